@@ -1,0 +1,2 @@
+sbin_PROGRAMS += hypervisor/keel-hv
+hypervisor_keel_hv_SOURCES = hypervisor/main.c

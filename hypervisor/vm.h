@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_VM_H
+#define KEEL_HV_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iobus.h"
+
+struct event_base;
+struct device;
+struct vcpu;
+
+#define VM_MAX_VCPUS 8
+
+/*
+ * Guest physical layout (x86). RAM starts at 0; what does not fit below
+ * the 32-bit PCI hole continues at 4 GiB.
+ *
+ *   0x0000_0000  RAM (boot params, tables, kernel, initrd)
+ *   0xC000_0000  PCI MMIO window (BARs), up to VM_PCI_MMIO_END
+ *   0xFEC0_0000  IOAPIC
+ *   0xFEE0_0000  LAPIC
+ *   4 GiB        RAM above the hole
+ */
+#define VM_PCI_HOLE_START 0xC0000000ULL
+#define VM_PCI_MMIO_END 0xFEC00000ULL
+#define VM_IOAPIC_BASE 0xFEC00000ULL
+#define VM_LAPIC_BASE 0xFEE00000ULL
+#define VM_HIGH_RAM_START 0x100000000ULL
+
+/* Fixed port I/O map. */
+#define VM_PORT_COM1 0x3f8 /* ns8250, IRQ 4 */
+#define VM_PORT_I8042_DATA 0x60
+#define VM_PORT_I8042_CMD 0x64 /* write 0xfe: reset */
+#define VM_PORT_ACPI_SLEEP_CTL 0x600 /* HW-reduced sleep control (1 byte) */
+#define VM_PORT_ACPI_SLEEP_STS 0x601 /* HW-reduced sleep status (1 byte) */
+#define VM_PORT_ACPI_RESET 0x604 /* FADT RESET_REG, value VM_ACPI_RESET_VALUE */
+#define VM_ACPI_RESET_VALUE 0x01
+#define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
+#define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */
+
+#define VM_IRQ_COM1 4
+
+/* Why a VM stopped running; reported by keel-hv as it exits. */
+enum vm_exit_reason {
+	VM_EXIT_NONE = 0, /* still running */
+	VM_EXIT_POWEROFF, /* guest powered off */
+	VM_EXIT_REBOOT, /* guest asked for a reset */
+	VM_EXIT_CRASH, /* triple fault, KVM internal error, bad state */
+	VM_EXIT_KILLED, /* hard stop from the control socket or a signal */
+	VM_EXIT_ERROR, /* keel-hv itself failed (host error) */
+};
+
+const char *vm_exit_reason_name(enum vm_exit_reason reason);
+
+struct mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva; /* mmap'd host memory backing [gpa, gpa + size) */
+	uint32_t slot; /* KVM memory slot */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+
+	uint64_t ram_size; /* total guest RAM in bytes */
+	struct mem_region ram[2]; /* below the PCI hole, above 4 GiB */
+	unsigned nr_ram;
+
+	unsigned nr_vcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+
+	struct iobus pio;
+	struct iobus mmio;
+
+	/* The I/O thread's loop: device backends, control socket, timers. */
+	struct event_base *evbase;
+
+	struct device *devices; /* every device, in creation order */
+
+	/* GSI routing (KVM_SET_GSI_ROUTING replaces the whole table). */
+	pthread_mutex_t gsi_lock;
+	void *gsi_routes; /* struct kvm_irq_routing, private to vm.c */
+	uint32_t next_gsi;
+
+	_Atomic int exit_reason; /* enum vm_exit_reason; first one wins */
+};
+
+/*
+ * Host pointer for guest-physical [gpa, gpa + len) or NULL if any byte of
+ * it is not guest RAM or the range wraps. Never trust a guest address
+ * without going through this.
+ */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Copy to/from guest RAM. Return 0 or -EFAULT if the range is not RAM. */
+int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len);
+int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf,
+		   uint64_t len);
+
+/* Drive a legacy interrupt line (IOAPIC/PIC GSI). Returns 0 or -errno. */
+int vm_irq_line(struct vm *vm, uint32_t gsi, bool level);
+
+/* Inject one MSI now. Returns 0 or -errno. */
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
+/*
+ * Allocate a GSI routed to an MSI (addr, data), for use with
+ * vm_irqfd(). Returns the GSI (>= 0) or -errno. vm_msi_route_update()
+ * reprograms it (the guest rewrote its MSI-X table entry);
+ * vm_msi_route_free() releases it.
+ */
+int vm_msi_route_alloc(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_msi_route_update(struct vm *vm, uint32_t gsi, uint64_t addr,
+			uint32_t data);
+void vm_msi_route_free(struct vm *vm, uint32_t gsi);
+
+/* Attach/detach an eventfd that raises @gsi in the kernel when written. */
+int vm_irqfd(struct vm *vm, int fd, uint32_t gsi, bool assign);
+
+/*
+ * Attach/detach an eventfd that the kernel signals when the guest writes
+ * @len bytes at @addr (port I/O if @pio), without an exit to userspace.
+ * @datamatch < 0 matches any value.
+ */
+int vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool pio,
+		 int64_t datamatch, bool assign);
+
+/*
+ * Ask every vCPU to stop and the VM to end with @reason (the first
+ * reason recorded wins). Safe from any thread, including vCPU threads
+ * and device handlers.
+ */
+void vm_request_exit(struct vm *vm, enum vm_exit_reason reason);
+
+#endif /* KEEL_HV_VM_H */
