@@ -19,7 +19,9 @@ struct vcpu;
  * Guest physical layout (x86). RAM starts at 0; what does not fit below
  * the 32-bit PCI hole continues at 4 GiB.
  *
- *   0x0000_0000  RAM (boot params, tables, kernel, initrd)
+ *   0x0000_0000  RAM (boot params, page tables, kernel, initrd)
+ *   0x0009_FC00  MP table (reserved in e820 up to 0xA0000)
+ *   0x000E_0000  ACPI tables, RSDP first (reserved in e820 to 1 MiB)
  *   0xC000_0000  PCI MMIO window (BARs), up to VM_PCI_MMIO_END
  *   0xFEC0_0000  IOAPIC
  *   0xFEE0_0000  LAPIC
@@ -30,6 +32,9 @@ struct vcpu;
 #define VM_IOAPIC_BASE 0xFEC00000ULL
 #define VM_LAPIC_BASE 0xFEE00000ULL
 #define VM_HIGH_RAM_START 0x100000000ULL
+#define VM_MPTABLE_BASE 0x9FC00ULL
+#define VM_ACPI_BASE 0xE0000ULL
+#define VM_ACPI_END 0x100000ULL
 
 /* Fixed port I/O map. */
 #define VM_PORT_COM1 0x3f8 /* ns8250, IRQ 4 */
@@ -38,11 +43,13 @@ struct vcpu;
 #define VM_PORT_ACPI_SLEEP_CTL 0x600 /* HW-reduced sleep control (1 byte) */
 #define VM_PORT_ACPI_SLEEP_STS 0x601 /* HW-reduced sleep status (1 byte) */
 #define VM_PORT_ACPI_RESET 0x604 /* FADT RESET_REG, value VM_ACPI_RESET_VALUE */
+#define VM_PORT_ACPI_GED 0x608 /* GED event status (1 byte, read clears) */
 #define VM_ACPI_RESET_VALUE 0x01
 #define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
 #define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */
 
 #define VM_IRQ_COM1 4
+#define VM_IRQ_GED 5 /* ACPI generic event device (power button) */
 
 /* Why a VM stopped running; reported by keel-hv as it exits. */
 enum vm_exit_reason {

@@ -13,3 +13,22 @@ check-local:
 		test -f "$$f" || continue; \
 		grep -H -E '^(SKIP: |[0-9]+%: Checks:)' "$$f" || true; \
 	done
+
+# Integration tests run programs from the build tree.
+AM_TESTS_ENVIRONMENT = KEEL_BUILDDIR='$(abs_top_builddir)'; \
+	KEEL_SRCDIR='$(abs_top_srcdir)'; \
+	export KEEL_BUILDDIR KEEL_SRCDIR;
+
+noinst_LTLIBRARIES += tests/integration/libharness.la
+tests_integration_libharness_la_SOURCES = tests/integration/harness.c \
+	tests/integration/harness.h
+
+# Benchmarks: built by `make bench`, never run by `make check`.
+EXTRA_PROGRAMS = tests/bench/boot
+tests_bench_boot_SOURCES = tests/bench/boot.c
+tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
+tests_bench_boot_LDADD = tests/integration/libharness.la
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+.PHONY: bench
+bench: $(EXTRA_PROGRAMS)

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Process helpers for integration tests: spawn, expect, send, reap. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+long long harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int proc_spawn(struct proc *p, char *const argv[])
+{
+	int in[2], out[2];
+	pid_t pid;
+
+	memset(p, 0, sizeof(*p));
+	p->in_fd = p->out_fd = -1;
+	p->pid = -1;
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int rc = -errno;
+
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[1], STDERR_FILENO);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p->pid = pid;
+	p->in_fd = in[1];
+	p->out_fd = out[0];
+	p->cap = 4096;
+	p->out = calloc(1, p->cap);
+	if (!p->out)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Read what is available within @timeout_ms. 0 on data or EOF seen. */
+static int proc_pump(struct proc *p, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
+	ssize_t n;
+	int rc;
+
+	if (p->out_fd < 0)
+		return -ESRCH;
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc <= 0)
+		return rc < 0 ? -errno : -ETIMEDOUT;
+	if (p->cap - p->len < 4096) {
+		char *bigger = realloc(p->out, p->cap * 2);
+
+		if (!bigger)
+			return -ENOMEM;
+		p->out = bigger;
+		p->cap *= 2;
+	}
+	n = read(p->out_fd, p->out + p->len, p->cap - p->len - 1);
+	if (n <= 0) {
+		close(p->out_fd);
+		p->out_fd = -1;
+		return -ESRCH;
+	}
+	p->len += (size_t)n;
+	p->out[p->len] = '\0';
+	return 0;
+}
+
+/* memmem that tolerates NUL bytes in the output. */
+static long proc_find(const struct proc *p, const char *needle, size_t from)
+{
+	const char *hit;
+
+	if (from > p->len)
+		return -1;
+	hit = memmem(p->out + from, p->len - from, needle, strlen(needle));
+	return hit ? (long)(hit - p->out + strlen(needle)) : -1;
+}
+
+long proc_expect(struct proc *p, const char *needle, size_t from,
+		 int timeout_ms)
+{
+	long long deadline = harness_now_ms() + timeout_ms;
+	long at;
+
+	for (;;) {
+		long long left = deadline - harness_now_ms();
+		int rc;
+
+		at = proc_find(p, needle, from);
+		if (at >= 0)
+			return at;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = proc_pump(p, left > INT_MAX ? INT_MAX : (int)left);
+		if (rc == -ESRCH)
+			return proc_find(p, needle, from) >= 0 ?
+				       proc_find(p, needle, from) : -ESRCH;
+		if (rc < 0 && rc != -ETIMEDOUT)
+			return rc;
+	}
+}
+
+int proc_send(struct proc *p, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(p->in_fd, s, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int proc_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -EINVAL;
+}
+
+int proc_wait(struct proc *p, int timeout_ms)
+{
+	long long deadline = harness_now_ms() + timeout_ms;
+
+	while (!p->exited) {
+		pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+
+		if (r == p->pid) {
+			p->exited = true;
+			break;
+		}
+		if (harness_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		/* Keep draining output so the child never blocks on it. */
+		if (proc_pump(p, 20) == -ESRCH)
+			usleep(5000);
+	}
+	while (p->out_fd >= 0 && proc_pump(p, 0) == 0)
+		;
+	return proc_exit_code(p->status);
+}
+
+void proc_dispose(struct proc *p)
+{
+	if (p->pid > 0 && !p->exited) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &p->status, 0);
+		p->exited = true;
+	}
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	p->in_fd = p->out_fd = -1;
+	free(p->out);
+	p->out = NULL;
+	p->len = p->cap = 0;
+}
+
+const char *harness_path(const char *relative)
+{
+	/* A few buffers, so one argv can hold several paths. */
+	static char bufs[8][PATH_MAX];
+	static unsigned next;
+	const char *top = getenv("KEEL_BUILDDIR");
+	char *buf = bufs[next++ % 8];
+
+	snprintf(buf, PATH_MAX, "%s/%s", top ? top : ".", relative);
+	return buf;
+}
+
+const char *harness_kvm_missing(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ?
+			       "/dev/kvm does not exist on this machine; "
+			       "KVM tests cannot run" :
+			       "/dev/kvm cannot be opened read-write; "
+			       "KVM tests cannot run";
+	close(fd);
+	return NULL;
+}
+
+bool harness_have_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
