@@ -54,4 +54,18 @@ struct device {
  */
 int vm_add_device(struct vm *vm, struct device *dev, const char *id);
 
+/* The device called @id, or NULL. */
+struct device *vm_find_device(struct vm *vm, const char *id);
+
+/* Call every device's reset(), in creation order. vCPUs must be stopped. */
+void vm_devices_reset(struct vm *vm);
+
+/*
+ * Take every device off the list and call its free(), newest first (the
+ * reverse of creation), so a device can rely on the ones created before
+ * it until its own free(). The buses must already be disposed (or the
+ * devices unregistered).
+ */
+void vm_devices_free(struct vm *vm);
+
 #endif /* KEEL_HV_DEVICE_H */

@@ -1,2 +1,69 @@
+# hypervisor/: keel-hv. Everything but main.c is the convenience library
+# libkeelhv.la, linked by keel-hv and by the unit tests; the ACPI and
+# virtio fragments included at the end add their sources to it.
+noinst_LTLIBRARIES += hypervisor/libkeelhv.la
+hypervisor_libkeelhv_la_SOURCES = \
+	hypervisor/device.c hypervisor/device.h \
+	hypervisor/i8042.c hypervisor/i8042.h \
+	hypervisor/iobus.c hypervisor/iobus.h \
+	hypervisor/ns8250.c hypervisor/ns8250.h \
+	hypervisor/vcpu.c hypervisor/vcpu.h \
+	hypervisor/vm.c hypervisor/vm.h \
+	hypervisor/vmm.c hypervisor/vmm.h \
+	hypervisor/x86/boot.c hypervisor/x86/boot.h \
+	hypervisor/x86/cpu.c hypervisor/x86/cpu.h \
+	hypervisor/x86/cpuid.c hypervisor/x86/cpuid.h \
+	hypervisor/x86/mptable.c hypervisor/x86/mptable.h
+hypervisor_libkeelhv_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
+hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+hypervisor_libkeelhv_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
+	$(LIBEVENT_LIBS)
+
 sbin_PROGRAMS += hypervisor/keel-hv
 hypervisor_keel_hv_SOURCES = hypervisor/main.c
+hypervisor_keel_hv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
+hypervisor_keel_hv_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+hypervisor_keel_hv_LDADD = hypervisor/libkeelhv.la
+
+HV_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
+HV_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+HV_UNIT_LIBS = hypervisor/libkeelhv.la $(UNIT_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/check_iobus
+TESTS += tests/unit/check_iobus
+tests_unit_check_iobus_SOURCES = $(UNIT_RUNNER) tests/unit/check_iobus.c
+tests_unit_check_iobus_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_iobus_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_iobus_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_boot
+TESTS += tests/unit/check_boot
+tests_unit_check_boot_SOURCES = $(UNIT_RUNNER) tests/unit/check_boot.c
+tests_unit_check_boot_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_boot_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_boot_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_ns8250
+TESTS += tests/unit/check_ns8250
+tests_unit_check_ns8250_SOURCES = $(UNIT_RUNNER) tests/unit/check_ns8250.c
+tests_unit_check_ns8250_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_ns8250_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_ns8250_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_i8042
+TESTS += tests/unit/check_i8042
+tests_unit_check_i8042_SOURCES = $(UNIT_RUNNER) tests/unit/check_i8042.c
+tests_unit_check_i8042_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_i8042_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_i8042_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_vmm
+TESTS += tests/unit/check_vmm
+tests_unit_check_vmm_SOURCES = $(UNIT_RUNNER) tests/unit/check_vmm.c
+tests_unit_check_vmm_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_vmm_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_vmm_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+include hypervisor/acpi.mk
+include hypervisor/virtio.mk

@@ -1,8 +1,526 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* keel-hv: placeholder until the core lands (replaced by the core work). */
+/*
+ * keel-hv: one KVM virtual machine per process (man/keel-hv.8).
+ *
+ * Exit status, one per way the VM can end (vm_exit_status()):
+ *
+ *   status  reason     when
+ *   0       poweroff   the guest powered off (ACPI S5, KVM shutdown event)
+ *   1       error      keel-hv failed: bad option, unreadable kernel, KVM
+ *                      refused something, a host error while running
+ *   2       reboot     the guest asked for a reset (i8042, ACPI reset);
+ *                      restarting it is the caller's decision
+ *   3       crash      triple fault, KVM internal error or failed entry,
+ *                      guest-reported panic
+ *   4       killed     SIGTERM, SIGINT, SIGHUP, Ctrl-] on the console,
+ *                      or the control socket's stop
+ */
 #include "config.h"
-int main(void);
-int main(void)
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "log.h"
+#include "vmm.h"
+
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
+#define CONSOLE_BUF 256
+#define MAX_DISKS 16
+#define MAX_NETS 8
+
+struct hv_args {
+	struct vm_config cfg;
+	bool console_stdio;
+	const char *disks[MAX_DISKS];
+	unsigned nr_disks;
+	const char *nets[MAX_NETS];
+	unsigned nr_nets;
+	const char *control;
+	enum log_level log_level;
+	bool help;
+};
+
+/* One row per option: getopt's table and the usage text come from it. */
+struct hv_option {
+	const char *name;
+	const char *arg; /* NULL: takes no argument */
+	int (*parse)(struct hv_args *a, const char *arg);
+	const char *help;
+};
+
+static int opt_kernel(struct hv_args *a, const char *arg)
 {
+	a->cfg.kernel = arg;
 	return 0;
+}
+
+static int opt_initrd(struct hv_args *a, const char *arg)
+{
+	a->cfg.initrd = arg;
+	return 0;
+}
+
+static int opt_cmdline(struct hv_args *a, const char *arg)
+{
+	a->cfg.cmdline = arg;
+	return 0;
+}
+
+/* "256M", "1G", "65536K"; a bare number is MiB, as for xl and QEMU. */
+static int opt_memory(struct hv_args *a, const char *arg)
+{
+	unsigned long long n, shift = 20;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (end != arg && *end && !end[1]) {
+		switch (*end) {
+		case 'K': case 'k': shift = 10; end++; break;
+		case 'M': case 'm': shift = 20; end++; break;
+		case 'G': case 'g': shift = 30; end++; break;
+		default: break;
+		}
+	}
+	if (errno || end == arg || *end || arg[0] == '-' || !n ||
+	    n > (VM_MAX_RAM >> shift) ||
+	    (n << shift) < VM_MIN_RAM || (n << shift) % 4096) {
+		log_err("Invalid --memory '%s': give a size such as 256M or 2G, at least %llu MiB and a multiple of 4 KiB.",
+			arg, VM_MIN_RAM >> 20);
+		return -EINVAL;
+	}
+	a->cfg.ram_size = n << shift;
+	return 0;
+}
+
+static int opt_vcpus(struct hv_args *a, const char *arg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 1 || n > VM_MAX_VCPUS) {
+		log_err("Invalid --vcpus '%s': give a number from 1 to %d.",
+			arg, VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	a->cfg.nr_vcpus = (unsigned)n;
+	return 0;
+}
+
+static int opt_console(struct hv_args *a, const char *arg)
+{
+	if (strcmp(arg, "stdio") && strcmp(arg, "none")) {
+		log_err("Invalid --console '%s': use stdio or none.", arg);
+		return -EINVAL;
+	}
+	a->console_stdio = !strcmp(arg, "stdio");
+	return 0;
+}
+
+static int opt_disk(struct hv_args *a, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+
+	if (arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
+		log_err("Invalid --disk '%s': use PATH or PATH,ro.", arg);
+		return -EINVAL;
+	}
+	if (a->nr_disks == MAX_DISKS) {
+		log_err("At most %d disks.", MAX_DISKS);
+		return -E2BIG;
+	}
+	a->disks[a->nr_disks++] = arg;
+	return 0;
+}
+
+static bool valid_mac(const char *s)
+{
+	unsigned b[6];
+	char tail;
+
+	return strlen(s) == 17 &&
+	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		      &b[3], &b[4], &b[5], &tail) == 6 &&
+	       !(b[0] & 1);
+}
+
+static int opt_net(struct hv_args *a, const char *arg)
+{
+	const char *mac = strstr(arg, ",mac=");
+	size_t tap_len = mac ? (size_t)(mac - arg) : strlen(arg);
+
+	if (strncmp(arg, "tap=", 4) || tap_len <= 4 ||
+	    memchr(arg, ',', tap_len) || (mac && !valid_mac(mac + 5))) {
+		log_err("Invalid --net '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a unicast MAC).",
+			arg);
+		return -EINVAL;
+	}
+	if (a->nr_nets == MAX_NETS) {
+		log_err("At most %d network interfaces.", MAX_NETS);
+		return -E2BIG;
+	}
+	a->nets[a->nr_nets++] = arg;
+	return 0;
+}
+
+static int opt_control(struct hv_args *a, const char *arg)
+{
+	a->control = arg;
+	return 0;
+}
+
+static int opt_log_level(struct hv_args *a, const char *arg)
+{
+	if (log_level_parse(arg, &a->log_level)) {
+		log_err("Invalid --log-level '%s': use err, warn, info or debug.",
+			arg);
+		return -EINVAL;
+	}
+	log_init("keel-hv", false, a->log_level);
+	return 0;
+}
+
+static int opt_help(struct hv_args *a, const char *arg)
+{
+	a->help = true;
+	return 0;
+}
+
+static const struct hv_option hv_options[] = {
+	{ "kernel", "FILE", opt_kernel,
+	  "bzImage or flat test guest (required)" },
+	{ "initrd", "FILE", opt_initrd, "initial ramdisk" },
+	{ "cmdline", "STRING", opt_cmdline,
+	  "kernel command line (default: \"" VM_DEFAULT_CMDLINE "\")" },
+	{ "memory", "SIZE", opt_memory,
+	  "guest RAM: 256M, 2G, ... (a bare number is MiB; default 256M)" },
+	{ "vcpus", "N", opt_vcpus, "virtual CPUs, 1 to 8 (default 1)" },
+	{ "console", "stdio|none", opt_console,
+	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
+	{ "disk", "PATH[,ro]", opt_disk, "virtio-blk disk (repeatable)" },
+	{ "net", "tap=NAME[,mac=MAC]", opt_net,
+	  "virtio-net interface (repeatable)" },
+	{ "control", "SOCKET", opt_control, "JSON-RPC control socket" },
+	{ "log-level", "LEVEL", opt_log_level,
+	  "err, warn, info (default) or debug" },
+	{ "help", NULL, opt_help, "show this help" },
+};
+
+#define NR_OPTIONS (sizeof(hv_options) / sizeof(hv_options[0]))
+#define OPT_BASE 256
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: keel-hv --kernel FILE [OPTION]...\n"
+		   "Run one KVM virtual machine.\n\n");
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", hv_options[i].name,
+			 hv_options[i].arg ? " " : "",
+			 hv_options[i].arg ? hv_options[i].arg : "");
+		fprintf(f, "  %-30s %s\n", left, hv_options[i].help);
+	}
+	fprintf(f, "\nExit status: 0 poweroff, 1 error, 2 reboot, 3 crash, 4 killed.\n");
+}
+
+static int parse_args(int argc, char **argv, struct hv_args *a)
+{
+	struct option longopts[NR_OPTIONS + 1];
+	int c;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		longopts[i].name = hv_options[i].name;
+		longopts[i].has_arg = hv_options[i].arg ? required_argument :
+							  no_argument;
+		longopts[i].val = OPT_BASE + (int)i;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c < OPT_BASE || c >= OPT_BASE + (int)NR_OPTIONS) {
+			log_err("Unknown option or missing argument: %s (see keel-hv --help).",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (hv_options[c - OPT_BASE].parse(a, optarg))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		log_err("Unexpected argument '%s' (see keel-hv --help).",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (a->help)
+		return 0;
+	if (!a->cfg.kernel) {
+		log_err("--kernel is required (see keel-hv --help).");
+		return -EINVAL;
+	}
+	if (a->nr_disks || a->nr_nets || a->control) {
+		log_err("%s is not yet supported by this keel-hv.",
+			a->nr_disks ? "--disk" :
+			a->nr_nets  ? "--net" :
+				      "--control");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* The stdio console: stdin to COM1, COM1 to stdout. */
+struct console {
+	struct vm *vm;
+	struct device *uart;
+	struct event *in_ev; /* stdin readable */
+	struct event *retry_ev; /* the UART has room for pending input */
+	uint8_t pending[CONSOLE_BUF];
+	size_t pending_off, pending_len;
+	bool tty;
+};
+
+static struct termios console_saved;
+static bool console_raw;
+
+static void console_restore_tty(void)
+{
+	if (console_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &console_saved);
+		console_raw = false;
+	}
+}
+
+/*
+ * Raw input, so that keys reach the guest one by one and Ctrl-C is the
+ * guest's; output processing stays on so that our own log lines end
+ * properly.
+ */
+static void console_raw_tty(void)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &console_saved) < 0)
+		return;
+	raw = console_saved;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
+		console_raw = true;
+		atexit(console_restore_tty);
+	}
+}
+
+/* vCPU thread, UART lock held. */
+static void console_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* stdout gone: the guest talks to nobody */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* vCPU thread: wake the I/O thread to offer the rest. */
+static void console_rx_ready(void *opaque)
+{
+	struct console *con = opaque;
+
+	event_active(con->retry_ev, EV_READ, 0);
+}
+
+/* Offer pending input; returns true once all of it was taken. */
+static bool console_push(struct console *con)
+{
+	size_t n = ns8250_input(con->uart, con->pending + con->pending_off,
+				con->pending_len - con->pending_off);
+
+	con->pending_off += n;
+	if (con->pending_off < con->pending_len)
+		return false;
+	con->pending_off = con->pending_len = 0;
+	return true;
+}
+
+static void console_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *con = arg;
+
+	if (console_push(con))
+		event_add(con->in_ev, NULL);
+}
+
+static void console_input(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *con = arg;
+	ssize_t n = read(fd, con->pending, sizeof(con->pending));
+	uint8_t *esc;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* End of input: the guest keeps running without it. */
+		event_del(con->in_ev);
+		return;
+	}
+	con->pending_len = (size_t)n;
+	esc = con->tty ? memchr(con->pending, CONSOLE_ESCAPE, (size_t)n) :
+			 NULL;
+	if (esc)
+		con->pending_len = (size_t)(esc - con->pending);
+	if (!console_push(con))
+		event_del(con->in_ev);
+	if (esc) {
+		log_info("Ctrl-] pressed: stopping the VM.");
+		vm_request_exit(con->vm, VM_EXIT_KILLED);
+	}
+}
+
+static int console_attach(struct console *con, struct vm *vm,
+			  struct event_base *base)
+{
+	con->vm = vm;
+	con->uart = vm_find_device(vm, "serial0");
+	con->in_ev = event_new(base, STDIN_FILENO, EV_READ | EV_PERSIST,
+			       console_input, con);
+	con->retry_ev = event_new(base, -1, 0, console_retry, con);
+	if (!con->uart || !con->in_ev || !con->retry_ev)
+		return -ENOMEM;
+	if (event_add(con->in_ev, NULL) < 0) {
+		/* /dev/null or a regular file: epoll refuses them. */
+		log_debug("Standard input cannot be polled; the guest gets no console input.");
+		event_free(con->in_ev);
+		con->in_ev = NULL;
+		return 0;
+	}
+	con->tty = isatty(STDIN_FILENO);
+	if (con->tty)
+		console_raw_tty();
+	return 0;
+}
+
+static void console_detach(struct console *con)
+{
+	console_restore_tty();
+	if (con->in_ev)
+		event_free(con->in_ev);
+	if (con->retry_ev)
+		event_free(con->retry_ev);
+}
+
+/*
+ * libevent's own messages: its warnings are about conditions we handle
+ * (an unpollable stdin, say), so they are debug output here.
+ */
+static void on_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_err("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("Signal %d: stopping the VM.", (int)sig);
+	vm_request_exit(arg, VM_EXIT_KILLED);
+}
+
+/* SIGUSR1: log the VM's counters (a debugging aid until --control). */
+static void on_stats_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o && vm_stats(arg, o) == 0)
+		log_info("stats: %s", json_object_to_json_string_ext(
+					      o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+#define NR_SIGNAL_EVENTS 4
+
+static int add_signals(struct event_base *base, struct vm *vm,
+		       struct event **evs)
+{
+	static const int sigs[NR_SIGNAL_EVENTS] = { SIGTERM, SIGINT, SIGHUP,
+						    SIGUSR1 };
+
+	for (size_t i = 0; i < NR_SIGNAL_EVENTS; i++) {
+		evs[i] = evsignal_new(base, sigs[i],
+				      sigs[i] == SIGUSR1 ? on_stats_signal :
+							   on_signal,
+				      vm);
+		if (!evs[i] || evsignal_add(evs[i], NULL) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hv_args args = {
+		.cfg = { .ram_size = VM_DEFAULT_RAM, .nr_vcpus = 1 },
+		.console_stdio = true,
+		.log_level = LOG_LEVEL_INFO,
+	};
+	struct console con = { 0 };
+	struct ns8250_backend backend = {
+		.output = console_output,
+		.rx_ready = console_rx_ready,
+		.opaque = &con,
+	};
+	struct event *sig_evs[NR_SIGNAL_EVENTS] = { NULL };
+	enum vm_exit_reason reason = VM_EXIT_ERROR;
+	struct event_base *base = NULL;
+	struct vm *vm = NULL;
+
+	log_init("keel-hv", false, LOG_LEVEL_INFO);
+	if (parse_args(argc, argv, &args))
+		return vm_exit_status(VM_EXIT_ERROR);
+	if (args.help) {
+		usage(stdout);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(on_libevent_log);
+	if (evthread_use_pthreads() < 0 || !(base = event_base_new())) {
+		log_err("Cannot set up the event loop.");
+		return vm_exit_status(VM_EXIT_ERROR);
+	}
+	args.cfg.console = args.console_stdio ? &backend : NULL;
+	if (vm_create(&args.cfg, base, &vm))
+		goto out_base;
+	if (add_signals(base, vm, sig_evs) ||
+	    (args.console_stdio && console_attach(&con, vm, base))) {
+		log_err("Cannot set up signal and console events.");
+		goto out_vm;
+	}
+	if (vm_start(vm) == 0)
+		reason = vm_run(vm);
+	log_info("VM stopped: %s", vm_exit_reason_name(reason));
+
+out_vm:
+	console_detach(&con);
+	for (size_t i = 0; i < NR_SIGNAL_EVENTS; i++) {
+		if (sig_evs[i])
+			event_free(sig_evs[i]);
+	}
+	vm_free(vm);
+out_base:
+	event_base_free(base);
+	return vm_exit_status(reason);
 }

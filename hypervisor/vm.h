@@ -9,6 +9,7 @@
 
 #include "iobus.h"
 
+struct event;
 struct event_base;
 struct device;
 struct vcpu;
@@ -96,7 +97,36 @@ struct vm {
 	uint32_t next_gsi;
 
 	_Atomic int exit_reason; /* enum vm_exit_reason; first one wins */
+
+	/* Added by the core: run control, private to vm.c/vcpu.c/vmm.c. */
+	int exit_efd; /* vm_request_exit() wakes the I/O thread with it */
+	struct event *exit_ev;
+	pthread_mutex_t run_lock; /* pause handshake with vCPU threads */
+	pthread_cond_t run_cond;
+	_Atomic bool pause_requested;
+	unsigned nr_parked; /* vCPU threads parked (under run_lock) */
+	unsigned nr_running; /* vCPU threads alive (under run_lock) */
+	bool sync_ready; /* run_lock/run_cond initialised */
 };
+
+#define VM_MIN_RAM (4ULL << 20)
+#define VM_MAX_RAM (1ULL << 40)
+
+/*
+ * Create an empty VM: open /dev/kvm, create the VM with its in-kernel
+ * irqchip and PIT, back @ram_size bytes of guest RAM (split around the
+ * PCI hole), set the default GSI routes and the two I/O buses. No vCPUs
+ * or devices yet. Returns 0 and *@out (owned by the caller, released
+ * with vm_free()) or -errno, with a log line saying what failed.
+ */
+int vm_new(uint64_t ram_size, struct vm **out);
+
+/*
+ * Tear down a VM whose vCPU threads are not running (never started or
+ * joined): buses, devices, vCPUs, memory, fds. Accepts NULL and a VM
+ * that vm_new() only half built.
+ */
+void vm_free(struct vm *vm);
 
 /*
  * Host pointer for guest-physical [gpa, gpa + len) or NULL if any byte of

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One thread per vCPU running KVM_RUN and dispatching its exits: port
+ * and MMIO accesses to the buses, guest-initiated shutdowns to the VM's
+ * exit request. Another thread stops a vCPU with vcpu_kick(): it sets
+ * kvm_run->immediate_exit (which covers a vCPU about to enter KVM_RUN)
+ * and sends a signal (which covers one already inside it).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "x86/cpu.h"
+
+/* Unclaimed accesses logged (at debug level) per vCPU before going quiet. */
+#define VCPU_UNCLAIMED_LOG_MAX 16
+
+static int vcpu_kick_signal(void)
+{
+	return SIGRTMIN;
+}
+
+static void vcpu_kick_handler(int sig)
+{
+	/* Its only job is to interrupt KVM_RUN. */
+}
+
+static pthread_once_t vcpu_signal_once = PTHREAD_ONCE_INIT;
+
+static void vcpu_signal_setup(void)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler,
+				.sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(vcpu_kick_signal(), &sa, NULL);
+}
+
+int vcpu_new(struct vm *vm, unsigned id, const struct kvm_cpuid2 *supported)
+{
+	struct vcpu *v;
+	int rc;
+
+	if (id >= VM_MAX_VCPUS || vm->vcpus[id])
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	v->run = MAP_FAILED;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		rc = -errno;
+		log_err("KVM could not create vCPU %u: %s", id, strerror(-rc));
+		goto out_free;
+	}
+	v->run = mmap(NULL, (size_t)vm->vcpu_mmap_size,
+		      PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		rc = -errno;
+		log_err("Cannot map vCPU %u's run area: %s", id, strerror(-rc));
+		goto out_free;
+	}
+	rc = cpu_init(v->fd, id, vm->nr_vcpus, supported);
+	if (rc)
+		goto out_free;
+	vm->vcpus[id] = v;
+	return 0;
+
+out_free:
+	vcpu_free(v);
+	return rc;
+}
+
+void vcpu_free(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->run != MAP_FAILED)
+		munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->alive)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, vcpu_kick_signal());
+}
+
+static void vcpu_count(_Atomic uint64_t *ctr)
+{
+	atomic_fetch_add_explicit(ctr, 1, memory_order_relaxed);
+}
+
+static void vcpu_unclaimed(struct vcpu *v, const char *bus, uint64_t addr,
+			   unsigned len, bool write)
+{
+	vcpu_count(bus[0] == 'p' ? &v->unclaimed_pio : &v->unclaimed_mmio);
+	if (v->unclaimed_logged >= VCPU_UNCLAIMED_LOG_MAX)
+		return;
+	v->unclaimed_logged++;
+	log_debug("vcpu%u: unclaimed %s %s at 0x%llx, %u bytes", v->id, bus,
+		  write ? "write" : "read", (unsigned long long)addr, len);
+}
+
+/*
+ * Port I/O, possibly a string instruction (count > 1). KVM fills the
+ * fields, but a bad offset would make us scribble past the mapping, so
+ * they are checked like anything else.
+ */
+static int vcpu_handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t size = run->io.size, count = run->io.count;
+	uint64_t off = run->io.data_offset;
+	uint64_t map = (uint64_t)v->vm->vcpu_mmap_size;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint8_t *data = (uint8_t *)run;
+
+	if ((size != 1 && size != 2 && size != 4) || count == 0 ||
+	    off > map || count > (map - off) / size) {
+		log_err("vcpu%u: KVM reported a malformed I/O exit", v->id);
+		return -EINVAL;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		uint8_t *p = data + off + i * size;
+
+		if (!iobus_access(&v->vm->pio, run->io.port, p, (unsigned)size,
+				  write))
+			vcpu_unclaimed(v, "pio", run->io.port, (unsigned)size,
+				       write);
+	}
+	return 0;
+}
+
+static int vcpu_handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len;
+
+	if (len == 0 || len > sizeof(run->mmio.data)) {
+		log_err("vcpu%u: KVM reported a malformed MMIO exit", v->id);
+		return -EINVAL;
+	}
+	if (!iobus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+			  len, run->mmio.is_write))
+		vcpu_unclaimed(v, "mmio", run->mmio.phys_addr, len,
+			       run->mmio.is_write);
+	return 0;
+}
+
+static void vcpu_system_event(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_exit(v->vm, VM_EXIT_POWEROFF);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_exit(v->vm, VM_EXIT_REBOOT);
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		log_warn("vcpu%u: the guest reported a crash", v->id);
+		vm_request_exit(v->vm, VM_EXIT_CRASH);
+		break;
+	default:
+		log_warn("vcpu%u: ignoring system event %u", v->id,
+			 run->system_event.type);
+		break;
+	}
+}
+
+/*
+ * KVM's words on an internal error: the suberror and its data words (for
+ * an emulation failure: flags, instruction length, instruction bytes),
+ * which are what someone debugging the guest or the host needs.
+ */
+static void vcpu_log_internal_error(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned n = run->internal.ndata;
+	char data[8 * 19 + 1] = "";
+	size_t len = 0;
+
+	if (n > 8)
+		n = 8;
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)snprintf(data + len, sizeof(data) - len,
+					" %016llx",
+					(unsigned long long)run->internal
+						.data[i]);
+	log_err("vcpu%u: KVM internal error, suberror %u, at rip 0x%llx; data:%s",
+		v->id, run->internal.suberror,
+		(unsigned long long)cpu_get_rip(v->fd), n ? data : " none");
+}
+
+/* Handle one exit. Returns false when the vCPU must stop. */
+static bool vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t reason = run->exit_reason;
+
+	vcpu_count(&v->exits[reason < VCPU_NR_EXIT_BUCKETS - 1 ?
+				     reason :
+				     VCPU_NR_EXIT_BUCKETS - 1]);
+	switch (reason) {
+	case KVM_EXIT_IO:
+		if (vcpu_handle_io(v) == 0)
+			return true;
+		vm_request_exit(v->vm, VM_EXIT_ERROR);
+		return false;
+	case KVM_EXIT_MMIO:
+		if (vcpu_handle_mmio(v) == 0)
+			return true;
+		vm_request_exit(v->vm, VM_EXIT_ERROR);
+		return false;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC: just re-enter. */
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		log_warn("vcpu%u: triple fault (shutdown) at rip 0x%llx",
+			 v->id, (unsigned long long)cpu_get_rip(v->fd));
+		vm_request_exit(v->vm, VM_EXIT_CRASH);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_system_event(v);
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		log_err("vcpu%u: KVM could not enter the guest (hardware reason 0x%llx)",
+			v->id,
+			(unsigned long long)run->fail_entry
+				.hardware_entry_failure_reason);
+		vm_request_exit(v->vm, VM_EXIT_CRASH);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_log_internal_error(v);
+		vm_request_exit(v->vm, VM_EXIT_CRASH);
+		return false;
+	default:
+		log_err("vcpu%u: unexpected KVM exit %u", v->id, reason);
+		vm_request_exit(v->vm, VM_EXIT_CRASH);
+		return false;
+	}
+}
+
+/* Wait, off KVM_RUN, while the VM is paused. */
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->run_cond);
+	while (atomic_load(&vm->pause_requested) &&
+	       atomic_load(&vm->exit_reason) == VM_EXIT_NONE)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	vm->nr_parked--;
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+static uint64_t vcpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	char name[16];
+	sigset_t set;
+
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, vcpu_kick_signal());
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	for (;;) {
+		uint64_t t0;
+		int rc;
+
+		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
+			break;
+		if (atomic_load(&vm->pause_requested)) {
+			vcpu_park(v);
+			continue;
+		}
+		t0 = vcpu_now_ns();
+		atomic_store_explicit(&v->run_since, t0, memory_order_relaxed);
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		atomic_store_explicit(&v->run_since, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&v->run_ns, vcpu_now_ns() - t0,
+					  memory_order_relaxed);
+		if (rc < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * Clear before re-checking the requests: a
+				 * kick that lands after this store is seen
+				 * by the next KVM_RUN.
+				 */
+				__atomic_store_n(&v->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
+				vcpu_count(&v->exits[KVM_EXIT_INTR]);
+				continue;
+			}
+			log_err("vcpu%u: KVM_RUN failed: %s", v->id,
+				strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+		if (!vcpu_handle_exit(v))
+			break;
+	}
+
+	pthread_mutex_lock(&vm->run_lock);
+	vm->nr_running--;
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	sigset_t all, old;
+	int rc;
+
+	pthread_once(&vcpu_signal_once, vcpu_signal_setup);
+	/* The thread inherits a full mask and unblocks only the kick. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_mutex_lock(&vm->run_lock);
+	rc = -pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (!rc) {
+		v->alive = true;
+		v->started = true;
+		vm->nr_running++;
+	}
+	pthread_mutex_unlock(&vm->run_lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		log_err("Cannot start the thread of vCPU %u: %s", v->id,
+			strerror(-rc));
+	return rc;
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (!v || !v->started)
+		return;
+	/* No kick may target the thread once it can have been joined. */
+	pthread_mutex_lock(&v->vm->run_lock);
+	v->alive = false;
+	pthread_mutex_unlock(&v->vm->run_lock);
+	pthread_join(v->thread, NULL);
+	v->started = false;
+}
+
+static const char *const vcpu_exit_names[VCPU_NR_EXIT_BUCKETS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown",
+	[KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SET_TPR] = "set_tpr",
+	[KVM_EXIT_TPR_ACCESS] = "tpr_access",
+	[KVM_EXIT_NMI] = "nmi",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	[VCPU_NR_EXIT_BUCKETS - 1] = "other",
+};
+
+int vcpu_stats(struct vcpu *v, struct json_object *out)
+{
+	struct json_object *exits = json_object_new_object();
+	uint64_t since = atomic_load(&v->run_since);
+	uint64_t run_ns = atomic_load(&v->run_ns);
+
+	if (!exits)
+		return -ENOMEM;
+	for (unsigned i = 0; i < VCPU_NR_EXIT_BUCKETS; i++) {
+		uint64_t n = atomic_load_explicit(&v->exits[i],
+						  memory_order_relaxed);
+		char other[16];
+		const char *name = vcpu_exit_names[i];
+
+		if (!n)
+			continue;
+		if (!name) {
+			snprintf(other, sizeof(other), "exit_%u", i);
+			name = other;
+		}
+		json_object_object_add(exits, name,
+				       json_object_new_uint64(n));
+	}
+	json_object_object_add(out, "id", json_object_new_int((int)v->id));
+	/* Count the KVM_RUN in progress too: a guest may stay in for long. */
+	if (since) {
+		uint64_t now = vcpu_now_ns();
+
+		run_ns += now > since ? now - since : 0;
+	}
+	json_object_object_add(out, "run_ns", json_object_new_uint64(run_ns));
+	json_object_object_add(out, "exits", exits);
+	json_object_object_add(
+		out, "unclaimed_pio",
+		json_object_new_uint64(atomic_load(&v->unclaimed_pio)));
+	json_object_object_add(
+		out, "unclaimed_mmio",
+		json_object_new_uint64(atomic_load(&v->unclaimed_mmio)));
+	return 0;
+}

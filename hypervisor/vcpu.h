@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_VCPU_H
+#define KEEL_HV_VCPU_H
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct kvm_run;
+struct kvm_cpuid2;
+
+/* Exit counters are indexed by KVM_EXIT_*; the last bucket is "other". */
+#define VCPU_NR_EXIT_BUCKETS 64
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id; /* also its APIC ID */
+	int fd;
+	struct kvm_run *run; /* mmap'd from fd */
+	pthread_t thread;
+	bool alive; /* thread may be kicked (under vm->run_lock) */
+	bool started; /* thread created and not yet joined */
+
+	/* Written by the vCPU thread, read by anyone (relaxed). */
+	_Atomic uint64_t exits[VCPU_NR_EXIT_BUCKETS];
+	_Atomic uint64_t run_ns; /* wall time spent in KVM_RUN */
+	_Atomic uint64_t run_since; /* start of the KVM_RUN in progress, or 0 */
+	_Atomic uint64_t unclaimed_pio;
+	_Atomic uint64_t unclaimed_mmio;
+	unsigned unclaimed_logged;
+};
+
+/*
+ * Create vCPU @id of @vm with a CPU model derived from @supported (the
+ * host's KVM_GET_SUPPORTED_CPUID), its MSRs and local APIC initialised.
+ * The vCPU is stored in vm->vcpus[id] and freed by vm_free(). Returns 0
+ * or -errno.
+ */
+int vcpu_new(struct vm *vm, unsigned id, const struct kvm_cpuid2 *supported);
+
+/* Release a vCPU whose thread is not running. Accepts NULL. */
+void vcpu_free(struct vcpu *vcpu);
+
+/* Start the vCPU's thread (KVM_RUN loop). Returns 0 or -errno. */
+int vcpu_start(struct vcpu *vcpu);
+
+/* Wait for the thread to return (after vm_request_exit()). Idempotent. */
+void vcpu_join(struct vcpu *vcpu);
+
+/*
+ * Make the vCPU leave KVM_RUN soon (it then looks at the VM's exit and
+ * pause requests). The caller holds vm->run_lock.
+ */
+void vcpu_kick(struct vcpu *vcpu);
+
+/*
+ * Add this vCPU's counters to @out: "id", "run_ns", "exits" (an object
+ * of counts by exit name), "unclaimed_pio", "unclaimed_mmio". Returns 0
+ * or -ENOMEM.
+ */
+int vcpu_stats(struct vcpu *vcpu, struct json_object *out);
+
+#endif /* KEEL_HV_VCPU_H */

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Assembling and running a whole VM: the x86 PC keel-hv offers (see
+ * man/keel-hv.8), its lifecycle on the I/O thread, pause/resume and
+ * statistics for the control socket.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "i8042.h"
+#include "log.h"
+#include "vcpu.h"
+#include "vmm.h"
+#include "x86/boot.h"
+#include "x86/cpu.h"
+#include "x86/cpuid.h"
+#include "x86/mptable.h"
+
+/*
+ * ACPI and PCI are written in parallel with this file; until their
+ * headers land the VM is built without them.
+ */
+#if __has_include("x86/acpi.h") && __has_include("acpi_pm.h")
+#include "acpi_pm.h"
+#include "x86/acpi.h"
+#define VMM_HAVE_ACPI 1
+#else
+#define VMM_HAVE_ACPI 0
+#endif
+#if __has_include("pci.h")
+#include "pci.h"
+#define VMM_HAVE_PCI 1
+#else
+#define VMM_HAVE_PCI 0
+#endif
+
+int vm_exit_status(enum vm_exit_reason reason)
+{
+	switch (reason) {
+	case VM_EXIT_POWEROFF:
+		return 0;
+	case VM_EXIT_REBOOT:
+		return 2;
+	case VM_EXIT_CRASH:
+		return 3;
+	case VM_EXIT_KILLED:
+		return 4;
+	case VM_EXIT_NONE:
+	case VM_EXIT_ERROR:
+		break;
+	}
+	return 1;
+}
+
+/* I/O thread: vm_request_exit() wrote the eventfd. */
+static void vmm_exit_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("%s: %s", __func__, strerror(errno));
+	if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
+		event_base_loopbreak(vm->evbase);
+}
+
+static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
+			    uint32_t *features)
+{
+	struct kvm_cpuid2 *supported;
+	struct kvm_cpuid_entry2 *leaf1;
+	int rc;
+
+	rc = cpuid_get_supported(vm->kvm_fd, &supported);
+	if (rc) {
+		log_err("KVM did not report its CPUID features: %s",
+			strerror(-rc));
+		return rc;
+	}
+	leaf1 = cpuid_find(supported, 1, 0);
+	*signature = leaf1 ? leaf1->eax : 0;
+	*features = leaf1 ? leaf1->edx : 0;
+	for (unsigned i = 0; i < vm->nr_vcpus && !rc; i++)
+		rc = vcpu_new(vm, i, supported);
+	free(supported);
+	return rc;
+}
+
+#if VMM_HAVE_ACPI
+static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
+{
+	struct device *pm = acpi_pm_new(vm);
+	int rc;
+
+	if (!pm) {
+		log_err("Cannot create the ACPI power management device.");
+		return -ENODEV;
+	}
+	/* Whether or not its constructor listed it: -EEXIST if it did. */
+	rc = vm_add_device(vm, pm, "acpi_pm");
+	if (rc && rc != -EEXIST)
+		return rc;
+	rc = acpi_setup(vm);
+	if (rc) {
+		log_err("Cannot build the ACPI tables: %s", strerror(-rc));
+		return rc;
+	}
+	*rsdp = VM_ACPI_BASE;
+	return 0;
+}
+#else
+static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
+{
+	*rsdp = 0;
+	return 0;
+}
+#endif
+
+static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg,
+			   uint64_t *rsdp)
+{
+	struct device *dev;
+	int rc;
+
+	rc = ns8250_new(vm, "serial0", VM_PORT_COM1, VM_IRQ_COM1, cfg->console,
+			&dev);
+	if (!rc)
+		rc = i8042_new(vm, &dev);
+#if VMM_HAVE_PCI
+	if (!rc) {
+		rc = pci_init(vm);
+		if (rc)
+			log_err("Cannot create the PCI host bridge: %s",
+				strerror(-rc));
+	}
+#endif
+	if (!rc)
+		rc = vmm_add_acpi(vm, rsdp);
+	return rc;
+}
+
+int vm_create(const struct vm_config *cfg, struct event_base *evbase,
+	      struct vm **out)
+{
+	struct boot_config boot = {
+		.kernel = cfg->kernel,
+		.initrd = cfg->initrd,
+		.cmdline = cfg->cmdline ? cfg->cmdline : VM_DEFAULT_CMDLINE,
+	};
+	struct boot_entry entry;
+	uint32_t signature, features;
+	struct vm *vm;
+	int rc;
+
+	if (!cfg->kernel || cfg->nr_vcpus < 1 ||
+	    cfg->nr_vcpus > VM_MAX_VCPUS || !evbase) {
+		log_err("A VM needs a kernel and 1 to %d vCPUs.",
+			VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	rc = vm_new(cfg->ram_size, &vm);
+	if (rc)
+		return rc;
+	vm->evbase = evbase;
+	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->exit_ev = event_new(evbase, vm->exit_efd, EV_READ | EV_PERSIST,
+				vmm_exit_event, vm);
+	if (!vm->exit_ev || event_add(vm->exit_ev, NULL) < 0) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = vmm_create_vcpus(vm, &signature, &features);
+	if (!rc)
+		rc = vmm_add_devices(vm, cfg, &boot.acpi_rsdp);
+	if (!rc) {
+		rc = mptable_setup(vm, vm->nr_vcpus, signature, features);
+		if (rc)
+			log_err("Cannot write the MP table: %s",
+				strerror(-rc));
+	}
+	if (!rc)
+		rc = boot_load(vm, &boot, &entry);
+	if (!rc) {
+		rc = cpu_set_boot_state(vm->vcpus[0]->fd, &entry);
+		if (rc)
+			log_err("KVM refused the boot vCPU's registers: %s",
+				strerror(-rc));
+	}
+	if (rc)
+		goto out_free;
+	*out = vm;
+	return 0;
+
+out_free:
+	vm_free(vm);
+	return rc;
+}
+
+static void vmm_join_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		vcpu_join(vm->vcpus[i]);
+}
+
+int vm_start(struct vm *vm)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus && !rc; i++)
+		rc = vcpu_start(vm->vcpus[i]);
+	if (rc) {
+		vm_request_exit(vm, VM_EXIT_ERROR);
+		vmm_join_all(vm);
+	}
+	return rc;
+}
+
+enum vm_exit_reason vm_run(struct vm *vm)
+{
+	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
+		if (event_base_dispatch(vm->evbase) < 0) {
+			log_err("The event loop failed.");
+			vm_request_exit(vm, VM_EXIT_ERROR);
+		}
+	}
+	/* vm_request_exit() already kicked every vCPU out of KVM_RUN. */
+	vmm_join_all(vm);
+	return (enum vm_exit_reason)atomic_load(&vm->exit_reason);
+}
+
+int vm_pause(struct vm *vm)
+{
+	int rc;
+
+	pthread_mutex_lock(&vm->run_lock);
+	atomic_store(&vm->pause_requested, true);
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		if (vm->vcpus[i])
+			vcpu_kick(vm->vcpus[i]);
+	}
+	while (vm->nr_parked < vm->nr_running &&
+	       atomic_load(&vm->exit_reason) == VM_EXIT_NONE)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	rc = atomic_load(&vm->exit_reason) == VM_EXIT_NONE ? 0 : -ESHUTDOWN;
+	pthread_mutex_unlock(&vm->run_lock);
+	return rc;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	return atomic_load(&vm->pause_requested);
+}
+
+static int vmm_device_stats(struct vm *vm, struct json_object *out)
+{
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct json_object *o = json_object_new_object();
+
+		if (!o)
+			return -ENOMEM;
+		json_object_object_add(o, "type",
+				       json_object_new_string(d->ops->type));
+		if (d->ops->stats)
+			d->ops->stats(d, o);
+		json_object_object_add(out, d->id, o);
+	}
+	return 0;
+}
+
+int vm_stats(struct vm *vm, struct json_object *out)
+{
+	struct json_object *vcpus = json_object_new_array();
+	struct json_object *devices = json_object_new_object();
+	int rc = -ENOMEM;
+
+	if (!vcpus || !devices)
+		goto out_put;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct json_object *o = json_object_new_object();
+
+		if (!o || vcpu_stats(vm->vcpus[i], o) ||
+		    json_object_array_add(vcpus, o)) {
+			json_object_put(o);
+			goto out_put;
+		}
+	}
+	rc = vmm_device_stats(vm, devices);
+	if (rc)
+		goto out_put;
+	json_object_object_add(out, "paused",
+			       json_object_new_boolean(vm_is_paused(vm)));
+	json_object_object_add(out, "vcpus", vcpus);
+	json_object_object_add(out, "devices", devices);
+	return 0;
+
+out_put:
+	json_object_put(vcpus);
+	json_object_put(devices);
+	return rc;
+}
+
+struct device *vm_device_first(struct vm *vm)
+{
+	return vm->devices;
+}
+
+struct device *vm_device_next(struct device *dev)
+{
+	return dev->next;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_VMM_H
+#define KEEL_HV_VMM_H
+
+/*
+ * The VMM as a whole, for main() and the control socket: build a VM
+ * from a configuration, run it on the I/O thread's event loop, pause,
+ * resume, report, and walk its devices.
+ *
+ * Threads: every function here is called on the I/O thread (the one
+ * running vm->evbase), except vm_request_exit() (vm.h), which is safe
+ * anywhere.
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ns8250.h"
+#include "vm.h"
+
+struct event_base;
+struct device;
+
+#define VM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define VM_DEFAULT_RAM (256ULL << 20)
+
+struct vm_config {
+	const char *kernel; /* bzImage or flat test guest; required */
+	const char *initrd; /* NULL: none */
+	const char *cmdline; /* NULL: VM_DEFAULT_CMDLINE */
+	uint64_t ram_size; /* bytes */
+	unsigned nr_vcpus; /* 1..VM_MAX_VCPUS */
+	/* COM1 ("serial0"); copied. NULL: output discarded. */
+	const struct ns8250_backend *console;
+};
+
+/*
+ * Build the VM @cfg describes on @evbase (which must outlive it and was
+ * created after evthread_use_pthreads()): KVM, memory, vCPUs, the
+ * platform devices (COM1 "serial0", "i8042", ACPI power management, PCI
+ * host bridge), MP and ACPI tables, the kernel and its boot state. The
+ * vCPUs are not running yet. Returns 0 and *@out (free with vm_free())
+ * or -errno after logging why.
+ */
+int vm_create(const struct vm_config *cfg, struct event_base *evbase,
+	      struct vm **out);
+
+/* Start every vCPU thread. Returns 0 or -errno (the VM is then ended). */
+int vm_start(struct vm *vm);
+
+/*
+ * Run the event loop until the VM ends (vm_request_exit() from anywhere,
+ * e.g. a guest power-off, a signal handler event, the control socket),
+ * then stop and join the vCPU threads. Returns why it ended.
+ */
+enum vm_exit_reason vm_run(struct vm *vm);
+
+/*
+ * Stop all vCPUs: each leaves KVM_RUN and parks. Returns once all are
+ * parked (0), or -ESHUTDOWN if the VM is ending. Idempotent. Must not be
+ * called from a vCPU thread (device handler).
+ */
+int vm_pause(struct vm *vm);
+
+/* Let parked vCPUs run again. Idempotent. */
+void vm_resume(struct vm *vm);
+
+/* True between vm_pause() and vm_resume(). */
+bool vm_is_paused(struct vm *vm);
+
+/*
+ * Fill @out (a JSON object) with "vcpus": [ per-vCPU objects, see
+ * vcpu_stats() ], "paused": bool, "devices": { id: { "type": ...,
+ * counters from the device's stats() } }. Returns 0 or -ENOMEM.
+ */
+int vm_stats(struct vm *vm, struct json_object *out);
+
+/*
+ * Devices in creation order:
+ *   for (d = vm_device_first(vm); d; d = vm_device_next(d))
+ */
+struct device *vm_device_first(struct vm *vm);
+struct device *vm_device_next(struct device *dev);
+
+/*
+ * keel-hv's exit status for @reason (man/keel-hv.8, EXIT STATUS):
+ *   0 poweroff, 1 error, 2 reboot, 3 crash, 4 killed.
+ */
+int vm_exit_status(enum vm_exit_reason reason);
+
+#endif /* KEEL_HV_VMM_H */
