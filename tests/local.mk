@@ -32,3 +32,14 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench
 bench: $(EXTRA_PROGRAMS)
+
+INTEGRATION_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/integration \
+	-I$(top_srcdir)/tests/guests
+
+check_PROGRAMS += tests/integration/check_hv_guests
+TESTS += tests/integration/check_hv_guests
+tests_integration_check_hv_guests_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_hv_guests.c
+tests_integration_check_hv_guests_CFLAGS = $(INTEGRATION_CFLAGS)
+tests_integration_check_hv_guests_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS)

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keel-hv on /dev/kvm with the in-tree test guests: deterministic,
+ * near-native-speed checks of the console, the exit reasons and guest
+ * memory.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "memsum.h"
+#include "runner.h"
+
+/* keel-hv's exit statuses (man/keel-hv.8, EXIT STATUS). */
+enum {
+	HV_EXIT_POWEROFF = 0,
+	HV_EXIT_ERROR = 1,
+	HV_EXIT_REBOOT = 2,
+	HV_EXIT_CRASH = 3,
+	HV_EXIT_KILLED = 4,
+};
+
+#define TIMEOUT_MS 20000
+
+static const char *guest(const char *name)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "tests/guests/%s.bin", name);
+	return harness_path(rel);
+}
+
+/* Run a test guest with @mem to completion; returns keel-hv's status. */
+static int run_guest(struct proc *p, const char *name, const char *mem)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest(name), "--memory",
+			 (char *)mem, "--console", "stdio", NULL };
+
+	ck_assert_int_eq(proc_spawn(p, argv), 0);
+	return proc_wait(p, TIMEOUT_MS);
+}
+
+START_TEST(test_hello_poweroff)
+{
+	struct proc p;
+	int rc = run_guest(&p, "hello", "32M");
+
+	ck_assert_msg(strstr(p.out, "hello from keel test guest"),
+		      "no greeting in output: %s", p.out);
+	ck_assert_msg(rc == HV_EXIT_POWEROFF, "exit %d, output: %s", rc,
+		      p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_reboot_reported)
+{
+	struct proc p;
+	int rc = run_guest(&p, "reboot", "32M");
+
+	ck_assert_msg(rc == HV_EXIT_REBOOT, "exit %d, output: %s", rc, p.out);
+	ck_assert_msg(strstr(p.out, "reboot"), "reason not logged: %s",
+		      p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_crash_reported)
+{
+	struct proc p;
+	int rc = run_guest(&p, "crash", "32M");
+
+	ck_assert_msg(rc == HV_EXIT_CRASH, "exit %d, output: %s", rc, p.out);
+	ck_assert_msg(strstr(p.out, "crash"), "reason not logged: %s", p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_echo_console_and_kill)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest("echo"), "--memory", "32M",
+			 "--console", "stdio", NULL };
+	struct proc p;
+	long at;
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	at = proc_expect(&p, "> ", 0, TIMEOUT_MS);
+	ck_assert_msg(at > 0, "no prompt: %s", p.out);
+	ck_assert_int_eq(proc_send(&p, "keel-echo-42\r"), 0);
+	at = proc_expect(&p, "keel-echo-42", (size_t)at, TIMEOUT_MS);
+	ck_assert_msg(at > 0, "input not echoed: %s", p.out);
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	proc_dispose(&p);
+}
+END_TEST
+
+/*
+ * The guest fills its RAM with a pattern and prints the checksum; the
+ * host computes what it must be for 1 MiB..64 MiB (the e820 RAM above the
+ * floor), so a wrong memory layout or a lost write shows as a mismatch.
+ */
+START_TEST(test_memsum_64m)
+{
+	struct proc p;
+	uint64_t start = 0x100000, end = 64ULL << 20;
+	char want[64];
+	int rc;
+
+	ck_assert(memsum_clip(&start, &end));
+	snprintf(want, sizeof(want), "memsum pages=%llu sum=%016llx",
+		 (unsigned long long)((end - start) / MEMSUM_PAGE),
+		 (unsigned long long)memsum_range(start, end));
+	rc = run_guest(&p, "memsum", "64M");
+	ck_assert_msg(strstr(p.out, want), "want \"%s\" in: %s", want, p.out);
+	ck_assert_msg(strstr(p.out, "memsum OK"), "self-check: %s", p.out);
+	ck_assert_int_eq(rc, HV_EXIT_POWEROFF);
+	proc_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_bad_kernel_is_an_error)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", "/nonexistent/kernel", "--console",
+			 "none", NULL };
+	struct proc p;
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_ERROR);
+	ck_assert_msg(strstr(p.out, "/nonexistent/kernel"),
+		      "error does not name the file: %s", p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_bad_memory_option)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest("hello"), "--memory",
+			 "lots", "--console", "none", NULL };
+	struct proc p;
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_ERROR);
+	ck_assert_msg(strstr(p.out, "memory"), "error does not say what: %s",
+		      p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("hv_guests");
+	TCase *tc = tcase_create("test guests");
+
+	runner_skip_reason = harness_kvm_missing();
+	if (!runner_skip_reason && !harness_have_file(guest("hello")))
+		runner_skip_reason = "test guests are not built (make guest)";
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_hello_poweroff);
+	tcase_add_test(tc, test_reboot_reported);
+	tcase_add_test(tc, test_crash_reported);
+	tcase_add_test(tc, test_echo_console_and_kill);
+	tcase_add_test(tc, test_memsum_64m);
+	tcase_add_test(tc, test_bad_kernel_is_an_error);
+	tcase_add_test(tc, test_bad_memory_option);
+	suite_add_tcase(s, tc);
+	return s;
+}
