@@ -3,6 +3,7 @@
 # virtio fragments included at the end add their sources to it.
 noinst_LTLIBRARIES += hypervisor/libkeelhv.la
 hypervisor_libkeelhv_la_SOURCES = \
+	hypervisor/acpi_pm.c hypervisor/acpi_pm.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
@@ -57,6 +58,13 @@ tests_unit_check_i8042_SOURCES = $(UNIT_RUNNER) tests/unit/check_i8042.c
 tests_unit_check_i8042_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_i8042_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_i8042_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_acpi_pm
+TESTS += tests/unit/check_acpi_pm
+tests_unit_check_acpi_pm_SOURCES = $(UNIT_RUNNER) tests/unit/check_acpi_pm.c
+tests_unit_check_acpi_pm_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_acpi_pm_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_acpi_pm_LDADD = $(HV_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_vmm
 TESTS += tests/unit/check_vmm

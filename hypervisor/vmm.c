@@ -22,12 +22,13 @@
 #include "x86/cpuid.h"
 #include "x86/mptable.h"
 
-/*
- * ACPI and PCI are written in parallel with this file; until their
- * headers land the VM is built without them.
- */
-#if __has_include("x86/acpi.h") && __has_include("acpi_pm.h")
 #include "acpi_pm.h"
+
+/*
+ * The ACPI tables and PCI are written in parallel with this file; until
+ * their headers land the VM is built without them.
+ */
+#if __has_include("x86/acpi.h")
 #include "x86/acpi.h"
 #define VMM_HAVE_ACPI 1
 #else
@@ -92,35 +93,29 @@ static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
 	return rc;
 }
 
-#if VMM_HAVE_ACPI
 static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
 {
 	struct device *pm = acpi_pm_new(vm);
-	int rc;
 
+	*rsdp = 0;
 	if (!pm) {
 		log_err("Cannot create the ACPI power management device.");
 		return -ENODEV;
 	}
-	/* Whether or not its constructor listed it: -EEXIST if it did. */
-	rc = vm_add_device(vm, pm, "acpi_pm");
-	if (rc && rc != -EEXIST)
-		return rc;
-	rc = acpi_setup(vm);
-	if (rc) {
-		log_err("Cannot build the ACPI tables: %s", strerror(-rc));
-		return rc;
+#if VMM_HAVE_ACPI
+	{
+		int rc = acpi_setup(vm);
+
+		if (rc) {
+			log_err("Cannot build the ACPI tables: %s",
+				strerror(-rc));
+			return rc;
+		}
+		*rsdp = VM_ACPI_BASE;
 	}
-	*rsdp = VM_ACPI_BASE;
-	return 0;
-}
-#else
-static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
-{
-	*rsdp = 0;
-	return 0;
-}
 #endif
+	return 0;
+}
 
 static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg,
 			   uint64_t *rsdp)
