@@ -7,12 +7,17 @@ UNIT_LIBS = $(CHECK_LIBS)
 
 # Print every suite's Check summary so a reader of the CI log sees how
 # many tests ran, and a total in the plain "N passed, N failed" form.
-check-local:
+check-local: check-TESTS
 	@echo "=== test summary ==="
 	@for f in $(TESTS:=.log); do \
 		test -f "$$f" || continue; \
 		grep -H -E '^(SKIP: |[0-9]+%: Checks:)' "$$f" || true; \
 	done
+	@cat /dev/null $(TESTS:=.log) | awk -F'[:,] *' \
+		'/^[0-9]+%: Checks:/ { n += $$3; bad += $$5 + $$7 } \
+		/^SKIP: / { skip++ } \
+		END { printf "checks: %d passed, %d failed, %d skipped\n", \
+			n - bad, bad, skip }'
 
 # Integration tests run programs from the build tree.
 AM_TESTS_ENVIRONMENT = KEEL_BUILDDIR='$(abs_top_builddir)'; \
