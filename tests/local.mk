@@ -48,3 +48,18 @@ tests_integration_check_hv_guests_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_hv_guests_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_hv_guests_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
+
+# Slow tests, outside `make check`: the stock Debian kernel on /dev/kvm.
+LONG_TESTS = tests/integration/check_linux
+EXTRA_PROGRAMS += $(LONG_TESTS)
+tests_integration_check_linux_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_linux.c
+tests_integration_check_linux_CFLAGS = $(INTEGRATION_CFLAGS)
+tests_integration_check_linux_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS)
+
+.PHONY: check-long
+check-long: all guest $(LONG_TESTS)
+	@for t in $(LONG_TESTS); do \
+		$(AM_TESTS_ENVIRONMENT) ./$$t || exit 1; \
+	done
