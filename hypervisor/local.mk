@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += hypervisor/libkeelhv.la
 hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/acpi_pm.c hypervisor/acpi_pm.h \
+	hypervisor/control.c hypervisor/control.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
 	hypervisor/iobus.c hypervisor/iobus.h \

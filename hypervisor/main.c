@@ -28,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "device.h"
 #include "log.h"
 #include "vmm.h"
@@ -268,11 +269,9 @@ static int parse_args(int argc, char **argv, struct hv_args *a)
 		log_err("--kernel is required (see keel-hv --help).");
 		return -EINVAL;
 	}
-	if (a->nr_disks || a->nr_nets || a->control) {
+	if (a->nr_disks || a->nr_nets) {
 		log_err("%s is not yet supported by this keel-hv.",
-			a->nr_disks ? "--disk" :
-			a->nr_nets  ? "--net" :
-				      "--control");
+			a->nr_disks ? "--disk" : "--net");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -486,6 +485,7 @@ int main(int argc, char **argv)
 	struct event *sig_evs[NR_SIGNAL_EVENTS] = { NULL };
 	enum vm_exit_reason reason = VM_EXIT_ERROR;
 	struct event_base *base = NULL;
+	struct control *ctl = NULL;
 	struct vm *vm = NULL;
 
 	log_init("keel-hv", false, LOG_LEVEL_INFO);
@@ -509,11 +509,14 @@ int main(int argc, char **argv)
 		log_err("Cannot set up signal and console events.");
 		goto out_vm;
 	}
+	if (args.control && control_new(vm, args.control, &ctl))
+		goto out_vm;
 	if (vm_start(vm) == 0)
 		reason = vm_run(vm);
 	log_info("VM stopped: %s", vm_exit_reason_name(reason));
 
 out_vm:
+	control_free(ctl);
 	console_detach(&con);
 	for (size_t i = 0; i < NR_SIGNAL_EVENTS; i++) {
 		if (sig_evs[i])
