@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "x86/cpuid.h"
 
@@ -19,6 +20,9 @@
 
 /* Leaf 1 */
 #define CPUID1_ECX_HYPERVISOR (1U << 31)
+#define CPUID1_ECX_CX16 (1U << 13)
+#define CPUID1_ECX_XSAVE (1U << 26)
+#define CPUID1_ECX_OSXSAVE (1U << 27)
 #define CPUID1_EDX_HTT (1U << 28)
 
 /* Leaves 0xB/0x1F: level types in ECX[15:8]. */
@@ -93,6 +97,15 @@ static unsigned cpuid_order(unsigned n)
 	return bits;
 }
 
+bool cpuid_host_emulates_ring0(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = access("/sys/module/kvm_pvm", F_OK) == 0;
+	return cached;
+}
+
 static void cpuid_fix_leaf1(struct kvm_cpuid_entry2 *e, unsigned apic_id,
 			    unsigned nr)
 {
@@ -102,6 +115,17 @@ static void cpuid_fix_leaf1(struct kvm_cpuid_entry2 *e, unsigned apic_id,
 		clflush = 8; /* 64-byte lines */
 	e->ebx = (apic_id << 24) | ((nr & 0xff) << 16) | (clflush << 8);
 	e->ecx |= CPUID1_ECX_HYPERVISOR;
+	/*
+	 * kvm_pvm runs guest ring 0 through KVM's instruction emulator,
+	 * which cannot emulate `lock cmpxchg16b` (KVM internal error,
+	 * suberror 1, seen in SLUB's cmpxchg_double) nor xsave/xrstor. Not
+	 * offering them makes Linux use its fallbacks. Real hosts
+	 * (kvm_intel, kvm_amd) run those instructions natively and keep them.
+	 */
+	if (cpuid_host_emulates_ring0()) {
+		e->ecx &= ~(CPUID1_ECX_CX16 | CPUID1_ECX_XSAVE |
+			    CPUID1_ECX_OSXSAVE);
+	}
 	if (nr > 1)
 		e->edx |= CPUID1_EDX_HTT;
 	else

@@ -3,6 +3,7 @@
 #define KEEL_HV_X86_CPUID_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -23,5 +24,12 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported,
 /* The entry for (@function, @index), or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c,
 				    uint32_t function, uint32_t index);
+
+/*
+ * True when the host's KVM is kvm_pvm, which emulates guest ring-0 code
+ * instead of running it (docs/boot-performance.md): keel-hv then avoids
+ * offering instructions that emulator cannot handle.
+ */
+bool cpuid_host_emulates_ring0(void);
 
 #endif /* KEEL_HV_X86_CPUID_H */
