@@ -212,6 +212,47 @@ static void vcpu_log_internal_error(struct vcpu *v)
 		(unsigned long long)cpu_get_rip(v->fd), n ? data : " none");
 }
 
+/*
+ * KVM's instruction emulator only emulates software interrupts in real
+ * mode. On hosts whose KVM emulates all of guest ring 0 (kvm_pvm,
+ * docs/boot-performance.md) a kernel's `int3` (Linux runs one in its
+ * alternatives self-test, and kprobes and jump labels use them) comes
+ * back as an emulation failure. Do what the CPU would: step past the
+ * instruction and deliver #BP, a trap, with RIP after it. Returns true
+ * if the failure was such an int3 and the guest can go on.
+ */
+static bool vcpu_emulate_int3(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+	const uint8_t *insn;
+
+	if (run->emulation_failure.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    run->emulation_failure.ndata < 2 ||
+	    !(run->emulation_failure.flags &
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) ||
+	    run->emulation_failure.insn_size < 1)
+		return false;
+	insn = run->emulation_failure.insn_bytes;
+	if (insn[0] != 0xcc)
+		return false;
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	regs.rip += 1;
+	ev.exception.injected = 1;
+	ev.exception.pending = 0;
+	ev.exception.nr = 3; /* #BP */
+	ev.exception.has_error_code = 0;
+	ev.flags = 0;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	vcpu_count(&v->emulated_int3);
+	return true;
+}
+
 /* Handle one exit. Returns false when the vCPU must stop. */
 static bool vcpu_handle_exit(struct vcpu *v)
 {
@@ -253,6 +294,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (vcpu_emulate_int3(v))
+			return true;
 		vcpu_log_internal_error(v);
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
@@ -424,6 +467,9 @@ int vcpu_stats(struct vcpu *v, struct json_object *out)
 				       json_object_new_uint64(n));
 	}
 	json_object_object_add(out, "id", json_object_new_int((int)v->id));
+	json_object_object_add(out, "emulated_int3",
+			       json_object_new_uint64(atomic_load(
+				       &v->emulated_int3)));
 	/* Count the KVM_RUN in progress too: a guest may stay in for long. */
 	if (since) {
 		uint64_t now = vcpu_now_ns();
