@@ -213,44 +213,65 @@ static void vcpu_log_internal_error(struct vcpu *v)
 }
 
 /*
- * KVM's instruction emulator only emulates software interrupts in real
- * mode. On hosts whose KVM emulates all of guest ring 0 (kvm_pvm,
- * docs/boot-performance.md) a kernel's `int3` (Linux runs one in its
- * alternatives self-test, and kprobes and jump labels use them) comes
- * back as an emulation failure. Do what the CPU would: step past the
- * instruction and deliver #BP, a trap, with RIP after it. Returns true
- * if the failure was such an int3 and the guest can go on.
+ * On hosts whose KVM emulates all of guest ring 0 (kvm_pvm,
+ * docs/hypervisor.md) some instructions come back as emulation failures
+ * because KVM's emulator does not know them in long mode. keel-hv
+ * carries out the few a booting Linux needs, as the CPU would:
+ *   int3 (cc)        step past it and deliver #BP, a trap (KVM only
+ *                    emulates soft interrupts in real mode; Linux runs
+ *                    one in its alternatives self-test);
+ *   clac/stac (0f 01 ca/cb)   clear/set RFLAGS.AC (SMAP entry code).
+ * Returns true if the failure was one of these and the guest can go on.
  */
-static bool vcpu_emulate_int3(struct vcpu *v)
+#define RFLAGS_AC (1ULL << 18)
+
+static bool vcpu_emulate_fallback(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	struct kvm_vcpu_events ev;
 	struct kvm_regs regs;
 	const uint8_t *insn;
+	unsigned size;
 
 	if (run->emulation_failure.suberror != KVM_INTERNAL_ERROR_EMULATION ||
 	    run->emulation_failure.ndata < 2 ||
 	    !(run->emulation_failure.flags &
-	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) ||
-	    run->emulation_failure.insn_size < 1)
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
 		return false;
 	insn = run->emulation_failure.insn_bytes;
-	if (insn[0] != 0xcc)
+	size = run->emulation_failure.insn_size;
+	if (size > sizeof(run->emulation_failure.insn_bytes))
+		size = sizeof(run->emulation_failure.insn_bytes);
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
 		return false;
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return false;
-	regs.rip += 1;
-	ev.exception.injected = 1;
-	ev.exception.pending = 0;
-	ev.exception.nr = 3; /* #BP */
-	ev.exception.has_error_code = 0;
-	ev.flags = 0;
-	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0 ||
-	    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return false;
-	vcpu_count(&v->emulated_int3);
-	return true;
+	if (size >= 1 && insn[0] == 0xcc) {
+		if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+			return false;
+		regs.rip += 1;
+		ev.exception.injected = 1;
+		ev.exception.pending = 0;
+		ev.exception.nr = 3; /* #BP */
+		ev.exception.has_error_code = 0;
+		ev.flags = 0;
+		if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0 ||
+		    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+			return false;
+		vcpu_count(&v->emulated_by_keel);
+		return true;
+	}
+	if (size >= 3 && insn[0] == 0x0f && insn[1] == 0x01 &&
+	    (insn[2] == 0xca || insn[2] == 0xcb)) {
+		if (insn[2] == 0xca)
+			regs.rflags &= ~RFLAGS_AC;
+		else
+			regs.rflags |= RFLAGS_AC;
+		regs.rip += 3;
+		if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+			return false;
+		vcpu_count(&v->emulated_by_keel);
+		return true;
+	}
+	return false;
 }
 
 /* Handle one exit. Returns false when the vCPU must stop. */
@@ -294,7 +315,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (vcpu_emulate_int3(v))
+		if (vcpu_emulate_fallback(v))
 			return true;
 		vcpu_log_internal_error(v);
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
@@ -467,9 +488,9 @@ int vcpu_stats(struct vcpu *v, struct json_object *out)
 				       json_object_new_uint64(n));
 	}
 	json_object_object_add(out, "id", json_object_new_int((int)v->id));
-	json_object_object_add(out, "emulated_int3",
+	json_object_object_add(out, "emulated_by_keel",
 			       json_object_new_uint64(atomic_load(
-				       &v->emulated_int3)));
+				       &v->emulated_by_keel)));
 	/* Count the KVM_RUN in progress too: a guest may stay in for long. */
 	if (since) {
 		uint64_t now = vcpu_now_ns();

@@ -26,7 +26,7 @@ struct vcpu {
 
 	/* Written by the vCPU thread, read by anyone (relaxed). */
 	_Atomic uint64_t exits[VCPU_NR_EXIT_BUCKETS];
-	_Atomic uint64_t emulated_int3; /* vcpu_emulate_int3() */
+	_Atomic uint64_t emulated_by_keel; /* vcpu_emulate_fallback() */
 	_Atomic uint64_t run_ns; /* wall time spent in KVM_RUN */
 	_Atomic uint64_t run_since; /* start of the KVM_RUN in progress, or 0 */
 	_Atomic uint64_t unclaimed_pio;
