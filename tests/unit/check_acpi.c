@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keel-hv's ACPI tables (hypervisor/x86/acpi.c), built into a plain
+ * buffer and walked the way an OS does: RSDP -> XSDT -> FADT/MADT,
+ * FADT -> DSDT. Checksums, lengths, the hardware-reduced FADT registers,
+ * MADT entries for 1 and 8 CPUs, the DSDT's devices, -ENOSPC at every
+ * size that is too small, and acpi_setup() on a VM whose RAM is a
+ * malloc'd buffer. When iasl (acpica-tools) is installed, it must
+ * disassemble every table without a warning and compile the disassembly
+ * back to the same bytes.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+#include "vm.h"
+#include "x86/acpi.h"
+#include "x86/aml.h"
+
+#define BASE VM_ACPI_BASE
+#define AREA (VM_ACPI_END - VM_ACPI_BASE)
+
+static uint8_t *buf;
+static size_t used;
+
+struct tables {
+	const uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt;
+};
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return le16(p) | (uint32_t)le16(p + 2) << 16;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static uint8_t sum8(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void setup(void)
+{
+	buf = malloc(AREA);
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 0xa5, AREA);
+}
+
+static void teardown(void)
+{
+	free(buf);
+}
+
+/* The table at @gpa, checked: inside what was built, @sig, checksum 0. */
+static const uint8_t *table_at(uint64_t gpa, const char *sig)
+{
+	const uint8_t *t;
+	uint32_t len;
+
+	ck_assert_msg(gpa >= BASE && gpa + 36 <= BASE + used,
+		      "%s at 0x%llx is outside the tables", sig,
+		      (unsigned long long)gpa);
+	ck_assert_uint_eq(gpa % 16, 0);
+	t = buf + (gpa - BASE);
+	ck_assert_mem_eq(t, sig, 4);
+	len = le32(t + 4);
+	ck_assert_uint_ge(len, 36);
+	ck_assert_uint_le(gpa - BASE + len, used);
+	ck_assert_uint_eq(sum8(t, len), 0);
+	ck_assert_mem_eq(t + 10, "KEEL  ", 6);
+	return t;
+}
+
+static struct tables build(unsigned nr_cpus)
+{
+	struct tables t;
+
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, nr_cpus, &used), 0);
+	ck_assert_uint_gt(used, 36);
+	t.rsdp = buf;
+	ck_assert_mem_eq(t.rsdp, "RSD PTR ", 8);
+	ck_assert_uint_eq(sum8(t.rsdp, 20), 0);
+	ck_assert_uint_eq(sum8(t.rsdp, 36), 0);
+	ck_assert_uint_eq(t.rsdp[15], 2);
+	ck_assert_uint_eq(le32(t.rsdp + 20), 36);
+	t.xsdt = table_at(le64(t.rsdp + 24), "XSDT");
+	ck_assert_uint_eq(le32(t.xsdt + 4), 36 + 2 * 8);
+	t.fadt = table_at(le64(t.xsdt + 36), "FACP");
+	t.madt = table_at(le64(t.xsdt + 44), "APIC");
+	t.dsdt = table_at(le64(t.fadt + 140), "DSDT");
+	return t;
+}
+
+START_TEST(test_rsdp)
+{
+	struct tables t = build(1);
+
+	ck_assert_mem_eq(t.rsdp + 9, "KEEL  ", 6);
+	ck_assert_uint_eq(le32(t.rsdp + 16), 0); /* no RSDT */
+	ck_assert_uint_eq(le32(t.xsdt + 4), 52);
+	ck_assert_uint_eq(t.xsdt[8], 1);
+	/* Nothing is written past what acpi_build() says it used. */
+	for (size_t i = used; i < AREA; i++)
+		ck_assert_uint_eq(buf[i], 0xa5);
+}
+END_TEST
+
+START_TEST(test_fadt_hw_reduced)
+{
+	struct tables t = build(2);
+	const uint8_t *f = t.fadt;
+	uint32_t flags = le32(f + 112);
+
+	ck_assert_uint_eq(le32(f + 4), 276);
+	ck_assert_uint_eq(f[8], 6);
+	ck_assert_uint_eq(f[131], 3); /* 6.3 */
+	ck_assert(flags & (1u << 20)); /* HW_REDUCED_ACPI */
+	ck_assert(flags & (1u << 10)); /* RESET_REG_SUP */
+	ck_assert(flags & (1u << 4)); /* power button is a device */
+	/* No FACS, SCI, PM1 or GPE blocks. */
+	ck_assert_uint_eq(le32(f + 36), 0);
+	ck_assert_uint_eq(le64(f + 132), 0);
+	ck_assert_uint_eq(le16(f + 46), 0);
+	for (unsigned off = 56; off < 88; off += 4)
+		ck_assert_uint_eq(le32(f + off), 0);
+	/* DSDT and X_DSDT agree. */
+	ck_assert_uint_eq(le32(f + 40), le64(f + 140));
+	/* RESET_REG: SystemIO, 8 bits at VM_PORT_ACPI_RESET, value 1. */
+	ck_assert_mem_eq(f + 116, "\x01\x08\x00\x01", 4);
+	ck_assert_uint_eq(le64(f + 120), VM_PORT_ACPI_RESET);
+	ck_assert_uint_eq(f[128], VM_ACPI_RESET_VALUE);
+	/* SLEEP_CONTROL_REG and SLEEP_STATUS_REG */
+	ck_assert_mem_eq(f + 244, "\x01\x08\x00\x01", 4);
+	ck_assert_uint_eq(le64(f + 248), VM_PORT_ACPI_SLEEP_CTL);
+	ck_assert_mem_eq(f + 256, "\x01\x08\x00\x01", 4);
+	ck_assert_uint_eq(le64(f + 260), VM_PORT_ACPI_SLEEP_STS);
+}
+END_TEST
+
+static const unsigned cpu_counts[] = { 1, 8 };
+
+START_TEST(test_madt)
+{
+	unsigned n = cpu_counts[_i];
+	struct tables t = build(n);
+	const uint8_t *m = t.madt, *p = m + 44, *end = m + le32(m + 4);
+	unsigned lapics = 0, ioapics = 0, nmis = 0;
+
+	ck_assert_uint_eq(le32(m + 4), 44 + 8 * n + 12 + 6);
+	ck_assert_uint_eq(le32(m + 36), VM_LAPIC_BASE);
+	ck_assert_uint_eq(le32(m + 40), 1); /* PCAT_COMPAT */
+	while (p < end) {
+		ck_assert_uint_ge(p[1], 2);
+		ck_assert(p + p[1] <= end);
+		switch (p[0]) {
+		case 0:
+			ck_assert_uint_eq(p[1], 8);
+			ck_assert_uint_eq(p[2], lapics); /* UID */
+			ck_assert_uint_eq(p[3], lapics); /* APIC ID */
+			ck_assert_uint_eq(le32(p + 4), 1); /* enabled */
+			lapics++;
+			break;
+		case 1:
+			ck_assert_uint_eq(p[1], 12);
+			ck_assert_uint_eq(p[2], n); /* after the CPUs */
+			ck_assert_uint_eq(le32(p + 4), VM_IOAPIC_BASE);
+			ck_assert_uint_eq(le32(p + 8), 0);
+			ioapics++;
+			break;
+		case 4:
+			ck_assert_uint_eq(p[2], 0xff);
+			ck_assert_uint_eq(p[5], 1); /* LINT1 */
+			nmis++;
+			break;
+		default:
+			ck_abort_msg("unexpected MADT entry type %u", p[0]);
+		}
+		p += p[1];
+	}
+	ck_assert_uint_eq(lapics, n);
+	ck_assert_uint_eq(ioapics, 1);
+	ck_assert_uint_eq(nmis, 1);
+}
+END_TEST
+
+static unsigned count(const uint8_t *hay, size_t len, const void *needle,
+		      size_t n)
+{
+	unsigned c = 0;
+
+	for (size_t i = 0; i + n <= len; i++)
+		c += !memcmp(hay + i, needle, n);
+	return c;
+}
+
+#define HAS(t, lit) count((t), le32((t) + 4), (lit), sizeof(lit) - 1)
+
+START_TEST(test_dsdt)
+{
+	unsigned n = cpu_counts[_i];
+	const uint8_t *d = build(n).dsdt;
+
+	ck_assert_uint_eq(d[8], 2);
+	/* Name(_S5, Package() { 5, 5, 0, 0 }) */
+	ck_assert_uint_eq(HAS(d, "\x08_S5_\x12\x08\x04\x0a\x05\x0a\x05\x00\x00"),
+			  1);
+	ck_assert_uint_eq(HAS(d, "ACPI0007"), n);
+	ck_assert_uint_eq(HAS(d, "\x0d" "ACPI0013"), 1);
+	/* PNP0A03, PNP0501, PNP0C0C as EISA IDs */
+	ck_assert_uint_eq(HAS(d, "\x0c\x41\xd0\x0a\x03"), 1);
+	ck_assert_uint_eq(HAS(d, "\x0c\x41\xd0\x05\x01"), 1);
+	ck_assert_uint_eq(HAS(d, "\x0c\x41\xd0\x0c\x0c"), 1);
+	/* COM1: IO 0x3f8 len 8, IRQ 4 */
+	ck_assert_uint_eq(HAS(d, "\x47\x01\xf8\x03\xf8\x03\x01\x08"
+				 "\x22\x10\x00"),
+			  1);
+	/* GED: Interrupt(edge, active-high) { 5 }, status port 0x608 */
+	ck_assert_uint_eq(HAS(d, "\x89\x06\x00\x03\x01\x05\x00\x00\x00"), 1);
+	ck_assert_uint_eq(HAS(d, "\x5b\x80GDST\x01\x0b\x08\x06\x01"), 1);
+	/* Notify(\_SB.PWRB, 0x80) */
+	ck_assert_uint_eq(HAS(d, "\x86\x5c\x2e_SB_PWRB\x0a\x80"), 1);
+	/* The PCI hole as the host bridge's memory window */
+	ck_assert_uint_eq(HAS(d, "\x00\x00\x00\xc0\xff\xff\xbf\xfe"), 1);
+}
+END_TEST
+
+START_TEST(test_enospc_at_every_size)
+{
+	size_t need, got;
+
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 8, &need), 0);
+	for (size_t size = 0; size < need; size++) {
+		memset(buf, 0xa5, need);
+		ck_assert_int_eq(acpi_build(buf, size, BASE, 8, &got), -ENOSPC);
+		for (size_t i = size; i < need; i++)
+			ck_assert_uint_eq(buf[i], 0xa5);
+	}
+	ck_assert_int_eq(acpi_build(buf, need, BASE, 8, &got), 0);
+	ck_assert_uint_eq(got, need);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 0, &used), -EINVAL);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, ACPI_MAX_CPUS + 1, &used),
+			 -EINVAL);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE + 8, 1, &used), -EINVAL);
+	/* The largest machine still fits the area. */
+	build(ACPI_MAX_CPUS);
+}
+END_TEST
+
+/* A VM that is only RAM [0, @ram): enough for acpi_setup(). */
+static struct vm *fake_vm(uint64_t ram, unsigned nr_vcpus)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	ck_assert_ptr_nonnull(vm);
+	vm->ram[0].size = ram;
+	vm->ram[0].hva = calloc(1, ram);
+	ck_assert_ptr_nonnull(vm->ram[0].hva);
+	vm->nr_ram = 1;
+	vm->nr_vcpus = nr_vcpus;
+	return vm;
+}
+
+static void fake_vm_free(struct vm *vm)
+{
+	free(vm->ram[0].hva);
+	free(vm);
+}
+
+START_TEST(test_setup_writes_guest_ram)
+{
+	struct vm *vm = fake_vm(VM_ACPI_END, 4);
+
+	ck_assert_int_eq(acpi_setup(vm), 0);
+	build(4);
+	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
+	fake_vm_free(vm);
+
+	vm = fake_vm(VM_ACPI_BASE + 64, 4); /* RAM ends inside the tables */
+	ck_assert_int_eq(acpi_setup(vm), -EFAULT);
+	fake_vm_free(vm);
+
+	vm = fake_vm(VM_ACPI_END, 0);
+	ck_assert_int_eq(acpi_setup(vm), -EINVAL);
+	fake_vm_free(vm);
+}
+END_TEST
+
+/* iasl checks, in a temporary directory. */
+static char dir[64];
+
+static void iasl_setup(void)
+{
+	setup();
+	strcpy(dir, "/tmp/check_acpi.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void iasl_teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	teardown();
+}
+
+static void write_file(const char *name, const void *p, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static uint8_t *read_file(const char *name, size_t *len)
+{
+	char path[128];
+	uint8_t *p;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "iasl wrote no %s", name);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	p = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+/* A line of iasl's output that is a complaint, not its summary. */
+static bool iasl_complains(char *log)
+{
+	char *save, *line;
+
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, " 0 Errors, 0 Warnings"))
+			continue;
+		if (strcasestr(line, "warning") || strcasestr(line, "error"))
+			return true;
+	}
+	return false;
+}
+
+/* Run iasl @args in the directory; it must succeed without a warning. */
+static void iasl(const char *args)
+{
+	char cmd[256], *log, *copy;
+	size_t len;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && iasl %s >iasl.log 2>&1", dir,
+		 args);
+	ck_assert_msg(system(cmd) == 0, "iasl %s failed", args);
+	log = (char *)read_file("iasl.log", &len);
+	copy = strdup(log);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_msg(!iasl_complains(copy), "iasl %s said:\n%s", args, log);
+	free(copy);
+	free(log);
+}
+
+/*
+ * Disassemble the table in @name (.dat), compile the result back (no
+ * optimisations, so names stay as written) and compare everything after
+ * the header, whose compiler ID and checksum iasl sets to its own.
+ */
+static void iasl_round_trip(const char *name, const uint8_t *t)
+{
+	char args[96], file[40];
+	size_t len = le32(t + 4), got;
+	uint8_t *aml;
+
+	snprintf(file, sizeof(file), "%s.dat", name);
+	write_file(file, t, len);
+	snprintf(args, sizeof(args), "-d %s.dat", name);
+	iasl(args);
+	snprintf(args, sizeof(args), "-oa -p %s-rt %s.dsl", name, name);
+	iasl(args);
+	snprintf(file, sizeof(file), "%s-rt.aml", name);
+	aml = read_file(file, &got);
+	ck_assert_uint_eq(got, len);
+	ck_assert_mem_eq(aml + 36, t + 36, len - 36);
+	free(aml);
+}
+
+START_TEST(test_iasl_reads_the_tables)
+{
+	struct tables t = build(cpu_counts[_i]);
+
+	iasl_round_trip("dsdt", t.dsdt);
+	iasl_round_trip("facp", t.fadt);
+	iasl_round_trip("apic", t.madt);
+	iasl_round_trip("xsdt", t.xsdt);
+}
+END_TEST
+
+/* A DSDT around @a's body, for iasl. */
+static void wrap_dsdt(const struct aml *a)
+{
+	size_t len = 36 + a->len;
+
+	ck_assert_uint_le(len, AREA);
+	memset(buf, 0, 36);
+	memcpy(buf, "DSDT", 4);
+	buf[4] = (uint8_t)len;
+	buf[5] = (uint8_t)(len >> 8);
+	buf[6] = (uint8_t)(len >> 16);
+	buf[8] = 2;
+	memcpy(buf + 10, "KEEL  KEELTEST", 14);
+	memcpy(buf + 36, a->buf, a->len);
+	buf[9] = (uint8_t)-sum8(buf, len);
+}
+
+/* iasl agrees with the writer's two- and three-byte PkgLengths. */
+START_TEST(test_iasl_long_objects)
+{
+	static uint8_t data[5000];
+	struct aml a;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	aml_init(&a);
+	aml_scope_begin(&a, "\\_SB");
+	aml_device_begin(&a, "BIG");
+	aml_name(&a, "_HID");
+	aml_string(&a, "KEEL0001");
+	aml_name(&a, "BUF0");
+	aml_buffer_begin(&a);
+	aml_bytes(&a, data, sizeof(data));
+	aml_end(&a);
+	aml_name(&a, "BUF1");
+	aml_buffer_begin(&a);
+	aml_bytes(&a, data, 100);
+	aml_end(&a);
+	aml_end(&a);
+	aml_end(&a);
+	ck_assert_int_eq(aml_error(&a), 0);
+	wrap_dsdt(&a);
+	aml_dispose(&a);
+	iasl_round_trip("big", buf);
+}
+END_TEST
+
+static bool have_iasl(void)
+{
+	return system("command -v iasl >/dev/null 2>&1") == 0;
+}
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("acpi");
+	TCase *tc = tcase_create("tables");
+	TCase *ti;
+	unsigned nr_counts = sizeof(cpu_counts) / sizeof(cpu_counts[0]);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_rsdp);
+	tcase_add_test(tc, test_fadt_hw_reduced);
+	tcase_add_loop_test(tc, test_madt, 0, nr_counts);
+	tcase_add_loop_test(tc, test_dsdt, 0, nr_counts);
+	tcase_add_test(tc, test_enospc_at_every_size);
+	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_setup_writes_guest_ram);
+	suite_add_tcase(s, tc);
+
+	if (have_iasl()) {
+		ti = tcase_create("iasl");
+		tcase_add_checked_fixture(ti, iasl_setup, iasl_teardown);
+		tcase_set_timeout(ti, 60);
+		tcase_add_loop_test(ti, test_iasl_reads_the_tables, 0,
+				    nr_counts);
+		tcase_add_test(ti, test_iasl_long_objects);
+		suite_add_tcase(s, ti);
+	} else {
+		fprintf(stderr, "check_acpi: iasl (acpica-tools) is not "
+				"installed; the tables are not disassembled\n");
+	}
+	return s;
+}
