@@ -19,9 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decompress.h"
 #include "log.h"
 #include "vm.h"
 #include "x86/boot.h"
+#include "x86/kernel_image.h"
 
 /* Setup header fields (offsets in the image file and the zero page). */
 #define HDR_SETUP_SECTS 0x1f1
@@ -177,8 +179,9 @@ unsigned boot_build_e820(const struct vm *vm, struct boot_e820_entry *tbl,
 }
 
 /* Read all of @path into a new buffer of at most @max bytes. */
-static int boot_read_file(const char *path, uint64_t max, uint8_t **out,
-			  size_t *out_len)
+/* Read all of @path (@what: "kernel", "initrd") if it is at most @max bytes. */
+static int boot_read_file(const char *path, const char *what, uint64_t max,
+			  uint8_t **out, size_t *out_len)
 {
 	struct stat st;
 	uint8_t *buf;
@@ -188,13 +191,13 @@ static int boot_read_file(const char *path, uint64_t max, uint8_t **out,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = -errno;
-		log_err("Cannot read kernel %s: %s", path, strerror(-rc));
+		log_err("Cannot read %s %s: %s", what, path, strerror(-rc));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0 ||
 	    (uint64_t)st.st_size > max) {
 		rc = S_ISREG(st.st_mode) && st.st_size ? -EFBIG : -EINVAL;
-		log_err("Kernel %s is %s.", path,
+		log_err("The %s %s is %s.", what, path,
 			rc == -EFBIG ? "larger than guest memory" :
 				       "not a non-empty regular file");
 		goto out_close;
@@ -209,7 +212,7 @@ static int boot_read_file(const char *path, uint64_t max, uint8_t **out,
 
 		if (n <= 0) {
 			rc = n < 0 ? -errno : -EIO;
-			log_err("Cannot read kernel %s: %s", path,
+			log_err("Cannot read %s %s: %s", what, path,
 				n < 0 ? strerror(-rc) : "file shrank");
 			free(buf);
 			goto out_close;
@@ -226,62 +229,63 @@ out_close:
 }
 
 /*
- * Place the initrd as high as allowed (below @max_addr, inside low RAM,
- * above @floor) and read it straight into guest memory.
+ * Put the initrd at @path as high as it goes below @max_addr and the
+ * end of low RAM, above @floor. A compressed initramfs is unpacked here
+ * into plain cpio archives (initrd_flatten()): the guest kernel then
+ * only copies it, where unpacking it in ring 0 costs seconds to minutes
+ * on hosts that emulate ring 0 (docs/hypervisor.md). Images the kernel
+ * understands but we do not (old-style initrd, bzip2) go as they are.
  */
 static int boot_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 			    uint64_t max_addr, uint64_t *addr_out,
 			    uint64_t *size_out)
 {
-	uint64_t top = vm->ram[0].size, size, addr, done = 0;
-	struct stat st;
-	uint8_t *dst;
-	int fd, rc;
+	uint64_t top = vm->ram[0].size, addr;
+	uint8_t *raw = NULL, *flat = NULL;
+	const uint8_t *img;
+	size_t raw_len = 0, flat_len = 0, size;
+	int rc;
 
 	if (max_addr < top - 1)
 		top = max_addr + 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = -errno;
-		log_err("Cannot read initrd %s: %s", path, strerror(-rc));
-		goto out_close;
+	rc = boot_read_file(path, "initrd", top, &raw, &raw_len);
+	if (rc)
+		return rc == -EFBIG ? -ENOMEM : rc;
+	img = raw;
+	size = raw_len;
+	rc = initrd_flatten(raw, raw_len, &flat, &flat_len,
+			    top > floor ? top - floor : 0);
+	if (!rc) {
+		img = flat;
+		size = flat_len;
+		log_debug("boot: initrd %s unpacked on the host: %zu bytes, %zu as loaded",
+			  path, raw_len, flat_len);
+	} else if (rc == -ENOTSUP || rc == -EFBIG) {
+		/* Not ours to unpack, or only fits compressed: as it is. */
+		log_debug("boot: initrd %s passed as it is (%s)", path,
+			  strerror(-rc));
+	} else if (rc == -EINVAL) {
+		log_err("Initrd %s is corrupt: a compressed part or a cpio archive in it is truncated or damaged.",
+			path);
+		goto out_free;
+	} else {
+		goto out_free;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		log_err("Initrd %s is not a regular file.", path);
-		goto out_close;
-	}
-	size = (uint64_t)st.st_size;
 	if (size > top || ((top - size) & ~0xfffULL) < floor) {
 		rc = -ENOMEM;
-		log_err("Initrd %s (%llu KiB) does not fit in guest memory below 0x%llx above the kernel; give the VM more memory.",
-			path, (unsigned long long)(size >> 10),
-			(unsigned long long)top);
-		goto out_close;
+		log_err("Initrd %s (%zu KiB) does not fit in guest memory below 0x%llx above the kernel; give the VM more memory.",
+			path, size >> 10, (unsigned long long)top);
+		goto out_free;
 	}
 	addr = (top - size) & ~0xfffULL;
-	dst = vm_gpa_to_hva(vm, addr, size);
-	if (!dst) {
-		rc = -EFAULT;
-		goto out_close;
-	}
-	while (done < size) {
-		ssize_t n = read(fd, dst + done, size - done);
-
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			log_err("Cannot read initrd %s: %s", path,
-				n < 0 ? strerror(-rc) : "file shrank");
-			goto out_close;
-		}
-		done += (uint64_t)n;
-	}
+	rc = vm_write_guest(vm, addr, img, size);
+	if (rc)
+		goto out_free;
 	*addr_out = addr;
 	*size_out = size;
-	rc = 0;
-out_close:
-	if (fd >= 0)
-		close(fd);
+out_free:
+	free(flat);
+	free(raw);
 	return rc;
 }
 
@@ -373,6 +377,62 @@ static int boot_write_cmdline(struct vm *vm, const char *path,
 	return vm_write_guest(vm, BOOT_CMDLINE_ADDR, cmdline, len + 1);
 }
 
+/*
+ * The vmlinux inside the kernel (kernel_image.c), copied to where it
+ * was linked: entered at startup_64 it skips the bzImage's own
+ * decompressor, which in ring 0 on hosts that emulate ring 0 is most of
+ * the boot time. Returns 0, 1 if @img is not a kernel of that kind or
+ * a bzImage whose payload we cannot unpack (the bzImage path then loads
+ * it as it is and it unpacks itself, as under any boot loader), or
+ * -errno after logging why (an ELF vmlinux we cannot load, no memory).
+ */
+static int boot_load_vmlinux(struct vm *vm, const char *path,
+			     const uint8_t *img, size_t len,
+			     struct boot_params *bp, struct boot_entry *entry,
+			     struct bzimage_info *info, uint64_t *end)
+{
+	bool elf = len >= 4 && !memcmp(img, "\177ELF", 4);
+	struct kimage k;
+	int rc;
+
+	rc = kimage_parse(img, len, &k);
+	if (rc == -ENOEXEC || (rc && rc != -ENOMEM && !elf)) {
+		if (rc != -ENOEXEC)
+			log_info("Kernel %s: cannot unpack it on the host (%s); it unpacks itself instead.",
+				 path, k.why ? k.why : strerror(-rc));
+		kimage_dispose(&k);
+		return 1;
+	}
+	if (rc) {
+		log_err("Kernel %s is not a bootable kernel: %s.", path,
+			k.why ? k.why : strerror(-rc));
+		kimage_dispose(&k);
+		return rc;
+	}
+	rc = kimage_load(&k, vm);
+	if (rc) {
+		log_err("Kernel %s needs %llu MiB of guest memory; the VM has %llu MiB.",
+			path, (unsigned long long)((k.mem_end + (1 << 20) - 1) >> 20),
+			(unsigned long long)(vm->ram_size >> 20));
+		kimage_dispose(&k);
+		return rc;
+	}
+	memcpy((uint8_t *)bp + KIMAGE_SETUP_OFFSET, k.setup, k.setup_len);
+	memset(info, 0, sizeof(*info));
+	info->version = k.version;
+	info->initrd_addr_max = k.initrd_addr_max;
+	info->cmdline_size = k.cmdline_size;
+	entry->rip = k.entry;
+	*end = k.mem_end;
+	log_debug("boot: vmlinux of %s (%s payload) at 0x%llx-0x%llx, entry 0x%llx",
+		  path, decompress_format_name(k.payload_format),
+		  (unsigned long long)k.load_start,
+		  (unsigned long long)k.load_end,
+		  (unsigned long long)k.entry);
+	kimage_dispose(&k);
+	return 0;
+}
+
 int boot_load(struct vm *vm, const struct boot_config *cfg,
 	      struct boot_entry *entry)
 {
@@ -381,7 +441,7 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 	uint64_t load, end, initrd = 0, initrd_size = 0, initrd_max;
 	uint8_t *img = NULL;
 	size_t len = 0;
-	bool flat;
+	bool flat = false;
 	int rc;
 
 	if (vm->nr_ram < 1 || vm->ram[0].gpa != 0 ||
@@ -390,10 +450,21 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 	bp = calloc(1, sizeof(*bp));
 	if (!bp)
 		return -ENOMEM;
-	rc = boot_read_file(cfg->kernel, vm->ram[0].size, &img, &len);
+	rc = boot_read_file(cfg->kernel, "kernel", vm->ram[0].size, &img,
+			    &len);
 	if (rc) {
 		free(bp);
 		return rc;
+	}
+	rc = boot_load_vmlinux(vm, cfg->kernel, img, len, bp, entry, &info,
+			       &end);
+	if (rc < 0)
+		goto out_free;
+	if (rc == 0) {
+		load = entry->rip;
+		initrd_max = info.initrd_addr_max ? info.initrd_addr_max :
+						    BOOT_DEFAULT_INITRD_MAX;
+		goto loaded;
 	}
 	rc = boot_parse_bzimage(img, len, &info);
 	flat = rc == -ENOEXEC;
@@ -429,6 +500,7 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 		goto out_free;
 	}
 
+loaded:
 	rc = boot_write_cmdline(vm, cfg->kernel, cfg->cmdline,
 				flat ? BOOT_CMDLINE_MAX - 1 :
 				       info.cmdline_size);
@@ -460,7 +532,8 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 		rc = boot_setup_long_mode(vm, entry);
 	if (!rc)
 		log_debug("boot: %s %s at 0x%llx, entry 0x%llx, initrd %llu bytes at 0x%llx",
-			  flat ? "flat binary" : "bzImage", cfg->kernel,
+			  flat ? "flat binary" : info.pm_size ? "bzImage" : "vmlinux",
+			  cfg->kernel,
 			  (unsigned long long)load,
 			  (unsigned long long)entry->rip,
 			  (unsigned long long)initrd_size,
