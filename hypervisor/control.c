@@ -28,6 +28,7 @@
 #include "device.h"
 #include "log.h"
 #include "vm.h"
+#include "virtio_balloon.h"
 #include "vmm.h"
 
 #define CONTROL_MAX_LINE (64 * 1024)
@@ -57,10 +58,11 @@ struct control_conn {
 
 /*
  * A method: fills *@result (a new object) or returns an error code with
- * *@msg set to a sentence for the client.
+ * *@msg set to a sentence for the client. @params: the request's
+ * object, or NULL; only methods marked so in the table get any.
  */
-typedef int (*control_fn)(struct control *ctl, struct json_object **result,
-			  const char **msg);
+typedef int (*control_fn)(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg);
 
 static struct json_object *control_ok(void)
 {
@@ -70,8 +72,8 @@ static struct json_object *control_ok(void)
 	return o;
 }
 
-static int control_status(struct control *ctl, struct json_object **result,
-			  const char **msg)
+static int control_status(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
 {
 	struct json_object *o = json_object_new_object();
 	struct timespec now;
@@ -94,8 +96,8 @@ static int control_status(struct control *ctl, struct json_object **result,
 	return 0;
 }
 
-static int control_pause(struct control *ctl, struct json_object **result,
-			 const char **msg)
+static int control_pause(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
 {
 	if (vm_is_paused(ctl->vm)) {
 		*msg = "The VM is already paused.";
@@ -109,8 +111,8 @@ static int control_pause(struct control *ctl, struct json_object **result,
 	return 0;
 }
 
-static int control_resume(struct control *ctl, struct json_object **result,
-			  const char **msg)
+static int control_resume(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
 {
 	if (!vm_is_paused(ctl->vm)) {
 		*msg = "The VM is not paused.";
@@ -121,8 +123,8 @@ static int control_resume(struct control *ctl, struct json_object **result,
 	return 0;
 }
 
-static int control_stop(struct control *ctl, struct json_object **result,
-			const char **msg)
+static int control_stop(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
 {
 	log_info("control: hard stop requested");
 	vm_request_exit(ctl->vm, VM_EXIT_KILLED);
@@ -131,6 +133,7 @@ static int control_stop(struct control *ctl, struct json_object **result,
 }
 
 static int control_power_button(struct control *ctl,
+				struct json_object *params,
 				struct json_object **result, const char **msg)
 {
 	struct device *pm = vm_find_device(ctl->vm, "acpi_pm");
@@ -144,8 +147,8 @@ static int control_power_button(struct control *ctl,
 	return 0;
 }
 
-static int control_stats(struct control *ctl, struct json_object **result,
-			 const char **msg)
+static int control_stats(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -158,17 +161,68 @@ static int control_stats(struct control *ctl, struct json_object **result,
 	return 0;
 }
 
-/* The method table: none of these take parameters. */
+/*
+ * balloon {"target_mib": N}: ask the guest to shrink to (or grow back
+ * to) N MiB; without params, only report. Either way the result is the
+ * current target and what the guest says it has given back.
+ */
+static int control_balloon(struct control *ctl, struct json_object *params,
+			   struct json_object **result, const char **msg)
+{
+	struct device *dev = vm_find_device(ctl->vm, "vballoon0");
+	struct json_object *v, *o;
+	uint64_t target, actual;
+	int64_t mib;
+
+	if (!dev) {
+		*msg = "This VM has no balloon device (keel-hv --balloon).";
+		return RPC_INVALID_STATE;
+	}
+	if (params && !json_object_is_type(params, json_type_object)) {
+		*msg = "balloon takes an object: {\"target_mib\": N}.";
+		return RPC_INVALID_PARAMS;
+	}
+	if (params) {
+		json_object_object_foreach(params, key, val) {
+			(void)val;
+			if (strcmp(key, "target_mib")) {
+				*msg = "balloon takes only \"target_mib\".";
+				return RPC_INVALID_PARAMS;
+			}
+		}
+	}
+	if (params && json_object_object_get_ex(params, "target_mib", &v)) {
+		mib = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || mib < 1 ||
+		    (uint64_t)mib > (ctl->vm->ram_size >> 20)) {
+			*msg = "target_mib must be an integer from 1 to the VM's memory in MiB.";
+			return RPC_INVALID_PARAMS;
+		}
+		virtio_balloon_set_target(dev, (uint64_t)mib << 20);
+	}
+	virtio_balloon_get(dev, &target, &actual);
+	o = json_object_new_object();
+	json_object_object_add(o, "target_mib",
+			       json_object_new_int64((int64_t)(target >> 20)));
+	json_object_object_add(o, "actual_mib",
+			       json_object_new_int64((int64_t)(actual >> 20)));
+	*result = o;
+	return 0;
+}
+
+/* The method table; only methods marked takes_params get any. */
 static const struct {
 	const char *method;
 	control_fn fn;
+	bool takes_params;
 } control_methods[] = {
-	{ "status", control_status },
-	{ "pause", control_pause },
-	{ "resume", control_resume },
-	{ "stop", control_stop },
-	{ "power-button", control_power_button },
-	{ "stats", control_stats },
+	{ "status", control_status, false },
+	{ "pause", control_pause, false },
+	{ "resume", control_resume, false },
+	{ "stop", control_stop, false },
+	{ "power-button", control_power_button, false },
+	{ "stats", control_stats, false },
+	{ "balloon", control_balloon, true },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)
@@ -229,23 +283,30 @@ static struct json_object *control_handle(struct control *ctl,
 		return control_error(id, RPC_INVALID_REQUEST,
 				     "\"method\" must be a string.");
 	method = json_object_get_string(v);
-	if (json_object_object_get_ex(req, "params", &params) &&
-	    !(json_object_is_type(params, json_type_object) &&
-	      json_object_object_length(params) == 0) &&
-	    !(json_object_is_type(params, json_type_array) &&
-	      json_object_array_length(params) == 0))
-		return control_error(id, RPC_INVALID_PARAMS,
-				     "This method takes no parameters.");
+	json_object_object_get_ex(req, "params", &params);
+	if (params && !json_object_is_type(params, json_type_object) &&
+	    !json_object_is_type(params, json_type_array))
+		return control_error(id, RPC_INVALID_REQUEST,
+				     "\"params\" must be an object or an array.");
 
 	code = RPC_METHOD_NOT_FOUND;
 	msg = "No such method.";
 	for (size_t i = 0; i < sizeof(control_methods) /
 				       sizeof(control_methods[0]);
 	     i++) {
-		if (strcmp(method, control_methods[i].method) == 0) {
-			code = control_methods[i].fn(ctl, &result, &msg);
+		if (strcmp(method, control_methods[i].method))
+			continue;
+		if (!control_methods[i].takes_params && params &&
+		    !(json_object_is_type(params, json_type_object) &&
+		      json_object_object_length(params) == 0) &&
+		    !(json_object_is_type(params, json_type_array) &&
+		      json_object_array_length(params) == 0)) {
+			code = RPC_INVALID_PARAMS;
+			msg = "This method takes no parameters.";
 			break;
 		}
+		code = control_methods[i].fn(ctl, params, &result, &msg);
+		break;
 	}
 	if (!has_id) {
 		json_object_put(result);

@@ -76,3 +76,4 @@ tests_unit_check_vmm_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 include hypervisor/acpi.mk
 include hypervisor/virtio.mk
+include hypervisor/image.mk

@@ -41,10 +41,10 @@
 struct hv_args {
 	struct vm_config cfg;
 	bool console_stdio;
-	const char *disks[MAX_DISKS];
-	unsigned nr_disks;
-	const char *nets[MAX_NETS];
-	unsigned nr_nets;
+	struct vm_disk disks[MAX_DISKS];
+	struct vm_nic nics[MAX_NETS];
+	char *paths[MAX_DISKS]; /* disks[].path, when cut from "PATH,ro" */
+	char *taps[MAX_NETS]; /* nics[].tap */
 	const char *control;
 	enum log_level log_level;
 	bool help;
@@ -132,28 +132,43 @@ static int opt_console(struct hv_args *a, const char *arg)
 static int opt_disk(struct hv_args *a, const char *arg)
 {
 	const char *comma = strchr(arg, ',');
+	struct vm_disk *disk;
 
 	if (arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
 		log_err("Invalid --disk '%s': use PATH or PATH,ro.", arg);
 		return -EINVAL;
 	}
-	if (a->nr_disks == MAX_DISKS) {
+	if (a->cfg.nr_disks == MAX_DISKS) {
 		log_err("At most %d disks.", MAX_DISKS);
 		return -E2BIG;
 	}
-	a->disks[a->nr_disks++] = arg;
+	/* The first comma ends the path: a path with one needs a link. */
+	disk = &a->disks[a->cfg.nr_disks];
+	disk->readonly = comma != NULL;
+	disk->path = arg;
+	if (comma) {
+		a->paths[a->cfg.nr_disks] = strndup(arg, (size_t)(comma - arg));
+		disk->path = a->paths[a->cfg.nr_disks];
+		if (!disk->path)
+			return -ENOMEM;
+	}
+	a->cfg.nr_disks++;
 	return 0;
 }
 
-static bool valid_mac(const char *s)
+/* A unicast MAC address "52:54:00:12:34:56" into @mac. */
+static bool parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned b[6];
 	char tail;
 
-	return strlen(s) == 17 &&
-	       sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-		      &b[3], &b[4], &b[5], &tail) == 6 &&
-	       !(b[0] & 1);
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6 || (b[0] & 1))
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
 }
 
 static int opt_net(struct hv_args *a, const char *arg)
@@ -161,17 +176,38 @@ static int opt_net(struct hv_args *a, const char *arg)
 	const char *mac = strstr(arg, ",mac=");
 	size_t tap_len = mac ? (size_t)(mac - arg) : strlen(arg);
 
-	if (strncmp(arg, "tap=", 4) || tap_len <= 4 ||
-	    memchr(arg, ',', tap_len) || (mac && !valid_mac(mac + 5))) {
-		log_err("Invalid --net '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a unicast MAC).",
-			arg);
-		return -EINVAL;
-	}
-	if (a->nr_nets == MAX_NETS) {
+	struct vm_nic *nic = &a->nics[a->cfg.nr_nics];
+
+	if (a->cfg.nr_nics == MAX_NETS) {
 		log_err("At most %d network interfaces.", MAX_NETS);
 		return -E2BIG;
 	}
-	a->nets[a->nr_nets++] = arg;
+	if (strncmp(arg, "tap=", 4) || tap_len <= 4 || tap_len - 4 >= 16 ||
+	    memchr(arg, ',', tap_len) ||
+	    (mac && !parse_mac(mac + 5, nic->mac))) {
+		log_err("Invalid --net '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a tap name of at most 15 characters, a unicast MAC).",
+			arg);
+		return -EINVAL;
+	}
+	a->taps[a->cfg.nr_nics] = strndup(arg + 4, tap_len - 4);
+	if (!a->taps[a->cfg.nr_nics])
+		return -ENOMEM;
+	nic->tap = a->taps[a->cfg.nr_nics];
+	nic->tap_fd = -1;
+	nic->has_mac = mac != NULL;
+	a->cfg.nr_nics++;
+	return 0;
+}
+
+static int opt_rng(struct hv_args *a, const char *arg)
+{
+	a->cfg.rng = true;
+	return 0;
+}
+
+static int opt_balloon(struct hv_args *a, const char *arg)
+{
+	a->cfg.balloon = true;
 	return 0;
 }
 
@@ -212,6 +248,9 @@ static const struct hv_option hv_options[] = {
 	{ "disk", "PATH[,ro]", opt_disk, "virtio-blk disk (repeatable)" },
 	{ "net", "tap=NAME[,mac=MAC]", opt_net,
 	  "virtio-net interface (repeatable)" },
+	{ "rng", NULL, opt_rng, "virtio-rng entropy device" },
+	{ "balloon", NULL, opt_balloon,
+	  "virtio-balloon (target set on the control socket)" },
 	{ "control", "SOCKET", opt_control, "JSON-RPC control socket" },
 	{ "log-level", "LEVEL", opt_log_level,
 	  "err, warn, info (default) or debug" },
@@ -269,12 +308,15 @@ static int parse_args(int argc, char **argv, struct hv_args *a)
 		log_err("--kernel is required (see keel-hv --help).");
 		return -EINVAL;
 	}
-	if (a->nr_disks || a->nr_nets) {
-		log_err("%s is not yet supported by this keel-hv.",
-			a->nr_disks ? "--disk" : "--net");
-		return -ENOTSUP;
-	}
 	return 0;
+}
+
+static void hv_args_dispose(struct hv_args *a)
+{
+	for (unsigned i = 0; i < MAX_DISKS; i++)
+		free(a->paths[i]);
+	for (unsigned i = 0; i < MAX_NETS; i++)
+		free(a->taps[i]);
 }
 
 /* The stdio console: stdin to COM1, COM1 to stdout. */
@@ -490,16 +532,17 @@ int main(int argc, char **argv)
 
 	log_init("keel-hv", false, LOG_LEVEL_INFO);
 	if (parse_args(argc, argv, &args))
-		return vm_exit_status(VM_EXIT_ERROR);
+		goto out_args;
 	if (args.help) {
 		usage(stdout);
-		return 0;
+		reason = VM_EXIT_POWEROFF; /* status 0 */
+		goto out_args;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(on_libevent_log);
 	if (evthread_use_pthreads() < 0 || !(base = event_base_new())) {
 		log_err("Cannot set up the event loop.");
-		return vm_exit_status(VM_EXIT_ERROR);
+		goto out_args;
 	}
 	args.cfg.console = args.console_stdio ? &backend : NULL;
 	if (vm_create(&args.cfg, base, &vm))
@@ -525,5 +568,7 @@ out_vm:
 	vm_free(vm);
 out_base:
 	event_base_free(base);
+out_args:
+	hv_args_dispose(&args);
 	return vm_exit_status(reason);
 }

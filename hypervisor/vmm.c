@@ -12,34 +12,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acpi_pm.h"
 #include "device.h"
 #include "i8042.h"
 #include "log.h"
+#include "pci.h"
 #include "vcpu.h"
+#include "virtio_balloon.h"
+#include "virtio_blk.h"
+#include "virtio_net.h"
+#include "virtio_rng.h"
 #include "vmm.h"
+#include "x86/acpi.h"
 #include "x86/boot.h"
 #include "x86/cpu.h"
 #include "x86/cpuid.h"
 #include "x86/mptable.h"
-
-#include "acpi_pm.h"
-
-/*
- * The ACPI tables and PCI are written in parallel with this file; until
- * their headers land the VM is built without them.
- */
-#if __has_include("x86/acpi.h")
-#include "x86/acpi.h"
-#define VMM_HAVE_ACPI 1
-#else
-#define VMM_HAVE_ACPI 0
-#endif
-#if __has_include("pci.h")
-#include "pci.h"
-#define VMM_HAVE_PCI 1
-#else
-#define VMM_HAVE_PCI 0
-#endif
 
 int vm_exit_status(enum vm_exit_reason reason)
 {
@@ -96,25 +84,46 @@ static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
 static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
 {
 	struct device *pm = acpi_pm_new(vm);
+	int rc;
 
 	*rsdp = 0;
 	if (!pm) {
 		log_err("Cannot create the ACPI power management device.");
 		return -ENODEV;
 	}
-#if VMM_HAVE_ACPI
-	{
-		int rc = acpi_setup(vm);
-
-		if (rc) {
-			log_err("Cannot build the ACPI tables: %s",
-				strerror(-rc));
-			return rc;
-		}
-		*rsdp = VM_ACPI_BASE;
+	rc = acpi_setup(vm);
+	if (rc) {
+		log_err("Cannot build the ACPI tables: %s", strerror(-rc));
+		return rc;
 	}
-#endif
+	*rsdp = VM_ACPI_BASE;
 	return 0;
+}
+
+/*
+ * The virtio devices, always in the same order (disks, NICs, rng,
+ * balloon): their PCI slots and names follow from it, which is what a
+ * restore or a migration target relies on.
+ */
+static int vmm_add_virtio(struct vm *vm, const struct vm_config *cfg)
+{
+	struct device *dev;
+	int rc = 0;
+
+	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++)
+		rc = virtio_blk_create(vm, cfg->disks[i].path,
+				       cfg->disks[i].readonly, &dev);
+	for (unsigned i = 0; i < cfg->nr_nics && !rc; i++) {
+		const struct vm_nic *nic = &cfg->nics[i];
+
+		rc = virtio_net_create(vm, nic->tap, nic->tap_fd,
+				       nic->has_mac ? nic->mac : NULL, &dev);
+	}
+	if (cfg->rng && !rc)
+		rc = virtio_rng_create(vm, &dev);
+	if (cfg->balloon && !rc)
+		rc = virtio_balloon_create(vm, &dev);
+	return rc;
 }
 
 static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg,
@@ -127,14 +136,14 @@ static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg,
 			&dev);
 	if (!rc)
 		rc = i8042_new(vm, &dev);
-#if VMM_HAVE_PCI
 	if (!rc) {
 		rc = pci_init(vm);
 		if (rc)
 			log_err("Cannot create the PCI host bridge: %s",
 				strerror(-rc));
 	}
-#endif
+	if (!rc)
+		rc = vmm_add_virtio(vm, cfg);
 	if (!rc)
 		rc = vmm_add_acpi(vm, rsdp);
 	return rc;

@@ -25,6 +25,20 @@ struct device;
 #define VM_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define VM_DEFAULT_RAM (256ULL << 20)
 
+/* A virtio-blk disk: a raw image file or block device. */
+struct vm_disk {
+	const char *path;
+	bool readonly;
+};
+
+/* A virtio-net interface on a tap device. */
+struct vm_nic {
+	const char *tap; /* opened or created by name, if tap_fd < 0 */
+	int tap_fd; /* an already opened tap (taken over), or -1 */
+	bool has_mac;
+	uint8_t mac[6]; /* if !has_mac: random 52:54:00:xx:xx:xx */
+};
+
 struct vm_config {
 	const char *kernel; /* bzImage or flat test guest; required */
 	const char *initrd; /* NULL: none */
@@ -33,13 +47,20 @@ struct vm_config {
 	unsigned nr_vcpus; /* 1..VM_MAX_VCPUS */
 	/* COM1 ("serial0"); copied. NULL: output discarded. */
 	const struct ns8250_backend *console;
+	/* PCI devices, in this order: disks, NICs, rng, balloon. */
+	const struct vm_disk *disks;
+	unsigned nr_disks;
+	const struct vm_nic *nics;
+	unsigned nr_nics;
+	bool rng; /* a virtio-rng fed by getrandom() */
+	bool balloon; /* a virtio-balloon ("vballoon0") */
 };
 
 /*
  * Build the VM @cfg describes on @evbase (which must outlive it and was
  * created after evthread_use_pthreads()): KVM, memory, vCPUs, the
  * platform devices (COM1 "serial0", "i8042", ACPI power management, PCI
- * host bridge), MP and ACPI tables, the kernel and its boot state. The
+ * host bridge), the virtio devices @cfg asks for, MP and ACPI tables, the kernel and its boot state. The
  * vCPUs are not running yet. Returns 0 and *@out (free with vm_free())
  * or -errno after logging why.
  */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_VIRTIO_BALLOON_H
+#define KEEL_HV_VIRTIO_BALLOON_H
+
+#include <stdint.h>
+
+struct vm;
+struct device;
+
+/*
+ * A virtio memory balloon (virtio 1.2, 5.5): inflate and deflate
+ * queues, no statistics queue. Pages the guest puts in the balloon are
+ * given back to the host (madvise MADV_DONTNEED), so keel-hv's RSS
+ * drops. The balloon starts empty. On @vm's device list as "vballoon0".
+ * Returns 0 and *@out (owned by the VM) or -errno.
+ */
+int virtio_balloon_create(struct vm *vm, struct device **out);
+
+/*
+ * Ask the guest to shrink to (or grow back to) @target_bytes of usable
+ * memory, as xl mem-set or virsh setmem do: the balloon's num_pages
+ * becomes (guest RAM - @target_bytes) / 4 KiB, 0 if @target_bytes is
+ * at least the guest's RAM. The guest follows at its own pace (and
+ * only once its driver runs). Returns 0, or -EINVAL if @dev is not a
+ * balloon. Safe from any thread.
+ */
+int virtio_balloon_set_target(struct device *dev, uint64_t target_bytes);
+
+/*
+ * The current request and what the guest reports: *@target_bytes the
+ * memory it was asked to keep, *@actual_bytes what it says it keeps
+ * (guest RAM minus the pages in its balloon). Returns 0 or -EINVAL.
+ */
+int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
+		       uint64_t *actual_bytes);
+
+#endif /* KEEL_HV_VIRTIO_BALLOON_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-console (virtio 1.2, 5.3), single port: receive queue 0 carries
+ * input to the guest, transmit queue 1 its output. No multiport, no
+ * console size, no emergency write.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/virtio_ids.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtio.h"
+#include "virtio_console.h"
+#include "vm.h"
+
+#define VCON_QUEUE_SIZE 64
+#define VCON_RXQ 0
+#define VCON_TXQ 1
+#define VCON_CONFIG_SIZE 8 /* le16 cols, le16 rows, le32 max_nr_ports */
+
+struct vcon {
+	struct virtio_dev vdev; /* first */
+	struct virtio_console_backend be;
+	struct event *rx_ready_ev; /* calls be.rx_ready without the lock */
+	bool rx_wanted; /* input was refused; tell the backend on buffers */
+	struct vq_chain rx_chain, tx_chain;
+	uint64_t rx_bytes, tx_bytes;
+};
+
+static const struct device_ops vcon_device_ops;
+
+static struct vcon *to_vcon(struct virtio_dev *vdev)
+{
+	return (struct vcon *)vdev;
+}
+
+static void vcon_config_read(struct virtio_dev *vdev, uint32_t off,
+			     void *data, unsigned len)
+{
+	uint8_t cfg[VCON_CONFIG_SIZE] = { 0 };
+
+	cfg[4] = 1; /* max_nr_ports, meaningful with MULTIPORT only */
+	memcpy(data, cfg + off, len);
+}
+
+static void vcon_tx(struct vcon *c)
+{
+	struct virtqueue *vq = &c->vdev.queues[VCON_TXQ].vq;
+	int rc;
+
+	while ((rc = vq_pop(vq, &c->tx_chain)) > 0) {
+		for (unsigned i = 0; i < c->tx_chain.nr_rd; i++) {
+			const struct iovec *v = &c->tx_chain.iov[i];
+
+			if (c->be.output)
+				c->be.output(c->be.opaque, v->iov_base,
+					     v->iov_len);
+		}
+		c->tx_bytes += c->tx_chain.rd_len;
+		vq_push(vq, c->tx_chain.head, 0);
+	}
+	if (rc < 0)
+		virtio_dev_fail(&c->vdev, "transmit queue", rc);
+	virtio_queue_interrupt(&c->vdev, VCON_TXQ);
+}
+
+/* Ask the backend (on the I/O thread, lock dropped) to offer input. */
+static void vcon_wake_backend(struct vcon *c)
+{
+	if (c->rx_wanted && c->be.rx_ready) {
+		c->rx_wanted = false;
+		event_active(c->rx_ready_ev, 0, 0);
+	}
+}
+
+static void vcon_rx_ready_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct vcon *c = arg;
+	struct virtio_console_backend be;
+
+	pthread_mutex_lock(&c->vdev.lock);
+	be = c->be;
+	pthread_mutex_unlock(&c->vdev.lock);
+	if (be.rx_ready)
+		be.rx_ready(be.opaque);
+}
+
+static void vcon_notify(struct virtio_dev *vdev, unsigned q)
+{
+	struct vcon *c = to_vcon(vdev);
+
+	if (q == VCON_TXQ)
+		vcon_tx(c);
+	else
+		vcon_wake_backend(c);
+}
+
+static void vcon_driver_ok(struct virtio_dev *vdev)
+{
+	vcon_wake_backend(to_vcon(vdev));
+}
+
+size_t virtio_console_input(struct device *dev, const uint8_t *buf,
+			    size_t len)
+{
+	struct vcon *c = to_vcon((struct virtio_dev *)dev);
+	struct virtqueue *vq = &c->vdev.queues[VCON_RXQ].vq;
+	size_t done = 0;
+	int rc = 0;
+
+	if (dev->ops != &vcon_device_ops)
+		return 0;
+	pthread_mutex_lock(&c->vdev.lock);
+	while (done < len && virtio_running(&c->vdev) &&
+	       (rc = vq_pop(vq, &c->rx_chain)) > 0) {
+		size_t n = vq_chain_write(&c->rx_chain, 0, buf + done,
+					  len - done);
+
+		vq_push(vq, c->rx_chain.head, (uint32_t)n);
+		done += n;
+	}
+	if (rc < 0)
+		virtio_dev_fail(&c->vdev, "receive queue", rc);
+	if (done < len)
+		c->rx_wanted = true;
+	c->rx_bytes += done;
+	if (done)
+		virtio_queue_interrupt(&c->vdev, VCON_RXQ);
+	pthread_mutex_unlock(&c->vdev.lock);
+	return done;
+}
+
+void virtio_console_set_backend(struct device *dev,
+				const struct virtio_console_backend *be)
+{
+	struct vcon *c = to_vcon((struct virtio_dev *)dev);
+
+	if (dev->ops != &vcon_device_ops)
+		return;
+	pthread_mutex_lock(&c->vdev.lock);
+	if (be)
+		c->be = *be;
+	else
+		memset(&c->be, 0, sizeof(c->be));
+	pthread_mutex_unlock(&c->vdev.lock);
+}
+
+static void vcon_stats(struct virtio_dev *vdev, struct json_object *out)
+{
+	struct vcon *c = to_vcon(vdev);
+
+	json_object_object_add(out, "rx_bytes",
+			       json_object_new_uint64(c->rx_bytes));
+	json_object_object_add(out, "tx_bytes",
+			       json_object_new_uint64(c->tx_bytes));
+}
+
+static void vcon_free(struct virtio_dev *vdev)
+{
+	struct vcon *c = to_vcon(vdev);
+
+	if (c->rx_ready_ev)
+		event_free(c->rx_ready_ev);
+	c->rx_ready_ev = NULL;
+	vq_chain_dispose(&c->rx_chain);
+	vq_chain_dispose(&c->tx_chain);
+}
+
+static const struct virtio_ops vcon_virtio_ops = {
+	.device_id = VIRTIO_ID_CONSOLE,
+	.pci_class = 0x078000, /* communication controller, other */
+	.nr_queues = 2,
+	.queue_size = VCON_QUEUE_SIZE,
+	.config_size = VCON_CONFIG_SIZE,
+	.config_read = vcon_config_read,
+	.notify = vcon_notify,
+	.driver_ok = vcon_driver_ok,
+	.stats = vcon_stats,
+	.free = vcon_free,
+};
+
+static const struct device_ops vcon_device_ops = {
+	.type = "virtio-console",
+	.reset = virtio_dev_reset,
+	.save = virtio_dev_save,
+	.restore = virtio_dev_restore,
+	.stats = virtio_dev_stats,
+	.free = virtio_dev_free,
+};
+
+int virtio_console_create(struct vm *vm,
+			  const struct virtio_console_backend *be,
+			  struct device **out)
+{
+	struct vcon *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	if (be)
+		c->be = *be;
+	rc = virtio_dev_init(&c->vdev, vm, &vcon_virtio_ops, &vcon_device_ops,
+			     0);
+	if (!rc) {
+		c->rx_ready_ev = event_new(vm->evbase, -1, 0,
+					   vcon_rx_ready_event, c);
+		if (!c->rx_ready_ev)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		virtio_dev_free(&c->vdev.dev);
+		return rc;
+	}
+	rc = virtio_dev_register(&c->vdev, "vcon");
+	if (!rc)
+		*out = &c->vdev.dev;
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_VIRTIO_CONSOLE_H
+#define KEEL_HV_VIRTIO_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct device;
+
+/*
+ * Where a virtio console's bytes go and come from (like
+ * struct ns8250_backend, but both callbacks run on the I/O thread).
+ */
+struct virtio_console_backend {
+	/*
+	 * The guest wrote @len bytes (hvc0). Called with the device's
+	 * lock held, so output stays in order: must not call back into
+	 * the device. NULL: output is discarded.
+	 */
+	void (*output)(void *opaque, const uint8_t *buf, size_t len);
+	/*
+	 * The guest has receive buffers again after virtio_console_input()
+	 * accepted less than it was offered. Called without the lock.
+	 */
+	void (*rx_ready)(void *opaque);
+	void *opaque;
+};
+
+/*
+ * A virtio console (virtio 1.2, 5.3) with one port, which Linux shows
+ * as /dev/hvc0. @be is copied; NULL discards output. On @vm's device
+ * list as "vcon0", "vcon1", ... Returns 0 and *@out (owned by the VM)
+ * or -errno.
+ */
+int virtio_console_create(struct vm *vm,
+			  const struct virtio_console_backend *be,
+			  struct device **out);
+
+/* Replace the backend (NULL: discard). Safe at any time. */
+void virtio_console_set_backend(struct device *dev,
+				const struct virtio_console_backend *be);
+
+/*
+ * Offer @len bytes of input to the guest. Returns how many fitted in
+ * the receive buffers the guest had posted (the rest must be offered
+ * again after rx_ready). Safe from any thread.
+ */
+size_t virtio_console_input(struct device *dev, const uint8_t *buf,
+			    size_t len);
+
+#endif /* KEEL_HV_VIRTIO_CONSOLE_H */

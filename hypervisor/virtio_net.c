@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-net (virtio 1.2, 5.1) over a tap: receive queue 0, transmit
+ * queue 1, no control queue, no offloads. The tap carries the same
+ * 12-byte virtio_net_hdr_v1 in front of each frame. Receiving is driven
+ * by the tap fd becoming readable, and only while the guest has
+ * receive buffers: with none we stop reading, so frames wait (and, if
+ * the guest never catches up, are dropped and counted) in the host's
+ * tap queue rather than vanishing here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "virtio.h"
+#include "virtio_net.h"
+#include "vm.h"
+
+#define VNET_QUEUE_SIZE 256
+#define VNET_RXQ 0
+#define VNET_TXQ 1
+#define VNET_HDR_LEN 12 /* virtio_net_hdr_v1: num_buffers included */
+#define VNET_CONFIG_SIZE 8 /* mac[6], le16 status */
+#define VNET_MAX_FRAME 65535 /* what a tap takes or gives at most */
+#define VNET_RX_BUDGET 64 /* frames per wakeup, for fairness */
+
+struct vnet {
+	struct virtio_dev vdev; /* first */
+	int tap_fd;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	struct event *rx_ev;
+	bool rx_armed;
+	struct vq_chain rx_chain, tx_chain;
+	struct iovec tx_iov[VNET_QUEUE_SIZE + 1];
+	uint8_t frame[VNET_HDR_LEN + VNET_MAX_FRAME];
+	uint64_t rx_packets, rx_bytes, rx_too_big, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_dropped;
+};
+
+static struct vnet *to_vnet(struct virtio_dev *vdev)
+{
+	return (struct vnet *)vdev;
+}
+
+static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
+			     void *data, unsigned len)
+{
+	struct vnet *n = to_vnet(vdev);
+	uint8_t cfg[VNET_CONFIG_SIZE];
+	uint16_t status = VIRTIO_NET_S_LINK_UP;
+
+	memcpy(cfg, n->mac, 6);
+	memcpy(cfg + 6, &status, 2);
+	memcpy(data, cfg + off, len);
+}
+
+static void vnet_rx_arm(struct vnet *n, bool on)
+{
+	if (on == n->rx_armed)
+		return;
+	if (on ? event_add(n->rx_ev, NULL) : event_del(n->rx_ev)) {
+		log_warn("%s: cannot %s receiving from tap %s.", n->vdev.dev.id,
+			 on ? "start" : "stop", n->ifname);
+		return;
+	}
+	n->rx_armed = on;
+}
+
+/*
+ * Move frames from the tap to the guest while it has buffers. A frame
+ * the buffer cannot hold is dropped (counted) and the buffer kept.
+ * Reading stops (the fd event is disarmed) when the guest has no
+ * buffers left, until it kicks the receive queue.
+ */
+static void vnet_rx(struct vnet *n)
+{
+	struct virtqueue *vq = &n->vdev.queues[VNET_RXQ].vq;
+	struct virtio_net_hdr_v1 *hdr = (void *)n->frame;
+	bool pushed = false, arm = true;
+	ssize_t len;
+	int rc;
+
+	if (!virtio_running(&n->vdev) || !vq->ready) {
+		vnet_rx_arm(n, false);
+		return;
+	}
+	for (unsigned budget = VNET_RX_BUDGET; budget; budget--) {
+		rc = vq_pop(vq, &n->rx_chain);
+		if (rc < 0)
+			virtio_dev_fail(&n->vdev, "receive queue", rc);
+		if (rc <= 0) {
+			arm = false;
+			break;
+		}
+		len = read(n->tap_fd, n->frame, sizeof(n->frame));
+		if (len < 0) {
+			vq_unpop(vq);
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* Level-triggered: do not spin on a broken tap. */
+			log_warn("%s: tap %s: %s; receiving stops.",
+				 n->vdev.dev.id, n->ifname, strerror(errno));
+			n->rx_errors++;
+			arm = false;
+			break;
+		}
+		if (len < VNET_HDR_LEN || (uint64_t)len > n->rx_chain.wr_len) {
+			vq_unpop(vq);
+			if (len < VNET_HDR_LEN)
+				n->rx_errors++;
+			else
+				n->rx_too_big++;
+			continue;
+		}
+		/* No offloads were offered, so nothing may be claimed. */
+		hdr->flags = 0;
+		hdr->num_buffers = 1;
+		vq_chain_write(&n->rx_chain, 0, n->frame, (size_t)len);
+		vq_push(vq, n->rx_chain.head, (uint32_t)len);
+		n->rx_packets++;
+		n->rx_bytes += (uint64_t)len - VNET_HDR_LEN;
+		pushed = true;
+	}
+	vnet_rx_arm(n, arm);
+	if (pushed)
+		virtio_queue_interrupt(&n->vdev, VNET_RXQ);
+}
+
+static void vnet_rx_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct vnet *n = arg;
+
+	pthread_mutex_lock(&n->vdev.lock);
+	vnet_rx(n);
+	pthread_mutex_unlock(&n->vdev.lock);
+}
+
+/* One frame from the guest: our checked copy of the header, then data. */
+static void vnet_tx_one(struct vnet *n)
+{
+	const struct vq_chain *c = &n->tx_chain;
+	struct virtio_net_hdr_v1 hdr;
+	uint64_t len = c->rd_len - VNET_HDR_LEN;
+	int nr;
+
+	vq_chain_read(c, 0, &hdr, sizeof(hdr));
+	if (hdr.flags || hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    len > VNET_MAX_FRAME) {
+		n->tx_dropped++;
+		return;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	n->tx_iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
+	nr = vq_chain_slice(c, false, VNET_HDR_LEN, len, n->tx_iov + 1,
+			    VNET_QUEUE_SIZE);
+	if (nr < 0 || writev(n->tap_fd, n->tx_iov, nr + 1) < 0) {
+		n->tx_dropped++;
+		return;
+	}
+	n->tx_packets++;
+	n->tx_bytes += len;
+}
+
+static void vnet_tx(struct vnet *n)
+{
+	struct virtqueue *vq = &n->vdev.queues[VNET_TXQ].vq;
+	int rc;
+
+	while ((rc = vq_pop(vq, &n->tx_chain)) > 0) {
+		if (n->tx_chain.rd_len < VNET_HDR_LEN)
+			n->tx_dropped++;
+		else
+			vnet_tx_one(n);
+		vq_push(vq, n->tx_chain.head, 0);
+	}
+	if (rc < 0)
+		virtio_dev_fail(&n->vdev, "transmit queue", rc);
+	virtio_queue_interrupt(&n->vdev, VNET_TXQ);
+}
+
+static void vnet_notify(struct virtio_dev *vdev, unsigned q)
+{
+	struct vnet *n = to_vnet(vdev);
+
+	if (q == VNET_TXQ)
+		vnet_tx(n);
+	else
+		vnet_rx_arm(n, true); /* new buffers: the fd tells when */
+}
+
+static void vnet_driver_ok(struct virtio_dev *vdev)
+{
+	vnet_rx_arm(to_vnet(vdev), true);
+}
+
+static void vnet_reset(struct virtio_dev *vdev)
+{
+	vnet_rx_arm(to_vnet(vdev), false);
+}
+
+static int vnet_save(struct virtio_dev *vdev, struct json_object *obj)
+{
+	struct vnet *n = to_vnet(vdev);
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+		 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	return json_object_object_add(obj, "mac", json_object_new_string(mac)) ?
+		       -ENOMEM :
+		       0;
+}
+
+static int vnet_restore(struct virtio_dev *vdev, struct json_object *obj)
+{
+	struct vnet *n = to_vnet(vdev);
+	struct json_object *v;
+	unsigned b[6];
+	char tail;
+
+	if (!obj || !json_object_object_get_ex(obj, "mac", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    sscanf(json_object_get_string(v), "%2x:%2x:%2x:%2x:%2x:%2x%c",
+		   &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		n->mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static void vnet_stats(struct virtio_dev *vdev, struct json_object *out)
+{
+	struct vnet *n = to_vnet(vdev);
+	const struct {
+		const char *name;
+		uint64_t v;
+	} c[] = {
+		{ "rx_packets", n->rx_packets }, { "rx_bytes", n->rx_bytes },
+		{ "rx_too_big", n->rx_too_big }, { "rx_errors", n->rx_errors },
+		{ "tx_packets", n->tx_packets }, { "tx_bytes", n->tx_bytes },
+		{ "tx_dropped", n->tx_dropped },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		json_object_object_add(out, c[i].name,
+				       json_object_new_uint64(c[i].v));
+	json_object_object_add(out, "tap", json_object_new_string(n->ifname));
+}
+
+static void vnet_free(struct virtio_dev *vdev)
+{
+	struct vnet *n = to_vnet(vdev);
+
+	if (n->rx_ev)
+		event_free(n->rx_ev);
+	n->rx_ev = NULL;
+	if (n->tap_fd >= 0)
+		close(n->tap_fd);
+	n->tap_fd = -1;
+	vq_chain_dispose(&n->rx_chain);
+	vq_chain_dispose(&n->tx_chain);
+}
+
+static const struct virtio_ops vnet_virtio_ops = {
+	.device_id = VIRTIO_ID_NET,
+	.pci_class = 0x020000, /* Ethernet */
+	.nr_queues = 2,
+	.queue_size = VNET_QUEUE_SIZE,
+	.config_size = VNET_CONFIG_SIZE,
+	.config_read = vnet_config_read,
+	.notify = vnet_notify,
+	.driver_ok = vnet_driver_ok,
+	.reset = vnet_reset,
+	.save = vnet_save,
+	.restore = vnet_restore,
+	.stats = vnet_stats,
+	.free = vnet_free,
+};
+
+static const struct device_ops vnet_device_ops = {
+	.type = "virtio-net",
+	.reset = virtio_dev_reset,
+	.save = virtio_dev_save,
+	.restore = virtio_dev_restore,
+	.stats = virtio_dev_stats,
+	.free = virtio_dev_free,
+};
+
+/* Open or adopt the tap and make it speak virtio_net_hdr_v1. */
+static int vnet_open_tap(struct vnet *n, const char *name, int fd)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr_len = VNET_HDR_LEN;
+
+	if (fd < 0) {
+		if (!name || strlen(name) >= IFNAMSIZ) {
+			log_err("Invalid tap interface name.");
+			return -EINVAL;
+		}
+		strcpy(ifr.ifr_name, name);
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			int rc = -errno;
+
+			log_err("Cannot open tap %s: %s", name, strerror(-rc));
+			if (fd >= 0)
+				close(fd);
+			return rc;
+		}
+	} else if (ioctl(fd, TUNGETIFF, &ifr) < 0 ||
+		   (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) !=
+			   (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) {
+		log_err("fd %d is not a tap opened with IFF_TAP, IFF_NO_PI and IFF_VNET_HDR.",
+			fd);
+		close(fd);
+		return -EINVAL;
+	}
+	n->tap_fd = fd;
+	snprintf(n->ifname, sizeof(n->ifname), "%s", ifr.ifr_name);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		log_err("Cannot set up tap %s: %s", n->ifname, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int virtio_net_create(struct vm *vm, const char *tap_name, int tap_fd,
+		      const uint8_t mac[6], struct device **out)
+{
+	uint64_t features = VIRTIO_FEAT(VIRTIO_NET_F_MAC) |
+			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS);
+	struct vnet *n = calloc(1, sizeof(*n));
+	int rc;
+
+	if (!n) {
+		if (tap_fd >= 0)
+			close(tap_fd);
+		return -ENOMEM;
+	}
+	n->tap_fd = -1;
+	if (mac) {
+		memcpy(n->mac, mac, 6);
+	} else {
+		n->mac[0] = 0x52;
+		n->mac[1] = 0x54;
+		if (getrandom(n->mac + 3, 3, 0) != 3)
+			log_warn("getrandom: %s", strerror(errno));
+	}
+	rc = virtio_dev_init(&n->vdev, vm, &vnet_virtio_ops, &vnet_device_ops,
+			     features);
+	if (!rc)
+		rc = vnet_open_tap(n, tap_name, tap_fd);
+	else if (tap_fd >= 0)
+		close(tap_fd);
+	if (!rc) {
+		n->rx_ev = event_new(vm->evbase, n->tap_fd, EV_READ | EV_PERSIST,
+				     vnet_rx_event, n);
+		if (!n->rx_ev)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		virtio_dev_free(&n->vdev.dev);
+		return rc;
+	}
+	rc = virtio_dev_register(&n->vdev, "vnet");
+	if (!rc)
+		*out = &n->vdev.dev;
+	return rc;
+}
