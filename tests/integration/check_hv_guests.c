@@ -244,6 +244,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("test guests");
 
 	runner_skip_reason = harness_kvm_missing();
+	runner_wants_kvm = runner_skip_reason != NULL;
 	if (!runner_skip_reason && !harness_have_file(guest("hello")))
 		runner_skip_reason = "test guests are not built (make guest)";
 	tcase_set_timeout(tc, 60);

@@ -58,6 +58,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("debian guest");
 
 	runner_skip_reason = harness_kvm_missing();
+	runner_wants_kvm = runner_skip_reason != NULL;
 	if (!runner_skip_reason &&
 	    !harness_have_file(harness_path("guest/out/vmlinuz")))
 		runner_skip_reason = "the Debian guest is not built (make guest)";

@@ -322,10 +322,12 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("kvm");
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
 		runner_skip_reason = "/dev/kvm cannot be opened";
-	else
+		runner_wants_kvm = true;
+	} else {
 		close(fd);
+	}
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_output_then_reboot);

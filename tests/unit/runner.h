@@ -3,6 +3,7 @@
 #define KEEL_TESTS_RUNNER_H
 
 #include <check.h>
+#include <stdbool.h>
 
 /* Defined by each check_<module>.c: the module's one Check suite. */
 Suite *unit_suite(void);
@@ -13,5 +14,12 @@ Suite *unit_suite(void);
  * line with the reason and exits 77 (automake's "skipped").
  */
 extern const char *runner_skip_reason;
+
+/*
+ * Set with runner_skip_reason when the reason is that /dev/kvm is
+ * missing: the runner then reruns the program inside QEMU where KVM is
+ * real (tests/nested/kvm-in-qemu), and skips only if it cannot.
+ */
+extern bool runner_wants_kvm;
 
 #endif /* KEEL_TESTS_RUNNER_H */
