@@ -545,6 +545,8 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	args.cfg.console = args.console_stdio ? &backend : NULL;
+	args.cfg.disks = args.disks;
+	args.cfg.nics = args.nics;
 	if (vm_create(&args.cfg, base, &vm))
 		goto out_base;
 	if (add_signals(base, vm, sig_evs) ||

@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -129,36 +127,6 @@ START_TEST(test_memsum_64m)
 }
 END_TEST
 
-/* Connect to keel-hv's control socket, retrying while it starts. */
-static FILE *control_connect(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	for (int i = 0; i < 200; i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-		if (fd >= 0 &&
-		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fdopen(fd, "r+");
-		if (fd >= 0)
-			close(fd);
-		usleep(20000);
-	}
-	return NULL;
-}
-
-/* Send one line, return the reply line (static buffer). */
-static const char *control_call(FILE *f, const char *line)
-{
-	static char reply[8192];
-
-	fprintf(f, "%s\n", line);
-	fflush(f);
-	ck_assert_ptr_nonnull(fgets(reply, sizeof(reply), f));
-	return reply;
-}
-
 START_TEST(test_control_socket)
 {
 	char sock[] = "/tmp/keel-hv-test-XXXXXX";
@@ -174,31 +142,31 @@ START_TEST(test_control_socket)
 	ck_assert_ptr_nonnull(mkdtemp(sock));
 	snprintf(path, sizeof(path), "%s/control", sock);
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	f = control_connect(path);
+	f = harness_unix_connect(path);
 	ck_assert_ptr_nonnull(f);
 
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
 	ck_assert_msg(strstr(r, "\"state\":\"running\""), "status: %s", r);
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pause\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pause\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "pause: %s", r);
 	/* Paused: the heartbeating guest prints nothing more. */
 	proc_expect(&p, "\x01never\x01", 0, 300);
 	before = p.len;
 	proc_expect(&p, "\x01never\x01", 0, 1500);
 	ck_assert_msg(p.len == before, "output while paused");
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pause\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pause\"}");
 	ck_assert_msg(strstr(r, "-32002"), "double pause: %s", r);
-	r = control_call(f, "not json at all");
+	r = harness_call(f, "not json at all");
 	ck_assert_msg(strstr(r, "-32700"), "garbage: %s", r);
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"reboot-now\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"reboot-now\"}");
 	ck_assert_msg(strstr(r, "-32601"), "unknown method: %s", r);
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resume\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resume\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "resume: %s", r);
 	ck_assert_msg(proc_expect(&p, "dirty", before, 5000) > 0,
 		      "no output after resume: %s", p.out + before);
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"stats\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"stats\"}");
 	ck_assert_msg(strstr(r, "\"run_ns\""), "stats: %s", r);
-	r = control_call(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"stop\"}");
+	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"stop\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "stop: %s", r);
 	fclose(f);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,4 +232,34 @@ const char *harness_kvm_missing(void)
 bool harness_have_file(const char *path)
 {
 	return access(path, R_OK) == 0;
+}
+
+FILE *harness_unix_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return NULL;
+	strcpy(sun.sun_path, path);
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0 &&
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return fdopen(fd, "r+");
+		if (fd >= 0)
+			close(fd);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+const char *harness_call(FILE *f, const char *line)
+{
+	static char reply[65536];
+
+	if (fprintf(f, "%s\n", line) < 0 || fflush(f) ||
+	    !fgets(reply, sizeof(reply), f))
+		return NULL;
+	return reply;
 }

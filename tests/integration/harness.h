@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /*
@@ -63,6 +64,19 @@ const char *harness_path(const char *relative);
  * saying why the KVM tests cannot run here.
  */
 const char *harness_kvm_missing(void);
+
+/*
+ * Connect to the UNIX stream socket at @path, retrying for up to 4 s
+ * while the server starts. Returns a stream for harness_call(), or
+ * NULL.
+ */
+FILE *harness_unix_connect(const char *path);
+
+/*
+ * Send @line plus a newline on @f and return the one line that comes
+ * back (a static buffer, overwritten by the next call), or NULL.
+ */
+const char *harness_call(FILE *f, const char *line);
 
 /* True if @path exists and is readable. */
 bool harness_have_file(const char *path);
