@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef KEEL_XLCFG_H
+#define KEEL_XLCFG_H
+
+/*
+ * Reading a domain configuration in either of its file spellings: keel's
+ * native JSON, or the syntax of Xen's xl.cfg(5) for the keys keel
+ * supports. The xl.cfg reader produces the same JSON model the daemon
+ * takes (schemas/domain.schema.json), which is what `keel create -n FILE`
+ * prints.
+ *
+ * Where keel departs from xl, on purpose:
+ *  - A key set twice is an error naming both lines (xl warns and uses the
+ *    last one; a silently ignored line is how configs rot).
+ *  - `KEY += VALUE` is refused: every key keel reads takes one value.
+ *  - Numbers are decimal or 0x hex; a number with a leading zero is
+ *    refused, since xl reads it as octal and nobody means that. A number
+ *    key also takes a quoted number ("512"), as xl does.
+ *  - `cpus` takes one string ("0-3,^2", "all") that applies to every
+ *    vCPU; xl's list form pins each vCPU separately, which keel's model
+ *    cannot say, so it is refused rather than approximated.
+ *  - A quoted string cannot span lines, and cannot contain a NUL byte.
+ *  - name and kernel must be set (the schema requires them too).
+ *  - Files larger than 1 MiB are refused.
+ * Defaults are left to the daemon, except what xl itself derives from the
+ * file: cmdline from root/extra, a disk's format (raw) and readonly flag,
+ * a vif rate's 50 ms replenishment interval.
+ */
+
+#include <stddef.h>
+
+struct json_object;
+
+/*
+ * Parse a configuration of @len bytes at @buf (need not be
+ * NUL-terminated). If its first non-blank byte is '{' it is taken as
+ * JSON and returned as is (the daemon validates it against the schema);
+ * otherwise it is read as xl.cfg. @name names the input in error
+ * messages ("FILE:LINE: ...").
+ *
+ * Returns 0 and sets *@out to a new json object the caller puts, or a
+ * negative errno (-EINVAL for a bad configuration, -ENOMEM) and sets
+ * *@err to a malloc'd sentence saying what is wrong and where (NULL if
+ * even that could not be allocated); the caller frees it.
+ */
+int xlcfg_parse_buf(const char *buf, size_t len, const char *name,
+		    struct json_object **out, char **err);
+
+/*
+ * As xlcfg_parse_buf(), reading the file at @path; "-" reads standard
+ * input (named "<stdin>" in messages). Also fails with the negative
+ * errno of open() or read(), with a message in *@err.
+ */
+int xlcfg_parse_file(const char *path, struct json_object **out, char **err);
+
+#endif /* KEEL_XLCFG_H */

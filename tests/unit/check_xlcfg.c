@@ -1,0 +1,881 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The configuration file reader (lib/xlcfg.c): xl.cfg syntax, every key
+ * and its limits, disk and vif specifications, every error message with
+ * its line, the JSON spelling, buffers and files, and the golden pairs
+ * under tests/golden/xlcfg/ (NAME.cfg must read as NAME.json).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "runner.h"
+#include "xlcfg.h"
+
+/* The two keys every xl.cfg needs, appended after what a test checks. */
+#define BASE "name = \"t\"\nkernel = \"/k\"\n"
+
+static struct json_object *parse_ok(const char *cfg)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+	int rc;
+
+	rc = xlcfg_parse_buf(cfg, strlen(cfg), "t.cfg", &o, &err);
+	ck_assert_msg(rc == 0, "parsing\n%s\nfailed (%d): %s", cfg, rc,
+		      err ? err : "(no message)");
+	ck_assert_ptr_null(err);
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+/* The error for @cfg starts with @where and contains @what. */
+static void parse_err(const char *cfg, const char *where, const char *what)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+	int rc;
+
+	rc = xlcfg_parse_buf(cfg, strlen(cfg), "t.cfg", &o, &err);
+	ck_assert_msg(rc == -EINVAL, "parsing\n%s\nreturned %d, not -EINVAL",
+		      cfg, rc);
+	ck_assert_ptr_null(o);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(!strncmp(err, where, strlen(where)) &&
+			      strstr(err, what),
+		      "parsing\n%s\ngave\n  %s\nexpected\n  %s...%s...", cfg,
+		      err, where, what);
+	/* whole sentences: a capital or a quoted word, a full stop */
+	ck_assert_msg(err[strlen(err) - 1] == '.', "no full stop: %s", err);
+	free(err);
+}
+
+/* --- values that parse --------------------------------------------------- */
+
+static const struct {
+	const char *cfg; /* BASE is appended */
+	const char *key;
+	const char *json; /* NULL: the key is absent */
+} good[] = {
+	/* syntax */
+	{ "memory = 512 # comment\n", "memory", "512" },
+	{ "memory = 0x200\n", "memory", "512" },
+	{ "memory = 0X200\n", "memory", "512" },
+	{ "memory = \"512\"\n", "memory", "512" },
+	{ "memory = '0x10'\n", "memory", "16" },
+	{ "\n\n   # only a comment\r\nmemory=512;vcpus=2\n", "vcpus", "2" },
+	{ "vcpus = 3;\n", "vcpus", "3" },
+	{ "cmdline = 'say \"hi\"'\n", "cmdline", "\"say \\\"hi\\\"\"" },
+	{ "cmdline = \"a # b ; c = [d]\"\n", "cmdline",
+	  "\"a # b ; c = [d]\"" },
+	{ "cmdline = \"\"\n", "cmdline", "\"\"" },
+	{ "cmdline = 42\n", "cmdline", "\"42\"" },
+	{ "cmdline = \"caf\xc3\xa9 \\xe2\\x82\\xac\"\n", "cmdline",
+	  "\"caf\\u00e9 \\u20ac\"" },
+	{ "disk = [ ]\n", "disks", "[]" },
+	{ "vif = [\n\n]\n", "nics", "[]" },
+	{ "disk = [ '/a,,xvda' , ]\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = [ # the root disk\n  '/a,,xvda', # first\n\n"
+	  "  '/b,,xvdb'\n  # the end\n]\n",
+	  "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/b\","
+	  "\"format\":\"raw\",\"readonly\":false}]" },
+	/* keys */
+	{ "uuid = \"2B9C8F0E-1D7A-4C3E-9F5B-6A7D8E9F0A1B\"\n", "uuid",
+	  "\"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b\"" },
+	{ "memory = 16\n", "memory", "16" },
+	{ "memory = 16777216\n", "memory", "16777216" },
+	{ "memory = 512\nmaxmem = 512\n", "maxmem", "512" },
+	{ "maxmem = 64\n", "maxmem", "64" },
+	{ "vcpus = 64\n", "vcpus", "64" },
+	{ "maxvcpus = 8\n", "maxvcpus", "8" },
+	{ "vcpus = 2\nmaxvcpus = 2\n", "maxvcpus", "2" },
+	{ "cpu_weight = 1\n", "cpu_weight", "1" },
+	{ "cpu_weight = 65535\n", "cpu_weight", "65535" },
+	{ "cap = 0\n", "cap", "0" },
+	{ "cap = 100\n", "cap", "100" },
+	{ "vcpus = 4\ncap = 400\n", "cap", "400" },
+	{ "ramdisk = \"/boot/initrd\"\n", "ramdisk", "\"/boot/initrd\"" },
+	{ "", "ramdisk", NULL },
+	{ "on_poweroff = \"destroy\"\n", "on_poweroff", "\"destroy\"" },
+	{ "on_reboot = \"rename-restart\"\n", "on_reboot",
+	  "\"rename-restart\"" },
+	{ "on_crash = 'preserve'\n", "on_crash", "\"preserve\"" },
+	{ "on_crash = 'restart'\n", "on_crash", "\"restart\"" },
+	/* cmdline, root, extra */
+	{ "root = \"/dev/xvda1\"\n", "cmdline", "\"root=/dev/xvda1\"" },
+	{ "extra = \"quiet\"\n", "cmdline", "\"quiet\"" },
+	{ "extra = \"quiet\"\nroot = \"/dev/xvda1 ro\"\n", "cmdline",
+	  "\"root=/dev/xvda1 ro quiet\"" },
+	{ "cmdline = \"console=ttyS0\"\n", "cmdline", "\"console=ttyS0\"" },
+	{ "", "cmdline", NULL },
+	{ "root = \"/dev/xvda1\"\n", "root", NULL },
+	{ "extra = \"quiet\"\n", "extra", NULL },
+	/* cpus */
+	{ "cpus = \"3\"\n", "cpus", "\"3\"" },
+	{ "cpus = 3\n", "cpus", "\"3\"" },
+	{ "cpus = \"0-3,5\"\n", "cpus", "\"0-3,5\"" },
+	{ "cpus = \"5,0-3\"\n", "cpus", "\"0-3,5\"" },
+	{ "cpus = \"1,2,3,7\"\n", "cpus", "\"1-3,7\"" },
+	{ "cpus = \" 1 , 2 \"\n", "cpus", "\"1-2\"" },
+	{ "cpus = \"0-3,^2\"\n", "cpus", "\"0-1,3\"" },
+	{ "cpus = \"^1,0-2\"\n", "cpus", "\"0-2\"" },
+	{ "cpus = \"0-7,^2-5,3\"\n", "cpus", "\"0-1,3,6-7\"" },
+	{ "cpus = \"all\"\n", "cpus", "\"all\"" },
+	{ "cpus = \"4,all\"\n", "cpus", "\"all\"" },
+	{ "cpus = \"all,^1,^3-4\"\n", "cpus", "\"all,^1,^3-4\"" },
+	{ "cpus = \"all,^0-3,2\"\n", "cpus", "\"all,^0-1,^3\"" },
+	{ "cpus = \"4095\"\n", "cpus", "\"4095\"" },
+	{ "cpus = \"2-2\"\n", "cpus", "\"2\"" },
+	/* disks */
+	{ "disk = ['/img,raw,xvda,rw']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['/img, , sda, r']\n", "disks",
+	  "[{\"vdev\":\"sda\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":true}]" },
+	{ "disk = ['/img,raw,vdz,w']\n", "disks",
+	  "[{\"vdev\":\"vdz\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['/img,raw,xvdaa,']\n", "disks",
+	  "[{\"vdev\":\"xvdaa\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['phy:/dev/vg/x,xvda,w']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/dev/vg/x\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['aio:/img,hda,ro']\n", "disks",
+	  "[{\"vdev\":\"hda\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":true}]" },
+	{ "disk = ['tap2:aio:/img,xvdb']\n", "disks",
+	  "[{\"vdev\":\"xvdb\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['raw:/img,xvdb']\n", "disks",
+	  "[{\"vdev\":\"xvdb\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['vdev=xvdc,access=ro,format=raw,target=/a,b=c']\n", "disks",
+	  "[{\"vdev\":\"xvdc\",\"path\":\"/a,b=c\",\"format\":\"raw\","
+	  "\"readonly\":true}]" },
+	{ "disk = ['devtype=disk,vdev=xvdc,target=/x']\n", "disks",
+	  "[{\"vdev\":\"xvdc\",\"path\":\"/x\",\"format\":\"raw\","
+	  "\"readonly\":false}]" },
+	{ "disk = ['access=r,/x,raw,xvdc']\n", "disks",
+	  "[{\"vdev\":\"xvdc\",\"path\":\"/x\",\"format\":\"raw\","
+	  "\"readonly\":true}]" },
+	{ "disk = ['/a,,xvda', '/a,,xvdb']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/a\","
+	  "\"format\":\"raw\",\"readonly\":false}]" },
+	/* vifs */
+	{ "vif = ['']\n", "nics", "[{}]" },
+	{ "vif = [' , ']\n", "nics", "[{}]" },
+	{ "vif = ['bridge=br0,']\n", "nics", "[{\"bridge\":\"br0\"}]" },
+	{ "vif = ['mac=00:16:3E:Ab:cD:09']\n", "nics",
+	  "[{\"mac\":\"00:16:3e:ab:cd:09\"}]" },
+	{ "vif = ['vifname=vif-web.0']\n", "nics", "[{\"tap\":\"vif-web.0\"}]" },
+	{ "vif = ['bridge=abcdefghijklmno']\n", "nics",
+	  "[{\"bridge\":\"abcdefghijklmno\"}]" },
+	{ "vif = ['bridge=br0','bridge=br0']\n", "nics",
+	  "[{\"bridge\":\"br0\"},{\"bridge\":\"br0\"}]" },
+	{ "vif = ['rate=10Mb/s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1250000,\"interval_us\":50000}}]" },
+	{ "vif = ['rate=1GB/s@20ms']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1000000000,\"interval_us\":20000}}]" },
+	{ "vif = ['rate=3KB/s@7m']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":3000,\"interval_us\":7000}}]" },
+	{ "vif = ['rate=1B/s@1us']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":1}}]" },
+	{ "vif = ['rate=8b/s@1u']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":1}}]" },
+	{ "vif = ['rate=2MB/s@3s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":2000000,\"interval_us\":3000000}}]" },
+	{ "vif = ['rate=2MB/s@4']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":2000000,\"interval_us\":4000000}}]" },
+	{ "vif = ['rate=4294967295GB/s@4294967295us']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":4294967295000000000,"
+	  "\"interval_us\":4294967295}}]" },
+};
+
+START_TEST(test_good)
+{
+	struct json_object *o, *want = NULL, *got = NULL;
+	char *cfg;
+
+	ck_assert_int_ge(asprintf(&cfg, "%s%s", good[_i].cfg, BASE), 0);
+	o = parse_ok(cfg);
+	if (good[_i].json) {
+		want = json_tokener_parse(good[_i].json);
+		ck_assert_msg(want, "bad test JSON %s", good[_i].json);
+		ck_assert_msg(json_object_object_get_ex(o, good[_i].key, &got),
+			      "'%s' missing from %s", good[_i].key,
+			      json_object_to_json_string(o));
+		ck_assert_msg(json_object_equal(got, want),
+			      "%s\nwant %s: %s\ngot  %s", cfg, good[_i].key,
+			      good[_i].json, json_object_to_json_string(got));
+	} else {
+		ck_assert_msg(!json_object_object_get_ex(o, good[_i].key,
+							 NULL),
+			      "'%s' should be absent from %s", good[_i].key,
+			      json_object_to_json_string(o));
+	}
+	json_object_put(want);
+	json_object_put(o);
+	free(cfg);
+}
+END_TEST
+
+/* --- errors -------------------------------------------------------------- */
+
+static const struct {
+	const char *cfg;
+	const char *where;
+	const char *what;
+} bad[] = {
+	/* syntax */
+	{ "memory += 512\n" BASE, "t.cfg:1: ", "'memory += ...' is not supp" },
+	{ BASE "memory\n", "t.cfg:3: ", "Expected '=' after 'memory'" },
+	{ BASE "memory 512\n", "t.cfg:3: ", "Expected '=' after 'memory'" },
+	{ "name = web\n", "t.cfg:1: ",
+	  "The value of 'name' must be quoted, as in name = \"web\"." },
+	{ "name =\n\"web\"\n", "t.cfg:1: ", "Expected a value after 'name ='" },
+	{ "name = ;\n", "t.cfg:1: ", "Expected a value after 'name ='" },
+	{ "name = \"a\" \"b\"\n", "t.cfg:1: ",
+	  "Expected a new line or ';' after the value of 'name'" },
+	{ "name = \"a\" kernel = \"/k\"\n", "t.cfg:1: ",
+	  "Expected a new line or ';' after the value of 'name'" },
+	{ "\n= 5\n", "t.cfg:2: ", "Expected a key at the start of a setting" },
+	{ "\"name\" = \"a\"\n", "t.cfg:1: ", "Expected a key" },
+	{ "name = \"a\"\n\nkernel = \"/k\n\"\n", "t.cfg:3: ",
+	  "This quoted string is not closed on the line it starts on; add the closing \"." },
+	{ "name = 'abc", "t.cfg:1: ", "add the closing '." },
+	{ "name = \"a\\\"", "t.cfg:1: ", "not closed" },
+	{ "name = \"a\\q\"\n", "t.cfg:1: ",
+	  "'\\q' is not an escape xl.cfg knows" },
+	{ "name = \"a\\x4\"\n", "t.cfg:1: ",
+	  "'\\x' must be followed by two hex digits" },
+	{ "name = \"a\\xg1\"\n", "t.cfg:1: ", "two hex digits" },
+	{ "name = \"a\\x00\"\n", "t.cfg:1: ", "NUL and larger values" },
+	{ "name = \"a\\0\"\n", "t.cfg:1: ", "NUL and larger values" },
+	{ "name = \"a\\777\"\n", "t.cfg:1: ", "NUL and larger values" },
+	{ "name = \"a\" @\n", "t.cfg:1: ", "Unexpected character '@'" },
+	{ BASE "extra = \"\\xff\"\n", "t.cfg:3: ",
+	  "This string is not valid UTF-8" },
+	{ BASE "extra = \"\xc3\"\n", "t.cfg:3: ", "not valid UTF-8" },
+	{ BASE "extra = \"\\xc0\\x80\"\n", "t.cfg:3: ", "not valid UTF-8" },
+	{ BASE "extra = \"\\xed\\xa0\\x80\"\n", "t.cfg:3: ",
+	  "not valid UTF-8" },
+	{ BASE "extra = \"\\xf4\\x90\\x80\\x80\"\n", "t.cfg:3: ",
+	  "not valid UTF-8" },
+	{ "name = \"a\"\n\x01\n", "t.cfg:2: ", "Unexpected byte 0x01" },
+	{ "memory = 12abc\n", "t.cfg:1: ", "'12abc' is not a number" },
+	{ "memory = 0x\n", "t.cfg:1: ", "'0x' is not a number" },
+	{ "memory = 1.2.3\n", "t.cfg:1: ", "'1.2.3' is not a number" },
+	{ "memory = 0512\n", "t.cfg:1: ",
+	  "'0512' starts with 0, which xl reads as octal" },
+	{ "memory = -012\n", "t.cfg:1: ", "starts with 0" },
+	{ "disk = [ '/a,,xvda'\n", "t.cfg:1: ",
+	  "The list for 'disk' is never closed" },
+	{ "\ndisk = [ '/a,,xvda',\n\n '/b,,xvdb',\n", "t.cfg:2: ",
+	  "never closed" },
+	{ "disk = [ '/a,,xvda' '/b,,xvdb' ]\n", "t.cfg:1: ",
+	  "Expected ',' or ']' after an item in the list for 'disk'" },
+	{ "disk = [ '/a,,xvda'\n ; ]\n", "t.cfg:2: ", "Expected ',' or ']'" },
+	{ "disk = [ [ '/a,,xvda' ] ]\n", "t.cfg:1: ",
+	  "Lists inside lists are not supported" },
+	{ "disk = [ , ]\n", "t.cfg:1: ",
+	  "Expected a quoted string or a number in the list for 'disk'" },
+	{ "disk = [ '/a,,xvda',, ]\n", "t.cfg:1: ", "Expected a quoted" },
+	{ "disk = [ xvda ]\n", "t.cfg:1: ", "Expected a quoted" },
+	/* duplicates */
+	{ "name = \"a\"\nmemory = 64\nname = \"b\"\n", "t.cfg:3: ",
+	  "'name' is set twice, on line 1 and on line 3; keel refuses repeated keys" },
+	{ "memory = 64; memory = 64\n", "t.cfg:1: ",
+	  "'memory' is set twice, on line 1 and on line 1" },
+	/* keys */
+	{ "foo = 1\n" BASE, "t.cfg:1: ", "unknown key 'foo'" },
+	{ BASE "Memory = 1\n", "t.cfg:3: ", "unknown key 'Memory'" },
+	{ BASE "builder = \"hvm\"\n", "t.cfg:3: ",
+	  "'builder' is an xl.cfg key keel does not support" },
+	{ "type = \"pvh\"\n" BASE, "t.cfg:1: ", "'type' is an xl.cfg key" },
+	{ "bootloader = \"pygrub\"\n" BASE, "t.cfg:1: ", "'bootloader' is an" },
+	{ "pci = []\n" BASE, "t.cfg:1: ", "'pci' is an xl.cfg key" },
+	{ "vfb = []\n" BASE, "t.cfg:1: ", "'vfb' is an xl.cfg key" },
+	{ "usb = 1\n" BASE, "t.cfg:1: ", "'usb' is an xl.cfg key" },
+	{ "device_model_version = \"qemu-xen\"\n" BASE, "t.cfg:1: ",
+	  "'device_model_version' is an xl.cfg key" },
+	{ "kernel = \"/k\"\n", "t.cfg: ",
+	  "No name is set; add a line such as name = \"web\"." },
+	{ "", "t.cfg: ", "No name is set" },
+	{ "name = \"a\"\n", "t.cfg: ", "No kernel is set" },
+	{ "name = \"\"\nkernel = \"/k\"\n", "t.cfg:1: ",
+	  "The name '' is not valid" },
+	{ "name = \"-web\"\nkernel = \"/k\"\n", "t.cfg:1: ",
+	  "The name '-web' is not valid; use 1 to 64 letters" },
+	{ "name = \"a b\"\nkernel = \"/k\"\n", "t.cfg:1: ", "not valid" },
+	{ "name = \"a/b\"\nkernel = \"/k\"\n", "t.cfg:1: ", "not valid" },
+	{ "name = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
+	  "kernel = \"/k\"\n",
+	  "t.cfg:1: ", "not valid" },
+	{ "name = [\"a\"]\nkernel = \"/k\"\n", "t.cfg:1: ",
+	  "'name' takes a quoted string, not a list." },
+	{ "name = \"a\"\nkernel = \"\"\n", "t.cfg:2: ",
+	  "'kernel' is empty; give the path of a file." },
+	{ BASE "ramdisk = ''\n", "t.cfg:3: ", "'ramdisk' is empty" },
+	{ BASE "uuid = \"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1\"\n", "t.cfg:3: ",
+	  "'2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1' is not a UUID" },
+	{ BASE "uuid = \"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1bb\"\n",
+	  "t.cfg:3: ", "is not a UUID" },
+	{ BASE "uuid = \"2b9c8f0e1d7a4c3e9f5b6a7d8e9f0a1b\"\n", "t.cfg:3: ",
+	  "is not a UUID" },
+	{ BASE "uuid = \"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1g\"\n",
+	  "t.cfg:3: ", "is not a UUID" },
+	{ BASE "memory = 15\n", "t.cfg:3: ",
+	  "'memory' must be between 16 and 16777216 MiB; 15 is out of range." },
+	{ BASE "memory = 16777217\n", "t.cfg:3: ", "out of range" },
+	{ BASE "memory = -512\n", "t.cfg:3: ", "-512 is out of range" },
+	{ BASE "memory = 99999999999999999999\n", "t.cfg:3: ",
+	  "out of range" },
+	{ BASE "memory = 512.5\n", "t.cfg:3: ",
+	  "'memory' must be a whole number written in decimal or 0x hex, not '512.5'." },
+	{ BASE "memory = \"lots\"\n", "t.cfg:3: ", "must be a whole number" },
+	{ BASE "memory = \" 512\"\n", "t.cfg:3: ", "must be a whole number" },
+	{ BASE "memory = [512]\n", "t.cfg:3: ",
+	  "'memory' takes a number, not a list." },
+	{ BASE "maxmem = 8\n", "t.cfg:3: ", "'maxmem' must be between 16" },
+	{ BASE "memory = 512\n\nmaxmem = 256\n", "t.cfg:5: ",
+	  "'maxmem' (256 MiB) is less than 'memory' (512 MiB)" },
+	{ BASE "maxmem = 256\nmemory = 512\n", "t.cfg:3: ",
+	  "'maxmem' (256 MiB) is less than" },
+	{ BASE "vcpus = 0\n", "t.cfg:3: ",
+	  "'vcpus' must be between 1 and 64; 0 is out of range." },
+	{ BASE "vcpus = 65\n", "t.cfg:3: ", "'vcpus' must be between 1 and 64" },
+	{ BASE "maxvcpus = 65\n", "t.cfg:3: ", "'maxvcpus' must be between" },
+	{ BASE "maxvcpus = 2\nvcpus = 4\n", "t.cfg:3: ",
+	  "'maxvcpus' (2) is less than 'vcpus' (4)" },
+	{ BASE "cpu_weight = 0\n", "t.cfg:3: ",
+	  "'cpu_weight' must be between 1 and 65535; 0 is out of range." },
+	{ BASE "cpu_weight = 65536\n", "t.cfg:3: ", "'cpu_weight' must be" },
+	{ BASE "cap = -1\n", "t.cfg:3: ",
+	  "'cap' must be between 0 and 6400 percent; -1 is out of range." },
+	{ BASE "cap = 6401\n", "t.cfg:3: ", "'cap' must be between" },
+	{ BASE "cap = 101\n", "t.cfg:3: ",
+	  "'cap' is 101 percent, but 1 vCPU can use at most 100 percent" },
+	{ BASE "cap = 250\nvcpus = 2\n", "t.cfg:3: ",
+	  "'cap' is 250 percent, but 2 vCPUs can use at most 200 percent" },
+	{ BASE "on_poweroff = \"coredump-destroy\"\n", "t.cfg:3: ",
+	  "'on_poweroff' = \"coredump-destroy\" is an xl action keel does not support" },
+	{ BASE "on_reboot = \"coredump-restart\"\n", "t.cfg:3: ",
+	  "is an xl action keel does not support" },
+	{ BASE "on_crash = \"soft-reset\"\n", "t.cfg:3: ",
+	  "is an xl action keel does not support" },
+	{ BASE "on_crash = \"reboot\"\n", "t.cfg:3: ",
+	  "'on_crash' = \"reboot\" is not an action; use destroy, restart" },
+	{ BASE "on_crash = [\"destroy\"]\n", "t.cfg:3: ", "not a list" },
+	{ BASE "cmdline = \"a\"\nextra = \"b\"\n", "t.cfg:4: ",
+	  "'extra' cannot be combined with 'cmdline' (line 3)" },
+	{ BASE "root = \"/dev/x\"\ncmdline = \"a\"\n", "t.cfg:3: ",
+	  "'root' cannot be combined with 'cmdline' (line 4)" },
+	{ BASE "extra = [\"b\"]\n", "t.cfg:3: ", "'extra' takes a quoted" },
+	/* cpus */
+	{ BASE "cpus = [\"2\", \"3\"]\n", "t.cfg:3: ",
+	  "'cpus' as a list pins each vCPU separately in xl, which keel does not support" },
+	{ BASE "cpus = \"nodes:0\"\n", "t.cfg:3: ",
+	  "pinning to NUMA nodes is not supported" },
+	{ BASE "cpus = \"0,node:1\"\n", "t.cfg:3: ", "NUMA nodes" },
+	{ BASE "cpus = \"\"\n", "t.cfg:3: ", "'cpus' = \"\" selects no CPU" },
+	{ BASE "cpus = \"1,^1\"\n", "t.cfg:3: ", "selects no CPU" },
+	{ BASE "cpus = \"^0\"\n", "t.cfg:3: ", "selects no CPU" },
+	{ BASE "cpus = \"all,^0-4095\"\n", "t.cfg:3: ", "selects no CPU" },
+	{ BASE "cpus = \"4096\"\n", "t.cfg:3: ",
+	  "'cpus' = \"4096\" is not a CPU list; write items such as 3, 0-3, ^2 or all" },
+	{ BASE "cpus = \"3-1\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"1-\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"-1\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"x\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"1 2\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"^^1\"\n", "t.cfg:3: ", "is not a CPU list" },
+	{ BASE "cpus = \"99999999999999999999\"\n", "t.cfg:3: ",
+	  "is not a CPU list" },
+	/* disks */
+	{ BASE "disk = '/a,,xvda'\n", "t.cfg:3: ",
+	  "'disk' takes a list of quoted specifications, as in disk = [ '...' ]." },
+	{ BASE "disk = [ 5 ]\n", "t.cfg:3: ",
+	  "The items of 'disk' are quoted specifications, not numbers." },
+	{ BASE "disk = [\n  '/a,raw,xvda',\n  '/b,raw,xvda1',\n]\n", "t.cfg:5: ",
+	  "In disk '/b,raw,xvda1': vdev 'xvda1' is not a whole-disk name" },
+	{ BASE "disk = [ '' ]\n", "t.cfg:3: ",
+	  "In disk '': there is no target" },
+	{ BASE "disk = [ ',raw,xvda' ]\n", "t.cfg:3: ", "there is no target" },
+	{ BASE "disk = [ 'vdev=xvda' ]\n", "t.cfg:3: ", "there is no target" },
+	{ BASE "disk = [ 'phy:,xvda' ]\n", "t.cfg:3: ", "there is no target" },
+	{ BASE "disk = [ '/a' ]\n", "t.cfg:3: ",
+	  "In disk '/a': there is no vdev; give the name the guest sees" },
+	{ BASE "disk = [ '/a,raw' ]\n", "t.cfg:3: ", "there is no vdev" },
+	{ BASE "disk = [ '/a,raw,' ]\n", "t.cfg:3: ", "there is no vdev" },
+	{ BASE "disk = [ '/a,qcow2,xvda' ]\n", "t.cfg:3: ",
+	  "the qcow2 format is not supported; keel reads raw images only" },
+	{ BASE "disk = [ 'format=vhd,vdev=xvda,target=/a' ]\n", "t.cfg:3: ",
+	  "the vhd format is not supported" },
+	{ BASE "disk = [ 'qcow2:/a,xvda,w' ]\n", "t.cfg:3: ",
+	  "In disk 'qcow2:/a,xvda,w': the qcow2 format is not supported" },
+	{ BASE "disk = [ 'tap:qcow:/a,xvda,w' ]\n", "t.cfg:3: ",
+	  "the qcow format is not supported" },
+	{ BASE "disk = [ '/a,vmdk,xvda' ]\n", "t.cfg:3: ",
+	  "'vmdk' is not a disk format" },
+	{ BASE "disk = [ '/a,raw,xvda,rx' ]\n", "t.cfg:3: ",
+	  "access 'rx' is not valid; use r or ro for read-only" },
+	{ BASE "disk = [ '/a,raw,xvda,w!' ]\n", "t.cfg:3: ",
+	  "access 'w!' is not valid" },
+	{ BASE "disk = [ '/a,raw,xvda,w,x' ]\n", "t.cfg:3: ",
+	  "there are more than four positional parameters" },
+	{ BASE "disk = [ '/a,raw,hdc:cdrom,r' ]\n", "t.cfg:3: ",
+	  "CD-ROM devices are not supported" },
+	{ BASE "disk = [ 'devtype=cdrom,vdev=hdc,target=/a' ]\n", "t.cfg:3: ",
+	  "CD-ROM devices are not supported" },
+	{ BASE "disk = [ 'devtype=floppy,vdev=hdc,target=/a' ]\n", "t.cfg:3: ",
+	  "devtype 'floppy' is not valid" },
+	{ BASE "disk = [ '/a,raw,xvda,w,backendtype=qdisk' ]\n", "t.cfg:3: ",
+	  "'backendtype' is an xl disk option keel does not support." },
+	{ BASE "disk = [ '/a,raw,xvda,w,script=block-iscsi' ]\n", "t.cfg:3: ",
+	  "'script' is an xl disk option" },
+	{ BASE "disk = [ '/a,raw,xvda,discard' ]\n", "t.cfg:3: ",
+	  "'discard' is an xl disk option" },
+	{ BASE "disk = [ '/a,raw,xvda,w,size=5' ]\n", "t.cfg:3: ",
+	  "'size' is not a disk parameter; use target, format, vdev, access or devtype." },
+	/* as in xl, a positional parameter fills the next unset slot */
+	{ BASE "disk = [ 'vdev=xvda,/a,raw,xvdb' ]\n", "t.cfg:3: ",
+	  "access 'xvdb' is not valid" },
+	{ BASE "disk = [ 'vdev=xvda,vdev=xvdb,target=/a' ]\n", "t.cfg:3: ",
+	  "'vdev' is given twice" },
+	{ BASE "disk = [ '/b,raw,xvdb,w,target=/a' ]\n", "t.cfg:3: ",
+	  "'target' is given twice" },
+	{ BASE "disk = [ '/a,raw,xvda', '/b,raw,vdc', '/c,raw,xvda' ]\n",
+	  "t.cfg:3: ", "Two disk entries use vdev xvda; each must have its own." },
+	{ BASE "disk = [ '/a,raw,xvd' ]\n", "t.cfg:3: ",
+	  "vdev 'xvd' is not a whole-disk name" },
+	{ BASE "disk = [ '/a,raw,xvdabcd' ]\n", "t.cfg:3: ", "whole-disk" },
+	{ BASE "disk = [ '/a,raw,nvme0n1' ]\n", "t.cfg:3: ", "whole-disk" },
+	{ BASE "disk = [ '/a,raw,XVDA' ]\n", "t.cfg:3: ", "whole-disk" },
+	/* vifs */
+	{ BASE "vif = 'bridge=br0'\n", "t.cfg:3: ",
+	  "'vif' takes a list of quoted specifications" },
+	{ BASE "vif = [ 'bridge' ]\n", "t.cfg:3: ",
+	  "In vif 'bridge': 'bridge' has no value; vif parameters are written key=value." },
+	{ BASE "vif = [ 'ip=10.0.0.2' ]\n", "t.cfg:3: ",
+	  "'ip' is an xl vif option keel does not support." },
+	{ BASE "vif = [ 'script=vif-route' ]\n", "t.cfg:3: ",
+	  "'script' is an xl vif option" },
+	{ BASE "vif = [ 'model=e1000' ]\n", "t.cfg:3: ",
+	  "'model' is an xl vif option" },
+	{ BASE "vif = [ 'colour=red' ]\n", "t.cfg:3: ",
+	  "'colour' is not a vif parameter; use mac, bridge, vifname or rate." },
+	{ BASE "vif = [ 'bridge=a,bridge=b' ]\n", "t.cfg:3: ",
+	  "'bridge' is given twice" },
+	{ BASE "vif = [ 'vifname=a,vifname=b' ]\n", "t.cfg:3: ",
+	  "'vifname' is given twice" },
+	{ BASE "vif = [ 'mac=00:16:3e:00:00:0' ]\n", "t.cfg:3: ",
+	  "'00:16:3e:00:00:0' is not a MAC address; write six hex pairs" },
+	{ BASE "vif = [ 'mac=00:16:3e:00:00:001' ]\n", "t.cfg:3: ",
+	  "is not a MAC address" },
+	{ BASE "vif = [ 'mac=00-16-3e-00-00-01' ]\n", "t.cfg:3: ",
+	  "is not a MAC address" },
+	{ BASE "vif = [ 'mac=0g:16:3e:00:00:01' ]\n", "t.cfg:3: ",
+	  "is not a MAC address" },
+	{ BASE "vif = [ 'mac=' ]\n", "t.cfg:3: ", "is not a MAC address" },
+	{ BASE "vif = [ 'mac=01:16:3e:00:00:01' ]\n", "t.cfg:3: ",
+	  "MAC address 01:16:3e:00:00:01 is a multicast address" },
+	{ BASE "vif = [ 'mac=FF:FF:FF:FF:FF:FF' ]\n", "t.cfg:3: ",
+	  "MAC address ff:ff:ff:ff:ff:ff is a multicast address" },
+	{ BASE "vif = [ 'mac=00:16:3e:00:00:01', 'mac=00:16:3E:00:00:01' ]\n",
+	  "t.cfg:3: ",
+	  "Two vif entries use mac 00:16:3e:00:00:01; each must have its own." },
+	{ BASE "vif = [ 'bridge=abcdefghijklmnop' ]\n", "t.cfg:3: ",
+	  "bridge 'abcdefghijklmnop' is not a network interface name" },
+	{ BASE "vif = [ 'bridge=' ]\n", "t.cfg:3: ",
+	  "bridge '' is not a network interface name" },
+	{ BASE "vif = [ 'bridge=a/b' ]\n", "t.cfg:3: ", "not a network interf" },
+	{ BASE "vif = [ 'vifname=a:b' ]\n", "t.cfg:3: ",
+	  "vifname 'a:b' is not a network interface name" },
+	{ BASE "vif = [ 'vifname=..' ]\n", "t.cfg:3: ", "not a network interf" },
+	{ BASE "vif = [ 'rate=10MB' ]\n", "t.cfg:3: ",
+	  "rate '10MB' is not valid; write it as 10MB/s or 100Mb/s@20ms" },
+	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "rate '' is not valid" },
+	{ BASE "vif = [ 'rate=MB/s' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10mb/s' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10XB/s' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10MB/sec' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10MB/s@' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10MB/s@5ns' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=10MB/s@-5ms' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=-10MB/s' ]\n", "t.cfg:3: ", "is not valid" },
+	{ BASE "vif = [ 'rate=0MB/s' ]\n", "t.cfg:3: ",
+	  "rate '0MB/s' is out of range" },
+	{ BASE "vif = [ 'rate=4294967296B/s' ]\n", "t.cfg:3: ",
+	  "is out of range" },
+	{ BASE "vif = [ 'rate=10MB/s@0ms' ]\n", "t.cfg:3: ", "is out of range" },
+	{ BASE "vif = [ 'rate=10MB/s@4295s' ]\n", "t.cfg:3: ",
+	  "is out of range" },
+	{ BASE "vif = [ 'rate=10MB/s@4294967296us' ]\n", "t.cfg:3: ",
+	  "is out of range" },
+	{ BASE "vif = [ 'rate=7b/s' ]\n", "t.cfg:3: ",
+	  "rate '7b/s' is less than one byte per second." },
+};
+
+START_TEST(test_bad)
+{
+	parse_err(bad[_i].cfg, bad[_i].where, bad[_i].what);
+}
+END_TEST
+
+START_TEST(test_escapes)
+{
+	static const char cfg[] =
+		"cmdline = \"\\\\ \\' \\\" \\n \\t \\x41\\x6a \\101\\12\\7 "
+		"\\a\\b\\f\\r\\v ' #\"\n" BASE;
+	struct json_object *o = parse_ok(cfg), *v;
+
+	ck_assert(json_object_object_get_ex(o, "cmdline", &v));
+	ck_assert_str_eq(json_object_get_string(v),
+			 "\\ ' \" \n \t Aj A\n\a \a\b\f\r\v ' #");
+	json_object_put(o);
+
+	o = parse_ok("cmdline = 'it\\'s \"x\" \\x7e'\n" BASE);
+	ck_assert(json_object_object_get_ex(o, "cmdline", &v));
+	ck_assert_str_eq(json_object_get_string(v), "it's \"x\" ~");
+	json_object_put(o);
+}
+END_TEST
+
+/* The model's members come in one order, whatever the file's order. */
+START_TEST(test_canonical_order)
+{
+	struct json_object *o = parse_ok(
+		"vif = ['']\nkernel = '/k'\nmemory = 64\nname = 'n'\n"
+		"disk = ['/a,,xvda']\nvcpus = 1\n");
+	static const char *const order[] = { "name",  "memory", "vcpus",
+					     "kernel", "disks", "nics" };
+	size_t i = 0;
+
+	json_object_object_foreach(o, key, val)
+	{
+		(void)val;
+		ck_assert_uint_lt(i, 6);
+		ck_assert_str_eq(key, order[i++]);
+	}
+	ck_assert_uint_eq(i, 6);
+	json_object_put(o);
+}
+END_TEST
+
+/* --- JSON, buffers, files ------------------------------------------------ */
+
+static int parse_json(const char *text, struct json_object **o, char **err)
+{
+	return xlcfg_parse_buf(text, strlen(text), "t.json", o, err);
+}
+
+START_TEST(test_json_as_is)
+{
+	/* returned as is: the daemon, not the reader, checks the schema */
+	static const char text[] =
+		" \n\t{ \"name\": \"x\", \"memory\": 1, \"whatever\": [1, {}] }\n\n";
+	struct json_object *o, *want = json_tokener_parse(text);
+	char *err;
+
+	ck_assert_int_eq(parse_json(text, &o, &err), 0);
+	ck_assert_ptr_null(err);
+	ck_assert(json_object_equal(o, want));
+	json_object_put(o);
+	json_object_put(want);
+}
+END_TEST
+
+static void json_err(const char *text, const char *where, const char *what)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+
+	ck_assert_int_eq(parse_json(text, &o, &err), -EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(!strncmp(err, where, strlen(where)) && strstr(err, what),
+		      "parsing\n%s\ngave\n  %s\nexpected\n  %s...%s...", text,
+		      err, where, what);
+	free(err);
+}
+
+START_TEST(test_json_errors)
+{
+	json_err("{\n  \"name\": \"x\",\n  \"kernel\": ,\n}\n", "t.json:3: ",
+		 "This is not valid JSON: ");
+	json_err("{\n  \"name\": 'x'\n}\n", "t.json:2: ", "not valid JSON");
+	json_err("{\n  \"name\": \"x\",\n}\n", "t.json:3: ", "not valid JSON");
+	json_err("{ \"name\": \"x\",\n  \"kernel\": \"/k\"\n",
+		 "t.json:3: ", "The JSON ends before the object is complete.");
+	json_err("{ \"name\": \"x\" }\n\n{ }\n", "t.json:3: ",
+		 "Unexpected text after the JSON object");
+	json_err("{ \"name\": \"x\" } x", "t.json:1: ", "Unexpected text");
+	json_err("{\n\"name\": \"\xff\"\n}", "t.json:2: ", "not valid JSON");
+}
+END_TEST
+
+START_TEST(test_buffer)
+{
+	/* not NUL-terminated: only the first len bytes count */
+	static const char text[] = BASE "memory = 64\nGARBAGE";
+	struct json_object *o, *v;
+	char *err, *big;
+	size_t n = 1024 * 1024 + 1;
+
+	ck_assert_int_eq(xlcfg_parse_buf(text, strlen(text) - 7, "<stdin>",
+					 &o, &err),
+			 0);
+	ck_assert(json_object_object_get_ex(o, "memory", &v));
+	ck_assert_int_eq(json_object_get_int64(v), 64);
+	json_object_put(o);
+
+	ck_assert_int_eq(xlcfg_parse_buf(text, sizeof(text) - 1, "<stdin>",
+					 &o, &err),
+			 -EINVAL);
+	ck_assert_str_eq(err, "<stdin>:4: Expected '=' after 'GARBAGE'; a "
+			      "setting is written KEY = VALUE.");
+	free(err);
+
+	ck_assert_int_eq(xlcfg_parse_buf(BASE "\n\nx\0y", sizeof(BASE) + 4,
+					 "t.cfg", &o, &err),
+			 -EINVAL);
+	ck_assert_str_eq(err, "t.cfg:5: The file contains a NUL byte; a "
+			      "domain configuration is a text file.");
+	free(err);
+
+	big = malloc(n);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '\n', n);
+	ck_assert_int_eq(xlcfg_parse_buf(big, n, "big.cfg", &o, &err),
+			 -EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(err, "big.cfg: The file is larger than 1 MiB; a "
+			      "domain configuration is far smaller, so this "
+			      "is probably the wrong file.");
+	free(err);
+	ck_assert_int_eq(xlcfg_parse_buf(big, n - 1, "big.cfg", &o, &err),
+			 -EINVAL);
+	ck_assert_str_eq(err, "big.cfg: No name is set; add a line such as "
+			      "name = \"web\".");
+	free(err);
+	free(big);
+}
+END_TEST
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/check_xlcfg.XXXXXX");
+	int fd;
+
+	ck_assert_ptr_nonnull(path);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	return path;
+}
+
+START_TEST(test_files)
+{
+	struct json_object *o, *v;
+	char *path, *err;
+
+	path = write_temp("name = 'f'\nkernel = '/k'\n");
+	ck_assert_int_eq(xlcfg_parse_file(path, &o, &err), 0);
+	ck_assert(json_object_object_get_ex(o, "name", &v));
+	ck_assert_str_eq(json_object_get_string(v), "f");
+	json_object_put(o);
+	unlink(path);
+	free(path);
+
+	path = write_temp("\n{ \"name\": \"f\" }\n");
+	ck_assert_int_eq(xlcfg_parse_file(path, &o, &err), 0);
+	ck_assert(json_object_object_get_ex(o, "name", &v));
+	json_object_put(o);
+	unlink(path);
+	free(path);
+
+	path = write_temp("name = 'f'\nvcpus = 0\n");
+	ck_assert_int_eq(xlcfg_parse_file(path, &o, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, ":2: 'vcpus' must be between"));
+	ck_assert(!strncmp(err, path, strlen(path)));
+	free(err);
+	unlink(path);
+	free(path);
+
+	ck_assert_int_eq(xlcfg_parse_file("/nonexistent/web.cfg", &o, &err),
+			 -ENOENT);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(err, "/nonexistent/web.cfg: Cannot open the file: "
+			      "No such file or directory.");
+	free(err);
+
+	ck_assert_int_eq(xlcfg_parse_file("/", &o, &err), -EISDIR);
+	ck_assert_str_eq(err, "/: Cannot read the file: Is a directory.");
+	free(err);
+}
+END_TEST
+
+START_TEST(test_stdin)
+{
+	static const char text[] = "name = 'in'; kernel = '/k'\nmemory =";
+	struct json_object *o;
+	int fds[2], saved;
+	char *err;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], text, strlen(text)), (int)strlen(text));
+	close(fds[1]);
+	saved = dup(STDIN_FILENO);
+	ck_assert_int_ge(dup2(fds[0], STDIN_FILENO), 0);
+	close(fds[0]);
+	ck_assert_int_eq(xlcfg_parse_file("-", &o, &err), -EINVAL);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	ck_assert_str_eq(err, "<stdin>:2: Expected a value after 'memory =': "
+			      "a quoted string, a number or a [list].");
+	free(err);
+}
+END_TEST
+
+/* --- golden pairs -------------------------------------------------------- */
+
+static char *golden_dir(void)
+{
+	const char *src = getenv("KEEL_SRCDIR");
+	const char *suffix = "tests/unit/check_xlcfg.c";
+	const char *file = __FILE__;
+	size_t n = strlen(file);
+	char *dir;
+
+	if (src && *src)
+		ck_assert_int_ge(asprintf(&dir, "%s/tests/golden/xlcfg", src),
+				 0);
+	else if (n >= strlen(suffix) &&
+		 !strcmp(file + n - strlen(suffix), suffix))
+		ck_assert_int_ge(asprintf(&dir, "%.*stests/golden/xlcfg",
+					  (int)(n - strlen(suffix)), file),
+				 0);
+	else
+		ck_abort_msg("cannot find the source tree; set KEEL_SRCDIR");
+	return dir;
+}
+
+static int golden_one(const char *dir, const char *base)
+{
+	struct json_object *got = NULL, *want = NULL, *again = NULL;
+	char *cfg, *json, *err = NULL;
+	int failed = 0;
+
+	ck_assert_int_ge(asprintf(&cfg, "%s/%s.cfg", dir, base), 0);
+	ck_assert_int_ge(asprintf(&json, "%s/%s.json", dir, base), 0);
+	want = json_object_from_file(json);
+	if (!want) {
+		fprintf(stderr, "%s: missing or not JSON\n", json);
+		failed = 1;
+	} else if (xlcfg_parse_file(cfg, &got, &err)) {
+		fprintf(stderr, "%s: %s\n", cfg, err ? err : "out of memory");
+		failed = 1;
+	} else if (!json_object_equal(got, want)) {
+		fprintf(stderr, "%s does not read as %s.\nexpected:\n%s\n",
+			cfg, json,
+			json_object_to_json_string_ext(
+				want, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(stderr, "got:\n%s\n",
+			json_object_to_json_string_ext(
+				got, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE));
+		failed = 1;
+	} else if (xlcfg_parse_file(json, &again, &err) ||
+		   !json_object_equal(again, want)) {
+		/* the JSON spelling of the same domain reads back the same */
+		fprintf(stderr, "%s does not read back as itself: %s\n", json,
+			err ? err : "different");
+		failed = 1;
+	}
+	free(err);
+	json_object_put(again);
+	json_object_put(got);
+	json_object_put(want);
+	free(json);
+	free(cfg);
+	return failed;
+}
+
+START_TEST(test_golden)
+{
+	char *dir = golden_dir();
+	struct dirent **names;
+	int n, i, pairs = 0, failed = 0;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	ck_assert_msg(n >= 0, "%s: %s", dir, strerror(errno));
+	for (i = 0; i < n; i++) {
+		char *name = names[i]->d_name;
+		size_t len = strlen(name);
+
+		if (len > 4 && !strcmp(name + len - 4, ".cfg")) {
+			name[len - 4] = '\0';
+			failed += golden_one(dir, name);
+			pairs++;
+		} else if (len > 5 && !strcmp(name + len - 5, ".json")) {
+			char *cfg;
+
+			ck_assert_int_ge(asprintf(&cfg, "%s/%.*s.cfg", dir,
+						  (int)len - 5, name),
+					 0);
+			if (access(cfg, F_OK)) {
+				fprintf(stderr, "%s/%s has no .cfg\n", dir,
+					name);
+				failed++;
+			}
+			free(cfg);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	ck_assert_int_ge(pairs, 4);
+	ck_assert_msg(!failed, "%d golden file(s) failed; see above", failed);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("xlcfg");
+	TCase *tc;
+
+	tc = tcase_create("xl.cfg");
+	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
+	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_escapes);
+	tcase_add_test(tc, test_canonical_order);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("input");
+	tcase_add_test(tc, test_json_as_is);
+	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_buffer);
+	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_stdin);
+	tcase_add_test(tc, test_golden);
+	suite_add_tcase(s, tc);
+	return s;
+}
