@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keeld.conf: `key = value` lines, '#' comments. Unknown keys are an
+ * error naming the line, so that a misspelt setting is never silently
+ * ignored.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+#ifndef KEELD_RUN_DIR
+#define KEELD_RUN_DIR "/run/keel"
+#endif
+#ifndef KEELD_STATE_DIR
+#define KEELD_STATE_DIR "/var/lib/keel"
+#endif
+#ifndef KEELD_SCHEMA_DIR
+#define KEELD_SCHEMA_DIR "/usr/local/share/keel/schemas"
+#endif
+
+int conf_set(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int conf_init(struct keeld_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->log_level = LOG_LEVEL_INFO;
+	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
+	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
+	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR)) {
+		conf_dispose(conf);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void conf_dispose(struct keeld_conf *conf)
+{
+	free(conf->run_dir);
+	free(conf->state_dir);
+	free(conf->schema_dir);
+	free(conf->group);
+	conf->run_dir = conf->state_dir = conf->schema_dir = NULL;
+	conf->group = NULL;
+}
+
+static char *strip(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* One `key = value` pair; returns 0, -EINVAL (logged) or -ENOMEM. */
+static int conf_apply(struct keeld_conf *conf, const char *path,
+		      unsigned lineno, const char *key, const char *value)
+{
+	if (!strcmp(key, "run_dir"))
+		return conf_set(&conf->run_dir, value);
+	if (!strcmp(key, "state_dir"))
+		return conf_set(&conf->state_dir, value);
+	if (!strcmp(key, "group"))
+		return conf_set(&conf->group, value);
+	if (!strcmp(key, "log_level")) {
+		if (!log_level_parse(value, &conf->log_level))
+			return 0;
+		log_err("%s:%u: log_level must be err, warn, info or debug, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, group and log_level.",
+		path, lineno, key);
+	return -EINVAL;
+}
+
+int conf_load(struct keeld_conf *conf, const char *path, bool missing_ok)
+{
+	char *line = NULL, *s, *eq, *key, *value;
+	unsigned lineno = 0;
+	size_t cap = 0;
+	int rc = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		if (rc == -ENOENT && missing_ok)
+			return 0;
+		log_err("Cannot read the configuration file %s: %s.", path,
+			strerror(errno));
+		return rc;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		s = strip(line);
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			log_err("%s:%u: expected `key = value`, found \"%s\".",
+				path, lineno, s);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = strip(s);
+		value = strip(eq + 1);
+		if (!*value) {
+			log_err("%s:%u: \"%s\" has no value.", path, lineno,
+				key);
+			rc = -EINVAL;
+			break;
+		}
+		rc = conf_apply(conf, path, lineno, key, value);
+		if (rc)
+			break;
+	}
+	if (!rc && ferror(f)) {
+		rc = -EIO;
+		log_err("Cannot read the configuration file %s.", path);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}

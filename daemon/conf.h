@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_CONF_H
+#define KEEL_DAEMON_CONF_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+/* keeld's settings: built-in defaults, then the file, then options. */
+struct keeld_conf {
+	char *run_dir;
+	char *state_dir;
+	char *schema_dir;
+	char *group;		/* NULL: only root may use keeld.sock */
+	enum log_level log_level;
+};
+
+/* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
+int conf_init(struct keeld_conf *conf);
+
+/* Free what @conf holds. Idempotent. */
+void conf_dispose(struct keeld_conf *conf);
+
+/*
+ * Read the `key = value` file at @path into @conf; blank lines and lines
+ * starting with '#' are skipped. Keys: run_dir, state_dir, group,
+ * log_level. Returns 0; -ENOENT when the file does not exist and
+ * @missing_ok is false (it is then logged); -EINVAL for an unknown key,
+ * a line without '=' or a bad value, logged with the file and line;
+ * -errno when it cannot be read.
+ */
+int conf_load(struct keeld_conf *conf, const char *path, bool missing_ok);
+
+/* Replace the string *@slot with a copy of @value. Returns 0 or -ENOMEM. */
+int conf_set(char **slot, const char *value);
+
+#endif /* KEEL_DAEMON_CONF_H */

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The domain.* methods that manage definitions: list, info, define,
+ * undefine, rename, autostart. Their params have passed the OpenRPC
+ * schema already; what is checked here is what a schema cannot say
+ * (uniqueness, memory <= maxmem, which domain is meant).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "jschema.h"
+#include "keeld.h"
+#include "methods.h"
+#include "registry.h"
+
+/*
+ * The domain @params name by "name" or by "uuid" (exactly one). Returns
+ * it, or NULL with *@resp set to the error response.
+ */
+static struct domain *domain_lookup(struct keeld *k,
+				    const struct jsonrpc_req *req,
+				    struct json_object *params,
+				    struct json_object **resp)
+{
+	struct json_object *name = NULL, *uuid = NULL;
+	struct domain *dom;
+
+	json_object_object_get_ex(params, "name", &name);
+	json_object_object_get_ex(params, "uuid", &uuid);
+	if (!name == !uuid) {
+		*resp = method_error(req, JSONRPC_INVALID_PARAMS,
+				     name ? "/uuid" : "/name",
+				     name ? "Name the domain by \"name\" or by \"uuid\", not both." :
+					    "Name the domain: give its \"name\" or its \"uuid\".");
+		return NULL;
+	}
+	if (name) {
+		dom = registry_find_name(k->reg, json_object_get_string(name));
+		if (!dom)
+			*resp = method_error(req, KEEL_ERR_NO_DOMAIN, "/name",
+					     "No domain is named \"%s\".",
+					     json_object_get_string(name));
+	} else {
+		dom = registry_find_uuid(k->reg, json_object_get_string(uuid));
+		if (!dom)
+			*resp = method_error(req, KEEL_ERR_NO_DOMAIN, "/uuid",
+					     "No domain has the uuid %s.",
+					     json_object_get_string(uuid));
+	}
+	return dom;
+}
+
+struct json_object *domain_list(struct keeld *k, const struct jsonrpc_req *req,
+				struct json_object *params)
+{
+	struct json_object *list = json_object_new_array();
+
+	if (!list)
+		return NULL;
+	for (struct domain *d = registry_first(k->reg); d; d = d->next)
+		json_object_array_add(list, domain_summary(d));
+	return jsonrpc_result(req->id, list);
+}
+
+struct json_object *domain_info(struct keeld *k, const struct jsonrpc_req *req,
+				struct json_object *params)
+{
+	struct json_object *resp = NULL, *o;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+
+	if (!dom)
+		return resp;
+	o = domain_summary(dom);
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "config", json_object_get(dom->config));
+	return jsonrpc_result(req->id, o);
+}
+
+static bool int_member(struct json_object *o, const char *key, int64_t *v)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(o, key, &m))
+		return false;
+	*v = json_object_get_int64(m);
+	return true;
+}
+
+/* Checks across members, which the schema cannot express. */
+static struct json_object *config_check(const struct jsonrpc_req *req,
+					struct json_object *config)
+{
+	int64_t a, b;
+
+	if (int_member(config, "memory", &a) &&
+	    int_member(config, "maxmem", &b) && b < a)
+		return method_error(req, JSONRPC_INVALID_PARAMS,
+				    "/config/maxmem",
+				    "maxmem (%lld MiB) must be at least memory (%lld MiB).",
+				    (long long)b, (long long)a);
+	if (int_member(config, "vcpus", &a) &&
+	    int_member(config, "maxvcpus", &b) && b < a)
+		return method_error(req, JSONRPC_INVALID_PARAMS,
+				    "/config/maxvcpus",
+				    "maxvcpus (%lld) must be at least vcpus (%lld).",
+				    (long long)b, (long long)a);
+	return NULL;
+}
+
+struct json_object *domain_define(struct keeld *k,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params)
+{
+	struct json_object *config, *copy = NULL, *resp;
+	char *err_path = NULL, *err_msg = NULL;
+	const char *field = NULL;
+	struct domain *dom;
+	int rc;
+
+	json_object_object_get_ex(params, "config", &config);
+	rc = jschema_validate(methods_config_schema(k->methods), config,
+			      &err_path, &err_msg);
+	if (rc == -EINVAL) {
+		char field_buf[512];
+
+		snprintf(field_buf, sizeof(field_buf), "/config%s", err_path);
+		resp = method_error(req, JSONRPC_INVALID_PARAMS, field_buf,
+				    "The domain configuration's %s %s.",
+				    *err_path ? err_path : "value", err_msg);
+		free(err_path);
+		free(err_msg);
+		return resp;
+	}
+	if (rc)
+		return NULL;
+	resp = config_check(req, config);
+	if (resp)
+		return resp;
+	/* The registry keeps and edits its own copy, not the request's. */
+	if (json_object_deep_copy(config, &copy, NULL))
+		return NULL;
+	rc = registry_define(k->reg, copy, &dom, &field);
+	if (rc == -EEXIST) {
+		struct json_object *v;
+
+		json_object_object_get_ex(config, field + 1, &v);
+		return method_error(req, KEEL_ERR_DOMAIN_EXISTS,
+				    !strcmp(field, "/name") ? "/config/name" :
+							      "/config/uuid",
+				    "A domain with the %s \"%s\" already exists; choose another or undefine it first.",
+				    field + 1, json_object_get_string(v));
+	}
+	if (rc)
+		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "The definition could not be saved: %s.",
+				    strerror(-rc));
+	return jsonrpc_result(req->id, domain_summary(dom));
+}
+
+struct json_object *domain_undefine(struct keeld *k,
+				    const struct jsonrpc_req *req,
+				    struct json_object *params)
+{
+	struct json_object *resp = NULL;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	int rc;
+
+	if (!dom)
+		return resp;
+	rc = registry_undefine(k->reg, dom);
+	if (rc)
+		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "The definition could not be removed: %s.",
+				    strerror(-rc));
+	return jsonrpc_result(req->id, json_object_new_object());
+}
+
+struct json_object *domain_rename(struct keeld *k,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params)
+{
+	struct json_object *resp = NULL, *v;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	const char *new_name;
+	int rc;
+
+	if (!dom)
+		return resp;
+	json_object_object_get_ex(params, "new_name", &v);
+	new_name = json_object_get_string(v);
+	if (dom->state != DOMAIN_SHUTOFF)
+		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+				    "Domain %s is %s; shut it off before renaming it.",
+				    dom->name, domain_state_name(dom->state));
+	rc = registry_rename(k->reg, dom, new_name);
+	if (rc == -EEXIST)
+		return method_error(req, KEEL_ERR_DOMAIN_EXISTS, "/new_name",
+				    "A domain named \"%s\" already exists.",
+				    new_name);
+	if (rc)
+		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "The definition could not be saved: %s.",
+				    strerror(-rc));
+	return jsonrpc_result(req->id, domain_summary(dom));
+}
+
+struct json_object *domain_autostart(struct keeld *k,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params)
+{
+	struct json_object *resp = NULL, *v;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	int rc;
+
+	if (!dom)
+		return resp;
+	json_object_object_get_ex(params, "enabled", &v);
+	rc = registry_set_autostart(k->reg, dom, json_object_get_boolean(v));
+	if (rc)
+		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "The definition could not be saved: %s.",
+				    strerror(-rc));
+	return jsonrpc_result(req->id, domain_summary(dom));
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_KEELD_H
+#define KEEL_DAEMON_KEELD_H
+
+#include "conf.h"
+
+struct event_base;
+struct methods;
+struct registry;
+struct server;
+
+/* The daemon: what every method handler and the server reach. */
+struct keeld {
+	struct keeld_conf conf;
+	struct event_base *base;
+	struct methods *methods;
+	struct registry *reg;
+	struct server *server;
+};
+
+#endif /* KEEL_DAEMON_KEELD_H */

@@ -1,0 +1,38 @@
+# daemon/: keeld. Everything but main.c is the convenience library
+# libkeeld.la, so that unit tests can link the pieces.
+noinst_LTLIBRARIES += daemon/libkeeld.la
+daemon_libkeeld_la_SOURCES = \
+	daemon/conf.c daemon/conf.h \
+	daemon/domain_methods.c daemon/handlers.h \
+	daemon/host_methods.c \
+	daemon/keeld.h \
+	daemon/methods.c daemon/methods.h \
+	daemon/registry.c daemon/registry.h \
+	daemon/server.c daemon/server.h
+KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
+	-DKEELD_RUN_DIR='"/run/keel"' \
+	-DKEELD_STATE_DIR='"/var/lib/keel"'
+daemon_libkeeld_la_CPPFLAGS = $(KEELD_CPPFLAGS)
+daemon_libkeeld_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+daemon_libkeeld_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
+	$(LIBEVENT_LIBS)
+
+sbin_PROGRAMS += daemon/keeld
+daemon_keeld_SOURCES = daemon/main.c
+daemon_keeld_CPPFLAGS = $(KEELD_CPPFLAGS)
+daemon_keeld_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+daemon_keeld_LDADD = daemon/libkeeld.la
+
+# The schemas keeld loads at start (--schema-dir defaults here).
+keelschemasdir = $(pkgdatadir)/schemas
+dist_keelschemas_DATA = schemas/keel.openrpc.json schemas/domain.schema.json
+
+# A real keeld in a temporary run directory, talked to over its sockets.
+check_PROGRAMS += tests/integration/check_keeld
+TESTS += tests/integration/check_keeld
+tests_integration_check_keeld_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_keeld.c
+tests_integration_check_keeld_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_keeld_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keeld: keel's privileged daemon (DESIGN.md). This file parses the
+ * options and the configuration, takes the pid file lock, daemonises
+ * and runs the event loop; the sockets are server.c's, the methods
+ * methods.c's, the domains registry.c's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "keeld.h"
+#include "log.h"
+#include "methods.h"
+#include "registry.h"
+#include "server.h"
+
+#define KEELD_DEFAULT_CONFIG "/etc/keel/keeld.conf"
+
+struct options {
+	const char *config;
+	bool config_given;
+	const char *run_dir, *state_dir, *schema_dir, *log_level;
+	bool foreground;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: keeld [--foreground] [--config FILE] [--run-dir DIR]\n"
+		"             [--state-dir DIR] [--schema-dir DIR]\n"
+		"             [--log-level err|warn|info|debug]\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "schema-dir", required_argument, NULL, 'S' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	o->config = KEELD_DEFAULT_CONFIG;
+	while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o->config = optarg;
+			o->config_given = true;
+			break;
+		case 'r':
+			o->run_dir = optarg;
+			break;
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'S':
+			o->schema_dir = optarg;
+			break;
+		case 'l':
+			o->log_level = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("keeld %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "keeld: unexpected argument \"%s\".\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Configuration file first, then the options over it. */
+static int load_conf(struct keeld_conf *conf, const struct options *o)
+{
+	int rc = conf_init(conf);
+
+	if (!rc)
+		rc = conf_load(conf, o->config, !o->config_given);
+	if (!rc && o->run_dir)
+		rc = conf_set(&conf->run_dir, o->run_dir);
+	if (!rc && o->state_dir)
+		rc = conf_set(&conf->state_dir, o->state_dir);
+	if (!rc && o->schema_dir)
+		rc = conf_set(&conf->schema_dir, o->schema_dir);
+	if (!rc && o->log_level &&
+	    log_level_parse(o->log_level, &conf->log_level)) {
+		log_err("--log-level must be err, warn, info or debug, not \"%s\".",
+			o->log_level);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+static int make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) && errno != EEXIST) {
+		int rc = -errno;
+
+		log_err("Cannot create the directory %s: %s.", path,
+			strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+/* Replace the existing directory *@path with its absolute form. */
+static int absolute(char **path)
+{
+	char *abs = realpath(*path, NULL);
+
+	if (!abs)
+		return -errno;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+/*
+ * Open and lock RUN_DIR/keeld.pid. Returns the fd (kept open for the
+ * daemon's life: the lock is what says "a keeld runs here"), or -errno.
+ */
+static int pidfile_lock(const char *run_dir)
+{
+	char path[4096], other[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/keeld.pid", run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int rc = -errno;
+
+		log_err("Cannot open the pid file %s: %s.", path,
+			strerror(errno));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int rc = -errno;
+
+		n = pread(fd, other, sizeof(other) - 1, 0);
+		other[n > 0 ? n : 0] = '\0';
+		other[strcspn(other, "\n")] = '\0';
+		if (rc == -EWOULDBLOCK)
+			log_err("Another keeld (pid %s) is already running with the run directory %s; stop it first or choose another --run-dir.",
+				*other ? other : "unknown", run_dir);
+		else
+			log_err("Cannot lock the pid file %s: %s.", path,
+				strerror(-rc));
+		close(fd);
+		return rc == -EWOULDBLOCK ? -EBUSY : rc;
+	}
+	return fd;
+}
+
+static int pidfile_write(int fd)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)len, 0) != len)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Fork into the background. The parent waits until the child reports
+ * that it is serving (a byte on a pipe) and exits 0, or exits 1 if the
+ * child fails first, so that `keeld && keel list` works. Returns, in
+ * the child, the pipe's write end; -errno if fork fails.
+ */
+static int daemonise(void)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/"))
+		log_warn("Cannot change to the root directory: %s.",
+			 strerror(errno));
+	return p[1];
+}
+
+/* Tell the waiting parent we are ready; detach from the terminal. */
+static void daemon_ready(int ready_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		log_warn("Cannot tell the starting process that keeld is ready.");
+	close(ready_fd);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct keeld *k = arg;
+
+	log_info("Caught signal %d; shutting down.", (int)sig);
+	event_base_loopexit(k->base, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct keeld k = { 0 };
+	struct event *sigterm = NULL, *sigint = NULL;
+	struct options o = { 0 };
+	int rc, pid_fd = -1, ready_fd = -1, loaded, status = 1;
+
+	log_init("keeld", false, LOG_LEVEL_INFO);
+	if (parse_options(argc, argv, &o))
+		return 2;
+	if (load_conf(&k.conf, &o))
+		goto out_conf;
+	log_init("keeld", false, k.conf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (make_dir(k.conf.run_dir, 0755) || make_dir(k.conf.state_dir, 0700))
+		goto out_conf;
+	/* Absolute paths: the daemon leaves its working directory. */
+	if (absolute(&k.conf.run_dir) || absolute(&k.conf.state_dir))
+		goto out_conf;
+	absolute(&k.conf.schema_dir);
+	pid_fd = pidfile_lock(k.conf.run_dir);
+	if (pid_fd < 0)
+		goto out_conf;
+	rc = methods_new(k.conf.schema_dir, &k.methods);
+	if (rc) {
+		log_err("keeld cannot start without a valid API schema in %s (--schema-dir).",
+			k.conf.schema_dir);
+		goto out_pidfile;
+	}
+	if (registry_new(k.conf.state_dir, &k.reg))
+		goto out_methods;
+	loaded = registry_load(k.reg, methods_config_schema(k.methods));
+	if (loaded < 0)
+		goto out_registry;
+	if (!o.foreground) {
+		ready_fd = daemonise();
+		if (ready_fd < 0) {
+			log_err("Cannot fork into the background: %s.",
+				strerror(-ready_fd));
+			goto out_registry;
+		}
+		log_init("keeld", true, k.conf.log_level);
+	}
+	if (pidfile_write(pid_fd))
+		log_warn("Cannot write the pid file: %s.", strerror(errno));
+	k.base = event_base_new();
+	if (!k.base)
+		goto out_registry;
+	if (server_new(&k, &k.server))
+		goto out_base;
+	sigterm = evsignal_new(k.base, SIGTERM, on_signal, &k);
+	sigint = evsignal_new(k.base, SIGINT, on_signal, &k);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) ||
+	    evsignal_add(sigint, NULL))
+		goto out_signals;
+	log_info("keeld %s ready: %d domains, sockets in %s.",
+		 PACKAGE_VERSION, loaded, k.conf.run_dir);
+	if (ready_fd >= 0)
+		daemon_ready(ready_fd);
+	event_base_dispatch(k.base);
+	status = 0;
+	/*
+	 * The pid file stays: the lock, not the file, says whether a keeld
+	 * runs, and unlinking it would race with a keeld starting now.
+	 */
+out_signals:
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	server_free(k.server);
+out_base:
+	event_base_free(k.base);
+out_registry:
+	registry_free(k.reg);
+out_methods:
+	methods_free(k.methods);
+out_pidfile:
+	close(pid_fd);
+out_conf:
+	conf_dispose(&k.conf);
+	return status;
+}

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keeld's UNIX socket server: two listeners (read-write and read-only),
+ * one bufferevent per client, newline-delimited JSON-RPC answered with
+ * jsonrpc_dispatch_line() and methods_handle(). Every client is bounded:
+ * a line longer than JSONRPC_MAX_LINE is answered KEEL_ERR_TOO_LARGE and
+ * closed, since the next message boundary cannot be found; a client that
+ * leaves more than SERVER_MAX_OUTPUT bytes of responses unread is
+ * dropped. Nothing one client does can stall the loop for the others.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "jsonrpc.h"
+#include "keeld.h"
+#include "log.h"
+#include "methods.h"
+#include "server.h"
+
+struct server_listener {
+	struct server *srv;
+	struct evconnlistener *lev;
+	char *path;
+	bool read_only;
+};
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct methods_caller caller;
+	size_t scanned;		/* input bytes known to hold no newline */
+	bool closing;		/* flush the output, then close */
+	struct conn *prev, *next;
+};
+
+struct server {
+	struct keeld *keeld;
+	struct server_listener rw, ro;
+	bool have_group;
+	gid_t gid;
+	struct conn *conns;
+};
+
+static void conn_free(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Stop reading from @c; close it once its output has been written. */
+static void conn_close_after_flush(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+}
+
+/*
+ * Queue @msg (owned) for @c. Returns false when @c was dropped because
+ * it is not reading its responses; @c is freed then.
+ */
+static bool conn_send(struct conn *c, struct json_object *msg)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len;
+	char *line;
+
+	line = jsonrpc_to_line(msg, &len);
+	if (!line && errno == EMSGSIZE) {
+		struct json_object *e = jsonrpc_error(
+			NULL, KEEL_ERR_TOO_LARGE,
+			"The response would be longer than the largest message keel allows.",
+			NULL);
+
+		line = e ? jsonrpc_to_line(e, &len) : NULL;
+		json_object_put(e);
+	}
+	json_object_put(msg);
+	if (line) {
+		evbuffer_add(out, line, len);
+		free(line);
+	}
+	if (evbuffer_get_length(out) > SERVER_MAX_OUTPUT) {
+		log_warn("Dropping a client that left more than %d bytes of responses unread.",
+			 SERVER_MAX_OUTPUT);
+		conn_free(c);
+		return false;
+	}
+	return true;
+}
+
+static void conn_too_large(struct conn *c)
+{
+	struct json_object *e = jsonrpc_error(
+		NULL, KEEL_ERR_TOO_LARGE,
+		"The message is longer than 1 MiB (or has no newline); the connection is closed.",
+		NULL);
+
+	log_info("Closing a connection that sent a line longer than %d bytes.",
+		 JSONRPC_MAX_LINE);
+	if (e && !conn_send(c, e))
+		return;
+	conn_close_after_flush(c);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct conn *c = arg;
+
+	while (!c->closing) {
+		struct evbuffer_ptr start, eol;
+		struct json_object *resp;
+		size_t eol_len, len;
+		char *line;
+
+		evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET);
+		eol = evbuffer_search_eol(in, &start, &eol_len,
+					  EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			c->scanned = evbuffer_get_length(in);
+			if (c->scanned >= JSONRPC_MAX_LINE)
+				conn_too_large(c);
+			return;
+		}
+		len = (size_t)eol.pos + 1;
+		c->scanned = 0;
+		if (len > JSONRPC_MAX_LINE) {
+			conn_too_large(c);
+			return;
+		}
+		line = (char *)evbuffer_pullup(in, (ssize_t)len);
+		resp = line ? jsonrpc_dispatch_line(line, len, methods_handle,
+						    &c->caller) :
+			      NULL;
+		evbuffer_drain(in, len);
+		if (resp && !conn_send(c, resp))
+			return;
+	}
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		conn_free(c);
+		return;
+	}
+	/* A client may half-close after its last request: answer it first. */
+	if (what & BEV_EVENT_EOF)
+		conn_close_after_flush(c);
+}
+
+/* True if @uid's primary or supplementary groups include @gid. */
+static bool uid_in_group(uid_t uid, gid_t gid, int fd)
+{
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr;
+
+#ifdef SO_PEERGROUPS
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		for (size_t i = 0; i < len / sizeof(gid_t); i++)
+			if (groups[i] == gid)
+				return true;
+	}
+#endif
+	if (!pw)
+		return false;
+	if (pw->pw_gid == gid)
+		return true;
+	gr = getgrgid(gid);
+	for (char **m = gr ? gr->gr_mem : NULL; m && *m; m++)
+		if (!strcmp(*m, pw->pw_name))
+			return true;
+	return false;
+}
+
+/*
+ * May the peer on @fd use keeld.sock? Root and keeld's own user (who
+ * could ptrace keeld anyway) always; others if in the configured group.
+ */
+static bool server_authorised(struct server *srv, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (!srv->have_group)
+		return false;
+	return cred.gid == srv->gid || uid_in_group(cred.uid, srv->gid, fd);
+}
+
+static void server_accept(struct evconnlistener *lev, evutil_socket_t fd,
+			  struct sockaddr *sa, int socklen, void *arg)
+{
+	struct server_listener *sl = arg;
+	struct server *srv = sl->srv;
+	struct conn *c;
+
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->bev = bufferevent_socket_new(
+			evconnlistener_get_base(lev), fd,
+			BEV_OPT_CLOSE_ON_FREE);
+	if (!c || !c->bev) {
+		log_warn("Refusing a connection: out of memory.");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	c->caller.keeld = srv->keeld;
+	c->caller.read_only = sl->read_only;
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (!sl->read_only && !server_authorised(srv, fd)) {
+		log_info("Refused a client on %s: it is neither root nor in keeld's group.",
+			 sl->path);
+		if (conn_send(c, jsonrpc_error(
+				    NULL, KEEL_ERR_PERMISSION,
+				    "Permission denied: keeld.sock is for root and members of keeld's group; use keeld-ro.sock for read-only access.",
+				    NULL)))
+			conn_close_after_flush(c);
+	}
+}
+
+static int listener_open(struct server *srv, struct server_listener *sl,
+			 const char *name, bool read_only)
+{
+	const char *dir = srv->keeld->conf.run_dir;
+	mode_t mode = read_only ? 0666 : 0660, old_mask;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	sl->srv = srv;
+	sl->read_only = read_only;
+	if (asprintf(&sl->path, "%s/%s", dir, name) < 0) {
+		sl->path = NULL;
+		return -ENOMEM;
+	}
+	if (strlen(sl->path) >= sizeof(sun.sun_path)) {
+		log_err("The socket path %s is too long for a UNIX socket; choose a shorter run directory.",
+			sl->path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, sl->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sl->path);
+	/* Never let the socket exist, even briefly, with wider access. */
+	old_mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+	umask(old_mask);
+	if (!rc && srv->have_group && !read_only &&
+	    chown(sl->path, (uid_t)-1, srv->gid))
+		rc = -errno;
+	if (!rc && chmod(sl->path, mode))
+		rc = -errno;
+	if (rc) {
+		log_err("Cannot create the socket %s: %s.", sl->path,
+			strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	sl->lev = evconnlistener_new(srv->keeld->base, server_accept, sl,
+				     LEV_OPT_CLOSE_ON_FREE |
+					     LEV_OPT_CLOSE_ON_EXEC,
+				     128, fd);
+	if (!sl->lev) {
+		log_err("Cannot listen on %s: %s.", sl->path, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void listener_close(struct server_listener *sl)
+{
+	if (sl->lev) {
+		evconnlistener_free(sl->lev);
+		unlink(sl->path);
+	}
+	free(sl->path);
+	sl->lev = NULL;
+	sl->path = NULL;
+}
+
+int server_new(struct keeld *k, struct server **out)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	const char *group = k->conf.group;
+	int rc;
+
+	if (!srv)
+		return -ENOMEM;
+	srv->keeld = k;
+	if (group) {
+		struct group *gr = getgrnam(group);
+
+		if (!gr) {
+			log_err("The group \"%s\" named in keeld's configuration does not exist; create it or change \"group\".",
+				group);
+			free(srv);
+			return -ENOENT;
+		}
+		srv->have_group = true;
+		srv->gid = gr->gr_gid;
+	}
+	rc = listener_open(srv, &srv->rw, "keeld.sock", false);
+	if (!rc)
+		rc = listener_open(srv, &srv->ro, "keeld-ro.sock", true);
+	if (rc) {
+		server_free(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
+}
+
+void server_free(struct server *srv)
+{
+	if (!srv)
+		return;
+	while (srv->conns)
+		conn_free(srv->conns);
+	listener_close(&srv->rw);
+	listener_close(&srv->ro);
+	free(srv);
+}
