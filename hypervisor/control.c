@@ -26,6 +26,7 @@
 #include "acpi_pm.h"
 #include "control.h"
 #include "device.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "vm.h"
 #include "virtio_balloon.h"
@@ -34,13 +35,9 @@
 #define CONTROL_MAX_LINE (64 * 1024)
 #define CONTROL_MAX_OUTPUT (1024 * 1024)
 
-/* JSON-RPC 2.0 error codes. */
-#define RPC_PARSE_ERROR -32700
-#define RPC_INVALID_REQUEST -32600
-#define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS -32602
-/* keel's own: the VM is not in a state that allows the operation. */
-#define RPC_INVALID_STATE -32002
+/* The error codes keel uses everywhere (lib/jsonrpc.h). */
+#define RPC_INVALID_PARAMS JSONRPC_INVALID_PARAMS
+#define RPC_INVALID_STATE KEEL_ERR_INVALID_STATE
 
 struct control {
 	struct vm *vm;
@@ -227,98 +224,50 @@ static const struct {
 
 static void control_send(struct control_conn *c, struct json_object *msg)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const char *s = json_object_to_json_string_ext(msg,
-						       JSON_C_TO_STRING_PLAIN);
+	size_t len;
+	char *line = jsonrpc_to_line(msg, &len);
 
-	evbuffer_add(out, s, strlen(s));
-	evbuffer_add(out, "\n", 1);
+	if (line)
+		evbuffer_add(bufferevent_get_output(c->bev), line, len);
+	free(line);
 }
 
-static struct json_object *control_error(struct json_object *id, int code,
-					 const char *message)
+static bool control_no_params(struct json_object *params)
 {
-	struct json_object *r = json_object_new_object();
-	struct json_object *e = json_object_new_object();
-
-	json_object_object_add(e, "code", json_object_new_int(code));
-	json_object_object_add(e, "message", json_object_new_string(message));
-	json_object_object_add(r, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(r, "error", e);
-	json_object_object_add(r, "id", id ? json_object_get(id) : NULL);
-	return r;
+	return !params ||
+	       (json_object_is_type(params, json_type_object) &&
+		json_object_object_length(params) == 0) ||
+	       (json_object_is_type(params, json_type_array) &&
+		json_object_array_length(params) == 0);
 }
 
-static bool control_valid_id(struct json_object *id)
+/* One valid request in (jsonrpc_dispatch_line() checked it), its response out. */
+static struct json_object *control_handle(void *arg,
+					  const struct jsonrpc_req *req)
 {
-	return !id || json_object_is_type(id, json_type_string) ||
-	       json_object_is_type(id, json_type_int) ||
-	       json_object_is_type(id, json_type_null);
-}
+	struct control *ctl = arg;
+	struct json_object *result = NULL;
+	const char *msg = NULL;
 
-/* One request in; NULL (notification) or the response out. */
-static struct json_object *control_handle(struct control *ctl,
-					  struct json_object *req)
-{
-	struct json_object *v, *id = NULL, *params = NULL, *result = NULL;
-	struct json_object *resp;
-	const char *method, *msg = "Internal error.";
-	bool has_id;
-	int code;
-
-	if (!json_object_is_type(req, json_type_object))
-		return control_error(NULL, RPC_INVALID_REQUEST,
-				     "A request must be a JSON object.");
-	has_id = json_object_object_get_ex(req, "id", &id);
-	if (!control_valid_id(id))
-		return control_error(NULL, RPC_INVALID_REQUEST,
-				     "The id must be a string, integer or null.");
-	if (!json_object_object_get_ex(req, "jsonrpc", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "2.0") != 0)
-		return control_error(id, RPC_INVALID_REQUEST,
-				     "\"jsonrpc\" must be \"2.0\".");
-	if (!json_object_object_get_ex(req, "method", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return control_error(id, RPC_INVALID_REQUEST,
-				     "\"method\" must be a string.");
-	method = json_object_get_string(v);
-	json_object_object_get_ex(req, "params", &params);
-	if (params && !json_object_is_type(params, json_type_object) &&
-	    !json_object_is_type(params, json_type_array))
-		return control_error(id, RPC_INVALID_REQUEST,
-				     "\"params\" must be an object or an array.");
-
-	code = RPC_METHOD_NOT_FOUND;
-	msg = "No such method.";
 	for (size_t i = 0; i < sizeof(control_methods) /
 				       sizeof(control_methods[0]);
 	     i++) {
-		if (strcmp(method, control_methods[i].method))
+		int code;
+
+		if (strcmp(req->method, control_methods[i].method))
 			continue;
-		if (!control_methods[i].takes_params && params &&
-		    !(json_object_is_type(params, json_type_object) &&
-		      json_object_object_length(params) == 0) &&
-		    !(json_object_is_type(params, json_type_array) &&
-		      json_object_array_length(params) == 0)) {
-			code = RPC_INVALID_PARAMS;
-			msg = "This method takes no parameters.";
-			break;
-		}
-		code = control_methods[i].fn(ctl, params, &result, &msg);
-		break;
+		if (!control_methods[i].takes_params &&
+		    !control_no_params(req->params))
+			return jsonrpc_error(req->id, RPC_INVALID_PARAMS,
+					     "This method takes no parameters.",
+					     NULL);
+		code = control_methods[i].fn(ctl, req->params, &result, &msg);
+		if (code)
+			return jsonrpc_error(req->id, code, msg, NULL);
+		return jsonrpc_result(req->id, result);
 	}
-	if (!has_id) {
-		json_object_put(result);
-		return NULL;
-	}
-	if (code)
-		return control_error(id, code, msg);
-	resp = json_object_new_object();
-	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(resp, "result", result);
-	json_object_object_add(resp, "id", json_object_get(id));
-	return resp;
+	return jsonrpc_error(req->id, JSONRPC_METHOD_NOT_FOUND,
+			     "No such method.", NULL);
 }
 
 static void control_conn_free(struct control_conn *c)
@@ -338,30 +287,21 @@ static void control_conn_free(struct control_conn *c)
 static void control_line(struct control_conn *c, const char *line,
 			 size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *req, *resp;
+	struct json_object *resp;
 
-	if (!tok)
-		return;
-	req = json_tokener_parse_ex(tok, line, (int)len);
-	if (!req || tok->char_offset != (int)len) {
-		resp = control_error(NULL, RPC_PARSE_ERROR,
-				     "The line is not one JSON value.");
-	} else {
-		resp = control_handle(c->ctl, req);
-	}
+	resp = jsonrpc_dispatch_line(line, len, control_handle, c->ctl);
 	if (resp)
 		control_send(c, resp);
 	json_object_put(resp);
-	json_object_put(req);
-	json_tokener_free(tok);
 }
 
 static void control_reject(struct control_conn *c, const char *why)
 {
-	struct json_object *e = control_error(NULL, RPC_INVALID_REQUEST, why);
+	struct json_object *e = jsonrpc_error(NULL, KEEL_ERR_TOO_LARGE, why,
+					      NULL);
 
-	control_send(c, e);
+	if (e)
+		control_send(c, e);
 	json_object_put(e);
 }
 
@@ -373,12 +313,10 @@ static void control_read(struct bufferevent *bev, void *arg)
 	char *line;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
-		if (len > 0 && len <= CONTROL_MAX_LINE &&
-		    memchr(line, '\0', len) == NULL)
-			control_line(c, line, len);
+		if (len > CONTROL_MAX_LINE)
+			control_reject(c, "The request is longer than 64 KiB.");
 		else if (len > 0)
-			control_reject(c, "The request is too large or is "
-					  "not text.");
+			control_line(c, line, len);
 		free(line);
 	}
 	if (evbuffer_get_length(in) > CONTROL_MAX_LINE ||

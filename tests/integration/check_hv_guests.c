@@ -155,7 +155,7 @@ START_TEST(test_control_socket)
 	proc_expect(&p, "\x01never\x01", 0, 1500);
 	ck_assert_msg(p.len == before, "output while paused");
 	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pause\"}");
-	ck_assert_msg(strstr(r, "-32002"), "double pause: %s", r);
+	ck_assert_msg(strstr(r, "-32003"), "double pause: %s", r);
 	r = harness_call(f, "not json at all");
 	ck_assert_msg(strstr(r, "-32700"), "garbage: %s", r);
 	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"reboot-now\"}");
