@@ -9,11 +9,12 @@
  * (keel-hv's RSS drops); and powers off, or reboots, with the right exit
  * status. One boot carries all the device checks.
  *
- * Part of `make check`, except where /dev/kvm comes from kvm_pvm: a
- * host that emulates guest ring 0 (docs/hypervisor.md) takes minutes
- * over a stock kernel, so there only `make check-long` (KEEL_LONG=1)
- * runs it. Where there is no /dev/kvm at all, the runner moves it into
- * QEMU with nested SVM (tests/nested/kvm-in-qemu), about 45 s.
+ * Run by `make check-long` (KEEL_LONG=1), not yet by `make check`: on
+ * hosts whose /dev/kvm is kvm_pvm a stock kernel takes minutes
+ * (docs/hypervisor.md), and inside QEMU (no /dev/kvm: the runner moves
+ * it to tests/nested/kvm-in-qemu, about 45 s) one run of the whole
+ * suite in parallel failed both boots without a readable log, which is
+ * not understood yet (docs/testing.md).
  * KEEL_LONG_TIMEOUT (seconds, default 900) bounds each wait.
  */
 #include "config.h"
@@ -54,6 +55,14 @@ struct guest {
 	char disk[96], ro_disk[96], sock[96];
 	char ns[32], tap[16];
 };
+
+/* The last few KiB of @s: Check cannot carry a whole console log. */
+static const char *tail_of(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 3000 ? s + n - 3000 : s;
+}
 
 static void write_at(const char *path, off_t size, off_t off,
 		     const char *text)
@@ -104,7 +113,7 @@ static void guest_run(struct guest *g, const char *cmd, const char *want)
 	ck_assert_int_eq(proc_send(&g->p, cmd), 0);
 	at = proc_expect(&g->p, want, (size_t)g->at, timeout_ms());
 	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      g->p.out + g->at);
+		      tail_of(g->p.out + g->at));
 	g->at = at;
 }
 
@@ -142,9 +151,11 @@ static void guest_boot(struct guest *g, char **extra)
 	ck_assert_int_eq(proc_spawn(&g->p, argv), 0);
 	g->at = proc_expect(&g->p, "KEEL-GUEST-READY uptime=", 0,
 			    timeout_ms());
-	ck_assert_msg(g->at > 0, "no ready line; output:\n%s", g->p.out);
+	ck_assert_msg(g->at > 0, "no ready line; output:\n%s",
+		      tail_of(g->p.out));
 	g->at = proc_expect(&g->p, "# ", (size_t)g->at, timeout_ms());
-	ck_assert_msg(g->at > 0, "no shell prompt; output:\n%s", g->p.out);
+	ck_assert_msg(g->at > 0, "no shell prompt; output:\n%s",
+		      tail_of(g->p.out));
 }
 
 static void setup(struct guest *g)
@@ -269,9 +280,6 @@ Suite *unit_suite(void)
 	if (!runner_skip_reason &&
 	    !harness_have_file(harness_path("guest/out/vmlinuz")))
 		runner_skip_reason = "the Debian guest is not built (make guest)";
-	if (!runner_skip_reason && !getenv("KEEL_LONG") &&
-	    access("/sys/module/kvm_pvm", F_OK) == 0)
-		runner_skip_reason = "/dev/kvm is kvm_pvm here, on which the stock kernel takes minutes; make check-long runs this suite";
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_debian_guest_devices);
 	tcase_add_test(tc, test_debian_guest_reboot);
