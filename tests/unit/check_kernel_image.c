@@ -700,6 +700,9 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("kernel_image");
 	TCase *tc = tcase_create("bzimage");
 
+	/* The mutation loops decompress thousands of images: slow under ASan. */
+	tcase_set_timeout(tc, 120);
+
 	tcase_add_loop_test(tc, test_bzimage_codecs, 0, NR_CODECS);
 	tcase_add_test(tc, test_bzimage_bad_header);
 	tcase_add_test(tc, test_bzimage_payload_bounds);
