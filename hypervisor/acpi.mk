@@ -16,7 +16,8 @@ tests_unit_check_aml_LDADD = $(HV_UNIT_LIBS)
 # installed, and leaves that one check out when it is not.
 check_PROGRAMS += tests/unit/check_acpi
 TESTS += tests/unit/check_acpi
-tests_unit_check_acpi_SOURCES = $(UNIT_RUNNER) tests/unit/check_acpi.c
+tests_unit_check_acpi_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_acpi.c
 tests_unit_check_acpi_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_acpi_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_acpi_LDADD = $(HV_UNIT_LIBS)

@@ -24,6 +24,7 @@
 #include <zstd_errors.h>
 
 #include "decompress.h"
+#include "le.h"
 
 #define LZ4_LEGACY_MAGIC 0x184c2102U
 #define LZ4_LEGACY_BLOCK (8U << 20)
@@ -86,12 +87,6 @@ int decompress_detect(const uint8_t *buf, size_t len)
 		return decomp_magics[i].fmt;
 	}
 	return DECOMP_UNKNOWN;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 static size_t dbuf_limit(const struct dbuf *b)
@@ -356,7 +351,7 @@ static int decomp_lz4(const uint8_t *in, size_t in_len, struct dbuf *b,
 			rc = -EINVAL;
 			break;
 		}
-		bsz = get_le32(in + pos);
+		bsz = le_get32(in + pos);
 		if (bsz == LZ4_LEGACY_MAGIC || bsz == 0)
 			break;
 		pos += 4;

@@ -31,6 +31,8 @@ hypervisor_keel_hv_LDADD = hypervisor/libkeelhv.la
 HV_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
 HV_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 HV_UNIT_LIBS = hypervisor/libkeelhv.la $(UNIT_LIBS) $(JSONC_LIBS)
+# The KVM-less struct vm of the device suites.
+UNIT_FAKE_VM = tests/unit/fake_vm.c tests/unit/fake_vm.h
 
 check_PROGRAMS += tests/unit/check_iobus
 TESTS += tests/unit/check_iobus
@@ -48,21 +50,24 @@ tests_unit_check_boot_LDADD = $(HV_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_ns8250
 TESTS += tests/unit/check_ns8250
-tests_unit_check_ns8250_SOURCES = $(UNIT_RUNNER) tests/unit/check_ns8250.c
+tests_unit_check_ns8250_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_ns8250.c
 tests_unit_check_ns8250_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_ns8250_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_ns8250_LDADD = $(HV_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_i8042
 TESTS += tests/unit/check_i8042
-tests_unit_check_i8042_SOURCES = $(UNIT_RUNNER) tests/unit/check_i8042.c
+tests_unit_check_i8042_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_i8042.c
 tests_unit_check_i8042_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_i8042_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_i8042_LDADD = $(HV_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_acpi_pm
 TESTS += tests/unit/check_acpi_pm
-tests_unit_check_acpi_pm_SOURCES = $(UNIT_RUNNER) tests/unit/check_acpi_pm.c
+tests_unit_check_acpi_pm_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_acpi_pm.c
 tests_unit_check_acpi_pm_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_acpi_pm_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_acpi_pm_LDADD = $(HV_UNIT_LIBS)

@@ -14,7 +14,7 @@ hypervisor_libkeelhv_la_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_virtqueue
 TESTS += tests/unit/check_virtqueue
-tests_unit_check_virtqueue_SOURCES = $(UNIT_RUNNER) \
+tests_unit_check_virtqueue_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 	tests/unit/check_virtqueue.c
 tests_unit_check_virtqueue_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_virtqueue_CFLAGS = $(HV_UNIT_CFLAGS)
@@ -22,7 +22,8 @@ tests_unit_check_virtqueue_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/unit/check_pci
 TESTS += tests/unit/check_pci
-tests_unit_check_pci_SOURCES = $(UNIT_RUNNER) tests/unit/check_pci.c
+tests_unit_check_pci_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_pci.c
 tests_unit_check_pci_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_pci_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_pci_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)

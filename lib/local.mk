@@ -2,7 +2,7 @@
 # logging, the JSON-RPC message layer, the JSON Schema validator, the
 # xl.cfg reader.
 noinst_LTLIBRARIES += lib/libkeelcommon.la
-lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h \
+lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h \
 	lib/jschema.c lib/jschema.h \
 	lib/xlcfg.c lib/xlcfg.h

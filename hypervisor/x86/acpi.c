@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "log.h"
 #include "vm.h"
 #include "x86/acpi.h"
@@ -101,24 +102,6 @@ struct acpi_out {
 	uint64_t base;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* The byte that makes @len bytes at @p (itself included, as 0) sum to 0. */
 static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
@@ -151,14 +134,14 @@ static void acpi_header(uint8_t *t, const char *sig, uint32_t len,
 			uint8_t revision)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	le_put32(t + 4, len);
 	t[8] = revision;
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memcpy(t + 16, ACPI_OEM_TABLE_PREFIX, 4);
 	memcpy(t + 20, sig, 4);
-	put32(t + 24, ACPI_OEM_REVISION);
+	le_put32(t + 24, ACPI_OEM_REVISION);
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, ACPI_CREATOR_REVISION);
+	le_put32(t + 32, ACPI_CREATOR_REVISION);
 }
 
 static void acpi_seal(uint8_t *t, size_t len)
@@ -173,7 +156,7 @@ static void acpi_gas_io8(uint8_t *p, uint16_t port)
 	p[1] = 8; /* bit width */
 	p[2] = 0; /* bit offset */
 	p[3] = GAS_ACCESS_BYTE;
-	put64(p + 4, port);
+	le_put64(p + 4, port);
 }
 
 /* \_SB.Cnnn: one processor device per MADT entry, same _UID. */
@@ -341,18 +324,18 @@ static int acpi_fadt(struct acpi_out *o, uint64_t dsdt, uint64_t *gpa)
 		return -ENOSPC;
 	acpi_header(t, "FACP", FADT_LEN, FADT_REVISION);
 	/* No FACS: firmware waking vectors mean nothing without sleep. */
-	put32(t + FADT_DSDT, (uint32_t)dsdt);
-	put64(t + FADT_X_DSDT, dsdt);
-	put16(t + FADT_P_LVL2_LAT, FADT_NO_C2);
-	put16(t + FADT_P_LVL3_LAT, FADT_NO_C3);
+	le_put32(t + FADT_DSDT, (uint32_t)dsdt);
+	le_put64(t + FADT_X_DSDT, dsdt);
+	le_put16(t + FADT_P_LVL2_LAT, FADT_NO_C2);
+	le_put16(t + FADT_P_LVL3_LAT, FADT_NO_C3);
 	/*
 	 * An 8042 answers at 0x60/0x64 (i8042.c); there is no VGA and no
 	 * CMOS RTC (kvmclock gives the wall clock).
 	 */
-	put16(t + FADT_IAPC_BOOT_ARCH, BOOT_ARCH_8042 |
+	le_put16(t + FADT_IAPC_BOOT_ARCH, BOOT_ARCH_8042 |
 		      BOOT_ARCH_VGA_NOT_PRESENT |
 		      BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
-	put32(t + FADT_FLAGS, FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+	le_put32(t + FADT_FLAGS, FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
 		      FADT_RESET_REG_SUP | FADT_HW_REDUCED_ACPI);
 	acpi_gas_io8(t + FADT_RESET_REG, VM_PORT_ACPI_RESET);
 	t[FADT_RESET_VALUE] = VM_ACPI_RESET_VALUE;
@@ -382,26 +365,26 @@ static int acpi_madt(struct acpi_out *o, unsigned nr_cpus, uint64_t *gpa)
 	if (!t)
 		return -ENOSPC;
 	acpi_header(t, "APIC", (uint32_t)len, MADT_REVISION);
-	put32(t + 36, (uint32_t)VM_LAPIC_BASE);
-	put32(t + 40, MADT_PCAT_COMPAT);
+	le_put32(t + 36, (uint32_t)VM_LAPIC_BASE);
+	le_put32(t + 40, MADT_PCAT_COMPAT);
 	p = t + 44;
 	for (unsigned i = 0; i < nr_cpus; i++, p += MADT_LOCAL_APIC_LEN) {
 		p[0] = MADT_LOCAL_APIC;
 		p[1] = MADT_LOCAL_APIC_LEN;
 		p[2] = (uint8_t)i; /* ACPI processor UID, as _UID */
 		p[3] = (uint8_t)i; /* APIC ID */
-		put32(p + 4, MADT_APIC_ENABLED);
+		le_put32(p + 4, MADT_APIC_ENABLED);
 	}
 	p[0] = MADT_IO_APIC;
 	p[1] = MADT_IO_APIC_LEN;
 	p[2] = mptable_ioapic_id(nr_cpus);
-	put32(p + 4, (uint32_t)VM_IOAPIC_BASE);
-	put32(p + 8, 0); /* GSI base */
+	le_put32(p + 4, (uint32_t)VM_IOAPIC_BASE);
+	le_put32(p + 8, 0); /* GSI base */
 	p += MADT_IO_APIC_LEN;
 	p[0] = MADT_LOCAL_APIC_NMI;
 	p[1] = MADT_LOCAL_APIC_NMI_LEN;
 	p[2] = MADT_ALL_PROCESSORS;
-	put16(p + 3, 0); /* polarity and trigger: bus defaults */
+	le_put16(p + 3, 0); /* polarity and trigger: bus defaults */
 	p[5] = 1; /* LINT1 */
 	acpi_seal(t, len);
 	return 0;
@@ -417,7 +400,7 @@ static int acpi_xsdt(struct acpi_out *o, const uint64_t *tables, unsigned n,
 		return -ENOSPC;
 	acpi_header(t, "XSDT", (uint32_t)len, XSDT_REVISION);
 	for (unsigned i = 0; i < n; i++)
-		put64(t + ACPI_HEADER_LEN + 8 * i, tables[i]);
+		le_put64(t + ACPI_HEADER_LEN + 8 * i, tables[i]);
 	acpi_seal(t, len);
 	return 0;
 }
@@ -428,9 +411,9 @@ static void acpi_rsdp(uint8_t *p, uint64_t xsdt)
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + 9, ACPI_OEM_ID, 6);
 	p[15] = RSDP_REVISION;
-	put32(p + 16, 0); /* RSDT address */
-	put32(p + 20, RSDP_LEN);
-	put64(p + 24, xsdt);
+	le_put32(p + 16, 0); /* RSDT address */
+	le_put32(p + 20, RSDP_LEN);
+	le_put64(p + 24, xsdt);
 	p[8] = acpi_checksum(p, RSDP_V1_LEN);
 	p[32] = acpi_checksum(p, RSDP_LEN);
 }

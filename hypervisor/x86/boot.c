@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "decompress.h"
+#include "le.h"
 #include "log.h"
 #include "vm.h"
 #include "x86/boot.h"
@@ -63,21 +64,6 @@
 #define PTE_WRITE 0x02ULL
 #define PTE_HUGE 0x80ULL
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static int boot_bad(struct bzimage_info *info, int rc, const char *why)
 {
 	info->why = why;
@@ -91,31 +77,31 @@ int boot_parse_bzimage(const uint8_t *buf, size_t len,
 	uint64_t syssize;
 
 	memset(info, 0, sizeof(*info));
-	if (len < HDR_MAGIC + 4 || get32(buf + HDR_MAGIC) != HDR_MAGIC_VALUE)
+	if (len < HDR_MAGIC + 4 || le_get32(buf + HDR_MAGIC) != HDR_MAGIC_VALUE)
 		return boot_bad(info, -ENOEXEC, "no bzImage header");
 	if (len < HDR_END_2_10)
 		return boot_bad(info, -EINVAL, "truncated setup header");
-	info->version = get16(buf + HDR_VERSION);
+	info->version = le_get16(buf + HDR_VERSION);
 	if (info->version < BOOT_MIN_PROTOCOL)
 		return boot_bad(info, -ENOTSUP,
 				"boot protocol older than 2.06");
-	if (get16(buf + HDR_BOOT_FLAG) != HDR_BOOT_FLAG_VALUE)
+	if (le_get16(buf + HDR_BOOT_FLAG) != HDR_BOOT_FLAG_VALUE)
 		return boot_bad(info, -EINVAL, "bad boot sector signature");
 	info->loadflags = buf[HDR_LOADFLAGS];
 	if (!(info->loadflags & HDR_LOADED_HIGH))
 		return boot_bad(info, -ENOTSUP,
 				"a zImage (loaded low), not a bzImage");
 
-	info->initrd_addr_max = get32(buf + HDR_INITRD_ADDR_MAX);
-	info->kernel_alignment = get32(buf + HDR_KERNEL_ALIGNMENT);
+	info->initrd_addr_max = le_get32(buf + HDR_INITRD_ADDR_MAX);
+	info->kernel_alignment = le_get32(buf + HDR_KERNEL_ALIGNMENT);
 	info->relocatable = buf[HDR_RELOCATABLE] != 0;
-	info->cmdline_size = get32(buf + HDR_CMDLINE_SIZE);
+	info->cmdline_size = le_get32(buf + HDR_CMDLINE_SIZE);
 	if (info->version >= 0x020a) {
-		info->pref_address = get64(buf + HDR_PREF_ADDRESS);
-		info->init_size = get32(buf + HDR_INIT_SIZE);
+		info->pref_address = le_get64(buf + HDR_PREF_ADDRESS);
+		info->init_size = le_get32(buf + HDR_INIT_SIZE);
 	}
 	if (info->version >= 0x020c) {
-		info->xloadflags = get16(buf + HDR_XLOADFLAGS);
+		info->xloadflags = le_get16(buf + HDR_XLOADFLAGS);
 		if (!(info->xloadflags & HDR_XLF_KERNEL_64))
 			return boot_bad(info, -ENOTSUP,
 					"no 64-bit entry point");
@@ -135,7 +121,7 @@ int boot_parse_bzimage(const uint8_t *buf, size_t len,
 		return boot_bad(info, -EINVAL,
 				"truncated: no protected-mode code");
 	info->pm_size = len - info->pm_offset;
-	syssize = (uint64_t)get32(buf + HDR_SYSSIZE) * 16;
+	syssize = (uint64_t)le_get32(buf + HDR_SYSSIZE) * 16;
 	if (syssize > info->pm_size)
 		return boot_bad(info, -EINVAL,
 				"truncated: shorter than its header says");

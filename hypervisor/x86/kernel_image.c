@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "decompress.h"
+#include "le.h"
 #include "vm.h"
 #include "x86/boot.h"
 #include "x86/kernel_image.h"
@@ -52,34 +53,6 @@
 
 static_assert(sizeof(struct setup_header) == KIMAGE_SETUP_MAX,
 	      "KIMAGE_SETUP_MAX is the size of the setup header");
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static int kimage_bad(struct kimage *img, int rc, const char *why)
 {
@@ -241,8 +214,8 @@ int kimage_parse_bzimage(const uint8_t *buf, size_t len, struct kimage *img)
 		return kimage_bad(img, -ENOTSUP,
 				  "boot protocol older than 2.08 (no payload fields)");
 	/* boot_parse_bzimage() saw the header through init_size. */
-	poff = get32(buf + HDR_PAYLOAD_OFFSET);
-	plen = get32(buf + HDR_PAYLOAD_LENGTH);
+	poff = le_get32(buf + HDR_PAYLOAD_OFFSET);
+	plen = le_get32(buf + HDR_PAYLOAD_LENGTH);
 	if (poff > info.pm_size || plen > info.pm_size - poff || plen < 4)
 		return kimage_bad(img, -EINVAL,
 				  "the payload lies outside the image");
@@ -253,7 +226,7 @@ int kimage_parse_bzimage(const uint8_t *buf, size_t len, struct kimage *img)
 		return kimage_bad(img, -ENOTSUP,
 				  "the payload's compression is not one we decode");
 
-	vmlinux_len = get32(payload + plen - 4);
+	vmlinux_len = le_get32(payload + plen - 4);
 	if (vmlinux_len > KIMAGE_MAX_VMLINUX)
 		return kimage_bad(img, -EFBIG, "the vmlinux is too large");
 	/* For gzip the length is the member's own ISIZE; else appended. */
@@ -304,16 +277,16 @@ static void kimage_default_setup(struct kimage *img)
 	img->initrd_addr_max = KIMAGE_ELF_INITRD_MAX;
 	img->cmdline_size = KIMAGE_ELF_CMDLINE;
 
-	put16(kimage_hdr(img, HDR_BOOT_FLAG), 0xaa55);
+	le_put16(kimage_hdr(img, HDR_BOOT_FLAG), 0xaa55);
 	memcpy(kimage_hdr(img, HDR_MAGIC), "HdrS", 4);
-	put16(kimage_hdr(img, HDR_VERSION), img->version);
+	le_put16(kimage_hdr(img, HDR_VERSION), img->version);
 	*kimage_hdr(img, HDR_LOADFLAGS) = 0x01; /* LOADED_HIGH */
-	put32(kimage_hdr(img, HDR_INITRD_ADDR_MAX), img->initrd_addr_max);
-	put32(kimage_hdr(img, HDR_KERNEL_ALIGNMENT), img->kernel_alignment);
-	put16(kimage_hdr(img, HDR_XLOADFLAGS), 0x01); /* XLF_KERNEL_64 */
-	put32(kimage_hdr(img, HDR_CMDLINE_SIZE), img->cmdline_size);
-	put64(kimage_hdr(img, HDR_PREF_ADDRESS), img->pref_address);
-	put32(kimage_hdr(img, HDR_INIT_SIZE), img->init_size);
+	le_put32(kimage_hdr(img, HDR_INITRD_ADDR_MAX), img->initrd_addr_max);
+	le_put32(kimage_hdr(img, HDR_KERNEL_ALIGNMENT), img->kernel_alignment);
+	le_put16(kimage_hdr(img, HDR_XLOADFLAGS), 0x01); /* XLF_KERNEL_64 */
+	le_put32(kimage_hdr(img, HDR_CMDLINE_SIZE), img->cmdline_size);
+	le_put64(kimage_hdr(img, HDR_PREF_ADDRESS), img->pref_address);
+	le_put32(kimage_hdr(img, HDR_INIT_SIZE), img->init_size);
 }
 
 int kimage_parse_elf(const uint8_t *buf, size_t len, struct kimage *img)

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_vm.h"
+#include "le.h"
 #include "runner.h"
 #include "vm.h"
 #include "x86/acpi.h"
@@ -32,21 +34,6 @@ static size_t used;
 struct tables {
 	const uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt;
 };
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static uint8_t sum8(const uint8_t *p, size_t len)
 {
@@ -81,7 +68,7 @@ static const uint8_t *table_at(uint64_t gpa, const char *sig)
 	ck_assert_uint_eq(gpa % 16, 0);
 	t = buf + (gpa - BASE);
 	ck_assert_mem_eq(t, sig, 4);
-	len = le32(t + 4);
+	len = le_get32(t + 4);
 	ck_assert_uint_ge(len, 36);
 	ck_assert_uint_le(gpa - BASE + len, used);
 	ck_assert_uint_eq(sum8(t, len), 0);
@@ -100,12 +87,12 @@ static struct tables build(unsigned nr_cpus)
 	ck_assert_uint_eq(sum8(t.rsdp, 20), 0);
 	ck_assert_uint_eq(sum8(t.rsdp, 36), 0);
 	ck_assert_uint_eq(t.rsdp[15], 2);
-	ck_assert_uint_eq(le32(t.rsdp + 20), 36);
-	t.xsdt = table_at(le64(t.rsdp + 24), "XSDT");
-	ck_assert_uint_eq(le32(t.xsdt + 4), 36 + 2 * 8);
-	t.fadt = table_at(le64(t.xsdt + 36), "FACP");
-	t.madt = table_at(le64(t.xsdt + 44), "APIC");
-	t.dsdt = table_at(le64(t.fadt + 140), "DSDT");
+	ck_assert_uint_eq(le_get32(t.rsdp + 20), 36);
+	t.xsdt = table_at(le_get64(t.rsdp + 24), "XSDT");
+	ck_assert_uint_eq(le_get32(t.xsdt + 4), 36 + 2 * 8);
+	t.fadt = table_at(le_get64(t.xsdt + 36), "FACP");
+	t.madt = table_at(le_get64(t.xsdt + 44), "APIC");
+	t.dsdt = table_at(le_get64(t.fadt + 140), "DSDT");
 	return t;
 }
 
@@ -114,8 +101,8 @@ START_TEST(test_rsdp)
 	struct tables t = build(1);
 
 	ck_assert_mem_eq(t.rsdp + 9, "KEEL  ", 6);
-	ck_assert_uint_eq(le32(t.rsdp + 16), 0); /* no RSDT */
-	ck_assert_uint_eq(le32(t.xsdt + 4), 52);
+	ck_assert_uint_eq(le_get32(t.rsdp + 16), 0); /* no RSDT */
+	ck_assert_uint_eq(le_get32(t.xsdt + 4), 52);
 	ck_assert_uint_eq(t.xsdt[8], 1);
 	/* Nothing is written past what acpi_build() says it used. */
 	for (size_t i = used; i < AREA; i++)
@@ -127,31 +114,31 @@ START_TEST(test_fadt_hw_reduced)
 {
 	struct tables t = build(2);
 	const uint8_t *f = t.fadt;
-	uint32_t flags = le32(f + 112);
+	uint32_t flags = le_get32(f + 112);
 
-	ck_assert_uint_eq(le32(f + 4), 276);
+	ck_assert_uint_eq(le_get32(f + 4), 276);
 	ck_assert_uint_eq(f[8], 6);
 	ck_assert_uint_eq(f[131], 3); /* 6.3 */
 	ck_assert(flags & (1u << 20)); /* HW_REDUCED_ACPI */
 	ck_assert(flags & (1u << 10)); /* RESET_REG_SUP */
 	ck_assert(flags & (1u << 4)); /* power button is a device */
 	/* No FACS, SCI, PM1 or GPE blocks. */
-	ck_assert_uint_eq(le32(f + 36), 0);
-	ck_assert_uint_eq(le64(f + 132), 0);
-	ck_assert_uint_eq(le16(f + 46), 0);
+	ck_assert_uint_eq(le_get32(f + 36), 0);
+	ck_assert_uint_eq(le_get64(f + 132), 0);
+	ck_assert_uint_eq(le_get16(f + 46), 0);
 	for (unsigned off = 56; off < 88; off += 4)
-		ck_assert_uint_eq(le32(f + off), 0);
+		ck_assert_uint_eq(le_get32(f + off), 0);
 	/* DSDT and X_DSDT agree. */
-	ck_assert_uint_eq(le32(f + 40), le64(f + 140));
+	ck_assert_uint_eq(le_get32(f + 40), le_get64(f + 140));
 	/* RESET_REG: SystemIO, 8 bits at VM_PORT_ACPI_RESET, value 1. */
 	ck_assert_mem_eq(f + 116, "\x01\x08\x00\x01", 4);
-	ck_assert_uint_eq(le64(f + 120), VM_PORT_ACPI_RESET);
+	ck_assert_uint_eq(le_get64(f + 120), VM_PORT_ACPI_RESET);
 	ck_assert_uint_eq(f[128], VM_ACPI_RESET_VALUE);
 	/* SLEEP_CONTROL_REG and SLEEP_STATUS_REG */
 	ck_assert_mem_eq(f + 244, "\x01\x08\x00\x01", 4);
-	ck_assert_uint_eq(le64(f + 248), VM_PORT_ACPI_SLEEP_CTL);
+	ck_assert_uint_eq(le_get64(f + 248), VM_PORT_ACPI_SLEEP_CTL);
 	ck_assert_mem_eq(f + 256, "\x01\x08\x00\x01", 4);
-	ck_assert_uint_eq(le64(f + 260), VM_PORT_ACPI_SLEEP_STS);
+	ck_assert_uint_eq(le_get64(f + 260), VM_PORT_ACPI_SLEEP_STS);
 }
 END_TEST
 
@@ -161,12 +148,12 @@ START_TEST(test_madt)
 {
 	unsigned n = cpu_counts[_i];
 	struct tables t = build(n);
-	const uint8_t *m = t.madt, *p = m + 44, *end = m + le32(m + 4);
+	const uint8_t *m = t.madt, *p = m + 44, *end = m + le_get32(m + 4);
 	unsigned lapics = 0, ioapics = 0, nmis = 0;
 
-	ck_assert_uint_eq(le32(m + 4), 44 + 8 * n + 12 + 6);
-	ck_assert_uint_eq(le32(m + 36), VM_LAPIC_BASE);
-	ck_assert_uint_eq(le32(m + 40), 1); /* PCAT_COMPAT */
+	ck_assert_uint_eq(le_get32(m + 4), 44 + 8 * n + 12 + 6);
+	ck_assert_uint_eq(le_get32(m + 36), VM_LAPIC_BASE);
+	ck_assert_uint_eq(le_get32(m + 40), 1); /* PCAT_COMPAT */
 	while (p < end) {
 		ck_assert_uint_ge(p[1], 2);
 		ck_assert(p + p[1] <= end);
@@ -175,14 +162,14 @@ START_TEST(test_madt)
 			ck_assert_uint_eq(p[1], 8);
 			ck_assert_uint_eq(p[2], lapics); /* UID */
 			ck_assert_uint_eq(p[3], lapics); /* APIC ID */
-			ck_assert_uint_eq(le32(p + 4), 1); /* enabled */
+			ck_assert_uint_eq(le_get32(p + 4), 1); /* enabled */
 			lapics++;
 			break;
 		case 1:
 			ck_assert_uint_eq(p[1], 12);
 			ck_assert_uint_eq(p[2], n); /* after the CPUs */
-			ck_assert_uint_eq(le32(p + 4), VM_IOAPIC_BASE);
-			ck_assert_uint_eq(le32(p + 8), 0);
+			ck_assert_uint_eq(le_get32(p + 4), VM_IOAPIC_BASE);
+			ck_assert_uint_eq(le_get32(p + 8), 0);
 			ioapics++;
 			break;
 		case 4:
@@ -211,7 +198,7 @@ static unsigned count(const uint8_t *hay, size_t len, const void *needle,
 	return c;
 }
 
-#define HAS(t, lit) count((t), le32((t) + 4), (lit), sizeof(lit) - 1)
+#define HAS(t, lit) count((t), le_get32((t) + 4), (lit), sizeof(lit) - 1)
 
 START_TEST(test_dsdt)
 {
@@ -270,11 +257,10 @@ START_TEST(test_bad_arguments)
 END_TEST
 
 /* A VM that is only RAM [0, @ram): enough for acpi_setup(). */
-static struct vm *fake_vm(uint64_t ram, unsigned nr_vcpus)
+static struct vm *ram_vm(uint64_t ram, unsigned nr_vcpus)
 {
-	struct vm *vm = calloc(1, sizeof(*vm));
+	struct vm *vm = fake_vm_new();
 
-	ck_assert_ptr_nonnull(vm);
 	vm->ram[0].size = ram;
 	vm->ram[0].hva = calloc(1, ram);
 	ck_assert_ptr_nonnull(vm->ram[0].hva);
@@ -283,28 +269,28 @@ static struct vm *fake_vm(uint64_t ram, unsigned nr_vcpus)
 	return vm;
 }
 
-static void fake_vm_free(struct vm *vm)
+static void ram_vm_free(struct vm *vm)
 {
 	free(vm->ram[0].hva);
-	free(vm);
+	fake_vm_free(vm);
 }
 
 START_TEST(test_setup_writes_guest_ram)
 {
-	struct vm *vm = fake_vm(VM_ACPI_END, 4);
+	struct vm *vm = ram_vm(VM_ACPI_END, 4);
 
 	ck_assert_int_eq(acpi_setup(vm), 0);
 	build(4);
 	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
-	fake_vm_free(vm);
+	ram_vm_free(vm);
 
-	vm = fake_vm(VM_ACPI_BASE + 64, 4); /* RAM ends inside the tables */
+	vm = ram_vm(VM_ACPI_BASE + 64, 4); /* RAM ends inside the tables */
 	ck_assert_int_eq(acpi_setup(vm), -EFAULT);
-	fake_vm_free(vm);
+	ram_vm_free(vm);
 
-	vm = fake_vm(VM_ACPI_END, 0);
+	vm = ram_vm(VM_ACPI_END, 0);
 	ck_assert_int_eq(acpi_setup(vm), -EINVAL);
-	fake_vm_free(vm);
+	ram_vm_free(vm);
 }
 END_TEST
 
@@ -402,7 +388,7 @@ static void iasl(const char *args)
 static void iasl_round_trip(const char *name, const uint8_t *t)
 {
 	char args[96], file[40];
-	size_t len = le32(t + 4), got;
+	size_t len = le_get32(t + 4), got;
 	uint8_t *aml;
 
 	snprintf(file, sizeof(file), "%s.dat", name);

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "runner.h"
 #include "vm.h"
 #include "x86/boot.h"
@@ -57,24 +58,6 @@ static void vm_teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* A bzImage-shaped file: setup sectors, then PM_SIZE bytes of "code". */
 static uint8_t *make_bzimage(uint16_t version, size_t *len)
 {
@@ -83,20 +66,20 @@ static uint8_t *make_bzimage(uint16_t version, size_t *len)
 
 	ck_assert_ptr_nonnull(b);
 	b[0x1f1] = SETUP_SECTS;
-	put32(b + 0x1f4, PM_SIZE / 16);
-	put16(b + 0x1fe, 0xaa55);
+	le_put32(b + 0x1f4, PM_SIZE / 16);
+	le_put16(b + 0x1fe, 0xaa55);
 	b[0x200] = 0xeb;
 	b[0x201] = 0x66; /* header ends at 0x268 */
 	memcpy(b + 0x202, "HdrS", 4);
-	put16(b + 0x206, version);
+	le_put16(b + 0x206, version);
 	b[0x211] = 0x01; /* LOADED_HIGH */
-	put32(b + 0x22c, 0x7fffffff);
-	put32(b + 0x230, 0x200000);
+	le_put32(b + 0x22c, 0x7fffffff);
+	le_put32(b + 0x230, 0x200000);
 	b[0x234] = 1;
-	put16(b + 0x236, 0x01); /* XLF_KERNEL_64 */
-	put32(b + 0x238, 2047);
-	put64(b + 0x258, PREF);
-	put32(b + 0x260, INIT_SIZE);
+	le_put16(b + 0x236, 0x01); /* XLF_KERNEL_64 */
+	le_put32(b + 0x238, 2047);
+	le_put64(b + 0x258, PREF);
+	le_put32(b + 0x260, INIT_SIZE);
 	for (size_t i = 0; i < PM_SIZE; i++)
 		b[PM_OFFSET + i] = (uint8_t)(i * 7 + 1);
 	*len = n;
@@ -208,7 +191,7 @@ START_TEST(test_parse_unsupported_kinds)
 	b[0x211] = 0; /* zImage */
 	ck_assert_int_eq(boot_parse_bzimage(b, len, &info), -ENOTSUP);
 	b[0x211] = 1;
-	put16(b + 0x1fe, 0x1234);
+	le_put16(b + 0x1fe, 0x1234);
 	ck_assert_int_eq(boot_parse_bzimage(b, len, &info), -EINVAL);
 	free(b);
 }
@@ -373,7 +356,7 @@ START_TEST(test_load_initrd_below_addr_max)
 	uint8_t *b = make_bzimage(0x020f, &len);
 	uint32_t max = 0x2000000 - 1; /* 32 MiB */
 
-	put32(b + 0x22c, max);
+	le_put32(b + 0x22c, max);
 	cfg.kernel = write_file(b, len);
 	cfg.initrd = write_file("initrd", 6);
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), 0);
@@ -410,7 +393,7 @@ START_TEST(test_load_kernel_too_large)
 	size_t len;
 	uint8_t *b = make_bzimage(0x020f, &len);
 
-	put32(b + 0x260, (uint32_t)RAM); /* init_size beyond RAM */
+	le_put32(b + 0x260, (uint32_t)RAM); /* init_size beyond RAM */
 	cfg.kernel = write_file(b, len);
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), -ENOMEM);
 	free(b);
@@ -473,10 +456,10 @@ START_TEST(test_load_bad_files)
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), -EFBIG);
 	cfg.kernel = write_file(b, len - 100); /* truncated bzImage */
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), -EINVAL);
-	put16(b + 0x206, 0x0204);
+	le_put16(b + 0x206, 0x0204);
 	cfg.kernel = write_file(b, len);
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), -ENOTSUP);
-	put16(b + 0x206, 0x020f);
+	le_put16(b + 0x206, 0x020f);
 	cfg.kernel = write_file(b, len);
 	cfg.initrd = "/nonexistent/initrd";
 	ck_assert_int_eq(boot_load(&vm, &cfg, &e), -ENOENT);

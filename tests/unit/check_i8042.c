@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "device.h"
+#include "fake_vm.h"
 #include "i8042.h"
 #include "runner.h"
 #include "vm.h"
@@ -27,32 +28,23 @@ static struct device *kbc;
 
 static void setup(void)
 {
-	vm = calloc(1, sizeof(*vm));
-	ck_assert_ptr_nonnull(vm);
-	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
-	atomic_init(&vm->exit_reason, VM_EXIT_NONE);
-	ck_assert_int_eq(iobus_init(&vm->pio, "pio"), 0);
+	vm = fake_vm_new();
 	ck_assert_int_eq(i8042_new(vm, &kbc), 0);
 }
 
 static void teardown(void)
 {
-	iobus_dispose(&vm->pio);
-	vm_devices_free(vm);
-	free(vm);
+	fake_vm_free(vm);
 }
 
 static uint8_t in8(uint16_t port)
 {
-	uint8_t v = 0;
-
-	ck_assert(iobus_access(&vm->pio, port, &v, 1, false));
-	return v;
+	return (uint8_t)fake_vm_in(vm, port, 1);
 }
 
 static void out8(uint16_t port, uint8_t v)
 {
-	ck_assert(iobus_access(&vm->pio, port, &v, 1, true));
+	fake_vm_out(vm, port, v, 1);
 }
 
 /* A controller command with one response byte, as i8042_command() does. */

@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "decompress.h"
+#include "le.h"
 #include "runner.h"
 #include "vm.h"
 #include "x86/kernel_image.h"
@@ -40,30 +41,6 @@
 #define RAM (64ULL << 20)
 
 static const char *vmlinuz_path;
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 /*
  * A minimal vmlinux: text (entry at its start), data with a bss tail, a
@@ -146,8 +123,8 @@ static size_t lz4_compress(uint8_t *dst, size_t cap, const uint8_t *in,
 				     (int)len, (int)cap - 8);
 
 	ck_assert_int_gt(n, 0);
-	put32(dst, 0x184c2102);
-	put32(dst + 4, (uint32_t)n);
+	le_put32(dst, 0x184c2102);
+	le_put32(dst + 4, (uint32_t)n);
 	return (size_t)n + 8;
 }
 
@@ -185,28 +162,28 @@ static uint8_t *make_bzimage(const uint8_t *elf, size_t elf_len,
 		plen = zstd_compress(payload, cap - (size_t)(payload - b) - 4,
 				     elf, elf_len);
 	if (codec != GZ) {
-		put32(payload + plen, (uint32_t)elf_len);
+		le_put32(payload + plen, (uint32_t)elf_len);
 		plen += 4;
 	}
 	memset(b + PM_OFFSET, 0x90, STUB_LEN);
 
 	b[0x1f1] = SETUP_SECTS;
-	put32(b + 0x1f4, (uint32_t)((STUB_LEN + plen + 15) / 16));
-	put16(b + 0x1fe, 0xaa55);
+	le_put32(b + 0x1f4, (uint32_t)((STUB_LEN + plen + 15) / 16));
+	le_put16(b + 0x1fe, 0xaa55);
 	b[0x200] = 0xeb;
 	b[0x201] = 0x66; /* header ends at 0x268 */
 	memcpy(b + 0x202, "HdrS", 4);
-	put16(b + 0x206, version);
+	le_put16(b + 0x206, version);
 	b[0x211] = 0x01; /* LOADED_HIGH */
-	put32(b + 0x22c, 0x7fffffff);
-	put32(b + 0x230, 0x200000);
+	le_put32(b + 0x22c, 0x7fffffff);
+	le_put32(b + 0x230, 0x200000);
 	b[0x234] = 1;
-	put16(b + 0x236, 0x01); /* XLF_KERNEL_64 */
-	put32(b + 0x238, 2047);
-	put32(b + 0x248, STUB_LEN);
-	put32(b + 0x24c, (uint32_t)plen);
-	put64(b + 0x258, PREF);
-	put32(b + 0x260, INIT_SIZE);
+	le_put16(b + 0x236, 0x01); /* XLF_KERNEL_64 */
+	le_put32(b + 0x238, 2047);
+	le_put32(b + 0x248, STUB_LEN);
+	le_put32(b + 0x24c, (uint32_t)plen);
+	le_put64(b + 0x258, PREF);
+	le_put32(b + 0x260, INIT_SIZE);
 	*len = PM_OFFSET + STUB_LEN + plen + 16; /* a little slack */
 	return b;
 }
@@ -295,24 +272,24 @@ START_TEST(test_bzimage_payload_bounds)
 	size_t elf_len, len;
 	uint8_t *elf = make_elf(&elf_len);
 	uint8_t *bz = make_bzimage(elf, elf_len, LZ4, 0x020f, &len);
-	uint32_t plen = get32(bz + 0x24c);
+	uint32_t plen = le_get32(bz + 0x24c);
 	struct kimage img;
 
 	/* longer than what follows the setup code */
-	put32(bz + 0x24c, (uint32_t)(len - PM_OFFSET - STUB_LEN + 1));
+	le_put32(bz + 0x24c, (uint32_t)(len - PM_OFFSET - STUB_LEN + 1));
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(img.why, "outside"));
 	/* offset and length that wrap around */
-	put32(bz + 0x248, 0xfffffff0);
-	put32(bz + 0x24c, 0x20);
+	le_put32(bz + 0x248, 0xfffffff0);
+	le_put32(bz + 0x24c, 0x20);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	/* shorter than its size trailer */
-	put32(bz + 0x248, STUB_LEN);
-	put32(bz + 0x24c, 3);
+	le_put32(bz + 0x248, STUB_LEN);
+	le_put32(bz + 0x24c, 3);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	/* pointing at the stub: no compression we know */
-	put32(bz + 0x248, 0);
-	put32(bz + 0x24c, plen);
+	le_put32(bz + 0x248, 0);
+	le_put32(bz + 0x24c, plen);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -ENOTSUP);
 	ck_assert_ptr_null(img.elf);
 	free(bz);
@@ -326,25 +303,25 @@ START_TEST(test_bzimage_bad_payload)
 	uint8_t *elf = make_elf(&elf_len);
 	uint8_t *bz = make_bzimage(elf, elf_len, LZ4, 0x020f, &len);
 	uint8_t *payload = bz + PM_OFFSET + STUB_LEN;
-	uint32_t plen = get32(bz + 0x24c);
+	uint32_t plen = le_get32(bz + 0x24c);
 	struct kimage img;
 
 	/* the size trailer says more than the payload holds */
-	put32(payload + plen - 4, (uint32_t)elf_len + 1);
+	le_put32(payload + plen - 4, (uint32_t)elf_len + 1);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(img.why, "size"));
 	/* ... or less */
-	put32(payload + plen - 4, (uint32_t)elf_len - 1);
+	le_put32(payload + plen - 4, (uint32_t)elf_len - 1);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	/* ... or more than we will ever decompress */
-	put32(payload + plen - 4, 0xfffffff0);
+	le_put32(payload + plen - 4, 0xfffffff0);
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EFBIG);
 	free(bz);
 
 	/* a corrupt gzip payload: its CRC does not match */
 	bz = make_bzimage(elf, elf_len, GZ, 0x020f, &len);
 	payload = bz + PM_OFFSET + STUB_LEN;
-	plen = get32(bz + 0x24c);
+	plen = le_get32(bz + 0x24c);
 	payload[plen / 2] ^= 0xff;
 	ck_assert_int_eq(kimage_parse_bzimage(bz, len, &img), -EINVAL);
 	ck_assert_ptr_null(img.elf);
@@ -511,9 +488,9 @@ START_TEST(test_elf_defaults)
 	ck_assert(!memcmp(img.setup + (0x202 - KIMAGE_SETUP_OFFSET), "HdrS",
 			  4));
 	ck_assert_uint_eq(img.setup[0x236 - KIMAGE_SETUP_OFFSET] & 1, 1);
-	ck_assert_uint_eq(get32(img.setup + (0x238 - KIMAGE_SETUP_OFFSET)),
+	ck_assert_uint_eq(le_get32(img.setup + (0x238 - KIMAGE_SETUP_OFFSET)),
 			  2047);
-	ck_assert_uint_eq(get32(img.setup + (0x260 - KIMAGE_SETUP_OFFSET)),
+	ck_assert_uint_eq(le_get32(img.setup + (0x260 - KIMAGE_SETUP_OFFSET)),
 			  DATA_PADDR + DATA_MEMSZ - TEXT_PADDR);
 	kimage_dispose(&img);
 	kimage_dispose(NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "fake_vm.h"
 #include "ns8250.h"
 #include "runner.h"
 #include "vm.h"
@@ -44,10 +45,7 @@ static const struct ns8250_backend be = {
 
 static void setup(void)
 {
-	vm = calloc(1, sizeof(*vm));
-	ck_assert_ptr_nonnull(vm);
-	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
-	ck_assert_int_eq(iobus_init(&vm->pio, "pio"), 0);
+	vm = fake_vm_new();
 	ck_assert_int_eq(ns8250_new(vm, "serial0", COM1, 4, &be, &uart), 0);
 	out_len = 0;
 	rx_ready_calls = 0;
@@ -55,22 +53,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-	iobus_dispose(&vm->pio);
-	vm_devices_free(vm);
-	free(vm);
+	fake_vm_free(vm);
 }
 
 static uint8_t in8(unsigned reg)
 {
-	uint8_t v = 0;
-
-	ck_assert(iobus_access(&vm->pio, COM1 + reg, &v, 1, false));
-	return v;
+	return (uint8_t)fake_vm_in(vm, (uint16_t)(COM1 + reg), 1);
 }
 
 static void out8(unsigned reg, uint8_t v)
 {
-	ck_assert(iobus_access(&vm->pio, COM1 + reg, &v, 1, true));
+	fake_vm_out(vm, (uint16_t)(COM1 + reg), v, 1);
 }
 
 enum { RBR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "fake_vm.h"
 #include "pci.h"
 #include "runner.h"
 #include "vm.h"
@@ -94,11 +95,7 @@ static int tdev_setup(struct tdev *t, uint16_t device)
 
 static void setup(void)
 {
-	vm = calloc(1, sizeof(*vm));
-	ck_assert_ptr_nonnull(vm);
-	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
-	ck_assert_int_eq(iobus_init(&vm->pio, "pio"), 0);
-	ck_assert_int_eq(iobus_init(&vm->mmio, "mmio"), 0);
+	vm = fake_vm_new();
 	ck_assert_int_eq(pci_init(vm), 0);
 	ck_assert_int_eq(pci_init(vm), -EEXIST);
 	ck_assert_int_eq(tdev_setup(&t1, 0x1041), 1);
@@ -110,10 +107,7 @@ static void teardown(void)
 	pci_unregister_dev(&t2.pdev);
 	memset(&t1, 0, sizeof(t1));
 	memset(&t2, 0, sizeof(t2));
-	iobus_dispose(&vm->pio);
-	iobus_dispose(&vm->mmio);
-	vm_devices_free(vm);
-	free(vm);
+	fake_vm_free(vm);
 }
 
 static uint32_t latch(unsigned bus, unsigned slot, unsigned func, unsigned off)
@@ -128,15 +122,12 @@ static void set_latch(uint32_t v)
 
 static uint32_t port_in(uint16_t port, unsigned len)
 {
-	uint32_t v = 0;
-
-	ck_assert(iobus_access(&vm->pio, port, &v, len, false));
-	return len == 4 ? v : v & ((1u << 8 * len) - 1);
+	return fake_vm_in(vm, port, len);
 }
 
 static void port_out(uint16_t port, uint32_t v, unsigned len)
 {
-	ck_assert(iobus_access(&vm->pio, port, &v, len, true));
+	fake_vm_out(vm, port, v, len);
 }
 
 static uint32_t cfg_rd(unsigned slot, unsigned off, unsigned len)

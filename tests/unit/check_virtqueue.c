@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fake_vm.h"
 #include "runner.h"
 #include "virtqueue.h"
 #include "vm.h"
@@ -64,9 +65,7 @@ static void setup(void)
 	ram = map + page;
 	ck_assert_int_eq(mprotect(ram, RAM_SIZE, PROT_READ | PROT_WRITE), 0);
 
-	vm = calloc(1, sizeof(*vm));
-	ck_assert_ptr_nonnull(vm);
-	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
+	vm = fake_vm_new();
 	vm->ram_size = RAM_SIZE;
 	vm->ram[0] = (struct mem_region){ .gpa = 0, .size = RAM_SIZE,
 					  .hva = ram };
@@ -81,7 +80,7 @@ static void teardown(void)
 {
 	vq_chain_dispose(&ch);
 	munmap(map, RAM_SIZE + 2 * page);
-	free(vm);
+	fake_vm_free(vm);
 }
 
 static uint16_t get16(uint64_t gpa)
