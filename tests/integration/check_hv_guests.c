@@ -127,6 +127,15 @@ START_TEST(test_memsum_64m)
 }
 END_TEST
 
+/* One request on keel-hv's control socket; its answer must come. */
+static const char *control_call(struct harness_client *f, const char *line)
+{
+	const char *r = harness_client_call(f, line, TIMEOUT_MS);
+
+	ck_assert_msg(r != NULL, "no answer to %s", line);
+	return r;
+}
+
 START_TEST(test_control_socket)
 {
 	char sock[] = "/tmp/keel-hv-test-XXXXXX";
@@ -137,38 +146,37 @@ START_TEST(test_control_socket)
 	struct proc p;
 	const char *r;
 	size_t before;
-	FILE *f;
+	struct harness_client f;
 
 	ck_assert_ptr_nonnull(mkdtemp(sock));
 	snprintf(path, sizeof(path), "%s/control", sock);
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	f = harness_unix_connect(path);
-	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(harness_client_open(&f, path, 4000), 0);
 
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
 	ck_assert_msg(strstr(r, "\"state\":\"running\""), "status: %s", r);
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pause\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pause\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "pause: %s", r);
 	/* Paused: the heartbeating guest prints nothing more. */
 	proc_expect(&p, "\x01never\x01", 0, 300);
 	before = p.len;
 	proc_expect(&p, "\x01never\x01", 0, 1500);
 	ck_assert_msg(p.len == before, "output while paused");
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pause\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pause\"}");
 	ck_assert_msg(strstr(r, "-32003"), "double pause: %s", r);
-	r = harness_call(f, "not json at all");
+	r = control_call(&f, "not json at all");
 	ck_assert_msg(strstr(r, "-32700"), "garbage: %s", r);
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"reboot-now\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"reboot-now\"}");
 	ck_assert_msg(strstr(r, "-32601"), "unknown method: %s", r);
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resume\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resume\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "resume: %s", r);
 	ck_assert_msg(proc_expect(&p, "dirty", before, 5000) > 0,
 		      "no output after resume: %s", p.out + before);
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"stats\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"stats\"}");
 	ck_assert_msg(strstr(r, "\"run_ns\""), "stats: %s", r);
-	r = harness_call(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"stop\"}");
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"stop\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "stop: %s", r);
-	fclose(f);
+	harness_client_close(&f);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
 	ck_assert_msg(access(path, F_OK) != 0, "socket file left behind");
 	rmdir(sock);

@@ -13,16 +13,13 @@
 #include <ftw.h>
 #include <grp.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,117 +139,24 @@ static void teardown(void)
 		proc_dispose(&keeld);
 }
 
-/* A connection with its own read buffer. */
-struct client {
-	int fd;
-	char *buf;
-	size_t len, cap;
-};
-
-static int client_open(struct client *c, const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	memset(c, 0, sizeof(*c));
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return -errno;
-	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		int rc = -errno;
-
-		close(c->fd);
-		c->fd = -1;
-		return rc;
-	}
-	return 0;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-}
-
-static int client_send(struct client *c, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Read one line (without its newline) into a malloc'd string; NULL on
- * EOF, error or timeout.
- */
-static char *client_readline(struct client *c, int timeout_ms)
-{
-	long long deadline = harness_now_ms() + timeout_ms;
-
-	for (;;) {
-		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		long long left;
-		ssize_t n;
-
-		if (nl) {
-			size_t len = (size_t)(nl - c->buf);
-			char *line = strndup(c->buf, len);
-
-			memmove(c->buf, nl + 1, c->len - len - 1);
-			c->len -= len + 1;
-			return line;
-		}
-		left = deadline - harness_now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return NULL;
-		if (c->cap - c->len < 65536) {
-			c->cap = c->cap ? c->cap * 2 : 131072;
-			c->buf = realloc(c->buf, c->cap);
-		}
-		n = read(c->fd, c->buf + c->len, c->cap - c->len);
-		if (n <= 0)
-			return NULL;
-		c->len += (size_t)n;
-	}
-}
-
 /* Send @line (a newline is added) and parse the one line answered. */
-static struct json_object *client_call(struct client *c, const char *line)
+static struct json_object *client_call(struct harness_client *c,
+				       const char *line)
 {
-	struct json_object *resp;
-	char *text;
+	const char *text = harness_client_call(c, line, IO_TIMEOUT_MS);
 
-	if (client_send(c, line, strlen(line)) || client_send(c, "\n", 1))
-		return NULL;
-	text = client_readline(c, IO_TIMEOUT_MS);
-	if (!text)
-		return NULL;
-	resp = json_tokener_parse(text);
-	free(text);
-	return resp;
+	return text ? json_tokener_parse(text) : NULL;
 }
 
 /* One call on a fresh connection to @sock. */
 static struct json_object *call(const char *sock, const char *line)
 {
-	struct client c;
+	struct harness_client c;
 	struct json_object *resp;
 
-	ck_assert_int_eq(client_open(&c, sock), 0);
+	ck_assert_int_eq(harness_client_open(&c, sock, 0), 0);
 	resp = client_call(&c, line);
-	client_close(&c);
+	harness_client_close(&c);
 	ck_assert_msg(resp != NULL, "no response to %s", line);
 	return resp;
 }
@@ -455,10 +359,10 @@ END_TEST
 START_TEST(test_bad_requests)
 {
 	struct json_object *r;
-	struct client c;
+	struct harness_client c;
 
 	keeld_start();
-	ck_assert_int_eq(client_open(&c, rw_sock), 0);
+	ck_assert_int_eq(harness_client_open(&c, rw_sock, 0), 0);
 	r = client_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":");
 	assert_error(r, -32700, NULL);
 	ck_assert_ptr_null(at(r, "/id"));
@@ -488,7 +392,7 @@ START_TEST(test_bad_requests)
 	r = client_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"host.info\"}");
 	assert_ok(r);
 	json_object_put(r);
-	client_close(&c);
+	harness_client_close(&c);
 	keeld_stop();
 }
 END_TEST
@@ -498,22 +402,22 @@ START_TEST(test_oversized_line)
 	size_t len = MAX_LINE + 4096;
 	char *big = malloc(len);
 	struct json_object *r;
-	struct client c;
+	struct harness_client c;
 	char *line;
 
 	keeld_start();
 	memset(big, 'x', len);
-	ck_assert_int_eq(client_open(&c, rw_sock), 0);
+	ck_assert_int_eq(harness_client_open(&c, rw_sock, 0), 0);
 	/* keeld may close before everything is written; that is fine. */
-	client_send(&c, big, len);
-	line = client_readline(&c, IO_TIMEOUT_MS);
+	harness_client_send(&c, big, len);
+	line = harness_client_readline(&c, IO_TIMEOUT_MS);
 	ck_assert_ptr_nonnull(line);
 	r = json_tokener_parse(line);
 	assert_error(r, -32006, NULL);
 	json_object_put(r);
 	free(line);
-	ck_assert_ptr_null(client_readline(&c, IO_TIMEOUT_MS));
-	client_close(&c);
+	ck_assert_ptr_null(harness_client_readline(&c, IO_TIMEOUT_MS));
+	harness_client_close(&c);
 	free(big);
 	/* And the daemon still serves. */
 	r = call(rw_sock, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"host.info\"}");
@@ -550,9 +454,9 @@ END_TEST
 static void *concurrent_client(void *arg)
 {
 	long bad = 0;
-	struct client c;
+	struct harness_client c;
 
-	if (client_open(&c, (const char *)arg))
+	if (harness_client_open(&c, (const char *)arg, 0))
 		return (void *)(long)NR_CALLS;
 	for (int i = 0; i < NR_CALLS; i++) {
 		char line[128];
@@ -568,7 +472,7 @@ static void *concurrent_client(void *arg)
 			bad++;
 		json_object_put(r);
 	}
-	client_close(&c);
+	harness_client_close(&c);
 	return (void *)bad;
 }
 
@@ -604,7 +508,7 @@ START_TEST(test_slow_client)
 	const int nr_requests = 40;
 	char *define = malloc(cmdline_len + 256), *cmdline, *line;
 	const char *info = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.info\",\"params\":{\"name\":\"big\"}}\n";
-	struct client slow, fast;
+	struct harness_client slow, fast;
 	struct json_object *r;
 
 	keeld_start();
@@ -618,10 +522,10 @@ START_TEST(test_slow_client)
 	assert_ok(r);
 	json_object_put(r);
 
-	ck_assert_int_eq(client_open(&slow, ro_sock), 0);
+	ck_assert_int_eq(harness_client_open(&slow, ro_sock, 0), 0);
 	for (int i = 0; i < nr_requests; i++)
-		client_send(&slow, info, strlen(info));
-	ck_assert_int_eq(client_open(&fast, ro_sock), 0);
+		harness_client_send(&slow, info, strlen(info));
+	ck_assert_int_eq(harness_client_open(&fast, ro_sock, 0), 0);
 	for (int i = 0; i < 20; i++) {
 		long long t0 = harness_now_ms();
 
@@ -630,15 +534,15 @@ START_TEST(test_slow_client)
 		json_object_put(r);
 		ck_assert_int_lt(harness_now_ms() - t0, 2000);
 	}
-	client_close(&fast);
+	harness_client_close(&fast);
 
 	/* The slow client was dropped: EOF before all responses. */
-	while ((line = client_readline(&slow, IO_TIMEOUT_MS))) {
+	while ((line = harness_client_readline(&slow, IO_TIMEOUT_MS))) {
 		got++;
 		free(line);
 	}
 	ck_assert_int_lt(got, nr_requests);
-	client_close(&slow);
+	harness_client_close(&slow);
 	ck_assert_int_gt(proc_expect(&keeld, "Dropping a client", 0, 2000), 0);
 	free(cmdline);
 	free(define);
@@ -782,10 +686,10 @@ static int call_as(uid_t uid, gid_t gid)
 
 	if (pid == 0) {
 		struct json_object *r;
-		struct client c;
+		struct harness_client c;
 
 		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-		    setresuid(uid, uid, uid) || client_open(&c, rw_sock))
+		    setresuid(uid, uid, uid) || harness_client_open(&c, rw_sock, 0))
 			_exit(1);
 		r = client_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"host.info\"}");
 		if (r && at(r, "/result"))

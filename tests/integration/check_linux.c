@@ -185,7 +185,7 @@ START_TEST(test_debian_guest_devices)
 	char net[64], ro[112];
 	const char *reply;
 	long filled, after = -1;
-	FILE *ctl;
+	struct harness_client ctl;
 
 	setup(&g);
 	write_at(g.disk, 16 << 20, 100 * 512, FROM_HOST);
@@ -231,15 +231,16 @@ START_TEST(test_debian_guest_devices)
 		      " dd if=/dev/zero of=/mnt/f bs=1M count=150 2>/dev/null"
 		      " && rm /mnt/f && echo filled=$((1 + 1))\n", "filled=2");
 	filled = rss_kib(g.p.pid);
-	ctl = harness_unix_connect(g.sock);
-	ck_assert_ptr_nonnull(ctl);
-	reply = harness_call(ctl, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-				  "\"balloon\",\"params\":{\"target_mib\":96}}");
+	ck_assert_int_eq(harness_client_open(&ctl, g.sock, 4000), 0);
+	reply = harness_client_call(&ctl, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"balloon\",\"params\":"
+				    "{\"target_mib\":96}}", timeout_ms());
 	ck_assert_msg(reply && strstr(reply, "\"target_mib\":96"), "%s",
 		      reply ? reply : "no reply");
 	for (int i = 0; i < timeout_ms() / 500; i++) {
-		reply = harness_call(ctl, "{\"jsonrpc\":\"2.0\",\"id\":2,"
-					  "\"method\":\"balloon\"}");
+		reply = harness_client_call(&ctl, "{\"jsonrpc\":\"2.0\","
+					    "\"id\":2,\"method\":\"balloon\"}",
+					    timeout_ms());
 		ck_assert_ptr_nonnull(reply);
 		after = rss_kib(g.p.pid);
 		if (strstr(reply, "\"actual_mib\":96") &&
@@ -247,7 +248,7 @@ START_TEST(test_debian_guest_devices)
 			break;
 		usleep(500000);
 	}
-	fclose(ctl);
+	harness_client_close(&ctl);
 	ck_assert_msg(after < filled - 100 * 1024,
 		      "RSS %ld KiB after inflating, %ld KiB before (%s)",
 		      after, filled, reply);

@@ -234,32 +234,98 @@ bool harness_have_file(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-FILE *harness_unix_connect(const char *path)
+int harness_client_open(struct harness_client *c, const char *path,
+			int wait_ms)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	long long deadline = harness_now_ms() + wait_ms;
+	int rc;
 
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
-		return NULL;
+		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
-	for (int i = 0; i < 200; i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd >= 0 &&
-		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fdopen(fd, "r+");
-		if (fd >= 0)
-			close(fd);
+	for (;;) {
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->fd < 0)
+			return -errno;
+		if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return 0;
+		rc = -errno;
+		close(c->fd);
+		c->fd = -1;
+		if (harness_now_ms() >= deadline)
+			return rc;
 		usleep(20000);
 	}
-	return NULL;
 }
 
-const char *harness_call(FILE *f, const char *line)
+void harness_client_close(struct harness_client *c)
 {
-	static char reply[65536];
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c->line);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
 
-	if (fprintf(f, "%s\n", line) < 0 || fflush(f) ||
-	    !fgets(reply, sizeof(reply), f))
+int harness_client_send(struct harness_client *c, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *harness_client_readline(struct harness_client *c, int timeout_ms)
+{
+	long long deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		long long left;
+		ssize_t n;
+
+		if (nl) {
+			size_t len = (size_t)(nl - c->buf);
+			char *line = strndup(c->buf, len);
+
+			memmove(c->buf, nl + 1, c->len - len - 1);
+			c->len -= len + 1;
+			return line;
+		}
+		left = deadline - harness_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return NULL;
+		if (c->cap - c->len < 65536) {
+			c->cap = c->cap ? c->cap * 2 : 131072;
+			c->buf = realloc(c->buf, c->cap);
+		}
+		n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		if (n <= 0)
+			return NULL;
+		c->len += (size_t)n;
+	}
+}
+
+const char *harness_client_call(struct harness_client *c, const char *line,
+				int timeout_ms)
+{
+	free(c->line);
+	c->line = NULL;
+	if (harness_client_send(c, line, strlen(line)) ||
+	    harness_client_send(c, "\n", 1))
 		return NULL;
-	return reply;
+	c->line = harness_client_readline(c, timeout_ms);
+	return c->line;
 }

@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <sys/types.h>
 
 /*
@@ -66,17 +65,43 @@ const char *harness_path(const char *relative);
 const char *harness_kvm_missing(void);
 
 /*
- * Connect to the UNIX stream socket at @path, retrying for up to 4 s
- * while the server starts. Returns a stream for harness_call(), or
- * NULL.
+ * A JSON-RPC client connection on a UNIX stream socket, line by line,
+ * with its own read buffer and timeouts (keeld, keel-hv's control
+ * socket).
  */
-FILE *harness_unix_connect(const char *path);
+struct harness_client {
+	int fd;
+	char *buf; /* read but not yet returned */
+	size_t len, cap;
+	char *line; /* the last harness_client_call() answer */
+};
 
 /*
- * Send @line plus a newline on @f and return the one line that comes
- * back (a static buffer, overwritten by the next call), or NULL.
+ * Connect to @path, retrying for up to @wait_ms while the server starts
+ * (0: one try). Returns 0 or -errno; either way harness_client_close()
+ * may be called.
  */
-const char *harness_call(FILE *f, const char *line);
+int harness_client_open(struct harness_client *c, const char *path,
+			int wait_ms);
+
+/* Close and free everything. Idempotent. */
+void harness_client_close(struct harness_client *c);
+
+/* Send @len bytes of @s. Returns 0 or -errno. */
+int harness_client_send(struct harness_client *c, const char *s, size_t len);
+
+/*
+ * Read one line (without its newline) into a malloc'd string; NULL on
+ * EOF, error or after @timeout_ms.
+ */
+char *harness_client_readline(struct harness_client *c, int timeout_ms);
+
+/*
+ * Send @line plus a newline and return the one line that comes back
+ * (owned by @c, valid until its next call or close), or NULL.
+ */
+const char *harness_client_call(struct harness_client *c, const char *line,
+				int timeout_ms);
 
 /* True if @path exists and is readable. */
 bool harness_have_file(const char *path);
