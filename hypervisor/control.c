@@ -35,10 +35,6 @@
 #define CONTROL_MAX_LINE (64 * 1024)
 #define CONTROL_MAX_OUTPUT (1024 * 1024)
 
-/* The error codes keel uses everywhere (lib/jsonrpc.h). */
-#define RPC_INVALID_PARAMS JSONRPC_INVALID_PARAMS
-#define RPC_INVALID_STATE KEEL_ERR_INVALID_STATE
-
 struct control {
 	struct vm *vm;
 	struct evconnlistener *listener;
@@ -98,11 +94,11 @@ static int control_pause(struct control *ctl, struct json_object *params,
 {
 	if (vm_is_paused(ctl->vm)) {
 		*msg = "The VM is already paused.";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	if (vm_pause(ctl->vm)) {
 		*msg = "The VM is stopping and cannot be paused.";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	*result = control_ok();
 	return 0;
@@ -113,7 +109,7 @@ static int control_resume(struct control *ctl, struct json_object *params,
 {
 	if (!vm_is_paused(ctl->vm)) {
 		*msg = "The VM is not paused.";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	vm_resume(ctl->vm);
 	*result = control_ok();
@@ -137,7 +133,7 @@ static int control_power_button(struct control *ctl,
 
 	if (!pm) {
 		*msg = "This VM has no ACPI power button.";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	acpi_pm_power_button(pm);
 	*result = control_ok();
@@ -152,7 +148,7 @@ static int control_stats(struct control *ctl, struct json_object *params,
 	if (vm_stats(ctl->vm, o)) {
 		json_object_put(o);
 		*msg = "Cannot collect the statistics.";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	*result = o;
 	return 0;
@@ -173,18 +169,18 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 
 	if (!dev) {
 		*msg = "This VM has no balloon device (keel-hv --balloon).";
-		return RPC_INVALID_STATE;
+		return KEEL_ERR_INVALID_STATE;
 	}
 	if (params && !json_object_is_type(params, json_type_object)) {
 		*msg = "balloon takes an object: {\"target_mib\": N}.";
-		return RPC_INVALID_PARAMS;
+		return JSONRPC_INVALID_PARAMS;
 	}
 	if (params) {
 		json_object_object_foreach(params, key, val) {
 			(void)val;
 			if (strcmp(key, "target_mib")) {
 				*msg = "balloon takes only \"target_mib\".";
-				return RPC_INVALID_PARAMS;
+				return JSONRPC_INVALID_PARAMS;
 			}
 		}
 	}
@@ -193,7 +189,7 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 		if (!json_object_is_type(v, json_type_int) || mib < 1 ||
 		    (uint64_t)mib > (ctl->vm->ram_size >> 20)) {
 			*msg = "target_mib must be an integer from 1 to the VM's memory in MiB.";
-			return RPC_INVALID_PARAMS;
+			return JSONRPC_INVALID_PARAMS;
 		}
 		virtio_balloon_set_target(dev, (uint64_t)mib << 20);
 	}
@@ -241,7 +237,7 @@ static bool control_no_params(struct json_object *params)
 		json_object_array_length(params) == 0);
 }
 
-/* One valid request in (jsonrpc_dispatch_line() checked it), its response out. */
+/* One request, already checked by jsonrpc_dispatch_line(): its response. */
 static struct json_object *control_handle(void *arg,
 					  const struct jsonrpc_req *req)
 {
@@ -258,7 +254,7 @@ static struct json_object *control_handle(void *arg,
 			continue;
 		if (!control_methods[i].takes_params &&
 		    !control_no_params(req->params))
-			return jsonrpc_error(req->id, RPC_INVALID_PARAMS,
+			return jsonrpc_error(req->id, JSONRPC_INVALID_PARAMS,
 					     "This method takes no parameters.",
 					     NULL);
 		code = control_methods[i].fn(ctl, req->params, &result, &msg);
