@@ -7,6 +7,10 @@
  * CONTROL_MAX_LINE bytes without a newline, or stops reading its
  * replies, is disconnected. Nothing a client sends can stop the VM
  * except the stop method.
+ *
+ * When the VM stops, every client gets a "stopped" notification. With
+ * --linger the server then goes on answering (status says "stopped")
+ * until stop ends the process.
  */
 #include "config.h"
 
@@ -16,6 +20,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +39,12 @@
 
 #define CONTROL_MAX_LINE (64 * 1024)
 #define CONTROL_MAX_OUTPUT (1024 * 1024)
+/*
+ * How long, in all, the last replies and the stopped notification may
+ * hold up keel-hv's exit: enough for a client that is reading, not long
+ * enough for one that is not to matter.
+ */
+#define CONTROL_FLUSH_MS 250
 
 struct control {
 	struct vm *vm;
@@ -41,6 +52,10 @@ struct control {
 	char *path;
 	struct control_conn *conns;
 	struct timespec started;
+	struct control_ident ident;
+	/* Set by control_vm_stopped(); VM_EXIT_NONE while the VM runs. */
+	enum vm_exit_reason stop_reason;
+	int stop_status;
 };
 
 struct control_conn {
@@ -65,6 +80,25 @@ static struct json_object *control_ok(void)
 	return o;
 }
 
+/*
+ * Once the VM has stopped (--linger), the methods that act on a running
+ * guest answer KEEL_ERR_INVALID_STATE with this.
+ */
+static bool control_stopped(struct control *ctl, const char **msg)
+{
+	if (ctl->stop_reason == VM_EXIT_NONE)
+		return false;
+	*msg = "The VM has stopped; only status, stats and stop are served.";
+	return true;
+}
+
+static const char *control_state(struct control *ctl)
+{
+	if (ctl->stop_reason != VM_EXIT_NONE)
+		return "stopped";
+	return vm_is_paused(ctl->vm) ? "paused" : "running";
+}
+
 static int control_status(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
@@ -76,9 +110,21 @@ static int control_status(struct control *ctl, struct json_object *params,
 	up = (double)(now.tv_sec - ctl->started.tv_sec) +
 	     (double)(now.tv_nsec - ctl->started.tv_nsec) / 1e9;
 	json_object_object_add(o, "state",
-			       json_object_new_string(vm_is_paused(ctl->vm) ?
-							      "paused" :
-							      "running"));
+			       json_object_new_string(control_state(ctl)));
+	if (ctl->stop_reason != VM_EXIT_NONE) {
+		json_object_object_add(o, "reason",
+				       json_object_new_string(
+					       vm_exit_reason_name(
+						       ctl->stop_reason)));
+		json_object_object_add(o, "status",
+				       json_object_new_int(ctl->stop_status));
+	}
+	if (ctl->ident.uuid)
+		json_object_object_add(
+			o, "uuid", json_object_new_string(ctl->ident.uuid));
+	if (ctl->ident.name)
+		json_object_object_add(
+			o, "name", json_object_new_string(ctl->ident.name));
 	json_object_object_add(o, "vcpus",
 			       json_object_new_int((int)ctl->vm->nr_vcpus));
 	json_object_object_add(o, "memory",
@@ -92,6 +138,8 @@ static int control_status(struct control *ctl, struct json_object *params,
 static int control_pause(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
+	if (control_stopped(ctl, msg))
+		return KEEL_ERR_INVALID_STATE;
 	if (vm_is_paused(ctl->vm)) {
 		*msg = "The VM is already paused.";
 		return KEEL_ERR_INVALID_STATE;
@@ -107,6 +155,8 @@ static int control_pause(struct control *ctl, struct json_object *params,
 static int control_resume(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
+	if (control_stopped(ctl, msg))
+		return KEEL_ERR_INVALID_STATE;
 	if (!vm_is_paused(ctl->vm)) {
 		*msg = "The VM is not paused.";
 		return KEEL_ERR_INVALID_STATE;
@@ -119,6 +169,7 @@ static int control_resume(struct control *ctl, struct json_object *params,
 static int control_stop(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
+	/* Once the VM has stopped this only ends the process (--linger). */
 	log_info("control: hard stop requested");
 	vm_request_exit(ctl->vm, VM_EXIT_KILLED);
 	*result = control_ok();
@@ -131,6 +182,8 @@ static int control_power_button(struct control *ctl,
 {
 	struct device *pm = vm_find_device(ctl->vm, "acpi_pm");
 
+	if (control_stopped(ctl, msg))
+		return KEEL_ERR_INVALID_STATE;
 	if (!pm) {
 		*msg = "This VM has no ACPI power button.";
 		return KEEL_ERR_INVALID_STATE;
@@ -171,6 +224,8 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 		*msg = "This VM has no balloon device (keel-hv --balloon).";
 		return KEEL_ERR_INVALID_STATE;
 	}
+	if (control_stopped(ctl, msg))
+		return KEEL_ERR_INVALID_STATE;
 	if (params && !json_object_is_type(params, json_type_object)) {
 		*msg = "balloon takes an object: {\"target_mib\": N}.";
 		return JSONRPC_INVALID_PARAMS;
@@ -354,7 +409,8 @@ static void control_accept(struct evconnlistener *l, evutil_socket_t fd,
 	ctl->conns = c;
 }
 
-int control_new(struct vm *vm, const char *path, struct control **out)
+int control_new(struct vm *vm, const char *path,
+		const struct control_ident *ident, struct control **out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *ctl;
@@ -369,6 +425,8 @@ int control_new(struct vm *vm, const char *path, struct control **out)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->vm = vm;
+	ctl->ident = *ident;
+	ctl->stop_reason = VM_EXIT_NONE;
 	ctl->path = strdup(path);
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	unlink(path);
@@ -390,10 +448,75 @@ int control_new(struct vm *vm, const char *path, struct control **out)
 	return 0;
 }
 
+void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
+			int status, const char *detail)
+{
+	struct json_object *params, *note;
+
+	if (!ctl)
+		return;
+	ctl->stop_reason = reason;
+	ctl->stop_status = status;
+	params = json_object_new_object();
+	if (!params)
+		return;
+	json_object_object_add(params, "reason",
+			       json_object_new_string(
+				       vm_exit_reason_name(reason)));
+	json_object_object_add(params, "status", json_object_new_int(status));
+	json_object_object_add(params, "detail",
+			       json_object_new_string(detail));
+	note = jsonrpc_request("stopped", params, NULL);
+	if (!note)
+		return;
+	for (struct control_conn *c = ctl->conns; c; c = c->next)
+		control_send(c, note);
+	json_object_put(note);
+}
+
+static long long control_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The event loop will not run again: write each client's queued output
+ * straight to its socket, waiting for room until a shared deadline.
+ */
+static void control_flush(struct control *ctl)
+{
+	long long deadline = control_now_ms() + CONTROL_FLUSH_MS;
+
+	for (struct control_conn *c = ctl->conns; c; c = c->next) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		struct pollfd pfd = { .fd = bufferevent_getfd(c->bev),
+				      .events = POLLOUT };
+
+		/* A bufferevent drains its output only in its own callback. */
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0) {
+			long long left;
+			int n = evbuffer_write(out, pfd.fd);
+
+			if (n > 0)
+				continue;
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				break;
+			left = deadline - control_now_ms();
+			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+				break;
+		}
+	}
+}
+
 void control_free(struct control *ctl)
 {
 	if (!ctl)
 		return;
+	control_flush(ctl);
 	while (ctl->conns)
 		control_conn_free(ctl->conns);
 	if (ctl->listener) {

@@ -2,19 +2,42 @@
 #ifndef KEEL_HV_CONTROL_H
 #define KEEL_HV_CONTROL_H
 
+#include "vm.h"
+
 struct control;
-struct vm;
+
+/* Who the VM is, for status: keeld checks it before trusting a socket. */
+struct control_ident {
+	const char *uuid; /* lower case; NULL: not reported */
+	const char *name; /* NULL: not reported */
+};
 
 /*
  * Listen for JSON-RPC 2.0 requests, one per line, on the UNIX socket
  * @path (created with mode 0600; an existing socket file is replaced) and
  * serve them on @vm's event loop. Methods: status, pause, resume, stop,
- * power-button, stats (man/keel-hv.8, CONTROL SOCKET). Returns 0 and the
+ * power-button, stats, balloon (man/keel-hv.8, CONTROL SOCKET). @ident's
+ * strings are borrowed and must outlive the server. Returns 0 and the
  * new server in *@out, or -errno.
  */
-int control_new(struct vm *vm, const char *path, struct control **out);
+int control_new(struct vm *vm, const char *path,
+		const struct control_ident *ident, struct control **out);
 
-/* Close every connection and remove the socket file. NULL is fine. */
+/*
+ * The VM has stopped (vm_run() returned @reason; keel-hv will exit with
+ * @status): from now on status reports "stopped" and the methods that
+ * need a live VM answer KEEL_ERR_INVALID_STATE. Queues the "stopped"
+ * notification, with @detail (a sentence, borrowed), for every client.
+ * NULL @ctl is fine.
+ */
+void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
+			int status, const char *detail);
+
+/*
+ * Write what is still queued for the clients (replies, the stopped
+ * notification) for up to a fraction of a second, close every connection
+ * and remove the socket file. NULL is fine.
+ */
 void control_free(struct control *ctl);
 
 #endif /* KEEL_HV_CONTROL_H */

@@ -14,12 +14,19 @@
  *                      guest-reported panic
  *   4       killed     SIGTERM, SIGINT, SIGHUP, Ctrl-] on the console,
  *                      or the control socket's stop
+ *
+ * With --linger a guest that powers off, reboots or crashes leaves the
+ * process running, and its later stop exits with that first status.
+ * --status-file records the same (reason, status and a sentence) for a
+ * keeld that was not there to see the exit.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +44,8 @@
 #define CONSOLE_BUF 256
 #define MAX_DISKS 16
 #define MAX_NETS 8
+#define UUID_LEN 36 /* 8-4-4-4-12 hex digits */
+#define NAME_MAX_LEN 64 /* as a keel domain name (schemas/) */
 
 struct hv_args {
 	struct vm_config cfg;
@@ -46,6 +55,11 @@ struct hv_args {
 	char *paths[MAX_DISKS]; /* disks[].path, when cut from "PATH,ro" */
 	char *taps[MAX_NETS]; /* nics[].tap */
 	const char *control;
+	char uuid[UUID_LEN + 1]; /* lower case; "" if not given */
+	const char *name;
+	const char *status_file;
+	bool paused;
+	bool linger;
 	enum log_level log_level;
 	bool help;
 };
@@ -217,6 +231,66 @@ static int opt_control(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/* 8-4-4-4-12 hex digits, in any case; kept in lower case, as keeld does. */
+static int opt_uuid(struct hv_args *a, const char *arg)
+{
+	bool ok = strlen(arg) == UUID_LEN;
+
+	for (size_t i = 0; ok && i < UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			ok = arg[i] == '-';
+		else
+			ok = isxdigit((unsigned char)arg[i]);
+		a->uuid[i] = (char)tolower((unsigned char)arg[i]);
+	}
+	if (!ok) {
+		log_err("Invalid --uuid '%s': give 32 hex digits as 8-4-4-4-12, such as 0d7e5c2a-3f4b-4c1d-9e8f-1a2b3c4d5e6f.",
+			arg);
+		a->uuid[0] = '\0';
+		return -EINVAL;
+	}
+	a->uuid[UUID_LEN] = '\0';
+	return 0;
+}
+
+/* The rule for keel domain names (schemas/domain.schema.json). */
+static int opt_name(struct hv_args *a, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (!len || len > NAME_MAX_LEN || arg[0] == '-' ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len) {
+		log_err("Invalid --name '%s': use 1 to %d letters, digits, '_', '.' or '-', not starting with '-'.",
+			arg, NAME_MAX_LEN);
+		return -EINVAL;
+	}
+	a->name = arg;
+	return 0;
+}
+
+static int opt_status_file(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --status-file '': give a file path.");
+		return -EINVAL;
+	}
+	a->status_file = arg;
+	return 0;
+}
+
+static int opt_paused(struct hv_args *a, const char *arg)
+{
+	a->paused = true;
+	return 0;
+}
+
+static int opt_linger(struct hv_args *a, const char *arg)
+{
+	a->linger = true;
+	return 0;
+}
+
 static int opt_log_level(struct hv_args *a, const char *arg)
 {
 	if (log_level_parse(arg, &a->log_level)) {
@@ -252,6 +326,14 @@ static const struct hv_option hv_options[] = {
 	{ "balloon", NULL, opt_balloon,
 	  "virtio-balloon (target set on the control socket)" },
 	{ "control", "SOCKET", opt_control, "JSON-RPC control socket" },
+	{ "uuid", "UUID", opt_uuid, "domain uuid, reported by status" },
+	{ "name", "NAME", opt_name, "domain name, reported by status" },
+	{ "status-file", "PATH", opt_status_file,
+	  "when the VM ends, write why to PATH (JSON)" },
+	{ "paused", NULL, opt_paused,
+	  "start with the vCPUs paused (needs --control; resume runs them)" },
+	{ "linger", NULL, opt_linger,
+	  "when the guest stops, stay (memory kept) until stop or SIGTERM" },
 	{ "log-level", "LEVEL", opt_log_level,
 	  "err, warn, info (default) or debug" },
 	{ "help", NULL, opt_help, "show this help" },
@@ -308,6 +390,10 @@ static int parse_args(int argc, char **argv, struct hv_args *a)
 		log_err("--kernel is required (see keel-hv --help).");
 		return -EINVAL;
 	}
+	if (a->paused && !a->control) {
+		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -332,6 +418,18 @@ struct console {
 
 static struct termios console_saved;
 static bool console_raw;
+
+/*
+ * Who asked for VM_EXIT_KILLED first, for the status file: a signal or
+ * Ctrl-]; NULL means the control socket's stop. I/O thread only.
+ */
+static const char *hv_killed_by;
+
+static void hv_set_killed_by(const char *why)
+{
+	if (!hv_killed_by)
+		hv_killed_by = why;
+}
 
 static void console_restore_tty(void)
 {
@@ -427,6 +525,7 @@ static void console_input(evutil_socket_t fd, short what, void *arg)
 		event_del(con->in_ev);
 	if (esc) {
 		log_info("Ctrl-] pressed: stopping the VM.");
+		hv_set_killed_by("Stopped by Ctrl-] on the console.");
 		vm_request_exit(con->vm, VM_EXIT_KILLED);
 	}
 }
@@ -478,6 +577,12 @@ static void on_libevent_log(int severity, const char *msg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	log_info("Signal %d: stopping the VM.", (int)sig);
+	if (sig == SIGTERM)
+		hv_set_killed_by("Stopped by SIGTERM.");
+	else if (sig == SIGINT)
+		hv_set_killed_by("Stopped by SIGINT.");
+	else
+		hv_set_killed_by("Stopped by SIGHUP.");
 	vm_request_exit(arg, VM_EXIT_KILLED);
 }
 
@@ -511,6 +616,126 @@ static int add_signals(struct event_base *base, struct vm *vm,
 	return 0;
 }
 
+/*
+ * Before the VM starts: make sure the status file can be written, so that
+ * a bad path fails now and not when the VM ends, and remove one left by
+ * an earlier run, which would describe a VM that is not this one.
+ * Returns 0 or -errno, logged.
+ */
+static int status_file_prepare(const char *path)
+{
+	char *tmp;
+	int fd, rc = 0;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		log_err("Cannot create the status file %s: %s.", tmp,
+			strerror(-rc));
+		goto out_free;
+	}
+	close(fd);
+	unlink(tmp);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		rc = -errno;
+		log_err("Cannot remove the old status file %s: %s.", path,
+			strerror(-rc));
+	}
+out_free:
+	free(tmp);
+	return rc;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Why the VM ended, for a keeld that was not watching: one JSON object
+ * and a newline, written to PATH.tmp, synced and renamed over @path, so
+ * that a reader sees all of it or nothing. Returns 0 or -errno, logged.
+ */
+static int status_file_write(const char *path, enum vm_exit_reason reason,
+			     const char *detail)
+{
+	struct json_object *o = json_object_new_object();
+	char *tmp = NULL, *line = NULL;
+	int fd = -1, rc = -ENOMEM;
+
+	if (!o)
+		goto out_log;
+	json_object_object_add(
+		o, "reason",
+		json_object_new_string(vm_exit_reason_name(reason)));
+	json_object_object_add(o, "status",
+			       json_object_new_int(vm_exit_status(reason)));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	if (asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		goto out_log;
+	}
+	if (asprintf(&line, "%s\n",
+		     json_object_to_json_string_ext(
+			     o, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+		line = NULL;
+		goto out_log;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out_log;
+	}
+	rc = write_all(fd, line, strlen(line));
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+out_log:
+	if (rc)
+		log_err("Cannot write the status file %s: %s.", path,
+			strerror(-rc));
+	free(line);
+	free(tmp);
+	json_object_put(o);
+	return rc;
+}
+
+/* The status file's and the stopped notification's sentence. */
+static const char *hv_exit_detail(struct vm *vm, enum vm_exit_reason reason)
+{
+	if (reason != VM_EXIT_KILLED)
+		return vm_exit_detail(vm);
+	if (hv_killed_by)
+		return hv_killed_by;
+	return "Stopped by the control socket's stop method.";
+}
+
+/* Whether --linger keeps the process: only for what the guest did. */
+static bool hv_lingers(const struct hv_args *a, enum vm_exit_reason reason)
+{
+	return a->linger &&
+	       (reason == VM_EXIT_POWEROFF || reason == VM_EXIT_REBOOT ||
+		reason == VM_EXIT_CRASH);
+}
+
 int main(int argc, char **argv)
 {
 	struct hv_args args = {
@@ -526,7 +751,9 @@ int main(int argc, char **argv)
 	};
 	struct event *sig_evs[NR_SIGNAL_EVENTS] = { NULL };
 	enum vm_exit_reason reason = VM_EXIT_ERROR;
+	struct control_ident ident = { NULL, NULL };
 	struct event_base *base = NULL;
+	const char *detail;
 	struct control *ctl = NULL;
 	struct vm *vm = NULL;
 
@@ -538,6 +765,8 @@ int main(int argc, char **argv)
 		reason = VM_EXIT_POWEROFF; /* status 0 */
 		goto out_args;
 	}
+	if (args.status_file && status_file_prepare(args.status_file))
+		goto out_args;
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(on_libevent_log);
 	if (evthread_use_pthreads() < 0 || !(base = event_base_new())) {
@@ -554,11 +783,28 @@ int main(int argc, char **argv)
 		log_err("Cannot set up signal and console events.");
 		goto out_vm;
 	}
-	if (args.control && control_new(vm, args.control, &ctl))
+	ident.uuid = args.uuid[0] ? args.uuid : NULL;
+	ident.name = args.name;
+	if (args.control && control_new(vm, args.control, &ident, &ctl))
 		goto out_vm;
-	if (vm_start(vm) == 0)
-		reason = vm_run(vm);
-	log_info("VM stopped: %s", vm_exit_reason_name(reason));
+	/* Nothing runs yet, so this only makes the vCPUs park at once. */
+	if (args.paused && vm_pause(vm) == 0)
+		log_info("The vCPUs start paused; resume on the control socket runs them.");
+	if (vm_start(vm))
+		goto out_vm; /* before the VM ran: no status file */
+	reason = vm_run(vm);
+	detail = hv_exit_detail(vm, reason);
+	log_info("VM stopped: %s (%s)", vm_exit_reason_name(reason), detail);
+	/* The file first: a client told "stopped" may go and read it. */
+	if (args.status_file)
+		status_file_write(args.status_file, reason, detail);
+	control_vm_stopped(ctl, reason, vm_exit_status(reason), detail);
+	if (hv_lingers(&args, reason)) {
+		log_info("Lingering with the guest's memory until the control socket's stop or SIGTERM.");
+		vm_linger(vm);
+		log_info("Exiting after lingering; exit status %d (%s).",
+			 vm_exit_status(reason), vm_exit_reason_name(reason));
+	}
 
 out_vm:
 	control_free(ctl);

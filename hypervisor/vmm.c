@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,6 +237,74 @@ enum vm_exit_reason vm_run(struct vm *vm)
 	/* vm_request_exit() already kicked every vCPU out of KVM_RUN. */
 	vmm_join_all(vm);
 	return (enum vm_exit_reason)atomic_load(&vm->exit_reason);
+}
+
+void vm_linger(struct vm *vm)
+{
+	uint64_t n;
+
+	/*
+	 * The vCPUs are joined, so every request made while the VM was
+	 * stopping has been seen; only a new one may end this loop.
+	 */
+	while (read(vm->exit_efd, &n, sizeof(n)) > 0)
+		;
+	if (event_base_dispatch(vm->evbase) < 0)
+		log_err("The event loop failed.");
+}
+
+/*
+ * Why the guest crashed, from the last exit of each vCPU: the one that
+ * crashed stopped right after it. A vCPU kicked out with immediate_exit
+ * keeps its previous exit reason, so the exits no guest survives (triple
+ * fault, failed entry) are preferred to one that may be stale.
+ */
+static const char *vmm_crash_detail(struct vm *vm)
+{
+	static const struct {
+		uint32_t exit;
+		const char *detail;
+	} causes[] = {
+		{ KVM_EXIT_SHUTDOWN, "The guest triple-faulted." },
+		{ KVM_EXIT_FAIL_ENTRY, "KVM could not enter the guest." },
+		{ KVM_EXIT_SYSTEM_EVENT, "The guest reported a crash." },
+		{ KVM_EXIT_INTERNAL_ERROR, "KVM reported an internal error." },
+	};
+
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		for (unsigned c = 0; c < vm->nr_vcpus; c++) {
+			const struct kvm_run *run = vm->vcpus[c] ?
+							    vm->vcpus[c]->run :
+							    NULL;
+
+			if (!run || run->exit_reason != causes[i].exit)
+				continue;
+			if (causes[i].exit == KVM_EXIT_SYSTEM_EVENT &&
+			    run->system_event.type != KVM_SYSTEM_EVENT_CRASH)
+				continue;
+			return causes[i].detail;
+		}
+	}
+	return "KVM stopped the guest with an exit keel-hv cannot handle.";
+}
+
+const char *vm_exit_detail(struct vm *vm)
+{
+	switch ((enum vm_exit_reason)atomic_load(&vm->exit_reason)) {
+	case VM_EXIT_POWEROFF:
+		return "The guest powered off.";
+	case VM_EXIT_REBOOT:
+		return "The guest asked for a reset.";
+	case VM_EXIT_CRASH:
+		return vmm_crash_detail(vm);
+	case VM_EXIT_KILLED:
+		return "keel-hv was told to stop the VM.";
+	case VM_EXIT_ERROR:
+		return "keel-hv failed while running the VM; its log says why.";
+	case VM_EXIT_NONE:
+		break;
+	}
+	return "The VM is still running.";
 }
 
 int vm_pause(struct vm *vm)

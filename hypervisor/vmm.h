@@ -80,9 +80,25 @@ enum vm_exit_reason vm_run(struct vm *vm);
 /*
  * Stop all vCPUs: each leaves KVM_RUN and parks. Returns once all are
  * parked (0), or -ESHUTDOWN if the VM is ending. Idempotent. Must not be
- * called from a vCPU thread (device handler).
+ * called from a vCPU thread (device handler). Called before vm_start(),
+ * it makes the vCPUs park before their first instruction (--paused).
  */
 int vm_pause(struct vm *vm);
+
+/*
+ * After vm_run() returned: run the event loop again, with the vCPUs
+ * stopped and guest memory intact, until the next vm_request_exit() (a
+ * signal, the control socket's stop). The VM's exit reason stays the one
+ * vm_run() returned. For --linger.
+ */
+void vm_linger(struct vm *vm);
+
+/*
+ * A sentence saying why the VM ended, for the status file: for a crash,
+ * what KVM reported (a triple fault, an internal error, ...). A static
+ * string. Call after vm_run() returned.
+ */
+const char *vm_exit_detail(struct vm *vm);
 
 /* Let parked vCPUs run again. Idempotent. */
 void vm_resume(struct vm *vm);
