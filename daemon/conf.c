@@ -20,6 +20,9 @@
 #ifndef KEELD_STATE_DIR
 #define KEELD_STATE_DIR "/var/lib/keel"
 #endif
+#ifndef KEELD_HYPERVISOR
+#define KEELD_HYPERVISOR "/usr/local/sbin/keel-hv"
+#endif
 #ifndef KEELD_SCHEMA_DIR
 #define KEELD_SCHEMA_DIR "/usr/local/share/keel/schemas"
 #endif
@@ -41,7 +44,8 @@ int conf_init(struct keeld_conf *conf)
 	conf->log_level = LOG_LEVEL_INFO;
 	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
-	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR)) {
+	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR) ||
+	    conf_set(&conf->hypervisor, KEELD_HYPERVISOR)) {
 		conf_dispose(conf);
 		return -ENOMEM;
 	}
@@ -54,6 +58,8 @@ void conf_dispose(struct keeld_conf *conf)
 	free(conf->state_dir);
 	free(conf->schema_dir);
 	free(conf->group);
+	free(conf->hypervisor);
+	conf->hypervisor = NULL;
 	conf->run_dir = conf->state_dir = conf->schema_dir = NULL;
 	conf->group = NULL;
 }
@@ -80,6 +86,8 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 		return conf_set(&conf->state_dir, value);
 	if (!strcmp(key, "group"))
 		return conf_set(&conf->group, value);
+	if (!strcmp(key, "hypervisor"))
+		return conf_set(&conf->hypervisor, value);
 	if (!strcmp(key, "log_level")) {
 		if (!log_level_parse(value, &conf->log_level))
 			return 0;
@@ -87,7 +95,7 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 			path, lineno, value);
 		return -EINVAL;
 	}
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, group and log_level.",
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, group, hypervisor and log_level.",
 		path, lineno, key);
 	return -EINVAL;
 }

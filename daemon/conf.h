@@ -11,6 +11,7 @@ struct keeld_conf {
 	char *run_dir;
 	char *state_dir;
 	char *schema_dir;
+	char *hypervisor;	/* keel-hv's path */
 	char *group;		/* NULL: only root may use keeld.sock */
 	enum log_level log_level;
 };
@@ -24,7 +25,7 @@ void conf_dispose(struct keeld_conf *conf);
 /*
  * Read the `key = value` file at @path into @conf; blank lines and lines
  * starting with '#' are skipped. Keys: run_dir, state_dir, group,
- * log_level. Returns 0; -ENOENT when the file does not exist and
+ * hypervisor, log_level. Returns 0; -ENOENT when the file does not exist and
  * @missing_ok is false (it is then logged); -EINVAL for an unknown key,
  * a line without '=' or a bad value, logged with the file and line;
  * -errno when it cannot be read.

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "jschema.h"
 #include "keeld.h"
+#include "lifecycle.h"
 #include "methods.h"
 #include "registry.h"
 
@@ -22,7 +23,7 @@
  * The domain @params name by "name" or by "uuid" (exactly one). Returns
  * it, or NULL with *@resp set to the error response.
  */
-static struct domain *domain_lookup(struct keeld *k,
+struct domain *domain_lookup(struct keeld *k,
 				    const struct jsonrpc_req *req,
 				    struct json_object *params,
 				    struct json_object **resp)
@@ -55,9 +56,11 @@ static struct domain *domain_lookup(struct keeld *k,
 	return dom;
 }
 
-struct json_object *domain_list(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *domain_list(struct methods_caller *caller,
+				const struct jsonrpc_req *req,
 				struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	struct json_object *list = json_object_new_array();
 
 	if (!list)
@@ -67,9 +70,11 @@ struct json_object *domain_list(struct keeld *k, const struct jsonrpc_req *req,
 	return jsonrpc_result(req->id, list);
 }
 
-struct json_object *domain_info(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *domain_info(struct methods_caller *caller,
+				const struct jsonrpc_req *req,
 				struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	struct json_object *resp = NULL, *o;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 
@@ -78,7 +83,15 @@ struct json_object *domain_info(struct keeld *k, const struct jsonrpc_req *req,
 	o = domain_summary(dom);
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "config", json_object_get(dom->config));
+	/* What it runs with while it runs, as users of a running VM ask. */
+	json_object_object_add(o, "config",
+			       json_object_get(lifecycle_live_config(dom) ?
+						       lifecycle_live_config(dom) :
+						       dom->config));
+	if (dom->run)
+		json_object_object_add(o, "uptime",
+				       json_object_new_double(
+					       lifecycle_uptime(dom)));
 	return jsonrpc_result(req->id, o);
 }
 
@@ -113,17 +126,14 @@ static struct json_object *config_check(const struct jsonrpc_req *req,
 	return NULL;
 }
 
-struct json_object *domain_define(struct keeld *k,
-				  const struct jsonrpc_req *req,
-				  struct json_object *params)
+struct json_object *domain_config_check(struct keeld *k,
+					const struct jsonrpc_req *req,
+					struct json_object *config)
 {
-	struct json_object *config, *copy = NULL, *resp;
 	char *err_path = NULL, *err_msg = NULL;
-	const char *field = NULL;
-	struct domain *dom;
+	struct json_object *resp;
 	int rc;
 
-	json_object_object_get_ex(params, "config", &config);
 	rc = jschema_validate(methods_config_schema(k->methods), config,
 			      &err_path, &err_msg);
 	if (rc == -EINVAL) {
@@ -138,42 +148,72 @@ struct json_object *domain_define(struct keeld *k,
 		return resp;
 	}
 	if (rc)
-		return NULL;
-	resp = config_check(req, config);
+		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	return config_check(req, config);
+}
+
+struct json_object *domain_exists_error(const struct jsonrpc_req *req,
+					struct json_object *config,
+					const char *field)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(config, field + 1, &v);
+	return method_error(req, KEEL_ERR_DOMAIN_EXISTS,
+			    !strcmp(field, "/name") ? "/config/name" :
+						      "/config/uuid",
+			    "A domain with the %s \"%s\" already exists; choose another or undefine it first.",
+			    field + 1, json_object_get_string(v));
+}
+
+struct json_object *domain_define(struct methods_caller *caller,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params)
+{
+	struct keeld *k = caller->keeld;
+	struct json_object *config, *copy = NULL, *resp;
+	const char *field = NULL;
+	struct domain *dom;
+	int rc;
+
+	json_object_object_get_ex(params, "config", &config);
+	resp = domain_config_check(k, req, config);
 	if (resp)
 		return resp;
 	/* The registry keeps and edits its own copy, not the request's. */
 	if (json_object_deep_copy(config, &copy, NULL))
 		return NULL;
 	rc = registry_define(k->reg, copy, &dom, &field);
-	if (rc == -EEXIST) {
-		struct json_object *v;
-
-		json_object_object_get_ex(config, field + 1, &v);
-		return method_error(req, KEEL_ERR_DOMAIN_EXISTS,
-				    !strcmp(field, "/name") ? "/config/name" :
-							      "/config/uuid",
-				    "A domain with the %s \"%s\" already exists; choose another or undefine it first.",
-				    field + 1, json_object_get_string(v));
-	}
+	if (rc == -EEXIST)
+		return domain_exists_error(req, config, field);
 	if (rc)
 		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
+	lifecycle_emit(k, dom, "defined", "added");
 	return jsonrpc_result(req->id, domain_summary(dom));
 }
 
-struct json_object *domain_undefine(struct keeld *k,
+struct json_object *domain_undefine(struct methods_caller *caller,
 				    const struct jsonrpc_req *req,
 				    struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	struct json_object *resp = NULL;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	int rc;
 
 	if (!dom)
 		return resp;
-	rc = registry_undefine(k->reg, dom);
+	if (!dom->persistent)
+		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+				    "Domain %s is transient: it has no definition to remove.",
+				    dom->name);
+	lifecycle_emit(k, dom, "undefined", "removed");
+	/* A running domain stays, as a transient one (as in libvirt). */
+	rc = dom->run ? registry_make_transient(k->reg, dom) :
+			registry_undefine(k->reg, dom);
 	if (rc)
 		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
 				    "The definition could not be removed: %s.",
@@ -181,10 +221,11 @@ struct json_object *domain_undefine(struct keeld *k,
 	return jsonrpc_result(req->id, json_object_new_object());
 }
 
-struct json_object *domain_rename(struct keeld *k,
+struct json_object *domain_rename(struct methods_caller *caller,
 				  const struct jsonrpc_req *req,
 				  struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	struct json_object *resp = NULL, *v;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	const char *new_name;
@@ -207,19 +248,25 @@ struct json_object *domain_rename(struct keeld *k,
 		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
+	lifecycle_emit(k, dom, "defined", "renamed");
 	return jsonrpc_result(req->id, domain_summary(dom));
 }
 
-struct json_object *domain_autostart(struct keeld *k,
+struct json_object *domain_autostart(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	struct json_object *resp = NULL, *v;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	int rc;
 
 	if (!dom)
 		return resp;
+	if (!dom->persistent)
+		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+				    "Domain %s is transient; define it to have it start with keeld.",
+				    dom->name);
 	json_object_object_get_ex(params, "enabled", &v);
 	rc = registry_set_autostart(k->reg, dom, json_object_get_boolean(v));
 	if (rc)

@@ -14,8 +14,9 @@
 #include "jsonrpc.h"
 
 struct keeld;
+struct methods_caller;
 
-typedef struct json_object *(*method_fn)(struct keeld *k,
+typedef struct json_object *(*method_fn)(struct methods_caller *caller,
 					 const struct jsonrpc_req *req,
 					 struct json_object *params);
 
@@ -27,25 +28,78 @@ struct json_object *method_error(const struct jsonrpc_req *req, int code,
 				 const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* domain_methods.c: shared with lifecycle_methods.c */
+struct domain;
+/*
+ * The domain @params name by "name" or by "uuid" (exactly one), or NULL
+ * with *@resp set to the error response.
+ */
+struct domain *domain_lookup(struct keeld *k, const struct jsonrpc_req *req,
+			     struct json_object *params,
+			     struct json_object **resp);
+/* NULL when @config is a valid domain configuration, else the error. */
+struct json_object *domain_config_check(struct keeld *k,
+					const struct jsonrpc_req *req,
+					struct json_object *config);
+/* The error for registry_*()'s -EEXIST on @field ("/name", "/uuid"). */
+struct json_object *domain_exists_error(const struct jsonrpc_req *req,
+					struct json_object *config,
+					const char *field);
+
 /* host_methods.c */
-struct json_object *host_info(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *host_info(struct methods_caller *caller,
+			      const struct jsonrpc_req *req,
 			      struct json_object *params);
 
 /* domain_methods.c */
-struct json_object *domain_list(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *domain_list(struct methods_caller *caller,
+				const struct jsonrpc_req *req,
 				struct json_object *params);
-struct json_object *domain_info(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *domain_info(struct methods_caller *caller,
+				const struct jsonrpc_req *req,
 				struct json_object *params);
-struct json_object *domain_define(struct keeld *k,
+struct json_object *domain_define(struct methods_caller *caller,
 				  const struct jsonrpc_req *req,
 				  struct json_object *params);
-struct json_object *domain_undefine(struct keeld *k,
+struct json_object *domain_undefine(struct methods_caller *caller,
 				    const struct jsonrpc_req *req,
 				    struct json_object *params);
-struct json_object *domain_rename(struct keeld *k,
+struct json_object *domain_rename(struct methods_caller *caller,
 				  const struct jsonrpc_req *req,
 				  struct json_object *params);
-struct json_object *domain_autostart(struct keeld *k,
+struct json_object *domain_autostart(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+
+/* lifecycle_methods.c */
+struct json_object *domain_config(struct methods_caller *caller,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params);
+struct json_object *domain_create(struct methods_caller *caller,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params);
+struct json_object *domain_start(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params);
+struct json_object *domain_pause(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params);
+struct json_object *domain_unpause(struct methods_caller *caller,
+				   const struct jsonrpc_req *req,
+				   struct json_object *params);
+struct json_object *domain_shutdown(struct methods_caller *caller,
+				    const struct jsonrpc_req *req,
+				    struct json_object *params);
+struct json_object *domain_reboot(struct methods_caller *caller,
+				  const struct jsonrpc_req *req,
+				  struct json_object *params);
+struct json_object *domain_destroy(struct methods_caller *caller,
+				   const struct jsonrpc_req *req,
+				   struct json_object *params);
+struct json_object *domain_stats(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params);
+struct json_object *events_subscribe(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
 

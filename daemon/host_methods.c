@@ -7,11 +7,14 @@
 
 #include "handlers.h"
 #include "keeld.h"
+#include "methods.h"
 #include "registry.h"
 
-struct json_object *host_info(struct keeld *k, const struct jsonrpc_req *req,
+struct json_object *host_info(struct methods_caller *caller,
+			      const struct jsonrpc_req *req,
 			      struct json_object *params)
 {
+	struct keeld *k = caller->keeld;
 	char host[HOST_NAME_MAX + 1] = "";
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

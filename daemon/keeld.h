@@ -16,6 +16,7 @@ struct keeld {
 	struct methods *methods;
 	struct registry *reg;
 	struct server *server;
+	int next_domain_id;	/* ids of running domains start at 1 */
 };
 
 #endif /* KEEL_DAEMON_KEELD_H */

@@ -5,6 +5,9 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/conf.c daemon/conf.h \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
+	daemon/hv.c daemon/hv.h \
+	daemon/lifecycle.c daemon/lifecycle.h \
+	daemon/lifecycle_methods.c \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/registry.c daemon/registry.h \
@@ -12,7 +15,8 @@ daemon_libkeeld_la_SOURCES = \
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
 	-DKEELD_RUN_DIR='"/run/keel"' \
-	-DKEELD_STATE_DIR='"/var/lib/keel"'
+	-DKEELD_STATE_DIR='"/var/lib/keel"' \
+	-DKEELD_HYPERVISOR='"$(sbindir)/keel-hv"'
 daemon_libkeeld_la_CPPFLAGS = $(KEELD_CPPFLAGS)
 daemon_libkeeld_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 daemon_libkeeld_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
@@ -28,11 +32,24 @@ daemon_keeld_LDADD = daemon/libkeeld.la
 keelschemasdir = $(pkgdatadir)/schemas
 dist_keelschemas_DATA = schemas/keel.openrpc.json schemas/domain.schema.json
 
+KEELD_FIXTURE = tests/integration/keeld_fixture.c \
+	tests/integration/keeld_fixture.h
+
 # A real keeld in a temporary run directory, talked to over its sockets.
 check_PROGRAMS += tests/integration/check_keeld
 TESTS += tests/integration/check_keeld
 tests_integration_check_keeld_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_keeld.c
+	tests/integration/check_keeld.c $(KEELD_FIXTURE)
 tests_integration_check_keeld_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_keeld_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# keeld running real domains (in-tree test guests on KVM).
+check_PROGRAMS += tests/integration/check_lifecycle
+TESTS += tests/integration/check_lifecycle
+tests_integration_check_lifecycle_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_lifecycle.c $(KEELD_FIXTURE)
+tests_integration_check_lifecycle_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_lifecycle_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread

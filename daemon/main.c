@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "keeld.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
 #include "registry.h"
@@ -31,7 +32,7 @@
 struct options {
 	const char *config;
 	bool config_given;
-	const char *run_dir, *state_dir, *schema_dir, *log_level;
+	const char *run_dir, *state_dir, *schema_dir, *hypervisor, *log_level;
 	bool foreground;
 };
 
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: keeld [--foreground] [--config FILE] [--run-dir DIR]\n"
 		"             [--state-dir DIR] [--schema-dir DIR]\n"
+		"             [--hypervisor PATH]\n"
 		"             [--log-level err|warn|info|debug]\n");
 }
 
@@ -50,6 +52,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "schema-dir", required_argument, NULL, 'S' },
+		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -73,6 +76,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->schema_dir = optarg;
+			break;
+		case 'H':
+			o->hypervisor = optarg;
 			break;
 		case 'l':
 			o->log_level = optarg;
@@ -113,6 +119,8 @@ static int load_conf(struct keeld_conf *conf, const struct options *o)
 		rc = conf_set(&conf->state_dir, o->state_dir);
 	if (!rc && o->schema_dir)
 		rc = conf_set(&conf->schema_dir, o->schema_dir);
+	if (!rc && o->hypervisor)
+		rc = conf_set(&conf->hypervisor, o->hypervisor);
 	if (!rc && o->log_level &&
 	    log_level_parse(o->log_level, &conf->log_level)) {
 		log_err("--log-level must be err, warn, info or debug, not \"%s\".",
@@ -266,6 +274,7 @@ int main(int argc, char **argv)
 	if (absolute(&k.conf.run_dir) || absolute(&k.conf.state_dir))
 		goto out_conf;
 	absolute(&k.conf.schema_dir);
+	absolute(&k.conf.hypervisor);
 	pid_fd = pidfile_lock(k.conf.run_dir);
 	if (pid_fd < 0)
 		goto out_conf;
@@ -296,8 +305,14 @@ int main(int argc, char **argv)
 		goto out_registry;
 	if (server_new(&k, &k.server))
 		goto out_base;
+	if (lifecycle_init(&k))
+		goto out_signals;
+	/* Domains a previous keeld left running; then autostart. */
+	lifecycle_recover(&k);
 	sigterm = evsignal_new(k.base, SIGTERM, on_signal, &k);
 	sigint = evsignal_new(k.base, SIGINT, on_signal, &k);
+	/* A closed terminal must not take keeld down (keeld.8, SIGNALS). */
+	signal(SIGHUP, SIG_IGN);
 	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) ||
 	    evsignal_add(sigint, NULL))
 		goto out_signals;
@@ -312,6 +327,8 @@ int main(int argc, char **argv)
 	 * runs, and unlinking it would race with a keeld starting now.
 	 */
 out_signals:
+	/* Domains keep running without keeld; the next one re-adopts them. */
+	lifecycle_detach_all(&k);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)

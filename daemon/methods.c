@@ -37,6 +37,16 @@ static const struct method {
 	{ "domain.undefine", domain_undefine, METHOD_READ_WRITE },
 	{ "domain.rename", domain_rename, METHOD_READ_WRITE },
 	{ "domain.autostart", domain_autostart, METHOD_READ_WRITE },
+	{ "domain.config", domain_config, METHOD_READ_ONLY },
+	{ "domain.create", domain_create, METHOD_READ_WRITE },
+	{ "domain.start", domain_start, METHOD_READ_WRITE },
+	{ "domain.pause", domain_pause, METHOD_READ_WRITE },
+	{ "domain.unpause", domain_unpause, METHOD_READ_WRITE },
+	{ "domain.shutdown", domain_shutdown, METHOD_READ_WRITE },
+	{ "domain.reboot", domain_reboot, METHOD_READ_WRITE },
+	{ "domain.destroy", domain_destroy, METHOD_READ_WRITE },
+	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
+	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))
@@ -332,7 +342,7 @@ struct json_object *methods_handle(void *ctx, const struct jsonrpc_req *req)
 		resp = method_error(req, KEEL_ERR_RESOURCE, NULL,
 				    "keeld ran out of memory.");
 	else
-		resp = method->handler(caller->keeld, req, params);
+		resp = method->handler(caller, req, params);
 	free(err_path);
 	free(err_msg);
 	json_object_put(params);

@@ -34,22 +34,62 @@ struct registry {
 	size_t count;
 };
 
+static const char *const state_names[] = {
+	[DOMAIN_NOSTATE] = "nostate",	[DOMAIN_RUNNING] = "running",
+	[DOMAIN_BLOCKED] = "blocked",	[DOMAIN_PAUSED] = "paused",
+	[DOMAIN_SHUTDOWN] = "shutdown",	[DOMAIN_SHUTOFF] = "shutoff",
+	[DOMAIN_CRASHED] = "crashed",	[DOMAIN_PMSUSPENDED] = "pmsuspended",
+};
+
+static const char *const reason_names[] = {
+	[DOMAIN_REASON_UNKNOWN] = "unknown",
+	[DOMAIN_REASON_BOOTED] = "booted",
+	[DOMAIN_REASON_UNPAUSED] = "unpaused",
+	[DOMAIN_REASON_USER] = "user",
+	[DOMAIN_REASON_SHUTDOWN] = "shutdown",
+	[DOMAIN_REASON_DESTROYED] = "destroyed",
+	[DOMAIN_REASON_CRASHED] = "crashed",
+	[DOMAIN_REASON_FAILED] = "failed",
+	[DOMAIN_REASON_DAEMON] = "daemon",
+	[DOMAIN_REASON_PANICKED] = "panicked",
+};
+
 const char *domain_state_name(enum domain_state state)
 {
-	switch (state) {
-	case DOMAIN_SHUTOFF:
-		return "shutoff";
-	}
-	return "unknown";
+	if ((size_t)state < sizeof(state_names) / sizeof(state_names[0]))
+		return state_names[state];
+	return "nostate";
 }
 
 const char *domain_reason_name(enum domain_reason reason)
 {
-	switch (reason) {
-	case DOMAIN_REASON_UNKNOWN:
-		return "unknown";
-	}
+	if ((size_t)reason < sizeof(reason_names) / sizeof(reason_names[0]))
+		return reason_names[reason];
 	return "unknown";
+}
+
+int domain_state_parse(const char *name, enum domain_state *out)
+{
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]);
+	     i++) {
+		if (!strcmp(state_names[i], name)) {
+			*out = (enum domain_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int domain_reason_parse(const char *name, enum domain_reason *out)
+{
+	for (size_t i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]);
+	     i++) {
+		if (!strcmp(reason_names[i], name)) {
+			*out = (enum domain_reason)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 int registry_new(const char *state_dir, struct registry **out)
@@ -182,17 +222,55 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-/* Write @dom's definition file atomically. */
-static int registry_save(struct registry *reg, const struct domain *dom)
+int json_file_write(const char *path, struct json_object *o)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	struct json_object *file;
+	char tmp[PATH_MAX], *dir, *slash;
 	const char *text;
 	int fd, rc;
 
-	rc = registry_path(reg, dom->uuid, ".tmp", tmp, sizeof(tmp));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, text, strlen(text));
 	if (!rc)
-		rc = registry_path(reg, dom->uuid, "", path, sizeof(path));
+		rc = write_all(fd, "\n", 1);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	rc = slash ? fsync_dir(dir) : fsync_dir(".");
+	free(dir);
+	return rc;
+}
+
+/* Write @dom's definition file atomically. */
+static int registry_save(struct registry *reg, const struct domain *dom)
+{
+	char path[PATH_MAX];
+	struct json_object *file;
+	int rc;
+
+	if (!dom->persistent)
+		return 0;
+	rc = registry_path(reg, dom->uuid, "", path, sizeof(path));
 	if (rc)
 		return rc;
 	file = json_object_new_object();
@@ -203,27 +281,7 @@ static int registry_save(struct registry *reg, const struct domain *dom)
 	json_object_object_add(file, "autostart",
 			       json_object_new_boolean(dom->autostart));
 	json_object_object_add(file, "config", json_object_get(dom->config));
-	text = json_object_to_json_string_ext(file, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out_put;
-	}
-	rc = write_all(fd, text, strlen(text));
-	if (!rc)
-		rc = write_all(fd, "\n", 1);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	else
-		rc = fsync_dir(reg->dir);
-out_put:
+	rc = json_file_write(path, file);
 	if (rc)
 		log_err("%s: %s: cannot write %s: %s", __func__, dom->name,
 			path, strerror(-rc));
@@ -304,8 +362,10 @@ static int domain_from_config(struct json_object *config,
 	return 0;
 }
 
-int registry_define(struct registry *reg, struct json_object *config,
-		    struct domain **out, const char **field)
+/* A new domain from @config (owned), unless its name or uuid is taken. */
+static int registry_new_domain(struct registry *reg,
+			       struct json_object *config, struct domain **out,
+			       const char **field)
 {
 	struct domain *dom;
 	int rc;
@@ -320,8 +380,45 @@ int registry_define(struct registry *reg, struct json_object *config,
 		*field = "/uuid";
 		rc = -EEXIST;
 	}
-	if (!rc)
-		rc = registry_save(reg, dom);
+	if (rc) {
+		domain_free(dom);
+		return rc;
+	}
+	*out = dom;
+	return 0;
+}
+
+int registry_add_transient(struct registry *reg, struct json_object *config,
+			   struct domain **out, const char **field)
+{
+	struct domain *dom;
+	int rc;
+
+	rc = registry_new_domain(reg, config, &dom, field);
+	if (rc)
+		return rc;
+	dom->persistent = false;
+	registry_link(reg, dom);
+	*out = dom;
+	return 0;
+}
+
+void registry_forget(struct registry *reg, struct domain *dom)
+{
+	registry_unlink(reg, dom);
+	domain_free(dom);
+}
+
+int registry_define(struct registry *reg, struct json_object *config,
+		    struct domain **out, const char **field)
+{
+	struct domain *dom;
+	int rc;
+
+	rc = registry_new_domain(reg, config, &dom, field);
+	if (rc)
+		return rc;
+	rc = registry_save(reg, dom);
 	if (rc) {
 		domain_free(dom);
 		return rc;
@@ -332,7 +429,8 @@ int registry_define(struct registry *reg, struct json_object *config,
 	return 0;
 }
 
-int registry_undefine(struct registry *reg, struct domain *dom)
+/* Remove @dom's definition file. */
+static int registry_delete_file(struct registry *reg, struct domain *dom)
 {
 	char path[PATH_MAX];
 	int rc;
@@ -348,8 +446,28 @@ int registry_undefine(struct registry *reg, struct domain *dom)
 	}
 	fsync_dir(reg->dir);
 	log_info("Undefined domain %s (%s).", dom->name, dom->uuid);
+	return 0;
+}
+
+int registry_undefine(struct registry *reg, struct domain *dom)
+{
+	int rc = registry_delete_file(reg, dom);
+
+	if (rc)
+		return rc;
 	registry_unlink(reg, dom);
 	domain_free(dom);
+	return 0;
+}
+
+int registry_make_transient(struct registry *reg, struct domain *dom)
+{
+	int rc = registry_delete_file(reg, dom);
+
+	if (rc)
+		return rc;
+	dom->persistent = false;
+	dom->autostart = false;
 	return 0;
 }
 

@@ -15,11 +15,32 @@ struct jschema;
  * VIR_DOMAIN_SHUTOFF_UNKNOWN, ...), so the libvirt driver maps them 1:1.
  */
 enum domain_state {
-	DOMAIN_SHUTOFF,
+	DOMAIN_NOSTATE = 0,
+	DOMAIN_RUNNING = 1,
+	DOMAIN_BLOCKED = 2,
+	DOMAIN_PAUSED = 3,
+	DOMAIN_SHUTDOWN = 4,	/* being shut down */
+	DOMAIN_SHUTOFF = 5,
+	DOMAIN_CRASHED = 6,	/* stopped by a crash and preserved */
+	DOMAIN_PMSUSPENDED = 7,
 };
 
+/*
+ * The reasons keel gives, one flat list: libvirt has one enum per state
+ * and several states share a reason's name (paused/user, shutdown/user;
+ * shutoff/shutdown, paused/shutdown), so the name is what is mapped.
+ */
 enum domain_reason {
 	DOMAIN_REASON_UNKNOWN,
+	DOMAIN_REASON_BOOTED,		/* running */
+	DOMAIN_REASON_UNPAUSED,		/* running */
+	DOMAIN_REASON_USER,		/* paused, shutdown */
+	DOMAIN_REASON_SHUTDOWN,		/* shutoff; paused: preserved */
+	DOMAIN_REASON_DESTROYED,	/* shutoff */
+	DOMAIN_REASON_CRASHED,		/* shutoff */
+	DOMAIN_REASON_FAILED,		/* shutoff: could not start */
+	DOMAIN_REASON_DAEMON,		/* shutoff: keeld lost it */
+	DOMAIN_REASON_PANICKED,		/* crashed: preserved */
 };
 
 #define DOMAIN_UUID_LEN 36
@@ -31,8 +52,9 @@ struct domain {
 	int id;				/* numeric id while running, else -1 */
 	enum domain_state state;
 	enum domain_reason reason;
-	bool persistent;
+	bool persistent;		/* false: transient, gone when it stops */
 	bool autostart;
+	struct domain_run *run;		/* lifecycle.c's, while running */
 	struct domain *next;
 };
 
@@ -78,6 +100,22 @@ int registry_define(struct registry *reg, struct json_object *config,
 int registry_undefine(struct registry *reg, struct domain *dom);
 
 /*
+ * Add a transient domain (domain.create) from @config (owned, even on
+ * failure): like registry_define(), but nothing is written.
+ */
+int registry_add_transient(struct registry *reg, struct json_object *config,
+			   struct domain **out, const char **field);
+
+/*
+ * Delete @dom's definition but keep it, running, as a transient domain
+ * (undefining a running domain, as libvirt does). Returns 0 or -errno.
+ */
+int registry_make_transient(struct registry *reg, struct domain *dom);
+
+/* Unlink and free a transient domain (dom->run must be gone). */
+void registry_forget(struct registry *reg, struct domain *dom);
+
+/*
  * Give @dom the name @name (copied). Returns 0, -EEXIST when another
  * domain has it, or -errno when the definition cannot be written (the
  * old name is kept then).
@@ -92,6 +130,16 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 /* "shutoff", ...: libvirt's state names in lower case. */
 const char *domain_state_name(enum domain_state state);
 const char *domain_reason_name(enum domain_reason reason);
+/* The reverse; -EINVAL for a name keel does not use. */
+int domain_state_parse(const char *name, enum domain_state *out);
+int domain_reason_parse(const char *name, enum domain_reason *out);
+
+/*
+ * Replace the file @path with @o as pretty JSON, atomically: a
+ * temporary file, fsync, rename, fsync of the directory. A crash
+ * leaves the old content or the new, never half of either.
+ */
+int json_file_write(const char *path, struct json_object *o);
 
 /*
  * @dom's summary as domain.list reports it: {name, uuid, id, state,

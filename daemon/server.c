@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +46,36 @@ struct conn {
 	struct methods_caller caller;
 	size_t scanned;		/* input bytes known to hold no newline */
 	bool closing;		/* flush the output, then close */
+	bool subscribed;	/* events.subscribe was called */
+	struct pending *pendings; /* lines still owed an answer */
+	struct reply *line_replies; /* deferred while dispatching a line */
 	struct conn *prev, *next;
 };
+
+/*
+ * The answer to one line while parts of it are deferred: the lone
+ * marker of a single request, or the batch array holding a marker per
+ * deferred request. Sent when the last marker is replaced.
+ */
+struct pending {
+	struct conn *conn;	/* NULL once the client has gone */
+	struct json_object *resp;
+	unsigned outstanding;
+	struct pending *prev, *next; /* in conn->pendings */
+};
+
+/* One deferred request (server.h). */
+struct reply {
+	struct pending *pending; /* NULL: nobody to answer (notification) */
+	struct json_object *id;
+	size_t index;		/* in the batch array, or REPLY_WHOLE */
+	bool mapped;		/* the line's dispatch has finished */
+	bool notification;
+	struct json_object *early; /* answered before it was mapped */
+	struct reply *line_next;
+};
+
+#define REPLY_WHOLE ((size_t)-1)
 
 struct server {
 	struct keeld *keeld;
@@ -56,8 +85,24 @@ struct server {
 	struct conn *conns;
 };
 
+static void pending_unlink(struct pending *p)
+{
+	if (!p->conn)
+		return;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		p->conn->pendings = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->conn = NULL;
+}
+
 static void conn_free(struct conn *c)
 {
+	/* Deferred answers still come; they are dropped then. */
+	while (c->pendings)
+		pending_unlink(c->pendings);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -128,6 +173,9 @@ static void conn_too_large(struct conn *c)
 	conn_close_after_flush(c);
 }
 
+static struct json_object *conn_map_replies(struct conn *c,
+					    struct json_object *resp);
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
@@ -155,12 +203,177 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		line = (char *)evbuffer_pullup(in, (ssize_t)len);
+		c->line_replies = NULL;
 		resp = line ? jsonrpc_dispatch_line(line, len, methods_handle,
 						    &c->caller) :
 			      NULL;
 		evbuffer_drain(in, len);
+		resp = conn_map_replies(c, resp);
 		if (resp && !conn_send(c, resp))
 			return;
+	}
+}
+
+/* Send @p's answer once nothing in it is deferred any more. */
+static void pending_done(struct pending *p)
+{
+	struct conn *c = p->conn;
+
+	pending_unlink(p);
+	if (c)
+		conn_send(c, p->resp);
+	else
+		json_object_put(p->resp);
+	free(p);
+}
+
+struct json_object *reply_id(const struct reply *r)
+{
+	return r->id;
+}
+
+void reply_send(struct reply *r, struct json_object *resp)
+{
+	struct pending *p = r->pending;
+
+	if (!r->mapped) {
+		json_object_put(r->early);
+		r->early = resp;
+		return;
+	}
+	if (!p) {
+		json_object_put(resp);
+	} else {
+		if (!resp)
+			resp = jsonrpc_error(r->id, JSONRPC_INTERNAL_ERROR, NULL,
+					     NULL);
+		if (r->index == REPLY_WHOLE) {
+			json_object_put(p->resp);
+			p->resp = resp;
+		} else {
+			json_object_array_put_idx(p->resp, r->index, resp);
+		}
+		if (--p->outstanding == 0)
+			pending_done(p);
+	}
+	json_object_put(r->id);
+	free(r);
+}
+
+struct reply *server_defer(struct methods_caller *caller,
+			   const struct jsonrpc_req *req)
+{
+	struct conn *c = (struct conn *)((char *)caller -
+					 offsetof(struct conn, caller));
+	struct reply *r = calloc(1, sizeof(*r)), **pp;
+
+	if (!r)
+		return NULL;
+	r->id = json_object_get(req->id);
+	r->notification = req->is_notification;
+	/* Kept in request order: the batch's markers are in that order. */
+	for (pp = &c->line_replies; *pp; pp = &(*pp)->line_next)
+		;
+	*pp = r;
+	return r;
+}
+
+/* Put @answer (owned) in the place of a marker of @resp. */
+static struct json_object *put_answer(struct json_object *resp, size_t index,
+				      struct json_object *answer)
+{
+	if (index == REPLY_WHOLE) {
+		json_object_put(resp);
+		return answer;
+	}
+	json_object_array_put_idx(resp, index, answer);
+	return resp;
+}
+
+/*
+ * After a line's dispatch: give each reply deferred during it the place
+ * of its marker in @resp (markers are in request order, as the replies
+ * are), fill in what was answered already, and return what to send
+ * now: @resp when nothing in it is still owed, else NULL (the last
+ * reply_send() sends it).
+ */
+static struct json_object *conn_map_replies(struct conn *c,
+					    struct json_object *resp)
+{
+	struct reply *head = c->line_replies, *r, *next;
+	bool whole = jsonrpc_is_deferred(resp);
+	size_t i = 0, n = 0;
+	struct pending *p;
+
+	c->line_replies = NULL;
+	if (!head)
+		return resp;
+	if (resp && json_object_is_type(resp, json_type_array))
+		n = json_object_array_length(resp);
+	p = (whole || n) ? calloc(1, sizeof(*p)) : NULL;
+	for (r = head; r; r = next) {
+		next = r->line_next;
+		r->mapped = true;
+		r->index = REPLY_WHOLE;
+		if (!r->notification && !whole) {
+			while (i < n && !jsonrpc_is_deferred(
+						json_object_array_get_idx(resp, i)))
+				i++;
+			r->index = i < n ? i++ : REPLY_WHOLE;
+		}
+		if (r->notification || (!whole && r->index == REPLY_WHOLE)) {
+			/* Nobody waits for it: dropped when answered. */
+			if (r->early)
+				reply_send(r, NULL);
+			continue;
+		}
+		if (r->early) {
+			/* Answered already: in place now, and done. */
+			resp = put_answer(resp, r->index, r->early);
+			json_object_put(r->id);
+			free(r);
+			continue;
+		}
+		if (!p) {
+			/* Out of memory: the answer, when it comes, is lost. */
+			resp = put_answer(resp, r->index,
+					  jsonrpc_error(r->id, KEEL_ERR_RESOURCE,
+							"keeld ran out of memory.",
+							NULL));
+			continue;
+		}
+		r->pending = p;
+		p->outstanding++;
+	}
+	if (!p || !p->outstanding) {
+		free(p);
+		return resp;
+	}
+	p->conn = c;
+	p->resp = resp;
+	p->next = c->pendings;
+	if (c->pendings)
+		c->pendings->prev = p;
+	c->pendings = p;
+	return NULL;
+}
+
+void server_subscribe(struct methods_caller *caller)
+{
+	struct conn *c = (struct conn *)((char *)caller -
+					 offsetof(struct conn, caller));
+
+	c->subscribed = true;
+}
+
+void server_broadcast(struct server *srv, struct json_object *msg)
+{
+	struct conn *c, *next;
+
+	for (c = srv->conns; c; c = next) {
+		next = c->next;
+		if (c->subscribed && !c->closing)
+			conn_send(c, json_object_get(msg));
 	}
 }
 

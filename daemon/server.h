@@ -2,7 +2,13 @@
 #ifndef KEEL_DAEMON_SERVER_H
 #define KEEL_DAEMON_SERVER_H
 
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+
 struct keeld;
+struct methods_caller;
+struct reply;
 struct server;
 
 /*
@@ -23,5 +29,27 @@ int server_new(struct keeld *k, struct server **out);
 
 /* Close every connection and both listeners; unlink the sockets. */
 void server_free(struct server *srv);
+
+/*
+ * Deferred answers. A handler that cannot answer at once (it waits for
+ * keel-hv, or for a guest to shut down) calls server_defer() and
+ * returns jsonrpc_deferred(); later, from the event loop, it calls
+ * reply_send() exactly once with the response, built with
+ * reply_id(). The connection keeps serving other requests meanwhile
+ * (JSON-RPC matches answers by id); a batch is sent when its last
+ * deferred member is answered. If the client has gone, the answer is
+ * dropped. Returns NULL when out of memory.
+ */
+struct reply *server_defer(struct methods_caller *caller,
+			   const struct jsonrpc_req *req);
+struct json_object *reply_id(const struct reply *r);
+/* @resp owned; NULL is answered as an internal error. Frees @r. */
+void reply_send(struct reply *r, struct json_object *resp);
+
+/* Send @caller's connection every event from now on. */
+void server_subscribe(struct methods_caller *caller);
+
+/* Send @msg (borrowed) to every subscribed connection. */
+void server_broadcast(struct server *srv, struct json_object *msg);
 
 #endif /* KEEL_DAEMON_SERVER_H */

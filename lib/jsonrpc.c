@@ -468,6 +468,23 @@ bool jsonrpc_is_batch(struct json_object *msg)
 }
 
 /* The response to one message of a batch or to a lone message, or NULL. */
+/* What marks a deferred answer: its address, never its content. */
+static char deferred_tag;
+
+struct json_object *jsonrpc_deferred(void)
+{
+	struct json_object *o = json_object_new_string("deferred");
+
+	if (o)
+		json_object_set_userdata(o, &deferred_tag, NULL);
+	return o;
+}
+
+bool jsonrpc_is_deferred(struct json_object *o)
+{
+	return o && json_object_get_userdata(o) == &deferred_tag;
+}
+
 static struct json_object *dispatch_one(struct json_object *msg,
 					jsonrpc_handler_fn handle, void *ctx)
 {

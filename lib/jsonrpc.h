@@ -176,11 +176,19 @@ bool jsonrpc_is_batch(struct json_object *msg);
  * A server's method dispatcher. Called for each valid request; returns
  * the response (owned by the caller; built with jsonrpc_result() or
  * jsonrpc_error() using req->id), or NULL if there is nothing to send.
- * For a notification, whatever it returns is discarded. It must finish
- * the work before returning: this layer has no asynchronous replies.
+ * For a notification, whatever it returns is discarded. A handler that
+ * answers later returns jsonrpc_deferred(): the marker takes the
+ * response's place (alone, or in the batch array) and the server
+ * replaces it when the answer is ready.
  */
 typedef struct json_object *(*jsonrpc_handler_fn)(void *ctx,
 						  const struct jsonrpc_req *req);
+
+/* A new marker for an answer that comes later (owned by the caller). */
+struct json_object *jsonrpc_deferred(void);
+
+/* True when @o is such a marker. */
+bool jsonrpc_is_deferred(struct json_object *o);
 
 /*
  * Answer @msg (borrowed), a single message or a batch, calling @handle

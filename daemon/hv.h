@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_HV_H
+#define KEEL_DAEMON_HV_H
+
+/*
+ * One keel-hv process as keeld sees it: started detached (or adopted
+ * after a keeld restart), watched through a pidfd, driven through its
+ * control socket with asynchronous JSON-RPC calls. Nothing here blocks
+ * the event loop.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+struct event_base;
+struct hv;
+
+/* How the VM ended, from keel-hv's status file or its exit status. */
+enum hv_end {
+	HV_END_POWEROFF,
+	HV_END_REBOOT,
+	HV_END_CRASH,
+	HV_END_KILLED,	/* SIGTERM or the control socket's stop */
+	HV_END_ERROR,	/* keel-hv failed (before or while running) */
+	HV_END_LOST,	/* the process is gone and did not say why */
+};
+
+const char *hv_end_name(enum hv_end end);
+
+struct hv_ops {
+	/*
+	 * The VM has stopped: the process exited (@exited), or keel-hv was
+	 * started with --linger and keeps the stopped VM. Called once per
+	 * process; when @exited, @hv may be freed from inside the call.
+	 * @detail: keel-hv's sentence, or NULL.
+	 */
+	void (*stopped)(struct hv *hv, enum hv_end end, const char *detail,
+			bool exited, void *opaque);
+	/* The process exited after stopped() was called with !exited. */
+	void (*exited)(struct hv *hv, void *opaque);
+};
+
+/*
+ * Start @argv (argv[0] is keel-hv's path) in its own session with
+ * stdin /dev/null, stdout appended to DIR/console.log and stderr to
+ * DIR/keel-hv.log; its control socket is DIR/control.sock and its
+ * status file DIR/exit.json (the caller passes those options). Returns
+ * 0 and *@out, or -errno.
+ */
+int hv_spawn(struct event_base *base, const char *dir, char *const argv[],
+	     const struct hv_ops *ops, void *opaque, struct hv **out);
+
+/*
+ * Take over the keel-hv with @pid whose files are in @dir (a keeld
+ * restart). -ESRCH when it is not running any more, or is another
+ * process than the one that was started at @starttime (pid reuse).
+ */
+int hv_adopt(struct event_base *base, const char *dir, pid_t pid,
+	     unsigned long long starttime, const struct hv_ops *ops,
+	     void *opaque, struct hv **out);
+
+pid_t hv_pid(const struct hv *hv);
+
+/* /proc/PID/stat's starttime of @pid, or 0 when it is gone. */
+unsigned long long hv_starttime(pid_t pid);
+
+/*
+ * The answer to an hv_call(): @result on success (borrowed), else
+ * @code (a JSON-RPC or keel code; KEEL_ERR_OPERATION_FAILED when the
+ * process went away) and @message.
+ */
+typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
+			    int code, const char *message, void *opaque);
+
+/*
+ * Call @method with @params (owned, may be NULL) on the control socket;
+ * queued until the socket is connected. @cb is called exactly once,
+ * unless hv_free() comes first. Fails with KEEL_ERR_TIMEOUT if keel-hv
+ * does not answer in HV_CALL_TIMEOUT_MS.
+ */
+#define HV_CALL_TIMEOUT_MS 10000
+void hv_call(struct hv *hv, const char *method, struct json_object *params,
+	     hv_reply_fn cb, void *opaque);
+
+/* SIGKILL, through the pidfd (never another process). */
+void hv_kill(struct hv *hv);
+
+/*
+ * Forget @hv without stopping the process (keeld exits, or the process
+ * has exited). Pending calls are dropped without their callbacks.
+ */
+void hv_free(struct hv *hv);
+
+/*
+ * Read DIR/exit.json: 0 and *@end (and *@detail, malloc'd, or NULL), or
+ * -ENOENT when keel-hv wrote none.
+ */
+int hv_read_exit(const char *dir, enum hv_end *end, char **detail);
+
+/* The last line of DIR/keel-hv.log (malloc'd), or NULL. */
+char *hv_last_log_line(const char *dir);
+
+#endif /* KEEL_DAEMON_HV_H */

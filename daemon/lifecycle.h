@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_LIFECYCLE_H
+#define KEEL_DAEMON_LIFECYCLE_H
+
+/*
+ * Running domains: starting keel-hv for a domain, driving it, applying
+ * on_poweroff/on_reboot/on_crash when its VM ends, lifecycle events,
+ * and re-adopting the domains a previous keeld left running
+ * (man/keeld.8, DOMAIN LIFECYCLE).
+ *
+ * Every operation answers through a struct reply (server.h), because
+ * it waits for keel-hv; a NULL reply means nobody waits (autostart, an
+ * on_* restart).
+ */
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+struct domain;
+struct keeld;
+struct reply;
+
+/* Prepare RUN_DIR/domains. Returns 0 or -errno. */
+int lifecycle_init(struct keeld *k);
+
+/*
+ * Re-adopt what RUN_DIR/domains holds (after the registry is loaded),
+ * then start autostart domains that are shut off.
+ */
+void lifecycle_recover(struct keeld *k);
+
+/* keeld is exiting: forget every keel-hv, leaving it running. */
+void lifecycle_detach_all(struct keeld *k);
+
+/*
+ * Start @dom (shut off). Answers @r with the domain's summary once
+ * keel-hv is up, or an error; on failure a transient domain is removed.
+ */
+void lifecycle_start(struct keeld *k, struct domain *dom, bool paused,
+		     struct reply *r);
+
+void lifecycle_pause(struct keeld *k, struct domain *dom, struct reply *r);
+void lifecycle_unpause(struct keeld *k, struct domain *dom,
+		       struct reply *r);
+
+/*
+ * ACPI power button; after @timeout_s (0: never) keeld stops the domain
+ * itself. @wait: answer @r once the domain has stopped, else at once.
+ */
+void lifecycle_shutdown(struct keeld *k, struct domain *dom, int timeout_s,
+			bool wait, struct reply *r);
+void lifecycle_reboot(struct keeld *k, struct domain *dom, struct reply *r);
+
+/* Stop at once; answered once the process is gone. */
+void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r);
+
+/* keel-hv's counters for a running domain. */
+void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r);
+
+/* The configuration @dom runs with, or NULL when it is shut off. */
+struct json_object *lifecycle_live_config(const struct domain *dom);
+
+/* Seconds since @dom was started, or -1 when it is not running. */
+double lifecycle_uptime(const struct domain *dom);
+
+/*
+ * Send a lifecycle event (schemas/keel.openrpc.json, Event) to every
+ * subscribed connection.
+ */
+void lifecycle_emit(struct keeld *k, const struct domain *dom,
+		    const char *event, const char *detail);
+
+#endif /* KEEL_DAEMON_LIFECYCLE_H */

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keeld running real domains: the in-tree test guests under keel-hv on
+ * KVM, driven over keeld's socket with raw JSON-RPC. Creation, pause,
+ * destroy and their events; on_poweroff/on_reboot/on_crash; a forced
+ * shutdown; a start that fails; and `kill -9 keeld` with domains
+ * running, which a new keeld must re-adopt, applying the on_* action of
+ * any that ended while it was away.
+ *
+ * The test guests do not handle the ACPI power button (they poll), so a
+ * clean shutdown is covered by check_linux; here the guest that
+ * ignores it shows the timeout.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "keeld_fixture.h"
+#include "runner.h"
+
+#define WAIT_MS 20000
+
+/* Call @method with the params object @fmt on keeld.sock. */
+static struct json_object *rpc(const char *method, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static struct json_object *rpc(const char *method, const char *fmt, ...)
+{
+	char params[4096], line[8192];
+	struct harness_client c;
+	struct json_object *resp;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(params, sizeof(params), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line),
+		 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}",
+		 method, params);
+	ck_assert_int_eq(harness_client_open(&c, rw_sock, 0), 0);
+	resp = harness_client_call(&c, line, WAIT_MS) ?
+		       json_tokener_parse(c.line) :
+		       NULL;
+	harness_client_close(&c);
+	ck_assert_msg(resp != NULL, "no answer to %s", line);
+	return resp;
+}
+
+/* rpc() on the domain @name, asserting success; returns the result. */
+static struct json_object *ok(const char *method, const char *name)
+{
+	struct json_object *resp = rpc(method, "{\"name\":\"%s\"}", name);
+
+	assert_ok(resp);
+	return resp;
+}
+
+static void define_guest(const char *name, const char *guest,
+			 const char *extra)
+{
+	struct json_object *resp = rpc(
+		"domain.define",
+		"{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\",\"memory\":64%s}}",
+		name, harness_path(guest), extra ? extra : "");
+
+	assert_ok(resp);
+	json_object_put(resp);
+}
+
+static void expect_state(struct json_object *resp, const char *state,
+			 const char *reason)
+{
+	ck_assert_msg(!strcmp(str_at(resp, "/result/state"), state) &&
+			      !strcmp(str_at(resp, "/result/reason"), reason),
+		      "expected %s/%s, got %s", state, reason,
+		      json_object_to_json_string(resp));
+}
+
+/* Poll domain.info until @name is @state/@reason; fails after WAIT_MS. */
+static void wait_state(const char *name, const char *state,
+		       const char *reason)
+{
+	long long end = harness_now_ms() + WAIT_MS;
+	struct json_object *resp = NULL;
+
+	for (;;) {
+		json_object_put(resp);
+		resp = rpc("domain.info", "{\"name\":\"%s\"}", name);
+		if (!strcmp(str_at(resp, "/result/state"), state) &&
+		    !strcmp(str_at(resp, "/result/reason"), reason))
+			break;
+		ck_assert_msg(harness_now_ms() < end,
+			      "%s never became %s/%s: %s", name, state, reason,
+			      json_object_to_json_string(resp));
+		usleep(50 * 1000);
+	}
+	json_object_put(resp);
+}
+
+/* The pid of @name's keel-hv, from its state file. */
+static pid_t hv_pid_of(const char *name)
+{
+	struct json_object *resp = ok("domain.info", name), *st, *v;
+	char path[512];
+	pid_t pid = -1;
+
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
+		 str_at(resp, "/result/uuid"));
+	st = json_object_from_file(path);
+	ck_assert_msg(st != NULL, "no %s", path);
+	if (json_object_object_get_ex(st, "pid", &v))
+		pid = json_object_get_int(v);
+	json_object_put(st);
+	json_object_put(resp);
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+/* Read lifecycle events from @c until @event/@detail for @name. */
+static void expect_event(struct harness_client *c, const char *name,
+			 const char *event, const char *detail)
+{
+	long long end = harness_now_ms() + WAIT_MS;
+
+	for (;;) {
+		const char *line = harness_client_readline(
+			c, (int)(end - harness_now_ms()));
+		struct json_object *ev;
+		bool match;
+
+		ck_assert_msg(line != NULL, "no %s/%s event for %s", event,
+			      detail, name);
+		ev = json_tokener_parse(line);
+		match = !strcmp(str_at(ev, "/method"), "event") &&
+			!strcmp(str_at(ev, "/params/domain/name"), name) &&
+			!strcmp(str_at(ev, "/params/event"), event) &&
+			!strcmp(str_at(ev, "/params/detail"), detail);
+		json_object_put(ev);
+		if (match)
+			return;
+	}
+}
+
+START_TEST(test_create_pause_destroy)
+{
+	struct harness_client events;
+	struct json_object *resp;
+	char line[1024];
+
+	keeld_start();
+	ck_assert_int_eq(harness_client_open(&events, ro_sock, 0), 0);
+	resp = client_call(&events, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"events.subscribe\"}");
+	assert_ok(resp);
+	json_object_put(resp);
+
+	snprintf(line, sizeof(line),
+		 "{\"config\":{\"name\":\"e1\",\"kernel\":\"%s\",\"memory\":64}}",
+		 harness_path("tests/guests/echo.bin"));
+	resp = rpc("domain.create", "%s", line);
+	expect_state(resp, "running", "booted");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 1);
+	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
+	json_object_put(resp);
+	expect_event(&events, "e1", "started", "booted");
+
+	/* A second domain of that name is refused while e1 exists. */
+	resp = rpc("domain.create", "%s", line);
+	assert_error(resp, -32002, "/config/name");
+	json_object_put(resp);
+
+	resp = ok("domain.info", "e1");
+	ck_assert(json_object_get_double(at(resp, "/result/uptime")) >= 0);
+	json_object_put(resp);
+	resp = ok("domain.config", "e1");
+	ck_assert_str_eq(str_at(resp, "/result/name"), "e1");
+	json_object_put(resp);
+	resp = ok("domain.stats", "e1");
+	ck_assert_ptr_nonnull(at(resp, "/result"));
+	json_object_put(resp);
+
+	expect_state(resp = ok("domain.pause", "e1"), "paused", "user");
+	json_object_put(resp);
+	expect_event(&events, "e1", "suspended", "paused");
+	resp = rpc("domain.pause", "{\"name\":\"e1\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	expect_state(resp = ok("domain.unpause", "e1"), "running",
+		     "unpaused");
+	json_object_put(resp);
+	expect_event(&events, "e1", "resumed", "unpaused");
+
+	/* Writes are refused on the read-only socket. */
+	resp = call(ro_sock, "{\"jsonrpc\":\"2.0\",\"id\":2,"
+			     "\"method\":\"domain.destroy\","
+			     "\"params\":{\"name\":\"e1\"}}");
+	assert_error(resp, -32005, NULL);
+	json_object_put(resp);
+
+	expect_state(resp = ok("domain.destroy", "e1"), "shutoff",
+		     "destroyed");
+	json_object_put(resp);
+	expect_event(&events, "e1", "stopped", "destroyed");
+	/* Transient: gone with its run. */
+	resp = rpc("domain.info", "{\"name\":\"e1\"}");
+	assert_error(resp, -32001, "/name");
+	json_object_put(resp);
+	harness_client_close(&events);
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_invalid_states)
+{
+	struct json_object *resp;
+
+	keeld_start();
+	define_guest("idle", "tests/guests/echo.bin", NULL);
+	static const char *const shutoff_refuses[] = {
+		"domain.pause", "domain.unpause", "domain.shutdown",
+		"domain.reboot", "domain.destroy", "domain.stats",
+	};
+	for (size_t i = 0; i < 6; i++) {
+		resp = rpc(shutoff_refuses[i], "{\"name\":\"idle\"}");
+		assert_error(resp, -32003, NULL);
+		json_object_put(resp);
+	}
+	expect_state(resp = ok("domain.start", "idle"), "running", "booted");
+	json_object_put(resp);
+	resp = rpc("domain.start", "{\"name\":\"idle\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	resp = rpc("domain.unpause", "{\"name\":\"idle\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	resp = rpc("domain.rename",
+		   "{\"name\":\"idle\",\"new_name\":\"busy\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	/* Undefining a running domain keeps it, transient. */
+	json_object_put(ok("domain.undefine", "idle"));
+	resp = ok("domain.info", "idle");
+	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
+	json_object_put(resp);
+	json_object_put(ok("domain.destroy", "idle"));
+	resp = rpc("domain.info", "{\"name\":\"idle\"}");
+	assert_error(resp, -32001, "/name");
+	json_object_put(resp);
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_start_failure)
+{
+	struct json_object *resp;
+
+	keeld_start();
+	resp = rpc("domain.define",
+		   "{\"config\":{\"name\":\"broken\",\"kernel\":\"%s/nope\"}}",
+		   top);
+	assert_ok(resp);
+	json_object_put(resp);
+	resp = rpc("domain.start", "{\"name\":\"broken\"}");
+	assert_error(resp, -32007, NULL);
+	ck_assert_msg(strstr(str_at(resp, "/error/message"), "nope"),
+		      "the message does not say what failed: %s",
+		      str_at(resp, "/error/message"));
+	json_object_put(resp);
+	wait_state("broken", "shutoff", "failed");
+	/* keeld keeps serving. */
+	json_object_put(ok("domain.info", "broken"));
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_on_actions)
+{
+	struct harness_client events;
+	struct json_object *resp;
+
+	keeld_start();
+	ck_assert_int_eq(harness_client_open(&events, ro_sock, 0), 0);
+	json_object_put(client_call(&events,
+				    "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"events.subscribe\"}"));
+	/* hello powers off at once. */
+	define_guest("keep", "tests/guests/hello.bin",
+		     ",\"on_poweroff\":\"preserve\"");
+	json_object_put(ok("domain.start", "keep"));
+	wait_state("keep", "paused", "shutdown");
+	expect_event(&events, "keep", "shutdown", "finished");
+	resp = rpc("domain.unpause", "{\"name\":\"keep\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	expect_state(resp = ok("domain.destroy", "keep"), "shutoff",
+		     "destroyed");
+	json_object_put(resp);
+
+	define_guest("boot", "tests/guests/reboot.bin",
+		     ",\"on_reboot\":\"destroy\"");
+	json_object_put(ok("domain.start", "boot"));
+	wait_state("boot", "shutoff", "shutdown");
+
+	define_guest("loop", "tests/guests/reboot.bin", NULL);
+	json_object_put(ok("domain.start", "loop"));
+	/* on_reboot's default is restart: it starts again, same id. */
+	expect_event(&events, "loop", "stopped", "shutdown");
+	expect_event(&events, "loop", "started", "booted");
+	json_object_put(ok("domain.destroy", "loop"));
+
+	define_guest("oops", "tests/guests/crash.bin", NULL);
+	json_object_put(ok("domain.start", "oops"));
+	wait_state("oops", "shutoff", "crashed");
+
+	define_guest("oops2", "tests/guests/crash.bin",
+		     ",\"on_crash\":\"preserve\"");
+	json_object_put(ok("domain.start", "oops2"));
+	wait_state("oops2", "crashed", "panicked");
+	expect_event(&events, "oops2", "crashed", "panicked");
+	json_object_put(ok("domain.destroy", "oops2"));
+	wait_state("oops2", "shutoff", "destroyed");
+	harness_client_close(&events);
+	keeld_stop();
+}
+END_TEST
+
+/* The echo guest ignores the power button: keeld stops it at timeout. */
+START_TEST(test_shutdown_timeout)
+{
+	struct json_object *resp;
+	long long t0;
+
+	keeld_start();
+	define_guest("deaf", "tests/guests/echo.bin", NULL);
+	json_object_put(ok("domain.start", "deaf"));
+	t0 = harness_now_ms();
+	resp = rpc("domain.shutdown",
+		   "{\"name\":\"deaf\",\"timeout\":1,\"wait\":true}");
+	expect_state(resp, "shutoff", "destroyed");
+	json_object_put(resp);
+	ck_assert(harness_now_ms() - t0 >= 900);
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_readopt)
+{
+	struct json_object *resp;
+	pid_t a_pid, gone_pid, again_pid;
+
+	keeld_start();
+	define_guest("a", "tests/guests/echo.bin", NULL);
+	define_guest("b", "tests/guests/echo.bin", NULL);
+	define_guest("gone", "tests/guests/echo.bin", NULL);
+	define_guest("again", "tests/guests/echo.bin",
+		     ",\"on_crash\":\"restart\"");
+	json_object_put(ok("domain.start", "a"));
+	resp = rpc("domain.start", "{\"name\":\"b\",\"paused\":true}");
+	expect_state(resp, "paused", "user");
+	json_object_put(resp);
+	json_object_put(ok("domain.start", "gone"));
+	json_object_put(ok("domain.start", "again"));
+	a_pid = hv_pid_of("a");
+	gone_pid = hv_pid_of("gone");
+	again_pid = hv_pid_of("again");
+
+	kill(keeld.pid, SIGKILL);
+	proc_wait(&keeld, 5000);
+	proc_dispose(&keeld);
+	/* The domains outlive keeld; two die while it is away. */
+	ck_assert_int_eq(kill(a_pid, 0), 0);
+	kill(gone_pid, SIGKILL);
+	kill(again_pid, SIGKILL);
+	usleep(200 * 1000);
+
+	keeld_start();
+	resp = ok("domain.info", "a");
+	expect_state(resp, "running", "booted");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 1);
+	json_object_put(resp);
+	resp = ok("domain.info", "b");
+	expect_state(resp, "paused", "user");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 2);
+	json_object_put(resp);
+	wait_state("gone", "shutoff", "crashed");
+	wait_state("again", "running", "booted");
+	ck_assert_int_ne(hv_pid_of("again"), again_pid);
+	/* Adopted domains are driven as before. */
+	json_object_put(ok("domain.stats", "a"));
+	expect_state(resp = ok("domain.unpause", "b"), "running", "unpaused");
+	json_object_put(resp);
+	/* A new domain's id follows the adopted ones. */
+	json_object_put(ok("domain.start", "gone"));
+	resp = ok("domain.info", "gone");
+	ck_assert_int_ge(json_object_get_int(at(resp, "/result/id")), 5);
+	json_object_put(resp);
+	json_object_put(ok("domain.destroy", "a"));
+	json_object_put(ok("domain.destroy", "b"));
+	json_object_put(ok("domain.destroy", "gone"));
+	json_object_put(ok("domain.destroy", "again"));
+	keeld_stop();
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc = tcase_create("domains");
+
+	if (!harness_have_file(harness_path("daemon/keeld")) ||
+	    !harness_have_file(harness_path("hypervisor/keel-hv")))
+		runner_skip_reason = "keeld or keel-hv is not built";
+	else if ((runner_skip_reason = harness_kvm_missing()))
+		runner_wants_kvm = true;
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_create_pause_destroy);
+	tcase_add_test(tc, test_invalid_states);
+	tcase_add_test(tc, test_start_failure);
+	tcase_add_test(tc, test_on_actions);
+	tcase_add_test(tc, test_shutdown_timeout);
+	tcase_add_test(tc, test_readopt);
+	suite_add_tcase(s, tc);
+	return s;
+}

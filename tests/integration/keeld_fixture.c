@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The fixture of the suites that talk to a real keeld (check_keeld,
+ * check_lifecycle): per-test run and state directories under one suite
+ * directory, keeld started with --foreground on them, one-line JSON-RPC
+ * calls and assertions on the answers. keeld_fixture.h says more.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "keeld_fixture.h"
+
+
+/*
+ * Every test works in its own directory under @suite_dir, which the
+ * parent process creates before the tests and removes after them; the
+ * parent also kills any keeld a failed test left behind (a failing
+ * ck_assert ends the test's process before its own cleanup).
+ */
+char suite_dir[64];
+char top[128];
+char run_dir[160], state_dir[160], conf_path[160];
+char rw_sock[192], ro_sock[192];
+struct proc keeld;
+
+/* Start keeld on the test's directories; wait for its ready line. */
+void keeld_start(void)
+{
+	const char *src = getenv("KEEL_SRCDIR");
+	char schemas[4096];
+	char *argv[] = {
+		(char *)harness_path("daemon/keeld"), "--foreground",
+		"--config", conf_path, "--run-dir", run_dir,
+		"--state-dir", state_dir, "--schema-dir", schemas,
+		"--hypervisor", (char *)harness_path("hypervisor/keel-hv"),
+		NULL,
+	};
+
+	snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : "..");
+	ck_assert_int_eq(proc_spawn(&keeld, argv), 0);
+	ck_assert_msg(proc_expect(&keeld, " ready: ", 0, 10000) > 0,
+		      "keeld did not start: %s", keeld.out);
+}
+
+void keeld_stop(void)
+{
+	kill(keeld.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&keeld, 5000), 0);
+	proc_dispose(&keeld);
+}
+
+void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+void suite_setup(void)
+{
+	strcpy(suite_dir, "/tmp/check_keeld.XXXXXX");
+	/* Short: socket paths under it must fit in sun_path. */
+	if (!mkdtemp(suite_dir))
+		suite_dir[0] = '\0';
+}
+
+/* Kill the keeld holding the pid file @path's lock, if any. */
+static void kill_leftover(const char *path)
+{
+	char buf[32] = "";
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0 && atoi(buf) > 0)
+			kill(atoi(buf), SIGKILL);
+	}
+	close(fd);
+}
+
+/* Kill the keel-hv a domain's state.json names (a test left it). */
+static void kill_domain(const char *path)
+{
+	struct json_object *st = json_object_from_file(path), *v;
+
+	if (st && json_object_object_get_ex(st, "pid", &v) &&
+	    json_object_get_int(v) > 0)
+		kill(json_object_get_int(v), SIGKILL);
+	json_object_put(st);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	size_t len = strlen(path);
+
+	if (len > 10 && !strcmp(path + len - 10, "/keeld.pid"))
+		kill_leftover(path);
+	if (len > 11 && !strcmp(path + len - 11, "/state.json"))
+		kill_domain(path);
+	return remove(path);
+}
+
+void suite_teardown(void)
+{
+	if (suite_dir[0])
+		nftw(suite_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void setup(void)
+{
+	static int nr;
+
+	ck_assert_msg(suite_dir[0], "cannot create a directory in /tmp");
+	/* Each test runs in a fresh child: count by the directories made. */
+	do
+		snprintf(top, sizeof(top), "%s/t%d", suite_dir, nr++);
+	while (mkdir(top, 0700) && errno == EEXIST);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", top);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", top);
+	snprintf(conf_path, sizeof(conf_path), "%s/keeld.conf", top);
+	snprintf(rw_sock, sizeof(rw_sock), "%s/keeld.sock", run_dir);
+	snprintf(ro_sock, sizeof(ro_sock), "%s/keeld-ro.sock", run_dir);
+	write_file(conf_path, "# tests\nlog_level = info\n");
+	memset(&keeld, 0, sizeof(keeld));
+	keeld.pid = -1;
+}
+
+void teardown(void)
+{
+	if (keeld.pid > 0)
+		proc_dispose(&keeld);
+}
+
+/* Send @line (a newline is added) and parse the one line answered. */
+struct json_object *client_call(struct harness_client *c,
+				       const char *line)
+{
+	const char *text = harness_client_call(c, line, IO_TIMEOUT_MS);
+
+	return text ? json_tokener_parse(text) : NULL;
+}
+
+/* One call on a fresh connection to @sock. */
+struct json_object *call(const char *sock, const char *line)
+{
+	struct harness_client c;
+	struct json_object *resp;
+
+	ck_assert_int_eq(harness_client_open(&c, sock, 0), 0);
+	resp = client_call(&c, line);
+	harness_client_close(&c);
+	ck_assert_msg(resp != NULL, "no response to %s", line);
+	return resp;
+}
+
+/* The value at JSON pointer @ptr in @o, or NULL. */
+struct json_object *at(struct json_object *o, const char *ptr)
+{
+	struct json_object *v = NULL;
+
+	if (json_pointer_get(o, ptr, &v))
+		return NULL;
+	return v;
+}
+
+const char *str_at(struct json_object *o, const char *ptr)
+{
+	struct json_object *v = at(o, ptr);
+
+	return v && json_object_is_type(v, json_type_string) ?
+		       json_object_get_string(v) :
+		       "(missing)";
+}
+
+int code_of(struct json_object *resp)
+{
+	struct json_object *v = at(resp, "/error/code");
+
+	return v ? json_object_get_int(v) : 0;
+}
+
+void assert_error(struct json_object *resp, int code,
+			 const char *field)
+{
+	ck_assert_msg(code_of(resp) == code, "expected error %d, got %s",
+		      code, json_object_to_json_string(resp));
+	if (field)
+		ck_assert_str_eq(str_at(resp, "/error/data/field"), field);
+}
+
+void assert_ok(struct json_object *resp)
+{
+	ck_assert_msg(at(resp, "/result") != NULL || code_of(resp) == 0,
+		      "expected a result, got %s",
+		      json_object_to_json_string(resp));
+	ck_assert_msg(at(resp, "/error") == NULL, "unexpected error: %s",
+		      json_object_to_json_string(resp));
+}
+

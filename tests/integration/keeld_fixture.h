@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_TESTS_KEELD_FIXTURE_H
+#define KEEL_TESTS_KEELD_FIXTURE_H
+
+/*
+ * A real keeld for a test. suite_setup/suite_teardown (an unchecked
+ * fixture) make and remove one directory for the suite, killing any
+ * keeld or keel-hv a failed test left behind; setup/teardown (checked)
+ * give each test its own run and state directories. keeld_start() runs
+ * keeld in the foreground on them, with the build tree's keel-hv.
+ */
+
+#include <json-c/json.h>
+
+#include "harness.h"
+
+#define MAX_LINE (1024 * 1024)	/* JSONRPC_MAX_LINE */
+#define IO_TIMEOUT_MS 5000
+
+extern char suite_dir[64];
+extern char top[128];
+extern char run_dir[160], state_dir[160], conf_path[160];
+extern char rw_sock[192], ro_sock[192];
+extern struct proc keeld;
+
+void suite_setup(void);
+void suite_teardown(void);
+void setup(void);
+void teardown(void);
+
+/* Start keeld; wait for its ready line. */
+void keeld_start(void);
+/* SIGTERM keeld and check it exits 0. */
+void keeld_stop(void);
+
+void write_file(const char *path, const char *text);
+
+/* Send @line on @c and parse the one line answered (NULL: none). */
+struct json_object *client_call(struct harness_client *c, const char *line);
+/* One call on a fresh connection to @sock; asserts an answer came. */
+struct json_object *call(const char *sock, const char *line);
+
+/* The value at JSON pointer @ptr in @o, or NULL. */
+struct json_object *at(struct json_object *o, const char *ptr);
+/* The string at @ptr, or "(missing)". */
+const char *str_at(struct json_object *o, const char *ptr);
+/* The error code of @resp, or 0. */
+int code_of(struct json_object *resp);
+void assert_error(struct json_object *resp, int code, const char *field);
+void assert_ok(struct json_object *resp);
+
+#endif /* KEEL_TESTS_KEELD_FIXTURE_H */
