@@ -30,3 +30,35 @@ tests_unit_check_xlcfg_SOURCES = $(UNIT_RUNNER) tests/unit/check_xlcfg.c
 tests_unit_check_xlcfg_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_xlcfg_LDADD = $(LIB_UNIT_LIBS)
 EXTRA_DIST += tests/golden
+
+# libkeel: the public client library (keel.h, man/libkeel.3). Only the
+# keel_* functions are exported; the shared code it links stays private.
+# keel's own programs link the same code statically (libkeelclient.la),
+# so that they run from the build tree without libtool's wrapper script
+# (the nested KVM test VM has no shell for it).
+noinst_LTLIBRARIES += lib/libkeelclient.la
+lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h
+lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
+
+lib_LTLIBRARIES += lib/libkeel.la
+include_HEADERS = lib/keel.h
+lib_libkeel_la_SOURCES =
+lib_libkeel_la_LIBADD = lib/libkeelclient.la
+lib_libkeel_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+	-export-symbols-regex '^keel_'
+pkgconfig_DATA += lib/libkeel.pc
+
+check_PROGRAMS += tests/unit/check_libkeel
+TESTS += tests/unit/check_libkeel
+tests_unit_check_libkeel_SOURCES = $(UNIT_RUNNER) tests/unit/check_libkeel.c
+tests_unit_check_libkeel_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_libkeel_LDADD = lib/libkeelclient.la $(LIB_UNIT_LIBS) -lpthread
+
+# The man pages agree with the schemas and the option/key tables.
+check_PROGRAMS += tests/unit/check_docs
+TESTS += tests/unit/check_docs
+tests_unit_check_docs_SOURCES = $(UNIT_RUNNER) tests/unit/check_docs.c
+tests_unit_check_docs_CFLAGS = $(LIB_UNIT_CFLAGS) \
+	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_docs_LDADD = $(LIB_UNIT_LIBS)

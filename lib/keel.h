@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef KEEL_H
+#define KEEL_H
+
+/*
+ * libkeel: the C client of keeld's JSON-RPC API (man/libkeel.3).
+ *
+ * One connection is one socket to one keeld. Every call is blocking and
+ * returns 0 on success or -1 on failure; keel_last_error() then says
+ * what went wrong: keeld's error (code, message, the parameter at fault)
+ * or a local one (the connection broke, a reply was malformed). Calls on
+ * one connection must not run concurrently; use one connection per
+ * thread.
+ *
+ * A domain argument ("dom") is a name or a uuid: a string shaped like a
+ * uuid (8-4-4-4-12 hex digits) is sent as the uuid, anything else as the
+ * name.
+ *
+ * Events: after keel_events_subscribe() keeld sends the connection a
+ * notification for every lifecycle change. They are delivered through
+ * the callback set with keel_set_event_callback(), from
+ * keel_event_dispatch(): put keel_event_fd() in your poll()/libevent
+ * loop, and call keel_event_dispatch() when it is readable, and also
+ * whenever keel_event_pending() is true (events that arrived while a
+ * call was waiting for its reply are queued). keel_event_wait() is the
+ * blocking convenience. A connection used for events can still make
+ * calls.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version, as "MAJOR.MINOR.PATCH". */
+const char *keel_version(void);
+
+/* Error codes keeld sends besides JSON-RPC's own (-32700 ... -32603). */
+enum keel_error_code {
+	KEEL_E_NO_DOMAIN = -32001,
+	KEEL_E_DOMAIN_EXISTS = -32002,
+	KEEL_E_INVALID_STATE = -32003,
+	KEEL_E_RESOURCE = -32004,
+	KEEL_E_PERMISSION = -32005,
+	KEEL_E_TOO_LARGE = -32006,
+	KEEL_E_OPERATION_FAILED = -32007,
+	KEEL_E_TIMEOUT = -32008,
+	/* Local failures, never sent by keeld: */
+	KEEL_E_CONNECTION = -1,	/* cannot connect, or the socket broke */
+	KEEL_E_PROTOCOL = -2,	/* keeld's reply was not what the API says */
+	KEEL_E_LOCAL = -3,	/* out of memory, bad argument to libkeel */
+};
+
+struct keel_error {
+	int code;		/* enum keel_error_code or a JSON-RPC code */
+	const char *name;	/* "no-domain", "connection", ... */
+	const char *message;	/* a sentence for the user */
+	const char *field;	/* JSON Pointer of the bad parameter, or NULL */
+};
+
+/* Domain states: the same numbers as libvirt's virDomainState. */
+enum keel_domain_state {
+	KEEL_STATE_NOSTATE = 0,
+	KEEL_STATE_RUNNING = 1,
+	KEEL_STATE_BLOCKED = 2,
+	KEEL_STATE_PAUSED = 3,
+	KEEL_STATE_SHUTDOWN = 4,
+	KEEL_STATE_SHUTOFF = 5,
+	KEEL_STATE_CRASHED = 6,
+	KEEL_STATE_PMSUSPENDED = 7,
+};
+
+/* "running", ...; NULL for a number out of range. */
+const char *keel_state_name(enum keel_domain_state state);
+
+#define KEEL_NAME_MAX 64
+#define KEEL_UUID_LEN 36
+
+/* A domain as domain.list, domain.info and the lifecycle calls report it. */
+struct keel_domain {
+	char name[KEEL_NAME_MAX + 1];
+	char uuid[KEEL_UUID_LEN + 1];
+	int id;				/* -1 when not running */
+	enum keel_domain_state state;
+	char reason[32];		/* libvirt's reason, lower case */
+	bool persistent;
+	bool autostart;
+};
+
+struct keel_host_info {
+	char hostname[256];
+	char version[32];
+	int nr_cpus;
+	long long memory_mib;
+	int nr_domains;
+};
+
+struct keel_conn;
+
+/*
+ * Connect to keeld at @uri: a socket path, "unix:PATH", or NULL for
+ * $KEEL_URI or else the system socket (/run/keel/keeld.sock). "tls://"
+ * is refused for now (KEEL_E_CONNECTION, "not supported yet").
+ * Returns 0 and *@out, or -1 with *@err (may be NULL) set to a malloc'd
+ * message for the user.
+ */
+int keel_connect(const char *uri, struct keel_conn **out, char **err);
+
+/* Close and free. NULL is fine. */
+void keel_close(struct keel_conn *c);
+
+/* The error of the last call that failed on @c; valid until the next call. */
+const struct keel_error *keel_last_error(const struct keel_conn *c);
+
+/*
+ * Any method, for what the typed calls below do not cover. @params is
+ * owned (NULL for none); *@result (owned by the caller, may be NULL for
+ * JSON null) is set on success.
+ */
+int keel_call(struct keel_conn *c, const char *method,
+	      struct json_object *params, struct json_object **result);
+
+int keel_host_info(struct keel_conn *c, struct keel_host_info *out);
+
+/* *@list (free with free()) gets *@n domains. */
+int keel_domain_list(struct keel_conn *c, struct keel_domain **list,
+		     size_t *n);
+
+/* *@config (may be NULL if not wanted) gets the configuration; caller puts it. */
+int keel_domain_info(struct keel_conn *c, const char *dom,
+		     struct keel_domain *out, struct json_object **config);
+
+/* The configuration the domain runs with now (its definition when shut off). */
+int keel_domain_config(struct keel_conn *c, const char *dom,
+		       struct json_object **config);
+
+/* Flags for create and start. */
+#define KEEL_START_PAUSED (1u << 0)
+
+/* @config is borrowed. @out may be NULL. */
+int keel_domain_define(struct keel_conn *c, struct json_object *config,
+		       struct keel_domain *out);
+int keel_domain_create(struct keel_conn *c, struct json_object *config,
+		       unsigned flags, struct keel_domain *out);
+int keel_domain_undefine(struct keel_conn *c, const char *dom);
+int keel_domain_start(struct keel_conn *c, const char *dom, unsigned flags,
+		      struct keel_domain *out);
+int keel_domain_pause(struct keel_conn *c, const char *dom,
+		      struct keel_domain *out);
+int keel_domain_unpause(struct keel_conn *c, const char *dom,
+			struct keel_domain *out);
+
+/* Flags for shutdown. */
+#define KEEL_SHUTDOWN_WAIT (1u << 0)	/* return once it has stopped */
+
+/*
+ * @timeout_s: seconds before keeld stops the guest by force; 0 never;
+ * -1 keeld's default (60).
+ */
+int keel_domain_shutdown(struct keel_conn *c, const char *dom, int timeout_s,
+			 unsigned flags, struct keel_domain *out);
+int keel_domain_reboot(struct keel_conn *c, const char *dom,
+		       struct keel_domain *out);
+int keel_domain_destroy(struct keel_conn *c, const char *dom,
+			struct keel_domain *out);
+int keel_domain_rename(struct keel_conn *c, const char *dom,
+		       const char *new_name, struct keel_domain *out);
+int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
+			  struct keel_domain *out);
+/* *@stats: keel-hv's counters (schemas/keel.openrpc.json, DomainStats). */
+int keel_domain_stats(struct keel_conn *c, const char *dom,
+		      struct json_object **stats);
+
+/* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
+struct keel_event {
+	const char *type;	/* "lifecycle" */
+	const char *event;	/* "started", "stopped", ... */
+	const char *detail;	/* "booted", "shutdown", ... */
+	struct keel_domain domain;	/* name, uuid, id, state, reason */
+	double timestamp;	/* seconds since the epoch */
+	struct json_object *raw;	/* the whole params object */
+};
+
+/* Called from keel_event_dispatch()/keel_event_wait(); @ev is valid during it. */
+typedef void (*keel_event_fn)(struct keel_conn *c,
+			      const struct keel_event *ev, void *opaque);
+
+void keel_set_event_callback(struct keel_conn *c, keel_event_fn fn,
+			     void *opaque);
+int keel_events_subscribe(struct keel_conn *c);
+
+/* The socket to poll for readability. */
+int keel_event_fd(const struct keel_conn *c);
+
+/* True when events are queued and keel_event_dispatch() should be called. */
+bool keel_event_pending(const struct keel_conn *c);
+
+/*
+ * Read what the socket has without blocking and deliver every complete
+ * event. Returns the number delivered (0 is fine), or -1 when the
+ * connection broke (keeld went away: reconnect and subscribe again).
+ */
+int keel_event_dispatch(struct keel_conn *c);
+
+/*
+ * Block until at least one event was delivered or @timeout_ms passed
+ * (-1: no limit). Returns the number delivered, 0 on timeout, -1 when
+ * the connection broke.
+ */
+int keel_event_wait(struct keel_conn *c, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KEEL_H */

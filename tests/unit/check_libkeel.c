@@ -1,0 +1,1178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libkeel (lib/libkeel.c) against a fake keeld: a thread listening on
+ * a UNIX socket in a temporary directory that reads the client's
+ * requests and answers scripted lines. What is checked: the method and
+ * params each typed call sends, how results, keeld's errors, malformed
+ * replies, a peer that goes away and over-long lines are read, and the
+ * event queue.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "keel.h"
+#include "runner.h"
+
+/* One exchange of the fake keeld's script. */
+struct step {
+	bool read;		/* read one request line first */
+	int delay_ms;		/* then wait this long */
+	const char *send;	/* then send this; "$ID" is the request's id */
+	size_t big;		/* or a reply line of this many bytes */
+	bool close;		/* then hang up */
+};
+
+#define MAX_REQUESTS 64
+
+struct fake {
+	char dir[64];
+	char path[96];
+	int listen_fd;
+	pthread_t thread;
+	const struct step *steps;
+	size_t nr_steps;
+	/* The requests received, parsed; read after fake_stop(). */
+	struct json_object *req[MAX_REQUESTS];
+	size_t nr_req;
+};
+
+/* Read one line from @fd into a malloc'd string, or NULL at EOF. */
+static char *read_line(int fd)
+{
+	size_t len = 0, cap = 256;
+	char *line = malloc(cap), ch;
+	ssize_t n;
+
+	while (line) {
+		n = read(fd, &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(line);
+			return NULL;
+		}
+		if (len + 2 > cap) {
+			char *p = realloc(line, cap *= 2);
+
+			if (!p)
+				free(line);
+			line = p;
+			if (!line)
+				break;
+		}
+		line[len++] = ch;
+		if (ch == '\n') {
+			line[len] = '\0';
+			return line;
+		}
+	}
+	return NULL;
+}
+
+/* Send all of @buf; failures are the client's doing (it hung up). */
+static void send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Send @text with each "$ID" replaced by @id. */
+static void send_script(int fd, const char *text, const char *id)
+{
+	const char *p;
+
+	while ((p = strstr(text, "$ID"))) {
+		send_all(fd, text, (size_t)(p - text));
+		send_all(fd, id, strlen(id));
+		text = p + 3;
+	}
+	send_all(fd, text, strlen(text));
+}
+
+/* A result line of exactly @size bytes, newline included. */
+static void send_big(int fd, const char *id, size_t size)
+{
+	char head[64], *line;
+	int n;
+
+	n = snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":\"",
+		     id);
+	line = malloc(size);
+	if (!line)
+		return;
+	memcpy(line, head, (size_t)n);
+	memset(line + n, 'x', size - (size_t)n - 3);
+	memcpy(line + size - 3, "\"}\n", 3);
+	send_all(fd, line, size);
+	free(line);
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	char id[32] = "null", *line;
+	int fd;
+
+	fd = accept(f->listen_fd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	for (size_t i = 0; i < f->nr_steps; i++) {
+		const struct step *s = &f->steps[i];
+
+		if (s->read) {
+			struct json_object *req, *v;
+
+			line = read_line(fd);
+			if (!line)
+				goto out_close;
+			req = json_tokener_parse(line);
+			free(line);
+			if (f->nr_req < MAX_REQUESTS)
+				f->req[f->nr_req++] = req;
+			else
+				json_object_put(req);
+			if (json_object_object_get_ex(req, "id", &v))
+				snprintf(id, sizeof(id), "%s",
+					 json_object_to_json_string(v));
+		}
+		if (s->delay_ms)
+			usleep((useconds_t)s->delay_ms * 1000);
+		if (s->send)
+			send_script(fd, s->send, id);
+		if (s->big)
+			send_big(fd, id, s->big);
+		if (s->close)
+			goto out_close;
+	}
+	/* Script done: record whatever else comes until the client leaves. */
+	while ((line = read_line(fd))) {
+		if (f->nr_req < MAX_REQUESTS)
+			f->req[f->nr_req++] = json_tokener_parse(line);
+		free(line);
+	}
+out_close:
+	close(fd);
+	return NULL;
+}
+
+/*
+ * The fake of the running test, so that a failed assertion (Check then
+ * exits the forked test process) does not leave its directory behind.
+ */
+static struct fake *fake_current;
+
+static void fake_remove_dir(void)
+{
+	if (!fake_current)
+		return;
+	unlink(fake_current->path);
+	rmdir(fake_current->dir);
+	fake_current = NULL;
+}
+
+static void fake_start(struct fake *f, const struct step *steps, size_t n)
+{
+	static bool registered;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (!registered && atexit(fake_remove_dir) == 0)
+		registered = true;
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/check_libkeel.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/keeld.sock", f->dir);
+	fake_current = f;
+	memcpy(addr.sun_path, f->path, sizeof(f->path));
+	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(f->listen_fd, 0);
+	ck_assert_int_eq(bind(f->listen_fd, (struct sockaddr *)&addr,
+			      sizeof(addr)), 0);
+	ck_assert_int_eq(listen(f->listen_fd, 4), 0);
+	f->steps = steps;
+	f->nr_steps = n;
+	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+/* Wait for the fake to finish (the client must have closed) and clean up. */
+static void fake_stop(struct fake *f)
+{
+	pthread_join(f->thread, NULL);
+	close(f->listen_fd);
+	unlink(f->path);
+	rmdir(f->dir);
+	if (fake_current == f)
+		fake_current = NULL;
+}
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < f->nr_req; i++)
+		json_object_put(f->req[i]);
+	f->nr_req = 0;
+}
+
+static struct keel_conn *fake_connect(struct fake *f)
+{
+	struct keel_conn *c = NULL;
+	char *err = NULL;
+
+	ck_assert_msg(keel_connect(f->path, &c, &err) == 0, "connect: %s",
+		      err ? err : "?");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(err);
+	return c;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Assert that request @i was a JSON-RPC request for @method with
+ * @params (JSON text; NULL when the request must have no params) and
+ * id @i + 1.
+ */
+static void assert_request(const struct fake *f, size_t i, const char *method,
+			   const char *params)
+{
+	struct json_object *req, *v, *want;
+
+	ck_assert_msg(i < f->nr_req, "request %zu was not sent (%zu were)", i,
+		      f->nr_req);
+	req = f->req[i];
+	ck_assert_ptr_nonnull(req);
+	ck_assert(json_object_object_get_ex(req, "jsonrpc", &v));
+	ck_assert_str_eq(json_object_get_string(v), "2.0");
+	ck_assert(json_object_object_get_ex(req, "method", &v));
+	ck_assert_str_eq(json_object_get_string(v), method);
+	ck_assert(json_object_object_get_ex(req, "id", &v));
+	ck_assert(json_object_is_type(v, json_type_int));
+	ck_assert_int_eq(json_object_get_int64(v), (int64_t)i + 1);
+	if (!params) {
+		ck_assert_msg(!json_object_object_get_ex(req, "params", NULL),
+			      "%s: unexpected params in %s", method,
+			      json_object_to_json_string(req));
+		return;
+	}
+	ck_assert(json_object_object_get_ex(req, "params", &v));
+	want = json_tokener_parse(params);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_msg(json_object_equal(v, want), "%s: params %s, want %s",
+		      method, json_object_to_json_string(v), params);
+	json_object_put(want);
+}
+
+static const char *plain(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+}
+
+static void assert_error(struct keel_conn *c, int code, const char *name)
+{
+	const struct keel_error *e = keel_last_error(c);
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_msg(e->code == code, "error %d (%s: %s), want %d", e->code,
+		      e->name, e->message, code);
+	ck_assert_str_eq(e->name, name);
+	ck_assert_ptr_nonnull(e->message);
+	ck_assert(strlen(e->message) > 0);
+}
+
+#define UUID "6f1c1e0a-3b5d-4c7e-9a2b-0123456789ab"
+#define UUID2 "11111111-2222-3333-4444-555555555555"
+/* A DomainSummary's members, and one whole. */
+#define SUMMARY(name, id, state, reason)                                    \
+	"\"name\":\"" name "\",\"uuid\":\"" UUID "\",\"id\":" id              \
+	",\"state\":\"" state "\",\"reason\":\"" reason                        \
+	"\",\"persistent\":true,\"autostart\":false"
+#define DOM(name, id, state, reason) "{" SUMMARY(name, id, state, reason) "}"
+#define WEB DOM("web", "3", "running", "booted")
+/* A DomainInfo: a summary and a config. */
+#define INFO(state, reason, config)                                         \
+	"{" SUMMARY("web", "3", state, reason) ",\"config\":" config "}"
+#define REPLY(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
+#define ERROR(body) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"error\":" body "}\n"
+#define HOST                                                                 \
+	"{\"hostname\":\"h1\",\"version\":\"0.1.0\",\"nr_cpus\":8,"          \
+	"\"memory_mib\":65536,\"nr_domains\":2}"
+#define EVENT(ev, detail, state)                                            \
+	"{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{"            \
+	"\"type\":\"lifecycle\",\"event\":\"" ev "\",\"detail\":\"" detail   \
+	"\",\"domain\":{\"name\":\"web\",\"uuid\":\"" UUID "\",\"id\":3},"   \
+	"\"state\":\"" state "\",\"reason\":\"" detail                       \
+	"\",\"timestamp\":1700000000.25}}\n"
+
+START_TEST(test_version_and_states)
+{
+	ck_assert_str_eq(keel_version(), PACKAGE_VERSION);
+	ck_assert_str_eq(keel_state_name(KEEL_STATE_NOSTATE), "nostate");
+	ck_assert_str_eq(keel_state_name(KEEL_STATE_RUNNING), "running");
+	ck_assert_str_eq(keel_state_name(KEEL_STATE_SHUTOFF), "shutoff");
+	ck_assert_str_eq(keel_state_name(KEEL_STATE_PMSUSPENDED),
+			 "pmsuspended");
+	ck_assert_ptr_null(keel_state_name((enum keel_domain_state)8));
+	ck_assert_ptr_null(keel_state_name((enum keel_domain_state)-1));
+}
+END_TEST
+
+/* Every typed call: its method, its params, name vs. uuid, flags. */
+START_TEST(test_requests)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY(HOST) },
+		{ .read = true, .send = REPLY("[]") },
+		{ .read = true, .send = REPLY(INFO("running", "booted", "{}")) },
+		{ .read = true, .send = REPLY(INFO("running", "booted", "{}")) },
+		{ .read = true, .send = REPLY("{\"name\":\"web\"}") },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY("{}") },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY("{\"vcpus\":[]}") },
+		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY("{\"any\":1}") },
+	};
+	struct json_object *cfg = json_tokener_parse("{\"name\":\"web\",\"memory\":256}");
+	struct json_object *out = NULL;
+	struct keel_host_info host;
+	struct keel_domain d, *list = NULL;
+	struct fake f;
+	struct keel_conn *c;
+	size_t n = 99, i = 0;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_host_info(c, &host), 0);
+	ck_assert_int_eq(keel_domain_list(c, &list, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_nonnull(list);
+	free(list);
+	ck_assert_int_eq(keel_domain_info(c, "web", &d, NULL), 0);
+	/* Any case is a uuid; keeld compares case-insensitively. */
+	ck_assert_int_eq(keel_domain_info(c, "6F1C1E0A-3B5D-4C7E-9A2B-0123456789AB", NULL, NULL), 0);
+	ck_assert_int_eq(keel_domain_config(c, "web", &out), 0);
+	json_object_put(out);
+	ck_assert_int_eq(keel_domain_define(c, cfg, &d), 0);
+	ck_assert_int_eq(keel_domain_create(c, cfg, KEEL_START_PAUSED, NULL),
+			 0);
+	ck_assert_int_eq(keel_domain_create(c, cfg, 0, NULL), 0);
+	ck_assert_int_eq(keel_domain_undefine(c, UUID), 0);
+	ck_assert_int_eq(keel_domain_start(c, "web", 0, &d), 0);
+	ck_assert_int_eq(keel_domain_start(c, UUID, KEEL_START_PAUSED, &d), 0);
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), 0);
+	ck_assert_int_eq(keel_domain_unpause(c, "web", NULL), 0);
+	ck_assert_int_eq(keel_domain_shutdown(c, "web", -1, 0, &d), 0);
+	ck_assert_int_eq(keel_domain_shutdown(c, "web", 30, KEEL_SHUTDOWN_WAIT, &d), 0);
+	ck_assert_int_eq(keel_domain_shutdown(c, "web", 0, 0, &d), 0);
+	ck_assert_int_eq(keel_domain_reboot(c, "web", &d), 0);
+	ck_assert_int_eq(keel_domain_destroy(c, "web", &d), 0);
+	ck_assert_int_eq(keel_domain_rename(c, "web", "db", &d), 0);
+	ck_assert_int_eq(keel_domain_autostart(c, "web", true, &d), 0);
+	ck_assert_int_eq(keel_domain_autostart(c, UUID, false, &d), 0);
+	ck_assert_int_eq(keel_domain_stats(c, "web", &out), 0);
+	json_object_put(out);
+	ck_assert_int_eq(keel_events_subscribe(c), 0);
+	/* Almost a uuid: a name. */
+	ck_assert_int_eq(keel_domain_pause(c, "6f1c1e0a-3b5d-4c7e-9a2b-0123456789ag", NULL), 0);
+	ck_assert_int_eq(keel_domain_pause(c, "6f1c1e0a-3b5d-4c7e-9a2b-0123456789abc", NULL), 0);
+	ck_assert_int_eq(keel_call(c, "some.method", json_tokener_parse("[1,2]"), NULL), 0);
+	keel_close(c);
+	fake_stop(&f);
+
+	assert_request(&f, i++, "host.info", NULL);
+	assert_request(&f, i++, "domain.list", NULL);
+	assert_request(&f, i++, "domain.info", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.info", "{\"uuid\":\"6F1C1E0A-3B5D-4C7E-9A2B-0123456789AB\"}");
+	assert_request(&f, i++, "domain.config", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.define", "{\"config\":{\"name\":\"web\",\"memory\":256}}");
+	assert_request(&f, i++, "domain.create", "{\"config\":{\"name\":\"web\",\"memory\":256},\"paused\":true}");
+	assert_request(&f, i++, "domain.create", "{\"config\":{\"name\":\"web\",\"memory\":256}}");
+	assert_request(&f, i++, "domain.undefine", "{\"uuid\":\"" UUID "\"}");
+	assert_request(&f, i++, "domain.start", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.start", "{\"uuid\":\"" UUID "\",\"paused\":true}");
+	assert_request(&f, i++, "domain.pause", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.unpause", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.shutdown", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.shutdown", "{\"name\":\"web\",\"timeout\":30,\"wait\":true}");
+	assert_request(&f, i++, "domain.shutdown", "{\"name\":\"web\",\"timeout\":0}");
+	assert_request(&f, i++, "domain.reboot", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.destroy", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "domain.rename", "{\"name\":\"web\",\"new_name\":\"db\"}");
+	assert_request(&f, i++, "domain.autostart", "{\"name\":\"web\",\"enabled\":true}");
+	assert_request(&f, i++, "domain.autostart", "{\"uuid\":\"" UUID "\",\"enabled\":false}");
+	assert_request(&f, i++, "domain.stats", "{\"name\":\"web\"}");
+	assert_request(&f, i++, "events.subscribe", NULL);
+	assert_request(&f, i++, "domain.pause", "{\"name\":\"6f1c1e0a-3b5d-4c7e-9a2b-0123456789ag\"}");
+	assert_request(&f, i++, "domain.pause", "{\"name\":\"6f1c1e0a-3b5d-4c7e-9a2b-0123456789abc\"}");
+	assert_request(&f, i++, "some.method", "[1,2]");
+	ck_assert_uint_eq(f.nr_req, i);
+	/* The config was borrowed: still ours, and unchanged. */
+	ck_assert_str_eq(plain(cfg), "{\"name\":\"web\",\"memory\":256}");
+	json_object_put(cfg);
+	fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_results)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY(HOST) },
+		{ .read = true,
+		  .send = REPLY("[" DOM("a", "1", "running", "booted") ","
+				DOM("b", "null", "shutoff", "shutdown") ","
+				DOM("c", "0", "nostate", "unknown") ","
+				DOM("d", "4", "blocked", "unknown") ","
+				DOM("e", "5", "paused", "user") ","
+				DOM("f", "6", "shutdown", "user") ","
+				DOM("g", "null", "crashed", "panicked") ","
+				DOM("h", "8", "pmsuspended", "unknown") "]") },
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
+				"\"id\":null,\"state\":\"shutoff\","
+				"\"reason\":\"destroyed\","
+				"\"persistent\":false,\"autostart\":true,"
+				"\"config\":{\"vcpus\":2}}") },
+		{ .read = true, .send = REPLY("{\"vcpus\":2}") },
+		{ .read = true, .send = REPLY("{\"x\":[1]}") },
+		{ .read = true, .send = REPLY("null") },
+		{ .read = true, .send = REPLY("42") },
+	};
+	static const struct {
+		const char *name;
+		int id;
+		enum keel_domain_state state;
+		const char *reason;
+	} want[] = {
+		{ "a", 1, KEEL_STATE_RUNNING, "booted" },
+		{ "b", -1, KEEL_STATE_SHUTOFF, "shutdown" },
+		{ "c", 0, KEEL_STATE_NOSTATE, "unknown" },
+		{ "d", 4, KEEL_STATE_BLOCKED, "unknown" },
+		{ "e", 5, KEEL_STATE_PAUSED, "user" },
+		{ "f", 6, KEEL_STATE_SHUTDOWN, "user" },
+		{ "g", -1, KEEL_STATE_CRASHED, "panicked" },
+		{ "h", 8, KEEL_STATE_PMSUSPENDED, "unknown" },
+	};
+	struct json_object *cfg = NULL, *res = (void *)1;
+	struct keel_host_info host;
+	struct keel_domain *list, d;
+	struct fake f;
+	struct keel_conn *c;
+	size_t n;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+
+	ck_assert_int_eq(keel_host_info(c, &host), 0);
+	ck_assert_str_eq(host.hostname, "h1");
+	ck_assert_str_eq(host.version, "0.1.0");
+	ck_assert_int_eq(host.nr_cpus, 8);
+	ck_assert_int_eq(host.memory_mib, 65536);
+	ck_assert_int_eq(host.nr_domains, 2);
+
+	ck_assert_int_eq(keel_domain_list(c, &list, &n), 0);
+	ck_assert_uint_eq(n, N(want));
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(list[i].name, want[i].name);
+		ck_assert_str_eq(list[i].uuid, UUID);
+		ck_assert_int_eq(list[i].id, want[i].id);
+		ck_assert_int_eq(list[i].state, want[i].state);
+		ck_assert_str_eq(list[i].reason, want[i].reason);
+		ck_assert(list[i].persistent);
+		ck_assert(!list[i].autostart);
+	}
+	free(list);
+
+	ck_assert_int_eq(keel_domain_info(c, "web", &d, &cfg), 0);
+	ck_assert_str_eq(d.name, "web");
+	ck_assert_int_eq(d.id, -1);
+	ck_assert_int_eq(d.state, KEEL_STATE_SHUTOFF);
+	ck_assert_str_eq(d.reason, "destroyed");
+	ck_assert(!d.persistent);
+	ck_assert(d.autostart);
+	ck_assert_str_eq(plain(cfg), "{\"vcpus\":2}");
+	json_object_put(cfg);
+
+	ck_assert_int_eq(keel_domain_config(c, "web", &cfg), 0);
+	ck_assert_str_eq(plain(cfg), "{\"vcpus\":2}");
+	json_object_put(cfg);
+	ck_assert_int_eq(keel_domain_stats(c, "web", &cfg), 0);
+	ck_assert_str_eq(plain(cfg), "{\"x\":[1]}");
+	json_object_put(cfg);
+
+	/* keel_call hands out whatever the result is; JSON null is NULL. */
+	ck_assert_int_eq(keel_call(c, "x.null", NULL, &res), 0);
+	ck_assert_ptr_null(res);
+	ck_assert_int_eq(keel_call(c, "x.int", NULL, &res), 0);
+	ck_assert_int_eq(json_object_get_int(res), 42);
+	json_object_put(res);
+	ck_assert_int_eq(keel_last_error(c)->code, 0);
+
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_keeld_errors)
+{
+	static const struct step steps[] = {
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32001,\"message\":\"No domain is named \\\"nope\\\".\",\"data\":{\"field\":\"/name\"}}") },
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32003,\"message\":\"The domain is not running.\"}") },
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32099,\"message\":\"Something new.\",\"data\":{\"field\":7}}") },
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32602,\"message\":\"maxmem must be at least memory.\",\"data\":{\"field\":\"/config/maxmem\"}}") },
+		{ .read = true, .send = REPLY(WEB) },
+		/* keeld could not read the request: it answers with id null. */
+		{ .read = true,
+		  .send = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"The message is not valid JSON.\"}}\n" },
+	};
+	struct json_object *cfg = json_object_new_object();
+	const struct keel_error *e;
+	struct keel_domain d;
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+
+	ck_assert_int_eq(keel_domain_info(c, "nope", &d, NULL), -1);
+	e = keel_last_error(c);
+	ck_assert_int_eq(e->code, KEEL_E_NO_DOMAIN);
+	ck_assert_str_eq(e->name, "no-domain");
+	ck_assert_str_eq(e->message, "No domain is named \"nope\".");
+	ck_assert_str_eq(e->field, "/name");
+
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+	e = keel_last_error(c);
+	ck_assert_int_eq(e->code, KEEL_E_INVALID_STATE);
+	ck_assert_str_eq(e->name, "invalid-state");
+	ck_assert_str_eq(e->message, "The domain is not running.");
+	ck_assert_ptr_null(e->field);
+
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+	e = keel_last_error(c);
+	ck_assert_int_eq(e->code, -32099);
+	ck_assert_str_eq(e->name, "unknown");
+	ck_assert_ptr_null(e->field);
+
+	ck_assert_int_eq(keel_domain_define(c, cfg, NULL), -1);
+	e = keel_last_error(c);
+	ck_assert_int_eq(e->code, -32602);
+	ck_assert_str_eq(e->name, "invalid-params");
+	ck_assert_str_eq(e->field, "/config/maxmem");
+
+	/* An error is not a broken connection; success clears it. */
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), 0);
+	ck_assert_int_eq(keel_last_error(c)->code, 0);
+	ck_assert_ptr_null(keel_last_error(c)->field);
+
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+	assert_error(c, -32700, "parse-error");
+
+	keel_close(c);
+	fake_stop(&f);
+	json_object_put(cfg);
+	fake_free(&f);
+}
+END_TEST
+
+/*
+ * Malformed replies that leave the stream in step (the reply had our id
+ * but the wrong content): KEEL_E_PROTOCOL, and the next call works.
+ */
+START_TEST(test_bad_results)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY("\"web\"") },
+		/* no state */
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
+				"\"id\":3,\"reason\":\"booted\","
+				"\"persistent\":true,\"autostart\":false}") },
+		{ .read = true, .send = REPLY(DOM("web", "3", "zombie", "booted")) },
+		{ .read = true, .send = REPLY(DOM("web", "\"3\"", "running", "booted")) },
+		{ .read = true, .send = REPLY(DOM("web", "-4", "running", "booted")) },
+		{ .read = true, .send = REPLY(DOM("web", "3", "running", "a-reason-much-longer-than-thirty-one-bytes")) },
+		{ .read = true, .send = REPLY(DOM("a-name-that-is-much-longer-than-sixty-four-characters-which-keel-forbids", "3", "running", "booted")) },
+		/* no id */
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
+				"\"state\":\"running\",\"reason\":\"booted\","
+				"\"persistent\":true,\"autostart\":false}") },
+		/* persistent not a boolean */
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
+				"\"id\":3,\"state\":\"running\","
+				"\"reason\":\"booted\","
+				"\"persistent\":1,\"autostart\":false}") },
+		{ .read = true, .send = REPLY("{\"domains\":[]}") },
+		{ .read = true, .send = REPLY("[" WEB ",{}]") },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY("{\"hostname\":\"h\",\"version\":\"1\",\"memory_mib\":1,\"nr_domains\":0}") },
+		{ .read = true, .send = REPLY("[]") },
+		{ .read = true, .send = REPLY("{\"subscribed\":false}") },
+		{ .read = true, .send = REPLY("null") },
+		{ .read = true, .send = REPLY(WEB) },
+	};
+	struct keel_domain d, *list = (void *)1;
+	struct json_object *cfg = (void *)1;
+	struct keel_host_info host;
+	struct fake f;
+	struct keel_conn *c;
+	size_t n = 1;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	for (int i = 0; i < 9; i++) {
+		ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+		assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	}
+	ck_assert_int_eq(keel_domain_list(c, &list, &n), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_ptr_null(list);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(keel_domain_list(c, &list, &n), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	/* domain.info without its config */
+	ck_assert_int_eq(keel_domain_info(c, "web", &d, &cfg), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_ptr_null(cfg);
+	ck_assert_int_eq(keel_host_info(c, &host), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_int_eq(keel_domain_stats(c, "web", &cfg), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_int_eq(keel_events_subscribe(c), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_int_eq(keel_domain_undefine(c, "web"), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	/* Still in step. */
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), 0);
+	ck_assert_str_eq(d.name, "web");
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+/*
+ * Lines that cannot be matched to the request: KEEL_E_PROTOCOL, and
+ * the connection is closed so no later call reads a stale reply.
+ */
+static void check_out_of_step(const char *line)
+{
+	const struct step steps[] = {
+		{ .read = true, .send = line },
+	};
+	struct keel_domain d;
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
+	assert_error(c, KEEL_E_CONNECTION, "connection");
+	ck_assert_int_eq(keel_event_dispatch(c), -1);
+	keel_close(c);
+	fake_stop(&f);
+	ck_assert_uint_eq(f.nr_req, 1);
+	fake_free(&f);
+}
+
+START_TEST(test_out_of_step)
+{
+	static const char *const lines[] = {
+		"this is not JSON\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":999,\"result\":{}}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"result\":{}}\n",
+		"{\"jsonrpc\":\"1.0\",\"id\":$ID,\"result\":{}}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":$ID}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":{},\"error\":{\"code\":1,\"message\":\"x\"}}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":$ID,\"error\":{\"code\":\"x\",\"message\":\"x\"}}\n",
+		"[{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":{}}]\n",
+		"null\n",
+		"\n",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"id\":5}\n",
+		"{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":\"a\\u0000b\"}\n",
+	};
+
+	check_out_of_step(lines[_i]);
+}
+END_TEST
+
+START_TEST(test_peer_closes)
+{
+	static const struct step half[] = {
+		{ .read = true, .send = "{\"jsonrpc\":\"2.0\",\"id\":$ID,", .close = true },
+	};
+	static const struct step none[] = {
+		{ .read = true, .close = true },
+	};
+	static const struct step *const scripts[] = { half, none };
+	struct keel_domain d;
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, scripts[_i], 1);
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_domain_destroy(c, "web", &d), -1);
+	assert_error(c, KEEL_E_CONNECTION, "connection");
+	ck_assert_ptr_nonnull(strstr(keel_last_error(c)->message, "closed"));
+	ck_assert_int_eq(keel_domain_destroy(c, "web", &d), -1);
+	assert_error(c, KEEL_E_CONNECTION, "connection");
+	ck_assert_int_eq(keel_event_dispatch(c), -1);
+	ck_assert_int_eq(keel_event_wait(c, -1), -1);
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+/* What the event callback saw. */
+struct seen {
+	int n;
+	char event[8][16];
+	char detail[8][16];
+	struct keel_domain dom[8];
+	double timestamp;
+	bool raw_ok;
+	struct keel_conn *conn;
+	int nested_rc;
+};
+
+static void on_event(struct keel_conn *c, const struct keel_event *ev,
+		     void *opaque)
+{
+	struct seen *s = opaque;
+	struct json_object *v;
+
+	ck_assert_ptr_eq(c, s->conn);
+	ck_assert_str_eq(ev->type, "lifecycle");
+	if (s->n < 8) {
+		snprintf(s->event[s->n], sizeof(s->event[0]), "%s", ev->event);
+		snprintf(s->detail[s->n], sizeof(s->detail[0]), "%s",
+			 ev->detail);
+		s->dom[s->n] = ev->domain;
+	}
+	s->timestamp = ev->timestamp;
+	s->raw_ok = json_object_object_get_ex(ev->raw, "timestamp", &v);
+	s->n++;
+}
+
+/* Events that arrive before a call's reply are queued, not lost. */
+START_TEST(test_events_before_reply)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
+		{ .read = true,
+		  .send = EVENT("started", "booted", "running")
+			  "{\"jsonrpc\":\"2.0\",\"method\":\"future\",\"params\":{}}\n"
+			  EVENT("suspended", "paused", "paused")
+			  REPLY(HOST)
+			  EVENT("resumed", "unpaused", "running") },
+	};
+	struct seen seen = { .n = 0 };
+	struct keel_host_info host;
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	seen.conn = c;
+	keel_set_event_callback(c, on_event, &seen);
+	ck_assert_int_eq(keel_events_subscribe(c), 0);
+	ck_assert(!keel_event_pending(c));
+	ck_assert_int_eq(keel_host_info(c, &host), 0);
+	ck_assert_str_eq(host.hostname, "h1");
+	/* Nothing is delivered from inside a call. */
+	ck_assert_int_eq(seen.n, 0);
+	ck_assert(keel_event_pending(c));
+	ck_assert_int_ge(keel_event_dispatch(c), 2);
+	/* The third may or may not have been read yet. */
+	while (seen.n < 3)
+		ck_assert_int_ge(keel_event_wait(c, 2000), 1);
+	ck_assert_int_eq(seen.n, 3);
+	ck_assert(!keel_event_pending(c));
+	ck_assert_str_eq(seen.event[0], "started");
+	ck_assert_str_eq(seen.detail[0], "booted");
+	ck_assert_str_eq(seen.dom[0].name, "web");
+	ck_assert_str_eq(seen.dom[0].uuid, UUID);
+	ck_assert_int_eq(seen.dom[0].id, 3);
+	ck_assert_int_eq(seen.dom[0].state, KEEL_STATE_RUNNING);
+	ck_assert_str_eq(seen.dom[0].reason, "booted");
+	ck_assert_str_eq(seen.event[1], "suspended");
+	ck_assert_int_eq(seen.dom[1].state, KEEL_STATE_PAUSED);
+	ck_assert_str_eq(seen.event[2], "resumed");
+	ck_assert(seen.timestamp == 1700000000.25);
+	ck_assert(seen.raw_ok);
+	ck_assert_int_eq(keel_event_dispatch(c), 0);
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* keel_event_wait() and the poll() loop libkeel(3) shows. */
+START_TEST(test_event_wait_and_poll)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
+		{ .delay_ms = 50, .send = EVENT("started", "booted", "running") },
+		{ .delay_ms = 300, .send = EVENT("stopped", "shutdown", "shutoff") },
+		{ .delay_ms = 50, .send = EVENT("undefined", "removed", "shutoff"), .close = true },
+	};
+	struct seen seen = { .n = 0 };
+	struct pollfd pfd;
+	struct fake f;
+	struct keel_conn *c;
+	double t0;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	seen.conn = c;
+	keel_set_event_callback(c, on_event, &seen);
+	ck_assert_int_eq(keel_events_subscribe(c), 0);
+	ck_assert_int_eq(keel_event_wait(c, 2000), 1);
+	ck_assert_int_eq(seen.n, 1);
+
+	t0 = now_ms();
+	ck_assert_int_eq(keel_event_wait(c, 100), 0);
+	ck_assert(now_ms() - t0 >= 90);
+	ck_assert_int_eq(keel_event_wait(c, 0), 0);
+
+	pfd.fd = keel_event_fd(c);
+	pfd.events = POLLIN;
+	ck_assert_int_ge(pfd.fd, 0);
+	while (seen.n < 2) {
+		ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+		ck_assert_int_ge(keel_event_dispatch(c), 0);
+	}
+	ck_assert_str_eq(seen.event[1], "stopped");
+	ck_assert_int_eq(seen.dom[1].state, KEEL_STATE_SHUTOFF);
+
+	/* keeld goes away after one more event: it is delivered, then -1. */
+	while (keel_event_wait(c, 2000) > 0)
+		;
+	ck_assert_int_eq(seen.n, 3);
+	ck_assert_str_eq(seen.event[2], "undefined");
+	ck_assert_int_eq(keel_event_dispatch(c), -1);
+	assert_error(c, KEEL_E_CONNECTION, "connection");
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+static void call_from_callback(struct keel_conn *c,
+			       const struct keel_event *ev, void *opaque)
+{
+	struct seen *s = opaque;
+	struct keel_domain d;
+
+	s->n++;
+	s->nested_rc = keel_domain_info(c, ev->domain.uuid, &d, NULL);
+}
+
+/*
+ * A callback may make calls on its connection; events those calls
+ * queue wait for the next dispatch.
+ */
+START_TEST(test_call_from_callback)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY("{\"subscribed\":true}")
+					 EVENT("started", "booted", "running") },
+		{ .read = true,
+		  .send = EVENT("suspended", "paused", "paused")
+			  REPLY(INFO("running", "booted", "{}")) },
+		{ .read = true,
+		  .send = REPLY(INFO("paused", "user", "{}")) },
+	};
+	struct seen seen = { .n = 0 };
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	keel_set_event_callback(c, call_from_callback, &seen);
+	ck_assert_int_eq(keel_events_subscribe(c), 0);
+	ck_assert_int_eq(keel_event_wait(c, 2000), 1);
+	ck_assert_int_eq(seen.n, 1);
+	ck_assert_int_eq(seen.nested_rc, 0);
+	ck_assert(keel_event_pending(c));
+	ck_assert_int_eq(keel_event_dispatch(c), 1);
+	ck_assert_int_eq(seen.n, 2);
+	ck_assert_int_eq(seen.nested_rc, 0);
+	keel_close(c);
+	fake_stop(&f);
+	assert_request(&f, 1, "domain.info", "{\"uuid\":\"" UUID "\"}");
+	assert_request(&f, 2, "domain.info", "{\"uuid\":\"" UUID "\"}");
+	fake_free(&f);
+}
+END_TEST
+
+/*
+ * A line longer than JSONRPC_MAX_LINE: the buffer stops growing at the
+ * limit and the call fails; one just under the limit is fine.
+ */
+START_TEST(test_long_lines)
+{
+	static const struct step steps[] = {
+		{ .read = true, .big = JSONRPC_MAX_LINE - 16 },
+		{ .read = true, .big = JSONRPC_MAX_LINE + 4096 },
+	};
+	struct json_object *res = NULL;
+	struct fake f;
+	struct keel_conn *c;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_call(c, "x.big", NULL, &res), 0);
+	ck_assert_int_eq(json_object_get_string_len(res),
+			 JSONRPC_MAX_LINE - 16 - 37);
+	json_object_put(res);
+	ck_assert_int_eq(keel_call(c, "x.bigger", NULL, &res), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	ck_assert_ptr_nonnull(strstr(keel_last_error(c)->message, "longer"));
+	ck_assert_ptr_null(res);
+	ck_assert_int_eq(keel_call(c, "x.after", NULL, &res), -1);
+	assert_error(c, KEEL_E_CONNECTION, "connection");
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+/* Bad arguments fail locally and send nothing. */
+START_TEST(test_local_errors)
+{
+	struct json_object *big, *out = (void *)1;
+	struct keel_domain d, *list;
+	struct fake f;
+	struct keel_conn *c;
+	size_t n;
+	char *s;
+
+	fake_start(&f, NULL, 0);
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_last_error(c)->code, 0);
+	ck_assert_int_eq(keel_domain_pause(c, NULL, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_info(c, "", &d, &out), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(keel_domain_start(c, "web", 0x80, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_create(c, NULL, 0, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_shutdown(c, "web", -2, 0, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_shutdown(c, "web", 5, 4, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_rename(c, "web", NULL, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_domain_list(c, &list, NULL), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_int_eq(keel_call(c, NULL, json_object_new_object(), NULL),
+			 -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	/* A request over the line limit is refused before it is sent. */
+	s = malloc(JSONRPC_MAX_LINE);
+	ck_assert_ptr_nonnull(s);
+	memset(s, 'a', JSONRPC_MAX_LINE - 1);
+	s[JSONRPC_MAX_LINE - 1] = '\0';
+	big = json_object_new_object();
+	json_object_object_add(big, "blob", json_object_new_string(s));
+	free(s);
+	ck_assert_int_eq(keel_domain_define(c, big, &d), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	json_object_put(big);
+	/* Nothing queued, nothing readable. */
+	ck_assert(!keel_event_pending(c));
+	ck_assert_int_eq(keel_event_dispatch(c), 0);
+	keel_close(c);
+	fake_stop(&f);
+	ck_assert_uint_eq(f.nr_req, 0);
+
+	/* NULL is handled everywhere it can be. */
+	keel_close(NULL);
+	ck_assert_ptr_nonnull(keel_last_error(NULL));
+	ck_assert_ptr_nonnull(keel_last_error(NULL)->message);
+	ck_assert_int_eq(keel_event_fd(NULL), -1);
+	ck_assert(!keel_event_pending(NULL));
+	ck_assert_int_eq(keel_host_info(NULL, NULL), -1);
+	ck_assert_int_eq(keel_domain_list(NULL, &list, &n), -1);
+	ck_assert_int_eq(keel_call(NULL, "x", json_object_new_object(), NULL), -1);
+}
+END_TEST
+
+START_TEST(test_connect_errors)
+{
+	struct keel_conn *c = (void *)1;
+	char dir[] = "/tmp/check_libkeel.XXXXXX", path[128], long_path[200];
+	char *err = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/missing.sock", dir);
+	ck_assert_int_eq(keel_connect(path, &c, &err), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, path) && strstr(err, "keeld") &&
+		      strstr(err, "no such socket"), "%s", err);
+	free(err);
+
+	/* A path that is no socket */
+	ck_assert_int_eq(keel_connect(dir, &c, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, dir));
+	free(err);
+
+	ck_assert_int_eq(keel_connect("tls://host.example:16514", &c, &err), -1);
+	ck_assert_msg(strstr(err, "not supported yet"), "%s", err);
+	free(err);
+
+	ck_assert_int_eq(keel_connect("ssh://host", &c, &err), -1);
+	ck_assert_msg(strstr(err, "unknown URI scheme"), "%s", err);
+	free(err);
+
+	ck_assert_int_eq(keel_connect("unix:", &c, &err), -1);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	ck_assert_int_eq(keel_connect(long_path, &c, &err), -1);
+	ck_assert_msg(strstr(err, "at most"), "%s", err);
+	free(err);
+
+	/* @err may be NULL. */
+	ck_assert_int_eq(keel_connect(path, &c, NULL), -1);
+	rmdir(dir);
+}
+END_TEST
+
+/* "unix:PATH", and $KEEL_URI when @uri is NULL. */
+START_TEST(test_connect_uri)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY(HOST) },
+	};
+	struct keel_host_info host;
+	struct keel_conn *c = NULL;
+	char uri[160], *err = NULL;
+	struct fake f;
+
+	fake_start(&f, steps, N(steps));
+	snprintf(uri, sizeof(uri), "unix:%s", f.path);
+	if (_i == 0) {
+		ck_assert_int_eq(keel_connect(uri, &c, &err), 0);
+	} else {
+		setenv("KEEL_URI", _i == 1 ? uri : f.path, 1);
+		ck_assert_int_eq(keel_connect(NULL, &c, &err), 0);
+	}
+	ck_assert_ptr_null(err);
+	ck_assert_int_eq(keel_host_info(c, &host), 0);
+	ck_assert_int_eq(host.nr_cpus, 8);
+	keel_close(c);
+	fake_stop(&f);
+	fake_free(&f);
+}
+END_TEST
+
+/* Without $KEEL_URI, NULL means the system socket. */
+START_TEST(test_connect_default)
+{
+	struct keel_conn *c = NULL;
+	char *err = NULL;
+
+	unsetenv("KEEL_URI");
+	if (keel_connect(NULL, &c, &err) == 0) {
+		/* A keeld runs here; nothing to check. */
+		keel_close(c);
+		return;
+	}
+	ck_assert_msg(strstr(err, "/run/keel/keeld.sock"), "%s", err);
+	free(err);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("libkeel");
+	TCase *calls = tcase_create("calls");
+	TCase *broken = tcase_create("broken");
+	TCase *events = tcase_create("events");
+	TCase *connect = tcase_create("connect");
+
+	tcase_add_test(calls, test_version_and_states);
+	tcase_add_test(calls, test_requests);
+	tcase_add_test(calls, test_results);
+	tcase_add_test(calls, test_keeld_errors);
+	tcase_add_test(calls, test_local_errors);
+	suite_add_tcase(s, calls);
+
+	tcase_add_test(broken, test_bad_results);
+	tcase_add_loop_test(broken, test_out_of_step, 0, 13);
+	tcase_add_loop_test(broken, test_peer_closes, 0, 2);
+	tcase_add_test(broken, test_long_lines);
+	suite_add_tcase(s, broken);
+
+	tcase_add_test(events, test_events_before_reply);
+	tcase_add_test(events, test_event_wait_and_poll);
+	tcase_add_test(events, test_call_from_callback);
+	suite_add_tcase(s, events);
+
+	tcase_add_test(connect, test_connect_errors);
+	tcase_add_loop_test(connect, test_connect_uri, 0, 3);
+	tcase_add_test(connect, test_connect_default);
+	suite_add_tcase(s, connect);
+	return s;
+}
