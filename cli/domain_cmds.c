@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The commands that define domains and change their state: create,
+ * define, undefine, start, pause, unpause, shutdown, reboot, destroy,
+ * rename, autostart. Like xl they print nothing when they succeed; a
+ * failure prints keeld's sentence after "keel: " and exits 1.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "keel.h"
+#include "xlcfg.h"
+
+/*
+ * Room for any name, uuid or number keeld could know, and then some: a
+ * longer operand is refused by cli_resolve() rather than cut short.
+ */
+#define DOM_BUF 256
+
+/* Read FILE (or "-") into *@config. Returns 0 or CLI_FAIL, said why. */
+static int load_config(const char *path, struct json_object **config)
+{
+	char *err = NULL;
+	int rc = xlcfg_parse_file(path, config, &err);
+
+	if (rc) {
+		cli_error("%s", err ? err : strerror(-rc));
+		free(err);
+		return CLI_FAIL;
+	}
+	return 0;
+}
+
+int cmd_create(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *config = NULL;
+	unsigned flags = 0;
+	int rc;
+
+	/* Refused before anything happens, so no domain is left behind. */
+	if (cli_flag(args, 'c')) {
+		cli_error("Attaching the console (-c) is not available yet; create the domain without -c.");
+		return CLI_FAIL;
+	}
+	rc = load_config(args->argv[0], &config);
+	if (rc)
+		return rc;
+	if (cli_flag(args, 'n')) {
+		cli_print_json(config);
+		goto out_put;
+	}
+	rc = cli_connect(cli);
+	if (rc)
+		goto out_put;
+	if (cli_flag(args, 'p'))
+		flags |= KEEL_START_PAUSED;
+	if (keel_domain_create(cli->conn, config, flags, NULL))
+		rc = cli_call_failed(cli);
+out_put:
+	json_object_put(config);
+	return rc;
+}
+
+int cmd_define(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *config = NULL;
+	int rc = load_config(args->argv[0], &config);
+
+	if (rc)
+		return rc;
+	rc = cli_connect(cli);
+	if (!rc && keel_domain_define(cli->conn, config, NULL))
+		rc = cli_call_failed(cli);
+	json_object_put(config);
+	return rc;
+}
+
+/* Connect and turn operand @i into a name or uuid in @dom. */
+static int dom_arg(struct cli *cli, const struct cli_args *args, int i,
+		   char *dom)
+{
+	int rc = cli_connect(cli);
+
+	return rc ? rc : cli_resolve(cli, args->argv[i], dom, DOM_BUF);
+}
+
+int cmd_undefine(struct cli *cli, const struct cli_args *args)
+{
+	char dom[DOM_BUF];
+	int rc = dom_arg(cli, args, 0, dom);
+
+	if (rc)
+		return rc;
+	return keel_domain_undefine(cli->conn, dom) ? cli_call_failed(cli) :
+						      CLI_OK;
+}
+
+int cmd_start(struct cli *cli, const struct cli_args *args)
+{
+	unsigned flags = cli_flag(args, 'p') ? KEEL_START_PAUSED : 0;
+	char dom[DOM_BUF];
+	int rc = dom_arg(cli, args, 0, dom);
+
+	if (rc)
+		return rc;
+	return keel_domain_start(cli->conn, dom, flags, NULL) ?
+		       cli_call_failed(cli) :
+		       CLI_OK;
+}
+
+typedef int (*dom_op)(struct keel_conn *c, const char *dom,
+		      struct keel_domain *out);
+
+/* The commands whose only operand is the domain. */
+static int simple_op(struct cli *cli, const struct cli_args *args, dom_op op)
+{
+	char dom[DOM_BUF];
+	int rc = dom_arg(cli, args, 0, dom);
+
+	if (rc)
+		return rc;
+	return op(cli->conn, dom, NULL) ? cli_call_failed(cli) : CLI_OK;
+}
+
+int cmd_pause(struct cli *cli, const struct cli_args *args)
+{
+	return simple_op(cli, args, keel_domain_pause);
+}
+
+int cmd_unpause(struct cli *cli, const struct cli_args *args)
+{
+	return simple_op(cli, args, keel_domain_unpause);
+}
+
+int cmd_reboot(struct cli *cli, const struct cli_args *args)
+{
+	return simple_op(cli, args, keel_domain_reboot);
+}
+
+int cmd_destroy(struct cli *cli, const struct cli_args *args)
+{
+	return simple_op(cli, args, keel_domain_destroy);
+}
+
+/* Every domain that has a keel-hv: running, paused, shutting down. */
+static int shutdown_all(struct cli *cli, int timeout, unsigned flags)
+{
+	struct keel_domain *list = NULL;
+	size_t n = 0;
+	int rc = CLI_OK;
+
+	if (keel_domain_list(cli->conn, &list, &n))
+		return cli_call_failed(cli);
+	/*
+	 * One at a time: with -w each call returns when its domain has
+	 * stopped, so a slow guest delays the next (man/keel.1 says so).
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].id < 0)
+			continue;
+		if (keel_domain_shutdown(cli->conn, list[i].uuid, timeout,
+					 flags, NULL))
+			rc = cli_call_failed(cli);
+	}
+	free(list);
+	return rc;
+}
+
+int cmd_shutdown(struct cli *cli, const struct cli_args *args)
+{
+	const char *t = cli_optarg(args, 't');
+	unsigned flags = cli_flag(args, 'w') ? KEEL_SHUTDOWN_WAIT : 0;
+	bool all = cli_flag(args, 'a');
+	int timeout = -1, rc;
+	char dom[DOM_BUF];
+
+	if (all && args->argc)
+		return cli_usage(args->cmd,
+				 "Name a domain or give -a, not both.");
+	if (!all && !args->argc)
+		return cli_usage(args->cmd,
+				 "Name the domain to shut down, or give -a for all of them.");
+	if (t) {
+		/* keeld's limit: schemas/keel.openrpc.json, domain.shutdown */
+		if (!cli_is_number(t) || strlen(t) > 5 || atoi(t) > 86400)
+			return cli_usage(args->cmd,
+					 "The timeout must be a number of seconds from 0 to 86400, not \"%s\".",
+					 t);
+		timeout = atoi(t);
+	}
+	rc = cli_connect(cli);
+	if (rc)
+		return rc;
+	if (all)
+		return shutdown_all(cli, timeout, flags);
+	rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
+	if (rc)
+		return rc;
+	return keel_domain_shutdown(cli->conn, dom, timeout, flags, NULL) ?
+		       cli_call_failed(cli) :
+		       CLI_OK;
+}
+
+int cmd_rename(struct cli *cli, const struct cli_args *args)
+{
+	char dom[DOM_BUF];
+	int rc = dom_arg(cli, args, 0, dom);
+
+	if (rc)
+		return rc;
+	return keel_domain_rename(cli->conn, dom, args->argv[1], NULL) ?
+		       cli_call_failed(cli) :
+		       CLI_OK;
+}
+
+int cmd_autostart(struct cli *cli, const struct cli_args *args)
+{
+	const char *v = args->argv[1];
+	char dom[DOM_BUF];
+	int rc;
+
+	if (strcmp(v, "on") && strcmp(v, "off"))
+		return cli_usage(args->cmd, "Say on or off, not \"%s\".", v);
+	rc = dom_arg(cli, args, 0, dom);
+	if (rc)
+		return rc;
+	return keel_domain_autostart(cli->conn, dom, !strcmp(v, "on"), NULL) ?
+		       cli_call_failed(cli) :
+		       CLI_OK;
+}

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The commands that only look: list, info, domid, domname, uptime,
+ * config. Tables are for people; --json (and list -l) print what keeld
+ * answered, so a field keeld adds shows up without a change here.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "keel.h"
+
+#define DOM_BUF 256
+
+/* --- reading keeld's JSON ----------------------------------------------- */
+
+static const char *str_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* An integer member, or -1 when absent or null (a shut-off domain's id). */
+static long long int_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* keeld's params for the domain @summary describes: its uuid. */
+static struct json_object *uuid_params(struct json_object *summary)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "uuid",
+			       json_object_new_string(str_member(summary,
+								 "uuid")));
+	return p;
+}
+
+/* --- list ---------------------------------------------------------------- */
+
+/* Running domains first, by id (as xl lists them), then the rest by name. */
+static int summary_cmp(const void *a, const void *b)
+{
+	struct json_object *x = *(struct json_object *const *)a;
+	struct json_object *y = *(struct json_object *const *)b;
+	long long ix = int_member(x, "id"), iy = int_member(y, "id");
+
+	if ((ix < 0) != (iy < 0))
+		return ix < 0 ? 1 : -1;
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	return strcmp(str_member(x, "name"), str_member(y, "name"));
+}
+
+/* Does operand @dom (name, uuid or id) name the domain @s? */
+static bool summary_matches(struct json_object *s, const char *dom)
+{
+	if (!strcmp(str_member(s, "name"), dom) ||
+	    !strcasecmp(str_member(s, "uuid"), dom))
+		return true;
+	return cli_is_number(dom) && strlen(dom) < 10 &&
+	       int_member(s, "id") == atoi(dom);
+}
+
+/*
+ * keeld's domain list, sorted, or only the domains @args names (each
+ * once, in the order given). Returns the number in *@out (an array the
+ * caller frees; its elements belong to *@all, which the caller puts), 0
+ * or CLI_FAIL if a named domain was not found (the others are still
+ * returned) or the call failed (*@all NULL).
+ */
+static int select_domains(struct cli *cli, const struct cli_args *args,
+			  struct json_object **all,
+			  struct json_object ***out, size_t *n)
+{
+	size_t len;
+	int rc = CLI_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (keel_call(cli->conn, "domain.list", NULL, all))
+		return cli_call_failed(cli);
+	if (!json_object_is_type(*all, json_type_array)) {
+		cli_error("keeld's domain list is not a list.");
+		return CLI_FAIL;
+	}
+	len = json_object_array_length(*all);
+	*out = calloc(len + 1, sizeof(**out));
+	if (!*out) {
+		cli_error("Out of memory.");
+		return CLI_FAIL;
+	}
+	if (!args->argc) {
+		for (size_t i = 0; i < len; i++)
+			(*out)[(*n)++] = json_object_array_get_idx(*all, i);
+		qsort(*out, *n, sizeof(**out), summary_cmp);
+		return CLI_OK;
+	}
+	for (int a = 0; a < args->argc; a++) {
+		struct json_object *s = NULL;
+		bool dup = false;
+
+		for (size_t i = 0; i < len && !s; i++)
+			if (summary_matches(json_object_array_get_idx(*all, i),
+					    args->argv[a]))
+				s = json_object_array_get_idx(*all, i);
+		if (!s) {
+			cli_error("No domain is named \"%s\".", args->argv[a]);
+			rc = CLI_FAIL;
+			continue;
+		}
+		for (size_t i = 0; i < *n; i++)
+			dup |= (*out)[i] == s;
+		if (!dup)
+			(*out)[(*n)++] = s;
+	}
+	return rc;
+}
+
+/* The vCPUs' time in guest mode, in seconds; -1 when keeld cannot say. */
+static double cpu_time(struct cli *cli, const char *uuid)
+{
+	struct json_object *stats = NULL, *vcpus;
+	double t = -1;
+
+	if (keel_domain_stats(cli->conn, uuid, &stats))
+		return -1;
+	if (json_object_object_get_ex(stats, "vcpus", &vcpus) &&
+	    json_object_is_type(vcpus, json_type_array)) {
+		t = 0;
+		for (size_t i = 0; i < json_object_array_length(vcpus); i++)
+			t += (double)int_member(json_object_array_get_idx(vcpus,
+									  i),
+						"run_ns") /
+			     1e9;
+	}
+	json_object_put(stats);
+	return t;
+}
+
+static void list_row(struct cli *cli, struct json_object *s)
+{
+	struct json_object *info = NULL, *config = NULL;
+	char id[24] = "-", mem[24] = "-", vcpus[24] = "-", time[32] = "-";
+	long long v;
+
+	if (int_member(s, "id") >= 0) {
+		double t = cpu_time(cli, str_member(s, "uuid"));
+
+		snprintf(id, sizeof(id), "%lld", int_member(s, "id"));
+		if (t >= 0)
+			snprintf(time, sizeof(time), "%.1f", t);
+	}
+	/* Memory and vCPUs are left to keeld's defaults when not set. */
+	if (!keel_call(cli->conn, "domain.info", uuid_params(s), &info) &&
+	    json_object_object_get_ex(info, "config", &config)) {
+		v = int_member(config, "memory");
+		if (v >= 0)
+			snprintf(mem, sizeof(mem), "%lld", v);
+		v = int_member(config, "vcpus");
+		if (v >= 0)
+			snprintf(vcpus, sizeof(vcpus), "%lld", v);
+	}
+	printf("%-32s %5s %7s %5s  %-9s %8s\n", str_member(s, "name"), id,
+	       mem, vcpus, str_member(s, "state"), time);
+	json_object_put(info);
+}
+
+int cmd_list(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *all = NULL, **sel = NULL, *out = NULL;
+	size_t n = 0;
+	int rc = cli_connect(cli);
+
+	if (rc)
+		return rc;
+	rc = select_domains(cli, args, &all, &sel, &n);
+	if (!all)
+		return rc;
+	if (cli_flag(args, CLI_OPT_NAME)) {
+		for (size_t i = 0; i < n; i++)
+			puts(str_member(sel[i], "name"));
+	} else if (cli_flag(args, 'l') || cli_flag(args, CLI_OPT_JSON)) {
+		out = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *info = NULL;
+
+			if (!cli_flag(args, 'l')) {
+				json_object_array_add(out,
+						      json_object_get(sel[i]));
+				continue;
+			}
+			/* It may have gone since the list: say, go on. */
+			if (keel_call(cli->conn, "domain.info",
+				      uuid_params(sel[i]), &info))
+				rc = cli_call_failed(cli);
+			else
+				json_object_array_add(out, info);
+		}
+		cli_print_json(out);
+		json_object_put(out);
+	} else {
+		printf("%-32s %5s %7s %5s  %-9s %8s\n", "Name", "ID",
+		       "Mem", "VCPUs", "State", "Time(s)");
+		for (size_t i = 0; i < n; i++)
+			list_row(cli, sel[i]);
+	}
+	free(sel);
+	json_object_put(all);
+	return rc;
+}
+
+/* --- info ---------------------------------------------------------------- */
+
+int cmd_info(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *info = NULL;
+	int rc = cli_connect(cli);
+
+	if (rc)
+		return rc;
+	if (keel_call(cli->conn, "host.info", NULL, &info))
+		return cli_call_failed(cli);
+	if (cli_flag(args, CLI_OPT_JSON) ||
+	    !json_object_is_type(info, json_type_object)) {
+		cli_print_json(info);
+	} else {
+		/* xl info's "key : value" lines, in keeld's order. */
+		json_object_object_foreach(info, key, val) {
+			printf("%-23s: %s\n", key,
+			       json_object_is_type(val, json_type_string) ?
+				       json_object_get_string(val) :
+				       json_object_to_json_string(val));
+		}
+	}
+	json_object_put(info);
+	return CLI_OK;
+}
+
+/* --- domid, domname ------------------------------------------------------ */
+
+int cmd_domid(struct cli *cli, const struct cli_args *args)
+{
+	struct keel_domain d;
+	char dom[DOM_BUF];
+	int rc = cli_connect(cli);
+
+	if (!rc)
+		rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
+	if (rc)
+		return rc;
+	if (keel_domain_info(cli->conn, dom, &d, NULL))
+		return cli_call_failed(cli);
+	if (d.id < 0) {
+		cli_error("Domain %s is not running, so it has no id.", d.name);
+		return CLI_FAIL;
+	}
+	printf("%d\n", d.id);
+	return CLI_OK;
+}
+
+int cmd_domname(struct cli *cli, const struct cli_args *args)
+{
+	struct keel_domain *list = NULL;
+	const char *id = args->argv[0];
+	size_t n = 0;
+	int rc;
+
+	if (!cli_is_number(id) || strlen(id) >= 10)
+		return cli_usage(args->cmd,
+				 "\"%s\" is not a domain id; ids are numbers.",
+				 id);
+	rc = cli_connect(cli);
+	if (rc)
+		return rc;
+	if (keel_domain_list(cli->conn, &list, &n))
+		return cli_call_failed(cli);
+	rc = CLI_FAIL;
+	for (size_t i = 0; i < n && rc; i++) {
+		if (list[i].id >= 0 && list[i].id == atoi(id)) {
+			puts(list[i].name);
+			rc = CLI_OK;
+		}
+	}
+	if (rc)
+		cli_error("No running domain has the id %s.", id);
+	free(list);
+	return rc;
+}
+
+/* --- uptime -------------------------------------------------------------- */
+
+/* A number member "uptime" of @o, or -1. */
+static double uptime_member(struct json_object *o)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "uptime", &v) ||
+	    (!json_object_is_type(v, json_type_double) &&
+	     !json_object_is_type(v, json_type_int)))
+		return -1;
+	return json_object_get_double(v);
+}
+
+/*
+ * Seconds the domain has run, or -1 when keeld does not say. The API
+ * fixes no place for it yet (man/keel.1, BUGS): take an "uptime" member
+ * of the summary, of domain.info or of domain.stats, the first found.
+ */
+static double domain_uptime(struct cli *cli, struct json_object *summary)
+{
+	struct json_object *o = NULL;
+	double up = uptime_member(summary);
+
+	if (up < 0 && !keel_call(cli->conn, "domain.info",
+				 uuid_params(summary), &o))
+		up = uptime_member(o);
+	json_object_put(o);
+	o = NULL;
+	if (up < 0 &&
+	    !keel_domain_stats(cli->conn, str_member(summary, "uuid"), &o))
+		up = uptime_member(o);
+	json_object_put(o);
+	return up;
+}
+
+/* xl uptime's format: "2 days, 3:04:05", "0:00:07". */
+static void format_uptime(char *buf, size_t size, double up)
+{
+	long long s = (long long)up, days = s / 86400;
+
+	if (up < 0)
+		snprintf(buf, size, "-");
+	else if (days)
+		snprintf(buf, size, "%lld day%s, %lld:%02lld:%02lld", days,
+			 days == 1 ? "" : "s", s % 86400 / 3600,
+			 s % 3600 / 60, s % 60);
+	else
+		snprintf(buf, size, "%lld:%02lld:%02lld", s / 3600,
+			 s % 3600 / 60, s % 60);
+}
+
+int cmd_uptime(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *all = NULL, **sel = NULL, *out = NULL;
+	bool json = cli_flag(args, CLI_OPT_JSON);
+	size_t n = 0;
+	int rc = cli_connect(cli);
+
+	if (rc)
+		return rc;
+	rc = select_domains(cli, args, &all, &sel, &n);
+	if (!all)
+		return rc;
+	if (json)
+		out = json_object_new_array();
+	else
+		printf("%-32s %5s %s\n", "Name", "ID", "Uptime");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *s = sel[i], *o;
+		const char *name = str_member(s, "name");
+		char text[64];
+		double up;
+
+		if (int_member(s, "id") < 0) {
+			/* Only a domain asked for by name is worth a word. */
+			if (args->argc) {
+				cli_error("Domain %s is not running.", name);
+				rc = CLI_FAIL;
+			}
+			continue;
+		}
+		up = domain_uptime(cli, s);
+		if (!json) {
+			format_uptime(text, sizeof(text), up);
+			printf("%-32s %5lld %s\n", name, int_member(s, "id"),
+			       text);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "uuid",
+				       json_object_new_string(str_member(s,
+									 "uuid")));
+		json_object_object_add(o, "id",
+				       json_object_new_int64(int_member(s,
+									"id")));
+		json_object_object_add(o, "uptime",
+				       up < 0 ? NULL :
+						json_object_new_double(up));
+		json_object_array_add(out, o);
+	}
+	if (json)
+		cli_print_json(out);
+	json_object_put(out);
+	free(sel);
+	json_object_put(all);
+	return rc;
+}
+
+/* --- config -------------------------------------------------------------- */
+
+int cmd_config(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *config = NULL;
+	char dom[DOM_BUF];
+	int rc = cli_connect(cli);
+
+	if (!rc)
+		rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
+	if (rc)
+		return rc;
+	if (keel_domain_config(cli->conn, dom, &config))
+		return cli_call_failed(cli);
+	cli_print_json(config);
+	json_object_put(config);
+	return CLI_OK;
+}

@@ -1,0 +1,16 @@
+# cli/: keel, the xl-like command line. It uses libkeel for everything
+# it asks keeld, and the shared xl.cfg reader for `create -n`.
+bin_PROGRAMS += cli/keel
+cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
+	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c
+cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
+
+# The CLI against a real keeld (and, with KVM, real domains).
+check_PROGRAMS += tests/integration/check_cli
+TESTS += tests/integration/check_cli
+tests_integration_check_cli_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_cli.c $(KEELD_FIXTURE)
+tests_integration_check_cli_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_cli_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread

@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keel(1), the command line, run as a program: what needs no keeld
+ * (create -n on the golden configurations, usage errors, help, the
+ * generated bash completion, the man page listing every command and
+ * option), then against a real keeld in a temporary run directory
+ * (keeld_fixture.h), and
+ * running domains on /dev/kvm with the in-tree echo guest.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "keeld_fixture.h"
+#include "runner.h"
+
+#define TIMEOUT_MS 20000
+#define MAX_ARGS 16
+
+/* keeld.conf's line naming the keel-hv of the build tree. */
+#define KEELD_CONF_HYPERVISOR "hypervisor = %s\n"
+
+/* The commands man/keel.1 documents; `keel help` must list each. */
+static const char *const commands[] = {
+	"create", "list", "info", "define", "undefine", "start", "pause",
+	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
+	"domid", "domname", "uptime", "config", "events", "help",
+	"completion",
+};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+
+/* --- the source tree and files ------------------------------------------ */
+
+/* @rel under the source tree ($KEEL_SRCDIR, or where this file is). */
+static char *src_path(const char *rel)
+{
+	const char *src = getenv("KEEL_SRCDIR");
+	const char *suffix = "tests/integration/check_cli.c";
+	const char *file = __FILE__;
+	size_t n = strlen(file);
+	char *path;
+
+	if (src && *src)
+		ck_assert_int_ge(asprintf(&path, "%s/%s", src, rel), 0);
+	else if (n >= strlen(suffix) &&
+		 !strcmp(file + n - strlen(suffix), suffix))
+		ck_assert_int_ge(asprintf(&path, "%.*s%s",
+					  (int)(n - strlen(suffix)), file, rel),
+				 0);
+	else
+		ck_abort_msg("cannot find the source tree; set KEEL_SRCDIR");
+	return path;
+}
+
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len + 1);
+	ck_assert_int_eq(fread(buf, 1, (size_t)len, f), len);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A file in the test's own directory; returns a static path. */
+static const char *test_file(const char *name, const char *text)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", top, name);
+	write_file(path, text);
+	return path;
+}
+
+/* --- running keel -------------------------------------------------------- */
+
+/*
+ * Run keel with the NULL-terminated arguments after @input (written to
+ * its stdin; NULL: none). Returns its exit status; *@out (may be NULL)
+ * gets its stdout and stderr, which the caller frees.
+ */
+static int keel(char **out, const char *input, ...)
+{
+	char *argv[MAX_ARGS + 2] = { (char *)harness_path("cli/keel") };
+	struct proc p;
+	va_list ap;
+	int n = 1, rc;
+
+	va_start(ap, input);
+	while (n <= MAX_ARGS && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	ck_assert_int_le(n, MAX_ARGS);
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	if (input)
+		ck_assert_int_eq(proc_send(&p, input), 0);
+	close(p.in_fd);
+	p.in_fd = -1;
+	rc = proc_wait(&p, TIMEOUT_MS);
+	ck_assert_msg(rc >= 0, "keel %s did not finish", argv[1]);
+	if (out)
+		*out = strdup(p.out);
+	proc_dispose(&p);
+	return rc;
+}
+
+/* keel ... must exit with @status and print something containing @want. */
+#define keel_expect(status, want, ...)                                     \
+	do {                                                               \
+		char *out_;                                                \
+		int rc_ = keel(&out_, NULL, __VA_ARGS__, NULL);            \
+		ck_assert_msg(rc_ == (status) && strstr(out_, want),      \
+			      "keel %s: exit %d, expected %d and \"%s\" in:\n%s", \
+			      #__VA_ARGS__, rc_, status, want, out_);      \
+		free(out_);                                                \
+	} while (0)
+
+/* keel ... must succeed and print JSON; returns it (caller puts). */
+static struct json_object *keel_json(const char *a1, const char *a2,
+				     const char *a3)
+{
+	struct json_object *o;
+	char *out;
+	int rc = keel(&out, NULL, a1, a2, a3, NULL);
+
+	ck_assert_msg(rc == 0, "keel %s %s: exit %d: %s", a1, a2 ? a2 : "",
+		      rc, out);
+	o = json_tokener_parse(out);
+	ck_assert_msg(o != NULL, "keel %s %s printed no JSON: %s", a1,
+		      a2 ? a2 : "", out);
+	free(out);
+	return o;
+}
+
+
+
+/* --- directories and keeld (keeld_fixture.h) --------------------------- */
+
+static void cli_setup(void)
+{
+	setup();
+	/* Never the host's keeld: a test that needs one starts its own. */
+	setenv("KEEL_URI", "/nonexistent/keeld.sock", 1);
+}
+
+/* keeld_fixture's keeld_start(), with KEEL_URI pointing at it. */
+static void cli_keeld_start(void)
+{
+	keeld_start();
+	setenv("KEEL_URI", rw_sock, 1);
+}
+
+/* --- without keeld -------------------------------------------------------- */
+
+/* create -n prints every golden NAME.cfg as its NAME.json. */
+START_TEST(test_dry_run_golden)
+{
+	char *dir = src_path("tests/golden/xlcfg");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int nr = 0;
+
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		struct json_object *got, *want;
+		char *cfg, *json, *out;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".cfg"))
+			continue;
+		ck_assert_int_ge(asprintf(&cfg, "%s/%s", dir, e->d_name), 0);
+		ck_assert_int_ge(asprintf(&json, "%s/%.*s.json", dir,
+					  (int)(len - 4), e->d_name),
+				 0);
+		ck_assert_msg(keel(&out, NULL, "create", "-n", cfg, NULL) == 0,
+			      "keel create -n %s: %s", cfg, out);
+		got = json_tokener_parse(out);
+		want = json_object_from_file(json);
+		ck_assert_msg(want != NULL, "%s is missing or not JSON", json);
+		ck_assert_msg(got && json_object_equal(got, want),
+			      "keel create -n %s printed\n%s\nnot %s", cfg,
+			      out, json);
+		ck_assert_msg(out[strlen(out) - 1] == '\n',
+			      "no newline after the JSON");
+		json_object_put(got);
+		json_object_put(want);
+		free(out);
+		free(cfg);
+		free(json);
+		nr++;
+	}
+	closedir(d);
+	free(dir);
+	ck_assert_int_ge(nr, 5);
+}
+END_TEST
+
+START_TEST(test_dry_run_stdin)
+{
+	struct json_object *o;
+	char *out;
+
+	ck_assert_int_eq(keel(&out, "name = \"piped\"\nkernel = \"/k\"\nvcpus = 2\n",
+			      "create", "-n", "-", NULL),
+			 0);
+	o = json_tokener_parse(out);
+	ck_assert_str_eq(str_at(o, "/name"), "piped");
+	ck_assert_int_eq(json_object_get_int(at(o, "/vcpus")), 2);
+	json_object_put(o);
+	free(out);
+
+	/* The native spelling goes through as it is. */
+	ck_assert_int_eq(keel(&out, "{\"name\": \"j\", \"kernel\": \"/k\"}",
+			      "create", "--dry-run", "-", NULL),
+			 0);
+	o = json_tokener_parse(out);
+	ck_assert_str_eq(str_at(o, "/name"), "j");
+	json_object_put(o);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_dry_run_errors)
+{
+	const char *path = test_file("bad.cfg", "name = \"bad\"\n"
+						"kernel = \"/k\"\n"
+						"memory = 01\n");
+	char want[300], missing[300];
+
+	snprintf(want, sizeof(want), "keel: %s:3: ", path);
+	keel_expect(1, want, "create", "-n", path);
+	snprintf(missing, sizeof(missing), "%s/none.cfg", top);
+	keel_expect(1, missing, "create", "-n", missing);
+	keel_expect(1, "<stdin>:", "define", "-");
+	/* Refused before the file is even read, so nothing is created. */
+	keel_expect(1, "not available yet", "create", "-c", path);
+}
+END_TEST
+
+/* Every usage error exits 2, says what is wrong and where to look. */
+START_TEST(test_usage_errors)
+{
+	static const struct {
+		const char *argv[5];
+		const char *want;
+	} cases[] = {
+		{ { NULL }, "No command given." },
+		{ { "frobnicate" }, "There is no command \"frobnicate\"." },
+		{ { "--bogus" }, "There is no option --bogus." },
+		{ { "-c" }, "The option -c needs an argument." },
+		{ { "list", "--bogus" }, "keel list: There is no option --bogus." },
+		{ { "list", "-x" }, "keel list: There is no option -x." },
+		{ { "info", "--json=yes" }, "There is no option --json=yes." },
+		{ { "create" }, "keel create: Too few arguments; it takes FILE|-." },
+		{ { "create", "a", "b" }, "Unexpected argument \"b\"." },
+		{ { "rename", "a" }, "it takes DOM NEWNAME." },
+		{ { "info", "extra" }, "Unexpected argument \"extra\"." },
+		{ { "shutdown", "-t" }, "The option -t needs an argument." },
+		{ { "shutdown", "-t", "soon", "web" }, "from 0 to 86400, not \"soon\"" },
+		{ { "shutdown", "--timeout", "86401", "web" }, "from 0 to 86400" },
+		{ { "shutdown" }, "Name the domain to shut down" },
+		{ { "shutdown", "-a", "web" }, "not both" },
+		{ { "autostart", "web", "maybe" }, "Say on or off, not \"maybe\"." },
+		{ { "domname", "web" }, "\"web\" is not a domain id" },
+		{ { "completion", "zsh" }, "Only bash is supported" },
+		{ { "help", "frob" }, "There is no command \"frob\"." },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i].argv;
+		char *out;
+		int rc = keel(&out, NULL, a[0], a[1], a[2], a[3], NULL);
+
+		ck_assert_msg(rc == 2 && strstr(out, cases[i].want) &&
+				      strstr(out, "Run 'keel help"),
+			      "keel %s %s: exit %d, expected 2 and \"%s\" in:\n%s",
+			      a[0] ? a[0] : "", a[1] ? a[1] : "", rc,
+			      cases[i].want, out);
+		free(out);
+	}
+}
+END_TEST
+
+START_TEST(test_help)
+{
+	char *out, *dash_h, *man_path = src_path("man/keel.1");
+	char *man = read_file(man_path);
+
+	ck_assert_int_eq(keel(&out, NULL, "help", NULL), 0);
+	ck_assert_int_eq(keel(&dash_h, NULL, "--help", NULL), 0);
+	ck_assert_str_eq(out, dash_h);
+	for (size_t i = 0; i < NR_COMMANDS; i++) {
+		char line[64], usage[64], *cmd_help, *cmd_dash_h;
+
+		snprintf(line, sizeof(line), "\n  %s ", commands[i]);
+		ck_assert_msg(strstr(out, line), "keel help lacks %s:\n%s",
+			      commands[i], out);
+		ck_assert_int_eq(keel(&cmd_help, NULL, "help", commands[i],
+				      NULL),
+				 0);
+		ck_assert_int_eq(keel(&cmd_dash_h, NULL, commands[i], "--help",
+				      NULL),
+				 0);
+		ck_assert_str_eq(cmd_help, cmd_dash_h);
+		snprintf(usage, sizeof(usage), "Usage: keel %s", commands[i]);
+		ck_assert_msg(strstr(cmd_help, usage), "%s", cmd_help);
+
+		/* The man page has the command and each of its options. */
+		snprintf(line, sizeof(line), "\n.SS %s\n", commands[i]);
+		ck_assert_msg(strstr(man, line), "%s has no \".SS %s\"",
+			      man_path, commands[i]);
+		for (char *p = cmd_help; (p = strstr(p, " --")); p += 3) {
+			char opt[128], *o = opt;
+			size_t len = strcspn(p + 3, " \n");
+
+			/* roff spells every "-" as "\-". */
+			for (size_t j = 0; j < len + 2 && j < 60; j++) {
+				if (p[1 + j] == '-')
+					*o++ = '\\';
+				*o++ = p[1 + j];
+			}
+			*o = '\0';
+			ck_assert_msg(strstr(man, opt),
+				      "%s does not document %s's --%.*s",
+				      man_path, commands[i], (int)len, p + 3);
+		}
+		free(cmd_help);
+		free(cmd_dash_h);
+	}
+	free(out);
+	free(dash_h);
+	free(man);
+	free(man_path);
+}
+END_TEST
+
+START_TEST(test_version)
+{
+	keel_expect(0, "keel " PACKAGE_VERSION, "--version");
+}
+END_TEST
+
+/* What bash offers for the words of @line, the last one being completed. */
+static char *complete(const char *script, const char *line)
+{
+	char cmd[1024], *out;
+	struct proc p;
+	char *argv[] = { "/bin/bash", "--norc", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd),
+		 "source %s || exit 3; COMP_WORDS=(%s); "
+		 "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _keel; "
+		 "echo \"[${COMPREPLY[*]}]\"",
+		 script, line);
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), 0);
+	out = strdup(p.out);
+	proc_dispose(&p);
+	return out;
+}
+
+START_TEST(test_completion)
+{
+	char *out, *got, path[256];
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+		{ "keel sh", "[shutdown]" },
+		{ "keel -c /s un", "[undefine unpause]" },
+		{ "keel autostart web ''", "[on off]" },
+		{ "keel list --j", "[--json]" },
+		{ "keel shutdown -t 5 --w", "[--wait]" },
+		{ "keel help ev", "[events]" },
+		{ "keel completion ''", "[bash]" },
+		{ "keel rename web ''", "[]" },
+		{ "keel info ''", "[]" },
+	};
+
+	ck_assert_int_eq(keel(&out, NULL, "completion", "bash", NULL), 0);
+	for (size_t i = 0; i < NR_COMMANDS; i++) {
+		char arm[64];
+
+		snprintf(arm, sizeof(arm), "\t%s)\n", commands[i]);
+		ck_assert_msg(strstr(out, arm), "no case for %s", commands[i]);
+		ck_assert_msg(strstr(out, commands[i]), "%s missing",
+			      commands[i]);
+	}
+	if (!harness_have_file("/bin/bash")) {
+		free(out);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/keel.bash", top);
+	write_file(path, out);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = complete(path, cases[i].line);
+		ck_assert_msg(strstr(got, cases[i].want),
+			      "completing \"%s\" gave %s, not %s",
+			      cases[i].line, got, cases[i].want);
+		free(got);
+	}
+	free(out);
+}
+END_TEST
+
+START_TEST(test_no_keeld)
+{
+	keel_expect(1, "keel: ", "list");
+	keel_expect(1, "/nonexistent/keeld.sock", "list");
+	keel_expect(1, "/nowhere/sock", "-c", "/nowhere/sock", "info");
+}
+END_TEST
+
+/* --- with keeld ----------------------------------------------------------- */
+
+/* Define the golden configuration NAME.cfg. */
+static void define_golden(const char *name)
+{
+	char *rel, *path;
+
+	ck_assert_int_ge(asprintf(&rel, "tests/golden/xlcfg/%s.cfg", name), 0);
+	path = src_path(rel);
+	keel_expect(0, "", "define", path);
+	free(path);
+	free(rel);
+}
+
+START_TEST(test_define_list)
+{
+	struct json_object *o;
+	char *out;
+
+	cli_keeld_start();
+	define_golden("full");
+	define_golden("minimal");
+
+	ck_assert_int_eq(keel(&out, NULL, "list", NULL), 0);
+	ck_assert_msg(!strncmp(out, "Name ", 5) && strstr(out, "State") &&
+			      strstr(out, "\nweb-01 ") &&
+			      strstr(out, "\nminimal "),
+		      "%s", out);
+	/* web-01's row: no id, its memory and vCPUs, its state. */
+	ck_assert_msg(strstr(strstr(out, "\nweb-01 "), " - ") &&
+			      strstr(strstr(out, "\nweb-01 "), " 1024 ") &&
+			      strstr(strstr(out, "\nweb-01 "), " shutoff "),
+		      "%s", out);
+	free(out);
+
+	o = keel_json("list", "--json", NULL);
+	ck_assert_int_eq(json_object_array_length(o), 2);
+	/* Shut-off domains in name order. */
+	ck_assert_str_eq(str_at(o, "/0/name"), "minimal");
+	ck_assert_str_eq(str_at(o, "/1/name"), "web-01");
+	ck_assert_str_eq(str_at(o, "/1/uuid"),
+			 "2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b");
+	ck_assert_str_eq(str_at(o, "/1/state"), "shutoff");
+	ck_assert(json_object_is_type(at(o, "/1/id"), json_type_null));
+	json_object_put(o);
+
+	o = keel_json("list", "-l", "web-01");
+	ck_assert_int_eq(json_object_array_length(o), 1);
+	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/memory")), 1024);
+	ck_assert_str_eq(str_at(o, "/0/config/disks/0/path"), "/srv/web.img");
+	json_object_put(o);
+
+	/* By uuid, in any case. */
+	o = keel_json("list", "--json", "2B9C8F0E-1D7A-4C3E-9F5B-6A7D8E9F0A1B");
+	ck_assert_int_eq(json_object_array_length(o), 1);
+	json_object_put(o);
+
+	keel_expect(0, "minimal\nweb-01\n", "list", "--name");
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "list",
+		    "nosuch");
+
+	o = keel_json("info", "--json", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/nr_domains")), 2);
+	ck_assert_str_eq(str_at(o, "/version"), PACKAGE_VERSION);
+	json_object_put(o);
+	keel_expect(0, "nr_domains", "info");
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_define_twice)
+{
+	cli_keeld_start();
+	define_golden("full");
+	{
+		char *path = src_path("tests/golden/xlcfg/full.cfg");
+
+		keel_expect(1, "keel: A domain with the name \"web-01\" already exists",
+			    "define", path);
+		free(path);
+	}
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_rename_autostart_undefine)
+{
+	struct json_object *o;
+	char uuid[64];
+
+	cli_keeld_start();
+	define_golden("minimal");
+	keel_expect(0, "", "rename", "minimal", "small");
+	keel_expect(0, "small\n", "list", "--name");
+	keel_expect(0, "", "autostart", "small", "on");
+	o = keel_json("list", "--json", "small");
+	ck_assert(json_object_get_boolean(at(o, "/0/autostart")));
+	snprintf(uuid, sizeof(uuid), "%s", str_at(o, "/0/uuid"));
+	json_object_put(o);
+	keel_expect(0, "", "autostart", uuid, "off");
+	o = keel_json("list", "--json", NULL);
+	ck_assert(!json_object_get_boolean(at(o, "/0/autostart")));
+	json_object_put(o);
+
+	keel_expect(1, "keel: Domain small is not running", "domid", "small");
+	keel_expect(1, "keel: No running domain has the id 7.", "domname", "7");
+	keel_expect(1, "keel: No running domain has the id 7.", "undefine",
+		    "7");
+
+	keel_expect(0, "", "undefine", "small");
+	keel_expect(0, "", "list", "--name");
+	keel_expect(1, "keel: No domain is named \"small\".", "undefine",
+		    "small");
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "rename",
+		    "nosuch", "other");
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "autostart",
+		    "nosuch", "on");
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "domid",
+		    "nosuch");
+	keeld_stop();
+}
+END_TEST
+
+/* -c beats $KEEL_URI. */
+START_TEST(test_connect_option)
+{
+	cli_keeld_start();
+	setenv("KEEL_URI", "/nonexistent/keeld.sock", 1);
+	keel_expect(0, "nr_domains", "-c", rw_sock, "info");
+	keel_expect(0, "nr_domains", "--connect", rw_sock, "info");
+	keel_expect(1, "/nonexistent/keeld.sock", "info");
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_config)
+{
+	struct json_object *o;
+
+	cli_keeld_start();
+	define_golden("full");
+	o = keel_json("config", "web-01", NULL);
+	ck_assert_str_eq(str_at(o, "/name"), "web-01");
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 1024);
+	ck_assert_str_eq(str_at(o, "/nics/0/bridge"), "xenbr0");
+	json_object_put(o);
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "config",
+		    "nosuch");
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * Define domains until `keel events` (@p, started before) reports one:
+ * the subscription may not be in place when the first define arrives.
+ * Returns the offset after the line seen; @name gets the domain's name.
+ */
+static long define_until_seen(struct proc *p, char *name, size_t size,
+			      const char *before, const char *after)
+{
+	for (int i = 0; i < 20; i++) {
+		char cfg[128], want[128];
+		long off;
+
+		snprintf(name, size, "ev%d", i);
+		snprintf(cfg, sizeof(cfg), "name = \"%s\"\nkernel = \"/k\"\n",
+			 name);
+		ck_assert_int_eq(keel(NULL, cfg, "define", "-", NULL), 0);
+		snprintf(want, sizeof(want), "%s%s%s", before, name, after);
+		off = proc_expect(p, want, 0, 500);
+		if (off > 0)
+			return off;
+	}
+	ck_abort_msg("keel events printed no event: %s", p->out);
+	return -1;
+}
+
+/* Give a `keel events` just spawned the time to subscribe. */
+static void events_settle(struct proc *p)
+{
+	ck_assert_int_eq(proc_expect(p, "\x01", 0, 1000), -ETIMEDOUT);
+}
+
+/* Interrupted is how `keel events` is meant to end; keeld leaving is not. */
+START_TEST(test_events_end)
+{
+	char *argv[] = { (char *)harness_path("cli/keel"), "events", NULL };
+	char *json_argv[] = { (char *)harness_path("cli/keel"), "events",
+			      "--json", NULL };
+	struct proc p;
+
+	cli_keeld_start();
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	events_settle(&p);
+	kill(p.pid, SIGINT);
+	ck_assert_msg(proc_wait(&p, 5000) == 0, "%s", p.out);
+	proc_dispose(&p);
+
+	ck_assert_int_eq(proc_spawn(&p, json_argv), 0);
+	events_settle(&p);
+	kill(p.pid, SIGTERM);
+	ck_assert_msg(proc_wait(&p, 5000) == 0, "%s", p.out);
+	proc_dispose(&p);
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	events_settle(&p);
+	keeld_stop();
+	ck_assert_int_eq(proc_wait(&p, 5000), 1);
+	ck_assert_msg(strstr(p.out, "keel: The connection to keeld was lost"),
+		      "%s", p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+/* --- running domains (/dev/kvm, or nested) -------------------------------- */
+
+/* keeld with keel-hv, and an xl.cfg for the echo guest named @name. */
+static const char *lifecycle_start(const char *name)
+{
+	char conf[512], cfg[512];
+
+	snprintf(conf, sizeof(conf), "log_level = info\n" KEELD_CONF_HYPERVISOR,
+		 harness_path("hypervisor/keel-hv"));
+	write_file(conf_path, conf);
+	cli_keeld_start();
+	snprintf(cfg, sizeof(cfg),
+		 "name = \"%s\"\nkernel = \"%s\"\nmemory = 32\nvcpus = 1\n",
+		 name, harness_path("tests/guests/echo.bin"));
+	return test_file("echo.cfg", cfg);
+}
+
+/* The one domain's summary from `keel list --json DOM`. */
+static struct json_object *summary(const char *dom)
+{
+	struct json_object *o = keel_json("list", "--json", dom);
+	struct json_object *s = json_object_get(at(o, "/0"));
+
+	json_object_put(o);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+static void assert_state(const char *dom, const char *state)
+{
+	struct json_object *s = summary(dom);
+
+	ck_assert_msg(!strcmp(str_at(s, "/state"), state),
+		      "%s is %s, not %s", dom, str_at(s, "/state"), state);
+	json_object_put(s);
+}
+
+START_TEST(test_create_transient)
+{
+	const char *cfg = lifecycle_start("life");
+	struct json_object *s, *o;
+	char id[16], *out;
+
+	keel_expect(0, "", "create", "-p", cfg);
+	s = summary("life");
+	ck_assert_str_eq(str_at(s, "/state"), "paused");
+	ck_assert_int_gt(json_object_get_int(at(s, "/id")), 0);
+	snprintf(id, sizeof(id), "%d", json_object_get_int(at(s, "/id")));
+	json_object_put(s);
+
+	keel_expect(0, id, "domid", "life");
+	keel_expect(0, "life\n", "domname", id);
+	/* A number names the running domain with that id. */
+	keel_expect(0, "", "unpause", id);
+	assert_state("life", "running");
+	keel_expect(0, "", "pause", "life");
+	assert_state("life", "paused");
+	keel_expect(0, "", "unpause", "life");
+	keel_expect(1, "keel: ", "unpause", "life");	/* not paused */
+
+	ck_assert_int_eq(keel(&out, NULL, "list", NULL), 0);
+	ck_assert_msg(strstr(out, "\nlife ") && strstr(out, " running "),
+		      "%s", out);
+	free(out);
+	keel_expect(0, "life", "uptime");
+	o = keel_json("uptime", "--json", "life");
+	ck_assert_str_eq(str_at(o, "/0/name"), "life");
+	json_object_put(o);
+	o = keel_json("config", "life", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 32);
+	json_object_put(o);
+
+	keel_expect(1, "keel: ", "create", cfg);	/* the name is taken */
+	keel_expect(0, "", "destroy", "life");
+	/* Transient: gone once stopped. */
+	keel_expect(0, "", "list", "--name");
+	keel_expect(1, "keel: No domain is named \"life\".", "destroy",
+		    "life");
+	keeld_stop();
+}
+END_TEST
+
+START_TEST(test_define_start_shutdown)
+{
+	const char *cfg = lifecycle_start("pers");
+
+	keel_expect(0, "", "define", cfg);
+	assert_state("pers", "shutoff");
+	keel_expect(1, "keel: Domain pers is not running", "domid", "pers");
+	keel_expect(0, "", "start", "pers");
+	assert_state("pers", "running");
+	keel_expect(1, "keel: ", "start", "pers");	/* already running */
+	keel_expect(1, "keel: ", "rename", "pers", "other");
+	/* The echo guest ignores the power button: stopped by force. */
+	keel_expect(0, "", "shutdown", "-w", "-t", "1", "pers");
+	assert_state("pers", "shutoff");
+	keel_expect(0, "", "start", "-p", "pers");
+	assert_state("pers", "paused");
+	keel_expect(0, "", "shutdown", "-a", "-w", "--timeout", "1");
+	assert_state("pers", "shutoff");
+	keel_expect(0, "", "start", "pers");
+	keel_expect(0, "", "destroy", "pers");
+	assert_state("pers", "shutoff");
+	keel_expect(0, "", "undefine", "pers");
+	keel_expect(1, "keel: No domain is named \"pers\".", "start", "pers");
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * Lines for definitions (which keeld did not announce yet when this was
+ * written) and for a domain's run, in text and in JSON.
+ */
+START_TEST(test_events_lifecycle)
+{
+	char *argv[] = { (char *)harness_path("cli/keel"), "events", NULL };
+	char *json_argv[] = { (char *)harness_path("cli/keel"), "events",
+			      "--json", NULL };
+	const char *cfg = lifecycle_start("evt");
+	char name[32], want[64];
+	struct proc p, pj;
+	long off;
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	off = define_until_seen(&p, name, sizeof(name), " ", " defined added\n");
+	keel_expect(0, "", "undefine", name);
+	snprintf(want, sizeof(want), " %s undefined removed\n", name);
+	off = proc_expect(&p, want, (size_t)off, 5000);
+	ck_assert_msg(off > 0, "%s", p.out);
+
+	ck_assert_int_eq(proc_spawn(&pj, json_argv), 0);
+	define_until_seen(&pj, name, sizeof(name), "\"name\":\"", "\"");
+	ck_assert_msg(strstr(pj.out, "\"event\":\"defined\""), "%s", pj.out);
+
+	keel_expect(0, "", "create", cfg);
+	off = proc_expect(&p, " evt started booted\n", (size_t)off, 10000);
+	ck_assert_msg(off > 0, "%s", p.out);
+	keel_expect(0, "", "destroy", "evt");
+	ck_assert_msg(proc_expect(&p, " evt stopped destroyed\n", (size_t)off,
+				  10000) > 0,
+		      "%s", p.out);
+	ck_assert_msg(proc_expect(&pj, "\"event\":\"stopped\"", 0, 10000) > 0,
+		      "%s", pj.out);
+	kill(p.pid, SIGINT);
+	ck_assert_int_eq(proc_wait(&p, 5000), 0);
+	proc_dispose(&p);
+	kill(pj.pid, SIGINT);
+	ck_assert_int_eq(proc_wait(&pj, 5000), 0);
+	proc_dispose(&pj);
+	keeld_stop();
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *offline = tcase_create("offline");
+	TCase *daemon = tcase_create("daemon");
+
+	if (!harness_have_file(harness_path("cli/keel")))
+		runner_skip_reason = "cli/keel is not built";
+	else if (!harness_have_file(harness_path("daemon/keeld")))
+		runner_skip_reason = "daemon/keeld is not built";
+
+	tcase_add_unchecked_fixture(offline, suite_setup, suite_teardown);
+	tcase_add_checked_fixture(offline, cli_setup, teardown);
+	tcase_set_timeout(offline, 60);
+	tcase_add_test(offline, test_dry_run_golden);
+	tcase_add_test(offline, test_dry_run_stdin);
+	tcase_add_test(offline, test_dry_run_errors);
+	tcase_add_test(offline, test_usage_errors);
+	tcase_add_test(offline, test_help);
+	tcase_add_test(offline, test_version);
+	tcase_add_test(offline, test_completion);
+	tcase_add_test(offline, test_no_keeld);
+	suite_add_tcase(s, offline);
+
+	tcase_add_unchecked_fixture(daemon, suite_setup, suite_teardown);
+	tcase_add_checked_fixture(daemon, cli_setup, teardown);
+	tcase_set_timeout(daemon, 60);
+	tcase_add_test(daemon, test_define_list);
+	tcase_add_test(daemon, test_define_twice);
+	tcase_add_test(daemon, test_rename_autostart_undefine);
+	tcase_add_test(daemon, test_connect_option);
+	tcase_add_test(daemon, test_config);
+	tcase_add_test(daemon, test_events_end);
+	suite_add_tcase(s, daemon);
+
+	/* Running domains need KVM: without it, the suite runs nested. */
+	{
+		TCase *tc = tcase_create("lifecycle");
+
+		if (!runner_skip_reason) {
+			runner_skip_reason = harness_kvm_missing();
+			runner_wants_kvm = runner_skip_reason != NULL;
+		}
+		if (!runner_skip_reason &&
+		    !harness_have_file(harness_path("tests/guests/echo.bin")))
+			runner_skip_reason = "test guests are not built (make guest)";
+		tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+		tcase_add_checked_fixture(tc, cli_setup, teardown);
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, test_create_transient);
+		tcase_add_test(tc, test_define_start_shutdown);
+		tcase_add_test(tc, test_events_lifecycle);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
