@@ -103,4 +103,9 @@ struct json_object *events_subscribe(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
 
+/* console.c */
+struct json_object *domain_open_console(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params);
+
 #endif /* KEEL_DAEMON_HANDLERS_H */

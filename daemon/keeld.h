@@ -6,6 +6,7 @@
 
 struct event_base;
 struct methods;
+struct relay;
 struct registry;
 struct server;
 
@@ -17,6 +18,7 @@ struct keeld {
 	struct registry *reg;
 	struct server *server;
 	int next_domain_id;	/* ids of running domains start at 1 */
+	struct relay *relays;	/* console.c's */
 };
 
 #endif /* KEEL_DAEMON_KEELD_H */

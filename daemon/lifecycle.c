@@ -1002,6 +1002,11 @@ struct json_object *lifecycle_live_config(const struct domain *dom)
 	return dom->run ? dom->run->config : NULL;
 }
 
+const char *lifecycle_run_dir(const struct domain *dom)
+{
+	return dom->run && dom->run->hv ? dom->run->dir : NULL;
+}
+
 double lifecycle_uptime(const struct domain *dom)
 {
 	return dom->run ? wall_now() - dom->run->started : -1;

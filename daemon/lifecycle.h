@@ -61,6 +61,9 @@ void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r);
 /* The configuration @dom runs with, or NULL when it is shut off. */
 struct json_object *lifecycle_live_config(const struct domain *dom);
 
+/* @dom's run directory while its keel-hv is alive, else NULL. */
+const char *lifecycle_run_dir(const struct domain *dom);
+
 /* Seconds since @dom was started, or -1 when it is not running. */
 double lifecycle_uptime(const struct domain *dom);
 

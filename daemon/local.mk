@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += daemon/libkeeld.la
 daemon_libkeeld_la_SOURCES = \
 	daemon/conf.c daemon/conf.h \
+	daemon/console.c daemon/console.h \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/hv.c daemon/hv.h \

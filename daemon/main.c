@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "console.h"
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -328,6 +329,7 @@ int main(int argc, char **argv)
 	 */
 out_signals:
 	/* Domains keep running without keeld; the next one re-adopts them. */
+	console_relays_free(&k);
 	lifecycle_detach_all(&k);
 	if (sigterm)
 		event_free(sigterm);

@@ -47,6 +47,7 @@ static const struct method {
 	{ "domain.destroy", domain_destroy, METHOD_READ_WRITE },
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
+	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -47,6 +47,7 @@ struct conn {
 	size_t scanned;		/* input bytes known to hold no newline */
 	bool closing;		/* flush the output, then close */
 	bool subscribed;	/* events.subscribe was called */
+	struct reply *holder;	/* reads no requests until it is answered */
 	struct pending *pendings; /* lines still owed an answer */
 	struct reply *line_replies; /* deferred while dispatching a line */
 	struct conn *prev, *next;
@@ -98,7 +99,8 @@ static void pending_unlink(struct pending *p)
 	p->conn = NULL;
 }
 
-static void conn_free(struct conn *c)
+/* Take @c out of the server; its bufferevent stays. */
+static void conn_unlink(struct conn *c)
 {
 	/* Deferred answers still come; they are dropped then. */
 	while (c->pendings)
@@ -109,6 +111,11 @@ static void conn_free(struct conn *c)
 		c->srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+}
+
+static void conn_free(struct conn *c)
+{
+	conn_unlink(c);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -181,7 +188,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct conn *c = arg;
 
-	while (!c->closing) {
+	while (!c->closing && !c->holder) {
 		struct evbuffer_ptr start, eol;
 		struct json_object *resp;
 		size_t eol_len, len;
@@ -232,9 +239,24 @@ struct json_object *reply_id(const struct reply *r)
 	return r->id;
 }
 
+static void conn_read(struct bufferevent *bev, void *arg);
+
+/* @r held its connection's requests: read them again. */
+static void conn_release(struct conn *c)
+{
+	c->holder = NULL;
+	if (c->closing)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Requests that arrived meanwhile are in the buffer already. */
+	conn_read(c->bev, c);
+}
+
 void reply_send(struct reply *r, struct json_object *resp)
 {
 	struct pending *p = r->pending;
+	struct conn *held = p && p->conn && p->conn->holder == r ? p->conn :
+								   NULL;
 
 	if (!r->mapped) {
 		json_object_put(r->early);
@@ -258,6 +280,46 @@ void reply_send(struct reply *r, struct json_object *resp)
 	}
 	json_object_put(r->id);
 	free(r);
+	/* pending_done() may have dropped a client that does not read. */
+	if (held && held->holder == r)
+		conn_release(held);
+}
+
+void server_hold(struct methods_caller *caller, struct reply *r)
+{
+	struct conn *c = (struct conn *)((char *)caller -
+					 offsetof(struct conn, caller));
+
+	c->holder = r;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+struct bufferevent *reply_send_stream(struct reply *r,
+				      struct json_object *resp)
+{
+	struct pending *p = r->pending;
+	struct conn *c = p ? p->conn : NULL;
+	struct bufferevent *bev;
+
+	if (!c || c->holder != r || r->index != REPLY_WHOLE ||
+	    p->outstanding != 1) {
+		/* The client has gone: nobody to stream to. */
+		reply_send(r, resp);
+		return NULL;
+	}
+	c->holder = NULL;
+	pending_unlink(p);
+	json_object_put(p->resp);
+	free(p);
+	json_object_put(r->id);
+	free(r);
+	if (!conn_send(c, resp))
+		return NULL;
+	bev = c->bev;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	conn_unlink(c);
+	free(c);
+	return bev;
 }
 
 struct reply *server_defer(struct methods_caller *caller,
@@ -320,6 +382,13 @@ static struct json_object *conn_map_replies(struct conn *c,
 						json_object_array_get_idx(resp, i)))
 				i++;
 			r->index = i < n ? i++ : REPLY_WHOLE;
+		}
+		if (c->holder == r &&
+		    (r->early || r->notification || !p ||
+		     (!whole && r->index == REPLY_WHOLE))) {
+			/* Answered already, or never to be: read on. */
+			c->holder = NULL;
+			bufferevent_enable(c->bev, EV_READ);
 		}
 		if (r->notification || (!whole && r->index == REPLY_WHOLE)) {
 			/* Nobody waits for it: dropped when answered. */

@@ -6,6 +6,7 @@
 
 #include "jsonrpc.h"
 
+struct bufferevent;
 struct keeld;
 struct methods_caller;
 struct reply;
@@ -45,6 +46,23 @@ struct reply *server_defer(struct methods_caller *caller,
 struct json_object *reply_id(const struct reply *r);
 /* @resp owned; NULL is answered as an internal error. Frees @r. */
 void reply_send(struct reply *r, struct json_object *resp);
+
+/*
+ * Read no more requests from @caller's connection until @r is answered
+ * (its bytes may be something else, e.g. a console stream).
+ * reply_send() releases it; reply_send_stream() hands it over.
+ */
+void server_hold(struct methods_caller *caller, struct reply *r);
+
+/*
+ * Answer @r (held, not part of a batch) with @resp and take its
+ * connection out of the server: returns its bufferevent, with @resp
+ * queued in its output and whatever the client sent after the request
+ * still in its input, no callbacks set, owned by the caller. NULL when
+ * the client has gone (then @resp is dropped).
+ */
+struct bufferevent *reply_send_stream(struct reply *r,
+				      struct json_object *resp);
 
 /* Send @caller's connection every event from now on. */
 void server_subscribe(struct methods_caller *caller);

@@ -486,7 +486,8 @@ bool jsonrpc_is_deferred(struct json_object *o)
 }
 
 static struct json_object *dispatch_one(struct json_object *msg,
-					jsonrpc_handler_fn handle, void *ctx)
+					jsonrpc_handler_fn handle, void *ctx,
+					bool in_batch)
 {
 	struct jsonrpc_req req;
 	struct json_object *resp;
@@ -495,6 +496,7 @@ static struct json_object *dispatch_one(struct json_object *msg,
 	code = jsonrpc_check_request(msg, &req);
 	if (code)
 		return jsonrpc_request_error(&req, code);
+	req.in_batch = in_batch;
 	resp = handle(ctx, &req);
 	if (req.is_notification) {
 		json_object_put(resp);
@@ -514,7 +516,7 @@ struct json_object *jsonrpc_dispatch(struct json_object *msg,
 	char why[96];
 
 	if (!jsonrpc_is_batch(msg))
-		return dispatch_one(msg, handle, ctx);
+		return dispatch_one(msg, handle, ctx, false);
 
 	n = json_object_array_length(msg);
 	if (n == 0)
@@ -533,7 +535,7 @@ struct json_object *jsonrpc_dispatch(struct json_object *msg,
 		return NULL;
 	for (i = 0; i < n; i++) {
 		resp = dispatch_one(json_object_array_get_idx(msg, i), handle,
-				    ctx);
+				    ctx, true);
 		if (resp && json_object_array_add(batch, resp) < 0)
 			json_object_put(resp);
 	}

@@ -146,6 +146,7 @@ struct jsonrpc_req {
 	struct json_object *params;	/* object or array; NULL if absent */
 	struct json_object *id;		/* NULL for JSON null or a notification */
 	bool is_notification;		/* no "id" member: send no response */
+	bool in_batch;			/* an element of a batch */
 	/* Set when jsonrpc_check_request() fails: */
 	const char *error;		/* static message */
 	const char *error_field;	/* static JSON Pointer, or NULL */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * domain.open_console and the relays it creates (console.h, docs/console.md).
+ *
+ * A relay starts held: the client's connection reads no more requests
+ * (server_hold) while keeld connects to DIR/console.sock and passes the
+ * request on. keel-hv's answer line becomes the JSON-RPC answer; on
+ * success reply_send_stream() takes the connection out of the server
+ * and from then on bytes are only copied. keeld never looks inside the
+ * frames: keel-hv enforces the roles, and keeld only decides what a
+ * client may ask for (view only on the read-only socket).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "console.h"
+#include "handlers.h"
+#include "jsonrpc.h"
+#include "keeld.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "methods.h"
+#include "registry.h"
+#include "server.h"
+
+/* Unsent bytes a relay holds per direction before it stops reading. */
+#define RELAY_HIGH (256 * 1024)
+/* keel-hv's handshake answer is one short line. */
+#define RELAY_MAX_ANSWER 4096
+
+struct relay {
+	struct keeld *k;
+	struct reply *r;		/* until the handshake is answered */
+	struct bufferevent *hv;		/* keel-hv's console socket */
+	struct bufferevent *client;	/* once handed over */
+	struct relay *prev, *next;	/* in k->relays */
+};
+
+static void relay_free(struct relay *rl)
+{
+	struct keeld *k = rl->k;
+
+	if (rl->r)
+		reply_send(rl->r, jsonrpc_error(reply_id(rl->r),
+						KEEL_ERR_OPERATION_FAILED,
+						"The console closed before it answered.",
+						NULL));
+	if (rl->hv)
+		bufferevent_free(rl->hv);
+	if (rl->client)
+		bufferevent_free(rl->client);
+	if (rl->prev)
+		rl->prev->next = rl->next;
+	else
+		k->relays = rl->next;
+	if (rl->next)
+		rl->next->prev = rl->prev;
+	free(rl);
+}
+
+void console_relays_free(struct keeld *k)
+{
+	while (k->relays)
+		relay_free(k->relays);
+}
+
+/*
+ * Copy what @from has into @to; stop reading @from while @to holds
+ * more than RELAY_HIGH (its write callback starts it again).
+ */
+static void relay_copy(struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer *out = bufferevent_get_output(to);
+
+	evbuffer_add_buffer(out, bufferevent_get_input(from));
+	if (evbuffer_get_length(out) > RELAY_HIGH)
+		bufferevent_disable(from, EV_READ);
+}
+
+static void relay_client_read(struct bufferevent *bev, void *arg)
+{
+	struct relay *rl = arg;
+
+	relay_copy(rl->client, rl->hv);
+}
+
+static void relay_hv_read(struct bufferevent *bev, void *arg)
+{
+	struct relay *rl = arg;
+
+	relay_copy(rl->hv, rl->client);
+}
+
+/* @bev drained: read again from the other side. */
+static void relay_client_written(struct bufferevent *bev, void *arg)
+{
+	struct relay *rl = arg;
+
+	if (!rl->hv) {
+		/* keel-hv closed and everything it sent is delivered. */
+		relay_free(rl);
+		return;
+	}
+	bufferevent_enable(rl->hv, EV_READ);
+}
+
+static void relay_hv_written(struct bufferevent *bev, void *arg)
+{
+	struct relay *rl = arg;
+
+	bufferevent_enable(rl->client, EV_READ);
+}
+
+static void relay_client_event(struct bufferevent *bev, short what,
+			       void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		relay_free(arg);
+}
+
+static void relay_hv_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay *rl = arg;
+
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	/* The domain stopped: deliver what is left (its END), then close. */
+	relay_copy(rl->hv, rl->client);
+	bufferevent_free(rl->hv);
+	rl->hv = NULL;
+	if (evbuffer_get_length(bufferevent_get_output(rl->client)) == 0) {
+		relay_free(rl);
+		return;
+	}
+	/* Called back when all of it is written, not half. */
+	bufferevent_setwatermark(rl->client, EV_WRITE, 0, 0);
+	bufferevent_disable(rl->client, EV_READ);
+}
+
+/* keel-hv's answer to the handshake, once a whole line is in. */
+static void relay_answer(struct bufferevent *bev, void *arg)
+{
+	struct relay *rl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct json_object *ans = NULL, *v, *result;
+	struct reply *r = rl->r;
+	size_t len;
+	char *line;
+
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (!line) {
+		if (evbuffer_get_length(in) > RELAY_MAX_ANSWER)
+			relay_free(rl);
+		return;
+	}
+	ans = json_tokener_parse(line);
+	free(line);
+	rl->r = NULL;
+	if (!ans || !json_object_object_get_ex(ans, "ok", &v) ||
+	    !json_object_get_boolean(v)) {
+		const char *why = "The domain's console refused the request.";
+
+		if (ans && json_object_object_get_ex(ans, "error", &v))
+			why = json_object_get_string(v);
+		reply_send(r, jsonrpc_error(reply_id(r),
+					    KEEL_ERR_INVALID_STATE, why, NULL));
+		json_object_put(ans);
+		relay_free(rl);
+		return;
+	}
+	result = json_object_new_object();
+	json_object_object_get_ex(ans, "role", &v);
+	json_object_object_add(result, "role", json_object_get(v));
+	json_object_object_get_ex(ans, "console", &v);
+	json_object_object_add(result, "console",
+			       v ? json_object_get(v) :
+				   json_object_new_string("serial"));
+	json_object_put(ans);
+	rl->client = reply_send_stream(r, jsonrpc_result(reply_id(r),
+							 result));
+	if (!rl->client) {
+		relay_free(rl);
+		return;
+	}
+	bufferevent_setcb(rl->client, relay_client_read, relay_client_written,
+			  relay_client_event, rl);
+	bufferevent_setwatermark(rl->client, EV_WRITE, RELAY_HIGH / 2, 0);
+	bufferevent_enable(rl->client, EV_READ | EV_WRITE);
+	bufferevent_setcb(rl->hv, relay_hv_read, relay_hv_written,
+			  relay_hv_event, rl);
+	bufferevent_setwatermark(rl->hv, EV_WRITE, RELAY_HIGH / 2, 0);
+	/* Frames that came with the answer or after the request. */
+	relay_copy(rl->hv, rl->client);
+	relay_copy(rl->client, rl->hv);
+}
+
+static void relay_connect_event(struct bufferevent *bev, short what,
+				void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		relay_free(arg);
+}
+
+static const char *param_string(struct json_object *params, const char *key,
+				const char *dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v))
+		return dflt;
+	return json_object_get_string(v);
+}
+
+struct json_object *domain_open_console(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params)
+{
+	struct keeld *k = caller->keeld;
+	struct json_object *resp = NULL, *hs, *v;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	const char *dir, *mode;
+	struct relay *rl;
+	char *line;
+	size_t len;
+	int fd;
+
+	if (!dom)
+		return resp;
+	if (req->in_batch || req->is_notification)
+		return method_error(req, JSONRPC_INVALID_REQUEST, NULL,
+				    "domain.open_console turns the connection into the console stream: send it alone, with an id, as the last request on the connection.");
+	mode = param_string(params, "mode", caller->read_only ? "view" :
+								"write");
+	if (caller->read_only && strcmp(mode, "view"))
+		return method_error(req, KEEL_ERR_PERMISSION, "/mode",
+				    "keeld-ro.sock only allows watching a console (mode \"view\"); use keeld.sock to type into it.");
+	dir = lifecycle_run_dir(dom);
+	if (!dir)
+		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+				    "Domain %s is %s; it has no console to attach to.",
+				    dom->name, domain_state_name(dom->state));
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
+			     "%s/console.sock", dir) >= sizeof(sun.sun_path))
+		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "The console socket path is too long.");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		resp = method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+				    "Cannot reach the console of domain %s: %s.",
+				    dom->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return resp;
+	}
+	evutil_make_socket_nonblocking(fd);
+	rl = calloc(1, sizeof(*rl));
+	hs = json_object_new_object();
+	if (!rl || !hs) {
+		close(fd);
+		free(rl);
+		json_object_put(hs);
+		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	}
+	rl->k = k;
+	rl->hv = bufferevent_socket_new(k->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	rl->r = server_defer(caller, req);
+	rl->next = k->relays;
+	if (k->relays)
+		k->relays->prev = rl;
+	k->relays = rl;
+	if (!rl->hv || !rl->r) {
+		if (!rl->hv)
+			close(fd);
+		json_object_put(hs);
+		relay_free(rl);
+		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	}
+	/* keel-hv's handshake: the request's console params as they are. */
+	json_object_object_add(hs, "console",
+			       json_object_new_string(param_string(
+				       params, "console", "serial")));
+	json_object_object_add(hs, "mode", json_object_new_string(mode));
+	if (json_object_object_get_ex(params, "force", &v))
+		json_object_object_add(hs, "force", json_object_get(v));
+	if (json_object_object_get_ex(params, "history_lines", &v))
+		json_object_object_add(hs, "history_lines", json_object_get(v));
+	if (json_object_object_get_ex(params, "history_bytes", &v))
+		json_object_object_add(hs, "history_bytes", json_object_get(v));
+	line = jsonrpc_to_line(hs, &len);
+	json_object_put(hs);
+	if (line)
+		bufferevent_write(rl->hv, line, len);
+	free(line);
+	bufferevent_setcb(rl->hv, relay_answer, NULL, relay_connect_event, rl);
+	bufferevent_enable(rl->hv, EV_READ | EV_WRITE);
+	server_hold(caller, rl->r);
+	return jsonrpc_deferred();
+}
