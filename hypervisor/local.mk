@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += hypervisor/libkeelhv.la
 hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/acpi_pm.c hypervisor/acpi_pm.h \
+	hypervisor/console_mux.c hypervisor/console_mux.h \
 	hypervisor/control.c hypervisor/control.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
@@ -78,6 +79,14 @@ tests_unit_check_vmm_SOURCES = $(UNIT_RUNNER) tests/unit/check_vmm.c
 tests_unit_check_vmm_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_vmm_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_vmm_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_console_mux
+TESTS += tests/unit/check_console_mux
+tests_unit_check_console_mux_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_console_mux.c
+tests_unit_check_console_mux_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_console_mux_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_console_mux_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 include hypervisor/acpi.mk
 include hypervisor/virtio.mk

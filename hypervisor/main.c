@@ -28,6 +28,7 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "console_mux.h"
 #include "control.h"
 #include "device.h"
 #include "log.h"
+#include "virtio_console.h"
 #include "vmm.h"
 
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
@@ -50,6 +53,10 @@
 struct hv_args {
 	struct vm_config cfg;
 	bool console_stdio;
+	const char *console_socket;
+	const char *console_log;
+	struct cmux_config cmux;
+	bool virtio_console;
 	struct vm_disk disks[MAX_DISKS];
 	struct vm_nic nics[MAX_NETS];
 	char *paths[MAX_DISKS]; /* disks[].path, when cut from "PATH,ro" */
@@ -90,10 +97,14 @@ static int opt_cmdline(struct hv_args *a, const char *arg)
 	return 0;
 }
 
-/* "256M", "1G", "65536K"; a bare number is MiB, as for xl and QEMU. */
-static int opt_memory(struct hv_args *a, const char *arg)
+/*
+ * "64K", "256M", "1G"; a bare number counts units of 2^@shift bytes.
+ * Returns false if @arg is not such a size or does not fit 64 bits.
+ */
+static bool parse_size(const char *arg, unsigned shift,
+		       unsigned long long *bytes)
 {
-	unsigned long long n, shift = 20;
+	unsigned long long n;
 	char *end;
 
 	errno = 0;
@@ -106,14 +117,25 @@ static int opt_memory(struct hv_args *a, const char *arg)
 		default: break;
 		}
 	}
-	if (errno || end == arg || *end || arg[0] == '-' || !n ||
-	    n > (VM_MAX_RAM >> shift) ||
-	    (n << shift) < VM_MIN_RAM || (n << shift) % 4096) {
+	if (errno || end == arg || *end || arg[0] == '-' ||
+	    n > (ULLONG_MAX >> shift))
+		return false;
+	*bytes = n << shift;
+	return true;
+}
+
+/* "256M", "1G", "65536K"; a bare number is MiB, as for xl and QEMU. */
+static int opt_memory(struct hv_args *a, const char *arg)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 20, &n) || n < VM_MIN_RAM || n > VM_MAX_RAM ||
+	    n % 4096) {
 		log_err("Invalid --memory '%s': give a size such as 256M or 2G, at least %llu MiB and a multiple of 4 KiB.",
 			arg, VM_MIN_RAM >> 20);
 		return -EINVAL;
 	}
-	a->cfg.ram_size = n << shift;
+	a->cfg.ram_size = n;
 	return 0;
 }
 
@@ -140,6 +162,60 @@ static int opt_console(struct hv_args *a, const char *arg)
 		return -EINVAL;
 	}
 	a->console_stdio = !strcmp(arg, "stdio");
+	return 0;
+}
+
+static int opt_console_socket(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --console-socket '': give a socket path.");
+		return -EINVAL;
+	}
+	a->console_socket = arg;
+	return 0;
+}
+
+static int opt_console_log(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --console-log '': give a file path.");
+		return -EINVAL;
+	}
+	a->console_log = arg;
+	return 0;
+}
+
+/* A bare number of bytes, as virtlogd's max_size. */
+static int opt_console_ring(struct hv_args *a, const char *arg)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE ||
+	    n > CMUX_MAX_RING) {
+		log_err("Invalid --console-ring '%s': give a size from 4K to 1G, such as 1M.",
+			arg);
+		return -EINVAL;
+	}
+	a->cmux.ring_size = (size_t)n;
+	return 0;
+}
+
+static int opt_console_log_size(struct hv_args *a, const char *arg)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE) {
+		log_err("Invalid --console-log-size '%s': give a size of at least 4K, such as 1M.",
+			arg);
+		return -EINVAL;
+	}
+	a->cmux.log_size = n;
+	return 0;
+}
+
+static int opt_virtio_console(struct hv_args *a, const char *arg)
+{
+	a->virtio_console = true;
 	return 0;
 }
 
@@ -319,6 +395,16 @@ static const struct hv_option hv_options[] = {
 	{ "vcpus", "N", opt_vcpus, "virtual CPUs, 1 to 8 (default 1)" },
 	{ "console", "stdio|none", opt_console,
 	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
+	{ "console-socket", "PATH", opt_console_socket,
+	  "serve the consoles to clients on a UNIX socket" },
+	{ "console-log", "PATH", opt_console_log,
+	  "COM1's log; the virtio console's: X-virtio.log for X.log" },
+	{ "console-log-size", "SIZE", opt_console_log_size,
+	  "rotate a console log at SIZE, keeping 3 (default 1M)" },
+	{ "console-ring", "SIZE", opt_console_ring,
+	  "output history kept per console (default 1M)" },
+	{ "virtio-console", NULL, opt_virtio_console,
+	  "virtio-console device (hvc0 in a Linux guest)" },
 	{ "disk", "PATH[,ro]", opt_disk, "virtio-blk disk (repeatable)" },
 	{ "net", "tap=NAME[,mac=MAC]", opt_net,
 	  "virtio-net interface (repeatable)" },
@@ -405,14 +491,16 @@ static void hv_args_dispose(struct hv_args *a)
 		free(a->taps[i]);
 }
 
-/* The stdio console: stdin to COM1, COM1 to stdout. */
+/*
+ * The stdio console: a tap on COM1's port in the console multiplexer,
+ * so that its output and input take the same path as the console
+ * socket's (ring, log, input queue with its retry).
+ */
 struct console {
 	struct vm *vm;
-	struct device *uart;
+	struct cmux_port *port;
 	struct event *in_ev; /* stdin readable */
-	struct event *retry_ev; /* the UART has room for pending input */
-	uint8_t pending[CONSOLE_BUF];
-	size_t pending_off, pending_len;
+	bool in_eof;
 	bool tty;
 };
 
@@ -459,7 +547,7 @@ static void console_raw_tty(void)
 	}
 }
 
-/* vCPU thread, UART lock held. */
+/* The tap's output: vCPU thread, UART lock held. */
 static void console_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	while (len) {
@@ -474,55 +562,42 @@ static void console_output(void *opaque, const uint8_t *buf, size_t len)
 	}
 }
 
-/* vCPU thread: wake the I/O thread to offer the rest. */
-static void console_rx_ready(void *opaque)
+/* The port's input queue has room again: read stdin again. */
+static void console_input_room(void *opaque)
 {
 	struct console *con = opaque;
 
-	event_active(con->retry_ev, EV_READ, 0);
-}
-
-/* Offer pending input; returns true once all of it was taken. */
-static bool console_push(struct console *con)
-{
-	size_t n = ns8250_input(con->uart, con->pending + con->pending_off,
-				con->pending_len - con->pending_off);
-
-	con->pending_off += n;
-	if (con->pending_off < con->pending_len)
-		return false;
-	con->pending_off = con->pending_len = 0;
-	return true;
-}
-
-static void console_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct console *con = arg;
-
-	if (console_push(con))
+	if (con->in_ev && !con->in_eof)
 		event_add(con->in_ev, NULL);
 }
 
 static void console_input(evutil_socket_t fd, short what, void *arg)
 {
 	struct console *con = arg;
-	ssize_t n = read(fd, con->pending, sizeof(con->pending));
-	uint8_t *esc;
+	size_t room = cmux_port_input_room(con->port);
+	uint8_t buf[CONSOLE_BUF], *esc;
+	size_t len;
+	ssize_t n;
 
+	if (!room) {
+		/* Typed faster than the guest reads: wait for the queue. */
+		event_del(con->in_ev);
+		return;
+	}
+	n = read(fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
 		/* End of input: the guest keeps running without it. */
+		con->in_eof = true;
 		event_del(con->in_ev);
 		return;
 	}
-	con->pending_len = (size_t)n;
-	esc = con->tty ? memchr(con->pending, CONSOLE_ESCAPE, (size_t)n) :
-			 NULL;
+	len = (size_t)n;
+	esc = con->tty ? memchr(buf, CONSOLE_ESCAPE, len) : NULL;
 	if (esc)
-		con->pending_len = (size_t)(esc - con->pending);
-	if (!console_push(con))
-		event_del(con->in_ev);
+		len = (size_t)(esc - buf);
+	cmux_port_input(con->port, buf, len);
 	if (esc) {
 		log_info("Ctrl-] pressed: stopping the VM.");
 		hv_set_killed_by("Stopped by Ctrl-] on the console.");
@@ -531,14 +606,20 @@ static void console_input(evutil_socket_t fd, short what, void *arg)
 }
 
 static int console_attach(struct console *con, struct vm *vm,
-			  struct event_base *base)
+			  struct event_base *base, struct cmux_port *port)
 {
+	const struct cmux_tap tap = {
+		.output = console_output,
+		.input_room = console_input_room,
+		.opaque = con,
+	};
+
 	con->vm = vm;
-	con->uart = vm_find_device(vm, "serial0");
+	con->port = port;
+	cmux_port_set_tap(port, &tap);
 	con->in_ev = event_new(base, STDIN_FILENO, EV_READ | EV_PERSIST,
 			       console_input, con);
-	con->retry_ev = event_new(base, -1, 0, console_retry, con);
-	if (!con->uart || !con->in_ev || !con->retry_ev)
+	if (!con->in_ev)
 		return -ENOMEM;
 	if (event_add(con->in_ev, NULL) < 0) {
 		/* /dev/null or a regular file: epoll refuses them. */
@@ -556,10 +637,121 @@ static int console_attach(struct console *con, struct vm *vm,
 static void console_detach(struct console *con)
 {
 	console_restore_tty();
+	if (con->port)
+		cmux_port_set_tap(con->port, NULL);
 	if (con->in_ev)
 		event_free(con->in_ev);
-	if (con->retry_ev)
-		event_free(con->retry_ev);
+	con->in_ev = NULL;
+}
+
+/*
+ * The consoles: COM1 always and the virtio console with
+ * --virtio-console, each a port of the multiplexer (ring, log, socket).
+ */
+struct hv_consoles {
+	struct cmux *mux;
+	struct device *uart, *vcon;
+	struct cmux_port *serial, *virtio;
+};
+
+static size_t hv_serial_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	return ns8250_input(opaque, buf, len);
+}
+
+static size_t hv_virtio_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	return virtio_console_input(opaque, buf, len);
+}
+
+static void hv_virtio_winsize(void *opaque, unsigned rows, unsigned cols)
+{
+	virtio_console_set_size(opaque, rows, cols);
+}
+
+/* A port for console @which with its log, if --console-log. */
+static int hv_add_port(const struct hv_args *a, struct cmux *mux,
+		       enum cmux_console which, const struct cmux_guest *g,
+		       struct cmux_port **port)
+{
+	char *log = NULL;
+	int rc;
+
+	if (a->console_log) {
+		log = cmux_log_path(a->console_log, which);
+		if (!log)
+			return -ENOMEM;
+	}
+	rc = cmux_add_port(mux, which, log, g, port);
+	free(log);
+	return rc;
+}
+
+/*
+ * After vm_create(): the virtio console (the last PCI device, so that
+ * the others keep their slots), the multiplexer's ports, the devices'
+ * backends pointed at them, and the console socket. Returns 0 or
+ * -errno, logged.
+ */
+static int hv_consoles_create(struct hv_consoles *hc, const struct hv_args *a,
+			      struct vm *vm, struct event_base *base)
+{
+	struct cmux_guest serial = { .input = hv_serial_input };
+	struct cmux_guest virtio = { .input = hv_virtio_input,
+				     .winsize = hv_virtio_winsize };
+	int rc;
+
+	hc->uart = vm_find_device(vm, "serial0");
+	if (!hc->uart)
+		return -ENODEV;
+	if (a->virtio_console) {
+		rc = virtio_console_create(vm, NULL, &hc->vcon);
+		if (rc) {
+			log_err("Cannot create the virtio console: %s.",
+				strerror(-rc));
+			return rc;
+		}
+	}
+	rc = cmux_new(base, &a->cmux, &hc->mux);
+	if (rc) {
+		log_err("Cannot set up the consoles: %s.", strerror(-rc));
+		return rc;
+	}
+	serial.opaque = hc->uart;
+	rc = hv_add_port(a, hc->mux, CMUX_SERIAL, &serial, &hc->serial);
+	if (!rc && hc->vcon) {
+		virtio.opaque = hc->vcon;
+		rc = hv_add_port(a, hc->mux, CMUX_VIRTIO, &virtio,
+				 &hc->virtio);
+	}
+	if (!rc && a->console_socket)
+		rc = cmux_listen(hc->mux, a->console_socket);
+	if (rc)
+		return rc;
+	ns8250_set_backend(hc->uart, &(struct ns8250_backend){
+					     .output = cmux_port_output,
+					     .rx_ready = cmux_port_rx_ready,
+					     .opaque = hc->serial,
+				     });
+	if (hc->vcon)
+		virtio_console_set_backend(
+			hc->vcon, &(struct virtio_console_backend){
+					  .output = cmux_port_output,
+					  .rx_ready = cmux_port_rx_ready,
+					  .opaque = hc->virtio,
+				  });
+	return 0;
+}
+
+/* Unhook the devices, then deliver what clients are owed and close. */
+static void hv_consoles_dispose(struct hv_consoles *hc)
+{
+	if (hc->uart)
+		ns8250_set_backend(hc->uart, NULL);
+	if (hc->vcon)
+		virtio_console_set_backend(hc->vcon, NULL);
+	cmux_free(hc->mux);
+	hc->mux = NULL;
 }
 
 /*
@@ -741,14 +933,12 @@ int main(int argc, char **argv)
 	struct hv_args args = {
 		.cfg = { .ram_size = VM_DEFAULT_RAM, .nr_vcpus = 1 },
 		.console_stdio = true,
+		.cmux = { .ring_size = CMUX_DEFAULT_RING,
+			  .log_size = CMUX_DEFAULT_LOG_SIZE },
 		.log_level = LOG_LEVEL_INFO,
 	};
 	struct console con = { 0 };
-	struct ns8250_backend backend = {
-		.output = console_output,
-		.rx_ready = console_rx_ready,
-		.opaque = &con,
-	};
+	struct hv_consoles hc = { 0 };
 	struct event *sig_evs[NR_SIGNAL_EVENTS] = { NULL };
 	enum vm_exit_reason reason = VM_EXIT_ERROR;
 	struct control_ident ident = { NULL, NULL };
@@ -773,13 +963,15 @@ int main(int argc, char **argv)
 		log_err("Cannot set up the event loop.");
 		goto out_args;
 	}
-	args.cfg.console = args.console_stdio ? &backend : NULL;
+	args.cfg.console = NULL; /* hv_consoles_create() sets COM1's */
 	args.cfg.disks = args.disks;
 	args.cfg.nics = args.nics;
 	if (vm_create(&args.cfg, base, &vm))
 		goto out_base;
+	if (hv_consoles_create(&hc, &args, vm, base))
+		goto out_vm;
 	if (add_signals(base, vm, sig_evs) ||
-	    (args.console_stdio && console_attach(&con, vm, base))) {
+	    (args.console_stdio && console_attach(&con, vm, base, hc.serial))) {
 		log_err("Cannot set up signal and console events.");
 		goto out_vm;
 	}
@@ -799,6 +991,7 @@ int main(int argc, char **argv)
 	if (args.status_file)
 		status_file_write(args.status_file, reason, detail);
 	control_vm_stopped(ctl, reason, vm_exit_status(reason), detail);
+	cmux_vm_stopped(hc.mux, detail);
 	if (hv_lingers(&args, reason)) {
 		log_info("Lingering with the guest's memory until the control socket's stop or SIGTERM.");
 		vm_linger(vm);
@@ -809,6 +1002,7 @@ int main(int argc, char **argv)
 out_vm:
 	control_free(ctl);
 	console_detach(&con);
+	hv_consoles_dispose(&hc);
 	for (size_t i = 0; i < NR_SIGNAL_EVENTS; i++) {
 		if (sig_evs[i])
 			event_free(sig_evs[i]);

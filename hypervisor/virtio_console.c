@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * virtio-console (virtio 1.2, 5.3), single port: receive queue 0 carries
- * input to the guest, transmit queue 1 its output. No multiport, no
- * console size, no emergency write.
+ * input to the guest, transmit queue 1 its output, and the console size
+ * (VIRTIO_CONSOLE_F_SIZE) that the host's writer sets. No multiport, no
+ * emergency write. The size is the host's, not guest state: it is not
+ * saved, and a restored device says 0x0 until the host sets it again.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #define VCON_RXQ 0
 #define VCON_TXQ 1
 #define VCON_CONFIG_SIZE 8 /* le16 cols, le16 rows, le32 max_nr_ports */
+#define VCON_F_SIZE 0 /* VIRTIO_CONSOLE_F_SIZE */
 
 struct vcon {
 	struct virtio_dev vdev; /* first */
@@ -27,6 +30,7 @@ struct vcon {
 	struct event *rx_ready_ev; /* calls be.rx_ready without the lock */
 	bool rx_wanted; /* input was refused; tell the backend on buffers */
 	struct vq_chain rx_chain, tx_chain;
+	uint16_t cols, rows; /* 0: unknown */
 	uint64_t rx_bytes, tx_bytes;
 };
 
@@ -40,8 +44,13 @@ static struct vcon *to_vcon(struct virtio_dev *vdev)
 static void vcon_config_read(struct virtio_dev *vdev, uint32_t off,
 			     void *data, unsigned len)
 {
+	struct vcon *c = to_vcon(vdev);
 	uint8_t cfg[VCON_CONFIG_SIZE] = { 0 };
 
+	cfg[0] = (uint8_t)c->cols;
+	cfg[1] = (uint8_t)(c->cols >> 8);
+	cfg[2] = (uint8_t)c->rows;
+	cfg[3] = (uint8_t)(c->rows >> 8);
 	cfg[4] = 1; /* max_nr_ports, meaningful with MULTIPORT only */
 	memcpy(data, cfg + off, len);
 }
@@ -148,6 +157,23 @@ void virtio_console_set_backend(struct device *dev,
 	pthread_mutex_unlock(&c->vdev.lock);
 }
 
+void virtio_console_set_size(struct device *dev, unsigned rows,
+			     unsigned cols)
+{
+	struct vcon *c = to_vcon((struct virtio_dev *)dev);
+
+	if (dev->ops != &vcon_device_ops || rows > UINT16_MAX ||
+	    cols > UINT16_MAX)
+		return;
+	pthread_mutex_lock(&c->vdev.lock);
+	if (c->rows != rows || c->cols != cols) {
+		c->rows = (uint16_t)rows;
+		c->cols = (uint16_t)cols;
+		virtio_config_changed(&c->vdev);
+	}
+	pthread_mutex_unlock(&c->vdev.lock);
+}
+
 static void vcon_stats(struct virtio_dev *vdev, struct json_object *out)
 {
 	struct vcon *c = to_vcon(vdev);
@@ -203,7 +229,7 @@ int virtio_console_create(struct vm *vm,
 	if (be)
 		c->be = *be;
 	rc = virtio_dev_init(&c->vdev, vm, &vcon_virtio_ops, &vcon_device_ops,
-			     0);
+			     VIRTIO_FEAT(VCON_F_SIZE));
 	if (!rc) {
 		c->rx_ready_ev = event_new(vm->evbase, -1, 0,
 					   vcon_rx_ready_event, c);

@@ -49,4 +49,12 @@ void virtio_console_set_backend(struct device *dev,
 size_t virtio_console_input(struct device *dev, const uint8_t *buf,
 			    size_t len);
 
+/*
+ * The console's size as the host's terminal has it (@rows, @cols up to
+ * 65535; 0 for unknown): a guest that negotiated VIRTIO_CONSOLE_F_SIZE
+ * gets a configuration interrupt and resizes hvc0. Safe from any thread.
+ */
+void virtio_console_set_size(struct device *dev, unsigned rows,
+			     unsigned cols);
+
 #endif /* KEEL_HV_VIRTIO_CONSOLE_H */

@@ -27,7 +27,8 @@ TESTGUEST_BUILD = $(MKDIR_P) tests/guests && \
 	$(CC) $(TESTGUEST_CCFLAGS) $(TESTGUEST_LINKFLAGS) $(TESTGUEST_LIB)
 TESTGUEST_BINS = tests/guests/hello.bin tests/guests/memsum.bin \
 	tests/guests/echo.bin tests/guests/dirty.bin \
-	tests/guests/reboot.bin tests/guests/crash.bin
+	tests/guests/reboot.bin tests/guests/crash.bin \
+	tests/guests/chatty.bin
 
 noinst_DATA += $(TESTGUEST_BINS)
 CLEANFILES += $(TESTGUEST_BINS) $(TESTGUEST_BINS:.bin=.elf)
@@ -35,7 +36,8 @@ EXTRA_DIST += tests/guests/crt0.S tests/guests/machine.c \
 	tests/guests/serial.c tests/guests/string.c tests/guests/clock.c \
 	tests/guests/guest.h tests/guests/memsum.h tests/guests/guest.ld \
 	tests/guests/hello.c tests/guests/memsum.c tests/guests/echo.c \
-	tests/guests/dirty.c tests/guests/reboot.c tests/guests/crash.c
+	tests/guests/dirty.c tests/guests/reboot.c tests/guests/crash.c \
+	tests/guests/chatty.c
 
 .PHONY: test-guests
 test-guests: $(TESTGUEST_BINS)
@@ -69,3 +71,8 @@ tests/guests/crash.bin: $(srcdir)/tests/guests/crash.c $(TESTGUEST_DEPS)
 	$(AM_V_CCLD)$(TESTGUEST_BUILD) $(srcdir)/tests/guests/crash.c \
 		-o tests/guests/crash.elf
 	$(AM_V_GEN)$(TESTGUEST_OBJCOPY) -O binary tests/guests/crash.elf $@
+
+tests/guests/chatty.bin: $(srcdir)/tests/guests/chatty.c $(TESTGUEST_DEPS)
+	$(AM_V_CCLD)$(TESTGUEST_BUILD) $(srcdir)/tests/guests/chatty.c \
+		-o tests/guests/chatty.elf
+	$(AM_V_GEN)$(TESTGUEST_OBJCOPY) -O binary tests/guests/chatty.elf $@

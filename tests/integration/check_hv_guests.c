@@ -8,12 +8,16 @@
 
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "console_proto.h"
 #include "harness.h"
 #include "memsum.h"
 #include "runner.h"
@@ -474,6 +478,472 @@ START_TEST(test_linger_crash_sigterm)
 }
 END_TEST
 
+/*
+ * A console socket client (docs/console.md): the answer line, then
+ * frames, DATA gathered into @data.
+ */
+struct con_client {
+	struct harness_client hc; /* its fd and read buffer */
+	char *answer;
+	char *data;
+	size_t data_len, data_cap;
+	uint64_t missed;
+	unsigned nr_missed;
+	char role[16];
+	char end[256];
+	bool ended, eof;
+};
+
+/* Connect to @path (waiting for keel-hv to create it) and ask @req. */
+static void con_open(struct con_client *c, const char *path,
+		     const char *req)
+{
+	memset(c, 0, sizeof(*c));
+	ck_assert_msg(harness_client_open(&c->hc, path, TIMEOUT_MS) == 0,
+		      "cannot connect to %s", path);
+	ck_assert_int_eq(harness_client_send(&c->hc, req, strlen(req)), 0);
+	ck_assert_int_eq(harness_client_send(&c->hc, "\n", 1), 0);
+	c->answer = harness_client_readline(&c->hc, TIMEOUT_MS);
+	ck_assert_msg(c->answer != NULL, "no answer to %s", req);
+}
+
+static void con_close(struct con_client *c)
+{
+	harness_client_close(&c->hc);
+	free(c->answer);
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+static void con_send(struct con_client *c, enum console_frame_type type,
+		     const void *payload, size_t len)
+{
+	uint8_t hdr[CONSOLE_FRAME_HEADER];
+
+	console_frame_header(hdr, type, (uint32_t)len);
+	ck_assert_int_eq(harness_client_send(&c->hc, (char *)hdr,
+					     sizeof(hdr)), 0);
+	ck_assert_int_eq(harness_client_send(&c->hc, payload, len), 0);
+}
+
+/* Take the whole frames from the read buffer. */
+static void con_parse(struct con_client *c)
+{
+	enum console_frame_type type;
+	size_t off = 0;
+	long n;
+
+	while (c->hc.len - off >= CONSOLE_FRAME_HEADER) {
+		const uint8_t *h = (uint8_t *)c->hc.buf + off;
+		const uint8_t *p = h + CONSOLE_FRAME_HEADER;
+
+		n = console_frame_parse(h, &type);
+		ck_assert_msg(n >= 0, "bad frame from keel-hv");
+		if (c->hc.len - off < CONSOLE_FRAME_HEADER + (size_t)n)
+			break;
+		off += CONSOLE_FRAME_HEADER + (size_t)n;
+		if (type == CONSOLE_FRAME_DATA) {
+			if (c->data_cap - c->data_len <= (size_t)n) {
+				c->data_cap = (c->data_cap + (size_t)n) * 2;
+				c->data = realloc(c->data, c->data_cap);
+				ck_assert_ptr_nonnull(c->data);
+			}
+			memcpy(c->data + c->data_len, p, (size_t)n);
+			c->data_len += (size_t)n;
+			c->data[c->data_len] = '\0';
+		} else if (type == CONSOLE_FRAME_MISSED && n == 8) {
+			uint64_t m = 0;
+
+			for (int i = 0; i < 8; i++)
+				m = m << 8 | p[i];
+			c->missed += m;
+			c->nr_missed++;
+		} else if (type == CONSOLE_FRAME_ROLE && n < 16) {
+			memcpy(c->role, p, (size_t)n);
+			c->role[n] = '\0';
+		} else if (type == CONSOLE_FRAME_END && n < 256) {
+			memcpy(c->end, p, (size_t)n);
+			c->end[n] = '\0';
+			c->ended = true;
+		}
+	}
+	memmove(c->hc.buf, c->hc.buf + off, c->hc.len - off);
+	c->hc.len -= off;
+}
+
+/* Read for up to @timeout_ms (once, or until EOF); parse what came. */
+static void con_pump(struct con_client *c, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = c->hc.fd, .events = POLLIN };
+	ssize_t n;
+
+	if (c->eof || poll(&pfd, 1, timeout_ms) <= 0)
+		return;
+	if (c->hc.cap - c->hc.len < 65536) {
+		c->hc.cap = c->hc.cap ? c->hc.cap * 2 : 131072;
+		c->hc.buf = realloc(c->hc.buf, c->hc.cap);
+		ck_assert_ptr_nonnull(c->hc.buf);
+	}
+	n = read(c->hc.fd, c->hc.buf + c->hc.len, c->hc.cap - c->hc.len);
+	if (n <= 0)
+		c->eof = true;
+	else
+		c->hc.len += (size_t)n;
+	con_parse(c);
+}
+
+/* Read until @done(c) or @timeout_ms; returns whether it was done. */
+static bool con_wait(struct con_client *c, bool (*done)(struct con_client *),
+		     int timeout_ms)
+{
+	long long deadline = harness_now_ms() + timeout_ms;
+
+	while (!done(c) && !c->eof && harness_now_ms() < deadline)
+		con_pump(c, 50);
+	return done(c);
+}
+
+static const char *con_needle;
+
+static bool con_has_needle(struct con_client *c)
+{
+	return c->data && strstr(c->data, con_needle);
+}
+
+static bool con_expect(struct con_client *c, const char *needle,
+		       int timeout_ms)
+{
+	con_needle = needle;
+	return con_wait(c, con_has_needle, timeout_ms);
+}
+
+static bool con_has_ended(struct con_client *c)
+{
+	return c->ended;
+}
+
+static bool con_has_role(struct con_client *c)
+{
+	return c->role[0] != '\0';
+}
+
+/* A scratch directory with a console socket and log. */
+struct con_scratch {
+	char dir[32];
+	char sock[64];
+	char log[64];
+};
+
+static void con_scratch_init(struct con_scratch *s)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/keel-hv-con-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(s->dir));
+	snprintf(s->sock, sizeof(s->sock), "%s/console.sock", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/console.log", s->dir);
+}
+
+static void con_scratch_dispose(struct con_scratch *s)
+{
+	char name[80];
+
+	for (int i = 1; i <= 4; i++) {
+		snprintf(name, sizeof(name), "%s.%d", s->log, i);
+		unlink(name);
+	}
+	snprintf(name, sizeof(name), "%s/console-virtio.log", s->dir);
+	unlink(name);
+	unlink(s->log);
+	unlink(s->sock);
+	rmdir(s->dir);
+}
+
+/* keel-hv with test guest @name, its console only on the socket. */
+static void con_spawn(struct proc *p, struct con_scratch *s,
+		      const char *name, const char *extra1,
+		      const char *extra2)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest(name), "--memory", "32M",
+			 "--console", "none", "--console-socket", s->sock,
+			 "--console-log", s->log, (char *)extra1,
+			 (char *)extra2, NULL };
+
+	ck_assert_int_eq(proc_spawn(p, argv), 0);
+}
+
+/*
+ * History: a client that attaches after the guest printed its banner
+ * gets it; the writer's input reaches the guest; a second writer is
+ * refused; a forced one takes over, the old writer is told it is a
+ * viewer and its input is dropped.
+ */
+START_TEST(test_console_history_and_takeover)
+{
+	struct con_client w1, w2, v, refused;
+	struct con_scratch s;
+	struct proc p;
+
+	con_scratch_init(&s);
+	con_spawn(&p, &s, "echo", NULL, NULL);
+	/* The banner goes out before the guest waits for input. */
+	con_open(&v, s.sock, "{\"mode\":\"view\"}");
+	ck_assert_str_eq(v.answer, "{\"ok\":true,\"role\":\"viewer\"}");
+	ck_assert_msg(con_expect(&v, "echo: type a line", TIMEOUT_MS),
+		      "no banner in history: %s", v.data ? v.data : "");
+	usleep(200000);
+	con_open(&w1, s.sock, "{\"mode\":\"write\",\"history_lines\":5}");
+	ck_assert_str_eq(w1.answer, "{\"ok\":true,\"role\":\"writer\"}");
+	ck_assert_msg(con_expect(&w1, "echo: type a line", TIMEOUT_MS),
+		      "late writer got no history: %s",
+		      w1.data ? w1.data : "");
+	con_send(&w1, CONSOLE_FRAME_DATA, "first\r", 6);
+	ck_assert_msg(con_expect(&w1, "echo: first", TIMEOUT_MS),
+		      "writer's input not echoed: %s", w1.data);
+
+	con_open(&refused, s.sock, "{\"mode\":\"write\"}");
+	ck_assert_msg(strstr(refused.answer, "\"ok\":false"),
+		      "second writer: %s", refused.answer);
+	con_close(&refused);
+
+	con_open(&w2, s.sock,
+		 "{\"mode\":\"write\",\"force\":true,\"history_lines\":0}");
+	ck_assert_str_eq(w2.answer, "{\"ok\":true,\"role\":\"writer\"}");
+	ck_assert_msg(con_wait(&w1, con_has_role, TIMEOUT_MS),
+		      "the old writer got no ROLE frame");
+	ck_assert_str_eq(w1.role, "viewer");
+	con_send(&w1, CONSOLE_FRAME_DATA, "dropped\r", 8);
+	con_send(&v, CONSOLE_FRAME_DATA, "viewer\r", 7);
+	con_send(&w2, CONSOLE_FRAME_DATA, "second\r", 7);
+	ck_assert_msg(con_expect(&w2, "echo: second", TIMEOUT_MS),
+		      "new writer's input not echoed: %s",
+		      w2.data ? w2.data : "");
+	ck_assert_msg(con_expect(&v, "echo: second", TIMEOUT_MS),
+		      "viewer did not see it: %s", v.data);
+	ck_assert_msg(!strstr(v.data, "dropped") && !strstr(v.data, "viewer"),
+		      "a viewer's input reached the guest: %s", v.data);
+	/* The stdio console is off, yet the log has it all. */
+	con_close(&w1);
+	con_close(&w2);
+	con_close(&v);
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	proc_dispose(&p);
+	con_scratch_dispose(&s);
+}
+END_TEST
+
+/*
+ * The numbers of the whole "chatty NNNNNN" lines in @c's data, which
+ * must follow each other; returns how many, the first in *@first.
+ */
+static long chatty_run(struct con_client *c, long *first)
+{
+	long n = 0, prev = -1;
+	const char *at = c->data ? c->data : "";
+
+	*first = -1;
+	while ((at = strstr(at, "chatty ")) != NULL) {
+		char *end;
+		long v = strtol(at + 7, &end, 10);
+
+		if (strncmp(end, "\r\n", 2))
+			break; /* the incomplete last line */
+		if (prev >= 0)
+			ck_assert_msg(v == prev + 1, "line %ld after %ld", v,
+				      prev);
+		else
+			*first = v;
+		prev = v;
+		n++;
+		at = end;
+	}
+	return n;
+}
+
+static long chatty_want;
+
+static bool chatty_enough(struct con_client *c)
+{
+	long first;
+
+	return chatty_run(c, &first) >= chatty_want;
+}
+
+/*
+ * Two viewers and a writer on a guest that never stops talking: each
+ * sees consecutive lines, and the lines they all saw are the same.
+ */
+START_TEST(test_console_viewers_same_bytes)
+{
+	struct con_client c[3];
+	struct con_scratch s;
+	struct proc p;
+	long first[3], n[3], lo = 0, hi = -1;
+
+	con_scratch_init(&s);
+	con_spawn(&p, &s, "chatty", NULL, NULL);
+	con_open(&c[0], s.sock, "{\"history_lines\":1}");
+	con_open(&c[1], s.sock, "{\"mode\":\"write\",\"history_lines\":1}");
+	con_open(&c[2], s.sock, "{\"history_lines\":1}");
+	chatty_want = 200;
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(con_wait(&c[i], chatty_enough, TIMEOUT_MS),
+			      "client %d: too few lines", i);
+	for (int i = 0; i < 3; i++) {
+		n[i] = chatty_run(&c[i], &first[i]);
+		ck_assert_uint_eq(c[i].nr_missed, 0);
+		if (first[i] > lo)
+			lo = first[i];
+		if (hi < 0 || first[i] + n[i] - 1 < hi)
+			hi = first[i] + n[i] - 1;
+	}
+	ck_assert_msg(hi - lo > 100, "the clients saw too little in common");
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	for (int i = 0; i < 3; i++)
+		con_close(&c[i]);
+	proc_dispose(&p);
+	con_scratch_dispose(&s);
+}
+END_TEST
+
+/*
+ * A viewer that stops reading holds up nobody: the guest keeps printing
+ * and another viewer keeps receiving; when it reads again, it is told
+ * with MISSED how much it lost, and the lines go on after the gap.
+ */
+START_TEST(test_console_stalled_viewer)
+{
+	struct con_client stalled, live;
+	struct con_scratch s;
+	struct proc p;
+	long first, before;
+
+	con_scratch_init(&s);
+	con_spawn(&p, &s, "chatty", "--console-ring", "4K");
+	con_open(&stalled, s.sock, "{\"history_lines\":0}");
+	con_open(&live, s.sock, "{\"history_lines\":0}");
+	chatty_want = 100;
+	ck_assert(con_wait(&live, chatty_enough, TIMEOUT_MS));
+	before = chatty_run(&live, &first);
+	/* 64 KiB of lines: the ring is 4 KiB, the socket holds some. */
+	chatty_want = before + 64 * 1024 / 15;
+	ck_assert_msg(con_wait(&live, chatty_enough, 4 * TIMEOUT_MS),
+		      "the live viewer stopped receiving");
+	ck_assert_uint_eq(live.nr_missed, 0);
+	/* Now the stalled one reads what it can. */
+	for (int i = 0; i < 200 && !stalled.nr_missed; i++)
+		con_pump(&stalled, 100);
+	ck_assert_msg(stalled.nr_missed > 0 && stalled.missed > 0,
+		      "no MISSED after stalling (%zu bytes read)",
+		      stalled.data_len);
+	ck_assert_msg(con_expect(&stalled, "chatty", TIMEOUT_MS),
+		      "no output after MISSED");
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	con_close(&stalled);
+	con_close(&live);
+	proc_dispose(&p);
+	con_scratch_dispose(&s);
+}
+END_TEST
+
+static off_t con_file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* A small --console-log-size: the log rotates, three old ones kept. */
+START_TEST(test_console_log_rotation)
+{
+	long long deadline = harness_now_ms() + 4 * TIMEOUT_MS;
+	struct con_scratch s;
+	char name[80], buf[4097];
+	struct proc p;
+	FILE *f;
+	size_t n;
+
+	con_scratch_init(&s);
+	con_spawn(&p, &s, "chatty", "--console-log-size", "4K");
+	snprintf(name, sizeof(name), "%s.3", s.log);
+	while (con_file_size(name) < 0 && harness_now_ms() < deadline)
+		usleep(50000);
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	ck_assert_msg(con_file_size(name) > 0, "no %s: %s", name, p.out);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(name, sizeof(name), "%s.%d", s.log, i);
+		ck_assert_int_le(con_file_size(name), 4096);
+	}
+	ck_assert_int_le(con_file_size(s.log), 4096);
+	snprintf(name, sizeof(name), "%s.4", s.log);
+	ck_assert_int_eq(con_file_size(name), -1);
+	snprintf(name, sizeof(name), "%s.2", s.log);
+	f = fopen(name, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	ck_assert_msg(strstr(buf, "\r\nchatty "), "log holds: %s", buf);
+	proc_dispose(&p);
+	con_scratch_dispose(&s);
+}
+END_TEST
+
+/*
+ * END: a client attached when keel-hv is stopped gets END with why,
+ * then EOF; the socket file goes away. With --linger, END comes when
+ * the guest stops, and a client attaching later still gets the history.
+ */
+START_TEST(test_console_end)
+{
+	struct con_client c;
+	struct con_scratch s;
+	struct proc p;
+
+	con_scratch_init(&s);
+	con_spawn(&p, &s, "echo", "--virtio-console", NULL);
+	con_open(&c, s.sock, "{}");
+	ck_assert(con_expect(&c, "echo: type a line", TIMEOUT_MS));
+	kill(p.pid, SIGTERM);
+	ck_assert_msg(con_wait(&c, con_has_ended, TIMEOUT_MS), "no END");
+	ck_assert_msg(strstr(c.end, "SIGTERM"), "END says: %s", c.end);
+	con_pump(&c, TIMEOUT_MS);
+	ck_assert_msg(c.eof, "still connected after END");
+	con_close(&c);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
+	ck_assert_msg(access(s.sock, F_OK) != 0, "socket file left behind");
+	{
+		char vlog[80];
+
+		snprintf(vlog, sizeof(vlog), "%s/console-virtio.log", s.dir);
+		ck_assert_msg(access(vlog, F_OK) == 0, "no %s", vlog);
+	}
+	proc_dispose(&p);
+
+	con_spawn(&p, &s, "hello", "--linger", NULL);
+	con_open(&c, s.sock, "{\"history_bytes\":100000}");
+	ck_assert_msg(con_wait(&c, con_has_ended, TIMEOUT_MS), "no END");
+	ck_assert_msg(strstr(c.data ? c.data : "", "hello from keel"),
+		      "history: %s", c.data ? c.data : "");
+	ck_assert_msg(strstr(c.end, "powered off"), "END says: %s", c.end);
+	con_close(&c);
+	/* Attaching to the lingering process: history, then END. */
+	con_open(&c, s.sock, "{}");
+	ck_assert_msg(con_wait(&c, con_has_ended, TIMEOUT_MS), "no END");
+	ck_assert_msg(strstr(c.data ? c.data : "", "hello from keel"),
+		      "history: %s", c.data ? c.data : "");
+	con_close(&c);
+	ck_assert_msg(proc_wait(&p, 300) == -ETIMEDOUT, "did not linger");
+	kill(p.pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_POWEROFF);
+	proc_dispose(&p);
+	con_scratch_dispose(&s);
+}
+END_TEST
+
 START_TEST(test_bad_kernel_is_an_error)
 {
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
@@ -528,6 +998,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_paused_identity_notification);
 	tcase_add_test(tc, test_linger);
 	tcase_add_test(tc, test_linger_crash_sigterm);
+	tcase_add_test(tc, test_console_history_and_takeover);
+	tcase_add_test(tc, test_console_viewers_same_bytes);
+	tcase_add_test(tc, test_console_stalled_viewer);
+	tcase_add_test(tc, test_console_log_rotation);
+	tcase_add_test(tc, test_console_end);
 	tcase_add_test(tc, test_bad_kernel_is_an_error);
 	tcase_add_test(tc, test_bad_memory_option);
 	suite_add_tcase(s, tc);
