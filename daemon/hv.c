@@ -469,10 +469,10 @@ int hv_spawn(struct event_base *base, const char *dir, char *const argv[],
 	if (!hv)
 		return -ENOMEM;
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	con_fd = open_append(dir, "console.log",
-			     O_WRONLY | O_CREAT | O_APPEND);
 	log_fd = open_append(dir, "keel-hv.log",
 			     O_WRONLY | O_CREAT | O_APPEND);
+	/* The console has its own log (--console-log): stdout is spare. */
+	con_fd = log_fd >= 0 ? dup(log_fd) : -1;
 	if (null_fd < 0 || con_fd < 0 || log_fd < 0) {
 		rc = -errno;
 		goto out_close;

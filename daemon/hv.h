@@ -44,9 +44,9 @@ struct hv_ops {
 
 /*
  * Start @argv (argv[0] is keel-hv's path) in its own session with
- * stdin /dev/null, stdout appended to DIR/console.log and stderr to
- * DIR/keel-hv.log; its control socket is DIR/control.sock and its
- * status file DIR/exit.json (the caller passes those options). Returns
+ * stdin /dev/null and stdout and stderr appended to DIR/keel-hv.log;
+ * its control socket is DIR/control.sock and its status file
+ * DIR/exit.json (the caller passes those options). Returns
  * 0 and *@out, or -errno.
  */
 int hv_spawn(struct event_base *base, const char *dir, char *const argv[],

@@ -261,7 +261,8 @@ static void set_state(struct domain_run *run, enum domain_state state,
 static void run_unlink_files(struct domain_run *run)
 {
 	static const char *const files[] = { "state.json", "exit.json",
-					     "control.sock", "state.json.tmp" };
+					     "control.sock", "console.sock",
+					     "state.json.tmp" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -600,7 +601,10 @@ static char **build_argv(struct keeld *k, struct domain_run *run,
 		ARG("--cmdline=%s", s);
 	ARG("--memory=%lldM", (long long)config_int(c, "memory", 256));
 	ARG("--vcpus=%lld", (long long)config_int(c, "vcpus", 1));
-	ARG("--console=stdio");
+	/* keel-hv keeps the console's history and log (docs/console.md). */
+	ARG("--console=none");
+	ARG("--console-socket=%s/console.sock", run->dir);
+	ARG("--console-log=%s/console.log", run->dir);
 	ARG("--control=%s/control.sock", run->dir);
 	ARG("--status-file=%s/exit.json", run->dir);
 	ARG("--uuid=%s", run->dom->uuid);
@@ -892,6 +896,8 @@ static void on_op_done(struct hv *hv, struct json_object *result, int code,
 	if (op->timeout_s > 0) {
 		struct timeval tv = { op->timeout_s, 0 };
 
+		/* A second shutdown restarts the clock. */
+		evtimer_del(run->shutdown_timer);
 		event_assign(run->shutdown_timer, run->k->base, -1, 0,
 			     on_shutdown_timeout, run);
 		evtimer_add(run->shutdown_timer, &tv);

@@ -54,3 +54,13 @@ tests_integration_check_lifecycle_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_lifecycle_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# Consoles through keeld, on real test guests.
+check_PROGRAMS += tests/integration/check_console
+TESTS += tests/integration/check_console
+tests_integration_check_console_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_console.c $(KEELD_FIXTURE)
+tests_integration_check_console_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_console_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread

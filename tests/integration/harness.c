@@ -318,6 +318,41 @@ char *harness_client_readline(struct harness_client *c, int timeout_ms)
 	}
 }
 
+int harness_client_read(struct harness_client *c, void *buf, size_t len,
+			int timeout_ms)
+{
+	long long deadline = harness_now_ms() + timeout_ms;
+	char *out = buf;
+
+	while (len) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		long long left;
+		ssize_t n;
+
+		if (c->len) {
+			size_t take = c->len < len ? c->len : len;
+
+			memcpy(out, c->buf, take);
+			memmove(c->buf, c->buf + take, c->len - take);
+			c->len -= take;
+			out += take;
+			len -= take;
+			continue;
+		}
+		left = deadline - harness_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		n = read(c->fd, out, len);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0)
+			return errno == EINTR ? 0 : -errno;
+		out += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 const char *harness_client_call(struct harness_client *c, const char *line,
 				int timeout_ms)
 {

@@ -97,6 +97,13 @@ int harness_client_send(struct harness_client *c, const char *s, size_t len);
 char *harness_client_readline(struct harness_client *c, int timeout_ms);
 
 /*
+ * Read exactly @len bytes (what readline buffered first). Returns 0, or
+ * -ETIMEDOUT / -EPIPE (EOF) / -errno.
+ */
+int harness_client_read(struct harness_client *c, void *buf, size_t len,
+			int timeout_ms);
+
+/*
  * Send @line plus a newline and return the one line that comes back
  * (owned by @c, valid until its next call or close), or NULL.
  */
