@@ -32,7 +32,7 @@ tests_integration_libharness_la_SOURCES = tests/integration/harness.c \
 	tests/integration/harness.h
 
 # Benchmarks: built by `make bench`, never run by `make check`.
-EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc
+EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create
 tests_bench_boot_SOURCES = tests/bench/boot.c
 tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_boot_LDADD = tests/integration/libharness.la
@@ -41,6 +41,10 @@ tests_bench_rpc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_rpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_bench_rpc_LDADD = tests/integration/libharness.la $(JSONC_LIBS) \
 	-lpthread
+tests_bench_create_SOURCES = tests/bench/create.c
+tests_bench_create_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
+tests_bench_create_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_bench_create_LDADD = tests/integration/libharness.la $(JSONC_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench
