@@ -18,7 +18,7 @@ static const struct cli_option no_options[] = { OPT_END };
 
 static const struct cli_option create_options[] = {
 	{ 'c', "console", NULL,
-	  "Attach to the console after creating (not available yet)." },
+	  "Attach to the console after creating, from its first byte." },
 	{ 'p', "paused", NULL, "Leave the domain paused after creating it." },
 	{ 'n', "dry-run", NULL,
 	  "Print the parsed configuration as JSON; do not contact keeld." },
@@ -27,6 +27,19 @@ static const struct cli_option create_options[] = {
 
 static const struct cli_option start_options[] = {
 	{ 'p', "paused", NULL, "Leave the domain paused after starting it." },
+	OPT_END,
+};
+
+static const struct cli_option console_options[] = {
+	{ 't', "type", "serial|virtio",
+	  "Which console: serial (the default) or virtio." },
+	{ 'r', "read-only", NULL, "Only watch; never take the input." },
+	{ 'f', "force", NULL,
+	  "Take the input even if another client has it." },
+	{ CLI_OPT_HISTORY, "history", "N",
+	  "Replay the last N lines first (default 24)." },
+	{ 'e', "escape", "CHAR",
+	  "Detach on CHAR: a character, ^X or none." },
 	OPT_END,
 };
 
@@ -90,6 +103,9 @@ const struct cli_command cli_commands[] = {
 	  "DOM" },
 	{ "config", cmd_config, "DOM",
 	  "Print a domain's configuration as JSON.", no_options, 1, 1, "DOM" },
+	{ "console", cmd_console, "DOM",
+	  "Attach to a domain's console: see its output, type its input.",
+	  console_options, 1, 1, "DOM" },
 	{ "events", cmd_events, "",
 	  "Print domain events as they happen, until interrupted.",
 	  json_options, 0, 0, "" },

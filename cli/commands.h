@@ -29,6 +29,7 @@ enum {
 enum {
 	CLI_OPT_JSON = 256,
 	CLI_OPT_NAME,
+	CLI_OPT_HISTORY,
 };
 
 /* One option of one command. */
@@ -144,6 +145,23 @@ int cmd_config(struct cli *cli, const struct cli_args *args);
 
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);
+
+/* cli/console_cmds.c */
+int cmd_console(struct cli *cli, const struct cli_args *args);
+
+struct keel_console_opts;
+
+/* The default escape character: Ctrl-], as telnet, virsh and xl have it. */
+#define CLI_CONSOLE_ESCAPE 0x1d
+
+/*
+ * Attach to @dom's console (a name or a uuid; @label names it in
+ * messages) with @o and detach on the byte @escape (-1: none). The
+ * console takes over cli->conn, which is NULL afterwards. Returns a
+ * CLI_* status, the reason said on stderr.
+ */
+int cli_console_attach(struct cli *cli, const char *dom, const char *label,
+		       const struct keel_console_opts *o, int escape);
 
 /* cli/keel.c */
 int cmd_help(struct cli *cli, const struct cli_args *args);

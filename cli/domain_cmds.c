@@ -36,17 +36,21 @@ static int load_config(const char *path, struct json_object **config)
 	return 0;
 }
 
+/*
+ * create -c asks for this much history: more than keel-hv's ring holds
+ * (--console-ring, 1 MiB by default), so that it sends all it has and
+ * the boot is seen from its first byte.
+ */
+#define CREATE_CONSOLE_HISTORY (1L << 30)
+
 int cmd_create(struct cli *cli, const struct cli_args *args)
 {
+	struct keel_console_opts copts = KEEL_CONSOLE_OPTS_INIT;
 	struct json_object *config = NULL;
+	struct keel_domain d;
 	unsigned flags = 0;
 	int rc;
 
-	/* Refused before anything happens, so no domain is left behind. */
-	if (cli_flag(args, 'c')) {
-		cli_error("Attaching the console (-c) is not available yet; create the domain without -c.");
-		return CLI_FAIL;
-	}
 	rc = load_config(args->argv[0], &config);
 	if (rc)
 		return rc;
@@ -59,8 +63,15 @@ int cmd_create(struct cli *cli, const struct cli_args *args)
 		goto out_put;
 	if (cli_flag(args, 'p'))
 		flags |= KEEL_START_PAUSED;
-	if (keel_domain_create(cli->conn, config, flags, NULL))
+	if (keel_domain_create(cli->conn, config, flags, &d)) {
 		rc = cli_call_failed(cli);
+		goto out_put;
+	}
+	if (cli_flag(args, 'c')) {
+		copts.history_bytes = CREATE_CONSOLE_HISTORY;
+		rc = cli_console_attach(cli, d.uuid, d.name, &copts,
+					CLI_CONSOLE_ESCAPE);
+	}
 out_put:
 	json_object_put(config);
 	return rc;

@@ -2,7 +2,8 @@
 # it asks keeld, and the shared xl.cfg reader for `create -n`.
 bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
-	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c
+	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
+	cli/console_cmds.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
 

@@ -213,6 +213,110 @@ int keel_event_dispatch(struct keel_conn *c);
  */
 int keel_event_wait(struct keel_conn *c, int timeout_ms);
 
+/*
+ * Consoles (docs/console.md): keel_console_open() sends domain.open_console
+ * and, once keeld accepted it, the connection is the console stream: it
+ * carries frames both ways and no more calls.
+ *
+ * Ownership: on success the console takes over @c. Do not use @c, nor
+ * keel_close() it, afterwards; keel_console_close() closes the socket
+ * and frees both. On failure @c stays the caller's, with the reason in
+ * keel_last_error(@c); after a keeld error (no such domain, refused)
+ * it can still make calls.
+ *
+ * Reading never blocks: call keel_console_read() until it returns 0,
+ * then poll keel_console_fd() for readability, and again. Read before
+ * the first poll too: the first frames may have come with keeld's
+ * answer, and the socket does not become readable for them. Writing
+ * blocks until the socket took every byte. Calls on one console must
+ * not run concurrently.
+ */
+struct keel_console;
+
+/* The roles of a console client: at most one writer per console. */
+enum keel_console_role {
+	KEEL_CONSOLE_VIEWER = 0,	/* sees the output; input is dropped */
+	KEEL_CONSOLE_WRITER = 1,	/* sees the output and types */
+};
+
+struct keel_console_opts {
+	const char *console;	/* "serial" or "virtio"; NULL: serial */
+	bool read_only;		/* mode "view": never the writer */
+	bool force;		/* become the writer even if there is one */
+	long history_lines;	/* replay from the N-th last line; -1: 24 */
+	long history_bytes;	/* or the last N bytes; -1: not this way */
+};
+
+/* The defaults: the writer, serial, keel-hv's history (a screenful). */
+#define KEEL_CONSOLE_OPTS_INIT { NULL, false, false, -1, -1 }
+
+/*
+ * Attach to @dom's console with @o (NULL: KEEL_CONSOLE_OPTS_INIT). At
+ * most one of history_lines and history_bytes may be given (>= 0);
+ * force with read_only is refused. Returns 0 and *@out, or -1.
+ */
+int keel_console_open(struct keel_conn *c, const char *dom,
+		      const struct keel_console_opts *o,
+		      struct keel_console **out);
+
+/*
+ * Close the stream (detach) and free the console and its connection.
+ * NULL is fine.
+ */
+void keel_console_close(struct keel_console *con);
+
+/* The error of the console's last failed call; never NULL. */
+const struct keel_error *
+keel_console_last_error(const struct keel_console *con);
+
+/* The socket to poll for readability; -1 for NULL. */
+int keel_console_fd(const struct keel_console *con);
+
+/* This client's role now: as domain.open_console answered, then ROLE frames. */
+enum keel_console_role keel_console_role(const struct keel_console *con);
+
+enum keel_console_frame_kind {
+	KEEL_CONSOLE_DATA = 1,	/* guest output: data, len */
+	KEEL_CONSOLE_MISSED,	/* missed: output bytes this client lost */
+	KEEL_CONSOLE_ROLE,	/* role: this client's role changed */
+	KEEL_CONSOLE_END,	/* the stream ends: data is why (a sentence) */
+};
+
+struct keel_console_frame {
+	enum keel_console_frame_kind kind;
+	/*
+	 * DATA: the bytes; END: a NUL-terminated sentence. Valid until
+	 * the next call on the console.
+	 */
+	const char *data;
+	size_t len;
+	unsigned long long missed;	/* MISSED */
+	enum keel_console_role role;	/* ROLE */
+};
+
+/*
+ * Take the next frame: reads what the socket has without blocking.
+ * Returns 1 with *@f filled, 0 when no whole frame is there yet (poll
+ * and call again), or -1: the stream broke (keeld closed it: EOF
+ * without END, KEEL_E_CONNECTION) or sent something the protocol does
+ * not allow (KEEL_E_PROTOCOL; the console is then shut down), or it
+ * ended with the END frame delivered before. Every later read fails.
+ */
+int keel_console_read(struct keel_console *con, struct keel_console_frame *f);
+
+/*
+ * Send @len bytes of input (DATA frames of at most 64 KiB). Blocks
+ * until all is sent. keel-hv drops a viewer's input. Returns 0 or -1.
+ */
+int keel_console_write(struct keel_console *con, const void *buf, size_t len);
+
+/*
+ * Tell keel-hv the terminal's size (a WINSIZE frame; virtio-console
+ * uses it, serial ignores it). Both must be 1 to 65535. Returns 0 or -1.
+ */
+int keel_console_resize(struct keel_console *con, unsigned rows,
+			unsigned cols);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@
 
 #include "jsonrpc.h"
 #include "keel.h"
+#include "libkeel_internal.h"
 
 #define KEEL_DEFAULT_SOCKET "/run/keel/keeld.sock"
 
@@ -1571,4 +1572,47 @@ int keel_events_subscribe(struct keel_conn *c)
 		return bad_result(c, method,
 				  "keeld did not confirm the subscription");
 	return 0;
+}
+
+/* Shared with the rest of libkeel (libkeel_internal.h) */
+
+void libkeel_error_clear(struct keel_conn *c)
+{
+	error_clear(c);
+}
+
+void libkeel_error_set(struct keel_conn *c, int code, const char *message,
+		       const char *field)
+{
+	error_set(c, code, message, field);
+}
+
+struct json_object *libkeel_dom_params(struct keel_conn *c, const char *dom)
+{
+	return dom_params(c, dom);
+}
+
+int libkeel_add_member(struct json_object *obj, const char *key,
+		       struct json_object *val)
+{
+	return add_member(obj, key, val);
+}
+
+void libkeel_conn_break(struct keel_conn *c)
+{
+	conn_break(c);
+}
+
+void libkeel_take_input(struct keel_conn *c, char **buf, size_t *len,
+			size_t *cap)
+{
+	if (c->start && c->len)
+		memmove(c->buf, c->buf + c->start, c->len);
+	*buf = c->buf;
+	*len = c->len;
+	*cap = c->cap;
+	c->buf = NULL;
+	c->start = 0;
+	c->len = 0;
+	c->cap = 0;
 }

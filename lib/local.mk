@@ -37,7 +37,8 @@ EXTRA_DIST += tests/golden
 # so that they run from the build tree without libtool's wrapper script
 # (the nested KVM test VM has no shell for it).
 noinst_LTLIBRARIES += lib/libkeelclient.la
-lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h
+lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
+	lib/libkeel_internal.h lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
 
@@ -54,6 +55,14 @@ TESTS += tests/unit/check_libkeel
 tests_unit_check_libkeel_SOURCES = $(UNIT_RUNNER) tests/unit/check_libkeel.c
 tests_unit_check_libkeel_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_libkeel_LDADD = lib/libkeelclient.la $(LIB_UNIT_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/check_libkeel_console
+TESTS += tests/unit/check_libkeel_console
+tests_unit_check_libkeel_console_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_libkeel_console.c
+tests_unit_check_libkeel_console_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_libkeel_console_LDADD = lib/libkeelclient.la \
+	$(LIB_UNIT_LIBS) -lpthread
 
 # The man pages agree with the schemas and the option/key tables.
 check_PROGRAMS += tests/unit/check_docs

@@ -38,7 +38,7 @@
 static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
-	"domid", "domname", "uptime", "config", "events", "help",
+	"domid", "domname", "uptime", "config", "console", "events", "help",
 	"completion",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -255,8 +255,8 @@ START_TEST(test_dry_run_errors)
 	snprintf(missing, sizeof(missing), "%s/none.cfg", top);
 	keel_expect(1, missing, "create", "-n", missing);
 	keel_expect(1, "<stdin>:", "define", "-");
-	/* Refused before the file is even read, so nothing is created. */
-	keel_expect(1, "not available yet", "create", "-c", path);
+	/* With -c too: a bad file fails before keeld is asked anything. */
+	keel_expect(1, want, "create", "-c", path);
 }
 END_TEST
 
@@ -287,6 +287,16 @@ START_TEST(test_usage_errors)
 		{ { "domname", "web" }, "\"web\" is not a domain id" },
 		{ { "completion", "zsh" }, "Only bash is supported" },
 		{ { "help", "frob" }, "There is no command \"frob\"." },
+		{ { "console" }, "keel console: Too few arguments; it takes DOM." },
+		{ { "console", "a", "b" }, "Unexpected argument \"b\"." },
+		{ { "console", "--bogus", "web" }, "There is no option --bogus." },
+		{ { "console", "-e" }, "The option -e needs an argument." },
+		{ { "console", "-t", "com1", "web" }, "serial or virtio, not \"com1\"" },
+		{ { "console", "-r", "-f", "web" }, "--read-only or --force, not both" },
+		{ { "console", "--history", "lots", "web" }, "number of lines, not \"lots\"" },
+		{ { "console", "--history", "-1", "web" }, "number of lines, not \"-1\"" },
+		{ { "console", "-e", "ab", "web" }, "^X or none, not \"ab\"" },
+		{ { "console", "-e", "^1", "web" }, "^X or none, not \"^1\"" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -395,6 +405,8 @@ START_TEST(test_completion)
 		{ "keel shutdown -t 5 --w", "[--wait]" },
 		{ "keel help ev", "[events]" },
 		{ "keel completion ''", "[bash]" },
+		{ "keel console --r", "[--read-only]" },
+		{ "keel console -t serial --h", "[--history --help]" },
 		{ "keel rename web ''", "[]" },
 		{ "keel info ''", "[]" },
 	};
@@ -430,6 +442,57 @@ START_TEST(test_no_keeld)
 	keel_expect(1, "keel: ", "list");
 	keel_expect(1, "/nonexistent/keeld.sock", "list");
 	keel_expect(1, "/nowhere/sock", "-c", "/nowhere/sock", "info");
+}
+END_TEST
+
+/*
+ * keel console's usage, help and man page agree, and the options it
+ * accepts get as far as connecting (no keeld here: exit 1, not 2), with
+ * the terminal never touched.
+ */
+START_TEST(test_console_offline)
+{
+	static const char synopsis[] =
+		"Usage: keel console [-t serial|virtio] [-r] [-f] [--history N] [-e CHAR] DOM\n";
+	static const char *const accepted[][4] = {
+		{ "-t", "serial", "web" },
+		{ "--type", "virtio", "web" },
+		{ "-r", "--history", "0", "web" },
+		{ "-f", "--history", "100", "web" },
+		{ "--read-only", "-e", "none", "web" },
+		{ "--force", "-e", "^a", "web" },
+		{ "-e", "^?", "web" },
+		{ "--escape", "~", "web" },
+	};
+	char *out, *man_path = src_path("man/keel.1");
+	char *man = read_file(man_path);
+
+	ck_assert_int_eq(keel(&out, NULL, "help", "console", NULL), 0);
+	ck_assert_msg(strstr(out, synopsis), "%s", out);
+	ck_assert_msg(strstr(out, "--escape CHAR"), "%s", out);
+	free(out);
+	ck_assert_int_eq(keel(&out, NULL, "help", NULL), 0);
+	ck_assert_msg(strstr(out, "\n  console "), "%s", out);
+	free(out);
+	ck_assert(strstr(man, "\n.SS console\n.B keel console\n"));
+	ck_assert(strstr(man, "\\-\\-read\\-only"));
+	/* create -c is no longer refused as "not available". */
+	ck_assert(!strstr(man, "Not available yet"));
+
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		const char *const *a = accepted[i];
+		int rc = keel(&out, "typed\n", "console", a[0], a[1], a[2],
+			      a[3], NULL);
+
+		ck_assert_msg(rc == 1 && strstr(out, "/nonexistent/keeld.sock"),
+			      "keel console %s %s %s: exit %d:\n%s", a[0], a[1],
+			      a[2], rc, out);
+		/* Not a terminal: no banner, no raw mode, no notes. */
+		ck_assert_msg(!strstr(out, "[Connected"), "%s", out);
+		free(out);
+	}
+	free(man);
+	free(man_path);
 }
 END_TEST
 
@@ -760,6 +823,42 @@ END_TEST
  * Lines for definitions (which keeld did not announce yet when this was
  * written) and for a domain's run, in text and in JSON.
  */
+/*
+ * keel console end to end: a script types into the echo guest through a
+ * pipe, sees the answer, powers it off and is told the console closed;
+ * keel create -c shows a boot from its first byte.
+ */
+START_TEST(test_console_piped)
+{
+	const char *cfg = lifecycle_start("con");
+	char hello[512];
+	char *out;
+
+	keel_expect(0, "", "create", cfg);
+	ck_assert_int_eq(keel(&out, "abc\rpoweroff\r", "console", "con",
+			      NULL),
+			 0);
+	ck_assert_msg(strstr(out, "echo: type a line") &&
+			      strstr(out, "echo: abc") &&
+			      strstr(out, "echo: powering off"),
+		      "keel console printed:\n%s", out);
+	free(out);
+	/* A guest that is done at once: its boot is still shown whole. */
+	snprintf(hello, sizeof(hello),
+		 "name = \"hi\"\nkernel = \"%s\"\nmemory = 32\n"
+		 "on_poweroff = \"preserve\"\n",
+		 harness_path("tests/guests/hello.bin"));
+	ck_assert_int_eq(keel(&out, NULL, "create", "-c",
+			      test_file("hello.cfg", hello), NULL),
+			 0);
+	ck_assert_msg(strstr(out, "hello from keel test guest"),
+		      "keel create -c printed:\n%s", out);
+	free(out);
+	keel_expect(0, "", "destroy", "hi");
+	keeld_stop();
+}
+END_TEST
+
 START_TEST(test_events_lifecycle)
 {
 	char *argv[] = { (char *)harness_path("cli/keel"), "events", NULL };
@@ -822,6 +921,7 @@ Suite *unit_suite(void)
 	tcase_add_test(offline, test_version);
 	tcase_add_test(offline, test_completion);
 	tcase_add_test(offline, test_no_keeld);
+	tcase_add_test(offline, test_console_offline);
 	suite_add_tcase(s, offline);
 
 	tcase_add_unchecked_fixture(daemon, suite_setup, suite_teardown);
@@ -852,6 +952,7 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, test_create_transient);
 		tcase_add_test(tc, test_define_start_shutdown);
 		tcase_add_test(tc, test_events_lifecycle);
+		tcase_add_test(tc, test_console_piped);
 		suite_add_tcase(s, tc);
 	}
 	return s;
