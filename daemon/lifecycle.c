@@ -463,6 +463,18 @@ static void run_vm_stopped(struct domain_run *run, enum hv_end end,
 	const char *detail;
 	enum action action;
 
+	if (run->starting && run->intent != INTENT_DESTROY &&
+	    (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
+	     end == HV_END_CRASH)) {
+		/*
+		 * The guest ran and ended before keel-hv answered its first
+		 * status (a guest that powers off at once): it did start.
+		 */
+		run->starting = false;
+		lifecycle_emit(run->k, dom, "started", "booted");
+		answer(run->start_reply, domain_summary(dom));
+		run->start_reply = NULL;
+	}
 	if (run->starting) {
 		char *line = hv_last_log_line(run->dir);
 
