@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * keeld's UNIX socket server: two listeners (read-write and read-only),
- * one bufferevent per client, newline-delimited JSON-RPC answered with
- * jsonrpc_dispatch_line() and methods_handle(). Every client is bounded:
- * a line longer than JSONRPC_MAX_LINE is answered KEEL_ERR_TOO_LARGE and
- * closed, since the next message boundary cannot be found; a client that
- * leaves more than SERVER_MAX_OUTPUT bytes of responses unread is
- * dropped. Nothing one client does can stall the loop for the others.
+ * newline-delimited JSON-RPC answered with jsonrpc_dispatch_line() and
+ * methods_handle(). Every client is bounded: a line longer than
+ * JSONRPC_MAX_LINE is answered KEEL_ERR_TOO_LARGE and closed, since the
+ * next message boundary cannot be found; a client that leaves more than
+ * SERVER_MAX_OUTPUT bytes of responses unread is dropped. Nothing one
+ * client does can stall the loop for the others.
+ *
+ * A request costs few system calls: one recv() a wakeup, every complete
+ * line in it answered, the answers written at once with one write.
+ * Only what the socket does not take waits for it to become writable;
+ * a bufferevent would switch that wait on and off around every answer,
+ * two epoll_ctl() calls each.
  */
 #include "config.h"
 
@@ -42,10 +48,15 @@ struct server_listener {
 
 struct conn {
 	struct server *srv;
-	struct bufferevent *bev;
+	evutil_socket_t fd;
+	struct event *rev;	/* pending while requests are read */
+	struct event *wev;	/* pending while @out waits for the socket */
+	struct evbuffer *in, *out;
 	struct methods_caller caller;
 	size_t scanned;		/* input bytes known to hold no newline */
 	bool closing;		/* flush the output, then close */
+	bool serving;		/* in conn_serve(): write once at its end */
+	bool doomed;		/* conn_serve() frees it when it returns */
 	bool subscribed;	/* events.subscribe was called */
 	struct reply *holder;	/* reads no requests until it is answered */
 	struct pending *pendings; /* lines still owed an answer */
@@ -78,6 +89,19 @@ struct reply {
 
 #define REPLY_WHOLE ((size_t)-1)
 
+/*
+ * Most bytes one recv() takes. More than a typical request, so that a
+ * pipelining client's requests come in a few wakeups, not one each.
+ */
+#define CONN_READ_SIZE (16 * 1024)
+
+/*
+ * Most bytes of answers conn_serve() gathers before it writes them: a
+ * pipelining client's answers then go out in few writes, without keeld
+ * holding (and the allocator growing and trimming the heap for) many.
+ */
+#define CONN_WRITE_BATCH (64 * 1024)
+
 struct server {
 	struct keeld *keeld;
 	struct server_listener rw, ro;
@@ -99,7 +123,7 @@ static void pending_unlink(struct pending *p)
 	p->conn = NULL;
 }
 
-/* Take @c out of the server; its bufferevent stays. */
+/* Take @c out of the server; its socket stays open. */
 static void conn_unlink(struct conn *c)
 {
 	/* Deferred answers still come; they are dropped then. */
@@ -113,32 +137,96 @@ static void conn_unlink(struct conn *c)
 		c->next->prev = c->prev;
 }
 
+/* Free @c's events and buffers; the socket is the caller's. */
+static void conn_dispose(struct conn *c)
+{
+	if (c->rev)
+		event_free(c->rev);
+	if (c->wev)
+		event_free(c->wev);
+	if (c->in)
+		evbuffer_free(c->in);
+	if (c->out)
+		evbuffer_free(c->out);
+}
+
+/*
+ * Close @c. While conn_serve() runs on it (a handler's broadcast may
+ * drop the very client being served), only mark it: conn_serve() still
+ * uses it and frees it when it returns.
+ */
 static void conn_free(struct conn *c)
 {
+	if (c->serving) {
+		c->doomed = true;
+		c->closing = true;
+		event_del(c->rev);
+		return;
+	}
 	conn_unlink(c);
-	bufferevent_free(c->bev);
+	conn_dispose(c);
+	close(c->fd);
 	free(c);
+}
+
+static void conn_read_start(struct conn *c)
+{
+	event_add(c->rev, NULL);
+}
+
+static void conn_read_stop(struct conn *c)
+{
+	event_del(c->rev);
+}
+
+/*
+ * Write what @c->out holds, as far as the socket takes it in one go,
+ * and wait for it to be writable only if something is left. A write
+ * error is left to conn_writable(), as it is the one that may free @c.
+ */
+static void conn_flush(struct conn *c)
+{
+	if (evbuffer_get_length(c->out) &&
+	    evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		event_active(c->wev, EV_WRITE, 0);
+		return;
+	}
+	/*
+	 * A closing connection is freed by conn_writable() even when
+	 * everything is written: as with a bufferevent, the last answer
+	 * is not followed by the close in the same breath (a refused
+	 * client may still be sending its first request).
+	 */
+	if (evbuffer_get_length(c->out) || c->closing)
+		event_add(c->wev, NULL);
+	else
+		event_del(c->wev);
 }
 
 /* Stop reading from @c; close it once its output has been written. */
 static void conn_close_after_flush(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_drain(in, evbuffer_get_length(in));
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+	conn_read_stop(c);
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	/* Else the end of conn_serve() does. */
+	if (!c->serving)
+		conn_flush(c);
+}
+
+static void line_free(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
 }
 
 /*
- * Queue @msg (owned) for @c. Returns false when @c was dropped because
- * it is not reading its responses; @c is freed then.
+ * Queue @msg (owned) for @c and, unless conn_serve() gathers its
+ * answers, write it. Returns false when @c was dropped because it is
+ * not reading its responses; @c is freed then.
  */
 static bool conn_send(struct conn *c, struct json_object *msg)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t len;
 	char *line;
 
@@ -153,11 +241,13 @@ static bool conn_send(struct conn *c, struct json_object *msg)
 		json_object_put(e);
 	}
 	json_object_put(msg);
-	if (line) {
-		evbuffer_add(out, line, len);
+	/* Not copied: @line is freed once written. */
+	if (line && evbuffer_add_reference(c->out, line, len, line_free, NULL))
 		free(line);
-	}
-	if (evbuffer_get_length(out) > SERVER_MAX_OUTPUT) {
+	/* Count only what the client has not read: write first. */
+	if (!c->serving || evbuffer_get_length(c->out) > CONN_WRITE_BATCH)
+		conn_flush(c);
+	if (evbuffer_get_length(c->out) > SERVER_MAX_OUTPUT) {
 		log_warn("Dropping a client that left more than %d bytes of responses unread.",
 			 SERVER_MAX_OUTPUT);
 		conn_free(c);
@@ -183,10 +273,10 @@ static void conn_too_large(struct conn *c)
 static struct json_object *conn_map_replies(struct conn *c,
 					    struct json_object *resp);
 
-static void conn_read(struct bufferevent *bev, void *arg)
+/* Answer every complete line in @c->in, unless something stops it. */
+static void conn_dispatch_lines(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct conn *c = arg;
+	struct evbuffer *in = c->in;
 
 	while (!c->closing && !c->holder) {
 		struct evbuffer_ptr start, eol;
@@ -221,17 +311,92 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Send @p's answer once nothing in it is deferred any more. */
-static void pending_done(struct pending *p)
+/*
+ * Answer what @c has sent, then write all the answers at once: a
+ * client that pipelines gets one write a wakeup, not one an answer.
+ */
+static void conn_serve(struct conn *c)
+{
+	c->serving = true;
+	conn_dispatch_lines(c);
+	c->serving = false;
+	if (c->doomed) {
+		conn_free(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+/*
+ * @c's socket is readable: one recv() into @c->in. Asking first how
+ * much there is (as evbuffer_read() does) would cost a second system
+ * call for every request.
+ */
+static void conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	if (evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1) < 1) {
+		log_warn("Closing a connection: out of memory.");
+		conn_free(c);
+		return;
+	}
+	n = recv(fd, v.iov_base, v.iov_len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR))
+		return;
+	if (n < 0) {
+		conn_free(c);
+		return;
+	}
+	/* A client may half-close after its last request: answer it first. */
+	if (n == 0) {
+		conn_close_after_flush(c);
+		return;
+	}
+	v.iov_len = (size_t)n;
+	evbuffer_commit_space(c->in, &v, 1);
+	conn_serve(c);
+}
+
+/* The socket takes more of @c->out, or has failed. */
+static void conn_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(c->out) &&
+	    evbuffer_write(c->out, fd) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		conn_free(c);
+		return;
+	}
+	if (evbuffer_get_length(c->out)) {
+		event_add(c->wev, NULL);
+		return;
+	}
+	event_del(c->wev);
+	if (c->closing)
+		conn_free(c);
+}
+
+/*
+ * Send @p's answer once nothing in it is deferred any more. Returns
+ * false when that dropped its client.
+ */
+static bool pending_done(struct pending *p)
 {
 	struct conn *c = p->conn;
+	bool alive = true;
 
 	pending_unlink(p);
 	if (c)
-		conn_send(c, p->resp);
+		alive = conn_send(c, p->resp);
 	else
 		json_object_put(p->resp);
 	free(p);
+	return alive;
 }
 
 struct json_object *reply_id(const struct reply *r)
@@ -239,17 +404,16 @@ struct json_object *reply_id(const struct reply *r)
 	return r->id;
 }
 
-static void conn_read(struct bufferevent *bev, void *arg);
-
 /* @r held its connection's requests: read them again. */
 static void conn_release(struct conn *c)
 {
 	c->holder = NULL;
-	if (c->closing)
+	/* A conn_serve() under way reads on by itself. */
+	if (c->closing || c->serving)
 		return;
-	bufferevent_enable(c->bev, EV_READ);
+	conn_read_start(c);
 	/* Requests that arrived meanwhile are in the buffer already. */
-	conn_read(c->bev, c);
+	conn_serve(c);
 }
 
 void reply_send(struct reply *r, struct json_object *resp)
@@ -275,12 +439,12 @@ void reply_send(struct reply *r, struct json_object *resp)
 		} else {
 			json_object_array_put_idx(p->resp, r->index, resp);
 		}
-		if (--p->outstanding == 0)
-			pending_done(p);
+		/* It may drop a client that does not read: @held is gone. */
+		if (--p->outstanding == 0 && !pending_done(p))
+			held = NULL;
 	}
 	json_object_put(r->id);
 	free(r);
-	/* pending_done() may have dropped a client that does not read. */
 	if (held && held->holder == r)
 		conn_release(held);
 }
@@ -291,7 +455,7 @@ void server_hold(struct methods_caller *caller, struct reply *r)
 					 offsetof(struct conn, caller));
 
 	c->holder = r;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_read_stop(c);
 }
 
 struct bufferevent *reply_send_stream(struct reply *r,
@@ -315,9 +479,18 @@ struct bufferevent *reply_send_stream(struct reply *r,
 	free(r);
 	if (!conn_send(c, resp))
 		return NULL;
-	bev = c->bev;
-	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bev = bufferevent_socket_new(c->srv->keeld->base, c->fd,
+				     BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		log_warn("Closing a connection: out of memory.");
+		conn_free(c);
+		return NULL;
+	}
+	/* Moved, not copied: the bytes unread and the answer unsent. */
+	evbuffer_add_buffer(bufferevent_get_input(bev), c->in);
+	evbuffer_add_buffer(bufferevent_get_output(bev), c->out);
 	conn_unlink(c);
+	conn_dispose(c);
 	free(c);
 	return bev;
 }
@@ -388,7 +561,7 @@ static struct json_object *conn_map_replies(struct conn *c,
 		     (!whole && r->index == REPLY_WHOLE))) {
 			/* Answered already, or never to be: read on. */
 			c->holder = NULL;
-			bufferevent_enable(c->bev, EV_READ);
+			conn_read_start(c);
 		}
 		if (r->notification || (!whole && r->index == REPLY_WHOLE)) {
 			/* Nobody waits for it: dropped when answered. */
@@ -446,27 +619,6 @@ void server_broadcast(struct server *srv, struct json_object *msg)
 	}
 }
 
-static void conn_write(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
-}
-
-static void conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	if (what & BEV_EVENT_ERROR) {
-		conn_free(c);
-		return;
-	}
-	/* A client may half-close after its last request: answer it first. */
-	if (what & BEV_EVENT_EOF)
-		conn_close_after_flush(c);
-}
-
 /* True if @uid's primary or supplementary groups include @gid. */
 static bool uid_in_group(uid_t uid, gid_t gid, int fd)
 {
@@ -516,16 +668,23 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			  struct sockaddr *sa, int socklen, void *arg)
 {
 	struct server_listener *sl = arg;
+	struct event_base *base = evconnlistener_get_base(lev);
 	struct server *srv = sl->srv;
 	struct conn *c;
 
 	c = calloc(1, sizeof(*c));
-	if (c)
-		c->bev = bufferevent_socket_new(
-			evconnlistener_get_base(lev), fd,
-			BEV_OPT_CLOSE_ON_FREE);
-	if (!c || !c->bev) {
+	if (c) {
+		c->fd = fd;
+		c->rev = event_new(base, fd, EV_READ | EV_PERSIST,
+				   conn_readable, c);
+		c->wev = event_new(base, fd, EV_WRITE, conn_writable, c);
+		c->in = evbuffer_new();
+		c->out = evbuffer_new();
+	}
+	if (!c || !c->rev || !c->wev || !c->in || !c->out) {
 		log_warn("Refusing a connection: out of memory.");
+		if (c)
+			conn_dispose(c);
 		free(c);
 		close(fd);
 		return;
@@ -537,8 +696,7 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	if (srv->conns)
 		srv->conns->prev = c;
 	srv->conns = c;
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_read_start(c);
 	if (!sl->read_only && !server_authorised(srv, fd)) {
 		log_info("Refused a client on %s: it is neither root nor in keeld's group.",
 			 sl->path);
