@@ -656,11 +656,14 @@ END_TEST
 static long define_until_seen(struct proc *p, char *name, size_t size,
 			      const char *before, const char *after)
 {
+	/* Names never reused: a domain of an earlier call may remain. */
+	static int seq;
+
 	for (int i = 0; i < 20; i++) {
 		char cfg[128], want[128];
 		long off;
 
-		snprintf(name, size, "ev%d", i);
+		snprintf(name, size, "ev%d", seq++);
 		snprintf(cfg, sizeof(cfg), "name = \"%s\"\nkernel = \"/k\"\n",
 			 name);
 		ck_assert_int_eq(keel(NULL, cfg, "define", "-", NULL), 0);
