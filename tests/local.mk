@@ -32,7 +32,8 @@ tests_integration_libharness_la_SOURCES = tests/integration/harness.c \
 	tests/integration/harness.h
 
 # Benchmarks: built by `make bench`, never run by `make check`.
-EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create
+EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
+	tests/bench/console
 tests_bench_boot_SOURCES = tests/bench/boot.c
 tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_boot_LDADD = tests/integration/libharness.la
@@ -45,6 +46,11 @@ tests_bench_create_SOURCES = tests/bench/create.c
 tests_bench_create_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_create_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_bench_create_LDADD = tests/integration/libharness.la $(JSONC_LIBS)
+tests_bench_console_SOURCES = tests/bench/console.c
+tests_bench_console_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
+tests_bench_console_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_bench_console_LDADD = tests/integration/libharness.la $(JSONC_LIBS) \
+	-lpthread
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench
