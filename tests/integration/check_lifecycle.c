@@ -132,7 +132,7 @@ static void expect_event(struct harness_client *c, const char *name,
 	long long end = harness_now_ms() + WAIT_MS;
 
 	for (;;) {
-		const char *line = harness_client_readline(
+		char *line = harness_client_readline(
 			c, (int)(end - harness_now_ms()));
 		struct json_object *ev;
 		bool match;
@@ -140,6 +140,7 @@ static void expect_event(struct harness_client *c, const char *name,
 		ck_assert_msg(line != NULL, "no %s/%s event for %s", event,
 			      detail, name);
 		ev = json_tokener_parse(line);
+		free(line);
 		match = !strcmp(str_at(ev, "/method"), "event") &&
 			!strcmp(str_at(ev, "/params/domain/name"), name) &&
 			!strcmp(str_at(ev, "/params/event"), event) &&
