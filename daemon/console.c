@@ -212,14 +212,13 @@ static void relay_connect_event(struct bufferevent *bev, short what,
 		relay_free(arg);
 }
 
+/* A string param (the schema checked its type), or @dflt when absent. */
 static const char *param_string(struct json_object *params, const char *key,
 				const char *dflt)
 {
-	struct json_object *v;
+	const char *s = json_member_string(params, key);
 
-	if (!json_object_object_get_ex(params, key, &v))
-		return dflt;
-	return json_object_get_string(v);
+	return s ? s : dflt;
 }
 
 struct json_object *domain_open_console(struct methods_caller *caller,

@@ -95,16 +95,6 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *config_string(struct json_object *config, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(config, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int64_t config_int(struct json_object *config, const char *key,
 			  int64_t dflt)
 {
@@ -119,7 +109,7 @@ static int64_t config_int(struct json_object *config, const char *key,
 static enum action config_action(struct json_object *config, const char *key,
 				 enum action dflt)
 {
-	const char *s = config_string(config, key);
+	const char *s = json_member_string(config, key);
 
 	if (!s)
 		return dflt;
@@ -606,10 +596,10 @@ static char **build_argv(struct keeld *k, struct domain_run *run,
 	} while (0)
 
 	ARG("%s", k->conf.hypervisor);
-	ARG("--kernel=%s", config_string(c, "kernel"));
-	if ((s = config_string(c, "ramdisk")))
+	ARG("--kernel=%s", json_member_string(c, "kernel"));
+	if ((s = json_member_string(c, "ramdisk")))
 		ARG("--initrd=%s", s);
-	if ((s = config_string(c, "cmdline")))
+	if ((s = json_member_string(c, "cmdline")))
 		ARG("--cmdline=%s", s);
 	ARG("--memory=%lldM", (long long)config_int(c, "memory", 256));
 	ARG("--vcpus=%lld", (long long)config_int(c, "vcpus", 1));
@@ -635,18 +625,18 @@ static char **build_argv(struct keeld *k, struct domain_run *run,
 
 			if (n + 8 >= cap)
 				ok = false;
-			ARG("--disk=%s%s", config_string(d, "path"),
+			ARG("--disk=%s%s", json_member_string(d, "path"),
 			    readonly ? ",ro" : "");
 		}
 	}
 	if (json_object_object_get_ex(c, "nics", &list)) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			struct json_object *nic = json_object_array_get_idx(list, i);
-			const char *mac = config_string(nic, "mac");
+			const char *mac = json_member_string(nic, "mac");
 
 			if (n + 8 >= cap)
 				ok = false;
-			ARG("--net=tap=%s%s%s", config_string(nic, "tap"),
+			ARG("--net=tap=%s%s%s", json_member_string(nic, "tap"),
 			    mac ? ",mac=" : "", mac ? mac : "");
 		}
 	}
@@ -675,7 +665,7 @@ static void name_taps(struct json_object *config, int id)
 		struct json_object *nic = json_object_array_get_idx(list, i);
 		char name[32];
 
-		if (!config_string(nic, "mac")) {
+		if (!json_member_string(nic, "mac")) {
 			unsigned char b[3] = { 0 };
 			char mac[18];
 
@@ -686,7 +676,7 @@ static void name_taps(struct json_object *config, int id)
 			json_object_object_add(nic, "mac",
 					       json_object_new_string(mac));
 		}
-		if (config_string(nic, "tap"))
+		if (json_member_string(nic, "tap"))
 			continue;
 		/* Within IFNAMSIZ for ids below 10^8 and 99 NICs. */
 		snprintf(name, sizeof(name), "keel%d.%zu", id % 100000000,
@@ -731,8 +721,8 @@ static int attach_bridges(struct domain_run *run, char *why, size_t size)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *nic = json_object_array_get_idx(list, i);
-		const char *bridge = config_string(nic, "bridge");
-		const char *tap = config_string(nic, "tap");
+		const char *bridge = json_member_string(nic, "bridge");
+		const char *tap = json_member_string(nic, "tap");
 		int rc;
 
 		if (!bridge)
@@ -1100,7 +1090,7 @@ static void recover_one(struct keeld *k, const char *dir)
 	st = json_object_from_file(path);
 	if (!st)
 		return;
-	uuid = config_string(st, "uuid");
+	uuid = json_member_string(st, "uuid");
 	if (!uuid || !json_object_object_get_ex(st, "config", &v) ||
 	    json_object_deep_copy(v, &config, NULL)) {
 		log_warn("%s is not a state file keeld wrote; ignored.", path);
@@ -1142,10 +1132,10 @@ static void recover_one(struct keeld *k, const char *dir)
 		run->started = json_object_get_double(v);
 	if (json_object_object_get_ex(st, "lingering", &v))
 		run->lingering = json_object_get_boolean(v);
-	if (config_string(st, "state"))
-		domain_state_parse(config_string(st, "state"), &state);
-	if (config_string(st, "reason"))
-		domain_reason_parse(config_string(st, "reason"), &reason);
+	if (json_member_string(st, "state"))
+		domain_state_parse(json_member_string(st, "state"), &state);
+	if (json_member_string(st, "reason"))
+		domain_reason_parse(json_member_string(st, "reason"), &reason);
 	dom->id = (int)config_int(st, "id", 0);
 	dom->state = state;
 	dom->reason = reason;

@@ -19,6 +19,7 @@
 #include "keeld.h"
 #include "log.h"
 #include "methods.h"
+#include "registry.h"
 
 enum method_access {
 	METHOD_READ_ONLY,
@@ -78,23 +79,13 @@ void methods_free(struct methods *m)
 	free(m);
 }
 
-static const char *member_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The index of @name in the OpenRPC "methods" array, or -1. */
 static int doc_find_method(struct json_object *list, const char *name)
 {
 	size_t n = json_object_array_length(list);
 
 	for (size_t i = 0; i < n; i++) {
-		const char *s = member_string(
+		const char *s = json_member_string(
 			json_object_array_get_idx(list, i), "name");
 
 		if (s && !strcmp(s, name))
@@ -141,7 +132,7 @@ static struct json_object *params_schema(struct json_object *doc,
 	for (size_t j = 0; j < n; j++) {
 		struct json_object *p = json_object_array_get_idx(params, j);
 		struct json_object *ref, *req;
-		const char *pname, *target = member_string(p, "$ref");
+		const char *pname, *target = json_member_string(p, "$ref");
 		char ptr[256];
 
 		/* A Reference Object to components/contentDescriptors. */
@@ -152,7 +143,7 @@ static struct json_object *params_schema(struct json_object *doc,
 			json_object_put(schema);
 			return NULL;
 		}
-		pname = member_string(p, "name");
+		pname = json_member_string(p, "name");
 		if (!pname || !json_object_object_get_ex(p, "schema", NULL)) {
 			log_err("The schema's method %s has a param without a name or a schema.",
 				name);
@@ -199,7 +190,7 @@ static int methods_check(struct json_object *doc, struct json_object *built)
 			continue;
 		}
 		dm = json_object_array_get_idx(list, (size_t)idx);
-		access = member_string(dm, "x-keel-access");
+		access = json_member_string(dm, "x-keel-access");
 		if (!access || strcmp(access, access_name(m->access))) {
 			log_err("Method %s is %s in keeld's table but \"x-keel-access\" says %s in the OpenRPC document.",
 				m->name, access_name(m->access),
@@ -215,7 +206,7 @@ static int methods_check(struct json_object *doc, struct json_object *built)
 		json_object_object_add(built, m->name, schema);
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		const char *name = member_string(
+		const char *name = json_member_string(
 			json_object_array_get_idx(list, i), "name");
 
 		if (!name || !table_find(name)) {

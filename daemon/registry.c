@@ -222,6 +222,16 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+const char *json_member_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 int json_file_write(const char *path, struct json_object *o)
 {
 	char tmp[PATH_MAX], *dir, *slash;

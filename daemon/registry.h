@@ -134,6 +134,9 @@ const char *domain_reason_name(enum domain_reason reason);
 int domain_state_parse(const char *name, enum domain_state *out);
 int domain_reason_parse(const char *name, enum domain_reason *out);
 
+/* The string member @key of @o, or NULL when absent or not a string. */
+const char *json_member_string(struct json_object *o, const char *key);
+
 /*
  * Replace the file @path with @o as pretty JSON, atomically: a
  * temporary file, fsync, rename, fsync of the directory. A crash
