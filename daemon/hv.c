@@ -112,32 +112,44 @@ pid_t hv_pid(const struct hv *hv)
 	return hv->pid;
 }
 
-unsigned long long hv_starttime(pid_t pid)
+int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
+	char path[64], buf[1024], *p, *end;
+	unsigned long long field[23] = { 0 };
 	ssize_t n;
-	int fd;
+	int fd, i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -ESRCH;
 	buf[n] = '\0';
 	/* The command name may hold spaces and ')': skip to the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* Fields after the name start at 3 (state); starttime is 22. */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	/* Fields after the name start at 3 (state, not a number). */
+	p = strchr(p + 2, ' ');
+	for (i = 4; i <= 22 && p; i++) {
+		field[i] = strtoull(p + 1, &end, 10);
+		p = strchr(end, ' ');
+	}
+	if (i <= 22)
+		return -EINVAL;
+	st->starttime = field[22];
+	st->cpu_ticks = field[14] + field[15];	/* utime + stime */
+	return 0;
+}
+
+unsigned long long hv_starttime(pid_t pid)
+{
+	struct hv_proc_stat st;
+
+	return hv_proc_stat(pid, &st) ? 0 : st.starttime;
 }
 
 /* Finish @call with an error or a result; frees it. */

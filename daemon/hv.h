@@ -63,6 +63,18 @@ int hv_adopt(struct event_base *base, const char *dir, pid_t pid,
 
 pid_t hv_pid(const struct hv *hv);
 
+/* What keeld reads of a process in /proc/PID/stat. */
+struct hv_proc_stat {
+	unsigned long long starttime;	/* clock ticks after boot */
+	unsigned long long cpu_ticks;	/* user + system, all threads */
+};
+
+/*
+ * Read /proc/@pid/stat: no system call to keel-hv itself, so a busy or
+ * stuck keel-hv never delays it. Returns 0, or -errno when it is gone.
+ */
+int hv_proc_stat(pid_t pid, struct hv_proc_stat *st);
+
 /* /proc/PID/stat's starttime of @pid, or 0 when it is gone. */
 unsigned long long hv_starttime(pid_t pid);
 

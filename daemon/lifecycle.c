@@ -601,8 +601,10 @@ static char **build_argv(struct keeld *k, struct domain_run *run,
 		ARG("--initrd=%s", s);
 	if ((s = json_member_string(c, "cmdline")))
 		ARG("--cmdline=%s", s);
-	ARG("--memory=%lldM", (long long)config_int(c, "memory", 256));
-	ARG("--vcpus=%lld", (long long)config_int(c, "vcpus", 1));
+	ARG("--memory=%lldM", (long long)config_int(c, "memory",
+							 DOMAIN_DEFAULT_MEMORY_MIB));
+	ARG("--vcpus=%lld",
+	    (long long)config_int(c, "vcpus", DOMAIN_DEFAULT_VCPUS));
 	/* keel-hv keeps the console's history and log (docs/console.md). */
 	ARG("--console=none");
 	ARG("--console-socket=%s/console.sock", run->dir);
@@ -1018,6 +1020,67 @@ const char *lifecycle_run_dir(const struct domain *dom)
 double lifecycle_uptime(const struct domain *dom)
 {
 	return dom->run ? wall_now() - dom->run->started : -1;
+}
+
+double lifecycle_cpu_time(const struct domain *dom)
+{
+	static long ticks_per_s;
+	struct hv_proc_stat st;
+
+	if (!dom->run || !dom->run->hv ||
+	    hv_proc_stat(dom->run->pid, &st) ||
+	    st.starttime != dom->run->starttime)
+		return 0;
+	if (!ticks_per_s)
+		ticks_per_s = sysconf(_SC_CLK_TCK);
+	return ticks_per_s > 0 ? (double)st.cpu_ticks / (double)ticks_per_s :
+				 0;
+}
+
+/* Add @v (owned) as @key, a string constant no other member has. */
+static void summary_add(struct json_object *o, const char *key,
+			struct json_object *v)
+{
+	json_object_object_add_ex(o, key, v,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW |
+					  JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+/*
+ * domain.list builds one of these per domain on every call, so it is
+ * built with as few allocations as json-c allows: the keys are not
+ * copied, and the name and uuid are the configuration's own string
+ * objects, shared (nobody edits a string object in place; a rename
+ * replaces it). Memory and vCPUs are what the domain runs with, else
+ * what it is defined with, keeld's defaults filled in.
+ */
+struct json_object *domain_summary(const struct domain *dom)
+{
+	struct json_object *o = json_object_new_object(), *name, *uuid;
+	struct json_object *config = dom->run ? dom->run->config : dom->config;
+
+	if (!o)
+		return NULL;
+	json_object_object_get_ex(dom->config, "name", &name);
+	json_object_object_get_ex(dom->config, "uuid", &uuid);
+	summary_add(o, "name", json_object_get(name));
+	summary_add(o, "uuid", json_object_get(uuid));
+	summary_add(o, "id", dom->id < 0 ? NULL : json_object_new_int(dom->id));
+	summary_add(o, "state",
+		    json_object_new_string(domain_state_name(dom->state)));
+	summary_add(o, "reason",
+		    json_object_new_string(domain_reason_name(dom->reason)));
+	summary_add(o, "persistent", json_object_new_boolean(dom->persistent));
+	summary_add(o, "autostart", json_object_new_boolean(dom->autostart));
+	summary_add(o, "memory",
+		    json_object_new_int64(config_int(
+			    config, "memory", DOMAIN_DEFAULT_MEMORY_MIB)));
+	summary_add(o, "vcpus",
+		    json_object_new_int64(config_int(config, "vcpus",
+						     DOMAIN_DEFAULT_VCPUS)));
+	summary_add(o, "cpu_time",
+		    json_object_new_double(lifecycle_cpu_time(dom)));
+	return o;
 }
 
 int lifecycle_init(struct keeld *k)

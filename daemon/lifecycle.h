@@ -67,6 +67,24 @@ const char *lifecycle_run_dir(const struct domain *dom);
 /* Seconds since @dom was started, or -1 when it is not running. */
 double lifecycle_uptime(const struct domain *dom);
 
+/* Defaults for what a configuration leaves out (keel.cfg.5). */
+#define DOMAIN_DEFAULT_MEMORY_MIB 256
+#define DOMAIN_DEFAULT_VCPUS 1
+
+/*
+ * Seconds of host CPU time @dom's keel-hv has used (every thread: the
+ * vCPUs and the I/O thread), read from /proc; 0 when it is not running.
+ */
+double lifecycle_cpu_time(const struct domain *dom);
+
+/*
+ * @dom's summary as domain.list reports it: {name, uuid, id, state,
+ * reason, persistent, autostart, memory, vcpus, cpu_time}, from keeld's
+ * own state, never from a round trip to keel-hv. NULL when out of
+ * memory.
+ */
+struct json_object *domain_summary(const struct domain *dom);
+
 /*
  * Send a lifecycle event (schemas/keel.openrpc.json, Event) to every
  * subscribed connection.

@@ -610,39 +610,3 @@ int registry_load(struct registry *reg, const struct jschema *config_schema)
 	closedir(d);
 	return loaded;
 }
-
-/* Add @v (owned) as @key, a string constant no other member has. */
-static void summary_add(struct json_object *o, const char *key,
-			struct json_object *v)
-{
-	json_object_object_add_ex(o, key, v,
-				  JSON_C_OBJECT_ADD_KEY_IS_NEW |
-					  JSON_C_OBJECT_ADD_CONSTANT_KEY);
-}
-
-/*
- * domain.list builds one of these per domain on every call, so it is
- * built with as few allocations as json-c allows: the keys are not
- * copied, and the name and uuid are the configuration's own string
- * objects, shared (nobody edits a string object in place; a rename
- * replaces it).
- */
-struct json_object *domain_summary(const struct domain *dom)
-{
-	struct json_object *o = json_object_new_object(), *name, *uuid;
-
-	if (!o)
-		return NULL;
-	json_object_object_get_ex(dom->config, "name", &name);
-	json_object_object_get_ex(dom->config, "uuid", &uuid);
-	summary_add(o, "name", json_object_get(name));
-	summary_add(o, "uuid", json_object_get(uuid));
-	summary_add(o, "id", dom->id < 0 ? NULL : json_object_new_int(dom->id));
-	summary_add(o, "state",
-		    json_object_new_string(domain_state_name(dom->state)));
-	summary_add(o, "reason",
-		    json_object_new_string(domain_reason_name(dom->reason)));
-	summary_add(o, "persistent", json_object_new_boolean(dom->persistent));
-	summary_add(o, "autostart", json_object_new_boolean(dom->autostart));
-	return o;
-}

@@ -144,10 +144,4 @@ const char *json_member_string(struct json_object *o, const char *key);
  */
 int json_file_write(const char *path, struct json_object *o);
 
-/*
- * @dom's summary as domain.list reports it: {name, uuid, id, state,
- * reason, persistent, autostart}. NULL when out of memory.
- */
-struct json_object *domain_summary(const struct domain *dom);
-
 #endif /* KEEL_DAEMON_REGISTRY_H */
