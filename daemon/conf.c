@@ -20,6 +20,9 @@
 #ifndef KEELD_STATE_DIR
 #define KEELD_STATE_DIR "/var/lib/keel"
 #endif
+#ifndef KEELD_LOG_DIR
+#define KEELD_LOG_DIR "/var/log/keel"
+#endif
 #ifndef KEELD_HYPERVISOR
 #define KEELD_HYPERVISOR "/usr/local/sbin/keel-hv"
 #endif
@@ -42,8 +45,10 @@ int conf_init(struct keeld_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = LOG_LEVEL_INFO;
+	conf->memory_overcommit = 100;
 	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
+	    conf_set(&conf->log_dir, KEELD_LOG_DIR) ||
 	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR) ||
 	    conf_set(&conf->hypervisor, KEELD_HYPERVISOR)) {
 		conf_dispose(conf);
@@ -56,11 +61,13 @@ void conf_dispose(struct keeld_conf *conf)
 {
 	free(conf->run_dir);
 	free(conf->state_dir);
+	free(conf->log_dir);
 	free(conf->schema_dir);
 	free(conf->group);
 	free(conf->hypervisor);
 	conf->hypervisor = NULL;
 	conf->run_dir = conf->state_dir = conf->schema_dir = NULL;
+	conf->log_dir = NULL;
 	conf->group = NULL;
 }
 
@@ -84,6 +91,23 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 		return conf_set(&conf->run_dir, value);
 	if (!strcmp(key, "state_dir"))
 		return conf_set(&conf->state_dir, value);
+	if (!strcmp(key, "log_dir"))
+		return conf_set(&conf->log_dir, value);
+	if (!strcmp(key, "memory_overcommit")) {
+		char *end;
+		unsigned long pct;
+
+		errno = 0;
+		pct = strtoul(value, &end, 10);
+		if (!errno && end != value && !*end && value[0] != '-' &&
+		    pct <= 100000) {
+			conf->memory_overcommit = (unsigned)pct;
+			return 0;
+		}
+		log_err("%s:%u: memory_overcommit must be a percentage from 0 (no check) to 100000, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
 	if (!strcmp(key, "group"))
 		return conf_set(&conf->group, value);
 	if (!strcmp(key, "hypervisor"))
@@ -95,7 +119,7 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 			path, lineno, value);
 		return -EINVAL;
 	}
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, group, hypervisor and log_level.",
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level and memory_overcommit.",
 		path, lineno, key);
 	return -EINVAL;
 }

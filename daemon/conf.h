@@ -10,10 +10,16 @@
 struct keeld_conf {
 	char *run_dir;
 	char *state_dir;
+	char *log_dir;		/* domains' console and keel-hv logs */
 	char *schema_dir;
 	char *hypervisor;	/* keel-hv's path */
 	char *group;		/* NULL: only root may use keeld.sock */
 	enum log_level log_level;
+	/*
+	 * Percent of the host's RAM that the memory of all running domains
+	 * may add up to; 0: no check (keeld.8, memory_overcommit).
+	 */
+	unsigned memory_overcommit;
 };
 
 /* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
@@ -24,8 +30,8 @@ void conf_dispose(struct keeld_conf *conf);
 
 /*
  * Read the `key = value` file at @path into @conf; blank lines and lines
- * starting with '#' are skipped. Keys: run_dir, state_dir, group,
- * hypervisor, log_level. Returns 0; -ENOENT when the file does not exist and
+ * starting with '#' are skipped. Keys: run_dir, state_dir, log_dir,
+ * group, hypervisor, log_level, memory_overcommit. Returns 0; -ENOENT when the file does not exist and
  * @missing_ok is false (it is then logged); -EINVAL for an unknown key,
  * a line without '=' or a bad value, logged with the file and line;
  * -errno when it cannot be read.

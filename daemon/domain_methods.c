@@ -61,12 +61,22 @@ struct json_object *domain_list(struct methods_caller *caller,
 				struct json_object *params)
 {
 	struct keeld *k = caller->keeld;
-	struct json_object *list = json_object_new_array();
+	struct json_object *list = json_object_new_array(), *v;
+	bool with_config = json_object_object_get_ex(params, "config", &v) &&
+			   json_object_get_boolean(v);
 
 	if (!list)
 		return NULL;
-	for (struct domain *d = registry_first(k->reg); d; d = d->next)
-		json_object_array_add(list, domain_summary(d));
+	for (struct domain *d = registry_first(k->reg); d; d = d->next) {
+		struct json_object *o = domain_summary(d);
+		struct json_object *live = lifecycle_live_config(d);
+
+		if (o && with_config)
+			json_object_object_add(o, "config",
+					       json_object_get(live ? live :
+								      d->config));
+		json_object_array_add(list, o);
+	}
 	return jsonrpc_result(req->id, list);
 }
 

@@ -33,7 +33,8 @@
 struct options {
 	const char *config;
 	bool config_given;
-	const char *run_dir, *state_dir, *schema_dir, *hypervisor, *log_level;
+	const char *run_dir, *state_dir, *log_dir, *schema_dir, *hypervisor;
+	const char *log_level;
 	bool foreground;
 };
 
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: keeld [--foreground] [--config FILE] [--run-dir DIR]\n"
-		"             [--state-dir DIR] [--schema-dir DIR]\n"
+		"             [--state-dir DIR] [--log-dir DIR] [--schema-dir DIR]\n"
 		"             [--hypervisor PATH]\n"
 		"             [--log-level err|warn|info|debug]\n");
 }
@@ -52,6 +53,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "log-dir", required_argument, NULL, 'L' },
 		{ "schema-dir", required_argument, NULL, 'S' },
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -74,6 +76,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 's':
 			o->state_dir = optarg;
+			break;
+		case 'L':
+			o->log_dir = optarg;
 			break;
 		case 'S':
 			o->schema_dir = optarg;
@@ -118,6 +123,8 @@ static int load_conf(struct keeld_conf *conf, const struct options *o)
 		rc = conf_set(&conf->run_dir, o->run_dir);
 	if (!rc && o->state_dir)
 		rc = conf_set(&conf->state_dir, o->state_dir);
+	if (!rc && o->log_dir)
+		rc = conf_set(&conf->log_dir, o->log_dir);
 	if (!rc && o->schema_dir)
 		rc = conf_set(&conf->schema_dir, o->schema_dir);
 	if (!rc && o->hypervisor)
@@ -269,10 +276,12 @@ int main(int argc, char **argv)
 		goto out_conf;
 	log_init("keeld", false, k.conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
-	if (make_dir(k.conf.run_dir, 0755) || make_dir(k.conf.state_dir, 0700))
+	if (make_dir(k.conf.run_dir, 0755) || make_dir(k.conf.state_dir, 0700) ||
+	    make_dir(k.conf.log_dir, 0700))
 		goto out_conf;
 	/* Absolute paths: the daemon leaves its working directory. */
-	if (absolute(&k.conf.run_dir) || absolute(&k.conf.state_dir))
+	if (absolute(&k.conf.run_dir) || absolute(&k.conf.state_dir) ||
+	    absolute(&k.conf.log_dir))
 		goto out_conf;
 	absolute(&k.conf.schema_dir);
 	absolute(&k.conf.hypervisor);

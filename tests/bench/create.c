@@ -121,7 +121,7 @@ struct child {
 /* keeld, its directories and the benchmark's connections to it. */
 struct bench_env {
 	char dir[64];
-	char run_dir[96], state_dir[96], direct_dir[96], conf[96];
+	char run_dir[96], state_dir[96], log_dir[96], direct_dir[96], conf[96];
 	char domains[128], sock[128], ro_sock[128];
 	struct proc keeld;
 	int ino;		/* inotify: domains/ and one domain's dir */
@@ -964,6 +964,7 @@ static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
 	char *argv[] = {
 		(char *)cfg->keeld, "--foreground", "--config", env->conf,
 		"--run-dir", env->run_dir, "--state-dir", env->state_dir,
+		"--log-dir", env->log_dir,
 		"--schema-dir", (char *)cfg->schema_dir,
 		"--hypervisor", (char *)cfg->hv, NULL,
 	};
@@ -985,6 +986,7 @@ static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
 	snprintf(env->run_dir, sizeof(env->run_dir), "%s/run", env->dir);
 	snprintf(env->state_dir, sizeof(env->state_dir), "%s/state",
 		 env->dir);
+	snprintf(env->log_dir, sizeof(env->log_dir), "%s/log", env->dir);
 	snprintf(env->direct_dir, sizeof(env->direct_dir), "%s/direct",
 		 env->dir);
 	snprintf(env->conf, sizeof(env->conf), "%s/keeld.conf", env->dir);

@@ -379,8 +379,8 @@ START_TEST(test_second_instance_refused)
 	char *argv[] = {
 		(char *)harness_path("daemon/keeld"), "--foreground",
 		"--config", conf_path, "--run-dir", run_dir,
-		"--state-dir", state_dir, "--schema-dir",
-		(char *)"/nonexistent", NULL,
+		"--state-dir", state_dir, "--log-dir", log_dir,
+		"--schema-dir", (char *)"/nonexistent", NULL,
 	};
 
 	keeld_start();
@@ -398,7 +398,7 @@ START_TEST(test_bad_config)
 	char *argv[] = {
 		(char *)harness_path("daemon/keeld"), "--foreground",
 		"--config", conf_path, "--run-dir", run_dir,
-		"--state-dir", state_dir, NULL,
+		"--state-dir", state_dir, "--log-dir", log_dir, NULL,
 	};
 
 	write_file(conf_path, "# comment\n\nrun_dir = /tmp\nlisten = yes\n");
@@ -485,7 +485,8 @@ START_TEST(test_schema_disagrees)
 		char *argv[] = {
 			(char *)harness_path("daemon/keeld"), "--foreground",
 			"--config", conf_path, "--run-dir", run_dir,
-			"--state-dir", state_dir, "--schema-dir", dir, NULL,
+			"--state-dir", state_dir, "--log-dir", log_dir,
+			"--schema-dir", dir, NULL,
 		};
 
 		snprintf(dir, sizeof(dir), "%s/schemas%zu", top, i);

@@ -32,7 +32,7 @@
  */
 char suite_dir[64];
 char top[128];
-char run_dir[160], state_dir[160], conf_path[160];
+char run_dir[160], state_dir[160], log_dir[160], conf_path[160];
 char rw_sock[192], ro_sock[192];
 struct proc keeld;
 
@@ -44,7 +44,8 @@ void keeld_start(void)
 	char *argv[] = {
 		(char *)harness_path("daemon/keeld"), "--foreground",
 		"--config", conf_path, "--run-dir", run_dir,
-		"--state-dir", state_dir, "--schema-dir", schemas,
+		"--state-dir", state_dir, "--log-dir", log_dir,
+		"--schema-dir", schemas,
 		"--hypervisor", (char *)harness_path("hypervisor/keel-hv"),
 		NULL,
 	};
@@ -136,6 +137,7 @@ void setup(void)
 	while (mkdir(top, 0700) && errno == EEXIST);
 	snprintf(run_dir, sizeof(run_dir), "%s/run", top);
 	snprintf(state_dir, sizeof(state_dir), "%s/state", top);
+	snprintf(log_dir, sizeof(log_dir), "%s/log", top);
 	snprintf(conf_path, sizeof(conf_path), "%s/keeld.conf", top);
 	snprintf(rw_sock, sizeof(rw_sock), "%s/keeld.sock", run_dir);
 	snprintf(ro_sock, sizeof(ro_sock), "%s/keeld-ro.sock", run_dir);

@@ -19,7 +19,7 @@
 
 extern char suite_dir[64];
 extern char top[128];
-extern char run_dir[160], state_dir[160], conf_path[160];
+extern char run_dir[160], state_dir[160], log_dir[160], conf_path[160];
 extern char rw_sock[192], ro_sock[192];
 extern struct proc keeld;
 
