@@ -46,6 +46,8 @@ int conf_init(struct keeld_conf *conf)
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->memory_overcommit = 100;
+	conf->client_memory = CONF_CLIENT_MEMORY_MIB;
+	conf->client_idle_timeout = CONF_CLIENT_IDLE_TIMEOUT_S;
 	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
 	    conf_set(&conf->log_dir, KEELD_LOG_DIR) ||
@@ -83,10 +85,69 @@ static char *strip(char *s)
 	return s;
 }
 
+/* A decimal number from @min to @max into *@out; -EINVAL otherwise. */
+static int parse_uint(const char *value, unsigned min, unsigned max,
+		      unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || end == value || *end || value[0] == '-' || v < min ||
+	    v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * The limits on clients. Returns 0, -EINVAL (logged), or 1 when @key is
+ * not one of them.
+ */
+static int conf_apply_limit(struct keeld_conf *conf, const char *path,
+			    unsigned lineno, const char *key,
+			    const char *value)
+{
+	if (!strcmp(key, "max_clients")) {
+		if (!parse_uint(value, 0, 1000000, &conf->max_clients))
+			return 0;
+		log_err("%s:%u: max_clients must be a number of connections from 1 to 1000000, or 0 to derive it from the descriptor limit, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "max_clients_per_uid")) {
+		if (!parse_uint(value, 0, 1000000,
+				&conf->max_clients_per_uid))
+			return 0;
+		log_err("%s:%u: max_clients_per_uid must be a number of connections from 1 to 1000000, or 0 to derive it from max_clients, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "client_memory")) {
+		if (!parse_uint(value, 1, 1024 * 1024, &conf->client_memory))
+			return 0;
+		log_err("%s:%u: client_memory must be a number of MiB from 1 to 1048576, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "client_idle_timeout")) {
+		if (!parse_uint(value, 0, 86400 * 365,
+				&conf->client_idle_timeout))
+			return 0;
+		log_err("%s:%u: client_idle_timeout must be a number of seconds, or 0 for no timeout, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 /* One `key = value` pair; returns 0, -EINVAL (logged) or -ENOMEM. */
 static int conf_apply(struct keeld_conf *conf, const char *path,
 		      unsigned lineno, const char *key, const char *value)
 {
+	int rc;
+
 	if (!strcmp(key, "run_dir"))
 		return conf_set(&conf->run_dir, value);
 	if (!strcmp(key, "state_dir"))
@@ -119,7 +180,10 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 			path, lineno, value);
 		return -EINVAL;
 	}
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level and memory_overcommit.",
+	rc = conf_apply_limit(conf, path, lineno, key, value);
+	if (rc <= 0)
+		return rc;
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory and client_idle_timeout.",
 		path, lineno, key);
 	return -EINVAL;
 }

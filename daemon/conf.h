@@ -20,7 +20,21 @@ struct keeld_conf {
 	 * may add up to; 0: no check (keeld.8, memory_overcommit).
 	 */
 	unsigned memory_overcommit;
+	/*
+	 * What clients may hold (keeld.8, LIMITS): connections in all and
+	 * per uid (0: derived from the descriptor limit), MiB of their
+	 * buffers, and seconds a read-only client may stay idle (0: for
+	 * ever).
+	 */
+	unsigned max_clients;
+	unsigned max_clients_per_uid;
+	unsigned client_memory;
+	unsigned client_idle_timeout;
 };
+
+/* The defaults of the settings above that are not derived. */
+#define CONF_CLIENT_MEMORY_MIB 24
+#define CONF_CLIENT_IDLE_TIMEOUT_S 60
 
 /* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
 int conf_init(struct keeld_conf *conf);
@@ -31,10 +45,11 @@ void conf_dispose(struct keeld_conf *conf);
 /*
  * Read the `key = value` file at @path into @conf; blank lines and lines
  * starting with '#' are skipped. Keys: run_dir, state_dir, log_dir,
- * group, hypervisor, log_level, memory_overcommit. Returns 0; -ENOENT when the file does not exist and
- * @missing_ok is false (it is then logged); -EINVAL for an unknown key,
- * a line without '=' or a bad value, logged with the file and line;
- * -errno when it cannot be read.
+ * group, hypervisor, log_level, memory_overcommit, max_clients,
+ * max_clients_per_uid, client_memory, client_idle_timeout. Returns 0;
+ * -ENOENT when the file does not exist and @missing_ok is false (it is
+ * then logged); -EINVAL for an unknown key, a line without '=' or a bad
+ * value, logged with the file and line; -errno when it cannot be read.
  */
 int conf_load(struct keeld_conf *conf, const char *path, bool missing_ok);
 

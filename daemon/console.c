@@ -9,6 +9,12 @@
  * and from then on bytes are only copied. keeld never looks inside the
  * frames: keel-hv enforces the roles, and keeld only decides what a
  * client may ask for (view only on the read-only socket).
+ *
+ * A relay keeps the place its client had in keeld's limits (admit.h):
+ * it counts as a connection of the client's uid, and what its buffers
+ * may hold (RELAY_CHARGE) is counted in the clients' budget from the
+ * handover on. A client that would not fit is refused before keeld
+ * connects to keel-hv.
  */
 #include "config.h"
 
@@ -24,6 +30,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "admit.h"
 #include "console.h"
 #include "handlers.h"
 #include "jsonrpc.h"
@@ -38,12 +45,18 @@
 #define RELAY_HIGH (256 * 1024)
 /* keel-hv's handshake answer is one short line. */
 #define RELAY_MAX_ANSWER 4096
+/*
+ * What a relay's buffers hold at most: RELAY_HIGH each way, plus what
+ * one read adds before relay_copy() stops reading.
+ */
+#define RELAY_CHARGE (2 * (RELAY_HIGH + 64 * 1024))
 
 struct relay {
 	struct keeld *k;
 	struct reply *r;		/* until the handshake is answered */
 	struct bufferevent *hv;		/* keel-hv's console socket */
 	struct bufferevent *client;	/* once handed over */
+	struct client_slot slot;	/* the client's, once handed over */
 	struct relay *prev, *next;	/* in k->relays */
 };
 
@@ -60,6 +73,7 @@ static void relay_free(struct relay *rl)
 		bufferevent_free(rl->hv);
 	if (rl->client)
 		bufferevent_free(rl->client);
+	admit_leave(k->admit, &rl->slot);
 	if (rl->prev)
 		rl->prev->next = rl->next;
 	else
@@ -187,12 +201,14 @@ static void relay_answer(struct bufferevent *bev, void *arg)
 			       v ? json_object_get(v) :
 				   json_object_new_string("serial"));
 	json_object_put(ans);
-	rl->client = reply_send_stream(r, jsonrpc_result(reply_id(r),
-							 result));
+	rl->client = reply_send_stream(r, jsonrpc_result(reply_id(r), result),
+				       &rl->slot);
 	if (!rl->client) {
 		relay_free(rl);
 		return;
 	}
+	admit_charge(rl->k->admit, &rl->slot, RELAY_CHARGE);
+	bufferevent_priority_set(rl->hv, bufferevent_get_priority(rl->client));
 	bufferevent_setcb(rl->client, relay_client_read, relay_client_written,
 			  relay_client_event, rl);
 	bufferevent_setwatermark(rl->client, EV_WRITE, RELAY_HIGH / 2, 0);
@@ -245,6 +261,9 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 	if (caller->read_only && strcmp(mode, "view"))
 		return method_error(req, KEEL_ERR_PERMISSION, "/mode",
 				    "keeld-ro.sock only allows watching a console (mode \"view\"); use keeld.sock to type into it.");
+	if (!server_fits(caller, RELAY_CHARGE))
+		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+				    "keeld's memory for clients' buffers is used up (client_memory); try again later.");
 	dir = lifecycle_run_dir(dom);
 	if (!dir)
 		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,

@@ -4,6 +4,7 @@
 
 #include "conf.h"
 
+struct admit;
 struct event_base;
 struct methods;
 struct relay;
@@ -14,6 +15,7 @@ struct server;
 struct keeld {
 	struct keeld_conf conf;
 	struct event_base *base;
+	struct admit *admit;	/* what clients may hold */
 	struct methods *methods;
 	struct registry *reg;
 	struct server *server;

@@ -64,3 +64,18 @@ tests_integration_check_console_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_console_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# What keeld's clients may hold (connections, buffers): admit.c.
+daemon_libkeeld_la_SOURCES += daemon/admit.c daemon/admit.h \
+	daemon/listener.c daemon/listener.h
+
+# keeld against hostile local users: descriptor and memory exhaustion,
+# the limits on clients, idle and lingering closes, the log's budget.
+check_PROGRAMS += tests/integration/check_hostile
+TESTS += tests/integration/check_hostile
+tests_integration_check_hostile_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_hostile.c $(KEELD_FIXTURE)
+tests_integration_check_hostile_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_hostile_LDADD = tests/integration/libharness.la \
+	lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread

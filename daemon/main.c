@@ -15,11 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <event2/event.h>
 
+#include "admit.h"
 #include "console.h"
 #include "keeld.h"
 #include "lifecycle.h"
@@ -254,6 +260,93 @@ static void daemon_ready(int ready_fd)
 	close(ready_fd);
 }
 
+/*
+ * Raise the soft descriptor limit to the hard one: the common soft
+ * limit of 1024 is what a few hundred idle connections exhaust, and the
+ * limits on clients are shared out from it. Returns the limit in force.
+ */
+static unsigned long raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		log_warn("Cannot read the descriptor limit: %s; assuming 1024.",
+			 strerror(errno));
+		return 1024;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			log_warn("Cannot raise the descriptor limit from %llu to %llu: %s.",
+				 (unsigned long long)was,
+				 (unsigned long long)rl.rlim_max,
+				 strerror(errno));
+			return (unsigned long)was;
+		}
+		log_info("Raised the descriptor limit from %llu to %llu (the hard limit).",
+			 (unsigned long long)was,
+			 (unsigned long long)rl.rlim_cur);
+	} else {
+		log_info("The descriptor limit is %llu.",
+			 (unsigned long long)rl.rlim_cur);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? ~0UL :
+					      (unsigned long)rl.rlim_cur;
+}
+
+/*
+ * glibc's malloc. Blocks up to a few MiB (a 1 MiB line, the buffer that
+ * serialises an answer) come from the heap: mapping and unmapping each
+ * costs a TLB shootdown, which on a virtual machine takes milliseconds
+ * every time. The top of the heap is left alone in between, for the
+ * same reason; admit.c trims the heap once clients' buffers are empty
+ * again, when it is quick.
+ */
+static void malloc_tune(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
+}
+
+/* libevent's own messages, within a budget like any peer-driven site. */
+static void event_log(int severity, const char *msg)
+{
+	enum log_level level = severity >= EVENT_LOG_ERR ? LOG_LEVEL_ERR :
+			       severity >= EVENT_LOG_WARN ? LOG_LEVEL_WARN :
+			       severity >= EVENT_LOG_MSG ? LOG_LEVEL_INFO :
+							   LOG_LEVEL_DEBUG;
+
+	log_limited(level, "libevent: %s", msg);
+}
+
+/*
+ * The event loop: three priorities (server.c puts root's connections
+ * first, everyone else's last, the rest of keeld in between), and after
+ * 1 ms of callbacks below the first priority it looks for new events,
+ * so that many busy clients cannot keep root waiting for a whole round.
+ */
+static struct event_base *event_base_make(void)
+{
+	const struct timeval slice = { .tv_usec = 1000 };
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_set_max_dispatch_interval(cfg, &slice, -1, 1);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (base && event_base_priority_init(base, 3)) {
+		event_base_free(base);
+		base = NULL;
+	}
+	return base;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct keeld *k = arg;
@@ -268,14 +361,18 @@ int main(int argc, char **argv)
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct options o = { 0 };
 	int rc, pid_fd = -1, ready_fd = -1, loaded, status = 1;
+	unsigned long nofile;
 
 	log_init("keeld", false, LOG_LEVEL_INFO);
+	event_set_log_callback(event_log);
+	malloc_tune();
 	if (parse_options(argc, argv, &o))
 		return 2;
 	if (load_conf(&k.conf, &o))
 		goto out_conf;
 	log_init("keeld", false, k.conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	nofile = raise_nofile();
 	if (make_dir(k.conf.run_dir, 0755) || make_dir(k.conf.state_dir, 0700) ||
 	    make_dir(k.conf.log_dir, 0700))
 		goto out_conf;
@@ -310,11 +407,13 @@ int main(int argc, char **argv)
 	}
 	if (pidfile_write(pid_fd))
 		log_warn("Cannot write the pid file: %s.", strerror(errno));
-	k.base = event_base_new();
+	k.base = event_base_make();
 	if (!k.base)
 		goto out_registry;
-	if (server_new(&k, &k.server))
+	if (admit_new(&k.conf, k.base, nofile, &k.admit))
 		goto out_base;
+	if (server_new(&k, &k.server))
+		goto out_admit;
 	if (lifecycle_init(&k))
 		goto out_signals;
 	/* Domains a previous keeld left running; then autostart. */
@@ -345,6 +444,8 @@ out_signals:
 	if (sigint)
 		event_free(sigint);
 	server_free(k.server);
+out_admit:
+	admit_free(k.admit);
 out_base:
 	event_base_free(k.base);
 out_registry:

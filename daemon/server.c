@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * keeld's UNIX socket server: two listeners (read-write and read-only),
- * newline-delimited JSON-RPC answered with jsonrpc_dispatch_line() and
+ * keeld's clients: newline-delimited JSON-RPC on the connections that
+ * listener.c lets in, answered with jsonrpc_dispatch_line() and
  * methods_handle(). Every client is bounded: a line longer than
  * JSONRPC_MAX_LINE is answered KEEL_ERR_TOO_LARGE and closed, since the
  * next message boundary cannot be found; a client that leaves more than
  * SERVER_MAX_OUTPUT bytes of responses unread is dropped. Nothing one
  * client does can stall the loop for the others.
+ *
+ * Nor can many clients (keeld.8, LIMITS). Besides the counts of
+ * admit.c, the memory of everyone's buffers but root's on keeld.sock
+ * is held to a budget: a partial line that would take it past its end
+ * is dropped, and so is a client that leaves answers unread meanwhile;
+ * a batch's answers are kept as text and measured as they are made. A
+ * read-only client that sends no request for a while is closed. A
+ * client closed after an answer gets a lingering close. Root's
+ * connections on keeld.sock run at a higher event priority than
+ * everyone else's, and each client gets a turn of a bounded time
+ * (a batch of 256 requests is answered over several) before the next.
  *
  * A request costs few system calls: one recv() a wakeup, every complete
  * line in it answered, the answers written at once with one write.
@@ -17,47 +28,50 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stddef.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
+#include "admit.h"
 #include "jsonrpc.h"
 #include "keeld.h"
+#include "listener.h"
 #include "log.h"
 #include "methods.h"
 #include "server.h"
 
-struct server_listener {
-	struct server *srv;
-	struct evconnlistener *lev;
-	char *path;
-	bool read_only;
-};
-
 struct conn {
 	struct server *srv;
-	evutil_socket_t fd;
+	evutil_socket_t fd;	/* -1 once handed to a lingering close */
 	struct event *rev;	/* pending while requests are read */
 	struct event *wev;	/* pending while @out waits for the socket */
+	struct event *idle;	/* read-only clients: the idle timeout */
 	struct evbuffer *in, *out;
 	struct methods_caller caller;
+	struct client_slot slot;
 	size_t scanned;		/* input bytes known to hold no newline */
+	struct json_object *batch; /* a batch answered over several turns */
+	struct json_object *batch_resp; /* its answers so far */
+	size_t batch_next;	/* the index of its next request */
+	size_t batch_cost;	/* what its parsed requests take, roughly */
+	size_t line_out;	/* answers the current line made, in bytes */
+	size_t turn_out;	/* answers made in this turn, in bytes */
+	long long active_ms;	/* when its last complete line came */
 	bool closing;		/* flush the output, then close */
+	bool eof;		/* the client will send nothing more */
 	bool serving;		/* in conn_serve(): write once at its end */
 	bool doomed;		/* conn_serve() frees it when it returns */
 	bool subscribed;	/* events.subscribe was called */
+	bool backlog;		/* complete lines wait for its next turn */
+	bool paused;		/* waits for its share of keeld's time */
 	struct reply *holder;	/* reads no requests until it is answered */
 	struct pending *pendings; /* lines still owed an answer */
 	struct reply *line_replies; /* deferred while dispatching a line */
@@ -91,24 +105,77 @@ struct reply {
 
 /*
  * Most bytes one recv() takes. More than a typical request, so that a
- * pipelining client's requests come in a few wakeups, not one each.
+ * pipelining client's requests come in a few wakeups, not one each. A
+ * little less than 16 KiB: what a client's buffer keeps of it goes in
+ * a block of a power of two with libevent's header, and 16 KiB of data
+ * would take 32.
  */
-#define CONN_READ_SIZE (16 * 1024)
+#define CONN_READ_SIZE (16 * 1024 - 128)
 
 /*
  * Most bytes of answers conn_serve() gathers before it writes them: a
  * pipelining client's answers then go out in few writes, without keeld
  * holding (and the allocator growing and trimming the heap for) many.
+ * Also the most a client's turn makes before the others get theirs.
  */
 #define CONN_WRITE_BATCH (64 * 1024)
 
+/*
+ * Most time a client's turn takes before the others get theirs, give
+ * or take one request: a batch of 256 requests can take tens of
+ * milliseconds, and is answered over several turns.
+ */
+#define CONN_TURN_US 1000
+
+/*
+ * What a client may always have buffered, whatever the budget says: a
+ * request of this size still gets through while others hold the budget,
+ * and a client that is reading keeps up to this much of answers.
+ */
+#define CONN_SMALL_INPUT 4096
+#define CONN_SMALL_OUTPUT (64 * 1024)
+
 struct server {
 	struct keeld *keeld;
-	struct server_listener rw, ro;
-	bool have_group;
-	gid_t gid;
+	struct admit *admit;
+	struct listeners *listeners;
 	struct conn *conns;
+	struct event *resume;	/* serves the paused clients again */
+	int prio_root, prio_other;	/* event priorities */
+	char scratch[CONN_READ_SIZE];	/* each recv() lands here first */
 };
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+/* This thread's CPU time: what serving a client cost, not waiting. */
+static long long cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct timeval ms_to_tv(long long ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	return tv;
+}
 
 static void pending_unlink(struct pending *p)
 {
@@ -123,12 +190,48 @@ static void pending_unlink(struct pending *p)
 	p->conn = NULL;
 }
 
+/*
+ * The deferred requests of the line being answered will not be mapped
+ * into an answer: drop their answers, now or when they come.
+ */
+static void conn_drop_line_replies(struct conn *c)
+{
+	struct reply *r, *next;
+
+	for (r = c->line_replies; r; r = next) {
+		next = r->line_next;
+		if (r->early) {
+			json_object_put(r->early);
+			json_object_put(r->id);
+			free(r);
+			continue;
+		}
+		r->mapped = true;
+		r->pending = NULL;
+		if (c->holder == r)
+			c->holder = NULL;
+	}
+	c->line_replies = NULL;
+}
+
+/* Forget the batch under way, if any. */
+static void conn_batch_drop(struct conn *c)
+{
+	json_object_put(c->batch);
+	json_object_put(c->batch_resp);
+	c->batch = c->batch_resp = NULL;
+	c->batch_next = 0;
+	c->batch_cost = 0;
+}
+
 /* Take @c out of the server; its socket stays open. */
 static void conn_unlink(struct conn *c)
 {
 	/* Deferred answers still come; they are dropped then. */
 	while (c->pendings)
 		pending_unlink(c->pendings);
+	conn_drop_line_replies(c);
+	conn_batch_drop(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -144,6 +247,8 @@ static void conn_dispose(struct conn *c)
 		event_free(c->rev);
 	if (c->wev)
 		event_free(c->wev);
+	if (c->idle)
+		event_free(c->idle);
 	if (c->in)
 		evbuffer_free(c->in);
 	if (c->out)
@@ -165,13 +270,44 @@ static void conn_free(struct conn *c)
 	}
 	conn_unlink(c);
 	conn_dispose(c);
-	close(c->fd);
+	admit_leave(c->srv->admit, &c->slot);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
+}
+
+/* Everything is written: close @c, lingering unless the client left. */
+static void conn_close_written(struct conn *c)
+{
+	struct server *srv = c->srv;
+	evutil_socket_t fd = c->fd;
+
+	if (c->eof) {
+		conn_free(c);
+		return;
+	}
+	c->fd = -1;
+	conn_free(c);
+	listeners_linger(srv->listeners, fd);
+}
+
+/*
+ * Count what @c's buffers hold now. Returns false when the clients'
+ * budget is spent (never for root on keeld.sock).
+ */
+static bool conn_account(struct conn *c)
+{
+	return admit_charge(c->srv->admit, &c->slot,
+			    evbuffer_get_length(c->in) +
+				    evbuffer_get_length(c->out) + c->line_out +
+				    c->batch_cost);
 }
 
 static void conn_read_start(struct conn *c)
 {
-	event_add(c->rev, NULL);
+	/* A paused client is started by server_resume(). */
+	if (!c->paused)
+		event_add(c->rev, NULL);
 }
 
 static void conn_read_stop(struct conn *c)
@@ -193,10 +329,9 @@ static void conn_flush(struct conn *c)
 		return;
 	}
 	/*
-	 * A closing connection is freed by conn_writable() even when
-	 * everything is written: as with a bufferevent, the last answer
-	 * is not followed by the close in the same breath (a refused
-	 * client may still be sending its first request).
+	 * A closing connection is closed by conn_writable() even when
+	 * everything is written, and lingering (listeners_linger()): the
+	 * client may still be sending, and must read the answer first.
 	 */
 	if (evbuffer_get_length(c->out) || c->closing)
 		event_add(c->wev, NULL);
@@ -221,6 +356,35 @@ static void line_free(const void *data, size_t len, void *arg)
 }
 
 /*
+ * @c has @line queued: unless conn_serve() gathers its answers, write
+ * it. Returns false when @c was dropped because it is not reading its
+ * responses (past SERVER_MAX_OUTPUT, or past CONN_SMALL_OUTPUT while
+ * the clients' budget is spent); @c is freed then.
+ */
+static bool conn_queued(struct conn *c)
+{
+	size_t unread;
+
+	/* Count only what the client has not read: write first. */
+	if (!c->serving || evbuffer_get_length(c->out) > CONN_WRITE_BATCH)
+		conn_flush(c);
+	unread = evbuffer_get_length(c->out);
+	if (unread > SERVER_MAX_OUTPUT) {
+		log_warn_limited("Dropping a client (uid %u) that left more than %d bytes of responses unread.",
+				 (unsigned)c->slot.uid, SERVER_MAX_OUTPUT);
+		conn_free(c);
+		return false;
+	}
+	if (!conn_account(c) && unread > CONN_SMALL_OUTPUT) {
+		log_warn_limited("Dropping a client (uid %u) that left %zu bytes of responses unread while clients' buffers are at keeld's limit (client_memory).",
+				 (unsigned)c->slot.uid, unread);
+		conn_free(c);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Queue @msg (owned) for @c and, unless conn_serve() gathers its
  * answers, write it. Returns false when @c was dropped because it is
  * not reading its responses; @c is freed then.
@@ -241,19 +405,12 @@ static bool conn_send(struct conn *c, struct json_object *msg)
 		json_object_put(e);
 	}
 	json_object_put(msg);
+	if (line && c->serving)
+		c->turn_out += len;
 	/* Not copied: @line is freed once written. */
 	if (line && evbuffer_add_reference(c->out, line, len, line_free, NULL))
 		free(line);
-	/* Count only what the client has not read: write first. */
-	if (!c->serving || evbuffer_get_length(c->out) > CONN_WRITE_BATCH)
-		conn_flush(c);
-	if (evbuffer_get_length(c->out) > SERVER_MAX_OUTPUT) {
-		log_warn("Dropping a client that left more than %d bytes of responses unread.",
-			 SERVER_MAX_OUTPUT);
-		conn_free(c);
-		return false;
-	}
-	return true;
+	return conn_queued(c);
 }
 
 static void conn_too_large(struct conn *c)
@@ -263,20 +420,195 @@ static void conn_too_large(struct conn *c)
 		"The message is longer than 1 MiB (or has no newline); the connection is closed.",
 		NULL);
 
-	log_info("Closing a connection that sent a line longer than %d bytes.",
-		 JSONRPC_MAX_LINE);
+	log_info_limited("Closing a connection (uid %u) that sent a line longer than %d bytes.",
+			 (unsigned)c->slot.uid, JSONRPC_MAX_LINE);
 	if (e && !conn_send(c, e))
 		return;
 	conn_close_after_flush(c);
 }
 
+/* @c's partial line would take the clients' budget past its end. */
+static void conn_over_budget(struct conn *c)
+{
+	struct json_object *e = jsonrpc_error(
+		NULL, KEEL_ERR_RESOURCE,
+		"keeld's memory for clients' buffers is used up (client_memory); the incomplete request was dropped and the connection is closed.",
+		NULL);
+
+	log_warn_limited("Closing a connection (uid %u) with a %zu-byte incomplete request: clients' buffers are at keeld's limit (client_memory).",
+			 (unsigned)c->slot.uid, evbuffer_get_length(c->in));
+	if (e && !conn_send(c, e))
+		return;
+	conn_close_after_flush(c);
+}
+
+/*
+ * The handler for @c's requests: methods_handle(), unless the answers
+ * to the line so far are too long to be sent anyway. The answers to a
+ * batch are measured as they are made, so that one line cannot make
+ * keeld build many megabytes of answers only to refuse them.
+ */
+static struct json_object *conn_handle(void *ctx,
+				       const struct jsonrpc_req *req)
+{
+	struct conn *c = ctx;
+	struct json_object *resp;
+	size_t len;
+
+	if (c->line_out >= JSONRPC_MAX_LINE ||
+	    evbuffer_get_length(c->out) + c->line_out > SERVER_MAX_OUTPUT)
+		return jsonrpc_error(req->id, KEEL_ERR_TOO_LARGE,
+				     "The answers to this line would be longer than keel allows; send fewer requests at a time, and read the answers.",
+				     NULL);
+	if (req->in_batch && !conn_account(c))
+		return jsonrpc_error(req->id, KEEL_ERR_RESOURCE,
+				     "keeld's memory for clients' buffers is used up (client_memory); the request was not run.",
+				     NULL);
+	resp = methods_handle(&c->caller, req);
+	if (resp && req->in_batch && !jsonrpc_is_deferred(resp) &&
+	    json_object_to_json_string_length(
+		    resp,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len))
+		c->line_out += len + 1;
+	return resp;
+}
+
+/*
+ * Parsed JSON takes up to this many times the bytes of its text (an
+ * object per value, a hash table per object): a batch of 256 small
+ * requests, 19 KB of text, is 520 KB of json-c objects.
+ */
+#define PARSED_COST 32
+
+/*
+ * @ans (owned) as it will be sent, kept as its text only: a batch's
+ * answers wait for the last one, and as objects they would take
+ * several times their size. Returns @ans itself if that fails.
+ */
+static struct json_object *answer_as_text(struct json_object *ans)
+{
+	struct json_object *raw;
+	const char *text;
+	size_t len;
+	char *copy;
+
+	text = json_object_to_json_string_length(
+		ans, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		&len);
+	copy = text ? strndup(text, len) : NULL;
+	raw = copy ? json_object_new_int(0) : NULL;
+	if (!raw) {
+		free(copy);
+		return ans;
+	}
+	json_object_set_serializer(raw, json_object_userdata_to_json_string,
+				   copy, json_object_free_userdata);
+	json_object_put(ans);
+	return raw;
+}
+
+/*
+ * If @line is a batch keel would answer request by request, take it as
+ * @c's batch under way (conn_batch_step() answers it). False for
+ * anything else, jsonrpc_dispatch_line()'s to answer: a single
+ * request, a line that does not parse, an empty or too long batch.
+ */
+static bool conn_batch_start(struct conn *c, const char *line, size_t len)
+{
+	struct json_object *msg;
+	size_t i = 0, n;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] != '[' || jsonrpc_parse_line(line, len, &msg))
+		return false;
+	n = jsonrpc_is_batch(msg) ? json_object_array_length(msg) : 0;
+	if (n == 0 || n > JSONRPC_MAX_BATCH ||
+	    !(c->batch_resp = json_object_new_array_ext((int)n))) {
+		json_object_put(msg);
+		return false;
+	}
+	c->batch = msg;
+	c->batch_next = 0;
+	c->batch_cost = PARSED_COST * len;
+	return true;
+}
+
+/*
+ * Answer requests of @c's batch under way until it is done (true), or
+ * the turn is over at @turn_end or @c is closing (false). Each request
+ * is dispatched as a batch of one, so that jsonrpc_dispatch() applies
+ * the rules of a batch's member, and its answer (or marker) is moved to
+ * the batch's.
+ * Once the answers pass JSONRPC_MAX_LINE, the rest is not run: the
+ * answer can only be KEEL_ERR_TOO_LARGE.
+ */
+static bool conn_batch_step(struct conn *c, long long turn_end)
+{
+	size_t n = json_object_array_length(c->batch);
+
+	while (c->batch_next < n) {
+		struct json_object *one = json_object_new_array_ext(1);
+		struct json_object *req, *resp = NULL, *ans;
+
+		req = json_object_array_get_idx(c->batch, c->batch_next++);
+		if (one && !json_object_array_add(one, json_object_get(req)))
+			resp = jsonrpc_dispatch(one, conn_handle, c);
+		json_object_put(one);
+		ans = resp ? json_object_array_get_idx(resp, 0) : NULL;
+		json_object_get(ans);
+		json_object_put(resp);
+		if (ans && !jsonrpc_is_deferred(ans))
+			ans = answer_as_text(ans);
+		if (ans && json_object_array_add(c->batch_resp, ans))
+			json_object_put(ans);
+		if (c->line_out >= JSONRPC_MAX_LINE)
+			c->batch_next = n;
+		/* Dropped meanwhile (by a broadcast), or its turn is over. */
+		if (c->batch_next < n &&
+		    (c->closing || c->turn_out >= CONN_WRITE_BATCH ||
+		     now_us() >= turn_end))
+			return false;
+	}
+	return true;
+}
+
+/* The answer to @c's finished batch (NULL: only notifications). */
+static struct json_object *conn_batch_finish(struct conn *c)
+{
+	struct json_object *resp = c->batch_resp;
+
+	c->batch_resp = NULL;
+	conn_batch_drop(c);
+	if (c->line_out >= JSONRPC_MAX_LINE) {
+		/* What conn_send() would make of it, without building it. */
+		json_object_put(resp);
+		conn_drop_line_replies(c);
+		return jsonrpc_error(NULL, KEEL_ERR_TOO_LARGE,
+				     "The response would be longer than the largest message keel allows.",
+				     NULL);
+	}
+	if (json_object_array_length(resp) == 0) {
+		json_object_put(resp);
+		return NULL;
+	}
+	return resp;
+}
+
 static struct json_object *conn_map_replies(struct conn *c,
 					    struct json_object *resp);
 
-/* Answer every complete line in @c->in, unless something stops it. */
+/*
+ * Answer every complete line in @c->in, unless something stops it or
+ * its turn is over: then the rest waits for its next turn (@c->backlog)
+ * and the other clients are served first.
+ */
 static void conn_dispatch_lines(struct conn *c)
 {
+	long long turn_end = now_us() + CONN_TURN_US;
 	struct evbuffer *in = c->in;
+	bool first = true;
 
 	while (!c->closing && !c->holder) {
 		struct evbuffer_ptr start, eol;
@@ -284,6 +616,22 @@ static void conn_dispatch_lines(struct conn *c)
 		size_t eol_len, len;
 		char *line;
 
+		if (!first && (c->turn_out >= CONN_WRITE_BATCH ||
+			       now_us() >= turn_end)) {
+			c->backlog = true;
+			event_active(c->rev, EV_READ, 0);
+			return;
+		}
+		first = false;
+		if (c->batch) {
+			if (!conn_batch_step(c, turn_end))
+				continue;
+			resp = conn_map_replies(c, conn_batch_finish(c));
+			c->line_out = 0;
+			if (resp && !conn_send(c, resp))
+				return;
+			continue;
+		}
 		evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET);
 		eol = evbuffer_search_eol(in, &start, &eol_len,
 					  EVBUFFER_EOL_LF);
@@ -299,13 +647,30 @@ static void conn_dispatch_lines(struct conn *c)
 			conn_too_large(c);
 			return;
 		}
-		line = (char *)evbuffer_pullup(in, (ssize_t)len);
 		c->line_replies = NULL;
-		resp = line ? jsonrpc_dispatch_line(line, len, methods_handle,
-						    &c->caller) :
+		c->line_out = 0;
+		c->active_ms = now_ms();
+		if (len > CONN_SMALL_INPUT &&
+		    !admit_fits(c->srv->admit, &c->slot, PARSED_COST * len)) {
+			/* Parsed, it would take many times its size. */
+			evbuffer_drain(in, len);
+			resp = jsonrpc_error(NULL, KEEL_ERR_RESOURCE,
+					     "keeld's memory for clients' buffers is used up (client_memory); the request was not read. Try again later.",
+					     NULL);
+			if (resp && !conn_send(c, resp))
+				return;
+			continue;
+		}
+		line = (char *)evbuffer_pullup(in, (ssize_t)len);
+		if (line && conn_batch_start(c, line, len)) {
+			evbuffer_drain(in, len);
+			continue;
+		}
+		resp = line ? jsonrpc_dispatch_line(line, len, conn_handle, c) :
 			      NULL;
 		evbuffer_drain(in, len);
 		resp = conn_map_replies(c, resp);
+		c->line_out = 0;
 		if (resp && !conn_send(c, resp))
 			return;
 	}
@@ -318,6 +683,7 @@ static void conn_dispatch_lines(struct conn *c)
 static void conn_serve(struct conn *c)
 {
 	c->serving = true;
+	c->turn_out = 0;
 	conn_dispatch_lines(c);
 	c->serving = false;
 	if (c->doomed) {
@@ -325,25 +691,42 @@ static void conn_serve(struct conn *c)
 		return;
 	}
 	conn_flush(c);
+	conn_account(c);
 }
 
 /*
- * @c's socket is readable: one recv() into @c->in. Asking first how
- * much there is (as evbuffer_read() does) would cost a second system
- * call for every request.
+ * @c's socket is readable: one recv(). Asking first how much there is
+ * (as evbuffer_read() does) would cost a second system call for every
+ * request. It lands in a buffer of the server's and only what is kept
+ * (usually nothing: the lines are answered at once) is copied into
+ * @c->in, in a buffer of its own size: a client holding a few bytes of
+ * a request holds no more memory than that. What it may hold is
+ * bounded before the recv(): a line up to JSONRPC_MAX_LINE, and past
+ * CONN_SMALL_INPUT only within the clients' budget.
  */
-static void conn_readable(evutil_socket_t fd, short what, void *arg)
+static void conn_read(struct conn *c)
 {
-	struct conn *c = arg;
-	struct evbuffer_iovec v;
+	struct server *srv = c->srv;
+	size_t have = evbuffer_get_length(c->in), room;
 	ssize_t n;
 
-	if (evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1) < 1) {
-		log_warn("Closing a connection: out of memory.");
-		conn_free(c);
+	if (c->backlog || have >= JSONRPC_MAX_LINE) {
+		/* Its turn again: the lines it sent already first. */
+		c->backlog = false;
+		conn_serve(c);
 		return;
 	}
-	n = recv(fd, v.iov_base, v.iov_len, 0);
+	room = JSONRPC_MAX_LINE - have;
+	if (room > sizeof(srv->scratch))
+		room = sizeof(srv->scratch);
+	if (!admit_fits(srv->admit, &c->slot, room)) {
+		if (have >= CONN_SMALL_INPUT) {
+			conn_over_budget(c);
+			return;
+		}
+		room = CONN_SMALL_INPUT - have;
+	}
+	n = recv(c->fd, srv->scratch, room, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		      errno == EINTR))
 		return;
@@ -353,12 +736,64 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	/* A client may half-close after its last request: answer it first. */
 	if (n == 0) {
+		c->eof = true;
 		conn_close_after_flush(c);
 		return;
 	}
-	v.iov_len = (size_t)n;
-	evbuffer_commit_space(c->in, &v, 1);
+	if (evbuffer_add(c->in, srv->scratch, (size_t)n)) {
+		log_warn_limited("Closing a connection: out of memory.");
+		conn_free(c);
+		return;
+	}
 	conn_serve(c);
+}
+
+/*
+ * @c's turn. Clients other than root on keeld.sock take it out of
+ * their share of keeld's time (admit.h): once that is spent, they wait
+ * for the next window, not reading.
+ */
+static void conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct server *srv = c->srv;
+	long long wait, t0;
+
+	if (c->slot.root) {
+		conn_read(c);
+		return;
+	}
+	wait = admit_cpu_wait_ms(srv->admit);
+	if (wait) {
+		struct timeval tv = ms_to_tv(wait);
+
+		c->paused = true;
+		event_del(c->rev);
+		if (!evtimer_pending(srv->resume, NULL))
+			evtimer_add(srv->resume, &tv);
+		return;
+	}
+	t0 = cpu_us();
+	conn_read(c);
+	admit_cpu_charge(srv->admit, cpu_us() - t0);
+}
+
+/* The next window: the paused clients' turns come again. */
+static void server_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		if (!c->paused)
+			continue;
+		c->paused = false;
+		if (c->closing || c->holder)
+			continue;
+		conn_read_start(c);
+		/* Lines it sent already wait in its buffer, not the socket. */
+		if (c->backlog)
+			event_active(c->rev, EV_READ, 0);
+	}
 }
 
 /* The socket takes more of @c->out, or has failed. */
@@ -372,13 +807,42 @@ static void conn_writable(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
+	conn_account(c);
 	if (evbuffer_get_length(c->out)) {
 		event_add(c->wev, NULL);
 		return;
 	}
 	event_del(c->wev);
 	if (c->closing)
-		conn_free(c);
+		conn_close_written(c);
+}
+
+/*
+ * A read-only client's idle timer: close it if it sent no complete
+ * request for client_idle_timeout seconds. A partial line is no sign
+ * of life; a subscriber, or a client waiting for an answer, is never
+ * idle.
+ */
+static void conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	long long timeout =
+		(long long)admit_settings(c->srv->admit)->idle_timeout * 1000;
+	long long left = c->active_ms + timeout - now_ms();
+	struct timeval tv;
+
+	if (c->subscribed)
+		return;
+	if (c->holder || c->pendings || c->batch || c->closing)
+		left = timeout;
+	if (left > 0) {
+		tv = ms_to_tv(left);
+		evtimer_add(c->idle, &tv);
+		return;
+	}
+	log_info_limited("Closing a read-only connection (uid %u) that sent no request for %lld s (client_idle_timeout).",
+			 (unsigned)c->slot.uid, timeout / 1000);
+	conn_free(c);
 }
 
 /*
@@ -459,7 +923,8 @@ void server_hold(struct methods_caller *caller, struct reply *r)
 }
 
 struct bufferevent *reply_send_stream(struct reply *r,
-				      struct json_object *resp)
+				      struct json_object *resp,
+				      struct client_slot *slot)
 {
 	struct pending *p = r->pending;
 	struct conn *c = p ? p->conn : NULL;
@@ -482,17 +947,31 @@ struct bufferevent *reply_send_stream(struct reply *r,
 	bev = bufferevent_socket_new(c->srv->keeld->base, c->fd,
 				     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
-		log_warn("Closing a connection: out of memory.");
+		log_warn_limited("Closing a connection: out of memory.");
 		conn_free(c);
 		return NULL;
 	}
+	bufferevent_priority_set(bev, c->slot.root ? c->srv->prio_root :
+						     c->srv->prio_other);
 	/* Moved, not copied: the bytes unread and the answer unsent. */
 	evbuffer_add_buffer(bufferevent_get_input(bev), c->in);
 	evbuffer_add_buffer(bufferevent_get_output(bev), c->out);
+	/* Its place in the counts goes with it. */
+	admit_charge(c->srv->admit, &c->slot, 0);
+	*slot = c->slot;
+	c->slot.admitted = false;
 	conn_unlink(c);
 	conn_dispose(c);
 	free(c);
 	return bev;
+}
+
+bool server_fits(struct methods_caller *caller, size_t bytes)
+{
+	struct conn *c = (struct conn *)((char *)caller -
+					 offsetof(struct conn, caller));
+
+	return admit_fits(c->srv->admit, &c->slot, bytes);
 }
 
 struct reply *server_defer(struct methods_caller *caller,
@@ -606,194 +1085,100 @@ void server_subscribe(struct methods_caller *caller)
 					 offsetof(struct conn, caller));
 
 	c->subscribed = true;
+	if (c->idle)
+		evtimer_del(c->idle);
 }
 
 void server_broadcast(struct server *srv, struct json_object *msg)
 {
 	struct conn *c, *next;
+	size_t len;
+	char *line = jsonrpc_to_line(msg, &len);
 
-	for (c = srv->conns; c; c = next) {
-		next = c->next;
-		if (c->subscribed && !c->closing)
-			conn_send(c, json_object_get(msg));
-	}
-}
-
-/* True if @uid's primary or supplementary groups include @gid. */
-static bool uid_in_group(uid_t uid, gid_t gid, int fd)
-{
-	struct passwd *pw = getpwuid(uid);
-	struct group *gr;
-
-#ifdef SO_PEERGROUPS
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
-		for (size_t i = 0; i < len / sizeof(gid_t); i++)
-			if (groups[i] == gid)
-				return true;
-	}
-#endif
-	if (!pw)
-		return false;
-	if (pw->pw_gid == gid)
-		return true;
-	gr = getgrgid(gid);
-	for (char **m = gr ? gr->gr_mem : NULL; m && *m; m++)
-		if (!strcmp(*m, pw->pw_name))
-			return true;
-	return false;
-}
-
-/*
- * May the peer on @fd use keeld.sock? Root and keeld's own user (who
- * could ptrace keeld anyway) always; others if in the configured group.
- */
-static bool server_authorised(struct server *srv, int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
-		return false;
-	if (cred.uid == 0 || cred.uid == geteuid())
-		return true;
-	if (!srv->have_group)
-		return false;
-	return cred.gid == srv->gid || uid_in_group(cred.uid, srv->gid, fd);
-}
-
-static void server_accept(struct evconnlistener *lev, evutil_socket_t fd,
-			  struct sockaddr *sa, int socklen, void *arg)
-{
-	struct server_listener *sl = arg;
-	struct event_base *base = evconnlistener_get_base(lev);
-	struct server *srv = sl->srv;
-	struct conn *c;
-
-	c = calloc(1, sizeof(*c));
-	if (c) {
-		c->fd = fd;
-		c->rev = event_new(base, fd, EV_READ | EV_PERSIST,
-				   conn_readable, c);
-		c->wev = event_new(base, fd, EV_WRITE, conn_writable, c);
-		c->in = evbuffer_new();
-		c->out = evbuffer_new();
-	}
-	if (!c || !c->rev || !c->wev || !c->in || !c->out) {
-		log_warn("Refusing a connection: out of memory.");
-		if (c)
-			conn_dispose(c);
-		free(c);
-		close(fd);
+	if (!line) {
+		log_warn_limited("Cannot send an event: %s.", strerror(errno));
 		return;
 	}
+	/* Serialised once, copied to each subscriber. */
+	for (c = srv->conns; c; c = next) {
+		next = c->next;
+		if (!c->subscribed || c->closing)
+			continue;
+		if (evbuffer_add(c->out, line, len)) {
+			log_warn_limited("Dropping a subscriber: out of memory.");
+			conn_free(c);
+			continue;
+		}
+		conn_queued(c);
+	}
+	free(line);
+}
+
+/* A listeners_client_fn: take the client on @fd in. */
+static int conn_new(void *arg, evutil_socket_t fd, bool read_only,
+		    const struct client_slot *slot)
+{
+	struct server *srv = arg;
+	struct event_base *base = srv->keeld->base;
+	unsigned idle = admit_settings(srv->admit)->idle_timeout;
+	int prio = slot->root ? srv->prio_root : srv->prio_other;
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_readable, c);
+	c->wev = event_new(base, fd, EV_WRITE, conn_writable, c);
+	if (read_only && idle)
+		c->idle = evtimer_new(base, conn_idle, c);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	if (!c->rev || !c->wev || !c->in || !c->out ||
+	    (read_only && idle && !c->idle)) {
+		conn_dispose(c);
+		free(c);
+		return -ENOMEM;
+	}
+	event_priority_set(c->rev, prio);
+	event_priority_set(c->wev, prio);
+	if (c->idle) {
+		struct timeval tv = ms_to_tv((long long)idle * 1000);
+
+		event_priority_set(c->idle, srv->prio_other);
+		evtimer_add(c->idle, &tv);
+	}
 	c->srv = srv;
+	c->slot = *slot;
+	c->active_ms = now_ms();
 	c->caller.keeld = srv->keeld;
-	c->caller.read_only = sl->read_only;
+	c->caller.read_only = read_only;
 	c->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = c;
 	srv->conns = c;
 	conn_read_start(c);
-	if (!sl->read_only && !server_authorised(srv, fd)) {
-		log_info("Refused a client on %s: it is neither root nor in keeld's group.",
-			 sl->path);
-		if (conn_send(c, jsonrpc_error(
-				    NULL, KEEL_ERR_PERMISSION,
-				    "Permission denied: keeld.sock is for root and members of keeld's group; use keeld-ro.sock for read-only access.",
-				    NULL)))
-			conn_close_after_flush(c);
-	}
-}
-
-static int listener_open(struct server *srv, struct server_listener *sl,
-			 const char *name, bool read_only)
-{
-	const char *dir = srv->keeld->conf.run_dir;
-	mode_t mode = read_only ? 0666 : 0660, old_mask;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	sl->srv = srv;
-	sl->read_only = read_only;
-	if (asprintf(&sl->path, "%s/%s", dir, name) < 0) {
-		sl->path = NULL;
-		return -ENOMEM;
-	}
-	if (strlen(sl->path) >= sizeof(sun.sun_path)) {
-		log_err("The socket path %s is too long for a UNIX socket; choose a shorter run directory.",
-			sl->path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun.sun_path, sl->path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(sl->path);
-	/* Never let the socket exist, even briefly, with wider access. */
-	old_mask = umask(0177);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
-	umask(old_mask);
-	if (!rc && srv->have_group && !read_only &&
-	    chown(sl->path, (uid_t)-1, srv->gid))
-		rc = -errno;
-	if (!rc && chmod(sl->path, mode))
-		rc = -errno;
-	if (rc) {
-		log_err("Cannot create the socket %s: %s.", sl->path,
-			strerror(-rc));
-		close(fd);
-		return rc;
-	}
-	sl->lev = evconnlistener_new(srv->keeld->base, server_accept, sl,
-				     LEV_OPT_CLOSE_ON_FREE |
-					     LEV_OPT_CLOSE_ON_EXEC,
-				     128, fd);
-	if (!sl->lev) {
-		log_err("Cannot listen on %s: %s.", sl->path, strerror(errno));
-		close(fd);
-		return -EIO;
-	}
 	return 0;
-}
-
-static void listener_close(struct server_listener *sl)
-{
-	if (sl->lev) {
-		evconnlistener_free(sl->lev);
-		unlink(sl->path);
-	}
-	free(sl->path);
-	sl->lev = NULL;
-	sl->path = NULL;
 }
 
 int server_new(struct keeld *k, struct server **out)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	const char *group = k->conf.group;
 	int rc;
 
 	if (!srv)
 		return -ENOMEM;
 	srv->keeld = k;
-	if (group) {
-		struct group *gr = getgrnam(group);
-
-		if (!gr) {
-			log_err("The group \"%s\" named in keeld's configuration does not exist; create it or change \"group\".",
-				group);
-			free(srv);
-			return -ENOENT;
-		}
-		srv->have_group = true;
-		srv->gid = gr->gr_gid;
+	srv->admit = k->admit;
+	/* Root first, everyone else after whatever keeld does itself. */
+	srv->prio_root = 0;
+	srv->prio_other = event_base_get_npriorities(k->base) - 1;
+	srv->resume = evtimer_new(k->base, server_resume, srv);
+	if (!srv->resume) {
+		free(srv);
+		return -ENOMEM;
 	}
-	rc = listener_open(srv, &srv->rw, "keeld.sock", false);
-	if (!rc)
-		rc = listener_open(srv, &srv->ro, "keeld-ro.sock", true);
+	rc = listeners_new(k, srv->prio_other, conn_new, srv,
+			   &srv->listeners);
 	if (rc) {
 		server_free(srv);
 		return rc;
@@ -808,7 +1193,8 @@ void server_free(struct server *srv)
 		return;
 	while (srv->conns)
 		conn_free(srv->conns);
-	listener_close(&srv->rw);
-	listener_close(&srv->ro);
+	listeners_free(srv->listeners);
+	if (srv->resume)
+		event_free(srv->resume);
 	free(srv);
 }

@@ -22,6 +22,14 @@ void log_init(const char *ident, bool use_syslog, enum log_level level);
 /* Parse "err", "warn", "info" or "debug". Returns 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *level);
 
+/*
+ * Log one message. Every message, from any call site, also passes a
+ * process-wide backstop (LOG_GLOBAL_RATE a second, bursts of
+ * LOG_GLOBAL_BURST): past it messages are counted, not written, and the
+ * count is logged once messages pass again. It is there for the call
+ * sites nobody thought a peer could drive; those that a peer can drive
+ * use log_msg_limited() as well.
+ */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -29,5 +37,51 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#define LOG_GLOBAL_RATE 100
+#define LOG_GLOBAL_BURST 1000
+
+/*
+ * Change the backstop: at most @per_second messages a second on
+ * average, @burst at once; 0 for either turns it off. For tests and
+ * for programs with unusual needs.
+ */
+void log_set_global_limit(unsigned per_second, unsigned burst);
+
+/*
+ * The budget of one call site whose messages a peer (a client, a
+ * guest) can cause: at most @burst messages in each @interval_ms; the
+ * others are counted, and the first message of a later interval is
+ * preceded by "N similar messages suppressed". Zero fields mean
+ * LOG_RATELIMIT_BURST and LOG_RATELIMIT_INTERVAL_MS, so a
+ * zero-initialised static is a ready limiter. The other members are
+ * log.c's.
+ */
+struct log_ratelimit {
+	unsigned interval_ms;
+	unsigned burst;
+	long long start_ms;
+	unsigned printed;
+	unsigned long suppressed;
+};
+
+#define LOG_RATELIMIT_BURST 10
+#define LOG_RATELIMIT_INTERVAL_MS 5000
+
+/* Log as log_msg() does, within @rl's budget. Thread-safe. */
+void log_msg_limited(struct log_ratelimit *rl, enum log_level level,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* log_msg_limited() with a budget of its own for each place it is used. */
+#define log_limited(level, ...)                                       \
+	do {                                                          \
+		static struct log_ratelimit log_site_budget_;         \
+		log_msg_limited(&log_site_budget_, level, __VA_ARGS__); \
+	} while (0)
+
+#define log_err_limited(...) log_limited(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn_limited(...) log_limited(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info_limited(...) log_limited(LOG_LEVEL_INFO, __VA_ARGS__)
 
 #endif /* KEEL_LOG_H */
