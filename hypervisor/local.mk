@@ -91,3 +91,11 @@ tests_unit_check_console_mux_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 include hypervisor/acpi.mk
 include hypervisor/virtio.mk
 include hypervisor/image.mk
+
+check_PROGRAMS += tests/unit/check_virtio_blk
+TESTS += tests/unit/check_virtio_blk
+tests_unit_check_virtio_blk_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_virtio_blk.c
+tests_unit_check_virtio_blk_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_virtio_blk_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_virtio_blk_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)

@@ -40,6 +40,7 @@
 #include "control.h"
 #include "device.h"
 #include "log.h"
+#include "virtio_blk.h"
 #include "virtio_console.h"
 #include "vmm.h"
 
@@ -57,9 +58,11 @@ struct hv_args {
 	const char *console_log;
 	struct cmux_config cmux;
 	bool virtio_console;
-	struct vm_disk disks[MAX_DISKS];
+	struct vm_disk disks[MAX_DISKS]; /* in option order */
 	struct vm_nic nics[MAX_NETS];
 	char *paths[MAX_DISKS]; /* disks[].path, when cut from "PATH,ro" */
+	/* disks[]'s images, open and locked by hv_disks_open() */
+	struct vblk_image images[MAX_DISKS];
 	char *taps[MAX_NETS]; /* nics[].tap */
 	const char *control;
 	char uuid[UUID_LEN + 1]; /* lower case; "" if not given */
@@ -219,22 +222,32 @@ static int opt_virtio_console(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/* The next entry of the disk list, which --disk and --disk-fd share. */
+static struct vm_disk *hv_next_disk(struct hv_args *a)
+{
+	if (a->cfg.nr_disks == MAX_DISKS) {
+		log_err("At most %d disks.", MAX_DISKS);
+		return NULL;
+	}
+	return &a->disks[a->cfg.nr_disks];
+}
+
 static int opt_disk(struct hv_args *a, const char *arg)
 {
 	const char *comma = strchr(arg, ',');
 	struct vm_disk *disk;
 
-	if (arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
-		log_err("Invalid --disk '%s': use PATH or PATH,ro.", arg);
+	if (!arg[0] || arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
+		log_err("Invalid --disk '%s': use PATH or PATH,ro (a path with a comma in it can only be passed as a descriptor, with --disk-fd).",
+			arg);
 		return -EINVAL;
 	}
-	if (a->cfg.nr_disks == MAX_DISKS) {
-		log_err("At most %d disks.", MAX_DISKS);
+	disk = hv_next_disk(a);
+	if (!disk)
 		return -E2BIG;
-	}
-	/* The first comma ends the path: a path with one needs a link. */
-	disk = &a->disks[a->cfg.nr_disks];
+	/* The first comma ends the path. */
 	disk->readonly = comma != NULL;
+	disk->fd = -1;
 	disk->path = arg;
 	if (comma) {
 		a->paths[a->cfg.nr_disks] = strndup(arg, (size_t)(comma - arg));
@@ -242,6 +255,47 @@ static int opt_disk(struct hv_args *a, const char *arg)
 		if (!disk->path)
 			return -ENOMEM;
 	}
+	a->cfg.nr_disks++;
+	return 0;
+}
+
+/*
+ * "N" or "N,ro": a disk on descriptor N, inherited from whoever started
+ * us; hv_disks_open() takes it over. Not 0 to 2, which are the console
+ * and the log, and each descriptor once: a disk owns its descriptor.
+ */
+static int opt_disk_fd(struct hv_args *a, const char *arg)
+{
+	struct vm_disk *disk;
+	char *end = NULL;
+	long n = -1;
+
+	errno = 0;
+	if (isdigit((unsigned char)arg[0]))
+		n = strtol(arg, &end, 10);
+	if (n < 0 || errno || n > INT_MAX || (*end && strcmp(end, ",ro"))) {
+		log_err("Invalid --disk-fd '%s': use N or N,ro, N being the number of an open descriptor.",
+			arg);
+		return -EINVAL;
+	}
+	if (n <= STDERR_FILENO) {
+		log_err("Invalid --disk-fd '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the disk on descriptor 3 or above.",
+			arg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
+		if (a->disks[i].fd == n) {
+			log_err("Invalid --disk-fd '%s': descriptor %ld is already a disk; give each descriptor once.",
+				arg, n);
+			return -EINVAL;
+		}
+	}
+	disk = hv_next_disk(a);
+	if (!disk)
+		return -E2BIG;
+	disk->path = NULL; /* hv_disks_open() names it */
+	disk->fd = (int)n;
+	disk->readonly = *end != '\0';
 	a->cfg.nr_disks++;
 	return 0;
 }
@@ -406,6 +460,8 @@ static const struct hv_option hv_options[] = {
 	{ "virtio-console", NULL, opt_virtio_console,
 	  "virtio-console device (hvc0 in a Linux guest)" },
 	{ "disk", "PATH[,ro]", opt_disk, "virtio-blk disk (repeatable)" },
+	{ "disk-fd", "N[,ro]", opt_disk_fd,
+	  "virtio-blk disk on inherited descriptor N (repeatable)" },
 	{ "net", "tap=NAME[,mac=MAC]", opt_net,
 	  "virtio-net interface (repeatable)" },
 	{ "rng", NULL, opt_rng, "virtio-rng entropy device" },
@@ -483,8 +539,49 @@ static int parse_args(int argc, char **argv, struct hv_args *a)
 	return 0;
 }
 
+/*
+ * Take over the --disk-fd descriptors and open the --disk paths, in
+ * option order; refuse a file that is a writable disk and also another
+ * disk; then lock each image (vblk_image_lock()). Called before keel-hv
+ * opens anything, so that a descriptor number the caller did not pass
+ * cannot be one of ours by then. Points a->disks[] at the images.
+ * Returns 0 or -errno, logged.
+ */
+static int hv_disks_open(struct hv_args *a)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
+		struct vm_disk *d = &a->disks[i];
+
+		if (d->fd >= 0)
+			rc = vblk_image_adopt(&a->images[i], d->fd,
+					      d->readonly);
+		else
+			rc = vblk_image_open(&a->images[i], d->path,
+					     d->readonly);
+		if (rc)
+			return rc;
+		d->fd = a->images[i].fd;
+		d->path = a->images[i].path;
+		for (unsigned j = 0; j < i; j++) {
+			if (!vblk_image_same(&a->images[j], &a->images[i]) ||
+			    (d->readonly && a->disks[j].readonly))
+				continue;
+			log_err("Disks %u and %u are both %s; a disk the guest can write may be given only once.",
+				j + 1, i + 1, a->images[i].path);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < a->cfg.nr_disks && !rc; i++)
+		rc = vblk_image_lock(&a->images[i]);
+	return rc;
+}
+
 static void hv_args_dispose(struct hv_args *a)
 {
+	for (unsigned i = 0; i < MAX_DISKS; i++)
+		vblk_image_dispose(&a->images[i]);
 	for (unsigned i = 0; i < MAX_DISKS; i++)
 		free(a->paths[i]);
 	for (unsigned i = 0; i < MAX_NETS; i++)
@@ -947,6 +1044,8 @@ int main(int argc, char **argv)
 	struct control *ctl = NULL;
 	struct vm *vm = NULL;
 
+	for (unsigned i = 0; i < MAX_DISKS; i++)
+		vblk_image_init(&args.images[i]);
 	log_init("keel-hv", false, LOG_LEVEL_INFO);
 	if (parse_args(argc, argv, &args))
 		goto out_args;
@@ -955,6 +1054,9 @@ int main(int argc, char **argv)
 		reason = VM_EXIT_POWEROFF; /* status 0 */
 		goto out_args;
 	}
+	/* First: nothing of ours may take a descriptor number before. */
+	if (hv_disks_open(&args))
+		goto out_args;
 	if (args.status_file && status_file_prepare(args.status_file))
 		goto out_args;
 	signal(SIGPIPE, SIG_IGN);

@@ -3,14 +3,20 @@
  * virtio-blk (virtio 1.2, 5.2) on a raw image: one request queue,
  * IN/OUT with preadv/pwritev straight into guest buffers, FLUSH with
  * fdatasync, GET_ID. Requests run to completion on the I/O thread.
+ *
+ * The image itself (vblk_image_*): opened by path or taken over as an
+ * inherited descriptor, checked, and locked with an OFD lock as QEMU
+ * does, so that two domains cannot write one image.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +36,7 @@
 struct vblk {
 	struct virtio_dev vdev; /* first */
 	int fd;
+	char *path; /* the disk's name (virtio_blk.h) */
 	bool readonly;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -215,6 +222,12 @@ static void vblk_stats(struct virtio_dev *vdev, struct json_object *out)
 				       json_object_new_uint64(c[i].v));
 	json_object_object_add(out, "readonly",
 			       json_object_new_boolean(b->readonly));
+	json_object_object_add(out, "path", json_object_new_string(b->path));
+	json_object_object_add(out, "serial",
+			       json_object_new_string_len(
+				       b->serial,
+				       (int)strnlen(b->serial,
+						    sizeof(b->serial))));
 }
 
 static void vblk_free(struct virtio_dev *vdev)
@@ -225,6 +238,8 @@ static void vblk_free(struct virtio_dev *vdev)
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
+	free(b->path);
+	b->path = NULL;
 }
 
 static const struct virtio_ops vblk_virtio_ops = {
@@ -248,34 +263,300 @@ static const struct device_ops vblk_device_ops = {
 	.free = virtio_dev_free,
 };
 
-static int vblk_open(struct vblk *b, const char *path)
+void vblk_image_init(struct vblk_image *img)
 {
-	const char *name = strrchr(path, '/');
-	uint64_t bytes;
-	struct stat st;
-	size_t len;
+	memset(img, 0, sizeof(*img));
+	img->fd = -1;
+}
 
-	b->fd = open(path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
+void vblk_image_dispose(struct vblk_image *img)
+{
+	if (img->fd >= 0)
+		close(img->fd);
+	img->fd = -1;
+	free(img->path);
+	free(img->what);
+	img->path = img->what = NULL;
+}
+
+/* What a file that cannot be a disk is, for a message. */
+static const char *vblk_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a pipe";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "a special file";
+}
+
+/* @fd must be a regular file or a block device; which one, into @img. */
+static int vblk_image_check_type(struct vblk_image *img, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
 		int rc = -errno;
 
-		log_err("Cannot open disk %s: %s", path, strerror(errno));
+		log_err("Cannot examine disk %s: %s.", img->what,
+			strerror(-rc));
 		return rc;
 	}
 	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
-			return -errno;
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = (uint64_t)st.st_size;
-	} else {
-		log_err("Disk %s is neither a file nor a block device.", path);
+		img->dev = st.st_rdev;
+		img->ino = 0;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		img->dev = st.st_dev;
+		img->ino = st.st_ino;
+		return 0;
+	}
+	log_err("Disk %s is %s, not a disk image: give a regular file or a block device.",
+		img->what, vblk_file_kind(st.st_mode));
+	return -EINVAL;
+}
+
+/* An inherited descriptor's access mode (F_GETFL @fl) must fit the disk. */
+static int vblk_image_check_access(const struct vblk_image *img, int fl)
+{
+	int mode = fl & O_ACCMODE;
+
+	if (fl & O_PATH) {
+		log_err("Disk %s is an O_PATH descriptor, which can neither read nor write: open the image O_RDWR, or O_RDONLY for a read-only disk.",
+			img->what);
+		return -EACCES;
+	}
+	if (mode == O_WRONLY) {
+		log_err("Disk %s is open write-only, but keel-hv must read it: open it O_RDWR, or O_RDONLY for a read-only disk.",
+			img->what);
+		return -EACCES;
+	}
+	if (img->readonly)
+		return 0;
+	if (mode != O_RDWR) {
+		log_err("Disk %s is open read-only, but a writable disk needs it open read-write (O_RDWR): open it so, or give the disk read-only (,ro).",
+			img->what);
+		return -EACCES;
+	}
+	if (fl & O_APPEND) {
+		log_err("Disk %s is open with O_APPEND, which would send every write to the end of the image: open it without O_APPEND.",
+			img->what);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int vblk_image_open(struct vblk_image *img, const char *path, bool readonly)
+{
+	int access = readonly ? O_RDONLY : O_RDWR;
+	int fl, rc;
+
+	vblk_image_init(img);
+	img->readonly = readonly;
+	img->path = strdup(path);
+	img->what = strdup(path);
+	if (!img->path || !img->what) {
+		rc = -ENOMEM;
+		log_err("Cannot open disk %s: %s.", path, strerror(-rc));
+		goto out_dispose;
+	}
+	/* Non-blocking, so that a FIFO is refused rather than waited on. */
+	img->fd = open(path, access | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (img->fd < 0) {
+		rc = -errno;
+		log_err("Cannot open disk %s %s: %s.", path,
+			readonly ? "for reading" : "read-write", strerror(-rc));
+		goto out_dispose;
+	}
+	rc = vblk_image_check_type(img, img->fd);
+	if (rc)
+		goto out_dispose;
+	fl = fcntl(img->fd, F_GETFL);
+	if (fl < 0 || fcntl(img->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		rc = -errno;
+		log_err("Cannot set up disk %s: %s.", path, strerror(-rc));
+		goto out_dispose;
+	}
+	return 0;
+
+out_dispose:
+	vblk_image_dispose(img);
+	return rc;
+}
+
+/* @img's names for descriptor @fd: its /proc/self/fd link, if it reads. */
+static int vblk_image_name_fd(struct vblk_image *img, int fd)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (asprintf(&img->what, "descriptor %d (%s)", fd, target) < 0)
+			img->what = NULL;
+	} else {
+		/* No /proc: the disk is still usable, only less well named. */
+		log_debug("%s: %s: %s", __func__, link, strerror(errno));
+		snprintf(target, sizeof(target), "descriptor %d", fd);
+		img->what = strdup(target);
+	}
+	img->path = strdup(target);
+	if (!img->path || !img->what) {
+		log_err("Cannot take over disk descriptor %d: %s.", fd,
+			strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int vblk_image_adopt(struct vblk_image *img, int fd, bool readonly)
+{
+	int fl, rc;
+
+	vblk_image_init(img);
+	img->readonly = readonly;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0) {
+		rc = -errno;
+		if (rc == -EBADF)
+			log_err("Disk descriptor %d is not open: the program that starts keel-hv must pass it open, without FD_CLOEXEC.",
+				fd);
+		else
+			log_err("Cannot examine disk descriptor %d: %s.", fd,
+				strerror(-rc));
+		return rc;
+	}
+	rc = vblk_image_name_fd(img, fd);
+	if (!rc)
+		rc = vblk_image_check_type(img, fd);
+	if (!rc)
+		rc = vblk_image_check_access(img, fl);
+	if (!rc && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		rc = -errno;
+		log_err("Cannot set up disk %s: %s.", img->what,
+			strerror(-rc));
+	}
+	if (rc) {
+		vblk_image_dispose(img); /* img->fd is still -1: @fd stays */
+		return rc;
+	}
+	img->fd = fd;
+	return 0;
+}
+
+int vblk_image_lock(struct vblk_image *img)
+{
+	const struct flock want = {
+		.l_type = img->readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET, /* l_start = l_len = 0: all of it */
+	};
+	struct flock fl = want;
+	char holder[32] = "";
+	int rc;
+
+	if (fcntl(img->fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	rc = -errno;
+	if (rc != -EAGAIN && rc != -EACCES) {
+		log_err("Cannot lock disk %s: %s; keel-hv uses a disk only under a lock that keeps a second writer out.",
+			img->what, strerror(-rc));
+		return rc;
+	}
+	/* An OFD lock has no process (l_pid -1); a POSIX lock names one. */
+	fl = want;
+	if (fcntl(img->fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK &&
+	    fl.l_pid > 0)
+		snprintf(holder, sizeof(holder), " (process %d)",
+			 (int)fl.l_pid);
+	if (img->readonly)
+		log_err("Disk %s is being written by another domain or program%s: a read-only disk can be shared with other readers, not with a writer.",
+			img->what, holder);
+	else
+		log_err("Disk %s is in use by another domain or program%s: keel-hv writes only to a disk it has to itself, so that two writers cannot corrupt it.",
+			img->what, holder);
+	return -EBUSY;
+}
+
+bool vblk_image_same(const struct vblk_image *a, const struct vblk_image *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/* The image's size in bytes: a regular file's length or a device's. */
+static int vblk_size(int fd, const char *path, uint64_t *bytes)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 ||
+	    (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, bytes) < 0)) {
+		int rc = -errno;
+
+		log_err("Cannot read the size of disk %s: %s.", path,
+			strerror(-rc));
+		return rc;
+	}
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
+	} else if (!S_ISBLK(st.st_mode)) {
+		log_err("Disk %s is neither a regular file nor a block device.",
+			path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The backing image: a duplicate of @fd, or @path opened and locked
+ * here. Then the capacity and the serial number (GET_ID) from its name.
+ */
+static int vblk_open(struct vblk *b, const char *path, int fd)
+{
+	struct vblk_image img;
+	const char *name;
+	uint64_t bytes;
+	size_t len;
+	int rc;
+
+	if (fd >= 0) {
+		b->path = strdup(path);
+		b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (!b->path || b->fd < 0) {
+			rc = b->path ? -errno : -ENOMEM;
+			log_err("Cannot use disk %s: %s.", path, strerror(-rc));
+			return rc;
+		}
+	} else {
+		rc = vblk_image_open(&img, path, b->readonly);
+		if (!rc)
+			rc = vblk_image_lock(&img);
+		if (rc) {
+			vblk_image_dispose(&img);
+			return rc;
+		}
+		/* The device owns the descriptor and the name from here. */
+		b->fd = img.fd;
+		b->path = img.path;
+		img.fd = -1;
+		img.path = NULL;
+		vblk_image_dispose(&img);
+	}
+	rc = vblk_size(b->fd, b->path, &bytes);
+	if (rc)
+		return rc;
 	b->capacity = bytes / VBLK_SECTOR;
 	if (bytes % VBLK_SECTOR)
 		log_warn("Disk %s: the last %llu bytes are not a whole sector; the guest will not see them.",
-			 path, (unsigned long long)(bytes % VBLK_SECTOR));
-	name = name ? name + 1 : path;
+			 b->path, (unsigned long long)(bytes % VBLK_SECTOR));
+	name = strrchr(b->path, '/');
+	name = name ? name + 1 : b->path;
 	len = strlen(name);
 	if (len > sizeof(b->serial)) {
 		name += len - sizeof(b->serial);
@@ -285,7 +566,7 @@ static int vblk_open(struct vblk *b, const char *path)
 	return 0;
 }
 
-int virtio_blk_create(struct vm *vm, const char *path, bool readonly,
+int virtio_blk_create(struct vm *vm, const char *path, int fd, bool readonly,
 		      struct device **out)
 {
 	uint64_t features = VIRTIO_FEAT(VIRTIO_BLK_F_SEG_MAX) |
@@ -303,7 +584,7 @@ int virtio_blk_create(struct vm *vm, const char *path, bool readonly,
 	rc = virtio_dev_init(&b->vdev, vm, &vblk_virtio_ops, &vblk_device_ops,
 			     features);
 	if (!rc)
-		rc = vblk_open(b, path);
+		rc = vblk_open(b, path, fd);
 	if (rc) {
 		virtio_dev_free(&b->vdev.dev);
 		return rc;

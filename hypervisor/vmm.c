@@ -113,6 +113,7 @@ static int vmm_add_virtio(struct vm *vm, const struct vm_config *cfg)
 
 	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++)
 		rc = virtio_blk_create(vm, cfg->disks[i].path,
+				       cfg->disks[i].fd,
 				       cfg->disks[i].readonly, &dev);
 	for (unsigned i = 0; i < cfg->nr_nics && !rc; i++) {
 		const struct vm_nic *nic = &cfg->nics[i];

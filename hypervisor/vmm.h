@@ -27,7 +27,14 @@ struct device;
 
 /* A virtio-blk disk: a raw image file or block device. */
 struct vm_disk {
+	/* Its name (serial number, log lines); opened by it if fd < 0. */
 	const char *path;
+	/*
+	 * An image already open, checked and locked (vblk_image_*(),
+	 * virtio_blk.h), which the device uses a duplicate of: the caller
+	 * keeps it. -1: the device opens and locks @path itself.
+	 */
+	int fd;
 	bool readonly;
 };
 

@@ -8,6 +8,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -949,6 +951,348 @@ START_TEST(test_console_end)
 }
 END_TEST
 
+/*
+ * Disks. The test guests have no virtio-blk driver, so what a disk is
+ * shows in the control socket's stats (path, serial, capacity,
+ * readonly); the guest's own reads and writes are check_linux's and the
+ * device's requests check_virtio_blk's. Here: who may hold an image
+ * (OFD locks), and --disk-fd against --disk.
+ */
+struct disk_scratch {
+	char dir[256]; /* resolved, as /proc/self/fd links read */
+	char img[300], other[300], sock[2][300];
+};
+
+static void disk_image(const char *path, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+static void disk_scratch_init(struct disk_scratch *s)
+{
+	char tmpl[] = "/tmp/keel-hv-disk-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_ptr_nonnull(realpath(tmpl, s->dir));
+	snprintf(s->img, sizeof(s->img), "%s/disk.img", s->dir);
+	snprintf(s->other, sizeof(s->other), "%s/other.img", s->dir);
+	for (int i = 0; i < 2; i++)
+		snprintf(s->sock[i], sizeof(s->sock[i]), "%s/control%d",
+			 s->dir, i);
+	disk_image(s->img, 1 << 20);
+	disk_image(s->other, 3 << 20);
+}
+
+static void disk_scratch_dispose(struct disk_scratch *s)
+{
+	unlink(s->img);
+	unlink(s->other);
+	for (int i = 0; i < 2; i++)
+		unlink(s->sock[i]);
+	rmdir(s->dir);
+}
+
+/* keel-hv on the echo guest, with the options in @extra (NULL-ended). */
+static void hv_spawn(struct proc *p, char *const *extra)
+{
+	char *argv[32] = { (char *)harness_path("hypervisor/keel-hv"),
+			   "--kernel", (char *)guest("echo"), "--memory",
+			   "32M", "--console", "stdio" };
+	unsigned n = 7;
+
+	for (unsigned i = 0; extra[i]; i++) {
+		ck_assert_uint_lt(n, 31);
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+	ck_assert_int_eq(proc_spawn(p, argv), 0);
+}
+
+/* ... and wait for its prompt: the guest runs, its disks are locked. */
+static void hv_spawn_running(struct proc *p, char *const *extra)
+{
+	hv_spawn(p, extra);
+	ck_assert_msg(proc_expect(p, "> ", 0, TIMEOUT_MS) > 0, "no prompt: %s",
+		      p->out);
+}
+
+/*
+ * keel-hv with @extra must exit 1 before the guest runs, with a message
+ * containing @why and naming @name (if not NULL).
+ */
+static void hv_refused(char *const *extra, const char *why, const char *name)
+{
+	struct proc p;
+	int rc;
+
+	hv_spawn(&p, extra);
+	rc = proc_wait(&p, TIMEOUT_MS);
+	if (rc == -ETIMEDOUT)
+		kill(p.pid, SIGKILL); /* it ran: do not leave it running */
+	ck_assert_msg(rc == HV_EXIT_ERROR, "exit %d, output: %s", rc, p.out);
+	ck_assert_msg(strstr(p.out, why) && (!name || strstr(p.out, name)),
+		      "want \"%s\" about %s in: %s", why, name ? name : "-",
+		      p.out);
+	ck_assert_msg(!strstr(p.out, "echo: type"), "the guest ran: %s",
+		      p.out);
+	proc_dispose(&p);
+}
+
+/* The guest of @p still echoes a line: its VM kept running. */
+static void hv_still_echoes(struct proc *p, const char *word)
+{
+	size_t from = p->len;
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s\r", word);
+	ck_assert_int_eq(proc_send(p, line), 0);
+	ck_assert_msg(proc_expect(p, word, from, TIMEOUT_MS) > 0,
+		      "no echo of %s: %s", word, p->out);
+}
+
+static void hv_stop(struct proc *p)
+{
+	kill(p->pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(p, TIMEOUT_MS), HV_EXIT_KILLED);
+	proc_dispose(p);
+}
+
+#define IN_USE "is in use by another domain or program"
+#define BEING_WRITTEN "is being written by another domain or program"
+
+/*
+ * A writable image is one keel-hv's: a second writer and a reader are
+ * refused while the first guest keeps running; once it exits, the lock
+ * is gone with it.
+ */
+START_TEST(test_disk_lock_writer)
+{
+	struct disk_scratch s;
+	struct proc a, c;
+	char ro[320];
+
+	disk_scratch_init(&s);
+	snprintf(ro, sizeof(ro), "%s,ro", s.img);
+	hv_spawn_running(&a, (char *[]){ "--disk", s.img, NULL });
+	hv_refused((char *[]){ "--disk", s.img, NULL }, IN_USE, s.img);
+	hv_refused((char *[]){ "--disk", ro, NULL }, BEING_WRITTEN, s.img);
+	/* Also when the image is only the second disk. */
+	hv_refused((char *[]){ "--disk", s.other, "--disk", s.img, NULL },
+		   IN_USE, s.img);
+	ck_assert_msg(proc_wait(&a, 200) == -ETIMEDOUT, "the first exited: %s",
+		      a.out);
+	hv_still_echoes(&a, "still-here");
+	hv_stop(&a);
+	hv_spawn_running(&c, (char *[]){ "--disk", s.img, NULL });
+	hv_stop(&c);
+	disk_scratch_dispose(&s);
+}
+END_TEST
+
+/* Read-only users share an image; a writer next to them is refused. */
+START_TEST(test_disk_lock_readers)
+{
+	struct disk_scratch s;
+	struct proc a, b;
+	char ro[320];
+
+	disk_scratch_init(&s);
+	snprintf(ro, sizeof(ro), "%s,ro", s.img);
+	hv_spawn_running(&a, (char *[]){ "--disk", ro, NULL });
+	hv_spawn_running(&b, (char *[]){ "--disk", ro, NULL });
+	hv_refused((char *[]){ "--disk", s.img, NULL }, IN_USE, s.img);
+	hv_still_echoes(&a, "reader-one");
+	hv_still_echoes(&b, "reader-two");
+	hv_stop(&a);
+	hv_stop(&b);
+	disk_scratch_dispose(&s);
+}
+END_TEST
+
+/* @fd open on @path with @flags, close-on-exec cleared for keel-hv. */
+static int pass_fd(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_int_eq(fcntl(fd, F_SETFD, 0), 0);
+	return fd;
+}
+
+/* The stats object of device @id in a stats answer (malloc'd). */
+static char *device_json(const char *stats, const char *id)
+{
+	char key[32];
+	const char *at, *end;
+
+	snprintf(key, sizeof(key), "\"%s\":{", id);
+	at = strstr(stats, key);
+	ck_assert_msg(at != NULL, "no %s in %s", id, stats);
+	end = strchr(at, '}'); /* a device's stats hold no objects */
+	ck_assert_ptr_nonnull(end);
+	return strndup(at, (size_t)(end - at + 1));
+}
+
+/* The JSON value of member @key in @dev (device_json()), malloc'd. */
+static char *device_value(const char *dev, const char *key)
+{
+	char want[40];
+	const char *at;
+
+	snprintf(want, sizeof(want), "\"%s\":", key);
+	at = strstr(dev, want);
+	ck_assert_msg(at != NULL, "no %s in %s", key, dev);
+	at += strlen(want);
+	return strndup(at, strcspn(at, ",}"));
+}
+
+/* @dev (device_json()) has "@key":@value, @value given as JSON. */
+static void device_has(const char *dev, const char *key, const char *value)
+{
+	char *v = device_value(dev, key);
+
+	ck_assert_msg(!strcmp(v, value), "%s is %s, not %s, in %s", key, v,
+		      value, dev);
+	free(v);
+}
+
+/* Stats from the control socket @sock of a running keel-hv. */
+static char *hv_stats(const char *sock)
+{
+	struct harness_client f;
+	char *r;
+
+	ck_assert_int_eq(harness_client_open(&f, sock, 4000), 0);
+	r = strdup(control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"stats\"}"));
+	harness_client_close(&f);
+	return r;
+}
+
+/*
+ * A disk on a descriptor is the disk by path: same device, capacity,
+ * serial and name (from /proc/self/fd), locked the same way, and in
+ * option order among --disk ones.
+ */
+START_TEST(test_disk_fd_like_path)
+{
+	static const char *const same[] = { "type", "capacity_bytes",
+					    "readonly", "path", "serial" };
+	struct disk_scratch s;
+	char fdarg[16], quoted[320], ro[320];
+	char *by_path, *by_fd, *first, *stats;
+	struct proc a, b;
+	int fd;
+
+	disk_scratch_init(&s);
+	snprintf(ro, sizeof(ro), "%s,ro", s.other);
+
+	hv_spawn_running(&a, (char *[]){ "--disk", s.img, "--control",
+					 s.sock[0], NULL });
+	stats = hv_stats(s.sock[0]);
+	by_path = device_json(stats, "vblk0");
+	free(stats);
+	hv_stop(&a);
+
+	fd = pass_fd(s.img, O_RDWR);
+	snprintf(fdarg, sizeof(fdarg), "--disk-fd=%d", fd);
+	hv_spawn_running(&b, (char *[]){ "--disk", ro, fdarg, "--control",
+					 s.sock[1], NULL });
+	close(fd); /* keel-hv has it now */
+	stats = hv_stats(s.sock[1]);
+	first = device_json(stats, "vblk0");
+	by_fd = device_json(stats, "vblk1");
+	free(stats);
+
+	/* Option order: the --disk first, then the --disk-fd. */
+	snprintf(quoted, sizeof(quoted), "\"%s\"", s.other);
+	device_has(first, "path", quoted);
+	device_has(first, "readonly", "true");
+	device_has(first, "capacity_bytes", "3145728");
+	/* The same disk either way. */
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		char *v = device_value(by_path, same[i]);
+
+		device_has(by_fd, same[i], v);
+		free(v);
+	}
+	snprintf(quoted, sizeof(quoted), "\"%s\"", s.img);
+	device_has(by_fd, "path", quoted);
+	device_has(by_fd, "serial", "\"disk.img\"");
+	device_has(by_fd, "readonly", "false");
+	device_has(by_fd, "capacity_bytes", "1048576");
+	/* The descriptor's image is locked as a path's would be. */
+	hv_refused((char *[]){ "--disk", s.img, NULL }, IN_USE, s.img);
+	hv_still_echoes(&b, "by-descriptor");
+	hv_stop(&b);
+	free(first);
+	free(by_path);
+	free(by_fd);
+	disk_scratch_dispose(&s);
+}
+END_TEST
+
+/*
+ * Descriptors keel-hv cannot use as a disk: each refused with its own
+ * sentence before the guest runs.
+ */
+START_TEST(test_disk_fd_refused)
+{
+	struct disk_scratch s;
+	char arg[32], arg2[32];
+	int fd, p[2];
+
+	disk_scratch_init(&s);
+	/* Not open: a number the caller forgot to pass on. */
+	ck_assert_int_eq(fcntl(777, F_GETFD), -1);
+	hv_refused((char *[]){ "--disk-fd=777", NULL },
+		   "Disk descriptor 777 is not open", NULL);
+	fd = pass_fd(s.dir, O_RDONLY | O_DIRECTORY);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d,ro", fd);
+	hv_refused((char *[]){ arg, NULL }, "is a directory, not a disk image",
+		   s.dir);
+	close(fd);
+	ck_assert_int_eq(pipe(p), 0);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d,ro", p[0]);
+	hv_refused((char *[]){ arg, NULL }, "is a pipe, not a disk image",
+		   NULL);
+	close(p[0]);
+	close(p[1]);
+	/* Access modes: a writable disk needs O_RDWR, any disk reading. */
+	fd = pass_fd(s.img, O_RDONLY);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d", fd);
+	hv_refused((char *[]){ arg, NULL },
+		   "is open read-only, but a writable disk needs it open read-write",
+		   s.img);
+	close(fd);
+	fd = pass_fd(s.img, O_WRONLY);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d,ro", fd);
+	hv_refused((char *[]){ arg, NULL }, "is open write-only", s.img);
+	close(fd);
+	/* The option itself. */
+	hv_refused((char *[]){ "--disk-fd=1", NULL },
+		   "descriptors 0, 1 and 2 are keel-hv's", NULL);
+	hv_refused((char *[]){ "--disk-fd=4,rw", NULL },
+		   "Invalid --disk-fd '4,rw': use N or N,ro", NULL);
+	fd = pass_fd(s.img, O_RDONLY);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d,ro", fd);
+	snprintf(arg2, sizeof(arg2), "--disk-fd=%d", fd);
+	hv_refused((char *[]){ arg, arg2, NULL }, "is already a disk", NULL);
+	close(fd);
+	/* One file as two disks, one of them writable. */
+	fd = pass_fd(s.img, O_RDWR);
+	snprintf(arg, sizeof(arg), "--disk-fd=%d", fd);
+	hv_refused((char *[]){ arg, "--disk", s.img, NULL },
+		   "Disks 1 and 2 are both", s.img);
+	close(fd);
+	disk_scratch_dispose(&s);
+}
+END_TEST
+
 START_TEST(test_bad_kernel_is_an_error)
 {
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
@@ -1003,6 +1347,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_paused_identity_notification);
 	tcase_add_test(tc, test_linger);
 	tcase_add_test(tc, test_linger_crash_sigterm);
+	tcase_add_test(tc, test_disk_lock_writer);
+	tcase_add_test(tc, test_disk_lock_readers);
+	tcase_add_test(tc, test_disk_fd_like_path);
+	tcase_add_test(tc, test_disk_fd_refused);
 	tcase_add_test(tc, test_console_viewers_same_bytes);
 	tcase_add_test(tc, test_console_stalled_viewer);
 	tcase_add_test(tc, test_console_log_rotation);
