@@ -69,37 +69,6 @@ static struct json_object *define(const char *name, const char *extra)
 			name, extra ? extra : "");
 }
 
-/* Does a process whose command line holds @needle run? */
-static bool process_with(const char *needle)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	bool found = false;
-
-	while (d && !found && (de = readdir(d))) {
-		char path[64], buf[8192];
-		ssize_t n;
-		int fd;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/cmdline", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		for (ssize_t i = 0; i < n; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[n > 0 ? n : 0] = '\0';
-		found = strstr(buf, needle) != NULL;
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 START_TEST(test_config_refused)
 {
 	static const struct {

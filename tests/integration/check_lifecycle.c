@@ -16,6 +16,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -471,6 +472,87 @@ START_TEST(test_disks_locked)
 }
 END_TEST
 
+#define NR_CREATORS 10
+#define CREATES_EACH 5
+
+/* One client creating and destroying its own domain over and over. */
+static void *creator(void *arg)
+{
+	long n = (long)arg, bad = 0;
+	struct harness_client c;
+	char line[1024];
+
+	if (harness_client_open(&c, rw_sock, 0))
+		return (void *)(long)CREATES_EACH;
+	for (int i = 0; i < CREATES_EACH; i++) {
+		static const char *const methods[] = { "create", "destroy" };
+
+		for (int m = 0; m < 2; m++) {
+			const char *text;
+			struct json_object *resp;
+
+			if (m == 0)
+				snprintf(line, sizeof(line),
+					 "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+					 "\"method\":\"domain.create\",\"params\":"
+					 "{\"config\":{\"name\":\"c%ld\","
+					 "\"kernel\":\"%s\",\"memory\":16}}}",
+					 i, n, harness_path("tests/guests/echo.bin"));
+			else
+				snprintf(line, sizeof(line),
+					 "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+					 "\"method\":\"domain.%s\",\"params\":"
+					 "{\"name\":\"c%ld\"}}",
+					 i, methods[m], n);
+			text = harness_client_call(&c, line, WAIT_MS);
+			resp = text ? json_tokener_parse(text) : NULL;
+			if (!resp || !at(resp, "/result"))
+				bad++;
+			json_object_put(resp);
+		}
+	}
+	harness_client_close(&c);
+	return (void *)bad;
+}
+
+/* Many clients creating and destroying at once leave nothing behind. */
+START_TEST(test_concurrent_create_destroy)
+{
+	pthread_t t[NR_CREATORS];
+	struct json_object *resp;
+	char needle[256], path[256];
+	struct dirent *de;
+	long bad = 0;
+	DIR *d;
+
+	keeld_start();
+	for (long i = 0; i < NR_CREATORS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, creator,
+						(void *)i),
+				 0);
+	for (int i = 0; i < NR_CREATORS; i++) {
+		void *ret;
+
+		pthread_join(t[i], &ret);
+		bad += (long)ret;
+	}
+	ck_assert_int_eq(bad, 0);
+	resp = rpc_ok("domain.list", "{}");
+	ck_assert_int_eq(json_object_array_length(at(resp, "/result")), 0);
+	json_object_put(resp);
+	snprintf(path, sizeof(path), "%s/domains", run_dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
+			      de->d_name);
+	closedir(d);
+	snprintf(needle, sizeof(needle), "--control=%s/", run_dir);
+	ck_assert_msg(!process_with(needle), "a keel-hv is left running");
+	keeld_stop();
+}
+END_TEST
+
 /* A stopped domain leaves no run directory; its console log stays. */
 START_TEST(test_run_dir_removed)
 {
@@ -519,6 +601,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_orphans_adopted);
 	tcase_add_test(tc, test_disks_locked);
 	tcase_add_test(tc, test_run_dir_removed);
+	tcase_add_test(tc, test_concurrent_create_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -76,6 +76,9 @@ void events_open(struct harness_client *c);
 /* The next event (the whole message) about @name (NULL: any domain). */
 struct json_object *next_domain_event(struct harness_client *c,
 				      const char *name);
+/* Does a process whose command line (spaces for NULs) hold @needle? */
+bool process_with(const char *needle);
+
 /* Read events about @name until @event/@detail. */
 void expect_domain_event(struct harness_client *c, const char *name,
 			 const char *event, const char *detail);
