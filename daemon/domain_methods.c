@@ -99,10 +99,6 @@ struct json_object *domain_info(struct methods_caller *caller,
 			       json_object_get(lifecycle_live_config(dom) ?
 						       lifecycle_live_config(dom) :
 						       dom->config));
-	if (dom->run)
-		json_object_object_add(o, "uptime",
-				       json_object_new_double(
-					       lifecycle_uptime(dom)));
 	return jsonrpc_result(req->id, o);
 }
 

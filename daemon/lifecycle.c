@@ -954,6 +954,9 @@ struct json_object *domain_summary(const struct domain *dom)
 						     DOMAIN_DEFAULT_VCPUS)));
 	summary_add(o, "cpu_time",
 		    json_object_new_double(lifecycle_cpu_time(dom)));
+	summary_add(o, "uptime",
+		    dom->run ? json_object_new_double(lifecycle_uptime(dom)) :
+			       NULL);
 	return o;
 }
 

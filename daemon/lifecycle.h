@@ -82,7 +82,7 @@ double lifecycle_cpu_time(const struct domain *dom);
 
 /*
  * @dom's summary as domain.list reports it: {name, uuid, id, state,
- * reason, persistent, autostart, memory, vcpus, cpu_time}, from keeld's
+ * reason, persistent, autostart, memory, vcpus, cpu_time, uptime}, from keeld's
  * own state, never from a round trip to keel-hv. NULL when out of
  * memory.
  */
