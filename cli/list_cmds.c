@@ -3,6 +3,11 @@
  * The commands that only look: list, info, domid, domname, uptime,
  * config. Tables are for people; --json (and list -l) print what keeld
  * answered, so a field keeld adds shows up without a change here.
+ *
+ * A listing is one domain.list call whatever the number of domains
+ * (docs/listing.md): everything a row shows is in keeld's summary,
+ * which keeld answers from its own state, so neither many domains nor
+ * a busy or stuck keel-hv can slow it down.
  */
 #include "config.h"
 
@@ -39,17 +44,6 @@ static long long int_member(struct json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
-/* keeld's params for the domain @summary describes: its uuid. */
-static struct json_object *uuid_params(struct json_object *summary)
-{
-	struct json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "uuid",
-			       json_object_new_string(str_member(summary,
-								 "uuid")));
-	return p;
-}
-
 /* --- list ---------------------------------------------------------------- */
 
 /* Running domains first, by id (as xl lists them), then the rest by name. */
@@ -76,23 +70,43 @@ static bool summary_matches(struct json_object *s, const char *dom)
 	       int_member(s, "id") == atoi(dom);
 }
 
+/* A number member (seconds, say), or -1 when absent or not a number. */
+static double num_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    (!json_object_is_type(v, json_type_double) &&
+	     !json_object_is_type(v, json_type_int)))
+		return -1;
+	return json_object_get_double(v);
+}
+
 /*
- * keeld's domain list, sorted, or only the domains @args names (each
+ * keeld's domain list in one call (with each domain's configuration
+ * when @with_config), sorted, or only the domains @args names (each
  * once, in the order given). Returns the number in *@out (an array the
  * caller frees; its elements belong to *@all, which the caller puts), 0
  * or CLI_FAIL if a named domain was not found (the others are still
  * returned) or the call failed (*@all NULL).
  */
 static int select_domains(struct cli *cli, const struct cli_args *args,
-			  struct json_object **all,
+			  bool with_config, struct json_object **all,
 			  struct json_object ***out, size_t *n)
 {
+	struct json_object *params = NULL;
 	size_t len;
 	int rc = CLI_OK;
 
 	*out = NULL;
 	*n = 0;
-	if (keel_call(cli->conn, "domain.list", NULL, all))
+	if (with_config) {
+		params = json_object_new_object();
+		json_object_object_add(params, "config",
+				       json_object_new_boolean(true));
+	}
+	if (keel_call(cli->conn, "domain.list", params, all))
 		return cli_call_failed(cli);
 	if (!json_object_is_type(*all, json_type_array)) {
 		cli_error("keeld's domain list is not a list.");
@@ -131,93 +145,65 @@ static int select_domains(struct cli *cli, const struct cli_args *args,
 	return rc;
 }
 
-/* The vCPUs' time in guest mode, in seconds; -1 when keeld cannot say. */
-static double cpu_time(struct cli *cli, const char *uuid)
-{
-	struct json_object *stats = NULL, *vcpus;
-	double t = -1;
+#define LIST_FORMAT "%-32s %5s %7s %5s  %-9s %8s\n"
 
-	if (keel_domain_stats(cli->conn, uuid, &stats))
-		return -1;
-	if (json_object_object_get_ex(stats, "vcpus", &vcpus) &&
-	    json_object_is_type(vcpus, json_type_array)) {
-		t = 0;
-		for (size_t i = 0; i < json_object_array_length(vcpus); i++)
-			t += (double)int_member(json_object_array_get_idx(vcpus,
-									  i),
-						"run_ns") /
-			     1e9;
-	}
-	json_object_put(stats);
-	return t;
-}
-
-static void list_row(struct cli *cli, struct json_object *s)
+/*
+ * One row of the table, from the summary alone. A member an older keeld
+ * does not send shows as "-"; so does the CPU time of a domain that is
+ * not running (keeld says 0; xl does not list such a domain at all).
+ */
+static void list_row(struct json_object *s)
 {
-	struct json_object *info = NULL, *config = NULL;
 	char id[24] = "-", mem[24] = "-", vcpus[24] = "-", time[32] = "-";
 	long long v;
+	double t;
 
-	if (int_member(s, "id") >= 0) {
-		double t = cpu_time(cli, str_member(s, "uuid"));
-
-		snprintf(id, sizeof(id), "%lld", int_member(s, "id"));
+	v = int_member(s, "id");
+	if (v >= 0) {
+		snprintf(id, sizeof(id), "%lld", v);
+		t = num_member(s, "cpu_time");
 		if (t >= 0)
 			snprintf(time, sizeof(time), "%.1f", t);
 	}
-	/* Memory and vCPUs are left to keeld's defaults when not set. */
-	if (!keel_call(cli->conn, "domain.info", uuid_params(s), &info) &&
-	    json_object_object_get_ex(info, "config", &config)) {
-		v = int_member(config, "memory");
-		if (v >= 0)
-			snprintf(mem, sizeof(mem), "%lld", v);
-		v = int_member(config, "vcpus");
-		if (v >= 0)
-			snprintf(vcpus, sizeof(vcpus), "%lld", v);
-	}
-	printf("%-32s %5s %7s %5s  %-9s %8s\n", str_member(s, "name"), id,
-	       mem, vcpus, str_member(s, "state"), time);
-	json_object_put(info);
+	v = int_member(s, "memory");
+	if (v >= 0)
+		snprintf(mem, sizeof(mem), "%lld", v);
+	v = int_member(s, "vcpus");
+	if (v >= 0)
+		snprintf(vcpus, sizeof(vcpus), "%lld", v);
+	printf(LIST_FORMAT, str_member(s, "name"), id, mem, vcpus,
+	       str_member(s, "state"), time);
 }
 
 int cmd_list(struct cli *cli, const struct cli_args *args)
 {
-	struct json_object *all = NULL, **sel = NULL, *out = NULL;
+	struct json_object *all = NULL, **sel = NULL, *out;
+	bool names = cli_flag(args, CLI_OPT_NAME);
+	bool json = cli_flag(args, 'l') || cli_flag(args, CLI_OPT_JSON);
 	size_t n = 0;
 	int rc = cli_connect(cli);
 
 	if (rc)
 		return rc;
-	rc = select_domains(cli, args, &all, &sel, &n);
+	/* -l's configurations come with the list: still one call. */
+	rc = select_domains(cli, args, !names && cli_flag(args, 'l'), &all,
+			    &sel, &n);
 	if (!all)
 		return rc;
-	if (cli_flag(args, CLI_OPT_NAME)) {
+	if (names) {
 		for (size_t i = 0; i < n; i++)
 			puts(str_member(sel[i], "name"));
-	} else if (cli_flag(args, 'l') || cli_flag(args, CLI_OPT_JSON)) {
+	} else if (json) {
 		out = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *info = NULL;
-
-			if (!cli_flag(args, 'l')) {
-				json_object_array_add(out,
-						      json_object_get(sel[i]));
-				continue;
-			}
-			/* It may have gone since the list: say, go on. */
-			if (keel_call(cli->conn, "domain.info",
-				      uuid_params(sel[i]), &info))
-				rc = cli_call_failed(cli);
-			else
-				json_object_array_add(out, info);
-		}
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(out, json_object_get(sel[i]));
 		cli_print_json(out);
 		json_object_put(out);
 	} else {
-		printf("%-32s %5s %7s %5s  %-9s %8s\n", "Name", "ID",
-		       "Mem", "VCPUs", "State", "Time(s)");
+		printf(LIST_FORMAT, "Name", "ID", "Mem", "VCPUs", "State",
+		       "Time(s)");
 		for (size_t i = 0; i < n; i++)
-			list_row(cli, sel[i]);
+			list_row(sel[i]);
 	}
 	free(sel);
 	json_object_put(all);
@@ -304,37 +290,26 @@ int cmd_domname(struct cli *cli, const struct cli_args *args)
 
 /* --- uptime -------------------------------------------------------------- */
 
-/* A number member "uptime" of @o, or -1. */
-static double uptime_member(struct json_object *o)
-{
-	struct json_object *v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "uptime", &v) ||
-	    (!json_object_is_type(v, json_type_double) &&
-	     !json_object_is_type(v, json_type_int)))
-		return -1;
-	return json_object_get_double(v);
-}
-
 /*
- * Seconds the domain has run, or -1 when keeld does not say. The API
- * fixes no place for it yet (man/keel.1, BUGS): take an "uptime" member
- * of the summary, of domain.info or of domain.stats, the first found.
+ * Seconds the running domain @summary describes has run, or -1 when
+ * keeld does not say. The summary's "uptime" when keeld puts one there
+ * (then the whole listing is one call); from a keeld whose summaries
+ * lack it, domain.info's, which keeld also answers from its own state,
+ * never from keel-hv (man/keel.1, BUGS).
  */
 static double domain_uptime(struct cli *cli, struct json_object *summary)
 {
-	struct json_object *o = NULL;
-	double up = uptime_member(summary);
+	struct json_object *o = NULL, *p;
+	double up = num_member(summary, "uptime");
 
-	if (up < 0 && !keel_call(cli->conn, "domain.info",
-				 uuid_params(summary), &o))
-		up = uptime_member(o);
-	json_object_put(o);
-	o = NULL;
-	if (up < 0 &&
-	    !keel_domain_stats(cli->conn, str_member(summary, "uuid"), &o))
-		up = uptime_member(o);
+	if (up >= 0)
+		return up;
+	p = json_object_new_object();
+	json_object_object_add(p, "uuid",
+			       json_object_new_string(str_member(summary,
+								 "uuid")));
+	if (!keel_call(cli->conn, "domain.info", p, &o))
+		up = num_member(o, "uptime");
 	json_object_put(o);
 	return up;
 }
@@ -364,7 +339,7 @@ int cmd_uptime(struct cli *cli, const struct cli_args *args)
 
 	if (rc)
 		return rc;
-	rc = select_domains(cli, args, &all, &sel, &n);
+	rc = select_domains(cli, args, false, &all, &sel, &n);
 	if (!all)
 		return rc;
 	if (json)

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_strict.h"
 #include "jsonrpc.h"
+
+_Static_assert(JSONRPC_MAX_DEPTH <= JSON_STRICT_MAX_DEPTH,
+	       "json_strict_check() must vouch for every depth json-c accepts");
 
 static const struct {
 	int code;
@@ -150,6 +154,28 @@ struct json_object *jsonrpc_result(struct json_object *id,
 	return msg;
 }
 
+/*
+ * A new JSON string of @s made valid UTF-8, as jsonrpc_error() promises:
+ * a message cut inside a character by snprintf() loses that character's
+ * start, any other invalid sequence becomes U+FFFD. NULL when out of
+ * memory.
+ */
+static struct json_object *new_utf8_string(const char *s)
+{
+	size_t len = strlen(s), n;
+	struct json_object *o;
+	char *fixed;
+
+	if (json_strict_utf8_valid(s, len))
+		return json_object_new_string_len(s, (int)len);
+	fixed = json_strict_utf8_repair(s, len, &n);
+	if (!fixed)
+		return NULL;
+	o = json_object_new_string_len(fixed, (int)n);
+	free(fixed);
+	return o;
+}
+
 struct json_object *jsonrpc_error(struct json_object *id, int code,
 				  const char *message,
 				  struct json_object *data)
@@ -165,8 +191,7 @@ struct json_object *jsonrpc_error(struct json_object *id, int code,
 	val = json_object_new_int(code);
 	if (!val || add_member(err, "code", val) < 0)
 		goto out_put_data;
-	val = json_object_new_string(message ? message :
-					     jsonrpc_error_message(code));
+	val = new_utf8_string(message ? message : jsonrpc_error_message(code));
 	if (!val || add_member(err, "message", val) < 0)
 		goto out_put_data;
 	if (data && add_member(err, "data", data) < 0) {
@@ -240,38 +265,46 @@ char *jsonrpc_to_line(struct json_object *msg, size_t *len)
 	return line;
 }
 
-/*
- * True when a string anywhere in @obj holds a NUL character: C code
- * reading it with json_object_get_string() would see a shorter string
- * than the peer sent ("web\u0000x" would name the domain "web").
- * Recursion is bounded by JSONRPC_MAX_DEPTH.
- */
-static bool has_nul_string(struct json_object *obj)
+/* Say what json_strict found wrong with a line, and where. */
+static void strict_why(const struct json_strict *js, char *why,
+		       size_t why_size)
 {
-	size_t i, n;
-
-	switch (json_object_get_type(obj)) {
-	case json_type_string:
-		return strlen(json_object_get_string(obj)) !=
-		       (size_t)json_object_get_string_len(obj);
-	case json_type_array:
-		n = json_object_array_length(obj);
-		for (i = 0; i < n; i++)
-			if (has_nul_string(json_object_array_get_idx(obj, i)))
-				return true;
-		return false;
-	case json_type_object: {
-		json_object_object_foreach(obj, key, val) {
-			(void)key;
-			if (has_nul_string(val))
-				return true;
-		}
-		return false;
-	}
+	switch (js->fault) {
+	case JSON_STRICT_UTF8:
+		snprintf(why, why_size,
+			 "The message is not valid UTF-8 at byte %zu: %s.",
+			 js->at, js->what);
+		break;
+	case JSON_STRICT_NUL_NAME:
+		snprintf(why, why_size,
+			 "A member name contains \\u0000 (at byte %zu), which keel does not accept.",
+			 js->at);
+		break;
+	case JSON_STRICT_NUL_STRING:
+		snprintf(why, why_size,
+			 "The message contains a string with a NUL character (\\u0000) at byte %zu, which keel does not accept.",
+			 js->at);
+		break;
+	case JSON_STRICT_DUPLICATE:
+		snprintf(why, why_size,
+			 "The member \"%s\" appears twice in one object (again at byte %zu).",
+			 js->what, js->at);
+		break;
+	case JSON_STRICT_TOO_DEEP:
+		snprintf(why, why_size,
+			 "The message is not valid: it nests arrays and objects deeper than %d levels.",
+			 JSONRPC_MAX_DEPTH);
+		break;
 	default:
-		return false;
+		snprintf(why, why_size,
+			 "The message is not valid JSON at byte %zu: %s.",
+			 js->at, js->what);
+		break;
 	}
 }
+
+/* Room for any parse error's message. */
+#define JSONRPC_WHY_SIZE 256
 
 /*
  * jsonrpc_parse_line(), also writing what is wrong with the line into
@@ -282,8 +315,10 @@ static int parse_line(const char *line, size_t len, struct json_object **out,
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
+	struct json_strict js;
 	enum json_tokener_error err;
 	size_t end, i;
+	int rc;
 
 	*out = NULL;
 	if (len > JSONRPC_MAX_LINE) {
@@ -305,14 +340,19 @@ static int parse_line(const char *line, size_t len, struct json_object **out,
 		return -EINVAL;
 	}
 
-	tok = json_tokener_new_ex(JSONRPC_MAX_DEPTH);
+	/*
+	 * What json-c lets through (see json_strict.h). The scan also
+	 * checks every byte's UTF-8, so json-c need not.
+	 */
+	rc = json_strict_scan(&js, line, len);
+	tok = rc == -ENOMEM ? NULL : json_tokener_new_ex(JSONRPC_MAX_DEPTH);
 	if (!tok) {
 		snprintf(why, why_size, "Out of memory.");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out_dispose;
 	}
 	/* STRICT also makes json-c reject anything after the value. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-				    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -338,42 +378,53 @@ static int parse_line(const char *line, size_t len, struct json_object **out,
 	}
 	json_tokener_free(tok);
 
-	/* A line holding JSON null is valid: *out is then NULL. */
-	if (err != json_tokener_success) {
+	/* The first problem in the line is the one to report. */
+	if (err != json_tokener_success && (!rc || end < js.at)) {
 		if (err == json_tokener_error_depth)
 			snprintf(why, why_size,
 				 "The message is not valid: it nests arrays and objects deeper than %d levels.",
 				 JSONRPC_MAX_DEPTH);
 		else
 			snprintf(why, why_size,
-				 "The message is not valid JSON: %s at byte %zu.",
-				 json_tokener_error_desc(err), end);
-		return -EINVAL;
+				 "The message is not valid JSON at byte %zu: %s.",
+				 end, json_tokener_error_desc(err));
+		rc = -EINVAL;
+		goto out_dispose;
 	}
-	if (has_nul_string(obj)) {
-		snprintf(why, why_size,
-			 "The message contains a string with a NUL character (\\u0000), which keel does not accept.");
+	if (!rc)
+		rc = json_strict_check(&js, obj, "id");
+	if (rc == -ENOMEM)
+		snprintf(why, why_size, "Out of memory.");
+	else if (rc)
+		strict_why(&js, why, why_size);
+	if (rc)
 		json_object_put(obj);
-		return -EINVAL;
-	}
-	*out = obj;
-	return 0;
+	else
+		*out = obj; /* NULL for a line holding JSON null */
+out_dispose:
+	json_strict_dispose(&js);
+	return rc;
 }
 
 int jsonrpc_parse_line(const char *line, size_t len, struct json_object **out)
 {
-	char why[160];
+	char why[JSONRPC_WHY_SIZE];
 
 	return parse_line(line, len, out, why, sizeof(why));
 }
 
-/* JSON-RPC ids: a string, an integer or null. */
+/*
+ * JSON-RPC ids: a string, a number or null. The specification only
+ * advises against fractions; parse_line() made an integer json-c would
+ * have changed keep its text, so every number goes back as sent.
+ */
 static bool valid_id(struct json_object *id)
 {
 	switch (json_object_get_type(id)) {
 	case json_type_null:
 	case json_type_string:
 	case json_type_int:
+	case json_type_double:
 		return true;
 	default:
 		return false;
@@ -417,7 +468,7 @@ int jsonrpc_check_request(struct json_object *msg, struct jsonrpc_req *req)
 	if (json_object_object_get_ex(msg, "id", &v)) {
 		if (!valid_id(v))
 			return request_invalid(req,
-				"\"id\" must be a string, an integer or null.",
+				"\"id\" must be a string, a number or null.",
 				"/id");
 		req->id = v;
 	} else {
@@ -551,7 +602,7 @@ struct json_object *jsonrpc_dispatch_line(const char *line, size_t len,
 					  void *ctx)
 {
 	struct json_object *msg, *resp;
-	char why[160];
+	char why[JSONRPC_WHY_SIZE];
 	int rc;
 
 	rc = parse_line(line, len, &msg, why, sizeof(why));

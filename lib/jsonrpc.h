@@ -101,7 +101,9 @@ struct json_object *jsonrpc_result(struct json_object *id,
 /*
  * An error response. @id is borrowed as for jsonrpc_result(); @message
  * is copied (NULL means jsonrpc_error_message(@code)); @data is owned
- * and may be NULL to omit it.
+ * and may be NULL to omit it. The message sent is always valid UTF-8:
+ * an incomplete character at its end (a message vsnprintf() cut short)
+ * is dropped, and any other invalid sequence becomes U+FFFD.
  */
 struct json_object *jsonrpc_error(struct json_object *id, int code,
 				  const char *message,
@@ -130,13 +132,19 @@ char *jsonrpc_to_line(struct json_object *msg, size_t *len);
  * Parse one received line of @len bytes (a trailing "\r\n" or "\n" and
  * other surrounding whitespace are allowed) into *@out, which the caller
  * then owns (NULL for a line holding JSON null, which is valid JSON but
- * no valid message). Accepts exactly one JSON value: returns -EINVAL for
- * invalid JSON, invalid UTF-8, a NUL byte in the line or a string
- * holding "\u0000", data after the value, nesting deeper than
- * JSONRPC_MAX_DEPTH, or an empty line; -E2BIG when @len exceeds
- * JSONRPC_MAX_LINE; -ENOMEM. A server answers -EINVAL with
+ * no valid message). Accepts exactly one RFC 8259 JSON value: returns
+ * -EINVAL for invalid JSON (NaN, Infinity, "1.", "-01" and raw control
+ * characters in strings included), anything but RFC 3629 UTF-8, a
+ * surrogate escape that is not a high one followed by a low one, a NUL
+ * byte in the line, "\u0000" in a string or a member name, a member
+ * name twice in one object (however escaped), data after the value,
+ * nesting deeper than JSONRPC_MAX_DEPTH, or an empty line; -E2BIG when
+ * @len exceeds JSONRPC_MAX_LINE; -ENOMEM. A server answers -EINVAL with
  * JSONRPC_PARSE_ERROR and -E2BIG with KEEL_ERR_TOO_LARGE, id null
- * (jsonrpc_dispatch_line() does this).
+ * (jsonrpc_dispatch_line() does this, with a message saying what is
+ * wrong and at which byte). An integer "id" of the message, or of each
+ * object of a batch, that json-c cannot hold as sent (-0, beyond 64
+ * bits) keeps its text: serialising it writes the number as sent.
  */
 int jsonrpc_parse_line(const char *line, size_t len, struct json_object **out);
 
@@ -144,7 +152,12 @@ int jsonrpc_parse_line(const char *line, size_t len, struct json_object **out);
 struct jsonrpc_req {
 	const char *method;
 	struct json_object *params;	/* object or array; NULL if absent */
-	struct json_object *id;		/* NULL for JSON null or a notification */
+	/*
+	 * A string or any number, NULL for JSON null or a notification.
+	 * Responses built with it carry the id exactly as the peer sent
+	 * it (see jsonrpc_parse_line()).
+	 */
+	struct json_object *id;
 	bool is_notification;		/* no "id" member: send no response */
 	bool in_batch;			/* an element of a batch */
 	/* Set when jsonrpc_check_request() fails: */
@@ -218,7 +231,7 @@ struct jsonrpc_resp {
 	bool is_notification;		/* an event: method and params set */
 	const char *method;
 	struct json_object *params;	/* object or array; NULL if absent */
-	struct json_object *id;		/* NULL when JSON null */
+	struct json_object *id;		/* string or number; NULL: null */
 	bool is_error;
 	struct json_object *result;	/* when !is_error; NULL is JSON null */
 	int code;			/* when is_error */
@@ -230,10 +243,11 @@ struct jsonrpc_resp {
  * Check a message a client received (one element, for a batch) and
  * fill @resp: either a response (result or error) or a server
  * notification (a method and no id). Returns 0, or -EINVAL when it is
- * neither: jsonrpc not "2.0", both or neither of result and error, an
- * error without an integer code or a string message, a notification
- * with params that are not structured, or a request from the server
- * (a method with an id), which keel's servers never send.
+ * neither: jsonrpc not "2.0", an id that is not a string, a number or
+ * null, both or neither of result and error, an error without an
+ * integer code or a string message, a notification with params that
+ * are not structured, or a request from the server (a method with an
+ * id), which keel's servers never send.
  */
 int jsonrpc_check_response(struct json_object *msg, struct jsonrpc_resp *resp);
 

@@ -80,7 +80,11 @@ const char *keel_state_name(enum keel_domain_state state);
 #define KEEL_NAME_MAX 64
 #define KEEL_UUID_LEN 36
 
-/* A domain as domain.list, domain.info and the lifecycle calls report it. */
+/*
+ * A domain as domain.list, domain.info and the lifecycle calls report it
+ * (schemas/keel.openrpc.json, DomainSummary). keeld answers all of it
+ * from its own state, never from the domain's keel-hv.
+ */
 struct keel_domain {
 	char name[KEEL_NAME_MAX + 1];
 	char uuid[KEEL_UUID_LEN + 1];
@@ -89,6 +93,14 @@ struct keel_domain {
 	char reason[32];		/* libvirt's reason, lower case */
 	bool persistent;
 	bool autostart;
+	/*
+	 * What it runs with while it runs, else what it is defined with,
+	 * keeld's defaults filled in. 0 in events, which do not carry them.
+	 */
+	long long memory_mib;
+	int vcpus;
+	/* Seconds of host CPU its keel-hv has used; 0 when not running. */
+	double cpu_time;
 };
 
 struct keel_host_info {
@@ -129,6 +141,15 @@ int keel_host_info(struct keel_conn *c, struct keel_host_info *out);
 /* *@list (free with free()) gets *@n domains. */
 int keel_domain_list(struct keel_conn *c, struct keel_domain **list,
 		     size_t *n);
+
+/*
+ * keel_domain_list() with each domain's configuration, still one call
+ * (domain.list with "config": true): *@configs gets a JSON array of *@n
+ * objects, the i-th (*@list)[i]'s configuration as keel_domain_info()
+ * gives it; the caller puts it. @configs NULL: keel_domain_list().
+ */
+int keel_domain_list_info(struct keel_conn *c, struct keel_domain **list,
+			  size_t *n, struct json_object **configs);
 
 /* *@config (may be NULL if not wanted) gets the configuration; caller puts it. */
 int keel_domain_info(struct keel_conn *c, const char *dom,

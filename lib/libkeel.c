@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1144,6 +1145,29 @@ static int get_int64(struct keel_conn *c, const char *method,
 	return 0;
 }
 
+/* A number (integer or not) from @min up, finite. */
+static int get_number(struct keel_conn *c, const char *method,
+		      struct json_object *obj, const char *key, double min,
+		      double *out)
+{
+	struct json_object *v;
+	char what[96];
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    (!json_object_is_type(v, json_type_double) &&
+	     !json_object_is_type(v, json_type_int))) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is missing or not a number", key);
+		return bad_result(c, method, what);
+	}
+	*out = json_object_get_double(v);
+	if (!isfinite(*out) || *out < min) {
+		snprintf(what, sizeof(what), "\"%s\" is out of range", key);
+		return bad_result(c, method, what);
+	}
+	return 0;
+}
+
 static int require_object(struct keel_conn *c, const char *method,
 			  struct json_object *res)
 {
@@ -1159,7 +1183,7 @@ static int domain_from_json(struct keel_conn *c, const char *method,
 	struct keel_domain d = { .id = -1 };
 	struct json_object *v;
 	char state[16];
-	int64_t id;
+	int64_t id, mem, vcpus;
 	int s;
 
 	if (require_object(c, method, obj) < 0 ||
@@ -1169,8 +1193,13 @@ static int domain_from_json(struct keel_conn *c, const char *method,
 	    copy_str(c, method, obj, "reason", d.reason,
 		     sizeof(d.reason)) < 0 ||
 	    get_bool(c, method, obj, "persistent", &d.persistent) < 0 ||
-	    get_bool(c, method, obj, "autostart", &d.autostart) < 0)
+	    get_bool(c, method, obj, "autostart", &d.autostart) < 0 ||
+	    get_int64(c, method, obj, "memory", 0, INT64_MAX, &mem) < 0 ||
+	    get_int64(c, method, obj, "vcpus", 0, INT_MAX, &vcpus) < 0 ||
+	    get_number(c, method, obj, "cpu_time", 0, &d.cpu_time) < 0)
 		return -1;
+	d.memory_mib = mem;
+	d.vcpus = (int)vcpus;
 	if (!json_object_object_get_ex(obj, "id", &v))
 		return bad_result(c, method, "\"id\" is missing");
 	if (v) {
@@ -1261,26 +1290,41 @@ out_put_res:
 	return rc;
 }
 
-int keel_domain_list(struct keel_conn *c, struct keel_domain **list,
-		     size_t *n)
+/*
+ * domain.list, with the configurations when @configs is not NULL: the
+ * summaries into a new array, the configurations into a new JSON array
+ * in the same order.
+ */
+static int list_call(struct keel_conn *c, const char *func,
+		     struct keel_domain **list, size_t *n,
+		     struct json_object **configs)
 {
 	static const char method[] = "domain.list";
+	struct json_object *params = NULL, *res, *cfgs = NULL, *cfg;
 	struct keel_domain *doms = NULL;
-	struct json_object *res;
 	size_t i, count;
 
 	if (list)
 		*list = NULL;
 	if (n)
 		*n = 0;
-	if (c && (!list || !n)) {
-		error_clear(c);
-		error_set(c, KEEL_E_LOCAL,
-			  "keel_domain_list() was given nowhere to store the list.",
-			  NULL);
+	if (configs)
+		*configs = NULL;
+	if (!c)
+		return -1;
+	error_clear(c);
+	if (!list || !n) {
+		error_fmt(c, KEEL_E_LOCAL,
+			  "%s() was given nowhere to store the list.", func);
 		return -1;
 	}
-	if (keel_call(c, method, NULL, &res) < 0)
+	if (configs) {
+		params = json_object_new_object();
+		if (!params || add_member(params, "config",
+					  json_object_new_boolean(true)) < 0)
+			return params_nomem(c, params);
+	}
+	if (keel_call(c, method, params, &res) < 0)
 		return -1;
 	if (!json_object_is_type(res, json_type_array)) {
 		json_object_put(res);
@@ -1289,25 +1333,55 @@ int keel_domain_list(struct keel_conn *c, struct keel_domain **list,
 	count = json_object_array_length(res);
 	/* One more so that an empty list is a valid pointer too. */
 	doms = calloc(count + 1, sizeof(*doms));
-	if (!doms) {
-		json_object_put(res);
-		error_set(c, KEEL_E_LOCAL,
-			  "Out of memory while reading the domain list.", NULL);
-		return -1;
-	}
+	if (configs)
+		cfgs = json_object_new_array();
+	if (!doms || (configs && !cfgs))
+		goto out_nomem;
 	for (i = 0; i < count; i++) {
-		if (domain_from_json(c, method,
-				     json_object_array_get_idx(res, i),
-				     &doms[i]) < 0) {
-			free(doms);
-			json_object_put(res);
-			return -1;
+		struct json_object *o = json_object_array_get_idx(res, i);
+
+		if (domain_from_json(c, method, o, &doms[i]) < 0)
+			goto out_free;
+		if (!configs)
+			continue;
+		if (!json_object_object_get_ex(o, "config", &cfg) ||
+		    !json_object_is_type(cfg, json_type_object)) {
+			bad_result(c, method,
+				   "a domain's \"config\" is missing or not an object");
+			goto out_free;
+		}
+		if (json_object_array_add(cfgs, json_object_get(cfg)) < 0) {
+			json_object_put(cfg);
+			goto out_nomem;
 		}
 	}
 	json_object_put(res);
 	*list = doms;
 	*n = count;
+	if (configs)
+		*configs = cfgs;
 	return 0;
+
+out_nomem:
+	error_set(c, KEEL_E_LOCAL,
+		  "Out of memory while reading the domain list.", NULL);
+out_free:
+	json_object_put(cfgs);
+	free(doms);
+	json_object_put(res);
+	return -1;
+}
+
+int keel_domain_list(struct keel_conn *c, struct keel_domain **list,
+		     size_t *n)
+{
+	return list_call(c, __func__, list, n, NULL);
+}
+
+int keel_domain_list_info(struct keel_conn *c, struct keel_domain **list,
+			  size_t *n, struct json_object **configs)
+{
+	return list_call(c, __func__, list, n, configs);
 }
 
 int keel_domain_info(struct keel_conn *c, const char *dom,

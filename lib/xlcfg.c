@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "json_strict.h"
 #include "xlcfg.h"
 
 #define XLCFG_MAX_SIZE (1024 * 1024)
@@ -1419,40 +1420,95 @@ static int parse_xl(const char *buf, size_t len, const char *name,
 
 /* --- entry points ------------------------------------------------------ */
 
+/* Say what json_strict found wrong, the way this reader says things. */
+static int strict_fail(const struct json_strict *js, const char *buf,
+		       const char *name, char **err)
+{
+	int line = line_at(buf, js->at);
+
+	switch (js->fault) {
+	case JSON_STRICT_UTF8:
+		return fail(err, name, line,
+			    "This is not valid UTF-8: %s; keel's configuration is UTF-8 text.",
+			    js->what);
+	case JSON_STRICT_NUL_NAME:
+		return fail(err, name, line,
+			    "A member name contains \\u0000, which keel does not accept.");
+	case JSON_STRICT_NUL_STRING:
+		return fail(err, name, line,
+			    "A string contains a NUL character (\\u0000), which keel does not accept.");
+	case JSON_STRICT_DUPLICATE:
+		return fail(err, name, line,
+			    "The member \"%s\" appears twice in one object.",
+			    js->what);
+	case JSON_STRICT_TOO_DEEP:
+		return fail(err, name, line,
+			    "This is not valid JSON: it nests arrays and objects deeper than %d levels.",
+			    JSON_STRICT_MAX_DEPTH);
+	default:
+		return fail(err, name, line, "This is not valid JSON: %s.",
+			    js->what);
+	}
+}
+
 static int parse_json(const char *buf, size_t len, const char *name,
 		      struct json_object **out, char **err)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	struct json_object *o;
-	size_t end;
+	struct json_strict js;
+	size_t end, at;
+	int rc;
 
-	if (!tok)
-		return -ENOMEM;
+	/*
+	 * What json-c lets through (see json_strict.h); the scan checks
+	 * every byte's UTF-8, so json-c need not. json-c's default depth
+	 * (32) is within what json_strict_check() vouches for.
+	 */
+	rc = json_strict_scan(&js, buf, len);
+	tok = rc == -ENOMEM ? NULL : json_tokener_new();
+	if (!tok) {
+		rc = -ENOMEM;
+		goto out_dispose;
+	}
 	/* trailing text gets its own message below */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_ALLOW_TRAILING_CHARS |
-					    JSON_TOKENER_VALIDATE_UTF8);
+					    JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (jerr == json_tokener_continue)
-		return fail(err, name, line_at(buf, len),
-			    "The JSON ends before the object is complete.");
-	if (!o)
-		return fail(err, name, line_at(buf, end < len ? end : len),
-			    "This is not valid JSON: %s.",
-			    json_tokener_error_desc(jerr));
-	while (end < len && isspace((unsigned char)buf[end]))
-		end++;
-	if (end < len) {
-		json_object_put(o);
-		return fail(err, name, line_at(buf, end),
-			    "Unexpected text after the JSON object; a file holds one domain configuration.");
+	/* Where json-c has something to say, if anywhere. */
+	at = jerr == json_tokener_continue ? len : end;
+	if (o)
+		while (at < len && isspace((unsigned char)buf[at]))
+			at++;
+	/* The first problem in the file is the one to report. */
+	if (rc && js.at <= at) {
+		rc = strict_fail(&js, buf, name, err);
+	} else if (jerr == json_tokener_continue) {
+		rc = fail(err, name, line_at(buf, len),
+			  "The JSON ends before the object is complete.");
+	} else if (!o) {
+		rc = fail(err, name, line_at(buf, end < len ? end : len),
+			  "This is not valid JSON: %s.",
+			  json_tokener_error_desc(jerr));
+	} else if (at < len) {
+		rc = fail(err, name, line_at(buf, at),
+			  "Unexpected text after the JSON object; a file holds one domain configuration.");
+	} else {
+		rc = json_strict_check(&js, o, NULL);
+		if (rc == -EINVAL)
+			rc = strict_fail(&js, buf, name, err);
 	}
-	*out = o;
-	return 0;
+	if (rc)
+		json_object_put(o);
+	else
+		*out = o;
+out_dispose:
+	json_strict_dispose(&js);
+	return rc;
 }
 
 int xlcfg_parse_buf(const char *buf, size_t len, const char *name,

@@ -27,7 +27,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -45,6 +44,7 @@
 #include <unistd.h>
 
 #include "console_proto.h"
+#include "bench_keeld.h"
 #include "harness.h"
 
 #define MAX_VIEWERS 256
@@ -67,12 +67,6 @@ struct bench_cfg {
 	const char *schema_dir;
 	const char *chatty;
 	const char *echo;
-};
-
-struct bench_env {
-	char dir[64];
-	char run_dir[96], state_dir[96], log_dir[96], conf[96], sock[128];
-	struct proc keeld;
 };
 
 /* A console stream read frame by frame, with its own buffer. */
@@ -357,14 +351,15 @@ static void *viewer_main(void *arg)
 }
 
 /* Read keeld's log lines waiting, so it never blocks writing them. */
-static void keeld_drain(struct bench_env *env, int timeout_ms)
+static void keeld_drain(struct bench_keeld *env, int timeout_ms)
 {
-	while (proc_expect(&env->keeld, "\n", env->keeld.len, timeout_ms) > 0)
+	while (proc_expect(&env->keeld_proc, "\n", env->keeld_proc.len,
+			   timeout_ms) > 0)
 		timeout_ms = 1;
 }
 
 /* One JSON-RPC call on a new connection; true if it has a result. */
-static bool rpc(struct bench_env *env, const char *line)
+static bool rpc(struct bench_keeld *env, const char *line)
 {
 	struct harness_client c;
 	const char *answer;
@@ -382,7 +377,7 @@ static bool rpc(struct bench_env *env, const char *line)
 	return ok;
 }
 
-static bool domain_create(struct bench_env *env, const char *name,
+static bool domain_create(struct bench_keeld *env, const char *name,
 			  const char *kernel)
 {
 	char line[PATH_MAX + 256];
@@ -395,7 +390,7 @@ static bool domain_create(struct bench_env *env, const char *name,
 	return rpc(env, line);
 }
 
-static void domain_destroy(struct bench_env *env, const char *name)
+static void domain_destroy(struct bench_keeld *env, const char *name)
 {
 	char line[256];
 
@@ -407,7 +402,7 @@ static void domain_destroy(struct bench_env *env, const char *name)
 }
 
 /* One throughput row: @n viewers for @cfg->secs. Returns 0 or -1. */
-static int run_viewers(struct bench_env *env, const struct bench_cfg *cfg,
+static int run_viewers(struct bench_keeld *env, const struct bench_cfg *cfg,
 		       int n)
 {
 	struct viewer *v = calloc((size_t)n, sizeof(*v));
@@ -575,7 +570,7 @@ static double percentile(const double *v, int n, int pct)
 }
 
 /* Keystroke round trips on the echo domain. Returns 0 or -1. */
-static int run_echo(struct bench_env *env, const struct bench_cfg *cfg)
+static int run_echo(struct bench_keeld *env, const struct bench_cfg *cfg)
 {
 	static char acc[65536];
 	struct cstream cs;
@@ -642,80 +637,6 @@ out_free:
 	return rc;
 }
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-/* Start keeld in a new temporary directory. Returns 0 or -errno. */
-static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
-{
-	char *argv[] = {
-		(char *)cfg->keeld, "--foreground", "--config", env->conf,
-		"--run-dir", env->run_dir, "--state-dir", env->state_dir,
-		"--log-dir", env->log_dir,
-		"--schema-dir", (char *)cfg->schema_dir,
-		"--hypervisor", (char *)cfg->hv, NULL,
-	};
-	int rc;
-
-	memset(env, 0, sizeof(*env));
-	env->keeld.pid = -1;
-	env->keeld.in_fd = env->keeld.out_fd = -1;
-	strcpy(env->dir, "/tmp/keel-bench-console.XXXXXX");
-	if (!mkdtemp(env->dir)) {
-		env->dir[0] = '\0';
-		return -errno;
-	}
-	snprintf(env->run_dir, sizeof(env->run_dir), "%s/run", env->dir);
-	snprintf(env->state_dir, sizeof(env->state_dir), "%s/state",
-		 env->dir);
-	snprintf(env->log_dir, sizeof(env->log_dir), "%s/log", env->dir);
-	snprintf(env->conf, sizeof(env->conf), "%s/keeld.conf", env->dir);
-	snprintf(env->sock, sizeof(env->sock), "%s/keeld.sock",
-		 env->run_dir);
-	/* info: the ready line is logged at that level. */
-	write_text(env->conf, "# tests/bench/console\nlog_level = info\n");
-	rc = proc_spawn(&env->keeld, argv);
-	if (rc)
-		return rc;
-	if (proc_expect(&env->keeld, " ready: ", 0, 10000) < 0) {
-		proc_wait(&env->keeld, 1000);
-		fprintf(stderr, "console: keeld did not start:\n%s\n",
-			env->keeld.out ? env->keeld.out : "");
-		return -ESRCH;
-	}
-	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Stop keeld (SIGTERM, then SIGKILL) and remove the directory. */
-static void env_stop(struct bench_env *env)
-{
-	if (env->keeld.pid > 0 && !env->keeld.exited) {
-		int status;
-
-		kill(env->keeld.pid, SIGTERM);
-		status = proc_wait(&env->keeld, 5000);
-		if (status)
-			fprintf(stderr, "console: keeld exited with %d:\n%s\n",
-				status, env->keeld.out);
-	}
-	proc_dispose(&env->keeld);
-	if (env->dir[0])
-		nftw(env->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -776,7 +697,7 @@ int main(int argc, char **argv)
 		.nr_counts = 2,
 		.samples = 200,
 	};
-	struct bench_env env;
+	struct bench_keeld env;
 	int c, failed = 0, status = 1;
 
 	while ((c = getopt_long(argc, argv, "d:c:n:h", opts, NULL)) != -1) {
@@ -820,7 +741,10 @@ int main(int argc, char **argv)
 			cfg.chatty, cfg.echo);
 		return 1;
 	}
-	if (env_start(&env, &cfg))
+	/* info: the ready line is logged at that level. */
+	if (bench_keeld_start(&env, "console", cfg.keeld, cfg.schema_dir,
+			      cfg.hv,
+			      "# tests/bench/console\nlog_level = info\n"))
 		goto out_stop;
 
 	printf("console benchmark: guest -> viewers through keeld.sock, "
@@ -828,7 +752,7 @@ int main(int argc, char **argv)
 	       "Absolute numbers are only comparable on the same machine: "
 	       "under kvm-in-qemu\n(KVM nested in TCG-emulated QEMU) "
 	       "everything is many times slower than on\nreal hardware.\n\n",
-	       cfg.secs, (int)env.keeld.pid);
+	       cfg.secs, (int)env.keeld_proc.pid);
 	if (!domain_create(&env, "chatty", cfg.chatty))
 		goto out_stop;
 	/* Let it boot, so the first row does not time the boot. */
@@ -858,6 +782,6 @@ int main(int argc, char **argv)
 	domain_destroy(&env, "echo");
 	status = failed ? 1 : 0;
 out_stop:
-	env_stop(&env);
+	bench_keeld_stop(&env);
 	return status;
 }

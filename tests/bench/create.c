@@ -30,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -52,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_keeld.h"
 #include "harness.h"
 
 #define DEFAULT_READY "hello from keel test guest"
@@ -120,10 +120,9 @@ struct child {
 
 /* keeld, its directories and the benchmark's connections to it. */
 struct bench_env {
-	char dir[64];
-	char run_dir[96], state_dir[96], log_dir[96], direct_dir[96], conf[96];
-	char domains[128], sock[128], ro_sock[128];
-	struct proc keeld;
+	struct bench_keeld k;	/* keeld and its temporary directory */
+	char direct_dir[96];	/* keel-hv's directories for direct runs */
+	char domains[128];	/* keeld's RUN_DIR/domains */
 	int ino;		/* inotify: domains/ and one domain's dir */
 	int domains_wd;
 	struct lconn rpc, events;
@@ -762,7 +761,8 @@ static char *create_request(const struct bench_cfg *cfg, const char *name,
 /* Read keeld's log output that is waiting, so keeld never blocks on it. */
 static void keeld_drain(struct bench_env *env)
 {
-	while (proc_expect(&env->keeld, "\n", env->keeld.len, 1) > 0)
+	while (proc_expect(&env->k.keeld_proc, "\n", env->k.keeld_proc.len,
+			   1) > 0)
 		;
 }
 
@@ -786,11 +786,11 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 	struct child c = { .pid = -1, .pidfd = -1, .out_fd = -1 };
 	struct tbuf cli_out = { 0 };
 	char uuid[37], name[48], cfg_path[128], status[64];
-	char *argv[] = { (char *)cfg->keel, "-c", env->sock, "create",
+	char *argv[] = { (char *)cfg->keel, "-c", env->k.sock, "create",
 			 cfg_path, NULL };
 	char *req = NULL;
 	unsigned long long id = 0;
-	size_t log_from = env->keeld.len;
+	size_t log_from = env->k.keeld_proc.len;
 	int64_t rt_offset = realtime_offset_ns();
 	uint64_t t0, deadline, ready = 0;
 	bool answered;
@@ -819,7 +819,7 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 	} else {
 		FILE *f;
 
-		snprintf(cfg_path, sizeof(cfg_path), "%s/%s.cfg", env->dir,
+		snprintf(cfg_path, sizeof(cfg_path), "%s/%s.cfg", env->k.dir,
 			 name);
 		f = fopen(cfg_path, "w");
 		if (!f)
@@ -917,7 +917,8 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 		       ms_since(t0, w.t_dir));
 		printf("      %8.1f ms  (bench) \"started\" event\n",
 		       ms_since(t0, w.t_started));
-		print_log("keeld", env->keeld.out + log_from, t0, rt_offset);
+		print_log("keeld", env->k.keeld_proc.out + log_from, t0,
+			  rt_offset);
 		snprintf(log, sizeof(log), "%s/keel-hv.log", w.dir);
 		print_log_file("keel-hv", log, t0, rt_offset);
 	}
@@ -925,12 +926,6 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 	tbuf_free(&w.con);
 	tbuf_free(&cli_out);
 	return s->ok ? 0 : -1;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
 }
 
 /* Stop keeld (SIGTERM, then SIGKILL) and remove the directory. */
@@ -941,78 +936,35 @@ static void env_stop(struct bench_env *env)
 	if (env->ino >= 0)
 		close(env->ino);
 	env->ino = -1;
-	if (env->keeld.pid > 0 && !env->keeld.exited) {
-		int status;
-
-		kill(env->keeld.pid, SIGTERM);
-		status = proc_wait(&env->keeld, 5000);
-		if (status)
-			fprintf(stderr, "create: keeld exited with %d:\n%s\n",
-				status, env->keeld.out);
-	}
-	proc_dispose(&env->keeld);
-	if (env->dir[0])
-		nftw(env->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	bench_keeld_stop(&env->k);
 }
 
 /*
  * Start keeld in a new temporary directory, connect, subscribe to its
- * events and watch its domains directory. Returns 0 or -errno.
+ * events and watch its domains directory. Returns 0 or -errno;
+ * env_stop() is due either way.
  */
 static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
 {
-	char *argv[] = {
-		(char *)cfg->keeld, "--foreground", "--config", env->conf,
-		"--run-dir", env->run_dir, "--state-dir", env->state_dir,
-		"--log-dir", env->log_dir,
-		"--schema-dir", (char *)cfg->schema_dir,
-		"--hypervisor", (char *)cfg->hv, NULL,
-	};
 	struct json_object *resp;
-	FILE *f;
 	int rc;
 
 	memset(env, 0, sizeof(*env));
-	env->keeld.pid = -1;
-	env->keeld.in_fd = env->keeld.out_fd = -1;
 	env->ino = -1;
 	lconn_init(&env->rpc);
 	lconn_init(&env->events);
-	strcpy(env->dir, "/tmp/keel-bench-create.XXXXXX");
-	if (!mkdtemp(env->dir)) {
-		env->dir[0] = '\0';
-		return -errno;
-	}
-	snprintf(env->run_dir, sizeof(env->run_dir), "%s/run", env->dir);
-	snprintf(env->state_dir, sizeof(env->state_dir), "%s/state",
-		 env->dir);
-	snprintf(env->log_dir, sizeof(env->log_dir), "%s/log", env->dir);
-	snprintf(env->direct_dir, sizeof(env->direct_dir), "%s/direct",
-		 env->dir);
-	snprintf(env->conf, sizeof(env->conf), "%s/keeld.conf", env->dir);
-	snprintf(env->domains, sizeof(env->domains), "%s/domains",
-		 env->run_dir);
-	snprintf(env->sock, sizeof(env->sock), "%s/keeld.sock", env->run_dir);
-	snprintf(env->ro_sock, sizeof(env->ro_sock), "%s/keeld-ro.sock",
-		 env->run_dir);
-	if (mkdir(env->direct_dir, 0700))
-		return -errno;
-	f = fopen(env->conf, "w");
-	if (!f)
-		return -errno;
 	/* info: keeld logs each domain's start and stop at that level. */
-	fputs("# tests/bench/create\nlog_level = info\n", f);
-	if (fclose(f))
-		return -errno;
-	rc = proc_spawn(&env->keeld, argv);
+	rc = bench_keeld_start(&env->k, "create", cfg->keeld, cfg->schema_dir,
+			       cfg->hv,
+			       "# tests/bench/create\nlog_level = info\n");
 	if (rc)
 		return rc;
-	if (proc_expect(&env->keeld, " ready: ", 0, 10000) < 0) {
-		proc_wait(&env->keeld, 1000);
-		fprintf(stderr, "create: keeld did not start:\n%s\n",
-			env->keeld.out ? env->keeld.out : "");
-		return -ESRCH;
-	}
+	snprintf(env->direct_dir, sizeof(env->direct_dir), "%s/direct",
+		 env->k.dir);
+	snprintf(env->domains, sizeof(env->domains), "%s/domains",
+		 env->k.run_dir);
+	if (mkdir(env->direct_dir, 0700))
+		return -errno;
 	env->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (env->ino < 0)
 		return -errno;
@@ -1024,9 +976,9 @@ static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
 			strerror(errno));
 		return rc;
 	}
-	rc = lconn_open(&env->rpc, env->sock);
+	rc = lconn_open(&env->rpc, env->k.sock);
 	if (!rc)
-		rc = lconn_open(&env->events, env->ro_sock);
+		rc = lconn_open(&env->events, env->k.ro_sock);
 	if (rc) {
 		fprintf(stderr, "create: cannot connect to keeld: %s\n",
 			strerror(-rc));
@@ -1271,7 +1223,7 @@ int main(int argc, char **argv)
 
 	printf("create benchmark: %d run(s) per path after 1 warm-up round, "
 	       "interleaved\nguest %s, %d MiB; keeld pid %d\n",
-	       cfg.runs, cfg.kernel, cfg.mem_mib, (int)env.keeld.pid);
+	       cfg.runs, cfg.kernel, cfg.mem_mib, (int)env.k.keeld_proc.pid);
 	fflush(stdout);
 	for (int i = -1; i < cfg.runs; i++) {
 		for (int p = 0; p < NR_PATHS; p++) {
@@ -1285,9 +1237,9 @@ int main(int argc, char **argv)
 					       i + 1, s);
 			if (rc)
 				failed++;
-			if (proc_wait(&env.keeld, 0) != -ETIMEDOUT) {
+			if (proc_wait(&env.k.keeld_proc, 0) != -ETIMEDOUT) {
 				fprintf(stderr, "create: keeld is gone:\n%s\n",
-					env.keeld.out);
+					env.k.keeld_proc.out);
 				goto out_stop;
 			}
 		}

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_keeld.h"
 #include "harness.h"
 
 #define MAX_CONNS 256
@@ -106,13 +107,6 @@ struct cell {
 	pthread_cond_t cond;
 	bool go;
 	struct worker *workers;
-};
-
-/* keeld and the temporary directory it runs in. */
-struct bench_env {
-	char dir[64];
-	char run_dir[96], state_dir[96], log_dir[96], conf[96], sock[128];
-	struct proc keeld;
 };
 
 static uint64_t now_ns(void)
@@ -676,86 +670,12 @@ out_free:
 	return rc ? rc : (long)errors;
 }
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-/* Start keeld in a new temporary directory. Returns 0 or -errno. */
-static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
-{
-	char *argv[] = {
-		(char *)cfg->keeld, "--foreground", "--config", env->conf,
-		"--run-dir", env->run_dir, "--state-dir", env->state_dir,
-		"--log-dir", env->log_dir,
-		"--schema-dir", (char *)cfg->schema_dir, NULL,
-	};
-	int rc;
-
-	memset(env, 0, sizeof(*env));
-	env->keeld.pid = -1;
-	env->keeld.in_fd = env->keeld.out_fd = -1;
-	strcpy(env->dir, "/tmp/keel-bench-rpc.XXXXXX");
-	if (!mkdtemp(env->dir)) {
-		env->dir[0] = '\0';
-		return -errno;
-	}
-	snprintf(env->run_dir, sizeof(env->run_dir), "%s/run", env->dir);
-	snprintf(env->state_dir, sizeof(env->state_dir), "%s/state",
-		 env->dir);
-	snprintf(env->log_dir, sizeof(env->log_dir), "%s/log", env->dir);
-	snprintf(env->conf, sizeof(env->conf), "%s/keeld.conf", env->dir);
-	snprintf(env->sock, sizeof(env->sock), "%s/keeld.sock",
-		 env->run_dir);
-	/* info: the ready line is logged at that level. */
-	write_text(env->conf, "# tests/bench/rpc\nlog_level = info\n");
-	rc = proc_spawn(&env->keeld, argv);
-	if (rc)
-		return rc;
-	if (proc_expect(&env->keeld, " ready: ", 0, 10000) < 0) {
-		/* Collect all it said; env_stop() then has nothing to add. */
-		proc_wait(&env->keeld, 1000);
-		fprintf(stderr, "rpc: keeld did not start:\n%s\n",
-			env->keeld.out ? env->keeld.out : "");
-		return -ESRCH;
-	}
-	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Stop keeld (SIGTERM, then SIGKILL) and remove the directory. */
-static void env_stop(struct bench_env *env)
-{
-	if (env->keeld.pid > 0 && !env->keeld.exited) {
-		int status;
-
-		kill(env->keeld.pid, SIGTERM);
-		status = proc_wait(&env->keeld, 5000);
-		if (status)
-			fprintf(stderr, "rpc: keeld exited with %d:\n%s\n",
-				status, env->keeld.out);
-	}
-	proc_dispose(&env->keeld);
-	if (env->dir[0])
-		nftw(env->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /*
  * Define @cfg->domains domains; returns 0 or -EIO after saying why.
  * Also measures the two responses' sizes for the header and the
  * pipelined batch.
  */
-static int define_domains(const struct bench_env *env,
+static int define_domains(const struct bench_keeld *env,
 			  const struct bench_cfg *cfg, size_t *list_len,
 			  size_t *info_len)
 {
@@ -848,7 +768,7 @@ int main(int argc, char **argv)
 		.conns = { 1, 16 },
 		.nr_conns = 2,
 	};
-	struct bench_env env;
+	struct bench_keeld env;
 	size_t list_len, info_len;
 	long errors = 0;
 	int c, status = 1;
@@ -883,12 +803,13 @@ int main(int argc, char **argv)
 	if (!cfg.schema_dir)
 		cfg.schema_dir = default_schema_dir();
 
-	if (env_start(&env, &cfg) ||
+	if (bench_keeld_start(&env, "rpc", cfg.keeld, cfg.schema_dir, NULL,
+			      "# tests/bench/rpc\nlog_level = info\n") ||
 	    define_domains(&env, &cfg, &list_len, &info_len))
 		goto out_stop;
 
 	printf("rpc benchmark: keeld %s (pid %d), %d domains, %d s per row\n",
-	       cfg.keeld, (int)env.keeld.pid, cfg.domains, cfg.secs);
+	       cfg.keeld, (int)env.keeld_proc.pid, cfg.domains, cfg.secs);
 	printf("responses: domain.list %zu bytes, domain.info %zu bytes\n",
 	       list_len, info_len);
 	printf("%ld CPUs online, shared by keeld and the client threads\n",
@@ -909,7 +830,7 @@ int main(int argc, char **argv)
 
 		for (int i = 0; i < cfg.nr_conns; i++) {
 			cell.conns = cfg.conns[i];
-			rc = cell_run(&cell, env.keeld.pid);
+			rc = cell_run(&cell, env.keeld_proc.pid);
 			if (rc < 0)
 				goto out_stop;
 			errors += rc;
@@ -920,7 +841,7 @@ int main(int argc, char **argv)
 			cell.batch = PIPE_DEPTH;
 		if (cell.batch < 1)
 			cell.batch = 1;
-		rc = cell_run(&cell, env.keeld.pid);
+		rc = cell_run(&cell, env.keeld_proc.pid);
 		if (rc < 0)
 			goto out_stop;
 		errors += rc;
@@ -930,6 +851,6 @@ int main(int argc, char **argv)
 		       "valid.\n", errors);
 	status = errors ? 1 : 0;
 out_stop:
-	env_stop(&env);
+	bench_keeld_stop(&env);
 	return status;
 }

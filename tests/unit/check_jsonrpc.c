@@ -8,10 +8,12 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_strict.h"
 #include "jsonrpc.h"
 #include "runner.h"
 
@@ -359,10 +361,6 @@ START_TEST(test_request_invalid)
 		  "/params", true },
 		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":null}",
 		  "/params", false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1.5}", "/id",
-		  false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1.0}", "/id",
-		  false },
 		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":true}", "/id",
 		  false },
 		{ "{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":[1]}", "/id",
@@ -413,10 +411,10 @@ START_TEST(test_request_messages)
 	struct json_object *msg;
 	struct jsonrpc_req req;
 
-	check_req("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1.5}", &msg,
+	check_req("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":true}", &msg,
 		  &req);
 	ck_assert_str_eq(req.error,
-			 "\"id\" must be a string, an integer or null.");
+			 "\"id\" must be a string, a number or null.");
 	json_object_put(msg);
 	check_req("{\"jsonrpc\":\"2\",\"method\":\"m\"}", &msg, &req);
 	ck_assert_str_eq(req.error, "\"jsonrpc\" must be \"2.0\".");
@@ -480,6 +478,8 @@ static struct json_object *spec_handle(void *opaque,
 	}
 	if (strcmp(req->method, "null") == 0)
 		return NULL;
+	if (strcmp(req->method, "echo") == 0)
+		return jsonrpc_result(req->id, json_object_get(p));
 	return jsonrpc_error(req->id, JSONRPC_METHOD_NOT_FOUND,
 			     "Method not found", NULL);
 }
@@ -678,6 +678,567 @@ static int check_resp(const char *text, struct json_object **msg,
 	return jsonrpc_check_response(*msg, resp);
 }
 
+/* --- what json-c lets through and keel refuses -------------------------- */
+
+/*
+ * Assert that the line of @len bytes at @text gets a parse error (id
+ * null) whose message is exactly @want.
+ */
+#define assert_refused(text, len, want) \
+	assert_refused_at(text, len, want, __LINE__)
+
+static void assert_refused_at(const char *text, size_t len, const char *want,
+			      int line)
+{
+	struct json_object *resp, *err, *id, *obj = (void *)1;
+	const char *msg;
+
+	ck_assert_msg(jsonrpc_parse_line(text, len, &obj) == -EINVAL,
+		      "line %d: accepted %s", line, text);
+	ck_assert_ptr_null(obj);
+	resp = jsonrpc_dispatch_line(text, len, spec_handle, NULL);
+	ck_assert_msg(json_object_object_get_ex(resp, "error", &err),
+		      "line %d: no error", line);
+	ck_assert(json_object_object_get_ex(resp, "id", &id));
+	ck_assert_ptr_null(id);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(err,
+				 "code")), JSONRPC_PARSE_ERROR);
+	msg = json_object_get_string(json_object_object_get(err, "message"));
+	ck_assert_msg(!strcmp(msg, want), "line %d: got\n  %s\nwant\n  %s",
+		      line, msg, want);
+	json_object_put(resp);
+}
+
+#define refused(text, want) assert_refused(text, strlen(text), want)
+
+START_TEST(test_utf8_refused)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "\"\xc0\xaf\"", "at byte 1: an overlong encoding." },
+		{ "\"\xc1\xbf\"", "at byte 1: an overlong encoding." },
+		{ "\"ab\xe0\x80\xaf\"", "at byte 3: an overlong encoding." },
+		{ "\"\xe0\x9f\xbf\"", "at byte 1: an overlong encoding." },
+		{ "\"\xf0\x80\x80\xaf\"", "at byte 1: an overlong encoding." },
+		{ "\"\xf0\x8f\xbf\xbf\"", "at byte 1: an overlong encoding." },
+		{ "\"\xed\xa0\x80\"",
+		  "at byte 1: a UTF-16 surrogate (U+D800 to U+DFFF) encoded "
+		  "as a character." },
+		{ "\"\xed\xbf\xbf\"",
+		  "at byte 1: a UTF-16 surrogate (U+D800 to U+DFFF) encoded "
+		  "as a character." },
+		{ "[\"\xed\xa0\xbd\xed\xb8\x80\"]",
+		  "at byte 2: a UTF-16 surrogate (U+D800 to U+DFFF) encoded "
+		  "as a character." },
+		{ "\"\xf4\x90\x80\x80\"", "at byte 1: a code point above "
+		  "U+10FFFF." },
+		{ "\"\xf5\x80\x80\x80\"", "at byte 1: a code point above "
+		  "U+10FFFF." },
+		{ "\"\xf8\x88\x80\x80\x80\"", "at byte 1: a byte (0xF8 to "
+		  "0xFF) that never appears in UTF-8." },
+		{ "\"\xff\"", "at byte 1: a byte (0xF8 to 0xFF) that never "
+		  "appears in UTF-8." },
+		{ "\"a\x80\"", "at byte 2: a continuation byte where a "
+		  "character should start." },
+		{ "\"\xc3\"", "at byte 1: an incomplete multibyte character." },
+		{ "\"\xe2\x82\"", "at byte 1: an incomplete multibyte "
+		  "character." },
+		{ "\"\xf0\x9f\x98\"", "at byte 1: an incomplete multibyte "
+		  "character." },
+		{ "\"\xe2\x82x\"", "at byte 1: an incomplete multibyte "
+		  "character." },
+		/* in a member name, and outside any string */
+		{ "{\"k\xc0\xaf\":1}", "at byte 3: an overlong encoding." },
+		{ "[1,\xed\xa0\x80]", "at byte 3: a UTF-16 surrogate (U+D800 "
+		  "to U+DFFF) encoded as a character." },
+	};
+	char want[256];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(want, sizeof(want),
+			 "The message is not valid UTF-8 %s", t[i].want);
+		refused(t[i].text, want);
+	}
+	/* a line that ends inside a character */
+	assert_refused("\"\xe2\x82", 3, "The message is not valid UTF-8 at "
+		       "byte 1: an incomplete multibyte character.");
+}
+END_TEST
+
+/* Parse @text, which must hold one string, and compare its bytes. */
+static void assert_string(const char *text, const char *want)
+{
+	struct json_object *obj;
+
+	ck_assert_msg(parse(text, &obj) == 0, "refused %s", text);
+	ck_assert(json_object_is_type(obj, json_type_string));
+	ck_assert_int_eq(json_object_get_string_len(obj), strlen(want));
+	ck_assert_str_eq(json_object_get_string(obj), want);
+	json_object_put(obj);
+}
+
+START_TEST(test_utf8_accepted)
+{
+	/* the edges of each length, raw and as escapes */
+	assert_string("\"\xc2\x80 \xdf\xbf\"", "\xc2\x80 \xdf\xbf");
+	assert_string("\"\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbd\"",
+		      "\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbd");
+	assert_string("\"\xf0\x90\x80\x80\"", "\xf0\x90\x80\x80");
+	/* U+1F600, raw and as a surrogate pair (either case) */
+	assert_string("\"\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80");
+	assert_string("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80");
+	assert_string("\"\\uD83D\\uDE00\"", "\xf0\x9f\x98\x80");
+	/* U+10FFFF, the last code point */
+	assert_string("\"\xf4\x8f\xbf\xbf\"", "\xf4\x8f\xbf\xbf");
+	assert_string("\"\\udbff\\udfff\"", "\xf4\x8f\xbf\xbf");
+	assert_string("\"\\u00e9 \xc3\xa9 \\u20ac \\uffff \\u0001\"",
+		      "\xc3\xa9 \xc3\xa9 \xe2\x82\xac \xef\xbf\xbf \x01");
+	/* escapes that look like surrogates' neighbours */
+	assert_string("\"\\ud7ff\\ue000\"", "\xed\x9f\xbf\xee\x80\x80");
+	assert_string("\"\\\\ud800\"", "\\ud800");
+}
+END_TEST
+
+START_TEST(test_surrogate_escapes)
+{
+	static const struct {
+		const char *text;
+		int at;
+		const char *escape;
+	} t[] = {
+		{ "\"\\ud800\"", 1, "\\ud800" },
+		{ "\"\\uDBFF\"", 1, "\\uDBFF" },
+		{ "\"\\udc00\"", 1, "\\udc00" },
+		{ "\"ab\\udfff\"", 3, "\\udfff" },
+		{ "\"\\ud800\\u0041\"", 1, "\\ud800" },
+		{ "\"\\ud800\\ud800\"", 1, "\\ud800" },
+		{ "\"\\udc00\\ud800\"", 1, "\\udc00" },
+		{ "\"\\ud83dx\\ude00\"", 1, "\\ud83d" },
+		{ "\"\\ud83d\\\\ude00\"", 1, "\\ud83d" },
+		{ "\"\\ud83d\\ude00\\ude00\"", 13, "\\ude00" },
+		{ "[\"\\ud800", 2, "\\ud800" },
+		/* in a member name */
+		{ "{\"\\ud800\":1}", 2, "\\ud800" },
+	};
+	char want[256];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(want, sizeof(want),
+			 "The message is not valid JSON at byte %d: %s is an "
+			 "unpaired UTF-16 surrogate; a high surrogate escape "
+			 "must be followed by a low one.", t[i].at,
+			 t[i].escape);
+		refused(t[i].text, want);
+	}
+}
+END_TEST
+
+START_TEST(test_nul_refused)
+{
+	refused("{\"kernel\\u0000evil\": 1}",
+		"A member name contains \\u0000 (at byte 8), which keel does "
+		"not accept.");
+	refused("{\"a\":{\"b\":[{\"\\u0000\" :1}]}}",
+		"A member name contains \\u0000 (at byte 13), which keel does "
+		"not accept.");
+	refused("{\"jsonrpc\":\"2.0\",\"method\":\"m\",\"id\":1,"
+		"\"params\":{\"name\":\"web\\u0000x\"}}",
+		"The message contains a string with a NUL character (\\u0000) "
+		"at byte 58, which keel does not accept.");
+	/* a string followed by a colon further on is still a value */
+	refused("[\"\\u0000\", {\"a\":1}]",
+		"The message contains a string with a NUL character (\\u0000) "
+		"at byte 2, which keel does not accept.");
+}
+END_TEST
+
+START_TEST(test_duplicates_refused)
+{
+	char *s, want[256];
+	size_t n;
+
+	refused("{\"a\":1,\"a\":2}", "The member \"a\" appears twice in one "
+		"object (again at byte 7).");
+	/* the same name spelt with escapes */
+	refused("{\"a\":1,\"\\u0061\":2}", "The member \"a\" appears twice in "
+		"one object (again at byte 7).");
+	refused("{\"\\u00e9\":1,\"\xc3\xa9\":2}", "The member \"\xc3\xa9\" "
+		"appears twice in one object (again at byte 12).");
+	refused("{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}", "The member "
+		"\"\xf0\x9f\x98\x80\" appears twice in one object (again at "
+		"byte 18).");
+	/* at any depth, in a batch, with other members between */
+	refused("{\"x\":{\"b\":1,\"c\":[2,{\"b\":1}],\"b\":3}}", "The member "
+		"\"b\" appears twice in one object (again at byte 28).");
+	refused("[{\"jsonrpc\":\"2.0\",\"method\":\"m\"},{\"jsonrpc\":\"2.0\","
+		"\"method\":\"m\",\"method\":\"n\"}]", "The member \"method\" "
+		"appears twice in one object (again at byte 62).");
+	refused("[[[{\"k\":{\"k\":1,\"k\":2}}]]]", "The member \"k\" appears "
+		"twice in one object (again at byte 15).");
+	/* what a terminal would act on is shown escaped */
+	refused("{\"\\\"\\u001b[2J\":1,\"\\\"\\u001b[2J\":2}", "The member "
+		"\"\\\"\\u001b[2J\" appears twice in one object (again at byte "
+		"17).");
+	/* a long name is shortened */
+	refused("{\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxx\":1,\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxx\":2}", "The member \"xxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\" appears "
+		"twice in one object (again at byte 76).");
+
+	/* past the objects counted without allocating */
+	s = malloc(64 * 3 + 64);
+	strcpy(s, "[");
+	for (int i = 0; i < 64; i++)
+		strcat(s, "{},");
+	n = strlen(s);
+	strcat(s, "{\"a\":{},\"a\":[]}]");
+	snprintf(want, sizeof(want), "The member \"a\" appears twice in one "
+		 "object (again at byte %zu).", n + 8);
+	refused(s, want);
+	free(s);
+
+	/* 10000 members, the last one repeating the first */
+	s = malloc(10001 * 16);
+	strcpy(s, "{");
+	n = 1;
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)sprintf(s + n, "\"k%d\":%d,", i, i);
+	n += (size_t)sprintf(s + n, "\"k0\":0}");
+	snprintf(want, sizeof(want), "The member \"k0\" appears twice in one "
+		 "object (again at byte %zu).", n - 7);
+	refused(s, want);
+	free(s);
+}
+END_TEST
+
+/* @depth objects, each {"a": ...}, around @inner. */
+static char *nested_objects(int depth, const char *inner)
+{
+	char *s = malloc(7 * depth + strlen(inner) + 1), *p = s;
+
+	for (int i = 0; i < depth; i++)
+		p += sprintf(p, "{\"a\":");
+	p += sprintf(p, "%s", inner);
+	for (int i = 0; i < depth; i++)
+		*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+START_TEST(test_same_name_accepted)
+{
+	static const char *const ok[] = {
+		"{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2}}",
+		"[{\"a\":1},{\"a\":2},[{\"a\":3}]]",
+		"{\"a\":1,\"A\":2,\"a \":3,\"\\u0061\\u0062\":4,\"ab \":5}",
+		/* é precomposed and decomposed: two names */
+		"{\"\\u00e9\":1,\"e\\u0301\":2}",
+		"{\"a\":\"a\",\"b\":\"a\",\"c\":{\"a\":[\"a\",\"a\"]}}",
+		"{\"\":1,\" \":2}",
+	};
+	struct json_object *obj;
+	char *s;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(parse(ok[i], &obj) == 0, "refused %s", ok[i]);
+		json_object_put(obj);
+	}
+	/*
+	 * The same name at every level, down to the deepest allowed (to
+	 * json-c, a member's value is one level deeper than its object).
+	 */
+	s = nested_objects(JSONRPC_MAX_DEPTH - 1, "1");
+	ck_assert_int_eq(parse(s, &obj), 0);
+	json_object_put(obj);
+	free(s);
+	s = nested_objects(JSONRPC_MAX_DEPTH - 2, "{\"b\":1,\"b\":2}");
+	refused(s, "The member \"b\" appears twice in one object (again at "
+		"byte 317).");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_numbers_refused)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		{ "NaN", "at byte 0: NaN is not a JSON number." },
+		{ "[1,NaN]", "at byte 3: NaN is not a JSON number." },
+		{ "{\"a\":Infinity}", "at byte 5: Infinity is not a JSON "
+		  "number." },
+		{ "[-Infinity]", "at byte 1: -Infinity is not a JSON number." },
+		{ "[1.]", "at byte 3: a number without digits after its "
+		  "decimal point." },
+		{ "[1.e5]", "at byte 3: a number without digits after its "
+		  "decimal point." },
+		{ "[-01]", "at byte 2: a number with a leading zero." },
+		{ "[00]", "at byte 1: a number with a leading zero." },
+		{ "[1e]", "at byte 3: a number without digits in its "
+		  "exponent." },
+		{ "[1E+]", "at byte 4: a number without digits in its "
+		  "exponent." },
+		{ "[-.5]", "at byte 1: a minus sign without a digit after "
+		  "it." },
+		{ "[-]", "at byte 1: a minus sign without a digit after it." },
+		/* and what json-c itself refuses */
+		{ "[Nope]", "at byte 2: null expected." },
+		{ "[.5]", "at byte 1: unexpected character." },
+	};
+	static const char *const ok[] = {
+		"[0,-0,0.0,-0.0,1,-1,10,1.5,1e5,1E5,1e+5,1e-5,-0.5E-05,"
+		"123456789012345678901234567890,1e400,-1e400]",
+	};
+	struct json_object *obj;
+	char want[256];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(want, sizeof(want), "The message is not valid JSON "
+			 "%s", t[i].want);
+		refused(t[i].text, want);
+	}
+	ck_assert_int_eq(parse(ok[0], &obj), 0);
+	ck_assert_int_eq(json_object_array_length(obj), 16);
+	json_object_put(obj);
+}
+END_TEST
+
+START_TEST(test_control_refused)
+{
+	refused("\"a\tb\"", "The message is not valid JSON at byte 2: the "
+		"control character U+0009 must be escaped in a string "
+		"(\\u0009).");
+	refused("{\"a\x01\":1}", "The message is not valid JSON at byte 3: "
+		"the control character U+0001 must be escaped in a string "
+		"(\\u0001).");
+	refused("[\"\r\"]", "The message is not valid JSON at byte 2: the "
+		"control character U+000D must be escaped in a string "
+		"(\\u000d).");
+	/* DEL is no control character to JSON */
+	assert_string("\"\x7f\\t\"", "\x7f\t");
+}
+END_TEST
+
+START_TEST(test_first_problem_reported)
+{
+	struct json_object *obj;
+
+	/* json-c's complaint comes first in the line */
+	refused("[1,,\"\xc0\xaf\"]", "The message is not valid JSON at byte "
+		"3: unexpected character.");
+	/* keel's comes first */
+	refused("[\"\xc0\xaf\",,1]", "The message is not valid UTF-8 at byte "
+		"2: an overlong encoding.");
+	refused("[NaN,,1]", "The message is not valid JSON at byte 1: NaN is "
+		"not a JSON number.");
+	/* a line cut short, with a fault before its end */
+	refused("{\"a\":\"\\ud800\",", "The message is not valid JSON at "
+		"byte 6: \\ud800 is an unpaired UTF-16 surrogate; a high "
+		"surrogate escape must be followed by a low one.");
+	refused("{\"a\":1,\"a\":2", "The message is not valid JSON at byte "
+		"12: unexpected end of data.");
+	/* only @len bytes count */
+	ck_assert_int_eq(jsonrpc_parse_line("[1]\xc0\xaf", 3, &obj), 0);
+	json_object_put(obj);
+}
+END_TEST
+
+/* Dispatch @line and compare the response line byte for byte. */
+static void assert_answer(const char *line, const char *want)
+{
+	struct spec_ctx ctx = { 0 };
+
+	assert_line(spec(line, &ctx), want);
+}
+
+START_TEST(test_ids_echoed)
+{
+	static const char *const ids[] = {
+		"1.5", "1e400", "-1e400", "1180591620717411303424", "-0", "0",
+		"-0.0", "1.0", "1.5e3", "1E-2", "7",
+		"123456789012345678901234567890",
+		"-123456789012345678901234567890", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "18446744073709551615",
+		"18446744073709551616", "\"x\"", "null",
+	};
+	char line[256], want[256];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":"
+			 "\"sum\",\"params\":[1],\"id\":%s}", ids[i]);
+		snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%s,"
+			 "\"result\":1}\n", ids[i]);
+		assert_answer(line, want);
+		/* an error built from req->id */
+		snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":"
+			 "\"foobar\",\"id\":%s}", ids[i]);
+		snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%s,"
+			 "\"error\":{\"code\":-32601,\"message\":\"Method not "
+			 "found\"}}\n", ids[i]);
+		assert_answer(line, want);
+		/* an invalid request whose id is valid */
+		snprintf(line, sizeof(line), "{\"jsonrpc\":\"1.0\",\"method\":"
+			 "\"m\",\"id\":%s}", ids[i]);
+		snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%s,"
+			 "\"error\":{\"code\":-32600,\"message\":\"\\\"jsonrpc\\\""
+			 " must be \\\"2.0\\\".\",\"data\":{\"field\":"
+			 "\"/jsonrpc\"}}}\n", ids[i]);
+		assert_answer(line, want);
+	}
+	/* spaces around it; its name escaped */
+	assert_answer("{ \"id\" : -0 , \"jsonrpc\":\"2.0\",\"method\":\"sum\","
+		      "\"params\":[1]}", "{\"jsonrpc\":\"2.0\",\"id\":-0,"
+		      "\"result\":1}\n");
+	assert_answer("{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[1],"
+		      "\"\\u0069d\":18446744073709551617}",
+		      "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551617,"
+		      "\"result\":1}\n");
+	/* each element of a batch */
+	assert_answer("[{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[1],"
+		      "\"id\":1.5},"
+		      "{\"jsonrpc\":\"2.0\",\"method\":\"notify_x\",\"params\":"
+		      "[-0]},"
+		      "{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[2],"
+		      "\"id\":1e400},"
+		      "{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[3],"
+		      "\"id\":1180591620717411303424},"
+		      "{\"jsonrpc\":\"2\",\"method\":\"sum\",\"id\":-0},"
+		      "{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[4],"
+		      "\"id\":-0}]",
+		      "[{\"jsonrpc\":\"2.0\",\"id\":1.5,\"result\":1},"
+		      "{\"jsonrpc\":\"2.0\",\"id\":1e400,\"result\":2},"
+		      "{\"jsonrpc\":\"2.0\",\"id\":1180591620717411303424,"
+		      "\"result\":3},"
+		      "{\"jsonrpc\":\"2.0\",\"id\":-0,\"error\":{\"code\":-32600,"
+		      "\"message\":\"\\\"jsonrpc\\\" must be \\\"2.0\\\".\","
+		      "\"data\":{\"field\":\"/jsonrpc\"}}},"
+		      "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":4}]\n");
+	/* only ids keep their text; other numbers are json-c's */
+	assert_answer("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":"
+		      "{\"id\":-0,\"a\":[-0,{\"id\":-0}]},\"id\":-0}",
+		      "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":{\"id\":0,"
+		      "\"a\":[0,{\"id\":0}]}}\n");
+	assert_answer("[[{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"id\":-0}]]",
+		      "[{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+		      "-32600,\"message\":\"A request must be a JSON "
+		      "object.\"}}]\n");
+}
+END_TEST
+
+START_TEST(test_response_numeric_ids)
+{
+	static const char *const ids[] = {
+		"1.5", "1e400", "-0", "1180591620717411303424", "-2.5E-3",
+	};
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct json_object *msg;
+		struct jsonrpc_resp r;
+
+		snprintf(line, sizeof(line),
+			 "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":1}", ids[i]);
+		ck_assert_msg(check_resp(line, &msg, &r) == 0, "refused %s",
+			      line);
+		ck_assert_ptr_nonnull(r.id);
+		ck_assert_str_eq(json_object_to_json_string(r.id), ids[i]);
+		json_object_put(msg);
+	}
+}
+END_TEST
+
+static void __attribute__((format(printf, 3, 4)))
+format_into(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+START_TEST(test_utf8_trim)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+	} t[] = {
+		{ "", 0 },
+		{ "abc", 3 },
+		{ "caf\xc3\xa9", 5 },
+		{ "caf\xc3", 3 },
+		{ "ab\xe2\x82", 2 },
+		{ "ab\xe2", 2 },
+		{ "\xf0\x9f\x98", 0 },
+		{ "x\xf0\x9f\x98\x80", 5 },
+		{ "x\xf4\x8f\xbf", 1 },
+		/* no start of a character: left for jsonrpc_error() */
+		{ "ab\xff", 3 },
+		{ "ab\x80", 3 },
+		{ "ab\x80\x80\x80\x80", 6 },
+		{ "ab\xc0", 3 },
+		{ "ab\xed\xa0", 4 },
+		{ "ab\xe0\x80", 4 },
+		{ "ab\xf4\x90", 4 },
+		{ "ab\xc3\xa9\xa9", 5 },
+	};
+	char buf[16];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strcpy(buf, t[i].in);
+		ck_assert_msg(json_strict_utf8_trim(buf) == t[i].len,
+			      "case %zu", i);
+		ck_assert_uint_eq(strlen(buf), t[i].len);
+		ck_assert(!memcmp(buf, t[i].in, t[i].len));
+	}
+	/* what vsnprintf() leaves when it cuts "café" in its é */
+	format_into(buf, 12, "domain %s", "caf\xc3\xa9");
+	ck_assert_str_eq(buf, "domain caf\xc3");
+	ck_assert_uint_eq(json_strict_utf8_trim(buf), 10);
+	ck_assert_str_eq(buf, "domain caf");
+}
+END_TEST
+
+START_TEST(test_error_message_utf8)
+{
+	struct json_object *msg, *back;
+	size_t len;
+	char *line;
+
+	/* a message cut inside its last character loses that character */
+	assert_line(jsonrpc_error(NULL, KEEL_ERR_NO_DOMAIN,
+				  "No domain caf\xc3\xa9\xc3", NULL),
+		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+		    "-32001,\"message\":\"No domain caf\xc3\xa9\"}}\n");
+	assert_line(jsonrpc_error_field(NULL, JSONRPC_INVALID_PARAMS,
+					"x\xf0\x9f\x98", "/name"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+		    "-32602,\"message\":\"x\",\"data\":{\"field\":"
+		    "\"/name\"}}}\n");
+	/* any other invalid sequence becomes U+FFFD */
+	assert_line(jsonrpc_error(NULL, KEEL_ERR_OPERATION_FAILED,
+				  "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82"
+				  "e\xf4\x90\x80\x80" "f\x80", NULL),
+		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+		    "-32007,\"message\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd"
+		    "\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		    "d\xef\xbf\xbd" "e\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd" "f\xef\xbf\xbd\"}}\n");
+	/* and the peer can read the answer */
+	msg = jsonrpc_error(NULL, KEEL_ERR_OPERATION_FAILED, "\xed\xa0\x80\xc3",
+			    NULL);
+	line = jsonrpc_to_line(msg, &len);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_int_eq(jsonrpc_parse_line(line, len, &back), 0);
+	json_object_put(back);
+	json_object_put(msg);
+	free(line);
+}
+END_TEST
+
 START_TEST(test_response_valid)
 {
 	struct json_object *msg;
@@ -739,7 +1300,8 @@ START_TEST(test_response_invalid)
 		"{\"id\":1,\"result\":1}",
 		"{\"jsonrpc\":\"1.0\",\"id\":1,\"result\":1}",
 		"{\"jsonrpc\":\"2.0\",\"result\":1}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"result\":1}",
+		"{\"jsonrpc\":\"2.0\",\"id\":true,\"result\":1}",
+		"{\"jsonrpc\":\"2.0\",\"id\":[1],\"result\":1}",
 		"{\"jsonrpc\":\"2.0\",\"id\":1}",
 		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,\"error\":"
 		"{\"code\":1,\"message\":\"m\"}}",
@@ -839,6 +1401,7 @@ Suite *unit_suite(void)
 	TCase *parsing = tcase_create("parse");
 	TCase *server = tcase_create("server");
 	TCase *client = tcase_create("client");
+	TCase *strict = tcase_create("strict");
 
 	tcase_add_test(build, test_error_names);
 	tcase_add_test(build, test_build_request);
@@ -864,6 +1427,20 @@ Suite *unit_suite(void)
 	tcase_add_test(client, test_response_valid);
 	tcase_add_test(client, test_response_invalid);
 	tcase_add_test(client, test_round_trip);
+	tcase_add_test(client, test_response_numeric_ids);
 	suite_add_tcase(s, client);
+	tcase_add_test(strict, test_utf8_refused);
+	tcase_add_test(strict, test_utf8_accepted);
+	tcase_add_test(strict, test_surrogate_escapes);
+	tcase_add_test(strict, test_nul_refused);
+	tcase_add_test(strict, test_duplicates_refused);
+	tcase_add_test(strict, test_same_name_accepted);
+	tcase_add_test(strict, test_numbers_refused);
+	tcase_add_test(strict, test_control_refused);
+	tcase_add_test(strict, test_first_problem_reported);
+	tcase_add_test(strict, test_ids_echoed);
+	tcase_add_test(strict, test_utf8_trim);
+	tcase_add_test(strict, test_error_message_utf8);
+	suite_add_tcase(s, strict);
 	return s;
 }

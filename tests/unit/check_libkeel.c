@@ -301,12 +301,20 @@ static void assert_error(struct keel_conn *c, int code, const char *name)
 
 #define UUID "6f1c1e0a-3b5d-4c7e-9a2b-0123456789ab"
 #define UUID2 "11111111-2222-3333-4444-555555555555"
+/* What a listing shows: memory, vCPUs, CPU time (JSON text each). */
+#define RES(memory, vcpus, cpu_time)                                        \
+	",\"memory\":" memory ",\"vcpus\":" vcpus ",\"cpu_time\":" cpu_time
+#define RES_DEFAULT RES("256", "1", "0.0")
 /* A DomainSummary's members, and one whole. */
-#define SUMMARY(name, id, state, reason)                                    \
+#define SUMMARY_RES(name, id, state, reason, res)                           \
 	"\"name\":\"" name "\",\"uuid\":\"" UUID "\",\"id\":" id              \
 	",\"state\":\"" state "\",\"reason\":\"" reason                        \
-	"\",\"persistent\":true,\"autostart\":false"
+	"\",\"persistent\":true,\"autostart\":false" res
+#define SUMMARY(name, id, state, reason)                                    \
+	SUMMARY_RES(name, id, state, reason, RES_DEFAULT)
 #define DOM(name, id, state, reason) "{" SUMMARY(name, id, state, reason) "}"
+#define DOM_RES(name, id, state, reason, res)                               \
+	"{" SUMMARY_RES(name, id, state, reason, res) "}"
 #define WEB DOM("web", "3", "running", "booted")
 /* A DomainInfo: a summary and a config. */
 #define INFO(state, reason, config)                                         \
@@ -341,6 +349,8 @@ START_TEST(test_requests)
 {
 	static const struct step steps[] = {
 		{ .read = true, .send = REPLY(HOST) },
+		{ .read = true, .send = REPLY("[]") },
+		{ .read = true, .send = REPLY("[]") },
 		{ .read = true, .send = REPLY("[]") },
 		{ .read = true, .send = REPLY(INFO("running", "booted", "{}")) },
 		{ .read = true, .send = REPLY(INFO("running", "booted", "{}")) },
@@ -382,6 +392,16 @@ START_TEST(test_requests)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_ptr_nonnull(list);
 	free(list);
+	/* The configurations come with the list, in the same call. */
+	ck_assert_int_eq(keel_domain_list_info(c, &list, &n, &out), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_nonnull(list);
+	ck_assert_str_eq(plain(out), "[]");
+	json_object_put(out);
+	free(list);
+	/* Without @configs it is keel_domain_list(). */
+	ck_assert_int_eq(keel_domain_list_info(c, &list, &n, NULL), 0);
+	free(list);
 	ck_assert_int_eq(keel_domain_info(c, "web", &d, NULL), 0);
 	/* Any case is a uuid; keeld compares case-insensitively. */
 	ck_assert_int_eq(keel_domain_info(c, "6F1C1E0A-3B5D-4C7E-9A2B-0123456789AB", NULL, NULL), 0);
@@ -415,6 +435,8 @@ START_TEST(test_requests)
 	fake_stop(&f);
 
 	assert_request(&f, i++, "host.info", NULL);
+	assert_request(&f, i++, "domain.list", NULL);
+	assert_request(&f, i++, "domain.list", "{\"config\":true}");
 	assert_request(&f, i++, "domain.list", NULL);
 	assert_request(&f, i++, "domain.info", "{\"name\":\"web\"}");
 	assert_request(&f, i++, "domain.info", "{\"uuid\":\"6F1C1E0A-3B5D-4C7E-9A2B-0123456789AB\"}");
@@ -466,7 +488,22 @@ START_TEST(test_results)
 				"\"id\":null,\"state\":\"shutoff\","
 				"\"reason\":\"destroyed\","
 				"\"persistent\":false,\"autostart\":true,"
+				"\"memory\":4096,\"vcpus\":2,\"cpu_time\":0,"
 				"\"config\":{\"vcpus\":2}}") },
+		/* What a listing shows; the CPU time an integer or not. */
+		{ .read = true,
+		  .send = REPLY("[" DOM_RES("a", "1", "running", "booted",
+					    RES("16", "1", "12.5")) ","
+				DOM_RES("b", "null", "shutoff", "shutdown",
+					RES("1048576", "64", "0")) ","
+				DOM_RES("c", "2", "paused", "user",
+					RES("0", "0", "3")) "]") },
+		{ .read = true,
+		  .send = REPLY("[{" SUMMARY_RES("a", "1", "running", "booted",
+						 RES("16", "1", "1.5"))
+				",\"config\":{\"name\":\"a\",\"memory\":16}},{"
+				SUMMARY("b", "null", "shutoff", "shutdown")
+				",\"config\":{\"name\":\"b\"},\"later\":1}]") },
 		{ .read = true, .send = REPLY("{\"vcpus\":2}") },
 		{ .read = true, .send = REPLY("{\"x\":[1]}") },
 		{ .read = true, .send = REPLY("null") },
@@ -514,11 +551,17 @@ START_TEST(test_results)
 		ck_assert_str_eq(list[i].reason, want[i].reason);
 		ck_assert(list[i].persistent);
 		ck_assert(!list[i].autostart);
+		ck_assert_int_eq(list[i].memory_mib, 256);
+		ck_assert_int_eq(list[i].vcpus, 1);
+		ck_assert(list[i].cpu_time == 0);
 	}
 	free(list);
 
 	ck_assert_int_eq(keel_domain_info(c, "web", &d, &cfg), 0);
 	ck_assert_str_eq(d.name, "web");
+	ck_assert_int_eq(d.memory_mib, 4096);
+	ck_assert_int_eq(d.vcpus, 2);
+	ck_assert(d.cpu_time == 0);
 	ck_assert_int_eq(d.id, -1);
 	ck_assert_int_eq(d.state, KEEL_STATE_SHUTOFF);
 	ck_assert_str_eq(d.reason, "destroyed");
@@ -526,6 +569,31 @@ START_TEST(test_results)
 	ck_assert(d.autostart);
 	ck_assert_str_eq(plain(cfg), "{\"vcpus\":2}");
 	json_object_put(cfg);
+
+	ck_assert_int_eq(keel_domain_list(c, &list, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(list[0].memory_mib, 16);
+	ck_assert_int_eq(list[0].vcpus, 1);
+	ck_assert(list[0].cpu_time == 12.5);
+	ck_assert_int_eq(list[1].memory_mib, 1048576);
+	ck_assert_int_eq(list[1].vcpus, 64);
+	ck_assert(list[1].cpu_time == 0);
+	ck_assert_int_eq(list[2].memory_mib, 0);
+	ck_assert_int_eq(list[2].vcpus, 0);
+	ck_assert(list[2].cpu_time == 3);
+	free(list);
+
+	ck_assert_int_eq(keel_domain_list_info(c, &list, &n, &cfg), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0].name, "a");
+	ck_assert(list[0].cpu_time == 1.5);
+	ck_assert_str_eq(list[1].name, "b");
+	ck_assert_int_eq(list[1].id, -1);
+	ck_assert_int_eq(list[1].memory_mib, 256);
+	ck_assert_str_eq(plain(cfg),
+			 "[{\"name\":\"a\",\"memory\":16},{\"name\":\"b\"}]");
+	json_object_put(cfg);
+	free(list);
 
 	ck_assert_int_eq(keel_domain_config(c, "web", &cfg), 0);
 	ck_assert_str_eq(plain(cfg), "{\"vcpus\":2}");
@@ -618,6 +686,9 @@ END_TEST
  * Malformed replies that leave the stream in step (the reply had our id
  * but the wrong content): KEEL_E_PROTOCOL, and the next call works.
  */
+/* A reply whose summary has @res for memory, vcpus and cpu_time. */
+#define BAD_RES(res) REPLY(DOM_RES("web", "3", "running", "booted", res))
+
 START_TEST(test_bad_results)
 {
 	static const struct step steps[] = {
@@ -626,7 +697,8 @@ START_TEST(test_bad_results)
 		{ .read = true,
 		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
 				"\"id\":3,\"reason\":\"booted\","
-				"\"persistent\":true,\"autostart\":false}") },
+				"\"persistent\":true,\"autostart\":false"
+				RES_DEFAULT "}") },
 		{ .read = true, .send = REPLY(DOM("web", "3", "zombie", "booted")) },
 		{ .read = true, .send = REPLY(DOM("web", "\"3\"", "running", "booted")) },
 		{ .read = true, .send = REPLY(DOM("web", "-4", "running", "booted")) },
@@ -636,15 +708,35 @@ START_TEST(test_bad_results)
 		{ .read = true,
 		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
 				"\"state\":\"running\",\"reason\":\"booted\","
-				"\"persistent\":true,\"autostart\":false}") },
+				"\"persistent\":true,\"autostart\":false"
+				RES_DEFAULT "}") },
 		/* persistent not a boolean */
 		{ .read = true,
 		  .send = REPLY("{\"name\":\"web\",\"uuid\":\"" UUID "\","
 				"\"id\":3,\"state\":\"running\","
 				"\"reason\":\"booted\","
-				"\"persistent\":1,\"autostart\":false}") },
+				"\"persistent\":1,\"autostart\":false"
+				RES_DEFAULT "}") },
+		/* what a listing shows: missing, mistyped, out of range */
+		{ .read = true, .send = BAD_RES(",\"vcpus\":1,\"cpu_time\":0") },
+		{ .read = true, .send = BAD_RES(",\"memory\":16,\"cpu_time\":0") },
+		{ .read = true, .send = BAD_RES(",\"memory\":16,\"vcpus\":1") },
+		{ .read = true, .send = BAD_RES(RES("\"16\"", "1", "0")) },
+		{ .read = true, .send = BAD_RES(RES("-1", "1", "0")) },
+		{ .read = true, .send = BAD_RES(RES("16", "1.5", "0")) },
+		{ .read = true, .send = BAD_RES(RES("16", "4294967296", "0")) },
+		{ .read = true, .send = BAD_RES(RES("16", "1", "\"0\"")) },
+		{ .read = true, .send = BAD_RES(RES("16", "1", "-0.5")) },
+		{ .read = true, .send = BAD_RES(RES("16", "1", "null")) },
 		{ .read = true, .send = REPLY("{\"domains\":[]}") },
 		{ .read = true, .send = REPLY("[" WEB ",{}]") },
+		/* with configurations: one lacks it, one is not an object */
+		{ .read = true,
+		  .send = REPLY("[{" SUMMARY("web", "3", "running", "booted")
+				",\"config\":{}}," WEB "]") },
+		{ .read = true,
+		  .send = REPLY("[{" SUMMARY("web", "3", "running", "booted")
+				",\"config\":[]}]") },
 		{ .read = true, .send = REPLY(WEB) },
 		{ .read = true, .send = REPLY("{\"hostname\":\"h\",\"version\":\"1\",\"memory_mib\":1,\"nr_domains\":0}") },
 		{ .read = true, .send = REPLY("[]") },
@@ -661,7 +753,7 @@ START_TEST(test_bad_results)
 
 	fake_start(&f, steps, N(steps));
 	c = fake_connect(&f);
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 19; i++) {
 		ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
 		assert_error(c, KEEL_E_PROTOCOL, "protocol");
 	}
@@ -671,6 +763,16 @@ START_TEST(test_bad_results)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(keel_domain_list(c, &list, &n), -1);
 	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	for (int i = 0; i < 2; i++) {
+		n = 1;
+		list = (void *)1;
+		cfg = (void *)1;
+		ck_assert_int_eq(keel_domain_list_info(c, &list, &n, &cfg), -1);
+		assert_error(c, KEEL_E_PROTOCOL, "protocol");
+		ck_assert_ptr_null(list);
+		ck_assert_ptr_null(cfg);
+		ck_assert_uint_eq(n, 0);
+	}
 	/* domain.info without its config */
 	ck_assert_int_eq(keel_domain_info(c, "web", &d, &cfg), -1);
 	assert_error(c, KEEL_E_PROTOCOL, "protocol");
@@ -1021,6 +1123,10 @@ START_TEST(test_local_errors)
 	assert_error(c, KEEL_E_LOCAL, "local");
 	ck_assert_int_eq(keel_domain_list(c, &list, NULL), -1);
 	assert_error(c, KEEL_E_LOCAL, "local");
+	out = (void *)1;
+	ck_assert_int_eq(keel_domain_list_info(c, NULL, &n, &out), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	ck_assert_ptr_null(out);
 	ck_assert_int_eq(keel_call(c, NULL, json_object_new_object(), NULL),
 			 -1);
 	assert_error(c, KEEL_E_LOCAL, "local");
@@ -1050,6 +1156,7 @@ START_TEST(test_local_errors)
 	ck_assert(!keel_event_pending(NULL));
 	ck_assert_int_eq(keel_host_info(NULL, NULL), -1);
 	ck_assert_int_eq(keel_domain_list(NULL, &list, &n), -1);
+	ck_assert_int_eq(keel_domain_list_info(NULL, &list, &n, &out), -1);
 	ck_assert_int_eq(keel_call(NULL, "x", json_object_new_object(), NULL), -1);
 }
 END_TEST

@@ -626,7 +626,66 @@ START_TEST(test_json_errors)
 	json_err("{ \"name\": \"x\" }\n\n{ }\n", "t.json:3: ",
 		 "Unexpected text after the JSON object");
 	json_err("{ \"name\": \"x\" } x", "t.json:1: ", "Unexpected text");
-	json_err("{\n\"name\": \"\xff\"\n}", "t.json:2: ", "not valid JSON");
+	json_err("{\n\"name\": \"\xff\"\n}", "t.json:2: ", "not valid UTF-8");
+}
+END_TEST
+
+/* What json-c would let through in a JSON file, refused with its line. */
+START_TEST(test_json_strict)
+{
+	struct json_object *o, *v;
+	char *err = NULL;
+
+	json_err("{\n  \"name\": \"x\",\n  \"name\": \"y\"\n}\n", "t.json:3: ",
+		 "The member \"name\" appears twice in one object.");
+	json_err("{ \"name\": \"x\",\n  \"n\\u0061me\": \"y\" }", "t.json:2: ",
+		 "The member \"name\" appears twice in one object.");
+	json_err("{ \"name\": \"x\", \"disks\": [\n  { \"path\": \"/a\",\n"
+		 "    \"path\": \"/b\" } ] }", "t.json:3: ",
+		 "The member \"path\" appears twice in one object.");
+	json_err("{ \"name\": \"x\",\n  \"kernel\\u0000evil\": \"/k\" }",
+		 "t.json:2: ",
+		 "A member name contains \\u0000, which keel does not accept.");
+	json_err("{ \"name\": \"x\",\n\n  \"kernel\": \"/k\\u0000\" }",
+		 "t.json:3: ", "A string contains a NUL character (\\u0000), "
+		 "which keel does not accept.");
+	json_err("{\n  \"name\": \"\xc0\xaf\"\n}", "t.json:2: ",
+		 "This is not valid UTF-8: an overlong encoding; keel's "
+		 "configuration is UTF-8 text.");
+	json_err("{\n  \"name\": \"\xed\xa0\x80\"\n}", "t.json:2: ",
+		 "This is not valid UTF-8: a UTF-16 surrogate (U+D800 to "
+		 "U+DFFF) encoded as a character; keel's configuration is "
+		 "UTF-8 text.");
+	json_err("{\n  \"name\": \"\xf4\x90\x80\x80\"\n}", "t.json:2: ",
+		 "This is not valid UTF-8: a code point above U+10FFFF; keel's "
+		 "configuration is UTF-8 text.");
+	json_err("{ \"name\": \"x\",\n  \"cmdline\": \"\\ud800\" }", "t.json:2: ",
+		 "This is not valid JSON: \\ud800 is an unpaired UTF-16 "
+		 "surrogate; a high surrogate escape must be followed by a low "
+		 "one.");
+	json_err("{ \"name\": \"x\",\n  \"memory\": NaN }", "t.json:2: ",
+		 "This is not valid JSON: NaN is not a JSON number.");
+	json_err("{ \"name\": \"x\",\n  \"memory\": -01 }", "t.json:2: ",
+		 "This is not valid JSON: a number with a leading zero.");
+	json_err("{ \"name\": \"x\",\n  \"cmdline\": \"a\tb\" }", "t.json:2: ",
+		 "This is not valid JSON: the control character U+0009 must be "
+		 "escaped in a string (\\u0009).");
+
+	/* what must still pass: escapes, 4-byte UTF-8, one name per level */
+	ck_assert_int_eq(parse_json("{ \"name\": \"caf\\u00e9\",\n"
+				    "  \"cmdline\": \"\\ud83d\\ude00 "
+				    "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\",\n"
+				    "  \"x\": { \"name\": { \"name\": 1 } },\n"
+				    "  \"disks\": [ { \"path\": \"/a\" },"
+				    " { \"path\": \"/b\" } ] }\n", &o, &err),
+			 0);
+	ck_assert_ptr_null(err);
+	ck_assert(json_object_object_get_ex(o, "name", &v));
+	ck_assert_str_eq(json_object_get_string(v), "caf\xc3\xa9");
+	ck_assert(json_object_object_get_ex(o, "cmdline", &v));
+	ck_assert_str_eq(json_object_get_string(v),
+			 "\xf0\x9f\x98\x80 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf");
+	json_object_put(o);
 }
 END_TEST
 
@@ -872,6 +931,7 @@ Suite *unit_suite(void)
 	tc = tcase_create("input");
 	tcase_add_test(tc, test_json_as_is);
 	tcase_add_test(tc, test_json_errors);
+	tcase_add_test(tc, test_json_strict);
 	tcase_add_test(tc, test_buffer);
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_stdin);
