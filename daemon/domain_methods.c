@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "handlers.h"
 #include "jschema.h"
@@ -98,10 +99,6 @@ struct json_object *domain_info(struct methods_caller *caller,
 			       json_object_get(lifecycle_live_config(dom) ?
 						       lifecycle_live_config(dom) :
 						       dom->config));
-	if (dom->run)
-		json_object_object_add(o, "uptime",
-				       json_object_new_double(
-					       lifecycle_uptime(dom)));
 	return jsonrpc_result(req->id, o);
 }
 
@@ -115,11 +112,79 @@ static bool int_member(struct json_object *o, const char *key, int64_t *v)
 	return true;
 }
 
+/*
+ * The error for the first item of @config's array @list whose string
+ * member @key repeats an earlier one (case-insensitively), or NULL.
+ */
+static struct json_object *check_unique(const struct jsonrpc_req *req,
+					struct json_object *config,
+					const char *list, const char *key,
+					const char *what)
+{
+	struct json_object *items;
+	size_t n;
+
+	if (!json_object_object_get_ex(config, list, &items))
+		return NULL;
+	n = json_object_array_length(items);
+	for (size_t i = 1; i < n; i++) {
+		const char *s = json_member_string(
+			json_object_array_get_idx(items, i), key);
+
+		for (size_t j = 0; s && j < i; j++) {
+			const char *t = json_member_string(
+				json_object_array_get_idx(items, j), key);
+			char field[64];
+
+			if (!t || strcasecmp(s, t))
+				continue;
+			snprintf(field, sizeof(field), "/config/%s/%zu/%s",
+				 list, i, key);
+			return method_error(req, JSONRPC_INVALID_PARAMS, field,
+					    "%s %s is given twice (%s %zu and %zu); each must be unique.",
+					    what, s, list, j, i);
+		}
+	}
+	return NULL;
+}
+
+/* A multicast MAC (the first byte odd) is no address for a NIC. */
+static struct json_object *check_macs(const struct jsonrpc_req *req,
+				      struct json_object *config)
+{
+	struct json_object *nics;
+
+	if (!json_object_object_get_ex(config, "nics", &nics))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(nics); i++) {
+		const char *mac = json_member_string(
+			json_object_array_get_idx(nics, i), "mac");
+		char field[64];
+
+		if (!mac || !(strtoul(mac, NULL, 16) & 1))
+			continue;
+		snprintf(field, sizeof(field), "/config/nics/%zu/mac", i);
+		return method_error(req, JSONRPC_INVALID_PARAMS, field,
+				    "The MAC address %s is a multicast address (its first byte is odd); a NIC needs a unicast one.",
+				    mac);
+	}
+	return NULL;
+}
+
 /* Checks across members, which the schema cannot express. */
 static struct json_object *config_check(const struct jsonrpc_req *req,
 					struct json_object *config)
 {
+	struct json_object *resp;
 	int64_t a, b;
+
+	if ((resp = check_unique(req, config, "disks", "vdev", "The disk")) ||
+	    (resp = check_unique(req, config, "nics", "mac",
+				 "The MAC address")) ||
+	    (resp = check_unique(req, config, "nics", "tap",
+				 "The tap device")) ||
+	    (resp = check_macs(req, config)))
+		return resp;
 
 	if (int_member(config, "memory", &a) &&
 	    int_member(config, "maxmem", &b) && b < a)
@@ -220,14 +285,20 @@ struct json_object *domain_undefine(struct methods_caller *caller,
 		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
 				    "Domain %s is transient: it has no definition to remove.",
 				    dom->name);
-	lifecycle_emit(k, dom, "undefined", "removed");
-	/* A running domain stays, as a transient one (as in libvirt). */
-	rc = dom->run ? registry_make_transient(k->reg, dom) :
-			registry_undefine(k->reg, dom);
+	/*
+	 * The definition goes first; the event only once that is done. A
+	 * running domain stays, as a transient one (as in libvirt).
+	 */
+	rc = registry_make_transient(k->reg, dom);
 	if (rc)
 		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
 				    "The definition could not be removed: %s.",
 				    strerror(-rc));
+	lifecycle_emit(k, dom, "undefined", "removed");
+	if (!dom->run) {
+		lifecycle_cancel_restart(dom);
+		registry_forget(k->reg, dom);
+	}
 	return jsonrpc_result(req->id, json_object_new_object());
 }
 

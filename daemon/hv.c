@@ -460,32 +460,66 @@ static int hv_watch(struct hv *hv)
 	return 0;
 }
 
-static int open_append(const char *dir, const char *name, int flags)
+/*
+ * The child, between fork() and exec(): only async-signal-safe calls
+ * (keeld is single-threaded, so strerror() is safe enough). Waits for
+ * the parent's go on @gate, puts the passed descriptors in place as 3,
+ * 4, ... and runs keel-hv.
+ */
+static void __attribute__((noreturn))
+hv_child(const struct hv_spawn_args *a, int gate, int null_fd, int con_fd,
+	 int log_fd)
 {
-	char path[4096];
+	int first_free = 3 + (int)a->nr_fds, tmp[64];
+	const char *why;
+	sigset_t none;
+	char go;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -1;
-	return open(path, flags | O_CLOEXEC, 0600);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	/* EOF instead of a go: keeld failed, or died, before committing. */
+	if (read(gate, &go, 1) != 1)
+		_exit(127);
+	if (dup2(null_fd, STDIN_FILENO) < 0 ||
+	    dup2(con_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+		_exit(127);
+	/* Out of the way first, so that no dup2() hits a source. */
+	for (size_t i = 0; i < a->nr_fds; i++) {
+		tmp[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, first_free);
+		if (tmp[i] < 0)
+			_exit(127);
+	}
+	for (size_t i = 0; i < a->nr_fds; i++)
+		if (dup2(tmp[i], 3 + (int)i) < 0)
+			_exit(127);
+	close_range((unsigned)first_free, ~0U, 0);
+	execv(a->argv[0], a->argv);
+	why = strerror(errno);
+	dprintf(STDERR_FILENO, "Cannot run the hypervisor %s: %s.\n",
+		a->argv[0], why);
+	_exit(127);
 }
 
-int hv_spawn(struct event_base *base, const char *dir, char *const argv[],
+int hv_spawn(struct event_base *base, const struct hv_spawn_args *a,
 	     const struct hv_ops *ops, void *opaque, struct hv **out)
 {
-	int null_fd, con_fd, log_fd, rc = 0;
+	int null_fd, con_fd = -1, log_fd, gate[2] = { -1, -1 }, rc = 0;
 	struct hv *hv;
 	pid_t pid;
 
-	hv = hv_alloc(base, dir, ops, opaque);
+	if (a->nr_fds > 64)
+		return -E2BIG;
+	hv = hv_alloc(base, a->dir, ops, opaque);
 	if (!hv)
 		return -ENOMEM;
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	log_fd = open_append(dir, "keel-hv.log",
-			     O_WRONLY | O_CREAT | O_APPEND);
+	log_fd = open(a->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		      0600);
 	/* The console has its own log (--console-log): stdout is spare. */
-	con_fd = log_fd >= 0 ? dup(log_fd) : -1;
-	if (null_fd < 0 || con_fd < 0 || log_fd < 0) {
+	if (log_fd >= 0)
+		con_fd = fcntl(log_fd, F_DUPFD_CLOEXEC, 0);
+	if (null_fd < 0 || con_fd < 0 || log_fd < 0 || pipe2(gate, O_CLOEXEC)) {
 		rc = -errno;
 		goto out_close;
 	}
@@ -495,38 +529,32 @@ int hv_spawn(struct event_base *base, const char *dir, char *const argv[],
 		goto out_close;
 	}
 	if (pid == 0) {
-		/* The child: only async-signal-safe calls until exec. */
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid();
-		if (dup2(null_fd, STDIN_FILENO) < 0 ||
-		    dup2(con_fd, STDOUT_FILENO) < 0 ||
-		    dup2(log_fd, STDERR_FILENO) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		execv(argv[0], argv);
-		_exit(127);
+		close(gate[1]);
+		hv_child(a, gate[0], null_fd, con_fd, log_fd);
 	}
 	hv->pid = pid;
 	hv->child = true;
 	/* Our child cannot be reaped by anyone else: no race here. */
 	hv->pidfd = pidfd_open(pid, 0);
-	if (hv->pidfd < 0) {
+	if (hv->pidfd < 0)
 		rc = -errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		hv->child = false;
-		goto out_close;
-	}
-	rc = hv_watch(hv);
+	if (!rc && a->commit)
+		rc = a->commit(pid, opaque);
+	if (!rc)
+		rc = hv_watch(hv);
+	/* The go, or (closing without it) the end of a child that ran nothing. */
+	if (!rc && write(gate[1], "", 1) != 1)
+		rc = -errno;
 	if (rc) {
-		pidfd_send_signal(hv->pidfd, SIGKILL, NULL, 0);
+		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		hv->child = false;
 	}
 out_close:
+	if (gate[0] >= 0)
+		close(gate[0]);
+	if (gate[1] >= 0)
+		close(gate[1]);
 	if (null_fd >= 0)
 		close(null_fd);
 	if (con_fd >= 0)
@@ -654,25 +682,20 @@ int hv_read_exit(const char *dir, enum hv_end *end, char **detail)
 	return rc;
 }
 
-char *hv_last_log_line(const char *dir)
+char *hv_last_log_line(const char *path, off_t from)
 {
-	char path[4096], buf[4096], *start, *end;
+	char buf[4096], *start, *end, *p;
 	ssize_t n;
 	off_t size;
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/keel-hv.log", dir) >=
-	    sizeof(path))
-		return NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	size = lseek(fd, 0, SEEK_END);
-	if (size > (off_t)sizeof(buf) - 1)
-		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (size - from > (off_t)sizeof(buf) - 1)
+		from = size - (off_t)sizeof(buf) + 1;
+	n = size > from ? pread(fd, buf, (size_t)(size - from), from) : 0;
 	close(fd);
 	if (n <= 0)
 		return NULL;
@@ -682,5 +705,17 @@ char *hv_last_log_line(const char *dir)
 		*--end = '\0';
 	start = strrchr(buf, '\n');
 	start = start ? start + 1 : buf;
+	/* "1796399465.625 keel-hv: error: " is for the log, not for users. */
+	p = strstr(start, " keel-hv: ");
+	if (p && strspn(start, "0123456789.") == (size_t)(p - start)) {
+		start = p + strlen(" keel-hv: ");
+		if (!strncmp(start, "error: ", 7))
+			start += 7;
+		else if (!strncmp(start, "warning: ", 9))
+			start += 9;
+	}
+	for (p = start; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return *start ? strdup(start) : NULL;
 }

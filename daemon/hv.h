@@ -42,14 +42,33 @@ struct hv_ops {
 	void (*exited)(struct hv *hv, void *opaque);
 };
 
+/* What hv_spawn() starts. */
+struct hv_spawn_args {
+	const char *dir;	/* DIR/control.sock, DIR/exit.json */
+	const char *log_path;	/* stdout and stderr, appended */
+	char *const *argv;	/* argv[0] is keel-hv's path */
+	const int *fds;		/* the child gets them as 3, 4, ... */
+	size_t nr_fds;
+	/*
+	 * Called once the child exists (its pid known) and before it may
+	 * run keel-hv: the caller records what a restarted keeld needs to
+	 * find it. A non-zero return kills the child, which has run nothing,
+	 * and hv_spawn() returns that value. May be NULL.
+	 */
+	int (*commit)(pid_t pid, void *opaque);
+};
+
 /*
- * Start @argv (argv[0] is keel-hv's path) in its own session with
- * stdin /dev/null and stdout and stderr appended to DIR/keel-hv.log;
- * its control socket is DIR/control.sock and its status file
- * DIR/exit.json (the caller passes those options). Returns
- * 0 and *@out, or -errno.
+ * Start @a->argv in its own session with stdin /dev/null and stdout and
+ * stderr appended to @a->log_path; its control socket is
+ * DIR/control.sock and its status file DIR/exit.json (the caller passes
+ * those options). keel-hv is only executed once @a->commit has
+ * succeeded; if keeld dies before that, the child exits without running
+ * it. If the exec itself fails, the child writes a sentence saying why
+ * to the log and exits 127. Returns 0 and *@out, or -errno (or
+ * commit's error).
  */
-int hv_spawn(struct event_base *base, const char *dir, char *const argv[],
+int hv_spawn(struct event_base *base, const struct hv_spawn_args *a,
 	     const struct hv_ops *ops, void *opaque, struct hv **out);
 
 /*
@@ -111,7 +130,12 @@ void hv_free(struct hv *hv);
  */
 int hv_read_exit(const char *dir, enum hv_end *end, char **detail);
 
-/* The last line of DIR/keel-hv.log (malloc'd), or NULL. */
-char *hv_last_log_line(const char *dir);
+/*
+ * The last line keel-hv wrote to its log @path after byte @from (its
+ * size when this run started), without the timestamp and program name
+ * in front of it, control characters shown as '?'. malloc'd; NULL when
+ * it wrote nothing.
+ */
+char *hv_last_log_line(const char *path, off_t from);
 
 #endif /* KEEL_DAEMON_HV_H */

@@ -40,54 +40,10 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "registry.h"
+#include "run.h"
 #include "server.h"
 
-#define STATE_FILE_VERSION 1
-
-enum action {
-	ACTION_DESTROY,
-	ACTION_RESTART,
-	ACTION_PRESERVE,
-	ACTION_RENAME_RESTART,
-};
-
-/* What keeld itself asked of the domain, which colours how it ended. */
-enum intent {
-	INTENT_NONE,
-	INTENT_SHUTDOWN,	/* power button sent */
-	INTENT_FORCED,		/* shutdown timed out: keeld killed it */
-	INTENT_REBOOT,		/* power button, then start again */
-	INTENT_DESTROY,
-};
-
-struct waiter {
-	struct reply *r;
-	struct waiter *next;
-};
-
-struct domain_run {
-	struct keeld *k;
-	struct domain *dom;
-	struct hv *hv;			/* NULL once the process is gone */
-	char *dir;
-	struct json_object *config;	/* the configuration it runs with */
-	pid_t pid;
-	unsigned long long starttime;	/* /proc starttime, against reuse */
-	double started;			/* wall clock, for uptime */
-	bool starting;			/* until keel-hv first answers */
-	bool paused_start;
-	struct reply *start_reply;
-	struct waiter *waiters;		/* answered when the run ends */
-	struct event *shutdown_timer;
-	enum intent intent;
-	bool lingering;			/* VM stopped, process kept */
-	bool have_pending;		/* killed a lingering one to do this: */
-	enum action pending_action;
-	enum domain_reason pending_reason;
-	const char *pending_detail;
-};
-
-static double wall_now(void)
+double wall_now(void)
 {
 	struct timespec ts;
 
@@ -95,8 +51,7 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int64_t config_int(struct json_object *config, const char *key,
-			  int64_t dflt)
+int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
 {
 	struct json_object *v;
 
@@ -122,7 +77,7 @@ static enum action config_action(struct json_object *config, const char *key,
 	return ACTION_DESTROY;
 }
 
-static bool config_wants_linger(struct json_object *config)
+bool lifecycle_wants_linger(struct json_object *config)
 {
 	static const char *const keys[] = { "on_poweroff", "on_reboot",
 					    "on_crash" };
@@ -136,8 +91,9 @@ static bool config_wants_linger(struct json_object *config)
 	return false;
 }
 
-void lifecycle_emit(struct keeld *k, const struct domain *dom,
-		    const char *event, const char *detail)
+void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
+			    const char *event, const char *detail,
+			    const char *message)
 {
 	struct json_object *params = json_object_new_object(), *d, *msg;
 
@@ -162,13 +118,22 @@ void lifecycle_emit(struct keeld *k, const struct domain *dom,
 				       domain_reason_name(dom->reason)));
 	json_object_object_add(params, "timestamp",
 			       json_object_new_double(wall_now()));
+	if (message)
+		json_object_object_add(params, "message",
+				       json_object_new_string(message));
 	msg = jsonrpc_request("event", params, NULL);
 	if (msg && k->server)
 		server_broadcast(k->server, msg);
 	json_object_put(msg);
 }
 
-static void answer(struct reply *r, struct json_object *result)
+void lifecycle_emit(struct keeld *k, const struct domain *dom,
+		    const char *event, const char *detail)
+{
+	lifecycle_emit_message(k, dom, event, detail, NULL);
+}
+
+void run_answer(struct reply *r, struct json_object *result)
 {
 	if (r)
 		reply_send(r, jsonrpc_result(reply_id(r), result));
@@ -176,10 +141,7 @@ static void answer(struct reply *r, struct json_object *result)
 		json_object_put(result);
 }
 
-static void answer_error(struct reply *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void answer_error(struct reply *r, int code, const char *fmt, ...)
+void run_answer_error(struct reply *r, int code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -192,25 +154,27 @@ static void answer_error(struct reply *r, int code, const char *fmt, ...)
 	reply_send(r, jsonrpc_error(reply_id(r), code, msg, NULL));
 }
 
-static int run_path(const struct domain_run *run, const char *name,
-		    char *buf, size_t size)
+int run_path(const struct domain_run *run, const char *name, char *buf,
+	     size_t size)
 {
 	if ((size_t)snprintf(buf, size, "%s/%s", run->dir, name) >= size)
 		return -ENAMETOOLONG;
 	return 0;
 }
 
-/* DIR/state.json: what a restarted keeld needs to take the domain over. */
-static void run_save(struct domain_run *run)
+int run_save(struct domain_run *run)
 {
 	struct domain *dom = run->dom;
 	struct json_object *o = json_object_new_object();
 	char path[PATH_MAX];
 	int rc;
 
-	if (!o || run_path(run, "state.json", path, sizeof(path))) {
+	if (!o)
+		return -ENOMEM;
+	rc = run_path(run, "state.json", path, sizeof(path));
+	if (rc) {
 		json_object_put(o);
-		return;
+		return rc;
 	}
 	json_object_object_add(o, "version",
 			       json_object_new_int(STATE_FILE_VERSION));
@@ -235,11 +199,17 @@ static void run_save(struct domain_run *run)
 	json_object_object_add(o, "config", json_object_get(run->config));
 	rc = json_file_write(path, o);
 	if (rc)
-		log_err("Cannot save %s: %s; a keeld restart would not find domain %s.",
+		log_err("Cannot save %s: %s; a keeld restart would find domain %s by its process, not by this file.",
 			path, strerror(-rc), dom->name);
 	json_object_put(o);
+	return rc;
 }
 
+/*
+ * @dom is now @state for @reason. Saved for a keeld restart; if the file
+ * cannot be written, the state still holds (a restarted keeld asks
+ * keel-hv for it).
+ */
 static void set_state(struct domain_run *run, enum domain_state state,
 		      enum domain_reason reason)
 {
@@ -248,7 +218,7 @@ static void set_state(struct domain_run *run, enum domain_state state,
 	run_save(run);
 }
 
-static void run_unlink_files(struct domain_run *run)
+void run_dir_remove(const char *dir)
 {
 	static const char *const files[] = { "state.json", "exit.json",
 					     "control.sock", "console.sock",
@@ -256,26 +226,55 @@ static void run_unlink_files(struct domain_run *run)
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (!run_path(run, files[i], path, sizeof(path)))
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     files[i]) < sizeof(path))
 			unlink(path);
+	if (rmdir(dir) && errno != ENOENT)
+		log_warn("Cannot remove the run directory %s: %s.", dir,
+			 strerror(errno));
 }
 
-static void run_free(struct domain_run *run)
+struct domain_run *run_new(struct keeld *k, struct domain *dom,
+			   const char *dir)
+{
+	struct domain_run *run = calloc(1, sizeof(*run));
+
+	if (!run)
+		return NULL;
+	run->k = k;
+	run->dom = dom;
+	if (dir)
+		run->dir = strdup(dir);
+	else if (asprintf(&run->dir, "%s/domains/%s", k->conf.run_dir,
+			  dom->uuid) < 0)
+		run->dir = NULL;
+	run->log_path = launch_log_path(k, dom->name, ".log");
+	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
+	if (!run->dir || !run->log_path || !run->shutdown_timer ||
+	    json_object_deep_copy(dom->config, &run->config, NULL)) {
+		run_free(run);
+		return NULL;
+	}
+	return run;
+}
+
+void run_free(struct domain_run *run)
 {
 	struct waiter *w, *next;
 
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
-		answer_error(w->r, KEEL_ERR_OPERATION_FAILED,
-			     "keeld is shutting down.");
+		run_answer_error(w->r, KEEL_ERR_OPERATION_FAILED,
+				 "keeld is shutting down.");
 		free(w);
 	}
-	answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
-		     "keeld is shutting down.");
+	run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+			 "keeld is shutting down.");
 	if (run->shutdown_timer)
 		event_free(run->shutdown_timer);
 	hv_free(run->hv);
 	json_object_put(run->config);
+	free(run->log_path);
 	free(run->dir);
 	free(run);
 }
@@ -288,7 +287,7 @@ static int run_add_waiter(struct domain_run *run, struct reply *r)
 		return 0;
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
+		run_answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
 		return -ENOMEM;
 	}
 	w->r = r;
@@ -304,7 +303,7 @@ static void run_answer_waiters(struct domain_run *run)
 
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
-		answer(w->r, domain_summary(run->dom));
+		run_answer(w->r, domain_summary(run->dom));
 		free(w);
 	}
 	run->waiters = NULL;
@@ -312,10 +311,12 @@ static void run_answer_waiters(struct domain_run *run)
 
 /*
  * The run is over and its process gone: the domain is shut off for
- * @reason. Frees @run; a transient domain goes too unless @keep.
+ * @reason, its run directory removed (its logs are in LOG_DIR). Frees
+ * @run; a transient domain goes too unless @keep. @message, when not
+ * NULL, goes with the "stopped" event.
  */
 static void run_end(struct domain_run *run, enum domain_reason reason,
-		    const char *detail, bool keep)
+		    const char *detail, bool keep, const char *message)
 {
 	struct keeld *k = run->k;
 	struct domain *dom = run->dom;
@@ -323,16 +324,16 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 
 	dom->state = DOMAIN_SHUTOFF;
 	dom->reason = reason;
-	lifecycle_emit(k, dom, "stopped", detail);
-	log_info("Domain %s (id %d) stopped: %s.", dom->name, dom->id,
-		 detail);
+	lifecycle_emit_message(k, dom, "stopped", detail, message);
+	log_info("Domain %s (id %d) stopped: %s%s%s.", dom->name, dom->id,
+		 detail, message ? "; " : "", message ? message : "");
 	dom->id = -1;
 	dom->run = NULL;
-	run_unlink_files(run);
+	run_dir_remove(run->dir);
 	run->waiters = NULL;
 	for (struct waiter *w = waiters, *next; w; w = next) {
 		next = w->next;
-		answer(w->r, domain_summary(dom));
+		run_answer(w->r, domain_summary(dom));
 		free(w);
 	}
 	run_free(run);
@@ -340,8 +341,92 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 		registry_forget(k->reg, dom);
 }
 
-static void start_domain(struct keeld *k, struct domain *dom, bool paused,
-			 int id, struct reply *r);
+/*
+ * A domain that keeps stopping soon after it starts is slowed down and
+ * then left alone, as systemd does with Restart= and StartLimitBurst=
+ * (keeld.8, DOMAIN LIFECYCLE): a run shorter than RESTART_QUICK_S is a
+ * quick end; the first is restarted at once, the next ones after 1, 2,
+ * 4, 8 s; after RESTART_BURST quick ends in a row the domain is not
+ * restarted any more.
+ */
+#define RESTART_QUICK_S 60
+#define RESTART_BURST 5
+#define RESTART_MAX_DELAY_S 30
+
+/*
+ * Count @run's end for its domain and say when to restart it: the
+ * delay in seconds, or -1 to give up.
+ */
+static int restart_delay(struct domain_run *run)
+{
+	struct domain *dom = run->dom;
+	int delay;
+
+	if (run->intent == INTENT_REBOOT ||
+	    wall_now() - run->started >= RESTART_QUICK_S) {
+		/* A user's reboot, or a run that lasted: no loop. */
+		dom->quick_ends = 0;
+		return 0;
+	}
+	if (++dom->quick_ends > RESTART_BURST)
+		return -1;
+	if (dom->quick_ends == 1)
+		return 0;
+	delay = 1 << (dom->quick_ends - 2);
+	return delay < RESTART_MAX_DELAY_S ? delay : RESTART_MAX_DELAY_S;
+}
+
+void lifecycle_cancel_restart(struct domain *dom)
+{
+	if (!dom->restart)
+		return;
+	event_free(dom->restart->timer);
+	free(dom->restart);
+	dom->restart = NULL;
+}
+
+static void restart_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct domain *dom = arg;
+	struct domain_restart *rs = dom->restart;
+	struct keeld *k = rs->k;
+	int id = rs->id;
+
+	lifecycle_cancel_restart(dom);
+	if (!dom->run)
+		start_domain(k, dom, false, id, NULL);
+}
+
+/*
+ * Start @dom again, with id @id, after @delay_s seconds (0: now). Out of
+ * memory, it is started at once.
+ */
+static void restart_later(struct keeld *k, struct domain *dom, int id,
+			  int delay_s)
+{
+	struct timeval tv = { delay_s, 0 };
+	struct domain_restart *rs = delay_s ? calloc(1, sizeof(*rs)) : NULL;
+
+	lifecycle_cancel_restart(dom);
+	if (rs) {
+		rs->k = k;
+		rs->id = id;
+		rs->timer = evtimer_new(k->base, restart_due, dom);
+	}
+	if (!rs || !rs->timer || evtimer_add(rs->timer, &tv)) {
+		if (rs && rs->timer)
+			event_free(rs->timer);
+		free(rs);
+		start_domain(k, dom, false, id, NULL);
+		return;
+	}
+	dom->restart = rs;
+}
+
+bool lifecycle_restart_pending(const struct domain *dom)
+{
+	return dom->restart != NULL;
+}
 
 /* A new name for the preserved half of a rename-restart. */
 static struct domain *rename_for_preserve(struct keeld *k,
@@ -369,23 +454,43 @@ static struct domain *rename_for_preserve(struct keeld *k,
 	return copy;
 }
 
-/* Carry out @action for a run whose VM has stopped. */
-static void run_finish(struct domain_run *run, enum action action,
-		       enum domain_reason reason, const char *detail)
+void run_finish(struct domain_run *run, enum action action,
+		enum domain_reason reason, const char *detail)
 {
 	struct keeld *k = run->k;
 	struct domain *dom = run->dom, *old;
-	int id = dom->id;
+	int id = dom->id, delay = 0;
+	char msg[160];
 
 	if (run->shutdown_timer)
 		evtimer_del(run->shutdown_timer);
+	if (action == ACTION_RESTART || action == ACTION_RENAME_RESTART)
+		delay = restart_delay(run);
+	if (delay < 0) {
+		snprintf(msg, sizeof(msg),
+			 "not restarted: it stopped %d times in a row within %d s of starting; start it again once the cause is fixed",
+			 RESTART_BURST + 1, RESTART_QUICK_S);
+		log_warn("Domain %s: %s.", dom->name, msg);
+		dom->quick_ends = 0;
+		if (action == ACTION_RENAME_RESTART && run->hv &&
+		    run->lingering) {
+			/* Keep the stopped one, as preserve does. */
+			lifecycle_emit_message(k, dom, "stopped", detail, msg);
+			action = ACTION_PRESERVE;
+		} else {
+			run_end(run, reason, detail, false, msg);
+			return;
+		}
+	}
+	if (delay > 0)
+		snprintf(msg, sizeof(msg), "restarting in %d s", delay);
 	switch (action) {
 	case ACTION_DESTROY:
-		run_end(run, reason, detail, false);
+		run_end(run, reason, detail, false, NULL);
 		return;
 	case ACTION_RESTART:
-		run_end(run, reason, detail, true);
-		start_domain(k, dom, false, id, NULL);
+		run_end(run, reason, detail, true, delay ? msg : NULL);
+		restart_later(k, dom, id, delay);
 		return;
 	case ACTION_PRESERVE:
 		if (reason == DOMAIN_REASON_CRASHED) {
@@ -427,8 +532,10 @@ static void run_finish(struct domain_run *run, enum action action,
 				run->dom = old;
 				run_finish(run, ACTION_PRESERVE, reason,
 					   detail);
-				lifecycle_emit(k, dom, "stopped", detail);
-				start_domain(k, dom, false, -1, NULL);
+				lifecycle_emit_message(k, dom, "stopped",
+						       detail,
+						       delay ? msg : NULL);
+				restart_later(k, dom, -1, delay);
 				return;
 			}
 			registry_forget(k->reg, old);
@@ -444,8 +551,24 @@ static void run_finish(struct domain_run *run, enum action action,
 	}
 }
 
-static void run_vm_stopped(struct domain_run *run, enum hv_end end,
-			   bool exited)
+/*
+ * keeld gave up on a start (keel-hv failed, or did not come up right):
+ * the domain is shut off as failed once the process is gone.
+ */
+static void run_start_failed(struct domain_run *run, bool exited)
+{
+	run->starting = false;
+	run->start_failed = true;
+	run->start_reply = NULL;
+	if (!exited && run->hv) {
+		run->intent = INTENT_DESTROY;
+		hv_kill(run->hv);
+		return;
+	}
+	run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
+}
+
+void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 {
 	struct domain *dom = run->dom;
 	struct json_object *c = run->config;
@@ -453,7 +576,19 @@ static void run_vm_stopped(struct domain_run *run, enum hv_end end,
 	const char *detail;
 	enum action action;
 
-	if (run->starting && run->intent != INTENT_DESTROY &&
+	if (run->start_failed) {
+		run_start_failed(run, exited);
+		return;
+	}
+	if (run->starting && run->intent == INTENT_DESTROY) {
+		/* destroy came before keel-hv's first answer. */
+		run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+				 "Domain %s was destroyed while it was starting.",
+				 dom->name);
+		run->start_reply = NULL;
+		run->starting = false;
+	}
+	if (run->starting &&
 	    (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
 	     end == HV_END_CRASH)) {
 		/*
@@ -462,25 +597,20 @@ static void run_vm_stopped(struct domain_run *run, enum hv_end end,
 		 */
 		run->starting = false;
 		lifecycle_emit(run->k, dom, "started", "booted");
-		answer(run->start_reply, domain_summary(dom));
+		run_answer(run->start_reply, domain_summary(dom));
 		run->start_reply = NULL;
 	}
 	if (run->starting) {
-		char *line = hv_last_log_line(run->dir);
+		char *line = hv_last_log_line(run->log_path, run->log_start);
 
-		answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
-			     "The hypervisor could not start domain %s: %s",
-			     dom->name, line ? line : "it exited at once.");
-		run->start_reply = NULL;
+		run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+				 "The hypervisor could not start domain %s: %s",
+				 dom->name,
+				 line ? line : "it ended without saying why.");
 		log_warn("Domain %s failed to start: %s", dom->name,
-			 line ? line : "keel-hv exited at once.");
+			 line ? line : "keel-hv ended without saying why.");
 		free(line);
-		if (!exited) {
-			run->intent = INTENT_DESTROY;
-			hv_kill(run->hv);
-			return;
-		}
-		run_end(run, DOMAIN_REASON_FAILED, "failed", false);
+		run_start_failed(run, exited);
 		return;
 	}
 	switch (run->intent == INTENT_DESTROY ? HV_END_KILLED : end) {
@@ -558,7 +688,9 @@ static void on_hv_exited(struct hv *hv, void *opaque)
 
 	hv_free(run->hv);
 	run->hv = NULL;
-	if (run->intent == INTENT_DESTROY)
+	if (run->start_failed)
+		run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
+	else if (run->intent == INTENT_DESTROY)
 		run_finish(run, ACTION_DESTROY, DOMAIN_REASON_DESTROYED,
 			   "destroyed");
 	else if (run->have_pending)
@@ -572,285 +704,16 @@ static void on_hv_exited(struct hv *hv, void *opaque)
 			   "shutdown");
 }
 
-static const struct hv_ops run_hv_ops = {
+const struct hv_ops run_hv_ops = {
 	.stopped = on_hv_stopped,
 	.exited = on_hv_exited,
 };
 
-/* argv for keel-hv from @config; NULL-terminated, malloc'd strings. */
-static char **build_argv(struct keeld *k, struct domain_run *run,
-			 bool paused)
-{
-	struct json_object *c = run->config, *list;
-	size_t n = 0, cap = 64;
-	char **argv = calloc(cap, sizeof(*argv));
-	const char *s;
-	bool ok = argv != NULL;
-
-#define ARG(...)                                                          \
-	do {                                                              \
-		if (ok && n + 2 < cap && asprintf(&argv[n], __VA_ARGS__) >= 0) \
-			n++;                                              \
-		else                                                      \
-			ok = false;                                       \
-	} while (0)
-
-	ARG("%s", k->conf.hypervisor);
-	ARG("--kernel=%s", json_member_string(c, "kernel"));
-	if ((s = json_member_string(c, "ramdisk")))
-		ARG("--initrd=%s", s);
-	if ((s = json_member_string(c, "cmdline")))
-		ARG("--cmdline=%s", s);
-	ARG("--memory=%lldM", (long long)config_int(c, "memory",
-							 DOMAIN_DEFAULT_MEMORY_MIB));
-	ARG("--vcpus=%lld",
-	    (long long)config_int(c, "vcpus", DOMAIN_DEFAULT_VCPUS));
-	/* keel-hv keeps the console's history and log (docs/console.md). */
-	ARG("--console=none");
-	ARG("--console-socket=%s/console.sock", run->dir);
-	ARG("--console-log=%s/console.log", run->dir);
-	ARG("--control=%s/control.sock", run->dir);
-	ARG("--status-file=%s/exit.json", run->dir);
-	ARG("--uuid=%s", run->dom->uuid);
-	ARG("--name=%s", run->dom->name);
-	if (paused)
-		ARG("--paused");
-	if (config_wants_linger(c))
-		ARG("--linger");
-	if (json_object_object_get_ex(c, "disks", &list)) {
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *d = json_object_array_get_idx(list, i);
-			struct json_object *ro;
-			bool readonly = json_object_object_get_ex(d, "readonly",
-								  &ro) &&
-					json_object_get_boolean(ro);
-
-			if (n + 8 >= cap)
-				ok = false;
-			ARG("--disk=%s%s", json_member_string(d, "path"),
-			    readonly ? ",ro" : "");
-		}
-	}
-	if (json_object_object_get_ex(c, "nics", &list)) {
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *nic = json_object_array_get_idx(list, i);
-			const char *mac = json_member_string(nic, "mac");
-
-			if (n + 8 >= cap)
-				ok = false;
-			ARG("--net=tap=%s%s%s", json_member_string(nic, "tap"),
-			    mac ? ",mac=" : "", mac ? mac : "");
-		}
-	}
-#undef ARG
-	if (!ok) {
-		for (size_t i = 0; argv && i < n; i++)
-			free(argv[i]);
-		free(argv);
-		return NULL;
-	}
-	return argv;
-}
-
-/*
- * Give every NIC without a tap name one (keelID.N, as xl's vifID.N) and
- * without a MAC a random one in Xen's 00:16:3e prefix, as xl does. The
- * live configuration records both, so a re-adopted domain keeps them.
- */
-static void name_taps(struct json_object *config, int id)
-{
-	struct json_object *list;
-
-	if (!json_object_object_get_ex(config, "nics", &list))
-		return;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *nic = json_object_array_get_idx(list, i);
-		char name[32];
-
-		if (!json_member_string(nic, "mac")) {
-			unsigned char b[3] = { 0 };
-			char mac[18];
-
-			if (getrandom(b, sizeof(b), 0) != sizeof(b))
-				b[2] = (unsigned char)(id + (int)i);
-			snprintf(mac, sizeof(mac), "00:16:3e:%02x:%02x:%02x",
-				 b[0] & 0x7f, b[1], b[2]);
-			json_object_object_add(nic, "mac",
-					       json_object_new_string(mac));
-		}
-		if (json_member_string(nic, "tap"))
-			continue;
-		/* Within IFNAMSIZ for ids below 10^8 and 99 NICs. */
-		snprintf(name, sizeof(name), "keel%d.%zu", id % 100000000,
-			 i % 100);
-		json_object_object_add(nic, "tap", json_object_new_string(name));
-	}
-}
-
-/* Add tap @tap to bridge @bridge and bring it up (xl's vif-bridge). */
-static int bridge_attach(const char *tap, const char *bridge)
-{
-	struct ifreq ifr;
-	int fd, index, rc = 0;
-
-	index = (int)if_nametoindex(tap);
-	if (!index)
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
-	ifr.ifr_ifindex = index;
-	if (ioctl(fd, SIOCBRADDIF, &ifr) && errno != EBUSY)
-		rc = -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
-	if (!rc && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-			rc = -errno;
-	}
-	close(fd);
-	return rc;
-}
-
-static int attach_bridges(struct domain_run *run, char *why, size_t size)
-{
-	struct json_object *list;
-
-	if (!json_object_object_get_ex(run->config, "nics", &list))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *nic = json_object_array_get_idx(list, i);
-		const char *bridge = json_member_string(nic, "bridge");
-		const char *tap = json_member_string(nic, "tap");
-		int rc;
-
-		if (!bridge)
-			continue;
-		rc = bridge_attach(tap, bridge);
-		if (rc) {
-			snprintf(why, size,
-				 "cannot add %s to the bridge %s: %s", tap,
-				 bridge, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* keel-hv answered its first status: the domain is up. */
-static void on_started(struct hv *hv, struct json_object *result, int code,
-		       const char *message, void *opaque)
-{
-	struct domain_run *run = opaque;
-	struct domain *dom = run->dom;
-	struct reply *r = run->start_reply;
-	char why[256];
-
-	if (code) {
-		/* It exited: run_vm_stopped() answers with its log line. */
-		if (!run->starting)
-			return;
-		if (code != KEEL_ERR_OPERATION_FAILED) {
-			answer_error(r, KEEL_ERR_OPERATION_FAILED,
-				     "The hypervisor of domain %s did not come up: %s",
-				     dom->name, message);
-			run->start_reply = NULL;
-			run->intent = INTENT_DESTROY;
-			hv_kill(run->hv);
-		}
-		return;
-	}
-	if (attach_bridges(run, why, sizeof(why))) {
-		answer_error(r, KEEL_ERR_OPERATION_FAILED,
-			     "Domain %s could not start: %s.", dom->name, why);
-		run->start_reply = NULL;
-		run->intent = INTENT_DESTROY;
-		hv_kill(run->hv);
-		return;
-	}
-	run->starting = false;
-	run->start_reply = NULL;
-	if (run->paused_start)
-		set_state(run, DOMAIN_PAUSED, DOMAIN_REASON_USER);
-	log_info("Domain %s started with id %d (keel-hv pid %d).", dom->name,
-		 dom->id, (int)run->pid);
-	lifecycle_emit(run->k, dom, "started", "booted");
-	if (run->paused_start)
-		lifecycle_emit(run->k, dom, "suspended", "paused");
-	answer(r, domain_summary(dom));
-}
-
-static void start_domain(struct keeld *k, struct domain *dom, bool paused,
-			 int id, struct reply *r)
-{
-	struct domain_run *run = calloc(1, sizeof(*run));
-	char **argv = NULL;
-	int rc = -ENOMEM;
-
-	if (!run)
-		goto fail;
-	run->k = k;
-	run->dom = dom;
-	run->paused_start = paused;
-	run->starting = true;
-	if (asprintf(&run->dir, "%s/domains/%s", k->conf.run_dir,
-		     dom->uuid) < 0) {
-		run->dir = NULL;
-		goto fail;
-	}
-	if (json_object_deep_copy(dom->config, &run->config, NULL))
-		goto fail;
-	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
-	if (!run->shutdown_timer)
-		goto fail;
-	if (id < 0)
-		id = k->next_domain_id++;
-	name_taps(run->config, id);
-	if (mkdir(run->dir, 0700) && errno != EEXIST) {
-		rc = -errno;
-		goto fail;
-	}
-	run_unlink_files(run);
-	argv = build_argv(k, run, paused);
-	if (!argv)
-		goto fail;
-	rc = hv_spawn(k->base, run->dir, argv, &run_hv_ops, run, &run->hv);
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-	if (rc)
-		goto fail;
-	run->pid = hv_pid(run->hv);
-	run->starttime = hv_starttime(run->pid);
-	run->started = wall_now();
-	run->start_reply = r;
-	dom->run = run;
-	dom->id = id;
-	set_state(run, DOMAIN_RUNNING, DOMAIN_REASON_BOOTED);
-	hv_call(run->hv, "status", NULL, on_started, run);
-	return;
-fail:
-	answer_error(r, rc == -ENOMEM ? KEEL_ERR_RESOURCE :
-					KEEL_ERR_OPERATION_FAILED,
-		     "Domain %s could not start: %s.", dom->name,
-		     strerror(-rc));
-	log_err("Domain %s could not start: %s.", dom->name, strerror(-rc));
-	if (run) {
-		run->start_reply = NULL;
-		run_free(run);
-	}
-	dom->state = DOMAIN_SHUTOFF;
-	dom->reason = DOMAIN_REASON_FAILED;
-	if (!dom->persistent)
-		registry_forget(k->reg, dom);
-}
-
 void lifecycle_start(struct keeld *k, struct domain *dom, bool paused,
 		     struct reply *r)
 {
+	/* A user's start: whatever loop it was in is forgiven. */
+	dom->quick_ends = 0;
 	start_domain(k, dom, paused, -1, r);
 }
 
@@ -886,7 +749,7 @@ static void on_op_done(struct hv *hv, struct json_object *result, int code,
 		if (run->intent == INTENT_SHUTDOWN ||
 		    run->intent == INTENT_REBOOT)
 			run->intent = INTENT_NONE;
-		answer_error(op->r, code, "%s", message);
+		run_answer_error(op->r, code, "%s", message);
 		free(op);
 		return;
 	}
@@ -909,7 +772,7 @@ static void on_op_done(struct hv *hv, struct json_object *result, int code,
 	if (op->wait)
 		run_add_waiter(run, op->r);
 	else
-		answer(op->r, domain_summary(run->dom));
+		run_answer(op->r, domain_summary(run->dom));
 	free(op);
 }
 
@@ -919,14 +782,14 @@ static void run_op(struct domain *dom, const char *method, struct op *tmpl,
 	struct op *op = malloc(sizeof(*op));
 
 	if (!op) {
-		answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
+		run_answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
 		return;
 	}
 	*op = *tmpl;
 	op->run = dom->run;
 	op->r = r;
 	if (!dom->run->hv) {
-		answer_error(r, KEEL_ERR_INVALID_STATE,
+		run_answer_error(r, KEEL_ERR_INVALID_STATE,
 			     "Domain %s has no hypervisor process any more.",
 			     dom->name);
 		free(op);
@@ -975,6 +838,17 @@ void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r)
 {
 	struct domain_run *run = dom->run;
 
+	if (!run) {
+		/* Stopped, waiting to be restarted: it stays stopped. */
+		lifecycle_cancel_restart(dom);
+		dom->quick_ends = 0;
+		dom->reason = DOMAIN_REASON_DESTROYED;
+		lifecycle_emit(k, dom, "stopped", "destroyed");
+		run_answer(r, domain_summary(dom));
+		if (!dom->persistent)
+			registry_forget(k->reg, dom);
+		return;
+	}
 	run->intent = INTENT_DESTROY;
 	if (run_add_waiter(run, r))
 		return;
@@ -991,15 +865,15 @@ static void on_stats(struct hv *hv, struct json_object *result, int code,
 	struct reply *r = opaque;
 
 	if (code)
-		answer_error(r, code, "%s", message);
+		run_answer_error(r, code, "%s", message);
 	else
-		answer(r, json_object_get(result));
+		run_answer(r, json_object_get(result));
 }
 
 void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r)
 {
 	if (!dom->run->hv) {
-		answer_error(r, KEEL_ERR_INVALID_STATE,
+		run_answer_error(r, KEEL_ERR_INVALID_STATE,
 			     "Domain %s has no hypervisor process any more.",
 			     dom->name);
 		return;
@@ -1080,6 +954,9 @@ struct json_object *domain_summary(const struct domain *dom)
 						     DOMAIN_DEFAULT_VCPUS)));
 	summary_add(o, "cpu_time",
 		    json_object_new_double(lifecycle_cpu_time(dom)));
+	summary_add(o, "uptime",
+		    dom->run ? json_object_new_double(lifecycle_uptime(dom)) :
+			       NULL);
 	return o;
 }
 
@@ -1099,184 +976,11 @@ int lifecycle_init(struct keeld *k)
 	return rc;
 }
 
-/* An adopted keel-hv's first status: does its VM still run? */
-static void on_adopt_status(struct hv *hv, struct json_object *result,
-			    int code, const char *message, void *opaque)
-{
-	struct domain_run *run = opaque;
-	struct json_object *v;
-	const char *state = NULL;
-
-	if (code) {
-		log_warn("Domain %s: its keel-hv does not answer (%s); it is watched anyway.",
-			 run->dom->name, message);
-		return;
-	}
-	if (json_object_object_get_ex(result, "uuid", &v) &&
-	    strcasecmp(json_object_get_string(v), run->dom->uuid))
-		log_warn("Domain %s: its keel-hv reports the uuid %s.",
-			 run->dom->name, json_object_get_string(v));
-	if (json_object_object_get_ex(result, "state", &v))
-		state = json_object_get_string(v);
-	if (state && !strcmp(state, "paused") &&
-	    run->dom->state == DOMAIN_RUNNING)
-		set_state(run, DOMAIN_PAUSED, DOMAIN_REASON_USER);
-	else if (state && !strcmp(state, "running") &&
-		 run->dom->state == DOMAIN_PAUSED)
-		set_state(run, DOMAIN_RUNNING, DOMAIN_REASON_UNPAUSED);
-	else if (state && !strcmp(state, "stopped") && !run->lingering) {
-		/* Its VM ended while keeld was away, and it lingers. */
-		enum hv_end end = HV_END_LOST;
-		char *detail = NULL;
-
-		hv_read_exit(run->dir, &end, &detail);
-		free(detail);
-		run_vm_stopped(run, end, false);
-	}
-}
-
-/* Take over the domain whose files are in @dir, or apply its end. */
-static void recover_one(struct keeld *k, const char *dir)
-{
-	struct json_object *st, *v, *config = NULL;
-	struct domain_run *run;
-	struct domain *dom;
-	enum domain_state state = DOMAIN_RUNNING;
-	enum domain_reason reason = DOMAIN_REASON_UNKNOWN;
-	char path[PATH_MAX];
-	const char *uuid, *field;
-	int rc;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/state.json", dir) >=
-	    sizeof(path))
-		return;
-	st = json_object_from_file(path);
-	if (!st)
-		return;
-	uuid = json_member_string(st, "uuid");
-	if (!uuid || !json_object_object_get_ex(st, "config", &v) ||
-	    json_object_deep_copy(v, &config, NULL)) {
-		log_warn("%s is not a state file keeld wrote; ignored.", path);
-		json_object_put(st);
-		return;
-	}
-	dom = registry_find_uuid(k->reg, uuid);
-	if (!dom) {
-		json_object_get(config);
-		rc = registry_add_transient(k->reg, config, &dom, &field);
-		if (rc) {
-			log_err("Cannot take over the domain in %s (%s); its keel-hv is left alone.",
-				dir, strerror(-rc));
-			json_object_put(config);
-			json_object_put(st);
-			return;
-		}
-	}
-	if (dom->run) {
-		json_object_put(config);
-		json_object_put(st);
-		return;
-	}
-	run = calloc(1, sizeof(*run));
-	if (!run) {
-		json_object_put(config);
-		json_object_put(st);
-		return;
-	}
-	run->k = k;
-	run->dom = dom;
-	run->dir = strdup(dir);
-	run->config = config;
-	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
-	run->pid = (pid_t)config_int(st, "pid", 0);
-	if (json_object_object_get_ex(st, "starttime", &v))
-		run->starttime = json_object_get_uint64(v);
-	if (json_object_object_get_ex(st, "started", &v))
-		run->started = json_object_get_double(v);
-	if (json_object_object_get_ex(st, "lingering", &v))
-		run->lingering = json_object_get_boolean(v);
-	if (json_member_string(st, "state"))
-		domain_state_parse(json_member_string(st, "state"), &state);
-	if (json_member_string(st, "reason"))
-		domain_reason_parse(json_member_string(st, "reason"), &reason);
-	dom->id = (int)config_int(st, "id", 0);
-	dom->state = state;
-	dom->reason = reason;
-	dom->run = run;
-	if (dom->id >= k->next_domain_id)
-		k->next_domain_id = dom->id + 1;
-	json_object_put(st);
-	if (!run->dir || !run->shutdown_timer) {
-		dom->run = NULL;
-		run_free(run);
-		return;
-	}
-	rc = hv_adopt(k->base, dir, run->pid, run->starttime, &run_hv_ops,
-		      run, &run->hv);
-	if (rc == 0) {
-		log_info("Re-adopted domain %s (id %d, keel-hv pid %d).",
-			 dom->name, dom->id, (int)run->pid);
-		hv_call(run->hv, "status", NULL, on_adopt_status, run);
-		return;
-	}
-	/* It ended while keeld was away: act as if keeld had seen it. */
-	{
-		enum hv_end end = HV_END_LOST;
-		char *detail = NULL;
-
-		hv_read_exit(dir, &end, &detail);
-		log_info("Domain %s (id %d) ended while keeld was not running (%s).",
-			 dom->name, dom->id, hv_end_name(end));
-		free(detail);
-		if (run->lingering) {
-			run_finish(run, ACTION_DESTROY,
-				   dom->reason == DOMAIN_REASON_PANICKED ?
-					   DOMAIN_REASON_CRASHED :
-					   DOMAIN_REASON_SHUTDOWN,
-				   "shutdown");
-			return;
-		}
-		run_vm_stopped(run, end, true);
-	}
-}
-
-void lifecycle_recover(struct keeld *k)
-{
-	struct dirent *de;
-	char dir[PATH_MAX];
-	DIR *d;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/domains",
-			     k->conf.run_dir) >= sizeof(dir))
-		return;
-	d = opendir(dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			char sub[PATH_MAX];
-
-			if (de->d_name[0] == '.')
-				continue;
-			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir,
-					     de->d_name) >= sizeof(sub))
-				continue;
-			recover_one(k, sub);
-		}
-		closedir(d);
-	}
-	for (struct domain *dom = registry_first(k->reg), *next; dom;
-	     dom = next) {
-		next = dom->next;
-		if (dom->persistent && dom->autostart && !dom->run) {
-			log_info("Starting domain %s (autostart).", dom->name);
-			start_domain(k, dom, false, -1, NULL);
-		}
-	}
-}
-
 void lifecycle_detach_all(struct keeld *k)
 {
 	for (struct domain *dom = registry_first(k->reg); dom;
 	     dom = dom->next) {
+		lifecycle_cancel_restart(dom);
 		if (dom->run) {
 			run_free(dom->run);
 			dom->run = NULL;

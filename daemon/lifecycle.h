@@ -52,7 +52,10 @@ void lifecycle_shutdown(struct keeld *k, struct domain *dom, int timeout_s,
 			bool wait, struct reply *r);
 void lifecycle_reboot(struct keeld *k, struct domain *dom, struct reply *r);
 
-/* Stop at once; answered once the process is gone. */
+/*
+ * Stop at once; answered once the process is gone. A domain waiting to
+ * be restarted stays stopped.
+ */
 void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r);
 
 /* keel-hv's counters for a running domain. */
@@ -79,7 +82,7 @@ double lifecycle_cpu_time(const struct domain *dom);
 
 /*
  * @dom's summary as domain.list reports it: {name, uuid, id, state,
- * reason, persistent, autostart, memory, vcpus, cpu_time}, from keeld's
+ * reason, persistent, autostart, memory, vcpus, cpu_time, uptime}, from keeld's
  * own state, never from a round trip to keel-hv. NULL when out of
  * memory.
  */
@@ -91,5 +94,19 @@ struct json_object *domain_summary(const struct domain *dom);
  */
 void lifecycle_emit(struct keeld *k, const struct domain *dom,
 		    const char *event, const char *detail);
+
+/* The same with a sentence for people in the event's "message". */
+void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
+			    const char *event, const char *detail,
+			    const char *message);
+
+/*
+ * True while @dom is stopped and waiting to be started again by its
+ * on_reboot/on_crash action (a restart loop is slowed down; keeld.8).
+ */
+bool lifecycle_restart_pending(const struct domain *dom);
+
+/* Forget @dom's pending restart, if any (it is started or removed). */
+void lifecycle_cancel_restart(struct domain *dom);
 
 #endif /* KEEL_DAEMON_LIFECYCLE_H */

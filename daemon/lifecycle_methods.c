@@ -159,6 +159,11 @@ static bool has_process(const struct domain *dom)
 	return dom->run != NULL;
 }
 
+static bool can_destroy(const struct domain *dom)
+{
+	return dom->run || lifecycle_restart_pending(dom);
+}
+
 struct json_object *domain_pause(struct methods_caller *caller,
 				 const struct jsonrpc_req *req,
 				 struct json_object *params)
@@ -233,7 +238,7 @@ struct json_object *domain_destroy(struct methods_caller *caller,
 {
 	struct json_object *resp = NULL;
 	struct reply *r;
-	struct domain *dom = prepare(caller, req, params, has_process,
+	struct domain *dom = prepare(caller, req, params, can_destroy,
 				     "there is nothing to destroy", &r, &resp);
 
 	if (!dom)

@@ -6,12 +6,16 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/console.c daemon/console.h \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
+	daemon/adopt.c \
 	daemon/hv.c daemon/hv.h \
+	daemon/hv_cmdline.c daemon/hv_cmdline.h \
+	daemon/launch.c \
 	daemon/lifecycle.c daemon/lifecycle.h \
 	daemon/lifecycle_methods.c \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/registry.c daemon/registry.h \
+	daemon/run.h \
 	daemon/server.c daemon/server.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
@@ -44,6 +48,16 @@ tests_integration_check_keeld_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_keeld_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_keeld_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# keeld's decisions about domains that need no KVM: what it refuses,
+# durability, failed and destroyed starts, restart loops, run dirs.
+check_PROGRAMS += tests/integration/check_domains
+TESTS += tests/integration/check_domains
+tests_integration_check_domains_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_domains.c $(KEELD_FIXTURE)
+tests_integration_check_domains_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_domains_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 
 # keeld running real domains (in-tree test guests on KVM).
 check_PROGRAMS += tests/integration/check_lifecycle

@@ -459,17 +459,6 @@ static int registry_delete_file(struct registry *reg, struct domain *dom)
 	return 0;
 }
 
-int registry_undefine(struct registry *reg, struct domain *dom)
-{
-	int rc = registry_delete_file(reg, dom);
-
-	if (rc)
-		return rc;
-	registry_unlink(reg, dom);
-	domain_free(dom);
-	return 0;
-}
-
 int registry_make_transient(struct registry *reg, struct domain *dom)
 {
 	int rc = registry_delete_file(reg, dom);

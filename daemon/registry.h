@@ -55,6 +55,8 @@ struct domain {
 	bool persistent;		/* false: transient, gone when it stops */
 	bool autostart;
 	struct domain_run *run;		/* lifecycle.c's, while running */
+	struct domain_restart *restart;	/* lifecycle.c's, while it waits */
+	unsigned quick_ends;		/* runs in a row that ended soon */
 	struct domain *next;
 };
 
@@ -96,9 +98,6 @@ struct domain *registry_find_uuid(struct registry *reg, const char *uuid);
 int registry_define(struct registry *reg, struct json_object *config,
 		    struct domain **out, const char **field);
 
-/* Delete @dom's definition and free it. Returns 0 or -errno. */
-int registry_undefine(struct registry *reg, struct domain *dom);
-
 /*
  * Add a transient domain (domain.create) from @config (owned, even on
  * failure): like registry_define(), but nothing is written.
@@ -107,8 +106,10 @@ int registry_add_transient(struct registry *reg, struct json_object *config,
 			   struct domain **out, const char **field);
 
 /*
- * Delete @dom's definition but keep it, running, as a transient domain
- * (undefining a running domain, as libvirt does). Returns 0 or -errno.
+ * Delete @dom's definition but keep it as a transient domain: a running
+ * domain that is undefined goes on (as in libvirt); a stopped one is
+ * then forgotten by the caller, once it has said so. Returns 0, or
+ * -errno when the definition could not be removed (nothing changed).
  */
 int registry_make_transient(struct registry *reg, struct domain *dom);
 

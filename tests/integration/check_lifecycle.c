@@ -14,6 +14,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -27,82 +30,22 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define WAIT_MS 20000
 
-/* Call @method with the params object @fmt on keeld.sock. */
-static struct json_object *rpc(const char *method, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static struct json_object *rpc(const char *method, const char *fmt, ...)
-{
-	char params[4096], line[8192];
-	struct harness_client c;
-	struct json_object *resp;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(line, sizeof(line),
-		 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}",
-		 method, params);
-	ck_assert_int_eq(harness_client_open(&c, rw_sock, 0), 0);
-	resp = harness_client_call(&c, line, WAIT_MS) ?
-		       json_tokener_parse(c.line) :
-		       NULL;
-	harness_client_close(&c);
-	ck_assert_msg(resp != NULL, "no answer to %s", line);
-	return resp;
-}
-
-/* rpc() on the domain @name, asserting success; returns the result. */
+/* rpc_ok() on the domain @name. */
 static struct json_object *ok(const char *method, const char *name)
 {
-	struct json_object *resp = rpc(method, "{\"name\":\"%s\"}", name);
-
-	assert_ok(resp);
-	return resp;
+	return rpc_ok(method, "{\"name\":\"%s\"}", name);
 }
 
 static void define_guest(const char *name, const char *guest,
 			 const char *extra)
 {
-	struct json_object *resp = rpc(
+	struct json_object *resp = rpc_call(
 		"domain.define",
 		"{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\",\"memory\":64%s}}",
 		name, harness_path(guest), extra ? extra : "");
 
 	assert_ok(resp);
-	json_object_put(resp);
-}
-
-static void expect_state(struct json_object *resp, const char *state,
-			 const char *reason)
-{
-	ck_assert_msg(!strcmp(str_at(resp, "/result/state"), state) &&
-			      !strcmp(str_at(resp, "/result/reason"), reason),
-		      "expected %s/%s, got %s", state, reason,
-		      json_object_to_json_string(resp));
-}
-
-/* Poll domain.info until @name is @state/@reason; fails after WAIT_MS. */
-static void wait_state(const char *name, const char *state,
-		       const char *reason)
-{
-	long long end = harness_now_ms() + WAIT_MS;
-	struct json_object *resp = NULL;
-
-	for (;;) {
-		json_object_put(resp);
-		resp = rpc("domain.info", "{\"name\":\"%s\"}", name);
-		if (!strcmp(str_at(resp, "/result/state"), state) &&
-		    !strcmp(str_at(resp, "/result/reason"), reason))
-			break;
-		ck_assert_msg(harness_now_ms() < end,
-			      "%s never became %s/%s: %s", name, state, reason,
-			      json_object_to_json_string(resp));
-		usleep(50 * 1000);
-	}
 	json_object_put(resp);
 }
 
@@ -125,32 +68,6 @@ static pid_t hv_pid_of(const char *name)
 	return pid;
 }
 
-/* Read lifecycle events from @c until @event/@detail for @name. */
-static void expect_event(struct harness_client *c, const char *name,
-			 const char *event, const char *detail)
-{
-	long long end = harness_now_ms() + WAIT_MS;
-
-	for (;;) {
-		char *line = harness_client_readline(
-			c, (int)(end - harness_now_ms()));
-		struct json_object *ev;
-		bool match;
-
-		ck_assert_msg(line != NULL, "no %s/%s event for %s", event,
-			      detail, name);
-		ev = json_tokener_parse(line);
-		free(line);
-		match = !strcmp(str_at(ev, "/method"), "event") &&
-			!strcmp(str_at(ev, "/params/domain/name"), name) &&
-			!strcmp(str_at(ev, "/params/event"), event) &&
-			!strcmp(str_at(ev, "/params/detail"), detail);
-		json_object_put(ev);
-		if (match)
-			return;
-	}
-}
-
 START_TEST(test_create_pause_destroy)
 {
 	struct harness_client events;
@@ -167,15 +84,15 @@ START_TEST(test_create_pause_destroy)
 	snprintf(line, sizeof(line),
 		 "{\"config\":{\"name\":\"e1\",\"kernel\":\"%s\",\"memory\":64}}",
 		 harness_path("tests/guests/echo.bin"));
-	resp = rpc("domain.create", "%s", line);
-	expect_state(resp, "running", "booted");
+	resp = rpc_call("domain.create", "%s", line);
+	assert_domain_state(resp, "running", "booted");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 1);
 	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
 	json_object_put(resp);
-	expect_event(&events, "e1", "started", "booted");
+	expect_domain_event(&events, "e1", "started", "booted");
 
 	/* A second domain of that name is refused while e1 exists. */
-	resp = rpc("domain.create", "%s", line);
+	resp = rpc_call("domain.create", "%s", line);
 	assert_error(resp, -32002, "/config/name");
 	json_object_put(resp);
 
@@ -189,16 +106,16 @@ START_TEST(test_create_pause_destroy)
 	ck_assert_ptr_nonnull(at(resp, "/result"));
 	json_object_put(resp);
 
-	expect_state(resp = ok("domain.pause", "e1"), "paused", "user");
+	assert_domain_state(resp = ok("domain.pause", "e1"), "paused", "user");
 	json_object_put(resp);
-	expect_event(&events, "e1", "suspended", "paused");
-	resp = rpc("domain.pause", "{\"name\":\"e1\"}");
+	expect_domain_event(&events, "e1", "suspended", "paused");
+	resp = rpc_call("domain.pause", "{\"name\":\"e1\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	expect_state(resp = ok("domain.unpause", "e1"), "running",
+	assert_domain_state(resp = ok("domain.unpause", "e1"), "running",
 		     "unpaused");
 	json_object_put(resp);
-	expect_event(&events, "e1", "resumed", "unpaused");
+	expect_domain_event(&events, "e1", "resumed", "unpaused");
 
 	/* Writes are refused on the read-only socket. */
 	resp = call(ro_sock, "{\"jsonrpc\":\"2.0\",\"id\":2,"
@@ -207,12 +124,12 @@ START_TEST(test_create_pause_destroy)
 	assert_error(resp, -32005, NULL);
 	json_object_put(resp);
 
-	expect_state(resp = ok("domain.destroy", "e1"), "shutoff",
+	assert_domain_state(resp = ok("domain.destroy", "e1"), "shutoff",
 		     "destroyed");
 	json_object_put(resp);
-	expect_event(&events, "e1", "stopped", "destroyed");
+	expect_domain_event(&events, "e1", "stopped", "destroyed");
 	/* Transient: gone with its run. */
-	resp = rpc("domain.info", "{\"name\":\"e1\"}");
+	resp = rpc_call("domain.info", "{\"name\":\"e1\"}");
 	assert_error(resp, -32001, "/name");
 	json_object_put(resp);
 	harness_client_close(&events);
@@ -231,19 +148,19 @@ START_TEST(test_invalid_states)
 		"domain.reboot", "domain.destroy", "domain.stats",
 	};
 	for (size_t i = 0; i < 6; i++) {
-		resp = rpc(shutoff_refuses[i], "{\"name\":\"idle\"}");
+		resp = rpc_call(shutoff_refuses[i], "{\"name\":\"idle\"}");
 		assert_error(resp, -32003, NULL);
 		json_object_put(resp);
 	}
-	expect_state(resp = ok("domain.start", "idle"), "running", "booted");
+	assert_domain_state(resp = ok("domain.start", "idle"), "running", "booted");
 	json_object_put(resp);
-	resp = rpc("domain.start", "{\"name\":\"idle\"}");
+	resp = rpc_call("domain.start", "{\"name\":\"idle\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	resp = rpc("domain.unpause", "{\"name\":\"idle\"}");
+	resp = rpc_call("domain.unpause", "{\"name\":\"idle\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	resp = rpc("domain.rename",
+	resp = rpc_call("domain.rename",
 		   "{\"name\":\"idle\",\"new_name\":\"busy\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
@@ -253,7 +170,7 @@ START_TEST(test_invalid_states)
 	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
 	json_object_put(resp);
 	json_object_put(ok("domain.destroy", "idle"));
-	resp = rpc("domain.info", "{\"name\":\"idle\"}");
+	resp = rpc_call("domain.info", "{\"name\":\"idle\"}");
 	assert_error(resp, -32001, "/name");
 	json_object_put(resp);
 	keeld_stop();
@@ -265,18 +182,18 @@ START_TEST(test_start_failure)
 	struct json_object *resp;
 
 	keeld_start();
-	resp = rpc("domain.define",
+	resp = rpc_call("domain.define",
 		   "{\"config\":{\"name\":\"broken\",\"kernel\":\"%s/nope\"}}",
 		   top);
 	assert_ok(resp);
 	json_object_put(resp);
-	resp = rpc("domain.start", "{\"name\":\"broken\"}");
+	resp = rpc_call("domain.start", "{\"name\":\"broken\"}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_msg(strstr(str_at(resp, "/error/message"), "nope"),
 		      "the message does not say what failed: %s",
 		      str_at(resp, "/error/message"));
 	json_object_put(resp);
-	wait_state("broken", "shutoff", "failed");
+	wait_domain_state("broken", "shutoff", "failed");
 	/* keeld keeps serving. */
 	json_object_put(ok("domain.info", "broken"));
 	keeld_stop();
@@ -297,38 +214,38 @@ START_TEST(test_on_actions)
 	define_guest("keep", "tests/guests/hello.bin",
 		     ",\"on_poweroff\":\"preserve\"");
 	json_object_put(ok("domain.start", "keep"));
-	wait_state("keep", "paused", "shutdown");
-	expect_event(&events, "keep", "shutdown", "finished");
-	resp = rpc("domain.unpause", "{\"name\":\"keep\"}");
+	wait_domain_state("keep", "paused", "shutdown");
+	expect_domain_event(&events, "keep", "shutdown", "finished");
+	resp = rpc_call("domain.unpause", "{\"name\":\"keep\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	expect_state(resp = ok("domain.destroy", "keep"), "shutoff",
+	assert_domain_state(resp = ok("domain.destroy", "keep"), "shutoff",
 		     "destroyed");
 	json_object_put(resp);
 
 	define_guest("boot", "tests/guests/reboot.bin",
 		     ",\"on_reboot\":\"destroy\"");
 	json_object_put(ok("domain.start", "boot"));
-	wait_state("boot", "shutoff", "shutdown");
+	wait_domain_state("boot", "shutoff", "shutdown");
 
 	define_guest("loop", "tests/guests/reboot.bin", NULL);
 	json_object_put(ok("domain.start", "loop"));
 	/* on_reboot's default is restart: it starts again, same id. */
-	expect_event(&events, "loop", "stopped", "shutdown");
-	expect_event(&events, "loop", "started", "booted");
+	expect_domain_event(&events, "loop", "stopped", "shutdown");
+	expect_domain_event(&events, "loop", "started", "booted");
 	json_object_put(ok("domain.destroy", "loop"));
 
 	define_guest("oops", "tests/guests/crash.bin", NULL);
 	json_object_put(ok("domain.start", "oops"));
-	wait_state("oops", "shutoff", "crashed");
+	wait_domain_state("oops", "shutoff", "crashed");
 
 	define_guest("oops2", "tests/guests/crash.bin",
 		     ",\"on_crash\":\"preserve\"");
 	json_object_put(ok("domain.start", "oops2"));
-	wait_state("oops2", "crashed", "panicked");
-	expect_event(&events, "oops2", "crashed", "panicked");
+	wait_domain_state("oops2", "crashed", "panicked");
+	expect_domain_event(&events, "oops2", "crashed", "panicked");
 	json_object_put(ok("domain.destroy", "oops2"));
-	wait_state("oops2", "shutoff", "destroyed");
+	wait_domain_state("oops2", "shutoff", "destroyed");
 	harness_client_close(&events);
 	keeld_stop();
 }
@@ -344,9 +261,9 @@ START_TEST(test_shutdown_timeout)
 	define_guest("deaf", "tests/guests/echo.bin", NULL);
 	json_object_put(ok("domain.start", "deaf"));
 	t0 = harness_now_ms();
-	resp = rpc("domain.shutdown",
+	resp = rpc_call("domain.shutdown",
 		   "{\"name\":\"deaf\",\"timeout\":1,\"wait\":true}");
-	expect_state(resp, "shutoff", "destroyed");
+	assert_domain_state(resp, "shutoff", "destroyed");
 	json_object_put(resp);
 	ck_assert(harness_now_ms() - t0 >= 900);
 	keeld_stop();
@@ -365,8 +282,8 @@ START_TEST(test_readopt)
 	define_guest("again", "tests/guests/echo.bin",
 		     ",\"on_crash\":\"restart\"");
 	json_object_put(ok("domain.start", "a"));
-	resp = rpc("domain.start", "{\"name\":\"b\",\"paused\":true}");
-	expect_state(resp, "paused", "user");
+	resp = rpc_call("domain.start", "{\"name\":\"b\",\"paused\":true}");
+	assert_domain_state(resp, "paused", "user");
 	json_object_put(resp);
 	json_object_put(ok("domain.start", "gone"));
 	json_object_put(ok("domain.start", "again"));
@@ -385,19 +302,19 @@ START_TEST(test_readopt)
 
 	keeld_start();
 	resp = ok("domain.info", "a");
-	expect_state(resp, "running", "booted");
+	assert_domain_state(resp, "running", "booted");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 1);
 	json_object_put(resp);
 	resp = ok("domain.info", "b");
-	expect_state(resp, "paused", "user");
+	assert_domain_state(resp, "paused", "user");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 2);
 	json_object_put(resp);
-	wait_state("gone", "shutoff", "crashed");
-	wait_state("again", "running", "booted");
+	wait_domain_state("gone", "shutoff", "crashed");
+	wait_domain_state("again", "running", "booted");
 	ck_assert_int_ne(hv_pid_of("again"), again_pid);
 	/* Adopted domains are driven as before. */
 	json_object_put(ok("domain.stats", "a"));
-	expect_state(resp = ok("domain.unpause", "b"), "running", "unpaused");
+	assert_domain_state(resp = ok("domain.unpause", "b"), "running", "unpaused");
 	json_object_put(resp);
 	/* A new domain's id follows the adopted ones. */
 	json_object_put(ok("domain.start", "gone"));
@@ -408,6 +325,256 @@ START_TEST(test_readopt)
 	json_object_put(ok("domain.destroy", "b"));
 	json_object_put(ok("domain.destroy", "gone"));
 	json_object_put(ok("domain.destroy", "again"));
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * A keel-hv whose state file is gone (a full run directory, a file
+ * removed by hand) is found by its process and re-adopted: never lost,
+ * never started twice.
+ */
+START_TEST(test_orphans_adopted)
+{
+	struct json_object *resp;
+	char path[512];
+	pid_t p_pid, t_pid;
+
+	keeld_start();
+	define_guest("p", "tests/guests/echo.bin", NULL);
+	json_object_put(ok("domain.start", "p"));
+	resp = rpc_call("domain.create",
+			"{\"config\":{\"name\":\"t\",\"kernel\":\"%s\","
+			"\"memory\":32,\"cmdline\":\"a,b c\"}}",
+			harness_path("tests/guests/echo.bin"));
+	assert_ok(resp);
+	json_object_put(resp);
+	p_pid = hv_pid_of("p");
+	t_pid = hv_pid_of("t");
+	for (int i = 0; i < 2; i++) {
+		resp = ok("domain.info", i ? "t" : "p");
+		snprintf(path, sizeof(path), "%s/domains/%s/state.json",
+			 run_dir, str_at(resp, "/result/uuid"));
+		json_object_put(resp);
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	kill(keeld.pid, SIGKILL);
+	proc_wait(&keeld, 5000);
+	proc_dispose(&keeld);
+
+	keeld_start();
+	resp = ok("domain.info", "p");
+	ck_assert_str_eq(str_at(resp, "/result/state"), "running");
+	ck_assert(json_object_get_boolean(at(resp, "/result/persistent")));
+	json_object_put(resp);
+	ck_assert_int_eq(hv_pid_of("p"), p_pid);
+	resp = ok("domain.info", "t");
+	ck_assert_str_eq(str_at(resp, "/result/state"), "running");
+	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
+	ck_assert_str_eq(str_at(resp, "/result/config/kernel"),
+			 harness_path("tests/guests/echo.bin"));
+	ck_assert_str_eq(str_at(resp, "/result/config/cmdline"), "a,b c");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/config/memory")),
+			 32);
+	json_object_put(resp);
+	ck_assert_int_eq(hv_pid_of("t"), t_pid);
+	/* It runs: a second start is refused, not a second keel-hv. */
+	resp = rpc_call("domain.start", "{\"name\":\"p\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	json_object_put(ok("domain.destroy", "p"));
+	json_object_put(ok("domain.destroy", "t"));
+	ck_assert_int_ne(kill(p_pid, 0), 0);
+	ck_assert_int_ne(kill(t_pid, 0), 0);
+	keeld_stop();
+}
+END_TEST
+
+/* A raw image of 1 MiB at @path. */
+static void make_image(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1024 * 1024), 0);
+	close(fd);
+}
+
+/* Does keel-hv @pid hold a descriptor on @path? */
+static bool holds_file(pid_t pid, const char *path)
+{
+	char dir[64], link[600], target[512];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = !strcmp(target, path);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * Disks reach keel-hv as descriptors (a comma in a path is just a
+ * comma), locked: a second writer, or a reader beside a writer, is
+ * refused with a sentence naming the disk.
+ */
+START_TEST(test_disks_locked)
+{
+	char img[256], disk[512], ro[512];
+	struct json_object *resp;
+
+	keeld_start();
+	snprintf(img, sizeof(img), "%s/a.img,ro", top);
+	make_image(img);
+	snprintf(disk, sizeof(disk),
+		 ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"%s\"}]", img);
+	snprintf(ro, sizeof(ro),
+		 ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"%s\","
+		 "\"readonly\":true}]",
+		 img);
+	define_guest("w1", "tests/guests/echo.bin", disk);
+	define_guest("w2", "tests/guests/echo.bin", disk);
+	define_guest("r1", "tests/guests/echo.bin", ro);
+	define_guest("r2", "tests/guests/echo.bin", ro);
+	json_object_put(ok("domain.start", "w1"));
+	ck_assert(holds_file(hv_pid_of("w1"), img));
+	for (int i = 0; i < 2; i++) {
+		resp = rpc_call("domain.start", "{\"name\":\"%s\"}",
+				i ? "r1" : "w2");
+		assert_error(resp, -32007, NULL);
+		ck_assert_msg(strstr(str_at(resp, "/error/message"),
+				     "in use by another domain") &&
+				      strstr(str_at(resp, "/error/message"), img),
+			      "%s", str_at(resp, "/error/message"));
+		json_object_put(resp);
+	}
+	json_object_put(ok("domain.destroy", "w1"));
+	json_object_put(ok("domain.start", "r1"));
+	json_object_put(ok("domain.start", "r2"));
+	resp = rpc_call("domain.start", "{\"name\":\"w2\"}");
+	assert_error(resp, -32007, NULL);
+	json_object_put(resp);
+	json_object_put(ok("domain.destroy", "r1"));
+	json_object_put(ok("domain.destroy", "r2"));
+	keeld_stop();
+}
+END_TEST
+
+#define NR_CREATORS 10
+#define CREATES_EACH 5
+
+/* One client creating and destroying its own domain over and over. */
+static void *creator(void *arg)
+{
+	long n = (long)arg, bad = 0;
+	struct harness_client c;
+	char line[1024];
+
+	if (harness_client_open(&c, rw_sock, 0))
+		return (void *)(long)CREATES_EACH;
+	for (int i = 0; i < CREATES_EACH; i++) {
+		static const char *const methods[] = { "create", "destroy" };
+
+		for (int m = 0; m < 2; m++) {
+			const char *text;
+			struct json_object *resp;
+
+			if (m == 0)
+				snprintf(line, sizeof(line),
+					 "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+					 "\"method\":\"domain.create\",\"params\":"
+					 "{\"config\":{\"name\":\"c%ld\","
+					 "\"kernel\":\"%s\",\"memory\":16}}}",
+					 i, n, harness_path("tests/guests/echo.bin"));
+			else
+				snprintf(line, sizeof(line),
+					 "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+					 "\"method\":\"domain.%s\",\"params\":"
+					 "{\"name\":\"c%ld\"}}",
+					 i, methods[m], n);
+			text = harness_client_call(&c, line, WAIT_MS);
+			resp = text ? json_tokener_parse(text) : NULL;
+			if (!resp || !at(resp, "/result"))
+				bad++;
+			json_object_put(resp);
+		}
+	}
+	harness_client_close(&c);
+	return (void *)bad;
+}
+
+/* Many clients creating and destroying at once leave nothing behind. */
+START_TEST(test_concurrent_create_destroy)
+{
+	pthread_t t[NR_CREATORS];
+	struct json_object *resp;
+	char needle[256], path[256];
+	struct dirent *de;
+	long bad = 0;
+	DIR *d;
+
+	keeld_start();
+	for (long i = 0; i < NR_CREATORS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, creator,
+						(void *)i),
+				 0);
+	for (int i = 0; i < NR_CREATORS; i++) {
+		void *ret;
+
+		pthread_join(t[i], &ret);
+		bad += (long)ret;
+	}
+	ck_assert_int_eq(bad, 0);
+	resp = rpc_ok("domain.list", "{}");
+	ck_assert_int_eq(json_object_array_length(at(resp, "/result")), 0);
+	json_object_put(resp);
+	snprintf(path, sizeof(path), "%s/domains", run_dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
+			      de->d_name);
+	closedir(d);
+	snprintf(needle, sizeof(needle), "--control=%s/", run_dir);
+	ck_assert_msg(!process_with(needle), "a keel-hv is left running");
+	keeld_stop();
+}
+END_TEST
+
+/* A stopped domain leaves no run directory; its console log stays. */
+START_TEST(test_run_dir_removed)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+
+	keeld_start();
+	define_guest("gone", "tests/guests/echo.bin", NULL);
+	json_object_put(ok("domain.start", "gone"));
+	json_object_put(ok("domain.destroy", "gone"));
+	snprintf(path, sizeof(path), "%s/domains", run_dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
+			      de->d_name);
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/gone.console.log", log_dir);
+	ck_assert_msg(access(path, F_OK) == 0, "no %s", path);
+	snprintf(path, sizeof(path), "%s/gone.log", log_dir);
+	ck_assert_msg(access(path, F_OK) == 0, "no %s", path);
 	keeld_stop();
 }
 END_TEST
@@ -431,6 +598,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_on_actions);
 	tcase_add_test(tc, test_shutdown_timeout);
 	tcase_add_test(tc, test_readopt);
+	tcase_add_test(tc, test_orphans_adopted);
+	tcase_add_test(tc, test_disks_locked);
+	tcase_add_test(tc, test_run_dir_removed);
+	tcase_add_test(tc, test_concurrent_create_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,11 +8,13 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ char top[128];
 char run_dir[160], state_dir[160], log_dir[160], conf_path[160];
 char rw_sock[192], ro_sock[192];
 struct proc keeld;
+const char *keeld_hypervisor;
 
 /* Start keeld on the test's directories; wait for its ready line. */
 void keeld_start(void)
@@ -46,7 +49,9 @@ void keeld_start(void)
 		"--config", conf_path, "--run-dir", run_dir,
 		"--state-dir", state_dir, "--log-dir", log_dir,
 		"--schema-dir", schemas,
-		"--hypervisor", (char *)harness_path("hypervisor/keel-hv"),
+		"--hypervisor",
+		(char *)(keeld_hypervisor ? keeld_hypervisor :
+					    harness_path("hypervisor/keel-hv")),
 		NULL,
 	};
 
@@ -144,6 +149,7 @@ void setup(void)
 	write_file(conf_path, "# tests\nlog_level = info\n");
 	memset(&keeld, 0, sizeof(keeld));
 	keeld.pid = -1;
+	keeld_hypervisor = NULL;
 }
 
 void teardown(void)
@@ -218,3 +224,145 @@ void assert_ok(struct json_object *resp)
 		      json_object_to_json_string(resp));
 }
 
+
+struct json_object *rpc_call(const char *method, const char *fmt, ...)
+{
+	char params[256 * 1024], *line;
+	struct harness_client c;
+	struct json_object *resp;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(params, sizeof(params), fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(asprintf(&line,
+				  "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\",\"params\":%s}",
+				  method, params),
+			 0);
+	ck_assert_int_eq(harness_client_open(&c, rw_sock, 0), 0);
+	resp = harness_client_call(&c, line, WAIT_MS) ?
+		       json_tokener_parse(c.line) :
+		       NULL;
+	harness_client_close(&c);
+	ck_assert_msg(resp != NULL, "no answer to %.200s", line);
+	free(line);
+	return resp;
+}
+
+struct json_object *rpc_ok(const char *method, const char *fmt, ...)
+{
+	char params[4096];
+	struct json_object *resp;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(params, sizeof(params), fmt, ap);
+	va_end(ap);
+	resp = rpc_call(method, "%s", params);
+	assert_ok(resp);
+	return resp;
+}
+
+void assert_domain_state(struct json_object *resp, const char *state,
+		  const char *reason)
+{
+	ck_assert_msg(!strcmp(str_at(resp, "/result/state"), state) &&
+			      !strcmp(str_at(resp, "/result/reason"), reason),
+		      "expected %s/%s, got %s", state, reason,
+		      json_object_to_json_string(resp));
+}
+
+void wait_domain_state(const char *name, const char *state,
+		       const char *reason)
+{
+	long long end = harness_now_ms() + WAIT_MS;
+	struct json_object *resp = NULL;
+
+	for (;;) {
+		json_object_put(resp);
+		resp = rpc_call("domain.info", "{\"name\":\"%s\"}", name);
+		if (!strcmp(str_at(resp, "/result/state"), state) &&
+		    !strcmp(str_at(resp, "/result/reason"), reason))
+			break;
+		ck_assert_msg(harness_now_ms() < end,
+			      "%s never became %s/%s: %s", name, state, reason,
+			      json_object_to_json_string(resp));
+		usleep(50 * 1000);
+	}
+	json_object_put(resp);
+}
+
+void events_open(struct harness_client *c)
+{
+	struct json_object *resp;
+
+	ck_assert_int_eq(harness_client_open(c, ro_sock, 0), 0);
+	resp = client_call(c, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+			      "\"method\":\"events.subscribe\"}");
+	assert_ok(resp);
+	json_object_put(resp);
+}
+
+struct json_object *next_domain_event(struct harness_client *c,
+				      const char *name)
+{
+	long long end = harness_now_ms() + WAIT_MS;
+
+	for (;;) {
+		char *line = harness_client_readline(
+			c, (int)(end - harness_now_ms()));
+		struct json_object *ev;
+
+		ck_assert_msg(line != NULL, "no more events for %s", name);
+		ev = json_tokener_parse(line);
+		free(line);
+		if (!strcmp(str_at(ev, "/method"), "event") &&
+		    (!name || !strcmp(str_at(ev, "/params/domain/name"), name)))
+			return ev;
+		json_object_put(ev);
+	}
+}
+
+void expect_domain_event(struct harness_client *c, const char *name,
+			 const char *event, const char *detail)
+{
+	for (;;) {
+		struct json_object *ev = next_domain_event(c, name);
+		bool match = !strcmp(str_at(ev, "/params/event"), event) &&
+			     !strcmp(str_at(ev, "/params/detail"), detail);
+
+		json_object_put(ev);
+		if (match)
+			return;
+	}
+}
+
+bool process_with(const char *needle)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		char path[64], buf[8192];
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		for (ssize_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[n > 0 ? n : 0] = '\0';
+		found = strstr(buf, needle) != NULL;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}

@@ -22,6 +22,8 @@ extern char top[128];
 extern char run_dir[160], state_dir[160], log_dir[160], conf_path[160];
 extern char rw_sock[192], ro_sock[192];
 extern struct proc keeld;
+/* keel-hv's path for keeld_start(); NULL (reset by setup()): the build's. */
+extern const char *keeld_hypervisor;
 
 void suite_setup(void);
 void suite_teardown(void);
@@ -48,5 +50,37 @@ const char *str_at(struct json_object *o, const char *ptr);
 int code_of(struct json_object *resp);
 void assert_error(struct json_object *resp, int code, const char *field);
 void assert_ok(struct json_object *resp);
+
+/* How long the helpers below wait for keeld or a domain. */
+#define WAIT_MS 20000
+
+/*
+ * Call @method with the params object @fmt on a fresh keeld.sock
+ * connection; asserts an answer came (up to WAIT_MS) and returns it.
+ */
+struct json_object *rpc_call(const char *method, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* rpc_call() that also asserts success. */
+struct json_object *rpc_ok(const char *method, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Assert that the summary in @resp is @state/@reason. */
+void assert_domain_state(struct json_object *resp, const char *state,
+		  const char *reason);
+/* Poll domain.info until @name is @state/@reason; fails after WAIT_MS. */
+void wait_domain_state(const char *name, const char *state,
+		       const char *reason);
+
+/* Open @c on keeld-ro.sock and subscribe it to events. */
+void events_open(struct harness_client *c);
+/* The next event (the whole message) about @name (NULL: any domain). */
+struct json_object *next_domain_event(struct harness_client *c,
+				      const char *name);
+/* Does a process whose command line (spaces for NULs) hold @needle? */
+bool process_with(const char *needle);
+
+/* Read events about @name until @event/@detail. */
+void expect_domain_event(struct harness_client *c, const char *name,
+			 const char *event, const char *detail);
 
 #endif /* KEEL_TESTS_KEELD_FIXTURE_H */

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Taking over the domains a previous keeld left running
+ * (lifecycle_recover). State files alone are not enough: one may be
+ * missing (a full run directory, a file removed by hand) while its
+ * keel-hv runs, and a domain keeld does not see could be started a
+ * second time. So keeld also looks at the processes:
+ *
+ *   1. every keel-hv started on this run directory, found in /proc by
+ *      its command line (--control=RUN_DIR/domains/UUID/control.sock);
+ *   2. every RUN_DIR/domains/UUID/state.json: its keel-hv is adopted
+ *      (or, if that pid has gone, a keel-hv of the same uuid found in
+ *      step 1), or, when none runs, the domain's end is applied as if
+ *      keeld had seen it;
+ *   3. every keel-hv of step 1 that no state file named is adopted as
+ *      well: its configuration is its definition, or, for a transient
+ *      domain, rebuilt from its command line (hv_cmdline.c); its state
+ *      file is written again;
+ *   4. then the autostart domains that are shut off are started.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "hv.h"
+#include "hv_cmdline.h"
+#include "keeld.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "run.h"
+
+/* Longest command line read from /proc (the guest's alone may be 64 KiB). */
+#define ADOPT_MAX_CMDLINE (256 * 1024)
+
+/* A keel-hv process found in /proc. */
+struct found_hv {
+	pid_t pid;
+	unsigned long long starttime;
+	char uuid[DOMAIN_UUID_LEN + 1];
+	char *cmdline;		/* the NUL-separated strings argv points into */
+	char **argv;
+	size_t argc;
+	bool adopted;
+};
+
+struct found_list {
+	struct found_hv *v;
+	size_t n, cap;
+};
+
+static void found_list_dispose(struct found_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].argv);
+		free(l->v[i].cmdline);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* /proc/@pid/cmdline split into *@argv (malloc'd, pointing into *@buf). */
+static int read_cmdline(pid_t pid, char **buf, char ***argv, size_t *argc)
+{
+	char path[64], *b = NULL;
+	size_t len = 0, cap = 0, n = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			cap = cap ? 2 * cap : 8192;
+			nb = cap <= ADOPT_MAX_CMDLINE ? realloc(b, cap) : NULL;
+			if (!nb) {
+				free(b);
+				close(fd);
+				return -E2BIG;
+			}
+			b = nb;
+		}
+		got = read(fd, b + len, cap - len - 1);
+		if (got > 0)
+			len += (size_t)got;
+	} while (got > 0);
+	close(fd);
+	if (!len) {
+		free(b);
+		return -ENOENT;	/* a kernel thread, or a zombie */
+	}
+	b[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		n += !b[i];
+	*argv = calloc(n + 2, sizeof(**argv));
+	if (!*argv) {
+		free(b);
+		return -ENOMEM;
+	}
+	*argc = 0;
+	for (size_t i = 0; i < len; i += strlen(b + i) + 1)
+		(*argv)[(*argc)++] = b + i;
+	*buf = b;
+	return 0;
+}
+
+/* Step 1: every keel-hv of this run directory. */
+static void scan_processes(struct keeld *k, struct found_list *l)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		log_warn("Cannot read /proc (%s); only state files say which domains run.",
+			 strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct found_hv f = { 0 };
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		f.pid = (pid_t)pid;
+		if (read_cmdline(f.pid, &f.cmdline, &f.argv, &f.argc))
+			continue;
+		if (!hv_cmdline_is_ours(f.argv, f.argc, k->conf.run_dir,
+					f.uuid) ||
+		    !(f.starttime = hv_starttime(f.pid))) {
+			free(f.argv);
+			free(f.cmdline);
+			continue;
+		}
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? 2 * l->cap : 32;
+			struct found_hv *v = realloc(l->v, cap * sizeof(*v));
+
+			if (!v) {
+				free(f.argv);
+				free(f.cmdline);
+				break;
+			}
+			l->v = v;
+			l->cap = cap;
+		}
+		l->v[l->n++] = f;
+	}
+	closedir(d);
+}
+
+static struct found_hv *found_by_pid(struct found_list *l, pid_t pid,
+				     unsigned long long starttime)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].pid == pid && l->v[i].starttime == starttime)
+			return &l->v[i];
+	return NULL;
+}
+
+static struct found_hv *found_by_uuid(struct found_list *l, const char *uuid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].adopted && !strcasecmp(l->v[i].uuid, uuid))
+			return &l->v[i];
+	return NULL;
+}
+
+/* Wall-clock time at which a process of @starttime (ticks) started. */
+static double started_at(unsigned long long starttime)
+{
+	static double btime;
+	long ticks = sysconf(_SC_CLK_TCK);
+	char line[128];
+
+	if (!btime) {
+		FILE *f = fopen("/proc/stat", "re");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "btime %lf", &btime) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
+	if (!btime || ticks <= 0)
+		return wall_now();
+	return btime + (double)starttime / (double)ticks;
+}
+
+/* An adopted keel-hv's first status: does its VM still run? */
+static void on_adopt_status(struct hv *hv, struct json_object *result,
+			    int code, const char *message, void *opaque)
+{
+	struct domain_run *run = opaque;
+	struct json_object *v;
+	const char *state = NULL;
+
+	if (code) {
+		log_warn("Domain %s: its keel-hv does not answer (%s); it is watched anyway.",
+			 run->dom->name, message);
+		return;
+	}
+	if (json_object_object_get_ex(result, "uuid", &v) &&
+	    strcasecmp(json_object_get_string(v), run->dom->uuid))
+		log_warn("Domain %s: its keel-hv reports the uuid %s.",
+			 run->dom->name, json_object_get_string(v));
+	if (json_object_object_get_ex(result, "state", &v))
+		state = json_object_get_string(v);
+	if (state && !strcmp(state, "paused") &&
+	    run->dom->state == DOMAIN_RUNNING) {
+		run->dom->state = DOMAIN_PAUSED;
+		run->dom->reason = DOMAIN_REASON_USER;
+		run_save(run);
+	} else if (state && !strcmp(state, "running") &&
+		   run->dom->state == DOMAIN_PAUSED) {
+		run->dom->state = DOMAIN_RUNNING;
+		run->dom->reason = DOMAIN_REASON_UNPAUSED;
+		run_save(run);
+	} else if (state && !strcmp(state, "stopped") && !run->lingering) {
+		/* Its VM ended while keeld was away, and it lingers. */
+		enum hv_end end = HV_END_LOST;
+		char *detail = NULL;
+
+		hv_read_exit(run->dir, &end, &detail);
+		free(detail);
+		run_vm_stopped(run, end, false);
+	}
+}
+
+/* Watch @run's keel-hv from now on. Returns 0 or -ESRCH when it is gone. */
+static int adopt_process(struct domain_run *run)
+{
+	struct domain *dom = run->dom;
+	int rc;
+
+	rc = hv_adopt(run->k->base, run->dir, run->pid, run->starttime,
+		      &run_hv_ops, run, &run->hv);
+	if (rc)
+		return rc;
+	log_info("Re-adopted domain %s (id %d, keel-hv pid %d).", dom->name,
+		 dom->id, (int)run->pid);
+	hv_call(run->hv, "status", NULL, on_adopt_status, run);
+	return 0;
+}
+
+/* Step 2 for RUN_DIR/domains/@name: take the domain over or end it. */
+static void recover_one(struct keeld *k, const char *dir,
+			struct found_list *found)
+{
+	struct json_object *st, *v, *config = NULL;
+	struct domain_run *run;
+	struct domain *dom;
+	struct found_hv *f;
+	enum domain_state state = DOMAIN_RUNNING;
+	enum domain_reason reason = DOMAIN_REASON_UNKNOWN;
+	char path[PATH_MAX];
+	const char *uuid, *field;
+	bool repointed = false;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/state.json", dir) >=
+	    sizeof(path))
+		return;
+	st = json_object_from_file(path);
+	if (!st) {
+		/* No state: step 3 adopts its keel-hv, if one runs. */
+		if (!found_by_uuid(found, strrchr(dir, '/') + 1))
+			run_dir_remove(dir);
+		return;
+	}
+	uuid = json_member_string(st, "uuid");
+	if (!uuid || !json_object_object_get_ex(st, "config", &v) ||
+	    json_object_deep_copy(v, &config, NULL)) {
+		log_warn("%s is not a state file keeld wrote; ignored.", path);
+		json_object_put(st);
+		return;
+	}
+	dom = registry_find_uuid(k->reg, uuid);
+	if (!dom) {
+		json_object_get(config);
+		rc = registry_add_transient(k->reg, config, &dom, &field);
+		if (rc) {
+			log_err("Cannot take over the domain in %s (%s); its keel-hv is left alone.",
+				dir, strerror(-rc));
+			json_object_put(config);
+			json_object_put(st);
+			return;
+		}
+	}
+	if (dom->run) {
+		json_object_put(config);
+		json_object_put(st);
+		return;
+	}
+	run = run_new(k, dom, dir);
+	if (!run) {
+		json_object_put(config);
+		json_object_put(st);
+		return;
+	}
+	json_object_put(run->config);
+	run->config = config;
+	run->pid = (pid_t)config_int(st, "pid", 0);
+	if (json_object_object_get_ex(st, "starttime", &v))
+		run->starttime = json_object_get_uint64(v);
+	if (json_object_object_get_ex(st, "started", &v))
+		run->started = json_object_get_double(v);
+	if (json_object_object_get_ex(st, "lingering", &v))
+		run->lingering = json_object_get_boolean(v);
+	if (json_member_string(st, "state"))
+		domain_state_parse(json_member_string(st, "state"), &state);
+	if (json_member_string(st, "reason"))
+		domain_reason_parse(json_member_string(st, "reason"), &reason);
+	dom->id = (int)config_int(st, "id", 0);
+	dom->state = state;
+	dom->reason = reason;
+	dom->run = run;
+	if (dom->id >= k->next_domain_id)
+		k->next_domain_id = dom->id + 1;
+	json_object_put(st);
+	f = found_by_pid(found, run->pid, run->starttime);
+	if (!f && (f = found_by_uuid(found, dom->uuid))) {
+		repointed = true;
+		/* The file names a pid that has gone; this one runs it. */
+		log_warn("Domain %s: its state file names keel-hv pid %d, which has gone, but keel-hv pid %d runs it; adopting that one.",
+			 dom->name, (int)run->pid, (int)f->pid);
+		run->pid = f->pid;
+		run->starttime = f->starttime;
+		run->started = started_at(f->starttime);
+	}
+	if (f)
+		f->adopted = true;
+	if (!adopt_process(run)) {
+		if (repointed)
+			run_save(run);
+		return;
+	}
+	/* It ended while keeld was away: act as if keeld had seen it. */
+	{
+		enum hv_end end = HV_END_LOST;
+		char *detail = NULL;
+
+		hv_read_exit(dir, &end, &detail);
+		log_info("Domain %s (id %d) ended while keeld was not running (%s).",
+			 dom->name, dom->id, hv_end_name(end));
+		free(detail);
+		if (run->lingering) {
+			run_finish(run, ACTION_DESTROY,
+				   dom->reason == DOMAIN_REASON_PANICKED ?
+					   DOMAIN_REASON_CRASHED :
+					   DOMAIN_REASON_SHUTDOWN,
+				   "shutdown");
+			return;
+		}
+		run_vm_stopped(run, end, true);
+	}
+}
+
+/*
+ * Step 3: a keel-hv no state file named. Its domain gets it back (a
+ * transient one is defined again from the command line), with a new id.
+ */
+static void adopt_orphan(struct keeld *k, struct found_hv *f)
+{
+	struct json_object *config = NULL;
+	struct domain_run *run;
+	struct domain *dom = registry_find_uuid(k->reg, f->uuid);
+	const char *field;
+	char dir[PATH_MAX];
+	int rc;
+
+	if (dom && dom->run) {
+		log_err("Domain %s is run by two keel-hv processes, pids %d and %d; keeld manages pid %d and leaves pid %d alone: stop one of them.",
+			dom->name, (int)dom->run->pid, (int)f->pid,
+			(int)dom->run->pid, (int)f->pid);
+		return;
+	}
+	if (!dom) {
+		config = hv_cmdline_config(f->argv, f->argc, f->pid);
+		rc = config ? registry_add_transient(k->reg, config, &dom,
+						     &field) :
+			      -ENOMEM;
+		if (rc) {
+			log_err("keel-hv pid %d runs domain %s without a state file, and keeld cannot take it over (%s); it is left alone.",
+				(int)f->pid, f->uuid,
+				rc == -EEXIST ? "another domain has its name or uuid" :
+						strerror(-rc));
+			return;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/domains/%s", k->conf.run_dir, f->uuid);
+	run = run_new(k, dom, dir);
+	if (!run)
+		return;
+	run->pid = f->pid;
+	run->starttime = f->starttime;
+	run->started = started_at(f->starttime);
+	dom->run = run;
+	dom->id = k->next_domain_id++;
+	dom->state = DOMAIN_RUNNING;
+	dom->reason = DOMAIN_REASON_UNKNOWN;
+	f->adopted = true;
+	if (adopt_process(run)) {
+		dom->run = NULL;
+		dom->id = -1;
+		dom->state = DOMAIN_SHUTOFF;
+		run_free(run);
+		if (!dom->persistent)
+			registry_forget(k->reg, dom);
+		return;
+	}
+	log_warn("Domain %s: keel-hv pid %d runs it without a state file; re-adopted with id %d%s.",
+		 dom->name, (int)f->pid, dom->id,
+		 dom->persistent ? ", its definition as its configuration" :
+				   ", its configuration read from its command line");
+	run_save(run);
+}
+
+void lifecycle_recover(struct keeld *k)
+{
+	struct found_list found = { 0 };
+	struct dirent *de;
+	char dir[PATH_MAX];
+	DIR *d;
+
+	scan_processes(k, &found);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/domains",
+			     k->conf.run_dir) >= sizeof(dir))
+		return;
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			char sub[PATH_MAX];
+
+			if (de->d_name[0] == '.')
+				continue;
+			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir,
+					     de->d_name) >= sizeof(sub))
+				continue;
+			recover_one(k, sub, &found);
+		}
+		closedir(d);
+	}
+	for (size_t i = 0; i < found.n; i++)
+		if (!found.v[i].adopted)
+			adopt_orphan(k, &found.v[i]);
+	found_list_dispose(&found);
+	for (struct domain *dom = registry_first(k->reg), *next; dom;
+	     dom = next) {
+		next = dom->next;
+		if (dom->persistent && dom->autostart && !dom->run) {
+			log_info("Starting domain %s (autostart).", dom->name);
+			start_domain(k, dom, false, -1, NULL);
+		}
+	}
+}

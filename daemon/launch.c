@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Starting a domain (run.h, start_domain): everything between "start
+ * it" and keel-hv's first answer.
+ *
+ * The order is what keeps a domain from ever running unrecorded or
+ * twice (man/keeld.8, DOMAIN LIFECYCLE):
+ *   1. the checks keeld can make itself: the host's memory, every
+ *      disk opened and locked (an OFD lock, as keel-hv takes too, so a
+ *      second writer fails here with a sentence naming the disk);
+ *   2. fork: the child waits before it runs keel-hv;
+ *   3. DIR/state.json written with the child's pid; if that fails
+ *      (a full or read-only run directory) the child is killed having
+ *      run nothing, and the start fails;
+ *   4. the child runs keel-hv with the disks as descriptors;
+ *   5. keel-hv's first status: the domain is up, bridges are attached.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/sockios.h>
+
+#include <event2/event.h>
+
+#include "hv.h"
+#include "hv_cmdline.h"
+#include "jsonrpc.h"
+#include "keeld.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "run.h"
+#include "server.h"
+
+/* keel-hv's own log is rotated at start once it is this big. */
+#define LAUNCH_LOG_MAX (1024 * 1024)
+
+/* The first descriptor number the disks get in keel-hv. */
+#define LAUNCH_FIRST_DISK_FD 3
+
+char *launch_log_path(const struct keeld *k, const char *name,
+		      const char *suffix)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s%s", k->conf.log_dir, name, suffix) < 0)
+		return NULL;
+	return path;
+}
+
+/*
+ * Keep LOG_DIR/NAME.log bounded: past LAUNCH_LOG_MAX it becomes
+ * NAME.log.1 (replacing the one before). Returns its size now.
+ */
+static off_t log_rotate(const char *path)
+{
+	char old[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	if (st.st_size < LAUNCH_LOG_MAX)
+		return st.st_size;
+	snprintf(old, sizeof(old), "%s.1", path);
+	return rename(path, old) ? st.st_size : 0;
+}
+
+/* The MiB a running or starting configuration holds at most. */
+static int64_t config_memory(struct json_object *config)
+{
+	int64_t mem = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
+	int64_t max = config_int(config, "maxmem", mem);
+
+	return max > mem ? max : mem;
+}
+
+/* MemTotal from /proc/meminfo, in MiB; 0 when it cannot be read. */
+static int64_t host_memory_mib(void)
+{
+	char line[256];
+	long long kib = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib / 1024;
+}
+
+/*
+ * May @dom start with @config, given the memory of the domains running
+ * already (memory_overcommit, keeld.8)? Returns 0, or -ENOMEM with the
+ * sentence in @why.
+ */
+static int memory_fits(struct keeld *k, const struct domain *dom,
+		       struct json_object *config, char *why, size_t size)
+{
+	int64_t host = host_memory_mib(), limit, held = 0;
+	int64_t need = config_memory(config);
+
+	if (!k->conf.memory_overcommit || !host)
+		return 0;
+	limit = host * k->conf.memory_overcommit / 100;
+	for (struct domain *d = registry_first(k->reg); d; d = d->next)
+		if (d->run && d != dom)
+			held += config_memory(lifecycle_live_config(d));
+	if (held + need <= limit)
+		return 0;
+	snprintf(why, size,
+		 "it needs %lld MiB and the running domains hold %lld MiB of the %lld MiB keeld may give them (memory_overcommit %u%% of the host's %lld MiB); raise memory_overcommit in keeld.conf to overcommit",
+		 (long long)need, (long long)held, (long long)limit,
+		 k->conf.memory_overcommit, (long long)host);
+	return -ENOMEM;
+}
+
+/*
+ * Open every disk of @config for keel-hv and take the lock keel-hv
+ * takes (a write lock on a writable disk, a read lock on a read-only
+ * one): a disk that is missing, of the wrong kind or used by another
+ * domain is refused here, in keeld's words. @fds gets one descriptor a
+ * disk; *@n how many were opened (close them even on failure).
+ */
+static int open_disks(struct json_object *config, int *fds, size_t max,
+		      size_t *n, char *why, size_t size)
+{
+	struct json_object *list;
+
+	*n = 0;
+	if (!json_object_object_get_ex(config, "disks", &list))
+		return 0;
+	if (json_object_array_length(list) > max) {
+		snprintf(why, size, "it has %zu disks and keel allows %zu",
+			 json_object_array_length(list), max);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *d = json_object_array_get_idx(list, i), *v;
+		const char *path = json_member_string(d, "path");
+		bool ro = json_object_object_get_ex(d, "readonly", &v) &&
+			  json_object_get_boolean(v);
+		struct flock lock = { .l_type = ro ? F_RDLCK : F_WRLCK,
+				      .l_whence = SEEK_SET };
+		struct stat st;
+		int fd, rc;
+
+		fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+					O_NOCTTY);
+		if (fd < 0) {
+			rc = -errno;
+			snprintf(why, size, "cannot open the disk \"%s\": %s",
+				 path, strerror(errno));
+			return rc;
+		}
+		fds[(*n)++] = fd;
+		if (fstat(fd, &st) ||
+		    (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+			snprintf(why, size,
+				 "the disk \"%s\" is neither a file nor a block device",
+				 path);
+			return -EINVAL;
+		}
+		if (fcntl(fd, F_OFD_SETLK, &lock)) {
+			rc = -errno;
+			if (rc == -EAGAIN || rc == -EACCES)
+				snprintf(why, size,
+					 "the disk \"%s\" is in use by another domain or program (it holds a lock on it)",
+					 path);
+			else
+				snprintf(why, size,
+					 "cannot lock the disk \"%s\": %s",
+					 path, strerror(-rc));
+			return rc == -EACCES ? -EAGAIN : rc;
+		}
+	}
+	return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * Give every NIC without a tap name one (keelID.N, as xl's vifID.N) and
+ * without a MAC a random one in Xen's 00:16:3e prefix, as xl does. The
+ * live configuration records both, so a re-adopted domain keeps them.
+ */
+static void name_taps(struct json_object *config, int id)
+{
+	struct json_object *list;
+
+	if (!json_object_object_get_ex(config, "nics", &list))
+		return;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *nic = json_object_array_get_idx(list, i);
+		char name[32];
+
+		if (!json_member_string(nic, "mac")) {
+			unsigned char b[3] = { 0 };
+			char mac[18];
+
+			if (getrandom(b, sizeof(b), 0) != sizeof(b))
+				b[2] = (unsigned char)(id + (int)i);
+			snprintf(mac, sizeof(mac), "00:16:3e:%02x:%02x:%02x",
+				 b[0] & 0x7f, b[1], b[2]);
+			json_object_object_add(nic, "mac",
+					       json_object_new_string(mac));
+		}
+		if (json_member_string(nic, "tap"))
+			continue;
+		/* Within IFNAMSIZ for ids below 10^8 and 99 NICs. */
+		snprintf(name, sizeof(name), "keel%d.%zu", id % 100000000,
+			 i % 100);
+		json_object_object_add(nic, "tap", json_object_new_string(name));
+	}
+}
+
+/* Add tap @tap to bridge @bridge and bring it up (xl's vif-bridge). */
+static int bridge_attach(const char *tap, const char *bridge)
+{
+	struct ifreq ifr;
+	int fd, index, rc = 0;
+
+	index = (int)if_nametoindex(tap);
+	if (!index)
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
+	ifr.ifr_ifindex = index;
+	if (ioctl(fd, SIOCBRADDIF, &ifr) && errno != EBUSY)
+		rc = -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
+	if (!rc && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+			rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
+static int attach_bridges(struct domain_run *run, char *why, size_t size)
+{
+	struct json_object *list;
+
+	if (!json_object_object_get_ex(run->config, "nics", &list))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *nic = json_object_array_get_idx(list, i);
+		const char *bridge = json_member_string(nic, "bridge");
+		const char *tap = json_member_string(nic, "tap");
+		int rc;
+
+		if (!bridge)
+			continue;
+		rc = bridge_attach(tap, bridge);
+		if (rc) {
+			snprintf(why, size,
+				 "cannot add %s to the bridge %s: %s", tap,
+				 bridge, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* keel-hv answered its first status: the domain is up. */
+static void on_started(struct hv *hv, struct json_object *result, int code,
+		       const char *message, void *opaque)
+{
+	struct domain_run *run = opaque;
+	struct domain *dom = run->dom;
+	struct reply *r = run->start_reply;
+	char why[256];
+
+	if (code) {
+		/* It exited: run_vm_stopped() answers with its log line. */
+		if (!run->starting)
+			return;
+		if (code != KEEL_ERR_OPERATION_FAILED) {
+			run_answer_error(r, KEEL_ERR_OPERATION_FAILED,
+					 "The hypervisor of domain %s did not come up: %s",
+					 dom->name, message);
+			run->start_reply = NULL;
+			run->intent = INTENT_DESTROY;
+			hv_kill(run->hv);
+		}
+		return;
+	}
+	if (!run->starting)
+		return;	/* destroyed, or ended, meanwhile */
+	if (attach_bridges(run, why, sizeof(why))) {
+		run_answer_error(r, KEEL_ERR_OPERATION_FAILED,
+				 "Domain %s could not start: %s.", dom->name,
+				 why);
+		run->start_reply = NULL;
+		run->intent = INTENT_DESTROY;
+		hv_kill(run->hv);
+		return;
+	}
+	run->starting = false;
+	run->start_reply = NULL;
+	if (run->paused_start) {
+		dom->state = DOMAIN_PAUSED;
+		dom->reason = DOMAIN_REASON_USER;
+		run_save(run);
+	}
+	log_info("Domain %s started with id %d (keel-hv pid %d).", dom->name,
+		 dom->id, (int)run->pid);
+	lifecycle_emit(run->k, dom, "started", "booted");
+	if (run->paused_start)
+		lifecycle_emit(run->k, dom, "suspended", "paused");
+	run_answer(r, domain_summary(dom));
+}
+
+/*
+ * hv_spawn()'s commit: the child exists and waits. Record it; keel-hv
+ * runs only if this succeeds.
+ */
+static int run_commit(pid_t pid, void *opaque)
+{
+	struct domain_run *run = opaque;
+
+	int rc;
+
+	run->pid = pid;
+	run->starttime = hv_starttime(pid);
+	run->started = wall_now();
+	rc = run_save(run);
+	run->save_failed = rc != 0;
+	return rc;
+}
+
+void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
+		  struct reply *r)
+{
+	struct hv_cmdline cmd = { .hypervisor = k->conf.hypervisor };
+	struct hv_spawn_args spawn = { .commit = run_commit };
+	struct domain_run *run;
+	char **argv = NULL, *console_log = NULL, why[768] = "";
+	int fds[64], rc = -ENOMEM, code = KEEL_ERR_OPERATION_FAILED;
+	size_t nr_fds = 0;
+
+	lifecycle_cancel_restart(dom);
+	run = run_new(k, dom, NULL);
+	if (!run)
+		goto fail;
+	run->paused_start = paused;
+	run->starting = true;
+	rc = memory_fits(k, dom, run->config, why, sizeof(why));
+	if (rc) {
+		code = KEEL_ERR_RESOURCE;
+		goto fail;
+	}
+	if (id < 0)
+		id = k->next_domain_id++;
+	name_taps(run->config, id);
+	rc = -ENOMEM;
+	run->log_path = launch_log_path(k, dom->name, ".log");
+	console_log = launch_log_path(k, dom->name, ".console.log");
+	if (!run->log_path || !console_log)
+		goto fail;
+	if (mkdir(run->dir, 0700) && errno != EEXIST) {
+		rc = -errno;
+		snprintf(why, sizeof(why), "cannot create %s: %s", run->dir,
+			 strerror(errno));
+		goto fail;
+	}
+	rc = open_disks(run->config, fds, sizeof(fds) / sizeof(fds[0]), &nr_fds,
+			why, sizeof(why));
+	if (rc)
+		goto fail;
+	run->log_start = log_rotate(run->log_path);
+	cmd.dir = run->dir;
+	cmd.console_log = console_log;
+	cmd.uuid = dom->uuid;
+	cmd.name = dom->name;
+	cmd.paused = paused;
+	cmd.linger = lifecycle_wants_linger(run->config);
+	cmd.first_disk_fd = LAUNCH_FIRST_DISK_FD;
+	cmd.memory_mib = config_int(run->config, "memory",
+				    DOMAIN_DEFAULT_MEMORY_MIB);
+	cmd.vcpus = config_int(run->config, "vcpus", DOMAIN_DEFAULT_VCPUS);
+	argv = hv_cmdline_build(&cmd, run->config);
+	if (!argv) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	/* run_commit() saves the state as it is once keel-hv runs. */
+	dom->run = run;
+	dom->id = id;
+	dom->state = DOMAIN_RUNNING;
+	dom->reason = DOMAIN_REASON_BOOTED;
+	spawn.dir = run->dir;
+	spawn.log_path = run->log_path;
+	spawn.argv = argv;
+	spawn.fds = fds;
+	spawn.nr_fds = nr_fds;
+	rc = hv_spawn(k->base, &spawn, &run_hv_ops, run, &run->hv);
+	if (rc) {
+		dom->run = NULL;
+		dom->id = -1;
+		if (run->save_failed)
+			snprintf(why, sizeof(why),
+				 "keeld cannot record its state in %s/state.json (%s), and a domain keeld could not find again after a restart must not run; nothing was started",
+				 run->dir, strerror(-rc));
+		goto fail;
+	}
+	close_fds(fds, nr_fds);
+	hv_cmdline_free(argv);
+	free(console_log);
+	run->start_reply = r;
+	hv_call(run->hv, "status", NULL, on_started, run);
+	return;
+fail:
+	close_fds(fds, nr_fds);
+	hv_cmdline_free(argv);
+	free(console_log);
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	if (rc == -ENOMEM && code != KEEL_ERR_RESOURCE &&
+	    !strcmp(why, strerror(ENOMEM)))
+		code = KEEL_ERR_RESOURCE;
+	run_answer_error(r, code, "Domain %s could not start: %s.", dom->name,
+			 why);
+	log_err("Domain %s could not start: %s.", dom->name, why);
+	if (run) {
+		run->start_reply = NULL;
+		run_dir_remove(run->dir);
+		run_free(run);
+	}
+	dom->state = DOMAIN_SHUTOFF;
+	dom->reason = DOMAIN_REASON_FAILED;
+	if (!dom->persistent)
+		registry_forget(k->reg, dom);
+}

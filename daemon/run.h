@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_RUN_H
+#define KEEL_DAEMON_RUN_H
+
+/*
+ * What lifecycle.c (the state machine of a running domain), launch.c
+ * (starting one) and adopt.c (taking one over after a keeld restart)
+ * share: struct domain_run and the helpers around it. Private to
+ * keeld; lifecycle.h is the interface the rest of keeld uses.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "hv.h"
+#include "registry.h"
+
+struct event;
+struct keeld;
+struct reply;
+
+#define STATE_FILE_VERSION 1
+
+enum action {
+	ACTION_DESTROY,
+	ACTION_RESTART,
+	ACTION_PRESERVE,
+	ACTION_RENAME_RESTART,
+};
+
+/* What keeld itself asked of the domain, which colours how it ended. */
+enum intent {
+	INTENT_NONE,
+	INTENT_SHUTDOWN,	/* power button sent */
+	INTENT_FORCED,		/* shutdown timed out: keeld killed it */
+	INTENT_REBOOT,		/* power button, then start again */
+	INTENT_DESTROY,
+};
+
+struct waiter {
+	struct reply *r;
+	struct waiter *next;
+};
+
+struct domain_run {
+	struct keeld *k;
+	struct domain *dom;
+	struct hv *hv;			/* NULL once the process is gone */
+	char *dir;			/* RUN_DIR/domains/UUID */
+	char *log_path;			/* LOG_DIR/NAME.log: keel-hv's own */
+	off_t log_start;		/* its size when this run started */
+	struct json_object *config;	/* the configuration it runs with */
+	pid_t pid;
+	unsigned long long starttime;	/* /proc starttime, against reuse */
+	double started;			/* wall clock, for uptime */
+	bool starting;			/* until keel-hv first answers */
+	bool save_failed;		/* state.json could not be written */
+	bool start_failed;		/* keeld gave up on the start */
+	bool paused_start;
+	struct reply *start_reply;
+	struct waiter *waiters;		/* answered when the run ends */
+	struct event *shutdown_timer;
+	enum intent intent;
+	bool lingering;			/* VM stopped, process kept */
+	bool have_pending;		/* killed a lingering one to do this: */
+	enum action pending_action;
+	enum domain_reason pending_reason;
+	const char *pending_detail;
+};
+
+/* A domain that stopped and will be started again after a pause. */
+struct domain_restart {
+	struct keeld *k;
+	struct event *timer;
+	int id;				/* the id it gets back */
+};
+
+double wall_now(void);
+
+/* @config's integer member @key, or @dflt. */
+int64_t config_int(struct json_object *config, const char *key,
+		   int64_t dflt);
+
+/* Answer @r (may be NULL: nobody waits) with @result (owned). */
+void run_answer(struct reply *r, struct json_object *result);
+
+/*
+ * Answer @r with an error; the message is cut to 512 bytes on a
+ * character boundary. Nothing when @r is NULL.
+ */
+void run_answer_error(struct reply *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* @run->dir/@name into @buf. Returns 0 or -ENAMETOOLONG. */
+int run_path(const struct domain_run *run, const char *name, char *buf,
+	     size_t size);
+
+/*
+ * Write DIR/state.json, what a restarted keeld needs to take the
+ * domain over. Returns 0 or -errno (logged).
+ */
+int run_save(struct domain_run *run);
+
+/* A new run for @dom, not yet linked to it. NULL when out of memory. */
+struct domain_run *run_new(struct keeld *k, struct domain *dom,
+			   const char *dir);
+
+/*
+ * Free @run; anyone still waiting on it is told that keeld is shutting
+ * down. The process, if any, is left alone.
+ */
+void run_free(struct domain_run *run);
+
+/*
+ * Remove what keeld and keel-hv leave in a run directory (state and
+ * exit files, sockets), and the directory itself.
+ */
+void run_dir_remove(const char *dir);
+
+/*
+ * Carry out @action for a run whose VM has stopped, for @reason
+ * (lifecycle.c). May free @run.
+ */
+void run_finish(struct domain_run *run, enum action action,
+		enum domain_reason reason, const char *detail);
+
+/* The ops keeld watches every keel-hv with (lifecycle.c). */
+extern const struct hv_ops run_hv_ops;
+
+/*
+ * The VM of @run ended as @end; the process exited (@exited) or
+ * lingers. Decides and carries out what happens next (lifecycle.c).
+ */
+void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited);
+
+/*
+ * Start @dom (launch.c) with id @id (-1: a new one). Answers @r with its
+ * summary once keel-hv is up, or with an error; on failure a transient
+ * domain is removed.
+ */
+void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
+		  struct reply *r);
+
+/* Does @config want keel-hv to keep a stopped VM (preserve)? */
+bool lifecycle_wants_linger(struct json_object *config);
+
+/*
+ * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name
+ * (malloc'd), or NULL when out of memory or too long.
+ */
+char *launch_log_path(const struct keeld *k, const char *name,
+		      const char *suffix);
+
+#endif /* KEEL_DAEMON_RUN_H */
