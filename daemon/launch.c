@@ -375,9 +375,8 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		id = k->next_domain_id++;
 	name_taps(run->config, id);
 	rc = -ENOMEM;
-	run->log_path = launch_log_path(k, dom->name, ".log");
 	console_log = launch_log_path(k, dom->name, ".console.log");
-	if (!run->log_path || !console_log)
+	if (!console_log)
 		goto fail;
 	if (mkdir(run->dir, 0700) && errno != EEXIST) {
 		rc = -errno;
