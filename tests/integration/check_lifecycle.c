@@ -472,8 +472,8 @@ START_TEST(test_disks_locked)
 }
 END_TEST
 
-#define NR_CREATORS 6
-#define CREATES_EACH 4
+#define NR_CREATORS 4
+#define CREATES_EACH 3
 
 /* One client creating and destroying its own domain over and over. */
 static void *creator(void *arg)
