@@ -61,16 +61,6 @@ void hv_cmdline_free(char **argv)
 	free(argv);
 }
 
-static const char *member_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 char **hv_cmdline_build(const struct hv_cmdline *c,
 			struct json_object *config)
 {
@@ -79,10 +69,10 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 	const char *s;
 
 	arg_add(&a, "%s", c->hypervisor);
-	arg_add(&a, "--kernel=%s", member_string(config, "kernel"));
-	if ((s = member_string(config, "ramdisk")))
+	arg_add(&a, "--kernel=%s", json_member_string(config, "kernel"));
+	if ((s = json_member_string(config, "ramdisk")))
 		arg_add(&a, "--initrd=%s", s);
-	if ((s = member_string(config, "cmdline")))
+	if ((s = json_member_string(config, "cmdline")))
 		arg_add(&a, "--cmdline=%s", s);
 	arg_add(&a, "--memory=%lldM", (long long)c->memory_mib);
 	arg_add(&a, "--vcpus=%lld", (long long)c->vcpus);
@@ -113,9 +103,9 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 	if (json_object_object_get_ex(config, "nics", &list)) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			struct json_object *nic = json_object_array_get_idx(list, i);
-			const char *mac = member_string(nic, "mac");
+			const char *mac = json_member_string(nic, "mac");
 
-			arg_add(&a, "--net=tap=%s%s%s", member_string(nic, "tap"),
+			arg_add(&a, "--net=tap=%s%s%s", json_member_string(nic, "tap"),
 				mac ? ",mac=" : "", mac ? mac : "");
 		}
 	}
@@ -290,8 +280,8 @@ struct json_object *hv_cmdline_config(char *const *argv, size_t argc,
 		json_object_object_add(c, "nics", json_object_get(nics));
 	json_object_put(disks);
 	json_object_put(nics);
-	if (!ok || !member_string(c, "name") || !member_string(c, "uuid") ||
-	    !member_string(c, "kernel")) {
+	if (!ok || !json_member_string(c, "name") || !json_member_string(c, "uuid") ||
+	    !json_member_string(c, "kernel")) {
 		json_object_put(c);
 		return NULL;
 	}
