@@ -66,7 +66,7 @@ static void relay_free(struct relay *rl)
 
 	if (rl->r)
 		reply_send(rl->r, jsonrpc_error(reply_id(rl->r),
-						KEEL_ERR_OPERATION_FAILED,
+						KEEL_E_OPERATION_FAILED,
 						"The console closed before it answered.",
 						NULL));
 	if (rl->hv)
@@ -188,7 +188,7 @@ static void relay_answer(struct bufferevent *bev, void *arg)
 		if (ans && json_object_object_get_ex(ans, "error", &v))
 			why = json_object_get_string(v);
 		reply_send(r, jsonrpc_error(reply_id(r),
-					    KEEL_ERR_INVALID_STATE, why, NULL));
+					    KEEL_E_INVALID_STATE, why, NULL));
 		json_object_put(ans);
 		relay_free(rl);
 		return;
@@ -259,23 +259,23 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 	mode = param_string(params, "mode", caller->read_only ? "view" :
 								"write");
 	if (caller->read_only && strcmp(mode, "view"))
-		return method_error(req, KEEL_ERR_PERMISSION, "/mode",
+		return method_error(req, KEEL_E_PERMISSION, "/mode",
 				    "keeld-ro.sock only allows watching a console (mode \"view\"); use keeld.sock to type into it.");
 	if (!server_fits(caller, RELAY_CHARGE))
-		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld's memory for clients' buffers is used up (client_memory); try again later.");
 	dir = lifecycle_run_dir(dom);
 	if (!dir)
-		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is %s; it has no console to attach to.",
 				    dom->name, domain_state_name(dom->state));
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
 			     "%s/console.sock", dir) >= sizeof(sun.sun_path))
-		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The console socket path is too long.");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		resp = method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		resp = method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "Cannot reach the console of domain %s: %s.",
 				    dom->name, strerror(errno));
 		if (fd >= 0)
@@ -289,7 +289,7 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 		close(fd);
 		free(rl);
 		json_object_put(hs);
-		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
 	}
 	rl->k = k;
@@ -304,7 +304,7 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 			close(fd);
 		json_object_put(hs);
 		relay_free(rl);
-		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
 	}
 	/* keel-hv's handshake: the request's console params as they are. */

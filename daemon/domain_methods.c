@@ -44,13 +44,13 @@ struct domain *domain_lookup(struct keeld *k,
 	if (name) {
 		dom = registry_find_name(k->reg, json_object_get_string(name));
 		if (!dom)
-			*resp = method_error(req, KEEL_ERR_NO_DOMAIN, "/name",
+			*resp = method_error(req, KEEL_E_NO_DOMAIN, "/name",
 					     "No domain is named \"%s\".",
 					     json_object_get_string(name));
 	} else {
 		dom = registry_find_uuid(k->reg, json_object_get_string(uuid));
 		if (!dom)
-			*resp = method_error(req, KEEL_ERR_NO_DOMAIN, "/uuid",
+			*resp = method_error(req, KEEL_E_NO_DOMAIN, "/uuid",
 					     "No domain has the uuid %s.",
 					     json_object_get_string(uuid));
 	}
@@ -223,7 +223,7 @@ struct json_object *domain_config_check(struct keeld *k,
 		return resp;
 	}
 	if (rc)
-		return method_error(req, KEEL_ERR_RESOURCE, NULL,
+		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
 	return config_check(req, config);
 }
@@ -235,7 +235,7 @@ struct json_object *domain_exists_error(const struct jsonrpc_req *req,
 	struct json_object *v = NULL;
 
 	json_object_object_get_ex(config, field + 1, &v);
-	return method_error(req, KEEL_ERR_DOMAIN_EXISTS,
+	return method_error(req, KEEL_E_DOMAIN_EXISTS,
 			    !strcmp(field, "/name") ? "/config/name" :
 						      "/config/uuid",
 			    "A domain with the %s \"%s\" already exists; choose another or undefine it first.",
@@ -263,7 +263,7 @@ struct json_object *domain_define(struct methods_caller *caller,
 	if (rc == -EEXIST)
 		return domain_exists_error(req, config, field);
 	if (rc)
-		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
 	lifecycle_emit(k, dom, "defined", "added");
@@ -282,7 +282,7 @@ struct json_object *domain_undefine(struct methods_caller *caller,
 	if (!dom)
 		return resp;
 	if (!dom->persistent)
-		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is transient: it has no definition to remove.",
 				    dom->name);
 	/*
@@ -291,7 +291,7 @@ struct json_object *domain_undefine(struct methods_caller *caller,
 	 */
 	rc = registry_make_transient(k->reg, dom);
 	if (rc)
-		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The definition could not be removed: %s.",
 				    strerror(-rc));
 	lifecycle_emit(k, dom, "undefined", "removed");
@@ -317,16 +317,16 @@ struct json_object *domain_rename(struct methods_caller *caller,
 	json_object_object_get_ex(params, "new_name", &v);
 	new_name = json_object_get_string(v);
 	if (dom->state != DOMAIN_SHUTOFF)
-		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is %s; shut it off before renaming it.",
 				    dom->name, domain_state_name(dom->state));
 	rc = registry_rename(k->reg, dom, new_name);
 	if (rc == -EEXIST)
-		return method_error(req, KEEL_ERR_DOMAIN_EXISTS, "/new_name",
+		return method_error(req, KEEL_E_DOMAIN_EXISTS, "/new_name",
 				    "A domain named \"%s\" already exists.",
 				    new_name);
 	if (rc)
-		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
 	lifecycle_emit(k, dom, "defined", "renamed");
@@ -345,13 +345,13 @@ struct json_object *domain_autostart(struct methods_caller *caller,
 	if (!dom)
 		return resp;
 	if (!dom->persistent)
-		return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is transient; define it to have it start with keeld.",
 				    dom->name);
 	json_object_object_get_ex(params, "enabled", &v);
 	rc = registry_set_autostart(k->reg, dom, json_object_get_boolean(v));
 	if (rc)
-		return method_error(req, KEEL_ERR_OPERATION_FAILED, NULL,
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
 	return jsonrpc_result(req->id, domain_summary(dom));

@@ -321,7 +321,7 @@ static void hv_sock_event(struct bufferevent *bev, short what, void *arg)
 	hv->bev = NULL;
 	hv->sock = -1;
 	hv->busy++;
-	fail_all_calls(hv, KEEL_ERR_OPERATION_FAILED,
+	fail_all_calls(hv, KEEL_E_OPERATION_FAILED,
 		       "The domain's hypervisor process closed its control socket.");
 	hv->busy--;
 	hv_gone(hv);
@@ -376,7 +376,7 @@ static void hv_try_connect(evutil_socket_t fd, short what, void *arg)
 	log_warn("Cannot connect to %s/control.sock: %s.", hv->dir,
 		 strerror(-rc));
 	hv->busy++;
-	fail_all_calls(hv, KEEL_ERR_OPERATION_FAILED,
+	fail_all_calls(hv, KEEL_E_OPERATION_FAILED,
 		       "keeld cannot reach the domain's hypervisor process.");
 	hv->busy--;
 	hv_gone(hv);
@@ -409,7 +409,7 @@ static void hv_pid_ready(evutil_socket_t fd, short what, void *arg)
 	if (hv->child && waitpid(hv->pid, &status, WNOHANG) == hv->pid)
 		hv->child = false;
 	hv->busy++;
-	fail_all_calls(hv, KEEL_ERR_OPERATION_FAILED,
+	fail_all_calls(hv, KEEL_E_OPERATION_FAILED,
 		       "The domain's hypervisor process has exited.");
 	if (!hv->doomed) {
 		if (hv->stopped_reported) {
@@ -602,7 +602,7 @@ static void hv_call_timeout(evutil_socket_t fd, short what, void *arg)
 	struct hv_call *call = arg;
 	struct hv *hv = call->hv;
 
-	call_finish(hv, call, NULL, KEEL_ERR_TIMEOUT,
+	call_finish(hv, call, NULL, KEEL_E_TIMEOUT,
 		    "The domain's hypervisor process did not answer in time.");
 	hv_gone(hv);
 }
@@ -620,7 +620,7 @@ void hv_call(struct hv *hv, const char *method, struct json_object *params,
 
 	if (!call) {
 		json_object_put(params);
-		cb(hv, NULL, KEEL_ERR_RESOURCE, "keeld ran out of memory.",
+		cb(hv, NULL, KEEL_E_RESOURCE, "keeld ran out of memory.",
 		   opaque);
 		return;
 	}
@@ -637,7 +637,7 @@ void hv_call(struct hv *hv, const char *method, struct json_object *params,
 		if (call->timer)
 			event_free(call->timer);
 		free(call);
-		cb(hv, NULL, KEEL_ERR_RESOURCE, "keeld ran out of memory.",
+		cb(hv, NULL, KEEL_E_RESOURCE, "keeld ran out of memory.",
 		   opaque);
 		return;
 	}

@@ -99,7 +99,7 @@ unsigned long long hv_starttime(pid_t pid);
 
 /*
  * The answer to an hv_call(): @result on success (borrowed), else
- * @code (a JSON-RPC or keel code; KEEL_ERR_OPERATION_FAILED when the
+ * @code (a JSON-RPC or keel code; KEEL_E_OPERATION_FAILED when the
  * process went away) and @message.
  */
 typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
@@ -108,7 +108,7 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
 /*
  * Call @method with @params (owned, may be NULL) on the control socket;
  * queued until the socket is connected. @cb is called exactly once,
- * unless hv_free() comes first. Fails with KEEL_ERR_TIMEOUT if keel-hv
+ * unless hv_free() comes first. Fails with KEEL_E_TIMEOUT if keel-hv
  * does not answer in HV_CALL_TIMEOUT_MS.
  */
 #define HV_CALL_TIMEOUT_MS 10000

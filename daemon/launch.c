@@ -296,8 +296,8 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 		/* It exited: run_vm_stopped() answers with its log line. */
 		if (!run->starting)
 			return;
-		if (code != KEEL_ERR_OPERATION_FAILED) {
-			run_answer_error(r, KEEL_ERR_OPERATION_FAILED,
+		if (code != KEEL_E_OPERATION_FAILED) {
+			run_answer_error(r, KEEL_E_OPERATION_FAILED,
 					 "The hypervisor of domain %s did not come up: %s",
 					 dom->name, message);
 			run->start_reply = NULL;
@@ -309,7 +309,7 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 	if (!run->starting)
 		return;	/* destroyed, or ended, meanwhile */
 	if (attach_bridges(run, why, sizeof(why))) {
-		run_answer_error(r, KEEL_ERR_OPERATION_FAILED,
+		run_answer_error(r, KEEL_E_OPERATION_FAILED,
 				 "Domain %s could not start: %s.", dom->name,
 				 why);
 		run->start_reply = NULL;
@@ -357,7 +357,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	struct hv_spawn_args spawn = { .commit = run_commit };
 	struct domain_run *run;
 	char **argv = NULL, *console_log = NULL, why[768] = "";
-	int fds[64], rc = -ENOMEM, code = KEEL_ERR_OPERATION_FAILED;
+	int fds[64], rc = -ENOMEM, code = KEEL_E_OPERATION_FAILED;
 	size_t nr_fds = 0;
 
 	lifecycle_cancel_restart(dom);
@@ -368,7 +368,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	run->starting = true;
 	rc = memory_fits(k, dom, run->config, why, sizeof(why));
 	if (rc) {
-		code = KEEL_ERR_RESOURCE;
+		code = KEEL_E_RESOURCE;
 		goto fail;
 	}
 	if (id < 0)
@@ -436,9 +436,9 @@ fail:
 	free(console_log);
 	if (!why[0])
 		snprintf(why, sizeof(why), "%s", strerror(-rc));
-	if (rc == -ENOMEM && code != KEEL_ERR_RESOURCE &&
+	if (rc == -ENOMEM && code != KEEL_E_RESOURCE &&
 	    !strcmp(why, strerror(ENOMEM)))
-		code = KEEL_ERR_RESOURCE;
+		code = KEEL_E_RESOURCE;
 	run_answer_error(r, code, "Domain %s could not start: %s.", dom->name,
 			 why);
 	log_err("Domain %s could not start: %s.", dom->name, why);

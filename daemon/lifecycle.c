@@ -264,11 +264,11 @@ void run_free(struct domain_run *run)
 
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
-		run_answer_error(w->r, KEEL_ERR_OPERATION_FAILED,
+		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,
 				 "keeld is shutting down.");
 		free(w);
 	}
-	run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
 			 "keeld is shutting down.");
 	if (run->shutdown_timer)
 		event_free(run->shutdown_timer);
@@ -287,7 +287,7 @@ static int run_add_waiter(struct domain_run *run, struct reply *r)
 		return 0;
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		run_answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
+		run_answer_error(r, KEEL_E_RESOURCE, "keeld ran out of memory.");
 		return -ENOMEM;
 	}
 	w->r = r;
@@ -582,7 +582,7 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 	}
 	if (run->starting && run->intent == INTENT_DESTROY) {
 		/* destroy came before keel-hv's first answer. */
-		run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
 				 "Domain %s was destroyed while it was starting.",
 				 dom->name);
 		run->start_reply = NULL;
@@ -603,7 +603,7 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 	if (run->starting) {
 		char *line = hv_last_log_line(run->log_path, run->log_start);
 
-		run_answer_error(run->start_reply, KEEL_ERR_OPERATION_FAILED,
+		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
 				 "The hypervisor could not start domain %s: %s",
 				 dom->name,
 				 line ? line : "it ended without saying why.");
@@ -782,14 +782,14 @@ static void run_op(struct domain *dom, const char *method, struct op *tmpl,
 	struct op *op = malloc(sizeof(*op));
 
 	if (!op) {
-		run_answer_error(r, KEEL_ERR_RESOURCE, "keeld ran out of memory.");
+		run_answer_error(r, KEEL_E_RESOURCE, "keeld ran out of memory.");
 		return;
 	}
 	*op = *tmpl;
 	op->run = dom->run;
 	op->r = r;
 	if (!dom->run->hv) {
-		run_answer_error(r, KEEL_ERR_INVALID_STATE,
+		run_answer_error(r, KEEL_E_INVALID_STATE,
 			     "Domain %s has no hypervisor process any more.",
 			     dom->name);
 		free(op);
@@ -873,7 +873,7 @@ static void on_stats(struct hv *hv, struct json_object *result, int code,
 void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r)
 {
 	if (!dom->run->hv) {
-		run_answer_error(r, KEEL_ERR_INVALID_STATE,
+		run_answer_error(r, KEEL_E_INVALID_STATE,
 			     "Domain %s has no hypervisor process any more.",
 			     dom->name);
 		return;

@@ -30,7 +30,7 @@ static bool bool_param(struct json_object *params, const char *key)
 
 static struct json_object *out_of_memory(const struct jsonrpc_req *req)
 {
-	return method_error(req, KEEL_ERR_RESOURCE, NULL,
+	return method_error(req, KEEL_E_RESOURCE, NULL,
 			    "keeld ran out of memory.");
 }
 
@@ -38,7 +38,7 @@ static struct json_object *not_running(const struct jsonrpc_req *req,
 				       const struct domain *dom,
 				       const char *what)
 {
-	return method_error(req, KEEL_ERR_INVALID_STATE, NULL,
+	return method_error(req, KEEL_E_INVALID_STATE, NULL,
 			    "Domain %s is %s (%s); %s.", dom->name,
 			    domain_state_name(dom->state),
 			    domain_reason_name(dom->reason), what);

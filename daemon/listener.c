@@ -267,7 +267,7 @@ static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	    !listener_authorised(ls, fd, known ? &cred : NULL)) {
 		log_info_limited("Refused a client (uid %u) on %s: it is neither root nor in keeld's group.",
 				 (unsigned)cred.uid, l->path);
-		listener_refuse(ls, fd, KEEL_ERR_PERMISSION,
+		listener_refuse(ls, fd, KEEL_E_PERMISSION,
 				"Permission denied: keeld.sock is for root and members of keeld's group; use keeld-ro.sock for read-only access.");
 		return;
 	}
@@ -277,7 +277,7 @@ static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	case ADMIT_PER_UID:
 		log_warn_limited("Refused a client on %s: uid %u already has %u connections (max_clients_per_uid).",
 				 l->path, (unsigned)cred.uid, set->per_uid);
-		listener_refuse(ls, fd, KEEL_ERR_RESOURCE,
+		listener_refuse(ls, fd, KEEL_E_RESOURCE,
 				"keeld refused the connection: uid %u already has %u connections, the most one user may have (max_clients_per_uid); close some first.",
 				(unsigned)cred.uid, set->per_uid);
 		return;
@@ -286,12 +286,12 @@ static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 				 (unsigned)cred.uid, l->path,
 				 admit_nr_clients(admit), set->max_clients,
 				 set->root_reserve);
-		listener_refuse(ls, fd, KEEL_ERR_RESOURCE,
+		listener_refuse(ls, fd, KEEL_E_RESOURCE,
 				"keeld refused the connection: it has as many clients as it allows (max_clients); try again later.");
 		return;
 	case ADMIT_NOMEM:
 		log_warn_limited("Refusing a connection: out of memory.");
-		listener_refuse(ls, fd, KEEL_ERR_RESOURCE,
+		listener_refuse(ls, fd, KEEL_E_RESOURCE,
 				"keeld ran out of memory.");
 		return;
 	}

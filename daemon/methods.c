@@ -314,7 +314,7 @@ struct json_object *methods_handle(void *ctx, const struct jsonrpc_req *req)
 				    "keeld has no method \"%s\".",
 				    req->method);
 	if (caller->read_only && method->access != METHOD_READ_ONLY)
-		return method_error(req, KEEL_ERR_PERMISSION, NULL,
+		return method_error(req, KEEL_E_PERMISSION, NULL,
 				    "%s changes the host and is not allowed on the read-only socket; use keeld.sock.",
 				    method->name);
 	if (params && !json_object_is_type(params, json_type_object))
@@ -331,7 +331,7 @@ struct json_object *methods_handle(void *ctx, const struct jsonrpc_req *req)
 				    "The parameter %s %s.",
 				    *err_path ? err_path : "object", err_msg);
 	else if (rc)
-		resp = method_error(req, KEEL_ERR_RESOURCE, NULL,
+		resp = method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
 	else
 		resp = method->handler(caller, req, params);

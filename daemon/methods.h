@@ -34,7 +34,7 @@ struct methods_caller {
 /*
  * A jsonrpc_handler_fn: @ctx is a struct methods_caller. Looks the
  * method up in the table, refuses read-write methods to read-only
- * callers (KEEL_ERR_PERMISSION), validates the params against the
+ * callers (KEEL_E_PERMISSION), validates the params against the
  * schema (JSONRPC_INVALID_PARAMS with data {"field": POINTER}) and then
  * runs the handler.
  */

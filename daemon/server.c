@@ -3,7 +3,7 @@
  * keeld's clients: newline-delimited JSON-RPC on the connections that
  * listener.c lets in, answered with jsonrpc_dispatch_line() and
  * methods_handle(). Every client is bounded: a line longer than
- * JSONRPC_MAX_LINE is answered KEEL_ERR_TOO_LARGE and closed, since the
+ * JSONRPC_MAX_LINE is answered KEEL_E_TOO_LARGE and closed, since the
  * next message boundary cannot be found; a client that leaves more than
  * SERVER_MAX_OUTPUT bytes of responses unread is dropped. Nothing one
  * client does can stall the loop for the others.
@@ -397,7 +397,7 @@ static bool conn_send(struct conn *c, struct json_object *msg)
 	line = jsonrpc_to_line(msg, &len);
 	if (!line && errno == EMSGSIZE) {
 		struct json_object *e = jsonrpc_error(
-			NULL, KEEL_ERR_TOO_LARGE,
+			NULL, KEEL_E_TOO_LARGE,
 			"The response would be longer than the largest message keel allows.",
 			NULL);
 
@@ -416,7 +416,7 @@ static bool conn_send(struct conn *c, struct json_object *msg)
 static void conn_too_large(struct conn *c)
 {
 	struct json_object *e = jsonrpc_error(
-		NULL, KEEL_ERR_TOO_LARGE,
+		NULL, KEEL_E_TOO_LARGE,
 		"The message is longer than 1 MiB (or has no newline); the connection is closed.",
 		NULL);
 
@@ -431,7 +431,7 @@ static void conn_too_large(struct conn *c)
 static void conn_over_budget(struct conn *c)
 {
 	struct json_object *e = jsonrpc_error(
-		NULL, KEEL_ERR_RESOURCE,
+		NULL, KEEL_E_RESOURCE,
 		"keeld's memory for clients' buffers is used up (client_memory); the incomplete request was dropped and the connection is closed.",
 		NULL);
 
@@ -457,11 +457,11 @@ static struct json_object *conn_handle(void *ctx,
 
 	if (c->line_out >= JSONRPC_MAX_LINE ||
 	    evbuffer_get_length(c->out) + c->line_out > SERVER_MAX_OUTPUT)
-		return jsonrpc_error(req->id, KEEL_ERR_TOO_LARGE,
+		return jsonrpc_error(req->id, KEEL_E_TOO_LARGE,
 				     "The answers to this line would be longer than keel allows; send fewer requests at a time, and read the answers.",
 				     NULL);
 	if (req->in_batch && !conn_account(c))
-		return jsonrpc_error(req->id, KEEL_ERR_RESOURCE,
+		return jsonrpc_error(req->id, KEEL_E_RESOURCE,
 				     "keeld's memory for clients' buffers is used up (client_memory); the request was not run.",
 				     NULL);
 	resp = methods_handle(&c->caller, req);
@@ -542,7 +542,7 @@ static bool conn_batch_start(struct conn *c, const char *line, size_t len)
  * the rules of a batch's member, and its answer (or marker) is moved to
  * the batch's.
  * Once the answers pass JSONRPC_MAX_LINE, the rest is not run: the
- * answer can only be KEEL_ERR_TOO_LARGE.
+ * answer can only be KEEL_E_TOO_LARGE.
  */
 static bool conn_batch_step(struct conn *c, long long turn_end)
 {
@@ -585,7 +585,7 @@ static struct json_object *conn_batch_finish(struct conn *c)
 		/* What conn_send() would make of it, without building it. */
 		json_object_put(resp);
 		conn_drop_line_replies(c);
-		return jsonrpc_error(NULL, KEEL_ERR_TOO_LARGE,
+		return jsonrpc_error(NULL, KEEL_E_TOO_LARGE,
 				     "The response would be longer than the largest message keel allows.",
 				     NULL);
 	}
@@ -654,7 +654,7 @@ static void conn_dispatch_lines(struct conn *c)
 		    !admit_fits(c->srv->admit, &c->slot, PARSED_COST * len)) {
 			/* Parsed, it would take many times its size. */
 			evbuffer_drain(in, len);
-			resp = jsonrpc_error(NULL, KEEL_ERR_RESOURCE,
+			resp = jsonrpc_error(NULL, KEEL_E_RESOURCE,
 					     "keeld's memory for clients' buffers is used up (client_memory); the request was not read. Try again later.",
 					     NULL);
 			if (resp && !conn_send(c, resp))
@@ -1058,7 +1058,7 @@ static struct json_object *conn_map_replies(struct conn *c,
 		if (!p) {
 			/* Out of memory: the answer, when it comes, is lost. */
 			resp = put_answer(resp, r->index,
-					  jsonrpc_error(r->id, KEEL_ERR_RESOURCE,
+					  jsonrpc_error(r->id, KEEL_E_RESOURCE,
 							"keeld ran out of memory.",
 							NULL));
 			continue;

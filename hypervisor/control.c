@@ -82,7 +82,7 @@ static struct json_object *control_ok(void)
 
 /*
  * Once the VM has stopped (--linger), the methods that act on a running
- * guest answer KEEL_ERR_INVALID_STATE with this.
+ * guest answer KEEL_E_INVALID_STATE with this.
  */
 static bool control_stopped(struct control *ctl, const char **msg)
 {
@@ -139,14 +139,14 @@ static int control_pause(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
 	if (control_stopped(ctl, msg))
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	if (vm_is_paused(ctl->vm)) {
 		*msg = "The VM is already paused.";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	if (vm_pause(ctl->vm)) {
 		*msg = "The VM is stopping and cannot be paused.";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	*result = control_ok();
 	return 0;
@@ -156,10 +156,10 @@ static int control_resume(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
 	if (control_stopped(ctl, msg))
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	if (!vm_is_paused(ctl->vm)) {
 		*msg = "The VM is not paused.";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	vm_resume(ctl->vm);
 	*result = control_ok();
@@ -183,10 +183,10 @@ static int control_power_button(struct control *ctl,
 	struct device *pm = vm_find_device(ctl->vm, "acpi_pm");
 
 	if (control_stopped(ctl, msg))
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	if (!pm) {
 		*msg = "This VM has no ACPI power button.";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	acpi_pm_power_button(pm);
 	*result = control_ok();
@@ -201,7 +201,7 @@ static int control_stats(struct control *ctl, struct json_object *params,
 	if (vm_stats(ctl->vm, o)) {
 		json_object_put(o);
 		*msg = "Cannot collect the statistics.";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	*result = o;
 	return 0;
@@ -222,10 +222,10 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 
 	if (!dev) {
 		*msg = "This VM has no balloon device (keel-hv --balloon).";
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	}
 	if (control_stopped(ctl, msg))
-		return KEEL_ERR_INVALID_STATE;
+		return KEEL_E_INVALID_STATE;
 	if (params && !json_object_is_type(params, json_type_object)) {
 		*msg = "balloon takes an object: {\"target_mib\": N}.";
 		return JSONRPC_INVALID_PARAMS;
@@ -348,7 +348,7 @@ static void control_line(struct control_conn *c, const char *line,
 
 static void control_reject(struct control_conn *c, const char *why)
 {
-	struct json_object *e = jsonrpc_error(NULL, KEEL_ERR_TOO_LARGE, why,
+	struct json_object *e = jsonrpc_error(NULL, KEEL_E_TOO_LARGE, why,
 					      NULL);
 
 	if (e)

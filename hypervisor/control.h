@@ -26,7 +26,7 @@ int control_new(struct vm *vm, const char *path,
 /*
  * The VM has stopped (vm_run() returned @reason; keel-hv will exit with
  * @status): from now on status reports "stopped" and the methods that
- * need a live VM answer KEEL_ERR_INVALID_STATE. Queues the "stopped"
+ * need a live VM answer KEEL_E_INVALID_STATE. Queues the "stopped"
  * notification, with @detail (a sentence, borrowed), for every client.
  * NULL @ctl is fine.
  */

@@ -29,17 +29,17 @@ static const struct {
 	{ JSONRPC_INVALID_PARAMS, "invalid-params",
 	  "The method's parameters are not valid." },
 	{ JSONRPC_INTERNAL_ERROR, "internal-error", "Internal error." },
-	{ KEEL_ERR_NO_DOMAIN, "no-domain", "No such domain." },
-	{ KEEL_ERR_DOMAIN_EXISTS, "domain-exists",
+	{ KEEL_E_NO_DOMAIN, "no-domain", "No such domain." },
+	{ KEEL_E_DOMAIN_EXISTS, "domain-exists",
 	  "The domain already exists." },
-	{ KEEL_ERR_INVALID_STATE, "invalid-state",
+	{ KEEL_E_INVALID_STATE, "invalid-state",
 	  "The operation is not valid in the domain's current state." },
-	{ KEEL_ERR_RESOURCE, "resource", "A resource is exhausted." },
-	{ KEEL_ERR_PERMISSION, "permission", "Permission denied." },
-	{ KEEL_ERR_TOO_LARGE, "too-large", "The message is too large." },
-	{ KEEL_ERR_OPERATION_FAILED, "operation-failed",
+	{ KEEL_E_RESOURCE, "resource", "A resource is exhausted." },
+	{ KEEL_E_PERMISSION, "permission", "Permission denied." },
+	{ KEEL_E_TOO_LARGE, "too-large", "The message is too large." },
+	{ KEEL_E_OPERATION_FAILED, "operation-failed",
 	  "The operation failed." },
-	{ KEEL_ERR_TIMEOUT, "timeout", "The operation timed out." },
+	{ KEEL_E_TIMEOUT, "timeout", "The operation timed out." },
 };
 
 #define N_ERRORS (sizeof(jsonrpc_errors) / sizeof(jsonrpc_errors[0]))
@@ -607,7 +607,7 @@ struct json_object *jsonrpc_dispatch_line(const char *line, size_t len,
 
 	rc = parse_line(line, len, &msg, why, sizeof(why));
 	if (rc == -E2BIG)
-		return jsonrpc_error(NULL, KEEL_ERR_TOO_LARGE, why, NULL);
+		return jsonrpc_error(NULL, KEEL_E_TOO_LARGE, why, NULL);
 	if (rc == -ENOMEM)
 		return jsonrpc_error(NULL, JSONRPC_INTERNAL_ERROR, NULL, NULL);
 	if (rc < 0)

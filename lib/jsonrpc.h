@@ -15,10 +15,12 @@
 
 #include <json-c/json.h>
 
+#include "keel.h"
+
 /*
  * The longest line either side sends or accepts, newline included. A
  * reader that has buffered this many bytes without finding a newline
- * cannot find the next message boundary: it answers KEEL_ERR_TOO_LARGE
+ * cannot find the next message boundary: it answers KEEL_E_TOO_LARGE
  * with id null and closes the connection.
  */
 #define JSONRPC_MAX_LINE (1024 * 1024)
@@ -37,31 +39,13 @@
 #define JSONRPC_INTERNAL_ERROR -32603
 
 /*
- * keel's own codes, from the range the specification reserves for the
- * server. They appear in schemas/ and in the man pages; never renumber.
+ * keel's own codes (KEEL_E_NO_DOMAIN, ...) are enum keel_error_code in
+ * keel.h, the one list: the range the specification reserves for the
+ * server, documented in schemas/ and the man pages; never renumbered.
  * Each error's message says what happened in words; its data, when
  * present, is an object (e.g. {"field": "/name"} for the parameter at
  * fault).
  */
-/* No domain has the given name, uuid or id. */
-#define KEEL_ERR_NO_DOMAIN -32001
-/* A domain with that name or uuid already exists. */
-#define KEEL_ERR_DOMAIN_EXISTS -32002
-/* The operation is not valid in the domain's current state. */
-#define KEEL_ERR_INVALID_STATE -32003
-/* A resource (memory, file descriptors, a limit) is exhausted. */
-#define KEEL_ERR_RESOURCE -32004
-/* Permission denied, e.g. a write method on the read-only socket. */
-#define KEEL_ERR_PERMISSION -32005
-/* The message is longer than JSONRPC_MAX_LINE. */
-#define KEEL_ERR_TOO_LARGE -32006
-/*
- * The operation was tried and failed, e.g. the hypervisor process could
- * not start; the message says why.
- */
-#define KEEL_ERR_OPERATION_FAILED -32007
-/* The operation did not finish in the time allowed. */
-#define KEEL_ERR_TIMEOUT -32008
 
 /*
  * A stable short name for @code ("parse-error", "no-domain", ...), for
@@ -122,7 +106,7 @@ struct json_object *jsonrpc_error_field(struct json_object *id, int code,
  * other newline in it. Returns a malloc'd NUL-terminated string and
  * stores its length (newline included, NUL excluded) in @len, or
  * returns NULL with errno set: EMSGSIZE when the line would exceed
- * JSONRPC_MAX_LINE (a server then answers KEEL_ERR_TOO_LARGE instead),
+ * JSONRPC_MAX_LINE (a server then answers KEEL_E_TOO_LARGE instead),
  * EINVAL when @msg serialises with a newline (a custom serializer),
  * ENOMEM.
  */
@@ -140,7 +124,7 @@ char *jsonrpc_to_line(struct json_object *msg, size_t *len);
  * name twice in one object (however escaped), data after the value,
  * nesting deeper than JSONRPC_MAX_DEPTH, or an empty line; -E2BIG when
  * @len exceeds JSONRPC_MAX_LINE; -ENOMEM. A server answers -EINVAL with
- * JSONRPC_PARSE_ERROR and -E2BIG with KEEL_ERR_TOO_LARGE, id null
+ * JSONRPC_PARSE_ERROR and -E2BIG with KEEL_E_TOO_LARGE, id null
  * (jsonrpc_dispatch_line() does this, with a message saying what is
  * wrong and at which byte). An integer "id" of the message, or of each
  * object of a batch, that json-c cannot hold as sent (-0, beyond 64
@@ -219,7 +203,7 @@ struct json_object *jsonrpc_dispatch(struct json_object *msg,
 
 /*
  * Parse one received line and answer it as jsonrpc_dispatch() does;
- * an unparsable line gets a JSONRPC_PARSE_ERROR (or KEEL_ERR_TOO_LARGE)
+ * an unparsable line gets a JSONRPC_PARSE_ERROR (or KEEL_E_TOO_LARGE)
  * response with id null whose message says what is wrong.
  */
 struct json_object *jsonrpc_dispatch_line(const char *line, size_t len,

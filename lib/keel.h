@@ -39,15 +39,26 @@ extern "C" {
 /* The library's version, as "MAJOR.MINOR.PATCH". */
 const char *keel_version(void);
 
-/* Error codes keeld sends besides JSON-RPC's own (-32700 ... -32603). */
+/*
+ * Error codes keeld sends besides JSON-RPC's own (-32700 ... -32603):
+ * the one list every keel program uses.
+ */
 enum keel_error_code {
+	/* No domain has the given name, uuid or id. */
 	KEEL_E_NO_DOMAIN = -32001,
+	/* A domain with that name or uuid already exists. */
 	KEEL_E_DOMAIN_EXISTS = -32002,
+	/* The operation is not valid in the domain's current state. */
 	KEEL_E_INVALID_STATE = -32003,
+	/* A resource (memory, descriptors, a limit) is exhausted. */
 	KEEL_E_RESOURCE = -32004,
+	/* Permission denied, e.g. a write method on the read-only socket. */
 	KEEL_E_PERMISSION = -32005,
+	/* The message is longer than JSONRPC_MAX_LINE. */
 	KEEL_E_TOO_LARGE = -32006,
+	/* Tried and failed, e.g. keel-hv could not start; the message says why. */
 	KEEL_E_OPERATION_FAILED = -32007,
+	/* The operation did not finish in the time allowed. */
 	KEEL_E_TIMEOUT = -32008,
 	/* Local failures, never sent by keeld: */
 	KEEL_E_CONNECTION = -1,	/* cannot connect, or the socket broke */

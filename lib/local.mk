@@ -3,7 +3,7 @@
 # xl.cfg reader.
 noinst_LTLIBRARIES += lib/libkeelcommon.la
 lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
-	lib/jsonrpc.c lib/jsonrpc.h \
+	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h \
 	lib/xlcfg.c lib/xlcfg.h

@@ -74,7 +74,7 @@ START_TEST(test_error_names)
 	ck_assert_str_eq(jsonrpc_error_name(0), "unknown");
 	ck_assert_str_eq(jsonrpc_error_name(-32099), "unknown");
 	ck_assert_str_eq(jsonrpc_error_message(42), "unknown error");
-	ck_assert_str_eq(jsonrpc_error_message(KEEL_ERR_NO_DOMAIN),
+	ck_assert_str_eq(jsonrpc_error_message(KEEL_E_NO_DOMAIN),
 			 "No such domain.");
 }
 END_TEST
@@ -123,7 +123,7 @@ START_TEST(test_build_error)
 	struct json_object *data = json_object_new_object();
 
 	json_object_object_add(data, "state", json_object_new_string("paused"));
-	assert_line(jsonrpc_error(id, KEEL_ERR_INVALID_STATE,
+	assert_line(jsonrpc_error(id, KEEL_E_INVALID_STATE,
 				  "The domain web is paused.", data),
 		    "{\"jsonrpc\":\"2.0\",\"id\":\"x1\",\"error\":{"
 		    "\"code\":-32003,\"message\":\"The domain web is paused.\","
@@ -666,7 +666,7 @@ START_TEST(test_dispatch_line_too_large)
 	memset(s, ' ', JSONRPC_MAX_LINE + 1);
 	ck_assert_int_eq(error_code(jsonrpc_dispatch_line(
 				 s, JSONRPC_MAX_LINE + 1, spec_handle, &ctx)),
-			 KEEL_ERR_TOO_LARGE);
+			 KEEL_E_TOO_LARGE);
 	free(s);
 }
 END_TEST
@@ -1209,7 +1209,7 @@ START_TEST(test_error_message_utf8)
 	char *line;
 
 	/* a message cut inside its last character loses that character */
-	assert_line(jsonrpc_error(NULL, KEEL_ERR_NO_DOMAIN,
+	assert_line(jsonrpc_error(NULL, KEEL_E_NO_DOMAIN,
 				  "No domain caf\xc3\xa9\xc3", NULL),
 		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
 		    "-32001,\"message\":\"No domain caf\xc3\xa9\"}}\n");
@@ -1219,7 +1219,7 @@ START_TEST(test_error_message_utf8)
 		    "-32602,\"message\":\"x\",\"data\":{\"field\":"
 		    "\"/name\"}}}\n");
 	/* any other invalid sequence becomes U+FFFD */
-	assert_line(jsonrpc_error(NULL, KEEL_ERR_OPERATION_FAILED,
+	assert_line(jsonrpc_error(NULL, KEEL_E_OPERATION_FAILED,
 				  "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82"
 				  "e\xf4\x90\x80\x80" "f\x80", NULL),
 		    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
@@ -1228,7 +1228,7 @@ START_TEST(test_error_message_utf8)
 		    "d\xef\xbf\xbd" "e\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 		    "\xef\xbf\xbd" "f\xef\xbf\xbd\"}}\n");
 	/* and the peer can read the answer */
-	msg = jsonrpc_error(NULL, KEEL_ERR_OPERATION_FAILED, "\xed\xa0\x80\xc3",
+	msg = jsonrpc_error(NULL, KEEL_E_OPERATION_FAILED, "\xed\xa0\x80\xc3",
 			    NULL);
 	line = jsonrpc_to_line(msg, &len);
 	ck_assert_ptr_nonnull(line);
@@ -1263,7 +1263,7 @@ START_TEST(test_response_valid)
 				    "\"web\"}}}", &msg, &r), 0);
 	ck_assert(r.is_error);
 	ck_assert_ptr_null(r.id);
-	ck_assert_int_eq(r.code, KEEL_ERR_NO_DOMAIN);
+	ck_assert_int_eq(r.code, KEEL_E_NO_DOMAIN);
 	ck_assert_str_eq(r.message, "No such domain.");
 	ck_assert_str_eq(json_object_get_string(
 		json_object_object_get(r.data, "name")), "web");
@@ -1365,7 +1365,7 @@ START_TEST(test_round_trip)
 	json_object_put(msg);
 
 	/* the server answers with the request's own id */
-	msg = jsonrpc_error_field(req.id, KEEL_ERR_RESOURCE,
+	msg = jsonrpc_error_field(req.id, KEEL_E_RESOURCE,
 				  "Not enough memory for 8 GiB.", "/memory");
 	json_object_put(back);
 	line = jsonrpc_to_line(msg, &len);
@@ -1373,7 +1373,7 @@ START_TEST(test_round_trip)
 	ck_assert_int_eq(jsonrpc_check_response(back, &r), 0);
 	ck_assert(r.is_error);
 	ck_assert_int_eq(json_object_get_int64(r.id), INT64_MAX);
-	ck_assert_int_eq(r.code, KEEL_ERR_RESOURCE);
+	ck_assert_int_eq(r.code, KEEL_E_RESOURCE);
 	ck_assert_str_eq(jsonrpc_error_name(r.code), "resource");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(
 				 r.data, "field")), "/memory");

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef KEEL_HV_PROTO_H
+#define KEEL_HV_PROTO_H
+
+/*
+ * The words keel's programs say to each other (docs/architecture.md):
+ * keeld to keel-hv on its command line, in its run directory and on its
+ * control socket; keel-hv back in its exit status and status file; and
+ * the limits every layer checks (schemas/domain.schema.json states the
+ * same numbers; tests/unit/check_hv_proto fails when they drift).
+ * hypervisor/, daemon/, lib/ and cli/ include this instead of spelling
+ * any of it again. Error codes and domain states are public API and
+ * live in keel.h.
+ */
+
+/* --- Limits ----------------------------------------------------------- */
+
+/* vCPUs of one domain: one keel-hv thread each. */
+#define KEEL_VCPUS_MIN 1
+#define KEEL_VCPUS_MAX 64
+
+/* A domain's memory, in MiB: what a Linux guest needs, to 1 TiB. */
+#define KEEL_MEMORY_MIN_MIB 16
+#define KEEL_MEMORY_MAX_MIB (1024LL * 1024)
+
+/* Devices per domain. */
+#define KEEL_DISKS_MAX 16
+#define KEEL_NICS_MAX 8
+
+/* A domain's name: 1 to 64 of [A-Za-z0-9_.+-], not starting with '-'. */
+#define KEEL_DOMAIN_NAME_MAX 64
+/* A uuid in its 8-4-4-4-12 text form. */
+#define KEEL_DOMAIN_UUID_LEN 36
+
+/* --- keel-hv's command line (man/keel-hv.8) ---------------------------- */
+
+/* Long option names, without the leading "--". */
+#define HV_OPT_KERNEL "kernel"
+#define HV_OPT_INITRD "initrd"
+#define HV_OPT_CMDLINE "cmdline"
+#define HV_OPT_MEMORY "memory"
+#define HV_OPT_MAXMEM "maxmem"
+#define HV_OPT_VCPUS "vcpus"
+#define HV_OPT_CONSOLE "console"
+#define HV_OPT_CONSOLE_SOCKET "console-socket"
+#define HV_OPT_CONSOLE_LOG "console-log"
+#define HV_OPT_CONSOLE_LOG_SIZE "console-log-size"
+#define HV_OPT_CONSOLE_RING "console-ring"
+#define HV_OPT_VIRTIO_CONSOLE "virtio-console"
+#define HV_OPT_DISK "disk"
+#define HV_OPT_DISK_FD "disk-fd"
+#define HV_OPT_NET "net"
+#define HV_OPT_RNG "rng"
+#define HV_OPT_BALLOON "balloon"
+#define HV_OPT_CONTROL "control"
+#define HV_OPT_UUID "uuid"
+#define HV_OPT_NAME "name"
+#define HV_OPT_STATUS_FILE "status-file"
+#define HV_OPT_PAUSED "paused"
+#define HV_OPT_LINGER "linger"
+#define HV_OPT_LOG_LEVEL "log-level"
+#define HV_OPT_HELP "help"
+
+/* --- keel-hv's exit status and the status file's "reason" --------------- */
+
+/*
+ * Why a keel-hv process ended. The exit status is the number; the
+ * status file ({"reason": NAME, "status": N, "detail": SENTENCE}) has
+ * both, and is written for every end once the options were understood,
+ * a failure to start included: "detail" is then the sentence a user is
+ * shown ("This host's KVM runs at most 8 vCPUs per VM; the domain asks
+ * for 16."), so nobody reads keel-hv's log to learn it.
+ */
+enum hv_exit {
+	HV_EXIT_POWEROFF = 0,	/* the guest powered off (or --help) */
+	HV_EXIT_ERROR = 1,	/* keel-hv failed: could not start, host error */
+	HV_EXIT_REBOOT = 2,	/* the guest asked for a reset */
+	HV_EXIT_CRASH = 3,	/* triple fault, KVM internal error, panic */
+	HV_EXIT_KILLED = 4,	/* stop on the control socket, or a signal */
+	HV_EXIT_EXEC_FAILED = 127, /* keeld's child could not run keel-hv */
+};
+
+#define HV_REASON_POWEROFF "poweroff"
+#define HV_REASON_ERROR "error"
+#define HV_REASON_REBOOT "reboot"
+#define HV_REASON_CRASH "crash"
+#define HV_REASON_KILLED "killed"
+
+/* The status file's members. */
+#define HV_STATUS_REASON "reason"
+#define HV_STATUS_STATUS "status"
+#define HV_STATUS_DETAIL "detail"
+
+/* --- A domain's run directory (RUN_DIR/domains/UUID/) ------------------ */
+
+#define HV_RUN_CONTROL "control.sock"	/* keel-hv's control socket */
+#define HV_RUN_CONSOLE "console.sock"	/* keel-hv's console server */
+#define HV_RUN_STATUS "exit.json"	/* keel-hv's status file */
+#define HV_RUN_STATE "state.json"	/* keeld's record of the process */
+
+/* --- keel-hv's control socket (JSON-RPC 2.0, one object per line) ------- */
+
+#define HV_CTL_STATUS "status"
+#define HV_CTL_PAUSE "pause"
+#define HV_CTL_RESUME "resume"
+#define HV_CTL_STOP "stop"
+#define HV_CTL_POWER_BUTTON "power-button"
+#define HV_CTL_STATS "stats"
+#define HV_CTL_BALLOON "balloon"
+/* Notification keel-hv sends when the VM has stopped. */
+#define HV_CTL_STOPPED "stopped"
+
+#endif
