@@ -236,8 +236,8 @@ static void on_adopt_status(struct hv *hv, struct json_object *result,
 		char *detail = NULL;
 
 		hv_read_exit(run->dir, &end, &detail);
+		run_vm_stopped(run, end, detail, false);
 		free(detail);
-		run_vm_stopped(run, end, false);
 	}
 }
 
@@ -357,16 +357,15 @@ static void recover_one(struct keeld *k, const char *dir,
 		hv_read_exit(dir, &end, &detail);
 		log_info("Domain %s (id %d) ended while keeld was not running (%s).",
 			 dom->name, dom->id, hv_end_name(end));
-		free(detail);
-		if (run->lingering) {
+		if (run->lingering)
 			run_finish(run, ACTION_DESTROY,
 				   dom->reason == DOMAIN_REASON_PANICKED ?
 					   DOMAIN_REASON_CRASHED :
 					   DOMAIN_REASON_SHUTDOWN,
 				   "shutdown");
-			return;
-		}
-		run_vm_stopped(run, end, true);
+		else
+			run_vm_stopped(run, end, detail, true);
+		free(detail);
 	}
 }
 

@@ -33,6 +33,7 @@
 #include "admit.h"
 #include "console.h"
 #include "handlers.h"
+#include "hv_proto.h"
 #include "jsonrpc.h"
 #include "keeld.h"
 #include "lifecycle.h"
@@ -237,6 +238,28 @@ static const char *param_string(struct json_object *params, const char *key,
 	return s ? s : dflt;
 }
 
+/*
+ * The console a user means when they name none: the guest's own, as xl
+ * picks the PV console for a PV guest. Linux makes the last console= on
+ * its command line /dev/console; when that is hvc0 (the virtio console
+ * keeld gives every domain), that is where the login prompt is.
+ */
+static const char *default_console(struct domain *dom)
+{
+	struct json_object *config = lifecycle_live_config(dom);
+	const char *cmdline, *p, *last = NULL;
+
+	cmdline = json_member_string(config ? config : dom->config, "cmdline");
+	for (p = cmdline; p && (p = strstr(p, "console=")); p += 8) {
+		if (p == cmdline || p[-1] == ' ')
+			last = p + 8;
+	}
+	return last && !strncmp(last, "hvc0", 4) &&
+			       (!last[4] || last[4] == ' ' || last[4] == ',') ?
+		       "virtio" :
+		       "serial";
+}
+
 struct json_object *domain_open_console(struct methods_caller *caller,
 				 const struct jsonrpc_req *req,
 				 struct json_object *params)
@@ -270,7 +293,7 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 				    "Domain %s is %s; it has no console to attach to.",
 				    dom->name, domain_state_name(dom->state));
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
-			     "%s/console.sock", dir) >= sizeof(sun.sun_path))
+			     "%s/" HV_RUN_CONSOLE, dir) >= sizeof(sun.sun_path))
 		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The console socket path is too long.");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -310,7 +333,7 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 	/* keel-hv's handshake: the request's console params as they are. */
 	json_object_object_add(hs, "console",
 			       json_object_new_string(param_string(
-				       params, "console", "serial")));
+				       params, "console", default_console(dom))));
 	json_object_object_add(hs, "mode", json_object_new_string(mode));
 	if (json_object_object_get_ex(params, "force", &v))
 		json_object_object_add(hs, "force", json_object_get(v));

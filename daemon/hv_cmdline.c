@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hv_cmdline.h"
+#include "lifecycle.h"
 #include "registry.h"
 
 /* A growing NULL-terminated argv; @failed once an allocation failed. */
@@ -61,54 +62,110 @@ void hv_cmdline_free(char **argv)
 	free(argv);
 }
 
-char **hv_cmdline_build(const struct hv_cmdline *c,
-			struct json_object *config)
+static int64_t int_or(struct json_object *config, const char *key,
+		      int64_t dflt)
 {
-	struct argv_buf a = { 0 };
-	struct json_object *list;
-	const char *s;
+	struct json_object *v;
 
-	arg_add(&a, "%s", c->hypervisor);
-	arg_add(&a, "--kernel=%s", json_member_string(config, "kernel"));
-	if ((s = json_member_string(config, "ramdisk")))
-		arg_add(&a, "--initrd=%s", s);
-	if ((s = json_member_string(config, "cmdline")))
-		arg_add(&a, "--cmdline=%s", s);
-	arg_add(&a, "--memory=%lldM", (long long)c->memory_mib);
-	arg_add(&a, "--vcpus=%lld", (long long)c->vcpus);
-	/* keel-hv keeps the console's history and log (docs/console.md). */
-	arg_add(&a, "--console=none");
-	arg_add(&a, "--console-socket=%s/console.sock", c->dir);
-	arg_add(&a, "--console-log=%s", c->console_log);
-	arg_add(&a, "--control=%s/control.sock", c->dir);
-	arg_add(&a, "--status-file=%s/exit.json", c->dir);
-	arg_add(&a, "--uuid=%s", c->uuid);
-	arg_add(&a, "--name=%s", c->name);
-	if (c->paused)
-		arg_add(&a, "--paused");
-	if (c->linger)
-		arg_add(&a, "--linger");
+	return json_object_object_get_ex(config, key, &v) ?
+		       json_object_get_int64(v) : dflt;
+}
+
+int hv_config_from_json(struct json_object *config, struct hv_config *out)
+{
+	struct json_object *list, *v;
+
+	memset(out, 0, sizeof(*out));
+	out->name = json_member_string(config, "name");
+	out->uuid = json_member_string(config, "uuid");
+	out->kernel = json_member_string(config, "kernel");
+	out->initrd = json_member_string(config, "ramdisk");
+	out->cmdline = json_member_string(config, "cmdline");
+	out->memory_mib = int_or(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
+	out->maxmem_mib = int_or(config, "maxmem", out->memory_mib);
+	out->vcpus = int_or(config, "vcpus", DOMAIN_DEFAULT_VCPUS);
+	out->rng = !json_object_object_get_ex(config, "rng", &v) ||
+		   json_object_get_boolean(v);
+	/* Every domain has hvc0: a guest that does not use it loses nothing. */
+	out->virtio_console = true;
+	if (!out->name || !out->uuid || !out->kernel)
+		return -EINVAL;
 	if (json_object_object_get_ex(config, "disks", &list)) {
+		if (json_object_array_length(list) > KEEL_DISKS_MAX)
+			return -EINVAL;
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			struct json_object *d = json_object_array_get_idx(list, i);
-			struct json_object *ro;
-			bool readonly = json_object_object_get_ex(d, "readonly",
-								  &ro) &&
-					json_object_get_boolean(ro);
+			struct hv_disk *disk = &out->disks[out->nr_disks++];
 
-			arg_add(&a, "--disk-fd=%d%s",
-				c->first_disk_fd + (int)i, readonly ? ",ro" : "");
+			disk->path = json_member_string(d, "path");
+			disk->readonly = json_object_object_get_ex(d, "readonly",
+								   &v) &&
+					 json_object_get_boolean(v);
 		}
 	}
 	if (json_object_object_get_ex(config, "nics", &list)) {
+		if (json_object_array_length(list) > KEEL_NICS_MAX)
+			return -EINVAL;
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *nic = json_object_array_get_idx(list, i);
-			const char *mac = json_member_string(nic, "mac");
+			struct json_object *n = json_object_array_get_idx(list, i);
+			struct hv_nic *nic = &out->nics[out->nr_nics++];
 
-			arg_add(&a, "--net=tap=%s%s%s", json_member_string(nic, "tap"),
-				mac ? ",mac=" : "", mac ? mac : "");
+			nic->tap = json_member_string(n, "tap");
+			nic->mac = json_member_string(n, "mac");
+			if (!nic->tap)
+				return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+void hv_config_dispose(struct hv_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nr_disks; i++)
+		free(cfg->disks[i].owned_path);
+	cfg->nr_disks = 0;
+}
+
+#define OPT(name) "--" HV_OPT_##name
+
+char **hv_cmdline_build(const struct hv_cmdline *c,
+			const struct hv_config *cfg)
+{
+	struct argv_buf a = { 0 };
+
+	arg_add(&a, "%s", c->hypervisor);
+	arg_add(&a, OPT(KERNEL) "=%s", cfg->kernel);
+	if (cfg->initrd)
+		arg_add(&a, OPT(INITRD) "=%s", cfg->initrd);
+	if (cfg->cmdline)
+		arg_add(&a, OPT(CMDLINE) "=%s", cfg->cmdline);
+	arg_add(&a, OPT(MEMORY) "=%lldM", (long long)cfg->memory_mib);
+	if (cfg->maxmem_mib > cfg->memory_mib)
+		arg_add(&a, OPT(MAXMEM) "=%lldM", (long long)cfg->maxmem_mib);
+	arg_add(&a, OPT(VCPUS) "=%lld", (long long)cfg->vcpus);
+	if (cfg->rng)
+		arg_add(&a, OPT(RNG));
+	if (cfg->virtio_console)
+		arg_add(&a, OPT(VIRTIO_CONSOLE));
+	/* keel-hv keeps the console's history and log (docs/console.md). */
+	arg_add(&a, OPT(CONSOLE) "=none");
+	arg_add(&a, OPT(CONSOLE_SOCKET) "=%s/" HV_RUN_CONSOLE, c->dir);
+	arg_add(&a, OPT(CONSOLE_LOG) "=%s", c->console_log);
+	arg_add(&a, OPT(CONTROL) "=%s/" HV_RUN_CONTROL, c->dir);
+	arg_add(&a, OPT(STATUS_FILE) "=%s/" HV_RUN_STATUS, c->dir);
+	arg_add(&a, OPT(UUID) "=%s", cfg->uuid);
+	arg_add(&a, OPT(NAME) "=%s", cfg->name);
+	if (c->paused)
+		arg_add(&a, OPT(PAUSED));
+	if (c->linger)
+		arg_add(&a, OPT(LINGER));
+	for (size_t i = 0; i < cfg->nr_disks; i++)
+		arg_add(&a, OPT(DISK_FD) "=%d%s", c->first_disk_fd + (int)i,
+			cfg->disks[i].readonly ? ",ro" : "");
+	for (size_t i = 0; i < cfg->nr_nics; i++)
+		arg_add(&a, OPT(NET) "=tap=%s%s%s", cfg->nics[i].tap,
+			cfg->nics[i].mac ? ",mac=" : "",
+			cfg->nics[i].mac ? cfg->nics[i].mac : "");
 	if (a.failed) {
 		hv_cmdline_free(a.v);
 		return NULL;
@@ -137,15 +194,17 @@ bool hv_cmdline_is_ours(char *const *argv, size_t argc, const char *run_dir,
 	for (size_t i = 1; i < argc; i++) {
 		const char *v;
 
-		if ((v = option(argv[i], "control"))) {
+		if ((v = option(argv[i], HV_OPT_CONTROL))) {
 			/* RUN_DIR/domains/UUID/control.sock, nothing else. */
 			control = !strncmp(v, run_dir, dir_len) &&
 				  !strncmp(v + dir_len, "/domains/", 9) &&
 				  strlen(v + dir_len + 9) ==
-					  DOMAIN_UUID_LEN + 13 &&
-				  !strcmp(v + dir_len + 9 + DOMAIN_UUID_LEN,
-					  "/control.sock");
-		} else if ((v = option(argv[i], "uuid")) &&
+					  DOMAIN_UUID_LEN + 1 +
+						  strlen(HV_RUN_CONTROL) &&
+				  v[dir_len + 9 + DOMAIN_UUID_LEN] == '/' &&
+				  !strcmp(v + dir_len + 10 + DOMAIN_UUID_LEN,
+					  HV_RUN_CONTROL);
+		} else if ((v = option(argv[i], HV_OPT_UUID)) &&
 			   strlen(v) == DOMAIN_UUID_LEN) {
 			for (size_t j = 0; j <= DOMAIN_UUID_LEN; j++)
 				uuid[j] = (char)(v[j] >= 'A' && v[j] <= 'F' ?
@@ -159,7 +218,8 @@ bool hv_cmdline_is_ours(char *const *argv, size_t argc, const char *run_dir,
 static void add_string(struct json_object *o, const char *key,
 		       const char *value)
 {
-	json_object_object_add(o, key, json_object_new_string(value));
+	if (value)
+		json_object_object_add(o, key, json_object_new_string(value));
 }
 
 /* The file behind descriptor @fd of process @pid (malloc'd), or NULL. */
@@ -177,113 +237,183 @@ static char *fd_path(pid_t pid, const char *fd)
 }
 
 /* A disk from "--disk-fd=N[,ro]" or "--disk=PATH[,ro]". */
-static struct json_object *disk_from(const char *value, bool by_fd,
-				     pid_t pid, size_t index)
+static int disk_from(const char *value, bool by_fd, pid_t pid,
+		     struct hv_disk *disk)
 {
 	const char *comma = strrchr(value, ',');
-	bool readonly = comma && !strcmp(comma, ",ro");
-	struct json_object *d = json_object_new_object();
-	char *spec = strndup(value, readonly ? (size_t)(comma - value) :
-					       strlen(value));
-	char *path = spec && by_fd ? fd_path(pid, spec) : spec;
-	char vdev[16];
+	char *spec;
 
-	if (!d || !path) {
-		json_object_put(d);
-		d = NULL;
-		goto out;
-	}
-	/* The order is what the guest sees; xl's names give it back. */
-	if (index < 26)
-		snprintf(vdev, sizeof(vdev), "xvd%c", (char)('a' + index));
-	else
-		snprintf(vdev, sizeof(vdev), "xvd%c%c",
-			 (char)('a' + index / 26 - 1), (char)('a' + index % 26));
-	add_string(d, "vdev", vdev);
-	add_string(d, "path", path);
-	if (readonly)
-		json_object_object_add(d, "readonly",
-				       json_object_new_boolean(1));
-out:
-	if (path != spec)
-		free(path);
-	free(spec);
-	return d;
+	disk->readonly = comma && !strcmp(comma, ",ro");
+	spec = strndup(value, disk->readonly ? (size_t)(comma - value) :
+					       strlen(value));
+	if (!spec)
+		return -ENOMEM;
+	disk->owned_path = by_fd ? fd_path(pid, spec) : spec;
+	if (by_fd)
+		free(spec);
+	disk->path = disk->owned_path;
+	return disk->path ? 0 : -EINVAL;
 }
 
-/* A NIC from "tap=NAME[,mac=MAC]". */
-static struct json_object *nic_from(const char *value)
+/* A NIC from "tap=NAME[,mac=MAC]"; the MAC is borrowed from @value. */
+static int nic_from(const char *value, struct hv_nic *nic)
 {
+	char *tap = nic->tap_name;
+	size_t tap_size = sizeof(nic->tap_name);
 	const char *mac = strstr(value, ",mac=");
-	struct json_object *n = json_object_new_object();
-	char *tap;
+	size_t len;
 
-	if (!n || strncmp(value, "tap=", 4))
-		goto fail;
-	tap = strndup(value + 4, mac ? (size_t)(mac - value - 4) :
-				       strlen(value + 4));
-	if (!tap)
-		goto fail;
-	add_string(n, "tap", tap);
-	free(tap);
-	if (mac)
-		add_string(n, "mac", mac + 5);
+	if (strncmp(value, "tap=", 4))
+		return -EINVAL;
+	len = mac ? (size_t)(mac - value - 4) : strlen(value + 4);
+	if (len == 0 || len >= tap_size)
+		return -EINVAL;
+	memcpy(tap, value + 4, len);
+	tap[len] = '\0';
+	nic->tap = tap;
+	nic->mac = mac ? mac + 5 : NULL;
+	return 0;
+}
+
+/* "256M", as keeld writes it, in MiB; -1 when it is not that. */
+static int64_t mib(const char *v)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || n < 0 || (*end && strcmp(end, "M")))
+		return -1;
 	return n;
+}
+
+int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
+		     struct hv_config *out)
+{
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 1; !rc && i < argc; i++) {
+		const char *arg = argv[i], *v;
+
+		if ((v = option(arg, HV_OPT_NAME)))
+			out->name = v;
+		else if ((v = option(arg, HV_OPT_UUID)))
+			out->uuid = v;
+		else if ((v = option(arg, HV_OPT_KERNEL)))
+			out->kernel = v;
+		else if ((v = option(arg, HV_OPT_INITRD)))
+			out->initrd = v;
+		else if ((v = option(arg, HV_OPT_CMDLINE)))
+			out->cmdline = v;
+		else if ((v = option(arg, HV_OPT_MEMORY)))
+			rc = (out->memory_mib = mib(v)) < 0 ? -EINVAL : 0;
+		else if ((v = option(arg, HV_OPT_MAXMEM)))
+			rc = (out->maxmem_mib = mib(v)) < 0 ? -EINVAL : 0;
+		else if ((v = option(arg, HV_OPT_VCPUS)))
+			out->vcpus = strtoll(v, NULL, 10);
+		else if (!strcmp(arg, "--" HV_OPT_RNG))
+			out->rng = true;
+		else if (!strcmp(arg, "--" HV_OPT_VIRTIO_CONSOLE))
+			out->virtio_console = true;
+		else if ((v = option(arg, HV_OPT_DISK_FD)) ||
+			 (v = option(arg, HV_OPT_DISK)))
+			rc = out->nr_disks == KEEL_DISKS_MAX ? -EINVAL :
+			     disk_from(v, !strncmp(arg, "--" HV_OPT_DISK_FD "=",
+						   strlen(HV_OPT_DISK_FD) + 3),
+				       pid, &out->disks[out->nr_disks++]);
+		else if ((v = option(arg, HV_OPT_NET)))
+			rc = out->nr_nics == KEEL_NICS_MAX ? -EINVAL :
+			     nic_from(v, &out->nics[out->nr_nics]);
+		if (!rc && option(arg, HV_OPT_NET))
+			out->nr_nics++;
+	}
+	if (!out->maxmem_mib)
+		out->maxmem_mib = out->memory_mib;
+	if (!rc && (!out->name || !out->uuid || !out->kernel))
+		rc = -EINVAL;
+	return rc;
+}
+
+struct json_object *hv_config_to_json(const struct hv_config *cfg)
+{
+	struct json_object *c = json_object_new_object();
+	struct json_object *disks = NULL, *nics = NULL;
+
+	if (!c)
+		return NULL;
+	add_string(c, "name", cfg->name);
+	add_string(c, "uuid", cfg->uuid);
+	add_string(c, "kernel", cfg->kernel);
+	add_string(c, "ramdisk", cfg->initrd);
+	add_string(c, "cmdline", cfg->cmdline);
+	if (cfg->memory_mib)
+		json_object_object_add(c, "memory",
+				       json_object_new_int64(cfg->memory_mib));
+	if (cfg->maxmem_mib > cfg->memory_mib)
+		json_object_object_add(c, "maxmem",
+				       json_object_new_int64(cfg->maxmem_mib));
+	if (cfg->vcpus)
+		json_object_object_add(c, "vcpus",
+				       json_object_new_int64(cfg->vcpus));
+	json_object_object_add(c, "rng", json_object_new_boolean(cfg->rng));
+	for (size_t i = 0; i < cfg->nr_disks; i++) {
+		struct json_object *d = json_object_new_object();
+		char vdev[16];
+
+		if (!disks)
+			disks = json_object_new_array();
+		if (!d || !disks) {
+			json_object_put(d);
+			goto fail;
+		}
+		/* The order is what the guest sees; xl's names give it back. */
+		if (i < 26)
+			snprintf(vdev, sizeof(vdev), "xvd%c", (char)('a' + i));
+		else
+			snprintf(vdev, sizeof(vdev), "xvd%c%c",
+				 (char)('a' + i / 26 - 1), (char)('a' + i % 26));
+		add_string(d, "vdev", vdev);
+		add_string(d, "path", cfg->disks[i].path);
+		if (cfg->disks[i].readonly)
+			json_object_object_add(d, "readonly",
+					       json_object_new_boolean(1));
+		json_object_array_add(disks, d);
+	}
+	for (size_t i = 0; i < cfg->nr_nics; i++) {
+		struct json_object *n = json_object_new_object();
+
+		if (!nics)
+			nics = json_object_new_array();
+		if (!n || !nics) {
+			json_object_put(n);
+			goto fail;
+		}
+		add_string(n, "tap", cfg->nics[i].tap);
+		add_string(n, "mac", cfg->nics[i].mac);
+		json_object_array_add(nics, n);
+	}
+	if (disks)
+		json_object_object_add(c, "disks", disks);
+	if (nics)
+		json_object_object_add(c, "nics", nics);
+	return c;
 fail:
-	json_object_put(n);
+	json_object_put(disks);
+	json_object_put(nics);
+	json_object_put(c);
 	return NULL;
 }
 
 struct json_object *hv_cmdline_config(char *const *argv, size_t argc,
 				      pid_t pid)
 {
-	struct json_object *c = json_object_new_object();
-	struct json_object *disks = json_object_new_array();
-	struct json_object *nics = json_object_new_array();
-	bool ok = c && disks && nics;
+	struct hv_config cfg;
+	struct json_object *c = NULL;
 
-	for (size_t i = 1; ok && i < argc; i++) {
-		const char *arg = argv[i], *v;
-		struct json_object *item = NULL;
-
-		if ((v = option(arg, "name")))
-			add_string(c, "name", v);
-		else if ((v = option(arg, "uuid")))
-			add_string(c, "uuid", v);
-		else if ((v = option(arg, "kernel")))
-			add_string(c, "kernel", v);
-		else if ((v = option(arg, "initrd")))
-			add_string(c, "ramdisk", v);
-		else if ((v = option(arg, "cmdline")))
-			add_string(c, "cmdline", v);
-		else if ((v = option(arg, "memory")))
-			json_object_object_add(
-				c, "memory",
-				json_object_new_int64(strtoll(v, NULL, 10)));
-		else if ((v = option(arg, "vcpus")))
-			json_object_object_add(
-				c, "vcpus",
-				json_object_new_int64(strtoll(v, NULL, 10)));
-		else if ((v = option(arg, "disk-fd")) ||
-			 (v = option(arg, "disk")))
-			ok = (item = disk_from(v, !strncmp(arg, "--disk-fd=", 10),
-					       pid,
-					       json_object_array_length(disks))) &&
-			     !json_object_array_add(disks, item);
-		else if ((v = option(arg, "net")))
-			ok = (item = nic_from(v)) &&
-			     !json_object_array_add(nics, item);
-	}
-	if (ok && json_object_array_length(disks))
-		json_object_object_add(c, "disks", json_object_get(disks));
-	if (ok && json_object_array_length(nics))
-		json_object_object_add(c, "nics", json_object_get(nics));
-	json_object_put(disks);
-	json_object_put(nics);
-	if (!ok || !json_member_string(c, "name") || !json_member_string(c, "uuid") ||
-	    !json_member_string(c, "kernel")) {
-		json_object_put(c);
-		return NULL;
-	}
+	if (!hv_cmdline_parse(argv, argc, pid, &cfg))
+		c = hv_config_to_json(&cfg);
+	hv_config_dispose(&cfg);
 	return c;
 }

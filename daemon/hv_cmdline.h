@@ -19,25 +19,61 @@
 
 #include <json-c/json.h>
 
+#include "hv_proto.h"
+
+/*
+ * What keel-hv is told about a domain, typed: made once from the JSON
+ * configuration keeld validated (defaults filled in), or read back from
+ * a running keel-hv's command line. Strings are borrowed from the JSON
+ * object or argv they came from, except the disk paths read from /proc
+ * (owned_path, freed by hv_config_dispose()).
+ */
+struct hv_config {
+	const char *name, *uuid, *kernel, *initrd, *cmdline;
+	int64_t memory_mib, vcpus;
+	int64_t maxmem_mib;	/* > memory_mib: a balloon; else memory_mib */
+	bool rng;		/* a virtio-rng device */
+	bool virtio_console;	/* hvc0 beside COM1 */
+	size_t nr_disks, nr_nics;
+	struct hv_disk {
+		const char *path;
+		bool readonly;
+		char *owned_path;
+	} disks[KEEL_DISKS_MAX];
+	struct hv_nic {
+		const char *tap, *mac;
+		char tap_name[16];	/* IFNAMSIZ: tap read from argv */
+	} nics[KEEL_NICS_MAX];
+};
+
+/*
+ * @config (valid against schemas/domain.schema.json, taps and MACs
+ * named) as an hv_config, keeld's defaults filled in. Returns 0, or
+ * -EINVAL for a configuration the schema should have refused.
+ */
+int hv_config_from_json(struct json_object *config, struct hv_config *out);
+
+/* The JSON configuration @cfg says (the on_* actions are not in it). */
+struct json_object *hv_config_to_json(const struct hv_config *cfg);
+
+void hv_config_dispose(struct hv_config *cfg);
+
 /* What keeld adds to a configuration to run it. */
 struct hv_cmdline {
 	const char *hypervisor;		/* argv[0] */
 	const char *dir;		/* control.sock, console.sock, exit.json */
 	const char *console_log;
-	const char *uuid, *name;
 	bool paused, linger;
 	/* The disks' descriptors in the child: first_disk_fd, +1, ... */
 	int first_disk_fd;
-	int64_t memory_mib, vcpus;	/* defaults filled in */
 };
 
 /*
- * keel-hv's argv for @config (a valid domain configuration, with taps
- * and MACs named) and @c. NULL-terminated, every string malloc'd; NULL
- * when out of memory. Free with hv_cmdline_free().
+ * keel-hv's argv for @cfg and @c. NULL-terminated, every string
+ * malloc'd; NULL when out of memory. Free with hv_cmdline_free().
  */
 char **hv_cmdline_build(const struct hv_cmdline *c,
-			struct json_object *config);
+			const struct hv_config *cfg);
 
 void hv_cmdline_free(char **argv);
 
@@ -49,9 +85,17 @@ bool hv_cmdline_is_ours(char *const *argv, size_t argc, const char *run_dir,
 			char uuid[37]);
 
 /*
+ * What keel-hv @pid runs with, read back from its command line @argv
+ * (@argc strings): disks' paths come from /proc/PID/fd. Returns 0, or
+ * -EINVAL when a mandatory option is missing or one is malformed,
+ * -ENOMEM. Dispose of @out either way.
+ */
+int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
+		     struct hv_config *out);
+
+/*
  * The domain configuration keel-hv @pid runs with, rebuilt from its
- * command line @argv: name, uuid, kernel, ramdisk, cmdline, memory,
- * vcpus, disks (their paths read from /proc/PID/fd) and NICs. What the
+ * command line: hv_cmdline_parse() then hv_config_to_json(). What the
  * command line does not say (on_* actions, bridges) is left out. NULL
  * when out of memory or when a mandatory option is missing.
  */

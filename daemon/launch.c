@@ -293,7 +293,7 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 	char why[256];
 
 	if (code) {
-		/* It exited: run_vm_stopped() answers with its log line. */
+		/* It exited: run_vm_stopped() answers with its status file's sentence. */
 		if (!run->starting)
 			return;
 		if (code != KEEL_E_OPERATION_FAILED) {
@@ -354,6 +354,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r)
 {
 	struct hv_cmdline cmd = { .hypervisor = k->conf.hypervisor };
+	struct hv_config cfg;
 	struct hv_spawn_args spawn = { .commit = run_commit };
 	struct domain_run *run;
 	char **argv = NULL, *console_log = NULL, why[768] = "";
@@ -391,17 +392,15 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	run->log_start = log_rotate(run->log_path);
 	cmd.dir = run->dir;
 	cmd.console_log = console_log;
-	cmd.uuid = dom->uuid;
-	cmd.name = dom->name;
 	cmd.paused = paused;
 	cmd.linger = lifecycle_wants_linger(run->config);
 	cmd.first_disk_fd = LAUNCH_FIRST_DISK_FD;
-	cmd.memory_mib = config_int(run->config, "memory",
-				    DOMAIN_DEFAULT_MEMORY_MIB);
-	cmd.vcpus = config_int(run->config, "vcpus", DOMAIN_DEFAULT_VCPUS);
-	argv = hv_cmdline_build(&cmd, run->config);
-	if (!argv) {
-		rc = -ENOMEM;
+	rc = hv_config_from_json(run->config, &cfg);
+	if (!rc)
+		argv = hv_cmdline_build(&cmd, &cfg);
+	hv_config_dispose(&cfg);
+	if (rc || !argv) {
+		rc = rc ? rc : -ENOMEM;
 		goto fail;
 	}
 	/* run_commit() saves the state as it is once keel-hv runs. */

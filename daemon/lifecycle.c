@@ -568,7 +568,8 @@ static void run_start_failed(struct domain_run *run, bool exited)
 	run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
 }
 
-void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
+void run_vm_stopped(struct domain_run *run, enum hv_end end,
+		    const char *why, bool exited)
 {
 	struct domain *dom = run->dom;
 	struct json_object *c = run->config;
@@ -601,14 +602,20 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 		run->start_reply = NULL;
 	}
 	if (run->starting) {
-		char *line = hv_last_log_line(run->log_path, run->log_start);
+		/*
+		 * keel-hv's status file says why in a sentence for the user;
+		 * only a keel-hv that never got that far (it could not be
+		 * executed, or died) leaves its log's last line to go by.
+		 */
+		char *line = why ? NULL :
+				   hv_last_log_line(run->log_path, run->log_start);
 
+		if (!why)
+			why = line ? line : "keel-hv ended without saying why.";
 		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-				 "The hypervisor could not start domain %s: %s",
-				 dom->name,
-				 line ? line : "it ended without saying why.");
-		log_warn("Domain %s failed to start: %s", dom->name,
-			 line ? line : "keel-hv ended without saying why.");
+				 "Domain %s could not start: %s", dom->name,
+				 why);
+		log_warn("Domain %s failed to start: %s", dom->name, why);
 		free(line);
 		run_start_failed(run, exited);
 		return;
@@ -679,7 +686,7 @@ static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
 
 	log_info("Domain %s: its VM ended (%s%s%s).", run->dom->name,
 		 hv_end_name(end), detail ? ": " : "", detail ? detail : "");
-	run_vm_stopped(run, end, exited);
+	run_vm_stopped(run, end, detail, exited);
 }
 
 static void on_hv_exited(struct hv *hv, void *opaque)

@@ -133,7 +133,8 @@ extern const struct hv_ops run_hv_ops;
  * The VM of @run ended as @end; the process exited (@exited) or
  * lingers. Decides and carries out what happens next (lifecycle.c).
  */
-void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited);
+void run_vm_stopped(struct domain_run *run, enum hv_end end,
+		    const char *why, bool exited);
 
 /*
  * Start @dom (launch.c) with id @id (-1: a new one). Answers @r with its

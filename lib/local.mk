@@ -72,3 +72,11 @@ tests_unit_check_docs_SOURCES = $(UNIT_RUNNER) tests/unit/check_docs.c
 tests_unit_check_docs_CFLAGS = $(LIB_UNIT_CFLAGS) \
 	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_docs_LDADD = $(LIB_UNIT_LIBS)
+
+# The limits in lib/hv_proto.h and in schemas/domain.schema.json agree.
+check_PROGRAMS += tests/unit/check_hv_proto
+TESTS += tests/unit/check_hv_proto
+tests_unit_check_hv_proto_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv_proto.c
+tests_unit_check_hv_proto_CFLAGS = $(LIB_UNIT_CFLAGS) \
+	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_hv_proto_LDADD = $(LIB_UNIT_LIBS)

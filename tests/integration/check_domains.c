@@ -92,6 +92,20 @@ START_TEST(test_config_refused)
 		  "/config/disks/0/path", NULL },
 		{ ",\"ramdisk\":\"/x/\\u001b[31mred\"", "/config/ramdisk",
 		  NULL },
+		/* Accepted by the model, not applied yet: refused, not ignored. */
+		{ ",\"cpus\":\"0-1\"", "/config/cpus", "not supported yet" },
+		{ ",\"cpu_weight\":512", "/config/cpu_weight",
+		  "not supported yet" },
+		{ ",\"cap\":50", "/config/cap", "not supported yet" },
+		{ ",\"vcpus\":2,\"maxvcpus\":4", "/config/maxvcpus",
+		  "not supported yet" },
+		{ ",\"nics\":[{},{\"rate\":{\"bytes_per_sec\":1000,"
+		  "\"interval_us\":50000}}]",
+		  "/config/nics/1/rate", "not supported yet" },
+		/* The limits of lib/hv_proto.h, which keel-hv also has. */
+		{ ",\"vcpus\":65", "/config/vcpus", NULL },
+		{ ",\"memory\":1048577", "/config/memory", NULL },
+		{ ",\"memory\":15", "/config/memory", NULL },
 	};
 	struct json_object *resp;
 
@@ -111,6 +125,10 @@ START_TEST(test_config_refused)
 	/* A valid one still passes, with a MAC spelt in either case. */
 	resp = define("good", ",\"nics\":[{\"mac\":\"00:16:3E:00:00:01\"},"
 			      "{\"mac\":\"00:16:3e:00:00:02\"}]");
+	assert_ok(resp);
+	json_object_put(resp);
+	resp = define("good2", ",\"vcpus\":64,\"maxvcpus\":64,\"rng\":false,"
+			       "\"memory\":1048576,\"maxmem\":1048576");
 	assert_ok(resp);
 	json_object_put(resp);
 	keeld_stop();
@@ -197,7 +215,7 @@ START_TEST(test_memory_overcommit)
 	write_file(conf_path, "log_level = info\nmemory_overcommit = 100\n");
 	keeld_hypervisor = fake_hv("exit 1");
 	keeld_start();
-	json_object_put(define("huge", ",\"memory\":16777216"));
+	json_object_put(define("huge", ",\"memory\":1048576"));
 	resp = rpc_call("domain.start", "{\"name\":\"huge\"}");
 	assert_error(resp, -32004, NULL);
 	ck_assert_msg(strstr(str_at(resp, "/error/message"),
@@ -287,35 +305,51 @@ START_TEST(test_destroy_while_starting)
 }
 END_TEST
 
-/* The sentence keel-hv wrote, without its log's timestamp; nothing stale. */
+/*
+ * Why keel-hv could not start: its status file's sentence; where it
+ * wrote none (it died first), its log's last line without the
+ * timestamp; nothing stale from an earlier run.
+ */
 START_TEST(test_start_failure_said)
 {
-	char quiet[256], body[512];
+	char mode[256], body[1024];
 	struct json_object *resp;
 
-	snprintf(quiet, sizeof(quiet), "%s/quiet", top);
+	snprintf(mode, sizeof(mode), "%s/mode", top);
 	snprintf(body, sizeof(body),
-		 "[ -e %s ] && exit 1\n"
-		 "echo \"1796399465.625 keel-hv: error: Invalid --vcpus '16': "
-		 "give a number from 1 to 8.\" >&2\nexit 1",
-		 quiet);
+		 "m=$(cat %s)\n"
+		 "for a; do case $a in --status-file=*) f=${a#*=};; esac; done\n"
+		 "[ \"$m\" = file ] && echo '{\"reason\":\"error\",\"status\":1,"
+		 "\"detail\":\"This host'\\''s KVM runs at most 8 vCPUs per VM; "
+		 "the domain asks for 16.\"}' >\"$f\"\n"
+		 "[ \"$m\" = log ] && echo \"1796399465.625 keel-hv: error: "
+		 "Cannot map guest memory.\" >&2\nexit 1",
+		 mode);
 	keeld_hypervisor = fake_hv(body);
 	keeld_start();
 	json_object_put(define("f", NULL));
+	write_file(mode, "file");
 	resp = rpc_call("domain.start", "{\"name\":\"f\"}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_str_eq(str_at(resp, "/error/message"),
-			 "The hypervisor could not start domain f: Invalid "
-			 "--vcpus '16': give a number from 1 to 8.");
+			 "Domain f could not start: This host's KVM runs at "
+			 "most 8 vCPUs per VM; the domain asks for 16.");
+	json_object_put(resp);
+	wait_domain_state("f", "shutoff", "failed");
+	write_file(mode, "log");
+	resp = rpc_call("domain.start", "{\"name\":\"f\"}");
+	assert_error(resp, -32007, NULL);
+	ck_assert_str_eq(str_at(resp, "/error/message"),
+			 "Domain f could not start: Cannot map guest memory.");
 	json_object_put(resp);
 	wait_domain_state("f", "shutoff", "failed");
 	/* Silent this time: the last run's line is not this run's. */
-	write_file(quiet, "");
+	write_file(mode, "");
 	resp = rpc_call("domain.start", "{\"name\":\"f\"}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_str_eq(str_at(resp, "/error/message"),
-			 "The hypervisor could not start domain f: it ended "
-			 "without saying why.");
+			 "Domain f could not start: keel-hv ended without "
+			 "saying why.");
 	json_object_put(resp);
 	keeld_stop();
 }
@@ -332,7 +366,7 @@ START_TEST(test_hypervisor_missing)
 	resp = rpc_call("domain.start", "{\"name\":\"m\"}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_str_eq(str_at(resp, "/error/message"),
-			 "The hypervisor could not start domain m: Cannot run "
+			 "Domain m could not start: Cannot run "
 			 "the hypervisor /nonexistent/keel-hv: No such file or "
 			 "directory.");
 	json_object_put(resp);
