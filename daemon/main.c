@@ -31,10 +31,14 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
+#include "paths.h"
 #include "registry.h"
 #include "server.h"
 
-#define KEELD_DEFAULT_CONFIG "/etc/keel/keeld.conf"
+/* SYSCONFDIR/keel/keeld.conf, where `make install` puts the sample. */
+#ifndef KEELD_CONFIG
+#define KEELD_CONFIG "/etc/keel/keeld.conf"
+#endif
 
 struct options {
 	const char *config;
@@ -70,7 +74,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int opt;
 
-	o->config = KEELD_DEFAULT_CONFIG;
+	o->config = KEELD_CONFIG;
 	while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -118,11 +122,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Configuration file first, then the options over it. */
+/*
+ * The schema directory and keel-hv: the build tree's when this keeld
+ * runs from its build tree, else the installed ones; $KEEL_SCHEMA_DIR
+ * over both (lib/paths.h). Returns 0 or -ENOMEM.
+ */
+static int default_paths(struct keeld_conf *conf)
+{
+	char *schema_dir = keel_schema_dir(), *hypervisor = keel_hv_path();
+	int rc = -ENOMEM;
+
+	if (schema_dir && hypervisor &&
+	    !conf_set(&conf->schema_dir, schema_dir) &&
+	    !conf_set(&conf->hypervisor, hypervisor))
+		rc = 0;
+	free(schema_dir);
+	free(hypervisor);
+	return rc;
+}
+
+/* Built-in defaults, the configuration file, then the options over it. */
 static int load_conf(struct keeld_conf *conf, const struct options *o)
 {
 	int rc = conf_init(conf);
 
+	if (!rc)
+		rc = default_paths(conf);
 	if (!rc)
 		rc = conf_load(conf, o->config, !o->config_given);
 	if (!rc && o->run_dir)
