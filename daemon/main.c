@@ -11,12 +11,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifdef __GLIBC__
@@ -286,6 +289,54 @@ static void daemon_ready(int ready_fd)
 }
 
 /*
+ * systemd's readiness protocol (sd_notify(3); keeld.service is
+ * Type=notify): one datagram to the socket $NOTIFY_SOCKET names. It is
+ * a single sendto, so keeld speaks it without libsystemd. The variable
+ * is read once and removed at start, so that the keel-hv processes
+ * keeld starts, which do not speak it, never inherit it.
+ */
+static struct sockaddr_un notify_addr;
+static socklen_t notify_len;
+
+static void notify_init(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t len = path ? strlen(path) : 0;
+
+	/* An absolute path, or '@' for Linux's abstract namespace. */
+	if (len >= 2 && len < sizeof(notify_addr.sun_path) &&
+	    (path[0] == '/' || path[0] == '@')) {
+		notify_addr.sun_family = AF_UNIX;
+		memcpy(notify_addr.sun_path, path, len);
+		if (path[0] == '@')
+			notify_addr.sun_path[0] = '\0';
+		notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					 len);
+	} else if (path) {
+		log_warn("Ignoring NOTIFY_SOCKET=\"%s\": it is neither an absolute path nor an abstract socket name.",
+			 path);
+	}
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* Tell systemd @state ("READY=1", ...), when it asked to be told. */
+static void notify_systemd(const char *state)
+{
+	int fd;
+
+	if (!notify_len)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+		   (const struct sockaddr *)&notify_addr, notify_len) < 0)
+		log_warn("Cannot tell systemd \"%s\": %s.", state,
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Raise the soft descriptor limit to the hard one: the common soft
  * limit of 1024 is what a few hundred idle connections exhaust, and the
  * limits on clients are shared out from it. Returns the limit in force.
@@ -377,6 +428,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct keeld *k = arg;
 
 	log_info("Caught signal %d; shutting down.", (int)sig);
+	notify_systemd("STOPPING=1");
 	event_base_loopexit(k->base, NULL);
 }
 
@@ -391,6 +443,7 @@ int main(int argc, char **argv)
 	log_init("keeld", false, LOG_LEVEL_INFO);
 	event_set_log_callback(event_log);
 	malloc_tune();
+	notify_init();
 	if (parse_options(argc, argv, &o))
 		return 2;
 	if (load_conf(&k.conf, &o))
@@ -454,6 +507,7 @@ int main(int argc, char **argv)
 		 PACKAGE_VERSION, loaded, k.conf.run_dir);
 	if (ready_fd >= 0)
 		daemon_ready(ready_fd);
+	notify_systemd("READY=1");
 	event_base_dispatch(k.base);
 	status = 0;
 	/*

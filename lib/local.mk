@@ -60,7 +60,7 @@ lib_libkeel_la_SOURCES =
 lib_libkeel_la_LIBADD = lib/libkeelclient.la
 lib_libkeel_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 	-export-symbols-regex '^keel_'
-pkgconfig_DATA += lib/libkeel.pc
+pkgconfig_DATA += lib/keel.pc lib/libkeel.pc
 
 check_PROGRAMS += tests/unit/check_libkeel
 TESTS += tests/unit/check_libkeel
