@@ -310,8 +310,8 @@ static void notify_init(void)
 		memcpy(notify_addr.sun_path, path, len);
 		if (path[0] == '@')
 			notify_addr.sun_path[0] = '\0';
-		notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-					 len);
+		notify_len = (socklen_t)(offsetof(struct sockaddr_un,
+						  sun_path) + len);
 	} else if (path) {
 		log_warn("Ignoring NOTIFY_SOCKET=\"%s\": it is neither an absolute path nor an abstract socket name.",
 			 path);
