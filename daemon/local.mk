@@ -18,6 +18,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/run.h \
 	daemon/server.c daemon/server.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
 	-DKEELD_RUN_DIR='"/run/keel"' \
 	-DKEELD_STATE_DIR='"/var/lib/keel"' \

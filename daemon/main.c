@@ -11,12 +11,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifdef __GLIBC__
@@ -31,10 +34,14 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
+#include "paths.h"
 #include "registry.h"
 #include "server.h"
 
-#define KEELD_DEFAULT_CONFIG "/etc/keel/keeld.conf"
+/* SYSCONFDIR/keel/keeld.conf, where `make install` puts the sample. */
+#ifndef KEELD_CONFIG
+#define KEELD_CONFIG "/etc/keel/keeld.conf"
+#endif
 
 struct options {
 	const char *config;
@@ -70,7 +77,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int opt;
 
-	o->config = KEELD_DEFAULT_CONFIG;
+	o->config = KEELD_CONFIG;
 	while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -118,11 +125,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Configuration file first, then the options over it. */
+/*
+ * The schema directory and keel-hv: the build tree's when this keeld
+ * runs from its build tree, else the installed ones; $KEEL_SCHEMA_DIR
+ * over both (lib/paths.h). Returns 0 or -ENOMEM.
+ */
+static int default_paths(struct keeld_conf *conf)
+{
+	char *schema_dir = keel_schema_dir(), *hypervisor = keel_hv_path();
+	int rc = -ENOMEM;
+
+	if (schema_dir && hypervisor &&
+	    !conf_set(&conf->schema_dir, schema_dir) &&
+	    !conf_set(&conf->hypervisor, hypervisor))
+		rc = 0;
+	free(schema_dir);
+	free(hypervisor);
+	return rc;
+}
+
+/* Built-in defaults, the configuration file, then the options over it. */
 static int load_conf(struct keeld_conf *conf, const struct options *o)
 {
 	int rc = conf_init(conf);
 
+	if (!rc)
+		rc = default_paths(conf);
 	if (!rc)
 		rc = conf_load(conf, o->config, !o->config_given);
 	if (!rc && o->run_dir)
@@ -261,6 +289,54 @@ static void daemon_ready(int ready_fd)
 }
 
 /*
+ * systemd's readiness protocol (sd_notify(3); keeld.service is
+ * Type=notify): one datagram to the socket $NOTIFY_SOCKET names. It is
+ * a single sendto, so keeld speaks it without libsystemd. The variable
+ * is read once and removed at start, so that the keel-hv processes
+ * keeld starts, which do not speak it, never inherit it.
+ */
+static struct sockaddr_un notify_addr;
+static socklen_t notify_len;
+
+static void notify_init(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t len = path ? strlen(path) : 0;
+
+	/* An absolute path, or '@' for Linux's abstract namespace. */
+	if (len >= 2 && len < sizeof(notify_addr.sun_path) &&
+	    (path[0] == '/' || path[0] == '@')) {
+		notify_addr.sun_family = AF_UNIX;
+		memcpy(notify_addr.sun_path, path, len);
+		if (path[0] == '@')
+			notify_addr.sun_path[0] = '\0';
+		notify_len = (socklen_t)(offsetof(struct sockaddr_un,
+						  sun_path) + len);
+	} else if (path) {
+		log_warn("Ignoring NOTIFY_SOCKET=\"%s\": it is neither an absolute path nor an abstract socket name.",
+			 path);
+	}
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* Tell systemd @state ("READY=1", ...), when it asked to be told. */
+static void notify_systemd(const char *state)
+{
+	int fd;
+
+	if (!notify_len)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+		   (const struct sockaddr *)&notify_addr, notify_len) < 0)
+		log_warn("Cannot tell systemd \"%s\": %s.", state,
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Raise the soft descriptor limit to the hard one: the common soft
  * limit of 1024 is what a few hundred idle connections exhaust, and the
  * limits on clients are shared out from it. Returns the limit in force.
@@ -352,6 +428,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct keeld *k = arg;
 
 	log_info("Caught signal %d; shutting down.", (int)sig);
+	notify_systemd("STOPPING=1");
 	event_base_loopexit(k->base, NULL);
 }
 
@@ -366,6 +443,7 @@ int main(int argc, char **argv)
 	log_init("keeld", false, LOG_LEVEL_INFO);
 	event_set_log_callback(event_log);
 	malloc_tune();
+	notify_init();
 	if (parse_options(argc, argv, &o))
 		return 2;
 	if (load_conf(&k.conf, &o))
@@ -429,6 +507,7 @@ int main(int argc, char **argv)
 		 PACKAGE_VERSION, loaded, k.conf.run_dir);
 	if (ready_fd >= 0)
 		daemon_ready(ready_fd);
+	notify_systemd("READY=1");
 	event_base_dispatch(k.base);
 	status = 0;
 	/*

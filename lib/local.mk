@@ -6,7 +6,12 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h \
-	lib/xlcfg.c lib/xlcfg.h
+	lib/xlcfg.c lib/xlcfg.h \
+	lib/paths.c lib/paths.h
+# paths.c tells the build tree from the installed places (lib/paths.h).
+lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
+	-DKEEL_ABS_SRCDIR='"$(abs_top_srcdir)"'
 lib_libkeelcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 lib_libkeelcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS)
 
@@ -18,6 +23,12 @@ TESTS += tests/unit/check_jsonrpc
 tests_unit_check_jsonrpc_SOURCES = $(UNIT_RUNNER) tests/unit/check_jsonrpc.c
 tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_paths
+TESTS += tests/unit/check_paths
+tests_unit_check_paths_SOURCES = $(UNIT_RUNNER) tests/unit/check_paths.c
+tests_unit_check_paths_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_paths_LDADD = $(LIB_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_jschema
 TESTS += tests/unit/check_jschema
@@ -49,7 +60,7 @@ lib_libkeel_la_SOURCES =
 lib_libkeel_la_LIBADD = lib/libkeelclient.la
 lib_libkeel_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 	-export-symbols-regex '^keel_'
-pkgconfig_DATA += lib/libkeel.pc
+pkgconfig_DATA += lib/keel.pc lib/libkeel.pc
 
 check_PROGRAMS += tests/unit/check_libkeel
 TESTS += tests/unit/check_libkeel
