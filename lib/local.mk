@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += lib/libkeelcommon.la
 lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
+	lib/jsonrpc_frame.c lib/jsonrpc_frame.h lib/jsonrpc_frame_ev.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h \
 	lib/xlcfg.c lib/xlcfg.h
@@ -16,8 +17,8 @@ LIB_UNIT_LIBS = lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS)
 check_PROGRAMS += tests/unit/check_jsonrpc
 TESTS += tests/unit/check_jsonrpc
 tests_unit_check_jsonrpc_SOURCES = $(UNIT_RUNNER) tests/unit/check_jsonrpc.c
-tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS)
-tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS)
+tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/unit/check_jschema
 TESTS += tests/unit/check_jschema
