@@ -44,3 +44,14 @@ ssize_t jsonrpc_frame_next(struct jsonrpc_frame *f, const char *buf,
 		nl = memchr(buf + from, '\n', to - from);
 	return jsonrpc_frame_end(f, nl ? nl - buf : -1, have);
 }
+
+/* The sentence says the limit in words; this keeps them the same. */
+_Static_assert(JSONRPC_MAX_LINE == 1024 * 1024,
+	       "jsonrpc_frame_too_large() says the limit is 1 MiB");
+
+struct json_object *jsonrpc_frame_too_large(void)
+{
+	return jsonrpc_error(NULL, KEEL_E_TOO_LARGE,
+			     "The message is longer than 1 MiB (or has no newline); the connection is closed.",
+			     NULL);
+}

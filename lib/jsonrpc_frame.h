@@ -63,4 +63,11 @@ ssize_t jsonrpc_frame_end(struct jsonrpc_frame *f, ssize_t eol, size_t have);
 ssize_t jsonrpc_frame_next(struct jsonrpc_frame *f, const char *buf,
 			   size_t have);
 
+/*
+ * The answer a server sends for a line that is too large, before it
+ * closes the connection: KEEL_E_TOO_LARGE, id null, with the sentence
+ * every keel server uses. NULL when out of memory.
+ */
+struct json_object *jsonrpc_frame_too_large(void);
+
 #endif /* KEEL_JSONRPC_FRAME_H */
