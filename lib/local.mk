@@ -40,7 +40,8 @@ EXTRA_DIST += tests/golden
 # (the nested KVM test VM has no shell for it).
 noinst_LTLIBRARIES += lib/libkeelclient.la
 lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
-	lib/libkeel_internal.h lib/libkeel_console.c lib/console_proto.h
+	lib/libkeel_internal.h lib/libkeel_events.c lib/libkeel_calls.c \
+	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
 
