@@ -340,8 +340,8 @@ static int result_host(struct keel_conn *c, const char *method,
 	if (require_object(c, method, res) < 0 ||
 	    copy_str(c, method, res, "hostname", h.hostname,
 		     sizeof(h.hostname)) < 0 ||
-	    copy_str(c, method, res, "version", h.version, sizeof(h.version)) <
-		    0 ||
+	    copy_str(c, method, res, "version", h.version,
+		     sizeof(h.version)) < 0 ||
 	    get_int64(c, method, res, "nr_cpus", 0, INT_MAX, &cpus) < 0 ||
 	    get_int64(c, method, res, "memory_mib", 0, INT64_MAX, &mem) < 0 ||
 	    get_int64(c, method, res, "nr_domains", 0, INT_MAX, &doms) < 0)
@@ -715,8 +715,8 @@ int keel_domain_shutdown(struct keel_conn *c, const char *dom, int timeout_s,
 		return -1;
 	/* keeld checks the upper bound: the schema is the one truth. */
 	if (timeout_s >= 0 &&
-	    libkeel_add_member(p, "timeout", json_object_new_int(timeout_s)) <
-		    0)
+	    libkeel_add_member(p, "timeout",
+			       json_object_new_int(timeout_s)) < 0)
 		return params_nomem(c, p);
 	if ((flags & KEEL_SHUTDOWN_WAIT) &&
 	    libkeel_add_member(p, "wait", json_object_new_boolean(true)) < 0)
@@ -770,8 +770,8 @@ int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
 	p = libkeel_dom_params(c, dom);
 	if (!p)
 		return -1;
-	if (libkeel_add_member(p, "enabled", json_object_new_boolean(enabled)) <
-	    0)
+	if (libkeel_add_member(p, "enabled",
+			       json_object_new_boolean(enabled)) < 0)
 		return params_nomem(c, p);
 	return typed_call(c, CALL_DOMAIN_AUTOSTART, p, out);
 }
