@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += lib/libkeelcommon.la
 lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
 	lib/jsonrpc_frame.c lib/jsonrpc_frame.h lib/jsonrpc_frame_ev.h \
+	lib/json_file.c lib/json_file.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h \
 	lib/xlcfg.c lib/xlcfg.h
@@ -19,6 +20,12 @@ TESTS += tests/unit/check_jsonrpc
 tests_unit_check_jsonrpc_SOURCES = $(UNIT_RUNNER) tests/unit/check_jsonrpc.c
 tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_json_file
+TESTS += tests/unit/check_json_file
+tests_unit_check_json_file_SOURCES = $(UNIT_RUNNER) tests/unit/check_json_file.c
+tests_unit_check_json_file_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_json_file_LDADD = $(LIB_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_jschema
 TESTS += tests/unit/check_jschema
