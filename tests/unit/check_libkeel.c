@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libkeel (lib/libkeel.c) against a fake keeld: a thread listening on
+ * libkeel (lib/libkeel*.c) against a fake keeld: a thread listening on
  * a UNIX socket in a temporary directory that reads the client's
  * requests and answers scripted lines. What is checked: the method and
  * params each typed call sends, how results, keeld's errors, malformed
