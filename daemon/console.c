@@ -35,6 +35,7 @@
 #include "handlers.h"
 #include "hv_proto.h"
 #include "jsonrpc.h"
+#include "jsonrpc_frame_ev.h"
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -44,8 +45,6 @@
 
 /* Unsent bytes a relay holds per direction before it stops reading. */
 #define RELAY_HIGH (256 * 1024)
-/* keel-hv's handshake answer is one short line. */
-#define RELAY_MAX_ANSWER 4096
 /*
  * What a relay's buffers hold at most: RELAY_HIGH each way, plus what
  * one read adds before relay_copy() stops reading.
@@ -170,17 +169,30 @@ static void relay_answer(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct json_object *ans = NULL, *v, *result;
 	struct reply *r = rl->r;
-	size_t len;
-	char *line;
+	const char *line;
+	ssize_t n;
 
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (!line) {
-		if (evbuffer_get_length(in) > RELAY_MAX_ANSWER)
-			relay_free(rl);
+	/*
+	 * One line, framed as every line keel reads (jsonrpc_frame.h); the
+	 * console's frames follow it in @in. An answer too long to be one
+	 * ends the relay, and its request, as a closed console would.
+	 */
+	n = jsonrpc_frame_next_ev(NULL, in);
+	if (n == 0)
+		return;
+	if (n < 0) {
+		rl->r = NULL;
+		reply_send(r, jsonrpc_error(reply_id(r),
+					    KEEL_E_OPERATION_FAILED,
+					    "The domain's console answered with a line longer than 1 MiB; keeld closed it.",
+					    NULL));
+		relay_free(rl);
 		return;
 	}
-	ans = json_tokener_parse(line);
-	free(line);
+	line = (const char *)evbuffer_pullup(in, n);
+	if (!line || jsonrpc_parse_line(line, (size_t)n, &ans))
+		ans = NULL;
+	evbuffer_drain(in, (size_t)n);
 	rl->r = NULL;
 	if (!ans || !json_object_object_get_ex(ans, "ok", &v) ||
 	    !json_object_get_boolean(v)) {

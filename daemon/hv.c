@@ -35,13 +35,12 @@
 
 #include "hv.h"
 #include "jsonrpc.h"
+#include "jsonrpc_frame_ev.h"
 #include "log.h"
 
 /* How long keel-hv may take to create its control socket. */
 #define HV_CONNECT_TIMEOUT_MS 15000
 #define HV_CONNECT_RETRY_MS 5
-/* The longest answer accepted from keel-hv. */
-#define HV_MAX_LINE (1024 * 1024)
 
 struct hv_call {
 	int64_t id;
@@ -284,26 +283,32 @@ static void hv_line(struct hv *hv, const char *line, size_t len)
 	json_object_put(msg);
 }
 
+/*
+ * keel-hv's control socket is readable: handle every whole line. A line
+ * over JSONRPC_MAX_LINE ends the connection as a socket error would
+ * (jsonrpc_frame.h): what follows it cannot be trusted to be framed.
+ */
 static void hv_read(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct hv *hv = arg;
-	size_t len;
+	ssize_t n = 0;
 	char *line;
 
 	hv->busy++;
-	while (!hv->doomed &&
-	       (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
-		hv_line(hv, line, len);
-		free(line);
+	while (!hv->doomed && (n = jsonrpc_frame_next_ev(NULL, in)) > 0) {
+		line = (char *)evbuffer_pullup(in, n);
+		if (line)
+			hv_line(hv, line, (size_t)n);
+		evbuffer_drain(in, (size_t)n);
 	}
 	hv->busy--;
 	if (hv_gone(hv))
 		return;
-	if (evbuffer_get_length(in) > HV_MAX_LINE) {
+	if (n < 0) {
 		log_warn("keel-hv %d sent a line longer than %d bytes; closing its control connection.",
-			 (int)hv->pid, HV_MAX_LINE);
-		evbuffer_drain(in, evbuffer_get_length(in));
+			 (int)hv->pid, JSONRPC_MAX_LINE);
+		bufferevent_trigger_event(bev, BEV_EVENT_ERROR, 0);
 	}
 }
 

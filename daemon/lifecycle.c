@@ -197,7 +197,10 @@ int run_save(struct domain_run *run)
 	json_object_object_add(o, "lingering",
 			       json_object_new_boolean(run->lingering));
 	json_object_object_add(o, "config", json_object_get(run->config));
-	rc = json_file_write(path, o);
+	rc = json_file_write(path, o,
+			     JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_NOSLASHESCAPE,
+			     0600);
 	if (rc)
 		log_err("Cannot save %s: %s; a keeld restart would find domain %s by its process, not by this file.",
 			path, strerror(-rc), dom->name);

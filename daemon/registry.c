@@ -194,21 +194,6 @@ static int registry_path(const struct registry *reg, const char *uuid,
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -232,45 +217,6 @@ const char *json_member_string(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-int json_file_write(const char *path, struct json_object *o)
-{
-	char tmp[PATH_MAX], *dir, *slash;
-	const char *text;
-	int fd, rc;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						 JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, text, strlen(text));
-	if (!rc)
-		rc = write_all(fd, "\n", 1);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	dir = strdup(path);
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = '\0';
-	rc = slash ? fsync_dir(dir) : fsync_dir(".");
-	free(dir);
-	return rc;
-}
-
 /* Write @dom's definition file atomically. */
 static int registry_save(struct registry *reg, const struct domain *dom)
 {
@@ -291,7 +237,10 @@ static int registry_save(struct registry *reg, const struct domain *dom)
 	json_object_object_add(file, "autostart",
 			       json_object_new_boolean(dom->autostart));
 	json_object_object_add(file, "config", json_object_get(dom->config));
-	rc = json_file_write(path, file);
+	rc = json_file_write(path, file,
+			     JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_NOSLASHESCAPE,
+			     0600);
 	if (rc)
 		log_err("%s: %s: cannot write %s: %s", __func__, dom->name,
 			path, strerror(-rc));

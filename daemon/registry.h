@@ -7,6 +7,9 @@
 
 #include <json-c/json.h>
 
+/* json_file_write(), which keeld writes its JSON files with. */
+#include "json_file.h"
+
 struct jschema;
 
 /*
@@ -137,12 +140,5 @@ int domain_reason_parse(const char *name, enum domain_reason *out);
 
 /* The string member @key of @o, or NULL when absent or not a string. */
 const char *json_member_string(struct json_object *o, const char *key);
-
-/*
- * Replace the file @path with @o as pretty JSON, atomically: a
- * temporary file, fsync, rename, fsync of the directory. A crash
- * leaves the old content or the new, never half of either.
- */
-int json_file_write(const char *path, struct json_object *o);
 
 #endif /* KEEL_DAEMON_REGISTRY_H */

@@ -42,6 +42,7 @@
 
 #include "admit.h"
 #include "jsonrpc.h"
+#include "jsonrpc_frame_ev.h"
 #include "keeld.h"
 #include "listener.h"
 #include "log.h"
@@ -57,7 +58,7 @@ struct conn {
 	struct evbuffer *in, *out;
 	struct methods_caller caller;
 	struct client_slot slot;
-	size_t scanned;		/* input bytes known to hold no newline */
+	struct jsonrpc_frame frame;	/* how far a partial line was searched */
 	struct json_object *batch; /* a batch answered over several turns */
 	struct json_object *batch_resp; /* its answers so far */
 	size_t batch_next;	/* the index of its next request */
@@ -415,10 +416,7 @@ static bool conn_send(struct conn *c, struct json_object *msg)
 
 static void conn_too_large(struct conn *c)
 {
-	struct json_object *e = jsonrpc_error(
-		NULL, KEEL_E_TOO_LARGE,
-		"The message is longer than 1 MiB (or has no newline); the connection is closed.",
-		NULL);
+	struct json_object *e = jsonrpc_frame_too_large();
 
 	log_info_limited("Closing a connection (uid %u) that sent a line longer than %d bytes.",
 			 (unsigned)c->slot.uid, JSONRPC_MAX_LINE);
@@ -611,9 +609,9 @@ static void conn_dispatch_lines(struct conn *c)
 	bool first = true;
 
 	while (!c->closing && !c->holder) {
-		struct evbuffer_ptr start, eol;
 		struct json_object *resp;
-		size_t eol_len, len;
+		ssize_t n;
+		size_t len;
 		char *line;
 
 		if (!first && (c->turn_out >= CONN_WRITE_BATCH ||
@@ -632,21 +630,14 @@ static void conn_dispatch_lines(struct conn *c)
 				return;
 			continue;
 		}
-		evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET);
-		eol = evbuffer_search_eol(in, &start, &eol_len,
-					  EVBUFFER_EOL_LF);
-		if (eol.pos < 0) {
-			c->scanned = evbuffer_get_length(in);
-			if (c->scanned >= JSONRPC_MAX_LINE)
-				conn_too_large(c);
+		n = jsonrpc_frame_next_ev(&c->frame, in);
+		if (n == 0)
 			return;
-		}
-		len = (size_t)eol.pos + 1;
-		c->scanned = 0;
-		if (len > JSONRPC_MAX_LINE) {
+		if (n < 0) {
 			conn_too_large(c);
 			return;
 		}
+		len = (size_t)n;
 		c->line_replies = NULL;
 		c->line_out = 0;
 		c->active_ms = now_ms();

@@ -3,10 +3,10 @@
  * keel-hv's control socket: the private channel keeld uses to drive one
  * VM (DESIGN.md, "keeld <-> keel-hv"). JSON-RPC 2.0, one request per
  * line, on the I/O thread's event loop. A client that sends garbage gets
- * an error and keeps its connection; one that sends more than
- * CONTROL_MAX_LINE bytes without a newline, or stops reading its
- * replies, is disconnected. Nothing a client sends can stop the VM
- * except the stop method.
+ * an error and keeps its connection; one that sends a line longer than
+ * JSONRPC_MAX_LINE (jsonrpc_frame.h), or stops reading its replies, is
+ * disconnected. Nothing a client sends can stop the VM except the stop
+ * method.
  *
  * When the VM stops, every client gets a "stopped" notification. With
  * --linger the server then goes on answering (status says "stopped")
@@ -32,12 +32,12 @@
 #include "control.h"
 #include "device.h"
 #include "jsonrpc.h"
+#include "jsonrpc_frame_ev.h"
 #include "log.h"
 #include "vm.h"
 #include "virtio_balloon.h"
 #include "vmm.h"
 
-#define CONTROL_MAX_LINE (64 * 1024)
 #define CONTROL_MAX_OUTPUT (1024 * 1024)
 /*
  * How long, in all, the last replies and the stopped notification may
@@ -346,35 +346,56 @@ static void control_line(struct control_conn *c, const char *line,
 	json_object_put(resp);
 }
 
-static void control_reject(struct control_conn *c, const char *why)
-{
-	struct json_object *e = jsonrpc_error(NULL, KEEL_E_TOO_LARGE, why,
-					      NULL);
+static void control_event(struct bufferevent *bev, short what, void *arg);
 
-	if (e)
-		control_send(c, e);
-	json_object_put(e);
+/* Told why it is closed, and that was written: close it. */
+static void control_flushed(struct bufferevent *bev, void *arg)
+{
+	control_conn_free(arg);
 }
 
+/*
+ * Answer every whole line the client sent. A line over JSONRPC_MAX_LINE
+ * is answered KEEL_E_TOO_LARGE and the connection closed once that is
+ * written, as keeld does (jsonrpc_frame.h); a client that stops reading
+ * its replies is dropped.
+ */
 static void control_read(struct bufferevent *bev, void *arg)
 {
 	struct control_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	char *line;
+	struct json_object *e;
+	const char *line;
+	ssize_t n;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
-		if (len > CONTROL_MAX_LINE)
-			control_reject(c, "The request is longer than 64 KiB.");
-		else if (len > 0)
-			control_line(c, line, len);
-		free(line);
+	while ((n = jsonrpc_frame_next_ev(NULL, in)) > 0) {
+		line = (const char *)evbuffer_pullup(in, n);
+		/* An empty line is no request: skipped, as it always was. */
+		if (line && n > 1)
+			control_line(c, line, (size_t)n);
+		evbuffer_drain(in, (size_t)n);
 	}
-	if (evbuffer_get_length(in) > CONTROL_MAX_LINE ||
-	    evbuffer_get_length(bufferevent_get_output(bev)) >
-		    CONTROL_MAX_OUTPUT) {
-		log_warn("control: dropping a client that sent an oversized "
-			 "line or stopped reading");
+	if (n < 0) {
+		log_warn("control: closing a client that sent a line longer than %d bytes",
+			 JSONRPC_MAX_LINE);
+		e = jsonrpc_frame_too_large();
+		if (e)
+			control_send(c, e);
+		json_object_put(e);
+		if (!evbuffer_get_length(bufferevent_get_output(bev))) {
+			control_conn_free(c);
+			return;
+		}
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, control_flushed, control_event,
+				  c);
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) >
+	    CONTROL_MAX_OUTPUT) {
+		log_warn("control: dropping a client that stopped reading its replies");
 		control_conn_free(c);
 	}
 }

@@ -39,6 +39,8 @@
 #include "console_mux.h"
 #include "control.h"
 #include "device.h"
+#include "hv_proto.h"
+#include "json_file.h"
 #include "log.h"
 #include "virtio_blk.h"
 #include "virtio_console.h"
@@ -937,72 +939,34 @@ out_free:
 	return rc;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Why the VM ended, for a keeld that was not watching: one JSON object
- * and a newline, written to PATH.tmp, synced and renamed over @path, so
- * that a reader sees all of it or nothing. Returns 0 or -errno, logged.
+ * and a newline, replaced atomically (json_file_write()), so that a
+ * reader sees all of it or nothing. Returns 0 or -errno, logged.
  */
 static int status_file_write(const char *path, enum vm_exit_reason reason,
 			     const char *detail)
 {
 	struct json_object *o = json_object_new_object();
-	char *tmp = NULL, *line = NULL;
-	int fd = -1, rc = -ENOMEM;
+	int rc = -ENOMEM;
 
 	if (!o)
 		goto out_log;
 	json_object_object_add(
-		o, "reason",
+		o, HV_STATUS_REASON,
 		json_object_new_string(vm_exit_reason_name(reason)));
-	json_object_object_add(o, "status",
+	json_object_object_add(o, HV_STATUS_STATUS,
 			       json_object_new_int(vm_exit_status(reason)));
-	json_object_object_add(o, "detail", json_object_new_string(detail));
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		goto out_log;
-	}
-	if (asprintf(&line, "%s\n",
-		     json_object_to_json_string_ext(
-			     o, JSON_C_TO_STRING_PLAIN |
-					JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
-		line = NULL;
-		goto out_log;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		goto out_log;
-	}
-	rc = write_all(fd, line, strlen(line));
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
+	json_object_object_add(o, HV_STATUS_DETAIL,
+			       json_object_new_string(detail));
+	rc = json_file_write(path, o,
+			     JSON_C_TO_STRING_PLAIN |
+				     JSON_C_TO_STRING_NOSLASHESCAPE,
+			     0644);
 out_log:
 	if (rc)
 		log_err("Cannot write the status file %s: %s.", path,
 			strerror(-rc));
-	free(line);
-	free(tmp);
 	json_object_put(o);
 	return rc;
 }

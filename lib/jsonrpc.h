@@ -18,10 +18,12 @@
 #include "keel.h"
 
 /*
- * The longest line either side sends or accepts, newline included. A
- * reader that has buffered this many bytes without finding a newline
- * cannot find the next message boundary: it answers KEEL_E_TOO_LARGE
- * with id null and closes the connection.
+ * The longest line either side sends or accepts, newline included, on
+ * every JSON-RPC stream keel has (keeld's API, keel-hv's control
+ * socket). A reader that has buffered this many bytes without finding a
+ * newline cannot find the next message boundary: a server answers
+ * KEEL_E_TOO_LARGE with id null and closes the connection, a client
+ * closes it. jsonrpc_frame.h applies it for every reader.
  */
 #define JSONRPC_MAX_LINE (1024 * 1024)
 

@@ -4,6 +4,8 @@
 noinst_LTLIBRARIES += lib/libkeelcommon.la
 lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
+	lib/jsonrpc_frame.c lib/jsonrpc_frame.h lib/jsonrpc_frame_ev.h \
+	lib/json_file.c lib/json_file.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h \
 	lib/xlcfg.c lib/xlcfg.h \
@@ -21,8 +23,14 @@ LIB_UNIT_LIBS = lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS)
 check_PROGRAMS += tests/unit/check_jsonrpc
 TESTS += tests/unit/check_jsonrpc
 tests_unit_check_jsonrpc_SOURCES = $(UNIT_RUNNER) tests/unit/check_jsonrpc.c
-tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS)
-tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS)
+tests_unit_check_jsonrpc_CFLAGS = $(LIB_UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_check_jsonrpc_LDADD = $(LIB_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_json_file
+TESTS += tests/unit/check_json_file
+tests_unit_check_json_file_SOURCES = $(UNIT_RUNNER) tests/unit/check_json_file.c
+tests_unit_check_json_file_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_json_file_LDADD = $(LIB_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_paths
 TESTS += tests/unit/check_paths
@@ -50,7 +58,8 @@ EXTRA_DIST += tests/golden
 # (the nested KVM test VM has no shell for it).
 noinst_LTLIBRARIES += lib/libkeelclient.la
 lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
-	lib/libkeel_internal.h lib/libkeel_console.c lib/console_proto.h
+	lib/libkeel_internal.h lib/libkeel_events.c lib/libkeel_calls.c \
+	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
 

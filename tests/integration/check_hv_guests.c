@@ -21,6 +21,7 @@
 
 #include "console_proto.h"
 #include "harness.h"
+#include "jsonrpc.h"
 #include "memsum.h"
 #include "runner.h"
 
@@ -154,6 +155,7 @@ START_TEST(test_control_socket)
 	const char *r;
 	size_t before;
 	struct harness_client f;
+	char *big;
 
 	ck_assert_ptr_nonnull(mkdtemp(sock));
 	snprintf(path, sizeof(path), "%s/control", sock);
@@ -181,6 +183,22 @@ START_TEST(test_control_socket)
 		      "no output after resume: %s", p.out + before);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"stats\"}");
 	ck_assert_msg(strstr(r, "\"run_ns\""), "stats: %s", r);
+	/*
+	 * 1 MiB without a newline (lib/jsonrpc_frame.h): -32006 with id
+	 * null, then that connection is closed; the VM runs on.
+	 */
+	big = malloc(JSONRPC_MAX_LINE);
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', JSONRPC_MAX_LINE);
+	ck_assert_int_eq(harness_client_send(&f, big, JSONRPC_MAX_LINE), 0);
+	free(big);
+	big = harness_client_readline(&f, TIMEOUT_MS);
+	ck_assert_msg(big && strstr(big, "-32006") && strstr(big, "\"id\":null"),
+		      "too large: %s", big ? big : "(closed)");
+	free(big);
+	ck_assert_ptr_null(harness_client_readline(&f, TIMEOUT_MS));
+	harness_client_close(&f);
+	ck_assert_int_eq(harness_client_open(&f, path, 4000), 0);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"stop\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "stop: %s", r);
 	harness_client_close(&f);

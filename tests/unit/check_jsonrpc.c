@@ -13,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "json_strict.h"
 #include "jsonrpc.h"
+#include "jsonrpc_frame.h"
+#include "jsonrpc_frame_ev.h"
 #include "runner.h"
 
 /* Assert that @obj equals the JSON text @expected; consumes @obj. */
@@ -1394,6 +1398,181 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Framing (jsonrpc_frame.h): both flavours must say the same. */
+
+/*
+ * Feed @text (@len bytes) to a reader @chunk bytes at a time, taking
+ * lines as they complete, and return them joined by "|" (a too-large
+ * line reads "E2BIG" and stops the reader; a line of 64 bytes or more
+ * reads "<LENGTH>") in @out. The byte buffer and the evbuffer flavour
+ * must agree at every step.
+ */
+static void frame_feed(const char *text, size_t len, size_t chunk,
+		       char *out, size_t size)
+{
+	struct jsonrpc_frame bf = JSONRPC_FRAME_INIT, ef = JSONRPC_FRAME_INIT;
+	struct evbuffer *ev = evbuffer_new();
+	char *buf = malloc(len + 1);
+	size_t have = 0, fed = 0;
+	bool stopped = false;
+
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_ptr_nonnull(buf);
+	out[0] = '\0';
+	while (fed < len && !stopped) {
+		size_t n = len - fed < chunk ? len - fed : chunk;
+		ssize_t b, e;
+
+		memcpy(buf + have, text + fed, n);
+		have += n;
+		ck_assert_int_eq(evbuffer_add(ev, text + fed, n), 0);
+		fed += n;
+		for (;;) {
+			char *line;
+			size_t ll;
+			int rc;
+
+			b = jsonrpc_frame_next(&bf, buf, have);
+			e = jsonrpc_frame_next_ev(&ef, ev);
+			ck_assert_int_eq(b, e);
+			if (b == 0)
+				break;
+			if (b < 0) {
+				ck_assert_int_eq(b, -E2BIG);
+				snprintf(out + strlen(out), size - strlen(out),
+					 "%sE2BIG", *out ? "|" : "");
+				ck_assert_int_eq(jsonrpc_frame_take_ev(
+							 NULL, ev, &line, &ll),
+						 -E2BIG);
+				stopped = true;
+				break;
+			}
+			ck_assert_uint_le((size_t)b, JSONRPC_MAX_LINE);
+			ck_assert_int_eq(buf[b - 1], '\n');
+			if ((size_t)b < 64)
+				snprintf(out + strlen(out), size - strlen(out),
+					 "%s%.*s", *out ? "|" : "",
+					 (int)b - 1, buf);
+			else
+				snprintf(out + strlen(out), size - strlen(out),
+					 "%s<%zd>", *out ? "|" : "", b);
+			memmove(buf, buf + b, have - (size_t)b);
+			have -= (size_t)b;
+			/* The evbuffer's line, taken the other way. */
+			rc = jsonrpc_frame_take_ev(NULL, ev, &line, &ll);
+			ck_assert_int_eq(rc, 1);
+			ck_assert_uint_eq(ll, (size_t)b);
+			ck_assert_int_eq(line[ll], '\0');
+			free(line);
+		}
+	}
+	/* Both hold the same bytes not taken. */
+	ck_assert_uint_eq(evbuffer_get_length(ev), have);
+	evbuffer_free(ev);
+	free(buf);
+}
+
+/* Lines that arrive in pieces, several in one read, or half at the end. */
+START_TEST(test_frame_split)
+{
+	static const char text[] = "{\"a\":1}\n\n{\"b\":[1,\n2]}\n{\"c\"";
+	static const size_t chunks[] = { 1, 2, 3, 7, 64 };
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		frame_feed(text, sizeof(text) - 1, chunks[i], out, sizeof(out));
+		ck_assert_msg(strcmp(out, "{\"a\":1}||{\"b\":[1,|2]}") == 0,
+			      "chunk %zu: %s", chunks[i], out);
+	}
+}
+END_TEST
+
+/* CRLF: the "\r" is part of the line, and the parser takes it. */
+START_TEST(test_frame_crlf)
+{
+	static const char text[] = "{\"id\":1}\r\n\r\n";
+	struct jsonrpc_frame f = JSONRPC_FRAME_INIT;
+	struct json_object *msg = NULL;
+	ssize_t n;
+
+	n = jsonrpc_frame_next(&f, text, sizeof(text) - 1);
+	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(jsonrpc_parse_line(text, (size_t)n, &msg), 0);
+	assert_json(msg, "{\"id\":1}");
+	/* A line of "\r" alone is an empty line: the parser refuses it. */
+	n = jsonrpc_frame_next(&f, text + 10, 2);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(jsonrpc_parse_line(text + 10, 2, &msg), -EINVAL);
+}
+END_TEST
+
+/*
+ * The limit, newline included: a line of exactly JSONRPC_MAX_LINE bytes
+ * is taken, one byte more is too large whether or not its newline has
+ * come, and JSONRPC_MAX_LINE bytes with no newline are too large at
+ * once (the reader must not wait for more).
+ */
+START_TEST(test_frame_limit)
+{
+	size_t max = JSONRPC_MAX_LINE;
+	char *s = malloc(max + 2), out[256];
+	struct jsonrpc_frame f = JSONRPC_FRAME_INIT;
+
+	ck_assert_ptr_nonnull(s);
+	memset(s, ' ', max + 1);
+	s[max + 1] = '\n';
+
+	/* Exactly at the limit. */
+	s[max - 1] = '\n';
+	frame_feed(s, max, 4096, out, sizeof(out));
+	ck_assert_str_eq(out, "<1048576>");
+	ck_assert_int_eq(jsonrpc_frame_next(NULL, s, max), (ssize_t)max);
+	/* With more behind it: still only the line. */
+	ck_assert_int_eq(jsonrpc_frame_next(NULL, s, max + 2), (ssize_t)max);
+
+	/* One over, newline there or not yet. */
+	s[max - 1] = ' ';
+	frame_feed(s, max + 2, 4096, out, sizeof(out));
+	ck_assert_str_eq(out, "E2BIG");
+	ck_assert_int_eq(jsonrpc_frame_next(NULL, s, max + 2), -E2BIG);
+	ck_assert_int_eq(jsonrpc_frame_next(NULL, s, max), -E2BIG);
+	ck_assert_int_eq(jsonrpc_frame_end(NULL, (ssize_t)max, max + 1),
+			 -E2BIG);
+	ck_assert_int_eq(jsonrpc_frame_next(NULL, s, max - 1), 0);
+
+	/* Searched in steps, as reads come: the same verdicts. */
+	for (size_t have = 0; have < max; have += 65536)
+		ck_assert_int_eq(jsonrpc_frame_next(&f, s, have), 0);
+	ck_assert_uint_gt(f.scanned, 0);
+	ck_assert_int_eq(jsonrpc_frame_next(&f, s, max), -E2BIG);
+	ck_assert_uint_eq(f.scanned, 0);
+	free(s);
+}
+END_TEST
+
+/*
+ * A NUL is no terminator: the line runs to its newline and the parser
+ * refuses it, and the line after it is found intact.
+ */
+START_TEST(test_frame_nul)
+{
+	static const char text[] = "{\"a\":\"x\0y\"}\n{\"b\":2}\n";
+	struct json_object *msg = NULL;
+	char out[256];
+	ssize_t n;
+
+	n = jsonrpc_frame_next(NULL, text, sizeof(text) - 1);
+	ck_assert_int_eq(n, 12);
+	ck_assert_int_eq(jsonrpc_parse_line(text, (size_t)n, &msg), -EINVAL);
+	n = jsonrpc_frame_next(NULL, text + 12, sizeof(text) - 1 - 12);
+	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(jsonrpc_parse_line(text + 12, (size_t)n, &msg), 0);
+	assert_json(msg, "{\"b\":2}");
+	frame_feed(text, sizeof(text) - 1, 5, out, sizeof(out));
+	ck_assert_str_eq(out, "{\"a\":\"x|{\"b\":2}");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("jsonrpc");
@@ -1402,6 +1581,7 @@ Suite *unit_suite(void)
 	TCase *server = tcase_create("server");
 	TCase *client = tcase_create("client");
 	TCase *strict = tcase_create("strict");
+	TCase *framing = tcase_create("framing");
 
 	tcase_add_test(build, test_error_names);
 	tcase_add_test(build, test_build_request);
@@ -1442,5 +1622,10 @@ Suite *unit_suite(void)
 	tcase_add_test(strict, test_utf8_trim);
 	tcase_add_test(strict, test_error_message_utf8);
 	suite_add_tcase(s, strict);
+	tcase_add_test(framing, test_frame_split);
+	tcase_add_test(framing, test_frame_crlf);
+	tcase_add_test(framing, test_frame_limit);
+	tcase_add_test(framing, test_frame_nul);
+	suite_add_tcase(s, framing);
 	return s;
 }

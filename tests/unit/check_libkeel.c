@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libkeel (lib/libkeel.c) against a fake keeld: a thread listening on
+ * libkeel (lib/libkeel*.c) against a fake keeld: a thread listening on
  * a UNIX socket in a temporary directory that reads the client's
  * requests and answers scripted lines. What is checked: the method and
  * params each typed call sends, how results, keeld's errors, malformed
@@ -1251,6 +1251,222 @@ START_TEST(test_connect_default)
 }
 END_TEST
 
+/*
+ * Every typed call, as test_wrong_shapes() makes it: returns what the
+ * call returned, and checks that a failed call handed nothing back.
+ */
+struct typed_call {
+	const char *method;
+	int (*call)(struct keel_conn *c);
+	const char *good;	/* a result of the right shape */
+	bool object_ok;		/* {} is of the right shape */
+	bool array_ok;		/* [] is of the right shape */
+};
+
+static int tc_host_info(struct keel_conn *c)
+{
+	struct keel_host_info h;
+
+	return keel_host_info(c, &h);
+}
+
+static int tc_list(struct keel_conn *c)
+{
+	struct keel_domain *list = (void *)1;
+	size_t n = 1;
+	int rc = keel_domain_list(c, &list, &n);
+
+	if (rc < 0) {
+		ck_assert_ptr_null(list);
+		ck_assert_uint_eq(n, 0);
+	}
+	free(rc < 0 ? NULL : list);
+	return rc;
+}
+
+static int tc_list_info(struct keel_conn *c)
+{
+	struct json_object *cfgs = (void *)1;
+	struct keel_domain *list = (void *)1;
+	size_t n = 1;
+	int rc = keel_domain_list_info(c, &list, &n, &cfgs);
+
+	if (rc < 0) {
+		ck_assert_ptr_null(list);
+		ck_assert_ptr_null(cfgs);
+		ck_assert_uint_eq(n, 0);
+		return rc;
+	}
+	free(list);
+	json_object_put(cfgs);
+	return rc;
+}
+
+static int tc_info(struct keel_conn *c)
+{
+	struct json_object *cfg = (void *)1;
+	struct keel_domain d;
+	int rc = keel_domain_info(c, "web", &d, &cfg);
+
+	if (rc < 0)
+		ck_assert_ptr_null(cfg);
+	else
+		json_object_put(cfg);
+	return rc;
+}
+
+/* The calls whose result is handed on as JSON. */
+static int tc_json(int (*fn)(struct keel_conn *, const char *,
+			     struct json_object **),
+		   struct keel_conn *c)
+{
+	struct json_object *o = (void *)1;
+	int rc = fn(c, "web", &o);
+
+	if (rc < 0)
+		ck_assert_ptr_null(o);
+	else
+		json_object_put(o);
+	return rc;
+}
+
+static int tc_config(struct keel_conn *c)
+{
+	return tc_json(keel_domain_config, c);
+}
+
+static int tc_stats(struct keel_conn *c)
+{
+	return tc_json(keel_domain_stats, c);
+}
+
+static int tc_undefine(struct keel_conn *c)
+{
+	return keel_domain_undefine(c, "web");
+}
+
+static int tc_subscribe(struct keel_conn *c)
+{
+	return keel_events_subscribe(c);
+}
+
+/* The calls whose result is a DomainSummary: @out is kept on failure. */
+static int tc_summary_check(int rc, const struct keel_domain *d)
+{
+	if (rc < 0)
+		ck_assert_str_eq(d->name, "untouched");
+	else
+		ck_assert_str_eq(d->name, "web");
+	return rc;
+}
+
+#define TC_SUMMARY(fn, ...)                                                  \
+	static int tc_##fn(struct keel_conn *c)                              \
+	{                                                                    \
+		struct keel_domain d = { .name = "untouched" };              \
+		return tc_summary_check(keel_domain_##fn(c, __VA_ARGS__, &d), \
+					&d);                                 \
+	}
+
+static struct json_object *tc_config_obj(void)
+{
+	static struct json_object *cfg;
+
+	if (!cfg)
+		cfg = json_tokener_parse("{\"name\":\"web\"}");
+	return cfg;
+}
+
+TC_SUMMARY(define, tc_config_obj())
+TC_SUMMARY(create, tc_config_obj(), 0)
+TC_SUMMARY(start, "web", 0)
+TC_SUMMARY(pause, "web")
+TC_SUMMARY(unpause, "web")
+TC_SUMMARY(shutdown, "web", -1, 0)
+TC_SUMMARY(reboot, "web")
+TC_SUMMARY(destroy, "web")
+TC_SUMMARY(rename, "web", "www")
+TC_SUMMARY(autostart, "web", true)
+
+static const struct typed_call typed_calls[] = {
+	{ "host.info", tc_host_info, HOST, false, false },
+	{ "domain.list", tc_list, "[" WEB "]", false, true },
+	{ "domain.list", tc_list_info, "[" INFO("running", "booted", "{}") "]",
+	  false, true },
+	{ "domain.info", tc_info, INFO("running", "booted", "{}"), false,
+	  false },
+	{ "domain.config", tc_config, "{\"name\":\"web\"}", true, false },
+	{ "domain.define", tc_define, WEB, false, false },
+	{ "domain.create", tc_create, WEB, false, false },
+	{ "domain.undefine", tc_undefine, "{}", true, false },
+	{ "domain.start", tc_start, WEB, false, false },
+	{ "domain.pause", tc_pause, WEB, false, false },
+	{ "domain.unpause", tc_unpause, WEB, false, false },
+	{ "domain.shutdown", tc_shutdown, WEB, false, false },
+	{ "domain.reboot", tc_reboot, WEB, false, false },
+	{ "domain.destroy", tc_destroy, WEB, false, false },
+	{ "domain.rename", tc_rename, WEB, false, false },
+	{ "domain.autostart", tc_autostart, WEB, false, false },
+	{ "domain.stats", tc_stats, "{\"cpu_time\":1}", true, false },
+	{ "events.subscribe", tc_subscribe, "{\"subscribed\":true}", false,
+	  false },
+};
+
+/*
+ * Each typed call against results of every wrong shape: -1 with
+ * KEEL_E_PROTOCOL each time, nothing handed back, and the connection
+ * still in step (the right shape after them works). The requests name
+ * the method the call is for.
+ */
+START_TEST(test_wrong_shapes)
+{
+	static const char *const shapes[] = {
+		"null", "\"web\"", "42", "true", "[]", "{}", "[42]",
+	};
+	const struct typed_call *tc = &typed_calls[_i];
+	char text[N(shapes) + 1][1024];
+	struct step steps[N(shapes) + 1];
+	size_t n = 0, bad;
+	struct keel_conn *c;
+	struct fake f;
+
+	for (size_t i = 0; i < N(shapes); i++) {
+		if ((tc->object_ok && !strcmp(shapes[i], "{}")) ||
+		    (tc->array_ok && !strcmp(shapes[i], "[]")))
+			continue;
+		snprintf(text[n], sizeof(text[n]), REPLY("%s"), shapes[i]);
+		steps[n] = (struct step){ .read = true, .send = text[n] };
+		n++;
+	}
+	bad = n;
+	snprintf(text[n], sizeof(text[n]), REPLY("%s"), tc->good);
+	steps[n] = (struct step){ .read = true, .send = text[n] };
+	n++;
+
+	fake_start(&f, steps, n);
+	c = fake_connect(&f);
+	for (size_t i = 0; i < bad; i++) {
+		ck_assert_msg(tc->call(c) == -1, "%s accepted %s", tc->method,
+			      steps[i].send);
+		assert_error(c, KEEL_E_PROTOCOL, "protocol");
+		ck_assert_ptr_nonnull(strstr(keel_last_error(c)->message,
+					     tc->method));
+	}
+	ck_assert_msg(tc->call(c) == 0, "%s: %s", tc->method,
+		      keel_last_error(c)->message);
+	keel_close(c);
+	fake_stop(&f);
+	ck_assert_uint_eq(f.nr_req, n);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v;
+
+		ck_assert(json_object_object_get_ex(f.req[i], "method", &v));
+		ck_assert_str_eq(json_object_get_string(v), tc->method);
+	}
+	fake_free(&f);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("libkeel");
@@ -1270,6 +1486,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(broken, test_out_of_step, 0, 13);
 	tcase_add_loop_test(broken, test_peer_closes, 0, 2);
 	tcase_add_test(broken, test_long_lines);
+	tcase_add_loop_test(broken, test_wrong_shapes, 0, N(typed_calls));
 	suite_add_tcase(s, broken);
 
 	tcase_add_test(events, test_events_before_reply);

@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libkeel's typed calls (keel.h): calls[] has one row per method, the
+ * parser that checks keeld's result against the API
+ * (schemas/keel.openrpc.json) and turns it into keel.h's types. A
+ * typed call checks its arguments, builds its params and hands both to
+ * typed_call(); adding a method is a row, its parser if the result has
+ * a new shape, and a function of a few lines. A result of the wrong
+ * shape fails the call with KEEL_E_PROTOCOL and leaves the connection
+ * usable: the reply was read whole, so the stream is still in step.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keel.h"
+#include "libkeel_internal.h"
+
+/* Domain states */
+
+static const char *const state_names[] = {
+	[KEEL_STATE_NOSTATE] = "nostate",
+	[KEEL_STATE_RUNNING] = "running",
+	[KEEL_STATE_BLOCKED] = "blocked",
+	[KEEL_STATE_PAUSED] = "paused",
+	[KEEL_STATE_SHUTDOWN] = "shutdown",
+	[KEEL_STATE_SHUTOFF] = "shutoff",
+	[KEEL_STATE_CRASHED] = "crashed",
+	[KEEL_STATE_PMSUSPENDED] = "pmsuspended",
+};
+
+#define NR_STATES (sizeof(state_names) / sizeof(state_names[0]))
+
+const char *keel_state_name(enum keel_domain_state state)
+{
+	if ((unsigned)state >= NR_STATES)
+		return NULL;
+	return state_names[state];
+}
+
+int libkeel_state_from_name(const char *name)
+{
+	for (size_t i = 0; i < NR_STATES; i++)
+		if (strcmp(state_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Building params */
+
+/* A uuid's shape: 8-4-4-4-12 hex digits, in any case. */
+static bool looks_like_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != KEEL_UUID_LEN)
+		return false;
+	for (i = 0; i < KEEL_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int libkeel_add_member(struct json_object *obj, const char *key,
+		       struct json_object *val)
+{
+	if (!val)
+		return -ENOMEM;
+	if (json_object_object_add(obj, key, val) < 0) {
+		json_object_put(val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct json_object *libkeel_dom_params(struct keel_conn *c, const char *dom)
+{
+	struct json_object *p;
+
+	if (!dom || !*dom) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "No domain was given: name it by its name or its uuid.",
+				  NULL);
+		return NULL;
+	}
+	p = json_object_new_object();
+	if (!p || libkeel_add_member(p, looks_like_uuid(dom) ? "uuid" : "name",
+				     json_object_new_string(dom)) < 0) {
+		json_object_put(p);
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "Out of memory while building a request.",
+				  NULL);
+		return NULL;
+	}
+	return p;
+}
+
+static int params_nomem(struct keel_conn *c, struct json_object *params)
+{
+	json_object_put(params);
+	libkeel_error_set(c, KEEL_E_LOCAL,
+			  "Out of memory while building a request.", NULL);
+	return -1;
+}
+
+static int bad_flags(struct keel_conn *c, const char *func, unsigned flags)
+{
+	libkeel_error_fmt(c, KEEL_E_LOCAL,
+			  "%s() was given flags 0x%x that this version of libkeel does not know.",
+			  func, flags);
+	return -1;
+}
+
+/*
+ * New params {"config": @config} (borrowed) or NULL with the error set.
+ */
+static struct json_object *config_params(struct keel_conn *c,
+					 struct json_object *config)
+{
+	struct json_object *p;
+
+	if (!json_object_is_type(config, json_type_object)) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "The domain configuration must be a JSON object.",
+				  "/config");
+		return NULL;
+	}
+	p = json_object_new_object();
+	if (!p ||
+	    libkeel_add_member(p, "config", json_object_get(config)) < 0) {
+		params_nomem(c, p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Reading results */
+
+/*
+ * Fail the call with a protocol error about @method's result: keeld
+ * answered, but not with what the API says. The connection stays
+ * usable.
+ */
+static int bad_result(struct keel_conn *c, const char *method, const char *what)
+{
+	libkeel_error_fmt(c, KEEL_E_PROTOCOL,
+			  "keeld's answer to %s is not what the API says: %s.",
+			  method, what);
+	return -1;
+}
+
+/*
+ * Copy the string member @key of @obj into @dst of @size bytes. Returns
+ * 0, or -1 with a protocol error when it is missing, not a string or
+ * too long.
+ */
+static int copy_str(struct keel_conn *c, const char *method,
+		    struct json_object *obj, const char *key, char *dst,
+		    size_t size)
+{
+	struct json_object *v;
+	char what[96];
+	int len;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is missing or not a string", key);
+		return bad_result(c, method, what);
+	}
+	len = json_object_get_string_len(v);
+	if ((size_t)len >= size) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is longer than %zu characters", key, size - 1);
+		return bad_result(c, method, what);
+	}
+	memcpy(dst, json_object_get_string(v), (size_t)len + 1);
+	return 0;
+}
+
+static int get_bool(struct keel_conn *c, const char *method,
+		    struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v;
+	char what[96];
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is missing or not a boolean", key);
+		return bad_result(c, method, what);
+	}
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int get_int64(struct keel_conn *c, const char *method,
+		     struct json_object *obj, const char *key, int64_t min,
+		     int64_t max, int64_t *out)
+{
+	struct json_object *v;
+	char what[96];
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is missing or not an integer", key);
+		return bad_result(c, method, what);
+	}
+	/* json-c saturates out-of-range integers; the bounds catch that. */
+	*out = json_object_get_int64(v);
+	if (*out < min || *out > max) {
+		snprintf(what, sizeof(what), "\"%s\" is out of range", key);
+		return bad_result(c, method, what);
+	}
+	return 0;
+}
+
+/* A number (integer or not) from @min up, finite. */
+static int get_number(struct keel_conn *c, const char *method,
+		      struct json_object *obj, const char *key, double min,
+		      double *out)
+{
+	struct json_object *v;
+	char what[96];
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    (!json_object_is_type(v, json_type_double) &&
+	     !json_object_is_type(v, json_type_int))) {
+		snprintf(what, sizeof(what),
+			 "\"%s\" is missing or not a number", key);
+		return bad_result(c, method, what);
+	}
+	*out = json_object_get_double(v);
+	if (!isfinite(*out) || *out < min) {
+		snprintf(what, sizeof(what), "\"%s\" is out of range", key);
+		return bad_result(c, method, what);
+	}
+	return 0;
+}
+
+static int require_object(struct keel_conn *c, const char *method,
+			  struct json_object *res)
+{
+	if (!json_object_is_type(res, json_type_object))
+		return bad_result(c, method, "the result is not an object");
+	return 0;
+}
+
+/* Fill @out from a DomainSummary @obj. Returns 0 or -1 (protocol error). */
+static int domain_from_json(struct keel_conn *c, const char *method,
+			    struct json_object *obj, struct keel_domain *out)
+{
+	struct keel_domain d = { .id = -1 };
+	struct json_object *v;
+	char state[16];
+	int64_t id, mem, vcpus;
+	int s;
+
+	if (require_object(c, method, obj) < 0 ||
+	    copy_str(c, method, obj, "name", d.name, sizeof(d.name)) < 0 ||
+	    copy_str(c, method, obj, "uuid", d.uuid, sizeof(d.uuid)) < 0 ||
+	    copy_str(c, method, obj, "state", state, sizeof(state)) < 0 ||
+	    copy_str(c, method, obj, "reason", d.reason,
+		     sizeof(d.reason)) < 0 ||
+	    get_bool(c, method, obj, "persistent", &d.persistent) < 0 ||
+	    get_bool(c, method, obj, "autostart", &d.autostart) < 0 ||
+	    get_int64(c, method, obj, "memory", 0, INT64_MAX, &mem) < 0 ||
+	    get_int64(c, method, obj, "vcpus", 0, INT_MAX, &vcpus) < 0 ||
+	    get_number(c, method, obj, "cpu_time", 0, &d.cpu_time) < 0)
+		return -1;
+	d.memory_mib = mem;
+	d.vcpus = (int)vcpus;
+	if (!json_object_object_get_ex(obj, "id", &v))
+		return bad_result(c, method, "\"id\" is missing");
+	if (v) {
+		if (get_int64(c, method, obj, "id", 0, INT_MAX, &id) < 0)
+			return -1;
+		d.id = (int)id;
+	}
+	s = libkeel_state_from_name(state);
+	if (s < 0)
+		return bad_result(c, method, "\"state\" is not a known state");
+	d.state = (enum keel_domain_state)s;
+	if (out)
+		*out = d;
+	return 0;
+}
+
+/*
+ * The result parsers, one per shape of result. Each checks @res (the
+ * result, borrowed; NULL for JSON null) for @method and fills @out, of
+ * the type its row in calls[] says, only when all of it is right.
+ * Returns 0, or -1 with a protocol error set.
+ */
+typedef int (*result_fn)(struct keel_conn *c, const char *method,
+			 struct json_object *res, void *out);
+
+/* A DomainSummary into struct keel_domain *@out (may be NULL). */
+static int result_summary(struct keel_conn *c, const char *method,
+			  struct json_object *res, void *out)
+{
+	return domain_from_json(c, method, res, out);
+}
+
+/*
+ * Any object, a new reference to it into struct json_object **@out (may
+ * be NULL: only checked). keel.h hands these on as JSON.
+ */
+static int result_object(struct keel_conn *c, const char *method,
+			 struct json_object *res, void *out)
+{
+	struct json_object **obj = out;
+
+	if (require_object(c, method, res) < 0)
+		return -1;
+	if (obj)
+		*obj = json_object_get(res);
+	return 0;
+}
+
+/* HostInfo into struct keel_host_info *@out (may be NULL). */
+static int result_host(struct keel_conn *c, const char *method,
+		       struct json_object *res, void *out)
+{
+	struct keel_host_info h = { .nr_cpus = 0 };
+	int64_t cpus, mem, doms;
+
+	if (require_object(c, method, res) < 0 ||
+	    copy_str(c, method, res, "hostname", h.hostname,
+		     sizeof(h.hostname)) < 0 ||
+	    copy_str(c, method, res, "version", h.version,
+		     sizeof(h.version)) < 0 ||
+	    get_int64(c, method, res, "nr_cpus", 0, INT_MAX, &cpus) < 0 ||
+	    get_int64(c, method, res, "memory_mib", 0, INT64_MAX, &mem) < 0 ||
+	    get_int64(c, method, res, "nr_domains", 0, INT_MAX, &doms) < 0)
+		return -1;
+	h.nr_cpus = (int)cpus;
+	h.memory_mib = mem;
+	h.nr_domains = (int)doms;
+	if (out)
+		*(struct keel_host_info *)out = h;
+	return 0;
+}
+
+/* A DomainSummary with its "config" object: domain.info. */
+struct info_out {
+	struct keel_domain *dom;     /* may be NULL */
+	struct json_object **config; /* a new reference; may be NULL */
+};
+
+/* The object @obj's "config" is, or NULL with a protocol error. */
+static struct json_object *config_member(struct keel_conn *c,
+					 const char *method,
+					 struct json_object *obj,
+					 const char *what)
+{
+	struct json_object *cfg;
+
+	if (!json_object_object_get_ex(obj, "config", &cfg) ||
+	    !json_object_is_type(cfg, json_type_object)) {
+		bad_result(c, method, what);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int result_info(struct keel_conn *c, const char *method,
+		       struct json_object *res, void *out)
+{
+	struct info_out *o = out;
+	struct keel_domain d;
+	struct json_object *cfg;
+
+	if (domain_from_json(c, method, res, &d) < 0)
+		return -1;
+	cfg = config_member(c, method, res,
+			    "\"config\" is missing or not an object");
+	if (!cfg)
+		return -1;
+	if (o->dom)
+		*o->dom = d;
+	if (o->config)
+		*o->config = json_object_get(cfg);
+	return 0;
+}
+
+/* An array of DomainSummary, with their configs if asked: domain.list. */
+struct list_out {
+	bool configs_wanted;
+	struct keel_domain *doms; /* malloc'd, n + 1 of them */
+	size_t n;
+	struct json_object *configs; /* when configs_wanted */
+};
+
+static int result_list(struct keel_conn *c, const char *method,
+		       struct json_object *res, void *out)
+{
+	struct list_out *o = out;
+	struct json_object *cfgs = NULL, *cfg;
+	struct keel_domain *doms;
+	size_t i, count;
+
+	if (!json_object_is_type(res, json_type_array))
+		return bad_result(c, method, "the result is not an array");
+	count = json_object_array_length(res);
+	/* One more so that an empty list is a valid pointer too. */
+	doms = calloc(count + 1, sizeof(*doms));
+	if (o->configs_wanted)
+		cfgs = json_object_new_array();
+	if (!doms || (o->configs_wanted && !cfgs))
+		goto out_nomem;
+	for (i = 0; i < count; i++) {
+		struct json_object *d = json_object_array_get_idx(res, i);
+
+		if (domain_from_json(c, method, d, &doms[i]) < 0)
+			goto out_free;
+		if (!o->configs_wanted)
+			continue;
+		cfg = config_member(c, method, d,
+				    "a domain's \"config\" is missing or not an object");
+		if (!cfg)
+			goto out_free;
+		if (json_object_array_add(cfgs, json_object_get(cfg)) < 0) {
+			json_object_put(cfg);
+			goto out_nomem;
+		}
+	}
+	o->doms = doms;
+	o->n = count;
+	o->configs = cfgs;
+	return 0;
+
+out_nomem:
+	libkeel_error_set(c, KEEL_E_LOCAL,
+			  "Out of memory while reading the domain list.", NULL);
+out_free:
+	json_object_put(cfgs);
+	free(doms);
+	return -1;
+}
+
+/* {"subscribed": true}: events.subscribe. @out is not used. */
+static int result_subscribed(struct keel_conn *c, const char *method,
+			     struct json_object *res, void *out)
+{
+	bool subscribed = false;
+
+	(void)out;
+	if (require_object(c, method, res) < 0 ||
+	    get_bool(c, method, res, "subscribed", &subscribed) < 0)
+		return -1;
+	if (!subscribed)
+		return bad_result(c, method,
+				  "keeld did not confirm the subscription");
+	return 0;
+}
+
+/* The table */
+
+enum call {
+	CALL_HOST_INFO,
+	CALL_DOMAIN_LIST,
+	CALL_DOMAIN_INFO,
+	CALL_DOMAIN_CONFIG,
+	CALL_DOMAIN_DEFINE,
+	CALL_DOMAIN_CREATE,
+	CALL_DOMAIN_UNDEFINE,
+	CALL_DOMAIN_START,
+	CALL_DOMAIN_PAUSE,
+	CALL_DOMAIN_UNPAUSE,
+	CALL_DOMAIN_SHUTDOWN,
+	CALL_DOMAIN_REBOOT,
+	CALL_DOMAIN_DESTROY,
+	CALL_DOMAIN_RENAME,
+	CALL_DOMAIN_AUTOSTART,
+	CALL_DOMAIN_STATS,
+	CALL_EVENTS_SUBSCRIBE,
+};
+
+static const struct call_row {
+	const char *method;
+	result_fn parse;
+} calls[] = {
+	[CALL_HOST_INFO] = { "host.info", result_host },
+	[CALL_DOMAIN_LIST] = { "domain.list", result_list },
+	[CALL_DOMAIN_INFO] = { "domain.info", result_info },
+	[CALL_DOMAIN_CONFIG] = { "domain.config", result_object },
+	[CALL_DOMAIN_DEFINE] = { "domain.define", result_summary },
+	[CALL_DOMAIN_CREATE] = { "domain.create", result_summary },
+	[CALL_DOMAIN_UNDEFINE] = { "domain.undefine", result_object },
+	[CALL_DOMAIN_START] = { "domain.start", result_summary },
+	[CALL_DOMAIN_PAUSE] = { "domain.pause", result_summary },
+	[CALL_DOMAIN_UNPAUSE] = { "domain.unpause", result_summary },
+	[CALL_DOMAIN_SHUTDOWN] = { "domain.shutdown", result_summary },
+	[CALL_DOMAIN_REBOOT] = { "domain.reboot", result_summary },
+	[CALL_DOMAIN_DESTROY] = { "domain.destroy", result_summary },
+	[CALL_DOMAIN_RENAME] = { "domain.rename", result_summary },
+	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", result_summary },
+	[CALL_DOMAIN_STATS] = { "domain.stats", result_object },
+	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
+};
+
+/*
+ * Make the call @id with @params (consumed; NULL for none) and parse
+ * its result into @out with the row's parser. Returns 0 or -1 with the
+ * error set.
+ */
+static int typed_call(struct keel_conn *c, enum call id,
+		      struct json_object *params, void *out)
+{
+	const struct call_row *row = &calls[id];
+	struct json_object *res;
+	int rc;
+
+	if (keel_call(c, row->method, params, &res) < 0)
+		return -1;
+	rc = row->parse(c, row->method, res, out);
+	json_object_put(res);
+	return rc;
+}
+
+/* A call that takes nothing but the domain. */
+static int domain_call(struct keel_conn *c, enum call id, const char *dom,
+		       void *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	return typed_call(c, id, p, out);
+}
+
+/* The calls */
+
+int keel_host_info(struct keel_conn *c, struct keel_host_info *out)
+{
+	return typed_call(c, CALL_HOST_INFO, NULL, out);
+}
+
+/*
+ * domain.list, with the configurations when @configs is not NULL: the
+ * summaries into a new array, the configurations into a new JSON array
+ * in the same order.
+ */
+static int list_call(struct keel_conn *c, const char *func,
+		     struct keel_domain **list, size_t *n,
+		     struct json_object **configs)
+{
+	struct list_out o = { .configs_wanted = configs != NULL };
+	struct json_object *params = NULL;
+
+	if (list)
+		*list = NULL;
+	if (n)
+		*n = 0;
+	if (configs)
+		*configs = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!list || !n) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL,
+				  "%s() was given nowhere to store the list.",
+				  func);
+		return -1;
+	}
+	if (configs) {
+		params = json_object_new_object();
+		if (!params ||
+		    libkeel_add_member(params, "config",
+				       json_object_new_boolean(true)) < 0)
+			return params_nomem(c, params);
+	}
+	if (typed_call(c, CALL_DOMAIN_LIST, params, &o) < 0)
+		return -1;
+	*list = o.doms;
+	*n = o.n;
+	if (configs)
+		*configs = o.configs;
+	return 0;
+}
+
+int keel_domain_list(struct keel_conn *c, struct keel_domain **list, size_t *n)
+{
+	return list_call(c, __func__, list, n, NULL);
+}
+
+int keel_domain_list_info(struct keel_conn *c, struct keel_domain **list,
+			  size_t *n, struct json_object **configs)
+{
+	return list_call(c, __func__, list, n, configs);
+}
+
+int keel_domain_info(struct keel_conn *c, const char *dom,
+		     struct keel_domain *out, struct json_object **config)
+{
+	struct info_out o = { .dom = out, .config = config };
+
+	if (config)
+		*config = NULL;
+	return domain_call(c, CALL_DOMAIN_INFO, dom, &o);
+}
+
+int keel_domain_config(struct keel_conn *c, const char *dom,
+		       struct json_object **config)
+{
+	if (config)
+		*config = NULL;
+	return domain_call(c, CALL_DOMAIN_CONFIG, dom, config);
+}
+
+int keel_domain_define(struct keel_conn *c, struct json_object *config,
+		       struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = config_params(c, config);
+	if (!p)
+		return -1;
+	return typed_call(c, CALL_DOMAIN_DEFINE, p, out);
+}
+
+int keel_domain_create(struct keel_conn *c, struct json_object *config,
+		       unsigned flags, struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (flags & ~KEEL_START_PAUSED)
+		return bad_flags(c, __func__, flags);
+	p = config_params(c, config);
+	if (!p)
+		return -1;
+	if ((flags & KEEL_START_PAUSED) &&
+	    libkeel_add_member(p, "paused", json_object_new_boolean(true)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_CREATE, p, out);
+}
+
+int keel_domain_undefine(struct keel_conn *c, const char *dom)
+{
+	return domain_call(c, CALL_DOMAIN_UNDEFINE, dom, NULL);
+}
+
+int keel_domain_start(struct keel_conn *c, const char *dom, unsigned flags,
+		      struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (flags & ~KEEL_START_PAUSED)
+		return bad_flags(c, __func__, flags);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if ((flags & KEEL_START_PAUSED) &&
+	    libkeel_add_member(p, "paused", json_object_new_boolean(true)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_START, p, out);
+}
+
+int keel_domain_pause(struct keel_conn *c, const char *dom,
+		      struct keel_domain *out)
+{
+	return domain_call(c, CALL_DOMAIN_PAUSE, dom, out);
+}
+
+int keel_domain_unpause(struct keel_conn *c, const char *dom,
+			struct keel_domain *out)
+{
+	return domain_call(c, CALL_DOMAIN_UNPAUSE, dom, out);
+}
+
+int keel_domain_shutdown(struct keel_conn *c, const char *dom, int timeout_s,
+			 unsigned flags, struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (flags & ~KEEL_SHUTDOWN_WAIT)
+		return bad_flags(c, __func__, flags);
+	if (timeout_s < -1) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL,
+				  "The shutdown timeout %d is not valid: give seconds, 0 to wait for ever, or -1 for keeld's default.",
+				  timeout_s);
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	/* keeld checks the upper bound: the schema is the one truth. */
+	if (timeout_s >= 0 &&
+	    libkeel_add_member(p, "timeout",
+			       json_object_new_int(timeout_s)) < 0)
+		return params_nomem(c, p);
+	if ((flags & KEEL_SHUTDOWN_WAIT) &&
+	    libkeel_add_member(p, "wait", json_object_new_boolean(true)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_SHUTDOWN, p, out);
+}
+
+int keel_domain_reboot(struct keel_conn *c, const char *dom,
+		       struct keel_domain *out)
+{
+	return domain_call(c, CALL_DOMAIN_REBOOT, dom, out);
+}
+
+int keel_domain_destroy(struct keel_conn *c, const char *dom,
+			struct keel_domain *out)
+{
+	return domain_call(c, CALL_DOMAIN_DESTROY, dom, out);
+}
+
+int keel_domain_rename(struct keel_conn *c, const char *dom,
+		       const char *new_name, struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!new_name || !*new_name) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "No new name was given for the domain.",
+				  "/new_name");
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "new_name",
+			       json_object_new_string(new_name)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_RENAME, p, out);
+}
+
+int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
+			  struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "enabled",
+			       json_object_new_boolean(enabled)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_AUTOSTART, p, out);
+}
+
+int keel_domain_stats(struct keel_conn *c, const char *dom,
+		      struct json_object **stats)
+{
+	if (stats)
+		*stats = NULL;
+	return domain_call(c, CALL_DOMAIN_STATS, dom, stats);
+}
+
+int keel_events_subscribe(struct keel_conn *c)
+{
+	return typed_call(c, CALL_EVENTS_SUBSCRIBE, NULL, NULL);
+}
