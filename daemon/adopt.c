@@ -359,11 +359,7 @@ static void recover_one(struct keeld *k, const char *dir,
 			 dom->name, dom->id, hv_end_name(end));
 		free(detail);
 		if (run->lingering) {
-			run_finish(run, ACTION_DESTROY,
-				   dom->reason == DOMAIN_REASON_PANICKED ?
-					   DOMAIN_REASON_CRASHED :
-					   DOMAIN_REASON_SHUTDOWN,
-				   "shutdown");
+			run_gone(run);
 			return;
 		}
 		run_vm_stopped(run, end, true);

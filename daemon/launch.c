@@ -394,7 +394,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	cmd.uuid = dom->uuid;
 	cmd.name = dom->name;
 	cmd.paused = paused;
-	cmd.linger = lifecycle_wants_linger(run->config);
+	cmd.linger = decide_wants_linger(run->config);
 	cmd.first_disk_fd = LAUNCH_FIRST_DISK_FD;
 	cmd.memory_mib = config_int(run->config, "memory",
 				    DOMAIN_DEFAULT_MEMORY_MIB);

@@ -6,9 +6,10 @@
  * in DIR/state.json and rewritten at every change.
  *
  * When a VM ends, what happens next is decided in one place,
- * run_vm_stopped(): the reason (keel-hv's status file or exit status),
- * what keeld itself asked for (destroy, reboot, a forced shutdown) and
- * the domain's on_poweroff/on_reboot/on_crash give an action, and
+ * decide_action() (decide.c): the reason (keel-hv's status file or exit
+ * status), what keeld itself asked for (destroy, reboot, a forced
+ * shutdown), the domain's on_poweroff/on_reboot/on_crash and the restart
+ * brake give a decision; run_vm_stopped() gathers the inputs and
  * run_finish() carries it out.
  */
 #include "config.h"
@@ -59,36 +60,6 @@ int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
 	    !json_object_is_type(v, json_type_int))
 		return dflt;
 	return json_object_get_int64(v);
-}
-
-static enum action config_action(struct json_object *config, const char *key,
-				 enum action dflt)
-{
-	const char *s = json_member_string(config, key);
-
-	if (!s)
-		return dflt;
-	if (!strcmp(s, "restart"))
-		return ACTION_RESTART;
-	if (!strcmp(s, "preserve"))
-		return ACTION_PRESERVE;
-	if (!strcmp(s, "rename-restart"))
-		return ACTION_RENAME_RESTART;
-	return ACTION_DESTROY;
-}
-
-bool lifecycle_wants_linger(struct json_object *config)
-{
-	static const char *const keys[] = { "on_poweroff", "on_reboot",
-					    "on_crash" };
-
-	for (size_t i = 0; i < 3; i++) {
-		enum action a = config_action(config, keys[i], ACTION_DESTROY);
-
-		if (a == ACTION_PRESERVE || a == ACTION_RENAME_RESTART)
-			return true;
-	}
-	return false;
 }
 
 void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
@@ -341,41 +312,6 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 		registry_forget(k->reg, dom);
 }
 
-/*
- * A domain that keeps stopping soon after it starts is slowed down and
- * then left alone, as systemd does with Restart= and StartLimitBurst=
- * (keeld.8, DOMAIN LIFECYCLE): a run shorter than RESTART_QUICK_S is a
- * quick end; the first is restarted at once, the next ones after 1, 2,
- * 4, 8 s; after RESTART_BURST quick ends in a row the domain is not
- * restarted any more.
- */
-#define RESTART_QUICK_S 60
-#define RESTART_BURST 5
-#define RESTART_MAX_DELAY_S 30
-
-/*
- * Count @run's end for its domain and say when to restart it: the
- * delay in seconds, or -1 to give up.
- */
-static int restart_delay(struct domain_run *run)
-{
-	struct domain *dom = run->dom;
-	int delay;
-
-	if (run->intent == INTENT_REBOOT ||
-	    wall_now() - run->started >= RESTART_QUICK_S) {
-		/* A user's reboot, or a run that lasted: no loop. */
-		dom->quick_ends = 0;
-		return 0;
-	}
-	if (++dom->quick_ends > RESTART_BURST)
-		return -1;
-	if (dom->quick_ends == 1)
-		return 0;
-	delay = 1 << (dom->quick_ends - 2);
-	return delay < RESTART_MAX_DELAY_S ? delay : RESTART_MAX_DELAY_S;
-}
-
 void lifecycle_cancel_restart(struct domain *dom)
 {
 	if (!dom->restart)
@@ -454,99 +390,104 @@ static struct domain *rename_for_preserve(struct keeld *k,
 	return copy;
 }
 
-void run_finish(struct domain_run *run, enum action action,
-		enum domain_reason reason, const char *detail)
+/*
+ * Keep the stopped VM of @run under a new name and start @run's domain
+ * again (rename-restart). False when it cannot be kept: nothing
+ * changed then.
+ */
+static bool run_rename_restart(struct domain_run *run,
+			       const struct decision *d, const char *msg)
 {
 	struct keeld *k = run->k;
 	struct domain *dom = run->dom, *old;
-	int id = dom->id, delay = 0;
+	struct decision keep = *d;
+	char newdir[PATH_MAX];
+	int id = dom->id;
+
+	old = rename_for_preserve(k, run);
+	if (!old)
+		return false;
+	snprintf(newdir, sizeof(newdir), "%s/domains/%s", k->conf.run_dir,
+		 old->uuid);
+	if (!rename(run->dir, newdir)) {
+		free(run->dir);
+		run->dir = strdup(newdir);
+	}
+	if (!run->dir) {
+		registry_forget(k->reg, old);
+		return false;
+	}
+	json_object_object_add(run->config, "name",
+			       json_object_new_string(old->name));
+	json_object_object_add(run->config, "uuid",
+			       json_object_new_string(old->uuid));
+	dom->run = NULL;
+	dom->id = -1;
+	dom->state = DOMAIN_SHUTOFF;
+	dom->reason = d->reason;
+	old->run = run;
+	old->id = id;
+	run->dom = old;
+	keep.action = ACTION_PRESERVE;
+	keep.gave_up = false;
+	keep.quick_ends = 0;
+	run_finish(run, &keep);
+	lifecycle_emit_message(k, dom, "stopped", d->detail,
+			       d->delay_s ? msg : NULL);
+	restart_later(k, dom, -1, d->delay_s);
+	return true;
+}
+
+void run_finish(struct domain_run *run, const struct decision *d)
+{
+	struct keeld *k = run->k;
+	struct domain *dom = run->dom;
+	int id = dom->id;
 	char msg[160];
 
 	if (run->shutdown_timer)
 		evtimer_del(run->shutdown_timer);
-	if (action == ACTION_RESTART || action == ACTION_RENAME_RESTART)
-		delay = restart_delay(run);
-	if (delay < 0) {
+	dom->quick_ends = d->quick_ends;
+	msg[0] = '\0';
+	if (d->gave_up) {
 		snprintf(msg, sizeof(msg),
 			 "not restarted: it stopped %d times in a row within %d s of starting; start it again once the cause is fixed",
 			 RESTART_BURST + 1, RESTART_QUICK_S);
 		log_warn("Domain %s: %s.", dom->name, msg);
-		dom->quick_ends = 0;
-		if (action == ACTION_RENAME_RESTART && run->hv &&
-		    run->lingering) {
-			/* Keep the stopped one, as preserve does. */
-			lifecycle_emit_message(k, dom, "stopped", detail, msg);
-			action = ACTION_PRESERVE;
-		} else {
-			run_end(run, reason, detail, false, msg);
-			return;
-		}
+		/* A rename-restart that gave up keeps the VM: say so first. */
+		if (d->action == ACTION_PRESERVE)
+			lifecycle_emit_message(k, dom, "stopped", d->detail,
+					       msg);
+	} else if (d->delay_s > 0) {
+		snprintf(msg, sizeof(msg), "restarting in %d s", d->delay_s);
 	}
-	if (delay > 0)
-		snprintf(msg, sizeof(msg), "restarting in %d s", delay);
-	switch (action) {
+	switch (d->action) {
 	case ACTION_DESTROY:
-		run_end(run, reason, detail, false, NULL);
+		run_end(run, d->reason, d->detail, !d->forget,
+			msg[0] ? msg : NULL);
 		return;
 	case ACTION_RESTART:
-		run_end(run, reason, detail, true, delay ? msg : NULL);
-		restart_later(k, dom, id, delay);
+		run_end(run, d->reason, d->detail, true, msg[0] ? msg : NULL);
+		restart_later(k, dom, id, d->delay_s);
 		return;
 	case ACTION_PRESERVE:
-		if (reason == DOMAIN_REASON_CRASHED) {
-			set_state(run, DOMAIN_CRASHED, DOMAIN_REASON_PANICKED);
-			lifecycle_emit(k, dom, "crashed", "panicked");
-		} else {
-			set_state(run, DOMAIN_PAUSED, DOMAIN_REASON_SHUTDOWN);
-			lifecycle_emit(k, dom, "shutdown", "finished");
-		}
+		set_state(run, d->kept_state, d->kept_reason);
+		lifecycle_emit(k, dom, d->kept_event, d->kept_detail);
 		log_info("Domain %s (id %d) stopped (%s) and is preserved until destroyed.",
-			 dom->name, id, detail);
+			 dom->name, id, d->detail);
 		run->intent = INTENT_NONE;
 		run_answer_waiters(run);
 		return;
 	case ACTION_RENAME_RESTART:
-		old = rename_for_preserve(k, run);
-		if (old) {
-			char newdir[PATH_MAX];
-
-			snprintf(newdir, sizeof(newdir), "%s/domains/%s",
-				 k->conf.run_dir, old->uuid);
-			if (!rename(run->dir, newdir)) {
-				free(run->dir);
-				run->dir = strdup(newdir);
-			}
-			if (run->dir) {
-				json_object_object_add(
-					run->config, "name",
-					json_object_new_string(old->name));
-				json_object_object_add(
-					run->config, "uuid",
-					json_object_new_string(old->uuid));
-				dom->run = NULL;
-				dom->id = -1;
-				dom->state = DOMAIN_SHUTOFF;
-				dom->reason = reason;
-				old->run = run;
-				old->id = id;
-				run->dom = old;
-				run_finish(run, ACTION_PRESERVE, reason,
-					   detail);
-				lifecycle_emit_message(k, dom, "stopped",
-						       detail,
-						       delay ? msg : NULL);
-				restart_later(k, dom, -1, delay);
-				return;
-			}
-			registry_forget(k->reg, old);
-		}
+		if (run_rename_restart(run, d, msg))
+			return;
 		log_warn("Domain %s: cannot keep the stopped instance under a new name; restarting it.",
 			 dom->name);
-		hv_kill(run->hv);
+		/* Restarted once its keel-hv is gone, as decided. */
 		run->have_pending = true;
-		run->pending_action = ACTION_RESTART;
-		run->pending_reason = reason;
-		run->pending_detail = detail;
+		run->pending = *d;
+		run->pending.action = ACTION_RESTART;
+		hv_kill(run->hv);
 		return;
 	}
 }
@@ -568,18 +509,34 @@ static void run_start_failed(struct domain_run *run, bool exited)
 	run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
 }
 
-void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
+void run_decide(const struct domain_run *run, enum hv_end end, bool exited,
+		bool preserved, struct decision *d)
+{
+	struct decide_in in = {
+		.end = end,
+		.intent = run->intent,
+		.exited = exited,
+		.preserved = preserved,
+		.persistent = run->dom->persistent,
+		.quick_ends = run->dom->quick_ends,
+		.ran_s = wall_now() - run->started,
+	};
+
+	decide_config(run->config, &in);
+	decide_action(&in, d);
+}
+
+/*
+ * Settle a start that was under way when the VM ended: false when the
+ * start failed (and is being dealt with), true when the VM did run and
+ * its end is to be decided.
+ */
+static bool run_settle_start(struct domain_run *run, enum hv_end end,
+			     bool exited)
 {
 	struct domain *dom = run->dom;
-	struct json_object *c = run->config;
-	enum domain_reason reason;
-	const char *detail;
-	enum action action;
+	char *line;
 
-	if (run->start_failed) {
-		run_start_failed(run, exited);
-		return;
-	}
 	if (run->starting && run->intent == INTENT_DESTROY) {
 		/* destroy came before keel-hv's first answer. */
 		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
@@ -588,9 +545,10 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 		run->start_reply = NULL;
 		run->starting = false;
 	}
-	if (run->starting &&
-	    (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
-	     end == HV_END_CRASH)) {
+	if (!run->starting)
+		return true;
+	if (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
+	    end == HV_END_CRASH) {
 		/*
 		 * The guest ran and ended before keel-hv answered its first
 		 * status (a guest that powers off at once): it did start.
@@ -599,67 +557,35 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 		lifecycle_emit(run->k, dom, "started", "booted");
 		run_answer(run->start_reply, domain_summary(dom));
 		run->start_reply = NULL;
+		return true;
 	}
-	if (run->starting) {
-		char *line = hv_last_log_line(run->log_path, run->log_start);
+	line = hv_last_log_line(run->log_path, run->log_start);
+	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
+			 "The hypervisor could not start domain %s: %s",
+			 dom->name,
+			 line ? line : "it ended without saying why.");
+	log_warn("Domain %s failed to start: %s", dom->name,
+		 line ? line : "keel-hv ended without saying why.");
+	free(line);
+	run_start_failed(run, exited);
+	return false;
+}
 
-		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-				 "The hypervisor could not start domain %s: %s",
-				 dom->name,
-				 line ? line : "it ended without saying why.");
-		log_warn("Domain %s failed to start: %s", dom->name,
-			 line ? line : "keel-hv ended without saying why.");
-		free(line);
+void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
+{
+	struct decision d;
+
+	if (run->start_failed) {
 		run_start_failed(run, exited);
 		return;
 	}
-	switch (run->intent == INTENT_DESTROY ? HV_END_KILLED : end) {
-	case HV_END_POWEROFF:
-		action = run->intent == INTENT_REBOOT ?
-				 ACTION_RESTART :
-				 config_action(c, "on_poweroff", ACTION_DESTROY);
-		reason = DOMAIN_REASON_SHUTDOWN;
-		detail = "shutdown";
-		break;
-	case HV_END_REBOOT:
-		action = config_action(c, "on_reboot", ACTION_RESTART);
-		reason = DOMAIN_REASON_SHUTDOWN;
-		detail = "shutdown";
-		break;
-	case HV_END_KILLED:
-		if (run->intent == INTENT_FORCED) {
-			action = config_action(c, "on_poweroff",
-					       ACTION_DESTROY);
-		} else {
-			/* keeld's destroy, or someone else's SIGTERM. */
-			action = ACTION_DESTROY;
-		}
-		reason = DOMAIN_REASON_DESTROYED;
-		detail = "destroyed";
-		break;
-	default:
-		if (run->intent == INTENT_FORCED) {
-			action = config_action(c, "on_poweroff",
-					       ACTION_DESTROY);
-			reason = DOMAIN_REASON_DESTROYED;
-			detail = "destroyed";
-			break;
-		}
-		action = config_action(c, "on_crash", ACTION_DESTROY);
-		reason = DOMAIN_REASON_CRASHED;
-		detail = "crashed";
-		break;
-	}
-	if (exited && action == ACTION_PRESERVE)
-		action = ACTION_DESTROY;	/* nothing left to keep */
-	if (exited && action == ACTION_RENAME_RESTART)
-		action = ACTION_RESTART;
-	if (!exited && (action == ACTION_DESTROY || action == ACTION_RESTART)) {
-		/* It lingers: end it first, then act (run_hv_exited). */
+	if (!run_settle_start(run, end, exited))
+		return;
+	run_decide(run, end, exited, false, &d);
+	if (d.kill_first) {
+		/* It lingers: end it first, then act (on_hv_exited). */
 		run->have_pending = true;
-		run->pending_action = action;
-		run->pending_reason = reason;
-		run->pending_detail = detail;
+		run->pending = d;
 		hv_kill(run->hv);
 		return;
 	}
@@ -669,7 +595,7 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited)
 		hv_free(run->hv);
 		run->hv = NULL;
 	}
-	run_finish(run, action, reason, detail);
+	run_finish(run, &d);
 }
 
 static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
@@ -682,6 +608,17 @@ static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
 	run_vm_stopped(run, end, exited);
 }
 
+void run_gone(struct domain_run *run)
+{
+	struct decision d;
+
+	run_decide(run,
+		   run->dom->reason == DOMAIN_REASON_PANICKED ? HV_END_CRASH :
+								HV_END_POWEROFF,
+		   true, true, &d);
+	run_finish(run, &d);
+}
+
 static void on_hv_exited(struct hv *hv, void *opaque)
 {
 	struct domain_run *run = opaque;
@@ -690,18 +627,10 @@ static void on_hv_exited(struct hv *hv, void *opaque)
 	run->hv = NULL;
 	if (run->start_failed)
 		run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
-	else if (run->intent == INTENT_DESTROY)
-		run_finish(run, ACTION_DESTROY, DOMAIN_REASON_DESTROYED,
-			   "destroyed");
-	else if (run->have_pending)
-		run_finish(run, run->pending_action, run->pending_reason,
-			   run->pending_detail);
+	else if (run->have_pending && run->intent != INTENT_DESTROY)
+		run_finish(run, &run->pending);
 	else
-		run_finish(run, ACTION_DESTROY, run->dom->reason ==
-						DOMAIN_REASON_PANICKED ?
-					DOMAIN_REASON_CRASHED :
-					DOMAIN_REASON_SHUTDOWN,
-			   "shutdown");
+		run_gone(run);	/* destroyed meanwhile, or kept until now */
 }
 
 const struct hv_ops run_hv_ops = {
@@ -856,7 +785,7 @@ void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r)
 		hv_kill(run->hv);
 		return;
 	}
-	run_finish(run, ACTION_DESTROY, DOMAIN_REASON_DESTROYED, "destroyed");
+	run_gone(run);
 }
 
 static void on_stats(struct hv *hv, struct json_object *result, int code,

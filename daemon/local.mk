@@ -7,6 +7,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/adopt.c \
+	daemon/decide.c daemon/decide.h \
 	daemon/hv.c daemon/hv.h \
 	daemon/hv_cmdline.c daemon/hv_cmdline.h \
 	daemon/launch.c \
@@ -93,3 +94,17 @@ tests_integration_check_hostile_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_hostile_LDADD = tests/integration/libharness.la \
 	lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# Unit suites of keeld's modules that need no KVM, no running keeld and
+# no network: each links the pieces it tests from libkeeld.la.
+KEELD_UNIT_CPPFLAGS = $(KEELD_CPPFLAGS)
+KEELD_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+KEELD_UNIT_LIBS = daemon/libkeeld.la $(UNIT_LIBS) $(JSONC_LIBS)
+
+# What keeld does when a VM ends: decide.c's every combination.
+check_PROGRAMS += tests/unit/check_decide
+TESTS += tests/unit/check_decide
+tests_unit_check_decide_SOURCES = $(UNIT_RUNNER) tests/unit/check_decide.c
+tests_unit_check_decide_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_decide_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_decide_LDADD = $(KEELD_UNIT_LIBS)

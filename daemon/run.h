@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "decide.h"
 #include "hv.h"
 #include "registry.h"
 
@@ -22,22 +23,6 @@ struct keeld;
 struct reply;
 
 #define STATE_FILE_VERSION 1
-
-enum action {
-	ACTION_DESTROY,
-	ACTION_RESTART,
-	ACTION_PRESERVE,
-	ACTION_RENAME_RESTART,
-};
-
-/* What keeld itself asked of the domain, which colours how it ended. */
-enum intent {
-	INTENT_NONE,
-	INTENT_SHUTDOWN,	/* power button sent */
-	INTENT_FORCED,		/* shutdown timed out: keeld killed it */
-	INTENT_REBOOT,		/* power button, then start again */
-	INTENT_DESTROY,
-};
 
 struct waiter {
 	struct reply *r;
@@ -65,9 +50,7 @@ struct domain_run {
 	enum intent intent;
 	bool lingering;			/* VM stopped, process kept */
 	bool have_pending;		/* killed a lingering one to do this: */
-	enum action pending_action;
-	enum domain_reason pending_reason;
-	const char *pending_detail;
+	struct decision pending;
 };
 
 /* A domain that stopped and will be started again after a pause. */
@@ -120,11 +103,25 @@ void run_free(struct domain_run *run);
 void run_dir_remove(const char *dir);
 
 /*
- * Carry out @action for a run whose VM has stopped, for @reason
- * (lifecycle.c). May free @run.
+ * What follows the end of @run's VM as @end (decide.h): its domain's
+ * configuration and brake, keeld's intent; keel-hv has @exited, or
+ * lingers. @preserved: the VM had ended before and was dealt with, and
+ * now its keel-hv is gone (lifecycle.c).
  */
-void run_finish(struct domain_run *run, enum action action,
-		enum domain_reason reason, const char *detail);
+void run_decide(const struct domain_run *run, enum hv_end end, bool exited,
+		bool preserved, struct decision *d);
+
+/*
+ * Carry out @d for a run whose VM has stopped (lifecycle.c). May free
+ * @run.
+ */
+void run_finish(struct domain_run *run, const struct decision *d);
+
+/*
+ * The keel-hv of @run, whose VM had stopped and was dealt with (kept
+ * by preserve), has gone: the domain stops (lifecycle.c). Frees @run.
+ */
+void run_gone(struct domain_run *run);
 
 /* The ops keeld watches every keel-hv with (lifecycle.c). */
 extern const struct hv_ops run_hv_ops;
@@ -142,9 +139,6 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end, bool exited);
  */
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r);
-
-/* Does @config want keel-hv to keep a stopped VM (preserve)? */
-bool lifecycle_wants_linger(struct json_object *config);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name
