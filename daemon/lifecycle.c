@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Running domains (lifecycle.h). Each running domain has a struct
- * domain_run: its keel-hv (hv.c), its run directory RUN_DIR/domains/UUID
- * and what keeld must remember about it across its own restarts, kept
- * in DIR/state.json and rewritten at every change.
+ * domain_run (run.c): its keel-hv (hv.c), its run directory
+ * RUN_DIR/domains/UUID and what keeld must remember about it across its
+ * own restarts, kept in DIR/state.json (adopt.c) and rewritten at every
+ * change. This file is what a run goes through: its operations (pause,
+ * shutdown, destroy, ...), its end, and restarts.
  *
  * When a VM ends, what happens next is decided in one place,
  * decide_action() (decide.c): the reason (keel-hv's status file or exit
@@ -14,24 +16,13 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <linux/sockios.h>
 
 #include <event2/event.h>
 
@@ -43,24 +34,6 @@
 #include "registry.h"
 #include "run.h"
 #include "server.h"
-
-double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(config, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return dflt;
-	return json_object_get_int64(v);
-}
 
 void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
 			    const char *event, const char *detail,
@@ -104,78 +77,6 @@ void lifecycle_emit(struct keeld *k, const struct domain *dom,
 	lifecycle_emit_message(k, dom, event, detail, NULL);
 }
 
-void run_answer(struct reply *r, struct json_object *result)
-{
-	if (r)
-		reply_send(r, jsonrpc_result(reply_id(r), result));
-	else
-		json_object_put(result);
-}
-
-void run_answer_error(struct reply *r, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (!r)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	reply_send(r, jsonrpc_error(reply_id(r), code, msg, NULL));
-}
-
-int run_path(const struct domain_run *run, const char *name, char *buf,
-	     size_t size)
-{
-	if ((size_t)snprintf(buf, size, "%s/%s", run->dir, name) >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int run_save(struct domain_run *run)
-{
-	struct domain *dom = run->dom;
-	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX];
-	int rc;
-
-	if (!o)
-		return -ENOMEM;
-	rc = run_path(run, "state.json", path, sizeof(path));
-	if (rc) {
-		json_object_put(o);
-		return rc;
-	}
-	json_object_object_add(o, "version",
-			       json_object_new_int(STATE_FILE_VERSION));
-	json_object_object_add(o, "uuid", json_object_new_string(dom->uuid));
-	json_object_object_add(o, "name", json_object_new_string(dom->name));
-	json_object_object_add(o, "id", json_object_new_int(dom->id));
-	json_object_object_add(o, "pid", json_object_new_int(run->pid));
-	json_object_object_add(o, "starttime",
-			       json_object_new_uint64(run->starttime));
-	json_object_object_add(o, "started",
-			       json_object_new_double(run->started));
-	json_object_object_add(o, "persistent",
-			       json_object_new_boolean(dom->persistent));
-	json_object_object_add(o, "state",
-			       json_object_new_string(
-				       domain_state_name(dom->state)));
-	json_object_object_add(o, "reason",
-			       json_object_new_string(
-				       domain_reason_name(dom->reason)));
-	json_object_object_add(o, "lingering",
-			       json_object_new_boolean(run->lingering));
-	json_object_object_add(o, "config", json_object_get(run->config));
-	rc = json_file_write(path, o);
-	if (rc)
-		log_err("Cannot save %s: %s; a keeld restart would find domain %s by its process, not by this file.",
-			path, strerror(-rc), dom->name);
-	json_object_put(o);
-	return rc;
-}
-
 /*
  * @dom is now @state for @reason. Saved for a keeld restart; if the file
  * cannot be written, the state still holds (a restarted keeld asks
@@ -187,97 +88,6 @@ static void set_state(struct domain_run *run, enum domain_state state,
 	run->dom->state = state;
 	run->dom->reason = reason;
 	run_save(run);
-}
-
-void run_dir_remove(const char *dir)
-{
-	static const char *const files[] = { "state.json", "exit.json",
-					     "control.sock", "console.sock",
-					     "state.json.tmp" };
-	char path[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-				     files[i]) < sizeof(path))
-			unlink(path);
-	if (rmdir(dir) && errno != ENOENT)
-		log_warn("Cannot remove the run directory %s: %s.", dir,
-			 strerror(errno));
-}
-
-struct domain_run *run_new(struct keeld *k, struct domain *dom,
-			   const char *dir)
-{
-	struct domain_run *run = calloc(1, sizeof(*run));
-
-	if (!run)
-		return NULL;
-	run->k = k;
-	run->dom = dom;
-	if (dir)
-		run->dir = strdup(dir);
-	else if (asprintf(&run->dir, "%s/domains/%s", k->conf.run_dir,
-			  dom->uuid) < 0)
-		run->dir = NULL;
-	run->log_path = launch_log_path(k, dom->name, ".log");
-	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
-	if (!run->dir || !run->log_path || !run->shutdown_timer ||
-	    json_object_deep_copy(dom->config, &run->config, NULL)) {
-		run_free(run);
-		return NULL;
-	}
-	return run;
-}
-
-void run_free(struct domain_run *run)
-{
-	struct waiter *w, *next;
-
-	for (w = run->waiters; w; w = next) {
-		next = w->next;
-		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,
-				 "keeld is shutting down.");
-		free(w);
-	}
-	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-			 "keeld is shutting down.");
-	if (run->shutdown_timer)
-		event_free(run->shutdown_timer);
-	hv_free(run->hv);
-	json_object_put(run->config);
-	free(run->log_path);
-	free(run->dir);
-	free(run);
-}
-
-static int run_add_waiter(struct domain_run *run, struct reply *r)
-{
-	struct waiter *w;
-
-	if (!r)
-		return 0;
-	w = calloc(1, sizeof(*w));
-	if (!w) {
-		run_answer_error(r, KEEL_E_RESOURCE, "keeld ran out of memory.");
-		return -ENOMEM;
-	}
-	w->r = r;
-	w->next = run->waiters;
-	run->waiters = w;
-	return 0;
-}
-
-/* Answer everyone waiting for the run to end with @dom's summary now. */
-static void run_answer_waiters(struct domain_run *run)
-{
-	struct waiter *w, *next;
-
-	for (w = run->waiters; w; w = next) {
-		next = w->next;
-		run_answer(w->r, domain_summary(run->dom));
-		free(w);
-	}
-	run->waiters = NULL;
 }
 
 /*

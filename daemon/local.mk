@@ -7,6 +7,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/adopt.c \
+	daemon/run.c daemon/run.h \
 	daemon/decide.c daemon/decide.h \
 	daemon/hv.c daemon/hv.h \
 	daemon/hv_cmdline.c daemon/hv_cmdline.h \
@@ -16,7 +17,6 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/registry.c daemon/registry.h \
-	daemon/run.h \
 	daemon/server.c daemon/server.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \

@@ -4,9 +4,10 @@
 
 /*
  * What lifecycle.c (the state machine of a running domain), launch.c
- * (starting one) and adopt.c (taking one over after a keeld restart)
- * share: struct domain_run and the helpers around it. Private to
- * keeld; lifecycle.h is the interface the rest of keeld uses.
+ * (starting one) and adopt.c (its state file, and taking one over after
+ * a keeld restart) share: struct domain_run and the helpers around it
+ * (run.c). Private to keeld; lifecycle.h is the interface the rest of
+ * keeld uses.
  */
 
 #include <stdbool.h>
@@ -82,9 +83,18 @@ int run_path(const struct domain_run *run, const char *name, char *buf,
 
 /*
  * Write DIR/state.json, what a restarted keeld needs to take the
- * domain over. Returns 0 or -errno (logged).
+ * domain over (adopt.c). Returns 0 or -errno (logged).
  */
 int run_save(struct domain_run *run);
+
+/*
+ * Answer @r once @run ends (lifecycle_destroy, a shutdown with wait).
+ * Returns 0, or -ENOMEM after answering @r with the error.
+ */
+int run_add_waiter(struct domain_run *run, struct reply *r);
+
+/* Answer everyone waiting for the run to end with its domain's summary. */
+void run_answer_waiters(struct domain_run *run);
 
 /* A new run for @dom, not yet linked to it. NULL when out of memory. */
 struct domain_run *run_new(struct keeld *k, struct domain *dom,
