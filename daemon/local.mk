@@ -16,6 +16,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/lifecycle_methods.c \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
+	daemon/nic.c daemon/nic.h \
 	daemon/registry.c daemon/registry.h \
 	daemon/server.c daemon/server.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
@@ -108,3 +109,11 @@ tests_unit_check_decide_SOURCES = $(UNIT_RUNNER) tests/unit/check_decide.c
 tests_unit_check_decide_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_decide_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_decide_LDADD = $(KEELD_UNIT_LIBS)
+
+# Tap names, MACs and bridges of a domain's NICs: nic.c.
+check_PROGRAMS += tests/unit/check_nic
+TESTS += tests/unit/check_nic
+tests_unit_check_nic_SOURCES = $(UNIT_RUNNER) tests/unit/check_nic.c
+tests_unit_check_nic_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_nic_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_nic_LDADD = $(KEELD_UNIT_LIBS)
