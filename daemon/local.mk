@@ -18,7 +18,8 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/methods.c daemon/methods.h \
 	daemon/nic.c daemon/nic.h \
 	daemon/registry.c daemon/registry.h \
-	daemon/server.c daemon/server.h
+	daemon/server.c daemon/server.h \
+	daemon/answer.c daemon/conn.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
 	-DKEELD_RUN_DIR='"/run/keel"' \
