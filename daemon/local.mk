@@ -118,3 +118,11 @@ tests_unit_check_nic_SOURCES = $(UNIT_RUNNER) tests/unit/check_nic.c
 tests_unit_check_nic_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_nic_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_nic_LDADD = $(KEELD_UNIT_LIBS)
+
+# keeld.conf: its settings and its errors (conf.c).
+check_PROGRAMS += tests/unit/check_conf
+TESTS += tests/unit/check_conf
+tests_unit_check_conf_SOURCES = $(UNIT_RUNNER) tests/unit/check_conf.c
+tests_unit_check_conf_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_conf_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_conf_LDADD = $(KEELD_UNIT_LIBS)
