@@ -126,3 +126,11 @@ tests_unit_check_conf_SOURCES = $(UNIT_RUNNER) tests/unit/check_conf.c
 tests_unit_check_conf_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_conf_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_conf_LDADD = $(KEELD_UNIT_LIBS)
+
+# The domain registry and its definition files (registry.c).
+check_PROGRAMS += tests/unit/check_registry
+TESTS += tests/unit/check_registry
+tests_unit_check_registry_SOURCES = $(UNIT_RUNNER) tests/unit/check_registry.c
+tests_unit_check_registry_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_registry_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_registry_LDADD = $(KEELD_UNIT_LIBS)
