@@ -134,3 +134,12 @@ tests_unit_check_registry_SOURCES = $(UNIT_RUNNER) tests/unit/check_registry.c
 tests_unit_check_registry_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_registry_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_registry_LDADD = $(KEELD_UNIT_LIBS)
+
+# keel-hv's command line, built and parsed back (hv_cmdline.c).
+check_PROGRAMS += tests/unit/check_hv_cmdline
+TESTS += tests/unit/check_hv_cmdline
+tests_unit_check_hv_cmdline_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_hv_cmdline.c
+tests_unit_check_hv_cmdline_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_hv_cmdline_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hv_cmdline_LDADD = $(KEELD_UNIT_LIBS)
