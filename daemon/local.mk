@@ -143,3 +143,11 @@ tests_unit_check_hv_cmdline_SOURCES = $(UNIT_RUNNER) \
 tests_unit_check_hv_cmdline_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_hv_cmdline_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hv_cmdline_LDADD = $(KEELD_UNIT_LIBS)
+
+# What clients may hold: caps per uid and in all, the budget (admit.c).
+check_PROGRAMS += tests/unit/check_admit
+TESTS += tests/unit/check_admit
+tests_unit_check_admit_SOURCES = $(UNIT_RUNNER) tests/unit/check_admit.c
+tests_unit_check_admit_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_admit_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_admit_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
