@@ -151,3 +151,11 @@ tests_unit_check_admit_SOURCES = $(UNIT_RUNNER) tests/unit/check_admit.c
 tests_unit_check_admit_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_admit_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_admit_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# keel-hv processes from keeld's side, a shell standing in (hv.c).
+check_PROGRAMS += tests/unit/check_hv
+TESTS += tests/unit/check_hv
+tests_unit_check_hv_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv.c
+tests_unit_check_hv_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_hv_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hv_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
