@@ -159,3 +159,13 @@ tests_unit_check_hv_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv.c
 tests_unit_check_hv_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_hv_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hv_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# The method table against schemas/, and what every request passes
+# before its handler (methods.c).
+check_PROGRAMS += tests/unit/check_methods
+TESTS += tests/unit/check_methods
+tests_unit_check_methods_SOURCES = $(UNIT_RUNNER) tests/unit/check_methods.c
+tests_unit_check_methods_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS) \
+	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_methods_LDADD = $(KEELD_UNIT_LIBS)
