@@ -90,25 +90,7 @@ int run_save(struct domain_run *run)
 	return rc;
 }
 
-/* What a state file says (run_save() wrote it). */
-struct run_state {
-	struct json_object *config;	/* owned by the caller */
-	char uuid[DOMAIN_UUID_LEN + 1];
-	int id;
-	pid_t pid;
-	unsigned long long starttime;
-	double started;
-	bool lingering;
-	enum domain_state state;
-	enum domain_reason reason;
-};
-
-/*
- * Read @dir/state.json into @st. Returns 0; -ENOENT when there is none
- * that parses; -EINVAL (logged) when it is not a state file keeld
- * wrote.
- */
-static int state_load(const char *dir, struct run_state *st)
+int run_load(const char *dir, struct run_state *st)
 {
 	struct json_object *o, *v;
 	char path[PATH_MAX];
@@ -381,7 +363,7 @@ static void recover_one(struct keeld *k, const char *dir,
 	bool repointed = false;
 	int rc;
 
-	rc = state_load(dir, &st);
+	rc = run_load(dir, &st);
 	if (rc == -ENOENT) {
 		/* No state: step 3 adopts its keel-hv, if one runs. */
 		if (!found_by_uuid(found, strrchr(dir, '/') + 1))

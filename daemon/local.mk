@@ -169,3 +169,12 @@ tests_unit_check_methods_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS) \
 	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_methods_LDADD = $(KEELD_UNIT_LIBS)
+
+# A running domain's state file, written and read back (adopt.c), and
+# its run directory's clean-up (run.c).
+check_PROGRAMS += tests/unit/check_adopt
+TESTS += tests/unit/check_adopt
+tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
+tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)

@@ -96,6 +96,26 @@ int run_add_waiter(struct domain_run *run, struct reply *r);
 /* Answer everyone waiting for the run to end with its domain's summary. */
 void run_answer_waiters(struct domain_run *run);
 
+/* What a state file says (run_save() wrote it). */
+struct run_state {
+	struct json_object *config;	/* owned by the caller */
+	char uuid[DOMAIN_UUID_LEN + 1];
+	int id;
+	pid_t pid;
+	unsigned long long starttime;
+	double started;
+	bool lingering;
+	enum domain_state state;
+	enum domain_reason reason;
+};
+
+/*
+ * Read @dir/state.json into @st (adopt.c). Returns 0; -ENOENT when
+ * there is none that parses; -EINVAL (logged) when it is not a state
+ * file keeld wrote.
+ */
+int run_load(const char *dir, struct run_state *st);
+
 /* A new run for @dom, not yet linked to it. NULL when out of memory. */
 struct domain_run *run_new(struct keeld *k, struct domain *dom,
 			   const char *dir);
