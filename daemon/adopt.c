@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Taking over the domains a previous keeld left running
- * (lifecycle_recover). State files alone are not enough: one may be
+ * A running domain's state file, and taking over the domains a previous
+ * keeld left running (lifecycle_recover).
+ *
+ * keeld writes DIR/state.json (run_save) when it starts a keel-hv and
+ * at every change of the domain's state: the pid and its start time
+ * (against pid reuse), the id, state and reason, and the configuration
+ * the domain runs with. State files alone are not enough: one may be
  * missing (a full run directory, a file removed by hand) while its
  * keel-hv runs, and a domain keeld does not see could be started a
  * second time. So keeld also looks at the processes:
@@ -33,11 +38,103 @@
 #include <event2/event.h>
 
 #include "hv.h"
+#include "hv_proto.h"
 #include "hv_cmdline.h"
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "run.h"
+
+/* --- The state file: what a restarted keeld needs to take a domain over */
+
+int run_save(struct domain_run *run)
+{
+	struct domain *dom = run->dom;
+	struct json_object *o = json_object_new_object();
+	char path[PATH_MAX];
+	int rc;
+
+	if (!o)
+		return -ENOMEM;
+	rc = run_path(run, HV_RUN_STATE, path, sizeof(path));
+	if (rc) {
+		json_object_put(o);
+		return rc;
+	}
+	json_object_object_add(o, "version",
+			       json_object_new_int(STATE_FILE_VERSION));
+	json_object_object_add(o, "uuid", json_object_new_string(dom->uuid));
+	json_object_object_add(o, "name", json_object_new_string(dom->name));
+	json_object_object_add(o, "id", json_object_new_int(dom->id));
+	json_object_object_add(o, "pid", json_object_new_int(run->pid));
+	json_object_object_add(o, "starttime",
+			       json_object_new_uint64(run->starttime));
+	json_object_object_add(o, "started",
+			       json_object_new_double(run->started));
+	json_object_object_add(o, "persistent",
+			       json_object_new_boolean(dom->persistent));
+	json_object_object_add(o, "state",
+			       json_object_new_string(
+				       domain_state_name(dom->state)));
+	json_object_object_add(o, "reason",
+			       json_object_new_string(
+				       domain_reason_name(dom->reason)));
+	json_object_object_add(o, "lingering",
+			       json_object_new_boolean(run->lingering));
+	json_object_object_add(o, "config", json_object_get(run->config));
+	rc = json_file_write(path, o,
+			     JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_NOSLASHESCAPE,
+			     0600);
+	if (rc)
+		log_err("Cannot save %s: %s; a keeld restart would find domain %s by its process, not by this file.",
+			path, strerror(-rc), dom->name);
+	json_object_put(o);
+	return rc;
+}
+
+int run_load(const char *dir, struct run_state *st)
+{
+	struct json_object *o, *v;
+	char path[PATH_MAX];
+	const char *uuid;
+
+	memset(st, 0, sizeof(*st));
+	st->state = DOMAIN_RUNNING;
+	st->reason = DOMAIN_REASON_UNKNOWN;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+			     HV_RUN_STATE) >= sizeof(path))
+		return -ENAMETOOLONG;
+	o = json_object_from_file(path);
+	if (!o)
+		return -ENOENT;
+	uuid = json_member_string(o, "uuid");
+	if (!uuid || strlen(uuid) != DOMAIN_UUID_LEN ||
+	    !json_object_object_get_ex(o, "config", &v) ||
+	    json_object_deep_copy(v, &st->config, NULL)) {
+		log_warn("%s is not a state file keeld wrote; ignored.", path);
+		json_object_put(o);
+		return -EINVAL;
+	}
+	memcpy(st->uuid, uuid, DOMAIN_UUID_LEN + 1);
+	st->id = (int)config_int(o, "id", 0);
+	st->pid = (pid_t)config_int(o, "pid", 0);
+	if (json_object_object_get_ex(o, "starttime", &v))
+		st->starttime = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "started", &v))
+		st->started = json_object_get_double(v);
+	if (json_object_object_get_ex(o, "lingering", &v))
+		st->lingering = json_object_get_boolean(v);
+	if (json_member_string(o, "state"))
+		domain_state_parse(json_member_string(o, "state"), &st->state);
+	if (json_member_string(o, "reason"))
+		domain_reason_parse(json_member_string(o, "reason"),
+				    &st->reason);
+	json_object_put(o);
+	return 0;
+}
+
+/* --- Re-adoption -------------------------------------------------------- */
 
 /* Longest command line read from /proc (the guest's alone may be 64 KiB). */
 #define ADOPT_MAX_CMDLINE (256 * 1024)
@@ -261,77 +358,55 @@ static int adopt_process(struct domain_run *run)
 static void recover_one(struct keeld *k, const char *dir,
 			struct found_list *found)
 {
-	struct json_object *st, *v, *config = NULL;
+	struct run_state st;
 	struct domain_run *run;
 	struct domain *dom;
 	struct found_hv *f;
-	enum domain_state state = DOMAIN_RUNNING;
-	enum domain_reason reason = DOMAIN_REASON_UNKNOWN;
-	char path[PATH_MAX];
-	const char *uuid, *field;
+	const char *field;
 	bool repointed = false;
 	int rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/state.json", dir) >=
-	    sizeof(path))
-		return;
-	st = json_object_from_file(path);
-	if (!st) {
+	rc = run_load(dir, &st);
+	if (rc == -ENOENT) {
 		/* No state: step 3 adopts its keel-hv, if one runs. */
 		if (!found_by_uuid(found, strrchr(dir, '/') + 1))
 			run_dir_remove(dir);
 		return;
 	}
-	uuid = json_member_string(st, "uuid");
-	if (!uuid || !json_object_object_get_ex(st, "config", &v) ||
-	    json_object_deep_copy(v, &config, NULL)) {
-		log_warn("%s is not a state file keeld wrote; ignored.", path);
-		json_object_put(st);
+	if (rc)
 		return;
-	}
-	dom = registry_find_uuid(k->reg, uuid);
+	dom = registry_find_uuid(k->reg, st.uuid);
 	if (!dom) {
-		json_object_get(config);
-		rc = registry_add_transient(k->reg, config, &dom, &field);
+		json_object_get(st.config);
+		rc = registry_add_transient(k->reg, st.config, &dom, &field);
 		if (rc) {
 			log_err("Cannot take over the domain in %s (%s); its keel-hv is left alone.",
 				dir, strerror(-rc));
-			json_object_put(config);
-			json_object_put(st);
+			json_object_put(st.config);
 			return;
 		}
 	}
 	if (dom->run) {
-		json_object_put(config);
-		json_object_put(st);
+		json_object_put(st.config);
 		return;
 	}
 	run = run_new(k, dom, dir);
 	if (!run) {
-		json_object_put(config);
-		json_object_put(st);
+		json_object_put(st.config);
 		return;
 	}
 	json_object_put(run->config);
-	run->config = config;
-	run->pid = (pid_t)config_int(st, "pid", 0);
-	if (json_object_object_get_ex(st, "starttime", &v))
-		run->starttime = json_object_get_uint64(v);
-	if (json_object_object_get_ex(st, "started", &v))
-		run->started = json_object_get_double(v);
-	if (json_object_object_get_ex(st, "lingering", &v))
-		run->lingering = json_object_get_boolean(v);
-	if (json_member_string(st, "state"))
-		domain_state_parse(json_member_string(st, "state"), &state);
-	if (json_member_string(st, "reason"))
-		domain_reason_parse(json_member_string(st, "reason"), &reason);
-	dom->id = (int)config_int(st, "id", 0);
-	dom->state = state;
-	dom->reason = reason;
+	run->config = st.config;
+	run->pid = st.pid;
+	run->starttime = st.starttime;
+	run->started = st.started;
+	run->lingering = st.lingering;
+	dom->id = st.id;
+	dom->state = st.state;
+	dom->reason = st.reason;
 	dom->run = run;
 	if (dom->id >= k->next_domain_id)
 		k->next_domain_id = dom->id + 1;
-	json_object_put(st);
 	f = found_by_pid(found, run->pid, run->starttime);
 	if (!f && (f = found_by_uuid(found, dom->uuid))) {
 		repointed = true;
@@ -358,11 +433,7 @@ static void recover_one(struct keeld *k, const char *dir,
 		log_info("Domain %s (id %d) ended while keeld was not running (%s).",
 			 dom->name, dom->id, hv_end_name(end));
 		if (run->lingering)
-			run_finish(run, ACTION_DESTROY,
-				   dom->reason == DOMAIN_REASON_PANICKED ?
-					   DOMAIN_REASON_CRASHED :
-					   DOMAIN_REASON_SHUTDOWN,
-				   "shutdown");
+			run_gone(run);
 		else
 			run_vm_stopped(run, end, detail, true);
 		free(detail);

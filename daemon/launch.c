@@ -20,17 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/sockios.h>
 
 #include <event2/event.h>
 
@@ -40,6 +34,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "nic.h"
 #include "run.h"
 #include "server.h"
 
@@ -195,94 +190,6 @@ static void close_fds(int *fds, size_t n)
 		close(fds[i]);
 }
 
-/*
- * Give every NIC without a tap name one (keelID.N, as xl's vifID.N) and
- * without a MAC a random one in Xen's 00:16:3e prefix, as xl does. The
- * live configuration records both, so a re-adopted domain keeps them.
- */
-static void name_taps(struct json_object *config, int id)
-{
-	struct json_object *list;
-
-	if (!json_object_object_get_ex(config, "nics", &list))
-		return;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *nic = json_object_array_get_idx(list, i);
-		char name[32];
-
-		if (!json_member_string(nic, "mac")) {
-			unsigned char b[3] = { 0 };
-			char mac[18];
-
-			if (getrandom(b, sizeof(b), 0) != sizeof(b))
-				b[2] = (unsigned char)(id + (int)i);
-			snprintf(mac, sizeof(mac), "00:16:3e:%02x:%02x:%02x",
-				 b[0] & 0x7f, b[1], b[2]);
-			json_object_object_add(nic, "mac",
-					       json_object_new_string(mac));
-		}
-		if (json_member_string(nic, "tap"))
-			continue;
-		/* Within IFNAMSIZ for ids below 10^8 and 99 NICs. */
-		snprintf(name, sizeof(name), "keel%d.%zu", id % 100000000,
-			 i % 100);
-		json_object_object_add(nic, "tap", json_object_new_string(name));
-	}
-}
-
-/* Add tap @tap to bridge @bridge and bring it up (xl's vif-bridge). */
-static int bridge_attach(const char *tap, const char *bridge)
-{
-	struct ifreq ifr;
-	int fd, index, rc = 0;
-
-	index = (int)if_nametoindex(tap);
-	if (!index)
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
-	ifr.ifr_ifindex = index;
-	if (ioctl(fd, SIOCBRADDIF, &ifr) && errno != EBUSY)
-		rc = -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
-	if (!rc && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-			rc = -errno;
-	}
-	close(fd);
-	return rc;
-}
-
-static int attach_bridges(struct domain_run *run, char *why, size_t size)
-{
-	struct json_object *list;
-
-	if (!json_object_object_get_ex(run->config, "nics", &list))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *nic = json_object_array_get_idx(list, i);
-		const char *bridge = json_member_string(nic, "bridge");
-		const char *tap = json_member_string(nic, "tap");
-		int rc;
-
-		if (!bridge)
-			continue;
-		rc = bridge_attach(tap, bridge);
-		if (rc) {
-			snprintf(why, size,
-				 "cannot add %s to the bridge %s: %s", tap,
-				 bridge, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
 /* keel-hv answered its first status: the domain is up. */
 static void on_started(struct hv *hv, struct json_object *result, int code,
 		       const char *message, void *opaque)
@@ -308,7 +215,7 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 	}
 	if (!run->starting)
 		return;	/* destroyed, or ended, meanwhile */
-	if (attach_bridges(run, why, sizeof(why))) {
+	if (nic_attach_bridges(run->config, why, sizeof(why))) {
 		run_answer_error(r, KEEL_E_OPERATION_FAILED,
 				 "Domain %s could not start: %s.", dom->name,
 				 why);
@@ -374,7 +281,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	}
 	if (id < 0)
 		id = k->next_domain_id++;
-	name_taps(run->config, id);
+	nic_assign(run->config, id);
 	rc = -ENOMEM;
 	console_log = launch_log_path(k, dom->name, ".console.log");
 	if (!console_log)
@@ -393,7 +300,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	cmd.dir = run->dir;
 	cmd.console_log = console_log;
 	cmd.paused = paused;
-	cmd.linger = lifecycle_wants_linger(run->config);
+	cmd.linger = decide_wants_linger(run->config);
 	cmd.first_disk_fd = LAUNCH_FIRST_DISK_FD;
 	rc = hv_config_from_json(run->config, &cfg);
 	if (!rc)

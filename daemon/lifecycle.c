@@ -1,36 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Running domains (lifecycle.h). Each running domain has a struct
- * domain_run: its keel-hv (hv.c), its run directory RUN_DIR/domains/UUID
- * and what keeld must remember about it across its own restarts, kept
- * in DIR/state.json and rewritten at every change.
+ * domain_run (run.c): its keel-hv (hv.c), its run directory
+ * RUN_DIR/domains/UUID and what keeld must remember about it across its
+ * own restarts, kept in DIR/state.json (adopt.c) and rewritten at every
+ * change. This file is what a run goes through: its operations (pause,
+ * shutdown, destroy, ...), its end, and restarts.
  *
  * When a VM ends, what happens next is decided in one place,
- * run_vm_stopped(): the reason (keel-hv's status file or exit status),
- * what keeld itself asked for (destroy, reboot, a forced shutdown) and
- * the domain's on_poweroff/on_reboot/on_crash give an action, and
+ * decide_action() (decide.c): the reason (keel-hv's status file or exit
+ * status), what keeld itself asked for (destroy, reboot, a forced
+ * shutdown), the domain's on_poweroff/on_reboot/on_crash and the restart
+ * brake give a decision; run_vm_stopped() gathers the inputs and
  * run_finish() carries it out.
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <linux/sockios.h>
 
 #include <event2/event.h>
 
@@ -42,54 +34,6 @@
 #include "registry.h"
 #include "run.h"
 #include "server.h"
-
-double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(config, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return dflt;
-	return json_object_get_int64(v);
-}
-
-static enum action config_action(struct json_object *config, const char *key,
-				 enum action dflt)
-{
-	const char *s = json_member_string(config, key);
-
-	if (!s)
-		return dflt;
-	if (!strcmp(s, "restart"))
-		return ACTION_RESTART;
-	if (!strcmp(s, "preserve"))
-		return ACTION_PRESERVE;
-	if (!strcmp(s, "rename-restart"))
-		return ACTION_RENAME_RESTART;
-	return ACTION_DESTROY;
-}
-
-bool lifecycle_wants_linger(struct json_object *config)
-{
-	static const char *const keys[] = { "on_poweroff", "on_reboot",
-					    "on_crash" };
-
-	for (size_t i = 0; i < 3; i++) {
-		enum action a = config_action(config, keys[i], ACTION_DESTROY);
-
-		if (a == ACTION_PRESERVE || a == ACTION_RENAME_RESTART)
-			return true;
-	}
-	return false;
-}
 
 void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
 			    const char *event, const char *detail,
@@ -133,81 +77,6 @@ void lifecycle_emit(struct keeld *k, const struct domain *dom,
 	lifecycle_emit_message(k, dom, event, detail, NULL);
 }
 
-void run_answer(struct reply *r, struct json_object *result)
-{
-	if (r)
-		reply_send(r, jsonrpc_result(reply_id(r), result));
-	else
-		json_object_put(result);
-}
-
-void run_answer_error(struct reply *r, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (!r)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	reply_send(r, jsonrpc_error(reply_id(r), code, msg, NULL));
-}
-
-int run_path(const struct domain_run *run, const char *name, char *buf,
-	     size_t size)
-{
-	if ((size_t)snprintf(buf, size, "%s/%s", run->dir, name) >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int run_save(struct domain_run *run)
-{
-	struct domain *dom = run->dom;
-	struct json_object *o = json_object_new_object();
-	char path[PATH_MAX];
-	int rc;
-
-	if (!o)
-		return -ENOMEM;
-	rc = run_path(run, "state.json", path, sizeof(path));
-	if (rc) {
-		json_object_put(o);
-		return rc;
-	}
-	json_object_object_add(o, "version",
-			       json_object_new_int(STATE_FILE_VERSION));
-	json_object_object_add(o, "uuid", json_object_new_string(dom->uuid));
-	json_object_object_add(o, "name", json_object_new_string(dom->name));
-	json_object_object_add(o, "id", json_object_new_int(dom->id));
-	json_object_object_add(o, "pid", json_object_new_int(run->pid));
-	json_object_object_add(o, "starttime",
-			       json_object_new_uint64(run->starttime));
-	json_object_object_add(o, "started",
-			       json_object_new_double(run->started));
-	json_object_object_add(o, "persistent",
-			       json_object_new_boolean(dom->persistent));
-	json_object_object_add(o, "state",
-			       json_object_new_string(
-				       domain_state_name(dom->state)));
-	json_object_object_add(o, "reason",
-			       json_object_new_string(
-				       domain_reason_name(dom->reason)));
-	json_object_object_add(o, "lingering",
-			       json_object_new_boolean(run->lingering));
-	json_object_object_add(o, "config", json_object_get(run->config));
-	rc = json_file_write(path, o,
-			     JSON_C_TO_STRING_PRETTY |
-				     JSON_C_TO_STRING_NOSLASHESCAPE,
-			     0600);
-	if (rc)
-		log_err("Cannot save %s: %s; a keeld restart would find domain %s by its process, not by this file.",
-			path, strerror(-rc), dom->name);
-	json_object_put(o);
-	return rc;
-}
-
 /*
  * @dom is now @state for @reason. Saved for a keeld restart; if the file
  * cannot be written, the state still holds (a restarted keeld asks
@@ -219,97 +88,6 @@ static void set_state(struct domain_run *run, enum domain_state state,
 	run->dom->state = state;
 	run->dom->reason = reason;
 	run_save(run);
-}
-
-void run_dir_remove(const char *dir)
-{
-	static const char *const files[] = { "state.json", "exit.json",
-					     "control.sock", "console.sock",
-					     "state.json.tmp" };
-	char path[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-				     files[i]) < sizeof(path))
-			unlink(path);
-	if (rmdir(dir) && errno != ENOENT)
-		log_warn("Cannot remove the run directory %s: %s.", dir,
-			 strerror(errno));
-}
-
-struct domain_run *run_new(struct keeld *k, struct domain *dom,
-			   const char *dir)
-{
-	struct domain_run *run = calloc(1, sizeof(*run));
-
-	if (!run)
-		return NULL;
-	run->k = k;
-	run->dom = dom;
-	if (dir)
-		run->dir = strdup(dir);
-	else if (asprintf(&run->dir, "%s/domains/%s", k->conf.run_dir,
-			  dom->uuid) < 0)
-		run->dir = NULL;
-	run->log_path = launch_log_path(k, dom->name, ".log");
-	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
-	if (!run->dir || !run->log_path || !run->shutdown_timer ||
-	    json_object_deep_copy(dom->config, &run->config, NULL)) {
-		run_free(run);
-		return NULL;
-	}
-	return run;
-}
-
-void run_free(struct domain_run *run)
-{
-	struct waiter *w, *next;
-
-	for (w = run->waiters; w; w = next) {
-		next = w->next;
-		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,
-				 "keeld is shutting down.");
-		free(w);
-	}
-	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-			 "keeld is shutting down.");
-	if (run->shutdown_timer)
-		event_free(run->shutdown_timer);
-	hv_free(run->hv);
-	json_object_put(run->config);
-	free(run->log_path);
-	free(run->dir);
-	free(run);
-}
-
-static int run_add_waiter(struct domain_run *run, struct reply *r)
-{
-	struct waiter *w;
-
-	if (!r)
-		return 0;
-	w = calloc(1, sizeof(*w));
-	if (!w) {
-		run_answer_error(r, KEEL_E_RESOURCE, "keeld ran out of memory.");
-		return -ENOMEM;
-	}
-	w->r = r;
-	w->next = run->waiters;
-	run->waiters = w;
-	return 0;
-}
-
-/* Answer everyone waiting for the run to end with @dom's summary now. */
-static void run_answer_waiters(struct domain_run *run)
-{
-	struct waiter *w, *next;
-
-	for (w = run->waiters; w; w = next) {
-		next = w->next;
-		run_answer(w->r, domain_summary(run->dom));
-		free(w);
-	}
-	run->waiters = NULL;
 }
 
 /*
@@ -342,41 +120,6 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 	run_free(run);
 	if (!dom->persistent && !keep)
 		registry_forget(k->reg, dom);
-}
-
-/*
- * A domain that keeps stopping soon after it starts is slowed down and
- * then left alone, as systemd does with Restart= and StartLimitBurst=
- * (keeld.8, DOMAIN LIFECYCLE): a run shorter than RESTART_QUICK_S is a
- * quick end; the first is restarted at once, the next ones after 1, 2,
- * 4, 8 s; after RESTART_BURST quick ends in a row the domain is not
- * restarted any more.
- */
-#define RESTART_QUICK_S 60
-#define RESTART_BURST 5
-#define RESTART_MAX_DELAY_S 30
-
-/*
- * Count @run's end for its domain and say when to restart it: the
- * delay in seconds, or -1 to give up.
- */
-static int restart_delay(struct domain_run *run)
-{
-	struct domain *dom = run->dom;
-	int delay;
-
-	if (run->intent == INTENT_REBOOT ||
-	    wall_now() - run->started >= RESTART_QUICK_S) {
-		/* A user's reboot, or a run that lasted: no loop. */
-		dom->quick_ends = 0;
-		return 0;
-	}
-	if (++dom->quick_ends > RESTART_BURST)
-		return -1;
-	if (dom->quick_ends == 1)
-		return 0;
-	delay = 1 << (dom->quick_ends - 2);
-	return delay < RESTART_MAX_DELAY_S ? delay : RESTART_MAX_DELAY_S;
 }
 
 void lifecycle_cancel_restart(struct domain *dom)
@@ -457,99 +200,104 @@ static struct domain *rename_for_preserve(struct keeld *k,
 	return copy;
 }
 
-void run_finish(struct domain_run *run, enum action action,
-		enum domain_reason reason, const char *detail)
+/*
+ * Keep the stopped VM of @run under a new name and start @run's domain
+ * again (rename-restart). False when it cannot be kept: nothing
+ * changed then.
+ */
+static bool run_rename_restart(struct domain_run *run,
+			       const struct decision *d, const char *msg)
 {
 	struct keeld *k = run->k;
 	struct domain *dom = run->dom, *old;
-	int id = dom->id, delay = 0;
+	struct decision keep = *d;
+	char newdir[PATH_MAX];
+	int id = dom->id;
+
+	old = rename_for_preserve(k, run);
+	if (!old)
+		return false;
+	snprintf(newdir, sizeof(newdir), "%s/domains/%s", k->conf.run_dir,
+		 old->uuid);
+	if (!rename(run->dir, newdir)) {
+		free(run->dir);
+		run->dir = strdup(newdir);
+	}
+	if (!run->dir) {
+		registry_forget(k->reg, old);
+		return false;
+	}
+	json_object_object_add(run->config, "name",
+			       json_object_new_string(old->name));
+	json_object_object_add(run->config, "uuid",
+			       json_object_new_string(old->uuid));
+	dom->run = NULL;
+	dom->id = -1;
+	dom->state = DOMAIN_SHUTOFF;
+	dom->reason = d->reason;
+	old->run = run;
+	old->id = id;
+	run->dom = old;
+	keep.action = ACTION_PRESERVE;
+	keep.gave_up = false;
+	keep.quick_ends = 0;
+	run_finish(run, &keep);
+	lifecycle_emit_message(k, dom, "stopped", d->detail,
+			       d->delay_s ? msg : NULL);
+	restart_later(k, dom, -1, d->delay_s);
+	return true;
+}
+
+void run_finish(struct domain_run *run, const struct decision *d)
+{
+	struct keeld *k = run->k;
+	struct domain *dom = run->dom;
+	int id = dom->id;
 	char msg[160];
 
 	if (run->shutdown_timer)
 		evtimer_del(run->shutdown_timer);
-	if (action == ACTION_RESTART || action == ACTION_RENAME_RESTART)
-		delay = restart_delay(run);
-	if (delay < 0) {
+	dom->quick_ends = d->quick_ends;
+	msg[0] = '\0';
+	if (d->gave_up) {
 		snprintf(msg, sizeof(msg),
 			 "not restarted: it stopped %d times in a row within %d s of starting; start it again once the cause is fixed",
 			 RESTART_BURST + 1, RESTART_QUICK_S);
 		log_warn("Domain %s: %s.", dom->name, msg);
-		dom->quick_ends = 0;
-		if (action == ACTION_RENAME_RESTART && run->hv &&
-		    run->lingering) {
-			/* Keep the stopped one, as preserve does. */
-			lifecycle_emit_message(k, dom, "stopped", detail, msg);
-			action = ACTION_PRESERVE;
-		} else {
-			run_end(run, reason, detail, false, msg);
-			return;
-		}
+		/* A rename-restart that gave up keeps the VM: say so first. */
+		if (d->action == ACTION_PRESERVE)
+			lifecycle_emit_message(k, dom, "stopped", d->detail,
+					       msg);
+	} else if (d->delay_s > 0) {
+		snprintf(msg, sizeof(msg), "restarting in %d s", d->delay_s);
 	}
-	if (delay > 0)
-		snprintf(msg, sizeof(msg), "restarting in %d s", delay);
-	switch (action) {
+	switch (d->action) {
 	case ACTION_DESTROY:
-		run_end(run, reason, detail, false, NULL);
+		run_end(run, d->reason, d->detail, !d->forget,
+			msg[0] ? msg : NULL);
 		return;
 	case ACTION_RESTART:
-		run_end(run, reason, detail, true, delay ? msg : NULL);
-		restart_later(k, dom, id, delay);
+		run_end(run, d->reason, d->detail, true, msg[0] ? msg : NULL);
+		restart_later(k, dom, id, d->delay_s);
 		return;
 	case ACTION_PRESERVE:
-		if (reason == DOMAIN_REASON_CRASHED) {
-			set_state(run, DOMAIN_CRASHED, DOMAIN_REASON_PANICKED);
-			lifecycle_emit(k, dom, "crashed", "panicked");
-		} else {
-			set_state(run, DOMAIN_PAUSED, DOMAIN_REASON_SHUTDOWN);
-			lifecycle_emit(k, dom, "shutdown", "finished");
-		}
+		set_state(run, d->kept_state, d->kept_reason);
+		lifecycle_emit(k, dom, d->kept_event, d->kept_detail);
 		log_info("Domain %s (id %d) stopped (%s) and is preserved until destroyed.",
-			 dom->name, id, detail);
+			 dom->name, id, d->detail);
 		run->intent = INTENT_NONE;
 		run_answer_waiters(run);
 		return;
 	case ACTION_RENAME_RESTART:
-		old = rename_for_preserve(k, run);
-		if (old) {
-			char newdir[PATH_MAX];
-
-			snprintf(newdir, sizeof(newdir), "%s/domains/%s",
-				 k->conf.run_dir, old->uuid);
-			if (!rename(run->dir, newdir)) {
-				free(run->dir);
-				run->dir = strdup(newdir);
-			}
-			if (run->dir) {
-				json_object_object_add(
-					run->config, "name",
-					json_object_new_string(old->name));
-				json_object_object_add(
-					run->config, "uuid",
-					json_object_new_string(old->uuid));
-				dom->run = NULL;
-				dom->id = -1;
-				dom->state = DOMAIN_SHUTOFF;
-				dom->reason = reason;
-				old->run = run;
-				old->id = id;
-				run->dom = old;
-				run_finish(run, ACTION_PRESERVE, reason,
-					   detail);
-				lifecycle_emit_message(k, dom, "stopped",
-						       detail,
-						       delay ? msg : NULL);
-				restart_later(k, dom, -1, delay);
-				return;
-			}
-			registry_forget(k->reg, old);
-		}
+		if (run_rename_restart(run, d, msg))
+			return;
 		log_warn("Domain %s: cannot keep the stopped instance under a new name; restarting it.",
 			 dom->name);
-		hv_kill(run->hv);
+		/* Restarted once its keel-hv is gone, as decided. */
 		run->have_pending = true;
-		run->pending_action = ACTION_RESTART;
-		run->pending_reason = reason;
-		run->pending_detail = detail;
+		run->pending = *d;
+		run->pending.action = ACTION_RESTART;
+		hv_kill(run->hv);
 		return;
 	}
 }
@@ -571,19 +319,34 @@ static void run_start_failed(struct domain_run *run, bool exited)
 	run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
 }
 
-void run_vm_stopped(struct domain_run *run, enum hv_end end,
-		    const char *why, bool exited)
+void run_decide(const struct domain_run *run, enum hv_end end, bool exited,
+		bool preserved, struct decision *d)
+{
+	struct decide_in in = {
+		.end = end,
+		.intent = run->intent,
+		.exited = exited,
+		.preserved = preserved,
+		.persistent = run->dom->persistent,
+		.quick_ends = run->dom->quick_ends,
+		.ran_s = wall_now() - run->started,
+	};
+
+	decide_config(run->config, &in);
+	decide_action(&in, d);
+}
+
+/*
+ * Settle a start that was under way when the VM ended: false when the
+ * start failed (and is being dealt with), true when the VM did run and
+ * its end is to be decided.
+ */
+static bool run_settle_start(struct domain_run *run, enum hv_end end,
+			     const char *why, bool exited)
 {
 	struct domain *dom = run->dom;
-	struct json_object *c = run->config;
-	enum domain_reason reason;
-	const char *detail;
-	enum action action;
+	char *line;
 
-	if (run->start_failed) {
-		run_start_failed(run, exited);
-		return;
-	}
 	if (run->starting && run->intent == INTENT_DESTROY) {
 		/* destroy came before keel-hv's first answer. */
 		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
@@ -592,9 +355,10 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
 		run->start_reply = NULL;
 		run->starting = false;
 	}
-	if (run->starting &&
-	    (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
-	     end == HV_END_CRASH)) {
+	if (!run->starting)
+		return true;
+	if (end == HV_END_POWEROFF || end == HV_END_REBOOT ||
+	    end == HV_END_CRASH) {
 		/*
 		 * The guest ran and ended before keel-hv answered its first
 		 * status (a guest that powers off at once): it did start.
@@ -603,73 +367,40 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
 		lifecycle_emit(run->k, dom, "started", "booted");
 		run_answer(run->start_reply, domain_summary(dom));
 		run->start_reply = NULL;
+		return true;
 	}
-	if (run->starting) {
-		/*
-		 * keel-hv's status file says why in a sentence for the user;
-		 * only a keel-hv that never got that far (it could not be
-		 * executed, or died) leaves its log's last line to go by.
-		 */
-		char *line = why ? NULL :
-				   hv_last_log_line(run->log_path, run->log_start);
+	/*
+	 * keel-hv's status file says why in a sentence for the user; only
+	 * a keel-hv that never got that far (it could not be executed, or
+	 * died) leaves its log's last line to go by.
+	 */
+	line = why ? NULL : hv_last_log_line(run->log_path, run->log_start);
+	if (!why)
+		why = line ? line : "keel-hv ended without saying why.";
+	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
+			 "Domain %s could not start: %s", dom->name, why);
+	log_warn("Domain %s failed to start: %s", dom->name, why);
+	free(line);
+	run_start_failed(run, exited);
+	return false;
+}
 
-		if (!why)
-			why = line ? line : "keel-hv ended without saying why.";
-		run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-				 "Domain %s could not start: %s", dom->name,
-				 why);
-		log_warn("Domain %s failed to start: %s", dom->name, why);
-		free(line);
+void run_vm_stopped(struct domain_run *run, enum hv_end end,
+		    const char *why, bool exited)
+{
+	struct decision d;
+
+	if (run->start_failed) {
 		run_start_failed(run, exited);
 		return;
 	}
-	switch (run->intent == INTENT_DESTROY ? HV_END_KILLED : end) {
-	case HV_END_POWEROFF:
-		action = run->intent == INTENT_REBOOT ?
-				 ACTION_RESTART :
-				 config_action(c, "on_poweroff", ACTION_DESTROY);
-		reason = DOMAIN_REASON_SHUTDOWN;
-		detail = "shutdown";
-		break;
-	case HV_END_REBOOT:
-		action = config_action(c, "on_reboot", ACTION_RESTART);
-		reason = DOMAIN_REASON_SHUTDOWN;
-		detail = "shutdown";
-		break;
-	case HV_END_KILLED:
-		if (run->intent == INTENT_FORCED) {
-			action = config_action(c, "on_poweroff",
-					       ACTION_DESTROY);
-		} else {
-			/* keeld's destroy, or someone else's SIGTERM. */
-			action = ACTION_DESTROY;
-		}
-		reason = DOMAIN_REASON_DESTROYED;
-		detail = "destroyed";
-		break;
-	default:
-		if (run->intent == INTENT_FORCED) {
-			action = config_action(c, "on_poweroff",
-					       ACTION_DESTROY);
-			reason = DOMAIN_REASON_DESTROYED;
-			detail = "destroyed";
-			break;
-		}
-		action = config_action(c, "on_crash", ACTION_DESTROY);
-		reason = DOMAIN_REASON_CRASHED;
-		detail = "crashed";
-		break;
-	}
-	if (exited && action == ACTION_PRESERVE)
-		action = ACTION_DESTROY;	/* nothing left to keep */
-	if (exited && action == ACTION_RENAME_RESTART)
-		action = ACTION_RESTART;
-	if (!exited && (action == ACTION_DESTROY || action == ACTION_RESTART)) {
-		/* It lingers: end it first, then act (run_hv_exited). */
+	if (!run_settle_start(run, end, why, exited))
+		return;
+	run_decide(run, end, exited, false, &d);
+	if (d.kill_first) {
+		/* It lingers: end it first, then act (on_hv_exited). */
 		run->have_pending = true;
-		run->pending_action = action;
-		run->pending_reason = reason;
-		run->pending_detail = detail;
+		run->pending = d;
 		hv_kill(run->hv);
 		return;
 	}
@@ -679,7 +410,7 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
 		hv_free(run->hv);
 		run->hv = NULL;
 	}
-	run_finish(run, action, reason, detail);
+	run_finish(run, &d);
 }
 
 static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
@@ -692,6 +423,17 @@ static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
 	run_vm_stopped(run, end, detail, exited);
 }
 
+void run_gone(struct domain_run *run)
+{
+	struct decision d;
+
+	run_decide(run,
+		   run->dom->reason == DOMAIN_REASON_PANICKED ? HV_END_CRASH :
+								HV_END_POWEROFF,
+		   true, true, &d);
+	run_finish(run, &d);
+}
+
 static void on_hv_exited(struct hv *hv, void *opaque)
 {
 	struct domain_run *run = opaque;
@@ -700,18 +442,10 @@ static void on_hv_exited(struct hv *hv, void *opaque)
 	run->hv = NULL;
 	if (run->start_failed)
 		run_end(run, DOMAIN_REASON_FAILED, "failed", false, NULL);
-	else if (run->intent == INTENT_DESTROY)
-		run_finish(run, ACTION_DESTROY, DOMAIN_REASON_DESTROYED,
-			   "destroyed");
-	else if (run->have_pending)
-		run_finish(run, run->pending_action, run->pending_reason,
-			   run->pending_detail);
+	else if (run->have_pending && run->intent != INTENT_DESTROY)
+		run_finish(run, &run->pending);
 	else
-		run_finish(run, ACTION_DESTROY, run->dom->reason ==
-						DOMAIN_REASON_PANICKED ?
-					DOMAIN_REASON_CRASHED :
-					DOMAIN_REASON_SHUTDOWN,
-			   "shutdown");
+		run_gone(run);	/* destroyed meanwhile, or kept until now */
 }
 
 const struct hv_ops run_hv_ops = {
@@ -866,7 +600,7 @@ void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r)
 		hv_kill(run->hv);
 		return;
 	}
-	run_finish(run, ACTION_DESTROY, DOMAIN_REASON_DESTROYED, "destroyed");
+	run_gone(run);
 }
 
 static void on_stats(struct hv *hv, struct json_object *result, int code,

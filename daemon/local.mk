@@ -7,6 +7,8 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/adopt.c \
+	daemon/run.c daemon/run.h \
+	daemon/decide.c daemon/decide.h \
 	daemon/hv.c daemon/hv.h \
 	daemon/hv_cmdline.c daemon/hv_cmdline.h \
 	daemon/launch.c \
@@ -14,9 +16,10 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/lifecycle_methods.c \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
+	daemon/nic.c daemon/nic.h \
 	daemon/registry.c daemon/registry.h \
-	daemon/run.h \
-	daemon/server.c daemon/server.h
+	daemon/server.c daemon/server.h \
+	daemon/answer.c daemon/conn.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
@@ -94,3 +97,85 @@ tests_integration_check_hostile_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_hostile_LDADD = tests/integration/libharness.la \
 	lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# Unit suites of keeld's modules that need no KVM, no running keeld and
+# no network: each links the pieces it tests from libkeeld.la.
+KEELD_UNIT_CPPFLAGS = $(KEELD_CPPFLAGS)
+KEELD_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+KEELD_UNIT_LIBS = daemon/libkeeld.la $(UNIT_LIBS) $(JSONC_LIBS)
+
+# What keeld does when a VM ends: decide.c's every combination.
+check_PROGRAMS += tests/unit/check_decide
+TESTS += tests/unit/check_decide
+tests_unit_check_decide_SOURCES = $(UNIT_RUNNER) tests/unit/check_decide.c
+tests_unit_check_decide_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_decide_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_decide_LDADD = $(KEELD_UNIT_LIBS)
+
+# Tap names, MACs and bridges of a domain's NICs: nic.c.
+check_PROGRAMS += tests/unit/check_nic
+TESTS += tests/unit/check_nic
+tests_unit_check_nic_SOURCES = $(UNIT_RUNNER) tests/unit/check_nic.c
+tests_unit_check_nic_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_nic_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_nic_LDADD = $(KEELD_UNIT_LIBS)
+
+# keeld.conf: its settings and its errors (conf.c).
+check_PROGRAMS += tests/unit/check_conf
+TESTS += tests/unit/check_conf
+tests_unit_check_conf_SOURCES = $(UNIT_RUNNER) tests/unit/check_conf.c
+tests_unit_check_conf_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_conf_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_conf_LDADD = $(KEELD_UNIT_LIBS)
+
+# The domain registry and its definition files (registry.c).
+check_PROGRAMS += tests/unit/check_registry
+TESTS += tests/unit/check_registry
+tests_unit_check_registry_SOURCES = $(UNIT_RUNNER) tests/unit/check_registry.c
+tests_unit_check_registry_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_registry_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_registry_LDADD = $(KEELD_UNIT_LIBS)
+
+# keel-hv's command line, built and parsed back (hv_cmdline.c).
+check_PROGRAMS += tests/unit/check_hv_cmdline
+TESTS += tests/unit/check_hv_cmdline
+tests_unit_check_hv_cmdline_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_hv_cmdline.c
+tests_unit_check_hv_cmdline_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_hv_cmdline_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hv_cmdline_LDADD = $(KEELD_UNIT_LIBS)
+
+# What clients may hold: caps per uid and in all, the budget (admit.c).
+check_PROGRAMS += tests/unit/check_admit
+TESTS += tests/unit/check_admit
+tests_unit_check_admit_SOURCES = $(UNIT_RUNNER) tests/unit/check_admit.c
+tests_unit_check_admit_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_admit_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_admit_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# keel-hv processes from keeld's side, a shell standing in (hv.c).
+check_PROGRAMS += tests/unit/check_hv
+TESTS += tests/unit/check_hv
+tests_unit_check_hv_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv.c
+tests_unit_check_hv_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_hv_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hv_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# The method table against schemas/, and what every request passes
+# before its handler (methods.c).
+check_PROGRAMS += tests/unit/check_methods
+TESTS += tests/unit/check_methods
+tests_unit_check_methods_SOURCES = $(UNIT_RUNNER) tests/unit/check_methods.c
+tests_unit_check_methods_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS) \
+	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_methods_LDADD = $(KEELD_UNIT_LIBS)
+
+# A running domain's state file, written and read back (adopt.c), and
+# its run directory's clean-up (run.c).
+check_PROGRAMS += tests/unit/check_adopt
+TESTS += tests/unit/check_adopt
+tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
+tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)

@@ -4,9 +4,10 @@
 
 /*
  * What lifecycle.c (the state machine of a running domain), launch.c
- * (starting one) and adopt.c (taking one over after a keeld restart)
- * share: struct domain_run and the helpers around it. Private to
- * keeld; lifecycle.h is the interface the rest of keeld uses.
+ * (starting one) and adopt.c (its state file, and taking one over after
+ * a keeld restart) share: struct domain_run and the helpers around it
+ * (run.c). Private to keeld; lifecycle.h is the interface the rest of
+ * keeld uses.
  */
 
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "decide.h"
 #include "hv.h"
 #include "registry.h"
 
@@ -22,22 +24,6 @@ struct keeld;
 struct reply;
 
 #define STATE_FILE_VERSION 1
-
-enum action {
-	ACTION_DESTROY,
-	ACTION_RESTART,
-	ACTION_PRESERVE,
-	ACTION_RENAME_RESTART,
-};
-
-/* What keeld itself asked of the domain, which colours how it ended. */
-enum intent {
-	INTENT_NONE,
-	INTENT_SHUTDOWN,	/* power button sent */
-	INTENT_FORCED,		/* shutdown timed out: keeld killed it */
-	INTENT_REBOOT,		/* power button, then start again */
-	INTENT_DESTROY,
-};
 
 struct waiter {
 	struct reply *r;
@@ -65,9 +51,7 @@ struct domain_run {
 	enum intent intent;
 	bool lingering;			/* VM stopped, process kept */
 	bool have_pending;		/* killed a lingering one to do this: */
-	enum action pending_action;
-	enum domain_reason pending_reason;
-	const char *pending_detail;
+	struct decision pending;
 };
 
 /* A domain that stopped and will be started again after a pause. */
@@ -99,9 +83,38 @@ int run_path(const struct domain_run *run, const char *name, char *buf,
 
 /*
  * Write DIR/state.json, what a restarted keeld needs to take the
- * domain over. Returns 0 or -errno (logged).
+ * domain over (adopt.c). Returns 0 or -errno (logged).
  */
 int run_save(struct domain_run *run);
+
+/*
+ * Answer @r once @run ends (lifecycle_destroy, a shutdown with wait).
+ * Returns 0, or -ENOMEM after answering @r with the error.
+ */
+int run_add_waiter(struct domain_run *run, struct reply *r);
+
+/* Answer everyone waiting for the run to end with its domain's summary. */
+void run_answer_waiters(struct domain_run *run);
+
+/* What a state file says (run_save() wrote it). */
+struct run_state {
+	struct json_object *config;	/* owned by the caller */
+	char uuid[DOMAIN_UUID_LEN + 1];
+	int id;
+	pid_t pid;
+	unsigned long long starttime;
+	double started;
+	bool lingering;
+	enum domain_state state;
+	enum domain_reason reason;
+};
+
+/*
+ * Read @dir/state.json into @st (adopt.c). Returns 0; -ENOENT when
+ * there is none that parses; -EINVAL (logged) when it is not a state
+ * file keeld wrote.
+ */
+int run_load(const char *dir, struct run_state *st);
 
 /* A new run for @dom, not yet linked to it. NULL when out of memory. */
 struct domain_run *run_new(struct keeld *k, struct domain *dom,
@@ -120,11 +133,25 @@ void run_free(struct domain_run *run);
 void run_dir_remove(const char *dir);
 
 /*
- * Carry out @action for a run whose VM has stopped, for @reason
- * (lifecycle.c). May free @run.
+ * What follows the end of @run's VM as @end (decide.h): its domain's
+ * configuration and brake, keeld's intent; keel-hv has @exited, or
+ * lingers. @preserved: the VM had ended before and was dealt with, and
+ * now its keel-hv is gone (lifecycle.c).
  */
-void run_finish(struct domain_run *run, enum action action,
-		enum domain_reason reason, const char *detail);
+void run_decide(const struct domain_run *run, enum hv_end end, bool exited,
+		bool preserved, struct decision *d);
+
+/*
+ * Carry out @d for a run whose VM has stopped (lifecycle.c). May free
+ * @run.
+ */
+void run_finish(struct domain_run *run, const struct decision *d);
+
+/*
+ * The keel-hv of @run, whose VM had stopped and was dealt with (kept
+ * by preserve), has gone: the domain stops (lifecycle.c). Frees @run.
+ */
+void run_gone(struct domain_run *run);
 
 /* The ops keeld watches every keel-hv with (lifecycle.c). */
 extern const struct hv_ops run_hv_ops;
@@ -143,9 +170,6 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
  */
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r);
-
-/* Does @config want keel-hv to keep a stopped VM (preserve)? */
-bool lifecycle_wants_linger(struct json_object *config);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * keeld's clients: newline-delimited JSON-RPC on the connections that
- * listener.c lets in, answered with jsonrpc_dispatch_line() and
- * methods_handle(). Every client is bounded: a line longer than
+ * listener.c lets in, each line answered with jsonrpc_dispatch_line()
+ * and methods_handle() (answer.c says how: batches, deferred answers).
+ * This file is the connection: its socket, its buffers, its turns, its
+ * lines, and the limits on what it may hold. Every client is bounded: a line longer than
  * JSONRPC_MAX_LINE is answered KEEL_E_TOO_LARGE and closed, since the
  * next message boundary cannot be found; a client that leaves more than
  * SERVER_MAX_OUTPUT bytes of responses unread is dropped. Nothing one
@@ -41,6 +43,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "conn.h"
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "keeld.h"
@@ -48,111 +51,6 @@
 #include "log.h"
 #include "methods.h"
 #include "server.h"
-
-struct conn {
-	struct server *srv;
-	evutil_socket_t fd;	/* -1 once handed to a lingering close */
-	struct event *rev;	/* pending while requests are read */
-	struct event *wev;	/* pending while @out waits for the socket */
-	struct event *idle;	/* read-only clients: the idle timeout */
-	struct evbuffer *in, *out;
-	struct methods_caller caller;
-	struct client_slot slot;
-	struct jsonrpc_frame frame;	/* how far a partial line was searched */
-	struct json_object *batch; /* a batch answered over several turns */
-	struct json_object *batch_resp; /* its answers so far */
-	size_t batch_next;	/* the index of its next request */
-	size_t batch_cost;	/* what its parsed requests take, roughly */
-	size_t line_out;	/* answers the current line made, in bytes */
-	size_t turn_out;	/* answers made in this turn, in bytes */
-	long long active_ms;	/* when its last complete line came */
-	bool closing;		/* flush the output, then close */
-	bool eof;		/* the client will send nothing more */
-	bool serving;		/* in conn_serve(): write once at its end */
-	bool doomed;		/* conn_serve() frees it when it returns */
-	bool subscribed;	/* events.subscribe was called */
-	bool backlog;		/* complete lines wait for its next turn */
-	bool paused;		/* waits for its share of keeld's time */
-	struct reply *holder;	/* reads no requests until it is answered */
-	struct pending *pendings; /* lines still owed an answer */
-	struct reply *line_replies; /* deferred while dispatching a line */
-	struct conn *prev, *next;
-};
-
-/*
- * The answer to one line while parts of it are deferred: the lone
- * marker of a single request, or the batch array holding a marker per
- * deferred request. Sent when the last marker is replaced.
- */
-struct pending {
-	struct conn *conn;	/* NULL once the client has gone */
-	struct json_object *resp;
-	unsigned outstanding;
-	struct pending *prev, *next; /* in conn->pendings */
-};
-
-/* One deferred request (server.h). */
-struct reply {
-	struct pending *pending; /* NULL: nobody to answer (notification) */
-	struct json_object *id;
-	size_t index;		/* in the batch array, or REPLY_WHOLE */
-	bool mapped;		/* the line's dispatch has finished */
-	bool notification;
-	struct json_object *early; /* answered before it was mapped */
-	struct reply *line_next;
-};
-
-#define REPLY_WHOLE ((size_t)-1)
-
-/*
- * Most bytes one recv() takes. More than a typical request, so that a
- * pipelining client's requests come in a few wakeups, not one each. A
- * little less than 16 KiB: what a client's buffer keeps of it goes in
- * a block of a power of two with libevent's header, and 16 KiB of data
- * would take 32.
- */
-#define CONN_READ_SIZE (16 * 1024 - 128)
-
-/*
- * Most bytes of answers conn_serve() gathers before it writes them: a
- * pipelining client's answers then go out in few writes, without keeld
- * holding (and the allocator growing and trimming the heap for) many.
- * Also the most a client's turn makes before the others get theirs.
- */
-#define CONN_WRITE_BATCH (64 * 1024)
-
-/*
- * Most time a client's turn takes before the others get theirs, give
- * or take one request: a batch of 256 requests can take tens of
- * milliseconds, and is answered over several turns.
- */
-#define CONN_TURN_US 1000
-
-/*
- * What a client may always have buffered, whatever the budget says: a
- * request of this size still gets through while others hold the budget,
- * and a client that is reading keeps up to this much of answers.
- */
-#define CONN_SMALL_INPUT 4096
-#define CONN_SMALL_OUTPUT (64 * 1024)
-
-struct server {
-	struct keeld *keeld;
-	struct admit *admit;
-	struct listeners *listeners;
-	struct conn *conns;
-	struct event *resume;	/* serves the paused clients again */
-	int prio_root, prio_other;	/* event priorities */
-	char scratch[CONN_READ_SIZE];	/* each recv() lands here first */
-};
-
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static long long now_ms(void)
 {
@@ -176,53 +74,6 @@ static struct timeval ms_to_tv(long long ms)
 	};
 
 	return tv;
-}
-
-static void pending_unlink(struct pending *p)
-{
-	if (!p->conn)
-		return;
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		p->conn->pendings = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	p->conn = NULL;
-}
-
-/*
- * The deferred requests of the line being answered will not be mapped
- * into an answer: drop their answers, now or when they come.
- */
-static void conn_drop_line_replies(struct conn *c)
-{
-	struct reply *r, *next;
-
-	for (r = c->line_replies; r; r = next) {
-		next = r->line_next;
-		if (r->early) {
-			json_object_put(r->early);
-			json_object_put(r->id);
-			free(r);
-			continue;
-		}
-		r->mapped = true;
-		r->pending = NULL;
-		if (c->holder == r)
-			c->holder = NULL;
-	}
-	c->line_replies = NULL;
-}
-
-/* Forget the batch under way, if any. */
-static void conn_batch_drop(struct conn *c)
-{
-	json_object_put(c->batch);
-	json_object_put(c->batch_resp);
-	c->batch = c->batch_resp = NULL;
-	c->batch_next = 0;
-	c->batch_cost = 0;
 }
 
 /* Take @c out of the server; its socket stays open. */
@@ -261,7 +112,7 @@ static void conn_dispose(struct conn *c)
  * drop the very client being served), only mark it: conn_serve() still
  * uses it and frees it when it returns.
  */
-static void conn_free(struct conn *c)
+void conn_free(struct conn *c)
 {
 	if (c->serving) {
 		c->doomed = true;
@@ -296,7 +147,7 @@ static void conn_close_written(struct conn *c)
  * Count what @c's buffers hold now. Returns false when the clients'
  * budget is spent (never for root on keeld.sock).
  */
-static bool conn_account(struct conn *c)
+bool conn_account(struct conn *c)
 {
 	return admit_charge(c->srv->admit, &c->slot,
 			    evbuffer_get_length(c->in) +
@@ -304,7 +155,7 @@ static bool conn_account(struct conn *c)
 				    c->batch_cost);
 }
 
-static void conn_read_start(struct conn *c)
+void conn_read_start(struct conn *c)
 {
 	/* A paused client is started by server_resume(). */
 	if (!c->paused)
@@ -390,7 +241,7 @@ static bool conn_queued(struct conn *c)
  * answers, write it. Returns false when @c was dropped because it is
  * not reading its responses; @c is freed then.
  */
-static bool conn_send(struct conn *c, struct json_object *msg)
+bool conn_send(struct conn *c, struct json_object *msg)
 {
 	size_t len;
 	char *line;
@@ -439,163 +290,6 @@ static void conn_over_budget(struct conn *c)
 		return;
 	conn_close_after_flush(c);
 }
-
-/*
- * The handler for @c's requests: methods_handle(), unless the answers
- * to the line so far are too long to be sent anyway. The answers to a
- * batch are measured as they are made, so that one line cannot make
- * keeld build many megabytes of answers only to refuse them.
- */
-static struct json_object *conn_handle(void *ctx,
-				       const struct jsonrpc_req *req)
-{
-	struct conn *c = ctx;
-	struct json_object *resp;
-	size_t len;
-
-	if (c->line_out >= JSONRPC_MAX_LINE ||
-	    evbuffer_get_length(c->out) + c->line_out > SERVER_MAX_OUTPUT)
-		return jsonrpc_error(req->id, KEEL_E_TOO_LARGE,
-				     "The answers to this line would be longer than keel allows; send fewer requests at a time, and read the answers.",
-				     NULL);
-	if (req->in_batch && !conn_account(c))
-		return jsonrpc_error(req->id, KEEL_E_RESOURCE,
-				     "keeld's memory for clients' buffers is used up (client_memory); the request was not run.",
-				     NULL);
-	resp = methods_handle(&c->caller, req);
-	if (resp && req->in_batch && !jsonrpc_is_deferred(resp) &&
-	    json_object_to_json_string_length(
-		    resp,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &len))
-		c->line_out += len + 1;
-	return resp;
-}
-
-/*
- * Parsed JSON takes up to this many times the bytes of its text (an
- * object per value, a hash table per object): a batch of 256 small
- * requests, 19 KB of text, is 520 KB of json-c objects.
- */
-#define PARSED_COST 32
-
-/*
- * @ans (owned) as it will be sent, kept as its text only: a batch's
- * answers wait for the last one, and as objects they would take
- * several times their size. Returns @ans itself if that fails.
- */
-static struct json_object *answer_as_text(struct json_object *ans)
-{
-	struct json_object *raw;
-	const char *text;
-	size_t len;
-	char *copy;
-
-	text = json_object_to_json_string_length(
-		ans, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&len);
-	copy = text ? strndup(text, len) : NULL;
-	raw = copy ? json_object_new_int(0) : NULL;
-	if (!raw) {
-		free(copy);
-		return ans;
-	}
-	json_object_set_serializer(raw, json_object_userdata_to_json_string,
-				   copy, json_object_free_userdata);
-	json_object_put(ans);
-	return raw;
-}
-
-/*
- * If @line is a batch keel would answer request by request, take it as
- * @c's batch under way (conn_batch_step() answers it). False for
- * anything else, jsonrpc_dispatch_line()'s to answer: a single
- * request, a line that does not parse, an empty or too long batch.
- */
-static bool conn_batch_start(struct conn *c, const char *line, size_t len)
-{
-	struct json_object *msg;
-	size_t i = 0, n;
-
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i == len || line[i] != '[' || jsonrpc_parse_line(line, len, &msg))
-		return false;
-	n = jsonrpc_is_batch(msg) ? json_object_array_length(msg) : 0;
-	if (n == 0 || n > JSONRPC_MAX_BATCH ||
-	    !(c->batch_resp = json_object_new_array_ext((int)n))) {
-		json_object_put(msg);
-		return false;
-	}
-	c->batch = msg;
-	c->batch_next = 0;
-	c->batch_cost = PARSED_COST * len;
-	return true;
-}
-
-/*
- * Answer requests of @c's batch under way until it is done (true), or
- * the turn is over at @turn_end or @c is closing (false). Each request
- * is dispatched as a batch of one, so that jsonrpc_dispatch() applies
- * the rules of a batch's member, and its answer (or marker) is moved to
- * the batch's.
- * Once the answers pass JSONRPC_MAX_LINE, the rest is not run: the
- * answer can only be KEEL_E_TOO_LARGE.
- */
-static bool conn_batch_step(struct conn *c, long long turn_end)
-{
-	size_t n = json_object_array_length(c->batch);
-
-	while (c->batch_next < n) {
-		struct json_object *one = json_object_new_array_ext(1);
-		struct json_object *req, *resp = NULL, *ans;
-
-		req = json_object_array_get_idx(c->batch, c->batch_next++);
-		if (one && !json_object_array_add(one, json_object_get(req)))
-			resp = jsonrpc_dispatch(one, conn_handle, c);
-		json_object_put(one);
-		ans = resp ? json_object_array_get_idx(resp, 0) : NULL;
-		json_object_get(ans);
-		json_object_put(resp);
-		if (ans && !jsonrpc_is_deferred(ans))
-			ans = answer_as_text(ans);
-		if (ans && json_object_array_add(c->batch_resp, ans))
-			json_object_put(ans);
-		if (c->line_out >= JSONRPC_MAX_LINE)
-			c->batch_next = n;
-		/* Dropped meanwhile (by a broadcast), or its turn is over. */
-		if (c->batch_next < n &&
-		    (c->closing || c->turn_out >= CONN_WRITE_BATCH ||
-		     now_us() >= turn_end))
-			return false;
-	}
-	return true;
-}
-
-/* The answer to @c's finished batch (NULL: only notifications). */
-static struct json_object *conn_batch_finish(struct conn *c)
-{
-	struct json_object *resp = c->batch_resp;
-
-	c->batch_resp = NULL;
-	conn_batch_drop(c);
-	if (c->line_out >= JSONRPC_MAX_LINE) {
-		/* What conn_send() would make of it, without building it. */
-		json_object_put(resp);
-		conn_drop_line_replies(c);
-		return jsonrpc_error(NULL, KEEL_E_TOO_LARGE,
-				     "The response would be longer than the largest message keel allows.",
-				     NULL);
-	}
-	if (json_object_array_length(resp) == 0) {
-		json_object_put(resp);
-		return NULL;
-	}
-	return resp;
-}
-
-static struct json_object *conn_map_replies(struct conn *c,
-					    struct json_object *resp);
 
 /*
  * Answer every complete line in @c->in, unless something stops it or
@@ -671,7 +365,7 @@ static void conn_dispatch_lines(struct conn *c)
  * Answer what @c has sent, then write all the answers at once: a
  * client that pipelines gets one write a wakeup, not one an answer.
  */
-static void conn_serve(struct conn *c)
+void conn_serve(struct conn *c)
 {
 	c->serving = true;
 	c->turn_out = 0;
@@ -836,74 +530,6 @@ static void conn_idle(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
-/*
- * Send @p's answer once nothing in it is deferred any more. Returns
- * false when that dropped its client.
- */
-static bool pending_done(struct pending *p)
-{
-	struct conn *c = p->conn;
-	bool alive = true;
-
-	pending_unlink(p);
-	if (c)
-		alive = conn_send(c, p->resp);
-	else
-		json_object_put(p->resp);
-	free(p);
-	return alive;
-}
-
-struct json_object *reply_id(const struct reply *r)
-{
-	return r->id;
-}
-
-/* @r held its connection's requests: read them again. */
-static void conn_release(struct conn *c)
-{
-	c->holder = NULL;
-	/* A conn_serve() under way reads on by itself. */
-	if (c->closing || c->serving)
-		return;
-	conn_read_start(c);
-	/* Requests that arrived meanwhile are in the buffer already. */
-	conn_serve(c);
-}
-
-void reply_send(struct reply *r, struct json_object *resp)
-{
-	struct pending *p = r->pending;
-	struct conn *held = p && p->conn && p->conn->holder == r ? p->conn :
-								   NULL;
-
-	if (!r->mapped) {
-		json_object_put(r->early);
-		r->early = resp;
-		return;
-	}
-	if (!p) {
-		json_object_put(resp);
-	} else {
-		if (!resp)
-			resp = jsonrpc_error(r->id, JSONRPC_INTERNAL_ERROR, NULL,
-					     NULL);
-		if (r->index == REPLY_WHOLE) {
-			json_object_put(p->resp);
-			p->resp = resp;
-		} else {
-			json_object_array_put_idx(p->resp, r->index, resp);
-		}
-		/* It may drop a client that does not read: @held is gone. */
-		if (--p->outstanding == 0 && !pending_done(p))
-			held = NULL;
-	}
-	json_object_put(r->id);
-	free(r);
-	if (held && held->holder == r)
-		conn_release(held);
-}
-
 void server_hold(struct methods_caller *caller, struct reply *r)
 {
 	struct conn *c = (struct conn *)((char *)caller -
@@ -963,111 +589,6 @@ bool server_fits(struct methods_caller *caller, size_t bytes)
 					 offsetof(struct conn, caller));
 
 	return admit_fits(c->srv->admit, &c->slot, bytes);
-}
-
-struct reply *server_defer(struct methods_caller *caller,
-			   const struct jsonrpc_req *req)
-{
-	struct conn *c = (struct conn *)((char *)caller -
-					 offsetof(struct conn, caller));
-	struct reply *r = calloc(1, sizeof(*r)), **pp;
-
-	if (!r)
-		return NULL;
-	r->id = json_object_get(req->id);
-	r->notification = req->is_notification;
-	/* Kept in request order: the batch's markers are in that order. */
-	for (pp = &c->line_replies; *pp; pp = &(*pp)->line_next)
-		;
-	*pp = r;
-	return r;
-}
-
-/* Put @answer (owned) in the place of a marker of @resp. */
-static struct json_object *put_answer(struct json_object *resp, size_t index,
-				      struct json_object *answer)
-{
-	if (index == REPLY_WHOLE) {
-		json_object_put(resp);
-		return answer;
-	}
-	json_object_array_put_idx(resp, index, answer);
-	return resp;
-}
-
-/*
- * After a line's dispatch: give each reply deferred during it the place
- * of its marker in @resp (markers are in request order, as the replies
- * are), fill in what was answered already, and return what to send
- * now: @resp when nothing in it is still owed, else NULL (the last
- * reply_send() sends it).
- */
-static struct json_object *conn_map_replies(struct conn *c,
-					    struct json_object *resp)
-{
-	struct reply *head = c->line_replies, *r, *next;
-	bool whole = jsonrpc_is_deferred(resp);
-	size_t i = 0, n = 0;
-	struct pending *p;
-
-	c->line_replies = NULL;
-	if (!head)
-		return resp;
-	if (resp && json_object_is_type(resp, json_type_array))
-		n = json_object_array_length(resp);
-	p = (whole || n) ? calloc(1, sizeof(*p)) : NULL;
-	for (r = head; r; r = next) {
-		next = r->line_next;
-		r->mapped = true;
-		r->index = REPLY_WHOLE;
-		if (!r->notification && !whole) {
-			while (i < n && !jsonrpc_is_deferred(
-						json_object_array_get_idx(resp, i)))
-				i++;
-			r->index = i < n ? i++ : REPLY_WHOLE;
-		}
-		if (c->holder == r &&
-		    (r->early || r->notification || !p ||
-		     (!whole && r->index == REPLY_WHOLE))) {
-			/* Answered already, or never to be: read on. */
-			c->holder = NULL;
-			conn_read_start(c);
-		}
-		if (r->notification || (!whole && r->index == REPLY_WHOLE)) {
-			/* Nobody waits for it: dropped when answered. */
-			if (r->early)
-				reply_send(r, NULL);
-			continue;
-		}
-		if (r->early) {
-			/* Answered already: in place now, and done. */
-			resp = put_answer(resp, r->index, r->early);
-			json_object_put(r->id);
-			free(r);
-			continue;
-		}
-		if (!p) {
-			/* Out of memory: the answer, when it comes, is lost. */
-			resp = put_answer(resp, r->index,
-					  jsonrpc_error(r->id, KEEL_E_RESOURCE,
-							"keeld ran out of memory.",
-							NULL));
-			continue;
-		}
-		r->pending = p;
-		p->outstanding++;
-	}
-	if (!p || !p->outstanding) {
-		free(p);
-		return resp;
-	}
-	p->conn = c;
-	p->resp = resp;
-	p->next = c->pendings;
-	if (c->pendings)
-		c->pendings->prev = p;
-	c->pendings = p;
-	return NULL;
 }
 
 void server_subscribe(struct methods_caller *caller)
