@@ -36,6 +36,7 @@
 
 #include "console_mux.h"
 #include "console_proto.h"
+#include "hv_error.h"
 #include "jsonrpc.h"
 #include "log.h"
 
@@ -962,8 +963,8 @@ int cmux_add_port(struct cmux *mux, enum cmux_console which,
 				 0600);
 		if (p->log_fd < 0 || fstat(p->log_fd, &st) < 0) {
 			rc = -errno;
-			log_err("Cannot open the %s console log %s: %s.",
-				cmux_names[which], log_path, strerror(-rc));
+			hv_error("Cannot open the %s console log %s: %s.",
+				 cmux_names[which], log_path, strerror(-rc));
 			goto out_free;
 		}
 		p->log_len = (uint64_t)st.st_size;
@@ -983,7 +984,7 @@ int cmux_listen(struct cmux *mux, const char *path)
 	int rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("The console socket path %s is too long.", path);
+		hv_error("The console socket path %s is too long.", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
@@ -1000,8 +1001,8 @@ int cmux_listen(struct cmux *mux, const char *path)
 	umask(old_mask);
 	if (!mux->listener) {
 		rc = errno ? -errno : -ENOMEM;
-		log_err("Cannot listen on the console socket %s: %s.", path,
-			strerror(-rc));
+		hv_error("Cannot listen on the console socket %s: %s.", path,
+			 strerror(-rc));
 		return rc;
 	}
 	return 0;

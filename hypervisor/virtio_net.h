@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vm_config;
 struct device;
 
 /*
@@ -15,9 +16,13 @@ struct device;
  * @tap_name only names it in logs (may be NULL). The guest sees @mac,
  * or, if NULL, a random 52:54:00:xx:xx:xx address, and a link that is
  * always up. No offloads. On @vm's device list as "vnet0", "vnet1", ...
- * Returns 0 and *@out (owned by the VM) or -errno after logging why.
+ * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno
+ * after logging why.
  */
-int virtio_net_create(struct vm *vm, const char *tap_name, int tap_fd,
-		      const uint8_t mac[6], struct device **out);
+int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
+		   const uint8_t mac[6], struct device **out);
+
+/* The machine's NICs, cfg->nics in order. Returns 0 or -errno, logged. */
+int virtio_net_add(struct vm *vm, const struct vm_config *cfg);
 
 #endif /* KEEL_HV_VIRTIO_NET_H */
