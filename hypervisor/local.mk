@@ -5,6 +5,8 @@ noinst_LTLIBRARIES += hypervisor/libkeelhv.la
 hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/acpi_pm.c hypervisor/acpi_pm.h \
 	hypervisor/console_mux.c hypervisor/console_mux.h \
+	hypervisor/console_mux_internal.h \
+	hypervisor/console_mux_server.c \
 	hypervisor/console_stdio.c hypervisor/console_stdio.h \
 	hypervisor/control.c hypervisor/control.h \
 	hypervisor/device.c hypervisor/device.h \
