@@ -223,7 +223,7 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 	int64_t mib;
 
 	if (!dev) {
-		*msg = "This VM has no balloon device (keel-hv --balloon).";
+		*msg = "This VM has no balloon device (keel-hv --balloon or --maxmem).";
 		return KEEL_E_INVALID_STATE;
 	}
 	if (control_stopped(ctl, msg))

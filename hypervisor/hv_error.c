@@ -46,10 +46,3 @@ const char *hv_error_first(void)
 	pthread_mutex_unlock(&hv_error_lock);
 	return text;
 }
-
-void hv_error_clear(void)
-{
-	pthread_mutex_lock(&hv_error_lock);
-	hv_error_set = false;
-	pthread_mutex_unlock(&hv_error_lock);
-}

@@ -17,15 +17,12 @@
 
 /*
  * Log a sentence at error level, as log_err() does, and keep it if it
- * is the first since the process started (or hv_error_clear()). Leaves
- * errno as it was, so a caller can still return -errno. Any thread.
+ * is the first since the process started. Leaves errno as it was, so
+ * a caller can still return -errno. Any thread.
  */
 void hv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The first sentence hv_error() logged, or NULL. Any thread. */
 const char *hv_error_first(void);
-
-/* Forget it (for tests that fail on purpose, one after another). */
-void hv_error_clear(void);
 
 #endif /* KEEL_HV_HV_ERROR_H */

@@ -52,7 +52,8 @@ static struct pci_bus *to_bus(struct device *dev)
 	return (struct pci_bus *)dev;
 }
 
-struct pci_bus *pci_bus_of(struct vm *vm)
+/* @vm's PCI bus, or NULL if pci_host_new() was not called. */
+static struct pci_bus *pci_bus_of(struct vm *vm)
 {
 	struct device *dev = vm_find_device(vm, PCI_HOST_DEVICE_ID);
 

@@ -123,9 +123,6 @@ struct pci_dev {
  */
 int pci_host_new(struct vm *vm);
 
-/* @vm's PCI bus, or NULL if pci_host_new() was not called. */
-struct pci_bus *pci_bus_of(struct vm *vm);
-
 /*
  * Fill in a function's header: IDs, class (0xCCSSPP), revision,
  * subsystem IDs, INTA# if @intx. @ops and @opaque are kept. Not on any

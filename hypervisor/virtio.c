@@ -32,7 +32,8 @@ static struct virtio_dev *to_vdev(struct device *dev)
 	return (struct virtio_dev *)dev;
 }
 
-bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)
+/* True if the driver negotiated feature @bit. */
+static bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)
 {
 	return bit < 64 && (vdev->guest_features & (1ULL << bit));
 }

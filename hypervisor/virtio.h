@@ -178,9 +178,6 @@ void virtio_queue_interrupt(struct virtio_dev *vdev, unsigned q);
  */
 void virtio_config_changed(struct virtio_dev *vdev);
 
-/* True if the driver negotiated feature @bit. */
-bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit);
-
 /* True if the device is live: DRIVER_OK and no reset pending. */
 bool virtio_running(const struct virtio_dev *vdev);
 

@@ -274,7 +274,14 @@ int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
 	return 0;
 }
 
-int virtio_balloon_new(struct vm *vm, struct device **out)
+/*
+ * A virtio memory balloon (virtio 1.2, 5.5): inflate and deflate
+ * queues, no statistics queue. Pages the guest puts in the balloon are
+ * given back to the host (madvise MADV_DONTNEED), so keel-hv's RSS
+ * drops. The balloon starts empty. On @vm's device list as "vballoon0".
+ * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno.
+ */
+static int virtio_balloon_new(struct vm *vm, struct device **out)
 {
 	struct virtio_dev *vdev;
 	int rc;

@@ -9,15 +9,6 @@ struct vm_config;
 struct device;
 
 /*
- * A virtio memory balloon (virtio 1.2, 5.5): inflate and deflate
- * queues, no statistics queue. Pages the guest puts in the balloon are
- * given back to the host (madvise MADV_DONTNEED), so keel-hv's RSS
- * drops. The balloon starts empty. On @vm's device list as "vballoon0".
- * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno.
- */
-int virtio_balloon_new(struct vm *vm, struct device **out);
-
-/*
  * The machine's balloon, if @cfg asks for one: --balloon, or --maxmem,
  * with which guest RAM is cfg->maxmem and the balloon's target is set to
  * cfg->ram_size before the guest runs, so that the guest's driver

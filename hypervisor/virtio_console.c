@@ -222,9 +222,15 @@ static const struct virtio_ops vcon_virtio_ops = {
 	.free = vcon_free,
 };
 
-int virtio_console_new(struct vm *vm,
-		       const struct virtio_console_backend *be,
-		       struct device **out)
+/*
+ * A virtio console (virtio 1.2, 5.3) with one port, which Linux shows
+ * as /dev/hvc0. @be is copied; NULL discards output. On @vm's device
+ * list as "vcon0", "vcon1", ... Returns 0 and *@out (owned by the VM;
+ * @out may be NULL) or -errno.
+ */
+static int virtio_console_new(struct vm *vm,
+			      const struct virtio_console_backend *be,
+			      struct device **out)
 {
 	struct virtio_dev *vdev;
 	struct vcon *c;

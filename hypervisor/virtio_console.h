@@ -29,16 +29,6 @@ struct virtio_console_backend {
 };
 
 /*
- * A virtio console (virtio 1.2, 5.3) with one port, which Linux shows
- * as /dev/hvc0. @be is copied; NULL discards output. On @vm's device
- * list as "vcon0", "vcon1", ... Returns 0 and *@out (owned by the VM;
- * @out may be NULL) or -errno.
- */
-int virtio_console_new(struct vm *vm,
-		       const struct virtio_console_backend *be,
-		       struct device **out);
-
-/*
  * The machine's virtio console, if @cfg asks for one (--virtio-console),
  * with no backend yet. Returns 0 or -errno, logged.
  */

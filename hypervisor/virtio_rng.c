@@ -103,7 +103,12 @@ static const struct virtio_ops vrng_virtio_ops = {
 	.free = vrng_free,
 };
 
-int virtio_rng_new(struct vm *vm, struct device **out)
+/*
+ * A virtio entropy device (virtio 1.2, 5.4) fed by the host's
+ * getrandom(). On @vm's device list as "vrng0", "vrng1", ... Returns 0
+ * and *@out (owned by the VM; @out may be NULL) or -errno.
+ */
+static int virtio_rng_new(struct vm *vm, struct device **out)
 {
 	struct virtio_dev *vdev;
 	int rc;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The ACPI tables of keel-hv's x86 machine (ACPI 6.3; docs/acpi.md says
- * what is in them and why). The machine is hardware-reduced: no PM1 or
+ * The ACPI tables of keel-hv's x86 machine (ACPI 6.3; man/keel-hv.8 says
+ * what the guest sees). The machine is hardware-reduced: no PM1 or
  * GPE blocks, no SCI, no FACS. Power off and reset go through the sleep
  * control and reset registers that acpi_pm.c implements, and the power
  * button is a Generic Event Device whose interrupt runs _EVT, which reads
