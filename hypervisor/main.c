@@ -114,8 +114,8 @@ static int hv_add_port(const struct hv_args *a, struct cmux *mux,
  * console (if --virtio-console made one), the devices' backends pointed
  * at them, and the console socket. Returns 0 or -errno, logged.
  */
-static int hv_consoles_create(struct hv_consoles *hc, const struct hv_args *a,
-			      struct vm *vm, struct event_base *base)
+static int hv_consoles_init(struct hv_consoles *hc, const struct hv_args *a,
+			    struct vm *vm, struct event_base *base)
 {
 	struct cmux_guest serial = { .input = hv_serial_input };
 	struct cmux_guest virtio = { .input = hv_virtio_input,
@@ -272,13 +272,13 @@ static int hv_start(struct hv *hv, struct hv_args *a)
 		hv_error("Cannot set up the event loop.");
 		return -ENOMEM;
 	}
-	a->cfg.console = NULL; /* hv_consoles_create() sets COM1's */
+	a->cfg.console = NULL; /* hv_consoles_init() sets COM1's */
 	a->cfg.disks = a->disks;
 	a->cfg.nics = a->nics;
 	rc = vm_new(&a->cfg, hv->base, &hv->vm);
 	if (rc)
 		return rc;
-	rc = hv_consoles_create(&hv->consoles, a, hv->vm, hv->base);
+	rc = hv_consoles_init(&hv->consoles, a, hv->vm, hv->base);
 	if (rc)
 		return rc;
 	rc = add_signals(hv->base, hv->vm, hv->sig_evs);

@@ -51,7 +51,11 @@ struct virtio_ops {
 	int (*restore)(struct virtio_dev *vdev, struct json_object *obj);
 	/* Add counters to @out. */
 	void (*stats)(struct virtio_dev *vdev, struct json_object *out);
-	/* Release the backend; the lock is not held, nothing runs. */
+	/*
+	 * Release the backend; the lock is not held, nothing runs. Also
+	 * called when the backend's setup failed halfway (after
+	 * virtio_dev_new()), so it releases only what was set up.
+	 */
 	void (*free)(struct virtio_dev *vdev);
 };
 
@@ -142,7 +146,7 @@ int virtio_dev_new(struct vm *vm, const struct virtio_ops *ops,
  * first free number ("vblk0", "vblk1", ...; creation order decides,
  * which is what a restore on another host relies on) and plug it into
  * the PCI bus. From the call on the VM owns @vdev, even if it fails.
- * Returns 0 and *@out (may be NULL), or -errno.
+ * Returns 0 and *@out (unless @out is NULL), or -errno.
  */
 int virtio_dev_register(struct virtio_dev *vdev, struct device **out);
 
