@@ -1,4 +1,4 @@
-# hypervisor/acpi.mk: the ACPI tables and their AML writer (docs/acpi.md).
+# hypervisor/acpi.mk: the ACPI tables and their AML writer.
 # Included by hypervisor/local.mk after it defines libkeelhv.la; acpi_pm.c
 # (the power-management ports) is listed there with the other devices.
 hypervisor_libkeelhv_la_SOURCES += \

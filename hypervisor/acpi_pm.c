@@ -15,6 +15,7 @@
 
 #include "acpi_pm.h"
 #include "device.h"
+#include "hv_error.h"
 #include "log.h"
 #include "vm.h"
 
@@ -181,30 +182,31 @@ static const struct device_ops acpi_pm_ops = {
 	.free = acpi_pm_free,
 };
 
-struct device *acpi_pm_new(struct vm *vm)
+int acpi_pm_new(struct vm *vm, struct device **out)
 {
 	struct acpi_pm *pm;
 	int rc;
 
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)
-		return NULL;
+		return -ENOMEM;
 	pm->dev.ops = &acpi_pm_ops;
 	pm->dev.vm = vm;
 	pthread_mutex_init(&pm->lock, NULL);
 	rc = vm_add_device(vm, &pm->dev, "acpi_pm");
 	if (rc) {
-		log_err("acpi: cannot add the PM device: %s", strerror(-rc));
+		hv_error("acpi: cannot add the PM device: %s.", strerror(-rc));
 		acpi_pm_free(&pm->dev);
-		return NULL;
+		return rc;
 	}
 	/* From here the VM owns it and frees it at teardown. */
 	rc = iobus_register(&vm->pio, PM_PORT_BASE, PM_PORT_LEN, &acpi_pm_io,
 			    pm);
 	if (rc) {
-		log_err("acpi: ports 0x%x-0x%x: %s", PM_PORT_BASE,
-			PM_PORT_BASE + PM_PORT_LEN - 1, strerror(-rc));
-		return NULL;
+		hv_error("acpi: ports 0x%x-0x%x: %s.", PM_PORT_BASE,
+			 PM_PORT_BASE + PM_PORT_LEN - 1, strerror(-rc));
+		return rc;
 	}
-	return &pm->dev;
+	*out = &pm->dev;
+	return 0;
 }

@@ -9,9 +9,10 @@ struct vm;
  * The hardware-reduced ACPI power-management registers (vm.h's port
  * map): sleep control (S5 powers the VM off), sleep status, reset, and
  * the generic event device's status byte. Creates the device, puts it on
- * @vm's device list and claims its ports. Returns it, or NULL (logged).
+ * @vm's device list as "acpi_pm" and claims its ports. Returns 0 and
+ * *@out (owned by the VM) or -errno, logged.
  */
-struct device *acpi_pm_new(struct vm *vm);
+int acpi_pm_new(struct vm *vm, struct device **out);
 
 /*
  * Press the power button: latch the GED's power-button event and pulse

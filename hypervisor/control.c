@@ -31,11 +31,13 @@
 #include "acpi_pm.h"
 #include "control.h"
 #include "device.h"
+#include "hv_error.h"
+#include "hv_proto.h"
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
-#include "vm.h"
 #include "virtio_balloon.h"
+#include "vm.h"
 #include "vmm.h"
 
 #define CONTROL_MAX_OUTPUT (1024 * 1024)
@@ -55,7 +57,7 @@ struct control {
 	struct control_ident ident;
 	/* Set by control_vm_stopped(); VM_EXIT_NONE while the VM runs. */
 	enum vm_exit_reason stop_reason;
-	int stop_status;
+	enum hv_exit stop_status;
 };
 
 struct control_conn {
@@ -112,11 +114,11 @@ static int control_status(struct control *ctl, struct json_object *params,
 	json_object_object_add(o, "state",
 			       json_object_new_string(control_state(ctl)));
 	if (ctl->stop_reason != VM_EXIT_NONE) {
-		json_object_object_add(o, "reason",
+		json_object_object_add(o, HV_STATUS_REASON,
 				       json_object_new_string(
 					       vm_exit_reason_name(
 						       ctl->stop_reason)));
-		json_object_object_add(o, "status",
+		json_object_object_add(o, HV_STATUS_STATUS,
 				       json_object_new_int(ctl->stop_status));
 	}
 	if (ctl->ident.uuid)
@@ -221,7 +223,7 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 	int64_t mib;
 
 	if (!dev) {
-		*msg = "This VM has no balloon device (keel-hv --balloon).";
+		*msg = "This VM has no balloon device (keel-hv --balloon or --maxmem).";
 		return KEEL_E_INVALID_STATE;
 	}
 	if (control_stopped(ctl, msg))
@@ -264,13 +266,13 @@ static const struct {
 	control_fn fn;
 	bool takes_params;
 } control_methods[] = {
-	{ "status", control_status, false },
-	{ "pause", control_pause, false },
-	{ "resume", control_resume, false },
-	{ "stop", control_stop, false },
-	{ "power-button", control_power_button, false },
-	{ "stats", control_stats, false },
-	{ "balloon", control_balloon, true },
+	{ HV_CTL_STATUS, control_status, false },
+	{ HV_CTL_PAUSE, control_pause, false },
+	{ HV_CTL_RESUME, control_resume, false },
+	{ HV_CTL_STOP, control_stop, false },
+	{ HV_CTL_POWER_BUTTON, control_power_button, false },
+	{ HV_CTL_STATS, control_stats, false },
+	{ HV_CTL_BALLOON, control_balloon, true },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)
@@ -438,7 +440,7 @@ int control_new(struct vm *vm, const char *path,
 	mode_t old_mask;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("control: socket path %s is too long.", path);
+		hv_error("control: socket path %s is too long.", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
@@ -460,8 +462,8 @@ int control_new(struct vm *vm, const char *path,
 	if (!ctl->listener || !ctl->path) {
 		int rc = errno ? -errno : -ENOMEM;
 
-		log_err("control: cannot listen on %s: %s", path,
-			strerror(-rc));
+		hv_error("control: cannot listen on %s: %s", path,
+			 strerror(-rc));
 		control_free(ctl);
 		return rc;
 	}
@@ -470,7 +472,7 @@ int control_new(struct vm *vm, const char *path,
 }
 
 void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
-			int status, const char *detail)
+			enum hv_exit status, const char *detail)
 {
 	struct json_object *params, *note;
 
@@ -481,13 +483,14 @@ void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
 	params = json_object_new_object();
 	if (!params)
 		return;
-	json_object_object_add(params, "reason",
+	json_object_object_add(params, HV_STATUS_REASON,
 			       json_object_new_string(
 				       vm_exit_reason_name(reason)));
-	json_object_object_add(params, "status", json_object_new_int(status));
-	json_object_object_add(params, "detail",
+	json_object_object_add(params, HV_STATUS_STATUS,
+			       json_object_new_int(status));
+	json_object_object_add(params, HV_STATUS_DETAIL,
 			       json_object_new_string(detail));
-	note = jsonrpc_request("stopped", params, NULL);
+	note = jsonrpc_request(HV_CTL_STOPPED, params, NULL);
 	if (!note)
 		return;
 	for (struct control_conn *c = ctl->conns; c; c = c->next)

@@ -31,7 +31,7 @@ int control_new(struct vm *vm, const char *path,
  * NULL @ctl is fine.
  */
 void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
-			int status, const char *detail);
+			enum hv_exit status, const char *detail);
 
 /*
  * Write what is still queued for the clients (replies, the stopped

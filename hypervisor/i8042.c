@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "hv_error.h"
 #include "i8042.h"
 #include "iobus.h"
 #include "log.h"
@@ -396,7 +397,7 @@ int i8042_new(struct vm *vm, struct device **out)
 		rc = iobus_register(&vm->pio, VM_PORT_I8042_CMD, 1,
 				    &i8042_cmd_ops, s);
 	if (rc) {
-		log_err("i8042: ports 0x60/0x64: %s", strerror(-rc));
+		hv_error("i8042: ports 0x60/0x64: %s", strerror(-rc));
 		return rc;
 	}
 	*out = &s->dev;

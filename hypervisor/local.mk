@@ -5,11 +5,17 @@ noinst_LTLIBRARIES += hypervisor/libkeelhv.la
 hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/acpi_pm.c hypervisor/acpi_pm.h \
 	hypervisor/console_mux.c hypervisor/console_mux.h \
+	hypervisor/console_mux_internal.h \
+	hypervisor/console_mux_server.c \
+	hypervisor/console_stdio.c hypervisor/console_stdio.h \
 	hypervisor/control.c hypervisor/control.h \
 	hypervisor/device.c hypervisor/device.h \
+	hypervisor/hv_args.c hypervisor/hv_args.h \
+	hypervisor/hv_error.c hypervisor/hv_error.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
+	hypervisor/status_file.c hypervisor/status_file.h \
 	hypervisor/vcpu.c hypervisor/vcpu.h \
 	hypervisor/vm.c hypervisor/vm.h \
 	hypervisor/vmm.c hypervisor/vmm.h \

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "hv_error.h"
 #include "iobus.h"
 #include "log.h"
 #include "ns8250.h"
@@ -556,8 +557,8 @@ int ns8250_new(struct vm *vm, const char *id, uint16_t port, uint32_t irq,
 	/* On the list first: from here on vm_free() owns it. */
 	rc = iobus_register(&vm->pio, port, NS8250_NR_PORTS, &uart_io_ops, s);
 	if (rc) {
-		log_err("%s: ports 0x%x-0x%x: %s", id, port,
-			port + NS8250_NR_PORTS - 1, strerror(-rc));
+		hv_error("%s: ports 0x%x-0x%x: %s", id, port,
+			 port + NS8250_NR_PORTS - 1, strerror(-rc));
 		return rc;
 	}
 	*out = &s->dev;

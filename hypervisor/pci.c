@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "hv_error.h"
 #include "log.h"
 #include "pci.h"
 #include "vm.h"
@@ -51,7 +52,8 @@ static struct pci_bus *to_bus(struct device *dev)
 	return (struct pci_bus *)dev;
 }
 
-struct pci_bus *pci_bus_of(struct vm *vm)
+/* @vm's PCI bus, or NULL if pci_host_new() was not called. */
+static struct pci_bus *pci_bus_of(struct vm *vm)
 {
 	struct device *dev = vm_find_device(vm, PCI_HOST_DEVICE_ID);
 
@@ -607,7 +609,7 @@ static const struct device_ops pci_host_ops = {
 	.free = pci_host_free,
 };
 
-int pci_init(struct vm *vm)
+int pci_host_new(struct vm *vm)
 {
 	struct pci_bus *bus;
 	int rc;
@@ -640,7 +642,7 @@ int pci_init(struct vm *vm)
 	rc = iobus_register(&vm->pio, VM_PORT_PCI_CONFIG, PCI_NR_PORTS,
 			    &pci_port_ops, bus);
 	if (rc)
-		log_err("pci: ports 0x%x-0x%x: %s", VM_PORT_PCI_CONFIG,
-			VM_PORT_PCI_CONFIG + PCI_NR_PORTS - 1, strerror(-rc));
+		hv_error("pci: ports 0x%x-0x%x: %s", VM_PORT_PCI_CONFIG,
+			 VM_PORT_PCI_CONFIG + PCI_NR_PORTS - 1, strerror(-rc));
 	return rc;
 }

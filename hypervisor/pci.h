@@ -121,10 +121,7 @@ struct pci_dev {
  * on @vm's device list as PCI_HOST_DEVICE_ID and is freed with it).
  * Returns 0 or -errno.
  */
-int pci_init(struct vm *vm);
-
-/* @vm's PCI bus, or NULL if pci_init() was not called. */
-struct pci_bus *pci_bus_of(struct vm *vm);
+int pci_host_new(struct vm *vm);
 
 /*
  * Fill in a function's header: IDs, class (0xCCSSPP), revision,

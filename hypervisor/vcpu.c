@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -53,7 +54,7 @@ int vcpu_new(struct vm *vm, unsigned id, const struct kvm_cpuid2 *supported)
 	struct vcpu *v;
 	int rc;
 
-	if (id >= VM_MAX_VCPUS || vm->vcpus[id])
+	if (id >= KEEL_VCPUS_MAX || vm->vcpus[id])
 		return -EINVAL;
 	v = calloc(1, sizeof(*v));
 	if (!v)
@@ -64,14 +65,14 @@ int vcpu_new(struct vm *vm, unsigned id, const struct kvm_cpuid2 *supported)
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		rc = -errno;
-		log_err("KVM could not create vCPU %u: %s", id, strerror(-rc));
+		hv_error("KVM could not create vCPU %u: %s.", id, strerror(-rc));
 		goto out_free;
 	}
 	v->run = mmap(NULL, (size_t)vm->vcpu_mmap_size,
 		      PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		rc = -errno;
-		log_err("Cannot map vCPU %u's run area: %s", id, strerror(-rc));
+		hv_error("Cannot map vCPU %u's run area: %s", id, strerror(-rc));
 		goto out_free;
 	}
 	rc = cpu_init(v->fd, id, vm->nr_vcpus, supported);
@@ -136,7 +137,7 @@ static int vcpu_handle_io(struct vcpu *v)
 
 	if ((size != 1 && size != 2 && size != 4) || count == 0 ||
 	    off > map || count > (map - off) / size) {
-		log_err("vcpu%u: KVM reported a malformed I/O exit", v->id);
+		hv_error("vcpu%u: KVM reported a malformed I/O exit", v->id);
 		return -EINVAL;
 	}
 	for (uint64_t i = 0; i < count; i++) {
@@ -156,7 +157,7 @@ static int vcpu_handle_mmio(struct vcpu *v)
 	unsigned len = run->mmio.len;
 
 	if (len == 0 || len > sizeof(run->mmio.data)) {
-		log_err("vcpu%u: KVM reported a malformed MMIO exit", v->id);
+		hv_error("vcpu%u: KVM reported a malformed MMIO exit", v->id);
 		return -EINVAL;
 	}
 	if (!iobus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data,
@@ -207,9 +208,9 @@ static void vcpu_log_internal_error(struct vcpu *v)
 					" %016llx",
 					(unsigned long long)run->internal
 						.data[i]);
-	log_err("vcpu%u: KVM internal error, suberror %u, at rip 0x%llx; data:%s",
-		v->id, run->internal.suberror,
-		(unsigned long long)cpu_get_rip(v->fd), n ? data : " none");
+	hv_error("vcpu%u: KVM internal error, suberror %u, at rip 0x%llx; data:%s",
+		 v->id, run->internal.suberror,
+		 (unsigned long long)cpu_get_rip(v->fd), n ? data : " none");
 }
 
 /*
@@ -308,9 +309,9 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_system_event(v);
 		return true;
 	case KVM_EXIT_FAIL_ENTRY:
-		log_err("vcpu%u: KVM could not enter the guest (hardware reason 0x%llx)",
-			v->id,
-			(unsigned long long)run->fail_entry
+		hv_error("vcpu%u: KVM could not enter the guest (hardware reason 0x%llx)",
+			 v->id,
+			 (unsigned long long)run->fail_entry
 				.hardware_entry_failure_reason);
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
@@ -321,7 +322,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
 	default:
-		log_err("vcpu%u: unexpected KVM exit %u", v->id, reason);
+		hv_error("vcpu%u: unexpected KVM exit %u", v->id, reason);
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
 	}
@@ -391,8 +392,8 @@ static void *vcpu_thread(void *arg)
 				vcpu_count(&v->exits[KVM_EXIT_INTR]);
 				continue;
 			}
-			log_err("vcpu%u: KVM_RUN failed: %s", v->id,
-				strerror(errno));
+			hv_error("vcpu%u: KVM_RUN failed: %s", v->id,
+				 strerror(errno));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
@@ -427,8 +428,8 @@ int vcpu_start(struct vcpu *v)
 	pthread_mutex_unlock(&vm->run_lock);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
-		log_err("Cannot start the thread of vCPU %u: %s", v->id,
-			strerror(-rc));
+		hv_error("Cannot start the thread of vCPU %u: %s", v->id,
+			 strerror(-rc));
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "virtio.h"
 #include "virtio_pci.h"
@@ -31,7 +32,8 @@ static struct virtio_dev *to_vdev(struct device *dev)
 	return (struct virtio_dev *)dev;
 }
 
-bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)
+/* True if the driver negotiated feature @bit. */
+static bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)
 {
 	return bit < 64 && (vdev->guest_features & (1ULL << bit));
 }
@@ -42,23 +44,53 @@ bool virtio_running(const struct virtio_dev *vdev)
 	       !(vdev->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
-int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm,
-		    const struct virtio_ops *ops,
-		    const struct device_ops *dops, uint64_t features)
+static void virtio_dev_reset(struct device *dev);
+static int virtio_dev_save(struct device *dev, struct json_object **out);
+static int virtio_dev_restore(struct device *dev, struct json_object *state);
+static void virtio_dev_stats(struct device *dev, struct json_object *out);
+static void virtio_dev_release(struct device *dev);
+
+/* The core's part of a device, the backend already released. */
+static void virtio_dev_dispose(struct virtio_dev *vdev)
 {
+	vpci_dispose(vdev);
+	free(vdev->queues);
+	pthread_mutex_destroy(&vdev->lock);
+	free(vdev);
+}
+
+int virtio_dev_new(struct vm *vm, const struct virtio_ops *ops,
+		   uint64_t features, struct virtio_dev **out)
+{
+	struct virtio_dev *vdev;
+	int rc;
+
+	if (ops->size < sizeof(*vdev) || !ops->nr_queues ||
+	    !ops->queue_size || ops->queue_size > VQ_MAX_SIZE ||
+	    (ops->queue_size & (ops->queue_size - 1)))
+		return -EINVAL;
+	vdev = calloc(1, ops->size);
+	if (!vdev)
+		return -ENOMEM;
 	pthread_mutex_init(&vdev->lock, NULL);
-	vdev->dev.ops = dops;
+	vdev->dev_ops = (struct device_ops){
+		.type = ops->type,
+		.reset = virtio_dev_reset,
+		.save = virtio_dev_save,
+		.restore = virtio_dev_restore,
+		.stats = virtio_dev_stats,
+		.free = virtio_dev_release,
+	};
+	vdev->dev.ops = &vdev->dev_ops;
 	vdev->dev.vm = vm;
 	vdev->ops = ops;
 	vdev->host_features = features | VIRTIO_F_BASE;
 	vdev->config_vector = VIRTIO_NO_VECTOR;
-	if (!ops->nr_queues || !ops->queue_size ||
-	    ops->queue_size > VQ_MAX_SIZE ||
-	    (ops->queue_size & (ops->queue_size - 1)))
-		return -EINVAL;
 	vdev->queues = calloc(ops->nr_queues, sizeof(*vdev->queues));
-	if (!vdev->queues)
-		return -ENOMEM;
+	if (!vdev->queues) {
+		rc = -ENOMEM;
+		goto out_dispose;
+	}
 	for (unsigned q = 0; q < ops->nr_queues; q++) {
 		struct virtio_queue *vq = &vdev->queues[q];
 
@@ -68,10 +100,18 @@ int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm,
 		vq->vdev = vdev;
 		vq->index = q;
 	}
-	return vpci_init(vdev);
+	rc = vpci_init(vdev);
+	if (rc)
+		goto out_dispose;
+	*out = vdev;
+	return 0;
+
+out_dispose:
+	virtio_dev_dispose(vdev);
+	return rc;
 }
 
-int virtio_dev_register(struct virtio_dev *vdev, const char *prefix)
+int virtio_dev_register(struct virtio_dev *vdev, struct device **out)
 {
 	struct vm *vm = vdev->dev.vm;
 	char id[sizeof(vdev->dev.id)];
@@ -79,21 +119,45 @@ int virtio_dev_register(struct virtio_dev *vdev, const char *prefix)
 	int rc;
 
 	for (n = 0; n < 1000; n++) {
-		snprintf(id, sizeof(id), "%s%u", prefix, n);
+		snprintf(id, sizeof(id), "%s%u", vdev->ops->id_prefix, n);
 		if (!vm_find_device(vm, id))
 			break;
 	}
 	rc = vm_add_device(vm, &vdev->dev, id);
 	if (rc) {
-		virtio_dev_free(&vdev->dev);
+		virtio_dev_free(vdev);
 		return rc;
 	}
 	/* On the list first: from here on vm_free() owns it. */
 	rc = vpci_register(vdev);
-	if (rc)
-		log_err("%s: cannot plug it into the PCI bus: %s", id,
-			strerror(-rc));
-	return rc;
+	if (rc) {
+		hv_error("%s: cannot plug it into the PCI bus: %s.", id,
+			 strerror(-rc));
+		return rc;
+	}
+	if (out)
+		*out = &vdev->dev;
+	return 0;
+}
+
+void virtio_dev_free(struct virtio_dev *vdev)
+{
+	if (!vdev)
+		return;
+	if (vdev->ops->free)
+		vdev->ops->free(vdev);
+	virtio_dev_dispose(vdev);
+}
+
+struct virtio_dev *virtio_dev_of(struct device *dev,
+				 const struct virtio_ops *ops)
+{
+	struct virtio_dev *vdev;
+
+	if (!dev || dev->ops->free != virtio_dev_release)
+		return NULL;
+	vdev = to_vdev(dev);
+	return vdev->ops == ops ? vdev : NULL;
 }
 
 void virtio_dev_fail(struct virtio_dev *vdev, const char *why, int err)
@@ -124,11 +188,6 @@ void virtio_config_changed(struct virtio_dev *vdev)
 	vdev->config_generation++;
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
 		vpci_interrupt(vdev, vdev->config_vector, VPCI_ISR_CONFIG);
-}
-
-void virtio_queue_kick(struct virtio_dev *vdev, unsigned q)
-{
-	vpci_kick(vdev, q);
 }
 
 /* Device reset (2.4): everything the driver set up is forgotten. */
@@ -218,7 +277,7 @@ void virtio_queue_notify(struct virtio_dev *vdev, unsigned q)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-void virtio_dev_reset(struct device *dev)
+static void virtio_dev_reset(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 
@@ -297,7 +356,7 @@ static int virtio_save_locked(struct virtio_dev *vdev, struct json_object *o)
 	return vdev->ops->save(vdev, dev_o);
 }
 
-int virtio_dev_save(struct device *dev, struct json_object **out)
+static int virtio_dev_save(struct device *dev, struct json_object **out)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 	struct json_object *o = json_object_new_object();
@@ -368,7 +427,7 @@ static int virtio_restore_locked(struct virtio_dev *vdev,
 	return 0;
 }
 
-int virtio_dev_restore(struct device *dev, struct json_object *state)
+static int virtio_dev_restore(struct device *dev, struct json_object *state)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 	int rc;
@@ -396,7 +455,7 @@ int virtio_dev_restore(struct device *dev, struct json_object *state)
 	return rc;
 }
 
-void virtio_dev_stats(struct device *dev, struct json_object *out)
+static void virtio_dev_stats(struct device *dev, struct json_object *out)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 
@@ -416,14 +475,8 @@ void virtio_dev_stats(struct device *dev, struct json_object *out)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-void virtio_dev_free(struct device *dev)
+/* device_ops.free: the VM is tearing down its devices. */
+static void virtio_dev_release(struct device *dev)
 {
-	struct virtio_dev *vdev = to_vdev(dev);
-
-	if (vdev->ops && vdev->ops->free)
-		vdev->ops->free(vdev);
-	vpci_dispose(vdev);
-	free(vdev->queues);
-	pthread_mutex_destroy(&vdev->lock);
-	free(vdev);
+	virtio_dev_free(to_vdev(dev));
 }

@@ -22,6 +22,9 @@ struct virtio_dev;
  * transport registers, the virtqueues and the device's own state.
  */
 struct virtio_ops {
+	const char *type; /* "virtio-blk": the device_ops type, in stats */
+	const char *id_prefix; /* "vblk": devices are vblk0, vblk1, ... */
+	size_t size; /* of the device's struct, struct virtio_dev first */
 	uint16_t device_id; /* VIRTIO_ID_* */
 	uint32_t pci_class; /* 0xCCSSPP */
 	unsigned nr_queues;
@@ -48,7 +51,11 @@ struct virtio_ops {
 	int (*restore)(struct virtio_dev *vdev, struct json_object *obj);
 	/* Add counters to @out. */
 	void (*stats)(struct virtio_dev *vdev, struct json_object *out);
-	/* Release the backend; the lock is not held, nothing runs. */
+	/*
+	 * Release the backend; the lock is not held, nothing runs. Also
+	 * called when the backend's setup failed halfway (after
+	 * virtio_dev_new()), so it releases only what was set up.
+	 */
 	void (*free)(struct virtio_dev *vdev);
 };
 
@@ -74,6 +81,11 @@ struct virtio_queue {
 
 struct virtio_dev {
 	struct device dev; /* first: the VM's device list */
+	/*
+	 * dev.ops: the one device_ops of every virtio device, with
+	 * ops->type for its type (a copy, since the type is per device).
+	 */
+	struct device_ops dev_ops;
 	const struct virtio_ops *ops;
 	pthread_mutex_t lock;
 	uint64_t host_features;
@@ -118,26 +130,35 @@ struct virtio_dev {
 	 VIRTIO_FEAT(29) /* EVENT_IDX */)
 
 /*
- * Set up @vdev (embedded first in the caller's struct) for @vm: the
- * queues, the PCI function and its BAR, the kick eventfds on
- * vm->evbase. @features: device-specific feature bits (the base ones
- * are added). @dops: the device_ops of the type, whose reset, save,
- * restore, stats and free are the virtio_dev_* functions below. Then
- * virtio_dev_register() makes it visible. Returns 0 or -errno; on
- * error call virtio_dev_free(&vdev->dev) if the caller still owns it.
+ * A new device of the type @ops describes, for @vm: ops->size bytes,
+ * zeroed, with the queues, the PCI function and its BAR and the kick
+ * eventfds on vm->evbase. @features: device-specific feature bits (the
+ * base ones are added). The caller sets up its backend in the rest of
+ * the struct, then hands the device to virtio_dev_register(), or, if
+ * the backend cannot be set up, to virtio_dev_free(). Returns 0 and
+ * *@out, or -errno.
  */
-int virtio_dev_init(struct virtio_dev *vdev, struct vm *vm,
-		    const struct virtio_ops *ops,
-		    const struct device_ops *dops, uint64_t features);
+int virtio_dev_new(struct vm *vm, const struct virtio_ops *ops,
+		   uint64_t features, struct virtio_dev **out);
 
 /*
- * Put @vdev on the VM's device list as @prefix followed by the first
- * free number ("vblk0", "vblk1", ...; creation order decides, which is
- * what a restore on another host relies on) and plug it into the PCI
- * bus. From the call on the VM owns @vdev, even if it fails. Returns 0
- * or -errno.
+ * Put @vdev on the VM's device list as ops->id_prefix followed by the
+ * first free number ("vblk0", "vblk1", ...; creation order decides,
+ * which is what a restore on another host relies on) and plug it into
+ * the PCI bus. From the call on the VM owns @vdev, even if it fails.
+ * Returns 0 and *@out (unless @out is NULL), or -errno.
  */
-int virtio_dev_register(struct virtio_dev *vdev, const char *prefix);
+int virtio_dev_register(struct virtio_dev *vdev, struct device **out);
+
+/*
+ * Free a device that virtio_dev_new() made and that was not registered:
+ * ops->free releases its backend, then the core's part goes.
+ */
+void virtio_dev_free(struct virtio_dev *vdev);
+
+/* @dev as a virtio device of the type @ops describes, or NULL. */
+struct virtio_dev *virtio_dev_of(struct device *dev,
+				 const struct virtio_ops *ops);
 
 /*
  * The device hit a guest error it cannot go on from (a bad ring, a
@@ -161,17 +182,8 @@ void virtio_queue_interrupt(struct virtio_dev *vdev, unsigned q);
  */
 void virtio_config_changed(struct virtio_dev *vdev);
 
-/* True if the driver negotiated feature @bit. */
-bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit);
-
 /* True if the device is live: DRIVER_OK and no reset pending. */
 bool virtio_running(const struct virtio_dev *vdev);
-
-/*
- * Ask for ops->notify(@q) on the I/O thread, as if the driver had
- * kicked the queue (e.g. a backend became ready again). Any thread.
- */
-void virtio_queue_kick(struct virtio_dev *vdev, unsigned q);
 
 /*
  * For the transport. virtio_set_status(): the driver wrote the status
@@ -182,12 +194,5 @@ void virtio_queue_kick(struct virtio_dev *vdev, unsigned q);
 void virtio_set_status(struct virtio_dev *vdev, uint8_t status);
 void virtio_queue_enable(struct virtio_dev *vdev, unsigned q);
 void virtio_queue_notify(struct virtio_dev *vdev, unsigned q);
-
-/* Generic device_ops for every virtio device type. */
-void virtio_dev_reset(struct device *dev);
-int virtio_dev_save(struct device *dev, struct json_object **out);
-int virtio_dev_restore(struct device *dev, struct json_object *state);
-void virtio_dev_stats(struct device *dev, struct json_object *out);
-void virtio_dev_free(struct device *dev);
 
 #endif /* KEEL_HV_VIRTIO_H */

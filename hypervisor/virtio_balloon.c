@@ -15,10 +15,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "virtio.h"
 #include "virtio_balloon.h"
 #include "vm.h"
+#include "vmm.h"
 
 #define VBAL_QUEUE_SIZE 128
 #define VBAL_INFLATEQ 0
@@ -35,7 +37,7 @@ struct vballoon {
 	uint64_t inflated, deflated, bad_pfns, madvise_errors;
 };
 
-static const struct device_ops vbal_device_ops;
+static const struct virtio_ops vbal_virtio_ops;
 
 static struct vballoon *to_vbal(struct virtio_dev *vdev)
 {
@@ -215,6 +217,9 @@ static void vbal_free(struct virtio_dev *vdev)
 }
 
 static const struct virtio_ops vbal_virtio_ops = {
+	.type = "virtio-balloon",
+	.id_prefix = "vballoon",
+	.size = sizeof(struct vballoon),
 	.device_id = VIRTIO_ID_BALLOON,
 	.pci_class = 0x058000, /* memory controller, other */
 	.nr_queues = 2,
@@ -230,22 +235,15 @@ static const struct virtio_ops vbal_virtio_ops = {
 	.free = vbal_free,
 };
 
-static const struct device_ops vbal_device_ops = {
-	.type = "virtio-balloon",
-	.reset = virtio_dev_reset,
-	.save = virtio_dev_save,
-	.restore = virtio_dev_restore,
-	.stats = virtio_dev_stats,
-	.free = virtio_dev_free,
-};
-
 int virtio_balloon_set_target(struct device *dev, uint64_t target_bytes)
 {
-	struct vballoon *b = to_vbal((struct virtio_dev *)dev);
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vbal_virtio_ops);
+	struct vballoon *b;
 	uint64_t ram, pages = 0;
 
-	if (!dev || dev->ops != &vbal_device_ops)
+	if (!vdev)
 		return -EINVAL;
+	b = to_vbal(vdev);
 	ram = dev->vm->ram_size;
 	if (target_bytes < ram)
 		pages = (ram - target_bytes) / VBAL_PAGE;
@@ -263,10 +261,12 @@ int virtio_balloon_set_target(struct device *dev, uint64_t target_bytes)
 int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
 		       uint64_t *actual_bytes)
 {
-	struct vballoon *b = to_vbal((struct virtio_dev *)dev);
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vbal_virtio_ops);
+	struct vballoon *b;
 
-	if (!dev || dev->ops != &vbal_device_ops)
+	if (!vdev)
 		return -EINVAL;
+	b = to_vbal(vdev);
 	pthread_mutex_lock(&b->vdev.lock);
 	*target_bytes = vbal_bytes_left(b, b->num_pages);
 	*actual_bytes = vbal_bytes_left(b, b->actual);
@@ -274,21 +274,39 @@ int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
 	return 0;
 }
 
-int virtio_balloon_create(struct vm *vm, struct device **out)
+/*
+ * A virtio memory balloon (virtio 1.2, 5.5): inflate and deflate
+ * queues, no statistics queue. Pages the guest puts in the balloon are
+ * given back to the host (madvise MADV_DONTNEED), so keel-hv's RSS
+ * drops. The balloon starts empty. On @vm's device list as "vballoon0".
+ * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno.
+ */
+static int virtio_balloon_new(struct vm *vm, struct device **out)
 {
-	struct vballoon *b = calloc(1, sizeof(*b));
+	struct virtio_dev *vdev;
 	int rc;
 
-	if (!b)
-		return -ENOMEM;
-	rc = virtio_dev_init(&b->vdev, vm, &vbal_virtio_ops, &vbal_device_ops,
-			     0);
+	rc = virtio_dev_new(vm, &vbal_virtio_ops, 0, &vdev);
+	if (rc)
+		return rc;
+	return virtio_dev_register(vdev, out);
+}
+
+int virtio_balloon_add(struct vm *vm, const struct vm_config *cfg)
+{
+	struct device *dev;
+	int rc;
+
+	if (!cfg->balloon && !cfg->maxmem)
+		return 0;
+	rc = virtio_balloon_new(vm, &dev);
 	if (rc) {
-		virtio_dev_free(&b->vdev.dev);
+		hv_error("Cannot create the memory balloon: %s.",
+			 strerror(-rc));
 		return rc;
 	}
-	rc = virtio_dev_register(&b->vdev, "vballoon");
-	if (!rc)
-		*out = &b->vdev.dev;
+	/* Guest RAM is --maxmem: the balloon holds back all but --memory. */
+	if (cfg->maxmem)
+		rc = virtio_balloon_set_target(dev, cfg->ram_size);
 	return rc;
 }

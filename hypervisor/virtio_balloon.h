@@ -5,16 +5,17 @@
 #include <stdint.h>
 
 struct vm;
+struct vm_config;
 struct device;
 
 /*
- * A virtio memory balloon (virtio 1.2, 5.5): inflate and deflate
- * queues, no statistics queue. Pages the guest puts in the balloon are
- * given back to the host (madvise MADV_DONTNEED), so keel-hv's RSS
- * drops. The balloon starts empty. On @vm's device list as "vballoon0".
- * Returns 0 and *@out (owned by the VM) or -errno.
+ * The machine's balloon, if @cfg asks for one: --balloon, or --maxmem,
+ * with which guest RAM is cfg->maxmem and the balloon's target is set to
+ * cfg->ram_size before the guest runs, so that the guest's driver
+ * inflates it at boot and the guest starts with --memory usable.
+ * Returns 0 or -errno, logged.
  */
-int virtio_balloon_create(struct vm *vm, struct device **out);
+int virtio_balloon_add(struct vm *vm, const struct vm_config *cfg);
 
 /*
  * Ask the guest to shrink to (or grow back to) @target_bytes of usable

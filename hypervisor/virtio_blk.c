@@ -23,9 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "virtio.h"
 #include "virtio_blk.h"
+#include "vmm.h"
 
 #define VBLK_QUEUE_SIZE 256
 #define VBLK_SECTOR 512
@@ -243,6 +245,9 @@ static void vblk_free(struct virtio_dev *vdev)
 }
 
 static const struct virtio_ops vblk_virtio_ops = {
+	.type = "virtio-blk",
+	.id_prefix = "vblk",
+	.size = sizeof(struct vblk),
 	.device_id = VIRTIO_ID_BLOCK,
 	.pci_class = 0x018000, /* mass storage, other */
 	.nr_queues = 1,
@@ -254,14 +259,6 @@ static const struct virtio_ops vblk_virtio_ops = {
 	.free = vblk_free,
 };
 
-static const struct device_ops vblk_device_ops = {
-	.type = "virtio-blk",
-	.reset = virtio_dev_reset,
-	.save = virtio_dev_save,
-	.restore = virtio_dev_restore,
-	.stats = virtio_dev_stats,
-	.free = virtio_dev_free,
-};
 
 void vblk_image_init(struct vblk_image *img)
 {
@@ -303,8 +300,8 @@ static int vblk_image_check_type(struct vblk_image *img, int fd)
 	if (fstat(fd, &st) < 0) {
 		int rc = -errno;
 
-		log_err("Cannot examine disk %s: %s.", img->what,
-			strerror(-rc));
+		hv_error("Cannot examine disk %s: %s.", img->what,
+			 strerror(-rc));
 		return rc;
 	}
 	if (S_ISBLK(st.st_mode)) {
@@ -317,8 +314,8 @@ static int vblk_image_check_type(struct vblk_image *img, int fd)
 		img->ino = st.st_ino;
 		return 0;
 	}
-	log_err("Disk %s is %s, not a disk image: give a regular file or a block device.",
-		img->what, vblk_file_kind(st.st_mode));
+	hv_error("Disk %s is %s, not a disk image: give a regular file or a block device.",
+		 img->what, vblk_file_kind(st.st_mode));
 	return -EINVAL;
 }
 
@@ -328,25 +325,25 @@ static int vblk_image_check_access(const struct vblk_image *img, int fl)
 	int mode = fl & O_ACCMODE;
 
 	if (fl & O_PATH) {
-		log_err("Disk %s is an O_PATH descriptor, which can neither read nor write: open the image O_RDWR, or O_RDONLY for a read-only disk.",
-			img->what);
+		hv_error("Disk %s is an O_PATH descriptor, which can neither read nor write: open the image O_RDWR, or O_RDONLY for a read-only disk.",
+			 img->what);
 		return -EACCES;
 	}
 	if (mode == O_WRONLY) {
-		log_err("Disk %s is open write-only, but keel-hv must read it: open it O_RDWR, or O_RDONLY for a read-only disk.",
-			img->what);
+		hv_error("Disk %s is open write-only, but keel-hv must read it: open it O_RDWR, or O_RDONLY for a read-only disk.",
+			 img->what);
 		return -EACCES;
 	}
 	if (img->readonly)
 		return 0;
 	if (mode != O_RDWR) {
-		log_err("Disk %s is open read-only, but a writable disk needs it open read-write (O_RDWR): open it so, or give the disk read-only (,ro).",
-			img->what);
+		hv_error("Disk %s is open read-only, but a writable disk needs it open read-write (O_RDWR): open it so, or give the disk read-only (,ro).",
+			 img->what);
 		return -EACCES;
 	}
 	if (fl & O_APPEND) {
-		log_err("Disk %s is open with O_APPEND, which would send every write to the end of the image: open it without O_APPEND.",
-			img->what);
+		hv_error("Disk %s is open with O_APPEND, which would send every write to the end of the image: open it without O_APPEND.",
+			 img->what);
 		return -EINVAL;
 	}
 	return 0;
@@ -363,15 +360,15 @@ int vblk_image_open(struct vblk_image *img, const char *path, bool readonly)
 	img->what = strdup(path);
 	if (!img->path || !img->what) {
 		rc = -ENOMEM;
-		log_err("Cannot open disk %s: %s.", path, strerror(-rc));
+		hv_error("Cannot open disk %s: %s.", path, strerror(-rc));
 		goto out_dispose;
 	}
 	/* Non-blocking, so that a FIFO is refused rather than waited on. */
 	img->fd = open(path, access | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (img->fd < 0) {
 		rc = -errno;
-		log_err("Cannot open disk %s %s: %s.", path,
-			readonly ? "for reading" : "read-write", strerror(-rc));
+		hv_error("Cannot open disk %s %s: %s.", path,
+			 readonly ? "for reading" : "read-write", strerror(-rc));
 		goto out_dispose;
 	}
 	rc = vblk_image_check_type(img, img->fd);
@@ -380,7 +377,7 @@ int vblk_image_open(struct vblk_image *img, const char *path, bool readonly)
 	fl = fcntl(img->fd, F_GETFL);
 	if (fl < 0 || fcntl(img->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		rc = -errno;
-		log_err("Cannot set up disk %s: %s.", path, strerror(-rc));
+		hv_error("Cannot set up disk %s: %s.", path, strerror(-rc));
 		goto out_dispose;
 	}
 	return 0;
@@ -410,8 +407,8 @@ static int vblk_image_name_fd(struct vblk_image *img, int fd)
 	}
 	img->path = strdup(target);
 	if (!img->path || !img->what) {
-		log_err("Cannot take over disk descriptor %d: %s.", fd,
-			strerror(ENOMEM));
+		hv_error("Cannot take over disk descriptor %d: %s.", fd,
+			 strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	return 0;
@@ -427,11 +424,11 @@ int vblk_image_adopt(struct vblk_image *img, int fd, bool readonly)
 	if (fl < 0) {
 		rc = -errno;
 		if (rc == -EBADF)
-			log_err("Disk descriptor %d is not open: the program that starts keel-hv must pass it open, without FD_CLOEXEC.",
-				fd);
+			hv_error("Disk descriptor %d is not open: the program that starts keel-hv must pass it open, without FD_CLOEXEC.",
+				 fd);
 		else
-			log_err("Cannot examine disk descriptor %d: %s.", fd,
-				strerror(-rc));
+			hv_error("Cannot examine disk descriptor %d: %s.", fd,
+				 strerror(-rc));
 		return rc;
 	}
 	rc = vblk_image_name_fd(img, fd);
@@ -441,8 +438,8 @@ int vblk_image_adopt(struct vblk_image *img, int fd, bool readonly)
 		rc = vblk_image_check_access(img, fl);
 	if (!rc && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		rc = -errno;
-		log_err("Cannot set up disk %s: %s.", img->what,
-			strerror(-rc));
+		hv_error("Cannot set up disk %s: %s.", img->what,
+			 strerror(-rc));
 	}
 	if (rc) {
 		vblk_image_dispose(img); /* img->fd is still -1: @fd stays */
@@ -466,8 +463,8 @@ int vblk_image_lock(struct vblk_image *img)
 		return 0;
 	rc = -errno;
 	if (rc != -EAGAIN && rc != -EACCES) {
-		log_err("Cannot lock disk %s: %s; keel-hv uses a disk only under a lock that keeps a second writer out.",
-			img->what, strerror(-rc));
+		hv_error("Cannot lock disk %s: %s; keel-hv uses a disk only under a lock that keeps a second writer out.",
+			 img->what, strerror(-rc));
 		return rc;
 	}
 	/* An OFD lock has no process (l_pid -1); a POSIX lock names one. */
@@ -477,11 +474,11 @@ int vblk_image_lock(struct vblk_image *img)
 		snprintf(holder, sizeof(holder), " (process %d)",
 			 (int)fl.l_pid);
 	if (img->readonly)
-		log_err("Disk %s is being written by another domain or program%s: a read-only disk can be shared with other readers, not with a writer.",
-			img->what, holder);
+		hv_error("Disk %s is being written by another domain or program%s: a read-only disk can be shared with other readers, not with a writer.",
+			 img->what, holder);
 	else
-		log_err("Disk %s is in use by another domain or program%s: keel-hv writes only to a disk it has to itself, so that two writers cannot corrupt it.",
-			img->what, holder);
+		hv_error("Disk %s is in use by another domain or program%s: keel-hv writes only to a disk it has to itself, so that two writers cannot corrupt it.",
+			 img->what, holder);
 	return -EBUSY;
 }
 
@@ -499,15 +496,15 @@ static int vblk_size(int fd, const char *path, uint64_t *bytes)
 	    (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, bytes) < 0)) {
 		int rc = -errno;
 
-		log_err("Cannot read the size of disk %s: %s.", path,
-			strerror(-rc));
+		hv_error("Cannot read the size of disk %s: %s.", path,
+			 strerror(-rc));
 		return rc;
 	}
 	if (S_ISREG(st.st_mode)) {
 		*bytes = (uint64_t)st.st_size;
 	} else if (!S_ISBLK(st.st_mode)) {
-		log_err("Disk %s is neither a regular file nor a block device.",
-			path);
+		hv_error("Disk %s is neither a regular file nor a block device.",
+			 path);
 		return -EINVAL;
 	}
 	return 0;
@@ -530,7 +527,7 @@ static int vblk_open(struct vblk *b, const char *path, int fd)
 		b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (!b->path || b->fd < 0) {
 			rc = b->path ? -errno : -ENOMEM;
-			log_err("Cannot use disk %s: %s.", path, strerror(-rc));
+			hv_error("Cannot use disk %s: %s.", path, strerror(-rc));
 			return rc;
 		}
 	} else {
@@ -566,31 +563,38 @@ static int vblk_open(struct vblk *b, const char *path, int fd)
 	return 0;
 }
 
-int virtio_blk_create(struct vm *vm, const char *path, int fd, bool readonly,
-		      struct device **out)
+int virtio_blk_new(struct vm *vm, const char *path, int fd, bool readonly,
+		   struct device **out)
 {
 	uint64_t features = VIRTIO_FEAT(VIRTIO_BLK_F_SEG_MAX) |
 			    VIRTIO_FEAT(VIRTIO_BLK_F_BLK_SIZE) |
 			    VIRTIO_FEAT(VIRTIO_BLK_F_FLUSH);
-	struct vblk *b = calloc(1, sizeof(*b));
+	struct virtio_dev *vdev;
+	struct vblk *b;
 	int rc;
 
-	if (!b)
-		return -ENOMEM;
-	b->fd = -1;
-	b->readonly = readonly;
 	if (readonly)
 		features |= VIRTIO_FEAT(VIRTIO_BLK_F_RO);
-	rc = virtio_dev_init(&b->vdev, vm, &vblk_virtio_ops, &vblk_device_ops,
-			     features);
-	if (!rc)
-		rc = vblk_open(b, path, fd);
+	rc = virtio_dev_new(vm, &vblk_virtio_ops, features, &vdev);
+	if (rc)
+		return rc;
+	b = to_vblk(vdev);
+	b->fd = -1;
+	b->readonly = readonly;
+	rc = vblk_open(b, path, fd);
 	if (rc) {
-		virtio_dev_free(&b->vdev.dev);
+		virtio_dev_free(vdev);
 		return rc;
 	}
-	rc = virtio_dev_register(&b->vdev, "vblk");
-	if (!rc)
-		*out = &b->vdev.dev;
+	return virtio_dev_register(vdev, out);
+}
+
+int virtio_blk_add(struct vm *vm, const struct vm_config *cfg)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++)
+		rc = virtio_blk_new(vm, cfg->disks[i].path, cfg->disks[i].fd,
+				    cfg->disks[i].readonly, NULL);
 	return rc;
 }

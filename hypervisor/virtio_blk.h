@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 struct vm;
+struct vm_config;
 struct device;
 
 /*
@@ -79,10 +80,13 @@ bool vblk_image_same(const struct vblk_image *a, const struct vblk_image *b);
  * size in 512-byte sectors is the capacity (a partial last sector is
  * not visible). The serial number (GET_ID) is the last 20 bytes of the
  * name's last component. On @vm's device list as "vblk0", "vblk1", ...
- * in creation order. Returns 0 and *@out (owned by the VM) or -errno
- * after logging why.
+ * in creation order. Returns 0 and *@out (owned by the VM; @out may be
+ * NULL) or -errno after logging why.
  */
-int virtio_blk_create(struct vm *vm, const char *path, int fd, bool readonly,
-		      struct device **out);
+int virtio_blk_new(struct vm *vm, const char *path, int fd, bool readonly,
+		   struct device **out);
+
+/* The machine's disks, cfg->disks in order. Returns 0 or -errno, logged. */
+int virtio_blk_add(struct vm *vm, const struct vm_config *cfg);
 
 #endif /* KEEL_HV_VIRTIO_BLK_H */

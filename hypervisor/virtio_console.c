@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv_error.h"
 #include "virtio.h"
 #include "virtio_console.h"
 #include "vm.h"
+#include "vmm.h"
 
 #define VCON_QUEUE_SIZE 64
 #define VCON_RXQ 0
@@ -34,11 +36,19 @@ struct vcon {
 	uint64_t rx_bytes, tx_bytes;
 };
 
-static const struct device_ops vcon_device_ops;
+static const struct virtio_ops vcon_virtio_ops;
 
 static struct vcon *to_vcon(struct virtio_dev *vdev)
 {
 	return (struct vcon *)vdev;
+}
+
+/* @dev as a virtio console, or NULL. */
+static struct vcon *vcon_of(struct device *dev)
+{
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vcon_virtio_ops);
+
+	return vdev ? to_vcon(vdev) : NULL;
 }
 
 static void vcon_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -115,13 +125,14 @@ static void vcon_driver_ok(struct virtio_dev *vdev)
 size_t virtio_console_input(struct device *dev, const uint8_t *buf,
 			    size_t len)
 {
-	struct vcon *c = to_vcon((struct virtio_dev *)dev);
-	struct virtqueue *vq = &c->vdev.queues[VCON_RXQ].vq;
+	struct vcon *c = vcon_of(dev);
+	struct virtqueue *vq;
 	size_t done = 0;
 	int rc = 0;
 
-	if (dev->ops != &vcon_device_ops)
+	if (!c)
 		return 0;
+	vq = &c->vdev.queues[VCON_RXQ].vq;
 	pthread_mutex_lock(&c->vdev.lock);
 	while (done < len && virtio_running(&c->vdev) &&
 	       (rc = vq_pop(vq, &c->rx_chain)) > 0) {
@@ -145,9 +156,9 @@ size_t virtio_console_input(struct device *dev, const uint8_t *buf,
 void virtio_console_set_backend(struct device *dev,
 				const struct virtio_console_backend *be)
 {
-	struct vcon *c = to_vcon((struct virtio_dev *)dev);
+	struct vcon *c = vcon_of(dev);
 
-	if (dev->ops != &vcon_device_ops)
+	if (!c)
 		return;
 	pthread_mutex_lock(&c->vdev.lock);
 	if (be)
@@ -160,9 +171,9 @@ void virtio_console_set_backend(struct device *dev,
 void virtio_console_set_size(struct device *dev, unsigned rows,
 			     unsigned cols)
 {
-	struct vcon *c = to_vcon((struct virtio_dev *)dev);
+	struct vcon *c = vcon_of(dev);
 
-	if (dev->ops != &vcon_device_ops || rows > UINT16_MAX ||
+	if (!c || rows > UINT16_MAX ||
 	    cols > UINT16_MAX)
 		return;
 	pthread_mutex_lock(&c->vdev.lock);
@@ -196,6 +207,9 @@ static void vcon_free(struct virtio_dev *vdev)
 }
 
 static const struct virtio_ops vcon_virtio_ops = {
+	.type = "virtio-console",
+	.id_prefix = "vcon",
+	.size = sizeof(struct vcon),
 	.device_id = VIRTIO_ID_CONSOLE,
 	.pci_class = 0x078000, /* communication controller, other */
 	.nr_queues = 2,
@@ -208,40 +222,44 @@ static const struct virtio_ops vcon_virtio_ops = {
 	.free = vcon_free,
 };
 
-static const struct device_ops vcon_device_ops = {
-	.type = "virtio-console",
-	.reset = virtio_dev_reset,
-	.save = virtio_dev_save,
-	.restore = virtio_dev_restore,
-	.stats = virtio_dev_stats,
-	.free = virtio_dev_free,
-};
-
-int virtio_console_create(struct vm *vm,
-			  const struct virtio_console_backend *be,
-			  struct device **out)
+/*
+ * A virtio console (virtio 1.2, 5.3) with one port, which Linux shows
+ * as /dev/hvc0. @be is copied; NULL discards output. On @vm's device
+ * list as "vcon0", "vcon1", ... Returns 0 and *@out (owned by the VM;
+ * @out may be NULL) or -errno.
+ */
+static int virtio_console_new(struct vm *vm,
+			      const struct virtio_console_backend *be,
+			      struct device **out)
 {
-	struct vcon *c = calloc(1, sizeof(*c));
+	struct virtio_dev *vdev;
+	struct vcon *c;
 	int rc;
 
-	if (!c)
-		return -ENOMEM;
+	rc = virtio_dev_new(vm, &vcon_virtio_ops, VIRTIO_FEAT(VCON_F_SIZE),
+			    &vdev);
+	if (rc)
+		return rc;
+	c = to_vcon(vdev);
 	if (be)
 		c->be = *be;
-	rc = virtio_dev_init(&c->vdev, vm, &vcon_virtio_ops, &vcon_device_ops,
-			     VIRTIO_FEAT(VCON_F_SIZE));
-	if (!rc) {
-		c->rx_ready_ev = event_new(vm->evbase, -1, 0,
-					   vcon_rx_ready_event, c);
-		if (!c->rx_ready_ev)
-			rc = -ENOMEM;
+	c->rx_ready_ev = event_new(vm->evbase, -1, 0, vcon_rx_ready_event, c);
+	if (!c->rx_ready_ev) {
+		virtio_dev_free(vdev);
+		return -ENOMEM;
 	}
-	if (rc) {
-		virtio_dev_free(&c->vdev.dev);
-		return rc;
-	}
-	rc = virtio_dev_register(&c->vdev, "vcon");
-	if (!rc)
-		*out = &c->vdev.dev;
+	return virtio_dev_register(vdev, out);
+}
+
+int virtio_console_add(struct vm *vm, const struct vm_config *cfg)
+{
+	int rc;
+
+	if (!cfg->virtio_console)
+		return 0;
+	rc = virtio_console_new(vm, NULL, NULL);
+	if (rc)
+		hv_error("Cannot create the virtio console: %s.",
+			 strerror(-rc));
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vm_config;
 struct device;
 
 /*
@@ -28,14 +29,10 @@ struct virtio_console_backend {
 };
 
 /*
- * A virtio console (virtio 1.2, 5.3) with one port, which Linux shows
- * as /dev/hvc0. @be is copied; NULL discards output. On @vm's device
- * list as "vcon0", "vcon1", ... Returns 0 and *@out (owned by the VM)
- * or -errno.
+ * The machine's virtio console, if @cfg asks for one (--virtio-console),
+ * with no backend yet. Returns 0 or -errno, logged.
  */
-int virtio_console_create(struct vm *vm,
-			  const struct virtio_console_backend *be,
-			  struct device **out);
+int virtio_console_add(struct vm *vm, const struct vm_config *cfg);
 
 /* Replace the backend (NULL: discard). Safe at any time. */
 void virtio_console_set_backend(struct device *dev,

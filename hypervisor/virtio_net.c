@@ -24,10 +24,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "virtio.h"
 #include "virtio_net.h"
 #include "vm.h"
+#include "vmm.h"
 
 #define VNET_QUEUE_SIZE 256
 #define VNET_RXQ 0
@@ -275,6 +277,9 @@ static void vnet_free(struct virtio_dev *vdev)
 }
 
 static const struct virtio_ops vnet_virtio_ops = {
+	.type = "virtio-net",
+	.id_prefix = "vnet",
+	.size = sizeof(struct vnet),
 	.device_id = VIRTIO_ID_NET,
 	.pci_class = 0x020000, /* Ethernet */
 	.nr_queues = 2,
@@ -290,15 +295,6 @@ static const struct virtio_ops vnet_virtio_ops = {
 	.free = vnet_free,
 };
 
-static const struct device_ops vnet_device_ops = {
-	.type = "virtio-net",
-	.reset = virtio_dev_reset,
-	.save = virtio_dev_save,
-	.restore = virtio_dev_restore,
-	.stats = virtio_dev_stats,
-	.free = virtio_dev_free,
-};
-
 /* Open or adopt the tap and make it speak virtio_net_hdr_v1. */
 static int vnet_open_tap(struct vnet *n, const char *name, int fd)
 {
@@ -307,7 +303,8 @@ static int vnet_open_tap(struct vnet *n, const char *name, int fd)
 
 	if (fd < 0) {
 		if (!name || strlen(name) >= IFNAMSIZ) {
-			log_err("Invalid tap interface name.");
+			hv_error("Invalid tap interface name: give 1 to %d characters.",
+				 IFNAMSIZ - 1);
 			return -EINVAL;
 		}
 		strcpy(ifr.ifr_name, name);
@@ -315,7 +312,8 @@ static int vnet_open_tap(struct vnet *n, const char *name, int fd)
 		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
 			int rc = -errno;
 
-			log_err("Cannot open tap %s: %s", name, strerror(-rc));
+			hv_error("Cannot open tap %s: %s. Create it first (ip tuntap add dev %s mode tap) or give keel-hv CAP_NET_ADMIN.",
+				 name, strerror(-rc), name);
 			if (fd >= 0)
 				close(fd);
 			return rc;
@@ -323,8 +321,8 @@ static int vnet_open_tap(struct vnet *n, const char *name, int fd)
 	} else if (ioctl(fd, TUNGETIFF, &ifr) < 0 ||
 		   (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) !=
 			   (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) {
-		log_err("fd %d is not a tap opened with IFF_TAP, IFF_NO_PI and IFF_VNET_HDR.",
-			fd);
+		hv_error("Descriptor %d is not a tap opened with IFF_TAP, IFF_NO_PI and IFF_VNET_HDR; pass one opened so.",
+			 fd);
 		close(fd);
 		return -EINVAL;
 	}
@@ -333,25 +331,40 @@ static int vnet_open_tap(struct vnet *n, const char *name, int fd)
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
 	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
-		log_err("Cannot set up tap %s: %s", n->ifname, strerror(errno));
+		hv_error("Cannot set up tap %s: %s.", n->ifname,
+			 strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-int virtio_net_create(struct vm *vm, const char *tap_name, int tap_fd,
-		      const uint8_t mac[6], struct device **out)
+/*
+ * A virtio network device (virtio 1.2, 5.1) on a tap interface: the tap
+ * called @tap_name is opened (or created) on /dev/net/tun, or, if
+ * @tap_fd >= 0, that already opened tap (IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR; the device takes ownership of the fd) is used and
+ * @tap_name only names it in logs (may be NULL). The guest sees @mac,
+ * or, if NULL, a random 52:54:00:xx:xx:xx address, and a link that is
+ * always up. No offloads. On @vm's device list as "vnet0", "vnet1", ...
+ * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno
+ * after logging why.
+ */
+static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
+			  const uint8_t mac[6], struct device **out)
 {
 	uint64_t features = VIRTIO_FEAT(VIRTIO_NET_F_MAC) |
 			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS);
-	struct vnet *n = calloc(1, sizeof(*n));
+	struct virtio_dev *vdev;
+	struct vnet *n;
 	int rc;
 
-	if (!n) {
+	rc = virtio_dev_new(vm, &vnet_virtio_ops, features, &vdev);
+	if (rc) {
 		if (tap_fd >= 0)
 			close(tap_fd);
-		return -ENOMEM;
+		return rc;
 	}
+	n = to_vnet(vdev);
 	n->tap_fd = -1;
 	if (mac) {
 		memcpy(n->mac, mac, 6);
@@ -361,12 +374,7 @@ int virtio_net_create(struct vm *vm, const char *tap_name, int tap_fd,
 		if (getrandom(n->mac + 3, 3, 0) != 3)
 			log_warn("getrandom: %s", strerror(errno));
 	}
-	rc = virtio_dev_init(&n->vdev, vm, &vnet_virtio_ops, &vnet_device_ops,
-			     features);
-	if (!rc)
-		rc = vnet_open_tap(n, tap_name, tap_fd);
-	else if (tap_fd >= 0)
-		close(tap_fd);
+	rc = vnet_open_tap(n, tap_name, tap_fd);
 	if (!rc) {
 		n->rx_ev = event_new(vm->evbase, n->tap_fd, EV_READ | EV_PERSIST,
 				     vnet_rx_event, n);
@@ -374,11 +382,21 @@ int virtio_net_create(struct vm *vm, const char *tap_name, int tap_fd,
 			rc = -ENOMEM;
 	}
 	if (rc) {
-		virtio_dev_free(&n->vdev.dev);
+		virtio_dev_free(vdev);
 		return rc;
 	}
-	rc = virtio_dev_register(&n->vdev, "vnet");
-	if (!rc)
-		*out = &n->vdev.dev;
+	return virtio_dev_register(vdev, out);
+}
+
+int virtio_net_add(struct vm *vm, const struct vm_config *cfg)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < cfg->nr_nics && !rc; i++) {
+		const struct vm_nic *nic = &cfg->nics[i];
+
+		rc = virtio_net_new(vm, nic->tap, nic->tap_fd,
+				    nic->has_mac ? nic->mac : NULL, NULL);
+	}
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "virtio.h"
 #include "virtio_rng.h"
+#include "vmm.h"
 
 #define VRNG_QUEUE_SIZE 64
 /* Bound the host work one request can ask for (the rest stays unfilled). */
@@ -90,6 +91,9 @@ static void vrng_free(struct virtio_dev *vdev)
 }
 
 static const struct virtio_ops vrng_virtio_ops = {
+	.type = "virtio-rng",
+	.id_prefix = "vrng",
+	.size = sizeof(struct vrng),
 	.device_id = VIRTIO_ID_RNG,
 	.pci_class = 0xff0000, /* no class fits */
 	.nr_queues = 1,
@@ -99,30 +103,23 @@ static const struct virtio_ops vrng_virtio_ops = {
 	.free = vrng_free,
 };
 
-static const struct device_ops vrng_device_ops = {
-	.type = "virtio-rng",
-	.reset = virtio_dev_reset,
-	.save = virtio_dev_save,
-	.restore = virtio_dev_restore,
-	.stats = virtio_dev_stats,
-	.free = virtio_dev_free,
-};
-
-int virtio_rng_create(struct vm *vm, struct device **out)
+/*
+ * A virtio entropy device (virtio 1.2, 5.4) fed by the host's
+ * getrandom(). On @vm's device list as "vrng0", "vrng1", ... Returns 0
+ * and *@out (owned by the VM; @out may be NULL) or -errno.
+ */
+static int virtio_rng_new(struct vm *vm, struct device **out)
 {
-	struct vrng *r = calloc(1, sizeof(*r));
+	struct virtio_dev *vdev;
 	int rc;
 
-	if (!r)
-		return -ENOMEM;
-	rc = virtio_dev_init(&r->vdev, vm, &vrng_virtio_ops, &vrng_device_ops,
-			     0);
-	if (rc) {
-		virtio_dev_free(&r->vdev.dev);
+	rc = virtio_dev_new(vm, &vrng_virtio_ops, 0, &vdev);
+	if (rc)
 		return rc;
-	}
-	rc = virtio_dev_register(&r->vdev, "vrng");
-	if (!rc)
-		*out = &r->vdev.dev;
-	return rc;
+	return virtio_dev_register(vdev, out);
+}
+
+int virtio_rng_add(struct vm *vm, const struct vm_config *cfg)
+{
+	return cfg->rng ? virtio_rng_new(vm, NULL) : 0;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "hv_error.h"
 #include "log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -52,15 +53,15 @@ const char *vm_exit_reason_name(enum vm_exit_reason reason)
 	case VM_EXIT_NONE:
 		return "running";
 	case VM_EXIT_POWEROFF:
-		return "poweroff";
+		return HV_REASON_POWEROFF;
 	case VM_EXIT_REBOOT:
-		return "reboot";
+		return HV_REASON_REBOOT;
 	case VM_EXIT_CRASH:
-		return "crash";
+		return HV_REASON_CRASH;
 	case VM_EXIT_KILLED:
-		return "killed";
+		return HV_REASON_KILLED;
 	case VM_EXIT_ERROR:
-		return "error";
+		return HV_REASON_ERROR;
 	}
 	return "unknown";
 }
@@ -312,7 +313,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit_reason reason)
 	if (vm->sync_ready) {
 		pthread_mutex_lock(&vm->run_lock);
 		pthread_cond_broadcast(&vm->run_cond);
-		for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
 			if (vm->vcpus[i])
 				vcpu_kick(vm->vcpus[i]);
 		}
@@ -343,8 +344,8 @@ static int vm_check_caps(struct vm *vm)
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
-			log_err("KVM on this host lacks %s (capability %ld); keel-hv cannot run a VM without it.",
-				caps[i].name, caps[i].cap);
+			hv_error("KVM on this host lacks %s (capability %ld); keel-hv cannot run a VM without it.",
+				 caps[i].name, caps[i].cap);
 			return -ENOTSUP;
 		}
 	}
@@ -361,8 +362,8 @@ static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
-		log_err("Cannot allocate %llu MiB of guest RAM: %s",
-			(unsigned long long)(size >> 20), strerror(errno));
+		hv_error("Cannot allocate %llu MiB of guest memory: %s. Give the domain less memory or free some on the host.",
+			 (unsigned long long)(size >> 20), strerror(errno));
 		return -ENOMEM;
 	}
 	if (VM_RAM_MADV_HUGEPAGE && madvise(p, size, MADV_HUGEPAGE) < 0)
@@ -384,8 +385,8 @@ static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 		int rc = -errno;
 
-		log_err("KVM refused guest RAM at 0x%llx: %s",
-			(unsigned long long)gpa, strerror(-rc));
+		hv_error("KVM refused guest RAM at 0x%llx: %s",
+			 (unsigned long long)gpa, strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -413,18 +414,18 @@ static int vm_setup_irqchip(struct vm *vm)
 		  &(uint64_t){ VM_IDENTITY_MAP_ADDR }) < 0 ||
 	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_TSS_ADDR) <
 		    0) {
-		log_err("KVM refused the TSS/identity map pages: %s",
-			strerror(errno));
+		hv_error("KVM refused the TSS/identity map pages: %s",
+			 strerror(errno));
 		return -errno;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP) < 0) {
-		log_err("KVM could not create the in-kernel irqchip: %s",
-			strerror(errno));
+		hv_error("KVM could not create the in-kernel irqchip: %s",
+			 strerror(errno));
 		return -errno;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		log_err("KVM could not create the in-kernel PIT: %s",
-			strerror(errno));
+		hv_error("KVM could not create the in-kernel PIT: %s",
+			 strerror(errno));
 		return -errno;
 	}
 	rt = calloc(1, sizeof(*rt) + (VM_NR_DEFAULT_ROUTES +
@@ -444,37 +445,39 @@ static int vm_open_kvm(struct vm *vm)
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
-		log_err("Cannot open /dev/kvm: %s", strerror(errno));
+		hv_error("Cannot open /dev/kvm: %s. keel-hv needs KVM: load kvm_intel or kvm_amd and let this user read and write /dev/kvm.",
+			 strerror(errno));
 		return -errno;
 	}
 	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION) {
-		log_err("/dev/kvm speaks KVM API %d, keel-hv needs %d.",
-			version, KVM_API_VERSION);
+		hv_error("/dev/kvm speaks KVM API %d, keel-hv needs %d.",
+			 version, KVM_API_VERSION);
 		return -ENOTSUP;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
-		log_err("KVM could not create a VM: %s", strerror(errno));
+		hv_error("KVM could not create a VM: %s.", strerror(errno));
 		return -errno;
 	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
-		log_err("KVM reports a bad vCPU mapping size.");
+		hv_error("KVM reports a bad vCPU mapping size.");
 		return -EINVAL;
 	}
 	return vm_check_caps(vm);
 }
 
-int vm_new(uint64_t ram_size, struct vm **out)
+int vm_new_empty(uint64_t ram_size, struct vm **out)
 {
 	struct vm *vm;
 	int rc;
 
-	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM ||
+	if (ram_size < ((uint64_t)KEEL_MEMORY_MIN_MIB << 20) ||
+	    ram_size > ((uint64_t)KEEL_MEMORY_MAX_MIB << 20) ||
 	    ram_size % 4096) {
-		log_err("Guest memory must be a multiple of 4 KiB between %llu MiB and %llu GiB.",
-			VM_MIN_RAM >> 20, VM_MAX_RAM >> 30);
+		hv_error("Guest memory must be a multiple of 4 KiB between %d MiB and %lld GiB.",
+			 KEEL_MEMORY_MIN_MIB, KEEL_MEMORY_MAX_MIB >> 10);
 		return -EINVAL;
 	}
 	vm = calloc(1, sizeof(*vm));
@@ -520,7 +523,7 @@ void vm_free(struct vm *vm)
 	iobus_dispose(&vm->pio);
 	iobus_dispose(&vm->mmio);
 	vm_devices_free(vm);
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
 		vcpu_free(vm->vcpus[i]);
 		vm->vcpus[i] = NULL;
 	}

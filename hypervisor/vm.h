@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv_proto.h"
 #include "iobus.h"
 
 struct event;
@@ -14,14 +15,14 @@ struct event_base;
 struct device;
 struct vcpu;
 
-#define VM_MAX_VCPUS 8
-
 /*
  * Guest physical layout (x86). RAM starts at 0; what does not fit below
  * the 32-bit PCI hole continues at 4 GiB.
  *
  *   0x0000_0000  RAM (boot params, page tables, kernel, initrd)
- *   0x0009_FC00  MP table (reserved in e820 up to 0xA0000)
+ *   0x0009_F000  MP configuration table; its floating pointer at
+ *                0x9FC00, in the last KiB of base memory where guests
+ *                look for it (all reserved in e820 up to 0xA0000)
  *   0x000E_0000  ACPI tables, RSDP first (reserved in e820 to 1 MiB)
  *   0xC000_0000  PCI MMIO window (BARs), up to VM_PCI_MMIO_END
  *   0xFEC0_0000  IOAPIC
@@ -33,7 +34,9 @@ struct vcpu;
 #define VM_IOAPIC_BASE 0xFEC00000ULL
 #define VM_LAPIC_BASE 0xFEE00000ULL
 #define VM_HIGH_RAM_START 0x100000000ULL
-#define VM_MPTABLE_BASE 0x9FC00ULL
+#define VM_MPTABLE_BASE 0x9F000ULL
+#define VM_MPTABLE_FLOATING 0x9FC00ULL
+#define VM_MPTABLE_END 0xA0000ULL
 #define VM_ACPI_BASE 0xE0000ULL
 #define VM_ACPI_END 0x100000ULL
 
@@ -81,7 +84,7 @@ struct vm {
 	unsigned nr_ram;
 
 	unsigned nr_vcpus;
-	struct vcpu *vcpus[VM_MAX_VCPUS];
+	struct vcpu *vcpus[KEEL_VCPUS_MAX];
 
 	struct iobus pio;
 	struct iobus mmio;
@@ -109,9 +112,6 @@ struct vm {
 	bool sync_ready; /* run_lock/run_cond initialised */
 };
 
-#define VM_MIN_RAM (4ULL << 20)
-#define VM_MAX_RAM (1ULL << 40)
-
 /*
  * Create an empty VM: open /dev/kvm, create the VM with its in-kernel
  * irqchip and PIT, back @ram_size bytes of guest RAM (split around the
@@ -119,12 +119,12 @@ struct vm {
  * or devices yet. Returns 0 and *@out (owned by the caller, released
  * with vm_free()) or -errno, with a log line saying what failed.
  */
-int vm_new(uint64_t ram_size, struct vm **out);
+int vm_new_empty(uint64_t ram_size, struct vm **out);
 
 /*
  * Tear down a VM whose vCPU threads are not running (never started or
  * joined): buses, devices, vCPUs, memory, fds. Accepts NULL and a VM
- * that vm_new() only half built.
+ * that vm_new_empty() only half built.
  */
 void vm_free(struct vm *vm);
 

@@ -11,16 +11,19 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "acpi_pm.h"
 #include "device.h"
+#include "hv_error.h"
 #include "i8042.h"
 #include "log.h"
 #include "pci.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
 #include "virtio_blk.h"
+#include "virtio_console.h"
 #include "virtio_net.h"
 #include "virtio_rng.h"
 #include "vmm.h"
@@ -30,22 +33,22 @@
 #include "x86/cpuid.h"
 #include "x86/mptable.h"
 
-int vm_exit_status(enum vm_exit_reason reason)
+enum hv_exit vm_exit_status(enum vm_exit_reason reason)
 {
 	switch (reason) {
 	case VM_EXIT_POWEROFF:
-		return 0;
+		return HV_EXIT_POWEROFF;
 	case VM_EXIT_REBOOT:
-		return 2;
+		return HV_EXIT_REBOOT;
 	case VM_EXIT_CRASH:
-		return 3;
+		return HV_EXIT_CRASH;
 	case VM_EXIT_KILLED:
-		return 4;
+		return HV_EXIT_KILLED;
 	case VM_EXIT_NONE:
 	case VM_EXIT_ERROR:
 		break;
 	}
-	return 1;
+	return HV_EXIT_ERROR;
 }
 
 /* I/O thread: vm_request_exit() wrote the eventfd. */
@@ -60,17 +63,37 @@ static void vmm_exit_event(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(vm->evbase);
 }
 
+/*
+ * The most vCPUs this host's KVM gives one VM: KVM_CAP_MAX_VCPUS, or
+ * on kernels without it the recommended KVM_CAP_NR_VCPUS, or the 4 the
+ * KVM API promises when neither is known.
+ */
+static unsigned vmm_kvm_max_vcpus(struct vm *vm)
+{
+	int n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (n <= 0)
+		n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	return n > 0 ? (unsigned)n : 4;
+}
+
 static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
 			    uint32_t *features)
 {
+	unsigned max = vmm_kvm_max_vcpus(vm);
 	struct kvm_cpuid2 *supported;
 	struct kvm_cpuid_entry2 *leaf1;
 	int rc;
 
+	if (vm->nr_vcpus > max) {
+		hv_error("This host's KVM runs at most %u vCPUs per VM; the domain asks for %u.",
+			 max, vm->nr_vcpus);
+		return -E2BIG;
+	}
 	rc = cpuid_get_supported(vm->kvm_fd, &supported);
 	if (rc) {
-		log_err("KVM did not report its CPUID features: %s",
-			strerror(-rc));
+		hv_error("KVM did not report its CPUID features: %s.",
+			 strerror(-rc));
 		return rc;
 	}
 	leaf1 = cpuid_find(supported, 1, 0);
@@ -82,95 +105,108 @@ static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
 	return rc;
 }
 
-static int vmm_add_acpi(struct vm *vm, uint64_t *rsdp)
+static int vmm_add_com1(struct vm *vm, const struct vm_config *cfg)
 {
-	struct device *pm = acpi_pm_new(vm);
-	int rc;
+	struct device *dev;
 
-	*rsdp = 0;
-	if (!pm) {
-		log_err("Cannot create the ACPI power management device.");
-		return -ENODEV;
-	}
-	rc = acpi_setup(vm);
-	if (rc) {
-		log_err("Cannot build the ACPI tables: %s", strerror(-rc));
-		return rc;
-	}
-	*rsdp = VM_ACPI_BASE;
-	return 0;
+	return ns8250_new(vm, "serial0", VM_PORT_COM1, VM_IRQ_COM1,
+			  cfg->console, &dev);
+}
+
+static int vmm_add_i8042(struct vm *vm, const struct vm_config *cfg)
+{
+	struct device *dev;
+
+	return i8042_new(vm, &dev);
+}
+
+static int vmm_add_pci_host(struct vm *vm, const struct vm_config *cfg)
+{
+	int rc = pci_host_new(vm);
+
+	if (rc)
+		hv_error("Cannot create the PCI host bridge: %s.",
+			 strerror(-rc));
+	return rc;
+}
+
+static int vmm_add_acpi_pm(struct vm *vm, const struct vm_config *cfg)
+{
+	struct device *dev;
+
+	return acpi_pm_new(vm, &dev);
 }
 
 /*
- * The virtio devices, always in the same order (disks, NICs, rng,
- * balloon): their PCI slots and names follow from it, which is what a
- * restore or a migration target relies on.
+ * The machine's devices, created in this order: their ids and PCI slots
+ * follow from it (disks, NICs, rng, balloon, virtio console), which is
+ * what a restore or a migration target relies on. Each row creates
+ * what @cfg asks for of its kind, none or several; a new kind of device
+ * is a row here and its add() in its own file.
  */
-static int vmm_add_virtio(struct vm *vm, const struct vm_config *cfg)
+static const struct {
+	int (*add)(struct vm *vm, const struct vm_config *cfg);
+} vmm_devices[] = {
+	{ vmm_add_com1 },
+	{ vmm_add_i8042 },
+	{ vmm_add_pci_host },
+	{ virtio_blk_add },
+	{ virtio_net_add },
+	{ virtio_rng_add },
+	{ virtio_balloon_add },
+	{ virtio_console_add },
+	{ vmm_add_acpi_pm },
+};
+
+static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg)
 {
-	struct device *dev;
 	int rc = 0;
 
-	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++)
-		rc = virtio_blk_create(vm, cfg->disks[i].path,
-				       cfg->disks[i].fd,
-				       cfg->disks[i].readonly, &dev);
-	for (unsigned i = 0; i < cfg->nr_nics && !rc; i++) {
-		const struct vm_nic *nic = &cfg->nics[i];
-
-		rc = virtio_net_create(vm, nic->tap, nic->tap_fd,
-				       nic->has_mac ? nic->mac : NULL, &dev);
-	}
-	if (cfg->rng && !rc)
-		rc = virtio_rng_create(vm, &dev);
-	if (cfg->balloon && !rc)
-		rc = virtio_balloon_create(vm, &dev);
+	for (size_t i = 0; i < sizeof(vmm_devices) / sizeof(vmm_devices[0]) &&
+			   !rc;
+	     i++)
+		rc = vmm_devices[i].add(vm, cfg);
 	return rc;
 }
 
-static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg,
-			   uint64_t *rsdp)
+/* The tables that describe the machine to the guest: MP and ACPI. */
+static int vmm_write_tables(struct vm *vm, uint32_t signature,
+			    uint32_t features)
 {
-	struct device *dev;
-	int rc;
+	int rc = mptable_setup(vm, vm->nr_vcpus, signature, features);
 
-	rc = ns8250_new(vm, "serial0", VM_PORT_COM1, VM_IRQ_COM1, cfg->console,
-			&dev);
-	if (!rc)
-		rc = i8042_new(vm, &dev);
-	if (!rc) {
-		rc = pci_init(vm);
-		if (rc)
-			log_err("Cannot create the PCI host bridge: %s",
-				strerror(-rc));
+	if (rc) {
+		hv_error("Cannot write the MP table: %s.", strerror(-rc));
+		return rc;
 	}
-	if (!rc)
-		rc = vmm_add_virtio(vm, cfg);
-	if (!rc)
-		rc = vmm_add_acpi(vm, rsdp);
+	rc = acpi_setup(vm);
+	if (rc)
+		hv_error("Cannot build the ACPI tables: %s.", strerror(-rc));
 	return rc;
 }
 
-int vm_create(const struct vm_config *cfg, struct event_base *evbase,
-	      struct vm **out)
+int vm_new(const struct vm_config *cfg, struct event_base *evbase,
+	   struct vm **out)
 {
 	struct boot_config boot = {
 		.kernel = cfg->kernel,
 		.initrd = cfg->initrd,
 		.cmdline = cfg->cmdline ? cfg->cmdline : VM_DEFAULT_CMDLINE,
+		.acpi_rsdp = VM_ACPI_BASE,
 	};
+	uint64_t ram = cfg->maxmem ? cfg->maxmem : cfg->ram_size;
 	struct boot_entry entry;
 	uint32_t signature, features;
 	struct vm *vm;
 	int rc;
 
-	if (!cfg->kernel || cfg->nr_vcpus < 1 ||
-	    cfg->nr_vcpus > VM_MAX_VCPUS || !evbase) {
-		log_err("A VM needs a kernel and 1 to %d vCPUs.",
-			VM_MAX_VCPUS);
+	if (!cfg->kernel || cfg->nr_vcpus < KEEL_VCPUS_MIN ||
+	    cfg->nr_vcpus > KEEL_VCPUS_MAX || ram < cfg->ram_size || !evbase) {
+		hv_error("A VM needs a kernel, %d to %d vCPUs and no less maximum memory than memory.",
+			 KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
-	rc = vm_new(cfg->ram_size, &vm);
+	rc = vm_new_empty(ram, &vm);
 	if (rc)
 		return rc;
 	vm->evbase = evbase;
@@ -183,20 +219,16 @@ int vm_create(const struct vm_config *cfg, struct event_base *evbase,
 	}
 	rc = vmm_create_vcpus(vm, &signature, &features);
 	if (!rc)
-		rc = vmm_add_devices(vm, cfg, &boot.acpi_rsdp);
-	if (!rc) {
-		rc = mptable_setup(vm, vm->nr_vcpus, signature, features);
-		if (rc)
-			log_err("Cannot write the MP table: %s",
-				strerror(-rc));
-	}
+		rc = vmm_add_devices(vm, cfg);
+	if (!rc)
+		rc = vmm_write_tables(vm, signature, features);
 	if (!rc)
 		rc = boot_load(vm, &boot, &entry);
 	if (!rc) {
 		rc = cpu_set_boot_state(vm->vcpus[0]->fd, &entry);
 		if (rc)
-			log_err("KVM refused the boot vCPU's registers: %s",
-				strerror(-rc));
+			hv_error("KVM refused the boot vCPU's registers: %s.",
+				 strerror(-rc));
 	}
 	if (rc)
 		goto out_free;
@@ -210,7 +242,7 @@ out_free:
 
 static void vmm_join_all(struct vm *vm)
 {
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++)
 		vcpu_join(vm->vcpus[i]);
 }
 
@@ -231,7 +263,7 @@ enum vm_exit_reason vm_run(struct vm *vm)
 {
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
 		if (event_base_dispatch(vm->evbase) < 0) {
-			log_err("The event loop failed.");
+			hv_error("The event loop failed.");
 			vm_request_exit(vm, VM_EXIT_ERROR);
 		}
 	}
@@ -251,7 +283,7 @@ void vm_linger(struct vm *vm)
 	while (read(vm->exit_efd, &n, sizeof(n)) > 0)
 		;
 	if (event_base_dispatch(vm->evbase) < 0)
-		log_err("The event loop failed.");
+		hv_error("The event loop failed.");
 }
 
 /*
@@ -314,7 +346,7 @@ int vm_pause(struct vm *vm)
 
 	pthread_mutex_lock(&vm->run_lock);
 	atomic_store(&vm->pause_requested, true);
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
 		if (vm->vcpus[i])
 			vcpu_kick(vm->vcpus[i]);
 	}

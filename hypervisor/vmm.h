@@ -50,29 +50,36 @@ struct vm_config {
 	const char *kernel; /* bzImage or flat test guest; required */
 	const char *initrd; /* NULL: none */
 	const char *cmdline; /* NULL: VM_DEFAULT_CMDLINE */
-	uint64_t ram_size; /* bytes */
-	unsigned nr_vcpus; /* 1..VM_MAX_VCPUS */
+	uint64_t ram_size; /* bytes the guest starts with */
+	/*
+	 * 0, or the bytes of guest RAM (at least @ram_size), of which a
+	 * balloon holds back all but @ram_size from boot (--maxmem).
+	 */
+	uint64_t maxmem;
+	unsigned nr_vcpus; /* KEEL_VCPUS_MIN..KEEL_VCPUS_MAX */
 	/* COM1 ("serial0"); copied. NULL: output discarded. */
 	const struct ns8250_backend *console;
-	/* PCI devices, in this order: disks, NICs, rng, balloon. */
+	/* PCI devices, in this order: disks, NICs, rng, balloon, console. */
 	const struct vm_disk *disks;
 	unsigned nr_disks;
 	const struct vm_nic *nics;
 	unsigned nr_nics;
 	bool rng; /* a virtio-rng fed by getrandom() */
-	bool balloon; /* a virtio-balloon ("vballoon0") */
+	bool balloon; /* a virtio-balloon ("vballoon0"); implied by maxmem */
+	bool virtio_console; /* a virtio console ("vcon0"), no backend yet */
 };
 
 /*
  * Build the VM @cfg describes on @evbase (which must outlive it and was
  * created after evthread_use_pthreads()): KVM, memory, vCPUs, the
- * platform devices (COM1 "serial0", "i8042", ACPI power management, PCI
- * host bridge), the virtio devices @cfg asks for, MP and ACPI tables, the kernel and its boot state. The
- * vCPUs are not running yet. Returns 0 and *@out (free with vm_free())
- * or -errno after logging why.
+ * platform devices (COM1 "serial0", "i8042", PCI host bridge, ACPI
+ * power management), the virtio devices @cfg asks for, MP and ACPI
+ * tables, the kernel and its boot state. The vCPUs are not running yet.
+ * Returns 0 and *@out (free with vm_free()) or -errno after logging why
+ * with hv_error().
  */
-int vm_create(const struct vm_config *cfg, struct event_base *evbase,
-	      struct vm **out);
+int vm_new(const struct vm_config *cfg, struct event_base *evbase,
+	   struct vm **out);
 
 /* Start every vCPU thread. Returns 0 or -errno (the VM is then ended). */
 int vm_start(struct vm *vm);
@@ -127,10 +134,7 @@ int vm_stats(struct vm *vm, struct json_object *out);
 struct device *vm_device_first(struct vm *vm);
 struct device *vm_device_next(struct device *dev);
 
-/*
- * keel-hv's exit status for @reason (man/keel-hv.8, EXIT STATUS):
- *   0 poweroff, 1 error, 2 reboot, 3 crash, 4 killed.
- */
-int vm_exit_status(enum vm_exit_reason reason);
+/* keel-hv's exit status for @reason (hv_proto.h, man/keel-hv.8). */
+enum hv_exit vm_exit_status(enum vm_exit_reason reason);
 
 #endif /* KEEL_HV_VMM_H */

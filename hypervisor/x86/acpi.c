@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The ACPI tables of keel-hv's x86 machine (ACPI 6.3; docs/acpi.md says
- * what is in them and why). The machine is hardware-reduced: no PM1 or
+ * The ACPI tables of keel-hv's x86 machine (ACPI 6.3; man/keel-hv.8 says
+ * what the guest sees). The machine is hardware-reduced: no PM1 or
  * GPE blocks, no SCI, no FACS. Power off and reset go through the sleep
  * control and reset registers that acpi_pm.c implements, and the power
  * button is a Generic Event Device whose interrupt runs _EVT, which reads
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv_error.h"
 #include "le.h"
 #include "log.h"
 #include "vm.h"
@@ -459,15 +460,15 @@ int acpi_setup(struct vm *vm)
 		return -ENOMEM;
 	rc = acpi_build(buf, size, VM_ACPI_BASE, vm->nr_vcpus, &used);
 	if (rc) {
-		log_err("%s: %u vCPUs: %s", __func__, vm->nr_vcpus,
-			strerror(-rc));
+		hv_error("%s: %u vCPUs: %s", __func__, vm->nr_vcpus,
+			 strerror(-rc));
 		goto out_free;
 	}
 	rc = vm_write_guest(vm, VM_ACPI_BASE, buf, used);
 	if (rc)
-		log_err("%s: guest RAM does not hold 0x%llx-0x%llx.", __func__,
-			(unsigned long long)VM_ACPI_BASE,
-			(unsigned long long)(VM_ACPI_BASE + used - 1));
+		hv_error("%s: guest RAM does not hold 0x%llx-0x%llx.", __func__,
+			 (unsigned long long)VM_ACPI_BASE,
+			 (unsigned long long)(VM_ACPI_BASE + used - 1));
 	else
 		log_debug("%s: %zu bytes of ACPI tables at 0x%llx", __func__,
 			  used, (unsigned long long)VM_ACPI_BASE);

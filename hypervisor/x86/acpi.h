@@ -11,7 +11,7 @@ struct vm;
 #define ACPI_MAX_CPUS 254
 
 /*
- * Build keel-hv's ACPI tables (docs/acpi.md) into @buf, @size bytes, as
+ * Build keel-hv's ACPI tables (acpi.c says why) into @buf, @size bytes, as
  * they will sit at guest-physical @base: RSDP (revision 2) at @base, then
  * DSDT, FADT (hardware-reduced), MADT and XSDT, each 16-byte aligned
  * with its checksum set. @nr_cpus CPUs (1..ACPI_MAX_CPUS) get local APIC

@@ -97,7 +97,6 @@ int aml_encode_length(uint32_t value, uint8_t out[4]);
 int aml_encode_pkglen(size_t content, uint8_t out[4]);
 
 /* Raw bytes, for what this writer has no call for. */
-void aml_byte(struct aml *a, uint8_t b);
 void aml_bytes(struct aml *a, const void *p, size_t n);
 void aml_op(struct aml *a, enum aml_opcode op);
 

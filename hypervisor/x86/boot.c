@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "decompress.h"
+#include "hv_error.h"
 #include "le.h"
 #include "log.h"
 #include "vm.h"
@@ -150,8 +151,8 @@ unsigned boot_build_e820(const struct vm *vm, struct boot_e820_entry *tbl,
 	unsigned n = 0;
 
 	n = e820_add(tbl, n, max, 0, VM_MPTABLE_BASE, E820_RAM);
-	n = e820_add(tbl, n, max, VM_MPTABLE_BASE, 0xa0000 - VM_MPTABLE_BASE,
-		     E820_RESERVED);
+	n = e820_add(tbl, n, max, VM_MPTABLE_BASE,
+		     VM_MPTABLE_END - VM_MPTABLE_BASE, E820_RESERVED);
 	n = e820_add(tbl, n, max, VM_ACPI_BASE, VM_ACPI_END - VM_ACPI_BASE,
 		     E820_RESERVED);
 	n = e820_add(tbl, n, max, BOOT_KERNEL_ADDR, low_end - BOOT_KERNEL_ADDR,
@@ -177,14 +178,15 @@ static int boot_read_file(const char *path, const char *what, uint64_t max,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = -errno;
-		log_err("Cannot read %s %s: %s", what, path, strerror(-rc));
+		hv_error("Cannot read the %s %s: %s.", what, path,
+			 strerror(-rc));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0 ||
 	    (uint64_t)st.st_size > max) {
 		rc = S_ISREG(st.st_mode) && st.st_size ? -EFBIG : -EINVAL;
-		log_err("The %s %s is %s.", what, path,
-			rc == -EFBIG ? "larger than guest memory" :
+		hv_error("The %s %s is %s.", what, path,
+			 rc == -EFBIG ? "larger than guest memory" :
 				       "not a non-empty regular file");
 		goto out_close;
 	}
@@ -198,8 +200,8 @@ static int boot_read_file(const char *path, const char *what, uint64_t max,
 
 		if (n <= 0) {
 			rc = n < 0 ? -errno : -EIO;
-			log_err("Cannot read %s %s: %s", what, path,
-				n < 0 ? strerror(-rc) : "file shrank");
+			hv_error("Cannot read the %s %s: %s.", what, path,
+				 n < 0 ? strerror(-rc) : "file shrank");
 			free(buf);
 			goto out_close;
 		}
@@ -251,16 +253,16 @@ static int boot_load_initrd(struct vm *vm, const char *path, uint64_t floor,
 		log_debug("boot: initrd %s passed as it is (%s)", path,
 			  strerror(-rc));
 	} else if (rc == -EINVAL) {
-		log_err("Initrd %s is corrupt: a compressed part or a cpio archive in it is truncated or damaged.",
-			path);
+		hv_error("Initrd %s is corrupt: a compressed part or a cpio archive in it is truncated or damaged.",
+			 path);
 		goto out_free;
 	} else {
 		goto out_free;
 	}
 	if (size > top || ((top - size) & ~0xfffULL) < floor) {
 		rc = -ENOMEM;
-		log_err("Initrd %s (%zu KiB) does not fit in guest memory below 0x%llx above the kernel; give the VM more memory.",
-			path, size >> 10, (unsigned long long)top);
+		hv_error("Initrd %s (%zu KiB) does not fit in guest memory below 0x%llx above the kernel; give the VM more memory.",
+			 path, size >> 10, (unsigned long long)top);
 		goto out_free;
 	}
 	addr = (top - size) & ~0xfffULL;
@@ -356,8 +358,8 @@ static int boot_write_cmdline(struct vm *vm, const char *path,
 	if (max > BOOT_CMDLINE_MAX - 1)
 		max = BOOT_CMDLINE_MAX - 1;
 	if (len > max) {
-		log_err("The command line for %s is %zu bytes; this kernel takes at most %llu.",
-			path, len, (unsigned long long)max);
+		hv_error("The command line for %s is %zu bytes; this kernel takes at most %llu.",
+			 path, len, (unsigned long long)max);
 		return -E2BIG;
 	}
 	return vm_write_guest(vm, BOOT_CMDLINE_ADDR, cmdline, len + 1);
@@ -390,16 +392,16 @@ static int boot_load_vmlinux(struct vm *vm, const char *path,
 		return 1;
 	}
 	if (rc) {
-		log_err("Kernel %s is not a bootable kernel: %s.", path,
-			k.why ? k.why : strerror(-rc));
+		hv_error("Kernel %s is not a bootable kernel: %s.", path,
+			 k.why ? k.why : strerror(-rc));
 		kimage_dispose(&k);
 		return rc;
 	}
 	rc = kimage_load(&k, vm);
 	if (rc) {
-		log_err("Kernel %s needs %llu MiB of guest memory; the VM has %llu MiB.",
-			path, (unsigned long long)((k.mem_end + (1 << 20) - 1) >> 20),
-			(unsigned long long)(vm->ram_size >> 20));
+		hv_error("Kernel %s needs %llu MiB of guest memory; the VM has %llu MiB.",
+			 path, (unsigned long long)((k.mem_end + (1 << 20) - 1) >> 20),
+			 (unsigned long long)(vm->ram_size >> 20));
 		kimage_dispose(&k);
 		return rc;
 	}
@@ -431,7 +433,7 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 	int rc;
 
 	if (vm->nr_ram < 1 || vm->ram[0].gpa != 0 ||
-	    vm->ram[0].size < VM_MIN_RAM)
+	    vm->ram[0].size < ((uint64_t)KEEL_MEMORY_MIN_MIB << 20))
 		return -EINVAL;
 	bp = calloc(1, sizeof(*bp));
 	if (!bp)
@@ -455,8 +457,8 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 	rc = boot_parse_bzimage(img, len, &info);
 	flat = rc == -ENOEXEC;
 	if (rc && !flat) {
-		log_err("Kernel %s is not a bootable bzImage: %s.",
-			cfg->kernel, info.why);
+		hv_error("Kernel %s is not a bootable bzImage: %s.",
+			 cfg->kernel, info.why);
 		goto out_free;
 	}
 	if (flat) {
@@ -481,8 +483,8 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 		       img + info.setup_offset, info.setup_len);
 	}
 	if (rc) {
-		log_err("Kernel %s does not fit in %llu MiB of guest memory.",
-			cfg->kernel, (unsigned long long)(vm->ram_size >> 20));
+		hv_error("Kernel %s does not fit in %llu MiB of guest memory.",
+			 cfg->kernel, (unsigned long long)(vm->ram_size >> 20));
 		goto out_free;
 	}
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "hv_error.h"
 #include "log.h"
 #include "x86/boot.h"
 #include "x86/cpu.h"
@@ -127,21 +128,21 @@ int cpu_init(int fd, unsigned id, unsigned nr_vcpus,
 		return -ENOMEM;
 	if (ioctl(fd, KVM_SET_CPUID2, cpuid) < 0) {
 		rc = -errno;
-		log_err("KVM refused vCPU %u's CPUID table: %s", id,
-			strerror(-rc));
+		hv_error("KVM refused vCPU %u's CPUID table: %s", id,
+			 strerror(-rc));
 		goto out_free;
 	}
 	cpu_init_msrs(fd, id);
 	if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) {
 		rc = -errno;
-		log_err("KVM refused vCPU %u's FPU state: %s", id,
-			strerror(-rc));
+		hv_error("KVM refused vCPU %u's FPU state: %s", id,
+			 strerror(-rc));
 		goto out_free;
 	}
 	rc = cpu_init_lapic(fd);
 	if (rc)
-		log_err("KVM refused vCPU %u's local APIC state: %s", id,
-			strerror(-rc));
+		hv_error("KVM refused vCPU %u's local APIC state: %s", id,
+			 strerror(-rc));
 out_free:
 	free(cpuid);
 	return rc;

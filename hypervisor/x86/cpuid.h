@@ -27,7 +27,7 @@ struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c,
 
 /*
  * True when the host's KVM is kvm_pvm, which emulates guest ring-0 code
- * instead of running it (docs/boot-performance.md): keel-hv then avoids
+ * instead of running it (docs/hypervisor.md): keel-hv then avoids
  * offering instructions that emulator cannot handle.
  */
 bool cpuid_host_emulates_ring0(void);

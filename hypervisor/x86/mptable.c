@@ -123,12 +123,15 @@ static void mp_irq(uint8_t **p, uint8_t type, uint8_t irq_type,
 	*p += sizeof(e);
 }
 
-int mptable_setup(struct vm *vm, unsigned nr_vcpus, uint32_t cpu_signature,
-		  uint32_t cpu_features)
+/*
+ * The configuration table: @nr_vcpus processors, the ISA bus, the IOAPIC
+ * and the interrupt wiring, into @buf (MPTABLE_MAX_SIZE bytes). Returns
+ * its length.
+ */
+static size_t mp_config_build(uint8_t *buf, unsigned nr_vcpus,
+			      uint32_t cpu_signature, uint32_t cpu_features)
 {
-	uint8_t buf[MPTABLE_MAX_SIZE] = { 0 };
-	struct mp_floating *fp = (struct mp_floating *)buf;
-	struct mp_config *cfg = (struct mp_config *)(fp + 1);
+	struct mp_config *cfg = (struct mp_config *)buf;
 	uint8_t *p = (uint8_t *)(cfg + 1);
 	uint8_t ioapic_id = mptable_ioapic_id(nr_vcpus);
 	struct mp_bus bus = { .type = MP_BUS, .bus_id = MP_ISA_BUS_ID };
@@ -141,8 +144,6 @@ int mptable_setup(struct vm *vm, unsigned nr_vcpus, uint32_t cpu_signature,
 	};
 	uint16_t count = 0;
 
-	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_VCPUS)
-		return -EINVAL;
 	for (unsigned i = 0; i < nr_vcpus; i++) {
 		struct mp_processor cpu = {
 			.type = MP_PROCESSOR,
@@ -174,20 +175,41 @@ int mptable_setup(struct vm *vm, unsigned nr_vcpus, uint32_t cpu_signature,
 	count += 2;
 
 	memcpy(cfg->signature, "PCMP", 4);
-	cfg->length = (uint16_t)(p - (uint8_t *)cfg);
+	cfg->length = (uint16_t)(p - buf);
 	cfg->spec_rev = MP_SPEC_REV;
 	memcpy(cfg->oem_id, "KEEL    ", sizeof(cfg->oem_id));
 	memcpy(cfg->product_id, "KEEL-HV     ", sizeof(cfg->product_id));
 	cfg->entry_count = count;
 	cfg->lapic_addr = (uint32_t)VM_LAPIC_BASE;
-	cfg->checksum = mp_checksum((uint8_t *)cfg, cfg->length);
+	cfg->checksum = mp_checksum(buf, cfg->length);
+	return cfg->length;
+}
 
-	memcpy(fp->signature, "_MP_", 4);
-	fp->config_addr = (uint32_t)(VM_MPTABLE_BASE + sizeof(*fp));
-	fp->length = 1;
-	fp->spec_rev = MP_SPEC_REV;
-	fp->checksum = mp_checksum((uint8_t *)fp, sizeof(*fp));
+/* The largest table, KEEL_VCPUS_MAX processors, fits below the pointer. */
+_Static_assert(sizeof(struct mp_config) +
+			       KEEL_VCPUS_MAX * sizeof(struct mp_processor) +
+			       sizeof(struct mp_bus) +
+			       sizeof(struct mp_ioapic) +
+			       (MP_NR_ISA_IRQS + 2) * sizeof(struct mp_irq) <=
+		       MPTABLE_MAX_SIZE,
+	       "the MP table for KEEL_VCPUS_MAX vCPUs does not fit");
 
-	return vm_write_guest(vm, VM_MPTABLE_BASE, buf,
-			      (uint64_t)(p - buf));
+int mptable_setup(struct vm *vm, unsigned nr_vcpus, uint32_t cpu_signature,
+		  uint32_t cpu_features)
+{
+	uint8_t buf[MPTABLE_MAX_SIZE] = { 0 };
+	struct mp_floating fp = { .length = 1, .spec_rev = MP_SPEC_REV };
+	size_t len;
+	int rc;
+
+	if (nr_vcpus == 0 || nr_vcpus > KEEL_VCPUS_MAX)
+		return -EINVAL;
+	len = mp_config_build(buf, nr_vcpus, cpu_signature, cpu_features);
+	memcpy(fp.signature, "_MP_", 4);
+	fp.config_addr = (uint32_t)VM_MPTABLE_BASE;
+	fp.checksum = mp_checksum((uint8_t *)&fp, sizeof(fp));
+	rc = vm_write_guest(vm, VM_MPTABLE_BASE, buf, len);
+	if (!rc)
+		rc = vm_write_guest(vm, VM_MPTABLE_FLOATING, &fp, sizeof(fp));
+	return rc;
 }

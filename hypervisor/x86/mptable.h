@@ -4,18 +4,22 @@
 
 #include <stdint.h>
 
-struct vm;
-
-/* Bytes available at VM_MPTABLE_BASE (reserved in the e820 to 0xA0000). */
-#define MPTABLE_MAX_SIZE 0x400
+#include "vm.h"
 
 /*
- * Write an MP table (Intel MP spec 1.4: floating pointer followed by the
- * configuration table) at VM_MPTABLE_BASE describing @nr_vcpus CPUs with
- * APIC IDs 0..n-1 (CPU 0 the BSP), one ISA bus, the IOAPIC (ID
- * @nr_vcpus) with ISA IRQ n on pin n, and LINT0 ExtINT / LINT1 NMI.
- * @cpu_signature and @cpu_features are CPUID leaf 1 EAX and EDX. Returns
- * 0 or -errno.
+ * Bytes for the configuration table at VM_MPTABLE_BASE, up to the
+ * floating pointer (the e820 map reserves both, to VM_MPTABLE_END).
+ */
+#define MPTABLE_MAX_SIZE (VM_MPTABLE_FLOATING - VM_MPTABLE_BASE)
+
+/*
+ * Write an MP table (Intel MP spec 1.4): the configuration table at
+ * VM_MPTABLE_BASE and the floating pointer to it at VM_MPTABLE_FLOATING,
+ * describing @nr_vcpus CPUs (1..KEEL_VCPUS_MAX) with APIC IDs 0..n-1
+ * (CPU 0 the BSP), one ISA bus, the IOAPIC (ID @nr_vcpus) with ISA IRQ
+ * n on pin n, and LINT0 ExtINT / LINT1 NMI. @cpu_signature and
+ * @cpu_features are CPUID leaf 1 EAX and EDX. Returns 0, -EINVAL for a
+ * bad vCPU count or -EFAULT if guest RAM does not hold the table.
  */
 int mptable_setup(struct vm *vm, unsigned nr_vcpus, uint32_t cpu_signature,
 		  uint32_t cpu_features);

@@ -21,18 +21,10 @@
 
 #include "console_proto.h"
 #include "harness.h"
+#include "hv_proto.h"
 #include "jsonrpc.h"
 #include "memsum.h"
 #include "runner.h"
-
-/* keel-hv's exit statuses (man/keel-hv.8, EXIT STATUS). */
-enum {
-	HV_EXIT_POWEROFF = 0,
-	HV_EXIT_ERROR = 1,
-	HV_EXIT_REBOOT = 2,
-	HV_EXIT_CRASH = 3,
-	HV_EXIT_KILLED = 4,
-};
 
 #define TIMEOUT_MS 20000
 
@@ -345,19 +337,98 @@ START_TEST(test_status_file_killed)
 }
 END_TEST
 
-/* No status file when keel-hv fails before the VM starts. */
-START_TEST(test_status_file_not_on_start_error)
+/*
+ * A failure to start is in the status file too, with the sentence that
+ * says what to do: status 1, reason "error", a detail naming the file.
+ */
+static void check_start_error(char *kernel, const char *want_detail)
 {
 	struct scratch sc;
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", "/nonexistent/kernel", "--console",
-			 "none", "--status-file", sc.status, NULL };
+			 "--kernel", kernel, "--console", "none",
+			 "--status-file", sc.status, NULL };
+	char want[256];
+	char *text;
 	struct proc p;
 
 	scratch_init(&sc);
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_ERROR);
-	ck_assert_msg(access(sc.status, F_OK) != 0, "status file written");
+	text = read_status_file(&sc);
+	ck_assert_msg(text != NULL, "no status file; output: %s", p.out);
+	snprintf(want, sizeof(want),
+		 "{\"" HV_STATUS_REASON "\":\"" HV_REASON_ERROR "\",\""
+		 HV_STATUS_STATUS "\":%d,\"" HV_STATUS_DETAIL "\":\"",
+		 HV_EXIT_ERROR);
+	ck_assert_msg(strstr(text, want) == text, "status file: %s", text);
+	ck_assert_msg(strstr(text, want_detail), "detail without %s: %s",
+		      want_detail, text);
+	/* The sentence keel-hv logged, not a pointer to its log. */
+	ck_assert_msg(!strstr(text, "log says why"), "status file: %s", text);
+	free(text);
+	proc_dispose(&p);
+	scratch_dispose(&sc);
+}
+
+START_TEST(test_status_file_on_start_error)
+{
+	char empty[] = "/tmp/keel-hv-empty-XXXXXX";
+	int fd = mkstemp(empty);
+
+	check_start_error("/nonexistent/kernel",
+			  "Cannot read the kernel /nonexistent/kernel");
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	check_start_error(empty, "not a non-empty regular file");
+	unlink(empty);
+}
+END_TEST
+
+/* More vCPUs than the old limit of 8: the tables and KVM take them. */
+START_TEST(test_sixteen_vcpus)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest("hello"), "--memory", "32M",
+			 "--vcpus", "16", "--console", "stdio", NULL };
+	struct proc p;
+	int rc;
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	rc = proc_wait(&p, TIMEOUT_MS);
+	ck_assert_msg(strstr(p.out, "hello from keel test guest"),
+		      "no greeting in output: %s", p.out);
+	ck_assert_msg(rc == HV_EXIT_POWEROFF, "exit %d, output: %s", rc,
+		      p.out);
+	proc_dispose(&p);
+}
+END_TEST
+
+/*
+ * --maxmem: guest RAM is maxmem, and the balloon is already asked to
+ * leave the guest --memory before it runs (paused: nothing ran yet).
+ */
+START_TEST(test_maxmem_balloon)
+{
+	struct scratch sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)guest("hello"), "--memory", "32M",
+			 "--maxmem", "64M", "--console", "none", "--control",
+			 sc.sock, "--paused", NULL };
+	struct harness_client f;
+	struct proc p;
+	const char *r;
+
+	scratch_init(&sc);
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	ck_assert_int_eq(harness_client_open(&f, sc.sock, 4000), 0);
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
+	ck_assert_msg(strstr(r, "\"memory\":67108864"), "status: %s", r);
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"balloon\"}");
+	ck_assert_msg(strstr(r, "\"target_mib\":32"), "balloon: %s", r);
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"stop\"}");
+	ck_assert_msg(strstr(r, "\"result\""), "stop: %s", r);
+	harness_client_close(&f);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
 	proc_dispose(&p);
 	scratch_dispose(&sc);
 }
@@ -1361,7 +1432,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_status_file_reboot);
 	tcase_add_test(tc, test_status_file_crash);
 	tcase_add_test(tc, test_status_file_killed);
-	tcase_add_test(tc, test_status_file_not_on_start_error);
+	tcase_add_test(tc, test_status_file_on_start_error);
+	tcase_add_test(tc, test_sixteen_vcpus);
+	tcase_add_test(tc, test_maxmem_balloon);
 	tcase_add_test(tc, test_paused_identity_notification);
 	tcase_add_test(tc, test_linger);
 	tcase_add_test(tc, test_linger_crash_sigterm);

@@ -142,7 +142,8 @@ START_TEST(test_fadt_hw_reduced)
 }
 END_TEST
 
-static const unsigned cpu_counts[] = { 1, 8 };
+/* One CPU, a few, and the most a keel domain has. */
+static const unsigned cpu_counts[] = { 1, 8, KEEL_VCPUS_MAX };
 
 START_TEST(test_madt)
 {
@@ -281,6 +282,12 @@ START_TEST(test_setup_writes_guest_ram)
 
 	ck_assert_int_eq(acpi_setup(vm), 0);
 	build(4);
+	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
+	ram_vm_free(vm);
+
+	vm = ram_vm(VM_ACPI_END, KEEL_VCPUS_MAX);
+	ck_assert_int_eq(acpi_setup(vm), 0);
+	build(KEEL_VCPUS_MAX);
 	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
 	ram_vm_free(vm);
 

@@ -23,7 +23,7 @@ static struct device *pm;
 static void setup(void)
 {
 	vm = fake_vm_new();
-	pm = acpi_pm_new(vm);
+	ck_assert_int_eq(acpi_pm_new(vm, &pm), 0);
 	ck_assert_ptr_nonnull(pm);
 }
 

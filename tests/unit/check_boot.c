@@ -206,10 +206,10 @@ START_TEST(test_e820_small)
 
 	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(t[0].addr, 0);
-	ck_assert_uint_eq(t[0].size, 0x9fc00);
+	ck_assert_uint_eq(t[0].size, 0x9f000);
 	ck_assert_uint_eq(t[0].type, 1);
-	ck_assert_uint_eq(t[1].addr, 0x9fc00);
-	ck_assert_uint_eq(t[1].size, 0x400);
+	ck_assert_uint_eq(t[1].addr, 0x9f000);
+	ck_assert_uint_eq(t[1].size, 0x1000);
 	ck_assert_uint_eq(t[1].type, 2);
 	ck_assert_uint_eq(t[2].addr, 0xe0000);
 	ck_assert_uint_eq(t[2].size, 0x20000);
@@ -433,7 +433,7 @@ START_TEST(test_load_flat_binary)
 	ck_assert_int_eq(memcmp(vm_gpa_to_hva(&vm, 0x100000, 4), code, 4), 0);
 	bp = zero_page();
 	ck_assert_uint_eq(bp->e820_entries, 5);
-	ck_assert_uint_eq(bp->e820_table[0].size, 0x9fc00);
+	ck_assert_uint_eq(bp->e820_table[0].size, 0x9f000);
 	ck_assert_uint_eq(bp->hdr.cmd_line_ptr, BOOT_CMDLINE_ADDR);
 	ck_assert_uint_eq(bp->hdr.header, 0);
 }
@@ -478,32 +478,76 @@ static uint8_t sum(const uint8_t *p, size_t n)
 	return s;
 }
 
-START_TEST(test_mptable)
+/*
+ * The MP table as a guest finds it: the floating pointer in the last KiB
+ * of base memory (where Linux scans), 16-byte aligned and summing to 0,
+ * pointing at a configuration table inside the reserved range. Returns
+ * the configuration table and its entry count.
+ */
+static const uint8_t *mp_find(uint16_t *count)
 {
-	const uint8_t *fp, *cfg;
+	const uint8_t *fp = NULL, *cfg;
 	uint32_t cfg_addr;
-	uint16_t cfg_len, count;
+	uint16_t cfg_len;
 
-	ck_assert_int_eq(mptable_setup(&vm, 3, 0x806e9, 0x178bfbff), 0);
-	fp = vm_gpa_to_hva(&vm, VM_MPTABLE_BASE, 16);
-	ck_assert_int_eq(memcmp(fp, "_MP_", 4), 0);
-	ck_assert_uint_eq(sum(fp, 16), 0);
+	for (uint64_t a = 0x9fc00; a < 0xa0000 && !fp; a += 16) {
+		const uint8_t *p = vm_gpa_to_hva(&vm, a, 16);
+
+		if (!memcmp(p, "_MP_", 4) && sum(p, 16) == 0)
+			fp = p;
+	}
+	ck_assert_ptr_nonnull(fp);
 	memcpy(&cfg_addr, fp + 4, 4);
 	ck_assert_uint_ge(cfg_addr, VM_MPTABLE_BASE);
 	cfg = vm_gpa_to_hva(&vm, cfg_addr, 44);
 	ck_assert_int_eq(memcmp(cfg, "PCMP", 4), 0);
 	memcpy(&cfg_len, cfg + 4, 2);
-	memcpy(&count, cfg + 34, 2);
-	ck_assert_uint_le(cfg_addr + cfg_len, 0xa0000);
+	memcpy(count, cfg + 34, 2);
+	/* Below the floating pointer: nothing overlaps. */
+	ck_assert_uint_le(cfg_addr + cfg_len, VM_MPTABLE_FLOATING);
 	ck_assert_uint_eq(sum(cfg, cfg_len), 0);
+	return cfg;
+}
+
+START_TEST(test_mptable)
+{
+	const uint8_t *cfg;
+	uint16_t count;
+
+	memset(vm_gpa_to_hva(&vm, VM_MPTABLE_BASE, 0x1000), 0, 0x1000);
+	ck_assert_int_eq(mptable_setup(&vm, 3, 0x806e9, 0x178bfbff), 0);
+	cfg = mp_find(&count);
 	/* 3 CPUs, bus, IOAPIC, 16 ISA IRQs, 2 local interrupts */
 	ck_assert_uint_eq(count, 3 + 1 + 1 + 16 + 2);
 	ck_assert_uint_eq(cfg[44], 0); /* first entry: processor */
 	ck_assert_uint_eq(cfg[44 + 3], 0x3); /* CPU 0: enabled, BSP */
 	ck_assert_uint_eq(cfg[64 + 3], 0x1); /* CPU 1: enabled */
 	ck_assert_int_eq(mptable_setup(&vm, 0, 0, 0), -EINVAL);
-	ck_assert_int_eq(mptable_setup(&vm, VM_MAX_VCPUS + 1, 0, 0), -EINVAL);
-	ck_assert_int_eq(mptable_setup(&vm, VM_MAX_VCPUS, 0, 0), 0);
+	ck_assert_int_eq(mptable_setup(&vm, KEEL_VCPUS_MAX + 1, 0, 0), -EINVAL);
+}
+END_TEST
+
+/* All KEEL_VCPUS_MAX processors, each with its APIC ID, then the IOAPIC. */
+START_TEST(test_mptable_max_vcpus)
+{
+	const uint8_t *cfg, *p;
+	uint16_t count;
+
+	ck_assert_int_eq(KEEL_VCPUS_MAX, 64);
+	memset(vm_gpa_to_hva(&vm, VM_MPTABLE_BASE, 0x1000), 0, 0x1000);
+	ck_assert_int_eq(mptable_setup(&vm, KEEL_VCPUS_MAX, 0x806e9, 0), 0);
+	cfg = mp_find(&count);
+	ck_assert_uint_eq(count, KEEL_VCPUS_MAX + 1 + 1 + 16 + 2);
+	p = cfg + 44;
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++, p += 20) {
+		ck_assert_uint_eq(p[0], 0); /* processor */
+		ck_assert_uint_eq(p[1], i); /* APIC ID */
+		ck_assert_uint_eq(p[3], i ? 0x1 : 0x3);
+	}
+	ck_assert_uint_eq(p[0], 1); /* bus */
+	p += 8;
+	ck_assert_uint_eq(p[0], 2); /* IOAPIC, ID after the CPUs' */
+	ck_assert_uint_eq(p[1], KEEL_VCPUS_MAX);
 }
 END_TEST
 
@@ -604,6 +648,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tables, vm_setup, vm_teardown);
 	tcase_add_test(tables, test_mptable);
+	tcase_add_test(tables, test_mptable_max_vcpus);
 	tcase_add_test(tables, test_cpuid_fixups);
 	suite_add_tcase(s, tables);
 	return s;

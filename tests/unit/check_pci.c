@@ -96,8 +96,8 @@ static int tdev_setup(struct tdev *t, uint16_t device)
 static void setup(void)
 {
 	vm = fake_vm_new();
-	ck_assert_int_eq(pci_init(vm), 0);
-	ck_assert_int_eq(pci_init(vm), -EEXIST);
+	ck_assert_int_eq(pci_host_new(vm), 0);
+	ck_assert_int_eq(pci_host_new(vm), -EEXIST);
 	ck_assert_int_eq(tdev_setup(&t1, 0x1041), 1);
 }
 

@@ -341,7 +341,7 @@ static struct json_object *device_stats(struct vm *vm, const char *path,
 	struct json_object *o = json_object_new_object();
 	struct device *dev;
 
-	ck_assert_int_eq(virtio_blk_create(vm, path, fd, readonly, &dev), 0);
+	ck_assert_int_eq(virtio_blk_new(vm, path, fd, readonly, &dev), 0);
 	dev->ops->stats(dev, o);
 	return o;
 }
@@ -365,7 +365,7 @@ START_TEST(test_device_names)
 
 	ck_assert_ptr_nonnull(base);
 	vm->evbase = base;
-	ck_assert_int_eq(pci_init(vm), 0);
+	ck_assert_int_eq(pci_host_new(vm), 0);
 
 	/* By path: the device opens and locks it itself. */
 	o = device_stats(vm, image, -1, false);
@@ -431,7 +431,7 @@ static void driver_init(struct driver *d)
 	d->vm->ram[0] = (struct mem_region){ .gpa = 0, .size = RAM_SIZE,
 					     .hva = d->ram };
 	d->vm->nr_ram = 1;
-	ck_assert_int_eq(pci_init(d->vm), 0);
+	ck_assert_int_eq(pci_host_new(d->vm), 0);
 }
 
 static void driver_dispose(struct driver *d)
@@ -441,14 +441,14 @@ static void driver_dispose(struct driver *d)
 	free(d->ram);
 }
 
-/* A device as virtio_blk_create() makes it, its queue set up and running. */
+/* A device as virtio_blk_new() makes it, its queue set up and running. */
 static void driver_attach(struct driver *d, const char *path, int fd,
 			  bool readonly)
 {
 	struct device *dev;
 	struct virtqueue *vq;
 
-	ck_assert_int_eq(virtio_blk_create(d->vm, path, fd, readonly, &dev),
+	ck_assert_int_eq(virtio_blk_new(d->vm, path, fd, readonly, &dev),
 			 0);
 	d->vdev = (struct virtio_dev *)dev;
 	vq = &d->vdev->queues[0].vq;

@@ -86,7 +86,7 @@ static struct vm *create(const uint8_t *code, size_t len, unsigned vcpus)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(code, 1, len, f), len);
 	fclose(f);
-	ck_assert_int_eq(vm_create(&cfg, base, &vm), 0);
+	ck_assert_int_eq(vm_new(&cfg, base, &vm), 0);
 	return vm;
 }
 
@@ -306,12 +306,15 @@ START_TEST(test_bad_config)
 				 .nr_vcpus = 1 };
 	struct vm *vm = NULL;
 
-	ck_assert_int_eq(vm_create(&cfg, base, &vm), -ENOENT);
-	cfg.nr_vcpus = 9;
-	ck_assert_int_eq(vm_create(&cfg, base, &vm), -EINVAL);
+	ck_assert_int_eq(vm_new(&cfg, base, &vm), -ENOENT);
+	cfg.nr_vcpus = KEEL_VCPUS_MAX + 1;
+	ck_assert_int_eq(vm_new(&cfg, base, &vm), -EINVAL);
 	cfg.nr_vcpus = 1;
+	cfg.maxmem = 16 << 20; /* less than memory */
+	ck_assert_int_eq(vm_new(&cfg, base, &vm), -EINVAL);
+	cfg.maxmem = 0;
 	cfg.ram_size = 1 << 20;
-	ck_assert_int_eq(vm_create(&cfg, base, &vm), -EINVAL);
+	ck_assert_int_eq(vm_new(&cfg, base, &vm), -EINVAL);
 	ck_assert_ptr_null(vm);
 }
 END_TEST

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keel-hv's command line: the option table (names from lib/hv_proto.h),
+ * each option's parser, the usage text, and the disks the options name.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hv_args.h"
+#include "hv_error.h"
+
+/* A number as a string literal, for the usage text. */
+#define HV_STR_(x) #x
+#define HV_STR(x) HV_STR_(x)
+
+/* One row per option: getopt's table and the usage text come from it. */
+struct hv_option {
+	const char *name;
+	const char *arg; /* NULL: takes no argument */
+	int (*parse)(struct hv_args *a, const char *arg);
+	const char *help;
+};
+
+static int opt_kernel(struct hv_args *a, const char *arg)
+{
+	a->cfg.kernel = arg;
+	return 0;
+}
+
+static int opt_initrd(struct hv_args *a, const char *arg)
+{
+	a->cfg.initrd = arg;
+	return 0;
+}
+
+static int opt_cmdline(struct hv_args *a, const char *arg)
+{
+	a->cfg.cmdline = arg;
+	return 0;
+}
+
+/*
+ * "64K", "256M", "1G"; a bare number counts units of 2^@shift bytes.
+ * Returns false if @arg is not such a size or does not fit 64 bits.
+ */
+static bool parse_size(const char *arg, unsigned shift,
+		       unsigned long long *bytes)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (end != arg && *end && !end[1]) {
+		switch (*end) {
+		case 'K': case 'k': shift = 10; end++; break;
+		case 'M': case 'm': shift = 20; end++; break;
+		case 'G': case 'g': shift = 30; end++; break;
+		default: break;
+		}
+	}
+	if (errno || end == arg || *end || arg[0] == '-' ||
+	    n > (ULLONG_MAX >> shift))
+		return false;
+	*bytes = n << shift;
+	return true;
+}
+
+/*
+ * Guest memory for --memory and --maxmem: "256M", "1G", "65536K"; a bare
+ * number is MiB, as for xl and QEMU. Returns 0 or -EINVAL, logged.
+ */
+static int parse_memory(const char *opt, const char *arg, uint64_t *bytes)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 20, &n) ||
+	    n < ((unsigned long long)KEEL_MEMORY_MIN_MIB << 20) ||
+	    n > ((unsigned long long)KEEL_MEMORY_MAX_MIB << 20) || n % 4096) {
+		log_err("Invalid --%s '%s': give a size such as 256M or 2G, from %d MiB to %lld GiB and a multiple of 4 KiB.",
+			opt, arg, KEEL_MEMORY_MIN_MIB,
+			KEEL_MEMORY_MAX_MIB >> 10);
+		return -EINVAL;
+	}
+	*bytes = n;
+	return 0;
+}
+
+static int opt_memory(struct hv_args *a, const char *arg)
+{
+	return parse_memory(HV_OPT_MEMORY, arg, &a->cfg.ram_size);
+}
+
+static int opt_maxmem(struct hv_args *a, const char *arg)
+{
+	return parse_memory(HV_OPT_MAXMEM, arg, &a->cfg.maxmem);
+}
+
+static int opt_vcpus(struct hv_args *a, const char *arg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < KEEL_VCPUS_MIN ||
+	    n > KEEL_VCPUS_MAX) {
+		log_err("Invalid --vcpus '%s': give a number from %d to %d.",
+			arg, KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
+		return -EINVAL;
+	}
+	a->cfg.nr_vcpus = (unsigned)n;
+	return 0;
+}
+
+static int opt_console(struct hv_args *a, const char *arg)
+{
+	if (strcmp(arg, "stdio") && strcmp(arg, "none")) {
+		log_err("Invalid --console '%s': use stdio or none.", arg);
+		return -EINVAL;
+	}
+	a->console_stdio = !strcmp(arg, "stdio");
+	return 0;
+}
+
+static int opt_console_socket(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --console-socket '': give a socket path.");
+		return -EINVAL;
+	}
+	a->console_socket = arg;
+	return 0;
+}
+
+static int opt_console_log(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --console-log '': give a file path.");
+		return -EINVAL;
+	}
+	a->console_log = arg;
+	return 0;
+}
+
+/* A bare number of bytes, as virtlogd's max_size. */
+static int opt_console_ring(struct hv_args *a, const char *arg)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE ||
+	    n > CMUX_MAX_RING) {
+		log_err("Invalid --console-ring '%s': give a size from 4K to 1G, such as 1M.",
+			arg);
+		return -EINVAL;
+	}
+	a->cmux.ring_size = (size_t)n;
+	return 0;
+}
+
+static int opt_console_log_size(struct hv_args *a, const char *arg)
+{
+	unsigned long long n;
+
+	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE) {
+		log_err("Invalid --console-log-size '%s': give a size of at least 4K, such as 1M.",
+			arg);
+		return -EINVAL;
+	}
+	a->cmux.log_size = n;
+	return 0;
+}
+
+static int opt_virtio_console(struct hv_args *a, const char *arg)
+{
+	a->cfg.virtio_console = true;
+	return 0;
+}
+
+/* The next entry of the disk list, which --disk and --disk-fd share. */
+static struct vm_disk *hv_next_disk(struct hv_args *a)
+{
+	if (a->cfg.nr_disks == KEEL_DISKS_MAX) {
+		log_err("At most %d disks.", KEEL_DISKS_MAX);
+		return NULL;
+	}
+	return &a->disks[a->cfg.nr_disks];
+}
+
+static int opt_disk(struct hv_args *a, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	struct vm_disk *disk;
+
+	if (!arg[0] || arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
+		log_err("Invalid --disk '%s': use PATH or PATH,ro (a path with a comma in it can only be passed as a descriptor, with --disk-fd).",
+			arg);
+		return -EINVAL;
+	}
+	disk = hv_next_disk(a);
+	if (!disk)
+		return -E2BIG;
+	/* The first comma ends the path. */
+	disk->readonly = comma != NULL;
+	disk->fd = -1;
+	disk->path = arg;
+	if (comma) {
+		a->paths[a->cfg.nr_disks] = strndup(arg, (size_t)(comma - arg));
+		disk->path = a->paths[a->cfg.nr_disks];
+		if (!disk->path)
+			return -ENOMEM;
+	}
+	a->cfg.nr_disks++;
+	return 0;
+}
+
+/*
+ * "N" or "N,ro": a disk on descriptor N, inherited from whoever started
+ * us; hv_args_open_disks() takes it over. Not 0 to 2, which are the console
+ * and the log, and each descriptor once: a disk owns its descriptor.
+ */
+static int opt_disk_fd(struct hv_args *a, const char *arg)
+{
+	struct vm_disk *disk;
+	char *end = NULL;
+	long n = -1;
+
+	errno = 0;
+	if (isdigit((unsigned char)arg[0]))
+		n = strtol(arg, &end, 10);
+	if (n < 0 || errno || n > INT_MAX || (*end && strcmp(end, ",ro"))) {
+		log_err("Invalid --disk-fd '%s': use N or N,ro, N being the number of an open descriptor.",
+			arg);
+		return -EINVAL;
+	}
+	if (n <= STDERR_FILENO) {
+		log_err("Invalid --disk-fd '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the disk on descriptor 3 or above.",
+			arg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
+		if (a->disks[i].fd == n) {
+			log_err("Invalid --disk-fd '%s': descriptor %ld is already a disk; give each descriptor once.",
+				arg, n);
+			return -EINVAL;
+		}
+	}
+	disk = hv_next_disk(a);
+	if (!disk)
+		return -E2BIG;
+	disk->path = NULL; /* hv_args_open_disks() names it */
+	disk->fd = (int)n;
+	disk->readonly = *end != '\0';
+	a->cfg.nr_disks++;
+	return 0;
+}
+
+/* A unicast MAC address "52:54:00:12:34:56" into @mac. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6 || (b[0] & 1))
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+static int opt_net(struct hv_args *a, const char *arg)
+{
+	const char *mac = strstr(arg, ",mac=");
+	size_t tap_len = mac ? (size_t)(mac - arg) : strlen(arg);
+
+	struct vm_nic *nic = &a->nics[a->cfg.nr_nics];
+
+	if (a->cfg.nr_nics == KEEL_NICS_MAX) {
+		log_err("At most %d network interfaces.", KEEL_NICS_MAX);
+		return -E2BIG;
+	}
+	if (strncmp(arg, "tap=", 4) || tap_len <= 4 || tap_len - 4 >= 16 ||
+	    memchr(arg, ',', tap_len) ||
+	    (mac && !parse_mac(mac + 5, nic->mac))) {
+		log_err("Invalid --net '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a tap name of at most 15 characters, a unicast MAC).",
+			arg);
+		return -EINVAL;
+	}
+	a->taps[a->cfg.nr_nics] = strndup(arg + 4, tap_len - 4);
+	if (!a->taps[a->cfg.nr_nics])
+		return -ENOMEM;
+	nic->tap = a->taps[a->cfg.nr_nics];
+	nic->tap_fd = -1;
+	nic->has_mac = mac != NULL;
+	a->cfg.nr_nics++;
+	return 0;
+}
+
+static int opt_rng(struct hv_args *a, const char *arg)
+{
+	a->cfg.rng = true;
+	return 0;
+}
+
+static int opt_balloon(struct hv_args *a, const char *arg)
+{
+	a->cfg.balloon = true;
+	return 0;
+}
+
+static int opt_control(struct hv_args *a, const char *arg)
+{
+	a->control = arg;
+	return 0;
+}
+
+/* 8-4-4-4-12 hex digits, in any case; kept in lower case, as keeld does. */
+static int opt_uuid(struct hv_args *a, const char *arg)
+{
+	bool ok = strlen(arg) == KEEL_DOMAIN_UUID_LEN;
+
+	for (size_t i = 0; ok && i < KEEL_DOMAIN_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			ok = arg[i] == '-';
+		else
+			ok = isxdigit((unsigned char)arg[i]);
+		a->uuid[i] = (char)tolower((unsigned char)arg[i]);
+	}
+	if (!ok) {
+		log_err("Invalid --uuid '%s': give 32 hex digits as 8-4-4-4-12, such as 0d7e5c2a-3f4b-4c1d-9e8f-1a2b3c4d5e6f.",
+			arg);
+		a->uuid[0] = '\0';
+		return -EINVAL;
+	}
+	a->uuid[KEEL_DOMAIN_UUID_LEN] = '\0';
+	return 0;
+}
+
+/* The rule for keel domain names (schemas/domain.schema.json). */
+static int opt_name(struct hv_args *a, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (!len || len > KEEL_DOMAIN_NAME_MAX || arg[0] == '-' ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len) {
+		log_err("Invalid --name '%s': use 1 to %d letters, digits, '_', '.' or '-', not starting with '-'.",
+			arg, KEEL_DOMAIN_NAME_MAX);
+		return -EINVAL;
+	}
+	a->name = arg;
+	return 0;
+}
+
+static int opt_status_file(struct hv_args *a, const char *arg)
+{
+	if (!arg[0]) {
+		log_err("Invalid --status-file '': give a file path.");
+		return -EINVAL;
+	}
+	a->status_file = arg;
+	return 0;
+}
+
+static int opt_paused(struct hv_args *a, const char *arg)
+{
+	a->paused = true;
+	return 0;
+}
+
+static int opt_linger(struct hv_args *a, const char *arg)
+{
+	a->linger = true;
+	return 0;
+}
+
+static int opt_log_level(struct hv_args *a, const char *arg)
+{
+	if (log_level_parse(arg, &a->log_level)) {
+		log_err("Invalid --log-level '%s': use err, warn, info or debug.",
+			arg);
+		return -EINVAL;
+	}
+	log_init("keel-hv", false, a->log_level);
+	return 0;
+}
+
+static int opt_help(struct hv_args *a, const char *arg)
+{
+	a->help = true;
+	return 0;
+}
+
+static const struct hv_option hv_options[] = {
+	{ HV_OPT_KERNEL, "FILE", opt_kernel,
+	  "bzImage or flat test guest (required)" },
+	{ HV_OPT_INITRD, "FILE", opt_initrd, "initial ramdisk" },
+	{ HV_OPT_CMDLINE, "STRING", opt_cmdline,
+	  "kernel command line (default: \"" VM_DEFAULT_CMDLINE "\")" },
+	{ HV_OPT_MEMORY, "SIZE", opt_memory,
+	  "guest RAM: 256M, 2G, ... (a bare number is MiB; default 256M)" },
+	{ HV_OPT_MAXMEM, "SIZE", opt_maxmem,
+	  "RAM the guest can grow to; a balloon holds the rest back" },
+	{ HV_OPT_VCPUS, "N", opt_vcpus,
+	  "virtual CPUs, 1 to " HV_STR(KEEL_VCPUS_MAX) " (default 1)" },
+	{ HV_OPT_CONSOLE, "stdio|none", opt_console,
+	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
+	{ HV_OPT_CONSOLE_SOCKET, "PATH", opt_console_socket,
+	  "serve the consoles to clients on a UNIX socket" },
+	{ HV_OPT_CONSOLE_LOG, "PATH", opt_console_log,
+	  "COM1's log; the virtio console's: X-virtio.log for X.log" },
+	{ HV_OPT_CONSOLE_LOG_SIZE, "SIZE", opt_console_log_size,
+	  "rotate a console log at SIZE, keeping 3 (default 1M)" },
+	{ HV_OPT_CONSOLE_RING, "SIZE", opt_console_ring,
+	  "output history kept per console (default 1M)" },
+	{ HV_OPT_VIRTIO_CONSOLE, NULL, opt_virtio_console,
+	  "virtio-console device (hvc0 in a Linux guest)" },
+	{ HV_OPT_DISK, "PATH[,ro]", opt_disk, "virtio-blk disk (repeatable)" },
+	{ HV_OPT_DISK_FD, "N[,ro]", opt_disk_fd,
+	  "virtio-blk disk on inherited descriptor N (repeatable)" },
+	{ HV_OPT_NET, "tap=NAME[,mac=MAC]", opt_net,
+	  "virtio-net interface (repeatable)" },
+	{ HV_OPT_RNG, NULL, opt_rng, "virtio-rng entropy device" },
+	{ HV_OPT_BALLOON, NULL, opt_balloon,
+	  "virtio-balloon (target set on the control socket)" },
+	{ HV_OPT_CONTROL, "SOCKET", opt_control, "JSON-RPC control socket" },
+	{ HV_OPT_UUID, "UUID", opt_uuid, "domain uuid, reported by status" },
+	{ HV_OPT_NAME, "NAME", opt_name, "domain name, reported by status" },
+	{ HV_OPT_STATUS_FILE, "PATH", opt_status_file,
+	  "when keel-hv ends, write why to PATH (JSON)" },
+	{ HV_OPT_PAUSED, NULL, opt_paused,
+	  "start with the vCPUs paused (needs --control; resume runs them)" },
+	{ HV_OPT_LINGER, NULL, opt_linger,
+	  "when the guest stops, stay (memory kept) until stop or SIGTERM" },
+	{ HV_OPT_LOG_LEVEL, "LEVEL", opt_log_level,
+	  "err, warn, info (default) or debug" },
+	{ HV_OPT_HELP, NULL, opt_help, "show this help" },
+};
+
+#define NR_OPTIONS (sizeof(hv_options) / sizeof(hv_options[0]))
+#define OPT_BASE 256
+
+void hv_args_init(struct hv_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg.ram_size = VM_DEFAULT_RAM;
+	a->cfg.nr_vcpus = 1;
+	a->console_stdio = true;
+	a->cmux.ring_size = CMUX_DEFAULT_RING;
+	a->cmux.log_size = CMUX_DEFAULT_LOG_SIZE;
+	a->log_level = LOG_LEVEL_INFO;
+	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)
+		vblk_image_init(&a->images[i]);
+}
+
+void hv_args_usage(FILE *f)
+{
+	fprintf(f, "Usage: keel-hv --kernel FILE [OPTION]...\n"
+		   "Run one KVM virtual machine.\n\n");
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", hv_options[i].name,
+			 hv_options[i].arg ? " " : "",
+			 hv_options[i].arg ? hv_options[i].arg : "");
+		fprintf(f, "  %-30s %s\n", left, hv_options[i].help);
+	}
+	fprintf(f, "\nExit status: %d %s, %d %s, %d %s, %d %s, %d %s.\n",
+		HV_EXIT_POWEROFF, HV_REASON_POWEROFF, HV_EXIT_ERROR,
+		HV_REASON_ERROR, HV_EXIT_REBOOT, HV_REASON_REBOOT,
+		HV_EXIT_CRASH, HV_REASON_CRASH, HV_EXIT_KILLED,
+		HV_REASON_KILLED);
+}
+
+int hv_args_parse(struct hv_args *a, int argc, char **argv)
+{
+	struct option longopts[NR_OPTIONS + 1];
+	int c;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		longopts[i].name = hv_options[i].name;
+		longopts[i].has_arg = hv_options[i].arg ? required_argument :
+							  no_argument;
+		longopts[i].val = OPT_BASE + (int)i;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c < OPT_BASE || c >= OPT_BASE + (int)NR_OPTIONS) {
+			log_err("Unknown option or missing argument: %s (see keel-hv --help).",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (hv_options[c - OPT_BASE].parse(a, optarg))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		log_err("Unexpected argument '%s' (see keel-hv --help).",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (a->help)
+		return 0;
+	if (!a->cfg.kernel) {
+		log_err("--kernel is required (see keel-hv --help).");
+		return -EINVAL;
+	}
+	if (a->paused && !a->control) {
+		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
+		return -EINVAL;
+	}
+	if (a->cfg.maxmem && a->cfg.maxmem < a->cfg.ram_size) {
+		log_err("--maxmem (%llu MiB) is less than --memory (%llu MiB): maxmem is the most memory the guest can grow to.",
+			(unsigned long long)(a->cfg.maxmem >> 20),
+			(unsigned long long)(a->cfg.ram_size >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hv_args_open_disks(struct hv_args *a)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
+		struct vm_disk *d = &a->disks[i];
+
+		if (d->fd >= 0)
+			rc = vblk_image_adopt(&a->images[i], d->fd,
+					      d->readonly);
+		else
+			rc = vblk_image_open(&a->images[i], d->path,
+					     d->readonly);
+		if (rc)
+			return rc;
+		d->fd = a->images[i].fd;
+		d->path = a->images[i].path;
+		for (unsigned j = 0; j < i; j++) {
+			if (!vblk_image_same(&a->images[j], &a->images[i]) ||
+			    (d->readonly && a->disks[j].readonly))
+				continue;
+			hv_error("Disks %u and %u are both %s; a disk the guest can write may be given only once.",
+				 j + 1, i + 1, a->images[i].path);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < a->cfg.nr_disks && !rc; i++)
+		rc = vblk_image_lock(&a->images[i]);
+	return rc;
+}
+
+void hv_args_dispose(struct hv_args *a)
+{
+	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)
+		vblk_image_dispose(&a->images[i]);
+	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)
+		free(a->paths[i]);
+	for (unsigned i = 0; i < KEEL_NICS_MAX; i++)
+		free(a->taps[i]);
+}
