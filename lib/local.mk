@@ -5,7 +5,8 @@ noinst_LTLIBRARIES += lib/libkeelcommon.la
 lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
 	lib/json_strict.c lib/json_strict.h \
-	lib/jschema.c lib/jschema.h \
+	lib/jschema.c lib/jschema.h lib/jschema_internal.h \
+	lib/jschema_compile.c lib/jschema_validate.c \
 	lib/xlcfg.c lib/xlcfg.h \
 	lib/paths.c lib/paths.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
