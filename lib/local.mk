@@ -7,7 +7,8 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/json_strict.c lib/json_strict.h \
 	lib/jschema.c lib/jschema.h lib/jschema_internal.h \
 	lib/jschema_compile.c lib/jschema_validate.c \
-	lib/xlcfg.c lib/xlcfg.h \
+	lib/xlcfg.c lib/xlcfg.h lib/xlcfg_internal.h lib/xlcfg_syntax.c \
+	lib/xlcfg_disk.c lib/xlcfg_vif.c \
 	lib/paths.c lib/paths.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
