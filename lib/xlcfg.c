@@ -27,7 +27,6 @@
 #include "xlcfg_internal.h"
 
 #define XLCFG_MAX_SIZE (1024 * 1024)
-#define XLCFG_MAX_CPUS 4096
 
 /* --- what the parts share ----------------------------------------------- */
 
@@ -111,10 +110,19 @@ static int line_at(const char *buf, size_t off)
 
 /* --- semantics --------------------------------------------------------- */
 
+/*
+ * What a setting means is decided here; whether its value is within
+ * keel's limits (a name's length, memory, vCPUs, how many disks) is the
+ * schema's to say (schemas/domain.schema.json), which keeld and the
+ * keel CLI both check the converted model against. So a limit is
+ * written once, and a file and the JSON it reads as are refused in the
+ * same words.
+ */
+
 enum field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS,
-	F_CPU_WEIGHT, F_CAP, F_KERNEL, F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA,
-	F_ON_POWEROFF, F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_KERNEL,
+	F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA, F_RNG, F_ON_POWEROFF,
+	F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
 };
 
 struct conv {
@@ -123,16 +131,13 @@ struct conv {
 	int line[F_COUNT];
 };
 
-struct key_def;
-typedef int conv_fn(struct conv *c, const struct key_def *d,
-		    const struct xlcfg_setting *s, struct json_object **out);
+typedef int conv_fn(struct conv *c, const struct xlcfg_setting *s,
+		    struct json_object **out);
 
 struct key_def {
 	const char *key; /* in xl.cfg */
 	const char *json; /* in the model; NULL: feeds another field */
 	conv_fn *conv;
-	long long min, max; /* for numbers */
-	const char *unit;
 };
 
 #define cfail(c, line, ...) \
@@ -149,8 +154,8 @@ static int get_string(struct conv *c, const struct xlcfg_setting *s,
 	return 0;
 }
 
-static int conv_int(struct conv *c, const struct key_def *d,
-		    const struct xlcfg_setting *s, struct json_object **out)
+static int conv_int(struct conv *c, const struct xlcfg_setting *s,
+		    struct json_object **out)
 {
 	const char *str;
 	long long v;
@@ -166,15 +171,15 @@ static int conv_int(struct conv *c, const struct key_def *d,
 			     s->key, str);
 	errno = 0;
 	v = strtoll(str, &end, 0);
-	if (errno == ERANGE || v < d->min || v > d->max)
+	if (errno == ERANGE)
 		return cfail(c, s->line,
-			     "'%s' must be between %lld and %lld%s; %s is out of range.",
-			     s->key, d->min, d->max, d->unit, str);
+			     "'%s' is %s, a number too large for any setting; give the value keel.cfg(5) describes.",
+			     s->key, str);
 	return xlcfg_new_or_enomem(json_object_new_int64(v), out);
 }
 
-static int conv_path(struct conv *c, const struct key_def *d,
-		     const struct xlcfg_setting *s, struct json_object **out)
+static int conv_path(struct conv *c, const struct xlcfg_setting *s,
+		     struct json_object **out)
 {
 	const char *str;
 	int rc = get_string(c, s, &str);
@@ -187,8 +192,8 @@ static int conv_path(struct conv *c, const struct key_def *d,
 	return xlcfg_new_or_enomem(json_object_new_string(str), out);
 }
 
-static int conv_string(struct conv *c, const struct key_def *d,
-		       const struct xlcfg_setting *s, struct json_object **out)
+static int conv_string(struct conv *c, const struct xlcfg_setting *s,
+		       struct json_object **out)
 {
 	const char *str;
 	int rc = get_string(c, s, &str);
@@ -196,27 +201,8 @@ static int conv_string(struct conv *c, const struct key_def *d,
 	return rc ? rc : xlcfg_new_or_enomem(json_object_new_string(str), out);
 }
 
-static int conv_name(struct conv *c, const struct key_def *d,
-		     const struct xlcfg_setting *s, struct json_object **out)
-{
-	const char *str;
-	int rc = get_string(c, s, &str);
-	size_t len;
-
-	if (rc)
-		return rc;
-	len = strlen(str);
-	if (len < 1 || len > 64 || str[0] == '-' ||
-	    strspn(str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			"0123456789_.-") != len)
-		return cfail(c, s->line,
-			     "The name '%s' is not valid; use 1 to 64 letters, digits, '_', '.' or '-', not starting with '-'.",
-			     str);
-	return xlcfg_new_or_enomem(json_object_new_string(str), out);
-}
-
-static int conv_uuid(struct conv *c, const struct key_def *d,
-		     const struct xlcfg_setting *s, struct json_object **out)
+static int conv_uuid(struct conv *c, const struct xlcfg_setting *s,
+		     struct json_object **out)
 {
 	char buf[37];
 	const char *str;
@@ -240,8 +226,8 @@ static int conv_uuid(struct conv *c, const struct key_def *d,
 	return xlcfg_new_or_enomem(json_object_new_string(buf), out);
 }
 
-static int conv_action(struct conv *c, const struct key_def *d,
-		       const struct xlcfg_setting *s, struct json_object **out)
+static int conv_action(struct conv *c, const struct xlcfg_setting *s,
+		       struct json_object **out)
 {
 	static const char *const ok[] = {
 		"destroy", "restart", "preserve", "rename-restart",
@@ -265,86 +251,18 @@ static int conv_action(struct conv *c, const struct key_def *d,
 		     s->key, str);
 }
 
-/* cpus: "0-3,^2", "all"; items apply in order, '^' removes. */
-static int conv_cpus(struct conv *c, const struct key_def *d,
-		     const struct xlcfg_setting *s, struct json_object **out)
+/* 0 or 1, as xl's boolean keys (a quoted "0" too). */
+static int conv_bool(struct conv *c, const struct xlcfg_setting *s,
+		     struct json_object **out)
 {
-	uint8_t set[XLCFG_MAX_CPUS];
-	char *copy, *item, *save = NULL, *str;
-	size_t len = 0, count = 0;
-	bool all = false;
-	int rc, i, j;
+	const char *str = s->val.str;
 
-	if (s->val.type == XLCFG_VAL_LIST)
+	if (s->val.type == XLCFG_VAL_LIST ||
+	    (strcmp(str, "0") && strcmp(str, "1")))
 		return cfail(c, s->line,
-			     "'cpus' as a list pins each vCPU separately in xl, which keel does not support; give one string for every vCPU, such as cpus = \"0-3,5\".");
-	copy = strdup(s->val.str);
-	/* worst case: every CPU its own ",^NNNN" */
-	str = malloc(XLCFG_MAX_CPUS * 6 + 8);
-	if (!copy || !str) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memset(set, 0, sizeof(set));
-	for (item = strtok_r(copy, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
-		bool rm = false;
-		long lo = -1, hi;
-		char *end = item;
-
-		item = xlcfg_trim(item);
-		if (!strncmp(item, "node", 4)) {
-			rc = cfail(c, s->line,
-				   "'cpus' = \"%s\": pinning to NUMA nodes is not supported; list CPU numbers instead.",
-				   s->val.str);
-			goto out;
-		}
-		if (!strcmp(item, "all")) {
-			all = true;
-			memset(set, 1, sizeof(set));
-			continue;
-		}
-		if (*item == '^') {
-			rm = true;
-			item++;
-		}
-		if (isdigit((unsigned char)*item))
-			lo = strtol(item, &end, 10);
-		hi = lo;
-		if (lo >= 0 && *end == '-' && isdigit((unsigned char)end[1]))
-			hi = strtol(end + 1, &end, 10);
-		if (lo < 0 || *end || hi < lo || hi >= XLCFG_MAX_CPUS) {
-			rc = cfail(c, s->line,
-				   "'cpus' = \"%s\" is not a CPU list; write items such as 3, 0-3, ^2 or all, separated by commas, with CPU numbers below %d.",
-				   s->val.str, XLCFG_MAX_CPUS);
-			goto out;
-		}
-		for (; lo <= hi; lo++)
-			set[lo] = !rm;
-	}
-	/* canonical: "all" and its "^a-b" holes, or the "a-b" runs */
-	len = sprintf(str, "%s", all ? "all" : "");
-	for (i = 0; i < XLCFG_MAX_CPUS; i = j) {
-		for (j = i; j < XLCFG_MAX_CPUS && set[j] == set[i]; j++)
-			;
-		count += set[i] ? j - i : 0;
-		if (set[i] == all)
-			continue;
-		len += sprintf(str + len, "%s%s%d", len ? "," : "",
-			       all ? "^" : "", i);
-		if (j - 1 > i)
-			len += sprintf(str + len, "-%d", j - 1);
-	}
-	if (!count)
-		rc = cfail(c, s->line,
-			   "'cpus' = \"%s\" selects no CPU, so the domain could never run.",
-			   s->val.str);
-	else
-		rc = xlcfg_new_or_enomem(json_object_new_string(str), out);
-out:
-	free(str);
-	free(copy);
-	return rc;
+			     "'%s' is 0 (off) or 1 (on), not %s.", s->key,
+			     s->val.type == XLCFG_VAL_LIST ? "a list" : str);
+	return xlcfg_new_or_enomem(json_object_new_boolean(*str == '1'), out);
 }
 
 /* --- disk and vif specifications --------------------------------------- */
@@ -408,41 +326,51 @@ fail:
 	return rc;
 }
 
-static int conv_disks(struct conv *c, const struct key_def *d,
-		      const struct xlcfg_setting *s, struct json_object **out)
+static int conv_disks(struct conv *c, const struct xlcfg_setting *s,
+		      struct json_object **out)
 {
 	return conv_specs(c, s, xlcfg_disk_parse, "vdev", out);
 }
 
-static int conv_nics(struct conv *c, const struct key_def *d,
-		     const struct xlcfg_setting *s, struct json_object **out)
+static int conv_nics(struct conv *c, const struct xlcfg_setting *s,
+		     struct json_object **out)
 {
 	return conv_specs(c, s, xlcfg_vif_parse, "mac", out);
 }
 
 /* The keys keel reads, in the order the model prints them. */
 static const struct key_def keys[F_COUNT] = {
-	[F_NAME] = { "name", "name", conv_name, 0, 0, NULL },
-	[F_UUID] = { "uuid", "uuid", conv_uuid, 0, 0, NULL },
-	[F_MEMORY] = { "memory", "memory", conv_int, 16, 16777216, " MiB" },
-	[F_MAXMEM] = { "maxmem", "maxmem", conv_int, 16, 16777216, " MiB" },
-	[F_VCPUS] = { "vcpus", "vcpus", conv_int, 1, 64, "" },
-	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int, 1, 64, "" },
-	[F_CPUS] = { "cpus", "cpus", conv_cpus, 0, 0, NULL },
-	[F_CPU_WEIGHT] = { "cpu_weight", "cpu_weight", conv_int, 1, 65535,
-			   "" },
-	[F_CAP] = { "cap", "cap", conv_int, 0, 6400, " percent" },
-	[F_KERNEL] = { "kernel", "kernel", conv_path, 0, 0, NULL },
-	[F_RAMDISK] = { "ramdisk", "ramdisk", conv_path, 0, 0, NULL },
-	[F_CMDLINE] = { "cmdline", "cmdline", conv_string, 0, 0, NULL },
-	[F_ROOT] = { "root", NULL, conv_string, 0, 0, NULL },
-	[F_EXTRA] = { "extra", NULL, conv_string, 0, 0, NULL },
-	[F_ON_POWEROFF] = { "on_poweroff", "on_poweroff", conv_action, 0, 0,
-			    NULL },
-	[F_ON_REBOOT] = { "on_reboot", "on_reboot", conv_action, 0, 0, NULL },
-	[F_ON_CRASH] = { "on_crash", "on_crash", conv_action, 0, 0, NULL },
-	[F_DISKS] = { "disk", "disks", conv_disks, 0, 0, NULL },
-	[F_NICS] = { "vif", "nics", conv_nics, 0, 0, NULL },
+	[F_NAME] = { "name", "name", conv_string },
+	[F_UUID] = { "uuid", "uuid", conv_uuid },
+	[F_MEMORY] = { "memory", "memory", conv_int },
+	[F_MAXMEM] = { "maxmem", "maxmem", conv_int },
+	[F_VCPUS] = { "vcpus", "vcpus", conv_int },
+	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int },
+	[F_KERNEL] = { "kernel", "kernel", conv_path },
+	[F_RAMDISK] = { "ramdisk", "ramdisk", conv_path },
+	[F_CMDLINE] = { "cmdline", "cmdline", conv_string },
+	[F_ROOT] = { "root", NULL, conv_string },
+	[F_EXTRA] = { "extra", NULL, conv_string },
+	[F_RNG] = { "rng", "rng", conv_bool },
+	[F_ON_POWEROFF] = { "on_poweroff", "on_poweroff", conv_action },
+	[F_ON_REBOOT] = { "on_reboot", "on_reboot", conv_action },
+	[F_ON_CRASH] = { "on_crash", "on_crash", conv_action },
+	[F_DISKS] = { "disk", "disks", conv_disks },
+	[F_NICS] = { "vif", "nics", conv_nics },
+};
+
+/*
+ * Keys of the model that keel does not apply yet (keel.cfg(5), "Not
+ * supported yet"): refused, never read and dropped. The QoS work takes
+ * them off this list and into keys[].
+ */
+static const struct {
+	const char *key;
+	const char *what; /* what the user asked for, in words */
+} not_yet[] = {
+	{ "cpus", "vCPU pinning (cpus)" },
+	{ "cpu_weight", "A scheduler weight (cpu_weight)" },
+	{ "cap", "A CPU cap (cap)" },
 };
 
 /* Real xl.cfg keys, so that the error can say "not supported". */
@@ -487,8 +415,13 @@ static int conv_setting(struct conv *c, const struct xlcfg_setting *s)
 		if (strcmp(keys[i].key, s->key))
 			continue;
 		c->line[i] = s->line;
-		return keys[i].conv(c, &keys[i], s, &c->out[i]);
+		return keys[i].conv(c, s, &c->out[i]);
 	}
+	for (size_t k = 0; k < sizeof(not_yet) / sizeof(not_yet[0]); k++)
+		if (!strcmp(not_yet[k].key, s->key))
+			return cfail(c, s->line,
+				     "%s is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\").",
+				     not_yet[k].what);
 	if (xlcfg_in_list(s->key, xl_keys))
 		return cfail(c, s->line,
 			     "'%s' is an xl.cfg key keel does not support; remove it.",
@@ -503,7 +436,10 @@ static long long field_int(struct conv *c, enum field f, long long dflt)
 	return c->out[f] ? json_object_get_int64(c->out[f]) : dflt;
 }
 
-/* What only the whole file can say: required keys and cross-key limits. */
+/*
+ * What only the whole file can say: required keys, and how keys relate
+ * (vcpus is 1 when absent, as in xl and keeld).
+ */
 static int conv_check(struct conv *c)
 {
 	long long vcpus = field_int(c, F_VCPUS, 1);
@@ -526,17 +462,15 @@ static int conv_check(struct conv *c)
 		return cfail(c, c->line[F_MAXVCPUS],
 			     "'maxvcpus' (%lld) is less than 'vcpus' (%lld); maxvcpus is the most vCPUs the domain can have.",
 			     field_int(c, F_MAXVCPUS, 0), vcpus);
+	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) > vcpus)
+		return cfail(c, c->line[F_MAXVCPUS],
+			     "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
 	if (c->out[F_MAXMEM] && c->out[F_MEMORY] &&
 	    field_int(c, F_MAXMEM, 0) < field_int(c, F_MEMORY, 0))
 		return cfail(c, c->line[F_MAXMEM],
 			     "'maxmem' (%lld MiB) is less than 'memory' (%lld MiB); maxmem is the most memory the domain can have.",
 			     field_int(c, F_MAXMEM, 0),
 			     field_int(c, F_MEMORY, 0));
-	if (field_int(c, F_CAP, 0) > 100 * vcpus)
-		return cfail(c, c->line[F_CAP],
-			     "'cap' is %lld percent, but %lld vCPU%s can use at most %lld percent; lower cap or raise vcpus.",
-			     field_int(c, F_CAP, 0), vcpus, vcpus > 1 ? "s" : "",
-			     100 * vcpus);
 	if (c->out[F_CMDLINE] || (!c->out[F_ROOT] && !c->out[F_EXTRA]))
 		return 0;
 	/* xl builds "root=ROOT EXTRA" when cmdline is absent */

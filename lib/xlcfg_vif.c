@@ -2,85 +2,17 @@
 /*
  * One item of `vif = [...]`: a specification in the syntax of
  * xl-network-configuration(5), as far as keel supports it, turned into
- * a NIC of the JSON model ({mac, bridge, tap, rate}).
+ * a NIC of the JSON model ({mac, bridge, tap}).
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xlcfg_internal.h"
-
-/* xl-network-configuration(5): RATE[GMK]{B|b}/s[@INTERVAL[s|ms|us]] */
-static int vif_rate(const struct xlcfg_errs *e, const struct xlcfg_val *v,
-		    const char *rate, struct json_object **out)
-{
-	unsigned long long bytes, usec = 50000, mult = 1;
-	const char *p = rate;
-	char *end;
-
-	if (!isdigit((unsigned char)*p))
-		goto bad;
-	errno = 0;
-	bytes = strtoull(p, &end, 10);
-	if (errno || !bytes || bytes > UINT32_MAX)
-		goto range;
-	if (*end == 'G' || *end == 'M' || *end == 'K')
-		mult = *end == 'G' ? 1000000000 : *end == 'M' ? 1000000 : 1000;
-	end += mult > 1;
-	if ((*end != 'B' && *end != 'b') || strncmp(end + 1, "/s", 2))
-		goto bad;
-	bytes *= mult;
-	if (*end == 'b')
-		bytes /= 8;
-	end += 3;
-	if (*end == '@') {
-		p = end + 1;
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		usec = strtoull(p, &end, 10);
-		if (errno || !usec || usec > UINT32_MAX)
-			goto range;
-		if (!strcmp(end, "") || !strcmp(end, "s"))
-			usec *= 1000000;
-		else if (!strcmp(end, "m") || !strcmp(end, "ms"))
-			usec *= 1000;
-		else if (strcmp(end, "u") && strcmp(end, "us"))
-			goto bad;
-		end += strlen(end);
-		if (usec > UINT32_MAX)
-			goto range;
-	}
-	if (*end)
-		goto bad;
-	if (!bytes)
-		return xlcfg_spec_fail(e, "vif", v,
-				       "rate '%s' is less than one byte per second.",
-				       rate);
-	*out = json_object_new_object();
-	if (!*out ||
-	    json_object_object_add(*out, "bytes_per_sec",
-				   json_object_new_int64((int64_t)bytes)) ||
-	    json_object_object_add(*out, "interval_us",
-				   json_object_new_int64((int64_t)usec))) {
-		json_object_put(*out);
-		*out = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-range:
-	return xlcfg_spec_fail(e, "vif", v,
-			       "rate '%s' is out of range; the number and the interval must each be from 1 to 4294967295 (the interval at most 4294967295 us).",
-			       rate);
-bad:
-	return xlcfg_spec_fail(e, "vif", v,
-			       "rate '%s' is not valid; write it as 10MB/s or 100Mb/s@20ms (B bytes, b bits, K/M/G decimal, interval in s, ms or us).",
-			       rate);
-}
 
 /* Linux's dev_valid_name(): what a tap or bridge may be called. */
 static bool is_ifname(const char *s)
@@ -164,7 +96,9 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		if (!strcmp(key, "mac")) {
 			rc = vif_mac(e, v, val, &field);
 		} else if (!strcmp(key, "rate")) {
-			rc = vif_rate(e, v, val, &field);
+			/* keel.cfg(5); keeld refuses a rate the same way */
+			rc = xlcfg_spec_fail(e, "vif", v,
+					     "a NIC rate limit (rate) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\").");
 		} else if (!strcmp(key, "bridge") ||
 			   !strcmp(key, "vifname")) {
 			if (is_ifname(val))
@@ -180,7 +114,7 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 					     key);
 		} else {
 			rc = xlcfg_spec_fail(e, "vif", v,
-					     "'%s' is not a vif parameter; use mac, bridge, vifname or rate.",
+					     "'%s' is not a vif parameter; use mac, bridge or vifname.",
 					     key);
 		}
 		if (!rc && json_object_object_add(o, json, field)) {
