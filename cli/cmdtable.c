@@ -31,8 +31,8 @@ static const struct cli_option start_options[] = {
 };
 
 static const struct cli_option console_options[] = {
-	{ 't', "type", "serial|virtio",
-	  "Which console: serial (the default) or virtio." },
+	{ 't', "type", "pv|serial|virtio",
+	  "Which console: pv or virtio (hvc0) or serial (COM1)." },
 	{ 'r', "read-only", NULL, "Only watch; never take the input." },
 	{ 'f', "force", NULL,
 	  "Take the input even if another client has it." },

@@ -122,6 +122,14 @@ bool cli_is_number(const char *s);
 /* Print @o as indented JSON and a newline; it stays the caller's. */
 void cli_print_json(struct json_object *o);
 
+/*
+ * Read the domain configuration FILE at @path ("-": standard input),
+ * xl.cfg or JSON, into *@config (the caller puts it), and check it
+ * against keel's domain schema as keeld will. Returns 0, or says why
+ * not on stderr and returns CLI_FAIL. cli/config_file.c
+ */
+int cli_config_load(const char *path, struct json_object **config);
+
 /* Handlers: cli/domain_cmds.c */
 int cmd_create(struct cli *cli, const struct cli_args *args);
 int cmd_define(struct cli *cli, const struct cli_args *args);

@@ -84,7 +84,7 @@ enum {
 struct console_session {
 	struct keel_console *con;
 	const char *label;	/* the domain, as the user named it */
-	const char *which;	/* "serial" or "virtio" */
+	const char *which;	/* "serial", "virtio"; NULL: keeld chose */
 	int escape;		/* the byte that detaches; -1: none */
 	bool tty;		/* stdin is a terminal: raw, window size */
 	bool stdin_open;
@@ -123,6 +123,30 @@ static void console_fail(struct console_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * keel console -t's names, as xl console -t spells them, and keeld's
+ * name for each console: xl's pv console of a PV guest is keel's
+ * virtio console (hvc0); "virtio" stays accepted as it is.
+ */
+static const struct {
+	const char *type;	/* -t TYPE */
+	const char *console;	/* domain.open_console's "console" */
+} console_types[] = {
+	{ "pv", "virtio" },
+	{ "serial", "serial" },
+	{ "virtio", "virtio" },
+};
+
+/* keeld's name for the console -t @type names, or NULL for none. */
+static const char *console_type(const char *type)
+{
+	for (size_t i = 0; i < sizeof(console_types) / sizeof(console_types[0]);
+	     i++)
+		if (!strcmp(type, console_types[i].type))
+			return console_types[i].console;
+	return NULL;
 }
 
 /*
@@ -433,7 +457,7 @@ int cli_console_attach(struct cli *cli, const char *dom, const char *label,
 {
 	struct console_session s = {
 		.label = label,
-		.which = o->console ? o->console : "serial",
+		.which = o->console,
 		.escape = escape,
 		.stdin_open = true,
 		.read_only = o->read_only,
@@ -452,8 +476,8 @@ int cli_console_attach(struct cli *cli, const char *dom, const char *label,
 	}
 	if (isatty(STDIN_FILENO)) {
 		console_escape_name(escape, esc, sizeof(esc));
-		fprintf(stderr, "[Connected to %s's %s console as %s%s%s%s]\n",
-			label, s.which,
+		fprintf(stderr, "[Connected to %s's %s%sconsole as %s%s%s%s]\n",
+			label, s.which ? s.which : "", s.which ? " " : "",
 			keel_console_role(s.con) == KEEL_CONSOLE_WRITER ?
 				"the writer" : "a viewer",
 			escape >= 0 ? "; " : "", escape >= 0 ? esc : "",
@@ -486,11 +510,12 @@ int cmd_console(struct cli *cli, const struct cli_args *args)
 	int escape = CLI_CONSOLE_ESCAPE, rc;
 	char dom[DOM_BUF];
 
-	if (type && strcmp(type, "serial") && strcmp(type, "virtio"))
+	/* Without -t, keeld picks the guest's own console; ask for none. */
+	if (type && !console_type(type))
 		return cli_usage(args->cmd,
-				 "The console is serial or virtio, not \"%s\".",
+				 "The console is pv, serial or virtio, not \"%s\".",
 				 type);
-	o.console = type;
+	o.console = type ? console_type(type) : NULL;
 	o.read_only = cli_flag(args, 'r');
 	o.force = cli_flag(args, 'f');
 	if (o.read_only && o.force)

@@ -7,34 +7,18 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "keel.h"
-#include "xlcfg.h"
 
 /*
  * Room for any name, uuid or number keeld could know, and then some: a
  * longer operand is refused by cli_resolve() rather than cut short.
  */
 #define DOM_BUF 256
-
-/* Read FILE (or "-") into *@config. Returns 0 or CLI_FAIL, said why. */
-static int load_config(const char *path, struct json_object **config)
-{
-	char *err = NULL;
-	int rc = xlcfg_parse_file(path, config, &err);
-
-	if (rc) {
-		cli_error("%s", err ? err : strerror(-rc));
-		free(err);
-		return CLI_FAIL;
-	}
-	return 0;
-}
 
 /*
  * create -c asks for this much history: more than keel-hv's ring holds
@@ -51,7 +35,7 @@ int cmd_create(struct cli *cli, const struct cli_args *args)
 	unsigned flags = 0;
 	int rc;
 
-	rc = load_config(args->argv[0], &config);
+	rc = cli_config_load(args->argv[0], &config);
 	if (rc)
 		return rc;
 	if (cli_flag(args, 'n')) {
@@ -80,7 +64,7 @@ out_put:
 int cmd_define(struct cli *cli, const struct cli_args *args)
 {
 	struct json_object *config = NULL;
-	int rc = load_config(args->argv[0], &config);
+	int rc = cli_config_load(args->argv[0], &config);
 
 	if (rc)
 		return rc;

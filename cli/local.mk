@@ -1,9 +1,10 @@
 # cli/: keel, the xl-like command line. It uses libkeel for everything
-# it asks keeld, and the shared xl.cfg reader for `create -n`.
+# it asks keeld, and the shared xl.cfg reader and schema validator for
+# the files of create and define.
 bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
-	cli/console_cmds.c
+	cli/console_cmds.c cli/config_file.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
 

@@ -7,8 +7,10 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jsonrpc_frame.c lib/jsonrpc_frame.h lib/jsonrpc_frame_ev.h \
 	lib/json_file.c lib/json_file.h \
 	lib/json_strict.c lib/json_strict.h \
-	lib/jschema.c lib/jschema.h \
-	lib/xlcfg.c lib/xlcfg.h \
+	lib/jschema.c lib/jschema.h lib/jschema_internal.h \
+	lib/jschema_compile.c lib/jschema_validate.c \
+	lib/xlcfg.c lib/xlcfg.h lib/xlcfg_internal.h lib/xlcfg_syntax.c \
+	lib/xlcfg_disk.c lib/xlcfg_vif.c \
 	lib/paths.c lib/paths.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \

@@ -16,15 +16,20 @@
  *  - Numbers are decimal or 0x hex; a number with a leading zero is
  *    refused, since xl reads it as octal and nobody means that. A number
  *    key also takes a quoted number ("512"), as xl does.
- *  - `cpus` takes one string ("0-3,^2", "all") that applies to every
- *    vCPU; xl's list form pins each vCPU separately, which keel's model
- *    cannot say, so it is refused rather than approximated.
+ *  - Keys keel does not apply yet (cpus, cpu_weight, cap, maxvcpus
+ *    above vcpus, a vif's rate) are refused, naming keel.cfg(5)'s "Not
+ *    supported yet", rather than read and dropped.
+ *  - `rng` (0 or 1) is keel's own: xl has no such key.
  *  - A quoted string cannot span lines, and cannot contain a NUL byte.
  *  - name and kernel must be set (the schema requires them too).
  *  - Files larger than 1 MiB are refused.
  * Defaults are left to the daemon, except what xl itself derives from the
- * file: cmdline from root/extra, a disk's format (raw) and readonly flag,
- * a vif rate's 50 ms replenishment interval.
+ * file: cmdline from root/extra, a disk's format (raw) and readonly flag.
+ *
+ * The reader converts; it does not check keel's limits (a name's length,
+ * memory, vCPUs, how many disks): the result is to be validated against
+ * schemas/domain.schema.json, as keeld does and `keel create` does
+ * before it sends anything, so that each limit is written once.
  */
 
 #include <stddef.h>
@@ -34,9 +39,8 @@ struct json_object;
 /*
  * Parse a configuration of @len bytes at @buf (need not be
  * NUL-terminated). If its first non-blank byte is '{' it is taken as
- * JSON and returned as is (the daemon validates it against the schema);
- * otherwise it is read as xl.cfg. @name names the input in error
- * messages ("FILE:LINE: ...").
+ * JSON and returned as is; otherwise it is read as xl.cfg. @name names
+ * the input in error messages ("FILE:LINE: ...").
  *
  * Returns 0 and sets *@out to a new json object the caller puts, or a
  * negative errno (-EINVAL for a bad configuration, -ENOMEM) and sets

@@ -15,7 +15,9 @@
  *    read-only or read-write;
  *  - an error code is a ".TP" entry ".B \-32xxx" in keeld.8's ERRORS;
  *  - an xl.cfg key is a ".TP" entry ".B KEY = ..." in keel.cfg.5's KEYS,
- *    whose text has "JSON member:" followed by the member's name;
+ *    whose text has "JSON member:" followed by the member's name; KEYS
+ *    ends with the subsection "Not supported yet", whose entries (the
+ *    same form, or ".BI PARAM= VALUE" for a vif parameter) are refused;
  *  - the first two .nf/.fi blocks of keel.cfg.5's EXAMPLES are an
  *    xl.cfg file and the JSON it reads as.
  * The source tree is $KEEL_SRCDIR (set by `make check`), else the
@@ -816,11 +818,25 @@ END_TEST
 
 #define MAX_KEYS 64
 
-/* The keys documented in KEYS: entries tagged "KEY = ...". */
-static size_t cfg_doc_keys(const struct man *m, char keys[][64],
-			   struct span *entries)
+#define NOT_YET "Not supported yet"
+
+/* KEYS up to its subsection NOT_YET, which cfg_not_yet() reads. */
+static struct span cfg_keys_section(const struct man *m)
 {
 	struct span sec = man_section(m, "KEYS");
+	struct span not_yet = man_section(m, NOT_YET);
+
+	ck_assert_msg(not_yet.start > sec.start && not_yet.start <= sec.end,
+		      "keel.cfg.5's \"%s\" is not a subsection of KEYS",
+		      NOT_YET);
+	sec.end = not_yet.start - 1;
+	return sec;
+}
+
+/* The keys documented in @sec: entries tagged "KEY = ...". */
+static size_t cfg_entries(const struct man *m, struct span sec,
+			  char keys[][64], struct span *entries)
+{
 	size_t n = 0;
 
 	for (size_t i = sec.start; i < sec.end && n < MAX_KEYS; i++) {
@@ -838,6 +854,13 @@ static size_t cfg_doc_keys(const struct man *m, char keys[][64],
 		n++;
 	}
 	return n;
+}
+
+/* The keys documented in KEYS, before "Not supported yet". */
+static size_t cfg_doc_keys(const struct man *m, char keys[][64],
+			   struct span *entries)
+{
+	return cfg_entries(m, cfg_keys_section(m), keys, entries);
 }
 
 /* The keys lib/xlcfg.c reads: its table's rows [F_NAME] = { "name", ... */
@@ -872,7 +895,7 @@ static int cfg_try(const char *key, const char *value,
 static bool cfg_accepts(const char *key, struct json_object **out)
 {
 	static const char *const values[] = {
-		"16", "\"/boot/x\"", "\"destroy\"", "\"0\"",
+		"16", "\"/boot/x\"", "\"destroy\"", "\"0\"", "1",
 		"\"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b\"",
 		"[ \"/srv/x.img,raw,xvda\" ]", "[ \"bridge=br0\" ]",
 	};
@@ -984,10 +1007,10 @@ END_TEST
 START_TEST(test_cfg_json_members)
 {
 	struct json_object *schema, *props, *defs;
-	struct span entries[MAX_KEYS], json;
-	char doc[MAX_KEYS][64], name[64];
+	struct span entries[MAX_KEYS], yet_entries[MAX_KEYS], json;
+	char doc[MAX_KEYS][64], yet[MAX_KEYS][64], name[64];
 	struct problems p = { 0 };
-	size_t ndoc;
+	size_t ndoc, nyet;
 	struct man m;
 
 	man_load(&m, "man/keel.cfg.5");
@@ -1004,6 +1027,7 @@ START_TEST(test_cfg_json_members)
 			problem(&p, "keel.cfg.5: %s becomes the JSON member %s, which domain.schema.json does not have.",
 				doc[i], name);
 	/* ... and each member of the schema is documented */
+	nyet = cfg_entries(&m, man_section(&m, NOT_YET), yet, yet_entries);
 	json_object_object_foreach(props, prop, val)
 	{
 		bool found = false;
@@ -1013,9 +1037,13 @@ START_TEST(test_cfg_json_members)
 			found = entry_json_member(&m, entries[i], name,
 						  sizeof(name)) &&
 				!strcmp(name, prop);
+		for (size_t i = 0; i < nyet && !found; i++)
+			found = entry_json_member(&m, yet_entries[i], name,
+						  sizeof(name)) &&
+				!strcmp(name, prop);
 		if (!found)
-			problem(&p, "domain.schema.json's member %s is no key's \"JSON member:\" in keel.cfg.5's KEYS.",
-				prop);
+			problem(&p, "domain.schema.json's member %s is no key's \"JSON member:\" in keel.cfg.5's KEYS or its \"%s\".",
+				prop, NOT_YET);
 		if (!span_has_word(&m, json, prop))
 			problem(&p, "domain.schema.json's member %s is not listed in keel.cfg.5's JSON.",
 				prop);
@@ -1053,6 +1081,91 @@ START_TEST(test_cfg_json_members)
 	}
 	problems_check(&p, "JSON members in keel.cfg.5");
 	json_object_put(schema);
+	man_free(&m);
+}
+END_TEST
+
+/*
+ * Each entry of "Not supported yet" is refused by xlcfg with a sentence
+ * that names the section; a vif parameter ("rate= RATE") in a vif
+ * specification. Every citation of a keel.cfg(5) section in keeld's or
+ * xlcfg's messages names a section the page has.
+ */
+START_TEST(test_cfg_not_yet)
+{
+	static const char cite[] = "(keel.cfg(5), \"" NOT_YET "\")";
+	static const char *const cited_by[] = {
+		"lib/xlcfg.c", "lib/xlcfg_vif.c", "daemon/domain_methods.c",
+	};
+	struct span sec, entries[MAX_KEYS];
+	char keys[MAX_KEYS][64], sections[16][64];
+	struct problems p = { 0 };
+	size_t nkeys, nparams = 0;
+	struct man m;
+
+	man_load(&m, "man/keel.cfg.5");
+	sec = man_section(&m, NOT_YET);
+	nkeys = cfg_entries(&m, sec, keys, entries);
+	ck_assert_int_ge(nkeys, 3);
+	for (size_t i = 0; i < nkeys; i++) {
+		struct json_object *out = NULL;
+		char *err = NULL;
+
+		/* 2: a value each of them takes, maxvcpus above vcpus's 1 */
+		if (!cfg_try(keys[i], "2", &out, &err))
+			problem(&p, "keel.cfg.5 says %s is not supported yet, but lib/xlcfg.c reads it.",
+				keys[i]);
+		else if (!strstr(err, cite))
+			problem(&p, "The error for %s does not cite %s: %s",
+				keys[i], cite, err);
+		json_object_put(out);
+		free(err);
+	}
+	for (size_t i = sec.start; i < sec.end; i++) {
+		const char *tag = tp_tag(&m, i);
+		struct json_object *out = NULL;
+		char *err = NULL, *vif;
+		size_t len;
+
+		if (!tag)
+			continue;
+		len = strspn(tag, "abcdefghijklmnopqrstuvwxyz_");
+		if (!len || strncmp(tag + len, "= ", 2))
+			continue;
+		nparams++;
+		ck_assert_int_ge(asprintf(&vif, "[ \"%.*s=1\" ]", (int)len, tag),
+				 0);
+		if (!cfg_try("vif", vif, &out, &err))
+			problem(&p, "keel.cfg.5 says the vif parameter %.*s is not supported yet, but lib/xlcfg.c reads it.",
+				(int)len, tag);
+		else if (!strstr(err, cite))
+			problem(&p, "The error for the vif parameter %.*s does not cite %s: %s",
+				(int)len, tag, cite, err);
+		json_object_put(out);
+		free(err);
+		free(vif);
+	}
+	ck_assert_int_ge(nparams, 1);
+	for (size_t f = 0; f < sizeof(cited_by) / sizeof(cited_by[0]); f++) {
+		size_t n = scan_source(cited_by[f],
+				       "keel\\.cfg\\(5\\), \\\\\"([^\\\\]+)\\\\\"",
+				       sections, 16);
+
+		ck_assert_msg(n >= 1, "%s cites no section of keel.cfg(5)",
+			      cited_by[f]);
+		for (size_t i = 0; i < n; i++) {
+			bool found = false;
+
+			for (size_t j = 0; j < m.n && !found; j++)
+				found = (is_macro(m.raw[j], "SH") ||
+					 is_macro(m.raw[j], "SS")) &&
+					!strcmp(m.text[j], sections[i]);
+			if (!found)
+				problem(&p, "%s cites keel.cfg(5)'s \"%s\", which the page does not have.",
+					cited_by[f], sections[i]);
+		}
+	}
+	problems_check(&p, "keel.cfg.5's \"" NOT_YET "\"");
 	man_free(&m);
 }
 END_TEST
@@ -1148,6 +1261,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cfg_keys_documented);
 	tcase_add_test(tc, test_cfg_keys_accepted);
 	tcase_add_test(tc, test_cfg_json_members);
+	tcase_add_test(tc, test_cfg_not_yet);
 	tcase_add_test(tc, test_cfg_example);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The configuration file reader (lib/xlcfg.c): xl.cfg syntax, every key
- * and its limits, disk and vif specifications, every error message with
- * its line, the JSON spelling, buffers and files, and the golden pairs
- * under tests/golden/xlcfg/ (NAME.cfg must read as NAME.json).
+ * The configuration file reader (lib/xlcfg*.c): xl.cfg syntax, every key,
+ * disk and vif specifications, the keys refused as not supported yet,
+ * every error message with its line, the JSON spelling, buffers and
+ * files, and the golden pairs under tests/golden/xlcfg/ (NAME.cfg must
+ * read as NAME.json). keel's limits are the schema's, not the reader's:
+ * a value out of range reads as written (check_cli sees it refused).
  */
 #include "config.h"
 
@@ -96,17 +98,22 @@ static const struct {
 	{ "uuid = \"2B9C8F0E-1D7A-4C3E-9F5B-6A7D8E9F0A1B\"\n", "uuid",
 	  "\"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b\"" },
 	{ "memory = 16\n", "memory", "16" },
-	{ "memory = 16777216\n", "memory", "16777216" },
 	{ "memory = 512\nmaxmem = 512\n", "maxmem", "512" },
+	{ "memory = 512\nmaxmem = 1024\n", "maxmem", "1024" },
 	{ "maxmem = 64\n", "maxmem", "64" },
 	{ "vcpus = 64\n", "vcpus", "64" },
-	{ "maxvcpus = 8\n", "maxvcpus", "8" },
+	{ "maxvcpus = 1\n", "maxvcpus", "1" },
 	{ "vcpus = 2\nmaxvcpus = 2\n", "maxvcpus", "2" },
-	{ "cpu_weight = 1\n", "cpu_weight", "1" },
-	{ "cpu_weight = 65535\n", "cpu_weight", "65535" },
-	{ "cap = 0\n", "cap", "0" },
-	{ "cap = 100\n", "cap", "100" },
-	{ "vcpus = 4\ncap = 400\n", "cap", "400" },
+	/* limits are the schema's: the reader converts what it is given */
+	{ "memory = 8\n", "memory", "8" },
+	{ "memory = 0x7fffffffffffffff\n", "memory", "9223372036854775807" },
+	{ "memory = -512\n", "memory", "-512" },
+	{ "vcpus = 65\n", "vcpus", "65" },
+	{ "vcpus = 0\nmaxvcpus = 0\n", "maxvcpus", "0" },
+	{ "rng = 0\n", "rng", "false" },
+	{ "rng = 1\n", "rng", "true" },
+	{ "rng = '0'\n", "rng", "false" },
+	{ "", "rng", NULL },
 	{ "ramdisk = \"/boot/initrd\"\n", "ramdisk", "\"/boot/initrd\"" },
 	{ "", "ramdisk", NULL },
 	{ "on_poweroff = \"destroy\"\n", "on_poweroff", "\"destroy\"" },
@@ -123,22 +130,6 @@ static const struct {
 	{ "", "cmdline", NULL },
 	{ "root = \"/dev/xvda1\"\n", "root", NULL },
 	{ "extra = \"quiet\"\n", "extra", NULL },
-	/* cpus */
-	{ "cpus = \"3\"\n", "cpus", "\"3\"" },
-	{ "cpus = 3\n", "cpus", "\"3\"" },
-	{ "cpus = \"0-3,5\"\n", "cpus", "\"0-3,5\"" },
-	{ "cpus = \"5,0-3\"\n", "cpus", "\"0-3,5\"" },
-	{ "cpus = \"1,2,3,7\"\n", "cpus", "\"1-3,7\"" },
-	{ "cpus = \" 1 , 2 \"\n", "cpus", "\"1-2\"" },
-	{ "cpus = \"0-3,^2\"\n", "cpus", "\"0-1,3\"" },
-	{ "cpus = \"^1,0-2\"\n", "cpus", "\"0-2\"" },
-	{ "cpus = \"0-7,^2-5,3\"\n", "cpus", "\"0-1,3,6-7\"" },
-	{ "cpus = \"all\"\n", "cpus", "\"all\"" },
-	{ "cpus = \"4,all\"\n", "cpus", "\"all\"" },
-	{ "cpus = \"all,^1,^3-4\"\n", "cpus", "\"all,^1,^3-4\"" },
-	{ "cpus = \"all,^0-3,2\"\n", "cpus", "\"all,^0-1,^3\"" },
-	{ "cpus = \"4095\"\n", "cpus", "\"4095\"" },
-	{ "cpus = \"2-2\"\n", "cpus", "\"2\"" },
 	/* disks */
 	{ "disk = ['/img,raw,xvda,rw']\n", "disks",
 	  "[{\"vdev\":\"xvda\",\"path\":\"/img\",\"format\":\"raw\","
@@ -188,23 +179,6 @@ static const struct {
 	  "[{\"bridge\":\"abcdefghijklmno\"}]" },
 	{ "vif = ['bridge=br0','bridge=br0']\n", "nics",
 	  "[{\"bridge\":\"br0\"},{\"bridge\":\"br0\"}]" },
-	{ "vif = ['rate=10Mb/s']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":1250000,\"interval_us\":50000}}]" },
-	{ "vif = ['rate=1GB/s@20ms']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":1000000000,\"interval_us\":20000}}]" },
-	{ "vif = ['rate=3KB/s@7m']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":3000,\"interval_us\":7000}}]" },
-	{ "vif = ['rate=1B/s@1us']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":1}}]" },
-	{ "vif = ['rate=8b/s@1u']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":1}}]" },
-	{ "vif = ['rate=2MB/s@3s']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":2000000,\"interval_us\":3000000}}]" },
-	{ "vif = ['rate=2MB/s@4']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":2000000,\"interval_us\":4000000}}]" },
-	{ "vif = ['rate=4294967295GB/s@4294967295us']\n", "nics",
-	  "[{\"rate\":{\"bytes_per_sec\":4294967295000000000,"
-	  "\"interval_us\":4294967295}}]" },
 };
 
 START_TEST(test_good)
@@ -318,15 +292,6 @@ static const struct {
 	  "No name is set; add a line such as name = \"web\"." },
 	{ "", "t.cfg: ", "No name is set" },
 	{ "name = \"a\"\n", "t.cfg: ", "No kernel is set" },
-	{ "name = \"\"\nkernel = \"/k\"\n", "t.cfg:1: ",
-	  "The name '' is not valid" },
-	{ "name = \"-web\"\nkernel = \"/k\"\n", "t.cfg:1: ",
-	  "The name '-web' is not valid; use 1 to 64 letters" },
-	{ "name = \"a b\"\nkernel = \"/k\"\n", "t.cfg:1: ", "not valid" },
-	{ "name = \"a/b\"\nkernel = \"/k\"\n", "t.cfg:1: ", "not valid" },
-	{ "name = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
-	  "kernel = \"/k\"\n",
-	  "t.cfg:1: ", "not valid" },
 	{ "name = [\"a\"]\nkernel = \"/k\"\n", "t.cfg:1: ",
 	  "'name' takes a quoted string, not a list." },
 	{ "name = \"a\"\nkernel = \"\"\n", "t.cfg:2: ",
@@ -340,39 +305,41 @@ static const struct {
 	  "is not a UUID" },
 	{ BASE "uuid = \"2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1g\"\n",
 	  "t.cfg:3: ", "is not a UUID" },
-	{ BASE "memory = 15\n", "t.cfg:3: ",
-	  "'memory' must be between 16 and 16777216 MiB; 15 is out of range." },
-	{ BASE "memory = 16777217\n", "t.cfg:3: ", "out of range" },
-	{ BASE "memory = -512\n", "t.cfg:3: ", "-512 is out of range" },
 	{ BASE "memory = 99999999999999999999\n", "t.cfg:3: ",
-	  "out of range" },
+	  "'memory' is 99999999999999999999, a number too large for any setting" },
+	{ BASE "memory = -0x8000000000000001\n", "t.cfg:3: ",
+	  "a number too large for any setting" },
 	{ BASE "memory = 512.5\n", "t.cfg:3: ",
 	  "'memory' must be a whole number written in decimal or 0x hex, not '512.5'." },
 	{ BASE "memory = \"lots\"\n", "t.cfg:3: ", "must be a whole number" },
 	{ BASE "memory = \" 512\"\n", "t.cfg:3: ", "must be a whole number" },
 	{ BASE "memory = [512]\n", "t.cfg:3: ",
 	  "'memory' takes a number, not a list." },
-	{ BASE "maxmem = 8\n", "t.cfg:3: ", "'maxmem' must be between 16" },
 	{ BASE "memory = 512\n\nmaxmem = 256\n", "t.cfg:5: ",
 	  "'maxmem' (256 MiB) is less than 'memory' (512 MiB)" },
 	{ BASE "maxmem = 256\nmemory = 512\n", "t.cfg:3: ",
 	  "'maxmem' (256 MiB) is less than" },
-	{ BASE "vcpus = 0\n", "t.cfg:3: ",
-	  "'vcpus' must be between 1 and 64; 0 is out of range." },
-	{ BASE "vcpus = 65\n", "t.cfg:3: ", "'vcpus' must be between 1 and 64" },
-	{ BASE "maxvcpus = 65\n", "t.cfg:3: ", "'maxvcpus' must be between" },
 	{ BASE "maxvcpus = 2\nvcpus = 4\n", "t.cfg:3: ",
 	  "'maxvcpus' (2) is less than 'vcpus' (4)" },
-	{ BASE "cpu_weight = 0\n", "t.cfg:3: ",
-	  "'cpu_weight' must be between 1 and 65535; 0 is out of range." },
-	{ BASE "cpu_weight = 65536\n", "t.cfg:3: ", "'cpu_weight' must be" },
-	{ BASE "cap = -1\n", "t.cfg:3: ",
-	  "'cap' must be between 0 and 6400 percent; -1 is out of range." },
-	{ BASE "cap = 6401\n", "t.cfg:3: ", "'cap' must be between" },
-	{ BASE "cap = 101\n", "t.cfg:3: ",
-	  "'cap' is 101 percent, but 1 vCPU can use at most 100 percent" },
-	{ BASE "cap = 250\nvcpus = 2\n", "t.cfg:3: ",
-	  "'cap' is 250 percent, but 2 vCPUs can use at most 200 percent" },
+	{ BASE "vcpus = 4\nmaxvcpus = 0\n", "t.cfg:4: ",
+	  "'maxvcpus' (0) is less than 'vcpus' (4)" },
+	{ BASE "rng = 2\n", "t.cfg:3: ", "'rng' is 0 (off) or 1 (on), not 2." },
+	{ BASE "rng = \"yes\"\n", "t.cfg:3: ", "not yes." },
+	{ BASE "rng = [1]\n", "t.cfg:3: ", "not a list." },
+	{ BASE "rng = 0x1\n", "t.cfg:3: ", "not 0x1." },
+	/* keys keel does not apply yet: refused, not dropped */
+	{ BASE "cpus = \"0-3\"\n", "t.cfg:3: ",
+	  "vCPU pinning (cpus) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\")." },
+	{ BASE "cpus = [\"2\", \"3\"]\n", "t.cfg:3: ",
+	  "vCPU pinning (cpus) is not supported yet" },
+	{ BASE "cpu_weight = 512\n", "t.cfg:3: ",
+	  "A scheduler weight (cpu_weight) is not supported yet; remove it" },
+	{ "cap = 100\n" BASE, "t.cfg:1: ",
+	  "A CPU cap (cap) is not supported yet; remove it" },
+	{ BASE "maxvcpus = 4\nvcpus = 2\n", "t.cfg:3: ",
+	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\")." },
+	{ BASE "maxvcpus = 2\n", "t.cfg:3: ",
+	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet" },
 	{ BASE "on_poweroff = \"coredump-destroy\"\n", "t.cfg:3: ",
 	  "'on_poweroff' = \"coredump-destroy\" is an xl action keel does not support" },
 	{ BASE "on_reboot = \"coredump-restart\"\n", "t.cfg:3: ",
@@ -387,26 +354,6 @@ static const struct {
 	{ BASE "root = \"/dev/x\"\ncmdline = \"a\"\n", "t.cfg:3: ",
 	  "'root' cannot be combined with 'cmdline' (line 4)" },
 	{ BASE "extra = [\"b\"]\n", "t.cfg:3: ", "'extra' takes a quoted" },
-	/* cpus */
-	{ BASE "cpus = [\"2\", \"3\"]\n", "t.cfg:3: ",
-	  "'cpus' as a list pins each vCPU separately in xl, which keel does not support" },
-	{ BASE "cpus = \"nodes:0\"\n", "t.cfg:3: ",
-	  "pinning to NUMA nodes is not supported" },
-	{ BASE "cpus = \"0,node:1\"\n", "t.cfg:3: ", "NUMA nodes" },
-	{ BASE "cpus = \"\"\n", "t.cfg:3: ", "'cpus' = \"\" selects no CPU" },
-	{ BASE "cpus = \"1,^1\"\n", "t.cfg:3: ", "selects no CPU" },
-	{ BASE "cpus = \"^0\"\n", "t.cfg:3: ", "selects no CPU" },
-	{ BASE "cpus = \"all,^0-4095\"\n", "t.cfg:3: ", "selects no CPU" },
-	{ BASE "cpus = \"4096\"\n", "t.cfg:3: ",
-	  "'cpus' = \"4096\" is not a CPU list; write items such as 3, 0-3, ^2 or all" },
-	{ BASE "cpus = \"3-1\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"1-\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"-1\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"x\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"1 2\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"^^1\"\n", "t.cfg:3: ", "is not a CPU list" },
-	{ BASE "cpus = \"99999999999999999999\"\n", "t.cfg:3: ",
-	  "is not a CPU list" },
 	/* disks */
 	{ BASE "disk = '/a,,xvda'\n", "t.cfg:3: ",
 	  "'disk' takes a list of quoted specifications, as in disk = [ '...' ]." },
@@ -479,7 +426,7 @@ static const struct {
 	{ BASE "vif = [ 'model=e1000' ]\n", "t.cfg:3: ",
 	  "'model' is an xl vif option" },
 	{ BASE "vif = [ 'colour=red' ]\n", "t.cfg:3: ",
-	  "'colour' is not a vif parameter; use mac, bridge, vifname or rate." },
+	  "'colour' is not a vif parameter; use mac, bridge or vifname." },
 	{ BASE "vif = [ 'bridge=a,bridge=b' ]\n", "t.cfg:3: ",
 	  "'bridge' is given twice" },
 	{ BASE "vif = [ 'vifname=a,vifname=b' ]\n", "t.cfg:3: ",
@@ -508,28 +455,9 @@ static const struct {
 	{ BASE "vif = [ 'vifname=a:b' ]\n", "t.cfg:3: ",
 	  "vifname 'a:b' is not a network interface name" },
 	{ BASE "vif = [ 'vifname=..' ]\n", "t.cfg:3: ", "not a network interf" },
-	{ BASE "vif = [ 'rate=10MB' ]\n", "t.cfg:3: ",
-	  "rate '10MB' is not valid; write it as 10MB/s or 100Mb/s@20ms" },
-	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "rate '' is not valid" },
-	{ BASE "vif = [ 'rate=MB/s' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10mb/s' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10XB/s' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10MB/sec' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10MB/s@' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10MB/s@5ns' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=10MB/s@-5ms' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=-10MB/s' ]\n", "t.cfg:3: ", "is not valid" },
-	{ BASE "vif = [ 'rate=0MB/s' ]\n", "t.cfg:3: ",
-	  "rate '0MB/s' is out of range" },
-	{ BASE "vif = [ 'rate=4294967296B/s' ]\n", "t.cfg:3: ",
-	  "is out of range" },
-	{ BASE "vif = [ 'rate=10MB/s@0ms' ]\n", "t.cfg:3: ", "is out of range" },
-	{ BASE "vif = [ 'rate=10MB/s@4295s' ]\n", "t.cfg:3: ",
-	  "is out of range" },
-	{ BASE "vif = [ 'rate=10MB/s@4294967296us' ]\n", "t.cfg:3: ",
-	  "is out of range" },
-	{ BASE "vif = [ 'rate=7b/s' ]\n", "t.cfg:3: ",
-	  "rate '7b/s' is less than one byte per second." },
+	{ BASE "vif = [ 'bridge=br0,rate=10MB/s' ]\n", "t.cfg:3: ",
+	  "In vif 'bridge=br0,rate=10MB/s': a NIC rate limit (rate) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\")." },
+	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "(rate) is not supported yet" },
 };
 
 START_TEST(test_bad)
@@ -575,6 +503,33 @@ START_TEST(test_canonical_order)
 	}
 	ck_assert_uint_eq(i, 6);
 	json_object_put(o);
+}
+END_TEST
+
+/*
+ * A name keel would refuse (too long, a leading '-', a space) reads as
+ * written: the schema says why it is refused, in keeld's words.
+ */
+START_TEST(test_name_left_to_schema)
+{
+	static const char *const names[] = {
+		"", "-web", "a b", "a/b",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct json_object *o, *v;
+		char *cfg;
+
+		ck_assert_int_ge(asprintf(&cfg, "name = \"%s\"\nkernel = \"/k\"\n",
+					  names[i]),
+				 0);
+		o = parse_ok(cfg);
+		ck_assert(json_object_object_get_ex(o, "name", &v));
+		ck_assert_str_eq(json_object_get_string(v), names[i]);
+		json_object_put(o);
+		free(cfg);
+	}
 }
 END_TEST
 
@@ -770,9 +725,9 @@ START_TEST(test_files)
 	unlink(path);
 	free(path);
 
-	path = write_temp("name = 'f'\nvcpus = 0\n");
+	path = write_temp("name = 'f'\ncap = 0\n");
 	ck_assert_int_eq(xlcfg_parse_file(path, &o, &err), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err, ":2: 'vcpus' must be between"));
+	ck_assert_ptr_nonnull(strstr(err, ":2: A CPU cap (cap) is not supp"));
 	ck_assert(!strncmp(err, path, strlen(path)));
 	free(err);
 	unlink(path);
@@ -926,6 +881,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_escapes);
 	tcase_add_test(tc, test_canonical_order);
+	tcase_add_test(tc, test_name_left_to_schema);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("input");

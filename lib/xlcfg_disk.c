@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * One item of `disk = [...]`: a specification in the syntax of
+ * xl-disk-configuration(5), as far as keel supports it, turned into a
+ * disk of the JSON model ({vdev, path, format, readonly}).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlcfg_internal.h"
+
+static const char *const disk_unsupported[] = {
+	"backendtype", "backend", "script", "specification", "transport",
+	"discard", "no-discard", "direct-io-safe", "trusted", "untrusted",
+	"colo", "colo-host", "colo-port", "colo-export", "active-disk",
+	"hidden-disk", NULL
+};
+
+static bool is_vdev(const char *s)
+{
+	size_t n;
+
+	if (!strncmp(s, "xvd", 3))
+		s += 3;
+	else if (!strncmp(s, "vd", 2) || !strncmp(s, "hd", 2) ||
+		 !strncmp(s, "sd", 2))
+		s += 2;
+	else
+		return false;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+	return n >= 1 && n <= 3 && !s[n];
+}
+
+struct disk_spec {
+	char *target, *format, *vdev, *access, *devtype;
+	bool prefix; /* a legacy "phy:"-style prefix stands for the format */
+};
+
+static int disk_set(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		    char **field, const char *what, char *value)
+{
+	if (*field)
+		return xlcfg_spec_fail(e, "disk", v, "'%s' is given twice.", what);
+	*field = value;
+	return 0;
+}
+
+/* A legacy target prefix such as "phy:" or "tap:aio:"; 1 if stripped. */
+static int disk_prefix(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		       char **target)
+{
+	static const char *const raw[] = { "phy:", "file:", "aio:", "raw:" };
+	static const char *const other[] = { "qcow:", "qcow2:", "vhd:",
+					     "qed:" };
+	char *t = *target;
+	size_t i;
+
+	if (!strncmp(t, "tap:", 4) || !strncmp(t, "tap2:", 5))
+		t = strchr(t, ':') + 1;
+	else if (!strncmp(t, "tapdisk:", 8))
+		t += 8;
+	for (i = 0; i < 4; i++) {
+		if (!strncmp(t, raw[i], strlen(raw[i]))) {
+			*target = t + strlen(raw[i]);
+			return 1;
+		}
+		if (!strncmp(t, other[i], strlen(other[i])))
+			return xlcfg_spec_fail(e, "disk", v,
+					       "the %.*s format is not supported; keel reads raw images only (convert with qemu-img convert -O raw).",
+					       (int)strlen(other[i]) - 1,
+					       other[i]);
+	}
+	return 0;
+}
+
+static int disk_tokens(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		       char *p, struct disk_spec *d)
+{
+	int rc = 0;
+
+	while (!rc && p && *p) {
+		char *tok = p, *eq, *comma;
+
+		while (isspace((unsigned char)*tok))
+			tok++;
+		if (!strncmp(tok, "target=", 7)) {
+			/* xl: target= takes the rest, commas and all */
+			return disk_set(e, v, &d->target, "target", tok + 7);
+		}
+		comma = strchr(tok, ',');
+		if (comma)
+			*comma = '\0';
+		p = comma ? comma + 1 : NULL;
+		tok = xlcfg_trim(tok);
+		eq = strchr(tok, '=');
+		if (eq) {
+			*eq++ = '\0';
+			if (!strcmp(tok, "format"))
+				rc = disk_set(e, v, &d->format, tok, eq);
+			else if (!strcmp(tok, "vdev"))
+				rc = disk_set(e, v, &d->vdev, tok, eq);
+			else if (!strcmp(tok, "access"))
+				rc = disk_set(e, v, &d->access, tok, eq);
+			else if (!strcmp(tok, "devtype"))
+				rc = disk_set(e, v, &d->devtype, tok, eq);
+			else if (xlcfg_in_list(tok, disk_unsupported))
+				rc = xlcfg_spec_fail(e, "disk", v,
+						     "'%s' is an xl disk option keel does not support.",
+						     tok);
+			else
+				rc = xlcfg_spec_fail(e, "disk", v,
+						     "'%s' is not a disk parameter; use target, format, vdev, access or devtype.",
+						     tok);
+		} else if (xlcfg_in_list(tok, disk_unsupported)) {
+			rc = xlcfg_spec_fail(e, "disk", v,
+					     "'%s' is an xl disk option keel does not support.",
+					     tok);
+		} else if (!d->target) {
+			d->target = tok;
+			rc = disk_prefix(e, v, &d->target);
+			d->prefix = rc == 1;
+			rc = rc < 0 ? rc : 0;
+		} else if (!d->prefix && !d->format) {
+			d->format = tok;
+		} else if (!d->vdev) {
+			d->vdev = tok;
+		} else if (!d->access) {
+			d->access = tok;
+		} else {
+			rc = xlcfg_spec_fail(e, "disk", v,
+					     "there are more than four positional parameters (target, format, vdev, access).");
+		}
+	}
+	return rc;
+}
+
+static bool is_other_format(const char *f)
+{
+	static const char *const other[] = { "qcow", "qcow2", "vhd", "qed",
+					     "empty", NULL };
+
+	return xlcfg_in_list(f, other);
+}
+
+/* What a parsed disk specification must hold; sets *@ro. */
+static int disk_check(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		      const struct disk_spec *d, bool *ro)
+{
+	size_t n = d->vdev ? strlen(d->vdev) : 0;
+
+	if (!d->target || !*d->target)
+		return xlcfg_spec_fail(e, "disk", v,
+				       "there is no target; give the image file or block device, as in '/srv/web.img,raw,xvda,rw'.");
+	if (d->format && is_other_format(d->format))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "the %s format is not supported; keel reads raw images only (convert with qemu-img convert -O raw).",
+				       d->format);
+	if (d->format && *d->format && strcmp(d->format, "raw"))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "'%s' is not a disk format; keel reads raw images.",
+				       d->format);
+	if (!n)
+		return xlcfg_spec_fail(e, "disk", v,
+				       "there is no vdev; give the name the guest sees, such as xvda.");
+	if ((n > 6 && !strcmp(d->vdev + n - 6, ":cdrom")) ||
+	    (d->devtype && !strcmp(d->devtype, "cdrom")))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "CD-ROM devices are not supported; keel attaches disks only.");
+	if (d->devtype && strcmp(d->devtype, "disk"))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "devtype '%s' is not valid; the only device type keel supports is disk.",
+				       d->devtype);
+	if (!is_vdev(d->vdev))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "vdev '%s' is not a whole-disk name such as xvda, vdb, sda or hdc.",
+				       d->vdev);
+	*ro = d->access &&
+	      (!strcmp(d->access, "r") || !strcmp(d->access, "ro"));
+	if (d->access && !*ro && *d->access && strcmp(d->access, "w") &&
+	    strcmp(d->access, "rw"))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "access '%s' is not valid; use r or ro for read-only, w or rw for read-write.",
+				       d->access);
+	return 0;
+}
+
+int xlcfg_disk_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		     struct json_object **out)
+{
+	struct disk_spec d = { 0 };
+	struct json_object *o;
+	bool ro = false;
+	char *copy;
+	int rc;
+
+	copy = strdup(v->str);
+	if (!copy)
+		return -ENOMEM;
+	rc = disk_tokens(e, v, copy, &d);
+	if (!rc)
+		rc = disk_check(e, v, &d, &ro);
+	if (rc)
+		goto out;
+	o = json_object_new_object();
+	rc = -ENOMEM;
+	if (!o || json_object_object_add(o, "vdev",
+					 json_object_new_string(d.vdev)) ||
+	    json_object_object_add(o, "path",
+				   json_object_new_string(d.target)) ||
+	    json_object_object_add(o, "format",
+				   json_object_new_string("raw")) ||
+	    json_object_object_add(o, "readonly",
+				   json_object_new_boolean(ro))) {
+		json_object_put(o);
+		goto out;
+	}
+	*out = o;
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
