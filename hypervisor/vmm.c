@@ -16,6 +16,7 @@
 #include "acpi_pm.h"
 #include "device.h"
 #include "i8042.h"
+#include "kvm_host.h"
 #include "log.h"
 #include "pci.h"
 #include "vcpu.h"
@@ -161,6 +162,7 @@ int vm_create(const struct vm_config *cfg, struct event_base *evbase,
 	};
 	struct boot_entry entry;
 	uint32_t signature, features;
+	const char *warning;
 	struct vm *vm;
 	int rc;
 
@@ -170,6 +172,10 @@ int vm_create(const struct vm_config *cfg, struct event_base *evbase,
 			VM_MAX_VCPUS);
 		return -EINVAL;
 	}
+	/* A Linux kernel on kvm_pvm: say so now, not after a long boot. */
+	warning = kvm_host_linux_warning(cfg->kernel);
+	if (warning)
+		log_warn("%s", warning);
 	rc = vm_new(cfg->ram_size, &vm);
 	if (rc)
 		return rc;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "hv_proto.h"
 #include "runner.h"
 
 #define VCPUS "2"
@@ -271,12 +272,64 @@ START_TEST(test_debian_guest_reboot)
 }
 END_TEST
 
+/*
+ * Type @cmd, as a user would, at the shell of a fresh guest: /init
+ * (guest/init) must stop everything, unmount what is mounted (a tmpfs
+ * the test mounts on /mnt first, the shell's working directory, then
+ * /init's own) and end keel-hv with @status, saying @why on the way.
+ */
+static void guest_shutdown_by(const char *cmd, const char *why,
+			      const char *end, int status)
+{
+	struct guest g;
+	long at;
+
+	setup(&g);
+	guest_boot(&g, (char *[]){ NULL });
+	guest_run(&g, "mkdir -p /mnt && mount -t tmpfs t /mnt && cd /mnt && "
+		      "echo mnt=$((1 + 1))\n", "mnt=2");
+	ck_assert_int_eq(proc_send(&g.p, cmd), 0);
+	ck_assert_int_eq(proc_wait(&g.p, timeout_ms()), status);
+	at = proc_expect(&g.p, why, (size_t)g.at, 0);
+	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, why,
+		      tail_of(g.p.out + g.at));
+	at = proc_expect(&g.p, end, (size_t)at, 0);
+	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, end,
+		      tail_of(g.p.out + g.at));
+	teardown(&g);
+}
+
+START_TEST(test_debian_guest_poweroff_typed)
+{
+	guest_shutdown_by("poweroff\n", "init: poweroff requested",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "powering off", HV_EXIT_POWEROFF);
+}
+END_TEST
+
+START_TEST(test_debian_guest_reboot_typed)
+{
+	guest_shutdown_by("reboot\n", "init: reboot requested",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "rebooting", HV_EXIT_REBOOT);
+}
+END_TEST
+
+/* A halted VM would only spin: /init powers it off (docs/guest.md). */
+START_TEST(test_debian_guest_halt_typed)
+{
+	guest_shutdown_by("halt\n", "init: halt requested; a VM powers off",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "powering off", HV_EXIT_POWEROFF);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("linux");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_kvm_missing();
+	runner_skip_reason = harness_linux_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
 	if (!runner_skip_reason &&
 	    !harness_have_file(harness_path("guest/out/vmlinuz")))
@@ -284,6 +337,13 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_debian_guest_devices);
 	tcase_add_test(tc, test_debian_guest_reboot);
+	suite_add_tcase(s, tc);
+	/* A case of their own, so CK_RUN_CASE="typed shutdown" picks them. */
+	tc = tcase_create("typed shutdown");
+	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
+	tcase_add_test(tc, test_debian_guest_poweroff_typed);
+	tcase_add_test(tc, test_debian_guest_reboot_typed);
+	tcase_add_test(tc, test_debian_guest_halt_typed);
 	suite_add_tcase(s, tc);
 	return s;
 }
