@@ -273,6 +273,31 @@ START_TEST(test_debian_guest_reboot)
 END_TEST
 
 /*
+ * Ctrl-C at the guest's shell stops the command it runs: /init must not
+ * start the shell with SIGINT ignored (guest/init says how that
+ * happens). The sleep outlasts the wait for the next answer.
+ */
+static void guest_check_ctrl_c(struct guest *g)
+{
+	long at;
+
+	ck_assert_int_eq(proc_send(&g->p, "sleep 600; echo slept=$((1 + 1))\n"),
+			 0);
+	at = proc_expect(&g->p, "sleep 600", (size_t)g->at, timeout_ms());
+	ck_assert_msg(at > 0, "the shell did not echo the command:\n%s",
+		      tail_of(g->p.out + g->at));
+	g->at = at;
+	sleep(1);
+	ck_assert_int_eq(proc_send(&g->p, "\003"), 0);
+	ck_assert_int_eq(proc_send(&g->p, "echo ctrlc=$((2 + 2))\n"), 0);
+	at = proc_expect(&g->p, "ctrlc=4", (size_t)g->at, 60000);
+	ck_assert_msg(at > 0, "Ctrl-C did not stop `sleep 600`:\n%s",
+		      tail_of(g->p.out + g->at));
+	ck_assert_ptr_null(strstr(g->p.out + g->at, "slept=2"));
+	g->at = at;
+}
+
+/*
  * Type @cmd, as a user would, at the shell of a fresh guest: /init
  * (guest/init) must stop everything, unmount what is mounted (a tmpfs
  * the test mounts on /mnt first, the shell's working directory, then
@@ -286,6 +311,7 @@ static void guest_shutdown_by(const char *cmd, const char *why,
 
 	setup(&g);
 	guest_boot(&g, (char *[]){ NULL });
+	guest_check_ctrl_c(&g);
 	guest_run(&g, "mkdir -p /mnt && mount -t tmpfs t /mnt && cd /mnt && "
 		      "echo mnt=$((1 + 1))\n", "mnt=2");
 	ck_assert_int_eq(proc_send(&g.p, cmd), 0);
