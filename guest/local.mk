@@ -22,6 +22,11 @@ GUEST_SRCS = guest/mkguest.sh guest/init guest/power-button
 GUEST_OBJCOPY = $(OBJCOPY)
 
 EXTRA_DIST += $(GUEST_SRCS)
+
+# make demo's question: does the default guest run on this /dev/kvm?
+noinst_PROGRAMS += guest/kvm-linux
+guest_kvm_linux_SOURCES = guest/kvm-linux.c
+guest_kvm_linux_LDADD = lib/libkvmhost.la
 CLEANFILES += $(GUEST_VMLINUZ) $(GUEST_INITRD) $(GUEST_STAMP) \
 	$(GUEST_PIN) $(GUEST_OUT)/VERSION $(GUEST_OUT)/guest.env \
 	$(GUEST_OUT)/config

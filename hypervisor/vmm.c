@@ -18,6 +18,7 @@
 #include "device.h"
 #include "hv_error.h"
 #include "i8042.h"
+#include "kvm_host.h"
 #include "log.h"
 #include "pci.h"
 #include "vcpu.h"
@@ -197,6 +198,7 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	uint64_t ram = cfg->maxmem ? cfg->maxmem : cfg->ram_size;
 	struct boot_entry entry;
 	uint32_t signature, features;
+	const char *warning;
 	struct vm *vm;
 	int rc;
 
@@ -206,6 +208,10 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 			 KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
+	/* A Linux kernel on kvm_pvm: say so now, not after a long boot. */
+	warning = kvm_host_linux_warning(cfg->kernel);
+	if (warning)
+		log_warn("%s", warning);
 	rc = vm_new_empty(ram, &vm);
 	if (rc)
 		return rc;

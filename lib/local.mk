@@ -17,7 +17,13 @@ lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
 	-DKEEL_ABS_SRCDIR='"$(abs_top_srcdir)"'
 lib_libkeelcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
-lib_libkeelcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS)
+lib_libkeelcommon_la_LIBADD = lib/libkvmhost.la $(JSONC_LIBS) $(LIBEVENT_LIBS)
+
+# Which KVM this host has (kvm_pvm or not): keel-hv, the test harness
+# and make demo's guest/kvm-linux ask it. No dependencies, so that the
+# harness can link it alone.
+noinst_LTLIBRARIES += lib/libkvmhost.la
+lib_libkvmhost_la_SOURCES = lib/kvm_host.c lib/kvm_host.h
 
 LIB_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/lib
 LIB_UNIT_LIBS = lib/libkeelcommon.la $(UNIT_LIBS) $(JSONC_LIBS)

@@ -30,6 +30,7 @@ AM_TESTS_ENVIRONMENT = KEEL_BUILDDIR='$(abs_top_builddir)'; \
 noinst_LTLIBRARIES += tests/integration/libharness.la
 tests_integration_libharness_la_SOURCES = tests/integration/harness.c \
 	tests/integration/harness.h
+tests_integration_libharness_la_LIBADD = lib/libkvmhost.la
 
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
@@ -76,6 +77,16 @@ tests_integration_check_hv_guests_SOURCES = $(UNIT_RUNNER) \
 	tests/integration/check_hv_guests.c
 tests_integration_check_hv_guests_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_hv_guests_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS)
+
+# lib/kvm_host.c, the nested-runner decision and keel-hv's warning on
+# kvm_pvm, with a faked /sys/module: runs on any host, KVM or not.
+check_PROGRAMS += tests/integration/check_kvm_host
+TESTS += tests/integration/check_kvm_host
+tests_integration_check_kvm_host_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_kvm_host.c
+tests_integration_check_kvm_host_CFLAGS = $(INTEGRATION_CFLAGS)
+tests_integration_check_kvm_host_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
 
 # The stock Debian kernel with every virtio device: `make check-long`

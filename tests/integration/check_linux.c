@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "hv_proto.h"
 #include "runner.h"
 
 #define VCPUS "2"
@@ -271,12 +272,90 @@ START_TEST(test_debian_guest_reboot)
 }
 END_TEST
 
+/*
+ * Ctrl-C at the guest's shell stops the command it runs: /init must not
+ * start the shell with SIGINT ignored (guest/init says how that
+ * happens). The sleep outlasts the wait for the next answer.
+ */
+static void guest_check_ctrl_c(struct guest *g)
+{
+	long at;
+
+	ck_assert_int_eq(proc_send(&g->p, "sleep 600; echo slept=$((1 + 1))\n"),
+			 0);
+	at = proc_expect(&g->p, "sleep 600", (size_t)g->at, timeout_ms());
+	ck_assert_msg(at > 0, "the shell did not echo the command:\n%s",
+		      tail_of(g->p.out + g->at));
+	g->at = at;
+	sleep(1);
+	ck_assert_int_eq(proc_send(&g->p, "\003"), 0);
+	ck_assert_int_eq(proc_send(&g->p, "echo ctrlc=$((2 + 2))\n"), 0);
+	at = proc_expect(&g->p, "ctrlc=4", (size_t)g->at, 60000);
+	ck_assert_msg(at > 0, "Ctrl-C did not stop `sleep 600`:\n%s",
+		      tail_of(g->p.out + g->at));
+	ck_assert_ptr_null(strstr(g->p.out + g->at, "slept=2"));
+	g->at = at;
+}
+
+/*
+ * Type @cmd, as a user would, at the shell of a fresh guest: /init
+ * (guest/init) must stop everything, unmount what is mounted (a tmpfs
+ * the test mounts on /mnt first, the shell's working directory, then
+ * /init's own) and end keel-hv with @status, saying @why on the way.
+ */
+static void guest_shutdown_by(const char *cmd, const char *why,
+			      const char *end, int status)
+{
+	struct guest g;
+	long at;
+
+	setup(&g);
+	guest_boot(&g, (char *[]){ NULL });
+	guest_check_ctrl_c(&g);
+	guest_run(&g, "mkdir -p /mnt && mount -t tmpfs t /mnt && cd /mnt && "
+		      "echo mnt=$((1 + 1))\n", "mnt=2");
+	ck_assert_int_eq(proc_send(&g.p, cmd), 0);
+	ck_assert_int_eq(proc_wait(&g.p, timeout_ms()), status);
+	at = proc_expect(&g.p, why, (size_t)g.at, 0);
+	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, why,
+		      tail_of(g.p.out + g.at));
+	at = proc_expect(&g.p, end, (size_t)at, 0);
+	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, end,
+		      tail_of(g.p.out + g.at));
+	teardown(&g);
+}
+
+START_TEST(test_debian_guest_poweroff_typed)
+{
+	guest_shutdown_by("poweroff\n", "init: poweroff requested",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "powering off", HV_EXIT_POWEROFF);
+}
+END_TEST
+
+START_TEST(test_debian_guest_reboot_typed)
+{
+	guest_shutdown_by("reboot\n", "init: reboot requested",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "rebooting", HV_EXIT_REBOOT);
+}
+END_TEST
+
+/* A halted VM would only spin: /init powers it off (docs/guest.md). */
+START_TEST(test_debian_guest_halt_typed)
+{
+	guest_shutdown_by("halt\n", "init: halt requested; a VM powers off",
+			  "init: unmounted /mnt /dev/pts /dev /sys /proc; "
+			  "powering off", HV_EXIT_POWEROFF);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("linux");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_kvm_missing();
+	runner_skip_reason = harness_linux_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
 	if (!runner_skip_reason &&
 	    !harness_have_file(harness_path("guest/out/vmlinuz")))
@@ -284,6 +363,13 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_debian_guest_devices);
 	tcase_add_test(tc, test_debian_guest_reboot);
+	suite_add_tcase(s, tc);
+	/* A case of their own, so CK_RUN_CASE="typed shutdown" picks them. */
+	tc = tcase_create("typed shutdown");
+	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
+	tcase_add_test(tc, test_debian_guest_poweroff_typed);
+	tcase_add_test(tc, test_debian_guest_reboot_typed);
+	tcase_add_test(tc, test_debian_guest_halt_typed);
 	suite_add_tcase(s, tc);
 	return s;
 }

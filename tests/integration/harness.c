@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "kvm_host.h"
 
 long long harness_now_ms(void)
 {
@@ -227,6 +228,13 @@ const char *harness_kvm_missing(void)
 			       "KVM tests cannot run";
 	close(fd);
 	return NULL;
+}
+
+const char *harness_linux_kvm_missing(void)
+{
+	const char *why = harness_kvm_missing();
+
+	return why ? why : kvm_host_linux_unfit();
 }
 
 bool harness_have_file(const char *path)

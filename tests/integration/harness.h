@@ -65,6 +65,17 @@ const char *harness_path(const char *relative);
 const char *harness_kvm_missing(void);
 
 /*
+ * The same for suites that boot an unmodified Linux guest (the Debian
+ * guest): NULL when it can run on this host's /dev/kvm directly, or
+ * the one-line reason why not — harness_kvm_missing()'s, or that the
+ * host's KVM is kvm_pvm (lib/kvm_host.h). Such a suite sets
+ * runner_skip_reason to it and runner_wants_kvm when it is not NULL,
+ * so that the runner moves it into the nested runner; the in-tree
+ * test guests keep using harness_kvm_missing() and run on kvm_pvm.
+ */
+const char *harness_linux_kvm_missing(void);
+
+/*
  * A JSON-RPC client connection on a UNIX stream socket, line by line,
  * with its own read buffer and timeouts (keeld, keel-hv's control
  * socket).
