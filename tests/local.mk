@@ -89,15 +89,16 @@ tests_integration_check_kvm_host_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_kvm_host_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
 
-# The stock Debian kernel with every virtio device: `make check-long`
-# (check_linux.c and docs/testing.md say why not `make check` yet).
-LONG_TESTS = tests/integration/check_linux
-EXTRA_PROGRAMS += $(LONG_TESTS)
+# The stock Debian kernel with every virtio device, directly and through
+# keeld: part of make check (check_linux.c).
+check_PROGRAMS += tests/integration/check_linux
+TESTS += tests/integration/check_linux
 tests_integration_check_linux_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_linux.c
-tests_integration_check_linux_CFLAGS = $(INTEGRATION_CFLAGS)
+	tests/integration/check_linux.c $(KEELD_FIXTURE)
+tests_integration_check_linux_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_linux_LDADD = tests/integration/libharness.la \
-	$(UNIT_LIBS)
+	$(UNIT_LIBS) $(JSONC_LIBS)
+LONG_TESTS =
 
 .PHONY: check-long
 # check_hv_guests again with KEEL_LONG=1: its slow or doubtful cases.

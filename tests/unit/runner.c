@@ -19,6 +19,7 @@
 
 const char *runner_skip_reason;
 bool runner_wants_kvm;
+unsigned runner_nested_seconds = 600;
 
 /*
  * A suite that needs /dev/kvm on a machine without one: run this very
@@ -41,7 +42,7 @@ static int runner_run_nested(const char *argv0)
 {
 	const char *src = getenv("KEEL_SRCDIR"), *build = getenv("KEEL_BUILDDIR");
 	const char *opt = getenv("KEEL_KVM_IN_QEMU");
-	char script[PATH_MAX], self[PATH_MAX];
+	char script[PATH_MAX], self[PATH_MAX], limit[16];
 	int status = -1;
 
 	if ((opt && !strcmp(opt, "no")) || !src || !build ||
@@ -61,7 +62,9 @@ static int runner_run_nested(const char *argv0)
 		if (pid < 0)
 			return -1;
 		if (pid == 0) {
-			execl(script, script, "-t", "600", build, self,
+			snprintf(limit, sizeof(limit), "%u",
+				 runner_nested_seconds);
+			execl(script, script, "-t", limit, build, self,
 			      (char *)NULL);
 			perror("kvm-in-qemu");
 			_exit(125);

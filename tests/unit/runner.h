@@ -21,5 +21,7 @@ extern const char *runner_skip_reason;
  * real (tests/nested/kvm-in-qemu), and skips only if it cannot.
  */
 extern bool runner_wants_kvm;
+/* The nested QEMU machine's time limit, in seconds (default 600). */
+extern unsigned runner_nested_seconds;
 
 #endif /* KEEL_TESTS_RUNNER_H */
