@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm_host.h"
 #include "x86/cpuid.h"
 
 #define CPUID_MAX_ENTRIES 4096
@@ -101,8 +102,11 @@ bool cpuid_host_emulates_ring0(void)
 {
 	static int cached = -1;
 
-	if (cached < 0)
-		cached = access("/sys/module/kvm_pvm", F_OK) == 0;
+	if (cached < 0) {
+		const char *m = kvm_host_module();
+
+		cached = m && !strcmp(m, "kvm_pvm");
+	}
 	return cached;
 }
 
