@@ -389,11 +389,18 @@ START_TEST(test_keeld_debian_devices)
 					 "hw_random/rng_current)\r"), 0);
 	at = proc_expect(&con, "rng=virtio_rng", (size_t)at, timeout_ms());
 	ck_assert_msg(at > 0, "no virtio-rng:\n%s", tail_of(con.out));
-	ck_assert_int_eq(proc_send(&con, "echo balloon=$(ls /sys/bus/virtio/"
-					 "drivers/virtio_balloon | grep -c "
-					 "virtio) mib=$(awk '/MemTotal/ "
-					 "{ print int($2 / 1024) }' "
-					 "/proc/meminfo)x\r"), 0);
+	/*
+	 * The driver inflates the balloon a chunk at a time once it is
+	 * loaded: wait (in the guest, up to two minutes) for MemTotal to
+	 * come down to memory.
+	 */
+	ck_assert_int_eq(proc_send(&con, "for i in $(seq 120); do m=$(awk "
+					 "'/MemTotal/ { print int($2 / 1024) "
+					 "}' /proc/meminfo); [ $m -le 128 ] "
+					 "&& break; sleep 1; done; echo "
+					 "balloon=$(ls /sys/bus/virtio/drivers/"
+					 "virtio_balloon | grep -c virtio) "
+					 "mib=${m}x\r"), 0);
 	at = proc_expect(&con, "balloon=1 mib=", (size_t)at, timeout_ms());
 	ck_assert_msg(at > 0, "no balloon:\n%s", tail_of(con.out));
 	at = proc_expect(&con, "x", (size_t)at, timeout_ms());
