@@ -248,10 +248,16 @@ static bool run_rename_restart(struct domain_run *run,
 	return true;
 }
 
-void run_finish(struct domain_run *run, const struct decision *d)
+void run_finish(struct domain_run *run, const struct decision *decided)
 {
 	struct keeld *k = run->k;
 	struct domain *dom = run->dom;
+	/*
+	 * A copy: @decided may be run->pending, and run_end() frees @run
+	 * before a restart reads the delay.
+	 */
+	struct decision copy = *decided;
+	const struct decision *d = &copy;
 	int id = dom->id;
 	char msg[160];
 
