@@ -14,6 +14,7 @@
 #include "hv_cmdline.h"
 #include "lifecycle.h"
 #include "registry.h"
+#include "run.h"
 
 /* A growing NULL-terminated argv; @failed once an allocation failed. */
 struct argv_buf {
@@ -62,15 +63,6 @@ void hv_cmdline_free(char **argv)
 	free(argv);
 }
 
-static int64_t int_or(struct json_object *config, const char *key,
-		      int64_t dflt)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(config, key, &v) ?
-		       json_object_get_int64(v) : dflt;
-}
-
 int hv_config_from_json(struct json_object *config, struct hv_config *out)
 {
 	struct json_object *list, *v;
@@ -81,9 +73,9 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 	out->kernel = json_member_string(config, "kernel");
 	out->initrd = json_member_string(config, "ramdisk");
 	out->cmdline = json_member_string(config, "cmdline");
-	out->memory_mib = int_or(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
-	out->maxmem_mib = int_or(config, "maxmem", out->memory_mib);
-	out->vcpus = int_or(config, "vcpus", DOMAIN_DEFAULT_VCPUS);
+	out->memory_mib = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
+	out->maxmem_mib = config_int(config, "maxmem", out->memory_mib);
+	out->vcpus = config_int(config, "vcpus", DOMAIN_DEFAULT_VCPUS);
 	out->rng = !json_object_object_get_ex(config, "rng", &v) ||
 		   json_object_get_boolean(v);
 	/* Every domain has hvc0: a guest that does not use it loses nothing. */
