@@ -51,6 +51,14 @@
  */
 #define RELAY_CHARGE (2 * (RELAY_HIGH + 64 * 1024))
 
+/*
+ * How often keeld tries again to reach the console of a domain whose
+ * keel-hv is still starting (its socket may not exist yet), and for at
+ * most how long: keel-hv makes its sockets before it reads the kernel.
+ */
+#define RELAY_RETRY_MS 50
+#define RELAY_RETRY_MAX (30 * 1000 / RELAY_RETRY_MS)
+
 struct relay {
 	struct keeld *k;
 	struct reply *r;		/* until the handshake is answered */
@@ -58,6 +66,12 @@ struct relay {
 	struct bufferevent *client;	/* once handed over */
 	struct client_slot slot;	/* the client's, once handed over */
 	struct relay *prev, *next;	/* in k->relays */
+	/* Until keel-hv's console socket is reached: */
+	struct event *retry;		/* armed while the domain starts */
+	int tries;
+	struct sockaddr_un sun;
+	char uuid[DOMAIN_UUID_LEN + 1];
+	char name[KEEL_DOMAIN_NAME_MAX + 1];
 };
 
 static void relay_free(struct relay *rl)
@@ -69,6 +83,8 @@ static void relay_free(struct relay *rl)
 						KEEL_E_OPERATION_FAILED,
 						"The console closed before it answered.",
 						NULL));
+	if (rl->retry)
+		event_free(rl->retry);
 	if (rl->hv)
 		bufferevent_free(rl->hv);
 	if (rl->client)
@@ -241,6 +257,61 @@ static void relay_connect_event(struct bufferevent *bev, short what,
 		relay_free(arg);
 }
 
+/*
+ * Connect rl->hv to keel-hv's console socket. A domain started a moment
+ * ago (keeld restarting it after a reboot, say) may not have the socket
+ * yet: while its keel-hv is starting, try again every RELAY_RETRY_MS.
+ * Returns 0 (connected, or waiting) or a negative errno.
+ */
+static void relay_retry(evutil_socket_t fd, short what, void *arg);
+
+static int relay_connect(struct relay *rl)
+{
+	static const struct timeval retry_tv = { 0, RELAY_RETRY_MS * 1000 };
+	struct domain *dom;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&rl->sun, sizeof(rl->sun))) {
+		evutil_make_socket_nonblocking(fd);
+		bufferevent_setfd(rl->hv, fd);
+		bufferevent_setcb(rl->hv, relay_answer, NULL,
+				  relay_connect_event, rl);
+		bufferevent_enable(rl->hv, EV_READ | EV_WRITE);
+		return 0;
+	}
+	err = errno;
+	close(fd);
+	dom = registry_find_uuid(rl->k->reg, rl->uuid);
+	if ((err != ENOENT && err != ECONNREFUSED) || !dom ||
+	    !lifecycle_starting(dom) || ++rl->tries > RELAY_RETRY_MAX)
+		return -err;
+	if (!rl->retry)
+		rl->retry = evtimer_new(rl->k->base, relay_retry, rl);
+	if (!rl->retry || evtimer_add(rl->retry, &retry_tv))
+		return -ENOMEM;
+	return 0;
+}
+
+static void relay_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *rl = arg;
+	struct reply *r = rl->r;
+	char why[KEEL_DOMAIN_NAME_MAX + 128];
+	int rc = relay_connect(rl);
+
+	if (!rc)
+		return;
+	snprintf(why, sizeof(why), "Cannot reach the console of domain %s: %s.",
+		 rl->name, strerror(-rc));
+	rl->r = NULL;
+	reply_send(r, jsonrpc_error(reply_id(r), KEEL_E_OPERATION_FAILED, why,
+				    NULL));
+	relay_free(rl);
+}
+
 /* A string param (the schema checked its type), or @dflt when absent. */
 static const char *param_string(struct json_object *params, const char *key,
 				const char *dflt)
@@ -278,13 +349,12 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 {
 	struct keeld *k = caller->keeld;
 	struct json_object *resp = NULL, *hs, *v;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	const char *dir, *mode;
 	struct relay *rl;
 	char *line;
 	size_t len;
-	int fd;
+	int rc;
 
 	if (!dom)
 		return resp;
@@ -304,39 +374,28 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is %s; it has no console to attach to.",
 				    dom->name, domain_state_name(dom->state));
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
-			     "%s/" HV_RUN_CONSOLE, dir) >= sizeof(sun.sun_path))
-		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
-				    "The console socket path is too long.");
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		resp = method_error(req, KEEL_E_OPERATION_FAILED, NULL,
-				    "Cannot reach the console of domain %s: %s.",
-				    dom->name, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return resp;
-	}
-	evutil_make_socket_nonblocking(fd);
 	rl = calloc(1, sizeof(*rl));
-	hs = json_object_new_object();
-	if (!rl || !hs) {
-		close(fd);
-		free(rl);
-		json_object_put(hs);
+	if (!rl)
 		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
+	rl->sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(rl->sun.sun_path, sizeof(rl->sun.sun_path),
+			     "%s/" HV_RUN_CONSOLE, dir) >=
+	    sizeof(rl->sun.sun_path)) {
+		free(rl);
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "The console socket path is too long.");
 	}
+	snprintf(rl->uuid, sizeof(rl->uuid), "%s", dom->uuid);
+	snprintf(rl->name, sizeof(rl->name), "%s", dom->name);
 	rl->k = k;
-	rl->hv = bufferevent_socket_new(k->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	rl->r = server_defer(caller, req);
 	rl->next = k->relays;
 	if (k->relays)
 		k->relays->prev = rl;
 	k->relays = rl;
-	if (!rl->hv || !rl->r) {
-		if (!rl->hv)
-			close(fd);
+	rl->hv = bufferevent_socket_new(k->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	hs = json_object_new_object();
+	if (!rl->hv || !hs) {
 		json_object_put(hs);
 		relay_free(rl);
 		return method_error(req, KEEL_E_RESOURCE, NULL,
@@ -355,11 +414,27 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 		json_object_object_add(hs, "history_bytes", json_object_get(v));
 	line = jsonrpc_to_line(hs, &len);
 	json_object_put(hs);
-	if (line)
-		bufferevent_write(rl->hv, line, len);
+	/* Sent once connected. */
+	if (!line || bufferevent_write(rl->hv, line, len)) {
+		free(line);
+		relay_free(rl);
+		return method_error(req, KEEL_E_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	}
 	free(line);
-	bufferevent_setcb(rl->hv, relay_answer, NULL, relay_connect_event, rl);
-	bufferevent_enable(rl->hv, EV_READ | EV_WRITE);
+	rc = relay_connect(rl);
+	if (rc) {
+		relay_free(rl);
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "Cannot reach the console of domain %s: %s.",
+				    dom->name, strerror(-rc));
+	}
+	rl->r = server_defer(caller, req);
+	if (!rl->r) {
+		relay_free(rl);
+		return method_error(req, KEEL_E_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	}
 	server_hold(caller, rl->r);
 	return jsonrpc_deferred();
 }

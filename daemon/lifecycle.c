@@ -641,6 +641,11 @@ const char *lifecycle_run_dir(const struct domain *dom)
 	return dom->run && dom->run->hv ? dom->run->dir : NULL;
 }
 
+bool lifecycle_starting(const struct domain *dom)
+{
+	return dom->run && dom->run->starting;
+}
+
 double lifecycle_uptime(const struct domain *dom)
 {
 	return dom->run ? wall_now() - dom->run->started : -1;

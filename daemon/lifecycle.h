@@ -67,6 +67,12 @@ struct json_object *lifecycle_live_config(const struct domain *dom);
 /* @dom's run directory while its keel-hv is alive, else NULL. */
 const char *lifecycle_run_dir(const struct domain *dom);
 
+/*
+ * Whether @dom's keel-hv is spawned but has not answered yet: its
+ * sockets may not exist for a moment (a console open waits, console.c).
+ */
+bool lifecycle_starting(const struct domain *dom);
+
 /* Seconds since @dom was started, or -1 when it is not running. */
 double lifecycle_uptime(const struct domain *dom);
 

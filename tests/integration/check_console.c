@@ -155,6 +155,46 @@ START_TEST(test_history_then_live)
 }
 END_TEST
 
+/*
+ * A console opened while the domain's keel-hv is still starting (keeld
+ * restarting it after a reboot, or `keel console` right after `keel
+ * start`) waits for keel-hv's socket instead of failing with ENOENT.
+ */
+START_TEST(test_open_while_starting)
+{
+	struct harness_client starter, c;
+	char line[2048];
+	struct json_object *resp;
+
+	keeld_start();
+	ck_assert_int_eq(harness_client_open(&starter, rw_sock, 0), 0);
+	snprintf(line, sizeof(line),
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.create\","
+		 "\"params\":{\"config\":{\"name\":\"s\",\"kernel\":\"%s\","
+		 "\"memory\":64}}}\n",
+		 harness_path("tests/guests/echo.bin"));
+	/* Not waiting for the answer: the console is asked for at once. */
+	ck_assert_int_eq(harness_client_send(&starter, line, strlen(line)), 0);
+	do {
+		resp = open_console(&c, rw_sock, "s", NULL);
+		ck_assert_msg(resp != NULL, "no answer to domain.open_console");
+		if (json_object_object_get_ex(resp, "result", NULL))
+			break;
+		/* Before keeld has registered the domain, it does not exist. */
+		ck_assert_int_eq(code_of(resp), -32001);
+		json_object_put(resp);
+		harness_client_close(&c);
+		usleep(1000);
+	} while (1);
+	ck_assert_str_eq(str_at(resp, "/result/role"), "writer");
+	json_object_put(resp);
+	expect_output(&c, "echo: type a line", NULL, 0);
+	harness_client_close(&c);
+	harness_client_close(&starter);
+	keeld_stop();
+}
+END_TEST
+
 /* Two viewers and the writer see the same bytes; viewers cannot type. */
 START_TEST(test_viewers_and_writer)
 {
@@ -339,6 +379,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_history_then_live);
+	tcase_add_test(tc, test_open_while_starting);
 	tcase_add_test(tc, test_viewers_and_writer);
 	tcase_add_test(tc, test_takeover_and_readonly);
 	tcase_add_test(tc, test_survives_keeld_kill);
