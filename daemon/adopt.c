@@ -472,7 +472,8 @@ static void adopt_orphan(struct keeld *k, struct found_hv *f)
 			return;
 		}
 	}
-	snprintf(dir, sizeof(dir), "%s/domains/%s", k->conf.run_dir, f->uuid);
+	if (run_domain_dir(k, f->uuid, dir, sizeof(dir)))
+		return;
 	run = run_new(k, dom, dir);
 	if (!run)
 		return;
@@ -508,8 +509,7 @@ void lifecycle_recover(struct keeld *k)
 	DIR *d;
 
 	scan_processes(k, &found);
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/domains",
-			     k->conf.run_dir) >= sizeof(dir))
+	if (run_domain_dir(k, NULL, dir, sizeof(dir)))
 		return;
 	d = opendir(dir);
 	if (d) {

@@ -217,9 +217,8 @@ static bool run_rename_restart(struct domain_run *run,
 	old = rename_for_preserve(k, run);
 	if (!old)
 		return false;
-	snprintf(newdir, sizeof(newdir), "%s/domains/%s", k->conf.run_dir,
-		 old->uuid);
-	if (!rename(run->dir, newdir)) {
+	if (!run_domain_dir(k, old->uuid, newdir, sizeof(newdir)) &&
+	    !rename(run->dir, newdir)) {
 		free(run->dir);
 		run->dir = strdup(newdir);
 	}
@@ -717,16 +716,15 @@ struct json_object *domain_summary(const struct domain *dom)
 
 int lifecycle_init(struct keeld *k)
 {
-	char *dir;
-	int rc = 0;
+	char dir[PATH_MAX];
+	int rc = run_domain_dir(k, NULL, dir, sizeof(dir));
 
-	if (asprintf(&dir, "%s/domains", k->conf.run_dir) < 0)
-		return -ENOMEM;
+	if (rc)
+		return rc;
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		rc = -errno;
 		log_err("Cannot create %s: %s.", dir, strerror(errno));
 	}
-	free(dir);
 	k->next_domain_id = 1;
 	return rc;
 }

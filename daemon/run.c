@@ -65,6 +65,15 @@ void run_answer_error(struct reply *r, int code, const char *fmt, ...)
 	reply_send(r, jsonrpc_error(reply_id(r), code, msg, NULL));
 }
 
+int run_domain_dir(const struct keeld *k, const char *uuid, char *buf,
+		   size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/domains%s%s", k->conf.run_dir,
+			     uuid ? "/" : "", uuid ? uuid : "") >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int run_path(const struct domain_run *run, const char *name, char *buf,
 	     size_t size)
 {
@@ -93,16 +102,15 @@ struct domain_run *run_new(struct keeld *k, struct domain *dom,
 			   const char *dir)
 {
 	struct domain_run *run = calloc(1, sizeof(*run));
+	char own[PATH_MAX];
 
 	if (!run)
 		return NULL;
 	run->k = k;
 	run->dom = dom;
-	if (dir)
-		run->dir = strdup(dir);
-	else if (asprintf(&run->dir, "%s/domains/%s", k->conf.run_dir,
-			  dom->uuid) < 0)
-		run->dir = NULL;
+	if (!dir && !run_domain_dir(k, dom->uuid, own, sizeof(own)))
+		dir = own;
+	run->dir = dir ? strdup(dir) : NULL;
 	run->log_path = launch_log_path(k, dom->name, ".log");
 	run->shutdown_timer = evtimer_new(k->base, NULL, NULL);
 	if (!run->dir || !run->log_path || !run->shutdown_timer ||

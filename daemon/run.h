@@ -77,6 +77,14 @@ void run_answer(struct reply *r, struct json_object *result);
 void run_answer_error(struct reply *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * RUN_DIR/domains/@uuid, a domain's run directory, into @buf (@uuid
+ * NULL: RUN_DIR/domains, the directory of them all). The one place the
+ * layout is spelled (man/keeld.8, FILES). Returns 0 or -ENAMETOOLONG.
+ */
+int run_domain_dir(const struct keeld *k, const char *uuid, char *buf,
+		   size_t size);
+
 /* @run->dir/@name into @buf. Returns 0 or -ENAMETOOLONG. */
 int run_path(const struct domain_run *run, const char *name, char *buf,
 	     size_t size);
