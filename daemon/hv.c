@@ -34,12 +34,19 @@
 #include <event2/event.h>
 
 #include "hv.h"
+#include "hv_proto.h"
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
 
-/* How long keel-hv may take to create its control socket. */
-#define HV_CONNECT_TIMEOUT_MS 15000
+/*
+ * How long keel-hv may take to create its control socket: it first
+ * builds the VM and loads the kernel and initrd, which on a loaded host
+ * (or in the nested runner's emulated CPU) has taken over 10 s. A
+ * keel-hv that fails says so in its status file and exits, which keeld
+ * sees at once; this only bounds one that hangs.
+ */
+#define HV_CONNECT_TIMEOUT_MS 60000
 #define HV_CONNECT_RETRY_MS 5
 
 struct hv_call {
@@ -334,13 +341,27 @@ static void hv_sock_event(struct bufferevent *bev, short what, void *arg)
 
 static void hv_try_connect(evutil_socket_t fd, short what, void *arg);
 
+/*
+ * Start @call's HV_CALL_TIMEOUT_MS once it is on the socket: a call made
+ * before keel-hv's control socket exists (start_domain's first status)
+ * waits for the socket under HV_CONNECT_TIMEOUT_MS instead.
+ */
+static void hv_call_arm(struct hv_call *call)
+{
+	struct timeval tv = { HV_CALL_TIMEOUT_MS / 1000,
+			      (HV_CALL_TIMEOUT_MS % 1000) * 1000 };
+
+	evtimer_add(call->timer, &tv);
+}
+
 static int hv_connect_now(struct hv *hv)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int sock;
 
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
-			     "%s/control.sock", hv->dir) >= sizeof(sun.sun_path))
+			     "%s/" HV_RUN_CONTROL, hv->dir) >=
+	    sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
@@ -362,6 +383,9 @@ static int hv_connect_now(struct hv *hv)
 	bufferevent_setcb(hv->bev, hv_read, NULL, hv_sock_event, hv);
 	bufferevent_enable(hv->bev, EV_READ | EV_WRITE);
 	evbuffer_add_buffer(bufferevent_get_output(hv->bev), hv->queued);
+	/* Calls made before now: their answer time starts here. */
+	for (struct hv_call *call = hv->calls; call; call = call->next)
+		hv_call_arm(call);
 	return 0;
 }
 
@@ -378,7 +402,7 @@ static void hv_try_connect(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(hv->connect_ev, &tv);
 		return;
 	}
-	log_warn("Cannot connect to %s/control.sock: %s.", hv->dir,
+	log_warn("Cannot connect to %s/" HV_RUN_CONTROL ": %s.", hv->dir,
 		 strerror(-rc));
 	hv->busy++;
 	fail_all_calls(hv, KEEL_E_OPERATION_FAILED,
@@ -615,8 +639,6 @@ static void hv_call_timeout(evutil_socket_t fd, short what, void *arg)
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	     hv_reply_fn cb, void *opaque)
 {
-	struct timeval tv = { HV_CALL_TIMEOUT_MS / 1000,
-			      (HV_CALL_TIMEOUT_MS % 1000) * 1000 };
 	struct hv_call *call = calloc(1, sizeof(*call));
 	struct json_object *req;
 	struct evbuffer *out;
@@ -649,7 +671,8 @@ void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	out = hv->bev ? bufferevent_get_output(hv->bev) : hv->queued;
 	evbuffer_add(out, line, len);
 	free(line);
-	evtimer_add(call->timer, &tv);
+	if (hv->bev)
+		hv_call_arm(call);
 	call->next = hv->calls;
 	hv->calls = call;
 }
@@ -669,7 +692,7 @@ int hv_read_exit(const char *dir, enum hv_end *end, char **detail)
 	int rc = -ENOENT;
 
 	*detail = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/exit.json", dir) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/" HV_RUN_STATUS, dir) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
 	o = json_object_from_file(path);

@@ -109,7 +109,9 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
  * Call @method with @params (owned, may be NULL) on the control socket;
  * queued until the socket is connected. @cb is called exactly once,
  * unless hv_free() comes first. Fails with KEEL_E_TIMEOUT if keel-hv
- * does not answer in HV_CALL_TIMEOUT_MS.
+ * does not answer in HV_CALL_TIMEOUT_MS from when the call is on the
+ * connected socket (a call queued before keel-hv has made its socket
+ * waits for that under hv.c's HV_CONNECT_TIMEOUT_MS first).
  */
 #define HV_CALL_TIMEOUT_MS 10000
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
