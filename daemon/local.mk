@@ -185,7 +185,8 @@ tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)
 # the test drives (tests/unit/unit_keeld.h).
 UNIT_KEELD = tests/unit/unit_keeld.c tests/unit/unit_keeld.h
 UNIT_KEELD_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS) \
-	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"'
+	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"' \
+	-DKEEL_TEST_BUILDDIR='"$(abs_top_builddir)"'
 UNIT_KEELD_LIBS = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 # Client connections: framing, order, errors, broadcast (server.c).
@@ -232,3 +233,18 @@ tests_unit_check_domain_methods_SOURCES = $(UNIT_RUNNER) \
 tests_unit_check_domain_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_domain_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_domain_methods_LDADD = $(UNIT_KEELD_LIBS)
+
+# A stand-in for keel-hv on the control and console sockets, no VM.
+check_PROGRAMS += tests/unit/fake_hv
+tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
+
+# Running domains' states, reasons and events, fake_hv as keel-hv
+# (lifecycle.c).
+check_PROGRAMS += tests/unit/check_lifecycle
+TESTS += tests/unit/check_lifecycle
+tests_unit_check_lifecycle_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_lifecycle.c $(UNIT_KEELD)
+tests_unit_check_lifecycle_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_lifecycle_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_lifecycle_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_lifecycle_DEPENDENCIES = tests/unit/fake_hv

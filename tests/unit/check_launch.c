@@ -167,6 +167,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("launch");
 	TCase *tc = tcase_create("launch");
 
+	tcase_add_unchecked_fixture(tc, unit_keeld_suite_setup,
+				    unit_keeld_suite_teardown);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_disk_missing);

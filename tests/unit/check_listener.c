@@ -147,10 +147,13 @@ static void nobody_reads(const char *sock, char *buf, size_t size)
  */
 START_TEST(test_not_in_group)
 {
-	char buf[1024];
+	char buf[1024], parent[64];
 	struct json_object *resp;
 
 	unit_keeld_start(&u, NULL);
+	snprintf(parent, sizeof(parent), "%s", u.dir);
+	*strrchr(parent, '/') = '\0';
+	ck_assert_int_eq(chmod(parent, 0755), 0);
 	ck_assert_int_eq(chmod(u.dir, 0755), 0);
 	ck_assert_int_eq(chmod(u.k.conf.run_dir, 0755), 0);
 	ck_assert_int_eq(chmod(u.rw_sock, 0666), 0);
@@ -172,6 +175,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("listener");
 	TCase *tc = tcase_create("listener");
 
+	tcase_add_unchecked_fixture(tc, unit_keeld_suite_setup,
+				    unit_keeld_suite_teardown);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_per_uid);

@@ -199,6 +199,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("server");
 	TCase *tc = tcase_create("connections");
 
+	tcase_add_unchecked_fixture(tc, unit_keeld_suite_setup,
+				    unit_keeld_suite_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_one_request);

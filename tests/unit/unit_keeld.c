@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,8 +54,41 @@ static void set(char **slot, const char *value)
 	ck_assert_int_eq(conf_set(slot, value), 0);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int remove_tree(const char *dir)
+{
+	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Every test's directory is made under one the suite's process makes
+ * and removes: a failed assertion ends the test's own process at once,
+ * before unit_keeld_stop() could remove what it made.
+ */
+static char suite_dir[32];
+
+void unit_keeld_suite_setup(void)
+{
+	snprintf(suite_dir, sizeof(suite_dir), "/tmp/unit_keeld.XXXXXX");
+	if (!mkdtemp(suite_dir))
+		suite_dir[0] = '\0';
+}
+
+void unit_keeld_suite_teardown(void)
+{
+	if (suite_dir[0])
+		remove_tree(suite_dir);
+	suite_dir[0] = '\0';
+}
+
 void unit_keeld_start(struct unit_keeld *u, const char *conf_text)
 {
+
 	struct keeld *k = &u->k;
 	const char *conf_path;
 	FILE *f;
@@ -64,7 +98,8 @@ void unit_keeld_start(struct unit_keeld *u, const char *conf_text)
 	/* A client that hangs up must not end the test with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Short: the socket paths under it must fit in sun_path. */
-	snprintf(u->dir, sizeof(u->dir), "/tmp/check_keeld.XXXXXX");
+	ck_assert_msg(suite_dir[0], "no directory for the suite (unit_keeld_suite_setup)");
+	snprintf(u->dir, sizeof(u->dir), "%s/t.XXXXXX", suite_dir);
 	ck_assert_ptr_nonnull(mkdtemp(u->dir));
 	ck_assert_int_eq(conf_init(&k->conf), 0);
 	set(&k->conf.run_dir, unit_keeld_path(u, "run"));
@@ -102,7 +137,6 @@ void unit_keeld_start(struct unit_keeld *u, const char *conf_text)
 void unit_keeld_stop(struct unit_keeld *u)
 {
 	struct keeld *k = &u->k;
-	char cmd[128];
 
 	console_relays_free(k);
 	lifecycle_detach_all(k);
@@ -112,8 +146,7 @@ void unit_keeld_stop(struct unit_keeld *u)
 	registry_free(k->reg);
 	methods_free(k->methods);
 	conf_dispose(&k->conf);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", u->dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(remove_tree(u->dir), 0);
 }
 
 void unit_keeld_run(struct unit_keeld *u, int ms)

@@ -27,8 +27,16 @@ struct unit_keeld {
 };
 
 /*
+ * The unchecked fixture of every suite that uses unit_keeld_start(): a
+ * directory for the suite's tests, removed with whatever a failed test
+ * left in it.
+ */
+void unit_keeld_suite_setup(void);
+void unit_keeld_suite_teardown(void);
+
+/*
  * Start keeld's modules with keeld.conf's defaults, then @conf_text
- * (keeld.conf lines; NULL: none), in a new temporary directory: the
+ * (keeld.conf lines; NULL: none), in a new directory of the suite's: the
  * schemas are the source tree's, the hypervisor /bin/false unless
  * @conf_text says otherwise. Fails the test if anything does not start.
  */
