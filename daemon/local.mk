@@ -248,3 +248,32 @@ tests_unit_check_lifecycle_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_lifecycle_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_lifecycle_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_lifecycle_DEPENDENCIES = tests/unit/fake_hv
+
+# What each lifecycle method refuses in which state (lifecycle_methods.c).
+check_PROGRAMS += tests/unit/check_lifecycle_methods
+TESTS += tests/unit/check_lifecycle_methods
+tests_unit_check_lifecycle_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_lifecycle_methods.c $(UNIT_KEELD)
+tests_unit_check_lifecycle_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_lifecycle_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_lifecycle_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_lifecycle_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# host.info against the host itself (host_methods.c).
+check_PROGRAMS += tests/unit/check_host_methods
+TESTS += tests/unit/check_host_methods
+tests_unit_check_host_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_host_methods.c $(UNIT_KEELD)
+tests_unit_check_host_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_host_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_host_methods_LDADD = $(UNIT_KEELD_LIBS)
+
+# domain.open_console: who may, and the relay (console.c).
+check_PROGRAMS += tests/unit/check_console
+TESTS += tests/unit/check_console
+tests_unit_check_console_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_console.c $(UNIT_KEELD)
+tests_unit_check_console_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_console_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_console_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_console_DEPENDENCIES = tests/unit/fake_hv

@@ -266,6 +266,25 @@ struct json_object *unit_client_read(struct unit_client *c)
 	return msg;
 }
 
+void unit_client_expect(struct unit_client *c, const void *want, size_t n)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	while (c->in_len < n) {
+		ck_assert_msg(!c->eof, "closed after %zu of %zu bytes",
+			      c->in_len, n);
+		ck_assert_msg(now_ms() < end, "%zu of %zu bytes came in %d ms",
+			      c->in_len, n, WAIT_MS);
+		client_turn(c);
+		if (c->in_len < n)
+			usleep(500);
+	}
+	ck_assert_msg(memcmp(c->in, want, n) == 0,
+		      "other bytes than expected came");
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
 bool unit_client_quiet(struct unit_client *c, int ms)
 {
 	long long end = now_ms() + ms;

@@ -80,6 +80,13 @@ void unit_client_send(struct unit_client *c, const char *buf, size_t len);
  */
 struct json_object *unit_client_read(struct unit_client *c);
 
+/*
+ * Run keeld's loop until @n bytes came (a console stream's, after the
+ * line that answered domain.open_console), assert they are @want, and
+ * take them. Fails the test if the connection closes first, or after 5 s.
+ */
+void unit_client_expect(struct unit_client *c, const void *want, size_t n);
+
 /* True if nothing comes (no line, no close) while the loop runs @ms. */
 bool unit_client_quiet(struct unit_client *c, int ms);
 
