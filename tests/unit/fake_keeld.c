@@ -97,8 +97,10 @@ static void send_step(int fd, const struct fake_keeld_step *s,
 		memcpy(out + len, text, strlen(text));
 		len += strlen(text);
 	}
-	memcpy(out + len, s->raw, s->raw_len);
-	len += s->raw_len;
+	if (s->raw_len) {
+		memcpy(out + len, s->raw, s->raw_len);
+		len += s->raw_len;
+	}
 	if (s->fill) {
 		console_frame_header((uint8_t *)out + len, CONSOLE_FRAME_DATA,
 				     (uint32_t)s->fill);
