@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -160,29 +161,27 @@ static void readable(size_t i)
 	}
 }
 
-static const char *option(const char *arg, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (strncmp(arg, "--", 2) || strncmp(arg + 2, name, len) ||
-	    arg[2 + len] != '=')
-		return NULL;
-	return arg + 3 + len;
-}
-
 int main(int argc, char **argv)
 {
-	const char *ctl_path = NULL, *con_path = NULL, *v;
-	int ctl, con;
+	/* keel-hv's options this needs; the others are passed over. */
+	static const struct option opts[] = {
+		{ HV_OPT_CONTROL, required_argument, NULL, 'c' },
+		{ HV_OPT_CONSOLE_SOCKET, required_argument, NULL, 's' },
+		{ HV_OPT_CMDLINE, required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ctl_path = NULL, *con_path = NULL;
+	int ctl, con, o;
 
-	for (int i = 1; i < argc; i++) {
-		if ((v = option(argv[i], HV_OPT_CONTROL)))
-			ctl_path = v;
-		else if ((v = option(argv[i], HV_OPT_CONSOLE_SOCKET)))
-			con_path = v;
-		else if ((v = option(argv[i], HV_OPT_CMDLINE))) {
-			crash = strstr(v, "fake.crash") != NULL;
-			no_console = strstr(v, "fake.no-console") != NULL;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'c') {
+			ctl_path = optarg;
+		} else if (o == 's') {
+			con_path = optarg;
+		} else if (o == 'l') {
+			crash = strstr(optarg, "fake.crash") != NULL;
+			no_console = strstr(optarg, "fake.no-console") != NULL;
 		}
 	}
 	if (!ctl_path || !con_path) {
