@@ -214,7 +214,13 @@ static void client_turn(struct unit_client *c)
 			c->out_len = 0;
 		}
 	}
-	while (!c->eof && (n = recv(c->fd, buf, sizeof(buf), 0)) != -1) {
+	while (!c->eof) {
+		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			/* keeld reset the connection: as good as closed. */
+			c->eof = errno == ECONNRESET;
+			break;
+		}
 		if (n == 0) {
 			c->eof = true;
 			break;
@@ -224,8 +230,6 @@ static void client_turn(struct unit_client *c)
 		memcpy(c->in + c->in_len, buf, (size_t)n);
 		c->in_len += (size_t)n;
 	}
-	if (errno == ECONNRESET)
-		c->eof = true;
 }
 
 /* A whole line from c->in, taken out (malloc'd), or NULL. */

@@ -94,8 +94,9 @@ bool unit_client_quiet(struct unit_client *c, int ms);
 struct json_object *unit_client_call(struct unit_client *c, const char *line);
 
 /*
- * A request line for @method with @params (JSON text; NULL: none) and
- * the id @id, sent on a fresh connection to @sock; returns the answer.
+ * A request for @method with @params (JSON text; NULL: none) and the
+ * id 7, sent on a fresh connection to @sock; returns the answer (owned).
+ * Fails the test if keeld closes the connection without one.
  */
 struct json_object *unit_keeld_call(struct unit_keeld *u, const char *sock,
 				    const char *method, const char *params);
