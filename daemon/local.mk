@@ -179,3 +179,101 @@ tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
 tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)
+
+# Unit suites of the modules that only make sense behind keeld's
+# sockets: keeld's modules in the test's own process, on one event loop
+# the test drives (tests/unit/unit_keeld.h).
+UNIT_KEELD = tests/unit/unit_keeld.c tests/unit/unit_keeld.h
+UNIT_KEELD_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS) \
+	-DKEEL_TEST_SRCDIR='"$(abs_top_srcdir)"' \
+	-DKEEL_TEST_BUILDDIR='"$(abs_top_builddir)"'
+UNIT_KEELD_LIBS = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# Client connections: framing, order, errors, broadcast (server.c).
+check_PROGRAMS += tests/unit/check_server
+TESTS += tests/unit/check_server
+tests_unit_check_server_SOURCES = $(UNIT_RUNNER) tests/unit/check_server.c \
+	$(UNIT_KEELD)
+tests_unit_check_server_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_server_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_server_LDADD = $(UNIT_KEELD_LIBS)
+
+# A line's answers: batches, their limit, deferred answers (answer.c).
+check_PROGRAMS += tests/unit/check_answer
+TESTS += tests/unit/check_answer
+tests_unit_check_answer_SOURCES = $(UNIT_RUNNER) tests/unit/check_answer.c \
+	$(UNIT_KEELD)
+tests_unit_check_answer_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_answer_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_answer_LDADD = $(UNIT_KEELD_LIBS)
+
+# Who gets in: caps per uid and in all, root's reserve (listener.c).
+check_PROGRAMS += tests/unit/check_listener
+TESTS += tests/unit/check_listener
+tests_unit_check_listener_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_listener.c $(UNIT_KEELD)
+tests_unit_check_listener_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_listener_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_listener_LDADD = $(UNIT_KEELD_LIBS)
+
+# What keeld refuses before keel-hv runs: disks, memory (launch.c).
+check_PROGRAMS += tests/unit/check_launch
+TESTS += tests/unit/check_launch
+tests_unit_check_launch_SOURCES = $(UNIT_RUNNER) tests/unit/check_launch.c \
+	$(UNIT_KEELD)
+tests_unit_check_launch_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_launch_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_launch_LDADD = $(UNIT_KEELD_LIBS)
+
+# Definitions: lookup, checks beyond the schema, rename (domain_methods.c).
+check_PROGRAMS += tests/unit/check_domain_methods
+TESTS += tests/unit/check_domain_methods
+tests_unit_check_domain_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_domain_methods.c $(UNIT_KEELD)
+tests_unit_check_domain_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_domain_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_domain_methods_LDADD = $(UNIT_KEELD_LIBS)
+
+# A stand-in for keel-hv on the control and console sockets, no VM.
+check_PROGRAMS += tests/unit/fake_hv
+tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
+
+# Running domains' states, reasons and events, fake_hv as keel-hv
+# (lifecycle.c).
+check_PROGRAMS += tests/unit/check_lifecycle
+TESTS += tests/unit/check_lifecycle
+tests_unit_check_lifecycle_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_lifecycle.c $(UNIT_KEELD)
+tests_unit_check_lifecycle_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_lifecycle_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_lifecycle_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_lifecycle_DEPENDENCIES = tests/unit/fake_hv
+
+# What each lifecycle method refuses in which state (lifecycle_methods.c).
+check_PROGRAMS += tests/unit/check_lifecycle_methods
+TESTS += tests/unit/check_lifecycle_methods
+tests_unit_check_lifecycle_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_lifecycle_methods.c $(UNIT_KEELD)
+tests_unit_check_lifecycle_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_lifecycle_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_lifecycle_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_lifecycle_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# host.info against the host itself (host_methods.c).
+check_PROGRAMS += tests/unit/check_host_methods
+TESTS += tests/unit/check_host_methods
+tests_unit_check_host_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_host_methods.c $(UNIT_KEELD)
+tests_unit_check_host_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_host_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_host_methods_LDADD = $(UNIT_KEELD_LIBS)
+
+# domain.open_console: who may, and the relay (console.c).
+check_PROGRAMS += tests/unit/check_console
+TESTS += tests/unit/check_console
+tests_unit_check_console_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_console.c $(UNIT_KEELD)
+tests_unit_check_console_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_console_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_console_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_console_DEPENDENCIES = tests/unit/fake_hv

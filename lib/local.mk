@@ -79,16 +79,20 @@ lib_libkeel_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 	-export-symbols-regex '^keel_'
 pkgconfig_DATA += lib/keel.pc lib/libkeel.pc
 
+# libkeel's suites talk to one scripted fake keeld (fake_keeld.h).
+FAKE_KEELD = tests/unit/fake_keeld.c tests/unit/fake_keeld.h
+
 check_PROGRAMS += tests/unit/check_libkeel
 TESTS += tests/unit/check_libkeel
-tests_unit_check_libkeel_SOURCES = $(UNIT_RUNNER) tests/unit/check_libkeel.c
+tests_unit_check_libkeel_SOURCES = $(UNIT_RUNNER) tests/unit/check_libkeel.c \
+	$(FAKE_KEELD)
 tests_unit_check_libkeel_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_libkeel_LDADD = lib/libkeelclient.la $(LIB_UNIT_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/check_libkeel_console
 TESTS += tests/unit/check_libkeel_console
 tests_unit_check_libkeel_console_SOURCES = $(UNIT_RUNNER) \
-	tests/unit/check_libkeel_console.c
+	tests/unit/check_libkeel_console.c $(FAKE_KEELD)
 tests_unit_check_libkeel_console_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_libkeel_console_LDADD = lib/libkeelclient.la \
 	$(LIB_UNIT_LIBS) -lpthread

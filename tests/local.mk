@@ -35,34 +35,35 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
 	tests/bench/console tests/bench/scale tests/bench/abuse
-# A keeld in a temporary directory, for the benchmarks that need one.
-BENCH_KEELD = tests/bench/bench_keeld.c tests/bench/bench_keeld.h
+# A keeld in a temporary directory, for the benchmarks that need one:
+# the integration suites' fixture (keeld_env in keeld_fixture.h).
+BENCH_KEELD = $(KEELD_FIXTURE)
+BENCH_KEELD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
+BENCH_KEELD_LIBS = tests/integration/libharness.la $(CHECK_LIBS) \
+	$(JSONC_LIBS)
 tests_bench_boot_SOURCES = tests/bench/boot.c
 tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_boot_LDADD = tests/integration/libharness.la
 tests_bench_rpc_SOURCES = tests/bench/rpc.c $(BENCH_KEELD)
 tests_bench_rpc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
-tests_bench_rpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_bench_rpc_LDADD = tests/integration/libharness.la $(JSONC_LIBS) \
-	-lpthread
+tests_bench_rpc_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_rpc_LDADD = $(BENCH_KEELD_LIBS) -lpthread
 tests_bench_create_SOURCES = tests/bench/create.c $(BENCH_KEELD)
 tests_bench_create_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
-tests_bench_create_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_bench_create_LDADD = tests/integration/libharness.la $(JSONC_LIBS)
+tests_bench_create_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_create_LDADD = $(BENCH_KEELD_LIBS)
 tests_bench_console_SOURCES = tests/bench/console.c $(BENCH_KEELD)
 tests_bench_console_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
-tests_bench_console_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_bench_console_LDADD = tests/integration/libharness.la $(JSONC_LIBS) \
-	-lpthread
+tests_bench_console_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_console_LDADD = $(BENCH_KEELD_LIBS) -lpthread
 tests_bench_scale_SOURCES = tests/bench/scale.c $(BENCH_KEELD)
 tests_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
-tests_bench_scale_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_bench_scale_LDADD = tests/integration/libharness.la $(JSONC_LIBS)
+tests_bench_scale_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_scale_LDADD = $(BENCH_KEELD_LIBS)
 tests_bench_abuse_SOURCES = tests/bench/abuse.c $(BENCH_KEELD)
 tests_bench_abuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
-tests_bench_abuse_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_bench_abuse_LDADD = tests/integration/libharness.la $(JSONC_LIBS) \
-	-lpthread
+tests_bench_abuse_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_abuse_LDADD = $(BENCH_KEELD_LIBS) -lpthread
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench

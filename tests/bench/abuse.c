@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tests/bench/abuse: keeld under hostile local users (issue 15). Each
- * run starts its own keeld (bench_keeld.h) with a descriptor limit of
+ * run starts its own keeld (keeld_env in keeld_fixture.h) with a descriptor limit of
  * its own, defines some domains, and measures a root client on
  * keeld.sock (host.info and domain.list, one call every few
  * milliseconds) while unprivileged processes hold connections on
@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_keeld.h"
+#include "keeld_fixture.h"
 #include "harness.h"
 
 #define FIRST_UID 60001
@@ -523,7 +523,7 @@ static int set_nofile(rlim_t soft, rlim_t hard)
 static int run_once(const struct bench_cfg *cfg, int uids, struct result *r)
 {
 	struct rlimit orig;
-	struct bench_keeld b;
+	struct keeld_env b;
 	struct log_drain drain = { 0 };
 	pid_t kids[MAX_UIDS];
 	int nkids = 0, pipefd[2] = { -1, -1 }, rc = -EIO;
@@ -538,7 +538,7 @@ static int run_once(const struct bench_cfg *cfg, int uids, struct result *r)
 						      orig.rlim_max,
 		       orig.rlim_max))
 		return -errno;
-	rc = bench_keeld_start(&b, "abuse", cfg->keeld, cfg->schema_dir,
+	rc = keeld_env_start(&b, "abuse", cfg->keeld, cfg->schema_dir,
 			       NULL, "# tests/bench/abuse\nlog_level = info\n");
 	set_nofile(orig.rlim_cur, orig.rlim_max);
 	if (rc)
@@ -628,7 +628,7 @@ out_drain:
 	atomic_store(&drain.stop, true);
 	pthread_join(drain.tid, NULL);
 out_stop:
-	bench_keeld_stop(&b);
+	keeld_env_stop(&b);
 	return rc;
 }
 
@@ -656,17 +656,6 @@ static void usage(void)
 		"[-f NOFILE] [-m IDLE:PARTIAL:NONREADER] [--realtime] "
 		"[--log FILE] [--keeld PATH] [--schema-dir DIR]\n");
 	exit(2);
-}
-
-/* The source tree's schemas, found the way check_keeld finds them. */
-static const char *default_schema_dir(void)
-{
-	static char buf[PATH_MAX];
-	const char *src = getenv("KEEL_SRCDIR");
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
-	return realpath(rel, buf) ? buf : strcpy(buf, rel);
 }
 
 int main(int argc, char **argv)

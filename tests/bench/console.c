@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 #include "console_proto.h"
-#include "bench_keeld.h"
+#include "keeld_fixture.h"
 #include "harness.h"
 
 #define MAX_VIEWERS 256
@@ -351,7 +351,7 @@ static void *viewer_main(void *arg)
 }
 
 /* Read keeld's log lines waiting, so it never blocks writing them. */
-static void keeld_drain(struct bench_keeld *env, int timeout_ms)
+static void keeld_drain(struct keeld_env *env, int timeout_ms)
 {
 	while (proc_expect(&env->keeld_proc, "\n", env->keeld_proc.len,
 			   timeout_ms) > 0)
@@ -359,7 +359,7 @@ static void keeld_drain(struct bench_keeld *env, int timeout_ms)
 }
 
 /* One JSON-RPC call on a new connection; true if it has a result. */
-static bool rpc(struct bench_keeld *env, const char *line)
+static bool rpc(struct keeld_env *env, const char *line)
 {
 	struct harness_client c;
 	const char *answer;
@@ -377,7 +377,7 @@ static bool rpc(struct bench_keeld *env, const char *line)
 	return ok;
 }
 
-static bool domain_create(struct bench_keeld *env, const char *name,
+static bool domain_create(struct keeld_env *env, const char *name,
 			  const char *kernel)
 {
 	char line[PATH_MAX + 256];
@@ -390,7 +390,7 @@ static bool domain_create(struct bench_keeld *env, const char *name,
 	return rpc(env, line);
 }
 
-static void domain_destroy(struct bench_keeld *env, const char *name)
+static void domain_destroy(struct keeld_env *env, const char *name)
 {
 	char line[256];
 
@@ -402,7 +402,7 @@ static void domain_destroy(struct bench_keeld *env, const char *name)
 }
 
 /* One throughput row: @n viewers for @cfg->secs. Returns 0 or -1. */
-static int run_viewers(struct bench_keeld *env, const struct bench_cfg *cfg,
+static int run_viewers(struct keeld_env *env, const struct bench_cfg *cfg,
 		       int n)
 {
 	struct viewer *v = calloc((size_t)n, sizeof(*v));
@@ -570,7 +570,7 @@ static double percentile(const double *v, int n, int pct)
 }
 
 /* Keystroke round trips on the echo domain. Returns 0 or -1. */
-static int run_echo(struct bench_keeld *env, const struct bench_cfg *cfg)
+static int run_echo(struct keeld_env *env, const struct bench_cfg *cfg)
 {
 	static char acc[65536];
 	struct cstream cs;
@@ -662,26 +662,6 @@ static int parse_counts(struct bench_cfg *cfg, const char *arg)
 	return cfg->nr_counts ? 0 : -EINVAL;
 }
 
-/* @path made absolute (keeld may change directory); static buffers. */
-static const char *absolute(const char *path)
-{
-	static char bufs[6][PATH_MAX];
-	static unsigned next;
-	char *buf = bufs[next++ % 6];
-
-	return realpath(path, buf) ? buf : path;
-}
-
-/* The source tree's schemas, found the way check_keeld finds them. */
-static const char *default_schema_dir(void)
-{
-	const char *src = getenv("KEEL_SRCDIR");
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
-	return absolute(rel);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -697,7 +677,7 @@ int main(int argc, char **argv)
 		.nr_counts = 2,
 		.samples = 200,
 	};
-	struct bench_keeld env;
+	struct keeld_env env;
 	int c, failed = 0, status = 1;
 
 	while ((c = getopt_long(argc, argv, "d:c:n:h", opts, NULL)) != -1) {
@@ -742,7 +722,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* info: the ready line is logged at that level. */
-	if (bench_keeld_start(&env, "console", cfg.keeld, cfg.schema_dir,
+	if (keeld_env_start(&env, "console", cfg.keeld, cfg.schema_dir,
 			      cfg.hv,
 			      "# tests/bench/console\nlog_level = info\n"))
 		goto out_stop;
@@ -782,6 +762,6 @@ int main(int argc, char **argv)
 	domain_destroy(&env, "echo");
 	status = failed ? 1 : 0;
 out_stop:
-	bench_keeld_stop(&env);
+	keeld_env_stop(&env);
 	return status;
 }

@@ -51,7 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_keeld.h"
+#include "keeld_fixture.h"
 #include "harness.h"
 
 #define DEFAULT_READY "hello from keel test guest"
@@ -120,7 +120,7 @@ struct child {
 
 /* keeld, its directories and the benchmark's connections to it. */
 struct bench_env {
-	struct bench_keeld k;	/* keeld and its temporary directory */
+	struct keeld_env k;	/* keeld and its temporary directory */
 	char direct_dir[96];	/* keel-hv's directories for direct runs */
 	char domains[128];	/* keeld's RUN_DIR/domains */
 	int ino;		/* inotify: domains/ and one domain's dir */
@@ -936,7 +936,7 @@ static void env_stop(struct bench_env *env)
 	if (env->ino >= 0)
 		close(env->ino);
 	env->ino = -1;
-	bench_keeld_stop(&env->k);
+	keeld_env_stop(&env->k);
 }
 
 /*
@@ -954,7 +954,7 @@ static int env_start(struct bench_env *env, const struct bench_cfg *cfg)
 	lconn_init(&env->rpc);
 	lconn_init(&env->events);
 	/* info: keeld logs each domain's start and stop at that level. */
-	rc = bench_keeld_start(&env->k, "create", cfg->keeld, cfg->schema_dir,
+	rc = keeld_env_start(&env->k, "create", cfg->keeld, cfg->schema_dir,
 			       cfg->hv,
 			       "# tests/bench/create\nlog_level = info\n");
 	if (rc)
@@ -1118,26 +1118,6 @@ static void usage(void)
 		"              [--keeld PATH] [--keel PATH] [--hv PATH] "
 		"[--schema-dir DIR]\n");
 	exit(2);
-}
-
-/* @path made absolute (keeld may change directory); static buffers. */
-static const char *absolute(const char *path)
-{
-	static char bufs[6][PATH_MAX];
-	static unsigned next;
-	char *buf = bufs[next++ % 6];
-
-	return realpath(path, buf) ? buf : path;
-}
-
-/* The source tree's schemas, found the way check_keeld finds them. */
-static const char *default_schema_dir(void)
-{
-	const char *src = getenv("KEEL_SRCDIR");
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
-	return absolute(rel);
 }
 
 int main(int argc, char **argv)

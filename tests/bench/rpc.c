@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_keeld.h"
+#include "keeld_fixture.h"
 #include "harness.h"
 
 #define MAX_CONNS 256
@@ -675,7 +675,7 @@ out_free:
  * Also measures the two responses' sizes for the header and the
  * pipelined batch.
  */
-static int define_domains(const struct bench_keeld *env,
+static int define_domains(const struct keeld_env *env,
 			  const struct bench_cfg *cfg, size_t *list_len,
 			  size_t *info_len)
 {
@@ -742,18 +742,6 @@ static bool parse_conns(struct bench_cfg *cfg, const char *arg)
 	return cfg->nr_conns > 0;
 }
 
-/* The source tree's schemas, found the way check_keeld finds them. */
-static const char *default_schema_dir(void)
-{
-	static char buf[PATH_MAX];
-	const char *src = getenv("KEEL_SRCDIR");
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
-	/* keeld gets an absolute path: it may change directory. */
-	return realpath(rel, buf) ? buf : strcpy(buf, rel);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -768,7 +756,7 @@ int main(int argc, char **argv)
 		.conns = { 1, 16 },
 		.nr_conns = 2,
 	};
-	struct bench_keeld env;
+	struct keeld_env env;
 	size_t list_len, info_len;
 	long errors = 0;
 	int c, status = 1;
@@ -803,7 +791,7 @@ int main(int argc, char **argv)
 	if (!cfg.schema_dir)
 		cfg.schema_dir = default_schema_dir();
 
-	if (bench_keeld_start(&env, "rpc", cfg.keeld, cfg.schema_dir, NULL,
+	if (keeld_env_start(&env, "rpc", cfg.keeld, cfg.schema_dir, NULL,
 			      "# tests/bench/rpc\nlog_level = info\n") ||
 	    define_domains(&env, &cfg, &list_len, &info_len))
 		goto out_stop;
@@ -851,6 +839,6 @@ int main(int argc, char **argv)
 		       "valid.\n", errors);
 	status = errors ? 1 : 0;
 out_stop:
-	bench_keeld_stop(&env);
+	keeld_env_stop(&env);
 	return status;
 }

@@ -2,7 +2,7 @@
 /*
  * tests/bench/scale: keel with many domains on one host (issue 15, item
  * 14). For each N (10, 50 and 100 by default) a new keeld, in a
- * temporary directory of its own (bench_keeld.h), is given N guests
+ * temporary directory of its own (keeld_env in keeld_fixture.h), is given N guests
  * that each keep one vCPU busy, and the benchmark measures:
  *
  *   create     N domain.create calls one after another on one
@@ -66,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_keeld.h"
+#include "keeld_fixture.h"
 #include "harness.h"
 
 #define MAX_SIZES 8
@@ -212,7 +212,7 @@ static struct json_object *rpc(struct harness_client *c, const char *method,
 	return res;
 }
 
-static int rpc_open(struct harness_client *c, const struct bench_keeld *b)
+static int rpc_open(struct harness_client *c, const struct keeld_env *b)
 {
 	int rc = harness_client_open(c, b->sock, 5000);
 
@@ -386,7 +386,7 @@ static int create_all(struct harness_client *c, const struct scale_cfg *cfg,
  * time from just before the fork to its reaping. Returns the number of
  * lines it printed, or -1 when it failed (said on stderr).
  */
-static int keel_once(const struct scale_cfg *cfg, const struct bench_keeld *b,
+static int keel_once(const struct scale_cfg *cfg, const struct keeld_env *b,
 		     const char *what, double *ms)
 {
 	char *argv[] = { (char *)cfg->keel, "-c", (char *)b->sock,
@@ -462,7 +462,7 @@ static int nr_domains(struct harness_client *c, const struct scale_cfg *cfg)
  * triple-faults and its transient domain goes).
  */
 static int measure_lists(struct harness_client *c, const struct scale_cfg *cfg,
-			 const struct bench_keeld *b, int *n,
+			 const struct keeld_env *b, int *n,
 			 struct scale_result *r)
 {
 	int nr_rpc = cfg->runs * 5, rc = 0, now;
@@ -554,19 +554,19 @@ static double ready_line_time(const char *out)
  * on its own meanwhile). *@c is reconnected. Returns 0 or -1.
  */
 static int readopt(struct harness_client *c, const struct scale_cfg *cfg,
-		   struct bench_keeld *b, int *n, struct scale_result *r)
+		   struct keeld_env *b, int *n, struct scale_result *r)
 {
 	double t0_rt, ready_rt, cpu;
 	uint64_t t0, deadline;
 	int rc, running = 0, listed = 0;
 
 	harness_client_close(c);
-	bench_keeld_kill(b);
+	keeld_env_kill(b);
 	t0_rt = realtime_s();
 	t0 = now_ns();
-	rc = bench_keeld_restart(b);
+	rc = keeld_env_restart(b);
 	/*
-	 * bench_keeld gives keeld 30 s to be ready: a slow machine (the
+	 * keeld_env gives keeld 30 s to be ready: a slow machine (the
 	 * nested runner) may need longer. The time still comes from the
 	 * ready line itself.
 	 */
@@ -655,7 +655,7 @@ static int destroy_all(struct harness_client *c, const struct scale_cfg *cfg,
  * After a failure: the end of keeld's log (its domains' starts and
  * stops, with their reasons) on stderr.
  */
-static void keeld_log_tail(struct bench_keeld *b)
+static void keeld_log_tail(struct keeld_env *b)
 {
 	const char *from;
 
@@ -676,13 +676,13 @@ static int run_size(const struct scale_cfg *cfg, int n,
 		    struct scale_result *r)
 {
 	struct harness_client c = { .fd = -1 };
-	struct bench_keeld b;
+	struct keeld_env b;
 	int rc = -1, left = n;
 
 	r->n = n;
 	printf("N=%d: creating...\n", n);
 	fflush(stdout);
-	if (bench_keeld_start(&b, "scale", cfg->keeld, cfg->schema_dir,
+	if (keeld_env_start(&b, "scale", cfg->keeld, cfg->schema_dir,
 			      cfg->hv,
 			      "# tests/bench/scale\nlog_level = info\n") ||
 	    rpc_open(&c, &b))
@@ -726,7 +726,7 @@ out_destroy:
 		destroy_all(&c, cfg, NULL, NULL);
 out_stop:
 	harness_client_close(&c);
-	bench_keeld_stop(&b);
+	keeld_env_stop(&b);
 	return rc;
 }
 
@@ -832,26 +832,6 @@ static int parse_sizes(struct scale_cfg *cfg, const char *s)
 		s = *end ? end + 1 : end;
 	}
 	return cfg->nr_sizes ? 0 : -1;
-}
-
-/* @path made absolute (keeld changes directory); static buffers. */
-static const char *absolute(const char *path)
-{
-	static char bufs[6][PATH_MAX];
-	static unsigned next;
-	char *buf = bufs[next++ % 6];
-
-	return realpath(path, buf) ? buf : path;
-}
-
-/* The source tree's schemas, found the way check_keeld finds them. */
-static const char *default_schema_dir(void)
-{
-	const char *src = getenv("KEEL_SRCDIR");
-	char rel[PATH_MAX];
-
-	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
-	return absolute(rel);
 }
 
 int main(int argc, char **argv)

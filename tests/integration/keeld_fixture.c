@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -42,22 +43,12 @@ const char *keeld_hypervisor;
 /* Start keeld on the test's directories; wait for its ready line. */
 void keeld_start(void)
 {
-	const char *src = getenv("KEEL_SRCDIR");
-	char schemas[4096];
-	char *argv[] = {
-		(char *)harness_path("daemon/keeld"), "--foreground",
-		"--config", conf_path, "--run-dir", run_dir,
-		"--state-dir", state_dir, "--log-dir", log_dir,
-		"--schema-dir", schemas,
-		"--hypervisor",
-		(char *)(keeld_hypervisor ? keeld_hypervisor :
-					    harness_path("hypervisor/keel-hv")),
-		NULL,
-	};
+	const char *hv = keeld_hypervisor ? keeld_hypervisor :
+					    harness_path("hypervisor/keel-hv");
 
-	snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : "..");
-	ck_assert_int_eq(proc_spawn(&keeld, argv), 0);
-	ck_assert_msg(proc_expect(&keeld, " ready: ", 0, 10000) > 0,
+	ck_assert_msg(keeld_spawn(&keeld, harness_path("daemon/keeld"),
+				  conf_path, run_dir, state_dir, log_dir,
+				  default_schema_dir(), hv, 10000) == 0,
 		      "keeld did not start: %s", keeld.out);
 }
 
@@ -70,11 +61,9 @@ void keeld_stop(void)
 
 void write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	int rc = write_text(path, text);
 
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	ck_assert_msg(rc == 0, "cannot write %s: %s", path, strerror(-rc));
 }
 
 void suite_setup(void)
@@ -365,4 +354,137 @@ bool process_with(const char *needle)
 	if (d)
 		closedir(d);
 	return found;
+}
+
+/* --- shared with the benchmarks: nothing below asserts ----------------- */
+
+const char *absolute(const char *path)
+{
+	static char bufs[6][PATH_MAX];
+	static unsigned next;
+	char *buf = bufs[next++ % 6];
+
+	return realpath(path, buf) ? buf : path;
+}
+
+const char *default_schema_dir(void)
+{
+	static char buf[PATH_MAX];
+	const char *src = getenv("KEEL_SRCDIR");
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "%s/schemas", src ? src : "..");
+	return realpath(rel, buf) ? buf : strcpy(buf, rel);
+}
+
+int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+int keeld_spawn(struct proc *p, const char *program, const char *conf,
+		const char *run, const char *state, const char *log,
+		const char *schema_dir, const char *hv, int timeout_ms)
+{
+	char *argv[] = {
+		(char *)program, "--foreground", "--config", (char *)conf,
+		"--run-dir", (char *)run, "--state-dir", (char *)state,
+		"--log-dir", (char *)log, "--schema-dir", (char *)schema_dir,
+		hv ? "--hypervisor" : NULL, (char *)hv, NULL,
+	};
+	int rc = proc_spawn(p, argv);
+
+	if (rc)
+		return rc;
+	if (proc_expect(p, " ready: ", 0, timeout_ms) < 0) {
+		/* Collect all it said. */
+		proc_wait(p, 1000);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int keeld_env_restart(struct keeld_env *b)
+{
+	int rc;
+
+	proc_dispose(&b->keeld_proc);
+	rc = keeld_spawn(&b->keeld_proc, b->keeld, b->conf, b->run_dir,
+			 b->state_dir, b->log_dir, b->schema_dir, b->hv, 30000);
+	if (rc == -ESRCH)
+		fprintf(stderr, "%s: keeld did not start:\n%s\n", b->prog,
+			b->keeld_proc.out ? b->keeld_proc.out : "");
+	else if (rc)
+		fprintf(stderr, "%s: cannot run %s: %s\n", b->prog, b->keeld,
+			strerror(-rc));
+	return rc;
+}
+
+int keeld_env_start(struct keeld_env *b, const char *prog,
+		    const char *program, const char *schema_dir,
+		    const char *hv, const char *conf_text)
+{
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->keeld_proc.pid = -1;
+	b->keeld_proc.in_fd = b->keeld_proc.out_fd = -1;
+	b->prog = prog;
+	b->keeld = program;
+	b->schema_dir = schema_dir;
+	b->hv = hv;
+	snprintf(b->dir, sizeof(b->dir), "/tmp/keel-bench-%.20s.XXXXXX",
+		 prog);
+	if (!mkdtemp(b->dir)) {
+		rc = -errno;
+		b->dir[0] = '\0';
+		fprintf(stderr, "%s: cannot make a temporary directory: %s\n",
+			prog, strerror(-rc));
+		return rc;
+	}
+	snprintf(b->run_dir, sizeof(b->run_dir), "%s/run", b->dir);
+	snprintf(b->state_dir, sizeof(b->state_dir), "%s/state", b->dir);
+	snprintf(b->log_dir, sizeof(b->log_dir), "%s/log", b->dir);
+	snprintf(b->conf, sizeof(b->conf), "%s/keeld.conf", b->dir);
+	snprintf(b->sock, sizeof(b->sock), "%s/keeld.sock", b->run_dir);
+	snprintf(b->ro_sock, sizeof(b->ro_sock), "%s/keeld-ro.sock",
+		 b->run_dir);
+	/* info: the ready line is logged at that level. */
+	rc = write_text(b->conf, conf_text ? conf_text : "log_level = info\n");
+	if (rc) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, b->conf,
+			strerror(-rc));
+		return rc;
+	}
+	return keeld_env_restart(b);
+}
+
+void keeld_env_kill(struct keeld_env *b)
+{
+	if (b->keeld_proc.pid > 0 && !b->keeld_proc.exited) {
+		kill(b->keeld_proc.pid, SIGKILL);
+		proc_wait(&b->keeld_proc, 5000);
+	}
+}
+
+void keeld_env_stop(struct keeld_env *b)
+{
+	if (b->keeld_proc.pid > 0 && !b->keeld_proc.exited) {
+		int status;
+
+		kill(b->keeld_proc.pid, SIGTERM);
+		status = proc_wait(&b->keeld_proc, 5000);
+		if (status)
+			fprintf(stderr, "%s: keeld exited with %d:\n%s\n",
+				b->prog, status, b->keeld_proc.out);
+	}
+	proc_dispose(&b->keeld_proc);
+	if (b->dir[0])
+		nftw(b->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	b->dir[0] = '\0';
 }

@@ -83,4 +83,68 @@ bool process_with(const char *needle);
 void expect_domain_event(struct harness_client *c, const char *name,
 			 const char *event, const char *detail);
 
+/*
+ * What the suites above and the benchmarks (tests/bench) share. Nothing
+ * below asserts: a benchmark is no Check suite, so errors are returned
+ * (and, for keeld_env_*, said on stderr).
+ */
+
+/* @path made absolute (keeld changes directory); six static buffers. */
+const char *absolute(const char *path);
+/* The source tree's schemas: $KEEL_SRCDIR/schemas, else ../schemas. */
+const char *default_schema_dir(void);
+/* Write @text to @path. Returns 0 or -errno. */
+int write_text(const char *path, const char *text);
+
+/*
+ * Run @program (keeld) in the foreground on the directories given (@hv: keel-hv's
+ * path, NULL for keeld's default) and wait up to @timeout_ms for its
+ * ready line. Returns 0, -errno when it cannot run, or -ESRCH when it
+ * did not get ready (what it said is in @p->out). @p must be disposed
+ * of either way.
+ */
+int keeld_spawn(struct proc *p, const char *program, const char *conf,
+		const char *run, const char *state, const char *log,
+		const char *schema_dir, const char *hv, int timeout_ms);
+
+/*
+ * A keeld for a benchmark, in a temporary directory of its own
+ * (/tmp/keel-bench-PROG.XXXXXX with run/, state/, log/ and keeld.conf),
+ * run in the foreground with its log on a pipe (keeld_proc.out).
+ */
+struct keeld_env {
+	const char *prog;	/* the benchmark's name, for messages */
+	const char *keeld, *schema_dir, *hv;
+	char dir[64];
+	char run_dir[96], state_dir[96], log_dir[96], conf[96];
+	char sock[128], ro_sock[128];
+	struct proc keeld_proc;
+};
+
+/*
+ * Make the directory, write @conf_text (NULL: "log_level = info") to its
+ * keeld.conf and start @program, keeld (its schemas in @schema_dir; @hv is
+ * keel-hv's path, NULL for keeld's default); wait for the ready line.
+ * Returns 0 or -errno after saying why on stderr. keeld_env_stop() is
+ * due either way.
+ */
+int keeld_env_start(struct keeld_env *b, const char *prog,
+		    const char *program, const char *schema_dir,
+		    const char *hv, const char *conf_text);
+
+/*
+ * Start keeld again on the same directories (after it was stopped or
+ * killed) and wait for its ready line. Returns 0 or -errno.
+ */
+int keeld_env_restart(struct keeld_env *b);
+
+/* SIGKILL keeld (domains keep running) and reap it. */
+void keeld_env_kill(struct keeld_env *b);
+
+/*
+ * Stop keeld (SIGTERM, then SIGKILL), remove the directory and kill
+ * what a domain left running there.
+ */
+void keeld_env_stop(struct keeld_env *b);
+
 #endif /* KEEL_TESTS_KEELD_FIXTURE_H */

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libkeel (lib/libkeel*.c) against a fake keeld: a thread listening on
- * a UNIX socket in a temporary directory that reads the client's
- * requests and answers scripted lines. What is checked: the method and
- * params each typed call sends, how results, keeld's errors, malformed
- * replies, a peer that goes away and over-long lines are read, and the
- * event queue.
+ * libkeel (lib/libkeel*.c) against a fake keeld (fake_keeld.h) that
+ * reads the client's requests and answers scripted lines. What is
+ * checked: the method and params each typed call sends, how results,
+ * keeld's errors, malformed replies, a peer that goes away and
+ * over-long lines are read, and the event queue.
  */
 #include "config.h"
 
@@ -24,262 +23,16 @@
 
 #include "jsonrpc.h"
 #include "keel.h"
+#include "fake_keeld.h"
 #include "runner.h"
-
-/* One exchange of the fake keeld's script. */
-struct step {
-	bool read;		/* read one request line first */
-	int delay_ms;		/* then wait this long */
-	const char *send;	/* then send this; "$ID" is the request's id */
-	size_t big;		/* or a reply line of this many bytes */
-	bool close;		/* then hang up */
-};
-
-#define MAX_REQUESTS 64
-
-struct fake {
-	char dir[64];
-	char path[96];
-	int listen_fd;
-	pthread_t thread;
-	const struct step *steps;
-	size_t nr_steps;
-	/* The requests received, parsed; read after fake_stop(). */
-	struct json_object *req[MAX_REQUESTS];
-	size_t nr_req;
-};
-
-/* Read one line from @fd into a malloc'd string, or NULL at EOF. */
-static char *read_line(int fd)
-{
-	size_t len = 0, cap = 256;
-	char *line = malloc(cap), ch;
-	ssize_t n;
-
-	while (line) {
-		n = read(fd, &ch, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(line);
-			return NULL;
-		}
-		if (len + 2 > cap) {
-			char *p = realloc(line, cap *= 2);
-
-			if (!p)
-				free(line);
-			line = p;
-			if (!line)
-				break;
-		}
-		line[len++] = ch;
-		if (ch == '\n') {
-			line[len] = '\0';
-			return line;
-		}
-	}
-	return NULL;
-}
-
-/* Send all of @buf; failures are the client's doing (it hung up). */
-static void send_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Send @text with each "$ID" replaced by @id. */
-static void send_script(int fd, const char *text, const char *id)
-{
-	const char *p;
-
-	while ((p = strstr(text, "$ID"))) {
-		send_all(fd, text, (size_t)(p - text));
-		send_all(fd, id, strlen(id));
-		text = p + 3;
-	}
-	send_all(fd, text, strlen(text));
-}
-
-/* A result line of exactly @size bytes, newline included. */
-static void send_big(int fd, const char *id, size_t size)
-{
-	char head[64], *line;
-	int n;
-
-	n = snprintf(head, sizeof(head), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":\"",
-		     id);
-	line = malloc(size);
-	if (!line)
-		return;
-	memcpy(line, head, (size_t)n);
-	memset(line + n, 'x', size - (size_t)n - 3);
-	memcpy(line + size - 3, "\"}\n", 3);
-	send_all(fd, line, size);
-	free(line);
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake *f = arg;
-	char id[32] = "null", *line;
-	int fd;
-
-	fd = accept(f->listen_fd, NULL, NULL);
-	if (fd < 0)
-		return NULL;
-	for (size_t i = 0; i < f->nr_steps; i++) {
-		const struct step *s = &f->steps[i];
-
-		if (s->read) {
-			struct json_object *req, *v;
-
-			line = read_line(fd);
-			if (!line)
-				goto out_close;
-			req = json_tokener_parse(line);
-			free(line);
-			if (f->nr_req < MAX_REQUESTS)
-				f->req[f->nr_req++] = req;
-			else
-				json_object_put(req);
-			if (json_object_object_get_ex(req, "id", &v))
-				snprintf(id, sizeof(id), "%s",
-					 json_object_to_json_string(v));
-		}
-		if (s->delay_ms)
-			usleep((useconds_t)s->delay_ms * 1000);
-		if (s->send)
-			send_script(fd, s->send, id);
-		if (s->big)
-			send_big(fd, id, s->big);
-		if (s->close)
-			goto out_close;
-	}
-	/* Script done: record whatever else comes until the client leaves. */
-	while ((line = read_line(fd))) {
-		if (f->nr_req < MAX_REQUESTS)
-			f->req[f->nr_req++] = json_tokener_parse(line);
-		free(line);
-	}
-out_close:
-	close(fd);
-	return NULL;
-}
-
-/*
- * The fake of the running test, so that a failed assertion (Check then
- * exits the forked test process) does not leave its directory behind.
- */
-static struct fake *fake_current;
-
-static void fake_remove_dir(void)
-{
-	if (!fake_current)
-		return;
-	unlink(fake_current->path);
-	rmdir(fake_current->dir);
-	fake_current = NULL;
-}
-
-static void fake_start(struct fake *f, const struct step *steps, size_t n)
-{
-	static bool registered;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	if (!registered && atexit(fake_remove_dir) == 0)
-		registered = true;
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/check_libkeel.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/keeld.sock", f->dir);
-	fake_current = f;
-	memcpy(addr.sun_path, f->path, sizeof(f->path));
-	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(f->listen_fd, 0);
-	ck_assert_int_eq(bind(f->listen_fd, (struct sockaddr *)&addr,
-			      sizeof(addr)), 0);
-	ck_assert_int_eq(listen(f->listen_fd, 4), 0);
-	f->steps = steps;
-	f->nr_steps = n;
-	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
-}
-
-/* Wait for the fake to finish (the client must have closed) and clean up. */
-static void fake_stop(struct fake *f)
-{
-	pthread_join(f->thread, NULL);
-	close(f->listen_fd);
-	unlink(f->path);
-	rmdir(f->dir);
-	if (fake_current == f)
-		fake_current = NULL;
-}
-
-static void fake_free(struct fake *f)
-{
-	for (size_t i = 0; i < f->nr_req; i++)
-		json_object_put(f->req[i]);
-	f->nr_req = 0;
-}
-
-static struct keel_conn *fake_connect(struct fake *f)
-{
-	struct keel_conn *c = NULL;
-	char *err = NULL;
-
-	ck_assert_msg(keel_connect(f->path, &c, &err) == 0, "connect: %s",
-		      err ? err : "?");
-	ck_assert_ptr_nonnull(c);
-	ck_assert_ptr_null(err);
-	return c;
-}
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/*
- * Assert that request @i was a JSON-RPC request for @method with
- * @params (JSON text; NULL when the request must have no params) and
- * id @i + 1.
- */
-static void assert_request(const struct fake *f, size_t i, const char *method,
-			   const char *params)
+/* Request @i was @method with @params (NULL: none), id @i + 1. */
+static void assert_request(const struct fake_keeld *f, size_t i,
+			   const char *method, const char *params)
 {
-	struct json_object *req, *v, *want;
-
-	ck_assert_msg(i < f->nr_req, "request %zu was not sent (%zu were)", i,
-		      f->nr_req);
-	req = f->req[i];
-	ck_assert_ptr_nonnull(req);
-	ck_assert(json_object_object_get_ex(req, "jsonrpc", &v));
-	ck_assert_str_eq(json_object_get_string(v), "2.0");
-	ck_assert(json_object_object_get_ex(req, "method", &v));
-	ck_assert_str_eq(json_object_get_string(v), method);
-	ck_assert(json_object_object_get_ex(req, "id", &v));
-	ck_assert(json_object_is_type(v, json_type_int));
-	ck_assert_int_eq(json_object_get_int64(v), (int64_t)i + 1);
-	if (!params) {
-		ck_assert_msg(!json_object_object_get_ex(req, "params", NULL),
-			      "%s: unexpected params in %s", method,
-			      json_object_to_json_string(req));
-		return;
-	}
-	ck_assert(json_object_object_get_ex(req, "params", &v));
-	want = json_tokener_parse(params);
-	ck_assert_ptr_nonnull(want);
-	ck_assert_msg(json_object_equal(v, want), "%s: params %s, want %s",
-		      method, json_object_to_json_string(v), params);
-	json_object_put(want);
+	fake_keeld_assert_request(f, i, (int)i + 1, method, params);
 }
 
 static const char *plain(struct json_object *obj)
@@ -289,14 +42,7 @@ static const char *plain(struct json_object *obj)
 
 static void assert_error(struct keel_conn *c, int code, const char *name)
 {
-	const struct keel_error *e = keel_last_error(c);
-
-	ck_assert_ptr_nonnull(e);
-	ck_assert_msg(e->code == code, "error %d (%s: %s), want %d", e->code,
-		      e->name, e->message, code);
-	ck_assert_str_eq(e->name, name);
-	ck_assert_ptr_nonnull(e->message);
-	ck_assert(strlen(e->message) > 0);
+	fake_keeld_assert_error(keel_last_error(c), code, name);
 }
 
 #define UUID "6f1c1e0a-3b5d-4c7e-9a2b-0123456789ab"
@@ -319,8 +65,6 @@ static void assert_error(struct keel_conn *c, int code, const char *name)
 /* A DomainInfo: a summary and a config. */
 #define INFO(state, reason, config)                                         \
 	"{" SUMMARY("web", "3", state, reason) ",\"config\":" config "}"
-#define REPLY(result) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"result\":" result "}\n"
-#define ERROR(body) "{\"jsonrpc\":\"2.0\",\"id\":$ID,\"error\":" body "}\n"
 #define HOST                                                                 \
 	"{\"hostname\":\"h1\",\"version\":\"0.1.0\",\"nr_cpus\":8,"          \
 	"\"memory_mib\":65536,\"nr_domains\":2}"
@@ -347,7 +91,7 @@ END_TEST
 /* Every typed call: its method, its params, name vs. uuid, flags. */
 START_TEST(test_requests)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY(HOST) },
 		{ .read = true, .send = REPLY("[]") },
 		{ .read = true, .send = REPLY("[]") },
@@ -381,12 +125,12 @@ START_TEST(test_requests)
 	struct json_object *out = NULL;
 	struct keel_host_info host;
 	struct keel_domain d, *list = NULL;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 	size_t n = 99, i = 0;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_host_info(c, &host), 0);
 	ck_assert_int_eq(keel_domain_list(c, &list, &n), 0);
 	ck_assert_uint_eq(n, 0);
@@ -432,7 +176,7 @@ START_TEST(test_requests)
 	ck_assert_int_eq(keel_domain_pause(c, "6f1c1e0a-3b5d-4c7e-9a2b-0123456789abc", NULL), 0);
 	ck_assert_int_eq(keel_call(c, "some.method", json_tokener_parse("[1,2]"), NULL), 0);
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 
 	assert_request(&f, i++, "host.info", NULL);
 	assert_request(&f, i++, "domain.list", NULL);
@@ -463,16 +207,17 @@ START_TEST(test_requests)
 	assert_request(&f, i++, "domain.pause", "{\"name\":\"6f1c1e0a-3b5d-4c7e-9a2b-0123456789abc\"}");
 	assert_request(&f, i++, "some.method", "[1,2]");
 	ck_assert_uint_eq(f.nr_req, i);
+	ck_assert_uint_eq(f.rx_len, 0);
 	/* The config was borrowed: still ours, and unchanged. */
 	ck_assert_str_eq(plain(cfg), "{\"name\":\"web\",\"memory\":256}");
 	json_object_put(cfg);
-	fake_free(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
 START_TEST(test_results)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY(HOST) },
 		{ .read = true,
 		  .send = REPLY("[" DOM("a", "1", "running", "booted") ","
@@ -527,12 +272,12 @@ START_TEST(test_results)
 	struct json_object *cfg = NULL, *res = (void *)1;
 	struct keel_host_info host;
 	struct keel_domain *list, d;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 	size_t n;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 
 	ck_assert_int_eq(keel_host_info(c, &host), 0);
 	ck_assert_str_eq(host.hostname, "h1");
@@ -611,14 +356,14 @@ START_TEST(test_results)
 	ck_assert_int_eq(keel_last_error(c)->code, 0);
 
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
 START_TEST(test_keeld_errors)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true,
 		  .send = ERROR("{\"code\":-32001,\"message\":\"No domain is named \\\"nope\\\".\",\"data\":{\"field\":\"/name\"}}") },
 		{ .read = true,
@@ -635,11 +380,11 @@ START_TEST(test_keeld_errors)
 	struct json_object *cfg = json_object_new_object();
 	const struct keel_error *e;
 	struct keel_domain d;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 
 	ck_assert_int_eq(keel_domain_info(c, "nope", &d, NULL), -1);
 	e = keel_last_error(c);
@@ -676,9 +421,9 @@ START_TEST(test_keeld_errors)
 	assert_error(c, -32700, "parse-error");
 
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	json_object_put(cfg);
-	fake_free(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -691,7 +436,7 @@ END_TEST
 
 START_TEST(test_bad_results)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY("\"web\"") },
 		/* no state */
 		{ .read = true,
@@ -747,12 +492,12 @@ START_TEST(test_bad_results)
 	struct keel_domain d, *list = (void *)1;
 	struct json_object *cfg = (void *)1;
 	struct keel_host_info host;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 	size_t n = 1;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	for (int i = 0; i < 19; i++) {
 		ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
 		assert_error(c, KEEL_E_PROTOCOL, "protocol");
@@ -789,8 +534,8 @@ START_TEST(test_bad_results)
 	ck_assert_int_eq(keel_domain_pause(c, "web", &d), 0);
 	ck_assert_str_eq(d.name, "web");
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -800,24 +545,25 @@ END_TEST
  */
 static void check_out_of_step(const char *line)
 {
-	const struct step steps[] = {
+	const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = line },
 	};
 	struct keel_domain d;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
 	assert_error(c, KEEL_E_PROTOCOL, "protocol");
 	ck_assert_int_eq(keel_domain_pause(c, "web", &d), -1);
 	assert_error(c, KEEL_E_CONNECTION, "connection");
 	ck_assert_int_eq(keel_event_dispatch(c), -1);
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	ck_assert_uint_eq(f.nr_req, 1);
-	fake_free(&f);
+	ck_assert_uint_eq(f.rx_len, 0);
+	fake_keeld_free(&f);
 }
 
 START_TEST(test_out_of_step)
@@ -844,19 +590,19 @@ END_TEST
 
 START_TEST(test_peer_closes)
 {
-	static const struct step half[] = {
+	static const struct fake_keeld_step half[] = {
 		{ .read = true, .send = "{\"jsonrpc\":\"2.0\",\"id\":$ID,", .close = true },
 	};
-	static const struct step none[] = {
+	static const struct fake_keeld_step none[] = {
 		{ .read = true, .close = true },
 	};
-	static const struct step *const scripts[] = { half, none };
+	static const struct fake_keeld_step *const scripts[] = { half, none };
 	struct keel_domain d;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, scripts[_i], 1);
-	c = fake_connect(&f);
+	fake_keeld_start(&f, scripts[_i], 1);
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_domain_destroy(c, "web", &d), -1);
 	assert_error(c, KEEL_E_CONNECTION, "connection");
 	ck_assert_ptr_nonnull(strstr(keel_last_error(c)->message, "closed"));
@@ -865,8 +611,8 @@ START_TEST(test_peer_closes)
 	ck_assert_int_eq(keel_event_dispatch(c), -1);
 	ck_assert_int_eq(keel_event_wait(c, -1), -1);
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -904,7 +650,7 @@ static void on_event(struct keel_conn *c, const struct keel_event *ev,
 /* Events that arrive before a call's reply are queued, not lost. */
 START_TEST(test_events_before_reply)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
 		{ .read = true,
 		  .send = EVENT("started", "booted", "running")
@@ -915,11 +661,11 @@ START_TEST(test_events_before_reply)
 	};
 	struct seen seen = { .n = 0 };
 	struct keel_host_info host;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	seen.conn = c;
 	keel_set_event_callback(c, on_event, &seen);
 	ck_assert_int_eq(keel_events_subscribe(c), 0);
@@ -949,8 +695,8 @@ START_TEST(test_events_before_reply)
 	ck_assert(seen.raw_ok);
 	ck_assert_int_eq(keel_event_dispatch(c), 0);
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -965,7 +711,7 @@ static double now_ms(void)
 /* keel_event_wait() and the poll() loop libkeel(3) shows. */
 START_TEST(test_event_wait_and_poll)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
 		{ .delay_ms = 50, .send = EVENT("started", "booted", "running") },
 		{ .delay_ms = 300, .send = EVENT("stopped", "shutdown", "shutoff") },
@@ -973,12 +719,12 @@ START_TEST(test_event_wait_and_poll)
 	};
 	struct seen seen = { .n = 0 };
 	struct pollfd pfd;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 	double t0;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	seen.conn = c;
 	keel_set_event_callback(c, on_event, &seen);
 	ck_assert_int_eq(keel_events_subscribe(c), 0);
@@ -1008,8 +754,8 @@ START_TEST(test_event_wait_and_poll)
 	ck_assert_int_eq(keel_event_dispatch(c), -1);
 	assert_error(c, KEEL_E_CONNECTION, "connection");
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -1029,7 +775,7 @@ static void call_from_callback(struct keel_conn *c,
  */
 START_TEST(test_call_from_callback)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY("{\"subscribed\":true}")
 					 EVENT("started", "booted", "running") },
 		{ .read = true,
@@ -1039,11 +785,11 @@ START_TEST(test_call_from_callback)
 		  .send = REPLY(INFO("paused", "user", "{}")) },
 	};
 	struct seen seen = { .n = 0 };
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	keel_set_event_callback(c, call_from_callback, &seen);
 	ck_assert_int_eq(keel_events_subscribe(c), 0);
 	ck_assert_int_eq(keel_event_wait(c, 2000), 1);
@@ -1054,10 +800,10 @@ START_TEST(test_call_from_callback)
 	ck_assert_int_eq(seen.n, 2);
 	ck_assert_int_eq(seen.nested_rc, 0);
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	assert_request(&f, 1, "domain.info", "{\"uuid\":\"" UUID "\"}");
 	assert_request(&f, 2, "domain.info", "{\"uuid\":\"" UUID "\"}");
-	fake_free(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -1067,16 +813,16 @@ END_TEST
  */
 START_TEST(test_long_lines)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .big = JSONRPC_MAX_LINE - 16 },
 		{ .read = true, .big = JSONRPC_MAX_LINE + 4096 },
 	};
 	struct json_object *res = NULL;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_call(c, "x.big", NULL, &res), 0);
 	ck_assert_int_eq(json_object_get_string_len(res),
 			 JSONRPC_MAX_LINE - 16 - 37);
@@ -1088,8 +834,8 @@ START_TEST(test_long_lines)
 	ck_assert_int_eq(keel_call(c, "x.after", NULL, &res), -1);
 	assert_error(c, KEEL_E_CONNECTION, "connection");
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -1098,13 +844,13 @@ START_TEST(test_local_errors)
 {
 	struct json_object *big, *out = (void *)1;
 	struct keel_domain d, *list;
-	struct fake f;
+	struct fake_keeld f;
 	struct keel_conn *c;
 	size_t n;
 	char *s;
 
-	fake_start(&f, NULL, 0);
-	c = fake_connect(&f);
+	fake_keeld_start(&f, NULL, 0);
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_last_error(c)->code, 0);
 	ck_assert_int_eq(keel_domain_pause(c, NULL, &d), -1);
 	assert_error(c, KEEL_E_LOCAL, "local");
@@ -1145,8 +891,9 @@ START_TEST(test_local_errors)
 	ck_assert(!keel_event_pending(c));
 	ck_assert_int_eq(keel_event_dispatch(c), 0);
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	ck_assert_uint_eq(f.nr_req, 0);
+	ck_assert_uint_eq(f.rx_len, 0);
 
 	/* NULL is handled everywhere it can be. */
 	keel_close(NULL);
@@ -1209,15 +956,15 @@ END_TEST
 /* "unix:PATH", and $KEEL_URI when @uri is NULL. */
 START_TEST(test_connect_uri)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY(HOST) },
 	};
 	struct keel_host_info host;
 	struct keel_conn *c = NULL;
 	char uri[160], *err = NULL;
-	struct fake f;
+	struct fake_keeld f;
 
-	fake_start(&f, steps, N(steps));
+	fake_keeld_start(&f, steps, N(steps));
 	snprintf(uri, sizeof(uri), "unix:%s", f.path);
 	if (_i == 0) {
 		ck_assert_int_eq(keel_connect(uri, &c, &err), 0);
@@ -1229,8 +976,8 @@ START_TEST(test_connect_uri)
 	ck_assert_int_eq(keel_host_info(c, &host), 0);
 	ck_assert_int_eq(host.nr_cpus, 8);
 	keel_close(c);
-	fake_stop(&f);
-	fake_free(&f);
+	fake_keeld_stop(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -1425,26 +1172,26 @@ START_TEST(test_wrong_shapes)
 	};
 	const struct typed_call *tc = &typed_calls[_i];
 	char text[N(shapes) + 1][1024];
-	struct step steps[N(shapes) + 1];
+	struct fake_keeld_step steps[N(shapes) + 1];
 	size_t n = 0, bad;
 	struct keel_conn *c;
-	struct fake f;
+	struct fake_keeld f;
 
 	for (size_t i = 0; i < N(shapes); i++) {
 		if ((tc->object_ok && !strcmp(shapes[i], "{}")) ||
 		    (tc->array_ok && !strcmp(shapes[i], "[]")))
 			continue;
 		snprintf(text[n], sizeof(text[n]), REPLY("%s"), shapes[i]);
-		steps[n] = (struct step){ .read = true, .send = text[n] };
+		steps[n] = (struct fake_keeld_step){ .read = true, .send = text[n] };
 		n++;
 	}
 	bad = n;
 	snprintf(text[n], sizeof(text[n]), REPLY("%s"), tc->good);
-	steps[n] = (struct step){ .read = true, .send = text[n] };
+	steps[n] = (struct fake_keeld_step){ .read = true, .send = text[n] };
 	n++;
 
-	fake_start(&f, steps, n);
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, n);
+	c = fake_keeld_connect(&f);
 	for (size_t i = 0; i < bad; i++) {
 		ck_assert_msg(tc->call(c) == -1, "%s accepted %s", tc->method,
 			      steps[i].send);
@@ -1455,15 +1202,16 @@ START_TEST(test_wrong_shapes)
 	ck_assert_msg(tc->call(c) == 0, "%s: %s", tc->method,
 		      keel_last_error(c)->message);
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	ck_assert_uint_eq(f.nr_req, n);
+	ck_assert_uint_eq(f.rx_len, 0);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v;
 
 		ck_assert(json_object_object_get_ex(f.req[i], "method", &v));
 		ck_assert_str_eq(json_object_get_string(v), tc->method);
 	}
-	fake_free(&f);
+	fake_keeld_free(&f);
 }
 END_TEST
 
