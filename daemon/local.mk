@@ -14,6 +14,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/launch.c \
 	daemon/lifecycle.c daemon/lifecycle.h \
 	daemon/lifecycle_methods.c \
+	daemon/memory_methods.c daemon/memory.h \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/nic.c daemon/nic.h \
