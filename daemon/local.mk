@@ -137,6 +137,14 @@ tests_unit_check_registry_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_registry_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_registry_LDADD = $(KEELD_UNIT_LIBS)
 
+# What domain.set_memory and domain.set_maxmem accept (memory_methods.c).
+check_PROGRAMS += tests/unit/check_memory
+TESTS += tests/unit/check_memory
+tests_unit_check_memory_SOURCES = $(UNIT_RUNNER) tests/unit/check_memory.c
+tests_unit_check_memory_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_memory_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_memory_LDADD = $(KEELD_UNIT_LIBS)
+
 # keel-hv's command line, built and parsed back (hv_cmdline.c).
 check_PROGRAMS += tests/unit/check_hv_cmdline
 TESTS += tests/unit/check_hv_cmdline
