@@ -154,6 +154,7 @@ struct memory_op {
 	struct domain_run *run;
 	struct reply *r;
 	const char *key;	/* "memory" (set_memory) or "maxmem" */
+	const char *param;	/* "memory_mib" or "maxmem_mib" */
 	int64_t want;		/* MiB */
 };
 
@@ -201,6 +202,18 @@ static void memory_op_fail(struct memory_op *op, int code,
 			   const char *message)
 {
 	run_answer_error(op->r, code, "%s", message);
+	free(op);
+}
+
+/* @op's value is refused: -32602 with data.field naming its param. */
+static void memory_op_refuse(struct memory_op *op, const char *why)
+{
+	char field[32];
+
+	snprintf(field, sizeof(field), "/%s", op->param);
+	reply_send(op->r, jsonrpc_error_field(reply_id(op->r),
+					      JSONRPC_INVALID_PARAMS, why,
+					      field));
 	free(op);
 }
 
@@ -258,6 +271,10 @@ static void on_status(struct hv *hv, struct json_object *result, int code,
 					sizeof(why)) :
 		       memory_check_max(&l, op->run->dom->name, op->want, why,
 					sizeof(why));
+	if (code == JSONRPC_INVALID_PARAMS) {
+		memory_op_refuse(op, why);
+		return;
+	}
 	if (code) {
 		memory_op_fail(op, code, why);
 		return;
@@ -347,6 +364,7 @@ static struct json_object *memory_method(struct methods_caller *caller,
 	op->run = dom->run;
 	op->r = r;
 	op->key = key;
+	op->param = param;
 	op->want = want;
 	hv_call(dom->run->hv, HV_CTL_STATUS, NULL, on_status, op);
 	return jsonrpc_deferred();
