@@ -151,6 +151,10 @@ int cmd_domname(struct cli *cli, const struct cli_args *args);
 int cmd_uptime(struct cli *cli, const struct cli_args *args);
 int cmd_config(struct cli *cli, const struct cli_args *args);
 
+/* cli/mem_cmds.c */
+int cmd_mem_set(struct cli *cli, const struct cli_args *args);
+int cmd_mem_max(struct cli *cli, const struct cli_args *args);
+
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);
 

@@ -4,9 +4,18 @@
 bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
-	cli/console_cmds.c cli/config_file.c
+	cli/console_cmds.c cli/config_file.c \
+	cli/mem_cmds.c cli/mem_size.c cli/mem_size.h
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
+
+# mem-set's and mem-max's sizes (xl's suffixes).
+check_PROGRAMS += tests/unit/check_mem_size
+TESTS += tests/unit/check_mem_size
+tests_unit_check_mem_size_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_mem_size.c cli/mem_size.c cli/mem_size.h
+tests_unit_check_mem_size_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/cli
+tests_unit_check_mem_size_LDADD = $(UNIT_LIBS)
 
 # The CLI against a real keeld (and, with KVM, real domains).
 check_PROGRAMS += tests/integration/check_cli

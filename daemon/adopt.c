@@ -43,6 +43,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memory.h"
 #include "run.h"
 
 /* --- The state file: what a restarted keeld needs to take a domain over */
@@ -351,6 +352,7 @@ static int adopt_process(struct domain_run *run)
 	log_info("Re-adopted domain %s (id %d, keel-hv pid %d).", dom->name,
 		 dom->id, (int)run->pid);
 	hv_call(run->hv, "status", NULL, on_adopt_status, run);
+	memory_watch(run);
 	return 0;
 }
 

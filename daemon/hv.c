@@ -12,7 +12,8 @@
  *
  * The control socket client is asynchronous: requests carry an integer
  * id, answers are matched to them, and a "stopped" notification (the VM
- * ended but keel-hv lingers) is passed to hv_ops.stopped.
+ * ended but keel-hv lingers) is passed to hv_ops.stopped, any other to
+ * hv_ops.notified.
  */
 #include "config.h"
 
@@ -270,6 +271,11 @@ static void hv_line(struct hv *hv, const char *line, size_t len)
 			    json_object_object_get_ex(resp.params, "detail", &v))
 				detail = json_object_get_string(v);
 			report_stopped(hv, end, detail, false);
+		} else if (strcmp(resp.method, "stopped") && hv->ops->notified) {
+			hv->busy++;
+			hv->ops->notified(hv, resp.method, resp.params,
+					  hv->opaque);
+			hv->busy--;
 		}
 		json_object_put(msg);
 		return;

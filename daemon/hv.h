@@ -40,6 +40,13 @@ struct hv_ops {
 			bool exited, void *opaque);
 	/* The process exited after stopped() was called with !exited. */
 	void (*exited)(struct hv *hv, void *opaque);
+	/*
+	 * Any other notification keel-hv sent (HV_CTL_BALLOON_CHANGED to
+	 * a subscribed connection): @method and @params (borrowed, may be
+	 * NULL). May be NULL.
+	 */
+	void (*notified)(struct hv *hv, const char *method,
+			 struct json_object *params, void *opaque);
 };
 
 /* What hv_spawn() starts. */

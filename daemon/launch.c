@@ -34,6 +34,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memory.h"
 #include "nic.h"
 #include "run.h"
 #include "server.h"
@@ -335,6 +336,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	free(console_log);
 	run->start_reply = r;
 	hv_call(run->hv, "status", NULL, on_started, run);
+	memory_watch(run);
 	return;
 fail:
 	close_fds(fds, nr_fds);

@@ -31,6 +31,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memory.h"
 #include "registry.h"
 #include "run.h"
 #include "server.h"
@@ -453,9 +454,16 @@ static void on_hv_exited(struct hv *hv, void *opaque)
 		run_gone(run);	/* destroyed meanwhile, or kept until now */
 }
 
+static void on_hv_notified(struct hv *hv, const char *method,
+			   struct json_object *params, void *opaque)
+{
+	memory_notified(opaque, method, params);
+}
+
 const struct hv_ops run_hv_ops = {
 	.stopped = on_hv_stopped,
 	.exited = on_hv_exited,
+	.notified = on_hv_notified,
 };
 
 void lifecycle_start(struct keeld *k, struct domain *dom, bool paused,
@@ -679,8 +687,9 @@ static void summary_add(struct json_object *o, const char *key,
  * built with as few allocations as json-c allows: the keys are not
  * copied, and the name and uuid are the configuration's own string
  * objects, shared (nobody edits a string object in place; a rename
- * replaces it). Memory and vCPUs are what the domain runs with, else
- * what it is defined with, keeld's defaults filled in.
+ * replaces it). Memory is what the domain has now (memory.h: its
+ * balloon's actual size, cached); vCPUs what it runs with, else what it
+ * is defined with, keeld's defaults filled in.
  */
 struct json_object *domain_summary(const struct domain *dom)
 {
@@ -701,8 +710,7 @@ struct json_object *domain_summary(const struct domain *dom)
 	summary_add(o, "persistent", json_object_new_boolean(dom->persistent));
 	summary_add(o, "autostart", json_object_new_boolean(dom->autostart));
 	summary_add(o, "memory",
-		    json_object_new_int64(config_int(
-			    config, "memory", DOMAIN_DEFAULT_MEMORY_MIB)));
+		    json_object_new_int64(memory_current_mib(dom)));
 	summary_add(o, "vcpus",
 		    json_object_new_int64(config_int(config, "vcpus",
 						     DOMAIN_DEFAULT_VCPUS)));

@@ -14,6 +14,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/launch.c \
 	daemon/lifecycle.c daemon/lifecycle.h \
 	daemon/lifecycle_methods.c \
+	daemon/memory_methods.c daemon/memory.h \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/nic.c daemon/nic.h \
@@ -135,6 +136,14 @@ tests_unit_check_registry_SOURCES = $(UNIT_RUNNER) tests/unit/check_registry.c
 tests_unit_check_registry_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_registry_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_registry_LDADD = $(KEELD_UNIT_LIBS)
+
+# What domain.set_memory and domain.set_maxmem accept (memory_methods.c).
+check_PROGRAMS += tests/unit/check_memory
+TESTS += tests/unit/check_memory
+tests_unit_check_memory_SOURCES = $(UNIT_RUNNER) tests/unit/check_memory.c
+tests_unit_check_memory_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_memory_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_memory_LDADD = $(KEELD_UNIT_LIBS)
 
 # keel-hv's command line, built and parsed back (hv_cmdline.c).
 check_PROGRAMS += tests/unit/check_hv_cmdline

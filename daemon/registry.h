@@ -131,6 +131,15 @@ int registry_rename(struct registry *reg, struct domain *dom,
 int registry_set_autostart(struct registry *reg, struct domain *dom,
 			   bool autostart);
 
+/*
+ * Set the integer member @key of @dom's configuration to @value and save
+ * the definition (memory_methods.c: memory, maxmem). The caller has
+ * checked that the result is a valid configuration. Returns 0, or
+ * -errno when it could not be saved (the old value is kept then).
+ */
+int registry_set_config_int(struct registry *reg, struct domain *dom,
+			    const char *key, int64_t value);
+
 /* "shutoff", ...: libvirt's state names in lower case. */
 const char *domain_state_name(enum domain_state state);
 const char *domain_reason_name(enum domain_reason reason);

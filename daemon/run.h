@@ -52,6 +52,12 @@ struct domain_run {
 	bool lingering;			/* VM stopped, process kept */
 	bool have_pending;		/* killed a lingering one to do this: */
 	struct decision pending;
+	/*
+	 * The balloon as keel-hv last told (memory_methods.c): its answer
+	 * to subscribe, each balloon-changed, a mem-set's answer.
+	 */
+	bool balloon_known;
+	int64_t balloon_target_mib, balloon_actual_mib;
 };
 
 /* A domain that stopped and will be started again after a pause. */

@@ -11,6 +11,12 @@
  * When the VM stops, every client gets a "stopped" notification. With
  * --linger the server then goes on answering (status says "stopped")
  * until stop ends the process.
+ *
+ * A client that called subscribe also gets "balloon-changed" whenever
+ * the balloon's target or the guest's `actual` moves, at most every
+ * CONTROL_BALLOON_MS: keeld keeps the domain's current memory from
+ * these, so that listing domains never waits for a keel-hv
+ * (docs/memory.md).
  */
 #include "config.h"
 
@@ -47,6 +53,11 @@
  * enough for one that is not to matter.
  */
 #define CONTROL_FLUSH_MS 250
+/*
+ * The guest's driver moves `actual` a MiB at a time: subscribers hear
+ * of it at most this often (the last value always comes).
+ */
+#define CONTROL_BALLOON_MS 100
 
 struct control {
 	struct vm *vm;
@@ -58,11 +69,18 @@ struct control {
 	/* Set by control_vm_stopped(); VM_EXIT_NONE while the VM runs. */
 	enum vm_exit_reason stop_reason;
 	enum hv_exit stop_status;
+	/* The connection whose request is being served (subscribe). */
+	struct control_conn *caller;
+	/* The balloon, if any: woken by the device, then a short timer. */
+	struct device *balloon;
+	struct event *balloon_changed, *balloon_timer;
+	uint64_t sent_target, sent_actual; /* last notified, bytes */
 };
 
 struct control_conn {
 	struct control *ctl;
 	struct bufferevent *bev;
+	bool subscribed; /* wants balloon-changed */
 	struct control_conn *next;
 };
 
@@ -101,6 +119,40 @@ static const char *control_state(struct control *ctl)
 	return vm_is_paused(ctl->vm) ? "paused" : "running";
 }
 
+/* {target_mib, actual_mib} of the balloon: what keeld reads. */
+static struct json_object *control_balloon_object(struct control *ctl)
+{
+	struct json_object *o = json_object_new_object();
+	uint64_t target, actual;
+
+	virtio_balloon_get(ctl->balloon, &target, &actual);
+	json_object_object_add(o, "target_mib",
+			       json_object_new_int64((int64_t)(target >> 20)));
+	json_object_object_add(o, "actual_mib",
+			       json_object_new_int64((int64_t)(actual >> 20)));
+	return o;
+}
+
+/*
+ * status's memory members, in bytes: "maxmem" the guest's RAM (what
+ * keel-hv was started with, fixed until it exits), "memory" what the
+ * guest has of it now (the balloon's actual size, or all of the RAM
+ * without a balloon), and with a balloon "balloon": its target and
+ * actual in MiB.
+ */
+static void control_add_memory(struct control *ctl, struct json_object *o)
+{
+	uint64_t ram = ctl->vm->ram_size, target, actual = ram;
+
+	if (ctl->balloon)
+		virtio_balloon_get(ctl->balloon, &target, &actual);
+	json_object_object_add(o, "memory", json_object_new_uint64(actual));
+	json_object_object_add(o, "maxmem", json_object_new_uint64(ram));
+	if (ctl->balloon)
+		json_object_object_add(o, "balloon",
+				       control_balloon_object(ctl));
+}
+
 static int control_status(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
@@ -129,8 +181,7 @@ static int control_status(struct control *ctl, struct json_object *params,
 			o, "name", json_object_new_string(ctl->ident.name));
 	json_object_object_add(o, "vcpus",
 			       json_object_new_int((int)ctl->vm->nr_vcpus));
-	json_object_object_add(o, "memory",
-			       json_object_new_uint64(ctl->vm->ram_size));
+	control_add_memory(ctl, o);
 	json_object_object_add(o, "uptime", json_object_new_double(up));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	*result = o;
@@ -209,6 +260,8 @@ static int control_stats(struct control *ctl, struct json_object *params,
 	return 0;
 }
 
+static void control_balloon_moved(struct control *ctl);
+
 /*
  * balloon {"target_mib": N}: ask the guest to shrink to (or grow back
  * to) N MiB; without params, only report. Either way the result is the
@@ -217,9 +270,8 @@ static int control_stats(struct control *ctl, struct json_object *params,
 static int control_balloon(struct control *ctl, struct json_object *params,
 			   struct json_object **result, const char **msg)
 {
-	struct device *dev = vm_find_device(ctl->vm, "vballoon0");
-	struct json_object *v, *o;
-	uint64_t target, actual;
+	struct device *dev = ctl->balloon;
+	struct json_object *v;
 	int64_t mib;
 
 	if (!dev) {
@@ -249,13 +301,26 @@ static int control_balloon(struct control *ctl, struct json_object *params,
 			return JSONRPC_INVALID_PARAMS;
 		}
 		virtio_balloon_set_target(dev, (uint64_t)mib << 20);
+		control_balloon_moved(ctl);
 	}
-	virtio_balloon_get(dev, &target, &actual);
-	o = json_object_new_object();
-	json_object_object_add(o, "target_mib",
-			       json_object_new_int64((int64_t)(target >> 20)));
-	json_object_object_add(o, "actual_mib",
-			       json_object_new_int64((int64_t)(actual >> 20)));
+	*result = control_balloon_object(ctl);
+	return 0;
+}
+
+/*
+ * subscribe: this connection gets "balloon-changed" notifications from
+ * now on. The result says what there is to hear about now: "balloon"
+ * as in status, when the VM has one.
+ */
+static int control_subscribe(struct control *ctl, struct json_object *params,
+			     struct json_object **result, const char **msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	ctl->caller->subscribed = true;
+	if (ctl->balloon)
+		json_object_object_add(o, "balloon",
+				       control_balloon_object(ctl));
 	*result = o;
 	return 0;
 }
@@ -273,6 +338,7 @@ static const struct {
 	{ HV_CTL_POWER_BUTTON, control_power_button, false },
 	{ HV_CTL_STATS, control_stats, false },
 	{ HV_CTL_BALLOON, control_balloon, true },
+	{ HV_CTL_SUBSCRIBE, control_subscribe, false },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)
@@ -283,6 +349,70 @@ static void control_send(struct control_conn *c, struct json_object *msg)
 	if (line)
 		evbuffer_add(bufferevent_get_output(c->bev), line, len);
 	free(line);
+}
+
+/* Tell the subscribers where the balloon is, if that changed. */
+static void control_balloon_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	struct json_object *note;
+	uint64_t target, actual;
+
+	virtio_balloon_get(ctl->balloon, &target, &actual);
+	if (target == ctl->sent_target && actual == ctl->sent_actual)
+		return;
+	ctl->sent_target = target;
+	ctl->sent_actual = actual;
+	note = jsonrpc_request(HV_CTL_BALLOON_CHANGED,
+			       control_balloon_object(ctl), NULL);
+	if (!note)
+		return;
+	for (struct control_conn *c = ctl->conns; c; c = c->next)
+		if (c->subscribed)
+			control_send(c, note);
+	json_object_put(note);
+}
+
+/*
+ * The balloon moved (the device woke us, or a client set its target):
+ * notify once CONTROL_BALLOON_MS have passed, so that a guest moving a
+ * MiB at a time costs a few notifications a second, not hundreds.
+ */
+static void control_balloon_moved(struct control *ctl)
+{
+	struct timeval tv = { 0, CONTROL_BALLOON_MS * 1000 };
+
+	if (ctl->balloon_timer && !evtimer_pending(ctl->balloon_timer, NULL))
+		evtimer_add(ctl->balloon_timer, &tv);
+}
+
+static void control_balloon_woken(evutil_socket_t fd, short what, void *arg)
+{
+	control_balloon_moved(arg);
+}
+
+/*
+ * Watch the VM's balloon, if it has one. Without these events
+ * (out of memory) subscribers hear nothing, and keeld falls back to
+ * the target it set; nothing else depends on them.
+ */
+static void control_balloon_init(struct control *ctl)
+{
+	ctl->balloon = vm_find_device(ctl->vm, "vballoon0");
+	if (!ctl->balloon)
+		return;
+	/* Nothing was sent yet: the first change is news. */
+	virtio_balloon_get(ctl->balloon, &ctl->sent_target,
+			   &ctl->sent_actual);
+	ctl->balloon_timer = evtimer_new(ctl->vm->evbase,
+					 control_balloon_notify, ctl);
+	ctl->balloon_changed = event_new(ctl->vm->evbase, -1, 0,
+					 control_balloon_woken, ctl);
+	if (!ctl->balloon_timer || !ctl->balloon_changed) {
+		log_warn("control: out of memory; balloon changes are not notified");
+		return;
+	}
+	virtio_balloon_watch(ctl->balloon, ctl->balloon_changed);
 }
 
 static bool control_no_params(struct json_object *params)
@@ -342,7 +472,9 @@ static void control_line(struct control_conn *c, const char *line,
 {
 	struct json_object *resp;
 
+	c->ctl->caller = c;
 	resp = jsonrpc_dispatch_line(line, len, control_handle, c->ctl);
+	c->ctl->caller = NULL;
 	if (resp)
 		control_send(c, resp);
 	json_object_put(resp);
@@ -452,6 +584,7 @@ int control_new(struct vm *vm, const char *path,
 	ctl->stop_reason = VM_EXIT_NONE;
 	ctl->path = strdup(path);
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
+	control_balloon_init(ctl);
 	unlink(path);
 	old_mask = umask(0177);
 	ctl->listener = evconnlistener_new_bind(
@@ -543,6 +676,12 @@ void control_free(struct control *ctl)
 	control_flush(ctl);
 	while (ctl->conns)
 		control_conn_free(ctl->conns);
+	if (ctl->balloon)
+		virtio_balloon_watch(ctl->balloon, NULL);
+	if (ctl->balloon_changed)
+		event_free(ctl->balloon_changed);
+	if (ctl->balloon_timer)
+		event_free(ctl->balloon_timer);
 	if (ctl->listener) {
 		evconnlistener_free(ctl->listener);
 		unlink(ctl->path);

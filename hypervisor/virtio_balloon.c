@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <linux/virtio_balloon.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct vballoon {
 	uint32_t actual; /* what the guest says it holds */
 	struct vq_chain chain;
 	uint64_t inflated, deflated, bad_pfns, madvise_errors;
+	struct event *changed; /* made active when `actual` changes */
 };
 
 static const struct virtio_ops vbal_virtio_ops;
@@ -63,6 +65,19 @@ static void vbal_config_read(struct virtio_dev *vdev, uint32_t off,
 	memcpy(data, cfg + off, len);
 }
 
+/*
+ * The guest moved `actual` (on a vCPU thread) or its driver reset: wake
+ * whoever watches (the control socket, on the I/O thread). event_active
+ * is thread-safe (main.c uses libevent's pthreads locking) and does
+ * nothing more for an event that is already active, so the guest's
+ * many small steps cost one wake-up each while nobody has looked yet.
+ */
+static void vbal_changed(struct vballoon *b)
+{
+	if (b->changed)
+		event_active(b->changed, 0, 0);
+}
+
 static void vbal_config_write(struct virtio_dev *vdev, uint32_t off,
 			      const void *data, unsigned len)
 {
@@ -75,6 +90,7 @@ static void vbal_config_write(struct virtio_dev *vdev, uint32_t off,
 		return;
 	memcpy(cfg + off, data, len);
 	memcpy(&b->actual, cfg + 4, 4);
+	vbal_changed(b);
 }
 
 /* Give [hva, hva + len) of guest RAM back to the host. */
@@ -152,6 +168,7 @@ static void vbal_reset(struct virtio_dev *vdev)
 {
 	/* The guest's driver starts from an empty balloon; keep the ask. */
 	to_vbal(vdev)->actual = 0;
+	vbal_changed(to_vbal(vdev));
 }
 
 static int vbal_save(struct virtio_dev *vdev, struct json_object *obj)
@@ -271,6 +288,18 @@ int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
 	*target_bytes = vbal_bytes_left(b, b->num_pages);
 	*actual_bytes = vbal_bytes_left(b, b->actual);
 	pthread_mutex_unlock(&b->vdev.lock);
+	return 0;
+}
+
+int virtio_balloon_watch(struct device *dev, struct event *changed)
+{
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vbal_virtio_ops);
+
+	if (!vdev)
+		return -EINVAL;
+	pthread_mutex_lock(&vdev->lock);
+	to_vbal(vdev)->changed = changed;
+	pthread_mutex_unlock(&vdev->lock);
 	return 0;
 }
 

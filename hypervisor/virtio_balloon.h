@@ -7,6 +7,7 @@
 struct vm;
 struct vm_config;
 struct device;
+struct event;
 
 /*
  * The machine's balloon, if @cfg asks for one: --balloon, or --maxmem,
@@ -34,5 +35,13 @@ int virtio_balloon_set_target(struct device *dev, uint64_t target_bytes);
  */
 int virtio_balloon_get(struct device *dev, uint64_t *target_bytes,
 		       uint64_t *actual_bytes);
+
+/*
+ * Make @changed (an event on the I/O thread's loop, borrowed; NULL to
+ * stop) active whenever the guest reports a new `actual` or its driver
+ * resets the device, from whichever thread that happens on. Returns 0
+ * or -EINVAL if @dev is not a balloon.
+ */
+int virtio_balloon_watch(struct device *dev, struct event *changed);
 
 #endif /* KEEL_HV_VIRTIO_BALLOON_H */

@@ -107,6 +107,10 @@ enum hv_exit {
 #define HV_CTL_POWER_BUTTON "power-button"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
+/* The connection gets HV_CTL_BALLOON_CHANGED from now on. */
+#define HV_CTL_SUBSCRIBE "subscribe"
+/* Notification: {"target_mib", "actual_mib"} of the balloon moved. */
+#define HV_CTL_BALLOON_CHANGED "balloon-changed"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

@@ -106,7 +106,9 @@ struct keel_domain {
 	bool autostart;
 	/*
 	 * What it runs with while it runs, else what it is defined with,
-	 * keeld's defaults filled in. 0 in events, which do not carry them.
+	 * keeld's defaults filled in; memory_mib is what it has now (its
+	 * balloon's actual size, docs/memory.md). 0 in events, which do
+	 * not carry them.
 	 */
 	long long memory_mib;
 	int vcpus;
@@ -203,6 +205,15 @@ int keel_domain_rename(struct keel_conn *c, const char *dom,
 		       const char *new_name, struct keel_domain *out);
 int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
 			  struct keel_domain *out);
+/*
+ * A domain's memory and maxmem in MiB (xl mem-set, mem-max): live
+ * while it runs, and in its definition for the next boot (keeld(8),
+ * domain.set_memory and domain.set_maxmem). *@out: its summary after.
+ */
+int keel_domain_set_memory(struct keel_conn *c, const char *dom,
+			   long long memory_mib, struct keel_domain *out);
+int keel_domain_set_maxmem(struct keel_conn *c, const char *dom,
+			   long long maxmem_mib, struct keel_domain *out);
 /* *@stats: keel-hv's counters (schemas/keel.openrpc.json, DomainStats). */
 int keel_domain_stats(struct keel_conn *c, const char *dom,
 		      struct json_object **stats);

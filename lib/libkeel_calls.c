@@ -487,6 +487,8 @@ enum call {
 	CALL_DOMAIN_AUTOSTART,
 	CALL_DOMAIN_STATS,
 	CALL_EVENTS_SUBSCRIBE,
+	CALL_DOMAIN_SET_MEMORY,
+	CALL_DOMAIN_SET_MAXMEM,
 };
 
 static const struct call_row {
@@ -510,6 +512,8 @@ static const struct call_row {
 	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", result_summary },
 	[CALL_DOMAIN_STATS] = { "domain.stats", result_object },
 	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
+	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", result_summary },
+	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", result_summary },
 };
 
 /*
@@ -774,6 +778,38 @@ int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
 			       json_object_new_boolean(enabled)) < 0)
 		return params_nomem(c, p);
 	return typed_call(c, CALL_DOMAIN_AUTOSTART, p, out);
+}
+
+/* set_memory and set_maxmem: {name|uuid, @member: @mib}. */
+static int memory_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, long long mib,
+		       struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, member, json_object_new_int64(mib)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, id, p, out);
+}
+
+int keel_domain_set_memory(struct keel_conn *c, const char *dom,
+			   long long memory_mib, struct keel_domain *out)
+{
+	return memory_call(c, CALL_DOMAIN_SET_MEMORY, dom, "memory_mib",
+			   memory_mib, out);
+}
+
+int keel_domain_set_maxmem(struct keel_conn *c, const char *dom,
+			   long long maxmem_mib, struct keel_domain *out)
+{
+	return memory_call(c, CALL_DOMAIN_SET_MAXMEM, dom, "maxmem_mib",
+			   maxmem_mib, out);
 }
 
 int keel_domain_stats(struct keel_conn *c, const char *dom,

@@ -39,7 +39,7 @@ static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
 	"domid", "domname", "uptime", "config", "console", "events", "help",
-	"completion",
+	"completion", "mem-set", "mem-max",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -484,10 +484,16 @@ START_TEST(test_help)
 		snprintf(usage, sizeof(usage), "Usage: keel %s", commands[i]);
 		ck_assert_msg(strstr(cmd_help, usage), "%s", cmd_help);
 
-		/* The man page has the command and each of its options. */
-		snprintf(line, sizeof(line), "\n.SS %s\n", commands[i]);
-		ck_assert_msg(strstr(man, line), "%s has no \".SS %s\"",
-			      man_path, commands[i]);
+		/* The man page has the command (roff's "\-" for "-"). */
+		strcpy(line, "\n.SS ");
+		for (const char *c = commands[i]; *c; c++) {
+			if (*c == '-')
+				strcat(line, "\\");
+			strncat(line, c, 1);
+		}
+		strcat(line, "\n");
+		ck_assert_msg(strstr(man, line), "%s has no \"%s\"", man_path,
+			      line + 1);
 		for (char *p = cmd_help; (p = strstr(p, " --")); p += 3) {
 			char opt[128], *o = opt;
 			size_t len = strcspn(p + 3, " \n");
@@ -796,6 +802,43 @@ START_TEST(test_rename_autostart_undefine)
 		    "nosuch", "on");
 	keel_expect(1, "keel: No domain is named \"nosuch\".", "domid",
 		    "nosuch");
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * mem-set and mem-max of a shut-off domain: xl's sizes, the definition
+ * changed (list's Mem follows), keeld's refusals said and nothing
+ * changed by them, bad sizes refused before keeld is asked.
+ */
+START_TEST(test_mem_set_max)
+{
+	struct json_object *o;
+
+	cli_keeld_start();
+	define_golden("minimal");
+	keel_expect(0, "", "mem-max", "minimal", "1g");
+	keel_expect(0, "", "mem-set", "minimal", "512");
+	o = keel_json("config", "minimal", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 512);
+	ck_assert_int_eq(json_object_get_int(at(o, "/maxmem")), 1024);
+	json_object_put(o);
+	keel_expect(0, "512", "list", "minimal");
+	keel_expect(1, "keel: 2048 MiB is above domain minimal's maxmem of 1024 MiB; raise maxmem first (keel mem-max).",
+		    "mem-set", "minimal", "2G");
+	keel_expect(1, "keel: Domain minimal's memory is 512 MiB and maxmem cannot be below it",
+		    "mem-max", "minimal", "262144k");
+	keel_expect(2, "keel mem-set: 1000k is not a whole number of MiB",
+		    "mem-set", "minimal", "1000k");
+	keel_expect(2, "keel mem-max: \"lots\" is not a memory size",
+		    "mem-max", "minimal", "lots");
+	keel_expect(2, "it takes DOM SIZE", "mem-set", "minimal");
+	o = keel_json("config", "minimal", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 512);
+	ck_assert_int_eq(json_object_get_int(at(o, "/maxmem")), 1024);
+	json_object_put(o);
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "mem-set",
+		    "nosuch", "1g");
 	keeld_stop();
 }
 END_TEST
@@ -1222,6 +1265,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_define_list);
 	tcase_add_test(daemon, test_define_twice);
 	tcase_add_test(daemon, test_rename_autostart_undefine);
+	tcase_add_test(daemon, test_mem_set_max);
 	tcase_add_test(daemon, test_connect_option);
 	tcase_add_test(daemon, test_config);
 	tcase_add_test(daemon, test_events_end);

@@ -207,6 +207,75 @@ START_TEST(test_undefine_durable)
 }
 END_TEST
 
+/* @name's definition has memory @memory and maxmem @maxmem. */
+static void assert_defined_memory(const char *name, int memory, int maxmem)
+{
+	struct json_object *resp;
+
+	resp = rpc_ok("domain.config", "{\"name\":\"%s\"}", name);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/memory")),
+			 memory);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/maxmem")),
+			 maxmem);
+	json_object_put(resp);
+}
+
+/*
+ * mem-set and mem-max of a shut-off domain change its definition, and
+ * keep it across a keeld restart; what they refuse, or cannot save,
+ * changes nothing.
+ */
+START_TEST(test_memory_definition)
+{
+	struct json_object *resp;
+
+	private_mounts();
+	mount_tmpfs(state_dir, "size=1m");
+	keeld_start();
+	json_object_put(define("m", ",\"memory\":256,\"maxmem\":1024"));
+	resp = rpc_call("domain.set_memory",
+			"{\"name\":\"m\",\"memory_mib\":2048}");
+	assert_error(resp, -32602, "/memory_mib");
+	ck_assert_str_eq(str_at(resp, "/error/message"),
+			 "2048 MiB is above domain m's maxmem of 1024 MiB; raise maxmem first (keel mem-max).");
+	json_object_put(resp);
+	resp = rpc_call("domain.set_maxmem",
+			"{\"name\":\"m\",\"maxmem_mib\":128}");
+	assert_error(resp, -32602, "/maxmem_mib");
+	json_object_put(resp);
+	/* Below the schema's floor: refused before any handler runs. */
+	resp = rpc_call("domain.set_memory",
+			"{\"name\":\"m\",\"memory_mib\":8}");
+	assert_error(resp, -32602, "/memory_mib");
+	json_object_put(resp);
+	assert_defined_memory("m", 256, 1024);
+
+	resp = rpc_ok("domain.set_memory",
+		      "{\"name\":\"m\",\"memory_mib\":512}");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/memory")), 512);
+	json_object_put(resp);
+	json_object_put(rpc_ok("domain.set_maxmem",
+			       "{\"name\":\"m\",\"maxmem_mib\":600}"));
+	assert_defined_memory("m", 512, 600);
+
+	/* A definition that cannot be written: an error, the old values. */
+	ck_assert_int_eq(mount(NULL, state_dir, NULL, MS_REMOUNT | MS_RDONLY,
+			       NULL),
+			 0);
+	resp = rpc_call("domain.set_memory",
+			"{\"name\":\"m\",\"memory_mib\":300}");
+	assert_error(resp, -32007, NULL);
+	json_object_put(resp);
+	assert_defined_memory("m", 512, 600);
+	ck_assert_int_eq(mount(NULL, state_dir, NULL, MS_REMOUNT, NULL), 0);
+
+	keeld_stop();
+	keeld_start();
+	assert_defined_memory("m", 512, 600);
+	keeld_stop();
+}
+END_TEST
+
 /* A start the host cannot hold is refused (keeld.conf memory_overcommit). */
 START_TEST(test_memory_overcommit)
 {
@@ -479,6 +548,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_config_limits);
 	tcase_add_test(tc, test_undefine_durable);
 	tcase_add_test(tc, test_memory_overcommit);
+	tcase_add_test(tc, test_memory_definition);
 	tcase_add_test(tc, test_state_unrecordable);
 	tcase_add_test(tc, test_destroy_while_starting);
 	tcase_add_test(tc, test_start_failure_said);

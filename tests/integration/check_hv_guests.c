@@ -417,14 +417,29 @@ START_TEST(test_maxmem_balloon)
 	struct harness_client f;
 	struct proc p;
 	const char *r;
+	char *line;
 
 	scratch_init(&sc);
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(harness_client_open(&f, sc.sock, 4000), 0);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
+	/* RAM is maxmem; the guest has all of it until its driver runs. */
+	ck_assert_msg(strstr(r, "\"maxmem\":67108864"), "status: %s", r);
 	ck_assert_msg(strstr(r, "\"memory\":67108864"), "status: %s", r);
+	ck_assert_msg(strstr(r, "\"balloon\":{\"target_mib\":32,\"actual_mib\":64}"),
+		      "status: %s", r);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"balloon\"}");
 	ck_assert_msg(strstr(r, "\"target_mib\":32"), "balloon: %s", r);
+	/* A subscriber hears of a new target (keeld's cache of it). */
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"subscribe\"}");
+	ck_assert_msg(strstr(r, "\"balloon\":{\"target_mib\":32"), "subscribe: %s", r);
+	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"balloon\",\"params\":{\"target_mib\":48}}");
+	ck_assert_msg(strstr(r, "\"target_mib\":48"), "balloon: %s", r);
+	line = harness_client_readline(&f, TIMEOUT_MS);
+	ck_assert_msg(line && strstr(line, "\"method\":\"balloon-changed\"") &&
+			      strstr(line, "\"target_mib\":48"),
+		      "notification: %s", line ? line : "none");
+	free(line);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"stop\"}");
 	ck_assert_msg(strstr(r, "\"result\""), "stop: %s", r);
 	harness_client_close(&f);

@@ -8,8 +8,9 @@
  * namespace made for the test; gives memory back through its balloon
  * (keel-hv's RSS drops); and powers off, or reboots, with the right exit
  * status. One boot carries all the device checks; another goes through
- * keeld and `keel console` (balloon from maxmem, rng, hvc0); three more
- * type poweroff, reboot and halt.
+ * keeld and `keel console` (balloon from maxmem, rng, hvc0, and
+ * mem-set/mem-max moving the balloon, followed by `keel list`); three
+ * more type poweroff, reboot and halt.
  *
  * Part of `make check`: what users rely on first. Where /dev/kvm is
  * missing, or is kvm_pvm's (which cannot run a stock kernel,
@@ -374,6 +375,107 @@ static long con_expect(struct proc *con, const char *want, long from)
 	return at;
 }
 
+/* Run `keel -c RW_SOCK @a @b @c`: its exit status, its output in @out. */
+static int keel_cli(struct proc *out, const char *a, const char *b,
+		    const char *c)
+{
+	char *argv[] = { (char *)harness_path("cli/keel"), "-c", rw_sock,
+			 (char *)a, (char *)b, (char *)c, NULL };
+
+	ck_assert_int_eq(proc_spawn(out, argv), 0);
+	return proc_wait(out, timeout_ms());
+}
+
+/*
+ * Wait (a minute at most) for domain.list's memory of deb, what keeld
+ * keeps from keel-hv's balloon-changed notifications, to be @mib.
+ */
+static void wait_listed_memory(long mib)
+{
+	struct json_object *resp = NULL;
+	long got = -1;
+
+	for (int i = 0; i < 300 && got != mib; i++) {
+		if (i)
+			usleep(200000);
+		json_object_put(resp);
+		resp = rpc_ok("domain.list", "{}");
+		got = json_object_get_int64(at(resp, "/result/0/memory"));
+	}
+	ck_assert_msg(got == mib, "domain.list says %ld MiB, not %ld: %s",
+		      got, mib, json_object_to_json_string(resp));
+	json_object_put(resp);
+}
+
+/* deb's memory and maxmem, as domain.config gives them now. */
+static void assert_config_memory(long memory, long maxmem)
+{
+	struct json_object *resp = rpc_ok("domain.config", "{\"name\":\"deb\"}");
+
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/memory")),
+			 memory);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/maxmem")),
+			 maxmem);
+	json_object_put(resp);
+}
+
+/*
+ * mem-set and mem-max on the running guest (after its balloon came down
+ * to memory 128 of maxmem 384): what is refused changes nothing; a
+ * mem-set to 256 through the CLI grows the guest's MemTotal, and keeld's
+ * listing and `keel list` follow the balloon.
+ */
+static void check_mem_set(struct proc *con, long *at)
+{
+	struct json_object *resp;
+	struct proc cli = { .pid = -1 };
+	const char *row;
+	long mib, id, listed = -1;
+	char name[16];
+
+	wait_listed_memory(128);
+	resp = rpc_call("domain.set_memory",
+			"{\"name\":\"deb\",\"memory_mib\":512}");
+	assert_error(resp, -32602, "/memory_mib");
+	json_object_put(resp);
+	resp = rpc_call("domain.set_maxmem",
+			"{\"name\":\"deb\",\"maxmem_mib\":512}");
+	assert_error(resp, KEEL_E_INVALID_STATE, NULL);
+	ck_assert_msg(strstr(str_at(resp, "/error/message"),
+			     "fixed when it started"),
+		      "%s", str_at(resp, "/error/message"));
+	json_object_put(resp);
+	assert_config_memory(128, 384);
+	/* maxmem lowered within the RAM bounds the next mem-set. */
+	json_object_put(rpc_ok("domain.set_maxmem",
+			       "{\"name\":\"deb\",\"maxmem_mib\":320}"));
+	resp = rpc_call("domain.set_memory",
+			"{\"name\":\"deb\",\"memory_mib\":352}");
+	assert_error(resp, -32602, "/memory_mib");
+	json_object_put(resp);
+	assert_config_memory(128, 320);
+
+	ck_assert_int_eq(keel_cli(&cli, "mem-set", "deb", "256m"), 0);
+	proc_dispose(&cli);
+	con_type(con, "for i in $(seq 60); do m=$(awk '/MemTotal/ "
+		      "{ print int($2 / 1024) }' /proc/meminfo); "
+		      "[ $m -gt 200 ] && break; sleep 1; done\r");
+	/* $((...)): the echoed command line does not match, its output does. */
+	con_type(con, "echo grown=$((0 + 1)) mib=${m}x\r");
+	*at = con_expect(con, "grown=1 mib=", *at);
+	mib = strtol(con->out + *at, NULL, 10);
+	ck_assert_msg(mib > 200 && mib <= 256,
+		      "MemTotal %ld MiB after mem-set 256", mib);
+	wait_listed_memory(256);
+	assert_config_memory(256, 320);
+	ck_assert_int_eq(keel_cli(&cli, "list", "deb", NULL), 0);
+	row = strstr(cli.out, "\ndeb ");
+	ck_assert_msg(row && sscanf(row, " %15s %ld %ld", name, &id,
+				    &listed) == 3 && listed == 256,
+		      "keel list:\n%s", cli.out);
+	proc_dispose(&cli);
+}
+
 START_TEST(test_keeld_debian_devices)
 {
 	char config[2048], *argv[8];
@@ -426,6 +528,7 @@ START_TEST(test_keeld_debian_devices)
 	/* 128 MiB less what the kernel keeps; far from maxmem's 384. */
 	ck_assert_msg(mib > 64 && mib <= 128,
 		      "MemTotal %ld MiB with memory 128, maxmem 384", mib);
+	check_mem_set(&con, &at);
 
 	con_type(&con, "poweroff\r");
 	ck_assert_int_eq(proc_wait(&con, timeout_ms()), 0);

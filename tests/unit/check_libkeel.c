@@ -88,6 +88,38 @@ START_TEST(test_version_and_states)
 }
 END_TEST
 
+/* mem-set and mem-max: the domain and the MiB, by name or uuid. */
+START_TEST(test_memory_requests)
+{
+	static const struct step steps[] = {
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32602,\"message\":\"Above maxmem.\",\"data\":{\"field\":\"/memory_mib\"}}") },
+	};
+	struct keel_domain d = { .memory_mib = 0 };
+	struct keel_conn *c;
+	struct fake f;
+
+	fake_start(&f, steps, N(steps));
+	c = fake_connect(&f);
+	ck_assert_int_eq(keel_domain_set_memory(c, "web", 512, &d), 0);
+	ck_assert_str_eq(d.name, "web");
+	ck_assert_int_eq(keel_domain_set_maxmem(c, UUID, 2048, NULL), 0);
+	ck_assert_int_eq(keel_domain_set_memory(c, "web", 4096, &d), -1);
+	ck_assert_int_eq(keel_last_error(c)->code, -32602);
+	ck_assert_str_eq(keel_last_error(c)->field, "/memory_mib");
+	keel_close(c);
+	fake_stop(&f);
+	assert_request(&f, 0, "domain.set_memory",
+		       "{\"name\":\"web\",\"memory_mib\":512}");
+	assert_request(&f, 1, "domain.set_maxmem",
+		       "{\"uuid\":\"" UUID "\",\"maxmem_mib\":2048}");
+	assert_request(&f, 2, "domain.set_memory",
+		       "{\"name\":\"web\",\"memory_mib\":4096}");
+}
+END_TEST
+
 /* Every typed call: its method, its params, name vs. uuid, flags. */
 START_TEST(test_requests)
 {
@@ -1134,6 +1166,8 @@ TC_SUMMARY(reboot, "web")
 TC_SUMMARY(destroy, "web")
 TC_SUMMARY(rename, "web", "www")
 TC_SUMMARY(autostart, "web", true)
+TC_SUMMARY(set_memory, "web", 512)
+TC_SUMMARY(set_maxmem, "web", 1024)
 
 static const struct typed_call typed_calls[] = {
 	{ "host.info", tc_host_info, HOST, false, false },
@@ -1157,6 +1191,8 @@ static const struct typed_call typed_calls[] = {
 	{ "domain.stats", tc_stats, "{\"cpu_time\":1}", true, false },
 	{ "events.subscribe", tc_subscribe, "{\"subscribed\":true}", false,
 	  false },
+	{ "domain.set_memory", tc_set_memory, WEB, false, false },
+	{ "domain.set_maxmem", tc_set_maxmem, WEB, false, false },
 };
 
 /*
@@ -1225,6 +1261,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(calls, test_version_and_states);
 	tcase_add_test(calls, test_requests);
+	tcase_add_test(calls, test_memory_requests);
 	tcase_add_test(calls, test_results);
 	tcase_add_test(calls, test_keeld_errors);
 	tcase_add_test(calls, test_local_errors);
