@@ -19,6 +19,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/nic.c daemon/nic.h \
 	daemon/registry.c daemon/registry.h \
 	daemon/server.c daemon/server.h \
+	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
@@ -179,3 +180,11 @@ tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
 tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)
+
+# domain.stats' shape and keeld's /proc readings (stats.c).
+check_PROGRAMS += tests/unit/check_stats
+TESTS += tests/unit/check_stats
+tests_unit_check_stats_SOURCES = $(UNIT_RUNNER) tests/unit/check_stats.c
+tests_unit_check_stats_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_stats_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_stats_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
