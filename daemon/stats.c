@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,48 +38,28 @@ uint64_t stats_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The second field of /proc/@pid/statm: resident pages. */
-static int stats_rss_kib(pid_t pid, uint64_t *kib)
-{
-	char path[64], buf[128];
-	unsigned long long size, resident;
-	long page = sysconf(_SC_PAGESIZE);
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2 || page <= 0)
-		return -EIO;
-	*kib = resident * (uint64_t)page / KIB;
-	return 0;
-}
-
 int stats_sample_read(pid_t pid, unsigned long long starttime,
 		      struct stats_sample *s)
 {
-	static long ticks_per_s;
+	static long ticks_per_s, page;
 	struct hv_proc_stat st;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->time_ns = stats_now_ns();
-	if (!ticks_per_s)
+	if (!ticks_per_s) {
 		ticks_per_s = sysconf(_SC_CLK_TCK);
+		page = sysconf(_SC_PAGESIZE);
+	}
+	/* One read of /proc/PID/stat gives both: a syscall is costly here. */
 	rc = hv_proc_stat(pid, &st);
 	if (rc)
 		return rc;
-	if (st.starttime != starttime || ticks_per_s <= 0)
+	if (st.starttime != starttime || ticks_per_s <= 0 || page <= 0)
 		return -ESRCH;
 	s->cpu_ns = st.cpu_ticks * (1000000000ULL / (uint64_t)ticks_per_s);
-	return stats_rss_kib(pid, &s->rss_kib);
+	s->rss_kib = st.rss_pages * (uint64_t)page / KIB;
+	return 0;
 }
 
 struct json_object *stats_host(void)
