@@ -154,6 +154,9 @@ int cmd_config(struct cli *cli, const struct cli_args *args);
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);
 
+/* cli/top_cmds.c */
+int cmd_top(struct cli *cli, const struct cli_args *args);
+
 /* cli/console_cmds.c */
 int cmd_console(struct cli *cli, const struct cli_args *args);
 
