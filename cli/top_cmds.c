@@ -204,6 +204,17 @@ static void term_size(int *rows, int *cols)
 	}
 }
 
+static const char *status_line(const struct top_view *v)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf),
+		 "Delay %gs  Sort %s  [D]elay [N]etworks [V]CPUs v[B]ds "
+		 "[R]epeat header [S]ort [Q]uit",
+		 v->delay_ms / 1000.0, top_sort_name(v->sort));
+	return buf;
+}
+
 /* Redraw: the text of top_print(), each line cut to the screen. */
 static void term_draw(const struct top_view *v, struct top_state *st,
 		      const char *prompt)
@@ -222,8 +233,12 @@ static void term_draw(const struct top_view *v, struct top_state *st,
 	for (line = strtok_r(text, "\n", &save); line && y < rows - 1;
 	     line = strtok_r(NULL, "\n", &save), y++)
 		printf("%.*s\n", cols, line);
+	/* The bottom line: the delay asked for, or what the keys do. */
+	printf("\033[%d;1H", rows);
 	if (prompt)
 		fputs(prompt, stdout);
+	else
+		printf("%.*s", cols, status_line(v));
 	fflush(stdout);
 	free(text);
 }

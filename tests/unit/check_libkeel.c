@@ -1340,6 +1340,18 @@ static int tc_stats(struct keel_conn *c)
 	return tc_json(keel_domain_stats, c);
 }
 
+static int tc_stats_all(struct keel_conn *c)
+{
+	struct json_object *o = (void *)1;
+	int rc = keel_domain_stats_all(c, &o);
+
+	if (rc < 0)
+		ck_assert_ptr_null(o);
+	else
+		json_object_put(o);
+	return rc;
+}
+
 static int tc_undefine(struct keel_conn *c)
 {
 	return keel_domain_undefine(c, "web");
@@ -1408,6 +1420,8 @@ static const struct typed_call typed_calls[] = {
 	{ "domain.rename", tc_rename, WEB, false, false },
 	{ "domain.autostart", tc_autostart, WEB, false, false },
 	{ "domain.stats", tc_stats, "{\"cpu_time\":1}", true, false },
+	{ "domain.stats_all", tc_stats_all, "{\"domains\":[]}", true,
+	  false },
 	{ "events.subscribe", tc_subscribe, "{\"subscribed\":true}", false,
 	  false },
 };
