@@ -466,12 +466,39 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	batch_answer(arg);
 }
 
+/*
+ * What stats_build() takes of @dom's summary. Not domain_summary():
+ * that reads /proc/PID/stat for its cpu_time, and one_start() reads it
+ * already.
+ */
+static struct json_object *who(const struct domain *dom)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	copy_member(o, dom->config, "name");
+	copy_member(o, dom->config, "uuid");
+	json_object_object_add(o, "id", dom->id < 0 ? NULL :
+					json_object_new_int(dom->id));
+	json_object_object_add(
+		o, "state", json_object_new_string(domain_state_name(dom->state)));
+	json_object_object_add(o, "reason",
+			       json_object_new_string(
+				       domain_reason_name(dom->reason)));
+	json_object_object_add(o, "memory",
+			       json_object_new_int64(config_int(
+				       dom->run->config, "memory",
+				       DOMAIN_DEFAULT_MEMORY_MIB)));
+	return o;
+}
+
 /* @dom's part, read now: keeld's figures, then the call to keel-hv. */
 static void one_start(struct stats_one *one, struct domain *dom)
 {
 	struct domain_run *run = dom->run;
 
-	one->summary = domain_summary(dom);
+	one->summary = who(dom);
 	one->config = json_object_get(run->config);
 	one->code = KEEL_E_TIMEOUT;
 	stats_sample_read(run->pid, run->starttime, &one->sample);

@@ -43,8 +43,8 @@ uint64_t stats_now_ns(void);
 
 /*
  * Build one DomainStats (a new object, NULL when out of memory) from
- * the domain's @summary (domain_summary(); its name, uuid, id, state and
- * reason are copied), the @config it runs with, keeld's @s, and @hv:
+ * @summary (the domain's name, uuid, id, state and reason, copied, and
+ * its memory in MiB), the @config it runs with, keeld's @s, and @hv:
  * keel-hv's answer to its control socket's stats (NULL when it gave
  * none; @error then says why, and the vcpus, disks and nics are left
  * out). A pure function of its arguments: nothing is read.
