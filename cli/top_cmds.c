@@ -300,7 +300,11 @@ static bool term_wait(struct top_view *v, struct top_state *st)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (left > 0 && !top_stop) {
-		if (poll(&p, 1, left) == 1) {
+		int ready = poll(&p, 1, left);
+
+		if (ready < 0 && errno == EINTR && !top_stop)
+			term_draw(v, st, NULL);	/* SIGWINCH: a new size */
+		if (ready == 1) {
 			c = term_key(&arrow);
 			if (c < 0 || c == 0x1b || c == 'q' || c == 'Q')
 				return false;
