@@ -61,6 +61,20 @@ static const struct cli_option shutdown_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option top_options[] = {
+	{ 'b', "batch", NULL,
+	  "Print samples one after another instead of redrawing a screen." },
+	{ 'd', "delay", "SECS", "Seconds between samples (default 3)." },
+	{ 'i', "iterations", "N", "Stop after N samples." },
+	{ 'n', "networks", NULL, "Show each network interface's counters." },
+	{ 'v', "vcpus", NULL, "Show each vCPU's time." },
+	{ 'x', "vbds", NULL, "Show each disk's counters." },
+	{ 'r', "repeat-header", NULL, "Print the header before each domain." },
+	{ CLI_OPT_JSON, "json", NULL,
+	  "Print one JSON object a line per sample (batch mode)." },
+	OPT_END,
+};
+
 const struct cli_command cli_commands[] = {
 	{ "create", cmd_create, "FILE|-",
 	  "Create and start a transient domain from a configuration file.",
@@ -115,6 +129,9 @@ const struct cli_command cli_commands[] = {
 	{ "events", cmd_events, "",
 	  "Print domain events as they happen, until interrupted.",
 	  json_options, 0, 0, "" },
+	{ "top", cmd_top, "",
+	  "Show domains' CPU, memory, network and disk use, as xentop does.",
+	  top_options, 0, 0, "" },
 	{ "help", cmd_help, "[CMD]",
 	  "Show the commands, or one command's usage.", no_options, 0, 1,
 	  "CMD" },

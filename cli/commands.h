@@ -158,6 +158,9 @@ int cmd_mem_max(struct cli *cli, const struct cli_args *args);
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);
 
+/* cli/top_cmds.c */
+int cmd_top(struct cli *cli, const struct cli_args *args);
+
 /* cli/console_cmds.c */
 int cmd_console(struct cli *cli, const struct cli_args *args);
 

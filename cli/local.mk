@@ -5,7 +5,8 @@ bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
 	cli/console_cmds.c cli/config_file.c \
-	cli/mem_cmds.c cli/mem_size.c cli/mem_size.h
+	cli/mem_cmds.c cli/mem_size.c cli/mem_size.h \
+	cli/top.c cli/top.h cli/top_cmds.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
 
@@ -25,3 +26,13 @@ tests_integration_check_cli_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_cli_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_cli_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# keel top's arithmetic and lines, without a terminal or a keeld
+# (cli/top.c).
+check_PROGRAMS += tests/unit/check_top
+TESTS += tests/unit/check_top
+tests_unit_check_top_SOURCES = $(UNIT_RUNNER) tests/unit/check_top.c \
+	cli/top.c cli/top.h
+tests_unit_check_top_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_unit_check_top_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_check_top_LDADD = $(UNIT_LIBS) $(JSONC_LIBS)

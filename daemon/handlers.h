@@ -99,6 +99,10 @@ struct json_object *domain_destroy(struct methods_caller *caller,
 struct json_object *domain_stats(struct methods_caller *caller,
 				 const struct jsonrpc_req *req,
 				 struct json_object *params);
+/* Every domain with a keel-hv in one answer (stats.h). */
+struct json_object *domain_stats_all(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
 struct json_object *events_subscribe(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);

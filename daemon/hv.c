@@ -122,7 +122,7 @@ pid_t hv_pid(const struct hv *hv)
 int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
 {
 	char path[64], buf[1024], *p, *end;
-	unsigned long long field[23] = { 0 };
+	unsigned long long field[25] = { 0 };
 	ssize_t n;
 	int fd, i;
 
@@ -141,14 +141,15 @@ int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
 		return -EINVAL;
 	/* Fields after the name start at 3 (state, not a number). */
 	p = strchr(p + 2, ' ');
-	for (i = 4; i <= 22 && p; i++) {
+	for (i = 4; i <= 24 && p; i++) {
 		field[i] = strtoull(p + 1, &end, 10);
 		p = strchr(end, ' ');
 	}
-	if (i <= 22)
+	if (i <= 24)
 		return -EINVAL;
 	st->starttime = field[22];
 	st->cpu_ticks = field[14] + field[15];	/* utime + stime */
+	st->rss_pages = field[24];
 	return 0;
 }
 

@@ -93,6 +93,7 @@ pid_t hv_pid(const struct hv *hv);
 struct hv_proc_stat {
 	unsigned long long starttime;	/* clock ticks after boot */
 	unsigned long long cpu_ticks;	/* user + system, all threads */
+	unsigned long long rss_pages;	/* resident set */
 };
 
 /*

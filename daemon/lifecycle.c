@@ -616,28 +616,6 @@ void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r)
 	run_gone(run);
 }
 
-static void on_stats(struct hv *hv, struct json_object *result, int code,
-		     const char *message, void *opaque)
-{
-	struct reply *r = opaque;
-
-	if (code)
-		run_answer_error(r, code, "%s", message);
-	else
-		run_answer(r, json_object_get(result));
-}
-
-void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r)
-{
-	if (!dom->run->hv) {
-		run_answer_error(r, KEEL_E_INVALID_STATE,
-			     "Domain %s has no hypervisor process any more.",
-			     dom->name);
-		return;
-	}
-	hv_call(dom->run->hv, "stats", NULL, on_stats, r);
-}
-
 struct json_object *lifecycle_live_config(const struct domain *dom)
 {
 	return dom->run ? dom->run->config : NULL;

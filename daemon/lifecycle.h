@@ -58,9 +58,6 @@ void lifecycle_reboot(struct keeld *k, struct domain *dom, struct reply *r);
  */
 void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r);
 
-/* keel-hv's counters for a running domain. */
-void lifecycle_stats(struct keeld *k, struct domain *dom, struct reply *r);
-
 /* The configuration @dom runs with, or NULL when it is shut off. */
 struct json_object *lifecycle_live_config(const struct domain *dom);
 

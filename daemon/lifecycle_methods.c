@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The domain.* methods that run domains: create, start, pause, unpause,
- * shutdown, reboot, destroy, config, stats; and events.subscribe. Each
- * checks that the domain is in a state the operation makes sense in,
- * then hands it to lifecycle.c with a deferred reply (server.h): the
- * answer comes when keel-hv has done it, and the loop never waits.
+ * shutdown, reboot, destroy, config, stats, stats_all; and
+ * events.subscribe. Each checks that the domain is in a state the
+ * operation makes sense in, then hands it to lifecycle.c (stats.c for
+ * the statistics) with a deferred reply (server.h): the answer comes
+ * when keel-hv has done it, and the loop never waits.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "methods.h"
 #include "registry.h"
 #include "server.h"
+#include "stats.h"
 
 static bool bool_param(struct json_object *params, const char *key)
 {
@@ -259,7 +261,20 @@ struct json_object *domain_stats(struct methods_caller *caller,
 
 	if (!dom)
 		return resp;
-	lifecycle_stats(caller->keeld, dom, r);
+	stats_domain(caller->keeld, dom, r);
+	return jsonrpc_deferred();
+}
+
+struct json_object *domain_stats_all(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params)
+{
+	struct reply *r = server_defer(caller, req);
+
+	(void)params;
+	if (!r)
+		return out_of_memory(req);
+	stats_all(caller->keeld, r);
 	return jsonrpc_deferred();
 }
 

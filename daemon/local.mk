@@ -20,6 +20,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/nic.c daemon/nic.h \
 	daemon/registry.c daemon/registry.h \
 	daemon/server.c daemon/server.h \
+	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
@@ -286,3 +287,10 @@ tests_unit_check_console_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_console_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_console_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_console_DEPENDENCIES = tests/unit/fake_hv
+# domain.stats' shape and keeld's /proc readings (stats.c).
+check_PROGRAMS += tests/unit/check_stats
+TESTS += tests/unit/check_stats
+tests_unit_check_stats_SOURCES = $(UNIT_RUNNER) tests/unit/check_stats.c
+tests_unit_check_stats_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_stats_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_stats_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)

@@ -47,6 +47,7 @@ static const struct method {
 	{ "domain.reboot", domain_reboot, METHOD_READ_WRITE },
 	{ "domain.destroy", domain_destroy, METHOD_READ_WRITE },
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
+	{ "domain.stats_all", domain_stats_all, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
 	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
 	{ "domain.set_memory", domain_set_memory, METHOD_READ_WRITE },

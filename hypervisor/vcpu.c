@@ -465,8 +465,34 @@ static const char *const vcpu_exit_names[VCPU_NR_EXIT_BUCKETS] = {
 	[VCPU_NR_EXIT_BUCKETS - 1] = "other",
 };
 
+/*
+ * The CPU time the vCPU's thread has used (guest and host mode), in ns,
+ * read through its thread CPU clock: run_ns counts the wall time in
+ * KVM_RUN, which goes on while a halted guest sleeps there, so it
+ * cannot give a CPU share. Under run_lock, so that the thread is not
+ * joined under us; 0 and false once it has gone.
+ */
+static bool vcpu_cpu_ns(struct vcpu *v, uint64_t *ns)
+{
+	struct timespec ts;
+	clockid_t clk;
+	bool ok = false;
+
+	pthread_mutex_lock(&v->vm->run_lock);
+	if (v->alive && !pthread_getcpuclockid(v->thread, &clk) &&
+	    !clock_gettime(clk, &ts)) {
+		*ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+		      (uint64_t)ts.tv_nsec;
+		ok = true;
+	}
+	pthread_mutex_unlock(&v->vm->run_lock);
+	return ok;
+}
+
 int vcpu_stats(struct vcpu *v, struct json_object *out)
 {
+	uint64_t cpu_ns = 0;
+	bool alive = vcpu_cpu_ns(v, &cpu_ns);
 	struct json_object *exits = json_object_new_object();
 	uint64_t since = atomic_load(&v->run_since);
 	uint64_t run_ns = atomic_load(&v->run_ns);
@@ -499,6 +525,10 @@ int vcpu_stats(struct vcpu *v, struct json_object *out)
 		run_ns += now > since ? now - since : 0;
 	}
 	json_object_object_add(out, "run_ns", json_object_new_uint64(run_ns));
+	json_object_object_add(out, "cpu_ns", json_object_new_uint64(cpu_ns));
+	/* vCPU hot-plug adds "offline" for a vCPU the guest has not got. */
+	json_object_object_add(out, "state", json_object_new_string(
+					     alive ? "running" : "stopped"));
 	json_object_object_add(out, "exits", exits);
 	json_object_object_add(
 		out, "unclaimed_pio",

@@ -58,9 +58,10 @@ void vcpu_join(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 
 /*
- * Add this vCPU's counters to @out: "id", "run_ns", "exits" (an object
- * of counts by exit name), "unclaimed_pio", "unclaimed_mmio". Returns 0
- * or -ENOMEM.
+ * Add this vCPU's counters to @out: "id", "run_ns" (wall time in
+ * KVM_RUN), "cpu_ns" (CPU time of its thread), "state" ("running", or
+ * "stopped" once its thread has ended), "exits" (an object of counts by
+ * exit name), "unclaimed_pio", "unclaimed_mmio". Returns 0 or -ENOMEM.
  */
 int vcpu_stats(struct vcpu *vcpu, struct json_object *out);
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv_error.h"
@@ -46,11 +47,21 @@ struct vblk {
 	struct iovec iov[VBLK_QUEUE_SIZE];
 	uint64_t reads, writes, read_bytes, written_bytes, flushes;
 	uint64_t io_errors, unsupported;
+	uint64_t read_ns, write_ns, flush_ns; /* time in the host's I/O */
 };
 
 static struct vblk *to_vblk(struct virtio_dev *vdev)
 {
 	return (struct vblk *)vdev;
+}
+
+/* For the time counters, as virsh domblkstat's *_total_times. */
+static uint64_t vblk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void vblk_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -98,6 +109,7 @@ static uint8_t vblk_rw(struct vblk *b, uint64_t sector, uint64_t len,
 		       bool wr)
 {
 	const struct vq_chain *c = &b->chain;
+	uint64_t t0;
 	int n, rc;
 
 	if (wr && b->readonly)
@@ -109,7 +121,9 @@ static uint8_t vblk_rw(struct vblk *b, uint64_t sector, uint64_t len,
 			   VBLK_QUEUE_SIZE);
 	if (n < 0)
 		return VIRTIO_BLK_S_IOERR;
+	t0 = vblk_now_ns();
 	rc = vblk_io(b->fd, b->iov, n, sector * VBLK_SECTOR, wr);
+	*(wr ? &b->write_ns : &b->read_ns) += vblk_now_ns() - t0;
 	if (rc) {
 		log_debug("%s: %s at sector %llu: %s", b->vdev.dev.id,
 			  wr ? "write" : "read", (unsigned long long)sector,
@@ -136,7 +150,7 @@ static int64_t vblk_request(struct vblk *b)
 {
 	const struct vq_chain *c = &b->chain;
 	uint8_t hdr[VBLK_HDR], status;
-	uint64_t sector, data_len = 0;
+	uint64_t sector, data_len = 0, t0;
 	uint32_t type;
 	int rc;
 
@@ -158,7 +172,9 @@ static int64_t vblk_request(struct vblk *b)
 	case VIRTIO_BLK_T_FLUSH:
 		status = VIRTIO_BLK_S_OK;
 		b->flushes++;
+		t0 = vblk_now_ns();
 		rc = b->readonly ? 0 : fdatasync(b->fd);
+		b->flush_ns += vblk_now_ns() - t0;
 		if (rc < 0) {
 			log_debug("%s: flush: %s", b->vdev.dev.id,
 				  strerror(errno));
@@ -217,6 +233,9 @@ static void vblk_stats(struct virtio_dev *vdev, struct json_object *out)
 		{ "io_errors", b->io_errors },
 		{ "unsupported", b->unsupported },
 		{ "capacity_bytes", b->capacity * VBLK_SECTOR },
+		{ "read_ns", b->read_ns },
+		{ "write_ns", b->write_ns },
+		{ "flush_ns", b->flush_ns },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)

@@ -214,9 +214,17 @@ int keel_domain_set_memory(struct keel_conn *c, const char *dom,
 			   long long memory_mib, struct keel_domain *out);
 int keel_domain_set_maxmem(struct keel_conn *c, const char *dom,
 			   long long maxmem_mib, struct keel_domain *out);
-/* *@stats: keel-hv's counters (schemas/keel.openrpc.json, DomainStats). */
+/*
+ * *@stats: one sample of the domain's counters (schemas/keel.openrpc.json,
+ * DomainStats), a new reference.
+ */
 int keel_domain_stats(struct keel_conn *c, const char *dom,
 		      struct json_object **stats);
+/*
+ * *@stats: {"time_ns", "host", "domains": [DomainStats...]} for every
+ * domain that has a keel-hv, in one call (AllDomainStats).
+ */
+int keel_domain_stats_all(struct keel_conn *c, struct json_object **stats);
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {

@@ -489,6 +489,7 @@ enum call {
 	CALL_EVENTS_SUBSCRIBE,
 	CALL_DOMAIN_SET_MEMORY,
 	CALL_DOMAIN_SET_MAXMEM,
+	CALL_DOMAIN_STATS_ALL,
 };
 
 static const struct call_row {
@@ -514,6 +515,7 @@ static const struct call_row {
 	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
 	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", result_summary },
 	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", result_summary },
+	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", result_object },
 };
 
 /*
@@ -818,6 +820,13 @@ int keel_domain_stats(struct keel_conn *c, const char *dom,
 	if (stats)
 		*stats = NULL;
 	return domain_call(c, CALL_DOMAIN_STATS, dom, stats);
+}
+
+int keel_domain_stats_all(struct keel_conn *c, struct json_object **stats)
+{
+	if (stats)
+		*stats = NULL;
+	return typed_call(c, CALL_DOMAIN_STATS_ALL, NULL, stats);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

@@ -39,7 +39,7 @@ static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
 	"domid", "domname", "uptime", "config", "console", "events", "help",
-	"completion", "mem-set", "mem-max",
+	"completion", "mem-set", "mem-max", "top",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -443,6 +443,11 @@ START_TEST(test_usage_errors)
 		{ { "console", "--history", "-1", "web" }, "number of lines, not \"-1\"" },
 		{ { "console", "-e", "ab", "web" }, "^X or none, not \"ab\"" },
 		{ { "console", "-e", "^1", "web" }, "^X or none, not \"^1\"" },
+		{ { "top", "-d", "0" }, "from 0.1 to 86400, not \"0\"" },
+		{ { "top", "-d", "soon" }, "from 0.1 to 86400, not \"soon\"" },
+		{ { "top", "-i", "0" }, "whole number from 1, not \"0\"" },
+		{ { "top", "-i", "2x" }, "whole number from 1, not \"2x\"" },
+		{ { "top", "web" }, "Unexpected argument \"web\"." },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -937,6 +942,46 @@ START_TEST(test_events_end)
 }
 END_TEST
 
+/* The lines of @text, split in place; returns how many (at most @max). */
+static size_t split_lines(char *text, char **lines, size_t max)
+{
+	char *save = NULL;
+	size_t n = 0;
+
+	for (char *l = strtok_r(text, "\n", &save); l && n < max;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	return n;
+}
+
+/* keel top with no domain running: the summary and the header only. */
+START_TEST(test_top_no_domains)
+{
+	char *out, *lines[16];
+	struct json_object *o;
+	size_t n;
+
+	cli_keeld_start();
+	define_golden("minimal");	/* shut off: not shown */
+	ck_assert_int_eq(keel(&out, NULL, "top", "-b", "-i", "1", NULL), 0);
+	n = split_lines(out, lines, 16);
+	ck_assert_msg(n == 4, "keel top printed %zu lines", n);
+	ck_assert_msg(!strncmp(lines[0], "keel top - ", 11), "%s", lines[0]);
+	ck_assert_msg(!strncmp(lines[1], "0 domains: 0 running", 20), "%s",
+		      lines[1]);
+	ck_assert_msg(strstr(lines[2], "CPUs: "), "%s", lines[2]);
+	ck_assert_msg(strstr(lines[3], "NAME") && strstr(lines[3], "VBD_WSECT"),
+		      "%s", lines[3]);
+	free(out);
+	o = keel_json("top", "--json", "-i1");
+	ck_assert_int_eq(json_object_array_length(at(o, "/domains")), 0);
+	ck_assert_int_gt(json_object_get_int(at(o, "/host/cpus")), 0);
+	ck_assert_ptr_nonnull(at(o, "/time_ns"));
+	json_object_put(o);
+	keeld_stop();
+}
+END_TEST
+
 /* --- running domains (/dev/kvm, or nested) -------------------------------- */
 
 /* keeld with keel-hv, and an xl.cfg for the echo guest named @name. */
@@ -1125,6 +1170,82 @@ START_TEST(test_list_stuck_hv)
 END_TEST
 
 /*
+ * keel top on a running domain, in batch mode and as JSON: two samples,
+ * each a well-formed row; CPU(%) only from the second, as xentop.
+ */
+START_TEST(test_top)
+{
+	const char *cfg = lifecycle_start("topd");
+	char *out, *lines[32], *w[32], *save;
+	struct json_object *o;
+	size_t n, rows = 0;
+
+	keel_expect(0, "", "create", cfg);
+	ck_assert_int_eq(keel(&out, NULL, "top", "-b", "-i", "2", "-d", "1",
+			      NULL),
+			 0);
+	n = split_lines(out, lines, 32);
+	ck_assert_msg(n == 10, "keel top -b -i 2 printed %zu lines", n);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		if (strncmp(lines[i], "      topd ", 11))
+			continue;
+		save = NULL;
+		for (char *t = strtok_r(lines[i], " ", &save); t && k < 32;
+		     t = strtok_r(NULL, " ", &save))
+			w[k++] = t;
+		ck_assert_uint_eq(k, 18);
+		ck_assert_str_eq(w[1], "-----r");
+		/* CPU(%): none from one sample, a number from two. */
+		if (rows++ == 0)
+			ck_assert_str_eq(w[3], "-");
+		else
+			ck_assert_msg(strtod(w[3], NULL) >= 0 &&
+					      strchr(w[3], '.'),
+				      "CPU(%%) %s", w[3]);
+		ck_assert_str_eq(w[4], "32768");	/* MEM(k) */
+		ck_assert_str_eq(w[6], "32768");	/* MAXMEM(k) */
+		ck_assert_str_eq(w[8], "1");		/* VCPUS */
+		ck_assert_str_eq(w[9], "0");		/* NETS */
+		ck_assert_str_eq(w[12], "0");		/* VBDS */
+	}
+	ck_assert_uint_eq(rows, 2);
+	ck_assert_msg(!strncmp(lines[1], "1 domains: 1 running", 20), "%s",
+		      lines[1]);
+	free(out);
+
+	ck_assert_int_eq(keel(&out, NULL, "top", "--json", "-i", "2", "-d",
+			      "1", NULL),
+			 0);
+	n = split_lines(out, lines, 32);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		o = json_tokener_parse(lines[i]);
+		ck_assert_msg(o, "not JSON: %s", lines[i]);
+		ck_assert_str_eq(str_at(o, "/domains/0/name"), "topd");
+		ck_assert_int_eq(json_object_get_int(at(o, "/domains/0/vcpus")),
+				 1);
+		ck_assert_int_eq(json_object_get_int(at(o,
+							"/domains/0/mem_kib")),
+				 32768);
+		ck_assert(json_object_get_double(at(o, "/domains/0/cpu_s")) >
+			  0);
+		if (i == 0)
+			ck_assert_ptr_null(at(o, "/domains/0/cpu_pct"));
+		else
+			ck_assert(json_object_is_type(
+					  at(o, "/domains/0/cpu_pct"),
+					  json_type_double));
+		json_object_put(o);
+	}
+	free(out);
+	keel_expect(0, "", "destroy", "topd");
+	keeld_stop();
+}
+END_TEST
+
+/*
  * Lines for definitions (which keeld did not announce yet when this was
  * written) and for a domain's run, in text and in JSON.
  */
@@ -1269,6 +1390,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_connect_option);
 	tcase_add_test(daemon, test_config);
 	tcase_add_test(daemon, test_events_end);
+	tcase_add_test(daemon, test_top_no_domains);
 	suite_add_tcase(s, daemon);
 
 	/*
@@ -1296,6 +1418,7 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, test_events_lifecycle);
 		tcase_add_test(tc, test_console_piped);
 		tcase_add_test(tc, test_list_stuck_hv);
+		tcase_add_test(tc, test_top);
 		suite_add_tcase(s, tc);
 	}
 	return s;

@@ -375,6 +375,58 @@ START_TEST(test_destroy_while_starting)
 END_TEST
 
 /*
+ * domain.stats_all with a keel-hv that answers nothing: the answer still
+ * comes (keeld does not wait past its deadline), listing that domain
+ * with keeld's own figures and why the rest is missing.
+ */
+START_TEST(test_stats_all_silent_hv)
+{
+	struct harness_client starter;
+	struct json_object *resp;
+	char fifo[256], body[512];
+	const char *line;
+
+	snprintf(fifo, sizeof(fifo), "%s/never", top);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(body, sizeof(body), "read x < %s", fifo);
+	keeld_hypervisor = fake_hv(body);
+	keeld_start();
+	resp = rpc_ok("domain.stats_all", "{}");
+	ck_assert_int_eq(json_object_array_length(at(resp, "/result/domains")),
+			 0);
+	ck_assert_int_gt(json_object_get_int(at(resp, "/result/host/cpus")),
+			 0);
+	json_object_put(resp);
+
+	json_object_put(define("mute", NULL));
+	ck_assert_int_eq(harness_client_open(&starter, rw_sock, 0), 0);
+	line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.start\","
+	       "\"params\":{\"name\":\"mute\"}}\n";
+	ck_assert_int_eq(harness_client_send(&starter, line, strlen(line)), 0);
+	wait_domain_state("mute", "running", "booted");
+	resp = rpc_ok("domain.stats_all", "{}");
+	ck_assert_int_eq(json_object_array_length(at(resp, "/result/domains")),
+			 1);
+	ck_assert_str_eq(str_at(resp, "/result/domains/0/name"), "mute");
+	ck_assert_msg(strstr(str_at(resp, "/result/domains/0/error"),
+			     "did not answer"),
+		      "%s", json_object_to_json_string(resp));
+	ck_assert_ptr_nonnull(at(resp, "/result/domains/0/cpu/time_ns"));
+	ck_assert_ptr_nonnull(at(resp, "/result/domains/0/memory/rss_kib"));
+	ck_assert_ptr_null(at(resp, "/result/domains/0/vcpus"));
+	json_object_put(resp);
+	/* A domain that is shut off has no statistics. */
+	json_object_put(define("off", NULL));
+	resp = rpc_call("domain.stats", "{\"name\":\"off\"}");
+	assert_error(resp, -32003, NULL);
+	json_object_put(resp);
+	json_object_put(rpc_ok("domain.destroy", "{\"name\":\"mute\"}"));
+	harness_client_close(&starter);
+	keeld_stop();
+}
+END_TEST
+
+/*
  * Why keel-hv could not start: its status file's sentence; where it
  * wrote none (it died first), its log's last line without the
  * timestamp; nothing stale from an earlier run.
@@ -552,6 +604,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_state_unrecordable);
 	tcase_add_test(tc, test_destroy_while_starting);
 	tcase_add_test(tc, test_start_failure_said);
+	tcase_add_test(tc, test_stats_all_silent_hv);
 	tcase_add_test(tc, test_hypervisor_missing);
 	tcase_add_test(tc, test_restart_limit);
 	tcase_add_test(tc, test_run_dirs_removed);

@@ -91,7 +91,7 @@ END_TEST
 /* mem-set and mem-max: the domain and the MiB, by name or uuid. */
 START_TEST(test_memory_requests)
 {
-	static const struct step steps[] = {
+	static const struct fake_keeld_step steps[] = {
 		{ .read = true, .send = REPLY(WEB) },
 		{ .read = true, .send = REPLY(WEB) },
 		{ .read = true,
@@ -99,10 +99,10 @@ START_TEST(test_memory_requests)
 	};
 	struct keel_domain d = { .memory_mib = 0 };
 	struct keel_conn *c;
-	struct fake f;
+	struct fake_keeld f;
 
-	fake_start(&f, steps, N(steps));
-	c = fake_connect(&f);
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
 	ck_assert_int_eq(keel_domain_set_memory(c, "web", 512, &d), 0);
 	ck_assert_str_eq(d.name, "web");
 	ck_assert_int_eq(keel_domain_set_maxmem(c, UUID, 2048, NULL), 0);
@@ -110,13 +110,15 @@ START_TEST(test_memory_requests)
 	ck_assert_int_eq(keel_last_error(c)->code, -32602);
 	ck_assert_str_eq(keel_last_error(c)->field, "/memory_mib");
 	keel_close(c);
-	fake_stop(&f);
+	fake_keeld_stop(&f);
 	assert_request(&f, 0, "domain.set_memory",
 		       "{\"name\":\"web\",\"memory_mib\":512}");
 	assert_request(&f, 1, "domain.set_maxmem",
 		       "{\"uuid\":\"" UUID "\",\"maxmem_mib\":2048}");
 	assert_request(&f, 2, "domain.set_memory",
 		       "{\"name\":\"web\",\"memory_mib\":4096}");
+	ck_assert_uint_eq(f.nr_req, 3);
+	fake_keeld_free(&f);
 }
 END_TEST
 
@@ -1119,6 +1121,18 @@ static int tc_stats(struct keel_conn *c)
 	return tc_json(keel_domain_stats, c);
 }
 
+static int tc_stats_all(struct keel_conn *c)
+{
+	struct json_object *o = (void *)1;
+	int rc = keel_domain_stats_all(c, &o);
+
+	if (rc < 0)
+		ck_assert_ptr_null(o);
+	else
+		json_object_put(o);
+	return rc;
+}
+
 static int tc_undefine(struct keel_conn *c)
 {
 	return keel_domain_undefine(c, "web");
@@ -1189,6 +1203,8 @@ static const struct typed_call typed_calls[] = {
 	{ "domain.rename", tc_rename, WEB, false, false },
 	{ "domain.autostart", tc_autostart, WEB, false, false },
 	{ "domain.stats", tc_stats, "{\"cpu_time\":1}", true, false },
+	{ "domain.stats_all", tc_stats_all, "{\"domains\":[]}", true,
+	  false },
 	{ "events.subscribe", tc_subscribe, "{\"subscribed\":true}", false,
 	  false },
 	{ "domain.set_memory", tc_set_memory, WEB, false, false },

@@ -604,6 +604,37 @@ START_TEST(test_device_readonly)
 }
 END_TEST
 
+/* What stats() counts: requests, bytes, and time spent in the host's I/O. */
+START_TEST(test_device_counters)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	struct driver d;
+
+	driver_init(&d);
+	driver_attach(&d, image, -1, false);
+	ck_assert_int_eq(driver_request(&d, VIRTIO_BLK_T_IN, 0, SECTOR),
+			 VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(driver_request(&d, VIRTIO_BLK_T_IN, 1, 2 * SECTOR),
+			 VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(driver_request(&d, VIRTIO_BLK_T_OUT, 3, SECTOR),
+			 VIRTIO_BLK_S_OK);
+	d.vdev->dev.ops->stats(&d.vdev->dev, o);
+	ck_assert_str_eq(member(o, "reads"), "2");
+	ck_assert_str_eq(member(o, "read_bytes"), "1536");
+	ck_assert_str_eq(member(o, "writes"), "1");
+	ck_assert_str_eq(member(o, "written_bytes"), "512");
+	ck_assert_str_eq(member(o, "flushes"), "0");
+	ck_assert_str_eq(member(o, "flush_ns"), "0");
+	/* Each transfer was a system call, which takes some time. */
+	ck_assert(json_object_object_get_ex(o, "read_ns", &v) &&
+		  json_object_get_uint64(v) > 0);
+	ck_assert(json_object_object_get_ex(o, "write_ns", &v) &&
+		  json_object_get_uint64(v) > 0);
+	json_object_put(o);
+	driver_dispose(&d);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -627,6 +658,7 @@ Suite *unit_suite(void)
 	tcase_add_test(td, test_device_names);
 	tcase_add_test(td, test_device_requests);
 	tcase_add_test(td, test_device_readonly);
+	tcase_add_test(td, test_device_counters);
 	suite_add_tcase(s, td);
 	return s;
 }
