@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "hv_proto.h"
+#include "iotune.h"
 
 /*
  * What keel-hv is told about a domain, typed: made once from the JSON
@@ -39,10 +40,13 @@ struct hv_config {
 		const char *path;
 		bool readonly;
 		char *owned_path;
+		struct iotune iotune;	/* its "iotune" */
 	} disks[KEEL_DISKS_MAX];
 	struct hv_nic {
 		const char *tap, *mac;
 		char tap_name[16];	/* IFNAMSIZ: tap read from argv */
+		/* its "iotune", and xl's "rate" as tx_bytes_sec if unset */
+		struct iotune iotune;
 	} nics[KEEL_NICS_MAX];
 };
 

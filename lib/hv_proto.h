@@ -50,6 +50,8 @@
 #define HV_OPT_DISK "disk"
 #define HV_OPT_DISK_FD "disk-fd"
 #define HV_OPT_NET "net"
+/* --iotune=vblkN:KEY=N,...|vnetN:KEY=N,...: lib/iotune.h names the keys. */
+#define HV_OPT_IOTUNE "iotune"
 #define HV_OPT_RNG "rng"
 #define HV_OPT_BALLOON "balloon"
 #define HV_OPT_CONTROL "control"
@@ -107,6 +109,12 @@ enum hv_exit {
 #define HV_CTL_POWER_BUTTON "power-button"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
+/*
+ * iotune {"device": "vblk0", "limits": {KEY: N, ...}}: replace a disk's
+ * or NIC's I/O limits (lib/iotune.h; absent keys are 0, no limit);
+ * without "limits", only report. The result is the limits in force.
+ */
+#define HV_CTL_IOTUNE "iotune"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

@@ -179,6 +179,21 @@ static const struct {
 	  "[{\"bridge\":\"abcdefghijklmno\"}]" },
 	{ "vif = ['bridge=br0','bridge=br0']\n", "nics",
 	  "[{\"bridge\":\"br0\"},{\"bridge\":\"br0\"}]" },
+	/* rate: xl-network-configuration(5)'s units and interval */
+	{ "vif = ['rate=10Mb/s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1250000,\"interval_us\":50000}}]" },
+	{ "vif = ['rate=250KB/s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":250000,\"interval_us\":50000}}]" },
+	{ "vif = ['rate=1MB/s@20ms']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1000000,\"interval_us\":20000}}]" },
+	{ "vif = ['rate=1GB/s@250us, bridge=br0']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1000000000,\"interval_us\":250},"
+	  "\"bridge\":\"br0\"}]" },
+	{ "vif = ['rate=4294967295Gb/s@1s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":536870911875000000,"
+	  "\"interval_us\":1000000}}]" },
+	{ "vif = ['rate=8b/s@4294s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":4294000000}}]" },
 };
 
 START_TEST(test_good)
@@ -426,7 +441,7 @@ static const struct {
 	{ BASE "vif = [ 'model=e1000' ]\n", "t.cfg:3: ",
 	  "'model' is an xl vif option" },
 	{ BASE "vif = [ 'colour=red' ]\n", "t.cfg:3: ",
-	  "'colour' is not a vif parameter; use mac, bridge or vifname." },
+	  "'colour' is not a vif parameter; use mac, bridge, vifname or rate." },
 	{ BASE "vif = [ 'bridge=a,bridge=b' ]\n", "t.cfg:3: ",
 	  "'bridge' is given twice" },
 	{ BASE "vif = [ 'vifname=a,vifname=b' ]\n", "t.cfg:3: ",
@@ -455,9 +470,28 @@ static const struct {
 	{ BASE "vif = [ 'vifname=a:b' ]\n", "t.cfg:3: ",
 	  "vifname 'a:b' is not a network interface name" },
 	{ BASE "vif = [ 'vifname=..' ]\n", "t.cfg:3: ", "not a network interf" },
-	{ BASE "vif = [ 'bridge=br0,rate=10MB/s' ]\n", "t.cfg:3: ",
-	  "In vif 'bridge=br0,rate=10MB/s': a NIC rate limit (rate) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\")." },
-	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "(rate) is not supported yet" },
+	{ BASE "vif = [ 'bridge=br0,rate=10MB' ]\n", "t.cfg:3: ",
+	  "In vif 'bridge=br0,rate=10MB': rate '10MB' is not RATE/s[@INTERVAL]; write a whole number from 1 with B (bytes) or b (bits), optionally after K, M or G, as in rate=10Mb/s or rate=1MB/s@20ms." },
+	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "rate '' is not RATE/s" },
+	{ BASE "vif = [ 'rate=10mb/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=0MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=-1MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=1.5MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=4294967296B/s' ]\n", "t.cfg:3: ",
+	  "is not RATE/s" },
+	{ BASE "vif = [ 'rate=10MB/sec' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=7b/s' ]\n", "t.cfg:3: ",
+	  "rate '7b/s' is less than one byte per second." },
+	{ BASE "vif = [ 'rate=1MB/s@20' ]\n", "t.cfg:3: ",
+	  "rate interval '20' is not a time; write a whole number with us, ms or s" },
+	{ BASE "vif = [ 'rate=1MB/s@' ]\n", "t.cfg:3: ",
+	  "rate interval '' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s@20m' ]\n", "t.cfg:3: ",
+	  "rate interval '20m' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s@5000s' ]\n", "t.cfg:3: ",
+	  "rate interval '5000s' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s,rate=2MB/s' ]\n", "t.cfg:3: ",
+	  "'rate' is given twice" },
 };
 
 START_TEST(test_bad)
