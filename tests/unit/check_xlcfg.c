@@ -164,6 +164,20 @@ static const struct {
 	{ "disk = ['access=r,/x,raw,xvdc']\n", "disks",
 	  "[{\"vdev\":\"xvdc\",\"path\":\"/x\",\"format\":\"raw\","
 	  "\"readonly\":true}]" },
+	/* keel's I/O limits (keel.cfg(5), DISKS) */
+	{ "disk = ['/img,raw,xvda,rw,total_bytes_sec=10M,read_iops_sec=200']\n",
+	  "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"total_bytes_sec\":10485760,"
+	  "\"read_iops_sec\":200}}]" },
+	{ "disk = ['write_bytes_sec_max=4K, write_iops_sec_max=0,"
+	  "vdev=xvdb,target=/x']\n", "disks",
+	  "[{\"vdev\":\"xvdb\",\"path\":\"/x\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"write_bytes_sec_max\":4096,"
+	  "\"write_iops_sec_max\":0}}]" },
+	{ "disk = ['/a,,xvda,,total_iops_sec=1000000000000000']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"total_iops_sec\":1000000000000000}}]" },
 	{ "disk = ['/a,,xvda', '/a,,xvdb']\n", "disks",
 	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
 	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/a\","
@@ -395,6 +409,22 @@ static const struct {
 	  "the qcow format is not supported" },
 	{ BASE "disk = [ '/a,vmdk,xvda' ]\n", "t.cfg:3: ",
 	  "'vmdk' is not a disk format" },
+	{ BASE "disk = [ '/a,raw,xvda,read_bytes_sec=1.5M' ]\n", "t.cfg:3: ",
+	  "In disk '/a,raw,xvda,read_bytes_sec=1.5M': read_bytes_sec '1.5M' is not a limit; give a whole number from 0 (no limit), in bytes or with K, M or G, such as 10M." },
+	{ BASE "disk = [ '/a,raw,xvda,read_iops_sec=5K' ]\n", "t.cfg:3: ",
+	  "read_iops_sec '5K' is not a limit; give a whole number from 0 (no limit)." },
+	{ BASE "disk = [ '/a,raw,xvda,total_iops_sec=' ]\n", "t.cfg:3: ",
+	  "total_iops_sec '' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_iops_sec=-1' ]\n", "t.cfg:3: ",
+	  "total_iops_sec '-1' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_bytes_sec=1000000000000001' ]\n",
+	  "t.cfg:3: ", "total_bytes_sec '1000000000000001' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_bytes_sec=1048576G' ]\n",
+	  "t.cfg:3: ", "total_bytes_sec '1048576G' is not a limit" },
+	{ BASE "disk = [ '/a,xvda,total_bytes_sec=1,total_bytes_sec=2' ]\n",
+	  "t.cfg:3: ", "'total_bytes_sec' is given twice." },
+	{ BASE "disk = [ '/a,xvda,tx_bytes_sec=1' ]\n", "t.cfg:3: ",
+	  "'tx_bytes_sec' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec." },
 	{ BASE "disk = [ '/a,raw,xvda,rx' ]\n", "t.cfg:3: ",
 	  "access 'rx' is not valid; use r or ro for read-only" },
 	{ BASE "disk = [ '/a,raw,xvda,w!' ]\n", "t.cfg:3: ",
@@ -414,7 +444,7 @@ static const struct {
 	{ BASE "disk = [ '/a,raw,xvda,discard' ]\n", "t.cfg:3: ",
 	  "'discard' is an xl disk option" },
 	{ BASE "disk = [ '/a,raw,xvda,w,size=5' ]\n", "t.cfg:3: ",
-	  "'size' is not a disk parameter; use target, format, vdev, access or devtype." },
+	  "'size' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec." },
 	/* as in xl, a positional parameter fills the next unset slot */
 	{ BASE "disk = [ 'vdev=xvda,/a,raw,xvdb' ]\n", "t.cfg:3: ",
 	  "access 'xvdb' is not valid" },
