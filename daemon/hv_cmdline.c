@@ -56,12 +56,7 @@ static void arg_add(struct argv_buf *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
-/*
- * A NIC's limits: its "iotune", with xl's "rate" (a bucket of
- * bytes_per_sec holding interval_us's worth) as the transmit bytes
- * limit when iotune has none.
- */
-static int nic_iotune_from_json(struct json_object *nic, struct iotune *t)
+int hv_config_nic_iotune(struct json_object *nic, struct iotune *t)
 {
 	struct json_object *v, *rate;
 	char err[256];
@@ -143,7 +138,7 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 
 			nic->tap = json_member_string(n, "tap");
 			nic->mac = json_member_string(n, "mac");
-			if (!nic->tap || nic_iotune_from_json(n, &nic->iotune))
+			if (!nic->tap || hv_config_nic_iotune(n, &nic->iotune))
 				return -EINVAL;
 		}
 	}

@@ -57,6 +57,14 @@ struct hv_config {
  */
 int hv_config_from_json(struct json_object *config, struct hv_config *out);
 
+/*
+ * A NIC's limits, added to @t: its "iotune", with xl's "rate" (a bucket
+ * of bytes_per_sec holding interval_us's worth) as the transmit bytes
+ * limit when iotune has none. Returns 0 or -EINVAL for members the
+ * schema should have refused.
+ */
+int hv_config_nic_iotune(struct json_object *nic, struct iotune *t);
+
 /* The JSON configuration @cfg says (the on_* actions are not in it). */
 struct json_object *hv_config_to_json(const struct hv_config *cfg);
 
