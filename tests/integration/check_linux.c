@@ -8,7 +8,8 @@
  * namespace made for the test; gives memory back through its balloon
  * (keel-hv's RSS drops); and powers off, or reboots, with the right exit
  * status. One boot carries all the device checks; another goes through
- * keeld and `keel console` (balloon from maxmem, rng, hvc0); three more
+ * keeld and `keel console` (balloon from maxmem, rng, hvc0, a disk's
+ * limits changed live); three more
  * type poweroff, reboot and halt; one reads its disk under an I/O limit.
  *
  * Part of `make check`: what users rely on first. Where /dev/kvm is
@@ -440,21 +441,56 @@ static long con_expect(struct proc *con, const char *want, long from)
 	return at;
 }
 
+/*
+ * A running domain's disk limits through keeld: what the configuration
+ * set reaches keel-hv (--iotune), and a live change is keel-hv's answer
+ * and the running configuration's, the other limits kept.
+ */
+static void keeld_iotune_live(void)
+{
+	struct json_object *resp;
+
+	resp = rpc_ok("domain.blkdeviotune", "{\"name\":\"deb\",\"disk\":\"xvda\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/read_iops_sec")),
+			 1000);
+	json_object_put(resp);
+	resp = rpc_ok("domain.blkdeviotune",
+		      "{\"name\":\"deb\",\"disk\":0,\"limits\":"
+		      "{\"total_bytes_sec\":262144}}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/total_bytes_sec")),
+			 262144);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/read_iops_sec")),
+			 1000);
+	json_object_put(resp);
+	resp = rpc_ok("domain.config", "{\"name\":\"deb\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/disks/0/iotune/total_bytes_sec")),
+			 262144);
+	json_object_put(resp);
+	resp = rpc_ok("domain.stats", "{\"name\":\"deb\"}");
+	ck_assert_ptr_nonnull(at(resp, "/result/devices/vblk0/throttled"));
+	json_object_put(resp);
+}
+
 START_TEST(test_keeld_debian_devices)
 {
-	char config[2048], *argv[8];
+	char config[2048], *argv[8], disk[] = "/tmp/keel-iotune-XXXXXX";
 	struct json_object *resp;
 	struct proc con = { .pid = -1 };
 	long at, mib = -1;
+	int fd = mkstemp(disk);
 
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	close(fd);
 	keeld_start();
 	snprintf(config, sizeof(config),
 		 "{\"config\":{\"name\":\"deb\",\"kernel\":\"%s\","
 		 "\"ramdisk\":\"%s\",\"memory\":128,\"maxmem\":384,"
 		 "\"vcpus\":2,\"cmdline\":\"console=ttyS0 console=hvc0 "
-		 "reboot=k panic=-1\"}}",
+		 "reboot=k panic=-1\",\"disks\":[{\"vdev\":\"xvda\","
+		 "\"path\":\"%s\",\"iotune\":{\"read_iops_sec\":1000}}]}}",
 		 harness_path("guest/out/vmlinuz"),
-		 harness_path("guest/out/initrd.gz"));
+		 harness_path("guest/out/initrd.gz"), disk);
 	resp = rpc_call("domain.create", "%s", config);
 	assert_ok(resp);
 	json_object_put(resp);
@@ -492,6 +528,7 @@ START_TEST(test_keeld_debian_devices)
 	/* 128 MiB less what the kernel keeps; far from maxmem's 384. */
 	ck_assert_msg(mib > 64 && mib <= 128,
 		      "MemTotal %ld MiB with memory 128, maxmem 384", mib);
+	keeld_iotune_live();
 
 	con_type(&con, "poweroff\r");
 	ck_assert_int_eq(proc_wait(&con, timeout_ms()), 0);
@@ -508,6 +545,7 @@ START_TEST(test_keeld_debian_devices)
 	ck_assert_msg(resp, "domain deb still exists after poweroff");
 	json_object_put(resp);
 	keeld_stop();
+	unlink(disk);
 }
 END_TEST
 
