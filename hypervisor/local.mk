@@ -113,3 +113,11 @@ tests_unit_check_ratelimit_SOURCES = $(UNIT_RUNNER) tests/unit/check_ratelimit.c
 tests_unit_check_ratelimit_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_ratelimit_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_ratelimit_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_virtio_net
+TESTS += tests/unit/check_virtio_net
+tests_unit_check_virtio_net_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_virtio_net.c
+tests_unit_check_virtio_net_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_virtio_net_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_virtio_net_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
