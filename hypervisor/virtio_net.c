@@ -216,13 +216,13 @@ static void vnet_tx_one(struct vnet *n)
 /* The transmit side of vnet_rx_admit(): the frame's size is known. */
 static bool vnet_tx_admit(struct vnet *n)
 {
-	uint64_t len = n->tx_chain.rd_len - VNET_HDR_LEN;
-	const struct rl_charge charge[] = { { IOTUNE_TX_PACKETS, 1 },
-					    { IOTUNE_TX_BYTES, len } };
+	struct rl_charge charge[] = { { IOTUNE_TX_PACKETS, 1 },
+				      { IOTUNE_TX_BYTES, 0 } };
 	uint64_t wait;
 
 	if (n->tx_chain.rd_len < VNET_HDR_LEN)
 		return true; /* dropped below, nothing to charge */
+	charge[1].cost = n->tx_chain.rd_len - VNET_HDR_LEN;
 	wait = ratelimit_take(&n->rl, &n->tx_throttle, charge, 2, rl_now());
 	if (!wait)
 		return true;
