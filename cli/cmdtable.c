@@ -75,6 +75,35 @@ static const struct cli_option top_options[] = {
 	OPT_END,
 };
 
+#define OPT_LIMIT(i, name, what)                                   \
+	{ CLI_OPT_IOTUNE + (i), name, "N", what }
+
+static const struct cli_option blkdeviotune_options[] = {
+	OPT_LIMIT(0, "total-bytes-sec", "Bytes per second, reads and writes."),
+	OPT_LIMIT(1, "read-bytes-sec", "Bytes read per second."),
+	OPT_LIMIT(2, "write-bytes-sec", "Bytes written per second."),
+	OPT_LIMIT(3, "total-iops-sec", "Requests per second, both kinds."),
+	OPT_LIMIT(4, "read-iops-sec", "Read requests per second."),
+	OPT_LIMIT(5, "write-iops-sec", "Write requests per second."),
+	OPT_LIMIT(6, "total-bytes-sec-max", "Burst of total-bytes-sec, bytes."),
+	OPT_LIMIT(7, "read-bytes-sec-max", "Burst of read-bytes-sec, bytes."),
+	OPT_LIMIT(8, "write-bytes-sec-max", "Burst of write-bytes-sec, bytes."),
+	OPT_LIMIT(9, "total-iops-sec-max", "Burst of total-iops-sec."),
+	OPT_LIMIT(10, "read-iops-sec-max", "Burst of read-iops-sec."),
+	OPT_LIMIT(11, "write-iops-sec-max", "Burst of write-iops-sec."),
+	OPT_JSON,
+	OPT_END,
+};
+
+static const struct cli_option domiftune_options[] = {
+	{ CLI_OPT_INBOUND, "inbound", "AVG[,PEAK[,BURST]]",
+	  "Incoming traffic: KiB/s, peak 0, burst in KiB (0: no limit)." },
+	{ CLI_OPT_OUTBOUND, "outbound", "AVG[,PEAK[,BURST]]",
+	  "Outgoing traffic: KiB/s, peak 0, burst in KiB (0: no limit)." },
+	OPT_JSON,
+	OPT_END,
+};
+
 const struct cli_command cli_commands[] = {
 	{ "create", cmd_create, "FILE|-",
 	  "Create and start a transient domain from a configuration file.",
@@ -132,6 +161,12 @@ const struct cli_command cli_commands[] = {
 	{ "top", cmd_top, "",
 	  "Show domains' CPU, memory, network and disk use, as xentop does.",
 	  top_options, 0, 0, "" },
+	{ "blkdeviotune", cmd_blkdeviotune, "DOM DISK",
+	  "Show or change a disk's I/O limits.", blkdeviotune_options, 2, 2,
+	  "DOM -" },
+	{ "domiftune", cmd_domiftune, "DOM NIC",
+	  "Show or change a network interface's I/O limits.",
+	  domiftune_options, 2, 2, "DOM -" },
 	{ "help", cmd_help, "[CMD]",
 	  "Show the commands, or one command's usage.", no_options, 0, 1,
 	  "CMD" },

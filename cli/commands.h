@@ -30,6 +30,13 @@ enum {
 	CLI_OPT_JSON = 256,
 	CLI_OPT_NAME,
 	CLI_OPT_HISTORY,
+	/*
+	 * blkdeviotune's limits, CLI_OPT_IOTUNE + i: the option's long
+	 * name with '_' for '-' is the limit's key (cli/iotune_cmds.c).
+	 */
+	CLI_OPT_IOTUNE = 0x1000,
+	CLI_OPT_INBOUND = 0x1100,
+	CLI_OPT_OUTBOUND,
 };
 
 /* One option of one command. */
@@ -40,7 +47,7 @@ struct cli_option {
 	const char *help;	/* one line */
 };
 
-#define CLI_MAX_OPTIONS 8
+#define CLI_MAX_OPTIONS 16
 
 /* A command line after its options were parsed against the table. */
 struct cli_args {
@@ -129,6 +136,10 @@ void cli_print_json(struct json_object *o);
  * not on stderr and returns CLI_FAIL. cli/config_file.c
  */
 int cli_config_load(const char *path, struct json_object **config);
+
+/* Handlers: cli/iotune_cmds.c */
+int cmd_blkdeviotune(struct cli *cli, const struct cli_args *args);
+int cmd_domiftune(struct cli *cli, const struct cli_args *args);
 
 /* Handlers: cli/domain_cmds.c */
 int cmd_create(struct cli *cli, const struct cli_args *args);

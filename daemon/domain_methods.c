@@ -185,7 +185,6 @@ static const struct {
 	{ "cpus", false, "vCPU pinning (cpus)" },
 	{ "cpu_weight", false, "a scheduler weight (cpu_weight)" },
 	{ "cap", false, "a CPU cap (cap)" },
-	{ "rate", true, "a NIC rate limit (rate)" },
 };
 
 static struct json_object *check_supported(const struct jsonrpc_req *req,

@@ -56,6 +56,35 @@ static void arg_add(struct argv_buf *a, const char *fmt, ...)
 	a->v[a->n] = NULL;
 }
 
+int hv_config_nic_iotune(struct json_object *nic, struct iotune *t)
+{
+	struct json_object *v, *rate;
+	char err[256];
+	uint64_t bps, us;
+
+	if (json_object_object_get_ex(nic, "iotune", &v) &&
+	    iotune_from_json(IOTUNE_NIC, v, t, err, sizeof(err)))
+		return -EINVAL;
+	if (t->rate[IOTUNE_TX_BYTES] ||
+	    !json_object_object_get_ex(nic, "rate", &rate))
+		return 0;
+	bps = (uint64_t)config_int(rate, "bytes_per_sec", 0);
+	us = (uint64_t)config_int(rate, "interval_us", 50000);
+	if (!bps)
+		return -EINVAL;
+	/* Beyond 10^15 bytes/s a limit limits nothing (lib/iotune.h). */
+	if (bps > IOTUNE_VALUE_MAX)
+		bps = IOTUNE_VALUE_MAX;
+	t->rate[IOTUNE_TX_BYTES] = bps;
+	t->burst[IOTUNE_TX_BYTES] = (uint64_t)((unsigned __int128)bps * us /
+					       1000000);
+	if (!t->burst[IOTUNE_TX_BYTES])
+		t->burst[IOTUNE_TX_BYTES] = 1;
+	if (t->burst[IOTUNE_TX_BYTES] > IOTUNE_VALUE_MAX)
+		t->burst[IOTUNE_TX_BYTES] = IOTUNE_VALUE_MAX;
+	return 0;
+}
+
 void hv_cmdline_free(char **argv)
 {
 	for (size_t i = 0; argv && argv[i]; i++)
@@ -66,6 +95,7 @@ void hv_cmdline_free(char **argv)
 int hv_config_from_json(struct json_object *config, struct hv_config *out)
 {
 	struct json_object *list, *v;
+	char err[256];
 
 	memset(out, 0, sizeof(*out));
 	out->name = json_member_string(config, "name");
@@ -93,6 +123,10 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 			disk->readonly = json_object_object_get_ex(d, "readonly",
 								   &v) &&
 					 json_object_get_boolean(v);
+			if (json_object_object_get_ex(d, "iotune", &v) &&
+			    iotune_from_json(IOTUNE_DISK, v, &disk->iotune,
+					     err, sizeof(err)))
+				return -EINVAL;
 		}
 	}
 	if (json_object_object_get_ex(config, "nics", &list)) {
@@ -104,7 +138,7 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 
 			nic->tap = json_member_string(n, "tap");
 			nic->mac = json_member_string(n, "mac");
-			if (!nic->tap)
+			if (!nic->tap || hv_config_nic_iotune(n, &nic->iotune))
 				return -EINVAL;
 		}
 	}
@@ -119,6 +153,23 @@ void hv_config_dispose(struct hv_config *cfg)
 }
 
 #define OPT(name) "--" HV_OPT_##name
+
+/* --iotune=vblkN:KEY=N,... for a device with limits; nothing without. */
+static void arg_iotune(struct argv_buf *a, const char *prefix, size_t i,
+		       enum iotune_kind kind, const struct iotune *t)
+{
+	char *limits;
+
+	if (!iotune_any(t))
+		return;
+	limits = iotune_format(kind, t);
+	if (!limits) {
+		a->failed = true;
+		return;
+	}
+	arg_add(a, OPT(IOTUNE) "=%s%zu:%s", prefix, i, limits);
+	free(limits);
+}
 
 char **hv_cmdline_build(const struct hv_cmdline *c,
 			const struct hv_config *cfg)
@@ -158,6 +209,10 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(NET) "=tap=%s%s%s", cfg->nics[i].tap,
 			cfg->nics[i].mac ? ",mac=" : "",
 			cfg->nics[i].mac ? cfg->nics[i].mac : "");
+	for (size_t i = 0; i < cfg->nr_disks; i++)
+		arg_iotune(&a, "vblk", i, IOTUNE_DISK, &cfg->disks[i].iotune);
+	for (size_t i = 0; i < cfg->nr_nics; i++)
+		arg_iotune(&a, "vnet", i, IOTUNE_NIC, &cfg->nics[i].iotune);
 	if (a.failed) {
 		hv_cmdline_free(a.v);
 		return NULL;
@@ -267,6 +322,29 @@ static int nic_from(const char *value, struct hv_nic *nic)
 	return 0;
 }
 
+/*
+ * "vblkN:KEY=N,..." or "vnetN:...": limits of the N-th disk or NIC, which
+ * may come later on the command line (hv_cmdline_build() puts them last).
+ */
+static int iotune_from(const char *value, struct hv_config *cfg)
+{
+	bool disk = !strncmp(value, "vblk", 4);
+	char err[256], *end;
+	unsigned long n;
+
+	if (!disk && strncmp(value, "vnet", 4))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(value + 4, &end, 10);
+	if (errno || end == value + 4 || *end != ':' ||
+	    n >= (disk ? KEEL_DISKS_MAX : KEEL_NICS_MAX))
+		return -EINVAL;
+	return iotune_parse(disk ? IOTUNE_DISK : IOTUNE_NIC, end + 1,
+			    disk ? &cfg->disks[n].iotune :
+				   &cfg->nics[n].iotune,
+			    err, sizeof(err));
+}
+
 /* "256M", as keeld writes it, in MiB; -1 when it is not that. */
 static int64_t mib(const char *v)
 {
@@ -318,6 +396,8 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 		else if ((v = option(arg, HV_OPT_NET)))
 			rc = out->nr_nics == KEEL_NICS_MAX ? -EINVAL :
 			     nic_from(v, &out->nics[out->nr_nics]);
+		else if ((v = option(arg, HV_OPT_IOTUNE)))
+			rc = iotune_from(v, out);
 		if (!rc && option(arg, HV_OPT_NET))
 			out->nr_nics++;
 	}
@@ -371,6 +451,11 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 		if (cfg->disks[i].readonly)
 			json_object_object_add(d, "readonly",
 					       json_object_new_boolean(1));
+		if (iotune_any(&cfg->disks[i].iotune))
+			json_object_object_add(d, "iotune",
+					       iotune_to_json(IOTUNE_DISK,
+							      &cfg->disks[i].iotune,
+							      false));
 		json_object_array_add(disks, d);
 	}
 	for (size_t i = 0; i < cfg->nr_nics; i++) {
@@ -384,6 +469,11 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 		}
 		add_string(n, "tap", cfg->nics[i].tap);
 		add_string(n, "mac", cfg->nics[i].mac);
+		if (iotune_any(&cfg->nics[i].iotune))
+			json_object_object_add(n, "iotune",
+					       iotune_to_json(IOTUNE_NIC,
+							      &cfg->nics[i].iotune,
+							      false));
 		json_object_array_add(nics, n);
 	}
 	if (disks)

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "hv_proto.h"
+#include "iotune.h"
 
 /*
  * What keel-hv is told about a domain, typed: made once from the JSON
@@ -39,10 +40,13 @@ struct hv_config {
 		const char *path;
 		bool readonly;
 		char *owned_path;
+		struct iotune iotune;	/* its "iotune" */
 	} disks[KEEL_DISKS_MAX];
 	struct hv_nic {
 		const char *tap, *mac;
 		char tap_name[16];	/* IFNAMSIZ: tap read from argv */
+		/* its "iotune", and xl's "rate" as tx_bytes_sec if unset */
+		struct iotune iotune;
 	} nics[KEEL_NICS_MAX];
 };
 
@@ -52,6 +56,14 @@ struct hv_config {
  * -EINVAL for a configuration the schema should have refused.
  */
 int hv_config_from_json(struct json_object *config, struct hv_config *out);
+
+/*
+ * A NIC's limits, added to @t: its "iotune", with xl's "rate" (a bucket
+ * of bytes_per_sec holding interval_us's worth) as the transmit bytes
+ * limit when iotune has none. Returns 0 or -EINVAL for members the
+ * schema should have refused.
+ */
+int hv_config_nic_iotune(struct json_object *nic, struct iotune *t);
 
 /* The JSON configuration @cfg says (the on_* actions are not in it). */
 struct json_object *hv_config_to_json(const struct hv_config *cfg);

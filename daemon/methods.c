@@ -52,6 +52,8 @@ static const struct method {
 	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
 	{ "domain.set_memory", domain_set_memory, METHOD_READ_WRITE },
 	{ "domain.set_maxmem", domain_set_maxmem, METHOD_READ_WRITE },
+	{ "domain.blkdeviotune", domain_blkdeviotune, METHOD_READ_WRITE },
+	{ "domain.domiftune", domain_domiftune, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

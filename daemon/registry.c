@@ -461,20 +461,30 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 int registry_set_config_int(struct registry *reg, struct domain *dom,
 			    const char *key, int64_t value)
 {
-	struct json_object *old = NULL, *v;
+	struct json_object *config = NULL;
+
+	if (json_object_deep_copy(dom->config, &config, NULL) ||
+	    json_object_object_add(config, key, json_object_new_int64(value))) {
+		json_object_put(config);
+		return -ENOMEM;
+	}
+	return registry_set_config(reg, dom, config);
+}
+
+int registry_set_config(struct registry *reg, struct domain *dom,
+			struct json_object *config)
+{
+	struct json_object *old = dom->config;
 	int rc;
 
-	if (json_object_object_get_ex(dom->config, key, &v))
-		old = json_object_get(v);
-	json_object_object_add(dom->config, key, json_object_new_int64(value));
+	dom->config = config;
 	rc = registry_save(reg, dom);
 	if (rc) {
-		if (old)
-			json_object_object_add(dom->config, key, old);
-		else
-			json_object_object_del(dom->config, key);
+		dom->config = old;
+		json_object_put(config);
 		return rc;
 	}
+	dom->name = json_member_string(config, "name");
 	json_object_put(old);
 	return 0;
 }

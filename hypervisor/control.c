@@ -325,6 +325,55 @@ static int control_subscribe(struct control *ctl, struct json_object *params,
 	return 0;
 }
 
+/*
+ * iotune {"device": ID, "limits": {KEY: N, ...}}: replace the I/O limits
+ * of disk or NIC ID (absent keys: no limit); without "limits", only
+ * report. The result is {"device": ID, "limits": every key's value}.
+ */
+static int control_iotune(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg)
+{
+	static char err[300];
+	struct json_object *v, *limits = NULL, *o;
+	struct device *dev = NULL;
+	enum iotune_kind kind;
+	struct iotune cur, set = { 0 };
+
+	if (!params || !json_object_is_type(params, json_type_object) ||
+	    !json_object_object_get_ex(params, "device", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*msg = "iotune takes an object: {\"device\": \"vblk0\", \"limits\": {...}}.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	json_object_object_foreach(params, key, val) {
+		(void)val;
+		if (strcmp(key, "device") && strcmp(key, "limits")) {
+			*msg = "iotune takes only \"device\" and \"limits\".";
+			return JSONRPC_INVALID_PARAMS;
+		}
+	}
+	dev = vm_find_device(ctl->vm, json_object_get_string(v));
+	if (!dev || !dev->ops->iotune) {
+		*msg = "There is no disk or network interface of that name; use vblkN or vnetN as the stats method lists them.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	dev->ops->iotune(dev, NULL, &cur, &kind);
+	json_object_object_get_ex(params, "limits", &limits);
+	if (limits) {
+		if (iotune_from_json(kind, limits, &set, err, sizeof(err))) {
+			*msg = err;
+			return JSONRPC_INVALID_PARAMS;
+		}
+		dev->ops->iotune(dev, &set, &cur, &kind);
+		log_info("control: %s: I/O limits set", dev->id);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device", json_object_new_string(dev->id));
+	json_object_object_add(o, "limits", iotune_to_json(kind, &cur, true));
+	*result = o;
+	return 0;
+}
+
 /* The method table; only methods marked takes_params get any. */
 static const struct {
 	const char *method;
@@ -339,6 +388,7 @@ static const struct {
 	{ HV_CTL_STATS, control_stats, false },
 	{ HV_CTL_BALLOON, control_balloon, true },
 	{ HV_CTL_SUBSCRIBE, control_subscribe, false },
+	{ HV_CTL_IOTUNE, control_iotune, true },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)

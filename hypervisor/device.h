@@ -4,6 +4,8 @@
 
 #include <json-c/json.h>
 
+#include "iotune.h"
+
 struct vm;
 struct device;
 
@@ -36,6 +38,16 @@ struct device_ops {
 
 	/* Add I/O counters to @out (a JSON object); may be NULL. */
 	void (*stats)(struct device *dev, struct json_object *out);
+
+	/*
+	 * I/O limits (lib/iotune.h), for devices that have them (else
+	 * NULL): if @set, replace the limits with it; then the limits in
+	 * force into *@cur and the kind of limits the device takes into
+	 * *@kind. A device throttled under the old limits re-checks them
+	 * at once. Returns 0 or -errno.
+	 */
+	int (*iotune)(struct device *dev, const struct iotune *set,
+		      struct iotune *cur, enum iotune_kind *kind);
 
 	/* Release everything; the device is already off every bus. */
 	void (*free)(struct device *dev);

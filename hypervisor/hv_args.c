@@ -306,6 +306,35 @@ static int opt_net(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/*
+ * "vblkN:KEY=N,..." or "vnetN:KEY=N,...": the limits of the N-th disk or
+ * NIC (0-based, the order of --disk/--disk-fd and of --net), whichever
+ * option comes first; hv_args_parse() checks that the device exists.
+ */
+static int opt_iotune(struct hv_args *a, const char *arg)
+{
+	bool disk = !strncmp(arg, "vblk", 4);
+	enum iotune_kind kind = disk ? IOTUNE_DISK : IOTUNE_NIC;
+	unsigned max = disk ? KEEL_DISKS_MAX : KEEL_NICS_MAX;
+	struct iotune *t;
+	char err[256], *end = NULL;
+	unsigned long n = ULONG_MAX;
+
+	if ((disk || !strncmp(arg, "vnet", 4)) && isdigit((unsigned char)arg[4]))
+		n = strtoul(arg + 4, &end, 10);
+	if (n >= max || *end != ':') {
+		log_err("Invalid --iotune '%s': use vblkN:KEY=N,... for the N-th disk (from 0, below %d) or vnetN:KEY=N,... for the N-th network interface (below %d).",
+			arg, KEEL_DISKS_MAX, KEEL_NICS_MAX);
+		return -EINVAL;
+	}
+	t = disk ? &a->disks[n].iotune : &a->nics[n].iotune;
+	if (iotune_parse(kind, end + 1, t, err, sizeof(err))) {
+		log_err("Invalid --iotune '%s': %s", arg, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int opt_rng(struct hv_args *a, const char *arg)
 {
 	a->cfg.rng = true;
@@ -430,6 +459,8 @@ static const struct hv_option hv_options[] = {
 	  "virtio-blk disk on inherited descriptor N (repeatable)" },
 	{ HV_OPT_NET, "tap=NAME[,mac=MAC]", opt_net,
 	  "virtio-net interface (repeatable)" },
+	{ HV_OPT_IOTUNE, "DEV:KEY=N,...", opt_iotune,
+	  "I/O limits of disk vblkN or NIC vnetN (repeatable)" },
 	{ HV_OPT_RNG, NULL, opt_rng, "virtio-rng entropy device" },
 	{ HV_OPT_BALLOON, NULL, opt_balloon,
 	  "virtio-balloon (target set on the control socket)" },
@@ -518,6 +549,20 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	if (a->paused && !a->control) {
 		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
 		return -EINVAL;
+	}
+	for (unsigned i = a->cfg.nr_disks; i < KEEL_DISKS_MAX; i++) {
+		if (iotune_any(&a->disks[i].iotune)) {
+			log_err("--iotune names vblk%u, but there are %u disks (vblk0 is the first).",
+				i, a->cfg.nr_disks);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = a->cfg.nr_nics; i < KEEL_NICS_MAX; i++) {
+		if (iotune_any(&a->nics[i].iotune)) {
+			log_err("--iotune names vnet%u, but there are %u network interfaces (vnet0 is the first).",
+				i, a->cfg.nr_nics);
+			return -EINVAL;
+		}
 	}
 	if (a->cfg.maxmem && a->cfg.maxmem < a->cfg.ram_size) {
 		log_err("--maxmem (%llu MiB) is less than --memory (%llu MiB): maxmem is the most memory the guest can grow to.",

@@ -15,6 +15,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/i8042.c hypervisor/i8042.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
+	hypervisor/ratelimit.c hypervisor/ratelimit.h \
 	hypervisor/status_file.c hypervisor/status_file.h \
 	hypervisor/vcpu.c hypervisor/vcpu.h \
 	hypervisor/vm.c hypervisor/vm.h \
@@ -105,3 +106,18 @@ tests_unit_check_virtio_blk_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 tests_unit_check_virtio_blk_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_virtio_blk_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_virtio_blk_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_ratelimit
+TESTS += tests/unit/check_ratelimit
+tests_unit_check_ratelimit_SOURCES = $(UNIT_RUNNER) tests/unit/check_ratelimit.c
+tests_unit_check_ratelimit_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_ratelimit_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_ratelimit_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/check_virtio_net
+TESTS += tests/unit/check_virtio_net
+tests_unit_check_virtio_net_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_virtio_net.c
+tests_unit_check_virtio_net_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_virtio_net_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_virtio_net_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)

@@ -48,6 +48,8 @@ static void virtio_dev_reset(struct device *dev);
 static int virtio_dev_save(struct device *dev, struct json_object **out);
 static int virtio_dev_restore(struct device *dev, struct json_object *state);
 static void virtio_dev_stats(struct device *dev, struct json_object *out);
+static int virtio_dev_iotune(struct device *dev, const struct iotune *set,
+			     struct iotune *cur, enum iotune_kind *kind);
 static void virtio_dev_release(struct device *dev);
 
 /* The core's part of a device, the backend already released. */
@@ -79,6 +81,7 @@ int virtio_dev_new(struct vm *vm, const struct virtio_ops *ops,
 		.save = virtio_dev_save,
 		.restore = virtio_dev_restore,
 		.stats = virtio_dev_stats,
+		.iotune = ops->iotune ? virtio_dev_iotune : NULL,
 		.free = virtio_dev_release,
 	};
 	vdev->dev.ops = &vdev->dev_ops;
@@ -473,6 +476,18 @@ static void virtio_dev_stats(struct device *dev, struct json_object *out)
 	if (vdev->ops->stats)
 		vdev->ops->stats(vdev, out);
 	pthread_mutex_unlock(&vdev->lock);
+}
+
+static int virtio_dev_iotune(struct device *dev, const struct iotune *set,
+			     struct iotune *cur, enum iotune_kind *kind)
+{
+	struct virtio_dev *vdev = to_vdev(dev);
+
+	pthread_mutex_lock(&vdev->lock);
+	vdev->ops->iotune(vdev, set, cur);
+	*kind = vdev->ops->iotune_kind;
+	pthread_mutex_unlock(&vdev->lock);
+	return 0;
 }
 
 /* device_ops.free: the VM is tearing down its devices. */

@@ -52,6 +52,13 @@ struct virtio_ops {
 	/* Add counters to @out. */
 	void (*stats)(struct virtio_dev *vdev, struct json_object *out);
 	/*
+	 * I/O limits of kind @iotune_kind (device_ops.iotune, which
+	 * takes the lock): apply @set if not NULL, report into @cur.
+	 */
+	enum iotune_kind iotune_kind;
+	void (*iotune)(struct virtio_dev *vdev, const struct iotune *set,
+		       struct iotune *cur);
+	/*
 	 * Release the backend; the lock is not held, nothing runs. Also
 	 * called when the backend's setup failed halfway (after
 	 * virtio_dev_new()), so it releases only what was set up.

@@ -4,6 +4,11 @@
  * IN/OUT with preadv/pwritev straight into guest buffers, FLUSH with
  * fdatasync, GET_ID. Requests run to completion on the I/O thread.
  *
+ * I/O limits (ratelimit.h) hold reads and writes back: a request the
+ * buckets cannot take yet goes back on the ring and the queue rests
+ * until a timer says the buckets have refilled, so the guest sees a
+ * slower disk, never an error. Flushes and GET_ID are not limited.
+ *
  * The image itself (vblk_image_*): opened by path or taken over as an
  * inherited descriptor, checked, and locked with an OFD lock as QEMU
  * does, so that two domains cannot write one image.
@@ -11,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
@@ -26,6 +32,7 @@
 
 #include "hv_error.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "virtio.h"
 #include "virtio_blk.h"
 #include "vmm.h"
@@ -48,20 +55,14 @@ struct vblk {
 	uint64_t reads, writes, read_bytes, written_bytes, flushes;
 	uint64_t io_errors, unsupported;
 	uint64_t read_ns, write_ns, flush_ns; /* time in the host's I/O */
+	struct ratelimit rl;
+	struct rl_throttle throttle;
+	struct event *rl_timer; /* the queue rests until it fires */
 };
 
 static struct vblk *to_vblk(struct virtio_dev *vdev)
 {
 	return (struct vblk *)vdev;
-}
-
-/* For the time counters, as virsh domblkstat's *_total_times. */
-static uint64_t vblk_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void vblk_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -121,9 +122,9 @@ static uint8_t vblk_rw(struct vblk *b, uint64_t sector, uint64_t len,
 			   VBLK_QUEUE_SIZE);
 	if (n < 0)
 		return VIRTIO_BLK_S_IOERR;
-	t0 = vblk_now_ns();
+	t0 = rl_now();	/* the time counters: virsh domblkstat's *_total_times */
 	rc = vblk_io(b->fd, b->iov, n, sector * VBLK_SECTOR, wr);
-	*(wr ? &b->write_ns : &b->read_ns) += vblk_now_ns() - t0;
+	*(wr ? &b->write_ns : &b->read_ns) += rl_now() - t0;
 	if (rc) {
 		log_debug("%s: %s at sector %llu: %s", b->vdev.dev.id,
 			  wr ? "write" : "read", (unsigned long long)sector,
@@ -172,9 +173,9 @@ static int64_t vblk_request(struct vblk *b)
 	case VIRTIO_BLK_T_FLUSH:
 		status = VIRTIO_BLK_S_OK;
 		b->flushes++;
-		t0 = vblk_now_ns();
+		t0 = rl_now();
 		rc = b->readonly ? 0 : fdatasync(b->fd);
-		b->flush_ns += vblk_now_ns() - t0;
+		b->flush_ns += rl_now() - t0;
 		if (rc < 0) {
 			log_debug("%s: flush: %s", b->vdev.dev.id,
 				  strerror(errno));
@@ -198,6 +199,39 @@ static int64_t vblk_request(struct vblk *b)
 	return (int64_t)data_len + 1;
 }
 
+/*
+ * May the request in b->chain go now under the I/O limits? If not, the
+ * timer is armed for when it may. Only reads and writes are charged;
+ * a malformed request goes, to fail in vblk_request().
+ */
+static bool vblk_admit(struct vblk *b)
+{
+	const struct vq_chain *c = &b->chain;
+	struct rl_charge charge[4];
+	uint64_t len, wait;
+	uint32_t type;
+	bool wr;
+
+	if (c->rd_len < VBLK_HDR || c->wr_len < 1)
+		return true;
+	vq_chain_read(c, 0, &type, sizeof(type));
+	if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT)
+		return true;
+	wr = type == VIRTIO_BLK_T_OUT;
+	len = wr ? c->rd_len - VBLK_HDR : c->wr_len - 1;
+	charge[0] = (struct rl_charge){ IOTUNE_TOTAL_BYTES, len };
+	charge[1] = (struct rl_charge){ IOTUNE_TOTAL_IOPS, 1 };
+	charge[2] = (struct rl_charge){
+		wr ? IOTUNE_WRITE_BYTES : IOTUNE_READ_BYTES, len };
+	charge[3] = (struct rl_charge){
+		wr ? IOTUNE_WRITE_IOPS : IOTUNE_READ_IOPS, 1 };
+	wait = ratelimit_take(&b->rl, &b->throttle, charge, 4, rl_now());
+	if (!wait)
+		return true;
+	rl_timer_arm(b->rl_timer, wait, b->vdev.dev.id);
+	return false;
+}
+
 static void vblk_notify(struct virtio_dev *vdev, unsigned q)
 {
 	struct vblk *b = to_vblk(vdev);
@@ -206,6 +240,11 @@ static void vblk_notify(struct virtio_dev *vdev, unsigned q)
 	int rc;
 
 	while ((rc = vq_pop(vq, &b->chain)) > 0) {
+		if (b->rl.active && !vblk_admit(b)) {
+			vq_unpop(vq); /* taken again when the timer fires */
+			rc = 0;
+			break;
+		}
 		done = vblk_request(b);
 		if (done < 0) {
 			rc = (int)done;
@@ -216,6 +255,39 @@ static void vblk_notify(struct virtio_dev *vdev, unsigned q)
 	if (rc < 0)
 		virtio_dev_fail(vdev, "request queue", rc);
 	virtio_queue_interrupt(vdev, 0);
+}
+
+/* The buckets have refilled: take the requests that waited. */
+static void vblk_rl_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct vblk *b = arg;
+
+	pthread_mutex_lock(&b->vdev.lock);
+	if (virtio_running(&b->vdev) && b->vdev.queues[0].vq.ready)
+		vblk_notify(&b->vdev, 0);
+	pthread_mutex_unlock(&b->vdev.lock);
+}
+
+static void vblk_iotune(struct virtio_dev *vdev, const struct iotune *set,
+			struct iotune *cur)
+{
+	struct vblk *b = to_vblk(vdev);
+
+	if (set) {
+		ratelimit_set(&b->rl, set, rl_now());
+		/* Requests held back under the old limits: look again. */
+		if (b->throttle.on)
+			rl_timer_arm(b->rl_timer, 0, vdev->dev.id);
+		if (!b->rl.active)
+			rl_throttle_end(&b->throttle, rl_now());
+	}
+	ratelimit_get(&b->rl, cur);
+}
+
+static void vblk_reset(struct virtio_dev *vdev)
+{
+	/* The held requests are gone with the ring; the wait ends here. */
+	rl_throttle_end(&to_vblk(vdev)->throttle, rl_now());
 }
 
 static void vblk_stats(struct virtio_dev *vdev, struct json_object *out)
@@ -236,6 +308,9 @@ static void vblk_stats(struct virtio_dev *vdev, struct json_object *out)
 		{ "read_ns", b->read_ns },
 		{ "write_ns", b->write_ns },
 		{ "flush_ns", b->flush_ns },
+		{ "throttled", b->throttle.count },
+		{ "throttled_ms",
+		  rl_throttle_ns(&b->throttle, rl_now()) / 1000000 },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -256,6 +331,9 @@ static void vblk_free(struct virtio_dev *vdev)
 	struct vblk *b = to_vblk(vdev);
 
 	vq_chain_dispose(&b->chain);
+	if (b->rl_timer)
+		event_free(b->rl_timer);
+	b->rl_timer = NULL;
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
@@ -274,7 +352,10 @@ static const struct virtio_ops vblk_virtio_ops = {
 	.config_size = VBLK_CONFIG_SIZE,
 	.config_read = vblk_config_read,
 	.notify = vblk_notify,
+	.reset = vblk_reset,
 	.stats = vblk_stats,
+	.iotune_kind = IOTUNE_DISK,
+	.iotune = vblk_iotune,
 	.free = vblk_free,
 };
 
@@ -600,7 +681,9 @@ int virtio_blk_new(struct vm *vm, const char *path, int fd, bool readonly,
 	b = to_vblk(vdev);
 	b->fd = -1;
 	b->readonly = readonly;
-	rc = vblk_open(b, path, fd);
+	ratelimit_init(&b->rl);
+	b->rl_timer = evtimer_new(vm->evbase, vblk_rl_timer, b);
+	rc = b->rl_timer ? vblk_open(b, path, fd) : -ENOMEM;
 	if (rc) {
 		virtio_dev_free(vdev);
 		return rc;
@@ -610,10 +693,17 @@ int virtio_blk_new(struct vm *vm, const char *path, int fd, bool readonly,
 
 int virtio_blk_add(struct vm *vm, const struct vm_config *cfg)
 {
+	struct device *dev;
+	struct iotune cur;
+	enum iotune_kind kind;
 	int rc = 0;
 
-	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++)
+	for (unsigned i = 0; i < cfg->nr_disks && !rc; i++) {
 		rc = virtio_blk_new(vm, cfg->disks[i].path, cfg->disks[i].fd,
-				    cfg->disks[i].readonly, NULL);
+				    cfg->disks[i].readonly, &dev);
+		if (!rc && iotune_any(&cfg->disks[i].iotune))
+			rc = dev->ops->iotune(dev, &cfg->disks[i].iotune, &cur,
+					      &kind);
+	}
 	return rc;
 }

@@ -7,6 +7,12 @@
  * receive buffers: with none we stop reading, so frames wait (and, if
  * the guest never catches up, are dropped and counted) in the host's
  * tap queue rather than vanishing here.
+ *
+ * I/O limits (ratelimit.h): a frame the transmit buckets cannot take
+ * yet goes back on the ring, and receiving stops while the receive
+ * buckets are empty (frames wait in the tap's queue, as with no
+ * buffers); a timer per direction resumes it. Nothing is dropped for
+ * a limit: the guest is only slowed.
  */
 #include "config.h"
 
@@ -26,6 +32,7 @@
 
 #include "hv_error.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "virtio.h"
 #include "virtio_net.h"
 #include "vm.h"
@@ -51,6 +58,9 @@ struct vnet {
 	uint8_t frame[VNET_HDR_LEN + VNET_MAX_FRAME];
 	uint64_t rx_packets, rx_bytes, rx_too_big, rx_errors;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
+	struct ratelimit rl;
+	struct rl_throttle rx_throttle, tx_throttle;
+	struct event *rx_timer, *tx_timer; /* a direction rests until */
 };
 
 static struct vnet *to_vnet(struct virtio_dev *vdev)
@@ -83,6 +93,25 @@ static void vnet_rx_arm(struct vnet *n, bool on)
 }
 
 /*
+ * May one more frame be received under the I/O limits? Whether there
+ * is one and its size are known only once read, so the buckets are
+ * only checked here and charged once the frame is the guest's. If not,
+ * the timer is armed for when it may.
+ */
+static bool vnet_rx_admit(struct vnet *n)
+{
+	const struct rl_charge charge[] = { { IOTUNE_RX_PACKETS, 0 },
+					    { IOTUNE_RX_BYTES, 0 } };
+	uint64_t wait;
+
+	wait = ratelimit_take(&n->rl, &n->rx_throttle, charge, 2, rl_now());
+	if (!wait)
+		return true;
+	rl_timer_arm(n->rx_timer, wait, n->vdev.dev.id);
+	return false;
+}
+
+/*
  * Move frames from the tap to the guest while it has buffers. A frame
  * the buffer cannot hold is dropped (counted) and the buffer kept.
  * Reading stops (the fd event is disarmed) when the guest has no
@@ -101,6 +130,10 @@ static void vnet_rx(struct vnet *n)
 		return;
 	}
 	for (unsigned budget = VNET_RX_BUDGET; budget; budget--) {
+		if (n->rl.active && !vnet_rx_admit(n)) {
+			arm = false;
+			break;
+		}
 		rc = vq_pop(vq, &n->rx_chain);
 		if (rc < 0)
 			virtio_dev_fail(&n->vdev, "receive queue", rc);
@@ -135,6 +168,9 @@ static void vnet_rx(struct vnet *n)
 		vq_push(vq, n->rx_chain.head, (uint32_t)len);
 		n->rx_packets++;
 		n->rx_bytes += (uint64_t)len - VNET_HDR_LEN;
+		ratelimit_charge(&n->rl, IOTUNE_RX_PACKETS, 1);
+		ratelimit_charge(&n->rl, IOTUNE_RX_BYTES,
+				 (uint64_t)len - VNET_HDR_LEN);
 		pushed = true;
 	}
 	vnet_rx_arm(n, arm);
@@ -177,12 +213,34 @@ static void vnet_tx_one(struct vnet *n)
 	n->tx_bytes += len;
 }
 
+/* The transmit side of vnet_rx_admit(): the frame's size is known. */
+static bool vnet_tx_admit(struct vnet *n)
+{
+	struct rl_charge charge[] = { { IOTUNE_TX_PACKETS, 1 },
+				      { IOTUNE_TX_BYTES, 0 } };
+	uint64_t wait;
+
+	if (n->tx_chain.rd_len < VNET_HDR_LEN)
+		return true; /* dropped below, nothing to charge */
+	charge[1].cost = n->tx_chain.rd_len - VNET_HDR_LEN;
+	wait = ratelimit_take(&n->rl, &n->tx_throttle, charge, 2, rl_now());
+	if (!wait)
+		return true;
+	rl_timer_arm(n->tx_timer, wait, n->vdev.dev.id);
+	return false;
+}
+
 static void vnet_tx(struct vnet *n)
 {
 	struct virtqueue *vq = &n->vdev.queues[VNET_TXQ].vq;
 	int rc;
 
 	while ((rc = vq_pop(vq, &n->tx_chain)) > 0) {
+		if (n->rl.active && !vnet_tx_admit(n)) {
+			vq_unpop(vq); /* sent when the timer fires */
+			rc = 0;
+			break;
+		}
 		if (n->tx_chain.rd_len < VNET_HDR_LEN)
 			n->tx_dropped++;
 		else
@@ -209,9 +267,54 @@ static void vnet_driver_ok(struct virtio_dev *vdev)
 	vnet_rx_arm(to_vnet(vdev), true);
 }
 
+/* A direction's buckets have refilled: go on where it stopped. */
+static void vnet_rx_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct vnet *n = arg;
+
+	pthread_mutex_lock(&n->vdev.lock);
+	if (virtio_running(&n->vdev))
+		vnet_rx(n); /* re-arms the tap's event if it may go on */
+	pthread_mutex_unlock(&n->vdev.lock);
+}
+
+static void vnet_tx_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct vnet *n = arg;
+
+	pthread_mutex_lock(&n->vdev.lock);
+	if (virtio_running(&n->vdev) && n->vdev.queues[VNET_TXQ].vq.ready)
+		vnet_tx(n);
+	pthread_mutex_unlock(&n->vdev.lock);
+}
+
+static void vnet_iotune(struct virtio_dev *vdev, const struct iotune *set,
+			struct iotune *cur)
+{
+	struct vnet *n = to_vnet(vdev);
+
+	if (set) {
+		ratelimit_set(&n->rl, set, rl_now());
+		/* Held back under the old limits: look again. */
+		if (n->rx_throttle.on)
+			rl_timer_arm(n->rx_timer, 0, vdev->dev.id);
+		if (n->tx_throttle.on)
+			rl_timer_arm(n->tx_timer, 0, vdev->dev.id);
+		if (!n->rl.active) {
+			rl_throttle_end(&n->rx_throttle, rl_now());
+			rl_throttle_end(&n->tx_throttle, rl_now());
+		}
+	}
+	ratelimit_get(&n->rl, cur);
+}
+
 static void vnet_reset(struct virtio_dev *vdev)
 {
-	vnet_rx_arm(to_vnet(vdev), false);
+	struct vnet *n = to_vnet(vdev);
+
+	vnet_rx_arm(n, false);
+	rl_throttle_end(&n->rx_throttle, rl_now());
+	rl_throttle_end(&n->tx_throttle, rl_now());
 }
 
 static int vnet_save(struct virtio_dev *vdev, struct json_object *obj)
@@ -246,6 +349,7 @@ static int vnet_restore(struct virtio_dev *vdev, struct json_object *obj)
 static void vnet_stats(struct virtio_dev *vdev, struct json_object *out)
 {
 	struct vnet *n = to_vnet(vdev);
+	uint64_t now = rl_now();
 	const struct {
 		const char *name;
 		uint64_t v;
@@ -254,6 +358,12 @@ static void vnet_stats(struct virtio_dev *vdev, struct json_object *out)
 		{ "rx_too_big", n->rx_too_big }, { "rx_errors", n->rx_errors },
 		{ "tx_packets", n->tx_packets }, { "tx_bytes", n->tx_bytes },
 		{ "tx_dropped", n->tx_dropped },
+		{ "rx_throttled", n->rx_throttle.count },
+		{ "rx_throttled_ms",
+		  rl_throttle_ns(&n->rx_throttle, now) / 1000000 },
+		{ "tx_throttled", n->tx_throttle.count },
+		{ "tx_throttled_ms",
+		  rl_throttle_ns(&n->tx_throttle, now) / 1000000 },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -269,6 +379,11 @@ static void vnet_free(struct virtio_dev *vdev)
 	if (n->rx_ev)
 		event_free(n->rx_ev);
 	n->rx_ev = NULL;
+	if (n->rx_timer)
+		event_free(n->rx_timer);
+	if (n->tx_timer)
+		event_free(n->tx_timer);
+	n->rx_timer = n->tx_timer = NULL;
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
 	n->tap_fd = -1;
@@ -292,6 +407,8 @@ static const struct virtio_ops vnet_virtio_ops = {
 	.save = vnet_save,
 	.restore = vnet_restore,
 	.stats = vnet_stats,
+	.iotune_kind = IOTUNE_NIC,
+	.iotune = vnet_iotune,
 	.free = vnet_free,
 };
 
@@ -378,7 +495,9 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 	if (!rc) {
 		n->rx_ev = event_new(vm->evbase, n->tap_fd, EV_READ | EV_PERSIST,
 				     vnet_rx_event, n);
-		if (!n->rx_ev)
+		n->rx_timer = evtimer_new(vm->evbase, vnet_rx_timer, n);
+		n->tx_timer = evtimer_new(vm->evbase, vnet_tx_timer, n);
+		if (!n->rx_ev || !n->rx_timer || !n->tx_timer)
 			rc = -ENOMEM;
 	}
 	if (rc) {
@@ -395,8 +514,14 @@ int virtio_net_add(struct vm *vm, const struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->nr_nics && !rc; i++) {
 		const struct vm_nic *nic = &cfg->nics[i];
 
+		struct device *dev;
+		struct iotune cur;
+		enum iotune_kind kind;
+
 		rc = virtio_net_new(vm, nic->tap, nic->tap_fd,
-				    nic->has_mac ? nic->mac : NULL, NULL);
+				    nic->has_mac ? nic->mac : NULL, &dev);
+		if (!rc && iotune_any(&nic->iotune))
+			rc = dev->ops->iotune(dev, &nic->iotune, &cur, &kind);
 	}
 	return rc;
 }

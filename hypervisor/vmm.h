@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iotune.h"
 #include "ns8250.h"
 #include "vm.h"
 
@@ -36,6 +37,7 @@ struct vm_disk {
 	 */
 	int fd;
 	bool readonly;
+	struct iotune iotune; /* all zero: no limits */
 };
 
 /* A virtio-net interface on a tap device. */
@@ -44,6 +46,7 @@ struct vm_nic {
 	int tap_fd; /* an already opened tap (taken over), or -1 */
 	bool has_mac;
 	uint8_t mac[6]; /* if !has_mac: random 52:54:00:xx:xx:xx */
+	struct iotune iotune; /* all zero: no limits */
 };
 
 struct vm_config {

@@ -50,6 +50,8 @@
 #define HV_OPT_DISK "disk"
 #define HV_OPT_DISK_FD "disk-fd"
 #define HV_OPT_NET "net"
+/* --iotune=vblkN:KEY=N,...|vnetN:KEY=N,...: lib/iotune.h names the keys. */
+#define HV_OPT_IOTUNE "iotune"
 #define HV_OPT_RNG "rng"
 #define HV_OPT_BALLOON "balloon"
 #define HV_OPT_CONTROL "control"
@@ -111,6 +113,12 @@ enum hv_exit {
 #define HV_CTL_SUBSCRIBE "subscribe"
 /* Notification: {"target_mib", "actual_mib"} of the balloon moved. */
 #define HV_CTL_BALLOON_CHANGED "balloon-changed"
+/*
+ * iotune {"device": "vblk0", "limits": {KEY: N, ...}}: replace a disk's
+ * or NIC's I/O limits (lib/iotune.h; absent keys are 0, no limit);
+ * without "limits", only report. The result is the limits in force.
+ */
+#define HV_CTL_IOTUNE "iotune"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

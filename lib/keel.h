@@ -225,6 +225,20 @@ int keel_domain_stats(struct keel_conn *c, const char *dom,
  * domain that has a keel-hv, in one call (AllDomainStats).
  */
 int keel_domain_stats_all(struct keel_conn *c, struct json_object **stats);
+/*
+ * A disk's or a NIC's I/O limits (docs/qos.md): domain.blkdeviotune and
+ * domain.domiftune. @disk is a vdev or path, @nic a MAC address or tap;
+ * all digits, either is the device's place in the list from 0.
+ * @changes (borrowed; NULL to only read) holds the method's change
+ * params: {"limits": {...}} for a disk; "inbound", "outbound" and
+ * "limits" for a NIC. *@out: the limits in force afterwards.
+ */
+int keel_domain_blkdeviotune(struct keel_conn *c, const char *dom,
+			     const char *disk, struct json_object *changes,
+			     struct json_object **out);
+int keel_domain_domiftune(struct keel_conn *c, const char *dom,
+			  const char *nic, struct json_object *changes,
+			  struct json_object **out);
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {

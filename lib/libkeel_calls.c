@@ -490,6 +490,8 @@ enum call {
 	CALL_DOMAIN_SET_MEMORY,
 	CALL_DOMAIN_SET_MAXMEM,
 	CALL_DOMAIN_STATS_ALL,
+	CALL_DOMAIN_BLKDEVIOTUNE,
+	CALL_DOMAIN_DOMIFTUNE,
 };
 
 static const struct call_row {
@@ -516,6 +518,8 @@ static const struct call_row {
 	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", result_summary },
 	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", result_summary },
 	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", result_object },
+	[CALL_DOMAIN_BLKDEVIOTUNE] = { "domain.blkdeviotune", result_object },
+	[CALL_DOMAIN_DOMIFTUNE] = { "domain.domiftune", result_object },
 };
 
 /*
@@ -827,6 +831,63 @@ int keel_domain_stats_all(struct keel_conn *c, struct json_object **stats)
 	if (stats)
 		*stats = NULL;
 	return typed_call(c, CALL_DOMAIN_STATS_ALL, NULL, stats);
+}
+
+/*
+ * blkdeviotune and domiftune: @device under @member, as a number when
+ * it is all digits (an index); @changes' members (borrowed) beside it.
+ */
+static int iotune_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, const char *device,
+		       struct json_object *changes, struct json_object **out)
+{
+	struct json_object *p, *v;
+	size_t len = device ? strlen(device) : 0;
+
+	if (out)
+		*out = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!len) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL,
+				  "No %s was given: name it, or give its place in the list from 0.",
+				  !strcmp(member, "disk") ? "disk" :
+							    "network interface");
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (strspn(device, "0123456789") == len && len < 10)
+		v = json_object_new_int64(strtoll(device, NULL, 10));
+	else
+		v = json_object_new_string(device);
+	if (libkeel_add_member(p, member, v) < 0)
+		return params_nomem(c, p);
+	if (changes && json_object_is_type(changes, json_type_object)) {
+		json_object_object_foreach(changes, key, val) {
+			if (libkeel_add_member(p, key, json_object_get(val)) < 0)
+				return params_nomem(c, p);
+		}
+	}
+	return typed_call(c, id, p, out);
+}
+
+int keel_domain_blkdeviotune(struct keel_conn *c, const char *dom,
+			     const char *disk, struct json_object *changes,
+			     struct json_object **out)
+{
+	return iotune_call(c, CALL_DOMAIN_BLKDEVIOTUNE, dom, "disk", disk,
+			   changes, out);
+}
+
+int keel_domain_domiftune(struct keel_conn *c, const char *dom,
+			  const char *nic, struct json_object *changes,
+			  struct json_object **out)
+{
+	return iotune_call(c, CALL_DOMAIN_DOMIFTUNE, dom, "nic", nic, changes,
+			   out);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

@@ -11,6 +11,7 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jschema_compile.c lib/jschema_validate.c \
 	lib/xlcfg.c lib/xlcfg.h lib/xlcfg_internal.h lib/xlcfg_syntax.c \
 	lib/xlcfg_disk.c lib/xlcfg_vif.c \
+	lib/iotune.c lib/iotune.h \
 	lib/paths.c lib/paths.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \

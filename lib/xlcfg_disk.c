@@ -2,16 +2,20 @@
 /*
  * One item of `disk = [...]`: a specification in the syntax of
  * xl-disk-configuration(5), as far as keel supports it, turned into a
- * disk of the JSON model ({vdev, path, format, readonly}).
+ * disk of the JSON model ({vdev, path, format, readonly, iotune}). The
+ * I/O limits are keel's extension (keel.cfg(5), DISKS): libvirt's
+ * <iotune> names as KEY=VALUE parameters.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iotune.h"
 #include "xlcfg_internal.h"
 
 static const char *const disk_unsupported[] = {
@@ -39,6 +43,7 @@ static bool is_vdev(const char *s)
 struct disk_spec {
 	char *target, *format, *vdev, *access, *devtype;
 	bool prefix; /* a legacy "phy:"-style prefix stands for the format */
+	struct json_object *iotune; /* NULL until a limit is given */
 };
 
 static int disk_set(const struct xlcfg_errs *e, const struct xlcfg_val *v,
@@ -47,6 +52,41 @@ static int disk_set(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 	if (*field)
 		return xlcfg_spec_fail(e, "disk", v, "'%s' is given twice.", what);
 	*field = value;
+	return 0;
+}
+
+/*
+ * An I/O limit @key=@value: a whole number, for a byte limit optionally
+ * with K, M or G (powers of 1024, as xl's memory sizes), into d->iotune.
+ */
+static int disk_limit(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		      struct disk_spec *d, const char *key, const char *value)
+{
+	uint64_t n = 0, shift = 0;
+	const char *p = value;
+
+	for (; isdigit((unsigned char)*p) && n <= IOTUNE_VALUE_MAX; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (*p && strstr(key, "_bytes_") && !p[1] && strchr("KMG", *p)) {
+		shift = *p == 'K' ? 10 : *p == 'M' ? 20 : 30;
+		p++;
+	}
+	if (p == value || *p || n > (IOTUNE_VALUE_MAX >> shift))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "%s '%s' is not a limit; give a whole number from 0 (no limit)%s.",
+				       key, value,
+				       strstr(key, "_bytes_") ?
+					       ", in bytes or with K, M or G, such as 10M" :
+					       "");
+	if (!d->iotune)
+		d->iotune = json_object_new_object();
+	if (json_object_object_get_ex(d->iotune, key, NULL))
+		return xlcfg_spec_fail(e, "disk", v, "'%s' is given twice.",
+				       key);
+	if (!d->iotune ||
+	    json_object_object_add(d->iotune, key,
+				   json_object_new_int64((int64_t)(n << shift))))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -99,8 +139,13 @@ static int disk_tokens(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		tok = xlcfg_trim(tok);
 		eq = strchr(tok, '=');
 		if (eq) {
+			enum iotune_bucket bucket;
+			bool burst;
+
 			*eq++ = '\0';
-			if (!strcmp(tok, "format"))
+			if (iotune_key(IOTUNE_DISK, tok, &bucket, &burst))
+				rc = disk_limit(e, v, d, tok, eq);
+			else if (!strcmp(tok, "format"))
 				rc = disk_set(e, v, &d->format, tok, eq);
 			else if (!strcmp(tok, "vdev"))
 				rc = disk_set(e, v, &d->vdev, tok, eq);
@@ -114,7 +159,7 @@ static int disk_tokens(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 						     tok);
 			else
 				rc = xlcfg_spec_fail(e, "disk", v,
-						     "'%s' is not a disk parameter; use target, format, vdev, access or devtype.",
+						     "'%s' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec.",
 						     tok);
 		} else if (xlcfg_in_list(tok, disk_unsupported)) {
 			rc = xlcfg_spec_fail(e, "disk", v,
@@ -215,13 +260,16 @@ int xlcfg_disk_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 	    json_object_object_add(o, "format",
 				   json_object_new_string("raw")) ||
 	    json_object_object_add(o, "readonly",
-				   json_object_new_boolean(ro))) {
+				   json_object_new_boolean(ro)) ||
+	    (d.iotune && json_object_object_add(o, "iotune", d.iotune))) {
 		json_object_put(o);
 		goto out;
 	}
+	d.iotune = NULL; /* @o's now */
 	*out = o;
 	rc = 0;
 out:
+	json_object_put(d.iotune);
 	free(copy);
 	return rc;
 }

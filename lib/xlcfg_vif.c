@@ -2,13 +2,14 @@
 /*
  * One item of `vif = [...]`: a specification in the syntax of
  * xl-network-configuration(5), as far as keel supports it, turned into
- * a NIC of the JSON model ({mac, bridge, tap}).
+ * a NIC of the JSON model ({mac, bridge, tap, rate}).
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,87 @@ static int vif_mac(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 				       "MAC address %s is a multicast address; a NIC needs a unicast one (even first byte), such as 00:16:3e:12:34:56.",
 				       buf);
 	return xlcfg_new_or_enomem(json_object_new_string(buf), out);
+}
+
+/*
+ * A whole number of at most 2^32 - 1 (xl's limit) at *@p, moved past.
+ * False if there is none, or it is 0 or too large.
+ */
+static bool vif_number(const char **p, uint64_t *n)
+{
+	const char *s = *p;
+
+	*n = 0;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		*n = *n * 10 + (uint64_t)(*s - '0');
+		if (*n > UINT32_MAX)
+			return false;
+	}
+	*p = s;
+	return *n > 0;
+}
+
+/*
+ * xl's "RATE/s[@INTERVAL]" (xl-network-configuration(5)): RATE a whole
+ * number with K, M or G (powers of 1000) and B for bytes or b for bits;
+ * INTERVAL a whole number of us, ms or s, 50ms when absent. Into
+ * {bytes_per_sec, interval_us}. A bare INTERVAL, whose unit xl's manual
+ * and xl itself disagree on, is refused (keel.cfg(5)).
+ */
+static int vif_rate(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		    const char *rate, struct json_object **out)
+{
+	static const char *const units[] = { "s", "ms", "us" };
+	static const uint64_t us_per[] = { 1000000, 1000, 1 };
+	uint64_t bytes, mult = 1, interval = 50000;
+	const char *p = rate;
+	struct json_object *o;
+	bool ok;
+
+	ok = vif_number(&p, &bytes);
+	if (ok && *p && strchr("KMG", *p)) {
+		mult = *p == 'K' ? 1000 : *p == 'M' ? 1000000 : 1000000000;
+		p++;
+	}
+	ok = ok && (*p == 'B' || *p == 'b') && !strncmp(p + 1, "/s", 2) &&
+	     (!p[3] || p[3] == '@');
+	if (!ok)
+		return xlcfg_spec_fail(e, "vif", v,
+				       "rate '%s' is not RATE/s[@INTERVAL]; write a whole number from 1 with B (bytes) or b (bits), optionally after K, M or G, as in rate=10Mb/s or rate=1MB/s@20ms.",
+				       rate);
+	bytes *= mult;
+	if (p[0] == 'b')
+		bytes /= 8;
+	if (!bytes)
+		return xlcfg_spec_fail(e, "vif", v,
+				       "rate '%s' is less than one byte per second.",
+				       rate);
+	p += 3;
+	if (*p == '@') {
+		const char *unit = ++p;
+		size_t i;
+
+		ok = vif_number(&unit, &interval);
+		for (i = 0; ok && i < 3 && strcmp(unit, units[i]); i++)
+			;
+		if (!ok || i == 3 || interval * us_per[i] > UINT32_MAX)
+			return xlcfg_spec_fail(e, "vif", v,
+					       "rate interval '%s' is not a time; write a whole number with us, ms or s, from 1us to 4294s, as in rate=1MB/s@20ms.",
+					       p);
+		interval *= us_per[i];
+	}
+	o = json_object_new_object();
+	if (!o || json_object_object_add(o, "bytes_per_sec",
+					 json_object_new_int64((int64_t)bytes)) ||
+	    json_object_object_add(o, "interval_us",
+				   json_object_new_int64((int64_t)interval))) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	*out = o;
+	return 0;
 }
 
 static const char *const vif_unsupported[] = {
@@ -96,9 +178,7 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		if (!strcmp(key, "mac")) {
 			rc = vif_mac(e, v, val, &field);
 		} else if (!strcmp(key, "rate")) {
-			/* keel.cfg(5); keeld refuses a rate the same way */
-			rc = xlcfg_spec_fail(e, "vif", v,
-					     "a NIC rate limit (rate) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\").");
+			rc = vif_rate(e, v, val, &field);
 		} else if (!strcmp(key, "bridge") ||
 			   !strcmp(key, "vifname")) {
 			if (is_ifname(val))
@@ -114,7 +194,7 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 					     key);
 		} else {
 			rc = xlcfg_spec_fail(e, "vif", v,
-					     "'%s' is not a vif parameter; use mac, bridge or vifname.",
+					     "'%s' is not a vif parameter; use mac, bridge, vifname or rate.",
 					     key);
 		}
 		if (!rc && json_object_object_add(o, json, field)) {

@@ -39,7 +39,8 @@ static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
 	"domid", "domname", "uptime", "config", "console", "events", "help",
-	"completion", "mem-set", "mem-max", "top",
+	"completion", "mem-set", "mem-max", "top", "blkdeviotune",
+	"domiftune",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -878,6 +879,51 @@ START_TEST(test_config)
 END_TEST
 
 /*
+ * blkdeviotune and domiftune on a defined domain: virsh's options in,
+ * virsh's "name: value" lines out, kept in the definition; bad values
+ * are the command line's error (2) or keeld's (1), nothing changed.
+ */
+START_TEST(test_iotune)
+{
+	struct json_object *o;
+
+	cli_keeld_start();
+	define_golden("full");
+	keel_expect(0, "total_bytes_sec     : 0\n", "blkdeviotune", "web-01",
+		    "xvda");
+	keel_expect(0, "total_bytes_sec     : 1048576\n", "blkdeviotune",
+		    "web-01", "xvda", "--total-bytes-sec", "1048576",
+		    "--read-iops-sec-max", "20");
+	keel_expect(0, "read_iops_sec_max   : 20\n", "blkdeviotune",
+		    "web-01", "0");
+	keel_expect(0, "outbound.average: 1024\n", "domiftune", "web-01",
+		    "00:16:3e:0a:0b:0c", "--outbound", "1024,,64");
+	keel_expect(0, "outbound.burst  : 64\n", "domiftune", "web-01",
+		    "web01.0");
+	o = keel_json("config", "web-01", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/disks/0/iotune/total_bytes_sec")),
+			 1048576);
+	ck_assert_int_eq(json_object_get_int(at(o, "/nics/0/iotune/tx_bytes_burst")),
+			 65536);
+	json_object_put(o);
+
+	keel_expect(2, "--total-iops-sec takes a whole number", "blkdeviotune",
+		    "web-01", "xvda", "--total-iops-sec", "1.5");
+	keel_expect(2, "--inbound takes AVERAGE[,PEAK[,BURST]]", "domiftune",
+		    "web-01", "0", "--inbound", "1,2,3,4");
+	keel_expect(1, "no peak rate", "domiftune", "web-01", "0",
+		    "--inbound", "100,200");
+	keel_expect(1, "has no disk 'xvdq'", "blkdeviotune", "web-01",
+		    "xvdq", "--total-iops-sec", "5");
+	keel_expect(0, "rx_bytes_sec        : 0\n", "domiftune", "web-01",
+		    "0");
+	keel_expect(0, "total_iops_sec      : 0\n", "blkdeviotune", "web-01",
+		    "xvda");
+	keeld_stop();
+}
+END_TEST
+
+/*
  * Define domains until `keel events` (@p, started before) reports one:
  * the subscription may not be in place when the first define arrives.
  * Returns the offset after the line seen; @name gets the domain's name.
@@ -1389,6 +1435,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_mem_set_max);
 	tcase_add_test(daemon, test_connect_option);
 	tcase_add_test(daemon, test_config);
+	tcase_add_test(daemon, test_iotune);
 	tcase_add_test(daemon, test_events_end);
 	tcase_add_test(daemon, test_top_no_domains);
 	suite_add_tcase(s, daemon);

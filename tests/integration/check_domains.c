@@ -99,9 +99,9 @@ START_TEST(test_config_refused)
 		{ ",\"cap\":50", "/config/cap", "not supported yet" },
 		{ ",\"vcpus\":2,\"maxvcpus\":4", "/config/maxvcpus",
 		  "not supported yet" },
-		{ ",\"nics\":[{},{\"rate\":{\"bytes_per_sec\":1000,"
-		  "\"interval_us\":50000}}]",
-		  "/config/nics/1/rate", "not supported yet" },
+		{ ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"/a\","
+		  "\"iotune\":{\"tx_bytes_sec\":1}}]",
+		  "/config/disks/0/iotune/tx_bytes_sec", NULL },
 		/* The limits of lib/hv_proto.h, which keel-hv also has. */
 		{ ",\"vcpus\":65", "/config/vcpus", NULL },
 		{ ",\"memory\":1048577", "/config/memory", NULL },
@@ -130,6 +130,77 @@ START_TEST(test_config_refused)
 	resp = define("good2", ",\"vcpus\":64,\"maxvcpus\":64,\"rng\":false,"
 			       "\"memory\":1048576,\"maxmem\":1048576");
 	assert_ok(resp);
+	json_object_put(resp);
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * I/O limits of a domain that is not running: read from its definition,
+ * changed there (and still so after a keeld restart), refused with the
+ * parameter at fault and nothing changed.
+ */
+START_TEST(test_iotune_defined)
+{
+	struct json_object *resp;
+
+	keeld_start();
+	resp = define("io", ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"/a\"},"
+			    "{\"vdev\":\"xvdb\",\"path\":\"/b\",\"iotune\":"
+			    "{\"read_iops_sec\":100}}],"
+			    "\"nics\":[{\"mac\":\"00:16:3e:00:00:01\",\"rate\":"
+			    "{\"bytes_per_sec\":1048576,\"interval_us\":20000}}]");
+	assert_ok(resp);
+	json_object_put(resp);
+	resp = rpc_ok("domain.blkdeviotune", "{\"name\":\"io\",\"disk\":1}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/read_iops_sec")), 100);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/total_bytes_sec")), 0);
+	json_object_put(resp);
+	/* xl's rate reads as the outbound limit: 1024 KiB/s, 20 ms. */
+	resp = rpc_ok("domain.domiftune",
+		      "{\"name\":\"io\",\"nic\":\"00:16:3E:00:00:01\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/outbound/average")), 1024);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/tx_bytes_burst")), 20971);
+	json_object_put(resp);
+
+	resp = rpc_ok("domain.blkdeviotune",
+		      "{\"name\":\"io\",\"disk\":\"xvda\",\"limits\":"
+		      "{\"total_bytes_sec\":1048576,\"write_iops_sec_max\":7}}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/total_bytes_sec")), 1048576);
+	json_object_put(resp);
+	resp = rpc_ok("domain.domiftune",
+		      "{\"name\":\"io\",\"nic\":0,\"inbound\":{\"average\":100,"
+		      "\"burst\":10}}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/rx_bytes_sec")), 102400);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/rx_bytes_burst")), 10240);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/tx_bytes_sec")), 1048576);
+	json_object_put(resp);
+
+	/* Refused: nothing changes. */
+	resp = rpc_call("domain.blkdeviotune",
+			"{\"name\":\"io\",\"disk\":\"xvdz\",\"limits\":{\"total_iops_sec\":1}}");
+	assert_error(resp, -32602, "/disk");
+	json_object_put(resp);
+	resp = rpc_call("domain.blkdeviotune",
+			"{\"name\":\"io\",\"disk\":0,\"limits\":{\"tx_bytes_sec\":1}}");
+	assert_error(resp, -32602, NULL);
+	json_object_put(resp);
+	resp = rpc_call("domain.domiftune",
+			"{\"name\":\"io\",\"nic\":0,\"outbound\":{\"average\":1,\"peak\":2}}");
+	assert_error(resp, -32602, "/outbound");
+	ck_assert_ptr_nonnull(strstr(str_at(resp, "/error/message"), "no peak rate"));
+	json_object_put(resp);
+
+	/* Kept in the definition, across a restart of keeld. */
+	keeld_stop();
+	keeld_start();
+	resp = rpc_ok("domain.config", "{\"name\":\"io\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/disks/0/iotune/total_bytes_sec")), 1048576);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/disks/0/iotune/write_iops_sec_max")), 7);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/disks/1/iotune/read_iops_sec")), 100);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/nics/0/iotune/rx_bytes_sec")), 102400);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/nics/0/iotune/tx_bytes_sec")), 1048576);
+	ck_assert_ptr_null(at(resp, "/result/nics/0/rate"));
 	json_object_put(resp);
 	keeld_stop();
 }
@@ -598,6 +669,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_limits);
+	tcase_add_test(tc, test_iotune_defined);
 	tcase_add_test(tc, test_undefine_durable);
 	tcase_add_test(tc, test_memory_overcommit);
 	tcase_add_test(tc, test_memory_definition);

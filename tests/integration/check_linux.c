@@ -8,9 +8,10 @@
  * namespace made for the test; gives memory back through its balloon
  * (keel-hv's RSS drops); and powers off, or reboots, with the right exit
  * status. One boot carries all the device checks; another goes through
- * keeld and `keel console` (balloon from maxmem, rng, hvc0, and
- * mem-set/mem-max moving the balloon, followed by `keel list`); three
- * more type poweroff, reboot and halt.
+ * keeld and `keel console` (balloon from maxmem, rng, hvc0,
+ * mem-set/mem-max moving the balloon, followed by `keel list`, and a
+ * disk's limits changed live); three more type poweroff, reboot and
+ * halt; one reads its disk under an I/O limit.
  *
  * Part of `make check`: what users rely on first. Where /dev/kvm is
  * missing, or is kvm_pvm's (which cannot run a stock kernel,
@@ -263,6 +264,72 @@ START_TEST(test_debian_guest_devices)
 }
 END_TEST
 
+/* A counter of device @dev in keel-hv's stats, read on @ctl; -1 if none. */
+static long long device_stat(struct harness_client *ctl, const char *dev,
+			     const char *key)
+{
+	const char *reply = harness_client_call(ctl, "{\"jsonrpc\":\"2.0\","
+						"\"id\":9,\"method\":\"stats\"}",
+						timeout_ms());
+	struct json_object *o, *v;
+	char ptr[96];
+	long long n = -1;
+
+	ck_assert_ptr_nonnull(reply);
+	o = json_tokener_parse(reply);
+	snprintf(ptr, sizeof(ptr), "/result/devices/%s/%s", dev, key);
+	if (o && !json_pointer_get(o, ptr, &v))
+		n = json_object_get_int64(v);
+	json_object_put(o);
+	return n;
+}
+
+/*
+ * A disk limit slows the guest's reads: at 256 KiB/s with a 64 KiB
+ * burst, a 4 MiB dd cannot run without its requests waiting, and the
+ * counters say they did. Lifted live (the iotune control method, all
+ * limits 0), the next 4 MiB go without a wait. Counters only: how long
+ * anything took is not checked.
+ */
+START_TEST(test_debian_guest_disk_limit)
+{
+	struct harness_client ctl;
+	struct guest g;
+	const char *reply;
+	long long waits;
+
+	guest_setup(&g);
+	write_at(g.disk, 16 << 20, 0, FROM_HOST);
+	guest_boot(&g, (char *[]){ "--disk", g.disk, "--iotune",
+				   "vblk0:read_bytes_sec=262144,"
+				   "read_bytes_sec_max=65536",
+				   "--control", g.sock, NULL });
+	guest_run(&g, "dd if=/dev/vda of=/dev/null bs=1M skip=4 count=4 "
+		      "2>/dev/null; echo rd=$((1 + $?))\n", "rd=1");
+	ck_assert_int_eq(harness_client_open(&ctl, g.sock, 4000), 0);
+	ck_assert_int_ge(device_stat(&ctl, "vblk0", "read_bytes"), 4 << 20);
+	waits = device_stat(&ctl, "vblk0", "throttled");
+	ck_assert_int_ge(waits, 1);
+	ck_assert_int_ge(device_stat(&ctl, "vblk0", "throttled_ms"), 0);
+
+	reply = harness_client_call(&ctl, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"iotune\",\"params\":"
+				    "{\"device\":\"vblk0\",\"limits\":{}}}",
+				    timeout_ms());
+	ck_assert_msg(reply && strstr(reply, "\"read_bytes_sec\":0"), "%s",
+		      reply ? reply : "no reply");
+	guest_run(&g, "dd if=/dev/vda of=/dev/null bs=1M skip=8 count=4 "
+		      "2>/dev/null; echo rd2=$((1 + $?))\n", "rd2=1");
+	ck_assert_int_ge(device_stat(&ctl, "vblk0", "read_bytes"), 8 << 20);
+	ck_assert_int_eq(device_stat(&ctl, "vblk0", "throttled"), waits);
+	harness_client_close(&ctl);
+
+	ck_assert_int_eq(proc_send(&g.p, "poweroff -f\n"), 0);
+	ck_assert_int_eq(proc_wait(&g.p, timeout_ms()), 0);
+	guest_teardown(&g);
+}
+END_TEST
+
 /*
  * Ctrl-C at the guest's shell stops the command it runs: /init must not
  * start the shell with SIGINT ignored (guest/init says how that
@@ -476,21 +543,56 @@ static void check_mem_set(struct proc *con, long *at)
 	proc_dispose(&cli);
 }
 
+/*
+ * A running domain's disk limits through keeld: what the configuration
+ * set reaches keel-hv (--iotune), and a live change is keel-hv's answer
+ * and the running configuration's, the other limits kept.
+ */
+static void keeld_iotune_live(void)
+{
+	struct json_object *resp;
+
+	resp = rpc_ok("domain.blkdeviotune", "{\"name\":\"deb\",\"disk\":\"xvda\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/read_iops_sec")),
+			 1000);
+	json_object_put(resp);
+	resp = rpc_ok("domain.blkdeviotune",
+		      "{\"name\":\"deb\",\"disk\":0,\"limits\":"
+		      "{\"total_bytes_sec\":262144}}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/total_bytes_sec")),
+			 262144);
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/limits/read_iops_sec")),
+			 1000);
+	json_object_put(resp);
+	resp = rpc_ok("domain.config", "{\"name\":\"deb\"}");
+	ck_assert_int_eq(json_object_get_int64(at(resp, "/result/disks/0/iotune/total_bytes_sec")),
+			 262144);
+	json_object_put(resp);
+	resp = rpc_ok("domain.stats", "{\"name\":\"deb\"}");
+	ck_assert_ptr_nonnull(at(resp, "/result/hv/devices/vblk0/throttled"));
+	json_object_put(resp);
+}
+
 START_TEST(test_keeld_debian_devices)
 {
-	char config[2048], *argv[8];
+	char config[2048], *argv[8], disk[] = "/tmp/keel-iotune-XXXXXX";
 	struct json_object *resp;
 	struct proc con = { .pid = -1 };
 	long at, mib = -1;
+	int fd = mkstemp(disk);
 
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	close(fd);
 	keeld_start();
 	snprintf(config, sizeof(config),
 		 "{\"config\":{\"name\":\"deb\",\"kernel\":\"%s\","
 		 "\"ramdisk\":\"%s\",\"memory\":128,\"maxmem\":384,"
 		 "\"vcpus\":2,\"cmdline\":\"console=ttyS0 console=hvc0 "
-		 "reboot=k panic=-1\"}}",
+		 "reboot=k panic=-1\",\"disks\":[{\"vdev\":\"xvda\","
+		 "\"path\":\"%s\",\"iotune\":{\"read_iops_sec\":1000}}]}}",
 		 harness_path("guest/out/vmlinuz"),
-		 harness_path("guest/out/initrd.gz"));
+		 harness_path("guest/out/initrd.gz"), disk);
 	resp = rpc_call("domain.create", "%s", config);
 	assert_ok(resp);
 	json_object_put(resp);
@@ -529,6 +631,7 @@ START_TEST(test_keeld_debian_devices)
 	ck_assert_msg(mib > 64 && mib <= 128,
 		      "MemTotal %ld MiB with memory 128, maxmem 384", mib);
 	check_mem_set(&con, &at);
+	keeld_iotune_live();
 
 	con_type(&con, "poweroff\r");
 	ck_assert_int_eq(proc_wait(&con, timeout_ms()), 0);
@@ -545,6 +648,7 @@ START_TEST(test_keeld_debian_devices)
 	ck_assert_msg(resp, "domain deb still exists after poweroff");
 	json_object_put(resp);
 	keeld_stop();
+	unlink(disk);
 }
 END_TEST
 
@@ -555,8 +659,8 @@ Suite *unit_suite(void)
 
 	runner_skip_reason = harness_linux_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
-	/* Five boots of a stock kernel in emulated SVM take their time. */
-	runner_nested_seconds = 1500;
+	/* Six boots of a stock kernel in emulated SVM take their time. */
+	runner_nested_seconds = 1800;
 	if (!runner_skip_reason &&
 	    !harness_have_file(harness_path("guest/out/vmlinuz")))
 		runner_skip_reason = "the Debian guest is not built (make guest)";
@@ -577,6 +681,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_debian_guest_poweroff_typed);
 	tcase_add_test(tc, test_debian_guest_reboot_typed);
 	tcase_add_test(tc, test_debian_guest_halt_typed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("io limits");
+	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
+	tcase_add_test(tc, test_debian_guest_disk_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1087,20 +1087,20 @@ END_TEST
 
 /*
  * Each entry of "Not supported yet" is refused by xlcfg with a sentence
- * that names the section; a vif parameter ("rate= RATE") in a vif
- * specification. Every citation of a keel.cfg(5) section in keeld's or
+ * that names the section; a vif parameter listed there ("NAME= VALUE"),
+ * if any, in a vif specification. Every citation of a keel.cfg(5) section in keeld's or
  * xlcfg's messages names a section the page has.
  */
 START_TEST(test_cfg_not_yet)
 {
 	static const char cite[] = "(keel.cfg(5), \"" NOT_YET "\")";
 	static const char *const cited_by[] = {
-		"lib/xlcfg.c", "lib/xlcfg_vif.c", "daemon/domain_methods.c",
+		"lib/xlcfg.c", "daemon/domain_methods.c",
 	};
 	struct span sec, entries[MAX_KEYS];
 	char keys[MAX_KEYS][64], sections[16][64];
 	struct problems p = { 0 };
-	size_t nkeys, nparams = 0;
+	size_t nkeys;
 	struct man m;
 
 	man_load(&m, "man/keel.cfg.5");
@@ -1132,7 +1132,6 @@ START_TEST(test_cfg_not_yet)
 		len = strspn(tag, "abcdefghijklmnopqrstuvwxyz_");
 		if (!len || strncmp(tag + len, "= ", 2))
 			continue;
-		nparams++;
 		ck_assert_int_ge(asprintf(&vif, "[ \"%.*s=1\" ]", (int)len, tag),
 				 0);
 		if (!cfg_try("vif", vif, &out, &err))
@@ -1145,7 +1144,6 @@ START_TEST(test_cfg_not_yet)
 		free(err);
 		free(vif);
 	}
-	ck_assert_int_ge(nparams, 1);
 	for (size_t f = 0; f < sizeof(cited_by) / sizeof(cited_by[0]); f++) {
 		size_t n = scan_source(cited_by[f],
 				       "keel\\.cfg\\(5\\), \\\\\"([^\\\\]+)\\\\\"",

@@ -113,16 +113,22 @@ static struct json_object *full_config(void)
 		json_object_object_add(d, "vdev", json_object_new_string(text));
 		json_object_object_add(d, "path",
 				       json_object_new_string(disk[i]));
-		if (i == 1)
+		if (i == 1) {
 			json_object_object_add(d, "readonly",
 					       json_object_new_boolean(1));
+			json_object_object_add(
+				d, "iotune",
+				json_tokener_parse("{\"read_bytes_sec\":1048576,"
+						   "\"read_iops_sec_max\":50}"));
+		}
 		json_object_array_add(disks, d);
 	}
 	json_object_object_add(c, "disks", disks);
 	json_object_object_add(
 		c, "nics",
 		json_tokener_parse("[{\"tap\":\"keel3.0\",\"mac\":\"00:16:3e:01:02:03\"},"
-				   "{\"tap\":\"vif-x\",\"mac\":\"52:54:00:aa:bb:cc\"}]"));
+				   "{\"tap\":\"vif-x\",\"mac\":\"52:54:00:aa:bb:cc\","
+				   "\"iotune\":{\"rx_packets_sec\":1000}}]"));
 	return c;
 }
 
@@ -150,7 +156,7 @@ END_TEST
 /*
  * What the command line does not carry comes back without it: the
  * on_* actions and bridges; keeld's defaults (memory, vCPUs, the rng)
- * come back filled in.
+ * come back filled in, and xl's rate as the limits it stands for.
  */
 START_TEST(test_round_trip_loses)
 {
@@ -158,11 +164,13 @@ START_TEST(test_round_trip_loses)
 	struct json_object *config = json_tokener_parse(
 		"{\"name\":\"web\",\"uuid\":\"" UUID "\",\"kernel\":\"/k\","
 		"\"on_crash\":\"preserve\",\"nics\":[{\"tap\":\"t0\","
-		"\"bridge\":\"br0\"}]}");
+		"\"bridge\":\"br0\",\"rate\":{\"bytes_per_sec\":1250000,"
+		"\"interval_us\":20000}}]}");
 	struct json_object *back, *want = json_tokener_parse(
 		"{\"name\":\"web\",\"uuid\":\"" UUID "\",\"kernel\":\"/k\","
 		"\"memory\":256,\"vcpus\":1,\"rng\":true,"
-		"\"nics\":[{\"tap\":\"t0\"}]}");
+		"\"nics\":[{\"tap\":\"t0\",\"iotune\":{\"tx_bytes_sec\":1250000,"
+		"\"tx_bytes_burst\":25000}}]}");
 	char **argv = build(&c, config);
 
 	ck_assert_ptr_nonnull(argv);
@@ -186,7 +194,7 @@ START_TEST(test_options)
 		HV_OPT_STATUS_FILE, HV_OPT_UUID,	HV_OPT_NAME,
 		HV_OPT_PAUSED,	   HV_OPT_LINGER,	HV_OPT_DISK_FD,
 		HV_OPT_NET,	   HV_OPT_RNG,		HV_OPT_VIRTIO_CONSOLE,
-		HV_OPT_MAXMEM,
+		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,
 	};
 	struct hv_cmdline c = cmd();
 	struct json_object *config = full_config();
@@ -223,6 +231,9 @@ START_TEST(test_options)
 			"--" HV_OPT_DISK_FD "=100",
 			"--" HV_OPT_DISK_FD "=101,ro",
 			"--" HV_OPT_NET "=tap=keel3.0,mac=00:16:3e:01:02:03",
+			"--" HV_OPT_IOTUNE
+			"=vblk1:read_bytes_sec=1048576,read_iops_sec_max=50",
+			"--" HV_OPT_IOTUNE "=vnet1:rx_packets_sec=1000",
 		};
 
 		for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {

@@ -164,6 +164,20 @@ static const struct {
 	{ "disk = ['access=r,/x,raw,xvdc']\n", "disks",
 	  "[{\"vdev\":\"xvdc\",\"path\":\"/x\",\"format\":\"raw\","
 	  "\"readonly\":true}]" },
+	/* keel's I/O limits (keel.cfg(5), DISKS) */
+	{ "disk = ['/img,raw,xvda,rw,total_bytes_sec=10M,read_iops_sec=200']\n",
+	  "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/img\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"total_bytes_sec\":10485760,"
+	  "\"read_iops_sec\":200}}]" },
+	{ "disk = ['write_bytes_sec_max=4K, write_iops_sec_max=0,"
+	  "vdev=xvdb,target=/x']\n", "disks",
+	  "[{\"vdev\":\"xvdb\",\"path\":\"/x\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"write_bytes_sec_max\":4096,"
+	  "\"write_iops_sec_max\":0}}]" },
+	{ "disk = ['/a,,xvda,,total_iops_sec=1000000000000000']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false,\"iotune\":{\"total_iops_sec\":1000000000000000}}]" },
 	{ "disk = ['/a,,xvda', '/a,,xvdb']\n", "disks",
 	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
 	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/a\","
@@ -179,6 +193,21 @@ static const struct {
 	  "[{\"bridge\":\"abcdefghijklmno\"}]" },
 	{ "vif = ['bridge=br0','bridge=br0']\n", "nics",
 	  "[{\"bridge\":\"br0\"},{\"bridge\":\"br0\"}]" },
+	/* rate: xl-network-configuration(5)'s units and interval */
+	{ "vif = ['rate=10Mb/s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1250000,\"interval_us\":50000}}]" },
+	{ "vif = ['rate=250KB/s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":250000,\"interval_us\":50000}}]" },
+	{ "vif = ['rate=1MB/s@20ms']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1000000,\"interval_us\":20000}}]" },
+	{ "vif = ['rate=1GB/s@250us, bridge=br0']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1000000000,\"interval_us\":250},"
+	  "\"bridge\":\"br0\"}]" },
+	{ "vif = ['rate=4294967295Gb/s@1s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":536870911875000000,"
+	  "\"interval_us\":1000000}}]" },
+	{ "vif = ['rate=8b/s@4294s']\n", "nics",
+	  "[{\"rate\":{\"bytes_per_sec\":1,\"interval_us\":4294000000}}]" },
 };
 
 START_TEST(test_good)
@@ -380,6 +409,22 @@ static const struct {
 	  "the qcow format is not supported" },
 	{ BASE "disk = [ '/a,vmdk,xvda' ]\n", "t.cfg:3: ",
 	  "'vmdk' is not a disk format" },
+	{ BASE "disk = [ '/a,raw,xvda,read_bytes_sec=1.5M' ]\n", "t.cfg:3: ",
+	  "In disk '/a,raw,xvda,read_bytes_sec=1.5M': read_bytes_sec '1.5M' is not a limit; give a whole number from 0 (no limit), in bytes or with K, M or G, such as 10M." },
+	{ BASE "disk = [ '/a,raw,xvda,read_iops_sec=5K' ]\n", "t.cfg:3: ",
+	  "read_iops_sec '5K' is not a limit; give a whole number from 0 (no limit)." },
+	{ BASE "disk = [ '/a,raw,xvda,total_iops_sec=' ]\n", "t.cfg:3: ",
+	  "total_iops_sec '' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_iops_sec=-1' ]\n", "t.cfg:3: ",
+	  "total_iops_sec '-1' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_bytes_sec=1000000000000001' ]\n",
+	  "t.cfg:3: ", "total_bytes_sec '1000000000000001' is not a limit" },
+	{ BASE "disk = [ '/a,raw,xvda,total_bytes_sec=1048576G' ]\n",
+	  "t.cfg:3: ", "total_bytes_sec '1048576G' is not a limit" },
+	{ BASE "disk = [ '/a,xvda,total_bytes_sec=1,total_bytes_sec=2' ]\n",
+	  "t.cfg:3: ", "'total_bytes_sec' is given twice." },
+	{ BASE "disk = [ '/a,xvda,tx_bytes_sec=1' ]\n", "t.cfg:3: ",
+	  "'tx_bytes_sec' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec." },
 	{ BASE "disk = [ '/a,raw,xvda,rx' ]\n", "t.cfg:3: ",
 	  "access 'rx' is not valid; use r or ro for read-only" },
 	{ BASE "disk = [ '/a,raw,xvda,w!' ]\n", "t.cfg:3: ",
@@ -399,7 +444,7 @@ static const struct {
 	{ BASE "disk = [ '/a,raw,xvda,discard' ]\n", "t.cfg:3: ",
 	  "'discard' is an xl disk option" },
 	{ BASE "disk = [ '/a,raw,xvda,w,size=5' ]\n", "t.cfg:3: ",
-	  "'size' is not a disk parameter; use target, format, vdev, access or devtype." },
+	  "'size' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec." },
 	/* as in xl, a positional parameter fills the next unset slot */
 	{ BASE "disk = [ 'vdev=xvda,/a,raw,xvdb' ]\n", "t.cfg:3: ",
 	  "access 'xvdb' is not valid" },
@@ -426,7 +471,7 @@ static const struct {
 	{ BASE "vif = [ 'model=e1000' ]\n", "t.cfg:3: ",
 	  "'model' is an xl vif option" },
 	{ BASE "vif = [ 'colour=red' ]\n", "t.cfg:3: ",
-	  "'colour' is not a vif parameter; use mac, bridge or vifname." },
+	  "'colour' is not a vif parameter; use mac, bridge, vifname or rate." },
 	{ BASE "vif = [ 'bridge=a,bridge=b' ]\n", "t.cfg:3: ",
 	  "'bridge' is given twice" },
 	{ BASE "vif = [ 'vifname=a,vifname=b' ]\n", "t.cfg:3: ",
@@ -455,9 +500,28 @@ static const struct {
 	{ BASE "vif = [ 'vifname=a:b' ]\n", "t.cfg:3: ",
 	  "vifname 'a:b' is not a network interface name" },
 	{ BASE "vif = [ 'vifname=..' ]\n", "t.cfg:3: ", "not a network interf" },
-	{ BASE "vif = [ 'bridge=br0,rate=10MB/s' ]\n", "t.cfg:3: ",
-	  "In vif 'bridge=br0,rate=10MB/s': a NIC rate limit (rate) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\")." },
-	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "(rate) is not supported yet" },
+	{ BASE "vif = [ 'bridge=br0,rate=10MB' ]\n", "t.cfg:3: ",
+	  "In vif 'bridge=br0,rate=10MB': rate '10MB' is not RATE/s[@INTERVAL]; write a whole number from 1 with B (bytes) or b (bits), optionally after K, M or G, as in rate=10Mb/s or rate=1MB/s@20ms." },
+	{ BASE "vif = [ 'rate=' ]\n", "t.cfg:3: ", "rate '' is not RATE/s" },
+	{ BASE "vif = [ 'rate=10mb/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=0MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=-1MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=1.5MB/s' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=4294967296B/s' ]\n", "t.cfg:3: ",
+	  "is not RATE/s" },
+	{ BASE "vif = [ 'rate=10MB/sec' ]\n", "t.cfg:3: ", "is not RATE/s" },
+	{ BASE "vif = [ 'rate=7b/s' ]\n", "t.cfg:3: ",
+	  "rate '7b/s' is less than one byte per second." },
+	{ BASE "vif = [ 'rate=1MB/s@20' ]\n", "t.cfg:3: ",
+	  "rate interval '20' is not a time; write a whole number with us, ms or s" },
+	{ BASE "vif = [ 'rate=1MB/s@' ]\n", "t.cfg:3: ",
+	  "rate interval '' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s@20m' ]\n", "t.cfg:3: ",
+	  "rate interval '20m' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s@5000s' ]\n", "t.cfg:3: ",
+	  "rate interval '5000s' is not a time" },
+	{ BASE "vif = [ 'rate=1MB/s,rate=2MB/s' ]\n", "t.cfg:3: ",
+	  "'rate' is given twice" },
 };
 
 START_TEST(test_bad)

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtio-net's transmit side under I/O limits, without KVM: the test
+ * plays the guest's driver on the transmit queue in a fake guest RAM,
+ * over a real tap in a network namespace of the test's own (so nothing
+ * outlives it). One packet a second with a burst of one: the second
+ * frame waits on the ring, neither dropped nor lost, until the limit
+ * is lifted live; with no limit nothing waits. Counters only, never
+ * how long anything took.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/virtio_ring.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "fake_vm.h"
+#include "pci.h"
+#include "runner.h"
+#include "virtio.h"
+#include "virtio_net.h"
+#include "vm.h"
+#include "vmm.h"
+
+#define RAM_SIZE (1U << 20)
+#define QSIZE 8
+#define TXQ 1
+#define DESC_GPA 0x1000U
+#define AVAIL_GPA 0x2000U
+#define USED_GPA 0x3000U
+#define FRAME_GPA 0x4000U
+#define HDR_LEN 12
+#define FRAME_LEN 60
+
+struct driver {
+	struct vm *vm;
+	struct event_base *base;
+	uint8_t *ram;
+	struct virtio_dev *vdev;
+	uint16_t avail_idx;
+};
+
+/* A tap that is down refuses frames: bring @name up, as ip link does. */
+static void link_up(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	close(fd);
+}
+
+/* A vnet0 on tap "ktest0" with @iotune, its transmit queue running. */
+static void driver_init(struct driver *d, const struct iotune *iotune)
+{
+	struct vm_nic nic = { .tap = "ktest0", .tap_fd = -1 };
+	struct vm_config cfg = { .nics = &nic, .nr_nics = 1 };
+	struct virtqueue *vq;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s",
+		      strerror(errno));
+	nic.iotune = *iotune;
+	d->base = event_base_new();
+	d->ram = calloc(1, RAM_SIZE);
+	ck_assert_ptr_nonnull(d->base);
+	ck_assert_ptr_nonnull(d->ram);
+	d->vm = fake_vm_new();
+	d->vm->evbase = d->base;
+	d->vm->ram_size = RAM_SIZE;
+	d->vm->ram[0] = (struct mem_region){ .gpa = 0, .size = RAM_SIZE,
+					     .hva = d->ram };
+	d->vm->nr_ram = 1;
+	ck_assert_int_eq(pci_host_new(d->vm), 0);
+	ck_assert_int_eq(virtio_net_add(d->vm, &cfg), 0);
+	link_up("ktest0");
+	d->vdev = (struct virtio_dev *)vm_find_device(d->vm, "vnet0");
+	ck_assert_ptr_nonnull(d->vdev);
+	vq = &d->vdev->queues[TXQ].vq;
+	vq->size = QSIZE;
+	vq->desc_gpa = DESC_GPA;
+	vq->avail_gpa = AVAIL_GPA;
+	vq->used_gpa = USED_GPA;
+	ck_assert_int_eq(vq_enable(vq, false, false), 0);
+	d->vdev->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			  VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
+	d->avail_idx = 0;
+}
+
+static void driver_dispose(struct driver *d)
+{
+	fake_vm_free(d->vm);
+	event_base_free(d->base);
+	free(d->ram);
+}
+
+static uint16_t used_idx(struct driver *d)
+{
+	uint16_t idx;
+
+	memcpy(&idx, d->ram + USED_GPA + 2, 2);
+	return idx;
+}
+
+/* One frame (header and 60 bytes of broadcast) made available, kicked. */
+static void send_frame(struct driver *d)
+{
+	uint64_t addr = FRAME_GPA;
+	uint32_t len = HDR_LEN + FRAME_LEN;
+	uint16_t flags = 0, head = 0;
+	uint8_t *p = d->ram + DESC_GPA;
+
+	memset(d->ram + FRAME_GPA, 0, HDR_LEN);
+	memset(d->ram + FRAME_GPA + HDR_LEN, 0xff, 6); /* dst: broadcast */
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(d->ram + AVAIL_GPA + 4 + 2 * (d->avail_idx % QSIZE), &head, 2);
+	d->avail_idx++;
+	memcpy(d->ram + AVAIL_GPA + 2, &d->avail_idx, 2);
+	virtio_queue_notify(d->vdev, TXQ);
+}
+
+static uint64_t stat_of(struct driver *d, const char *key)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	uint64_t n;
+
+	d->vdev->dev.ops->stats(&d->vdev->dev, o);
+	ck_assert(json_object_object_get_ex(o, key, &v));
+	n = json_object_get_uint64(v);
+	json_object_put(o);
+	return n;
+}
+
+START_TEST(test_tx_packets_limit)
+{
+	struct iotune t = { 0 }, cur;
+	enum iotune_kind kind;
+	struct driver d;
+
+	t.rate[IOTUNE_TX_PACKETS] = 1;
+	t.burst[IOTUNE_TX_PACKETS] = 1;
+	driver_init(&d, &t);
+	send_frame(&d);
+	ck_assert_uint_eq(used_idx(&d), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 1);
+	send_frame(&d);
+	ck_assert_uint_eq(used_idx(&d), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_dropped"), 0);
+	ck_assert_uint_eq(stat_of(&d, "tx_throttled"), 1);
+
+	/* Lifted live: the waiting frame goes with the next loop pass. */
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(d.vdev->dev.ops->iotune(&d.vdev->dev, &t, &cur,
+						 &kind),
+			 0);
+	ck_assert_int_eq(kind, IOTUNE_NIC);
+	ck_assert_int_eq(event_base_loop(d.base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(used_idx(&d), 2);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 2);
+	for (int i = 0; i < 5; i++)
+		send_frame(&d);
+	ck_assert_uint_eq(used_idx(&d), 7);
+	ck_assert_uint_eq(stat_of(&d, "tx_throttled"), 1);
+	driver_dispose(&d);
+}
+END_TEST
+
+/* A byte limit: a frame larger than the burst goes, the next waits. */
+START_TEST(test_tx_bytes_debt)
+{
+	struct iotune t = { 0 };
+	struct driver d;
+
+	t.rate[IOTUNE_TX_BYTES] = 1;
+	t.burst[IOTUNE_TX_BYTES] = 10;
+	driver_init(&d, &t);
+	send_frame(&d);
+	send_frame(&d);
+	ck_assert_uint_eq(used_idx(&d), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_bytes"), FRAME_LEN);
+	ck_assert_uint_eq(stat_of(&d, "tx_throttled"), 1);
+	driver_dispose(&d);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("virtio_net");
+	TCase *tc = tcase_create("limits");
+
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK))
+		runner_skip_reason = "a tap needs root and /dev/net/tun";
+	tcase_add_test(tc, test_tx_packets_limit);
+	tcase_add_test(tc, test_tx_bytes_debt);
+	suite_add_tcase(s, tc);
+	return s;
+}
