@@ -17,6 +17,8 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/nic.c daemon/nic.h \
+	daemon/pinning.c daemon/pinning.h \
+	daemon/vcpu_methods.c \
 	daemon/registry.c daemon/registry.h \
 	daemon/server.c daemon/server.h \
 	daemon/answer.c daemon/conn.h

@@ -49,6 +49,8 @@ static const struct method {
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
 	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
+	{ "domain.vcpu_pin", domain_vcpu_pin, METHOD_READ_WRITE },
+	{ "domain.vcpu_list", domain_vcpu_list, METHOD_READ_ONLY },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

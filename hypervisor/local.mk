@@ -17,6 +17,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
 	hypervisor/status_file.c hypervisor/status_file.h \
 	hypervisor/vcpu.c hypervisor/vcpu.h \
+	hypervisor/vcpu_affinity.c hypervisor/vcpu_affinity.h \
 	hypervisor/vm.c hypervisor/vm.h \
 	hypervisor/vmm.c hypervisor/vmm.h \
 	hypervisor/x86/boot.c hypervisor/x86/boot.h \

@@ -41,6 +41,8 @@
 #define HV_OPT_MEMORY "memory"
 #define HV_OPT_MAXMEM "maxmem"
 #define HV_OPT_VCPUS "vcpus"
+/* [VCPU:]CPULIST, repeatable: host CPUs of every vCPU, or of one. */
+#define HV_OPT_CPUS "cpus"
 #define HV_OPT_CONSOLE "console"
 #define HV_OPT_CONSOLE_SOCKET "console-socket"
 #define HV_OPT_CONSOLE_LOG "console-log"
@@ -107,6 +109,10 @@ enum hv_exit {
 #define HV_CTL_POWER_BUTTON "power-button"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
+/* Each vCPU's thread: tid, host CPU, state, CPU time, affinity. */
+#define HV_CTL_VCPUS "vcpus"
+/* {"vcpu": N (absent: every vCPU), "cpus": CPULIST}: pin live. */
+#define HV_CTL_VCPU_PIN "vcpu-pin"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 
