@@ -151,6 +151,10 @@ int cmd_domname(struct cli *cli, const struct cli_args *args);
 int cmd_uptime(struct cli *cli, const struct cli_args *args);
 int cmd_config(struct cli *cli, const struct cli_args *args);
 
+/* cli/vcpu_cmds.c */
+int cmd_vcpu_pin(struct cli *cli, const struct cli_args *args);
+int cmd_vcpu_list(struct cli *cli, const struct cli_args *args);
+
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);
 

@@ -38,7 +38,8 @@
 static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
-	"domid", "domname", "uptime", "config", "console", "events", "help",
+	"domid", "domname", "uptime", "vcpu-pin", "vcpu-list", "config",
+	"console", "events", "help",
 	"completion",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
