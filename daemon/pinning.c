@@ -44,7 +44,11 @@ static int pinning_read(const char *text, struct cpumap *m, char *err)
 	if (cpumap_parse(text, &host, m, err) ||
 	    cpumap_check_host(m, &host, err))
 		return -EINVAL;
-	return cpumap_subset(&host, m) ? 0 : 1;
+	/*
+	 * Only "all" itself is no pinning: "0" on a host of one CPU is
+	 * still what the user asked for, should keel-hv's CPUs change.
+	 */
+	return strcmp(text, "all") ? 1 : 0;
 }
 
 int pinning_check(struct json_object *config, char *err, char *field)

@@ -36,9 +36,9 @@ int pinning_check(struct json_object *config, char *err, char *field);
 
 /*
  * The host CPUs of vCPU @vcpu under @config's cpus: 1 and *@out when it
- * is pinned to fewer CPUs than the host's, 0 when it runs on any (no
- * cpus, past the end of the array, or "all"), -EINVAL when the setting
- * does not hold on this host (pinning_check() says why).
+ * is pinned, 0 when it is not (no cpus, past the end of the array, or
+ * "all"), -EINVAL when the setting does not hold on this host
+ * (pinning_check() says why).
  */
 int pinning_of(struct json_object *config, int64_t vcpu, struct cpumap *out);
 
