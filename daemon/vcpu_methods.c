@@ -233,8 +233,8 @@ static void list_rows(const struct list_slot *s, const struct cpumap *host,
 
 		if (!row)
 			return;
-		json_object_object_add(row, "name",
-				       json_object_new_string(s->name));
+		json_object_object_add(row, "name", json_object_new_string(
+						    s->name ? s->name : ""));
 		json_object_object_add(row, "uuid",
 				       json_object_new_string(s->uuid));
 		json_object_object_add(row, "id", json_object_new_int(s->id));
@@ -254,24 +254,31 @@ static void list_rows(const struct list_slot *s, const struct cpumap *host,
 	}
 }
 
+/*
+ * Every keel-hv has answered: the rows of those that could, or, when
+ * one domain was named, its keel-hv's error.
+ */
 static void list_finish(struct list_op *op)
 {
-	struct json_object *rows = json_object_new_array();
+	struct json_object *rows;
 	struct cpumap host;
 
-	if (cpumap_host(&host))
-		cpumap_zero(&host);
-	if (op->one && op->slots[0].code)
+	if (op->one && op->slots[0].code) {
 		run_answer_error(op->r, op->slots[0].code, "%s",
 				 op->slots[0].message);
-	for (size_t i = 0; !(op->one && op->slots[0].code) && i < op->n;
-	     i++)
-		if (op->slots[i].vcpus)
-			list_rows(&op->slots[i], &host, rows);
-	if (op->one && op->slots[0].code)
-		json_object_put(rows);
-	else
-		run_answer(op->r, rows);
+	} else {
+		if (cpumap_host(&host))
+			cpumap_zero(&host);
+		rows = json_object_new_array();
+		for (size_t i = 0; rows && i < op->n; i++)
+			if (op->slots[i].vcpus)
+				list_rows(&op->slots[i], &host, rows);
+		if (rows)
+			run_answer(op->r, rows);
+		else
+			run_answer_error(op->r, KEEL_E_RESOURCE,
+					 "keeld ran out of memory.");
+	}
 	for (size_t i = 0; i < op->n; i++) {
 		free(op->slots[i].name);
 		json_object_put(op->slots[i].vcpus);
