@@ -165,6 +165,9 @@ int cmd_config(struct cli *cli, const struct cli_args *args);
 /* cli/mem_cmds.c */
 int cmd_mem_set(struct cli *cli, const struct cli_args *args);
 int cmd_mem_max(struct cli *cli, const struct cli_args *args);
+/* cli/vcpu_cmds.c */
+int cmd_vcpu_pin(struct cli *cli, const struct cli_args *args);
+int cmd_vcpu_list(struct cli *cli, const struct cli_args *args);
 
 /* cli/event_cmds.c */
 int cmd_events(struct cli *cli, const struct cli_args *args);

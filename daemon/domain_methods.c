@@ -19,6 +19,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "methods.h"
+#include "pinning.h"
 #include "registry.h"
 
 /*
@@ -182,7 +183,6 @@ static const struct {
 	bool per_nic;
 	const char *what;	/* what the user asked for, in words */
 } unsupported[] = {
-	{ "cpus", false, "vCPU pinning (cpus)" },
 	{ "cpu_weight", false, "a scheduler weight (cpu_weight)" },
 	{ "cap", false, "a CPU cap (cap)" },
 };
@@ -227,6 +227,18 @@ static struct json_object *check_supported(const struct jsonrpc_req *req,
 	return NULL;
 }
 
+/* cpus against this host's CPUs (pinning.h). */
+static struct json_object *check_pinning(const struct jsonrpc_req *req,
+					 struct json_object *config)
+{
+	char err[PINNING_ERR_MAX], field[PINNING_FIELD_MAX + 8];
+
+	if (!pinning_check(config, err, field + 7))
+		return NULL;
+	memcpy(field, "/config", 7);
+	return method_error(req, JSONRPC_INVALID_PARAMS, field, "%s", err);
+}
+
 /* Checks across members, which the schema cannot express. */
 static struct json_object *config_check(const struct jsonrpc_req *req,
 					struct json_object *config)
@@ -242,6 +254,8 @@ static struct json_object *config_check(const struct jsonrpc_req *req,
 	    (resp = check_macs(req, config)))
 		return resp;
 
+	if ((resp = check_pinning(req, config)))
+		return resp;
 	if (int_member(config, "memory", &a) &&
 	    int_member(config, "maxmem", &b) && b < a)
 		return method_error(req, JSONRPC_INVALID_PARAMS,

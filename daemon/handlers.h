@@ -121,6 +121,13 @@ struct json_object *domain_blkdeviotune(struct methods_caller *caller,
 struct json_object *domain_domiftune(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
+/* vcpu_methods.c */
+struct json_object *domain_vcpu_pin(struct methods_caller *caller,
+				    const struct jsonrpc_req *req,
+				    struct json_object *params);
+struct json_object *domain_vcpu_list(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
 
 /* console.c */
 struct json_object *domain_open_console(struct methods_caller *caller,

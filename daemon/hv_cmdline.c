@@ -13,6 +13,7 @@
 
 #include "hv_cmdline.h"
 #include "lifecycle.h"
+#include "pinning.h"
 #include "registry.h"
 #include "run.h"
 
@@ -110,8 +111,20 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 		   json_object_get_boolean(v);
 	/* Every domain has hvc0: a guest that does not use it loses nothing. */
 	out->virtio_console = true;
-	if (!out->name || !out->uuid || !out->kernel)
+	if (!out->name || !out->uuid || !out->kernel ||
+	    out->vcpus > KEEL_VCPUS_MAX)
 		return -EINVAL;
+	for (int64_t i = 0; i < out->vcpus; i++) {
+		char text[CPUMAP_TEXT_MAX];
+		struct cpumap m;
+		int rc = pinning_of(config, i, &m);
+
+		if (rc < 0)
+			return rc;
+		if (rc && !(out->cpus[i] = strdup(cpumap_format(
+				    &m, text, sizeof(text)))))
+			return -ENOMEM;
+	}
 	if (json_object_object_get_ex(config, "disks", &list)) {
 		if (json_object_array_length(list) > KEEL_DISKS_MAX)
 			return -EINVAL;
@@ -150,6 +163,20 @@ void hv_config_dispose(struct hv_config *cfg)
 	for (size_t i = 0; i < cfg->nr_disks; i++)
 		free(cfg->disks[i].owned_path);
 	cfg->nr_disks = 0;
+	for (size_t i = 0; i < KEEL_VCPUS_MAX; i++) {
+		free(cfg->cpus[i]);
+		cfg->cpus[i] = NULL;
+	}
+}
+
+/* Is every vCPU pinned to the same CPUs? Then one --cpus says it. */
+static bool cpus_same(const struct hv_config *cfg)
+{
+	for (int64_t i = 1; i < cfg->vcpus && i < KEEL_VCPUS_MAX; i++)
+		if (!cfg->cpus[i] || !cfg->cpus[0] ||
+		    strcmp(cfg->cpus[i], cfg->cpus[0]))
+			return false;
+	return true;
 }
 
 #define OPT(name) "--" HV_OPT_##name
@@ -186,6 +213,12 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 	if (cfg->maxmem_mib > cfg->memory_mib)
 		arg_add(&a, OPT(MAXMEM) "=%lldM", (long long)cfg->maxmem_mib);
 	arg_add(&a, OPT(VCPUS) "=%lld", (long long)cfg->vcpus);
+	if (cpus_same(cfg) && cfg->cpus[0])
+		arg_add(&a, OPT(CPUS) "=%s", cfg->cpus[0]);
+	for (int64_t i = 0; !cpus_same(cfg) && i < cfg->vcpus; i++)
+		if (cfg->cpus[i])
+			arg_add(&a, OPT(CPUS) "=%lld:%s", (long long)i,
+				cfg->cpus[i]);
 	if (cfg->rng)
 		arg_add(&a, OPT(RNG));
 	if (cfg->virtio_console)
@@ -345,6 +378,28 @@ static int iotune_from(const char *value, struct hv_config *cfg)
 			    err, sizeof(err));
 }
 
+/*
+ * "--cpus=LIST" (every vCPU) or "--cpus=N:LIST" (vCPU N), as
+ * hv_cmdline_build() writes them; one for vCPU N wins over one for all.
+ */
+static int cpus_from(const char *value, struct hv_config *out)
+{
+	const char *colon = strchr(value, ':');
+	long long n = colon ? strtoll(value, NULL, 10) : -1;
+
+	if (colon && (n < 0 || n >= KEEL_VCPUS_MAX))
+		return -EINVAL;
+	for (long long i = 0; i < KEEL_VCPUS_MAX; i++) {
+		if (colon ? i != n : out->cpus[i] != NULL)
+			continue;
+		free(out->cpus[i]);
+		out->cpus[i] = strdup(colon ? colon + 1 : value);
+		if (!out->cpus[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* "256M", as keeld writes it, in MiB; -1 when it is not that. */
 static int64_t mib(const char *v)
 {
@@ -383,6 +438,8 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 			rc = (out->maxmem_mib = mib(v)) < 0 ? -EINVAL : 0;
 		else if ((v = option(arg, HV_OPT_VCPUS)))
 			out->vcpus = strtoll(v, NULL, 10);
+		else if ((v = option(arg, HV_OPT_CPUS)))
+			rc = cpus_from(v, out);
 		else if (!strcmp(arg, "--" HV_OPT_RNG))
 			out->rng = true;
 		else if (!strcmp(arg, "--" HV_OPT_VIRTIO_CONSOLE))
@@ -408,6 +465,31 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 	return rc;
 }
 
+/* cfg->cpus as the configuration's cpus, if any vCPU is pinned. */
+static int cpus_add(struct json_object *c, const struct hv_config *cfg)
+{
+	struct json_object *arr;
+	bool any = false;
+
+	for (int64_t i = 0; i < cfg->vcpus && i < KEEL_VCPUS_MAX; i++)
+		any = any || cfg->cpus[i];
+	if (!any)
+		return 0;
+	if (cpus_same(cfg)) {
+		add_string(c, "cpus", cfg->cpus[0]);
+		return 0;
+	}
+	arr = json_object_new_array();
+	if (!arr)
+		return -ENOMEM;
+	for (int64_t i = 0; i < cfg->vcpus && i < KEEL_VCPUS_MAX; i++)
+		json_object_array_add(arr, json_object_new_string(
+						   cfg->cpus[i] ? cfg->cpus[i] :
+								  "all"));
+	json_object_object_add(c, "cpus", arr);
+	return 0;
+}
+
 struct json_object *hv_config_to_json(const struct hv_config *cfg)
 {
 	struct json_object *c = json_object_new_object();
@@ -430,6 +512,8 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 		json_object_object_add(c, "vcpus",
 				       json_object_new_int64(cfg->vcpus));
 	json_object_object_add(c, "rng", json_object_new_boolean(cfg->rng));
+	if (cpus_add(c, cfg))
+		goto fail;
 	for (size_t i = 0; i < cfg->nr_disks; i++) {
 		struct json_object *d = json_object_new_object();
 		char vdev[16];

@@ -27,7 +27,7 @@
  * configuration keeld validated (defaults filled in), or read back from
  * a running keel-hv's command line. Strings are borrowed from the JSON
  * object or argv they came from, except the disk paths read from /proc
- * (owned_path, freed by hv_config_dispose()).
+ * (owned_path) and cpus, freed by hv_config_dispose().
  */
 struct hv_config {
 	const char *name, *uuid, *kernel, *initrd, *cmdline;
@@ -35,6 +35,8 @@ struct hv_config {
 	int64_t maxmem_mib;	/* > memory_mib: a balloon; else memory_mib */
 	bool rng;		/* a virtio-rng device */
 	bool virtio_console;	/* hvc0 beside COM1 */
+	/* vCPU i's host CPUs ("0-1,3", malloc'd), NULL: not pinned */
+	char *cpus[KEEL_VCPUS_MAX];
 	size_t nr_disks, nr_nics;
 	struct hv_disk {
 		const char *path;
@@ -52,8 +54,9 @@ struct hv_config {
 
 /*
  * @config (valid against schemas/domain.schema.json, taps and MACs
- * named) as an hv_config, keeld's defaults filled in. Returns 0, or
- * -EINVAL for a configuration the schema should have refused.
+ * named) as an hv_config, keeld's defaults filled in, its cpus read
+ * against this host (pinning.h). Returns 0, or -EINVAL for a
+ * configuration the schema or pinning_check() should have refused.
  */
 int hv_config_from_json(struct json_object *config, struct hv_config *out);
 

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "memory.h"
 #include "nic.h"
+#include "pinning.h"
 #include "run.h"
 #include "server.h"
 
@@ -266,6 +267,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	struct hv_spawn_args spawn = { .commit = run_commit };
 	struct domain_run *run;
 	char **argv = NULL, *console_log = NULL, why[768] = "";
+	char pin_field[PINNING_FIELD_MAX];
 	int fds[64], rc = -ENOMEM, code = KEEL_E_OPERATION_FAILED;
 	size_t nr_fds = 0;
 
@@ -278,6 +280,14 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	rc = memory_fits(k, dom, run->config, why, sizeof(why));
 	if (rc) {
 		code = KEEL_E_RESOURCE;
+		goto fail;
+	}
+	/* The host may have lost CPUs since the domain was defined. */
+	rc = pinning_check(run->config, why, pin_field);
+	if (rc) {
+		/* run_answer_error() ends the sentence. */
+		if (why[0] && why[strlen(why) - 1] == '.')
+			why[strlen(why) - 1] = '\0';
 		goto fail;
 	}
 	if (id < 0)

@@ -19,6 +19,8 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/keeld.h \
 	daemon/methods.c daemon/methods.h \
 	daemon/nic.c daemon/nic.h \
+	daemon/pinning.c daemon/pinning.h \
+	daemon/vcpu_methods.c \
 	daemon/registry.c daemon/registry.h \
 	daemon/server.c daemon/server.h \
 	daemon/stats.c daemon/stats.h \
@@ -74,6 +76,17 @@ tests_integration_check_lifecycle_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_lifecycle_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_lifecycle_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
+
+# vCPU pinning through keeld: refusals and definitions without KVM,
+# a real guest's vCPU threads with it (nested where KVM is missing).
+check_PROGRAMS += tests/integration/check_pinning
+TESTS += tests/integration/check_pinning
+tests_integration_check_pinning_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_pinning.c $(KEELD_FIXTURE)
+tests_integration_check_pinning_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_pinning_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
 
 # Consoles through keeld, on real test guests.

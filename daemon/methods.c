@@ -54,6 +54,8 @@ static const struct method {
 	{ "domain.set_maxmem", domain_set_maxmem, METHOD_READ_WRITE },
 	{ "domain.blkdeviotune", domain_blkdeviotune, METHOD_READ_WRITE },
 	{ "domain.domiftune", domain_domiftune, METHOD_READ_WRITE },
+	{ "domain.vcpu_pin", domain_vcpu_pin, METHOD_READ_WRITE },
+	{ "domain.vcpu_list", domain_vcpu_list, METHOD_READ_ONLY },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

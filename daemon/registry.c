@@ -490,6 +490,30 @@ int registry_set_config(struct registry *reg, struct domain *dom,
 }
 
 /* Load one definition file; logs and returns -errno if it is unusable. */
+int registry_set_member(struct registry *reg, struct domain *dom,
+			const char *key, struct json_object *value)
+{
+	struct json_object *old = NULL;
+	int rc;
+
+	if (json_object_object_get_ex(dom->config, key, &old))
+		json_object_get(old);
+	if (value)
+		json_object_object_add(dom->config, key, value);
+	else
+		json_object_object_del(dom->config, key);
+	rc = registry_save(reg, dom);
+	if (rc) {
+		if (old)
+			json_object_object_add(dom->config, key, old);
+		else
+			json_object_object_del(dom->config, key);
+		return rc;
+	}
+	json_object_put(old);
+	return 0;
+}
+
 static int registry_load_file(struct registry *reg, const char *file,
 			      const struct jschema *schema)
 {

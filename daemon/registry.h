@@ -148,6 +148,13 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
  */
 int registry_set_config_int(struct registry *reg, struct domain *dom,
 			    const char *key, int64_t value);
+/*
+ * Set @dom's configuration member @key to @value (owned; NULL removes
+ * the member) and save the definition. Returns 0, or -errno when it
+ * cannot be written (the old value is kept then).
+ */
+int registry_set_member(struct registry *reg, struct domain *dom,
+			const char *key, struct json_object *value);
 
 /* "shutoff", ...: libvirt's state names in lower case. */
 const char *domain_state_name(enum domain_state state);

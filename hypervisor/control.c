@@ -42,6 +42,7 @@
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
+#include "vcpu_affinity.h"
 #include "virtio_balloon.h"
 #include "vm.h"
 #include "vmm.h"
@@ -156,7 +157,7 @@ static void control_add_memory(struct control *ctl, struct json_object *o)
 static int control_status(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *threads;
 	struct timespec now;
 	double up;
 
@@ -184,6 +185,9 @@ static int control_status(struct control *ctl, struct json_object *params,
 	control_add_memory(ctl, o);
 	json_object_object_add(o, "uptime", json_object_new_double(up));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	/* The vCPU threads, so that keeld can see and check each one. */
+	if (!vm_vcpus_info(ctl->vm, vm_is_paused(ctl->vm), &threads))
+		json_object_object_add(o, "vcpu_threads", threads);
 	*result = o;
 	return 0;
 }
@@ -374,6 +378,72 @@ static int control_iotune(struct control *ctl, struct json_object *params,
 	return 0;
 }
 
+/* vcpus: each vCPU's thread (vcpu_affinity.h, vm_vcpus_info()). */
+static int control_vcpus(struct control *ctl, struct json_object *params,
+			 struct json_object **result, const char **msg)
+{
+	struct json_object *list;
+
+	if (vm_vcpus_info(ctl->vm, vm_is_paused(ctl->vm), &list)) {
+		*msg = "keel-hv ran out of memory.";
+		return KEEL_E_RESOURCE;
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "vcpus", list);
+	return 0;
+}
+
+/*
+ * vcpu-pin {"vcpu": N, "cpus": "CPULIST"}: vCPU N's thread (every
+ * vCPU's without "vcpu") may run only on CPULIST's host CPUs from now
+ * on. keeld checks first; keel-hv checks again against what it may use.
+ */
+static int control_vcpu_pin(struct control *ctl, struct json_object *params,
+			    struct json_object **result, const char **msg)
+{
+	static char err[CPUMAP_ERR_MAX];
+	struct json_object *vcpu = NULL, *cpus = NULL;
+	struct cpumap host, m;
+	int64_t id = -1;
+	int rc;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!params || !json_object_is_type(params, json_type_object) ||
+	    !json_object_object_get_ex(params, "cpus", &cpus) ||
+	    !json_object_is_type(cpus, json_type_string) ||
+	    json_object_object_length(params) >
+		    1 + json_object_object_get_ex(params, "vcpu", &vcpu)) {
+		*msg = "vcpu-pin takes {\"vcpu\": N, \"cpus\": \"CPULIST\"}; without vcpu it pins every vCPU.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	if (vcpu) {
+		id = json_object_get_int64(vcpu);
+		if (!json_object_is_type(vcpu, json_type_int) || id < 0 ||
+		    id >= KEEL_VCPUS_MAX || !ctl->vm->vcpus[id]) {
+			snprintf(err, sizeof(err),
+				 "vcpu must be the number of one of the VM's vCPUs, 0 to %u.",
+				 ctl->vm->nr_vcpus - 1);
+			*msg = err;
+			return JSONRPC_INVALID_PARAMS;
+		}
+	}
+	if (cpumap_host(&host)) {
+		*msg = "keel-hv cannot read the host CPUs it may use.";
+		return KEEL_E_OPERATION_FAILED;
+	}
+	if (cpumap_parse(json_object_get_string(cpus), &host, &m, err)) {
+		*msg = err;
+		return JSONRPC_INVALID_PARAMS;
+	}
+	rc = vm_vcpu_pin(ctl->vm, (int)id, &m, err, msg);
+	if (rc)
+		return rc == -EINVAL || rc == -ENOENT ? JSONRPC_INVALID_PARAMS :
+							KEEL_E_OPERATION_FAILED;
+	*result = control_ok();
+	return 0;
+}
+
 /* The method table; only methods marked takes_params get any. */
 static const struct {
 	const char *method;
@@ -389,6 +459,8 @@ static const struct {
 	{ HV_CTL_BALLOON, control_balloon, true },
 	{ HV_CTL_SUBSCRIBE, control_subscribe, false },
 	{ HV_CTL_IOTUNE, control_iotune, true },
+	{ HV_CTL_VCPUS, control_vcpus, false },
+	{ HV_CTL_VCPU_PIN, control_vcpu_pin, true },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)

@@ -121,6 +121,46 @@ static int opt_vcpus(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/*
+ * "LIST" pins every vCPU, "N:LIST" vCPU N (xl's CPU lists, lib/cpumap.h);
+ * "all" is every CPU keel-hv may run on, and no other CPU is accepted.
+ */
+static int opt_cpus(struct hv_args *a, const char *arg)
+{
+	const char *colon = strchr(arg, ':'), *list = arg;
+	char err[CPUMAP_ERR_MAX];
+	struct cpumap host, *m = &a->cpus_every;
+	bool *has = &a->has_cpus_every;
+	long n = -1;
+
+	if (colon && isdigit((unsigned char)arg[0])) {
+		char *end;
+
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || end != colon || n >= KEEL_VCPUS_MAX) {
+			log_err("Invalid --cpus '%s': give CPULIST or VCPU:CPULIST, VCPU from 0 to %d.",
+				arg, KEEL_VCPUS_MAX - 1);
+			return -EINVAL;
+		}
+		m = &a->cpus_one[n];
+		has = &a->has_cpus_one[n];
+		list = colon + 1;
+	}
+	if (cpumap_host(&host)) {
+		log_err("Cannot read the host CPUs keel-hv may use: %s.",
+			strerror(errno));
+		return -EINVAL;
+	}
+	if (cpumap_parse(list, &host, m, err) ||
+	    cpumap_check_host(m, &host, err)) {
+		log_err("Invalid --cpus '%s': %s", arg, err);
+		return -EINVAL;
+	}
+	*has = true;
+	return 0;
+}
+
 static int opt_console(struct hv_args *a, const char *arg)
 {
 	if (strcmp(arg, "stdio") && strcmp(arg, "none")) {
@@ -442,6 +482,8 @@ static const struct hv_option hv_options[] = {
 	  "RAM the guest can grow to; a balloon holds the rest back" },
 	{ HV_OPT_VCPUS, "N", opt_vcpus,
 	  "virtual CPUs, 1 to " HV_STR(KEEL_VCPUS_MAX) " (default 1)" },
+	{ HV_OPT_CPUS, "[VCPU:]CPUS", opt_cpus,
+	  "host CPUs of every vCPU (\"0-3,^1\"), or of one (repeatable)" },
 	{ HV_OPT_CONSOLE, "stdio|none", opt_console,
 	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
 	{ HV_OPT_CONSOLE_SOCKET, "PATH", opt_console_socket,
@@ -563,6 +605,16 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 				i, a->cfg.nr_nics);
 			return -EINVAL;
 		}
+	}
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
+		if (a->has_cpus_one[i] && i >= a->cfg.nr_vcpus) {
+			log_err("--cpus pins vCPU %u, but the VM has %u vCPUs (numbered from 0).",
+				i, a->cfg.nr_vcpus);
+			return -EINVAL;
+		}
+		a->cfg.affinity[i] = a->has_cpus_one[i] ? &a->cpus_one[i] :
+				     a->has_cpus_every ? &a->cpus_every :
+							 NULL;
 	}
 	if (a->cfg.maxmem && a->cfg.maxmem < a->cfg.ram_size) {
 		log_err("--maxmem (%llu MiB) is less than --memory (%llu MiB): maxmem is the most memory the guest can grow to.",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "console_mux.h"
+#include "cpumap.h"
 #include "hv_proto.h"
 #include "log.h"
 #include "virtio_blk.h"
@@ -30,6 +31,9 @@ struct hv_args {
 	/* disks[]'s images, open and locked by hv_args_open_disks() */
 	struct vblk_image images[KEEL_DISKS_MAX];
 	char *taps[KEEL_NICS_MAX]; /* nics[].tap */
+	/* --cpus=LIST (every vCPU) and --cpus=N:LIST (vCPU N wins over it) */
+	struct cpumap cpus_every, cpus_one[KEEL_VCPUS_MAX];
+	bool has_cpus_every, has_cpus_one[KEEL_VCPUS_MAX];
 	const char *control;
 	char uuid[KEEL_DOMAIN_UUID_LEN + 1]; /* lower case; "" if not given */
 	const char *name;

@@ -18,6 +18,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/ratelimit.c hypervisor/ratelimit.h \
 	hypervisor/status_file.c hypervisor/status_file.h \
 	hypervisor/vcpu.c hypervisor/vcpu.h \
+	hypervisor/vcpu_affinity.c hypervisor/vcpu_affinity.h \
 	hypervisor/vm.c hypervisor/vm.h \
 	hypervisor/vmm.c hypervisor/vmm.h \
 	hypervisor/x86/boot.c hypervisor/x86/boot.h \
@@ -41,6 +42,15 @@ HV_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 HV_UNIT_LIBS = hypervisor/libkeelhv.la $(UNIT_LIBS) $(JSONC_LIBS)
 # The KVM-less struct vm of the device suites.
 UNIT_FAKE_VM = tests/unit/fake_vm.c tests/unit/fake_vm.h
+
+# vCPU threads' pinning on real threads, without KVM (vcpu_affinity.c).
+check_PROGRAMS += tests/unit/check_vcpu_affinity
+TESTS += tests/unit/check_vcpu_affinity
+tests_unit_check_vcpu_affinity_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_vcpu_affinity.c
+tests_unit_check_vcpu_affinity_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_vcpu_affinity_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_vcpu_affinity_LDADD = $(HV_UNIT_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/check_iobus
 TESTS += tests/unit/check_iobus

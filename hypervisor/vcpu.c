@@ -22,6 +22,7 @@
 #include "hv_error.h"
 #include "log.h"
 #include "vcpu.h"
+#include "vcpu_affinity.h"
 #include "vm.h"
 #include "x86/cpu.h"
 
@@ -363,6 +364,9 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* Pinned before the first guest instruction, or not run at all. */
+	if (vcpu_affinity_enter(v))
+		vm_request_exit(vm, VM_EXIT_ERROR);
 
 	for (;;) {
 		uint64_t t0;

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpumap.h"
+
 struct vm;
 struct kvm_run;
 struct kvm_cpuid2;
@@ -32,6 +34,11 @@ struct vcpu {
 	_Atomic uint64_t unclaimed_pio;
 	_Atomic uint64_t unclaimed_mmio;
 	unsigned unclaimed_logged;
+
+	/* vcpu_affinity.c's: the thread's id once it runs, its pinning. */
+	_Atomic int tid;
+	bool pinned;
+	struct cpumap affinity;
 };
 
 /*

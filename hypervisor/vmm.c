@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pci.h"
 #include "vcpu.h"
+#include "vcpu_affinity.h"
 #include "virtio_balloon.h"
 #include "virtio_blk.h"
 #include "virtio_console.h"
@@ -104,6 +105,14 @@ static int vmm_create_vcpus(struct vm *vm, uint32_t *signature,
 		rc = vcpu_new(vm, i, supported);
 	free(supported);
 	return rc;
+}
+
+/* Each vCPU's pinning, which its thread applies as it starts. */
+static void vmm_pin_vcpus(struct vm *vm, const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++)
+		if (vm->vcpus[i] && cfg->affinity[i])
+			vcpu_affinity_init(vm->vcpus[i], cfg->affinity[i]);
 }
 
 static int vmm_add_com1(struct vm *vm, const struct vm_config *cfg)
@@ -224,8 +233,10 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 		goto out_free;
 	}
 	rc = vmm_create_vcpus(vm, &signature, &features);
-	if (!rc)
+	if (!rc) {
+		vmm_pin_vcpus(vm, cfg);
 		rc = vmm_add_devices(vm, cfg);
+	}
 	if (!rc)
 		rc = vmm_write_tables(vm, signature, features);
 	if (!rc)

@@ -20,6 +20,7 @@
 #include "ns8250.h"
 #include "vm.h"
 
+struct cpumap;
 struct event_base;
 struct device;
 
@@ -60,6 +61,8 @@ struct vm_config {
 	 */
 	uint64_t maxmem;
 	unsigned nr_vcpus; /* KEEL_VCPUS_MIN..KEEL_VCPUS_MAX */
+	/* Host CPUs of vCPU i's thread (--cpus); NULL: not pinned. */
+	const struct cpumap *affinity[KEEL_VCPUS_MAX];
 	/* COM1 ("serial0"); copied. NULL: output discarded. */
 	const struct ns8250_backend *console;
 	/* PCI devices, in this order: disks, NICs, rng, balloon, console. */

@@ -41,6 +41,8 @@
 #define HV_OPT_MEMORY "memory"
 #define HV_OPT_MAXMEM "maxmem"
 #define HV_OPT_VCPUS "vcpus"
+/* [VCPU:]CPULIST, repeatable: host CPUs of every vCPU, or of one. */
+#define HV_OPT_CPUS "cpus"
 #define HV_OPT_CONSOLE "console"
 #define HV_OPT_CONSOLE_SOCKET "console-socket"
 #define HV_OPT_CONSOLE_LOG "console-log"
@@ -119,6 +121,10 @@ enum hv_exit {
  * without "limits", only report. The result is the limits in force.
  */
 #define HV_CTL_IOTUNE "iotune"
+/* Each vCPU's thread: tid, host CPU, state, CPU time, affinity. */
+#define HV_CTL_VCPUS "vcpus"
+/* {"vcpu": N (absent: every vCPU), "cpus": CPULIST}: pin live. */
+#define HV_CTL_VCPU_PIN "vcpu-pin"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

@@ -240,6 +240,38 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 			  const char *nic, struct json_object *changes,
 			  struct json_object **out);
 
+/* The text of a CPU list of any host ("0-3,5", "all"), NUL included. */
+#define KEEL_CPULIST_MAX 4096
+
+/* One vCPU of a running domain (domain.vcpu_list, xl vcpu-list). */
+struct keel_vcpu {
+	char name[KEEL_NAME_MAX + 1];	/* the domain's */
+	char uuid[KEEL_UUID_LEN + 1];
+	int id;				/* the domain's */
+	int vcpu;
+	int tid;			/* its thread in keel-hv; -1 offline */
+	int cpu;			/* host CPU it last ran on; -1 offline */
+	char state[16];			/* running, blocked, paused, offline */
+	double time;			/* seconds of host CPU */
+	char affinity[KEEL_CPULIST_MAX];	/* "all" or a CPU list */
+};
+
+/*
+ * Pin vCPU @vcpu of @dom (every vCPU when @vcpu < 0) to the host CPUs
+ * of the xl CPU list @cpus ("0-3,^1", "all"): live, and kept in the
+ * domain's configuration. *@setting (may be NULL): the domain's cpus
+ * setting afterwards, a string or an array (keel.cfg(5)).
+ */
+int keel_domain_vcpu_pin(struct keel_conn *c, const char *dom, int vcpu,
+			 const char *cpus, struct json_object **setting);
+
+/*
+ * The vCPUs of @dom, or of every running domain when @dom is NULL, in
+ * a new array *@out of *@n (free it with free()).
+ */
+int keel_domain_vcpu_list(struct keel_conn *c, const char *dom,
+			  struct keel_vcpu **out, size_t *n);
+
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
 	const char *type;	/* "lifecycle" */

@@ -467,6 +467,78 @@ static int result_subscribed(struct keel_conn *c, const char *method,
 	return 0;
 }
 
+/* A VcpuInfo into @out; tid and cpu may be null (offline: -1). */
+static int vcpu_from_json(struct keel_conn *c, const char *method,
+			  struct json_object *obj, struct keel_vcpu *out)
+{
+	static const char *const nullable[] = { "tid", "cpu" };
+	int *dst[] = { &out->tid, &out->cpu };
+	struct json_object *v;
+	int64_t id, vcpu, n;
+
+	if (require_object(c, method, obj) < 0 ||
+	    copy_str(c, method, obj, "name", out->name,
+		     sizeof(out->name)) < 0 ||
+	    copy_str(c, method, obj, "uuid", out->uuid,
+		     sizeof(out->uuid)) < 0 ||
+	    copy_str(c, method, obj, "state", out->state,
+		     sizeof(out->state)) < 0 ||
+	    copy_str(c, method, obj, "affinity", out->affinity,
+		     sizeof(out->affinity)) < 0 ||
+	    get_int64(c, method, obj, "id", 0, INT_MAX, &id) < 0 ||
+	    get_int64(c, method, obj, "vcpu", 0, INT_MAX, &vcpu) < 0 ||
+	    get_number(c, method, obj, "time", 0, &out->time) < 0)
+		return -1;
+	out->id = (int)id;
+	out->vcpu = (int)vcpu;
+	for (size_t i = 0; i < 2; i++) {
+		*dst[i] = -1;
+		if (!json_object_object_get_ex(obj, nullable[i], &v))
+			return bad_result(c, method, "\"tid\" or \"cpu\" is missing");
+		if (!v)
+			continue;
+		if (get_int64(c, method, obj, nullable[i], 0, INT_MAX, &n) < 0)
+			return -1;
+		*dst[i] = (int)n;
+	}
+	return 0;
+}
+
+/* An array of VcpuInfo into struct vcpu_array *@out. */
+struct vcpu_array {
+	struct keel_vcpu *v;
+	size_t n;
+};
+
+static int result_vcpus(struct keel_conn *c, const char *method,
+			struct json_object *res, void *out)
+{
+	struct vcpu_array *o = out;
+	size_t n;
+	struct keel_vcpu *v;
+
+	if (!json_object_is_type(res, json_type_array))
+		return bad_result(c, method, "the result is not an array");
+	n = json_object_array_length(res);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "Out of memory while reading the vCPU list.",
+				  NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (vcpu_from_json(c, method, json_object_array_get_idx(res, i),
+				   &v[i]) < 0) {
+			free(v);
+			return -1;
+		}
+	}
+	o->v = v;
+	o->n = n;
+	return 0;
+}
+
 /* The table */
 
 enum call {
@@ -492,6 +564,8 @@ enum call {
 	CALL_DOMAIN_STATS_ALL,
 	CALL_DOMAIN_BLKDEVIOTUNE,
 	CALL_DOMAIN_DOMIFTUNE,
+	CALL_DOMAIN_VCPU_PIN,
+	CALL_DOMAIN_VCPU_LIST,
 };
 
 static const struct call_row {
@@ -520,6 +594,8 @@ static const struct call_row {
 	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", result_object },
 	[CALL_DOMAIN_BLKDEVIOTUNE] = { "domain.blkdeviotune", result_object },
 	[CALL_DOMAIN_DOMIFTUNE] = { "domain.domiftune", result_object },
+	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", result_object },
+	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", result_vcpus },
 };
 
 /*
@@ -893,4 +969,69 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 int keel_events_subscribe(struct keel_conn *c)
 {
 	return typed_call(c, CALL_EVENTS_SUBSCRIBE, NULL, NULL);
+}
+
+int keel_domain_vcpu_pin(struct keel_conn *c, const char *dom, int vcpu,
+			 const char *cpus, struct json_object **setting)
+{
+	struct json_object *p, *res = NULL, *v;
+	int rc;
+
+	if (setting)
+		*setting = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!cpus || !*cpus) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "No host CPUs were given to pin the vCPU to.",
+				  "/cpus");
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "vcpu",
+			       vcpu < 0 ? json_object_new_string("all") :
+					  json_object_new_int(vcpu)) < 0 ||
+	    libkeel_add_member(p, "cpus", json_object_new_string(cpus)) < 0)
+		return params_nomem(c, p);
+	rc = typed_call(c, CALL_DOMAIN_VCPU_PIN, p, &res);
+	if (rc < 0)
+		return -1;
+	if (!json_object_object_get_ex(res, "cpus", &v)) {
+		json_object_put(res);
+		return bad_result(c, "domain.vcpu_pin", "\"cpus\" is missing");
+	}
+	if (setting)
+		*setting = json_object_get(v);
+	json_object_put(res);
+	return 0;
+}
+
+int keel_domain_vcpu_list(struct keel_conn *c, const char *dom,
+			  struct keel_vcpu **out, size_t *n)
+{
+	struct vcpu_array a = { 0 };
+	struct json_object *p;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = dom ? libkeel_dom_params(c, dom) : json_object_new_object();
+	if (!p)
+		return dom ? -1 : params_nomem(c, NULL);
+	if (typed_call(c, CALL_DOMAIN_VCPU_LIST, p, &a) < 0)
+		return -1;
+	if (out)
+		*out = a.v;
+	else
+		free(a.v);
+	if (n)
+		*n = a.n;
+	return 0;
 }

@@ -12,7 +12,8 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/xlcfg.c lib/xlcfg.h lib/xlcfg_internal.h lib/xlcfg_syntax.c \
 	lib/xlcfg_disk.c lib/xlcfg_vif.c \
 	lib/iotune.c lib/iotune.h \
-	lib/paths.c lib/paths.h
+	lib/paths.c lib/paths.h \
+	lib/cpumap.c lib/cpumap.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
@@ -52,6 +53,12 @@ TESTS += tests/unit/check_jschema
 tests_unit_check_jschema_SOURCES = $(UNIT_RUNNER) tests/unit/check_jschema.c
 tests_unit_check_jschema_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_jschema_LDADD = $(LIB_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_cpumap
+TESTS += tests/unit/check_cpumap
+tests_unit_check_cpumap_SOURCES = $(UNIT_RUNNER) tests/unit/check_cpumap.c
+tests_unit_check_cpumap_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_cpumap_LDADD = $(LIB_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_xlcfg
 TESTS += tests/unit/check_xlcfg

@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "cpumap.h"
 #include "json_strict.h"
 #include "xlcfg.h"
 #include "xlcfg_internal.h"
@@ -120,7 +121,7 @@ static int line_at(const char *buf, size_t off)
  */
 
 enum field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_KERNEL,
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS, F_KERNEL,
 	F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA, F_RNG, F_ON_POWEROFF,
 	F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
 };
@@ -265,6 +266,61 @@ static int conv_bool(struct conv *c, const struct xlcfg_setting *s,
 	return xlcfg_new_or_enomem(json_object_new_boolean(*str == '1'), out);
 }
 
+/*
+ * One CPU list of cpus (xl.cfg(5)): read with the parser keeld and
+ * keel-hv use (lib/cpumap.h), against every CPU keel can name, since
+ * the file may be meant for another host; keeld checks the CPUs against
+ * its own. A bare number is a list of one CPU, as for xl.
+ */
+static int conv_cpu_list(struct conv *c, const struct xlcfg_val *v,
+			 struct json_object **out)
+{
+	char err[CPUMAP_ERR_MAX];
+	struct cpumap any, m;
+
+	if (v->type == XLCFG_VAL_LIST)
+		return cfail(c, v->line,
+			     "The items of 'cpus' are quoted CPU lists, not lists.");
+	memset(&any, 0xff, sizeof(any));
+	if (cpumap_parse(v->str, &any, &m, err))
+		return cfail(c, v->line, "In 'cpus': %s", err);
+	return xlcfg_new_or_enomem(json_object_new_string(v->str), out);
+}
+
+/*
+ * cpus = "LIST" pins every vCPU to LIST; cpus = ["LIST0", "LIST1", ...]
+ * pins vCPU i to item i, and the vCPUs past the end of the list are not
+ * pinned, as in xl (keel.cfg(5)).
+ */
+static int conv_cpus(struct conv *c, const struct xlcfg_setting *s,
+		     struct json_object **out)
+{
+	struct json_object *arr, *item;
+	int rc;
+
+	if (s->val.type != XLCFG_VAL_LIST)
+		return conv_cpu_list(c, &s->val, out);
+	if (!s->val.n)
+		return cfail(c, s->line,
+			     "'cpus' is an empty list; give one CPU list per vCPU, as in cpus = [\"2\", \"3-5\"], or leave cpus out.");
+	arr = json_object_new_array();
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->val.n; i++) {
+		rc = conv_cpu_list(c, &s->val.items[i], &item);
+		if (!rc && json_object_array_add(arr, item)) {
+			json_object_put(item);
+			rc = -ENOMEM;
+		}
+		if (rc) {
+			json_object_put(arr);
+			return rc;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
 /* --- disk and vif specifications --------------------------------------- */
 
 /*
@@ -346,6 +402,7 @@ static const struct key_def keys[F_COUNT] = {
 	[F_MAXMEM] = { "maxmem", "maxmem", conv_int },
 	[F_VCPUS] = { "vcpus", "vcpus", conv_int },
 	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int },
+	[F_CPUS] = { "cpus", "cpus", conv_cpus },
 	[F_KERNEL] = { "kernel", "kernel", conv_path },
 	[F_RAMDISK] = { "ramdisk", "ramdisk", conv_path },
 	[F_CMDLINE] = { "cmdline", "cmdline", conv_string },
@@ -368,7 +425,6 @@ static const struct {
 	const char *key;
 	const char *what; /* what the user asked for, in words */
 } not_yet[] = {
-	{ "cpus", "vCPU pinning (cpus)" },
 	{ "cpu_weight", "A scheduler weight (cpu_weight)" },
 	{ "cap", "A CPU cap (cap)" },
 };
@@ -465,6 +521,14 @@ static int conv_check(struct conv *c)
 	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) > vcpus)
 		return cfail(c, c->line[F_MAXVCPUS],
 			     "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
+	if (c->out[F_CPUS] &&
+	    json_object_is_type(c->out[F_CPUS], json_type_array) &&
+	    json_object_array_length(c->out[F_CPUS]) >
+		    (size_t)field_int(c, F_MAXVCPUS, vcpus))
+		return cfail(c, c->line[F_CPUS],
+			     "'cpus' lists %zu CPU lists, one per vCPU, but the domain has %lld vCPUs; remove the extra ones.",
+			     json_object_array_length(c->out[F_CPUS]),
+			     field_int(c, F_MAXVCPUS, vcpus));
 	if (c->out[F_MAXMEM] && c->out[F_MEMORY] &&
 	    field_int(c, F_MAXMEM, 0) < field_int(c, F_MEMORY, 0))
 		return cfail(c, c->line[F_MAXMEM],

@@ -38,9 +38,9 @@
 static const char *const commands[] = {
 	"create", "list", "info", "define", "undefine", "start", "pause",
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
-	"domid", "domname", "uptime", "config", "console", "events", "help",
-	"completion", "mem-set", "mem-max", "top", "blkdeviotune",
-	"domiftune",
+	"domid", "domname", "uptime", "vcpu-pin", "vcpu-list", "config",
+	"console", "events", "help", "completion", "mem-set", "mem-max",
+	"top", "blkdeviotune", "domiftune",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -329,10 +329,10 @@ START_TEST(test_dry_run_errors)
 	/* With -c too: a bad file fails before keeld is asked anything. */
 	keel_expect(1, want, "create", "-c", path);
 
-	/* A key keel does not apply yet is refused, citing keel.cfg(5). */
+	/* What keel cannot do is refused, saying why: NUMA placement. */
 	path = test_file("pinned.cfg", "name = \"p\"\nkernel = \"/k\"\n"
-				       "vcpus = 2\ncpus = \"0-1\"\n");
-	ck_assert_int_ge(asprintf(&pinned, "keel: %s:4: vCPU pinning (cpus) is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\").",
+				       "vcpus = 2\ncpus = \"nodes:0\"\n");
+	ck_assert_int_ge(asprintf(&pinned, "keel: %s:4: In 'cpus': \"nodes:0\" in the CPU list \"nodes:0\" names NUMA nodes; keel does not place vCPUs by node, so give host CPU numbers instead.",
 				  path),
 			 0);
 	keel_expect(1, pinned, "create", "-n", path);
@@ -958,6 +958,48 @@ static void events_settle(struct proc *p)
 }
 
 /* Interrupted is how `keel events` is meant to end; keeld leaving is not. */
+/*
+ * vcpu-pin on a shut-off domain changes its definition; the refusals
+ * are keeld's sentences (exit 1) or usage (exit 2); vcpu-list has only
+ * its header while nothing runs.
+ */
+START_TEST(test_vcpu_pin_list)
+{
+	const char *path = test_file("two.cfg", "name = \"two\"\n"
+						"kernel = \"/k\"\nvcpus = 2\n");
+	struct json_object *o;
+	char *out;
+
+	cli_keeld_start();
+	keel_expect(0, "", "define", path);
+	keel_expect(0, "", "vcpu-pin", "two", "1", "0");
+	o = keel_json("config", "two", NULL);
+	ck_assert_str_eq(json_object_to_json_string_ext(at(o, "/cpus"),
+							JSON_C_TO_STRING_PLAIN),
+			 "[\"all\",\"0\"]");
+	json_object_put(o);
+	keel_expect(0, "", "vcpu-pin", "two", "all", "0");
+	o = keel_json("config", "two", NULL);
+	ck_assert_str_eq(str_at(o, "/cpus"), "0");
+	json_object_put(o);
+	keel_expect(1, "keel: Domain two has 2 vCPUs, numbered 0 to 1; it has no vCPU 2.",
+		    "vcpu-pin", "two", "2", "0");
+	keel_expect(1, "keel: The CPU list \"0,^0\" leaves no CPU to run on",
+		    "vcpu-pin", "two", "0", "0,^0");
+	keel_expect(2, "'x' is not a vCPU", "vcpu-pin", "two", "x", "0");
+	keel_expect(2, "", "vcpu-pin", "two", "0");
+	keel_expect(1, "keel: Domain two is shutoff; its vCPUs exist only while it runs.",
+		    "vcpu-list", "two");
+	ck_assert_int_eq(keel(&out, NULL, "vcpu-list", NULL), 0);
+	ck_assert_str_eq(out, "Name                                ID  VCPU   CPU State    Time(s)  Affinity\n");
+	free(out);
+	o = keel_json("vcpu-list", "--json", NULL);
+	ck_assert_uint_eq(json_object_array_length(o), 0);
+	json_object_put(o);
+	keeld_stop();
+}
+END_TEST
+
 START_TEST(test_events_end)
 {
 	char *argv[] = { (char *)harness_path("cli/keel"), "events", NULL };
@@ -1438,6 +1480,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_iotune);
 	tcase_add_test(daemon, test_events_end);
 	tcase_add_test(daemon, test_top_no_domains);
+	tcase_add_test(daemon, test_vcpu_pin_list);
 	suite_add_tcase(s, daemon);
 
 	/*

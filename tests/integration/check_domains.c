@@ -93,7 +93,7 @@ START_TEST(test_config_refused)
 		{ ",\"ramdisk\":\"/x/\\u001b[31mred\"", "/config/ramdisk",
 		  NULL },
 		/* Accepted by the model, not applied yet: refused, not ignored. */
-		{ ",\"cpus\":\"0-1\"", "/config/cpus", "not supported yet" },
+		{ ",\"cpus\":\"nodes:0\"", "/config/cpus", "NUMA nodes" },
 		{ ",\"cpu_weight\":512", "/config/cpu_weight",
 		  "not supported yet" },
 		{ ",\"cap\":50", "/config/cap", "not supported yet" },

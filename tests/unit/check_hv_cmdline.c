@@ -184,6 +184,65 @@ START_TEST(test_round_trip_loses)
 }
 END_TEST
 
+/*
+ * cpus: one --cpus when every vCPU has the same CPUs, else one per
+ * pinned vCPU ("all" and vCPUs past the array are not pinned); read
+ * back in keel-hv's canonical spelling of the lists.
+ */
+START_TEST(test_cpus)
+{
+	static const struct {
+		const char *cpus; /* the config's member */
+		int vcpus;
+		const char *argv; /* the --cpus options, in order */
+		const char *back; /* the member read back, or NULL */
+	} cases[] = {
+		{ "\"0\"", 2, "--cpus=0 ", "\"0\"" },
+		{ "\"0-0,0\"", 1, "--cpus=0 ", "\"0\"" },
+		{ "\"all\"", 2, "", NULL },
+		{ "[\"all\",\"0\",\"0\"]", 3, "--cpus=1:0 --cpus=2:0 ",
+		  "[\"all\",\"0\",\"0\"]" },
+		{ "[\"0\"]", 3, "--cpus=0:0 ", "[\"0\",\"all\",\"all\"]" },
+	};
+	struct hv_cmdline c = cmd();
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char text[512], opts[256] = "";
+		struct json_object *config, *back, *v;
+		char **argv;
+
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"web\",\"uuid\":\"" UUID "\","
+			 "\"kernel\":\"/k\",\"vcpus\":%d,\"cpus\":%s}",
+			 cases[k].vcpus, cases[k].cpus);
+		config = json_tokener_parse(text);
+		argv = build(&c, config);
+		for (size_t i = 1; argv[i]; i++)
+			if (!strncmp(argv[i], "--" HV_OPT_CPUS "=", 7)) {
+				strcat(opts, argv[i]);
+				strcat(opts, " ");
+			}
+		ck_assert_msg(!strcmp(opts, cases[k].argv), "%s: %s",
+			      cases[k].cpus, opts);
+		back = hv_cmdline_config(argv, argc_of(argv), getpid());
+		ck_assert_ptr_nonnull(back);
+		if (!cases[k].back)
+			ck_assert(!json_object_object_get_ex(back, "cpus", &v));
+		else
+			ck_assert_msg(json_object_object_get_ex(back, "cpus",
+								&v) &&
+					      !strcmp(json_object_to_json_string_ext(
+							      v, JSON_C_TO_STRING_PLAIN),
+						      cases[k].back),
+				      "%s came back as %s", cases[k].cpus,
+				      json_object_to_json_string(back));
+		json_object_put(back);
+		hv_cmdline_free(argv);
+		json_object_put(config);
+	}
+}
+END_TEST
+
 /* Every option is keel-hv's, and says what keeld means. */
 START_TEST(test_options)
 {
@@ -194,7 +253,7 @@ START_TEST(test_options)
 		HV_OPT_STATUS_FILE, HV_OPT_UUID,	HV_OPT_NAME,
 		HV_OPT_PAUSED,	   HV_OPT_LINGER,	HV_OPT_DISK_FD,
 		HV_OPT_NET,	   HV_OPT_RNG,		HV_OPT_VIRTIO_CONSOLE,
-		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,
+		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,	HV_OPT_CPUS,
 	};
 	struct hv_cmdline c = cmd();
 	struct json_object *config = full_config();
@@ -366,6 +425,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_loses);
 	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_cpus);
 	tcase_add_test(tc, test_is_ours);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_disks_by_path);
