@@ -183,8 +183,6 @@ static const struct {
 	const char *what;	/* what the user asked for, in words */
 } unsupported[] = {
 	{ "cpus", false, "vCPU pinning (cpus)" },
-	{ "cpu_weight", false, "a scheduler weight (cpu_weight)" },
-	{ "cap", false, "a CPU cap (cap)" },
 	{ "rate", true, "a NIC rate limit (rate)" },
 };
 
@@ -255,6 +253,13 @@ static struct json_object *config_check(const struct jsonrpc_req *req,
 				    "/config/maxvcpus",
 				    "maxvcpus (%lld) must be at least vcpus (%lld).",
 				    (long long)b, (long long)a);
+	/* A cap above 100 per vCPU could never bind (xl refuses it too). */
+	if (!int_member(config, "vcpus", &a))
+		a = 1;
+	if (int_member(config, "cap", &b) && b > 100 * a)
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/cap",
+				    "The cap %lld%% is more than %lld vCPU%s can use (at most 100 per vCPU; 0 for no cap).",
+				    (long long)b, (long long)a, a == 1 ? "" : "s");
 	return check_supported(req, config);
 }
 

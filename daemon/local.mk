@@ -7,6 +7,9 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/adopt.c \
+	daemon/cgroup.c daemon/cgroup.h \
+	daemon/cgroup_domain.c daemon/cgroup_domain.h \
+	daemon/sched_methods.c \
 	daemon/run.c daemon/run.h \
 	daemon/decide.c daemon/decide.h \
 	daemon/hv.c daemon/hv.h \

@@ -49,6 +49,8 @@ static const struct method {
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
 	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
+	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
+	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

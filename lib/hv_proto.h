@@ -23,6 +23,15 @@
 #define KEEL_MEMORY_MIN_MIB 16
 #define KEEL_MEMORY_MAX_MIB (1024LL * 1024)
 
+/*
+ * What a keel-hv process holds beyond its guest's RAM, in MiB: its
+ * code and libraries, its threads' stacks, the console ring and logs,
+ * virtqueue buffers. keeld's memory cgroup limit for a domain is its
+ * maxmem (or memory) plus this (docs/qos.md, "Memory"), so the margin
+ * is generous: see docs/qos.md for what was measured.
+ */
+#define HV_MEM_OVERHEAD_MIB 64
+
 /* Devices per domain. */
 #define KEEL_DISKS_MAX 16
 #define KEEL_NICS_MAX 8
