@@ -182,3 +182,13 @@ tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
 tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)
+
+# cgroups on stand-in directories laid out as v1 and v2 hosts, the
+# weight and cap mappings, and the host's own cgroups where writable
+# (cgroup.c, cgroup_domain.c).
+check_PROGRAMS += tests/unit/check_cgroup
+TESTS += tests/unit/check_cgroup
+tests_unit_check_cgroup_SOURCES = $(UNIT_RUNNER) tests/unit/check_cgroup.c
+tests_unit_check_cgroup_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_cgroup_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_cgroup_LDADD = $(KEELD_UNIT_LIBS)
