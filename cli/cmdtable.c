@@ -61,6 +61,15 @@ static const struct cli_option shutdown_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option sched_credit_options[] = {
+	{ 'd', "domain", "DOM", "The domain to show or change." },
+	{ 'w', "weight", "WEIGHT",
+	  "Set the weight, 1 to 65535, relative to other domains." },
+	{ 'c', "cap", "CAP",
+	  "Set the cap, in percent of one CPU (0: no cap)." },
+	OPT_END,
+};
+
 const struct cli_command cli_commands[] = {
 	{ "create", cmd_create, "FILE|-",
 	  "Create and start a transient domain from a configuration file.",
@@ -109,6 +118,9 @@ const struct cli_command cli_commands[] = {
 	{ "events", cmd_events, "",
 	  "Print domain events as they happen, until interrupted.",
 	  json_options, 0, 0, "" },
+	{ "sched-credit", cmd_sched_credit, "",
+	  "Show or set domains' CPU weight and cap.", sched_credit_options,
+	  0, 0, "" },
 	{ "help", cmd_help, "[CMD]",
 	  "Show the commands, or one command's usage.", no_options, 0, 1,
 	  "CMD" },

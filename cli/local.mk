@@ -4,7 +4,7 @@
 bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
-	cli/console_cmds.c cli/config_file.c
+	cli/console_cmds.c cli/config_file.c cli/sched_cmds.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
 

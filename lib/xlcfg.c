@@ -120,7 +120,8 @@ static int line_at(const char *buf, size_t off)
  */
 
 enum field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_KERNEL,
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS,
+	F_CPU_WEIGHT, F_CAP, F_KERNEL,
 	F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA, F_RNG, F_ON_POWEROFF,
 	F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
 };
@@ -346,6 +347,8 @@ static const struct key_def keys[F_COUNT] = {
 	[F_MAXMEM] = { "maxmem", "maxmem", conv_int },
 	[F_VCPUS] = { "vcpus", "vcpus", conv_int },
 	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int },
+	[F_CPU_WEIGHT] = { "cpu_weight", "cpu_weight", conv_int },
+	[F_CAP] = { "cap", "cap", conv_int },
 	[F_KERNEL] = { "kernel", "kernel", conv_path },
 	[F_RAMDISK] = { "ramdisk", "ramdisk", conv_path },
 	[F_CMDLINE] = { "cmdline", "cmdline", conv_string },
@@ -369,8 +372,6 @@ static const struct {
 	const char *what; /* what the user asked for, in words */
 } not_yet[] = {
 	{ "cpus", "vCPU pinning (cpus)" },
-	{ "cpu_weight", "A scheduler weight (cpu_weight)" },
-	{ "cap", "A CPU cap (cap)" },
 };
 
 /* Real xl.cfg keys, so that the error can say "not supported". */
