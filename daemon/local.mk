@@ -192,3 +192,16 @@ tests_unit_check_cgroup_SOURCES = $(UNIT_RUNNER) tests/unit/check_cgroup.c
 tests_unit_check_cgroup_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_cgroup_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_cgroup_LDADD = $(KEELD_UNIT_LIBS)
+
+# A domain's cgroup through keeld with real test guests: the mapped
+# values at start, after domain.set_sched and after a keeld restart;
+# refused changes; hosts without cgroups (KVM: nested runner).
+check_PROGRAMS += tests/integration/check_cgroups
+TESTS += tests/integration/check_cgroups
+tests_integration_check_cgroups_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_cgroups.c $(KEELD_FIXTURE)
+tests_integration_check_cgroups_CPPFLAGS = $(KEELD_CPPFLAGS)
+tests_integration_check_cgroups_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_cgroups_LDADD = tests/integration/libharness.la \
+	daemon/libkeeld.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread
