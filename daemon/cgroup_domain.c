@@ -65,12 +65,13 @@ void cgroup_domain_dispose(struct keeld *k)
 
 void cgroup_domain_limits(struct json_object *config, struct cgroup_limits *l)
 {
+	uint64_t guest = (uint64_t)config_memory_mib(config) << 20;
+
 	l->weight = (unsigned)config_int(config, "cpu_weight",
 					 CGROUP_WEIGHT_DEFAULT);
 	l->cap = (unsigned)config_int(config, "cap", 0);
-	l->memory_bytes = (uint64_t)(config_memory_mib(config) +
-				     HV_MEM_OVERHEAD_MIB)
-			  << 20;
+	l->memory_bytes = guest + ((uint64_t)HV_MEM_OVERHEAD_MIB << 20) +
+			  guest / HV_MEM_PAGE_TABLE_DIV;
 }
 
 /* Make @run's group and write its limits: 0 or -errno with @why. */

@@ -32,7 +32,8 @@ void cgroup_domain_dispose(struct keeld *k);
 
 /*
  * The limits @config asks for: cpu_weight (default 256), cap (default
- * 0) and the memory limit, maxmem (or memory) plus HV_MEM_OVERHEAD_MIB.
+ * 0) and the memory limit, maxmem (or memory) plus HV_MEM_OVERHEAD_MIB
+ * plus 1/HV_MEM_PAGE_TABLE_DIV of it (lib/hv_proto.h).
  */
 void cgroup_domain_limits(struct json_object *config,
 			  struct cgroup_limits *l);

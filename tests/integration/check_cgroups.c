@@ -27,6 +27,7 @@
 
 #include "cgroup.h"
 #include "harness.h"
+#include "hv_proto.h"
 #include "keeld_fixture.h"
 #include "runner.h"
 
@@ -133,8 +134,12 @@ static void assert_in_group(pid_t pid, const char *uuid)
 static void assert_values(struct cgroup_host *h, const char *uuid, int w,
 			  int cap)
 {
-	char want[64];
+	/* 64 MiB, keel-hv's overhead, and the kernel's share per guest page. */
+	unsigned long long mem = ((64ULL + HV_MEM_OVERHEAD_MIB) << 20) +
+				 (64ULL << 20) / HV_MEM_PAGE_TABLE_DIV;
+	char want[64], mem_s[32];
 
+	snprintf(mem_s, sizeof(mem_s), "%llu", mem);
 	if (cgroup_host_version(h) == CGROUP_V2) {
 		snprintf(want, sizeof(want), "%u", cgroup_v2_weight(w));
 		ck_assert_str_eq(cg_get(h, "cpu", uuid, "cpu.weight"), want);
@@ -144,7 +149,7 @@ static void assert_values(struct cgroup_host *h, const char *uuid, int w,
 			snprintf(want, sizeof(want), "max 100000");
 		ck_assert_str_eq(cg_get(h, "cpu", uuid, "cpu.max"), want);
 		ck_assert_str_eq(cg_get(h, "memory", uuid, "memory.max"),
-				 "134217728");
+				 mem_s);
 	} else {
 		snprintf(want, sizeof(want), "%d", w * 4);
 		ck_assert_str_eq(cg_get(h, "cpu", uuid, "cpu.shares"), want);
@@ -153,7 +158,7 @@ static void assert_values(struct cgroup_host *h, const char *uuid, int w,
 				 want);
 		ck_assert_str_eq(cg_get(h, "memory", uuid,
 					"memory.limit_in_bytes"),
-				 "134217728");
+				 mem_s);
 	}
 }
 

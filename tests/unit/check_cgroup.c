@@ -122,14 +122,16 @@ START_TEST(test_limits_from_config)
 	cgroup_domain_limits(c, &l);
 	ck_assert_uint_eq(l.weight, 1000);
 	ck_assert_uint_eq(l.cap, 50);
-	ck_assert_uint_eq(l.memory_bytes, (512ULL + HV_MEM_OVERHEAD_MIB) << 20);
+	ck_assert_uint_eq(l.memory_bytes, ((512ULL + HV_MEM_OVERHEAD_MIB) << 20) +
+						  (512ULL << 20) / HV_MEM_PAGE_TABLE_DIV);
 	json_object_put(c);
 	/* keeld's defaults: weight 256, no cap, 256 MiB. */
 	c = json_tokener_parse("{\"name\":\"a\"}");
 	cgroup_domain_limits(c, &l);
 	ck_assert_uint_eq(l.weight, 256);
 	ck_assert_uint_eq(l.cap, 0);
-	ck_assert_uint_eq(l.memory_bytes, (256ULL + HV_MEM_OVERHEAD_MIB) << 20);
+	ck_assert_uint_eq(l.memory_bytes, ((256ULL + HV_MEM_OVERHEAD_MIB) << 20) +
+						  (256ULL << 20) / HV_MEM_PAGE_TABLE_DIV);
 	json_object_put(c);
 }
 END_TEST
