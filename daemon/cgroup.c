@@ -272,7 +272,8 @@ static int scan_root(const char *root, char **v2, struct cgroup_host *v1)
 
 		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
-		if (bits && !stat(path, &st) && S_ISDIR(st.st_mode))
+		/* lstat: "cpu" is often a link to "cpu,cpuacct". */
+		if (bits && !lstat(path, &st) && S_ISDIR(st.st_mode))
 			rc = host_add(v1, path, bits);
 	}
 	closedir(d);
@@ -667,15 +668,17 @@ static int remove_dir(const char *dir)
 int cgroup_remove(struct cgroup_host *h, const char *name)
 {
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	/* One budget for all hierarchies: the process leaves them at once. */
+	int tries = CGROUP_REMOVE_WAIT_MS / 10;
 	char path[PATH_MAX];
 	int first = 0;
 
 	for (size_t i = 0; i < h->n; i++) {
 		int rc = group_path(h, i, name, path, sizeof(path));
 
-		for (int tries = CGROUP_REMOVE_WAIT_MS / 10; !rc; tries--) {
+		while (!rc) {
 			rc = remove_dir(path);
-			if (rc != -EBUSY || tries <= 0)
+			if (rc != -EBUSY || tries-- <= 0)
 				break;
 			/* Its last process is exiting or not yet reaped. */
 			nanosleep(&pause, NULL);

@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +58,17 @@ static void put(const char *rel, const char *text)
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+static int dirfd_of(const char *path)
+{
+	static int fd = -1;
+
+	if (fd >= 0)
+		close(fd);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	return fd;
 }
 
 static void mk(const char *rel)
@@ -184,6 +196,8 @@ static void v1_layout(void)
 	mk("cpuset");
 	mk("blkio");
 	mk("devices");
+	/* As on many hosts: cpu and cpuacct also reachable by links. */
+	ck_assert_int_eq(symlinkat("cpu,cpuacct", dirfd_of(dir), "cpu"), 0);
 	put("cpuset/cpuset.cpus", "0-3\n");
 	put("cpuset/cpuset.mems", "0\n");
 }
@@ -228,6 +242,9 @@ START_TEST(test_v1)
 	ck_assert_int_eq(cgroup_path(h, "memory", "u1", path, sizeof(path)),
 			 0);
 	ck_assert(strstr(path, "/memory/machine/keel/u1"));
+	/* The link is not a second hierarchy. */
+	ck_assert_int_eq(cgroup_path(h, "cpu", "u1", path, sizeof(path)), 0);
+	ck_assert_msg(strstr(path, "/cpu,cpuacct/machine/keel/u1"), "%s", path);
 	ck_assert_int_eq(cgroup_path(h, "io", "u1", path, sizeof(path)),
 			 -ENOENT);
 	ck_assert_int_eq(cgroup_remove(h, "u1"), 0);
