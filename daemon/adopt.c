@@ -532,6 +532,7 @@ void lifecycle_recover(struct keeld *k)
 		if (!found.v[i].adopted)
 			adopt_orphan(k, &found.v[i]);
 	found_list_dispose(&found);
+	cgroup_domain_sweep(k);
 	for (struct domain *dom = registry_first(k->reg), *next; dom;
 	     dom = next) {
 		next = dom->next;

@@ -690,6 +690,49 @@ int cgroup_remove(struct cgroup_host *h, const char *name)
 	return first;
 }
 
+int cgroup_sweep(struct cgroup_host *h,
+		 bool (*keep)(const char *name, void *opaque), void *opaque)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	int removed = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		DIR *d;
+
+		if (group_path(h, i, NULL, dir, sizeof(dir)))
+			continue;
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			struct stat st;
+			int n;
+
+			if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+			    keep(de->d_name, opaque))
+				continue;
+			n = snprintf(path, sizeof(path), "%s/%s", dir,
+				     de->d_name);
+			if (n < 0 || (size_t)n >= sizeof(path) ||
+			    stat(path, &st))
+				continue;
+			/*
+			 * A young group may be another keeld's start under
+			 * way (keelds with their own run directories can
+			 * share a parent: test suites do); a busy one has a
+			 * process, and stays without waiting.
+			 */
+			if (st.st_mtime + CGROUP_SWEEP_MIN_AGE_S > time(NULL))
+				continue;
+			if (!remove_dir(path))
+				removed++;
+		}
+		closedir(d);
+	}
+	return removed;
+}
+
 int cgroup_rename(struct cgroup_host *h, const char *from, const char *to)
 {
 	char a[PATH_MAX], b[PATH_MAX];

@@ -16,6 +16,7 @@
  * ordinary files that stands in for the cgroup filesystem.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -110,6 +111,16 @@ int cgroup_apply(struct cgroup_host *h, const char *name,
  */
 #define CGROUP_REMOVE_WAIT_MS 500
 int cgroup_remove(struct cgroup_host *h, const char *name);
+
+/*
+ * Remove every group under the parent for which @keep(@name, @opaque)
+ * is false, that holds no process (it is busy then, and stays) and
+ * that is at least CGROUP_SWEEP_MIN_AGE_S old: what domains that ended
+ * while no keeld watched them left. Returns how many were removed.
+ */
+#define CGROUP_SWEEP_MIN_AGE_S 60
+int cgroup_sweep(struct cgroup_host *h,
+		 bool (*keep)(const char *name, void *opaque), void *opaque);
 
 /* Rename @from's group to @to in every hierarchy. Returns 0 or -errno. */
 int cgroup_rename(struct cgroup_host *h, const char *from, const char *to);

@@ -179,6 +179,27 @@ void cgroup_domain_end(struct domain_run *run)
 			 run->dom->uuid, strerror(-rc));
 }
 
+/* cgroup_sweep()'s test: does a domain run with the uuid @name? */
+static bool group_in_use(const char *name, void *opaque)
+{
+	struct keeld *k = opaque;
+	struct domain *dom = registry_find_uuid(k->reg, name);
+
+	return dom && dom->run;
+}
+
+void cgroup_domain_sweep(struct keeld *k)
+{
+	int n;
+
+	if (!k->cgroups)
+		return;
+	n = cgroup_sweep(k->cgroups, group_in_use, k);
+	if (n > 0)
+		log_info("Removed %d cgroup%s of domains that no longer run.",
+			 n, n == 1 ? "" : "s");
+}
+
 void cgroup_domain_renamed(struct domain_run *run, const char *from,
 			   const char *to)
 {

@@ -64,6 +64,13 @@ void cgroup_domain_adopt(struct domain_run *run);
 void cgroup_domain_end(struct domain_run *run);
 
 /*
+ * After re-adoption: remove the groups of domains that do not run any
+ * more (they ended while no keeld watched, and their run directory was
+ * lost); groups that still hold a process stay.
+ */
+void cgroup_domain_sweep(struct keeld *k);
+
+/*
  * @run now belongs to the domain with the uuid @to (rename-restart
  * kept it under a new name): its group follows from @from.
  */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -334,6 +335,54 @@ START_TEST(test_no_cgroups)
 }
 END_TEST
 
+/* Make DIR/@rel look made two minutes ago. */
+static void age(const char *rel)
+{
+	struct timespec t[2] = { { time(NULL) - 120, 0 },
+				 { time(NULL) - 120, 0 } };
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool keep_a(const char *name, void *opaque)
+{
+	(void)opaque;
+	return !strcmp(name, "a");
+}
+
+START_TEST(test_sweep)
+{
+	struct cgroup_host *h;
+	char why[512] = "";
+
+	v1_layout();
+	ck_assert_int_eq(cgroup_host_open(dir, NULL, "keel", &h, why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(cgroup_create(h, "a", why, sizeof(why)), 0);
+	ck_assert_int_eq(cgroup_create(h, "b", why, sizeof(why)), 0);
+	put("memory/keel/stray-file", "not a group\n");
+	/* Too young: perhaps a start under way. */
+	ck_assert_int_eq(cgroup_sweep(h, keep_a, NULL), 0);
+	ck_assert(exists("memory/keel/b"));
+	age("cpu,cpuacct/keel/b");
+	age("memory/keel/b");
+	age("cpuset/keel/b");
+	age("blkio/keel/b");
+	age("memory/keel/a");
+	/* b in each of the four hierarchies keel uses. */
+	ck_assert_int_eq(cgroup_sweep(h, keep_a, NULL), 4);
+	ck_assert(exists("memory/keel/a"));
+	ck_assert(exists("cpuset/keel/a"));
+	ck_assert(!exists("memory/keel/b"));
+	ck_assert(!exists("cpu,cpuacct/keel/b"));
+	ck_assert(exists("memory/keel/stray-file"));
+	ck_assert_int_eq(cgroup_sweep(h, keep_a, NULL), 0);
+	cgroup_host_free(h);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct cgroup_limits l = { 0, 0, 0 };
@@ -481,6 +530,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_mountinfo_v2_preferred);
 	tcase_add_test(tc, test_no_cgroups);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_sweep);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");
 	tcase_add_test(tc, test_real_cgroups);
