@@ -30,8 +30,8 @@
  * for what the kernel charges to the group per guest page (KVM's page
  * tables and reverse maps, 8 bytes each per 4 KiB page, dirty bitmaps).
  * Measured (docs/qos.md, "Memory"): keel-hv with the echo test guest
- * has a VmRSS of 4.7 MiB in all (2.3 MiB anonymous, guest pages
- * included); 64 MiB leaves room for console rings, virtqueue buffers
+ * has a VmRSS of 2.7-4.7 MiB in all (0.3-2.3 MiB anonymous, guest
+ * pages included); 64 MiB leaves room for console rings, virtqueue buffers
  * and the page cache of disk I/O, which the group is charged for.
  */
 #define HV_MEM_OVERHEAD_MIB 64
