@@ -104,6 +104,15 @@ static const struct cli_option domiftune_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option sched_credit_options[] = {
+	{ 'd', "domain", "DOM", "The domain to show or change." },
+	{ 'w', "weight", "WEIGHT",
+	  "Set the weight, 1 to 65535, relative to other domains." },
+	{ 'c', "cap", "CAP",
+	  "Set the cap, in percent of one CPU (0: no cap)." },
+	OPT_END,
+};
+
 const struct cli_command cli_commands[] = {
 	{ "create", cmd_create, "FILE|-",
 	  "Create and start a transient domain from a configuration file.",
@@ -173,6 +182,9 @@ const struct cli_command cli_commands[] = {
 	{ "domiftune", cmd_domiftune, "DOM NIC",
 	  "Show or change a network interface's I/O limits.",
 	  domiftune_options, 2, 2, "DOM -" },
+	{ "sched-credit", cmd_sched_credit, "",
+	  "Show or set domains' CPU weight and cap.", sched_credit_options,
+	  0, 0, "" },
 	{ "help", cmd_help, "[CMD]",
 	  "Show the commands, or one command's usage.", no_options, 0, 1,
 	  "CMD" },

@@ -192,6 +192,9 @@ struct keel_console_opts;
 int cli_console_attach(struct cli *cli, const char *dom, const char *label,
 		       const struct keel_console_opts *o, int escape);
 
+/* cli/sched_cmds.c */
+int cmd_sched_credit(struct cli *cli, const struct cli_args *args);
+
 /* cli/keel.c */
 int cmd_help(struct cli *cli, const struct cli_args *args);
 

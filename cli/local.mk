@@ -5,7 +5,7 @@ bin_PROGRAMS += cli/keel
 cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/domain_cmds.c cli/list_cmds.c cli/event_cmds.c cli/completion.c \
 	cli/console_cmds.c cli/config_file.c cli/iotune_cmds.c \
-	cli/vcpu_cmds.c \
+	cli/vcpu_cmds.c cli/sched_cmds.c \
 	cli/mem_cmds.c cli/mem_size.c cli/mem_size.h \
 	cli/top.c cli/top.h cli/top_cmds.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)

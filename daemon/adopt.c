@@ -37,6 +37,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup_domain.h"
 #include "hv.h"
 #include "hv_proto.h"
 #include "hv_cmdline.h"
@@ -349,6 +350,8 @@ static int adopt_process(struct domain_run *run)
 		      &run_hv_ops, run, &run->hv);
 	if (rc)
 		return rc;
+	/* Its group, as a keeld before made it, and its limits again. */
+	cgroup_domain_adopt(run);
 	log_info("Re-adopted domain %s (id %d, keel-hv pid %d).", dom->name,
 		 dom->id, (int)run->pid);
 	hv_call(run->hv, "status", NULL, on_adopt_status, run);
@@ -531,6 +534,7 @@ void lifecycle_recover(struct keeld *k)
 		if (!found.v[i].adopted)
 			adopt_orphan(k, &found.v[i]);
 	found_list_dispose(&found);
+	cgroup_domain_sweep(k);
 	for (struct domain *dom = registry_first(k->reg), *next; dom;
 	     dom = next) {
 		next = dom->next;

@@ -52,7 +52,8 @@ int conf_init(struct keeld_conf *conf)
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
 	    conf_set(&conf->log_dir, KEELD_LOG_DIR) ||
 	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR) ||
-	    conf_set(&conf->hypervisor, KEELD_HYPERVISOR)) {
+	    conf_set(&conf->hypervisor, KEELD_HYPERVISOR) ||
+	    conf_set(&conf->cgroup_parent, CONF_CGROUP_PARENT)) {
 		conf_dispose(conf);
 		return -ENOMEM;
 	}
@@ -67,7 +68,10 @@ void conf_dispose(struct keeld_conf *conf)
 	free(conf->schema_dir);
 	free(conf->group);
 	free(conf->hypervisor);
+	free(conf->cgroup_parent);
+	free(conf->cgroup_root);
 	conf->hypervisor = NULL;
+	conf->cgroup_parent = conf->cgroup_root = NULL;
 	conf->run_dir = conf->state_dir = conf->schema_dir = NULL;
 	conf->log_dir = NULL;
 	conf->group = NULL;
@@ -142,6 +146,68 @@ static int conf_apply_limit(struct keeld_conf *conf, const char *path,
 	return 1;
 }
 
+/*
+ * A cgroup below a hierarchy's root: relative, components of letters,
+ * digits, '_', '.', '-' and '@', none of them "." or "..".
+ */
+static bool cgroup_parent_ok(const char *s)
+{
+	while (*s) {
+		size_t len = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz"
+				       "0123456789_.-@");
+
+		if (!len || (len == 1 && s[0] == '.') ||
+		    (len == 2 && !strncmp(s, "..", 2)) ||
+		    (s[len] && s[len] != '/') || (s[len] == '/' && !s[len + 1]))
+			return false;
+		s += len + (s[len] == '/');
+	}
+	return true;
+}
+
+/*
+ * The resource policy settings. Returns 0, -EINVAL (logged), -ENOMEM,
+ * or 1 when @key is not one of them.
+ */
+static int conf_apply_cgroup(struct keeld_conf *conf, const char *path,
+			     unsigned lineno, const char *key,
+			     const char *value)
+{
+	static const char *const policies[] = {
+		[CGROUP_REQUIRED] = "required",
+		[CGROUP_OPTIONAL] = "optional",
+		[CGROUP_OFF] = "off",
+	};
+
+	if (!strcmp(key, "cgroups")) {
+		for (size_t i = 0; i < 3; i++) {
+			if (!strcmp(value, policies[i])) {
+				conf->cgroups = (enum cgroup_policy)i;
+				return 0;
+			}
+		}
+		log_err("%s:%u: cgroups must be required, optional or off, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "cgroup_parent")) {
+		if (cgroup_parent_ok(value))
+			return conf_set(&conf->cgroup_parent, value);
+		log_err("%s:%u: cgroup_parent must be a group below the hierarchy's root such as keel or machine.slice/keel (letters, digits, '_', '.', '-', '@', levels separated by '/'), not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "cgroup_root")) {
+		if (value[0] == '/')
+			return conf_set(&conf->cgroup_root, value);
+		log_err("%s:%u: cgroup_root must be an absolute path, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 /* One `key = value` pair; returns 0, -EINVAL (logged) or -ENOMEM. */
 static int conf_apply(struct keeld_conf *conf, const char *path,
 		      unsigned lineno, const char *key, const char *value)
@@ -183,7 +249,10 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 	rc = conf_apply_limit(conf, path, lineno, key, value);
 	if (rc <= 0)
 		return rc;
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory and client_idle_timeout.",
+	rc = conf_apply_cgroup(conf, path, lineno, key, value);
+	if (rc <= 0)
+		return rc;
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent and cgroup_root.",
 		path, lineno, key);
 	return -EINVAL;
 }

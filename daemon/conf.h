@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "log.h"
 
 /* keeld's settings: built-in defaults, then the file, then options. */
@@ -30,11 +31,21 @@ struct keeld_conf {
 	unsigned max_clients_per_uid;
 	unsigned client_memory;
 	unsigned client_idle_timeout;
+	/*
+	 * Resource policy (keeld.8, CGROUPS): whether a domain may run
+	 * without a cgroup, the group domains' groups go in, and a
+	 * directory standing in for /sys/fs/cgroup (NULL: the host's
+	 * mounts).
+	 */
+	enum cgroup_policy cgroups;
+	char *cgroup_parent;
+	char *cgroup_root;
 };
 
 /* The defaults of the settings above that are not derived. */
 #define CONF_CLIENT_MEMORY_MIB 24
 #define CONF_CLIENT_IDLE_TIMEOUT_S 60
+#define CONF_CGROUP_PARENT "keel"
 
 /* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
 int conf_init(struct keeld_conf *conf);
@@ -46,7 +57,8 @@ void conf_dispose(struct keeld_conf *conf);
  * Read the `key = value` file at @path into @conf; blank lines and lines
  * starting with '#' are skipped. Keys: run_dir, state_dir, log_dir,
  * group, hypervisor, log_level, memory_overcommit, max_clients,
- * max_clients_per_uid, client_memory, client_idle_timeout. Returns 0;
+ * max_clients_per_uid, client_memory, client_idle_timeout, cgroups,
+ * cgroup_parent, cgroup_root. Returns 0;
  * -ENOENT when the file does not exist and @missing_ok is false (it is
  * then logged); -EINVAL for an unknown key, a line without '=' or a bad
  * value, logged with the file and line; -errno when it cannot be read.

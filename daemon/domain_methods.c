@@ -176,49 +176,13 @@ static struct json_object *check_macs(const struct jsonrpc_req *req,
 /*
  * Settings the model has (DESIGN.md) and keel does not apply yet: a
  * domain that asks for one is refused rather than run without it
- * (keel.cfg(5), "Not supported yet"). The QoS work takes them off.
+ * (keel.cfg(5), "Not supported yet").
  */
-static const struct {
-	const char *key;	/* a member of the config, or of each NIC */
-	bool per_nic;
-	const char *what;	/* what the user asked for, in words */
-} unsupported[] = {
-	{ "cpu_weight", false, "a scheduler weight (cpu_weight)" },
-	{ "cap", false, "a CPU cap (cap)" },
-};
-
 static struct json_object *check_supported(const struct jsonrpc_req *req,
 					   struct json_object *config)
 {
-	struct json_object *nics = NULL, *v;
-	char field[64];
 	int64_t a, b;
 
-	json_object_object_get_ex(config, "nics", &nics);
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]);
-	     i++) {
-		bool per_nic = unsupported[i].per_nic;
-		size_t n = !per_nic ? 1 : nics ? json_object_array_length(nics) : 0;
-
-		for (size_t j = 0; j < n; j++) {
-			struct json_object *o = per_nic ?
-				json_object_array_get_idx(nics, j) : config;
-
-			if (!json_object_object_get_ex(o, unsupported[i].key,
-						       &v))
-				continue;
-			if (per_nic)
-				snprintf(field, sizeof(field),
-					 "/config/nics/%zu/%s", j,
-					 unsupported[i].key);
-			else
-				snprintf(field, sizeof(field), "/config/%s",
-					 unsupported[i].key);
-			return method_error(req, JSONRPC_INVALID_PARAMS, field,
-					    "%s is not supported yet; remove %s from the configuration (keel.cfg(5), \"Not supported yet\").",
-					    unsupported[i].what, field + 8);
-		}
-	}
 	if (int_member(config, "maxvcpus", &b) &&
 	    b != (int_member(config, "vcpus", &a) ? a : 1))
 		return method_error(req, JSONRPC_INVALID_PARAMS,
@@ -268,6 +232,13 @@ static struct json_object *config_check(const struct jsonrpc_req *req,
 				    "/config/maxvcpus",
 				    "maxvcpus (%lld) must be at least vcpus (%lld).",
 				    (long long)b, (long long)a);
+	/* A cap above 100 per vCPU could never bind (xl refuses it too). */
+	if (!int_member(config, "vcpus", &a))
+		a = 1;
+	if (int_member(config, "cap", &b) && b > 100 * a)
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/cap",
+				    "The cap %lld%% is more than %lld vCPU%s can use (at most 100 per vCPU; 0 for no cap).",
+				    (long long)b, (long long)a, a == 1 ? "" : "s");
 	return check_supported(req, config);
 }
 

@@ -134,4 +134,12 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 				 const struct jsonrpc_req *req,
 				 struct json_object *params);
 
+/* sched_methods.c */
+struct json_object *domain_get_sched(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+struct json_object *domain_set_sched(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+
 #endif /* KEEL_DAEMON_HANDLERS_H */

@@ -5,6 +5,7 @@
 #include "conf.h"
 
 struct admit;
+struct cgroup_host;
 struct event_base;
 struct methods;
 struct relay;
@@ -21,6 +22,9 @@ struct keeld {
 	struct server *server;
 	int next_domain_id;	/* ids of running domains start at 1 */
 	struct relay *relays;	/* console.c's */
+	/* The host's cgroups; NULL: none, cgroup_why says why (cgroup_domain.c). */
+	struct cgroup_host *cgroups;
+	char cgroup_why[256];
 };
 
 #endif /* KEEL_DAEMON_KEELD_H */

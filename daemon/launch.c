@@ -8,12 +8,16 @@
  *   1. the checks keeld can make itself: the host's memory, every
  *      disk opened and locked (an OFD lock, as keel-hv takes too, so a
  *      second writer fails here with a sentence naming the disk);
- *   2. fork: the child waits before it runs keel-hv;
- *   3. DIR/state.json written with the child's pid; if that fails
- *      (a full or read-only run directory) the child is killed having
- *      run nothing, and the start fails;
- *   4. the child runs keel-hv with the disks as descriptors;
- *   5. keel-hv's first status: the domain is up, bridges are attached.
+ *   2. the domain's cgroup made and its limits written
+ *      (cgroup_domain.c; keeld.conf's cgroups says whether a host
+ *      without cgroups fails the start);
+ *   3. fork: the child waits before it runs keel-hv;
+ *   4. DIR/state.json written with the child's pid, and the child moved
+ *      into the cgroup; if either fails (a full or read-only run
+ *      directory) the child is killed having run nothing, and the
+ *      start fails;
+ *   5. the child runs keel-hv with the disks as descriptors;
+ *   6. keel-hv's first status: the domain is up, bridges are attached.
  */
 #include "config.h"
 
@@ -28,6 +32,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup_domain.h"
 #include "hv.h"
 #include "hv_cmdline.h"
 #include "jsonrpc.h"
@@ -73,15 +78,6 @@ static off_t log_rotate(const char *path)
 	return rename(path, old) ? st.st_size : 0;
 }
 
-/* The MiB a running or starting configuration holds at most. */
-static int64_t config_memory(struct json_object *config)
-{
-	int64_t mem = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
-	int64_t max = config_int(config, "maxmem", mem);
-
-	return max > mem ? max : mem;
-}
-
 /* MemTotal from /proc/meminfo, in MiB; 0 when it cannot be read. */
 static int64_t host_memory_mib(void)
 {
@@ -107,14 +103,14 @@ static int memory_fits(struct keeld *k, const struct domain *dom,
 		       struct json_object *config, char *why, size_t size)
 {
 	int64_t host = host_memory_mib(), limit, held = 0;
-	int64_t need = config_memory(config);
+	int64_t need = config_memory_mib(config);
 
 	if (!k->conf.memory_overcommit || !host)
 		return 0;
 	limit = host * k->conf.memory_overcommit / 100;
 	for (struct domain *d = registry_first(k->reg); d; d = d->next)
 		if (d->run && d != dom)
-			held += config_memory(lifecycle_live_config(d));
+			held += config_memory_mib(lifecycle_live_config(d));
 	if (held + need <= limit)
 		return 0;
 	snprintf(why, size,
@@ -256,6 +252,9 @@ static int run_commit(pid_t pid, void *opaque)
 	run->started = wall_now();
 	rc = run_save(run);
 	run->save_failed = rc != 0;
+	if (!rc)
+		rc = cgroup_domain_enter(run, pid, run->commit_why,
+					 sizeof(run->commit_why));
 	return rc;
 }
 
@@ -307,6 +306,9 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 			why, sizeof(why));
 	if (rc)
 		goto fail;
+	rc = cgroup_domain_prepare(run, why, sizeof(why));
+	if (rc)
+		goto fail;
 	run->log_start = log_rotate(run->log_path);
 	cmd.dir = run->dir;
 	cmd.console_log = console_log;
@@ -339,6 +341,8 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 			snprintf(why, sizeof(why),
 				 "keeld cannot record its state in %s/state.json (%s), and a domain keeld could not find again after a restart must not run; nothing was started",
 				 run->dir, strerror(-rc));
+		else if (run->commit_why[0])
+			snprintf(why, sizeof(why), "%s", run->commit_why);
 		goto fail;
 	}
 	close_fds(fds, nr_fds);
@@ -362,6 +366,7 @@ fail:
 	log_err("Domain %s could not start: %s.", dom->name, why);
 	if (run) {
 		run->start_reply = NULL;
+		cgroup_domain_end(run);
 		run_dir_remove(run->dir);
 		run_free(run);
 	}

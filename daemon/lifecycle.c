@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup_domain.h"
 #include "hv.h"
 #include "jsonrpc.h"
 #include "keeld.h"
@@ -111,6 +112,7 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 		 detail, message ? "; " : "", message ? message : "");
 	dom->id = -1;
 	dom->run = NULL;
+	cgroup_domain_end(run);
 	run_dir_remove(run->dir);
 	run->waiters = NULL;
 	for (struct waiter *w = waiters, *next; w; w = next) {
@@ -231,6 +233,7 @@ static bool run_rename_restart(struct domain_run *run,
 			       json_object_new_string(old->name));
 	json_object_object_add(run->config, "uuid",
 			       json_object_new_string(old->uuid));
+	cgroup_domain_renamed(run, dom->uuid, old->uuid);
 	dom->run = NULL;
 	dom->id = -1;
 	dom->state = DOMAIN_SHUTOFF;

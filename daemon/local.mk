@@ -8,6 +8,9 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/host_methods.c \
 	daemon/iotune_methods.c \
 	daemon/adopt.c \
+	daemon/cgroup.c daemon/cgroup.h \
+	daemon/cgroup_domain.c daemon/cgroup_domain.h \
+	daemon/sched_methods.c \
 	daemon/run.c daemon/run.h \
 	daemon/decide.c daemon/decide.h \
 	daemon/hv.c daemon/hv.h \
@@ -203,6 +206,29 @@ tests_unit_check_adopt_SOURCES = $(UNIT_RUNNER) tests/unit/check_adopt.c
 tests_unit_check_adopt_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_adopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_adopt_LDADD = $(KEELD_UNIT_LIBS)
+
+# cgroups on stand-in directories laid out as v1 and v2 hosts, the
+# weight and cap mappings, and the host's own cgroups where writable
+# (cgroup.c, cgroup_domain.c).
+check_PROGRAMS += tests/unit/check_cgroup
+TESTS += tests/unit/check_cgroup
+tests_unit_check_cgroup_SOURCES = $(UNIT_RUNNER) tests/unit/check_cgroup.c
+tests_unit_check_cgroup_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_cgroup_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_cgroup_LDADD = $(KEELD_UNIT_LIBS)
+
+# A domain's cgroup through keeld with real test guests: the mapped
+# values at start, after domain.set_sched and after a keeld restart;
+# refused changes; hosts without cgroups (KVM: nested runner).
+check_PROGRAMS += tests/integration/check_cgroups
+TESTS += tests/integration/check_cgroups
+tests_integration_check_cgroups_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_cgroups.c $(KEELD_FIXTURE)
+tests_integration_check_cgroups_CPPFLAGS = $(KEELD_CPPFLAGS)
+tests_integration_check_cgroups_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_cgroups_LDADD = tests/integration/libharness.la \
+	daemon/libkeeld.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread
 
 # Unit suites of the modules that only make sense behind keeld's
 # sockets: keeld's modules in the test's own process, on one event loop

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "cgroup_domain.h"
 #include "console.h"
 #include "keeld.h"
 #include "lifecycle.h"
@@ -492,6 +493,7 @@ int main(int argc, char **argv)
 		goto out_base;
 	if (server_new(&k, &k.server))
 		goto out_admit;
+	cgroup_domain_init(&k);
 	if (lifecycle_init(&k))
 		goto out_signals;
 	/* Domains a previous keeld left running; then autostart. */
@@ -518,6 +520,7 @@ out_signals:
 	/* Domains keep running without keeld; the next one re-adopts them. */
 	console_relays_free(&k);
 	lifecycle_detach_all(&k);
+	cgroup_domain_dispose(&k);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)

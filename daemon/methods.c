@@ -56,6 +56,8 @@ static const struct method {
 	{ "domain.domiftune", domain_domiftune, METHOD_READ_WRITE },
 	{ "domain.vcpu_pin", domain_vcpu_pin, METHOD_READ_WRITE },
 	{ "domain.vcpu_list", domain_vcpu_list, METHOD_READ_ONLY },
+	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
+	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -489,6 +489,39 @@ int registry_set_config(struct registry *reg, struct domain *dom,
 	return 0;
 }
 
+int registry_set_members(struct registry *reg, struct domain *dom,
+			 struct json_object *members)
+{
+	struct json_object *before = NULL;
+	int rc;
+
+	if (json_object_deep_copy(dom->config, &before, NULL))
+		return -ENOMEM;
+	json_object_object_foreach(members, key, value) {
+		if (value)
+			json_object_object_add(dom->config, key,
+					       json_object_get(value));
+		else
+			json_object_object_del(dom->config, key);
+	}
+	rc = registry_save(reg, dom);
+	if (rc) {
+		/* Member by member: dom->name points into "name". */
+		json_object_object_foreach(members, k2, v2) {
+			struct json_object *old;
+
+			(void)v2;
+			if (json_object_object_get_ex(before, k2, &old))
+				json_object_object_add(dom->config, k2,
+						       json_object_get(old));
+			else
+				json_object_object_del(dom->config, k2);
+		}
+	}
+	json_object_put(before);
+	return rc;
+}
+
 /* Load one definition file; logs and returns -errno if it is unusable. */
 int registry_set_member(struct registry *reg, struct domain *dom,
 			const char *key, struct json_object *value)

@@ -155,6 +155,16 @@ int registry_set_config_int(struct registry *reg, struct domain *dom,
  */
 int registry_set_member(struct registry *reg, struct domain *dom,
 			const char *key, struct json_object *value);
+/*
+ * Set each member of @members (borrowed; a null value removes the
+ * member) in @dom's configuration and save the definition of a
+ * persistent domain: settings changed on a defined or running domain
+ * (domain.set_sched). Not for "name" or "uuid". Returns 0, or -errno
+ * when the definition could not be written (the configuration is as it
+ * was then).
+ */
+int registry_set_members(struct registry *reg, struct domain *dom,
+			 struct json_object *members);
 
 /* "shutoff", ...: libvirt's state names in lower case. */
 const char *domain_state_name(enum domain_state state);

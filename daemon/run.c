@@ -44,6 +44,14 @@ int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
 	return json_object_get_int64(v);
 }
 
+int64_t config_memory_mib(struct json_object *config)
+{
+	int64_t mem = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
+	int64_t max = config_int(config, "maxmem", mem);
+
+	return max > mem ? max : mem;
+}
+
 void run_answer(struct reply *r, struct json_object *result)
 {
 	if (r)

@@ -45,6 +45,8 @@ struct domain_run {
 	bool save_failed;		/* state.json could not be written */
 	bool start_failed;		/* keeld gave up on the start */
 	bool paused_start;
+	bool in_cgroup;			/* its keel-hv is in its cgroup */
+	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;
 	struct waiter *waiters;		/* answered when the run ends */
 	struct event *shutdown_timer;
@@ -72,6 +74,9 @@ double wall_now(void);
 /* @config's integer member @key, or @dflt. */
 int64_t config_int(struct json_object *config, const char *key,
 		   int64_t dflt);
+
+/* The MiB a running or starting configuration holds at most. */
+int64_t config_memory_mib(struct json_object *config);
 
 /* Answer @r (may be NULL: nobody waits) with @result (owned). */
 void run_answer(struct reply *r, struct json_object *result);

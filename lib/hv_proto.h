@@ -23,6 +23,20 @@
 #define KEEL_MEMORY_MIN_MIB 16
 #define KEEL_MEMORY_MAX_MIB (1024LL * 1024)
 
+/*
+ * What a keel-hv process holds beyond its guest's RAM, for the memory
+ * cgroup limit keeld gives a domain: its maxmem (or memory), plus
+ * HV_MEM_OVERHEAD_MIB, plus 1/HV_MEM_PAGE_TABLE_DIV of the guest's RAM
+ * for what the kernel charges to the group per guest page (KVM's page
+ * tables and reverse maps, 8 bytes each per 4 KiB page, dirty bitmaps).
+ * Measured (docs/qos.md, "Memory"): keel-hv with the echo test guest
+ * has a VmRSS of 2.7-4.7 MiB in all (0.3-2.3 MiB anonymous, guest
+ * pages included); 64 MiB leaves room for console rings, virtqueue buffers
+ * and the page cache of disk I/O, which the group is charged for.
+ */
+#define HV_MEM_OVERHEAD_MIB 64
+#define HV_MEM_PAGE_TABLE_DIV 256
+
 /* Devices per domain. */
 #define KEEL_DISKS_MAX 16
 #define KEEL_NICS_MAX 8

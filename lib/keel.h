@@ -272,6 +272,30 @@ int keel_domain_vcpu_pin(struct keel_conn *c, const char *dom, int vcpu,
 int keel_domain_vcpu_list(struct keel_conn *c, const char *dom,
 			  struct keel_vcpu **out, size_t *n);
 
+/*
+ * A domain's CPU weight and cap, xl sched-credit's (docs/qos.md): what
+ * it runs with, else its definition, defaults filled in.
+ */
+struct keel_sched {
+	char name[KEEL_NAME_MAX + 1];
+	char uuid[KEEL_UUID_LEN + 1];
+	int id;			/* -1 when not running */
+	int weight;		/* 1-65535, relative to other domains */
+	int cap;		/* percent of one host CPU; 0: none */
+};
+
+/* domain.get_sched. @out may be NULL. */
+int keel_domain_get_sched(struct keel_conn *c, const char *dom,
+			  struct keel_sched *out);
+
+/*
+ * domain.set_sched: change @weight, @cap or both (-1 leaves one as it
+ * is), live and in the configuration; all or nothing. @out (may be
+ * NULL) gets the values now.
+ */
+int keel_domain_set_sched(struct keel_conn *c, const char *dom, int weight,
+			  int cap, struct keel_sched *out);
+
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
 	const char *type;	/* "lifecycle" */

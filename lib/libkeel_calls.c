@@ -539,6 +539,34 @@ static int result_vcpus(struct keel_conn *c, const char *method,
 	return 0;
 }
 
+/* Sched into struct keel_sched *@out (may be NULL). */
+static int result_sched(struct keel_conn *c, const char *method,
+			struct json_object *res, void *out)
+{
+	struct keel_sched sc = { .id = -1 };
+	struct json_object *v;
+	int64_t weight, cap, id;
+
+	if (require_object(c, method, res) < 0 ||
+	    copy_str(c, method, res, "name", sc.name, sizeof(sc.name)) < 0 ||
+	    copy_str(c, method, res, "uuid", sc.uuid, sizeof(sc.uuid)) < 0 ||
+	    get_int64(c, method, res, "weight", 1, 65535, &weight) < 0 ||
+	    get_int64(c, method, res, "cap", 0, INT_MAX, &cap) < 0)
+		return -1;
+	if (!json_object_object_get_ex(res, "id", &v))
+		return bad_result(c, method, "\"id\" is missing");
+	if (v) {
+		if (get_int64(c, method, res, "id", 0, INT_MAX, &id) < 0)
+			return -1;
+		sc.id = (int)id;
+	}
+	sc.weight = (int)weight;
+	sc.cap = (int)cap;
+	if (out)
+		*(struct keel_sched *)out = sc;
+	return 0;
+}
+
 /* The table */
 
 enum call {
@@ -559,6 +587,8 @@ enum call {
 	CALL_DOMAIN_AUTOSTART,
 	CALL_DOMAIN_STATS,
 	CALL_EVENTS_SUBSCRIBE,
+	CALL_DOMAIN_GET_SCHED,
+	CALL_DOMAIN_SET_SCHED,
 	CALL_DOMAIN_SET_MEMORY,
 	CALL_DOMAIN_SET_MAXMEM,
 	CALL_DOMAIN_STATS_ALL,
@@ -589,6 +619,8 @@ static const struct call_row {
 	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", result_summary },
 	[CALL_DOMAIN_STATS] = { "domain.stats", result_object },
 	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
+	[CALL_DOMAIN_GET_SCHED] = { "domain.get_sched", result_sched },
+	[CALL_DOMAIN_SET_SCHED] = { "domain.set_sched", result_sched },
 	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", result_summary },
 	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", result_summary },
 	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", result_object },
@@ -969,6 +1001,39 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 int keel_events_subscribe(struct keel_conn *c)
 {
 	return typed_call(c, CALL_EVENTS_SUBSCRIBE, NULL, NULL);
+}
+
+int keel_domain_get_sched(struct keel_conn *c, const char *dom,
+			  struct keel_sched *out)
+{
+	return domain_call(c, CALL_DOMAIN_GET_SCHED, dom, out);
+}
+
+int keel_domain_set_sched(struct keel_conn *c, const char *dom, int weight,
+			  int cap, struct keel_sched *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (weight < 0 && cap < 0) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "Give a weight, a cap or both to change.",
+				  NULL);
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	/* keeld checks the ranges: the schema is the one truth. */
+	if (weight >= 0 &&
+	    libkeel_add_member(p, "weight", json_object_new_int(weight)) < 0)
+		return params_nomem(c, p);
+	if (cap >= 0 &&
+	    libkeel_add_member(p, "cap", json_object_new_int(cap)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_SET_SCHED, p, out);
 }
 
 int keel_domain_vcpu_pin(struct keel_conn *c, const char *dom, int vcpu,

@@ -121,7 +121,8 @@ static int line_at(const char *buf, size_t off)
  */
 
 enum field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS, F_KERNEL,
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS,
+	F_CPU_WEIGHT, F_CAP, F_KERNEL,
 	F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA, F_RNG, F_ON_POWEROFF,
 	F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
 };
@@ -403,6 +404,8 @@ static const struct key_def keys[F_COUNT] = {
 	[F_VCPUS] = { "vcpus", "vcpus", conv_int },
 	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int },
 	[F_CPUS] = { "cpus", "cpus", conv_cpus },
+	[F_CPU_WEIGHT] = { "cpu_weight", "cpu_weight", conv_int },
+	[F_CAP] = { "cap", "cap", conv_int },
 	[F_KERNEL] = { "kernel", "kernel", conv_path },
 	[F_RAMDISK] = { "ramdisk", "ramdisk", conv_path },
 	[F_CMDLINE] = { "cmdline", "cmdline", conv_string },
@@ -414,19 +417,6 @@ static const struct key_def keys[F_COUNT] = {
 	[F_ON_CRASH] = { "on_crash", "on_crash", conv_action },
 	[F_DISKS] = { "disk", "disks", conv_disks },
 	[F_NICS] = { "vif", "nics", conv_nics },
-};
-
-/*
- * Keys of the model that keel does not apply yet (keel.cfg(5), "Not
- * supported yet"): refused, never read and dropped. The QoS work takes
- * them off this list and into keys[].
- */
-static const struct {
-	const char *key;
-	const char *what; /* what the user asked for, in words */
-} not_yet[] = {
-	{ "cpu_weight", "A scheduler weight (cpu_weight)" },
-	{ "cap", "A CPU cap (cap)" },
 };
 
 /* Real xl.cfg keys, so that the error can say "not supported". */
@@ -473,11 +463,6 @@ static int conv_setting(struct conv *c, const struct xlcfg_setting *s)
 		c->line[i] = s->line;
 		return keys[i].conv(c, s, &c->out[i]);
 	}
-	for (size_t k = 0; k < sizeof(not_yet) / sizeof(not_yet[0]); k++)
-		if (!strcmp(not_yet[k].key, s->key))
-			return cfail(c, s->line,
-				     "%s is not supported yet; remove it from the file (keel.cfg(5), \"Not supported yet\").",
-				     not_yet[k].what);
 	if (xlcfg_in_list(s->key, xl_keys))
 		return cfail(c, s->line,
 			     "'%s' is an xl.cfg key keel does not support; remove it.",

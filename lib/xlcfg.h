@@ -16,8 +16,7 @@
  *  - Numbers are decimal or 0x hex; a number with a leading zero is
  *    refused, since xl reads it as octal and nobody means that. A number
  *    key also takes a quoted number ("512"), as xl does.
- *  - Keys keel does not apply yet (cpu_weight, cap, maxvcpus above
- *    vcpus, a vif's rate) are refused, naming keel.cfg(5)'s "Not
+ *  - maxvcpus above vcpus is refused, naming keel.cfg(5)'s "Not
  *    supported yet", rather than read and dropped.
  *  - cpus refuses NUMA nodes ("nodes:0"): keel does no NUMA
  *    placement. A cpus list longer than the domain's vCPUs is refused.

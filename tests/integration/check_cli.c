@@ -40,7 +40,7 @@ static const char *const commands[] = {
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
 	"domid", "domname", "uptime", "vcpu-pin", "vcpu-list", "config",
 	"console", "events", "help", "completion", "mem-set", "mem-max",
-	"top", "blkdeviotune", "domiftune",
+	"top", "blkdeviotune", "domiftune", "sched-credit",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -849,6 +849,37 @@ START_TEST(test_mem_set_max)
 }
 END_TEST
 
+/*
+ * sched-credit on a defined domain: xl's table, a change kept in the
+ * definition, keeld's refusal in its words, and -w without -d.
+ */
+START_TEST(test_sched_credit)
+{
+	cli_keeld_start();
+	define_golden("minimal");
+	keel_expect(0,
+		    "Name                                ID Weight  Cap\n"
+		    "minimal                              -    256    0\n",
+		    "sched-credit");
+	keel_expect(0, "", "sched-credit", "-d", "minimal", "-w", "512", "-c",
+		    "50");
+	keel_expect(0, "minimal                              -    512   50\n",
+		    "sched-credit", "-d", "minimal");
+	keel_expect(1, "keel: The cap 101% is more than domain minimal's 1 vCPU can use",
+		    "sched-credit", "-d", "minimal", "-c", "101");
+	keel_expect(1, "/weight", "sched-credit", "-d", "minimal", "-w", "0");
+	keel_expect(0, "minimal                              -    512   50\n",
+		    "sched-credit", "--domain", "minimal");
+	keel_expect(2, "Name the domain to change with -d DOM.",
+		    "sched-credit", "-w", "5");
+	keel_expect(2, "must be a whole number", "sched-credit", "-d",
+		    "minimal", "-c", "half");
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "sched-credit",
+		    "-d", "nosuch");
+	keeld_stop();
+}
+END_TEST
+
 /* -c beats $KEEL_URI. */
 START_TEST(test_connect_option)
 {
@@ -1478,6 +1509,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_connect_option);
 	tcase_add_test(daemon, test_config);
 	tcase_add_test(daemon, test_iotune);
+	tcase_add_test(daemon, test_sched_credit);
 	tcase_add_test(daemon, test_events_end);
 	tcase_add_test(daemon, test_top_no_domains);
 	tcase_add_test(daemon, test_vcpu_pin_list);

@@ -94,9 +94,10 @@ START_TEST(test_config_refused)
 		  NULL },
 		/* Accepted by the model, not applied yet: refused, not ignored. */
 		{ ",\"cpus\":\"nodes:0\"", "/config/cpus", "NUMA nodes" },
-		{ ",\"cpu_weight\":512", "/config/cpu_weight",
-		  "not supported yet" },
-		{ ",\"cap\":50", "/config/cap", "not supported yet" },
+		/* What a schema cannot say: a cap above 100 per vCPU. */
+		{ ",\"cap\":101", "/config/cap", "at most 100 per vCPU" },
+		{ ",\"vcpus\":2,\"cap\":201", "/config/cap", "2 vCPUs" },
+		{ ",\"cpu_weight\":0", "/config/cpu_weight", NULL },
 		{ ",\"vcpus\":2,\"maxvcpus\":4", "/config/maxvcpus",
 		  "not supported yet" },
 		{ ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"/a\","

@@ -252,6 +252,53 @@ START_TEST(test_set)
 }
 END_TEST
 
+/* The resource policy settings (keeld.8, CGROUPS): values and errors. */
+START_TEST(test_cgroup_settings)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{ "cgroups = yes\n", "cgroups must be required, optional or off, not \"yes\"." },
+		{ "cgroup_parent = /keel\n", "cgroup_parent must be a group below" },
+		{ "cgroup_parent = keel/../x\n", "not \"keel/../x\"" },
+		{ "cgroup_parent = keel/\n", "cgroup_parent must be" },
+		{ "cgroup_parent = a//b\n", "cgroup_parent must be" },
+		{ "cgroup_parent = k el\n", "cgroup_parent must be" },
+		{ "cgroup_root = sys/fs/cgroup\n", "cgroup_root must be an absolute path" },
+	};
+	struct keeld_conf c;
+	char log[1024];
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_int_eq(c.cgroups, CGROUP_REQUIRED);
+	ck_assert_str_eq(c.cgroup_parent, "keel");
+	ck_assert_ptr_null(c.cgroup_root);
+	ck_assert_int_eq(load_logged(&c,
+				     "cgroups = optional\n"
+				     "cgroup_parent = machine.slice/keel-1\n"
+				     "cgroup_root = /tmp/cg\n",
+				     log, sizeof(log)),
+			 0);
+	ck_assert_int_eq(c.cgroups, CGROUP_OPTIONAL);
+	ck_assert_str_eq(c.cgroup_parent, "machine.slice/keel-1");
+	ck_assert_str_eq(c.cgroup_root, "/tmp/cg");
+	ck_assert_int_eq(load_logged(&c, "cgroups = off\n", log, sizeof(log)),
+			 0);
+	ck_assert_int_eq(c.cgroups, CGROUP_OFF);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(load_logged(&c, bad[i].text, log, sizeof(log)),
+				 -EINVAL);
+		ck_assert_msg(strstr(log, bad[i].says) && strstr(log, ":1: "),
+			      "%s: %s", bad[i].text, log);
+	}
+	/* A refused value changed nothing. */
+	ck_assert_int_eq(c.cgroups, CGROUP_OFF);
+	ck_assert_str_eq(c.cgroup_parent, "machine.slice/keel-1");
+	conf_dispose(&c);
+	ck_assert_ptr_null(c.cgroup_parent);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -264,6 +311,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_stops_at_error);
 	tcase_add_test(tc, test_set);
+	tcase_add_test(tc, test_cgroup_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }

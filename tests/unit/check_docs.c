@@ -1106,7 +1106,7 @@ START_TEST(test_cfg_not_yet)
 	man_load(&m, "man/keel.cfg.5");
 	sec = man_section(&m, NOT_YET);
 	nkeys = cfg_entries(&m, sec, keys, entries);
-	ck_assert_int_ge(nkeys, 3);
+	ck_assert_int_ge(nkeys, 1);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct json_object *out = NULL;
 		char *err = NULL;

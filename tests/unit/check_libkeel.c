@@ -1267,6 +1267,53 @@ START_TEST(test_wrong_shapes)
 }
 END_TEST
 
+/* domain.get_sched and domain.set_sched: params, result, local refusal. */
+START_TEST(test_sched)
+{
+#define SCHED(id, w, cap)                                                 \
+	"{\"name\":\"web\",\"uuid\":\"" UUID "\",\"id\":" id ",\"weight\":" w \
+	",\"cap\":" cap "}"
+	static const struct fake_keeld_step steps[] = {
+		{ .read = true, .send = REPLY(SCHED("3", "256", "0")) },
+		{ .read = true, .send = REPLY(SCHED("null", "512", "50")) },
+		{ .read = true, .send = REPLY(SCHED("3", "512", "0")) },
+		{ .read = true, .send = REPLY(SCHED("3", "0", "0")) },
+	};
+	struct keel_sched sc;
+	struct keel_conn *c;
+	struct fake_keeld f;
+
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
+	ck_assert_int_eq(keel_domain_get_sched(c, "web", &sc), 0);
+	ck_assert_str_eq(sc.name, "web");
+	ck_assert_int_eq(sc.id, 3);
+	ck_assert_int_eq(sc.weight, 256);
+	ck_assert_int_eq(sc.cap, 0);
+	ck_assert_int_eq(keel_domain_set_sched(c, UUID, 512, 50, &sc), 0);
+	ck_assert_int_eq(sc.id, -1);
+	ck_assert_int_eq(sc.weight, 512);
+	ck_assert_int_eq(sc.cap, 50);
+	ck_assert_int_eq(keel_domain_set_sched(c, "web", -1, 0, NULL), 0);
+	/* Neither: refused here, nothing sent. */
+	ck_assert_int_eq(keel_domain_set_sched(c, "web", -1, -1, NULL), -1);
+	assert_error(c, KEEL_E_LOCAL, "local");
+	/* A weight of 0 is no answer keeld gives. */
+	ck_assert_int_eq(keel_domain_get_sched(c, "web", &sc), -1);
+	assert_error(c, KEEL_E_PROTOCOL, "protocol");
+	keel_close(c);
+	fake_keeld_stop(&f);
+	ck_assert_uint_eq(f.nr_req, 4);
+	assert_request(&f, 0, "domain.get_sched", "{\"name\":\"web\"}");
+	assert_request(&f, 1, "domain.set_sched",
+		       "{\"uuid\":\"" UUID "\",\"weight\":512,\"cap\":50}");
+	assert_request(&f, 2, "domain.set_sched", "{\"name\":\"web\",\"cap\":0}");
+	assert_request(&f, 3, "domain.get_sched", "{\"name\":\"web\"}");
+	fake_keeld_free(&f);
+#undef SCHED
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("libkeel");
@@ -1281,6 +1328,7 @@ Suite *unit_suite(void)
 	tcase_add_test(calls, test_results);
 	tcase_add_test(calls, test_keeld_errors);
 	tcase_add_test(calls, test_local_errors);
+	tcase_add_test(calls, test_sched);
 	suite_add_tcase(s, calls);
 
 	tcase_add_test(broken, test_bad_results);

@@ -115,6 +115,9 @@ static const struct {
 	/* shorter than vcpus: the rest are not pinned, as in xl */
 	{ "vcpus = 4\ncpus = [\"all,^0\"]\n", "cpus", "[\"all,^0\"]" },
 	{ "", "cpus", NULL },
+	{ "cpu_weight = 512\n", "cpu_weight", "512" },
+	{ "cap = 150\n", "cap", "150" },
+	{ "cap = 0\n", "cap", "0" },
 	/* limits are the schema's: the reader converts what it is given */
 	{ "memory = 8\n", "memory", "8" },
 	{ "memory = 0x7fffffffffffffff\n", "memory", "9223372036854775807" },
@@ -382,10 +385,8 @@ static const struct {
 	{ BASE "cpus = [\"1\", \"2\"]\n", "t.cfg:3: ",
 	  "'cpus' lists 2 CPU lists, one per vCPU, but the domain has 1 vCPUs; remove the extra ones." },
 	/* keys keel does not apply yet: refused, not dropped */
-	{ BASE "cpu_weight = 512\n", "t.cfg:3: ",
-	  "A scheduler weight (cpu_weight) is not supported yet; remove it" },
-	{ "cap = 100\n" BASE, "t.cfg:1: ",
-	  "A CPU cap (cap) is not supported yet; remove it" },
+	{ BASE "cpu_weight = [512]\n", "t.cfg:3: ", "not a list." },
+	{ "cap = \"half\"\n" BASE, "t.cfg:1: ", "not 'half'." },
 	{ BASE "maxvcpus = 4\nvcpus = 2\n", "t.cfg:3: ",
 	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\")." },
 	{ BASE "maxvcpus = 2\n", "t.cfg:3: ",
@@ -810,9 +811,9 @@ START_TEST(test_files)
 	unlink(path);
 	free(path);
 
-	path = write_temp("name = 'f'\ncap = 0\n");
+	path = write_temp("name = 'f'\ncap = 'all'\n");
 	ck_assert_int_eq(xlcfg_parse_file(path, &o, &err), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err, ":2: A CPU cap (cap) is not supp"));
+	ck_assert_ptr_nonnull(strstr(err, ":2: 'cap' must be a whole number"));
 	ck_assert(!strncmp(err, path, strlen(path)));
 	free(err);
 	unlink(path);

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "cgroup_domain.h"
 #include "conf.h"
 #include "console.h"
 #include "lifecycle.h"
@@ -107,6 +108,8 @@ void unit_keeld_start(struct unit_keeld *u, const char *conf_text)
 	set(&k->conf.log_dir, unit_keeld_path(u, "log"));
 	set(&k->conf.schema_dir, KEEL_TEST_SRCDIR "/schemas");
 	set(&k->conf.hypervisor, "/bin/false");
+	/* The host's cgroups are check_cgroup's; a suite's conf may say more. */
+	k->conf.cgroups = CGROUP_OFF;
 	conf_path = unit_keeld_path(u, "keeld.conf");
 	f = fopen(conf_path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -130,6 +133,7 @@ void unit_keeld_start(struct unit_keeld *u, const char *conf_text)
 	ck_assert_int_eq(event_base_priority_init(k->base, 3), 0);
 	ck_assert_int_eq(admit_new(&k->conf, k->base, 1024, &k->admit), 0);
 	ck_assert_int_eq(server_new(k, &k->server), 0);
+	cgroup_domain_init(k);
 	ck_assert_int_eq(lifecycle_init(k), 0);
 	k->next_domain_id = 1;
 }
@@ -143,6 +147,7 @@ void unit_keeld_stop(struct unit_keeld *u)
 	server_free(k->server);
 	admit_free(k->admit);
 	event_base_free(k->base);
+	cgroup_domain_dispose(k);
 	registry_free(k->reg);
 	methods_free(k->methods);
 	conf_dispose(&k->conf);
