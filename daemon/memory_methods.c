@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup_domain.h"
 #include "handlers.h"
 #include "hv.h"
 #include "hv_proto.h"
@@ -173,19 +174,39 @@ static void persist_failed(char *buf, size_t size, const struct domain *dom,
 		 strerror(-rc), key);
 }
 
+static void memory_op_fail(struct memory_op *op, int code,
+			   const char *message)
+{
+	run_answer_error(op->r, code, "%s", message);
+	free(op);
+}
+
 /* The running domain takes @op->want as @op->key; then its definition. */
 static void memory_op_done(struct memory_op *op)
 {
 	struct domain_run *run = op->run;
+	struct json_object *before = NULL;
 	char why[512];
 	int rc;
 
+	json_object_object_get_ex(run->config, op->key, &before);
+	json_object_get(before);
 	json_object_object_add(run->config, op->key,
 			       json_object_new_int64(op->want));
-	run_save(run);
-	if (!is_set_memory(op)) {
-		/* cgroup: re-apply the memory limit here (merge with daemon/cgroup.c) */
+	/* maxmem bounds the domain's memory cgroup (cgroup_domain.h). */
+	rc = is_set_memory(op) ? 0 : cgroup_domain_apply(run->k, run->dom);
+	if (rc && rc != -ESRCH) {
+		if (before)
+			json_object_object_add(run->config, op->key, before);
+		else
+			json_object_object_del(run->config, op->key);
+		cgroup_domain_apply(run->k, run->dom);
+		memory_op_fail(op, KEEL_E_OPERATION_FAILED,
+			       "keeld could not set the domain's memory cgroup to the new maxmem; nothing was changed (keeld's log says why).");
+		return;
 	}
+	json_object_put(before);
+	run_save(run);
 	log_info("Domain %s: %s set to %lld MiB.", run->dom->name, op->key,
 		 (long long)op->want);
 	rc = registry_set_config_int(run->k->reg, run->dom, op->key, op->want);
@@ -195,13 +216,6 @@ static void memory_op_done(struct memory_op *op)
 	} else {
 		run_answer(op->r, domain_summary(run->dom));
 	}
-	free(op);
-}
-
-static void memory_op_fail(struct memory_op *op, int code,
-			   const char *message)
-{
-	run_answer_error(op->r, code, "%s", message);
 	free(op);
 }
 

@@ -3,7 +3,7 @@
  * A domain's cgroup through a real keeld and a real test guest on KVM
  * (docs/qos.md): keel-hv runs in KEEL_PARENT/UUID; the files hold the
  * mapped cpu_weight, cap and memory limit at start, after
- * domain.set_sched, and after `kill -9 keeld` and a new keeld (which
+ * domain.set_sched and domain.set_maxmem, and after `kill -9 keeld` and a new keeld (which
  * writes them again); refused changes change nothing; the group goes
  * with the domain. And a host where keeld cannot make groups: the start
  * fails with a sentence, or, with cgroups = optional, runs without.
@@ -130,13 +130,16 @@ static void assert_in_group(pid_t pid, const char *uuid)
 	ck_assert_msg(in > 0, "keel-hv %d is not in /keel/%s", (int)pid, uuid);
 }
 
-/* The values the group holds for xl weight @w and cap @cap, 2 vCPUs, 64 MiB. */
+/*
+ * The values the group holds for xl weight @w and cap @cap, 2 vCPUs and
+ * a maxmem of @mib MiB.
+ */
 static void assert_values(struct cgroup_host *h, const char *uuid, int w,
-			  int cap)
+			  int cap, unsigned long long mib)
 {
-	/* 64 MiB, keel-hv's overhead, and the kernel's share per guest page. */
-	unsigned long long mem = ((64ULL + HV_MEM_OVERHEAD_MIB) << 20) +
-				 (64ULL << 20) / HV_MEM_PAGE_TABLE_DIV;
+	/* maxmem, keel-hv's overhead, and the kernel's share per guest page. */
+	unsigned long long mem = ((mib + HV_MEM_OVERHEAD_MIB) << 20) +
+				 (mib << 20) / HV_MEM_PAGE_TABLE_DIV;
 	char want[64], mem_s[32];
 
 	snprintf(mem_s, sizeof(mem_s), "%llu", mem);
@@ -212,7 +215,8 @@ START_TEST(test_sched_live_readopt_end)
 	keeld_start();
 	resp = rpc_call("domain.define",
 			"{\"config\":{\"name\":\"q\",\"kernel\":\"%s\","
-			"\"memory\":64,\"vcpus\":2,\"cpu_weight\":512,"
+			"\"memory\":64,\"maxmem\":96,\"vcpus\":2,"
+			"\"cpu_weight\":512,"
 			"\"cap\":150}}",
 			harness_path("tests/guests/echo.bin"));
 	assert_ok(resp);
@@ -228,7 +232,7 @@ START_TEST(test_sched_live_readopt_end)
 	json_object_put(ok("domain.start", "q"));
 	pid = hv_pid_of("q", uuid);
 	assert_in_group(pid, uuid);
-	assert_values(h, uuid, 512, 150);
+	assert_values(h, uuid, 512, 150, 96);
 	report_rss(pid);
 
 	/* Live, and kept in the configuration and the definition. */
@@ -236,9 +240,9 @@ START_TEST(test_sched_live_readopt_end)
 		      "{\"name\":\"q\",\"weight\":1000,\"cap\":50}");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/weight")), 1000);
 	json_object_put(resp);
-	assert_values(h, uuid, 1000, 50);
+	assert_values(h, uuid, 1000, 50, 96);
 	json_object_put(rpc_ok("domain.set_sched", "{\"name\":\"q\",\"cap\":0}"));
-	assert_values(h, uuid, 1000, 0);
+	assert_values(h, uuid, 1000, 0, 96);
 	json_object_put(rpc_ok("domain.set_sched", "{\"name\":\"q\",\"cap\":50}"));
 	assert_sched("q", 1000, 50);
 	resp = ok("domain.config", "q");
@@ -253,12 +257,17 @@ START_TEST(test_sched_live_readopt_end)
 				refused[i].params);
 		assert_error(resp, -32602, refused[i].field);
 		json_object_put(resp);
-		assert_values(h, uuid, 1000, 50);
+		assert_values(h, uuid, 1000, 50, 96);
 		assert_sched("q", 1000, 50);
 	}
 	resp = rpc_call("domain.set_sched", "{\"name\":\"nope\",\"weight\":2}");
 	assert_error(resp, -32001, "/name");
 	json_object_put(resp);
+
+	/* mem-max moves the memory limit with maxmem, live. */
+	json_object_put(rpc_ok("domain.set_maxmem",
+			       "{\"name\":\"q\",\"maxmem_mib\":80}"));
+	assert_values(h, uuid, 1000, 50, 80);
 
 	/* kill -9 keeld; the values are spoilt meanwhile; a new keeld re-applies. */
 	kill(keeld.pid, SIGKILL);
@@ -272,7 +281,7 @@ START_TEST(test_sched_live_readopt_end)
 	wait_domain_state("q", "running", "booted");
 	ck_assert_int_eq(hv_pid_of("q", uuid), pid);
 	assert_in_group(pid, uuid);
-	assert_values(h, uuid, 1000, 50);
+	assert_values(h, uuid, 1000, 50, 80);
 	assert_sched("q", 1000, 50);
 
 	/* The group goes with the domain; the definition keeps the values. */
@@ -288,7 +297,7 @@ START_TEST(test_sched_live_readopt_end)
 			       "{\"name\":\"q\",\"weight\":2560}"));
 	json_object_put(ok("domain.start", "q"));
 	pid = hv_pid_of("q", uuid);
-	assert_values(h, uuid, 2560, 50);
+	assert_values(h, uuid, 2560, 50, 80);
 	json_object_put(ok("domain.destroy", "q"));
 	ck_assert(!group_exists(h, "cpu", uuid));
 	keeld_stop();
