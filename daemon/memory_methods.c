@@ -209,7 +209,8 @@ static void memory_op_done(struct memory_op *op)
 	run_save(run);
 	log_info("Domain %s: %s set to %lld MiB.", run->dom->name, op->key,
 		 (long long)op->want);
-	rc = registry_set_config_int(run->k->reg, run->dom, op->key, op->want);
+	rc = registry_set_member(run->k->reg, run->dom, op->key,
+				 json_object_new_int64(op->want));
 	if (rc) {
 		persist_failed(why, sizeof(why), run->dom, op->key, rc, true);
 		run_answer_error(op->r, KEEL_E_OPERATION_FAILED, "%s", why);
@@ -333,7 +334,7 @@ static struct json_object *memory_define(struct keeld *k,
 				    code == JSONRPC_INVALID_PARAMS ? field :
 								     NULL,
 				    "%s", why);
-	code = registry_set_config_int(k->reg, dom, key, want);
+	code = registry_set_member(k->reg, dom, key, json_object_new_int64(want));
 	if (code) {
 		persist_failed(why, sizeof(why), dom, key, code, false);
 		return method_error(req, KEEL_E_OPERATION_FAILED, NULL, "%s",

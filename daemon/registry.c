@@ -458,19 +458,6 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 	return rc;
 }
 
-int registry_set_config_int(struct registry *reg, struct domain *dom,
-			    const char *key, int64_t value)
-{
-	struct json_object *config = NULL;
-
-	if (json_object_deep_copy(dom->config, &config, NULL) ||
-	    json_object_object_add(config, key, json_object_new_int64(value))) {
-		json_object_put(config);
-		return -ENOMEM;
-	}
-	return registry_set_config(reg, dom, config);
-}
-
 int registry_set_config(struct registry *reg, struct domain *dom,
 			struct json_object *config)
 {
@@ -522,31 +509,21 @@ int registry_set_members(struct registry *reg, struct domain *dom,
 	return rc;
 }
 
-/* Load one definition file; logs and returns -errno if it is unusable. */
 int registry_set_member(struct registry *reg, struct domain *dom,
 			const char *key, struct json_object *value)
 {
-	struct json_object *old = NULL;
-	int rc;
+	struct json_object *members = json_object_new_object();
+	int rc = -ENOMEM;
 
-	if (json_object_object_get_ex(dom->config, key, &old))
-		json_object_get(old);
-	if (value)
-		json_object_object_add(dom->config, key, value);
+	if (members && !json_object_object_add(members, key, value))
+		rc = registry_set_members(reg, dom, members);
 	else
-		json_object_object_del(dom->config, key);
-	rc = registry_save(reg, dom);
-	if (rc) {
-		if (old)
-			json_object_object_add(dom->config, key, old);
-		else
-			json_object_object_del(dom->config, key);
-		return rc;
-	}
-	json_object_put(old);
-	return 0;
+		json_object_put(value);
+	json_object_put(members);
+	return rc;
 }
 
+/* Load one definition file; logs and returns -errno if it is unusable. */
 static int registry_load_file(struct registry *reg, const char *file,
 			      const struct jschema *schema)
 {

@@ -141,14 +141,6 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 			   bool autostart);
 
 /*
- * Set the integer member @key of @dom's configuration to @value and save
- * the definition (memory_methods.c: memory, maxmem). The caller has
- * checked that the result is a valid configuration. Returns 0, or
- * -errno when it could not be saved (the old value is kept then).
- */
-int registry_set_config_int(struct registry *reg, struct domain *dom,
-			    const char *key, int64_t value);
-/*
  * Set @dom's configuration member @key to @value (owned; NULL removes
  * the member) and save the definition. Returns 0, or -errno when it
  * cannot be written (the old value is kept then).
