@@ -104,7 +104,8 @@ static int opt_maxmem(struct hv_args *a, const char *arg)
 	return parse_memory(HV_OPT_MAXMEM, arg, &a->cfg.maxmem);
 }
 
-static int opt_vcpus(struct hv_args *a, const char *arg)
+/* A vCPU count for --@opt: KEEL_VCPUS_MIN..KEEL_VCPUS_MAX. */
+static int parse_vcpus(const char *opt, const char *arg, unsigned *out)
 {
 	char *end;
 	long n;
@@ -113,12 +114,22 @@ static int opt_vcpus(struct hv_args *a, const char *arg)
 	n = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || n < KEEL_VCPUS_MIN ||
 	    n > KEEL_VCPUS_MAX) {
-		log_err("Invalid --vcpus '%s': give a number from %d to %d.",
+		log_err("Invalid --%s '%s': give a number from %d to %d.", opt,
 			arg, KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
-	a->cfg.nr_vcpus = (unsigned)n;
+	*out = (unsigned)n;
 	return 0;
+}
+
+static int opt_vcpus(struct hv_args *a, const char *arg)
+{
+	return parse_vcpus(HV_OPT_VCPUS, arg, &a->cfg.nr_vcpus);
+}
+
+static int opt_maxvcpus(struct hv_args *a, const char *arg)
+{
+	return parse_vcpus(HV_OPT_MAXVCPUS, arg, &a->cfg.max_vcpus);
 }
 
 static int opt_console(struct hv_args *a, const char *arg)
@@ -413,6 +424,8 @@ static const struct hv_option hv_options[] = {
 	  "RAM the guest can grow to; a balloon holds the rest back" },
 	{ HV_OPT_VCPUS, "N", opt_vcpus,
 	  "virtual CPUs, 1 to " HV_STR(KEEL_VCPUS_MAX) " (default 1)" },
+	{ HV_OPT_MAXVCPUS, "N", opt_maxvcpus,
+	  "vCPUs the guest can hot-plug up to (default: --vcpus)" },
 	{ HV_OPT_CONSOLE, "stdio|none", opt_console,
 	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
 	{ HV_OPT_CONSOLE_SOCKET, "PATH", opt_console_socket,
@@ -517,6 +530,11 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	}
 	if (a->paused && !a->control) {
 		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
+		return -EINVAL;
+	}
+	if (a->cfg.max_vcpus && a->cfg.max_vcpus < a->cfg.nr_vcpus) {
+		log_err("--maxvcpus (%u) is less than --vcpus (%u): maxvcpus is the most vCPUs the guest can have online.",
+			a->cfg.max_vcpus, a->cfg.nr_vcpus);
 		return -EINVAL;
 	}
 	if (a->cfg.maxmem && a->cfg.maxmem < a->cfg.ram_size) {

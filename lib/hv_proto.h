@@ -41,6 +41,7 @@
 #define HV_OPT_MEMORY "memory"
 #define HV_OPT_MAXMEM "maxmem"
 #define HV_OPT_VCPUS "vcpus"
+#define HV_OPT_MAXVCPUS "maxvcpus"
 #define HV_OPT_CONSOLE "console"
 #define HV_OPT_CONSOLE_SOCKET "console-socket"
 #define HV_OPT_CONSOLE_LOG "console-log"
@@ -107,6 +108,8 @@ enum hv_exit {
 #define HV_CTL_POWER_BUTTON "power-button"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
+/* {"online": N}: hot-plug or unplug vCPUs (ACPI) until N are online. */
+#define HV_CTL_VCPU_SET "vcpu-set"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 
