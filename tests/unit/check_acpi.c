@@ -572,6 +572,8 @@ Suite *unit_suite(void)
 	unsigned nr_counts = sizeof(cpu_counts) / sizeof(cpu_counts[0]);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* A build per size too small adds up on a loaded machine. */
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_rsdp);
 	tcase_add_test(tc, test_fadt_hw_reduced);
 	tcase_add_loop_test(tc, test_madt, 0, nr_counts);
