@@ -193,7 +193,6 @@ static struct json_object *check_supported(const struct jsonrpc_req *req,
 {
 	struct json_object *nics = NULL, *v;
 	char field[64];
-	int64_t a, b;
 
 	json_object_object_get_ex(config, "nics", &nics);
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]);
@@ -220,11 +219,6 @@ static struct json_object *check_supported(const struct jsonrpc_req *req,
 					    unsupported[i].what, field + 8);
 		}
 	}
-	if (int_member(config, "maxvcpus", &b) &&
-	    b != (int_member(config, "vcpus", &a) ? a : 1))
-		return method_error(req, JSONRPC_INVALID_PARAMS,
-				    "/config/maxvcpus",
-				    "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
 	return NULL;
 }
 

@@ -6,6 +6,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/console.c daemon/console.h \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
+	daemon/hotplug_methods.c \
 	daemon/adopt.c \
 	daemon/run.c daemon/run.h \
 	daemon/decide.c daemon/decide.h \

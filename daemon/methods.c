@@ -49,6 +49,7 @@ static const struct method {
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
 	{ "domain.open_console", domain_open_console, METHOD_READ_ONLY },
+	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -458,6 +458,29 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 	return rc;
 }
 
+int registry_set_member(struct registry *reg, struct domain *dom,
+			const char *key, struct json_object *value)
+{
+	struct json_object *old = NULL, *v;
+	int rc;
+
+	if (!value)
+		return -ENOMEM;
+	if (json_object_object_get_ex(dom->config, key, &v))
+		old = json_object_get(v);
+	json_object_object_add(dom->config, key, value);
+	rc = registry_save(reg, dom);
+	if (rc) {
+		if (old)
+			json_object_object_add(dom->config, key, old);
+		else
+			json_object_object_del(dom->config, key);
+		return rc;
+	}
+	json_object_put(old);
+	return 0;
+}
+
 /* Load one definition file; logs and returns -errno if it is unusable. */
 static int registry_load_file(struct registry *reg, const char *file,
 			      const struct jschema *schema)

@@ -131,6 +131,14 @@ int registry_rename(struct registry *reg, struct domain *dom,
 int registry_set_autostart(struct registry *reg, struct domain *dom,
 			   bool autostart);
 
+/*
+ * Set @dom's configuration member @key to @value (owned) and save the
+ * definition. Not for "name" or "uuid" (registry_rename). Returns 0, or
+ * -errno when it cannot be written (the old value is kept then).
+ */
+int registry_set_member(struct registry *reg, struct domain *dom,
+			const char *key, struct json_object *value);
+
 /* "shutoff", ...: libvirt's state names in lower case. */
 const char *domain_state_name(enum domain_state state);
 const char *domain_reason_name(enum domain_reason reason);

@@ -206,6 +206,13 @@ int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
 /* *@stats: keel-hv's counters (schemas/keel.openrpc.json, DomainStats). */
 int keel_domain_stats(struct keel_conn *c, const char *dom,
 		      struct json_object **stats);
+/*
+ * domain.set_vcpus: @vcpus online (1..maxvcpus), by ACPI hot-plug on a
+ * running domain, and kept as the configuration's vcpus. *@result
+ * (may be NULL; the caller puts it): {"vcpus", "maxvcpus", "online"}.
+ */
+int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
+			  struct json_object **result);
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {

@@ -487,6 +487,7 @@ enum call {
 	CALL_DOMAIN_AUTOSTART,
 	CALL_DOMAIN_STATS,
 	CALL_EVENTS_SUBSCRIBE,
+	CALL_DOMAIN_SET_VCPUS,
 };
 
 static const struct call_row {
@@ -510,6 +511,7 @@ static const struct call_row {
 	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", result_summary },
 	[CALL_DOMAIN_STATS] = { "domain.stats", result_object },
 	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
+	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", result_object },
 };
 
 /*
@@ -782,6 +784,24 @@ int keel_domain_stats(struct keel_conn *c, const char *dom,
 	if (stats)
 		*stats = NULL;
 	return domain_call(c, CALL_DOMAIN_STATS, dom, stats);
+}
+
+int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
+			   struct json_object **result)
+{
+	struct json_object *p;
+
+	if (result)
+		*result = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "vcpus", json_object_new_int(vcpus)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_SET_VCPUS, p, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

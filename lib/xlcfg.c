@@ -462,9 +462,6 @@ static int conv_check(struct conv *c)
 		return cfail(c, c->line[F_MAXVCPUS],
 			     "'maxvcpus' (%lld) is less than 'vcpus' (%lld); maxvcpus is the most vCPUs the domain can have.",
 			     field_int(c, F_MAXVCPUS, 0), vcpus);
-	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) > vcpus)
-		return cfail(c, c->line[F_MAXVCPUS],
-			     "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
 	if (c->out[F_MAXMEM] && c->out[F_MEMORY] &&
 	    field_int(c, F_MAXMEM, 0) < field_int(c, F_MEMORY, 0))
 		return cfail(c, c->line[F_MAXMEM],

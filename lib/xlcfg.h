@@ -16,9 +16,9 @@
  *  - Numbers are decimal or 0x hex; a number with a leading zero is
  *    refused, since xl reads it as octal and nobody means that. A number
  *    key also takes a quoted number ("512"), as xl does.
- *  - Keys keel does not apply yet (cpus, cpu_weight, cap, maxvcpus
- *    above vcpus, a vif's rate) are refused, naming keel.cfg(5)'s "Not
- *    supported yet", rather than read and dropped.
+ *  - Keys keel does not apply yet (cpus, cpu_weight, cap, a vif's
+ *    rate) are refused, naming keel.cfg(5)'s "Not supported yet",
+ *    rather than read and dropped.
  *  - `rng` (0 or 1) is keel's own: xl has no such key.
  *  - A quoted string cannot span lines, and cannot contain a NUL byte.
  *  - name and kernel must be set (the schema requires them too).

@@ -97,8 +97,6 @@ START_TEST(test_config_refused)
 		{ ",\"cpu_weight\":512", "/config/cpu_weight",
 		  "not supported yet" },
 		{ ",\"cap\":50", "/config/cap", "not supported yet" },
-		{ ",\"vcpus\":2,\"maxvcpus\":4", "/config/maxvcpus",
-		  "not supported yet" },
 		{ ",\"nics\":[{},{\"rate\":{\"bytes_per_sec\":1000,"
 		  "\"interval_us\":50000}}]",
 		  "/config/nics/1/rate", "not supported yet" },

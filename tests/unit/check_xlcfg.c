@@ -104,6 +104,7 @@ static const struct {
 	{ "vcpus = 64\n", "vcpus", "64" },
 	{ "maxvcpus = 1\n", "maxvcpus", "1" },
 	{ "vcpus = 2\nmaxvcpus = 2\n", "maxvcpus", "2" },
+	{ "vcpus = 1\nmaxvcpus = 4\n", "maxvcpus", "4" },
 	/* limits are the schema's: the reader converts what it is given */
 	{ "memory = 8\n", "memory", "8" },
 	{ "memory = 0x7fffffffffffffff\n", "memory", "9223372036854775807" },
@@ -336,10 +337,6 @@ static const struct {
 	  "A scheduler weight (cpu_weight) is not supported yet; remove it" },
 	{ "cap = 100\n" BASE, "t.cfg:1: ",
 	  "A CPU cap (cap) is not supported yet; remove it" },
-	{ BASE "maxvcpus = 4\nvcpus = 2\n", "t.cfg:3: ",
-	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\")." },
-	{ BASE "maxvcpus = 2\n", "t.cfg:3: ",
-	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet" },
 	{ BASE "on_poweroff = \"coredump-destroy\"\n", "t.cfg:3: ",
 	  "'on_poweroff' = \"coredump-destroy\" is an xl action keel does not support" },
 	{ BASE "on_reboot = \"coredump-restart\"\n", "t.cfg:3: ",
