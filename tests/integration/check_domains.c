@@ -167,6 +167,58 @@ START_TEST(test_config_limits)
 }
 END_TEST
 
+/* The vcpus of @name's configuration. */
+static int config_vcpus(const char *name)
+{
+	struct json_object *resp = rpc_ok("domain.config", "{\"name\":\"%s\"}",
+					  name);
+	int n = json_object_get_int(at(resp, "/result/vcpus"));
+
+	json_object_put(resp);
+	return n;
+}
+
+/*
+ * domain.set_vcpus on a domain that is not running changes only its
+ * definition (kept across a keeld restart); a count outside
+ * 1..maxvcpus is refused, naming the field, and changes nothing.
+ */
+START_TEST(test_set_vcpus_defined)
+{
+	struct json_object *resp;
+
+	keeld_start();
+	assert_ok(define("hp", ",\"vcpus\":1,\"maxvcpus\":3"));
+	resp = rpc_ok("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":3}");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/vcpus")), 3);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/maxvcpus")), 3);
+	ck_assert_ptr_null(at(resp, "/result/online"));
+	json_object_put(resp);
+	ck_assert_int_eq(config_vcpus("hp"), 3);
+
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":4}");
+	assert_error(resp, -32602, "/vcpus");
+	ck_assert_msg(strstr(str_at(resp, "/error/message"),
+			     "at most 3 vCPUs (its maxvcpus); 4 were asked for"),
+		      "%s", str_at(resp, "/error/message"));
+	json_object_put(resp);
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":0}");
+	assert_error(resp, -32602, "/vcpus");
+	json_object_put(resp);
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"nope\",\"vcpus\":1}");
+	assert_error(resp, -32001, "/name");
+	json_object_put(resp);
+	ck_assert_int_eq(config_vcpus("hp"), 3);
+
+	json_object_put(rpc_ok("domain.set_vcpus",
+			       "{\"name\":\"hp\",\"vcpus\":2}"));
+	keeld_stop();
+	keeld_start();
+	ck_assert_int_eq(config_vcpus("hp"), 2);
+	keeld_stop();
+}
+END_TEST
+
 /* An undefine that fails announces nothing. */
 START_TEST(test_undefine_durable)
 {
@@ -476,6 +528,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_limits);
 	tcase_add_test(tc, test_undefine_durable);
+	tcase_add_test(tc, test_set_vcpus_defined);
 	tcase_add_test(tc, test_memory_overcommit);
 	tcase_add_test(tc, test_state_unrecordable);
 	tcase_add_test(tc, test_destroy_while_starting);
