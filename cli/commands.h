@@ -153,6 +153,7 @@ int cmd_reboot(struct cli *cli, const struct cli_args *args);
 int cmd_destroy(struct cli *cli, const struct cli_args *args);
 int cmd_rename(struct cli *cli, const struct cli_args *args);
 int cmd_autostart(struct cli *cli, const struct cli_args *args);
+int cmd_vcpu_set(struct cli *cli, const struct cli_args *args);
 
 /* cli/list_cmds.c */
 int cmd_list(struct cli *cli, const struct cli_args *args);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "hv_proto.h"
 #include "keel.h"
 
 /*
@@ -211,6 +212,40 @@ int cmd_rename(struct cli *cli, const struct cli_args *args)
 	return keel_domain_rename(cli->conn, dom, args->argv[1], NULL) ?
 		       cli_call_failed(cli) :
 		       CLI_OK;
+}
+
+/*
+ * xl's vcpu-set: a plain count (xl also takes a bitmap; keel plugs the
+ * lowest-numbered vCPUs, so a count says it all). Quiet on success, as
+ * xl is, except when the guest has yet to eject vCPUs it was asked to
+ * give back.
+ */
+int cmd_vcpu_set(struct cli *cli, const struct cli_args *args)
+{
+	const char *n = args->argv[1];
+	struct json_object *res, *v;
+	char dom[DOM_BUF], *end;
+	long vcpus;
+	int rc;
+
+	vcpus = strtol(n, &end, 10);
+	if (end == n || *end || vcpus < KEEL_VCPUS_MIN ||
+	    vcpus > KEEL_VCPUS_MAX)
+		return cli_usage(args->cmd,
+				 "Give the vCPU count as a number from %d to %d, not \"%s\".",
+				 KEEL_VCPUS_MIN, KEEL_VCPUS_MAX, n);
+	rc = dom_arg(cli, args, 0, dom);
+	if (rc)
+		return rc;
+	if (keel_domain_set_vcpus(cli->conn, dom, (int)vcpus, &res))
+		return cli_call_failed(cli);
+	if (json_object_object_get_ex(res, "online", &v) &&
+	    json_object_get_int64(v) > vcpus)
+		fprintf(stderr,
+			"keel: Domain %s has %lld vCPUs online until the guest ejects the ones it was asked to give back.\n",
+			args->argv[0], (long long)json_object_get_int64(v));
+	json_object_put(res);
+	return CLI_OK;
 }
 
 int cmd_autostart(struct cli *cli, const struct cli_args *args)

@@ -173,24 +173,6 @@ static struct json_object *check_macs(const struct jsonrpc_req *req,
 	return NULL;
 }
 
-/*
- * Settings the model has (DESIGN.md) and keel does not apply yet: a
- * domain that asks for one is refused rather than run without it
- * (keel.cfg(5), "Not supported yet").
- */
-static struct json_object *check_supported(const struct jsonrpc_req *req,
-					   struct json_object *config)
-{
-	int64_t a, b;
-
-	if (int_member(config, "maxvcpus", &b) &&
-	    b != (int_member(config, "vcpus", &a) ? a : 1))
-		return method_error(req, JSONRPC_INVALID_PARAMS,
-				    "/config/maxvcpus",
-				    "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
-	return NULL;
-}
-
 /* cpus against this host's CPUs (pinning.h). */
 static struct json_object *check_pinning(const struct jsonrpc_req *req,
 					 struct json_object *config)
@@ -239,7 +221,7 @@ static struct json_object *config_check(const struct jsonrpc_req *req,
 		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/cap",
 				    "The cap %lld%% is more than %lld vCPU%s can use (at most 100 per vCPU; 0 for no cap).",
 				    (long long)b, (long long)a, a == 1 ? "" : "s");
-	return check_supported(req, config);
+	return NULL;
 }
 
 struct json_object *domain_config_check(struct keeld *k,

@@ -141,5 +141,9 @@ struct json_object *domain_get_sched(struct methods_caller *caller,
 struct json_object *domain_set_sched(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
+/* hotplug_methods.c */
+struct json_object *domain_set_vcpus(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
 
 #endif /* KEEL_DAEMON_HANDLERS_H */

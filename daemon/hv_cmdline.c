@@ -107,6 +107,7 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 	out->memory_mib = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
 	out->maxmem_mib = config_int(config, "maxmem", out->memory_mib);
 	out->vcpus = config_int(config, "vcpus", DOMAIN_DEFAULT_VCPUS);
+	out->maxvcpus = config_int(config, "maxvcpus", out->vcpus);
 	out->rng = !json_object_object_get_ex(config, "rng", &v) ||
 		   json_object_get_boolean(v);
 	/* Every domain has hvc0: a guest that does not use it loses nothing. */
@@ -219,6 +220,8 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		if (cfg->cpus[i])
 			arg_add(&a, OPT(CPUS) "=%lld:%s", (long long)i,
 				cfg->cpus[i]);
+	if (cfg->maxvcpus > cfg->vcpus)
+		arg_add(&a, OPT(MAXVCPUS) "=%lld", (long long)cfg->maxvcpus);
 	if (cfg->rng)
 		arg_add(&a, OPT(RNG));
 	if (cfg->virtio_console)
@@ -440,6 +443,8 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 			out->vcpus = strtoll(v, NULL, 10);
 		else if ((v = option(arg, HV_OPT_CPUS)))
 			rc = cpus_from(v, out);
+		else if ((v = option(arg, HV_OPT_MAXVCPUS)))
+			out->maxvcpus = strtoll(v, NULL, 10);
 		else if (!strcmp(arg, "--" HV_OPT_RNG))
 			out->rng = true;
 		else if (!strcmp(arg, "--" HV_OPT_VIRTIO_CONSOLE))
@@ -460,6 +465,8 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 	}
 	if (!out->maxmem_mib)
 		out->maxmem_mib = out->memory_mib;
+	if (out->maxvcpus < out->vcpus)
+		out->maxvcpus = out->vcpus;
 	if (!rc && (!out->name || !out->uuid || !out->kernel))
 		rc = -EINVAL;
 	return rc;
@@ -511,6 +518,9 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 	if (cfg->vcpus)
 		json_object_object_add(c, "vcpus",
 				       json_object_new_int64(cfg->vcpus));
+	if (cfg->maxvcpus > cfg->vcpus)
+		json_object_object_add(c, "maxvcpus",
+				       json_object_new_int64(cfg->maxvcpus));
 	json_object_object_add(c, "rng", json_object_new_boolean(cfg->rng));
 	if (cpus_add(c, cfg))
 		goto fail;

@@ -33,6 +33,7 @@ struct hv_config {
 	const char *name, *uuid, *kernel, *initrd, *cmdline;
 	int64_t memory_mib, vcpus;
 	int64_t maxmem_mib;	/* > memory_mib: a balloon; else memory_mib */
+	int64_t maxvcpus;	/* > vcpus: hot-pluggable vCPUs; else vcpus */
 	bool rng;		/* a virtio-rng device */
 	bool virtio_console;	/* hvc0 beside COM1 */
 	/* vCPU i's host CPUs ("0-1,3", malloc'd), NULL: not pinned */

@@ -58,6 +58,7 @@ static const struct method {
 	{ "domain.vcpu_list", domain_vcpu_list, METHOD_READ_ONLY },
 	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
 	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
+	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -154,6 +154,26 @@ static void control_add_memory(struct control *ctl, struct json_object *o)
 				       control_balloon_object(ctl));
 }
 
+/*
+ * "vcpus": the vCPUs the guest has (present, in ACPI's words) and
+ * "maxvcpus": the most it can have; "vcpus_target" too while a
+ * vcpu-set waits for the guest to eject some.
+ */
+static void control_add_vcpus(struct control *ctl, struct json_object *o)
+{
+	struct device *pm = vm_find_device(ctl->vm, "acpi_pm");
+	unsigned online = ctl->vm->nr_vcpus, target = online;
+	unsigned max = online;
+
+	if (pm)
+		acpi_pm_cpu_count(pm, &online, &target, &max);
+	json_object_object_add(o, "vcpus", json_object_new_int((int)online));
+	json_object_object_add(o, "maxvcpus", json_object_new_int((int)max));
+	if (target != online)
+		json_object_object_add(o, "vcpus_target",
+				       json_object_new_int((int)target));
+}
+
 static int control_status(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
@@ -180,8 +200,7 @@ static int control_status(struct control *ctl, struct json_object *params,
 	if (ctl->ident.name)
 		json_object_object_add(
 			o, "name", json_object_new_string(ctl->ident.name));
-	json_object_object_add(o, "vcpus",
-			       json_object_new_int((int)ctl->vm->nr_vcpus));
+	control_add_vcpus(ctl, o);
 	control_add_memory(ctl, o);
 	json_object_object_add(o, "uptime", json_object_new_double(up));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
@@ -378,6 +397,46 @@ static int control_iotune(struct control *ctl, struct json_object *params,
 	return 0;
 }
 
+/*
+ * vcpu-set {"online": N}: plug or unplug vCPUs through ACPI until N are
+ * online (acpi_pm_cpu_set() says in which order). Plugging is done when
+ * this answers; an unplug waits for the guest's eject, so the result
+ * gives both what is online now and the target.
+ */
+static int control_vcpu_set(struct control *ctl, struct json_object *params,
+			    struct json_object **result, const char **msg)
+{
+	struct device *pm = vm_find_device(ctl->vm, "acpi_pm");
+	struct json_object *v, *o;
+	int64_t n;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!pm) {
+		*msg = "This VM has no ACPI hot-plug device.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (!params || !json_object_is_type(params, json_type_object) ||
+	    json_object_object_length(params) != 1 ||
+	    !json_object_object_get_ex(params, "online", &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		*msg = "vcpu-set takes an object: {\"online\": N}.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	n = json_object_get_int64(v);
+	if (n < 1 || n > (int64_t)ctl->vm->nr_vcpus) {
+		*msg = "online must be from 1 to the VM's maximum vCPUs.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	acpi_pm_cpu_set(pm, (unsigned)n);
+	o = json_object_new_object();
+	control_add_vcpus(ctl, o);
+	json_object_object_add(o, "vcpus_target",
+			       json_object_new_int((int)n));
+	*result = o;
+	return 0;
+}
+
 /* vcpus: each vCPU's thread (vcpu_affinity.h, vm_vcpus_info()). */
 static int control_vcpus(struct control *ctl, struct json_object *params,
 			 struct json_object **result, const char **msg)
@@ -461,6 +520,7 @@ static const struct {
 	{ HV_CTL_IOTUNE, control_iotune, true },
 	{ HV_CTL_VCPUS, control_vcpus, false },
 	{ HV_CTL_VCPU_PIN, control_vcpu_pin, true },
+	{ HV_CTL_VCPU_SET, control_vcpu_set, true },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)

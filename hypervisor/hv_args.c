@@ -104,7 +104,8 @@ static int opt_maxmem(struct hv_args *a, const char *arg)
 	return parse_memory(HV_OPT_MAXMEM, arg, &a->cfg.maxmem);
 }
 
-static int opt_vcpus(struct hv_args *a, const char *arg)
+/* A vCPU count for --@opt: KEEL_VCPUS_MIN..KEEL_VCPUS_MAX. */
+static int parse_vcpus(const char *opt, const char *arg, unsigned *out)
 {
 	char *end;
 	long n;
@@ -113,11 +114,11 @@ static int opt_vcpus(struct hv_args *a, const char *arg)
 	n = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || n < KEEL_VCPUS_MIN ||
 	    n > KEEL_VCPUS_MAX) {
-		log_err("Invalid --vcpus '%s': give a number from %d to %d.",
+		log_err("Invalid --%s '%s': give a number from %d to %d.", opt,
 			arg, KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
-	a->cfg.nr_vcpus = (unsigned)n;
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -159,6 +160,16 @@ static int opt_cpus(struct hv_args *a, const char *arg)
 	}
 	*has = true;
 	return 0;
+}
+
+static int opt_vcpus(struct hv_args *a, const char *arg)
+{
+	return parse_vcpus(HV_OPT_VCPUS, arg, &a->cfg.nr_vcpus);
+}
+
+static int opt_maxvcpus(struct hv_args *a, const char *arg)
+{
+	return parse_vcpus(HV_OPT_MAXVCPUS, arg, &a->cfg.max_vcpus);
 }
 
 static int opt_console(struct hv_args *a, const char *arg)
@@ -484,6 +495,8 @@ static const struct hv_option hv_options[] = {
 	  "virtual CPUs, 1 to " HV_STR(KEEL_VCPUS_MAX) " (default 1)" },
 	{ HV_OPT_CPUS, "[VCPU:]CPUS", opt_cpus,
 	  "host CPUs of every vCPU (\"0-3,^1\"), or of one (repeatable)" },
+	{ HV_OPT_MAXVCPUS, "N", opt_maxvcpus,
+	  "vCPUs the guest can hot-plug up to (default: --vcpus)" },
 	{ HV_OPT_CONSOLE, "stdio|none", opt_console,
 	  "COM1 on stdin/stdout (Ctrl-] quits) or nowhere (default stdio)" },
 	{ HV_OPT_CONSOLE_SOCKET, "PATH", opt_console_socket,
@@ -558,6 +571,7 @@ void hv_args_usage(FILE *f)
 int hv_args_parse(struct hv_args *a, int argc, char **argv)
 {
 	struct option longopts[NR_OPTIONS + 1];
+	unsigned most;
 	int c;
 
 	memset(longopts, 0, sizeof(longopts));
@@ -592,6 +606,11 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
 		return -EINVAL;
 	}
+	if (a->cfg.max_vcpus && a->cfg.max_vcpus < a->cfg.nr_vcpus) {
+		log_err("--maxvcpus (%u) is less than --vcpus (%u): maxvcpus is the most vCPUs the guest can have online.",
+			a->cfg.max_vcpus, a->cfg.nr_vcpus);
+		return -EINVAL;
+	}
 	for (unsigned i = a->cfg.nr_disks; i < KEEL_DISKS_MAX; i++) {
 		if (iotune_any(&a->disks[i].iotune)) {
 			log_err("--iotune names vblk%u, but there are %u disks (vblk0 is the first).",
@@ -606,10 +625,11 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	most = a->cfg.max_vcpus ? a->cfg.max_vcpus : a->cfg.nr_vcpus;
 	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
-		if (a->has_cpus_one[i] && i >= a->cfg.nr_vcpus) {
-			log_err("--cpus pins vCPU %u, but the VM has %u vCPUs (numbered from 0).",
-				i, a->cfg.nr_vcpus);
+		if (a->has_cpus_one[i] && i >= most) {
+			log_err("--cpus pins vCPU %u, but the VM has at most %u vCPUs (numbered from 0).",
+				i, most);
 			return -EINVAL;
 		}
 		a->cfg.affinity[i] = a->has_cpus_one[i] ? &a->cpus_one[i] :

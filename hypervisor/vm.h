@@ -48,6 +48,8 @@ struct vcpu;
 #define VM_PORT_ACPI_SLEEP_STS 0x601 /* HW-reduced sleep status (1 byte) */
 #define VM_PORT_ACPI_RESET 0x604 /* FADT RESET_REG, value VM_ACPI_RESET_VALUE */
 #define VM_PORT_ACPI_GED 0x608 /* GED event status (1 byte, read clears) */
+/* CPU hot-plug: one status/control byte per possible vCPU (acpi_pm.c). */
+#define VM_PORT_CPU_HOTPLUG 0x620
 #define VM_ACPI_RESET_VALUE 0x01
 #define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
 #define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */
@@ -83,7 +85,13 @@ struct vm {
 	struct mem_region ram[2]; /* below the PCI hole, above 4 GiB */
 	unsigned nr_ram;
 
+	/*
+	 * vCPUs KVM has (the domain's maxvcpus), each with its thread from
+	 * the start; the first nr_boot_vcpus are online at boot, the others
+	 * wait for ACPI hot-plug (acpi_pm.c) and the guest's INIT/SIPI.
+	 */
 	unsigned nr_vcpus;
+	unsigned nr_boot_vcpus;
 	struct vcpu *vcpus[KEEL_VCPUS_MAX];
 
 	struct iobus pio;

@@ -183,7 +183,8 @@ static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg)
 static int vmm_write_tables(struct vm *vm, uint32_t signature,
 			    uint32_t features)
 {
-	int rc = mptable_setup(vm, vm->nr_vcpus, signature, features);
+	/* Without ACPI there is no hot-plug: the MP table has the boot CPUs. */
+	int rc = mptable_setup(vm, vm->nr_boot_vcpus, signature, features);
 
 	if (rc) {
 		hv_error("Cannot write the MP table: %s.", strerror(-rc));
@@ -205,6 +206,7 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 		.acpi_rsdp = VM_ACPI_BASE,
 	};
 	uint64_t ram = cfg->maxmem ? cfg->maxmem : cfg->ram_size;
+	unsigned max_vcpus = cfg->max_vcpus ? cfg->max_vcpus : cfg->nr_vcpus;
 	struct boot_entry entry;
 	uint32_t signature, features;
 	const char *warning;
@@ -212,8 +214,9 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	int rc;
 
 	if (!cfg->kernel || cfg->nr_vcpus < KEEL_VCPUS_MIN ||
-	    cfg->nr_vcpus > KEEL_VCPUS_MAX || ram < cfg->ram_size || !evbase) {
-		hv_error("A VM needs a kernel, %d to %d vCPUs and no less maximum memory than memory.",
+	    cfg->nr_vcpus > KEEL_VCPUS_MAX || max_vcpus < cfg->nr_vcpus ||
+	    max_vcpus > KEEL_VCPUS_MAX || ram < cfg->ram_size || !evbase) {
+		hv_error("A VM needs a kernel, %d to %d vCPUs, no fewer maximum vCPUs than vCPUs and no less maximum memory than memory.",
 			 KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
@@ -225,7 +228,8 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	if (rc)
 		return rc;
 	vm->evbase = evbase;
-	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->nr_vcpus = max_vcpus;
+	vm->nr_boot_vcpus = cfg->nr_vcpus;
 	vm->exit_ev = event_new(evbase, vm->exit_efd, EV_READ | EV_PERSIST,
 				vmm_exit_event, vm);
 	if (!vm->exit_ev || event_add(vm->exit_ev, NULL) < 0) {

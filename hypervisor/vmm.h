@@ -60,7 +60,12 @@ struct vm_config {
 	 * balloon holds back all but @ram_size from boot (--maxmem).
 	 */
 	uint64_t maxmem;
-	unsigned nr_vcpus; /* KEEL_VCPUS_MIN..KEEL_VCPUS_MAX */
+	unsigned nr_vcpus; /* online at boot: KEEL_VCPUS_MIN..KEEL_VCPUS_MAX */
+	/*
+	 * 0, or the vCPUs the guest can have (at least @nr_vcpus): the rest
+	 * are created offline and ACPI hot-plugs them (--maxvcpus).
+	 */
+	unsigned max_vcpus;
 	/* Host CPUs of vCPU i's thread (--cpus); NULL: not pinned. */
 	const struct cpumap *affinity[KEEL_VCPUS_MAX];
 	/* COM1 ("serial0"); copied. NULL: output discarded. */

@@ -57,6 +57,7 @@
 #define HV_OPT_VCPUS "vcpus"
 /* [VCPU:]CPULIST, repeatable: host CPUs of every vCPU, or of one. */
 #define HV_OPT_CPUS "cpus"
+#define HV_OPT_MAXVCPUS "maxvcpus"
 #define HV_OPT_CONSOLE "console"
 #define HV_OPT_CONSOLE_SOCKET "console-socket"
 #define HV_OPT_CONSOLE_LOG "console-log"
@@ -139,6 +140,8 @@ enum hv_exit {
 #define HV_CTL_VCPUS "vcpus"
 /* {"vcpu": N (absent: every vCPU), "cpus": CPULIST}: pin live. */
 #define HV_CTL_VCPU_PIN "vcpu-pin"
+/* {"online": N}: hot-plug or unplug vCPUs (ACPI) until N are online. */
+#define HV_CTL_VCPU_SET "vcpu-set"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

@@ -295,6 +295,13 @@ int keel_domain_get_sched(struct keel_conn *c, const char *dom,
  */
 int keel_domain_set_sched(struct keel_conn *c, const char *dom, int weight,
 			  int cap, struct keel_sched *out);
+/*
+ * domain.set_vcpus: @vcpus online (1..maxvcpus), by ACPI hot-plug on a
+ * running domain, and kept as the configuration's vcpus. *@result
+ * (may be NULL; the caller puts it): {"vcpus", "maxvcpus", "online"}.
+ */
+int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
+			  struct json_object **result);
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {

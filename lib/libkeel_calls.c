@@ -596,6 +596,7 @@ enum call {
 	CALL_DOMAIN_DOMIFTUNE,
 	CALL_DOMAIN_VCPU_PIN,
 	CALL_DOMAIN_VCPU_LIST,
+	CALL_DOMAIN_SET_VCPUS,
 };
 
 static const struct call_row {
@@ -628,6 +629,7 @@ static const struct call_row {
 	[CALL_DOMAIN_DOMIFTUNE] = { "domain.domiftune", result_object },
 	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", result_object },
 	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", result_vcpus },
+	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", result_object },
 };
 
 /*
@@ -996,6 +998,24 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 {
 	return iotune_call(c, CALL_DOMAIN_DOMIFTUNE, dom, "nic", nic, changes,
 			   out);
+}
+
+int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
+			   struct json_object **result)
+{
+	struct json_object *p;
+
+	if (result)
+		*result = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "vcpus", json_object_new_int(vcpus)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_SET_VCPUS, p, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

@@ -503,9 +503,6 @@ static int conv_check(struct conv *c)
 		return cfail(c, c->line[F_MAXVCPUS],
 			     "'maxvcpus' (%lld) is less than 'vcpus' (%lld); maxvcpus is the most vCPUs the domain can have.",
 			     field_int(c, F_MAXVCPUS, 0), vcpus);
-	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) > vcpus)
-		return cfail(c, c->line[F_MAXVCPUS],
-			     "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\").");
 	if (c->out[F_CPUS] &&
 	    json_object_is_type(c->out[F_CPUS], json_type_array) &&
 	    json_object_array_length(c->out[F_CPUS]) >

@@ -16,8 +16,6 @@
  *  - Numbers are decimal or 0x hex; a number with a leading zero is
  *    refused, since xl reads it as octal and nobody means that. A number
  *    key also takes a quoted number ("512"), as xl does.
- *  - maxvcpus above vcpus is refused, naming keel.cfg(5)'s "Not
- *    supported yet", rather than read and dropped.
  *  - cpus refuses NUMA nodes ("nodes:0"): keel does no NUMA
  *    placement. A cpus list longer than the domain's vCPUs is refused.
  *  - `rng` (0 or 1) is keel's own: xl has no such key.

@@ -7,6 +7,16 @@
  * button is a Generic Event Device whose interrupt runs _EVT, which reads
  * acpi_pm.c's status byte and notifies the button device.
  *
+ * vCPU hot-plug (man/keel-hv.8, --maxvcpus) follows ACPI 6.3's model for
+ * processors: the MADT lists every possible CPU, those offline at boot
+ * without Enabled but with Online Capable (5.2.12.2), which is what
+ * makes Linux count them as possible CPUs; a processor container holds
+ * one ACPI0007 device per possible CPU whose _STA reads its present bit
+ * from acpi_pm.c's per-CPU byte; a CPU-hotplug bit in the GED status
+ * makes _EVT scan those bytes and Notify the CPUs that changed: Device
+ * Check (1) for an inserted one, Eject Request (3) for one to remove.
+ * The guest offlines the CPU, runs _EJ0, and acpi_pm.c marks it absent.
+ *
  * Tables are built into a plain byte buffer with explicit little-endian
  * stores, so the whole set can be checked without a VM; acpi_setup()
  * copies the result into guest RAM.
@@ -22,6 +32,7 @@
 #include "le.h"
 #include "log.h"
 #include "vm.h"
+#include "acpi_pm.h"
 #include "x86/acpi.h"
 #include "x86/aml.h"
 #include "x86/mptable.h"
@@ -89,11 +100,16 @@
 #define MADT_IO_APIC_LEN 12
 #define MADT_LOCAL_APIC_NMI_LEN 6
 #define MADT_APIC_ENABLED (1u << 0)
+#define MADT_APIC_ONLINE_CAPABLE (1u << 1) /* with Enabled clear */
 #define MADT_ALL_PROCESSORS 0xff
 
-/* The GED's status byte (acpi_pm.c): bit 0 is the power button. */
-#define GED_POWER_BUTTON 0x01
+/* The GED's status byte (acpi_pm.h): what _EVT looks at. */
+#define NOTIFY_DEVICE_CHECK 0x01 /* a CPU was inserted */
+#define NOTIFY_EJECT_REQUEST 0x03 /* a CPU is to be removed */
 #define NOTIFY_DEVICE_SPECIFIC 0x80 /* power button: "pressed" */
+
+/* _STA: present, enabled, shown in the UI, functioning. */
+#define STA_PRESENT_ENABLED 0x0f
 
 /* Where the tables are being written: @buf stands for guest @base. */
 struct acpi_out {
@@ -160,20 +176,127 @@ static void acpi_gas_io8(uint8_t *p, uint16_t port)
 	le_put64(p + 4, port);
 }
 
-/* \_SB.Cnnn: one processor device per MADT entry, same _UID. */
-static void dsdt_cpus(struct aml *a, unsigned nr_cpus)
+/* The 8-byte MADT Local APIC entry of CPU @i, enabled or not. */
+static void madt_lapic(uint8_t *p, unsigned i, uint32_t flags)
 {
+	p[0] = MADT_LOCAL_APIC;
+	p[1] = MADT_LOCAL_APIC_LEN;
+	p[2] = (uint8_t)i; /* ACPI processor UID, as _UID */
+	p[3] = (uint8_t)i; /* APIC ID */
+	le_put32(p + 4, flags);
+}
+
+/* CPU @i's device name, Cnnn, after @prefix. */
+static void cpu_name(char *name, size_t size, const char *prefix, unsigned i)
+{
+	snprintf(name, size, "%sC%03X", prefix, i & 0xfff);
+}
+
+/*
+ * \_SB.CPUS.Cnnn, CPU @i: its byte in acpi_pm.c's CPU hot-plug ports as
+ * four one-bit fields (written as zeros around the bit stored, so a
+ * store of One clears that bit alone), and
+ *
+ *   Method (_STA) { If (CPEN) { Return (0x0F) } Return (Zero) }
+ *   Name (_MAT, Buffer () { the MADT entry, Enabled })
+ *   Method (_EJ0, 1) { Store (One, CEJ0) }       (not for CPU 0)
+ *
+ * _MAT is what Linux maps a hot-added CPU's APIC ID from; it says
+ * Enabled because it describes the CPU as it is once _STA says present.
+ */
+static void dsdt_cpu(struct aml *a, unsigned i)
+{
+	uint8_t lapic[MADT_LOCAL_APIC_LEN];
 	char name[12];
 
-	for (unsigned i = 0; i < nr_cpus; i++) {
-		snprintf(name, sizeof(name), "C%03X", i & 0xfff);
-		aml_device_begin(a, name);
-		aml_name(a, "_HID");
-		aml_string(a, "ACPI0007");
-		aml_name(a, "_UID");
-		aml_integer(a, i);
+	cpu_name(name, sizeof(name), "", i);
+	aml_device_begin(a, name);
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0007");
+	aml_name(a, "_UID");
+	aml_integer(a, i);
+	aml_operation_region(a, "CREG", AML_SPACE_SYSTEM_IO,
+			     VM_PORT_CPU_HOTPLUG + i, 1);
+	aml_field_begin(a, "CREG",
+			AML_FIELD_BYTE_ACC | AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(a, "CPEN", 1);
+	aml_field_unit(a, "CINS", 1);
+	aml_field_unit(a, "CRMV", 1);
+	aml_field_unit(a, "CEJ0", 1);
+	aml_end(a);
+
+	aml_method_begin(a, "_STA", 0, false);
+	aml_if_begin(a);
+	aml_name_string(a, "CPEN");
+	aml_op(a, AML_OP_RETURN);
+	aml_integer(a, STA_PRESENT_ENABLED);
+	aml_end(a); /* If */
+	aml_op(a, AML_OP_RETURN);
+	aml_integer(a, 0);
+	aml_end(a); /* Method */
+
+	madt_lapic(lapic, i, MADT_APIC_ENABLED);
+	aml_name(a, "_MAT");
+	aml_buffer_begin(a);
+	aml_bytes(a, lapic, sizeof(lapic));
+	aml_end(a);
+
+	/* The boot CPU stays: Linux cannot take CPU 0 offline. */
+	if (i) {
+		aml_method_begin(a, "_EJ0", 1, false);
+		aml_op(a, AML_OP_STORE);
+		aml_integer(a, 1);
+		aml_name_string(a, "CEJ0");
 		aml_end(a);
 	}
+	aml_end(a); /* Device */
+}
+
+/*
+ * If (\_SB.CPUS.Cnnn.@flag) { Store (One, <the same>)
+ *                             Notify (\_SB.CPUS.Cnnn, @event) }
+ * The flag is cleared before the Notify so an event that comes while the
+ * OS handles this one raises the flag and the GED interrupt again.
+ */
+static void cscn_check(struct aml *a, unsigned i, const char *flag,
+		       unsigned event)
+{
+	char dev[24], field[32];
+
+	cpu_name(dev, sizeof(dev), "\\_SB.CPUS.", i);
+	snprintf(field, sizeof(field), "%s.%s", dev, flag);
+	aml_if_begin(a);
+	aml_name_string(a, field);
+	aml_op(a, AML_OP_STORE);
+	aml_integer(a, 1);
+	aml_name_string(a, field);
+	aml_op(a, AML_OP_NOTIFY);
+	aml_name_string(a, dev);
+	aml_integer(a, event);
+	aml_end(a);
+}
+
+/*
+ * The processor container \_SB.CPUS (ACPI0010, ACPI 6.3, 8.4.2.1) with
+ * a device per possible CPU, and CSCN, which _EVT calls on a CPU-hotplug
+ * event: every CPU with an insert or remove pending gets its Notify.
+ */
+static void dsdt_cpus(struct aml *a, unsigned nr_cpus)
+{
+	aml_device_begin(a, "CPUS");
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0010");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A05");
+	for (unsigned i = 0; i < nr_cpus; i++)
+		dsdt_cpu(a, i);
+	aml_method_begin(a, "CSCN", 0, true);
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		cscn_check(a, i, "CINS", NOTIFY_DEVICE_CHECK);
+		cscn_check(a, i, "CRMV", NOTIFY_EJECT_REQUEST);
+	}
+	aml_end(a); /* Method */
+	aml_end(a); /* Device */
 }
 
 /*
@@ -220,13 +343,28 @@ static void dsdt_com1(struct aml *a)
 }
 
 /*
- * The power button and the GED that reports it. The GED interrupt is
- * edge-triggered, active-high (as the ISA line it is; acpi_pm.c pulses
- * it). _EVT reads the status byte, which clears it, and notifies PWRB:
+ * If (LEqual (And (Local0, @bit), @bit)) { ...: closed by the caller.
+ */
+static void ged_if_bit(struct aml *a, unsigned bit)
+{
+	aml_if_begin(a);
+	aml_op(a, AML_OP_LEQUAL);
+	aml_op(a, AML_OP_AND);
+	aml_local(a, 0);
+	aml_integer(a, bit);
+	aml_null_target(a);
+	aml_integer(a, bit);
+}
+
+/*
+ * The power button and the GED that reports it and CPU hot-plug. The
+ * GED interrupt is edge-triggered, active-high (as the ISA line it is;
+ * acpi_pm.c pulses it). _EVT reads the status byte, which clears it:
  *
  *   Method (_EVT, 1, Serialized) {
  *       Store (GSTS, Local0)
  *       If (LEqual (And (Local0, 1), 1)) { Notify (\_SB.PWRB, 0x80) }
+ *       If (LEqual (And (Local0, 2), 2)) { \_SB.CPUS.CSCN () }
  *   }
  */
 static void dsdt_power_button(struct aml *a)
@@ -256,16 +394,13 @@ static void dsdt_power_button(struct aml *a)
 	aml_op(a, AML_OP_STORE);
 	aml_name_string(a, "GSTS");
 	aml_local(a, 0);
-	aml_if_begin(a);
-	aml_op(a, AML_OP_LEQUAL);
-	aml_op(a, AML_OP_AND);
-	aml_local(a, 0);
-	aml_integer(a, GED_POWER_BUTTON);
-	aml_null_target(a);
-	aml_integer(a, GED_POWER_BUTTON);
+	ged_if_bit(a, ACPI_GED_POWER_BUTTON);
 	aml_op(a, AML_OP_NOTIFY);
 	aml_name_string(a, "\\_SB.PWRB");
 	aml_integer(a, NOTIFY_DEVICE_SPECIFIC);
+	aml_end(a); /* If */
+	ged_if_bit(a, ACPI_GED_CPU_HOTPLUG);
+	aml_name_string(a, "\\_SB.CPUS.CSCN"); /* a call: no arguments */
 	aml_end(a); /* If */
 	aml_end(a); /* Method */
 	aml_end(a); /* Device */
@@ -349,14 +484,17 @@ static int acpi_fadt(struct acpi_out *o, uint64_t dsdt, uint64_t *gpa)
 }
 
 /*
- * One enabled local APIC per CPU (APIC ID and processor UID n), the
+ * A local APIC per possible CPU (APIC ID and processor UID n): enabled
+ * for the @nr_online CPUs online at boot, online capable for the rest
+ * (they wait for hot-plug), the
  * IOAPIC with the ID the MP table gives it and GSIs 0-23, and NMI on
  * LINT1. No interrupt source overrides: vm.c routes ISA IRQ n to IOAPIC
  * pin n (KVM's default, the in-kernel PIT included), and the ISA
  * defaults (edge, active-high) are right for every line in use.
  * PCAT_COMPAT is set because KVM's in-kernel 8259 pair is there.
  */
-static int acpi_madt(struct acpi_out *o, unsigned nr_cpus, uint64_t *gpa)
+static int acpi_madt(struct acpi_out *o, unsigned nr_cpus, unsigned nr_online,
+		     uint64_t *gpa)
 {
 	size_t len = ACPI_HEADER_LEN + 8 + nr_cpus * MADT_LOCAL_APIC_LEN +
 		     MADT_IO_APIC_LEN + MADT_LOCAL_APIC_NMI_LEN;
@@ -369,13 +507,9 @@ static int acpi_madt(struct acpi_out *o, unsigned nr_cpus, uint64_t *gpa)
 	le_put32(t + 36, (uint32_t)VM_LAPIC_BASE);
 	le_put32(t + 40, MADT_PCAT_COMPAT);
 	p = t + 44;
-	for (unsigned i = 0; i < nr_cpus; i++, p += MADT_LOCAL_APIC_LEN) {
-		p[0] = MADT_LOCAL_APIC;
-		p[1] = MADT_LOCAL_APIC_LEN;
-		p[2] = (uint8_t)i; /* ACPI processor UID, as _UID */
-		p[3] = (uint8_t)i; /* APIC ID */
-		le_put32(p + 4, MADT_APIC_ENABLED);
-	}
+	for (unsigned i = 0; i < nr_cpus; i++, p += MADT_LOCAL_APIC_LEN)
+		madt_lapic(p, i, i < nr_online ? MADT_APIC_ENABLED :
+						 MADT_APIC_ONLINE_CAPABLE);
 	p[0] = MADT_IO_APIC;
 	p[1] = MADT_IO_APIC_LEN;
 	p[2] = mptable_ioapic_id(nr_cpus);
@@ -420,14 +554,15 @@ static void acpi_rsdp(uint8_t *p, uint64_t xsdt)
 }
 
 int acpi_build(uint8_t *buf, size_t size, uint64_t base, unsigned nr_cpus,
-	       size_t *used)
+	       unsigned nr_online, size_t *used)
 {
 	struct acpi_out o = { .buf = buf, .size = size, .base = base };
 	uint64_t rsdp, dsdt, xsdt, tables[2];
 	uint8_t *rp;
 	int rc;
 
-	if (nr_cpus < 1 || nr_cpus > ACPI_MAX_CPUS)
+	if (nr_cpus < 1 || nr_cpus > ACPI_MAX_CPUS || nr_online < 1 ||
+	    nr_online > nr_cpus)
 		return -EINVAL;
 	/* The legacy RSDP scan looks at 16-byte boundaries only. */
 	if (base % ACPI_ALIGN)
@@ -440,7 +575,7 @@ int acpi_build(uint8_t *buf, size_t size, uint64_t base, unsigned nr_cpus,
 	if (!rc)
 		rc = acpi_fadt(&o, dsdt, &tables[0]);
 	if (!rc)
-		rc = acpi_madt(&o, nr_cpus, &tables[1]);
+		rc = acpi_madt(&o, nr_cpus, nr_online, &tables[1]);
 	if (!rc)
 		rc = acpi_xsdt(&o, tables, 2, &xsdt);
 	if (rc)
@@ -458,10 +593,11 @@ int acpi_setup(struct vm *vm)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = acpi_build(buf, size, VM_ACPI_BASE, vm->nr_vcpus, &used);
+	rc = acpi_build(buf, size, VM_ACPI_BASE, vm->nr_vcpus,
+			vm->nr_boot_vcpus, &used);
 	if (rc) {
-		hv_error("%s: %u vCPUs: %s", __func__, vm->nr_vcpus,
-			 strerror(-rc));
+		hv_error("%s: %u vCPUs, %u online: %s", __func__, vm->nr_vcpus,
+			 vm->nr_boot_vcpus, strerror(-rc));
 		goto out_free;
 	}
 	rc = vm_write_guest(vm, VM_ACPI_BASE, buf, used);

@@ -92,14 +92,12 @@ START_TEST(test_config_refused)
 		  "/config/disks/0/path", NULL },
 		{ ",\"ramdisk\":\"/x/\\u001b[31mred\"", "/config/ramdisk",
 		  NULL },
-		/* Accepted by the model, not applied yet: refused, not ignored. */
+		/* What keel cannot do with a value: refused, not ignored. */
 		{ ",\"cpus\":\"nodes:0\"", "/config/cpus", "NUMA nodes" },
 		/* What a schema cannot say: a cap above 100 per vCPU. */
 		{ ",\"cap\":101", "/config/cap", "at most 100 per vCPU" },
 		{ ",\"vcpus\":2,\"cap\":201", "/config/cap", "2 vCPUs" },
 		{ ",\"cpu_weight\":0", "/config/cpu_weight", NULL },
-		{ ",\"vcpus\":2,\"maxvcpus\":4", "/config/maxvcpus",
-		  "not supported yet" },
 		{ ",\"disks\":[{\"vdev\":\"xvda\",\"path\":\"/a\","
 		  "\"iotune\":{\"tx_bytes_sec\":1}}]",
 		  "/config/disks/0/iotune/tx_bytes_sec", NULL },
@@ -237,6 +235,58 @@ START_TEST(test_config_limits)
 	json_object_put(resp);
 	free(disks);
 	free(cmdline);
+	keeld_stop();
+}
+END_TEST
+
+/* The vcpus of @name's configuration. */
+static int config_vcpus(const char *name)
+{
+	struct json_object *resp = rpc_ok("domain.config", "{\"name\":\"%s\"}",
+					  name);
+	int n = json_object_get_int(at(resp, "/result/vcpus"));
+
+	json_object_put(resp);
+	return n;
+}
+
+/*
+ * domain.set_vcpus on a domain that is not running changes only its
+ * definition (kept across a keeld restart); a count outside
+ * 1..maxvcpus is refused, naming the field, and changes nothing.
+ */
+START_TEST(test_set_vcpus_defined)
+{
+	struct json_object *resp;
+
+	keeld_start();
+	assert_ok(define("hp", ",\"vcpus\":1,\"maxvcpus\":3"));
+	resp = rpc_ok("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":3}");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/vcpus")), 3);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/maxvcpus")), 3);
+	ck_assert_ptr_null(at(resp, "/result/online"));
+	json_object_put(resp);
+	ck_assert_int_eq(config_vcpus("hp"), 3);
+
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":4}");
+	assert_error(resp, -32602, "/vcpus");
+	ck_assert_msg(strstr(str_at(resp, "/error/message"),
+			     "at most 3 vCPUs (its maxvcpus); 4 were asked for"),
+		      "%s", str_at(resp, "/error/message"));
+	json_object_put(resp);
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":0}");
+	assert_error(resp, -32602, "/vcpus");
+	json_object_put(resp);
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"nope\",\"vcpus\":1}");
+	assert_error(resp, -32001, "/name");
+	json_object_put(resp);
+	ck_assert_int_eq(config_vcpus("hp"), 3);
+
+	json_object_put(rpc_ok("domain.set_vcpus",
+			       "{\"name\":\"hp\",\"vcpus\":2}"));
+	keeld_stop();
+	keeld_start();
+	ck_assert_int_eq(config_vcpus("hp"), 2);
 	keeld_stop();
 }
 END_TEST
@@ -672,6 +722,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_config_limits);
 	tcase_add_test(tc, test_iotune_defined);
 	tcase_add_test(tc, test_undefine_durable);
+	tcase_add_test(tc, test_set_vcpus_defined);
 	tcase_add_test(tc, test_memory_overcommit);
 	tcase_add_test(tc, test_memory_definition);
 	tcase_add_test(tc, test_state_unrecordable);

@@ -8,10 +8,11 @@
  * namespace made for the test; gives memory back through its balloon
  * (keel-hv's RSS drops); and powers off, or reboots, with the right exit
  * status. One boot carries all the device checks; another goes through
- * keeld and `keel console` (balloon from maxmem, rng, hvc0,
- * mem-set/mem-max moving the balloon, followed by `keel list`, and a
- * disk's limits changed live); three more type poweroff, reboot and
- * halt; one reads its disk under an I/O limit.
+ * keeld and `keel console` (balloon from maxmem, rng, hvc0, vCPU
+ * hot-plug with `keel vcpu-set`, mem-set/mem-max moving the balloon,
+ * followed by `keel list`, and a disk's limits changed live); three
+ * more type poweroff, reboot and halt; one reads its disk under an I/O
+ * limit.
  *
  * Part of `make check`: what users rely on first. Where /dev/kvm is
  * missing, or is kvm_pvm's (which cannot run a stock kernel,
@@ -413,7 +414,12 @@ END_TEST
  * maxmem above memory a balloon holds the difference from the start
  * (MemTotal near memory, not maxmem); a virtio-rng by default; hvc0,
  * which `keel console` picks by itself when the kernel's last console=
- * is hvc0, with the guest's shell on it. poweroff typed there ends the
+ * is hvc0, with the guest's shell on it; with maxvcpus above vcpus,
+ * `keel vcpu-set` plugs a vCPU (nproc follows once the guest onlines it:
+ * its busybox init has no udev rule to do that, so the test writes
+ * cpuN/online as a udev rule would) and unplugs it again (the guest
+ * kernel offlines and ejects it by itself), a count above maxvcpus is
+ * refused and changes nothing. poweroff typed there ends the
  * (transient) domain.
  */
 /*
@@ -573,6 +579,64 @@ static void keeld_iotune_live(void)
 	json_object_put(resp);
 }
 
+/* `keel vcpu-set deb N`, which must succeed. */
+static void keel_vcpu_set(const char *n)
+{
+	char *argv[] = { (char *)harness_path("cli/keel"), "-c", rw_sock,
+			 "vcpu-set", "deb", (char *)n, NULL };
+	struct proc p = { .pid = -1 };
+
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	ck_assert_msg(proc_wait(&p, WAIT_MS) == 0, "keel vcpu-set deb %s: %s",
+		      n, tail_of(p.out));
+	proc_dispose(&p);
+}
+
+/* The domain's configuration says @vcpus. */
+static void assert_config_vcpus(int vcpus)
+{
+	struct json_object *resp = rpc_ok("domain.config", "{\"name\":\"deb\"}");
+
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/vcpus")),
+			 vcpus);
+	json_object_put(resp);
+}
+
+/*
+ * vcpus 1, maxvcpus 2: one CPU; plugged, the second appears and, once
+ * onlined, counts; unplugged, the guest gives it back. The guest waits
+ * (up to a minute) for each change itself, so no wait is timed here.
+ */
+static long check_vcpu_hotplug(struct proc *con, long at)
+{
+	struct json_object *resp;
+
+	con_type(con, "echo n=$(nproc)x\r");
+	at = con_expect(con, "n=1x", at);
+	keel_vcpu_set("2");
+	assert_config_vcpus(2);
+	con_type(con, "for i in $(seq 60); do [ -e /sys/devices/system/cpu/"
+		      "cpu1/online ] && break; sleep 1; done; echo 1 > "
+		      "/sys/devices/system/cpu/cpu1/online; echo n=$(nproc)x\r");
+	at = con_expect(con, "n=2x", at);
+
+	/* Above maxvcpus: refused, naming the field; nothing changes. */
+	resp = rpc_call("domain.set_vcpus", "{\"name\":\"deb\",\"vcpus\":3}");
+	assert_error(resp, -32602, "/vcpus");
+	ck_assert_ptr_nonnull(strstr(str_at(resp, "/error/message"),
+				     "at most 2 vCPUs"));
+	json_object_put(resp);
+	assert_config_vcpus(2);
+
+	keel_vcpu_set("1");
+	assert_config_vcpus(1);
+	con_type(con, "for i in $(seq 60); do [ $(nproc) = 1 ] && [ ! -e "
+		      "/sys/devices/system/cpu/cpu1 ] && break; sleep 1; done;"
+		      " echo n=$(nproc)x\r");
+	return con_expect(con, "n=1x", at);
+}
+
+
 START_TEST(test_keeld_debian_devices)
 {
 	char config[2048], *argv[8], disk[] = "/tmp/keel-iotune-XXXXXX";
@@ -588,7 +652,8 @@ START_TEST(test_keeld_debian_devices)
 	snprintf(config, sizeof(config),
 		 "{\"config\":{\"name\":\"deb\",\"kernel\":\"%s\","
 		 "\"ramdisk\":\"%s\",\"memory\":128,\"maxmem\":384,"
-		 "\"vcpus\":2,\"cmdline\":\"console=ttyS0 console=hvc0 "
+		 "\"vcpus\":1,\"maxvcpus\":2,"
+		 "\"cmdline\":\"console=ttyS0 console=hvc0 "
 		 "reboot=k panic=-1\",\"disks\":[{\"vdev\":\"xvda\","
 		 "\"path\":\"%s\",\"iotune\":{\"read_iops_sec\":1000}}]}}",
 		 harness_path("guest/out/vmlinuz"),
@@ -630,6 +695,7 @@ START_TEST(test_keeld_debian_devices)
 	/* 128 MiB less what the kernel keeps; far from maxmem's 384. */
 	ck_assert_msg(mib > 64 && mib <= 128,
 		      "MemTotal %ld MiB with memory 128, maxmem 384", mib);
+	at = check_vcpu_hotplug(&con, at);
 	check_mem_set(&con, &at);
 	keeld_iotune_live();
 

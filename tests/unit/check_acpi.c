@@ -3,7 +3,9 @@
  * keel-hv's ACPI tables (hypervisor/x86/acpi.c), built into a plain
  * buffer and walked the way an OS does: RSDP -> XSDT -> FADT/MADT,
  * FADT -> DSDT. Checksums, lengths, the hardware-reduced FADT registers,
- * MADT entries for 1 and 8 CPUs, the DSDT's devices, -ENOSPC at every
+ * MADT entries for 1, 8 and 64 CPUs, some of them hot-pluggable (not
+ * enabled, online capable), the DSDT's devices with the CPU hot-plug
+ * AML (_STA, _MAT, _EJ0, the GED's scan), -ENOSPC at every
  * size that is too small, and acpi_setup() on a VM whose RAM is a
  * malloc'd buffer. When iasl (acpica-tools) is installed, it must
  * disassemble every table without a warning and compile the disassembly
@@ -76,11 +78,14 @@ static const uint8_t *table_at(uint64_t gpa, const char *sig)
 	return t;
 }
 
-static struct tables build(unsigned nr_cpus)
+/* Tables for @nr_cpus CPUs of which the first @nr_online are online. */
+static struct tables build_hp(unsigned nr_cpus, unsigned nr_online)
 {
 	struct tables t;
 
-	ck_assert_int_eq(acpi_build(buf, AREA, BASE, nr_cpus, &used), 0);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, nr_cpus, nr_online,
+				    &used),
+			 0);
 	ck_assert_uint_gt(used, 36);
 	t.rsdp = buf;
 	ck_assert_mem_eq(t.rsdp, "RSD PTR ", 8);
@@ -94,6 +99,11 @@ static struct tables build(unsigned nr_cpus)
 	t.madt = table_at(le_get64(t.xsdt + 44), "APIC");
 	t.dsdt = table_at(le_get64(t.fadt + 140), "DSDT");
 	return t;
+}
+
+static struct tables build(unsigned nr_cpus)
+{
+	return build_hp(nr_cpus, nr_cpus);
 }
 
 START_TEST(test_rsdp)
@@ -142,13 +152,21 @@ START_TEST(test_fadt_hw_reduced)
 }
 END_TEST
 
-/* One CPU, a few, and the most a keel domain has. */
-static const unsigned cpu_counts[] = { 1, 8, KEEL_VCPUS_MAX };
+/*
+ * One CPU, a few, and the most a keel domain has, all online; then
+ * machines with hot-pluggable CPUs (maxvcpus above vcpus).
+ */
+static const struct {
+	unsigned max, online;
+} cpu_counts[] = {
+	{ 1, 1 }, { 8, 8 }, { KEEL_VCPUS_MAX, KEEL_VCPUS_MAX },
+	{ 2, 1 }, { 8, 3 }, { KEEL_VCPUS_MAX, 1 },
+};
 
 START_TEST(test_madt)
 {
-	unsigned n = cpu_counts[_i];
-	struct tables t = build(n);
+	unsigned n = cpu_counts[_i].max, online = cpu_counts[_i].online;
+	struct tables t = build_hp(n, online);
 	const uint8_t *m = t.madt, *p = m + 44, *end = m + le_get32(m + 4);
 	unsigned lapics = 0, ioapics = 0, nmis = 0;
 
@@ -163,7 +181,9 @@ START_TEST(test_madt)
 			ck_assert_uint_eq(p[1], 8);
 			ck_assert_uint_eq(p[2], lapics); /* UID */
 			ck_assert_uint_eq(p[3], lapics); /* APIC ID */
-			ck_assert_uint_eq(le_get32(p + 4), 1); /* enabled */
+			/* Enabled, or else Online Capable (hot-pluggable). */
+			ck_assert_uint_eq(le_get32(p + 4),
+					  lapics < online ? 1 : 2);
 			lapics++;
 			break;
 		case 1:
@@ -203,8 +223,8 @@ static unsigned count(const uint8_t *hay, size_t len, const void *needle,
 
 START_TEST(test_dsdt)
 {
-	unsigned n = cpu_counts[_i];
-	const uint8_t *d = build(n).dsdt;
+	unsigned n = cpu_counts[_i].max;
+	const uint8_t *d = build_hp(n, cpu_counts[_i].online).dsdt;
 
 	ck_assert_uint_eq(d[8], 2);
 	/* Name(_S5, Package() { 5, 5, 0, 0 }) */
@@ -227,6 +247,55 @@ START_TEST(test_dsdt)
 	ck_assert_uint_eq(HAS(d, "\x86\x5c\x2e_SB_PWRB\x0a\x80"), 1);
 	/* The PCI hole as the host bridge's memory window */
 	ck_assert_uint_eq(HAS(d, "\x00\x00\x00\xc0\xff\xff\xbf\xfe"), 1);
+	/* The processor container, and _EVT's call of its scan */
+	ck_assert_uint_eq(HAS(d, "\x0d" "ACPI0010"), 1);
+	ck_assert_uint_eq(HAS(d, "\x5c\x2f\x03_SB_CPUSCSCN"), 1);
+}
+END_TEST
+
+/* The byte string of @lit (a literal), in @d's body, @n times. */
+#define HAS_N(d, n, lit) ck_assert_uint_eq(HAS(d, lit), (n))
+
+/*
+ * Each CPU of a hot-pluggable machine, in AML: its hot-plug byte as an
+ * OperationRegion, _STA from its present bit, _MAT as its enabled MADT
+ * entry, _EJ0 (all but CPU 0), and the scan's Notify for insert and
+ * remove.
+ */
+START_TEST(test_dsdt_cpu_hotplug)
+{
+	const uint8_t *d = build_hp(8, 3).dsdt;
+	char lit[64];
+	size_t len;
+
+	for (unsigned i = 0; i < 8; i++) {
+		/* OperationRegion (CREG, SystemIO, 0x620 + i, 1) */
+		len = (size_t)snprintf(lit, sizeof(lit),
+				       "\x5b\x80" "CREG\x01\x0b%c\x06\x01",
+				       0x20 + i);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len), 1);
+		/* Name (_MAT, Buffer (8) { 0, 8, i, i, 1, 0, 0, 0 }) */
+		memcpy(lit, "\x08_MAT\x11\x0b\x0a\x08\x00\x08", 11);
+		lit[11] = (char)i;
+		lit[12] = (char)i;
+		memcpy(lit + 13, "\x01\x00\x00\x00", 4);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, 17), 1);
+		/* Notify (\_SB.CPUS.Cnnn, One) and (..., 0x03) */
+		len = (size_t)snprintf(lit, sizeof(lit),
+				       "\x86\x5c\x2f\x03_SB_CPUSC%03X\x01", i);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len), 1);
+		memcpy(lit + len - 1, "\x0a\x03", 2);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len + 1), 1);
+	}
+	/* Field (CREG, ByteAcc, NoLock, WriteAsZeros) { CPEN..CEJ0, 1 } */
+	HAS_N(d, 8, "\x41" "CPEN\x01" "CINS\x01" "CRMV\x01" "CEJ0\x01");
+	/* Method (_STA) { If (CPEN) { Return (0x0F) } Return (Zero) } */
+	HAS_N(d, 8, "_STA\x00\xa0\x08" "CPEN\xa4\x0a\x0f\xa4\x00");
+	/* Method (_EJ0, 1) { Store (One, CEJ0) } */
+	HAS_N(d, 7, "_EJ0\x01\x70\x01" "CEJ0");
+	/* The GED also runs the scan: If (And (Local0, 2) == 2) */
+	HAS_N(d, 1, "\x93\x7b\x60\x0a\x02\x00\x0a\x02"
+		    "\x5c\x2f\x03_SB_CPUSCSCN");
 }
 END_TEST
 
@@ -234,31 +303,40 @@ START_TEST(test_enospc_at_every_size)
 {
 	size_t need, got;
 
-	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 8, &need), 0);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 2, 1, &need), 0);
 	for (size_t size = 0; size < need; size++) {
 		memset(buf, 0xa5, need);
-		ck_assert_int_eq(acpi_build(buf, size, BASE, 8, &got), -ENOSPC);
+		ck_assert_int_eq(acpi_build(buf, size, BASE, 2, 1, &got),
+				 -ENOSPC);
 		for (size_t i = size; i < need; i++)
 			ck_assert_uint_eq(buf[i], 0xa5);
 	}
-	ck_assert_int_eq(acpi_build(buf, need, BASE, 8, &got), 0);
+	ck_assert_int_eq(acpi_build(buf, need, BASE, 2, 1, &got), 0);
 	ck_assert_uint_eq(got, need);
 }
 END_TEST
 
 START_TEST(test_bad_arguments)
 {
-	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 0, &used), -EINVAL);
-	ck_assert_int_eq(acpi_build(buf, AREA, BASE, ACPI_MAX_CPUS + 1, &used),
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 0, 0, &used), -EINVAL);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, ACPI_MAX_CPUS + 1,
+				    ACPI_MAX_CPUS + 1, &used),
 			 -EINVAL);
-	ck_assert_int_eq(acpi_build(buf, AREA, BASE + 8, 1, &used), -EINVAL);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE + 8, 1, 1, &used), -EINVAL);
+	/* At least one CPU online, and no more than there are. */
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 4, 0, &used), -EINVAL);
+	ck_assert_int_eq(acpi_build(buf, AREA, BASE, 4, 5, &used), -EINVAL);
 	/* The largest machine still fits the area. */
 	build(ACPI_MAX_CPUS);
+	build_hp(ACPI_MAX_CPUS, 1);
 }
 END_TEST
 
-/* A VM that is only RAM [0, @ram): enough for acpi_setup(). */
-static struct vm *ram_vm(uint64_t ram, unsigned nr_vcpus)
+/*
+ * A VM that is only RAM [0, @ram): enough for acpi_setup(); @nr_boot of
+ * its @nr_vcpus online at boot.
+ */
+static struct vm *ram_vm_hp(uint64_t ram, unsigned nr_vcpus, unsigned nr_boot)
 {
 	struct vm *vm = fake_vm_new();
 
@@ -267,7 +345,13 @@ static struct vm *ram_vm(uint64_t ram, unsigned nr_vcpus)
 	ck_assert_ptr_nonnull(vm->ram[0].hva);
 	vm->nr_ram = 1;
 	vm->nr_vcpus = nr_vcpus;
+	vm->nr_boot_vcpus = nr_boot;
 	return vm;
+}
+
+static struct vm *ram_vm(uint64_t ram, unsigned nr_vcpus)
+{
+	return ram_vm_hp(ram, nr_vcpus, nr_vcpus);
 }
 
 static void ram_vm_free(struct vm *vm)
@@ -288,6 +372,12 @@ START_TEST(test_setup_writes_guest_ram)
 	vm = ram_vm(VM_ACPI_END, KEEL_VCPUS_MAX);
 	ck_assert_int_eq(acpi_setup(vm), 0);
 	build(KEEL_VCPUS_MAX);
+	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
+	ram_vm_free(vm);
+
+	vm = ram_vm_hp(VM_ACPI_END, 4, 2);
+	ck_assert_int_eq(acpi_setup(vm), 0);
+	build_hp(4, 2);
 	ck_assert_mem_eq(vm->ram[0].hva + BASE, buf, used);
 	ram_vm_free(vm);
 
@@ -413,7 +503,7 @@ static void iasl_round_trip(const char *name, const uint8_t *t)
 
 START_TEST(test_iasl_reads_the_tables)
 {
-	struct tables t = build(cpu_counts[_i]);
+	struct tables t = build_hp(cpu_counts[_i].max, cpu_counts[_i].online);
 
 	iasl_round_trip("dsdt", t.dsdt);
 	iasl_round_trip("facp", t.fadt);
@@ -482,10 +572,13 @@ Suite *unit_suite(void)
 	unsigned nr_counts = sizeof(cpu_counts) / sizeof(cpu_counts[0]);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* A build per size too small adds up on a loaded machine. */
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_rsdp);
 	tcase_add_test(tc, test_fadt_hw_reduced);
 	tcase_add_loop_test(tc, test_madt, 0, nr_counts);
 	tcase_add_loop_test(tc, test_dsdt, 0, nr_counts);
+	tcase_add_test(tc, test_dsdt_cpu_hotplug);
 	tcase_add_test(tc, test_enospc_at_every_size);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_setup_writes_guest_ram);

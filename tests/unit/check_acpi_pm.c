@@ -3,7 +3,10 @@
  * The ACPI power-management ports (hypervisor/acpi_pm.c): S5 powers off,
  * other sleep types and writes without SLP_EN do not, the reset register
  * reboots only on its value, the GED status latches a power-button press
- * until read, and save/restore refuses bad state. No /dev/kvm needed.
+ * until read, and save/restore refuses bad state. CPU hot-plug: the
+ * per-CPU bytes follow vcpu-set's requests, the guest clears pending
+ * bits and ejects, CPU 0 cannot be ejected, and the state survives
+ * save/restore. No /dev/kvm needed.
  */
 #include "config.h"
 
@@ -23,6 +26,9 @@ static struct device *pm;
 static void setup(void)
 {
 	vm = fake_vm_new();
+	/* maxvcpus 4, vcpus 2 */
+	vm->nr_vcpus = 4;
+	vm->nr_boot_vcpus = 2;
 	ck_assert_int_eq(acpi_pm_new(vm, &pm), 0);
 	ck_assert_ptr_nonnull(pm);
 }
@@ -93,6 +99,108 @@ START_TEST(test_save_restore)
 }
 END_TEST
 
+static uint8_t cpu_byte(unsigned cpu)
+{
+	return in8((uint16_t)(VM_PORT_CPU_HOTPLUG + cpu));
+}
+
+static void cpu_counts(unsigned online, unsigned target)
+{
+	unsigned o, t, max;
+
+	acpi_pm_cpu_count(pm, &o, &t, &max);
+	ck_assert_uint_eq(o, online);
+	ck_assert_uint_eq(t, target);
+	ck_assert_uint_eq(max, 4);
+}
+
+START_TEST(test_cpu_hotplug)
+{
+	/* Boot: CPUs 0 and 1 present, nothing pending. */
+	ck_assert_uint_eq(cpu_byte(0), ACPI_CPU_PRESENT);
+	ck_assert_uint_eq(cpu_byte(1), ACPI_CPU_PRESENT);
+	ck_assert_uint_eq(cpu_byte(2), 0);
+	ck_assert_uint_eq(cpu_byte(3), 0);
+	cpu_counts(2, 2);
+
+	/* Plug two: present at once, insert pending, the GED says so. */
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 4), 0);
+	cpu_counts(4, 4);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), ACPI_GED_CPU_HOTPLUG);
+	ck_assert_uint_eq(cpu_byte(1), ACPI_CPU_PRESENT);
+	ck_assert_uint_eq(cpu_byte(2), ACPI_CPU_PRESENT | ACPI_CPU_INSERT);
+	ck_assert_uint_eq(cpu_byte(3), ACPI_CPU_PRESENT | ACPI_CPU_INSERT);
+	/* The guest's scan clears each pending bit with a 1. */
+	out8(VM_PORT_CPU_HOTPLUG + 2, ACPI_CPU_INSERT);
+	ck_assert_uint_eq(cpu_byte(2), ACPI_CPU_PRESENT);
+	ck_assert_uint_eq(cpu_byte(3), ACPI_CPU_PRESENT | ACPI_CPU_INSERT);
+	out8(VM_PORT_CPU_HOTPLUG + 3, ACPI_CPU_INSERT);
+
+	/* Unplug to one: eject requests, CPUs stay until ejected. */
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 1), 0);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), ACPI_GED_CPU_HOTPLUG);
+	cpu_counts(4, 1);
+	ck_assert_uint_eq(cpu_byte(0), ACPI_CPU_PRESENT);
+	for (unsigned i = 1; i < 4; i++)
+		ck_assert_uint_eq(cpu_byte(i),
+				  ACPI_CPU_PRESENT | ACPI_CPU_REMOVE);
+	/* The guest ejects 3 and 2 (its _EJ0 after offlining them). */
+	out8(VM_PORT_CPU_HOTPLUG + 3, ACPI_CPU_REMOVE);
+	out8(VM_PORT_CPU_HOTPLUG + 3, ACPI_CPU_EJECT);
+	out8(VM_PORT_CPU_HOTPLUG + 2, ACPI_CPU_EJECT);
+	ck_assert_uint_eq(cpu_byte(3), 0);
+	ck_assert_uint_eq(cpu_byte(2), 0);
+	cpu_counts(2, 1);
+	/* CPU 0 cannot be ejected, whatever the guest writes. */
+	out8(VM_PORT_CPU_HOTPLUG, ACPI_CPU_EJECT);
+	ck_assert_uint_eq(cpu_byte(0), ACPI_CPU_PRESENT);
+
+	/* Asking for CPU 1 again cancels its pending removal, no event. */
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 2), 0);
+	ck_assert_uint_eq(cpu_byte(1), ACPI_CPU_PRESENT);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), 0);
+	cpu_counts(2, 2);
+	/* Asking for what is there changes nothing and raises nothing. */
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 2), 0);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), 0);
+
+	/* Out of range: refused, nothing changes. */
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 0), -EINVAL);
+	ck_assert_int_eq(acpi_pm_cpu_set(pm, 5), -EINVAL);
+	cpu_counts(2, 2);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), 0);
+}
+END_TEST
+
+START_TEST(test_cpu_hotplug_save_restore)
+{
+	struct json_object *state, *bad;
+
+	acpi_pm_cpu_set(pm, 3);
+	ck_assert_int_eq(pm->ops->save(pm, &state), 0);
+	acpi_pm_cpu_set(pm, 1);
+	out8(VM_PORT_CPU_HOTPLUG + 1, ACPI_CPU_EJECT);
+	out8(VM_PORT_CPU_HOTPLUG + 2, ACPI_CPU_EJECT);
+	cpu_counts(1, 1);
+	ck_assert_int_eq(pm->ops->restore(pm, state), 0);
+	cpu_counts(3, 3);
+	ck_assert_uint_eq(cpu_byte(2), ACPI_CPU_PRESENT | ACPI_CPU_INSERT);
+	json_object_put(state);
+
+	/* A CPU the VM lacks, no boot CPU, a bad target: refused. */
+	bad = json_tokener_parse("{\"ged_status\": 0, \"cpu_present\": 17}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse("{\"ged_status\": 0, \"cpu_present\": 2}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse("{\"ged_status\": 0, \"cpu_target\": 5}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	cpu_counts(3, 3);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("acpi_pm");
@@ -103,6 +211,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reset_register);
 	tcase_add_test(tc, test_power_button_latches_until_read);
 	tcase_add_test(tc, test_save_restore);
+	tcase_add_test(tc, test_cpu_hotplug);
+	tcase_add_test(tc, test_cpu_hotplug_save_restore);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -107,8 +107,8 @@ START_TEST(test_config_refused)
 		"{\"mac\":\"01:16:3e:00:00:01\"}]}}"),
 		JSONRPC_INVALID_PARAMS, "/config/nics/0/mac", NULL);
 	unit_assert_error(rpc("domain.define",
-		"{\"config\":{\"name\":\"a\",\"kernel\":\"/k\",\"vcpus\":1,\"maxvcpus\":2}}"),
-		JSONRPC_INVALID_PARAMS, "/config/maxvcpus", "not supported");
+		"{\"config\":{\"name\":\"a\",\"kernel\":\"/k\",\"vcpus\":3,\"maxvcpus\":2}}"),
+		JSONRPC_INVALID_PARAMS, "/config/maxvcpus", "at least vcpus");
 	/* The schema's own refusal names the member. */
 	unit_assert_error(rpc("domain.define",
 		"{\"config\":{\"name\":\"a\",\"kernel\":\"/k\",\"memory\":1}}"),

@@ -106,6 +106,7 @@ static struct json_object *full_config(void)
 				       "console=hvc0 root=/dev/vda1 a=b,c --x"));
 	json_object_object_add(c, "memory", json_object_new_int64(512));
 	json_object_object_add(c, "vcpus", json_object_new_int64(2));
+	json_object_object_add(c, "maxvcpus", json_object_new_int64(4));
 	for (int i = 0; i < 3; i++) {
 		struct json_object *d = json_object_new_object();
 
@@ -254,6 +255,7 @@ START_TEST(test_options)
 		HV_OPT_PAUSED,	   HV_OPT_LINGER,	HV_OPT_DISK_FD,
 		HV_OPT_NET,	   HV_OPT_RNG,		HV_OPT_VIRTIO_CONSOLE,
 		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,	HV_OPT_CPUS,
+		HV_OPT_MAXVCPUS,
 	};
 	struct hv_cmdline c = cmd();
 	struct json_object *config = full_config();
@@ -287,6 +289,7 @@ START_TEST(test_options)
 			"--" HV_OPT_STATUS_FILE "=" DIR "/" HV_RUN_STATUS,
 			"--" HV_OPT_MEMORY "=512M",
 			"--" HV_OPT_VCPUS "=2",
+			"--" HV_OPT_MAXVCPUS "=4",
 			"--" HV_OPT_DISK_FD "=100",
 			"--" HV_OPT_DISK_FD "=101,ro",
 			"--" HV_OPT_NET "=tap=keel3.0,mac=00:16:3e:01:02:03",

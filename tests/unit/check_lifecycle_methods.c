@@ -90,7 +90,7 @@ START_TEST(test_create_refused)
 			      "{\"config\":{\"name\":\"web\",\"kernel\":\"/k\"}}"),
 			  KEEL_E_DOMAIN_EXISTS, "/config/name", NULL);
 	unit_assert_error(rpc("domain.create",
-			      "{\"config\":{\"name\":\"db\",\"kernel\":\"/k\",\"vcpus\":1,\"maxvcpus\":4}}"),
+			      "{\"config\":{\"name\":\"db\",\"kernel\":\"/k\",\"vcpus\":4,\"maxvcpus\":2}}"),
 			  JSONRPC_INVALID_PARAMS, "/config/maxvcpus", NULL);
 	unit_assert_error(rpc("domain.create", "{\"config\":{\"name\":\"db\"}}"),
 			  JSONRPC_INVALID_PARAMS, NULL, NULL);

@@ -118,6 +118,7 @@ static const struct {
 	{ "cpu_weight = 512\n", "cpu_weight", "512" },
 	{ "cap = 150\n", "cap", "150" },
 	{ "cap = 0\n", "cap", "0" },
+	{ "vcpus = 1\nmaxvcpus = 4\n", "maxvcpus", "4" },
 	/* limits are the schema's: the reader converts what it is given */
 	{ "memory = 8\n", "memory", "8" },
 	{ "memory = 0x7fffffffffffffff\n", "memory", "9223372036854775807" },
@@ -384,13 +385,9 @@ static const struct {
 	  "'cpus' is an empty list; give one CPU list per vCPU" },
 	{ BASE "cpus = [\"1\", \"2\"]\n", "t.cfg:3: ",
 	  "'cpus' lists 2 CPU lists, one per vCPU, but the domain has 1 vCPUs; remove the extra ones." },
-	/* keys keel does not apply yet: refused, not dropped */
+	/* values keel cannot take: refused with the line */
 	{ BASE "cpu_weight = [512]\n", "t.cfg:3: ", "not a list." },
 	{ "cap = \"half\"\n" BASE, "t.cfg:1: ", "not 'half'." },
-	{ BASE "maxvcpus = 4\nvcpus = 2\n", "t.cfg:3: ",
-	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet; give maxvcpus equal to vcpus or leave it out (keel.cfg(5), \"Not supported yet\")." },
-	{ BASE "maxvcpus = 2\n", "t.cfg:3: ",
-	  "vCPU hot-plug (maxvcpus above vcpus) is not supported yet" },
 	{ BASE "on_poweroff = \"coredump-destroy\"\n", "t.cfg:3: ",
 	  "'on_poweroff' = \"coredump-destroy\" is an xl action keel does not support" },
 	{ BASE "on_reboot = \"coredump-restart\"\n", "t.cfg:3: ",
