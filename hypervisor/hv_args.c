@@ -140,7 +140,7 @@ static int opt_cpus(struct hv_args *a, const char *arg)
 		errno = 0;
 		n = strtol(arg, &end, 10);
 		if (errno || end != colon || n >= KEEL_VCPUS_MAX) {
-			log_err("Invalid --cpus '%s': give CPULIST or VCPU:CPULIST, VCPU from 0 to %d.",
+			log_err("Invalid --" HV_OPT_CPUS " '%s': give CPULIST or VCPU:CPULIST, VCPU from 0 to %d.",
 				arg, KEEL_VCPUS_MAX - 1);
 			return -EINVAL;
 		}
@@ -155,7 +155,7 @@ static int opt_cpus(struct hv_args *a, const char *arg)
 	}
 	if (cpumap_parse(list, &host, m, err) ||
 	    cpumap_check_host(m, &host, err)) {
-		log_err("Invalid --cpus '%s': %s", arg, err);
+		log_err("Invalid --" HV_OPT_CPUS " '%s': %s", arg, err);
 		return -EINVAL;
 	}
 	*has = true;
@@ -175,7 +175,7 @@ static int opt_maxvcpus(struct hv_args *a, const char *arg)
 static int opt_console(struct hv_args *a, const char *arg)
 {
 	if (strcmp(arg, "stdio") && strcmp(arg, "none")) {
-		log_err("Invalid --console '%s': use stdio or none.", arg);
+		log_err("Invalid --" HV_OPT_CONSOLE " '%s': use stdio or none.", arg);
 		return -EINVAL;
 	}
 	a->console_stdio = !strcmp(arg, "stdio");
@@ -185,7 +185,7 @@ static int opt_console(struct hv_args *a, const char *arg)
 static int opt_console_socket(struct hv_args *a, const char *arg)
 {
 	if (!arg[0]) {
-		log_err("Invalid --console-socket '': give a socket path.");
+		log_err("Invalid --" HV_OPT_CONSOLE_SOCKET " '': give a socket path.");
 		return -EINVAL;
 	}
 	a->console_socket = arg;
@@ -195,7 +195,7 @@ static int opt_console_socket(struct hv_args *a, const char *arg)
 static int opt_console_log(struct hv_args *a, const char *arg)
 {
 	if (!arg[0]) {
-		log_err("Invalid --console-log '': give a file path.");
+		log_err("Invalid --" HV_OPT_CONSOLE_LOG " '': give a file path.");
 		return -EINVAL;
 	}
 	a->console_log = arg;
@@ -209,7 +209,7 @@ static int opt_console_ring(struct hv_args *a, const char *arg)
 
 	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE ||
 	    n > CMUX_MAX_RING) {
-		log_err("Invalid --console-ring '%s': give a size from 4K to 1G, such as 1M.",
+		log_err("Invalid --" HV_OPT_CONSOLE_RING " '%s': give a size from 4K to 1G, such as 1M.",
 			arg);
 		return -EINVAL;
 	}
@@ -222,7 +222,7 @@ static int opt_console_log_size(struct hv_args *a, const char *arg)
 	unsigned long long n;
 
 	if (!parse_size(arg, 0, &n) || n < CMUX_MIN_SIZE) {
-		log_err("Invalid --console-log-size '%s': give a size of at least 4K, such as 1M.",
+		log_err("Invalid --" HV_OPT_CONSOLE_LOG_SIZE " '%s': give a size of at least 4K, such as 1M.",
 			arg);
 		return -EINVAL;
 	}
@@ -252,7 +252,7 @@ static int opt_disk(struct hv_args *a, const char *arg)
 	struct vm_disk *disk;
 
 	if (!arg[0] || arg[0] == ',' || (comma && strcmp(comma, ",ro"))) {
-		log_err("Invalid --disk '%s': use PATH or PATH,ro (a path with a comma in it can only be passed as a descriptor, with --disk-fd).",
+		log_err("Invalid --" HV_OPT_DISK " '%s': use PATH or PATH,ro (a path with a comma in it can only be passed as a descriptor, with --" HV_OPT_DISK_FD ").",
 			arg);
 		return -EINVAL;
 	}
@@ -288,18 +288,18 @@ static int opt_disk_fd(struct hv_args *a, const char *arg)
 	if (isdigit((unsigned char)arg[0]))
 		n = strtol(arg, &end, 10);
 	if (n < 0 || errno || n > INT_MAX || (*end && strcmp(end, ",ro"))) {
-		log_err("Invalid --disk-fd '%s': use N or N,ro, N being the number of an open descriptor.",
+		log_err("Invalid --" HV_OPT_DISK_FD " '%s': use N or N,ro, N being the number of an open descriptor.",
 			arg);
 		return -EINVAL;
 	}
 	if (n <= STDERR_FILENO) {
-		log_err("Invalid --disk-fd '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the disk on descriptor 3 or above.",
+		log_err("Invalid --" HV_OPT_DISK_FD " '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the disk on descriptor 3 or above.",
 			arg);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
 		if (a->disks[i].fd == n) {
-			log_err("Invalid --disk-fd '%s': descriptor %ld is already a disk; give each descriptor once.",
+			log_err("Invalid --" HV_OPT_DISK_FD " '%s': descriptor %ld is already a disk; give each descriptor once.",
 				arg, n);
 			return -EINVAL;
 		}
@@ -343,7 +343,7 @@ static int opt_net(struct hv_args *a, const char *arg)
 	if (strncmp(arg, "tap=", 4) || tap_len <= 4 || tap_len - 4 >= 16 ||
 	    memchr(arg, ',', tap_len) ||
 	    (mac && !parse_mac(mac + 5, nic->mac))) {
-		log_err("Invalid --net '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a tap name of at most 15 characters, a unicast MAC).",
+		log_err("Invalid --" HV_OPT_NET " '%s': use tap=NAME or tap=NAME,mac=52:54:00:12:34:56 (a tap name of at most 15 characters, a unicast MAC).",
 			arg);
 		return -EINVAL;
 	}
@@ -374,13 +374,13 @@ static int opt_iotune(struct hv_args *a, const char *arg)
 	if ((disk || !strncmp(arg, "vnet", 4)) && isdigit((unsigned char)arg[4]))
 		n = strtoul(arg + 4, &end, 10);
 	if (n >= max || *end != ':') {
-		log_err("Invalid --iotune '%s': use vblkN:KEY=N,... for the N-th disk (from 0, below %d) or vnetN:KEY=N,... for the N-th network interface (below %d).",
+		log_err("Invalid --" HV_OPT_IOTUNE " '%s': use vblkN:KEY=N,... for the N-th disk (from 0, below %d) or vnetN:KEY=N,... for the N-th network interface (below %d).",
 			arg, KEEL_DISKS_MAX, KEEL_NICS_MAX);
 		return -EINVAL;
 	}
 	t = disk ? &a->disks[n].iotune : &a->nics[n].iotune;
 	if (iotune_parse(kind, end + 1, t, err, sizeof(err))) {
-		log_err("Invalid --iotune '%s': %s", arg, err);
+		log_err("Invalid --" HV_OPT_IOTUNE " '%s': %s", arg, err);
 		return -EINVAL;
 	}
 	return 0;
@@ -417,7 +417,7 @@ static int opt_uuid(struct hv_args *a, const char *arg)
 		a->uuid[i] = (char)tolower((unsigned char)arg[i]);
 	}
 	if (!ok) {
-		log_err("Invalid --uuid '%s': give 32 hex digits as 8-4-4-4-12, such as 0d7e5c2a-3f4b-4c1d-9e8f-1a2b3c4d5e6f.",
+		log_err("Invalid --" HV_OPT_UUID " '%s': give 32 hex digits as 8-4-4-4-12, such as 0d7e5c2a-3f4b-4c1d-9e8f-1a2b3c4d5e6f.",
 			arg);
 		a->uuid[0] = '\0';
 		return -EINVAL;
@@ -434,7 +434,7 @@ static int opt_name(struct hv_args *a, const char *arg)
 	if (!len || len > KEEL_DOMAIN_NAME_MAX || arg[0] == '-' ||
 	    strspn(arg, "abcdefghijklmnopqrstuvwxyz"
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len) {
-		log_err("Invalid --name '%s': use 1 to %d letters, digits, '_', '.' or '-', not starting with '-'.",
+		log_err("Invalid --" HV_OPT_NAME " '%s': use 1 to %d letters, digits, '_', '.' or '-', not starting with '-'.",
 			arg, KEEL_DOMAIN_NAME_MAX);
 		return -EINVAL;
 	}
@@ -445,7 +445,7 @@ static int opt_name(struct hv_args *a, const char *arg)
 static int opt_status_file(struct hv_args *a, const char *arg)
 {
 	if (!arg[0]) {
-		log_err("Invalid --status-file '': give a file path.");
+		log_err("Invalid --" HV_OPT_STATUS_FILE " '': give a file path.");
 		return -EINVAL;
 	}
 	a->status_file = arg;
@@ -467,7 +467,7 @@ static int opt_linger(struct hv_args *a, const char *arg)
 static int opt_log_level(struct hv_args *a, const char *arg)
 {
 	if (log_level_parse(arg, &a->log_level)) {
-		log_err("Invalid --log-level '%s': use err, warn, info or debug.",
+		log_err("Invalid --" HV_OPT_LOG_LEVEL " '%s': use err, warn, info or debug.",
 			arg);
 		return -EINVAL;
 	}
@@ -584,7 +584,7 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c < OPT_BASE || c >= OPT_BASE + (int)NR_OPTIONS) {
-			log_err("Unknown option or missing argument: %s (see keel-hv --help).",
+			log_err("Unknown option or missing argument: %s (see keel-hv --" HV_OPT_HELP ").",
 				argv[optind - 1]);
 			return -EINVAL;
 		}
@@ -592,35 +592,35 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 			return -EINVAL;
 	}
 	if (optind < argc) {
-		log_err("Unexpected argument '%s' (see keel-hv --help).",
+		log_err("Unexpected argument '%s' (see keel-hv --" HV_OPT_HELP ").",
 			argv[optind]);
 		return -EINVAL;
 	}
 	if (a->help)
 		return 0;
 	if (!a->cfg.kernel) {
-		log_err("--kernel is required (see keel-hv --help).");
+		log_err("--" HV_OPT_KERNEL " is required (see keel-hv --" HV_OPT_HELP ").");
 		return -EINVAL;
 	}
 	if (a->paused && !a->control) {
-		log_err("--paused needs --control: only the control socket's resume can start the vCPUs.");
+		log_err("--" HV_OPT_PAUSED " needs --" HV_OPT_CONTROL ": only the control socket's resume can start the vCPUs.");
 		return -EINVAL;
 	}
 	if (a->cfg.max_vcpus && a->cfg.max_vcpus < a->cfg.nr_vcpus) {
-		log_err("--maxvcpus (%u) is less than --vcpus (%u): maxvcpus is the most vCPUs the guest can have online.",
+		log_err("--" HV_OPT_MAXVCPUS " (%u) is less than --" HV_OPT_VCPUS " (%u): maxvcpus is the most vCPUs the guest can have online.",
 			a->cfg.max_vcpus, a->cfg.nr_vcpus);
 		return -EINVAL;
 	}
 	for (unsigned i = a->cfg.nr_disks; i < KEEL_DISKS_MAX; i++) {
 		if (iotune_any(&a->disks[i].iotune)) {
-			log_err("--iotune names vblk%u, but there are %u disks (vblk0 is the first).",
+			log_err("--" HV_OPT_IOTUNE " names vblk%u, but there are %u disks (vblk0 is the first).",
 				i, a->cfg.nr_disks);
 			return -EINVAL;
 		}
 	}
 	for (unsigned i = a->cfg.nr_nics; i < KEEL_NICS_MAX; i++) {
 		if (iotune_any(&a->nics[i].iotune)) {
-			log_err("--iotune names vnet%u, but there are %u network interfaces (vnet0 is the first).",
+			log_err("--" HV_OPT_IOTUNE " names vnet%u, but there are %u network interfaces (vnet0 is the first).",
 				i, a->cfg.nr_nics);
 			return -EINVAL;
 		}
@@ -628,7 +628,7 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	most = a->cfg.max_vcpus ? a->cfg.max_vcpus : a->cfg.nr_vcpus;
 	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
 		if (a->has_cpus_one[i] && i >= most) {
-			log_err("--cpus pins vCPU %u, but the VM has at most %u vCPUs (numbered from 0).",
+			log_err("--" HV_OPT_CPUS " pins vCPU %u, but the VM has at most %u vCPUs (numbered from 0).",
 				i, most);
 			return -EINVAL;
 		}
@@ -637,7 +637,7 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 							 NULL;
 	}
 	if (a->cfg.maxmem && a->cfg.maxmem < a->cfg.ram_size) {
-		log_err("--maxmem (%llu MiB) is less than --memory (%llu MiB): maxmem is the most memory the guest can grow to.",
+		log_err("--" HV_OPT_MAXMEM " (%llu MiB) is less than --" HV_OPT_MEMORY " (%llu MiB): maxmem is the most memory the guest can grow to.",
 			(unsigned long long)(a->cfg.maxmem >> 20),
 			(unsigned long long)(a->cfg.ram_size >> 20));
 		return -EINVAL;
