@@ -21,6 +21,7 @@
 
 #include "keel.h"
 #include "libkeel_internal.h"
+#include "libkeel_results.h"
 
 /* Domain states */
 
@@ -145,428 +146,6 @@ static struct json_object *config_params(struct keel_conn *c,
 	return p;
 }
 
-/* Reading results */
-
-/*
- * Fail the call with a protocol error about @method's result: keeld
- * answered, but not with what the API says. The connection stays
- * usable.
- */
-static int bad_result(struct keel_conn *c, const char *method, const char *what)
-{
-	libkeel_error_fmt(c, KEEL_E_PROTOCOL,
-			  "keeld's answer to %s is not what the API says: %s.",
-			  method, what);
-	return -1;
-}
-
-/*
- * Copy the string member @key of @obj into @dst of @size bytes. Returns
- * 0, or -1 with a protocol error when it is missing, not a string or
- * too long.
- */
-static int copy_str(struct keel_conn *c, const char *method,
-		    struct json_object *obj, const char *key, char *dst,
-		    size_t size)
-{
-	struct json_object *v;
-	char what[96];
-	int len;
-
-	if (!json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		snprintf(what, sizeof(what),
-			 "\"%s\" is missing or not a string", key);
-		return bad_result(c, method, what);
-	}
-	len = json_object_get_string_len(v);
-	if ((size_t)len >= size) {
-		snprintf(what, sizeof(what),
-			 "\"%s\" is longer than %zu characters", key, size - 1);
-		return bad_result(c, method, what);
-	}
-	memcpy(dst, json_object_get_string(v), (size_t)len + 1);
-	return 0;
-}
-
-static int get_bool(struct keel_conn *c, const char *method,
-		    struct json_object *obj, const char *key, bool *out)
-{
-	struct json_object *v;
-	char what[96];
-
-	if (!json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_boolean)) {
-		snprintf(what, sizeof(what),
-			 "\"%s\" is missing or not a boolean", key);
-		return bad_result(c, method, what);
-	}
-	*out = json_object_get_boolean(v);
-	return 0;
-}
-
-static int get_int64(struct keel_conn *c, const char *method,
-		     struct json_object *obj, const char *key, int64_t min,
-		     int64_t max, int64_t *out)
-{
-	struct json_object *v;
-	char what[96];
-
-	if (!json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_int)) {
-		snprintf(what, sizeof(what),
-			 "\"%s\" is missing or not an integer", key);
-		return bad_result(c, method, what);
-	}
-	/* json-c saturates out-of-range integers; the bounds catch that. */
-	*out = json_object_get_int64(v);
-	if (*out < min || *out > max) {
-		snprintf(what, sizeof(what), "\"%s\" is out of range", key);
-		return bad_result(c, method, what);
-	}
-	return 0;
-}
-
-/* A number (integer or not) from @min up, finite. */
-static int get_number(struct keel_conn *c, const char *method,
-		      struct json_object *obj, const char *key, double min,
-		      double *out)
-{
-	struct json_object *v;
-	char what[96];
-
-	if (!json_object_object_get_ex(obj, key, &v) ||
-	    (!json_object_is_type(v, json_type_double) &&
-	     !json_object_is_type(v, json_type_int))) {
-		snprintf(what, sizeof(what),
-			 "\"%s\" is missing or not a number", key);
-		return bad_result(c, method, what);
-	}
-	*out = json_object_get_double(v);
-	if (!isfinite(*out) || *out < min) {
-		snprintf(what, sizeof(what), "\"%s\" is out of range", key);
-		return bad_result(c, method, what);
-	}
-	return 0;
-}
-
-static int require_object(struct keel_conn *c, const char *method,
-			  struct json_object *res)
-{
-	if (!json_object_is_type(res, json_type_object))
-		return bad_result(c, method, "the result is not an object");
-	return 0;
-}
-
-/* Fill @out from a DomainSummary @obj. Returns 0 or -1 (protocol error). */
-static int domain_from_json(struct keel_conn *c, const char *method,
-			    struct json_object *obj, struct keel_domain *out)
-{
-	struct keel_domain d = { .id = -1 };
-	struct json_object *v;
-	char state[16];
-	int64_t id, mem, vcpus;
-	int s;
-
-	if (require_object(c, method, obj) < 0 ||
-	    copy_str(c, method, obj, "name", d.name, sizeof(d.name)) < 0 ||
-	    copy_str(c, method, obj, "uuid", d.uuid, sizeof(d.uuid)) < 0 ||
-	    copy_str(c, method, obj, "state", state, sizeof(state)) < 0 ||
-	    copy_str(c, method, obj, "reason", d.reason,
-		     sizeof(d.reason)) < 0 ||
-	    get_bool(c, method, obj, "persistent", &d.persistent) < 0 ||
-	    get_bool(c, method, obj, "autostart", &d.autostart) < 0 ||
-	    get_int64(c, method, obj, "memory", 0, INT64_MAX, &mem) < 0 ||
-	    get_int64(c, method, obj, "vcpus", 0, INT_MAX, &vcpus) < 0 ||
-	    get_number(c, method, obj, "cpu_time", 0, &d.cpu_time) < 0)
-		return -1;
-	d.memory_mib = mem;
-	d.vcpus = (int)vcpus;
-	if (!json_object_object_get_ex(obj, "id", &v))
-		return bad_result(c, method, "\"id\" is missing");
-	if (v) {
-		if (get_int64(c, method, obj, "id", 0, INT_MAX, &id) < 0)
-			return -1;
-		d.id = (int)id;
-	}
-	s = libkeel_state_from_name(state);
-	if (s < 0)
-		return bad_result(c, method, "\"state\" is not a known state");
-	d.state = (enum keel_domain_state)s;
-	if (out)
-		*out = d;
-	return 0;
-}
-
-/*
- * The result parsers, one per shape of result. Each checks @res (the
- * result, borrowed; NULL for JSON null) for @method and fills @out, of
- * the type its row in calls[] says, only when all of it is right.
- * Returns 0, or -1 with a protocol error set.
- */
-typedef int (*result_fn)(struct keel_conn *c, const char *method,
-			 struct json_object *res, void *out);
-
-/* A DomainSummary into struct keel_domain *@out (may be NULL). */
-static int result_summary(struct keel_conn *c, const char *method,
-			  struct json_object *res, void *out)
-{
-	return domain_from_json(c, method, res, out);
-}
-
-/*
- * Any object, a new reference to it into struct json_object **@out (may
- * be NULL: only checked). keel.h hands these on as JSON.
- */
-static int result_object(struct keel_conn *c, const char *method,
-			 struct json_object *res, void *out)
-{
-	struct json_object **obj = out;
-
-	if (require_object(c, method, res) < 0)
-		return -1;
-	if (obj)
-		*obj = json_object_get(res);
-	return 0;
-}
-
-/* HostInfo into struct keel_host_info *@out (may be NULL). */
-static int result_host(struct keel_conn *c, const char *method,
-		       struct json_object *res, void *out)
-{
-	struct keel_host_info h = { .nr_cpus = 0 };
-	int64_t cpus, mem, doms;
-
-	if (require_object(c, method, res) < 0 ||
-	    copy_str(c, method, res, "hostname", h.hostname,
-		     sizeof(h.hostname)) < 0 ||
-	    copy_str(c, method, res, "version", h.version,
-		     sizeof(h.version)) < 0 ||
-	    get_int64(c, method, res, "nr_cpus", 0, INT_MAX, &cpus) < 0 ||
-	    get_int64(c, method, res, "memory_mib", 0, INT64_MAX, &mem) < 0 ||
-	    get_int64(c, method, res, "nr_domains", 0, INT_MAX, &doms) < 0)
-		return -1;
-	h.nr_cpus = (int)cpus;
-	h.memory_mib = mem;
-	h.nr_domains = (int)doms;
-	if (out)
-		*(struct keel_host_info *)out = h;
-	return 0;
-}
-
-/* A DomainSummary with its "config" object: domain.info. */
-struct info_out {
-	struct keel_domain *dom;     /* may be NULL */
-	struct json_object **config; /* a new reference; may be NULL */
-};
-
-/* The object @obj's "config" is, or NULL with a protocol error. */
-static struct json_object *config_member(struct keel_conn *c,
-					 const char *method,
-					 struct json_object *obj,
-					 const char *what)
-{
-	struct json_object *cfg;
-
-	if (!json_object_object_get_ex(obj, "config", &cfg) ||
-	    !json_object_is_type(cfg, json_type_object)) {
-		bad_result(c, method, what);
-		return NULL;
-	}
-	return cfg;
-}
-
-static int result_info(struct keel_conn *c, const char *method,
-		       struct json_object *res, void *out)
-{
-	struct info_out *o = out;
-	struct keel_domain d;
-	struct json_object *cfg;
-
-	if (domain_from_json(c, method, res, &d) < 0)
-		return -1;
-	cfg = config_member(c, method, res,
-			    "\"config\" is missing or not an object");
-	if (!cfg)
-		return -1;
-	if (o->dom)
-		*o->dom = d;
-	if (o->config)
-		*o->config = json_object_get(cfg);
-	return 0;
-}
-
-/* An array of DomainSummary, with their configs if asked: domain.list. */
-struct list_out {
-	bool configs_wanted;
-	struct keel_domain *doms; /* malloc'd, n + 1 of them */
-	size_t n;
-	struct json_object *configs; /* when configs_wanted */
-};
-
-static int result_list(struct keel_conn *c, const char *method,
-		       struct json_object *res, void *out)
-{
-	struct list_out *o = out;
-	struct json_object *cfgs = NULL, *cfg;
-	struct keel_domain *doms;
-	size_t i, count;
-
-	if (!json_object_is_type(res, json_type_array))
-		return bad_result(c, method, "the result is not an array");
-	count = json_object_array_length(res);
-	/* One more so that an empty list is a valid pointer too. */
-	doms = calloc(count + 1, sizeof(*doms));
-	if (o->configs_wanted)
-		cfgs = json_object_new_array();
-	if (!doms || (o->configs_wanted && !cfgs))
-		goto out_nomem;
-	for (i = 0; i < count; i++) {
-		struct json_object *d = json_object_array_get_idx(res, i);
-
-		if (domain_from_json(c, method, d, &doms[i]) < 0)
-			goto out_free;
-		if (!o->configs_wanted)
-			continue;
-		cfg = config_member(c, method, d,
-				    "a domain's \"config\" is missing or not an object");
-		if (!cfg)
-			goto out_free;
-		if (json_object_array_add(cfgs, json_object_get(cfg)) < 0) {
-			json_object_put(cfg);
-			goto out_nomem;
-		}
-	}
-	o->doms = doms;
-	o->n = count;
-	o->configs = cfgs;
-	return 0;
-
-out_nomem:
-	libkeel_error_set(c, KEEL_E_LOCAL,
-			  "Out of memory while reading the domain list.", NULL);
-out_free:
-	json_object_put(cfgs);
-	free(doms);
-	return -1;
-}
-
-/* {"subscribed": true}: events.subscribe. @out is not used. */
-static int result_subscribed(struct keel_conn *c, const char *method,
-			     struct json_object *res, void *out)
-{
-	bool subscribed = false;
-
-	(void)out;
-	if (require_object(c, method, res) < 0 ||
-	    get_bool(c, method, res, "subscribed", &subscribed) < 0)
-		return -1;
-	if (!subscribed)
-		return bad_result(c, method,
-				  "keeld did not confirm the subscription");
-	return 0;
-}
-
-/* A VcpuInfo into @out; tid and cpu may be null (offline: -1). */
-static int vcpu_from_json(struct keel_conn *c, const char *method,
-			  struct json_object *obj, struct keel_vcpu *out)
-{
-	static const char *const nullable[] = { "tid", "cpu" };
-	int *dst[] = { &out->tid, &out->cpu };
-	struct json_object *v;
-	int64_t id, vcpu, n;
-
-	if (require_object(c, method, obj) < 0 ||
-	    copy_str(c, method, obj, "name", out->name,
-		     sizeof(out->name)) < 0 ||
-	    copy_str(c, method, obj, "uuid", out->uuid,
-		     sizeof(out->uuid)) < 0 ||
-	    copy_str(c, method, obj, "state", out->state,
-		     sizeof(out->state)) < 0 ||
-	    copy_str(c, method, obj, "affinity", out->affinity,
-		     sizeof(out->affinity)) < 0 ||
-	    get_int64(c, method, obj, "id", 0, INT_MAX, &id) < 0 ||
-	    get_int64(c, method, obj, "vcpu", 0, INT_MAX, &vcpu) < 0 ||
-	    get_number(c, method, obj, "time", 0, &out->time) < 0)
-		return -1;
-	out->id = (int)id;
-	out->vcpu = (int)vcpu;
-	for (size_t i = 0; i < 2; i++) {
-		*dst[i] = -1;
-		if (!json_object_object_get_ex(obj, nullable[i], &v))
-			return bad_result(c, method, "\"tid\" or \"cpu\" is missing");
-		if (!v)
-			continue;
-		if (get_int64(c, method, obj, nullable[i], 0, INT_MAX, &n) < 0)
-			return -1;
-		*dst[i] = (int)n;
-	}
-	return 0;
-}
-
-/* An array of VcpuInfo into struct vcpu_array *@out. */
-struct vcpu_array {
-	struct keel_vcpu *v;
-	size_t n;
-};
-
-static int result_vcpus(struct keel_conn *c, const char *method,
-			struct json_object *res, void *out)
-{
-	struct vcpu_array *o = out;
-	size_t n;
-	struct keel_vcpu *v;
-
-	if (!json_object_is_type(res, json_type_array))
-		return bad_result(c, method, "the result is not an array");
-	n = json_object_array_length(res);
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v) {
-		libkeel_error_set(c, KEEL_E_LOCAL,
-				  "Out of memory while reading the vCPU list.",
-				  NULL);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (vcpu_from_json(c, method, json_object_array_get_idx(res, i),
-				   &v[i]) < 0) {
-			free(v);
-			return -1;
-		}
-	}
-	o->v = v;
-	o->n = n;
-	return 0;
-}
-
-/* Sched into struct keel_sched *@out (may be NULL). */
-static int result_sched(struct keel_conn *c, const char *method,
-			struct json_object *res, void *out)
-{
-	struct keel_sched sc = { .id = -1 };
-	struct json_object *v;
-	int64_t weight, cap, id;
-
-	if (require_object(c, method, res) < 0 ||
-	    copy_str(c, method, res, "name", sc.name, sizeof(sc.name)) < 0 ||
-	    copy_str(c, method, res, "uuid", sc.uuid, sizeof(sc.uuid)) < 0 ||
-	    get_int64(c, method, res, "weight", 1, 65535, &weight) < 0 ||
-	    get_int64(c, method, res, "cap", 0, INT_MAX, &cap) < 0)
-		return -1;
-	if (!json_object_object_get_ex(res, "id", &v))
-		return bad_result(c, method, "\"id\" is missing");
-	if (v) {
-		if (get_int64(c, method, res, "id", 0, INT_MAX, &id) < 0)
-			return -1;
-		sc.id = (int)id;
-	}
-	sc.weight = (int)weight;
-	sc.cap = (int)cap;
-	if (out)
-		*(struct keel_sched *)out = sc;
-	return 0;
-}
-
 /* The table */
 
 enum call {
@@ -601,35 +180,35 @@ enum call {
 
 static const struct call_row {
 	const char *method;
-	result_fn parse;
+	libkeel_result_fn parse;
 } calls[] = {
-	[CALL_HOST_INFO] = { "host.info", result_host },
-	[CALL_DOMAIN_LIST] = { "domain.list", result_list },
-	[CALL_DOMAIN_INFO] = { "domain.info", result_info },
-	[CALL_DOMAIN_CONFIG] = { "domain.config", result_object },
-	[CALL_DOMAIN_DEFINE] = { "domain.define", result_summary },
-	[CALL_DOMAIN_CREATE] = { "domain.create", result_summary },
-	[CALL_DOMAIN_UNDEFINE] = { "domain.undefine", result_object },
-	[CALL_DOMAIN_START] = { "domain.start", result_summary },
-	[CALL_DOMAIN_PAUSE] = { "domain.pause", result_summary },
-	[CALL_DOMAIN_UNPAUSE] = { "domain.unpause", result_summary },
-	[CALL_DOMAIN_SHUTDOWN] = { "domain.shutdown", result_summary },
-	[CALL_DOMAIN_REBOOT] = { "domain.reboot", result_summary },
-	[CALL_DOMAIN_DESTROY] = { "domain.destroy", result_summary },
-	[CALL_DOMAIN_RENAME] = { "domain.rename", result_summary },
-	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", result_summary },
-	[CALL_DOMAIN_STATS] = { "domain.stats", result_object },
-	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", result_subscribed },
-	[CALL_DOMAIN_GET_SCHED] = { "domain.get_sched", result_sched },
-	[CALL_DOMAIN_SET_SCHED] = { "domain.set_sched", result_sched },
-	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", result_summary },
-	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", result_summary },
-	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", result_object },
-	[CALL_DOMAIN_BLKDEVIOTUNE] = { "domain.blkdeviotune", result_object },
-	[CALL_DOMAIN_DOMIFTUNE] = { "domain.domiftune", result_object },
-	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", result_object },
-	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", result_vcpus },
-	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", result_object },
+	[CALL_HOST_INFO] = { "host.info", libkeel_result_host },
+	[CALL_DOMAIN_LIST] = { "domain.list", libkeel_result_list },
+	[CALL_DOMAIN_INFO] = { "domain.info", libkeel_result_info },
+	[CALL_DOMAIN_CONFIG] = { "domain.config", libkeel_result_object },
+	[CALL_DOMAIN_DEFINE] = { "domain.define", libkeel_result_summary },
+	[CALL_DOMAIN_CREATE] = { "domain.create", libkeel_result_summary },
+	[CALL_DOMAIN_UNDEFINE] = { "domain.undefine", libkeel_result_object },
+	[CALL_DOMAIN_START] = { "domain.start", libkeel_result_summary },
+	[CALL_DOMAIN_PAUSE] = { "domain.pause", libkeel_result_summary },
+	[CALL_DOMAIN_UNPAUSE] = { "domain.unpause", libkeel_result_summary },
+	[CALL_DOMAIN_SHUTDOWN] = { "domain.shutdown", libkeel_result_summary },
+	[CALL_DOMAIN_REBOOT] = { "domain.reboot", libkeel_result_summary },
+	[CALL_DOMAIN_DESTROY] = { "domain.destroy", libkeel_result_summary },
+	[CALL_DOMAIN_RENAME] = { "domain.rename", libkeel_result_summary },
+	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", libkeel_result_summary },
+	[CALL_DOMAIN_STATS] = { "domain.stats", libkeel_result_object },
+	[CALL_EVENTS_SUBSCRIBE] = { "events.subscribe", libkeel_result_subscribed },
+	[CALL_DOMAIN_GET_SCHED] = { "domain.get_sched", libkeel_result_sched },
+	[CALL_DOMAIN_SET_SCHED] = { "domain.set_sched", libkeel_result_sched },
+	[CALL_DOMAIN_SET_MEMORY] = { "domain.set_memory", libkeel_result_summary },
+	[CALL_DOMAIN_SET_MAXMEM] = { "domain.set_maxmem", libkeel_result_summary },
+	[CALL_DOMAIN_STATS_ALL] = { "domain.stats_all", libkeel_result_object },
+	[CALL_DOMAIN_BLKDEVIOTUNE] = { "domain.blkdeviotune", libkeel_result_object },
+	[CALL_DOMAIN_DOMIFTUNE] = { "domain.domiftune", libkeel_result_object },
+	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", libkeel_result_object },
+	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", libkeel_result_vcpus },
+	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", libkeel_result_object },
 };
 
 /*
@@ -1086,7 +665,7 @@ int keel_domain_vcpu_pin(struct keel_conn *c, const char *dom, int vcpu,
 		return -1;
 	if (!json_object_object_get_ex(res, "cpus", &v)) {
 		json_object_put(res);
-		return bad_result(c, "domain.vcpu_pin", "\"cpus\" is missing");
+		return libkeel_bad_result(c, "domain.vcpu_pin", "\"cpus\" is missing");
 	}
 	if (setting)
 		*setting = json_object_get(v);

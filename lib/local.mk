@@ -75,6 +75,7 @@ EXTRA_DIST += tests/golden
 noinst_LTLIBRARIES += lib/libkeelclient.la
 lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_internal.h lib/libkeel_events.c lib/libkeel_calls.c \
+	lib/libkeel_results.c lib/libkeel_results.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
