@@ -142,6 +142,38 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
+			 uint64_t *periods, uint64_t *ns)
+{
+	bool v2 = h->version == CGROUP_V2;
+	char path[PATH_MAX], key[64];
+	unsigned long long v;
+	bool seen = false;
+	int rc = cgroup_path(h, "cpu", name, path, sizeof(path));
+	FILE *f;
+
+	*periods = *ns = 0;
+	if (rc)
+		return rc;
+	if (strlen(path) + sizeof("/cpu.stat") > sizeof(path))
+		return -ENAMETOOLONG;
+	strcat(path, "/cpu.stat");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%63s %llu", key, &v) == 2) {
+		if (!strcmp(key, "nr_throttled")) {
+			*periods = v;
+			seen = true;
+		} else if (!strcmp(key, v2 ? "throttled_usec" :
+					     "throttled_time")) {
+			*ns = v2 ? v * 1000 : v;
+		}
+	}
+	fclose(f);
+	return seen ? 0 : -ENODATA;
+}
+
 /* --- Finding the hierarchies --------------------------------------------- */
 
 static int host_add(struct cgroup_host *h, const char *mount, unsigned ctrls)

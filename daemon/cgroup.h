@@ -110,6 +110,14 @@ int cgroup_apply(struct cgroup_host *h, const char *name,
  * none) or the first -errno.
  */
 #define CGROUP_REMOVE_WAIT_MS 500
+/*
+ * How often the CFS quota (the cap) held group @name back, and for how
+ * long in all: cpu.stat's nr_throttled and throttled_usec (v2) or
+ * throttled_time (v1, ns). Returns 0 or -errno.
+ */
+int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
+			 uint64_t *periods, uint64_t *ns);
+
 int cgroup_remove(struct cgroup_host *h, const char *name);
 
 /*

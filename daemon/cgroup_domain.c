@@ -228,3 +228,13 @@ int cgroup_domain_apply(struct keeld *k, struct domain *dom)
 			 why);
 	return rc;
 }
+
+int cgroup_domain_throttled(const struct domain_run *run, uint64_t *periods,
+			    uint64_t *ns)
+{
+	*periods = *ns = 0;
+	if (!run->in_cgroup || !run->k->cgroups)
+		return -ESRCH;
+	return cgroup_cpu_throttled(run->k->cgroups, run->dom->uuid, periods,
+				    ns);
+}

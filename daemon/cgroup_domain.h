@@ -17,6 +17,8 @@
 
 #include "cgroup.h"
 
+#include <stdint.h>
+
 struct domain;
 struct domain_run;
 struct keeld;
@@ -85,5 +87,12 @@ void cgroup_domain_renamed(struct domain_run *run, const char *from,
  * logged otherwise.
  */
 int cgroup_domain_apply(struct keeld *k, struct domain *dom);
+
+/*
+ * The CPU cap's throttling of @run's group (cgroup_cpu_throttled()), for
+ * domain.stats. Returns 0; -ESRCH when it has no group; -errno.
+ */
+int cgroup_domain_throttled(const struct domain_run *run, uint64_t *periods,
+			    uint64_t *ns);
 
 #endif /* KEEL_DAEMON_CGROUP_DOMAIN_H */

@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup_domain.h"
 #include "hv_proto.h"
 #include "keel.h"
 #include "keeld.h"
@@ -304,12 +305,12 @@ struct json_object *stats_build(struct json_object *summary,
 	if (cpu) {
 		add_u64(cpu, "time_ns", s->cpu_ns);
 		add_u64(cpu, "vcpu_time_ns", vcpu_sum);
-		/*
-		 * cgroup throttling goes here, read by keeld from the
-		 * domain's cgroup (daemon/cgroup.c, cpu.stat): nr_throttled
-		 * as "throttled_periods", throttled_usec * 1000 as
-		 * "throttled_ns".
-		 */
+		/* What the cap held back (cgroup_domain_throttled()). */
+		if (s->throttle) {
+			add_u64(cpu, "throttled_periods",
+				s->throttled_periods);
+			add_u64(cpu, "throttled_ns", s->throttled_ns);
+		}
 	}
 	json_object_object_add(o, "cpu", cpu);
 	json_object_object_add(o, "memory",
@@ -502,6 +503,9 @@ static void one_start(struct stats_one *one, struct domain *dom)
 	one->config = json_object_get(run->config);
 	one->code = KEEL_E_TIMEOUT;
 	stats_sample_read(run->pid, run->starttime, &one->sample);
+	one->sample.throttle =
+		!cgroup_domain_throttled(run, &one->sample.throttled_periods,
+					 &one->sample.throttled_ns);
 	hv_call(run->hv, HV_CTL_STATS, NULL, on_hv_stats, one);
 }
 

@@ -28,6 +28,9 @@ struct stats_sample {
 	uint64_t time_ns;	/* CLOCK_MONOTONIC */
 	uint64_t cpu_ns;	/* user + system, every thread */
 	uint64_t rss_kib;	/* resident memory */
+	/* The cap's throttling, from the domain's cgroup (cpu.stat). */
+	bool throttle;		/* read: the domain has a group */
+	uint64_t throttled_periods, throttled_ns;
 };
 
 /*

@@ -245,6 +245,13 @@ START_TEST(test_sched_live_readopt_end)
 	assert_values(h, uuid, 1000, 0, 96);
 	json_object_put(rpc_ok("domain.set_sched", "{\"name\":\"q\",\"cap\":50}"));
 	assert_sched("q", 1000, 50);
+	/* domain.stats reads the cap's throttling from the group. */
+	resp = ok("domain.stats", "q");
+	ck_assert_msg(at(resp, "/result/cpu/throttled_periods") &&
+			      at(resp, "/result/cpu/throttled_ns"),
+		      "no throttling counters: %s",
+		      json_object_to_json_string(resp));
+	json_object_put(resp);
 	resp = ok("domain.config", "q");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/cpu_weight")),
 			 1000);

@@ -174,6 +174,20 @@ START_TEST(test_v2)
 	ck_assert_str_eq(get("keel/u1/memory.max"), "max");
 	ck_assert_int_eq(cgroup_attach(h, "u1", 4242, why, sizeof(why)), 0);
 	ck_assert_str_eq(get("keel/u1/cgroup.procs"), "4242");
+	/* The cap's throttling, as the kernel counts it in cpu.stat. */
+	{
+		uint64_t periods = 1, ns = 1;
+
+		ck_assert_int_eq(cgroup_cpu_throttled(h, "u1", &periods, &ns),
+				 -ENOENT);
+		put("keel/u1/cpu.stat",
+		    "usage_usec 900\nnr_periods 40\nnr_throttled 7\n"
+		    "throttled_usec 1234\n");
+		ck_assert_int_eq(cgroup_cpu_throttled(h, "u1", &periods, &ns),
+				 0);
+		ck_assert_uint_eq(periods, 7);
+		ck_assert_uint_eq(ns, 1234000);
+	}
 	/* Making it again keeps it. */
 	ck_assert_int_eq(cgroup_create(h, "u1", why, sizeof(why)), 0);
 	ck_assert_str_eq(get("keel/u1/cgroup.procs"), "4242");
@@ -240,6 +254,17 @@ START_TEST(test_v1)
 	ck_assert_int_eq(cgroup_attach(h, "u1", 77, why, sizeof(why)), 0);
 	ck_assert_str_eq(get("cpuset/machine/keel/u1/cgroup.procs"), "77");
 	ck_assert_str_eq(get("blkio/machine/keel/u1/cgroup.procs"), "77");
+	/* v1 counts the time in ns, as throttled_time. */
+	{
+		uint64_t periods, ns;
+
+		put("cpu,cpuacct/machine/keel/u1/cpu.stat",
+		    "nr_periods 12\nnr_throttled 3\nthrottled_time 5000\n");
+		ck_assert_int_eq(cgroup_cpu_throttled(h, "u1", &periods, &ns),
+				 0);
+		ck_assert_uint_eq(periods, 3);
+		ck_assert_uint_eq(ns, 5000);
+	}
 	ck_assert_int_eq(cgroup_path(h, "memory", "u1", path, sizeof(path)),
 			 0);
 	ck_assert(strstr(path, "/memory/machine/keel/u1"));

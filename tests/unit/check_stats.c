@@ -96,6 +96,8 @@ START_TEST(test_build)
 	ck_assert_int_eq(int_at(o, "/time_ns"), 123456789);
 	ck_assert_int_eq(int_at(o, "/cpu/time_ns"), 5000000000LL);
 	ck_assert_int_eq(int_at(o, "/cpu/vcpu_time_ns"), 420);
+	/* No cgroup was read: no throttling counters, rather than zeros. */
+	ck_assert_ptr_null(at(o, "/cpu/throttled_periods"));
 	/* The thread's CPU time, not the wall time in KVM_RUN. */
 	ck_assert_int_eq(int_at(o, "/vcpus/0/time_ns"), 400);
 	ck_assert_int_eq(int_at(o, "/vcpus/0/run_ns"), 900);
@@ -164,10 +166,17 @@ END_TEST
 START_TEST(test_build_without_hv)
 {
 	struct json_object *summary = parse(SUMMARY), *config = parse(CONFIG);
-	struct json_object *o = stats_build(summary, config, &sample, NULL,
-					    "It did not answer.");
+	struct stats_sample capped = sample;
+	struct json_object *o;
+
+	capped.throttle = true;
+	capped.throttled_periods = 7;
+	capped.throttled_ns = 9000;
+	o = stats_build(summary, config, &capped, NULL, "It did not answer.");
 
 	ck_assert_str_eq(str_at(o, "/error"), "It did not answer.");
+	ck_assert_int_eq(int_at(o, "/cpu/throttled_periods"), 7);
+	ck_assert_int_eq(int_at(o, "/cpu/throttled_ns"), 9000);
 	ck_assert_int_eq(int_at(o, "/cpu/time_ns"), 5000000000LL);
 	ck_assert_int_eq(int_at(o, "/memory/rss_kib"), 4321);
 	ck_assert_int_eq(int_at(o, "/memory/current_kib"), 262144);
