@@ -34,7 +34,7 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la
 
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
-	tests/bench/console tests/bench/scale tests/bench/abuse
+	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
@@ -56,6 +56,11 @@ tests_bench_console_SOURCES = tests/bench/console.c $(BENCH_KEELD)
 tests_bench_console_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_console_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_console_LDADD = $(BENCH_KEELD_LIBS) -lpthread
+tests_bench_qos_SOURCES = tests/bench/qos.c $(BENCH_KEELD)
+tests_bench_qos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration \
+	-I$(top_srcdir)/lib
+tests_bench_qos_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_qos_LDADD = lib/libkeelclient.la $(BENCH_KEELD_LIBS) -lm
 tests_bench_scale_SOURCES = tests/bench/scale.c $(BENCH_KEELD)
 tests_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_scale_CFLAGS = $(BENCH_KEELD_CFLAGS)
