@@ -260,7 +260,9 @@ START_TEST(test_set_vcpus_defined)
 	struct json_object *resp;
 
 	keeld_start();
-	assert_ok(define("hp", ",\"vcpus\":1,\"maxvcpus\":3"));
+	resp = define("hp", ",\"vcpus\":1,\"maxvcpus\":3");
+	assert_ok(resp);
+	json_object_put(resp);
 	resp = rpc_ok("domain.set_vcpus", "{\"name\":\"hp\",\"vcpus\":3}");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/vcpus")), 3);
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/maxvcpus")), 3);
