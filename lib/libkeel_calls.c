@@ -475,10 +475,9 @@ int keel_domain_autostart(struct keel_conn *c, const char *dom, bool enabled,
 	return typed_call(c, CALL_DOMAIN_AUTOSTART, p, out);
 }
 
-/* set_memory and set_maxmem: {name|uuid, @member: @mib}. */
-static int memory_call(struct keel_conn *c, enum call id, const char *dom,
-		       const char *member, long long mib,
-		       struct keel_domain *out)
+/* A call that takes the domain and one integer: {name|uuid, @member: @n}. */
+static int int_call(struct keel_conn *c, enum call id, const char *dom,
+		    const char *member, long long n, void *out)
 {
 	struct json_object *p;
 
@@ -488,7 +487,7 @@ static int memory_call(struct keel_conn *c, enum call id, const char *dom,
 	p = libkeel_dom_params(c, dom);
 	if (!p)
 		return -1;
-	if (libkeel_add_member(p, member, json_object_new_int64(mib)) < 0)
+	if (libkeel_add_member(p, member, json_object_new_int64(n)) < 0)
 		return params_nomem(c, p);
 	return typed_call(c, id, p, out);
 }
@@ -496,15 +495,15 @@ static int memory_call(struct keel_conn *c, enum call id, const char *dom,
 int keel_domain_set_memory(struct keel_conn *c, const char *dom,
 			   long long memory_mib, struct keel_domain *out)
 {
-	return memory_call(c, CALL_DOMAIN_SET_MEMORY, dom, "memory_mib",
-			   memory_mib, out);
+	return int_call(c, CALL_DOMAIN_SET_MEMORY, dom, "memory_mib",
+			memory_mib, out);
 }
 
 int keel_domain_set_maxmem(struct keel_conn *c, const char *dom,
 			   long long maxmem_mib, struct keel_domain *out)
 {
-	return memory_call(c, CALL_DOMAIN_SET_MAXMEM, dom, "maxmem_mib",
-			   maxmem_mib, out);
+	return int_call(c, CALL_DOMAIN_SET_MAXMEM, dom, "maxmem_mib",
+			maxmem_mib, out);
 }
 
 int keel_domain_stats(struct keel_conn *c, const char *dom,
@@ -582,19 +581,9 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
 			   struct json_object **result)
 {
-	struct json_object *p;
-
 	if (result)
 		*result = NULL;
-	if (!c)
-		return -1;
-	libkeel_error_clear(c);
-	p = libkeel_dom_params(c, dom);
-	if (!p)
-		return -1;
-	if (libkeel_add_member(p, "vcpus", json_object_new_int(vcpus)) < 0)
-		return params_nomem(c, p);
-	return typed_call(c, CALL_DOMAIN_SET_VCPUS, p, result);
+	return int_call(c, CALL_DOMAIN_SET_VCPUS, dom, "vcpus", vcpus, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)
