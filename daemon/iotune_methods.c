@@ -177,7 +177,7 @@ static void op_free(struct iotune_op *op)
  */
 static int keep(struct iotune_op *op, struct domain *dom)
 {
-	struct json_object *copy = NULL;
+	struct json_object *copy = NULL, *list = NULL;
 	int rc = 0;
 
 	if (dom->run && dom->run->config) {
@@ -191,11 +191,11 @@ static int keep(struct iotune_op *op, struct domain *dom)
 	if (json_object_deep_copy(dom->config, &copy, NULL))
 		return -ENOMEM;
 	rc = config_store(copy, op->kind, op->index, &op->want);
-	if (rc) {
-		json_object_put(copy);
-		return rc;
-	}
-	return registry_set_config(op->k->reg, dom, copy);
+	if (!rc && json_object_object_get_ex(copy, list_name(op->kind), &list))
+		rc = registry_set_member(op->k->reg, dom, list_name(op->kind),
+					 json_object_get(list));
+	json_object_put(copy);
+	return rc;
 }
 
 /* keel-hv's answer to "iotune": the limits now in force. */

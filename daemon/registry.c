@@ -458,24 +458,6 @@ int registry_set_autostart(struct registry *reg, struct domain *dom,
 	return rc;
 }
 
-int registry_set_config(struct registry *reg, struct domain *dom,
-			struct json_object *config)
-{
-	struct json_object *old = dom->config;
-	int rc;
-
-	dom->config = config;
-	rc = registry_save(reg, dom);
-	if (rc) {
-		dom->config = old;
-		json_object_put(config);
-		return rc;
-	}
-	dom->name = json_member_string(config, "name");
-	json_object_put(old);
-	return 0;
-}
-
 int registry_set_members(struct registry *reg, struct domain *dom,
 			 struct json_object *members)
 {

@@ -127,15 +127,6 @@ void registry_forget(struct registry *reg, struct domain *dom);
 int registry_rename(struct registry *reg, struct domain *dom,
 		    const char *name);
 
-/*
- * Replace @dom's configuration with @config (owned, even on failure; its
- * name and uuid must be @dom's) and save it if @dom is persistent: a
- * setting changed in place (domain.blkdeviotune). Returns 0, or -errno
- * when the definition cannot be written (the old one is kept then).
- */
-int registry_set_config(struct registry *reg, struct domain *dom,
-			struct json_object *config);
-
 /* Set @dom's autostart flag and save it. Returns 0 or -errno. */
 int registry_set_autostart(struct registry *reg, struct domain *dom,
 			   bool autostart);
