@@ -44,16 +44,23 @@
 
 /* --- The checks: pure, so that unit tests reach every refusal -------- */
 
+/* @want within the schema's memory range; else false and why. */
+static bool in_range(const char *what, int64_t want, char *why, size_t size)
+{
+	if (want >= KEEL_MEMORY_MIN_MIB && want <= KEEL_MEMORY_MAX_MIB)
+		return true;
+	snprintf(why, size,
+		 "A domain's %s must be from %d MiB to %lld MiB; %lld MiB is not.",
+		 what, KEEL_MEMORY_MIN_MIB, (long long)KEEL_MEMORY_MAX_MIB,
+		 (long long)want);
+	return false;
+}
+
 int memory_check_set(const struct memory_limits *l, const char *name,
 		     int64_t want, char *why, size_t size)
 {
-	if (want < KEEL_MEMORY_MIN_MIB || want > KEEL_MEMORY_MAX_MIB) {
-		snprintf(why, size,
-			 "A domain's memory must be from %d MiB to %lld MiB; %lld MiB is not.",
-			 KEEL_MEMORY_MIN_MIB, (long long)KEEL_MEMORY_MAX_MIB,
-			 (long long)want);
+	if (!in_range("memory", want, why, size))
 		return JSONRPC_INVALID_PARAMS;
-	}
 	if (l->ram_mib && !l->balloon && want != l->memory_mib) {
 		snprintf(why, size,
 			 "Domain %s has no balloon, so its memory stays %lld MiB while it runs; define a maxmem above memory (keel.cfg(5)) and start it again to change its memory live.",
@@ -72,13 +79,8 @@ int memory_check_set(const struct memory_limits *l, const char *name,
 int memory_check_max(const struct memory_limits *l, const char *name,
 		     int64_t want, char *why, size_t size)
 {
-	if (want < KEEL_MEMORY_MIN_MIB || want > KEEL_MEMORY_MAX_MIB) {
-		snprintf(why, size,
-			 "A domain's maxmem must be from %d MiB to %lld MiB; %lld MiB is not.",
-			 KEEL_MEMORY_MIN_MIB, (long long)KEEL_MEMORY_MAX_MIB,
-			 (long long)want);
+	if (!in_range("maxmem", want, why, size))
 		return JSONRPC_INVALID_PARAMS;
-	}
 	if (want < l->memory_mib) {
 		snprintf(why, size,
 			 "Domain %s's memory is %lld MiB and maxmem cannot be below it; lower its memory first (keel mem-set).",
