@@ -50,6 +50,8 @@ struct vcpu;
 #define VM_PORT_ACPI_GED 0x608 /* GED event status (1 byte, read clears) */
 /* CPU hot-plug: one status/control byte per possible vCPU (acpi_pm.c). */
 #define VM_PORT_CPU_HOTPLUG 0x620
+/* pvpanic.c: QEMU's ISA pvpanic port, which guests look for here. */
+#define VM_PORT_PVPANIC 0x505
 #define VM_ACPI_RESET_VALUE 0x01
 #define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
 #define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */
