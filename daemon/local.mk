@@ -8,6 +8,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/host_methods.c \
 	daemon/iotune_methods.c \
 	daemon/hotplug_methods.c \
+	daemon/trigger_methods.c \
 	daemon/adopt.c \
 	daemon/cgroup.c daemon/cgroup.h \
 	daemon/cgroup_domain.c daemon/cgroup_domain.h \

@@ -59,6 +59,10 @@ static const struct method {
 	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
 	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
+	{ "domain.trigger", domain_trigger, METHOD_READ_WRITE },
+	{ "domain.sysrq", domain_sysrq, METHOD_READ_WRITE },
+	{ "domain.button_press", domain_button_press, METHOD_READ_WRITE },
+	{ "domain.dump_core", domain_dump_core, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -176,6 +176,10 @@ enum call {
 	CALL_DOMAIN_VCPU_PIN,
 	CALL_DOMAIN_VCPU_LIST,
 	CALL_DOMAIN_SET_VCPUS,
+	CALL_DOMAIN_TRIGGER,
+	CALL_DOMAIN_SYSRQ,
+	CALL_DOMAIN_BUTTON_PRESS,
+	CALL_DOMAIN_DUMP_CORE,
 };
 
 static const struct call_row {
@@ -209,6 +213,10 @@ static const struct call_row {
 	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", libkeel_result_object },
 	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", libkeel_result_vcpus },
 	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", libkeel_result_object },
+	[CALL_DOMAIN_TRIGGER] = { "domain.trigger", libkeel_result_object },
+	[CALL_DOMAIN_SYSRQ] = { "domain.sysrq", libkeel_result_object },
+	[CALL_DOMAIN_BUTTON_PRESS] = { "domain.button_press", libkeel_result_object },
+	[CALL_DOMAIN_DUMP_CORE] = { "domain.dump_core", libkeel_result_object },
 };
 
 /*
@@ -584,6 +592,66 @@ int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
 	if (result)
 		*result = NULL;
 	return int_call(c, CALL_DOMAIN_SET_VCPUS, dom, "vcpus", vcpus, result);
+}
+
+/*
+ * A call on @dom with one string member @member = @value and, when
+ * @extra is not NULL, the integer member @extra = @n.
+ */
+static int string_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, const char *value,
+		       const char *extra, long long n,
+		       struct json_object **result)
+{
+	struct json_object *p;
+
+	if (result)
+		*result = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!value) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL, "%s needs a %s.",
+				  calls[id].method, member);
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, member, json_object_new_string(value)) < 0 ||
+	    (extra &&
+	     libkeel_add_member(p, extra, json_object_new_int64(n)) < 0))
+		return params_nomem(c, p);
+	return typed_call(c, id, p, result);
+}
+
+int keel_domain_trigger(struct keel_conn *c, const char *dom,
+			const char *trigger, int vcpu,
+			struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_TRIGGER, dom, "trigger", trigger,
+			   vcpu >= 0 ? "vcpu" : NULL, vcpu, result);
+}
+
+int keel_domain_sysrq(struct keel_conn *c, const char *dom, const char *key,
+		      struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_SYSRQ, dom, "key", key, NULL, 0,
+			   result);
+}
+
+int keel_domain_button_press(struct keel_conn *c, const char *dom,
+			     const char *button, struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_BUTTON_PRESS, dom, "button", button,
+			   NULL, 0, result);
+}
+
+int keel_domain_dump_core(struct keel_conn *c, const char *dom,
+			  const char *path, struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_DUMP_CORE, dom, "path", path, NULL,
+			   0, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)
