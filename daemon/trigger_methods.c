@@ -60,19 +60,22 @@ static void trigger_answered(struct hv *hv, struct json_object *result,
 }
 
 /*
- * Send @method with @params (owned, may be NULL) to @dom's keel-hv and
- * answer @req with @result (owned) once it has done it.
+ * Send @method with @params (owned; NULL is out of memory when
+ * @params_wanted, else none) to @dom's keel-hv and answer @req with
+ * @result (owned) once it has done it.
  */
 static struct json_object *trigger_forward(struct methods_caller *caller,
 					   const struct jsonrpc_req *req,
 					   struct domain *dom,
 					   const char *method,
 					   struct json_object *params,
+					   bool params_wanted,
 					   struct json_object *result)
 {
 	struct trigger_call *t = calloc(1, sizeof(*t));
 
-	if (!t || !result || !(t->r = server_defer(caller, req))) {
+	if (!t || !result || (params_wanted && !params) ||
+	    !(t->r = server_defer(caller, req))) {
 		free(t);
 		json_object_put(params);
 		json_object_put(result);
@@ -132,19 +135,19 @@ struct json_object *domain_trigger(struct methods_caller *caller,
 					    &resp);
 	const char *trigger = trigger_string(params, "trigger");
 	const char *method;
+	bool has_vcpu = json_object_object_get_ex(params, "vcpu", &v);
 
 	if (!dom)
 		return resp;
 	if (!strcmp(trigger, "s3resume"))
 		return trigger_no_s3(req, dom);
-	if (json_object_object_get_ex(params, "vcpu", &v) &&
-	    strcmp(trigger, "nmi"))
+	if (has_vcpu && strcmp(trigger, "nmi"))
 		return method_error(req, JSONRPC_INVALID_PARAMS, "/vcpu",
 				    "Only the nmi trigger goes to one vCPU; %s acts on the whole machine.",
 				    trigger);
 	if (!strcmp(trigger, "nmi")) {
 		method = HV_CTL_NMI;
-		if (json_object_object_get_ex(params, "vcpu", &v)) {
+		if (has_vcpu) {
 			p = json_object_new_object();
 			if (p)
 				json_object_object_add(p, "vcpu",
@@ -159,7 +162,7 @@ struct json_object *domain_trigger(struct methods_caller *caller,
 	if (res)
 		json_object_object_add(res, "trigger",
 				       json_object_new_string(trigger));
-	return trigger_forward(caller, req, dom, method, p, res);
+	return trigger_forward(caller, req, dom, method, p, has_vcpu, res);
 }
 
 struct json_object *domain_sysrq(struct methods_caller *caller,
@@ -180,7 +183,7 @@ struct json_object *domain_sysrq(struct methods_caller *caller,
 	if (res)
 		json_object_object_add(res, "key",
 				       json_object_new_string(key));
-	return trigger_forward(caller, req, dom, HV_CTL_SYSRQ, p, res);
+	return trigger_forward(caller, req, dom, HV_CTL_SYSRQ, p, true, res);
 }
 
 struct json_object *domain_button_press(struct methods_caller *caller,
@@ -203,7 +206,7 @@ struct json_object *domain_button_press(struct methods_caller *caller,
 		json_object_object_add(res, "button",
 				       json_object_new_string(button));
 	return trigger_forward(caller, req, dom, HV_CTL_POWER_BUTTON, NULL,
-			       res);
+			       false, res);
 }
 
 /*
@@ -232,5 +235,6 @@ struct json_object *domain_dump_core(struct methods_caller *caller,
 	if (res)
 		json_object_object_add(res, "path",
 				       json_object_new_string(path));
-	return trigger_forward(caller, req, dom, HV_CTL_DUMP_CORE, p, res);
+	return trigger_forward(caller, req, dom, HV_CTL_DUMP_CORE, p, true,
+			       res);
 }
