@@ -8,7 +8,6 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/host_methods.c \
 	daemon/iotune_methods.c \
 	daemon/hotplug_methods.c \
-	daemon/trigger_methods.c \
 	daemon/adopt.c \
 	daemon/cgroup.c daemon/cgroup.h \
 	daemon/cgroup_domain.c daemon/cgroup_domain.h \
@@ -336,24 +335,3 @@ tests_unit_check_stats_SOURCES = $(UNIT_RUNNER) tests/unit/check_stats.c
 tests_unit_check_stats_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_stats_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_stats_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
-
-# domain.trigger, sysrq, button_press and dump_core through keeld and
-# keel, with the trigger test guest.
-check_PROGRAMS += tests/integration/check_triggers
-TESTS += tests/integration/check_triggers
-tests_integration_check_triggers_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_triggers.c $(KEELD_FIXTURE)
-tests_integration_check_triggers_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(JSONC_CFLAGS)
-tests_integration_check_triggers_LDADD = tests/integration/libharness.la \
-	$(UNIT_LIBS) $(JSONC_LIBS) -lpthread
-
-# The same methods' refusals without KVM, and keel's usage errors.
-check_PROGRAMS += tests/integration/check_trigger_methods
-TESTS += tests/integration/check_trigger_methods
-tests_integration_check_trigger_methods_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_trigger_methods.c $(KEELD_FIXTURE)
-tests_integration_check_trigger_methods_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(JSONC_CFLAGS)
-tests_integration_check_trigger_methods_LDADD = \
-	tests/integration/libharness.la $(UNIT_LIBS) $(JSONC_LIBS) -lpthread

@@ -46,6 +46,10 @@ static const struct method {
 	{ "domain.shutdown", domain_shutdown, METHOD_READ_WRITE },
 	{ "domain.reboot", domain_reboot, METHOD_READ_WRITE },
 	{ "domain.destroy", domain_destroy, METHOD_READ_WRITE },
+	{ "domain.trigger", domain_trigger, METHOD_READ_WRITE },
+	{ "domain.sysrq", domain_sysrq, METHOD_READ_WRITE },
+	{ "domain.button_press", domain_button_press, METHOD_READ_WRITE },
+	{ "domain.dump_core", domain_dump_core, METHOD_READ_WRITE },
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "domain.stats_all", domain_stats_all, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },
@@ -59,10 +63,6 @@ static const struct method {
 	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
 	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
-	{ "domain.trigger", domain_trigger, METHOD_READ_WRITE },
-	{ "domain.sysrq", domain_sysrq, METHOD_READ_WRITE },
-	{ "domain.button_press", domain_button_press, METHOD_READ_WRITE },
-	{ "domain.dump_core", domain_dump_core, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -44,14 +44,14 @@ struct vcpu;
 #define VM_PORT_COM1 0x3f8 /* ns8250, IRQ 4 */
 #define VM_PORT_I8042_DATA 0x60
 #define VM_PORT_I8042_CMD 0x64 /* write 0xfe: reset */
+/* pvpanic.c: QEMU's ISA pvpanic port, which guests look for here. */
+#define VM_PORT_PVPANIC 0x505
 #define VM_PORT_ACPI_SLEEP_CTL 0x600 /* HW-reduced sleep control (1 byte) */
 #define VM_PORT_ACPI_SLEEP_STS 0x601 /* HW-reduced sleep status (1 byte) */
 #define VM_PORT_ACPI_RESET 0x604 /* FADT RESET_REG, value VM_ACPI_RESET_VALUE */
 #define VM_PORT_ACPI_GED 0x608 /* GED event status (1 byte, read clears) */
 /* CPU hot-plug: one status/control byte per possible vCPU (acpi_pm.c). */
 #define VM_PORT_CPU_HOTPLUG 0x620
-/* pvpanic.c: QEMU's ISA pvpanic port, which guests look for here. */
-#define VM_PORT_PVPANIC 0x505
 #define VM_ACPI_RESET_VALUE 0x01
 #define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
 #define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */

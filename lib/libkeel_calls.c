@@ -162,6 +162,10 @@ enum call {
 	CALL_DOMAIN_SHUTDOWN,
 	CALL_DOMAIN_REBOOT,
 	CALL_DOMAIN_DESTROY,
+	CALL_DOMAIN_TRIGGER,
+	CALL_DOMAIN_SYSRQ,
+	CALL_DOMAIN_BUTTON_PRESS,
+	CALL_DOMAIN_DUMP_CORE,
 	CALL_DOMAIN_RENAME,
 	CALL_DOMAIN_AUTOSTART,
 	CALL_DOMAIN_STATS,
@@ -176,10 +180,6 @@ enum call {
 	CALL_DOMAIN_VCPU_PIN,
 	CALL_DOMAIN_VCPU_LIST,
 	CALL_DOMAIN_SET_VCPUS,
-	CALL_DOMAIN_TRIGGER,
-	CALL_DOMAIN_SYSRQ,
-	CALL_DOMAIN_BUTTON_PRESS,
-	CALL_DOMAIN_DUMP_CORE,
 };
 
 static const struct call_row {
@@ -199,6 +199,10 @@ static const struct call_row {
 	[CALL_DOMAIN_SHUTDOWN] = { "domain.shutdown", libkeel_result_summary },
 	[CALL_DOMAIN_REBOOT] = { "domain.reboot", libkeel_result_summary },
 	[CALL_DOMAIN_DESTROY] = { "domain.destroy", libkeel_result_summary },
+	[CALL_DOMAIN_TRIGGER] = { "domain.trigger", libkeel_result_object },
+	[CALL_DOMAIN_SYSRQ] = { "domain.sysrq", libkeel_result_object },
+	[CALL_DOMAIN_BUTTON_PRESS] = { "domain.button_press", libkeel_result_object },
+	[CALL_DOMAIN_DUMP_CORE] = { "domain.dump_core", libkeel_result_object },
 	[CALL_DOMAIN_RENAME] = { "domain.rename", libkeel_result_summary },
 	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", libkeel_result_summary },
 	[CALL_DOMAIN_STATS] = { "domain.stats", libkeel_result_object },
@@ -213,10 +217,6 @@ static const struct call_row {
 	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", libkeel_result_object },
 	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", libkeel_result_vcpus },
 	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", libkeel_result_object },
-	[CALL_DOMAIN_TRIGGER] = { "domain.trigger", libkeel_result_object },
-	[CALL_DOMAIN_SYSRQ] = { "domain.sysrq", libkeel_result_object },
-	[CALL_DOMAIN_BUTTON_PRESS] = { "domain.button_press", libkeel_result_object },
-	[CALL_DOMAIN_DUMP_CORE] = { "domain.dump_core", libkeel_result_object },
 };
 
 /*
@@ -586,14 +586,6 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 			   out);
 }
 
-int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
-			   struct json_object **result)
-{
-	if (result)
-		*result = NULL;
-	return int_call(c, CALL_DOMAIN_SET_VCPUS, dom, "vcpus", vcpus, result);
-}
-
 /*
  * A call on @dom with one string member @member = @value and, when
  * @extra is not NULL, the integer member @extra = @n.
@@ -652,6 +644,14 @@ int keel_domain_dump_core(struct keel_conn *c, const char *dom,
 {
 	return string_call(c, CALL_DOMAIN_DUMP_CORE, dom, "path", path, NULL,
 			   0, result);
+}
+
+int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
+			   struct json_object **result)
+{
+	if (result)
+		*result = NULL;
+	return int_call(c, CALL_DOMAIN_SET_VCPUS, dom, "vcpus", vcpus, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

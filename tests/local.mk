@@ -113,14 +113,3 @@ check-long: all guest $(LONG_TESTS) $(LONG_RERUN)
 	@for t in $(LONG_TESTS) $(LONG_RERUN); do \
 		$(AM_TESTS_ENVIRONMENT) KEEL_LONG=1 ./$$t || exit 1; \
 	done
-
-# keel-hv's trigger, sysrq, dump-core and pvpanic with the trigger test
-# guest (hypervisor/trigger.mk); readelf -n reads its cores where
-# binutils is installed.
-check_PROGRAMS += tests/integration/check_hv_trigger
-TESTS += tests/integration/check_hv_trigger
-tests_integration_check_hv_trigger_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_hv_trigger.c
-tests_integration_check_hv_trigger_CFLAGS = $(INTEGRATION_CFLAGS)
-tests_integration_check_hv_trigger_LDADD = tests/integration/libharness.la \
-	$(UNIT_LIBS)
