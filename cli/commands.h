@@ -154,6 +154,11 @@ int cmd_destroy(struct cli *cli, const struct cli_args *args);
 int cmd_rename(struct cli *cli, const struct cli_args *args);
 int cmd_autostart(struct cli *cli, const struct cli_args *args);
 int cmd_vcpu_set(struct cli *cli, const struct cli_args *args);
+/* Handlers: cli/trigger_cmds.c */
+int cmd_sysrq(struct cli *cli, const struct cli_args *args);
+int cmd_trigger(struct cli *cli, const struct cli_args *args);
+int cmd_button_press(struct cli *cli, const struct cli_args *args);
+int cmd_dump_core(struct cli *cli, const struct cli_args *args);
 
 /* cli/list_cmds.c */
 int cmd_list(struct cli *cli, const struct cli_args *args);

@@ -7,9 +7,11 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "decide.h"
+#include "hv_proto.h"
 
 static const char *const action_names[] = {
 	[ACTION_DESTROY] = "destroy",
@@ -25,12 +27,56 @@ const char *decide_action_name(enum action action)
 	return (size_t)action < NR_ACTIONS ? action_names[action] : "destroy";
 }
 
+/*
+ * xl's coredump-destroy and coredump-restart: keel-hv writes the core
+ * (decide_dump_on()), then they are destroy and restart.
+ */
+static const struct {
+	const char *name;
+	enum action action;
+} action_coredump[] = {
+	{ "coredump-destroy", ACTION_DESTROY },
+	{ "coredump-restart", ACTION_RESTART },
+};
+
 enum action decide_action_parse(const char *name, enum action dflt)
 {
 	for (size_t i = 0; name && i < NR_ACTIONS; i++)
 		if (!strcmp(name, action_names[i]))
 			return (enum action)i;
+	for (size_t i = 0; name && i < sizeof(action_coredump) /
+					      sizeof(action_coredump[0]);
+	     i++)
+		if (!strcmp(name, action_coredump[i].name))
+			return action_coredump[i].action;
 	return dflt;
+}
+
+static bool action_dumps(struct json_object *config, const char *key)
+{
+	const char *name = json_member_string(config, key);
+
+	return name && !strncmp(name, "coredump-", 9);
+}
+
+const char *decide_dump_on(struct json_object *config, char *buf,
+			   size_t size)
+{
+	static const struct {
+		const char *key, *end;
+	} ends[] = {
+		{ "on_crash", HV_REASON_CRASH },
+		{ "on_poweroff", HV_REASON_POWEROFF },
+		{ "on_reboot", HV_REASON_REBOOT },
+	};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (action_dumps(config, ends[i].key))
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+						len ? "," : "", ends[i].end);
+	return len ? buf : NULL;
 }
 
 void decide_config(struct json_object *config, struct decide_in *in)

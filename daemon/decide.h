@@ -100,6 +100,14 @@ void decide_action(const struct decide_in *in, struct decision *out);
 const char *decide_action_name(enum action action);
 enum action decide_action_parse(const char *name, enum action dflt);
 
+/*
+ * The VM ends whose on_* is coredump-destroy or coredump-restart, as
+ * keel-hv's --dump-on list ("crash,reboot") in @buf (@size bytes: 32 is
+ * plenty), or NULL when there are none.
+ */
+const char *decide_dump_on(struct json_object *config, char *buf,
+			   size_t size);
+
 /* Fill @in's on_* from @config, with keel.cfg(5)'s defaults. */
 void decide_config(struct json_object *config, struct decide_in *in);
 

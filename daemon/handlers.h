@@ -134,6 +134,20 @@ struct json_object *domain_open_console(struct methods_caller *caller,
 				 const struct jsonrpc_req *req,
 				 struct json_object *params);
 
+/* trigger_methods.c */
+struct json_object *domain_trigger(struct methods_caller *caller,
+				   const struct jsonrpc_req *req,
+				   struct json_object *params);
+struct json_object *domain_sysrq(struct methods_caller *caller,
+				 const struct jsonrpc_req *req,
+				 struct json_object *params);
+struct json_object *domain_button_press(struct methods_caller *caller,
+					const struct jsonrpc_req *req,
+					struct json_object *params);
+struct json_object *domain_dump_core(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+
 /* sched_methods.c */
 struct json_object *domain_get_sched(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,

@@ -238,6 +238,10 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(PAUSED));
 	if (c->linger)
 		arg_add(&a, OPT(LINGER));
+	if (c->dump_on && c->dump_dir) {
+		arg_add(&a, OPT(DUMP_ON) "=%s", c->dump_on);
+		arg_add(&a, OPT(DUMP_DIR) "=%s", c->dump_dir);
+	}
 	for (size_t i = 0; i < cfg->nr_disks; i++)
 		arg_add(&a, OPT(DISK_FD) "=%d%s", c->first_disk_fd + (int)i,
 			cfg->disks[i].readonly ? ",ro" : "");

@@ -80,6 +80,8 @@ struct hv_cmdline {
 	const char *dir;		/* control.sock, console.sock, exit.json */
 	const char *console_log;
 	bool paused, linger;
+	/* --dump-on's list (decide_dump_on()) and --dump-dir, or NULL */
+	const char *dump_on, *dump_dir;
 	/* The disks' descriptors in the child: first_disk_fd, +1, ... */
 	int first_disk_fd;
 };

@@ -267,6 +267,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	struct domain_run *run;
 	char **argv = NULL, *console_log = NULL, why[768] = "";
 	char pin_field[PINNING_FIELD_MAX];
+	char dump_on[32], dump_dir[PATH_MAX];
 	int fds[64], rc = -ENOMEM, code = KEEL_E_OPERATION_FAILED;
 	size_t nr_fds = 0;
 
@@ -314,6 +315,10 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	cmd.console_log = console_log;
 	cmd.paused = paused;
 	cmd.linger = decide_wants_linger(run->config);
+	/* on_*=coredump-*: keel-hv writes the core before it exits. */
+	cmd.dump_on = decide_dump_on(run->config, dump_on, sizeof(dump_on));
+	snprintf(dump_dir, sizeof(dump_dir), "%s/dump", k->conf.state_dir);
+	cmd.dump_dir = dump_dir;
 	cmd.first_disk_fd = LAUNCH_FIRST_DISK_FD;
 	rc = hv_config_from_json(run->config, &cfg);
 	if (!rc)

@@ -37,11 +37,13 @@
 #include "acpi_pm.h"
 #include "control.h"
 #include "device.h"
+#include "dump_core.h"
 #include "hv_error.h"
 #include "hv_proto.h"
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
+#include "trigger.h"
 #include "vcpu_affinity.h"
 #include "virtio_balloon.h"
 #include "vm.h"
@@ -109,7 +111,7 @@ static bool control_stopped(struct control *ctl, const char **msg)
 {
 	if (ctl->stop_reason == VM_EXIT_NONE)
 		return false;
-	*msg = "The VM has stopped; only status, stats and stop are served.";
+	*msg = "The VM has stopped; only status, stats, dump-core and stop are served.";
 	return true;
 }
 
@@ -266,6 +268,153 @@ static int control_power_button(struct control *ctl,
 	}
 	acpi_pm_power_button(pm);
 	*result = control_ok();
+	return 0;
+}
+
+/*
+ * Is @params an object with no member but those in @allowed (NULL
+ * ended)? Absent params count as an empty object.
+ */
+static bool control_params_only(struct json_object *params,
+				const char *const *allowed)
+{
+	if (!params)
+		return true;
+	if (!json_object_is_type(params, json_type_object))
+		return false;
+	json_object_object_foreach(params, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; allowed[i] && strcmp(key, allowed[i]); i++)
+			;
+		if (!allowed[i])
+			return false;
+	}
+	return true;
+}
+
+/* nmi {"vcpu": N}: an NMI into vCPU N (0 without params). */
+static int control_nmi(struct control *ctl, struct json_object *params,
+		       struct json_object **result, const char **msg)
+{
+	static const char *const allowed[] = { "vcpu", NULL };
+	static char err[160];
+	struct json_object *v = NULL;
+	int64_t id = 0;
+	int rc;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!control_params_only(params, allowed) ||
+	    (params && json_object_object_get_ex(params, "vcpu", &v) &&
+	     !json_object_is_type(v, json_type_int))) {
+		*msg = "nmi takes {\"vcpu\": N}; without it, vCPU 0.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	if (v)
+		id = json_object_get_int64(v);
+	rc = id < 0 || id >= (int64_t)ctl->vm->nr_vcpus ?
+		     -ENOENT :
+		     trigger_nmi(ctl->vm, (unsigned)id);
+	if (rc == -ENOENT) {
+		snprintf(err, sizeof(err),
+			 "vcpu must be the number of one of the VM's vCPUs, 0 to %u.",
+			 ctl->vm->nr_vcpus - 1);
+		*msg = err;
+		return JSONRPC_INVALID_PARAMS;
+	}
+	if (rc == -ESHUTDOWN) {
+		*msg = "The VM is stopping; no NMI was sent.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (rc) {
+		snprintf(err, sizeof(err), "KVM refused the NMI: %s.",
+			 strerror(-rc));
+		*msg = err;
+		return KEEL_E_OPERATION_FAILED;
+	}
+	*result = control_ok();
+	return 0;
+}
+
+/* reset: end the VM as a guest-initiated reset does (keeld restarts it). */
+static int control_reset(struct control *ctl, struct json_object *params,
+			 struct json_object **result, const char **msg)
+{
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	log_info("control: hard reset requested");
+	vm_request_exit(ctl->vm, VM_EXIT_REBOOT);
+	*result = control_ok();
+	return 0;
+}
+
+/* sysrq {"key": "h"}: the console's magic SysRq (trigger.h). */
+static int control_sysrq(struct control *ctl, struct json_object *params,
+			 struct json_object **result, const char **msg)
+{
+	static const char *const allowed[] = { "key", NULL };
+	struct json_object *v;
+	const char *key;
+	int rc;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!params || !control_params_only(params, allowed) ||
+	    !json_object_object_get_ex(params, "key", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strlen(key = json_object_get_string(v)) != 1 ||
+	    !trigger_sysrq_key_valid(key[0])) {
+		*msg = "sysrq takes {\"key\": K}, K one of 0-9 and a-z.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	rc = trigger_sysrq(ctl->vm, key[0]);
+	if (rc == -EAGAIN) {
+		*msg = "The guest is not reading its serial port (its receive FIFO is full or off); no SysRq was sent.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (rc) {
+		*msg = "The guest's serial port is in loopback or missing; no SysRq was sent.";
+		return KEEL_E_INVALID_STATE;
+	}
+	*result = control_ok();
+	return 0;
+}
+
+/*
+ * dump-core {"path": P}: the guest's core into the new file P. Also
+ * once the VM has stopped (--linger: a crashed guest kept for this).
+ */
+static int control_dump_core(struct control *ctl, struct json_object *params,
+			     struct json_object **result, const char **msg)
+{
+	static const char *const allowed[] = { "path", NULL };
+	static char why[DUMP_CORE_WHY_MAX];
+	struct json_object *v, *o;
+	uint64_t bytes = 0;
+	int rc;
+
+	if (!params || !control_params_only(params, allowed) ||
+	    !json_object_object_get_ex(params, "path", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*msg = "dump-core takes {\"path\": \"/absolute/file\"}.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	rc = dump_core_file(ctl->vm, json_object_get_string(v),
+			    ctl->stop_reason == VM_EXIT_NONE, &bytes, why);
+	*msg = why;
+	if (rc == -EINVAL || rc == -EEXIST)
+		return JSONRPC_INVALID_PARAMS;
+	if (rc == -ESHUTDOWN)
+		return KEEL_E_INVALID_STATE;
+	if (rc)
+		return KEEL_E_OPERATION_FAILED;
+	o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(
+						  json_object_get_string(v)));
+	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
+	*result = o;
 	return 0;
 }
 
@@ -514,6 +663,10 @@ static const struct {
 	{ HV_CTL_RESUME, control_resume, false },
 	{ HV_CTL_STOP, control_stop, false },
 	{ HV_CTL_POWER_BUTTON, control_power_button, false },
+	{ HV_CTL_NMI, control_nmi, true },
+	{ HV_CTL_RESET, control_reset, false },
+	{ HV_CTL_SYSRQ, control_sysrq, true },
+	{ HV_CTL_DUMP_CORE, control_dump_core, true },
 	{ HV_CTL_STATS, control_stats, false },
 	{ HV_CTL_BALLOON, control_balloon, true },
 	{ HV_CTL_SUBSCRIBE, control_subscribe, false },

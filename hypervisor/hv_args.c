@@ -464,6 +464,46 @@ static int opt_linger(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/* --dump-on=LIST: "crash", "poweroff" and "reboot", comma-separated. */
+static int opt_dump_on(struct hv_args *a, const char *arg)
+{
+	static const enum vm_exit_reason ends[] = { VM_EXIT_CRASH,
+						    VM_EXIT_POWEROFF,
+						    VM_EXIT_REBOOT };
+	const char *p = arg;
+
+	a->dump_on = 0;
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+			const char *name = vm_exit_reason_name(ends[i]);
+
+			if (strlen(name) == len && !strncmp(p, name, len))
+				break;
+		}
+		if (i == sizeof(ends) / sizeof(ends[0])) {
+			log_err("Invalid --" HV_OPT_DUMP_ON " '%s': give a list of crash, poweroff and reboot.",
+				arg);
+			return -EINVAL;
+		}
+		a->dump_on |= 1u << ends[i];
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+static int opt_dump_dir(struct hv_args *a, const char *arg)
+{
+	if (arg[0] != '/') {
+		log_err("Invalid --" HV_OPT_DUMP_DIR " '%s': give an absolute directory path.",
+			arg);
+		return -EINVAL;
+	}
+	a->dump_dir = arg;
+	return 0;
+}
+
 static int opt_log_level(struct hv_args *a, const char *arg)
 {
 	if (log_level_parse(arg, &a->log_level)) {
@@ -528,6 +568,10 @@ static const struct hv_option hv_options[] = {
 	  "start with the vCPUs paused (needs --control; resume runs them)" },
 	{ HV_OPT_LINGER, NULL, opt_linger,
 	  "when the guest stops, stay (memory kept) until stop or SIGTERM" },
+	{ HV_OPT_DUMP_ON, "LIST", opt_dump_on,
+	  "crash,poweroff,reboot: when the VM ends so, write its core" },
+	{ HV_OPT_DUMP_DIR, "DIR", opt_dump_dir,
+	  "where --dump-on's cores go (NAME-TIME.core)" },
 	{ HV_OPT_LOG_LEVEL, "LEVEL", opt_log_level,
 	  "err, warn, info (default) or debug" },
 	{ HV_OPT_HELP, NULL, opt_help, "show this help" },
@@ -604,6 +648,10 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	}
 	if (a->paused && !a->control) {
 		log_err("--" HV_OPT_PAUSED " needs --" HV_OPT_CONTROL ": only the control socket's resume can start the vCPUs.");
+		return -EINVAL;
+	}
+	if (a->dump_on && !a->dump_dir) {
+		log_err("--" HV_OPT_DUMP_ON " needs --" HV_OPT_DUMP_DIR ": the cores need a directory.");
 		return -EINVAL;
 	}
 	if (a->cfg.max_vcpus && a->cfg.max_vcpus < a->cfg.nr_vcpus) {

@@ -40,6 +40,9 @@ struct hv_args {
 	const char *status_file;
 	bool paused;
 	bool linger;
+	/* --dump-on: bit (1 << reason) for each VM end that writes a core */
+	unsigned dump_on;
+	const char *dump_dir; /* --dump-dir: where those cores go */
 	enum log_level log_level;
 	bool help;
 };

@@ -108,6 +108,7 @@ tests_unit_check_console_mux_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 include hypervisor/acpi.mk
 include hypervisor/virtio.mk
 include hypervisor/image.mk
+include hypervisor/trigger.mk
 
 check_PROGRAMS += tests/unit/check_virtio_blk
 TESTS += tests/unit/check_virtio_blk

@@ -27,16 +27,20 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console_mux.h"
 #include "console_stdio.h"
 #include "control.h"
 #include "device.h"
+#include "dump_core.h"
 #include "hv_args.h"
 #include "hv_error.h"
 #include "log.h"
@@ -319,13 +323,53 @@ static void hv_stop(struct hv *hv)
 }
 
 /*
- * The VM ended with @reason: tell the status file, the control socket's
- * clients and the console's, then linger if asked to.
+ * --dump-on asked for a core when the VM ends with @reason: write it
+ * into --dump-dir as NAME-YYYYmmdd-HHMMSS.core (the vCPUs are joined,
+ * memory is intact) and say where in @detail, the end's sentence, which
+ * is extended in @buf. Returns the sentence to report.
+ */
+static const char *hv_dump_on_end(struct hv *hv, const struct hv_args *a,
+				  enum vm_exit_reason reason,
+				  const char *detail, char *buf, size_t size)
+{
+	char path[PATH_MAX], stamp[32], why[DUMP_CORE_WHY_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t bytes;
+	int rc;
+
+	if (!(a->dump_on & (1u << reason)))
+		return detail;
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
+		 localtime_r(&now, &tm));
+	if (mkdir(a->dump_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(buf, size, "%s No core was written: cannot make %s: %s.",
+			 detail, a->dump_dir, strerror(errno));
+		log_err("%s", buf);
+		return buf;
+	}
+	snprintf(path, sizeof(path), "%s/%s-%s.core", a->dump_dir,
+		 a->name ? a->name : a->uuid[0] ? a->uuid : "guest", stamp);
+	rc = dump_core_file(hv->vm, path, 0, &bytes, why);
+	if (rc)
+		snprintf(buf, size, "%s No core was written: %s", detail, why);
+	else
+		snprintf(buf, size, "%s Its core is in %s.", detail, path);
+	return buf;
+}
+
+/*
+ * The VM ended with @reason: write its core if asked to, tell the status
+ * file, the control socket's clients and the console's, then linger if
+ * asked to.
  */
 static void hv_ended(struct hv *hv, const struct hv_args *a,
 		     enum vm_exit_reason reason)
 {
-	const char *detail = hv_exit_detail(hv->vm, reason);
+	static char buf[PATH_MAX + 2 * DUMP_CORE_WHY_MAX];
+	const char *detail = hv_dump_on_end(hv, a, reason,
+					    hv_exit_detail(hv->vm, reason),
+					    buf, sizeof(buf));
 
 	log_info("VM stopped: %s (%s)", vm_exit_reason_name(reason), detail);
 	/* The file first: a client told "stopped" may go and read it. */

@@ -65,6 +65,7 @@ enum {
 
 #define LSR_DR 0x01
 #define LSR_OE 0x02
+#define LSR_BI 0x10 /* the character at the FIFO's head is a break */
 #define LSR_ERRORS 0x1e /* OE, PE, FE, BI */
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
@@ -86,6 +87,8 @@ struct ns8250_regs {
 	bool thr_ipending; /* THR-empty interrupt not yet acknowledged */
 	uint8_t rx[NS8250_FIFO];
 	unsigned rx_head, rx_count;
+	/* Bit i: rx[i] is the NUL a break condition puts in the FIFO. */
+	uint32_t rx_break;
 };
 
 struct ns8250 {
@@ -98,7 +101,7 @@ struct ns8250 {
 	bool irq_level;
 	bool rx_wanted; /* input was refused; call be.rx_ready on space */
 	bool irq_err_logged;
-	uint64_t tx_bytes, rx_bytes, rx_overruns;
+	uint64_t tx_bytes, rx_bytes, rx_overruns, rx_breaks;
 };
 
 static struct ns8250 *to_uart(struct device *dev)
@@ -182,13 +185,15 @@ static void uart_update_msr(struct ns8250_regs *r)
 static bool uart_rx_push(struct ns8250 *s, uint8_t byte)
 {
 	struct ns8250_regs *r = &s->r;
+	unsigned slot = (r->rx_head + r->rx_count) % NS8250_FIFO;
 
 	if (r->rx_count >= uart_rx_capacity(r)) {
 		r->lsr_err |= LSR_OE;
 		s->rx_overruns++;
 		return false;
 	}
-	r->rx[(r->rx_head + r->rx_count) % NS8250_FIFO] = byte;
+	r->rx[slot] = byte;
+	r->rx_break &= ~(1u << slot);
 	r->rx_count++;
 	return true;
 }
@@ -197,6 +202,7 @@ static void uart_rx_clear(struct ns8250_regs *r)
 {
 	r->rx_head = 0;
 	r->rx_count = 0;
+	r->rx_break = 0;
 }
 
 /* True if input was refused before and there is room for it now. */
@@ -234,6 +240,7 @@ static uint8_t uart_read_reg(struct ns8250 *s, unsigned reg)
 		v = 0;
 		if (r->rx_count) {
 			v = r->rx[r->rx_head];
+			r->rx_break &= ~(1u << r->rx_head);
 			r->rx_head = (r->rx_head + 1) % NS8250_FIFO;
 			r->rx_count--;
 		}
@@ -253,6 +260,9 @@ static uint8_t uart_read_reg(struct ns8250 *s, unsigned reg)
 	case UART_LSR:
 		v = LSR_THRE | LSR_TEMT | r->lsr_err |
 		    (r->rx_count ? LSR_DR : 0);
+		/* As a 16550's FIFO: BI goes with the break's own NUL. */
+		if (r->rx_count && (r->rx_break & (1u << r->rx_head)))
+			v |= LSR_BI;
 		r->lsr_err = 0;
 		return v;
 	case UART_MSR:
@@ -369,6 +379,31 @@ size_t ns8250_input(struct device *dev, const uint8_t *buf, size_t len)
 	return n;
 }
 
+int ns8250_input_break(struct device *dev, uint8_t key)
+{
+	struct ns8250 *s = to_uart(dev);
+	struct ns8250_regs *r = &s->r;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (r->mcr & MCR_LOOP)
+		rc = -EIO;
+	else if (r->rx_count + 2 > uart_rx_capacity(r))
+		rc = -EAGAIN;
+	if (!rc) {
+		unsigned slot = (r->rx_head + r->rx_count) % NS8250_FIFO;
+
+		uart_rx_push(s, 0);
+		r->rx_break |= 1u << slot;
+		uart_rx_push(s, key);
+		s->rx_bytes += 2;
+		s->rx_breaks++;
+		uart_update_irq(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 void ns8250_set_backend(struct device *dev, const struct ns8250_backend *be)
 {
 	struct ns8250 *s = to_uart(dev);
@@ -421,6 +456,7 @@ static int uart_save(struct device *dev, struct json_object **out)
 	struct ns8250 *s = to_uart(dev);
 	struct json_object *o = json_object_new_object();
 	char rx[NS8250_FIFO * 2 + 1] = "";
+	uint32_t brk = 0;
 
 	if (!o)
 		return -ENOMEM;
@@ -432,11 +468,17 @@ static int uart_save(struct device *dev, struct json_object **out)
 				((uint8_t *)&s->r)[uart_fields[i].off]));
 	json_object_object_add(o, "thr_ipending",
 			       json_object_new_boolean(s->r.thr_ipending));
-	for (unsigned i = 0; i < s->r.rx_count; i++)
-		snprintf(rx + 2 * i, 3, "%02x",
-			 s->r.rx[(s->r.rx_head + i) % NS8250_FIFO]);
+	for (unsigned i = 0; i < s->r.rx_count; i++) {
+		unsigned slot = (s->r.rx_head + i) % NS8250_FIFO;
+
+		snprintf(rx + 2 * i, 3, "%02x", s->r.rx[slot]);
+		if (s->r.rx_break & (1u << slot))
+			brk |= 1u << i;
+	}
 	pthread_mutex_unlock(&s->lock);
 	json_object_object_add(o, "rx", json_object_new_string(rx));
+	/* Bit i: "rx"'s i-th byte is a break. */
+	json_object_object_add(o, "rx_break", json_object_new_int64(brk));
 	*out = o;
 	return 0;
 }
@@ -493,6 +535,15 @@ static int uart_restore(struct device *dev, struct json_object *state)
 		r.rx[i] = (uint8_t)(hi << 4 | lo);
 	}
 	r.rx_count = (unsigned)(rx_len / 2);
+	/* Absent in the state of a keel-hv that had no breaks: none. */
+	if (json_object_object_get_ex(state, "rx_break", &v)) {
+		int64_t brk = json_object_get_int64(v);
+
+		if (!json_object_is_type(v, json_type_int) || brk < 0 ||
+		    brk >= (1LL << r.rx_count))
+			return -EINVAL;
+		r.rx_break = (uint32_t)brk;
+	}
 
 	pthread_mutex_lock(&s->lock);
 	s->r = r;
@@ -512,6 +563,8 @@ static void uart_stats(struct device *dev, struct json_object *out)
 			       json_object_new_uint64(s->rx_bytes));
 	json_object_object_add(out, "rx_overruns",
 			       json_object_new_uint64(s->rx_overruns));
+	json_object_object_add(out, "rx_breaks",
+			       json_object_new_uint64(s->rx_breaks));
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -49,4 +49,16 @@ void ns8250_set_backend(struct device *dev, const struct ns8250_backend *be);
  */
 size_t ns8250_input(struct device *dev, const uint8_t *buf, size_t len);
 
+/*
+ * A break on the line, then @key: the NUL a 16550 receives for a break
+ * (LSR.BI set while it is at the FIFO's head) followed by @key, which
+ * is how a terminal sends a magic SysRq on a serial console (Linux's
+ * 8250 driver takes the next character after a break as the SysRq
+ * key). Both go in or neither: returns 0, -EAGAIN when the receive
+ * FIFO has no room for two bytes (the guest is not reading), -EIO in
+ * loopback, where the receiver is cut off from the line. Safe from
+ * any thread.
+ */
+int ns8250_input_break(struct device *dev, uint8_t key);
+
 #endif /* KEEL_HV_NS8250_H */

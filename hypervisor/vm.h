@@ -44,6 +44,8 @@ struct vcpu;
 #define VM_PORT_COM1 0x3f8 /* ns8250, IRQ 4 */
 #define VM_PORT_I8042_DATA 0x60
 #define VM_PORT_I8042_CMD 0x64 /* write 0xfe: reset */
+/* pvpanic.c: QEMU's ISA pvpanic port, which guests look for here. */
+#define VM_PORT_PVPANIC 0x505
 #define VM_PORT_ACPI_SLEEP_CTL 0x600 /* HW-reduced sleep control (1 byte) */
 #define VM_PORT_ACPI_SLEEP_STS 0x601 /* HW-reduced sleep status (1 byte) */
 #define VM_PORT_ACPI_RESET 0x604 /* FADT RESET_REG, value VM_ACPI_RESET_VALUE */

@@ -21,6 +21,7 @@
 #include "kvm_host.h"
 #include "log.h"
 #include "pci.h"
+#include "pvpanic.h"
 #include "vcpu.h"
 #include "vcpu_affinity.h"
 #include "virtio_balloon.h"
@@ -166,6 +167,7 @@ static const struct {
 	{ virtio_balloon_add },
 	{ virtio_console_add },
 	{ vmm_add_acpi_pm },
+	{ pvpanic_add },
 };
 
 static int vmm_add_devices(struct vm *vm, const struct vm_config *cfg)
@@ -325,6 +327,11 @@ static const char *vmm_crash_detail(struct vm *vm)
 		{ KVM_EXIT_INTERNAL_ERROR, "KVM reported an internal error." },
 	};
 
+	struct device *pvpanic = vm_find_device(vm, "pvpanic");
+
+	/* The guest's own word comes first: no vCPU exit tells of it. */
+	if (pvpanic && pvpanic_panicked(pvpanic))
+		return "The guest kernel panicked (it said so through pvpanic).";
 	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
 		for (unsigned c = 0; c < vm->nr_vcpus; c++) {
 			const struct kvm_run *run = vm->vcpus[c] ?

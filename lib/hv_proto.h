@@ -77,6 +77,13 @@
 #define HV_OPT_STATUS_FILE "status-file"
 #define HV_OPT_PAUSED "paused"
 #define HV_OPT_LINGER "linger"
+/*
+ * --dump-on=crash,poweroff,reboot: when the VM ends so, write its core
+ * (ELF, as the dump-core control method) into --dump-dir before exiting:
+ * keeld's on_*=coredump-destroy and coredump-restart.
+ */
+#define HV_OPT_DUMP_ON "dump-on"
+#define HV_OPT_DUMP_DIR "dump-dir"
 #define HV_OPT_LOG_LEVEL "log-level"
 #define HV_OPT_HELP "help"
 
@@ -124,6 +131,17 @@ enum hv_exit {
 #define HV_CTL_RESUME "resume"
 #define HV_CTL_STOP "stop"
 #define HV_CTL_POWER_BUTTON "power-button"
+/* {"vcpu": N (absent: 0)}: inject an NMI into one vCPU (xl trigger nmi). */
+#define HV_CTL_NMI "nmi"
+/* A hard reset: the VM ends as a guest reset does (xl trigger reset). */
+#define HV_CTL_RESET "reset"
+/* {"key": "h"}: a break and the key on COM1, the console's SysRq. */
+#define HV_CTL_SYSRQ "sysrq"
+/*
+ * dump-core {"path": ABSOLUTE}: write the guest's ELF core to a new
+ * file, the vCPUs paused meanwhile; {"path", "bytes"} when written.
+ */
+#define HV_CTL_DUMP_CORE "dump-core"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
 /* The connection gets HV_CTL_BALLOON_CHANGED from now on. */

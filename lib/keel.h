@@ -240,6 +240,34 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 			  const char *nic, struct json_object *changes,
 			  struct json_object **out);
 
+/*
+ * The calls that act inside a running guest (xl's trigger, sysrq,
+ * button-press, dump-core; keel(1)). Each answers once keel-hv has done
+ * it; *@result (may be NULL; the caller puts it) is {"name", and the
+ * request's own member}, plus "bytes" for dump_core.
+ *
+ * domain.trigger: @trigger is "nmi" (into vCPU @vcpu; -1: keel-hv's
+ * default, 0), "reset", "power" or "s3resume" (refused: keel has no S3).
+ */
+int keel_domain_trigger(struct keel_conn *c, const char *dom,
+			const char *trigger, int vcpu,
+			struct json_object **result);
+
+/* domain.sysrq: magic SysRq @key (0-9, a-z) on the serial console. */
+int keel_domain_sysrq(struct keel_conn *c, const char *dom, const char *key,
+		      struct json_object **result);
+
+/* domain.button_press: @button "power" ("sleep" is refused). */
+int keel_domain_button_press(struct keel_conn *c, const char *dom,
+			     const char *button, struct json_object **result);
+
+/*
+ * domain.dump_core: an ELF core of the guest into @path, an absolute
+ * path on keeld's host that must not exist.
+ */
+int keel_domain_dump_core(struct keel_conn *c, const char *dom,
+			  const char *path, struct json_object **result);
+
 /* The text of a CPU list of any host ("0-3,5", "all"), NUL included. */
 #define KEEL_CPULIST_MAX 4096
 

@@ -162,6 +162,10 @@ enum call {
 	CALL_DOMAIN_SHUTDOWN,
 	CALL_DOMAIN_REBOOT,
 	CALL_DOMAIN_DESTROY,
+	CALL_DOMAIN_TRIGGER,
+	CALL_DOMAIN_SYSRQ,
+	CALL_DOMAIN_BUTTON_PRESS,
+	CALL_DOMAIN_DUMP_CORE,
 	CALL_DOMAIN_RENAME,
 	CALL_DOMAIN_AUTOSTART,
 	CALL_DOMAIN_STATS,
@@ -195,6 +199,10 @@ static const struct call_row {
 	[CALL_DOMAIN_SHUTDOWN] = { "domain.shutdown", libkeel_result_summary },
 	[CALL_DOMAIN_REBOOT] = { "domain.reboot", libkeel_result_summary },
 	[CALL_DOMAIN_DESTROY] = { "domain.destroy", libkeel_result_summary },
+	[CALL_DOMAIN_TRIGGER] = { "domain.trigger", libkeel_result_object },
+	[CALL_DOMAIN_SYSRQ] = { "domain.sysrq", libkeel_result_object },
+	[CALL_DOMAIN_BUTTON_PRESS] = { "domain.button_press", libkeel_result_object },
+	[CALL_DOMAIN_DUMP_CORE] = { "domain.dump_core", libkeel_result_object },
 	[CALL_DOMAIN_RENAME] = { "domain.rename", libkeel_result_summary },
 	[CALL_DOMAIN_AUTOSTART] = { "domain.autostart", libkeel_result_summary },
 	[CALL_DOMAIN_STATS] = { "domain.stats", libkeel_result_object },
@@ -576,6 +584,66 @@ int keel_domain_domiftune(struct keel_conn *c, const char *dom,
 {
 	return iotune_call(c, CALL_DOMAIN_DOMIFTUNE, dom, "nic", nic, changes,
 			   out);
+}
+
+/*
+ * A call on @dom with one string member @member = @value and, when
+ * @extra is not NULL, the integer member @extra = @n.
+ */
+static int string_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, const char *value,
+		       const char *extra, long long n,
+		       struct json_object **result)
+{
+	struct json_object *p;
+
+	if (result)
+		*result = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!value) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL, "%s needs a %s.",
+				  calls[id].method, member);
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, member, json_object_new_string(value)) < 0 ||
+	    (extra &&
+	     libkeel_add_member(p, extra, json_object_new_int64(n)) < 0))
+		return params_nomem(c, p);
+	return typed_call(c, id, p, result);
+}
+
+int keel_domain_trigger(struct keel_conn *c, const char *dom,
+			const char *trigger, int vcpu,
+			struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_TRIGGER, dom, "trigger", trigger,
+			   vcpu >= 0 ? "vcpu" : NULL, vcpu, result);
+}
+
+int keel_domain_sysrq(struct keel_conn *c, const char *dom, const char *key,
+		      struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_SYSRQ, dom, "key", key, NULL, 0,
+			   result);
+}
+
+int keel_domain_button_press(struct keel_conn *c, const char *dom,
+			     const char *button, struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_BUTTON_PRESS, dom, "button", button,
+			   NULL, 0, result);
+}
+
+int keel_domain_dump_core(struct keel_conn *c, const char *dom,
+			  const char *path, struct json_object **result)
+{
+	return string_call(c, CALL_DOMAIN_DUMP_CORE, dom, "path", path, NULL,
+			   0, result);
 }
 
 int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,

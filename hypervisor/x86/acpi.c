@@ -406,6 +406,30 @@ static void dsdt_power_button(struct aml *a)
 	aml_end(a); /* Device */
 }
 
+/*
+ * QEMU's pvpanic device (pvpanic.c), as QEMU describes it, which is what
+ * Linux's pvpanic driver binds to:
+ *
+ *   Device (PEVT) {
+ *       Name (_HID, "QEMU0001")
+ *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
+ *       Name (_STA, 0x0F)
+ *   }
+ */
+static void dsdt_pvpanic(struct aml *a)
+{
+	aml_device_begin(a, "PEVT");
+	aml_name(a, "_HID");
+	aml_string(a, "QEMU0001");
+	aml_name(a, "_CRS");
+	aml_resources_begin(a);
+	aml_res_io(a, VM_PORT_PVPANIC, VM_PORT_PVPANIC, 1, 1);
+	aml_end(a);
+	aml_name(a, "_STA");
+	aml_integer(a, 0x0f);
+	aml_end(a);
+}
+
 /* The DSDT's AML body (without the table header). */
 static int dsdt_build(struct aml *a, unsigned nr_cpus)
 {
@@ -423,6 +447,7 @@ static int dsdt_build(struct aml *a, unsigned nr_cpus)
 	dsdt_pci(a);
 	dsdt_com1(a);
 	dsdt_power_button(a);
+	dsdt_pvpanic(a);
 	aml_end(a);
 	return aml_error(a);
 }

@@ -28,7 +28,7 @@ TESTGUEST_BUILD = $(MKDIR_P) tests/guests && \
 TESTGUEST_BINS = tests/guests/hello.bin tests/guests/memsum.bin \
 	tests/guests/echo.bin tests/guests/dirty.bin \
 	tests/guests/reboot.bin tests/guests/crash.bin \
-	tests/guests/chatty.bin
+	tests/guests/chatty.bin tests/guests/trigger.bin
 
 noinst_DATA += $(TESTGUEST_BINS)
 CLEANFILES += $(TESTGUEST_BINS) $(TESTGUEST_BINS:.bin=.elf)
@@ -37,7 +37,7 @@ EXTRA_DIST += tests/guests/crt0.S tests/guests/machine.c \
 	tests/guests/guest.h tests/guests/memsum.h tests/guests/guest.ld \
 	tests/guests/hello.c tests/guests/memsum.c tests/guests/echo.c \
 	tests/guests/dirty.c tests/guests/reboot.c tests/guests/crash.c \
-	tests/guests/chatty.c
+	tests/guests/chatty.c tests/guests/trigger.c tests/guests/trigger.h
 
 .PHONY: test-guests
 test-guests: $(TESTGUEST_BINS)
@@ -76,3 +76,9 @@ tests/guests/chatty.bin: $(srcdir)/tests/guests/chatty.c $(TESTGUEST_DEPS)
 	$(AM_V_CCLD)$(TESTGUEST_BUILD) $(srcdir)/tests/guests/chatty.c \
 		-o tests/guests/chatty.elf
 	$(AM_V_GEN)$(TESTGUEST_OBJCOPY) -O binary tests/guests/chatty.elf $@
+
+tests/guests/trigger.bin: $(srcdir)/tests/guests/trigger.c \
+		$(srcdir)/tests/guests/trigger.h $(TESTGUEST_DEPS)
+	$(AM_V_CCLD)$(TESTGUEST_BUILD) $(srcdir)/tests/guests/trigger.c \
+		-o tests/guests/trigger.elf
+	$(AM_V_GEN)$(TESTGUEST_OBJCOPY) -O binary tests/guests/trigger.elf $@

@@ -424,9 +424,37 @@ START_TEST(test_config)
 		ck_assert_int_eq(decide_action_parse(
 					 decide_action_name((enum action)a), R),
 				 a);
-	ck_assert_int_eq(decide_action_parse("coredump-destroy", R), R);
+	/* xl's coredump-*: keel-hv writes the core, then as destroy/restart. */
+	ck_assert_int_eq(decide_action_parse("coredump-destroy", R), D);
+	ck_assert_int_eq(decide_action_parse("coredump-restart", D), R);
+	ck_assert_int_eq(decide_action_parse("coredump-preserve", R), R);
 	ck_assert_int_eq(decide_action_parse(NULL, P), P);
 	ck_assert_str_eq(decide_action_name(RR), "rename-restart");
+}
+END_TEST
+
+/* Which ends keel-hv writes a core for: those whose on_* is coredump-*. */
+START_TEST(test_dump_on)
+{
+	struct json_object *c = json_object_new_object();
+	char buf[32];
+
+	ck_assert_ptr_null(decide_dump_on(c, buf, sizeof(buf)));
+	json_object_object_add(c, "on_reboot",
+			       json_object_new_string("coredump-restart"));
+	ck_assert_str_eq(decide_dump_on(c, buf, sizeof(buf)), "reboot");
+	json_object_object_add(c, "on_crash",
+			       json_object_new_string("coredump-destroy"));
+	json_object_object_add(c, "on_poweroff",
+			       json_object_new_string("preserve"));
+	ck_assert_str_eq(decide_dump_on(c, buf, sizeof(buf)), "crash,reboot");
+	json_object_object_add(c, "on_poweroff",
+			       json_object_new_string("coredump-destroy"));
+	ck_assert_str_eq(decide_dump_on(c, buf, sizeof(buf)),
+			 "crash,poweroff,reboot");
+	/* A coredump action keeps nothing: keel-hv need not linger. */
+	ck_assert(!decide_wants_linger(c));
+	json_object_put(c);
 }
 END_TEST
 
@@ -444,6 +472,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_preserved_gone);
 	tcase_add_test(tc, test_every_combination);
 	tcase_add_test(tc, test_config);
+	tcase_add_test(tc, test_dump_on);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -320,6 +320,32 @@ START_TEST(test_options)
 }
 END_TEST
 
+/* on_*=coredump-*: keel-hv is told where, and for which ends. */
+START_TEST(test_dump_on)
+{
+	struct hv_cmdline c = cmd();
+	struct json_object *config = full_config();
+	bool on = false, dir = false;
+	char **argv;
+
+	c.dump_dir = "/var/lib/keel/dump";
+	argv = build(&c, config);
+	for (size_t i = 1; argv[i]; i++)
+		ck_assert_msg(strncmp(argv[i], "--dump-", 7), "%s", argv[i]);
+	hv_cmdline_free(argv);
+	c.dump_on = "crash,reboot";
+	argv = build(&c, config);
+	for (size_t i = 1; argv[i]; i++) {
+		on |= !strcmp(argv[i], "--" HV_OPT_DUMP_ON "=crash,reboot");
+		dir |= !strcmp(argv[i],
+			       "--" HV_OPT_DUMP_DIR "=/var/lib/keel/dump");
+	}
+	ck_assert(on && dir);
+	hv_cmdline_free(argv);
+	json_object_put(config);
+}
+END_TEST
+
 START_TEST(test_is_ours)
 {
 	static const struct {
@@ -429,6 +455,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_round_trip_loses);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_cpus);
+	tcase_add_test(tc, test_dump_on);
 	tcase_add_test(tc, test_is_ours);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_disks_by_path);
