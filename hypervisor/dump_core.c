@@ -22,6 +22,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "vmm.h"
+#include "le.h"
 #include "x86/core_note.h"
 
 #define EHDR_SIZE 64
@@ -34,24 +35,6 @@
 /* Runs of non-zero pages go to the file in writes of at most this. */
 #define DUMP_CHUNK (1024 * 1024)
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void ehdr(uint8_t *p, unsigned phnum)
 {
 	static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 2 /* 64 */,
@@ -59,26 +42,26 @@ static void ehdr(uint8_t *p, unsigned phnum)
 
 	memset(p, 0, EHDR_SIZE);
 	memcpy(p, ident, sizeof(ident));
-	put16(p + 16, ET_CORE);
-	put16(p + 18, CORE_NOTE_MACHINE);
-	put32(p + 20, 1);
-	put64(p + 32, EHDR_SIZE); /* e_phoff */
-	put16(p + 52, EHDR_SIZE);
-	put16(p + 54, PHDR_SIZE);
-	put16(p + 56, (uint16_t)phnum);
+	le_put16(p + 16, ET_CORE);
+	le_put16(p + 18, CORE_NOTE_MACHINE);
+	le_put32(p + 20, 1);
+	le_put64(p + 32, EHDR_SIZE); /* e_phoff */
+	le_put16(p + 52, EHDR_SIZE);
+	le_put16(p + 54, PHDR_SIZE);
+	le_put16(p + 56, (uint16_t)phnum);
 }
 
 static void phdr(uint8_t *p, uint32_t type, uint64_t offset, uint64_t paddr,
 		 uint64_t size)
 {
 	memset(p, 0, PHDR_SIZE);
-	put32(p, type);
-	put32(p + 4, type == PT_LOAD ? PF_RWX : 0);
-	put64(p + 8, offset);
-	put64(p + 24, paddr);
-	put64(p + 32, size); /* p_filesz */
-	put64(p + 40, size); /* p_memsz */
-	put64(p + 48, type == PT_NOTE ? 4 : 0);
+	le_put32(p, type);
+	le_put32(p + 4, type == PT_LOAD ? PF_RWX : 0);
+	le_put64(p + 8, offset);
+	le_put64(p + 24, paddr);
+	le_put64(p + 32, size); /* p_filesz */
+	le_put64(p + 40, size); /* p_memsz */
+	le_put64(p + 48, type == PT_NOTE ? 4 : 0);
 }
 
 static int dump_pwrite(int fd, const uint8_t *p, uint64_t len, uint64_t off)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "le.h"
 #include "x86/core_note.h"
 
 #define NT_PRSTATUS 1
@@ -30,25 +31,13 @@
 #define QEMU_CR (QEMU_SEGS + 10 * QEMU_SEG_SIZE)
 #define QEMU_KERNEL_GS_BASE (QEMU_CR + 5 * 8)
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A note's header and its name (padded to 4); returns its desc. */
 static uint8_t *note_header(uint8_t *p, const char *name, uint32_t descsz,
 			    uint32_t type)
 {
-	put32(p, (uint32_t)strlen(name) + 1);
-	put32(p + 4, descsz);
-	put32(p + 8, type);
+	le_put32(p, (uint32_t)strlen(name) + 1);
+	le_put32(p + 4, descsz);
+	le_put32(p + 8, type);
 	memset(p + 12, 0, 8);
 	memcpy(p + 12, name, strlen(name));
 	return p + 20;
@@ -68,9 +57,9 @@ static void prstatus(uint8_t *d, unsigned id, const struct kvm_regs *r,
 	};
 
 	memset(d, 0, CORE_NOTE_PRSTATUS_SIZE);
-	put32(d + PRSTATUS_PID, id + 1);
+	le_put32(d + PRSTATUS_PID, id + 1);
 	for (int i = 0; i < 27; i++)
-		put64(d + PRSTATUS_REG + 8 * i, regs[i]);
+		le_put64(d + PRSTATUS_REG + 8 * i, regs[i]);
 }
 
 /* QEMU's segment flags are the descriptor's high dword bits 8-23. */
@@ -81,18 +70,18 @@ static void qemu_segment(uint8_t *p, const struct kvm_segment *s)
 			 (uint32_t)s->avl << 20 | (uint32_t)s->l << 21 |
 			 (uint32_t)s->db << 22 | (uint32_t)s->g << 23;
 
-	put32(p, s->selector);
-	put32(p + 4, s->limit);
-	put32(p + 8, flags);
-	put32(p + 12, 0);
-	put64(p + 16, s->base);
+	le_put32(p, s->selector);
+	le_put32(p + 4, s->limit);
+	le_put32(p + 8, flags);
+	le_put32(p + 12, 0);
+	le_put64(p + 16, s->base);
 }
 
 static void qemu_table(uint8_t *p, const struct kvm_dtable *t)
 {
 	memset(p, 0, QEMU_SEG_SIZE);
-	put32(p + 4, t->limit);
-	put64(p + 16, t->base);
+	le_put32(p + 4, t->limit);
+	le_put64(p + 16, t->base);
 }
 
 static void qemu_state(uint8_t *d, const struct kvm_regs *r,
@@ -109,17 +98,17 @@ static void qemu_state(uint8_t *d, const struct kvm_regs *r,
 	const uint64_t cr[5] = { s->cr0, 0, s->cr2, s->cr3, s->cr4 };
 
 	memset(d, 0, CORE_NOTE_QEMU_SIZE);
-	put32(d, QEMU_VERSION);
-	put32(d + 4, CORE_NOTE_QEMU_SIZE);
+	le_put32(d, QEMU_VERSION);
+	le_put32(d + 4, CORE_NOTE_QEMU_SIZE);
 	for (int i = 0; i < 18; i++)
-		put64(d + QEMU_REGS + 8 * i, regs[i]);
+		le_put64(d + QEMU_REGS + 8 * i, regs[i]);
 	for (int i = 0; i < 8; i++)
 		qemu_segment(d + QEMU_SEGS + QEMU_SEG_SIZE * i, segs[i]);
 	qemu_table(d + QEMU_SEGS + QEMU_SEG_SIZE * 8, &s->gdt);
 	qemu_table(d + QEMU_SEGS + QEMU_SEG_SIZE * 9, &s->idt);
 	for (int i = 0; i < 5; i++)
-		put64(d + QEMU_CR + 8 * i, cr[i]);
-	put64(d + QEMU_KERNEL_GS_BASE, kernel_gs_base);
+		le_put64(d + QEMU_CR + 8 * i, cr[i]);
+	le_put64(d + QEMU_KERNEL_GS_BASE, kernel_gs_base);
 }
 
 void core_note_build(unsigned id, const struct kvm_regs *regs,
