@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
@@ -100,6 +101,32 @@ static void hotplug_free_device(struct vm *vm, struct device *dev)
 		dev->ops->free(dev);
 }
 
+/*
+ * Device @id ("vblk2") is gone: the ones of its kind with a higher
+ * number move down by one ("vblk3" becomes "vblk2"), so that vblkN is
+ * always the VM's Nth disk and vnetN its Nth NIC. keeld relies on it:
+ * the Nth disk of a domain's configuration is vblkN, at boot and after
+ * any attach (appended) or detach (taken out of the list).
+ */
+static void hotplug_renumber(struct vm *vm, const char *id)
+{
+	size_t plen = strcspn(id, "0123456789");
+	unsigned gone = (unsigned)strtoul(id + plen, NULL, 10);
+
+	for (struct device *d = vm->devices; d; d = d->next) {
+		char *end;
+		unsigned long n;
+
+		if (!hotplug_vdev(d) || strncmp(d->id, id, plen) ||
+		    !isdigit((unsigned char)d->id[plen]))
+			continue;
+		n = strtoul(d->id + plen, &end, 10);
+		if (*end || n <= gone)
+			continue;
+		snprintf(d->id + plen, sizeof(d->id) - plen, "%lu", n - 1);
+	}
+}
+
 void hotplug_reap(struct hotplug *hp)
 {
 	struct pci_dev *gone[PCI_NR_SLOTS];
@@ -130,6 +157,7 @@ void hotplug_reap(struct hotplug *hp)
 			continue;
 		snprintf(id, sizeof(id), "%s", dev->id);
 		hotplug_free_device(hp->vm, dev);
+		hotplug_renumber(hp->vm, id);
 		log_info("hotplug: %s removed from slot %u", id, s);
 		if (hp->removed)
 			hp->removed(hp->opaque, id);

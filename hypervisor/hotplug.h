@@ -22,7 +22,11 @@ struct vm;
  * thread, and the guest's driver reset the device before the eject).
  */
 
-/* Called on the I/O thread once device @id is gone for good. */
+/*
+ * Called on the I/O thread once device @id is gone for good. The disks
+ * or NICs numbered after it have moved down by one by then ("vblk3" is
+ * now "vblk2"): vblkN is always the Nth disk, vnetN the Nth NIC.
+ */
 typedef void hotplug_removed_fn(void *opaque, const char *id);
 
 /*
@@ -39,7 +43,8 @@ void hotplug_free(struct hotplug *hp);
 /*
  * Plug a new disk (@opt HV_OPT_DISK, @spec "PATH" or "PATH,ro") or NIC
  * (@opt HV_OPT_NET, @spec "tap=NAME[,mac=MAC]") into the running VM. On
- * success *@out is the device (owned by the VM: "vblkN", "vnetN").
+ * success *@out is the device (owned by the VM: "vblkN", "vnetN", N
+ * being how many of its kind there were).
  * Returns 0, or -errno with a sentence for the caller in @err:
  * -EINVAL (bad spec), -E2BIG (the VM has its most disks or NICs),
  * -ENOSPC (no free slot), or what opening the disk or tap gave.

@@ -7,7 +7,8 @@
  * DOWN for the guest's eject, after which the slot is empty at once and
  * the device is freed (its image unlocked) on the I/O thread; a bad
  * spec, a missing device and a full VM are refused and change nothing;
- * a slot and its BAR window are used again. No /dev/kvm needed.
+ * a slot and its BAR window are used again; the disks after one that
+ * went are renumbered so vblkN stays the Nth. No /dev/kvm needed.
  */
 #include "config.h"
 
@@ -233,13 +234,20 @@ START_TEST(test_most_disks)
 				     sizeof(err)),
 			 -E2BIG);
 	ck_assert_ptr_nonnull(strstr(err, "16 disks"));
-	/* One out, one in again. */
+	/*
+	 * One out: the later ones move down a number, so vblkN stays the
+	 * Nth disk; one in again takes the last number and the free slot.
+	 */
+	ck_assert_int_eq(slot_of("vblk4"), 5);
 	ck_assert_int_eq(hotplug_remove(hp, "vblk3", err, sizeof(err)), 0);
 	fake_vm_out(vm, B0EJ, 1u << 4, 4);
 	hotplug_reap(hp);
 	ck_assert_str_eq(removed, "vblk3");
-	ck_assert_str_eq(add_disk(spec)->id, "vblk3");
-	ck_assert_int_eq(slot_of("vblk3"), 4);
+	ck_assert_int_eq(slot_of("vblk3"), 5);
+	ck_assert_int_eq(slot_of("vblk14"), 16);
+	ck_assert_int_eq(slot_of("vblk15"), -1);
+	ck_assert_str_eq(add_disk(spec)->id, "vblk15");
+	ck_assert_int_eq(slot_of("vblk15"), 4);
 }
 END_TEST
 
