@@ -7,6 +7,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/iotune_methods.c \
+	daemon/device_methods.c daemon/device_methods.h \
 	daemon/hotplug_methods.c \
 	daemon/adopt.c \
 	daemon/cgroup.c daemon/cgroup.h \
