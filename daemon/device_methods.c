@@ -259,7 +259,7 @@ static void on_device_add(struct hv *hv, struct json_object *result, int code,
 	struct device_op *op = opaque;
 	struct domain *dom = registry_find_uuid(op->k->reg, op->uuid);
 	struct json_object *res, *one;
-	char why[320];
+	char why[320] = "";
 	int rc;
 
 	(void)hv;
@@ -282,8 +282,8 @@ static void on_device_add(struct hv *hv, struct json_object *result, int code,
 					       json_object_new_array());
 			json_object_array_add(config_list(one, &nic_kind),
 					      json_object_get(op->item));
-			if (nic_attach_bridges(one, why, sizeof(why)))
-				log_warn("Domain %s: %s.", dom->name, why);
+			if (!nic_attach_bridges(one, why, sizeof(why)))
+				why[0] = 0;
 			json_object_put(one);
 		}
 	}
@@ -297,6 +297,13 @@ static void on_device_add(struct hv *hv, struct json_object *result, int code,
 	log_info("Domain %s: %s %s attached as %s.", dom->name, op->kind->what,
 		 json_member_string(op->item, op->kind->alt),
 		 json_member_string(result, "device"));
+	/* The guest has it and so does the configuration: say what failed. */
+	if (why[0]) {
+		run_answer_error(op->r, KEEL_E_OPERATION_FAILED,
+				 "The network interface is attached to domain %s, but keeld %s.",
+				 dom->name, why);
+		goto out;
+	}
 	res = op_result(op->kind, op->item, true);
 	if (res)
 		run_answer(op->r, res);
