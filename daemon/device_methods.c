@@ -162,7 +162,8 @@ static long find_device(struct json_object *config, const struct kind *kind,
 static struct json_object *list_changed(struct json_object *config,
 					const struct kind *kind,
 					struct json_object *item,
-					struct json_object *gone, long gone_index)
+					struct json_object *gone,
+					long gone_index)
 {
 	struct json_object *list = config_list(config, kind);
 	size_t n = list ? json_object_array_length(list) : 0;
@@ -362,8 +363,8 @@ static struct json_object *attach(struct methods_caller *caller,
 				  const struct kind *kind)
 {
 	struct keeld *k = caller->keeld;
-	struct json_object *resp = NULL, *item, *def_item = NULL, *config = NULL;
-	struct json_object *p, *res;
+	struct json_object *resp = NULL, *item, *def_item = NULL;
+	struct json_object *config = NULL, *p, *res;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	struct device_op *op;
 	char spec[4200];

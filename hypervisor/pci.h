@@ -154,8 +154,9 @@ int pci_dev_add_cap(struct pci_dev *pdev, const void *data, unsigned len,
 /*
  * Plug @pdev into the first free slot of @vm's bus, assign its BARs the
  * lowest free addresses in the MMIO window and enable memory decoding.
- * At run time too: the guest learns of it through ACPI (acpi_pm.h). Returns the slot or
- * -ENODEV (no bus), -ENOSPC (no slot or window space).
+ * At run time too: the guest learns of it through ACPI (acpi_pm.h).
+ * Returns the slot or -ENODEV (no bus), -ENOSPC (no slot or window
+ * space).
  */
 int pci_register_dev(struct vm *vm, struct pci_dev *pdev);
 
