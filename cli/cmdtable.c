@@ -104,6 +104,12 @@ static const struct cli_option domiftune_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option detach_options[] = {
+	{ 't', "timeout", "SECONDS",
+	  "Wait SECONDS for the guest to let go (default 30)." },
+	OPT_END,
+};
+
 static const struct cli_option sched_credit_options[] = {
 	{ 'd', "domain", "DOM", "The domain to show or change." },
 	{ 'w', "weight", "WEIGHT",
@@ -197,6 +203,22 @@ const struct cli_command cli_commands[] = {
 	{ "domiftune", cmd_domiftune, "DOM NIC",
 	  "Show or change a network interface's I/O limits.",
 	  domiftune_options, 2, 2, "DOM -" },
+	{ "block-attach", cmd_block_attach, "DOM DISKSPEC",
+	  "Attach a disk to a domain, live if it runs (xl's disk spec).",
+	  no_options, 2, 2, "DOM -" },
+	{ "block-detach", cmd_block_detach, "DOM DISK",
+	  "Detach a disk from a domain once the guest lets it go.",
+	  detach_options, 2, 2, "DOM -" },
+	{ "block-list", cmd_block_list, "DOM", "List a domain's disks.",
+	  json_options, 1, 1, "DOM" },
+	{ "network-attach", cmd_network_attach, "DOM [VIFSPEC]",
+	  "Attach a network interface to a domain, live if it runs.",
+	  no_options, 1, 2, "DOM -" },
+	{ "network-detach", cmd_network_detach, "DOM MAC|TAP|INDEX",
+	  "Detach a network interface once the guest lets it go.",
+	  detach_options, 2, 2, "DOM -" },
+	{ "network-list", cmd_network_list, "DOM",
+	  "List a domain's network interfaces.", json_options, 1, 1, "DOM" },
 	{ "sched-credit", cmd_sched_credit, "",
 	  "Show or set domains' CPU weight and cap.", sched_credit_options,
 	  0, 0, "" },

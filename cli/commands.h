@@ -137,6 +137,14 @@ void cli_print_json(struct json_object *o);
  */
 int cli_config_load(const char *path, struct json_object **config);
 
+/* Handlers: cli/device_cmds.c */
+int cmd_block_attach(struct cli *cli, const struct cli_args *args);
+int cmd_block_detach(struct cli *cli, const struct cli_args *args);
+int cmd_block_list(struct cli *cli, const struct cli_args *args);
+int cmd_network_attach(struct cli *cli, const struct cli_args *args);
+int cmd_network_detach(struct cli *cli, const struct cli_args *args);
+int cmd_network_list(struct cli *cli, const struct cli_args *args);
+
 /* Handlers: cli/iotune_cmds.c */
 int cmd_blkdeviotune(struct cli *cli, const struct cli_args *args);
 int cmd_domiftune(struct cli *cli, const struct cli_args *args);

@@ -160,4 +160,18 @@ struct json_object *domain_set_vcpus(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
 
+/* device_methods.c */
+struct json_object *domain_block_attach(struct methods_caller *caller,
+					const struct jsonrpc_req *req,
+					struct json_object *params);
+struct json_object *domain_block_detach(struct methods_caller *caller,
+					const struct jsonrpc_req *req,
+					struct json_object *params);
+struct json_object *domain_network_attach(struct methods_caller *caller,
+					  const struct jsonrpc_req *req,
+					  struct json_object *params);
+struct json_object *domain_network_detach(struct methods_caller *caller,
+					  const struct jsonrpc_req *req,
+					  struct json_object *params);
+
 #endif /* KEEL_DAEMON_HANDLERS_H */

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "cgroup_domain.h"
+#include "device_methods.h"
 #include "hv.h"
 #include "jsonrpc.h"
 #include "keeld.h"
@@ -461,6 +462,7 @@ static void on_hv_notified(struct hv *hv, const char *method,
 			   struct json_object *params, void *opaque)
 {
 	memory_notified(opaque, method, params);
+	device_notified(opaque, method, params);
 }
 
 const struct hv_ops run_hv_ops = {

@@ -7,6 +7,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/domain_methods.c daemon/handlers.h \
 	daemon/host_methods.c \
 	daemon/iotune_methods.c \
+	daemon/device_methods.c daemon/device_methods.h \
 	daemon/hotplug_methods.c \
 	daemon/adopt.c \
 	daemon/cgroup.c daemon/cgroup.h \
@@ -284,6 +285,14 @@ tests_unit_check_domain_methods_SOURCES = $(UNIT_RUNNER) \
 tests_unit_check_domain_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_domain_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_domain_methods_LDADD = $(UNIT_KEELD_LIBS)
+
+check_PROGRAMS += tests/unit/check_device_methods
+TESTS += tests/unit/check_device_methods
+tests_unit_check_device_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_device_methods.c $(UNIT_KEELD)
+tests_unit_check_device_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_device_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 
 # A stand-in for keel-hv on the control and console sockets, no VM.
 check_PROGRAMS += tests/unit/fake_hv

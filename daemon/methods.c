@@ -63,6 +63,10 @@ static const struct method {
 	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
 	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
+	{ "domain.block_attach", domain_block_attach, METHOD_READ_WRITE },
+	{ "domain.block_detach", domain_block_detach, METHOD_READ_WRITE },
+	{ "domain.network_attach", domain_network_attach, METHOD_READ_WRITE },
+	{ "domain.network_detach", domain_network_detach, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -12,6 +12,12 @@
  * for the guest's attention. Every vCPU has its KVM vCPU and thread from
  * the start; an absent one sits in KVM's wait-for-SIPI state, so
  * plugging it is only a bit here and the guest's own INIT/SIPI.
+ *
+ * PCI hot-plug is the same again for the root bus's slots (acpi_pm.h):
+ * a bit per slot for "plugged, tell the guest" and "to be removed", a
+ * GED event for both, and an eject register the slot's _EJ0 writes;
+ * the device model itself (which device is in which slot) belongs to
+ * hotplug.c, which this file calls back when the guest ejects.
  */
 #include "config.h"
 
@@ -33,7 +39,11 @@
 #define SLP_TYP_SHIFT 2
 #define SLP_TYP_MASK 0x7
 
-#define GED_EVENTS (ACPI_GED_POWER_BUTTON | ACPI_GED_CPU_HOTPLUG)
+#define GED_EVENTS \
+	(ACPI_GED_POWER_BUTTON | ACPI_GED_CPU_HOTPLUG | ACPI_GED_PCI_HOTPLUG)
+
+/* Slots 1..31: slot 0 is the host bridge, which stays. */
+#define PCIHP_SLOT_MASK 0xfffffffeu
 
 /* Guest-visible state (saved and restored). */
 struct acpi_pm_regs {
@@ -42,6 +52,9 @@ struct acpi_pm_regs {
 	uint64_t cpu_present;
 	uint64_t cpu_insert; /* Device Check pending */
 	uint64_t cpu_remove; /* Eject Request pending */
+	/* PCI hot-plug, bit n for slot n. */
+	uint32_t pci_up; /* Device Check pending */
+	uint32_t pci_down; /* Eject Request pending, until the eject */
 };
 
 struct acpi_pm {
@@ -52,6 +65,9 @@ struct acpi_pm {
 	unsigned cpu_target; /* the last acpi_pm_cpu_set(), or boot's */
 	uint64_t power_buttons;
 	uint64_t cpu_plugs, cpu_ejects;
+	uint64_t pci_plugs, pci_ejects;
+	acpi_pm_eject_fn *pci_eject; /* hotplug.c's, or NULL */
+	void *pci_eject_opaque;
 	bool warned_sleep;
 };
 
@@ -168,6 +184,66 @@ static const struct io_ops acpi_pm_cpu_io = {
 	.write = acpi_pm_cpu_write,
 };
 
+/*
+ * The PCI hot-plug dwords. Only aligned dword accesses mean anything
+ * (the DSDT's field is DWordAcc); others read as zero and do nothing.
+ */
+static void acpi_pm_pci_read(void *opaque, uint64_t off, void *data,
+			     unsigned len)
+{
+	struct acpi_pm *pm = opaque;
+	uint32_t v = 0;
+
+	memset(data, 0, len);
+	if (len != 4 || off % 4)
+		return;
+	pthread_mutex_lock(&pm->lock);
+	if (off == ACPI_PCIHP_UP) {
+		v = pm->r.pci_up;
+		pm->r.pci_up = 0;
+	} else if (off == ACPI_PCIHP_DOWN) {
+		v = pm->r.pci_down;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	memcpy(data, &v, 4); /* x86: the guest's byte order */
+}
+
+static void acpi_pm_pci_write(void *opaque, uint64_t off, const void *data,
+			      unsigned len)
+{
+	struct acpi_pm *pm = opaque;
+	acpi_pm_eject_fn *fn;
+	void *fn_opaque;
+	uint32_t v, eject;
+
+	if (len != 4 || off != ACPI_PCIHP_EJECT)
+		return;
+	memcpy(&v, data, 4);
+	pthread_mutex_lock(&pm->lock);
+	/* Only what keel asked the guest to give up may go. */
+	eject = v & pm->r.pci_down;
+	pm->r.pci_down &= ~eject;
+	pm->pci_ejects += (uint64_t)__builtin_popcount(eject);
+	fn = pm->pci_eject;
+	fn_opaque = pm->pci_eject_opaque;
+	pthread_mutex_unlock(&pm->lock);
+	if (v & ~eject)
+		log_debug("acpi: the guest ejected PCI slots 0x%x that were not being removed; ignored",
+			  v & ~eject);
+	for (unsigned slot = 1; slot < ACPI_PCIHP_SLOTS; slot++) {
+		if (!(eject & (1u << slot)))
+			continue;
+		log_info("acpi: the guest ejected PCI slot %u", slot);
+		if (fn)
+			fn(fn_opaque, slot);
+	}
+}
+
+static const struct io_ops acpi_pm_pci_io = {
+	.read = acpi_pm_pci_read,
+	.write = acpi_pm_pci_write,
+};
+
 /* Latch @event in the GED's status and pulse its interrupt. */
 static void acpi_pm_ged_event(struct acpi_pm *pm, uint8_t event)
 {
@@ -218,6 +294,62 @@ int acpi_pm_cpu_set(struct device *dev, unsigned online)
 	return 0;
 }
 
+void acpi_pm_pci_set_eject(struct device *dev, acpi_pm_eject_fn *fn,
+			   void *opaque)
+{
+	struct acpi_pm *pm = to_pm(dev);
+
+	pthread_mutex_lock(&pm->lock);
+	pm->pci_eject = fn;
+	pm->pci_eject_opaque = opaque;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static bool pcihp_slot_ok(unsigned slot)
+{
+	return slot < ACPI_PCIHP_SLOTS && (PCIHP_SLOT_MASK & (1u << slot));
+}
+
+int acpi_pm_pci_plug(struct device *dev, unsigned slot)
+{
+	struct acpi_pm *pm = to_pm(dev);
+
+	if (!pcihp_slot_ok(slot))
+		return -EINVAL;
+	pthread_mutex_lock(&pm->lock);
+	pm->r.pci_up |= 1u << slot;
+	pm->r.pci_down &= ~(1u << slot);
+	pm->pci_plugs++;
+	pthread_mutex_unlock(&pm->lock);
+	acpi_pm_ged_event(pm, ACPI_GED_PCI_HOTPLUG);
+	return 0;
+}
+
+int acpi_pm_pci_unplug(struct device *dev, unsigned slot)
+{
+	struct acpi_pm *pm = to_pm(dev);
+
+	if (!pcihp_slot_ok(slot))
+		return -EINVAL;
+	pthread_mutex_lock(&pm->lock);
+	pm->r.pci_down |= 1u << slot;
+	pm->r.pci_up &= ~(1u << slot);
+	pthread_mutex_unlock(&pm->lock);
+	acpi_pm_ged_event(pm, ACPI_GED_PCI_HOTPLUG);
+	return 0;
+}
+
+uint32_t acpi_pm_pci_pending(struct device *dev)
+{
+	struct acpi_pm *pm = to_pm(dev);
+	uint32_t v;
+
+	pthread_mutex_lock(&pm->lock);
+	v = pm->r.pci_down;
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
 void acpi_pm_cpu_count(struct device *dev, unsigned *online, unsigned *target,
 		       unsigned *max)
 {
@@ -230,7 +362,10 @@ void acpi_pm_cpu_count(struct device *dev, unsigned *online, unsigned *target,
 	pthread_mutex_unlock(&pm->lock);
 }
 
-/* Plugged CPUs stay plugged, as on a real machine; events are dropped. */
+/*
+ * Plugged CPUs and PCI devices stay plugged, as on a real machine;
+ * events and removal requests are dropped.
+ */
 static void acpi_pm_reset(struct device *dev)
 {
 	struct acpi_pm *pm = to_pm(dev);
@@ -239,6 +374,8 @@ static void acpi_pm_reset(struct device *dev)
 	pm->r.ged_status = 0;
 	pm->r.cpu_insert = 0;
 	pm->r.cpu_remove = 0;
+	pm->r.pci_up = 0;
+	pm->r.pci_down = 0;
 	pthread_mutex_unlock(&pm->lock);
 }
 
@@ -260,6 +397,9 @@ static int acpi_pm_save(struct device *dev, struct json_object **out)
 			       json_object_new_uint64(pm->r.cpu_remove));
 	json_object_object_add(o, "cpu_target",
 			       json_object_new_int((int)pm->cpu_target));
+	json_object_object_add(o, "pci_up", json_object_new_int64(pm->r.pci_up));
+	json_object_object_add(o, "pci_down",
+			       json_object_new_int64(pm->r.pci_down));
 	pthread_mutex_unlock(&pm->lock);
 	*out = o;
 	return 0;
@@ -287,6 +427,27 @@ static int acpi_pm_restore_mask(struct acpi_pm *pm, struct json_object *state,
 	return 0;
 }
 
+/*
+ * A slot mask member: absent (a state saved before PCI hot-plug) leaves
+ * *@out alone; slot 0 or a value beyond 32 bits is refused.
+ */
+static int acpi_pm_restore_slots(struct json_object *state, const char *key,
+				 uint32_t *out)
+{
+	struct json_object *v;
+	int64_t m;
+
+	if (!json_object_object_get_ex(state, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	m = json_object_get_int64(v);
+	if (m < 0 || m > UINT32_MAX || ((uint32_t)m & ~PCIHP_SLOT_MASK))
+		return -EINVAL;
+	*out = (uint32_t)m;
+	return 0;
+}
+
 static int acpi_pm_restore(struct device *dev, struct json_object *state)
 {
 	struct acpi_pm *pm = to_pm(dev);
@@ -310,6 +471,8 @@ static int acpi_pm_restore(struct device *dev, struct json_object *state)
 	if (acpi_pm_restore_mask(pm, state, "cpu_present", &r.cpu_present) ||
 	    acpi_pm_restore_mask(pm, state, "cpu_insert", &r.cpu_insert) ||
 	    acpi_pm_restore_mask(pm, state, "cpu_remove", &r.cpu_remove) ||
+	    acpi_pm_restore_slots(state, "pci_up", &r.pci_up) ||
+	    acpi_pm_restore_slots(state, "pci_down", &r.pci_down) ||
 	    !(r.cpu_present & 1))
 		return -EINVAL;
 	if (json_object_object_get_ex(state, "cpu_target", &v)) {
@@ -337,6 +500,10 @@ static void acpi_pm_stats(struct device *dev, struct json_object *out)
 			       json_object_new_uint64(pm->cpu_plugs));
 	json_object_object_add(out, "cpu_ejects",
 			       json_object_new_uint64(pm->cpu_ejects));
+	json_object_object_add(out, "pci_plugs",
+			       json_object_new_uint64(pm->pci_plugs));
+	json_object_object_add(out, "pci_ejects",
+			       json_object_new_uint64(pm->pci_ejects));
 	pthread_mutex_unlock(&pm->lock);
 }
 
@@ -391,6 +558,15 @@ int acpi_pm_new(struct vm *vm, struct device **out)
 		hv_error("acpi: CPU hot-plug ports 0x%x-0x%x: %s.",
 			 VM_PORT_CPU_HOTPLUG,
 			 VM_PORT_CPU_HOTPLUG + pm->nr_cpus - 1, strerror(-rc));
+		return rc;
+	}
+	rc = iobus_register(&vm->pio, VM_PORT_PCI_HOTPLUG, ACPI_PCIHP_LEN,
+			    &acpi_pm_pci_io, pm);
+	if (rc) {
+		hv_error("acpi: PCI hot-plug ports 0x%x-0x%x: %s.",
+			 VM_PORT_PCI_HOTPLUG,
+			 VM_PORT_PCI_HOTPLUG + ACPI_PCIHP_LEN - 1,
+			 strerror(-rc));
 		return rc;
 	}
 	*out = &pm->dev;

@@ -10,6 +10,7 @@ struct vm;
 /* The GED's status byte (read clears): the events _EVT handles. */
 #define ACPI_GED_POWER_BUTTON 0x01
 #define ACPI_GED_CPU_HOTPLUG 0x02
+#define ACPI_GED_PCI_HOTPLUG 0x04
 
 /*
  * CPU hot-plug: vCPU n's byte at port VM_PORT_CPU_HOTPLUG + n, for the
@@ -22,6 +23,30 @@ struct vm;
 #define ACPI_CPU_INSERT 0x02
 #define ACPI_CPU_REMOVE 0x04
 #define ACPI_CPU_EJECT 0x08
+
+/*
+ * PCI hot-plug on the root bus (ACPI, as Linux's acpiphp drives it):
+ * three dwords at port VM_PORT_PCI_HOTPLUG, bit n for slot n. UP (read
+ * clears) has the slots a device was plugged into since the guest last
+ * looked; DOWN the slots whose device the host asked to remove, until
+ * the guest ejects it; a 1 written to EJECT ejects that slot's device,
+ * if its removal was asked for (other writes are ignored: the guest
+ * cannot take away a device keel did not offer to remove). The DSDT
+ * names them PCIU, PCID and B0EJ (x86/acpi.c). Slot 0, the host bridge,
+ * never changes.
+ */
+#define ACPI_PCIHP_UP 0
+#define ACPI_PCIHP_DOWN 4
+#define ACPI_PCIHP_EJECT 8
+#define ACPI_PCIHP_LEN 12
+#define ACPI_PCIHP_SLOTS 32
+
+/*
+ * Called when the guest ejected the device in @slot (on the vCPU thread
+ * that wrote EJECT, with no acpi_pm lock held): the device must be gone
+ * from the bus before the guest's next configuration access.
+ */
+typedef void acpi_pm_eject_fn(void *opaque, unsigned slot);
 
 /*
  * The hardware-reduced ACPI power-management registers (vm.h's port
@@ -57,5 +82,28 @@ int acpi_pm_cpu_set(struct device *dev, unsigned online);
  */
 void acpi_pm_cpu_count(struct device *dev, unsigned *online, unsigned *target,
 		       unsigned *max);
+
+/* Who hears of the guest's ejects: one handler per VM, NULL for none. */
+void acpi_pm_pci_set_eject(struct device *dev, acpi_pm_eject_fn *fn,
+			   void *opaque);
+
+/*
+ * A device was plugged into @slot (1..31): latch it in UP and raise the
+ * GED, so the guest's _EVT sends Device Check to the slot and acpiphp
+ * scans it. A removal of the slot still pending is cancelled. Returns 0
+ * or -EINVAL.
+ */
+int acpi_pm_pci_plug(struct device *dev, unsigned slot);
+
+/*
+ * Ask the guest to give up @slot's device (1..31): latch it in DOWN and
+ * raise the GED, so _EVT sends Eject Request; the device stays until
+ * the guest runs the slot's _EJ0. Asking again repeats the request.
+ * Returns 0 or -EINVAL.
+ */
+int acpi_pm_pci_unplug(struct device *dev, unsigned slot);
+
+/* The slots whose removal waits for the guest (DOWN). */
+uint32_t acpi_pm_pci_pending(struct device *dev);
 
 #endif /* KEEL_HV_ACPI_PM_H */

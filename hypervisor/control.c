@@ -38,6 +38,7 @@
 #include "control.h"
 #include "device.h"
 #include "dump_core.h"
+#include "hotplug.h"
 #include "hv_error.h"
 #include "hv_proto.h"
 #include "jsonrpc.h"
@@ -78,6 +79,8 @@ struct control {
 	struct device *balloon;
 	struct event *balloon_changed, *balloon_timer;
 	uint64_t sent_target, sent_actual; /* last notified, bytes */
+	/* Disks and NICs plugged at run time; NULL without ACPI. */
+	struct hotplug *hotplug;
 };
 
 struct control_conn {
@@ -653,6 +656,117 @@ static int control_vcpu_pin(struct control *ctl, struct json_object *params,
 }
 
 /* The method table; only methods marked takes_params get any. */
+/*
+ * device-add {"disk": "PATH[,ro]"} or {"net": "tap=NAME[,mac=MAC]"}:
+ * plug a disk or NIC into a free PCI slot and tell the guest (hotplug.h).
+ */
+static int control_device_add(struct control *ctl, struct json_object *params,
+			      struct json_object **result, const char **msg)
+{
+	static char err[300];
+	struct json_object *v = NULL, *o;
+	const char *opt = NULL;
+	struct device *dev;
+	int rc;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!ctl->hotplug) {
+		*msg = "This VM has no ACPI hot-plug device.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (params && json_object_is_type(params, json_type_object) &&
+	    json_object_object_length(params) == 1) {
+		if (json_object_object_get_ex(params, "disk", &v))
+			opt = HV_OPT_DISK;
+		else if (json_object_object_get_ex(params, "net", &v))
+			opt = HV_OPT_NET;
+	}
+	if (!opt || !json_object_is_type(v, json_type_string)) {
+		*msg = "device-add takes an object: {\"disk\": \"PATH[,ro]\"} or {\"net\": \"tap=NAME[,mac=MAC]\"}.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	rc = hotplug_add(ctl->hotplug, opt, json_object_get_string(v), &dev,
+			 err, sizeof(err));
+	if (rc) {
+		*msg = err;
+		return rc == -EINVAL ? JSONRPC_INVALID_PARAMS : KEEL_E_RESOURCE;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device", json_object_new_string(dev->id));
+	if (!hotplug_list(ctl->hotplug, &v)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *d = json_object_array_get_idx(v, i);
+			struct json_object *id, *slot;
+
+			if (json_object_object_get_ex(d, "id", &id) &&
+			    !strcmp(json_object_get_string(id), dev->id) &&
+			    json_object_object_get_ex(d, "slot", &slot))
+				json_object_object_add(o, "slot",
+						       json_object_get(slot));
+		}
+		json_object_put(v);
+	}
+	*result = o;
+	return 0;
+}
+
+/*
+ * device-del {"device": ID}: ask the guest to give disk or NIC ID up.
+ * The answer does not wait for the guest: HV_CTL_DEVICE_REMOVED says
+ * when it is gone.
+ */
+static int control_device_del(struct control *ctl, struct json_object *params,
+			      struct json_object **result, const char **msg)
+{
+	static char err[300];
+	struct json_object *v, *o;
+	const char *id;
+
+	if (control_stopped(ctl, msg))
+		return KEEL_E_INVALID_STATE;
+	if (!ctl->hotplug) {
+		*msg = "This VM has no ACPI hot-plug device.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (!params || !json_object_is_type(params, json_type_object) ||
+	    json_object_object_length(params) != 1 ||
+	    !json_object_object_get_ex(params, "device", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*msg = "device-del takes an object: {\"device\": \"vblk1\"}.";
+		return JSONRPC_INVALID_PARAMS;
+	}
+	id = json_object_get_string(v);
+	if (hotplug_remove(ctl->hotplug, id, err, sizeof(err))) {
+		*msg = err;
+		return JSONRPC_INVALID_PARAMS;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "device", json_object_new_string(id));
+	json_object_object_add(o, "removing", json_object_new_boolean(true));
+	*result = o;
+	return 0;
+}
+
+/* devices: the disks and NICs, their slots, which are being removed. */
+static int control_devices(struct control *ctl, struct json_object *params,
+			   struct json_object **result, const char **msg)
+{
+	struct json_object *list;
+
+	if (!ctl->hotplug) {
+		*msg = "This VM has no ACPI hot-plug device.";
+		return KEEL_E_INVALID_STATE;
+	}
+	if (hotplug_list(ctl->hotplug, &list)) {
+		*msg = "keel-hv ran out of memory.";
+		return KEEL_E_RESOURCE;
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "devices", list);
+	return 0;
+}
+
 static const struct {
 	const char *method;
 	control_fn fn;
@@ -674,6 +788,9 @@ static const struct {
 	{ HV_CTL_VCPUS, control_vcpus, false },
 	{ HV_CTL_VCPU_PIN, control_vcpu_pin, true },
 	{ HV_CTL_VCPU_SET, control_vcpu_set, true },
+	{ HV_CTL_DEVICE_ADD, control_device_add, true },
+	{ HV_CTL_DEVICE_DEL, control_device_del, true },
+	{ HV_CTL_DEVICES, control_devices, false },
 };
 
 static void control_send(struct control_conn *c, struct json_object *msg)
@@ -684,6 +801,24 @@ static void control_send(struct control_conn *c, struct json_object *msg)
 	if (line)
 		evbuffer_add(bufferevent_get_output(c->bev), line, len);
 	free(line);
+}
+
+/* hotplug.c freed a device the guest ejected: tell the subscribers. */
+static void control_device_removed(void *opaque, const char *id)
+{
+	struct control *ctl = opaque;
+	struct json_object *params = json_object_new_object(), *note;
+
+	if (!params)
+		return;
+	json_object_object_add(params, "device", json_object_new_string(id));
+	note = jsonrpc_request(HV_CTL_DEVICE_REMOVED, params, NULL);
+	if (!note)
+		return;
+	for (struct control_conn *c = ctl->conns; c; c = c->next)
+		if (c->subscribed)
+			control_send(c, note);
+	json_object_put(note);
 }
 
 /* Tell the subscribers where the balloon is, if that changed. */
@@ -920,6 +1055,10 @@ int control_new(struct vm *vm, const char *path,
 	ctl->path = strdup(path);
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	control_balloon_init(ctl);
+	/* No ACPI device (-ENODEV): no hot-plug, and its methods say so. */
+	if (hotplug_new(vm, control_device_removed, ctl, &ctl->hotplug) ==
+	    -ENOMEM)
+		log_warn("control: no memory for PCI hot-plug; it is off");
 	unlink(path);
 	old_mask = umask(0177);
 	ctl->listener = evconnlistener_new_bind(
@@ -1011,6 +1150,7 @@ void control_free(struct control *ctl)
 	control_flush(ctl);
 	while (ctl->conns)
 		control_conn_free(ctl->conns);
+	hotplug_free(ctl->hotplug);
 	if (ctl->balloon)
 		virtio_balloon_watch(ctl->balloon, NULL);
 	if (ctl->balloon_changed)

@@ -724,6 +724,15 @@ int hv_args_open_disks(struct hv_args *a)
 	return rc;
 }
 
+int hv_args_device(struct hv_args *a, const char *opt, const char *value)
+{
+	if (!strcmp(opt, HV_OPT_DISK))
+		return opt_disk(a, value);
+	if (!strcmp(opt, HV_OPT_NET))
+		return opt_net(a, value);
+	return -EINVAL;
+}
+
 void hv_args_dispose(struct hv_args *a)
 {
 	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)

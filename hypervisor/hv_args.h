@@ -58,6 +58,17 @@ void hv_args_init(struct hv_args *a);
  */
 int hv_args_parse(struct hv_args *a, int argc, char **argv);
 
+/*
+ * One device as its option would give it: @opt is HV_OPT_DISK or
+ * HV_OPT_NET and @value what follows "--OPT=" ("PATH,ro",
+ * "tap=NAME,mac=..."), added to @a's disks or NICs with the checks the
+ * command line makes. For devices hot-plugged through the control
+ * socket (hotplug.c), which take the same words. Returns 0, or -EINVAL,
+ * -E2BIG, -ENOMEM after logging a sentence that names the option.
+ * @a's strings may point into @value.
+ */
+int hv_args_device(struct hv_args *a, const char *opt, const char *value);
+
 /* The usage text, from the option table. */
 void hv_args_usage(FILE *f);
 

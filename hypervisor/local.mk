@@ -11,6 +11,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/control.c hypervisor/control.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/hv_args.c hypervisor/hv_args.h \
+	hypervisor/hotplug.c hypervisor/hotplug.h \
 	hypervisor/hv_error.c hypervisor/hv_error.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
@@ -89,6 +90,14 @@ tests_unit_check_acpi_pm_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 tests_unit_check_acpi_pm_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_acpi_pm_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_acpi_pm_LDADD = $(HV_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_acpi_pcihp
+TESTS += tests/unit/check_acpi_pcihp
+tests_unit_check_acpi_pcihp_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
+	tests/unit/check_acpi_pcihp.c
+tests_unit_check_acpi_pcihp_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_acpi_pcihp_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_acpi_pcihp_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/unit/check_vmm
 TESTS += tests/unit/check_vmm

@@ -41,7 +41,6 @@ struct pci_bus {
 	uint32_t latch; /* 0xcf8 */
 	struct pci_dev host;
 	struct pci_dev *slots[PCI_NR_SLOTS];
-	uint64_t mmio_next; /* BAR pre-assignment: next free address */
 	unsigned intx_count[PCI_NR_INTX_GSIS]; /* devices driving each */
 };
 
@@ -368,23 +367,68 @@ static const struct io_ops pci_port_ops = {
 	.write = pci_port_write,
 };
 
-/* Firmware's job: give each BAR a naturally aligned window address. */
+/*
+ * Where BAR @i of @pdev sits in the window now: where it is mapped, or
+ * else where its register points (assigned but not decoded). 0: nowhere.
+ */
+static uint64_t pci_bar_addr(const struct pci_dev *pdev, unsigned i)
+{
+	if (!pdev->bars[i].size)
+		return 0;
+	if (pdev->bars[i].mapped)
+		return pdev->bars[i].mapped;
+	return get_le(pdev->cfg + PCI_CFG_BAR0 + 4 * i, 4) &
+	       ~(uint32_t)(pdev->bars[i].size - 1);
+}
+
+/*
+ * The end of a BAR on @bus (or among @pdev's first @nr_done) that
+ * overlaps [@addr, @addr + @size), or 0 if none does.
+ */
+static uint64_t pci_window_conflict(struct pci_bus *bus,
+				    const struct pci_dev *pdev,
+				    unsigned nr_done, uint64_t addr,
+				    uint64_t size)
+{
+	for (unsigned s = 0; s <= PCI_NR_SLOTS; s++) {
+		const struct pci_dev *d = s < PCI_NR_SLOTS ? bus->slots[s] :
+							      pdev;
+		unsigned n = s < PCI_NR_SLOTS ? PCI_NR_BARS : nr_done;
+
+		for (unsigned i = 0; d && i < n; i++) {
+			uint64_t b = pci_bar_addr(d, i);
+
+			if (b && b < addr + size && addr < b + d->bars[i].size)
+				return b + d->bars[i].size;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Firmware's job: give each BAR a naturally aligned window address, the
+ * lowest free one, so the space of a device that was unplugged is used
+ * again (at boot, devices are placed one after the other).
+ */
 static int pci_assign_bars(struct pci_bus *bus, struct pci_dev *pdev)
 {
-	uint64_t next = bus->mmio_next;
-
 	for (unsigned i = 0; i < PCI_NR_BARS; i++) {
 		uint64_t size = pdev->bars[i].size;
+		uint64_t next = VM_PCI_HOLE_START, end;
 
 		if (!size)
 			continue;
-		next = (next + size - 1) & ~(size - 1);
-		if (next + size > VM_PCI_MMIO_END)
-			return -ENOSPC;
+		for (;;) {
+			next = (next + size - 1) & ~(size - 1);
+			if (next + size > VM_PCI_MMIO_END)
+				return -ENOSPC;
+			end = pci_window_conflict(bus, pdev, i, next, size);
+			if (!end)
+				break;
+			next = end;
+		}
 		put_le(pdev->cfg + PCI_CFG_BAR0 + 4 * i, (uint32_t)next, 4);
-		next += size;
 	}
-	bus->mmio_next = next;
 	return 0;
 }
 
@@ -432,15 +476,11 @@ out_unlock:
 	return rc;
 }
 
-void pci_unregister_dev(struct pci_dev *pdev)
+/* Take @pdev off @bus and its BARs off the MMIO bus. Bus lock held. */
+static void pci_unplug_locked(struct pci_bus *bus, struct pci_dev *pdev)
 {
-	struct pci_bus *bus = pdev->bus;
-	struct vm *vm;
+	struct vm *vm = bus->dev.vm;
 
-	if (!bus)
-		return;
-	vm = bus->dev.vm;
-	pthread_mutex_lock(&bus->lock);
 	pci_set_irq(pdev, false);
 	/*
 	 * vm_free() disposes the buses before it frees devices, and
@@ -454,7 +494,47 @@ void pci_unregister_dev(struct pci_dev *pdev)
 	bus->slots[pdev->slot] = NULL;
 	pdev->bus = NULL;
 	pdev->slot = -1;
+}
+
+void pci_unregister_dev(struct pci_dev *pdev)
+{
+	struct pci_bus *bus = pdev->bus;
+
+	if (!bus)
+		return;
+	pthread_mutex_lock(&bus->lock);
+	/* pci_unplug_slot() may have taken it off meanwhile. */
+	if (pdev->bus == bus)
+		pci_unplug_locked(bus, pdev);
 	pthread_mutex_unlock(&bus->lock);
+}
+
+struct pci_dev *pci_unplug_slot(struct vm *vm, unsigned slot)
+{
+	struct pci_bus *bus = pci_bus_of(vm);
+	struct pci_dev *pdev = NULL;
+
+	if (!bus || slot == 0 || slot >= PCI_NR_SLOTS)
+		return NULL;
+	pthread_mutex_lock(&bus->lock);
+	pdev = bus->slots[slot];
+	if (pdev)
+		pci_unplug_locked(bus, pdev);
+	pthread_mutex_unlock(&bus->lock);
+	return pdev;
+}
+
+int pci_dev_slot(struct pci_dev *pdev)
+{
+	struct pci_bus *bus = pdev->bus;
+	int slot;
+
+	if (!bus)
+		return -1;
+	pthread_mutex_lock(&bus->lock);
+	slot = pdev->slot;
+	pthread_mutex_unlock(&bus->lock);
+	return slot;
 }
 
 void pci_dev_reset(struct pci_dev *pdev)
@@ -623,7 +703,6 @@ int pci_host_new(struct vm *vm)
 	bus->dev.vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
 	pthread_mutex_init(&bus->irq_lock, NULL);
-	bus->mmio_next = VM_PCI_HOLE_START;
 	pci_dev_init(&bus->host, PCI_HOST_VENDOR, PCI_HOST_DEVICE,
 		     PCI_CLASS_HOST_BRIDGE, 0, PCI_HOST_VENDOR,
 		     PCI_HOST_DEVICE, false, NULL, NULL);

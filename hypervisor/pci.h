@@ -152,14 +152,27 @@ int pci_dev_add_cap(struct pci_dev *pdev, const void *data, unsigned len,
 		    const uint8_t *wmask);
 
 /*
- * Plug @pdev into the first free slot of @vm's bus, assign its BARs in
- * the MMIO window and enable memory decoding. Returns the slot or
- * -ENODEV (no bus), -ENOSPC (no slot or window space).
+ * Plug @pdev into the first free slot of @vm's bus, assign its BARs the
+ * lowest free addresses in the MMIO window and enable memory decoding.
+ * At run time too: the guest learns of it through ACPI (acpi_pm.h).
+ * Returns the slot or -ENODEV (no bus), -ENOSPC (no slot or window
+ * space).
  */
 int pci_register_dev(struct vm *vm, struct pci_dev *pdev);
 
 /* Unplug @pdev: its BARs leave vm->mmio. Accepts an unregistered one. */
 void pci_unregister_dev(struct pci_dev *pdev);
+
+/*
+ * Unplug whatever is in @slot (1..31) of @vm's bus, as the guest's eject
+ * does: from now on the slot reads as empty and its BARs are off
+ * vm->mmio. The device itself is its owner's to free. Any thread; takes
+ * the bus lock. Returns the function that was there, or NULL.
+ */
+struct pci_dev *pci_unplug_slot(struct vm *vm, unsigned slot);
+
+/* @pdev's slot, or -1 if it is not (or no longer) on a bus. */
+int pci_dev_slot(struct pci_dev *pdev);
 
 /* Back to the power-on configuration (guest reboot). */
 void pci_dev_reset(struct pci_dev *pdev);

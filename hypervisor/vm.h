@@ -52,6 +52,8 @@ struct vcpu;
 #define VM_PORT_ACPI_GED 0x608 /* GED event status (1 byte, read clears) */
 /* CPU hot-plug: one status/control byte per possible vCPU (acpi_pm.c). */
 #define VM_PORT_CPU_HOTPLUG 0x620
+/* PCI hot-plug: slot bitmaps up, down, eject, a dword each (acpi_pm.c). */
+#define VM_PORT_PCI_HOTPLUG 0x680
 #define VM_ACPI_RESET_VALUE 0x01
 #define VM_ACPI_S5_TYPE 5 /* SLP_TYP for S5 in our DSDT's \_S5 */
 #define VM_PORT_PCI_CONFIG 0xcf8 /* mechanism #1: 0xcf8 address, 0xcfc data */

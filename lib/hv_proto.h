@@ -160,6 +160,20 @@ enum hv_exit {
 #define HV_CTL_VCPU_PIN "vcpu-pin"
 /* {"online": N}: hot-plug or unplug vCPUs (ACPI) until N are online. */
 #define HV_CTL_VCPU_SET "vcpu-set"
+/*
+ * PCI hot-plug of disks and NICs (docs/hypervisor.md). device-add
+ * {"disk": "PATH[,ro]"} or {"net": "tap=NAME[,mac=MAC]"} (the words of
+ * --disk and --net): the device is plugged and the guest told; the
+ * result is {"device": "vblk1", "slot": N}. device-del {"device": ID}
+ * asks the guest to give ID up: the result says the request is out, and
+ * HV_CTL_DEVICE_REMOVED {"device": ID} goes to subscribed connections
+ * once the guest ejected it and keel-hv freed it. devices lists the
+ * disks and NICs: [{"id", "type", "slot", "removing"}].
+ */
+#define HV_CTL_DEVICE_ADD "device-add"
+#define HV_CTL_DEVICE_DEL "device-del"
+#define HV_CTL_DEVICES "devices"
+#define HV_CTL_DEVICE_REMOVED "device-removed"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

@@ -331,6 +331,29 @@ int keel_domain_set_sched(struct keel_conn *c, const char *dom, int weight,
 int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
 			  struct json_object **result);
 
+/*
+ * Disks and NICs of a domain, live on a running one through PCI
+ * hot-plug (xl's block-attach, network-attach, ...): domain.block_attach
+ * and domain.network_attach append @disk or @nic (borrowed; an entry of
+ * the configuration's disks or nics). domain.block_detach and
+ * domain.network_detach take one out, named as for
+ * keel_domain_blkdeviotune(), waiting up to @timeout_s seconds for the
+ * guest to let go (0: keeld's default, 30). *@result (may be NULL; the
+ * caller puts it): {"disk"|"nic": {...}, "attached"|"detached": true}.
+ */
+int keel_domain_block_attach(struct keel_conn *c, const char *dom,
+			     struct json_object *disk,
+			     struct json_object **result);
+int keel_domain_block_detach(struct keel_conn *c, const char *dom,
+			     const char *disk, int timeout_s,
+			     struct json_object **result);
+int keel_domain_network_attach(struct keel_conn *c, const char *dom,
+			       struct json_object *nic,
+			       struct json_object **result);
+int keel_domain_network_detach(struct keel_conn *c, const char *dom,
+			       const char *nic, int timeout_s,
+			       struct json_object **result);
+
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
 	const char *type;	/* "lifecycle" */

@@ -180,6 +180,10 @@ enum call {
 	CALL_DOMAIN_VCPU_PIN,
 	CALL_DOMAIN_VCPU_LIST,
 	CALL_DOMAIN_SET_VCPUS,
+	CALL_DOMAIN_BLOCK_ATTACH,
+	CALL_DOMAIN_BLOCK_DETACH,
+	CALL_DOMAIN_NETWORK_ATTACH,
+	CALL_DOMAIN_NETWORK_DETACH,
 };
 
 static const struct call_row {
@@ -217,6 +221,10 @@ static const struct call_row {
 	[CALL_DOMAIN_VCPU_PIN] = { "domain.vcpu_pin", libkeel_result_object },
 	[CALL_DOMAIN_VCPU_LIST] = { "domain.vcpu_list", libkeel_result_vcpus },
 	[CALL_DOMAIN_SET_VCPUS] = { "domain.set_vcpus", libkeel_result_object },
+	[CALL_DOMAIN_BLOCK_ATTACH] = { "domain.block_attach", libkeel_result_object },
+	[CALL_DOMAIN_BLOCK_DETACH] = { "domain.block_detach", libkeel_result_object },
+	[CALL_DOMAIN_NETWORK_ATTACH] = { "domain.network_attach", libkeel_result_object },
+	[CALL_DOMAIN_NETWORK_DETACH] = { "domain.network_detach", libkeel_result_object },
 };
 
 /*
@@ -652,6 +660,88 @@ int keel_domain_set_vcpus(struct keel_conn *c, const char *dom, int vcpus,
 	if (result)
 		*result = NULL;
 	return int_call(c, CALL_DOMAIN_SET_VCPUS, dom, "vcpus", vcpus, result);
+}
+
+/* An attach: @device (borrowed) under @member. */
+static int attach_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, struct json_object *device,
+		       struct json_object **result)
+{
+	struct json_object *p;
+
+	if (result)
+		*result = NULL;
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!device || !json_object_is_type(device, json_type_object)) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL,
+				  "The %s to attach must be a JSON object.",
+				  member);
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, member, json_object_get(device)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, id, p, result);
+}
+
+/* A detach: @device as iotune_call() names it, and the guest's time. */
+static int detach_call(struct keel_conn *c, enum call id, const char *dom,
+		       const char *member, const char *device, int timeout_s,
+		       struct json_object **result)
+{
+	struct json_object *changes = NULL;
+	int rc;
+
+	if (timeout_s > 0) {
+		changes = json_object_new_object();
+		if (!changes || json_object_object_add(
+					changes, "timeout",
+					json_object_new_int(timeout_s))) {
+			json_object_put(changes);
+			libkeel_error_fmt(c, KEEL_E_LOCAL,
+					  "libkeel ran out of memory.");
+			return -1;
+		}
+	}
+	rc = iotune_call(c, id, dom, member, device, changes, result);
+	json_object_put(changes);
+	return rc;
+}
+
+int keel_domain_block_attach(struct keel_conn *c, const char *dom,
+			     struct json_object *disk,
+			     struct json_object **result)
+{
+	return attach_call(c, CALL_DOMAIN_BLOCK_ATTACH, dom, "disk", disk,
+			   result);
+}
+
+int keel_domain_block_detach(struct keel_conn *c, const char *dom,
+			     const char *disk, int timeout_s,
+			     struct json_object **result)
+{
+	return detach_call(c, CALL_DOMAIN_BLOCK_DETACH, dom, "disk", disk,
+			   timeout_s, result);
+}
+
+int keel_domain_network_attach(struct keel_conn *c, const char *dom,
+			       struct json_object *nic,
+			       struct json_object **result)
+{
+	return attach_call(c, CALL_DOMAIN_NETWORK_ATTACH, dom, "nic", nic,
+			   result);
+}
+
+int keel_domain_network_detach(struct keel_conn *c, const char *dom,
+			       const char *nic, int timeout_s,
+			       struct json_object **result)
+{
+	return detach_call(c, CALL_DOMAIN_NETWORK_DETACH, dom, "nic", nic,
+			   timeout_s, result);
 }
 
 int keel_events_subscribe(struct keel_conn *c)

@@ -104,6 +104,15 @@ tests_integration_check_linux_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_linux_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_linux_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
+
+# PCI hot-plug of a disk and a NIC into the Debian guest (check_hotplug.c).
+check_PROGRAMS += tests/integration/check_hotplug
+TESTS += tests/integration/check_hotplug
+tests_integration_check_hotplug_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_hotplug.c $(KEELD_FIXTURE)
+tests_integration_check_hotplug_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_hotplug_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 LONG_TESTS =
 
 .PHONY: check-long

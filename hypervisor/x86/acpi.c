@@ -17,6 +17,16 @@
  * Check (1) for an inserted one, Eject Request (3) for one to remove.
  * The guest offlines the CPU, runs _EJ0, and acpi_pm.c marks it absent.
  *
+ * PCI hot-plug (docs/hypervisor.md) is ACPI's too, on the root bus, in
+ * the shape Linux's acpiphp drives (and QEMU's PIIX machines use): a
+ * device Snn under PCI0 for each slot 1-31 with _ADR, _SUN and _EJ0, no
+ * _STA (acpiphp then reads the slot's vendor ID to see what is there),
+ * and a PCI-hotplug bit in the GED status that makes _EVT run PSCN,
+ * which sends Device Check to the slots acpi_pm.c's UP dword names and
+ * Eject Request to those its DOWN dword names. The guest unbinds the
+ * driver, runs _EJ0, which writes the slot's bit to B0EJ, and keel-hv
+ * takes the device away.
+ *
  * Tables are built into a plain byte buffer with explicit little-endian
  * stores, so the whole set can be checked without a VM; acpi_setup()
  * copies the result into guest RAM.
@@ -104,8 +114,8 @@
 #define MADT_ALL_PROCESSORS 0xff
 
 /* The GED's status byte (acpi_pm.h): what _EVT looks at. */
-#define NOTIFY_DEVICE_CHECK 0x01 /* a CPU was inserted */
-#define NOTIFY_EJECT_REQUEST 0x03 /* a CPU is to be removed */
+#define NOTIFY_DEVICE_CHECK 0x01 /* a CPU or PCI device was inserted */
+#define NOTIFY_EJECT_REQUEST 0x03 /* a CPU or PCI device is to go */
 #define NOTIFY_DEVICE_SPECIFIC 0x80 /* power button: "pressed" */
 
 /* _STA: present, enabled, shown in the UI, functioning. */
@@ -300,6 +310,99 @@ static void dsdt_cpus(struct aml *a, unsigned nr_cpus)
 }
 
 /*
+ * If (LEqual (And (Local@local, @bit), @bit)) { ...: closed by the
+ * caller.
+ */
+static void if_local_bit(struct aml *a, unsigned local, uint64_t bit)
+{
+	aml_if_begin(a);
+	aml_op(a, AML_OP_LEQUAL);
+	aml_op(a, AML_OP_AND);
+	aml_local(a, local);
+	aml_integer(a, bit);
+	aml_null_target(a);
+	aml_integer(a, bit);
+}
+
+/*
+ * Slot @slot of the root bus, for acpiphp:
+ *
+ *   Device (Snn) {
+ *       Name (_ADR, slot << 16)          device @slot, function 0
+ *       Name (_SUN, slot)                the slot's number in the guest
+ *       Method (_EJ0, 1) { Store (1 << slot, B0EJ) }
+ *   }
+ */
+static void dsdt_pci_slot(struct aml *a, unsigned slot)
+{
+	char name[8];
+
+	snprintf(name, sizeof(name), "S%02X", slot & 0xff);
+	aml_device_begin(a, name);
+	aml_name(a, "_ADR");
+	aml_integer(a, (uint64_t)slot << 16);
+	aml_name(a, "_SUN");
+	aml_integer(a, slot);
+	aml_method_begin(a, "_EJ0", 1, false);
+	aml_op(a, AML_OP_STORE);
+	aml_integer(a, 1ULL << slot);
+	aml_name_string(a, "B0EJ");
+	aml_end(a); /* Method */
+	aml_end(a); /* Device */
+}
+
+/*
+ * The hot-plug registers and the slots, inside PCI0:
+ *
+ *   OperationRegion (PCST, SystemIO, VM_PORT_PCI_HOTPLUG, 12)
+ *   Field (PCST, DWordAcc, NoLock, WriteAsZeros) { PCIU, 32, PCID, 32,
+ *                                                  B0EJ, 32 }
+ *   Method (PSCN, 0, Serialized) {
+ *       Store (PCIU, Local0)             reading UP clears it
+ *       Store (PCID, Local1)
+ *       If (LEqual (And (Local0, 1 << n), 1 << n)) { Notify (Snn, 1) }
+ *       If (LEqual (And (Local1, 1 << n), 1 << n)) { Notify (Snn, 3) }
+ *       ... for each slot n
+ *   }
+ */
+static void dsdt_pci_hotplug(struct aml *a)
+{
+	char name[8];
+
+	aml_operation_region(a, "PCST", AML_SPACE_SYSTEM_IO,
+			     VM_PORT_PCI_HOTPLUG, ACPI_PCIHP_LEN);
+	aml_field_begin(a, "PCST",
+			AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(a, "PCIU", 32);
+	aml_field_unit(a, "PCID", 32);
+	aml_field_unit(a, "B0EJ", 32);
+	aml_end(a);
+	for (unsigned slot = 1; slot < ACPI_PCIHP_SLOTS; slot++)
+		dsdt_pci_slot(a, slot);
+	aml_method_begin(a, "PSCN", 0, true);
+	aml_op(a, AML_OP_STORE);
+	aml_name_string(a, "PCIU");
+	aml_local(a, 0);
+	aml_op(a, AML_OP_STORE);
+	aml_name_string(a, "PCID");
+	aml_local(a, 1);
+	for (unsigned slot = 1; slot < ACPI_PCIHP_SLOTS; slot++) {
+		snprintf(name, sizeof(name), "S%02X", slot & 0xff);
+		if_local_bit(a, 0, 1ULL << slot);
+		aml_op(a, AML_OP_NOTIFY);
+		aml_name_string(a, name);
+		aml_integer(a, NOTIFY_DEVICE_CHECK);
+		aml_end(a); /* If */
+		if_local_bit(a, 1, 1ULL << slot);
+		aml_op(a, AML_OP_NOTIFY);
+		aml_name_string(a, name);
+		aml_integer(a, NOTIFY_EJECT_REQUEST);
+		aml_end(a); /* If */
+	}
+	aml_end(a); /* Method */
+}
+
+/*
  * The host bridge: configuration mechanism #1 only (no ECAM, so PCI and
  * not PCI Express: PNP0A03), bus 0, and every I/O port and the 32-bit
  * MMIO hole forwarded to the bus. No _PRT: devices interrupt with MSI-X.
@@ -324,6 +427,7 @@ static void dsdt_pci(struct aml *a)
 	aml_res_dword_mem(a, (uint32_t)VM_PCI_HOLE_START,
 			  (uint32_t)(VM_PCI_MMIO_END - 1));
 	aml_end(a);
+	dsdt_pci_hotplug(a);
 	aml_end(a);
 }
 
@@ -357,7 +461,7 @@ static void ged_if_bit(struct aml *a, unsigned bit)
 }
 
 /*
- * The power button and the GED that reports it and CPU hot-plug. The
+ * The power button and the GED that reports it, CPU and PCI hot-plug. The
  * GED interrupt is edge-triggered, active-high (as the ISA line it is;
  * acpi_pm.c pulses it). _EVT reads the status byte, which clears it:
  *
@@ -365,6 +469,7 @@ static void ged_if_bit(struct aml *a, unsigned bit)
  *       Store (GSTS, Local0)
  *       If (LEqual (And (Local0, 1), 1)) { Notify (\_SB.PWRB, 0x80) }
  *       If (LEqual (And (Local0, 2), 2)) { \_SB.CPUS.CSCN () }
+ *       If (LEqual (And (Local0, 4), 4)) { \_SB.PCI0.PSCN () }
  *   }
  */
 static void dsdt_power_button(struct aml *a)
@@ -401,6 +506,9 @@ static void dsdt_power_button(struct aml *a)
 	aml_end(a); /* If */
 	ged_if_bit(a, ACPI_GED_CPU_HOTPLUG);
 	aml_name_string(a, "\\_SB.CPUS.CSCN"); /* a call: no arguments */
+	aml_end(a); /* If */
+	ged_if_bit(a, ACPI_GED_PCI_HOTPLUG);
+	aml_name_string(a, "\\_SB.PCI0.PSCN");
 	aml_end(a); /* If */
 	aml_end(a); /* Method */
 	aml_end(a); /* Device */

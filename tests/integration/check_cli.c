@@ -40,7 +40,9 @@ static const char *const commands[] = {
 	"unpause", "shutdown", "reboot", "destroy", "rename", "autostart",
 	"domid", "domname", "uptime", "vcpu-pin", "vcpu-list", "config",
 	"console", "events", "help", "completion", "mem-set", "mem-max",
-	"top", "blkdeviotune", "domiftune", "sched-credit",
+	"top", "blkdeviotune", "domiftune", "sched-credit", "block-attach",
+	"block-detach", "block-list", "network-attach", "network-detach",
+	"network-list",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -299,6 +299,56 @@ START_TEST(test_dsdt_cpu_hotplug)
 }
 END_TEST
 
+/*
+ * PCI hot-plug: the registers in PCI0, a device per slot 1-31 with _ADR,
+ * _SUN and an _EJ0 that writes the slot's bit, PSCN's Notify of each
+ * slot for UP and DOWN, and the GED's call of PSCN.
+ */
+START_TEST(test_dsdt_pci_hotplug)
+{
+	/* One CPU: no CPU _EJ0 to count with the slots'. */
+	const uint8_t *d = build_hp(1, 1).dsdt;
+	char lit[64];
+	size_t len;
+
+	/* OperationRegion (PCST, SystemIO, 0x680, 12) */
+	HAS_N(d, 1, "\x5b\x80" "PCST\x01\x0b\x80\x06\x0a\x0c");
+	/* Field (PCST, DWordAcc, NoLock, WriteAsZeros) { ... 32 each } */
+	HAS_N(d, 1, "PCST\x43" "PCIU\x20" "PCID\x20" "B0EJ\x20");
+	/* B0EJ: in the field and in each slot's _EJ0 */
+	HAS_N(d, 32, "B0EJ");
+	HAS_N(d, 31, "_EJ0\x01\x70");
+	/* Slot 0, the host bridge, has no device; slot 32 does not exist. */
+	HAS_N(d, 0, "S00_");
+	for (unsigned n = 1; n < 32; n++) {
+		/* Name (_ADR, n << 16) as a DWord; Name (_SUN, n) */
+		len = (size_t)snprintf(lit, sizeof(lit), "S%02X_\x08_ADR\x0c",
+				       n);
+		lit[len++] = 0;
+		lit[len++] = 0;
+		lit[len++] = (char)n;
+		lit[len++] = 0;
+		memcpy(lit + len, "\x08_SUN", 5);
+		len += 5;
+		if (n > 1) /* 1 is OneOp */
+			lit[len++] = 0x0a;
+		lit[len++] = (char)n;
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len), 1);
+		/* Notify (Snn, One) and Notify (Snn, 0x03) in PSCN */
+		len = (size_t)snprintf(lit, sizeof(lit), "\x86S%02X_\x01", n);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len), 1);
+		len = (size_t)snprintf(lit, sizeof(lit), "\x86S%02X_\x0a\x03",
+				       n);
+		ck_assert_uint_eq(count(d, le_get32(d + 4), lit, len), 1);
+	}
+	/* Slot 9's _EJ0: Store (0x200, B0EJ) */
+	HAS_N(d, 1, "_EJ0\x01\x70\x0b\x00\x02" "B0EJ");
+	/* The GED runs the scan: If (And (Local0, 4) == 4) */
+	HAS_N(d, 1, "\x93\x7b\x60\x0a\x04\x00\x0a\x04"
+		    "\x5c\x2f\x03_SB_PCI0PSCN");
+}
+END_TEST
+
 START_TEST(test_enospc_at_every_size)
 {
 	size_t need, got;
@@ -576,6 +626,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_rsdp);
 	tcase_add_test(tc, test_fadt_hw_reduced);
+	tcase_add_test(tc, test_dsdt_pci_hotplug);
 	tcase_add_loop_test(tc, test_madt, 0, nr_counts);
 	tcase_add_loop_test(tc, test_dsdt, 0, nr_counts);
 	tcase_add_test(tc, test_dsdt_cpu_hotplug);

@@ -6,6 +6,9 @@
  * until read, and save/restore refuses bad state. CPU hot-plug: the
  * per-CPU bytes follow vcpu-set's requests, the guest clears pending
  * bits and ejects, CPU 0 cannot be ejected, and the state survives
+ * save/restore. PCI hot-plug: UP latches a plug until read, DOWN holds a
+ * removal until the guest ejects, only a requested eject reaches the
+ * handler, slot 0 is never hot-pluggable, and the bits survive
  * save/restore. No /dev/kvm needed.
  */
 #include "config.h"
@@ -201,6 +204,128 @@ START_TEST(test_cpu_hotplug_save_restore)
 }
 END_TEST
 
+static uint32_t in32(uint16_t port)
+{
+	return fake_vm_in(vm, port, 4);
+}
+
+static void out32(uint16_t port, uint32_t v)
+{
+	fake_vm_out(vm, port, v, 4);
+}
+
+#define PCIU (VM_PORT_PCI_HOTPLUG + ACPI_PCIHP_UP)
+#define PCID (VM_PORT_PCI_HOTPLUG + ACPI_PCIHP_DOWN)
+#define B0EJ (VM_PORT_PCI_HOTPLUG + ACPI_PCIHP_EJECT)
+
+/* What the eject handler heard: a bit per slot, and how often. */
+static uint32_t ejected;
+static unsigned nr_ejects;
+
+static void on_eject(void *opaque, unsigned slot)
+{
+	ck_assert_ptr_eq(opaque, &ejected);
+	ejected |= 1u << slot;
+	nr_ejects++;
+}
+
+START_TEST(test_pci_hotplug)
+{
+	ejected = 0;
+	nr_ejects = 0;
+	acpi_pm_pci_set_eject(pm, on_eject, &ejected);
+	ck_assert_uint_eq(in32(PCIU), 0);
+	ck_assert_uint_eq(in32(PCID), 0);
+
+	/* A plug: the GED's PCI bit, and UP until the guest reads it. */
+	ck_assert_int_eq(acpi_pm_pci_plug(pm, 3), 0);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), ACPI_GED_PCI_HOTPLUG);
+	ck_assert_uint_eq(in32(PCIU), 1u << 3);
+	ck_assert_uint_eq(in32(PCIU), 0);
+	ck_assert_uint_eq(in32(PCID), 0);
+
+	/* A removal: DOWN until the eject, which only it lets through. */
+	ck_assert_int_eq(acpi_pm_pci_unplug(pm, 3), 0);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), ACPI_GED_PCI_HOTPLUG);
+	ck_assert_uint_eq(in32(PCID), 1u << 3);
+	ck_assert_uint_eq(in32(PCID), 1u << 3);
+	ck_assert_uint_eq(acpi_pm_pci_pending(pm), 1u << 3);
+	out32(B0EJ, 1u << 5); /* not asked for: ignored */
+	ck_assert_uint_eq(nr_ejects, 0);
+	out8(B0EJ, 0xff); /* not a dword: ignored */
+	ck_assert_uint_eq(nr_ejects, 0);
+	out32(B0EJ, (1u << 3) | (1u << 5));
+	ck_assert_uint_eq(ejected, 1u << 3);
+	ck_assert_uint_eq(nr_ejects, 1);
+	ck_assert_uint_eq(in32(PCID), 0);
+	/* Twice is once. */
+	out32(B0EJ, 1u << 3);
+	ck_assert_uint_eq(nr_ejects, 1);
+
+	/* Plugging a slot whose removal waits cancels the removal. */
+	ck_assert_int_eq(acpi_pm_pci_unplug(pm, 4), 0);
+	ck_assert_int_eq(acpi_pm_pci_plug(pm, 4), 0);
+	ck_assert_uint_eq(in32(PCID), 0);
+	ck_assert_uint_eq(in32(PCIU), 1u << 4);
+
+	/* The host bridge's slot and slots past 31: refused, no event. */
+	in8(VM_PORT_ACPI_GED);
+	ck_assert_int_eq(acpi_pm_pci_plug(pm, 0), -EINVAL);
+	ck_assert_int_eq(acpi_pm_pci_unplug(pm, 0), -EINVAL);
+	ck_assert_int_eq(acpi_pm_pci_plug(pm, 32), -EINVAL);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), 0);
+	ck_assert_uint_eq(in32(PCIU), 0);
+
+	/* Without a handler the eject still clears DOWN. */
+	acpi_pm_pci_set_eject(pm, NULL, NULL);
+	ck_assert_int_eq(acpi_pm_pci_unplug(pm, 7), 0);
+	out32(B0EJ, 1u << 7);
+	ck_assert_uint_eq(in32(PCID), 0);
+	ck_assert_uint_eq(nr_ejects, 1);
+}
+END_TEST
+
+START_TEST(test_pci_hotplug_save_restore)
+{
+	struct json_object *state, *bad;
+
+	ck_assert_int_eq(acpi_pm_pci_plug(pm, 2), 0);
+	ck_assert_int_eq(acpi_pm_pci_unplug(pm, 9), 0);
+	ck_assert_int_eq(pm->ops->save(pm, &state), 0);
+	in8(VM_PORT_ACPI_GED);
+	in32(PCIU);
+	out32(B0EJ, 1u << 9);
+	ck_assert_uint_eq(in32(PCID), 0);
+	ck_assert_int_eq(pm->ops->restore(pm, state), 0);
+	ck_assert_uint_eq(in8(VM_PORT_ACPI_GED), ACPI_GED_PCI_HOTPLUG);
+	ck_assert_uint_eq(in32(PCIU), 1u << 2);
+	ck_assert_uint_eq(in32(PCID), 1u << 9);
+	json_object_put(state);
+
+	/* Slot 0, more than 32 bits, a negative or non-integer mask. */
+	bad = json_tokener_parse("{\"ged_status\": 0, \"pci_up\": 1}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse(
+		"{\"ged_status\": 0, \"pci_down\": 8589934592}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse("{\"ged_status\": 0, \"pci_up\": -2}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	bad = json_tokener_parse("{\"ged_status\": 0, \"pci_up\": \"4\"}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), -EINVAL);
+	json_object_put(bad);
+	/* Nothing of the refused states was taken. */
+	ck_assert_uint_eq(in32(PCID), 1u << 9);
+	/* A state saved before PCI hot-plug existed: the bits stay. */
+	bad = json_tokener_parse("{\"ged_status\": 0}");
+	ck_assert_int_eq(pm->ops->restore(pm, bad), 0);
+	json_object_put(bad);
+	ck_assert_uint_eq(in32(PCID), 1u << 9);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("acpi_pm");
@@ -213,6 +338,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_save_restore);
 	tcase_add_test(tc, test_cpu_hotplug);
 	tcase_add_test(tc, test_cpu_hotplug_save_restore);
+	tcase_add_test(tc, test_pci_hotplug);
+	tcase_add_test(tc, test_pci_hotplug_save_restore);
 	suite_add_tcase(s, tc);
 	return s;
 }
