@@ -146,7 +146,8 @@ static int disk_prefix(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 			return xlcfg_spec_fail(e, "disk", v,
 					       "the %.*s format is refused: keel's virtio-blk reads raw images only, so a %.*s image would reach the guest as its container's bytes (convert with qemu-img convert -O raw).",
 					       (int)strlen(other[i]) - 1,
-					       other[i], (int)strlen(other[i]) - 1,
+					       other[i],
+					       (int)strlen(other[i]) - 1,
 					       other[i]);
 	}
 	return 0;

@@ -99,6 +99,15 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
  */
 int xlcfg_xl_key(const struct xlcfg_errs *e, const struct xlcfg_setting *s);
 
+/*
+ * Read the @len bytes at @buf (named @name) as xl.cfg, with
+ * @noverrides KEY=VALUE @overrides after them, into the JSON model
+ * (xlcfg.c); as xlcfg_read_buf() says, which checked the bytes first.
+ */
+int xlcfg_parse_xl(const char *buf, size_t len, const char *name,
+		   char *const *overrides, size_t noverrides,
+		   struct json_object **out, char **err, char **warn);
+
 /* --- helpers (xlcfg.c) --------------------------------------------------- */
 
 /*

@@ -7,8 +7,9 @@
  * spelling, buffers and files, and the golden files under
  * tests/golden/xlcfg/: NAME.cfg must read as NAME.json with exactly the
  * warnings of NAME.warn (none if there is no such file), and
- * refused/NAME.cfg must fail with exactly the lines of refused/NAME.err. keel's limits are the schema's, not the reader's:
- * a value out of range reads as written (check_cli sees it refused).
+ * refused/NAME.cfg must fail with exactly the lines of refused/NAME.err.
+ * keel's limits are the schema's, not the reader's: a value out of
+ * range reads as written (check_cli sees it refused).
  */
 #include "config.h"
 
