@@ -22,6 +22,15 @@ static const struct cli_option create_options[] = {
 	{ 'p', "paused", NULL, "Leave the domain paused after creating it." },
 	{ 'n', "dry-run", NULL,
 	  "Print the parsed configuration as JSON; do not contact keeld." },
+	{ CLI_OPT_DRYRUN, "dryrun", NULL, "The same as -n (xl's spelling)." },
+	{ 'q', "quiet", NULL,
+	  "Do not print the configuration file's warnings." },
+	{ 'F', "foreground", NULL,
+	  "Return only once the domain is gone (through its restarts)." },
+	{ 'e', "no-wait", NULL,
+	  "Return once the domain is started (keel's default; xl's -e)." },
+	{ 'V', "vncviewer", NULL,
+	  "Refused: keel domains have no VNC display (xl's -V)." },
 	OPT_END,
 };
 
@@ -120,9 +129,9 @@ static const struct cli_option sched_credit_options[] = {
 };
 
 const struct cli_command cli_commands[] = {
-	{ "create", cmd_create, "FILE|-",
+	{ "create", cmd_create, "FILE|- [KEY=VALUE...]",
 	  "Create and start a transient domain from a configuration file.",
-	  create_options, 1, 1, "FILE" },
+	  create_options, 1, -1, "FILE -" },
 	{ "list", cmd_list, "[DOM...]", "List domains.", list_options, 0, -1,
 	  "DOM" },
 	{ "info", cmd_info, "", "Show information about the host.",

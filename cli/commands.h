@@ -30,6 +30,7 @@ enum {
 	CLI_OPT_JSON = 256,
 	CLI_OPT_NAME,
 	CLI_OPT_HISTORY,
+	CLI_OPT_DRYRUN,		/* create --dryrun, xl's spelling of -n */
 	/*
 	 * blkdeviotune's limits, CLI_OPT_IOTUNE + i: the option's long
 	 * name with '_' for '-' is the limit's key (cli/iotune_cmds.c).
@@ -136,6 +137,13 @@ void cli_print_json(struct json_object *o);
  * not on stderr and returns CLI_FAIL. cli/config_file.c
  */
 int cli_config_load(const char *path, struct json_object **config);
+
+/*
+ * As cli_config_load(), with xl's KEY=VALUE @overrides read after the
+ * file (lib/xlcfg.h); @quiet leaves the reader's warnings unprinted.
+ */
+int cli_config_read(const char *path, char *const *overrides,
+		    size_t noverrides, bool quiet, struct json_object **config);
 
 /* Handlers: cli/device_cmds.c */
 int cmd_block_attach(struct cli *cli, const struct cli_args *args);

@@ -6,11 +6,13 @@
  * it: lib/paths.h). keel's limits are written once, in the schema; so a
  * value out of range is refused before anything is sent, in keeld's
  * words, and `keel create -n` never prints a configuration whose shape
- * keeld would refuse.
+ * keeld would refuse. The reader's warnings (an xl key ignored, a key
+ * set twice) go to stderr before anything else.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +77,35 @@ static int config_validate(const char *file, struct json_object *config)
 	return rc ? CLI_FAIL : 0;
 }
 
-int cli_config_load(const char *path, struct json_object **config)
+/* Each line of @lines after "keel: " on stderr. */
+static void config_print_lines(const char *lines)
+{
+	const char *nl;
+
+	for (; lines && *lines; lines = nl ? nl + 1 : NULL) {
+		nl = strchr(lines, '\n');
+		cli_error("%.*s", nl ? (int)(nl - lines) : (int)strlen(lines),
+			  lines);
+	}
+}
+
+int cli_config_read(const char *path, char *const *overrides,
+		    size_t noverrides, bool quiet, struct json_object **config)
 {
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	char *err = NULL;
-	int rc = xlcfg_parse_file(path, config, &err);
+	char *err = NULL, *warn = NULL;
+	int rc = xlcfg_read_file(path, overrides, noverrides, config, &err,
+				 &warn);
 
+	/* the warnings first: they may explain the errors */
+	if (!quiet)
+		config_print_lines(warn);
+	free(warn);
 	if (rc) {
-		cli_error("%s", err ? err : strerror(-rc));
+		if (err)
+			config_print_lines(err);
+		else
+			cli_error("%s: %s.", name, strerror(-rc));
 		free(err);
 		return CLI_FAIL;
 	}
@@ -92,4 +115,9 @@ int cli_config_load(const char *path, struct json_object **config)
 		*config = NULL;
 	}
 	return rc;
+}
+
+int cli_config_load(const char *path, struct json_object **config)
+{
+	return cli_config_read(path, NULL, 0, false, config);
 }

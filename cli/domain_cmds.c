@@ -28,35 +28,110 @@
  */
 #define CREATE_CONSOLE_HISTORY (1L << 30)
 
+/* What create -F waits for: the domain's "stopped" events. */
+struct create_wait {
+	const char *uuid;
+	bool stopped;
+};
+
+static void create_wait_event(struct keel_conn *c, const struct keel_event *ev,
+			      void *opaque)
+{
+	struct create_wait *w = opaque;
+
+	(void)c;
+	if (w->uuid && !strcmp(ev->domain.uuid, w->uuid) &&
+	    !strcmp(ev->event, "stopped"))
+		w->stopped = true;
+}
+
+/*
+ * create -F: return once domain @uuid is gone, as xl's -F stays until
+ * the domain dies. A stop that keeld follows with a restart (on_reboot
+ * and the like) or keeps the domain for (preserve) is not the end; the
+ * end is a stop after which keeld no longer knows the domain. The
+ * events were subscribed to before the create, so none is missed.
+ */
+static int create_wait(struct cli *cli, struct create_wait *w)
+{
+	struct keel_domain d;
+	int n;
+
+	for (;;) {
+		n = keel_event_pending(cli->conn) ?
+			    keel_event_dispatch(cli->conn) :
+			    keel_event_wait(cli->conn, -1);
+		if (n < 0) {
+			cli_error("The connection to keeld was lost while waiting for domain %s to end.",
+				  w->uuid);
+			return CLI_FAIL;
+		}
+		if (!w->stopped)
+			continue;
+		w->stopped = false;
+		if (keel_domain_info(cli->conn, w->uuid, &d, NULL) == 0)
+			continue;
+		if (keel_last_error(cli->conn)->code == KEEL_E_NO_DOMAIN)
+			return CLI_OK;
+		return cli_call_failed(cli);
+	}
+}
+
 int cmd_create(struct cli *cli, const struct cli_args *args)
 {
 	struct keel_console_opts copts = KEEL_CONSOLE_OPTS_INIT;
 	struct json_object *config = NULL;
+	struct create_wait wait = { 0 };
+	bool fg = cli_flag(args, 'F');
 	struct keel_domain d;
 	unsigned flags = 0;
 	int rc;
 
-	rc = cli_config_load(args->argv[0], &config);
+	/* xl's overrides are KEY=VALUE; anything else is a slip */
+	for (int i = 1; i < args->argc; i++)
+		if (!strchr(args->argv[i], '='))
+			return cli_usage(args->cmd,
+					 "Unexpected argument \"%s\". After FILE come only KEY=VALUE overrides.",
+					 args->argv[i]);
+	if (cli_flag(args, 'V'))
+		return cli_usage(args->cmd,
+				 "-V is refused: keel domains have no VNC display; use -c, or keel console, for the guest's console.");
+	if (fg && cli_flag(args, 'e'))
+		return cli_usage(args->cmd,
+				 "-F waits for the domain to end and -e says not to; give one of them.");
+	rc = cli_config_read(args->argv[0], args->argv + 1,
+			     (size_t)args->argc - 1, cli_flag(args, 'q'),
+			     &config);
 	if (rc)
 		return rc;
-	if (cli_flag(args, 'n')) {
+	if (cli_flag(args, 'n') || cli_flag(args, CLI_OPT_DRYRUN)) {
 		cli_print_json(config);
 		goto out_put;
 	}
 	rc = cli_connect(cli);
 	if (rc)
 		goto out_put;
+	if (fg) {
+		keel_set_event_callback(cli->conn, create_wait_event, &wait);
+		if (keel_events_subscribe(cli->conn)) {
+			rc = cli_call_failed(cli);
+			goto out_put;
+		}
+	}
 	if (cli_flag(args, 'p'))
 		flags |= KEEL_START_PAUSED;
 	if (keel_domain_create(cli->conn, config, flags, &d)) {
 		rc = cli_call_failed(cli);
 		goto out_put;
 	}
+	wait.uuid = d.uuid;
 	if (cli_flag(args, 'c')) {
 		copts.history_bytes = CREATE_CONSOLE_HISTORY;
 		rc = cli_console_attach(cli, d.uuid, d.name, &copts,
 					CLI_CONSOLE_ESCAPE);
 	}
+	if (!rc && fg)
+		rc = create_wait(cli, &wait);
 out_put:
 	json_object_put(config);
 	return rc;

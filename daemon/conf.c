@@ -70,6 +70,8 @@ void conf_dispose(struct keeld_conf *conf)
 	free(conf->hypervisor);
 	free(conf->cgroup_parent);
 	free(conf->cgroup_root);
+	free(conf->default_bridge);
+	conf->default_bridge = NULL;
 	conf->hypervisor = NULL;
 	conf->cgroup_parent = conf->cgroup_root = NULL;
 	conf->run_dir = conf->state_dir = conf->schema_dir = NULL;
@@ -208,6 +210,23 @@ static int conf_apply_cgroup(struct keeld_conf *conf, const char *path,
 	return 1;
 }
 
+/*
+ * A Linux interface name as the domain schema's ifname allows it: 1 to
+ * 15 characters other than '/', ':', ',', '=', controls and spaces.
+ */
+static bool conf_ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (strchr("/:,=", *s) || (unsigned char)*s <= ' ' ||
+		    *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* One `key = value` pair; returns 0, -EINVAL (logged) or -ENOMEM. */
 static int conf_apply(struct keeld_conf *conf, const char *path,
 		      unsigned lineno, const char *key, const char *value)
@@ -246,13 +265,20 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 			path, lineno, value);
 		return -EINVAL;
 	}
+	if (!strcmp(key, "default_bridge")) {
+		if (conf_ifname_ok(value))
+			return conf_set(&conf->default_bridge, value);
+		log_err("%s:%u: default_bridge must be a network interface name, 1 to 15 characters other than '/', ':', ',', '=' and white space, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
 	rc = conf_apply_limit(conf, path, lineno, key, value);
 	if (rc <= 0)
 		return rc;
 	rc = conf_apply_cgroup(conf, path, lineno, key, value);
 	if (rc <= 0)
 		return rc;
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent and cgroup_root.",
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent, cgroup_root and default_bridge.",
 		path, lineno, key);
 	return -EINVAL;
 }

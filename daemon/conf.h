@@ -38,6 +38,11 @@ struct keeld_conf {
 	 * mounts).
 	 */
 	enum cgroup_policy cgroups;
+	/*
+	 * The bridge a NIC without one joins (keeld.8, default_bridge; xl's
+	 * xenbr0); NULL: it joins none.
+	 */
+	char *default_bridge;
 	char *cgroup_parent;
 	char *cgroup_root;
 };
@@ -58,7 +63,7 @@ void conf_dispose(struct keeld_conf *conf);
  * starting with '#' are skipped. Keys: run_dir, state_dir, log_dir,
  * group, hypervisor, log_level, memory_overcommit, max_clients,
  * max_clients_per_uid, client_memory, client_idle_timeout, cgroups,
- * cgroup_parent, cgroup_root. Returns 0;
+ * cgroup_parent, cgroup_root, default_bridge. Returns 0;
  * -ENOENT when the file does not exist and @missing_ok is false (it is
  * then logged); -EINVAL for an unknown key, a line without '=' or a bad
  * value, logged with the file and line; -errno when it cannot be read.

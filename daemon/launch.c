@@ -293,6 +293,7 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	if (id < 0)
 		id = k->next_domain_id++;
 	nic_assign(run->config, id);
+	nic_default_bridge(run->config, k->conf.default_bridge);
 	rc = -ENOMEM;
 	console_log = launch_log_path(k, dom->name, ".console.log");
 	if (!console_log)

@@ -54,6 +54,21 @@ void nic_assign(struct json_object *config, int id)
 	}
 }
 
+void nic_default_bridge(struct json_object *config, const char *bridge)
+{
+	struct json_object *list;
+
+	if (!bridge || !json_object_object_get_ex(config, "nics", &list))
+		return;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *nic = json_object_array_get_idx(list, i);
+
+		if (!json_member_string(nic, "bridge"))
+			json_object_object_add(nic, "bridge",
+					       json_object_new_string(bridge));
+	}
+}
+
 /* Add tap @tap to bridge @bridge and bring it up (xl's vif-bridge). */
 static int nic_bridge_attach(const char *tap, const char *bridge)
 {

@@ -21,6 +21,14 @@
 void nic_assign(struct json_object *config, int id);
 
 /*
+ * Give every NIC of @config (a live configuration) without a bridge
+ * @bridge, keeld.conf's default_bridge, as xl puts such a vif on
+ * xenbr0; nothing when @bridge is NULL. The live configuration records
+ * it, as nic_assign()'s names.
+ */
+void nic_default_bridge(struct json_object *config, const char *bridge);
+
+/*
  * Add every NIC of @config that names a bridge to it, and bring its tap
  * up (xl's vif-bridge); keel-hv must have opened the taps. Returns 0,
  * or -errno with the sentence in @why.

@@ -10,7 +10,7 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/jschema.c lib/jschema.h lib/jschema_internal.h \
 	lib/jschema_compile.c lib/jschema_validate.c \
 	lib/xlcfg.c lib/xlcfg.h lib/xlcfg_internal.h lib/xlcfg_syntax.c \
-	lib/xlcfg_disk.c lib/xlcfg_vif.c \
+	lib/xlcfg_disk.c lib/xlcfg_vif.c lib/xlcfg_keys.c lib/xlcfg_read.c \
 	lib/iotune.c lib/iotune.h \
 	lib/paths.c lib/paths.h \
 	lib/cpumap.c lib/cpumap.h

@@ -3,56 +3,99 @@
  * xl.cfg(5) reader: xlcfg_syntax.c turns the file into a list of
  * settings (key, line, value), then one table of keys here converts
  * each setting into its member of the JSON domain model; xlcfg_disk.c
- * and xlcfg_vif.c read the items of disk and vif. A file whose first
- * non-blank byte is '{' is the model itself, read here too. The
- * decisions where keel departs from xl are listed in xlcfg.h.
+ * and xlcfg_vif.c read the items of disk and vif, xlcfg_keys.c says
+ * what becomes of xl's keys that keel does not apply. xlcfg_read.c
+ * reads the bytes and the JSON spelling. The decisions where keel
+ * departs from xl are listed in xlcfg.h.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cpumap.h"
-#include "json_strict.h"
-#include "xlcfg.h"
 #include "xlcfg_internal.h"
 
-#define XLCFG_MAX_SIZE (1024 * 1024)
+/* What messages call the KEY=VALUE overrides; LINE is their position. */
+#define XLCFG_OVERRIDES "<command line>"
 
 /* --- what the parts share ----------------------------------------------- */
 
-int xlcfg_fail(char **err, const char *file, int line, const char *fmt, ...)
+static size_t count_lines(const char *s)
 {
-	char *msg, *full;
-	va_list ap;
+	size_t n = 1;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Add "FILE:LINE: @tag@msg" as a line of *@to. */
+static int add_line(char **to, const char *file, int line, const char *tag,
+		    const char *msg)
+{
+	char *full, where[24] = "";
 	int n;
 
-	if (*err)
+	if (line > 0)
+		snprintf(where, sizeof(where), "%d:", line);
+	n = asprintf(&full, "%s%s%s:%s %s%s", *to ? *to : "", *to ? "\n" : "",
+		     file, where, tag, msg);
+	if (n < 0)
+		return -ENOMEM;
+	free(*to);
+	*to = full;
+	return 0;
+}
+
+int xlcfg_fail(char **err, const char *file, int line, const char *fmt, ...)
+{
+	size_t lines = *err ? count_lines(*err) : 0;
+	va_list ap;
+	char *msg;
+	int n;
+
+	if (lines > XLCFG_MAX_ERRORS)
 		return -EINVAL;
+	if (lines == XLCFG_MAX_ERRORS) {
+		n = add_line(err, file, 0, "",
+			     "There are more problems than these; fix these first.");
+		return n ? n : -EINVAL;
+	}
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	if (line > 0)
-		n = asprintf(&full, "%s:%d: %s", file, line, msg);
-	else
-		n = asprintf(&full, "%s: %s", file, msg);
+	n = add_line(err, file, line, "", msg);
 	free(msg);
+	return n ? n : -EINVAL;
+}
+
+int xlcfg_warn(char **warn, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	if (!warn)
+		return 0;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
-	*err = full;
-	return -EINVAL;
+	n = add_line(warn, file, line, "warning: ", msg);
+	free(msg);
+	return n;
 }
 
 int xlcfg_spec_fail(const struct xlcfg_errs *e, const char *what,
@@ -68,6 +111,26 @@ int xlcfg_spec_fail(const struct xlcfg_errs *e, const char *what,
 	if (rc < 0)
 		return -ENOMEM;
 	rc = xlcfg_fail(e->err, e->file, v->line, "In %s '%s': %s", what,
+			v->str, msg);
+	free(msg);
+	return rc;
+}
+
+int xlcfg_spec_warn(const struct xlcfg_errs *e, const char *what,
+		    const struct xlcfg_val *v, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int rc;
+
+	if (!e->warn)
+		return 0;
+	va_start(ap, fmt);
+	rc = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -ENOMEM;
+	rc = xlcfg_warn(e->warn, e->file, v->line, "In %s '%s': %s", what,
 			v->str, msg);
 	free(msg);
 	return rc;
@@ -99,16 +162,6 @@ char *xlcfg_trim(char *s)
 	return s;
 }
 
-static int line_at(const char *buf, size_t off)
-{
-	int line = 1;
-	size_t i;
-
-	for (i = 0; i < off; i++)
-		line += buf[i] == '\n';
-	return line;
-}
-
 /* --- semantics --------------------------------------------------------- */
 
 /*
@@ -130,7 +183,9 @@ enum field {
 struct conv {
 	struct xlcfg_errs e;
 	struct json_object *out[F_COUNT];
+	/* where each key was set (line 0: not set), even if it failed */
 	int line[F_COUNT];
+	const char *file[F_COUNT];
 };
 
 typedef int conv_fn(struct conv *c, const struct xlcfg_setting *s,
@@ -228,11 +283,13 @@ static int conv_uuid(struct conv *c, const struct xlcfg_setting *s,
 	return xlcfg_new_or_enomem(json_object_new_string(buf), out);
 }
 
+/* xl's actions (xl.cfg(5)); the coredump- ones write a core first. */
 static int conv_action(struct conv *c, const struct xlcfg_setting *s,
 		       struct json_object **out)
 {
 	static const char *const ok[] = {
 		"destroy", "restart", "preserve", "rename-restart",
+		"coredump-destroy", "coredump-restart",
 	};
 	const char *str;
 	int rc = get_string(c, s, &str);
@@ -244,12 +301,12 @@ static int conv_action(struct conv *c, const struct xlcfg_setting *s,
 		if (!strcmp(str, ok[i]))
 			return xlcfg_new_or_enomem(json_object_new_string(str),
 						   out);
-	if (!strncmp(str, "coredump-", 9) || !strcmp(str, "soft-reset"))
+	if (!strcmp(str, "soft-reset"))
 		return cfail(c, s->line,
-			     "'%s' = \"%s\" is an xl action keel does not support; use destroy, restart, preserve or rename-restart.",
-			     s->key, str);
+			     "'%s' = \"soft-reset\" is refused: it restarts a Xen guest in place through Xen's soft reset, which KVM has no counterpart of; use restart.",
+			     s->key);
 	return cfail(c, s->line,
-		     "'%s' = \"%s\" is not an action; use destroy, restart, preserve or rename-restart.",
+		     "'%s' = \"%s\" is not an action; use destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart.",
 		     s->key, str);
 }
 
@@ -335,8 +392,8 @@ static int conv_specs(struct conv *c, const struct xlcfg_setting *s,
 		      const char *unique, struct json_object **out)
 {
 	struct json_object *arr, *item = NULL;
+	int rc, failed = 0;
 	size_t i, j;
-	int rc;
 
 	if (s->val.type != XLCFG_VAL_LIST)
 		return cfail(c, s->line,
@@ -345,6 +402,7 @@ static int conv_specs(struct conv *c, const struct xlcfg_setting *s,
 	arr = json_object_new_array();
 	if (!arr)
 		return -ENOMEM;
+	/* every item is read, so that each bad one is reported */
 	for (i = 0; i < s->val.n; i++) {
 		const struct xlcfg_val *v = &s->val.items[i];
 		struct json_object *a, *b;
@@ -352,41 +410,138 @@ static int conv_specs(struct conv *c, const struct xlcfg_setting *s,
 		rc = v->type == XLCFG_VAL_STRING ?
 			     parse(&c->e, v, &item) :
 			     cfail(c, v->line,
-				   "The items of '%s' are quoted specifications, not numbers.",
-				   s->key);
+				   "The items of '%s' are quoted specifications, not %s.",
+				   s->key,
+				   v->type == XLCFG_VAL_LIST ? "lists" :
+							       "numbers");
 		if (!rc && json_object_array_add(arr, item)) {
 			json_object_put(item);
 			rc = -ENOMEM;
 		}
-		if (rc)
+		if (rc == -ENOMEM)
 			goto fail;
-		if (!json_object_object_get_ex(item, unique, &a))
+		failed = failed ? failed : rc;
+		if (rc || !json_object_object_get_ex(item, unique, &a))
 			continue;
-		for (j = 0; j < i; j++) {
+		for (j = 0; j + 1 < json_object_array_length(arr); j++) {
 			if (json_object_object_get_ex(
 				    json_object_array_get_idx(arr, j), unique,
 				    &b) &&
 			    !strcmp(json_object_get_string(a),
 				    json_object_get_string(b))) {
-				rc = cfail(c, v->line,
-					   "Two %s entries use %s %s; each must have its own.",
-					   s->key, unique,
-					   json_object_get_string(a));
-				goto fail;
+				failed = cfail(c, v->line,
+					       "Two %s entries use %s %s; each must have its own.",
+					       s->key, unique,
+					       json_object_get_string(a));
+				break;
 			}
 		}
 	}
-	*out = arr;
-	return 0;
+	rc = failed;
+	if (!rc) {
+		*out = arr;
+		return 0;
+	}
 fail:
 	json_object_put(arr);
+	return rc;
+}
+
+/*
+ * Which disk a vdev names, from 0: xvda, vda, hda and sda are all the
+ * first (xl-disk-configuration(5)); the letters count as Linux's do
+ * (z is 25, aa 26).
+ */
+static int vdev_index(const char *vdev)
+{
+	int n = 0;
+
+	vdev += strncmp(vdev, "xvd", 3) ? 2 : 3;
+	for (; *vdev; vdev++)
+		n = n * 26 + (*vdev - 'a' + 1);
+	return n - 1;
+}
+
+static int disk_vdev_index(struct json_object *disk)
+{
+	struct json_object *v;
+
+	json_object_object_get_ex(disk, "vdev", &v);
+	return vdev_index(json_object_get_string(v));
+}
+
+/*
+ * The disks in the order their vdevs give (xvda before xvdb; disks
+ * whose vdevs name the same place, such as xvda and sda, in file
+ * order), which is the order the guest sees them in: a virtio disk's
+ * name comes from its place on the PCI bus, so the first is /dev/vda
+ * whatever the file calls it (keel.cfg(5), "DISKS"). A disk whose name
+ * in the guest will not have its vdev's letter is warned about.
+ */
+static int disks_order(struct conv *c, const struct xlcfg_setting *s,
+		       struct json_object **arr)
+{
+	size_t i, j, n = json_object_array_length(*arr);
+	struct json_object **by, *sorted, *disk, *v;
+	int rc = 0;
+
+	if (!n || (n == 1 && !disk_vdev_index(
+					json_object_array_get_idx(*arr, 0))))
+		return 0;
+	by = calloc(n, sizeof(*by));
+	sorted = json_object_new_array();
+	if (!by || !sorted) {
+		free(by);
+		json_object_put(sorted);
+		return -ENOMEM;
+	}
+	/* stable: a disk goes after every one not placed later */
+	for (i = 0; i < n; i++) {
+		disk = json_object_array_get_idx(*arr, i);
+		for (j = i; j > 0 && disk_vdev_index(by[j - 1]) >
+					     disk_vdev_index(disk);
+		     j--)
+			by[j] = by[j - 1];
+		by[j] = disk;
+	}
+	for (i = 0; i < n && !rc; i++)
+		if (json_object_array_add(sorted, json_object_get(by[i]))) {
+			json_object_put(by[i]);
+			rc = -ENOMEM;
+		}
+	free(by);
+	if (rc) {
+		json_object_put(sorted);
+		return rc;
+	}
+	json_object_put(*arr);
+	*arr = sorted;
+	for (i = 0; i < n && i < 26 && !rc; i++) {
+		disk = json_object_array_get_idx(sorted, i);
+		if ((size_t)disk_vdev_index(disk) == i)
+			continue;
+		json_object_object_get_ex(disk, "vdev", &v);
+		rc = xlcfg_warn(c->e.warn, c->e.file, s->line,
+				"vdev %s will be the guest's /dev/vd%c (its disk %zu): a guest names virtio disks in their order, with no gaps, and xvda, sda and hda all come first.",
+				json_object_get_string(v), (char)('a' + i),
+				i + 1);
+	}
 	return rc;
 }
 
 static int conv_disks(struct conv *c, const struct xlcfg_setting *s,
 		      struct json_object **out)
 {
-	return conv_specs(c, s, xlcfg_disk_parse, "vdev", out);
+	int rc = conv_specs(c, s, xlcfg_disk_parse, "vdev", out);
+
+	if (rc)
+		return rc;
+	rc = disks_order(c, s, out);
+	if (rc) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static int conv_nics(struct conv *c, const struct xlcfg_setting *s,
@@ -419,56 +574,23 @@ static const struct key_def keys[F_COUNT] = {
 	[F_NICS] = { "vif", "nics", conv_nics },
 };
 
-/* Real xl.cfg keys, so that the error can say "not supported". */
-static const char *const xl_keys[] = {
-	"builder", "type", "pvh", "bootloader", "bootloader_args",
-	"bootloader_restrict", "bootloader_user", "pci", "pci_permissive",
-	"pci_msitranslate", "pci_seize", "pci_power_mgmt", "vfb", "vkb",
-	"vtpm", "vusb", "usb", "usbctrl", "usbdev", "usbdevice", "usbversion",
-	"channel", "p9", "pvcalls", "vdispl", "vsnd", "virtio", "dtdev",
-	"iomem", "ioports", "irqs", "rdm", "rdm_mem_boundary",
-	"device_model_version", "device_model_override", "device_model_args",
-	"device_model_args_pv", "device_model_args_hvm",
-	"device_model_stubdomain_override", "device_model_stubdomain_seclabel",
-	"device_model_user", "stubdomain_kernel", "stubdomain_ramdisk",
-	"stubdomain_memory", "seclabel", "init_seclabel", "pool", "cpus_soft",
-	"vnuma", "max_grant_frames", "max_maptrack_frames",
-	"max_grant_version", "max_event_channels", "nomigrate",
-	"driver_domain", "device_tree", "e820_host", "acpi", "acpi_s3",
-	"acpi_s4", "acpi_laptop_slate", "apic", "pae", "hpet", "viridian",
-	"nx", "hap", "oos", "videoram", "vga", "stdvga", "vnc", "vnclisten",
-	"vncdisplay", "vncunused", "vncpasswd", "keymap", "sdl", "opengl",
-	"spice", "spicehost", "spiceport", "spicetls_port",
-	"spicedisable_ticketing", "spicepasswd", "spiceagent_mouse",
-	"spicevdagent", "spice_clipboard_sharing", "spiceusbredirection",
-	"serial", "soundhw", "boot", "localtime", "rtc_timeoffset",
-	"timer_mode", "tsc_mode", "gfx_passthru", "nestedhvm", "altp2m",
-	"altp2mhvm", "xen_platform_pci", "firmware", "bios",
-	"bios_path_override", "firmware_override", "acpi_firmware",
-	"smbios_firmware", "ms_vm_genid", "cpuid", "shadow_memory",
-	"claim_mode", "on_watchdog", "on_soft_reset", "tee", "gic_version",
-	"vuart", "blkdev_start", "vpmu", "nr_spis", "dm_restrict",
-	"device_model_stubdomain", "vif2", "passthrough", "llc_colors",
-	"trap_unmapped_accesses", "mca_caps", "msr_relaxed", "vpt_align",
-	"vkb_device", "vif_ioemu", "migration_channel", "xend_config", NULL
-};
-
 static int conv_setting(struct conv *c, const struct xlcfg_setting *s)
 {
-	int i;
+	int i, rc;
 
+	c->e.file = s->file;
 	for (i = 0; i < F_COUNT; i++) {
 		if (strcmp(keys[i].key, s->key))
 			continue;
 		c->line[i] = s->line;
+		c->file[i] = s->file;
 		return keys[i].conv(c, s, &c->out[i]);
 	}
-	if (xlcfg_in_list(s->key, xl_keys))
-		return cfail(c, s->line,
-			     "'%s' is an xl.cfg key keel does not support; remove it.",
-			     s->key);
+	rc = xlcfg_xl_key(&c->e, s);
+	if (rc != -ENOENT)
+		return rc;
 	return cfail(c, s->line,
-		     "unknown key '%s'; keel.cfg(5) lists the keys keel reads.",
+		     "unknown key '%s'; keel.cfg(5) lists the keys keel reads, and those of xl it ignores or refuses.",
 		     s->key);
 }
 
@@ -477,52 +599,47 @@ static long long field_int(struct conv *c, enum field f, long long dflt)
 	return c->out[f] ? json_object_get_int64(c->out[f]) : dflt;
 }
 
-/*
- * What only the whole file can say: required keys, and how keys relate
- * (vcpus is 1 when absent, as in xl and keeld).
- */
-static int conv_check(struct conv *c)
-{
-	long long vcpus = field_int(c, F_VCPUS, 1);
-	const char *root, *extra;
-	char *cmdline;
-	int n;
+/* Report at the line where field @f was set. */
+#define ffail(c, f, ...) \
+	xlcfg_fail((c)->e.err, (c)->file[f], (c)->line[f], __VA_ARGS__)
 
-	if (!c->out[F_NAME])
-		return cfail(c, 0,
-			     "No name is set; add a line such as name = \"web\".");
-	if (!c->out[F_KERNEL])
-		return cfail(c, 0,
-			     "No kernel is set; add a line such as kernel = \"/boot/vmlinuz\".");
-	if (c->out[F_CMDLINE] && (c->out[F_ROOT] || c->out[F_EXTRA]))
-		return cfail(c, c->line[c->out[F_ROOT] ? F_ROOT : F_EXTRA],
-			     "'%s' cannot be combined with 'cmdline' (line %d); put the whole command line in cmdline, or use root and extra without it.",
-			     c->out[F_ROOT] ? "root" : "extra",
-			     c->line[F_CMDLINE]);
-	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) < vcpus)
-		return cfail(c, c->line[F_MAXVCPUS],
-			     "'maxvcpus' (%lld) is less than 'vcpus' (%lld); maxvcpus is the most vCPUs the domain can have.",
-			     field_int(c, F_MAXVCPUS, 0), vcpus);
-	if (c->out[F_CPUS] &&
-	    json_object_is_type(c->out[F_CPUS], json_type_array) &&
-	    json_object_array_length(c->out[F_CPUS]) >
-		    (size_t)field_int(c, F_MAXVCPUS, vcpus))
-		return cfail(c, c->line[F_CPUS],
-			     "'cpus' lists %zu CPU lists, one per vCPU, but the domain has %lld vCPUs; remove the extra ones.",
-			     json_object_array_length(c->out[F_CPUS]),
-			     field_int(c, F_MAXVCPUS, vcpus));
-	if (c->out[F_MAXMEM] && c->out[F_MEMORY] &&
-	    field_int(c, F_MAXMEM, 0) < field_int(c, F_MEMORY, 0))
-		return cfail(c, c->line[F_MAXMEM],
-			     "'maxmem' (%lld MiB) is less than 'memory' (%lld MiB); maxmem is the most memory the domain can have.",
-			     field_int(c, F_MAXMEM, 0),
-			     field_int(c, F_MEMORY, 0));
-	if (c->out[F_CMDLINE] || (!c->out[F_ROOT] && !c->out[F_EXTRA]))
+/*
+ * The command line the guest gets: cmdline if set (root and extra are
+ * then not used, with a warning, as in xl), else xl's "root=ROOT EXTRA".
+ * Sets *@from to the field that holds the root= it names, if any.
+ */
+static int conv_cmdline(struct conv *c)
+{
+	const char *root = NULL, *extra = NULL;
+	char *cmdline;
+	int n, rc;
+
+	if (c->out[F_CMDLINE]) {
+		if (!c->line[F_ROOT] && !c->line[F_EXTRA])
+			return 0;
+		if (c->line[F_ROOT] && c->line[F_EXTRA])
+			rc = xlcfg_warn(c->e.warn, c->file[F_CMDLINE],
+					c->line[F_CMDLINE],
+					"'cmdline' is used, and 'root' (line %d) and 'extra' (line %d) are not, as in xl; put everything the kernel needs in cmdline.",
+					c->line[F_ROOT], c->line[F_EXTRA]);
+		else
+			rc = xlcfg_warn(c->e.warn, c->file[F_CMDLINE],
+					c->line[F_CMDLINE],
+					"'cmdline' is used, and '%s' (line %d) is not, as in xl; put everything the kernel needs in cmdline.",
+					c->line[F_ROOT] ? "root" : "extra",
+					c->line[F_ROOT] ? c->line[F_ROOT] :
+							  c->line[F_EXTRA]);
+		json_object_put(c->out[F_ROOT]);
+		json_object_put(c->out[F_EXTRA]);
+		c->out[F_ROOT] = c->out[F_EXTRA] = NULL;
+		return rc;
+	}
+	if (!c->out[F_ROOT] && !c->out[F_EXTRA])
 		return 0;
-	/* xl builds "root=ROOT EXTRA" when cmdline is absent */
-	root = c->out[F_ROOT] ? json_object_get_string(c->out[F_ROOT]) : NULL;
-	extra = c->out[F_EXTRA] ? json_object_get_string(c->out[F_EXTRA]) :
-				  NULL;
+	if (c->out[F_ROOT])
+		root = json_object_get_string(c->out[F_ROOT]);
+	if (c->out[F_EXTRA])
+		extra = json_object_get_string(c->out[F_EXTRA]);
 	if (root)
 		n = asprintf(&cmdline, "root=%s%s%s", root, extra ? " " : "",
 			     extra ? extra : "");
@@ -532,23 +649,171 @@ static int conv_check(struct conv *c)
 		return -ENOMEM;
 	c->out[F_CMDLINE] = json_object_new_string(cmdline);
 	free(cmdline);
-	return c->out[F_CMDLINE] ? 0 : -ENOMEM;
+	if (!c->out[F_CMDLINE])
+		return -ENOMEM;
+	/* where the words came from, for root_check() */
+	c->line[F_CMDLINE] = c->line[root ? F_ROOT : F_EXTRA];
+	c->file[F_CMDLINE] = c->file[root ? F_ROOT : F_EXTRA];
+	return 0;
 }
 
-static int parse_xl(const char *buf, size_t len, const char *name,
-		    struct json_object **out, char **err)
+/*
+ * A root= naming a Xen or emulated disk (/dev/xvda1, /dev/sda, /dev/hda)
+ * will not exist: the guest's disks are virtio's /dev/vdX. Warn, with
+ * the name the same disk will have.
+ */
+static int root_check(struct conv *c)
 {
-	struct conv c = { .e = { name, err } };
+	const char *cmd, *p, *dev, *letters;
+	size_t i, n = 0;
+	char vd = 0;
+
+	if (!c->out[F_CMDLINE])
+		return 0;
+	cmd = json_object_get_string(c->out[F_CMDLINE]);
+	for (p = strstr(cmd, "root=/dev/"); p && p > cmd && p[-1] != ' ';
+	     p = strstr(p + 1, "root=/dev/"))
+		;
+	if (!p)
+		return 0;
+	dev = p + 10;
+	if (!strncmp(dev, "xvd", 3))
+		letters = dev + 3;
+	else if (!strncmp(dev, "hd", 2) || !strncmp(dev, "sd", 2))
+		letters = dev + 2;
+	else
+		return 0;
+	if (!islower((unsigned char)*letters))
+		return 0;
+	if (c->out[F_DISKS])
+		n = json_object_array_length(c->out[F_DISKS]);
+	for (i = 0; i < n && i < 26; i++) {
+		struct json_object *v;
+		const char *vdev;
+
+		json_object_object_get_ex(
+			json_object_array_get_idx(c->out[F_DISKS], i), "vdev",
+			&v);
+		vdev = json_object_get_string(v);
+		if (vdev_index(vdev) == *letters - 'a' &&
+		    !islower((unsigned char)letters[1]))
+			vd = (char)('a' + i);
+	}
+	if (vd)
+		return xlcfg_warn(c->e.warn, c->file[F_CMDLINE],
+				  c->line[F_CMDLINE],
+				  "root=/dev/%.*s will not exist: the guest names its virtio disks /dev/vdX, and this one will be /dev/vd%c%.*s.",
+				  (int)strcspn(dev, " "), dev, vd,
+				  (int)strcspn(letters + 1, " "), letters + 1);
+	return xlcfg_warn(c->e.warn, c->file[F_CMDLINE], c->line[F_CMDLINE],
+			  "root=/dev/%.*s will not exist: the guest names its virtio disks /dev/vda, /dev/vdb and so on, in vdev order.",
+			  (int)strcspn(dev, " "), dev);
+}
+
+/*
+ * What only the whole file can say: required keys, and how keys relate
+ * (vcpus is 1 when absent, as in xl and keeld). Every problem is
+ * reported; returns -EINVAL if there was one.
+ */
+static int conv_check(struct conv *c)
+{
+	long long vcpus = field_int(c, F_VCPUS, 1);
+	int rc = 0, r;
+
+	if (!c->line[F_NAME])
+		rc = cfail(c, 0,
+			   "No name is set; add a line such as name = \"web\".");
+	if (!c->line[F_KERNEL])
+		rc = cfail(c, 0,
+			   "No kernel is set; add a line such as kernel = \"/boot/vmlinuz\".");
+	if (c->out[F_MAXVCPUS] && field_int(c, F_MAXVCPUS, 0) < vcpus)
+		rc = ffail(c, F_MAXVCPUS,
+			   "'maxvcpus' (%lld) is less than 'vcpus' (%lld); maxvcpus is the most vCPUs the domain can have.",
+			   field_int(c, F_MAXVCPUS, 0), vcpus);
+	if (c->out[F_CPUS] &&
+	    json_object_is_type(c->out[F_CPUS], json_type_array) &&
+	    json_object_array_length(c->out[F_CPUS]) >
+		    (size_t)field_int(c, F_MAXVCPUS, vcpus))
+		rc = ffail(c, F_CPUS,
+			   "'cpus' lists %zu CPU lists, one per vCPU, but the domain has %lld vCPUs; remove the extra ones.",
+			   json_object_array_length(c->out[F_CPUS]),
+			   field_int(c, F_MAXVCPUS, vcpus));
+	if (c->out[F_MAXMEM] && c->out[F_MEMORY] &&
+	    field_int(c, F_MAXMEM, 0) < field_int(c, F_MEMORY, 0))
+		rc = ffail(c, F_MAXMEM,
+			   "'maxmem' (%lld MiB) is less than 'memory' (%lld MiB); maxmem is the most memory the domain can have.",
+			   field_int(c, F_MAXMEM, 0), field_int(c, F_MEMORY, 0));
+	if (rc == -ENOMEM)
+		return rc;
+	r = conv_cmdline(c);
+	if (!r)
+		r = root_check(c);
+	return r ? r : rc;
+}
+
+/* Read @n KEY=VALUE overrides (xl's) after the file's own settings. */
+static int read_overrides(char *const *overrides, size_t n,
+			  struct xlcfg_setting **sets, size_t *nsets,
+			  char **err)
+{
+	char *buf = NULL;
+	size_t i, len = 0;
+	FILE *f;
+	int rc = 0;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (strchr(overrides[i], '\n'))
+			rc = xlcfg_fail(err, XLCFG_OVERRIDES, (int)i + 1,
+					"An override is one KEY=VALUE setting on one line.");
+		fprintf(f, "%s\n",
+			strchr(overrides[i], '\n') ? "" : overrides[i]);
+	}
+	if (fclose(f))
+		return -ENOMEM;
+	if (rc != -ENOMEM) {
+		int r = xlcfg_syntax_parse(buf, len, XLCFG_OVERRIDES, sets,
+					   nsets, err);
+
+		rc = r ? r : rc;
+	}
+	free(buf);
+	return rc;
+}
+
+int xlcfg_parse_xl(const char *buf, size_t len, const char *name,
+		   char *const *overrides, size_t noverrides,
+		   struct json_object **out, char **err, char **warn)
+{
+	struct conv c = { .e = { name, err, warn } };
 	struct xlcfg_setting *sets = NULL;
 	struct json_object *o = NULL;
 	size_t i, nsets = 0;
-	int rc;
+	int rc, syntax;
 
-	rc = xlcfg_syntax_parse(buf, len, name, &sets, &nsets, err);
-	for (i = 0; !rc && i < nsets; i++)
-		rc = conv_setting(&c, &sets[i]);
-	if (!rc)
-		rc = conv_check(&c);
+	syntax = xlcfg_syntax_parse(buf, len, name, &sets, &nsets, err);
+	if (syntax != -ENOMEM && noverrides) {
+		rc = read_overrides(overrides, noverrides, &sets, &nsets, err);
+		syntax = syntax ? syntax : rc;
+	}
+	rc = syntax == -ENOMEM ? syntax :
+				 xlcfg_settings_merge(sets, &nsets, err, warn);
+	for (i = 0; rc != -ENOMEM && i < nsets; i++) {
+		int r = conv_setting(&c, &sets[i]);
+
+		rc = rc ? rc : r;
+		rc = r == -ENOMEM ? r : rc;
+	}
+	/* a line that did not read may be the one that sets name */
+	if (rc != -ENOMEM && !syntax) {
+		int r = conv_check(&c);
+
+		rc = r == -ENOMEM || !rc ? r : rc;
+	}
+	if (rc != -ENOMEM)
+		rc = syntax ? syntax : rc;
 	if (!rc) {
 		o = json_object_new_object();
 		rc = o ? 0 : -ENOMEM;
@@ -570,169 +835,4 @@ static int parse_xl(const char *buf, size_t len, const char *name,
 	}
 	*out = o;
 	return 0;
-}
-
-/* --- entry points ------------------------------------------------------ */
-
-/* Say what json_strict found wrong, the way this reader says things. */
-static int strict_fail(const struct json_strict *js, const char *buf,
-		       const char *name, char **err)
-{
-	int line = line_at(buf, js->at);
-
-	switch (js->fault) {
-	case JSON_STRICT_UTF8:
-		return xlcfg_fail(err, name, line,
-				  "This is not valid UTF-8: %s; keel's configuration is UTF-8 text.",
-				  js->what);
-	case JSON_STRICT_NUL_NAME:
-		return xlcfg_fail(err, name, line,
-				  "A member name contains \\u0000, which keel does not accept.");
-	case JSON_STRICT_NUL_STRING:
-		return xlcfg_fail(err, name, line,
-				  "A string contains a NUL character (\\u0000), which keel does not accept.");
-	case JSON_STRICT_DUPLICATE:
-		return xlcfg_fail(err, name, line,
-				  "The member \"%s\" appears twice in one object.",
-				  js->what);
-	case JSON_STRICT_TOO_DEEP:
-		return xlcfg_fail(err, name, line,
-				  "This is not valid JSON: it nests arrays and objects deeper than %d levels.",
-				  JSON_STRICT_MAX_DEPTH);
-	default:
-		return xlcfg_fail(err, name, line, "This is not valid JSON: %s.",
-				  js->what);
-	}
-}
-
-static int parse_json(const char *buf, size_t len, const char *name,
-		      struct json_object **out, char **err)
-{
-	struct json_tokener *tok;
-	enum json_tokener_error jerr;
-	struct json_object *o;
-	struct json_strict js;
-	size_t end, at;
-	int rc;
-
-	/*
-	 * What json-c lets through (see json_strict.h); the scan checks
-	 * every byte's UTF-8, so json-c need not. json-c's default depth
-	 * (32) is within what json_strict_check() vouches for.
-	 */
-	rc = json_strict_scan(&js, buf, len);
-	tok = rc == -ENOMEM ? NULL : json_tokener_new();
-	if (!tok) {
-		rc = -ENOMEM;
-		goto out_dispose;
-	}
-	/* trailing text gets its own message below */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	/* Where json-c has something to say, if anywhere. */
-	at = jerr == json_tokener_continue ? len : end;
-	if (o)
-		while (at < len && isspace((unsigned char)buf[at]))
-			at++;
-	/* The first problem in the file is the one to report. */
-	if (rc && js.at <= at) {
-		rc = strict_fail(&js, buf, name, err);
-	} else if (jerr == json_tokener_continue) {
-		rc = xlcfg_fail(err, name, line_at(buf, len),
-				"The JSON ends before the object is complete.");
-	} else if (!o) {
-		rc = xlcfg_fail(err, name, line_at(buf, end < len ? end : len),
-				"This is not valid JSON: %s.",
-				json_tokener_error_desc(jerr));
-	} else if (at < len) {
-		rc = xlcfg_fail(err, name, line_at(buf, at),
-				"Unexpected text after the JSON object; a file holds one domain configuration.");
-	} else {
-		rc = json_strict_check(&js, o, NULL);
-		if (rc == -EINVAL)
-			rc = strict_fail(&js, buf, name, err);
-	}
-	if (rc)
-		json_object_put(o);
-	else
-		*out = o;
-out_dispose:
-	json_strict_dispose(&js);
-	return rc;
-}
-
-int xlcfg_parse_buf(const char *buf, size_t len, const char *name,
-		    struct json_object **out, char **err)
-{
-	const char *nul;
-	size_t i;
-
-	*out = NULL;
-	*err = NULL;
-	if (len > XLCFG_MAX_SIZE)
-		return xlcfg_fail(err, name, 0,
-				  "The file is larger than 1 MiB; a domain configuration is far smaller, so this is probably the wrong file.");
-	nul = memchr(buf, '\0', len);
-	if (nul)
-		return xlcfg_fail(err, name, line_at(buf, nul - buf),
-				  "The file contains a NUL byte; a domain configuration is a text file.");
-	for (i = 0; i < len && isspace((unsigned char)buf[i]); i++)
-		;
-	if (i < len && buf[i] == '{')
-		return parse_json(buf, len, name, out, err);
-	return parse_xl(buf, len, name, out, err);
-}
-
-int xlcfg_parse_file(const char *path, struct json_object **out, char **err)
-{
-	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	size_t len = 0, cap = 65536;
-	char *buf = NULL, *bigger;
-	bool is_stdin = !strcmp(path, "-");
-	int fd, rc;
-	ssize_t n;
-
-	*out = NULL;
-	*err = NULL;
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		xlcfg_fail(err, name, 0, "Cannot open the file: %s.", strerror(-rc));
-		return rc;
-	}
-	for (;;) {
-		if (len == cap || !buf) {
-			cap = buf ? cap * 2 : cap;
-			bigger = realloc(buf, cap);
-			if (!bigger) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			buf = bigger;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			xlcfg_fail(err, name, 0, "Cannot read the file: %s.",
-				   strerror(-rc));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > XLCFG_MAX_SIZE)
-			break; /* xlcfg_parse_buf() says why */
-	}
-	rc = xlcfg_parse_buf(buf, len, name, out, err);
-out:
-	free(buf);
-	if (!is_stdin)
-		close(fd);
-	return rc;
 }

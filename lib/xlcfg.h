@@ -10,9 +10,12 @@
  * prints.
  *
  * Where keel departs from xl, on purpose:
- *  - A key set twice is an error naming both lines (xl warns and uses the
- *    last one; a silently ignored line is how configs rot).
- *  - `KEY += VALUE` is refused: every key keel reads takes one value.
+ *  - A key xl does not know is an error (xl ignores it): a misspelt key
+ *    silently ignored is how configs rot. xl's own keys that keel does
+ *    not apply are ignored with a warning or refused (xlcfg_keys.c).
+ *  - A key set twice in one file takes the last value, as in xl, but
+ *    with a warning naming both lines.
+ *  - `KEY += NUMBER` is refused: xl joins the digits ("5" += "1" is 51).
  *  - Numbers are decimal or 0x hex; a number with a leading zero is
  *    refused, since xl reads it as octal and nobody means that. A number
  *    key also takes a quoted number ("512"), as xl does.
@@ -22,6 +25,8 @@
  *  - A quoted string cannot span lines, and cannot contain a NUL byte.
  *  - name and kernel must be set (the schema requires them too).
  *  - Files larger than 1 MiB are refused.
+ *  - Every problem in a file is reported, not only the first (up to
+ *    XLCFG_MAX_ERRORS lines), each as "FILE:LINE: sentence".
  * Defaults are left to the daemon, except what xl itself derives from the
  * file: cmdline from root/extra, a disk's format (raw) and readonly flag.
  *
@@ -55,5 +60,23 @@ int xlcfg_parse_buf(const char *buf, size_t len, const char *name,
  * errno of open() or read(), with a message in *@err.
  */
 int xlcfg_parse_file(const char *path, struct json_object **out, char **err);
+
+/*
+ * As xlcfg_parse_buf() and xlcfg_parse_file(), with xl's KEY=VALUE
+ * overrides (`xl create FILE KEY=VALUE...`): the @noverrides strings at
+ * @overrides are read as xl.cfg settings after the file's own, so they
+ * win, and are named "<command line>:N" in messages (N counts them from
+ * 1). A JSON file takes no overrides. *@err holds one line per problem.
+ * If @warn is not NULL, *@warn is set to the warnings, one
+ * "FILE:LINE: warning: sentence" a line (a key ignored, a key set twice,
+ * a root= that will not exist), or NULL if there are none; the caller
+ * frees it, whether the reading succeeded or not.
+ */
+int xlcfg_read_buf(const char *buf, size_t len, const char *name,
+		   char *const *overrides, size_t noverrides,
+		   struct json_object **out, char **err, char **warn);
+int xlcfg_read_file(const char *path, char *const *overrides,
+		    size_t noverrides, struct json_object **out, char **err,
+		    char **warn);
 
 #endif /* KEEL_XLCFG_H */

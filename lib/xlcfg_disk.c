@@ -18,12 +18,44 @@
 #include "iotune.h"
 #include "xlcfg_internal.h"
 
-static const char *const disk_unsupported[] = {
-	"backendtype", "backend", "script", "specification", "transport",
-	"discard", "no-discard", "direct-io-safe", "trusted", "untrusted",
-	"colo", "colo-host", "colo-port", "colo-export", "active-disk",
+/*
+ * xl's disk options keel does not apply (keel.cfg(5), "DISKS"). The
+ * ignored ones change nothing the guest relies on; the refused ones
+ * name a backend or a replication keel does not have.
+ */
+static const char *const disk_ignored[] = {
+	"discard", "direct-io-safe", "trusted", "untrusted", "backendtype",
+	NULL
+};
+static const char *const disk_refused[] = {
+	"backend", "script", "specification", "transport", "colo",
+	"colo-host", "colo-port", "colo-export", "active-disk",
 	"hidden-disk", NULL
 };
+
+/* Why each of disk_ignored is. */
+static const char *disk_ignored_why(const char *opt)
+{
+	if (!strcmp(opt, "discard"))
+		return "keel's virtio disks do not offer discard";
+	if (!strcmp(opt, "direct-io-safe"))
+		return "keel reads and writes disks through the host's page cache";
+	if (!strcmp(opt, "backendtype"))
+		return "keel's own virtio-blk is the only backend";
+	return "keel does not sort disks into trusted and untrusted";
+}
+
+/* An option of disk_ignored or disk_refused: 0 with a warning, or an error. */
+static int disk_option(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		       const char *opt)
+{
+	if (xlcfg_in_list(opt, disk_ignored))
+		return xlcfg_spec_warn(e, "disk", v, "'%s' is ignored: %s.",
+				       opt, disk_ignored_why(opt));
+	return xlcfg_spec_fail(e, "disk", v,
+			       "'%s' is refused: keel reads disks with its own virtio-blk only, from a file or block device.",
+			       opt);
+}
 
 static bool is_vdev(const char *s)
 {
@@ -43,6 +75,7 @@ static bool is_vdev(const char *s)
 struct disk_spec {
 	char *target, *format, *vdev, *access, *devtype;
 	bool prefix; /* a legacy "phy:"-style prefix stands for the format */
+	bool no_discard; /* given; what keel does anyway */
 	struct json_object *iotune; /* NULL until a limit is given */
 };
 
@@ -111,7 +144,9 @@ static int disk_prefix(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		}
 		if (!strncmp(t, other[i], strlen(other[i])))
 			return xlcfg_spec_fail(e, "disk", v,
-					       "the %.*s format is not supported; keel reads raw images only (convert with qemu-img convert -O raw).",
+					       "the %.*s format is refused: keel's virtio-blk reads raw images only, so a %.*s image would reach the guest as its container's bytes (convert with qemu-img convert -O raw).",
+					       (int)strlen(other[i]) - 1,
+					       other[i],
 					       (int)strlen(other[i]) - 1,
 					       other[i]);
 	}
@@ -153,18 +188,18 @@ static int disk_tokens(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 				rc = disk_set(e, v, &d->access, tok, eq);
 			else if (!strcmp(tok, "devtype"))
 				rc = disk_set(e, v, &d->devtype, tok, eq);
-			else if (xlcfg_in_list(tok, disk_unsupported))
-				rc = xlcfg_spec_fail(e, "disk", v,
-						     "'%s' is an xl disk option keel does not support.",
-						     tok);
+			else if (xlcfg_in_list(tok, disk_ignored) ||
+				 xlcfg_in_list(tok, disk_refused))
+				rc = disk_option(e, v, tok);
 			else
 				rc = xlcfg_spec_fail(e, "disk", v,
 						     "'%s' is not a disk parameter; use target, format, vdev, access, devtype or an I/O limit such as total_bytes_sec.",
 						     tok);
-		} else if (xlcfg_in_list(tok, disk_unsupported)) {
-			rc = xlcfg_spec_fail(e, "disk", v,
-					     "'%s' is an xl disk option keel does not support.",
-					     tok);
+		} else if (!strcmp(tok, "no-discard")) {
+			d->no_discard = true;
+		} else if (xlcfg_in_list(tok, disk_ignored) ||
+			   xlcfg_in_list(tok, disk_refused)) {
+			rc = disk_option(e, v, tok);
 		} else if (!d->target) {
 			d->target = tok;
 			rc = disk_prefix(e, v, &d->target);
@@ -192,19 +227,35 @@ static bool is_other_format(const char *f)
 	return xlcfg_in_list(f, other);
 }
 
-/* What a parsed disk specification must hold; sets *@ro. */
+/*
+ * What a parsed disk specification must hold; sets *@ro. A CD-ROM
+ * (devtype=cdrom, or xl's "hdc:cdrom") is a read-only virtio disk
+ * holding the image, with a warning: the guest sees a disk, not a drive.
+ */
 static int disk_check(const struct xlcfg_errs *e, const struct xlcfg_val *v,
-		      const struct disk_spec *d, bool *ro)
+		      struct disk_spec *d, bool *ro)
 {
 	size_t n = d->vdev ? strlen(d->vdev) : 0;
+	bool cdrom = false;
+	int rc;
 
+	if (n > 6 && !strcmp(d->vdev + n - 6, ":cdrom")) {
+		cdrom = true;
+		n -= 6;
+		d->vdev[n] = '\0';
+	}
+	if (d->devtype && !strcmp(d->devtype, "cdrom"))
+		cdrom = true;
+	if (cdrom && (!d->target || !*d->target))
+		return xlcfg_spec_fail(e, "disk", v,
+				       "an empty CD-ROM drive is refused: keel has no removable media, so give the image to attach read-only.");
 	if (!d->target || !*d->target)
 		return xlcfg_spec_fail(e, "disk", v,
 				       "there is no target; give the image file or block device, as in '/srv/web.img,raw,xvda,rw'.");
 	if (d->format && is_other_format(d->format))
 		return xlcfg_spec_fail(e, "disk", v,
-				       "the %s format is not supported; keel reads raw images only (convert with qemu-img convert -O raw).",
-				       d->format);
+				       "the %s format is refused: keel's virtio-blk reads raw images only, so a %s image would reach the guest as its container's bytes (convert with qemu-img convert -O raw).",
+				       d->format, d->format);
 	if (d->format && *d->format && strcmp(d->format, "raw"))
 		return xlcfg_spec_fail(e, "disk", v,
 				       "'%s' is not a disk format; keel reads raw images.",
@@ -212,13 +263,10 @@ static int disk_check(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 	if (!n)
 		return xlcfg_spec_fail(e, "disk", v,
 				       "there is no vdev; give the name the guest sees, such as xvda.");
-	if ((n > 6 && !strcmp(d->vdev + n - 6, ":cdrom")) ||
-	    (d->devtype && !strcmp(d->devtype, "cdrom")))
+	if (d->devtype && strcmp(d->devtype, "disk") &&
+	    strcmp(d->devtype, "cdrom"))
 		return xlcfg_spec_fail(e, "disk", v,
-				       "CD-ROM devices are not supported; keel attaches disks only.");
-	if (d->devtype && strcmp(d->devtype, "disk"))
-		return xlcfg_spec_fail(e, "disk", v,
-				       "devtype '%s' is not valid; the only device type keel supports is disk.",
+				       "devtype '%s' is not valid; use disk, or cdrom for a read-only image.",
 				       d->devtype);
 	if (!is_vdev(d->vdev))
 		return xlcfg_spec_fail(e, "disk", v,
@@ -231,7 +279,15 @@ static int disk_check(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		return xlcfg_spec_fail(e, "disk", v,
 				       "access '%s' is not valid; use r or ro for read-only, w or rw for read-write.",
 				       d->access);
-	return 0;
+	if (!cdrom)
+		return 0;
+	if (d->access && *d->access && !*ro)
+		return xlcfg_spec_fail(e, "disk", v,
+				       "a CD-ROM is read-only; leave access out or make it r.");
+	*ro = true;
+	rc = xlcfg_spec_warn(e, "disk", v,
+			     "the CD-ROM is attached as a read-only virtio disk: the guest sees /dev/vdX, not a CD-ROM drive.");
+	return rc;
 }
 
 int xlcfg_disk_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,

@@ -18,7 +18,10 @@
 
 enum xlcfg_val_type { XLCFG_VAL_STRING, XLCFG_VAL_NUMBER, XLCFG_VAL_LIST };
 
-/* A value as written: a string, a number (its text) or a list of those. */
+/*
+ * A value as written: a string, a number (its text) or a list of those
+ * and of lists (xl's vnuma nests them; the keys keel applies do not).
+ */
 struct xlcfg_val {
 	enum xlcfg_val_type type;
 	int line;
@@ -28,21 +31,37 @@ struct xlcfg_val {
 	size_t n;
 };
 
-/* KEY = VALUE on its line. */
+/* KEY = VALUE or KEY += VALUE on its line of @file. */
 struct xlcfg_setting {
 	char *key;
+	const char *file; /* the input's name, not owned */
 	int line;
+	bool append; /* += */
 	struct xlcfg_val val;
 };
 
 /*
  * Read the @len bytes at @buf (named @file in messages) as xl.cfg
- * syntax. Returns 0 and the settings in file order in *@sets and *@n
- * (free them with xlcfg_settings_free()), or -EINVAL with the sentence
- * in *@err, or -ENOMEM. Knows no key; a key set twice is refused here.
+ * syntax, appending its settings in file order to *@sets and *@n (both
+ * may start empty; free them with xlcfg_settings_free()). A line that
+ * does not read is reported in *@err and skipped, and reading goes on,
+ * so that one run names every such line. Returns 0, -EINVAL when some
+ * line did not read (the settings that did are kept), or -ENOMEM.
+ * Knows no key.
  */
 int xlcfg_syntax_parse(const char *buf, size_t len, const char *file,
 		       struct xlcfg_setting **sets, size_t *n, char **err);
+
+/*
+ * Apply xl's rules for a key given more than once, in place: a later
+ * KEY = VALUE replaces the earlier one (with a warning in *@warn when
+ * both are in the same input, since a file that sets a key twice was
+ * usually edited by mistake), and KEY += VALUE appends to the earlier
+ * value (lists item by item, strings as text). Returns 0, -EINVAL with
+ * the sentences in *@err, or -ENOMEM. @warn may be NULL.
+ */
+int xlcfg_settings_merge(struct xlcfg_setting *sets, size_t *n, char **err,
+			 char **warn);
 
 /* Free @n settings at @sets; NULL is fine. */
 void xlcfg_settings_free(struct xlcfg_setting *sets, size_t n);
@@ -55,34 +74,71 @@ int xlcfg_hexval(int c);
 
 /* --- disk and vif items (xlcfg_disk.c, xlcfg_vif.c) --------------------- */
 
-/* Where a conversion reports its first error. */
+/* Where a conversion reports its errors and warnings. */
 struct xlcfg_errs {
 	const char *file;	/* the input's name, for "FILE:LINE: " */
-	char **err;		/* the caller's message slot */
+	char **err;		/* the caller's error lines */
+	char **warn;		/* the caller's warning lines; NULL: none */
 };
 
 /*
  * Parse the specification string @v (an item of disk or vif) into a new
- * JSON object in *@out. Returns 0, -EINVAL with the sentence in
- * *@e->err, or -ENOMEM.
+ * JSON object in *@out. Returns 0 (perhaps with warnings in *@e->warn),
+ * -EINVAL with the sentence in *@e->err, or -ENOMEM.
  */
 int xlcfg_disk_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		     struct json_object **out);
 int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		    struct json_object **out);
 
+/*
+ * The keys of xl.cfg(5) that keel does not apply (xlcfg_keys.c): if
+ * @s's key is one, warn that it is ignored or refuse it, saying why.
+ * Returns 0 (ignored, with a warning in *@e->warn), -EINVAL (refused,
+ * in *@e->err), -ENOMEM, or -ENOENT when @s's key is not one of them.
+ */
+int xlcfg_xl_key(const struct xlcfg_errs *e, const struct xlcfg_setting *s);
+
+/*
+ * Read the @len bytes at @buf (named @name) as xl.cfg, with
+ * @noverrides KEY=VALUE @overrides after them, into the JSON model
+ * (xlcfg.c); as xlcfg_read_buf() says, which checked the bytes first.
+ */
+int xlcfg_parse_xl(const char *buf, size_t len, const char *name,
+		   char *const *overrides, size_t noverrides,
+		   struct json_object **out, char **err, char **warn);
+
 /* --- helpers (xlcfg.c) --------------------------------------------------- */
 
 /*
- * Set *@err to "FILE:LINE: message" (or "FILE: message" for @line 0),
- * keeping the first error if one is already set. Returns -EINVAL, or
+ * The most error lines one reading reports; past them, one line says
+ * that there are more.
+ */
+#define XLCFG_MAX_ERRORS 20
+
+/*
+ * Add the line "FILE:LINE: message" (or "FILE: message" for @line 0) to
+ * *@err, after the lines already there, so that one reading reports
+ * every problem it meets (up to XLCFG_MAX_ERRORS). Returns -EINVAL, or
  * -ENOMEM when the message could not be built.
  */
 int xlcfg_fail(char **err, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * Add the line "FILE:LINE: warning: message" to *@warn; nothing if
+ * @warn is NULL. Returns 0, or -ENOMEM.
+ */
+int xlcfg_warn(char **warn, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* xlcfg_fail() with "In @what '@v': message" at @v's line. */
 int xlcfg_spec_fail(const struct xlcfg_errs *e, const char *what,
+		    const struct xlcfg_val *v, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* xlcfg_warn() to @e->warn with "In @what '@v': message". */
+int xlcfg_spec_warn(const struct xlcfg_errs *e, const char *what,
 		    const struct xlcfg_val *v, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -2,7 +2,8 @@
 /*
  * The syntax of xl.cfg(5), as xl's libxlu reads it and with the
  * departures listed in xlcfg.h: a lexer and a recursive-descent parser
- * that turn a file into its list of settings (KEY, line, VALUE). What
+ * that turn a file into its list of settings (KEY, line, VALUE), and
+ * xl's rules for a key given twice (the last wins, += appends). What
  * the keys mean is xlcfg.c's business; this file knows no key.
  */
 #include "config.h"
@@ -10,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,14 +45,18 @@ static void val_dispose(struct xlcfg_val *v)
 	free(v->str);
 }
 
+static void setting_dispose(struct xlcfg_setting *s)
+{
+	free(s->key);
+	val_dispose(&s->val);
+}
+
 void xlcfg_settings_free(struct xlcfg_setting *sets, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(sets[i].key);
-		val_dispose(&sets[i].val);
-	}
+	for (i = 0; i < n; i++)
+		setting_dispose(&sets[i]);
 	free(sets);
 }
 
@@ -281,6 +287,7 @@ static int next(struct parser *ps)
 		}
 		break;
 	}
+	ps->tok = TOK_ID; /* not TOK_NL: recover() skips the rest of the line */
 	if (isprint((unsigned char)c))
 		return xlcfg_fail(ps->err, ps->file, ps->tok_line,
 				  "Unexpected character '%c'; quote strings, as in name = \"web\".",
@@ -309,13 +316,24 @@ static int take_scalar(struct parser *ps, struct xlcfg_val *v)
 	return next(ps);
 }
 
-static int parse_list(struct parser *ps, struct xlcfg_val *v, const char *key)
+/*
+ * How deep lists may nest: xl's deepest (vnuma) is two; the limit keeps
+ * a hostile file from exhausting the stack.
+ */
+#define LIST_MAX_DEPTH 8
+
+static int parse_list(struct parser *ps, struct xlcfg_val *v, const char *key,
+		      int depth)
 {
 	int start = ps->tok_line, rc;
 	struct xlcfg_val *items;
 
 	v->type = XLCFG_VAL_LIST;
 	v->line = start;
+	if (depth > LIST_MAX_DEPTH)
+		return xlcfg_fail(ps->err, ps->file, start,
+				  "The lists for '%s' nest more than %d deep; no xl.cfg key takes that.",
+				  key, LIST_MAX_DEPTH);
 	rc = next(ps);
 	if (!rc)
 		rc = skip_newlines(ps);
@@ -324,20 +342,20 @@ static int parse_list(struct parser *ps, struct xlcfg_val *v, const char *key)
 			return xlcfg_fail(ps->err, ps->file, start,
 					  "The list for '%s' is never closed; add a ']' after its last item.",
 					  key);
-		if (ps->tok == TOK_LBRACK)
+		if (ps->tok != TOK_STRING && ps->tok != TOK_NUMBER &&
+		    ps->tok != TOK_LBRACK)
 			return xlcfg_fail(ps->err, ps->file, ps->tok_line,
-					  "Lists inside lists are not supported; the items of '%s' are quoted strings or numbers.",
-					  key);
-		if (ps->tok != TOK_STRING && ps->tok != TOK_NUMBER)
-			return xlcfg_fail(ps->err, ps->file, ps->tok_line,
-					  "Expected a quoted string or a number in the list for '%s'.",
+					  "Expected a quoted string, a number or a [list] in the list for '%s'.",
 					  key);
 		items = realloc(v->items, (v->n + 1) * sizeof(*items));
 		if (!items)
 			return -ENOMEM;
 		v->items = items;
 		memset(&items[v->n], 0, sizeof(*items));
-		rc = take_scalar(ps, &items[v->n++]);
+		if (ps->tok == TOK_LBRACK)
+			rc = parse_list(ps, &items[v->n++], key, depth + 1);
+		else
+			rc = take_scalar(ps, &items[v->n++]);
 		if (!rc)
 			rc = skip_newlines(ps);
 		if (rc || ps->tok == TOK_RBRACK || ps->tok == TOK_EOF)
@@ -353,35 +371,23 @@ static int parse_list(struct parser *ps, struct xlcfg_val *v, const char *key)
 	return rc ? rc : next(ps);
 }
 
-/* KEY = VALUE, up to (not past) the newline, ';' or end of file. */
-static int parse_setting(struct parser *ps)
+/*
+ * KEY = VALUE or KEY += VALUE into @s, up to (not past) the newline,
+ * ';' or end of file.
+ */
+static int parse_setting(struct parser *ps, struct xlcfg_setting *s)
 {
-	struct xlcfg_setting *s, *sets;
-	size_t i;
 	int rc;
 
-	sets = realloc(ps->sets, (ps->nsets + 1) * sizeof(*sets));
-	if (!sets)
-		return -ENOMEM;
-	ps->sets = sets;
-	s = &sets[ps->nsets++];
-	memset(s, 0, sizeof(*s));
 	s->key = ps->text;
+	s->file = ps->file;
 	s->line = ps->tok_line;
 	ps->text = NULL;
-	for (i = 0; i + 1 < ps->nsets; i++)
-		if (!strcmp(sets[i].key, s->key))
-			return xlcfg_fail(ps->err, ps->file, s->line,
-					  "'%s' is set twice, on line %d and on line %d; keel refuses repeated keys (xl would silently use the last), so remove one.",
-					  s->key, sets[i].line, s->line);
 	rc = next(ps);
 	if (rc)
 		return rc;
-	if (ps->tok == TOK_PLUSEQ)
-		return xlcfg_fail(ps->err, ps->file, ps->tok_line,
-				  "'%s += ...' is not supported; give the whole value with '='.",
-				  s->key);
-	if (ps->tok != TOK_EQ)
+	s->append = ps->tok == TOK_PLUSEQ;
+	if (ps->tok != TOK_EQ && ps->tok != TOK_PLUSEQ)
 		return xlcfg_fail(ps->err, ps->file, ps->tok_line,
 				  "Expected '=' after '%s'; a setting is written KEY = VALUE.",
 				  s->key);
@@ -391,15 +397,15 @@ static int parse_setting(struct parser *ps)
 	if (ps->tok == TOK_STRING || ps->tok == TOK_NUMBER)
 		rc = take_scalar(ps, &s->val);
 	else if (ps->tok == TOK_LBRACK)
-		rc = parse_list(ps, &s->val, s->key);
+		rc = parse_list(ps, &s->val, s->key, 1);
 	else if (ps->tok == TOK_ID)
 		return xlcfg_fail(ps->err, ps->file, ps->tok_line,
 				  "The value of '%s' must be quoted, as in %s = \"%s\".",
 				  s->key, s->key, ps->text);
 	else
 		return xlcfg_fail(ps->err, ps->file, ps->tok_line,
-				  "Expected a value after '%s =': a quoted string, a number or a [list].",
-				  s->key);
+				  "Expected a value after '%s %s': a quoted string, a number or a [list].",
+				  s->key, s->append ? "+=" : "=");
 	if (rc)
 		return rc;
 	if (ps->tok != TOK_NL && ps->tok != TOK_SEMI && ps->tok != TOK_EOF)
@@ -409,20 +415,83 @@ static int parse_setting(struct parser *ps)
 	return 0;
 }
 
+static int add_setting(struct parser *ps, struct xlcfg_setting *s)
+{
+	struct xlcfg_setting *sets;
+
+	sets = realloc(ps->sets, (ps->nsets + 1) * sizeof(*sets));
+	if (!sets)
+		return -ENOMEM;
+	ps->sets = sets;
+	sets[ps->nsets++] = *s;
+	return 0;
+}
+
+/*
+ * After a line that does not read: go on at the next line that can
+ * start a setting, skipping the rest of a broken list (its lines start
+ * with a quote, a bracket or a comma, never with a key).
+ */
+static int recover(struct parser *ps)
+{
+	bool at_start = ps->tok == TOK_NL;
+	const char *s;
+
+	free(ps->text);
+	ps->text = NULL;
+	for (;;) {
+		if (!at_start) {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+			if (ps->p < ps->end) {
+				ps->p++;
+				ps->line++;
+			}
+		}
+		at_start = false;
+		if (ps->p >= ps->end)
+			break;
+		for (s = ps->p; s < ps->end && (*s == ' ' || *s == '\t' ||
+						 *s == '\r');
+		     s++)
+			;
+		if (s == ps->end || *s == '\n' || *s == '#' || *s == '_' ||
+		    isalpha((unsigned char)*s))
+			break;
+	}
+	return next(ps);
+}
+
 static int parse_settings(struct parser *ps)
 {
-	int rc = next(ps);
+	int rc = next(ps), failed = 0;
 
-	while (!rc && ps->tok != TOK_EOF) {
-		if (ps->tok == TOK_NL || ps->tok == TOK_SEMI)
+	while (rc != -ENOMEM && ps->tok != TOK_EOF) {
+		struct xlcfg_setting s = { 0 };
+
+		if (rc == -EINVAL) {
+			failed = rc;
+			rc = recover(ps);
+			continue;
+		}
+		if (ps->tok == TOK_NL || ps->tok == TOK_SEMI) {
 			rc = next(ps);
-		else if (ps->tok == TOK_ID)
-			rc = parse_setting(ps);
-		else
-			rc = xlcfg_fail(ps->err, ps->file, ps->tok_line,
-					"Expected a key at the start of a setting, as in memory = 512.");
+			continue;
+		}
+		if (ps->tok == TOK_ID) {
+			rc = parse_setting(ps, &s);
+			if (!rc)
+				rc = add_setting(ps, &s);
+			if (rc) {
+				free(s.key);
+				val_dispose(&s.val);
+			}
+			continue;
+		}
+		rc = xlcfg_fail(ps->err, ps->file, ps->tok_line,
+				"Expected a key at the start of a setting, as in memory = 512.");
 	}
-	return rc;
+	return rc == -ENOMEM ? rc : rc ? rc : failed;
 }
 
 int xlcfg_syntax_parse(const char *buf, size_t len, const char *file,
@@ -430,15 +499,97 @@ int xlcfg_syntax_parse(const char *buf, size_t len, const char *file,
 {
 	struct parser ps = {
 		.file = file, .p = buf, .end = buf + len, .line = 1, .err = err,
+		.sets = *sets, .nsets = *n,
 	};
 	int rc = parse_settings(&ps);
 
 	free(ps.text);
-	if (rc) {
-		xlcfg_settings_free(ps.sets, ps.nsets);
-		return rc;
-	}
 	*sets = ps.sets;
 	*n = ps.nsets;
+	return rc;
+}
+
+/* --- a key given more than once ------------------------------------------ */
+
+/* Move @add's items after @prev's, leaving @add with all of them. */
+static int list_concat(struct xlcfg_val *prev, struct xlcfg_val *add)
+{
+	struct xlcfg_val *items;
+
+	if (!prev->n)
+		return 0;
+	items = realloc(prev->items, (prev->n + add->n) * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	if (add->n)
+		memcpy(items + prev->n, add->items, add->n * sizeof(*items));
+	free(add->items);
+	add->items = items;
+	add->n += prev->n;
+	prev->items = NULL;
+	prev->n = 0;
 	return 0;
+}
+
+/* KEY += VALUE at @add after @prev, as libxlu's xlu__cfg_concat_vals(). */
+static int append_value(struct xlcfg_setting *prev, struct xlcfg_setting *add,
+			char **err)
+{
+	struct xlcfg_val *p = &prev->val, *a = &add->val;
+	char *joined;
+
+	if ((p->type == XLCFG_VAL_LIST) != (a->type == XLCFG_VAL_LIST))
+		return xlcfg_fail(err, add->file, add->line,
+				  "'%s += ...' adds a %s to the %s set on line %d; += joins lists to lists and strings to strings.",
+				  add->key,
+				  a->type == XLCFG_VAL_LIST ? "list" : "string",
+				  p->type == XLCFG_VAL_LIST ? "list" : "string",
+				  prev->line);
+	if (a->type == XLCFG_VAL_LIST)
+		return list_concat(p, a);
+	if (p->type == XLCFG_VAL_NUMBER || a->type == XLCFG_VAL_NUMBER)
+		return xlcfg_fail(err, add->file, add->line,
+				  "'%s += %s' would join the digits to '%s' (line %d) as xl does, not add; give the whole value with '='.",
+				  add->key, a->str, p->str, prev->line);
+	if (asprintf(&joined, "%s%s", p->str, a->str) < 0)
+		return -ENOMEM;
+	free(a->str);
+	a->str = joined;
+	return 0;
+}
+
+int xlcfg_settings_merge(struct xlcfg_setting *sets, size_t *n, char **err,
+			 char **warn)
+{
+	size_t i, j, kept = 0;
+	int rc, failed = 0;
+
+	for (i = 0; i < *n; i++) {
+		struct xlcfg_setting *s = &sets[i], *prev = NULL;
+
+		for (j = 0; j < kept; j++)
+			if (!strcmp(sets[j].key, s->key))
+				prev = &sets[j];
+		if (prev && s->append) {
+			rc = append_value(prev, s, err);
+		} else if (prev && prev->file == s->file) {
+			rc = xlcfg_warn(warn, s->file, s->line,
+					"'%s' is set again; the value on line %d is not used (xl uses the last one too).",
+					s->key, prev->line);
+		} else {
+			rc = 0;
+		}
+		if (rc == -ENOMEM)
+			return rc;
+		failed = failed ? failed : rc;
+		if (prev) {
+			/* the later setting takes the earlier one's place */
+			setting_dispose(prev);
+			*prev = *s;
+		} else {
+			sets[kept++] = *s;
+		}
+	}
+	*n = kept;
+	return failed;
 }

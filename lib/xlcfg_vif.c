@@ -134,11 +134,67 @@ static int vif_rate(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 	return 0;
 }
 
-static const char *const vif_unsupported[] = {
-	"ip", "script", "backend", "type", "model", "gatewaydev", "accel",
-	"devid", "mtu", "netdev", "trusted", "untrusted", "forwarddev",
-	"colo_forward_dev", NULL
+/*
+ * xl's vif options keel does not apply, and why (keel.cfg(5),
+ * "NETWORK INTERFACES"): ignored with a warning when the guest would
+ * not notice, refused when it would or when the host's network would
+ * be set up differently from what the file asks.
+ */
+static const struct {
+	const char *key;
+	bool refused;
+	const char *why;
+} vif_others[] = {
+	{ "ip", false, "Xen's vif-route and vif-nat scripts use it, and keel only adds taps to bridges (vif-bridge)" },
+	{ "type", false, "a keel NIC is always virtio-net, whether the file asks for vif or ioemu" },
+	{ "model", false, "it picks an emulated NIC for HVM guests, and a keel NIC is always virtio-net" },
+	{ "mtu", false, "keel's virtio-net does not tell the guest an MTU; set it in the guest and on the bridge" },
+	{ "devid", false, "the guest numbers its NICs in the order of vif" },
+	{ "gatewaydev", false, "Xen's vif-route and vif-nat scripts use it, and keel only adds taps to bridges (vif-bridge)" },
+	{ "netdev", false, "Xen's vif-route and vif-nat scripts use it, and keel only adds taps to bridges (vif-bridge)" },
+	{ "accel", false, "keel has no network accelerators" },
+	{ "trusted", false, "keel does not sort NICs into trusted and untrusted" },
+	{ "untrusted", false, "keel does not sort NICs into trusted and untrusted" },
+	{ "backend", true, "keel's own virtio-net is the only backend; there are no driver domains" },
+	{ "forwarddev", true, "keel does not replicate domains (COLO)" },
+	{ "colo_forward_dev", true, "keel does not replicate domains (COLO)" },
 };
+
+/*
+ * script=: vif-bridge, xl's default, is what keel does; any other
+ * script would set up the host's network differently.
+ */
+static int vif_script(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		      const char *script)
+{
+	const char *base = strrchr(script, '/');
+
+	base = base ? base + 1 : script;
+	if (!strcmp(base, "vif-bridge"))
+		return 0;
+	return xlcfg_spec_fail(e, "vif", v,
+			       "script '%s' is refused: keel adds the NIC's tap to a bridge, as vif-bridge does, and runs no other script.",
+			       script);
+}
+
+/* Another xl vif option: 0 with a warning, an error, or -ENOENT. */
+static int vif_other(const struct xlcfg_errs *e, const struct xlcfg_val *v,
+		     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vif_others) / sizeof(vif_others[0]); i++) {
+		if (strcmp(vif_others[i].key, key))
+			continue;
+		if (vif_others[i].refused)
+			return xlcfg_spec_fail(e, "vif", v,
+					       "'%s' is refused: %s.", key,
+					       vif_others[i].why);
+		return xlcfg_spec_warn(e, "vif", v, "'%s' is ignored: %s.",
+				       key, vif_others[i].why);
+	}
+	return -ENOENT;
+}
 
 int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		    struct json_object **out)
@@ -175,6 +231,17 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 			goto out;
 		}
 		field = NULL;
+		if (!strcmp(key, "script")) {
+			rc = vif_script(e, v, val);
+			if (rc)
+				goto out;
+			continue;
+		}
+		rc = vif_other(e, v, key);
+		if (rc == 0)
+			continue;
+		if (rc != -ENOENT)
+			goto out;
 		if (!strcmp(key, "mac")) {
 			rc = vif_mac(e, v, val, &field);
 		} else if (!strcmp(key, "rate")) {
@@ -188,10 +255,6 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 				rc = xlcfg_spec_fail(e, "vif", v,
 						     "%s '%s' is not a network interface name; use 1 to 15 characters other than '/', ':' and spaces.",
 						     key, val);
-		} else if (xlcfg_in_list(key, vif_unsupported)) {
-			rc = xlcfg_spec_fail(e, "vif", v,
-					     "'%s' is an xl vif option keel does not support.",
-					     key);
 		} else {
 			rc = xlcfg_spec_fail(e, "vif", v,
 					     "'%s' is not a vif parameter; use mac, bridge, vifname or rate.",

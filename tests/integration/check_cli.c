@@ -248,7 +248,7 @@ static void cli_keeld_start(void)
 
 /* --- without keeld -------------------------------------------------------- */
 
-/* create -n prints every golden NAME.cfg as its NAME.json. */
+/* create -n -q prints every golden NAME.cfg as its NAME.json. */
 START_TEST(test_dry_run_golden)
 {
 	char *dir = src_path("tests/golden/xlcfg");
@@ -268,7 +268,9 @@ START_TEST(test_dry_run_golden)
 		ck_assert_int_ge(asprintf(&json, "%s/%.*s.json", dir,
 					  (int)(len - 4), e->d_name),
 				 0);
-		ck_assert_msg(keel(&out, NULL, "create", "-n", cfg, NULL) == 0,
+		/* -q: the warnings are check_xlcfg's (NAME.warn) */
+		ck_assert_msg(keel(&out, NULL, "create", "-n", "-q", cfg,
+				   NULL) == 0,
 			      "keel create -n %s: %s", cfg, out);
 		got = json_tokener_parse(out);
 		want = json_object_from_file(json);
@@ -339,6 +341,46 @@ START_TEST(test_dry_run_errors)
 			 0);
 	keel_expect(1, pinned, "create", "-n", path);
 	free(pinned);
+}
+END_TEST
+
+/*
+ * xl's create habits: KEY=VALUE overrides after the file, --dryrun, the
+ * file's warnings on stderr (each naming its key and line) unless -q,
+ * and -V and -F -e refused as usage.
+ */
+START_TEST(test_dry_run_xl)
+{
+	const char *path = test_file("xl.cfg", "name = \"xl\"\n"
+					       "kernel = \"/k\"\n"
+					       "memory = 256\n"
+					       "pool = \"Pool-0\"\n");
+	struct json_object *o;
+	char *out, *want;
+
+	ck_assert_int_eq(keel(&out, NULL, "create", "--dryrun", "-q", path,
+			      "memory=512", "vcpus = 2", NULL),
+			 0);
+	o = json_tokener_parse(out);
+	ck_assert_msg(o, "not only JSON with -q:\n%s", out);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 512);
+	ck_assert_int_eq(json_object_get_int(at(o, "/vcpus")), 2);
+	json_object_put(o);
+	free(out);
+
+	ck_assert_int_ge(asprintf(&want, "keel: %s:4: warning: 'pool' is ignored",
+				  path),
+			 0);
+	keel_expect(0, want, "create", "-n", path);
+	free(want);
+	keel_expect(1, "keel: <command line>:1: The value of 'name' must be quoted",
+		    "create", "-n", path, "name=web");
+	keel_expect(2, "Unexpected argument \"512\". After FILE come only KEY=VALUE overrides.",
+		    "create", "-n", path, "512");
+	keel_expect(2, "-V is refused: keel domains have no VNC display",
+		    "create", "-V", path);
+	keel_expect(2, "-F waits for the domain to end and -e says not to",
+		    "create", "-F", "-e", path);
 }
 END_TEST
 
@@ -423,7 +465,7 @@ START_TEST(test_usage_errors)
 		{ { "list", "--bogus" }, "keel list: There is no option --bogus." },
 		{ { "list", "-x" }, "keel list: There is no option -x." },
 		{ { "info", "--json=yes" }, "There is no option --json=yes." },
-		{ { "create" }, "keel create: Too few arguments; it takes FILE|-." },
+		{ { "create" }, "keel create: Too few arguments; it takes FILE|- [KEY=VALUE...]." },
 		{ { "create", "a", "b" }, "Unexpected argument \"b\"." },
 		{ { "rename", "a" }, "it takes DOM NEWNAME." },
 		{ { "info", "extra" }, "Unexpected argument \"extra\"." },
@@ -1492,6 +1534,7 @@ Suite *unit_suite(void)
 	tcase_add_test(offline, test_dry_run_golden);
 	tcase_add_test(offline, test_dry_run_stdin);
 	tcase_add_test(offline, test_dry_run_errors);
+	tcase_add_test(offline, test_dry_run_xl);
 	tcase_add_test(offline, test_dry_run_schema);
 	tcase_add_test(offline, test_usage_errors);
 	tcase_add_test(offline, test_help);

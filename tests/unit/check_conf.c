@@ -299,6 +299,34 @@ START_TEST(test_cgroup_settings)
 }
 END_TEST
 
+START_TEST(test_default_bridge)
+{
+	static const char *const bad[] = {
+		"default_bridge = br/0\n", "default_bridge = abcdefghijklmnop\n",
+		"default_bridge = a:b\n", "default_bridge = ..\n",
+	};
+	struct keeld_conf c;
+	char log[1024];
+
+	ck_assert_int_eq(conf_init(&c), 0);
+	ck_assert_ptr_null(c.default_bridge);
+	ck_assert_int_eq(load_logged(&c, "default_bridge = xenbr0\n", log,
+				     sizeof(log)),
+			 0);
+	ck_assert_str_eq(c.default_bridge, "xenbr0");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(load_logged(&c, bad[i], log, sizeof(log)),
+				 -EINVAL);
+		ck_assert_msg(strstr(log, ":1: default_bridge must be a network interface name"),
+			      "%s: %s", bad[i], log);
+	}
+	/* a refused value changed nothing */
+	ck_assert_str_eq(c.default_bridge, "xenbr0");
+	conf_dispose(&c);
+	ck_assert_ptr_null(c.default_bridge);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -312,6 +340,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_stops_at_error);
 	tcase_add_test(tc, test_set);
 	tcase_add_test(tc, test_cgroup_settings);
+	tcase_add_test(tc, test_default_bridge);
 	suite_add_tcase(s, tc);
 	return s;
 }

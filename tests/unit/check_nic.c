@@ -119,12 +119,35 @@ START_TEST(test_bridges)
 }
 END_TEST
 
+/* keeld.conf's default_bridge goes to the NICs that name none. */
+START_TEST(test_default_bridge)
+{
+	struct json_object *c = json_tokener_parse(
+		"{\"nics\":[{},{\"bridge\":\"br1\"},{\"tap\":\"t\"}]}");
+
+	nic_default_bridge(c, NULL);
+	ck_assert_ptr_null(json_member_string(nic(c, 0), "bridge"));
+	nic_default_bridge(c, "xenbr0");
+	ck_assert_str_eq(json_member_string(nic(c, 0), "bridge"), "xenbr0");
+	ck_assert_str_eq(json_member_string(nic(c, 1), "bridge"), "br1");
+	ck_assert_str_eq(json_member_string(nic(c, 2), "bridge"), "xenbr0");
+	json_object_put(c);
+
+	/* no NICs: nothing to do */
+	c = json_tokener_parse("{\"name\":\"n\"}");
+	nic_default_bridge(c, "xenbr0");
+	ck_assert(!json_object_object_get_ex(c, "nics", NULL));
+	json_object_put(c);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("nic");
 	TCase *tc = tcase_create("nic");
 
 	tcase_add_test(tc, test_assign_names);
+	tcase_add_test(tc, test_default_bridge);
 	tcase_add_test(tc, test_assign_fits_ifnamsiz);
 	tcase_add_test(tc, test_assign_no_nics);
 	tcase_add_test(tc, test_bridges);
