@@ -321,7 +321,8 @@ out:
  * leave keelID.2 as the second NIC, so the place will not do). Returns
  * 0 or -ENOMEM.
  */
-static int nic_fill(struct domain *dom, struct json_object *nic)
+static int nic_fill(struct domain *dom, struct json_object *nic,
+		    const char *bridge)
 {
 	struct json_object *one = json_object_new_object();
 	struct json_object *list = config_list(current_config(dom), &nic_kind);
@@ -334,6 +335,8 @@ static int nic_fill(struct domain *dom, struct json_object *nic)
 	json_object_array_add(config_list(one, &nic_kind),
 			      json_object_get(nic));
 	nic_assign(one, dom->id);
+	/* An empty vif joins keeld.conf's default bridge, as at start. */
+	nic_default_bridge(one, bridge);
 	json_object_put(one);
 	if (had_tap)
 		return 0;
@@ -383,7 +386,8 @@ static struct json_object *attach(struct methods_caller *caller,
 	item = NULL;
 	if (json_object_deep_copy(p, &item, NULL) ||
 	    json_object_deep_copy(p, &def_item, NULL) ||
-	    (dom->run && kind == &nic_kind && nic_fill(dom, item))) {
+	    (dom->run && kind == &nic_kind &&
+	     nic_fill(dom, item, k->conf.default_bridge))) {
 		json_object_put(item);
 		json_object_put(def_item);
 		return method_error(req, KEEL_E_RESOURCE, NULL,
