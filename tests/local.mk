@@ -69,6 +69,10 @@ tests_bench_abuse_SOURCES = tests/bench/abuse.c $(BENCH_KEELD)
 tests_bench_abuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_abuse_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_abuse_LDADD = $(BENCH_KEELD_LIBS) -lpthread
+# tests/bench/qos's stand-in keel-hv for domain.stats_all on many domains.
+EXTRA_PROGRAMS += tests/bench/stats_hv
+tests_bench_stats_hv_SOURCES = tests/bench/stats_hv.c
+tests_bench_stats_hv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench
