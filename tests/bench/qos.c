@@ -127,6 +127,7 @@ struct sample {
 /* One workload's rates over a window; < 0: not measured. */
 struct rates {
 	double disk_bps, disk_iops, tx_bps, rx_bps;
+	double disk_waited; /* keel-hv: share of requests that waited */
 };
 
 /* What the io part measured, for one VMM. */
@@ -136,6 +137,8 @@ struct io_result {
 	double tx_low_bps; /* limited to NET_LOW_BPS */
 	double none[OVERHEAD_PAIRS], huge[OVERHEAD_PAIRS]; /* keel-hv only */
 	double none_iops; /* requests/s without a limit, the last window */
+	double big_waited, small_waited[3]; /* keel-hv: rates.disk_waited */
+	double small_more[2]; /* two more windows of the IOPS row */
 	const char *why; /* why a row is missing, or NULL */
 };
 
@@ -293,10 +296,12 @@ static double num_at(struct json_object *o, const char *ptr)
 }
 
 /* The guest's disk counters: bytes and requests read. */
-static int vm_disk(struct vm *vm, double *bytes, double *reqs)
+static int vm_disk(struct vm *vm, double *bytes, double *reqs,
+		   double *waits)
 {
 	struct json_object *o;
 
+	*waits = -1;
 	if (vm->qemu) {
 		o = vm_call(vm, "{\"execute\":\"query-blockstats\"}");
 		*bytes = num_at(o, "/return/0/stats/rd_bytes");
@@ -306,6 +311,7 @@ static int vm_disk(struct vm *vm, double *bytes, double *reqs)
 				"\"method\":\"stats\"}");
 		*bytes = num_at(o, "/result/devices/vblk0/read_bytes");
 		*reqs = num_at(o, "/result/devices/vblk0/reads");
+		*waits = num_at(o, "/result/devices/vblk0/throttled");
 	}
 	json_object_put(o);
 	return *bytes < 0 || *reqs < 0 ? -1 : 0;
@@ -344,13 +350,13 @@ static int tap_bytes(double *guest_tx, double *guest_rx)
 
 struct counters {
 	long long ms;
-	double disk_bytes, disk_reqs, tx, rx;
+	double disk_bytes, disk_reqs, disk_waits, tx, rx;
 };
 
 static int counters_read(struct vm *vm, struct counters *c)
 {
 	c->ms = harness_now_ms();
-	if (vm_disk(vm, &c->disk_bytes, &c->disk_reqs) ||
+	if (vm_disk(vm, &c->disk_bytes, &c->disk_reqs, &c->disk_waits) ||
 	    tap_bytes(&c->tx, &c->rx)) {
 		fprintf(stderr, "qos: %s: cannot read its counters\n",
 			vm->name);
@@ -379,6 +385,11 @@ static int window(struct vm *vm, int ms, int settle_ms, struct rates *r)
 	r->disk_iops = (b.disk_reqs - a.disk_reqs) / s;
 	r->tx_bps = (b.tx - a.tx) / s;
 	r->rx_bps = (b.rx - a.rx) / s;
+	/* Each wait is one request held back (virtio-blk counts waits). */
+	r->disk_waited = a.disk_waits >= 0 && b.disk_reqs > a.disk_reqs ?
+				 (b.disk_waits - a.disk_waits) /
+					 (b.disk_reqs - a.disk_reqs) :
+				 -1;
 	return 0;
 }
 
@@ -672,6 +683,7 @@ static int workloads(struct vm *vm, const struct qos_cfg *cfg,
 	if (window(vm, cfg->seconds * 1000, 3000, &x) || work_stop(vm))
 		return -1;
 	r->big_bps = x.disk_bps;
+	r->big_waited = x.disk_waited;
 
 	/* Disk, 4 KiB requests: the IOPS limit binds (800 KiB/s). */
 	if (work_start(vm, WORK_SMALL))
@@ -684,9 +696,19 @@ static int workloads(struct vm *vm, const struct qos_cfg *cfg,
 		if (hv_iotune(vm, "vblk0", disk_lim))
 			return -1;
 	}
-	if (window(vm, cfg->seconds * 1000, 3000, &x) || work_stop(vm))
+	if (window(vm, cfg->seconds * 1000, 3000, &x))
 		return -1;
 	r->small_iops = x.disk_iops;
+	r->small_waited[0] = x.disk_waited;
+	/* Two more windows: how much one of them varies. */
+	for (int i = 0; i < 2; i++) {
+		if (window(vm, cfg->seconds * 1000, 0, &x))
+			return -1;
+		r->small_more[i] = x.disk_iops;
+		r->small_waited[i + 1] = x.disk_waited;
+	}
+	if (work_stop(vm))
+		return -1;
 	if (net_rows(vm, cfg, r)) {
 		r->why = "a network row failed";
 		return -1;
@@ -1052,6 +1074,13 @@ static void io_table(const struct io_result *k, const struct io_result *q)
 	printf("goal: keel-hv within %.0f %% of the limit (0.950-1.050) where "
 	       "\"no limit\", keel-hv's\n  rate without one, is above it; "
 	       "net rates count whole frames on the tap.\n", GOAL_IO_PCT);
+	printf("200 IOPS, two more windows: keel-hv %.2f %.2f, qemu %.2f "
+	       "%.2f\n", k->small_more[0], k->small_more[1], q->small_more[0],
+	       q->small_more[1]);
+	printf("keel-hv's requests that had to wait: %.1f %% (1 MiB), "
+	       "%.1f %% %.1f %% %.1f %% (4 KiB)\n", 100 * k->big_waited,
+	       100 * k->small_waited[0], 100 * k->small_waited[1],
+	       100 * k->small_waited[2]);
 	if (k->why)
 		printf("keel-hv: %s\n", k->why);
 	if (q->why)
@@ -1238,7 +1267,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < OVERHEAD_PAIRS; i++)
 		k.none[i] = k.huge[i] = -1;
 	k.big_bps = k.small_iops = k.tx_bps = k.rx_bps = k.tx_low_bps = -1;
-	k.none_iops = -1;
+	k.none_iops = k.big_waited = -1;
+	k.small_more[0] = k.small_more[1] = -1;
+	for (int i = 0; i < 3; i++)
+		k.small_waited[i] = -1;
 	k.big_free = k.small_free = k.tx_free = k.rx_free = -1;
 	q = k;
 	asked = cfg.parts;
