@@ -338,9 +338,9 @@ static pid_t netns_sink(const struct guest *g, int port, size_t want)
  * frames/s with a burst of 1, and the counters say both directions had
  * to wait. Frame limits with a burst of one, because TCP sends segments
  * back to back and the host acknowledges several at once however fast
- * the guest is (a byte limit alone was never reached in the nested
- * runner, whose guest sent slower than any rate a test can wait for).
- * Counters only: how long anything took is not checked.
+ * the guest is (a byte limit alone did not bind in the nested runner:
+ * the acknowledgements, held back on the way in, paced the guest's TCP
+ * below it). Counters only: how long anything took is not checked.
  */
 START_TEST(test_debian_guest_disk_limit)
 {
