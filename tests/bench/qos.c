@@ -857,16 +857,24 @@ static double cpu_ms_of(pid_t pid)
 	return (double)(ut + st) * 1000 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Is @all a stats_all answer with @n domains, none of them in error? */
+/*
+ * Is @all a stats_all answer with @n domains, none of them in error,
+ * each with keeld's own reading of its process (a resident size, which
+ * a running stand-in always has)?
+ */
 static bool stats_complete(struct json_object *all, int n)
 {
 	struct json_object *list = at(all, "/domains");
 
 	if (!list || (int)json_object_array_length(list) != n)
 		return false;
-	for (int i = 0; i < n; i++)
-		if (at(json_object_array_get_idx(list, (size_t)i), "/error"))
+	for (int i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(list,
+								  (size_t)i);
+
+		if (at(d, "/error") || at_u64(d, "/memory/rss_kib") == 0)
 			return false;
+	}
 	return true;
 }
 
