@@ -229,6 +229,7 @@ struct vm {
 	char dir[64], disk[96], sock[96];
 };
 
+/* How long a guest may take to answer: KEEL_LONG_TIMEOUT, as check_linux. */
 static int io_timeout_ms(void)
 {
 	const char *s = getenv("KEEL_LONG_TIMEOUT");
@@ -574,8 +575,7 @@ static int tc_limit(const struct qos_cfg *cfg, int mbit)
 }
 
 /* The overhead rows: no limit against six buckets that never bind. */
-static int overhead(struct vm *vm, const struct qos_cfg *cfg,
-		    struct io_result *r)
+static int overhead(struct vm *vm, struct io_result *r)
 {
 	char huge[512];
 	struct rates x;
@@ -599,7 +599,6 @@ static int overhead(struct vm *vm, const struct qos_cfg *cfg,
 				r->none_iops = x.disk_iops;
 		}
 	}
-	(void)cfg;
 	return 0;
 }
 
@@ -678,7 +677,7 @@ static int workloads(struct vm *vm, const struct qos_cfg *cfg,
 	/* Disk, 1 MiB requests: the bytes limit binds (160 requests/s). */
 	if (work_start(vm, WORK_BIG))
 		return -1;
-	if (hv && (overhead(vm, cfg, r) || hv_iotune(vm, "vblk0", disk_lim)))
+	if (hv && (overhead(vm, r) || hv_iotune(vm, "vblk0", disk_lim)))
 		return -1;
 	if (window(vm, cfg->seconds * 1000, 3000, &x) || work_stop(vm))
 		return -1;
