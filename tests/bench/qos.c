@@ -49,9 +49,12 @@
  * -p picks parts (cpu, io, stats; all by default). The io part runs in
  * a network namespace of its own (it needs root, ip(8) and, for QEMU's
  * network limits, iproute2's tc(8), /usr/sbin/tc unless --tc says,
- * with sch_tbf, sch_ingress, cls_matchall or cls_u32, and act_police). Without /dev/kvm only the stats part runs; for the
- * rest, run it in the nested runner from the build directory, with
- * QEMU and tc brought in (docs/qos.md, "Measured", has the command).
+ * with sch_tbf, sch_ingress, cls_matchall or cls_u32, and act_police);
+ * -d also sets its windows, and KEEL_LONG_TIMEOUT (seconds, default
+ * 900) bounds each wait for a guest. Without /dev/kvm only the stats
+ * part runs; for the rest, run it in the nested runner from the build
+ * directory, with QEMU and tc brought in (docs/qos.md, "Measured", has
+ * the command).
  */
 #include "config.h"
 
