@@ -58,9 +58,11 @@ tests_bench_console_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_console_LDADD = $(BENCH_KEELD_LIBS) -lpthread
 tests_bench_qos_SOURCES = tests/bench/qos.c $(BENCH_KEELD)
 tests_bench_qos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration \
-	-I$(top_srcdir)/lib
-tests_bench_qos_CFLAGS = $(BENCH_KEELD_CFLAGS)
-tests_bench_qos_LDADD = lib/libkeelclient.la $(BENCH_KEELD_LIBS) -lm
+	-I$(top_srcdir)/lib -I$(top_srcdir)/hypervisor
+tests_bench_qos_CFLAGS = $(BENCH_KEELD_CFLAGS) $(LIBEVENT_CFLAGS)
+# hypervisor/ratelimit.c, for the cost of one bucket check.
+tests_bench_qos_LDADD = lib/libkeelclient.la $(BENCH_KEELD_LIBS) \
+	hypervisor/libkeelhv.la $(LIBEVENT_LIBS) -lm
 tests_bench_scale_SOURCES = tests/bench/scale.c $(BENCH_KEELD)
 tests_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_scale_CFLAGS = $(BENCH_KEELD_CFLAGS)
@@ -69,6 +71,10 @@ tests_bench_abuse_SOURCES = tests/bench/abuse.c $(BENCH_KEELD)
 tests_bench_abuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_abuse_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_abuse_LDADD = $(BENCH_KEELD_LIBS) -lpthread
+# tests/bench/qos's stand-in keel-hv for domain.stats_all on many domains.
+EXTRA_PROGRAMS += tests/bench/stats_hv
+tests_bench_stats_hv_SOURCES = tests/bench/stats_hv.c
+tests_bench_stats_hv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench
