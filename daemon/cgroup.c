@@ -142,15 +142,37 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods, uint64_t *ns)
+{
+	bool seen = false;
+	char *save = NULL;
+
+	*periods = *ns = 0;
+	for (char *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, ' ');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "nr_throttled")) {
+			*periods = strtoull(v, NULL, 10);
+			seen = true;
+		} else if (!strcmp(line, v2 ? "throttled_usec" :
+					      "throttled_time")) {
+			*ns = strtoull(v, NULL, 10) * (v2 ? 1000 : 1);
+		}
+	}
+	return seen ? 0 : -ENODATA;
+}
+
 int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
 			 uint64_t *periods, uint64_t *ns)
 {
-	bool v2 = h->version == CGROUP_V2;
-	char path[PATH_MAX], key[64];
-	unsigned long long v;
-	bool seen = false;
+	char path[PATH_MAX], buf[4096];
 	int rc = cgroup_path(h, "cpu", name, path, sizeof(path));
-	FILE *f;
+	ssize_t n;
+	int fd;
 
 	*periods = *ns = 0;
 	if (rc)
@@ -158,20 +180,16 @@ int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
 	if (strlen(path) + sizeof("/cpu.stat") > sizeof(path))
 		return -ENAMETOOLONG;
 	strcat(path, "/cpu.stat");
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	while (fscanf(f, "%63s %llu", key, &v) == 2) {
-		if (!strcmp(key, "nr_throttled")) {
-			*periods = v;
-			seen = true;
-		} else if (!strcmp(key, v2 ? "throttled_usec" :
-					     "throttled_time")) {
-			*ns = v2 ? v * 1000 : v;
-		}
-	}
-	fclose(f);
-	return seen ? 0 : -ENODATA;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return cgroup_cpu_stat_parse(buf, h->version == CGROUP_V2, periods,
+				     ns);
 }
 
 /* --- Finding the hierarchies --------------------------------------------- */

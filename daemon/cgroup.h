@@ -118,6 +118,13 @@ int cgroup_apply(struct cgroup_host *h, const char *name,
 int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
 			 uint64_t *periods, uint64_t *ns);
 
+/*
+ * cpu.stat's text in @buf (changed while parsed), as
+ * cgroup_cpu_throttled() reads it; @v2 for cgroup v2's names.
+ */
+int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods,
+			  uint64_t *ns);
+
 int cgroup_remove(struct cgroup_host *h, const char *name);
 
 /*

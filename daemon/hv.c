@@ -119,22 +119,12 @@ pid_t hv_pid(const struct hv *hv)
 	return hv->pid;
 }
 
-int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
+int hv_proc_stat_parse(char *buf, struct hv_proc_stat *st)
 {
-	char path[64], buf[1024], *p, *end;
 	unsigned long long field[25] = { 0 };
-	ssize_t n;
-	int fd, i;
+	char *p, *end;
+	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
 	/* The command name may hold spaces and ')': skip to the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
@@ -151,6 +141,24 @@ int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
 	st->cpu_ticks = field[14] + field[15];	/* utime + stime */
 	st->rss_pages = field[24];
 	return 0;
+}
+
+int hv_proc_stat(pid_t pid, struct hv_proc_stat *st)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	return hv_proc_stat_parse(buf, st);
 }
 
 unsigned long long hv_starttime(pid_t pid)

@@ -102,6 +102,9 @@ struct hv_proc_stat {
  */
 int hv_proc_stat(pid_t pid, struct hv_proc_stat *st);
 
+/* The same from /proc/PID/stat's text in @buf (changed while parsed). */
+int hv_proc_stat_parse(char *buf, struct hv_proc_stat *st);
+
 /* /proc/PID/stat's starttime of @pid, or 0 when it is gone. */
 unsigned long long hv_starttime(pid_t pid);
 

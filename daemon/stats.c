@@ -145,57 +145,6 @@ static ssize_t pread_all(int fd, char *buf, size_t size)
 	return n;
 }
 
-/*
- * /proc/PID/stat's text in @buf: starttime (field 22), utime + stime
- * (14, 15) and rss (24), as hv_proc_stat() reads them from a file it
- * opens each time.
- */
-static int proc_stat_parse(char *buf, struct hv_proc_stat *st)
-{
-	unsigned long long field[25] = { 0 };
-	char *p = strrchr(buf, ')'), *end;
-	int i;
-
-	if (!p || p[1] != ' ')
-		return -EINVAL;
-	p = strchr(p + 2, ' ');
-	for (i = 4; i <= 24 && p; i++) {
-		field[i] = strtoull(p + 1, &end, 10);
-		p = strchr(end, ' ');
-	}
-	if (i <= 24)
-		return -EINVAL;
-	st->starttime = field[22];
-	st->cpu_ticks = field[14] + field[15];
-	st->rss_pages = field[24];
-	return 0;
-}
-
-/* cpu.stat's text in @buf (cgroup_cpu_throttled()'s reading of it). */
-static int cpu_stat_parse(char *buf, bool v2, uint64_t *periods,
-			  uint64_t *ns)
-{
-	bool seen = false;
-	char *save = NULL;
-
-	for (char *line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(line, ' ');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (!strcmp(line, "nr_throttled")) {
-			*periods = strtoull(v, NULL, 10);
-			seen = true;
-		} else if (!strcmp(line, v2 ? "throttled_usec" :
-					      "throttled_time")) {
-			*ns = strtoull(v, NULL, 10) * (v2 ? 1000 : 1);
-		}
-	}
-	return seen ? 0 : -ENODATA;
-}
-
 static int cg_open(const struct domain_run *run)
 {
 	char path[PATH_MAX];
@@ -223,7 +172,7 @@ static int cg_read(const struct domain_run *run, struct stats_fds *f,
 		if (f->cg_fd < 0)
 			return -errno;
 		if (pread_all(f->cg_fd, buf, sizeof(buf)) >= 0)
-			return cpu_stat_parse(buf, v2, periods, ns);
+			return cgroup_cpu_stat_parse(buf, v2, periods, ns);
 		/* A group removed and made again: open the new one. */
 		close(f->cg_fd);
 		f->cg_fd = -1;
@@ -260,7 +209,7 @@ static void sample_cached(const struct domain_run *run,
 	}
 	/* A process that ended fails the read: its figures stay 0. */
 	if (f->proc_fd >= 0 && pread_all(f->proc_fd, buf, sizeof(buf)) > 0 &&
-	    !proc_stat_parse(buf, &st) && st.starttime == run->starttime &&
+	    !hv_proc_stat_parse(buf, &st) && st.starttime == run->starttime &&
 	    ticks_per_s > 0 && page > 0) {
 		s->cpu_ns = st.cpu_ticks *
 			    (1000000000ULL / (uint64_t)ticks_per_s);
