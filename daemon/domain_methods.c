@@ -423,3 +423,70 @@ struct json_object *domain_autostart(struct methods_caller *caller,
 				    strerror(-rc));
 	return jsonrpc_result(req->id, domain_summary(dom));
 }
+
+/*
+ * xl config-update: the configuration @dom starts with next time (its
+ * next start, or the restart of a reboot), replaced whole; the running
+ * guest does not change. The new one must keep the domain's name (that
+ * is rename's) and uuid, and passes every check a define does.
+ */
+struct json_object *domain_config_update(struct methods_caller *caller,
+					 const struct jsonrpc_req *req,
+					 struct json_object *params)
+{
+	struct keeld *k = caller->keeld;
+	struct json_object *resp = NULL, *config, *members;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	const char *name, *uuid;
+	int rc;
+
+	if (!dom)
+		return resp;
+	json_object_object_get_ex(params, "config", &config);
+	name = json_member_string(config, "name");
+	uuid = json_member_string(config, "uuid");
+	if (name && strcmp(name, dom->name))
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/name",
+				    "The configuration names the domain \"%s\", not %s; rename the domain first if that is meant.",
+				    name, dom->name);
+	if (uuid && strcasecmp(uuid, dom->uuid))
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/uuid",
+				    "The configuration's uuid %s is not domain %s's (%s); a domain keeps its uuid.",
+				    uuid, dom->name, dom->uuid);
+	resp = domain_config_check(k, req, config);
+	if (resp)
+		return resp;
+	/* Every member of the new one, and null for each one it drops. */
+	members = json_object_new_object();
+	if (!members)
+		return method_error(req, KEEL_E_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	json_object_object_foreach(dom->config, key, old) {
+		(void)old;
+		if (strcmp(key, "name") && strcmp(key, "uuid") &&
+		    !json_object_object_get_ex(config, key, NULL))
+			json_object_object_add(members, key, NULL);
+	}
+	json_object_object_foreach(config, key2, value) {
+		struct json_object *copy = NULL;
+
+		if (!strcmp(key2, "name") || !strcmp(key2, "uuid"))
+			continue;
+		if (json_object_deep_copy(value, &copy, NULL)) {
+			json_object_put(members);
+			return method_error(req, KEEL_E_RESOURCE, NULL,
+					    "keeld ran out of memory.");
+		}
+		json_object_object_add(members, key2, copy);
+	}
+	rc = registry_set_members(k->reg, dom, members);
+	json_object_put(members);
+	if (rc)
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "The definition could not be saved: %s.",
+				    strerror(-rc));
+	log_info("Domain %s: its configuration for the next start was replaced.",
+		 dom->name);
+	lifecycle_emit(k, dom, "defined", "updated");
+	return jsonrpc_result(req->id, domain_summary(dom));
+}

@@ -59,6 +59,9 @@ static const struct method {
 	{ "domain.get_sched", domain_get_sched, METHOD_READ_ONLY },
 	{ "domain.set_sched", domain_set_sched, METHOD_READ_WRITE },
 	{ "domain.set_vcpus", domain_set_vcpus, METHOD_READ_WRITE },
+	{ "host.dmesg", host_dmesg, METHOD_READ_ONLY },
+	{ "host.dmesg_clear", host_dmesg_clear, METHOD_READ_WRITE },
+	{ "domain.config_update", domain_config_update, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))
