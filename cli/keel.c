@@ -350,7 +350,8 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"keel: There is no command \"%s\".\nRun 'keel help' for the list of commands.\n",
 			argv[optind]);
-		return CLI_USAGE;
+		/* xl's status for a command it does not have: 1, not 2. */
+		return CLI_FAIL;
 	}
 	rc = parse_command(cmd, argc - optind, argv + optind, &args);
 	if (rc)
