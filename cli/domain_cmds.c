@@ -2,8 +2,9 @@
 /*
  * The commands that define domains and change their state: create,
  * define, undefine, start, pause, unpause, shutdown, reboot, destroy,
- * rename, autostart, config-update. Like xl they print nothing when they succeed; a
- * failure prints keeld's sentence after "keel: " and exits 1.
+ * rename, autostart, config-update. Like xl they print nothing when
+ * they succeed; a failure prints keeld's sentence after "keel: " and
+ * exits 1.
  */
 #include "config.h"
 

@@ -98,7 +98,8 @@ static int *numbered(const char *root, const char *dir, const char *prefix,
 		const char *p = de->d_name + len;
 		int *grown;
 
-		if (strncmp(de->d_name, prefix, len) || !isdigit((unsigned char)*p) ||
+		if (strncmp(de->d_name, prefix, len) ||
+		    !isdigit((unsigned char)*p) ||
 		    strspn(p, "0123456789") != strlen(p))
 			continue;
 		if (*n == cap) {
@@ -278,8 +279,9 @@ static void virt_caps(const char *modules, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
-		DIR *d;
 		char path[PATH_MAX];
+		bool hap, nested;
+		DIR *d;
 
 		snprintf(path, sizeof(path), "%s/%s", modules,
 			 vendors[i].module);
@@ -287,15 +289,11 @@ static void virt_caps(const char *modules, char *buf, size_t size)
 		if (!d)
 			continue;
 		closedir(d);
+		hap = vendors[i].hap &&
+		      module_param(modules, vendors[i].module, vendors[i].hap);
+		nested = module_param(modules, vendors[i].module, "nested");
 		snprintf(buf, size, "hvm %s %s%s", vendors[i].word,
-			 vendors[i].hap &&
-					 module_param(modules, vendors[i].module,
-						      vendors[i].hap) ?
-				 "hap" :
-				 "shadow",
-			 module_param(modules, vendors[i].module, "nested") ?
-				 " nested" :
-				 "");
+			 hap ? "hap" : "shadow", nested ? " nested" : "");
 		return;
 	}
 }
