@@ -42,6 +42,8 @@ static const struct cli_option start_options[] = {
 static const struct cli_option console_options[] = {
 	{ 't', "type", "pv|serial|virtio",
 	  "Which console: pv or virtio (hvc0) or serial (COM1)." },
+	{ 'n', "num", "NUM",
+	  "The console's number (xl's -n); a keel domain has only 0." },
 	{ 'r', "read-only", NULL, "Only watch; never take the input." },
 	{ 'f', "force", NULL,
 	  "Take the input even if another client has it." },
@@ -54,19 +56,51 @@ static const struct cli_option console_options[] = {
 
 static const struct cli_option list_options[] = {
 	{ 'l', "long", NULL,
-	  "Print each domain's full information and configuration as JSON." },
-	OPT_JSON,
+	  "Print each domain's configuration as JSON in xl's (libxl's) names." },
+	{ 'v', "verbose", NULL,
+	  "Add the uuid, the shutdown reason code and the security label." },
+	{ CLI_OPT_JSON, "json", NULL,
+	  "Print keeld's summaries as JSON (keel's own names)." },
 	{ CLI_OPT_NAME, "name", NULL, "Print only the names, one a line." },
 	OPT_END,
 };
 
 static const struct cli_option json_options[] = { OPT_JSON, OPT_END };
 
+static const struct cli_option info_options[] = {
+	{ 'n', "numa", NULL, "Add the CPU topology and the NUMA nodes." },
+	OPT_JSON,
+	OPT_END,
+};
+
+static const struct cli_option dmesg_options[] = {
+	{ 'c', "clear", NULL, "Clear the lines after printing them." },
+	OPT_JSON,
+	OPT_END,
+};
+
+static const struct cli_option uptime_options[] = {
+	{ 's', "short", NULL,
+	  "One uptime(1)-style line a domain: the time, up HH:MM, name (id)." },
+	OPT_JSON,
+	OPT_END,
+};
+
 static const struct cli_option shutdown_options[] = {
 	{ 'a', "all", NULL, "Shut down every running domain." },
-	{ 'w', "wait", NULL, "Return only once the domain has stopped." },
+	{ 'w', "wait", NULL, "Return only once the domains have stopped." },
+	{ 'F', "fallback", NULL,
+	  "Accepted for xl: keel always uses the ACPI power button." },
 	{ 't', "timeout", "SECONDS",
-	  "Stop the domain by force after SECONDS (0: never; default 60)." },
+	  "Stop the domain by force after SECONDS (default: never)." },
+	OPT_END,
+};
+
+static const struct cli_option reboot_options[] = {
+	{ 'a', "all", NULL, "Reboot every running domain." },
+	{ 'w', "wait", NULL, "Return only once the domains have gone down." },
+	{ 'F', "fallback", NULL,
+	  "Accepted for xl: keel always uses the ACPI power button." },
 	OPT_END,
 };
 
@@ -135,7 +169,7 @@ const struct cli_command cli_commands[] = {
 	{ "list", cmd_list, "[DOM...]", "List domains.", list_options, 0, -1,
 	  "DOM" },
 	{ "info", cmd_info, "", "Show information about the host.",
-	  json_options, 0, 0, "" },
+	  info_options, 0, 0, "" },
 	{ "define", cmd_define, "FILE|-",
 	  "Define a persistent domain from a configuration file.",
 	  no_options, 1, 1, "FILE" },
@@ -149,10 +183,11 @@ const struct cli_command cli_commands[] = {
 	{ "unpause", cmd_unpause, "DOM", "Run a paused domain's vCPUs again.",
 	  no_options, 1, 1, "DOM" },
 	{ "shutdown", cmd_shutdown, "DOM",
-	  "Ask a domain to shut down, and stop it by force after a timeout.",
+	  "Ask a domain to shut down (with -t, stop it by force after a while).",
 	  shutdown_options, 0, 1, "DOM" },
-	{ "reboot", cmd_reboot, "DOM", "Reboot a domain.", no_options, 1, 1,
-	  "DOM" },
+	{ "reboot", cmd_reboot, "DOM",
+	  "Ask a domain to reboot; its on_reboot then applies.",
+	  reboot_options, 0, 1, "DOM" },
 	{ "destroy", cmd_destroy, "DOM", "Stop a domain at once.", no_options,
 	  1, 1, "DOM" },
 	{ "rename", cmd_rename, "DOM NEWNAME", "Rename a shut-off domain.",
@@ -181,7 +216,7 @@ const struct cli_command cli_commands[] = {
 	  "Print the name of the domain with a numeric id.", no_options, 1, 1,
 	  "-" },
 	{ "uptime", cmd_uptime, "[DOM...]",
-	  "Show how long running domains have been up.", json_options, 0, -1,
+	  "Show how long running domains have been up.", uptime_options, 0, -1,
 	  "DOM" },
 	{ "config", cmd_config, "DOM",
 	  "Print a domain's configuration as JSON.", no_options, 1, 1, "DOM" },
@@ -231,6 +266,12 @@ const struct cli_command cli_commands[] = {
 	{ "sched-credit", cmd_sched_credit, "",
 	  "Show or set domains' CPU weight and cap.", sched_credit_options,
 	  0, 0, "" },
+	{ "dmesg", cmd_dmesg, "",
+	  "Show keeld's recent log lines, as xl dmesg shows Xen's.",
+	  dmesg_options, 0, 0, "" },
+	{ "config-update", cmd_config_update, "DOM FILE|-",
+	  "Replace the configuration a domain starts with next time.",
+	  no_options, 2, 2, "DOM FILE" },
 	{ "help", cmd_help, "[CMD]",
 	  "Show the commands, or one command's usage.", no_options, 0, 1,
 	  "CMD" },

@@ -214,6 +214,12 @@ struct keel_console_opts;
 int cli_console_attach(struct cli *cli, const char *dom, const char *label,
 		       const struct keel_console_opts *o, int escape);
 
+/* cli/host_cmds.c */
+int cmd_dmesg(struct cli *cli, const struct cli_args *args);
+
+/* cli/domain_cmds.c, xl config-update */
+int cmd_config_update(struct cli *cli, const struct cli_args *args);
+
 /* cli/sched_cmds.c */
 int cmd_sched_credit(struct cli *cli, const struct cli_args *args);
 

@@ -507,6 +507,7 @@ int cmd_console(struct cli *cli, const struct cli_args *args)
 	const char *type = cli_optarg(args, 't');
 	const char *history = cli_optarg(args, CLI_OPT_HISTORY);
 	const char *esc = cli_optarg(args, 'e');
+	const char *num = cli_optarg(args, 'n');
 	int escape = CLI_CONSOLE_ESCAPE, rc;
 	char dom[DOM_BUF];
 
@@ -528,6 +529,16 @@ int cmd_console(struct cli *cli, const struct cli_args *args)
 					 "The history is a number of lines, not \"%s\".",
 					 history);
 		o.history_lines = atol(history);
+	}
+	if (num && (!cli_is_number(num) || strlen(num) > 9))
+		return cli_usage(args->cmd,
+				 "The console number is a number from 0, not \"%s\".",
+				 num);
+	if (num && atol(num) != 0) {
+		/* xl numbers a domain's consoles of a type from 0. */
+		cli_error("A keel domain has one console of each type, number 0; it has no console %s.",
+			  num);
+		return CLI_FAIL;
 	}
 	if (esc && !console_parse_escape(esc, &escape))
 		return cli_usage(args->cmd,

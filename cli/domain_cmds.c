@@ -2,11 +2,14 @@
 /*
  * The commands that define domains and change their state: create,
  * define, undefine, start, pause, unpause, shutdown, reboot, destroy,
- * rename, autostart. Like xl they print nothing when they succeed; a
- * failure prints keeld's sentence after "keel: " and exits 1.
+ * rename, autostart, config-update. Like xl they print nothing when
+ * they succeed; a failure prints keeld's sentence after "keel: " and
+ * exits 1.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,73 +211,218 @@ int cmd_unpause(struct cli *cli, const struct cli_args *args)
 	return simple_op(cli, args, keel_domain_unpause);
 }
 
-int cmd_reboot(struct cli *cli, const struct cli_args *args)
-{
-	return simple_op(cli, args, keel_domain_reboot);
-}
-
 int cmd_destroy(struct cli *cli, const struct cli_args *args)
 {
 	return simple_op(cli, args, keel_domain_destroy);
 }
 
-/* Every domain that has a keel-hv: running, paused, shutting down. */
-static int shutdown_all(struct cli *cli, int timeout, unsigned flags)
-{
-	struct keel_domain *list = NULL;
-	size_t n = 0;
-	int rc = CLI_OK;
+/*
+ * shutdown and reboot, as xl has them: one domain or -a for every one
+ * that runs, -w to return only once each has gone down, -F accepted.
+ * xl's -F falls back to the ACPI power button for a guest without PV
+ * drivers; keel has no other way to ask, so the power button is what
+ * both always press (keel.1).
+ */
+struct power_op {
+	const char *verb;	/* "shut down", "reboot": for messages */
+	bool reboot;
+	int timeout;		/* shutdown's -t; 0: never forced */
+	/* -w: the uuids asked and not yet seen going down */
+	char (*waiting)[KEEL_UUID_LEN + 1];
+	size_t nr_waiting;
+};
 
-	if (keel_domain_list(cli->conn, &list, &n))
-		return cli_call_failed(cli);
-	/*
-	 * One at a time: with -w each call returns when its domain has
-	 * stopped, so a slow guest delays the next (man/keel.1 says so).
-	 */
-	for (size_t i = 0; i < n; i++) {
-		if (list[i].id < 0)
+/*
+ * A lifecycle event: a domain that stopped (whatever on_* then does)
+ * or stopped and was kept (preserve) has gone down, which is what -w
+ * waits for, as xl waits for the old domain's death.
+ */
+static void power_on_event(struct keel_conn *c, const struct keel_event *ev,
+			   void *opaque)
+{
+	struct power_op *op = opaque;
+
+	if (!ev->event || (strcmp(ev->event, "stopped") &&
+			   strcmp(ev->event, "shutdown") &&
+			   strcmp(ev->event, "crashed")))
+		return;
+	for (size_t i = 0; i < op->nr_waiting; i++) {
+		if (strcmp(op->waiting[i], ev->domain.uuid))
 			continue;
-		if (keel_domain_shutdown(cli->conn, list[i].uuid, timeout,
-					 flags, NULL))
-			rc = cli_call_failed(cli);
+		op->waiting[i][0] = '\0';
 	}
-	free(list);
-	return rc;
 }
 
-int cmd_shutdown(struct cli *cli, const struct cli_args *args)
+static bool power_pending(const struct power_op *op)
 {
-	const char *t = cli_optarg(args, 't');
-	unsigned flags = cli_flag(args, 'w') ? KEEL_SHUTDOWN_WAIT : 0;
+	for (size_t i = 0; i < op->nr_waiting; i++)
+		if (op->waiting[i][0])
+			return true;
+	return false;
+}
+
+/* -w: dispatch events until every domain asked has gone down. */
+static int power_wait(struct cli *cli, struct power_op *op)
+{
+	struct pollfd pfd = { keel_event_fd(cli->conn), POLLIN, 0 };
+
+	while (power_pending(op)) {
+		if (!keel_event_pending(cli->conn) && poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_error("Cannot wait for the domains: %s.",
+				  strerror(errno));
+			return CLI_FAIL;
+		}
+		if (keel_event_dispatch(cli->conn) < 0) {
+			cli_error("The connection to keeld was lost before the domains had gone down.");
+			return CLI_FAIL;
+		}
+	}
+	return CLI_OK;
+}
+
+/* Ask @dom (a name or uuid) to go down; with -w, remember to wait. */
+static int power_one(struct cli *cli, struct power_op *op, const char *dom)
+{
+	struct keel_domain d;
+	int rc;
+
+	if (op->reboot)
+		rc = keel_domain_reboot(cli->conn, dom, &d);
+	else
+		rc = keel_domain_shutdown(cli->conn, dom, op->timeout, 0, &d);
+	if (rc)
+		return cli_call_failed(cli);
+	if (op->waiting)
+		snprintf(op->waiting[op->nr_waiting++], KEEL_UUID_LEN + 1,
+			 "%s", d.uuid);
+	return CLI_OK;
+}
+
+static int power_cmd(struct cli *cli, const struct cli_args *args,
+		     struct power_op *op)
+{
+	struct keel_domain *list = NULL;
 	bool all = cli_flag(args, 'a');
-	int timeout = -1, rc;
 	char dom[DOM_BUF];
+	size_t n = 1;
+	int rc;
 
 	if (all && args->argc)
 		return cli_usage(args->cmd,
 				 "Name a domain or give -a, not both.");
 	if (!all && !args->argc)
 		return cli_usage(args->cmd,
-				 "Name the domain to shut down, or give -a for all of them.");
+				 "Name the domain to %s, or give -a for all of them.",
+				 op->verb);
+	rc = cli_connect(cli);
+	if (rc)
+		return rc;
+	if (all && keel_domain_list(cli->conn, &list, &n))
+		return cli_call_failed(cli);
+	if (!all) {
+		rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
+		if (rc)
+			return rc;
+	}
+	if (cli_flag(args, 'w')) {
+		/* Subscribed first, so that no end can come unseen. */
+		op->waiting = calloc(n ? n : 1, sizeof(*op->waiting));
+		if (!op->waiting) {
+			cli_error("Out of memory.");
+			free(list);
+			return CLI_FAIL;
+		}
+		keel_set_event_callback(cli->conn, power_on_event, op);
+		if (keel_events_subscribe(cli->conn)) {
+			rc = cli_call_failed(cli);
+			goto out_free;
+		}
+	}
+	if (!all) {
+		rc = power_one(cli, op, dom);
+	} else {
+		/*
+		 * Every domain that has a keel-hv, all asked before any is
+		 * waited for (xl -a -w); one that refuses does not stop the
+		 * others.
+		 */
+		for (size_t i = 0; i < n; i++)
+			if (list[i].id >= 0 &&
+			    power_one(cli, op, list[i].uuid))
+				rc = CLI_FAIL;
+	}
+	if (op->waiting && power_wait(cli, op))
+		rc = CLI_FAIL;
+out_free:
+	free(op->waiting);
+	free(list);
+	return rc;
+}
+
+int cmd_shutdown(struct cli *cli, const struct cli_args *args)
+{
+	struct power_op op = { .verb = "shut down" };
+	const char *t = cli_optarg(args, 't');
+
 	if (t) {
 		/* keeld's limit: schemas/keel.openrpc.json, domain.shutdown */
 		if (!cli_is_number(t) || strlen(t) > 5 || atoi(t) > 86400)
 			return cli_usage(args->cmd,
 					 "The timeout must be a number of seconds from 0 to 86400, not \"%s\".",
 					 t);
-		timeout = atoi(t);
+		op.timeout = atoi(t);
 	}
-	rc = cli_connect(cli);
+	return power_cmd(cli, args, &op);
+}
+
+int cmd_reboot(struct cli *cli, const struct cli_args *args)
+{
+	struct power_op op = { .verb = "reboot", .reboot = true };
+
+	return power_cmd(cli, args, &op);
+}
+
+/* 8-4-4-4-12 hex digits: a uuid, as libkeel tells one from a name. */
+static bool is_uuid(const char *s)
+{
+	if (strlen(s) != KEEL_UUID_LEN)
+		return false;
+	for (size_t i = 0; i < KEEL_UUID_LEN; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ?
+			    s[i] != '-' :
+			    !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * xl config-update: FILE (xl.cfg or JSON, "-" standard input) becomes
+ * what DOM starts with next time. The file is read and checked before
+ * keeld is asked, as for define.
+ */
+int cmd_config_update(struct cli *cli, const struct cli_args *args)
+{
+	struct json_object *config = NULL, *p, *res = NULL;
+	char dom[DOM_BUF];
+	int rc = cli_config_load(args->argv[1], &config);
+
 	if (rc)
 		return rc;
-	if (all)
-		return shutdown_all(cli, timeout, flags);
-	rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
-	if (rc)
+	rc = dom_arg(cli, args, 0, dom);
+	if (rc) {
+		json_object_put(config);
 		return rc;
-	return keel_domain_shutdown(cli->conn, dom, timeout, flags, NULL) ?
-		       cli_call_failed(cli) :
-		       CLI_OK;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, is_uuid(dom) ? "uuid" : "name",
+			       json_object_new_string(dom));
+	json_object_object_add(p, "config", config);
+	if (keel_call(cli->conn, "domain.config_update", p, &res))
+		return cli_call_failed(cli);
+	json_object_put(res);
+	return CLI_OK;
 }
 
 int cmd_rename(struct cli *cli, const struct cli_args *args)

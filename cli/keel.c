@@ -18,6 +18,9 @@
 /* The narrowest option column in `keel help CMD`, for -h, --help. */
 #define HELP_MIN_WIDTH 10
 
+/* `keel help`'s column of command names: "config-update" fits. */
+#define HELP_NAME_WIDTH 13
+
 /* parse_command() printed the command's help: exit successfully. */
 #define PARSE_HELP (-1)
 
@@ -173,7 +176,8 @@ static void print_general_help(FILE *f)
 	      "Commands:\n",
 	      f);
 	for (const struct cli_command *c = cli_commands; c->name; c++)
-		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+		fprintf(f, "  %-*s %s\n", HELP_NAME_WIDTH, c->name,
+			c->summary);
 	fputs("\nRun 'keel help COMMAND' for a command's options.\n", f);
 }
 
@@ -350,7 +354,8 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"keel: There is no command \"%s\".\nRun 'keel help' for the list of commands.\n",
 			argv[optind]);
-		return CLI_USAGE;
+		/* xl's status for a command it does not have: 1, not 2. */
+		return CLI_FAIL;
 	}
 	rc = parse_command(cmd, argc - optind, argv + optind, &args);
 	if (rc)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The commands that only look: list, info, domid, domname, uptime,
- * config. Tables are for people; --json (and list -l) print what keeld
+ * config. Tables are for people; --json prints what keeld
  * answered, so a field keeld adds shows up without a change here.
  *
  * A listing is one domain.list call whatever the number of domains
@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "commands.h"
 #include "keel.h"
+#include "xl_format.h"
 
 #define DOM_BUF 256
 
@@ -145,16 +147,25 @@ static int select_domains(struct cli *cli, const struct cli_args *args,
 	return rc;
 }
 
-#define LIST_FORMAT "%-32s %5s %7s %5s  %-9s %8s\n"
+/*
+ * xl list's layout, column for column (xl_list.c): name, id, current
+ * memory in MiB, vCPUs, the six state letters, CPU seconds. -v adds the
+ * uuid, the shutdown reason code and the security label, which keel
+ * does not have ("-").
+ */
+#define LIST_HEADER "Name                                        ID   Mem VCPUs\tState\tTime(s)"
+#define LIST_HEADER_V "   UUID                            Reason-Code\tSecurity Label"
+#define LIST_FORMAT "%-40s %5s %5s %5s     %s  %8s"
 
 /*
  * One row of the table, from the summary alone. A member an older keeld
- * does not send shows as "-"; so does the CPU time of a domain that is
- * not running (keeld says 0; xl does not list such a domain at all).
+ * does not send shows as "-"; so do the id and the CPU time of a
+ * shut-off domain, which xl would not list (docs/listing.md).
  */
-static void list_row(struct json_object *s)
+static void list_row(struct json_object *s, bool verbose)
 {
 	char id[24] = "-", mem[24] = "-", vcpus[24] = "-", time[32] = "-";
+	char flags[XL_FLAGS_LEN], code[16] = "-";
 	long long v;
 	double t;
 
@@ -171,28 +182,74 @@ static void list_row(struct json_object *s)
 	v = int_member(s, "vcpus");
 	if (v >= 0)
 		snprintf(vcpus, sizeof(vcpus), "%lld", v);
-	printf(LIST_FORMAT, str_member(s, "name"), id, mem, vcpus,
-	       str_member(s, "state"), time);
+	xl_state_flags(str_member(s, "state"), str_member(s, "reason"), flags);
+	printf(LIST_FORMAT, str_member(s, "name"), id, mem, vcpus, flags,
+	       time);
+	if (verbose) {
+		int c = xl_reason_code(str_member(s, "state"),
+				       str_member(s, "reason"));
+
+		if (c >= 0)
+			snprintf(code, sizeof(code), "%x", c);
+		printf(" %-36s %8s %16s", str_member(s, "uuid"), code, "-");
+	}
+	putchar('\n');
+}
+
+/* xl list -l: libxl's names for what keel keeps (cli/xl_format.c). */
+static int list_long(struct json_object **sel, size_t n)
+{
+	struct json_object *out = json_object_new_array();
+	int rc = CLI_OK;
+
+	for (size_t i = 0; out && i < n; i++) {
+		struct json_object *e = xl_long_entry(sel[i]);
+
+		if (!e) {
+			rc = CLI_FAIL;
+			break;
+		}
+		json_object_array_add(out, e);
+	}
+	if (!out || rc) {
+		cli_error("Out of memory.");
+		json_object_put(out);
+		return CLI_FAIL;
+	}
+	cli_print_json(out);
+	json_object_put(out);
+	return CLI_OK;
 }
 
 int cmd_list(struct cli *cli, const struct cli_args *args)
 {
 	struct json_object *all = NULL, **sel = NULL, *out;
 	bool names = cli_flag(args, CLI_OPT_NAME);
-	bool json = cli_flag(args, 'l') || cli_flag(args, CLI_OPT_JSON);
+	bool json = cli_flag(args, CLI_OPT_JSON);
+	bool lng = !names && !json && cli_flag(args, 'l');
+	bool verbose = cli_flag(args, 'v');
 	size_t n = 0;
-	int rc = cli_connect(cli);
+	int rc;
 
+	if (names && (json || cli_flag(args, 'l') || verbose))
+		return cli_usage(args->cmd,
+				 "--name prints only names; give it alone.");
+	rc = cli_connect(cli);
 	if (rc)
 		return rc;
-	/* -l's configurations come with the list: still one call. */
-	rc = select_domains(cli, args, !names && cli_flag(args, 'l'), &all,
-			    &sel, &n);
+	/*
+	 * -l's configurations come with the list: still one call. With
+	 * --json, -l adds them to keel's own summaries.
+	 */
+	rc = select_domains(cli, args, cli_flag(args, 'l'), &all, &sel, &n);
 	if (!all)
 		return rc;
 	if (names) {
 		for (size_t i = 0; i < n; i++)
 			puts(str_member(sel[i], "name"));
+	} else if (lng) {
+		if (list_long(sel, n))
+			rc = CLI_FAIL;
 	} else if (json) {
 		out = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
@@ -200,10 +257,9 @@ int cmd_list(struct cli *cli, const struct cli_args *args)
 		cli_print_json(out);
 		json_object_put(out);
 	} else {
-		printf(LIST_FORMAT, "Name", "ID", "Mem", "VCPUs", "State",
-		       "Time(s)");
+		printf("%s%s\n", LIST_HEADER, verbose ? LIST_HEADER_V : "");
 		for (size_t i = 0; i < n; i++)
-			list_row(sel[i]);
+			list_row(sel[i], verbose);
 	}
 	free(sel);
 	json_object_put(all);
@@ -212,27 +268,103 @@ int cmd_list(struct cli *cli, const struct cli_args *args)
 
 /* --- info ---------------------------------------------------------------- */
 
+/* One "key                    : value" line, as xl info prints them. */
+static void info_line(const char *key, struct json_object *val)
+{
+	printf("%-23s: %s\n", key,
+	       !val ? "" :
+	       json_object_is_type(val, json_type_string) ?
+		      json_object_get_string(val) :
+		      json_object_to_json_string(val));
+}
+
+/*
+ * xl info's names, in its order, for keeld's members: what xl prints
+ * that means something on KVM (man/keel.1). keel_version stands where
+ * xl has xen_version.
+ */
+static const struct {
+	const char *xl, *keeld;
+} info_fields[] = {
+	{ "host", "hostname" },
+	{ "release", "release" },
+	{ "version", "kernel_version" },
+	{ "machine", "machine" },
+	{ "nr_cpus", "nr_cpus" },
+	{ "nr_nodes", "nr_nodes" },
+	{ "cores_per_socket", "cores_per_socket" },
+	{ "threads_per_core", "threads_per_core" },
+	{ "cpu_mhz", "cpu_mhz" },
+	{ "hw_caps", "hw_caps" },
+	{ "virt_caps", "virt_caps" },
+	{ "total_memory", "memory_mib" },
+	{ "free_memory", "free_memory_mib" },
+	{ "keel_version", "version" },
+	{ "nr_domains", "nr_domains" },
+};
+
+/* xl info -n: the CPU and node tables. */
+static void info_numa(struct json_object *info)
+{
+	struct json_object *cpus = NULL, *nodes = NULL;
+
+	json_object_object_get_ex(info, "cpu_topology", &cpus);
+	json_object_object_get_ex(info, "numa_info", &nodes);
+	printf("%-23s:\n", "cpu_topology");
+	printf("cpu:    core    socket     node\n");
+	for (size_t i = 0; i < json_object_array_length(cpus); i++) {
+		struct json_object *c = json_object_array_get_idx(cpus, i);
+
+		printf("%3lld:    %4lld     %4lld     %4lld\n",
+		       int_member(c, "cpu"), int_member(c, "core"),
+		       int_member(c, "socket"), int_member(c, "node"));
+	}
+	printf("%-23s:\n", "numa_info");
+	printf("node:    memsize    memfree    distances\n");
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		struct json_object *d = NULL;
+
+		printf("%4lld:    %7lld    %7lld    ", int_member(n, "node"),
+		       int_member(n, "memsize_mib"),
+		       int_member(n, "memfree_mib"));
+		json_object_object_get_ex(n, "distances", &d);
+		for (size_t j = 0; j < json_object_array_length(d); j++)
+			printf("%s%lld", j ? "," : "",
+			       (long long)json_object_get_int64(
+				       json_object_array_get_idx(d, j)));
+		putchar('\n');
+	}
+}
+
 int cmd_info(struct cli *cli, const struct cli_args *args)
 {
-	struct json_object *info = NULL;
+	struct json_object *info = NULL, *params = NULL, *v;
+	bool numa = cli_flag(args, 'n');
 	int rc = cli_connect(cli);
 
 	if (rc)
 		return rc;
-	if (keel_call(cli->conn, "host.info", NULL, &info))
+	if (numa) {
+		params = json_object_new_object();
+		json_object_object_add(params, "numa",
+				       json_object_new_boolean(true));
+	}
+	if (keel_call(cli->conn, "host.info", params, &info))
 		return cli_call_failed(cli);
 	if (cli_flag(args, CLI_OPT_JSON) ||
 	    !json_object_is_type(info, json_type_object)) {
 		cli_print_json(info);
-	} else {
-		/* xl info's "key : value" lines, in keeld's order. */
-		json_object_object_foreach(info, key, val) {
-			printf("%-23s: %s\n", key,
-			       json_object_is_type(val, json_type_string) ?
-				       json_object_get_string(val) :
-				       json_object_to_json_string(val));
-		}
+		json_object_put(info);
+		return CLI_OK;
 	}
+	for (size_t i = 0; i < sizeof(info_fields) / sizeof(info_fields[0]);
+	     i++)
+		/* What an older keeld does not send is left out. */
+		if (json_object_object_get_ex(info, info_fields[i].keeld, &v))
+			info_line(info_fields[i].xl, v);
+	if (numa)
+		info_numa(info);
 	json_object_put(info);
 	return CLI_OK;
 }
@@ -314,29 +446,22 @@ static double domain_uptime(struct cli *cli, struct json_object *summary)
 	return up;
 }
 
-/* xl uptime's format: "2 days, 3:04:05", "0:00:07". */
-static void format_uptime(char *buf, size_t size, double up)
-{
-	long long s = (long long)up, days = s / 86400;
-
-	if (up < 0)
-		snprintf(buf, size, "-");
-	else if (days)
-		snprintf(buf, size, "%lld day%s, %lld:%02lld:%02lld", days,
-			 days == 1 ? "" : "s", s % 86400 / 3600,
-			 s % 3600 / 60, s % 60);
-	else
-		snprintf(buf, size, "%lld:%02lld:%02lld", s / 3600,
-			 s % 3600 / 60, s % 60);
-}
-
 int cmd_uptime(struct cli *cli, const struct cli_args *args)
 {
 	struct json_object *all = NULL, **sel = NULL, *out = NULL;
 	bool json = cli_flag(args, CLI_OPT_JSON);
+	bool is_short = cli_flag(args, 's');
+	time_t t = time(NULL);
+	char now[16] = "";
+	struct tm tm;
 	size_t n = 0;
-	int rc = cli_connect(cli);
+	int rc;
 
+	if (localtime_r(&t, &tm))
+		strftime(now, sizeof(now), "%H:%M:%S", &tm);
+	if (is_short && json)
+		return cli_usage(args->cmd, "Give -s or --json, not both.");
+	rc = cli_connect(cli);
 	if (rc)
 		return rc;
 	rc = select_domains(cli, args, false, &all, &sel, &n);
@@ -344,8 +469,8 @@ int cmd_uptime(struct cli *cli, const struct cli_args *args)
 		return rc;
 	if (json)
 		out = json_object_new_array();
-	else
-		printf("%-32s %5s %s\n", "Name", "ID", "Uptime");
+	else if (!is_short)
+		printf("%-33s %4s %s\n", "Name", "ID", "Up-time");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *s = sel[i], *o;
 		const char *name = str_member(s, "name");
@@ -361,9 +486,16 @@ int cmd_uptime(struct cli *cli, const struct cli_args *args)
 			continue;
 		}
 		up = domain_uptime(cli, s);
+		if (is_short) {
+			/* xl uptime -s: uptime(1)'s line, one per domain. */
+			xl_format_uptime(text, sizeof(text), up, 1);
+			printf(" %s up %s, %s (%lld)\n", now, text, name,
+			       int_member(s, "id"));
+			continue;
+		}
 		if (!json) {
-			format_uptime(text, sizeof(text), up);
-			printf("%-32s %5lld %s\n", name, int_member(s, "id"),
+			xl_format_uptime(text, sizeof(text), up, 0);
+			printf("%-33s %4lld %s\n", name, int_member(s, "id"),
 			       text);
 			continue;
 		}

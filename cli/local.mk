@@ -38,3 +38,15 @@ tests_unit_check_top_SOURCES = $(UNIT_RUNNER) tests/unit/check_top.c \
 tests_unit_check_top_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 tests_unit_check_top_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_check_top_LDADD = $(UNIT_LIBS) $(JSONC_LIBS)
+
+# xl's shapes of keeld's answers: list's flags and -l, uptime's times.
+cli_keel_SOURCES += cli/xl_format.c cli/xl_format.h
+# keel dmesg: keeld's log ring.
+cli_keel_SOURCES += cli/host_cmds.c
+check_PROGRAMS += tests/unit/check_cli_xl
+TESTS += tests/unit/check_cli_xl
+tests_unit_check_cli_xl_SOURCES = $(UNIT_RUNNER) tests/unit/check_cli_xl.c \
+	cli/xl_format.c cli/xl_format.h
+tests_unit_check_cli_xl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_unit_check_cli_xl_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_check_cli_xl_LDADD = $(UNIT_LIBS) $(JSONC_LIBS)

@@ -117,8 +117,12 @@ static void choose(const struct decide_in *in, struct decision *d)
 
 	switch (end) {
 	case HV_END_POWEROFF:
-		/* A user's reboot starts it again, whatever on_poweroff says. */
-		d->action = in->intent == INTENT_REBOOT ? ACTION_RESTART :
+		/*
+		 * After a user's reboot the guest went down through the
+		 * power button, but it was a reboot: on_reboot, as xl
+		 * applies it, not on_poweroff.
+		 */
+		d->action = in->intent == INTENT_REBOOT ? in->on_reboot :
 							  in->on_poweroff;
 		d->reason = DOMAIN_REASON_SHUTDOWN;
 		d->detail = "shutdown";

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The domain.* methods that manage definitions: list, info, define,
- * undefine, rename, autostart. Their params have passed the OpenRPC
+ * undefine, rename (of a running domain too), autostart. Their params have passed the OpenRPC
  * schema already; what is checked here is what a schema cannot say
  * (uniqueness, memory <= maxmem, which domain is meant).
  */
@@ -18,9 +18,11 @@
 #include "jschema.h"
 #include "keeld.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "methods.h"
 #include "pinning.h"
 #include "registry.h"
+#include "run.h"
 
 /*
  * The domain @params name by "name" or by "uuid" (exactly one). Returns
@@ -325,6 +327,32 @@ struct json_object *domain_undefine(struct methods_caller *caller,
 	return jsonrpc_result(req->id, json_object_new_object());
 }
 
+/*
+ * Give @dom's run, if it has one, the name @name in its running
+ * configuration and its state file. Returns 0 or -errno (nothing
+ * changed then). keel-hv keeps the name it was started with for its
+ * own log lines until the next start.
+ */
+static int rename_run(struct domain *dom, const char *name)
+{
+	struct domain_run *run = dom->run;
+	struct json_object *old = NULL, *v;
+	int rc;
+
+	if (!run || !run->config)
+		return 0;
+	if (json_object_object_get_ex(run->config, "name", &v))
+		old = json_object_get(v);
+	json_object_object_add(run->config, "name",
+			       json_object_new_string(name));
+	rc = run_save(run);
+	if (rc && old)
+		json_object_object_add(run->config, "name",
+				       json_object_get(old));
+	json_object_put(old);
+	return rc;
+}
+
 struct json_object *domain_rename(struct methods_caller *caller,
 				  const struct jsonrpc_req *req,
 				  struct json_object *params)
@@ -333,17 +361,33 @@ struct json_object *domain_rename(struct methods_caller *caller,
 	struct json_object *resp = NULL, *v;
 	struct domain *dom = domain_lookup(k, req, params, &resp);
 	const char *new_name;
+	char *old_name;
 	int rc;
 
 	if (!dom)
 		return resp;
 	json_object_object_get_ex(params, "new_name", &v);
 	new_name = json_object_get_string(v);
-	if (dom->state != DOMAIN_SHUTOFF)
-		return method_error(req, KEEL_E_INVALID_STATE, NULL,
-				    "Domain %s is %s; shut it off before renaming it.",
-				    dom->name, domain_state_name(dom->state));
-	rc = registry_rename(k->reg, dom, new_name);
+	if (registry_find_name(k->reg, new_name) &&
+	    registry_find_name(k->reg, new_name) != dom)
+		return method_error(req, KEEL_E_DOMAIN_EXISTS, "/new_name",
+				    "A domain named \"%s\" already exists.",
+				    new_name);
+	/*
+	 * A running domain too, as xl allows: its running configuration
+	 * and state file first, so that a keeld restarted at any point
+	 * finds the name the definition has or the one it had.
+	 */
+	rc = rename_run(dom, new_name);
+	if (rc)
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "The running domain's state could not be saved: %s.",
+				    strerror(-rc));
+	old_name = strdup(dom->name);
+	rc = old_name ? registry_rename(k->reg, dom, new_name) : -ENOMEM;
+	if (rc && old_name)
+		rename_run(dom, old_name);
+	free(old_name);
 	if (rc == -EEXIST)
 		return method_error(req, KEEL_E_DOMAIN_EXISTS, "/new_name",
 				    "A domain named \"%s\" already exists.",
@@ -377,5 +421,72 @@ struct json_object *domain_autostart(struct methods_caller *caller,
 		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "The definition could not be saved: %s.",
 				    strerror(-rc));
+	return jsonrpc_result(req->id, domain_summary(dom));
+}
+
+/*
+ * xl config-update: the configuration @dom starts with next time (its
+ * next start, or the restart of a reboot), replaced whole; the running
+ * guest does not change. The new one must keep the domain's name (that
+ * is rename's) and uuid, and passes every check a define does.
+ */
+struct json_object *domain_config_update(struct methods_caller *caller,
+					 const struct jsonrpc_req *req,
+					 struct json_object *params)
+{
+	struct keeld *k = caller->keeld;
+	struct json_object *resp = NULL, *config, *members;
+	struct domain *dom = domain_lookup(k, req, params, &resp);
+	const char *name, *uuid;
+	int rc;
+
+	if (!dom)
+		return resp;
+	json_object_object_get_ex(params, "config", &config);
+	name = json_member_string(config, "name");
+	uuid = json_member_string(config, "uuid");
+	if (name && strcmp(name, dom->name))
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/name",
+				    "The configuration names the domain \"%s\", not %s; rename the domain first if that is meant.",
+				    name, dom->name);
+	if (uuid && strcasecmp(uuid, dom->uuid))
+		return method_error(req, JSONRPC_INVALID_PARAMS, "/config/uuid",
+				    "The configuration's uuid %s is not domain %s's (%s); a domain keeps its uuid.",
+				    uuid, dom->name, dom->uuid);
+	resp = domain_config_check(k, req, config);
+	if (resp)
+		return resp;
+	/* Every member of the new one, and null for each one it drops. */
+	members = json_object_new_object();
+	if (!members)
+		return method_error(req, KEEL_E_RESOURCE, NULL,
+				    "keeld ran out of memory.");
+	json_object_object_foreach(dom->config, key, old) {
+		(void)old;
+		if (strcmp(key, "name") && strcmp(key, "uuid") &&
+		    !json_object_object_get_ex(config, key, NULL))
+			json_object_object_add(members, key, NULL);
+	}
+	json_object_object_foreach(config, key2, value) {
+		struct json_object *copy = NULL;
+
+		if (!strcmp(key2, "name") || !strcmp(key2, "uuid"))
+			continue;
+		if (json_object_deep_copy(value, &copy, NULL)) {
+			json_object_put(members);
+			return method_error(req, KEEL_E_RESOURCE, NULL,
+					    "keeld ran out of memory.");
+		}
+		json_object_object_add(members, key2, copy);
+	}
+	rc = registry_set_members(k->reg, dom, members);
+	json_object_put(members);
+	if (rc)
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "The definition could not be saved: %s.",
+				    strerror(-rc));
+	log_info("Domain %s: its configuration for the next start was replaced.",
+		 dom->name);
+	lifecycle_emit(k, dom, "defined", "updated");
 	return jsonrpc_result(req->id, domain_summary(dom));
 }

@@ -45,11 +45,20 @@ struct json_object *domain_config_check(struct keeld *k,
 struct json_object *domain_exists_error(const struct jsonrpc_req *req,
 					struct json_object *config,
 					const char *field);
+struct json_object *domain_config_update(struct methods_caller *caller,
+					 const struct jsonrpc_req *req,
+					 struct json_object *params);
 
 /* host_methods.c */
 struct json_object *host_info(struct methods_caller *caller,
 			      const struct jsonrpc_req *req,
 			      struct json_object *params);
+struct json_object *host_dmesg(struct methods_caller *caller,
+			       const struct jsonrpc_req *req,
+			       struct json_object *params);
+struct json_object *host_dmesg_clear(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
 
 /* domain_methods.c */
 struct json_object *domain_list(struct methods_caller *caller,

@@ -207,7 +207,8 @@ struct json_object *domain_shutdown(struct methods_caller *caller,
 	struct domain *dom = prepare(caller, req, params, guest_alive,
 				     "only a running guest can be asked to shut down",
 				     &r, &resp);
-	int timeout = 60;
+	/* Never forced unless asked: xl and libvirt do not destroy either. */
+	int timeout = 0;
 
 	if (!dom)
 		return resp;

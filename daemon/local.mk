@@ -344,3 +344,22 @@ tests_unit_check_stats_SOURCES = $(UNIT_RUNNER) tests/unit/check_stats.c
 tests_unit_check_stats_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_stats_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_stats_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# xl info's machine: topology, NUMA, clock, CPU and KVM capabilities.
+daemon_libkeeld_la_SOURCES += daemon/hostinfo.c daemon/hostinfo.h
+check_PROGRAMS += tests/unit/check_hostinfo
+TESTS += tests/unit/check_hostinfo
+tests_unit_check_hostinfo_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_hostinfo.c daemon/hostinfo.c daemon/hostinfo.h
+tests_unit_check_hostinfo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_check_hostinfo_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_check_hostinfo_LDADD = $(UNIT_LIBS) $(JSONC_LIBS)
+
+# keel dmesg's ring of keeld's log lines (lib/log.c).
+check_PROGRAMS += tests/unit/check_log_ring
+TESTS += tests/unit/check_log_ring
+tests_unit_check_log_ring_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_log_ring.c lib/log.c lib/log.h
+tests_unit_check_log_ring_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+tests_unit_check_log_ring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_log_ring_LDADD = $(UNIT_LIBS) -lpthread

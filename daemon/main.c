@@ -442,6 +442,8 @@ int main(int argc, char **argv)
 	unsigned long nofile;
 
 	log_init("keeld", false, LOG_LEVEL_INFO);
+	/* keel dmesg's lines (daemon/host_methods.c); without, it has none. */
+	log_ring_enable(LOG_RING_LINES_DEFAULT);
 	event_set_log_callback(event_log);
 	malloc_tune();
 	notify_init();

@@ -67,6 +67,9 @@ static const struct method {
 	{ "domain.block_detach", domain_block_detach, METHOD_READ_WRITE },
 	{ "domain.network_attach", domain_network_attach, METHOD_READ_WRITE },
 	{ "domain.network_detach", domain_network_detach, METHOD_READ_WRITE },
+	{ "host.dmesg", host_dmesg, METHOD_READ_ONLY },
+	{ "host.dmesg_clear", host_dmesg_clear, METHOD_READ_WRITE },
+	{ "domain.config_update", domain_config_update, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -193,7 +193,7 @@ int keel_domain_unpause(struct keel_conn *c, const char *dom,
 
 /*
  * @timeout_s: seconds before keeld stops the guest by force; 0 never;
- * -1 keeld's default (60).
+ * -1 keeld's default (never).
  */
 int keel_domain_shutdown(struct keel_conn *c, const char *dom, int timeout_s,
 			 unsigned flags, struct keel_domain *out);

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -33,6 +34,13 @@ static struct {
 
 /* Guards log_cfg's bucket, every log_ratelimit and stderr's lines. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The ring (log.h): a circle of @cap entries, @len of them used. */
+static struct {
+	struct log_ring_entry *e;
+	unsigned cap, len, head;	/* head: the oldest */
+	unsigned long long next_seq;
+} log_ring;
 
 void log_init(const char *ident, bool use_syslog, enum log_level level)
 {
@@ -74,7 +82,7 @@ int log_level_parse(const char *name, enum log_level *level)
 	return -EINVAL;
 }
 
-static const char *log_level_name(enum log_level level)
+const char *log_level_name(enum log_level level)
 {
 	switch (level) {
 	case LOG_LEVEL_ERR:
@@ -97,11 +105,44 @@ static long long log_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Put a copy of the message in the ring, if there is one. */
+static void log_ring_add(const struct timespec *ts, enum log_level level,
+			 const char *fmt, va_list ap)
+{
+	struct log_ring_entry *e;
+	char *msg = malloc(LOG_RING_MESSAGE_MAX);
+
+	if (!msg)
+		return;
+	vsnprintf(msg, LOG_RING_MESSAGE_MAX, fmt, ap);
+	if (log_ring.len == log_ring.cap) {
+		/* Full: the oldest makes room. */
+		e = &log_ring.e[log_ring.head];
+		free(e->message);
+		log_ring.head = (log_ring.head + 1) % log_ring.cap;
+		log_ring.len--;
+	}
+	e = &log_ring.e[(log_ring.head + log_ring.len) % log_ring.cap];
+	e->seq = ++log_ring.next_seq;
+	e->time = (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+	e->level = level;
+	e->message = msg;
+	log_ring.len++;
+}
+
 /* Write one message. The caller holds log_lock. */
 static void log_write(enum log_level level, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 
+	if (log_ring.cap) {
+		va_list copy;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		va_copy(copy, ap);
+		log_ring_add(&ts, level, fmt, copy);
+		va_end(copy);
+	}
 	if (log_cfg.use_syslog) {
 		vsyslog((int)level, fmt, ap);
 		return;
@@ -225,4 +266,77 @@ void log_msg_limited(struct log_ratelimit *rl, enum log_level level,
 out_unlock:
 	pthread_mutex_unlock(&log_lock);
 	errno = saved_errno;
+}
+
+int log_ring_enable(unsigned lines)
+{
+	struct log_ring_entry *e;
+
+	if (!lines || lines > LOG_RING_LINES_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&log_lock);
+	if (log_ring.cap) {
+		pthread_mutex_unlock(&log_lock);
+		return -EALREADY;
+	}
+	e = calloc(lines, sizeof(*e));
+	if (e) {
+		log_ring.e = e;
+		log_ring.cap = lines;
+	}
+	pthread_mutex_unlock(&log_lock);
+	return e ? 0 : -ENOMEM;
+}
+
+void log_ring_free(struct log_ring_entry *entries, size_t n)
+{
+	for (size_t i = 0; entries && i < n; i++)
+		free(entries[i].message);
+	free(entries);
+}
+
+int log_ring_read(struct log_ring_entry **out, size_t *n)
+{
+	struct log_ring_entry *copy;
+	size_t k = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&log_lock);
+	copy = calloc(log_ring.len ? log_ring.len : 1, sizeof(*copy));
+	for (unsigned i = 0; copy && i < log_ring.len; i++) {
+		const struct log_ring_entry *e =
+			&log_ring.e[(log_ring.head + i) % log_ring.cap];
+
+		copy[k] = *e;
+		copy[k].message = strdup(e->message);
+		if (!copy[k].message)
+			break;
+		k++;
+	}
+	if (!copy || k < log_ring.len) {
+		log_ring_free(copy, k);
+		copy = NULL;
+		k = 0;
+		rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&log_lock);
+	*out = copy;
+	*n = k;
+	return rc;
+}
+
+size_t log_ring_clear(unsigned long long upto)
+{
+	size_t gone = 0;
+
+	pthread_mutex_lock(&log_lock);
+	while (log_ring.len && log_ring.e[log_ring.head].seq <= upto) {
+		free(log_ring.e[log_ring.head].message);
+		log_ring.e[log_ring.head].message = NULL;
+		log_ring.head = (log_ring.head + 1) % log_ring.cap;
+		log_ring.len--;
+		gone++;
+	}
+	pthread_mutex_unlock(&log_lock);
+	return gone;
 }

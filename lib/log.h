@@ -84,4 +84,40 @@ void log_msg_limited(struct log_ratelimit *rl, enum log_level level,
 #define log_warn_limited(...) log_limited(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info_limited(...) log_limited(LOG_LEVEL_INFO, __VA_ARGS__)
 
+/*
+ * A ring of the process's most recent messages, as the kernel keeps
+ * one for dmesg: keeld keeps one so that `keel dmesg` shows keeld's log
+ * as `xl dmesg` shows the hypervisor's, whether the log itself goes to
+ * syslog or to stderr. Off until log_ring_enable(); messages the level
+ * or the limits above drop are not in it either.
+ */
+struct log_ring_entry {
+	unsigned long long seq;	/* 1, 2, ...: never reused */
+	double time;		/* seconds since the epoch */
+	enum log_level level;
+	char *message;
+};
+
+/* Keep the last @lines messages (LOG_RING_LINES_MAX at most). */
+#define LOG_RING_LINES_MAX 4096
+#define LOG_RING_LINES_DEFAULT 1000
+#define LOG_RING_MESSAGE_MAX 1024
+int log_ring_enable(unsigned lines);
+
+/*
+ * Copy the ring, oldest first, into *@out (the caller frees it with
+ * log_ring_free()); the count in *@n. Returns 0 or -ENOMEM.
+ */
+int log_ring_read(struct log_ring_entry **out, size_t *n);
+void log_ring_free(struct log_ring_entry *entries, size_t n);
+
+/*
+ * Forget the messages up to sequence number @upto (dmesg -c: those it
+ * printed, not any that came since). Returns how many went.
+ */
+size_t log_ring_clear(unsigned long long upto);
+
+/* "error", "warning", "info", "debug". */
+const char *log_level_name(enum log_level level);
+
 #endif /* KEEL_LOG_H */

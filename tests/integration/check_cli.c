@@ -42,7 +42,8 @@ static const char *const commands[] = {
 	"console", "events", "help", "completion", "mem-set", "mem-max",
 	"top", "blkdeviotune", "domiftune", "sched-credit", "block-attach",
 	"block-detach", "block-list", "network-attach", "network-detach",
-	"network-list",
+	"network-list", "dmesg", "config-update", "sysrq", "trigger",
+	"button-press", "dump-core",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -118,8 +119,12 @@ static int keel(char **out, const char *input, ...)
 	va_end(ap);
 	ck_assert_int_le(n, MAX_ARGS);
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	if (input)
-		ck_assert_int_eq(proc_send(&p, input), 0);
+	if (input) {
+		/* keel may end before reading it (a console refused): fine. */
+		rc = proc_send(&p, input);
+		ck_assert_msg(rc == 0 || rc == -EPIPE, "cannot write to keel: %s",
+			      strerror(-rc));
+	}
 	close(p.in_fd);
 	p.in_fd = -1;
 	rc = proc_wait(&p, TIMEOUT_MS);
@@ -235,6 +240,8 @@ static void assert_list_row(const char *name, const char *id, const char *mem,
 static void cli_setup(void)
 {
 	setup();
+	/* keel() sees a keel that ended before reading its input as EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Never the host's keeld: a test that needs one starts its own. */
 	setenv("KEEL_URI", "/nonexistent/keeld.sock", 1);
 }
@@ -459,7 +466,6 @@ START_TEST(test_usage_errors)
 		const char *want;
 	} cases[] = {
 		{ { NULL }, "No command given." },
-		{ { "frobnicate" }, "There is no command \"frobnicate\"." },
 		{ { "--bogus" }, "There is no option --bogus." },
 		{ { "-c" }, "The option -c needs an argument." },
 		{ { "list", "--bogus" }, "keel list: There is no option --bogus." },
@@ -474,6 +480,14 @@ START_TEST(test_usage_errors)
 		{ { "shutdown", "--timeout", "86401", "web" }, "from 0 to 86400" },
 		{ { "shutdown" }, "Name the domain to shut down" },
 		{ { "shutdown", "-a", "web" }, "not both" },
+		{ { "reboot" }, "Name the domain to reboot" },
+		{ { "reboot", "-a", "web" }, "not both" },
+		{ { "reboot", "-t", "1", "web" }, "There is no option -t." },
+		{ { "uptime", "-s", "--json" }, "-s or --json, not both" },
+		{ { "list", "--name", "-l" }, "give it alone" },
+		{ { "config-update", "web" }, "it takes DOM FILE|-." },
+		{ { "dmesg", "web" }, "Unexpected argument \"web\"." },
+		{ { "console", "-n", "x", "web" }, "a number from 0, not \"x\"" },
 		{ { "autostart", "web", "maybe" }, "Say on or off, not \"maybe\"." },
 		{ { "domname", "web" }, "\"web\" is not a domain id" },
 		{ { "completion", "zsh" }, "Only bash is supported" },
@@ -507,6 +521,44 @@ START_TEST(test_usage_errors)
 			      cases[i].want, out);
 		free(out);
 	}
+	/* xl's status for a command it does not have is 1, not 2. */
+	keel_expect(1, "There is no command \"frobnicate\".", "frobnicate");
+}
+END_TEST
+
+/*
+ * xl's exit statuses for every command: 2 for a command line that is
+ * wrong (an unknown option; missing operands where some are needed),
+ * 1 for an unknown command, never a crash or 0.
+ */
+START_TEST(test_every_command_usage)
+{
+	/* The commands whose operands are required. */
+	static const char *const need_args[] = {
+		"create", "define", "undefine", "start", "pause", "unpause",
+		"destroy", "rename", "autostart", "domid", "domname", "config",
+		"mem-set", "mem-max", "vcpu-set", "vcpu-pin", "console",
+		"blkdeviotune", "domiftune", "completion", "config-update",
+	};
+	char *out;
+	int rc;
+
+	for (size_t i = 0; i < NR_COMMANDS; i++) {
+		rc = keel(&out, NULL, commands[i], "--no-such-option", "x",
+			  NULL);
+		ck_assert_msg(rc == 2 && strstr(out, "There is no option --no-such-option."),
+			      "keel %s --no-such-option: exit %d:\n%s",
+			      commands[i], rc, out);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(need_args) / sizeof(need_args[0]);
+	     i++) {
+		rc = keel(&out, NULL, need_args[i], NULL);
+		ck_assert_msg(rc == 2 && strstr(out, "Too few arguments"),
+			      "keel %s: exit %d:\n%s", need_args[i], rc, out);
+		free(out);
+	}
+	keel_expect(1, "There is no command \"destory\".", "destory", "web");
 }
 END_TEST
 
@@ -655,7 +707,7 @@ END_TEST
 START_TEST(test_console_offline)
 {
 	static const char synopsis[] =
-		"Usage: keel console [-t pv|serial|virtio] [-r] [-f] [--history N] [-e CHAR] DOM\n";
+		"Usage: keel console [-t pv|serial|virtio] [-n NUM] [-r] [-f] [--history N] [-e CHAR] DOM\n";
 	static const char *const accepted[][4] = {
 		{ "-t", "serial", "web" },
 		{ "-t", "pv", "web" },
@@ -666,6 +718,7 @@ START_TEST(test_console_offline)
 		{ "--force", "-e", "^a", "web" },
 		{ "-e", "^?", "web" },
 		{ "--escape", "~", "web" },
+		{ "-n", "0", "web" },
 	};
 	char *out, *man_path = src_path("man/keel.1");
 	char *man = read_file(man_path);
@@ -702,6 +755,9 @@ START_TEST(test_console_offline)
 		      "%s", out);
 	free(out);
 	ck_assert(strstr(man, ".BR pv | serial | virtio ]"));
+	/* One console of each type: xl's -n 0 is it, there is no other. */
+	keel_expect(1, "keel: A keel domain has one console of each type, number 0; it has no console 1.",
+		    "console", "-n", "1", "web");
 	free(man);
 	free(man_path);
 }
@@ -735,8 +791,8 @@ START_TEST(test_define_list)
 	 * vCPUs: what they are defined with, keeld's defaults (256 MiB,
 	 * one vCPU) filled in.
 	 */
-	assert_list_row("web-01", "-", "1024", "2", "shutoff", "-");
-	assert_list_row("minimal", "-", "256", "1", "shutoff", "-");
+	assert_list_row("web-01", "-", "1024", "2", "------", "-");
+	assert_list_row("minimal", "-", "256", "1", "------", "-");
 	ck_assert_int_eq(keel(&out, NULL, "list", NULL), 0);
 	/* Shut-off domains in name order. */
 	ck_assert_msg(strstr(out, "\nminimal ") < strstr(out, "\nweb-01 "),
@@ -760,8 +816,13 @@ START_TEST(test_define_list)
 	ck_assert_ptr_null(at(o, "/1/config"));
 	json_object_put(o);
 
-	o = keel_json("list", "-l", "web-01");
-	ck_assert_int_eq(json_object_array_length(o), 1);
+	/* --json -l: keel's summaries with their configurations. */
+	ck_assert_int_eq(keel(&out, NULL, "list", "--json", "-l", "web-01",
+			      NULL),
+			 0);
+	o = json_tokener_parse(out);
+	ck_assert_msg(o && json_object_array_length(o) == 1, "%s", out);
+	free(out);
 	ck_assert_str_eq(str_at(o, "/0/name"), "web-01");
 	ck_assert_int_eq(json_object_get_int(at(o, "/0/memory")), 1024);
 	ck_assert_int_eq(json_object_get_int(at(o, "/0/vcpus")), 2);
@@ -769,19 +830,41 @@ START_TEST(test_define_list)
 	ck_assert_str_eq(str_at(o, "/0/config/disks/0/path"), "/srv/web.img");
 	json_object_put(o);
 
-	/* Every domain, each with its configuration; named ones in order. */
+	/* -l alone: xl's JSON, libxl's names; a shut-off domain's domid null. */
+	o = keel_json("list", "-l", "web-01");
+	ck_assert_int_eq(json_object_array_length(o), 1);
+	ck_assert(json_object_is_type(at(o, "/0/domid"), json_type_null));
+	ck_assert_str_eq(str_at(o, "/0/config/c_info/name"), "web-01");
+	ck_assert_str_eq(str_at(o, "/0/config/c_info/uuid"),
+			 "2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b");
+	/* maxmem, in KiB as libxl counts */
+	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/b_info/max_memkb")),
+			 2048 * 1024);
+	ck_assert_str_eq(str_at(o, "/0/config/disks/0/pdev_path"),
+			 "/srv/web.img");
+	json_object_put(o);
+
+	/* Every domain; what jq '.[].config.c_info.name' reads. */
 	o = keel_json("list", "--long", NULL);
 	ck_assert_int_eq(json_object_array_length(o), 2);
-	ck_assert_str_eq(str_at(o, "/0/config/name"), "minimal");
-	ck_assert_str_eq(str_at(o, "/1/config/name"), "web-01");
+	ck_assert_str_eq(str_at(o, "/0/config/c_info/name"), "minimal");
+	ck_assert_str_eq(str_at(o, "/1/config/c_info/name"), "web-01");
 	json_object_put(o);
+
+	/* -v: the uuid, no reason code (not stopped and kept), no label. */
+	ck_assert_int_eq(keel(&out, NULL, "list", "-v", "web-01", NULL), 0);
+	ck_assert_msg(strstr(out, "Time(s)   UUID ") &&
+			      strstr(out, "Reason-Code\tSecurity Label\n") &&
+			      strstr(out, " 2b9c8f0e-1d7a-4c3e-9f5b-6a7d8e9f0a1b        -                -\n"),
+		      "keel list -v:\n%s", out);
+	free(out);
 	ck_assert_int_eq(keel(&out, NULL, "list", "-l", "web-01", "minimal",
 			      "web-01", NULL),
 			 0);
 	o = json_tokener_parse(out);
 	ck_assert_msg(o && json_object_array_length(o) == 2, "%s", out);
-	ck_assert_str_eq(str_at(o, "/0/name"), "web-01");
-	ck_assert_str_eq(str_at(o, "/1/config/name"), "minimal");
+	ck_assert_str_eq(str_at(o, "/0/config/c_info/name"), "web-01");
+	ck_assert_str_eq(str_at(o, "/1/config/c_info/name"), "minimal");
 	json_object_put(o);
 	free(out);
 
@@ -799,6 +882,124 @@ START_TEST(test_define_list)
 	ck_assert_str_eq(str_at(o, "/version"), PACKAGE_VERSION);
 	json_object_put(o);
 	keel_expect(0, "nr_domains", "info");
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * keel info prints xl info's fields that mean something on KVM, under
+ * xl's names and in xl's order, and -n the CPU and node tables: one row
+ * per online CPU.
+ */
+START_TEST(test_info_xl)
+{
+	static const char *const fields[] = {
+		"host", "release", "version", "machine", "nr_cpus",
+		"nr_nodes", "cores_per_socket", "threads_per_core", "cpu_mhz",
+		"hw_caps", "virt_caps", "total_memory", "free_memory",
+		"keel_version", "nr_domains",
+	};
+	char *out, *at_prev = NULL, want[64], *line;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN), rows = 0;
+
+	cli_keeld_start();
+	ck_assert_int_eq(keel(&out, NULL, "info", NULL), 0);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char *at_field;
+
+		snprintf(want, sizeof(want), "%-23s: ", fields[i]);
+		at_field = strstr(out, want);
+		ck_assert_msg(at_field && at_field > at_prev,
+			      "\"%s\" missing or out of order in:\n%s", want,
+			      out);
+		at_prev = at_field;
+	}
+	snprintf(want, sizeof(want), "%-23s: %s\n", "keel_version",
+		 PACKAGE_VERSION);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	ck_assert(!strstr(out, "cpu_topology"));
+	free(out);
+
+	ck_assert_int_eq(keel(&out, NULL, "info", "-n", NULL), 0);
+	line = strstr(out, "cpu:    core    socket     node\n");
+	ck_assert_msg(line && strstr(out, "node:    memsize    memfree    distances\n"),
+		      "%s", out);
+	for (line = strchr(line, '\n') + 1; line && strchr(line, ':') &&
+					    line[0] == ' ';
+	     line = strchr(line, '\n') + 1)
+		rows++;
+	ck_assert_msg(rows == cpus, "%ld CPU rows for %ld CPUs:\n%s", rows,
+		      cpus, out);
+	free(out);
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * keel dmesg shows keeld's own log lines, whatever the log goes to; -c
+ * clears those it printed.
+ */
+START_TEST(test_dmesg)
+{
+	struct json_object *o;
+	char *out;
+
+	cli_keeld_start();
+	define_golden("minimal");
+	ck_assert_int_eq(keel(&out, NULL, "dmesg", NULL), 0);
+	ck_assert_msg(strstr(out, "Z info: Defined domain minimal ("),
+		      "keel dmesg:\n%s", out);
+	free(out);
+	o = keel_json("dmesg", "--json", NULL);
+	ck_assert(json_object_array_length(o) > 0);
+	ck_assert_int_ge(json_object_get_int64(at(o, "/0/seq")), 1);
+	json_object_put(o);
+	/* keeld-ro.sock: reading is allowed, clearing is not. */
+	keel_expect(0, "Defined domain minimal", "-c", ro_sock, "dmesg");
+	keel_expect(1, "read-only", "-c", ro_sock, "dmesg", "-c");
+	keel_expect(0, "Defined domain minimal", "dmesg", "-c");
+	ck_assert_int_eq(keel(&out, NULL, "dmesg", NULL), 0);
+	ck_assert_msg(!strstr(out, "Defined domain minimal"), "%s", out);
+	free(out);
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * config-update replaces what a domain starts with next time, refuses
+ * a file that renames it or fails a check, and changes nothing then.
+ */
+START_TEST(test_config_update)
+{
+	struct json_object *o;
+	const char *path;
+
+	cli_keeld_start();
+	define_golden("minimal");
+	path = test_file("upd.cfg", "name = \"minimal\"\nkernel = \"/k2\"\n"
+				    "memory = 128\non_reboot = \"destroy\"\n");
+	keel_expect(0, "", "config-update", "minimal", path);
+	o = keel_json("config", "minimal", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 128);
+	ck_assert_str_eq(str_at(o, "/kernel"), "/k2");
+	ck_assert_str_eq(str_at(o, "/on_reboot"), "destroy");
+	json_object_put(o);
+	assert_list_row("minimal", "-", "128", "1", "------", "-");
+
+	path = test_file("other.cfg", "name = \"other\"\nkernel = \"/k\"\n");
+	keel_expect(1, "names the domain \"other\", not minimal; rename the domain first",
+		    "config-update", "minimal", path);
+	path = test_file("big.cfg", "name = \"minimal\"\nkernel = \"/k\"\n"
+				    "memory = 512\nmaxmem = 256\n");
+	keel_expect(1, "big.cfg:4: 'maxmem' (256 MiB) is less than 'memory' (512 MiB)",
+		    "config-update", "minimal", path);
+	keel_expect(1, "No domain is named \"nosuch\".", "config-update",
+		    "nosuch", test_file("upd2.cfg",
+					"name = \"nosuch\"\nkernel = \"/k\"\n"));
+	/* Nothing changed by the refusals. */
+	o = keel_json("config", "minimal", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 128);
+	json_object_put(o);
 	keeld_stop();
 }
 END_TEST
@@ -1206,18 +1407,38 @@ START_TEST(test_create_transient)
 	keel_expect(1, "keel: ", "unpause", "life");	/* not paused */
 
 	/* A running domain's row: what it runs with, and its CPU time. */
-	assert_list_row("life", id, "32", "1", "running", NULL);
+	assert_list_row("life", id, "32", "1", "r-----", NULL);
 	s = summary("life");
 	ck_assert_int_eq(json_object_get_int(at(s, "/memory")), 32);
 	ck_assert_int_eq(json_object_get_int(at(s, "/vcpus")), 1);
 	ck_assert(json_object_get_double(at(s, "/cpu_time")) >= 0);
 	json_object_put(s);
 	o = keel_json("list", "-l", "life");
-	ck_assert_int_eq(json_object_get_int(at(o, "/0/id")), atoi(id));
-	ck_assert_int_eq(json_object_get_int(at(o, "/0/memory")), 32);
-	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/memory")), 32);
+	ck_assert_int_eq(json_object_get_int(at(o, "/0/domid")), atoi(id));
+	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/b_info/target_memkb")),
+			 32 * 1024);
 	json_object_put(o);
+	/* Paused, then xl's letters again. */
+	keel_expect(0, "", "pause", "life");
+	assert_list_row("life", id, "32", "1", "--p---", NULL);
+	keel_expect(0, "", "unpause", "life");
 	keel_expect(0, "life", "uptime");
+	keel_expect(0, "Up-time", "uptime");
+	/* -s: uptime(1)'s line, " HH:MM:SS up  H:MM, NAME (ID)". */
+	{
+		char want[64], *out;
+		unsigned h, m, sec, uh, um;
+		int n = 0;
+
+		snprintf(want, sizeof(want), ", life (%s)\n", id);
+		ck_assert_int_eq(keel(&out, NULL, "uptime", "-s", NULL), 0);
+		ck_assert_msg(sscanf(out, " %2u:%2u:%2u up %u:%2u%n", &h, &m,
+				     &sec, &uh, &um, &n) == 5 &&
+				      !strcmp(out + n, want + 0) &&
+				      !strstr(out, "Up-time"),
+			      "keel uptime -s:\n%s", out);
+		free(out);
+	}
 	o = keel_json("uptime", "--json", "life");
 	ck_assert_str_eq(str_at(o, "/0/name"), "life");
 	json_object_put(o);
@@ -1245,7 +1466,10 @@ START_TEST(test_define_start_shutdown)
 	keel_expect(0, "", "start", "pers");
 	assert_state("pers", "running");
 	keel_expect(1, "keel: ", "start", "pers");	/* already running */
-	keel_expect(1, "keel: ", "rename", "pers", "other");
+	/* A running domain is renamed too, as xl allows. */
+	keel_expect(0, "", "rename", "pers", "other");
+	assert_state("other", "running");
+	keel_expect(0, "", "rename", "other", "pers");
 	/* The echo guest ignores the power button: stopped by force. */
 	keel_expect(0, "", "shutdown", "-w", "-t", "1", "pers");
 	assert_state("pers", "shutoff");
@@ -1258,6 +1482,99 @@ START_TEST(test_define_start_shutdown)
 	assert_state("pers", "shutoff");
 	keel_expect(0, "", "undefine", "pers");
 	keel_expect(1, "keel: No domain is named \"pers\".", "start", "pers");
+	keeld_stop();
+}
+END_TEST
+
+/*
+ * Wait until @dom is in @state, as keeld's listing says; fail after
+ * TIMEOUT_MS. What is waited for is an event in the guest, not a time.
+ */
+static void wait_state(const char *dom, const char *state)
+{
+	long long end = harness_now_ms() + TIMEOUT_MS;
+	bool there = false;
+
+	while (!there) {
+		struct json_object *o = keel_json("list", "--json", dom);
+		struct json_object *st = at(o, "/0/state");
+
+		there = st && !strcmp(json_object_get_string(st), state);
+		json_object_put(o);
+		ck_assert_msg(there || harness_now_ms() < end,
+			      "%s did not become %s", dom, state);
+		if (!there)
+			usleep(50 * 1000);
+	}
+}
+
+/* Type "poweroff" at the echo guest @dom: it powers off at once. */
+static void echo_poweroff(const char *dom)
+{
+	char *out;
+
+	ck_assert_int_eq(keel(&out, "poweroff\r", "console", dom, NULL), 0);
+	ck_assert_msg(strstr(out, "echo: powering off"), "%s", out);
+	free(out);
+}
+
+/*
+ * xl's shutdown and reboot: a shutdown is only asked (the echo guest
+ * ignores the power button, so it runs on until it powers off itself);
+ * a reboot's end is on_reboot's to decide, from the configuration the
+ * domain runs with, and -w returns once it has gone down;
+ * config-update's configuration is what the restart runs with.
+ */
+START_TEST(test_xl_power)
+{
+	const char *cfg = lifecycle_start("xlp");
+	char upd[512], *argv[6];
+	struct proc w;
+	struct json_object *o;
+
+	keel_expect(0, "", "define", cfg);
+	keel_expect(0, "", "start", "xlp");
+	keel_expect(0, "", "shutdown", "xlp");
+	/* Asked, not forced: it is being shut down, and stays so. */
+	assert_state("xlp", "shutdown");
+	echo_poweroff("xlp");
+	wait_state("xlp", "shutoff");
+
+	keel_expect(0, "", "start", "xlp");
+	snprintf(upd, sizeof(upd),
+		 "name = \"xlp\"\nkernel = \"%s\"\nmemory = 48\n"
+		 "on_reboot = \"destroy\"\n",
+		 harness_path("tests/guests/echo.bin"));
+	keel_expect(0, "", "config-update", "xlp",
+		    test_file("upd.cfg", upd));
+	/* The running guest keeps what it started with. */
+	o = keel_json("config", "xlp", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 32);
+	json_object_put(o);
+
+	/* reboot -w: back once the guest has gone down (on_reboot restart). */
+	argv[0] = (char *)harness_path("cli/keel");
+	argv[1] = "reboot";
+	argv[2] = "-w";
+	argv[3] = "xlp";
+	argv[4] = NULL;
+	ck_assert_int_eq(proc_spawn(&w, argv), 0);
+	/* keeld has pressed the button once the domain is shutting down. */
+	wait_state("xlp", "shutdown");
+	echo_poweroff("xlp");
+	ck_assert_int_eq(proc_wait(&w, TIMEOUT_MS), 0);
+	proc_dispose(&w);
+	wait_state("xlp", "running");
+	o = keel_json("config", "xlp", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/memory")), 48);
+	json_object_put(o);
+
+	/* Now on_reboot is destroy: a reboot stops it. */
+	keel_expect(0, "", "reboot", "xlp");
+	wait_state("xlp", "shutdown");
+	echo_poweroff("xlp");
+	wait_state("xlp", "shutoff");
+	keel_expect(0, "", "undefine", "xlp");
 	keeld_stop();
 }
 END_TEST
@@ -1317,8 +1634,12 @@ START_TEST(test_list_stuck_hv)
 	ck_assert_msg(pid > 0, "no keel-hv runs with --uuid=%s", uuid);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
 
-	assert_list_row("stuck", id, "32", "1", "running", NULL);
+	assert_list_row("stuck", id, "32", "1", "r-----", NULL);
 	o = keel_json("list", "-l", NULL);
+	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/b_info/max_memkb")),
+			 32 * 1024);
+	json_object_put(o);
+	o = keel_json("list", "--json", "-l");
 	ck_assert_int_eq(json_object_get_int(at(o, "/0/config/memory")), 32);
 	json_object_put(o);
 	o = keel_json("uptime", "--json", NULL);
@@ -1537,6 +1858,7 @@ Suite *unit_suite(void)
 	tcase_add_test(offline, test_dry_run_xl);
 	tcase_add_test(offline, test_dry_run_schema);
 	tcase_add_test(offline, test_usage_errors);
+	tcase_add_test(offline, test_every_command_usage);
 	tcase_add_test(offline, test_help);
 	tcase_add_test(offline, test_version);
 	tcase_add_test(offline, test_completion);
@@ -1548,6 +1870,9 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(daemon, cli_setup, teardown);
 	tcase_set_timeout(daemon, 60);
 	tcase_add_test(daemon, test_define_list);
+	tcase_add_test(daemon, test_info_xl);
+	tcase_add_test(daemon, test_dmesg);
+	tcase_add_test(daemon, test_config_update);
 	tcase_add_test(daemon, test_define_twice);
 	tcase_add_test(daemon, test_rename_autostart_undefine);
 	tcase_add_test(daemon, test_mem_set_max);
@@ -1582,6 +1907,7 @@ Suite *unit_suite(void)
 		tcase_set_timeout(tc, 120);
 		tcase_add_test(tc, test_create_transient);
 		tcase_add_test(tc, test_define_start_shutdown);
+		tcase_add_test(tc, test_xl_power);
 		tcase_add_test(tc, test_events_lifecycle);
 		tcase_add_test(tc, test_console_piped);
 		tcase_add_test(tc, test_list_stuck_hv);

@@ -56,7 +56,7 @@ START_TEST(test_which_action)
 		  "shutdown" },
 		{ HV_END_POWEROFF, INTENT_SHUTDOWN, D, DOMAIN_REASON_SHUTDOWN,
 		  "shutdown" },
-		/* ... after a user's reboot: started again, whatever it says. */
+		/* ... after a user's reboot: on_reboot (here restart). */
 		{ HV_END_POWEROFF, INTENT_REBOOT, R, DOMAIN_REASON_SHUTDOWN,
 		  "shutdown" },
 		{ HV_END_POWEROFF, INTENT_DESTROY, D, DOMAIN_REASON_DESTROYED,
@@ -119,6 +119,22 @@ START_TEST(test_which_action)
 		ck_assert_msg(d.reason == t[i].reason, "row %zu: reason %s", i,
 			      domain_reason_name(d.reason));
 		ck_assert_str_eq(d.detail, t[i].detail);
+	}
+}
+END_TEST
+
+/* A user's reboot takes on_reboot, whichever it is, not on_poweroff. */
+START_TEST(test_reboot_takes_on_reboot)
+{
+	static const enum action actions[] = { D, R, P, RR };
+
+	for (size_t i = 0; i < 4; i++) {
+		struct decision d = decide(HV_END_POWEROFF, INTENT_REBOOT, D,
+					   actions[i], D, false);
+
+		ck_assert_msg(d.action == actions[i], "on_reboot %s: %s",
+			      decide_action_name(actions[i]),
+			      decide_action_name(d.action));
 	}
 }
 END_TEST
@@ -465,6 +481,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, test_which_action);
 	tcase_add_test(tc, test_forced_takes_on_poweroff);
+	tcase_add_test(tc, test_reboot_takes_on_reboot);
 	tcase_add_test(tc, test_exited_or_lingering);
 	tcase_add_test(tc, test_kept_state);
 	tcase_add_test(tc, test_brake);
