@@ -113,3 +113,12 @@ check-long: all guest $(LONG_TESTS) $(LONG_RERUN)
 	@for t in $(LONG_TESTS) $(LONG_RERUN); do \
 		$(AM_TESTS_ENVIRONMENT) KEEL_LONG=1 ./$$t || exit 1; \
 	done
+
+# I/O limits' spellings (lib/iotune.c) and keel-hv's --iotune option
+# (hypervisor/hv_args.c): every key, and every refusal's sentence.
+check_PROGRAMS += tests/unit/check_iotune
+TESTS += tests/unit/check_iotune
+tests_unit_check_iotune_SOURCES = $(UNIT_RUNNER) tests/unit/check_iotune.c
+tests_unit_check_iotune_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_iotune_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_iotune_LDADD = $(HV_UNIT_LIBS)
