@@ -122,3 +122,14 @@ tests_unit_check_iotune_SOURCES = $(UNIT_RUNNER) tests/unit/check_iotune.c
 tests_unit_check_iotune_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_iotune_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_iotune_LDADD = $(HV_UNIT_LIBS)
+
+# A keeld restart with running domains, fake_hv outliving it: what was
+# changed live is what they run with after, state file or not (adopt.c).
+check_PROGRAMS += tests/unit/check_readopt
+TESTS += tests/unit/check_readopt
+tests_unit_check_readopt_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_readopt.c $(UNIT_KEELD)
+tests_unit_check_readopt_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_readopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_readopt_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_readopt_DEPENDENCIES = tests/unit/fake_hv
