@@ -228,6 +228,40 @@ START_TEST(test_no_maxvcpus)
 }
 END_TEST
 
+/*
+ * Crashed and kept (on_crash = preserve): keel-hv lingers without a VM,
+ * so keeld refuses, saying so, and changes nothing.
+ */
+START_TEST(test_preserved)
+{
+	struct json_object *resp;
+	long long end;
+
+	json_object_put(unit_assert_ok(rpc("domain.define",
+		"{\"config\":{\"name\":\"db\",\"kernel\":\"/k\",\"cmdline\":\"fake.crash\","
+		"\"vcpus\":1,\"maxvcpus\":4,\"on_crash\":\"preserve\"}}")));
+	json_object_put(rpc("domain.start", "{\"name\":\"db\"}"));
+	for (end = 0; end < 5000; end += 20) {
+		resp = unit_assert_ok(rpc("domain.info", "{\"name\":\"db\"}"));
+		if (!strcmp(unit_str(resp, "/result/state"), "crashed"))
+			break;
+		json_object_put(resp);
+		resp = NULL;
+		unit_keeld_run(&u, 20);
+	}
+	ck_assert_msg(resp != NULL, "db never crashed");
+	json_object_put(resp);
+	unit_assert_error(rpc("domain.set_vcpus",
+			      "{\"name\":\"db\",\"vcpus\":2}"),
+			  KEEL_E_INVALID_STATE, NULL,
+			  "Domain db is crashed (panicked) and its VM has stopped; destroy it before setting its vCPUs.");
+	resp = unit_assert_ok(rpc("domain.config", "{\"name\":\"db\"}"));
+	ck_assert_int_eq(json_object_get_int(unit_at(resp, "/result/vcpus")), 1);
+	json_object_put(resp);
+	json_object_put(rpc("domain.destroy", "{\"name\":\"db\"}"));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hotplug");
@@ -242,6 +276,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_shut_off);
 	tcase_add_test(tc, test_running);
 	tcase_add_test(tc, test_no_maxvcpus);
+	tcase_add_test(tc, test_preserved);
 	suite_add_tcase(s, tc);
 	return s;
 }

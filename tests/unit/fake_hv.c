@@ -18,7 +18,9 @@
  * client sends is sent back.
  *
  * Words on the domain's cmdline change that: "fake.crash" ends the VM
- * with HV_EXIT_CRASH right after the first status, "fake.no-console"
+ * with HV_EXIT_CRASH right after the first status (with --linger, the
+ * process stays: it sends "stopped" and then serves only status, stats
+ * and stop, as keel-hv does), "fake.no-console"
  * refuses the console handshake, "fake.outlive" keeps it running when
  * keeld hangs up (as keel-hv does, for re-adoption; alarm() still ends
  * it after a minute).
@@ -55,7 +57,8 @@ struct peer {
 
 static struct peer peers[MAX_FDS];
 static size_t nr_peers;
-static bool crash, no_console, outlive;
+static bool crash, no_console, outlive, linger, vm_stopped;
+static int err_code;		/* of the error call() returns */
 
 /* What the VM holds, as keel-hv would report it. */
 static int vcpus = 1, maxvcpus;
@@ -170,12 +173,22 @@ static struct json_object *call(const char *method, struct json_object *params,
 	char why[256];
 
 	if (!strcmp(method, HV_CTL_STATUS)) {
-		if (crash)
+		o = status_object();
+		if (vm_stopped)
+			json_object_object_add(o, "state",
+					       json_object_new_string("stopped"));
+		else if (crash)
 			*exit_status = HV_EXIT_CRASH;
-		return status_object();
+		return o;
 	}
 	if (!strcmp(method, HV_CTL_STATS))
 		return json_tokener_parse("{\"fake\":true}");
+	err_code = -32602;	/* invalid params, unless said otherwise */
+	if (vm_stopped && strcmp(method, HV_CTL_STOP)) {
+		err_code = -32003;	/* KEEL_E_INVALID_STATE */
+		*err = "The VM has stopped; only status, stats and stop are served.";
+		return NULL;
+	}
 	if (!strcmp(method, HV_CTL_POWER_BUTTON))
 		*exit_status = HV_EXIT_POWEROFF;
 	else if (!strcmp(method, HV_CTL_STOP))
@@ -280,7 +293,7 @@ static void control(int fd, const char *line)
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "code",
-				       json_object_new_int(-32602));
+				       json_object_new_int(err_code));
 		json_object_object_add(e, "message",
 				       json_object_new_string(err));
 		json_object_object_add(resp, "error", e);
@@ -290,6 +303,14 @@ static void control(int fd, const char *line)
 	send_text(fd, "\n");
 	json_object_put(resp);
 	json_object_put(req);
+	if (exit_status == HV_EXIT_CRASH && linger) {
+		/* The VM ended; the process stays and says so. */
+		vm_stopped = true;
+		send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_STOPPED
+			  "\",\"params\":{\"" HV_STATUS_REASON "\":\"" HV_REASON_CRASH
+			  "\",\"" HV_STATUS_STATUS "\":3}}\n");
+		return;
+	}
 	if (exit_status >= 0) {
 		/* Let keeld read the answer before the socket goes. */
 		usleep(20 * 1000);
@@ -368,6 +389,7 @@ int main(int argc, char **argv)
 		{ HV_OPT_MAXMEM, required_argument, NULL, 'M' },
 		{ HV_OPT_CPUS, required_argument, NULL, 'p' },
 		{ HV_OPT_IOTUNE, required_argument, NULL, 'i' },
+		{ HV_OPT_LINGER, no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = NULL, *con_path = NULL;
@@ -389,6 +411,8 @@ int main(int argc, char **argv)
 			crash = strstr(optarg, "fake.crash") != NULL;
 			no_console = strstr(optarg, "fake.no-console") != NULL;
 			outlive = strstr(optarg, "fake.outlive") != NULL;
+		} else if (o == 'L') {
+			linger = true;
 		} else if (o == 'v') {
 			vcpus = atoi(optarg);
 		} else if (o == 'V') {
