@@ -440,7 +440,7 @@ static int read_numbers(const char *dir, const char *file, long long *a,
 	return n >= (b ? 2 : 1) ? 0 : -EINVAL;
 }
 
-/* xl's weight that cgroup_v2_weight() maps to @v (the nearest, when several do). */
+/* xl's weight that cgroup_v2_weight() maps to @v (nearest, if several). */
 static unsigned weight_of_v2(long long v)
 {
 	unsigned w = (unsigned)((v * CGROUP_WEIGHT_DEFAULT + 50) / 100);
@@ -510,6 +510,42 @@ static void read_back_sched(struct domain_run *run)
 	}
 }
 
+/*
+ * The same for maxmem, which mem-max moves while the domain runs: keel-hv
+ * only knows its RAM (the maxmem it started with), but the memory
+ * group's limit is the live maxmem plus keel-hv's overhead
+ * (cgroup_domain_limits()), which is read back exactly.
+ */
+static void read_back_maxmem(struct domain_run *run)
+{
+	struct cgroup_host *h = run->k->cgroups;
+	const unsigned long long per_mib = (1ULL << 20) +
+					   (1ULL << 20) / HV_MEM_PAGE_TABLE_DIV;
+	long long limit = -1;
+	int64_t mib;
+	char dir[PATH_MAX];
+
+	if (!h || cgroup_path(h, "memory", run->dom->uuid, dir, sizeof(dir)) ||
+	    read_numbers(dir,
+			 cgroup_host_version(h) == CGROUP_V2 ?
+				 "memory.max" :
+				 "memory.limit_in_bytes",
+			 &limit, NULL) ||
+	    limit <= (long long)HV_MEM_OVERHEAD_MIB << 20)
+		return;
+	limit -= (long long)HV_MEM_OVERHEAD_MIB << 20;
+	if ((unsigned long long)limit % per_mib)
+		return;	/* not a limit keeld wrote */
+	mib = (int64_t)((unsigned long long)limit / per_mib);
+	if (mib == config_memory_mib(run->config) ||
+	    mib < config_int(run->config, "memory", DOMAIN_DEFAULT_MEMORY_MIB) ||
+	    mib > KEEL_MEMORY_MAX_MIB)
+		return;
+	log_info("Domain %s: its memory cgroup allows a maxmem of %lld MiB; keeping it.",
+		 run->dom->name, (long long)mib);
+	json_object_object_add(run->config, "maxmem", json_object_new_int64(mib));
+}
+
 /* One device's limits asked of an adopted keel-hv. */
 struct read_back_io {
 	struct domain_run *run;
@@ -564,7 +600,7 @@ static void on_read_back_io(struct hv *hv, struct json_object *result,
 	free(io);
 }
 
-/* Ask keel-hv for every disk's and NIC's limits; on_read_back_io() keeps them. */
+/* Ask keel-hv for each disk's and NIC's limits (on_read_back_io()). */
 static void read_back_iotune(struct domain_run *run)
 {
 	struct hv_config cfg;
@@ -803,6 +839,7 @@ static void adopt_orphan(struct keeld *k, struct found_hv *f)
 	dom->reason = DOMAIN_REASON_UNKNOWN;
 	f->adopted = true;
 	read_back_sched(run);
+	read_back_maxmem(run);
 	if (adopt_process(run)) {
 		dom->run = NULL;
 		dom->id = -1;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cpumap.h"
+#include "hv_proto.h"
 #include "jsonrpc.h"
 #include "keel.h"
 #include "runner.h"
@@ -209,14 +210,21 @@ static void cg_teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* The first line of the stand-in group's cpu FILE. */
-static long long cpu_file(const char *uuid, const char *file)
+/* keeld's memory limit for a maxmem of @mib (cgroup_domain_limits()). */
+#define MEM_LIMIT(mib)                                            \
+	((((long long)(mib) + HV_MEM_OVERHEAD_MIB) << 20) +       \
+	 ((long long)(mib) << 20) / HV_MEM_PAGE_TABLE_DIV)
+
+/* The first number in the stand-in group's FILE of controller @ctrl. */
+static long long group_file(const char *uuid, const char *ctrl,
+			    const char *file)
 {
 	char path[256];
 	long long v = -2;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/cpu/keel/%s/%s", cg_root, uuid, file);
+	snprintf(path, sizeof(path), "%s/%s/keel/%s/%s", cg_root, ctrl, uuid,
+		 file);
 	f = fopen(path, "r");
 	ck_assert_msg(f != NULL, "no %s", path);
 	ck_assert_int_eq(fscanf(f, "%lld", &v), 1);
@@ -224,13 +232,19 @@ static long long cpu_file(const char *uuid, const char *file)
 	return v;
 }
 
+static long long cpu_file(const char *uuid, const char *file)
+{
+	return group_file(uuid, "cpu", file);
+}
+
 /*
- * sched-credit's weight and cap live in the domain's cgroup: a transient
- * domain re-adopted without its state file has them only there (its
- * command line does not say them), and keeld writes the group again on
+ * sched-credit's weight and cap, and the limit mem-max sets, live in
+ * the domain's cgroup: a transient domain re-adopted without its state
+ * file has them only there (its command line does not say them, and
+ * keel-hv knows only its RAM), and keeld writes the group again on
  * adoption, so it must read them first.
  */
-START_TEST(test_sched_no_state_file)
+START_TEST(test_group_no_state_file)
 {
 	struct json_object *resp;
 	char uuid[40];
@@ -243,6 +257,11 @@ START_TEST(test_sched_no_state_file)
 					   "{\"name\":\"web\",\"weight\":512,\"cap\":50}")));
 	ck_assert_int_eq(cpu_file(uuid, "cpu.shares"), 2048);
 	ck_assert_int_eq(cpu_file(uuid, "cpu.cfs_quota_us"), 50000);
+	/* mem-max too: keel-hv knows only its RAM, the group the limit. */
+	json_object_put(unit_assert_ok(rpc("domain.set_maxmem",
+					   "{\"name\":\"web\",\"maxmem_mib\":112}")));
+	ck_assert_int_eq(group_file(uuid, "memory", "memory.limit_in_bytes"),
+			 MEM_LIMIT(112));
 	unit_keeld_restart(&u, remove_state);
 	unit_keeld_run(&u, 100);
 	resp = unit_assert_ok(rpc("domain.config", WEB));
@@ -250,10 +269,14 @@ START_TEST(test_sched_no_state_file)
 			      512,
 		      "%s", json_object_to_json_string(resp));
 	ck_assert_int_eq(json_object_get_int(unit_at(resp, "/result/cap")), 50);
+	ck_assert_int_eq(json_object_get_int(unit_at(resp, "/result/maxmem")),
+			 112);
 	json_object_put(resp);
 	/* And the group still holds them. */
 	ck_assert_int_eq(cpu_file(uuid, "cpu.shares"), 2048);
 	ck_assert_int_eq(cpu_file(uuid, "cpu.cfs_quota_us"), 50000);
+	ck_assert_int_eq(group_file(uuid, "memory", "memory.limit_in_bytes"),
+			 MEM_LIMIT(112));
 }
 END_TEST
 
@@ -275,7 +298,7 @@ Suite *unit_suite(void)
 				    unit_keeld_suite_teardown);
 	tcase_add_checked_fixture(tc, cg_setup, cg_teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_sched_no_state_file);
+	tcase_add_test(tc, test_group_no_state_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
