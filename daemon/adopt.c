@@ -616,7 +616,7 @@ static void read_back_iotune(struct domain_run *run)
 		for (size_t i = 0; i < n; i++) {
 			struct read_back_io *io = calloc(1, sizeof(*io));
 			struct json_object *p = json_object_new_object();
-			char dev[16];
+			char dev[32];
 
 			if (!io || !p) {
 				free(io);
