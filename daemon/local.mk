@@ -9,6 +9,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/iotune_methods.c \
 	daemon/hotplug_methods.c \
 	daemon/adopt.c \
+	daemon/readback.c daemon/readback.h \
 	daemon/cgroup.c daemon/cgroup.h \
 	daemon/cgroup_domain.c daemon/cgroup_domain.h \
 	daemon/sched_methods.c \
