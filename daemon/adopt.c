@@ -22,6 +22,13 @@
  *      domain, rebuilt from its command line (hv_cmdline.c); its state
  *      file is written again;
  *   4. then the autostart domains that are shut off are started.
+ *
+ * Whichever way a keel-hv is adopted, its first status (and its iotune
+ * per device) then replaces in the running configuration what keel-hv
+ * holds and an older record may not: the vCPUs online, the balloon's
+ * target, each vCPU's pinning, each disk's and NIC's I/O limits; one
+ * adopted in step 3 also gets its CPU weight, cap and maxmem from its
+ * cgroup first (readback.c).
  */
 #include "config.h"
 
@@ -45,6 +52,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "memory.h"
+#include "readback.h"
 #include "run.h"
 
 /* --- The state file: what a restarted keeld needs to take a domain over */
@@ -337,7 +345,10 @@ static void on_adopt_status(struct hv *hv, struct json_object *result,
 		hv_read_exit(run->dir, &end, &detail);
 		run_vm_stopped(run, end, detail, false);
 		free(detail);
+		return;
 	}
+	if (!state || strcmp(state, "stopped"))
+		readback_status(run, result);
 }
 
 /* Watch @run's keel-hv from now on. Returns 0 or -ESRCH when it is gone. */
@@ -490,6 +501,7 @@ static void adopt_orphan(struct keeld *k, struct found_hv *f)
 	dom->state = DOMAIN_RUNNING;
 	dom->reason = DOMAIN_REASON_UNKNOWN;
 	f->adopted = true;
+	readback_group(run);
 	if (adopt_process(run)) {
 		dom->run = NULL;
 		dom->id = -1;

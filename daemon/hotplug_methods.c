@@ -6,8 +6,9 @@
  * answer waits for keel-hv, never for the guest; the count is then kept
  * as "vcpus" in the configuration the domain runs with (state.json) and
  * in its definition, so the next start has it too. A domain that is not
- * running only has its definition changed. A count outside 1..maxvcpus
- * is refused before anything changes.
+ * running only has its definition changed. A count outside 1..maxvcpus,
+ * or a domain whose VM has stopped but is kept (preserve), is refused
+ * before anything changes.
  */
 #include "config.h"
 
@@ -201,6 +202,12 @@ struct json_object *domain_set_vcpus(struct methods_caller *caller,
 		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is stopping; set its vCPUs once it has stopped or started again.",
 				    dom->name);
+	/* Kept after its end (preserve): keel-hv serves no vcpu-set. */
+	if (dom->run->lingering)
+		return method_error(req, KEEL_E_INVALID_STATE, NULL,
+				    "Domain %s is %s (%s) and its VM has stopped; destroy it before setting its vCPUs.",
+				    dom->name, domain_state_name(dom->state),
+				    domain_reason_name(dom->reason));
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return method_error(req, KEEL_E_RESOURCE, NULL,

@@ -195,16 +195,27 @@ static void fail_all_calls(struct hv *hv, int code, const char *message)
 		call_finish(hv, hv->calls, NULL, code, message);
 }
 
+/*
+ * What a call still waiting when keeld lets go of its keel-hv is told:
+ * its client must get an answer, and nothing will come any more.
+ */
+#define HV_GONE_MESSAGE \
+	"keeld stopped watching the domain's hypervisor process before it answered."
+
 static void hv_destroy(struct hv *hv)
 {
-	struct hv_call *call, *next;
-
-	for (call = hv->calls; call; call = next) {
-		next = call->next;
-		if (call->timer)
-			event_free(call->timer);
-		free(call);
-	}
+	/*
+	 * Every pending call is finished, its callback called, before
+	 * anything it could use goes: a callback may call hv_kill() or
+	 * hv_free() (doomed already, so only noted) and free what it
+	 * owns. hv_call() from inside one fails at once.
+	 */
+	hv->doomed = true;
+	hv->busy++;
+	while (hv->calls)
+		call_finish(hv, hv->calls, NULL, KEEL_E_OPERATION_FAILED,
+			    HV_GONE_MESSAGE);
+	hv->busy--;
 	if (hv->pid_ev)
 		event_free(hv->pid_ev);
 	if (hv->connect_ev)
@@ -660,6 +671,13 @@ void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	size_t len;
 	char *line;
 
+	if (hv->doomed) {
+		/* hv_free() came first: nobody will read an answer. */
+		free(call);
+		json_object_put(params);
+		cb(hv, NULL, KEEL_E_OPERATION_FAILED, HV_GONE_MESSAGE, opaque);
+		return;
+	}
 	if (!call) {
 		json_object_put(params);
 		cb(hv, NULL, KEEL_E_RESOURCE, "keeld ran out of memory.",

@@ -111,7 +111,7 @@ unsigned long long hv_starttime(pid_t pid);
 /*
  * The answer to an hv_call(): @result on success (borrowed), else
  * @code (a JSON-RPC or keel code; KEEL_E_OPERATION_FAILED when the
- * process went away) and @message.
+ * process went away, or keeld let go of it with hv_free()) and @message.
  */
 typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
 			    int code, const char *message, void *opaque);
@@ -119,7 +119,8 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
 /*
  * Call @method with @params (owned, may be NULL) on the control socket;
  * queued until the socket is connected. @cb is called exactly once,
- * unless hv_free() comes first. Fails with KEEL_E_TIMEOUT if keel-hv
+ * also when hv_free() comes first (then before hv_free() returns, and
+ * at once for a call made after it). Fails with KEEL_E_TIMEOUT if keel-hv
  * does not answer in HV_CALL_TIMEOUT_MS from when the call is on the
  * connected socket (a call queued before keel-hv has made its socket
  * waits for that under hv.c's HV_CONNECT_TIMEOUT_MS first).
@@ -133,7 +134,11 @@ void hv_kill(struct hv *hv);
 
 /*
  * Forget @hv without stopping the process (keeld exits, or the process
- * has exited). Pending calls are dropped without their callbacks.
+ * has exited). Pending calls are finished first: each callback gets
+ * KEEL_E_OPERATION_FAILED and a sentence saying keeld let go of the
+ * process before it answered, so every client waiting is answered. A
+ * callback may free what it owns and call hv_free() again; from inside
+ * an hv callback, the rest happens once that callback returns.
  */
 void hv_free(struct hv *hv);
 

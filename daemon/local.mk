@@ -10,6 +10,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/device_methods.c daemon/device_methods.h \
 	daemon/hotplug_methods.c \
 	daemon/adopt.c \
+	daemon/readback.c daemon/readback.h \
 	daemon/cgroup.c daemon/cgroup.h \
 	daemon/cgroup_domain.c daemon/cgroup_domain.h \
 	daemon/sched_methods.c \
@@ -297,6 +298,8 @@ tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 # A stand-in for keel-hv on the control and console sockets, no VM.
 check_PROGRAMS += tests/unit/fake_hv
 tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
+tests_unit_fake_hv_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_fake_hv_LDADD = lib/libkeelcommon.la $(JSONC_LIBS)
 
 # Running domains' states, reasons and events, fake_hv as keel-hv
 # (lifecycle.c).

@@ -151,11 +151,17 @@ fail:
 int iotune_parse(enum iotune_kind kind, const char *s, struct iotune *t,
 		 char *err, size_t errlen)
 {
+	/* Which rates (bit 0) and bursts (bit 1) were given, per bucket. */
+	unsigned char seen[IOTUNE_NR_BUCKETS] = { 0 };
+	const char *spec = s;
+
 	memset(t, 0, sizeof(*t));
 	while (*s) {
 		const char *comma = strchrnul(s, ','), *eq = strchr(s, '=');
 		char key[32], *end;
 		unsigned long long v;
+		enum iotune_bucket b;
+		bool burst;
 
 		if (!eq || eq > comma || (size_t)(eq - s) >= sizeof(key) ||
 		    eq == s) {
@@ -169,8 +175,9 @@ int iotune_parse(enum iotune_kind kind, const char *s, struct iotune *t,
 		memcpy(key, s, (size_t)(eq - s));
 		key[eq - s] = '\0';
 		errno = 0;
+		/* Digits only: strtoull() would also take "-1", "+1", " 1". */
 		v = strtoull(eq + 1, &end, 10);
-		if (errno || end == eq + 1 || end != comma || eq[1] == '-') {
+		if (errno || end != comma || eq[1] < '0' || eq[1] > '9') {
 			snprintf(err, errlen,
 				 "%s=%.*s: give a whole number from 0 (no limit) to %llu.",
 				 key, (int)(comma - eq - 1), eq + 1,
@@ -179,6 +186,21 @@ int iotune_parse(enum iotune_kind kind, const char *s, struct iotune *t,
 		}
 		if (iotune_set(kind, key, v, t, err, errlen))
 			return -EINVAL;
+		/* Known now (iotune_set() took it): a second one would hide the first. */
+		iotune_key(kind, key, &b, &burst);
+		if (seen[b] & (1u << burst)) {
+			snprintf(err, errlen,
+				 "%s is given twice; give each limit once.",
+				 key);
+			return -EINVAL;
+		}
+		seen[b] |= (unsigned char)(1u << burst);
+		if (*comma && !comma[1]) {
+			snprintf(err, errlen,
+				 "'%s' ends with a comma; leave it out or add a limit after it.",
+				 spec);
+			return -EINVAL;
+		}
 		s = *comma ? comma + 1 : comma;
 	}
 	return 0;

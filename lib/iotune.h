@@ -76,7 +76,8 @@ struct json_object *iotune_to_json(enum iotune_kind kind,
 
 /*
  * "KEY=N,KEY=N" (keel-hv's --iotune after the device) into @t, zeroed
- * first. Returns 0 or -EINVAL with a sentence in @err.
+ * first: N is decimal digits only, each KEY at most once, no empty
+ * item. Returns 0 or -EINVAL with a sentence in @err.
  */
 int iotune_parse(enum iotune_kind kind, const char *s, struct iotune *t,
 		 char *err, size_t errlen);

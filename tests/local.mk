@@ -128,3 +128,34 @@ check-long: all guest $(LONG_TESTS) $(LONG_RERUN)
 	@for t in $(LONG_TESTS) $(LONG_RERUN); do \
 		$(AM_TESTS_ENVIRONMENT) KEEL_LONG=1 ./$$t || exit 1; \
 	done
+
+# I/O limits' spellings (lib/iotune.c) and keel-hv's --iotune option
+# (hypervisor/hv_args.c): every key, and every refusal's sentence.
+check_PROGRAMS += tests/unit/check_iotune
+TESTS += tests/unit/check_iotune
+tests_unit_check_iotune_SOURCES = $(UNIT_RUNNER) tests/unit/check_iotune.c
+tests_unit_check_iotune_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_iotune_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_iotune_LDADD = $(HV_UNIT_LIBS)
+
+# A keeld restart with running domains, fake_hv outliving it: what was
+# changed live is what they run with after, state file or not (adopt.c).
+check_PROGRAMS += tests/unit/check_readopt
+TESTS += tests/unit/check_readopt
+tests_unit_check_readopt_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_readopt.c $(UNIT_KEELD)
+tests_unit_check_readopt_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_readopt_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_readopt_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_readopt_DEPENDENCIES = tests/unit/fake_hv
+
+# domain.set_vcpus' refusals and changes, fake_hv as keel-hv
+# (hotplug_methods.c).
+check_PROGRAMS += tests/unit/check_hotplug
+TESTS += tests/unit/check_hotplug
+tests_unit_check_hotplug_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_hotplug.c $(UNIT_KEELD)
+tests_unit_check_hotplug_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_hotplug_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hotplug_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_hotplug_DEPENDENCIES = tests/unit/fake_hv

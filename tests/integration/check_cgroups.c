@@ -5,7 +5,8 @@
  * mapped cpu_weight, cap and memory limit at start, after
  * domain.set_sched and domain.set_maxmem, and after `kill -9 keeld` and a new keeld (which
  * writes them again); refused changes change nothing; the group goes
- * with the domain. And a host where keeld cannot make groups: the start
+ * with the domain. Every live knob of a transient domain across kill -9
+ * keeld, with its state file and without (case "kill9"). And a host where keeld cannot make groups: the start
  * fails with a sentence, or, with cgroups = optional, runs without.
  *
  * The nested runner mounts cgroup v2 with every controller, so there
@@ -312,6 +313,126 @@ START_TEST(test_sched_live_readopt_end)
 }
 END_TEST
 
+/* @name's vCPUs that are not "offline", as keel-hv's threads say. */
+static int vcpus_online(const char *name)
+{
+	struct json_object *resp = ok("domain.vcpu_list", name);
+	struct json_object *rows = at(resp, "/result"), *st;
+	int n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(rows); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(rows, i),
+					      "state", &st) &&
+		    strcmp(json_object_get_string(st), "offline"))
+			n++;
+	json_object_put(resp);
+	return n;
+}
+
+/*
+ * What k runs with after a new keeld took it over: weight 512, cap 50,
+ * 2 vCPUs, memory 80 and maxmem 88 (of 96 MiB of RAM), 200 IOPS on its
+ * disk; in its running configuration, in its group and in keel-hv. The
+ * configuration is read back from keel-hv once the new keeld has its
+ * answers.
+ */
+static void assert_knobs(struct cgroup_host *h, const char *uuid)
+{
+	long long end = harness_now_ms() + WAIT_MS;
+	struct json_object *resp = NULL;
+
+	for (;;) {
+		json_object_put(resp);
+		resp = ok("domain.config", "k");
+		if (json_object_get_int(at(resp, "/result/vcpus")) == 2 &&
+		    json_object_get_int(at(resp, "/result/disks/0/iotune/total_iops_sec")) == 200)
+			break;
+		ck_assert_msg(harness_now_ms() < end,
+			      "k's configuration never had keel-hv's values: %s",
+			      json_object_to_json_string(resp));
+		usleep(50 * 1000);
+	}
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/memory")), 80);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/maxmem")), 88);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/cpu_weight")),
+			 512);
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/cap")), 50);
+	json_object_put(resp);
+	assert_values(h, uuid, 512, 50, 88);
+	assert_sched("k", 512, 50);
+	ck_assert_int_eq(vcpus_online("k"), 2);
+	/* By its place: rebuilt from a command line, its vdev is xvda. */
+	resp = rpc_ok("domain.blkdeviotune", "{\"name\":\"k\",\"disk\":0}");
+	ck_assert_int_eq(json_object_get_int(at(resp, "/result/limits/total_iops_sec")),
+			 200);
+	json_object_put(resp);
+}
+
+static void kill_keeld(void)
+{
+	kill(keeld.pid, SIGKILL);
+	proc_wait(&keeld, 5000);
+	proc_dispose(&keeld);
+}
+
+/*
+ * Every live knob of a transient domain (sched-credit, vcpu-set,
+ * mem-set, mem-max, blkdeviotune) survives kill -9 keeld: kept by its state
+ * file, and, with that file gone, read back from keel-hv and its group
+ * (its command line says only what it booted with).
+ */
+START_TEST(test_knobs_kill9)
+{
+	struct cgroup_host *h = host();
+	char uuid[40], disk[256], path[512];
+	pid_t pid;
+
+	snprintf(disk, sizeof(disk), "%s/k.img", top);
+	write_file(disk, "");
+	keeld_start();
+	json_object_put(rpc_ok("domain.create",
+			       "{\"config\":{\"name\":\"k\",\"kernel\":\"%s\","
+			       "\"memory\":64,\"maxmem\":96,\"vcpus\":1,"
+			       "\"maxvcpus\":2,\"disks\":[{\"vdev\":\"vda\","
+			       "\"path\":\"%s\"}]}}",
+			       harness_path("tests/guests/echo.bin"), disk));
+	pid = hv_pid_of("k", uuid);
+	json_object_put(rpc_ok("domain.set_sched",
+			       "{\"name\":\"k\",\"weight\":512,\"cap\":50}"));
+	json_object_put(rpc_ok("domain.set_vcpus",
+			       "{\"name\":\"k\",\"vcpus\":2}"));
+	json_object_put(rpc_ok("domain.set_memory",
+			       "{\"name\":\"k\",\"memory_mib\":80}"));
+	json_object_put(rpc_ok("domain.set_maxmem",
+			       "{\"name\":\"k\",\"maxmem_mib\":88}"));
+	json_object_put(rpc_ok("domain.blkdeviotune",
+			       "{\"name\":\"k\",\"disk\":\"vda\","
+			       "\"limits\":{\"total_iops_sec\":200}}"));
+	assert_knobs(h, uuid);
+
+	/* Kept: the state file has them. */
+	kill_keeld();
+	keeld_start();
+	wait_domain_state("k", "running", "booted");
+	ck_assert_int_eq(hv_pid_of("k", uuid), pid);
+	assert_knobs(h, uuid);
+
+	/* Read back: no state file, so keel-hv's command line, then its word. */
+	kill_keeld();
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir, uuid);
+	ck_assert_int_eq(unlink(path), 0);
+	keeld_start();
+	wait_domain_state("k", "running", "unknown");
+	ck_assert_int_eq(hv_pid_of("k", uuid), pid);
+	assert_knobs(h, uuid);
+
+	json_object_put(ok("domain.destroy", "k"));
+	ck_assert(!group_exists(h, "cpu", uuid));
+	keeld_stop();
+	cgroup_host_free(h);
+}
+END_TEST
+
 START_TEST(test_no_cgroups)
 {
 	struct json_object *resp;
@@ -376,6 +497,13 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sched_live_readopt_end);
 	tcase_add_test(tc, test_no_cgroups);
+	suite_add_tcase(s, tc);
+	/* A case of its own, so that CK_RUN_CASE=kill9 runs it alone. */
+	tc = tcase_create("kill9");
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_knobs_kill9);
 	suite_add_tcase(s, tc);
 	return s;
 }

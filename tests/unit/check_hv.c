@@ -22,6 +22,7 @@
 
 #include "hv.h"
 #include "hv_proto.h"
+#include "keel.h"
 #include "log.h"
 #include "runner.h"
 
@@ -353,6 +354,145 @@ START_TEST(test_proc)
 }
 END_TEST
 
+/* What the callbacks of one test's calls were told. */
+struct answers {
+	struct event_base *base;
+	struct hv *hv;
+	int calls;		/* callbacks in all */
+	int failed;		/* of them with KEEL_E_OPERATION_FAILED */
+	int gone;		/* ... and the sentence of hv_free() */
+	bool free_in_first;	/* the first callback frees hv and calls again */
+	int late;		/* answers to calls made after hv_free() */
+};
+
+static void count_answer(struct answers *a, int code, const char *message)
+{
+	a->calls++;
+	if (code == KEEL_E_OPERATION_FAILED)
+		a->failed++;
+	if (message && strstr(message, "stopped watching"))
+		a->gone++;
+}
+
+static void on_late(struct hv *hv, struct json_object *result, int code,
+		    const char *message, void *opaque)
+{
+	struct answers *a = opaque;
+
+	ck_assert_ptr_null(result);
+	ck_assert_int_eq(code, KEEL_E_OPERATION_FAILED);
+	a->late++;
+}
+
+static void on_answer(struct hv *hv, struct json_object *result, int code,
+		      const char *message, void *opaque)
+{
+	struct answers *a = opaque;
+
+	ck_assert_ptr_null(result);
+	ck_assert_ptr_nonnull(message);
+	count_answer(a, code, message);
+	if (a->free_in_first && a->calls == 1) {
+		/* A callback that frees what it was given, and tries again. */
+		hv_free(hv);
+		hv_free(hv);
+		hv_call(hv, HV_CTL_STATUS, NULL, on_late, a);
+		event_base_loopbreak(a->base);
+	}
+}
+
+static void on_stopped_unwanted(struct hv *hv, enum hv_end end,
+				const char *detail, bool exited, void *opaque)
+{
+	ck_abort_msg("stopped() after hv_free()");
+}
+
+static const struct hv_ops ops_freed = { .stopped = on_stopped_unwanted,
+					 .exited = on_exited };
+
+static int no_commit(pid_t pid, void *opaque)
+{
+	return 0;
+}
+
+/* Start @script under /bin/sh with ops_freed; *@pid is its pid. */
+static struct hv *spawn_sh(struct event_base *base, const char *script,
+			   struct answers *a, pid_t *pid)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	struct hv_spawn_args sa = { .dir = dir, .log_path = log_path,
+				    .argv = argv, .commit = no_commit };
+	struct hv *hv = NULL;
+
+	ck_assert_int_eq(hv_spawn(base, &sa, &ops_freed, a, &hv), 0);
+	*pid = hv_pid(hv);
+	return hv;
+}
+
+/*
+ * hv_free() before keel-hv answered (it never made its control socket):
+ * every pending call is answered once, with the error that says keeld
+ * let go of it, before hv_free() returns; a call made afterwards from a
+ * callback is answered at once.
+ */
+START_TEST(test_free_answers_pending)
+{
+	struct answers a = { .free_in_first = false };
+	struct event_base *base = event_base_new();
+	struct timeval tick = { 0, 50 * 1000 };
+	struct hv *hv;
+	pid_t pid;
+
+	a.base = base;
+	hv = spawn_sh(base, "exec sleep 30", &a, &pid);
+	for (int i = 0; i < 3; i++)
+		hv_call(hv, HV_CTL_STATUS, NULL, on_answer, &a);
+	/* Let it try to connect a few times: the calls stay queued. */
+	event_base_loopexit(base, &tick);
+	event_base_dispatch(base);
+	ck_assert_int_eq(a.calls, 0);
+	hv_kill(hv);
+	hv_free(hv);
+	ck_assert_int_eq(a.calls, 3);
+	ck_assert_int_eq(a.failed, 3);
+	ck_assert_int_eq(a.gone, 3);
+	waitpid(pid, NULL, 0);
+	/* Nothing of @hv is left to fire. */
+	event_base_loopexit(base, &tick);
+	event_base_dispatch(base);
+	ck_assert_int_eq(a.calls, 3);
+	event_base_free(base);
+}
+END_TEST
+
+/*
+ * The process exits with calls pending and the first callback frees
+ * @hv (as lifecycle.c does when a domain ends): the other calls are
+ * still answered, each once, and one made from inside the callback too.
+ */
+START_TEST(test_free_inside_callback)
+{
+	struct answers a = { .free_in_first = true };
+	struct event_base *base = event_base_new();
+	struct timeval limit = { 20, 0 };
+	struct hv *hv;
+	pid_t pid;
+
+	a.base = base;
+	hv = spawn_sh(base, "exit 0", &a, &pid);
+	for (int i = 0; i < 3; i++)
+		hv_call(hv, HV_CTL_STATUS, NULL, on_answer, &a);
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	ck_assert_int_eq(a.calls, 3);
+	ck_assert_int_eq(a.failed, 3);
+	/* The first was told the process exited; the others, hv_free(). */
+	ck_assert_int_eq(a.gone, 2);
+	ck_assert_int_eq(a.late, 1);
+	event_base_free(base);
+}
+END_TEST
+
 /* Adoption checks the start time: a reused pid is not keel-hv. */
 START_TEST(test_adopt_checks)
 {
@@ -386,6 +526,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_last_log_line);
 	tcase_add_test(tc, test_proc);
 	tcase_add_test(tc, test_adopt_checks);
+	tcase_add_test(tc, test_free_answers_pending);
+	tcase_add_test(tc, test_free_inside_callback);
 	suite_add_tcase(s, tc);
 	return s;
 }

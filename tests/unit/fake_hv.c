@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * A stand-in for keel-hv that runs no VM, for the daemon unit suites
- * (check_lifecycle, check_console): keeld starts it with keel-hv's
- * command line, and it plays keel-hv's part on the control socket and
- * the console socket (lib/hv_proto.h, docs/console.md).
+ * (check_lifecycle, check_console, check_hotplug, check_readopt): keeld
+ * starts it with keel-hv's command line, and it plays keel-hv's part on
+ * the control socket and the console socket (lib/hv_proto.h,
+ * docs/console.md).
  *
- * Control: "status" answers {"state": "running"}, "pause", "resume" and
+ * Control: "status" answers {"state": "running"} with the vCPUs, memory,
+ * balloon and vCPU threads' affinity it holds, "pause", "resume" and
  * "stats" are answered, "power-button" is answered and the VM powers off
  * (exit HV_EXIT_POWEROFF), "stop" is answered and it exits
- * HV_EXIT_KILLED. Console: the handshake is answered as the writer,
- * then "hello\n" comes as a DATA frame and every byte the client sends
- * is sent back.
+ * HV_EXIT_KILLED. "vcpu-set", "balloon", "subscribe", "iotune",
+ * "vcpu-pin" and "vcpus" change and report what it holds as keel-hv
+ * does (the values start from --vcpus, --maxvcpus, --memory, --maxmem,
+ * --cpus and --iotune). Console: the handshake is answered as the
+ * writer, then "hello\n" comes as a DATA frame and every byte the
+ * client sends is sent back.
  *
  * Words on the domain's cmdline change that: "fake.crash" ends the VM
- * with HV_EXIT_CRASH right after the first status, "fake.no-console"
- * refuses the console handshake.
+ * with HV_EXIT_CRASH right after the first status (with --linger, the
+ * process stays: it sends "stopped" and then serves only status, stats
+ * and stop, as keel-hv does), "fake.no-console"
+ * refuses the console handshake, "fake.outlive" keeps it running when
+ * keeld hangs up (as keel-hv does, for re-adoption; alarm() still ends
+ * it after a minute).
  */
 #include "config.h"
 
@@ -29,8 +38,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "console_proto.h"
+#include "cpumap.h"
 #include "hv_proto.h"
+#include "iotune.h"
 
 #define MAX_FDS 16
 
@@ -44,7 +57,15 @@ struct peer {
 
 static struct peer peers[MAX_FDS];
 static size_t nr_peers;
-static bool crash, no_console;
+static bool crash, no_console, outlive, linger, vm_stopped;
+static int err_code;		/* of the error call() returns */
+
+/* What the VM holds, as keel-hv would report it. */
+static int vcpus = 1, maxvcpus;
+static long long memory_mib = 256, maxmem_mib, target_mib;
+static char *affinity[KEEL_VCPUS_MAX];	/* NULL: the host's CPUs */
+static struct iotune disk_io[KEEL_DISKS_MAX], nic_io[KEEL_NICS_MAX];
+static char host_cpus[1024];
 
 static int listen_on(const char *path)
 {
@@ -68,34 +89,228 @@ static void send_text(int fd, const char *text)
 		exit(HV_EXIT_ERROR);
 }
 
+static struct json_object *balloon_object(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "target_mib",
+			       json_object_new_int64(target_mib));
+	json_object_object_add(o, "actual_mib",
+			       json_object_new_int64(target_mib));
+	return o;
+}
+
+static struct json_object *threads_array(void)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; i < maxvcpus; i++) {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "id", json_object_new_int(i));
+		json_object_object_add(t, "state",
+				       json_object_new_string(i < vcpus ?
+								      "running" :
+								      "offline"));
+		json_object_object_add(t, "affinity",
+				       json_object_new_string(
+					       affinity[i] ? affinity[i] :
+							     host_cpus));
+		json_object_array_add(a, t);
+	}
+	return a;
+}
+
+static struct json_object *status_object(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state", json_object_new_string("running"));
+	json_object_object_add(o, "vcpus", json_object_new_int(vcpus));
+	json_object_object_add(o, "maxvcpus", json_object_new_int(maxvcpus));
+	json_object_object_add(o, "memory",
+			       json_object_new_int64(target_mib << 20));
+	json_object_object_add(o, "maxmem",
+			       json_object_new_int64(maxmem_mib << 20));
+	if (maxmem_mib > memory_mib)
+		json_object_object_add(o, "balloon", balloon_object());
+	json_object_object_add(o, "vcpu_threads", threads_array());
+	return o;
+}
+
+/* "vblkN" or "vnetN": its limits, or NULL. */
+static struct iotune *device_io(const char *dev, enum iotune_kind *kind)
+{
+	int n = dev ? atoi(dev + 4) : -1;
+
+	if (dev && !strncmp(dev, "vblk", 4) && n >= 0 && n < KEEL_DISKS_MAX) {
+		*kind = IOTUNE_DISK;
+		return &disk_io[n];
+	}
+	if (dev && !strncmp(dev, "vnet", 4) && n >= 0 && n < KEEL_NICS_MAX) {
+		*kind = IOTUNE_NIC;
+		return &nic_io[n];
+	}
+	return NULL;
+}
+
+static const char *member_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_string(v) :
+		       NULL;
+}
+
+/* Run @method with @params: a result, or NULL and *@err. */
+static struct json_object *call(const char *method, struct json_object *params,
+				int *exit_status, const char **err)
+{
+	struct json_object *v, *o;
+	enum iotune_kind kind;
+	struct iotune *io;
+	char why[256];
+
+	if (!strcmp(method, HV_CTL_STATUS)) {
+		o = status_object();
+		if (vm_stopped)
+			json_object_object_add(o, "state",
+					       json_object_new_string("stopped"));
+		else if (crash)
+			*exit_status = HV_EXIT_CRASH;
+		return o;
+	}
+	if (!strcmp(method, HV_CTL_STATS))
+		return json_tokener_parse("{\"fake\":true}");
+	err_code = -32602;	/* invalid params, unless said otherwise */
+	if (vm_stopped && strcmp(method, HV_CTL_STOP)) {
+		err_code = -32003;	/* KEEL_E_INVALID_STATE */
+		*err = "The VM has stopped; only status, stats and stop are served.";
+		return NULL;
+	}
+	if (!strcmp(method, HV_CTL_POWER_BUTTON))
+		*exit_status = HV_EXIT_POWEROFF;
+	else if (!strcmp(method, HV_CTL_STOP))
+		*exit_status = HV_EXIT_KILLED;
+	if (!strcmp(method, HV_CTL_VCPU_SET)) {
+		int n = params && json_object_object_get_ex(params, "online",
+							    &v) ?
+				json_object_get_int(v) :
+				0;
+
+		if (n < 1 || n > maxvcpus) {
+			*err = "online must be from 1 to the VM's maximum vCPUs.";
+			return NULL;
+		}
+		vcpus = n;
+		o = json_object_new_object();
+		json_object_object_add(o, "vcpus", json_object_new_int(vcpus));
+		json_object_object_add(o, "maxvcpus",
+				       json_object_new_int(maxvcpus));
+		return o;
+	}
+	if (!strcmp(method, HV_CTL_BALLOON) || !strcmp(method, HV_CTL_SUBSCRIBE)) {
+		if (maxmem_mib <= memory_mib) {
+			*err = "This VM has no balloon device (keel-hv --balloon or --maxmem).";
+			return NULL;
+		}
+		if (!strcmp(method, HV_CTL_SUBSCRIBE)) {
+			o = json_object_new_object();
+			json_object_object_add(o, "balloon", balloon_object());
+			return o;
+		}
+		if (params &&
+		    json_object_object_get_ex(params, "target_mib", &v))
+			target_mib = json_object_get_int64(v);
+		return balloon_object();
+	}
+	if (!strcmp(method, HV_CTL_IOTUNE)) {
+		io = device_io(member_string(params, "device"), &kind);
+		if (!io) {
+			*err = "There is no such device.";
+			return NULL;
+		}
+		if (json_object_object_get_ex(params, "limits", &v)) {
+			memset(io, 0, sizeof(*io));
+			if (iotune_from_json(kind, v, io, why, sizeof(why))) {
+				*err = "Bad limits.";
+				return NULL;
+			}
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "limits",
+				       iotune_to_json(kind, io, true));
+		return o;
+	}
+	if (!strcmp(method, HV_CTL_VCPU_PIN)) {
+		const char *list = member_string(params, "cpus");
+		int one = params && json_object_object_get_ex(params, "vcpu",
+							      &v) ?
+				  json_object_get_int(v) :
+				  -1;
+
+		for (int i = 0; list && i < maxvcpus; i++) {
+			if (one >= 0 && i != one)
+				continue;
+			free(affinity[i]);
+			affinity[i] = strcmp(list, "all") ? strdup(list) : NULL;
+		}
+		return json_object_new_object();
+	}
+	if (!strcmp(method, HV_CTL_VCPUS)) {
+		o = json_object_new_object();
+		json_object_object_add(o, "vcpus", threads_array());
+		return o;
+	}
+	return json_object_new_object();
+}
+
 /* Answer request @line on the control socket @fd. */
 static void control(int fd, const char *line)
 {
-	const char *m = strstr(line, "\"method\":\"");
-	const char *idp = strstr(line, "\"id\":");
-	char out[256];
-	int id = idp ? atoi(idp + 5) : 0;
+	struct json_object *req = json_tokener_parse(line), *v, *params = NULL;
+	struct json_object *resp, *result;
+	const char *method, *err = NULL;
 	int exit_status = -1;
-	const char *result = "{}";
 
-	if (!m)
+	method = member_string(req, "method");
+	if (!method) {
+		json_object_put(req);
 		return;
-	m += 10;
-	if (!strncmp(m, HV_CTL_STATUS "\"", sizeof(HV_CTL_STATUS))) {
-		result = "{\"state\":\"running\"}";
-		if (crash)
-			exit_status = HV_EXIT_CRASH;
-	} else if (!strncmp(m, HV_CTL_STATS "\"", sizeof(HV_CTL_STATS))) {
-		result = "{\"fake\":true}";
-	} else if (!strncmp(m, HV_CTL_POWER_BUTTON "\"",
-			    sizeof(HV_CTL_POWER_BUTTON))) {
-		exit_status = HV_EXIT_POWEROFF;
-	} else if (!strncmp(m, HV_CTL_STOP "\"", sizeof(HV_CTL_STOP))) {
-		exit_status = HV_EXIT_KILLED;
 	}
-	snprintf(out, sizeof(out), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":%s}\n",
-		 id, result);
-	send_text(fd, out);
+	json_object_object_get_ex(req, "params", &params);
+	result = call(method, params, &exit_status, &err);
+	resp = json_object_new_object();
+	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(resp, "id",
+			       json_object_object_get_ex(req, "id", &v) ?
+				       json_object_get(v) :
+				       NULL);
+	if (result) {
+		json_object_object_add(resp, "result", result);
+	} else {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "code",
+				       json_object_new_int(err_code));
+		json_object_object_add(e, "message",
+				       json_object_new_string(err));
+		json_object_object_add(resp, "error", e);
+	}
+	send_text(fd, json_object_to_json_string_ext(resp,
+						     JSON_C_TO_STRING_PLAIN));
+	send_text(fd, "\n");
+	json_object_put(resp);
+	json_object_put(req);
+	if (exit_status == HV_EXIT_CRASH && linger) {
+		/* The VM ended; the process stays and says so. */
+		vm_stopped = true;
+		send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_STOPPED
+			  "\",\"params\":{\"" HV_STATUS_REASON "\":\"" HV_REASON_CRASH
+			  "\",\"" HV_STATUS_STATUS "\":3}}\n");
+		return;
+	}
 	if (exit_status >= 0) {
 		/* Let keeld read the answer before the socket goes. */
 		usleep(20 * 1000);
@@ -125,7 +340,7 @@ static void drop(size_t i)
 	 * keeld hung up: unlike keel-hv, which outlives keeld, the stand-in
 	 * ends with it, so that a test that failed leaves nothing running.
 	 */
-	if (!peers[i].console)
+	if (!peers[i].console && !outlive)
 		exit(HV_EXIT_KILLED);
 	close(peers[i].fd);
 	peers[i] = peers[--nr_peers];
@@ -168,13 +383,26 @@ int main(int argc, char **argv)
 		{ HV_OPT_CONTROL, required_argument, NULL, 'c' },
 		{ HV_OPT_CONSOLE_SOCKET, required_argument, NULL, 's' },
 		{ HV_OPT_CMDLINE, required_argument, NULL, 'l' },
+		{ HV_OPT_VCPUS, required_argument, NULL, 'v' },
+		{ HV_OPT_MAXVCPUS, required_argument, NULL, 'V' },
+		{ HV_OPT_MEMORY, required_argument, NULL, 'm' },
+		{ HV_OPT_MAXMEM, required_argument, NULL, 'M' },
+		{ HV_OPT_CPUS, required_argument, NULL, 'p' },
+		{ HV_OPT_IOTUNE, required_argument, NULL, 'i' },
+		{ HV_OPT_LINGER, no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = NULL, *con_path = NULL;
+	struct cpumap host;
 	int ctl, con, o;
 
+	if (cpumap_host(&host))
+		cpumap_zero(&host);
+	cpumap_format(&host, host_cpus, sizeof(host_cpus));
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *colon = optarg ? strchr(optarg, ':') : NULL;
+
 		if (o == 'c') {
 			ctl_path = optarg;
 		} else if (o == 's') {
@@ -182,8 +410,44 @@ int main(int argc, char **argv)
 		} else if (o == 'l') {
 			crash = strstr(optarg, "fake.crash") != NULL;
 			no_console = strstr(optarg, "fake.no-console") != NULL;
+			outlive = strstr(optarg, "fake.outlive") != NULL;
+		} else if (o == 'L') {
+			linger = true;
+		} else if (o == 'v') {
+			vcpus = atoi(optarg);
+		} else if (o == 'V') {
+			maxvcpus = atoi(optarg);
+		} else if (o == 'm') {
+			memory_mib = atoll(optarg);
+		} else if (o == 'M') {
+			maxmem_mib = atoll(optarg);
+		} else if (o == 'p' && colon) {
+			int n = atoi(optarg);
+
+			if (n >= 0 && n < KEEL_VCPUS_MAX)
+				affinity[n] = strdup(colon + 1);
+		} else if (o == 'p') {
+			for (int i = 0; i < KEEL_VCPUS_MAX; i++)
+				if (!affinity[i])
+					affinity[i] = strdup(optarg);
+		} else if (o == 'i' && colon) {
+			enum iotune_kind kind;
+			struct iotune *io;
+			char why[256];
+
+			*colon = '\0';
+			io = device_io(optarg, &kind);
+			if (io)
+				iotune_parse(kind, colon + 1, io, why,
+					     sizeof(why));
 		}
 	}
+	if (maxvcpus < vcpus)
+		maxvcpus = vcpus;
+	if (maxmem_mib < memory_mib)
+		maxmem_mib = memory_mib;
+	/* keel-hv starts with all of its RAM and the balloon at memory. */
+	target_mib = memory_mib;
 	if (!ctl_path || !con_path) {
 		fprintf(stderr, "fake_hv: no --%s or --%s\n", HV_OPT_CONTROL,
 			HV_OPT_CONSOLE_SOCKET);

@@ -45,6 +45,15 @@ void unit_keeld_start(struct unit_keeld *u, const char *conf_text);
 /* Take it all down again and remove the directory. */
 void unit_keeld_stop(struct unit_keeld *u);
 
+/*
+ * keeld's end and its next start on the same directories, as after
+ * kill -9 keeld: every module down (the keel-hv processes run on),
+ * @between called (NULL: nothing; e.g. to remove a state file), then up
+ * again and lifecycle_recover(), as main.c does.
+ */
+void unit_keeld_restart(struct unit_keeld *u,
+			void (*between)(struct unit_keeld *u));
+
 /* A path under the test's directory (static buffer, four in turn). */
 const char *unit_keeld_path(const struct unit_keeld *u, const char *name);
 
