@@ -151,11 +151,11 @@ EXTRA_tests_unit_check_readopt_DEPENDENCIES = tests/unit/fake_hv
 
 # domain.set_vcpus' refusals and changes, fake_hv as keel-hv
 # (hotplug_methods.c).
-check_PROGRAMS += tests/unit/check_hotplug
-TESTS += tests/unit/check_hotplug
-tests_unit_check_hotplug_SOURCES = $(UNIT_RUNNER) \
-	tests/unit/check_hotplug.c $(UNIT_KEELD)
-tests_unit_check_hotplug_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
-tests_unit_check_hotplug_CFLAGS = $(KEELD_UNIT_CFLAGS)
-tests_unit_check_hotplug_LDADD = $(UNIT_KEELD_LIBS)
-EXTRA_tests_unit_check_hotplug_DEPENDENCIES = tests/unit/fake_hv
+check_PROGRAMS += tests/unit/check_hotplug_methods
+TESTS += tests/unit/check_hotplug_methods
+tests_unit_check_hotplug_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_hotplug_methods.c $(UNIT_KEELD)
+tests_unit_check_hotplug_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
