@@ -5,12 +5,14 @@
  * (tests/guests/trigger.c): what keeld refuses itself (S3, the sleep
  * button, a vCPU for a trigger that has none, a domain not running),
  * what it passes on and keel-hv's refusals coming back, a core of a
- * running guest and of one kept after its NMI crashed it, and keel's
- * commands on the way.
+ * running guest and of one kept after its NMI crashed it, the core
+ * on_crash=coredump-destroy leaves, and keel's commands on the way.
  */
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,48 @@ START_TEST(test_reset_and_power)
 }
 END_TEST
 
+/*
+ * on_crash = coredump-destroy (xl's): keel-hv writes the guest's core
+ * into keeld's state directory as it ends, and keeld then destroys the
+ * domain. The NMI crashes the trigger guest (it has no IDT).
+ */
+START_TEST(test_coredump_destroy)
+{
+	struct json_object *r;
+	char dir[256], core[512] = "";
+	struct dirent *e;
+	DIR *d;
+
+	keeld_start();
+	create_guest("t5", ",\"on_crash\":\"coredump-destroy\"");
+	wait_console("t5", "trigger: ready");
+	ck_assert_int_eq(keel("trigger", "t5", "nmi", NULL), 0);
+	for (int i = 0; i < WAIT_MS / 100; i++) {
+		r = rpc_call("domain.info", "{\"name\":\"t5\"}");
+		bool gone = code_of(r) == KEEL_E_NO_DOMAIN;
+
+		json_object_put(r);
+		if (gone)
+			break;
+		usleep(100 * 1000);
+	}
+	r = rpc_call("domain.info", "{\"name\":\"t5\"}");
+	ck_assert_int_eq(code_of(r), KEEL_E_NO_DOMAIN);
+	json_object_put(r);
+	snprintf(dir, sizeof(dir), "%s/dump", state_dir);
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "no %s after the crash", dir);
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "t5-", 3) &&
+		    strstr(e->d_name, ".core"))
+			snprintf(core, sizeof(core), "%s/%s", dir, e->d_name);
+	closedir(d);
+	ck_assert_msg(core[0], "no t5-*.core in %s", dir);
+	check_core(core);
+	unlink(core);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("triggers");
@@ -240,6 +284,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_sysrq_dump_core_nmi);
 	tcase_add_test(tc, test_reset_and_power);
+	tcase_add_test(tc, test_coredump_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }
