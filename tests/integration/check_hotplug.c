@@ -40,24 +40,13 @@
 
 static int timeout_ms(void)
 {
-	const char *s = getenv("KEEL_LONG_TIMEOUT");
-	long v = s ? strtol(s, NULL, 10) : 900;
-
-	return (int)(v > 0 && v < 86400 ? v : 900) * 1000;
+	return harness_long_timeout_ms();
 }
 
 static struct proc g;
 static long hv_at; /* console read so far */
 static char dir[64], disk[96], sock[96], ns[32], tap[16];
 static struct harness_client ctl, events;
-
-/* The last few KiB of @s: Check cannot carry a whole console log. */
-static const char *tail_of(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 3000 ? s + n - 3000 : s;
-}
 
 static int __attribute__((format(printf, 1, 2))) host(const char *fmt, ...)
 {
@@ -81,7 +70,7 @@ static void guest_run(const char *cmd, const char *want)
 	ck_assert_int_eq(proc_send(&g, cmd), 0);
 	n = proc_expect(&g, want, (size_t)hv_at, timeout_ms());
 	ck_assert_msg(n > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      tail_of(g.out + hv_at));
+		      harness_tail(g.out + hv_at));
 	hv_at = n;
 }
 
@@ -178,10 +167,10 @@ START_TEST(test_hotplug_disk_and_nic)
 	ck_assert_int_eq(proc_spawn(&g, argv), 0);
 	hv_at = proc_expect(&g, "KEEL-GUEST-READY uptime=", 0, timeout_ms());
 	ck_assert_msg(hv_at > 0, "no ready line; output:\n%s",
-		      tail_of(g.out));
+		      harness_tail(g.out));
 	hv_at = proc_expect(&g, "# ", (size_t)hv_at, timeout_ms());
 	ck_assert_msg(hv_at > 0, "no shell prompt; output:\n%s",
-		      tail_of(g.out));
+		      harness_tail(g.out));
 	guest_run("echo disks=$(ls /sys/block | grep -c vd)\n", "disks=0");
 	booted = hv_at;
 	ck_assert_int_eq(harness_client_open(&ctl, sock, 4000), 0);
@@ -248,16 +237,10 @@ START_TEST(test_hotplug_disk_and_nic)
 }
 END_TEST
 
-/* Type @line at a console a few characters at a time (check_linux's). */
+/* proc_type(), asserted. */
 static void con_type(struct proc *con, const char *line)
 {
-	char chunk[17];
-
-	for (size_t i = 0; line[i]; i += strlen(chunk)) {
-		snprintf(chunk, sizeof(chunk), "%s", line + i);
-		ck_assert_int_eq(proc_send(con, chunk), 0);
-		usleep(50000);
-	}
+	ck_assert_int_eq(proc_type(con, line), 0);
 }
 
 static long con_expect(struct proc *con, const char *want, long from)
@@ -265,7 +248,7 @@ static long con_expect(struct proc *con, const char *want, long from)
 	long n = proc_expect(con, want, (size_t)from, timeout_ms());
 
 	ck_assert_msg(n > 0, "no \"%s\" on the console:\n%s", want,
-		      tail_of(con->out + from));
+		      harness_tail(con->out + from));
 	return n;
 }
 

@@ -52,10 +52,7 @@
 
 static int timeout_ms(void)
 {
-	const char *s = getenv("KEEL_LONG_TIMEOUT");
-	long v = s ? strtol(s, NULL, 10) : 900;
-
-	return (int)(v > 0 && v < 86400 ? v : 900) * 1000;
+	return harness_long_timeout_ms();
 }
 
 /* A booted guest and what the test made for it. */
@@ -66,14 +63,6 @@ struct guest {
 	char disk[96], ro_disk[96], sock[96];
 	char ns[32], tap[16];
 };
-
-/* The last few KiB of @s: Check cannot carry a whole console log. */
-static const char *tail_of(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 3000 ? s + n - 3000 : s;
-}
 
 static void write_at(const char *path, off_t size, off_t off,
 		     const char *text)
@@ -124,7 +113,7 @@ static void guest_run(struct guest *g, const char *cmd, const char *want)
 	ck_assert_int_eq(proc_send(&g->p, cmd), 0);
 	at = proc_expect(&g->p, want, (size_t)g->at, timeout_ms());
 	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      tail_of(g->p.out + g->at));
+		      harness_tail(g->p.out + g->at));
 	g->at = at;
 }
 
@@ -163,10 +152,10 @@ static void guest_boot(struct guest *g, char **extra)
 	g->at = proc_expect(&g->p, "KEEL-GUEST-READY uptime=", 0,
 			    timeout_ms());
 	ck_assert_msg(g->at > 0, "no ready line; output:\n%s",
-		      tail_of(g->p.out));
+		      harness_tail(g->p.out));
 	g->at = proc_expect(&g->p, "# ", (size_t)g->at, timeout_ms());
 	ck_assert_msg(g->at > 0, "no shell prompt; output:\n%s",
-		      tail_of(g->p.out));
+		      harness_tail(g->p.out));
 }
 
 static void guest_setup(struct guest *g)
@@ -420,14 +409,14 @@ static void guest_check_ctrl_c(struct guest *g)
 			 0);
 	at = proc_expect(&g->p, "sleep 600", (size_t)g->at, timeout_ms());
 	ck_assert_msg(at > 0, "the shell did not echo the command:\n%s",
-		      tail_of(g->p.out + g->at));
+		      harness_tail(g->p.out + g->at));
 	g->at = at;
 	sleep(1);
 	ck_assert_int_eq(proc_send(&g->p, "\003"), 0);
 	ck_assert_int_eq(proc_send(&g->p, "echo ctrlc=$((2 + 2))\n"), 0);
 	at = proc_expect(&g->p, "ctrlc=4", (size_t)g->at, 60000);
 	ck_assert_msg(at > 0, "Ctrl-C did not stop `sleep 600`:\n%s",
-		      tail_of(g->p.out + g->at));
+		      harness_tail(g->p.out + g->at));
 	ck_assert_ptr_null(strstr(g->p.out + g->at, "slept=2"));
 	g->at = at;
 }
@@ -453,10 +442,10 @@ static void guest_shutdown_by(const char *cmd, const char *why,
 	ck_assert_int_eq(proc_wait(&g.p, timeout_ms()), status);
 	at = proc_expect(&g.p, why, (size_t)g.at, 0);
 	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, why,
-		      tail_of(g.p.out + g.at));
+		      harness_tail(g.p.out + g.at));
 	at = proc_expect(&g.p, end, (size_t)at, 0);
 	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, end,
-		      tail_of(g.p.out + g.at));
+		      harness_tail(g.p.out + g.at));
 	guest_teardown(&g);
 }
 
@@ -485,6 +474,12 @@ START_TEST(test_debian_guest_halt_typed)
 }
 END_TEST
 
+/* proc_type(), asserted. */
+static void con_type(struct proc *con, const char *line)
+{
+	ck_assert_int_eq(proc_type(con, line), 0);
+}
+
 /*
  * What keeld gives a domain, seen from inside the Debian guest: with
  * maxmem above memory a balloon holds the difference from the start
@@ -498,29 +493,13 @@ END_TEST
  * refused and changes nothing. poweroff typed there ends the
  * (transient) domain.
  */
-/*
- * Type @line at a console as a person would, a few characters at a
- * time: a burst of a whole long line into hvc0 at once has been seen
- * to lose characters, leaving the shell waiting for a closing quote.
- */
-static void con_type(struct proc *con, const char *line)
-{
-	char chunk[17];
-
-	for (size_t i = 0; line[i]; i += strlen(chunk)) {
-		snprintf(chunk, sizeof(chunk), "%s", line + i);
-		ck_assert_int_eq(proc_send(con, chunk), 0);
-		usleep(50000);
-	}
-}
-
 /* Wait for @want on @con after @from: two minutes, not the long wait. */
 static long con_expect(struct proc *con, const char *want, long from)
 {
 	long at = proc_expect(con, want, (size_t)from, 120000);
 
 	ck_assert_msg(at > 0, "no \"%s\" on the console:\n%s", want,
-		      tail_of(con->out + from));
+		      harness_tail(con->out + from));
 	return at;
 }
 
@@ -664,7 +643,7 @@ static void keel_vcpu_set(const char *n)
 
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_msg(proc_wait(&p, WAIT_MS) == 0, "keel vcpu-set deb %s: %s",
-		      n, tail_of(p.out));
+		      n, harness_tail(p.out));
 	proc_dispose(&p);
 }
 
@@ -747,9 +726,9 @@ START_TEST(test_keeld_debian_devices)
 	ck_assert_int_eq(proc_spawn(&con, argv), 0);
 	at = proc_expect(&con, "KEEL-GUEST-READY uptime=", 0, timeout_ms());
 	ck_assert_msg(at > 0, "no ready line on the default console:\n%s",
-		      tail_of(con.out));
+		      harness_tail(con.out));
 	at = proc_expect(&con, "# ", (size_t)at, timeout_ms());
-	ck_assert_msg(at > 0, "no shell prompt:\n%s", tail_of(con.out));
+	ck_assert_msg(at > 0, "no shell prompt:\n%s", harness_tail(con.out));
 
 	con_type(&con, "echo on=$(tty)\r");
 	at = con_expect(&con, "on=/dev/hvc0", at);

@@ -162,6 +162,36 @@ int proc_send(struct proc *p, const char *s)
 	return 0;
 }
 
+int proc_type(struct proc *p, const char *line)
+{
+	char chunk[17];
+	int rc;
+
+	for (size_t i = 0; line[i]; i += strlen(chunk)) {
+		snprintf(chunk, sizeof(chunk), "%s", line + i);
+		rc = proc_send(p, chunk);
+		if (rc)
+			return rc;
+		usleep(50000);
+	}
+	return 0;
+}
+
+const char *harness_tail(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 3000 ? s + n - 3000 : s;
+}
+
+int harness_long_timeout_ms(void)
+{
+	const char *s = getenv("KEEL_LONG_TIMEOUT");
+	long v = s ? strtol(s, NULL, 10) : 900;
+
+	return (int)(v > 0 && v < 86400 ? v : 900) * 1000;
+}
+
 static int proc_exit_code(int status)
 {
 	if (WIFEXITED(status))

@@ -39,6 +39,22 @@ long proc_expect(struct proc *p, const char *needle, size_t from,
 int proc_send(struct proc *p, const char *s);
 
 /*
+ * Type @line into the child as a person would, 16 characters every
+ * 50 ms: a burst of a whole long line into a guest's hvc0 has been seen
+ * to lose characters. Returns 0 or -errno.
+ */
+int proc_type(struct proc *p, const char *line);
+
+/* The last 3000 bytes of @s: Check cannot carry a whole console log. */
+const char *harness_tail(const char *s);
+
+/*
+ * The long wait of the suites that boot the Debian guest, in ms:
+ * KEEL_LONG_TIMEOUT seconds, 900 by default.
+ */
+int harness_long_timeout_ms(void);
+
+/*
  * Wait up to @timeout_ms for the child to exit, reading its output
  * meanwhile. Returns its exit code (0..255), 128+signal if killed by a
  * signal, or -ETIMEDOUT.
