@@ -104,7 +104,9 @@ static struct json_object *b_info(struct json_object *summary,
 	v = member(config, "maxvcpus");
 	add(o, "max_vcpus", v ? v : member(summary, "vcpus"));
 	v = member(config, "maxmem");
-	add(o, "max_memkb", kib(v ? v : member(config, "memory")));
+	if (!v)
+		v = member(config, "memory");
+	add(o, "max_memkb", kib(v));
 	json_object_put(v);
 	v = member(summary, "memory");
 	add(o, "target_memkb", kib(v));

@@ -151,7 +151,7 @@ void teardown(void)
 struct json_object *client_call(struct harness_client *c,
 				       const char *line)
 {
-	const char *text = harness_client_call(c, line, IO_TIMEOUT_MS);
+	const char *text = harness_client_call(c, line, CALL_TIMEOUT_MS);
 
 	return text ? json_tokener_parse(text) : NULL;
 }

@@ -16,6 +16,13 @@
 
 #define MAX_LINE (1024 * 1024)	/* JSONRPC_MAX_LINE */
 #define IO_TIMEOUT_MS 5000
+/*
+ * An answer to a call: as long as keeld itself may take, which for a
+ * start is keel-hv's 60 s to make its socket and 10 s for its first
+ * status (daemon/hv.c). Under the sanitizers, in the nested runner, on
+ * a loaded host, a start has been seen to take more than 5 s.
+ */
+#define CALL_TIMEOUT_MS 75000
 
 extern char suite_dir[64];
 extern char top[128];
