@@ -159,3 +159,10 @@ tests_unit_check_hotplug_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# lib/stream*.c: the domain stream's writer and reader (docs/stream.md).
+check_PROGRAMS += tests/unit/check_stream
+TESTS += tests/unit/check_stream
+tests_unit_check_stream_SOURCES = $(UNIT_RUNNER) tests/unit/check_stream.c
+tests_unit_check_stream_CFLAGS = $(LIB_UNIT_CFLAGS) $(XXHASH_CFLAGS)
+tests_unit_check_stream_LDADD = $(LIB_UNIT_LIBS) $(XXHASH_LIBS)
