@@ -496,14 +496,18 @@ int stream_write_end(struct stream_writer *sw)
 
 void stream_get_bytes(struct stream_cur *c, void *dst, size_t len)
 {
-	size_t have = c->off < c->len ? c->len - c->off : 0;
-	size_t n = len < have ? len : have;
+	size_t have = c->off <= c->len ? c->len - c->off : 0;
 
-	if (dst) {
-		memcpy(dst, c->p + c->off, n);
-		memset((uint8_t *)dst + n, 0, len - n);
+	if (len > have) {
+		/* Past the end: zeros, and every later get too. */
+		if (dst)
+			memset(dst, 0, len);
+		c->off = c->len + 1;
+		return;
 	}
-	c->off = len > have ? c->len + 1 : c->off + len;
+	if (dst && len)
+		memcpy(dst, c->p + c->off, len);
+	c->off += len;
 }
 
 uint8_t stream_get_u8(struct stream_cur *c)

@@ -98,7 +98,10 @@ struct stream_writer;
 
 /*
  * A writer onto @fd, which stays the caller's (never closed, never
- * seeked). Nothing is written yet. NULL when out of memory.
+ * seeked) and must block: a short write is continued, EINTR retried.
+ * Writing to a pipe or socket whose reader is gone raises SIGPIPE; a
+ * caller that ignores it gets -EPIPE. Nothing is written yet. NULL when
+ * out of memory.
  */
 struct stream_writer *stream_writer_new(int fd);
 
@@ -254,8 +257,9 @@ struct stream_ops {
 #define STREAM_ERR_SIZE 256
 
 /*
- * Read one stream from @fd (the caller's; not closed) up to and
- * including its END record, and nothing after it. Returns 0 once END's
+ * Read one stream from @fd (the caller's, blocking; not closed) up to
+ * and including its END record, and nothing after it. @ops must not be
+ * NULL; its members may. Returns 0 once END's
  * checksum matched and ops->end returned 0; otherwise -EINVAL for a
  * stream docs/stream.md refuses, -EIO (or the read error) for a failed
  * read, -ENOMEM, or what a callback returned; @err then holds the
@@ -298,7 +302,7 @@ uint8_t stream_get_u8(struct stream_cur *c);
 uint16_t stream_get_u16(struct stream_cur *c);
 uint32_t stream_get_u32(struct stream_cur *c);
 uint64_t stream_get_u64(struct stream_cur *c);
-/* Copy @len bytes (zeros past the end); skip with @dst NULL. */
+/* Copy @len bytes (zeros if they are not all there); skip with @dst NULL. */
 void stream_get_bytes(struct stream_cur *c, void *dst, size_t len);
 
 #endif /* KEEL_STREAM_H */
