@@ -121,3 +121,9 @@ tests_unit_check_hv_proto_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv_proto.c
 tests_unit_check_hv_proto_CFLAGS = $(LIB_UNIT_CFLAGS) \
 	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_check_hv_proto_LDADD = $(LIB_UNIT_LIBS)
+
+# The domain stream (docs/stream.md): save, restore and migration's
+# records, for keel-hv. lz4 and zstd encode RAM, xxhash checks the end.
+lib_libkeelcommon_la_SOURCES += lib/stream.c lib/stream_read.c lib/stream.h
+lib_libkeelcommon_la_CFLAGS += $(DECOMP_CFLAGS) $(XXHASH_CFLAGS)
+lib_libkeelcommon_la_LIBADD += $(DECOMP_LIBS) $(XXHASH_LIBS)

@@ -159,3 +159,37 @@ tests_unit_check_hotplug_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# lib/stream*.c: the domain stream's writer and reader (docs/stream.md).
+check_PROGRAMS += tests/unit/check_stream
+TESTS += tests/unit/check_stream
+tests_unit_check_stream_SOURCES = $(UNIT_RUNNER) tests/unit/check_stream.c
+tests_unit_check_stream_CFLAGS = $(LIB_UNIT_CFLAGS) $(XXHASH_CFLAGS)
+tests_unit_check_stream_LDADD = $(LIB_UNIT_LIBS) $(XXHASH_LIBS)
+
+# Fuzzing (docs/testing.md, "Fuzzing"): `make fuzz` builds libFuzzer
+# targets with clang; nothing here runs in make check. Each target is
+# compiled with the library sources it reads, under ASan and UBSan.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_STREAM_SRC = tests/fuzz/fuzz_stream.c lib/stream.c \
+	lib/stream_read.c lib/json_strict.c
+tests/fuzz/fuzz_stream: $(FUZZ_STREAM_SRC:%=$(srcdir)/%) \
+		$(srcdir)/lib/stream.h config.h
+	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
+		-I$(top_builddir) -I$(top_srcdir)/lib $(JSONC_CFLAGS) \
+		$(DECOMP_CFLAGS) $(XXHASH_CFLAGS) \
+		$(FUZZ_STREAM_SRC:%=$(srcdir)/%) \
+		$(JSONC_LIBS) $(DECOMP_LIBS) $(XXHASH_LIBS) -o $@
+# The seed corpus (tests/fuzz/corpus/stream) is written by keel's own
+# writer: `tests/fuzz/stream_seeds DIR` regenerates it.
+EXTRA_PROGRAMS += tests/fuzz/stream_seeds
+tests_fuzz_stream_seeds_SOURCES = tests/fuzz/stream_seeds.c
+tests_fuzz_stream_seeds_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_fuzz_stream_seeds_LDADD = lib/libkeelcommon.la
+CLEANFILES += tests/fuzz/fuzz_stream
+EXTRA_DIST += tests/fuzz
+
+.PHONY: fuzz
+fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds
