@@ -29,8 +29,8 @@ hypervisor_libkeelhv_la_SOURCES = \
 hypervisor_libkeelhv_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
 hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
-hypervisor_libkeelhv_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
-	$(LIBEVENT_LIBS)
+hypervisor_libkeelhv_la_LIBADD = lib/libkeelstream.la lib/libkeelcommon.la \
+	$(JSONC_LIBS) $(LIBEVENT_LIBS)
 
 sbin_PROGRAMS += hypervisor/keel-hv
 hypervisor_keel_hv_SOURCES = hypervisor/main.c

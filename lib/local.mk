@@ -124,6 +124,10 @@ tests_unit_check_hv_proto_LDADD = $(LIB_UNIT_LIBS)
 
 # The domain stream (docs/stream.md): save, restore and migration's
 # records, for keel-hv. lz4 and zstd encode RAM, xxhash checks the end.
-lib_libkeelcommon_la_SOURCES += lib/stream.c lib/stream_read.c lib/stream.h
-lib_libkeelcommon_la_CFLAGS += $(DECOMP_CFLAGS) $(XXHASH_CFLAGS)
-lib_libkeelcommon_la_LIBADD += $(DECOMP_LIBS) $(XXHASH_LIBS)
+# A library of its own, so that libkeel.so and keeld do not link them.
+noinst_LTLIBRARIES += lib/libkeelstream.la
+lib_libkeelstream_la_SOURCES = lib/stream.c lib/stream_read.c lib/stream.h
+lib_libkeelstream_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(DECOMP_CFLAGS) $(XXHASH_CFLAGS)
+lib_libkeelstream_la_LIBADD = lib/libkeelcommon.la $(DECOMP_LIBS) \
+	$(XXHASH_LIBS)

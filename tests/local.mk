@@ -165,7 +165,8 @@ check_PROGRAMS += tests/unit/check_stream
 TESTS += tests/unit/check_stream
 tests_unit_check_stream_SOURCES = $(UNIT_RUNNER) tests/unit/check_stream.c
 tests_unit_check_stream_CFLAGS = $(LIB_UNIT_CFLAGS) $(XXHASH_CFLAGS)
-tests_unit_check_stream_LDADD = $(LIB_UNIT_LIBS) $(XXHASH_LIBS)
+tests_unit_check_stream_LDADD = lib/libkeelstream.la $(LIB_UNIT_LIBS) \
+	$(XXHASH_LIBS)
 
 # Fuzzing (docs/testing.md, "Fuzzing"): `make fuzz` builds libFuzzer
 # targets with clang; nothing here runs in make check. Each target is
@@ -187,7 +188,7 @@ tests/fuzz/fuzz_stream: $(FUZZ_STREAM_SRC:%=$(srcdir)/%) \
 EXTRA_PROGRAMS += tests/fuzz/stream_seeds
 tests_fuzz_stream_seeds_SOURCES = tests/fuzz/stream_seeds.c
 tests_fuzz_stream_seeds_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_fuzz_stream_seeds_LDADD = lib/libkeelcommon.la
+tests_fuzz_stream_seeds_LDADD = lib/libkeelstream.la lib/libkeelcommon.la
 CLEANFILES += tests/fuzz/fuzz_stream
 EXTRA_DIST += tests/fuzz
 
