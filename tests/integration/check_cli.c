@@ -568,6 +568,14 @@ START_TEST(test_help)
 	ck_assert_int_eq(keel(&out, NULL, "help", NULL), 0);
 	ck_assert_int_eq(keel(&dash_h, NULL, "--help", NULL), 0);
 	ck_assert_str_eq(out, dash_h);
+	/* A terminal of 80 columns shows every line whole. */
+	for (const char *p = out; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		ck_assert_msg(len <= 80, "keel help's line is %zu columns: %.*s",
+			      len, (int)len, p);
+		p += len + (p[len] == '\n');
+	}
 	for (size_t i = 0; i < NR_COMMANDS; i++) {
 		char line[64], usage[64], *cmd_help, *cmd_dash_h;
 
