@@ -370,6 +370,7 @@ static int opt_iotune(struct hv_args *a, const char *arg)
 	struct iotune *t;
 	char err[256], *end = NULL;
 	unsigned long n = ULONG_MAX;
+	bool *seen;
 
 	if ((disk || !strncmp(arg, "vnet", 4)) && isdigit((unsigned char)arg[4]))
 		n = strtoul(arg + 4, &end, 10);
@@ -378,6 +379,17 @@ static int opt_iotune(struct hv_args *a, const char *arg)
 			arg, KEEL_DISKS_MAX, KEEL_NICS_MAX);
 		return -EINVAL;
 	}
+	/*
+	 * One --iotune per device: a second would replace the first whole,
+	 * and a command line that says two things of one disk is a mistake.
+	 */
+	seen = disk ? &a->iotune_disk_seen[n] : &a->iotune_nic_seen[n];
+	if (*seen) {
+		log_err("--" HV_OPT_IOTUNE " names %s%lu twice; give all of a device's limits in one --" HV_OPT_IOTUNE ", such as %s%lu:KEY=N,KEY=N.",
+			disk ? "vblk" : "vnet", n, disk ? "vblk" : "vnet", n);
+		return -EINVAL;
+	}
+	*seen = true;
 	t = disk ? &a->disks[n].iotune : &a->nics[n].iotune;
 	if (iotune_parse(kind, end + 1, t, err, sizeof(err))) {
 		log_err("Invalid --" HV_OPT_IOTUNE " '%s': %s", arg, err);

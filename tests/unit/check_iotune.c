@@ -429,6 +429,25 @@ START_TEST(test_hv_option)
 		hv_refused(opts, "names vblk1, but there are 1 disks");
 	}
 	{
+		/* The same device twice: refused, not the last one kept. */
+		const char *const opts[] = {
+			"--disk=/nonexistent/a.img", "--disk=/nonexistent/b.img",
+			"--iotune=vblk1:read_bytes_sec=1",
+			"--iotune=vblk0:read_bytes_sec=1",
+			"--iotune=vblk1:write_bytes_sec=2", NULL
+		};
+
+		hv_refused(opts, "--iotune names vblk1 twice");
+	}
+	{
+		const char *const opts[] = { "--net=tap=tap0",
+					     "--iotune=vnet0:tx_bytes_sec=1",
+					     "--iotune=vnet0:tx_bytes_sec=1",
+					     NULL };
+
+		hv_refused(opts, "--iotune names vnet0 twice");
+	}
+	{
 		const char *const opts[] = { "--iotune=vnet0:tx_bytes_sec=1",
 					     NULL };
 
