@@ -1010,6 +1010,45 @@ START_TEST(test_config_update)
 }
 END_TEST
 
+/*
+ * block-list and network-list in xl's columns (keel(1)): a defined
+ * domain's disk and NIC, closed and without a handle as it does not run;
+ * --json keeps the configuration's own members.
+ */
+START_TEST(test_device_lists)
+{
+	struct json_object *o;
+	char *out, *img = strdup(test_file("dl.img", ""));
+	char cfg[512], want[256];
+
+	snprintf(cfg, sizeof(cfg),
+		 "name = \"dl\"\nkernel = \"/k\"\n"
+		 "disk = [ '%s,raw,xvda,ro' ]\n"
+		 "vif = [ 'mac=00:16:3e:00:00:42' ]\n", img);
+	cli_keeld_start();
+	keel_expect(0, "", "define", test_file("dl.cfg", cfg));
+	ck_assert_int_eq(keel(&out, NULL, "block-list", "dl", NULL), 0);
+	snprintf(want, sizeof(want),
+		 "Vdev  BE  handle state evt-ch ring-ref BE-path%23s\n"
+		 "xvda  0   -1     6     -1     -1       %-30s\n", "", img);
+	ck_assert_str_eq(out, want);
+	free(out);
+	ck_assert_int_eq(keel(&out, NULL, "network-list", "dl", NULL), 0);
+	ck_assert_msg(!strncmp(out, "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path", 69) &&
+			      strstr(out, "\n0   0  00:16:3e:00:00:42     -1     6     -1    -1/-1          "),
+		      "%s", out);
+	free(out);
+	o = keel_json("block-list", "--json", "dl");
+	ck_assert_str_eq(str_at(o, "/0/vdev"), "xvda");
+	ck_assert(json_object_get_boolean(at(o, "/0/readonly")));
+	json_object_put(o);
+	keel_expect(1, "No domain is named \"nosuch\".", "block-list",
+		    "nosuch");
+	keeld_stop();
+	free(img);
+}
+END_TEST
+
 START_TEST(test_define_twice)
 {
 	cli_keeld_start();
@@ -1880,6 +1919,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_dmesg);
 	tcase_add_test(daemon, test_config_update);
 	tcase_add_test(daemon, test_define_twice);
+	tcase_add_test(daemon, test_device_lists);
 	tcase_add_test(daemon, test_rename_autostart_undefine);
 	tcase_add_test(daemon, test_mem_set_max);
 	tcase_add_test(daemon, test_connect_option);
