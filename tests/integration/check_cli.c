@@ -1428,6 +1428,55 @@ static void assert_state(const char *dom, const char *state)
 	json_object_put(s);
 }
 
+/*
+ * A running domain's disk in block-list (its id, xenbus's 4), and the
+ * disk keeps its name when keeld re-adopts the domain without its state
+ * file: keel-hv's --vdev, read back from its command line; blkdeviotune
+ * by that name still works.
+ */
+START_TEST(test_readopted_disk_names)
+{
+	char cfg[1024], img[256], path[512], want[512], id[16];
+	struct json_object *s, *o;
+	int fd;
+
+	lifecycle_start("ra");
+	snprintf(img, sizeof(img), "%s", test_file("ra.img", ""));
+	fd = open(img, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1024 * 1024), 0);
+	close(fd);
+	snprintf(cfg, sizeof(cfg),
+		 "name = \"ra\"\nkernel = \"%s\"\nmemory = 32\n"
+		 "disk = [ '%s,raw,vda,rw' ]\n",
+		 harness_path("tests/guests/echo.bin"), img);
+	keel_expect(0, "", "create", test_file("ra.cfg", cfg));
+	s = summary("ra");
+	snprintf(id, sizeof(id), "%d", json_object_get_int(at(s, "/id")));
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
+		 str_at(s, "/uuid"));
+	json_object_put(s);
+	snprintf(want, sizeof(want), "\nvda   0   %-6s 4     -1     -1       %s",
+		 id, img);
+	keel_expect(0, want, "block-list", "ra");
+
+	ck_assert_int_eq(unlink(path), 0);
+	kill(keeld.pid, SIGKILL);
+	proc_wait(&keeld, 5000);
+	proc_dispose(&keeld);
+	cli_keeld_start();
+	assert_state("ra", "running");
+	o = keel_json("config", "ra", NULL);
+	ck_assert_str_eq(str_at(o, "/disks/0/vdev"), "vda");
+	ck_assert_str_eq(str_at(o, "/disks/0/path"), img);
+	json_object_put(o);
+	keel_expect(0, "total_bytes_sec     : 1048576\n", "blkdeviotune", "ra",
+		    "vda", "--total-bytes-sec", "1048576");
+	keel_expect(0, "", "destroy", "ra");
+	keeld_stop();
+}
+END_TEST
+
 START_TEST(test_create_transient)
 {
 	const char *cfg = lifecycle_start("life");
@@ -1958,6 +2007,7 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, test_console_piped);
 		tcase_add_test(tc, test_list_stuck_hv);
 		tcase_add_test(tc, test_top);
+		tcase_add_test(tc, test_readopted_disk_names);
 		suite_add_tcase(s, tc);
 	}
 	return s;

@@ -516,7 +516,7 @@ START_TEST(test_vdev_refused)
 		ck_assert_ptr_null(hv_cmdline_config(argv, 7, getpid()));
 	}
 	{
-		/* before its disk is fine: keel-hv takes options in any order */
+		/* before its disk is fine, as keel-hv takes it */
 		char *argv[] = { "keel-hv", "--name=web", "--uuid=" UUID,
 				 "--kernel=/k", "--vdev=vblk0:sda",
 				 "--disk=/d0" };
