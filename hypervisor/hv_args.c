@@ -601,7 +601,7 @@ static const struct hv_option hv_options[] = {
 	{ HV_OPT_IOTUNE, "DEV:KEY=N,...", opt_iotune,
 	  "I/O limits of disk vblkN or NIC vnetN (repeatable)" },
 	{ HV_OPT_VDEV, "vblkN:NAME", opt_vdev,
-	  "disk N's name in keeld's configuration (repeatable)" },
+	  "disk N's vdev, read back by keeld (repeatable)" },
 	{ HV_OPT_RNG, NULL, opt_rng, "virtio-rng entropy device" },
 	{ HV_OPT_BALLOON, NULL, opt_balloon,
 	  "virtio-balloon (target set on the control socket)" },
