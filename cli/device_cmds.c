@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "keel.h"
+#include "xl_format.h"
 #include "xlcfg.h"
 
 #define DOM_BUF 256
@@ -151,27 +152,22 @@ int cmd_network_detach(struct cli *cli, const struct cli_args *args)
 	return detach(cli, args, true);
 }
 
-static const char *member(struct json_object *o, const char *key,
-			  const char *none)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-		       json_object_get_string(v) :
-		       none;
-}
-
-/* block-list and network-list: one domain's list from its configuration. */
+/*
+ * block-list and network-list: one domain's list from its configuration
+ * (what it runs with, else its definition), in xl's columns
+ * (xl_format.h); --json, the configuration's list as it is.
+ */
 static int list(struct cli *cli, const struct cli_args *args, bool nic)
 {
 	struct json_object *config = NULL, *items, *v;
-	char dom[DOM_BUF];
+	struct keel_domain d;
+	char dom[DOM_BUF], line[1024];
 	size_t n;
 	int rc = dom_arg(cli, args, dom);
 
 	if (rc)
 		return rc;
-	if (keel_domain_config(cli->conn, dom, &config))
+	if (keel_domain_info(cli->conn, dom, &d, &config))
 		return cli_call_failed(cli);
 	if (!json_object_object_get_ex(config, nic ? "nics" : "disks", &items))
 		items = NULL;
@@ -184,25 +180,18 @@ static int list(struct cli *cli, const struct cli_args *args, bool nic)
 		return CLI_OK;
 	}
 	if (nic)
-		printf("%-4s %-18s %-16s %s\n", "Idx", "Mac Addr.", "Tap",
-		       "Bridge");
+		xl_network_list_header(line, sizeof(line));
 	else
-		printf("%-4s %-8s %-5s %s\n", "Idx", "Vdev", "Mode", "Path");
+		xl_block_list_header(line, sizeof(line));
+	puts(line);
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *d = json_object_array_get_idx(items, i);
+		struct json_object *item = json_object_array_get_idx(items, i);
 
-		if (nic) {
-			printf("%-4zu %-18s %-16s %s\n", i,
-			       member(d, "mac", "-"), member(d, "tap", "-"),
-			       member(d, "bridge", "-"));
-			continue;
-		}
-		printf("%-4zu %-8s %-5s %s\n", i, member(d, "vdev", "-"),
-		       json_object_object_get_ex(d, "readonly", &v) &&
-				       json_object_get_boolean(v) ?
-			       "r" :
-			       "w",
-		       member(d, "path", "-"));
+		if (nic)
+			xl_network_list_line(line, sizeof(line), i, item, d.id);
+		else
+			xl_block_list_line(line, sizeof(line), item, d.id);
+		puts(line);
 	}
 	json_object_put(config);
 	return CLI_OK;

@@ -384,19 +384,6 @@ int cmd_reboot(struct cli *cli, const struct cli_args *args)
 	return power_cmd(cli, args, &op);
 }
 
-/* 8-4-4-4-12 hex digits: a uuid, as libkeel tells one from a name. */
-static bool is_uuid(const char *s)
-{
-	if (strlen(s) != KEEL_UUID_LEN)
-		return false;
-	for (size_t i = 0; i < KEEL_UUID_LEN; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ?
-			    s[i] != '-' :
-			    !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
-}
-
 /*
  * xl config-update: FILE (xl.cfg or JSON, "-" standard input) becomes
  * what DOM starts with next time. The file is read and checked before
@@ -404,7 +391,7 @@ static bool is_uuid(const char *s)
  */
 int cmd_config_update(struct cli *cli, const struct cli_args *args)
 {
-	struct json_object *config = NULL, *p, *res = NULL;
+	struct json_object *config = NULL;
 	char dom[DOM_BUF];
 	int rc = cli_config_load(args->argv[1], &config);
 
@@ -415,14 +402,9 @@ int cmd_config_update(struct cli *cli, const struct cli_args *args)
 		json_object_put(config);
 		return rc;
 	}
-	p = json_object_new_object();
-	json_object_object_add(p, is_uuid(dom) ? "uuid" : "name",
-			       json_object_new_string(dom));
-	json_object_object_add(p, "config", config);
-	if (keel_call(cli->conn, "domain.config_update", p, &res))
-		return cli_call_failed(cli);
-	json_object_put(res);
-	return CLI_OK;
+	rc = keel_domain_config_update(cli->conn, dom, config, NULL);
+	json_object_put(config);
+	return rc ? cli_call_failed(cli) : CLI_OK;
 }
 
 int cmd_rename(struct cli *cli, const struct cli_args *args)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,58 +15,61 @@
 #include "keel.h"
 
 /* "2026-12-05T01:02:03.456Z warning: Domain web ..." */
-static void dmesg_print_line(struct json_object *l)
+static void dmesg_print_line(const struct keel_dmesg_line *l)
 {
-	struct json_object *v;
-	double t = json_object_object_get_ex(l, "time", &v) ?
-			   json_object_get_double(v) :
-			   0;
-	time_t secs = (time_t)t;
+	time_t secs = (time_t)l->time;
 	char when[32] = "-";
 	struct tm tm;
 
 	if (gmtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	printf("%s.%03ldZ %s: %s\n", when, (long)((t - (double)secs) * 1000),
-	       json_object_get_string(json_object_object_get(l, "level")),
-	       json_object_get_string(json_object_object_get(l, "message")));
+	printf("%s.%03ldZ %s: %s\n", when,
+	       (long)((l->time - (double)secs) * 1000), l->level, l->message);
+}
+
+/* --json: the lines as host.dmesg gives them. */
+static void dmesg_print_json(const struct keel_dmesg_line *l, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "seq",
+				       json_object_new_uint64(l[i].seq));
+		json_object_object_add(o, "time",
+				       json_object_new_double(l[i].time));
+		json_object_object_add(o, "level",
+				       json_object_new_string(l[i].level));
+		json_object_object_add(o, "message",
+				       json_object_new_string(l[i].message));
+		json_object_array_add(arr, o);
+	}
+	cli_print_json(arr);
+	json_object_put(arr);
 }
 
 int cmd_dmesg(struct cli *cli, const struct cli_args *args)
 {
-	struct json_object *res = NULL, *lines = NULL, *p, *v;
-	uint64_t last = 0;
+	struct keel_dmesg_line *lines = NULL;
 	size_t n;
+	unsigned long long last;
 	int rc = cli_connect(cli);
 
 	if (rc)
 		return rc;
-	if (keel_call(cli->conn, "host.dmesg", NULL, &res))
+	if (keel_host_dmesg(cli->conn, &lines, &n))
 		return cli_call_failed(cli);
-	if (!json_object_object_get_ex(res, "lines", &lines) ||
-	    !json_object_is_type(lines, json_type_array)) {
-		cli_error("keeld's answer to host.dmesg has no lines.");
-		json_object_put(res);
-		return CLI_FAIL;
-	}
-	n = json_object_array_length(lines);
 	if (cli_flag(args, CLI_OPT_JSON))
-		cli_print_json(lines);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *l = json_object_array_get_idx(lines, i);
-
-		if (!cli_flag(args, CLI_OPT_JSON))
-			dmesg_print_line(l);
-		if (json_object_object_get_ex(l, "seq", &v))
-			last = json_object_get_uint64(v);
-	}
-	json_object_put(res);
+		dmesg_print_json(lines, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			dmesg_print_line(&lines[i]);
+	last = n ? lines[n - 1].seq : 0;
+	free(lines);
 	if (!cli_flag(args, 'c') || !n)
 		return CLI_OK;
-	p = json_object_new_object();
-	json_object_object_add(p, "upto", json_object_new_uint64(last));
-	if (keel_call(cli->conn, "host.dmesg_clear", p, &res))
+	if (keel_host_dmesg_clear(cli->conn, last, NULL))
 		return cli_call_failed(cli);
-	json_object_put(res);
 	return CLI_OK;
 }

@@ -219,3 +219,57 @@ void xl_format_uptime(char *buf, size_t size, double up, int is_short)
 	else
 		snprintf(buf, size, "%s%2d:%02d:%02d", days, hour, min, sec);
 }
+
+/* xenbus's states (xen/io/xenbus.h), as block-list's state column. */
+#define XL_XENBUS_CONNECTED 4
+#define XL_XENBUS_CLOSED 6
+
+/* @o's string member @key, or @none. */
+static const char *text(struct json_object *o, const char *key,
+			const char *none)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return none;
+	return json_object_get_string(v);
+}
+
+static int xenbus_state(int domid)
+{
+	return domid >= 0 ? XL_XENBUS_CONNECTED : XL_XENBUS_CLOSED;
+}
+
+/* xl's widths (tools/xl/xl_block.c). */
+int xl_block_list_header(char *buf, size_t size)
+{
+	return snprintf(buf, size, "%-5s %-3s %-6s %-5s %-6s %-8s %-30s",
+			"Vdev", "BE", "handle", "state", "evt-ch", "ring-ref",
+			"BE-path");
+}
+
+int xl_block_list_line(char *buf, size_t size, struct json_object *disk,
+		       int domid)
+{
+	return snprintf(buf, size, "%-5s %-3d %-6d %-5d %-6d %-8d %-30s",
+			text(disk, "vdev", "-"), 0, domid < 0 ? -1 : domid,
+			xenbus_state(domid), -1, -1, text(disk, "path", "-"));
+}
+
+/* xl's widths (tools/xl/xl_nic.c). */
+int xl_network_list_header(char *buf, size_t size)
+{
+	return snprintf(buf, size, "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s",
+			"Idx", "BE", "Mac Addr.", "handle", "state", "evt-ch",
+			"tx-", "rx-ring-ref", "BE-path");
+}
+
+int xl_network_list_line(char *buf, size_t size, size_t idx,
+			 struct json_object *nic, int domid)
+{
+	return snprintf(buf, size, "%-3zu %-2d %-17s %6d %5d %6d %5d/%-11d %-30s",
+			idx, 0, text(nic, "mac", "-"), domid < 0 ? -1 : domid,
+			xenbus_state(domid), -1, -1, -1,
+			text(nic, "tap", "-"));
+}

@@ -46,4 +46,23 @@ struct json_object *xl_long_entry(struct json_object *summary);
  */
 void xl_format_uptime(char *buf, size_t size, double up, int is_short);
 
+/*
+ * xl block-list's and network-list's lines, in xl's columns, for a
+ * configuration's disk or NIC (borrowed) of a domain whose id is @domid
+ * (-1 when it does not run). What each column holds on KVM is keel(1)'s
+ * (block-list): Vdev the disk's vdev, which block-detach takes, not
+ * Xen's device number; BE 0, the host; handle the domain's id; state
+ * xenbus's 4 (connected) while the domain runs, else 6 (closed); evt-ch
+ * and the ring references -1, as xl prints a value it cannot read, since
+ * virtio has neither; BE-path the disk's image, or the NIC's tap ("-"
+ * without one). Each writes one line, without its newline, to @buf of
+ * @size bytes and returns what snprintf() does.
+ */
+int xl_block_list_header(char *buf, size_t size);
+int xl_block_list_line(char *buf, size_t size, struct json_object *disk,
+		       int domid);
+int xl_network_list_header(char *buf, size_t size);
+int xl_network_list_line(char *buf, size_t size, size_t idx,
+			 struct json_object *nic, int domid);
+
 #endif /* KEEL_CLI_XL_FORMAT_H */

@@ -134,6 +134,7 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 			struct hv_disk *disk = &out->disks[out->nr_disks++];
 
 			disk->path = json_member_string(d, "path");
+			disk->vdev = json_member_string(d, "vdev");
 			disk->readonly = json_object_object_get_ex(d, "readonly",
 								   &v) &&
 					 json_object_get_boolean(v);
@@ -249,6 +250,14 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(NET) "=tap=%s%s%s", cfg->nics[i].tap,
 			cfg->nics[i].mac ? ",mac=" : "",
 			cfg->nics[i].mac ? cfg->nics[i].mac : "");
+	/*
+	 * The disks' names, so that a keeld that re-adopts this keel-hv
+	 * without its state file gives them back (hv_cmdline_parse()).
+	 */
+	for (size_t i = 0; i < cfg->nr_disks; i++)
+		if (cfg->disks[i].vdev)
+			arg_add(&a, OPT(VDEV) "=vblk%zu:%s", i,
+				cfg->disks[i].vdev);
 	for (size_t i = 0; i < cfg->nr_disks; i++)
 		arg_iotune(&a, "vblk", i, IOTUNE_DISK, &cfg->disks[i].iotune);
 	for (size_t i = 0; i < cfg->nr_nics; i++)
@@ -386,6 +395,28 @@ static int iotune_from(const char *value, struct hv_config *cfg)
 }
 
 /*
+ * "vblkN:NAME": disk N's vdev, borrowed from @value; the disk may come
+ * later on the command line. hv_cmdline_parse() checks that it came.
+ */
+static int vdev_from(const char *value, struct hv_config *cfg)
+{
+	unsigned long n;
+	char *end;
+
+	if (strncmp(value, "vblk", 4))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(value + 4, &end, 10);
+	if (errno || end == value + 4 || *end != ':' || n >= KEEL_DISKS_MAX ||
+	    cfg->disks[n].vdev)
+		return -EINVAL;
+	if (!keel_vdev_valid(end + 1))
+		return -EINVAL;
+	cfg->disks[n].vdev = end + 1;
+	return 0;
+}
+
+/*
  * "--cpus=LIST" (every vCPU) or "--cpus=N:LIST" (vCPU N), as
  * hv_cmdline_build() writes them; one for vCPU N wins over one for all.
  */
@@ -464,9 +495,14 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 			     nic_from(v, &out->nics[out->nr_nics]);
 		else if ((v = option(arg, HV_OPT_IOTUNE)))
 			rc = iotune_from(v, out);
+		else if ((v = option(arg, HV_OPT_VDEV)))
+			rc = vdev_from(v, out);
 		if (!rc && option(arg, HV_OPT_NET))
 			out->nr_nics++;
 	}
+	for (size_t i = out->nr_disks; !rc && i < KEEL_DISKS_MAX; i++)
+		if (out->disks[i].vdev)
+			rc = -EINVAL; /* a name for a disk that is not there */
 	if (!out->maxmem_mib)
 		out->maxmem_mib = out->memory_mib;
 	if (out->maxvcpus < out->vcpus)
@@ -538,8 +574,14 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 			json_object_put(d);
 			goto fail;
 		}
-		/* The order is what the guest sees; xl's names give it back. */
-		if (i < 26)
+		/*
+		 * The name the domain had (--vdev); from a keel-hv that was
+		 * not told it, xl's name of the disk's place, as the order
+		 * is what the guest sees.
+		 */
+		if (cfg->disks[i].vdev)
+			snprintf(vdev, sizeof(vdev), "%s", cfg->disks[i].vdev);
+		else if (i < 26)
 			snprintf(vdev, sizeof(vdev), "xvd%c", (char)('a' + i));
 		else
 			snprintf(vdev, sizeof(vdev), "xvd%c%c",

@@ -41,6 +41,8 @@ struct hv_config {
 	size_t nr_disks, nr_nics;
 	struct hv_disk {
 		const char *path;
+		/* its vdev (--vdev), borrowed; NULL: xl's name of its place */
+		const char *vdev;
 		bool readonly;
 		char *owned_path;
 		struct iotune iotune;	/* its "iotune" */

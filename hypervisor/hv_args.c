@@ -370,6 +370,7 @@ static int opt_iotune(struct hv_args *a, const char *arg)
 	struct iotune *t;
 	char err[256], *end = NULL;
 	unsigned long n = ULONG_MAX;
+	bool *seen;
 
 	if ((disk || !strncmp(arg, "vnet", 4)) && isdigit((unsigned char)arg[4]))
 		n = strtoul(arg + 4, &end, 10);
@@ -378,11 +379,54 @@ static int opt_iotune(struct hv_args *a, const char *arg)
 			arg, KEEL_DISKS_MAX, KEEL_NICS_MAX);
 		return -EINVAL;
 	}
+	/*
+	 * One --iotune per device: a second would replace the first whole,
+	 * and a command line that says two things of one disk is a mistake.
+	 */
+	seen = disk ? &a->iotune_disk_seen[n] : &a->iotune_nic_seen[n];
+	if (*seen) {
+		log_err("--" HV_OPT_IOTUNE " names %s%lu twice; give all of a device's limits in one --" HV_OPT_IOTUNE ", such as %s%lu:KEY=N,KEY=N.",
+			disk ? "vblk" : "vnet", n, disk ? "vblk" : "vnet", n);
+		return -EINVAL;
+	}
+	*seen = true;
 	t = disk ? &a->disks[n].iotune : &a->nics[n].iotune;
 	if (iotune_parse(kind, end + 1, t, err, sizeof(err))) {
 		log_err("Invalid --" HV_OPT_IOTUNE " '%s': %s", arg, err);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * "vblkN:NAME": disk N's name in keeld's configuration. Each disk once
+ * and each name once; hv_args_parse() checks that disk N exists.
+ */
+static int opt_vdev(struct hv_args *a, const char *arg)
+{
+	char *end = NULL;
+	unsigned long n = ULONG_MAX;
+
+	if (!strncmp(arg, "vblk", 4) && isdigit((unsigned char)arg[4]))
+		n = strtoul(arg + 4, &end, 10);
+	if (n >= KEEL_DISKS_MAX || *end != ':' || !keel_vdev_valid(end + 1)) {
+		log_err("Invalid --" HV_OPT_VDEV " '%s': use vblkN:NAME for the N-th disk (from 0, below %d), NAME being xl's such as xvda, vdb, sda or hdc.",
+			arg, KEEL_DISKS_MAX);
+		return -EINVAL;
+	}
+	if (a->vdevs[n]) {
+		log_err("--" HV_OPT_VDEV " names vblk%lu twice (%s and %s); a disk has one name.",
+			n, a->vdevs[n], end + 1);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++) {
+		if (a->vdevs[i] && !strcmp(a->vdevs[i], end + 1)) {
+			log_err("--" HV_OPT_VDEV " gives the name %s to vblk%u and vblk%lu; each disk needs its own.",
+				end + 1, i, n);
+			return -EINVAL;
+		}
+	}
+	a->vdevs[n] = end + 1;
 	return 0;
 }
 
@@ -556,6 +600,8 @@ static const struct hv_option hv_options[] = {
 	  "virtio-net interface (repeatable)" },
 	{ HV_OPT_IOTUNE, "DEV:KEY=N,...", opt_iotune,
 	  "I/O limits of disk vblkN or NIC vnetN (repeatable)" },
+	{ HV_OPT_VDEV, "vblkN:NAME", opt_vdev,
+	  "disk N's vdev, read back by keeld (repeatable)" },
 	{ HV_OPT_RNG, NULL, opt_rng, "virtio-rng entropy device" },
 	{ HV_OPT_BALLOON, NULL, opt_balloon,
 	  "virtio-balloon (target set on the control socket)" },
@@ -666,6 +712,13 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	for (unsigned i = a->cfg.nr_disks; i < KEEL_DISKS_MAX; i++) {
+		if (a->vdevs[i]) {
+			log_err("--" HV_OPT_VDEV " names vblk%u, but there are %u disks (vblk0 is the first).",
+				i, a->cfg.nr_disks);
+			return -EINVAL;
+		}
+	}
 	for (unsigned i = a->cfg.nr_nics; i < KEEL_NICS_MAX; i++) {
 		if (iotune_any(&a->nics[i].iotune)) {
 			log_err("--" HV_OPT_IOTUNE " names vnet%u, but there are %u network interfaces (vnet0 is the first).",
@@ -714,8 +767,13 @@ int hv_args_open_disks(struct hv_args *a)
 			if (!vblk_image_same(&a->images[j], &a->images[i]) ||
 			    (d->readonly && a->disks[j].readonly))
 				continue;
-			hv_error("Disks %u and %u are both %s; a disk the guest can write may be given only once.",
-				 j + 1, i + 1, a->images[i].path);
+			if (a->vdevs[j] && a->vdevs[i])
+				hv_error("Disks %s and %s are both %s; a disk the guest can write may be given only once.",
+					 a->vdevs[j], a->vdevs[i],
+					 a->images[i].path);
+			else
+				hv_error("Disks %u and %u are both %s; a disk the guest can write may be given only once.",
+					 j + 1, i + 1, a->images[i].path);
 			return -EINVAL;
 		}
 	}

@@ -31,6 +31,10 @@ struct hv_args {
 	/* disks[]'s images, open and locked by hv_args_open_disks() */
 	struct vblk_image images[KEEL_DISKS_MAX];
 	char *taps[KEEL_NICS_MAX]; /* nics[].tap */
+	/* --vdev: each disk's name in keeld's configuration, or NULL */
+	const char *vdevs[KEEL_DISKS_MAX];
+	/* which devices an --iotune named already: a second one is refused */
+	bool iotune_disk_seen[KEEL_DISKS_MAX], iotune_nic_seen[KEEL_NICS_MAX];
 	/* --cpus=LIST (every vCPU) and --cpus=N:LIST (vCPU N wins over it) */
 	struct cpumap cpus_every, cpus_one[KEEL_VCPUS_MAX];
 	bool has_cpus_every, has_cpus_one[KEEL_VCPUS_MAX];

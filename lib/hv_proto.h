@@ -2,6 +2,9 @@
 #ifndef KEEL_HV_PROTO_H
 #define KEEL_HV_PROTO_H
 
+#include <stdbool.h>
+#include <string.h>
+
 /*
  * The words keel's programs say to each other (docs/architecture.md):
  * keeld to keel-hv on its command line, in its run directory and on its
@@ -56,6 +59,26 @@
 /* A uuid in its 8-4-4-4-12 text form. */
 #define KEEL_DOMAIN_UUID_LEN 36
 
+/*
+ * A disk's vdev, xl's whole-disk name: (xvd|vd|hd|sd)[a-z]{1,3}, the
+ * pattern of schemas/domain.schema.json. One test for keel-hv's --vdev,
+ * keeld's reading of it and the xl.cfg reader.
+ */
+static inline bool keel_vdev_valid(const char *s)
+{
+	size_t n;
+
+	if (!strncmp(s, "xvd", 3))
+		s += 3;
+	else if (!strncmp(s, "vd", 2) || !strncmp(s, "hd", 2) ||
+		 !strncmp(s, "sd", 2))
+		s += 2;
+	else
+		return false;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+	return n >= 1 && n <= 3 && !s[n];
+}
+
 /* --- keel-hv's command line (man/keel-hv.8) ---------------------------- */
 
 /* Long option names, without the leading "--". */
@@ -79,6 +102,13 @@
 #define HV_OPT_NET "net"
 /* --iotune=vblkN:KEY=N,...|vnetN:KEY=N,...: lib/iotune.h names the keys. */
 #define HV_OPT_IOTUNE "iotune"
+/*
+ * --vdev=vblkN:NAME, repeatable: the name (xvda, vdb, sda...) keeld and
+ * the domain's configuration know disk N by. keel-hv names the disk so
+ * in its sentences; keeld reads it back from the command line when it
+ * re-adopts a keel-hv without its state file.
+ */
+#define HV_OPT_VDEV "vdev"
 #define HV_OPT_RNG "rng"
 #define HV_OPT_BALLOON "balloon"
 #define HV_OPT_CONTROL "control"

@@ -354,6 +354,34 @@ int keel_domain_network_detach(struct keel_conn *c, const char *dom,
 			       const char *nic, int timeout_s,
 			       struct json_object **result);
 
+/*
+ * keeld's own log (xl dmesg): host.dmesg gives its recent lines, oldest
+ * first, in a new array *@lines of *@n, one allocation with the
+ * messages (free it with free()). host.dmesg_clear forgets the lines
+ * whose seq is at most @upto (0: every line there is), so that a reader
+ * clears only what it saw; *@cleared (may be NULL) says how many went.
+ */
+struct keel_dmesg_line {
+	unsigned long long seq;	/* from 1, never reused */
+	double time;		/* seconds since the epoch */
+	char level[8];		/* "error", "warning", "info", "debug" */
+	const char *message;	/* in the array's allocation */
+};
+
+int keel_host_dmesg(struct keel_conn *c, struct keel_dmesg_line **lines,
+		    size_t *n);
+int keel_host_dmesg_clear(struct keel_conn *c, unsigned long long upto,
+			  unsigned long long *cleared);
+
+/*
+ * domain.config_update (xl config-update): @config (borrowed) becomes
+ * what @dom starts with next time; a running guest does not change.
+ * @out (may be NULL): the domain's summary after.
+ */
+int keel_domain_config_update(struct keel_conn *c, const char *dom,
+			      struct json_object *config,
+			      struct keel_domain *out);
+
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
 	const char *type;	/* "lifecycle" */

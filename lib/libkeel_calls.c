@@ -184,6 +184,9 @@ enum call {
 	CALL_DOMAIN_BLOCK_DETACH,
 	CALL_DOMAIN_NETWORK_ATTACH,
 	CALL_DOMAIN_NETWORK_DETACH,
+	CALL_HOST_DMESG,
+	CALL_HOST_DMESG_CLEAR,
+	CALL_DOMAIN_CONFIG_UPDATE,
 };
 
 static const struct call_row {
@@ -225,6 +228,9 @@ static const struct call_row {
 	[CALL_DOMAIN_BLOCK_DETACH] = { "domain.block_detach", libkeel_result_object },
 	[CALL_DOMAIN_NETWORK_ATTACH] = { "domain.network_attach", libkeel_result_object },
 	[CALL_DOMAIN_NETWORK_DETACH] = { "domain.network_detach", libkeel_result_object },
+	[CALL_HOST_DMESG] = { "host.dmesg", libkeel_result_dmesg },
+	[CALL_HOST_DMESG_CLEAR] = { "host.dmesg_clear", libkeel_result_cleared },
+	[CALL_DOMAIN_CONFIG_UPDATE] = { "domain.config_update", libkeel_result_summary },
 };
 
 /*
@@ -845,4 +851,72 @@ int keel_domain_vcpu_list(struct keel_conn *c, const char *dom,
 	if (n)
 		*n = a.n;
 	return 0;
+}
+
+int keel_host_dmesg(struct keel_conn *c, struct keel_dmesg_line **lines,
+		    size_t *n)
+{
+	struct dmesg_array a = { NULL, 0 };
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!lines || !n) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "keel_host_dmesg() needs somewhere to put the lines.",
+				  NULL);
+		return -1;
+	}
+	if (typed_call(c, CALL_HOST_DMESG, NULL, &a) < 0)
+		return -1;
+	*lines = a.lines;
+	*n = a.n;
+	return 0;
+}
+
+int keel_host_dmesg_clear(struct keel_conn *c, unsigned long long upto,
+			  unsigned long long *cleared)
+{
+	struct json_object *p = NULL;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (upto > INT64_MAX) {
+		libkeel_error_fmt(c, KEEL_E_LOCAL,
+				  "host.dmesg_clear's upto is at most %lld.",
+				  (long long)INT64_MAX);
+		return -1;
+	}
+	if (upto) {
+		p = json_object_new_object();
+		if (!p || libkeel_add_member(p, "upto",
+					     json_object_new_int64(
+						     (int64_t)upto)) < 0)
+			return params_nomem(c, p);
+	}
+	return typed_call(c, CALL_HOST_DMESG_CLEAR, p, cleared);
+}
+
+int keel_domain_config_update(struct keel_conn *c, const char *dom,
+			      struct json_object *config,
+			      struct keel_domain *out)
+{
+	struct json_object *p;
+
+	if (!c)
+		return -1;
+	libkeel_error_clear(c);
+	if (!json_object_is_type(config, json_type_object)) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "The domain configuration must be a JSON object.",
+				  "/config");
+		return -1;
+	}
+	p = libkeel_dom_params(c, dom);
+	if (!p)
+		return -1;
+	if (libkeel_add_member(p, "config", json_object_get(config)) < 0)
+		return params_nomem(c, p);
+	return typed_call(c, CALL_DOMAIN_CONFIG_UPDATE, p, out);
 }

@@ -411,3 +411,98 @@ int libkeel_result_sched(struct keel_conn *c, const char *method,
 	return 0;
 }
 
+
+/* One line of host.dmesg's "lines", its message not yet copied. */
+static int dmesg_line(struct keel_conn *c, const char *method,
+		      struct json_object *l, struct keel_dmesg_line *out,
+		      size_t *message_len)
+{
+	struct json_object *v;
+	int64_t seq;
+
+	if (!json_object_is_type(l, json_type_object))
+		return libkeel_bad_result(c, method, "a line is not an object");
+	if (get_int64(c, method, l, "seq", 1, INT64_MAX, &seq) < 0 ||
+	    get_number(c, method, l, "time", 0, &out->time) < 0 ||
+	    copy_str(c, method, l, "level", out->level,
+		     sizeof(out->level)) < 0)
+		return -1;
+	if (strcmp(out->level, "error") && strcmp(out->level, "warning") &&
+	    strcmp(out->level, "info") && strcmp(out->level, "debug"))
+		return libkeel_bad_result(c, method,
+					  "a line's \"level\" is not error, warning, info or debug");
+	if (!json_object_object_get_ex(l, "message", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return libkeel_bad_result(c, method,
+					  "\"message\" is missing or not a string");
+	out->seq = (unsigned long long)seq;
+	*message_len = (size_t)json_object_get_string_len(v);
+	return 0;
+}
+
+/*
+ * {"lines": [...]} into struct dmesg_array *@out: the array and, after
+ * it in the same block, the messages, so that one free() frees all.
+ */
+int libkeel_result_dmesg(struct keel_conn *c, const char *method,
+			 struct json_object *res, void *out)
+{
+	struct dmesg_array *o = out;
+	struct json_object *lines;
+	struct keel_dmesg_line *l;
+	size_t n, i, len = 0, bytes;
+	char *text;
+
+	if (require_object(c, method, res) < 0)
+		return -1;
+	if (!json_object_object_get_ex(res, "lines", &lines) ||
+	    !json_object_is_type(lines, json_type_array))
+		return libkeel_bad_result(c, method,
+					  "\"lines\" is missing or not an array");
+	n = json_object_array_length(lines);
+	bytes = (n ? n : 1) * sizeof(*l);
+	for (i = 0; i < n; i++) {
+		struct json_object *m = json_object_object_get(
+			json_object_array_get_idx(lines, i), "message");
+
+		bytes += (size_t)json_object_get_string_len(m) + 1;
+	}
+	l = calloc(1, bytes);
+	if (!l) {
+		libkeel_error_set(c, KEEL_E_LOCAL,
+				  "Out of memory while reading keeld's log lines.",
+				  NULL);
+		return -1;
+	}
+	text = (char *)(l + (n ? n : 1));
+	for (i = 0; i < n; i++) {
+		struct json_object *li = json_object_array_get_idx(lines, i);
+
+		if (dmesg_line(c, method, li, &l[i], &len) < 0) {
+			free(l);
+			return -1;
+		}
+		memcpy(text, json_object_get_string(
+				     json_object_object_get(li, "message")),
+		       len + 1);
+		l[i].message = text;
+		text += len + 1;
+	}
+	o->lines = l;
+	o->n = n;
+	return 0;
+}
+
+/* {"cleared": N} into unsigned long long *@out (may be NULL). */
+int libkeel_result_cleared(struct keel_conn *c, const char *method,
+			   struct json_object *res, void *out)
+{
+	int64_t n;
+
+	if (require_object(c, method, res) < 0 ||
+	    get_int64(c, method, res, "cleared", 0, INT64_MAX, &n) < 0)
+		return -1;
+	if (out)
+		*(unsigned long long *)out = (unsigned long long)n;
+	return 0;
+}

@@ -41,6 +41,12 @@ struct vcpu_array {
 	size_t n;
 };
 
+/* host.dmesg's lines into struct dmesg_array *@out. */
+struct dmesg_array {
+	struct keel_dmesg_line *lines; /* one malloc'd block, messages too */
+	size_t n;
+};
+
 /*
  * Fail the call with a protocol error about @method's result: keeld
  * answered, but not with what the API says. Returns -1.
@@ -63,6 +69,11 @@ int libkeel_result_subscribed(struct keel_conn *c, const char *method,
 int libkeel_result_vcpus(struct keel_conn *c, const char *method,
 		 struct json_object *res, void *out);
 int libkeel_result_sched(struct keel_conn *c, const char *method,
+		 struct json_object *res, void *out);
+
+int libkeel_result_dmesg(struct keel_conn *c, const char *method,
+		 struct json_object *res, void *out);
+int libkeel_result_cleared(struct keel_conn *c, const char *method,
 		 struct json_object *res, void *out);
 
 #endif /* KEEL_LIB_LIBKEEL_RESULTS_H */

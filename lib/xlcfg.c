@@ -536,7 +536,9 @@ static int conv_disks(struct conv *c, const struct xlcfg_setting *s,
 
 	if (rc)
 		return rc;
-	rc = disks_order(c, s, out);
+	rc = xlcfg_disk_partitions(*out);
+	if (!rc)
+		rc = disks_order(c, s, out);
 	if (rc) {
 		json_object_put(*out);
 		*out = NULL;
@@ -660,14 +662,21 @@ static int conv_cmdline(struct conv *c)
 /*
  * A root= naming a Xen or emulated disk (/dev/xvda1, /dev/sda, /dev/hda)
  * will not exist: the guest's disks are virtio's /dev/vdX. Warn, with
- * the name the same disk will have.
+ * the name the same disk will have. A root= naming a partition image
+ * (xen-tools' xvda2) is first rewritten by xlcfg_disk_partitions_done().
  */
 static int root_check(struct conv *c)
 {
 	const char *cmd, *p, *dev, *letters;
 	size_t i, n = 0;
 	char vd = 0;
+	int rc = xlcfg_disk_partitions_done(&c->e, c->file[F_DISKS],
+					    c->out[F_DISKS], &c->out[F_CMDLINE],
+					    c->file[F_CMDLINE],
+					    c->line[F_CMDLINE]);
 
+	if (rc)
+		return rc;
 	if (!c->out[F_CMDLINE])
 		return 0;
 	cmd = json_object_get_string(c->out[F_CMDLINE]);

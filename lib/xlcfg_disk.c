@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv_proto.h"
 #include "iotune.h"
 #include "xlcfg_internal.h"
 
@@ -57,19 +59,34 @@ static int disk_option(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 			       opt);
 }
 
-static bool is_vdev(const char *s)
-{
-	size_t n;
+/*
+ * The model's private mark on a disk whose vdev was a partition's:
+ * {"vdev": "xvda2", "line": N}. xlcfg_disk_partitions_done() takes it
+ * off; the name cannot be a member of the schema's disk.
+ */
+#define PARTITION_MARK "xlcfg-partition"
 
-	if (!strncmp(s, "xvd", 3))
-		s += 3;
-	else if (!strncmp(s, "vd", 2) || !strncmp(s, "hd", 2) ||
-		 !strncmp(s, "sd", 2))
-		s += 2;
-	else
-		return false;
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
-	return n >= 1 && n <= 3 && !s[n];
+/* The most partitions of one Xen disk: its 16 minors, the first whole. */
+#define PARTITION_MAX 15
+
+/*
+ * @s as a partition vdev, a whole-disk name and 1 to PARTITION_MAX:
+ * the length of the disk's name, or 0 when @s is not one.
+ */
+static size_t partition_split(const char *s)
+{
+	size_t n = strcspn(s, "0123456789");
+	char disk[8], *end;
+	unsigned long part;
+
+	if (!n || n >= sizeof(disk) || s[n] == '0')
+		return 0;
+	memcpy(disk, s, n);
+	disk[n] = '\0';
+	part = strtoul(s + n, &end, 10);
+	if (*end || part < 1 || part > PARTITION_MAX || !keel_vdev_valid(disk))
+		return 0;
+	return n;
 }
 
 struct disk_spec {
@@ -268,10 +285,10 @@ static int disk_check(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		return xlcfg_spec_fail(e, "disk", v,
 				       "devtype '%s' is not valid; use disk, or cdrom for a read-only image.",
 				       d->devtype);
-	if (!is_vdev(d->vdev))
+	if (!keel_vdev_valid(d->vdev) && !partition_split(d->vdev))
 		return xlcfg_spec_fail(e, "disk", v,
-				       "vdev '%s' is not a whole-disk name such as xvda, vdb, sda or hdc.",
-				       d->vdev);
+				       "vdev '%s' is not a disk name such as xvda, vdb, sda or hdc, nor a partition of one from 1 to %d, such as xvda2.",
+				       d->vdev, PARTITION_MAX);
 	*ro = d->access &&
 	      (!strcmp(d->access, "r") || !strcmp(d->access, "ro"));
 	if (d->access && !*ro && *d->access && strcmp(d->access, "w") &&
@@ -322,10 +339,201 @@ int xlcfg_disk_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		goto out;
 	}
 	d.iotune = NULL; /* @o's now */
+	if (partition_split(d.vdev)) {
+		struct json_object *mark = json_object_new_object();
+
+		if (!mark ||
+		    json_object_object_add(mark, "vdev",
+					   json_object_new_string(d.vdev)) ||
+		    json_object_object_add(mark, "line",
+					   json_object_new_int(v->line)) ||
+		    json_object_object_add(o, PARTITION_MARK, mark)) {
+			json_object_put(mark);
+			json_object_put(o);
+			goto out;
+		}
+	}
 	*out = o;
 	rc = 0;
 out:
 	json_object_put(d.iotune);
 	free(copy);
+	return rc;
+}
+
+/* --- partition images (xen-tools) ------------------------------------- */
+
+/*
+ * Which disk the first @len characters of a vdev name, from 0 (xvda,
+ * vda, hda, sda: 0; Linux's letters, z 25, aa 26).
+ */
+static int disk_index(const char *vdev, size_t len)
+{
+	size_t skip = strncmp(vdev, "xvd", 3) ? 2 : 3;
+	int n = 0;
+
+	for (size_t i = skip; i < len; i++)
+		n = n * 26 + (vdev[i] - 'a' + 1);
+	return n - 1;
+}
+
+static const char *vdev_of(struct json_object *disk)
+{
+	return json_object_get_string(json_object_object_get(disk, "vdev"));
+}
+
+/* @disk's mark, or NULL. */
+static struct json_object *mark_of(struct json_object *disk)
+{
+	struct json_object *m;
+
+	return json_object_object_get_ex(disk, PARTITION_MARK, &m) ? m : NULL;
+}
+
+/* Linux's letters of disk @index: a ... z, aa ... zz, aaa ... */
+static void index_letters(int index, char *out)
+{
+	char tmp[4];
+	int n = 0;
+
+	index++;
+	while (index > 0 && n < 3) {
+		index--;
+		tmp[n++] = (char)('a' + index % 26);
+		index /= 26;
+	}
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
+/* Does a disk of @disks other than @self have whole-disk index @index? */
+static bool index_used(struct json_object *disks, struct json_object *self,
+		       int index)
+{
+	for (size_t i = 0; i < json_object_array_length(disks); i++) {
+		struct json_object *d = json_object_array_get_idx(disks, i);
+		const char *vdev = vdev_of(d);
+
+		if (d != self && !partition_split(vdev) &&
+		    disk_index(vdev, strlen(vdev)) == index)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A partition sorts by its disk's index, then its number: xvda1 before
+ * xvda2 before xvdb1, whichever order the file gives them in.
+ */
+static long partition_key(struct json_object *disk)
+{
+	const char *vdev = vdev_of(disk);
+	size_t n = partition_split(vdev);
+
+	return (long)disk_index(vdev, n) * (PARTITION_MAX + 1) +
+	       strtol(vdev + n, NULL, 10);
+}
+
+int xlcfg_disk_partitions(struct json_object *disks)
+{
+	size_t n = disks ? json_object_array_length(disks) : 0;
+
+	/* The marked disk of least key, one at a time: at most 16. */
+	for (;;) {
+		struct json_object *next = NULL, *d, *v;
+		char name[16];
+		const char *vdev;
+		size_t len, prefix;
+		int index;
+
+		for (size_t i = 0; i < n; i++) {
+			d = json_object_array_get_idx(disks, i);
+			if (mark_of(d) && partition_split(vdev_of(d)) &&
+			    (!next || partition_key(d) < partition_key(next)))
+				next = d;
+		}
+		if (!next)
+			return 0;
+		vdev = vdev_of(next);
+		len = partition_split(vdev);
+		/* its disk's place if free, else the next free one */
+		for (index = disk_index(vdev, len);
+		     index_used(disks, next, index); index++)
+			;
+		/* the partition's own prefix: xvda2 becomes xvdX, sda2 sdX */
+		prefix = strncmp(vdev, "xvd", 3) ? 2 : 3;
+		memcpy(name, vdev, prefix);
+		index_letters(index, name + prefix);
+		/* a whole-disk name now: index_used() counts it */
+		v = json_object_new_string(name);
+		if (!v || json_object_object_add(next, "vdev", v)) {
+			json_object_put(v);
+			return -ENOMEM;
+		}
+	}
+}
+
+/*
+ * In @cmd, "root=/dev/@part" as a word of its own, followed by a space
+ * or the end: where it starts, or NULL.
+ */
+static const char *root_word(const char *cmd, const char *part)
+{
+	size_t len = strlen(part);
+
+	for (const char *p = strstr(cmd, "root=/dev/"); p;
+	     p = strstr(p + 1, "root=/dev/"))
+		if ((p == cmd || p[-1] == ' ') && !strncmp(p + 10, part, len) &&
+		    (p[10 + len] == ' ' || !p[10 + len]))
+			return p;
+	return NULL;
+}
+
+int xlcfg_disk_partitions_done(const struct xlcfg_errs *e,
+			       const char *disks_file,
+			       struct json_object *disks,
+			       struct json_object **cmdline,
+			       const char *cmd_file, int cmd_line)
+{
+	size_t n = disks ? json_object_array_length(disks) : 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct json_object *d = json_object_array_get_idx(disks, i);
+		struct json_object *m = mark_of(d);
+		const char *part, *cmd, *at;
+		char guest[8];
+		char *rewritten;
+
+		if (!m)
+			continue;
+		part = json_object_get_string(json_object_object_get(m, "vdev"));
+		/* the guest names virtio disks by their order, from vda */
+		snprintf(guest, sizeof(guest), "vd");
+		index_letters((int)i, guest + 2);
+		rc = xlcfg_warn(e->warn, disks_file,
+				json_object_get_int(json_object_object_get(m, "line")),
+				"vdev %s names a partition: keel gives its image to the guest as a whole disk, vdev %s, on which the guest finds the filesystem as /dev/%s; an /etc/fstab in the image that names /dev/%s must name /dev/%s or use UUID= or LABEL=.",
+				part, vdev_of(d), guest, part, guest);
+		cmd = cmdline && *cmdline ? json_object_get_string(*cmdline) :
+					    NULL;
+		at = cmd ? root_word(cmd, part) : NULL;
+		if (!rc && at) {
+			if (asprintf(&rewritten, "%.*sroot=/dev/%s%s",
+				     (int)(at - cmd), cmd, guest,
+				     at + 10 + strlen(part)) < 0)
+				return -ENOMEM;
+			rc = xlcfg_warn(e->warn, cmd_file, cmd_line,
+					"root=/dev/%s is rewritten to root=/dev/%s, the disk keel makes of partition %s's image.",
+					part, guest, part);
+			json_object_put(*cmdline);
+			*cmdline = json_object_new_string(rewritten);
+			free(rewritten);
+			if (!*cmdline)
+				return -ENOMEM;
+		}
+		json_object_object_del(d, PARTITION_MARK);
+	}
 	return rc;
 }

@@ -92,6 +92,31 @@ int xlcfg_vif_parse(const struct xlcfg_errs *e, const struct xlcfg_val *v,
 		    struct json_object **out);
 
 /*
+ * xen-tools' partition vdevs (xvda1, xvda2: each a separate image that
+ * holds one filesystem), which keel gives the guest as whole disks
+ * (keel.cfg(5), "DISKS"). xlcfg_disk_parse() keeps such a name and
+ * marks the disk; xlcfg_disk_partitions() then gives each marked disk of
+ * @disks a whole-disk vdev nobody else uses, from its partition's disk
+ * on, before the disks are ordered. Returns 0 or -ENOMEM.
+ */
+int xlcfg_disk_partitions(struct json_object *disks);
+
+/*
+ * Once the disks are in their final order and the command line is
+ * built: warn, at each marked disk's line (in @disks_file), which
+ * /dev/vdX the guest finds the partition's filesystem on; rewrite a
+ * root=/dev/PARTITION in *@cmdline (may be NULL; replaced by a new
+ * string) to that disk, with a warning at @cmd_file:@cmd_line; and
+ * take the marks off, so that the model has only its own members.
+ * Returns 0 or -ENOMEM.
+ */
+int xlcfg_disk_partitions_done(const struct xlcfg_errs *e,
+			       const char *disks_file,
+			       struct json_object *disks,
+			       struct json_object **cmdline,
+			       const char *cmd_file, int cmd_line);
+
+/*
  * The keys of xl.cfg(5) that keel does not apply (xlcfg_keys.c): if
  * @s's key is one, warn that it is ignored or refuse it, saying why.
  * Returns 0 (ignored, with a warning in *@e->warn), -EINVAL (refused,

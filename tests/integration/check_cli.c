@@ -568,6 +568,14 @@ START_TEST(test_help)
 	ck_assert_int_eq(keel(&out, NULL, "help", NULL), 0);
 	ck_assert_int_eq(keel(&dash_h, NULL, "--help", NULL), 0);
 	ck_assert_str_eq(out, dash_h);
+	/* A terminal of 80 columns shows every line whole. */
+	for (const char *p = out; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		ck_assert_msg(len <= 80, "keel help's line is %zu columns: %.*s",
+			      len, (int)len, p);
+		p += len + (p[len] == '\n');
+	}
 	for (size_t i = 0; i < NR_COMMANDS; i++) {
 		char line[64], usage[64], *cmd_help, *cmd_dash_h;
 
@@ -1002,6 +1010,45 @@ START_TEST(test_config_update)
 }
 END_TEST
 
+/*
+ * block-list and network-list in xl's columns (keel(1)): a defined
+ * domain's disk and NIC, closed and without a handle as it does not run;
+ * --json keeps the configuration's own members.
+ */
+START_TEST(test_device_lists)
+{
+	struct json_object *o;
+	char *out, *img = strdup(test_file("dl.img", ""));
+	char cfg[512], want[256];
+
+	snprintf(cfg, sizeof(cfg),
+		 "name = \"dl\"\nkernel = \"/k\"\n"
+		 "disk = [ '%s,raw,xvda,ro' ]\n"
+		 "vif = [ 'mac=00:16:3e:00:00:42' ]\n", img);
+	cli_keeld_start();
+	keel_expect(0, "", "define", test_file("dl.cfg", cfg));
+	ck_assert_int_eq(keel(&out, NULL, "block-list", "dl", NULL), 0);
+	snprintf(want, sizeof(want),
+		 "Vdev  BE  handle state evt-ch ring-ref BE-path%23s\n"
+		 "xvda  0   -1     6     -1     -1       %-30s\n", "", img);
+	ck_assert_str_eq(out, want);
+	free(out);
+	ck_assert_int_eq(keel(&out, NULL, "network-list", "dl", NULL), 0);
+	ck_assert_msg(!strncmp(out, "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path", 69) &&
+			      strstr(out, "\n0   0  00:16:3e:00:00:42     -1     6     -1    -1/-1          "),
+		      "%s", out);
+	free(out);
+	o = keel_json("block-list", "--json", "dl");
+	ck_assert_str_eq(str_at(o, "/0/vdev"), "xvda");
+	ck_assert(json_object_get_boolean(at(o, "/0/readonly")));
+	json_object_put(o);
+	keel_expect(1, "No domain is named \"nosuch\".", "block-list",
+		    "nosuch");
+	keeld_stop();
+	free(img);
+}
+END_TEST
+
 START_TEST(test_define_twice)
 {
 	cli_keeld_start();
@@ -1380,6 +1427,55 @@ static void assert_state(const char *dom, const char *state)
 		      "%s is %s, not %s", dom, str_at(s, "/state"), state);
 	json_object_put(s);
 }
+
+/*
+ * A running domain's disk in block-list (its id, xenbus's 4), and the
+ * disk keeps its name when keeld re-adopts the domain without its state
+ * file: keel-hv's --vdev, read back from its command line; blkdeviotune
+ * by that name still works.
+ */
+START_TEST(test_readopted_disk_names)
+{
+	char cfg[1024], img[256], path[512], want[512], id[16];
+	struct json_object *s, *o;
+	int fd;
+
+	lifecycle_start("ra");
+	snprintf(img, sizeof(img), "%s", test_file("ra.img", ""));
+	fd = open(img, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 1024 * 1024), 0);
+	close(fd);
+	snprintf(cfg, sizeof(cfg),
+		 "name = \"ra\"\nkernel = \"%s\"\nmemory = 32\n"
+		 "disk = [ '%s,raw,vda,rw' ]\n",
+		 harness_path("tests/guests/echo.bin"), img);
+	keel_expect(0, "", "create", test_file("ra.cfg", cfg));
+	s = summary("ra");
+	snprintf(id, sizeof(id), "%d", json_object_get_int(at(s, "/id")));
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
+		 str_at(s, "/uuid"));
+	json_object_put(s);
+	snprintf(want, sizeof(want), "\nvda   0   %-6s 4     -1     -1       %s",
+		 id, img);
+	keel_expect(0, want, "block-list", "ra");
+
+	ck_assert_int_eq(unlink(path), 0);
+	kill(keeld.pid, SIGKILL);
+	proc_wait(&keeld, 5000);
+	proc_dispose(&keeld);
+	cli_keeld_start();
+	assert_state("ra", "running");
+	o = keel_json("config", "ra", NULL);
+	ck_assert_str_eq(str_at(o, "/disks/0/vdev"), "vda");
+	ck_assert_str_eq(str_at(o, "/disks/0/path"), img);
+	json_object_put(o);
+	keel_expect(0, "total_bytes_sec     : 1048576\n", "blkdeviotune", "ra",
+		    "vda", "--total-bytes-sec", "1048576");
+	keel_expect(0, "", "destroy", "ra");
+	keeld_stop();
+}
+END_TEST
 
 START_TEST(test_create_transient)
 {
@@ -1872,6 +1968,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_dmesg);
 	tcase_add_test(daemon, test_config_update);
 	tcase_add_test(daemon, test_define_twice);
+	tcase_add_test(daemon, test_device_lists);
 	tcase_add_test(daemon, test_rename_autostart_undefine);
 	tcase_add_test(daemon, test_mem_set_max);
 	tcase_add_test(daemon, test_connect_option);
@@ -1910,6 +2007,7 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, test_console_piped);
 		tcase_add_test(tc, test_list_stuck_hv);
 		tcase_add_test(tc, test_top);
+		tcase_add_test(tc, test_readopted_disk_names);
 		suite_add_tcase(s, tc);
 	}
 	return s;

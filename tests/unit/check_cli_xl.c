@@ -155,6 +155,39 @@ START_TEST(test_uptime)
 }
 END_TEST
 
+/*
+ * block-list and network-list: xl's header to the byte, so that a
+ * script that cuts xl's columns cuts keel's; the values keel(1) gives.
+ */
+START_TEST(test_device_lists)
+{
+	struct json_object *disk = parse(
+		"{\"vdev\":\"xvdb\",\"path\":\"/srv/data.img\",\"readonly\":true}");
+	struct json_object *nic = parse(
+		"{\"mac\":\"00:16:3e:00:00:42\",\"tap\":\"keel3.1\",\"bridge\":\"br0\"}");
+	struct json_object *bare = parse("{}");
+	char line[256];
+
+	xl_block_list_header(line, sizeof(line));
+	ck_assert_str_eq(line, "Vdev  BE  handle state evt-ch ring-ref BE-path                       ");
+	xl_block_list_line(line, sizeof(line), disk, 3);
+	ck_assert_str_eq(line, "xvdb  0   3      4     -1     -1       /srv/data.img                 ");
+	/* Not running: no handle, closed. */
+	xl_block_list_line(line, sizeof(line), disk, -1);
+	ck_assert_str_eq(line, "xvdb  0   -1     6     -1     -1       /srv/data.img                 ");
+	xl_network_list_header(line, sizeof(line));
+	ck_assert_str_eq(line, "Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       ");
+	xl_network_list_line(line, sizeof(line), 1, nic, 3);
+	ck_assert_str_eq(line, "1   0  00:16:3e:00:00:42      3     4     -1    -1/-1          keel3.1                       ");
+	/* Members a configuration may lack: "-". */
+	xl_network_list_line(line, sizeof(line), 0, bare, -1);
+	ck_assert_str_eq(line, "0   0  -                     -1     6     -1    -1/-1          -                             ");
+	json_object_put(disk);
+	json_object_put(nic);
+	json_object_put(bare);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cli_xl");
@@ -164,6 +197,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reason_code);
 	tcase_add_test(tc, test_long_entry);
 	tcase_add_test(tc, test_uptime);
+	tcase_add_test(tc, test_device_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -255,7 +255,7 @@ START_TEST(test_options)
 		HV_OPT_PAUSED,	   HV_OPT_LINGER,	HV_OPT_DISK_FD,
 		HV_OPT_NET,	   HV_OPT_RNG,		HV_OPT_VIRTIO_CONSOLE,
 		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,	HV_OPT_CPUS,
-		HV_OPT_MAXVCPUS,
+		HV_OPT_MAXVCPUS,   HV_OPT_VDEV,
 	};
 	struct hv_cmdline c = cmd();
 	struct json_object *config = full_config();
@@ -445,6 +445,95 @@ START_TEST(test_config_disks_by_path)
 }
 END_TEST
 
+/*
+ * The disks' names survive a re-adoption without the state file: keel-hv
+ * is told them (--vdev) and keeld reads them back, so a disk called vda
+ * is still vda, not xvda, to blkdeviotune and block-detach.
+ */
+START_TEST(test_vdevs_kept)
+{
+	struct hv_cmdline c = cmd();
+	struct json_object *config = full_config(), *disks, *back;
+	static const char *const names[] = { "vda", "sdb", "hdc" };
+	char **argv;
+	size_t k = 0;
+
+	ck_assert(json_object_object_get_ex(config, "disks", &disks));
+	for (size_t i = 0; i < 3; i++)
+		json_object_object_add(json_object_array_get_idx(disks, i),
+				       "vdev",
+				       json_object_new_string(names[i]));
+	argv = build(&c, config);
+	ck_assert_ptr_nonnull(argv);
+	for (size_t i = 1; argv[i]; i++) {
+		char want[32];
+
+		if (strncmp(argv[i], "--" HV_OPT_VDEV "=", 7))
+			continue;
+		snprintf(want, sizeof(want), "--" HV_OPT_VDEV "=vblk%zu:%s", k,
+			 names[k]);
+		ck_assert_str_eq(argv[i], want);
+		k++;
+	}
+	ck_assert_uint_eq(k, 3);
+	back = hv_cmdline_config(argv, argc_of(argv), getpid());
+	ck_assert_ptr_nonnull(back);
+	json_object_object_add(config, "rng", json_object_new_boolean(1));
+	ck_assert_msg(json_object_equal(back, config), "got %s\nwant %s",
+		      json_object_to_json_string(back),
+		      json_object_to_json_string(config));
+	json_object_put(back);
+	hv_cmdline_free(argv);
+	json_object_put(config);
+}
+END_TEST
+
+/* A --vdev keeld would not have written is not ours to adopt. */
+START_TEST(test_vdev_refused)
+{
+	static const char *const bad[] = {
+		"--vdev=vblk0:xvda1",		/* a partition */
+		"--vdev=vblk0:nvme0n1",		/* not xl's */
+		"--vdev=vblk1:xvdb",		/* no such disk */
+		"--vdev=vblk16:xvdb",		/* beyond the most */
+		"--vdev=disk0:xvda",
+		"--vdev=vblk0:",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "keel-hv", "--name=web", "--uuid=" UUID,
+				 "--kernel=/k", "--disk=/d0", (char *)bad[i] };
+
+		ck_assert_msg(!hv_cmdline_config(argv, 6, getpid()), "%s",
+			      bad[i]);
+	}
+	{
+		/* the same disk twice */
+		char *argv[] = { "keel-hv", "--name=web", "--uuid=" UUID,
+				 "--kernel=/k", "--vdev=vblk0:vda",
+				 "--disk=/d0", "--vdev=vblk0:vdb" };
+
+		ck_assert_ptr_null(hv_cmdline_config(argv, 7, getpid()));
+	}
+	{
+		/* before its disk is fine, as keel-hv takes it */
+		char *argv[] = { "keel-hv", "--name=web", "--uuid=" UUID,
+				 "--kernel=/k", "--vdev=vblk0:sda",
+				 "--disk=/d0" };
+		struct json_object *c = hv_cmdline_config(argv, 6, getpid());
+		struct json_object *disks;
+
+		ck_assert_ptr_nonnull(c);
+		ck_assert(json_object_object_get_ex(c, "disks", &disks));
+		ck_assert_str_eq(json_member_string(
+					 json_object_array_get_idx(disks, 0),
+					 "vdev"),
+				 "sda");
+		json_object_put(c);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hv_cmdline");
@@ -459,6 +548,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_is_ours);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_disks_by_path);
+	tcase_add_test(tc, test_vdevs_kept);
+	tcase_add_test(tc, test_vdev_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -429,10 +429,76 @@ START_TEST(test_hv_option)
 		hv_refused(opts, "names vblk1, but there are 1 disks");
 	}
 	{
+		/* The same device twice: refused, not the last one kept. */
+		const char *const opts[] = {
+			"--disk=/nonexistent/a.img", "--disk=/nonexistent/b.img",
+			"--iotune=vblk1:read_bytes_sec=1",
+			"--iotune=vblk0:read_bytes_sec=1",
+			"--iotune=vblk1:write_bytes_sec=2", NULL
+		};
+
+		hv_refused(opts, "--iotune names vblk1 twice");
+	}
+	{
+		const char *const opts[] = { "--net=tap=tap0",
+					     "--iotune=vnet0:tx_bytes_sec=1",
+					     "--iotune=vnet0:tx_bytes_sec=1",
+					     NULL };
+
+		hv_refused(opts, "--iotune names vnet0 twice");
+	}
+	{
 		const char *const opts[] = { "--iotune=vnet0:tx_bytes_sec=1",
 					     NULL };
 
 		hv_refused(opts, "names vnet0, but there are 0 network interfaces");
+	}
+}
+END_TEST
+
+/* keel-hv's --vdev=vblkN:NAME: each disk's name, checked. */
+START_TEST(test_hv_vdev)
+{
+	struct hv_args a;
+	char log[1024];
+
+	{
+		const char *const opts[] = { "--vdev=vblk1:sdb",
+					     "--disk=/nonexistent/a.img",
+					     "--disk=/nonexistent/b.img",
+					     "--vdev=vblk0:vda", NULL };
+
+		ck_assert_int_eq(parse_hv(&a, opts, log, sizeof(log)), 0);
+		ck_assert_str_eq(a.vdevs[0], "vda");
+		ck_assert_str_eq(a.vdevs[1], "sdb");
+		hv_args_dispose(&a);
+	}
+	{
+		const char *const opts[] = { "--disk=/nonexistent/a.img",
+					     "--vdev=vblk0:xvda1", NULL };
+
+		hv_refused(opts, "use vblkN:NAME");
+	}
+	{
+		const char *const opts[] = { "--disk=/nonexistent/a.img",
+					     "--vdev=vblk0:vda",
+					     "--vdev=vblk0:vdb", NULL };
+
+		hv_refused(opts, "names vblk0 twice (vda and vdb)");
+	}
+	{
+		const char *const opts[] = { "--disk=/nonexistent/a.img",
+					     "--disk=/nonexistent/b.img",
+					     "--vdev=vblk0:vda",
+					     "--vdev=vblk1:vda", NULL };
+
+		hv_refused(opts, "gives the name vda to vblk0 and vblk1");
+	}
+	{
+		const char *const opts[] = { "--disk=/nonexistent/a.img",
+					     "--vdev=vblk1:vdb", NULL };
+
+		hv_refused(opts, "names vblk1, but there are 1 disks");
 	}
 }
 END_TEST
@@ -450,6 +516,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_hv_option);
+	tcase_add_test(tc, test_hv_vdev);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -122,6 +122,75 @@ START_TEST(test_memory_requests)
 }
 END_TEST
 
+/*
+ * dmesg, dmesg -c and config-update: their requests, and host.dmesg's
+ * lines read into one block; a line of the wrong shape fails the call.
+ */
+START_TEST(test_dmesg_config_update)
+{
+	static const struct fake_keeld_step steps[] = {
+		{ .read = true,
+		  .send = REPLY("{\"lines\":[{\"seq\":7,\"time\":1764900000.25,\"level\":\"warning\",\"message\":\"Domain web crashed.\"},{\"seq\":9,\"time\":1764900001,\"level\":\"info\",\"message\":\"\"}]}") },
+		{ .read = true, .send = REPLY("{\"cleared\":2}") },
+		{ .read = true, .send = REPLY("{\"cleared\":0}") },
+		{ .read = true, .send = REPLY(WEB) },
+		{ .read = true,
+		  .send = REPLY("{\"lines\":[{\"seq\":0,\"time\":1,\"level\":\"info\",\"message\":\"x\"}]}") },
+		{ .read = true,
+		  .send = REPLY("{\"lines\":[{\"seq\":1,\"time\":1,\"level\":\"loud\",\"message\":\"x\"}]}") },
+	};
+	struct json_object *cfg = json_tokener_parse("{\"name\":\"web\",\"memory\":256}");
+	struct keel_dmesg_line *l = NULL;
+	unsigned long long cleared = 99;
+	struct keel_domain d = { .memory_mib = 0 };
+	struct keel_conn *c;
+	struct fake_keeld f;
+	size_t n = 5;
+
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
+	ck_assert_int_eq(keel_host_dmesg(c, &l, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(l[0].seq, 7);
+	ck_assert(l[0].time == 1764900000.25);
+	ck_assert_str_eq(l[0].level, "warning");
+	ck_assert_str_eq(l[0].message, "Domain web crashed.");
+	ck_assert_uint_eq(l[1].seq, 9);
+	ck_assert_str_eq(l[1].level, "info");
+	ck_assert_str_eq(l[1].message, "");
+	free(l);
+	ck_assert_int_eq(keel_host_dmesg_clear(c, 9, &cleared), 0);
+	ck_assert_uint_eq(cleared, 2);
+	ck_assert_int_eq(keel_host_dmesg_clear(c, 0, NULL), 0);
+	ck_assert_int_eq(keel_domain_config_update(c, "web", cfg, &d), 0);
+	ck_assert_str_eq(d.name, "web");
+	/* Refused locally: nothing is sent. */
+	ck_assert_int_eq(keel_domain_config_update(c, "web", NULL, NULL), -1);
+	ck_assert_str_eq(keel_last_error(c)->field, "/config");
+	ck_assert_int_eq(keel_host_dmesg_clear(c, 1ULL << 63, NULL), -1);
+	ck_assert_int_eq(keel_host_dmesg(c, &l, &n), -1);
+	ck_assert_int_eq(keel_last_error(c)->code, KEEL_E_PROTOCOL);
+	ck_assert_int_eq(keel_host_dmesg(c, &l, &n), -1);
+	ck_assert_int_eq(keel_last_error(c)->code, KEEL_E_PROTOCOL);
+	ck_assert_msg(strstr(keel_last_error(c)->message, "level"), "%s",
+		      keel_last_error(c)->message);
+	keel_close(c);
+	fake_keeld_stop(&f);
+	assert_request(&f, 0, "host.dmesg", NULL);
+	assert_request(&f, 1, "host.dmesg_clear", "{\"upto\":9}");
+	assert_request(&f, 2, "host.dmesg_clear", NULL);
+	assert_request(&f, 3, "domain.config_update",
+		       "{\"name\":\"web\",\"config\":{\"name\":\"web\",\"memory\":256}}");
+	assert_request(&f, 4, "host.dmesg", NULL);
+	assert_request(&f, 5, "host.dmesg", NULL);
+	ck_assert_uint_eq(f.nr_req, 6);
+	/* The config was borrowed: still ours, and unchanged. */
+	ck_assert_str_eq(plain(cfg), "{\"name\":\"web\",\"memory\":256}");
+	json_object_put(cfg);
+	fake_keeld_free(&f);
+}
+END_TEST
+
 /* Every typed call: its method, its params, name vs. uuid, flags. */
 START_TEST(test_requests)
 {
@@ -1325,6 +1394,7 @@ Suite *unit_suite(void)
 	tcase_add_test(calls, test_version_and_states);
 	tcase_add_test(calls, test_requests);
 	tcase_add_test(calls, test_memory_requests);
+	tcase_add_test(calls, test_dmesg_config_update);
 	tcase_add_test(calls, test_results);
 	tcase_add_test(calls, test_keeld_errors);
 	tcase_add_test(calls, test_local_errors);

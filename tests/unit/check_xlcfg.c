@@ -149,6 +149,32 @@ static const struct {
 	{ "", "cmdline", NULL },
 	{ "root = \"/dev/xvda1\"\n", "root", NULL },
 	{ "extra = \"quiet\"\n", "extra", NULL },
+	/*
+	 * xen-tools' partition images: each a whole disk, from its
+	 * partition's disk on, in partition order; root= follows.
+	 */
+	{ "disk = ['/r,raw,xvda2', '/s,raw,xvda1']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/s\",\"format\":\"raw\","
+	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/r\","
+	  "\"format\":\"raw\",\"readonly\":false}]" },
+	{ "disk = ['/b,raw,xvda1', '/a,raw,xvda']\n", "disks",
+	  "[{\"vdev\":\"xvda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false},{\"vdev\":\"xvdb\",\"path\":\"/b\","
+	  "\"format\":\"raw\",\"readonly\":false}]" },
+	{ "disk = ['/p,raw,sdb3,r', '/a,raw,sda', '/b,raw,sdb']\n", "disks",
+	  "[{\"vdev\":\"sda\",\"path\":\"/a\",\"format\":\"raw\","
+	  "\"readonly\":false},{\"vdev\":\"sdb\",\"path\":\"/b\","
+	  "\"format\":\"raw\",\"readonly\":false},{\"vdev\":\"sdc\","
+	  "\"path\":\"/p\",\"format\":\"raw\",\"readonly\":true}]" },
+	{ "root = \"/dev/xvda2 ro\"\nextra = \"quiet\"\n"
+	  "disk = ['/r,raw,xvda2', '/s,raw,xvda1']\n", "cmdline",
+	  "\"root=/dev/vdb ro quiet\"" },
+	{ "cmdline = \"console=hvc0 root=/dev/xvda1\"\n"
+	  "disk = ['/r,raw,xvda1', '/s,raw,xvda2']\n", "cmdline",
+	  "\"console=hvc0 root=/dev/vda\"" },
+	/* a partition the file does not give is not rewritten */
+	{ "root = \"/dev/xvda3\"\ndisk = ['/r,raw,xvda2']\n", "cmdline",
+	  "\"root=/dev/xvda3\"" },
 	/* disks */
 	{ "disk = ['/img,raw,xvda,rw']\n", "disks",
 	  "[{\"vdev\":\"xvda\",\"path\":\"/img\",\"format\":\"raw\","
@@ -454,8 +480,14 @@ static const struct {
 	  "'disk' takes a list of quoted specifications, as in disk = [ '...' ]." },
 	{ BASE "disk = [ 5 ]\n", "t.cfg:3: ",
 	  "The items of 'disk' are quoted specifications, not numbers." },
-	{ BASE "disk = [\n  '/a,raw,xvda',\n  '/b,raw,xvda1',\n]\n", "t.cfg:5: ",
-	  "In disk '/b,raw,xvda1': vdev 'xvda1' is not a whole-disk name" },
+	{ BASE "disk = [\n  '/a,raw,xvda',\n  '/b,raw,xvda16',\n]\n", "t.cfg:5: ",
+	  "In disk '/b,raw,xvda16': vdev 'xvda16' is not a disk name such as xvda, vdb, sda or hdc, nor a partition of one from 1 to 15, such as xvda2." },
+	{ BASE "disk = [ '/a,raw,xvda0' ]\n", "t.cfg:3: ", "nor a partition" },
+	{ BASE "disk = [ '/a,raw,xvda01' ]\n", "t.cfg:3: ", "nor a partition" },
+	{ BASE "disk = [ '/a,raw,xvd1' ]\n", "t.cfg:3: ", "nor a partition" },
+	{ BASE "disk = [ '/a,raw,xvda1x' ]\n", "t.cfg:3: ", "nor a partition" },
+	{ BASE "disk = [ '/a,raw,xvda1', '/b,raw,xvda1' ]\n", "t.cfg:3: ",
+	  "Two disk entries use vdev xvda1; each must have its own." },
 	{ BASE "disk = [ '' ]\n", "t.cfg:3: ",
 	  "In disk '': there is no target" },
 	{ BASE "disk = [ ',raw,xvda' ]\n", "t.cfg:3: ", "there is no target" },
@@ -519,10 +551,10 @@ static const struct {
 	{ BASE "disk = [ '/a,raw,xvda', '/b,raw,vdc', '/c,raw,xvda' ]\n",
 	  "t.cfg:3: ", "Two disk entries use vdev xvda; each must have its own." },
 	{ BASE "disk = [ '/a,raw,xvd' ]\n", "t.cfg:3: ",
-	  "vdev 'xvd' is not a whole-disk name" },
-	{ BASE "disk = [ '/a,raw,xvdabcd' ]\n", "t.cfg:3: ", "whole-disk" },
-	{ BASE "disk = [ '/a,raw,nvme0n1' ]\n", "t.cfg:3: ", "whole-disk" },
-	{ BASE "disk = [ '/a,raw,XVDA' ]\n", "t.cfg:3: ", "whole-disk" },
+	  "vdev 'xvd' is not a disk name" },
+	{ BASE "disk = [ '/a,raw,xvdabcd' ]\n", "t.cfg:3: ", "not a disk name" },
+	{ BASE "disk = [ '/a,raw,nvme0n1' ]\n", "t.cfg:3: ", "not a disk name" },
+	{ BASE "disk = [ '/a,raw,XVDA' ]\n", "t.cfg:3: ", "not a disk name" },
 	/* vifs */
 	{ BASE "vif = 'bridge=br0'\n", "t.cfg:3: ",
 	  "'vif' takes a list of quoted specifications" },
@@ -620,6 +652,10 @@ static const struct {
 	  "t.cfg:1: warning: root=/dev/sdb will not exist: the guest names its virtio disks /dev/vdX, and this one will be /dev/vdb." },
 	{ "root = \"/dev/xvdc2 ro\"\n",
 	  "t.cfg:1: warning: root=/dev/xvdc2 will not exist: the guest names its virtio disks /dev/vda, /dev/vdb and so on, in vdev order." },
+	{ "disk = [\n  '/r,,xvda2',\n  '/s,,xvda1',\n]\n",
+	  "t.cfg:2: warning: vdev xvda2 names a partition: keel gives its image to the guest as a whole disk, vdev xvdb, on which the guest finds the filesystem as /dev/vdb; an /etc/fstab in the image that names /dev/xvda2 must name /dev/vdb or use UUID= or LABEL=." },
+	{ "root = \"/dev/xvda2 ro\"\ndisk = ['/r,,xvda2', '/s,,xvda1']\n",
+	  "t.cfg:1: warning: root=/dev/xvda2 is rewritten to root=/dev/vdb, the disk keel makes of partition xvda2's image." },
 	{ "disk = ['/a,,xvda', '/c,,xvdc']\n",
 	  "t.cfg:1: warning: vdev xvdc will be the guest's /dev/vdb (its disk 2): a guest names virtio disks in their order, with no gaps, and xvda, sda and hda all come first." },
 	{ "disk = ['/a,,xvda,,discard']\n",
