@@ -51,9 +51,10 @@ struct keeld_conf {
 	char *cgroup_root;
 	/*
 	 * Remote management (keeld.8, TLS; docs/remote.md): the TCP
-	 * addresses keeld listens on with TLS, the PKI directory, the subjects (fnmatch patterns over
-	 * the RFC 2253 form) let in read-write and read-only, and seconds a
-	 * client may take over its handshake and stay silent after it.
+	 * addresses keeld listens on with TLS, the PKI directory, the
+	 * subjects (fnmatch patterns over the RFC 2253 form) let in
+	 * read-write and read-only, and seconds a client may take over its
+	 * handshake and may stay silent after it.
 	 */
 	char *listen[CONF_MAX_LISTEN];	/* the host part, no brackets */
 	unsigned listen_port[CONF_MAX_LISTEN];

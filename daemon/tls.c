@@ -40,6 +40,16 @@
  */
 #define TLS_BRIDGE_HIGH (256 * 1024)
 
+/*
+ * A closed connection's lingering, as listener.c's: what the client
+ * still sends is read and discarded until it closes too, this long
+ * passes or this much came, so that its request sent before it read
+ * the answer does not make our kernel reset the connection and drop
+ * the answer (the reason it was closed) unread.
+ */
+#define TLS_LINGER_S 2
+#define TLS_LINGER_MAX_BYTES (64 * 1024)
+
 /* The pause after accept() fails, as listener.c's. */
 #define TLS_ACCEPT_BACKOFF_MS 200
 
@@ -49,7 +59,8 @@ struct tls_conn {
 	struct bufferevent *pair;	/* to server.c; NULL until let in */
 	char peer[NI_MAXHOST + NI_MAXSERV + 4];
 	bool handshaking;
-	bool closing;		/* write what is left to the client, close */
+	bool closing;		/* write what is left, linger, close */
+	size_t discarded;	/* bytes read while lingering */
 	struct tls_conn *prev, *next;
 };
 
@@ -118,24 +129,37 @@ static void tls_conn_free(struct tls_conn *tc)
 static void tls_client_drained(struct bufferevent *bev, void *arg);
 static void tls_client_event(struct bufferevent *bev, short what, void *arg);
 
-/* Close @tc once what it still owes the client is written. */
+/* Lingering: discard what the client sends, up to a point. */
+static void tls_discard(struct bufferevent *bev, void *arg)
+{
+	struct tls_conn *tc = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	tc->discarded += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (tc->discarded >= TLS_LINGER_MAX_BYTES)
+		tls_conn_free(tc);
+}
+
+/*
+ * Close @tc once what it still owes the client is written and the
+ * client has closed too, or TLS_LINGER_S passed; a client that reads
+ * nothing is cut after tls_handshake_timeout.
+ */
 static void tls_conn_close_written(struct tls_conn *tc)
 {
+	struct timeval linger = { .tv_sec = TLS_LINGER_S };
+
 	tc->closing = true;
 	if (tc->pair) {
 		bufferevent_free(tc->pair);
 		tc->pair = NULL;
 	}
-	bufferevent_disable(tc->tls, EV_READ);
-	if (!evbuffer_get_length(bufferevent_get_output(tc->tls))) {
-		tls_conn_free(tc);
-		return;
-	}
-	/* Told when all is written; a client that does not read is cut. */
 	bufferevent_setwatermark(tc->tls, EV_WRITE, 0, 0);
-	bufferevent_setcb(tc->tls, NULL, tls_client_drained, tls_client_event,
-			  tc);
-	bufferevent_set_timeouts(tc->tls, NULL, &tc->ts->handshake_tv);
+	bufferevent_setcb(tc->tls, tls_discard, tls_client_drained,
+			  tls_client_event, tc);
+	bufferevent_set_timeouts(tc->tls, &linger, &tc->ts->handshake_tv);
+	bufferevent_enable(tc->tls, EV_READ | EV_WRITE);
 }
 
 /* The client sent or was sent something: its idle time starts again. */
@@ -183,10 +207,7 @@ static void tls_client_drained(struct bufferevent *bev, void *arg)
 {
 	struct tls_conn *tc = arg;
 
-	if (tc->closing) {
-		tls_conn_free(tc);
-		return;
-	}
+	/* Closing: the client's close or the linger's end frees it. */
 	if (tc->pair)
 		bufferevent_enable(tc->pair, EV_READ);
 }
@@ -351,6 +372,7 @@ static void tls_conn_admit(struct tls_conn *tc)
 static void tls_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct tls_conn *tc = arg;
+	const struct keeld_conf *conf = &tc->ts->keeld->conf;
 	unsigned long e = bufferevent_get_openssl_error(bev);
 	char why[512];
 
@@ -358,16 +380,12 @@ static void tls_client_event(struct bufferevent *bev, short what, void *arg)
 		tls_conn_admit(tc);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		log_info_limited("Closing the TLS connection from %s: it %s for %u s (%s).",
-				 tc->peer,
-				 tc->handshaking ? "did not finish its handshake" :
-						   "sent and received nothing",
-				 tc->handshaking ?
-					 tc->ts->keeld->conf.tls_handshake_timeout :
-					 tc->ts->keeld->conf.tls_idle_timeout,
-				 tc->handshaking ? "tls_handshake_timeout" :
-						   "tls_idle_timeout");
+	if ((what & BEV_EVENT_TIMEOUT) && tc->handshaking)
+		log_info_limited("Closing the TLS connection from %s: it did not finish its handshake within %u s (tls_handshake_timeout).",
+				 tc->peer, conf->tls_handshake_timeout);
+	else if (what & BEV_EVENT_TIMEOUT)
+		log_info_limited("Closing the TLS connection from %s: nothing was sent either way for %u s (tls_idle_timeout).",
+				 tc->peer, conf->tls_idle_timeout);
 	else if (tc->handshaking) {
 		tls_errors(e, why, sizeof(why));
 		log_info_limited("Refused a TLS client from %s: %s.", tc->peer,
@@ -445,7 +463,8 @@ static void tls_accept_error(struct evconnlistener *lev, void *arg)
 	struct timeval tv = { 0, TLS_ACCEPT_BACKOFF_MS * 1000 };
 
 	log_warn_limited("Cannot accept a TLS connection: %s; keeld accepts none for %d ms.",
-			 strerror(EVUTIL_SOCKET_ERROR()), TLS_ACCEPT_BACKOFF_MS);
+			 strerror(EVUTIL_SOCKET_ERROR()),
+			 TLS_ACCEPT_BACKOFF_MS);
 	for (unsigned i = 0; i < ts->nr_lev; i++)
 		evconnlistener_disable(ts->lev[i]);
 	evtimer_add(ts->retry, &tv);
@@ -462,6 +481,13 @@ static int tls_ctx_new(const char *dir, SSL_CTX **out)
 	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
 	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_SERVERCERT);
 	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_SERVERKEY);
+	/* OpenSSL's own words for a missing file are "system lib". */
+	if (access(ca, R_OK) || access(cert, R_OK)) {
+		rc = -errno;
+		log_err("Cannot read %s: %s; keeld's TLS listeners need cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (pki_dir, --pki-dir).",
+			access(ca, R_OK) ? ca : cert, strerror(-rc));
+		return rc;
+	}
 	rc = pki_key_check(key, why, sizeof(why));
 	if (rc) {
 		log_err("%s", why);

@@ -44,7 +44,7 @@ struct libkeel_tls {
 	int tcp;		/* to keeld */
 	int local;		/* the pump's end of the socket pair */
 	pthread_t thread;
-	bool accepted;		/* keeld sent a session ticket: it let us in */
+	bool accepted;		/* keeld sent a session ticket */
 	char down[TLS_PUMP_BUF], up[TLS_PUMP_BUF];
 };
 
@@ -146,8 +146,8 @@ static int tls_ctx(struct libkeel_tls *t, const char *dir, char *why,
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(t->ctx, TLS1_3_VERSION);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
-						       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(
+		t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -316,7 +316,7 @@ static bool tls_pump_step(struct libkeel_tls *t, size_t *dlen, size_t *doff,
 			else if (e == SSL_ERROR_WANT_WRITE)
 				*tcp_ev |= POLLOUT;
 			else
-				*done = true;	/* keeld closed, or failed */
+				*done = true;	/* closed, or failed */
 		}
 	}
 	if (*dlen) {
