@@ -159,3 +159,14 @@ tests_unit_check_hotplug_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# keeld over TLS on loopback (docs/remote.md): who is let in, who is
+# refused and why; certificates from data/keel-pki-init.
+check_PROGRAMS += tests/integration/check_tls
+TESTS += tests/integration/check_tls
+tests_integration_check_tls_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_tls.c $(KEELD_FIXTURE)
+tests_integration_check_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+tests_integration_check_tls_LDADD = tests/integration/libharness.la \
+	lib/libkeelclient.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
