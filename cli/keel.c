@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -169,10 +170,12 @@ void cli_print_synopsis(FILE *f, const struct cli_command *cmd)
 
 static void print_general_help(FILE *f)
 {
-	fputs("Usage: keel [-c URI] COMMAND [ARGS...]\n"
+	fputs("Usage: keel [-c URI] [--pki-dir DIR] COMMAND [ARGS...]\n"
 	      "       keel -h|--help | --version\n\n"
 	      "Manage keel domains through keeld. -c URI (or $KEEL_URI) names keeld's\n"
-	      "socket; the default is /run/keel/keeld.sock.\n\n"
+	      "socket; the default is /run/keel/keeld.sock. A remote keeld is\n"
+	      "tls://HOST[:PORT], with the certificates in --pki-dir DIR (or\n"
+	      "$KEEL_PKI_DIR; the default is /etc/pki/keel).\n\n"
 	      "Commands:\n",
 	      f);
 	for (const struct cli_command *c = cli_commands; c->name; c++)
@@ -309,6 +312,7 @@ int main(int argc, char **argv)
 {
 	static const struct option global_long[] = {
 		{ "connect", required_argument, NULL, 'c' },
+		{ "pki-dir", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -324,6 +328,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			cli.uri = optarg;
+			break;
+		case 'P':
+			/* libkeel reads it for tls:// (keel_connect()). */
+			if (setenv("KEEL_PKI_DIR", optarg, 1)) {
+				fprintf(stderr, "keel: %s.\n", strerror(errno));
+				return CLI_FAIL;
+			}
 			break;
 		case 'h':
 			print_general_help(stdout);

@@ -48,12 +48,15 @@ int conf_init(struct keeld_conf *conf)
 	conf->memory_overcommit = 100;
 	conf->client_memory = CONF_CLIENT_MEMORY_MIB;
 	conf->client_idle_timeout = CONF_CLIENT_IDLE_TIMEOUT_S;
+	conf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT_S;
+	conf->tls_idle_timeout = CONF_TLS_IDLE_TIMEOUT_S;
 	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
 	    conf_set(&conf->log_dir, KEELD_LOG_DIR) ||
 	    conf_set(&conf->schema_dir, KEELD_SCHEMA_DIR) ||
 	    conf_set(&conf->hypervisor, KEELD_HYPERVISOR) ||
-	    conf_set(&conf->cgroup_parent, CONF_CGROUP_PARENT)) {
+	    conf_set(&conf->cgroup_parent, CONF_CGROUP_PARENT) ||
+	    conf_set(&conf->pki_dir, CONF_PKI_DIR)) {
 		conf_dispose(conf);
 		return -ENOMEM;
 	}
@@ -71,6 +74,15 @@ void conf_dispose(struct keeld_conf *conf)
 	free(conf->cgroup_parent);
 	free(conf->cgroup_root);
 	free(conf->default_bridge);
+	free(conf->pki_dir);
+	for (unsigned i = 0; i < conf->nr_listen; i++)
+		free(conf->listen[i]);
+	for (unsigned i = 0; i < conf->nr_tls_dn_rw; i++)
+		free(conf->tls_dn_rw[i]);
+	for (unsigned i = 0; i < conf->nr_tls_dn_ro; i++)
+		free(conf->tls_dn_ro[i]);
+	conf->nr_listen = conf->nr_tls_dn_rw = conf->nr_tls_dn_ro = 0;
+	conf->pki_dir = NULL;
 	conf->default_bridge = NULL;
 	conf->hypervisor = NULL;
 	conf->cgroup_parent = conf->cgroup_root = NULL;
@@ -210,6 +222,108 @@ static int conf_apply_cgroup(struct keeld_conf *conf, const char *path,
 	return 1;
 }
 
+int conf_add_listen(struct keeld_conf *conf, const char *where,
+		    const char *uri)
+{
+	const char *addr = uri + strlen("tls://"), *end, *port = NULL;
+	unsigned p = CONF_TLS_PORT;
+	char *host;
+
+	if (strncmp(uri, "tls://", 6) || !*addr) {
+		log_err("%s: a listening address is tls://ADDR[:PORT] (such as tls://0.0.0.0:16515 or tls://[::1]), not \"%s\".",
+			where, uri);
+		return -EINVAL;
+	}
+	if (addr[0] == '[') {
+		end = strchr(addr, ']');
+		if (end && end[1] == ':')
+			port = end + 2;
+		else if (!end || end[1])
+			end = NULL;
+		addr++;
+	} else {
+		end = strchr(addr, ':');
+		if (end && strchr(end + 1, ':'))
+			end = NULL;
+		else if (end)
+			port = end + 1;
+		else
+			end = addr + strlen(addr);
+	}
+	if (!end || end == addr || (port && parse_uint(port, 1, 65535, &p))) {
+		log_err("%s: \"%s\" is not a listening address: give tls://ADDR[:PORT], an IPv6 ADDR in brackets and PORT from 1 to 65535.",
+			where, uri);
+		return -EINVAL;
+	}
+	if (conf->nr_listen == CONF_MAX_LISTEN) {
+		log_err("%s: keeld listens on at most %d TCP addresses.",
+			where, CONF_MAX_LISTEN);
+		return -EINVAL;
+	}
+	host = strndup(addr, (size_t)(end - addr));
+	if (!host)
+		return -ENOMEM;
+	conf->listen[conf->nr_listen] = host;
+	conf->listen_port[conf->nr_listen] = p;
+	conf->nr_listen++;
+	return 0;
+}
+
+/* Add the subject pattern @value to the list @list of *@nr. */
+static int conf_add_dn(char **list, unsigned *nr, const char *path,
+		       unsigned lineno, const char *key, const char *value)
+{
+	if (*nr == CONF_MAX_DN) {
+		log_err("%s:%u: %s may be given at most %d times.", path,
+			lineno, key, CONF_MAX_DN);
+		return -EINVAL;
+	}
+	list[*nr] = strdup(value);
+	if (!list[*nr])
+		return -ENOMEM;
+	(*nr)++;
+	return 0;
+}
+
+/*
+ * The remote management settings. Returns 0, -EINVAL (logged),
+ * -ENOMEM, or 1 when @key is not one of them.
+ */
+static int conf_apply_tls(struct keeld_conf *conf, const char *path,
+			  unsigned lineno, const char *key, const char *value)
+{
+	char where[512];
+
+	if (!strcmp(key, "listen")) {
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		return conf_add_listen(conf, where, value);
+	}
+	if (!strcmp(key, "pki_dir"))
+		return conf_set(&conf->pki_dir, value);
+	if (!strcmp(key, "tls_allowed_dn"))
+		return conf_add_dn(conf->tls_dn_rw, &conf->nr_tls_dn_rw, path,
+				   lineno, key, value);
+	if (!strcmp(key, "tls_readonly_dn"))
+		return conf_add_dn(conf->tls_dn_ro, &conf->nr_tls_dn_ro, path,
+				   lineno, key, value);
+	if (!strcmp(key, "tls_handshake_timeout")) {
+		if (!parse_uint(value, 1, 3600, &conf->tls_handshake_timeout))
+			return 0;
+		log_err("%s:%u: tls_handshake_timeout must be a number of seconds from 1 to 3600, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "tls_idle_timeout")) {
+		if (!parse_uint(value, 0, 86400 * 365,
+				&conf->tls_idle_timeout))
+			return 0;
+		log_err("%s:%u: tls_idle_timeout must be a number of seconds, or 0 for no timeout, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 /*
  * A Linux interface name as the domain schema's ifname allows it: 1 to
  * 15 characters other than '/', ':', ',', '=', controls and spaces.
@@ -278,7 +392,10 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 	rc = conf_apply_cgroup(conf, path, lineno, key, value);
 	if (rc <= 0)
 		return rc;
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent, cgroup_root and default_bridge.",
+	rc = conf_apply_tls(conf, path, lineno, key, value);
+	if (rc <= 0)
+		return rc;
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent, cgroup_root, default_bridge, listen, pki_dir, tls_allowed_dn, tls_readonly_dn, tls_handshake_timeout and tls_idle_timeout.",
 		path, lineno, key);
 	return -EINVAL;
 }

@@ -7,6 +7,10 @@
 #include "cgroup.h"
 #include "log.h"
 
+/* Most `listen` lines, and most subjects in each TLS allow-list. */
+#define CONF_MAX_LISTEN 8
+#define CONF_MAX_DN 64
+
 /* keeld's settings: built-in defaults, then the file, then options. */
 struct keeld_conf {
 	char *run_dir;
@@ -45,12 +49,33 @@ struct keeld_conf {
 	char *default_bridge;
 	char *cgroup_parent;
 	char *cgroup_root;
+	/*
+	 * Remote management (keeld.8, TLS; docs/remote.md): the TCP
+	 * addresses keeld listens on with TLS, the PKI directory, the
+	 * subjects (fnmatch patterns over the RFC 2253 form) let in
+	 * read-write and read-only, and seconds a client may take over its
+	 * handshake and may stay silent after it.
+	 */
+	char *listen[CONF_MAX_LISTEN];	/* the host part, no brackets */
+	unsigned listen_port[CONF_MAX_LISTEN];
+	unsigned nr_listen;
+	char *pki_dir;
+	char *tls_dn_rw[CONF_MAX_DN];
+	unsigned nr_tls_dn_rw;
+	char *tls_dn_ro[CONF_MAX_DN];
+	unsigned nr_tls_dn_ro;
+	unsigned tls_handshake_timeout;
+	unsigned tls_idle_timeout;
 };
 
 /* The defaults of the settings above that are not derived. */
 #define CONF_CLIENT_MEMORY_MIB 24
 #define CONF_CLIENT_IDLE_TIMEOUT_S 60
 #define CONF_CGROUP_PARENT "keel"
+#define CONF_PKI_DIR "/etc/pki/keel"
+#define CONF_TLS_PORT 16515
+#define CONF_TLS_HANDSHAKE_TIMEOUT_S 10
+#define CONF_TLS_IDLE_TIMEOUT_S 600
 
 /* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
 int conf_init(struct keeld_conf *conf);
@@ -63,7 +88,9 @@ void conf_dispose(struct keeld_conf *conf);
  * starting with '#' are skipped. Keys: run_dir, state_dir, log_dir,
  * group, hypervisor, log_level, memory_overcommit, max_clients,
  * max_clients_per_uid, client_memory, client_idle_timeout, cgroups,
- * cgroup_parent, cgroup_root, default_bridge. Returns 0;
+ * cgroup_parent, cgroup_root, default_bridge, listen, pki_dir,
+ * tls_allowed_dn, tls_readonly_dn (these three may repeat),
+ * tls_handshake_timeout, tls_idle_timeout. Returns 0;
  * -ENOENT when the file does not exist and @missing_ok is false (it is
  * then logged); -EINVAL for an unknown key, a line without '=' or a bad
  * value, logged with the file and line; -errno when it cannot be read.
@@ -72,5 +99,13 @@ int conf_load(struct keeld_conf *conf, const char *path, bool missing_ok);
 
 /* Replace the string *@slot with a copy of @value. Returns 0 or -ENOMEM. */
 int conf_set(char **slot, const char *value);
+
+/*
+ * Add the listening address @uri ("tls://ADDR[:PORT]", as `listen` and
+ * --listen take it) to @conf. Returns 0, -EINVAL after logging why
+ * (@where names the file and line, or the option), or -ENOMEM.
+ */
+int conf_add_listen(struct keeld_conf *conf, const char *where,
+		    const char *uri);
 
 #endif /* KEEL_DAEMON_CONF_H */

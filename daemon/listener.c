@@ -29,6 +29,7 @@
 #include "keeld.h"
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 
 /*
  * How long a lingering close reads what a closed client still sends,
@@ -73,6 +74,7 @@ struct listeners {
 	int prio;
 	bool have_group;
 	gid_t gid;
+	struct tls_server *tls;	/* NULL: no `listen` address */
 	struct lingerer *lingering;
 	unsigned nr_lingering;
 	struct event *retry;	/* after accept() failed */
@@ -451,6 +453,8 @@ int listeners_new(struct keeld *k, int prio, listeners_client_fn on_client,
 	rc = listener_open(ls, &ls->rw, "keeld.sock", false);
 	if (!rc)
 		rc = listener_open(ls, &ls->ro, "keeld-ro.sock", true);
+	if (!rc)
+		rc = tls_server_new(k, prio, on_client, arg, &ls->tls);
 	if (rc) {
 		listeners_free(ls);
 		return rc;
@@ -465,6 +469,7 @@ void listeners_free(struct listeners *ls)
 		return;
 	while (ls->lingering)
 		linger_free(ls->lingering);
+	tls_server_free(ls->tls);
 	listener_close(&ls->rw);
 	listener_close(&ls->ro);
 	if (ls->retry)

@@ -10,7 +10,8 @@
  * error line and a lingering close. When accept() fails (keeld is out
  * of descriptors) both sockets stop accepting for a while; and they
  * take a few connections at a time, so that a storm of them does not
- * keep the event loop from the clients already in.
+ * keep the event loop from the clients already in. With `listen`
+ * addresses, TLS clients come in too (tls.h), to the same @on_client.
  */
 
 #include <stdbool.h>

@@ -31,6 +31,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/server.c daemon/server.h \
 	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
+daemon_libkeeld_la_SOURCES += daemon/tls.c daemon/tls.h
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
@@ -41,6 +42,8 @@ daemon_libkeeld_la_CPPFLAGS = $(KEELD_CPPFLAGS)
 daemon_libkeeld_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 daemon_libkeeld_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
 	$(LIBEVENT_LIBS)
+daemon_libkeeld_la_CFLAGS += $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
+daemon_libkeeld_la_LIBADD += $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
 
 sbin_PROGRAMS += daemon/keeld
 daemon_keeld_SOURCES = daemon/main.c

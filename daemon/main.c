@@ -49,6 +49,9 @@ struct options {
 	bool config_given;
 	const char *run_dir, *state_dir, *log_dir, *schema_dir, *hypervisor;
 	const char *log_level;
+	const char *pki_dir;
+	const char *listen[CONF_MAX_LISTEN];
+	unsigned nr_listen;
 	bool foreground;
 };
 
@@ -57,7 +60,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: keeld [--foreground] [--config FILE] [--run-dir DIR]\n"
 		"             [--state-dir DIR] [--log-dir DIR] [--schema-dir DIR]\n"
-		"             [--hypervisor PATH]\n"
+		"             [--hypervisor PATH] [--listen tls://ADDR[:PORT]]...\n"
+		"             [--pki-dir DIR]\n"
 		"             [--log-level err|warn|info|debug]\n");
 }
 
@@ -72,6 +76,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "listen", required_argument, NULL, 'T' },
+		{ "pki-dir", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -105,6 +111,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->foreground = true;
+			break;
+		case 'T':
+			if (o->nr_listen == CONF_MAX_LISTEN) {
+				fprintf(stderr,
+					"keeld: --listen may be given at most %d times.\n",
+					CONF_MAX_LISTEN);
+				return -EINVAL;
+			}
+			o->listen[o->nr_listen++] = optarg;
+			break;
+		case 'P':
+			o->pki_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -164,6 +182,11 @@ static int load_conf(struct keeld_conf *conf, const struct options *o)
 		rc = conf_set(&conf->schema_dir, o->schema_dir);
 	if (!rc && o->hypervisor)
 		rc = conf_set(&conf->hypervisor, o->hypervisor);
+	if (!rc && o->pki_dir)
+		rc = conf_set(&conf->pki_dir, o->pki_dir);
+	/* --listen adds to keeld.conf's `listen` lines. */
+	for (unsigned i = 0; !rc && i < o->nr_listen; i++)
+		rc = conf_add_listen(conf, "--listen", o->listen[i]);
 	if (!rc && o->log_level &&
 	    log_level_parse(o->log_level, &conf->log_level)) {
 		log_err("--log-level must be err, warn, info or debug, not \"%s\".",

@@ -336,7 +336,7 @@ struct json_object *methods_handle(void *ctx, const struct jsonrpc_req *req)
 				    req->method);
 	if (caller->read_only && method->access != METHOD_READ_ONLY)
 		return method_error(req, KEEL_E_PERMISSION, NULL,
-				    "%s changes the host and is not allowed on the read-only socket; use keeld.sock.",
+				    "%s changes the host and this connection is read-only (keeld-ro.sock, or a TLS client on tls_readonly_dn); use keeld.sock or a certificate on tls_allowed_dn.",
 				    method->name);
 	if (params && !json_object_is_type(params, json_type_object))
 		return method_error(req, JSONRPC_INVALID_PARAMS, "",

@@ -50,3 +50,7 @@ systemdsystemunit_DATA = data/keeld.service
 else
 noinst_DATA += data/keeld.service
 endif
+
+# keel-pki-init: a test CA and certificates for keeld over TLS
+# (docs/remote.md), installed beside keeld.
+dist_sbin_SCRIPTS = data/keel-pki-init

@@ -127,13 +127,35 @@ struct keel_host_info {
 struct keel_conn;
 
 /*
- * Connect to keeld at @uri: a socket path, "unix:PATH", or NULL for
- * $KEEL_URI or else the system socket (/run/keel/keeld.sock). "tls://"
- * is refused for now (KEEL_E_CONNECTION, "not supported yet").
+ * Remote keeld (docs/remote.md): TLS 1.3 on this TCP port unless the
+ * URI names another, with mutual X.509 certificates from one directory
+ * holding these files (keeld reads the server's, libkeel the client's).
+ */
+#define KEEL_TLS_PORT 16515
+#define KEEL_PKI_DIR_DEFAULT "/etc/pki/keel"
+#define KEEL_PKI_CACERT "cacert.pem"
+#define KEEL_PKI_SERVERCERT "servercert.pem"
+#define KEEL_PKI_SERVERKEY "private/serverkey.pem"
+#define KEEL_PKI_CLIENTCERT "clientcert.pem"
+#define KEEL_PKI_CLIENTKEY "private/clientkey.pem"
+
+/*
+ * Connect to keeld at @uri: a socket path, "unix:PATH",
+ * "tls://HOST[:PORT]" (an IPv6 HOST in brackets), or NULL for $KEEL_URI
+ * or else the system socket (/run/keel/keeld.sock). Over TLS, the
+ * client's certificate and key and the CA come from $KEEL_PKI_DIR or
+ * /etc/pki/keel, and keeld's certificate must name HOST (SAN).
  * Returns 0 and *@out, or -1 with *@err (may be NULL) set to a malloc'd
  * message for the user.
  */
 int keel_connect(const char *uri, struct keel_conn **out, char **err);
+
+/*
+ * keel_connect() with the PKI directory for tls:// URIs given: @pki_dir,
+ * or NULL for $KEEL_PKI_DIR or else /etc/pki/keel.
+ */
+int keel_connect_pki(const char *uri, const char *pki_dir,
+		     struct keel_conn **out, char **err);
 
 /* Close and free. NULL is fine. */
 void keel_close(struct keel_conn *c);

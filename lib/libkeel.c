@@ -134,23 +134,17 @@ void libkeel_conn_break(struct keel_conn *c)
 /* Connecting */
 /*
  * The socket path @uri names, or NULL with @why filled: a bare path and
- * "unix:PATH" are UNIX sockets; nothing else is supported yet.
+ * "unix:PATH" are UNIX sockets (tls:// is keel_connect_pki()'s).
  */
 static const char *uri_socket_path(const char *uri, char *why, size_t size)
 {
 	const char *path = uri;
 
-	if (strncmp(uri, "tls://", 6) == 0) {
-		snprintf(why, size,
-			 "Cannot connect to keeld at %s: remote connections over TLS are not supported yet; use a local socket path.",
-			 uri);
-		return NULL;
-	}
 	if (strncmp(uri, "unix:", 5) == 0)
 		path = uri + 5;
 	else if (strstr(uri, "://")) {
 		snprintf(why, size,
-			 "Cannot connect to keeld at %s: unknown URI scheme; give a socket path or unix:PATH.",
+			 "Cannot connect to keeld at %s: unknown URI scheme; give a socket path, unix:PATH or tls://HOST[:PORT].",
 			 uri);
 		return NULL;
 	}
@@ -207,10 +201,17 @@ static void set_err(char **err, const char *why)
 
 int keel_connect(const char *uri, struct keel_conn **out, char **err)
 {
+	return keel_connect_pki(uri, NULL, out, err);
+}
+
+int keel_connect_pki(const char *uri, const char *pki_dir,
+		     struct keel_conn **out, char **err)
+{
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct libkeel_tls *tls = NULL;
 	struct keel_conn *c;
 	const char *path;
-	char why[512];
+	char why[1024];
 	int fd;
 
 	if (err)
@@ -225,6 +226,14 @@ int keel_connect(const char *uri, struct keel_conn **out, char **err)
 		uri = getenv("KEEL_URI");
 		if (!uri || !*uri)
 			uri = KEEL_DEFAULT_SOCKET;
+	}
+	if (!strncmp(uri, "tls://", 6)) {
+		if (libkeel_tls_connect(uri + 6, pki_dir, &fd, &tls, why,
+					sizeof(why))) {
+			set_err(err, why);
+			return -1;
+		}
+		goto out_conn;
 	}
 	path = uri_socket_path(uri, why, sizeof(why));
 	if (!path) {
@@ -254,18 +263,21 @@ int keel_connect(const char *uri, struct keel_conn **out, char **err)
 		goto out_close_fd;
 	}
 
+out_conn:
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		set_err(err, "Cannot connect to keeld: out of memory.");
 		goto out_close_fd;
 	}
 	c->fd = fd;
+	c->tls = tls;
 	libkeel_error_clear(c);
 	*out = c;
 	return 0;
 
 out_close_fd:
 	close(fd);
+	libkeel_tls_free(tls);
 	return -1;
 }
 
@@ -274,6 +286,7 @@ void keel_close(struct keel_conn *c)
 	if (!c)
 		return;
 	close(c->fd);
+	libkeel_tls_free(c->tls);
 	libkeel_queue_free(c);
 	free(c->buf);
 	libkeel_error_clear(c);

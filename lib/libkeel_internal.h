@@ -29,8 +29,12 @@ struct keel_queued {
 	struct keel_queued *next;
 };
 
+struct libkeel_tls;
+
 struct keel_conn {
 	int fd;
+	/* tls://: the TLS connection @fd is bridged to (libkeel_tls.c). */
+	struct libkeel_tls *tls;
 	/*
 	 * Set once the stream cannot be trusted (EOF, a socket error, a
 	 * line we could not frame or match to a request): every later call
@@ -63,6 +67,18 @@ struct keel_conn {
 /* --- The error state (libkeel.c) ---------------------------------------- */
 
 /* Clear @c's error, as every public call does first. */
+/*
+ * Connect to keeld at @hostport (what follows "tls://") with the PKI
+ * directory @pki_dir (NULL: $KEEL_PKI_DIR or /etc/pki/keel). Returns 0,
+ * *@fd (a blocking socket carrying the plain JSON-RPC lines, the
+ * caller's to close) and *@out; or -errno with a sentence in @why.
+ */
+int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
+			struct libkeel_tls **out, char *why, size_t size);
+
+/* After closing the fd: end the TLS connection and free it. NULL is fine. */
+void libkeel_tls_free(struct libkeel_tls *t);
+
 void libkeel_error_clear(struct keel_conn *c);
 
 /*

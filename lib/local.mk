@@ -14,6 +14,7 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/iotune.c lib/iotune.h \
 	lib/paths.c lib/paths.h \
 	lib/cpumap.c lib/cpumap.h
+lib_libkeelcommon_la_SOURCES += lib/pki.c lib/pki.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
@@ -79,6 +80,9 @@ lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
+lib_libkeelclient_la_SOURCES += lib/libkeel_tls.c
+lib_libkeelclient_la_CFLAGS += $(OPENSSL_CFLAGS)
+lib_libkeelclient_la_LIBADD += $(OPENSSL_LIBS) -lpthread
 
 lib_LTLIBRARIES += lib/libkeel.la
 include_HEADERS = lib/keel.h

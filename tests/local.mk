@@ -194,3 +194,14 @@ EXTRA_DIST += tests/fuzz
 
 .PHONY: fuzz
 fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds
+
+# keeld over TLS on loopback (docs/remote.md): who is let in, who is
+# refused and why; certificates from data/keel-pki-init.
+check_PROGRAMS += tests/integration/check_tls
+TESTS += tests/integration/check_tls
+tests_integration_check_tls_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_tls.c $(KEELD_FIXTURE)
+tests_integration_check_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+tests_integration_check_tls_LDADD = tests/integration/libharness.la \
+	lib/libkeelclient.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)

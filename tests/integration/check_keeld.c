@@ -407,10 +407,10 @@ START_TEST(test_bad_config)
 		"--state-dir", state_dir, "--log-dir", log_dir, NULL,
 	};
 
-	write_file(conf_path, "# comment\n\nrun_dir = /tmp\nlisten = yes\n");
+	write_file(conf_path, "# comment\n\nrun_dir = /tmp\nlisten_on = yes\n");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(proc_wait(&p, 5000), 1);
-	ck_assert_msg(strstr(p.out, ":4: unknown setting \"listen\""),
+	ck_assert_msg(strstr(p.out, ":4: unknown setting \"listen_on\""),
 		      "%s", p.out);
 	proc_dispose(&p);
 

@@ -1031,8 +1031,15 @@ START_TEST(test_connect_errors)
 	ck_assert_ptr_nonnull(strstr(err, dir));
 	free(err);
 
-	ck_assert_int_eq(keel_connect("tls://host.example:16514", &c, &err), -1);
-	ck_assert_msg(strstr(err, "not supported yet"), "%s", err);
+	/* TLS without a PKI directory fails before any connection. */
+	ck_assert_int_eq(keel_connect_pki("tls://host.example:16514", dir, &c,
+					  &err),
+			 -1);
+	ck_assert_msg(strstr(err, "cacert.pem: No such file or directory"),
+		      "%s", err);
+	free(err);
+	ck_assert_int_eq(keel_connect("tls://[::1", &c, &err), -1);
+	ck_assert_msg(strstr(err, "is not tls://HOST[:PORT]"), "%s", err);
 	free(err);
 
 	ck_assert_int_eq(keel_connect("ssh://host", &c, &err), -1);
