@@ -125,6 +125,17 @@ static inline bool keel_vdev_valid(const char *s)
 #define HV_OPT_DUMP_ON "dump-on"
 #define HV_OPT_DUMP_DIR "dump-dir"
 #define HV_OPT_LOG_LEVEL "log-level"
+/*
+ * --restore=FD: start from the domain stream (docs/stream.md) on the
+ * inherited descriptor FD, read to its END record before the control
+ * socket is made, instead of booting --kernel. The rest of the command
+ * line describes the machine the stream was saved from (memory, vCPUs,
+ * devices, as keeld builds it from the header's config); keel-hv
+ * refuses a stream that does not fit it, with the reason in the status
+ * file, and runs nothing it restored until the whole stream checked.
+ * With --paused the vCPUs wait for resume.
+ */
+#define HV_OPT_RESTORE "restore"
 #define HV_OPT_HELP "help"
 
 /* --- keel-hv's exit status and the status file's "reason" --------------- */
@@ -143,6 +154,7 @@ enum hv_exit {
 	HV_EXIT_REBOOT = 2,	/* the guest asked for a reset */
 	HV_EXIT_CRASH = 3,	/* triple fault, KVM internal error, panic */
 	HV_EXIT_KILLED = 4,	/* stop on the control socket, or a signal */
+	HV_EXIT_SAVED = 5,	/* saved (save, "then": "stop") and ended */
 	HV_EXIT_EXEC_FAILED = 127, /* keeld's child could not run keel-hv */
 };
 
@@ -151,6 +163,7 @@ enum hv_exit {
 #define HV_REASON_REBOOT "reboot"
 #define HV_REASON_CRASH "crash"
 #define HV_REASON_KILLED "killed"
+#define HV_REASON_SAVED "saved"
 
 /* The status file's members. */
 #define HV_STATUS_REASON "reason"
@@ -214,6 +227,21 @@ enum hv_exit {
 #define HV_CTL_DEVICE_DEL "device-del"
 #define HV_CTL_DEVICES "devices"
 #define HV_CTL_DEVICE_REMOVED "device-removed"
+/*
+ * save {"path": ABSOLUTE, "then": "stop"|"pause"|"resume", "config":
+ * {...}}: pause the vCPUs, write the domain stream (docs/stream.md) into
+ * the new file PATH (O_EXCL, mode 0600) with "config" (the domain's
+ * configuration, keeld's schema) in its header, fsync it; then end the
+ * VM (HV_EXIT_SAVED, once the answer is sent), leave it paused, or run
+ * it again ("resume" returns it to the state it was in: a domain that
+ * was paused stays paused). Any failure (a full disk) removes the
+ * partial file and leaves the VM as it was. Result {"path", "bytes",
+ * "ms"}. While it writes, subscribed connections get
+ * HV_CTL_SAVE_PROGRESS {"done": BYTES, "total": BYTES} (total is an
+ * estimate until the end: the guest's RAM plus the rest).
+ */
+#define HV_CTL_SAVE "save"
+#define HV_CTL_SAVE_PROGRESS "save-progress"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 
