@@ -288,8 +288,9 @@ int cpu_state_save_vm(struct vm *vm, struct stream_writer *sw)
 		rc = get_irqchip(vm, id, &chip);
 		if (rc)
 			goto out_end;
-		put_pic(sw, id == KVM_IRQCHIP_PIC_MASTER ? STREAM_VM_PIC_MASTER :
-							    STREAM_VM_PIC_SLAVE,
+		put_pic(sw,
+			id == KVM_IRQCHIP_PIC_MASTER ? STREAM_VM_PIC_MASTER :
+						       STREAM_VM_PIC_SLAVE,
 			&chip.chip.pic);
 	}
 	rc = get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &chip);
@@ -537,7 +538,8 @@ static int msr_index_list(struct vm *vm, uint32_t **out, uint32_t *n_out)
 		return -ENOMEM;
 	}
 	list->nmsrs = probe.nmsrs;
-	if (probe.nmsrs && ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+	if (probe.nmsrs &&
+	    ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		int rc = -errno;
 
 		free(list);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,6 +264,34 @@ static const struct stream_ops restore_ops = {
 	.vcpu = on_vcpu,
 };
 
+/* vCPU @v's IA32_TSC, as KVM reads it now. */
+static uint64_t vcpu_tsc(struct vm *vm, unsigned v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} req = { .hdr.nmsrs = 1, .e.index = 0x10 };
+
+	ck_assert_int_eq(ioctl(vm->vcpus[v]->fd, KVM_GET_MSRS, &req), 1);
+	return req.e.data;
+}
+
+static uint32_t vcpu_mp_state(struct vm *vm, unsigned v)
+{
+	struct kvm_mp_state mp;
+
+	ck_assert_int_eq(ioctl(vm->vcpus[v]->fd, KVM_GET_MP_STATE, &mp), 0);
+	return mp.mp_state;
+}
+
+static uint64_t vm_clock(struct vm *vm)
+{
+	struct kvm_clock_data c = { 0 };
+
+	ck_assert_int_eq(ioctl(vm->vm_fd, KVM_GET_CLOCK, &c), 0);
+	return c.clock;
+}
+
 /*
  * The dirty guest on two vCPUs (the second waits for a SIPI that never
  * comes) runs a few heartbeats, is paused and saved; a second VM takes
@@ -275,7 +304,8 @@ START_TEST(test_dirty_continues)
 	struct restore x = { 0 };
 	char err[STREAM_ERR_SIZE] = "";
 	int fd = memfd_create("cpu_state", MFD_CLOEXEC);
-	uint64_t saved_beat, last;
+	uint64_t saved_beat, last, clock, tsc0, tsc1, second;
+	uint32_t mp1;
 	size_t saved_len;
 	struct vm *a, *b;
 	int rc;
@@ -287,6 +317,9 @@ START_TEST(test_dirty_continues)
 	ck_assert_int_eq(vm_pause(a), 0);
 	saved_len = out_now();
 	ck_assert(beats(saved_len, &saved_beat));
+	clock = vm_clock(a);
+	mp1 = vcpu_mp_state(a, 1);
+	second = (uint64_t)ioctl(a->vcpus[0]->fd, KVM_GET_TSC_KHZ, 0) * 1000;
 	save(a, fd);
 	vm_request_exit(a, VM_EXIT_KILLED);
 	ck_assert_int_eq(vm_run(a), VM_EXIT_KILLED);
@@ -297,6 +330,18 @@ START_TEST(test_dirty_continues)
 	x.vm = b;
 	rc = stream_read(fd, &restore_ops, &x, err, sizeof(err));
 	ck_assert_msg(rc == 0, "restore failed (%d): %s", rc, err);
+	/*
+	 * kvmclock goes on from where it was; both vCPUs' TSCs from vCPU
+	 * 0's saved one, with one offset.
+	 */
+	ck_assert_uint_ge(vm_clock(b), clock);
+	ck_assert_uint_eq(vcpu_mp_state(b, 1), mp1);
+	tsc0 = vcpu_tsc(b, 0);
+	tsc1 = vcpu_tsc(b, 1);
+	ck_assert_uint_gt(second, 0);
+	ck_assert_uint_ge(tsc0, x.tsc);
+	ck_assert_uint_lt(tsc0 - x.tsc, 60 * second);
+	ck_assert_uint_lt(tsc1 > tsc0 ? tsc1 - tsc0 : tsc0 - tsc1, second);
 	ck_assert_int_eq(cpu_state_resume(b), 0);
 	ck_assert_int_eq(vm_start(b), 0);
 	ck_assert_msg(wait_beat(saved_beat + 8),
