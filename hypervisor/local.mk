@@ -9,6 +9,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/console_mux_server.c \
 	hypervisor/console_stdio.c hypervisor/console_stdio.h \
 	hypervisor/control.c hypervisor/control.h \
+	hypervisor/control_devices.c hypervisor/control_internal.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/hv_args.c hypervisor/hv_args.h \
 	hypervisor/hotplug.c hypervisor/hotplug.h \
