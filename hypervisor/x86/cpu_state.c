@@ -371,8 +371,14 @@ static int restore_pit(struct vm *vm, const uint8_t *f, char *why)
 		ch->bcd = stream_get_u8(&c);
 		ch->gate = stream_get_u8(&c);
 		ch->count_load_time = (int64_t)stream_get_u64(&c);
-		/* What an 8254 can hold: 16-bit counts, 3-bit modes. */
-		if (ch->count > 0x10000 || ch->mode > 7 || ch->rw_mode > 3 ||
+		/*
+		 * What an 8254 can hold: 16-bit counts, 3-bit modes; and
+		 * mode 0xff, which KVM gives a channel the guest never
+		 * programmed (kvm_pit_reset()), as on every guest that
+		 * keeps time with kvmclock alone.
+		 */
+		if (ch->count > 0x10000 || (ch->mode > 7 && ch->mode != 0xff) ||
+		    ch->rw_mode > 3 ||
 		    ch->bcd > 1 || ch->gate > 1)
 			return why_set(why, -EINVAL,
 				       "The saved PIT channel %d holds a count or mode no 8254 has.",
