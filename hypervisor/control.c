@@ -471,6 +471,7 @@ static const struct {
 	{ HV_CTL_DEVICE_ADD, control_device_add, true },
 	{ HV_CTL_DEVICE_DEL, control_device_del, true },
 	{ HV_CTL_DEVICES, control_devices, false },
+	{ HV_CTL_SAVE, control_save, true },
 };
 
 void control_send(struct control_conn *c, struct json_object *msg)

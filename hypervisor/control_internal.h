@@ -5,8 +5,9 @@
 /*
  * What the files of keel-hv's control socket share: control.c (the
  * server, connections, the method table and the run-control methods)
- * and control_devices.c (the methods that act on the guest's devices
- * and from outside it). Nothing else includes this.
+ * control_devices.c (the methods that act on the guest's devices and
+ * from outside it) and control_save.c (save). Nothing else includes
+ * this.
  */
 
 #include <json-c/json.h>
@@ -94,6 +95,10 @@ int control_device_del(struct control *ctl, struct json_object *params,
 		       struct json_object **result, const char **msg);
 int control_devices(struct control *ctl, struct json_object *params,
 		    struct json_object **result, const char **msg);
+
+/* control_save.c: save {"path", "then", "config"}. */
+int control_save(struct control *ctl, struct json_object *params,
+		 struct json_object **result, const char **msg);
 
 /* hotplug.c freed a device the guest ejected: tell the subscribers. */
 void control_device_removed(void *opaque, const char *id);
