@@ -752,6 +752,8 @@ Suite *unit_suite(void)
 
 	runner_skip_reason = harness_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
+	/* A Debian boot and some 60 short-lived keel-hv in emulated SVM. */
+	runner_nested_seconds = 1200;
 	if (!runner_skip_reason && !harness_have_file(guest("dirty")))
 		runner_skip_reason = "test guests are not built (make guest)";
 	tcase_set_timeout(tc, 600);
