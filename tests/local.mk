@@ -91,6 +91,15 @@ tests_integration_check_hv_guests_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_hv_guests_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
 
+# keel-hv's save method and --restore with the test guests (KVM).
+check_PROGRAMS += tests/integration/check_save
+TESTS += tests/integration/check_save
+tests_integration_check_save_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_save.c
+tests_integration_check_save_CFLAGS = $(INTEGRATION_CFLAGS)
+tests_integration_check_save_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS)
+
 # lib/kvm_host.c, the nested-runner decision and keel-hv's warning on
 # kvm_pvm, with a faked /sys/module: runs on any host, KVM or not.
 check_PROGRAMS += tests/integration/check_kvm_host
