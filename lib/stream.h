@@ -75,7 +75,7 @@ enum stream_vcpu_tag {
 
 /* The fixed sizes docs/stream.md gives its sub-records. */
 #define STREAM_PIC_SIZE 16
-#define STREAM_IOAPIC_SIZE 208
+#define STREAM_IOAPIC_SIZE 216
 #define STREAM_PIT2_SIZE 76
 #define STREAM_CLOCK_SIZE 28
 #define STREAM_REGS_SIZE 144

@@ -298,8 +298,10 @@ int cpu_state_save_vm(struct vm *vm, struct stream_writer *sw)
 		goto out_end;
 	stream_tlv_begin(sw, STREAM_VM_IOAPIC);
 	stream_put_u64(sw, chip.chip.ioapic.base_address);
+	stream_put_u32(sw, chip.chip.ioapic.ioregsel);
 	stream_put_u32(sw, chip.chip.ioapic.id);
 	stream_put_u32(sw, chip.chip.ioapic.irr);
+	stream_put_u32(sw, 0);
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
 		stream_put_u64(sw, chip.chip.ioapic.redirtbl[i].bits);
 	stream_tlv_end(sw);
@@ -435,10 +437,21 @@ static int restore_irqchip(struct vm *vm, const struct stream_tlvs *t,
 	if (id == KVM_IRQCHIP_IOAPIC) {
 		struct stream_cur c = stream_cur_init(t->p[STREAM_VM_IOAPIC],
 						      STREAM_IOAPIC_SIZE);
+		uint32_t reserved;
 
 		chip.chip.ioapic.base_address = stream_get_u64(&c);
+		/*
+		 * The register a guest selected and has yet to read or
+		 * write through the data window: KVM keeps its low byte.
+		 */
+		chip.chip.ioapic.ioregsel = stream_get_u32(&c);
 		chip.chip.ioapic.id = stream_get_u32(&c);
 		chip.chip.ioapic.irr = stream_get_u32(&c);
+		reserved = stream_get_u32(&c);
+		if (chip.chip.ioapic.ioregsel > 0xff || reserved)
+			return why_set(why, -EINVAL,
+				       "The saved IOAPIC selects register 0x%x or has reserved bits set; an IOAPIC has 256 registers.",
+				       chip.chip.ioapic.ioregsel);
 		for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
 			chip.chip.ioapic.redirtbl[i].bits = stream_get_u64(&c);
 		/* KVM would move the IOAPIC's MMIO window wherever it says. */
