@@ -239,6 +239,8 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(PAUSED));
 	if (c->linger)
 		arg_add(&a, OPT(LINGER));
+	if (c->restore_fd > 0)
+		arg_add(&a, OPT(RESTORE) "=%d", c->restore_fd);
 	if (c->dump_on && c->dump_dir) {
 		arg_add(&a, OPT(DUMP_ON) "=%s", c->dump_on);
 		arg_add(&a, OPT(DUMP_DIR) "=%s", c->dump_dir);

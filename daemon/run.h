@@ -45,6 +45,8 @@ struct domain_run {
 	bool save_failed;		/* state.json could not be written */
 	bool start_failed;		/* keeld gave up on the start */
 	bool paused_start;
+	bool restoring;			/* started from a saved stream */
+	bool saving;			/* a domain.save is under way */
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;
@@ -189,6 +191,16 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
  */
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r);
+
+/*
+ * Start @dom (transient, made from a stream's header) from the domain
+ * stream on @restore_fd (the caller's; keel-hv gets a duplicate sharing
+ * its offset) as --restore: as start_domain(), with a new id, and the
+ * "started" event's detail "restored". A keel-hv that refuses the stream
+ * fails the start with its status file's sentence.
+ */
+void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
+			  int restore_fd, struct reply *r);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name
