@@ -263,10 +263,11 @@ static int run_commit(pid_t pid, void *opaque)
 /*
  * start_domain(), and start_domain_restore() with @restore_fd >= 0:
  * keel-hv gets a descriptor sharing that file's offset as --restore.
+ * @config (owned; NULL: the domain's own) is what it runs with.
  */
 static void start_domain_with(struct keeld *k, struct domain *dom,
 			      bool paused, int id, int restore_fd,
-			      struct reply *r)
+			      struct json_object *config, struct reply *r)
 {
 	struct hv_cmdline cmd = { .hypervisor = k->conf.hypervisor };
 	struct hv_config cfg;
@@ -282,6 +283,11 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 	run = run_new(k, dom, NULL);
 	if (!run)
 		goto fail;
+	if (config) {
+		json_object_put(run->config);
+		run->config = config;
+		config = NULL;
+	}
 	run->paused_start = paused;
 	run->starting = true;
 	rc = memory_fits(k, dom, run->config, why, sizeof(why));
@@ -394,8 +400,9 @@ fail:
 	if (rc == -ENOMEM && code != KEEL_E_RESOURCE &&
 	    !strcmp(why, strerror(ENOMEM)))
 		code = KEEL_E_RESOURCE;
-	run_answer_error(r, code, "Domain %s could not start: %s.", dom->name,
-			 why);
+	json_object_put(config);
+	run_answer_error(r, code, "Domain %s could not %s: %s.", dom->name,
+			 restore_fd >= 0 ? "be restored" : "start", why);
 	log_err("Domain %s could not start: %s.", dom->name, why);
 	if (run) {
 		run->start_reply = NULL;
@@ -412,11 +419,12 @@ fail:
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r)
 {
-	start_domain_with(k, dom, paused, id, -1, r);
+	start_domain_with(k, dom, paused, id, -1, NULL, r);
 }
 
 void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
-			  int restore_fd, struct reply *r)
+			  int restore_fd, struct json_object *config,
+			  struct reply *r)
 {
-	start_domain_with(k, dom, paused, -1, restore_fd, r);
+	start_domain_with(k, dom, paused, -1, restore_fd, config, r);
 }

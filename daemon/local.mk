@@ -304,7 +304,8 @@ tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 check_PROGRAMS += tests/unit/fake_hv
 tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
 tests_unit_fake_hv_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_unit_fake_hv_LDADD = lib/libkeelcommon.la $(JSONC_LIBS)
+tests_unit_fake_hv_LDADD = lib/libkeelstream.la lib/libkeelcommon.la \
+	$(JSONC_LIBS)
 
 # Running domains' states, reasons and events, fake_hv as keel-hv
 # (lifecycle.c).

@@ -193,14 +193,16 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r);
 
 /*
- * Start @dom (transient, made from a stream's header) from the domain
- * stream on @restore_fd (the caller's; keel-hv gets a duplicate sharing
- * its offset) as --restore: as start_domain(), with a new id, and the
- * "started" event's detail "restored". A keel-hv that refuses the stream
- * fails the start with its status file's sentence.
+ * Start @dom from the domain stream on @restore_fd (the caller's;
+ * keel-hv gets a duplicate sharing its offset) as --restore, running
+ * @config (owned, even on failure: the stream header's; NULL: @dom's
+ * own): as start_domain(), with a new id, and the "started" event's
+ * detail "restored". A keel-hv that refuses the stream fails the start
+ * with its status file's sentence.
  */
 void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
-			  int restore_fd, struct reply *r);
+			  int restore_fd, struct json_object *config,
+			  struct reply *r);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name

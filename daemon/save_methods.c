@@ -158,6 +158,24 @@ static struct json_object *save_result(const struct save_call *sc,
 }
 
 /*
+ * xl save -p: keel-hv left the vCPUs paused, so the domain is paused as
+ * domain.pause leaves it (one that was paused already stays so).
+ */
+static void save_paused(const struct save_call *sc)
+{
+	struct domain_run *run = sc->run;
+	struct domain *dom = run->dom;
+
+	if (strcmp(sc->then, "pause") || !run->hv ||
+	    dom->state != DOMAIN_RUNNING)
+		return;
+	dom->state = DOMAIN_PAUSED;
+	dom->reason = DOMAIN_REASON_USER;
+	run_save(run);
+	lifecycle_emit(run->k, dom, "suspended", "paused");
+}
+
+/*
  * keel-hv answered, or went away first. A keel-hv told to stop ends
  * right after its answer, and keeld may see the process gone before it
  * reads the answer: its status file then says whether the save was
@@ -187,6 +205,7 @@ static void save_answered(struct hv *hv, struct json_object *result, int code,
 	} else {
 		log_info("Domain %s saved to %s (then %s).", sc->name,
 			 sc->path, sc->then);
+		save_paused(sc);
 		run_answer(sc->r, save_result(sc, result));
 	}
 	save_call_free(sc);
@@ -383,6 +402,48 @@ static struct json_object *restore_clash(const struct jsonrpc_req *req,
 			    field + 1);
 }
 
+/*
+ * The persistent domain @config was saved from, when it is defined and
+ * shut off under the same name and uuid: it is restored as itself, as
+ * libvirt restores onto a domain's inactive definition (a domain saved
+ * with keel save stays defined). NULL otherwise.
+ */
+static struct domain *restore_into_definition(struct keeld *k,
+					      struct json_object *config)
+{
+	const char *uuid = json_member_string(config, "uuid");
+	const char *name = json_member_string(config, "name");
+	struct domain *dom = uuid ? registry_find_uuid(k->reg, uuid) : NULL;
+
+	if (!dom || !name || registry_find_name(k->reg, name) != dom ||
+	    !dom->persistent || dom->run)
+		return NULL;
+	return dom;
+}
+
+/* A clash with a domain that cannot be restored into; NULL if none. */
+static struct json_object *restore_in_use(struct keeld *k,
+					  const struct jsonrpc_req *req,
+					  struct json_object *config,
+					  const char *path)
+{
+	const char *uuid = json_member_string(config, "uuid");
+	const char *name = json_member_string(config, "name");
+	struct domain *dom;
+
+	dom = name ? registry_find_name(k->reg, name) : NULL;
+	if (dom && dom->run)
+		return method_error(req, KEEL_E_DOMAIN_EXISTS, "/config/name",
+				    "%s holds domain %s, which is running; destroy it (or save it) before restoring this one.",
+				    path, name);
+	if (dom)
+		return restore_clash(req, config, "/name", path);
+	dom = uuid ? registry_find_uuid(k->reg, uuid) : NULL;
+	if (dom)
+		return restore_clash(req, config, "/uuid", path);
+	return NULL;
+}
+
 struct json_object *domain_restore(struct methods_caller *caller,
 				   const struct jsonrpc_req *req,
 				   struct json_object *params)
@@ -390,7 +451,7 @@ struct json_object *domain_restore(struct methods_caller *caller,
 	struct keeld *k = caller->keeld;
 	struct restore_header rh = { 0 };
 	const struct stream_ops ops = { .header = restore_on_header };
-	struct json_object *v, *resp;
+	struct json_object *v, *resp, *copy = NULL;
 	char err[STREAM_ERR_SIZE] = "";
 	const char *path, *field = NULL;
 	char uuid[DOMAIN_UUID_LEN + 1];
@@ -436,28 +497,46 @@ struct json_object *domain_restore(struct methods_caller *caller,
 	if (resp)
 		goto out_put;
 	restore_forget_taps(rh.config);
-	/* The registry owns the configuration from here, even on failure. */
-	rc = registry_add_transient(k->reg, rh.config, &dom, &field);
-	if (rc == -EEXIST) {
-		resp = restore_clash(req, rh.config, field, path);
+	dom = restore_into_definition(k, rh.config);
+	if (dom) {
+		/* Its definition stays; the run has the file's config. */
+		r = server_defer(caller, req);
+		if (!r) {
+			resp = out_of_memory(req);
+			goto out_put;
+		}
+	} else {
+		resp = restore_in_use(k, req, rh.config, path);
+		if (resp)
+			goto out_put;
+		/* The registry takes a copy, even on failure. */
+		if (json_object_deep_copy(rh.config, &copy, NULL)) {
+			resp = out_of_memory(req);
+			goto out_put;
+		}
+		rc = registry_add_transient(k->reg, copy, &dom, &field);
+		if (rc == -EEXIST) {
+			resp = restore_clash(req, rh.config, field, path);
+			goto out_put;
+		}
 		json_object_put(rh.config);
-		goto out_close;
-	}
-	rh.config = NULL;
-	if (rc) {
-		resp = out_of_memory(req);
-		goto out_close;
-	}
-	r = server_defer(caller, req);
-	if (!r) {
-		registry_forget(k->reg, dom);
-		resp = out_of_memory(req);
-		goto out_close;
+		rh.config = NULL;
+		if (rc) {
+			resp = out_of_memory(req);
+			goto out_close;
+		}
+		r = server_defer(caller, req);
+		if (!r) {
+			registry_forget(k->reg, dom);
+			resp = out_of_memory(req);
+			goto out_close;
+		}
 	}
 	log_info("Domain %s: restoring from %s.", dom->name, path);
 	/* A start that fails removes the domain: remember it by uuid. */
 	snprintf(uuid, sizeof(uuid), "%s", dom->uuid);
-	start_domain_restore(k, dom, bool_param(params, "paused"), fd, r);
+	start_domain_restore(k, dom, bool_param(params, "paused"), fd,
+			     rh.config, r);
 	/* Still starting: keel-hv reads; keeld watches the offset. */
 	dom = registry_find_uuid(k->reg, uuid);
 	if (dom && dom->run && dom->run->starting)

@@ -160,6 +160,16 @@ tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
 
+# domain.save and domain.restore, fake_hv as keel-hv (save_methods.c).
+check_PROGRAMS += tests/unit/check_save_methods
+TESTS += tests/unit/check_save_methods
+tests_unit_check_save_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_save_methods.c $(UNIT_KEELD)
+tests_unit_check_save_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_save_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_save_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_save_methods_DEPENDENCIES = tests/unit/fake_hv
+
 # lib/stream*.c: the domain stream's writer and reader (docs/stream.md).
 check_PROGRAMS += tests/unit/check_stream
 TESTS += tests/unit/check_stream
