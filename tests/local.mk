@@ -119,6 +119,15 @@ tests_integration_check_hotplug_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_hotplug_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_hotplug_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
+# keel save and restore of the Debian guest, 3 times (check_save_keeld.c).
+check_PROGRAMS += tests/integration/check_save_keeld
+TESTS += tests/integration/check_save_keeld
+tests_integration_check_save_keeld_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_save_keeld.c $(KEELD_FIXTURE)
+tests_integration_check_save_keeld_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_save_keeld_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 LONG_TESTS =
 
 .PHONY: check-long
