@@ -119,7 +119,7 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 	run->waiters = NULL;
 	for (struct waiter *w = waiters, *next; w; w = next) {
 		next = w->next;
-		run_answer(w->r, domain_summary(dom));
+		run_answer(w->r, run_waiter_answer(w, dom));
 		free(w);
 	}
 	run_free(run);

@@ -27,6 +27,8 @@ struct reply;
 
 struct waiter {
 	struct reply *r;
+	/* What it is answered with (owned); NULL: the domain's summary. */
+	struct json_object *result;
 	struct waiter *next;
 };
 
@@ -113,6 +115,17 @@ int run_save(struct domain_run *run);
  * Returns 0, or -ENOMEM after answering @r with the error.
  */
 int run_add_waiter(struct domain_run *run, struct reply *r);
+
+/*
+ * The same, answered with @result (owned, even on failure) instead of
+ * the summary: a save that stops the domain answers once it has.
+ */
+int run_add_waiter_result(struct domain_run *run, struct reply *r,
+			  struct json_object *result);
+
+/* The answer for waiter @w of @dom (its result, else the summary). */
+struct json_object *run_waiter_answer(struct waiter *w,
+				      const struct domain *dom);
 
 /* Answer everyone waiting for the run to end with its domain's summary. */
 void run_answer_waiters(struct domain_run *run);

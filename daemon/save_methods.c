@@ -202,6 +202,14 @@ static void save_answered(struct hv *hv, struct json_object *result, int code,
 				 sc->name, message);
 		log_warn("Domain %s was not saved to %s: %s", sc->name,
 			 sc->path, message);
+	} else if (!strcmp(sc->then, "stop") && sc->run->hv) {
+		/*
+		 * The answer waits for the domain's end, which follows at
+		 * once: a caller then finds it stopped (as libvirt's save).
+		 */
+		log_info("Domain %s saved to %s; it stops.", sc->name,
+			 sc->path);
+		run_add_waiter_result(sc->run, sc->r, save_result(sc, result));
 	} else {
 		log_info("Domain %s saved to %s (then %s).", sc->name,
 			 sc->path, sc->then);

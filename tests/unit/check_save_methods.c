@@ -187,6 +187,8 @@ START_TEST(test_save_stop_restore_persistent)
 	ck_assert_int_gt(json_object_get_int64(unit_at(resp, "/result/bytes")),
 			 0);
 	json_object_put(resp);
+	/* Answered once the domain had stopped. */
+	ck_assert_str_eq(web_state(), "shutoff/saved");
 	ck_assert_int_eq(stat(unit_keeld_path(&u, "web.save"), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	ev = expect_event("progress", "save");
@@ -227,7 +229,7 @@ START_TEST(test_save_stop_restore_transient)
 
 	start_web(false, "");
 	json_object_put(unit_assert_ok(save_web("web.save", "")));
-	wait_state("gone");
+	ck_assert_str_eq(web_state(), "gone");
 	resp = unit_assert_ok(restore(unit_keeld_path(&u, "web.save"),
 				      ",\"paused\":true"));
 	ck_assert_str_eq(unit_str(resp, "/result/state"), "paused");
