@@ -2,7 +2,8 @@
 /*
  * save and restore (xl's; keel(1)): a domain's whole state into a file
  * on keeld's host and back. FILE is made absolute from this directory,
- * which is what a user of a local keeld means. On a terminal a
+ * which is what a user of a local keeld means; whether it exists is
+ * keeld's to say, on its own host. On a terminal a
  * progress bar goes to stderr: a child process with its own connection
  * subscribes to events before the call and draws keeld's "progress"
  * events, since the call itself blocks until the work is done.
@@ -169,11 +170,6 @@ int cmd_save(struct cli *cli, const struct cli_args *args)
 	rc = save_abs_path(args->cmd, args->argv[1], path, sizeof(path));
 	if (rc)
 		return rc;
-	if (access(path, F_OK) == 0) {
-		cli_error("%s exists already; keel save makes a new file and never replaces one.",
-			  path);
-		return CLI_FAIL;
-	}
 	rc = cli_connect(cli);
 	if (!rc)
 		rc = cli_resolve(cli, args->argv[0], dom, sizeof(dom));
