@@ -166,6 +166,14 @@ START_TEST(test_save_refusals)
 						   params)),
 			 0);
 	ck_assert_int_ne(access(unit_keeld_path(&u, "ro.save"), F_OK), 0);
+	/* keel-hv cannot write the file: its reason, the domain as it was. */
+	unit_assert_error(save_web("no/such/dir.save", ""),
+			  KEEL_E_OPERATION_FAILED, NULL,
+			  "Domain web was not saved: Cannot create the file.");
+	ck_assert_str_eq(web_state(), "running/booted");
+	/* And the next save is not held up by it. */
+	json_object_put(unit_assert_ok(save_web("ok.save",
+						",\"keep_running\":true")));
 	ck_assert_str_eq(web_state(), "running/booted");
 }
 END_TEST
@@ -351,6 +359,33 @@ START_TEST(test_restore_refusals)
 }
 END_TEST
 
+/*
+ * While keel-hv reads, keeld reports how far (the offset of the file it
+ * shares with keel-hv) against the file's size.
+ */
+START_TEST(test_restore_progress)
+{
+	struct json_object *ev;
+	struct stat st;
+
+	start_web(false, ",\"cmdline\":\"fake.restore-slow\"");
+	json_object_put(unit_assert_ok(save_web("web.save", "")));
+	ck_assert_int_eq(stat(unit_keeld_path(&u, "web.save"), &st), 0);
+	json_object_put(unit_assert_ok(restore(unit_keeld_path(&u, "web.save"),
+					       "")));
+	ev = expect_event("progress", "restore");
+	ck_assert_str_eq(unit_str(ev, "/params/job"), "restore");
+	ck_assert_int_eq(json_object_get_int64(unit_at(ev, "/params/total")),
+			 st.st_size);
+	ck_assert_int_gt(json_object_get_int64(unit_at(ev, "/params/done")),
+			 0);
+	ck_assert_int_le(json_object_get_int64(unit_at(ev, "/params/done")),
+			 st.st_size);
+	json_object_put(ev);
+	json_object_put(expect_event("started", "restored"));
+}
+END_TEST
+
 /* keel-hv refuses the stream: keeld says why, no domain is left. */
 START_TEST(test_restore_refused_by_hv)
 {
@@ -384,6 +419,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_keep_running_and_paused);
 	tcase_add_test(tc, test_restore_refusals);
 	tcase_add_test(tc, test_restore_refused_by_hv);
+	tcase_add_test(tc, test_restore_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -26,7 +26,8 @@
  *
  * Words on the domain's cmdline change that: "fake.restore-fails"
  * refuses a --restore stream (exit HV_EXIT_ERROR with a sentence on
- * stderr, keel-hv's log), "fake.crash" ends the VM
+ * stderr, keel-hv's log), "fake.restore-slow" waits 1.2 s after its
+ * HEADER, "fake.crash" ends the VM
  * with HV_EXIT_CRASH right after the first status (with --linger, the
  * process stays: it sends "stopped" and then serves only status, stats
  * and stop, as keel-hv does), "fake.no-console"
@@ -69,6 +70,7 @@ struct peer {
 static struct peer peers[MAX_FDS];
 static size_t nr_peers;
 static bool crash, no_console, outlive, linger, vm_stopped, restore_fails;
+static bool restore_slow;
 static int err_code;		/* of the error call() returns */
 
 /* What the VM holds, as keel-hv would report it. */
@@ -258,6 +260,9 @@ static void restore(int fd)
 		fprintf(stderr, "The domain stream is refused: %s\n", err);
 		exit(HV_EXIT_ERROR);
 	}
+	/* Between the header and the rest: keeld sees where it is. */
+	if (restore_slow)
+		usleep(1200 * 1000);
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	if (restore_fails) {
@@ -521,6 +526,8 @@ int main(int argc, char **argv)
 			outlive = strstr(optarg, "fake.outlive") != NULL;
 			restore_fails =
 				strstr(optarg, "fake.restore-fails") != NULL;
+			restore_slow =
+				strstr(optarg, "fake.restore-slow") != NULL;
 		} else if (o == 'L') {
 			linger = true;
 		} else if (o == 'r') {
