@@ -517,6 +517,7 @@ static void acpi_pm_free(struct device *dev)
 
 static const struct device_ops acpi_pm_ops = {
 	.type = "acpi-pm",
+	.version = 1,
 	.reset = acpi_pm_reset,
 	.save = acpi_pm_save,
 	.restore = acpi_pm_restore,

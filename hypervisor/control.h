@@ -16,8 +16,8 @@ struct control_ident {
  * Listen for JSON-RPC 2.0 requests, one per line, on the UNIX socket
  * @path (created with mode 0600; an existing socket file is replaced) and
  * serve them on @vm's event loop. Methods: status, pause, resume, stop,
- * power-button, stats, balloon, subscribe, iotune, vcpus, vcpu-pin (man/keel-hv.8, CONTROL
- * SOCKET). @ident's
+ * power-button, stats, balloon, subscribe, iotune, vcpus, vcpu-pin,
+ * save and the rest man/keel-hv.8 lists (CONTROL SOCKET). @ident's
  * strings are borrowed and must outlive the server. Returns 0 and the
  * new server in *@out, or -errno.
  */

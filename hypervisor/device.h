@@ -19,6 +19,13 @@ struct device;
  */
 struct device_ops {
 	const char *type; /* "ns8250", "i8042", "virtio-blk", ... */
+	/*
+	 * The version of the JSON save() writes, carried in the domain
+	 * stream's DEVICE record (docs/stream.md). Raise it when restore()
+	 * must tell the new layout from the old; a restore refuses a
+	 * version above the device's, and restore() upgrades a lower one.
+	 */
+	unsigned version;
 
 	/* Back to power-on state (guest reboot). */
 	void (*reset)(struct device *dev);

@@ -548,6 +548,33 @@ static int opt_dump_dir(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+/*
+ * "N": the domain stream on inherited descriptor N, which keel-hv reads
+ * to its END and then closes. Not 0 to 2, and not a disk's.
+ */
+static int opt_restore(struct hv_args *a, const char *arg)
+{
+	char *end = NULL;
+	long n = -1;
+
+	errno = 0;
+	if (isdigit((unsigned char)arg[0]))
+		n = strtol(arg, &end, 10);
+	if (n < 0 || errno || n > INT_MAX || *end) {
+		log_err("Invalid --" HV_OPT_RESTORE " '%s': use N, the number of an open descriptor the domain stream is read from.",
+			arg);
+		return -EINVAL;
+	}
+	if (n <= STDERR_FILENO) {
+		log_err("Invalid --" HV_OPT_RESTORE " '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the stream on descriptor 3 or above.",
+			arg);
+		return -EINVAL;
+	}
+	a->restore_fd = (int)n;
+	a->cfg.restore = true;
+	return 0;
+}
+
 static int opt_log_level(struct hv_args *a, const char *arg)
 {
 	if (log_level_parse(arg, &a->log_level)) {
@@ -618,6 +645,8 @@ static const struct hv_option hv_options[] = {
 	  "crash,poweroff,reboot: when the VM ends so, write its core" },
 	{ HV_OPT_DUMP_DIR, "DIR", opt_dump_dir,
 	  "where --dump-on's cores go (NAME-TIME.core)" },
+	{ HV_OPT_RESTORE, "FD", opt_restore,
+	  "start from the domain stream on descriptor FD, not --kernel" },
 	{ HV_OPT_LOG_LEVEL, "LEVEL", opt_log_level,
 	  "err, warn, info (default) or debug" },
 	{ HV_OPT_HELP, NULL, opt_help, "show this help" },
@@ -635,6 +664,7 @@ void hv_args_init(struct hv_args *a)
 	a->cmux.ring_size = CMUX_DEFAULT_RING;
 	a->cmux.log_size = CMUX_DEFAULT_LOG_SIZE;
 	a->log_level = LOG_LEVEL_INFO;
+	a->restore_fd = -1;
 	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)
 		vblk_image_init(&a->images[i]);
 }
@@ -642,6 +672,7 @@ void hv_args_init(struct hv_args *a)
 void hv_args_usage(FILE *f)
 {
 	fprintf(f, "Usage: keel-hv --kernel FILE [OPTION]...\n"
+		   "       keel-hv --restore FD [OPTION]...\n"
 		   "Run one KVM virtual machine.\n\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		char left[64];
@@ -651,11 +682,11 @@ void hv_args_usage(FILE *f)
 			 hv_options[i].arg ? hv_options[i].arg : "");
 		fprintf(f, "  %-30s %s\n", left, hv_options[i].help);
 	}
-	fprintf(f, "\nExit status: %d %s, %d %s, %d %s, %d %s, %d %s.\n",
+	fprintf(f, "\nExit status: %d %s, %d %s, %d %s, %d %s, %d %s, %d %s.\n",
 		HV_EXIT_POWEROFF, HV_REASON_POWEROFF, HV_EXIT_ERROR,
 		HV_REASON_ERROR, HV_EXIT_REBOOT, HV_REASON_REBOOT,
 		HV_EXIT_CRASH, HV_REASON_CRASH, HV_EXIT_KILLED,
-		HV_REASON_KILLED);
+		HV_REASON_KILLED, HV_EXIT_SAVED, HV_REASON_SAVED);
 }
 
 int hv_args_parse(struct hv_args *a, int argc, char **argv)
@@ -688,9 +719,22 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	}
 	if (a->help)
 		return 0;
-	if (!a->cfg.kernel) {
-		log_err("--" HV_OPT_KERNEL " is required (see keel-hv --" HV_OPT_HELP ").");
+	if (!a->cfg.kernel && !a->cfg.restore) {
+		log_err("--" HV_OPT_KERNEL " or --" HV_OPT_RESTORE " is required (see keel-hv --" HV_OPT_HELP ").");
 		return -EINVAL;
+	}
+	/* A restored guest runs its saved kernel, not this one. */
+	if (a->cfg.restore &&
+	    (a->cfg.kernel || a->cfg.initrd || a->cfg.cmdline)) {
+		log_err("--" HV_OPT_RESTORE " starts the guest the stream saved, kernel and all; give no --" HV_OPT_KERNEL ", --" HV_OPT_INITRD " or --" HV_OPT_CMDLINE " with it.");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; a->cfg.restore && i < a->cfg.nr_disks; i++) {
+		if (a->disks[i].fd == a->restore_fd) {
+			log_err("--" HV_OPT_RESTORE " and --" HV_OPT_DISK_FD " both name descriptor %d; the stream and each disk need their own.",
+				a->restore_fd);
+			return -EINVAL;
+		}
 	}
 	if (a->paused && !a->control) {
 		log_err("--" HV_OPT_PAUSED " needs --" HV_OPT_CONTROL ": only the control socket's resume can start the vCPUs.");

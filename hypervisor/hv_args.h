@@ -47,6 +47,8 @@ struct hv_args {
 	/* --dump-on: bit (1 << reason) for each VM end that writes a core */
 	unsigned dump_on;
 	const char *dump_dir; /* --dump-dir: where those cores go */
+	/* --restore: the domain stream's descriptor, or -1 for a boot */
+	int restore_fd;
 	enum log_level log_level;
 	bool help;
 };
@@ -56,8 +58,8 @@ void hv_args_init(struct hv_args *a);
 
 /*
  * Parse @argv into @a (hv_args_init()ed): every option checked, the
- * combinations too (--kernel given, --paused with --control, --maxmem
- * not below --memory). Returns 0, or -EINVAL after logging a sentence
+ * combinations too (--kernel or --restore given, --paused with
+ * --control, --maxmem not below --memory). Returns 0, or -EINVAL after logging a sentence
  * that names the option. @a's strings point into @argv.
  */
 int hv_args_parse(struct hv_args *a, int argc, char **argv);

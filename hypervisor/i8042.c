@@ -367,6 +367,7 @@ static void i8042_free(struct device *dev)
 
 static const struct device_ops i8042_ops = {
 	.type = "i8042",
+	.version = 1,
 	.reset = i8042_reset,
 	.save = i8042_save,
 	.restore = i8042_restore,

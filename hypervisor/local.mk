@@ -9,6 +9,8 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/console_mux_server.c \
 	hypervisor/console_stdio.c hypervisor/console_stdio.h \
 	hypervisor/control.c hypervisor/control.h \
+	hypervisor/control_devices.c hypervisor/control_internal.h \
+	hypervisor/control_save.c \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/hv_args.c hypervisor/hv_args.h \
 	hypervisor/hotplug.c hypervisor/hotplug.h \
@@ -17,6 +19,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/iobus.c hypervisor/iobus.h \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
 	hypervisor/ratelimit.c hypervisor/ratelimit.h \
+	hypervisor/restore.c hypervisor/save.c hypervisor/save.h \
 	hypervisor/status_file.c hypervisor/status_file.h \
 	hypervisor/vcpu.c hypervisor/vcpu.h \
 	hypervisor/vcpu_affinity.c hypervisor/vcpu_affinity.h \
@@ -25,6 +28,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/x86/boot.c hypervisor/x86/boot.h \
 	hypervisor/x86/cpu.c hypervisor/x86/cpu.h \
 	hypervisor/x86/cpuid.c hypervisor/x86/cpuid.h \
+	hypervisor/x86/cpu_state.c hypervisor/x86/cpu_state.h \
 	hypervisor/x86/mptable.c hypervisor/x86/mptable.h
 hypervisor_libkeelhv_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
 hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \

@@ -14,6 +14,8 @@
  *                      guest-reported panic
  *   4       killed     SIGTERM, SIGINT, SIGHUP, Ctrl-] on the console,
  *                      or the control socket's stop
+ *   5       saved      the control socket's save with "then": "stop"
+ *                      wrote the domain stream, and the VM ended
  *
  * With --linger a guest that powers off, reboots or crashes leaves the
  * process running, and its later stop exits with that first status.
@@ -44,6 +46,7 @@
 #include "hv_args.h"
 #include "hv_error.h"
 #include "log.h"
+#include "save.h"
 #include "status_file.h"
 #include "virtio_console.h"
 #include "vmm.h"
@@ -258,6 +261,28 @@ struct hv {
 };
 
 /*
+ * --restore: the stream on its descriptor into the VM just built, which
+ * runs nothing until this returned 0. The descriptor is closed either
+ * way. Returns 0 or -errno after hv_error() gave the reader's sentence.
+ */
+static int hv_restore(struct hv *hv, struct hv_args *a)
+{
+	char why[SAVE_WHY_MAX];
+	int rc;
+
+	rc = restore_read(hv->vm, a->restore_fd, why);
+	close(a->restore_fd);
+	if (rc) {
+		hv_error("%s", why[0] ? why : "The domain stream could not be read.");
+		return rc;
+	}
+	log_info("Restored the VM from the domain stream on descriptor %d.",
+		 a->restore_fd);
+	a->restore_fd = -1;
+	return 0;
+}
+
+/*
  * Build the VM @a describes and everything around it (event loop,
  * consoles, signals, control socket) and start its vCPUs. Returns 0 or
  * -errno after hv_error() said why; hv_stop() undoes it either way.
@@ -293,6 +318,12 @@ static int hv_start(struct hv *hv, struct hv_args *a)
 	if (rc) {
 		hv_error("Cannot set up signal and console events.");
 		return rc;
+	}
+	/* All of it before the control socket: nothing half restored runs. */
+	if (a->restore_fd >= 0) {
+		rc = hv_restore(hv, a);
+		if (rc)
+			return rc;
 	}
 	hv->ident.uuid = a->uuid[0] ? a->uuid : NULL;
 	hv->ident.name = a->name;

@@ -578,6 +578,7 @@ static void uart_free(struct device *dev)
 
 static const struct device_ops ns8250_ops = {
 	.type = "ns8250",
+	.version = 1,
 	.reset = uart_reset,
 	.save = uart_save,
 	.restore = uart_restore,

@@ -683,6 +683,7 @@ static void pci_host_free(struct device *dev)
 
 static const struct device_ops pci_host_ops = {
 	.type = "pci-host",
+	.version = 1,
 	.reset = pci_host_reset,
 	.save = pci_host_save,
 	.restore = pci_host_restore,

@@ -100,6 +100,7 @@ static void pvpanic_free(struct device *dev)
 
 static const struct device_ops pvpanic_ops = {
 	.type = "pvpanic",
+	.version = 1,
 	.reset = pvpanic_reset,
 	.save = pvpanic_save,
 	.restore = pvpanic_restore,

@@ -374,9 +374,23 @@ static void *vcpu_thread(void *arg)
 
 		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
 			break;
+		/*
+		 * KVM finishes a port or MMIO access (the value of an IN
+		 * into RAX, RIP past the instruction) only at the next
+		 * KVM_RUN. A vCPU parked before that would be saved, or
+		 * inspected, half way through an instruction, and the
+		 * completion is in no state KVM lets userspace read. So
+		 * one more KVM_RUN with immediate_exit set completes it
+		 * and returns EINTR before any guest instruction runs
+		 * (api.rst, KVM_EXIT_IO); only then does the vCPU park.
+		 */
 		if (atomic_load(&vm->pause_requested)) {
-			vcpu_park(v);
-			continue;
+			if (!v->completion_pending) {
+				vcpu_park(v);
+				continue;
+			}
+			__atomic_store_n(&v->run->immediate_exit, 1,
+					 __ATOMIC_SEQ_CST);
 		}
 		t0 = vcpu_now_ns();
 		atomic_store_explicit(&v->run_since, t0, memory_order_relaxed);
@@ -386,6 +400,8 @@ static void *vcpu_thread(void *arg)
 					  memory_order_relaxed);
 		if (rc < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				/* KVM completed the access before it said so. */
+				v->completion_pending = false;
 				/*
 				 * Clear before re-checking the requests: a
 				 * kick that lands after this store is seen
@@ -401,6 +417,8 @@ static void *vcpu_thread(void *arg)
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
+		v->completion_pending = v->run->exit_reason == KVM_EXIT_IO ||
+					v->run->exit_reason == KVM_EXIT_MMIO;
 		if (!vcpu_handle_exit(v))
 			break;
 	}

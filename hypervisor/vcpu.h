@@ -25,6 +25,11 @@ struct vcpu {
 	pthread_t thread;
 	bool alive; /* thread may be kicked (under vm->run_lock) */
 	bool started; /* thread created and not yet joined */
+	/*
+	 * The last exit was a port or MMIO access that KVM completes at
+	 * the next KVM_RUN; the vCPU thread's own, never parked so.
+	 */
+	bool completion_pending;
 
 	/* Written by the vCPU thread, read by anyone (relaxed). */
 	_Atomic uint64_t exits[VCPU_NR_EXIT_BUCKETS];

@@ -77,6 +77,8 @@ int virtio_dev_new(struct vm *vm, const struct virtio_ops *ops,
 	pthread_mutex_init(&vdev->lock, NULL);
 	vdev->dev_ops = (struct device_ops){
 		.type = ops->type,
+		/* The core's fields and each type's "device" object. */
+		.version = 1,
 		.reset = virtio_dev_reset,
 		.save = virtio_dev_save,
 		.restore = virtio_dev_restore,

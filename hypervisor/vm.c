@@ -62,6 +62,8 @@ const char *vm_exit_reason_name(enum vm_exit_reason reason)
 		return HV_REASON_KILLED;
 	case VM_EXIT_ERROR:
 		return HV_REASON_ERROR;
+	case VM_EXIT_SAVED:
+		return HV_REASON_SAVED;
 	}
 	return "unknown";
 }

@@ -69,6 +69,7 @@ enum vm_exit_reason {
 	VM_EXIT_CRASH, /* triple fault, KVM internal error, bad state */
 	VM_EXIT_KILLED, /* hard stop from the control socket or a signal */
 	VM_EXIT_ERROR, /* keel-hv itself failed (host error) */
+	VM_EXIT_SAVED, /* saved by the control socket's save, then ended */
 };
 
 const char *vm_exit_reason_name(enum vm_exit_reason reason);

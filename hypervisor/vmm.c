@@ -47,6 +47,8 @@ enum hv_exit vm_exit_status(enum vm_exit_reason reason)
 		return HV_EXIT_CRASH;
 	case VM_EXIT_KILLED:
 		return HV_EXIT_KILLED;
+	case VM_EXIT_SAVED:
+		return HV_EXIT_SAVED;
 	case VM_EXIT_NONE:
 	case VM_EXIT_ERROR:
 		break;
@@ -198,8 +200,12 @@ static int vmm_write_tables(struct vm *vm, uint32_t signature,
 	return rc;
 }
 
-int vm_new(const struct vm_config *cfg, struct event_base *evbase,
-	   struct vm **out)
+/*
+ * What a boot needs beyond the machine: the MP and ACPI tables, the
+ * kernel and initrd in guest memory, and the boot vCPU's registers.
+ */
+static int vmm_boot(struct vm *vm, const struct vm_config *cfg,
+		    uint32_t signature, uint32_t features)
 {
 	struct boot_config boot = {
 		.kernel = cfg->kernel,
@@ -207,23 +213,42 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 		.cmdline = cfg->cmdline ? cfg->cmdline : VM_DEFAULT_CMDLINE,
 		.acpi_rsdp = VM_ACPI_BASE,
 	};
+	struct boot_entry entry;
+	int rc;
+
+	rc = vmm_write_tables(vm, signature, features);
+	if (!rc)
+		rc = boot_load(vm, &boot, &entry);
+	if (rc)
+		return rc;
+	rc = cpu_set_boot_state(vm->vcpus[0]->fd, &entry);
+	if (rc)
+		hv_error("KVM refused the boot vCPU's registers: %s.",
+			 strerror(-rc));
+	return rc;
+}
+
+int vm_new(const struct vm_config *cfg, struct event_base *evbase,
+	   struct vm **out)
+{
 	uint64_t ram = cfg->maxmem ? cfg->maxmem : cfg->ram_size;
 	unsigned max_vcpus = cfg->max_vcpus ? cfg->max_vcpus : cfg->nr_vcpus;
-	struct boot_entry entry;
 	uint32_t signature, features;
-	const char *warning;
+	const char *warning = NULL;
 	struct vm *vm;
 	int rc;
 
-	if (!cfg->kernel || cfg->nr_vcpus < KEEL_VCPUS_MIN ||
-	    cfg->nr_vcpus > KEEL_VCPUS_MAX || max_vcpus < cfg->nr_vcpus ||
-	    max_vcpus > KEEL_VCPUS_MAX || ram < cfg->ram_size || !evbase) {
+	if ((!cfg->kernel && !cfg->restore) ||
+	    cfg->nr_vcpus < KEEL_VCPUS_MIN || cfg->nr_vcpus > KEEL_VCPUS_MAX ||
+	    max_vcpus < cfg->nr_vcpus || max_vcpus > KEEL_VCPUS_MAX ||
+	    ram < cfg->ram_size || !evbase) {
 		hv_error("A VM needs a kernel, %d to %d vCPUs, no fewer maximum vCPUs than vCPUs and no less maximum memory than memory.",
 			 KEEL_VCPUS_MIN, KEEL_VCPUS_MAX);
 		return -EINVAL;
 	}
 	/* A Linux kernel on kvm_pvm: say so now, not after a long boot. */
-	warning = kvm_host_linux_warning(cfg->kernel);
+	if (cfg->kernel)
+		warning = kvm_host_linux_warning(cfg->kernel);
 	if (warning)
 		log_warn("%s", warning);
 	rc = vm_new_empty(ram, &vm);
@@ -243,16 +268,9 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 		vmm_pin_vcpus(vm, cfg);
 		rc = vmm_add_devices(vm, cfg);
 	}
-	if (!rc)
-		rc = vmm_write_tables(vm, signature, features);
-	if (!rc)
-		rc = boot_load(vm, &boot, &entry);
-	if (!rc) {
-		rc = cpu_set_boot_state(vm->vcpus[0]->fd, &entry);
-		if (rc)
-			hv_error("KVM refused the boot vCPU's registers: %s.",
-				 strerror(-rc));
-	}
+	/* A restore's stream brings the tables, the kernel and registers. */
+	if (!rc && !cfg->restore)
+		rc = vmm_boot(vm, cfg, signature, features);
 	if (rc)
 		goto out_free;
 	*out = vm;
@@ -362,6 +380,8 @@ const char *vm_exit_detail(struct vm *vm)
 		return "keel-hv was told to stop the VM.";
 	case VM_EXIT_ERROR:
 		return "keel-hv failed while running the VM; its log says why.";
+	case VM_EXIT_SAVED:
+		return "The VM was saved and ended.";
 	case VM_EXIT_NONE:
 		break;
 	}

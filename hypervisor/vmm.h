@@ -51,7 +51,8 @@ struct vm_nic {
 };
 
 struct vm_config {
-	const char *kernel; /* bzImage or flat test guest; required */
+	/* bzImage or flat test guest; required unless @restore */
+	const char *kernel;
 	const char *initrd; /* NULL: none */
 	const char *cmdline; /* NULL: VM_DEFAULT_CMDLINE */
 	uint64_t ram_size; /* bytes the guest starts with */
@@ -78,6 +79,12 @@ struct vm_config {
 	bool rng; /* a virtio-rng fed by getrandom() */
 	bool balloon; /* a virtio-balloon ("vballoon0"); implied by maxmem */
 	bool virtio_console; /* a virtio console ("vcon0"), no backend yet */
+	/*
+	 * The machine is for a domain stream (--restore): no kernel, no
+	 * boot state and no MP or ACPI tables, which the stream's RAM
+	 * brings as the guest last saw them.
+	 */
+	bool restore;
 };
 
 /*
@@ -85,7 +92,7 @@ struct vm_config {
  * created after evthread_use_pthreads()): KVM, memory, vCPUs, the
  * platform devices (COM1 "serial0", "i8042", PCI host bridge, ACPI
  * power management), the virtio devices @cfg asks for, MP and ACPI
- * tables, the kernel and its boot state. The vCPUs are not running yet.
+ * tables, the kernel and its boot state (these last not for a restore). The vCPUs are not running yet.
  * Returns 0 and *@out (free with vm_free()) or -errno after logging why
  * with hv_error().
  */

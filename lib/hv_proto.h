@@ -197,7 +197,10 @@ enum hv_exit {
 #define HV_CTL_DUMP_CORE "dump-core"
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
-/* The connection gets HV_CTL_BALLOON_CHANGED from now on. */
+/*
+ * The connection gets HV_CTL_BALLOON_CHANGED, HV_CTL_DEVICE_REMOVED and
+ * HV_CTL_SAVE_PROGRESS from now on.
+ */
 #define HV_CTL_SUBSCRIBE "subscribe"
 /* Notification: {"target_mib", "actual_mib"} of the balloon moved. */
 #define HV_CTL_BALLOON_CHANGED "balloon-changed"
@@ -237,8 +240,11 @@ enum hv_exit {
  * was paused stays paused). Any failure (a full disk) removes the
  * partial file and leaves the VM as it was. Result {"path", "bytes",
  * "ms"}. While it writes, subscribed connections get
- * HV_CTL_SAVE_PROGRESS {"done": BYTES, "total": BYTES} (total is an
- * estimate until the end: the guest's RAM plus the rest).
+ * HV_CTL_SAVE_PROGRESS {"done": BYTES, "total": BYTES}, at most every
+ * 100 ms and 64 MiB: total is the guest's RAM, an estimate (zero pages
+ * and compression make the file smaller), until the last notification,
+ * whose total is the stream's size. "then" is required; a path that
+ * exists is refused (-32602), and a failed write is -32007.
  */
 #define HV_CTL_SAVE "save"
 #define HV_CTL_SAVE_PROGRESS "save-progress"

@@ -91,6 +91,15 @@ tests_integration_check_hv_guests_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_hv_guests_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
 
+# keel-hv's save method and --restore with the test guests (KVM).
+check_PROGRAMS += tests/integration/check_save
+TESTS += tests/integration/check_save
+tests_integration_check_save_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_save.c
+tests_integration_check_save_CFLAGS = $(INTEGRATION_CFLAGS)
+tests_integration_check_save_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS)
+
 # lib/kvm_host.c, the nested-runner decision and keel-hv's warning on
 # kvm_pvm, with a faked /sys/module: runs on any host, KVM or not.
 check_PROGRAMS += tests/integration/check_kvm_host
@@ -224,3 +233,18 @@ tests_integration_check_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 tests_integration_check_tls_LDADD = tests/integration/libharness.la \
 	lib/libkeelclient.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+
+# hypervisor/x86/cpu_state.c on /dev/kvm: the dirty guest saved into a
+# stream and restored into a second VM, and the refusals of a VCPU record
+# this host cannot take (check_cpu_state.c). Needs KVM: runs nested
+# where /dev/kvm is missing.
+check_PROGRAMS += tests/integration/check_cpu_state
+TESTS += tests/integration/check_cpu_state
+tests_integration_check_cpu_state_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_cpu_state.c
+tests_integration_check_cpu_state_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_integration_check_cpu_state_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_integration_check_cpu_state_LDADD = hypervisor/libkeelhv.la \
+	tests/integration/libharness.la $(UNIT_LIBS) $(JSONC_LIBS) \
+	$(LIBEVENT_LIBS) -lpthread

@@ -18,18 +18,6 @@
 #include "x86/cpu.h"
 #include "x86/cpuid.h"
 
-#define MSR_IA32_TSC 0x10
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-
 #define MISC_ENABLE_FAST_STRING 0x1ULL
 /* MTRRs enabled, fixed ranges off, default type write-back. */
 #define MTRR_DEF_TYPE_E_WB 0x806ULL

@@ -12,6 +12,11 @@
  * also fills @why (CPU_STATE_WHY_MAX bytes) with the sentence a user is
  * shown ("vCPU 1's saved CPUID has leaf 0x7 EBX bit 5 (AVX2), which
  * this host's KVM does not offer.").
+ *
+ * KVM_CAP_EXCEPTION_PAYLOAD is enabled on the VM, where the host has
+ * it, by each save and restore function as it starts (idempotent, and
+ * KVM allows it at any time), so a pending exception and its payload
+ * travel as they are; vm.c need not know.
  */
 
 #include <stddef.h>
@@ -29,7 +34,10 @@ struct vcpu;
 /*
  * The host facts a HEADER's "host" object carries (docs/stream.md):
  * cpu_vendor, cpu_family, cpu_model, kvm_api, tsc_khz, tsc_control,
- * xsave_size, added to @host.
+ * xsave_size, added to @host. xsave_size is the XSAVE area every VCPU
+ * record of this VM carries (KVM_CAP_XSAVE2, at least 4096): write it
+ * into the header of a stream cpu_state_save_vcpu() writes to.
+ * Returns 0 or -ENOMEM.
  */
 int cpu_state_host_facts(struct vm *vm, struct json_object *host);
 
@@ -65,7 +73,10 @@ int cpu_state_restore_vm(struct vm *vm, const struct stream_tlvs *t,
 int cpu_state_restore_vcpu(struct vcpu *vcpu, const struct stream_tlvs *t,
 			   uint64_t tsc, int64_t xsave_size, char *why);
 
-/* The IA32_TSC a VCPU record carries (for cpu_state_restore_vcpu()). */
+/*
+ * The IA32_TSC a VCPU record carries (for cpu_state_restore_vcpu()):
+ * 0, or -ENOENT when it has none.
+ */
 int cpu_state_vcpu_tsc(const struct stream_tlvs *t, uint64_t *tsc);
 
 /*

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_HV_CONTROL_INTERNAL_H
+#define KEEL_HV_CONTROL_INTERNAL_H
+
+/*
+ * What the files of keel-hv's control socket share: control.c (the
+ * server, connections, the method table and the run-control methods)
+ * control_devices.c (the methods that act on the guest's devices and
+ * from outside it) and control_save.c (save). Nothing else includes
+ * this.
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "control.h"
+#include "hv_proto.h"
+#include "vm.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event;
+struct hotplug;
+
+struct control {
+	struct vm *vm;
+	struct evconnlistener *listener;
+	char *path;
+	struct control_conn *conns;
+	struct timespec started;
+	struct control_ident ident;
+	/* Set by control_vm_stopped(); VM_EXIT_NONE while the VM runs. */
+	enum vm_exit_reason stop_reason;
+	enum hv_exit stop_status;
+	/* The connection whose request is being served (subscribe). */
+	struct control_conn *caller;
+	/* The balloon, if any: woken by the device, then a short timer. */
+	struct device *balloon;
+	struct event *balloon_changed, *balloon_timer;
+	uint64_t sent_target, sent_actual; /* last notified, bytes */
+	/* Disks and NICs plugged at run time; NULL without ACPI. */
+	struct hotplug *hotplug;
+};
+
+struct control_conn {
+	struct control *ctl;
+	struct bufferevent *bev;
+	bool subscribed; /* wants balloon-changed */
+	struct control_conn *next;
+};
+
+/*
+ * A method: fills *@result (a new object) or returns an error code with
+ * *@msg set to a sentence for the client. @params: the request's
+ * object, or NULL; only methods marked so in the table get any.
+ */
+typedef int (*control_fn)(struct control *ctl, struct json_object *params,
+			  struct json_object **result, const char **msg);
+
+/* {"ok": true}, the result of a method with nothing else to say. */
+struct json_object *control_ok(void);
+
+/*
+ * Once the VM has stopped (--linger), the methods that act on a running
+ * guest answer KEEL_E_INVALID_STATE with the sentence this puts in
+ * *@msg; false while the VM runs.
+ */
+bool control_stopped(struct control *ctl, const char **msg);
+
+/*
+ * Is @params an object with no member but those in @allowed (NULL
+ * ended)? Absent params count as an empty object.
+ */
+bool control_params_only(struct json_object *params,
+			 const char *const *allowed);
+
+/* Queue @msg (borrowed) as one line for the client @c. */
+void control_send(struct control_conn *c, struct json_object *msg);
+
+/* control_devices.c: the methods, as control_fn. */
+int control_nmi(struct control *ctl, struct json_object *params,
+		struct json_object **result, const char **msg);
+int control_reset(struct control *ctl, struct json_object *params,
+		  struct json_object **result, const char **msg);
+int control_sysrq(struct control *ctl, struct json_object *params,
+		  struct json_object **result, const char **msg);
+int control_dump_core(struct control *ctl, struct json_object *params,
+		      struct json_object **result, const char **msg);
+int control_iotune(struct control *ctl, struct json_object *params,
+		   struct json_object **result, const char **msg);
+int control_device_add(struct control *ctl, struct json_object *params,
+		       struct json_object **result, const char **msg);
+int control_device_del(struct control *ctl, struct json_object *params,
+		       struct json_object **result, const char **msg);
+int control_devices(struct control *ctl, struct json_object *params,
+		    struct json_object **result, const char **msg);
+
+/* control_save.c: save {"path", "then", "config"}. */
+int control_save(struct control *ctl, struct json_object *params,
+		 struct json_object **result, const char **msg);
+
+/* hotplug.c freed a device the guest ejected: tell the subscribers. */
+void control_device_removed(void *opaque, const char *id);
+
+#endif /* KEEL_HV_CONTROL_INTERNAL_H */

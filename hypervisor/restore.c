@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Restoring a VM from a domain stream (docs/stream.md, "Restoring: the
+ * order that matters"): the machine is built from the command line as
+ * for a boot, then the stream's records are checked against it and
+ * applied in the order they come, which is the order the format fixes:
+ * RAM, VM state, each vCPU, each device. The stream library checks the
+ * framing, the order and the checksum; this file checks that the stream
+ * fits this machine and this host.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "device.h"
+#include "save.h"
+#include "stream.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "x86/cpu_state.h"
+
+/* The devices a restore can name, and which of them it has named. */
+#define RESTORE_MAX_DEVICES 64
+
+struct restore_state {
+	struct vm *vm;
+	uint64_t tsc; /* vCPU 0's IA32_TSC, written to every vCPU */
+	struct device *devices[RESTORE_MAX_DEVICES];
+	bool restored[RESTORE_MAX_DEVICES];
+	unsigned nr_devices;
+	char why[CPU_STATE_WHY_MAX];
+};
+
+static int restore_header(void *opaque, struct stream_reader *r,
+			  const struct stream_header *h)
+{
+	struct restore_state *s = opaque;
+	struct vm *vm = s->vm;
+
+	if (h->vcpus != vm->nr_vcpus)
+		return stream_reader_fail(r, "The stream has %u vCPUs (maxvcpus), this machine %u; start keel-hv with the saved domain's vCPUs.",
+					  h->vcpus, vm->nr_vcpus);
+	if (h->n_ram != vm->nr_ram)
+		return stream_reader_fail(r, "The stream's RAM is %zu ranges, this machine's %u; start keel-hv with the saved domain's memory (maxmem).",
+					  h->n_ram, vm->nr_ram);
+	for (unsigned i = 0; i < vm->nr_ram; i++) {
+		if (h->ram[i].gpa != vm->ram[i].gpa ||
+		    h->ram[i].size != vm->ram[i].size)
+			return stream_reader_fail(r, "The stream's RAM range %u is %llu MiB at 0x%llx, this machine's %llu MiB at 0x%llx; start keel-hv with the saved domain's memory (maxmem).",
+						  i,
+						  (unsigned long long)(h->ram[i].size >> 20),
+						  (unsigned long long)h->ram[i].gpa,
+						  (unsigned long long)(vm->ram[i].size >> 20),
+						  (unsigned long long)vm->ram[i].gpa);
+	}
+	if (cpu_state_check_host(vm, h, s->why))
+		return stream_reader_fail(r, "%s", s->why);
+	return 0;
+}
+
+/* The reader checked that [gpa, gpa + len) lies in one header range. */
+static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
+{
+	struct restore_state *s = opaque;
+
+	return vm_gpa_to_hva(s->vm, gpa, len);
+}
+
+/*
+ * A restore fills memory that vm_new() just mapped and nothing wrote
+ * (cfg.restore writes no tables, no kernel): it is zero already, and
+ * touching it would only make the kernel back it with pages.
+ */
+static int restore_ram_zero(void *opaque, uint64_t gpa, uint64_t len)
+{
+	return 0;
+}
+
+static int restore_vm(void *opaque, struct stream_reader *r,
+		      const struct stream_tlvs *t)
+{
+	struct restore_state *s = opaque;
+
+	if (cpu_state_restore_vm(s->vm, t, s->why))
+		return stream_reader_fail(r, "%s", s->why);
+	return 0;
+}
+
+static int restore_vcpu(void *opaque, struct stream_reader *r,
+			uint32_t index, const struct stream_tlvs *t)
+{
+	struct restore_state *s = opaque;
+	const struct stream_header *h = stream_reader_header(r);
+
+	if (index >= s->vm->nr_vcpus || !s->vm->vcpus[index])
+		return stream_reader_fail(r, "vCPU %u is not one of this machine's %u.",
+					  index, s->vm->nr_vcpus);
+	/* Every vCPU gets vCPU 0's TSC, so that all share one offset. */
+	if (index == 0 && cpu_state_vcpu_tsc(t, &s->tsc))
+		return stream_reader_fail(r, "vCPU 0's MSRs have no IA32_TSC.");
+	if (cpu_state_restore_vcpu(s->vm->vcpus[index], t, s->tsc,
+				   h->xsave_size, s->why))
+		return stream_reader_fail(r, "%s", s->why);
+	return 0;
+}
+
+static int restore_device(void *opaque, struct stream_reader *r,
+			  const char *id, uint32_t version,
+			  struct json_object *state)
+{
+	struct restore_state *s = opaque;
+	struct device *d = NULL;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->nr_devices; i++) {
+		if (!strcmp(s->devices[i]->id, id)) {
+			d = s->devices[i];
+			break;
+		}
+	}
+	if (!d)
+		return stream_reader_fail(r, "This machine has no device %s; start keel-hv with the saved domain's devices.",
+					  id);
+	if (s->restored[i])
+		return stream_reader_fail(r, "Device %s comes twice.", id);
+	if (version > d->ops->version)
+		return stream_reader_fail(r, "Device %s's state is version %u; this keel-hv reads %s state up to version %u.",
+					  id, version, d->ops->type,
+					  d->ops->version);
+	if (!d->ops->restore)
+		return stream_reader_fail(r, "Device %s (%s) cannot be restored.",
+					  id, d->ops->type);
+	rc = d->ops->restore(d, state);
+	if (rc == -EINVAL)
+		return stream_reader_fail(r, "Device %s refuses the saved state: it does not fit a %s device as this machine has it.",
+					  id, d->ops->type);
+	if (rc)
+		return stream_reader_fail(r, "Device %s could not take its state: %s.",
+					  id, strerror(-rc));
+	s->restored[i] = true;
+	return 0;
+}
+
+/* Every device of the machine must have had its record. */
+static int restore_end(void *opaque, struct stream_reader *r)
+{
+	struct restore_state *s = opaque;
+
+	for (unsigned i = 0; i < s->nr_devices; i++) {
+		if (!s->restored[i])
+			return stream_reader_fail(r, "The stream has no state for device %s (%s), which this machine has; start keel-hv with the saved domain's devices.",
+						  s->devices[i]->id,
+						  s->devices[i]->ops->type);
+	}
+	return 0;
+}
+
+static const struct stream_ops restore_ops = {
+	.header = restore_header,
+	.ram_map = restore_ram_map,
+	.ram_zero = restore_ram_zero,
+	.vm = restore_vm,
+	.vcpu = restore_vcpu,
+	.device = restore_device,
+	.end = restore_end,
+};
+
+int restore_read(struct vm *vm, int fd, char *why)
+{
+	struct restore_state s = { .vm = vm };
+	int rc;
+
+	why[0] = '\0';
+	for (struct device *d = vm->devices; d; d = d->next) {
+		if (s.nr_devices == RESTORE_MAX_DEVICES) {
+			snprintf(why, SAVE_WHY_MAX,
+				 "This machine has more than %d devices; keel-hv restores at most that many.",
+				 RESTORE_MAX_DEVICES);
+			return -E2BIG;
+		}
+		s.devices[s.nr_devices++] = d;
+	}
+	rc = stream_read(fd, &restore_ops, &s, why, SAVE_WHY_MAX);
+	if (rc)
+		return rc;
+	/*
+	 * Devices restored their queues and MSI-X tables; their GSI routes
+	 * and irqfds are made at an interrupt's first delivery and their
+	 * ioeventfds when the restored BARs were mapped (virtio_pci.c), so
+	 * no host resource is left to rebuild here.
+	 */
+	rc = cpu_state_resume(vm);
+	if (rc)
+		snprintf(why, SAVE_WHY_MAX,
+			 "KVM did not take the restored clock (KVMCLOCK_CTRL): %s.",
+			 strerror(-rc));
+	return rc;
+}
