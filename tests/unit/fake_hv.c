@@ -24,7 +24,8 @@
  * stream's HEADER and reads the descriptor to its end, as keel-hv does
  * before it makes its control socket.
  *
- * Words on the domain's cmdline change that: "fake.restore-fails"
+ * Words on the domain's cmdline change that (for --restore, the saved
+ * config's, since keel-hv then gets no --cmdline): "fake.restore-fails"
  * refuses a --restore stream (exit HV_EXIT_ERROR with a sentence on
  * stderr, keel-hv's log), "fake.restore-slow" waits 1.2 s after its
  * HEADER, "fake.crash" ends the VM
@@ -240,12 +241,21 @@ static struct json_object *save(int fd, struct json_object *params,
 	return o;
 }
 
+/*
+ * keel-hv gets no --cmdline with --restore: the fake.* words come from
+ * the saved config's cmdline.
+ */
 static int restore_header(void *opaque, struct stream_reader *r,
 			  const struct stream_header *h)
 {
+	const char *cmdline = member_string(h->config, "cmdline");
+
 	(void)opaque;
 	(void)r;
-	(void)h;
+	if (cmdline) {
+		restore_fails = strstr(cmdline, "fake.restore-fails") != NULL;
+		restore_slow = strstr(cmdline, "fake.restore-slow") != NULL;
+	}
 	return -ECANCELED;
 }
 
@@ -503,11 +513,13 @@ int main(int argc, char **argv)
 		{ HV_OPT_IOTUNE, required_argument, NULL, 'i' },
 		{ HV_OPT_LINGER, no_argument, NULL, 'L' },
 		{ HV_OPT_RESTORE, required_argument, NULL, 'r' },
+		{ HV_OPT_KERNEL, required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = NULL, *con_path = NULL;
 	struct cpumap host;
 	int ctl, con, o, restore_fd = -1;
+	bool boot_options = false;	/* --kernel or --cmdline */
 
 	if (cpumap_host(&host))
 		cpumap_zero(&host);
@@ -520,14 +532,13 @@ int main(int argc, char **argv)
 			ctl_path = optarg;
 		} else if (o == 's') {
 			con_path = optarg;
+		} else if (o == 'k') {
+			boot_options = true;
 		} else if (o == 'l') {
+			boot_options = true;
 			crash = strstr(optarg, "fake.crash") != NULL;
 			no_console = strstr(optarg, "fake.no-console") != NULL;
 			outlive = strstr(optarg, "fake.outlive") != NULL;
-			restore_fails =
-				strstr(optarg, "fake.restore-fails") != NULL;
-			restore_slow =
-				strstr(optarg, "fake.restore-slow") != NULL;
 		} else if (o == 'L') {
 			linger = true;
 		} else if (o == 'r') {
@@ -574,6 +585,11 @@ int main(int argc, char **argv)
 	}
 	/* Never outlive a test by much, whatever happens to it. */
 	alarm(60);
+	if (restore_fd >= 0 && boot_options) {
+		/* As keel-hv: the restored guest runs its saved kernel. */
+		fprintf(stderr, "--restore takes no --kernel or --cmdline.\n");
+		return HV_EXIT_ERROR;
+	}
 	if (restore_fd >= 0)
 		restore(restore_fd);
 	ctl = listen_on(ctl_path);
