@@ -102,7 +102,10 @@ static long con_expect(struct proc *con, const char *want, long from)
 	return n;
 }
 
-/* The number the guest printed after @key (typed so it is not echoed). */
+/*
+ * The number the guest printed after @key. @cmd must not contain @key
+ * itself, which the shell echoes: type it split by quotes (s""lept=).
+ */
 static long long con_number(struct proc *con, const char *cmd,
 			    const char *key, long *pos)
 {
@@ -162,7 +165,7 @@ static void check_restored(struct proc *con, long *pos, long long date_before,
 	con_type(con, "echo cpus=$(cat /sys/devices/system/cpu/online)x\r");
 	*pos = con_expect(con, "cpus=0-1x", *pos);
 	/* The clock moved on by the time spent saved (and the rest). */
-	date_after = con_number(con, "echo date=$(date +%s)\r", "date=", pos);
+	date_after = con_number(con, "echo d\"\"ate=$(date +%s)\r", "date=", pos);
 	ck_assert_msg(date_after - date_before >= (long long)saved_s - 2,
 		      "date moved %lld s over a save of %.0f s",
 		      date_after - date_before, saved_s);
@@ -173,7 +176,7 @@ static void check_restored(struct proc *con, long *pos, long long date_before,
 	ms = con_number(con,
 			"a=$(cut -d' ' -f1 /proc/uptime); sleep 1; "
 			"b=$(cut -d' ' -f1 /proc/uptime); "
-			"echo slept=$(echo \"$a $b\" | awk '{ print int(($2 - $1) * 1000) }')\r",
+			"echo sl\"\"ept=$(echo \"$a $b\" | awk '{ print int(($2 - $1) * 1000) }')\r",
 			"slept=", pos);
 	ck_assert_msg(ms >= 900 && ms <= 3000, "sleep 1 took %lld ms", ms);
 	/* The tap is back, and the guest's address with it. */
@@ -227,7 +230,7 @@ START_TEST(test_save_restore_three_times)
 		       " | grep -c 'bytes from')x\r");
 	pos = con_expect(&con, "ping=2x", pos);
 	con_type(&con, "dd if=/dev/urandom of=/root/src bs=64k count=128 "
-		       "2>/dev/null; echo src=$(md5sum /root/src | "
+		       "2>/dev/null; echo s\"\"rc=$(md5sum /root/src | "
 		       "cut -c1-32)x\r");
 	pos = con_expect(&con, "src=", pos);
 	snprintf(src_md5, sizeof(src_md5), "%.32s", con.out + pos);
@@ -240,7 +243,7 @@ START_TEST(test_save_restore_three_times)
 			       "of=/dev/vda bs=4k conv=fsync 2>/dev/null & "
 			       "echo io=$((7 * 6))x\r");
 		pos = con_expect(&con, "io=42x", pos);
-		date_before = con_number(&con, "echo date=$(date +%s)\r",
+		date_before = con_number(&con, "echo d\"\"ate=$(date +%s)\r",
 					 "date=", &pos);
 		snprintf(file, sizeof(file), "%s/deb-%d.save", dir, round);
 		keel_ok("save", "deb", file);
