@@ -34,6 +34,19 @@ static const struct cli_option create_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option save_options[] = {
+	{ 'c', "keep-running", NULL,
+	  "Leave the domain running after the save (xl save -c)." },
+	{ 'p', "paused", NULL, "Leave the domain paused after the save." },
+	OPT_END,
+};
+
+static const struct cli_option restore_options[] = {
+	{ 'p', "paused", NULL, "Leave the restored domain paused." },
+	{ 'c', "console", NULL, "Attach to its console once it is restored." },
+	OPT_END,
+};
+
 static const struct cli_option start_options[] = {
 	{ 'p', "paused", NULL, "Leave the domain paused after starting it." },
 	OPT_END,
@@ -210,6 +223,12 @@ const struct cli_command cli_commands[] = {
 	{ "dump-core", cmd_dump_core, "DOM FILE",
 	  "Write a core file of a domain's memory and vCPUs (ELF).",
 	  no_options, 2, 2, "DOM FILE" },
+	{ "save", cmd_save, "DOM FILE",
+	  "Save a domain's whole state into a new file; it then stops.",
+	  save_options, 2, 2, "DOM FILE" },
+	{ "restore", cmd_restore, "FILE",
+	  "Create and run a domain again from a file keel save wrote.",
+	  restore_options, 1, 1, "FILE" },
 	{ "domid", cmd_domid, "DOM", "Print a running domain's numeric id.",
 	  no_options, 1, 1, "DOM" },
 	{ "domname", cmd_domname, "ID",

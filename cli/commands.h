@@ -176,6 +176,10 @@ int cmd_trigger(struct cli *cli, const struct cli_args *args);
 int cmd_button_press(struct cli *cli, const struct cli_args *args);
 int cmd_dump_core(struct cli *cli, const struct cli_args *args);
 
+/* cli/save_cmds.c */
+int cmd_save(struct cli *cli, const struct cli_args *args);
+int cmd_restore(struct cli *cli, const struct cli_args *args);
+
 /* cli/list_cmds.c */
 int cmd_list(struct cli *cli, const struct cli_args *args);
 int cmd_info(struct cli *cli, const struct cli_args *args);

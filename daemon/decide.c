@@ -139,6 +139,16 @@ static void choose(const struct decide_in *in, struct decision *d)
 		d->reason = DOMAIN_REASON_DESTROYED;
 		d->detail = "destroyed";
 		return;
+	case HV_END_SAVED:
+		/*
+		 * Its state is in a file now (keel save without -c): the
+		 * domain stops as libvirt's STOPPED_SAVED, and no on_*
+		 * action runs, since the guest asked for nothing.
+		 */
+		d->action = ACTION_DESTROY;
+		d->reason = DOMAIN_REASON_SAVED;
+		d->detail = "saved";
+		return;
 	case HV_END_CRASH:
 	case HV_END_ERROR:
 	case HV_END_LOST:

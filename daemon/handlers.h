@@ -157,6 +157,14 @@ struct json_object *domain_dump_core(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,
 				     struct json_object *params);
 
+/* save_methods.c */
+struct json_object *domain_save(struct methods_caller *caller,
+				const struct jsonrpc_req *req,
+				struct json_object *params);
+struct json_object *domain_restore(struct methods_caller *caller,
+				   const struct jsonrpc_req *req,
+				   struct json_object *params);
+
 /* sched_methods.c */
 struct json_object *domain_get_sched(struct methods_caller *caller,
 				     const struct jsonrpc_req *req,

@@ -55,6 +55,7 @@ struct hv_call {
 	hv_reply_fn cb;
 	void *opaque;
 	struct event *timer;
+	int timeout_ms;			/* from when it is on the socket */
 	struct hv *hv;
 	struct hv_call *next;
 };
@@ -86,6 +87,7 @@ static const char *const end_names[] = {
 	[HV_END_POWEROFF] = "poweroff", [HV_END_REBOOT] = "reboot",
 	[HV_END_CRASH] = "crash",	[HV_END_KILLED] = "killed",
 	[HV_END_ERROR] = "error",	[HV_END_LOST] = "lost",
+	[HV_END_SAVED] = HV_REASON_SAVED,
 };
 
 const char *hv_end_name(enum hv_end end)
@@ -368,14 +370,15 @@ static void hv_sock_event(struct bufferevent *bev, short what, void *arg)
 static void hv_try_connect(evutil_socket_t fd, short what, void *arg);
 
 /*
- * Start @call's HV_CALL_TIMEOUT_MS once it is on the socket: a call made
- * before keel-hv's control socket exists (start_domain's first status)
- * waits for the socket under HV_CONNECT_TIMEOUT_MS instead.
+ * Start @call's answer time (HV_CALL_TIMEOUT_MS unless hv_call_timeout()
+ * said otherwise) once it is on the socket: a call made before keel-hv's
+ * control socket exists (start_domain's first status) waits for the
+ * socket under HV_CONNECT_TIMEOUT_MS instead.
  */
 static void hv_call_arm(struct hv_call *call)
 {
-	struct timeval tv = { HV_CALL_TIMEOUT_MS / 1000,
-			      (HV_CALL_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = { call->timeout_ms / 1000,
+			      (call->timeout_ms % 1000) * 1000 };
 
 	evtimer_add(call->timer, &tv);
 }
@@ -451,12 +454,17 @@ static void hv_pid_ready(evutil_socket_t fd, short what, void *arg)
 		hv->child = false;
 		if (WIFEXITED(status)) {
 			static const enum hv_end by_status[] = {
-				HV_END_POWEROFF, HV_END_ERROR, HV_END_REBOOT,
-				HV_END_CRASH, HV_END_KILLED,
+				[HV_EXIT_POWEROFF] = HV_END_POWEROFF,
+				[HV_EXIT_ERROR] = HV_END_ERROR,
+				[HV_EXIT_REBOOT] = HV_END_REBOOT,
+				[HV_EXIT_CRASH] = HV_END_CRASH,
+				[HV_EXIT_KILLED] = HV_END_KILLED,
+				[HV_EXIT_SAVED] = HV_END_SAVED,
 			};
 			int code = WEXITSTATUS(status);
 
-			end = code < 5 ? by_status[code] : HV_END_ERROR;
+			end = code <= HV_EXIT_SAVED ? by_status[code] :
+						      HV_END_ERROR;
 		} else {
 			end = HV_END_LOST;
 		}
@@ -502,15 +510,15 @@ static struct hv *hv_alloc(struct event_base *base, const char *dir,
 	return hv;
 }
 
-/* Watch the pidfd and start connecting. */
-static int hv_watch(struct hv *hv)
+/* Watch the pidfd and start connecting, for @connect_ms at most. */
+static int hv_watch(struct hv *hv, int connect_ms)
 {
 	struct timeval now = { 0, 0 };
 
 	hv->pid_ev = event_new(hv->base, hv->pidfd, EV_READ, hv_pid_ready, hv);
 	if (!hv->pid_ev || event_add(hv->pid_ev, NULL))
 		return -ENOMEM;
-	hv->connect_deadline_ms = now_ms() + HV_CONNECT_TIMEOUT_MS;
+	hv->connect_deadline_ms = now_ms() + connect_ms;
 	evtimer_add(hv->connect_ev, &now);
 	return 0;
 }
@@ -596,7 +604,9 @@ int hv_spawn(struct event_base *base, const struct hv_spawn_args *a,
 	if (!rc && a->commit)
 		rc = a->commit(pid, opaque);
 	if (!rc)
-		rc = hv_watch(hv);
+		rc = hv_watch(hv, a->connect_timeout_ms > 0 ?
+					  a->connect_timeout_ms :
+					  HV_CONNECT_TIMEOUT_MS);
 	/* The go, or (closing without it) the end of a child that ran nothing. */
 	if (!rc && write(gate[1], "", 1) != 1)
 		rc = -errno;
@@ -643,7 +653,7 @@ int hv_adopt(struct event_base *base, const char *dir, pid_t pid,
 		hv_destroy(hv);
 		return -ESRCH;
 	}
-	rc = hv_watch(hv);
+	rc = hv_watch(hv, HV_CONNECT_TIMEOUT_MS);
 	if (rc) {
 		hv_destroy(hv);
 		return rc;
@@ -652,7 +662,7 @@ int hv_adopt(struct event_base *base, const char *dir, pid_t pid,
 	return 0;
 }
 
-static void hv_call_timeout(evutil_socket_t fd, short what, void *arg)
+static void hv_call_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct hv_call *call = arg;
 	struct hv *hv = call->hv;
@@ -664,6 +674,13 @@ static void hv_call_timeout(evutil_socket_t fd, short what, void *arg)
 
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	     hv_reply_fn cb, void *opaque)
+{
+	hv_call_timeout(hv, method, params, HV_CALL_TIMEOUT_MS, cb, opaque);
+}
+
+void hv_call_timeout(struct hv *hv, const char *method,
+		     struct json_object *params, int timeout_ms,
+		     hv_reply_fn cb, void *opaque)
 {
 	struct hv_call *call = calloc(1, sizeof(*call));
 	struct json_object *req;
@@ -688,7 +705,8 @@ void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	call->cb = cb;
 	call->opaque = opaque;
 	call->hv = hv;
-	call->timer = evtimer_new(hv->base, hv_call_timeout, call);
+	call->timeout_ms = timeout_ms > 0 ? timeout_ms : HV_CALL_TIMEOUT_MS;
+	call->timer = evtimer_new(hv->base, hv_call_expired, call);
 	req = jsonrpc_request(method, params, json_object_new_int64(call->id));
 	line = req ? jsonrpc_to_line(req, &len) : NULL;
 	json_object_put(req);

@@ -25,6 +25,7 @@ enum hv_end {
 	HV_END_KILLED,	/* SIGTERM or the control socket's stop */
 	HV_END_ERROR,	/* keel-hv failed (before or while running) */
 	HV_END_LOST,	/* the process is gone and did not say why */
+	HV_END_SAVED,	/* saved to a file (save, "then": "stop") and ended */
 };
 
 const char *hv_end_name(enum hv_end end);
@@ -63,6 +64,12 @@ struct hv_spawn_args {
 	 * and hv_spawn() returns that value. May be NULL.
 	 */
 	int (*commit)(pid_t pid, void *opaque);
+	/*
+	 * How long keel-hv may take to make its control socket, in ms; 0:
+	 * hv.c's default. A restore reads the whole stream first, which
+	 * takes longer the more memory the guest has.
+	 */
+	int connect_timeout_ms;
 };
 
 /*
@@ -128,6 +135,15 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
 #define HV_CALL_TIMEOUT_MS 10000
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	     hv_reply_fn cb, void *opaque);
+
+/*
+ * hv_call() with its own answer time, @timeout_ms (> 0), for the calls
+ * whose work grows with the guest: a save writes all of its memory
+ * before it answers (save_methods.c sizes that time from the memory).
+ */
+void hv_call_timeout(struct hv *hv, const char *method,
+		     struct json_object *params, int timeout_ms,
+		     hv_reply_fn cb, void *opaque);
 
 /* SIGKILL, through the pidfd (never another process). */
 void hv_kill(struct hv *hv);

@@ -206,11 +206,14 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 	struct argv_buf a = { 0 };
 
 	arg_add(&a, "%s", c->hypervisor);
-	arg_add(&a, OPT(KERNEL) "=%s", cfg->kernel);
-	if (cfg->initrd)
-		arg_add(&a, OPT(INITRD) "=%s", cfg->initrd);
-	if (cfg->cmdline)
-		arg_add(&a, OPT(CMDLINE) "=%s", cfg->cmdline);
+	/* A restored guest runs the kernel it was saved with (keel-hv.8). */
+	if (c->restore_fd <= 0) {
+		arg_add(&a, OPT(KERNEL) "=%s", cfg->kernel);
+		if (cfg->initrd)
+			arg_add(&a, OPT(INITRD) "=%s", cfg->initrd);
+		if (cfg->cmdline)
+			arg_add(&a, OPT(CMDLINE) "=%s", cfg->cmdline);
+	}
 	arg_add(&a, OPT(MEMORY) "=%lldM", (long long)cfg->memory_mib);
 	if (cfg->maxmem_mib > cfg->memory_mib)
 		arg_add(&a, OPT(MAXMEM) "=%lldM", (long long)cfg->maxmem_mib);
@@ -239,6 +242,8 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(PAUSED));
 	if (c->linger)
 		arg_add(&a, OPT(LINGER));
+	if (c->restore_fd > 0)
+		arg_add(&a, OPT(RESTORE) "=%d", c->restore_fd);
 	if (c->dump_on && c->dump_dir) {
 		arg_add(&a, OPT(DUMP_ON) "=%s", c->dump_on);
 		arg_add(&a, OPT(DUMP_DIR) "=%s", c->dump_dir);

@@ -86,6 +86,12 @@ struct hv_cmdline {
 	const char *dump_on, *dump_dir;
 	/* The disks' descriptors in the child: first_disk_fd, +1, ... */
 	int first_disk_fd;
+	/*
+	 * --restore=FD: the domain stream's descriptor in the child; 0:
+	 * none. Then no --kernel, --initrd or --cmdline: keel-hv refuses
+	 * them, the guest's kernel being in the stream.
+	 */
+	int restore_fd;
 };
 
 /*

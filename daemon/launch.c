@@ -43,6 +43,7 @@
 #include "nic.h"
 #include "pinning.h"
 #include "run.h"
+#include "save_methods.h"
 #include "server.h"
 
 /* keel-hv's own log is rotated at start once it is this big. */
@@ -231,7 +232,8 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 	}
 	log_info("Domain %s started with id %d (keel-hv pid %d).", dom->name,
 		 dom->id, (int)run->pid);
-	lifecycle_emit(run->k, dom, "started", "booted");
+	lifecycle_emit(run->k, dom, "started",
+		       run->restoring ? "restored" : "booted");
 	if (run->paused_start)
 		lifecycle_emit(run->k, dom, "suspended", "paused");
 	run_answer(r, domain_summary(dom));
@@ -258,8 +260,14 @@ static int run_commit(pid_t pid, void *opaque)
 	return rc;
 }
 
-void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
-		  struct reply *r)
+/*
+ * start_domain(), and start_domain_restore() with @restore_fd >= 0:
+ * keel-hv gets a descriptor sharing that file's offset as --restore.
+ * @config (owned; NULL: the domain's own) is what it runs with.
+ */
+static void start_domain_with(struct keeld *k, struct domain *dom,
+			      bool paused, int id, int restore_fd,
+			      struct json_object *config, struct reply *r)
 {
 	struct hv_cmdline cmd = { .hypervisor = k->conf.hypervisor };
 	struct hv_config cfg;
@@ -275,6 +283,11 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	run = run_new(k, dom, NULL);
 	if (!run)
 		goto fail;
+	if (config) {
+		json_object_put(run->config);
+		run->config = config;
+		config = NULL;
+	}
 	run->paused_start = paused;
 	run->starting = true;
 	rc = memory_fits(k, dom, run->config, why, sizeof(why));
@@ -304,10 +317,28 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 			 strerror(errno));
 		goto fail;
 	}
-	rc = open_disks(run->config, fds, sizeof(fds) / sizeof(fds[0]), &nr_fds,
-			why, sizeof(why));
+	/* One place is kept for the stream of a restore. */
+	rc = open_disks(run->config, fds, sizeof(fds) / sizeof(fds[0]) - 1,
+			&nr_fds, why, sizeof(why));
 	if (rc)
 		goto fail;
+	if (restore_fd >= 0) {
+		/*
+		 * A duplicate shares the file's offset, so that the caller
+		 * can watch keel-hv read (save_methods.c's progress).
+		 */
+		fds[nr_fds] = fcntl(restore_fd, F_DUPFD_CLOEXEC, 0);
+		if (fds[nr_fds] < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		cmd.restore_fd = LAUNCH_FIRST_DISK_FD + (int)nr_fds++;
+		/*
+		 * keel-hv reads the whole stream before it makes its
+		 * control socket: give it as long as a save.
+		 */
+		spawn.connect_timeout_ms = save_timeout_ms(run->config);
+	}
 	rc = cgroup_domain_prepare(run, why, sizeof(why));
 	if (rc)
 		goto fail;
@@ -333,7 +364,9 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 	dom->run = run;
 	dom->id = id;
 	dom->state = DOMAIN_RUNNING;
-	dom->reason = DOMAIN_REASON_BOOTED;
+	dom->reason = restore_fd >= 0 ? DOMAIN_REASON_RESTORED :
+					DOMAIN_REASON_BOOTED;
+	run->restoring = restore_fd >= 0;
 	spawn.dir = run->dir;
 	spawn.log_path = run->log_path;
 	spawn.argv = argv;
@@ -367,8 +400,9 @@ fail:
 	if (rc == -ENOMEM && code != KEEL_E_RESOURCE &&
 	    !strcmp(why, strerror(ENOMEM)))
 		code = KEEL_E_RESOURCE;
-	run_answer_error(r, code, "Domain %s could not start: %s.", dom->name,
-			 why);
+	json_object_put(config);
+	run_answer_error(r, code, "Domain %s could not %s: %s.", dom->name,
+			 restore_fd >= 0 ? "be restored" : "start", why);
 	log_err("Domain %s could not start: %s.", dom->name, why);
 	if (run) {
 		run->start_reply = NULL;
@@ -380,4 +414,17 @@ fail:
 	dom->reason = DOMAIN_REASON_FAILED;
 	if (!dom->persistent)
 		registry_forget(k->reg, dom);
+}
+
+void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
+		  struct reply *r)
+{
+	start_domain_with(k, dom, paused, id, -1, NULL, r);
+}
+
+void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
+			  int restore_fd, struct json_object *config,
+			  struct reply *r)
+{
+	start_domain_with(k, dom, paused, -1, restore_fd, config, r);
 }

@@ -36,6 +36,7 @@
 #include "memory.h"
 #include "registry.h"
 #include "run.h"
+#include "save_methods.h"
 #include "server.h"
 
 void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
@@ -118,7 +119,7 @@ static void run_end(struct domain_run *run, enum domain_reason reason,
 	run->waiters = NULL;
 	for (struct waiter *w = waiters, *next; w; w = next) {
 		next = w->next;
-		run_answer(w->r, domain_summary(dom));
+		run_answer(w->r, run_waiter_answer(w, dom));
 		free(w);
 	}
 	run_free(run);
@@ -388,7 +389,8 @@ static bool run_settle_start(struct domain_run *run, enum hv_end end,
 	if (!why)
 		why = line ? line : "keel-hv ended without saying why.";
 	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
-			 "Domain %s could not start: %s", dom->name, why);
+			 "Domain %s could not %s: %s", dom->name,
+			 run->restoring ? "be restored" : "start", why);
 	log_warn("Domain %s failed to start: %s", dom->name, why);
 	free(line);
 	run_start_failed(run, exited);
@@ -463,6 +465,7 @@ static void on_hv_notified(struct hv *hv, const char *method,
 {
 	memory_notified(opaque, method, params);
 	device_notified(opaque, method, params);
+	save_notified(opaque, method, params);
 }
 
 const struct hv_ops run_hv_ops = {

@@ -28,6 +28,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/pinning.c daemon/pinning.h \
 	daemon/vcpu_methods.c \
 	daemon/registry.c daemon/registry.h \
+	daemon/save_methods.c daemon/save_methods.h \
 	daemon/server.c daemon/server.h \
 	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
@@ -40,7 +41,8 @@ KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_HYPERVISOR='"$(sbindir)/keel-hv"'
 daemon_libkeeld_la_CPPFLAGS = $(KEELD_CPPFLAGS)
 daemon_libkeeld_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
-daemon_libkeeld_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS) \
+daemon_libkeeld_la_LIBADD = lib/libkeelstream.la lib/libkeelcommon.la \
+	$(JSONC_LIBS) \
 	$(LIBEVENT_LIBS)
 daemon_libkeeld_la_CFLAGS += $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 daemon_libkeeld_la_LIBADD += $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
@@ -302,7 +304,8 @@ tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 check_PROGRAMS += tests/unit/fake_hv
 tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
 tests_unit_fake_hv_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-tests_unit_fake_hv_LDADD = lib/libkeelcommon.la $(JSONC_LIBS)
+tests_unit_fake_hv_LDADD = lib/libkeelstream.la lib/libkeelcommon.la \
+	$(JSONC_LIBS)
 
 # Running domains' states, reasons and events, fake_hv as keel-hv
 # (lifecycle.c).

@@ -50,6 +50,8 @@ static const struct method {
 	{ "domain.sysrq", domain_sysrq, METHOD_READ_WRITE },
 	{ "domain.button_press", domain_button_press, METHOD_READ_WRITE },
 	{ "domain.dump_core", domain_dump_core, METHOD_READ_WRITE },
+	{ "domain.save", domain_save, METHOD_READ_WRITE },
+	{ "domain.restore", domain_restore, METHOD_READ_WRITE },
 	{ "domain.stats", domain_stats, METHOD_READ_ONLY },
 	{ "domain.stats_all", domain_stats_all, METHOD_READ_ONLY },
 	{ "events.subscribe", events_subscribe, METHOD_READ_ONLY },

@@ -52,6 +52,8 @@ static const char *const reason_names[] = {
 	[DOMAIN_REASON_FAILED] = "failed",
 	[DOMAIN_REASON_DAEMON] = "daemon",
 	[DOMAIN_REASON_PANICKED] = "panicked",
+	[DOMAIN_REASON_SAVED] = "saved",
+	[DOMAIN_REASON_RESTORED] = "restored",
 };
 
 const char *domain_state_name(enum domain_state state)

@@ -44,6 +44,8 @@ enum domain_reason {
 	DOMAIN_REASON_FAILED,		/* shutoff: could not start */
 	DOMAIN_REASON_DAEMON,		/* shutoff: keeld lost it */
 	DOMAIN_REASON_PANICKED,		/* crashed: preserved */
+	DOMAIN_REASON_SAVED,		/* shutoff: saved to a file */
+	DOMAIN_REASON_RESTORED,		/* running: restored from a file */
 };
 
 #define DOMAIN_UUID_LEN 36

@@ -133,38 +133,60 @@ void run_free(struct domain_run *run)
 {
 	struct waiter *w, *next;
 
+	/* First: a call it answers may still add a waiter (a save). */
+	hv_free(run->hv);
+	run->hv = NULL;
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
 		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,
 				 "keeld is shutting down.");
+		json_object_put(w->result);
 		free(w);
 	}
 	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
 			 "keeld is shutting down.");
 	if (run->shutdown_timer)
 		event_free(run->shutdown_timer);
-	hv_free(run->hv);
 	json_object_put(run->config);
 	free(run->log_path);
 	free(run->dir);
 	free(run);
 }
 
-int run_add_waiter(struct domain_run *run, struct reply *r)
+int run_add_waiter_result(struct domain_run *run, struct reply *r,
+			  struct json_object *result)
 {
 	struct waiter *w;
 
-	if (!r)
+	if (!r) {
+		json_object_put(result);
 		return 0;
+	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
+		json_object_put(result);
 		run_answer_error(r, KEEL_E_RESOURCE, "keeld ran out of memory.");
 		return -ENOMEM;
 	}
 	w->r = r;
+	w->result = result;
 	w->next = run->waiters;
 	run->waiters = w;
 	return 0;
+}
+
+int run_add_waiter(struct domain_run *run, struct reply *r)
+{
+	return run_add_waiter_result(run, r, NULL);
+}
+
+struct json_object *run_waiter_answer(struct waiter *w,
+				      const struct domain *dom)
+{
+	struct json_object *o = w->result ? w->result : domain_summary(dom);
+
+	w->result = NULL;
+	return o;
 }
 
 void run_answer_waiters(struct domain_run *run)
@@ -173,7 +195,7 @@ void run_answer_waiters(struct domain_run *run)
 
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
-		run_answer(w->r, domain_summary(run->dom));
+		run_answer(w->r, run_waiter_answer(w, run->dom));
 		free(w);
 	}
 	run->waiters = NULL;

@@ -27,6 +27,8 @@ struct reply;
 
 struct waiter {
 	struct reply *r;
+	/* What it is answered with (owned); NULL: the domain's summary. */
+	struct json_object *result;
 	struct waiter *next;
 };
 
@@ -45,6 +47,8 @@ struct domain_run {
 	bool save_failed;		/* state.json could not be written */
 	bool start_failed;		/* keeld gave up on the start */
 	bool paused_start;
+	bool restoring;			/* started from a saved stream */
+	bool saving;			/* a domain.save is under way */
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;
@@ -111,6 +115,17 @@ int run_save(struct domain_run *run);
  * Returns 0, or -ENOMEM after answering @r with the error.
  */
 int run_add_waiter(struct domain_run *run, struct reply *r);
+
+/*
+ * The same, answered with @result (owned, even on failure) instead of
+ * the summary: a save that stops the domain answers once it has.
+ */
+int run_add_waiter_result(struct domain_run *run, struct reply *r,
+			  struct json_object *result);
+
+/* The answer for waiter @w of @dom (its result, else the summary). */
+struct json_object *run_waiter_answer(struct waiter *w,
+				      const struct domain *dom);
 
 /* Answer everyone waiting for the run to end with its domain's summary. */
 void run_answer_waiters(struct domain_run *run);
@@ -189,6 +204,18 @@ void run_vm_stopped(struct domain_run *run, enum hv_end end,
  */
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r);
+
+/*
+ * Start @dom from the domain stream on @restore_fd (the caller's;
+ * keel-hv gets a duplicate sharing its offset) as --restore, running
+ * @config (owned, even on failure: the stream header's; NULL: @dom's
+ * own): as start_domain(), with a new id, and the "started" event's
+ * detail "restored". A keel-hv that refuses the stream fails the start
+ * with its status file's sentence.
+ */
+void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
+			  int restore_fd, struct json_object *config,
+			  struct reply *r);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name

@@ -290,6 +290,31 @@ int keel_domain_button_press(struct keel_conn *c, const char *dom,
 int keel_domain_dump_core(struct keel_conn *c, const char *dom,
 			  const char *path, struct json_object **result);
 
+/* Flags for keel_domain_save() (xl save -c, -p) and keel_domain_restore(). */
+#define KEEL_SAVE_KEEP_RUNNING (1u << 0)	/* run on after the save */
+#define KEEL_SAVE_PAUSED (1u << 1)		/* stay paused after it */
+#define KEEL_RESTORE_PAUSED (1u << 0)		/* restored, but paused */
+
+/*
+ * domain.save: the domain's whole state into @path, an absolute path on
+ * keeld's host that must not exist (keel-hv creates it, mode 0600).
+ * Without flags the domain then stops (reason "saved"). Blocks until
+ * the file is complete, however long that takes; subscribe on another
+ * connection to see progress events. *@result (may be NULL; the caller
+ * puts it): {"name", "path", "then", "bytes", "ms"}.
+ */
+int keel_domain_save(struct keel_conn *c, const char *dom, const char *path,
+		     unsigned flags, struct json_object **result);
+
+/*
+ * domain.restore: a new transient domain from the file @path (absolute,
+ * on keeld's host) keel_domain_save() wrote; its configuration comes
+ * from the file. Blocks until the domain runs (or, with
+ * KEEL_RESTORE_PAUSED, waits paused). @out (may be NULL): its summary.
+ */
+int keel_domain_restore(struct keel_conn *c, const char *path, unsigned flags,
+			struct keel_domain *out);
+
 /* The text of a CPU list of any host ("0-3,5", "all"), NUL included. */
 #define KEEL_CPULIST_MAX 4096
 
@@ -406,12 +431,18 @@ int keel_domain_config_update(struct keel_conn *c, const char *dom,
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
-	const char *type;	/* "lifecycle" */
+	const char *type;	/* "lifecycle", "progress" */
 	const char *event;	/* "started", "stopped", ... */
 	const char *detail;	/* "booted", "shutdown", ... */
 	struct keel_domain domain;	/* name, uuid, id, state, reason */
 	double timestamp;	/* seconds since the epoch */
 	struct json_object *raw;	/* the whole params object */
+	/*
+	 * A "progress" event: @job ("save", "restore"; "" otherwise) has
+	 * done @done of about @total bytes (-1 when not said).
+	 */
+	const char *job;
+	long long done, total;
 };
 
 /* Called from keel_event_dispatch()/keel_event_wait(); @ev is valid during it. */

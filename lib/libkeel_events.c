@@ -157,6 +157,14 @@ static void event_from_json(struct keel_event *ev, struct json_object *params)
 	    (json_object_is_type(v, json_type_double) ||
 	     json_object_is_type(v, json_type_int)))
 		ev->timestamp = json_object_get_double(v);
+	ev->job = event_member(params, "job");
+	ev->done = ev->total = -1;
+	if (json_object_object_get_ex(params, "done", &v) &&
+	    json_object_is_type(v, json_type_int))
+		ev->done = json_object_get_int64(v);
+	if (json_object_object_get_ex(params, "total", &v) &&
+	    json_object_is_type(v, json_type_int))
+		ev->total = json_object_get_int64(v);
 }
 
 /*

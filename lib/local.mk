@@ -76,6 +76,7 @@ EXTRA_DIST += tests/golden
 noinst_LTLIBRARIES += lib/libkeelclient.la
 lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_internal.h lib/libkeel_events.c lib/libkeel_calls.c \
+	lib/libkeel_save.c \
 	lib/libkeel_results.c lib/libkeel_results.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)

@@ -128,6 +128,15 @@ tests_integration_check_hotplug_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_hotplug_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_hotplug_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
+# keel save and restore of the Debian guest, 3 times (check_save_keeld.c).
+check_PROGRAMS += tests/integration/check_save_keeld
+TESTS += tests/integration/check_save_keeld
+tests_integration_check_save_keeld_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_save_keeld.c $(KEELD_FIXTURE)
+tests_integration_check_save_keeld_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_save_keeld_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 LONG_TESTS =
 
 .PHONY: check-long
@@ -168,6 +177,16 @@ tests_unit_check_hotplug_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_hotplug_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_hotplug_methods_LDADD = $(UNIT_KEELD_LIBS)
 EXTRA_tests_unit_check_hotplug_methods_DEPENDENCIES = tests/unit/fake_hv
+
+# domain.save and domain.restore, fake_hv as keel-hv (save_methods.c).
+check_PROGRAMS += tests/unit/check_save_methods
+TESTS += tests/unit/check_save_methods
+tests_unit_check_save_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_save_methods.c $(UNIT_KEELD)
+tests_unit_check_save_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_save_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_save_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_save_methods_DEPENDENCIES = tests/unit/fake_hv
 
 # lib/stream*.c: the domain stream's writer and reader (docs/stream.md).
 check_PROGRAMS += tests/unit/check_stream

@@ -43,7 +43,7 @@ static const char *const commands[] = {
 	"top", "blkdeviotune", "domiftune", "sched-credit", "block-attach",
 	"block-detach", "block-list", "network-attach", "network-detach",
 	"network-list", "dmesg", "config-update", "sysrq", "trigger",
-	"button-press", "dump-core",
+	"button-press", "dump-core", "save", "restore",
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -1171,6 +1171,32 @@ START_TEST(test_sched_credit)
 END_TEST
 
 /* -c beats $KEEL_URI. */
+/*
+ * save and restore refuse, in keeld's words and with status 1: a domain
+ * that is shut off or missing, a file that is missing or is not a saved
+ * domain; and the command line's mistakes with status 2.
+ */
+START_TEST(test_save_restore_refusals)
+{
+	const char *path;
+	char target[300];
+
+	cli_keeld_start();
+	define_golden("full");
+	path = test_file("exists.save", "keep me\n");
+	snprintf(target, sizeof(target), "%s/new.save", top);
+	keel_expect(1, "only a running or paused domain can be saved", "save",
+		    "web-01", target);
+	keel_expect(1, "keel: No domain is named \"nosuch\".", "save",
+		    "nosuch", target);
+	keel_expect(1, "Cannot open", "restore", target);
+	keel_expect(1, "is not a domain keel can restore", "restore", path);
+	keel_expect(2, "keel save", "save", "web-01");
+	keel_expect(2, "keel restore", "restore");
+	keeld_stop();
+}
+END_TEST
+
 START_TEST(test_connect_option)
 {
 	cli_keeld_start();
@@ -1972,6 +1998,7 @@ Suite *unit_suite(void)
 	tcase_add_test(daemon, test_rename_autostart_undefine);
 	tcase_add_test(daemon, test_mem_set_max);
 	tcase_add_test(daemon, test_connect_option);
+	tcase_add_test(daemon, test_save_restore_refusals);
 	tcase_add_test(daemon, test_config);
 	tcase_add_test(daemon, test_iotune);
 	tcase_add_test(daemon, test_sched_credit);

@@ -105,6 +105,12 @@ START_TEST(test_which_action)
 		  "destroyed" },
 		{ HV_END_KILLED, INTENT_DESTROY, D, DOMAIN_REASON_DESTROYED,
 		  "destroyed" },
+		/* Saved to a file and ended: no action, reason saved. */
+		{ HV_END_SAVED, INTENT_NONE, D, DOMAIN_REASON_SAVED, "saved" },
+		{ HV_END_SAVED, INTENT_SHUTDOWN, D, DOMAIN_REASON_SAVED,
+		  "saved" },
+		{ HV_END_SAVED, INTENT_DESTROY, D, DOMAIN_REASON_DESTROYED,
+		  "destroyed" },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -361,7 +367,7 @@ START_TEST(test_every_combination)
 	static const unsigned quick[] = { 0, 1, RESTART_BURST };
 	unsigned rows = 0;
 
-	for (int end = HV_END_POWEROFF; end <= HV_END_LOST; end++)
+	for (int end = HV_END_POWEROFF; end <= HV_END_SAVED; end++)
 	for (int intent = INTENT_NONE; intent <= INTENT_DESTROY; intent++)
 	for (int a = 0; a < 64; a++)
 	for (int flags = 0; flags < 8; flags++)
@@ -395,6 +401,9 @@ START_TEST(test_every_combination)
 			ck_assert_int_eq(d.action, D);
 			ck_assert_int_eq(d.reason, DOMAIN_REASON_DESTROYED);
 		}
+		/* A saved VM ends the domain, whatever its on_*. */
+		if (in.end == HV_END_SAVED && !in.preserved)
+			ck_assert_int_eq(d.action, D);
 		/* Only destroy loses a transient domain. */
 		ck_assert(d.forget == (!in.persistent && d.action == D));
 		/* The brake speaks only for restarts. */
@@ -408,7 +417,7 @@ START_TEST(test_every_combination)
 		ck_assert(d.quick_ends <= RESTART_BURST);
 		ck_assert_ptr_nonnull(d.detail);
 	}
-	ck_assert_uint_eq(rows, 6 * 5 * 64 * 8 * 3);
+	ck_assert_uint_eq(rows, 7 * 5 * 64 * 8 * 3);
 }
 END_TEST
 

@@ -138,6 +138,7 @@ START_TEST(test_exit_status)
 		{ HV_EXIT_REBOOT, HV_END_REBOOT },
 		{ HV_EXIT_CRASH, HV_END_CRASH },
 		{ HV_EXIT_KILLED, HV_END_KILLED },
+		{ HV_EXIT_SAVED, HV_END_SAVED },
 		{ 9, HV_END_ERROR },
 		{ HV_EXIT_EXEC_FAILED, HV_END_ERROR },
 	};
@@ -179,6 +180,24 @@ START_TEST(test_status_file)
 	ck_assert_int_eq(run(script, NULL, 0, &o), 0);
 	ck_assert_int_eq(o.end, HV_END_CRASH);
 	ck_assert_str_eq(o.detail, "triple fault");
+	free(o.detail);
+}
+END_TEST
+
+/* A save that ended the VM says "saved" (save_methods.c reads it too). */
+START_TEST(test_status_file_saved)
+{
+	struct outcome o = { 0 };
+	char script[256];
+
+	snprintf(script, sizeof(script),
+		 "printf '{\"" HV_STATUS_REASON "\":\"" HV_REASON_SAVED
+		 "\",\"" HV_STATUS_STATUS "\":5}' > '%s/" HV_RUN_STATUS
+		 "'; exit 5",
+		 dir);
+	ck_assert_int_eq(run(script, NULL, 0, &o), 0);
+	ck_assert_int_eq(o.end, HV_END_SAVED);
+	ck_assert_str_eq(hv_end_name(o.end), "saved");
 	free(o.detail);
 }
 END_TEST
@@ -519,6 +538,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_status);
 	tcase_add_test(tc, test_status_file);
+	tcase_add_test(tc, test_status_file_saved);
 	tcase_add_test(tc, test_commit_fails);
 	tcase_add_test(tc, test_fds);
 	tcase_add_test(tc, test_exec_fails);

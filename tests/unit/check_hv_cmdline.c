@@ -346,6 +346,35 @@ START_TEST(test_dump_on)
 }
 END_TEST
 
+/*
+ * --restore: the stream's descriptor, and none of the boot options
+ * keel-hv refuses with it (the guest's kernel is in the stream); the
+ * rest of the machine as for a boot.
+ */
+START_TEST(test_restore)
+{
+	struct hv_cmdline c = cmd();
+	struct json_object *config = full_config();
+	bool restore = false, memory = false, disk_fd = false;
+	char **argv;
+
+	c.restore_fd = FIRST_FD + 3;
+	argv = build(&c, config);
+	for (size_t i = 1; argv[i]; i++) {
+		ck_assert_msg(strncmp(argv[i], "--" HV_OPT_KERNEL "=", 9) &&
+				      strncmp(argv[i], "--" HV_OPT_INITRD "=", 9) &&
+				      strncmp(argv[i], "--" HV_OPT_CMDLINE "=", 10),
+			      "%s with --restore", argv[i]);
+		restore |= !strcmp(argv[i], "--" HV_OPT_RESTORE "=103");
+		memory |= !strncmp(argv[i], "--" HV_OPT_MEMORY "=", 9);
+		disk_fd |= !strncmp(argv[i], "--" HV_OPT_DISK_FD "=100", 14);
+	}
+	ck_assert(restore && memory && disk_fd);
+	hv_cmdline_free(argv);
+	json_object_put(config);
+}
+END_TEST
+
 START_TEST(test_is_ours)
 {
 	static const struct {
@@ -543,6 +572,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_round_trip_loses);
 	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_cpus);
 	tcase_add_test(tc, test_dump_on);
 	tcase_add_test(tc, test_is_ours);

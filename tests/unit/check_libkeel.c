@@ -803,6 +803,97 @@ START_TEST(test_events_before_reply)
 }
 END_TEST
 
+/* A save's progress, as keeld sends it. */
+static void on_progress(struct keel_conn *c, const struct keel_event *ev,
+			void *opaque)
+{
+	long long *got = opaque;
+
+	(void)c;
+	ck_assert_str_eq(ev->type, "progress");
+	ck_assert_str_eq(ev->job, "save");
+	ck_assert_str_eq(ev->domain.name, "web");
+	got[0] = ev->done;
+	got[1] = ev->total;
+}
+
+/*
+ * save and restore: their requests and flags, the answers read, local
+ * refusals (a relative path, unknown flags) that send nothing, and a
+ * progress event's job, done and total.
+ */
+START_TEST(test_save_restore)
+{
+	static const struct fake_keeld_step steps[] = {
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"path\":\"/s/web\",\"then\":\"stop\",\"bytes\":4096}") },
+		{ .read = true,
+		  .send = REPLY("{\"name\":\"web\",\"path\":\"/s/web\",\"then\":\"pause\"}") },
+		{ .read = true, .send = REPLY(DOM("web", "4", "running", "restored")) },
+		{ .read = true,
+		  .send = ERROR("{\"code\":-32002,\"message\":\"In use.\",\"data\":{\"field\":\"/config/name\"}}") },
+		{ .read = true, .send = REPLY("{\"subscribed\":true}") },
+		{ .read = true,
+		  .send = "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{"
+			  "\"type\":\"progress\",\"event\":\"progress\",\"detail\":\"save\","
+			  "\"domain\":{\"name\":\"web\",\"uuid\":\"" UUID "\",\"id\":3},"
+			  "\"state\":\"running\",\"reason\":\"booted\",\"timestamp\":1.5,"
+			  "\"job\":\"save\",\"done\":1024,\"total\":4096}}\n"
+			  REPLY(HOST) },
+	};
+	long long got[2] = { -2, -2 };
+	struct json_object *res = NULL;
+	struct keel_host_info host;
+	struct keel_domain d;
+	struct fake_keeld f;
+	struct keel_conn *c;
+
+	fake_keeld_start(&f, steps, N(steps));
+	c = fake_keeld_connect(&f);
+	ck_assert_int_eq(keel_domain_save(c, "web", "/s/web", 0, &res), 0);
+	ck_assert_str_eq(json_object_get_string(
+				 json_object_object_get(res, "then")),
+			 "stop");
+	json_object_put(res);
+	ck_assert_int_eq(keel_domain_save(c, UUID, "/s/web",
+					  KEEL_SAVE_KEEP_RUNNING |
+						  KEEL_SAVE_PAUSED,
+					  NULL),
+			 0);
+	ck_assert_int_eq(keel_domain_restore(c, "/s/web", 0, &d), 0);
+	ck_assert_str_eq(d.reason, "restored");
+	ck_assert_int_eq(d.id, 4);
+	ck_assert_int_eq(keel_domain_restore(c, "/s/web", KEEL_RESTORE_PAUSED,
+					     &d),
+			 -1);
+	ck_assert_int_eq(keel_last_error(c)->code, -32002);
+	/* Refused here: nothing goes to keeld. */
+	ck_assert_int_eq(keel_domain_save(c, "web", "web.save", 0, NULL), -1);
+	ck_assert_int_eq(keel_last_error(c)->code, KEEL_E_LOCAL);
+	ck_assert_int_eq(keel_domain_save(c, "web", "/s/x", 8, NULL), -1);
+	ck_assert_int_eq(keel_domain_restore(c, NULL, 0, NULL), -1);
+	ck_assert_int_eq(keel_domain_restore(c, "/s/x", 2, NULL), -1);
+	ck_assert_int_eq(keel_last_error(c)->code, KEEL_E_LOCAL);
+	keel_set_event_callback(c, on_progress, got);
+	ck_assert_int_eq(keel_events_subscribe(c), 0);
+	ck_assert_int_eq(keel_host_info(c, &host), 0);
+	ck_assert_int_ge(keel_event_dispatch(c), 1);
+	ck_assert_int_eq(got[0], 1024);
+	ck_assert_int_eq(got[1], 4096);
+	keel_close(c);
+	fake_keeld_stop(&f);
+	assert_request(&f, 0, "domain.save",
+		       "{\"name\":\"web\",\"path\":\"/s/web\"}");
+	assert_request(&f, 1, "domain.save",
+		       "{\"uuid\":\"" UUID "\",\"path\":\"/s/web\",\"keep_running\":true,\"paused\":true}");
+	assert_request(&f, 2, "domain.restore", "{\"path\":\"/s/web\"}");
+	assert_request(&f, 3, "domain.restore",
+		       "{\"path\":\"/s/web\",\"paused\":true}");
+	ck_assert_uint_eq(f.nr_req, 6);
+	fake_keeld_free(&f);
+}
+END_TEST
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -1418,6 +1509,7 @@ Suite *unit_suite(void)
 	tcase_add_test(events, test_events_before_reply);
 	tcase_add_test(events, test_event_wait_and_poll);
 	tcase_add_test(events, test_call_from_callback);
+	tcase_add_test(events, test_save_restore);
 	suite_add_tcase(s, events);
 
 	tcase_add_test(connect, test_connect_errors);

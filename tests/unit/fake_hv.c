@@ -17,7 +17,18 @@
  * writer, then "hello\n" comes as a DATA frame and every byte the
  * client sends is sent back.
  *
- * Words on the domain's cmdline change that: "fake.crash" ends the VM
+ * "save" writes a domain stream's preamble and HEADER (with the config
+ * it was given; no RAM or state: keeld reads no further) into a new
+ * file, sends one save-progress notification first, and then exits
+ * HV_EXIT_SAVED ("then": "stop") or runs on. --restore=FD checks the
+ * stream's HEADER and reads the descriptor to its end, as keel-hv does
+ * before it makes its control socket.
+ *
+ * Words on the domain's cmdline change that (for --restore, the saved
+ * config's, since keel-hv then gets no --cmdline): "fake.restore-fails"
+ * refuses a --restore stream (exit HV_EXIT_ERROR with a sentence on
+ * stderr, keel-hv's log), "fake.restore-slow" waits 1.2 s after its
+ * HEADER, "fake.crash" ends the VM
  * with HV_EXIT_CRASH right after the first status (with --linger, the
  * process stays: it sends "stopped" and then serves only status, stats
  * and stop, as keel-hv does), "fake.no-console"
@@ -28,6 +39,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -44,6 +56,7 @@
 #include "cpumap.h"
 #include "hv_proto.h"
 #include "iotune.h"
+#include "stream.h"
 
 #define MAX_FDS 16
 
@@ -57,7 +70,8 @@ struct peer {
 
 static struct peer peers[MAX_FDS];
 static size_t nr_peers;
-static bool crash, no_console, outlive, linger, vm_stopped;
+static bool crash, no_console, outlive, linger, vm_stopped, restore_fails;
+static bool restore_slow;
 static int err_code;		/* of the error call() returns */
 
 /* What the VM holds, as keel-hv would report it. */
@@ -163,9 +177,115 @@ static const char *member_string(struct json_object *o, const char *key)
 		       NULL;
 }
 
-/* Run @method with @params: a result, or NULL and *@err. */
-static struct json_object *call(const char *method, struct json_object *params,
+/*
+ * "save": a stream as far as keeld reads one (preamble, HEADER) into the
+ * new file @params' path, or NULL and *@err. One save-progress goes to
+ * @fd first, as keel-hv sends them while it writes.
+ */
+static struct json_object *save(int fd, struct json_object *params,
 				int *exit_status, const char **err)
+{
+	const char *path = member_string(params, "path");
+	const char *then = member_string(params, "then");
+	struct json_object *config, *hdr, *ram, *r, *o;
+	struct stream_writer *sw;
+	const char *text;
+	char note[160];
+	int out, rc;
+
+	if (!path || !then || !json_object_object_get_ex(params, "config",
+							 &config)) {
+		*err = "save needs path, then and config.";
+		return NULL;
+	}
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		err_code = -32007;	/* KEEL_E_OPERATION_FAILED */
+		*err = "Cannot create the file.";
+		return NULL;
+	}
+	snprintf(note, sizeof(note),
+		 "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_SAVE_PROGRESS
+		 "\",\"params\":{\"done\":%lld,\"total\":%lld}}\n",
+		 memory_mib << 19, memory_mib << 20);
+	send_text(fd, note);
+	hdr = json_object_new_object();
+	ram = json_object_new_array();
+	r = json_object_new_object();
+	json_object_object_add(r, "gpa", json_object_new_int64(0));
+	json_object_object_add(r, "size", json_object_new_int64(memory_mib << 20));
+	json_object_array_add(ram, r);
+	json_object_object_add(hdr, "writer", json_object_new_string("fake_hv"));
+	json_object_object_add(hdr, "vcpus", json_object_new_int(vcpus));
+	json_object_object_add(hdr, "ram", ram);
+	json_object_object_add(hdr, "config", json_object_get(config));
+	text = json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN);
+	sw = stream_writer_new(out);
+	rc = !sw || stream_write_preamble(sw) ||
+	     stream_write_header(sw, text, strlen(text));
+	stream_writer_free(sw);
+	json_object_put(hdr);
+	close(out);
+	if (rc) {
+		unlink(path);
+		err_code = -32007;
+		*err = "Cannot write the file.";
+		return NULL;
+	}
+	if (!strcmp(then, "stop"))
+		*exit_status = HV_EXIT_SAVED;
+	o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "bytes", json_object_new_int64(4096));
+	json_object_object_add(o, "ms", json_object_new_int(1));
+	return o;
+}
+
+/*
+ * keel-hv gets no --cmdline with --restore: the fake.* words come from
+ * the saved config's cmdline.
+ */
+static int restore_header(void *opaque, struct stream_reader *r,
+			  const struct stream_header *h)
+{
+	const char *cmdline = member_string(h->config, "cmdline");
+
+	(void)opaque;
+	(void)r;
+	if (cmdline) {
+		restore_fails = strstr(cmdline, "fake.restore-fails") != NULL;
+		restore_slow = strstr(cmdline, "fake.restore-slow") != NULL;
+	}
+	return -ECANCELED;
+}
+
+/* --restore=@fd: check the HEADER, then read to the end. */
+static void restore(int fd)
+{
+	const struct stream_ops ops = { .header = restore_header };
+	char err[STREAM_ERR_SIZE] = "";
+	char buf[4096];
+
+	if (stream_read(fd, &ops, NULL, err, sizeof(err)) != -ECANCELED) {
+		fprintf(stderr, "The domain stream is refused: %s\n", err);
+		exit(HV_EXIT_ERROR);
+	}
+	/* Between the header and the rest: keeld sees where it is. */
+	if (restore_slow)
+		usleep(1200 * 1000);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (restore_fails) {
+		fprintf(stderr, "The domain stream's checksum does not match: it is damaged.\n");
+		exit(HV_EXIT_ERROR);
+	}
+	close(fd);
+}
+
+/* Run @method with @params: a result, or NULL and *@err. */
+static struct json_object *call(int fd, const char *method,
+				struct json_object *params, int *exit_status,
+				const char **err)
 {
 	struct json_object *v, *o;
 	enum iotune_kind kind;
@@ -258,6 +378,8 @@ static struct json_object *call(const char *method, struct json_object *params,
 		}
 		return json_object_new_object();
 	}
+	if (!strcmp(method, HV_CTL_SAVE))
+		return save(fd, params, exit_status, err);
 	if (!strcmp(method, HV_CTL_VCPUS)) {
 		o = json_object_new_object();
 		json_object_object_add(o, "vcpus", threads_array());
@@ -280,7 +402,7 @@ static void control(int fd, const char *line)
 		return;
 	}
 	json_object_object_get_ex(req, "params", &params);
-	result = call(method, params, &exit_status, &err);
+	result = call(fd, method, params, &exit_status, &err);
 	resp = json_object_new_object();
 	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(resp, "id",
@@ -390,11 +512,14 @@ int main(int argc, char **argv)
 		{ HV_OPT_CPUS, required_argument, NULL, 'p' },
 		{ HV_OPT_IOTUNE, required_argument, NULL, 'i' },
 		{ HV_OPT_LINGER, no_argument, NULL, 'L' },
+		{ HV_OPT_RESTORE, required_argument, NULL, 'r' },
+		{ HV_OPT_KERNEL, required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = NULL, *con_path = NULL;
 	struct cpumap host;
-	int ctl, con, o;
+	int ctl, con, o, restore_fd = -1;
+	bool boot_options = false;	/* --kernel or --cmdline */
 
 	if (cpumap_host(&host))
 		cpumap_zero(&host);
@@ -407,12 +532,17 @@ int main(int argc, char **argv)
 			ctl_path = optarg;
 		} else if (o == 's') {
 			con_path = optarg;
+		} else if (o == 'k') {
+			boot_options = true;
 		} else if (o == 'l') {
+			boot_options = true;
 			crash = strstr(optarg, "fake.crash") != NULL;
 			no_console = strstr(optarg, "fake.no-console") != NULL;
 			outlive = strstr(optarg, "fake.outlive") != NULL;
 		} else if (o == 'L') {
 			linger = true;
+		} else if (o == 'r') {
+			restore_fd = atoi(optarg);
 		} else if (o == 'v') {
 			vcpus = atoi(optarg);
 		} else if (o == 'V') {
@@ -455,6 +585,13 @@ int main(int argc, char **argv)
 	}
 	/* Never outlive a test by much, whatever happens to it. */
 	alarm(60);
+	if (restore_fd >= 0 && boot_options) {
+		/* As keel-hv: the restored guest runs its saved kernel. */
+		fprintf(stderr, "--restore takes no --kernel or --cmdline.\n");
+		return HV_EXIT_ERROR;
+	}
+	if (restore_fd >= 0)
+		restore(restore_fd);
 	ctl = listen_on(ctl_path);
 	con = listen_on(con_path);
 	for (;;) {

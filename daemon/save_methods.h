@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_SAVE_METHODS_H
+#define KEEL_DAEMON_SAVE_METHODS_H
+
+/*
+ * domain.save and domain.restore (save_methods.c): what the rest of
+ * keeld needs of them.
+ */
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+struct domain;
+struct domain_run;
+struct keeld;
+
+/*
+ * How long keeld lets keel-hv take to save (or restore) a domain whose
+ * configuration is @config: two minutes, plus 200 ms per MiB of memory,
+ * which allows 5 MiB/s, slower than any disk and than the nested
+ * runner's emulated CPU (man/keeld.8, domain.save).
+ */
+int save_timeout_ms(struct json_object *config);
+
+/*
+ * A notification from @run's keel-hv: HV_CTL_SAVE_PROGRESS becomes a
+ * "progress" event for events.subscribe clients. Others are ignored.
+ */
+void save_notified(struct domain_run *run, const char *method,
+		   struct json_object *params);
+
+/*
+ * Send a "progress" event (schemas/keel.openrpc.json, Event) for @dom:
+ * @job ("save", "restore") has done @done of about @total bytes.
+ */
+void save_emit_progress(struct keeld *k, const struct domain *dom,
+			const char *job, uint64_t done, uint64_t total);
+
+#endif /* KEEL_DAEMON_SAVE_METHODS_H */
