@@ -243,6 +243,8 @@ static int write_vm(struct stream_writer *sw)
 	}
 	stream_tlv_begin(sw, STREAM_VM_IOAPIC);
 	stream_put_u64(sw, 0xfec00000);
+	stream_put_u32(sw, 0x10); /* ioregsel */
+	stream_put_u32(sw, 0);
 	stream_put_u32(sw, 0);
 	stream_put_u32(sw, 0);
 	for (int i = 0; i < 24; i++)
@@ -738,7 +740,7 @@ START_TEST(test_order)
 	sw = start(fd, 1);
 	write_vm(sw);
 	stream_write_ram(sw, 0, 1, page, STREAM_ENC_RAW);
-	refused_fd(fd, "RAM record at offset 600: RAM records must come before the VM record.");
+	refused_fd(fd, "RAM record at offset 608: RAM records must come before the VM record.");
 	stream_writer_free(sw);
 	close(fd);
 
@@ -771,7 +773,7 @@ START_TEST(test_order)
 	write_vm(sw);
 	write_vcpu(sw, 0, STREAM_LAPIC_SIZE);
 	stream_write_device(sw, "com1", 1, dev_com1, strlen(dev_com1));
-	refused_fd(fd, "DEVICE record at offset 2976: only 1 of the header's 2 vCPUs came before it.");
+	refused_fd(fd, "DEVICE record at offset 2984: only 1 of the header's 2 vCPUs came before it.");
 	stream_writer_free(sw);
 	close(fd);
 
