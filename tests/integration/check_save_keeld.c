@@ -103,15 +103,20 @@ static long con_expect(struct proc *con, const char *want, long from)
 }
 
 /*
- * The number the guest printed after @key. @cmd must not contain @key
- * itself, which the shell echoes: type it split by quotes (s""lept=).
+ * The number the guest printed after @key, once its line is whole (the
+ * console may have delivered @key and not yet the digits). @cmd must not
+ * contain @key itself, which the shell echoes: type it split by quotes
+ * (s""lept=).
  */
 static long long con_number(struct proc *con, const char *cmd,
 			    const char *key, long *pos)
 {
+	long at;
+
 	con_type(con, cmd);
-	*pos = con_expect(con, key, *pos);
-	return strtoll(con->out + *pos, NULL, 10);
+	at = con_expect(con, key, *pos);
+	*pos = con_expect(con, "\n", at);
+	return strtoll(con->out + at, NULL, 10);
 }
 
 /* `keel -c RW_SOCK ARGS...` must exit 0. */
@@ -233,6 +238,8 @@ START_TEST(test_save_restore_three_times)
 		       "2>/dev/null; echo s\"\"rc=$(md5sum /root/src | "
 		       "cut -c1-32)x\r");
 	pos = con_expect(&con, "src=", pos);
+	/* The whole sum, up to the x that ends it. */
+	con_expect(&con, "x", pos);
 	snprintf(src_md5, sizeof(src_md5), "%.32s", con.out + pos);
 	ck_assert_int_eq((int)strlen(src_md5), 32);
 
