@@ -39,21 +39,21 @@
 #include "save_methods.h"
 #include "server.h"
 
-void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
-			    const char *event, const char *detail,
-			    const char *message)
+struct json_object *lifecycle_event_params(const struct domain *dom,
+					   const char *type,
+					   const char *event,
+					   const char *detail)
 {
-	struct json_object *params = json_object_new_object(), *d, *msg;
+	struct json_object *params = json_object_new_object(), *d;
 
 	if (!params)
-		return;
+		return NULL;
 	d = json_object_new_object();
 	json_object_object_add(d, "name", json_object_new_string(dom->name));
 	json_object_object_add(d, "uuid", json_object_new_string(dom->uuid));
 	json_object_object_add(d, "id", dom->id < 0 ? NULL :
 					json_object_new_int(dom->id));
-	json_object_object_add(params, "type",
-			       json_object_new_string("lifecycle"));
+	json_object_object_add(params, "type", json_object_new_string(type));
 	json_object_object_add(params, "event", json_object_new_string(event));
 	json_object_object_add(params, "detail",
 			       json_object_new_string(detail));
@@ -66,13 +66,32 @@ void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
 				       domain_reason_name(dom->reason)));
 	json_object_object_add(params, "timestamp",
 			       json_object_new_double(wall_now()));
-	if (message)
-		json_object_object_add(params, "message",
-				       json_object_new_string(message));
+	return params;
+}
+
+void lifecycle_broadcast(struct keeld *k, struct json_object *params)
+{
+	struct json_object *msg;
+
+	if (!params)
+		return;
 	msg = jsonrpc_request("event", params, NULL);
 	if (msg && k->server)
 		server_broadcast(k->server, msg);
 	json_object_put(msg);
+}
+
+void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
+			    const char *event, const char *detail,
+			    const char *message)
+{
+	struct json_object *params =
+		lifecycle_event_params(dom, "lifecycle", event, detail);
+
+	if (params && message)
+		json_object_object_add(params, "message",
+				       json_object_new_string(message));
+	lifecycle_broadcast(k, params);
 }
 
 void lifecycle_emit(struct keeld *k, const struct domain *dom,

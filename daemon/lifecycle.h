@@ -98,6 +98,20 @@ struct json_object *domain_summary(const struct domain *dom);
 void lifecycle_emit(struct keeld *k, const struct domain *dom,
 		    const char *event, const char *detail);
 
+/*
+ * An event's params as every event has them: "type", "event", "detail",
+ * "domain" (name, uuid, id), "state", "reason", "timestamp"; the caller
+ * adds its own members and hands it to lifecycle_broadcast(). NULL when
+ * out of memory.
+ */
+struct json_object *lifecycle_event_params(const struct domain *dom,
+					   const char *type,
+					   const char *event,
+					   const char *detail);
+
+/* Send an "event" notification of @params (owned; NULL is fine). */
+void lifecycle_broadcast(struct keeld *k, struct json_object *params);
+
 /* The same with a sentence for people in the event's "message". */
 void lifecycle_emit_message(struct keeld *k, const struct domain *dom,
 			    const char *event, const char *detail,

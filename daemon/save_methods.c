@@ -53,38 +53,17 @@ int save_timeout_ms(struct json_object *config)
 void save_emit_progress(struct keeld *k, const struct domain *dom,
 			const char *job, uint64_t done, uint64_t total)
 {
-	struct json_object *params = json_object_new_object(), *d, *msg;
+	struct json_object *params =
+		lifecycle_event_params(dom, "progress", "progress", job);
 
 	if (!params)
 		return;
-	d = json_object_new_object();
-	json_object_object_add(d, "name", json_object_new_string(dom->name));
-	json_object_object_add(d, "uuid", json_object_new_string(dom->uuid));
-	json_object_object_add(d, "id", dom->id < 0 ? NULL :
-					json_object_new_int(dom->id));
-	json_object_object_add(params, "type",
-			       json_object_new_string("progress"));
-	json_object_object_add(params, "event",
-			       json_object_new_string("progress"));
-	json_object_object_add(params, "detail", json_object_new_string(job));
-	json_object_object_add(params, "domain", d);
-	json_object_object_add(params, "state",
-			       json_object_new_string(
-				       domain_state_name(dom->state)));
-	json_object_object_add(params, "reason",
-			       json_object_new_string(
-				       domain_reason_name(dom->reason)));
-	json_object_object_add(params, "timestamp",
-			       json_object_new_double(wall_now()));
 	json_object_object_add(params, "job", json_object_new_string(job));
 	json_object_object_add(params, "done",
 			       json_object_new_int64((int64_t)done));
 	json_object_object_add(params, "total",
 			       json_object_new_int64((int64_t)total));
-	msg = jsonrpc_request("event", params, NULL);
-	if (msg && k->server)
-		server_broadcast(k->server, msg);
-	json_object_put(msg);
+	lifecycle_broadcast(k, params);
 }
 
 void save_notified(struct domain_run *run, const char *method,
