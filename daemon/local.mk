@@ -29,6 +29,7 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/vcpu_methods.c \
 	daemon/registry.c daemon/registry.h \
 	daemon/save_methods.c daemon/save_methods.h \
+	daemon/save_writer.c daemon/save_writer.h \
 	daemon/server.c daemon/server.h \
 	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h

@@ -24,6 +24,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "run.h"
+#include "save_methods.h"
 #include "server.h"
 
 double wall_now(void)
@@ -136,6 +137,7 @@ void run_free(struct domain_run *run)
 	/* First: a call it answers may still add a waiter (a save). */
 	hv_free(run->hv);
 	run->hv = NULL;
+	save_abandon(run);
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
 		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,

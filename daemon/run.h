@@ -22,6 +22,7 @@
 struct event;
 struct keeld;
 struct reply;
+struct save_call;
 
 #define STATE_FILE_VERSION 1
 
@@ -48,7 +49,7 @@ struct domain_run {
 	bool start_failed;		/* keeld gave up on the start */
 	bool paused_start;
 	bool restoring;			/* started from a saved stream */
-	bool saving;			/* a domain.save is under way */
+	struct save_call *save;		/* a domain.save under way, or NULL */
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;

@@ -37,6 +37,7 @@
 #include "registry.h"
 #include "run.h"
 #include "save_methods.h"
+#include "save_writer.h"
 #include "server.h"
 #include "stream.h"
 
@@ -99,24 +100,42 @@ static bool bool_param(struct json_object *params, const char *key)
 
 /* --- domain.save ------------------------------------------------------ */
 
-/* A save on its way through keel-hv. */
+/*
+ * A save on its way: keel-hv writes the stream into a FIFO (then
+ * "pause"), keeld's writer (save_writer.c) copies it into the file.
+ * Only when both succeeded does the domain stop as saved, or run again;
+ * otherwise the file goes and the domain is as it was.
+ */
 struct save_call {
 	struct domain_run *run;
 	struct reply *r;
 	char *path;
+	int file_fd;
+	struct save_writer *w;
 	const char *then;
+	bool was_running;
+	bool hv_done, w_done;
+	int hv_code, w_err;
+	char *hv_msg;
+	struct json_object *hv_result;
 	char name[96];
 };
 
 static void save_call_free(struct save_call *sc)
 {
+	if (sc->run && sc->run->save == sc)
+		sc->run->save = NULL;
+	save_writer_free(sc->w);
+	if (sc->file_fd >= 0)
+		close(sc->file_fd);
+	json_object_put(sc->hv_result);
+	free(sc->hv_msg);
 	free(sc->path);
 	free(sc);
 }
 
 /* The answer: what keel-hv said, with the domain's name and "then". */
-static struct json_object *save_result(const struct save_call *sc,
-				       struct json_object *hv_result)
+static struct json_object *save_result(const struct save_call *sc)
 {
 	struct json_object *o = json_object_new_object(), *v;
 	struct stat st;
@@ -126,12 +145,11 @@ static struct json_object *save_result(const struct save_call *sc,
 	json_object_object_add(o, "name", json_object_new_string(sc->name));
 	json_object_object_add(o, "path", json_object_new_string(sc->path));
 	json_object_object_add(o, "then", json_object_new_string(sc->then));
-	if (hv_result && json_object_object_get_ex(hv_result, "bytes", &v))
-		json_object_object_add(o, "bytes", json_object_get(v));
-	else if (!stat(sc->path, &st))
+	if (!stat(sc->path, &st))
 		json_object_object_add(o, "bytes",
 				       json_object_new_int64(st.st_size));
-	if (hv_result && json_object_object_get_ex(hv_result, "ms", &v))
+	if (sc->hv_result &&
+	    json_object_object_get_ex(sc->hv_result, "ms", &v))
 		json_object_object_add(o, "ms", json_object_get(v));
 	return o;
 }
@@ -145,8 +163,7 @@ static void save_paused(const struct save_call *sc)
 	struct domain_run *run = sc->run;
 	struct domain *dom = run->dom;
 
-	if (strcmp(sc->then, "pause") || !run->hv ||
-	    dom->state != DOMAIN_RUNNING)
+	if (!run->hv || dom->state != DOMAIN_RUNNING)
 		return;
 	dom->state = DOMAIN_PAUSED;
 	dom->reason = DOMAIN_REASON_USER;
@@ -154,47 +171,152 @@ static void save_paused(const struct save_call *sc)
 	lifecycle_emit(run->k, dom, "suspended", "paused");
 }
 
+/* The answer to the resume after a save: only a failure is news. */
+static void save_resumed(struct hv *hv, struct json_object *result, int code,
+			 const char *message, void *opaque)
+{
+	(void)hv;
+	(void)result;
+	(void)opaque;
+	if (code)
+		log_warn("A domain paused for its save did not resume: %s",
+			 message);
+}
+
+/* The save failed: no file, and a domain that ran runs again. */
+static void save_failed(struct save_call *sc, int code, const char *why)
+{
+	if (unlink(sc->path) < 0 && errno != ENOENT)
+		log_warn("Domain %s: cannot remove the partial %s: %s",
+			 sc->name, sc->path, strerror(errno));
+	/* keel-hv resumes on its own failure; not when the writer failed. */
+	if (sc->hv_code == 0 && sc->was_running && sc->run && sc->run->hv)
+		hv_call(sc->run->hv, HV_CTL_RESUME, NULL, save_resumed, NULL);
+	run_answer_error(sc->r, code, "Domain %s was not saved: %s", sc->name,
+			 why);
+	log_warn("Domain %s was not saved to %s: %s", sc->name, sc->path,
+		 why);
+	save_call_free(sc);
+}
+
 /*
- * keel-hv answered, or went away first. A keel-hv told to stop ends
- * right after its answer, and keeld may see the process gone before it
- * reads the answer: its status file then says whether the save was
- * done ("saved").
+ * keel-hv answered the stop that ends a saved domain, or went away
+ * first: its status file then says whether it ended as saved.
  */
-static void save_answered(struct hv *hv, struct json_object *result, int code,
-			  const char *message, void *opaque)
+static void save_stopped(struct hv *hv, struct json_object *result, int code,
+			 const char *message, void *opaque)
 {
 	struct save_call *sc = opaque;
 	enum hv_end end;
 	char *detail = NULL;
 
 	(void)hv;
-	sc->run->saving = false;
-	if (code == KEEL_E_OPERATION_FAILED && !strcmp(sc->then, "stop") &&
+	(void)result;
+	if (code == KEEL_E_OPERATION_FAILED && sc->run &&
 	    !hv_read_exit(sc->run->dir, &end, &detail) &&
-	    end == HV_END_SAVED) {
+	    end == HV_END_SAVED)
 		code = 0;
-		result = NULL;
-	}
 	free(detail);
 	if (code) {
-		run_answer_error(sc->r, code, "Domain %s was not saved: %s",
-				 sc->name, message);
-		log_warn("Domain %s was not saved to %s: %s", sc->name,
-			 sc->path, message);
-	} else if (!strcmp(sc->then, "stop") && sc->run->hv) {
-		/*
-		 * The answer waits for the domain's end, which follows at
-		 * once: a caller then finds it stopped (as libvirt's save).
-		 */
+		/* The file is good: keep it, and say the domain still runs. */
+		run_answer_error(sc->r, code,
+				 "Domain %s was saved to %s but did not stop: %s",
+				 sc->name, sc->path, message);
+	} else if (sc->run && sc->run->hv) {
+		/* Answered once it has ended, as libvirt's save. */
 		log_info("Domain %s saved to %s; it stops.", sc->name,
 			 sc->path);
-		run_add_waiter_result(sc->run, sc->r, save_result(sc, result));
+		run_add_waiter_result(sc->run, sc->r, save_result(sc));
 	} else {
-		log_info("Domain %s saved to %s (then %s).", sc->name,
-			 sc->path, sc->then);
-		save_paused(sc);
-		run_answer(sc->r, save_result(sc, result));
+		run_answer(sc->r, save_result(sc));
 	}
+	save_call_free(sc);
+}
+
+/* Both keel-hv and the writer are done: decide. */
+static void save_settle(struct save_call *sc)
+{
+	struct json_object *p;
+	char why[400];
+
+	if (!sc->hv_done || !sc->w_done)
+		return;
+	if (sc->hv_code) {
+		/* The writer's errno says more than keel-hv's broken pipe. */
+		if (sc->w_err)
+			snprintf(why, sizeof(why), "Cannot write %s: %s.",
+				 sc->path, strerror(sc->w_err));
+		else
+			snprintf(why, sizeof(why), "%s",
+				 sc->hv_msg ? sc->hv_msg : "keel-hv failed.");
+		save_failed(sc, sc->hv_code, why);
+		return;
+	}
+	if (sc->w_err) {
+		snprintf(why, sizeof(why), "Cannot write %s: %s.", sc->path,
+			 strerror(sc->w_err));
+		save_failed(sc, KEEL_E_OPERATION_FAILED, why);
+		return;
+	}
+	if (!sc->run || !sc->run->hv) {
+		save_failed(sc, KEEL_E_OPERATION_FAILED,
+			    "its keel-hv went away.");
+		return;
+	}
+	if (!strcmp(sc->then, "stop")) {
+		p = json_object_new_object();
+		if (p)
+			json_object_object_add(p, "reason", json_object_new_string(
+								 HV_REASON_SAVED));
+		hv_call(sc->run->hv, HV_CTL_STOP, p, save_stopped, sc);
+		return;
+	}
+	log_info("Domain %s saved to %s (then %s).", sc->name, sc->path,
+		 sc->then);
+	if (!strcmp(sc->then, "pause"))
+		save_paused(sc);
+	else if (sc->was_running)
+		hv_call(sc->run->hv, HV_CTL_RESUME, NULL, save_resumed, NULL);
+	run_answer(sc->r, save_result(sc));
+	save_call_free(sc);
+}
+
+static void save_answered(struct hv *hv, struct json_object *result, int code,
+			  const char *message, void *opaque)
+{
+	struct save_call *sc = opaque;
+
+	(void)hv;
+	sc->hv_done = true;
+	sc->hv_code = code;
+	sc->hv_msg = message ? strdup(message) : NULL;
+	sc->hv_result = result ? json_object_get(result) : NULL;
+	/* keel-hv has closed its end: the writer reads to EOF and ends. */
+	save_writer_close(sc->w);
+	save_settle(sc);
+}
+
+static void save_written(int err, void *opaque)
+{
+	struct save_call *sc = opaque;
+
+	sc->w_done = true;
+	sc->w_err = err;
+	save_settle(sc);
+}
+
+void save_abandon(struct domain_run *run)
+{
+	struct save_call *sc = run->save;
+
+	if (!sc)
+		return;
+	sc->run = NULL;
+	run->save = NULL;
+	unlink(sc->path);
+	run_answer_error(sc->r, KEEL_E_OPERATION_FAILED,
+			 "Domain %s was not saved: it ended during the save.",
+			 sc->name);
 	save_call_free(sc);
 }
 
@@ -218,7 +340,8 @@ struct json_object *domain_save(struct methods_caller *caller,
 	bool paused = bool_param(params, "paused");
 	struct save_call *sc;
 	const char *path;
-	struct stat st;
+	char fifo[PATH_MAX];
+	int rc;
 
 	if (!dom)
 		return resp;
@@ -229,36 +352,64 @@ struct json_object *domain_save(struct methods_caller *caller,
 				    "Domain %s is %s (%s); only a running or paused domain can be saved.",
 				    dom->name, domain_state_name(dom->state),
 				    domain_reason_name(dom->reason));
-	if (dom->run->saving)
+	if (dom->run->save)
 		return method_error(req, KEEL_E_INVALID_STATE, NULL,
 				    "Domain %s is being saved already; wait for that save to end.",
 				    dom->name);
-	if (!lstat(path, &st))
-		return method_error(req, JSONRPC_INVALID_PARAMS, "/path",
-				    "%s exists already; a save makes a new file and never replaces one.",
-				    path);
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return out_of_memory(req);
+	sc->file_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			   0600);
+	if (sc->file_fd < 0) {
+		int err = errno;
+
+		save_call_free(sc);
+		if (err == EEXIST)
+			return method_error(req, JSONRPC_INVALID_PARAMS,
+					    "/path",
+					    "%s exists already; a save makes a new file and never replaces one.",
+					    path);
+		return method_error(req, err == ENOENT || err == ENOTDIR ||
+						 err == EISDIR ?
+					 JSONRPC_INVALID_PARAMS :
+					 KEEL_E_OPERATION_FAILED,
+				    "/path", "Cannot create %s: %s.", path,
+				    strerror(err));
+	}
 	sc->run = dom->run;
 	sc->path = strdup(path);
+	sc->was_running = dom->state == DOMAIN_RUNNING;
 	/* xl: -p leaves it paused (-c or not), -c running, else it stops. */
 	sc->then = paused ? "pause" : keep ? "resume" : "stop";
 	snprintf(sc->name, sizeof(sc->name), "%s", dom->name);
+	snprintf(fifo, sizeof(fifo), "%s/save.fifo", dom->run->dir);
 	p = json_object_new_object();
 	if (p && json_object_deep_copy(dom->run->config, &config, NULL))
 		config = NULL;
-	if (!sc->path || !p || !config ||
-	    !(sc->r = server_defer(caller, req))) {
+	if (!sc->path || !p || !config) {
 		json_object_put(p);
 		json_object_put(config);
+		unlink(path);
 		save_call_free(sc);
 		return out_of_memory(req);
 	}
-	json_object_object_add(p, "path", json_object_new_string(path));
-	json_object_object_add(p, "then", json_object_new_string(sc->then));
+	rc = save_writer_start(caller->keeld->base, fifo, sc->file_fd,
+			       save_written, sc, &sc->w);
+	if (rc || !(sc->r = server_defer(caller, req))) {
+		json_object_put(p);
+		json_object_put(config);
+		unlink(path);
+		save_call_free(sc);
+		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
+				    "Cannot start writing %s: %s.", path,
+				    strerror(rc ? -rc : ENOMEM));
+	}
+	json_object_object_add(p, "pipe", json_object_new_string(fifo));
+	/* keel-hv pauses; keeld stops or resumes once the file is safe. */
+	json_object_object_add(p, "then", json_object_new_string("pause"));
 	json_object_object_add(p, "config", config);
-	dom->run->saving = true;
+	dom->run->save = sc;
 	log_info("Domain %s: saving to %s (then %s).", dom->name, path,
 		 sc->then);
 	hv_call_timeout(dom->run->hv, HV_CTL_SAVE, p,

@@ -24,6 +24,13 @@ struct keeld;
 int save_timeout_ms(struct json_object *config);
 
 /*
+ * @run is going away (its keel-hv gone, keeld ending) with a save under
+ * way: the partial file goes and the caller hears why. run_free() calls
+ * it after hv_free() answered what keel-hv had pending.
+ */
+void save_abandon(struct domain_run *run);
+
+/*
  * A notification from @run's keel-hv: HV_CTL_SAVE_PROGRESS becomes a
  * "progress" event for events.subscribe clients. Others are ignored.
  */

@@ -207,13 +207,40 @@ static int control_resume(struct control *ctl, struct json_object *params,
 		return KEEL_E_INVALID_STATE;
 	}
 	vm_resume(ctl->vm);
+	ctl->saved_paused = false;
 	*result = control_ok();
 	return 0;
 }
 
+/*
+ * stop: a hard stop. {"reason": "saved"} ends the VM as saved instead,
+ * allowed only while a save's pause holds: the caller has the stream
+ * safe (a save onto a pipe, whose reader wrote the file) and says so.
+ */
 static int control_stop(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
+	static const char *const allowed[] = { "reason", NULL };
+	struct json_object *v;
+
+	if (params && (!json_object_is_type(params, json_type_object) ||
+		       json_object_object_length(params))) {
+		if (!control_params_only(params, allowed) ||
+		    !json_object_object_get_ex(params, "reason", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), HV_REASON_SAVED)) {
+			*msg = "stop takes no params, or {\"reason\": \"saved\"} after a save.";
+			return JSONRPC_INVALID_PARAMS;
+		}
+		if (!ctl->saved_paused || ctl->stop_reason != VM_EXIT_NONE) {
+			*msg = "The VM was not saved and left paused since; it cannot end as saved.";
+			return KEEL_E_INVALID_STATE;
+		}
+		log_info("control: the VM ends as saved");
+		vm_request_exit(ctl->vm, VM_EXIT_SAVED);
+		*result = control_ok();
+		return 0;
+	}
 	/* Once the VM has stopped this only ends the process (--linger). */
 	log_info("control: hard stop requested");
 	vm_request_exit(ctl->vm, VM_EXIT_KILLED);
@@ -455,7 +482,7 @@ static const struct {
 	{ HV_CTL_STATUS, control_status, false },
 	{ HV_CTL_PAUSE, control_pause, false },
 	{ HV_CTL_RESUME, control_resume, false },
-	{ HV_CTL_STOP, control_stop, false },
+	{ HV_CTL_STOP, control_stop, true },
 	{ HV_CTL_POWER_BUTTON, control_power_button, false },
 	{ HV_CTL_NMI, control_nmi, true },
 	{ HV_CTL_RESET, control_reset, false },

@@ -41,6 +41,11 @@ struct control {
 	uint64_t sent_target, sent_actual; /* last notified, bytes */
 	/* Disks and NICs plugged at run time; NULL without ACPI. */
 	struct hotplug *hotplug;
+	/*
+	 * A save left the VM paused and nothing ran since: stop may end
+	 * it as saved (the writer on the pipe's other end has the file).
+	 */
+	bool saved_paused;
 };
 
 struct control_conn {

@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static const char *const save_then_names[] = {
 /* save's params, checked. */
 struct save_params {
 	const char *path;
+	bool pipe; /* @path is a FIFO another process reads, not a new file */
 	enum save_then then;
 	struct json_object *config; /* borrowed from the request */
 };
@@ -52,23 +54,29 @@ struct save_params {
 static int save_parse(struct json_object *params, struct save_params *p,
 		      const char **msg)
 {
-	static const char *const allowed[] = { "path", "then", "config",
-					       NULL };
-	struct json_object *path, *then, *config;
+	static const char *const allowed[] = { "path", "pipe", "then",
+					       "config", NULL };
+	struct json_object *path, *pipe, *then, *config;
 	const char *s;
 	size_t i;
+	bool has_path, has_pipe;
 
+	has_path = params && json_object_is_type(params, json_type_object) &&
+		   json_object_object_get_ex(params, "path", &path);
+	has_pipe = params && json_object_is_type(params, json_type_object) &&
+		   json_object_object_get_ex(params, "pipe", &pipe);
 	if (!params || !json_object_is_type(params, json_type_object) ||
-	    !control_params_only(params, allowed) ||
-	    !json_object_object_get_ex(params, "path", &path) ||
+	    !control_params_only(params, allowed) || has_path == has_pipe ||
 	    !json_object_object_get_ex(params, "then", &then) ||
 	    !json_object_object_get_ex(params, "config", &config)) {
-		*msg = "save takes {\"path\": \"/absolute/file\", \"then\": \"stop\"|\"pause\"|\"resume\", \"config\": {...}}.";
+		*msg = "save takes {\"path\": \"/absolute/new-file\" or \"pipe\": \"/absolute/fifo\", \"then\": \"stop\"|\"pause\"|\"resume\", \"config\": {...}}.";
 		return JSONRPC_INVALID_PARAMS;
 	}
+	if (has_pipe)
+		path = pipe;
 	if (!json_object_is_type(path, json_type_string) ||
 	    json_object_get_string(path)[0] != '/') {
-		*msg = "save's path must be an absolute file name.";
+		*msg = "save's path or pipe must be an absolute file name.";
 		return JSONRPC_INVALID_PARAMS;
 	}
 	if (!json_object_is_type(config, json_type_object)) {
@@ -88,6 +96,7 @@ static int save_parse(struct json_object *params, struct save_params *p,
 		return JSONRPC_INVALID_PARAMS;
 	}
 	p->path = json_object_get_string(path);
+	p->pipe = has_pipe;
 	p->then = (enum save_then)i;
 	p->config = config;
 	return 0;
@@ -139,6 +148,49 @@ static long long save_ms_since(const struct timespec *t0)
 }
 
 /*
+ * The stream into the FIFO @path, which a writer outside this process
+ * (keeld's, docs/stream.md "Saving") already reads: the file's page
+ * cache is then not charged to this domain's memory cgroup. It syncs
+ * and removes its file itself, so a failure here only says why.
+ */
+static int save_to_pipe(struct control *ctl, const struct save_params *p,
+			uint64_t *bytes, char *why)
+{
+	struct stat st;
+	int fd, rc;
+
+	/* Never wait in open(): a FIFO nobody reads is an error now. */
+	fd = open(p->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno;
+		snprintf(why, SAVE_WHY_MAX, "Cannot open the pipe %s: %s.",
+			 p->path,
+			 rc == ENXIO ? "nothing reads it" : strerror(rc));
+		return rc == ENOENT || rc == ENOTDIR ? JSONRPC_INVALID_PARAMS :
+						       KEEL_E_OPERATION_FAILED;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		snprintf(why, SAVE_WHY_MAX, "%s is not a pipe (FIFO).",
+			 p->path);
+		close(fd);
+		return JSONRPC_INVALID_PARAMS;
+	}
+	/* The writer blocks, as the stream library wants. */
+	rc = fcntl(fd, F_GETFL);
+	if (rc < 0 || fcntl(fd, F_SETFL, rc & ~O_NONBLOCK) < 0) {
+		rc = errno;
+		snprintf(why, SAVE_WHY_MAX, "Cannot set up the pipe %s: %s.",
+			 p->path, strerror(rc));
+		close(fd);
+		return KEEL_E_OPERATION_FAILED;
+	}
+	rc = save_write(ctl->vm, fd, p->config, STREAM_ENC_LZ4, save_progress,
+			ctl, bytes, why);
+	close(fd);
+	return rc ? KEEL_E_OPERATION_FAILED : 0;
+}
+
+/*
  * The stream into the new file @path, synced. Returns 0 and the bytes,
  * or a JSON-RPC error code with @why said and no file left behind.
  */
@@ -147,6 +199,8 @@ static int save_to_file(struct control *ctl, const struct save_params *p,
 {
 	int fd, rc;
 
+	if (p->pipe)
+		return save_to_pipe(ctl, p, bytes, why);
 	fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = errno;
@@ -211,6 +265,7 @@ int control_save(struct control *ctl, struct json_object *params,
 	}
 	log_info("control: saved %llu bytes to %s in %lld ms",
 		 (unsigned long long)bytes, p.path, save_ms_since(&t0));
+	ctl->saved_paused = p.then == SAVE_THEN_PAUSE;
 	if (p.then == SAVE_THEN_STOP)
 		/* The answer is queued before the loop sees the exit. */
 		vm_request_exit(ctl->vm, VM_EXIT_SAVED);

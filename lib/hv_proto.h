@@ -244,7 +244,13 @@ enum hv_exit {
  * 100 ms and 64 MiB: total is the guest's RAM, an estimate (zero pages
  * and compression make the file smaller), until the last notification,
  * whose total is the stream's size. "then" is required; a path that
- * exists is refused (-32602), and a failed write is -32007.
+ * exists is refused (-32602), and a failed write is -32007. Instead of
+ * "path", "pipe": ABSOLUTE names a FIFO another process already reads
+ * (keeld's writer, daemon/save_writer.h); keel-hv then syncs and
+ * removes nothing. keeld saves so with "then": "pause", and once its
+ * writer has the file synced sends HV_CTL_STOP {"reason": "saved"},
+ * which ends the VM with HV_EXIT_SAVED (only while that pause holds),
+ * or resume.
  */
 #define HV_CTL_SAVE "save"
 #define HV_CTL_SAVE_PROGRESS "save-progress"

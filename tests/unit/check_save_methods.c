@@ -166,10 +166,9 @@ START_TEST(test_save_refusals)
 						   params)),
 			 0);
 	ck_assert_int_ne(access(unit_keeld_path(&u, "ro.save"), F_OK), 0);
-	/* keel-hv cannot write the file: its reason, the domain as it was. */
+	/* keeld cannot make the file: why, and the domain as it was. */
 	unit_assert_error(save_web("no/such/dir.save", ""),
-			  KEEL_E_OPERATION_FAILED, NULL,
-			  "Domain web was not saved: Cannot create the file.");
+			  JSONRPC_INVALID_PARAMS, "/path", "Cannot create ");
 	ck_assert_str_eq(web_state(), "running/booted");
 	/* And the next save is not held up by it. */
 	json_object_put(unit_assert_ok(save_web("ok.save",

@@ -186,6 +186,7 @@ static struct json_object *save(int fd, struct json_object *params,
 				int *exit_status, const char **err)
 {
 	const char *path = member_string(params, "path");
+	const char *pipe = member_string(params, "pipe");
 	const char *then = member_string(params, "then");
 	struct json_object *config, *hdr, *ram, *r, *o;
 	struct stream_writer *sw;
@@ -193,12 +194,21 @@ static struct json_object *save(int fd, struct json_object *params,
 	char note[160];
 	int out, rc;
 
-	if (!path || !then || !json_object_object_get_ex(params, "config",
-							 &config)) {
-		*err = "save needs path, then and config.";
+	if (!(path || pipe) || !then ||
+	    !json_object_object_get_ex(params, "config", &config)) {
+		*err = "save needs path or pipe, then and config.";
 		return NULL;
 	}
-	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* keeld's writer reads the pipe; its flags as keel-hv's. */
+	if (pipe) {
+		out = open(pipe, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (out >= 0)
+			fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+		path = pipe;
+	} else {
+		out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			   0600);
+	}
 	if (out < 0) {
 		err_code = -32007;	/* KEEL_E_OPERATION_FAILED */
 		*err = "Cannot create the file.";
@@ -227,7 +237,8 @@ static struct json_object *save(int fd, struct json_object *params,
 	json_object_put(hdr);
 	close(out);
 	if (rc) {
-		unlink(path);
+		if (!pipe)
+			unlink(path);
 		err_code = -32007;
 		*err = "Cannot write the file.";
 		return NULL;
@@ -312,7 +323,10 @@ static struct json_object *call(int fd, const char *method,
 	if (!strcmp(method, HV_CTL_POWER_BUTTON))
 		*exit_status = HV_EXIT_POWEROFF;
 	else if (!strcmp(method, HV_CTL_STOP))
-		*exit_status = HV_EXIT_KILLED;
+		/* {"reason": "saved"} after a save that paused (keel-hv.8). */
+		*exit_status = member_string(params, "reason") ?
+				       HV_EXIT_SAVED :
+				       HV_EXIT_KILLED;
 	if (!strcmp(method, HV_CTL_VCPU_SET)) {
 		int n = params && json_object_object_get_ex(params, "online",
 							    &v) ?

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The child that copies a save's stream from keel-hv's FIFO into the
+ * file (save_writer.h says why it is not keel-hv that writes it).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "save_writer.h"
+
+/* What one splice() or read() moves at most. */
+#define SAVE_WRITER_CHUNK (1 << 20)
+
+struct save_writer {
+	char *fifo;
+	int keep_fd;		/* keeld's write end, until keel-hv answered */
+	pid_t pid;		/* 0 once reaped */
+	int pidfd;
+	struct event *exit_ev;
+	save_writer_fn done;
+	void *opaque;
+};
+
+/* Everything from @in into @out, then synced: 0 or an errno. */
+static int save_writer_copy(int in, int out)
+{
+	static char buf[SAVE_WRITER_CHUNK];
+	bool use_splice = true;
+
+	for (;;) {
+		ssize_t n, w, off;
+
+		if (use_splice) {
+			n = splice(in, NULL, out, NULL, SAVE_WRITER_CHUNK,
+				   SPLICE_F_MOVE | SPLICE_F_MORE);
+			if (n < 0 && errno == EINVAL) {
+				/* A file system that takes no splice. */
+				use_splice = false;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno;
+			if (n == 0)
+				break;
+			continue;
+		}
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			break;
+		for (off = 0; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w < 0)
+				return errno;
+		}
+	}
+	return fdatasync(out) < 0 ? errno : 0;
+}
+
+/* The child: only async-signal-safe calls, then _exit() with its errno. */
+static void __attribute__((noreturn))
+save_writer_child(int in, int keep, int out)
+{
+	sigset_t none;
+	int flags, err;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Only keel-hv writes: with keeld's end gone, EOF means done. */
+	close(keep);
+	flags = fcntl(in, F_GETFL);
+	if (flags < 0 || fcntl(in, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		_exit(errno);
+	err = save_writer_copy(in, out);
+	_exit(err > 255 ? EIO : err);
+}
+
+static void save_writer_reap(struct save_writer *w, int *err)
+{
+	int status;
+
+	*err = EIO;
+	if (waitpid(w->pid, &status, 0) == w->pid && WIFEXITED(status))
+		*err = WEXITSTATUS(status);
+	w->pid = 0;
+}
+
+static void save_writer_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct save_writer *w = arg;
+	int err;
+
+	(void)fd;
+	(void)what;
+	save_writer_reap(w, &err);
+	if (err)
+		log_warn("save: the writer of the stream failed: %s",
+			 strerror(err));
+	w->done(err, w->opaque);
+}
+
+int save_writer_start(struct event_base *base, const char *fifo, int file_fd,
+		      save_writer_fn done, void *opaque,
+		      struct save_writer **out)
+{
+	struct save_writer *w = calloc(1, sizeof(*w));
+	int in = -1, rc = 0;
+
+	if (!w || !(w->fifo = strdup(fifo))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->keep_fd = -1;
+	w->pidfd = -1;
+	w->done = done;
+	w->opaque = opaque;
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) < 0) {
+		rc = -errno;
+		free(w->fifo);
+		free(w);
+		return rc;
+	}
+	/* The read end first: a FIFO's write end opens only with a reader. */
+	in = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in >= 0)
+		w->keep_fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 || w->keep_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	w->pid = fork();
+	if (w->pid < 0) {
+		rc = -errno;
+		w->pid = 0;
+		goto fail;
+	}
+	if (w->pid == 0)
+		save_writer_child(in, w->keep_fd, file_fd);
+	close(in);
+	in = -1;
+	w->pidfd = pidfd_open(w->pid, 0);
+	if (w->pidfd >= 0)
+		w->exit_ev = event_new(base, w->pidfd, EV_READ,
+				       save_writer_exited, w);
+	if (w->pidfd < 0 || !w->exit_ev || event_add(w->exit_ev, NULL)) {
+		rc = w->pidfd < 0 ? -errno : -ENOMEM;
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	if (in >= 0)
+		close(in);
+	save_writer_free(w);
+	return rc;
+}
+
+void save_writer_close(struct save_writer *w)
+{
+	if (w && w->keep_fd >= 0) {
+		close(w->keep_fd);
+		w->keep_fd = -1;
+	}
+}
+
+void save_writer_free(struct save_writer *w)
+{
+	int err;
+
+	if (!w)
+		return;
+	save_writer_close(w);
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		save_writer_reap(w, &err);
+	}
+	if (w->exit_ev)
+		event_free(w->exit_ev);
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	unlink(w->fifo);
+	free(w->fifo);
+	free(w);
+}
