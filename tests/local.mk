@@ -137,6 +137,16 @@ tests_integration_check_save_keeld_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(JSONC_CFLAGS)
 tests_integration_check_save_keeld_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
+# domain.save where it can hurt: a stream larger than the domain's
+# memory cgroup leaves room for, a full file system (check_save_limits.c).
+check_PROGRAMS += tests/integration/check_save_limits
+TESTS += tests/integration/check_save_limits
+tests_integration_check_save_limits_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_save_limits.c $(KEELD_FIXTURE)
+tests_integration_check_save_limits_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_save_limits_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 LONG_TESTS =
 
 .PHONY: check-long
