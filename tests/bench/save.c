@@ -692,6 +692,8 @@ static void print_row(const struct result *r)
 /* The goals of issue 11 for one case, where both sides were measured. */
 static void print_goals(const struct result *k, const struct result *q)
 {
+	if (k->stream_mib < 0)
+		return;
 	printf("  %d MiB %s:", k->mib, k->touched ? "touched" : "idle");
 	if (k->restore_ms > 0 && q->restore_ms > 0)
 		printf(" restore keel/qemu %.2f (goal <= 0.5);",
