@@ -13,7 +13,7 @@
  *
  *   used        the guest's MemTotal - MemFree, asked at its shell;
  *   non-zero    guest RAM pages that are not all zero, read from the
- *               VMM's largest mapping through /proc/PID/mem just
+ *               VMM's guest RAM mapping through /proc/PID/mem just
  *               before the save (what a stream must carry at least);
  *   save        keel: `keel save DOM FILE` spawned until it exits 0
  *               (keeld pauses, keel-hv writes and fsyncs the stream,
@@ -24,8 +24,8 @@
  *   restore     keel: `keel restore FILE` spawned until it exits 0 and
  *               domain.info says running. QEMU: the same command line
  *               plus -incoming "exec:cat FILE" spawned until
- *               query-status says running (QEMU resumes by itself
- *               after an incoming migration without -S);
+ *               query-status says paused (the stream says the source
+ *               was stopped), then cont until it says running;
  *   console     from the same start as restore until the guest answers
  *               a line typed at its serial console;
  *   stream      the file's size.
