@@ -34,7 +34,8 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la
 
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
-	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos
+	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos \
+	tests/bench/save
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
@@ -71,6 +72,11 @@ tests_bench_abuse_SOURCES = tests/bench/abuse.c $(BENCH_KEELD)
 tests_bench_abuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_abuse_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_abuse_LDADD = $(BENCH_KEELD_LIBS) -lpthread
+# issue 11's save/restore benchmark: keel against QEMU (docs/save-bench.md).
+tests_bench_save_SOURCES = tests/bench/save.c $(BENCH_KEELD)
+tests_bench_save_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
+tests_bench_save_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_save_LDADD = $(BENCH_KEELD_LIBS)
 # tests/bench/qos's stand-in keel-hv for domain.stats_all on many domains.
 EXTRA_PROGRAMS += tests/bench/stats_hv
 tests_bench_stats_hv_SOURCES = tests/bench/stats_hv.c
