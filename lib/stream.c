@@ -269,9 +269,11 @@ int stream_write_ram_run(struct stream_writer *sw, uint64_t gpa,
 	    enc == STREAM_ENC_ZERO || enc > STREAM_ENC_ZSTD)
 		return -EINVAL;
 	while (i < npages) {
+		uint64_t most;
+
 		zero = page_is_zero(p + i * STREAM_PAGE_SIZE);
-		for (j = i + 1; j < npages && j - i < STREAM_RAM_MAX_PAGES;
-		     j++)
+		most = zero ? STREAM_RAM_MAX_PAGES : STREAM_RAM_RUN_PAGES;
+		for (j = i + 1; j < npages && j - i < most; j++)
 			if (page_is_zero(p + j * STREAM_PAGE_SIZE) != zero)
 				break;
 		rc = stream_write_ram(sw, gpa + i * STREAM_PAGE_SIZE,

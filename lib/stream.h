@@ -24,6 +24,15 @@
 #define STREAM_RECORD_HEADER_SIZE 16
 #define STREAM_PAGE_SIZE 4096
 #define STREAM_RAM_MAX_PAGES 16384
+/*
+ * Pages of data stream_write_ram_run() puts in one record: 1 MiB, so
+ * that its compression buffer stays small. keel-hv saves inside the
+ * domain's memory cgroup, which leaves it HV_MEM_OVERHEAD_MIB beyond
+ * the guest's RAM; 64 MiB records took all of that and the kernel killed
+ * keel-hv in the middle of a save. lz4 looks back 64 KiB and zstd level
+ * 1 not much further, so larger records would not compress better.
+ */
+#define STREAM_RAM_RUN_PAGES 256
 /* A RAM record's fields before its data. */
 #define STREAM_RAM_FIXED 24
 
@@ -144,8 +153,8 @@ int stream_write_ram(struct stream_writer *sw, uint64_t gpa, uint32_t npages,
 /*
  * Guest memory from @gpa, @len bytes at @host (both page-aligned
  * multiples), as RAM records: each run of zero pages as one zero
- * record, the rest in @enc (not ZERO) in records of at most
- * STREAM_RAM_MAX_PAGES pages.
+ * record of at most STREAM_RAM_MAX_PAGES pages, the rest in @enc (not
+ * ZERO) in records of at most STREAM_RAM_RUN_PAGES.
  */
 int stream_write_ram_run(struct stream_writer *sw, uint64_t gpa,
 			 const void *host, uint64_t len, enum stream_enc enc);
