@@ -33,6 +33,8 @@
 /* TSC rates closer than this are one rate (Firecracker's tolerance). */
 #define CPU_STATE_TSC_PPM 250
 
+/* --- Shared by the cpu_state files (cpu_state_internal.h) ------------- */
+
 int cpu_state_why(char *why, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -77,6 +79,41 @@ int cpu_state_xsave_size(struct vm *vm)
 	return n > CPU_STATE_XSAVE_LEGACY ? n : CPU_STATE_XSAVE_LEGACY;
 }
 
+/* More than CPU_STATE_TSC_PPM apart. */
+bool cpu_state_tsc_rates_differ(uint32_t a, uint32_t b)
+{
+	uint64_t d = a > b ? a - b : b - a;
+
+	return d * 1000000ULL > (uint64_t)CPU_STATE_TSC_PPM * b;
+}
+
+/*
+ * End the record being built without writing it: a stream_tlv_end()
+ * with no sub-record open makes stream_rec_end() fail and drop it (the
+ * first call closes one that may be open). The caller's save has failed
+ * and abandons the stream, but no half record goes into it.
+ */
+void cpu_state_rec_abandon(struct stream_writer *sw)
+{
+	stream_tlv_end(sw);
+	stream_tlv_end(sw);
+	stream_rec_end(sw);
+}
+
+int cpu_state_vcpu_set(struct vcpu *vcpu, unsigned long req, void *arg,
+		       const char *what, char *why)
+{
+	int rc = ioctl(vcpu->fd, req, arg);
+
+	if (rc < 0)
+		return cpu_state_why(why, -errno,
+				     "KVM refused vCPU %u's saved %s: %s.",
+				     vcpu->id, what, strerror(errno));
+	return rc;
+}
+
+/* --- Host facts ------------------------------------------------------- */
+
 static uint32_t cpu_state_tsc_khz(struct vm *vm)
 {
 	int khz = -1;
@@ -87,16 +124,6 @@ static uint32_t cpu_state_tsc_khz(struct vm *vm)
 		khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
 	return khz > 0 ? (uint32_t)khz : 0;
 }
-
-/* More than CPU_STATE_TSC_PPM apart. */
-bool cpu_state_tsc_rates_differ(uint32_t a, uint32_t b)
-{
-	uint64_t d = a > b ? a - b : b - a;
-
-	return d * 1000000ULL > (uint64_t)CPU_STATE_TSC_PPM * b;
-}
-
-/* --- Host facts ------------------------------------------------------- */
 
 int cpu_state_host_facts(struct vm *vm, struct json_object *host)
 {
@@ -166,30 +193,7 @@ int cpu_state_check_host(struct vm *vm, const struct stream_header *h,
 	return 0;
 }
 
-/*
- * End the record being built without writing it: a stream_tlv_end()
- * with no sub-record open makes stream_rec_end() fail and drop it (the
- * first call closes one that may be open). The caller's save has failed
- * and abandons the stream, but no half record goes into it.
- */
-void cpu_state_rec_abandon(struct stream_writer *sw)
-{
-	stream_tlv_end(sw);
-	stream_tlv_end(sw);
-	stream_rec_end(sw);
-}
-
-int cpu_state_vcpu_set(struct vcpu *vcpu, unsigned long req, void *arg,
-		       const char *what, char *why)
-{
-	int rc = ioctl(vcpu->fd, req, arg);
-
-	if (rc < 0)
-		return cpu_state_why(why, -errno,
-				     "KVM refused vCPU %u's saved %s: %s.",
-				     vcpu->id, what, strerror(errno));
-	return rc;
-}
+/* --- After a restore -------------------------------------------------- */
 
 int cpu_state_resume(struct vm *vm)
 {
