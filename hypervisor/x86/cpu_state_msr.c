@@ -44,6 +44,8 @@
 #define CPUID1_ECX_OSXSAVE (1U << 27)
 #define CPUID7_ECX_OSPKE (1U << 4)
 
+/* --- MSRS ------------------------------------------------------------- */
+
 /*
  * Not saved: the wall-clock MSRs make KVM write the time into guest
  * memory at the address they hold (0 once the guest has read it: a
@@ -258,6 +260,117 @@ int cpu_state_save_msrs(struct vcpu *vcpu, struct stream_writer *sw)
 	return rc;
 }
 
+int cpu_state_vcpu_tsc(const struct stream_tlvs *t, uint64_t *tsc)
+{
+	struct stream_cur c;
+	uint32_t n = msr_rec_open(t, &c);
+
+	for (uint32_t i = 0; i < n && i < CPU_STATE_MSRS_MAX; i++) {
+		uint32_t index;
+		uint64_t v;
+
+		msr_rec_get(&c, &index, &v);
+		if (index == MSR_IA32_TSC) {
+			*tsc = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * MTRRcap is read-only, KVM's own: the saved one is only checked to ask
+ * no more variable or fixed ranges than this host's KVM has.
+ */
+static int check_mtrr_cap(struct vcpu *vcpu, uint64_t saved, char *why)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} req = { .hdr.nmsrs = 1, .e.index = MSR_MTRR_CAP };
+
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &req) != 1)
+		req.e.data = 0;
+	if ((saved & MTRR_CAP_VCNT) > (req.e.data & MTRR_CAP_VCNT) ||
+	    ((saved & MTRR_CAP_FIX) && !(req.e.data & MTRR_CAP_FIX)))
+		return cpu_state_why(why, -EINVAL,
+				     "vCPU %u's saved MTRRs (MTRRcap 0x%llx) are more than this host's KVM has (0x%llx).",
+				     vcpu->id, (unsigned long long)saved,
+				     (unsigned long long)req.e.data);
+	return 0;
+}
+
+int cpu_state_restore_msrs(struct vcpu *vcpu, const struct stream_tlvs *t,
+			   uint64_t tsc, char *why)
+{
+	struct stream_cur c;
+	uint32_t n = msr_rec_open(t, &c), kept = 0;
+	struct kvm_msr_entry *e;
+	struct msr_batch *b;
+	int rc = 0;
+
+	if (n > CPU_STATE_MSRS_MAX)
+		return cpu_state_why(why, -EINVAL,
+				     "vCPU %u's saved record has %u MSRs; keel takes at most %d.",
+				     vcpu->id, n, CPU_STATE_MSRS_MAX);
+	e = calloc(n + 1, sizeof(*e));
+	b = calloc(1, sizeof(*b));
+	if (!e || !b) {
+		rc = cpu_state_why(why, -ENOMEM, "Out of memory.");
+		goto out_free;
+	}
+	/* vCPU 0's TSC on every vCPU, so that KVM gives all one offset. */
+	e[kept].index = MSR_IA32_TSC;
+	e[kept++].data = tsc;
+	for (int rank = 1; rank <= 3; rank++) {
+		msr_rec_open(t, &c);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t index;
+			uint64_t v;
+
+			msr_rec_get(&c, &index, &v);
+			if (msr_rank(index) != rank || msr_skipped(index))
+				continue;
+			if (index == MSR_MTRR_CAP) {
+				rc = check_mtrr_cap(vcpu, v, why);
+				if (rc)
+					goto out_free;
+				continue;
+			}
+			e[kept].index = index;
+			e[kept++].data = v;
+		}
+	}
+	for (uint32_t at = 0; at < kept;) {
+		uint32_t cnt = msr_batch_len(kept - at);
+		int done;
+
+		b->hdr.nmsrs = cnt;
+		memcpy(b->e, &e[at], cnt * sizeof(e[0]));
+		done = cpu_state_vcpu_set(vcpu, KVM_SET_MSRS, b, "MSRs", why);
+		if (done < 0) {
+			rc = done;
+			goto out_free;
+		}
+		if ((uint32_t)done < cnt) {
+			rc = cpu_state_why(why, -EINVAL,
+					   "KVM refused vCPU %u's saved MSR 0x%x (value 0x%llx).",
+					   vcpu->id,
+					   e[at + (uint32_t)done].index,
+					   (unsigned long long)e[at + (uint32_t)done]
+						   .data);
+			goto out_free;
+		}
+		at += cnt;
+	}
+out_free:
+	free(b);
+	free(e);
+	return rc;
+}
+
+/* --- CPUID ------------------------------------------------------------ */
+
 int cpu_state_save_cpuid(struct vcpu *vcpu, struct stream_writer *sw)
 {
 	struct kvm_cpuid2 *c;
@@ -288,24 +401,6 @@ int cpu_state_save_cpuid(struct vcpu *vcpu, struct stream_writer *sw)
 	stream_tlv_end(sw);
 	free(c);
 	return 0;
-}
-
-int cpu_state_vcpu_tsc(const struct stream_tlvs *t, uint64_t *tsc)
-{
-	struct stream_cur c;
-	uint32_t n = msr_rec_open(t, &c);
-
-	for (uint32_t i = 0; i < n && i < CPU_STATE_MSRS_MAX; i++) {
-		uint32_t index;
-		uint64_t v;
-
-		msr_rec_get(&c, &index, &v);
-		if (index == MSR_IA32_TSC) {
-			*tsc = v;
-			return 0;
-		}
-	}
-	return -ENOENT;
 }
 
 /* A few feature names, so that a refusal says more than a bit number. */
@@ -475,95 +570,3 @@ int cpu_state_restore_cpuid(struct vcpu *vcpu, const struct stream_tlvs *t,
 	free(cpuid);
 	return rc < 0 ? rc : 0;
 }
-
-/*
- * MTRRcap is read-only, KVM's own: the saved one is only checked to ask
- * no more variable or fixed ranges than this host's KVM has.
- */
-static int check_mtrr_cap(struct vcpu *vcpu, uint64_t saved, char *why)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} req = { .hdr.nmsrs = 1, .e.index = MSR_MTRR_CAP };
-
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &req) != 1)
-		req.e.data = 0;
-	if ((saved & MTRR_CAP_VCNT) > (req.e.data & MTRR_CAP_VCNT) ||
-	    ((saved & MTRR_CAP_FIX) && !(req.e.data & MTRR_CAP_FIX)))
-		return cpu_state_why(why, -EINVAL,
-				     "vCPU %u's saved MTRRs (MTRRcap 0x%llx) are more than this host's KVM has (0x%llx).",
-				     vcpu->id, (unsigned long long)saved,
-				     (unsigned long long)req.e.data);
-	return 0;
-}
-
-int cpu_state_restore_msrs(struct vcpu *vcpu, const struct stream_tlvs *t,
-			   uint64_t tsc, char *why)
-{
-	struct stream_cur c;
-	uint32_t n = msr_rec_open(t, &c), kept = 0;
-	struct kvm_msr_entry *e;
-	struct msr_batch *b;
-	int rc = 0;
-
-	if (n > CPU_STATE_MSRS_MAX)
-		return cpu_state_why(why, -EINVAL,
-				     "vCPU %u's saved record has %u MSRs; keel takes at most %d.",
-				     vcpu->id, n, CPU_STATE_MSRS_MAX);
-	e = calloc(n + 1, sizeof(*e));
-	b = calloc(1, sizeof(*b));
-	if (!e || !b) {
-		rc = cpu_state_why(why, -ENOMEM, "Out of memory.");
-		goto out_free;
-	}
-	/* vCPU 0's TSC on every vCPU, so that KVM gives all one offset. */
-	e[kept].index = MSR_IA32_TSC;
-	e[kept++].data = tsc;
-	for (int rank = 1; rank <= 3; rank++) {
-		msr_rec_open(t, &c);
-		for (uint32_t i = 0; i < n; i++) {
-			uint32_t index;
-			uint64_t v;
-
-			msr_rec_get(&c, &index, &v);
-			if (msr_rank(index) != rank || msr_skipped(index))
-				continue;
-			if (index == MSR_MTRR_CAP) {
-				rc = check_mtrr_cap(vcpu, v, why);
-				if (rc)
-					goto out_free;
-				continue;
-			}
-			e[kept].index = index;
-			e[kept++].data = v;
-		}
-	}
-	for (uint32_t at = 0; at < kept;) {
-		uint32_t cnt = msr_batch_len(kept - at);
-		int done;
-
-		b->hdr.nmsrs = cnt;
-		memcpy(b->e, &e[at], cnt * sizeof(e[0]));
-		done = cpu_state_vcpu_set(vcpu, KVM_SET_MSRS, b, "MSRs", why);
-		if (done < 0) {
-			rc = done;
-			goto out_free;
-		}
-		if ((uint32_t)done < cnt) {
-			rc = cpu_state_why(why, -EINVAL,
-					   "KVM refused vCPU %u's saved MSR 0x%x (value 0x%llx).",
-					   vcpu->id,
-					   e[at + (uint32_t)done].index,
-					   (unsigned long long)e[at + (uint32_t)done]
-						   .data);
-			goto out_free;
-		}
-		at += cnt;
-	}
-out_free:
-	free(b);
-	free(e);
-	return rc;
-}
-

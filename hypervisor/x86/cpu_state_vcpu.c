@@ -616,4 +616,3 @@ int cpu_state_restore_vcpu(struct vcpu *vcpu, const struct stream_tlvs *t,
 		rc = restore_mp_state(vcpu, t, why);
 	return rc;
 }
-

@@ -67,7 +67,6 @@ static void get_pic(const uint8_t *f, struct kvm_pic_state *p)
 	p->elcr_mask = stream_get_u8(&c);
 }
 
-
 static int get_irqchip(struct vm *vm, uint32_t id, struct kvm_irqchip *chip)
 {
 	memset(chip, 0, sizeof(*chip));
