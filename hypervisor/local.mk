@@ -29,6 +29,9 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/x86/cpu.c hypervisor/x86/cpu.h \
 	hypervisor/x86/cpuid.c hypervisor/x86/cpuid.h \
 	hypervisor/x86/cpu_state.c hypervisor/x86/cpu_state.h \
+	hypervisor/x86/cpu_state_internal.h \
+	hypervisor/x86/cpu_state_msr.c hypervisor/x86/cpu_state_vcpu.c \
+	hypervisor/x86/cpu_state_vm.c \
 	hypervisor/x86/mptable.c hypervisor/x86/mptable.h
 hypervisor_libkeelhv_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
 hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
