@@ -250,7 +250,7 @@ tests_integration_check_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS) \
 tests_integration_check_tls_LDADD = tests/integration/libharness.la \
 	lib/libkeelclient.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
 
-# hypervisor/x86/cpu_state.c on /dev/kvm: the dirty guest saved into a
+# hypervisor/x86/cpu_state*.c on /dev/kvm: the dirty guest saved into a
 # stream and restored into a second VM, and the refusals of a VCPU record
 # this host cannot take (check_cpu_state.c). Needs KVM: runs nested
 # where /dev/kvm is missing.
