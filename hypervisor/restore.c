@@ -13,8 +13,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "device.h"
+#include "log.h"
 #include "save.h"
 #include "stream.h"
 #include "vcpu.h"
@@ -60,12 +62,29 @@ static int restore_header(void *opaque, struct stream_reader *r,
 	return 0;
 }
 
-/* The reader checked that [gpa, gpa + len) lies in one header range. */
+#define RESTORE_HUGE_PAGE (2ULL << 20)
+
+/*
+ * The reader checked that [gpa, gpa + len) lies in one header range.
+ * A full run of data (what the writer makes of memory without zero
+ * pages) at the start of a 2 MiB page says the guest's memory is dense
+ * there: that page may be huge again, one fault instead of 512
+ * (restore_huge_pages() says why the rest is not).
+ */
 static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 {
 	struct restore_state *s = opaque;
+	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
+	void *huge;
 
-	return vm_gpa_to_hva(s->vm, gpa, len);
+	if (hva && len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE &&
+	    !(gpa % RESTORE_HUGE_PAGE) &&
+	    !((uintptr_t)hva % RESTORE_HUGE_PAGE)) {
+		huge = vm_gpa_to_hva(s->vm, gpa, RESTORE_HUGE_PAGE);
+		if (huge)
+			madvise(huge, RESTORE_HUGE_PAGE, MADV_HUGEPAGE);
+	}
+	return hva;
 }
 
 /*
@@ -168,6 +187,24 @@ static const struct stream_ops restore_ops = {
 	.end = restore_end,
 };
 
+/*
+ * Huge pages for guest RAM while a stream fills it, or not. A stream
+ * writes the guest's non-zero pages, scattered over all of its RAM: with
+ * transparent huge pages each one makes the kernel allocate and clear
+ * the 2 MiB around it, so an idle 1 GiB guest with 76 MiB of data cost a
+ * whole GiB cleared and held (tests/bench/save: restore 2.8 s against
+ * 1.1 s for 256 MiB with the same stream). Small pages while restoring;
+ * huge pages again after, which khugepaged gathers where they are full.
+ */
+static void restore_huge_pages(struct vm *vm, bool on)
+{
+	for (unsigned i = 0; i < vm->nr_ram; i++)
+		if (madvise(vm->ram[i].hva, vm->ram[i].size,
+			    on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) < 0)
+			log_debug("restore: madvise on guest RAM: %s",
+				  strerror(errno));
+}
+
 int restore_read(struct vm *vm, int fd, char *why)
 {
 	struct restore_state s = { .vm = vm };
@@ -183,7 +220,9 @@ int restore_read(struct vm *vm, int fd, char *why)
 		}
 		s.devices[s.nr_devices++] = d;
 	}
+	restore_huge_pages(vm, false);
 	rc = stream_read(fd, &restore_ops, &s, why, SAVE_WHY_MAX);
+	restore_huge_pages(vm, true);
 	if (rc)
 		return rc;
 	/*
