@@ -579,3 +579,16 @@ void harness_hv_stop(struct proc *p, int timeout_ms)
 	ck_assert_int_eq(proc_wait(p, timeout_ms), HV_EXIT_KILLED);
 	proc_dispose(p);
 }
+
+const char *harness_keeld_kvm_missing(bool *kvm)
+{
+	const char *why;
+
+	*kvm = false;
+	if (!harness_have_file(harness_path("daemon/keeld")) ||
+	    !harness_have_file(harness_path("hypervisor/keel-hv")))
+		return "keeld or keel-hv is not built";
+	why = harness_kvm_missing();
+	*kvm = why != NULL;
+	return why;
+}

@@ -137,6 +137,14 @@ int harness_client_read(struct harness_client *c, void *buf, size_t len,
 const char *harness_client_call(struct harness_client *c, const char *line,
 				int timeout_ms);
 
+/*
+ * For suites that run the in-tree test guests through keeld: NULL when
+ * keeld, keel-hv and /dev/kvm are all there, or why not. *@kvm is set
+ * when only /dev/kvm is missing (runner_wants_kvm: the nested runner can
+ * help) and cleared otherwise.
+ */
+const char *harness_keeld_kvm_missing(bool *kvm);
+
 /* True if @path exists and is readable. */
 bool harness_have_file(const char *path);
 
