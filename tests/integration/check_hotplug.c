@@ -324,12 +324,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("hotplug");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	runner_nested_seconds = 900;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_add_checked_fixture(tc, hv_setup, hv_teardown);
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_hotplug_disk_and_nic);

@@ -710,13 +710,9 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("linux");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	/* Six boots of a stock kernel in emulated SVM take their time. */
 	runner_nested_seconds = 1800;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_debian_guest_devices);
 	suite_add_tcase(s, tc);

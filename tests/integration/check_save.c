@@ -689,11 +689,9 @@ Suite *unit_suite(void)
 	 * the Debian guest's case is left out, with a word why.
 	 */
 	if (!runner_skip_reason) {
-		const char *why = harness_linux_kvm_missing();
+		bool kvm;
+		const char *why = harness_debian_guest_missing(&kvm);
 
-		if (!why && !harness_have_file(
-				    harness_path("guest/out/vmlinuz")))
-			why = "the Debian guest is not built (make guest)";
 		if (why) {
 			printf("SKIP: test_linux_save_restore: %s\n", why);
 		} else {

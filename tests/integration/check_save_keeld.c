@@ -228,13 +228,9 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("save_keeld");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	/* Three saves and restores of 384 MiB in emulated SVM. */
 	runner_nested_seconds = 1800;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_add_checked_fixture(tc, save_setup, save_teardown);
 	tcase_set_timeout(tc, (double)timeout_ms() * 8 / 1000);

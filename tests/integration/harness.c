@@ -592,3 +592,13 @@ const char *harness_keeld_kvm_missing(bool *kvm)
 	*kvm = why != NULL;
 	return why;
 }
+
+const char *harness_debian_guest_missing(bool *kvm)
+{
+	const char *why = harness_linux_kvm_missing();
+
+	*kvm = why != NULL;
+	if (!why && !harness_have_file(harness_path("guest/out/vmlinuz")))
+		why = "the Debian guest is not built (make guest)";
+	return why;
+}

@@ -138,6 +138,14 @@ const char *harness_client_call(struct harness_client *c, const char *line,
 				int timeout_ms);
 
 /*
+ * For suites that boot the Debian guest: harness_linux_kvm_missing(),
+ * or that the guest is not built (make guest), or NULL. *@kvm is set
+ * when the reason is the host's KVM (runner_wants_kvm) and cleared
+ * otherwise.
+ */
+const char *harness_debian_guest_missing(bool *kvm);
+
+/*
  * For suites that run the in-tree test guests through keeld: NULL when
  * keeld, keel-hv and /dev/kvm are all there, or why not. *@kvm is set
  * when only /dev/kvm is missing (runner_wants_kvm: the nested runner can
@@ -150,6 +158,15 @@ bool harness_have_file(const char *path);
 
 /* harness_path() of in-tree test guest @name: tests/guests/NAME.bin. */
 const char *harness_guest(const char *name);
+
+/* Run the shell command line @fmt on the host; its exit status. */
+int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The helpers below fail the running Check test (ck_assert) instead of
+ * returning an error: the suites link Check, and a failure says what
+ * the console or the file showed.
+ */
 
 /* A scratch directory for one keel-hv: its control socket and status file. */
 struct harness_hv_dir {
@@ -166,15 +183,6 @@ void harness_hv_dir_dispose(struct harness_hv_dir *d);
 
 /* End keel-hv @p with SIGTERM, assert it exits as killed, dispose of it. */
 void harness_hv_stop(struct proc *p, int timeout_ms);
-
-/* Run the shell command line @fmt on the host; its exit status. */
-int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/*
- * The helpers below fail the running Check test (ck_assert) instead of
- * returning an error: the suites link Check, and a failure says what
- * the console or the file showed.
- */
 
 /* All of @path, malloc'd and NUL-terminated (its length to @len); or NULL. */
 char *harness_read_file(const char *path, size_t *len);
@@ -212,7 +220,7 @@ long harness_con_run(struct proc *con, const char *cmd, const char *want,
 
 /*
  * Type @cmd (proc_type) and return the number the guest printed after
- * @key, once its line is whole: the console may have delivered @key and
+ * @key (found after byte *@pos), once its line is whole: the console may have delivered @key and
  * not yet the digits. *@pos moves past that line. @cmd must not contain
  * @key itself, which the shell echoes: split it by quotes (s""lept=).
  */
