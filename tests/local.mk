@@ -30,7 +30,9 @@ AM_TESTS_ENVIRONMENT = KEEL_BUILDDIR='$(abs_top_builddir)'; \
 noinst_LTLIBRARIES += tests/integration/libharness.la
 tests_integration_libharness_la_SOURCES = tests/integration/harness.c \
 	tests/integration/harness.h
-tests_integration_libharness_la_LIBADD = lib/libkvmhost.la
+# Check: the suites' shared console and file helpers assert (harness.h).
+tests_integration_libharness_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_integration_libharness_la_LIBADD = lib/libkvmhost.la $(CHECK_LIBS)
 
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \

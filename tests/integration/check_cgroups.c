@@ -32,30 +32,6 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-static struct json_object *ok(const char *method, const char *name)
-{
-	return rpc_ok(method, "{\"name\":\"%s\"}", name);
-}
-
-/* The pid of @name's keel-hv, from its state file; its uuid to @uuid. */
-static pid_t hv_pid_of(const char *name, char *uuid)
-{
-	struct json_object *resp = ok("domain.info", name), *st, *v;
-	char path[512];
-	pid_t pid = -1;
-
-	snprintf(uuid, 37, "%s", str_at(resp, "/result/uuid"));
-	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir, uuid);
-	st = json_object_from_file(path);
-	ck_assert_msg(st != NULL, "no %s", path);
-	if (json_object_object_get_ex(st, "pid", &v))
-		pid = json_object_get_int(v);
-	json_object_put(st);
-	json_object_put(resp);
-	ck_assert_int_gt(pid, 0);
-	return pid;
-}
-
 static struct cgroup_host *host(void)
 {
 	struct cgroup_host *h = NULL;
@@ -168,7 +144,7 @@ static void assert_values(struct cgroup_host *h, const char *uuid, int w,
 
 static void assert_sched(const char *name, int w, int cap)
 {
-	struct json_object *resp = ok("domain.get_sched", name);
+	struct json_object *resp = rpc_ok_name("domain.get_sched", name);
 
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/weight")), w);
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/cap")), cap);
@@ -230,8 +206,8 @@ START_TEST(test_sched_live_readopt_end)
 	assert_error(resp, -32602, "/config/cap");
 	json_object_put(resp);
 
-	json_object_put(ok("domain.start", "q"));
-	pid = hv_pid_of("q", uuid);
+	json_object_put(rpc_ok_name("domain.start", "q"));
+	pid = domain_hv_pid("q", uuid);
 	assert_in_group(pid, uuid);
 	assert_values(h, uuid, 512, 150, 96);
 	report_rss(pid);
@@ -247,13 +223,13 @@ START_TEST(test_sched_live_readopt_end)
 	json_object_put(rpc_ok("domain.set_sched", "{\"name\":\"q\",\"cap\":50}"));
 	assert_sched("q", 1000, 50);
 	/* domain.stats reads the cap's throttling from the group. */
-	resp = ok("domain.stats", "q");
+	resp = rpc_ok_name("domain.stats", "q");
 	ck_assert_msg(at(resp, "/result/cpu/throttled_periods") &&
 			      at(resp, "/result/cpu/throttled_ns"),
 		      "no throttling counters: %s",
 		      json_object_to_json_string(resp));
 	json_object_put(resp);
-	resp = ok("domain.config", "q");
+	resp = rpc_ok_name("domain.config", "q");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/cpu_weight")),
 			 1000);
 	json_object_put(resp);
@@ -287,13 +263,13 @@ START_TEST(test_sched_live_readopt_end)
 		cg_put(h, "cpu", uuid, "cpu.shares", "28");
 	keeld_start();
 	wait_domain_state("q", "running", "booted");
-	ck_assert_int_eq(hv_pid_of("q", uuid), pid);
+	ck_assert_int_eq(domain_hv_pid("q", uuid), pid);
 	assert_in_group(pid, uuid);
 	assert_values(h, uuid, 1000, 50, 80);
 	assert_sched("q", 1000, 50);
 
 	/* The group goes with the domain; the definition keeps the values. */
-	json_object_put(ok("domain.destroy", "q"));
+	json_object_put(rpc_ok_name("domain.destroy", "q"));
 	ck_assert(!group_exists(h, "cpu", uuid));
 	ck_assert(!group_exists(h, "memory", uuid));
 	snprintf(path, sizeof(path), "%s/domains/%s.json", state_dir, uuid);
@@ -303,10 +279,10 @@ START_TEST(test_sched_live_readopt_end)
 	/* Shut off: set_sched changes the definition only. */
 	json_object_put(rpc_ok("domain.set_sched",
 			       "{\"name\":\"q\",\"weight\":2560}"));
-	json_object_put(ok("domain.start", "q"));
-	pid = hv_pid_of("q", uuid);
+	json_object_put(rpc_ok_name("domain.start", "q"));
+	pid = domain_hv_pid("q", uuid);
 	assert_values(h, uuid, 2560, 50, 80);
-	json_object_put(ok("domain.destroy", "q"));
+	json_object_put(rpc_ok_name("domain.destroy", "q"));
 	ck_assert(!group_exists(h, "cpu", uuid));
 	keeld_stop();
 	cgroup_host_free(h);
@@ -316,7 +292,7 @@ END_TEST
 /* @name's vCPUs that are not "offline", as keel-hv's threads say. */
 static int vcpus_online(const char *name)
 {
-	struct json_object *resp = ok("domain.vcpu_list", name);
+	struct json_object *resp = rpc_ok_name("domain.vcpu_list", name);
 	struct json_object *rows = at(resp, "/result"), *st;
 	int n = 0;
 
@@ -343,7 +319,7 @@ static void assert_knobs(struct cgroup_host *h, const char *uuid)
 
 	for (;;) {
 		json_object_put(resp);
-		resp = ok("domain.config", "k");
+		resp = rpc_ok_name("domain.config", "k");
 		if (json_object_get_int(at(resp, "/result/vcpus")) == 2 &&
 		    json_object_get_int(at(resp, "/result/disks/0/iotune/total_iops_sec")) == 200)
 			break;
@@ -396,7 +372,7 @@ START_TEST(test_knobs_kill9)
 			       "\"maxvcpus\":2,\"disks\":[{\"vdev\":\"vda\","
 			       "\"path\":\"%s\"}]}}",
 			       harness_path("tests/guests/echo.bin"), disk));
-	pid = hv_pid_of("k", uuid);
+	pid = domain_hv_pid("k", uuid);
 	json_object_put(rpc_ok("domain.set_sched",
 			       "{\"name\":\"k\",\"weight\":512,\"cap\":50}"));
 	json_object_put(rpc_ok("domain.set_vcpus",
@@ -414,7 +390,7 @@ START_TEST(test_knobs_kill9)
 	kill_keeld();
 	keeld_start();
 	wait_domain_state("k", "running", "booted");
-	ck_assert_int_eq(hv_pid_of("k", uuid), pid);
+	ck_assert_int_eq(domain_hv_pid("k", uuid), pid);
 	assert_knobs(h, uuid);
 
 	/* Read back: no state file, so keel-hv's command line, then its word. */
@@ -423,10 +399,10 @@ START_TEST(test_knobs_kill9)
 	ck_assert_int_eq(unlink(path), 0);
 	keeld_start();
 	wait_domain_state("k", "running", "unknown");
-	ck_assert_int_eq(hv_pid_of("k", uuid), pid);
+	ck_assert_int_eq(domain_hv_pid("k", uuid), pid);
 	assert_knobs(h, uuid);
 
-	json_object_put(ok("domain.destroy", "k"));
+	json_object_put(rpc_ok_name("domain.destroy", "k"));
 	ck_assert(!group_exists(h, "cpu", uuid));
 	keeld_stop();
 	cgroup_host_free(h);
@@ -467,7 +443,7 @@ START_TEST(test_no_cgroups)
 		 empty);
 	write_file(conf_path, conf);
 	keeld_start();
-	json_object_put(ok("domain.start", "n"));
+	json_object_put(rpc_ok_name("domain.start", "n"));
 	resp = rpc_call("domain.set_sched", "{\"name\":\"n\",\"weight\":512}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_msg(strstr(str_at(resp, "/error/message"),
@@ -475,7 +451,7 @@ START_TEST(test_no_cgroups)
 		      "%s", str_at(resp, "/error/message"));
 	json_object_put(resp);
 	assert_sched("n", 256, 0);
-	json_object_put(ok("domain.destroy", "n"));
+	json_object_put(rpc_ok_name("domain.destroy", "n"));
 	keeld_stop();
 }
 END_TEST
@@ -483,26 +459,16 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cgroups");
-	TCase *tc = tcase_create("domains");
+	TCase *tc = keeld_tcase("domains", 120);
 
-	if (!harness_have_file(harness_path("daemon/keeld")) ||
-	    !harness_have_file(harness_path("hypervisor/keel-hv")))
-		runner_skip_reason = "keeld or keel-hv is not built";
-	else if ((runner_skip_reason = harness_kvm_missing()))
-		runner_wants_kvm = true;
-	else if (geteuid())
+	runner_skip_reason = harness_keeld_kvm_missing(&runner_wants_kvm);
+	if (!runner_skip_reason && geteuid())
 		runner_skip_reason = "making cgroups needs root";
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sched_live_readopt_end);
 	tcase_add_test(tc, test_no_cgroups);
 	suite_add_tcase(s, tc);
 	/* A case of its own, so that CK_RUN_CASE=kill9 runs it alone. */
-	tc = tcase_create("kill9");
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
+	tc = keeld_tcase("kill9", 120);
 	tcase_add_test(tc, test_knobs_kill9);
 	suite_add_tcase(s, tc);
 	return s;

@@ -368,16 +368,9 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
-	TCase *tc = tcase_create("console");
+	TCase *tc = keeld_tcase("console", 120);
 
-	if (!harness_have_file(harness_path("daemon/keeld")) ||
-	    !harness_have_file(harness_path("hypervisor/keel-hv")))
-		runner_skip_reason = "keeld or keel-hv is not built";
-	else if ((runner_skip_reason = harness_kvm_missing()))
-		runner_wants_kvm = true;
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
+	runner_skip_reason = harness_keeld_kvm_missing(&runner_wants_kvm);
 	tcase_add_test(tc, test_history_then_live);
 	tcase_add_test(tc, test_open_while_starting);
 	tcase_add_test(tc, test_viewers_and_writer);

@@ -711,15 +711,12 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("domains");
-	TCase *tc = tcase_create("keeld");
+	TCase *tc = keeld_tcase("keeld", 120);
 
 	if (!harness_have_file(harness_path("daemon/keeld")))
 		runner_skip_reason = "daemon/keeld is not built";
 	else if (geteuid() != 0)
 		runner_skip_reason = "these tests mount file systems: run them as root";
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_config_refused);
 	tcase_add_test(tc, test_config_limits);
 	tcase_add_test(tc, test_iotune_defined);

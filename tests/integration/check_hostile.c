@@ -713,7 +713,7 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hostile");
-	TCase *tc = tcase_create("keeld");
+	TCase *tc = keeld_tcase("keeld", 60);
 	TCase *lg = tcase_create("log");
 
 	if (!harness_have_file(harness_path("daemon/keeld")))
@@ -721,9 +721,6 @@ Suite *unit_suite(void)
 	else if (geteuid() != 0)
 		runner_skip_reason =
 			"needs root: the hostile clients run under other uids";
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_descriptor_exhaustion);
 	tcase_add_test(tc, test_accept_backoff);
 	tcase_add_test(tc, test_per_uid_cap);

@@ -21,7 +21,6 @@
 
 #include <check.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,30 +47,10 @@ static long hv_at; /* console read so far */
 static char dir[64], disk[96], sock[96], ns[32], tap[16];
 static struct harness_client ctl, events;
 
-static int __attribute__((format(printf, 1, 2))) host(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-/*
- * Type @cmd on the guest's shell and wait for @want after it; @want
- * must not be in @cmd itself, which the shell echoes.
- */
+/* harness_con_run() on keel-hv's console, from where it was read to. */
 static void guest_run(const char *cmd, const char *want)
 {
-	long n;
-
-	ck_assert_int_eq(proc_send(&g, cmd), 0);
-	n = proc_expect(&g, want, (size_t)hv_at, timeout_ms());
-	ck_assert_msg(n > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      harness_tail(g.out + hv_at));
-	hv_at = n;
+	hv_at = harness_con_run(&g, cmd, want, hv_at, timeout_ms());
 }
 
 /* One control call; its reply, which must contain @want. */
@@ -123,8 +102,6 @@ static bool image_free(const char *path)
 
 static void hv_setup(void)
 {
-	int fd;
-
 	g.pid = -1;
 	hv_at = 0;
 	strcpy(dir, "/tmp/keel-hotplug-XXXXXX");
@@ -133,13 +110,8 @@ static void hv_setup(void)
 	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
 	snprintf(ns, sizeof(ns), "keelhp%d", (int)getpid());
 	snprintf(tap, sizeof(tap), "khp%d", (int)getpid() % 100000);
-	fd = open(disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
-	ck_assert_int_eq(pwrite(fd, FROM_HOST, strlen(FROM_HOST), 100 * 512),
-			 (ssize_t)strlen(FROM_HOST));
-	close(fd);
-	ck_assert_int_eq(host(IP " netns add %s", ns), 0);
+	harness_write_at(disk, 8 << 20, 100 * 512, FROM_HOST);
+	ck_assert_int_eq(harness_sh(IP " netns add %s", ns), 0);
 }
 
 static void hv_teardown(void)
@@ -147,8 +119,8 @@ static void hv_teardown(void)
 	harness_client_close(&ctl);
 	harness_client_close(&events);
 	proc_dispose(&g);
-	host(IP " netns del %s 2>/dev/null", ns);
-	host("rm -rf '%s'", dir);
+	harness_sh(IP " netns del %s 2>/dev/null", ns);
+	harness_sh("rm -rf '%s'", dir);
 }
 
 START_TEST(test_hotplug_disk_and_nic)
@@ -165,12 +137,7 @@ START_TEST(test_hotplug_disk_and_nic)
 	char *line;
 
 	ck_assert_int_eq(proc_spawn(&g, argv), 0);
-	hv_at = proc_expect(&g, "KEEL-GUEST-READY uptime=", 0, timeout_ms());
-	ck_assert_msg(hv_at > 0, "no ready line; output:\n%s",
-		      harness_tail(g.out));
-	hv_at = proc_expect(&g, "# ", (size_t)hv_at, timeout_ms());
-	ck_assert_msg(hv_at > 0, "no shell prompt; output:\n%s",
-		      harness_tail(g.out));
+	hv_at = harness_guest_ready(&g, 0, timeout_ms());
 	guest_run("echo disks=$(ls /sys/block | grep -c vd)\n", "disks=0");
 	booted = hv_at;
 	ck_assert_int_eq(harness_client_open(&ctl, sock, 4000), 0);
@@ -194,9 +161,7 @@ START_TEST(test_hotplug_disk_and_nic)
 	snprintf(params, sizeof(params),
 		 "{\"net\":\"tap=%s,mac=52:54:00:12:34:58\"}", tap);
 	control(HV_CTL_DEVICE_ADD, params, "\"device\":\"vnet0\"");
-	ck_assert_int_eq(host(IP " netns exec %s sh -c 'ip addr add " HOST_ADDR
-			      "/24 dev %s && ip link set %s up'",
-			      ns, tap, tap), 0);
+	harness_tap_up(ns, tap, HOST_ADDR);
 	guest_run("for i in $(seq 300); do ip link show eth0 >/dev/null 2>&1 "
 		  "&& break; sleep 0.2; done; ip link show eth0 | grep -c "
 		  "52:54:00:12:34:58 | sed s/^/mac=/\n", "mac=1");
@@ -217,7 +182,7 @@ START_TEST(test_hotplug_disk_and_nic)
 	guest_run("[ -e /sys/class/net/eth0 ]; echo eth0=$?\n", "eth0=1");
 	control(HV_CTL_DEVICES, NULL, "\"devices\":[]");
 	/* The guest's write went to the image before the disk went. */
-	ck_assert_int_eq(host("grep -q " FROM_GUEST " '%s'", disk), 0);
+	ck_assert_int_eq(harness_sh("grep -q " FROM_GUEST " '%s'", disk), 0);
 
 	/* Plugged again, in the slot it left: seen again. */
 	snprintf(params, sizeof(params), "{\"disk\":\"%s,ro\"}", disk);
@@ -236,21 +201,6 @@ START_TEST(test_hotplug_disk_and_nic)
 	ck_assert_int_eq(proc_wait(&g, timeout_ms()), 0);
 }
 END_TEST
-
-/* proc_type(), asserted. */
-static void con_type(struct proc *con, const char *line)
-{
-	ck_assert_int_eq(proc_type(con, line), 0);
-}
-
-static long con_expect(struct proc *con, const char *want, long from)
-{
-	long n = proc_expect(con, want, (size_t)from, timeout_ms());
-
-	ck_assert_msg(n > 0, "no \"%s\" on the console:\n%s", want,
-		      harness_tail(con->out + from));
-	return n;
-}
 
 /* `keel -c RW_SOCK ARGS...` must exit 0; its output, owned by @out. */
 static const char *keel_ok(struct proc *out, const char *a, const char *b,
@@ -294,16 +244,16 @@ START_TEST(test_keeld_attach_detach)
 
 		ck_assert_int_eq(proc_spawn(&con, argv), 0);
 	}
-	pos = con_expect(&con, "KEEL-GUEST-READY uptime=", 0);
-	pos = con_expect(&con, "# ", pos);
+	pos = harness_guest_ready(&con, 0, timeout_ms());
 
 	/* A disk, in xl's words: the guest reads the host's bytes. */
 	snprintf(spec, sizeof(spec), "%s,raw,xvdb,rw", disk);
 	keel_ok(&cli, "block-attach", "hp", spec, NULL, NULL);
-	con_type(&con, "for i in $(seq 300); do [ -b /dev/vda ] && break; "
-		       "sleep 0.2; done; echo got=$(dd if=/dev/vda bs=512 "
-		       "skip=100 count=1 2>/dev/null | head -c 22)\r");
-	pos = con_expect(&con, "got=" FROM_HOST, pos);
+	harness_con_type(&con, "for i in $(seq 300); do [ -b /dev/vda ] && "
+			       "break; sleep 0.2; done; echo got=$(dd "
+			       "if=/dev/vda bs=512 skip=100 count=1 "
+			       "2>/dev/null | head -c 22)\r");
+	pos = harness_con_expect(&con, "got=" FROM_HOST, pos, timeout_ms());
 	out = keel_ok(&cli, "block-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(strstr(out, "xvdb") && strstr(out, disk), "%s", out);
 
@@ -312,10 +262,12 @@ START_TEST(test_keeld_attach_detach)
 		NULL);
 	keel_ok(&cli, "network-attach", "hp", "mac=00:16:3e:00:00:43", NULL,
 		NULL);
-	con_type(&con, "for i in $(seq 300); do [ -e /sys/class/net/eth1 ] "
-		       "&& break; sleep 0.2; done; echo macs=$(cat /sys/class/"
-		       "net/eth*/address | grep -c 00:16:3e:00:00:4)x\r");
-	pos = con_expect(&con, "macs=2x", pos);
+	harness_con_type(&con, "for i in $(seq 300); do [ -e "
+			       "/sys/class/net/eth1 ] && break; sleep 0.2; "
+			       "done; echo macs=$(cat "
+			       "/sys/class/net/eth*/address | grep -c "
+			       "00:16:3e:00:00:4)x\r");
+	pos = harness_con_expect(&con, "macs=2x", pos, timeout_ms());
 	out = keel_ok(&cli, "network-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(strstr(out, "00:16:3e:00:00:42") &&
 			      strstr(out, "00:16:3e:00:00:43") &&
@@ -325,13 +277,13 @@ START_TEST(test_keeld_attach_detach)
 	/* Out again: each command returns once the guest let go. */
 	keel_ok(&cli, "block-detach", "hp", "xvdb", NULL, NULL);
 	ck_assert(image_free(disk));
-	con_type(&con, "echo disks=$(ls /sys/block | grep -c vd)x\r");
-	pos = con_expect(&con, "disks=0x", pos);
+	harness_con_type(&con, "echo disks=$(ls /sys/block | grep -c vd)x\r");
+	pos = harness_con_expect(&con, "disks=0x", pos, timeout_ms());
 	keel_ok(&cli, "network-detach", "-t", "120", "hp",
 		"00:16:3E:00:00:42");
-	con_type(&con, "echo macs=$(cat /sys/class/net/eth*/address | "
-		       "grep -c 00:16:3e:00:00:4)y\r");
-	pos = con_expect(&con, "macs=1y", pos);
+	harness_con_type(&con, "echo macs=$(cat /sys/class/net/eth*/address | "
+			       "grep -c 00:16:3e:00:00:4)y\r");
+	pos = harness_con_expect(&con, "macs=1y", pos, timeout_ms());
 	out = keel_ok(&cli, "block-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(!strstr(out, "xvdb"), "%s", out);
 	out = keel_ok(&cli, "network-list", "hp", NULL, NULL, NULL);
@@ -372,12 +324,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("hotplug");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	runner_nested_seconds = 900;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_add_checked_fixture(tc, hv_setup, hv_teardown);
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_hotplug_disk_and_nic);

@@ -28,19 +28,11 @@
 
 #define TIMEOUT_MS 20000
 
-static const char *guest(const char *name)
-{
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "tests/guests/%s.bin", name);
-	return harness_path(rel);
-}
-
 /* Run a test guest with @mem to completion; returns keel-hv's status. */
 static int run_guest(struct proc *p, const char *name, const char *mem)
 {
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest(name), "--memory",
+			 "--kernel", (char *)harness_guest(name), "--memory",
 			 (char *)mem, "--console", "stdio", NULL };
 
 	ck_assert_int_eq(proc_spawn(p, argv), 0);
@@ -85,8 +77,8 @@ END_TEST
 
 START_TEST(test_echo_console_and_kill)
 {
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("echo"), "--memory", "32M",
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("echo"), "--memory", "32M",
 			 "--console", "stdio", NULL };
 	struct proc p;
 	long at;
@@ -97,9 +89,7 @@ START_TEST(test_echo_console_and_kill)
 	ck_assert_int_eq(proc_send(&p, "keel-echo-42\r"), 0);
 	at = proc_expect(&p, "keel-echo-42", (size_t)at, TIMEOUT_MS);
 	ck_assert_msg(at > 0, "input not echoed: %s", p.out);
-	kill(p.pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(&p);
+	harness_hv_stop(&p, TIMEOUT_MS);
 }
 END_TEST
 
@@ -140,8 +130,8 @@ START_TEST(test_control_socket)
 {
 	char sock[] = "/tmp/keel-hv-test-XXXXXX";
 	char path[64];
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("dirty"), "--memory", "32M",
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("dirty"), "--memory", "32M",
 			 "--console", "stdio", "--control", path, NULL };
 	struct proc p;
 	const char *r;
@@ -201,47 +191,6 @@ START_TEST(test_control_socket)
 }
 END_TEST
 
-/* A scratch directory for a control socket and a status file. */
-struct scratch {
-	char dir[32];
-	char sock[64];
-	char status[64];
-};
-
-static void scratch_init(struct scratch *s)
-{
-	snprintf(s->dir, sizeof(s->dir), "/tmp/keel-hv-test-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(s->dir));
-	snprintf(s->sock, sizeof(s->sock), "%s/control", s->dir);
-	snprintf(s->status, sizeof(s->status), "%s/status", s->dir);
-}
-
-static void scratch_dispose(struct scratch *s)
-{
-	char tmp[80];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->status);
-	unlink(tmp);
-	unlink(s->status);
-	unlink(s->sock);
-	rmdir(s->dir);
-}
-
-/* The status file's contents (malloc'd), or NULL if there is none. */
-static char *read_status_file(const struct scratch *s)
-{
-	char buf[1024];
-	FILE *f = fopen(s->status, "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strdup(buf);
-}
-
 /*
  * Run test guest @name with --status-file until it ends; check its exit
  * status and that the file gives @reason, the same status and a detail
@@ -250,9 +199,9 @@ static char *read_status_file(const struct scratch *s)
 static void check_status_file(const char *name, int want_rc,
 			      const char *reason, const char *detail)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest(name), "--memory", "32M",
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest(name), "--memory", "32M",
 			 "--console", "stdio", "--status-file", sc.status,
 			 NULL };
 	char want[64], tmp[80];
@@ -260,12 +209,12 @@ static void check_status_file(const char *name, int want_rc,
 	char *text;
 	int rc;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	rc = proc_wait(&p, TIMEOUT_MS);
 	ck_assert_msg(rc == want_rc, "%s: exit %d, output: %s", name, rc,
 		      p.out);
-	text = read_status_file(&sc);
+	text = harness_read_file(sc.status, NULL);
 	ck_assert_msg(text != NULL, "%s: no status file; output: %s", name,
 		      p.out);
 	snprintf(want, sizeof(want), "{\"reason\":\"%s\",\"status\":%d,",
@@ -280,7 +229,7 @@ static void check_status_file(const char *name, int want_rc,
 		      tmp);
 	free(text);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 
 START_TEST(test_status_file_poweroff)
@@ -304,16 +253,16 @@ END_TEST
 
 START_TEST(test_status_file_killed)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("echo"), "--memory", "32M",
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("echo"), "--memory", "32M",
 			 "--console", "stdio", "--status-file", sc.status,
 			 NULL };
 	struct proc p;
 	char *text;
 	FILE *f;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	/* An old run's file must not survive into this one. */
 	f = fopen(sc.status, "w");
 	ck_assert_ptr_nonnull(f);
@@ -326,14 +275,14 @@ START_TEST(test_status_file_killed)
 		      "stale status file kept while the VM runs");
 	kill(p.pid, SIGTERM);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
-	text = read_status_file(&sc);
+	text = harness_read_file(sc.status, NULL);
 	ck_assert_msg(text && strstr(text, "{\"reason\":\"killed\","
 					   "\"status\":4,") == text,
 		      "status file: %s", text ? text : "(none)");
 	ck_assert_msg(strstr(text, "SIGTERM"), "detail: %s", text);
 	free(text);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 END_TEST
 
@@ -343,7 +292,7 @@ END_TEST
  */
 static void check_start_error(char *kernel, const char *want_detail)
 {
-	struct scratch sc;
+	struct harness_hv_dir sc;
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
 			 "--kernel", kernel, "--console", "none",
 			 "--status-file", sc.status, NULL };
@@ -351,10 +300,10 @@ static void check_start_error(char *kernel, const char *want_detail)
 	char *text;
 	struct proc p;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_ERROR);
-	text = read_status_file(&sc);
+	text = harness_read_file(sc.status, NULL);
 	ck_assert_msg(text != NULL, "no status file; output: %s", p.out);
 	snprintf(want, sizeof(want),
 		 "{\"" HV_STATUS_REASON "\":\"" HV_REASON_ERROR "\",\""
@@ -367,7 +316,7 @@ static void check_start_error(char *kernel, const char *want_detail)
 	ck_assert_msg(!strstr(text, "log says why"), "status file: %s", text);
 	free(text);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 
 START_TEST(test_status_file_on_start_error)
@@ -387,8 +336,8 @@ END_TEST
 /* More vCPUs than the old limit of 8: the tables and KVM take them. */
 START_TEST(test_sixteen_vcpus)
 {
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("hello"), "--memory", "32M",
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("hello"), "--memory", "32M",
 			 "--vcpus", "16", "--console", "stdio", NULL };
 	struct proc p;
 	int rc;
@@ -409,9 +358,9 @@ END_TEST
  */
 START_TEST(test_maxmem_balloon)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("hello"), "--memory", "32M",
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("hello"), "--memory", "32M",
 			 "--maxmem", "64M", "--console", "none", "--control",
 			 sc.sock, "--paused", NULL };
 	struct harness_client f;
@@ -419,7 +368,7 @@ START_TEST(test_maxmem_balloon)
 	const char *r;
 	char *line;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(harness_client_open(&f, sc.sock, 4000), 0);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
@@ -445,7 +394,7 @@ START_TEST(test_maxmem_balloon)
 	harness_client_close(&f);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 END_TEST
 
@@ -456,19 +405,18 @@ END_TEST
  */
 START_TEST(test_paused_identity_notification)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("hello"), "--memory", "32M",
-			 "--console", "stdio", "--control", sc.sock,
-			 "--paused", "--uuid",
-			 "0D7E5C2A-3F4B-4C1D-9E8F-1A2B3C4D5E6F", "--name",
-			 "web-1", NULL };
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("hello"), "--memory", "32M",
+			 "--console", "stdio", "--control", sc.sock, "--paused",
+			 "--uuid", "0D7E5C2A-3F4B-4C1D-9E8F-1A2B3C4D5E6F",
+			 "--name", "web-1", NULL };
 	struct harness_client f;
 	struct proc p;
 	const char *r;
 	char *note;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(harness_client_open(&f, sc.sock, 4000), 0);
 	r = control_call(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
@@ -493,7 +441,7 @@ START_TEST(test_paused_identity_notification)
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_POWEROFF);
 	harness_client_close(&f);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 END_TEST
 
@@ -503,9 +451,9 @@ END_TEST
  */
 START_TEST(test_linger)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("echo"), "--memory", "32M",
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("echo"), "--memory", "32M",
 			 "--console", "stdio", "--control", sc.sock,
 			 "--status-file", sc.status, "--linger", NULL };
 	struct harness_client f;
@@ -513,7 +461,7 @@ START_TEST(test_linger)
 	const char *r;
 	char *note, *text;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_int_eq(harness_client_open(&f, sc.sock, 4000), 0);
 	ck_assert_msg(proc_expect(&p, "> ", 0, TIMEOUT_MS) > 0, "no prompt: %s",
@@ -525,7 +473,7 @@ START_TEST(test_linger)
 		      "notification: %s; output: %s", note ? note : "(none)",
 		      p.out);
 	free(note);
-	text = read_status_file(&sc);
+	text = harness_read_file(sc.status, NULL);
 	ck_assert_msg(text && strstr(text, "{\"reason\":\"poweroff\","
 					   "\"status\":0,") == text,
 		      "status file: %s", text ? text : "(none)");
@@ -550,23 +498,23 @@ START_TEST(test_linger)
 	ck_assert_msg(access(sc.sock, F_OK) != 0, "socket file left behind");
 	harness_client_close(&f);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 END_TEST
 
 /* --linger after a crash; SIGTERM ends it with the crash's status. */
 START_TEST(test_linger_crash_sigterm)
 {
-	struct scratch sc;
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("crash"), "--memory", "32M",
+	struct harness_hv_dir sc;
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest("crash"), "--memory", "32M",
 			 "--console", "stdio", "--status-file", sc.status,
 			 "--linger", NULL };
 	long long deadline = harness_now_ms() + TIMEOUT_MS;
 	struct proc p;
 	char *text;
 
-	scratch_init(&sc);
+	harness_hv_dir_init(&sc, "/tmp/keel-hv-test-XXXXXX");
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	while (access(sc.status, F_OK) != 0 && harness_now_ms() < deadline)
 		usleep(20000);
@@ -574,13 +522,13 @@ START_TEST(test_linger_crash_sigterm)
 		      "exited despite --linger: %s", p.out);
 	kill(p.pid, SIGTERM);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_CRASH);
-	text = read_status_file(&sc);
+	text = harness_read_file(sc.status, NULL);
 	ck_assert_msg(text && strstr(text, "{\"reason\":\"crash\","
 					   "\"status\":3,") == text,
 		      "status file: %s", text ? text : "(none)");
 	free(text);
 	proc_dispose(&p);
-	scratch_dispose(&sc);
+	harness_hv_dir_dispose(&sc);
 }
 END_TEST
 
@@ -768,8 +716,8 @@ static void con_spawn(struct proc *p, struct con_scratch *s,
 		      const char *name, const char *extra1,
 		      const char *extra2)
 {
-	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest(name), "--memory", "32M",
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"), "--kernel",
+			 (char *)harness_guest(name), "--memory", "32M",
 			 "--console", "none", "--console-socket", s->sock,
 			 "--console-log", s->log, (char *)extra1,
 			 (char *)extra2, NULL };
@@ -831,9 +779,7 @@ START_TEST(test_console_history_and_takeover)
 	con_close(&w1);
 	con_close(&w2);
 	con_close(&v);
-	kill(p.pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(&p);
+	harness_hv_stop(&p, TIMEOUT_MS);
 	con_scratch_dispose(&s);
 }
 END_TEST
@@ -1067,15 +1013,6 @@ struct disk_scratch {
 	char img[300], other[300], sock[2][300];
 };
 
-static void disk_image(const char *path, off_t size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, size), 0);
-	close(fd);
-}
-
 static void disk_scratch_init(struct disk_scratch *s)
 {
 	char tmpl[] = "/tmp/keel-hv-disk-XXXXXX";
@@ -1087,8 +1024,8 @@ static void disk_scratch_init(struct disk_scratch *s)
 	for (int i = 0; i < 2; i++)
 		snprintf(s->sock[i], sizeof(s->sock[i]), "%s/control%d",
 			 s->dir, i);
-	disk_image(s->img, 1 << 20);
-	disk_image(s->other, 3 << 20);
+	harness_write_at(s->img, 1 << 20, 0, "");
+	harness_write_at(s->other, 3 << 20, 0, "");
 }
 
 static void disk_scratch_dispose(struct disk_scratch *s)
@@ -1104,8 +1041,8 @@ static void disk_scratch_dispose(struct disk_scratch *s)
 static void hv_spawn(struct proc *p, char *const *extra)
 {
 	char *argv[32] = { (char *)harness_path("hypervisor/keel-hv"),
-			   "--kernel", (char *)guest("echo"), "--memory",
-			   "32M", "--console", "stdio" };
+			   "--kernel", (char *)harness_guest("echo"),
+			   "--memory", "32M", "--console", "stdio" };
 	unsigned n = 7;
 
 	for (unsigned i = 0; extra[i]; i++) {
@@ -1160,9 +1097,7 @@ static void hv_still_echoes(struct proc *p, const char *word)
 
 static void hv_stop(struct proc *p)
 {
-	kill(p->pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(p, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(p);
+	harness_hv_stop(p, TIMEOUT_MS);
 }
 
 #define IN_USE "is in use by another domain or program"
@@ -1415,7 +1350,7 @@ END_TEST
 START_TEST(test_bad_memory_option)
 {
 	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
-			 "--kernel", (char *)guest("hello"), "--memory",
+			 "--kernel", (char *)harness_guest("hello"), "--memory",
 			 "lots", "--console", "none", NULL };
 	struct proc p;
 
@@ -1434,7 +1369,7 @@ Suite *unit_suite(void)
 
 	runner_skip_reason = harness_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
-	if (!runner_skip_reason && !harness_have_file(guest("hello")))
+	if (!runner_skip_reason && !harness_have_file(harness_guest("hello")))
 		runner_skip_reason = "test guests are not built (make guest)";
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_hello_poweroff);

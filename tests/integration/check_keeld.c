@@ -600,13 +600,10 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("keeld");
-	TCase *tc = tcase_create("daemon");
+	TCase *tc = keeld_tcase("daemon", 60);
 
 	if (!harness_have_file(harness_path("daemon/keeld")))
 		runner_skip_reason = "daemon/keeld is not built";
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_host_info);
 	tcase_add_test(tc, test_define_roundtrip);
 	tcase_add_test(tc, test_persistence);

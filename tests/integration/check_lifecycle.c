@@ -32,11 +32,6 @@
 
 
 /* rpc_ok() on the domain @name. */
-static struct json_object *ok(const char *method, const char *name)
-{
-	return rpc_ok(method, "{\"name\":\"%s\"}", name);
-}
-
 static void define_guest(const char *name, const char *guest,
 			 const char *extra)
 {
@@ -47,25 +42,6 @@ static void define_guest(const char *name, const char *guest,
 
 	assert_ok(resp);
 	json_object_put(resp);
-}
-
-/* The pid of @name's keel-hv, from its state file. */
-static pid_t hv_pid_of(const char *name)
-{
-	struct json_object *resp = ok("domain.info", name), *st, *v;
-	char path[512];
-	pid_t pid = -1;
-
-	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
-		 str_at(resp, "/result/uuid"));
-	st = json_object_from_file(path);
-	ck_assert_msg(st != NULL, "no %s", path);
-	if (json_object_object_get_ex(st, "pid", &v))
-		pid = json_object_get_int(v);
-	json_object_put(st);
-	json_object_put(resp);
-	ck_assert_int_gt(pid, 0);
-	return pid;
 }
 
 START_TEST(test_create_pause_destroy)
@@ -96,23 +72,23 @@ START_TEST(test_create_pause_destroy)
 	assert_error(resp, -32002, "/config/name");
 	json_object_put(resp);
 
-	resp = ok("domain.info", "e1");
+	resp = rpc_ok_name("domain.info", "e1");
 	ck_assert(json_object_get_double(at(resp, "/result/uptime")) >= 0);
 	json_object_put(resp);
-	resp = ok("domain.config", "e1");
+	resp = rpc_ok_name("domain.config", "e1");
 	ck_assert_str_eq(str_at(resp, "/result/name"), "e1");
 	json_object_put(resp);
-	resp = ok("domain.stats", "e1");
+	resp = rpc_ok_name("domain.stats", "e1");
 	ck_assert_ptr_nonnull(at(resp, "/result"));
 	json_object_put(resp);
 
-	assert_domain_state(resp = ok("domain.pause", "e1"), "paused", "user");
+	assert_domain_state(resp = rpc_ok_name("domain.pause", "e1"), "paused", "user");
 	json_object_put(resp);
 	expect_domain_event(&events, "e1", "suspended", "paused");
 	resp = rpc_call("domain.pause", "{\"name\":\"e1\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	assert_domain_state(resp = ok("domain.unpause", "e1"), "running",
+	assert_domain_state(resp = rpc_ok_name("domain.unpause", "e1"), "running",
 		     "unpaused");
 	json_object_put(resp);
 	expect_domain_event(&events, "e1", "resumed", "unpaused");
@@ -124,7 +100,7 @@ START_TEST(test_create_pause_destroy)
 	assert_error(resp, -32005, NULL);
 	json_object_put(resp);
 
-	assert_domain_state(resp = ok("domain.destroy", "e1"), "shutoff",
+	assert_domain_state(resp = rpc_ok_name("domain.destroy", "e1"), "shutoff",
 		     "destroyed");
 	json_object_put(resp);
 	expect_domain_event(&events, "e1", "stopped", "destroyed");
@@ -152,7 +128,7 @@ START_TEST(test_invalid_states)
 		assert_error(resp, -32003, NULL);
 		json_object_put(resp);
 	}
-	assert_domain_state(resp = ok("domain.start", "idle"), "running", "booted");
+	assert_domain_state(resp = rpc_ok_name("domain.start", "idle"), "running", "booted");
 	json_object_put(resp);
 	resp = rpc_call("domain.start", "{\"name\":\"idle\"}");
 	assert_error(resp, -32003, NULL);
@@ -171,11 +147,11 @@ START_TEST(test_invalid_states)
 	assert_domain_state(resp, "running", "booted");
 	json_object_put(resp);
 	/* Undefining a running domain keeps it, transient. */
-	json_object_put(ok("domain.undefine", "idle"));
-	resp = ok("domain.info", "idle");
+	json_object_put(rpc_ok_name("domain.undefine", "idle"));
+	resp = rpc_ok_name("domain.info", "idle");
 	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
 	json_object_put(resp);
-	json_object_put(ok("domain.destroy", "idle"));
+	json_object_put(rpc_ok_name("domain.destroy", "idle"));
 	resp = rpc_call("domain.info", "{\"name\":\"idle\"}");
 	assert_error(resp, -32001, "/name");
 	json_object_put(resp);
@@ -201,7 +177,7 @@ START_TEST(test_start_failure)
 	json_object_put(resp);
 	wait_domain_state("broken", "shutoff", "failed");
 	/* keeld keeps serving. */
-	json_object_put(ok("domain.info", "broken"));
+	json_object_put(rpc_ok_name("domain.info", "broken"));
 	keeld_stop();
 }
 END_TEST
@@ -219,38 +195,38 @@ START_TEST(test_on_actions)
 	/* hello powers off at once. */
 	define_guest("keep", "tests/guests/hello.bin",
 		     ",\"on_poweroff\":\"preserve\"");
-	json_object_put(ok("domain.start", "keep"));
+	json_object_put(rpc_ok_name("domain.start", "keep"));
 	wait_domain_state("keep", "paused", "shutdown");
 	expect_domain_event(&events, "keep", "shutdown", "finished");
 	resp = rpc_call("domain.unpause", "{\"name\":\"keep\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	assert_domain_state(resp = ok("domain.destroy", "keep"), "shutoff",
+	assert_domain_state(resp = rpc_ok_name("domain.destroy", "keep"), "shutoff",
 		     "destroyed");
 	json_object_put(resp);
 
 	define_guest("boot", "tests/guests/reboot.bin",
 		     ",\"on_reboot\":\"destroy\"");
-	json_object_put(ok("domain.start", "boot"));
+	json_object_put(rpc_ok_name("domain.start", "boot"));
 	wait_domain_state("boot", "shutoff", "shutdown");
 
 	define_guest("loop", "tests/guests/reboot.bin", NULL);
-	json_object_put(ok("domain.start", "loop"));
+	json_object_put(rpc_ok_name("domain.start", "loop"));
 	/* on_reboot's default is restart: it starts again, same id. */
 	expect_domain_event(&events, "loop", "stopped", "shutdown");
 	expect_domain_event(&events, "loop", "started", "booted");
-	json_object_put(ok("domain.destroy", "loop"));
+	json_object_put(rpc_ok_name("domain.destroy", "loop"));
 
 	define_guest("oops", "tests/guests/crash.bin", NULL);
-	json_object_put(ok("domain.start", "oops"));
+	json_object_put(rpc_ok_name("domain.start", "oops"));
 	wait_domain_state("oops", "shutoff", "crashed");
 
 	define_guest("oops2", "tests/guests/crash.bin",
 		     ",\"on_crash\":\"preserve\"");
-	json_object_put(ok("domain.start", "oops2"));
+	json_object_put(rpc_ok_name("domain.start", "oops2"));
 	wait_domain_state("oops2", "crashed", "panicked");
 	expect_domain_event(&events, "oops2", "crashed", "panicked");
-	json_object_put(ok("domain.destroy", "oops2"));
+	json_object_put(rpc_ok_name("domain.destroy", "oops2"));
 	wait_domain_state("oops2", "shutoff", "destroyed");
 	harness_client_close(&events);
 	keeld_stop();
@@ -265,7 +241,7 @@ START_TEST(test_shutdown_timeout)
 
 	keeld_start();
 	define_guest("deaf", "tests/guests/echo.bin", NULL);
-	json_object_put(ok("domain.start", "deaf"));
+	json_object_put(rpc_ok_name("domain.start", "deaf"));
 	t0 = harness_now_ms();
 	resp = rpc_call("domain.shutdown",
 		   "{\"name\":\"deaf\",\"timeout\":1,\"wait\":true}");
@@ -287,15 +263,15 @@ START_TEST(test_readopt)
 	define_guest("gone", "tests/guests/echo.bin", NULL);
 	define_guest("again", "tests/guests/echo.bin",
 		     ",\"on_crash\":\"restart\"");
-	json_object_put(ok("domain.start", "a"));
+	json_object_put(rpc_ok_name("domain.start", "a"));
 	resp = rpc_call("domain.start", "{\"name\":\"b\",\"paused\":true}");
 	assert_domain_state(resp, "paused", "user");
 	json_object_put(resp);
-	json_object_put(ok("domain.start", "gone"));
-	json_object_put(ok("domain.start", "again"));
-	a_pid = hv_pid_of("a");
-	gone_pid = hv_pid_of("gone");
-	again_pid = hv_pid_of("again");
+	json_object_put(rpc_ok_name("domain.start", "gone"));
+	json_object_put(rpc_ok_name("domain.start", "again"));
+	a_pid = domain_hv_pid("a", NULL);
+	gone_pid = domain_hv_pid("gone", NULL);
+	again_pid = domain_hv_pid("again", NULL);
 
 	kill(keeld.pid, SIGKILL);
 	proc_wait(&keeld, 5000);
@@ -307,30 +283,30 @@ START_TEST(test_readopt)
 	usleep(200 * 1000);
 
 	keeld_start();
-	resp = ok("domain.info", "a");
+	resp = rpc_ok_name("domain.info", "a");
 	assert_domain_state(resp, "running", "booted");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 1);
 	json_object_put(resp);
-	resp = ok("domain.info", "b");
+	resp = rpc_ok_name("domain.info", "b");
 	assert_domain_state(resp, "paused", "user");
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/id")), 2);
 	json_object_put(resp);
 	wait_domain_state("gone", "shutoff", "crashed");
 	wait_domain_state("again", "running", "booted");
-	ck_assert_int_ne(hv_pid_of("again"), again_pid);
+	ck_assert_int_ne(domain_hv_pid("again", NULL), again_pid);
 	/* Adopted domains are driven as before. */
-	json_object_put(ok("domain.stats", "a"));
-	assert_domain_state(resp = ok("domain.unpause", "b"), "running", "unpaused");
+	json_object_put(rpc_ok_name("domain.stats", "a"));
+	assert_domain_state(resp = rpc_ok_name("domain.unpause", "b"), "running", "unpaused");
 	json_object_put(resp);
 	/* A new domain's id follows the adopted ones. */
-	json_object_put(ok("domain.start", "gone"));
-	resp = ok("domain.info", "gone");
+	json_object_put(rpc_ok_name("domain.start", "gone"));
+	resp = rpc_ok_name("domain.info", "gone");
 	ck_assert_int_ge(json_object_get_int(at(resp, "/result/id")), 5);
 	json_object_put(resp);
-	json_object_put(ok("domain.destroy", "a"));
-	json_object_put(ok("domain.destroy", "b"));
-	json_object_put(ok("domain.destroy", "gone"));
-	json_object_put(ok("domain.destroy", "again"));
+	json_object_put(rpc_ok_name("domain.destroy", "a"));
+	json_object_put(rpc_ok_name("domain.destroy", "b"));
+	json_object_put(rpc_ok_name("domain.destroy", "gone"));
+	json_object_put(rpc_ok_name("domain.destroy", "again"));
 	keeld_stop();
 }
 END_TEST
@@ -348,17 +324,17 @@ START_TEST(test_orphans_adopted)
 
 	keeld_start();
 	define_guest("p", "tests/guests/echo.bin", NULL);
-	json_object_put(ok("domain.start", "p"));
+	json_object_put(rpc_ok_name("domain.start", "p"));
 	resp = rpc_call("domain.create",
 			"{\"config\":{\"name\":\"t\",\"kernel\":\"%s\","
 			"\"memory\":32,\"cmdline\":\"a,b c\"}}",
 			harness_path("tests/guests/echo.bin"));
 	assert_ok(resp);
 	json_object_put(resp);
-	p_pid = hv_pid_of("p");
-	t_pid = hv_pid_of("t");
+	p_pid = domain_hv_pid("p", NULL);
+	t_pid = domain_hv_pid("t", NULL);
 	for (int i = 0; i < 2; i++) {
-		resp = ok("domain.info", i ? "t" : "p");
+		resp = rpc_ok_name("domain.info", i ? "t" : "p");
 		snprintf(path, sizeof(path), "%s/domains/%s/state.json",
 			 run_dir, str_at(resp, "/result/uuid"));
 		json_object_put(resp);
@@ -369,12 +345,12 @@ START_TEST(test_orphans_adopted)
 	proc_dispose(&keeld);
 
 	keeld_start();
-	resp = ok("domain.info", "p");
+	resp = rpc_ok_name("domain.info", "p");
 	ck_assert_str_eq(str_at(resp, "/result/state"), "running");
 	ck_assert(json_object_get_boolean(at(resp, "/result/persistent")));
 	json_object_put(resp);
-	ck_assert_int_eq(hv_pid_of("p"), p_pid);
-	resp = ok("domain.info", "t");
+	ck_assert_int_eq(domain_hv_pid("p", NULL), p_pid);
+	resp = rpc_ok_name("domain.info", "t");
 	ck_assert_str_eq(str_at(resp, "/result/state"), "running");
 	ck_assert(!json_object_get_boolean(at(resp, "/result/persistent")));
 	ck_assert_str_eq(str_at(resp, "/result/config/kernel"),
@@ -383,13 +359,13 @@ START_TEST(test_orphans_adopted)
 	ck_assert_int_eq(json_object_get_int(at(resp, "/result/config/memory")),
 			 32);
 	json_object_put(resp);
-	ck_assert_int_eq(hv_pid_of("t"), t_pid);
+	ck_assert_int_eq(domain_hv_pid("t", NULL), t_pid);
 	/* It runs: a second start is refused, not a second keel-hv. */
 	resp = rpc_call("domain.start", "{\"name\":\"p\"}");
 	assert_error(resp, -32003, NULL);
 	json_object_put(resp);
-	json_object_put(ok("domain.destroy", "p"));
-	json_object_put(ok("domain.destroy", "t"));
+	json_object_put(rpc_ok_name("domain.destroy", "p"));
+	json_object_put(rpc_ok_name("domain.destroy", "t"));
 	ck_assert_int_ne(kill(p_pid, 0), 0);
 	ck_assert_int_ne(kill(t_pid, 0), 0);
 	keeld_stop();
@@ -454,8 +430,8 @@ START_TEST(test_disks_locked)
 	define_guest("w2", "tests/guests/echo.bin", disk);
 	define_guest("r1", "tests/guests/echo.bin", ro);
 	define_guest("r2", "tests/guests/echo.bin", ro);
-	json_object_put(ok("domain.start", "w1"));
-	ck_assert(holds_file(hv_pid_of("w1"), img));
+	json_object_put(rpc_ok_name("domain.start", "w1"));
+	ck_assert(holds_file(domain_hv_pid("w1", NULL), img));
 	for (int i = 0; i < 2; i++) {
 		resp = rpc_call("domain.start", "{\"name\":\"%s\"}",
 				i ? "r1" : "w2");
@@ -466,14 +442,14 @@ START_TEST(test_disks_locked)
 			      "%s", str_at(resp, "/error/message"));
 		json_object_put(resp);
 	}
-	json_object_put(ok("domain.destroy", "w1"));
-	json_object_put(ok("domain.start", "r1"));
-	json_object_put(ok("domain.start", "r2"));
+	json_object_put(rpc_ok_name("domain.destroy", "w1"));
+	json_object_put(rpc_ok_name("domain.start", "r1"));
+	json_object_put(rpc_ok_name("domain.start", "r2"));
 	resp = rpc_call("domain.start", "{\"name\":\"w2\"}");
 	assert_error(resp, -32007, NULL);
 	json_object_put(resp);
-	json_object_put(ok("domain.destroy", "r1"));
-	json_object_put(ok("domain.destroy", "r2"));
+	json_object_put(rpc_ok_name("domain.destroy", "r1"));
+	json_object_put(rpc_ok_name("domain.destroy", "r2"));
 	keeld_stop();
 }
 END_TEST
@@ -521,15 +497,29 @@ static void *creator(void *arg)
 	return (void *)bad;
 }
 
+/* No domain has a run directory left under run_dir/domains. */
+static void assert_no_domain_dirs(void)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/domains", run_dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
+			      de->d_name);
+	closedir(d);
+}
+
 /* Many clients creating and destroying at once leave nothing behind. */
 START_TEST(test_concurrent_create_destroy)
 {
 	pthread_t t[NR_CREATORS];
 	struct json_object *resp;
-	char needle[256], path[256];
-	struct dirent *de;
+	char needle[256];
 	long bad = 0;
-	DIR *d;
 
 	keeld_start();
 	for (long i = 0; i < NR_CREATORS; i++)
@@ -546,13 +536,7 @@ START_TEST(test_concurrent_create_destroy)
 	resp = rpc_ok("domain.list", "{}");
 	ck_assert_int_eq(json_object_array_length(at(resp, "/result")), 0);
 	json_object_put(resp);
-	snprintf(path, sizeof(path), "%s/domains", run_dir);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)))
-		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
-			      de->d_name);
-	closedir(d);
+	assert_no_domain_dirs();
 	snprintf(needle, sizeof(needle), "--control=%s/", run_dir);
 	ck_assert_msg(!process_with(needle), "a keel-hv is left running");
 	keeld_stop();
@@ -563,20 +547,12 @@ END_TEST
 START_TEST(test_run_dir_removed)
 {
 	char path[512];
-	struct dirent *de;
-	DIR *d;
 
 	keeld_start();
 	define_guest("gone", "tests/guests/echo.bin", NULL);
-	json_object_put(ok("domain.start", "gone"));
-	json_object_put(ok("domain.destroy", "gone"));
-	snprintf(path, sizeof(path), "%s/domains", run_dir);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)))
-		ck_assert_msg(de->d_name[0] == '.', "%s/%s is left", path,
-			      de->d_name);
-	closedir(d);
+	json_object_put(rpc_ok_name("domain.start", "gone"));
+	json_object_put(rpc_ok_name("domain.destroy", "gone"));
+	assert_no_domain_dirs();
 	snprintf(path, sizeof(path), "%s/gone.console.log", log_dir);
 	ck_assert_msg(access(path, F_OK) == 0, "no %s", path);
 	snprintf(path, sizeof(path), "%s/gone.log", log_dir);
@@ -588,16 +564,9 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("lifecycle");
-	TCase *tc = tcase_create("domains");
+	TCase *tc = keeld_tcase("domains", 120);
 
-	if (!harness_have_file(harness_path("daemon/keeld")) ||
-	    !harness_have_file(harness_path("hypervisor/keel-hv")))
-		runner_skip_reason = "keeld or keel-hv is not built";
-	else if ((runner_skip_reason = harness_kvm_missing()))
-		runner_wants_kvm = true;
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
+	runner_skip_reason = harness_keeld_kvm_missing(&runner_wants_kvm);
 	tcase_add_test(tc, test_create_pause_destroy);
 	tcase_add_test(tc, test_invalid_states);
 	tcase_add_test(tc, test_start_failure);

@@ -27,7 +27,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,43 +63,6 @@ struct guest {
 	char ns[32], tap[16];
 };
 
-static void write_at(const char *path, off_t size, off_t off,
-		     const char *text)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, size), 0);
-	ck_assert_int_eq(pwrite(fd, text, strlen(text), off),
-			 (ssize_t)strlen(text));
-	close(fd);
-}
-
-static bool file_has_at(const char *path, off_t off, const char *text)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = pread(fd, buf, strlen(text), off);
-	close(fd);
-	return n == (ssize_t)strlen(text) && !memcmp(buf, text, strlen(text));
-}
-
-/* Run a shell command line on the host; its exit status. */
-static int __attribute__((format(printf, 1, 2))) host(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 /*
  * Type @cmd on the guest's shell and wait for @want after it. The shell
  * echoes @cmd, so @want must not appear in it: ask for "x=$?" and wait
@@ -108,13 +70,7 @@ static int __attribute__((format(printf, 1, 2))) host(const char *fmt, ...)
  */
 static void guest_run(struct guest *g, const char *cmd, const char *want)
 {
-	long at;
-
-	ck_assert_int_eq(proc_send(&g->p, cmd), 0);
-	at = proc_expect(&g->p, want, (size_t)g->at, timeout_ms());
-	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      harness_tail(g->p.out + g->at));
-	g->at = at;
+	g->at = harness_con_run(&g->p, cmd, want, g->at, timeout_ms());
 }
 
 static long rss_kib(pid_t pid)
@@ -149,13 +105,7 @@ static void guest_boot(struct guest *g, char **extra)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	ck_assert_int_eq(proc_spawn(&g->p, argv), 0);
-	g->at = proc_expect(&g->p, "KEEL-GUEST-READY uptime=", 0,
-			    timeout_ms());
-	ck_assert_msg(g->at > 0, "no ready line; output:\n%s",
-		      harness_tail(g->p.out));
-	g->at = proc_expect(&g->p, "# ", (size_t)g->at, timeout_ms());
-	ck_assert_msg(g->at > 0, "no shell prompt; output:\n%s",
-		      harness_tail(g->p.out));
+	g->at = harness_guest_ready(&g->p, 0, timeout_ms());
 }
 
 static void guest_setup(struct guest *g)
@@ -169,14 +119,14 @@ static void guest_setup(struct guest *g)
 	snprintf(g->sock, sizeof(g->sock), "%s/control.sock", g->dir);
 	snprintf(g->ns, sizeof(g->ns), "keeltest%d", (int)getpid());
 	snprintf(g->tap, sizeof(g->tap), "ktap%d", (int)getpid() % 100000);
-	ck_assert_int_eq(host(IP " netns add %s", g->ns), 0);
+	ck_assert_int_eq(harness_sh(IP " netns add %s", g->ns), 0);
 }
 
 static void guest_teardown(struct guest *g)
 {
 	proc_dispose(&g->p);
-	host(IP " netns del %s 2>/dev/null", g->ns);
-	host("rm -rf '%s'", g->dir);
+	harness_sh(IP " netns del %s 2>/dev/null", g->ns);
+	harness_sh("rm -rf '%s'", g->dir);
 }
 
 START_TEST(test_debian_guest_devices)
@@ -188,8 +138,8 @@ START_TEST(test_debian_guest_devices)
 	struct harness_client ctl;
 
 	guest_setup(&g);
-	write_at(g.disk, 16 << 20, 100 * 512, FROM_HOST);
-	write_at(g.ro_disk, 1 << 20, 0, RO_MARK);
+	harness_write_at(g.disk, 16 << 20, 100 * 512, FROM_HOST);
+	harness_write_at(g.ro_disk, 1 << 20, 0, RO_MARK);
 	snprintf(net, sizeof(net), "tap=%s,mac=52:54:00:12:34:56", g.tap);
 	snprintf(ro, sizeof(ro), "%s,ro", g.ro_disk);
 	guest_boot(&g, (char *[]){ "--disk", g.disk, "--disk", ro,
@@ -204,12 +154,12 @@ START_TEST(test_debian_guest_devices)
 		      "2>/dev/null | head -c 20)\n", "got=" FROM_HOST);
 	guest_run(&g, "echo " FROM_GUEST " | dd of=/dev/vda bs=512 seek=8 "
 		      "conv=fsync 2>/dev/null; echo wrote=$?\n", "wrote=0");
-	ck_assert(file_has_at(g.disk, 8 * 512, FROM_GUEST));
+	ck_assert(harness_file_has_at(g.disk, 8 * 512, FROM_GUEST));
 	guest_run(&g, "echo ro=$(cat /sys/block/vdb/ro); echo x | dd "
 		      "of=/dev/vdb conv=fsync 2>/dev/null; echo rowrite=$?\n",
 		  "rowrite=1");
 	ck_assert_ptr_nonnull(strstr(g.p.out, "ro=1"));
-	ck_assert(file_has_at(g.ro_disk, 0, RO_MARK));
+	ck_assert(harness_file_has_at(g.ro_disk, 0, RO_MARK));
 
 	/* RNG */
 	guest_run(&g, "echo rng=$(cat /sys/class/misc/hw_random/rng_current)"
@@ -217,14 +167,12 @@ START_TEST(test_debian_guest_devices)
 		  "rng=virtio_rng.0 bytes=64");
 
 	/* Network: both directions over the tap in the test's namespace. */
-	ck_assert_int_eq(host(IP " netns exec %s sh -c 'ip addr add " HOST_ADDR
-			      "/24 dev %s && ip link set %s up'",
-			      g.ns, g.tap, g.tap), 0);
+	harness_tap_up(g.ns, g.tap, HOST_ADDR);
 	guest_run(&g, "ip link set eth0 up && ip addr add " GUEST_ADDR
 		      "/24 dev eth0 && echo ping=$(ping -c 2 -W 5 " HOST_ADDR
 		      " | grep -c 'bytes from')\n", "ping=2");
-	ck_assert_int_eq(host(IP " netns exec %s ping -c 2 -W 5 " GUEST_ADDR
-			      " >/dev/null", g.ns), 0);
+	ck_assert_int_eq(harness_sh(IP " netns exec %s ping -c 2 -W 5 "
+				       GUEST_ADDR " >/dev/null", g.ns), 0);
 
 	/* Balloon: touch 150 MiB, free it in the guest, then inflate. */
 	guest_run(&g, "mkdir -p /mnt && mount -t tmpfs -o size=200m t /mnt &&"
@@ -342,7 +290,7 @@ START_TEST(test_debian_guest_disk_limit)
 	int status;
 
 	guest_setup(&g);
-	write_at(g.disk, 16 << 20, 0, FROM_HOST);
+	harness_write_at(g.disk, 16 << 20, 0, FROM_HOST);
 	snprintf(net, sizeof(net), "tap=%s,mac=52:54:00:12:34:56", g.tap);
 	guest_boot(&g, (char *[]){ "--disk", g.disk, "--iotune",
 				   "vblk0:read_bytes_sec=262144,"
@@ -373,9 +321,7 @@ START_TEST(test_debian_guest_disk_limit)
 	ck_assert_int_eq(device_stat(&ctl, "vblk0", "throttled"), waits);
 
 	/* The NIC: 128 KiB to a sink in the test's namespace. */
-	ck_assert_int_eq(host(IP " netns exec %s sh -c 'ip addr add " HOST_ADDR
-			      "/24 dev %s && ip link set %s up'",
-			      g.ns, g.tap, g.tap), 0);
+	harness_tap_up(g.ns, g.tap, HOST_ADDR);
 	sink = netns_sink(&g, 5001, 128 << 10);
 	guest_run(&g, "ip link set eth0 up && ip addr add " GUEST_ADDR
 		      "/24 dev eth0 && dd if=/dev/zero bs=1k count=128 "
@@ -474,12 +420,6 @@ START_TEST(test_debian_guest_halt_typed)
 }
 END_TEST
 
-/* proc_type(), asserted. */
-static void con_type(struct proc *con, const char *line)
-{
-	ck_assert_int_eq(proc_type(con, line), 0);
-}
-
 /*
  * What keeld gives a domain, seen from inside the Debian guest: with
  * maxmem above memory a balloon holds the difference from the start
@@ -493,16 +433,6 @@ static void con_type(struct proc *con, const char *line)
  * refused and changes nothing. poweroff typed there ends the
  * (transient) domain.
  */
-/* Wait for @want on @con after @from: two minutes, not the long wait. */
-static long con_expect(struct proc *con, const char *want, long from)
-{
-	long at = proc_expect(con, want, (size_t)from, 120000);
-
-	ck_assert_msg(at > 0, "no \"%s\" on the console:\n%s", want,
-		      harness_tail(con->out + from));
-	return at;
-}
-
 /* Run `keel -c RW_SOCK @a @b @c`: its exit status, its output in @out. */
 static int keel_cli(struct proc *out, const char *a, const char *b,
 		    const char *c)
@@ -585,13 +515,15 @@ static void check_mem_set(struct proc *con, long *at)
 
 	ck_assert_int_eq(keel_cli(&cli, "mem-set", "deb", "256m"), 0);
 	proc_dispose(&cli);
-	con_type(con, "for i in $(seq 60); do m=$(awk '/MemTotal/ "
-		      "{ print int($2 / 1024) }' /proc/meminfo); "
-		      "[ $m -gt 200 ] && break; sleep 1; done\r");
-	/* $((...)): the echoed command line does not match, its output does. */
-	con_type(con, "echo grown=$((0 + 1)) mib=${m}x\r");
-	*at = con_expect(con, "grown=1 mib=", *at);
-	mib = strtol(con->out + *at, NULL, 10);
+	harness_con_type(con, "for i in $(seq 60); do m=$(awk '/MemTotal/ "
+			      "{ print int($2 / 1024) }' /proc/meminfo); "
+			      "[ $m -gt 200 ] && break; sleep 1; done\r");
+	/*
+	 * $((...)): the echoed command line does not match, its output
+	 * does; read once the line is whole, not just its key.
+	 */
+	mib = (long)harness_con_number(con, "echo grown=$((0 + 1)) mib=${m}x\r",
+				       "grown=1 mib=", at, 120000);
 	ck_assert_msg(mib > 200 && mib <= 256,
 		      "MemTotal %ld MiB after mem-set 256", mib);
 	wait_listed_memory(256);
@@ -666,14 +598,16 @@ static long check_vcpu_hotplug(struct proc *con, long at)
 {
 	struct json_object *resp;
 
-	con_type(con, "echo n=$(nproc)x\r");
-	at = con_expect(con, "n=1x", at);
+	harness_con_type(con, "echo n=$(nproc)x\r");
+	at = harness_con_expect(con, "n=1x", at, 120000);
 	keel_vcpu_set("2");
 	assert_config_vcpus(2);
-	con_type(con, "for i in $(seq 60); do [ -e /sys/devices/system/cpu/"
-		      "cpu1/online ] && break; sleep 1; done; echo 1 > "
-		      "/sys/devices/system/cpu/cpu1/online; echo n=$(nproc)x\r");
-	at = con_expect(con, "n=2x", at);
+	harness_con_type(con, "for i in $(seq 60); do [ -e "
+			      "/sys/devices/system/cpu/cpu1/online ] && break; "
+			      "sleep 1; done; echo 1 > "
+			      "/sys/devices/system/cpu/cpu1/online; echo "
+			      "n=$(nproc)x\r");
+	at = harness_con_expect(con, "n=2x", at, 120000);
 
 	/* Above maxvcpus: refused, naming the field; nothing changes. */
 	resp = rpc_call("domain.set_vcpus", "{\"name\":\"deb\",\"vcpus\":3}");
@@ -685,10 +619,10 @@ static long check_vcpu_hotplug(struct proc *con, long at)
 
 	keel_vcpu_set("1");
 	assert_config_vcpus(1);
-	con_type(con, "for i in $(seq 60); do [ $(nproc) = 1 ] && [ ! -e "
-		      "/sys/devices/system/cpu/cpu1 ] && break; sleep 1; done;"
-		      " echo n=$(nproc)x\r");
-	return con_expect(con, "n=1x", at);
+	harness_con_type(con, "for i in $(seq 60); do [ $(nproc) = 1 ] && [ ! "
+			      "-e /sys/devices/system/cpu/cpu1 ] && break; "
+			      "sleep 1; done; echo n=$(nproc)x\r");
+	return harness_con_expect(con, "n=1x", at, 120000);
 }
 
 
@@ -724,29 +658,27 @@ START_TEST(test_keeld_debian_devices)
 	argv[4] = "deb";
 	argv[5] = NULL;
 	ck_assert_int_eq(proc_spawn(&con, argv), 0);
-	at = proc_expect(&con, "KEEL-GUEST-READY uptime=", 0, timeout_ms());
-	ck_assert_msg(at > 0, "no ready line on the default console:\n%s",
-		      harness_tail(con.out));
-	at = proc_expect(&con, "# ", (size_t)at, timeout_ms());
-	ck_assert_msg(at > 0, "no shell prompt:\n%s", harness_tail(con.out));
+	/* On the default console: keel console picks hvc0 by itself. */
+	at = harness_guest_ready(&con, 0, timeout_ms());
 
-	con_type(&con, "echo on=$(tty)\r");
-	at = con_expect(&con, "on=/dev/hvc0", at);
-	con_type(&con, "echo rng=$(cat /sys/class/misc/hw_random/"
-		       "rng_current)\r");
-	at = con_expect(&con, "rng=virtio_rng", at);
+	harness_con_type(&con, "echo on=$(tty)\r");
+	at = harness_con_expect(&con, "on=/dev/hvc0", at, 120000);
+	harness_con_type(&con, "echo rng=$(cat /sys/class/misc/hw_random/"
+			       "rng_current)\r");
+	at = harness_con_expect(&con, "rng=virtio_rng", at, 120000);
 	/*
 	 * The driver inflates the balloon a chunk at a time once it is
 	 * loaded: wait (in the guest, up to a minute) for MemTotal to come
 	 * down to memory.
 	 */
-	con_type(&con, "for i in $(seq 60); do m=$(awk '/MemTotal/ "
-		       "{ print int($2 / 1024) }' /proc/meminfo); "
-		       "[ $m -le 128 ] && break; sleep 1; done\r");
-	con_type(&con, "echo balloon=$(ls /sys/bus/virtio/drivers/"
-		       "virtio_balloon | grep -c virtio) mib=${m}x\r");
-	at = con_expect(&con, "balloon=1 mib=", at);
-	mib = strtol(con.out + at, NULL, 10);
+	harness_con_type(&con, "for i in $(seq 60); do m=$(awk '/MemTotal/ "
+			       "{ print int($2 / 1024) }' /proc/meminfo); "
+			       "[ $m -le 128 ] && break; sleep 1; done\r");
+	mib = (long)harness_con_number(&con,
+				       "echo balloon=$(ls /sys/bus/virtio/"
+				       "drivers/virtio_balloon | grep -c "
+				       "virtio) mib=${m}x\r",
+				       "balloon=1 mib=", &at, 120000);
 	/* 128 MiB less what the kernel keeps; far from maxmem's 384. */
 	ck_assert_msg(mib > 64 && mib <= 128,
 		      "MemTotal %ld MiB with memory 128, maxmem 384", mib);
@@ -754,7 +686,7 @@ START_TEST(test_keeld_debian_devices)
 	check_mem_set(&con, &at);
 	keeld_iotune_live();
 
-	con_type(&con, "poweroff\r");
+	harness_con_type(&con, "poweroff\r");
 	ck_assert_int_eq(proc_wait(&con, timeout_ms()), 0);
 	proc_dispose(&con);
 	/* Transient: gone once it powered off. */
@@ -778,13 +710,9 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("linux");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	/* Six boots of a stock kernel in emulated SVM take their time. */
 	runner_nested_seconds = 1800;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_set_timeout(tc, (double)timeout_ms() * 4 / 1000);
 	tcase_add_test(tc, test_debian_guest_devices);
 	suite_add_tcase(s, tc);

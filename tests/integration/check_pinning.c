@@ -250,26 +250,6 @@ END_TEST
 
 /* --- kvm: a real domain --------------------------------------------------- */
 
-/* @name's keel-hv pid, from domain.vcpu_list's threads' process. */
-static pid_t hv_pid_of(const char *name)
-{
-	struct json_object *resp = rpc_ok("domain.info", "{\"name\":\"%s\"}",
-					  name), *st, *v;
-	char path[512];
-	pid_t pid = -1;
-
-	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
-		 str_at(resp, "/result/uuid"));
-	st = json_object_from_file(path);
-	ck_assert_msg(st != NULL, "no %s", path);
-	if (json_object_object_get_ex(st, "pid", &v))
-		pid = json_object_get_int(v);
-	json_object_put(st);
-	json_object_put(resp);
-	ck_assert_int_gt(pid, 0);
-	return pid;
-}
-
 /* The kernel's Cpus_allowed_list of task @tid of @pid (static). */
 static const char *allowed(pid_t pid, int tid)
 {
@@ -325,7 +305,7 @@ START_TEST(test_thread_follows_pin)
 	assert_ok(resp);
 	json_object_put(resp);
 	json_object_put(rpc_ok("domain.start", "{\"name\":\"g\"}"));
-	pid = hv_pid_of("g");
+	pid = domain_hv_pid("g", NULL);
 	tid0 = tid_of("g", 0);
 	tid1 = tid_of("g", 1);
 	ck_assert_int_ne(tid0, tid1);
@@ -364,7 +344,7 @@ START_TEST(test_thread_follows_pin)
 	/* Started again, the domain gets it from its definition. */
 	json_object_put(rpc_ok("domain.destroy", "{\"name\":\"g\"}"));
 	json_object_put(rpc_ok("domain.start", "{\"name\":\"g\"}"));
-	pid = hv_pid_of("g");
+	pid = domain_hv_pid("g", NULL);
 	ck_assert_str_eq(allowed(pid, tid_of("g", 0)), "0");
 	ck_assert_str_eq(allowed(pid, tid_of("g", 1)), "0");
 	json_object_put(rpc_ok("domain.destroy", "{\"name\":\"g\"}"));
@@ -375,15 +355,12 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("pinning");
-	TCase *host = tcase_create("host"), *kvm;
+	TCase *host = keeld_tcase("host", 60), *kvm;
 	const char *only = getenv("CK_RUN_CASE");
 
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("hypervisor/keel-hv")))
 		runner_skip_reason = "keeld or keel-hv is not built";
-	tcase_add_unchecked_fixture(host, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(host, setup, teardown);
-	tcase_set_timeout(host, 60);
 	tcase_add_test(host, test_config_refused);
 	tcase_add_test(host, test_pin_defined);
 	tcase_add_test(host, test_cpus_reach_keel_hv);
@@ -397,10 +374,7 @@ Suite *unit_suite(void)
 	else if (!runner_skip_reason &&
 		 !harness_have_file(harness_path("tests/guests/echo.bin")))
 		runner_skip_reason = "test guests are not built (make guest)";
-	kvm = tcase_create("kvm");
-	tcase_add_unchecked_fixture(kvm, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(kvm, setup, teardown);
-	tcase_set_timeout(kvm, 120);
+	kvm = keeld_tcase("kvm", 120);
 	tcase_add_test(kvm, test_thread_follows_pin);
 	suite_add_tcase(s, kvm);
 	return s;

@@ -27,92 +27,26 @@
 
 #define TIMEOUT_MS 30000
 
-static const char *guest(const char *name)
-{
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "tests/guests/%s.bin", name);
-	return harness_path(rel);
-}
-
 /* A directory for the control socket, the status file and the saves. */
 struct scratch {
-	char dir[32];
-	char sock[64];
-	char status[64];
+	struct harness_hv_dir hv;
 	char save[64];
 	char disk[64];
 };
 
 static void scratch_init(struct scratch *s)
 {
-	int fd;
-
-	snprintf(s->dir, sizeof(s->dir), "/tmp/keel-save-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(s->dir));
-	snprintf(s->sock, sizeof(s->sock), "%s/control", s->dir);
-	snprintf(s->status, sizeof(s->status), "%s/status", s->dir);
-	snprintf(s->save, sizeof(s->save), "%s/dom.save", s->dir);
-	snprintf(s->disk, sizeof(s->disk), "%s/disk.img", s->dir);
-	fd = open(s->disk, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
-	close(fd);
+	harness_hv_dir_init(&s->hv, "/tmp/keel-save-XXXXXX");
+	snprintf(s->save, sizeof(s->save), "%s/dom.save", s->hv.dir);
+	snprintf(s->disk, sizeof(s->disk), "%s/disk.img", s->hv.dir);
+	harness_write_at(s->disk, 1 << 20, 0, "");
 }
 
 static void scratch_dispose(struct scratch *s)
 {
-	char tmp[80];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->status);
-	unlink(tmp);
-	unlink(s->status);
-	unlink(s->sock);
 	unlink(s->save);
 	unlink(s->disk);
-	rmdir(s->dir);
-}
-
-/* The status file's contents (malloc'd), or NULL. */
-static char *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	buf[st.st_size] = '\0';
-	if (len)
-		*len = (size_t)st.st_size;
-	return buf;
-}
-
-static bool file_has_at(const char *path, off_t off, const char *text)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = pread(fd, buf, strlen(text), off);
-	close(fd);
-	return n == (ssize_t)strlen(text) && !memcmp(buf, text, strlen(text));
-}
-
-static void write_file(const char *path, const void *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-	close(fd);
+	harness_hv_dir_dispose(&s->hv);
 }
 
 /*
@@ -135,7 +69,7 @@ static void hv_argv(char **argv, const struct scratch *s, const char *name,
 		argv[n++] = fdarg;
 	} else {
 		argv[n++] = "--kernel";
-		argv[n++] = (char *)guest(name);
+		argv[n++] = (char *)harness_guest(name);
 	}
 	snprintf(diskarg, sizeof(diskarg), "--disk=%s", s->disk);
 	argv[n++] = "--memory";
@@ -149,9 +83,9 @@ static void hv_argv(char **argv, const struct scratch *s, const char *name,
 	argv[n++] = "--balloon";
 	argv[n++] = "--virtio-console";
 	argv[n++] = "--control";
-	argv[n++] = (char *)s->sock;
+	argv[n++] = (char *)s->hv.sock;
 	argv[n++] = "--status-file";
-	argv[n++] = (char *)s->status;
+	argv[n++] = (char *)s->hv.status;
 	if (paused)
 		argv[n++] = "--paused";
 	argv[n] = NULL;
@@ -245,7 +179,7 @@ static bool no_errors(const char *out)
 
 static void check_saved_status(const struct scratch *s)
 {
-	char *text = read_file(s->status, NULL);
+	char *text = harness_read_file(s->hv.status, NULL);
 	char want[64];
 
 	ck_assert_msg(text != NULL, "no status file");
@@ -253,7 +187,7 @@ static void check_saved_status(const struct scratch *s)
 		 HV_EXIT_SAVED);
 	ck_assert_msg(strstr(text, want) == text, "status file %s", text);
 	free(text);
-	unlink(s->status);
+	unlink(s->hv.status);
 }
 
 /*
@@ -274,7 +208,7 @@ START_TEST(test_dirty_save_stop_restore)
 
 	scratch_init(&s);
 	hv_start(&p, &s, "dirty", "32M", false);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	ck_assert_msg(proc_expect(&p, "dirty beat=3 ", 0, TIMEOUT_MS) > 0,
 		      "no heartbeat: %s", harness_tail(p.out));
 	free(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\"}",
@@ -304,9 +238,7 @@ START_TEST(test_dirty_save_stop_restore)
 	ck_assert_msg(!strstr(q.out, "lost what pass") &&
 			      !strstr(q.out, "FAIL") && no_errors(q.out),
 		      "pages lost: %s", harness_tail(q.out));
-	kill(q.pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(&q, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(&q);
+	harness_hv_stop(&q, TIMEOUT_MS);
 	proc_dispose(&p);
 	scratch_dispose(&s);
 }
@@ -332,7 +264,7 @@ START_TEST(test_memsum_paused_save_restore)
 		 (unsigned long long)memsum_range(start, end));
 	scratch_init(&s);
 	hv_start(&p, &s, "memsum", "32M", true);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	r = save(&c, s.save, "stop", 1, NULL);
 	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
 	free(r);
@@ -343,7 +275,7 @@ START_TEST(test_memsum_paused_save_restore)
 
 	/* --paused holds it until resume, as for a boot. */
 	hv_restore(&q, &s, s.save, "32M", true);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}", 1,
 		 NULL);
 	ck_assert_msg(strstr(r, "\"state\":\"paused\""), "status: %s", r);
@@ -375,7 +307,7 @@ START_TEST(test_save_resume_pause_refusals)
 
 	scratch_init(&s);
 	hv_start(&p, &s, "dirty", "32M", false);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	ck_assert_msg(proc_expect(&p, "dirty beat=1 ", 0, TIMEOUT_MS) > 0,
 		      "no heartbeat: %s", harness_tail(p.out));
 	r = save(&c, s.save, "resume", 1, NULL);
@@ -413,9 +345,7 @@ START_TEST(test_save_resume_pause_refusals)
 	ck_assert_msg(proc_expect(&p, "dirty beat=", from, TIMEOUT_MS) > 0,
 		      "the guest did not resume: %s", harness_tail(p.out));
 	harness_client_close(&c);
-	kill(p.pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(&p);
+	harness_hv_stop(&p, TIMEOUT_MS);
 	scratch_dispose(&s);
 }
 END_TEST
@@ -435,7 +365,7 @@ START_TEST(test_save_full_fs)
 	char *r;
 
 	scratch_init(&s);
-	snprintf(mnt, sizeof(mnt), "%s/small", s.dir);
+	snprintf(mnt, sizeof(mnt), "%s/small", s.hv.dir);
 	ck_assert_int_eq(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0) {
 		printf("SKIP: test_save_full_fs: cannot mount a tmpfs: %s\n",
@@ -446,7 +376,7 @@ START_TEST(test_save_full_fs)
 	}
 	snprintf(path, sizeof(path), "%s/dom.save", mnt);
 	hv_start(&p, &s, "dirty", "32M", false);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	ck_assert_msg(proc_expect(&p, "dirty beat=2 ", 0, TIMEOUT_MS) > 0,
 		      "no heartbeat: %s", harness_tail(p.out));
 	r = save(&c, path, "stop", 1, NULL);
@@ -462,9 +392,7 @@ START_TEST(test_save_full_fs)
 	ck_assert_msg(proc_expect(&p, "dirty beat=", from, TIMEOUT_MS) > 0,
 		      "the guest stopped: %s", harness_tail(p.out));
 	harness_client_close(&c);
-	kill(p.pid, SIGTERM);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_KILLED);
-	proc_dispose(&p);
+	harness_hv_stop(&p, TIMEOUT_MS);
 	umount(mnt);
 	rmdir(mnt);
 	scratch_dispose(&s);
@@ -483,8 +411,8 @@ static void restore_refused(const struct scratch *s, const void *buf,
 	char *text;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/bad.save", s->dir);
-	write_file(path, buf, len);
+	snprintf(path, sizeof(path), "%s/bad.save", s->hv.dir);
+	harness_write_file(path, buf, len);
 	hv_restore(&p, s, path, "32M", false);
 	rc = proc_wait(&p, TIMEOUT_MS);
 	if (rc == -ETIMEDOUT)
@@ -493,12 +421,12 @@ static void restore_refused(const struct scratch *s, const void *buf,
 		      harness_tail(p.out));
 	ck_assert_msg(!strstr(p.out, "memsum"), "%s: the guest ran: %s", what,
 		      harness_tail(p.out));
-	text = read_file(s->status, NULL);
+	text = harness_read_file(s->hv.status, NULL);
 	ck_assert_msg(text && strstr(text, "\"reason\":\"error\"") &&
 			      strstr(text, "\"detail\":\""),
 		      "%s: status file %s", what, text ? text : "(none)");
 	free(text);
-	unlink(s->status);
+	unlink(s->hv.status);
 	unlink(path);
 	proc_dispose(&p);
 }
@@ -522,20 +450,20 @@ START_TEST(test_restore_hostile_streams)
 
 	scratch_init(&s);
 	hv_start(&p, &s, "memsum", "32M", true);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	r = save(&c, s.save, "stop", 1, NULL);
 	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
 	free(r);
 	harness_client_close(&c);
 	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_SAVED);
 	proc_dispose(&p);
-	unlink(s.status);
-	buf = (uint8_t *)read_file(s.save, &len);
+	unlink(s.hv.status);
+	buf = (uint8_t *)harness_read_file(s.save, &len);
 	ck_assert_ptr_nonnull(buf);
 	printf("memsum's paused stream: %zu bytes\n", len);
 	/* A real stream with every kind of record, for the fuzz corpus. */
 	if (getenv("KEEL_SAVE_SEED"))
-		write_file(getenv("KEEL_SAVE_SEED"), buf, len);
+		harness_write_file(getenv("KEEL_SAVE_SEED"), buf, len);
 
 	/* Cut at each record's start, and half way into its body. */
 	while (off + 16 <= len) {
@@ -576,11 +504,11 @@ START_TEST(test_restore_hostile_streams)
 		ck_assert_int_eq(proc_spawn(&m, argv), 0);
 		close(fd);
 		ck_assert_int_eq(proc_wait(&m, TIMEOUT_MS), HV_EXIT_ERROR);
-		text = read_file(s.status, NULL);
+		text = harness_read_file(s.hv.status, NULL);
 		ck_assert_msg(text && strstr(text, "RAM"), "status file %s",
 			      text ? text : "(none)");
 		free(text);
-		unlink(s.status);
+		unlink(s.hv.status);
 		proc_dispose(&m);
 	}
 	free(buf);
@@ -609,7 +537,7 @@ START_TEST(test_restore_option_refusals)
 	option_refused((char *[]){ "--restore=2", NULL }, "descriptor 3 or above");
 	option_refused((char *[]){ "--restore=x", NULL }, "open descriptor");
 	option_refused((char *[]){ "--restore=7", "--kernel",
-				   (char *)guest("dirty"), NULL },
+				   (char *)harness_guest("dirty"), NULL },
 		       "give no --kernel");
 	option_refused((char *[]){ "--restore=7", "--disk-fd=7", NULL },
 		       "both name descriptor 7");
@@ -637,13 +565,7 @@ static int linux_timeout_ms(void)
 static void linux_run(struct linux_guest *g, const char *cmd,
 		      const char *want)
 {
-	long at;
-
-	ck_assert_int_eq(proc_send(&g->p, cmd), 0);
-	at = proc_expect(&g->p, want, (size_t)g->at, linux_timeout_ms());
-	ck_assert_msg(at > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
-		      harness_tail(g->p.out + g->at));
-	g->at = at;
+	g->at = harness_con_run(&g->p, cmd, want, g->at, linux_timeout_ms());
 }
 
 static void linux_argv(char **argv, const struct scratch *s, int fd)
@@ -671,9 +593,9 @@ static void linux_argv(char **argv, const struct scratch *s, int fd)
 	argv[n++] = diskarg;
 	argv[n++] = "--rng";
 	argv[n++] = "--control";
-	argv[n++] = (char *)s->sock;
+	argv[n++] = (char *)s->hv.sock;
 	argv[n++] = "--status-file";
-	argv[n++] = (char *)s->status;
+	argv[n++] = (char *)s->hv.status;
 	argv[n] = NULL;
 }
 
@@ -694,14 +616,10 @@ START_TEST(test_linux_save_restore)
 	close(fd);
 	linux_argv(argv, &s, -1);
 	ck_assert_int_eq(proc_spawn(&g.p, argv), 0);
-	g.at = proc_expect(&g.p, "KEEL-GUEST-READY uptime=", 0,
-			   linux_timeout_ms());
-	ck_assert_msg(g.at > 0, "no ready line:\n%s", harness_tail(g.p.out));
-	g.at = proc_expect(&g.p, "# ", (size_t)g.at, linux_timeout_ms());
-	ck_assert_msg(g.at > 0, "no prompt:\n%s", harness_tail(g.p.out));
+	g.at = harness_guest_ready(&g.p, 0, linux_timeout_ms());
 	linux_run(&g, "grep -c ^processor /proc/cpuinfo | sed s/^/n=/\n",
 		  "n=2");
-	ck_assert_int_eq(harness_client_open(&c, s.sock, 10000), 0);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	t0 = harness_now_ms();
 	r = save(&c, s.save, "stop", 1, NULL);
 	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
@@ -710,7 +628,7 @@ START_TEST(test_linux_save_restore)
 	free(r);
 	harness_client_close(&c);
 	ck_assert_int_eq(proc_wait(&g.p, linux_timeout_ms()), HV_EXIT_SAVED);
-	unlink(s.status);
+	unlink(s.hv.status);
 
 	fd = open(s.save, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
@@ -718,7 +636,7 @@ START_TEST(test_linux_save_restore)
 	t0 = harness_now_ms();
 	ck_assert_int_eq(proc_spawn(&h.p, argv), 0);
 	close(fd);
-	ck_assert_int_eq(harness_client_open(&c, s.sock, linux_timeout_ms()),
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, linux_timeout_ms()),
 			 0);
 	printf("Debian guest restored in %lld ms\n", harness_now_ms() - t0);
 	harness_client_close(&c);
@@ -732,7 +650,8 @@ START_TEST(test_linux_save_restore)
 	linux_run(&h, "echo keel-after-restore | dd of=/dev/vda bs=512 "
 		      "seek=8 conv=fsync 2>/dev/null; echo wrote=$?\n",
 		  "wrote=0");
-	ck_assert_msg(file_has_at(s.disk, 8 * 512, "keel-after-restore"),
+	ck_assert_msg(harness_file_has_at(s.disk, 8 * 512,
+					  "keel-after-restore"),
 		      "the guest's write is not in the image");
 	linux_run(&h, "echo bytes=$(head -c 64 /dev/hwrng | wc -c)\n",
 		  "bytes=64");
@@ -754,7 +673,7 @@ Suite *unit_suite(void)
 	runner_wants_kvm = runner_skip_reason != NULL;
 	/* A Debian boot and some 60 short-lived keel-hv in emulated SVM. */
 	runner_nested_seconds = 1200;
-	if (!runner_skip_reason && !harness_have_file(guest("dirty")))
+	if (!runner_skip_reason && !harness_have_file(harness_guest("dirty")))
 		runner_skip_reason = "test guests are not built (make guest)";
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_dirty_save_stop_restore);
@@ -770,11 +689,9 @@ Suite *unit_suite(void)
 	 * the Debian guest's case is left out, with a word why.
 	 */
 	if (!runner_skip_reason) {
-		const char *why = harness_linux_kvm_missing();
+		bool kvm;
+		const char *why = harness_debian_guest_missing(&kvm);
 
-		if (!why && !harness_have_file(
-				    harness_path("guest/out/vmlinuz")))
-			why = "the Debian guest is not built (make guest)";
 		if (why) {
 			printf("SKIP: test_linux_save_restore: %s\n", why);
 		} else {

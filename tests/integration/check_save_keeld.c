@@ -18,8 +18,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +28,6 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define IP "/sbin/ip"
 #define HOST_ADDR "10.98.1.1"
 #define HOST_MAC "02:6b:65:65:6c:01"
 #define GUEST_ADDR "10.98.1.2"
@@ -45,85 +42,34 @@ static int timeout_ms(void)
 	return harness_long_timeout_ms();
 }
 
-static int __attribute__((format(printf, 1, 2))) host(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 static void save_setup(void)
 {
-	int fd;
-
 	setup();
 	strcpy(dir, "/tmp/keel-save-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(disk, sizeof(disk), "%s/disk.img", dir);
 	snprintf(tap, sizeof(tap), "ksv%d", (int)getpid() % 100000);
-	fd = open(disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, 32 << 20), 0);
-	close(fd);
+	harness_write_at(disk, 32 << 20, 0, "");
 }
 
 /*
- * The host's end of the tap, which each keel-hv makes anew (the nested
- * runner's kernel has no bridges): its address, and up.
- */
-/*
  * The host's end of the guest's NIC. keel-hv makes the tap anew on each
- * restore; it gets the same MAC each time, as the guest's peers on a
- * bridge keep theirs, so the guest's ARP entry stays right.
+ * start and restore (the nested runner's kernel has no bridges); it gets
+ * the same MAC each time, as the guest's peers on a bridge keep theirs,
+ * so the guest's ARP entry for the host stays right.
  */
 static void tap_up(void)
 {
-	ck_assert_int_eq(host(IP " link set %s address " HOST_MAC " && " IP
-			      " addr add " HOST_ADDR "/24 dev %s && " IP
-			      " link set %s up",
-			      tap, tap, tap),
+	ck_assert_int_eq(harness_sh("/sbin/ip link set %s address " HOST_MAC,
+				    tap),
 			 0);
+	harness_tap_up(NULL, tap, HOST_ADDR);
 }
 
 static void save_teardown(void)
 {
-	host("rm -rf '%s'", dir);
+	harness_sh("rm -rf '%s'", dir);
 	teardown();
-}
-
-static void con_type(struct proc *con, const char *line)
-{
-	ck_assert_int_eq(proc_type(con, line), 0);
-}
-
-static long con_expect(struct proc *con, const char *want, long from)
-{
-	long n = proc_expect(con, want, (size_t)from, timeout_ms());
-
-	ck_assert_msg(n > 0, "no \"%s\" on the console:\n%s", want,
-		      harness_tail(con->out + from));
-	return n;
-}
-
-/*
- * The number the guest printed after @key, once its line is whole (the
- * console may have delivered @key and not yet the digits). @cmd must not
- * contain @key itself, which the shell echoes: type it split by quotes
- * (s""lept=).
- */
-static long long con_number(struct proc *con, const char *cmd,
-			    const char *key, long *pos)
-{
-	long at;
-
-	con_type(con, cmd);
-	at = con_expect(con, key, *pos);
-	*pos = con_expect(con, "\n", at);
-	return strtoll(con->out + at, NULL, 10);
 }
 
 /* `keel -c RW_SOCK ARGS...` must exit 0. */
@@ -151,8 +97,8 @@ static long console_open(struct proc *con, int round)
 	/* The restored guest prints nothing by itself: ask. */
 	snprintf(cmd, sizeof(cmd), "echo shell=$((%d + 100))x\r", round);
 	snprintf(want, sizeof(want), "shell=%dx", round + 100);
-	con_type(con, cmd);
-	return con_expect(con, want, 0);
+	harness_con_type(con, cmd);
+	return harness_con_expect(con, want, 0, timeout_ms());
 }
 
 static double now_s(void)
@@ -171,13 +117,16 @@ static void check_restored(struct proc *con, long *pos, long long date_before,
 	char want[64];
 
 	/* The file from before the first save reads back. */
-	con_type(con, "echo before=$(cat /root/before)x\r");
-	*pos = con_expect(con, "before=KEEL-SAVED-FILEx", *pos);
+	harness_con_type(con, "echo before=$(cat /root/before)x\r");
+	*pos = harness_con_expect(con, "before=KEEL-SAVED-FILEx", *pos,
+				  timeout_ms());
 	/* Both vCPUs, online. */
-	con_type(con, "echo cpus=$(cat /sys/devices/system/cpu/online)x\r");
-	*pos = con_expect(con, "cpus=0-1x", *pos);
+	harness_con_type(con, "echo cpus=$(cat "
+			      "/sys/devices/system/cpu/online)x\r");
+	*pos = harness_con_expect(con, "cpus=0-1x", *pos, timeout_ms());
 	/* The clock moved on by the time spent saved (and the rest). */
-	date_after = con_number(con, "echo d\"\"ate=$(date +%s)\r", "date=", pos);
+	date_after = harness_con_number(con, "echo d\"\"ate=$(date +%s)\r",
+					"date=", pos, timeout_ms());
 	ck_assert_msg(date_after - date_before >= (long long)saved_s - 2,
 		      "date moved %lld s over a save of %.0f s",
 		      date_after - date_before, saved_s);
@@ -185,22 +134,22 @@ static void check_restored(struct proc *con, long *pos, long long date_before,
 		      "date moved %lld s over a save of %.0f s",
 		      date_after - date_before, saved_s);
 	/* sleep 1 takes about a second: the timer runs at its rate. */
-	ms = con_number(con,
-			"a=$(cut -d' ' -f1 /proc/uptime); sleep 1; "
-			"b=$(cut -d' ' -f1 /proc/uptime); "
-			"echo sl\"\"ept=$(echo \"$a $b\" | awk '{ print int(($2 - $1) * 1000) }')\r",
-			"slept=", pos);
+	ms = harness_con_number(con,
+				"a=$(cut -d' ' -f1 /proc/uptime); sleep 1; "
+				"b=$(cut -d' ' -f1 /proc/uptime); "
+				"echo sl\"\"ept=$(echo \"$a $b\" | awk '{ print int(($2 - $1) * 1000) }')\r",
+				"slept=", pos, timeout_ms());
 	ck_assert_msg(ms >= 900 && ms <= 3000, "sleep 1 took %lld ms", ms);
 	/* The tap is back, and the guest's address with it. */
-	con_type(con, "echo ping=$(ping -c 2 -W 5 " HOST_ADDR
-		      " | grep -c 'bytes from')x\r");
-	*pos = con_expect(con, "ping=2x", *pos);
+	harness_con_type(con, "echo ping=$(ping -c 2 -W 5 " HOST_ADDR
+			      " | grep -c 'bytes from')x\r");
+	*pos = harness_con_expect(con, "ping=2x", *pos, timeout_ms());
 	/* The dd that ran during the save finished, and wrote it all. */
-	con_type(con, "wait; sync; echo 3 > /proc/sys/vm/drop_caches; "
-		      "echo disk=$(dd if=/dev/vda bs=64k count=128 2>/dev/null"
-		      " | md5sum | cut -c1-32)x\r");
+	harness_con_type(con, "wait; sync; echo 3 > /proc/sys/vm/drop_caches; "
+			      "echo disk=$(dd if=/dev/vda bs=64k count=128 "
+			      "2>/dev/null | md5sum | cut -c1-32)x\r");
 	snprintf(want, sizeof(want), "disk=%sx", src_md5);
-	*pos = con_expect(con, want, *pos);
+	*pos = harness_con_expect(con, want, *pos, timeout_ms());
 }
 
 START_TEST(test_save_restore_three_times)
@@ -226,6 +175,7 @@ START_TEST(test_save_restore_three_times)
 	json_object_put(resp);
 	resp = rpc_ok("domain.start", "{\"name\":\"deb\"}");
 	json_object_put(resp);
+	/* The host's end of the tap, which each keel-hv makes anew. */
 	tap_up();
 	{
 		char *argv[] = { (char *)harness_path("cli/keel"), "-c",
@@ -233,32 +183,33 @@ START_TEST(test_save_restore_three_times)
 
 		ck_assert_int_eq(proc_spawn(&con, argv), 0);
 	}
-	pos = con_expect(&con, "KEEL-GUEST-READY uptime=", 0);
-	pos = con_expect(&con, "# ", pos);
+	pos = harness_guest_ready(&con, 0, timeout_ms());
 	/* What every restore checks: a file, an address, a source. */
-	con_type(&con, "echo KEEL-SAVED-FILE > /root/before; "
-		       "ip link set eth0 up && ip addr add " GUEST_ADDR
-		       "/24 dev eth0; echo ping=$(ping -c 2 -W 5 " HOST_ADDR
-		       " | grep -c 'bytes from')x\r");
-	pos = con_expect(&con, "ping=2x", pos);
-	con_type(&con, "dd if=/dev/urandom of=/root/src bs=64k count=128 "
-		       "2>/dev/null; echo s\"\"rc=$(md5sum /root/src | "
-		       "cut -c1-32)x\r");
-	pos = con_expect(&con, "src=", pos);
+	harness_con_type(&con, "echo KEEL-SAVED-FILE > /root/before; ip link "
+			       "set eth0 up && ip addr add " GUEST_ADDR "/24 "
+			       "dev eth0; echo ping=$(ping -c 2 -W 5 " HOST_ADDR
+			       " | grep -c 'bytes from')x\r");
+	pos = harness_con_expect(&con, "ping=2x", pos, timeout_ms());
+	harness_con_type(&con, "dd if=/dev/urandom of=/root/src bs=64k "
+			       "count=128 2>/dev/null; echo s\"\"rc=$(md5sum "
+			       "/root/src | cut -c1-32)x\r");
+	pos = harness_con_expect(&con, "src=", pos, timeout_ms());
 	/* The whole sum, up to the x that ends it. */
-	con_expect(&con, "x", pos);
+	harness_con_expect(&con, "x", pos, timeout_ms());
 	snprintf(src_md5, sizeof(src_md5), "%.32s", con.out + pos);
 	ck_assert_int_eq((int)strlen(src_md5), 32);
 
 	for (int round = 1; round <= ROUNDS; round++) {
 		/* Heavy I/O under way while the domain is saved. */
-		con_type(&con, "dd if=/dev/zero of=/dev/vda bs=64k count=128 "
-			       "conv=fsync 2>/dev/null; dd if=/root/src "
-			       "of=/dev/vda bs=4k conv=fsync 2>/dev/null & "
-			       "echo io=$((7 * 6))x\r");
-		pos = con_expect(&con, "io=42x", pos);
-		date_before = con_number(&con, "echo d\"\"ate=$(date +%s)\r",
-					 "date=", &pos);
+		harness_con_type(&con, "dd if=/dev/zero of=/dev/vda bs=64k "
+				       "count=128 conv=fsync 2>/dev/null; dd "
+				       "if=/root/src of=/dev/vda bs=4k "
+				       "conv=fsync 2>/dev/null & echo io=$((7 "
+				       "* 6))x\r");
+		pos = harness_con_expect(&con, "io=42x", pos, timeout_ms());
+		date_before = harness_con_number(&con,
+						 "echo d\"\"ate=$(date +%s)\r",
+						 "date=", &pos, timeout_ms());
 		snprintf(file, sizeof(file), "%s/deb-%d.save", dir, round);
 		keel_ok("save", "deb", file);
 		saved_at = now_s();
@@ -281,7 +232,7 @@ START_TEST(test_save_restore_three_times)
 			       src_md5);
 		ck_assert_int_eq(unlink(file), 0);
 	}
-	con_type(&con, "poweroff -f\r");
+	harness_con_type(&con, "poweroff -f\r");
 	ck_assert_int_eq(proc_wait(&con, timeout_ms()), 0);
 	proc_dispose(&con);
 	wait_domain_state("deb", "shutoff", "shutdown");
@@ -294,13 +245,9 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("save_keeld");
 	TCase *tc = tcase_create("debian guest");
 
-	runner_skip_reason = harness_linux_kvm_missing();
-	runner_wants_kvm = runner_skip_reason != NULL;
+	runner_skip_reason = harness_debian_guest_missing(&runner_wants_kvm);
 	/* Three saves and restores of 384 MiB in emulated SVM. */
 	runner_nested_seconds = 1800;
-	if (!runner_skip_reason &&
-	    !harness_have_file(harness_path("guest/out/vmlinuz")))
-		runner_skip_reason = "the Debian guest is not built (make guest)";
 	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_add_checked_fixture(tc, save_setup, save_teardown);
 	tcase_set_timeout(tc, (double)timeout_ms() * 8 / 1000);

@@ -131,14 +131,11 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("trigger_methods");
-	TCase *tc = tcase_create("keeld");
+	TCase *tc = keeld_tcase("keeld", 60);
 
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("cli/keel")))
 		runner_skip_reason = "keeld or keel is not built";
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_not_running);
 	tcase_add_test(tc, test_schema);
 	tcase_add_test(tc, test_usage);

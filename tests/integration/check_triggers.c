@@ -270,7 +270,7 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("triggers");
-	TCase *tc = tcase_create("keeld");
+	TCase *tc = keeld_tcase("keeld", 120);
 
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("hypervisor/keel-hv")) ||
@@ -278,9 +278,6 @@ Suite *unit_suite(void)
 		runner_skip_reason = "keeld, keel-hv or the test guests are not built";
 	else if ((runner_skip_reason = harness_kvm_missing()))
 		runner_wants_kvm = true;
-	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_sysrq_dump_core_nmi);
 	tcase_add_test(tc, test_reset_and_power);

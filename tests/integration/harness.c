@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Process helpers for integration tests: spawn, expect, send, reap. */
+/*
+ * Process helpers for integration tests: spawn, expect, send, reap; and
+ * the console, file and host helpers the suites share.
+ */
 #include "config.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "hv_proto.h"
 #include "kvm_host.h"
 
 long long harness_now_ms(void)
@@ -407,4 +414,191 @@ const char *harness_client_call(struct harness_client *c, const char *line,
 		return NULL;
 	c->line = harness_client_readline(c, timeout_ms);
 	return c->line;
+}
+
+const char *harness_guest(const char *name)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "tests/guests/%s.bin", name);
+	return harness_path(rel);
+}
+
+int harness_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+char *harness_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(read(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+	buf[st.st_size] = '\0';
+	if (len)
+		*len = (size_t)st.st_size;
+	return buf;
+}
+
+void harness_write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+void harness_write_at(const char *path, off_t size, off_t off,
+		      const char *text)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, size), 0);
+	ck_assert_int_eq(pwrite(fd, text, strlen(text), off),
+			 (ssize_t)strlen(text));
+	close(fd);
+}
+
+bool harness_file_has_at(const char *path, off_t off, const char *text)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, buf, strlen(text), off);
+	close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, strlen(text));
+}
+
+void harness_tap_up(const char *ns, const char *tap, const char *addr)
+{
+	if (ns)
+		ck_assert_int_eq(harness_sh("/sbin/ip netns exec %s sh -c "
+					    "'ip addr add %s/24 dev %s && "
+					    "ip link set %s up'",
+					    ns, addr, tap, tap),
+				 0);
+	else
+		ck_assert_int_eq(harness_sh("/sbin/ip addr add %s/24 dev %s && "
+					    "/sbin/ip link set %s up",
+					    addr, tap, tap),
+				 0);
+}
+
+long harness_con_expect(struct proc *con, const char *want, long from,
+			int timeout_ms)
+{
+	long n = proc_expect(con, want, (size_t)from, timeout_ms);
+
+	ck_assert_msg(n > 0, "no \"%s\" on the console:\n%s", want,
+		      harness_tail(con->out + from));
+	return n;
+}
+
+void harness_con_type(struct proc *con, const char *line)
+{
+	ck_assert_int_eq(proc_type(con, line), 0);
+}
+
+long harness_con_run(struct proc *con, const char *cmd, const char *want,
+		     long from, int timeout_ms)
+{
+	long n;
+
+	ck_assert_int_eq(proc_send(con, cmd), 0);
+	n = proc_expect(con, want, (size_t)from, timeout_ms);
+	ck_assert_msg(n > 0, "after `%s` no \"%s\" in:\n%s", cmd, want,
+		      harness_tail(con->out + from));
+	return n;
+}
+
+long long harness_con_number(struct proc *con, const char *cmd,
+			     const char *key, long *pos, int timeout_ms)
+{
+	long at;
+
+	harness_con_type(con, cmd);
+	at = harness_con_expect(con, key, *pos, timeout_ms);
+	*pos = harness_con_expect(con, "\n", at, timeout_ms);
+	return strtoll(con->out + at, NULL, 10);
+}
+
+long harness_guest_ready(struct proc *con, long from, int timeout_ms)
+{
+	long n = proc_expect(con, "KEEL-GUEST-READY uptime=", (size_t)from,
+			     timeout_ms);
+
+	ck_assert_msg(n > 0, "no ready line; output:\n%s",
+		      harness_tail(con->out + from));
+	n = proc_expect(con, "# ", (size_t)n, timeout_ms);
+	ck_assert_msg(n > 0, "no shell prompt; output:\n%s",
+		      harness_tail(con->out + from));
+	return n;
+}
+
+void harness_hv_dir_init(struct harness_hv_dir *d, const char *templ)
+{
+	snprintf(d->dir, sizeof(d->dir), "%s", templ);
+	ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	snprintf(d->sock, sizeof(d->sock), "%s/control", d->dir);
+	snprintf(d->status, sizeof(d->status), "%s/status", d->dir);
+}
+
+void harness_hv_dir_dispose(struct harness_hv_dir *d)
+{
+	char tmp[80];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status);
+	unlink(tmp);
+	unlink(d->status);
+	unlink(d->sock);
+	rmdir(d->dir);
+}
+
+void harness_hv_stop(struct proc *p, int timeout_ms)
+{
+	kill(p->pid, SIGTERM);
+	ck_assert_int_eq(proc_wait(p, timeout_ms), HV_EXIT_KILLED);
+	proc_dispose(p);
+}
+
+const char *harness_keeld_kvm_missing(bool *kvm)
+{
+	const char *why;
+
+	*kvm = false;
+	if (!harness_have_file(harness_path("daemon/keeld")) ||
+	    !harness_have_file(harness_path("hypervisor/keel-hv")))
+		return "keeld or keel-hv is not built";
+	why = harness_kvm_missing();
+	*kvm = why != NULL;
+	return why;
+}
+
+const char *harness_debian_guest_missing(bool *kvm)
+{
+	const char *why = harness_linux_kvm_missing();
+
+	*kvm = why != NULL;
+	if (!why && !harness_have_file(harness_path("guest/out/vmlinuz")))
+		why = "the Debian guest is not built (make guest)";
+	return why;
 }

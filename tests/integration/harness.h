@@ -137,7 +137,100 @@ int harness_client_read(struct harness_client *c, void *buf, size_t len,
 const char *harness_client_call(struct harness_client *c, const char *line,
 				int timeout_ms);
 
+/*
+ * For suites that boot the Debian guest: harness_linux_kvm_missing(),
+ * or that the guest is not built (make guest), or NULL. *@kvm is set
+ * when the reason is the host's KVM (runner_wants_kvm) and cleared
+ * otherwise.
+ */
+const char *harness_debian_guest_missing(bool *kvm);
+
+/*
+ * For suites that run the in-tree test guests through keeld: NULL when
+ * keeld, keel-hv and /dev/kvm are all there, or why not. *@kvm is set
+ * when only /dev/kvm is missing (runner_wants_kvm: the nested runner can
+ * help) and cleared otherwise.
+ */
+const char *harness_keeld_kvm_missing(bool *kvm);
+
 /* True if @path exists and is readable. */
 bool harness_have_file(const char *path);
+
+/* harness_path() of in-tree test guest @name: tests/guests/NAME.bin. */
+const char *harness_guest(const char *name);
+
+/* Run the shell command line @fmt on the host; its exit status. */
+int harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The helpers below fail the running Check test (ck_assert) instead of
+ * returning an error: the suites link Check, and a failure says what
+ * the console or the file showed.
+ */
+
+/* A scratch directory for one keel-hv: its control socket and status file. */
+struct harness_hv_dir {
+	char dir[32];
+	char sock[64]; /* DIR/control */
+	char status[64]; /* DIR/status */
+};
+
+/* Make @d's directory from mkdtemp(3) template @templ and name its files. */
+void harness_hv_dir_init(struct harness_hv_dir *d, const char *templ);
+
+/* Remove @d's socket, status file (and its .tmp) and directory. */
+void harness_hv_dir_dispose(struct harness_hv_dir *d);
+
+/* End keel-hv @p with SIGTERM, assert it exits as killed, dispose of it. */
+void harness_hv_stop(struct proc *p, int timeout_ms);
+
+/* All of @path, malloc'd and NUL-terminated (its length to @len); or NULL. */
+char *harness_read_file(const char *path, size_t *len);
+
+/* Make @path hold exactly @len bytes of @buf. */
+void harness_write_file(const char *path, const void *buf, size_t len);
+
+/* Make @path an image of @size bytes with @text at offset @off. */
+void harness_write_at(const char *path, off_t size, off_t off,
+		      const char *text);
+
+/* True if @path holds @text (at most 64 bytes) at offset @off. */
+bool harness_file_has_at(const char *path, off_t off, const char *text);
+
+/* Give tap @tap address @addr/24 and bring it up, in netns @ns if not NULL. */
+void harness_tap_up(const char *ns, const char *tap, const char *addr);
+
+/*
+ * Wait up to @timeout_ms for @want after byte @from of @con's output;
+ * the offset just past it.
+ */
+long harness_con_expect(struct proc *con, const char *want, long from,
+			int timeout_ms);
+
+/* proc_type() of @line on @con, asserted. */
+void harness_con_type(struct proc *con, const char *line);
+
+/*
+ * Send @cmd to a guest's shell at once (proc_send) and wait for @want
+ * after byte @from; the offset past it. The shell echoes @cmd, so @want
+ * must not appear in it: ask for "x=$?" and wait for "x=0".
+ */
+long harness_con_run(struct proc *con, const char *cmd, const char *want,
+		     long from, int timeout_ms);
+
+/*
+ * Type @cmd (proc_type) and return the number the guest printed after
+ * @key (found after byte *@pos), once its line is whole: the console may have delivered @key and
+ * not yet the digits. *@pos moves past that line. @cmd must not contain
+ * @key itself, which the shell echoes: split it by quotes (s""lept=).
+ */
+long long harness_con_number(struct proc *con, const char *cmd,
+			     const char *key, long *pos, int timeout_ms);
+
+/*
+ * Wait for the Debian guest's ready line (guest/init) after @from, then
+ * its shell prompt; the offset past the prompt.
+ */
+long harness_guest_ready(struct proc *con, long from, int timeout_ms);
 
 #endif /* KEEL_TESTS_HARNESS_H */

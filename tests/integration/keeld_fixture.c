@@ -326,6 +326,41 @@ void expect_domain_event(struct harness_client *c, const char *name,
 	}
 }
 
+TCase *keeld_tcase(const char *name, double timeout_s)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, timeout_s);
+	return tc;
+}
+
+struct json_object *rpc_ok_name(const char *method, const char *name)
+{
+	return rpc_ok(method, "{\"name\":\"%s\"}", name);
+}
+
+pid_t domain_hv_pid(const char *name, char *uuid)
+{
+	struct json_object *resp = rpc_ok_name("domain.info", name), *st, *v;
+	char path[512];
+	pid_t pid = -1;
+
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json", run_dir,
+		 str_at(resp, "/result/uuid"));
+	if (uuid)
+		snprintf(uuid, 37, "%s", str_at(resp, "/result/uuid"));
+	st = json_object_from_file(path);
+	ck_assert_msg(st != NULL, "no %s", path);
+	if (json_object_object_get_ex(st, "pid", &v))
+		pid = json_object_get_int(v);
+	json_object_put(st);
+	json_object_put(resp);
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
 bool process_with(const char *needle)
 {
 	struct dirent *de;

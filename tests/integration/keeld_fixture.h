@@ -10,6 +10,7 @@
  * keeld in the foreground on them, with the build tree's keel-hv.
  */
 
+#include <check.h>
 #include <json-c/json.h>
 
 #include "harness.h"
@@ -43,6 +44,21 @@ void keeld_start(void);
 void keeld_stop(void);
 
 void write_file(const char *path, const char *text);
+
+/*
+ * A test case run on the suite's keeld: suite_setup/suite_teardown
+ * around it, setup/teardown around each test, @timeout_s per test.
+ */
+TCase *keeld_tcase(const char *name, double timeout_s);
+
+/* rpc_ok() of @method with params {"name": @name}. */
+struct json_object *rpc_ok_name(const char *method, const char *name);
+
+/*
+ * The pid of domain @name's keel-hv, from its state.json in run_dir;
+ * its uuid to @uuid (37 bytes) unless NULL.
+ */
+pid_t domain_hv_pid(const char *name, char *uuid);
 
 /* Send @line on @c and parse the one line answered (NULL: none). */
 struct json_object *client_call(struct harness_client *c, const char *line);
