@@ -479,12 +479,17 @@ static void adopt_orphan(struct keeld *k, struct found_hv *f)
 		config = hv_cmdline_config(f->argv, f->argc, f->pid);
 		rc = config ? registry_add_transient(k->reg, config, &dom,
 						     &field) :
-			      -ENOMEM;
+			      -EINVAL;
 		if (rc) {
+			/*
+			 * A restored keel-hv's command line has no --kernel:
+			 * its configuration was in the saved file's header.
+			 */
 			log_err("keel-hv pid %d runs domain %s without a state file, and keeld cannot take it over (%s); it is left alone.",
 				(int)f->pid, f->uuid,
 				rc == -EEXIST ? "another domain has its name or uuid" :
-						strerror(-rc));
+				!config ? "its command line does not say the domain's whole configuration, as for a domain restored from a saved file" :
+					  strerror(-rc));
 			return;
 		}
 	}
