@@ -23,6 +23,7 @@ struct event;
 struct keeld;
 struct reply;
 struct save_call;
+struct restore_watch;
 
 #define STATE_FILE_VERSION 1
 
@@ -50,6 +51,7 @@ struct domain_run {
 	bool paused_start;
 	bool restoring;			/* started from a saved stream */
 	struct save_call *save;		/* a domain.save under way, or NULL */
+	struct restore_watch *restore_watch; /* a restore's progress, or NULL */
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;

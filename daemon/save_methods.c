@@ -305,10 +305,14 @@ static void save_written(int err, void *opaque)
 	save_settle(sc);
 }
 
+static void restore_watch_free(struct restore_watch *w);
+
 void save_abandon(struct domain_run *run)
 {
 	struct save_call *sc = run->save;
 
+	if (run->restore_watch)
+		restore_watch_free(run->restore_watch);
 	if (!sc)
 		return;
 	sc->run = NULL;
@@ -426,14 +430,16 @@ struct json_object *domain_save(struct methods_caller *caller,
  */
 struct restore_watch {
 	struct keeld *k;
+	struct domain_run *run;	/* it frees the watch when it goes */
 	struct event *timer;
 	int fd;
 	uint64_t size;
-	char uuid[DOMAIN_UUID_LEN + 1];
 };
 
 static void restore_watch_free(struct restore_watch *w)
 {
+	if (w->run->restore_watch == w)
+		w->run->restore_watch = NULL;
 	if (w->timer)
 		event_free(w->timer);
 	if (w->fd >= 0)
@@ -444,26 +450,26 @@ static void restore_watch_free(struct restore_watch *w)
 static void restore_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct restore_watch *w = arg;
-	struct domain *dom = registry_find_uuid(w->k->reg, w->uuid);
+	struct domain_run *run = w->run;
 	struct timeval tv = { 0, RESTORE_POLL_MS * 1000 };
 	off_t at;
 
 	(void)fd;
 	(void)what;
-	/* Done once keel-hv answered, failed, or the domain is gone. */
-	if (!dom || !dom->run || !dom->run->restoring ||
-	    !dom->run->starting) {
+	/* Done once keel-hv answered or failed. */
+	if (!run->restoring || !run->starting) {
 		restore_watch_free(w);
 		return;
 	}
 	at = lseek(w->fd, 0, SEEK_CUR);
 	if (at >= 0)
-		save_emit_progress(w->k, dom, "restore", (uint64_t)at, w->size);
+		save_emit_progress(w->k, run->dom, "restore", (uint64_t)at,
+				   w->size);
 	evtimer_add(w->timer, &tv);
 }
 
-/* Watch @fd (owned) for the restore of @dom; on failure it is closed. */
-static void restore_watch_start(struct keeld *k, const struct domain *dom,
+/* Watch @fd (owned) for the restore of @run; on failure it is closed. */
+static void restore_watch_start(struct keeld *k, struct domain_run *run,
 				int fd, uint64_t size)
 {
 	struct restore_watch *w = calloc(1, sizeof(*w));
@@ -474,9 +480,10 @@ static void restore_watch_start(struct keeld *k, const struct domain *dom,
 		return;
 	}
 	w->k = k;
+	w->run = run;
 	w->fd = fd;
 	w->size = size;
-	snprintf(w->uuid, sizeof(w->uuid), "%s", dom->uuid);
+	run->restore_watch = w;
 	w->timer = evtimer_new(k->base, restore_poll, w);
 	if (!w->timer || evtimer_add(w->timer, &tv))
 		restore_watch_free(w);
@@ -678,7 +685,7 @@ struct json_object *domain_restore(struct methods_caller *caller,
 	/* Still starting: keel-hv reads; keeld watches the offset. */
 	dom = registry_find_uuid(k->reg, uuid);
 	if (dom && dom->run && dom->run->starting)
-		restore_watch_start(k, dom, fd, (uint64_t)st.st_size);
+		restore_watch_start(k, dom->run, fd, (uint64_t)st.st_size);
 	else
 		close(fd);
 	return jsonrpc_deferred();

@@ -25,7 +25,8 @@ int save_timeout_ms(struct json_object *config);
 
 /*
  * @run is going away (its keel-hv gone, keeld ending) with a save under
- * way: the partial file goes and the caller hears why. run_free() calls
+ * way: the partial file goes and the caller hears why; a restore's
+ * progress watch goes with it. run_free() calls
  * it after hv_free() answered what keel-hv had pending.
  */
 void save_abandon(struct domain_run *run);

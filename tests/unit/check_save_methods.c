@@ -132,6 +132,7 @@ static void wait_state(const char *want)
 
 START_TEST(test_save_refusals)
 {
+	struct json_object *resp;
 	char params[512];
 	int fd;
 
@@ -162,9 +163,9 @@ START_TEST(test_save_refusals)
 	/* The read-only socket may not save. */
 	snprintf(params, sizeof(params), "{\"name\":\"web\",\"path\":\"%s\"}",
 		 unit_keeld_path(&u, "ro.save"));
-	ck_assert_int_ne(unit_code(unit_keeld_call(&u, u.ro_sock, "domain.save",
-						   params)),
-			 0);
+	resp = unit_keeld_call(&u, u.ro_sock, "domain.save", params);
+	ck_assert_int_ne(unit_code(resp), 0);
+	json_object_put(resp);
 	ck_assert_int_ne(access(unit_keeld_path(&u, "ro.save"), F_OK), 0);
 	/* keeld cannot make the file: why, and the domain as it was. */
 	unit_assert_error(save_web("no/such/dir.save", ""),
