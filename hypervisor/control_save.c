@@ -148,13 +148,12 @@ static long long save_ms_since(const struct timespec *t0)
 }
 
 /*
- * The stream into the FIFO @path, which a writer outside this process
- * (keeld's, docs/stream.md "Saving") already reads: the file's page
- * cache is then not charged to this domain's memory cgroup. It syncs
- * and removes its file itself, so a failure here only says why.
+ * The FIFO @path, which a writer outside this process (keeld's,
+ * docs/stream.md "Saving") already reads, open for a blocking write:
+ * the file's page cache is then not charged to this domain's memory
+ * cgroup. The descriptor, or -1 with @why said and *@code set.
  */
-static int save_to_pipe(struct control *ctl, const struct save_params *p,
-			uint64_t *bytes, char *why)
+static int save_open_pipe(const struct save_params *p, char *why, int *code)
 {
 	struct stat st;
 	int fd, rc;
@@ -166,52 +165,65 @@ static int save_to_pipe(struct control *ctl, const struct save_params *p,
 		snprintf(why, SAVE_WHY_MAX, "Cannot open the pipe %s: %s.",
 			 p->path,
 			 rc == ENXIO ? "nothing reads it" : strerror(rc));
-		return rc == ENOENT || rc == ENOTDIR ? JSONRPC_INVALID_PARAMS :
-						       KEEL_E_OPERATION_FAILED;
+		*code = rc == ENOENT || rc == ENOTDIR ? JSONRPC_INVALID_PARAMS :
+							KEEL_E_OPERATION_FAILED;
+		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 		snprintf(why, SAVE_WHY_MAX, "%s is not a pipe (FIFO).",
 			 p->path);
+		*code = JSONRPC_INVALID_PARAMS;
 		close(fd);
-		return JSONRPC_INVALID_PARAMS;
+		return -1;
 	}
 	/* The writer blocks, as the stream library wants. */
 	rc = fcntl(fd, F_GETFL);
 	if (rc < 0 || fcntl(fd, F_SETFL, rc & ~O_NONBLOCK) < 0) {
-		rc = errno;
 		snprintf(why, SAVE_WHY_MAX, "Cannot set up the pipe %s: %s.",
-			 p->path, strerror(rc));
+			 p->path, strerror(errno));
+		*code = KEEL_E_OPERATION_FAILED;
 		close(fd);
-		return KEEL_E_OPERATION_FAILED;
+		return -1;
 	}
-	rc = save_write(ctl->vm, fd, p->config, STREAM_ENC_LZ4, save_progress,
-			ctl, bytes, why);
-	close(fd);
-	return rc ? KEEL_E_OPERATION_FAILED : 0;
+	return fd;
+}
+
+/* The new file @path; the descriptor, or -1 with @why and *@code. */
+static int save_open_file(const struct save_params *p, char *why, int *code)
+{
+	int fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc = errno;
+
+	if (fd >= 0)
+		return fd;
+	snprintf(why, SAVE_WHY_MAX, "Cannot create %s: %s.", p->path,
+		 strerror(rc));
+	*code = rc == EEXIST || rc == ENOENT || rc == ENOTDIR ?
+			JSONRPC_INVALID_PARAMS :
+			KEEL_E_OPERATION_FAILED;
+	return -1;
 }
 
 /*
- * The stream into the new file @path, synced. Returns 0 and the bytes,
- * or a JSON-RPC error code with @why said and no file left behind.
+ * The stream into the pipe, or into the new file @path, synced. Returns
+ * 0 and the bytes, or a JSON-RPC error code with @why said and no file
+ * of ours left behind (a pipe's reader syncs and removes its own).
  */
 static int save_to_file(struct control *ctl, const struct save_params *p,
 			uint64_t *bytes, char *why)
 {
-	int fd, rc;
+	int fd, rc, code = 0;
 
-	if (p->pipe)
-		return save_to_pipe(ctl, p, bytes, why);
-	fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = errno;
-		snprintf(why, SAVE_WHY_MAX, "Cannot create %s: %s.", p->path,
-			 strerror(rc));
-		return rc == EEXIST || rc == ENOENT || rc == ENOTDIR ?
-			       JSONRPC_INVALID_PARAMS :
-			       KEEL_E_OPERATION_FAILED;
-	}
+	fd = p->pipe ? save_open_pipe(p, why, &code) :
+		       save_open_file(p, why, &code);
+	if (fd < 0)
+		return code;
 	rc = save_write(ctl->vm, fd, p->config, STREAM_ENC_LZ4, save_progress,
 			ctl, bytes, why);
+	if (p->pipe) {
+		close(fd);
+		return rc ? KEEL_E_OPERATION_FAILED : 0;
+	}
 	if (!rc && fsync(fd) < 0) {
 		rc = -errno;
 		snprintf(why, SAVE_WHY_MAX, "Cannot sync %s to its disk: %s.",
