@@ -31,25 +31,13 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-/*
- * The last 64 KiB of the domain @name's console log, NUL-terminated, in
- * @buf; "" while there is none.
- */
-static void console_tail(const char *name, char *buf, size_t size)
+/* The domain @name's console log so far (free it), or NULL while none. */
+static char *console_log(const char *name)
 {
 	char path[512];
-	size_t n = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.console.log", log_dir, name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fseek(f, -(long)(size - 1), SEEK_END) < 0)
-			rewind(f);
-		n = fread(buf, 1, size - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
+	return harness_read_file(path, NULL);
 }
 
 /*
@@ -58,18 +46,20 @@ static void console_tail(const char *name, char *buf, size_t size)
  */
 static long last_beat(const char *name)
 {
-	static char buf[64 * 1024];
-	char *p, *last = NULL, *err;
+	char *buf = console_log(name), *p, *last = NULL, *err;
+	long beat = -1;
 
-	console_tail(name, buf, sizeof(buf));
-	for (p = buf; (p = strstr(p, "dirty beat=")); p++)
+	for (p = buf; p && (p = strstr(p, "dirty beat=")); p++)
 		last = p;
-	if (!last)
-		return -1;
-	err = strstr(last, "errors=");
-	ck_assert_msg(!err || strtol(err + strlen("errors="), NULL, 10) == 0,
-		      "the dirty guest found pages changed: %s", last);
-	return strtol(last + strlen("dirty beat="), NULL, 10);
+	if (last) {
+		err = strstr(last, "errors=");
+		ck_assert_msg(!err ||
+				      strtol(err + strlen("errors="), NULL, 10) == 0,
+			      "the dirty guest found pages changed: %s", last);
+		beat = strtol(last + strlen("dirty beat="), NULL, 10);
+	}
+	free(buf);
+	return beat;
 }
 
 /* Heartbeats in one pass of the dirty guest over 62 MiB (1024 pages each). */
