@@ -18,7 +18,7 @@ GUEST_VMLINUZ = $(GUEST_OUT)/vmlinuz
 GUEST_INITRD = $(GUEST_OUT)/initrd.gz
 GUEST_STAMP = $(GUEST_OUT)/stamp
 GUEST_PIN = $(GUEST_OUT)/pin
-GUEST_SRCS = guest/mkguest.sh guest/init guest/power-button
+GUEST_SRCS = guest/mkguest.sh guest/init guest/power-button guest/dirty.c
 GUEST_OBJCOPY = $(OBJCOPY)
 
 EXTRA_DIST += $(GUEST_SRCS)
@@ -36,6 +36,17 @@ DISTCLEANFILES += $(GUEST_CACHE)/*.deb
 
 guest: guest-debian test-guests
 
+# keel-dirty (guest/dirty.c), the load tests/bench/migrate runs in the
+# guest: static, since the initramfs has no libc, and built with its own
+# flags, not CFLAGS or the sanitizers (a static binary cannot carry
+# ASan's runtime), as the in-tree test guests are.
+GUEST_DIRTY = $(GUEST_OUT)/keel-dirty
+$(GUEST_DIRTY): $(srcdir)/guest/dirty.c
+	@$(MKDIR_P) $(GUEST_OUT)
+	$(AM_V_CCLD)$(CC) -std=gnu11 $(WARN_CFLAGS) -O2 -static \
+		-o $@ $(srcdir)/guest/dirty.c
+CLEANFILES += $(GUEST_DIRTY)
+
 # The stamp stands for the outputs; rebuild them if someone removed one.
 guest-debian: $(GUEST_STAMP)
 	@test -f $(GUEST_VMLINUZ) && test -f $(GUEST_INITRD) || { \
@@ -45,10 +56,10 @@ guest-debian: $(GUEST_STAMP)
 # Rebuild when the scripts change or the pin does; never just because
 # time passed, so a second `make guest` neither downloads nor asks apt.
 $(GUEST_STAMP): $(GUEST_PIN) $(srcdir)/guest/mkguest.sh $(srcdir)/guest/init \
-		$(srcdir)/guest/power-button
+		$(srcdir)/guest/power-button $(GUEST_DIRTY)
 	$(AM_V_GEN)OBJCOPY='$(GUEST_OBJCOPY)' $(SHELL) \
 		$(srcdir)/guest/mkguest.sh -c $(GUEST_CACHE) -o $(GUEST_OUT) \
-		-s $(srcdir)/guest -k "`cat $(GUEST_PIN)`"
+		-s $(srcdir)/guest -k "`cat $(GUEST_PIN)`" -x $(GUEST_DIRTY)
 	@touch $@
 
 # The pin file changes (and so triggers a rebuild) only when

@@ -6,12 +6,14 @@
 #
 #   OUTDIR/vmlinuz     Debian's cloud kernel (linux-image-*-cloud-amd64)
 #   OUTDIR/initrd.gz   gzip'd newc cpio: busybox-static, guest/init, the
-#                      kernel's virtio modules (uncompressed), acpid set-up
+#                      kernel's virtio modules (uncompressed), acpid set-up,
+#                      and the programs -x names, in /bin
 #   OUTDIR/VERSION     what went in: packages, versions, modules
 #   OUTDIR/guest.env   shell-sourceable absolute paths for tests and demos
 #   OUTDIR/config      the kernel's build configuration, for reference
 #
 # usage: mkguest.sh -c CACHEDIR -o OUTDIR -s SRCDIR [-k PACKAGE[=VERSION]]
+#                   [-x PROGRAM]...
 #
 # .debs are fetched with `apt-get download` into CACHEDIR and reused while
 # their SHA256 matches what apt expects; only a changed package downloads.
@@ -42,17 +44,18 @@ note() {
 
 usage() {
 	echo "usage: $0 -c CACHEDIR -o OUTDIR -s SRCDIR" \
-		"[-k PACKAGE[=VERSION]]" >&2
+		"[-k PACKAGE[=VERSION]] [-x PROGRAM]..." >&2
 	exit 2
 }
 
-cache='' out='' src='' pin=
-while getopts c:o:s:k: opt; do
+cache='' out='' src='' pin= extra=
+while getopts c:o:s:k:x: opt; do
 	case $opt in
 	c) cache=$OPTARG ;;
 	o) out=$OPTARG ;;
 	s) src=$OPTARG ;;
 	k) pin=$OPTARG ;;
+	x) extra="$extra $OPTARG" ;;
 	*) usage ;;
 	esac
 done
@@ -232,6 +235,11 @@ cp "$busybox" "$root/bin/busybox"
 	ln -s /bin/busybox "$root/$applet"
 done
 [ -e "$root/bin/sh" ] || ln -s busybox "$root/bin/sh"
+# Static programs of keel's own (guest/dirty.c), named by -x.
+for xprog in $extra; do
+	[ -f "$xprog" ] || die "no program $xprog (-x)"
+	install -m 0755 "$xprog" "$root/bin/${xprog##*/}"
+done
 
 mkdir -p "$root/proc" "$root/sys" "$root/tmp" "$root/root" \
 	"$root/var/log" "$root/var/run" "$root/etc/acpi/PWRF"
