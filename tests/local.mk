@@ -41,6 +41,8 @@ EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
+# QMP, one keeld call, the console: what the keel-against-QEMU ones share.
+BENCH_VMM = tests/bench/bench_vmm.c tests/bench/bench_vmm.h
 BENCH_KEELD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
 BENCH_KEELD_LIBS = tests/integration/libharness.la $(CHECK_LIBS) \
 	$(JSONC_LIBS)
@@ -75,7 +77,7 @@ tests_bench_abuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_abuse_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_abuse_LDADD = $(BENCH_KEELD_LIBS) -lpthread
 # issue 11's save/restore benchmark: keel against QEMU (docs/save-bench.md).
-tests_bench_save_SOURCES = tests/bench/save.c $(BENCH_KEELD)
+tests_bench_save_SOURCES = tests/bench/save.c $(BENCH_VMM) $(BENCH_KEELD)
 tests_bench_save_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_save_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_save_LDADD = $(BENCH_KEELD_LIBS)

@@ -151,7 +151,7 @@ struct stats_result {
 	const char *why;
 };
 
-static int fail(struct keel_conn *c, const char *what)
+static int rpc_fail(struct keel_conn *c, const char *what)
 {
 	const struct keel_error *e = keel_last_error(c);
 
@@ -171,7 +171,7 @@ static int sample_of(struct keel_conn *c, const char *name, struct sample *s)
 	struct json_object *st = NULL;
 
 	if (keel_domain_stats(c, name, &st) < 0)
-		return fail(c, "domain.stats");
+		return rpc_fail(c, "domain.stats");
 	s->time_ns = at_u64(st, "/time_ns");
 	s->cpu_ns = at_u64(st, "/cpu/time_ns");
 	json_object_put(st);
@@ -196,7 +196,7 @@ static int create(struct keel_conn *c, const struct qos_cfg *cfg,
 	}
 	rc = keel_domain_create(c, config, 0, NULL);
 	json_object_put(config);
-	return rc < 0 ? fail(c, "domain.create") : 0;
+	return rc < 0 ? rpc_fail(c, "domain.create") : 0;
 }
 
 /* The CPU share (% of one CPU) of each of @names over cfg->seconds. */
@@ -913,7 +913,7 @@ static int bench_stats(const struct qos_cfg *cfg, struct stats_result *r)
 	/* Warm: the first calls connect to every stand-in's socket. */
 	for (int i = 0; i < 5; i++) {
 		if (keel_domain_stats_all(c, &all) < 0) {
-			fail(c, "domain.stats_all");
+			rpc_fail(c, "domain.stats_all");
 			r->why = "domain.stats_all failed";
 			goto out;
 		}
@@ -925,7 +925,7 @@ static int bench_stats(const struct qos_cfg *cfg, struct stats_result *r)
 		bool ok;
 
 		if (keel_domain_stats_all(c, &all) < 0) {
-			fail(c, "domain.stats_all");
+			rpc_fail(c, "domain.stats_all");
 			r->why = "domain.stats_all failed";
 			goto out;
 		}

@@ -65,6 +65,7 @@
 #include <json-c/json.h>
 
 #include "harness.h"
+#include "bench_vmm.h"
 #include "keeld_fixture.h"
 
 #define READY_LINE "KEEL-GUEST-READY"
@@ -110,7 +111,7 @@ static void result_init(struct result *r, const char *vmm, int mib,
 
 /* Note the first failure of a case (later ones follow from it). */
 static void __attribute__((format(printf, 2, 3)))
-fail(struct result *r, const char *fmt, ...)
+result_fail(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -219,7 +220,7 @@ static long guest_prepare(struct proc *con, long at,
 		at = proc_expect(con, "TOUCHED=0", (size_t)at,
 				 cfg->timeout_ms);
 		if (at < 0) {
-			fail(r, "touching half the RAM failed");
+			result_fail(r, "touching half the RAM failed");
 			return at;
 		}
 	}
@@ -228,7 +229,7 @@ static long guest_prepare(struct proc *con, long at,
 	at = proc_expect(con, "USED ", (size_t)at, cfg->timeout_ms);
 	if (at < 0 || proc_expect(con, " END", (size_t)at,
 				  cfg->timeout_ms) < 0) {
-		fail(r, "the guest did not say its used memory");
+		result_fail(r, "the guest did not say its used memory");
 		return at < 0 ? at : -ETIMEDOUT;
 	}
 	s = con->out + at;
@@ -237,97 +238,7 @@ static long guest_prepare(struct proc *con, long at,
 	return proc_expect(con, " END", (size_t)at, 1);
 }
 
-/*
- * Type a line the guest answers with @marker and wait for it. Returns
- * 0 or -errno.
- */
-static int guest_answers(struct proc *con, const char *marker,
-			 const struct bench_cfg *cfg)
-{
-	char line[64];
-	size_t half = strlen(marker) / 2;
-
-	/* Split by "" so that the echo of what was typed does not match. */
-	snprintf(line, sizeof(line), "echo %.*s\"\"%s\n", (int)half, marker,
-		 marker + half);
-	proc_type(con, line);
-	return proc_expect(con, marker, 0, cfg->timeout_ms) < 0 ? -ETIMEDOUT :
-								 0;
-}
-
 /* --- QEMU ---------------------------------------------------------- */
-
-/*
- * Send a QMP command and read lines until its answer (events may come
- * first). Returns the answer (owned by @c until its next read) or NULL
- * if it was an error or none came.
- */
-static char *qmp(struct harness_client *c, const char *cmd, int timeout_ms)
-{
-	static char *answer;
-	long long end = harness_now_ms() + timeout_ms;
-
-	free(answer);
-	answer = NULL;
-	if (harness_client_send(c, cmd, strlen(cmd)) ||
-	    harness_client_send(c, "\n", 1))
-		return NULL;
-	while (harness_now_ms() < end) {
-		answer = harness_client_readline(c, (int)(end -
-							  harness_now_ms()));
-		if (!answer)
-			return NULL;
-		if (strstr(answer, "\"return\""))
-			return answer;
-		if (strstr(answer, "\"error\"")) {
-			fprintf(stderr, "save: QMP %s: %s\n", cmd, answer);
-			return NULL;
-		}
-		free(answer);
-		answer = NULL;
-	}
-	return NULL;
-}
-
-/* Connect to QEMU's QMP socket and leave its negotiation mode. */
-static int qmp_open(struct harness_client *c, const char *path,
-		    int timeout_ms)
-{
-	char *greeting;
-	int rc = harness_client_open(c, path, timeout_ms);
-
-	if (rc)
-		return rc;
-	greeting = harness_client_readline(c, timeout_ms);
-	if (!greeting)
-		return -EPROTO;
-	free(greeting);
-	return qmp(c, "{\"execute\":\"qmp_capabilities\"}", timeout_ms) ?
-		       0 :
-		       -EPROTO;
-}
-
-/* Poll @cmd every 10 ms until its answer holds @want (or @bad). */
-static int qmp_poll(struct harness_client *c, const char *cmd,
-		    const char *want, const char *bad, int timeout_ms)
-{
-	long long end = harness_now_ms() + timeout_ms;
-
-	while (harness_now_ms() < end) {
-		const char *a = qmp(c, cmd, timeout_ms);
-
-		if (!a)
-			return -EPROTO;
-		if (strstr(a, want))
-			return 0;
-		if (bad && strstr(a, bad)) {
-			fprintf(stderr, "save: QMP %s: %s\n", cmd, a);
-			return -EIO;
-		}
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
 
 static void qemu_argv(const struct bench_cfg *cfg, char **argv, char *mem,
 		      char *cpus, char *qmp_arg, const char *incoming)
@@ -389,21 +300,21 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	unlink(sock);
 	qemu_argv(cfg, argv, mem, cpus, qmp_arg, NULL);
 	if (proc_spawn(&p, argv)) {
-		fail(r, "cannot run %s", cfg->qemu_bin);
+		result_fail(r, "cannot run %s", cfg->qemu_bin);
 		return;
 	}
 	at = proc_expect(&p, READY_LINE, 0, cfg->timeout_ms);
 	if (at >= 0)
 		at = proc_expect(&p, "# ", (size_t)at, cfg->timeout_ms);
 	if (at < 0) {
-		fail(r, "the guest did not reach its shell");
+		result_fail(r, "the guest did not reach its shell");
 		goto out;
 	}
 	if (guest_prepare(&p, at, cfg, r) < 0)
 		goto out;
 	r->nonzero_mib = nonzero_mib(p.pid, r->mib);
-	if (qmp_open(&c, sock, 10000)) {
-		fail(r, "no QMP on %s", sock);
+	if (qmp_open(&c, "save", sock, 10000)) {
+		result_fail(r, "no QMP on %s", sock);
 		goto out;
 	}
 	snprintf(uri, sizeof(uri), "exec:cat > %s", file);
@@ -411,25 +322,25 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}",
 		 uri);
 	/* libvirt lifts the 32 MiB/s default for a save to a file too. */
-	if (!qmp(&c,
+	if (!qmp(&c, "save",
 		 "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
 		 "{\"max-bandwidth\":107374182400}}",
 		 10000)) {
-		fail(r, "migrate-set-parameters failed");
+		result_fail(r, "migrate-set-parameters failed");
 		goto out;
 	}
 	t0 = harness_now_ms();
-	if (!qmp(&c, "{\"execute\":\"stop\"}", 10000) ||
-	    !qmp(&c, cmd, 10000) ||
-	    qmp_poll(&c, "{\"execute\":\"query-migrate\"}",
+	if (!qmp(&c, "save", "{\"execute\":\"stop\"}", 10000) ||
+	    !qmp(&c, "save", cmd, 10000) ||
+	    qmp_poll(&c, "save", "{\"execute\":\"query-migrate\"}",
 		     "\"status\": \"completed\"", "\"status\": \"failed\"",
 		     cfg->timeout_ms)) {
-		fail(r, "the migration to %s failed", file);
+		result_fail(r, "the migration to %s failed", file);
 		goto out;
 	}
 	r->save_ms = (double)(harness_now_ms() - t0);
 	r->stream_mib = file_mib(file);
-	qmp(&c, "{\"execute\":\"quit\"}", 5000);
+	qmp(&c, "save", "{\"execute\":\"quit\"}", 5000);
 	harness_client_close(&c);
 	proc_wait(&p, 10000);
 	proc_dispose(&p);
@@ -440,7 +351,7 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	qemu_argv(cfg, argv, mem, cpus, qmp_arg, uri);
 	t0 = harness_now_ms();
 	if (proc_spawn(&p, argv)) {
-		fail(r, "cannot run %s", cfg->qemu_bin);
+		result_fail(r, "cannot run %s", cfg->qemu_bin);
 		goto out;
 	}
 	/*
@@ -448,22 +359,22 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	 * QEMU leaves the VM paused once it is in, and needs cont, as
 	 * libvirt's virsh restore sends it.
 	 */
-	if (qmp_open(&c, sock, 10000) ||
-	    qmp_poll(&c, "{\"execute\":\"query-status\"}",
+	if (qmp_open(&c, "save", sock, 10000) ||
+	    qmp_poll(&c, "save", "{\"execute\":\"query-status\"}",
 		     "\"status\": \"paused\"", NULL, cfg->timeout_ms) ||
-	    !qmp(&c, "{\"execute\":\"cont\"}", 10000) ||
-	    qmp_poll(&c, "{\"execute\":\"query-status\"}",
+	    !qmp(&c, "save", "{\"execute\":\"cont\"}", 10000) ||
+	    qmp_poll(&c, "save", "{\"execute\":\"query-status\"}",
 		     "\"status\": \"running\"", NULL, cfg->timeout_ms)) {
-		fail(r, "the restored QEMU never ran");
+		result_fail(r, "the restored QEMU never ran");
 		goto out;
 	}
 	r->restore_ms = (double)(harness_now_ms() - t0);
-	if (guest_answers(&p, "QALIVE", cfg)) {
-		fail(r, "the restored guest did not answer on its console");
+	if (guest_answers(&p, "QALIVE", cfg->timeout_ms)) {
+		result_fail(r, "the restored guest did not answer on its console");
 		goto out;
 	}
 	r->console_ms = (double)(harness_now_ms() - t0);
-	qmp(&c, "{\"execute\":\"quit\"}", 5000);
+	qmp(&c, "save", "{\"execute\":\"quit\"}", 5000);
 	proc_wait(&p, 10000);
 out:
 	if (r->why[0] && p.out)
@@ -486,16 +397,8 @@ static void keeld_drain(struct keeld_env *env)
 /* One JSON-RPC call on a new keeld.sock connection; its answer or NULL. */
 static struct json_object *keel_rpc(struct keeld_env *env, const char *line)
 {
-	struct harness_client c;
-	struct json_object *o = NULL;
-	const char *answer;
+	struct json_object *o = bench_rpc(env->sock, line, CALL_TIMEOUT_MS);
 
-	if (!harness_client_open(&c, env->sock, 2000)) {
-		answer = harness_client_call(&c, line, CALL_TIMEOUT_MS);
-		if (answer)
-			o = json_tokener_parse(answer);
-	}
-	harness_client_close(&c);
 	keeld_drain(env);
 	return o;
 }
@@ -569,7 +472,7 @@ static int keel_cli(const struct bench_cfg *cfg, struct keeld_env *env,
 	if (rc != 0) {
 		char *nl;
 
-		fail(r, "keel %s exited %d: %.100s", args[0], rc,
+		result_fail(r, "keel %s exited %d: %.100s", args[0], rc,
 		     p.out ? p.out : "");
 		nl = strchr(r->why, '\n');
 		if (nl)
@@ -608,11 +511,11 @@ static void run_keel(const struct bench_cfg *cfg, struct keeld_env *env,
 		 "\"vcpus\":%d,\"cmdline\":\"%s\"}}}",
 		 cfg->kernel, cfg->initrd, r->mib, cfg->vcpus, cfg->cmdline);
 	if (!keel_rpc_ok(env, line)) {
-		fail(r, "domain.create failed");
+		result_fail(r, "domain.create failed");
 		return;
 	}
 	if (keel_console(cfg, env, &con)) {
-		fail(r, "cannot run %s", cfg->keel_bin);
+		result_fail(r, "cannot run %s", cfg->keel_bin);
 		goto out;
 	}
 	at = proc_expect(&con, READY_LINE, 0, cfg->timeout_ms);
@@ -620,7 +523,7 @@ static void run_keel(const struct bench_cfg *cfg, struct keeld_env *env,
 		at = proc_expect(&con, "# ", (size_t)at, cfg->timeout_ms);
 	keeld_drain(env);
 	if (at < 0) {
-		fail(r, "the guest did not reach its shell");
+		result_fail(r, "the guest did not reach its shell");
 		goto out;
 	}
 	if (guest_prepare(&con, at, cfg, r) < 0)
@@ -640,15 +543,15 @@ static void run_keel(const struct bench_cfg *cfg, struct keeld_env *env,
 		goto out;
 	while (!keel_running(env)) {
 		if (harness_now_ms() - t0 > cfg->timeout_ms) {
-			fail(r, "the restored domain never ran");
+			result_fail(r, "the restored domain never ran");
 			goto out;
 		}
 		usleep(10000);
 	}
 	r->restore_ms = (double)(harness_now_ms() - t0);
 	if (keel_console(cfg, env, &con) ||
-	    guest_answers(&con, "KALIVE", cfg)) {
-		fail(r, "the restored guest did not answer on its console");
+	    guest_answers(&con, "KALIVE", cfg->timeout_ms)) {
+		result_fail(r, "the restored guest did not answer on its console");
 		goto out;
 	}
 	r->console_ms = (double)(harness_now_ms() - t0);
@@ -665,24 +568,16 @@ out:
 
 /* --- the table ----------------------------------------------------- */
 
-static void num(char *buf, size_t size, double v, int decimals)
-{
-	if (v < 0)
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%.*f", decimals, v);
-}
-
 static void print_row(const struct result *r)
 {
 	char used[16], nz[16], save[16], restore[16], con[16], stream[16];
 
-	num(used, sizeof(used), r->used_mib, 1);
-	num(nz, sizeof(nz), r->nonzero_mib, 1);
-	num(save, sizeof(save), r->save_ms, 0);
-	num(restore, sizeof(restore), r->restore_ms, 0);
-	num(con, sizeof(con), r->console_ms, 0);
-	num(stream, sizeof(stream), r->stream_mib, 1);
+	bench_cell(used, sizeof(used), r->used_mib, 1);
+	bench_cell(nz, sizeof(nz), r->nonzero_mib, 1);
+	bench_cell(save, sizeof(save), r->save_ms, 0);
+	bench_cell(restore, sizeof(restore), r->restore_ms, 0);
+	bench_cell(con, sizeof(con), r->console_ms, 0);
+	bench_cell(stream, sizeof(stream), r->stream_mib, 1);
 	printf("%-9s %5d %-7s %9s %9s %9s %10s %10s %10s%s%s\n", r->vmm,
 	       r->mib, r->touched ? "touched" : "idle", used, nz, save,
 	       restore, con, stream, r->why[0] ? "  # " : "", r->why);
@@ -881,7 +776,7 @@ int main(int argc, char **argv)
 				if (keeld_up)
 					run_keel(&cfg, &env, &k);
 				else
-					fail(&k, "no keeld");
+					result_fail(&k, "no keeld");
 				print_row(&k);
 			}
 			if (cfg.qemu) {

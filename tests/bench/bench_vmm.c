@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What the keel-against-QEMU benchmarks share (bench_vmm.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_vmm.h"
+
+char *qmp(struct harness_client *c, const char *who, const char *cmd,
+	  int timeout_ms)
+{
+	static char *answer;
+	long long end = harness_now_ms() + timeout_ms;
+
+	free(answer);
+	answer = NULL;
+	if (harness_client_send(c, cmd, strlen(cmd)) ||
+	    harness_client_send(c, "\n", 1))
+		return NULL;
+	while (harness_now_ms() < end) {
+		answer = harness_client_readline(c, (int)(end -
+							  harness_now_ms()));
+		if (!answer)
+			return NULL;
+		if (strstr(answer, "\"return\""))
+			return answer;
+		if (strstr(answer, "\"error\"")) {
+			fprintf(stderr, "%s: QMP %s: %s\n", who, cmd, answer);
+			return NULL;
+		}
+		free(answer);
+		answer = NULL;
+	}
+	return NULL;
+}
+
+int qmp_open(struct harness_client *c, const char *who, const char *path,
+	     int timeout_ms)
+{
+	char *greeting;
+	int rc = harness_client_open(c, path, timeout_ms);
+
+	if (rc)
+		return rc;
+	greeting = harness_client_readline(c, timeout_ms);
+	if (!greeting)
+		return -EPROTO;
+	free(greeting);
+	return qmp(c, who, "{\"execute\":\"qmp_capabilities\"}", timeout_ms) ?
+		       0 :
+		       -EPROTO;
+}
+
+int qmp_poll(struct harness_client *c, const char *who, const char *cmd,
+	     const char *want, const char *bad, int timeout_ms)
+{
+	long long end = harness_now_ms() + timeout_ms;
+
+	while (harness_now_ms() < end) {
+		const char *a = qmp(c, who, cmd, timeout_ms);
+
+		if (!a)
+			return -EPROTO;
+		if (strstr(a, want))
+			return 0;
+		if (bad && strstr(a, bad)) {
+			fprintf(stderr, "%s: QMP %s: %s\n", who, cmd, a);
+			return -EIO;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+struct json_object *bench_rpc(const char *sock, const char *line,
+			      int timeout_ms)
+{
+	struct harness_client c;
+	struct json_object *o = NULL;
+	const char *answer;
+
+	if (!harness_client_open(&c, sock, 2000)) {
+		answer = harness_client_call(&c, line, timeout_ms);
+		if (answer)
+			o = json_tokener_parse(answer);
+	}
+	harness_client_close(&c);
+	return o;
+}
+
+int guest_answers(struct proc *con, const char *marker, int timeout_ms)
+{
+	char line[64];
+	size_t half = strlen(marker) / 2;
+
+	snprintf(line, sizeof(line), "echo %.*s\"\"%s\n", (int)half, marker,
+		 marker + half);
+	proc_type(con, line);
+	return proc_expect(con, marker, 0, timeout_ms) < 0 ? -ETIMEDOUT : 0;
+}
+
+void bench_cell(char *buf, size_t size, double v, int decimals)
+{
+	if (v < 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.*f", decimals, v);
+}
