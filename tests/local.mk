@@ -37,7 +37,7 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la $(CHECK_LIBS)
 # Benchmarks: built by `make bench`, never run by `make check`.
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
 	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos \
-	tests/bench/save
+	tests/bench/save tests/bench/migrate
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
@@ -268,3 +268,9 @@ tests_integration_check_cpu_state_CFLAGS = $(INTEGRATION_CFLAGS) \
 tests_integration_check_cpu_state_LDADD = hypervisor/libkeelhv.la \
 	tests/integration/libharness.la $(UNIT_LIBS) $(JSONC_LIBS) \
 	$(LIBEVENT_LIBS) -lpthread
+# issue 12's live migration benchmark: keel against QEMU over TLS
+# (docs/migrate-bench.md).
+tests_bench_migrate_SOURCES = tests/bench/migrate.c $(BENCH_VMM) $(BENCH_KEELD)
+tests_bench_migrate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
+tests_bench_migrate_CFLAGS = $(BENCH_KEELD_CFLAGS)
+tests_bench_migrate_LDADD = $(BENCH_KEELD_LIBS)
