@@ -13,16 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lz4.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "hv_proto.h"
 #include "json_strict.h"
 #include "le.h"
 #include "stream.h"
+#include "stream_in.h"
 
 /*
  * An optional record of a type this keel does not know is skipped
@@ -43,13 +42,11 @@ enum phase {
 };
 
 struct stream_reader {
-	int fd;
+	struct stream_in in;	/* the bytes, their offset and checksum */
 	const struct stream_ops *ops;
 	void *opaque;
 	char *err;
 	size_t err_size;
-	uint64_t offset;	/* bytes read so far */
-	XXH3_state_t *xxh;
 	/* The record being read, for messages. */
 	bool in_preamble;
 	bool have_type;
@@ -184,45 +181,29 @@ static int refused(struct stream_reader *r, int rc)
 static int read_exact(struct stream_reader *r, void *dst, size_t len,
 		      bool hash)
 {
-	uint8_t *p = dst;
-	size_t left = len;
-	ssize_t n;
+	int rc = stream_in_read(&r->in, dst, len, hash);
+	uint64_t off = r->in.offset;
 
-	while (left) {
-		n = read(r->fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-
-			fail(r, "reading the stream failed: %s.", strerror(-rc));
-			return rc;
-		}
-		if (n == 0) {
-			if (r->in_preamble)
-				fail(r, "the stream ends after %llu of the preamble's %d bytes.",
-				     (unsigned long long)r->offset,
-				     STREAM_PREAMBLE_SIZE);
-			else if (!r->have_type && r->offset == r->rec_at)
-				fail(r, "the stream ends here, before its END record.");
-			else if (!r->have_type)
-				fail(r, "the stream ends after %llu of the record header's %d bytes.",
-				     (unsigned long long)r->offset - r->rec_at,
+	if (rc == -ENODATA) {
+		if (r->in_preamble)
+			fail(r, "the stream ends after %llu of the preamble's %d bytes.",
+			     (unsigned long long)off, STREAM_PREAMBLE_SIZE);
+		else if (!r->have_type && off == r->rec_at)
+			fail(r, "the stream ends here, before its END record.");
+		else if (!r->have_type)
+			fail(r, "the stream ends after %llu of the record header's %d bytes.",
+			     (unsigned long long)(off - r->rec_at),
+			     STREAM_RECORD_HEADER_SIZE);
+		else
+			fail(r, "the stream ends %llu bytes into the record, which has %llu bytes and padding.",
+			     (unsigned long long)(off - r->rec_at),
+			     (unsigned long long)r->rec_len +
 				     STREAM_RECORD_HEADER_SIZE);
-			else
-				fail(r, "the stream ends %llu bytes into the record, which has %llu bytes and padding.",
-				     (unsigned long long)r->offset - r->rec_at,
-				     (unsigned long long)r->rec_len +
-					     STREAM_RECORD_HEADER_SIZE);
-			return -EINVAL;
-		}
-		if (hash)
-			XXH3_64bits_update(r->xxh, p, (size_t)n);
-		p += n;
-		left -= (size_t)n;
-		r->offset += (uint64_t)n;
+		return -EINVAL;
 	}
-	return 0;
+	if (rc)
+		fail(r, "reading the stream failed: %s.", strerror(-rc));
+	return rc;
 }
 
 /* Grow @buf to hold @len bytes (at most a record's limit). */
@@ -470,10 +451,16 @@ static bool inside_ram(const struct stream_header *h, uint64_t gpa,
 static int ram_dest(struct stream_reader *r, uint64_t gpa, size_t len,
 		    uint8_t **dst)
 {
+	struct stream_stats *st = r->in.stats;
+	uint64_t t0 = st ? stream_in_now_ns() : 0;
 	int rc;
 
 	if (r->ops->ram_map) {
 		*dst = r->ops->ram_map(r->opaque, gpa, len);
+		if (st) {
+			st->map_ns += stream_in_now_ns() - t0;
+			st->ram_bytes += len;
+		}
 		if (!*dst)
 			return fail(r, "guest memory at 0x%llx (%zu bytes) is not mapped.",
 				    (unsigned long long)gpa, len);
@@ -484,13 +471,41 @@ static int ram_dest(struct stream_reader *r, uint64_t gpa, size_t len,
 	return rc;
 }
 
+/* Decompress r->buf's @enclen bytes (lz4 or zstd) to exactly @raw at @dst. */
+static int decode(struct stream_reader *r, uint16_t enc, uint8_t *dst,
+		  size_t raw, size_t enclen)
+{
+	size_t n;
+
+	if (enc == STREAM_ENC_LZ4) {
+		int got = LZ4_decompress_safe((const char *)r->buf, (char *)dst,
+					      (int)enclen, (int)raw);
+
+		if (got != (int)raw)
+			return fail(r, "its lz4 data does not decompress to exactly %zu bytes.",
+				    raw);
+		return 0;
+	}
+	if (!r->zd)
+		r->zd = ZSTD_createDCtx();
+	if (!r->zd) {
+		fail(r, "out of memory for zstd.");
+		return -ENOMEM;
+	}
+	n = ZSTD_decompressDCtx(r->zd, dst, raw, r->buf, enclen);
+	if (ZSTD_isError(n) || n != raw)
+		return fail(r, "its zstd data does not decompress to exactly %zu bytes%s%s.",
+			    raw, ZSTD_isError(n) ? ": " : "",
+			    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "");
+	return 0;
+}
+
 static int do_ram(struct stream_reader *r, uint64_t len)
 {
 	uint8_t f[STREAM_RAM_FIXED], *dst;
-	uint64_t gpa, enclen, raw;
+	uint64_t gpa, enclen, raw, t0;
 	uint32_t npages;
 	uint16_t enc;
-	size_t n;
 	int rc;
 
 	if (len < STREAM_RAM_FIXED)
@@ -555,29 +570,11 @@ static int do_ram(struct stream_reader *r, uint64_t len)
 		rc = ram_dest(r, gpa, (size_t)raw, &dst);
 	if (rc)
 		return rc;
-	if (enc == STREAM_ENC_LZ4) {
-		int got = LZ4_decompress_safe((const char *)r->buf, (char *)dst,
-					      (int)enclen, (int)raw);
-
-		if (got != (int)raw)
-			return fail(r, "its lz4 data does not decompress to exactly %llu bytes.",
-				    (unsigned long long)raw);
-		return 0;
-	}
-	if (!r->zd)
-		r->zd = ZSTD_createDCtx();
-	if (!r->zd) {
-		fail(r, "out of memory for zstd.");
-		return -ENOMEM;
-	}
-	n = ZSTD_decompressDCtx(r->zd, dst, (size_t)raw, r->buf,
-				(size_t)enclen);
-	if (ZSTD_isError(n) || n != raw)
-		return fail(r, "its zstd data does not decompress to exactly %llu bytes%s%s.",
-			    (unsigned long long)raw,
-			    ZSTD_isError(n) ? ": " : "",
-			    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "");
-	return 0;
+	t0 = r->in.stats ? stream_in_now_ns() : 0;
+	rc = decode(r, enc, dst, (size_t)raw, (size_t)enclen);
+	if (r->in.stats)
+		r->in.stats->decode_ns += stream_in_now_ns() - t0;
+	return rc;
 }
 
 /* The length sub-record @tag of a VCPU record must have; true if @len is. */
@@ -829,7 +826,7 @@ static int check_order(struct stream_reader *r, uint32_t type)
 
 static int do_end(struct stream_reader *r, uint64_t len)
 {
-	uint64_t want = XXH3_64bits_digest(r->xxh), got;
+	uint64_t want = stream_in_digest(&r->in), got;
 	int rc;
 
 	if (len != 8)
@@ -869,6 +866,22 @@ static int read_preamble(struct stream_reader *r)
 	return 0;
 }
 
+/*
+ * A record of @len bytes (checked against its limit) lies ahead: the
+ * stream holds it, its padding and, unless it is END, at least an END
+ * record after it. The input may read that far ahead and no further.
+ */
+static void expect_record(struct stream_reader *r, uint32_t type,
+			  uint64_t len)
+{
+	uint64_t end = r->rec_at + STREAM_RECORD_HEADER_SIZE + len +
+		       (8 - len % 8) % 8;
+
+	if (type != STREAM_END)
+		end += STREAM_RECORD_HEADER_SIZE + 8;
+	stream_in_expect(&r->in, end);
+}
+
 /* One record: its header, its order, its body and padding. */
 static int read_record(struct stream_reader *r, bool *done)
 {
@@ -877,7 +890,9 @@ static int read_record(struct stream_reader *r, bool *done)
 	uint64_t len, max;
 	int rc;
 
-	r->rec_at = r->offset;
+	r->rec_at = r->in.offset;
+	/* Whatever comes next, END (24 bytes) still does. */
+	stream_in_expect(&r->in, r->rec_at + STREAM_RECORD_HEADER_SIZE + 8);
 	r->have_type = false;
 	rc = read_exact(r, h, sizeof(h), false);
 	if (rc)
@@ -890,7 +905,7 @@ static int read_record(struct stream_reader *r, bool *done)
 	r->rec_len = len;
 	/* END's own header is outside the checksum it carries. */
 	if (type != STREAM_END)
-		XXH3_64bits_update(r->xxh, h, sizeof(h));
+		stream_in_hash(&r->in, h, sizeof(h));
 	if (flags & ~STREAM_FLAG_OPTIONAL)
 		return fail(r, "its flags 0x%x set bits other than bit 0 (optional).",
 			    flags);
@@ -904,6 +919,7 @@ static int read_record(struct stream_reader *r, bool *done)
 			return fail(r, "it claims %llu bytes, more than the %llu an optional record may have.",
 				    (unsigned long long)len,
 				    (unsigned long long)STREAM_UNKNOWN_MAX);
+		expect_record(r, type, len);
 		rc = skip(r, len);
 		return rc ? rc : read_padding(r, len);
 	}
@@ -914,6 +930,7 @@ static int read_record(struct stream_reader *r, bool *done)
 	if (len > max)
 		return fail(r, "it claims %llu bytes, more than the %llu it may have.",
 			    (unsigned long long)len, (unsigned long long)max);
+	expect_record(r, type, len);
 	if (type == STREAM_PROGRESS) {
 		if (r->phase == PHASE_HEADER)
 			return fail(r, "the stream must start with a HEADER record.");
@@ -949,11 +966,11 @@ static int read_record(struct stream_reader *r, bool *done)
 	return rc ? rc : read_padding(r, len);
 }
 
-int stream_read(int fd, const struct stream_ops *ops, void *opaque,
-		char *err, size_t err_size)
+int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
+		      char *err, size_t err_size, struct stream_stats *stats)
 {
 	struct stream_reader r = {
-		.fd = fd, .ops = ops, .opaque = opaque,
+		.ops = ops, .opaque = opaque,
 		.err = err, .err_size = err_size,
 	};
 	bool done = false;
@@ -961,15 +978,17 @@ int stream_read(int fd, const struct stream_ops *ops, void *opaque,
 
 	if (err_size)
 		err[0] = '\0';
-	r.xxh = XXH3_createState();
-	if (!r.xxh || XXH3_64bits_reset(r.xxh) != XXH_OK) {
+	rc = stream_in_init(&r.in, fd, stats);
+	if (rc) {
 		snprintf(err, err_size, "Out of memory reading the stream.");
-		rc = -ENOMEM;
 		goto out;
 	}
 	rc = read_preamble(&r);
-	while (!rc && !done)
+	while (!rc && !done) {
 		rc = read_record(&r, &done);
+		if (stats)
+			stats->records++;
+	}
 	if (!rc && ops->end) {
 		rc = ops->end(opaque, &r);
 		if (rc)
@@ -980,6 +999,12 @@ out:
 	ZSTD_freeDCtx(r.zd);
 	free(r.scratch);
 	free(r.buf);
-	XXH3_freeState(r.xxh);
+	stream_in_dispose(&r.in);
 	return rc;
+}
+
+int stream_read(int fd, const struct stream_ops *ops, void *opaque,
+		char *err, size_t err_size)
+{
+	return stream_read_timed(fd, ops, opaque, err, err_size, NULL);
 }
