@@ -38,7 +38,7 @@ struct restore_state {
 	bool restored[RESTORE_MAX_DEVICES];
 	unsigned nr_devices;
 	char why[CPU_STATE_WHY_MAX];
-	uint64_t huge_end;	/* guest memory below is huge-page advised */
+	uint64_t data_end;	/* where the last full data record ended */
 	bool no_populate;	/* the kernel has no MADV_POPULATE_WRITE */
 };
 
@@ -72,37 +72,32 @@ static int restore_header(void *opaque, struct stream_reader *r,
 #define RESTORE_HUGE_PAGE (2ULL << 20)
 
 /*
- * A full run of data (STREAM_RAM_RUN_PAGES: what the writer makes of
- * memory without zero pages) says the guest's memory is dense there:
- * the 2 MiB pages it touches may be huge again, one fault and one
- * allocation instead of 512 (restore_huge_pages() says why the rest is
- * not). A page that already has small pages stays small; khugepaged
- * gathers it after the restore.
+ * Huge pages where the guest's memory is dense. The writer cuts a run
+ * of non-zero pages into full records (STREAM_RAM_RUN_PAGES) back to
+ * back, so a full record that starts where the one before ended is the
+ * middle of such a run: the 2 MiB page that begins inside it (nothing
+ * wrote there yet) will most likely be filled, and may be huge, one
+ * fault and one allocation instead of 512. A run that ends early wastes
+ * at most that one page; an isolated full record gets no huge page at
+ * all (restore_huge_pages() says why small pages are the rule).
  */
 static void restore_dense(struct restore_state *s, uint64_t gpa,
 			  uint8_t *hva, uint64_t len)
 {
 	/* Huge pages are aligned in the address space, not in the guest's. */
-	uintptr_t a = (uintptr_t)hva & ~(RESTORE_HUGE_PAGE - 1);
-	uintptr_t b = ((uintptr_t)hva + len + RESTORE_HUGE_PAGE - 1) &
+	uintptr_t a = ((uintptr_t)hva + RESTORE_HUGE_PAGE - 1) &
 		      ~(RESTORE_HUGE_PAGE - 1);
-	uint64_t start = gpa - ((uintptr_t)hva - a);
+	bool follows = gpa == s->data_end;
 
-	if (gpa < (uintptr_t)hva - a ||
-	    vm_gpa_to_hva(s->vm, start, b - a) != (void *)a)
-		return; /* at the edge of a RAM range */
-	if (start < s->huge_end) {
-		a += s->huge_end - start;
-		start = s->huge_end;
-	}
-	if (a >= b)
+	s->data_end = gpa + len;
+	if (!follows || a >= (uintptr_t)hva + len ||
+	    vm_gpa_to_hva(s->vm, gpa + (a - (uintptr_t)hva),
+			  RESTORE_HUGE_PAGE) != (void *)a)
 		return;
-	if (madvise((void *)a, b - a, MADV_HUGEPAGE) < 0) {
+	if (madvise((void *)a, RESTORE_HUGE_PAGE, MADV_HUGEPAGE) < 0)
 		log_debug("restore: madvise(MADV_HUGEPAGE) at 0x%llx: %s",
-			  (unsigned long long)start, strerror(errno));
-		return;
-	}
-	s->huge_end = start + (b - a);
+			  (unsigned long long)(gpa + (a - (uintptr_t)hva)),
+			  strerror(errno));
 }
 
 /*
@@ -259,7 +254,7 @@ static void restore_huge_pages(struct vm *vm, bool on)
 
 int restore_read(struct vm *vm, int fd, char *why)
 {
-	struct restore_state s = { .vm = vm };
+	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX };
 	struct stream_stats st;
 	int rc;
 
