@@ -132,7 +132,8 @@ tests_unit_check_hv_proto_LDADD = $(LIB_UNIT_LIBS)
 # A library of its own, so that libkeel.so and keeld do not link them.
 noinst_LTLIBRARIES += lib/libkeelstream.la
 lib_libkeelstream_la_SOURCES = lib/stream.c lib/stream_read.c lib/stream.h \
-	lib/stream_in.c lib/stream_in.h
+	lib/stream_read_ram.c lib/stream_reader.h lib/stream_in.c \
+	lib/stream_in.h
 lib_libkeelstream_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(DECOMP_CFLAGS) $(XXHASH_CFLAGS)
 lib_libkeelstream_la_LIBADD = lib/libkeelcommon.la $(DECOMP_LIBS) \
