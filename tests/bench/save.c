@@ -46,7 +46,8 @@
  * removed once restored. --no-idle runs only the touched cases.
  * --hv-log runs keel-hv at log level debug (through a script in that
  * directory) and prints what its log says about each restore (where the
- * time went: hypervisor/restore.c).
+ * time went: hypervisor/restore.c) and keel-hv's Rss and AnonHugePages
+ * right after it.
  */
 #include "config.h"
 
@@ -557,7 +558,10 @@ static pid_t keel_hv_pid(struct keeld_env *env)
 	return pid;
 }
 
-/* keel-hv's log lines about its restore (--hv-log), indented. */
+/*
+ * keel-hv's log lines about its restore (--hv-log), indented, and how
+ * much of its memory is in huge pages right after it.
+ */
 static void print_hv_log(struct keeld_env *env)
 {
 	char path[PATH_MAX], line[1024];
@@ -565,12 +569,22 @@ static void print_hv_log(struct keeld_env *env)
 
 	snprintf(path, sizeof(path), "%s/" DOM_NAME ".log", env->log_dir);
 	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "estore"))
-			printf("    %s", line);
-	fclose(f);
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "estore"))
+				printf("    %s", line);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup",
+		 (int)keel_hv_pid(env));
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Rss:", 4) ||
+			    !strncmp(line, "AnonHugePages:", 14))
+				printf("    keel-hv %s", line);
+		fclose(f);
+	}
 	fflush(stdout);
 }
 
