@@ -26,6 +26,11 @@
 /* The devices a restore can name, and which of them it has named. */
 #define RESTORE_MAX_DEVICES 64
 
+/* Linux 5.14's madvise(2) advice, for older headers. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 struct restore_state {
 	struct vm *vm;
 	uint64_t tsc; /* vCPU 0's IA32_TSC, written to every vCPU */
@@ -33,6 +38,8 @@ struct restore_state {
 	bool restored[RESTORE_MAX_DEVICES];
 	unsigned nr_devices;
 	char why[CPU_STATE_WHY_MAX];
+	uint64_t data_end;	/* where the last full data record ended */
+	bool no_populate;	/* the kernel has no MADV_POPULATE_WRITE */
 };
 
 static int restore_header(void *opaque, struct stream_reader *r,
@@ -65,25 +72,65 @@ static int restore_header(void *opaque, struct stream_reader *r,
 #define RESTORE_HUGE_PAGE (2ULL << 20)
 
 /*
- * The reader checked that [gpa, gpa + len) lies in one header range.
- * A full run of data (what the writer makes of memory without zero
- * pages) at the start of a 2 MiB page says the guest's memory is dense
- * there: that page may be huge again, one fault instead of 512
- * (restore_huge_pages() says why the rest is not).
+ * Huge pages where the guest's memory is dense. The writer cuts a run
+ * of non-zero pages into full records (STREAM_RAM_RUN_PAGES) back to
+ * back, so a full record that starts where the one before ended is the
+ * middle of such a run: the 2 MiB page that begins inside it (nothing
+ * wrote there yet) will most likely be filled, and may be huge, one
+ * fault and one allocation instead of 512. A run that ends early wastes
+ * at most that one page; an isolated full record gets no huge page at
+ * all (restore_huge_pages() says why small pages are the rule).
  */
+static void restore_dense(struct restore_state *s, uint64_t gpa,
+			  uint8_t *hva, uint64_t len)
+{
+	/* Huge pages are aligned in the address space, not in the guest's. */
+	uintptr_t a = ((uintptr_t)hva + RESTORE_HUGE_PAGE - 1) &
+		      ~(RESTORE_HUGE_PAGE - 1);
+	bool follows = gpa == s->data_end;
+
+	s->data_end = gpa + len;
+	if (!follows || a >= (uintptr_t)hva + len ||
+	    vm_gpa_to_hva(s->vm, gpa + (a - (uintptr_t)hva),
+			  RESTORE_HUGE_PAGE) != (void *)a)
+		return;
+	if (madvise((void *)a, RESTORE_HUGE_PAGE, MADV_HUGEPAGE) < 0)
+		log_debug("restore: madvise(MADV_HUGEPAGE) at 0x%llx: %s",
+			  (unsigned long long)(gpa + (a - (uintptr_t)hva)),
+			  strerror(errno));
+}
+
+/*
+ * Fault guest memory in before a run's bytes land there: read(2) into
+ * memory nothing touched takes a page fault for each 4 KiB page, and
+ * each trap costs (most of a restore's time under the nested runner's
+ * TCG: docs/save-bench.md, run 6); MADV_POPULATE_WRITE (Linux 5.14)
+ * makes the pages in one call. A kernel without it answers EINVAL, and
+ * the faults happen as before. Pages already there (a later migration
+ * pass) cost a walk of the page table.
+ */
+static void restore_populate(struct restore_state *s, void *hva, uint64_t len)
+{
+	if (s->no_populate || !madvise(hva, len, MADV_POPULATE_WRITE))
+		return;
+	if (errno == EINVAL)
+		s->no_populate = true;
+	/* Out of memory: the read will fault and fail on its own. */
+	log_debug("restore: madvise(MADV_POPULATE_WRITE): %s",
+		  strerror(errno));
+}
+
+/* The reader checked that [gpa, gpa + len) lies in one header range. */
 static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 {
 	struct restore_state *s = opaque;
 	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
-	void *huge;
 
-	if (hva && len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE &&
-	    !(gpa % RESTORE_HUGE_PAGE) &&
-	    !((uintptr_t)hva % RESTORE_HUGE_PAGE)) {
-		huge = vm_gpa_to_hva(s->vm, gpa, RESTORE_HUGE_PAGE);
-		if (huge)
-			madvise(huge, RESTORE_HUGE_PAGE, MADV_HUGEPAGE);
-	}
+	if (!hva)
+		return NULL;
+	if (len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE)
+		restore_dense(s, gpa, hva, len);
+	restore_populate(s, hva, len);
 	return hva;
 }
 
@@ -207,7 +254,8 @@ static void restore_huge_pages(struct vm *vm, bool on)
 
 int restore_read(struct vm *vm, int fd, char *why)
 {
-	struct restore_state s = { .vm = vm };
+	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX };
+	struct stream_stats st;
 	int rc;
 
 	why[0] = '\0';
@@ -221,10 +269,18 @@ int restore_read(struct vm *vm, int fd, char *why)
 		s.devices[s.nr_devices++] = d;
 	}
 	restore_huge_pages(vm, false);
-	rc = stream_read(fd, &restore_ops, &s, why, SAVE_WHY_MAX);
+	rc = stream_read_timed(fd, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
 	restore_huge_pages(vm, true);
 	if (rc)
 		return rc;
+	log_debug("restore: %llu records, %llu MiB of RAM written; %llu reads took %llu ms, XXH3 %llu ms, lz4 and zstd %llu ms, mapping and populating RAM %llu ms.",
+		  (unsigned long long)st.records,
+		  (unsigned long long)(st.ram_bytes >> 20),
+		  (unsigned long long)st.reads,
+		  (unsigned long long)(st.read_ns / 1000000),
+		  (unsigned long long)(st.hash_ns / 1000000),
+		  (unsigned long long)(st.decode_ns / 1000000),
+		  (unsigned long long)(st.map_ns / 1000000));
 	/*
 	 * Devices restored their queues and MSI-X tables; their GSI routes
 	 * and irqfds are made at an interrupt's first delivery and their

@@ -131,7 +131,9 @@ tests_unit_check_hv_proto_LDADD = $(LIB_UNIT_LIBS)
 # records, for keel-hv. lz4 and zstd encode RAM, xxhash checks the end.
 # A library of its own, so that libkeel.so and keeld do not link them.
 noinst_LTLIBRARIES += lib/libkeelstream.la
-lib_libkeelstream_la_SOURCES = lib/stream.c lib/stream_read.c lib/stream.h
+lib_libkeelstream_la_SOURCES = lib/stream.c lib/stream_read.c lib/stream.h \
+	lib/stream_read_ram.c lib/stream_reader.h lib/stream_in.c \
+	lib/stream_in.h
 lib_libkeelstream_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(DECOMP_CFLAGS) $(XXHASH_CFLAGS)
 lib_libkeelstream_la_LIBADD = lib/libkeelcommon.la $(DECOMP_LIBS) \

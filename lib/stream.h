@@ -280,6 +280,24 @@ int stream_read(int fd, const struct stream_ops *ops, void *opaque,
 		char *err, size_t err_size);
 
 /*
+ * Where a read's time went, for keel-hv's debug log (docs/save-bench.md,
+ * "Where a restore's time goes"). Times in nanoseconds.
+ */
+struct stream_stats {
+	uint64_t records;	/* records read */
+	uint64_t reads;		/* read(2) and readv(2) calls */
+	uint64_t read_ns;	/* in them: the kernel's copy and page faults */
+	uint64_t hash_ns;	/* in XXH3 */
+	uint64_t decode_ns;	/* in lz4 and zstd */
+	uint64_t map_ns;	/* in ops->ram_map (keel-hv populates RAM) */
+	uint64_t ram_bytes;	/* guest memory written through ram_map */
+};
+
+/* stream_read(), filling *@stats (zeroed first) as it goes. */
+int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
+		      char *err, size_t err_size, struct stream_stats *stats);
+
+/*
  * From a callback: say why it refuses the record it was given, as the
  * reader says it ("VCPU record at offset 1052672: " and @fmt). Returns
  * -EINVAL for the callback to return.

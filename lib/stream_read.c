@@ -13,16 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <lz4.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "hv_proto.h"
 #include "json_strict.h"
 #include "le.h"
 #include "stream.h"
+#include "stream_reader.h"
 
 /*
  * An optional record of a type this keel does not know is skipped
@@ -33,39 +31,6 @@
 #define STREAM_DEVICE_ID_MAX 64
 /* A header's xsave_size: KVM's XSAVE areas are a few KiB. */
 #define STREAM_XSAVE_MAX (64 * 1024)
-
-/* Where in the order of docs/stream.md's Records table the reader is. */
-enum phase {
-	PHASE_HEADER,	/* nothing read yet: HEADER must come */
-	PHASE_RAM,	/* RAM, PROGRESS, then VM */
-	PHASE_VCPUS,	/* VCPU 0, 1, ... then DEVICE or END */
-	PHASE_DEVICES,	/* DEVICE, PROGRESS, END */
-};
-
-struct stream_reader {
-	int fd;
-	const struct stream_ops *ops;
-	void *opaque;
-	char *err;
-	size_t err_size;
-	uint64_t offset;	/* bytes read so far */
-	XXH3_state_t *xxh;
-	/* The record being read, for messages. */
-	bool in_preamble;
-	bool have_type;
-	uint32_t type;
-	uint64_t rec_at, rec_len;
-	bool failed;		/* err holds the sentence */
-	enum phase phase;
-	uint32_t next_vcpu;
-	bool have_header;
-	struct stream_header hdr;
-	uint8_t *buf;		/* one record's body */
-	size_t buf_cap;
-	uint8_t *scratch;	/* pages nobody maps (no ram_map) */
-	size_t scratch_cap;
-	ZSTD_DCtx *zd;
-};
 
 static const char *const vm_tag_names[] = {
 	[STREAM_VM_PIC_MASTER] = "PIC master",
@@ -170,7 +135,7 @@ const struct stream_header *stream_reader_header(const struct stream_reader *r)
 }
 
 /* A callback's refusal: its own sentence, or one made from @rc. */
-static int refused(struct stream_reader *r, int rc)
+int stream_reader_refused(struct stream_reader *r, int rc)
 {
 	if (!r->failed)
 		fail(r, "refused: %s.", strerror(-rc));
@@ -181,53 +146,37 @@ static int refused(struct stream_reader *r, int rc)
  * Read exactly @len bytes into @dst, hashed when @hash. A stream that
  * ends first is refused, saying where.
  */
-static int read_exact(struct stream_reader *r, void *dst, size_t len,
-		      bool hash)
+int stream_reader_read(struct stream_reader *r, void *dst, size_t len,
+		       bool hash)
 {
-	uint8_t *p = dst;
-	size_t left = len;
-	ssize_t n;
+	int rc = stream_in_read(&r->in, dst, len, hash);
+	uint64_t off = r->in.offset;
 
-	while (left) {
-		n = read(r->fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-
-			fail(r, "reading the stream failed: %s.", strerror(-rc));
-			return rc;
-		}
-		if (n == 0) {
-			if (r->in_preamble)
-				fail(r, "the stream ends after %llu of the preamble's %d bytes.",
-				     (unsigned long long)r->offset,
-				     STREAM_PREAMBLE_SIZE);
-			else if (!r->have_type && r->offset == r->rec_at)
-				fail(r, "the stream ends here, before its END record.");
-			else if (!r->have_type)
-				fail(r, "the stream ends after %llu of the record header's %d bytes.",
-				     (unsigned long long)r->offset - r->rec_at,
+	if (rc == -ENODATA) {
+		if (r->in_preamble)
+			fail(r, "the stream ends after %llu of the preamble's %d bytes.",
+			     (unsigned long long)off, STREAM_PREAMBLE_SIZE);
+		else if (!r->have_type && off == r->rec_at)
+			fail(r, "the stream ends here, before its END record.");
+		else if (!r->have_type)
+			fail(r, "the stream ends after %llu of the record header's %d bytes.",
+			     (unsigned long long)(off - r->rec_at),
+			     STREAM_RECORD_HEADER_SIZE);
+		else
+			fail(r, "the stream ends %llu bytes into the record, which has %llu bytes and padding.",
+			     (unsigned long long)(off - r->rec_at),
+			     (unsigned long long)r->rec_len +
 				     STREAM_RECORD_HEADER_SIZE);
-			else
-				fail(r, "the stream ends %llu bytes into the record, which has %llu bytes and padding.",
-				     (unsigned long long)r->offset - r->rec_at,
-				     (unsigned long long)r->rec_len +
-					     STREAM_RECORD_HEADER_SIZE);
-			return -EINVAL;
-		}
-		if (hash)
-			XXH3_64bits_update(r->xxh, p, (size_t)n);
-		p += n;
-		left -= (size_t)n;
-		r->offset += (uint64_t)n;
+		return -EINVAL;
 	}
-	return 0;
+	if (rc)
+		fail(r, "reading the stream failed: %s.", strerror(-rc));
+	return rc;
 }
 
 /* Grow @buf to hold @len bytes (at most a record's limit). */
-static int reserve(struct stream_reader *r, uint8_t **buf, size_t *cap,
-		   size_t len)
+int stream_reader_reserve(struct stream_reader *r, uint8_t **buf,
+			  size_t *cap, size_t len)
 {
 	uint8_t *b;
 
@@ -244,11 +193,11 @@ static int reserve(struct stream_reader *r, uint8_t **buf, size_t *cap,
 }
 
 /* Read the record's @len-byte body into r->buf. */
-static int read_body(struct stream_reader *r, size_t len)
+int stream_reader_body(struct stream_reader *r, size_t len)
 {
-	int rc = reserve(r, &r->buf, &r->buf_cap, len ? len : 1);
+	int rc = stream_reader_reserve(r, &r->buf, &r->buf_cap, len ? len : 1);
 
-	return rc ? rc : read_exact(r, r->buf, len, true);
+	return rc ? rc : stream_reader_read(r, r->buf, len, true);
 }
 
 /* Skip @len bytes of a body without storing them. */
@@ -260,7 +209,7 @@ static int skip(struct stream_reader *r, uint64_t len)
 
 	while (len) {
 		n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
-		rc = read_exact(r, chunk, n, true);
+		rc = stream_reader_read(r, chunk, n, true);
 		if (rc)
 			return rc;
 		len -= n;
@@ -272,7 +221,7 @@ static int read_padding(struct stream_reader *r, uint64_t len)
 {
 	uint8_t pad[8];
 	size_t n = (size_t)((8 - len % 8) % 8), i;
-	int rc = read_exact(r, pad, n, true);
+	int rc = stream_reader_read(r, pad, n, true);
 
 	if (rc)
 		return rc;
@@ -417,7 +366,7 @@ static int do_header(struct stream_reader *r, uint64_t len)
 	int64_t v;
 	int rc;
 
-	rc = read_body(r, (size_t)len);
+	rc = stream_reader_body(r, (size_t)len);
 	if (!rc)
 		rc = parse_object(r, (const char *)r->buf, (size_t)len,
 				  "JSON", &obj);
@@ -448,135 +397,8 @@ static int do_header(struct stream_reader *r, uint64_t len)
 	if (r->ops->header) {
 		rc = r->ops->header(r->opaque, r, h);
 		if (rc)
-			return refused(r, rc);
+			return stream_reader_refused(r, rc);
 	}
-	return 0;
-}
-
-static bool inside_ram(const struct stream_header *h, uint64_t gpa,
-		       uint64_t len)
-{
-	size_t i;
-
-	for (i = 0; i < h->n_ram; i++)
-		if (gpa >= h->ram[i].gpa &&
-		    gpa - h->ram[i].gpa <= h->ram[i].size &&
-		    len <= h->ram[i].size - (gpa - h->ram[i].gpa))
-			return true;
-	return false;
-}
-
-/* Where a run's bytes go: guest memory, or scratch space if unmapped. */
-static int ram_dest(struct stream_reader *r, uint64_t gpa, size_t len,
-		    uint8_t **dst)
-{
-	int rc;
-
-	if (r->ops->ram_map) {
-		*dst = r->ops->ram_map(r->opaque, gpa, len);
-		if (!*dst)
-			return fail(r, "guest memory at 0x%llx (%zu bytes) is not mapped.",
-				    (unsigned long long)gpa, len);
-		return 0;
-	}
-	rc = reserve(r, &r->scratch, &r->scratch_cap, len);
-	*dst = r->scratch;
-	return rc;
-}
-
-static int do_ram(struct stream_reader *r, uint64_t len)
-{
-	uint8_t f[STREAM_RAM_FIXED], *dst;
-	uint64_t gpa, enclen, raw;
-	uint32_t npages;
-	uint16_t enc;
-	size_t n;
-	int rc;
-
-	if (len < STREAM_RAM_FIXED)
-		return fail(r, "it is %llu bytes, less than its %d bytes of fields.",
-			    (unsigned long long)len, STREAM_RAM_FIXED);
-	rc = read_exact(r, f, sizeof(f), true);
-	if (rc)
-		return rc;
-	gpa = le_get64(f);
-	npages = le_get32(f + 8);
-	enc = le_get16(f + 12);
-	enclen = le_get64(f + 16);
-	raw = (uint64_t)npages * STREAM_PAGE_SIZE;
-	if (gpa % STREAM_PAGE_SIZE)
-		return fail(r, "its address 0x%llx is not 4 KiB aligned.",
-			    (unsigned long long)gpa);
-	if (!npages || npages > STREAM_RAM_MAX_PAGES)
-		return fail(r, "it has %u pages, 1 to %d expected.", npages,
-			    STREAM_RAM_MAX_PAGES);
-	if (enc > STREAM_ENC_ZSTD)
-		return fail(r, "its encoding %u is not 0 (zero), 1 (raw), 2 (lz4) or 3 (zstd).",
-			    enc);
-	if (le_get16(f + 14))
-		return fail(r, "its reserved field is not zero.");
-	if (enclen != len - STREAM_RAM_FIXED)
-		return fail(r, "its encoded length %llu does not match the %llu bytes after its fields.",
-			    (unsigned long long)enclen,
-			    (unsigned long long)(len - STREAM_RAM_FIXED));
-	if (enc == STREAM_ENC_ZERO && enclen)
-		return fail(r, "a run of zero pages carries %llu bytes of data.",
-			    (unsigned long long)enclen);
-	if (enc == STREAM_ENC_RAW && enclen != raw)
-		return fail(r, "its raw data is %llu bytes, %llu expected for %u pages.",
-			    (unsigned long long)enclen,
-			    (unsigned long long)raw, npages);
-	if (enc > STREAM_ENC_RAW && !enclen)
-		return fail(r, "its compressed data is empty.");
-	if (!inside_ram(&r->hdr, gpa, raw))
-		return fail(r, "its pages 0x%llx to 0x%llx are outside the header's ram ranges.",
-			    (unsigned long long)gpa,
-			    (unsigned long long)(gpa + raw - 1));
-
-	if (enc == STREAM_ENC_ZERO) {
-		if (r->ops->ram_zero) {
-			rc = r->ops->ram_zero(r->opaque, gpa, raw);
-			return rc ? refused(r, rc) : 0;
-		}
-		if (!r->ops->ram_map)
-			return 0;
-		rc = ram_dest(r, gpa, (size_t)raw, &dst);
-		if (!rc)
-			memset(dst, 0, (size_t)raw);
-		return rc;
-	}
-	if (enc == STREAM_ENC_RAW) {
-		/* Straight from the descriptor into guest memory. */
-		rc = ram_dest(r, gpa, (size_t)raw, &dst);
-		return rc ? rc : read_exact(r, dst, (size_t)raw, true);
-	}
-	rc = read_body(r, (size_t)enclen);
-	if (!rc)
-		rc = ram_dest(r, gpa, (size_t)raw, &dst);
-	if (rc)
-		return rc;
-	if (enc == STREAM_ENC_LZ4) {
-		int got = LZ4_decompress_safe((const char *)r->buf, (char *)dst,
-					      (int)enclen, (int)raw);
-
-		if (got != (int)raw)
-			return fail(r, "its lz4 data does not decompress to exactly %llu bytes.",
-				    (unsigned long long)raw);
-		return 0;
-	}
-	if (!r->zd)
-		r->zd = ZSTD_createDCtx();
-	if (!r->zd) {
-		fail(r, "out of memory for zstd.");
-		return -ENOMEM;
-	}
-	n = ZSTD_decompressDCtx(r->zd, dst, (size_t)raw, r->buf,
-				(size_t)enclen);
-	if (ZSTD_isError(n) || n != raw)
-		return fail(r, "its zstd data does not decompress to exactly %llu bytes%s%s.",
-			    (unsigned long long)raw,
-			    ZSTD_isError(n) ? ": " : "",
-			    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "");
 	return 0;
 }
 
@@ -663,7 +485,7 @@ static int read_tlvs(struct stream_reader *r, const uint8_t *p, size_t len,
 static int do_vm(struct stream_reader *r, uint64_t len)
 {
 	struct stream_tlvs t;
-	int rc = read_body(r, (size_t)len);
+	int rc = stream_reader_body(r, (size_t)len);
 
 	if (!rc)
 		rc = read_tlvs(r, r->buf, (size_t)len, false, &t);
@@ -672,7 +494,7 @@ static int do_vm(struct stream_reader *r, uint64_t len)
 	if (r->ops->vm) {
 		rc = r->ops->vm(r->opaque, r, &t);
 		if (rc)
-			return refused(r, rc);
+			return stream_reader_refused(r, rc);
 	}
 	return 0;
 }
@@ -686,7 +508,7 @@ static int do_vcpu(struct stream_reader *r, uint64_t len)
 	if (len < 4)
 		return fail(r, "it is %llu bytes, too short for its vCPU index.",
 			    (unsigned long long)len);
-	rc = read_body(r, (size_t)len);
+	rc = stream_reader_body(r, (size_t)len);
 	if (rc)
 		return rc;
 	index = le_get32(r->buf);
@@ -700,7 +522,7 @@ static int do_vcpu(struct stream_reader *r, uint64_t len)
 	if (r->ops->vcpu) {
 		rc = r->ops->vcpu(r->opaque, r, index, &t);
 		if (rc)
-			return refused(r, rc);
+			return stream_reader_refused(r, rc);
 	}
 	return 0;
 }
@@ -722,7 +544,7 @@ static int do_device(struct stream_reader *r, uint64_t len)
 	if (len < 8)
 		return fail(r, "it is %llu bytes, too short for its fields.",
 			    (unsigned long long)len);
-	rc = read_body(r, (size_t)len);
+	rc = stream_reader_body(r, (size_t)len);
 	if (rc)
 		return rc;
 	idlen = le_get16(r->buf);
@@ -744,7 +566,7 @@ static int do_device(struct stream_reader *r, uint64_t len)
 	if (r->ops->device) {
 		rc = r->ops->device(r->opaque, r, id, version, state);
 		if (rc)
-			rc = refused(r, rc);
+			rc = stream_reader_refused(r, rc);
 	}
 	json_object_put(state);
 	return rc;
@@ -757,7 +579,7 @@ static int do_progress(struct stream_reader *r, uint64_t len)
 	int64_t v[4];
 	int rc;
 
-	rc = read_body(r, (size_t)len);
+	rc = stream_reader_body(r, (size_t)len);
 	if (!rc)
 		rc = parse_object(r, (const char *)r->buf, (size_t)len, "JSON",
 				  &obj);
@@ -778,7 +600,7 @@ static int do_progress(struct stream_reader *r, uint64_t len)
 	if (r->ops->progress) {
 		rc = r->ops->progress(r->opaque, r, &p);
 		if (rc)
-			return refused(r, rc);
+			return stream_reader_refused(r, rc);
 	}
 	return 0;
 }
@@ -829,13 +651,13 @@ static int check_order(struct stream_reader *r, uint32_t type)
 
 static int do_end(struct stream_reader *r, uint64_t len)
 {
-	uint64_t want = XXH3_64bits_digest(r->xxh), got;
+	uint64_t want = stream_in_digest(&r->in), got;
 	int rc;
 
 	if (len != 8)
 		return fail(r, "it is %llu bytes, 8 expected.",
 			    (unsigned long long)len);
-	rc = read_body(r, 8);
+	rc = stream_reader_body(r, 8);
 	if (rc)
 		return rc;
 	got = le_get64(r->buf);
@@ -853,7 +675,7 @@ static int read_preamble(struct stream_reader *r)
 	int rc;
 
 	r->in_preamble = true;
-	rc = read_exact(r, p, sizeof(p), true);
+	rc = stream_reader_read(r, p, sizeof(p), true);
 	if (rc)
 		return rc;
 	if (memcmp(p, STREAM_MAGIC, 8))
@@ -869,6 +691,22 @@ static int read_preamble(struct stream_reader *r)
 	return 0;
 }
 
+/*
+ * A record of @len bytes (checked against its limit) lies ahead: the
+ * stream holds it, its padding and, unless it is END, at least an END
+ * record after it. The input may read that far ahead and no further.
+ */
+static void expect_record(struct stream_reader *r, uint32_t type,
+			  uint64_t len)
+{
+	uint64_t end = r->rec_at + STREAM_RECORD_HEADER_SIZE + len +
+		       (8 - len % 8) % 8;
+
+	if (type != STREAM_END)
+		end += STREAM_RECORD_HEADER_SIZE + 8;
+	stream_in_expect(&r->in, end);
+}
+
 /* One record: its header, its order, its body and padding. */
 static int read_record(struct stream_reader *r, bool *done)
 {
@@ -877,9 +715,11 @@ static int read_record(struct stream_reader *r, bool *done)
 	uint64_t len, max;
 	int rc;
 
-	r->rec_at = r->offset;
+	r->rec_at = r->in.offset;
+	/* Whatever comes next, END (24 bytes) still does. */
+	stream_in_expect(&r->in, r->rec_at + STREAM_RECORD_HEADER_SIZE + 8);
 	r->have_type = false;
-	rc = read_exact(r, h, sizeof(h), false);
+	rc = stream_reader_read(r, h, sizeof(h), false);
 	if (rc)
 		return rc;
 	type = le_get32(h);
@@ -890,7 +730,7 @@ static int read_record(struct stream_reader *r, bool *done)
 	r->rec_len = len;
 	/* END's own header is outside the checksum it carries. */
 	if (type != STREAM_END)
-		XXH3_64bits_update(r->xxh, h, sizeof(h));
+		stream_in_hash(&r->in, h, sizeof(h));
 	if (flags & ~STREAM_FLAG_OPTIONAL)
 		return fail(r, "its flags 0x%x set bits other than bit 0 (optional).",
 			    flags);
@@ -904,6 +744,7 @@ static int read_record(struct stream_reader *r, bool *done)
 			return fail(r, "it claims %llu bytes, more than the %llu an optional record may have.",
 				    (unsigned long long)len,
 				    (unsigned long long)STREAM_UNKNOWN_MAX);
+		expect_record(r, type, len);
 		rc = skip(r, len);
 		return rc ? rc : read_padding(r, len);
 	}
@@ -914,6 +755,7 @@ static int read_record(struct stream_reader *r, bool *done)
 	if (len > max)
 		return fail(r, "it claims %llu bytes, more than the %llu it may have.",
 			    (unsigned long long)len, (unsigned long long)max);
+	expect_record(r, type, len);
 	if (type == STREAM_PROGRESS) {
 		if (r->phase == PHASE_HEADER)
 			return fail(r, "the stream must start with a HEADER record.");
@@ -927,7 +769,7 @@ static int read_record(struct stream_reader *r, bool *done)
 		rc = do_header(r, len);
 		break;
 	case STREAM_RAM:
-		rc = do_ram(r, len);
+		rc = stream_read_ram(r, len);
 		break;
 	case STREAM_VM:
 		rc = do_vm(r, len);
@@ -949,11 +791,11 @@ static int read_record(struct stream_reader *r, bool *done)
 	return rc ? rc : read_padding(r, len);
 }
 
-int stream_read(int fd, const struct stream_ops *ops, void *opaque,
-		char *err, size_t err_size)
+int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
+		      char *err, size_t err_size, struct stream_stats *stats)
 {
 	struct stream_reader r = {
-		.fd = fd, .ops = ops, .opaque = opaque,
+		.ops = ops, .opaque = opaque,
 		.err = err, .err_size = err_size,
 	};
 	bool done = false;
@@ -961,25 +803,33 @@ int stream_read(int fd, const struct stream_ops *ops, void *opaque,
 
 	if (err_size)
 		err[0] = '\0';
-	r.xxh = XXH3_createState();
-	if (!r.xxh || XXH3_64bits_reset(r.xxh) != XXH_OK) {
+	rc = stream_in_init(&r.in, fd, stats);
+	if (rc) {
 		snprintf(err, err_size, "Out of memory reading the stream.");
-		rc = -ENOMEM;
 		goto out;
 	}
 	rc = read_preamble(&r);
-	while (!rc && !done)
+	while (!rc && !done) {
 		rc = read_record(&r, &done);
+		if (stats)
+			stats->records++;
+	}
 	if (!rc && ops->end) {
 		rc = ops->end(opaque, &r);
 		if (rc)
-			refused(&r, rc);
+			stream_reader_refused(&r, rc);
 	}
 out:
 	json_object_put(r.hdr.json);
 	ZSTD_freeDCtx(r.zd);
 	free(r.scratch);
 	free(r.buf);
-	XXH3_freeState(r.xxh);
+	stream_in_dispose(&r.in);
 	return rc;
+}
+
+int stream_read(int fd, const struct stream_ops *ops, void *opaque,
+		char *err, size_t err_size)
+{
+	return stream_read_timed(fd, ops, opaque, err, err_size, NULL);
 }

@@ -223,7 +223,8 @@ FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_STREAM_SRC = tests/fuzz/fuzz_stream.c lib/stream.c \
-	lib/stream_read.c lib/json_strict.c
+	lib/stream_read.c lib/stream_read_ram.c lib/stream_in.c \
+	lib/json_strict.c
 tests/fuzz/fuzz_stream: $(FUZZ_STREAM_SRC:%=$(srcdir)/%) \
 		$(srcdir)/lib/stream.h config.h
 	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \

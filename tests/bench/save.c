@@ -35,14 +35,19 @@
  *
  *   save [-t TIMEOUT_S] [-m MIB[,MIB...]] [-c VCPUS] [-a CMDLINE]
  *        [-M MACHINE] [-A ACCEL] [-d DIR] [--no-qemu] [--no-keel]
- *        [--no-touch] [--keel PATH] [--keeld PATH] [--hv PATH]
- *        [--qemu PATH] [--schema-dir DIR] KERNEL INITRD
+ *        [--no-touch] [--no-idle] [--hv-log] [--keel PATH]
+ *        [--keeld PATH] [--hv PATH] [--qemu PATH] [--schema-dir DIR]
+ *        KERNEL INITRD
  *
  * -M is QEMU's machine (q35 by default; tests/bench/boot runs microvm
  * and q35), -A its accelerator (kvm; tcg lets QEMU's half run on a
  * host without /dev/kvm, for trying the bench out). -d is where the
  * streams are written (a directory under /tmp by default); a stream is
- * removed once restored.
+ * removed once restored. --no-idle runs only the touched cases.
+ * --hv-log runs keel-hv at log level debug (through a script in that
+ * directory) and prints what its log says about each restore (where the
+ * time went: hypervisor/restore.c) and keel-hv's Rss and AnonHugePages
+ * right after it.
  */
 #include "config.h"
 
@@ -79,8 +84,9 @@ struct bench_cfg {
 	int mems[MAX_MEMS];
 	int nmems;
 	int vcpus;
-	bool touch;
+	bool touch, idle;
 	bool qemu, keel;
+	bool hv_log;
 	const char *cmdline;
 	const char *machine, *accel;
 	const char *kernel, *initrd;
@@ -455,6 +461,56 @@ static pid_t keel_hv_pid(struct keeld_env *env)
 	return pid;
 }
 
+/*
+ * keel-hv's log lines about its restore (--hv-log), indented, and how
+ * much of its memory is in huge pages right after it.
+ */
+static void print_hv_log(struct keeld_env *env)
+{
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" DOM_NAME ".log", env->log_dir);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "estore"))
+				printf("    %s", line);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup",
+		 (int)keel_hv_pid(env));
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Rss:", 4) ||
+			    !strncmp(line, "AnonHugePages:", 14))
+				printf("    keel-hv %s", line);
+		fclose(f);
+	}
+	fflush(stdout);
+}
+
+/*
+ * --hv-log: a script that runs keel-hv at log level debug, in the
+ * streams' directory; its path, or NULL.
+ */
+static const char *hv_debug_script(const struct bench_cfg *cfg)
+{
+	static char path[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/keel-hv-debug", cfg->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	fprintf(f, "#!/bin/sh\nexec '%s' --log-level=debug \"$@\"\n",
+		cfg->hv);
+	if (fclose(f) || chmod(path, 0755))
+		return NULL;
+	return path;
+}
+
 /* Run the CLI with @args (after the socket) to its end; its status. */
 static int keel_cli(const struct bench_cfg *cfg, struct keeld_env *env,
 		    char **args, struct result *r)
@@ -549,6 +605,8 @@ static void run_keel(const struct bench_cfg *cfg, struct keeld_env *env,
 		usleep(10000);
 	}
 	r->restore_ms = (double)(harness_now_ms() - t0);
+	if (cfg->hv_log)
+		print_hv_log(env);
 	if (keel_console(cfg, env, &con) ||
 	    guest_answers(&con, "KALIVE", cfg->timeout_ms)) {
 		result_fail(r, "the restored guest did not answer on its console");
@@ -613,7 +671,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: save [-t TIMEOUT_S] [-m MIB[,MIB...]] [-c VCPUS] "
 		"[-a CMDLINE] [-M MACHINE] [-A ACCEL] [-d DIR] [--no-qemu] "
-		"[--no-keel] [--no-touch] [--keel PATH] [--keeld PATH] "
+		"[--no-keel] [--no-touch] [--no-idle] [--hv-log] "
+		"[--keel PATH] [--keeld PATH] "
 		"[--hv PATH] [--qemu PATH] [--schema-dir DIR] KERNEL "
 		"INITRD\n");
 	exit(2);
@@ -644,6 +703,8 @@ int main(int argc, char **argv)
 		{ "no-qemu", no_argument, NULL, 'Q' },
 		{ "no-keel", no_argument, NULL, 'K' },
 		{ "no-touch", no_argument, NULL, 'T' },
+		{ "no-idle", no_argument, NULL, 'I' },
+		{ "hv-log", no_argument, NULL, 'L' },
 		{ "keel", required_argument, NULL, 'k' },
 		{ "keeld", required_argument, NULL, 'D' },
 		{ "hv", required_argument, NULL, 'H' },
@@ -657,6 +718,7 @@ int main(int argc, char **argv)
 		.nmems = 2,
 		.vcpus = 1,
 		.touch = true,
+		.idle = true,
 		.qemu = true,
 		.keel = true,
 		.cmdline = "console=ttyS0 quiet",
@@ -704,6 +766,12 @@ int main(int argc, char **argv)
 		case 'T':
 			cfg.touch = false;
 			break;
+		case 'I':
+			cfg.idle = false;
+			break;
+		case 'L':
+			cfg.hv_log = true;
+			break;
 		case 'k':
 			cfg.keel_bin = optarg;
 			break;
@@ -723,7 +791,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 2 || cfg.timeout_ms < 1000 || cfg.vcpus < 1)
+	if (argc - optind != 2 || cfg.timeout_ms < 1000 || cfg.vcpus < 1 ||
+	    (!cfg.touch && !cfg.idle))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	cfg.kernel = strdup(absolute(argv[optind]));
@@ -756,6 +825,16 @@ int main(int argc, char **argv)
 	       "/dev/urandom.\n\n",
 	       cfg.vcpus, cfg.cmdline, cfg.machine, cfg.accel, cfg.dir,
 	       cfg.kernel, cfg.initrd);
+	if (cfg.keel && cfg.hv_log) {
+		const char *script = hv_debug_script(&cfg);
+
+		if (!script) {
+			fprintf(stderr, "save: cannot write a script in %s.\n",
+				cfg.dir);
+			return 1;
+		}
+		cfg.hv = script;
+	}
 	if (cfg.keel) {
 		keeld_up = !keeld_env_start(&env, "save", cfg.keeld,
 					    cfg.schema_dir, cfg.hv, NULL);
@@ -767,7 +846,7 @@ int main(int argc, char **argv)
 	       "load", "used", "non-zero", "save", "restore", "console",
 	       "stream");
 	for (int m = 0; m < cfg.nmems; m++) {
-		for (int t = 0; t < (cfg.touch ? 2 : 1); t++) {
+		for (int t = cfg.idle ? 0 : 1; t < (cfg.touch ? 2 : 1); t++) {
 			struct result k, q;
 
 			result_init(&k, "keel", cfg.mems[m], t);
@@ -789,6 +868,8 @@ int main(int argc, char **argv)
 	}
 	if (cfg.keel)
 		keeld_env_stop(&env);
+	if (cfg.keel && cfg.hv_log)
+		unlink(cfg.hv);
 	if (own_dir)
 		rmdir(cfg.dir);
 	return 0;

@@ -506,13 +506,16 @@ START_TEST(test_encodings)
 }
 END_TEST
 
-/* A writer and a reader on the two ends of a pipe, more than it holds. */
+/*
+ * A writer and a reader on the two ends of a pipe, more than it holds;
+ * what follows END (a migration's next words) is left in the pipe.
+ */
 START_TEST(test_pipe)
 {
 	enum { PAGES = 512 };
 	uint8_t *mem = calloc(PAGES, PAGE), *got = calloc(PAGES, PAGE);
 	struct stream_ops o = { 0 };
-	char err[STREAM_ERR_SIZE];
+	char err[STREAM_ERR_SIZE], after[16] = "";
 	int p[2], status;
 	pid_t pid;
 
@@ -537,6 +540,8 @@ START_TEST(test_pipe)
 		rc = rc ?: write_vm(sw);
 		rc = rc ?: write_vcpu(sw, 0, STREAM_LAPIC_SIZE);
 		rc = rc ?: stream_write_end(sw);
+		if (!rc && write(p[1], "AFTER", 5) != 5)
+			rc = -EIO;
 		stream_writer_free(sw);
 		_exit(rc ? 1 : 0);
 	}
@@ -544,6 +549,8 @@ START_TEST(test_pipe)
 	o.ram_map = NULL;
 	ck_assert_msg(stream_read(p[0], &o, NULL, err, sizeof(err)) == 0, "%s",
 		      err);
+	ck_assert_int_eq(read(p[0], after, sizeof(after)), 5);
+	ck_assert_str_eq(after, "AFTER");
 	close(p[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
