@@ -151,3 +151,11 @@ tests_unit_check_virtio_net_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 tests_unit_check_virtio_net_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_virtio_net_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_virtio_net_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# Live migration's dirty bitmaps, pacing and auto-converge, without KVM.
+check_PROGRAMS += tests/unit/check_migrate
+TESTS += tests/unit/check_migrate
+tests_unit_check_migrate_SOURCES = $(UNIT_RUNNER) tests/unit/check_migrate.c
+tests_unit_check_migrate_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_migrate_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_migrate_LDADD = $(HV_UNIT_LIBS)
