@@ -55,6 +55,7 @@ struct migrate {
 	struct libkeel_tls *tls;
 	struct dirty_log *dirty;
 	struct save_stream s;
+	uint8_t *bounce;	/* MIGRATE_RUN_PAGES pages, for the passes */
 	char why[SAVE_WHY_MAX];
 	pthread_t thread;
 	bool thread_started;
@@ -299,9 +300,23 @@ static int migrate_send_set(struct migrate *m, bool final, uint64_t *pages)
 
 		while ((n = dirty_next_run(r->send, r->npages, from,
 					   MIGRATE_RUN_PAGES, &start))) {
-			int rc = save_stream_ram(&m->s, r->gpa + start * 4096,
-						 n * 4096, STREAM_ENC_LZ4);
+			uint64_t gpa = r->gpa + start * 4096;
+			const void *copy = NULL;
+			int rc;
 
+			/*
+			 * The guest runs: what is hashed must be what is
+			 * written, so the writer reads a still copy. A
+			 * page changed since is dirty again anyway.
+			 */
+			if (!final) {
+				memcpy(m->bounce,
+				       vm_gpa_to_hva(m->vm, gpa, n * 4096),
+				       n * 4096);
+				copy = m->bounce;
+			}
+			rc = save_stream_ram(&m->s, gpa, n * 4096, copy,
+					     STREAM_ENC_LZ4);
 			if (rc)
 				return rc;
 			dirty_clear_bits(r->send, start, n);
@@ -659,6 +674,7 @@ void migrate_free(struct migrate *m)
 	if (m->done_ev)
 		event_free(m->done_ev);
 	json_object_put(m->config);
+	free(m->bounce);
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
 	free(m);
@@ -699,7 +715,8 @@ int migrate_start(struct vm *vm, const struct migrate_params *p,
 	m->note_ev = event_new(vm->evbase, -1, 0, migrate_notes, m);
 	m->final_ev = event_new(vm->evbase, -1, 0, migrate_final, m);
 	m->done_ev = event_new(vm->evbase, -1, 0, migrate_ended, m);
-	if (!m->note_ev || !m->final_ev || !m->done_ev) {
+	m->bounce = malloc((size_t)MIGRATE_RUN_PAGES * 4096);
+	if (!m->note_ev || !m->final_ev || !m->done_ev || !m->bounce) {
 		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
 		rc = -ENOMEM;
 		goto out_free;

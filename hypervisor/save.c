@@ -144,9 +144,9 @@ static int save_header(struct save_stream *s, struct json_object *config)
 }
 
 int save_stream_ram(struct save_stream *s, uint64_t gpa, uint64_t len,
-		    enum stream_enc enc)
+		    const void *copy, enum stream_enc enc)
 {
-	const uint8_t *hva = vm_gpa_to_hva(s->vm, gpa, len);
+	const void *hva = vm_gpa_to_hva(s->vm, gpa, len);
 	int rc;
 
 	if (!hva) {
@@ -155,7 +155,7 @@ int save_stream_ram(struct save_stream *s, uint64_t gpa, uint64_t len,
 			 (unsigned long long)gpa);
 		return -EFAULT;
 	}
-	rc = stream_write_ram_run(s->sw, gpa, hva, len, enc);
+	rc = stream_write_ram_run(s->sw, gpa, copy ? copy : hva, len, enc);
 	if (rc)
 		return save_write_failed(s, rc, "the guest's memory");
 	save_tell(s, false);
@@ -178,7 +178,7 @@ static int save_ram(struct save_stream *s, enum stream_enc enc)
 
 			if (len > SAVE_PROGRESS_BYTES)
 				len = SAVE_PROGRESS_BYTES;
-			rc = save_stream_ram(s, m->gpa + off, len, enc);
+			rc = save_stream_ram(s, m->gpa + off, len, NULL, enc);
 			if (rc)
 				return rc;
 		}

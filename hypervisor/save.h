@@ -65,10 +65,14 @@ int save_stream_head(struct save_stream *s, struct json_object *config);
 
 /*
  * RAM records for @len bytes of guest memory at @gpa (page-aligned, in
- * one RAM range): zero runs as zero records, the rest in @enc.
+ * one RAM range): zero runs as zero records, the rest in @enc. The
+ * bytes are read from @copy when it is not NULL (a copy the caller made
+ * of memory the guest may be writing: the writer hashes a buffer, then
+ * writes it, and both must see the same bytes), else from guest memory,
+ * which nothing may change meanwhile.
  */
 int save_stream_ram(struct save_stream *s, uint64_t gpa, uint64_t len,
-		    enum stream_enc enc);
+		    const void *copy, enum stream_enc enc);
 
 /*
  * What follows RAM, with the vCPUs paused: VM, one VCPU record per KVM
