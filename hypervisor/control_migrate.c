@@ -189,22 +189,21 @@ static void migrate_done(void *opaque, const struct migrate_result *r)
 	struct control *ctl = opaque;
 	struct json_object *o = json_object_new_object();
 
-	if (o) {
-		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
-		if (r->ok) {
-			json_object_object_add(o, "sent",
-					       json_object_new_uint64(r->sent));
-			json_object_object_add(o, "rounds",
-					       json_object_new_uint64(r->rounds));
-			json_object_object_add(o, "downtime_ms",
-					       json_object_new_uint64(
-						       r->downtime_ms));
-		} else {
-			json_object_object_add(o, "error",
-					       json_object_new_string(r->error));
-		}
-		migrate_notify(ctl, HV_CTL_MIGRATE_DONE, o);
+	if (o && r->ok) {
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "sent",
+				       json_object_new_uint64(r->sent));
+		json_object_object_add(o, "rounds",
+				       json_object_new_uint64(r->rounds));
+		json_object_object_add(o, "downtime_ms",
+				       json_object_new_uint64(r->downtime_ms));
+	} else if (o) {
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error",
+				       json_object_new_string(r->error));
 	}
+	if (o)
+		migrate_notify(ctl, HV_CTL_MIGRATE_DONE, o);
 	/* The destination has the VM: it waits here, paused, for keeld. */
 	if (r->ok)
 		ctl->paused_end = VM_EXIT_MIGRATED;

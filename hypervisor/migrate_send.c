@@ -374,7 +374,7 @@ static int migrate_precopy(struct migrate *m)
 			return rc;
 		m->rounds = round;
 		if (rc == 1)
-			return 0;	/* forced: the rest goes in the final */
+			return 0; /* forced: the rest goes in the final */
 		rc = migrate_sync(m, &remaining);
 		if (rc)
 			return rc;
@@ -557,8 +557,8 @@ static void *migrate_thread(void *arg)
 	r->sent = m->s.sw ? stream_writer_offset(m->s.sw) : 0;
 	r->rounds = m->rounds + 1;	/* the passes and the final one */
 	if (!rc)
-		r->downtime_ms = (uint64_t)((long long)(migrate_now_us() / 1000) -
-					    m->pause_ms);
+		r->downtime_ms = migrate_now_us() / 1000 -
+				 (uint64_t)m->pause_ms;
 	else
 		snprintf(r->error, sizeof(r->error), "%s",
 			 m->why[0] ? m->why : "The migration failed.");

@@ -23,7 +23,7 @@ struct migrate;
 
 /* migrate's params, checked (control_migrate.c). */
 struct migrate_params {
-	const char *host;	/* as the user gave it; the certificate's name */
+	const char *host; /* as the user gave it; the certificate's name */
 	unsigned port;
 	const char *token;
 	const char *pki_dir;	/* NULL: $KEEL_PKI_DIR or /etc/pki/keel */

@@ -200,8 +200,9 @@ enum hv_exit {
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
 /*
- * The connection gets HV_CTL_BALLOON_CHANGED, HV_CTL_DEVICE_REMOVED and
- * HV_CTL_SAVE_PROGRESS from now on.
+ * The connection gets HV_CTL_BALLOON_CHANGED, HV_CTL_DEVICE_REMOVED,
+ * HV_CTL_SAVE_PROGRESS, HV_CTL_MIGRATE_PROGRESS and HV_CTL_MIGRATE_DONE
+ * from now on.
  */
 #define HV_CTL_SUBSCRIBE "subscribe"
 /* Notification: {"target_mib", "actual_mib"} of the balloon moved. */
