@@ -44,6 +44,7 @@
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
+#include "migrate_send.h"
 #include "vcpu_affinity.h"
 #include "virtio_balloon.h"
 #include "vm.h"
@@ -207,37 +208,51 @@ static int control_resume(struct control *ctl, struct json_object *params,
 		return KEEL_E_INVALID_STATE;
 	}
 	vm_resume(ctl->vm);
-	ctl->saved_paused = false;
+	ctl->paused_end = VM_EXIT_NONE;
 	*result = control_ok();
 	return 0;
 }
 
 /*
- * stop: a hard stop. {"reason": "saved"} ends the VM as saved instead,
- * allowed only while a save's pause holds: the caller has the stream
- * safe (a save onto a pipe, whose reader wrote the file) and says so.
+ * stop: a hard stop. {"reason": "saved"} or {"reason": "migrated"} ends
+ * the VM so instead, allowed only while the pause a save or a migration
+ * left holds (ctl->paused_end): the caller has the stream safe (a save
+ * onto a pipe, whose reader wrote the file; a destination that said
+ * DONE and was committed) and says so.
  */
 static int control_stop(struct control *ctl, struct json_object *params,
 			  struct json_object **result, const char **msg)
 {
 	static const char *const allowed[] = { "reason", NULL };
 	struct json_object *v;
+	enum vm_exit_reason reason;
 
 	if (params && (!json_object_is_type(params, json_type_object) ||
 		       json_object_object_length(params))) {
-		if (!control_params_only(params, allowed) ||
-		    !json_object_object_get_ex(params, "reason", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), HV_REASON_SAVED)) {
-			*msg = "stop takes no params, or {\"reason\": \"saved\"} after a save.";
+		const char *s = NULL;
+
+		if (control_params_only(params, allowed) &&
+		    json_object_object_get_ex(params, "reason", &v) &&
+		    json_object_is_type(v, json_type_string))
+			s = json_object_get_string(v);
+		if (s && !strcmp(s, HV_REASON_SAVED)) {
+			reason = VM_EXIT_SAVED;
+		} else if (s && !strcmp(s, HV_REASON_MIGRATED)) {
+			reason = VM_EXIT_MIGRATED;
+		} else {
+			*msg = "stop takes no params, or {\"reason\": \"saved\"} after a save, or {\"reason\": \"migrated\"} after a migration.";
 			return JSONRPC_INVALID_PARAMS;
 		}
-		if (!ctl->saved_paused || ctl->stop_reason != VM_EXIT_NONE) {
-			*msg = "The VM was not saved and left paused since; it cannot end as saved.";
+		if (ctl->paused_end != reason ||
+		    ctl->stop_reason != VM_EXIT_NONE) {
+			*msg = reason == VM_EXIT_SAVED ?
+				       "The VM was not saved and left paused since; it cannot end as saved." :
+				       "The VM has not migrated (the destination said DONE) and stayed paused since; it cannot end as migrated.";
 			return KEEL_E_INVALID_STATE;
 		}
-		log_info("control: the VM ends as saved");
-		vm_request_exit(ctl->vm, VM_EXIT_SAVED);
+		log_info("control: the VM ends as %s",
+			 vm_exit_reason_name(reason));
+		vm_request_exit(ctl->vm, reason);
 		*result = control_ok();
 		return 0;
 	}
@@ -499,6 +514,9 @@ static const struct {
 	{ HV_CTL_DEVICE_DEL, control_device_del, true },
 	{ HV_CTL_DEVICES, control_devices, false },
 	{ HV_CTL_SAVE, control_save, true },
+	{ HV_CTL_MIGRATE, control_migrate, true },
+	{ HV_CTL_MIGRATE_SET, control_migrate_set, true },
+	{ HV_CTL_MIGRATE_CANCEL, control_migrate_cancel, false },
 };
 
 void control_send(struct control_conn *c, struct json_object *msg)
@@ -617,6 +635,7 @@ static void control_conn_free(struct control_conn *c)
 {
 	struct control_conn **pp;
 
+	control_migrate_conn_closed(c->ctl, c);
 	for (pp = &c->ctl->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -742,6 +761,7 @@ int control_new(struct vm *vm, const char *path,
 	ctl->vm = vm;
 	ctl->ident = *ident;
 	ctl->stop_reason = VM_EXIT_NONE;
+	ctl->paused_end = VM_EXIT_NONE;
 	ctl->path = strdup(path);
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	control_balloon_init(ctl);
@@ -837,6 +857,9 @@ void control_free(struct control *ctl)
 {
 	if (!ctl)
 		return;
+	/* A migration still under way is cancelled and joined first. */
+	migrate_free(ctl->migrate);
+	ctl->migrate = NULL;
 	control_flush(ctl);
 	while (ctl->conns)
 		control_conn_free(ctl->conns);

@@ -6,7 +6,8 @@
  * What the files of keel-hv's control socket share: control.c (the
  * server, connections, the method table and the run-control methods)
  * control_devices.c (the methods that act on the guest's devices and
- * from outside it) and control_save.c (save). Nothing else includes
+ * from outside it), control_save.c (save) and control_migrate.c (live
+ * migration, the source side). Nothing else includes
  * this.
  */
 
@@ -42,10 +43,15 @@ struct control {
 	/* Disks and NICs plugged at run time; NULL without ACPI. */
 	struct hotplug *hotplug;
 	/*
-	 * A save left the VM paused and nothing ran since: stop may end
-	 * it as saved (the writer on the pipe's other end has the file).
+	 * A save (VM_EXIT_SAVED) or a migration (VM_EXIT_MIGRATED) left
+	 * the VM paused and nothing ran since: stop {"reason"} may end it
+	 * so (the pipe's reader has the file; the destination said DONE).
+	 * VM_EXIT_NONE otherwise; resume clears it.
 	 */
-	bool saved_paused;
+	enum vm_exit_reason paused_end;
+	/* The live migration under way, and the connection that began it. */
+	struct migrate *migrate;
+	struct control_conn *migrate_conn;
 };
 
 struct control_conn {
@@ -104,6 +110,18 @@ int control_devices(struct control *ctl, struct json_object *params,
 /* control_save.c: save {"path", "then", "config"}. */
 int control_save(struct control *ctl, struct json_object *params,
 		 struct json_object **result, const char **msg);
+
+/* control_migrate.c: migrate, migrate-set, migrate-cancel. */
+int control_migrate(struct control *ctl, struct json_object *params,
+		    struct json_object **result, const char **msg);
+int control_migrate_set(struct control *ctl, struct json_object *params,
+			struct json_object **result, const char **msg);
+int control_migrate_cancel(struct control *ctl, struct json_object *params,
+			   struct json_object **result, const char **msg);
+
+/* Connection @c is going: if it began the migration, cancel that. */
+void control_migrate_conn_closed(struct control *ctl,
+				 struct control_conn *c);
 
 /* hotplug.c freed a device the guest ejected: tell the subscribers. */
 void control_device_removed(void *opaque, const char *id);

@@ -256,6 +256,10 @@ int control_save(struct control *ctl, struct json_object *params,
 
 	if (control_stopped(ctl, msg))
 		return KEEL_E_INVALID_STATE;
+	if (ctl->migrate) {
+		*msg = "A migration is under way; cancel it or let it end before saving.";
+		return KEEL_E_INVALID_STATE;
+	}
 	code = save_parse(params, &p, msg);
 	if (code)
 		return code;
@@ -277,7 +281,8 @@ int control_save(struct control *ctl, struct json_object *params,
 	}
 	log_info("control: saved %llu bytes to %s in %lld ms",
 		 (unsigned long long)bytes, p.path, save_ms_since(&t0));
-	ctl->saved_paused = p.then == SAVE_THEN_PAUSE;
+	ctl->paused_end = p.then == SAVE_THEN_PAUSE ? VM_EXIT_SAVED :
+						      VM_EXIT_NONE;
 	if (p.then == SAVE_THEN_STOP)
 		/* The answer is queued before the loop sees the exit. */
 		vm_request_exit(ctl->vm, VM_EXIT_SAVED);

@@ -10,7 +10,9 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/console_stdio.c hypervisor/console_stdio.h \
 	hypervisor/control.c hypervisor/control.h \
 	hypervisor/control_devices.c hypervisor/control_internal.h \
-	hypervisor/control_save.c \
+	hypervisor/control_save.c hypervisor/control_migrate.c \
+	hypervisor/dirty.c hypervisor/dirty.h \
+	hypervisor/migrate_send.c hypervisor/migrate_send.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/hv_args.c hypervisor/hv_args.h \
 	hypervisor/hotplug.c hypervisor/hotplug.h \
@@ -36,7 +38,8 @@ hypervisor_libkeelhv_la_SOURCES = \
 hypervisor_libkeelhv_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hypervisor
 hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
-hypervisor_libkeelhv_la_LIBADD = lib/libkeelstream.la lib/libkeelcommon.la \
+hypervisor_libkeelhv_la_LIBADD = lib/libkeelstream.la lib/libkeelclient.la \
+	lib/libkeelcommon.la -lpthread \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS)
 
 sbin_PROGRAMS += hypervisor/keel-hv
@@ -148,3 +151,11 @@ tests_unit_check_virtio_net_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 tests_unit_check_virtio_net_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_virtio_net_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_virtio_net_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# Live migration's dirty bitmaps, pacing and auto-converge, without KVM.
+check_PROGRAMS += tests/unit/check_migrate
+TESTS += tests/unit/check_migrate
+tests_unit_check_migrate_SOURCES = $(UNIT_RUNNER) tests/unit/check_migrate.c
+tests_unit_check_migrate_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_migrate_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_migrate_LDADD = $(HV_UNIT_LIBS)

@@ -21,18 +21,6 @@
 #include "vm.h"
 #include "x86/cpu_state.h"
 
-/* What one save is doing: its writer and when it last told progress. */
-struct save_state {
-	struct vm *vm;
-	struct stream_writer *sw;
-	save_progress_fn progress;
-	void *opaque;
-	uint64_t total;
-	uint64_t told_at_bytes;
-	long long told_at_ms;
-	char *why;
-};
-
 static long long save_now_ms(void)
 {
 	struct timespec ts;
@@ -42,7 +30,7 @@ static long long save_now_ms(void)
 }
 
 /* Tell progress if enough time and bytes went by since it was told. */
-static void save_tell(struct save_state *s, bool last)
+static void save_tell(struct save_stream *s, bool last)
 {
 	uint64_t done = stream_writer_offset(s->sw);
 	long long now = save_now_ms();
@@ -58,7 +46,7 @@ static void save_tell(struct save_state *s, bool last)
 }
 
 /* The failure of a write to the stream, as the sentence a user reads. */
-static int save_write_failed(struct save_state *s, int rc, const char *what)
+static int save_write_failed(struct save_stream *s, int rc, const char *what)
 {
 	if (rc == -ENOSPC || rc == -EDQUOT)
 		snprintf(s->why, SAVE_WHY_MAX,
@@ -80,7 +68,7 @@ static void save_created(char *buf, size_t size)
 }
 
 /* The HEADER's JSON object: docs/stream.md, HEADER. */
-static int save_header_json(struct save_state *s, struct json_object *config,
+static int save_header_json(struct save_stream *s, struct json_object *config,
 			    struct json_object **out)
 {
 	struct json_object *h = json_object_new_object();
@@ -133,7 +121,7 @@ out_put:
 	return rc;
 }
 
-static int save_header(struct save_state *s, struct json_object *config)
+static int save_header(struct save_stream *s, struct json_object *config)
 {
 	struct json_object *h;
 	const char *text;
@@ -155,11 +143,30 @@ static int save_header(struct save_state *s, struct json_object *config)
 	return rc;
 }
 
+int save_stream_ram(struct save_stream *s, uint64_t gpa, uint64_t len,
+		    const void *copy, enum stream_enc enc)
+{
+	const void *hva = vm_gpa_to_hva(s->vm, gpa, len);
+	int rc;
+
+	if (!hva) {
+		snprintf(s->why, SAVE_WHY_MAX,
+			 "keel-hv asked to write memory at 0x%llx that is not the guest's RAM.",
+			 (unsigned long long)gpa);
+		return -EFAULT;
+	}
+	rc = stream_write_ram_run(s->sw, gpa, copy ? copy : hva, len, enc);
+	if (rc)
+		return save_write_failed(s, rc, "the guest's memory");
+	save_tell(s, false);
+	return 0;
+}
+
 /*
  * Guest RAM, range by range, in pieces of SAVE_PROGRESS_BYTES (a whole
  * number of RAM records) so that progress is told as it goes.
  */
-static int save_ram(struct save_state *s, enum stream_enc enc)
+static int save_ram(struct save_stream *s, enum stream_enc enc)
 {
 	for (unsigned i = 0; i < s->vm->nr_ram; i++) {
 		const struct mem_region *m = &s->vm->ram[i];
@@ -171,18 +178,15 @@ static int save_ram(struct save_state *s, enum stream_enc enc)
 
 			if (len > SAVE_PROGRESS_BYTES)
 				len = SAVE_PROGRESS_BYTES;
-			rc = stream_write_ram_run(s->sw, m->gpa + off,
-						  m->hva + off, len, enc);
+			rc = save_stream_ram(s, m->gpa + off, len, NULL, enc);
 			if (rc)
-				return save_write_failed(s, rc,
-							 "the guest's memory");
-			save_tell(s, false);
+				return rc;
 		}
 	}
 	return 0;
 }
 
-static int save_cpus(struct save_state *s)
+static int save_cpus(struct save_stream *s)
 {
 	int rc = cpu_state_save_vm(s->vm, s->sw);
 
@@ -200,7 +204,7 @@ static int save_cpus(struct save_state *s)
 	return 0;
 }
 
-static int save_device(struct save_state *s, struct device *d)
+static int save_device(struct save_stream *s, struct device *d)
 {
 	struct json_object *o = NULL;
 	const char *text;
@@ -235,11 +239,10 @@ static int save_device(struct save_state *s, struct device *d)
 	return 0;
 }
 
-int save_write(struct vm *vm, int fd, struct json_object *config,
-	       enum stream_enc enc, save_progress_fn progress, void *opaque,
-	       uint64_t *bytes, char *why)
+int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
+		     save_progress_fn progress, void *opaque, char *why)
 {
-	struct save_state s = {
+	*s = (struct save_stream){
 		.vm = vm,
 		.progress = progress,
 		.opaque = opaque,
@@ -247,34 +250,63 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 		.told_at_ms = save_now_ms(),
 		.why = why,
 	};
-	int rc;
-
 	why[0] = '\0';
-	s.sw = stream_writer_new(fd);
-	if (!s.sw) {
+	s->sw = stream_writer_new(fd);
+	if (!s->sw) {
 		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
 		return -ENOMEM;
 	}
-	rc = stream_write_preamble(s.sw);
+	return 0;
+}
+
+void save_stream_dispose(struct save_stream *s)
+{
+	stream_writer_free(s->sw);
+	s->sw = NULL;
+}
+
+int save_stream_head(struct save_stream *s, struct json_object *config)
+{
+	int rc = stream_write_preamble(s->sw);
+
 	if (rc)
-		save_write_failed(&s, rc, "the stream's preamble");
+		return save_write_failed(s, rc, "the stream's preamble");
+	return save_header(s, config);
+}
+
+int save_stream_tail(struct save_stream *s)
+{
+	int rc = save_cpus(s);
+
+	for (struct device *d = s->vm->devices; d && !rc; d = d->next)
+		rc = save_device(s, d);
+	if (!rc) {
+		rc = stream_write_end(s->sw);
+		if (rc)
+			save_write_failed(s, rc, "the stream's end");
+	}
 	if (!rc)
-		rc = save_header(&s, config);
+		save_tell(s, true);
+	return rc;
+}
+
+int save_write(struct vm *vm, int fd, struct json_object *config,
+	       enum stream_enc enc, save_progress_fn progress, void *opaque,
+	       uint64_t *bytes, char *why)
+{
+	struct save_stream s;
+	int rc;
+
+	rc = save_stream_init(&s, vm, fd, progress, opaque, why);
+	if (rc)
+		return rc;
+	rc = save_stream_head(&s, config);
 	if (!rc)
 		rc = save_ram(&s, enc);
 	if (!rc)
-		rc = save_cpus(&s);
-	for (struct device *d = vm->devices; d && !rc; d = d->next)
-		rc = save_device(&s, d);
-	if (!rc) {
-		rc = stream_write_end(s.sw);
-		if (rc)
-			save_write_failed(&s, rc, "the stream's end");
-	}
-	if (!rc) {
-		save_tell(&s, true);
+		rc = save_stream_tail(&s);
+	if (!rc)
 		*bytes = stream_writer_offset(s.sw);
-	}
-	stream_writer_free(s.sw);
+	save_stream_dispose(&s);
 	return rc;
 }

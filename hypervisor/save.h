@@ -32,6 +32,55 @@ typedef void (*save_progress_fn)(void *opaque, uint64_t done, uint64_t total);
 #define SAVE_PROGRESS_BYTES (64ULL << 20)
 
 /*
+ * The pieces of a stream's writing that a save and a live migration
+ * (migrate_send.c) share: save_write() is save_stream_init(),
+ * save_stream_head(), save_stream_ram() over all of RAM, then
+ * save_stream_tail(); a migration sends RAM in passes between the head
+ * and the tail. Each returns 0 or -errno with the sentence in @why.
+ */
+struct save_stream {
+	struct vm *vm;
+	struct stream_writer *sw;
+	save_progress_fn progress;
+	void *opaque;
+	uint64_t total;
+	uint64_t told_at_bytes;
+	long long told_at_ms;
+	char *why;
+};
+
+/*
+ * A writer onto @fd (the caller's) for @vm; @why (SAVE_WHY_MAX bytes,
+ * borrowed until save_stream_dispose()) gets every failure's sentence.
+ * @progress may be NULL. -ENOMEM is the only failure.
+ */
+int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
+		     save_progress_fn progress, void *opaque, char *why);
+
+/* Free the writer (what was written stays written). Idempotent. */
+void save_stream_dispose(struct save_stream *s);
+
+/* The preamble and the HEADER with @config (borrowed) in it. */
+int save_stream_head(struct save_stream *s, struct json_object *config);
+
+/*
+ * RAM records for @len bytes of guest memory at @gpa (page-aligned, in
+ * one RAM range): zero runs as zero records, the rest in @enc. The
+ * bytes are read from @copy when it is not NULL (a copy the caller made
+ * of memory the guest may be writing: the writer hashes a buffer, then
+ * writes it, and both must see the same bytes), else from guest memory,
+ * which nothing may change meanwhile.
+ */
+int save_stream_ram(struct save_stream *s, uint64_t gpa, uint64_t len,
+		    const void *copy, enum stream_enc enc);
+
+/*
+ * What follows RAM, with the vCPUs paused: VM, one VCPU record per KVM
+ * vCPU, one DEVICE record per device, END; then the last progress.
+ */
+int save_stream_tail(struct save_stream *s);
+
+/*
  * Write @vm's whole state to @fd (the caller's, blocking; not closed,
  * never seeked): preamble, HEADER (with @config, the domain's
  * configuration, borrowed), RAM in encoding @enc, VM, one VCPU record

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -352,6 +353,64 @@ static uint64_t vcpu_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The throttle's tick (I/O thread): each vCPU owes its share of sleep. */
+static void vcpu_throttle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	pthread_mutex_lock(&vm->run_lock);
+	for (unsigned i = 0; i < KEEL_VCPUS_MAX; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		atomic_store(&vm->vcpus[i]->throttle_due, true);
+		vcpu_kick(vm->vcpus[i]);
+	}
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+int vcpu_throttle_set(struct vm *vm, unsigned pct)
+{
+	struct timeval tv = { 0, VCPU_THROTTLE_MS * 1000 };
+
+	if (pct > VCPU_THROTTLE_MAX)
+		pct = VCPU_THROTTLE_MAX;
+	if (!vm->throttle_ev) {
+		if (!pct)
+			return 0;
+		/* Its first use; the I/O thread's loop runs it from now. */
+		vm->throttle_ev = event_new(vm->evbase, -1, EV_PERSIST,
+					    vcpu_throttle_tick, vm);
+		if (!vm->throttle_ev)
+			return -ENOMEM;
+	}
+	atomic_store(&vm->throttle_pct, pct);
+	if (pct)
+		return event_add(vm->throttle_ev, &tv) ? -ENOMEM : 0;
+	event_del(vm->throttle_ev);
+	return 0;
+}
+
+unsigned vcpu_throttle_get(struct vm *vm)
+{
+	return atomic_load(&vm->throttle_pct);
+}
+
+/* Sleep the throttle's share of a period, if a tick asked for it. */
+static void vcpu_throttle_sleep(struct vcpu *v)
+{
+	unsigned pct;
+	struct timespec ts;
+
+	if (!atomic_exchange(&v->throttle_due, false))
+		return;
+	pct = atomic_load(&v->vm->throttle_pct);
+	if (!pct)
+		return;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)pct * VCPU_THROTTLE_MS * 1000000L / 100;
+	nanosleep(&ts, NULL);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -374,6 +433,7 @@ static void *vcpu_thread(void *arg)
 
 		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
 			break;
+		vcpu_throttle_sleep(v);
 		/*
 		 * KVM finishes a port or MMIO access (the value of an IN
 		 * into RAX, RIP past the instruction) only at the next

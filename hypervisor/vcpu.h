@@ -40,6 +40,9 @@ struct vcpu {
 	_Atomic uint64_t unclaimed_mmio;
 	unsigned unclaimed_logged;
 
+	/* Set by the throttle's tick: sleep the VM's share before running. */
+	_Atomic bool throttle_due;
+
 	/* vcpu_affinity.c's: the thread's id once it runs, its pinning. */
 	_Atomic int tid;
 	bool pinned;
@@ -68,6 +71,22 @@ void vcpu_join(struct vcpu *vcpu);
  * pause requests). The caller holds vm->run_lock.
  */
 void vcpu_kick(struct vcpu *vcpu);
+
+/* The throttle's period: each vCPU is kicked once per period. */
+#define VCPU_THROTTLE_MS 10
+#define VCPU_THROTTLE_MAX 99
+
+/*
+ * Slow the guest down for a live migration's auto-converge
+ * (docs/migration.md): every VCPU_THROTTLE_MS a timer on the I/O thread
+ * kicks each vCPU, which then sleeps @pct % of the period before it
+ * runs again (as QEMU's cpu-throttle). 0 ends it; @pct is capped at
+ * VCPU_THROTTLE_MAX. Any thread. Returns 0 or -ENOMEM (no throttle).
+ */
+int vcpu_throttle_set(struct vm *vm, unsigned pct);
+
+/* The throttle in force, in %; 0 when none. */
+unsigned vcpu_throttle_get(struct vm *vm);
 
 /*
  * Add this vCPU's counters to @out: "id", "run_ns" (wall time in

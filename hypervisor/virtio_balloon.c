@@ -142,6 +142,11 @@ static void vbal_inflate(struct vballoon *b)
 	}
 	if (run)
 		vbal_discard(b, run, run_len);
+	/* Discarded pages read as zero now: a migration sends them again. */
+	for (uint64_t i = 0; vm_dirty_logging(vm) && i < nr; i++) {
+		vq_chain_read(&b->chain, i * 4, pfns, 4);
+		vm_mark_dirty(vm, (uint64_t)pfns[0] * VBAL_PAGE, VBAL_PAGE);
+	}
 }
 
 static void vbal_notify(struct virtio_dev *vdev, unsigned q)

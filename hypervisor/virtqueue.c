@@ -161,10 +161,15 @@ static int vq_chain_grow(struct vq_chain *c, unsigned limit)
 	return 0;
 }
 
+/* What vq_walk() does with each buffer descriptor of a chain. */
+typedef int (*vq_buffer_fn)(struct virtqueue *vq, void *opaque,
+			    const struct vq_desc *d);
+
 /* One buffer descriptor of a chain: check it and append it to @c. */
-static int vq_add_buffer(struct virtqueue *vq, struct vq_chain *c,
+static int vq_add_buffer(struct virtqueue *vq, void *opaque,
 			 const struct vq_desc *d)
 {
+	struct vq_chain *c = opaque;
 	bool wr = d->flags & VRING_DESC_F_WRITE;
 	void *p;
 	int rc;
@@ -195,12 +200,14 @@ static int vq_add_buffer(struct virtqueue *vq, struct vq_chain *c,
 }
 
 /*
- * Walk the chain starting at @head. The walk ends after at most
- * vq->size buffer descriptors (direct and indirect together, 2.7.5.3.1),
- * which is what stops a loop; an indirect table is entered at most once
- * and must not contain another (2.7.5.3.1).
+ * Walk the chain starting at @head, giving each buffer descriptor to
+ * @fn. The walk ends after at most vq->size buffer descriptors (direct
+ * and indirect together, 2.7.5.3.1), which is what stops a loop; an
+ * indirect table is entered at most once and must not contain another
+ * (2.7.5.3.1).
  */
-static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
+static int vq_walk(struct virtqueue *vq, uint16_t head, vq_buffer_fn fn,
+		   void *opaque)
 {
 	const uint8_t *table = vq->desc;
 	uint32_t n = vq->size, idx = head, count = 0;
@@ -208,9 +215,6 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 	struct vq_desc d;
 	int rc;
 
-	c->head = head;
-	c->nr_rd = c->nr_wr = 0;
-	c->rd_len = c->wr_len = 0;
 	for (;;) {
 		if (idx >= n)
 			return -EINVAL;
@@ -231,7 +235,7 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 		}
 		if (++count > vq->size)
 			return -EINVAL;
-		rc = vq_add_buffer(vq, c, &d);
+		rc = fn(vq, opaque, &d);
 		if (rc)
 			return rc;
 		if (!(d.flags & VRING_DESC_F_NEXT))
@@ -240,11 +244,27 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 	}
 }
 
+/* A migration sends the used ring again: we wrote into it. */
+static void vq_used_written(struct virtqueue *vq)
+{
+	vm_mark_dirty(vq->vm, vq->used_gpa, vq_used_bytes(vq->size));
+}
+
 /* Ask for a notification when the driver adds past what we took. */
 static void vq_set_avail_event(struct virtqueue *vq)
 {
 	store16(vq->used + VQ_USED_RING + VQ_USED_ELEM * (size_t)vq->size,
 		vq->last_avail, __ATOMIC_RELAXED);
+	vq_used_written(vq);
+}
+
+/* A device-writable buffer of a completed chain: a migration resends it. */
+static int vq_mark_buffer(struct virtqueue *vq, void *opaque,
+			  const struct vq_desc *d)
+{
+	if (d->flags & VRING_DESC_F_WRITE)
+		vm_mark_dirty(vq->vm, d->addr, d->len);
+	return 0;
 }
 
 int vq_pop(struct virtqueue *vq, struct vq_chain *c)
@@ -274,7 +294,10 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	head = load16(vq->avail + VQ_AVAIL_RING +
 			      2 * (size_t)(vq->last_avail & (vq->size - 1)),
 		      __ATOMIC_RELAXED);
-	rc = vq_walk(vq, head, c);
+	c->head = head;
+	c->nr_rd = c->nr_wr = 0;
+	c->rd_len = c->wr_len = 0;
+	rc = vq_walk(vq, head, vq_add_buffer, c);
 	if (rc)
 		return rc;
 	vq->last_avail++;
@@ -303,6 +326,16 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 	vq->used_idx++;
 	/* The element must be visible before the index that covers it. */
 	store16(vq->used + VQ_USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
+	/*
+	 * During a migration, every writable buffer of the chain is sent
+	 * again (whatever @len says: conservative), found by walking the
+	 * chain once more. The driver may not change a chain the device
+	 * holds (2.7.13); one that does only loses its own pages.
+	 */
+	if (vm_dirty_logging(vq->vm)) {
+		vq_walk(vq, head, vq_mark_buffer, NULL);
+		vq_used_written(vq);
+	}
 }
 
 bool vq_should_notify(struct virtqueue *vq)

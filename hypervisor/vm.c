@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "dirty.h"
 #include "hv_error.h"
 #include "log.h"
 #include "vcpu.h"
@@ -64,6 +65,8 @@ const char *vm_exit_reason_name(enum vm_exit_reason reason)
 		return HV_REASON_ERROR;
 	case VM_EXIT_SAVED:
 		return HV_REASON_SAVED;
+	case VM_EXIT_MIGRATED:
+		return HV_REASON_MIGRATED;
 	}
 	return "unknown";
 }
@@ -80,6 +83,36 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 			return r->hva + (gpa - r->gpa);
 	}
 	return NULL;
+}
+
+void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	/*
+	 * The device's write to guest memory must not pass the load of
+	 * dirty_on: the migration turns it on before it reads a page.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (gpa + len < gpa)
+		len = UINT64_MAX - gpa;
+	if (!len || !atomic_load_explicit(&vm->dirty_on, memory_order_acquire))
+		return;
+	for (unsigned i = 0; i < vm->nr_ram; i++) {
+		const struct mem_region *r = &vm->ram[i];
+		_Atomic uint64_t *own = vm->dirty_own[i];
+		uint64_t start, end;
+
+		if (!own || gpa >= r->gpa + r->size || gpa + len <= r->gpa)
+			continue;
+		start = (gpa > r->gpa ? gpa - r->gpa : 0) / 4096;
+		end = gpa + len - r->gpa;
+		if (end > r->size)
+			end = r->size;
+		end = (end + 4095) / 4096;
+		for (uint64_t pg = start; pg < end; pg++)
+			atomic_fetch_or_explicit(&own[pg / 64],
+						 1ULL << (pg % 64),
+						 memory_order_release);
+	}
 }
 
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len)
@@ -504,6 +537,8 @@ int vm_new_empty(uint64_t ram_size, struct vm **out)
 	}
 	rc = vm_open_kvm(vm);
 	if (!rc)
+		dirty_vm_init(vm);
+	if (!rc)
 		rc = vm_setup_irqchip(vm);
 	if (!rc)
 		rc = vm_setup_memory(vm, ram_size);
@@ -531,6 +566,10 @@ void vm_free(struct vm *vm)
 	}
 	if (vm->exit_ev)
 		event_free(vm->exit_ev);
+	if (vm->throttle_ev)
+		event_free(vm->throttle_ev);
+	for (unsigned i = 0; i < 2; i++)
+		free((void *)vm->dirty_own[i]);
 	for (unsigned i = 0; i < vm->nr_ram; i++)
 		munmap(vm->ram[i].hva, vm->ram[i].size);
 	free(vm->gsi_routes);

@@ -70,6 +70,7 @@ enum vm_exit_reason {
 	VM_EXIT_KILLED, /* hard stop from the control socket or a signal */
 	VM_EXIT_ERROR, /* keel-hv itself failed (host error) */
 	VM_EXIT_SAVED, /* saved by the control socket's save, then ended */
+	VM_EXIT_MIGRATED, /* migrated (the destination said DONE), then ended */
 };
 
 const char *vm_exit_reason_name(enum vm_exit_reason reason);
@@ -123,6 +124,20 @@ struct vm {
 	unsigned nr_parked; /* vCPU threads parked (under run_lock) */
 	unsigned nr_running; /* vCPU threads alive (under run_lock) */
 	bool sync_ready; /* run_lock/run_cond initialised */
+
+	/*
+	 * Live migration (dirty.c, docs/hypervisor.md "Live migration"):
+	 * while dirty_on, vm_mark_dirty() sets a bit per page keel-hv's
+	 * devices wrote in dirty_own[i] (ram[i]'s pages, allocated by the
+	 * first migration, freed by vm_free()). dirty_manual: KVM's
+	 * MANUAL_DIRTY_LOG_PROTECT2 is on (GET_DIRTY_LOG does not clear).
+	 */
+	_Atomic bool dirty_on;
+	_Atomic uint64_t *dirty_own[2];
+	bool dirty_manual;
+	/* vcpu_throttle_set(): each vCPU sleeps this % of every 10 ms. */
+	_Atomic unsigned throttle_pct;
+	struct event *throttle_ev;
 };
 
 /*
@@ -147,6 +162,20 @@ void vm_free(struct vm *vm);
  * without going through this.
  */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * Devices wrote [gpa, gpa + len) through the host mapping, which KVM's
+ * dirty log does not see: while a migration runs, those pages are sent
+ * again. Cheap (an atomic OR per page) and a no-op when no migration
+ * runs; bytes outside RAM are ignored. Call after the write. Any thread.
+ */
+void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Is a migration recording dirty pages (vm_mark_dirty() not a no-op)? */
+static inline bool vm_dirty_logging(struct vm *vm)
+{
+	return atomic_load_explicit(&vm->dirty_on, memory_order_relaxed);
+}
 
 /* Copy to/from guest RAM. Return 0 or -EFAULT if the range is not RAM. */
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len);

@@ -49,6 +49,8 @@ enum hv_exit vm_exit_status(enum vm_exit_reason reason)
 		return HV_EXIT_KILLED;
 	case VM_EXIT_SAVED:
 		return HV_EXIT_SAVED;
+	case VM_EXIT_MIGRATED:
+		return HV_EXIT_MIGRATED;
 	case VM_EXIT_NONE:
 	case VM_EXIT_ERROR:
 		break;
@@ -382,6 +384,8 @@ const char *vm_exit_detail(struct vm *vm)
 		return "keel-hv failed while running the VM; its log says why.";
 	case VM_EXIT_SAVED:
 		return "The VM was saved and ended.";
+	case VM_EXIT_MIGRATED:
+		return "The VM migrated to another host and ended here.";
 	case VM_EXIT_NONE:
 		break;
 	}

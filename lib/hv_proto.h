@@ -155,6 +155,7 @@ enum hv_exit {
 	HV_EXIT_CRASH = 3,	/* triple fault, KVM internal error, panic */
 	HV_EXIT_KILLED = 4,	/* stop on the control socket, or a signal */
 	HV_EXIT_SAVED = 5,	/* saved (save, "then": "stop") and ended */
+	HV_EXIT_MIGRATED = 6,	/* migrated, then stop {"reason": "migrated"} */
 	HV_EXIT_EXEC_FAILED = 127, /* keeld's child could not run keel-hv */
 };
 
@@ -164,6 +165,7 @@ enum hv_exit {
 #define HV_REASON_CRASH "crash"
 #define HV_REASON_KILLED "killed"
 #define HV_REASON_SAVED "saved"
+#define HV_REASON_MIGRATED "migrated"
 
 /* The status file's members. */
 #define HV_STATUS_REASON "reason"
@@ -198,8 +200,9 @@ enum hv_exit {
 #define HV_CTL_STATS "stats"
 #define HV_CTL_BALLOON "balloon"
 /*
- * The connection gets HV_CTL_BALLOON_CHANGED, HV_CTL_DEVICE_REMOVED and
- * HV_CTL_SAVE_PROGRESS from now on.
+ * The connection gets HV_CTL_BALLOON_CHANGED, HV_CTL_DEVICE_REMOVED,
+ * HV_CTL_SAVE_PROGRESS, HV_CTL_MIGRATE_PROGRESS and HV_CTL_MIGRATE_DONE
+ * from now on.
  */
 #define HV_CTL_SUBSCRIBE "subscribe"
 /* Notification: {"target_mib", "actual_mib"} of the balloon moved. */
@@ -254,6 +257,41 @@ enum hv_exit {
  */
 #define HV_CTL_SAVE "save"
 #define HV_CTL_SAVE_PROGRESS "save-progress"
+/*
+ * Live migration, the source side (docs/migration.md). migrate {"host",
+ * "port", "server_name", "token", "pki_dir", "config", "downtime_ms"
+ * (300), "bandwidth_mib" (0: no limit), "auto_converge" (false),
+ * "live" (true)}: connect to the destination keel-hv over TLS 1.3
+ * (pki_dir's clientcert.pem; the server's certificate must name host),
+ * send the token line and answer {} once the destination said OK, or
+ * -32007 with the sentence (refused certificate, wrong token,
+ * unreachable host). A thread of its own then sends the domain stream:
+ * pass 1 all of RAM, then passes of the pages dirtied meanwhile, each
+ * followed by HV_CTL_MIGRATE_PROGRESS {"round", "sent" (bytes so far),
+ * "remaining" (dirty bytes), "dirty_rate" (bytes/s),
+ * "expected_downtime_ms", "throttle" (%)} to subscribed connections.
+ * Once the dirty bytes fit downtime_ms at the measured rate (or on
+ * force, or at once with live false), the vCPUs pause, the rest goes
+ * and the destination's DONE comes: HV_CTL_MIGRATE_DONE {"ok": true,
+ * "sent", "rounds", "downtime_ms"} with the VM left paused, which
+ * HV_CTL_STOP {"reason": "migrated"} ends (HV_EXIT_MIGRATED) or resume
+ * runs on. Any failure before DONE: HV_CTL_MIGRATE_DONE {"ok": false,
+ * "error": SENTENCE} and the VM runs as before. The connection that
+ * started the migration closing before DONE cancels it. There is no
+ * limit on the passes: keeld's timeout_s decides.
+ * migrate-set {"downtime_ms", "bandwidth_mib", "auto_converge",
+ * "force"}: change the migration under way; force stops and copies now.
+ * migrate-cancel: before DONE only; the migration ends with "error":
+ * "cancelled".
+ */
+#define HV_CTL_MIGRATE "migrate"
+#define HV_CTL_MIGRATE_SET "migrate-set"
+#define HV_CTL_MIGRATE_CANCEL "migrate-cancel"
+#define HV_CTL_MIGRATE_PROGRESS "migrate-progress"
+#define HV_CTL_MIGRATE_DONE "migrate-done"
+/* The token line's word and version, and the answers (docs/migration.md). */
+#define HV_MIGRATE_MAGIC "KEELMIG"
+#define HV_MIGRATE_VERSION 1
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

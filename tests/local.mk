@@ -110,6 +110,18 @@ tests_integration_check_save_CFLAGS = $(INTEGRATION_CFLAGS)
 tests_integration_check_save_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS)
 
+# keel-hv's live migration, the source side, against the suite's own
+# TLS receiver, with the dirty test guest (KVM; check_migrate_hv.c).
+check_PROGRAMS += tests/integration/check_migrate_hv
+TESTS += tests/integration/check_migrate_hv
+tests_integration_check_migrate_hv_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_migrate_hv.c
+tests_integration_check_migrate_hv_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
+tests_integration_check_migrate_hv_LDADD = tests/integration/libharness.la \
+	lib/libkeelstream.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
+	-lpthread
+
 # lib/kvm_host.c, the nested-runner decision and keel-hv's warning on
 # kvm_pvm, with a faked /sys/module: runs on any host, KVM or not.
 check_PROGRAMS += tests/integration/check_kvm_host

@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Live migration, the source keel-hv (docs/migration.md phases 2-3):
+ * the TLS connection and token line, then a thread that sends the
+ * domain stream in passes while the guest runs, and the final records
+ * written on the I/O thread with the vCPUs paused. In the order things
+ * happen: migrate_start(), migrate_thread() with its passes,
+ * migrate_final() on the I/O thread, the wait for DONE, migrate_ended()
+ * back on the I/O thread; migrate_cancel() may cut in anywhere before.
+ *
+ * Why the final records are written on the I/O thread: the devices do
+ * their work there (virtqueues, disk and tap I/O) and their save ops
+ * read state only that thread changes. While it writes, with the vCPUs
+ * paused, nothing else writes guest memory or device state, exactly as
+ * for a save; the sender thread waits meanwhile and watches that bytes
+ * still go out (MIGRATE_STALL_MS).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dirty.h"
+#include "libkeel_internal.h"
+#include "log.h"
+#include "migrate_send.h"
+#include "stream.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "vmm.h"
+
+/* Progress notes the I/O thread has yet to pass on. */
+#define MIGRATE_NOTES 16
+/* The pacing's longest sleep before it looks at cancel and force again. */
+#define MIGRATE_PACE_STEP_US 50000
+/* The longest line the destination may answer with. */
+#define MIGRATE_LINE_MAX 512
+
+struct migrate {
+	struct vm *vm;
+	struct migrate_ops ops;
+	void *opaque;
+	struct json_object *config;
+	bool live;
+
+	int fd;
+	struct libkeel_tls *tls;
+	struct dirty_log *dirty;
+	struct save_stream s;
+	uint8_t *bounce;	/* MIGRATE_RUN_PAGES pages, for the passes */
+	char why[SAVE_WHY_MAX];
+	pthread_t thread;
+	bool thread_started;
+	bool paused_by_us;	/* I/O thread's */
+	bool ended;		/* I/O thread's: ops->done was called */
+
+	/* migrate-set and migrate-cancel, read by the thread. */
+	_Atomic uint64_t downtime_ms;
+	_Atomic uint64_t bandwidth;	/* bytes/s; 0 no limit */
+	_Atomic bool auto_converge;
+	_Atomic bool force;
+	_Atomic bool cancel;
+
+	/* The thread's pacing window. */
+	uint64_t pace_t0_us, pace_bytes0, pace_rate;
+
+	/* Between the thread and the I/O thread, under @lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct event *note_ev, *final_ev, *done_ev;
+	struct migrate_progress notes[MIGRATE_NOTES];
+	unsigned nr_notes;
+	bool final_asked, final_started, final_done;
+	int final_rc;
+	_Atomic uint64_t final_written;
+	long long pause_ms;
+
+	uint64_t rounds;
+	struct migrate_result result;
+};
+
+static uint64_t migrate_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t migrate_pace_delay_us(uint64_t bytes, uint64_t elapsed_us,
+			       uint64_t rate)
+{
+	uint64_t due_us;
+
+	if (!rate)
+		return 0;
+	/* When @bytes may have gone at @rate; 128-bit: no overflow. */
+	due_us = (uint64_t)((unsigned __int128)bytes * 1000000 / rate);
+	return due_us > elapsed_us ? due_us - elapsed_us : 0;
+}
+
+unsigned migrate_converge(uint64_t prev, uint64_t now, unsigned *misses,
+			  unsigned throttle)
+{
+	/* Shrunk by a quarter: now <= 3/4 of prev. */
+	if (prev && now * 4 <= prev * 3) {
+		*misses = 0;
+		return throttle;
+	}
+	if (++*misses < 2)
+		return throttle;
+	throttle = throttle ? throttle + 10 : 20;
+	return throttle > VCPU_THROTTLE_MAX ? VCPU_THROTTLE_MAX : throttle;
+}
+
+uint64_t migrate_expected_ms(uint64_t remaining, uint64_t rate)
+{
+	if (!remaining)
+		return 0;
+	if (!rate)
+		return UINT64_MAX;
+	return (uint64_t)((unsigned __int128)remaining * 1000 / rate);
+}
+
+/* The destination's words, made printable for a sentence. */
+static void migrate_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
+/*
+ * One line from the destination, without its newline, within
+ * @timeout_ms. 0, or -ETIMEDOUT, -EPIPE (closed first), -EPROTO (too
+ * long), -errno.
+ */
+static int migrate_read_line(int fd, char *buf, size_t size, int timeout_ms)
+{
+	uint64_t deadline = migrate_now_us() + (uint64_t)timeout_ms * 1000;
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = migrate_now_us();
+		ssize_t n;
+		char c;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			continue;
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		if (c == '\n') {
+			buf[len] = '\0';
+			return 0;
+		}
+		if (len + 1 >= size)
+			return -EPROTO;
+		buf[len++] = c;
+	}
+}
+
+/* Send all of @line; 0 or -errno. */
+static int migrate_write_all(int fd, const char *line, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, line, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		line += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The token line and the destination's OK or NO. */
+static int migrate_handshake(struct migrate *m, const struct migrate_params *p)
+{
+	char line[MIGRATE_LINE_MAX];
+	int rc, n;
+
+	n = snprintf(line, sizeof(line), "%s %d %s\n", HV_MIGRATE_MAGIC,
+		     HV_MIGRATE_VERSION, p->token);
+	rc = migrate_write_all(m->fd, line, (size_t)n);
+	if (!rc)
+		rc = migrate_read_line(m->fd, line, sizeof(line),
+				       MIGRATE_TOKEN_MS);
+	if (rc == -ETIMEDOUT) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination at %s port %u did not answer the migration's token within %d s.",
+			 p->host, p->port, MIGRATE_TOKEN_MS / 1000);
+		return rc;
+	}
+	if (rc) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination at %s port %u closed the connection instead of answering the migration's token: it refused this host's certificate, or it is not a keel-hv waiting for a migration.",
+			 p->host, p->port);
+		return rc;
+	}
+	if (!strcmp(line, "OK"))
+		return 0;
+	migrate_printable(line);
+	if (!strncmp(line, "NO ", 3))
+		snprintf(m->why, sizeof(m->why),
+			 "The destination refused the migration: %.200s",
+			 line + 3);
+	else
+		snprintf(m->why, sizeof(m->why),
+			 "The destination answered the migration's token with \"%.64s\", not OK.",
+			 line);
+	return -EACCES;
+}
+
+/* --- The thread: the passes ----------------------------------------- */
+
+/* Queue a pass's numbers for the I/O thread to notify. */
+static void migrate_post_progress(struct migrate *m,
+				  const struct migrate_progress *p)
+{
+	pthread_mutex_lock(&m->lock);
+	/* A client that lags loses the oldest pass, never the newest. */
+	if (m->nr_notes == MIGRATE_NOTES) {
+		memmove(m->notes, m->notes + 1,
+			(MIGRATE_NOTES - 1) * sizeof(m->notes[0]));
+		m->nr_notes--;
+	}
+	m->notes[m->nr_notes++] = *p;
+	pthread_mutex_unlock(&m->lock);
+	event_active(m->note_ev, EV_READ, 0);
+}
+
+static int migrate_cancelled(struct migrate *m)
+{
+	snprintf(m->why, sizeof(m->why), "cancelled");
+	return -ECANCELED;
+}
+
+/* Hold the pass to the bandwidth limit; -ECANCELED, 1 forced, or 0. */
+static int migrate_pace(struct migrate *m)
+{
+	uint64_t rate = atomic_load(&m->bandwidth);
+	uint64_t sent = stream_writer_offset(m->s.sw), delay;
+
+	if (rate != m->pace_rate) {
+		/* A new limit counts from now. */
+		m->pace_rate = rate;
+		m->pace_t0_us = migrate_now_us();
+		m->pace_bytes0 = sent;
+	}
+	for (;;) {
+		if (atomic_load(&m->cancel))
+			return migrate_cancelled(m);
+		if (atomic_load(&m->force))
+			return 1;
+		delay = migrate_pace_delay_us(sent - m->pace_bytes0,
+					      migrate_now_us() - m->pace_t0_us,
+					      rate);
+		if (!delay)
+			return 0;
+		if (delay > MIGRATE_PACE_STEP_US)
+			delay = MIGRATE_PACE_STEP_US;
+		usleep((useconds_t)delay);
+	}
+}
+
+/*
+ * Send every page in the dirty log's send set, taking each run's bits
+ * off once written. @final: on the I/O thread, VM paused, unpaced.
+ * Returns 0, 1 (forced: the rest stays in the set), or -errno with
+ * m->why said. *@pages counts the pages sent.
+ */
+static int migrate_send_set(struct migrate *m, bool final, uint64_t *pages)
+{
+	for (unsigned i = 0; i < m->dirty->nr; i++) {
+		struct dirty_range *r = &m->dirty->range[i];
+		uint64_t from = 0, start, n;
+
+		while ((n = dirty_next_run(r->send, r->npages, from,
+					   MIGRATE_RUN_PAGES, &start))) {
+			uint64_t gpa = r->gpa + start * 4096;
+			const void *copy = NULL;
+			int rc;
+
+			/*
+			 * The guest runs: what is hashed must be what is
+			 * written, so the writer reads a still copy. A
+			 * page changed since is dirty again anyway.
+			 */
+			if (!final) {
+				memcpy(m->bounce,
+				       vm_gpa_to_hva(m->vm, gpa, n * 4096),
+				       n * 4096);
+				copy = m->bounce;
+			}
+			rc = save_stream_ram(&m->s, gpa, n * 4096, copy,
+					     STREAM_ENC_LZ4);
+			if (rc)
+				return rc;
+			dirty_clear_bits(r->send, start, n);
+			*pages += n;
+			from = start + n;
+			if (final) {
+				atomic_store(&m->final_written,
+					     stream_writer_offset(m->s.sw));
+				continue;
+			}
+			rc = migrate_pace(m);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int migrate_sync(struct migrate *m, uint64_t *remaining)
+{
+	int64_t n = dirty_sync(m->dirty);
+
+	if (n < 0) {
+		snprintf(m->why, sizeof(m->why),
+			 "Cannot read KVM's log of the pages the guest wrote: %s.",
+			 strerror((int)-n));
+		return (int)n;
+	}
+	*remaining = (uint64_t)n * 4096;
+	return 0;
+}
+
+/*
+ * Pre-copy: the header, then passes until the dirty set fits the
+ * downtime (or force, or !live after pass 1). Returns 0 when the final
+ * phase is due, or -errno with m->why said.
+ */
+static int migrate_precopy(struct migrate *m)
+{
+	uint64_t prev = 0, remaining = 0;
+	unsigned misses = 0, throttle = 0;
+	int rc;
+
+	rc = save_stream_head(&m->s, m->config);
+	if (rc)
+		return rc;
+	for (uint64_t round = 1;; round++) {
+		struct migrate_progress p = { .round = round };
+		uint64_t t0 = migrate_now_us(), off0, pages = 0, us, rate;
+
+		off0 = stream_writer_offset(m->s.sw);
+		m->pace_rate = UINT64_MAX;	/* a new window each pass */
+		rc = migrate_send_set(m, false, &pages);
+		if (rc < 0)
+			return rc;
+		m->rounds = round;
+		if (rc == 1)
+			return 0; /* forced: the rest goes in the final */
+		rc = migrate_sync(m, &remaining);
+		if (rc)
+			return rc;
+		us = migrate_now_us() - t0;
+		if (!us)
+			us = 1;
+		rate = (stream_writer_offset(m->s.sw) - off0) * 1000000 / us;
+		p.sent = stream_writer_offset(m->s.sw);
+		p.remaining = remaining;
+		p.dirty_rate = remaining * 1000000 / us;
+		p.expected_downtime_ms = migrate_expected_ms(remaining, rate);
+		if (atomic_load(&m->auto_converge) && round > 1) {
+			throttle = migrate_converge(prev, remaining, &misses,
+						    throttle);
+			if (throttle != vcpu_throttle_get(m->vm) &&
+			    vcpu_throttle_set(m->vm, throttle))
+				log_warn("migrate: cannot throttle the vCPUs: out of memory");
+		} else if (!atomic_load(&m->auto_converge) && throttle) {
+			throttle = 0;
+			misses = 0;
+			vcpu_throttle_set(m->vm, 0);
+		}
+		p.throttle = throttle;
+		prev = remaining;
+		rc = stream_write_progress(m->s.sw, round, p.sent, remaining,
+					   p.dirty_rate);
+		if (rc) {
+			snprintf(m->why, sizeof(m->why),
+				 "Cannot send the migration stream: %s.",
+				 strerror(-rc));
+			return rc;
+		}
+		migrate_post_progress(m, &p);
+		log_info("migrate: pass %llu: %llu pages, %llu bytes dirty, expected downtime %llu ms",
+			 (unsigned long long)round, (unsigned long long)pages,
+			 (unsigned long long)remaining,
+			 (unsigned long long)p.expected_downtime_ms);
+		if (atomic_load(&m->cancel))
+			return migrate_cancelled(m);
+		if (!m->live || atomic_load(&m->force) ||
+		    p.expected_downtime_ms <= atomic_load(&m->downtime_ms))
+			return 0;
+	}
+}
+
+/* I/O thread: the VM paused, the last pages and the rest of the stream. */
+static void migrate_final(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate *m = arg;
+	uint64_t remaining, pages = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->final_asked || atomic_load(&m->cancel)) {
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	m->final_started = true;
+	pthread_mutex_unlock(&m->lock);
+	if (!vm_is_paused(m->vm)) {
+		if (vm_pause(m->vm)) {
+			snprintf(m->why, sizeof(m->why),
+				 "The VM is stopping; it cannot migrate.");
+			rc = -ESHUTDOWN;
+		} else {
+			m->paused_by_us = true;
+		}
+	}
+	m->pause_ms = (long long)(migrate_now_us() / 1000);
+	if (!rc)
+		rc = migrate_sync(m, &remaining);
+	if (!rc)
+		rc = migrate_send_set(m, true, &pages);
+	if (!rc)
+		rc = save_stream_tail(&m->s);
+	if (!rc)
+		log_info("migrate: final pass: %llu pages; the stream is %llu bytes",
+			 (unsigned long long)pages,
+			 (unsigned long long)stream_writer_offset(m->s.sw));
+	pthread_mutex_lock(&m->lock);
+	m->final_rc = rc;
+	m->final_done = true;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * The thread's side of the final phase: ask the I/O thread, then wait,
+ * cutting the connection if no byte goes out for MIGRATE_STALL_MS.
+ */
+static int migrate_final_wait(struct migrate *m)
+{
+	uint64_t last = 0, last_us = migrate_now_us();
+	int rc;
+
+	pthread_mutex_lock(&m->lock);
+	m->final_asked = true;
+	pthread_mutex_unlock(&m->lock);
+	event_active(m->final_ev, EV_READ, 0);
+	pthread_mutex_lock(&m->lock);
+	while (!m->final_done) {
+		struct timespec ts;
+		uint64_t w;
+
+		if (atomic_load(&m->cancel) && !m->final_started) {
+			/* The I/O thread will not start it now. */
+			m->final_asked = false;
+			pthread_mutex_unlock(&m->lock);
+			return migrate_cancelled(m);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+		w = atomic_load(&m->final_written);
+		if (w != last || !m->final_started) {
+			last = w;
+			last_us = migrate_now_us();
+		} else if (migrate_now_us() - last_us >
+			   (uint64_t)MIGRATE_STALL_MS * 1000) {
+			log_warn("migrate: the final pass wrote nothing for %d s; cutting the connection",
+				 MIGRATE_STALL_MS / 1000);
+			shutdown(m->fd, SHUT_RDWR);
+			last_us = migrate_now_us();
+		}
+	}
+	rc = m->final_rc;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* The destination's verdict on the stream: DONE, or FAIL and why. */
+static int migrate_wait_done(struct migrate *m)
+{
+	char line[MIGRATE_LINE_MAX];
+	int rc = migrate_read_line(m->fd, line, sizeof(line), MIGRATE_DONE_MS);
+
+	/* A DONE that came stands: the destination has the VM. */
+	if (rc && atomic_load(&m->cancel))
+		return migrate_cancelled(m);
+	if (rc == -ETIMEDOUT) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination did not confirm the migration stream within %d s.",
+			 MIGRATE_DONE_MS / 1000);
+		return rc;
+	}
+	if (rc) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination closed the connection before it confirmed the migration stream.");
+		return rc;
+	}
+	if (!strcmp(line, "DONE"))
+		return 0;
+	migrate_printable(line);
+	if (!strncmp(line, "FAIL ", 5))
+		snprintf(m->why, sizeof(m->why),
+			 "The destination refused the migration stream: %.200s",
+			 line + 5);
+	else
+		snprintf(m->why, sizeof(m->why),
+			 "The destination answered the migration stream with \"%.64s\", not DONE.",
+			 line);
+	return -EPROTO;
+}
+
+static void *migrate_thread(void *arg)
+{
+	struct migrate *m = arg;
+	struct migrate_result *r = &m->result;
+	int rc;
+
+	pthread_setname_np(pthread_self(), "migrate");
+	rc = migrate_precopy(m);
+	if (!rc)
+		rc = migrate_final_wait(m);
+	if (!rc)
+		rc = migrate_wait_done(m);
+	if (rc && atomic_load(&m->cancel))
+		migrate_cancelled(m);
+	r->ok = !rc;
+	r->sent = m->s.sw ? stream_writer_offset(m->s.sw) : 0;
+	r->rounds = m->rounds + 1;	/* the passes and the final one */
+	if (!rc)
+		r->downtime_ms = migrate_now_us() / 1000 -
+				 (uint64_t)m->pause_ms;
+	else
+		snprintf(r->error, sizeof(r->error), "%s",
+			 m->why[0] ? m->why : "The migration failed.");
+	event_active(m->done_ev, EV_READ, 0);
+	return NULL;
+}
+
+/* --- Back on the I/O thread ----------------------------------------- */
+
+static void migrate_notes(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate *m = arg;
+	struct migrate_progress notes[MIGRATE_NOTES];
+	unsigned n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->nr_notes;
+	memcpy(notes, m->notes, n * sizeof(notes[0]));
+	m->nr_notes = 0;
+	pthread_mutex_unlock(&m->lock);
+	for (unsigned i = 0; i < n && !m->ended; i++)
+		m->ops.progress(m->opaque, &notes[i]);
+}
+
+/* Join, undo what the migration did to the VM, and tell. */
+static void migrate_wind_up(struct migrate *m)
+{
+	if (m->thread_started) {
+		pthread_join(m->thread, NULL);
+		m->thread_started = false;
+	}
+	dirty_stop(m->dirty);
+	m->dirty = NULL;
+	vcpu_throttle_set(m->vm, 0);
+	if (!m->result.ok && m->paused_by_us)
+		vm_resume(m->vm);
+	m->paused_by_us = false;
+	save_stream_dispose(&m->s);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	libkeel_tls_free(m->tls);
+	m->tls = NULL;
+}
+
+static void migrate_ended(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate *m = arg;
+
+	if (m->ended)
+		return;
+	migrate_notes(-1, 0, m);
+	migrate_wind_up(m);
+	m->ended = true;
+	if (m->result.ok)
+		log_info("migrate: done: %llu bytes in %llu passes, %llu ms paused",
+			 (unsigned long long)m->result.sent,
+			 (unsigned long long)m->result.rounds,
+			 (unsigned long long)m->result.downtime_ms);
+	else
+		log_warn("migrate: failed: %s", m->result.error);
+	/* Last: the callee may free @m. */
+	m->ops.done(m->opaque, &m->result);
+}
+
+void migrate_set_downtime(struct migrate *m, uint64_t ms)
+{
+	atomic_store(&m->downtime_ms, ms);
+}
+
+void migrate_set_bandwidth(struct migrate *m, uint64_t mib)
+{
+	atomic_store(&m->bandwidth, mib << 20);
+}
+
+void migrate_set_auto_converge(struct migrate *m, bool on)
+{
+	atomic_store(&m->auto_converge, on);
+}
+
+void migrate_force(struct migrate *m)
+{
+	atomic_store(&m->force, true);
+}
+
+void migrate_cancel(struct migrate *m)
+{
+	if (!m || m->ended || atomic_exchange(&m->cancel, true))
+		return;
+	log_info("migrate: cancelling");
+	/* A write or read blocked on the destination returns now. */
+	if (m->fd >= 0)
+		shutdown(m->fd, SHUT_RDWR);
+	pthread_mutex_lock(&m->lock);
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void migrate_free(struct migrate *m)
+{
+	if (!m)
+		return;
+	if (!m->ended) {
+		/* keel-hv is ending (or keeld's connection went): run on. */
+		migrate_cancel(m);
+		migrate_wind_up(m);
+		m->ended = true;
+	}
+	if (m->note_ev)
+		event_free(m->note_ev);
+	if (m->final_ev)
+		event_free(m->final_ev);
+	if (m->done_ev)
+		event_free(m->done_ev);
+	json_object_put(m->config);
+	free(m->bounce);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+	free(m);
+}
+
+int migrate_start(struct vm *vm, const struct migrate_params *p,
+		  const struct migrate_ops *ops, void *opaque,
+		  struct migrate **out, char *why)
+{
+	char hostport[300];
+	struct migrate *m = calloc(1, sizeof(*m));
+	int rc;
+
+	if (!m) {
+		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
+		return -ENOMEM;
+	}
+	m->vm = vm;
+	m->ops = *ops;
+	m->opaque = opaque;
+	/* The thread's own copy: json-c's reference counts are not atomic. */
+	if (json_object_deep_copy(p->config, &m->config, NULL)) {
+		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
+		free(m);
+		return -ENOMEM;
+	}
+	m->live = p->live;
+	m->fd = -1;
+	m->ended = true;	/* nothing to wind up until the thread runs */
+	atomic_init(&m->downtime_ms, p->downtime_ms);
+	atomic_init(&m->bandwidth, p->bandwidth_mib << 20);
+	atomic_init(&m->auto_converge, p->auto_converge);
+	atomic_init(&m->force, false);
+	atomic_init(&m->cancel, false);
+	atomic_init(&m->final_written, 0);
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	m->note_ev = event_new(vm->evbase, -1, 0, migrate_notes, m);
+	m->final_ev = event_new(vm->evbase, -1, 0, migrate_final, m);
+	m->done_ev = event_new(vm->evbase, -1, 0, migrate_ended, m);
+	m->bounce = malloc((size_t)MIGRATE_RUN_PAGES * 4096);
+	if (!m->note_ev || !m->final_ev || !m->done_ev || !m->bounce) {
+		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	if (strchr(p->host, ':'))
+		snprintf(hostport, sizeof(hostport), "[%.256s]:%u", p->host,
+			 p->port);
+	else
+		snprintf(hostport, sizeof(hostport), "%.256s:%u", p->host,
+			 p->port);
+	rc = libkeel_tls_connect(hostport, p->pki_dir, &m->fd, &m->tls, why,
+				 SAVE_WHY_MAX);
+	if (rc)
+		goto out_free;
+	rc = migrate_handshake(m, p);
+	if (rc) {
+		snprintf(why, SAVE_WHY_MAX, "%s", m->why);
+		goto out_free;
+	}
+	m->why[0] = '\0';
+	rc = save_stream_init(&m->s, vm, m->fd, NULL, NULL, m->why);
+	if (!rc)
+		rc = dirty_start(vm, &m->dirty);
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(why, SAVE_WHY_MAX,
+				 "keel-hv ran out of memory for the migration's dirty-page bitmaps.");
+		else
+			snprintf(why, SAVE_WHY_MAX,
+				 "KVM refused to log the pages the guest writes: %s.",
+				 strerror(-rc));
+		goto out_free;
+	}
+	m->ended = false;
+	if (!m->live && !vm_is_paused(vm)) {
+		if (vm_pause(vm)) {
+			snprintf(why, SAVE_WHY_MAX,
+				 "The VM is stopping; it cannot migrate.");
+			rc = -ESHUTDOWN;
+			goto out_free;
+		}
+		m->paused_by_us = true;
+	}
+	rc = -pthread_create(&m->thread, NULL, migrate_thread, m);
+	if (rc) {
+		snprintf(why, SAVE_WHY_MAX,
+			 "keel-hv cannot start the migration's thread: %s.",
+			 strerror(-rc));
+		goto out_free;
+	}
+	m->thread_started = true;
+	*out = m;
+	return 0;
+
+out_free:
+	m->result.ok = false;
+	migrate_wind_up(m);
+	m->ended = true;
+	migrate_free(m);
+	return rc;
+}
