@@ -34,6 +34,9 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
 daemon_libkeeld_la_SOURCES += daemon/tls.c daemon/tls.h
+# Live migration: keeld as another keeld's client, both sides' methods.
+daemon_libkeeld_la_SOURCES += daemon/peer.c daemon/peer.h \
+	daemon/migrate.h daemon/migrate_methods.c daemon/migration_in.c
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \

@@ -136,6 +136,17 @@ static inline bool keel_vdev_valid(const char *s)
  * With --paused the vCPUs wait for resume.
  */
 #define HV_OPT_RESTORE "restore"
+/*
+ * --incoming=FD --incoming-token=FD2 --pki-dir=DIR [--incoming-peer=DN]:
+ * the destination of a live migration (docs/migration.md). FD is a
+ * listening TCP socket keeld bound, FD2 a pipe holding the token (32 hex
+ * digits and a newline), DIR the PKI directory, DN the subject (RFC 2253)
+ * the source's client certificate must carry.
+ */
+#define HV_OPT_INCOMING "incoming"
+#define HV_OPT_INCOMING_TOKEN "incoming-token"
+#define HV_OPT_PKI_DIR "pki-dir"
+#define HV_OPT_INCOMING_PEER "incoming-peer"
 #define HV_OPT_HELP "help"
 
 /* --- keel-hv's exit status and the status file's "reason" --------------- */
@@ -155,6 +166,7 @@ enum hv_exit {
 	HV_EXIT_CRASH = 3,	/* triple fault, KVM internal error, panic */
 	HV_EXIT_KILLED = 4,	/* stop on the control socket, or a signal */
 	HV_EXIT_SAVED = 5,	/* saved (save, "then": "stop") and ended */
+	HV_EXIT_MIGRATED = 6,	/* migrated: stop {"reason": "migrated"} */
 	HV_EXIT_EXEC_FAILED = 127, /* keeld's child could not run keel-hv */
 };
 
@@ -164,6 +176,7 @@ enum hv_exit {
 #define HV_REASON_CRASH "crash"
 #define HV_REASON_KILLED "killed"
 #define HV_REASON_SAVED "saved"
+#define HV_REASON_MIGRATED "migrated"
 
 /* The status file's members. */
 #define HV_STATUS_REASON "reason"
@@ -254,6 +267,23 @@ enum hv_exit {
  */
 #define HV_CTL_SAVE "save"
 #define HV_CTL_SAVE_PROGRESS "save-progress"
+/*
+ * Live migration (docs/migration.md). Source: migrate {"host", "port",
+ * "server_name", "token", "pki_dir", "config", "downtime_ms",
+ * "bandwidth_mib", "auto_converge", "live"}, migrate-set
+ * {"downtime_ms", "bandwidth_mib", "auto_converge", "force"},
+ * migrate-cancel {}; notifications migrate-progress {"round", "sent",
+ * "remaining", "dirty_rate", "expected_downtime_ms", "throttle"} and
+ * migrate-done {"ok", "sent", "rounds", "downtime_ms"} or {"ok": false,
+ * "error"}. Destination: notification incoming-done once the stream
+ * checked and DONE was sent; status says "incoming" until then.
+ */
+#define HV_CTL_MIGRATE "migrate"
+#define HV_CTL_MIGRATE_SET "migrate-set"
+#define HV_CTL_MIGRATE_CANCEL "migrate-cancel"
+#define HV_CTL_MIGRATE_PROGRESS "migrate-progress"
+#define HV_CTL_MIGRATE_DONE "migrate-done"
+#define HV_CTL_INCOMING_DONE "incoming-done"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 
