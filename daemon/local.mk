@@ -304,6 +304,17 @@ tests_unit_check_device_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
 tests_unit_check_device_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 
+# Live migration through two keelds in one process, fake_hv on both
+# sides (migrate_methods.c, migration_in.c, peer.c).
+check_PROGRAMS += tests/unit/check_migrate_methods
+TESTS += tests/unit/check_migrate_methods
+tests_unit_check_migrate_methods_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_migrate_methods.c $(UNIT_KEELD)
+tests_unit_check_migrate_methods_CPPFLAGS = $(UNIT_KEELD_CPPFLAGS)
+tests_unit_check_migrate_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_migrate_methods_LDADD = $(UNIT_KEELD_LIBS)
+EXTRA_tests_unit_check_migrate_methods_DEPENDENCIES = tests/unit/fake_hv
+
 # A stand-in for keel-hv on the control and console sockets, no VM.
 check_PROGRAMS += tests/unit/fake_hv
 tests_unit_fake_hv_SOURCES = tests/unit/fake_hv.c
