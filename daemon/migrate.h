@@ -54,6 +54,12 @@ struct migrate_recent {
 /* --- migrate_methods.c: the source ------------------------------------- */
 
 /*
+ * Is @dom migrating, either way? Then only the migration's end may
+ * pause, resume, stop or save it.
+ */
+bool migrate_busy(const struct domain *dom);
+
+/*
  * @run is going away (its keel-hv gone, keeld ending) with a migration
  * under way: the caller hears why. run_free() calls it.
  */

@@ -111,6 +111,11 @@ static void out_free(struct migrate_out *mo)
 	free(mo);
 }
 
+bool migrate_busy(const struct domain *dom)
+{
+	return dom->run && (dom->run->migrate || dom->run->incoming);
+}
+
 struct json_object *migrate_state_json(const struct domain_run *run)
 {
 	struct json_object *o;

@@ -327,7 +327,8 @@ void save_abandon(struct domain_run *run)
 /* A live guest keel-hv can save: running, or paused by a user. */
 static bool save_possible(const struct domain *dom)
 {
-	if (!dom->run || !dom->run->hv || dom->run->starting)
+	if (!dom->run || !dom->run->hv || dom->run->starting ||
+	    dom->run->migrate || dom->run->incoming)
 		return false;
 	return dom->state == DOMAIN_RUNNING ||
 	       (dom->state == DOMAIN_PAUSED &&

@@ -392,6 +392,47 @@ START_TEST(test_migrate_timeout_cancel)
 END_TEST
 
 /*
+ * While web migrates: no pause, limits can change, and a cancel ends the
+ * migration with web running on here.
+ */
+static bool cancel_done;
+
+static void cancel_while_migrating(void)
+{
+	struct json_object *resp;
+
+	if (cancel_done || strcmp(web_state(&src), "running/migrating"))
+		return;
+	cancel_done = true;
+	resp = unit_keeld_call(&src, src.rw_sock, "domain.pause", WEB);
+	unit_assert_error(resp, KEEL_E_INVALID_STATE, NULL, "migrating");
+	json_object_put(unit_assert_ok(unit_keeld_call(&src, src.rw_sock,
+		"domain.migrate_set",
+		"{\"name\":\"web\",\"downtime_ms\":100}")));
+	json_object_put(unit_assert_ok(unit_keeld_call(&src, src.rw_sock,
+		"domain.migrate_cancel", WEB)));
+}
+
+START_TEST(test_migrate_cancel)
+{
+	struct json_object *resp;
+
+	create_web(&src, ",\"cmdline\":\"fake.migrate-slow\"");
+	resp = unit_keeld_call(&src, src.rw_sock, "domain.migrate_cancel", WEB);
+	unit_assert_error(resp, KEEL_E_INVALID_STATE, NULL,
+			  "Domain web is not being migrated.");
+	cancel_done = false;
+	resp = migrate("", cancel_while_migrating);
+	ck_assert(cancel_done);
+	ck_assert_msg(resp, "domain.migrate got no answer");
+	unit_assert_error(resp, KEEL_E_OPERATION_FAILED, NULL,
+			  "it was cancelled.");
+	ck_assert_str_eq(web_state(&src), "running/booted");
+	wait_state(&dst, "gone");
+}
+END_TEST
+
+/*
  * Once web is paused here (finish on its way), the destination's keeld
  * goes away: the source gets no answer and asks migration.status; the
  * keeld that comes back killed its uncommitted keel-hv and knows no such
@@ -437,6 +478,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_migrate);
 	tcase_add_test(tc, test_migrate_fails);
 	tcase_add_test(tc, test_migrate_timeout_cancel);
+	tcase_add_test(tc, test_migrate_cancel);
 	tcase_add_test(tc, test_migrate_finish_lost);
 	suite_add_tcase(s, tc);
 	return s;
