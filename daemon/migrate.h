@@ -93,6 +93,9 @@ void migrate_adopted(struct domain_run *run, struct json_object *record);
 /* @run's incoming migration goes with it: its token is aborted. */
 void migration_in_abandon(struct domain_run *run);
 
+/* Is @run an incoming migration not committed yet? */
+bool migration_in_busy(const struct domain_run *run);
+
 /* incoming-done from @run's keel-hv: the stream arrived whole. */
 void migration_in_received(struct domain_run *run);
 

@@ -113,7 +113,7 @@ static void out_free(struct migrate_out *mo)
 
 bool migrate_busy(const struct domain *dom)
 {
-	return dom->run && (dom->run->migrate || dom->run->incoming);
+	return dom->run && (dom->run->migrate || migration_in_busy(dom->run));
 }
 
 struct json_object *migrate_state_json(const struct domain_run *run)
@@ -126,6 +126,7 @@ struct json_object *migrate_state_json(const struct domain_run *run)
 	if (!o)
 		return NULL;
 	if (run->migrate) {
+		/* Going away again: that is the migration that matters now. */
 		const struct migrate_out *mo = run->migrate;
 
 		json_object_object_add(o, "direction",
@@ -663,7 +664,7 @@ struct json_object *domain_migrate(struct methods_caller *caller,
 	if (!dom)
 		return resp;
 	if (!dom->run || !dom->run->hv || dom->run->starting ||
-	    dom->run->incoming ||
+	    migration_in_busy(dom->run) ||
 	    !(dom->state == DOMAIN_RUNNING ||
 	      (dom->state == DOMAIN_PAUSED &&
 	       dom->reason == DOMAIN_REASON_USER)))

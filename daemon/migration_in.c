@@ -136,7 +136,10 @@ void migration_in_abandon(struct domain_run *run)
 
 	if (!mi)
 		return;
-	if (mi->phase != MIGRATE_COMMITTED && mi->phase != MIGRATE_ABORTED) {
+	if (mi->phase == MIGRATE_COMMITTED) {
+		/* A source may still ask, after a lost answer. */
+		migration_in_remember(run->k, mi->token, MIGRATE_COMMITTED);
+	} else if (mi->phase != MIGRATE_ABORTED) {
 		migration_in_remember(run->k, mi->token, MIGRATE_ABORTED);
 		log_warn("Domain %s: the incoming migration from %s is aborted: its keel-hv ended.",
 			 run->dom->name, mi->source);
@@ -202,10 +205,19 @@ void migration_in_adopted(struct domain_run *run, const char *phase,
 			  const char *token)
 {
 	if (migrate_phase_parse(phase) == MIGRATE_COMMITTED) {
-		/* Committed: it is this host's, and runs. */
-		if (token)
-			migration_in_remember(run->k, token,
-					      MIGRATE_COMMITTED);
+		struct migration_in *mi = calloc(1, sizeof(*mi));
+
+		/* Committed: it is this host's, and runs; its record stays. */
+		if (mi && token && strlen(token) == MIGRATE_TOKEN_LEN) {
+			mi->k = run->k;
+			mi->run = run;
+			mi->phase = MIGRATE_COMMITTED;
+			snprintf(mi->token, sizeof(mi->token), "%s", token);
+			snprintf(mi->source, sizeof(mi->source), "a source");
+			run->incoming = mi;
+		} else {
+			free(mi);
+		}
 		if (run->dom->reason == DOMAIN_REASON_INCOMING && run->hv)
 			hv_call(run->hv, HV_CTL_RESUME, NULL,
 				in_adopt_resumed, run);
@@ -507,9 +519,16 @@ static void in_resumed(struct hv *hv, struct json_object *result, int code,
 		 mi->source);
 	lifecycle_emit(run->k, dom, "started", "migrated");
 	run_answer(r, running_result());
-	/* Its token stays answerable once the run is no longer incoming. */
-	migration_in_remember(run->k, mi->token, MIGRATE_COMMITTED);
-	in_free(mi);
+	/*
+	 * The run keeps @mi, committed, and state.json its record, for as
+	 * long as it runs: a source that lost this answer, asking even
+	 * after a keeld restart, must hear "committed".
+	 */
+}
+
+bool migration_in_busy(const struct domain_run *run)
+{
+	return run->incoming && run->incoming->phase != MIGRATE_COMMITTED;
 }
 
 struct json_object *migration_finish(struct methods_caller *caller,

@@ -34,6 +34,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
+#include "migrate.h"
 #include "registry.h"
 #include "run.h"
 #include "save_methods.h"
@@ -328,7 +329,7 @@ void save_abandon(struct domain_run *run)
 static bool save_possible(const struct domain *dom)
 {
 	if (!dom->run || !dom->run->hv || dom->run->starting ||
-	    dom->run->migrate || dom->run->incoming)
+	    migrate_busy(dom))
 		return false;
 	return dom->state == DOMAIN_RUNNING ||
 	       (dom->state == DOMAIN_PAUSED &&
