@@ -170,6 +170,8 @@ static struct json_object *call_both(struct unit_keeld *u, const char *method,
 		n = recv(fd, buf + have, sizeof(buf) - have - 1, 0);
 		if (n > 0)
 			have += (size_t)n;
+		if (n == 0)
+			break;	/* keeld went away (a restart) */
 		buf[have] = '\0';
 		nl = strchr(buf, '\n');
 		if (nl) {
@@ -464,6 +466,37 @@ START_TEST(test_migrate_finish_lost)
 }
 END_TEST
 
+/*
+ * The source's keeld restarts while web is being sent (phase 7): the
+ * keeld that comes back finds the migration in web's state.json, tells
+ * the destination to abort and lets web run on.
+ */
+static bool restarted;
+
+static void restart_src_while_sending(void)
+{
+	if (restarted || strcmp(web_state(&src), "running/migrating"))
+		return;
+	restarted = true;
+	unit_keeld_restart(&src, NULL);
+}
+
+START_TEST(test_migrate_source_restarts)
+{
+	struct json_object *resp;
+
+	create_web(&src, ",\"cmdline\":\"fake.migrate-slow fake.outlive\"");
+	restarted = false;
+	resp = migrate("", restart_src_while_sending);
+	ck_assert(restarted);
+	/* The caller's connection went with the keeld it called. */
+	json_object_put(resp);
+	run_both(500);
+	ck_assert_str_eq(web_state(&src), "running/unpaused");
+	wait_state(&dst, "gone");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("migrate_methods");
@@ -480,6 +513,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_migrate_timeout_cancel);
 	tcase_add_test(tc, test_migrate_cancel);
 	tcase_add_test(tc, test_migrate_finish_lost);
+	tcase_add_test(tc, test_migrate_source_restarts);
 	suite_add_tcase(s, tc);
 	return s;
 }
