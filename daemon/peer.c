@@ -378,8 +378,12 @@ int peer_new(struct keeld *k, const char *host, unsigned port,
 	/* Name servers and /etc/hosts, read once here, not per lookup. */
 	p->dns = evdns_base_new(k->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 						 EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
-	if (!p->dns)
+	if (!p->dns) {
+		/* No resolv.conf: names from /etc/hosts, addresses as they are. */
 		p->dns = evdns_base_new(k->base, 0);
+		if (p->dns)
+			evdns_base_load_hosts(p->dns, NULL);
+	}
 	ssl = p->queued && p->dns ? SSL_new(p->ctx) : NULL;
 	if (!ssl)
 		goto out_free;
