@@ -244,7 +244,7 @@ static void peer_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
 	char *line;
-	int rc;
+	int rc = 0;
 
 	p->busy++;
 	while (!p->doomed && !p->failed &&
