@@ -342,12 +342,32 @@ static struct json_object *migrate(const char *flags, void (*each)(void))
 	return call_both(&src, "domain.migrate", params, 20000, each);
 }
 
-/* The whole way: web ends here and runs there. */
+/* What came on @c's socket so far, as one string (static). */
+static const char *received(struct unit_client *c)
+{
+	static char buf[65536];
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < sizeof(buf) - 1 &&
+	       (n = recv(c->fd, buf + have, sizeof(buf) - 1 - have,
+			 MSG_DONTWAIT)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	return buf;
+}
+
+/* The whole way: web ends here and runs there; events say how far. */
 START_TEST(test_migrate)
 {
 	struct json_object *resp;
+	struct unit_client events;
+	const char *seen;
 
 	create_web(&src, "");
+	unit_client_open(&events, &src, src.ro_sock);
+	json_object_put(unit_assert_ok(unit_client_call(&events,
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events.subscribe\"}")));
 	resp = migrate("", NULL);
 	ck_assert_msg(resp, "domain.migrate got no answer");
 	unit_assert_ok(resp);
@@ -360,6 +380,14 @@ START_TEST(test_migrate)
 	json_object_put(resp);
 	wait_state(&src, "gone");
 	wait_state(&dst, "running/migrated");
+	seen = received(&events);
+	ck_assert_msg(strstr(seen, "\"job\":\"migrate\"") &&
+			      strstr(seen, "\"expected_downtime_ms\":3") &&
+			      strstr(seen, "\"dirty_rate\":8192"),
+		      "no migrate progress event in %s", seen);
+	ck_assert_msg(strstr(seen, "\"event\":\"stopped\",\"detail\":\"migrated\""),
+		      "no stopped/migrated event in %s", seen);
+	unit_client_close(&events);
 }
 END_TEST
 
