@@ -525,23 +525,27 @@ static void out_timed_out(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* keel-hv answered migrate: it reached the destination, or not. */
+/*
+ * keel-hv answered migrate: it reached the destination, or not. @opaque
+ * is the run, not the migration: keel-hv's thread may have sent
+ * migrate-done first, and the migration may be over and freed already.
+ */
 static void out_sending(struct hv *hv, struct json_object *result, int code,
 			const char *message, void *opaque)
 {
-	struct migrate_out *mo = opaque;
-	struct timeval tv = { mo->timeout_s, 0 };
+	struct domain_run *run = opaque;
+	struct migrate_out *mo = run->migrate;
+	struct timeval tv = { 0, 0 };
 
 	(void)hv;
 	(void)result;
-	if (!mo->run)
-		return;
+	if (!mo || mo->phase != OUT_SENDING)
+		return;	/* migrate-done came first */
 	if (code) {
 		out_fail(mo, "connecting to the destination", message);
 		return;
 	}
-	if (mo->phase != OUT_SENDING)
-		return;	/* migrate-done came first */
+	tv.tv_sec = mo->timeout_s;
 	if (mo->cancelled) {
 		hv_call(mo->run->hv, HV_CTL_MIGRATE_CANCEL, NULL, out_hv_answered,
 			strdup(mo->name));
@@ -607,7 +611,7 @@ static void out_prepared(struct peer *p, struct json_object *result, int code,
 	json_object_object_add(args, "live", json_object_new_boolean(mo->live));
 	out_phase_set(mo, OUT_SENDING);
 	hv_call_timeout(mo->run->hv, HV_CTL_MIGRATE, args, MIGRATE_CONNECT_MS,
-			out_sending, mo);
+			out_sending, mo->run);
 }
 
 /* --- The methods -------------------------------------------------------- */
