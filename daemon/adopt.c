@@ -51,6 +51,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "migrate.h"
 #include "memory.h"
 #include "readback.h"
 #include "run.h"
@@ -92,6 +93,8 @@ int run_save(struct domain_run *run)
 	json_object_object_add(o, "lingering",
 			       json_object_new_boolean(run->lingering));
 	json_object_object_add(o, "config", json_object_get(run->config));
+	/* A migration under way (docs/migration.md, phase 7). */
+	json_object_object_add(o, "migration", migrate_state_json(run));
 	rc = json_file_write(path, o,
 			     JSON_C_TO_STRING_PRETTY |
 				     JSON_C_TO_STRING_NOSLASHESCAPE,
@@ -140,6 +143,9 @@ int run_load(const char *dir, struct run_state *st)
 	if (json_member_string(o, "reason"))
 		domain_reason_parse(json_member_string(o, "reason"),
 				    &st->reason);
+	if (json_object_object_get_ex(o, "migration", &v) &&
+	    json_object_is_type(v, json_type_object))
+		st->migration = json_object_get(v);
 	json_object_put(o);
 	return 0;
 }
@@ -399,16 +405,19 @@ static void recover_one(struct keeld *k, const char *dir,
 			log_err("Cannot take over the domain in %s (%s); its keel-hv is left alone.",
 				dir, strerror(-rc));
 			json_object_put(st.config);
+			json_object_put(st.migration);
 			return;
 		}
 	}
 	if (dom->run) {
 		json_object_put(st.config);
+		json_object_put(st.migration);
 		return;
 	}
 	run = run_new(k, dom, dir);
 	if (!run) {
 		json_object_put(st.config);
+		json_object_put(st.migration);
 		return;
 	}
 	json_object_put(run->config);
@@ -438,8 +447,11 @@ static void recover_one(struct keeld *k, const char *dir,
 	if (!adopt_process(run)) {
 		if (repointed)
 			run_save(run);
+		migrate_adopted(run, st.migration);
+		json_object_put(st.migration);
 		return;
 	}
+	json_object_put(st.migration);
 	/* It ended while keeld was away: act as if keeld had seen it. */
 	{
 		enum hv_end end = HV_END_LOST;

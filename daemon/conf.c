@@ -50,6 +50,8 @@ int conf_init(struct keeld_conf *conf)
 	conf->client_idle_timeout = CONF_CLIENT_IDLE_TIMEOUT_S;
 	conf->tls_handshake_timeout = CONF_TLS_HANDSHAKE_TIMEOUT_S;
 	conf->tls_idle_timeout = CONF_TLS_IDLE_TIMEOUT_S;
+	conf->migration_port_min = CONF_MIGRATION_PORT_MIN;
+	conf->migration_port_max = CONF_MIGRATION_PORT_MAX;
 	if (conf_set(&conf->run_dir, KEELD_RUN_DIR) ||
 	    conf_set(&conf->state_dir, KEELD_STATE_DIR) ||
 	    conf_set(&conf->log_dir, KEELD_LOG_DIR) ||
@@ -321,6 +323,20 @@ static int conf_apply_tls(struct keeld_conf *conf, const char *path,
 			path, lineno, value);
 		return -EINVAL;
 	}
+	if (!strcmp(key, "migration_ports")) {
+		unsigned lo, hi;
+		char end;
+
+		if (sscanf(value, "%u-%u%c", &lo, &hi, &end) == 2 && lo >= 1 &&
+		    lo <= hi && hi <= 65535) {
+			conf->migration_port_min = lo;
+			conf->migration_port_max = hi;
+			return 0;
+		}
+		log_err("%s:%u: migration_ports must be a range of TCP ports FIRST-LAST (1-65535, FIRST not above LAST), as 49152-49215, not \"%s\".",
+			path, lineno, value);
+		return -EINVAL;
+	}
 	return 1;
 }
 
@@ -395,7 +411,7 @@ static int conf_apply(struct keeld_conf *conf, const char *path,
 	rc = conf_apply_tls(conf, path, lineno, key, value);
 	if (rc <= 0)
 		return rc;
-	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent, cgroup_root, default_bridge, listen, pki_dir, tls_allowed_dn, tls_readonly_dn, tls_handshake_timeout and tls_idle_timeout.",
+	log_err("%s:%u: unknown setting \"%s\"; keeld.conf knows run_dir, state_dir, log_dir, group, hypervisor, log_level, memory_overcommit, max_clients, max_clients_per_uid, client_memory, client_idle_timeout, cgroups, cgroup_parent, cgroup_root, default_bridge, listen, pki_dir, tls_allowed_dn, tls_readonly_dn, tls_handshake_timeout, tls_idle_timeout and migration_ports.",
 		path, lineno, key);
 	return -EINVAL;
 }

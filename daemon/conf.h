@@ -66,6 +66,12 @@ struct keeld_conf {
 	unsigned nr_tls_dn_ro;
 	unsigned tls_handshake_timeout;
 	unsigned tls_idle_timeout;
+	/*
+	 * The TCP ports an incoming migration's keel-hv listens on
+	 * (keeld.8, migration_ports; docs/migration.md), on the address of
+	 * the first `listen` line.
+	 */
+	unsigned migration_port_min, migration_port_max;
 };
 
 /* The defaults of the settings above that are not derived. */
@@ -76,6 +82,8 @@ struct keeld_conf {
 #define CONF_TLS_PORT 16515
 #define CONF_TLS_HANDSHAKE_TIMEOUT_S 10
 #define CONF_TLS_IDLE_TIMEOUT_S 600
+#define CONF_MIGRATION_PORT_MIN 49152
+#define CONF_MIGRATION_PORT_MAX 49215
 
 /* Fill @conf with the built-in defaults. Returns 0 or -ENOMEM. */
 int conf_init(struct keeld_conf *conf);
@@ -90,7 +98,7 @@ void conf_dispose(struct keeld_conf *conf);
  * max_clients_per_uid, client_memory, client_idle_timeout, cgroups,
  * cgroup_parent, cgroup_root, default_bridge, listen, pki_dir,
  * tls_allowed_dn, tls_readonly_dn (these three may repeat),
- * tls_handshake_timeout, tls_idle_timeout. Returns 0;
+ * tls_handshake_timeout, tls_idle_timeout, migration_ports. Returns 0;
  * -ENOENT when the file does not exist and @missing_ok is false (it is
  * then logged); -EINVAL for an unknown key, a line without '=' or a bad
  * value, logged with the file and line; -errno when it cannot be read.

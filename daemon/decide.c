@@ -149,6 +149,15 @@ static void choose(const struct decide_in *in, struct decision *d)
 		d->reason = DOMAIN_REASON_SAVED;
 		d->detail = "saved";
 		return;
+	case HV_END_MIGRATED:
+		/*
+		 * It runs on another host now (docs/migration.md): stopped
+		 * as libvirt's SHUTOFF_MIGRATED, no on_* action.
+		 */
+		d->action = ACTION_DESTROY;
+		d->reason = DOMAIN_REASON_MIGRATED;
+		d->detail = "migrated";
+		return;
 	case HV_END_CRASH:
 	case HV_END_ERROR:
 	case HV_END_LOST:

@@ -191,4 +191,29 @@ struct json_object *domain_network_detach(struct methods_caller *caller,
 					  const struct jsonrpc_req *req,
 					  struct json_object *params);
 
+/* Live migration (docs/migration.md): the source, migrate_methods.c. */
+struct json_object *domain_migrate(struct methods_caller *caller,
+				   const struct jsonrpc_req *req,
+				   struct json_object *params);
+struct json_object *domain_migrate_cancel(struct methods_caller *caller,
+					  const struct jsonrpc_req *req,
+					  struct json_object *params);
+struct json_object *domain_migrate_set(struct methods_caller *caller,
+				       const struct jsonrpc_req *req,
+				       struct json_object *params);
+
+/* The destination, called by the source's keeld: migration_in.c. */
+struct json_object *migration_prepare(struct methods_caller *caller,
+				      const struct jsonrpc_req *req,
+				      struct json_object *params);
+struct json_object *migration_finish(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+struct json_object *migration_abort(struct methods_caller *caller,
+				    const struct jsonrpc_req *req,
+				    struct json_object *params);
+struct json_object *migration_status(struct methods_caller *caller,
+				     const struct jsonrpc_req *req,
+				     struct json_object *params);
+
 #endif /* KEEL_DAEMON_HANDLERS_H */

@@ -88,6 +88,7 @@ static const char *const end_names[] = {
 	[HV_END_CRASH] = "crash",	[HV_END_KILLED] = "killed",
 	[HV_END_ERROR] = "error",	[HV_END_LOST] = "lost",
 	[HV_END_SAVED] = HV_REASON_SAVED,
+	[HV_END_MIGRATED] = HV_REASON_MIGRATED,
 };
 
 const char *hv_end_name(enum hv_end end)
@@ -460,10 +461,11 @@ static void hv_pid_ready(evutil_socket_t fd, short what, void *arg)
 				[HV_EXIT_CRASH] = HV_END_CRASH,
 				[HV_EXIT_KILLED] = HV_END_KILLED,
 				[HV_EXIT_SAVED] = HV_END_SAVED,
+				[HV_EXIT_MIGRATED] = HV_END_MIGRATED,
 			};
 			int code = WEXITSTATUS(status);
 
-			end = code <= HV_EXIT_SAVED ? by_status[code] :
+			end = code <= HV_EXIT_MIGRATED ? by_status[code] :
 						      HV_END_ERROR;
 		} else {
 			end = HV_END_LOST;

@@ -26,6 +26,7 @@ enum hv_end {
 	HV_END_ERROR,	/* keel-hv failed (before or while running) */
 	HV_END_LOST,	/* the process is gone and did not say why */
 	HV_END_SAVED,	/* saved to a file (save, "then": "stop") and ended */
+	HV_END_MIGRATED, /* migrated away (stop {"reason": "migrated"}) */
 };
 
 const char *hv_end_name(enum hv_end end);

@@ -207,7 +207,7 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 
 	arg_add(&a, "%s", c->hypervisor);
 	/* A restored guest runs the kernel it was saved with (keel-hv.8). */
-	if (c->restore_fd <= 0) {
+	if (c->restore_fd <= 0 && c->incoming_fd <= 0) {
 		arg_add(&a, OPT(KERNEL) "=%s", cfg->kernel);
 		if (cfg->initrd)
 			arg_add(&a, OPT(INITRD) "=%s", cfg->initrd);
@@ -244,6 +244,14 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(LINGER));
 	if (c->restore_fd > 0)
 		arg_add(&a, OPT(RESTORE) "=%d", c->restore_fd);
+	if (c->incoming_fd > 0) {
+		arg_add(&a, OPT(INCOMING) "=%d", c->incoming_fd);
+		arg_add(&a, OPT(INCOMING_TOKEN) "=%d", c->incoming_token_fd);
+		arg_add(&a, OPT(PKI_DIR) "=%s", c->pki_dir);
+		if (c->incoming_peer && c->incoming_peer[0])
+			arg_add(&a, OPT(INCOMING_PEER) "=%s",
+				c->incoming_peer);
+	}
 	if (c->dump_on && c->dump_dir) {
 		arg_add(&a, OPT(DUMP_ON) "=%s", c->dump_on);
 		arg_add(&a, OPT(DUMP_DIR) "=%s", c->dump_dir);

@@ -92,6 +92,13 @@ struct hv_cmdline {
 	 * them, the guest's kernel being in the stream.
 	 */
 	int restore_fd;
+	/*
+	 * A migration's destination (docs/migration.md): --incoming=FD,
+	 * --incoming-token=FD, --pki-dir and --incoming-peer (may be NULL);
+	 * 0: none. Like --restore, no kernel options.
+	 */
+	int incoming_fd, incoming_token_fd;
+	const char *pki_dir, *incoming_peer;
 };
 
 /*

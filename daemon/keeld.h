@@ -3,6 +3,7 @@
 #define KEEL_DAEMON_KEELD_H
 
 #include "conf.h"
+#include "migrate.h"
 
 struct admit;
 struct cgroup_host;
@@ -25,6 +26,9 @@ struct keeld {
 	/* The host's cgroups; NULL: none, cgroup_why says why (cgroup_domain.c). */
 	struct cgroup_host *cgroups;
 	char cgroup_why[256];
+	/* Incoming migrations that ended, for migration.status (a ring). */
+	struct migrate_recent migrations_recent[MIGRATE_RECENT_TOKENS];
+	unsigned migrations_recent_next;
 };
 
 #endif /* KEEL_DAEMON_KEELD_H */

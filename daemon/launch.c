@@ -40,6 +40,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "memory.h"
+#include "migrate.h"
 #include "nic.h"
 #include "pinning.h"
 #include "run.h"
@@ -125,11 +126,13 @@ static int memory_fits(struct keeld *k, const struct domain *dom,
  * Open every disk of @config for keel-hv and take the lock keel-hv
  * takes (a write lock on a writable disk, a read lock on a read-only
  * one): a disk that is missing, of the wrong kind or used by another
- * domain is refused here, in keeld's words. @fds gets one descriptor a
+ * domain is refused here, in keeld's words. Without @lock_disks (a migration's
+ * destination: the source's keel-hv holds the lock until it ends) the
+ * disks are only opened. @fds gets one descriptor a
  * disk; *@n how many were opened (close them even on failure).
  */
-static int open_disks(struct json_object *config, int *fds, size_t max,
-		      size_t *n, char *why, size_t size)
+static int open_disks(struct json_object *config, bool lock_disks, int *fds,
+		      size_t max, size_t *n, char *why, size_t size)
 {
 	struct json_object *list;
 
@@ -144,6 +147,7 @@ static int open_disks(struct json_object *config, int *fds, size_t max,
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *d = json_object_array_get_idx(list, i), *v;
 		const char *path = json_member_string(d, "path");
+		bool do_lock = lock_disks;
 		bool ro = json_object_object_get_ex(d, "readonly", &v) &&
 			  json_object_get_boolean(v);
 		struct flock lock = { .l_type = ro ? F_RDLCK : F_WRLCK,
@@ -167,7 +171,7 @@ static int open_disks(struct json_object *config, int *fds, size_t max,
 				 path);
 			return -EINVAL;
 		}
-		if (fcntl(fd, F_OFD_SETLK, &lock)) {
+		if (do_lock && fcntl(fd, F_OFD_SETLK, &lock)) {
 			rc = -errno;
 			if (rc == -EAGAIN || rc == -EACCES)
 				snprintf(why, size,
@@ -225,6 +229,15 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 	}
 	run->starting = false;
 	run->start_reply = NULL;
+	if (run->incoming) {
+		/* It waits for the stream: no guest runs here yet. */
+		log_info("Domain %s: keel-hv (pid %d) waits for the incoming migration.",
+			 dom->name, (int)run->pid);
+		migration_in_started(run);
+		run_answer(r, run->start_result);
+		run->start_result = NULL;
+		return;
+	}
 	if (run->paused_start) {
 		dom->state = DOMAIN_PAUSED;
 		dom->reason = DOMAIN_REASON_USER;
@@ -261,12 +274,14 @@ static int run_commit(pid_t pid, void *opaque)
 }
 
 /*
- * start_domain(), and start_domain_restore() with @restore_fd >= 0:
- * keel-hv gets a descriptor sharing that file's offset as --restore.
- * @config (owned; NULL: the domain's own) is what it runs with.
+ * start_domain(), start_domain_restore() with @restore_fd >= 0 (keel-hv
+ * gets a descriptor sharing that file's offset as --restore) and
+ * start_domain_incoming() with @in. @config (owned; NULL: the domain's
+ * own) is what it runs with.
  */
 static void start_domain_with(struct keeld *k, struct domain *dom,
 			      bool paused, int id, int restore_fd,
+			      const struct launch_incoming *in,
 			      struct json_object *config, struct reply *r)
 {
 	struct hv_cmdline cmd = { .hypervisor = k->conf.hypervisor };
@@ -318,10 +333,31 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 		goto fail;
 	}
 	/* One place is kept for the stream of a restore. */
-	rc = open_disks(run->config, fds, sizeof(fds) / sizeof(fds[0]) - 1,
-			&nr_fds, why, sizeof(why));
+	rc = open_disks(run->config, !in, fds,
+			sizeof(fds) / sizeof(fds[0]) - 2, &nr_fds, why,
+			sizeof(why));
 	if (rc)
 		goto fail;
+	if (in) {
+		/* The listening socket and the token's pipe: two places. */
+		fds[nr_fds] = fcntl(in->listen_fd, F_DUPFD_CLOEXEC, 0);
+		if (fds[nr_fds] < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		cmd.incoming_fd = LAUNCH_FIRST_DISK_FD + (int)nr_fds++;
+		fds[nr_fds] = fcntl(in->token_fd, F_DUPFD_CLOEXEC, 0);
+		if (fds[nr_fds] < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		cmd.incoming_token_fd = LAUNCH_FIRST_DISK_FD + (int)nr_fds++;
+		cmd.pki_dir = k->conf.pki_dir;
+		cmd.incoming_peer = in->peer_dn;
+		run->incoming = in->incoming;
+		run->start_result = in->result;
+		run->restoring = true;
+	}
 	if (restore_fd >= 0) {
 		/*
 		 * A duplicate shares the file's offset, so that the caller
@@ -366,7 +402,11 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 	dom->state = DOMAIN_RUNNING;
 	dom->reason = restore_fd >= 0 ? DOMAIN_REASON_RESTORED :
 					DOMAIN_REASON_BOOTED;
-	run->restoring = restore_fd >= 0;
+	if (in) {
+		dom->state = DOMAIN_PAUSED;
+		dom->reason = DOMAIN_REASON_INCOMING;
+	}
+	run->restoring = restore_fd >= 0 || in;
 	spawn.dir = run->dir;
 	spawn.log_path = run->log_path;
 	spawn.argv = argv;
@@ -402,10 +442,16 @@ fail:
 		code = KEEL_E_RESOURCE;
 	json_object_put(config);
 	run_answer_error(r, code, "Domain %s could not %s: %s.", dom->name,
+			 in ? "be prepared for the migration" :
 			 restore_fd >= 0 ? "be restored" : "start", why);
 	log_err("Domain %s could not start: %s.", dom->name, why);
 	if (run) {
 		run->start_reply = NULL;
+		if (in) {
+			/* The caller still owns these on failure. */
+			run->incoming = NULL;
+			run->start_result = NULL;
+		}
 		cgroup_domain_end(run);
 		run_dir_remove(run->dir);
 		run_free(run);
@@ -419,12 +465,19 @@ fail:
 void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 		  struct reply *r)
 {
-	start_domain_with(k, dom, paused, id, -1, NULL, r);
+	start_domain_with(k, dom, paused, id, -1, NULL, NULL, r);
 }
 
 void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
 			  int restore_fd, struct json_object *config,
 			  struct reply *r)
 {
-	start_domain_with(k, dom, paused, -1, restore_fd, config, r);
+	start_domain_with(k, dom, paused, -1, restore_fd, NULL, config, r);
+}
+
+void start_domain_incoming(struct keeld *k, struct domain *dom,
+			   const struct launch_incoming *in,
+			   struct json_object *config, struct reply *r)
+{
+	start_domain_with(k, dom, true, -1, -1, in, config, r);
 }

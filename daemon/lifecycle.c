@@ -34,6 +34,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "memory.h"
+#include "migrate.h"
 #include "registry.h"
 #include "run.h"
 #include "save_methods.h"
@@ -485,6 +486,7 @@ static void on_hv_notified(struct hv *hv, const char *method,
 	memory_notified(opaque, method, params);
 	device_notified(opaque, method, params);
 	save_notified(opaque, method, params);
+	migrate_notified(opaque, method, params);
 }
 
 const struct hv_ops run_hv_ops = {

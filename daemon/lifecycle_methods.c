@@ -18,6 +18,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "methods.h"
+#include "migrate.h"
 #include "registry.h"
 #include "server.h"
 #include "stats.h"
@@ -46,10 +47,13 @@ static struct json_object *not_running(const struct jsonrpc_req *req,
 			    domain_reason_name(dom->reason), what);
 }
 
-/* Running or paused by a user, or being shut down: a live guest. */
+/*
+ * Running or paused by a user, or being shut down: a live guest. Not
+ * while it migrates: only the migration's end may stop or pause it.
+ */
 static bool guest_alive(const struct domain *dom)
 {
-	if (!dom->run)
+	if (!dom->run || migrate_busy(dom))
 		return false;
 	return dom->state == DOMAIN_RUNNING || dom->state == DOMAIN_SHUTDOWN ||
 	       (dom->state == DOMAIN_PAUSED &&
@@ -146,7 +150,8 @@ static struct domain *prepare(struct methods_caller *caller,
 
 static bool can_pause(const struct domain *dom)
 {
-	return dom->run && (dom->state == DOMAIN_RUNNING ||
+	return dom->run && !migrate_busy(dom) &&
+	       (dom->state == DOMAIN_RUNNING ||
 			    dom->state == DOMAIN_SHUTDOWN);
 }
 

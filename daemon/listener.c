@@ -297,7 +297,7 @@ static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 				"keeld ran out of memory.");
 		return;
 	}
-	if (ls->on_client(ls->arg, fd, l->read_only, &slot)) {
+	if (ls->on_client(ls->arg, fd, l->read_only, &slot, NULL)) {
 		admit_leave(admit, &slot);
 		log_warn_limited("Refusing a connection: out of memory.");
 		close(fd);

@@ -25,13 +25,15 @@ struct listeners;
 
 /*
  * A client let in on @fd (owned), from keeld-ro.sock if @read_only,
- * holding the place @slot (copied). Returns 0, or -errno when it could
- * not be taken in: then the listeners close @fd and give the place
- * back.
+ * holding the place @slot (copied); @peer_dn: a TLS client's subject
+ * (RFC 2253, copied), NULL on the UNIX sockets. Returns 0, or -errno
+ * when it could not be taken in: then the listeners close @fd and give
+ * the place back.
  */
 typedef int (*listeners_client_fn)(void *arg, evutil_socket_t fd,
 				   bool read_only,
-				   const struct client_slot *slot);
+				   const struct client_slot *slot,
+				   const char *peer_dn);
 
 /*
  * Create both sockets (replacing stale ones: the caller holds the pid

@@ -72,6 +72,13 @@ static const struct method {
 	{ "host.dmesg", host_dmesg, METHOD_READ_ONLY },
 	{ "host.dmesg_clear", host_dmesg_clear, METHOD_READ_WRITE },
 	{ "domain.config_update", domain_config_update, METHOD_READ_WRITE },
+	{ "domain.migrate", domain_migrate, METHOD_READ_WRITE },
+	{ "domain.migrate_cancel", domain_migrate_cancel, METHOD_READ_WRITE },
+	{ "domain.migrate_set", domain_migrate_set, METHOD_READ_WRITE },
+	{ "migration.prepare", migration_prepare, METHOD_READ_WRITE },
+	{ "migration.finish", migration_finish, METHOD_READ_WRITE },
+	{ "migration.abort", migration_abort, METHOD_READ_WRITE },
+	{ "migration.status", migration_status, METHOD_READ_WRITE },
 };
 
 #define NR_METHODS (sizeof(method_table) / sizeof(method_table[0]))

@@ -29,6 +29,11 @@ const struct jschema *methods_config_schema(const struct methods *m);
 struct methods_caller {
 	struct keeld *keeld;
 	bool read_only;		/* connected to keeld-ro.sock */
+	/*
+	 * A TLS client's certificate subject, RFC 2253 form (malloc'd), or
+	 * NULL on the UNIX sockets: migration.prepare hands it to keel-hv.
+	 */
+	char *peer_dn;
 };
 
 /*

@@ -54,6 +54,9 @@ static const char *const reason_names[] = {
 	[DOMAIN_REASON_PANICKED] = "panicked",
 	[DOMAIN_REASON_SAVED] = "saved",
 	[DOMAIN_REASON_RESTORED] = "restored",
+	[DOMAIN_REASON_MIGRATING] = "migrating",
+	[DOMAIN_REASON_INCOMING] = "incoming",
+	[DOMAIN_REASON_MIGRATED] = "migrated",
 };
 
 const char *domain_state_name(enum domain_state state)
@@ -419,6 +422,21 @@ int registry_make_transient(struct registry *reg, struct domain *dom)
 	dom->persistent = false;
 	dom->autostart = false;
 	return 0;
+}
+
+int registry_make_persistent(struct registry *reg, struct domain *dom)
+{
+	int rc;
+
+	if (dom->persistent)
+		return 0;
+	dom->persistent = true;
+	rc = registry_save(reg, dom);
+	if (rc)
+		dom->persistent = false;
+	else
+		log_info("Defined domain %s (%s).", dom->name, dom->uuid);
+	return rc;
 }
 
 int registry_rename(struct registry *reg, struct domain *dom,

@@ -46,6 +46,9 @@ enum domain_reason {
 	DOMAIN_REASON_PANICKED,		/* crashed: preserved */
 	DOMAIN_REASON_SAVED,		/* shutoff: saved to a file */
 	DOMAIN_REASON_RESTORED,		/* running: restored from a file */
+	DOMAIN_REASON_MIGRATING,	/* running, paused: being migrated */
+	DOMAIN_REASON_INCOMING,		/* paused: a migration's destination */
+	DOMAIN_REASON_MIGRATED,		/* running: came in; shutoff: left */
 };
 
 #define DOMAIN_UUID_LEN 36
@@ -117,6 +120,13 @@ int registry_add_transient(struct registry *reg, struct json_object *config,
  * -errno when the definition could not be removed (nothing changed).
  */
 int registry_make_transient(struct registry *reg, struct domain *dom);
+
+/*
+ * Write @dom's definition: a transient domain becomes persistent (a
+ * persistent domain migrated in). Returns 0, or -errno when it cannot
+ * be written (it stays transient).
+ */
+int registry_make_persistent(struct registry *reg, struct domain *dom);
 
 /* Unlink and free a transient domain (dom->run must be gone). */
 void registry_forget(struct registry *reg, struct domain *dom);

@@ -23,6 +23,7 @@
 #include "keeld.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "migrate.h"
 #include "run.h"
 #include "save_methods.h"
 #include "server.h"
@@ -138,6 +139,8 @@ void run_free(struct domain_run *run)
 	hv_free(run->hv);
 	run->hv = NULL;
 	save_abandon(run);
+	migrate_abandon(run);
+	migration_in_abandon(run);
 	for (w = run->waiters; w; w = next) {
 		next = w->next;
 		run_answer_error(w->r, KEEL_E_OPERATION_FAILED,
@@ -147,6 +150,7 @@ void run_free(struct domain_run *run)
 	}
 	run_answer_error(run->start_reply, KEEL_E_OPERATION_FAILED,
 			 "keeld is shutting down.");
+	json_object_put(run->start_result);
 	if (run->shutdown_timer)
 		event_free(run->shutdown_timer);
 	json_object_put(run->config);

@@ -24,6 +24,8 @@ struct keeld;
 struct reply;
 struct save_call;
 struct restore_watch;
+struct migrate_out;
+struct migration_in;
 
 #define STATE_FILE_VERSION 1
 
@@ -52,6 +54,10 @@ struct domain_run {
 	bool restoring;			/* started from a saved stream */
 	struct save_call *save;		/* a domain.save under way, or NULL */
 	struct restore_watch *restore_watch; /* a restore's progress, or NULL */
+	struct migrate_out *migrate;	/* domain.migrate under way, or NULL */
+	struct migration_in *incoming;	/* an incoming migration, or NULL */
+	/* What start_reply is answered with (owned); NULL: the summary. */
+	struct json_object *start_result;
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;
@@ -144,6 +150,8 @@ struct run_state {
 	bool lingering;
 	enum domain_state state;
 	enum domain_reason reason;
+	/* A migration under way, as migrate_state_json() wrote it (owned). */
+	struct json_object *migration;
 };
 
 /*
@@ -219,6 +227,27 @@ void start_domain(struct keeld *k, struct domain *dom, bool paused, int id,
 void start_domain_restore(struct keeld *k, struct domain *dom, bool paused,
 			  int restore_fd, struct json_object *config,
 			  struct reply *r);
+
+/* What start_domain_incoming() gives keel-hv besides the domain. */
+struct launch_incoming {
+	int listen_fd;		/* the bound, listening TCP socket */
+	int token_fd;		/* a pipe's read end holding the token */
+	const char *peer_dn;	/* the source's subject, RFC 2253; or NULL */
+	struct migration_in *incoming;	/* the run takes it on success */
+	struct json_object *result;	/* the answer; the run takes it too */
+};
+
+/*
+ * Start @dom as a migration's destination (migration_in.c): keel-hv
+ * with --incoming and its descriptors (dup'd: the caller closes its
+ * own), the domain paused with reason "incoming". @r is answered with
+ * @in->result once keel-hv answered its first status, or with an error
+ * (then @in->incoming and @in->result are still the caller's, and a
+ * transient @dom is removed). @config as start_domain_restore()'s.
+ */
+void start_domain_incoming(struct keeld *k, struct domain *dom,
+			   const struct launch_incoming *in,
+			   struct json_object *config, struct reply *r);
 
 /*
  * The LOG_DIR/NAME.log and LOG_DIR/NAME.console.log of domain @name

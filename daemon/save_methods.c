@@ -34,6 +34,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
+#include "migrate.h"
 #include "registry.h"
 #include "run.h"
 #include "save_methods.h"
@@ -327,7 +328,8 @@ void save_abandon(struct domain_run *run)
 /* A live guest keel-hv can save: running, or paused by a user. */
 static bool save_possible(const struct domain *dom)
 {
-	if (!dom->run || !dom->run->hv || dom->run->starting)
+	if (!dom->run || !dom->run->hv || dom->run->starting ||
+	    migrate_busy(dom))
 		return false;
 	return dom->state == DOMAIN_RUNNING ||
 	       (dom->state == DOMAIN_PAUSED &&
@@ -513,7 +515,7 @@ static int restore_on_header(void *opaque, struct stream_reader *r,
  * Tap names keeld gave (nic.c: keelID.N) belong to the saved run's id;
  * the restored domain gets its own. Names a user chose stay.
  */
-static void restore_forget_taps(struct json_object *config)
+void restore_forget_taps(struct json_object *config)
 {
 	struct json_object *list;
 
@@ -534,7 +536,7 @@ static void restore_forget_taps(struct json_object *config)
 /* The domain a name or uuid clash is with, in a sentence. */
 static struct json_object *restore_clash(const struct jsonrpc_req *req,
 					 struct json_object *config,
-					 const char *field, const char *path)
+					 const char *field, const char *what)
 {
 	struct json_object *v = NULL;
 
@@ -543,18 +545,12 @@ static struct json_object *restore_clash(const struct jsonrpc_req *req,
 			    !strcmp(field, "/name") ? "/config/name" :
 						      "/config/uuid",
 			    "%s holds domain %s \"%s\", and a domain with that %s exists already; destroy or undefine it (or rename it) first.",
-			    path, field + 1, json_object_get_string(v),
+			    what, field + 1, json_object_get_string(v),
 			    field + 1);
 }
 
-/*
- * The persistent domain @config was saved from, when it is defined and
- * shut off under the same name and uuid: it is restored as itself, as
- * libvirt restores onto a domain's inactive definition (a domain saved
- * with keel save stays defined). NULL otherwise.
- */
-static struct domain *restore_into_definition(struct keeld *k,
-					      struct json_object *config)
+struct domain *restore_into_definition(struct keeld *k,
+				       struct json_object *config)
 {
 	const char *uuid = json_member_string(config, "uuid");
 	const char *name = json_member_string(config, "name");
@@ -566,11 +562,9 @@ static struct domain *restore_into_definition(struct keeld *k,
 	return dom;
 }
 
-/* A clash with a domain that cannot be restored into; NULL if none. */
-static struct json_object *restore_in_use(struct keeld *k,
-					  const struct jsonrpc_req *req,
-					  struct json_object *config,
-					  const char *path)
+struct json_object *restore_in_use(struct keeld *k,
+				   const struct jsonrpc_req *req,
+				   struct json_object *config, const char *what)
 {
 	const char *uuid = json_member_string(config, "uuid");
 	const char *name = json_member_string(config, "name");
@@ -579,13 +573,13 @@ static struct json_object *restore_in_use(struct keeld *k,
 	dom = name ? registry_find_name(k->reg, name) : NULL;
 	if (dom && dom->run)
 		return method_error(req, KEEL_E_DOMAIN_EXISTS, "/config/name",
-				    "%s holds domain %s, which is running; destroy it (or save it) before restoring this one.",
-				    path, name);
+				    "%s holds domain %s, which is running here; destroy it (or save it) first.",
+				    what, name);
 	if (dom)
-		return restore_clash(req, config, "/name", path);
+		return restore_clash(req, config, "/name", what);
 	dom = uuid ? registry_find_uuid(k->reg, uuid) : NULL;
 	if (dom)
-		return restore_clash(req, config, "/uuid", path);
+		return restore_clash(req, config, "/uuid", what);
 	return NULL;
 }
 

@@ -45,4 +45,33 @@ void save_notified(struct domain_run *run, const char *method,
 void save_emit_progress(struct keeld *k, const struct domain *dom,
 			const char *job, uint64_t done, uint64_t total);
 
+/*
+ * What a restore and a migration's destination (migration_in.c) both
+ * check before a domain comes in with @config (a valid configuration):
+ */
+
+/*
+ * The persistent domain @config came from, when it is defined and shut
+ * off here under the same name and uuid: it comes in as itself, as
+ * libvirt restores onto a domain's inactive definition. NULL otherwise.
+ */
+struct domain *restore_into_definition(struct keeld *k,
+				       struct json_object *config);
+
+/*
+ * A clash of @config's name or uuid with a domain that cannot be
+ * restored into: the error answer for @req (@what, e.g. the file's
+ * path, starts its sentence), or NULL when there is none.
+ */
+struct jsonrpc_req;
+struct json_object *restore_in_use(struct keeld *k,
+				   const struct jsonrpc_req *req,
+				   struct json_object *config, const char *what);
+
+/*
+ * Forget the tap names keeld gave (keelID.N) in @config: the domain gets
+ * its own for its new id. Names a user chose stay.
+ */
+void restore_forget_taps(struct json_object *config);
+
 #endif /* KEEL_DAEMON_SAVE_METHODS_H */

@@ -105,6 +105,8 @@ static void conn_dispose(struct conn *c)
 		evbuffer_free(c->in);
 	if (c->out)
 		evbuffer_free(c->out);
+	free(c->caller.peer_dn);
+	c->caller.peer_dn = NULL;
 }
 
 /*
@@ -628,7 +630,7 @@ void server_broadcast(struct server *srv, struct json_object *msg)
 
 /* A listeners_client_fn: take the client on @fd in. */
 static int conn_new(void *arg, evutil_socket_t fd, bool read_only,
-		    const struct client_slot *slot)
+		    const struct client_slot *slot, const char *peer_dn)
 {
 	struct server *srv = arg;
 	struct event_base *base = srv->keeld->base;
@@ -645,8 +647,10 @@ static int conn_new(void *arg, evutil_socket_t fd, bool read_only,
 		c->idle = evtimer_new(base, conn_idle, c);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
+	if (peer_dn)
+		c->caller.peer_dn = strdup(peer_dn);
 	if (!c->rev || !c->wev || !c->in || !c->out ||
-	    (read_only && idle && !c->idle)) {
+	    (read_only && idle && !c->idle) || (peer_dn && !c->caller.peer_dn)) {
 		conn_dispose(c);
 		free(c);
 		return -ENOMEM;

@@ -348,7 +348,7 @@ static void tls_conn_admit(struct tls_conn *tc)
 		tls_conn_free(tc);
 		return;
 	}
-	if (ts->on_client(ts->arg, sv[0], ro, &slot)) {
+	if (ts->on_client(ts->arg, sv[0], ro, &slot, dn)) {
 		admit_leave(admit, &slot);
 		close(sv[0]);
 		tls_conn_free(tc);

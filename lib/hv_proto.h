@@ -136,6 +136,17 @@ static inline bool keel_vdev_valid(const char *s)
  * With --paused the vCPUs wait for resume.
  */
 #define HV_OPT_RESTORE "restore"
+/*
+ * --incoming=FD --incoming-token=FD2 --pki-dir=DIR [--incoming-peer=DN]:
+ * the destination of a live migration (docs/migration.md). FD is a
+ * listening TCP socket keeld bound, FD2 a pipe holding the token (32 hex
+ * digits and a newline), DIR the PKI directory, DN the subject (RFC 2253)
+ * the source's client certificate must carry.
+ */
+#define HV_OPT_INCOMING "incoming"
+#define HV_OPT_INCOMING_TOKEN "incoming-token"
+#define HV_OPT_PKI_DIR "pki-dir"
+#define HV_OPT_INCOMING_PEER "incoming-peer"
 #define HV_OPT_HELP "help"
 
 /* --- keel-hv's exit status and the status file's "reason" --------------- */
@@ -283,6 +294,8 @@ enum hv_exit {
  * "force"}: change the migration under way; force stops and copies now.
  * migrate-cancel: before DONE only; the migration ends with "error":
  * "cancelled".
+ * Destination (keel-hv --incoming): HV_CTL_INCOMING_DONE once the
+ * stream checked and DONE was sent; status says "incoming" until then.
  */
 #define HV_CTL_MIGRATE "migrate"
 #define HV_CTL_MIGRATE_SET "migrate-set"
@@ -292,6 +305,7 @@ enum hv_exit {
 /* The token line's word and version, and the answers (docs/migration.md). */
 #define HV_MIGRATE_MAGIC "KEELMIG"
 #define HV_MIGRATE_VERSION 1
+#define HV_CTL_INCOMING_DONE "incoming-done"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"
 

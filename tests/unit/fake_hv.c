@@ -35,6 +35,19 @@
  * refuses the console handshake, "fake.outlive" keeps it running when
  * keeld hangs up (as keel-hv does, for re-adoption; alarm() still ends
  * it after a minute).
+ *
+ * Migration (docs/migration.md), scripted, with no stream: "migrate"
+ * checks its params and answers {}, then sends one migrate-progress and
+ * migrate-done {"ok": true}, after which the VM waits paused for "stop"
+ * {"reason": "migrated"} (exit HV_EXIT_MIGRATED) or "resume". Words on
+ * the migrated config's cmdline: "fake.migrate-fails" sends migrate-done
+ * {"ok": false} instead, "fake.migrate-slow" sends no migrate-done until
+ * a "migrate-cancel" (then {"ok": false, "error": "cancelled"}) or a
+ * "migrate-set" with "force" (then ok). --incoming=FD must be a
+ * listening socket and --incoming-token=FD a pipe holding 32 hex digits
+ * and a newline; status says "incoming" until "resume", and
+ * "subscribe" is answered after an incoming-done notification, as if
+ * the stream had come at once.
  */
 #include "config.h"
 
@@ -72,6 +85,7 @@ static struct peer peers[MAX_FDS];
 static size_t nr_peers;
 static bool crash, no_console, outlive, linger, vm_stopped, restore_fails;
 static bool restore_slow;
+static bool incoming, migrating, migrate_slow, migrated;
 static int err_code;		/* of the error call() returns */
 
 /* What the VM holds, as keel-hv would report it. */
@@ -139,7 +153,8 @@ static struct json_object *status_object(void)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "state", json_object_new_string("running"));
+	json_object_object_add(o, "state", json_object_new_string(
+					 incoming ? "incoming" : "running"));
 	json_object_object_add(o, "vcpus", json_object_new_int(vcpus));
 	json_object_object_add(o, "maxvcpus", json_object_new_int(maxvcpus));
 	json_object_object_add(o, "memory",
@@ -293,10 +308,105 @@ static void restore(int fd)
 	close(fd);
 }
 
+/* A migrate-done notification to @fd: ok, or failed with @error. */
+static void migrate_done(int fd, const char *error)
+{
+	char note[256];
+
+	migrating = false;
+	if (error) {
+		snprintf(note, sizeof(note),
+			 "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_MIGRATE_DONE
+			 "\",\"params\":{\"ok\":false,\"error\":\"%s\"}}\n",
+			 error);
+	} else {
+		migrated = true;
+		snprintf(note, sizeof(note),
+			 "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_MIGRATE_DONE
+			 "\",\"params\":{\"ok\":true,\"sent\":%lld,\"rounds\":2,\"downtime_ms\":7}}\n",
+			 memory_mib << 20);
+	}
+	send_text(fd, note);
+}
+
+/*
+ * "migrate": the params keeld must give, then (after the answer, which
+ * control() sends first) the notifications of a migration.
+ */
+static struct json_object *migrate(struct json_object *params,
+				   const char **err, bool *then_done)
+{
+	static const char *const keys[] = { "host", "port", "server_name",
+					    "token", "pki_dir", "config",
+					    "downtime_ms", "bandwidth_mib",
+					    "auto_converge", "live" };
+	struct json_object *config;
+	const char *cmdline;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_object_object_get_ex(params, keys[i], NULL)) {
+			*err = "migrate lacks a member keel-hv needs.";
+			return NULL;
+		}
+	if (migrating || migrated) {
+		err_code = -32003;
+		*err = "A migration is under way already.";
+		return NULL;
+	}
+	json_object_object_get_ex(params, "config", &config);
+	cmdline = member_string(config, "cmdline");
+	migrating = true;
+	migrate_slow = cmdline && strstr(cmdline, "fake.migrate-slow");
+	*then_done = true;
+	return json_object_new_object();
+}
+
+/* After migrate's answer: a pass, and its end unless it is slow. */
+static void migrate_run(int fd, struct json_object *params)
+{
+	struct json_object *config;
+	const char *cmdline;
+
+	json_object_object_get_ex(params, "config", &config);
+	cmdline = member_string(config, "cmdline");
+	send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_MIGRATE_PROGRESS
+		      "\",\"params\":{\"round\":1,\"sent\":1048576,\"remaining\":4096,\"dirty_rate\":8192,\"expected_downtime_ms\":3,\"throttle\":0}}\n");
+	if (cmdline && strstr(cmdline, "fake.migrate-fails"))
+		migrate_done(fd, "keel-hv at the destination refused the token.");
+	else if (!migrate_slow)
+		migrate_done(fd, NULL);
+}
+
+/*
+ * --incoming: a listening socket, and the token's pipe holding a line of
+ * 32 hex digits, as keeld hands them over (docs/migration.md).
+ */
+static bool incoming_ready(int fd, int token_fd)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	char token[64];
+	ssize_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) ||
+	    !listening) {
+		fprintf(stderr, "--incoming=%d is not a listening socket.\n", fd);
+		return false;
+	}
+	n = token_fd >= 0 ? read(token_fd, token, sizeof(token) - 1) : -1;
+	if (n != 33 || token[32] != '\n' ||
+	    strspn(token, "0123456789abcdef") != 32) {
+		fprintf(stderr, "--incoming-token=%d does not hold a token line.\n",
+			token_fd);
+		return false;
+	}
+	return true;
+}
+
 /* Run @method with @params: a result, or NULL and *@err. */
 static struct json_object *call(int fd, const char *method,
 				struct json_object *params, int *exit_status,
-				const char **err)
+				const char **err, bool *then_migrate)
 {
 	struct json_object *v, *o;
 	enum iotune_kind kind;
@@ -322,11 +432,44 @@ static struct json_object *call(int fd, const char *method,
 	}
 	if (!strcmp(method, HV_CTL_POWER_BUTTON))
 		*exit_status = HV_EXIT_POWEROFF;
-	else if (!strcmp(method, HV_CTL_STOP))
+	else if (!strcmp(method, HV_CTL_STOP) &&
+		 member_string(params, "reason") &&
+		 !strcmp(member_string(params, "reason"), HV_REASON_MIGRATED)) {
+		if (!migrated) {
+			err_code = -32003;
+			*err = "stop {\"reason\": \"migrated\"} comes only after the migration's DONE.";
+			return NULL;
+		}
+		*exit_status = HV_EXIT_MIGRATED;
+	} else if (!strcmp(method, HV_CTL_STOP))
 		/* {"reason": "saved"} after a save that paused (keel-hv.8). */
 		*exit_status = member_string(params, "reason") ?
 				       HV_EXIT_SAVED :
 				       HV_EXIT_KILLED;
+	if (!strcmp(method, HV_CTL_RESUME)) {
+		incoming = false;
+		migrated = false;
+	}
+	if (!strcmp(method, HV_CTL_MIGRATE_CANCEL)) {
+		if (!migrating) {
+			err_code = -32003;
+			*err = "No migration is under way that could be cancelled.";
+			return NULL;
+		}
+		migrate_done(fd, "cancelled");
+		return json_object_new_object();
+	}
+	if (!strcmp(method, HV_CTL_MIGRATE_SET)) {
+		if (!migrating) {
+			err_code = -32003;
+			*err = "No migration is under way.";
+			return NULL;
+		}
+		if (json_object_object_get_ex(params, "force", &v) &&
+		    json_object_get_boolean(v))
+			migrate_done(fd, NULL);
+		return json_object_new_object();
+	}
 	if (!strcmp(method, HV_CTL_VCPU_SET)) {
 		int n = params && json_object_object_get_ex(params, "online",
 							    &v) ?
@@ -344,6 +487,9 @@ static struct json_object *call(int fd, const char *method,
 				       json_object_new_int(maxvcpus));
 		return o;
 	}
+	if (!strcmp(method, HV_CTL_SUBSCRIBE) && incoming)
+		send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_INCOMING_DONE
+			      "\",\"params\":{}}\n");
 	if (!strcmp(method, HV_CTL_BALLOON) || !strcmp(method, HV_CTL_SUBSCRIBE)) {
 		if (maxmem_mib <= memory_mib) {
 			*err = "This VM has no balloon device (keel-hv --balloon or --maxmem).";
@@ -394,6 +540,8 @@ static struct json_object *call(int fd, const char *method,
 	}
 	if (!strcmp(method, HV_CTL_SAVE))
 		return save(fd, params, exit_status, err);
+	if (!strcmp(method, HV_CTL_MIGRATE))
+		return migrate(params, err, then_migrate);
 	if (!strcmp(method, HV_CTL_VCPUS)) {
 		o = json_object_new_object();
 		json_object_object_add(o, "vcpus", threads_array());
@@ -408,6 +556,7 @@ static void control(int fd, const char *line)
 	struct json_object *req = json_tokener_parse(line), *v, *params = NULL;
 	struct json_object *resp, *result;
 	const char *method, *err = NULL;
+	bool then_migrate = false;
 	int exit_status = -1;
 
 	method = member_string(req, "method");
@@ -416,7 +565,7 @@ static void control(int fd, const char *line)
 		return;
 	}
 	json_object_object_get_ex(req, "params", &params);
-	result = call(fd, method, params, &exit_status, &err);
+	result = call(fd, method, params, &exit_status, &err, &then_migrate);
 	resp = json_object_new_object();
 	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(resp, "id",
@@ -438,6 +587,8 @@ static void control(int fd, const char *line)
 						     JSON_C_TO_STRING_PLAIN));
 	send_text(fd, "\n");
 	json_object_put(resp);
+	if (then_migrate)
+		migrate_run(fd, params);
 	json_object_put(req);
 	if (exit_status == HV_EXIT_CRASH && linger) {
 		/* The VM ended; the process stays and says so. */
@@ -528,11 +679,13 @@ int main(int argc, char **argv)
 		{ HV_OPT_LINGER, no_argument, NULL, 'L' },
 		{ HV_OPT_RESTORE, required_argument, NULL, 'r' },
 		{ HV_OPT_KERNEL, required_argument, NULL, 'k' },
+		{ HV_OPT_INCOMING, required_argument, NULL, 'I' },
+		{ HV_OPT_INCOMING_TOKEN, required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl_path = NULL, *con_path = NULL;
 	struct cpumap host;
-	int ctl, con, o, restore_fd = -1;
+	int ctl, con, o, restore_fd = -1, incoming_fd = -1, token_fd = -1;
 	bool boot_options = false;	/* --kernel or --cmdline */
 
 	if (cpumap_host(&host))
@@ -557,6 +710,10 @@ int main(int argc, char **argv)
 			linger = true;
 		} else if (o == 'r') {
 			restore_fd = atoi(optarg);
+		} else if (o == 'I') {
+			incoming_fd = atoi(optarg);
+		} else if (o == 'T') {
+			token_fd = atoi(optarg);
 		} else if (o == 'v') {
 			vcpus = atoi(optarg);
 		} else if (o == 'V') {
@@ -606,6 +763,11 @@ int main(int argc, char **argv)
 	}
 	if (restore_fd >= 0)
 		restore(restore_fd);
+	if (incoming_fd >= 0 || token_fd >= 0) {
+		if (boot_options || !incoming_ready(incoming_fd, token_fd))
+			return HV_EXIT_ERROR;
+		incoming = true;
+	}
 	ctl = listen_on(ctl_path);
 	con = listen_on(con_path);
 	for (;;) {

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_DAEMON_MIGRATE_H
+#define KEEL_DAEMON_MIGRATE_H
+
+/*
+ * Live migration in keeld (docs/migration.md): the source's
+ * domain.migrate and friends (migrate_methods.c) and the destination's
+ * migration.* methods (migration_in.c). What the rest of keeld needs of
+ * them: the hooks run.c, lifecycle.c and adopt.c call.
+ */
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+struct domain;
+struct domain_run;
+struct keeld;
+
+/* A token: 128 random bits in hex, and its NUL. */
+#define MIGRATE_TOKEN_LEN 32
+
+/* The phases of docs/migration.md as the destination answers them. */
+enum migrate_phase {
+	MIGRATE_UNKNOWN,
+	MIGRATE_PREPARED,
+	MIGRATE_RECEIVED,
+	MIGRATE_COMMITTED,
+	MIGRATE_ABORTED,
+};
+
+const char *migrate_phase_name(enum migrate_phase phase);
+/* The reverse; MIGRATE_UNKNOWN for anything else. */
+enum migrate_phase migrate_phase_parse(const char *name);
+
+/*
+ * How long a destination waits for migration.finish after its keel-hv
+ * received the whole stream before it aborts on its own.
+ */
+#define MIGRATE_FINISH_WAIT_S 60
+
+/* How often a source whose finish went unanswered asks for the status. */
+#define MIGRATE_STATUS_POLL_MS 1000
+
+/* Tokens of ended incoming migrations keeld remembers for status. */
+#define MIGRATE_RECENT_TOKENS 64
+
+/* What a destination remembers of an incoming migration that ended. */
+struct migrate_recent {
+	char token[MIGRATE_TOKEN_LEN + 1];
+	enum migrate_phase phase;	/* committed or aborted */
+};
+
+/* --- migrate_methods.c: the source ------------------------------------- */
+
+/*
+ * Is @dom migrating, either way? Then only the migration's end may
+ * pause, resume, stop or save it.
+ */
+bool migrate_busy(const struct domain *dom);
+
+/*
+ * @run is going away (its keel-hv gone, keeld ending) with a migration
+ * under way: the caller hears why. run_free() calls it.
+ */
+void migrate_abandon(struct domain_run *run);
+
+/*
+ * A notification from @run's keel-hv: migrate-progress becomes a
+ * "progress" event, migrate-done moves the migration on; and on the
+ * destination, incoming-done (migration_in.c). Others are ignored.
+ */
+void migrate_notified(struct domain_run *run, const char *method,
+		      struct json_object *params);
+
+/*
+ * A run's migration record for state.json (owned), or NULL when none
+ * is under way: {"direction": "out", "phase", "host", "port", "token"}
+ * or {"direction": "in", "phase", "token"}.
+ */
+struct json_object *migrate_state_json(const struct domain_run *run);
+
+/*
+ * keeld adopted @run, whose state.json held @record (borrowed; NULL:
+ * none): a source paused mid-migration asks the destination as in
+ * docs/migration.md's phase 6, or runs on; an incoming keel-hv not
+ * committed is killed and its token remembered as aborted.
+ */
+void migrate_adopted(struct domain_run *run, struct json_object *record);
+
+/* --- migration_in.c: the destination ---------------------------------- */
+
+/* @run's incoming migration goes with it: its token is aborted. */
+void migration_in_abandon(struct domain_run *run);
+
+/* Is @run an incoming migration not committed yet? */
+bool migration_in_busy(const struct domain_run *run);
+
+/* incoming-done from @run's keel-hv: the stream arrived whole. */
+void migration_in_received(struct domain_run *run);
+
+/* Add "phase" and "token" of @run's incoming migration to @o. */
+void migration_in_state_json(const struct domain_run *run,
+			     struct json_object *o);
+
+/*
+ * An incoming run adopted in @phase with @token (migrate_adopted()):
+ * committed, it runs (resumed if the finish's resume was lost); else
+ * it is killed.
+ */
+void migration_in_adopted(struct domain_run *run, const char *phase,
+			  const char *token);
+
+/* keel-hv of an incoming run answered its first status (launch.c). */
+void migration_in_started(struct domain_run *run);
+
+/* Remember @token as ended in @phase, for migration.status. */
+void migration_in_remember(struct keeld *k, const char *token,
+			   enum migrate_phase phase);
+
+#endif /* KEEL_DAEMON_MIGRATE_H */
