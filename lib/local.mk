@@ -81,7 +81,7 @@ lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
-lib_libkeelclient_la_SOURCES += lib/libkeel_tls.c
+lib_libkeelclient_la_SOURCES += lib/libkeel_tls.c lib/tls_pump.c lib/tls_pump.h
 lib_libkeelclient_la_CFLAGS += $(OPENSSL_CFLAGS)
 lib_libkeelclient_la_LIBADD += $(OPENSSL_LIBS) -lpthread
 
