@@ -76,6 +76,10 @@ struct json_object *control_ok(void)
  */
 bool control_stopped(struct control *ctl, const char **msg)
 {
+	if (ctl->incoming && ctl->stop_reason == VM_EXIT_NONE) {
+		*msg = "An incoming migration is still filling the VM; wait for incoming-done.";
+		return true;
+	}
 	if (ctl->stop_reason == VM_EXIT_NONE)
 		return false;
 	*msg = "The VM has stopped; only status, stats, dump-core and stop are served.";
@@ -86,6 +90,8 @@ static const char *control_state(struct control *ctl)
 {
 	if (ctl->stop_reason != VM_EXIT_NONE)
 		return "stopped";
+	if (ctl->incoming)
+		return "incoming";
 	return vm_is_paused(ctl->vm) ? "paused" : "running";
 }
 
@@ -162,6 +168,9 @@ static int control_status(struct control *ctl, struct json_object *params,
 						       ctl->stop_reason)));
 		json_object_object_add(o, HV_STATUS_STATUS,
 				       json_object_new_int(ctl->stop_status));
+	} else if (ctl->migrated && vm_is_paused(ctl->vm)) {
+		json_object_object_add(o, HV_STATUS_REASON,
+				       json_object_new_string("migrated"));
 	}
 	if (ctl->ident.uuid)
 		json_object_object_add(
@@ -208,6 +217,11 @@ static int control_resume(struct control *ctl, struct json_object *params,
 	}
 	vm_resume(ctl->vm);
 	ctl->saved_paused = false;
+	if (ctl->migrated) {
+		ctl->migrated = false;
+		if (ctl->resumed)
+			ctl->resumed(ctl->resumed_opaque);
+	}
 	*result = control_ok();
 	return 0;
 }
@@ -500,6 +514,29 @@ static const struct {
 	{ HV_CTL_DEVICES, control_devices, false },
 	{ HV_CTL_SAVE, control_save, true },
 };
+
+void control_set_incoming(struct control *ctl)
+{
+	ctl->incoming = true;
+}
+
+void control_incoming_done(struct control *ctl, struct json_object *params,
+			   void (*resumed)(void *opaque), void *opaque)
+{
+	struct json_object *note;
+
+	ctl->incoming = false;
+	ctl->migrated = true;
+	ctl->resumed = resumed;
+	ctl->resumed_opaque = opaque;
+	note = jsonrpc_request(HV_CTL_INCOMING_DONE, params, NULL);
+	if (!note)
+		return;
+	for (struct control_conn *c = ctl->conns; c; c = c->next)
+		if (c->subscribed)
+			control_send(c, note);
+	json_object_put(note);
+}
 
 void control_send(struct control_conn *c, struct json_object *msg)
 {

@@ -46,6 +46,15 @@ struct control {
 	 * it as saved (the writer on the pipe's other end has the file).
 	 */
 	bool saved_paused;
+	/*
+	 * An incoming migration (incoming.c) fills the VM: status says
+	 * "incoming" and nothing that acts on the guest is served. Once
+	 * it is done, "migrated" until the first resume, which calls
+	 * resumed(resumed_opaque).
+	 */
+	bool incoming, migrated;
+	void (*resumed)(void *opaque);
+	void *resumed_opaque;
 };
 
 struct control_conn {

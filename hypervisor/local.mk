@@ -16,6 +16,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/hotplug.c hypervisor/hotplug.h \
 	hypervisor/hv_error.c hypervisor/hv_error.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
+	hypervisor/incoming.c hypervisor/incoming.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
 	hypervisor/ratelimit.c hypervisor/ratelimit.h \
@@ -38,6 +39,10 @@ hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
 hypervisor_libkeelhv_la_LIBADD = lib/libkeelstream.la lib/libkeelcommon.la \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS)
+# --incoming: the TLS server and pump (lib/tls_pump.c).
+hypervisor_libkeelhv_la_CFLAGS += $(OPENSSL_CFLAGS)
+hypervisor_libkeelhv_la_LIBADD += lib/libkeelclient.la $(OPENSSL_LIBS) \
+	-lpthread
 
 sbin_PROGRAMS += hypervisor/keel-hv
 hypervisor_keel_hv_SOURCES = hypervisor/main.c

@@ -61,6 +61,7 @@ struct vnet {
 	struct ratelimit rl;
 	struct rl_throttle rx_throttle, tx_throttle;
 	struct event *rx_timer, *tx_timer; /* a direction rests until */
+	bool announce; /* VIRTIO_NET_S_ANNOUNCE: until the guest's ACK */
 };
 
 static struct vnet *to_vnet(struct virtio_dev *vdev)
@@ -74,6 +75,9 @@ static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
 	struct vnet *n = to_vnet(vdev);
 	uint8_t cfg[VNET_CONFIG_SIZE];
 	uint16_t status = VIRTIO_NET_S_LINK_UP;
+
+	if (n->announce)
+		status |= VIRTIO_NET_S_ANNOUNCE;
 
 	memcpy(cfg, n->mac, 6);
 	memcpy(cfg + 6, &status, 2);
@@ -505,6 +509,25 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 		return rc;
 	}
 	return virtio_dev_register(vdev, out);
+}
+
+void virtio_net_announce(struct device *dev)
+{
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vnet_virtio_ops);
+	struct vnet *n;
+
+	if (!vdev)
+		return;
+	n = to_vnet(vdev);
+	pthread_mutex_lock(&vdev->lock);
+	if (virtio_running(vdev) &&
+	    (vdev->guest_features &
+	     VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE))) {
+		n->announce = true;
+		virtio_config_changed(vdev);
+		log_info("%s: asked the guest to announce itself.", dev->id);
+	}
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 int virtio_net_add(struct vm *vm, const struct vm_config *cfg)
