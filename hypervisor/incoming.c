@@ -205,7 +205,8 @@ static void *incoming_run(void *arg)
 	snprintf(in->peer, sizeof(in->peer), "%s", tls_server_peer(srv));
 	if (!incoming_set_fd(in, fd))
 		goto out_fail;
-	log_info("incoming: a migration connected from %s.", in->peer);
+	log_info("incoming: a migration connected from %s (%s).", in->peer,
+		 tls_server_cipher(srv));
 	rc = incoming_check_token(in, fd);
 	if (rc)
 		goto out_fail;

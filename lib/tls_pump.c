@@ -516,6 +516,11 @@ const char *tls_server_peer(const struct tls_server *s)
 	return s->peer;
 }
 
+const char *tls_server_cipher(const struct tls_server *s)
+{
+	return SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl));
+}
+
 void tls_server_free(struct tls_server *s)
 {
 	if (!s)

@@ -68,6 +68,9 @@ int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
 /* The accepted client's subject (RFC 2253), for the log. */
 const char *tls_server_peer(const struct tls_server *s);
 
+/* The cipher suite the connection uses, for the log. */
+const char *tls_server_cipher(const struct tls_server *s);
+
 /* Stop the pump and close the connection. NULL is fine. */
 void tls_server_free(struct tls_server *s);
 
