@@ -175,6 +175,27 @@ static int incoming_check_token(struct incoming *in, int fd)
 	return -EACCES;
 }
 
+/*
+ * The last line is said: close our side and wait (up to @ms) until the
+ * pump has flushed it to the source and closed, so that closing here
+ * loses nothing the source should read.
+ */
+static void incoming_hangup(int fd, int ms)
+{
+	long long deadline = incoming_now_ms() + ms;
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - incoming_now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
+		    read(fd, buf, sizeof(buf)) <= 0)
+			break;
+	}
+}
+
 /* Put @fd where incoming_free() can cut it; false if it already did. */
 static bool incoming_set_fd(struct incoming *in, int fd)
 {
@@ -230,6 +251,7 @@ static void *incoming_run(void *arg)
 	}
 	log_info("incoming: the stream from %s is applied (%lld ms); waiting paused for resume.",
 		 in->peer, in->ms);
+	incoming_hangup(fd, INCOMING_LINE_MS);
 	incoming_set_fd(in, -1);
 	close(fd);
 	tls_server_free(srv);
@@ -237,6 +259,8 @@ static void *incoming_run(void *arg)
 	return NULL;
 
 out_fail:
+	if (fd >= 0)
+		incoming_hangup(fd, 1000);
 	incoming_set_fd(in, -1);
 	if (fd >= 0)
 		close(fd);
