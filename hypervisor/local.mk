@@ -153,3 +153,11 @@ tests_unit_check_virtio_net_SOURCES = $(UNIT_RUNNER) $(UNIT_FAKE_VM) \
 tests_unit_check_virtio_net_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_virtio_net_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_virtio_net_LDADD = $(HV_UNIT_LIBS) $(LIBEVENT_LIBS)
+
+# keel-hv's command line: the incoming migration's options.
+check_PROGRAMS += tests/unit/check_hv_args
+TESTS += tests/unit/check_hv_args
+tests_unit_check_hv_args_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv_args.c
+tests_unit_check_hv_args_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_hv_args_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_hv_args_LDADD = $(HV_UNIT_LIBS)
