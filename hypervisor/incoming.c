@@ -55,7 +55,7 @@ struct incoming {
 	bool cancelled;
 	/* The thread's result, read by the I/O thread after done_ev. */
 	char peer[256];
-	long long bytes, ms;
+	long long ms;
 };
 
 static long long incoming_now_ms(void)

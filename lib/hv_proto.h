@@ -281,7 +281,7 @@ enum hv_exit {
 /*
  * Notification to subscribers: an incoming migration's stream was
  * applied (DONE sent); the VM waits paused, status reason "migrated",
- * until resume. {"bytes", "ms", "peer"}.
+ * until resume. {"peer": SUBJECT, "ms": how long the stream took}.
  */
 #define HV_CTL_INCOMING_DONE "incoming-done"
 /* Notification keel-hv sends when the VM has stopped. */

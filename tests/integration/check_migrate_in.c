@@ -40,7 +40,7 @@ static char pki_dir[PATH_MAX];
 static void hv_argv(char **argv, const struct harness_hv_dir *d, int lfd,
 		    int tfd)
 {
-	static char a[3][64];
+	static char a[2][64];
 	static char pki_arg[PATH_MAX + 16];
 	unsigned n = 0;
 
