@@ -312,6 +312,39 @@ START_TEST(test_announce_saved)
 }
 END_TEST
 
+/*
+ * A stream saved before virtio-net had its control queue holds two
+ * queues and three MSI-X vectors: it restores, the control queue
+ * reset. More queues or vectors than the device has are refused.
+ */
+START_TEST(test_restore_before_ctrl_queue)
+{
+	struct iotune t = { 0 };
+	struct driver d;
+	struct device *dev;
+	struct json_object *o, *q, *m;
+
+	driver_init(&d, &t);
+	d.vdev->guest_features = 1ULL << 32; /* VERSION_1, as FEATURES_OK says */
+	dev = &d.vdev->dev;
+	ck_assert_int_eq(dev->ops->save(dev, &o), 0);
+	ck_assert(json_object_object_get_ex(o, "queues", &q));
+	ck_assert(json_object_object_get_ex(o, "msix", &m));
+	ck_assert_uint_eq(json_object_array_length(q), 3);
+	ck_assert_uint_eq(json_object_array_length(m), 4);
+	json_object_array_del_idx(q, 2, 1);
+	json_object_array_del_idx(m, 3, 1);
+	ck_assert_int_eq(dev->ops->restore(dev, o), 0);
+	ck_assert(!d.vdev->queues[CTRLQ].vq.ready);
+	ck_assert(d.vdev->queues[TXQ].vq.ready);
+	json_object_array_add(q, json_object_get(json_object_array_get_idx(q, 0)));
+	json_object_array_add(q, json_object_get(json_object_array_get_idx(q, 0)));
+	ck_assert_int_eq(dev->ops->restore(dev, o), -EINVAL);
+	json_object_put(o);
+	driver_dispose(&d);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio_net");
@@ -323,6 +356,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_tx_bytes_debt);
 	tcase_add_test(tc, test_announce_ack);
 	tcase_add_test(tc, test_announce_saved);
+	tcase_add_test(tc, test_restore_before_ctrl_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
