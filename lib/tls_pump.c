@@ -16,6 +16,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@ struct tls_pump {
 	int tcp;   /* the peer, non-blocking */
 	int local; /* the pump's end of the socket pair */
 	pthread_t thread;
+	atomic_bool stopping;	/* tls_pump_free(): stop, flush nothing */
 	size_t dlen, doff, ulen, uoff;
 	char down[TLS_PUMP_BUF], up[TLS_PUMP_BUF];
 };
@@ -56,6 +59,7 @@ void tls_ctx_tune(SSL_CTX *ctx)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, TLS_PUMP_BUF);
 }
 
 /* SSL_get_error()'s wish as poll events; false when the SSL is done. */
@@ -157,24 +161,36 @@ static void tls_pump_flush_up(struct tls_pump *p)
 static void *tls_pump_run(void *arg)
 {
 	struct tls_pump *p = arg;
-	bool done = false;
+	bool done = false, local_hup = false;
+	sigset_t pipe;
 
+	/*
+	 * OpenSSL writes with write(2): a peer that is gone must be an
+	 * EPIPE here, not a SIGPIPE that kills a libkeel caller.
+	 */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (!done) {
-		struct pollfd pfd[2] = { { .fd = p->tcp }, { .fd = p->local } };
+		struct pollfd pfd[2] = { { .fd = p->tcp },
+					 { .fd = local_hup ? -1 : p->local } };
 
 		if (tls_pump_step(p, &pfd[0].events, &pfd[1].events, &done))
 			continue;
-		if (done)
+		if (done || atomic_load(&p->stopping))
 			break;
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		/* Our end hung up: nothing more will come to read. */
-		if ((pfd[1].revents & (POLLHUP | POLLERR)) &&
-		    !(pfd[1].revents & POLLIN))
-			break;
+		/*
+		 * The caller closed its end. What it wrote before still
+		 * goes to the peer: recv() drains it and then reads 0. Poll
+		 * reports the hangup at once, so stop watching it.
+		 */
+		if (pfd[1].revents & (POLLHUP | POLLERR))
+			local_hup = true;
 	}
 	/* What the peer sent before it closed still reaches the caller... */
-	while (p->dlen) {
+	while (p->dlen && !atomic_load(&p->stopping)) {
 		ssize_t w = send(p->local, p->down + p->doff,
 				 p->dlen - p->doff, MSG_NOSIGNAL);
 
@@ -185,7 +201,8 @@ static void *tls_pump_run(void *arg)
 			p->dlen = 0;
 	}
 	/* ...and what the caller wrote before it closed, the peer. */
-	tls_pump_flush_up(p);
+	if (!atomic_load(&p->stopping))
+		tls_pump_flush_up(p);
 	SSL_shutdown(p->ssl);
 	shutdown(p->local, SHUT_RDWR);
 	shutdown(p->tcp, SHUT_RDWR);
@@ -227,7 +244,10 @@ void tls_pump_free(struct tls_pump *p)
 {
 	if (!p)
 		return;
+	/* Wake the pump wherever it waits: on either socket. */
+	atomic_store(&p->stopping, true);
 	shutdown(p->local, SHUT_RDWR);
+	shutdown(p->tcp, SHUT_RDWR);
 	pthread_join(p->thread, NULL);
 	close(p->local);
 	free(p);

@@ -39,8 +39,10 @@ struct tls_pump;
 int tls_pump_start(SSL *ssl, int tcp, int *fd, struct tls_pump **out);
 
 /*
- * Stop the pump: shut its end of the pair down, join its thread, close
- * that end. The caller's *fd stays the caller's. NULL is fine.
+ * Stop the pump at once (what it still holds is dropped: close *fd and
+ * wait for the peer's answer first to have it delivered), join its
+ * thread, close its end of the pair. The caller's *fd stays the
+ * caller's. NULL is fine.
  */
 void tls_pump_free(struct tls_pump *p);
 
