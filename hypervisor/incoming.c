@@ -245,7 +245,7 @@ static void *incoming_run(void *arg)
 		goto out_fail;
 	}
 	if (!incoming_say(fd, HV_MIG_DONE "\n")) {
-		hv_error("The incoming migration's source %s went away before it heard DONE; keeld decides whether this copy runs.",
+		hv_error("The incoming migration's source %s went away before it heard DONE; the source runs on, so this copy ends.",
 			 in->peer);
 		goto out_fail;
 	}
