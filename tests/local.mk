@@ -118,7 +118,7 @@ tests_integration_check_migrate_in_CFLAGS = $(INTEGRATION_CFLAGS) \
 	$(OPENSSL_CFLAGS) -I$(top_srcdir)/lib \
 	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
 tests_integration_check_migrate_in_LDADD = tests/integration/libharness.la \
-	lib/libkeelclient.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
+	lib/libkeelclient.la lib/libkeelstream.la $(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
 	-lpthread
 
 # lib/kvm_host.c, the nested-runner decision and keel-hv's warning on

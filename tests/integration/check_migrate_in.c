@@ -28,8 +28,10 @@
 
 #include "harness.h"
 #include "hv_proto.h"
+#include "le.h"
 #include "libkeel_internal.h"
 #include "runner.h"
+#include "stream.h"
 
 #define TIMEOUT_MS 30000
 #define TOKEN "0123456789abcdef0123456789abcdef"
@@ -277,6 +279,122 @@ START_TEST(test_incoming_done_resume)
 }
 END_TEST
 
+/*
+ * The saved stream as a migration's passes would repeat it: before the
+ * VM record, every data run again twice (zeros over it, then its pages)
+ * and every zero run of up to STREAM_RAM_RUN_PAGES twice (garbage over
+ * it, then zeros). The guest must find its memory as saved. Written
+ * through the stream writer, so the END checksum covers it all.
+ */
+static void make_passes(const char *from, const char *to)
+{
+	static uint8_t garbage[STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE];
+	size_t size, off = STREAM_PREAMBLE_SIZE, nram = 0;
+	size_t *ram = calloc(1, sizeof(size_t) * 65536);
+	char *data = harness_read_file(from, &size);
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct stream_writer *sw = stream_writer_new(fd);
+	bool injected = false;
+
+	ck_assert(data && ram && fd >= 0 && sw);
+	memset(garbage, 0xa5, sizeof(garbage));
+	ck_assert_int_eq(stream_write_preamble(sw), 0);
+	while (off + STREAM_RECORD_HEADER_SIZE <= size) {
+		const uint8_t *h = (const uint8_t *)data + off;
+		uint32_t type = le_get32(h), flags = le_get32(h + 4);
+		uint64_t len = le_get64(h + 8);
+
+		if (type == STREAM_VM && !injected) {
+			for (size_t i = 0; i < nram; i++) {
+				const uint8_t *r = (const uint8_t *)data +
+						   ram[i];
+				uint64_t gpa = le_get64(r + 16);
+				uint32_t np = le_get32(r + 24);
+				uint16_t enc = le_get16(r + 28);
+
+				int rc = 0;
+
+				if (enc != STREAM_ENC_ZERO)
+					rc = stream_write_ram(sw, gpa, np,
+							      NULL,
+							      STREAM_ENC_ZERO);
+				else if (np <= STREAM_RAM_RUN_PAGES)
+					rc = stream_write_ram(sw, gpa, np,
+							      garbage,
+							      STREAM_ENC_RAW);
+				ck_assert_int_eq(rc, 0);
+				ck_assert_int_eq(
+					stream_write_record(sw, STREAM_RAM,
+							    le_get32(r + 4),
+							    r + 16,
+							    le_get64(r + 8)),
+					0);
+			}
+			injected = true;
+		}
+		if (type == STREAM_END) {
+			ck_assert_int_eq(stream_write_end(sw), 0);
+			break;
+		}
+		if (type == STREAM_RAM && nram < 65536)
+			ram[nram++] = off;
+		ck_assert_int_eq(stream_write_record(sw, type, flags, h + 16,
+						     len),
+				 0);
+		off += STREAM_RECORD_HEADER_SIZE + ((len + 7) & ~7ULL);
+	}
+	ck_assert(injected);
+	stream_writer_free(sw);
+	close(fd);
+	free(ram);
+	free(data);
+}
+
+START_TEST(test_incoming_repeated_pages)
+{
+	struct libkeel_tls *t = NULL;
+	struct harness_client c;
+	char passes[80];
+	struct dest x;
+	char *r;
+	int fd;
+	long from;
+
+	save_once();
+	snprintf(passes, sizeof(passes), "%s.passes", save_path);
+	make_passes(save_path, passes);
+	dest_start(&x, TOKEN "\n");
+	ck_assert_int_eq(harness_client_open(&c, x.d.sock, 10000), 0);
+	fd = source_connect(&x, TOKEN, &t);
+	r = source_line(fd);
+	ck_assert_str_eq(r, HV_MIG_OK);
+	free(r);
+	source_send(fd, passes, -1);
+	r = source_line(fd);
+	ck_assert_msg(!strcmp(r, HV_MIG_DONE), "answer: %s; %s", r,
+		      harness_tail(x.p.out));
+	free(r);
+	close(fd);
+	libkeel_tls_free(t);
+	from = (long)x.p.len;
+	r = call(&c, HV_CTL_RESUME, 1);
+	ck_assert_msg(strstr(r, "\"result\""), "resume: %s", r);
+	free(r);
+	ck_assert_msg(proc_expect(&x.p, "dirty beat=", (size_t)from,
+				  TIMEOUT_MS) > 0,
+		      "no heartbeat after resume: %s", harness_tail(x.p.out));
+	proc_expect(&x.p, "\x01never\x01", 0, 2000);
+	ck_assert_msg(!strstr(x.p.out, "lost what pass") &&
+			      !strstr(x.p.out, "FAIL"),
+		      "pages lost: %s", harness_tail(x.p.out));
+	harness_client_close(&c);
+	harness_hv_stop(&x.p, TIMEOUT_MS);
+	harness_hv_dir_dispose(&x.d);
+	unlink(passes);
+	unlink(save_path);
+}
+END_TEST
+
 START_TEST(test_wrong_token)
 {
 	struct libkeel_tls *t = NULL;
@@ -383,6 +501,7 @@ Suite *unit_suite(void)
 		runner_skip_reason = "test guests are not built (make guest)";
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_incoming_done_resume);
+	tcase_add_test(tc, test_incoming_repeated_pages);
 	tcase_add_test(tc, test_wrong_token);
 	tcase_add_test(tc, test_truncated_stream);
 	tcase_add_test(tc, test_option_refusals);
