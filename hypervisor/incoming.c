@@ -3,8 +3,9 @@
  * keel-hv --incoming (incoming.h, docs/migration.md): the destination's
  * side of the migration connection, in the order it happens: the token
  * from keeld's pipe, one TLS connection, the token line and its answer,
- * the stream through restore_read(), DONE, then on the I/O thread the
- * incoming-done notification and, after resume, the guest's announce.
+ * the stream through restore_read(), then on the I/O thread the
+ * incoming-done notification (status "migrated"), then DONE to the
+ * source and, after resume, the guest's announce.
  *
  * The receiving thread blocks (accept, TLS, the stream) while the I/O
  * thread serves the control socket; the VM's vCPUs stay parked
@@ -51,8 +52,10 @@ struct incoming {
 	struct event *done_ev;	/* the thread is done: I/O thread's turn */
 	/* Shared with the thread under lock: the stream's fd, to cut it. */
 	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	int fd;
 	bool cancelled;
+	bool announced;	/* the I/O thread said "migrated": DONE may go */
 	/* The thread's result, read by the I/O thread after done_ev. */
 	char peer[256];
 	long long ms;
@@ -208,6 +211,19 @@ static bool incoming_set_fd(struct incoming *in, int fd)
 	return ok;
 }
 
+/* Wait until incoming_done() ran on the I/O thread; false if cancelled. */
+static bool incoming_wait_announced(struct incoming *in)
+{
+	bool ok;
+
+	pthread_mutex_lock(&in->lock);
+	while (!in->announced && !in->cancelled)
+		pthread_cond_wait(&in->cond, &in->lock);
+	ok = in->announced && !in->cancelled;
+	pthread_mutex_unlock(&in->lock);
+	return ok;
+}
+
 static void *incoming_run(void *arg)
 {
 	struct incoming *in = arg;
@@ -244,6 +260,17 @@ static void *incoming_run(void *arg)
 			 why);
 		goto out_fail;
 	}
+	/*
+	 * The control socket says "migrated" before the source hears DONE:
+	 * once it has, keeld may resume this copy at any moment.
+	 */
+	event_active(in->done_ev, EV_READ, 0);
+	if (!incoming_wait_announced(in)) {
+		snprintf(line, sizeof(line), HV_MIG_FAIL " %s\n",
+			 "The destination is stopping.");
+		incoming_say(fd, line);
+		goto out_fail;
+	}
 	if (!incoming_say(fd, HV_MIG_DONE "\n")) {
 		hv_error("The incoming migration's source %s went away before it heard DONE; the source runs on, so this copy ends.",
 			 in->peer);
@@ -255,7 +282,6 @@ static void *incoming_run(void *arg)
 	incoming_set_fd(in, -1);
 	close(fd);
 	tls_server_free(srv);
-	event_active(in->done_ev, EV_READ, 0);
 	return NULL;
 
 out_fail:
@@ -290,6 +316,10 @@ static void incoming_done(evutil_socket_t fd, short what, void *arg)
 		json_object_object_add(o, "ms", json_object_new_int64(in->ms));
 	}
 	control_incoming_done(in->ctl, o, incoming_resumed, in);
+	pthread_mutex_lock(&in->lock);
+	in->announced = true;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
 }
 
 int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
@@ -309,6 +339,7 @@ int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
 	in->peer_dn = a->incoming_peer;
 	in->fd = -1;
 	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->cond, NULL);
 	snprintf(in->peer, sizeof(in->peer), "the source");
 	rc = incoming_read_token(in, a->incoming_token_fd);
 	close(a->incoming_token_fd);
@@ -347,6 +378,7 @@ void incoming_free(struct incoming *in)
 		/* Wake the thread wherever it waits: accept, or the stream. */
 		pthread_mutex_lock(&in->lock);
 		in->cancelled = true;
+		pthread_cond_signal(&in->cond);
 		if (in->fd >= 0)
 			shutdown(in->fd, SHUT_RDWR);
 		pthread_mutex_unlock(&in->lock);
@@ -355,6 +387,7 @@ void incoming_free(struct incoming *in)
 	}
 	if (in->done_ev)
 		event_free(in->done_ev);
+	pthread_cond_destroy(&in->cond);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
