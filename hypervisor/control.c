@@ -77,6 +77,10 @@ struct json_object *control_ok(void)
  */
 bool control_stopped(struct control *ctl, const char **msg)
 {
+	if (ctl->incoming && ctl->stop_reason == VM_EXIT_NONE) {
+		*msg = "An incoming migration is still filling the VM; wait for incoming-done.";
+		return true;
+	}
 	if (ctl->stop_reason == VM_EXIT_NONE)
 		return false;
 	*msg = "The VM has stopped; only status, stats, dump-core and stop are served.";
@@ -87,6 +91,8 @@ static const char *control_state(struct control *ctl)
 {
 	if (ctl->stop_reason != VM_EXIT_NONE)
 		return "stopped";
+	if (ctl->incoming)
+		return "incoming";
 	return vm_is_paused(ctl->vm) ? "paused" : "running";
 }
 
@@ -163,6 +169,9 @@ static int control_status(struct control *ctl, struct json_object *params,
 						       ctl->stop_reason)));
 		json_object_object_add(o, HV_STATUS_STATUS,
 				       json_object_new_int(ctl->stop_status));
+	} else if (ctl->migrated && vm_is_paused(ctl->vm)) {
+		json_object_object_add(o, HV_STATUS_REASON,
+				       json_object_new_string("migrated"));
 	}
 	if (ctl->ident.uuid)
 		json_object_object_add(
@@ -209,6 +218,11 @@ static int control_resume(struct control *ctl, struct json_object *params,
 	}
 	vm_resume(ctl->vm);
 	ctl->paused_end = VM_EXIT_NONE;
+	if (ctl->migrated) {
+		ctl->migrated = false;
+		if (ctl->resumed)
+			ctl->resumed(ctl->resumed_opaque);
+	}
 	*result = control_ok();
 	return 0;
 }
@@ -518,6 +532,29 @@ static const struct {
 	{ HV_CTL_MIGRATE_SET, control_migrate_set, true },
 	{ HV_CTL_MIGRATE_CANCEL, control_migrate_cancel, false },
 };
+
+void control_set_incoming(struct control *ctl)
+{
+	ctl->incoming = true;
+}
+
+void control_incoming_done(struct control *ctl, struct json_object *params,
+			   void (*resumed)(void *opaque), void *opaque)
+{
+	struct json_object *note;
+
+	ctl->incoming = false;
+	ctl->migrated = true;
+	ctl->resumed = resumed;
+	ctl->resumed_opaque = opaque;
+	note = jsonrpc_request(HV_CTL_INCOMING_DONE, params, NULL);
+	if (!note)
+		return;
+	for (struct control_conn *c = ctl->conns; c; c = c->next)
+		if (c->subscribed)
+			control_send(c, note);
+	json_object_put(note);
+}
 
 void control_send(struct control_conn *c, struct json_object *msg)
 {

@@ -2,6 +2,8 @@
 #ifndef KEEL_HV_CONTROL_H
 #define KEEL_HV_CONTROL_H
 
+#include <json-c/json.h>
+
 #include "vm.h"
 
 struct control;
@@ -33,6 +35,23 @@ int control_new(struct vm *vm, const char *path,
  */
 void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
 			enum hv_exit status, const char *detail);
+
+/*
+ * An incoming migration is filling the VM (keel-hv --incoming): status
+ * says "incoming", and the methods that act on the guest (pause, resume,
+ * save...) answer KEEL_E_INVALID_STATE until control_incoming_done().
+ */
+void control_set_incoming(struct control *ctl);
+
+/*
+ * The incoming migration's stream was applied; the VM waits paused.
+ * status says "paused" with reason "migrated" until the first resume,
+ * which calls @resumed(@opaque) once the vCPUs run (the guest
+ * announces itself). Subscribers get HV_CTL_INCOMING_DONE with @params
+ * (taken). I/O thread only.
+ */
+void control_incoming_done(struct control *ctl, struct json_object *params,
+			   void (*resumed)(void *opaque), void *opaque);
 
 /*
  * Write what is still queued for the clients (replies, the stopped

@@ -52,6 +52,15 @@ struct control {
 	/* The live migration under way, and the connection that began it. */
 	struct migrate *migrate;
 	struct control_conn *migrate_conn;
+	/*
+	 * An incoming migration (incoming.c) fills the VM: status says
+	 * "incoming" and nothing that acts on the guest is served. Once
+	 * it is done, "migrated" until the first resume, which calls
+	 * resumed(resumed_opaque).
+	 */
+	bool incoming, migrated;
+	void (*resumed)(void *opaque);
+	void *resumed_opaque;
 };
 
 struct control_conn {

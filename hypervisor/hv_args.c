@@ -16,6 +16,7 @@
 
 #include "hv_args.h"
 #include "hv_error.h"
+#include "keel.h"
 
 /* A number as a string literal, for the usage text. */
 #define HV_STR_(x) #x
@@ -549,10 +550,10 @@ static int opt_dump_dir(struct hv_args *a, const char *arg)
 }
 
 /*
- * "N": the domain stream on inherited descriptor N, which keel-hv reads
- * to its END and then closes. Not 0 to 2, and not a disk's.
+ * "N" for --@opt: an inherited descriptor, not 0 to 2. Returns 0 with
+ * it in *@fd, or -EINVAL after logging what @what it should be.
  */
-static int opt_restore(struct hv_args *a, const char *arg)
+static int opt_fd(const char *opt, const char *arg, const char *what, int *fd)
 {
 	char *end = NULL;
 	long n = -1;
@@ -561,17 +562,70 @@ static int opt_restore(struct hv_args *a, const char *arg)
 	if (isdigit((unsigned char)arg[0]))
 		n = strtol(arg, &end, 10);
 	if (n < 0 || errno || n > INT_MAX || *end) {
-		log_err("Invalid --" HV_OPT_RESTORE " '%s': use N, the number of an open descriptor the domain stream is read from.",
-			arg);
+		log_err("Invalid --%s '%s': use N, the number of an open descriptor %s.",
+			opt, arg, what);
 		return -EINVAL;
 	}
 	if (n <= STDERR_FILENO) {
-		log_err("Invalid --" HV_OPT_RESTORE " '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass the stream on descriptor 3 or above.",
-			arg);
+		log_err("Invalid --%s '%s': descriptors 0, 1 and 2 are keel-hv's standard input, output and error; pass it on descriptor 3 or above.",
+			opt, arg);
 		return -EINVAL;
 	}
-	a->restore_fd = (int)n;
+	*fd = (int)n;
+	return 0;
+}
+
+/*
+ * "N": the domain stream on inherited descriptor N, which keel-hv reads
+ * to its END and then closes. Not 0 to 2, and not a disk's.
+ */
+static int opt_restore(struct hv_args *a, const char *arg)
+{
+	if (opt_fd(HV_OPT_RESTORE, arg, "the domain stream is read from",
+		   &a->restore_fd))
+		return -EINVAL;
 	a->cfg.restore = true;
+	return 0;
+}
+
+/* "N": the listening socket an incoming migration is accepted on. */
+static int opt_incoming(struct hv_args *a, const char *arg)
+{
+	if (opt_fd(HV_OPT_INCOMING, arg,
+		   "of a listening TCP socket the migration arrives on",
+		   &a->incoming_fd))
+		return -EINVAL;
+	a->cfg.restore = true;
+	return 0;
+}
+
+/* "N": the pipe that holds the migration's token, one line. */
+static int opt_incoming_token(struct hv_args *a, const char *arg)
+{
+	return opt_fd(HV_OPT_INCOMING_TOKEN, arg,
+		      "holding the migration's token as one line",
+		      &a->incoming_token_fd);
+}
+
+/* "DN": the subject the source's certificate must have (fnmatch). */
+static int opt_incoming_peer(struct hv_args *a, const char *arg)
+{
+	if (!*arg || strlen(arg) > HV_ARGS_DN_MAX) {
+		log_err("Invalid --" HV_OPT_INCOMING_PEER " '%s': give the source's certificate subject in RFC 2253 form (CN=host1,O=keel), at most %d characters.",
+			arg, HV_ARGS_DN_MAX);
+		return -EINVAL;
+	}
+	a->incoming_peer = arg;
+	return 0;
+}
+
+static int opt_pki_dir(struct hv_args *a, const char *arg)
+{
+	if (!*arg) {
+		log_err("Invalid --" HV_OPT_PKI_DIR " '': give the PKI directory (cacert.pem, servercert.pem, private/serverkey.pem).");
+		return -EINVAL;
+	}
+	a->pki_dir = arg;
 	return 0;
 }
 
@@ -647,6 +701,14 @@ static const struct hv_option hv_options[] = {
 	  "where --dump-on's cores go (NAME-TIME.core)" },
 	{ HV_OPT_RESTORE, "FD", opt_restore,
 	  "start from the domain stream on descriptor FD, not --kernel" },
+	{ HV_OPT_INCOMING, "FD", opt_incoming,
+	  "receive a live migration on listening socket FD, not --kernel" },
+	{ HV_OPT_INCOMING_TOKEN, "FD", opt_incoming_token,
+	  "the pipe holding the incoming migration's token" },
+	{ HV_OPT_INCOMING_PEER, "DN", opt_incoming_peer,
+	  "the subject the migration's source must have (RFC 2253)" },
+	{ HV_OPT_PKI_DIR, "DIR", opt_pki_dir,
+	  "TLS files for --incoming (default " KEEL_PKI_DIR_DEFAULT ")" },
 	{ HV_OPT_LOG_LEVEL, "LEVEL", opt_log_level,
 	  "err, warn, info (default) or debug" },
 	{ HV_OPT_HELP, NULL, opt_help, "show this help" },
@@ -665,6 +727,8 @@ void hv_args_init(struct hv_args *a)
 	a->cmux.log_size = CMUX_DEFAULT_LOG_SIZE;
 	a->log_level = LOG_LEVEL_INFO;
 	a->restore_fd = -1;
+	a->incoming_fd = -1;
+	a->incoming_token_fd = -1;
 	for (unsigned i = 0; i < KEEL_DISKS_MAX; i++)
 		vblk_image_init(&a->images[i]);
 }
@@ -673,6 +737,7 @@ void hv_args_usage(FILE *f)
 {
 	fprintf(f, "Usage: keel-hv --kernel FILE [OPTION]...\n"
 		   "       keel-hv --restore FD [OPTION]...\n"
+		   "       keel-hv --incoming FD --incoming-token FD [OPTION]...\n"
 		   "Run one KVM virtual machine.\n\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		char left[64];
@@ -687,6 +752,43 @@ void hv_args_usage(FILE *f)
 		HV_REASON_ERROR, HV_EXIT_REBOOT, HV_REASON_REBOOT,
 		HV_EXIT_CRASH, HV_REASON_CRASH, HV_EXIT_KILLED,
 		HV_REASON_KILLED, HV_EXIT_SAVED, HV_REASON_SAVED);
+}
+
+/*
+ * --incoming's company: its token and a control socket (resume is the
+ * only way to run what arrived) and no --restore; its companions
+ * without it are mistakes. The PKI directory defaults as keeld's.
+ */
+static int hv_args_check_incoming(struct hv_args *a)
+{
+	if (a->incoming_fd < 0) {
+		if (a->incoming_token_fd >= 0 || a->incoming_peer ||
+		    a->pki_dir) {
+			log_err("--" HV_OPT_INCOMING_TOKEN ", --" HV_OPT_INCOMING_PEER " and --" HV_OPT_PKI_DIR " go with --" HV_OPT_INCOMING ", which is missing.");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (a->restore_fd >= 0) {
+		log_err("--" HV_OPT_INCOMING " and --" HV_OPT_RESTORE " both say where the domain stream comes from; give one.");
+		return -EINVAL;
+	}
+	if (a->incoming_token_fd < 0) {
+		log_err("--" HV_OPT_INCOMING " needs --" HV_OPT_INCOMING_TOKEN ": only a source with the migration's token is let in.");
+		return -EINVAL;
+	}
+	if (a->incoming_token_fd == a->incoming_fd) {
+		log_err("--" HV_OPT_INCOMING " and --" HV_OPT_INCOMING_TOKEN " both name descriptor %d; the socket and the token need their own.",
+			a->incoming_fd);
+		return -EINVAL;
+	}
+	if (!a->control) {
+		log_err("--" HV_OPT_INCOMING " needs --" HV_OPT_CONTROL ": the migrated guest runs only when the control socket's resume says so.");
+		return -EINVAL;
+	}
+	if (!a->pki_dir)
+		a->pki_dir = KEEL_PKI_DIR_DEFAULT;
+	return 0;
 }
 
 int hv_args_parse(struct hv_args *a, int argc, char **argv)
@@ -720,19 +822,28 @@ int hv_args_parse(struct hv_args *a, int argc, char **argv)
 	if (a->help)
 		return 0;
 	if (!a->cfg.kernel && !a->cfg.restore) {
-		log_err("--" HV_OPT_KERNEL " or --" HV_OPT_RESTORE " is required (see keel-hv --" HV_OPT_HELP ").");
+		log_err("--" HV_OPT_KERNEL ", --" HV_OPT_RESTORE " or --" HV_OPT_INCOMING " is required (see keel-hv --" HV_OPT_HELP ").");
 		return -EINVAL;
 	}
+	if (hv_args_check_incoming(a))
+		return -EINVAL;
 	/* A restored guest runs its saved kernel, not this one. */
 	if (a->cfg.restore &&
 	    (a->cfg.kernel || a->cfg.initrd || a->cfg.cmdline)) {
-		log_err("--" HV_OPT_RESTORE " starts the guest the stream saved, kernel and all; give no --" HV_OPT_KERNEL ", --" HV_OPT_INITRD " or --" HV_OPT_CMDLINE " with it.");
+		log_err("--%s starts the guest the stream saved, kernel and all; give no --" HV_OPT_KERNEL ", --" HV_OPT_INITRD " or --" HV_OPT_CMDLINE " with it.",
+			a->incoming_fd >= 0 ? HV_OPT_INCOMING : HV_OPT_RESTORE);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; a->cfg.restore && i < a->cfg.nr_disks; i++) {
-		if (a->disks[i].fd == a->restore_fd) {
-			log_err("--" HV_OPT_RESTORE " and --" HV_OPT_DISK_FD " both name descriptor %d; the stream and each disk need their own.",
-				a->restore_fd);
+		int fd = a->disks[i].fd;
+
+		if (fd >= 0 && (fd == a->restore_fd || fd == a->incoming_fd ||
+				fd == a->incoming_token_fd)) {
+			log_err("--" HV_OPT_DISK_FD " names descriptor %d, which --%s names too; the stream and each disk need their own.",
+				fd,
+				fd == a->restore_fd   ? HV_OPT_RESTORE :
+				fd == a->incoming_fd ? HV_OPT_INCOMING :
+						       HV_OPT_INCOMING_TOKEN);
 			return -EINVAL;
 		}
 	}

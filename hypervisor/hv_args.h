@@ -19,6 +19,9 @@
 #include "virtio_blk.h"
 #include "vmm.h"
 
+/* The longest --incoming-peer subject. */
+#define HV_ARGS_DN_MAX 255
+
 struct hv_args {
 	struct vm_config cfg;
 	bool console_stdio;
@@ -49,6 +52,14 @@ struct hv_args {
 	const char *dump_dir; /* --dump-dir: where those cores go */
 	/* --restore: the domain stream's descriptor, or -1 for a boot */
 	int restore_fd;
+	/*
+	 * --incoming: the listening socket, the token's pipe (-1 when not
+	 * given), the subject the source must have (NULL: any from the CA)
+	 * and the PKI directory (KEEL_PKI_DIR_DEFAULT unless given)
+	 */
+	int incoming_fd, incoming_token_fd;
+	const char *incoming_peer;
+	const char *pki_dir;
 	enum log_level log_level;
 	bool help;
 };
@@ -58,8 +69,9 @@ void hv_args_init(struct hv_args *a);
 
 /*
  * Parse @argv into @a (hv_args_init()ed): every option checked, the
- * combinations too (--kernel or --restore given, --paused with
- * --control, --maxmem not below --memory). Returns 0, or -EINVAL after logging a sentence
+ * combinations too (--kernel, --restore or --incoming
+ * given, --paused and --incoming with --control, --maxmem not below
+ * --memory). Returns 0, or -EINVAL after logging a sentence
  * that names the option. @a's strings point into @argv.
  */
 int hv_args_parse(struct hv_args *a, int argc, char **argv);

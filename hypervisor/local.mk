@@ -18,6 +18,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/hotplug.c hypervisor/hotplug.h \
 	hypervisor/hv_error.c hypervisor/hv_error.h \
 	hypervisor/i8042.c hypervisor/i8042.h \
+	hypervisor/incoming.c hypervisor/incoming.h \
 	hypervisor/iobus.c hypervisor/iobus.h \
 	hypervisor/ns8250.c hypervisor/ns8250.h \
 	hypervisor/ratelimit.c hypervisor/ratelimit.h \
@@ -41,6 +42,10 @@ hypervisor_libkeelhv_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 hypervisor_libkeelhv_la_LIBADD = lib/libkeelstream.la lib/libkeelclient.la \
 	lib/libkeelcommon.la -lpthread \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS)
+# --incoming: the TLS server and pump (lib/tls_pump.c).
+hypervisor_libkeelhv_la_CFLAGS += $(OPENSSL_CFLAGS)
+hypervisor_libkeelhv_la_LIBADD += lib/libkeelclient.la $(OPENSSL_LIBS) \
+	-lpthread
 
 sbin_PROGRAMS += hypervisor/keel-hv
 hypervisor_keel_hv_SOURCES = hypervisor/main.c
@@ -159,3 +164,11 @@ tests_unit_check_migrate_SOURCES = $(UNIT_RUNNER) tests/unit/check_migrate.c
 tests_unit_check_migrate_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
 tests_unit_check_migrate_CFLAGS = $(HV_UNIT_CFLAGS)
 tests_unit_check_migrate_LDADD = $(HV_UNIT_LIBS)
+
+# keel-hv's command line: the incoming migration's options.
+check_PROGRAMS += tests/unit/check_hv_args
+TESTS += tests/unit/check_hv_args
+tests_unit_check_hv_args_SOURCES = $(UNIT_RUNNER) tests/unit/check_hv_args.c
+tests_unit_check_hv_args_CPPFLAGS = $(HV_UNIT_CPPFLAGS)
+tests_unit_check_hv_args_CFLAGS = $(HV_UNIT_CFLAGS)
+tests_unit_check_hv_args_LDADD = $(HV_UNIT_LIBS)

@@ -17,6 +17,10 @@
  *   5       saved      the control socket's save with "then": "stop"
  *                      wrote the domain stream, and the VM ended
  *
+ * --incoming fails with status 1 when no migration arrives within
+ * HV_MIG_ACCEPT_S, the source is refused (certificate, subject, token)
+ * or its stream breaks or does not fit; the status file says which.
+ *
  * With --linger a guest that powers off, reboots or crashes leaves the
  * process running, and its later stop exits with that first status.
  * --status-file records the same (reason, status and a sentence) for a
@@ -45,6 +49,7 @@
 #include "dump_core.h"
 #include "hv_args.h"
 #include "hv_error.h"
+#include "incoming.h"
 #include "log.h"
 #include "save.h"
 #include "status_file.h"
@@ -258,6 +263,7 @@ struct hv {
 	struct event *sig_evs[NR_SIGNAL_EVENTS];
 	struct control_ident ident;
 	struct control *ctl;
+	struct incoming *incoming; /* --incoming, until keel-hv ends */
 };
 
 /*
@@ -341,14 +347,25 @@ static int hv_start(struct hv *hv, struct hv_args *a)
 			return rc;
 	}
 	/* Nothing runs yet, so this only makes the vCPUs park at once. */
-	if (a->paused && vm_pause(hv->vm) == 0)
+	if ((a->paused || a->incoming_fd >= 0) && vm_pause(hv->vm) == 0)
 		log_info("The vCPUs start paused; resume on the control socket runs them.");
+	/*
+	 * --incoming: the control socket answers while the stream arrives
+	 * on a thread of its own; the parked vCPUs run nothing it has not
+	 * finished, and only resume runs them.
+	 */
+	if (a->incoming_fd >= 0) {
+		rc = incoming_start(hv->vm, hv->ctl, a, &hv->incoming);
+		if (rc)
+			return rc;
+	}
 	return vm_start(hv->vm);
 }
 
 /* Undo hv_start(), however far it got. */
 static void hv_stop(struct hv *hv)
 {
+	incoming_free(hv->incoming);
 	control_free(hv->ctl);
 	console_stdio_detach(&hv->stdio);
 	hv_consoles_dispose(&hv->consoles);

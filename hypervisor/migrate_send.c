@@ -202,8 +202,7 @@ static int migrate_handshake(struct migrate *m, const struct migrate_params *p)
 	char line[MIGRATE_LINE_MAX];
 	int rc, n;
 
-	n = snprintf(line, sizeof(line), "%s %d %s\n", HV_MIGRATE_MAGIC,
-		     HV_MIGRATE_VERSION, p->token);
+	n = snprintf(line, sizeof(line), HV_MIG_HELLO " %s\n", p->token);
 	rc = migrate_write_all(m->fd, line, (size_t)n);
 	if (!rc)
 		rc = migrate_read_line(m->fd, line, sizeof(line),
@@ -220,10 +219,10 @@ static int migrate_handshake(struct migrate *m, const struct migrate_params *p)
 			 p->host, p->port);
 		return rc;
 	}
-	if (!strcmp(line, "OK"))
+	if (!strcmp(line, HV_MIG_OK))
 		return 0;
 	migrate_printable(line);
-	if (!strncmp(line, "NO ", 3))
+	if (!strncmp(line, HV_MIG_NO " ", 3))
 		snprintf(m->why, sizeof(m->why),
 			 "The destination refused the migration: %.200s",
 			 line + 3);
@@ -525,10 +524,10 @@ static int migrate_wait_done(struct migrate *m)
 			 "The destination closed the connection before it confirmed the migration stream.");
 		return rc;
 	}
-	if (!strcmp(line, "DONE"))
+	if (!strcmp(line, HV_MIG_DONE))
 		return 0;
 	migrate_printable(line);
-	if (!strncmp(line, "FAIL ", 5))
+	if (!strncmp(line, HV_MIG_FAIL " ", 5))
 		snprintf(m->why, sizeof(m->why),
 			 "The destination refused the migration stream: %.200s",
 			 line + 5);

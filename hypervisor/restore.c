@@ -135,12 +135,20 @@ static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 }
 
 /*
- * A restore fills memory that vm_new() just mapped and nothing wrote
- * (cfg.restore writes no tables, no kernel): it is zero already, and
- * touching it would only make the kernel back it with pages.
+ * A zero-page run. A restore fills memory that vm_new() just mapped and
+ * nothing wrote (cfg.restore writes no tables, no kernel), but a
+ * migration's later pass may send as zero a page an earlier one filled.
+ * Guest RAM is private anonymous memory: MADV_DONTNEED makes the range
+ * read as zero, drops what was there, and costs nearly nothing where
+ * nothing was, so neither case touches (and backs) a page.
  */
 static int restore_ram_zero(void *opaque, uint64_t gpa, uint64_t len)
 {
+	struct restore_state *s = opaque;
+	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
+
+	if (hva && madvise(hva, len, MADV_DONTNEED) < 0)
+		return -errno;
 	return 0;
 }
 

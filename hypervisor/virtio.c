@@ -408,10 +408,17 @@ static int virtio_restore_locked(struct virtio_dev *vdev,
 	     vdev->config_vector >= vdev->nr_vectors) ||
 	    vdev->isr & ~(VPCI_ISR_QUEUE | VPCI_ISR_CONFIG))
 		return -EINVAL;
+	/*
+	 * A stream from before a device gained a queue (virtio-net's
+	 * control queue) has fewer: the rest stay reset, as the driver
+	 * there never negotiated what they serve.
+	 */
 	if (!json_object_object_get_ex(state, "queues", &queues) ||
 	    !json_object_is_type(queues, json_type_array) ||
-	    json_object_array_length(queues) != nq)
+	    !json_object_array_length(queues) ||
+	    json_object_array_length(queues) > nq)
 		return -EINVAL;
+	nq = (unsigned)json_object_array_length(queues);
 	for (unsigned q = 0; q < nq; q++) {
 		struct json_object *qo = json_object_array_get_idx(queues, q);
 		int64_t vec;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * virtio-net (virtio 1.2, 5.1) over a tap: receive queue 0, transmit
- * queue 1, no control queue, no offloads. The tap carries the same
+ * queue 1, control queue 2 (announce only), no offloads. The tap carries the same
  * 12-byte virtio_net_hdr_v1 in front of each frame. Receiving is driven
  * by the tap fd becoming readable, and only while the guest has
  * receive buffers: with none we stop reading, so frames wait (and, if
@@ -13,6 +13,13 @@
  * buckets are empty (frames wait in the tap's queue, as with no
  * buffers); a timer per direction resumes it. Nothing is dropped for
  * a limit: the guest is only slowed.
+ *
+ * The control queue exists for VIRTIO_NET_F_GUEST_ANNOUNCE: after an
+ * incoming migration's resume the config status says ANNOUNCE and the
+ * guest sends its gratuitous ARPs and unsolicited neighbour adverts,
+ * then acknowledges (VIRTIO_NET_CTRL_ANNOUNCE_ACK); every other class
+ * is answered VIRTIO_NET_ERR. A stream saved before the queue existed
+ * restores with it reset: the driver there never took CTRL_VQ.
  */
 #include "config.h"
 
@@ -41,6 +48,7 @@
 #define VNET_QUEUE_SIZE 256
 #define VNET_RXQ 0
 #define VNET_TXQ 1
+#define VNET_CTRLQ 2
 #define VNET_HDR_LEN 12 /* virtio_net_hdr_v1: num_buffers included */
 #define VNET_CONFIG_SIZE 8 /* mac[6], le16 status */
 #define VNET_MAX_FRAME 65535 /* what a tap takes or gives at most */
@@ -53,7 +61,7 @@ struct vnet {
 	uint8_t mac[6];
 	struct event *rx_ev;
 	bool rx_armed;
-	struct vq_chain rx_chain, tx_chain;
+	struct vq_chain rx_chain, tx_chain, ctrl_chain;
 	struct iovec tx_iov[VNET_QUEUE_SIZE + 1];
 	uint8_t frame[VNET_HDR_LEN + VNET_MAX_FRAME];
 	uint64_t rx_packets, rx_bytes, rx_too_big, rx_errors;
@@ -61,6 +69,7 @@ struct vnet {
 	struct ratelimit rl;
 	struct rl_throttle rx_throttle, tx_throttle;
 	struct event *rx_timer, *tx_timer; /* a direction rests until */
+	bool announce; /* VIRTIO_NET_S_ANNOUNCE: until the guest's ACK */
 };
 
 static struct vnet *to_vnet(struct virtio_dev *vdev)
@@ -74,6 +83,9 @@ static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
 	struct vnet *n = to_vnet(vdev);
 	uint8_t cfg[VNET_CONFIG_SIZE];
 	uint16_t status = VIRTIO_NET_S_LINK_UP;
+
+	if (n->announce)
+		status |= VIRTIO_NET_S_ANNOUNCE;
 
 	memcpy(cfg, n->mac, 6);
 	memcpy(cfg + 6, &status, 2);
@@ -252,11 +264,40 @@ static void vnet_tx(struct vnet *n)
 	virtio_queue_interrupt(&n->vdev, VNET_TXQ);
 }
 
+/*
+ * The control queue (5.1.6.5): each chain is a class and command byte
+ * the device reads, then its ack byte to write. Only the announce ACK
+ * is served; anything else, a chain too short included, hears ERR.
+ */
+static void vnet_ctrl(struct vnet *n)
+{
+	struct virtqueue *vq = &n->vdev.queues[VNET_CTRLQ].vq;
+	const struct vq_chain *c = &n->ctrl_chain;
+	uint8_t hdr[2], ack;
+	int rc;
+
+	while ((rc = vq_pop(vq, &n->ctrl_chain)) > 0) {
+		ack = VIRTIO_NET_ERR;
+		if (vq_chain_read(c, 0, hdr, 2) == 2 &&
+		    hdr[0] == VIRTIO_NET_CTRL_ANNOUNCE &&
+		    hdr[1] == VIRTIO_NET_CTRL_ANNOUNCE_ACK) {
+			n->announce = false;
+			ack = VIRTIO_NET_OK;
+		}
+		vq_push(vq, c->head, (uint32_t)vq_chain_write(c, 0, &ack, 1));
+	}
+	if (rc < 0)
+		virtio_dev_fail(&n->vdev, "control queue", rc);
+	virtio_queue_interrupt(&n->vdev, VNET_CTRLQ);
+}
+
 static void vnet_notify(struct virtio_dev *vdev, unsigned q)
 {
 	struct vnet *n = to_vnet(vdev);
 
-	if (q == VNET_TXQ)
+	if (q == VNET_CTRLQ)
+		vnet_ctrl(n);
+	else if (q == VNET_TXQ)
 		vnet_tx(n);
 	else
 		vnet_rx_arm(n, true); /* new buffers: the fd tells when */
@@ -313,6 +354,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	struct vnet *n = to_vnet(vdev);
 
 	vnet_rx_arm(n, false);
+	n->announce = false;
 	rl_throttle_end(&n->rx_throttle, rl_now());
 	rl_throttle_end(&n->tx_throttle, rl_now());
 }
@@ -324,7 +366,11 @@ static int vnet_save(struct virtio_dev *vdev, struct json_object *obj)
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
 		 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-	return json_object_object_add(obj, "mac", json_object_new_string(mac)) ?
+	if (json_object_object_add(obj, "mac", json_object_new_string(mac)))
+		return -ENOMEM;
+	/* Absent in older streams: no announce was pending then. */
+	return json_object_object_add(obj, "announce",
+				      json_object_new_boolean(n->announce)) ?
 		       -ENOMEM :
 		       0;
 }
@@ -343,6 +389,12 @@ static int vnet_restore(struct virtio_dev *vdev, struct json_object *obj)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++)
 		n->mac[i] = (uint8_t)b[i];
+	n->announce = false;
+	if (json_object_object_get_ex(obj, "announce", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return -EINVAL;
+		n->announce = json_object_get_boolean(v);
+	}
 	return 0;
 }
 
@@ -389,6 +441,7 @@ static void vnet_free(struct virtio_dev *vdev)
 	n->tap_fd = -1;
 	vq_chain_dispose(&n->rx_chain);
 	vq_chain_dispose(&n->tx_chain);
+	vq_chain_dispose(&n->ctrl_chain);
 }
 
 static const struct virtio_ops vnet_virtio_ops = {
@@ -397,7 +450,7 @@ static const struct virtio_ops vnet_virtio_ops = {
 	.size = sizeof(struct vnet),
 	.device_id = VIRTIO_ID_NET,
 	.pci_class = 0x020000, /* Ethernet */
-	.nr_queues = 2,
+	.nr_queues = 3,
 	.queue_size = VNET_QUEUE_SIZE,
 	.config_size = VNET_CONFIG_SIZE,
 	.config_read = vnet_config_read,
@@ -470,7 +523,9 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 			  const uint8_t mac[6], struct device **out)
 {
 	uint64_t features = VIRTIO_FEAT(VIRTIO_NET_F_MAC) |
-			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS);
+			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS) |
+			    VIRTIO_FEAT(VIRTIO_NET_F_CTRL_VQ) |
+			    VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE);
 	struct virtio_dev *vdev;
 	struct vnet *n;
 	int rc;
@@ -505,6 +560,25 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 		return rc;
 	}
 	return virtio_dev_register(vdev, out);
+}
+
+void virtio_net_announce(struct device *dev)
+{
+	struct virtio_dev *vdev = virtio_dev_of(dev, &vnet_virtio_ops);
+	struct vnet *n;
+
+	if (!vdev)
+		return;
+	n = to_vnet(vdev);
+	pthread_mutex_lock(&vdev->lock);
+	if (virtio_running(vdev) &&
+	    (vdev->guest_features &
+	     VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE))) {
+		n->announce = true;
+		virtio_config_changed(vdev);
+		log_info("%s: asked the guest to announce itself.", dev->id);
+	}
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 int virtio_net_add(struct vm *vm, const struct vm_config *cfg)

@@ -755,12 +755,16 @@ static int vpci_get(struct json_object *o, const char *key,
 int vpci_restore(struct virtio_dev *vdev, struct json_object *obj)
 {
 	struct json_object *arr, *e, *a, *d, *m, *p;
+	unsigned nv;
 	int rc;
 
+	/* Fewer vectors: saved before the device gained a queue. */
 	if (vpci_get(obj, "msix", json_type_array, &arr) ||
-	    json_object_array_length(arr) != vdev->nr_vectors)
+	    !json_object_array_length(arr) ||
+	    json_object_array_length(arr) > vdev->nr_vectors)
 		return -EINVAL;
-	for (unsigned v = 0; v < vdev->nr_vectors; v++) {
+	nv = (unsigned)json_object_array_length(arr);
+	for (unsigned v = 0; v < nv; v++) {
 		e = json_object_array_get_idx(arr, v);
 		if (vpci_get(e, "addr", json_type_int, &a) ||
 		    vpci_get(e, "data", json_type_int, &d) ||
@@ -776,7 +780,7 @@ int vpci_restore(struct virtio_dev *vdev, struct json_object *obj)
 		return rc;
 	pthread_mutex_lock(&vdev->lock);
 	vpci_table_reset(vdev);
-	for (unsigned v = 0; v < vdev->nr_vectors; v++) {
+	for (unsigned v = 0; v < nv; v++) {
 		struct virtio_vector *vec = &vdev->vectors[v];
 
 		e = json_object_array_get_idx(arr, v);

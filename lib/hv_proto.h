@@ -137,16 +137,29 @@ static inline bool keel_vdev_valid(const char *s)
  */
 #define HV_OPT_RESTORE "restore"
 /*
- * --incoming=FD --incoming-token=FD2 --pki-dir=DIR [--incoming-peer=DN]:
- * the destination of a live migration (docs/migration.md). FD is a
- * listening TCP socket keeld bound, FD2 a pipe holding the token (32 hex
- * digits and a newline), DIR the PKI directory, DN the subject (RFC 2253)
- * the source's client certificate must carry.
+ * --incoming=FD --incoming-token=FD2 --pki-dir=DIR [--incoming-peer=DN]
+ * (docs/migration.md, "keel-hv: the destination"): FD is a listening
+ * TCP socket keeld bound; keel-hv accepts one TLS connection on it
+ * (DIR's servercert.pem, a client certificate from DIR's CA, whose
+ * subject in RFC 2253 form matches the fnmatch pattern DN when given),
+ * reads the token line HV_MIG_HELLO " TOKEN\n" and checks TOKEN against
+ * the one line FD2 (a pipe) holds, then restores from the stream as
+ * --restore does. The rest of the command line describes the machine.
  */
 #define HV_OPT_INCOMING "incoming"
 #define HV_OPT_INCOMING_TOKEN "incoming-token"
-#define HV_OPT_PKI_DIR "pki-dir"
 #define HV_OPT_INCOMING_PEER "incoming-peer"
+#define HV_OPT_PKI_DIR "pki-dir"
+/* The migration connection's lines (docs/migration.md). */
+#define HV_MIG_HELLO "KEELMIG 1"
+#define HV_MIG_OK "OK"
+#define HV_MIG_NO "NO"
+#define HV_MIG_DONE "DONE"
+#define HV_MIG_FAIL "FAIL"
+/* The token: 128 random bits as 32 hex digits. */
+#define HV_MIG_TOKEN_LEN 32
+/* How long an incoming keel-hv waits for its connection, in seconds. */
+#define HV_MIG_ACCEPT_S 120
 #define HV_OPT_HELP "help"
 
 /* --- keel-hv's exit status and the status file's "reason" --------------- */
@@ -302,9 +315,11 @@ enum hv_exit {
 #define HV_CTL_MIGRATE_CANCEL "migrate-cancel"
 #define HV_CTL_MIGRATE_PROGRESS "migrate-progress"
 #define HV_CTL_MIGRATE_DONE "migrate-done"
-/* The token line's word and version, and the answers (docs/migration.md). */
-#define HV_MIGRATE_MAGIC "KEELMIG"
-#define HV_MIGRATE_VERSION 1
+/*
+ * Notification to subscribers: an incoming migration's stream was
+ * applied (DONE sent); the VM waits paused, status reason "migrated",
+ * until resume. {"peer": SUBJECT, "ms": how long the stream took}.
+ */
 #define HV_CTL_INCOMING_DONE "incoming-done"
 /* Notification keel-hv sends when the VM has stopped. */
 #define HV_CTL_STOPPED "stopped"

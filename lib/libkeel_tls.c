@@ -5,8 +5,9 @@
  * client's, and wait until keeld has accepted it. The rest of libkeel
  * reads and writes one plain socket (a blocking fd the caller may poll,
  * recv and send on), so the connection is given to it as one end of a
- * socket pair; a thread of the connection's own moves the bytes
- * between the other end and TLS, and ends when that end is closed.
+ * socket pair; a thread of the connection's own (tls_pump.c) moves the
+ * bytes between the other end and TLS, and ends when that end is
+ * closed.
  */
 #include "config.h"
 
@@ -31,21 +32,17 @@
 #include "keel.h"
 #include "libkeel_internal.h"
 #include "pki.h"
+#include "tls_pump.h"
 
 /* How long connecting and the handshake may take, in all. */
 #define TLS_CONNECT_MS 15000
-
-/* Bytes the pump holds in each direction. */
-#define TLS_PUMP_BUF (64 * 1024)
 
 struct libkeel_tls {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int tcp;		/* to keeld */
-	int local;		/* the pump's end of the socket pair */
-	pthread_t thread;
+	struct tls_pump *pump;	/* moves bytes to and from the caller's fd */
 	bool accepted;		/* keeld sent a session ticket */
-	char down[TLS_PUMP_BUF], up[TLS_PUMP_BUF];
 };
 
 static int tls_ex_index = -1;
@@ -143,14 +140,11 @@ static int tls_ctx(struct libkeel_tls *t, const char *dir, char *why,
 		snprintf(why, size, "Cannot connect to keeld: out of memory.");
 		return -ENOMEM;
 	}
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION);
-	SSL_CTX_set_max_proto_version(t->ctx, TLS1_3_VERSION);
+	tls_ctx_tune(t->ctx);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(
 		t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1) {
 		tls_reason(r, sizeof(r));
 		snprintf(why, size,
@@ -290,127 +284,11 @@ static int tls_handshake(struct libkeel_tls *t, const char *host,
 	return 0;
 }
 
-/*
- * Move what can be moved without waiting, both ways. Returns true on
- * progress; else *@tcp_ev and *@loc_ev get the poll events to wait
- * for, and *@done is set once either side has closed or failed.
- */
-static bool tls_pump_step(struct libkeel_tls *t, size_t *dlen, size_t *doff,
-			  size_t *ulen, size_t *uoff, short *tcp_ev,
-			  short *loc_ev, bool *done)
-{
-	bool progress = false;
-	ssize_t w;
-	int n, e;
-
-	if (!*dlen) {
-		n = SSL_read(t->ssl, t->down, sizeof(t->down));
-		if (n > 0) {
-			*dlen = (size_t)n;
-			*doff = 0;
-			progress = true;
-		} else {
-			e = SSL_get_error(t->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
-				*tcp_ev |= POLLIN;
-			else if (e == SSL_ERROR_WANT_WRITE)
-				*tcp_ev |= POLLOUT;
-			else
-				*done = true;	/* closed, or failed */
-		}
-	}
-	if (*dlen) {
-		w = send(t->local, t->down + *doff, *dlen - *doff,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w > 0) {
-			*doff += (size_t)w;
-			if (*doff == *dlen)
-				*dlen = 0;
-			progress = true;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			*loc_ev |= POLLOUT;
-		} else {
-			*done = true;
-		}
-	}
-	if (!*ulen) {
-		w = recv(t->local, t->up, sizeof(t->up), MSG_DONTWAIT);
-		if (w > 0) {
-			*ulen = (size_t)w;
-			*uoff = 0;
-			progress = true;
-		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			*loc_ev |= POLLIN;
-		} else {
-			*done = true;	/* the connection was closed */
-		}
-	}
-	if (*ulen) {
-		n = SSL_write(t->ssl, t->up + *uoff, (int)(*ulen - *uoff));
-		if (n > 0) {
-			*uoff += (size_t)n;
-			if (*uoff == *ulen)
-				*ulen = 0;
-			progress = true;
-		} else {
-			e = SSL_get_error(t->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
-				*tcp_ev |= POLLIN;
-			else if (e == SSL_ERROR_WANT_WRITE)
-				*tcp_ev |= POLLOUT;
-			else
-				*done = true;
-		}
-	}
-	return progress;
-}
-
-static void *tls_pump(void *arg)
-{
-	struct libkeel_tls *t = arg;
-	size_t dlen = 0, doff = 0, ulen = 0, uoff = 0;
-	bool done = false;
-
-	while (!done) {
-		struct pollfd pfd[2] = { { .fd = t->tcp }, { .fd = t->local } };
-
-		if (tls_pump_step(t, &dlen, &doff, &ulen, &uoff, &pfd[0].events,
-				  &pfd[1].events, &done))
-			continue;
-		if (done)
-			break;
-		/* POLLHUP on our end: the connection was closed. */
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents & (POLLHUP | POLLERR))
-			break;
-	}
-	/* What keeld sent before it closed still reaches the caller. */
-	while (dlen) {
-		ssize_t w = send(t->local, t->down + doff, dlen - doff,
-				 MSG_NOSIGNAL);
-
-		if (w <= 0)
-			break;
-		doff += (size_t)w;
-		if (doff == dlen)
-			dlen = 0;
-	}
-	SSL_shutdown(t->ssl);
-	shutdown(t->local, SHUT_RDWR);
-	shutdown(t->tcp, SHUT_RDWR);
-	return NULL;
-}
-
 void libkeel_tls_free(struct libkeel_tls *t)
 {
 	if (!t)
 		return;
-	if (t->local >= 0) {
-		shutdown(t->local, SHUT_RDWR);
-		pthread_join(t->thread, NULL);
-		close(t->local);
-	}
+	tls_pump_free(t->pump);
 	SSL_free(t->ssl);
 	SSL_CTX_free(t->ctx);
 	if (t->tcp >= 0)
@@ -425,7 +303,7 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 	struct libkeel_tls *t;
 	struct in6_addr a6;
 	struct in_addr a4;
-	int sv[2], rc;
+	int rc;
 
 	pthread_once(&tls_once, tls_init_once);
 	if (tls_parse(hostport, host, sizeof(host), port, sizeof(port))) {
@@ -443,7 +321,7 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 		snprintf(why, size, "Cannot connect to keeld: out of memory.");
 		return -ENOMEM;
 	}
-	t->tcp = t->local = -1;
+	t->tcp = -1;
 	rc = tls_ctx(t, pki_dir, why, size);
 	if (rc)
 		goto out_free;
@@ -476,28 +354,16 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 	rc = tls_handshake(t, host, port, why, size);
 	if (rc)
 		goto out_free;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		rc = -errno;
-		snprintf(why, size, "Cannot connect to keeld: %s.",
-			 strerror(errno));
-		goto out_free;
-	}
-	t->local = sv[1];
-	rc = -pthread_create(&t->thread, NULL, tls_pump, t);
+	rc = tls_pump_start(t->ssl, t->tcp, fd, &t->pump);
 	if (rc) {
 		snprintf(why, size, "Cannot connect to keeld: %s.",
 			 strerror(-rc));
-		close(sv[0]);
-		close(sv[1]);
-		t->local = -1;
 		goto out_free;
 	}
-	*fd = sv[0];
 	*out = t;
 	return 0;
 
 out_free:
-	t->local = -1;
 	libkeel_tls_free(t);
 	return rc ? rc : -EIO;
 }

@@ -81,7 +81,7 @@ lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 lib_libkeelclient_la_LIBADD = lib/libkeelcommon.la $(JSONC_LIBS)
-lib_libkeelclient_la_SOURCES += lib/libkeel_tls.c
+lib_libkeelclient_la_SOURCES += lib/libkeel_tls.c lib/tls_pump.c lib/tls_pump.h
 lib_libkeelclient_la_CFLAGS += $(OPENSSL_CFLAGS)
 lib_libkeelclient_la_LIBADD += $(OPENSSL_LIBS) -lpthread
 
@@ -110,6 +110,16 @@ tests_unit_check_libkeel_console_SOURCES = $(UNIT_RUNNER) \
 tests_unit_check_libkeel_console_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_libkeel_console_LDADD = lib/libkeelclient.la \
 	$(LIB_UNIT_LIBS) -lpthread
+
+# lib/tls_pump.c: keel-hv --incoming's TLS server against good and bad
+# clients, and the pump's throughput (certificates by keel-pki-init).
+check_PROGRAMS += tests/unit/check_tls_pump
+TESTS += tests/unit/check_tls_pump
+tests_unit_check_tls_pump_SOURCES = $(UNIT_RUNNER) tests/unit/check_tls_pump.c
+tests_unit_check_tls_pump_CFLAGS = $(LIB_UNIT_CFLAGS) $(OPENSSL_CFLAGS) \
+	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_check_tls_pump_LDADD = lib/libkeelclient.la $(LIB_UNIT_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
 
 # The man pages agree with the schemas and the option/key tables.
 check_PROGRAMS += tests/unit/check_docs

@@ -6,13 +6,17 @@
  * outlives it). One packet a second with a burst of one: the second
  * frame waits on the ring, neither dropped nor lost, until the limit
  * is lifted live; with no limit nothing waits. Counters only, never
- * how long anything took.
+ * how long anything took. And the guest announce after a migration:
+ * the config status bit, the control queue's ACK that clears it, ERR
+ * for any other command, and a saved state without "announce" (an
+ * older stream) restored.
  */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
 #include <sched.h>
@@ -199,6 +203,148 @@ START_TEST(test_tx_bytes_debt)
 }
 END_TEST
 
+#define CTRLQ 2
+#define CDESC_GPA 0x5000U
+#define CAVAIL_GPA 0x6000U
+#define CUSED_GPA 0x7000U
+#define CMD_GPA 0x8000U
+
+static void ctrl_enable(struct driver *d)
+{
+	struct virtqueue *vq = &d->vdev->queues[CTRLQ].vq;
+
+	vq->size = QSIZE;
+	vq->desc_gpa = CDESC_GPA;
+	vq->avail_gpa = CAVAIL_GPA;
+	vq->used_gpa = CUSED_GPA;
+	ck_assert_int_eq(vq_enable(vq, false, false), 0);
+	d->vdev->guest_features |= 1ULL << VIRTIO_NET_F_CTRL_VQ |
+				   1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE;
+}
+
+/* One control command (class, cmd), kicked; returns the device's ack. */
+static uint8_t ctrl_command(struct driver *d, uint8_t class, uint8_t cmd)
+{
+	uint8_t *p = d->ram + CDESC_GPA;
+	uint64_t a0 = CMD_GPA, a1 = CMD_GPA + 16;
+	uint32_t l0 = 2, l1 = 1;
+	uint16_t f0 = VRING_DESC_F_NEXT, f1 = VRING_DESC_F_WRITE, next = 1;
+	uint16_t head = 0, idx;
+
+	d->ram[CMD_GPA] = class;
+	d->ram[CMD_GPA + 1] = cmd;
+	d->ram[CMD_GPA + 16] = 0xee;
+	memcpy(p, &a0, 8);
+	memcpy(p + 8, &l0, 4);
+	memcpy(p + 12, &f0, 2);
+	memcpy(p + 14, &next, 2);
+	memcpy(p + 16, &a1, 8);
+	memcpy(p + 24, &l1, 4);
+	memcpy(p + 28, &f1, 2);
+	memcpy(&idx, d->ram + CAVAIL_GPA + 2, 2);
+	memcpy(d->ram + CAVAIL_GPA + 4 + 2 * (idx % QSIZE), &head, 2);
+	idx++;
+	memcpy(d->ram + CAVAIL_GPA + 2, &idx, 2);
+	virtio_queue_notify(d->vdev, CTRLQ);
+	return d->ram[CMD_GPA + 16];
+}
+
+static uint16_t net_status(struct driver *d)
+{
+	uint16_t st;
+
+	d->vdev->ops->config_read(d->vdev, 6, &st, 2);
+	return st;
+}
+
+START_TEST(test_announce_ack)
+{
+	struct iotune t = { 0 };
+	struct driver d;
+
+	driver_init(&d, &t);
+	ck_assert(d.vdev->host_features & 1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE);
+	ck_assert(d.vdev->host_features & 1ULL << VIRTIO_NET_F_CTRL_VQ);
+	/* A driver without the feature is not asked. */
+	virtio_net_announce(&d.vdev->dev);
+	ck_assert_uint_eq(net_status(&d), VIRTIO_NET_S_LINK_UP);
+	ctrl_enable(&d);
+	virtio_net_announce(&d.vdev->dev);
+	ck_assert_uint_eq(net_status(&d),
+			  VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	ck_assert_uint_eq(ctrl_command(&d, VIRTIO_NET_CTRL_RX, 0),
+			  VIRTIO_NET_ERR);
+	ck_assert_uint_eq(net_status(&d),
+			  VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	ck_assert_uint_eq(ctrl_command(&d, VIRTIO_NET_CTRL_ANNOUNCE,
+				       VIRTIO_NET_CTRL_ANNOUNCE_ACK),
+			  VIRTIO_NET_OK);
+	ck_assert_uint_eq(net_status(&d), VIRTIO_NET_S_LINK_UP);
+	driver_dispose(&d);
+}
+END_TEST
+
+/* The saved state carries a pending announce; older ones lack it. */
+START_TEST(test_announce_saved)
+{
+	struct iotune t = { 0 };
+	struct driver d;
+	struct json_object *o;
+
+	driver_init(&d, &t);
+	ctrl_enable(&d);
+	virtio_net_announce(&d.vdev->dev);
+	o = json_object_new_object();
+	ck_assert_int_eq(d.vdev->ops->save(d.vdev, o), 0);
+	ck_assert_ptr_nonnull(strstr(json_object_to_json_string_ext(
+					     o, JSON_C_TO_STRING_PLAIN),
+				     "\"announce\":true"));
+	json_object_put(o);
+	o = json_tokener_parse("{\"mac\": \"52:54:00:12:34:56\"}");
+	ck_assert_int_eq(d.vdev->ops->restore(d.vdev, o), 0);
+	ck_assert_uint_eq(net_status(&d), VIRTIO_NET_S_LINK_UP);
+	json_object_put(o);
+	o = json_tokener_parse(
+		"{\"mac\": \"52:54:00:12:34:56\", \"announce\": 1}");
+	ck_assert_int_eq(d.vdev->ops->restore(d.vdev, o), -EINVAL);
+	json_object_put(o);
+	driver_dispose(&d);
+}
+END_TEST
+
+/*
+ * A stream saved before virtio-net had its control queue holds two
+ * queues and three MSI-X vectors: it restores, the control queue
+ * reset. More queues or vectors than the device has are refused.
+ */
+START_TEST(test_restore_before_ctrl_queue)
+{
+	struct iotune t = { 0 };
+	struct driver d;
+	struct device *dev;
+	struct json_object *o, *q, *m;
+
+	driver_init(&d, &t);
+	d.vdev->guest_features = 1ULL << 32; /* VERSION_1, as FEATURES_OK says */
+	dev = &d.vdev->dev;
+	ck_assert_int_eq(dev->ops->save(dev, &o), 0);
+	ck_assert(json_object_object_get_ex(o, "queues", &q));
+	ck_assert(json_object_object_get_ex(o, "msix", &m));
+	ck_assert_uint_eq(json_object_array_length(q), 3);
+	ck_assert_uint_eq(json_object_array_length(m), 4);
+	json_object_array_del_idx(q, 2, 1);
+	json_object_array_del_idx(m, 3, 1);
+	ck_assert_int_eq(dev->ops->restore(dev, o), 0);
+	ck_assert(!d.vdev->queues[CTRLQ].vq.ready);
+	ck_assert(d.vdev->queues[TXQ].vq.ready);
+	json_object_array_add(q, json_object_get(json_object_array_get_idx(q, 0)));
+	json_object_array_add(q, json_object_get(json_object_array_get_idx(q, 0)));
+	ck_assert_int_eq(dev->ops->restore(dev, o), -EINVAL);
+	json_object_put(o);
+	driver_dispose(&d);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio_net");
@@ -208,6 +354,9 @@ Suite *unit_suite(void)
 		runner_skip_reason = "a tap needs root and /dev/net/tun";
 	tcase_add_test(tc, test_tx_packets_limit);
 	tcase_add_test(tc, test_tx_bytes_debt);
+	tcase_add_test(tc, test_announce_ack);
+	tcase_add_test(tc, test_announce_saved);
+	tcase_add_test(tc, test_restore_before_ctrl_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keel-hv --incoming (incoming.h, docs/migration.md): the destination's
+ * side of the migration connection, in the order it happens: the token
+ * from keeld's pipe, one TLS connection, the token line and its answer,
+ * the stream through restore_read(), then on the I/O thread the
+ * incoming-done notification (status "migrated"), then DONE to the
+ * source and, after resume, the guest's announce.
+ *
+ * The receiving thread blocks (accept, TLS, the stream) while the I/O
+ * thread serves the control socket; the VM's vCPUs stay parked
+ * throughout, so restoring their state from this thread is what
+ * --restore does from the main thread before they exist.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "device.h"
+#include "hv_error.h"
+#include "hv_proto.h"
+#include "incoming.h"
+#include "log.h"
+#include "save.h"
+#include "tls_pump.h"
+#include "virtio_net.h"
+
+/* The token line: "KEELMIG 1 " TOKEN "\n", and a little slack. */
+#define INCOMING_LINE_MAX 128
+/* How long the source may take to send it after the handshake. */
+#define INCOMING_LINE_MS 10000
+
+struct incoming {
+	struct vm *vm;
+	struct control *ctl;
+	int listen_fd;
+	const char *pki_dir, *peer_dn;
+	char token[HV_MIG_TOKEN_LEN + 1];
+	pthread_t thread;
+	bool started;
+	struct event *done_ev;	/* the thread is done: I/O thread's turn */
+	/* Shared with the thread under lock: the stream's fd, to cut it. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int fd;
+	bool cancelled;
+	bool announced;	/* the I/O thread said "migrated": DONE may go */
+	/* The thread's result, read by the I/O thread after done_ev. */
+	char peer[256];
+	long long ms;
+};
+
+static long long incoming_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The token: 32 hex digits, one line, in the pipe keeld wrote. */
+static int incoming_read_token(struct incoming *in, int fd)
+{
+	char buf[HV_MIG_TOKEN_LEN + 3];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) &&
+	       (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			hv_error("Cannot read the migration token from descriptor %d (--" HV_OPT_INCOMING_TOKEN "): %s.",
+				 fd, strerror(errno));
+			return -errno;
+		}
+		len += (size_t)n;
+	}
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len != HV_MIG_TOKEN_LEN ||
+	    strspn(buf, "0123456789abcdef") < HV_MIG_TOKEN_LEN) {
+		hv_error("The migration token on descriptor %d (--" HV_OPT_INCOMING_TOKEN ") is not one line of %d lower-case hex digits.",
+			 fd, HV_MIG_TOKEN_LEN);
+		return -EINVAL;
+	}
+	memcpy(in->token, buf, HV_MIG_TOKEN_LEN);
+	in->token[HV_MIG_TOKEN_LEN] = '\0';
+	return 0;
+}
+
+/* Write all of @s to the connection; false if it is gone. */
+static bool incoming_say(int fd, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		off += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * One line from @fd, a byte at a time (the stream follows it, and is
+ * not ours to read), at most INCOMING_LINE_MAX bytes within
+ * INCOMING_LINE_MS. Returns its length without the newline, or -1.
+ */
+static int incoming_line(int fd, char *buf, size_t size)
+{
+	long long deadline = incoming_now_ms() + INCOMING_LINE_MS;
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - incoming_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		n = read(fd, buf + len, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return (int)len;
+		}
+		len++;
+	}
+	return -1;
+}
+
+/*
+ * The source's first line must be HV_MIG_HELLO " TOKEN" with our token;
+ * compared in constant time, so that the answer's timing tells nothing
+ * about how much of a guess was right. Answers OK or NO. Returns 0 or
+ * -EACCES after hv_error().
+ */
+static int incoming_check_token(struct incoming *in, int fd)
+{
+	static const char hello[] = HV_MIG_HELLO " ";
+	char line[INCOMING_LINE_MAX];
+	int len = incoming_line(fd, line, sizeof(line));
+	const char *why = NULL;
+
+	if (len < 0)
+		why = "The source sent no token line (" HV_MIG_HELLO " TOKEN) within 10 s.";
+	else if (strncmp(line, hello, sizeof(hello) - 1))
+		why = "The source's first line is not " HV_MIG_HELLO " TOKEN: it speaks another version of the migration protocol.";
+	else if ((size_t)len != sizeof(hello) - 1 + HV_MIG_TOKEN_LEN ||
+		 CRYPTO_memcmp(line + sizeof(hello) - 1, in->token,
+			       HV_MIG_TOKEN_LEN))
+		why = "The migration token is wrong; only the source that migration.prepare answered may send this migration.";
+	if (!why)
+		return incoming_say(fd, HV_MIG_OK "\n") ? 0 : -EPIPE;
+	incoming_say(fd, HV_MIG_NO " ");
+	incoming_say(fd, why);
+	incoming_say(fd, "\n");
+	hv_error("Refused the incoming migration from %s: %s", in->peer, why);
+	return -EACCES;
+}
+
+/*
+ * The last line is said: close our side and wait (up to @ms) until the
+ * pump has flushed it to the source and closed, so that closing here
+ * loses nothing the source should read.
+ */
+static void incoming_hangup(int fd, int ms)
+{
+	long long deadline = incoming_now_ms() + ms;
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - incoming_now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
+		    read(fd, buf, sizeof(buf)) <= 0)
+			break;
+	}
+}
+
+/* Put @fd where incoming_free() can cut it; false if it already did. */
+static bool incoming_set_fd(struct incoming *in, int fd)
+{
+	bool ok;
+
+	pthread_mutex_lock(&in->lock);
+	ok = !in->cancelled;
+	in->fd = fd;
+	pthread_mutex_unlock(&in->lock);
+	return ok;
+}
+
+/* Wait until incoming_done() ran on the I/O thread; false if cancelled. */
+static bool incoming_wait_announced(struct incoming *in)
+{
+	bool ok;
+
+	pthread_mutex_lock(&in->lock);
+	while (!in->announced && !in->cancelled)
+		pthread_cond_wait(&in->cond, &in->lock);
+	ok = in->announced && !in->cancelled;
+	pthread_mutex_unlock(&in->lock);
+	return ok;
+}
+
+static void *incoming_run(void *arg)
+{
+	struct incoming *in = arg;
+	struct tls_server *srv = NULL;
+	char why[SAVE_WHY_MAX], line[SAVE_WHY_MAX + 16];
+	long long t0;
+	int fd = -1, rc;
+
+	rc = tls_server_accept(in->listen_fd, in->pki_dir, in->peer_dn,
+			       HV_MIG_ACCEPT_S * 1000, &fd, &srv, why,
+			       sizeof(why));
+	if (rc) {
+		hv_error("%s", why);
+		goto out_fail;
+	}
+	snprintf(in->peer, sizeof(in->peer), "%s", tls_server_peer(srv));
+	if (!incoming_set_fd(in, fd))
+		goto out_fail;
+	log_info("incoming: a migration connected from %s (%s).", in->peer,
+		 tls_server_cipher(srv));
+	rc = incoming_check_token(in, fd);
+	if (rc)
+		goto out_fail;
+	t0 = incoming_now_ms();
+	rc = restore_read(in->vm, fd, why);
+	in->ms = incoming_now_ms() - t0;
+	if (rc) {
+		if (!why[0])
+			snprintf(why, sizeof(why),
+				 "The domain stream could not be read.");
+		snprintf(line, sizeof(line), HV_MIG_FAIL " %s\n", why);
+		incoming_say(fd, line);
+		hv_error("The incoming migration from %s failed: %s", in->peer,
+			 why);
+		goto out_fail;
+	}
+	/*
+	 * The control socket says "migrated" before the source hears DONE:
+	 * once it has, keeld may resume this copy at any moment.
+	 */
+	event_active(in->done_ev, EV_READ, 0);
+	if (!incoming_wait_announced(in)) {
+		snprintf(line, sizeof(line), HV_MIG_FAIL " %s\n",
+			 "The destination is stopping.");
+		incoming_say(fd, line);
+		goto out_fail;
+	}
+	if (!incoming_say(fd, HV_MIG_DONE "\n")) {
+		hv_error("The incoming migration's source %s went away before it heard DONE; the source runs on, so this copy ends.",
+			 in->peer);
+		goto out_fail;
+	}
+	log_info("incoming: the stream from %s is applied (%lld ms); waiting paused for resume.",
+		 in->peer, in->ms);
+	incoming_hangup(fd, INCOMING_LINE_MS);
+	incoming_set_fd(in, -1);
+	close(fd);
+	tls_server_free(srv);
+	return NULL;
+
+out_fail:
+	if (fd >= 0)
+		incoming_hangup(fd, 1000);
+	incoming_set_fd(in, -1);
+	if (fd >= 0)
+		close(fd);
+	tls_server_free(srv);
+	vm_request_exit(in->vm, VM_EXIT_ERROR);
+	return NULL;
+}
+
+/* After the first resume: let the switches learn where the guest is. */
+static void incoming_resumed(void *opaque)
+{
+	struct incoming *in = opaque;
+
+	for (struct device *d = in->vm->devices; d; d = d->next)
+		virtio_net_announce(d);
+}
+
+/* The I/O thread: the VM is whole and paused; say so. */
+static void incoming_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct incoming *in = arg;
+	struct json_object *o = json_object_new_object();
+
+	if (o) {
+		json_object_object_add(o, "peer",
+				       json_object_new_string(in->peer));
+		json_object_object_add(o, "ms", json_object_new_int64(in->ms));
+	}
+	control_incoming_done(in->ctl, o, incoming_resumed, in);
+	pthread_mutex_lock(&in->lock);
+	in->announced = true;
+	pthread_cond_signal(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
+		   struct incoming **out)
+{
+	struct incoming *in = calloc(1, sizeof(*in));
+	int rc;
+
+	if (!in) {
+		hv_error("Cannot prepare the incoming migration: out of memory.");
+		return -ENOMEM;
+	}
+	in->vm = vm;
+	in->ctl = ctl;
+	in->listen_fd = a->incoming_fd;
+	in->pki_dir = a->pki_dir;
+	in->peer_dn = a->incoming_peer;
+	in->fd = -1;
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->cond, NULL);
+	snprintf(in->peer, sizeof(in->peer), "the source");
+	rc = incoming_read_token(in, a->incoming_token_fd);
+	close(a->incoming_token_fd);
+	a->incoming_token_fd = -1;
+	if (rc)
+		goto out_free;
+	in->done_ev = event_new(vm->evbase, -1, 0, incoming_done, in);
+	if (!in->done_ev) {
+		hv_error("Cannot prepare the incoming migration: out of memory.");
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	control_set_incoming(ctl);
+	rc = -pthread_create(&in->thread, NULL, incoming_run, in);
+	if (rc) {
+		hv_error("Cannot start receiving the migration: %s.",
+			 strerror(-rc));
+		goto out_free;
+	}
+	in->started = true;
+	log_info("incoming: waiting up to %d s for the migration on descriptor %d.",
+		 HV_MIG_ACCEPT_S, in->listen_fd);
+	*out = in;
+	return 0;
+
+out_free:
+	incoming_free(in);
+	return rc;
+}
+
+void incoming_free(struct incoming *in)
+{
+	if (!in)
+		return;
+	if (in->started) {
+		/* Wake the thread wherever it waits: accept, or the stream. */
+		pthread_mutex_lock(&in->lock);
+		in->cancelled = true;
+		pthread_cond_signal(&in->cond);
+		if (in->fd >= 0)
+			shutdown(in->fd, SHUT_RDWR);
+		pthread_mutex_unlock(&in->lock);
+		shutdown(in->listen_fd, SHUT_RDWR);
+		pthread_join(in->thread, NULL);
+	}
+	if (in->done_ev)
+		event_free(in->done_ev);
+	pthread_cond_destroy(&in->cond);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}

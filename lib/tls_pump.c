@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A TLS connection as one plain socket (tls_pump.h): the pump thread,
+ * and the server side keel-hv's incoming migration accepts its one
+ * connection with. The pump is on the migration's data path, so it
+ * moves big blocks: each SSL_write() of up to TLS_PUMP_BUF bytes
+ * becomes full 16 KiB records, and with read-ahead one read(2) brings
+ * several records in.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "keel.h"
+#include "pki.h"
+#include "tls_pump.h"
+
+/* Bytes the pump holds in each direction: four full TLS records. */
+#define TLS_PUMP_BUF (64 * 1024)
+
+/* Socket buffers of the pair, so that a whole pump buffer fits. */
+#define TLS_PAIR_SNDBUF (256 * 1024)
+
+struct tls_pump {
+	SSL *ssl;
+	int tcp;   /* the peer, non-blocking */
+	int local; /* the pump's end of the socket pair */
+	pthread_t thread;
+	atomic_bool stopping;	/* tls_pump_free(): stop, flush nothing */
+	size_t dlen, doff, ulen, uoff;
+	char down[TLS_PUMP_BUF], up[TLS_PUMP_BUF];
+};
+
+void tls_ctx_tune(SSL_CTX *ctx)
+{
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:"
+				      "TLS_AES_256_GCM_SHA384:"
+				      "TLS_CHACHA20_POLY1305_SHA256");
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, TLS_PUMP_BUF);
+}
+
+/* SSL_get_error()'s wish as poll events; false when the SSL is done. */
+static bool tls_want(SSL *ssl, int n, short *ev)
+{
+	int e = SSL_get_error(ssl, n);
+
+	if (e == SSL_ERROR_WANT_READ)
+		*ev |= POLLIN;
+	else if (e == SSL_ERROR_WANT_WRITE)
+		*ev |= POLLOUT;
+	else
+		return false; /* closed, or failed */
+	return true;
+}
+
+/*
+ * Move what can be moved without waiting, both ways. Returns true on
+ * progress; else *@tcp_ev and *@loc_ev get the poll events to wait
+ * for, and *@done is set once either side has closed or failed.
+ */
+static bool tls_pump_step(struct tls_pump *p, short *tcp_ev, short *loc_ev,
+			  bool *done)
+{
+	bool progress = false;
+	ssize_t w;
+	int n;
+
+	if (!p->dlen) {
+		n = SSL_read(p->ssl, p->down, sizeof(p->down));
+		if (n > 0) {
+			p->dlen = (size_t)n;
+			p->doff = 0;
+			progress = true;
+		} else if (!tls_want(p->ssl, n, tcp_ev)) {
+			*done = true;
+		}
+	}
+	if (p->dlen) {
+		w = send(p->local, p->down + p->doff, p->dlen - p->doff,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			p->doff += (size_t)w;
+			if (p->doff == p->dlen)
+				p->dlen = 0;
+			progress = true;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			*loc_ev |= POLLOUT;
+		} else {
+			*done = true;
+		}
+	}
+	if (!p->ulen) {
+		w = recv(p->local, p->up, sizeof(p->up), MSG_DONTWAIT);
+		if (w > 0) {
+			p->ulen = (size_t)w;
+			p->uoff = 0;
+			progress = true;
+		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			*loc_ev |= POLLIN;
+		} else {
+			*done = true; /* the caller closed its end */
+		}
+	}
+	if (p->ulen) {
+		n = SSL_write(p->ssl, p->up + p->uoff, (int)(p->ulen - p->uoff));
+		if (n > 0) {
+			p->uoff += (size_t)n;
+			if (p->uoff == p->ulen)
+				p->ulen = 0;
+			progress = true;
+		} else if (!tls_want(p->ssl, n, tcp_ev)) {
+			*done = true;
+		}
+	}
+	return progress;
+}
+
+/* Write what is still held up to TLS, blocking: the peer is owed it. */
+static void tls_pump_flush_up(struct tls_pump *p)
+{
+	while (p->ulen) {
+		struct pollfd pfd = { .fd = p->tcp };
+		int n = SSL_write(p->ssl, p->up + p->uoff,
+				  (int)(p->ulen - p->uoff));
+
+		if (n > 0) {
+			p->uoff += (size_t)n;
+			if (p->uoff == p->ulen)
+				p->ulen = 0;
+			continue;
+		}
+		if (!tls_want(p->ssl, n, &pfd.events) ||
+		    poll(&pfd, 1, TLS_HANDSHAKE_MS) <= 0)
+			break;
+	}
+}
+
+static void *tls_pump_run(void *arg)
+{
+	struct tls_pump *p = arg;
+	bool done = false, local_hup = false;
+	sigset_t pipe;
+
+	/*
+	 * OpenSSL writes with write(2): a peer that is gone must be an
+	 * EPIPE here, not a SIGPIPE that kills a libkeel caller.
+	 */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	while (!done) {
+		struct pollfd pfd[2] = { { .fd = p->tcp },
+					 { .fd = local_hup ? -1 : p->local } };
+
+		if (tls_pump_step(p, &pfd[0].events, &pfd[1].events, &done))
+			continue;
+		if (done || atomic_load(&p->stopping))
+			break;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		/*
+		 * The caller closed its end. What it wrote before still
+		 * goes to the peer: recv() drains it and then reads 0. Poll
+		 * reports the hangup at once, so stop watching it.
+		 */
+		if (pfd[1].revents & (POLLHUP | POLLERR))
+			local_hup = true;
+	}
+	/* What the peer sent before it closed still reaches the caller... */
+	while (p->dlen && !atomic_load(&p->stopping)) {
+		ssize_t w = send(p->local, p->down + p->doff,
+				 p->dlen - p->doff, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			break;
+		p->doff += (size_t)w;
+		if (p->doff == p->dlen)
+			p->dlen = 0;
+	}
+	/* ...and what the caller wrote before it closed, the peer. */
+	if (!atomic_load(&p->stopping))
+		tls_pump_flush_up(p);
+	SSL_shutdown(p->ssl);
+	shutdown(p->local, SHUT_RDWR);
+	shutdown(p->tcp, SHUT_RDWR);
+	return NULL;
+}
+
+int tls_pump_start(SSL *ssl, int tcp, int *fd, struct tls_pump **out)
+{
+	struct tls_pump *p = calloc(1, sizeof(*p));
+	int sv[2], sz = TLS_PAIR_SNDBUF, rc;
+
+	if (!p)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		rc = -errno;
+		free(p);
+		return rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	p->ssl = ssl;
+	p->tcp = tcp;
+	p->local = sv[1];
+	rc = -pthread_create(&p->thread, NULL, tls_pump_run, p);
+	if (rc) {
+		close(sv[0]);
+		close(sv[1]);
+		free(p);
+		return rc;
+	}
+	*fd = sv[0];
+	*out = p;
+	return 0;
+}
+
+void tls_pump_free(struct tls_pump *p)
+{
+	if (!p)
+		return;
+	/* Wake the pump wherever it waits: on either socket. */
+	atomic_store(&p->stopping, true);
+	shutdown(p->local, SHUT_RDWR);
+	shutdown(p->tcp, SHUT_RDWR);
+	pthread_join(p->thread, NULL);
+	close(p->local);
+	free(p);
+}
+
+/* --- The server side ---------------------------------------------------- */
+
+struct tls_server {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int tcp;
+	struct tls_pump *pump;
+	char peer[256];		/* the client's subject, RFC 2253 */
+	char addr[INET6_ADDRSTRLEN + 8];
+};
+
+static long long tls_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* OpenSSL's reason for the last failure, and its error queue cleared. */
+static void tls_server_reason(char *buf, size_t size)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, size, "%s", r ? r : "the connection was closed");
+	ERR_clear_error();
+}
+
+/*
+ * The PKI directory's server files in a TLS 1.3 context that asks for
+ * a client certificate from its CA.
+ */
+static int tls_server_ctx(struct tls_server *s, const char *dir, char *why,
+			  size_t size)
+{
+	char ca[4096], cert[4096], key[4096], r[256];
+	STACK_OF(X509_NAME) *names;
+
+	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
+	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_SERVERCERT);
+	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_SERVERKEY);
+	/* OpenSSL's own words for a missing file are "system lib". */
+	if (access(ca, R_OK) || access(cert, R_OK)) {
+		int rc = -errno;
+
+		snprintf(why, size,
+			 "Cannot read %s: %s. An incoming migration needs cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (--pki-dir, docs/remote.md).",
+			 access(ca, R_OK) ? ca : cert, strerror(-rc));
+		return rc;
+	}
+	if (pki_key_check(key, why, size))
+		return -EPERM;
+	s->ctx = SSL_CTX_new(TLS_server_method());
+	if (!s->ctx) {
+		snprintf(why, size, "Cannot set up TLS: out of memory.");
+		return -ENOMEM;
+	}
+	tls_ctx_tune(s->ctx);
+	SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1) {
+		tls_server_reason(r, sizeof(r));
+		snprintf(why, size, "Cannot load the CA certificate %s: %s.",
+			 ca, r);
+		return -EINVAL;
+	}
+	names = SSL_load_client_CA_file(ca);
+	if (names)
+		SSL_CTX_set_client_CA_list(s->ctx, names);
+	if (SSL_CTX_use_certificate_chain_file(s->ctx, cert) != 1) {
+		tls_server_reason(r, sizeof(r));
+		snprintf(why, size,
+			 "Cannot load the server certificate %s: %s.", cert,
+			 r);
+		return -EINVAL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(s->ctx) != 1) {
+		tls_server_reason(r, sizeof(r));
+		snprintf(why, size,
+			 "Cannot use the private key %s with the certificate %s: %s.",
+			 key, cert, r);
+		return -EINVAL;
+	}
+	SSL_CTX_set_verify(s->ctx,
+			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			   NULL);
+	return 0;
+}
+
+/* Wait up to @accept_ms for one connection; s->tcp non-blocking. */
+static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
+			  char *why, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	long long deadline = tls_now_ms() + accept_ms;
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	int n;
+
+	for (;;) {
+		long long left = deadline - tls_now_ms();
+
+		n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, size,
+				 "Cannot wait for the migration's connection: %s.",
+				 strerror(errno));
+			return -errno;
+		}
+		if (!n) {
+			snprintf(why, size,
+				 "No migration arrived: nobody connected within %d s.",
+				 accept_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		s->tcp = accept4(listen_fd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s->tcp >= 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			snprintf(why, size,
+				 "Cannot accept the migration's connection: %s.",
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+	}
+	snprintf(s->addr, sizeof(s->addr), "%s:%u", host, port);
+	return 0;
+}
+
+/* The client certificate's subject, RFC 2253 form, into s->peer. */
+static void tls_server_subject(struct tls_server *s)
+{
+	X509 *cert = SSL_get0_peer_certificate(s->ssl);
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	s->peer[0] = '\0';
+	if (!cert || !bio ||
+	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+			       XN_FLAG_RFC2253) < 0) {
+		BIO_free(bio);
+		return;
+	}
+	n = BIO_read(bio, s->peer, (int)sizeof(s->peer) - 1);
+	s->peer[n > 0 ? n : 0] = '\0';
+	BIO_free(bio);
+}
+
+static int tls_server_handshake(struct tls_server *s, char *why, size_t size)
+{
+	long long deadline = tls_now_ms() + TLS_HANDSHAKE_MS;
+	char r[256];
+	long vr;
+	int n;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = s->tcp };
+		long long left = deadline - tls_now_ms();
+
+		n = SSL_accept(s->ssl);
+		if (n == 1)
+			return 0;
+		if (tls_want(s->ssl, n, &pfd.events) && left > 0 &&
+		    poll(&pfd, 1, (int)left) > 0)
+			continue;
+		if (tls_want(s->ssl, n, &pfd.events)) {
+			snprintf(why, size,
+				 "Refused the migration connection from %s: it did not finish the TLS handshake within %d s.",
+				 s->addr, TLS_HANDSHAKE_MS / 1000);
+			ERR_clear_error();
+			return -ETIMEDOUT;
+		}
+		vr = SSL_get_verify_result(s->ssl);
+		if (vr != X509_V_OK) {
+			snprintf(why, size,
+				 "Refused the migration connection from %s: its client certificate does not verify (%s); it must come from the CA in the PKI directory and be valid now.",
+				 s->addr, X509_verify_cert_error_string(vr));
+			ERR_clear_error();
+			return -EACCES;
+		}
+		tls_server_reason(r, sizeof(r));
+		snprintf(why, size,
+			 "Refused the migration connection from %s: the TLS handshake failed (%s). The source must speak TLS 1.3 and present a client certificate from the PKI directory's CA.",
+			 s->addr, r);
+		return -EPROTO;
+	}
+}
+
+/* Tell a client we refuse after its handshake why, in the NO line. */
+static void tls_server_say_no(struct tls_server *s, const char *why)
+{
+	char line[1024];
+	int len = snprintf(line, sizeof(line), "NO %s\n", why);
+	long long deadline = tls_now_ms() + 1000;
+
+	if (len >= (int)sizeof(line))
+		len = (int)sizeof(line) - 1;
+	for (;;) {
+		struct pollfd pfd = { .fd = s->tcp };
+		int n = SSL_write(s->ssl, line, len);
+
+		if (n > 0 || !tls_want(s->ssl, n, &pfd.events) ||
+		    deadline <= tls_now_ms() ||
+		    poll(&pfd, 1, (int)(deadline - tls_now_ms())) <= 0)
+			break;
+	}
+	SSL_shutdown(s->ssl);
+	ERR_clear_error();
+}
+
+int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
+		      int accept_ms, int *fd, struct tls_server **out,
+		      char *why, size_t size)
+{
+	struct tls_server *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		snprintf(why, size, "Cannot set up TLS: out of memory.");
+		return -ENOMEM;
+	}
+	s->tcp = -1;
+	rc = tls_server_ctx(s, pki_dir, why, size);
+	if (rc)
+		goto out_free;
+	rc = tls_server_tcp(s, listen_fd, accept_ms, why, size);
+	if (rc)
+		goto out_free;
+	s->ssl = SSL_new(s->ctx);
+	if (!s->ssl || !SSL_set_fd(s->ssl, s->tcp)) {
+		snprintf(why, size, "Cannot set up TLS: out of memory.");
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = tls_server_handshake(s, why, size);
+	if (rc)
+		goto out_free;
+	tls_server_subject(s);
+	if (peer_dn && fnmatch(peer_dn, s->peer, 0)) {
+		snprintf(why, size,
+			 "Refused the migration connection from %s: its certificate's subject is \"%s\", and only \"%s\" may send this migration.",
+			 s->addr, s->peer, peer_dn);
+		tls_server_say_no(s, why);
+		rc = -EACCES;
+		goto out_free;
+	}
+	rc = tls_pump_start(s->ssl, s->tcp, fd, &s->pump);
+	if (rc) {
+		snprintf(why, size, "Cannot set up TLS: %s.", strerror(-rc));
+		goto out_free;
+	}
+	*out = s;
+	return 0;
+
+out_free:
+	tls_server_free(s);
+	return rc;
+}
+
+const char *tls_server_peer(const struct tls_server *s)
+{
+	return s->peer;
+}
+
+const char *tls_server_cipher(const struct tls_server *s)
+{
+	return SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl));
+}
+
+void tls_server_free(struct tls_server *s)
+{
+	if (!s)
+		return;
+	tls_pump_free(s->pump);
+	SSL_free(s->ssl);
+	SSL_CTX_free(s->ctx);
+	if (s->tcp >= 0)
+		close(s->tcp);
+	free(s);
+}

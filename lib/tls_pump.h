@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_LIB_TLS_PUMP_H
+#define KEEL_LIB_TLS_PUMP_H
+
+/*
+ * A TLS connection as one plain socket (docs/remote.md, "libkeel keeps
+ * one plain fd"): a thread of the connection's own moves bytes between
+ * an SSL and one end of a socket pair, so that the code above reads and
+ * writes a blocking fd and never sees OpenSSL. libkeel's client
+ * (libkeel_tls.c) and keel-hv's incoming migration (tls_server_accept()
+ * below) share it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+/* The handshake's limit on the server side, as keeld's default. */
+#define TLS_HANDSHAKE_MS 10000
+
+/*
+ * What both ends of keel's TLS connections ask of a context: TLS 1.3
+ * only, AES-128-GCM first (what the host's AES-NI does fastest; the
+ * migration stream is bulk data), partial writes, and no session cache
+ * on the server.
+ */
+void tls_ctx_tune(SSL_CTX *ctx);
+
+struct tls_pump;
+
+/*
+ * Start pumping between @ssl (handshake done, on the non-blocking socket
+ * @tcp) and a new socket pair: *@fd gets the caller's end (blocking;
+ * closing it ends the pump). @ssl and @tcp stay the caller's and must
+ * outlive the pump; it shuts both down when either side closes. Returns
+ * 0 and the pump in *@out, or -errno.
+ */
+int tls_pump_start(SSL *ssl, int tcp, int *fd, struct tls_pump **out);
+
+/*
+ * Stop the pump at once (what it still holds is dropped: close *fd and
+ * wait for the peer's answer first to have it delivered), join its
+ * thread, close its end of the pair. The caller's *fd stays the
+ * caller's. NULL is fine.
+ */
+void tls_pump_free(struct tls_pump *p);
+
+/* --- The server side: one connection accepted (keel-hv --incoming) ----- */
+
+struct tls_server;
+
+/*
+ * Accept one TLS connection on the listening socket @listen_fd (which
+ * stays the caller's) within @accept_ms, present @pki_dir's
+ * servercert.pem with private/serverkey.pem (pki_key_check()), require
+ * a client certificate chained to its cacert.pem and, when @peer_dn is
+ * not NULL, whose subject in RFC 2253 form matches it (an fnmatch
+ * pattern, as keeld's tls_allowed_dn). The handshake may take
+ * TLS_HANDSHAKE_MS. A refused client is closed and the call fails: one
+ * connection is all it waits for. Returns 0 with the plain end in *@fd
+ * and the connection in *@out (tls_server_free() it after closing
+ * *@fd), or -ETIMEDOUT when nobody connected, -EPERM/-EACCES/-EPROTO
+ * for a refused client, -errno else; @why (@size bytes) gets a sentence.
+ */
+int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
+		      int accept_ms, int *fd, struct tls_server **out,
+		      char *why, size_t size);
+
+/* The accepted client's subject (RFC 2253), for the log. */
+const char *tls_server_peer(const struct tls_server *s);
+
+/* The cipher suite the connection uses, for the log. */
+const char *tls_server_cipher(const struct tls_server *s);
+
+/* Stop the pump and close the connection. NULL is fine. */
+void tls_server_free(struct tls_server *s);
+
+#endif /* KEEL_LIB_TLS_PUMP_H */
