@@ -266,3 +266,6 @@ tests_integration_check_cpu_state_CFLAGS = $(INTEGRATION_CFLAGS) \
 tests_integration_check_cpu_state_LDADD = hypervisor/libkeelhv.la \
 	tests/integration/libharness.la $(UNIT_LIBS) $(JSONC_LIBS) \
 	$(LIBEVENT_LIBS) -lpthread
+
+# The two-host migration suites.
+include $(top_srcdir)/tests/integration/local.mk
