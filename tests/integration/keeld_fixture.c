@@ -446,13 +446,24 @@ int keeld_spawn_in(struct proc *p, const char *netns, const char *program,
 		"--log-dir", (char *)log, "--schema-dir", (char *)schema_dir,
 		hv ? "--hypervisor" : NULL, (char *)hv, NULL,
 	};
-	/* ip netns exec execs keeld: the pid is keeld's own. */
-	char *argv[4 + sizeof(keeld_argv) / sizeof(keeld_argv[0])] = {
-		"/sbin/ip", "netns", "exec", (char *)netns,
+	/*
+	 * nsenter enters the network namespace only and execs keeld, whose
+	 * pid @p then is. Not ip netns exec: that remounts /sys in a mount
+	 * namespace of its own, which hides the cgroup2 mount under it from
+	 * keeld (the nested runner's VM has nothing else).
+	 */
+	const char *nsenter = access("/usr/bin/nsenter", X_OK) ?
+				      "/bin/nsenter" :
+				      "/usr/bin/nsenter";
+	char ns_opt[128];
+	char *argv[3 + sizeof(keeld_argv) / sizeof(keeld_argv[0])] = {
+		(char *)nsenter, ns_opt, "--",
 	};
 	int rc;
 
-	memcpy(argv + 4, keeld_argv, sizeof(keeld_argv));
+	snprintf(ns_opt, sizeof(ns_opt), "--net=/run/netns/%s",
+		 netns ? netns : "");
+	memcpy(argv + 3, keeld_argv, sizeof(keeld_argv));
 	rc = proc_spawn(p, netns ? argv : keeld_argv);
 
 	if (rc)

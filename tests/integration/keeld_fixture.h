@@ -131,8 +131,10 @@ int keeld_spawn(struct proc *p, const char *program, const char *conf,
 		const char *schema_dir, const char *hv, int timeout_ms);
 
 /*
- * keeld_spawn() inside the network namespace @netns (NULL: this one),
- * through ip netns exec, which execs keeld: @p's pid is keeld's.
+ * keeld_spawn() inside the network namespace @netns (NULL: this one;
+ * else /run/netns/NETNS, as ip netns add makes it), through nsenter,
+ * which execs keeld: @p's pid is keeld's. Only the network namespace
+ * changes: keeld sees the host's /sys and its cgroups.
  */
 int keeld_spawn_in(struct proc *p, const char *netns, const char *program,
 		   const char *conf, const char *run, const char *state,

@@ -8,7 +8,7 @@
  * a veth pair, 10.99.0.1/24 and 10.99.0.2/24, lo up in both; in each a
  * keeld with its own run, state and log directories and PKI, listening
  * on tls://10.99.0.x:16515 and admitting the other host's client
- * subject (tls_allowed_dn), started with ip netns exec.
+ * subject (tls_allowed_dn), started with nsenter (keeld_spawn_in()).
  *
  * The test itself stays in the root namespace: each keeld's UNIX
  * sockets are files, so libkeel and `keel -c SOCKET` reach either side
