@@ -52,8 +52,8 @@ static void migrate_bar_detail(const struct keel_event *ev, char *buf,
 	long long rate = migrate_ev_number(ev, "dirty_rate");
 	long long down = migrate_ev_number(ev, "expected_downtime_ms");
 
-	snprintf(buf, size,
-		 "pass %lld  sent %.1f MiB  left %.1f MiB  dirty %.1f MiB/s  downtime ~%lld ms",
+	/* "#3 sent 60M left 4.0M dirty 10M/s ~100ms": 80 columns in all. */
+	snprintf(buf, size, "#%lld sent %.0fM left %.1fM dirty %.0fM/s ~%lldms",
 		 round > 0 ? round : 0, sent > 0 ? sent / 1048576.0 : 0.0,
 		 left > 0 ? left / 1048576.0 : 0.0,
 		 rate > 0 ? rate / 1048576.0 : 0.0, down > 0 ? down : 0);

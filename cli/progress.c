@@ -20,21 +20,24 @@
 /* How long the call waits for the child's subscription. */
 #define PROGRESS_READY_MS 2000
 #define PROGRESS_WIDTH 30
+#define PROGRESS_WIDTH_DETAIL 12
 
 static void progress_draw(const struct progress_bar *b,
 			  const struct keel_event *ev)
 {
 	long long done = ev->done, total = ev->total;
 	int pct = total > 0 ? (int)(done * 100 / total) : 0;
+	/* A detail line is longer: its bar is shorter, to fit 80 columns. */
+	int width = b->detail ? PROGRESS_WIDTH_DETAIL : PROGRESS_WIDTH;
 	char bar[PROGRESS_WIDTH + 1], text[160];
 	int fill;
 
 	if (pct > 100)
 		pct = 100;
-	fill = pct * PROGRESS_WIDTH / 100;
+	fill = pct * width / 100;
 	memset(bar, '#', (size_t)fill);
-	memset(bar + fill, '-', (size_t)(PROGRESS_WIDTH - fill));
-	bar[PROGRESS_WIDTH] = '\0';
+	memset(bar + fill, '-', (size_t)(width - fill));
+	bar[width] = '\0';
 	if (b->detail)
 		b->detail(ev, text, sizeof(text));
 	else
