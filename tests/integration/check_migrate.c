@@ -27,8 +27,9 @@
  *   veth cut during a pass: the domain ends up running on exactly one
  *   host, which is sampled all along.
  *
- * A migration that should be slow enough to interrupt runs with
- * --bandwidth 1 (MiB/s): the dirty guest's 62 MiB take a minute.
+ * A migration to be interrupted runs with --bandwidth 8 (MiB/s), less
+ * than the dirty guest dirties (10 MiB/s): it never converges, and the
+ * faults strike once the first pass has ended (its progress event).
  * KEEL_LONG_TIMEOUT (seconds, default 900) bounds each long wait.
  */
 #include "config.h"
@@ -60,7 +61,7 @@
 #define B 1
 #define ROUND_TRIPS 5
 /* A slow migration, to be interrupted: MiB/s for the dirty guest. */
-#define SLOW_MIB "1"
+#define SLOW_MIB "8"
 #define DEB_ADDR "10.98.2.2"
 #define DEB_MAC "52:54:00:12:34:62"
 /* Ping's interval in the Debian guest's moves, and the loss allowed. */
@@ -73,6 +74,21 @@ static int long_ms(void)
 }
 
 /* --- the dirty guest's heartbeat ----------------------------------------- */
+
+/* @dom's reason on side @i ("migrating"), or "none". */
+static const char *dom_reason(int i, const char *dom)
+{
+	static char reason[32];
+	struct json_object *resp =
+		twohost_rpc(i, "domain.info", "{\"name\":\"%s\"}", dom);
+
+	snprintf(reason, sizeof(reason), "%s",
+		 code_of(resp) == -32001 ? "none" :
+					   str_at(resp, "/result/reason"));
+	json_object_put(resp);
+	return reason;
+}
+
 
 /* Side @i's console log of @dom (free it), or NULL while none. */
 static char *console_log(int i, const char *dom)
@@ -100,10 +116,12 @@ static long beats_checked(int i, const char *dom)
 		long beat = strtol(p + strlen("dirty beat="), NULL, 10);
 		char *err = strstr(p, "errors="), *eol = strchr(p, '\n');
 
+		if (beat < last)
+			harness_sh("dmesg | tail -n 20");
 		ck_assert_msg(beat >= last,
-			      "%s's heartbeat went back from %ld to %ld on %s: %s",
+			      "%s's heartbeat went back from %ld to %ld on %s (now %s/%s): the guest started again",
 			      dom, last, beat, twohost.side[i].name,
-			      harness_tail(buf));
+			      twohost_state(i, dom), dom_reason(i, dom));
 		if (err && (!eol || err < eol))
 			ck_assert_msg(strtol(err + strlen("errors="), NULL,
 					     10) == 0,
@@ -149,20 +167,6 @@ static long dirty_create(int i, const char *dom)
 }
 
 /* --- where the domain runs ----------------------------------------------- */
-
-/* @dom's reason on side @i ("migrating"), or "none". */
-static const char *dom_reason(int i, const char *dom)
-{
-	static char reason[32];
-	struct json_object *resp =
-		twohost_rpc(i, "domain.info", "{\"name\":\"%s\"}", dom);
-
-	snprintf(reason, sizeof(reason), "%s",
-		 code_of(resp) == -32001 ? "none" :
-					   str_at(resp, "/result/reason"));
-	json_object_put(resp);
-	return reason;
-}
 
 /*
  * Gone from a host: no such domain, or (keeld(8)) shut off there with
@@ -240,6 +244,8 @@ static void migrate_ok(int from, const char *opts, const char *dom)
 	struct proc p;
 	int rc = keel_migrate(&p, from, opts, dom);
 
+	if (rc)
+		harness_sh("dmesg | tail -n 20");
 	ck_assert_msg(rc == 0, "keel migrate %s from %s to %s failed (%d): %s",
 		      dom, twohost.side[from].name, twohost.side[!from].name,
 		      rc, p.out);
@@ -624,33 +630,53 @@ END_TEST
 /* --- cancel and faults --------------------------------------------------- */
 
 /*
- * Start a slow `keel migrate dirty` from A in the background (@p) and
- * return once it is under way: keeld A says reason "migrating" (keel
- * list's state column shows it: keeld(8) keeps the state running) and
- * B has the incoming domain.
+ * Start a slow `keel migrate dirty` from A in the background (@p), with
+ * "--timeout @timeout" unless NULL, and return once it is in pre-copy:
+ * keeld A has sent the first "progress" event of job "migrate" (after
+ * pass 1, docs/migration.md), so pass 2 is under way. At SLOW_MIB the
+ * dirty guest (10 MiB/s) never converges: the migration goes on until
+ * the test interrupts it.
  */
-static void slow_migration_start(struct proc *p)
+static void slow_migration_start(struct proc *p, const char *timeout)
 {
 	char *argv[] = { (char *)harness_path("cli/keel"), "-c",
 			 twohost.side[A].sock, "migrate", "--bandwidth",
-			 SLOW_MIB, "dirty", twohost.side[B].addr, NULL };
+			 SLOW_MIB, "dirty", twohost.side[B].addr,
+			 timeout ? "--timeout" : NULL, (char *)timeout, NULL };
+	struct harness_client ev;
+	struct json_object *resp;
 	long long end;
 
 	dirty_create(A, "dirty");
+	ck_assert_int_eq(harness_client_open(&ev, twohost.side[A].ro_sock, 0),
+			 0);
+	resp = json_tokener_parse(harness_client_call(
+		&ev, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		     "\"method\":\"events.subscribe\"}",
+		IO_TIMEOUT_MS) ?: "null");
+	assert_ok(resp);
+	json_object_put(resp);
 	ck_assert_int_eq(proc_spawn(p, argv), 0);
 	end = harness_now_ms() + long_ms();
-	while (strcmp(dom_reason(A, "dirty"), "migrating") ||
-	       !strcmp(twohost_state(B, "dirty"), "none")) {
-		ck_assert_msg(!p->exited && proc_wait(p, 0) == -ETIMEDOUT,
-			      "keel migrate ended early: %s", p->out);
-		ck_assert_msg(harness_now_ms() < end,
-			      "the migration never got under way: A %s, B %s",
-			      dom_reason(A, "dirty"),
-			      twohost_state(B, "dirty"));
-		usleep(200 * 1000);
+	for (;;) {
+		char *line = harness_client_readline(
+			&ev, (int)(end - harness_now_ms()));
+		bool pass;
+
+		ck_assert_msg(line != NULL,
+			      "no progress event of the migration: A %s/%s, B %s; keel said: %s",
+			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      twohost_state(B, "dirty"), p->out ? p->out : "");
+		resp = json_tokener_parse(line);
+		free(line);
+		pass = !strcmp(str_at(resp, "/params/type"), "progress") &&
+		       !strcmp(str_at(resp, "/params/job"), "migrate");
+		json_object_put(resp);
+		if (pass)
+			break;
 	}
-	/* A pass or so into pre-copy. */
-	sleep(2);
+	harness_client_close(&ev);
+	ck_assert_str_eq(dom_reason(A, "dirty"), "migrating");
 }
 
 /* The background keel migrate @p must fail, saying so. */
@@ -669,7 +695,7 @@ START_TEST(test_cancel)
 	struct proc p, q;
 	long beat;
 
-	slow_migration_start(&p);
+	slow_migration_start(&p, NULL);
 	ck_assert_msg(twohost_keel(&q, A, long_ms(),
 				   "migrate --cancel dirty") == 0,
 		      "keel migrate --cancel: %s", q.out);
@@ -686,7 +712,7 @@ START_TEST(test_ctrl_c)
 	struct proc p;
 	long beat;
 
-	slow_migration_start(&p);
+	slow_migration_start(&p, NULL);
 	kill(p.pid, SIGINT);
 	/* keel waits for the answer, and says the domain runs on here. */
 	slow_migration_failed(&p, "Ctrl-C");
@@ -721,7 +747,7 @@ START_TEST(test_kill_destination_hv)
 {
 	struct proc p;
 
-	slow_migration_start(&p);
+	slow_migration_start(&p, NULL);
 	ck_assert_int_eq(kill(hv_pid(B, "dirty"), SIGKILL), 0);
 	slow_migration_failed(&p, "destination keel-hv killed");
 	wait_runs_only_on(A, "dirty", 60000);
@@ -733,7 +759,7 @@ START_TEST(test_kill_destination_keeld)
 {
 	struct proc p;
 
-	slow_migration_start(&p);
+	slow_migration_start(&p, NULL);
 	twohost_keeld_kill(B);
 	slow_migration_failed(&p, "keeld B killed");
 	/* B's new keeld kills the uncommitted incoming keel-hv. */
@@ -745,20 +771,9 @@ END_TEST
 
 START_TEST(test_cut_link_during_pass)
 {
-	char *argv[] = { (char *)harness_path("cli/keel"), "-c",
-			 twohost.side[A].sock, "migrate", "--bandwidth",
-			 SLOW_MIB, "--timeout", "30", "dirty",
-			 twohost.side[B].addr, NULL };
 	struct proc p;
 
-	dirty_create(A, "dirty");
-	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	while (strcmp(dom_reason(A, "dirty"), "migrating")) {
-		ck_assert_msg(proc_wait(&p, 0) == -ETIMEDOUT,
-			      "keel migrate ended early: %s", p.out);
-		usleep(200 * 1000);
-	}
-	sleep(3);
+	slow_migration_start(&p, "30");
 	twohost_link(false);
 	/* --timeout cancels what the cut left hanging. */
 	slow_migration_failed(&p, "veth cut");
