@@ -47,6 +47,26 @@ static const struct cli_option restore_options[] = {
 	OPT_END,
 };
 
+static const struct cli_option migrate_options[] = {
+	{ 'l', "live", NULL,
+	  "Copy memory while the domain runs (the default, as xl's)." },
+	{ CLI_OPT_NO_LIVE, "no-live", NULL,
+	  "Pause the domain first and copy its memory in one pass." },
+	{ CLI_OPT_DOWNTIME, "downtime", "MS",
+	  "The longest pause to aim for, in ms (default 300)." },
+	{ CLI_OPT_BANDWIDTH, "bandwidth", "MIB/S",
+	  "Send at most this many MiB a second (default: no limit)." },
+	{ CLI_OPT_AUTO_CONVERGE, "auto-converge", NULL,
+	  "Slow the vCPUs down when passes stop shrinking." },
+	{ 't', "timeout", "S",
+	  "After S seconds, do the --timeout-action (default: no limit)." },
+	{ CLI_OPT_TIMEOUT_ACTION, "timeout-action", "cancel|force",
+	  "At the timeout, give up (cancel, the default) or pause and copy." },
+	{ CLI_OPT_CANCEL, "cancel", NULL,
+	  "Cancel DOM's migration under way; it runs on here." },
+	OPT_END,
+};
+
 static const struct cli_option start_options[] = {
 	{ 'p', "paused", NULL, "Leave the domain paused after starting it." },
 	OPT_END,
@@ -229,6 +249,9 @@ const struct cli_command cli_commands[] = {
 	{ "restore", cmd_restore, "FILE",
 	  "Create and run a domain again from a file keel save wrote.",
 	  restore_options, 1, 1, "FILE" },
+	{ "migrate", cmd_migrate, "DOM HOST[:PORT]",
+	  "Move a running domain to the keeld on another host, live.",
+	  migrate_options, 1, 2, "DOM HOST" },
 	{ "domid", cmd_domid, "DOM", "Print a running domain's numeric id.",
 	  no_options, 1, 1, "DOM" },
 	{ "domname", cmd_domname, "ID",

@@ -38,6 +38,13 @@ enum {
 	CLI_OPT_IOTUNE = 0x1000,
 	CLI_OPT_INBOUND = 0x1100,
 	CLI_OPT_OUTBOUND,
+	/* keel migrate's (cli/migrate_cmds.c) */
+	CLI_OPT_NO_LIVE = 0x1200,
+	CLI_OPT_DOWNTIME,
+	CLI_OPT_BANDWIDTH,
+	CLI_OPT_AUTO_CONVERGE,
+	CLI_OPT_TIMEOUT_ACTION,
+	CLI_OPT_CANCEL,
 };
 
 /* One option of one command. */
@@ -80,8 +87,8 @@ struct cli_command {
 	/*
 	 * What each operand is, for shell completion: space-separated
 	 * words, one per position, the last repeating when max_args is -1.
-	 * DOM: a domain name; FILE: a file; CMD: a command; "a|b": one of
-	 * these words; "-": nothing to offer.
+	 * DOM: a domain name; FILE: a file; CMD: a command; HOST: a host
+	 * name; "a|b": one of these words; "-": nothing to offer.
 	 */
 	const char *complete;
 };
@@ -127,6 +134,15 @@ int cli_resolve(struct cli *cli, const char *dom, char *out, size_t size);
 /* True if @s is a non-empty string of decimal digits. */
 bool cli_is_number(const char *s);
 
+/*
+ * The number option @key into *@out (-1 when not given). Ranges are
+ * keeld's to check, in its words; this only refuses what is not a
+ * whole number below a billion, naming it @what. Returns 0 or
+ * CLI_USAGE (said on stderr).
+ */
+int cli_number_opt(const struct cli_args *args, int key, const char *what,
+		   int *out);
+
 /* Print @o as indented JSON and a newline; it stays the caller's. */
 void cli_print_json(struct json_object *o);
 
@@ -170,6 +186,9 @@ int cmd_destroy(struct cli *cli, const struct cli_args *args);
 int cmd_rename(struct cli *cli, const struct cli_args *args);
 int cmd_autostart(struct cli *cli, const struct cli_args *args);
 int cmd_vcpu_set(struct cli *cli, const struct cli_args *args);
+/* Handlers: cli/migrate_cmds.c */
+int cmd_migrate(struct cli *cli, const struct cli_args *args);
+
 /* Handlers: cli/trigger_cmds.c */
 int cmd_sysrq(struct cli *cli, const struct cli_args *args);
 int cmd_trigger(struct cli *cli, const struct cli_args *args);

@@ -86,6 +86,7 @@ static const char script_tail[] =
 	"\tFILE) compopt -o filenames 2>/dev/null\n"
 	"\t\tCOMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
 	"\tCMD) COMPREPLY=($(compgen -W \"$_keel_commands\" -- \"$cur\")) ;;\n"
+	"\tHOST) COMPREPLY=($(compgen -A hostname -- \"$cur\")) ;;\n"
 	"\t-) ;;\n"
 	"\t*) COMPREPLY=($(compgen -W \"${kind//|/ }\" -- \"$cur\")) ;;\n"
 	"\tesac\n"

@@ -84,6 +84,22 @@ bool cli_is_number(const char *s)
 	return true;
 }
 
+int cli_number_opt(const struct cli_args *args, int key, const char *what,
+		      int *out)
+{
+	const char *v = cli_optarg(args, key);
+
+	*out = -1;
+	if (!v)
+		return 0;
+	if (!cli_is_number(v) || strlen(v) > 9)
+		return cli_usage(args->cmd,
+				 "The %s must be a whole number, not \"%s\".",
+				 what, v);
+	*out = atoi(v);
+	return 0;
+}
+
 int cli_resolve(struct cli *cli, const char *dom, char *out, size_t size)
 {
 	struct keel_domain *list = NULL;

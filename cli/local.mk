@@ -8,7 +8,8 @@ cli_keel_SOURCES = cli/keel.c cli/commands.h cli/cmdtable.c \
 	cli/vcpu_cmds.c cli/sched_cmds.c \
 	cli/mem_cmds.c cli/mem_size.c cli/mem_size.h \
 	cli/top.c cli/top.h cli/top_cmds.c \
-	cli/device_cmds.c cli/save_cmds.c
+	cli/device_cmds.c cli/save_cmds.c \
+	cli/progress.c cli/progress.h cli/migrate_cmds.c
 cli_keel_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 cli_keel_LDADD = lib/libkeelclient.la $(JSONC_LIBS)
 

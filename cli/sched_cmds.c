@@ -29,27 +29,6 @@ static void sched_row(const struct keel_sched *sc)
 	printf(SCHED_FORMAT, sc->name, id, weight, cap);
 }
 
-/*
- * The number option @key into *@out (-1 when not given). Ranges are
- * keeld's to check, in its words; this only refuses what is not a
- * number at all. Returns 0 or CLI_USAGE.
- */
-static int number_opt(const struct cli_args *args, int key, const char *what,
-		      int *out)
-{
-	const char *v = cli_optarg(args, key);
-
-	*out = -1;
-	if (!v)
-		return 0;
-	if (!cli_is_number(v) || strlen(v) > 9)
-		return cli_usage(args->cmd,
-				 "The %s must be a whole number, not \"%s\".",
-				 what, v);
-	*out = atoi(v);
-	return 0;
-}
-
 /* Every domain's row, in keel list's order. */
 static int sched_table(struct cli *cli)
 {
@@ -83,9 +62,9 @@ int cmd_sched_credit(struct cli *cli, const struct cli_args *args)
 	char dom[256];
 	int weight, cap, rc;
 
-	rc = number_opt(args, 'w', "weight", &weight);
+	rc = cli_number_opt(args, 'w', "weight", &weight);
 	if (!rc)
-		rc = number_opt(args, 'c', "cap", &cap);
+		rc = cli_number_opt(args, 'c', "cap", &cap);
 	if (rc)
 		return rc;
 	if (!d && (weight >= 0 || cap >= 0))

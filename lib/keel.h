@@ -315,6 +315,66 @@ int keel_domain_save(struct keel_conn *c, const char *dom, const char *path,
 int keel_domain_restore(struct keel_conn *c, const char *path, unsigned flags,
 			struct keel_domain *out);
 
+/* What keel_domain_migrate() does at the end of opts->timeout_s. */
+enum keel_migrate_timeout_action {
+	KEEL_MIGRATE_TIMEOUT_CANCEL = 0,	/* give up; the domain runs on here */
+	KEEL_MIGRATE_TIMEOUT_FORCE,		/* stop and copy now */
+};
+
+/*
+ * The choices of a live migration (docs/migration.md, keel migrate).
+ * KEEL_MIGRATE_OPTS_INIT gives keeld's defaults: port 16515, live,
+ * 300 ms of downtime, no bandwidth limit, no auto-converge, no timeout.
+ */
+struct keel_migrate_opts {
+	unsigned port;		/* the destination keeld's; 0: KEEL_TLS_PORT */
+	bool offline;		/* pause first and send one pass (--no-live) */
+	unsigned downtime_ms;	/* the longest pause wanted; 0: keeld's 300 */
+	unsigned bandwidth_mib;	/* MiB/s for the stream; 0: unlimited */
+	bool auto_converge;	/* throttle vCPUs that dirty too fast */
+	unsigned timeout_s;	/* 0: none */
+	enum keel_migrate_timeout_action timeout_action;
+};
+
+#define KEEL_MIGRATE_OPTS_INIT { 0, false, 0, 0, false, 0, \
+				 KEEL_MIGRATE_TIMEOUT_CANCEL }
+
+/*
+ * domain.migrate: move the running domain @dom to the keeld at @host (a
+ * name or address, as its server certificate names it) while it runs.
+ * Blocks until the domain runs there, or the migration failed and it
+ * runs on here; subscribe on another connection to see "progress"
+ * events (job "migrate": keel_event's raw params also hold round,
+ * sent, remaining, dirty_rate and expected_downtime_ms). @opts may be
+ * NULL (the defaults). *@result (may be NULL; the caller puts it):
+ * {"host", "downtime_ms", "sent", "rounds", "ms"}.
+ */
+int keel_domain_migrate(struct keel_conn *c, const char *dom,
+			const char *host, const struct keel_migrate_opts *opts,
+			struct json_object **result);
+
+/*
+ * domain.migrate_cancel: stop @dom's migration under way; it runs on
+ * here. Refused once the destination has it all (keeld decides then).
+ */
+int keel_domain_migrate_cancel(struct keel_conn *c, const char *dom);
+
+/*
+ * Limits of a migration under way, for keel_domain_migrate_set(); a
+ * member left at -1 (KEEL_MIGRATE_TUNE_INIT) stays as it is.
+ */
+struct keel_migrate_tune {
+	long long downtime_ms;
+	long long bandwidth_mib;	/* 0: unlimited */
+	int auto_converge;		/* 0 or 1 */
+};
+
+#define KEEL_MIGRATE_TUNE_INIT { -1, -1, -1 }
+
+/* domain.migrate_set: change @dom's migration under way to @tune. */
+int keel_domain_migrate_set(struct keel_conn *c, const char *dom,
+			    const struct keel_migrate_tune *tune);
+
 /* The text of a CPU list of any host ("0-3,5", "all"), NUL included. */
 #define KEEL_CPULIST_MAX 4096
 

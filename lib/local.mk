@@ -76,7 +76,7 @@ EXTRA_DIST += tests/golden
 noinst_LTLIBRARIES += lib/libkeelclient.la
 lib_libkeelclient_la_SOURCES = lib/libkeel.c lib/keel.h \
 	lib/libkeel_internal.h lib/libkeel_events.c lib/libkeel_calls.c \
-	lib/libkeel_save.c \
+	lib/libkeel_save.c lib/libkeel_migrate.c \
 	lib/libkeel_results.c lib/libkeel_results.h \
 	lib/libkeel_console.c lib/console_proto.h
 lib_libkeelclient_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
@@ -102,6 +102,17 @@ tests_unit_check_libkeel_SOURCES = $(UNIT_RUNNER) tests/unit/check_libkeel.c \
 	$(FAKE_KEELD)
 tests_unit_check_libkeel_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_libkeel_LDADD = lib/libkeelclient.la $(LIB_UNIT_LIBS) -lpthread
+
+# domain.migrate, _cancel, _set and keel migrate's calls and argument
+# errors (the CLI program runs against the fake keeld).
+check_PROGRAMS += tests/unit/check_libkeel_migrate
+TESTS += tests/unit/check_libkeel_migrate
+tests_unit_check_libkeel_migrate_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_libkeel_migrate.c $(FAKE_KEELD)
+tests_unit_check_libkeel_migrate_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_libkeel_migrate_LDADD = lib/libkeelclient.la \
+	$(LIB_UNIT_LIBS) -lpthread
+EXTRA_tests_unit_check_libkeel_migrate_DEPENDENCIES = cli/keel$(EXEEXT)
 
 check_PROGRAMS += tests/unit/check_libkeel_console
 TESTS += tests/unit/check_libkeel_console

@@ -300,3 +300,6 @@ tests_bench_migrate_SOURCES = tests/bench/migrate.c $(BENCH_VMM) $(BENCH_KEELD)
 tests_bench_migrate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_migrate_CFLAGS = $(BENCH_KEELD_CFLAGS)
 tests_bench_migrate_LDADD = $(BENCH_KEELD_LIBS)
+
+# The two-host migration suites.
+include $(top_srcdir)/tests/integration/local.mk

@@ -114,10 +114,15 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+void keeld_dir_remove(const char *dir)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void suite_teardown(void)
 {
-	if (suite_dir[0])
-		nftw(suite_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	keeld_dir_remove(suite_dir);
 }
 
 void setup(void)
@@ -426,13 +431,40 @@ int keeld_spawn(struct proc *p, const char *program, const char *conf,
 		const char *run, const char *state, const char *log,
 		const char *schema_dir, const char *hv, int timeout_ms)
 {
-	char *argv[] = {
+	return keeld_spawn_in(p, NULL, program, conf, run, state, log,
+			      schema_dir, hv, timeout_ms);
+}
+
+int keeld_spawn_in(struct proc *p, const char *netns, const char *program,
+		   const char *conf, const char *run, const char *state,
+		   const char *log, const char *schema_dir, const char *hv,
+		   int timeout_ms)
+{
+	char *keeld_argv[] = {
 		(char *)program, "--foreground", "--config", (char *)conf,
 		"--run-dir", (char *)run, "--state-dir", (char *)state,
 		"--log-dir", (char *)log, "--schema-dir", (char *)schema_dir,
 		hv ? "--hypervisor" : NULL, (char *)hv, NULL,
 	};
-	int rc = proc_spawn(p, argv);
+	/*
+	 * nsenter enters the network namespace only and execs keeld, whose
+	 * pid @p then is. Not ip netns exec: that remounts /sys in a mount
+	 * namespace of its own, which hides the cgroup2 mount under it from
+	 * keeld (the nested runner's VM has nothing else).
+	 */
+	const char *nsenter = access("/usr/bin/nsenter", X_OK) ?
+				      "/bin/nsenter" :
+				      "/usr/bin/nsenter";
+	char ns_opt[128];
+	char *argv[3 + sizeof(keeld_argv) / sizeof(keeld_argv[0])] = {
+		(char *)nsenter, ns_opt, "--",
+	};
+	int rc;
+
+	snprintf(ns_opt, sizeof(ns_opt), "--net=/run/netns/%s",
+		 netns ? netns : "");
+	memcpy(argv + 3, keeld_argv, sizeof(keeld_argv));
+	rc = proc_spawn(p, netns ? argv : keeld_argv);
 
 	if (rc)
 		return rc;

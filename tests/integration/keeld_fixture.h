@@ -131,6 +131,23 @@ int keeld_spawn(struct proc *p, const char *program, const char *conf,
 		const char *schema_dir, const char *hv, int timeout_ms);
 
 /*
+ * keeld_spawn() inside the network namespace @netns (NULL: this one;
+ * else /run/netns/NETNS, as ip netns add makes it), through nsenter,
+ * which execs keeld: @p's pid is keeld's. Only the network namespace
+ * changes: keeld sees the host's /sys and its cgroups.
+ */
+int keeld_spawn_in(struct proc *p, const char *netns, const char *program,
+		   const char *conf, const char *run, const char *state,
+		   const char *log, const char *schema_dir, const char *hv,
+		   int timeout_ms);
+
+/*
+ * Remove the directory tree @dir ("" : nothing), first killing the
+ * keeld whose keeld.pid and the keel-hv whose state.json it holds.
+ */
+void keeld_dir_remove(const char *dir);
+
+/*
  * A keeld for a benchmark, in a temporary directory of its own
  * (/tmp/keel-bench-PROG.XXXXXX with run/, state/, log/ and keeld.conf),
  * run in the foreground with its log on a pipe (keeld_proc.out).

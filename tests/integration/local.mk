@@ -1,0 +1,33 @@
+# tests/integration/: the migration suites (docs/migration.md) on two
+# hosts made of network namespaces (twohost.h). Included from
+# tests/local.mk.
+TWOHOST_FIXTURE = tests/integration/twohost.c tests/integration/twohost.h \
+	$(KEELD_FIXTURE)
+
+# The fixture itself: two keelds, TLS across the veth; no KVM, needs
+# root. The PKI it makes lives in the build tree (twohost-pki).
+check_PROGRAMS += tests/integration/check_twohost
+TESTS += tests/integration/check_twohost
+tests_integration_check_twohost_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_twohost.c $(TWOHOST_FIXTURE)
+tests_integration_check_twohost_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_twohost_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+
+# Live migration between the two hosts: the in-tree guests and the
+# Debian guest there and back, the TLS matrix, cancel and the faults.
+# Runs in the nested runner where /dev/kvm is missing.
+check_PROGRAMS += tests/integration/check_migrate
+TESTS += tests/integration/check_migrate
+tests_integration_check_migrate_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_migrate.c $(TWOHOST_FIXTURE)
+tests_integration_check_migrate_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
+tests_integration_check_migrate_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+
+clean-local: clean-twohost-pki
+clean-twohost-pki:
+	rm -rf tests/integration/twohost-pki tests/integration/twohost-pki.tmp
+.PHONY: clean-twohost-pki
