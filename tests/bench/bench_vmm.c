@@ -103,6 +103,42 @@ int guest_answers(struct proc *con, const char *marker, int timeout_ms)
 	return proc_expect(con, marker, 0, timeout_ms) < 0 ? -ETIMEDOUT : 0;
 }
 
+int bench_qemu_argv(const struct bench_qemu *q, char **argv, char *mem,
+		    char *cpus, char *qmp_arg)
+{
+	int n = 0;
+
+	argv[n++] = (char *)q->bin;
+	argv[n++] = "-M";
+	argv[n++] = (char *)q->machine;
+	argv[n++] = "-accel";
+	argv[n++] = (char *)q->accel;
+	if (!strcmp(q->accel, "kvm")) {
+		argv[n++] = "-cpu";
+		argv[n++] = "host";
+	}
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n++] = "-smp";
+	argv[n++] = cpus;
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-serial";
+	argv[n++] = "stdio";
+	argv[n++] = "-no-reboot";
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)q->kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)q->initrd;
+	argv[n++] = "-append";
+	argv[n++] = (char *)q->cmdline;
+	argv[n++] = "-qmp";
+	argv[n++] = qmp_arg;
+	return n;
+}
+
 void bench_cell(char *buf, size_t size, double v, int decimals)
 {
 	if (v < 0)

@@ -43,6 +43,21 @@ struct json_object *bench_rpc(const char *sock, const char *line,
  */
 int guest_answers(struct proc *con, const char *marker, int timeout_ms);
 
+/* What QEMU runs the guest with in these benchmarks. */
+struct bench_qemu {
+	const char *bin, *machine, *accel;
+	const char *kernel, *initrd, *cmdline;
+};
+
+/*
+ * QEMU's command line for @q with @mem MiB, @cpus vCPUs and QMP at
+ * @qmp_arg: serial on stdio, no other device, no reboot. Returns the
+ * number of words put in @argv (room for 40 with the caller's), which
+ * the caller may add to and must end with NULL.
+ */
+int bench_qemu_argv(const struct bench_qemu *q, char **argv, char *mem,
+		    char *cpus, char *qmp_arg);
+
 /* @v with @decimals into @buf, or "-" for a value < 0 (not measured). */
 void bench_cell(char *buf, size_t size, double v, int decimals);
 

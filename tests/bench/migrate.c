@@ -219,34 +219,13 @@ static int qemu_pki(const struct bench_cfg *cfg, const char *dir, bool server)
 static void qemu_argv(const struct bench_cfg *cfg, char **argv, char *mem,
 		      char *cpus, char *qmp_arg, char *tls, bool incoming)
 {
-	int n = 0;
+	const struct bench_qemu q = {
+		.bin = cfg->qemu_bin, .machine = cfg->machine,
+		.accel = "kvm", .kernel = cfg->kernel,
+		.initrd = cfg->initrd, .cmdline = cfg->cmdline,
+	};
+	int n = bench_qemu_argv(&q, argv, mem, cpus, qmp_arg);
 
-	argv[n++] = (char *)cfg->qemu_bin;
-	argv[n++] = "-M";
-	argv[n++] = (char *)cfg->machine;
-	argv[n++] = "-accel";
-	argv[n++] = "kvm";
-	argv[n++] = "-cpu";
-	argv[n++] = "host";
-	argv[n++] = "-m";
-	argv[n++] = mem;
-	argv[n++] = "-smp";
-	argv[n++] = cpus;
-	argv[n++] = "-nodefaults";
-	argv[n++] = "-no-user-config";
-	argv[n++] = "-display";
-	argv[n++] = "none";
-	argv[n++] = "-serial";
-	argv[n++] = "stdio";
-	argv[n++] = "-no-reboot";
-	argv[n++] = "-kernel";
-	argv[n++] = (char *)cfg->kernel;
-	argv[n++] = "-initrd";
-	argv[n++] = (char *)cfg->initrd;
-	argv[n++] = "-append";
-	argv[n++] = (char *)cfg->cmdline;
-	argv[n++] = "-qmp";
-	argv[n++] = qmp_arg;
 	argv[n++] = "-object";
 	argv[n++] = tls;
 	if (incoming) {

@@ -229,9 +229,15 @@ void twohost_keeld_start(int i, const char *pki, const char *extra)
 		 "log_level = info\n"
 		 "listen = tls://%s:%d\n"
 		 "pki_dir = %s\n"
+		 /*
+		  * Two hosts, two cgroup trees: with one parent the source's
+		  * and the destination's keel-hv would share the domain's
+		  * group (named by its uuid) and its one memory limit.
+		  */
+		 "cgroup_parent = keel-%s\n"
 		 "%s%s%s"
 		 "%s",
-		 s->addr, TWOHOST_PORT, s->pki,
+		 s->addr, TWOHOST_PORT, s->pki, s->name,
 		 extra && strstr(extra, "tls_allowed_dn") ? "" :
 							    "tls_allowed_dn = CN=",
 		 extra && strstr(extra, "tls_allowed_dn") ? "" : other->name,
