@@ -932,7 +932,13 @@ int hv_args_open_disks(struct hv_args *a)
 			return -EINVAL;
 		}
 	}
-	for (unsigned i = 0; i < a->cfg.nr_disks && !rc; i++)
+	/*
+	 * The destination of a migration locks its disks once it runs
+	 * (incoming.c): until then the source, on the same shared storage,
+	 * holds them, and runs them.
+	 */
+	for (unsigned i = 0; a->incoming_fd < 0 && i < a->cfg.nr_disks && !rc;
+	     i++)
 		rc = vblk_image_lock(&a->images[i]);
 	return rc;
 }

@@ -33,6 +33,7 @@ struct hv_args {
 	char *paths[KEEL_DISKS_MAX]; /* disks[].path, when cut from "PATH,ro" */
 	/* disks[]'s images, open and locked by hv_args_open_disks() */
 	struct vblk_image images[KEEL_DISKS_MAX];
+	bool locked[KEEL_DISKS_MAX]; /* an incoming one's, once taken */
 	char *taps[KEEL_NICS_MAX]; /* nics[].tap */
 	/* --vdev: each disk's name in keeld's configuration, or NULL */
 	const char *vdevs[KEEL_DISKS_MAX];

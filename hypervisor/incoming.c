@@ -34,16 +34,23 @@
 #include "log.h"
 #include "save.h"
 #include "tls_pump.h"
+#include "virtio_blk.h"
 #include "virtio_net.h"
 
 /* The token line: "KEELMIG 1 " TOKEN "\n", and a little slack. */
 #define INCOMING_LINE_MAX 128
 /* How long the source may take to send it after the handshake. */
 #define INCOMING_LINE_MS 10000
+/* The disks' locks after the resume: tried every 100 ms for 60 s. */
+#define INCOMING_LOCK_MS 100
+#define INCOMING_LOCK_TRIES 600
 
 struct incoming {
 	struct vm *vm;
 	struct control *ctl;
+	struct hv_args *args;	/* the disks to lock once the guest runs */
+	struct event *lock_ev;
+	int lock_tries;
 	int listen_fd;
 	const char *pki_dir, *peer_dn;
 	char token[HV_MIG_TOKEN_LEN + 1];
@@ -295,11 +302,47 @@ out_fail:
 	return NULL;
 }
 
-/* After the first resume: let the switches learn where the guest is. */
+/*
+ * Take the disks' locks (hv_args_open_disks() left them for now). The
+ * source keel-hv holds them until keeld ends it, just after this resume;
+ * try every INCOMING_LOCK_MS until each is ours, and say so if the
+ * source still has one after INCOMING_LOCK_TRIES.
+ */
+static void incoming_lock_disks(evutil_socket_t fd, short what, void *arg)
+{
+	struct incoming *in = arg;
+	struct hv_args *a = in->args;
+	const struct timeval again = { 0, INCOMING_LOCK_MS * 1000 };
+	bool busy = false;
+
+	for (unsigned i = 0; i < a->cfg.nr_disks; i++) {
+		int rc;
+
+		if (a->images[i].fd < 0 || a->locked[i])
+			continue;
+		rc = vblk_image_try_lock(&a->images[i]);
+		if (!rc)
+			a->locked[i] = true;
+		else if (rc == -EBUSY && in->lock_tries < INCOMING_LOCK_TRIES)
+			busy = true;
+		else
+			vblk_image_lock(&a->images[i]); /* says why */
+	}
+	in->lock_tries++;
+	if (busy)
+		evtimer_add(in->lock_ev, &again);
+}
+
+/*
+ * After the first resume: lock the disks, and let the switches learn
+ * where the guest is.
+ */
 static void incoming_resumed(void *opaque)
 {
 	struct incoming *in = opaque;
 
+	if (in->lock_ev)
+		incoming_lock_disks(-1, 0, in);
 	for (struct device *d = in->vm->devices; d; d = d->next)
 		virtio_net_announce(d);
 }
@@ -334,6 +377,7 @@ int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
 	}
 	in->vm = vm;
 	in->ctl = ctl;
+	in->args = a;
 	in->listen_fd = a->incoming_fd;
 	in->pki_dir = a->pki_dir;
 	in->peer_dn = a->incoming_peer;
@@ -347,7 +391,8 @@ int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
 	if (rc)
 		goto out_free;
 	in->done_ev = event_new(vm->evbase, -1, 0, incoming_done, in);
-	if (!in->done_ev) {
+	in->lock_ev = evtimer_new(vm->evbase, incoming_lock_disks, in);
+	if (!in->done_ev || !in->lock_ev) {
 		hv_error("Cannot prepare the incoming migration: out of memory.");
 		rc = -ENOMEM;
 		goto out_free;
@@ -387,6 +432,8 @@ void incoming_free(struct incoming *in)
 	}
 	if (in->done_ev)
 		event_free(in->done_ev);
+	if (in->lock_ev)
+		event_free(in->lock_ev);
 	pthread_cond_destroy(&in->cond);
 	pthread_mutex_destroy(&in->lock);
 	free(in);

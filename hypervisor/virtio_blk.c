@@ -549,20 +549,33 @@ int vblk_image_adopt(struct vblk_image *img, int fd, bool readonly)
 	return 0;
 }
 
-int vblk_image_lock(struct vblk_image *img)
+static struct flock vblk_lock_want(const struct vblk_image *img)
 {
-	const struct flock want = {
+	return (struct flock){
 		.l_type = img->readonly ? F_RDLCK : F_WRLCK,
 		.l_whence = SEEK_SET, /* l_start = l_len = 0: all of it */
 	};
-	struct flock fl = want;
-	char holder[32] = "";
-	int rc;
+}
+
+int vblk_image_try_lock(struct vblk_image *img)
+{
+	struct flock fl = vblk_lock_want(img);
 
 	if (fcntl(img->fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
-	rc = -errno;
-	if (rc != -EAGAIN && rc != -EACCES) {
+	return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+}
+
+int vblk_image_lock(struct vblk_image *img)
+{
+	const struct flock want = vblk_lock_want(img);
+	struct flock fl;
+	char holder[32] = "";
+	int rc = vblk_image_try_lock(img);
+
+	if (!rc)
+		return 0;
+	if (rc != -EBUSY) {
 		hv_error("Cannot lock disk %s: %s; keel-hv uses a disk only under a lock that keeps a second writer out.",
 			 img->what, strerror(-rc));
 		return rc;

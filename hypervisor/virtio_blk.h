@@ -66,6 +66,9 @@ int vblk_image_adopt(struct vblk_image *img, int fd, bool readonly);
  */
 int vblk_image_lock(struct vblk_image *img);
 
+/* vblk_image_lock() that says nothing when another holds the lock. */
+int vblk_image_try_lock(struct vblk_image *img);
+
 /* True if @a and @b are the same file or block device. */
 bool vblk_image_same(const struct vblk_image *a, const struct vblk_image *b);
 

@@ -761,9 +761,13 @@ START_TEST(test_kill_destination_keeld)
 
 	slow_migration_start(&p, NULL);
 	twohost_keeld_kill(B);
-	slow_migration_failed(&p, "keeld B killed");
-	/* B's new keeld kills the uncommitted incoming keel-hv. */
+	/*
+	 * The stream goes keel-hv to keel-hv, so B's keeld dying alone
+	 * stops nothing; its successor kills the uncommitted incoming
+	 * keel-hv (docs/migration.md, phase 7), which ends the sending.
+	 */
 	twohost_keeld_start(B, NULL, NULL);
+	slow_migration_failed(&p, "keeld B killed");
 	wait_runs_only_on(A, "dirty", 90000);
 	beat_after(A, "dirty", beats_checked(A, "dirty"));
 }
