@@ -185,8 +185,9 @@ tests_integration_check_save_limits_LDADD = tests/integration/libharness.la \
 LONG_TESTS =
 
 .PHONY: check-long
-# check_hv_guests again with KEEL_LONG=1: its slow or doubtful cases.
-LONG_RERUN = tests/integration/check_hv_guests
+# check_hv_guests and check_migrate again with KEEL_LONG=1: their slow
+# or doubtful cases (check_migrate: five round trips, not one).
+LONG_RERUN = tests/integration/check_hv_guests tests/integration/check_migrate
 check-long: all guest $(LONG_TESTS) $(LONG_RERUN)
 	@for t in $(LONG_TESTS) $(LONG_RERUN); do \
 		$(AM_TESTS_ENVIRONMENT) KEEL_LONG=1 ./$$t || exit 1; \
