@@ -540,9 +540,9 @@ START_TEST(test_restore_option_refusals)
 				   (char *)harness_guest("dirty"), NULL },
 		       "give no --kernel");
 	option_refused((char *[]){ "--restore=7", "--disk-fd=7", NULL },
-		       "both name descriptor 7");
+		       "names descriptor 7, which --restore names too");
 	option_refused((char *[]){ "--memory", "32M", NULL },
-		       "--kernel or --restore is required");
+		       "--restore or --incoming is required");
 }
 END_TEST
 
