@@ -48,7 +48,7 @@ void keeld_start(void)
 
 	ck_assert_msg(keeld_spawn(&keeld, harness_path("daemon/keeld"),
 				  conf_path, run_dir, state_dir, log_dir,
-				  default_schema_dir(), hv, 10000) == 0,
+				  default_schema_dir(), hv, KEELD_READY_MS) == 0,
 		      "keeld did not start: %s", keeld.out);
 }
 

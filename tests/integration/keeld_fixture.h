@@ -24,6 +24,13 @@
  * a loaded host, a start has been seen to take more than 5 s.
  */
 #define CALL_TIMEOUT_MS 75000
+/*
+ * How long keeld_start() waits for keeld's ready line. Under ASan, in
+ * the nested runner, on a host busy with other nested runs, keeld has
+ * been seen to take more than 10 s to start (three suites failed so,
+ * 2026-12-05); it is a bound, not a wait.
+ */
+#define KEELD_READY_MS 60000
 
 extern char suite_dir[64];
 extern char top[128];
