@@ -313,12 +313,19 @@ static void send_line(struct harness_client *c, const char *line)
 	ck_assert_int_eq(harness_client_send(c, "\n", 1), 0);
 }
 
-/* Lines until one holding @want; counts migrate-progress on the way. */
+/*
+ * Lines until one holding @want; counts migrate-progress on the way.
+ * A pass may be slow: 64 MiB hashed, compressed and encrypted under
+ * TCG, and several times slower under ASan (check_migrate_hv waited
+ * more than 60 s for its first progress there, 2026-12-05), so the
+ * wait is the long one; the test case's timeout bounds it all.
+ */
 static char *wait_for(struct harness_client *c, const char *want,
 		      unsigned *progress)
 {
 	for (;;) {
-		char *r = harness_client_readline(c, TIMEOUT_MS);
+		char *r = harness_client_readline(c,
+						  harness_long_timeout_ms());
 
 		ck_assert_msg(r != NULL, "nothing holding %s came", want);
 		if (strstr(r, want))
