@@ -80,6 +80,9 @@ int vcpu_new(struct vm *vm, unsigned id, const struct kvm_cpuid2 *supported)
 	rc = cpu_init(v->fd, id, vm->nr_vcpus, supported);
 	if (rc)
 		goto out_free;
+	rc = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	v->tsc_khz = rc > 0 ? (uint32_t)rc : 0;
+	rc = 0;
 	vm->vcpus[id] = v;
 	return 0;
 

@@ -22,6 +22,13 @@ struct vcpu {
 	unsigned id; /* also its APIC ID */
 	int fd;
 	struct kvm_run *run; /* mmap'd from fd */
+	/*
+	 * Its TSC rate in kHz (0: KVM did not say), read when it is made
+	 * and kept when a restore sets it. Other threads read this, never
+	 * KVM_GET_TSC_KHZ: a vCPU ioctl waits for the vCPU to leave
+	 * KVM_RUN, which an idle Linux guest may not do for minutes.
+	 */
+	uint32_t tsc_khz;
 	pthread_t thread;
 	bool alive; /* thread may be kicked (under vm->run_lock) */
 	bool started; /* thread created and not yet joined */

@@ -116,12 +116,12 @@ int cpu_state_vcpu_set(struct vcpu *vcpu, unsigned long req, void *arg,
 
 static uint32_t cpu_state_tsc_khz(struct vm *vm)
 {
-	int khz = -1;
+	int khz;
 
-	if (vm->vcpus[0])
-		khz = ioctl(vm->vcpus[0]->fd, KVM_GET_TSC_KHZ, 0);
-	if (khz <= 0)
-		khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
+	/* Not the vCPU's ioctl: this runs beside running vCPUs (struct vcpu). */
+	if (vm->vcpus[0] && vm->vcpus[0]->tsc_khz)
+		return vm->vcpus[0]->tsc_khz;
+	khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
 	return khz > 0 ? (uint32_t)khz : 0;
 }
 

@@ -336,6 +336,7 @@ static int restore_tsc_khz(struct vcpu *vcpu, const struct stream_tlvs *t,
 		return cpu_state_why(why, -errno,
 				     "KVM refused to run vCPU %u's TSC at its saved %u kHz: %s.",
 				     vcpu->id, saved, strerror(errno));
+	vcpu->tsc_khz = saved;
 	return 0;
 }
 
