@@ -12,7 +12,8 @@
  * - The memsum guest, created paused and migrated before its first
  *   instruction: it runs on B from the stream alone and its checksum
  *   over all its RAM is the one computed here.
- * - The Debian guest A→B→A (persistent, a shared disk, a NIC on bridge
+ * - The Debian guest A→B→A, once (five times in make check-long;
+ *   2 vCPUs, rng, persistent, a shared disk, a NIC on bridge
  *   kbr0 in each namespace, the two bridges joined as one LAN:
  *   twohost_lan_up()): ping from namespace A's side of the LAN loses at
  *   most a few packets over each move, a file reads back, the clock
@@ -65,9 +66,13 @@
 #define SLOW_MIB "8"
 #define DEB_ADDR "10.98.2.2"
 #define DEB_MAC "52:54:00:12:34:62"
-/* Ping's interval in the Debian guest's moves, and the loss allowed. */
+/*
+ * Ping's interval in the Debian guest's moves, and the loss allowed:
+ * one second. Measured in the nested runner (2026-12-05, ten moves):
+ * 2 or 3 lost each, the guest's pause there being 0.3-0.5 s under TCG.
+ */
 #define PING_INTERVAL "0.2"
-#define PING_LOST_MAX 3
+#define PING_LOST_MAX 5
 
 static int long_ms(void)
 {
@@ -245,8 +250,12 @@ static void migrate_ok(int from, const char *opts, const char *dom)
 	struct proc p;
 	int rc = keel_migrate(&p, from, opts, dom);
 
-	if (rc)
+	if (rc) {
+		printf("keel migrate %s: %d: %s\n", dom, rc,
+		       harness_tail(p.out));
+		twohost_show_logs();
 		harness_sh("dmesg | tail -n 20");
+	}
 	ck_assert_msg(rc == 0, "keel migrate %s from %s to %s failed (%d): %s",
 		      dom, twohost.side[from].name, twohost.side[!from].name,
 		      rc, p.out);
@@ -374,6 +383,8 @@ START_TEST(test_debian_there_and_back)
 	long long date_before, date_after;
 	long pos;
 	int n = 0;
+	/* make check: there and back once; make check-long: five times. */
+	int trips = getenv("KEEL_LONG") ? ROUND_TRIPS : 1;
 
 	twohost_lan_up();
 	strcpy(deb_dir, "/tmp/keel-mig-XXXXXX");
@@ -411,8 +422,8 @@ START_TEST(test_debian_there_and_back)
 	pos = harness_con_expect(&con, "ping=2x", pos, long_ms());
 	proc_dispose(&con);
 
-	for (int from = A; from <= B; from++) {
-		int lost;
+	for (int move = 0; move < 2 * trips; move++) {
+		int from = move % 2, lost;
 
 		/* Ping from A's side of the LAN all through the move. */
 		argv[n = 0] = "/sbin/ip";
@@ -427,7 +438,7 @@ START_TEST(test_debian_there_and_back)
 		ck_assert_int_eq(proc_spawn(&ping, argv), 0);
 		ck_assert_msg(proc_expect(&ping, "bytes from", 0, 30000) > 0,
 			      "no ping before the move: %s", ping.out);
-		pos = deb_console(&con, from, from);
+		pos = deb_console(&con, from, 2 * move);
 		date_before = harness_con_number(&con,
 						 "echo d\"\"ate=$(date +%s)\r",
 						 "date=", &pos, long_ms());
@@ -444,7 +455,7 @@ START_TEST(test_debian_there_and_back)
 			      harness_tail(ping.out));
 		proc_dispose(&ping);
 		/* The same guest: its file, its clock going on. */
-		pos = deb_console(&con, !from, 10 + from);
+		pos = deb_console(&con, !from, 2 * move + 1);
 		harness_con_type(&con, "echo before=$(cat /root/before)x\r");
 		pos = harness_con_expect(&con, "before=KEEL-MOVED-FILEx", pos,
 					 long_ms());
@@ -827,15 +838,8 @@ Suite *unit_suite(void)
 	tcase_add_test(moves, test_memsum_paused_moves_whole);
 	suite_add_tcase(s, moves);
 
-	/*
-	 * The Debian guest where it can boot; the rest without it. In
-	 * make check-long only for now: its first nested run after the
-	 * disk-lock fix saw `keel migrate ... --timeout 60
-	 * --timeout-action force` not return in 900 s (2026-12-05), a hang
-	 * not yet found; make check must stay green meanwhile.
-	 */
-	if (getenv("KEEL_LONG") &&
-	    (!harness_debian_guest_missing(&deb_kvm) || deb_kvm)) {
+	/* The Debian guest where it can boot; the rest without it. */
+	if (!harness_debian_guest_missing(&deb_kvm) || deb_kvm) {
 		tcase_add_unchecked_fixture(deb, twohost_suite_setup,
 					    twohost_suite_teardown);
 		tcase_add_checked_fixture(deb, twohost_setup,

@@ -254,6 +254,28 @@ void twohost_keeld_start(int i, const char *pki, const char *extra)
 		      strerror(-rc), harness_tail(s->keeld.out ? s->keeld.out : ""));
 }
 
+void twohost_show_logs(void)
+{
+	for (int i = 0; i < 2; i++) {
+		struct twohost_side *s = &twohost.side[i];
+
+		/* Read what keeld wrote since the test last looked. */
+		if (s->keeld.pid > 0 && !s->keeld.exited)
+			proc_expect(&s->keeld, "\n\001", s->keeld.len, 200);
+		printf("--- %s: keeld's output ---\n%s\n", s->name,
+		       s->keeld.out ? harness_tail(s->keeld.out) : "");
+		fflush(stdout);
+		harness_sh("for f in '%s'/*.log; do [ -f \"$f\" ] || continue; "
+			   "echo \"--- %s: $f ---\"; tail -n 40 \"$f\"; done",
+			   s->log_dir, s->name);
+	}
+	/* Where each keel-hv thread is blocked, when one hangs. */
+	harness_sh("for c in /proc/[0-9]*/comm; do [ \"$(cat $c 2>/dev/null)\" = keel-hv ] || continue; "
+		   "p=${c%%/comm}; p=${p#/proc/}; for t in /proc/$p/task/*; do "
+		   "echo \"--- keel-hv $p thread ${t##*/} $(cat $t/comm): $(cat $t/wchan)\"; "
+		   "cat $t/stack 2>/dev/null | head -n 8; done; done");
+}
+
 void twohost_keeld_stop(int i)
 {
 	struct twohost_side *s = &twohost.side[i];

@@ -135,6 +135,13 @@ struct json_object *twohost_rpc(int i, const char *method, const char *fmt,
 /* The domain's state on side @i ("running"), or "none" when it has none. */
 const char *twohost_state(int i, const char *dom);
 
+/*
+ * Print, for a failed test's message, what both hosts logged: the end
+ * of each keeld's output and of every log in its log directory (its
+ * keel-hv processes and consoles).
+ */
+void twohost_show_logs(void);
+
 /* The veth between the hosts up or down (a cut cable). */
 void twohost_link(bool up);
 
