@@ -86,6 +86,8 @@ struct migrate_out {
 	struct event *poll;		/* migration.status, after a lost finish */
 	struct timespec begun;
 	struct json_object *done;	/* migrate-done's params (owned) */
+	struct timespec done_at;	/* when they came */
+	long long downtime_ms_total;	/* pause to running there; 0 unknown */
 	bool resume_after_adopt;	/* adopted: keel-hv may wait paused */
 };
 
@@ -244,11 +246,15 @@ void migrate_abandon(struct domain_run *run)
 static struct json_object *out_result(const struct migrate_out *mo)
 {
 	struct json_object *o = json_object_new_object(), *v;
-	static const char *const keys[] = { "downtime_ms", "sent", "rounds" };
+	static const char *const keys[] = { "sent", "rounds" };
 
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "host", json_object_new_string(mo->host));
+	json_object_object_add(o, "downtime_ms",
+			       json_object_new_int64(mo->downtime_ms_total > 0 ?
+							     mo->downtime_ms_total :
+							     0));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_object_add(
 			o, keys[i],
@@ -286,10 +292,18 @@ static void out_commit(struct migrate_out *mo)
 {
 	struct domain_run *run = mo->run;
 	struct domain *dom = run->dom;
-	struct json_object *p;
+	struct json_object *p, *v;
 
-	log_info("Domain %s migrated to %s in %lld ms.", mo->name, mo->host,
-		 ms_since(&mo->begun));
+	/*
+	 * The downtime a user means: keel-hv's pause to its DONE, then the
+	 * finish until the destination answered that the guest runs.
+	 */
+	if (mo->done && json_object_object_get_ex(mo->done, "downtime_ms", &v))
+		mo->downtime_ms_total = json_object_get_int64(v) +
+					ms_since(&mo->done_at);
+	log_info("Domain %s migrated to %s in %lld ms, paused %lld ms.",
+		 mo->name, mo->host, ms_since(&mo->begun),
+		 mo->downtime_ms_total);
 	if (dom->persistent) {
 		if (registry_make_transient(mo->k->reg, dom))
 			log_err("Domain %s runs on %s now, but its definition here could not be removed; undefine it.",
@@ -442,6 +456,7 @@ static void out_done(struct migrate_out *mo, struct json_object *params)
 	}
 	json_object_put(mo->done);
 	mo->done = json_object_get(params);
+	clock_gettime(CLOCK_MONOTONIC, &mo->done_at);
 	run->dom->state = DOMAIN_PAUSED;
 	out_phase_set(mo, OUT_FINISH);
 	p = json_object_new_object();

@@ -341,6 +341,8 @@ static void incoming_resumed(void *opaque)
 {
 	struct incoming *in = opaque;
 
+	/* The moment the guest runs here: the end of the migration's downtime. */
+	log_info("incoming: resumed; the guest runs here.");
 	if (in->lock_ev)
 		incoming_lock_disks(-1, 0, in);
 	for (struct device *d = in->vm->devices; d; d = d->next)

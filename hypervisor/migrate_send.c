@@ -450,8 +450,9 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 	if (!rc)
 		rc = save_stream_tail(&m->s);
 	if (!rc)
-		log_info("migrate: final pass: %llu pages; the stream is %llu bytes",
+		log_info("migrate: final pass: %llu pages, %lld ms after the pause; the stream is %llu bytes",
 			 (unsigned long long)pages,
+			 (long long)(migrate_now_us() / 1000) - m->pause_ms,
 			 (unsigned long long)stream_writer_offset(m->s.sw));
 	pthread_mutex_lock(&m->lock);
 	m->final_rc = rc;

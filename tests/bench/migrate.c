@@ -77,6 +77,7 @@ struct bench_cfg {
 	int rates[MAX_CASES], nrates;
 	int vcpus;
 	bool qemu, keel;
+	bool logs;	/* --logs: both hosts' migration lines after each case */
 	const char *cmdline, *machine;
 	const char *kernel, *initrd;
 	const char *qemu_bin, *keel_bin, *keeld, *hv, *schema_dir;
@@ -376,6 +377,7 @@ out:
 struct host {
 	struct keeld_env env;
 	bool up;
+	size_t logged;	/* --logs: keeld's output printed so far */
 };
 
 static void keeld_drain(struct host *h)
@@ -580,8 +582,8 @@ static void usage(void)
 		"usage: migrate [-t TIMEOUT_S] [-m MIB[,MIB...]] "
 		"[-r RATE[,RATE...]] [-c VCPUS] [-a CMDLINE] [-M MACHINE] "
 		"[--no-qemu] [--no-keel] [--keel PATH] [--keeld PATH] "
-		"[--hv PATH] [--qemu PATH] [--schema-dir DIR] KERNEL "
-		"INITRD\n");
+		"[--hv PATH] [--qemu PATH] [--schema-dir DIR] [--logs] "
+		"KERNEL INITRD\n");
 	exit(2);
 }
 
@@ -604,6 +606,31 @@ static int parse_list(int *v, const char *s, int lo, int hi)
 	return n;
 }
 
+/*
+ * --logs: the lines of host @h's keeld and keel-hv about the migration,
+ * each with its time, so that the final phase's steps can be read off
+ * across both hosts (one clock: one machine).
+ */
+static void print_logs(struct host *h, const char *name)
+{
+	char cmd[PATH_MAX + 200];
+
+	keeld_drain(h);
+	printf("--- %s: keeld ---\n", name);
+	if (h->env.keeld_proc.out) {
+		printf("%s", h->env.keeld_proc.out + h->logged);
+		h->logged = h->env.keeld_proc.len;
+	}
+	printf("--- %s: keel-hv ---\n", name);
+	fflush(stdout);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -h -e migrat -e incoming -e resum %s/" DOM_NAME ".log; "
+		 ": >%s/" DOM_NAME ".log",
+		 h->env.log_dir, h->env.log_dir);
+	if (system(cmd) < 0)
+		printf("cannot run grep\n");
+}
+
 static void run_case(const struct bench_cfg *cfg, struct host *a,
 		     struct host *b, int mib, int rate, double aes)
 {
@@ -617,6 +644,10 @@ static void run_case(const struct bench_cfg *cfg, struct host *a,
 		else
 			result_fail(&k, "no keeld");
 		print_row(&k);
+		if (cfg->logs) {
+			print_logs(a, "hostA");
+			print_logs(b, "hostB");
+		}
 	}
 	if (cfg->qemu) {
 		run_qemu(cfg, &q);
@@ -636,6 +667,7 @@ int main(int argc, char **argv)
 		{ "hv", required_argument, NULL, 'H' },
 		{ "qemu", required_argument, NULL, 'q' },
 		{ "schema-dir", required_argument, NULL, 'S' },
+		{ "logs", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_cfg cfg = {
@@ -698,6 +730,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			cfg.schema_dir = optarg;
+			break;
+		case 'L':
+			cfg.logs = true;
 			break;
 		default:
 			usage();
