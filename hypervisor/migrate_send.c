@@ -82,6 +82,8 @@ struct migrate {
 	int final_rc;
 	_Atomic uint64_t final_written;
 	long long pause_ms;
+	/* The pass's time copying guest pages, and encoding and writing them. */
+	uint64_t copy_us, write_us;
 
 	uint64_t rounds;
 	struct migrate_result result;
@@ -308,14 +310,19 @@ static int migrate_send_set(struct migrate *m, bool final, uint64_t *pages)
 			 * written, so the writer reads a still copy. A
 			 * page changed since is dirty again anyway.
 			 */
+			uint64_t t0 = migrate_now_us(), t1;
+
 			if (!final) {
 				memcpy(m->bounce,
 				       vm_gpa_to_hva(m->vm, gpa, n * 4096),
 				       n * 4096);
 				copy = m->bounce;
 			}
+			t1 = migrate_now_us();
 			rc = save_stream_ram(&m->s, gpa, n * 4096, copy,
 					     STREAM_ENC_LZ4);
+			m->copy_us += t1 - t0;
+			m->write_us += migrate_now_us() - t1;
 			if (rc)
 				return rc;
 			dirty_clear_bits(r->send, start, n);
@@ -368,6 +375,7 @@ static int migrate_precopy(struct migrate *m)
 
 		off0 = stream_writer_offset(m->s.sw);
 		m->pace_rate = UINT64_MAX;	/* a new window each pass */
+		m->copy_us = m->write_us = 0;
 		rc = migrate_send_set(m, false, &pages);
 		if (rc < 0)
 			return rc;
@@ -407,8 +415,11 @@ static int migrate_precopy(struct migrate *m)
 			return rc;
 		}
 		migrate_post_progress(m, &p);
-		log_info("migrate: pass %llu: %llu pages, %llu bytes dirty, expected downtime %llu ms",
+		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding and sending %llu), %llu bytes dirty, expected downtime %llu ms",
 			 (unsigned long long)round, (unsigned long long)pages,
+			 (unsigned long long)(us / 1000),
+			 (unsigned long long)(m->copy_us / 1000),
+			 (unsigned long long)(m->write_us / 1000),
 			 (unsigned long long)remaining,
 			 (unsigned long long)p.expected_downtime_ms);
 		if (atomic_load(&m->cancel))

@@ -281,14 +281,14 @@ int restore_read(struct vm *vm, int fd, char *why)
 	restore_huge_pages(vm, true);
 	if (rc)
 		return rc;
-	log_debug("restore: %llu records, %llu MiB of RAM written; %llu reads took %llu ms, XXH3 %llu ms, lz4 and zstd %llu ms, mapping and populating RAM %llu ms.",
-		  (unsigned long long)st.records,
-		  (unsigned long long)(st.ram_bytes >> 20),
-		  (unsigned long long)st.reads,
-		  (unsigned long long)(st.read_ns / 1000000),
-		  (unsigned long long)(st.hash_ns / 1000000),
-		  (unsigned long long)(st.decode_ns / 1000000),
-		  (unsigned long long)(st.map_ns / 1000000));
+	log_info("restore: %llu records, %llu MiB of RAM written; %llu reads took %llu ms, XXH3 %llu ms, lz4 and zstd %llu ms, mapping and populating RAM %llu ms.",
+		 (unsigned long long)st.records,
+		 (unsigned long long)(st.ram_bytes >> 20),
+		 (unsigned long long)st.reads,
+		 (unsigned long long)(st.read_ns / 1000000),
+		 (unsigned long long)(st.hash_ns / 1000000),
+		 (unsigned long long)(st.decode_ns / 1000000),
+		 (unsigned long long)(st.map_ns / 1000000));
 	/*
 	 * Devices restored their queues and MSI-X tables; their GSI routes
 	 * and irqfds are made at an interrupt's first delivery and their

@@ -624,7 +624,7 @@ static void print_logs(struct host *h, const char *name)
 	printf("--- %s: keel-hv ---\n", name);
 	fflush(stdout);
 	snprintf(cmd, sizeof(cmd),
-		 "grep -h -e migrat -e incoming -e resum %s/" DOM_NAME ".log; "
+		 "grep -h -e migrat -e incoming -e resum -e restore: %s/" DOM_NAME ".log; "
 		 ": >%s/" DOM_NAME ".log",
 		 h->env.log_dir, h->env.log_dir);
 	if (system(cmd) < 0)
