@@ -107,7 +107,8 @@ enum dx_el {
 	EL_DSOURCE, EL_DTARGET, EL_READONLY, EL_IOTUNE, EL_IOTUNE_KEY,
 	EL_IF, EL_MAC, EL_ISOURCE, EL_ITARGET, EL_MODEL, EL_BANDWIDTH,
 	EL_INBOUND, EL_OUTBOUND, EL_SERIAL, EL_STARGET, EL_SMODEL,
-	EL_CONSOLE, EL_CTARGET, EL_RNG, EL_BACKEND, EL_BALLOON, EL_COUNT
+	EL_CONSOLE, EL_CTARGET, EL_RNG, EL_BACKEND, EL_BALLOON, EL_CONTROLLER,
+	EL_COUNT
 };
 
 /*
@@ -340,6 +341,16 @@ static const struct dx_elem dx_elems[EL_COUNT] = {
 			{ "model", DX_VALUES("virtio", "none"),
 			  "keel's balloon is virtio's." },
 			{ NULL, NULL, NULL } }, NULL },
+	/* virt-install --controller usb,model=none: says there is none */
+	[EL_CONTROLLER] = { "controller", EL_DEVICES, false, 0,
+		(const struct dx_attr[]){
+			{ "type", DX_VALUES("usb"),
+			  "keel has one PCI bus and places every device on it itself; it has no USB, SATA, SCSI or virtio-serial controller, and accepts only <controller type='usb' model='none'/>, which says so." },
+			{ "model", DX_VALUES("none"),
+			  "keel has no USB controller; only model='none', which says so, is accepted." },
+			{ "index", DX_VALUES("0"),
+			  "keel has no USB controller; only model='none', which says so, is accepted." },
+			{ NULL, NULL, NULL } }, NULL },
 };
 
 /* Why keel refuses the elements people most often meet. */
@@ -351,7 +362,6 @@ static const struct {
 	{ "video", "keel guests have no display; use the serial console (virsh console)." },
 	{ "input", "keel guests have no keyboard or mouse; use the serial console (virsh console)." },
 	{ "sound", "keel guests have no sound device." },
-	{ "controller", "keel has one PCI bus and places every device on it itself." },
 	{ "address", "keel places every device on its PCI bus itself." },
 	{ "channel", "keel has no virtio-serial channels (and so no guest agent)." },
 	{ "hostdev", "keel passes no host device through to a guest." },

@@ -478,8 +478,15 @@ static const struct {
 	  "<video> in <devices>" },
 	{ HEAD OS "<devices><input type='tablet' bus='usb'/></devices>" TAIL,
 	  DOMXML_ERR_UNSUPPORTED, "<input> in <devices>" },
-	{ HEAD OS "<devices><controller type='usb'/></devices>" TAIL,
-	  DOMXML_ERR_UNSUPPORTED, "<controller> in <devices>" },
+	{ HEAD OS "<devices><controller type='pci' model='pcie-root'/>"
+	  "</devices>" TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<controller type='pci'>: keel has one PCI bus" },
+	{ HEAD OS "<devices><controller type='usb' model='qemu-xhci'/>"
+	  "</devices>" TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<controller model='qemu-xhci'>" },
+	{ HEAD OS "<devices><controller type='usb' model='none'>"
+	  "<master startport='0'/></controller></devices>" TAIL,
+	  DOMXML_ERR_UNSUPPORTED, "<master> in <controller>" },
 	{ HEAD OS "<devices><sound model='ich9'/></devices>" TAIL,
 	  DOMXML_ERR_UNSUPPORTED, "<sound> in <devices>" },
 	{ HEAD OS "<devices><hostdev/></devices>" TAIL,
