@@ -2009,7 +2009,12 @@ static void fw_cputune(struct fw *f, struct json_object *cfg)
 	struct json_object *pins = cfg_get(cfg, "cpus", json_type_array);
 	size_t i, n = pins ? json_object_array_length(pins) : 0;
 
-	if (!weight && cap <= 0 && !n)
+	for (i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(
+				   json_object_array_get_idx(pins, i)),
+			   "all"))
+			break;
+	if (!weight && cap <= 0 && i == n)
 		return;
 	fw_start(f, "cputune");
 	if (weight)
@@ -2020,11 +2025,15 @@ static void fw_cputune(struct fw *f, struct json_object *cfg)
 			   cap * (long long)DOMXML_PERIOD_US / 100);
 	}
 	for (i = 0; i < n; i++) {
+		const char *set = json_object_get_string(
+			json_object_array_get_idx(pins, i));
+
+		/* not pinned: no vcpupin, which libvirt's own grammar wants */
+		if (!set || !strcmp(set, "all"))
+			continue;
 		fw_start(f, "vcpupin");
 		fw_attr_ll(f, "vcpu", (long long)i);
-		fw_attr(f, "cpuset",
-			json_object_get_string(
-				json_object_array_get_idx(pins, i)));
+		fw_attr(f, "cpuset", set);
 		fw_end(f);
 	}
 	fw_end(f);

@@ -108,7 +108,8 @@ static char *formatted(struct json_object *cfg)
  * @cfg without the members that say what keel does anyway (schemas'
  * defaults), so that configurations meaning the same compare equal:
  * rng true, a disk's raw format and readonly false, limits of 0, maxmem
- * equal to memory, maxvcpus equal to vcpus, 1 vCPU, cap 0.
+ * equal to memory, maxvcpus equal to vcpus, 1 vCPU, cap 0, and the
+ * vCPUs at the end of a cpus array that are not pinned ("all").
  */
 static struct json_object *normal(struct json_object *cfg)
 {
@@ -132,6 +133,20 @@ static struct json_object *normal(struct json_object *cfg)
 	    json_object_get_int64(v) == 1 &&
 	    !json_object_object_get_ex(c, "maxvcpus", NULL))
 		json_object_object_del(c, "vcpus");
+	/* vCPUs past the end of cpus are not pinned: a trailing "all" is none */
+	if (json_object_object_get_ex(c, "cpus", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+
+		while (n && !strcmp(json_object_get_string(
+					    json_object_array_get_idx(arr, n - 1)),
+				    "all"))
+			n--;
+		json_object_array_del_idx(arr, n,
+					  json_object_array_length(arr) - n);
+		if (!n)
+			json_object_object_del(c, "cpus");
+	}
 	if (json_object_object_get_ex(c, "cap", &v) &&
 	    !json_object_get_int64(v))
 		json_object_object_del(c, "cap");
@@ -369,7 +384,7 @@ START_TEST(test_xlcfg_round_trip)
 {
 	static const char *const files[] = {
 		"name = 'pin'\nkernel = '/k'\nvcpus = 4\nmaxvcpus = 6\n"
-		"cpus = ['0-3,^1', '2', 'all,^0']\ncpu_weight = 512\n"
+		"cpus = ['0-3,^1', 'all', 'all,^0', 'all']\ncpu_weight = 512\n"
 		"cap = 150\nmemory = 512\nmaxmem = 1024\n",
 		"name = 'one-list'\nkernel = '/k'\nvcpus = 2\ncpus = '4-7'\n"
 		"cap = 33\ncpu_weight = 1\n",
@@ -931,6 +946,64 @@ START_TEST(test_schema_loads)
 }
 END_TEST
 
+/* libvirt's own grammar, from Debian's libvirt0 (.ci/debian-packages). */
+#define LIBVIRT_DOMAIN_RNG "/usr/share/libvirt/schemas/domain.rng"
+
+/*
+ * What dumpxml gives stock clients is libvirt's domain XML by libvirt's
+ * own grammar: every golden configuration, written.
+ */
+START_TEST(test_libvirt_grammar)
+{
+	char *dir = src_path("tests/unit/domxml");
+	xmlRelaxNGParserCtxtPtr pc;
+	xmlRelaxNGPtr rng;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_msg(access(LIBVIRT_DOMAIN_RNG, R_OK) == 0,
+		      "%s is missing; install libvirt0 (.ci/debian-packages)",
+		      LIBVIRT_DOMAIN_RNG);
+	pc = xmlRelaxNGNewParserCtxt(LIBVIRT_DOMAIN_RNG);
+	ck_assert_ptr_nonnull(pc);
+	rng = xmlRelaxNGParse(pc);
+	ck_assert_ptr_nonnull(rng);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		struct json_object *cfg;
+		xmlRelaxNGValidCtxtPtr vc;
+		xmlDocPtr doc;
+		char *path, *xml;
+
+		if (!has_suffix(e->d_name, ".json"))
+			continue;
+		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
+		cfg = json_object_from_file(path);
+		ck_assert_ptr_nonnull(cfg);
+		xml = formatted(cfg);
+		doc = xmlReadMemory(xml, (int)strlen(xml), "dumpxml.xml", NULL,
+				    XML_PARSE_NONET);
+		ck_assert_ptr_nonnull(doc);
+		vc = xmlRelaxNGNewValidCtxt(rng);
+		ck_assert_msg(xmlRelaxNGValidateDoc(vc, doc) == 0,
+			      "%s, written, is not libvirt's domain XML:\n%s",
+			      path, xml);
+		xmlRelaxNGFreeValidCtxt(vc);
+		xmlFreeDoc(doc);
+		json_object_put(cfg);
+		free(xml);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 5);
+	xmlRelaxNGFree(rng);
+	xmlRelaxNGFreeParserCtxt(pc);
+	free(dir);
+}
+END_TEST
+
 /* A missing schema is keel's fault, said so; not the document's. */
 START_TEST(test_schema_missing)
 {
@@ -990,6 +1063,7 @@ Suite *unit_suite(void)
 
 	tc = tcase_create("schema");
 	tcase_add_test(tc, test_schema_loads);
+	tcase_add_test(tc, test_libvirt_grammar);
 	tcase_add_test(tc, test_schema_missing);
 	suite_add_tcase(s, tc);
 	return s;
