@@ -20,7 +20,7 @@ tests_unit_check_domxml_SOURCES = $(UNIT_RUNNER) tests/unit/check_domxml.c
 tests_unit_check_domxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt
 tests_unit_check_domxml_CFLAGS = $(LIB_UNIT_CFLAGS) $(LIBXML2_CFLAGS) \
 	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
-tests_unit_check_domxml_LDADD = libvirt/libdomxml.la $(LIB_UNIT_LIBS) \
+tests_unit_check_domxml_LDADD = libvirt/libdomxml.la $(LIB_UNIT_LIBS) -lpthread \
 	$(LIBXML2_LIBS)
 EXTRA_DIST += tests/unit/domxml
 

@@ -17,6 +17,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -928,6 +929,38 @@ START_TEST(test_bandwidth)
 }
 END_TEST
 
+/* --- threads ----------------------------------------------------------- */
+
+/* keel-virtd's workers parse at once: the schema cache and libxml2. */
+static void *parse_many(void *xml)
+{
+	for (int i = 0; i < 40; i++) {
+		struct json_object *cfg = parsed(xml);
+		char *out = formatted(cfg);
+
+		ck_assert_ptr_nonnull(strstr(out, "<name>web-01</name>"));
+		free(out);
+		json_object_put(cfg);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	char *path = src_path("tests/unit/domxml/full.xml");
+	char *xml = read_text(path);
+	pthread_t t[4];
+
+	ck_assert_ptr_nonnull(xml);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, parse_many, xml), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	free(xml);
+	free(path);
+}
+END_TEST
+
 /* --- the schema ---------------------------------------------------------- */
 
 
@@ -1035,7 +1068,13 @@ END_TEST
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("domxml");
-	TCase *tc = tcase_create("read");
+	TCase *tc = tcase_create("threads");
+
+	/* first, so that the threads race to compile the schema */
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("read");
 
 	tcase_add_test(tc, test_golden);
 	tcase_add_loop_test(tc, test_refused, 0,
