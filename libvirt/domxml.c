@@ -424,11 +424,11 @@ static int dx_unknown(struct dx *d, const xmlNode *n, const xmlNode *parent)
 {
 	if (n->ns && n->ns->href && !dx_in_keel_ns(n))
 		return dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-			       "keel does not support <%s> of namespace %s in <%s>: keel keeps no other application's data with a domain.",
+			       "keel does not support <%.64s> of namespace %.128s in <%s>: keel keeps no other application's data with a domain.",
 			       dx_name(n), (const char *)n->ns->href,
 			       dx_name(parent));
 	return dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-		       "keel does not support <%s> in <%s>: %s", dx_name(n),
+		       "keel does not support <%.64s> in <%s>: %s", dx_name(n),
 		       dx_name(parent), dx_why(dx_name(n)));
 }
 
@@ -446,7 +446,7 @@ static int dx_check_attrs(struct dx *d, const xmlNode *n, enum dx_el row)
 				break;
 		if (!a->name)
 			return dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-				       "keel does not support the attribute %s%s%s of <%s>%s%s%s; keel-virtd(8) lists the domain XML keel reads.",
+				       "keel does not support the attribute %.64s%s%.64s of <%s>%s%s%s; keel-virtd(8) lists the domain XML keel reads.",
 				       at->ns && at->ns->prefix ?
 					       (const char *)at->ns->prefix :
 					       "",
@@ -474,7 +474,7 @@ static int dx_check_attrs(struct dx *d, const xmlNode *n, enum dx_el row)
 			ok = !strcmp(*ok_v, (const char *)v);
 		if (!ok) {
 			int rc = dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-					 "keel does not support <%s %s='%s'>: %s",
+					 "keel does not support <%s %s='%.64s'>: %s",
 					 dx_name(n), name, (const char *)v,
 					 a->why);
 
@@ -662,10 +662,10 @@ static int dx_num(struct dx *d, xmlNode *n, const char *attr,
 		return attr ? rc : -ENOMEM;
 	if (!dx_ull(s, v))
 		rc = attr ? dx_fail(d, DOMXML_ERR_XML_DETAIL,
-				    "<%s %s='%s'> is not a whole number from 0 to %llu.",
+				    "<%s %s='%.64s'> is not a whole number from 0 to %llu.",
 				    dx_name(n), attr, s, ULLONG_MAX) :
 			    dx_fail(d, DOMXML_ERR_XML_DETAIL,
-				    "<%s> holds '%s', which is not a whole number from 0 to %llu.",
+				    "<%s> holds '%.64s', which is not a whole number from 0 to %llu.",
 				    dx_name(n), s, ULLONG_MAX);
 	else if (set)
 		*set = true;
@@ -707,7 +707,7 @@ static int check_os_type(struct dx *d, xmlNode *n)
 		return -ENOMEM;
 	if (strcmp(dx_trim(s), "hvm"))
 		rc = dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-			     "keel does not support <type>%s</type> in <os>: keel boots a Linux kernel in a KVM guest, which libvirt calls <type>hvm</type>.",
+			     "keel does not support <type>%.64s</type> in <os>: keel boots a Linux kernel in a KVM guest, which libvirt calls <type>hvm</type>.",
 			     dx_trim(s));
 	free(s);
 	return rc;
@@ -726,7 +726,7 @@ static int check_timer(struct dx *d, xmlNode *n)
 
 		if (strcmp(present, hpet ? "no" : "yes"))
 			rc = dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-				     "keel does not support <timer name='%s' present='%s'>: keel's guest %s.",
+				     "keel does not support <timer name='%s' present='%.64s'>: keel's guest %s.",
 				     name, present,
 				     hpet ? "has no HPET" :
 					    "always has KVM's in-kernel PIT, its RTC and kvmclock");
@@ -746,7 +746,7 @@ static int check_backend(struct dx *d, xmlNode *n)
 	if (strcmp(dx_trim(s), "/dev/urandom") &&
 	    strcmp(dx_trim(s), "/dev/random"))
 		rc = dx_fail(d, DOMXML_ERR_UNSUPPORTED,
-			     "keel does not support <backend model='random'>%s</backend>: keel-hv feeds virtio-rng from the host's getrandom(), which is /dev/urandom's source.",
+			     "keel does not support <backend model='random'>%.64s</backend>: keel-hv feeds virtio-rng from the host's getrandom(), which is /dev/urandom's source.",
 			     dx_trim(s));
 	free(s);
 	return rc;
@@ -1069,7 +1069,7 @@ static int map_mib(struct dx_map *m, xmlNode *n, long long *mib)
 			mult = dx_units[i].bytes;
 	if (!mult)
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<%s unit='%s'> is not a unit libvirt knows; use KiB, MiB or GiB.",
+			     "<%s unit='%.64s'> is not a unit libvirt knows; use KiB, MiB or GiB.",
 			     dx_name(n), unit);
 	else if (v > ULLONG_MAX / mult)
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
@@ -1126,7 +1126,7 @@ static int map_cpulist(struct dx_map *m, xmlNode *n, const char *s)
 	memset(&any, 0xff, sizeof(any));
 	if (cpumap_parse(s, &any, &out, err))
 		return dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			       "In <%s cpuset='%s'>: %s", dx_name(n), s, err);
+			       "In <%s cpuset='%.64s'>: %s", dx_name(n), s, err);
 	return 0;
 }
 
@@ -1377,7 +1377,7 @@ static int map_disk(struct dx_map *m, xmlNode *n, struct json_object *disk)
 		   dx_attr(m->d, dx_child(n, "target", false), "dev", &rc);
 	if (!rc && !dx_is_vdev(dev))
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<target dev='%s'> of <disk> is not a disk name keel knows; use vda, vdb and so on (xvdX, sdX and hdX are read as xl reads them).",
+			     "<target dev='%.64s'> of <disk> is not a disk name keel knows; use vda, vdb and so on (xvdX, sdX and hdX are read as xl reads them).",
 			     dev ? dev : "");
 	if (!rc)
 		rc = dx_add_str(m->d, disk, "vdev", dev);
@@ -1451,7 +1451,7 @@ static int map_ifname(struct dx_map *m, xmlNode *n, const char *elem,
 
 	if (!rc && s && !dx_is_ifname(s))
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<%s %s='%s'> of <interface> is not a network interface name: 1 to 15 characters, none of them '/', ':', ',', '=' or white space.",
+			     "<%s %s='%.64s'> of <interface> is not a network interface name: 1 to 15 characters, none of them '/', ':', ',', '=' or white space.",
 			     elem, attr, s);
 	if (!rc && s)
 		rc = dx_add_str(m->d, nic, key, s);
@@ -1471,7 +1471,7 @@ static int map_nic(struct dx_map *m, xmlNode *n, struct json_object *nic)
 		*p = (char)tolower((unsigned char)*p);
 	if (!rc && mac && !dx_is_mac(mac))
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<mac address='%s'> is not a unicast MAC address; write six hex pairs with an even first byte, such as 52:54:00:12:34:56.",
+			     "<mac address='%.64s'> is not a unicast MAC address; write six hex pairs with an even first byte, such as 52:54:00:12:34:56.",
 			     mac);
 	if (!rc && mac)
 		rc = dx_add_str(m->d, nic, "mac", mac);
@@ -1645,7 +1645,7 @@ static int map_name(struct dx_map *m, xmlNode *n)
 			break;
 	if (s[i] || !i || i > 64 || s[0] == '-')
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<name>%s</name> is not a domain name: 1 to 64 letters, digits, '_', '.' or '-', not starting with '-'.",
+			     "<name>%.80s</name> is not a domain name: 1 to 64 letters, digits, '_', '.' or '-', not starting with '-'.",
 			     s);
 	if (!rc)
 		rc = map_set(m, F_NAME, json_object_new_string(s));
@@ -1674,7 +1674,7 @@ static int map_action(struct dx_map *m, enum dx_field f, xmlNode *n)
 			rc = map_set(m, f, json_object_new_string(t));
 	if (rc == -1)
 		rc = dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			     "<%s>%s</%s> is not an action keel knows; use destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart.",
+			     "<%s>%.64s</%s> is not an action keel knows; use destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart.",
 			     dx_fields[f], t, dx_fields[f]);
 	free(s);
 	return rc;

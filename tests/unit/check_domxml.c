@@ -716,6 +716,37 @@ START_TEST(test_huge)
 }
 END_TEST
 
+/* A refusal quotes at most a little of what it refuses. */
+START_TEST(test_long_words)
+{
+	static const char *const forms[][2] = {
+		{ "<domain type='", "'><name>t</name>" OS TAIL },
+		{ HEAD OS "<", "/>" TAIL },
+		{ "<domain type='kvm' ", "='1'><name>t</name>" OS TAIL },
+		{ HEAD "<memory>", "</memory>" OS TAIL },
+	};
+	char *word = malloc(100001), *xml, *dir = schema_dir(), *msg;
+	int code;
+
+	memset(word, 'x', 100000);
+	word[100000] = '\0';
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		ck_assert_int_ge(asprintf(&xml, "%s%s%s", forms[i][0], word,
+					  forms[i][1]),
+				 0);
+		msg = NULL;
+		ck_assert_ptr_null(domxml_parse(xml, dir, &code, &msg));
+		ck_assert_ptr_nonnull(msg);
+		ck_assert_msg(strlen(msg) < 1024, "%zu bytes of message",
+			      strlen(msg));
+		free(msg);
+		free(xml);
+	}
+	free(word);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_deep)
 {
 	size_t depth = 100000, i;
@@ -1087,6 +1118,7 @@ Suite *unit_suite(void)
 	tc = tcase_create("hostile");
 	tcase_add_test(tc, test_huge);
 	tcase_add_test(tc, test_deep);
+	tcase_add_test(tc, test_long_words);
 	tcase_add_test(tc, test_entities);
 	tcase_add_test(tc, test_external_entity);
 	tcase_add_test(tc, test_binary);
