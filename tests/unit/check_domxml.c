@@ -27,6 +27,7 @@
 #include <libxml/relaxng.h>
 
 #include "domxml.h"
+#include "jschema.h"
 #include "runner.h"
 #include "xlcfg.h"
 
@@ -334,6 +335,47 @@ START_TEST(test_golden_json_round_trip)
 	}
 	closedir(d);
 	ck_assert_int_ge(n, 5);
+	free(dir);
+}
+END_TEST
+
+/*
+ * What the golden XML reads as is a configuration keeld takes: valid by
+ * schemas/domain.schema.json, which keeld checks define and create with.
+ */
+START_TEST(test_golden_json_is_keels)
+{
+	char *dir = src_path("tests/unit/domxml"), *err = NULL;
+	char *schema_path = src_path("schemas/domain.schema.json");
+	struct json_object *doc;
+	struct jschema *schema;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_msg(!jschema_load_file(schema_path, &doc, &err), "%s", err);
+	ck_assert_msg(!jschema_new(doc, "", &schema, &err), "%s", err);
+	json_object_put(doc);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		struct json_object *cfg;
+		char *path, *at = NULL, *msg = NULL;
+
+		if (!has_suffix(e->d_name, ".json"))
+			continue;
+		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
+		cfg = json_object_from_file(path);
+		ck_assert_ptr_nonnull(cfg);
+		ck_assert_msg(!jschema_validate(schema, cfg, &at, &msg),
+			      "%s: %s %s", path, at, msg);
+		json_object_put(cfg);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 5);
+	jschema_free(schema);
+	free(schema_path);
 	free(dir);
 }
 END_TEST
@@ -1126,6 +1168,7 @@ Suite *unit_suite(void)
 
 	tc = tcase_create("round trip");
 	tcase_add_test(tc, test_golden_json_round_trip);
+	tcase_add_test(tc, test_golden_json_is_keels);
 	tcase_add_test(tc, test_xlcfg_golden_round_trip);
 	tcase_add_test(tc, test_xlcfg_round_trip);
 	tcase_add_test(tc, test_nic_limits_round_trip);
