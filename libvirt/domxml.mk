@@ -16,12 +16,17 @@ dist_keelschemas_DATA += schemas/libvirt-domain.rng
 # Golden files, refusals, hostile input and round trips (check_domxml.c).
 check_PROGRAMS += tests/unit/check_domxml
 TESTS += tests/unit/check_domxml
-tests_unit_check_domxml_SOURCES = $(UNIT_RUNNER) tests/unit/check_domxml.c
-tests_unit_check_domxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt
+# Its "keeld" case defines shut-off domains on a real keeld (no KVM).
+tests_unit_check_domxml_SOURCES = $(UNIT_RUNNER) tests/unit/check_domxml.c \
+	$(KEELD_FIXTURE)
+tests_unit_check_domxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt \
+	-I$(top_srcdir)/tests/integration
 tests_unit_check_domxml_CFLAGS = $(LIB_UNIT_CFLAGS) $(LIBXML2_CFLAGS) \
 	-DKEEL_SRCDIR='"$(abs_top_srcdir)"'
-tests_unit_check_domxml_LDADD = libvirt/libdomxml.la $(LIB_UNIT_LIBS) -lpthread \
-	$(LIBXML2_LIBS)
+tests_unit_check_domxml_LDADD = libvirt/libdomxml.la lib/libkeelclient.la \
+	tests/integration/libharness.la $(LIB_UNIT_LIBS) $(LIBXML2_LIBS) \
+	-lpthread
+EXTRA_tests_unit_check_domxml_DEPENDENCIES = daemon/keeld$(EXEEXT)
 EXTRA_DIST += tests/unit/domxml
 
 # libFuzzer target (make fuzz, docs/testing.md "Fuzzing"): domxml_parse()

@@ -7,7 +7,9 @@
  * every refusal with its code and the element it names; hostile input
  * (not XML, huge, deep, entities, external entities, a wrong root);
  * round trips of every golden configuration and of xl.cfg files read
- * by lib/xlcfg; the live facts; the schema itself.
+ * by lib/xlcfg, also through a real keeld (define, the configuration
+ * keeld holds written with its live facts, define again: the same);
+ * the live facts; the schema itself.
  *
  * KEEL_REGEN_DOMXML=1 rewrites NAME.json and NAME.out.xml from what the
  * code does now: only on purpose, and read the diff.
@@ -28,6 +30,8 @@
 
 #include "domxml.h"
 #include "jschema.h"
+#include "keel.h"
+#include "keeld_fixture.h"
 #include "runner.h"
 #include "xlcfg.h"
 
@@ -47,24 +51,7 @@ static char *schema_dir(void)
 /* The whole file at @path, or NULL if there is none; the caller frees. */
 static char *read_text(const char *path)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return NULL;
-	ck_assert_int_ge(getdelim(&buf, &len, '\0', f), 0);
-	fclose(f);
-	return buf;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
+	return harness_read_file(path, NULL);
 }
 
 /* domxml_parse() with the source tree's schema; must succeed. */
@@ -236,12 +223,13 @@ static int golden_one(const char *dir, const char *base, bool regen)
 	cfg = parsed(in);
 	xml = formatted(cfg);
 	if (regen) {
-		write_text(json_path, json_object_to_json_string_ext(
-					      cfg, JSON_C_TO_STRING_PRETTY |
-							   JSON_C_TO_STRING_SPACED |
-							   JSON_C_TO_STRING_NOSLASHESCAPE));
+		const char *j = json_object_to_json_string_ext(
+			cfg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				     JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		harness_write_file(json_path, j, strlen(j));
 		if (strcmp(xml, in))
-			write_text(out_path, xml);
+			harness_write_file(out_path, xml, strlen(xml));
 		else
 			unlink(out_path);
 	}
@@ -1002,6 +990,111 @@ START_TEST(test_bandwidth)
 }
 END_TEST
 
+/* --- through a real keeld ---------------------------------------------- */
+
+/*
+ * What keel-virtd's define and dumpxml do, on keeld itself (shut-off
+ * domains need no KVM): @cfg defined, its configuration as keeld holds
+ * it (its defaults filled in) written as XML with its live facts, that
+ * XML read and defined again in its place: keeld then holds the same
+ * configuration, but that the XML says what keeld's defaults gave (the
+ * memory and vCPUs that keel_domain_info() reports, the rng), as
+ * libvirt's XML always does.
+ */
+static void through_keeld(struct keel_conn *c, struct json_object *cfg,
+			  const char *what)
+{
+	struct json_object *held = NULL, *again = NULL, *back;
+	struct keel_domain dom;
+	const char *name;
+	char *xml;
+
+	/* keeld refuses CPUs this host lacks; the pins' XML is tested above */
+	json_object_object_del(cfg, "cpus");
+	ck_assert_msg(!keel_domain_define(c, cfg, NULL), "%s: define: %s",
+		      what, keel_last_error(c)->message);
+	name = json_object_get_string(json_object_object_get(cfg, "name"));
+	ck_assert_msg(!keel_domain_info(c, name, &dom, &held), "%s: info: %s",
+		      what, keel_last_error(c)->message);
+	ck_assert_int_eq(dom.id, -1);
+	xml = domxml_format(held, &dom, 0);
+	ck_assert_ptr_nonnull(xml);
+	back = parsed(xml);
+	ck_assert_msg(!keel_domain_undefine(c, name), "%s: undefine: %s",
+		      what, keel_last_error(c)->message);
+	ck_assert_msg(!keel_domain_define(c, back, NULL),
+		      "%s: define of its dumpxml: %s\n%s", what,
+		      keel_last_error(c)->message, xml);
+	ck_assert(!keel_domain_config(c, name, &again));
+	if (!json_object_object_get_ex(held, "memory", NULL))
+		json_object_object_add(held, "memory",
+				       json_object_new_int64(dom.memory_mib));
+	if (!json_object_object_get_ex(held, "vcpus", NULL))
+		json_object_object_add(held, "vcpus",
+				       json_object_new_int64(dom.vcpus));
+	assert_same(held, again, what);
+	ck_assert(!keel_domain_undefine(c, name));
+	json_object_put(again);
+	json_object_put(back);
+	json_object_put(held);
+	free(xml);
+}
+
+START_TEST(test_keeld_round_trip)
+{
+	char *dir = src_path("tests/golden/xlcfg"), *err = NULL;
+	struct keel_conn *c = NULL;
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	keeld_start();
+	ck_assert_msg(!keel_connect(rw_sock, &c, &err), "%s", err);
+	/* the domains keel create makes of xl.cfg files */
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		struct json_object *cfg = NULL;
+		char *path;
+
+		if (!has_suffix(e->d_name, ".cfg"))
+			continue;
+		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
+		ck_assert_msg(!xlcfg_read_file(path, NULL, 0, &cfg, &err, NULL),
+			      "%s: %s", path, err);
+		through_keeld(c, cfg, path);
+		json_object_put(cfg);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	/* and those of the golden XML */
+	dir = src_path("tests/unit/domxml");
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		struct json_object *cfg;
+		char *path;
+
+		if (!has_suffix(e->d_name, ".json"))
+			continue;
+		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
+		cfg = json_object_from_file(path);
+		ck_assert_ptr_nonnull(cfg);
+		through_keeld(c, cfg, path);
+		json_object_put(cfg);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	ck_assert_int_ge(n, 15);
+	keel_close(c);
+	keeld_stop();
+}
+END_TEST
+
 /* --- threads ----------------------------------------------------------- */
 
 /* keel-virtd's workers parse at once: the schema cache and libxml2. */
@@ -1173,6 +1266,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_xlcfg_round_trip);
 	tcase_add_test(tc, test_nic_limits_round_trip);
 	tcase_add_test(tc, test_live);
+	suite_add_tcase(s, tc);
+
+	tc = keeld_tcase("keeld", 120);
+	tcase_add_test(tc, test_keeld_round_trip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("schema");
