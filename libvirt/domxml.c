@@ -1409,6 +1409,9 @@ static int map_disk(struct dx_map *m, xmlNode *n, struct json_object *disk)
 		if (!rc && v)
 			rc = dx_add_int(m->d, limits, dx_name(c), (long long)v);
 	}
+	/* limits of 0 are none: no iotune, as the XML will say (fuzz_domxml) */
+	if (!rc && !json_object_object_length(limits))
+		json_object_object_del(disk, "iotune");
 	return rc;
 }
 

@@ -971,6 +971,29 @@ START_TEST(test_cputune)
 }
 END_TEST
 
+/* Limits of 0 are no limits: nothing of them is kept (fuzz_domxml found it). */
+START_TEST(test_zero_limits)
+{
+	struct json_object *cfg = parsed(
+		HEAD OS "<devices><disk type='file'><source file='/a'/>"
+		"<target dev='vda'/><iotune><read_iops_sec>00</read_iops_sec>"
+		"</iotune></disk><interface type='bridge'><bandwidth>"
+		"<outbound average='1' burst='0'/></bandwidth></interface>"
+		"</devices>" TAIL);
+	struct json_object *disk = json_object_array_get_idx(
+		json_object_object_get(cfg, "disks"), 0);
+	struct json_object *nic = json_object_array_get_idx(
+		json_object_object_get(cfg, "nics"), 0);
+
+	ck_assert(!json_object_object_get_ex(disk, "iotune", NULL));
+	ck_assert_int_eq(json_object_object_length(
+				 json_object_object_get(nic, "iotune")),
+			 1);
+	round_trip(cfg, "zero limits");
+	json_object_put(cfg);
+}
+END_TEST
+
 START_TEST(test_bandwidth)
 {
 	struct json_object *cfg = parsed(
@@ -1248,6 +1271,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_units);
 	tcase_add_test(tc, test_cputune);
 	tcase_add_test(tc, test_bandwidth);
+	tcase_add_test(tc, test_zero_limits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");
