@@ -911,7 +911,7 @@ START_TEST(test_units)
 		char *xml;
 		struct json_object *cfg;
 
-		ck_assert_int_ge(asprintf(&xml, HEAD "%s" OS TAIL,
+		ck_assert_int_ge(asprintf(&xml, HEAD "<metadata/>%s" OS TAIL,
 					  cases[i].mem),
 				 0);
 		cfg = parsed(xml);
