@@ -1212,18 +1212,29 @@ static int map_pins(struct dx_map *m, xmlNode *tune, const char *cpuset)
 	}
 	if (!rc && !n && cpuset)
 		rc = map_set(m, F_CPUS, json_object_new_string(cpuset));
+	/* with a cpuset, every vCPU is pinned; without, those up to the last pin */
+	if (!rc && n && cpuset)
+		n = m->maxvcpus;
+	/*
+	 * and not past the last that is pinned at all: a vCPU past the end
+	 * of keel's array is not pinned, as one pinned to "all" is not
+	 */
+	while (!rc && n &&
+	       !strcmp(pins[n - 1] ? pins[n - 1] : cpuset ? cpuset : "all",
+		       "all"))
+		n--;
 	if (!rc && n) {
-		/* with a cpuset, every vCPU is pinned; without, those up to the last pin */
-		if (cpuset)
-			n = m->maxvcpus;
 		arr = json_object_new_array();
 		for (i = 0; arr && i < n; i++) {
 			const char *s = pins[i] ? pins[i] :
 					cpuset	? cpuset :
 						  "all";
+			struct json_object *item = json_object_new_string(s);
 
-			if (json_object_array_add(arr, json_object_new_string(s)))
+			if (!item || json_object_array_add(arr, item)) {
+				json_object_put(item);
 				break;
+			}
 		}
 		rc = arr && i == n ? map_set(m, F_CPUS, arr) :
 				     (json_object_put(arr), dx_nomem(m->d));

@@ -968,6 +968,18 @@ START_TEST(test_cputune)
 	ck_assert_str_eq(json_object_to_json_string_ext(cpus, JSON_C_TO_STRING_PLAIN),
 			 "[\"all\",\"all\",\"1\"]");
 	json_object_put(cfg);
+	/* a vCPU pinned to "all" is not pinned: none at the end of the array */
+	cfg = parsed(HEAD "<vcpu cpuset='all' current='2'>3</vcpu><cputune>"
+			  "<vcpupin vcpu='1' cpuset='2'/></cputune>" OS TAIL);
+	ck_assert(json_object_object_get_ex(cfg, "cpus", &cpus));
+	ck_assert_str_eq(json_object_to_json_string_ext(cpus, JSON_C_TO_STRING_PLAIN),
+			 "[\"all\",\"2\"]");
+	round_trip(cfg, "cpuset all");
+	json_object_put(cfg);
+	cfg = parsed(HEAD "<vcpu>2</vcpu><cputune><vcpupin vcpu='1' cpuset='all'/>"
+			  "</cputune>" OS TAIL);
+	ck_assert(!json_object_object_get_ex(cfg, "cpus", NULL));
+	json_object_put(cfg);
 }
 END_TEST
 
