@@ -1972,15 +1972,19 @@ static void fw_metadata(struct fw *f, struct json_object *nics)
 
 static void fw_memory(struct fw *f, struct json_object *cfg, long long live)
 {
-	long long mem = cfg_int(cfg, "memory", 0);
-	long long max = cfg_int(cfg, "maxmem", 0);
-	long long cur = live > 0 ? live : mem;
+	struct json_object *m = cfg_get(cfg, "memory", json_type_int);
+	struct json_object *mx = cfg_get(cfg, "maxmem", json_type_int);
+	long long cur, max;
 
-	if (!max)
-		max = mem ? mem : cur;
-	if (!max)
+	/* what the configuration holds is written, even a 0 keeld refuses */
+	if (!m && !mx && live <= 0)
 		return;
-	if (!cur || cur > max)
+	cur = live > 0 ? live : m ? json_object_get_int64(m) :
+				    json_object_get_int64(mx);
+	max = mx ? json_object_get_int64(mx) :
+	      m	 ? json_object_get_int64(m) :
+		   cur;
+	if (cur > max)
 		cur = max;
 	fw_start(f, "memory");
 	fw_attr(f, "unit", "KiB");

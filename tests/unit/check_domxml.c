@@ -906,6 +906,7 @@ START_TEST(test_units)
 		{ "<memory unit='TB'>1</memory>", 953675 },
 		{ "<memory unit='GiB'> 1 </memory>", 1024 },
 	};
+	struct json_object *cfg0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *xml;
@@ -922,6 +923,11 @@ START_TEST(test_units)
 		json_object_put(cfg);
 		free(xml);
 	}
+	/* 0 is keeld's to refuse, and is written back (fuzz_domxml found it) */
+	cfg0 = parsed(HEAD "<memory unit='GiB'>0</memory>" OS TAIL);
+	ck_assert_int_eq(member(cfg0, "memory"), 0);
+	round_trip(cfg0, "memory 0");
+	json_object_put(cfg0);
 }
 END_TEST
 
