@@ -773,11 +773,15 @@ static void dx_no_doctype(void *ctx, const xmlChar *name,
 
 static xmlDoc *dx_read(struct dx *d, const char *xml)
 {
-	size_t len = strnlen(xml, DOMXML_MAX_BYTES + 1);
+	size_t len = xml ? strnlen(xml, DOMXML_MAX_BYTES + 1) : 0;
 	xmlParserCtxtPtr ctxt;
 	bool doctype = false;
 	xmlDoc *doc;
 
+	if (!xml) {
+		dx_fail(d, DOMXML_ERR_XML, "No domain XML was given.");
+		return NULL;
+	}
 	if (len > DOMXML_MAX_BYTES) {
 		dx_fail(d, DOMXML_ERR_XML,
 			"The domain XML is larger than %d bytes, the most keel reads.",

@@ -865,6 +865,7 @@ START_TEST(test_binary)
 	static const char junk[] = "<domain type='kvm'>\x01\x02\xff\xfe</domain>";
 
 	refused(junk, DOMXML_ERR_XML, "not well-formed");
+	refused(NULL, DOMXML_ERR_XML, "No domain XML");
 	refused("<domain type='kvm'><name>t</name>\0" OS TAIL, DOMXML_ERR_XML,
 		"not well-formed");
 	refused("\xef\xbb\xbf<domain type='kvm'><name>t\xc3</name>" OS TAIL,
