@@ -20,6 +20,7 @@
 #include "hv_proto.h"
 #include "virt_error.h"
 #include "virt_handlers.h"
+#include "virt_host.h"
 #include "virt_server.h"
 
 /* xmlTextWriter with one buffer; every call's failure is kept in @rc. */
@@ -158,6 +159,7 @@ int virt_h_get_capabilities(struct virt_call *call, void *args, void *ret)
 	struct keel_conn *kc = virt_call_keel(call);
 	struct keel_host_info info;
 	const char *vendor = host_vendor();
+	int sockets, cores, threads;
 	struct caps_xml x;
 	char uuid[40];
 
@@ -176,11 +178,16 @@ int virt_h_get_capabilities(struct virt_call *call, void *args, void *ret)
 	xml_text(&x, "arch", "x86_64");
 	if (vendor)
 		xml_text(&x, "vendor", vendor);
+	if (virt_host_topology(info.nr_cpus, &sockets, &cores, &threads)) {
+		sockets = 1;
+		cores = info.nr_cpus;
+		threads = 1;
+	}
 	xml_open(&x, "topology");
-	xml_attr(&x, "sockets", "1");
+	xml_attr(&x, "sockets", "%d", sockets);
 	xml_attr(&x, "dies", "1");
-	xml_attr(&x, "cores", "%d", info.nr_cpus);
-	xml_attr(&x, "threads", "1");
+	xml_attr(&x, "cores", "%d", cores);
+	xml_attr(&x, "threads", "%d", threads);
 	xml_close(&x);
 	xml_close(&x);			/* cpu */
 	xml_empty(&x, "power_management", NULL, NULL);

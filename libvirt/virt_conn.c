@@ -5,8 +5,7 @@
  * what a client asks of the host: type, versions, hostname, URI,
  * NODE_GET_INFO. The host's facts are keeld's (host.info), so that they
  * are those of the host keel-virtd manages; the topology, which keeld
- * does not report, is this host's sysfs when it agrees with keeld's
- * count of CPUs.
+ * does not report, is virt_host.c's.
  */
 #include "config.h"
 
@@ -17,6 +16,7 @@
 
 #include "virt_error.h"
 #include "virt_handlers.h"
+#include "virt_host.h"
 #include "virt_server.h"
 
 /* What keel-virtd says it is (CONNECT_GET_TYPE; man/keel-virtd.8). */
@@ -120,70 +120,6 @@ int virt_h_get_uri(struct virt_call *call, void *args, void *ret)
 	return set_string(call, &r->str, VIRT_URI);
 }
 
-/* The (first) number in CPU @cpu's topology file @name, or -1. */
-static long sysfs_long(int cpu, const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/devices/system/cpu/cpu%d/topology/%s", cpu, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/*
- * This host's sockets, cores per socket and threads per core from
- * sysfs. Returns 0, or -1 when sysfs does not say.
- */
-static int host_topology(int cpus, int *sockets, int *cores, int *threads)
-{
-	int cpu, nr_sockets = 0, nr_cores = 0;
-	long pkg, core, max_pkg = -1;
-
-	for (cpu = 0; cpu < cpus; cpu++) {
-		pkg = sysfs_long(cpu, "physical_package_id");
-		core = sysfs_long(cpu, "core_id");
-		if (pkg < 0 || core < 0)
-			return -1;
-		if (pkg > max_pkg)
-			max_pkg = pkg;
-		/* Count the first thread of each core: cpu0 of socket 0... */
-		if (sysfs_long(cpu, "thread_siblings_list") == cpu)
-			nr_cores++;
-	}
-	nr_sockets = (int)max_pkg + 1;
-	if (nr_sockets <= 0 || nr_cores <= 0 || nr_cores % nr_sockets ||
-	    cpus % nr_cores)
-		return -1;
-	*sockets = nr_sockets;
-	*cores = nr_cores / nr_sockets;
-	*threads = cpus / nr_cores;
-	return 0;
-}
-
-/* The CPU's clock in MHz from /proc/cpuinfo; 0 when it does not say. */
-static int host_mhz(void)
-{
-	char line[256];
-	double mhz = 0;
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
-			break;
-	fclose(f);
-	return (int)mhz;
-}
-
 int virt_h_node_get_info(struct virt_call *call, void *args, void *ret)
 {
 	struct keel_conn *kc = virt_call_keel(call);
@@ -198,9 +134,9 @@ int virt_h_node_get_info(struct virt_call *call, void *args, void *ret)
 	snprintf(r->model, sizeof(r->model), "x86_64");
 	r->memory = (unsigned long long)info.memory_mib * 1024;
 	r->cpus = info.nr_cpus;
-	r->mhz = host_mhz();
+	r->mhz = virt_host_mhz();
 	r->nodes = 1;
-	if (host_topology(info.nr_cpus, &sockets, &cores, &threads)) {
+	if (virt_host_topology(info.nr_cpus, &sockets, &cores, &threads)) {
 		sockets = 1;
 		cores = info.nr_cpus;
 		threads = 1;

@@ -47,6 +47,7 @@ int virt_h_is_updated(struct virt_call *call, void *args, void *ret);
 int virt_h_get_autostart(struct virt_call *call, void *args, void *ret);
 int virt_h_set_autostart(struct virt_call *call, void *args, void *ret);
 int virt_h_has_managed_save(struct virt_call *call, void *args, void *ret);
+int virt_h_snapshot_num(struct virt_call *call, void *args, void *ret);
 int virt_h_create(struct virt_call *call, void *args, void *ret);
 int virt_h_create_with_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_destroy(struct virt_call *call, void *args, void *ret);

@@ -87,6 +87,8 @@ const struct virt_proc virt_procs[] = {
 	  virt_h_get_lib_version, R | L },
 	{ 183, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", X(vx_dom_flags_args),
 	  X(vx_int_ret), virt_h_has_managed_save, R },
+	{ 187, "DOMAIN_SNAPSHOT_NUM", X(vx_dom_flags_args), X(vx_num_ret),
+	  virt_h_snapshot_num, R },
 	{ 196, "DOMAIN_CREATE_WITH_FLAGS", X(vx_dom_flags_args),
 	  X(vx_dom_ret), virt_h_create_with_flags, 0 },
 	{ 202, "DOMAIN_IS_UPDATED", X(vx_dom_args), X(vx_int_ret),
