@@ -304,3 +304,14 @@ tests_bench_migrate_LDADD = $(BENCH_KEELD_LIBS)
 
 # The two-host migration suites.
 include $(top_srcdir)/tests/integration/local.mk
+
+# keel-virtd's protocol core without sockets: framing, limits, XDR
+# layouts, the procedure table and man/keel-virtd.8 (libvirt/).
+check_PROGRAMS += tests/unit/check_virt_frame
+TESTS += tests/unit/check_virt_frame
+tests_unit_check_virt_frame_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_virt_frame.c
+tests_unit_check_virt_frame_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
+tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
+$(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
