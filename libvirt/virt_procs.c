@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,19 @@ int virt_call_error(struct virt_call *call, int code, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Between calls keeld sends a worker's connection nothing (it subscribes
+ * to no events): a socket that polls readable is at its end, keeld went
+ * away since. Asking now, before the call, means no call is sent into a
+ * dead connection and none needs to be sent twice.
+ */
+static bool keel_stale(struct keel_conn *kc)
+{
+	struct pollfd p = { .fd = keel_event_fd(kc), .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
 struct keel_conn *virt_call_keel(struct virt_call *call)
 {
 	char *err = NULL;
@@ -163,6 +177,10 @@ struct keel_conn *virt_call_keel(struct virt_call *call)
 				"%s cannot ask keeld from the event loop.",
 				call->proc->name);
 		return NULL;
+	}
+	if (*call->keel && keel_stale(*call->keel)) {
+		keel_close(*call->keel);
+		*call->keel = NULL;
 	}
 	if (*call->keel)
 		return *call->keel;

@@ -315,3 +315,14 @@ tests_unit_check_virt_frame_CPPFLAGS = $(VIRT_CPPFLAGS)
 tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
 tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
 $(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
+
+# keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
+# (tests/integration/virtd_client.py); no KVM needed.
+check_PROGRAMS += tests/integration/check_virtd
+TESTS += tests/integration/check_virtd
+tests_integration_check_virtd_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+EXTRA_DIST += tests/integration/virtd_client.py

@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""python3-libvirt (Debian's, unpatched) against keel-virtd: the calls a
+management script makes first. check_virtd runs it with the URI and the
+names of two domains it defined through keeld, web (running nothing,
+256 MiB of 512, 2 vCPUs) and db; it prints what it saw and exits 0 only
+when every answer is what keel-virtd must give."""
+import sys
+
+import libvirt
+
+
+def main(uri):
+    conn = libvirt.open(uri)
+    assert conn.getType() == "KEEL", conn.getType()
+    assert conn.getURI().startswith("keel+unix:///system"), conn.getURI()
+    assert conn.getLibVersion() > 0
+    names = sorted(d.name() for d in conn.listAllDomains())
+    assert names == ["db", "web"], names
+    inactive = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+    assert len(inactive) == 2, inactive
+    active = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    assert active == [], active
+    web = conn.lookupByName("web")
+    state, maxmem, mem, vcpus, cputime = web.info()
+    assert state == libvirt.VIR_DOMAIN_SHUTOFF, state
+    assert (maxmem, mem, vcpus, cputime) == (524288, 262144, 2, 0), web.info()
+    assert web.isPersistent() == 1
+    assert web.isActive() == 0
+    assert web.ID() == -1
+    assert web.OSType() == "hvm"
+    again = conn.lookupByUUIDString(web.UUIDString())
+    assert again.name() == "web"
+    try:
+        conn.lookupByName("nosuch")
+        raise AssertionError("lookupByName('nosuch') succeeded")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, e.get_error_code()
+    try:
+        web.resume()
+        raise AssertionError("resume of a shut-off domain succeeded")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID, \
+            (e.get_error_code(), str(e))
+    conn.close()
+    print("python3-libvirt: ok", names, web.UUIDString())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
