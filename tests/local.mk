@@ -267,8 +267,20 @@ tests_fuzz_stream_seeds_LDADD = lib/libkeelstream.la lib/libkeelcommon.la
 CLEANFILES += tests/fuzz/fuzz_stream
 EXTRA_DIST += tests/fuzz
 
+# keel-virtd's framing and XDR decoders (libvirt/), on the generated
+# encoders of libvirt/virt_protocol.x.
+FUZZ_VIRT_SRC = tests/fuzz/fuzz_virt_msg.c libvirt/virt_frame.c
+tests/fuzz/fuzz_virt_msg: $(FUZZ_VIRT_SRC:%=$(srcdir)/%) \
+		libvirt/virt_protocol.c libvirt/virt_protocol.h config.h
+	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
+		-I$(top_builddir) -I$(top_builddir)/libvirt \
+		-I$(top_srcdir)/libvirt $(TIRPC_CFLAGS) \
+		$(FUZZ_VIRT_SRC:%=$(srcdir)/%) libvirt/virt_protocol.c \
+		$(TIRPC_LIBS) -o $@
+CLEANFILES += tests/fuzz/fuzz_virt_msg
+
 .PHONY: fuzz
-fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds
+fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds tests/fuzz/fuzz_virt_msg
 
 # keeld over TLS on loopback (docs/remote.md): who is let in, who is
 # refused and why; certificates from data/keel-pki-init.
