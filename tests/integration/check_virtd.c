@@ -31,6 +31,8 @@
 #define PYTHON "/usr/bin/python3"
 #define VIRTD_READY_MS 20000
 #define VIRSH_TIMEOUT_MS 30000
+/* keel-virtd's keepalive interval (man/keel-virtd.8). */
+#define VIRT_KEEPALIVE_S 5
 
 #define PROG 0x20008086u
 #define KEEPALIVE 0x6b656570u
@@ -482,6 +484,33 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/*
+ * virsh in a session with keepalive every second (-k 1, -K 2: gone after
+ * 2 s unanswered) that stays idle for longer than keel-virtd's own
+ * keepalive interval: both sides ping, both answer, the session lives.
+ */
+START_TEST(test_keepalive)
+{
+	char *argv[] = {
+		VIRSH, "-k", "1", "-K", "2", "-c", uri, NULL,
+	};
+	struct proc p = { 0 };
+
+	start_both();
+	define("web", 256, 512, 2);
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	usleep((VIRT_KEEPALIVE_S + 2) * 1000 * 1000);
+	ck_assert_int_eq(proc_send(&p, "list --all\n"), 0);
+	ck_assert_msg(proc_expect(&p, "web", 0, VIRSH_TIMEOUT_MS) > 0,
+		      "the idle virsh session: %s", p.out);
+	ck_assert_int_eq(proc_send(&p, "quit\n"), 0);
+	ck_assert_int_eq(proc_wait(&p, VIRSH_TIMEOUT_MS), 0);
+	ck_assert_msg(!strstr(p.out, "error"), "%s", p.out);
+	proc_dispose(&p);
+	stop_virtd();
+}
+END_TEST
+
 /* keeld goes away and comes back: errors meanwhile, then service again. */
 START_TEST(test_keeld_restart)
 {
@@ -527,6 +556,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_domains);
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_keepalive);
 	tcase_add_test(tc, test_keeld_restart);
 	tcase_add_test(tc, test_sigterm);
 	suite_add_tcase(s, tc);
