@@ -378,21 +378,43 @@ int virt_h_get_state(struct virt_call *call, void *args, void *ret)
 	return 0;
 }
 
+/* @dom's summary, and its maxmem in MiB (its memory when it has none). */
+static int dom_get_max(struct virt_call *call, const struct vx_dom *dom,
+		       struct keel_domain *d, long long *max_mib)
+{
+	struct json_object *config = NULL, *maxmem;
+
+	if (dom_get(call, dom, d, &config))
+		return -1;
+	*max_mib = d->memory_mib;
+	if (json_object_object_get_ex(config, "maxmem", &maxmem) &&
+	    json_object_get_int64(maxmem) > *max_mib)
+		*max_mib = json_object_get_int64(maxmem);
+	json_object_put(config);
+	return 0;
+}
+
+int virt_h_get_max_memory(struct virt_call *call, void *args, void *ret)
+{
+	struct vx_dom_args *a = args;
+	struct keel_domain d;
+	long long max_mib;
+
+	if (dom_get_max(call, &a->dom, &d, &max_mib))
+		return -1;
+	((struct vx_memory_ret *)ret)->memory = (u_quad_t)max_mib * 1024;
+	return 0;
+}
+
 int virt_h_get_info(struct virt_call *call, void *args, void *ret)
 {
 	struct vx_dom_args *a = args;
 	struct vx_get_info_ret *r = ret;
-	struct json_object *config = NULL, *maxmem;
-	long long max_mib;
 	struct keel_domain d;
+	long long max_mib;
 
-	if (dom_get(call, &a->dom, &d, &config))
+	if (dom_get_max(call, &a->dom, &d, &max_mib))
 		return -1;
-	max_mib = d.memory_mib;
-	if (json_object_object_get_ex(config, "maxmem", &maxmem) &&
-	    json_object_get_int64(maxmem) > max_mib)
-		max_mib = json_object_get_int64(maxmem);
-	json_object_put(config);
 	r->state = (u_char)d.state;
 	r->max_mem = (u_quad_t)max_mib * 1024;
 	r->memory = (u_quad_t)d.memory_mib * 1024;

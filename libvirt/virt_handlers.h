@@ -40,6 +40,7 @@ int virt_h_lookup_by_uuid(struct virt_call *call, void *args, void *ret);
 int virt_h_lookup_by_id(struct virt_call *call, void *args, void *ret);
 int virt_h_get_state(struct virt_call *call, void *args, void *ret);
 int virt_h_get_info(struct virt_call *call, void *args, void *ret);
+int virt_h_get_max_memory(struct virt_call *call, void *args, void *ret);
 int virt_h_get_os_type(struct virt_call *call, void *args, void *ret);
 int virt_h_is_active(struct virt_call *call, void *args, void *ret);
 int virt_h_is_persistent(struct virt_call *call, void *args, void *ret);

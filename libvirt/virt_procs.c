@@ -45,6 +45,8 @@ const struct virt_proc virt_procs[] = {
 	  virt_h_get_autostart, R },
 	{ 16, "DOMAIN_GET_INFO", X(vx_dom_args), X(vx_get_info_ret),
 	  virt_h_get_info, R },
+	{ 17, "DOMAIN_GET_MAX_MEMORY", X(vx_dom_args), X(vx_memory_ret),
+	  virt_h_get_max_memory, R },
 	{ 19, "DOMAIN_GET_OS_TYPE", X(vx_dom_args), X(vx_string_ret),
 	  virt_h_get_os_type, R },
 	{ 21, "CONNECT_LIST_DEFINED_DOMAINS", X(vx_list_names_args),

@@ -6,6 +6,7 @@ names of two domains it defined through keeld, web (running nothing,
 256 MiB of 512, 2 vCPUs) and db; it prints what it saw and exits 0 only
 when every answer is what keel-virtd must give."""
 import sys
+import threading
 
 import libvirt
 
@@ -42,6 +43,26 @@ def main(uri):
     except libvirt.libvirtError as e:
         assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID, \
             (e.get_error_code(), str(e))
+    # Calls from many threads on the one connection: libvirt sends them
+    # without waiting for each other, keel-virtd answers each under its
+    # serial, in any order.
+    errors = []
+
+    def hammer():
+        try:
+            for _ in range(25):
+                d = conn.lookupByName("db")
+                assert d.info()[3] == 1, d.info()
+                assert conn.lookupByName("web").maxMemory() == 524288
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
     conn.close()
     print("python3-libvirt: ok", names, web.UUIDString())
 
