@@ -332,7 +332,7 @@ static void client_process(struct virt_client *c)
 		len = virt_frame_length(word);
 		if (len < 0) {
 			bufferevent_unlock(c->bev);
-			client_close(c, "a message length past libvirt's limits.");
+			client_close(c, "a message length outside libvirt's limits.");
 			client_unref(c);
 			return;
 		}

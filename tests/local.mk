@@ -338,3 +338,16 @@ tests_integration_check_virtd_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += tests/integration/virtd_client.py
+
+# keel-virtd's lifecycle procedures on a real guest (KVM; nested in
+# QEMU where /dev/kvm is missing): keel's XDR as the client.
+check_PROGRAMS += tests/integration/check_virtd_guest
+TESTS += tests/integration/check_virtd_guest
+tests_integration_check_virtd_guest_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_guest.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_guest_LDADD = tests/integration/libharness.la \
+	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS)
+$(tests_integration_check_virtd_guest_OBJECTS): libvirt/virt_protocol.h
