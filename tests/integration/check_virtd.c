@@ -432,6 +432,27 @@ START_TEST(test_hostile)
 	/* Another program: refused, not a crash. */
 	raw_send(fd, 0xdeadbeef, 1, 0, 5, NULL, 0);
 	expect_error(fd, 5, 39);
+	/*
+	 * 100 lookups sent at once, more than keel-virtd answers at a
+	 * time for one client: it stops reading, goes on when calls are
+	 * done, and every one is answered, each under its own serial.
+	 */
+	{
+		static const uint8_t web_name[8] = { 0, 0, 0, 3, 'w', 'e', 'b' };
+		bool answered[100] = { false };
+		int k;
+
+		for (k = 0; k < 100; k++)
+			raw_send(fd, PROG, 23, 0, 1000 + k, web_name, 8);
+		for (k = 0; k < 100; k++) {
+			ck_assert_msg(raw_recv(fd, &r), "%d answers of 100", k);
+			ck_assert_uint_eq(r.status, 0);
+			ck_assert_uint_ge(r.serial, 1000);
+			ck_assert_uint_lt(r.serial, 1100);
+			ck_assert(!answered[r.serial - 1000]);
+			answered[r.serial - 1000] = true;
+		}
+	}
 	/* Keepalive: PING answered with PONG on the loop. */
 	raw_send(fd, KEEPALIVE, 1, 2, 0, NULL, 0);
 	ck_assert(raw_recv(fd, &r));
