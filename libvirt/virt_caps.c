@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * CONNECT_GET_CAPABILITIES and CONNECT_GET_DOMAIN_CAPABILITIES: what
- * keel offers, as libvirt's capabilities XML, written with libxml2's
+ * keel offers (and CONNECT_GET_SYSINFO, CONNECT_GET_MAX_VCPUS, what the
+ * host is), as libvirt's capabilities XML, written with libxml2's
  * xmlTextWriter. Tools read these to decide whether they may create a
  * guest at all: virt-install looks for a guest of os_type hvm, arch
  * x86_64 and domain type kvm; the emulator it names is keel-hv.
@@ -9,10 +10,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/xmlwriter.h>
@@ -327,4 +330,104 @@ int virt_h_domain_capabilities(struct virt_call *call, void *args, void *ret)
 	xml_close(&x);			/* features */
 	xml_close(&x);			/* domainCapabilities */
 	return set_xml(call, ret, xml_end(&x));
+}
+
+/* What SMBIOS says, as /sys/class/dmi/id has it: libvirt's names. */
+static const struct {
+	const char *group, *entry, *file;
+} smbios[] = {
+	{ "bios", "vendor", "bios_vendor" },
+	{ "bios", "version", "bios_version" },
+	{ "bios", "date", "bios_date" },
+	{ "bios", "release", "bios_release" },
+	{ "system", "manufacturer", "sys_vendor" },
+	{ "system", "product", "product_name" },
+	{ "system", "version", "product_version" },
+	{ "system", "serial", "product_serial" },
+	{ "system", "uuid", "product_uuid" },
+	{ "system", "sku", "product_sku" },
+	{ "system", "family", "product_family" },
+	{ "baseBoard", "manufacturer", "board_vendor" },
+	{ "baseBoard", "product", "board_name" },
+	{ "baseBoard", "version", "board_version" },
+	{ "baseBoard", "serial", "board_serial" },
+	{ "baseBoard", "asset", "board_asset_tag" },
+	{ "chassis", "manufacturer", "chassis_vendor" },
+	{ "chassis", "version", "chassis_version" },
+	{ "chassis", "serial", "chassis_serial" },
+	{ "chassis", "asset", "chassis_asset_tag" },
+};
+
+#define DMI_DIR "/sys/class/dmi/id/"
+
+/* The first line of DMI_DIR/@file into @buf; false if none or empty. */
+static bool dmi_read(const char *file, char *buf, size_t size)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), DMI_DIR "%s", file);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok && *buf;
+}
+
+int virt_h_get_sysinfo(struct virt_call *call, void *args, void *ret)
+{
+	struct vx_flags_args *a = args;
+	const char *open_group = NULL;
+	char value[256];
+	struct caps_xml x;
+	size_t i, found = 0;
+
+	if (virt_call_check_flags(call, a->flags, 0))
+		return -1;
+	if (xml_begin(&x))
+		return virt_call_error(call, VIR_ERR_NO_MEMORY,
+				       "keel-virtd is out of memory.");
+	xml_open(&x, "sysinfo");
+	xml_attr(&x, "type", "smbios");
+	for (i = 0; i < sizeof(smbios) / sizeof(smbios[0]); i++) {
+		if (!dmi_read(smbios[i].file, value, sizeof(value)))
+			continue;
+		if (!open_group || strcmp(open_group, smbios[i].group)) {
+			if (open_group)
+				xml_close(&x);
+			open_group = smbios[i].group;
+			xml_open(&x, open_group);
+		}
+		xml_open(&x, "entry");
+		xml_attr(&x, "name", "%s", smbios[i].entry);
+		if (xmlTextWriterWriteString(x.w, BAD_CAST value) < 0)
+			x.rc = -1;
+		xml_close(&x);
+		found++;
+	}
+	if (open_group)
+		xml_close(&x);
+	xml_close(&x);			/* sysinfo */
+	if (!found) {
+		free(xml_end(&x));
+		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
+				       "This host has no SMBIOS information in " DMI_DIR ".");
+	}
+	return set_xml(call, ret, xml_end(&x));
+}
+
+int virt_h_get_max_vcpus(struct virt_call *call, void *args, void *ret)
+{
+	struct vx_max_vcpus_args *a = args;
+
+	if (a->type && strcasecmp(*a->type, "kvm"))
+		return virt_call_error(call, VIR_ERR_INVALID_ARG,
+				       "keel's domain type is kvm, not %s.",
+				       *a->type);
+	((struct vx_int_ret *)ret)->value = KEEL_VCPUS_MAX;
+	return 0;
 }

@@ -28,6 +28,8 @@ int virt_h_close_callback(struct virt_call *call, void *args, void *ret);
 /* virt_caps.c */
 int virt_h_get_capabilities(struct virt_call *call, void *args, void *ret);
 int virt_h_domain_capabilities(struct virt_call *call, void *args, void *ret);
+int virt_h_get_sysinfo(struct virt_call *call, void *args, void *ret);
+int virt_h_get_max_vcpus(struct virt_call *call, void *args, void *ret);
 
 /* virt_domain.c */
 int virt_h_list_all(struct virt_call *call, void *args, void *ret);

@@ -167,7 +167,8 @@ static struct json_object *keeld_info(const char *name)
 START_TEST(test_connection)
 {
 	struct json_object *host;
-	char want[128];
+	const char *out;
+	char want[128], *dmi;
 
 	start_both();
 	host = rpc_ok("host.info", "{}");
@@ -182,6 +183,17 @@ START_TEST(test_connection)
 	virsh_says("<domain type=\"kvm\"/>", "capabilities");
 	virsh_says("hypervisor/keel-hv</emulator>", "capabilities");
 	virsh_says("<domain>kvm</domain>", "domcapabilities");
+	virsh_says("64", "maxvcpus --type kvm");
+	ck_assert_int_eq(virsh(&out, "maxvcpus --type xen"), 1);
+	/* SMBIOS where the host has it (no DMI in many containers). */
+	dmi = harness_read_file("/sys/class/dmi/id/sys_vendor", NULL);
+	if (dmi && *dmi && *dmi != '\n') {
+		virsh_says("<sysinfo type=\"smbios\">", "sysinfo");
+	} else {
+		ck_assert_int_eq(virsh(&out, "sysinfo"), 1);
+		ck_assert_msg(strstr(out, "no SMBIOS information"), "%s", out);
+	}
+	free(dmi);
 	json_object_put(host);
 	stop_virtd();
 }
