@@ -47,6 +47,8 @@ struct virt_server {
 	struct evconnlistener *rw, *ro;
 	bool rw_made, ro_made;		/* the socket files are ours to remove */
 	struct virt_client *clients;	/* the loop's list */
+	unsigned nr_clients;
+	struct event *accept_pause;	/* listeners off after EMFILE */
 
 	pthread_t *threads;
 	unsigned nr_threads;
@@ -190,6 +192,7 @@ static void client_close(struct virt_client *c, const char *why)
 		s->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	s->nr_clients--;
 	client_unref(c);
 }
 
@@ -324,7 +327,9 @@ static void client_process(struct virt_client *c)
 	client_ref(c);
 	bufferevent_lock(c->bev);
 	in = bufferevent_get_input(c->bev);
-	while (!c->closed && c->pending < VIRT_CLIENT_MAX_CALLS) {
+	while (!c->closed && c->pending < VIRT_CLIENT_MAX_CALLS &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) <=
+		       VIRT_CLIENT_MAX_OUTPUT) {
 		have = evbuffer_get_length(in);
 		if (have < VIRT_LEN_SIZE)
 			break;
@@ -353,6 +358,12 @@ static void client_process(struct virt_client *c)
 }
 
 static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+	client_process(arg);
+}
+
+/* Its replies went out: take the calls held back for them. */
+static void client_write_cb(struct bufferevent *bev, void *arg)
 {
 	client_process(arg);
 }
@@ -394,8 +405,15 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct virt_server *s = arg;
 	const struct timeval ka = { .tv_sec = VIRT_KEEPALIVE_INTERVAL_S };
-	struct virt_client *c = calloc(1, sizeof(*c));
+	struct virt_client *c;
 
+	if (s->nr_clients >= VIRT_MAX_CLIENTS) {
+		log_warn_limited("Refused a client: %d are connected, keel-virtd's limit.",
+				 VIRT_MAX_CLIENTS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto out_close;
 	c->srv = s;
@@ -412,7 +430,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->resume = event_new(s->base, -1, 0, client_resume_cb, c);
 	if (!c->ka_timer || !c->resume || event_add(c->ka_timer, &ka))
 		goto out_events;
-	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+			  client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, VIRT_MSG_MAX);
 	if (bufferevent_enable(c->bev, EV_READ))
 		goto out_events;
@@ -420,6 +439,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (s->clients)
 		s->clients->prev = c;
 	s->clients = c;
+	s->nr_clients++;
 	return;
 out_events:
 	if (c->ka_timer)
@@ -434,6 +454,35 @@ out_free:
 out_close:
 	log_warn_limited("%s: out of memory for a new client.", __func__);
 	close(fd);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct virt_server *s = arg;
+
+	evconnlistener_enable(s->rw);
+	evconnlistener_enable(s->ro);
+}
+
+/*
+ * accept() failed. Out of descriptors, the pending connection stays
+ * and the socket stays readable: pause both listeners for a while
+ * rather than spin on it.
+ */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct virt_server *s = arg;
+	const struct timeval pause = {
+		.tv_sec = VIRT_ACCEPT_PAUSE_MS / 1000,
+		.tv_usec = VIRT_ACCEPT_PAUSE_MS % 1000 * 1000,
+	};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	log_warn_limited("Cannot accept a client: %s; not accepting for %d ms.",
+			 strerror(err), VIRT_ACCEPT_PAUSE_MS);
+	evconnlistener_disable(s->rw);
+	evconnlistener_disable(s->ro);
+	evtimer_add(s->accept_pause, &pause);
 }
 
 /* --- Workers --------------------------------------------------------- */
@@ -591,6 +640,7 @@ static int listen_unix(struct virt_server *s, const char *path, mode_t mode,
 		errno = ENOMEM;
 		goto out_unlink;
 	}
+	evconnlistener_set_error_cb(*out, accept_error_cb);
 	return 0;
 out_unlink:
 	rc = -errno;
@@ -616,6 +666,11 @@ int virt_server_new(struct event_base *base, const struct virt_options *o,
 	s->opts = o;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	s->accept_pause = evtimer_new(base, accept_resume_cb, s);
+	if (!s->accept_pause) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
 	rc = listen_unix(s, o->socket, 0600, &s->rw);
 	if (rc)
 		goto out_free;
@@ -652,6 +707,8 @@ void virt_server_free(struct virt_server *s)
 	workers_stop(s);
 	while (s->clients)
 		client_close(s->clients, NULL);
+	if (s->accept_pause)
+		event_free(s->accept_pause);
 	if (s->rw)
 		evconnlistener_free(s->rw);
 	if (s->ro)

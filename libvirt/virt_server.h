@@ -22,6 +22,15 @@
  * no more of that client until one is done.
  */
 #define VIRT_CLIENT_MAX_CALLS 16
+/*
+ * Replies a client has not read yet: past this keel-virtd takes no more
+ * of its calls until it reads (one reply may go past it).
+ */
+#define VIRT_CLIENT_MAX_OUTPUT (8 * 1024 * 1024)
+/* Clients at once; more are closed as they come. */
+#define VIRT_MAX_CLIENTS 1024
+/* After accept() failed for want of descriptors, wait this long. */
+#define VIRT_ACCEPT_PAUSE_MS 1000
 /* libvirt's keepalive: a ping after 5 s of silence, 5 unanswered: gone. */
 #define VIRT_KEEPALIVE_INTERVAL_S 5
 #define VIRT_KEEPALIVE_COUNT 5
