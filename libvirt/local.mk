@@ -47,6 +47,16 @@ libvirt_libvirtcore_la_LIBADD = libvirt/libvirtproto.la \
 	lib/libkeelclient.la $(TIRPC_LIBS) \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) -lpthread
 
+# The domain XML procedures, on libvirt/domxml.c (libvirt/domxml.mk's
+# libdomxml.la) once the tree has it (configure's HAVE_DOMXML).
+if HAVE_DOMXML
+libvirt_libvirtcore_la_SOURCES += libvirt/virt_xml.c
+libvirt_libvirtcore_la_LIBADD += libvirt/libdomxml.la
+VIRT_CPPFLAGS += -DVIRT_HAVE_DOMXML
+else
+EXTRA_DIST += libvirt/virt_xml.c
+endif
+
 libvirt_keel_virtd_SOURCES = libvirt/main.c
 libvirt_keel_virtd_CPPFLAGS = $(VIRT_CPPFLAGS)
 libvirt_keel_virtd_CFLAGS = $(VIRT_CFLAGS)

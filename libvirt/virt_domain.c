@@ -96,9 +96,8 @@ static int uuid_parse(const char *s, char out[VX_UUID_LEN])
 	return i == VX_UUID_LEN && !*s ? 0 : -EINVAL;
 }
 
-/* @d as the client names it; the name is malloc'd (xdr_free's). */
-static int dom_fill(struct virt_call *call, struct vx_dom *out,
-		    const struct keel_domain *d)
+int virt_dom_fill(struct virt_call *call, struct vx_dom *out,
+		  const struct keel_domain *d)
 {
 	if (uuid_parse(d->uuid, out->uuid))
 		return virt_call_error(call, VIR_ERR_INTERNAL_ERROR,
@@ -111,9 +110,8 @@ static int dom_fill(struct virt_call *call, struct vx_dom *out,
 	return 0;
 }
 
-/* The domain @dom names (by its uuid) as keeld has it now. */
-static int dom_get(struct virt_call *call, const struct vx_dom *dom,
-		   struct keel_domain *out, struct json_object **config)
+int virt_dom_get(struct virt_call *call, const struct vx_dom *dom,
+		 struct keel_domain *out, struct json_object **config)
 {
 	struct keel_conn *kc = virt_call_keel(call);
 	char uuid[KEEL_UUID_LEN + 1];
@@ -211,7 +209,7 @@ int virt_h_list_all(struct virt_call *call, void *args, void *ret)
 		if (!dom_matches(&list[i], a->flags))
 			continue;
 		if (a->need_results) {
-			rc = dom_fill(call, &r->domains.domains_val[count],
+			rc = virt_dom_fill(call, &r->domains.domains_val[count],
 				      &list[i]);
 			if (rc)
 				break;
@@ -324,7 +322,7 @@ int virt_h_lookup_by_name(struct virt_call *call, void *args, void *ret)
 				       a->name);
 	if (keel_domain_info(kc, a->name, &d, NULL))
 		return virt_call_keel_error(call);
-	return dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
+	return virt_dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
 }
 
 int virt_h_lookup_by_uuid(struct virt_call *call, void *args, void *ret)
@@ -339,7 +337,7 @@ int virt_h_lookup_by_uuid(struct virt_call *call, void *args, void *ret)
 	uuid_format(a->uuid, uuid);
 	if (keel_domain_info(kc, uuid, &d, NULL))
 		return virt_call_keel_error(call);
-	return dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
+	return virt_dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
 }
 
 int virt_h_lookup_by_id(struct virt_call *call, void *args, void *ret)
@@ -359,7 +357,7 @@ int virt_h_lookup_by_id(struct virt_call *call, void *args, void *ret)
 				     "Domain not found: no domain with matching id %d.",
 				     a->id);
 	else
-		rc = dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &list[i]);
+		rc = virt_dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &list[i]);
 	free(list);
 	return rc;
 }
@@ -371,7 +369,7 @@ int virt_h_get_state(struct virt_call *call, void *args, void *ret)
 	struct keel_domain d;
 
 	if (virt_call_check_flags(call, a->flags, 0) ||
-	    dom_get(call, &a->dom, &d, NULL))
+	    virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	r->state = d.state;
 	r->reason = virt_state_reason(d.state, d.reason);
@@ -384,7 +382,7 @@ static int dom_get_max(struct virt_call *call, const struct vx_dom *dom,
 {
 	struct json_object *config = NULL, *maxmem;
 
-	if (dom_get(call, dom, d, &config))
+	if (virt_dom_get(call, dom, d, &config))
 		return -1;
 	*max_mib = d->memory_mib;
 	if (json_object_object_get_ex(config, "maxmem", &maxmem) &&
@@ -429,7 +427,7 @@ int virt_h_get_os_type(struct virt_call *call, void *args, void *ret)
 	struct vx_string_ret *r = ret;
 	struct keel_domain d;
 
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	/* keel's guests are full virtual machines. */
 	r->str = strdup("hvm");
@@ -441,7 +439,7 @@ int virt_h_is_active(struct virt_call *call, void *args, void *ret)
 	struct vx_dom_args *a = args;
 	struct keel_domain d;
 
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_int_ret *)ret)->value = dom_active(&d);
 	return 0;
@@ -452,7 +450,7 @@ int virt_h_is_persistent(struct virt_call *call, void *args, void *ret)
 	struct vx_dom_args *a = args;
 	struct keel_domain d;
 
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_int_ret *)ret)->value = d.persistent;
 	return 0;
@@ -464,7 +462,7 @@ int virt_h_is_updated(struct virt_call *call, void *args, void *ret)
 	struct keel_domain d;
 
 	/* keeld does not say whether the next boot's definition differs. */
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_int_ret *)ret)->value = 0;
 	return 0;
@@ -475,7 +473,7 @@ int virt_h_get_autostart(struct virt_call *call, void *args, void *ret)
 	struct vx_dom_args *a = args;
 	struct keel_domain d;
 
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_int_ret *)ret)->value = d.autostart;
 	return 0;
@@ -488,7 +486,7 @@ int virt_h_has_managed_save(struct virt_call *call, void *args, void *ret)
 
 	/* keel has no managed save; the domain must exist all the same. */
 	if (virt_call_check_flags(call, a->flags, 0) ||
-	    dom_get(call, &a->dom, &d, NULL))
+	    virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_int_ret *)ret)->value = 0;
 	return 0;
@@ -503,7 +501,7 @@ int virt_h_snapshot_num(struct virt_call *call, void *args, void *ret)
 	 * keel has no snapshots (virsh undefine asks before it undefines);
 	 * the flags only filter which snapshots count.
 	 */
-	if (dom_get(call, &a->dom, &d, NULL))
+	if (virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	((struct vx_num_ret *)ret)->num = 0;
 	return 0;
@@ -588,7 +586,7 @@ int virt_h_create_with_flags(struct virt_call *call, void *args, void *ret)
 		    a->flags & START_PAUSED ? ACT_START_PAUSED : ACT_START,
 		    &d))
 		return -1;
-	return dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
+	return virt_dom_fill(call, &((struct vx_dom_ret *)ret)->dom, &d);
 }
 
 int virt_h_destroy(struct virt_call *call, void *args, void *ret)

@@ -32,6 +32,17 @@ int virt_h_get_sysinfo(struct virt_call *call, void *args, void *ret);
 int virt_h_get_max_vcpus(struct virt_call *call, void *args, void *ret);
 
 /* virt_domain.c */
+
+/* @d as the client names it; the name is malloc'd (xdr_free's). */
+int virt_dom_fill(struct virt_call *call, struct vx_dom *out,
+		  const struct keel_domain *d);
+/*
+ * The domain @dom names (by its uuid) as keeld has it now; *@config
+ * (NULL: not wanted) its configuration, which the caller puts.
+ */
+int virt_dom_get(struct virt_call *call, const struct vx_dom *dom,
+		 struct keel_domain *out, struct json_object **config);
+
 int virt_h_list_all(struct virt_call *call, void *args, void *ret);
 int virt_h_num_of_domains(struct virt_call *call, void *args, void *ret);
 int virt_h_list_domains(struct virt_call *call, void *args, void *ret);
@@ -63,5 +74,11 @@ int virt_h_reboot(struct virt_call *call, void *args, void *ret);
 int virt_h_undefine(struct virt_call *call, void *args, void *ret);
 int virt_h_undefine_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_rename(struct virt_call *call, void *args, void *ret);
+
+/* virt_xml.c, when libvirt/domxml.c is built (VIRT_HAVE_DOMXML) */
+int virt_h_get_xml_desc(struct virt_call *call, void *args, void *ret);
+int virt_h_define_xml(struct virt_call *call, void *args, void *ret);
+int virt_h_define_xml_flags(struct virt_call *call, void *args, void *ret);
+int virt_h_create_xml(struct virt_call *call, void *args, void *ret);
 
 #endif /* KEEL_VIRT_HANDLERS_H */

@@ -544,6 +544,115 @@ START_TEST(test_keepalive)
 }
 END_TEST
 
+#ifdef VIRT_HAVE_DOMXML
+/* Write @text to the file @name in the test's directory; its path. */
+static const char *xml_file(const char *name, const char *text)
+{
+	static char path[2][256];
+	static int turn;
+	char *p = path[turn++ % 2];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", top, name);
+	write_file(p, text);
+	return p;
+}
+
+/*
+ * Domain XML (libvirt/domxml.c): define, dumpxml, define again with a
+ * change, the refusals, and virt-install as far as this host lets it.
+ */
+START_TEST(test_xml)
+{
+	static const char minimal[] =
+		"<domain type='kvm'><name>x1</name>"
+		"<memory unit='MiB'>128</memory><vcpu>2</vcpu>"
+		"<os><type>hvm</type><kernel>/boot/k</kernel></os></domain>";
+	struct json_object *info;
+	const char *out;
+	char *xml, *at_mem, guest[300];
+
+	start_both();
+	virsh_says("defined from", "define %s", xml_file("x1.xml", minimal));
+	virsh_says("Max memory:     131072 KiB", "dominfo x1");
+	virsh_says("CPU(s):         2", "dominfo x1");
+	ck_assert_int_eq(virsh(&out, "dumpxml x1"), 0);
+	ck_assert_msg(strstr(out, "<name>x1</name>") &&
+			      strstr(out, "<memory unit='KiB'>131072</memory>"),
+		      "dumpxml: %s", out);
+	virsh_says("<name>x1</name>", "dumpxml --inactive x1");
+
+	/* Its own XML, memory doubled, defines it again (same uuid). */
+	xml = strdup(out);
+	ck_assert_ptr_nonnull(xml);
+	while ((at_mem = strstr(xml, "131072")))
+		memcpy(at_mem, "262144", 6);
+	virsh_says("defined from", "define %s", xml_file("x1b.xml", xml));
+	free(xml);
+	info = keeld_info("x1");
+	ck_assert_int_eq(json_object_get_int(at(info, "/result/memory")), 256);
+	json_object_put(info);
+
+	/* Refusals name what is wrong; nothing is defined. */
+	ck_assert_int_eq(virsh(&out, "define %s",
+			       xml_file("g.xml",
+					"<domain type='kvm'><name>g</name>"
+					"<os><type>hvm</type><kernel>/k</kernel></os>"
+					"<devices><graphics type='vnc'/></devices>"
+					"</domain>")),
+			 1);
+	ck_assert_msg(strstr(out, "<graphics>"), "%s", out);
+	ck_assert_ptr_null(keeld_info("g"));
+	ck_assert_int_eq(virsh(&out, "define %s",
+			       xml_file("bad.xml", "<domain")), 1);
+	ck_assert_int_eq(virsh(&out, "define %s",
+			       xml_file("x1c.xml",
+					"<domain type='kvm'><name>x1</name>"
+					"<uuid>11111111-2222-3333-4444-555555555555</uuid>"
+					"<os><type>hvm</type><kernel>/k</kernel></os>"
+					"</domain>")),
+			 1);
+	ck_assert_msg(strstr(out, "already exists"), "%s", out);
+	/* Read-only: dumpxml yes, define no. */
+	ck_assert_int_eq(virsh_on(uri_ro, &out, "dumpxml x1"), 0);
+	ck_assert_int_eq(virsh_on(uri_ro, &out, "define %s",
+				  xml_file("x2.xml", minimal)),
+			 1);
+	ck_assert_msg(strstr(out, "read only access prevents"), "%s", out);
+
+	/*
+	 * virt-install, unchanged: the capabilities, the XML it writes and
+	 * the define are accepted ("Starting install..."); the start needs
+	 * KVM, and where there is none keeld's refusal is what it reports.
+	 */
+	if (harness_have_file("/usr/bin/virt-install")) {
+		snprintf(guest, sizeof(guest), "kernel=%s",
+			 harness_guest("hello"));
+		{
+			char *argv[] = {
+				"/usr/bin/virt-install", "--connect", uri,
+				"--import", "--name", "vi", "--memory", "64",
+				"--vcpus", "1", "--boot", guest, "--disk",
+				"none", "--network", "none", "--graphics",
+				"none", "--noautoconsole", "--osinfo",
+				"generic", NULL,
+			};
+			struct proc p = { 0 };
+			int rc;
+
+			ck_assert_int_eq(proc_spawn(&p, argv), 0);
+			rc = proc_wait(&p, 120000);
+			ck_assert_msg(strstr(p.out, "Starting install"),
+				      "virt-install: %s", p.out);
+			ck_assert_msg(rc == 0 || strstr(p.out, "/dev/kvm"),
+				      "virt-install (%d): %s", rc, p.out);
+			proc_dispose(&p);
+		}
+	}
+	stop_virtd();
+}
+END_TEST
+#endif
+
 /* keeld goes away and comes back: errors meanwhile, then service again. */
 START_TEST(test_keeld_restart)
 {
@@ -590,6 +699,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_keepalive);
+#ifdef VIRT_HAVE_DOMXML
+	tcase_add_test(tc, test_xml);
+#endif
 	tcase_add_test(tc, test_keeld_restart);
 	tcase_add_test(tc, test_sigterm);
 	suite_add_tcase(s, tc);
