@@ -27,6 +27,8 @@ static const struct {
 	D(vx_list_ids_args), D(vx_list_names_args), D(vx_lookup_name_args),
 	D(vx_lookup_uuid_args), D(vx_lookup_id_args), D(vx_dom_args),
 	D(vx_dom_flags_args), D(vx_set_autostart_args), D(vx_rename_args),
+	D(vx_define_xml_args), D(vx_define_xml_flags_args),
+	D(vx_create_xml_args), D(vx_max_vcpus_args),
 	D(vx_error), D(vx_list_all_ret), D(vx_list_names_ret),
 	D(vx_param), D(vx_node_info_ret), D(vx_security_model_ret),
 };
