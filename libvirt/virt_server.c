@@ -98,11 +98,6 @@ static void client_unref(struct virt_client *c)
 	free(c);
 }
 
-bool virt_client_readonly(const struct virt_client *c)
-{
-	return c->readonly;
-}
-
 void virt_client_set_open(struct virt_client *c, bool readonly)
 {
 	bufferevent_lock(c->bev);

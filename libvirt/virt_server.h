@@ -62,7 +62,6 @@ int virt_server_new(struct event_base *base, const struct virt_options *o,
 void virt_server_free(struct virt_server *s);
 
 /* For the handlers: the state of the connection a call came on. */
-bool virt_client_readonly(const struct virt_client *c);
 /* CONNECT_OPEN succeeded, read-only if @readonly (or by its socket). */
 void virt_client_set_open(struct virt_client *c, bool readonly);
 /* CONNECT_CLOSE: no more calls but the pre-open ones. */
