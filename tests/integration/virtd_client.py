@@ -22,6 +22,23 @@ def main(uri):
     assert len(inactive) == 2, inactive
     active = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
     assert active == [], active
+    # libvirt's filters, keel's answers: both persistent, neither
+    # autostarted, no managed save, snapshot or checkpoint anywhere.
+    for flag, want in (("PERSISTENT", 2), ("TRANSIENT", 0),
+                       ("SHUTOFF", 2), ("RUNNING", 0), ("PAUSED", 0),
+                       ("OTHER", 0), ("AUTOSTART", 0), ("NO_AUTOSTART", 2),
+                       ("MANAGEDSAVE", 0), ("NO_MANAGEDSAVE", 2),
+                       ("HAS_SNAPSHOT", 0), ("NO_SNAPSHOT", 2),
+                       ("HAS_CHECKPOINT", 0), ("NO_CHECKPOINT", 2)):
+        got = conn.listAllDomains(
+            getattr(libvirt, "VIR_CONNECT_LIST_DOMAINS_" + flag))
+        assert len(got) == want, (flag, [d.name() for d in got])
+    try:
+        conn.listAllDomains(1 << 20)
+        raise AssertionError("an unknown list flag was accepted")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_INVALID_ARG, \
+            e.get_error_code()
     web = conn.lookupByName("web")
     state, maxmem, mem, vcpus, cputime = web.info()
     assert state == libvirt.VIR_DOMAIN_SHUTOFF, state
