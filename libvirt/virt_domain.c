@@ -76,6 +76,22 @@ static int hex_digit(char c)
 	return -1;
 }
 
+/* 8-4-4-4-12 hex digits: what libkeel sends as a uuid, not a name. */
+static bool uuid_shaped(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != KEEL_UUID_LEN)
+		return false;
+	for (i = 0; i < KEEL_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : hex_digit(s[i]) < 0)
+			return false;
+	}
+	return true;
+}
+
 /* keel's uuid text into 16 bytes. Returns 0 or -EINVAL. */
 static int uuid_parse(const char *s, char out[VX_UUID_LEN])
 {
@@ -311,12 +327,11 @@ int virt_h_lookup_by_name(struct virt_call *call, void *args, void *ret)
 	struct vx_lookup_name_args *a = args;
 	struct keel_conn *kc = virt_call_keel(call);
 	struct keel_domain d;
-	char probe[VX_UUID_LEN];
 
 	if (!kc)
 		return -1;
 	/* libkeel would take a name shaped like a uuid for the uuid. */
-	if (!uuid_parse(a->name, probe) || strlen(a->name) > KEEL_NAME_MAX)
+	if (uuid_shaped(a->name) || strlen(a->name) > KEEL_NAME_MAX)
 		return virt_call_error(call, VIR_ERR_NO_DOMAIN,
 				       "Domain not found: no domain with matching name '%.64s'.",
 				       a->name);
