@@ -17,8 +17,14 @@ data/keeld.service: $(srcdir)/data/keeld.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) data && rm -f $@ $@.tmp && \
 	$(DATA_EDIT) $(srcdir)/data/keeld.service.in >$@.tmp && mv $@.tmp $@
 
+data/keel-virtd.service: $(srcdir)/data/keel-virtd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) data && rm -f $@ $@.tmp && \
+	$(DATA_EDIT) $(srcdir)/data/keel-virtd.service.in >$@.tmp && mv $@.tmp $@
+
 EXTRA_DIST += data/keeld.conf.in data/keeld.service.in
 CLEANFILES += data/keeld.conf data/keeld.service
+EXTRA_DIST += data/keel-virtd.service.in
+CLEANFILES += data/keel-virtd.service
 
 # The sample configuration goes to SYSCONFDIR/keel/keeld.conf, the file
 # keeld reads by default, but never over one that is there: that is the
@@ -46,9 +52,9 @@ uninstall-local:
 # keeld.service, where systemd looks for units
 # (--with-systemdsystemunitdir; =no leaves it out).
 if HAVE_SYSTEMD
-systemdsystemunit_DATA = data/keeld.service
+systemdsystemunit_DATA = data/keeld.service data/keel-virtd.service
 else
-noinst_DATA += data/keeld.service
+noinst_DATA += data/keeld.service data/keel-virtd.service
 endif
 
 # keel-pki-init: a test CA and certificates for keeld over TLS

@@ -267,8 +267,20 @@ tests_fuzz_stream_seeds_LDADD = lib/libkeelstream.la lib/libkeelcommon.la
 CLEANFILES += tests/fuzz/fuzz_stream
 EXTRA_DIST += tests/fuzz
 
+# keel-virtd's framing and XDR decoders (libvirt/), on the generated
+# encoders of libvirt/virt_protocol.x.
+FUZZ_VIRT_SRC = tests/fuzz/fuzz_virt_msg.c libvirt/virt_frame.c
+tests/fuzz/fuzz_virt_msg: $(FUZZ_VIRT_SRC:%=$(srcdir)/%) \
+		libvirt/virt_protocol.c libvirt/virt_protocol.h config.h
+	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
+		-I$(top_builddir) -I$(top_builddir)/libvirt \
+		-I$(top_srcdir)/libvirt $(TIRPC_CFLAGS) \
+		$(FUZZ_VIRT_SRC:%=$(srcdir)/%) libvirt/virt_protocol.c \
+		$(TIRPC_LIBS) -o $@
+CLEANFILES += tests/fuzz/fuzz_virt_msg
+
 .PHONY: fuzz
-fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds
+fuzz: tests/fuzz/fuzz_stream tests/fuzz/stream_seeds tests/fuzz/fuzz_virt_msg
 
 # keeld over TLS on loopback (docs/remote.md): who is let in, who is
 # refused and why; certificates from data/keel-pki-init.
@@ -304,3 +316,42 @@ tests_bench_migrate_LDADD = $(BENCH_KEELD_LIBS)
 
 # The two-host migration suites.
 include $(top_srcdir)/tests/integration/local.mk
+
+# keel-virtd's protocol core without sockets: framing, limits, XDR
+# layouts, the procedure table and man/keel-virtd.8 (libvirt/).
+check_PROGRAMS += tests/unit/check_virt_frame
+TESTS += tests/unit/check_virt_frame
+tests_unit_check_virt_frame_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_virt_frame.c
+tests_unit_check_virt_frame_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
+tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
+$(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
+
+# keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
+# (tests/integration/virtd_client.py); no KVM needed.
+check_PROGRAMS += tests/integration/check_virtd
+TESTS += tests/integration/check_virtd
+tests_integration_check_virtd_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+# Its domain XML case, when keel-virtd has the XML procedures.
+if HAVE_DOMXML
+tests_integration_check_virtd_CPPFLAGS = $(AM_CPPFLAGS) -DVIRT_HAVE_DOMXML
+endif
+EXTRA_DIST += tests/integration/virtd_client.py
+
+# keel-virtd's lifecycle procedures on a real guest (KVM; nested in
+# QEMU where /dev/kvm is missing): keel's XDR as the client.
+check_PROGRAMS += tests/integration/check_virtd_guest
+TESTS += tests/integration/check_virtd_guest
+tests_integration_check_virtd_guest_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_guest.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_guest_LDADD = tests/integration/libharness.la \
+	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS)
+$(tests_integration_check_virtd_guest_OBJECTS): libvirt/virt_protocol.h

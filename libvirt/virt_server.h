@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef KEEL_VIRT_SERVER_H
+#define KEEL_VIRT_SERVER_H
+
+/*
+ * keel-virtd's server (docs/libvirt.md, "Process model"): the UNIX
+ * sockets, the clients on the libevent loop, keepalive, and the pool
+ * of workers that answer calls, each with its own libkeel connection.
+ */
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+
+#define VIRT_SOCKET_DEFAULT "/run/libvirt/virtkeeld-sock"
+#define VIRT_WORKERS_DEFAULT 4
+#define VIRT_WORKERS_MAX 64
+/* The URI keel-virtd answers to (docs/libvirt.md). */
+#define VIRT_URI "keel:///system"
+/*
+ * Calls of one client being answered at once; past it keel-virtd reads
+ * no more of that client until one is done.
+ */
+#define VIRT_CLIENT_MAX_CALLS 16
+/*
+ * Replies a client has not read yet: past this keel-virtd takes no more
+ * of its calls until it reads (one reply may go past it).
+ */
+#define VIRT_CLIENT_MAX_OUTPUT (8 * 1024 * 1024)
+/* Clients at once; more are closed as they come. */
+#define VIRT_MAX_CLIENTS 1024
+/* After accept() failed for want of descriptors, wait this long. */
+#define VIRT_ACCEPT_PAUSE_MS 1000
+/* libvirt's keepalive: a ping after 5 s of silence, 5 unanswered: gone. */
+#define VIRT_KEEPALIVE_INTERVAL_S 5
+#define VIRT_KEEPALIVE_COUNT 5
+
+struct virt_options {
+	const char *keeld;	/* libkeel URI; NULL: $KEEL_URI or keeld's socket */
+	const char *socket;	/* the read-write socket */
+	char *socket_ro;	/* socket + "-ro" */
+	unsigned workers;
+	char *hv_path;		/* keel-hv, the emulator of the capabilities */
+};
+
+struct virt_server;
+struct virt_client;
+
+/*
+ * Listen on @o's sockets (made, with their directory, if missing; a
+ * stale socket file is replaced, one a live server answers on is not)
+ * and start the workers. @o is borrowed for the server's life.
+ * Returns 0 and *@out, or -errno after logging why.
+ */
+int virt_server_new(struct event_base *base, const struct virt_options *o,
+		    struct virt_server **out);
+
+/*
+ * Close every client and both sockets, remove the socket files, stop
+ * the workers (waiting for the calls they are in). NULL is fine.
+ */
+void virt_server_free(struct virt_server *s);
+
+/* For the handlers: the state of the connection a call came on. */
+/* CONNECT_OPEN succeeded, read-only if @readonly (or by its socket). */
+void virt_client_set_open(struct virt_client *c, bool readonly);
+/* CONNECT_CLOSE: no more calls but the pre-open ones. */
+void virt_client_set_closed(struct virt_client *c);
+/* The client was told keepalive is supported (feature 10). */
+void virt_client_enable_keepalive(struct virt_client *c);
+
+#endif /* KEEL_VIRT_SERVER_H */
