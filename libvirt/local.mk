@@ -36,26 +36,16 @@ libvirt_libvirtcore_la_SOURCES = libvirt/virt_frame.c libvirt/virt_frame.h \
 	libvirt/virt_host.c libvirt/virt_host.h \
 	libvirt/virt_state.c libvirt/virt_state.h \
 	libvirt/virt_error.c libvirt/virt_error.h \
-	libvirt/virt_server.c libvirt/virt_server.h
+	libvirt/virt_server.c libvirt/virt_server.h libvirt/virt_xml.c
 VIRT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/libvirt \
 	-I$(top_srcdir)/libvirt
 VIRT_CFLAGS = $(AM_CFLAGS) $(TIRPC_CFLAGS) $(JSONC_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(LIBXML2_CFLAGS)
 libvirt_libvirtcore_la_CPPFLAGS = $(VIRT_CPPFLAGS)
 libvirt_libvirtcore_la_CFLAGS = $(VIRT_CFLAGS)
-libvirt_libvirtcore_la_LIBADD = libvirt/libvirtproto.la \
+libvirt_libvirtcore_la_LIBADD = libvirt/libvirtproto.la libvirt/libdomxml.la \
 	lib/libkeelclient.la $(TIRPC_LIBS) \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) -lpthread
-
-# The domain XML procedures, on libvirt/domxml.c (libvirt/domxml.mk's
-# libdomxml.la) once the tree has it (configure's HAVE_DOMXML).
-if HAVE_DOMXML
-libvirt_libvirtcore_la_SOURCES += libvirt/virt_xml.c
-libvirt_libvirtcore_la_LIBADD += libvirt/libdomxml.la
-VIRT_CPPFLAGS += -DVIRT_HAVE_DOMXML
-else
-EXTRA_DIST += libvirt/virt_xml.c
-endif
 
 libvirt_keel_virtd_SOURCES = libvirt/main.c
 libvirt_keel_virtd_CPPFLAGS = $(VIRT_CPPFLAGS)

@@ -75,7 +75,7 @@ int virt_h_undefine(struct virt_call *call, void *args, void *ret);
 int virt_h_undefine_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_rename(struct virt_call *call, void *args, void *ret);
 
-/* virt_xml.c, when libvirt/domxml.c is built (VIRT_HAVE_DOMXML) */
+/* virt_xml.c */
 int virt_h_get_xml_desc(struct virt_call *call, void *args, void *ret);
 int virt_h_define_xml(struct virt_call *call, void *args, void *ret);
 int virt_h_define_xml_flags(struct virt_call *call, void *args, void *ret);

@@ -42,17 +42,13 @@ const struct virt_proc virt_procs[] = {
 	{ 7, "CONNECT_GET_CAPABILITIES", NONE, X(vx_string_ret),
 	  virt_h_get_capabilities, R },
 	{ 9, "DOMAIN_CREATE", X(vx_dom_args), NONE, virt_h_create, 0 },
-#ifdef VIRT_HAVE_DOMXML
 	{ 10, "DOMAIN_CREATE_XML", X(vx_create_xml_args), X(vx_dom_ret),
 	  virt_h_create_xml, 0 },
 	{ 11, "DOMAIN_DEFINE_XML", X(vx_define_xml_args), X(vx_dom_ret),
 	  virt_h_define_xml, 0 },
-#endif
 	{ 12, "DOMAIN_DESTROY", X(vx_dom_args), NONE, virt_h_destroy, 0 },
-#ifdef VIRT_HAVE_DOMXML
 	{ 14, "DOMAIN_GET_XML_DESC", X(vx_dom_flags_args), X(vx_string_ret),
 	  virt_h_get_xml_desc, R },
-#endif
 	{ 15, "DOMAIN_GET_AUTOSTART", X(vx_dom_args), X(vx_int_ret),
 	  virt_h_get_autostart, R },
 	{ 16, "DOMAIN_GET_INFO", X(vx_dom_args), X(vx_get_info_ret),
@@ -123,10 +119,8 @@ const struct virt_proc virt_procs[] = {
 	{ 342, "CONNECT_GET_DOMAIN_CAPABILITIES",
 	  X(vx_domain_capabilities_args), X(vx_string_ret),
 	  virt_h_domain_capabilities, R },
-#ifdef VIRT_HAVE_DOMXML
 	{ 350, "DOMAIN_DEFINE_XML_FLAGS", X(vx_define_xml_flags_args),
 	  X(vx_dom_ret), virt_h_define_xml_flags, 0 },
-#endif
 	{ 358, "DOMAIN_RENAME", X(vx_rename_args), X(vx_rename_ret),
 	  virt_h_rename, 0 },
 	{ 360, "CONNECT_REGISTER_CLOSE_CALLBACK", NONE, NONE,

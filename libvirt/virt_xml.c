@@ -2,8 +2,7 @@
 /*
  * The domain XML procedures (docs/libvirt.md, "Domain XML"): dumpxml,
  * define, create. domxml.c turns the XML into keel's configuration and
- * back; these handlers are the libkeel calls around it. Built when
- * libvirt/domxml.c is in the tree (configure's HAVE_DOMXML).
+ * back; these handlers are the libkeel calls around it.
  */
 #include "config.h"
 

@@ -337,10 +337,6 @@ tests_integration_check_virtd_SOURCES = $(UNIT_RUNNER) \
 tests_integration_check_virtd_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
-# Its domain XML case, when keel-virtd has the XML procedures.
-if HAVE_DOMXML
-tests_integration_check_virtd_CPPFLAGS = $(AM_CPPFLAGS) -DVIRT_HAVE_DOMXML
-endif
 EXTRA_DIST += tests/integration/virtd_client.py
 
 # keel-virtd's lifecycle procedures on a real guest (KVM; nested in

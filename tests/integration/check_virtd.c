@@ -544,7 +544,6 @@ START_TEST(test_keepalive)
 }
 END_TEST
 
-#ifdef VIRT_HAVE_DOMXML
 /* Write @text to the file @name in the test's directory; its path. */
 static const char *xml_file(const char *name, const char *text)
 {
@@ -651,7 +650,6 @@ START_TEST(test_xml)
 	stop_virtd();
 }
 END_TEST
-#endif
 
 /* keeld goes away and comes back: errors meanwhile, then service again. */
 START_TEST(test_keeld_restart)
@@ -699,9 +697,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_keepalive);
-#ifdef VIRT_HAVE_DOMXML
 	tcase_add_test(tc, test_xml);
-#endif
 	tcase_add_test(tc, test_keeld_restart);
 	tcase_add_test(tc, test_sigterm);
 	suite_add_tcase(s, tc);
