@@ -38,6 +38,9 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la $(CHECK_LIBS)
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
 	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos \
 	tests/bench/save tests/bench/migrate
+if HAVE_LIBVIRT
+EXTRA_PROGRAMS += tests/bench/virt
+endif
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
@@ -49,6 +52,15 @@ BENCH_KEELD_LIBS = tests/integration/libharness.la $(CHECK_LIBS) \
 tests_bench_boot_SOURCES = tests/bench/boot.c
 tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_boot_LDADD = tests/integration/libharness.la
+# keel-virtd against libvirtd's test driver, libvirt's client on both.
+tests_bench_virt_SOURCES = tests/bench/virt.c $(BENCH_KEELD)
+tests_bench_virt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration \
+	-I$(top_srcdir)/libvirt -I$(top_builddir)/libvirt
+tests_bench_virt_CFLAGS = $(BENCH_KEELD_CFLAGS) $(LIBVIRT_CFLAGS) \
+	$(TIRPC_CFLAGS)
+tests_bench_virt_LDADD = libvirt/libvirtcore.la lib/libkeelclient.la \
+	$(BENCH_KEELD_LIBS) $(LIBVIRT_LIBS) $(TIRPC_LIBS) -lpthread
+$(tests_bench_virt_OBJECTS): libvirt/virt_protocol.h
 tests_bench_rpc_SOURCES = tests/bench/rpc.c $(BENCH_KEELD)
 tests_bench_rpc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_rpc_CFLAGS = $(BENCH_KEELD_CFLAGS)
