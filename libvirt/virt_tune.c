@@ -73,15 +73,39 @@ static int tune_affect(struct virt_call *call, const struct keel_domain *d,
 	return 0;
 }
 
-/* @dom's summary and (when @config) configuration, after @flags' check. */
+/*
+ * May a reading with @flags go to @d? One of live and config; --live of
+ * a shut-off domain has nothing to read. --config of a running domain
+ * reads the configuration it runs with, which keel's changes keep equal
+ * to its definition (as dumpxml --inactive does; docs/libvirt.md).
+ */
+static int read_affect(struct virt_call *call, const struct keel_domain *d,
+		       unsigned flags, const char *what)
+{
+	if ((flags & AFFECT_ALL) == AFFECT_ALL)
+		return virt_call_error(call, VIR_ERR_INVALID_ARG,
+				       "Read the live %s or the definition's, not both.",
+				       what);
+	if (flags & AFFECT_LIVE && d->id < 0)
+		return virt_call_error(call, VIR_ERR_OPERATION_INVALID,
+				       "Domain %s is not running, so it has no live %s.",
+				       d->name, what);
+	return 0;
+}
+
+/*
+ * @dom's summary and (when @config) configuration, after @flags' check
+ * for a change, or for a reading (@read).
+ */
 static int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
-		    unsigned allowed, const char *what, struct keel_domain *d,
-		    struct json_object **config)
+		    unsigned allowed, bool read, const char *what,
+		    struct keel_domain *d, struct json_object **config)
 {
 	if (virt_call_check_flags(call, flags, allowed) ||
 	    virt_dom_get(call, dom, d, config))
 		return -1;
-	if (tune_affect(call, d, flags, what)) {
+	if (read ? read_affect(call, d, flags, what) :
+		   tune_affect(call, d, flags, what)) {
 		if (config) {
 			json_object_put(*config);
 			*config = NULL;
@@ -113,7 +137,7 @@ static int set_memory(struct virt_call *call, const vx_dom *dom,
 	struct keel_domain d;
 	int rc;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL | MEM_MAXIMUM,
+	if (tune_dom(call, dom, flags, AFFECT_ALL | MEM_MAXIMUM, false,
 		     max ? "maximum memory" : "memory", &d, NULL))
 		return -1;
 	if (kib > (unsigned long long)LLONG_MAX / 2 || !kib)
@@ -160,7 +184,7 @@ static int set_vcpus(struct virt_call *call, const vx_dom *dom,
 	if (flags & VCPU_GUEST)
 		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
 				       "keel has no guest agent to offline vCPUs inside the guest (--guest).");
-	if (tune_dom(call, dom, flags, AFFECT_ALL | VCPU_HOTPLUGGABLE,
+	if (tune_dom(call, dom, flags, AFFECT_ALL | VCPU_HOTPLUGGABLE, false,
 		     "vCPUs", &d, NULL))
 		return -1;
 	if (nvcpus < 1 || nvcpus > INT_MAX)
@@ -342,8 +366,8 @@ int virt_h_get_vcpu_pin_info(struct virt_call *call, void *args, void *ret)
 	int i, n;
 
 	if (maps_room(call, a->ncpumaps, a->maplen) ||
-	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, "vCPU pinning", &d,
-		     &config))
+	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, true,
+		     "vCPU pinning", &d, &config))
 		return -1;
 	n = max_vcpus(config, &d);
 	if (n > a->ncpumaps)
@@ -383,7 +407,8 @@ static int pin_vcpu(struct virt_call *call, const vx_dom *dom, unsigned vcpu,
 	struct cpumap m;
 	u_int c;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL, "vCPU pinning", &d, NULL))
+	if (tune_dom(call, dom, flags, AFFECT_ALL, false, "vCPU pinning", &d,
+		     NULL))
 		return -1;
 	cpumap_zero(&m);
 	for (c = 0; c < len * 8; c++)
@@ -469,7 +494,7 @@ static int get_sched(struct virt_call *call, const vx_dom *dom, int nparams,
 	struct keel_domain d;
 	struct keel_sched s;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL | PARAM_STRING_OKAY,
+	if (tune_dom(call, dom, flags, AFFECT_ALL | PARAM_STRING_OKAY, true,
 		     "scheduler parameters", &d, NULL))
 		return -1;
 	if (keel_domain_get_sched(*call->keel, d.uuid, &s))
@@ -598,8 +623,8 @@ static int set_sched(struct virt_call *call, const vx_dom *dom,
 	struct keel_domain d;
 	int weight, cap;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL, "scheduler parameters", &d,
-		     NULL) ||
+	if (tune_dom(call, dom, flags, AFFECT_ALL, false,
+		     "scheduler parameters", &d, NULL) ||
 	    virt_sched_parse(call, p, n, d.vcpus, &weight, &cap))
 		return -1;
 	if (weight < 0 && cap < 0)
@@ -660,7 +685,7 @@ int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret)
 		       virt_call_error(call, VIR_ERR_INVALID_ARG,
 				       "Name the disk: its target (vda) or its source path.");
 	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL | PARAM_STRING_OKAY,
-		     "I/O limits", &d, NULL))
+		     true, "I/O limits", &d, NULL))
 		return -1;
 	if (keel_domain_blkdeviotune(*call->keel, d.uuid, *a->disk, NULL, &out))
 		return virt_call_keel_error(call);
@@ -718,8 +743,8 @@ int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret)
 
 	if (params_check(call, a->params.params_val, a->params.params_len,
 			 iotune_fields, "block I/O tuning") ||
-	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, "I/O limits", &d,
-		     NULL))
+	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false, "I/O limits",
+		     &d, NULL))
 		return -1;
 	changes = json_object_new_object();
 	limits = json_object_new_object();
@@ -760,7 +785,7 @@ int virt_h_get_interface_params(struct virt_call *call, void *args,
 	int rc = 0;
 
 	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL | PARAM_STRING_OKAY,
-		     "interface limits", &d, NULL))
+		     true, "interface limits", &d, NULL))
 		return -1;
 	if (keel_domain_domiftune(*call->keel, d.uuid, a->dev, NULL, &out))
 		return virt_call_keel_error(call);
@@ -813,8 +838,8 @@ int virt_h_set_interface_params(struct virt_call *call, void *args,
 	if (floor && v)
 		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
 				       "keel's NIC limits have no guaranteed floor (inbound.floor).");
-	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL, "interface limits",
-		     &d, NULL))
+	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false,
+		     "interface limits", &d, NULL))
 		return -1;
 	changes = json_object_new_object();
 	in = json_object_new_object();

@@ -206,6 +206,7 @@ START_TEST(test_pinning)
 	ck_assert_msg(strstr(out, "VCPU:           1"), "%s", out);
 	ck_assert_msg(strstr(out, "CPU Affinity:   y"), "%s", out);
 	virsh_fails("not running", "vcpupin web 0 0 --live");
+	virsh_says(" 1      0", "vcpupin web --config");
 	stop_virtd();
 }
 END_TEST
@@ -216,6 +217,7 @@ START_TEST(test_sched)
 	virsh_says("Scheduler      : posix", "schedinfo web");
 	virsh_says("cpu_shares     : 1024", "schedinfo web");
 	virsh_says("global_quota   : -1", "schedinfo web");
+	virsh_fails("no live scheduler parameters", "schedinfo web --live");
 	virsh_says("cpu_shares     : 2048",
 		   "schedinfo web --config --set cpu_shares=2048");
 	ck_assert_int_eq(keeld_num("domain.get_sched", "/result/weight"), 512);
