@@ -350,6 +350,20 @@ tests_integration_check_virtd_tune_CFLAGS = $(INTEGRATION_CFLAGS) \
 tests_integration_check_virtd_tune_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 
+# ... and on a running guest (KVM; nested in QEMU where /dev/kvm is
+# missing): keel's XDR as the client, all the KVM cases in one run.
+check_PROGRAMS += tests/integration/check_virtd_tune_guest
+TESTS += tests/integration/check_virtd_tune_guest
+tests_integration_check_virtd_tune_guest_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tune_guest.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tune_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_tune_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_tune_guest_LDADD = \
+	tests/integration/libharness.la libvirt/libvirtcore.la $(UNIT_LIBS) \
+	$(JSONC_LIBS)
+$(tests_integration_check_virtd_tune_guest_OBJECTS): libvirt/virt_protocol.h
+
 # keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
 # (tests/integration/virtd_client.py); no KVM needed.
 check_PROGRAMS += tests/integration/check_virtd
