@@ -133,6 +133,7 @@ int virt_h_get_vcpus_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_get_dom_max_vcpus(struct virt_call *call, void *args, void *ret);
 int virt_h_get_vcpus(struct virt_call *call, void *args, void *ret);
 int virt_h_get_vcpu_pin_info(struct virt_call *call, void *args, void *ret);
+int virt_h_node_get_cpu_map(struct virt_call *call, void *args, void *ret);
 int virt_h_pin_vcpu(struct virt_call *call, void *args, void *ret);
 int virt_h_pin_vcpu_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_get_sched_type(struct virt_call *call, void *args, void *ret);

@@ -162,6 +162,8 @@ const struct virt_proc virt_procs[] = {
 	  virt_h_shutdown_flags, 0 },
 	{ 273, "CONNECT_LIST_ALL_DOMAINS", X(vx_list_all_args),
 	  X(vx_list_all_ret), virt_h_list_all, R },
+	{ 293, "NODE_GET_CPU_MAP", X(vx_cpu_map_args), X(vx_cpu_map_ret),
+	  virt_h_node_get_cpu_map, R },
 	{ 342, "CONNECT_GET_DOMAIN_CAPABILITIES",
 	  X(vx_domain_capabilities_args), X(vx_string_ret),
 	  virt_h_domain_capabilities, R },

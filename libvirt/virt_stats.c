@@ -310,12 +310,14 @@ static int stats_every(struct virt_call *call, unsigned flags,
 	for (i = 0; i < n; i++) {
 		if (!stats_matches(&list[i], flags))
 			continue;
-		if (record_fill(call, &r->records.records_val[count], &list[i],
+		/* counted first, so xdr_free() frees what a failure left */
+		r->records.records_len = ++count;
+		if (record_fill(call, &r->records.records_val[count - 1],
+				&list[i],
 				list[i].id >= 0 ? stats_of(all, list[i].uuid) :
 						  NULL,
 				json_object_array_get_idx(configs, i), groups))
 			goto out;
-		r->records.records_len = ++count;
 	}
 	rc = 0;
 out:
@@ -346,13 +348,14 @@ static int stats_list(struct virt_call *call, const vx_dom *doms, u_int n,
 			json_object_put(config);
 			return virt_call_keel_error(call);
 		}
+		/* counted first, so xdr_free() frees what a failure left */
+		r->records.records_len = i + 1;
 		rc = record_fill(call, &r->records.records_val[i], &d, st,
 				 config, groups);
 		json_object_put(st);
 		json_object_put(config);
 		if (rc)
 			return -1;
-		r->records.records_len = i + 1;
 	}
 	return 0;
 }

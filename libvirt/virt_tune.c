@@ -340,6 +340,41 @@ int virt_h_get_vcpus(struct virt_call *call, void *args, void *ret)
 	return 0;
 }
 
+/*
+ * virsh and python3-libvirt size their cpumaps by the host's CPUs
+ * (virNodeGetCPUMap; python has no fallback). keel's host CPUs are
+ * those keel-virtd, beside keeld, may run on, as keeld's pinning checks.
+ */
+int virt_h_node_get_cpu_map(struct virt_call *call, void *args, void *ret)
+{
+	struct vx_cpu_map_args *a = args;
+	struct vx_cpu_map_ret *r = ret;
+	struct cpumap host;
+	int c, n = 0;
+
+	if (virt_call_check_flags(call, a->flags, 0))
+		return -1;
+	if (cpumap_host(&host))
+		return virt_call_error(call, VIR_ERR_SYSTEM_ERROR,
+				       "keel-virtd cannot read this host's CPUs.");
+	for (c = 0; c < CPUMAP_MAX_CPUS; c++)
+		if (cpumap_test(&host, (unsigned)c))
+			n = c + 1;
+	if (a->need_map) {
+		r->cpumap.cpumap_val = calloc(1, (size_t)(n + 7) / 8);
+		if (!r->cpumap.cpumap_val)
+			return no_memory(call);
+		r->cpumap.cpumap_len = (u_int)(n + 7) / 8;
+		cpus_to_map("all", &host,
+			    (unsigned char *)r->cpumap.cpumap_val,
+			    (n + 7) / 8);
+	}
+	if (a->need_online)
+		r->online = cpumap_count(&host);
+	r->ret = n;
+	return 0;
+}
+
 /* vCPU @i's CPU list in keel's "cpus" setting (a string, or one each). */
 static const char *pin_of(struct json_object *config, int i)
 {

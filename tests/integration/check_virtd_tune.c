@@ -294,6 +294,11 @@ START_TEST(test_stats)
 		  "assert l[0][1]['block.count'] == 1, l\n"
 		  "assert 'state.state' not in l[0][1], l\n"
 		  "assert d.schedulerParameters()['cpu_shares'] == 1024\n"
+		  "n, cpus, online = c.getCPUMap()\n"
+		  "assert n >= 1 and online == sum(cpus), (n, cpus)\n"
+		  "d.pinVcpuFlags(0, (True,), libvirt.VIR_DOMAIN_AFFECT_CONFIG)\n"
+		  "assert d.vcpuPinInfo(libvirt.VIR_DOMAIN_AFFECT_CONFIG)[0]"
+		  "[0]\n"
 		  "print('tune-python: ok')\n";
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	ck_assert_msg(proc_wait(&p, VIRSH_TIMEOUT_MS) == 0, "python: %s",
