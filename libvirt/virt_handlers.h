@@ -108,6 +108,7 @@ int virt_h_get_all_stats(struct virt_call *call, void *args, void *ret);
 int virt_h_block_stats(struct virt_call *call, void *args, void *ret);
 int virt_h_block_stats_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_interface_stats(struct virt_call *call, void *args, void *ret);
+int virt_h_memory_stats(struct virt_call *call, void *args, void *ret);
 
 /* virt_tune.c */
 

@@ -118,6 +118,8 @@ const struct virt_proc virt_procs[] = {
 	  virt_h_is_persistent, R },
 	{ 157, "CONNECT_GET_LIB_VERSION", NONE, X(vx_version_ret),
 	  virt_h_get_lib_version, R | L },
+	{ 159, "DOMAIN_MEMORY_STATS", X(vx_memory_stats_args),
+	  X(vx_memory_stats_ret), virt_h_memory_stats, R },
 	{ 183, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", X(vx_dom_flags_args),
 	  X(vx_int_ret), virt_h_has_managed_save, R },
 	{ 187, "DOMAIN_SNAPSHOT_NUM", X(vx_dom_flags_args), X(vx_num_ret),

@@ -37,6 +37,10 @@
 /* virTypedParameterFlags: the remote client always sends it. */
 #define PARAM_STRING_OKAY (1u << 2)
 
+/* virDomainMemoryStatTags keel has: the balloon's size, keel-hv's RSS. */
+#define MEM_STAT_ACTUAL_BALLOON 6
+#define MEM_STAT_RSS 7
+
 /* virVcpuState. */
 #define VCPU_OFFLINE 0
 #define VCPU_RUNNING 1
@@ -529,6 +533,36 @@ int virt_h_interface_stats(struct virt_call *call, void *args, void *ret)
 	r->tx_packets = (long long)jull(nic, "tx_pkts");
 	r->tx_errs = (long long)jull(nic, "tx_errs");
 	r->tx_drop = (long long)jull(nic, "tx_drop");
+	json_object_put(st);
+	return 0;
+}
+
+/* virsh dommemstat: what keel knows of the guest's memory from outside. */
+int virt_h_memory_stats(struct virt_call *call, void *args, void *ret)
+{
+	struct vx_memory_stats_args *a = args;
+	struct vx_memory_stats_ret *r = ret;
+	struct json_object *st = NULL, *mem;
+	unsigned n = a->max_stats < 2 ? a->max_stats : 2;
+
+	if (virt_call_check_flags(call, a->flags, 0) ||
+	    dom_sample(call, &a->dom, &st))
+		return -1;
+	mem = jget(st, "memory");
+	r->stats.stats_val = n ? calloc(n, sizeof(vx_memory_stat)) : NULL;
+	if (n && !r->stats.stats_val) {
+		json_object_put(st);
+		return no_memory(call);
+	}
+	r->stats.stats_len = n;
+	if (n > 0) {
+		r->stats.stats_val[0].tag = MEM_STAT_ACTUAL_BALLOON;
+		r->stats.stats_val[0].val = jull(mem, "current_kib");
+	}
+	if (n > 1) {
+		r->stats.stats_val[1].tag = MEM_STAT_RSS;
+		r->stats.stats_val[1].val = jull(mem, "rss_kib");
+	}
 	json_object_put(st);
 	return 0;
 }

@@ -281,6 +281,7 @@ START_TEST(test_stats)
 	virsh_fails("groups", "domstats web --perf --enforce");
 	virsh_fails("not running", "domblkstat web xvda");
 	virsh_fails("not running", "domifstat web " MAC);
+	virsh_fails("not running", "dommemstat web");
 	virsh_says("/srv/web.img", "domblklist web");
 	virsh_says(MAC, "domiflist web");
 

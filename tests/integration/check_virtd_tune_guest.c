@@ -5,8 +5,9 @@
  * is missing). The nested machine has no virsh, so this suite is its own
  * libvirt client on keel's XDR, as check_virtd_guest is; check_virtd_tune
  * holds the same procedures to stock virsh on shut-off domains. One
- * guest start covers domstats, vcpuinfo, vcpupin, setmem, schedinfo and
- * domblkstat/domifstat, each checked against keeld's own answer.
+ * guest start covers domstats, dommemstat, vcpuinfo, vcpupin, setmem,
+ * schedinfo and domblkstat/domifstat, each checked against keeld's own
+ * answer.
  */
 #include "config.h"
 
@@ -202,6 +203,8 @@ START_TEST(test_tune_running)
 	struct vx_get_sched_flags_args ga = { { 0 }, 5, AFFECT_LIVE };
 	struct vx_sched_params_ret gr = { { 0 } };
 	struct vx_dom_path_args bp;
+	struct vx_memory_stats_args ms;
+	struct vx_memory_stats_ret mr = { { 0 } };
 	struct vx_block_stats_ret br = { 0 };
 	struct vx_interface_stats_ret ir = { 0 };
 	struct virt_plist l = { 0 };
@@ -213,6 +216,7 @@ START_TEST(test_tune_running)
 	memset(&ma, 0, sizeof(ma));
 	memset(&ka, 0, sizeof(ka));
 	memset(&bp, 0, sizeof(bp));
+	memset(&ms, 0, sizeof(ms));
 	start_both();
 	resp = rpc_call("domain.define",
 			"{\"config\":{\"name\":\"g\",\"kernel\":\"%s\","
@@ -257,6 +261,21 @@ START_TEST(test_tune_running)
 	ck_assert_uint_eq(sr.records.records_len, 1);
 	ck_assert_str_eq(sr.records.records_val[0].dom.name, "g");
 	xdr_free((xdrproc_t)xdr_vx_all_stats_ret, &sr);
+
+	/* virsh dommemstat g: the balloon's size and keel-hv's RSS */
+	ms.dom = dom;
+	ms.max_stats = 10;
+	ck_assert_int_eq(vcall(159, (xdrproc_t)xdr_vx_memory_stats_args, &ms,
+			       (xdrproc_t)xdr_vx_memory_stats_ret, &mr),
+			 0);
+	ck_assert_uint_eq(mr.stats.stats_len, 2);
+	ck_assert_int_eq(mr.stats.stats_val[0].tag, 6);
+	ck_assert_uint_eq(mr.stats.stats_val[0].val,
+			  (unsigned long long)keeld_num("domain.stats",
+				"/result/memory/current_kib"));
+	ck_assert_int_eq(mr.stats.stats_val[1].tag, 7);
+	ck_assert_uint_gt(mr.stats.stats_val[1].val, 0);
+	xdr_free((xdrproc_t)xdr_vx_memory_stats_ret, &mr);
 
 	/* virsh vcpupin g 0 0 --live, then vcpuinfo */
 	pa.dom = dom;
