@@ -330,6 +330,54 @@ START_TEST(stats_fields)
 }
 END_TEST
 
+/* A call keel-virtd refuses before it asks keeld: no keeld needed. */
+static int refused(virt_handler fn, void *args, void *ret, int *code)
+{
+	struct virt_proc proc = { .name = "TEST" };
+	struct virt_call call = { .proc = &proc };
+	int rc = fn(&call, args, ret);
+
+	*code = call.code;
+	ck_assert_ptr_nonnull(call.message);
+	free(call.message);
+	return rc;
+}
+
+START_TEST(hostile_sizes_and_flags)
+{
+	struct vx_vcpu_pin_info_args pa = { .ncpumaps = 16384,
+					    .maplen = 2048 };
+	struct vx_vcpu_pin_info_ret pr = { { 0 }, 0 };
+	struct vx_get_vcpus_args va = { .maxinfo = -1, .maplen = 1 };
+	struct vx_get_vcpus_ret vr = { { 0 }, { 0 } };
+	struct vx_all_stats_args sa = { { 0 }, 0, 1u << 20 };
+	struct vx_all_stats_ret sr = { { 0 } };
+	int code;
+
+	ck_assert_int_eq(refused(virt_h_get_vcpu_pin_info, &pa, &pr, &code),
+			 -1);
+	ck_assert_int_eq(code, VIR_ERR_INVALID_ARG);
+	pa.ncpumaps = -1;
+	pa.maplen = 1;
+	ck_assert_int_eq(refused(virt_h_get_vcpu_pin_info, &pa, &pr, &code),
+			 -1);
+	ck_assert_int_eq(code, VIR_ERR_INVALID_ARG);
+	ck_assert_int_eq(refused(virt_h_get_vcpus, &va, &vr, &code), -1);
+	ck_assert_int_eq(code, VIR_ERR_INVALID_ARG);
+	va.maxinfo = 16384;
+	va.maplen = 2048;
+	ck_assert_int_eq(refused(virt_h_get_vcpus, &va, &vr, &code), -1);
+	ck_assert_int_eq(code, VIR_ERR_INVALID_ARG);
+	/* an unknown flag; --enforce of a group keel does not have */
+	ck_assert_int_eq(refused(virt_h_get_all_stats, &sa, &sr, &code), -1);
+	ck_assert_int_eq(code, VIR_ERR_INVALID_ARG);
+	sa.flags = 1u << 31;
+	sa.stats = 1u << 6;
+	ck_assert_int_eq(refused(virt_h_get_all_stats, &sa, &sr, &code), -1);
+	ck_assert_int_eq(code, VIR_ERR_NO_SUPPORT);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virt_params");
@@ -341,6 +389,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, cputune_conversions);
 	tcase_add_test(tc, sched_params);
 	tcase_add_test(tc, stats_fields);
+	tcase_add_test(tc, hostile_sizes_and_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }
