@@ -340,6 +340,42 @@ tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
 tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
 $(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
 
+# keel-virtd's typed parameters and the conversions of statistics and
+# tuning (libvirt/virt_params.c, virt_stats.c, virt_tune.c).
+check_PROGRAMS += tests/unit/check_virt_params
+TESTS += tests/unit/check_virt_params
+tests_unit_check_virt_params_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_virt_params.c
+tests_unit_check_virt_params_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_unit_check_virt_params_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
+tests_unit_check_virt_params_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
+$(tests_unit_check_virt_params_OBJECTS): libvirt/virt_protocol.h
+
+# keel-virtd's statistics and tuning with stock virsh and python3-libvirt
+# on shut-off domains (no KVM).
+check_PROGRAMS += tests/integration/check_virtd_tune
+TESTS += tests/integration/check_virtd_tune
+tests_integration_check_virtd_tune_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tune.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tune_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_virtd_tune_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+
+# ... and on a running guest (KVM; nested in QEMU where /dev/kvm is
+# missing): keel's XDR as the client, all the KVM cases in one run.
+check_PROGRAMS += tests/integration/check_virtd_tune_guest
+TESTS += tests/integration/check_virtd_tune_guest
+tests_integration_check_virtd_tune_guest_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tune_guest.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tune_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_tune_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_tune_guest_LDADD = \
+	tests/integration/libharness.la libvirt/libvirtcore.la $(UNIT_LIBS) \
+	$(JSONC_LIBS)
+$(tests_integration_check_virtd_tune_guest_OBJECTS): libvirt/virt_protocol.h
+
 # keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
 # (tests/integration/virtd_client.py); no KVM needed.
 check_PROGRAMS += tests/integration/check_virtd

@@ -285,11 +285,11 @@ START_TEST(table_read_flags)
 {
 	static const char *const changes[] = {
 		"CREATE", "DESTROY", "SUSPEND", "RESUME", "SHUTDOWN", "REBOOT",
-		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", NULL,
+		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", "PIN_VCPU", NULL,
 	};
 	static const char *const asks[] = {
 		"GET_", "LOOKUP", "LIST", "NUM", "IS_", "HAS_", "AUTH_LIST",
-		"SUPPORTS_FEATURE", "OPEN", "CLOSE", NULL,
+		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "_STATS", NULL,
 	};
 	size_t i;
 
