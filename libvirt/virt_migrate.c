@@ -293,6 +293,18 @@ static int dom_uuid(struct virt_call *call, const struct vx_dom *dom,
 	return virt_dom_get(call, dom, d, NULL);
 }
 
+/* @dom's uuid in keel's text, without asking keeld. */
+static void dom_uuid_text(const struct vx_dom *dom,
+			  char out[KEEL_UUID_LEN + 1])
+{
+	const unsigned char *u = (const unsigned char *)dom->uuid;
+
+	snprintf(out, KEEL_UUID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
 static unsigned long long ms_since(const struct timespec *t)
 {
 	struct timespec now;
@@ -347,12 +359,18 @@ int virt_h_get_job_info(struct virt_call *call, void *args, void *ret)
 {
 	struct vx_dom_args *a = args;
 	struct vx_job_info_ret *r = ret;
+	char uuid[KEEL_UUID_LEN + 1];
 	struct keel_domain d;
 	struct job_view v;
 
-	if (dom_uuid(call, &a->dom, &d))
-		return -1;
-	if (!job_view(d.uuid, &v)) {
+	/*
+	 * The job first: at a migration's end the domain is gone from
+	 * keeld before its call has answered, and virsh still polls.
+	 */
+	dom_uuid_text(&a->dom, uuid);
+	if (!job_view(uuid, &v)) {
+		if (dom_uuid(call, &a->dom, &d))
+			return -1;
 		r->type = JOB_NONE;
 		return 0;
 	}
@@ -401,17 +419,20 @@ int virt_h_get_job_stats(struct virt_call *call, void *args, void *ret)
 	struct vx_dom_flags_args *a = args;
 	struct vx_job_stats_ret *r = ret;
 	unsigned long long processed, remaining;
+	char uuid[KEEL_UUID_LEN + 1];
 	struct keel_domain d;
 	struct job_view v;
 	bool mig;
 
 	if (virt_call_check_flags(call, a->flags,
 				  JOB_STATS_COMPLETED |
-					  JOB_STATS_KEEP_COMPLETED) ||
-	    dom_uuid(call, &a->dom, &d))
+					  JOB_STATS_KEEP_COMPLETED))
 		return -1;
 	/* keel keeps nothing of a job that ended: no completed statistics. */
-	if ((a->flags & JOB_STATS_COMPLETED) || !job_view(d.uuid, &v)) {
+	dom_uuid_text(&a->dom, uuid);
+	if ((a->flags & JOB_STATS_COMPLETED) || !job_view(uuid, &v)) {
+		if (dom_uuid(call, &a->dom, &d))
+			return -1;
 		r->type = JOB_NONE;
 		return 0;
 	}

@@ -318,6 +318,12 @@ static int ctx_new(const struct virt_tls_options *o, SSL_CTX **out)
 		return -ENOMEM;
 	tls_ctx_tune(ctx);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/*
+	 * No TLS 1.3 session tickets: libvirt's client polls for the
+	 * confirmation byte and reads once, and a ticket arriving first
+	 * makes that read fail ("Unable to read TLS confirmation").
+	 */
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
 		ssl_errors(0, why, sizeof(why));
 		log_err("Cannot load the CA certificate %s: %s.", o->ca, why);
