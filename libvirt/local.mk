@@ -38,16 +38,20 @@ libvirt_libvirtcore_la_SOURCES = libvirt/virt_frame.c libvirt/virt_frame.h \
 	libvirt/virt_stats.c libvirt/virt_tune.c \
 	libvirt/virt_state.c libvirt/virt_state.h \
 	libvirt/virt_error.c libvirt/virt_error.h \
-	libvirt/virt_server.c libvirt/virt_server.h libvirt/virt_xml.c
+	libvirt/virt_server.c libvirt/virt_server.h libvirt/virt_xml.c \
+	libvirt/virt_save.c libvirt/virt_migrate.c \
+	libvirt/virt_tls.c libvirt/virt_tls.h
 VIRT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/libvirt \
 	-I$(top_srcdir)/libvirt
 VIRT_CFLAGS = $(AM_CFLAGS) $(TIRPC_CFLAGS) $(JSONC_CFLAGS) \
-	$(LIBEVENT_CFLAGS) $(LIBXML2_CFLAGS)
+	$(LIBEVENT_CFLAGS) $(LIBXML2_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) \
+	$(OPENSSL_CFLAGS)
 libvirt_libvirtcore_la_CPPFLAGS = $(VIRT_CPPFLAGS)
 libvirt_libvirtcore_la_CFLAGS = $(VIRT_CFLAGS)
 libvirt_libvirtcore_la_LIBADD = libvirt/libvirtproto.la libvirt/libdomxml.la \
 	lib/libkeelclient.la $(TIRPC_LIBS) \
-	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) -lpthread
+	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) \
+	$(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) -lpthread
 
 libvirt_keel_virtd_SOURCES = libvirt/main.c
 libvirt_keel_virtd_CPPFLAGS = $(VIRT_CPPFLAGS)

@@ -148,5 +148,44 @@ int virt_h_get_interface_params(struct virt_call *call, void *args,
 				void *ret);
 int virt_h_set_interface_params(struct virt_call *call, void *args,
 				void *ret);
+/* virt_save.c */
+int virt_h_save(struct virt_call *call, void *args, void *ret);
+int virt_h_save_flags(struct virt_call *call, void *args, void *ret);
+int virt_h_restore(struct virt_call *call, void *args, void *ret);
+int virt_h_restore_flags(struct virt_call *call, void *args, void *ret);
+
+/* virt_migrate.c: jobs, and the long calls that hold a worker. */
+
+/*
+ * A call that holds its worker for long (a save, a restore, a
+ * migration): refused (VIR_ERR_RESOURCE_BUSY) when it would leave no
+ * worker free for every other call. Returns 0 (then call
+ * virt_long_leave() when done) or -1 after virt_call_error().
+ */
+int virt_long_enter(struct virt_call *call);
+void virt_long_leave(void);
+
+enum virt_job_kind { VIRT_JOB_SAVE, VIRT_JOB_MIGRATE };
+struct virt_job;
+
+/*
+ * Begin a job of @kind on the domain @d (a long call too): one at a
+ * time per domain. Its progress comes from keeld's events until
+ * virt_job_end(). Returns 0 and *@out, or -1 after virt_call_error().
+ */
+int virt_job_begin(struct virt_call *call, const struct keel_domain *d,
+		   enum virt_job_kind kind, struct virt_job **out);
+/* End and free @j; true when a client asked to abort it. */
+bool virt_job_end(struct virt_job *j);
+
+int virt_h_get_job_info(struct virt_call *call, void *args, void *ret);
+int virt_h_get_job_stats(struct virt_call *call, void *args, void *ret);
+int virt_h_abort_job(struct virt_call *call, void *args, void *ret);
+int virt_h_migrate_set_max_downtime(struct virt_call *call, void *args,
+				    void *ret);
+int virt_h_migrate_set_max_speed(struct virt_call *call, void *args,
+				 void *ret);
+int virt_h_migrate_perform3_params(struct virt_call *call, void *args,
+				   void *ret);
 
 #endif /* KEEL_VIRT_HANDLERS_H */

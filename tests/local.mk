@@ -387,6 +387,17 @@ tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += tests/integration/virtd_client.py
 
+# keel-virtd's TLS port, and its save, migration and job procedures
+# refusals, with Debian's own virsh; no KVM needed (check_virtd_mig
+# runs them on guests).
+check_PROGRAMS += tests/integration/check_virtd_tls
+TESTS += tests/integration/check_virtd_tls
+tests_integration_check_virtd_tls_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tls.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_virtd_tls_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+
 # keel-virtd's lifecycle procedures on a real guest (KVM; nested in
 # QEMU where /dev/kvm is missing): keel's XDR as the client.
 check_PROGRAMS += tests/integration/check_virtd_guest

@@ -285,7 +285,9 @@ START_TEST(table_read_flags)
 {
 	static const char *const changes[] = {
 		"CREATE", "DESTROY", "SUSPEND", "RESUME", "SHUTDOWN", "REBOOT",
-		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", "PIN_VCPU", NULL,
+		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", "PIN_VCPU",
+		"DOMAIN_SAVE", "DOMAIN_RESTORE", "ABORT_JOB", "MIGRATE_PERFORM",
+		NULL,
 	};
 	static const char *const asks[] = {
 		"GET_", "LOOKUP", "LIST", "NUM", "IS_", "HAS_", "AUTH_LIST",
@@ -334,7 +336,7 @@ START_TEST(man_page_lists_the_table)
 		}
 		if (!in_section)
 			continue;
-		if (sscanf(line, ".B %127[A-Z_] (%d)", name, &num) == 2) {
+		if (sscanf(line, ".B %127[A-Z0-9_] (%d)", name, &num) == 2) {
 			if (cur)
 				ck_assert_msg(cur_ro == !!(cur->flags &
 							   VIRT_PROC_READ),
