@@ -32,14 +32,6 @@
 #include "virt_handlers.h"
 #include "virt_server.h"
 
-/* libvirt's numbers (virterror.h, libvirt-domain.h) keel-virtd answers. */
-#ifndef VIR_ERR_ARGUMENT_UNSUPPORTED
-#define VIR_ERR_ARGUMENT_UNSUPPORTED 74
-#endif
-#ifndef VIR_ERR_OPERATION_ABORTED
-#define VIR_ERR_OPERATION_ABORTED 78
-#endif
-
 /* virDomainJobType */
 #define JOB_NONE 0
 #define JOB_UNBOUNDED 2

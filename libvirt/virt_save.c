@@ -23,10 +23,6 @@
 #include "virt_error.h"
 #include "virt_handlers.h"
 
-#ifndef VIR_ERR_ARGUMENT_UNSUPPORTED
-#define VIR_ERR_ARGUMENT_UNSUPPORTED 74
-#endif
-
 /* virDomainSaveRestoreFlags (libvirt-domain.h). */
 #define SAVE_BYPASS_CACHE (1u << 0)
 #define SAVE_RUNNING (1u << 1)
