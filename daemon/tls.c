@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,27 +77,6 @@ struct tls_server {
 	struct timeval handshake_tv, idle_tv;
 };
 
-/* OpenSSL's queued errors as one clause, for a log line. */
-static void tls_errors(unsigned long first, char *buf, size_t size)
-{
-	unsigned long e;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (e = first ? first : ERR_get_error(); e && off + 2 < size;
-	     e = ERR_get_error()) {
-		int n = snprintf(buf + off, size - off, "%s%s",
-				 off ? "; " : "", ERR_reason_error_string(e) ?
-				 ERR_reason_error_string(e) : "unknown error");
-
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (!buf[0])
-		snprintf(buf, size, "the connection ended");
-	ERR_clear_error();
-}
 
 static void tls_conn_free(struct tls_conn *tc)
 {
@@ -250,33 +228,6 @@ static void tls_refuse(struct tls_conn *tc, int code, const char *fmt, ...)
 	tls_conn_close_written(tc);
 }
 
-/* The client certificate's subject, RFC 2253 form, into @buf. */
-static void tls_subject(SSL *ssl, char *buf, size_t size)
-{
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	BIO *bio = BIO_new(BIO_s_mem());
-	int n = 0;
-
-	buf[0] = '\0';
-	if (!cert || !bio ||
-	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-			       XN_FLAG_RFC2253) < 0) {
-		BIO_free(bio);
-		return;
-	}
-	n = BIO_read(bio, buf, (int)size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	BIO_free(bio);
-}
-
-static bool dn_listed(char *const *list, unsigned nr, const char *dn)
-{
-	for (unsigned i = 0; i < nr; i++)
-		if (!fnmatch(list[i], dn, 0))
-			return true;
-	return false;
-}
-
 /*
  * The handshake is over and the client's certificate chains to the CA:
  * is it on a list, is there room for it? Then hand server.c its end of
@@ -294,13 +245,16 @@ static void tls_conn_admit(struct tls_conn *tc)
 
 	tc->handshaking = false;
 	ts->nr_handshaking--;
-	tls_subject(bufferevent_openssl_get_ssl(tc->tls), dn, sizeof(dn));
+	pki_peer_subject(bufferevent_openssl_get_ssl(tc->tls), dn, sizeof(dn));
 	if (!conf->nr_tls_dn_rw && !conf->nr_tls_dn_ro) {
 		rw = true;
 		ro = false;
 	} else {
-		rw = dn_listed(conf->tls_dn_rw, conf->nr_tls_dn_rw, dn);
-		ro = !rw && dn_listed(conf->tls_dn_ro, conf->nr_tls_dn_ro, dn);
+		rw = pki_dn_listed((const char *const *)conf->tls_dn_rw,
+				   conf->nr_tls_dn_rw, dn);
+		ro = !rw &&
+		     pki_dn_listed((const char *const *)conf->tls_dn_ro,
+				   conf->nr_tls_dn_ro, dn);
 	}
 	if (!rw && !ro) {
 		log_info_limited("Refused a TLS client from %s: its subject \"%s\" is on neither tls_allowed_dn nor tls_readonly_dn.",
@@ -387,7 +341,7 @@ static void tls_client_event(struct bufferevent *bev, short what, void *arg)
 		log_info_limited("Closing the TLS connection from %s: nothing was sent either way for %u s (tls_idle_timeout).",
 				 tc->peer, conf->tls_idle_timeout);
 	else if (tc->handshaking) {
-		tls_errors(e, why, sizeof(why));
+		pki_errors_text(e, why, sizeof(why));
 		log_info_limited("Refused a TLS client from %s: %s.", tc->peer,
 				 why);
 	}
@@ -499,7 +453,7 @@ static int tls_ctx_new(const char *dir, SSL_CTX **out)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		tls_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot load the CA certificate %s: %s.", ca, why);
 		goto out_free_ctx;
 	}
@@ -507,14 +461,14 @@ static int tls_ctx_new(const char *dir, SSL_CTX **out)
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		tls_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot load the server certificate %s: %s.", cert,
 			why);
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		tls_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot use the private key %s with the certificate %s: %s.",
 			key, cert, why);
 		goto out_free_ctx;

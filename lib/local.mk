@@ -19,8 +19,10 @@ lib_libkeelcommon_la_SOURCES += lib/pki.c lib/pki.h
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
 	-DKEEL_ABS_SRCDIR='"$(abs_top_srcdir)"'
-lib_libkeelcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
-lib_libkeelcommon_la_LIBADD = lib/libkvmhost.la $(JSONC_LIBS) $(LIBEVENT_LIBS)
+lib_libkeelcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+lib_libkeelcommon_la_LIBADD = lib/libkvmhost.la $(JSONC_LIBS) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS)
 
 # Which KVM this host has (kvm_pvm or not): keel-hv, the test harness
 # and make demo's guest/kvm-linux ask it. No dependencies, so that the

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The checks of a PKI directory's files shared by keeld and libkeel. */
+/*
+ * What keel's TLS ends share about the PKI: the checks of a PKI
+ * directory's files, a peer's subject and the allow-lists it is matched
+ * against, and OpenSSL's errors as words (keeld, keel-virtd, libkeel
+ * and keel-hv's incoming migration).
+ */
 #include "config.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "pki.h"
 
@@ -33,4 +42,51 @@ int pki_key_check(const char *path, char *why, size_t size)
 		return -EPERM;
 	}
 	return 0;
+}
+
+void pki_peer_subject(SSL *ssl, char *buf, size_t size)
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	buf[0] = '\0';
+	if (!cert || !bio ||
+	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+			       XN_FLAG_RFC2253) < 0) {
+		BIO_free(bio);
+		return;
+	}
+	n = BIO_read(bio, buf, (int)size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(bio);
+}
+
+bool pki_dn_listed(const char *const *list, unsigned nr, const char *dn)
+{
+	for (unsigned i = 0; i < nr; i++)
+		if (!fnmatch(list[i], dn, 0))
+			return true;
+	return false;
+}
+
+void pki_errors_text(unsigned long first, char *buf, size_t size)
+{
+	unsigned long e;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (e = first ? first : ERR_get_error(); e && off + 2 < size;
+	     e = ERR_get_error()) {
+		const char *r = ERR_reason_error_string(e);
+		int n = snprintf(buf + off, size - off, "%s%s", off ? "; " : "",
+				 r ? r : "unknown error");
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	if (!buf[0])
+		snprintf(buf, size, "the connection ended");
+	ERR_clear_error();
 }

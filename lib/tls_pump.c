@@ -404,20 +404,7 @@ static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
 /* The client certificate's subject, RFC 2253 form, into s->peer. */
 static void tls_server_subject(struct tls_server *s)
 {
-	X509 *cert = SSL_get0_peer_certificate(s->ssl);
-	BIO *bio = BIO_new(BIO_s_mem());
-	int n;
-
-	s->peer[0] = '\0';
-	if (!cert || !bio ||
-	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-			       XN_FLAG_RFC2253) < 0) {
-		BIO_free(bio);
-		return;
-	}
-	n = BIO_read(bio, s->peer, (int)sizeof(s->peer) - 1);
-	s->peer[n > 0 ? n : 0] = '\0';
-	BIO_free(bio);
+	pki_peer_subject(s->ssl, s->peer, sizeof(s->peer));
 }
 
 static int tls_server_handshake(struct tls_server *s, char *why, size_t size)

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,27 +115,6 @@ int virt_tls_option(struct virt_tls_options *t, const char *name,
 }
 
 /* OpenSSL's queued errors as one clause, for a log line. */
-static void ssl_errors(unsigned long first, char *buf, size_t size)
-{
-	unsigned long e;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (e = first ? first : ERR_get_error(); e && off + 2 < size;
-	     e = ERR_get_error()) {
-		const char *r = ERR_reason_error_string(e);
-		int n = snprintf(buf + off, size - off, "%s%s", off ? "; " : "",
-				 r ? r : "unknown error");
-
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (!buf[0])
-		snprintf(buf, size, "the connection ended");
-	ERR_clear_error();
-}
-
 static void conn_free(struct virt_tls_conn *tc, bool free_bev)
 {
 	struct virt_tls *vt = tc->vt;
@@ -153,33 +131,6 @@ static void conn_free(struct virt_tls_conn *tc, bool free_bev)
 	free(tc);
 }
 
-/* The client certificate's subject, RFC 2253 form, into @buf. */
-static void peer_subject(SSL *ssl, char *buf, size_t size)
-{
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	BIO *bio = BIO_new(BIO_s_mem());
-	int n;
-
-	buf[0] = '\0';
-	if (!cert || !bio ||
-	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-			       XN_FLAG_RFC2253) < 0) {
-		BIO_free(bio);
-		return;
-	}
-	n = BIO_read(bio, buf, (int)size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	BIO_free(bio);
-}
-
-static bool dn_listed(const char *const *list, unsigned nr, const char *dn)
-{
-	for (unsigned i = 0; i < nr; i++)
-		if (!fnmatch(list[i], dn, 0))
-			return true;
-	return false;
-}
-
 /*
  * The handshake is over and the certificate chains to the CA: is its
  * subject on a list? Then libvirt's byte 1 says so (a client that gets
@@ -193,13 +144,13 @@ static void conn_admit(struct virt_tls_conn *tc)
 	bool rw, ro;
 	char dn[1024];
 
-	peer_subject(bufferevent_openssl_get_ssl(bev), dn, sizeof(dn));
+	pki_peer_subject(bufferevent_openssl_get_ssl(bev), dn, sizeof(dn));
 	if (!o->nr_allowed_dn && !o->nr_readonly_dn) {
 		rw = true;
 		ro = false;
 	} else {
-		rw = dn_listed(o->allowed_dn, o->nr_allowed_dn, dn);
-		ro = !rw && dn_listed(o->readonly_dn, o->nr_readonly_dn, dn);
+		rw = pki_dn_listed(o->allowed_dn, o->nr_allowed_dn, dn);
+		ro = !rw && pki_dn_listed(o->readonly_dn, o->nr_readonly_dn, dn);
 	}
 	if (!rw && !ro) {
 		log_info_limited("Refused a TLS client from %s: its subject \"%s\" is on neither --tls-allowed-dn nor --tls-readonly-dn.",
@@ -234,7 +185,7 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		log_info_limited("Closing the TLS connection from %s: no handshake within %d s.",
 				 tc->peer, VIRT_TLS_HANDSHAKE_S);
 	} else {
-		ssl_errors(bufferevent_get_openssl_error(bev), why,
+		pki_errors_text(bufferevent_get_openssl_error(bev), why,
 			   sizeof(why));
 		log_info_limited("Refused a TLS client from %s: %s.", tc->peer,
 				 why);
@@ -325,7 +276,7 @@ static int ctx_new(const struct virt_tls_options *o, SSL_CTX **out)
 	 */
 	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
-		ssl_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot load the CA certificate %s: %s.", o->ca, why);
 		goto out_free_ctx;
 	}
@@ -333,14 +284,14 @@ static int ctx_new(const struct virt_tls_options *o, SSL_CTX **out)
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		ssl_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot load the server certificate %s: %s.", o->cert,
 			why);
 		goto out_free_ctx;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_errors(0, why, sizeof(why));
+		pki_errors_text(0, why, sizeof(why));
 		log_err("Cannot use the private key %s with the certificate %s: %s.",
 			o->key, o->cert, why);
 		goto out_free_ctx;
