@@ -24,6 +24,7 @@
 
 /* libvirt's driver features (VIR_DRV_FEATURE_*) a client asks about. */
 #define VIR_DRV_FEATURE_PROGRAM_KEEPALIVE 10
+#define VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK 14
 #define VIR_DRV_FEATURE_REMOTE_CLOSE_CALLBACK 15
 /* CONNECT_OPEN's flag. */
 #define VIR_CONNECT_RO (1u << 0)
@@ -158,10 +159,11 @@ int virt_h_supports_feature(struct virt_call *call, void *args, void *ret)
 		r->supported = 1;
 		break;
 	case VIR_DRV_FEATURE_REMOTE_CLOSE_CALLBACK:
+	case VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK:
 		r->supported = 1;
 		break;
 	default:
-		/* Event callbacks (14), migration: not yet (docs/libvirt.md). */
+		/* Migration: not yet (docs/libvirt.md). */
 		r->supported = 0;
 	}
 	return 0;

@@ -81,4 +81,12 @@ int virt_h_define_xml(struct virt_call *call, void *args, void *ret);
 int virt_h_define_xml_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_create_xml(struct virt_call *call, void *args, void *ret);
 
+/* virt_events.c */
+int virt_h_event_register_any(struct virt_call *call, void *args, void *ret);
+int virt_h_event_deregister_any(struct virt_call *call, void *args,
+				void *ret);
+
+/* virt_stream.c */
+int virt_h_open_console(struct virt_call *call, void *args, void *ret);
+
 #endif /* KEEL_VIRT_HANDLERS_H */
