@@ -285,11 +285,13 @@ START_TEST(table_read_flags)
 {
 	static const char *const changes[] = {
 		"CREATE", "DESTROY", "SUSPEND", "RESUME", "SHUTDOWN", "REBOOT",
-		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", NULL,
+		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML",
+		/* Typing into a guest's console changes it. */
+		"OPEN_CONSOLE", NULL,
 	};
 	static const char *const asks[] = {
 		"GET_", "LOOKUP", "LIST", "NUM", "IS_", "HAS_", "AUTH_LIST",
-		"SUPPORTS_FEATURE", "OPEN", "CLOSE", NULL,
+		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "EVENT_CALLBACK", NULL,
 	};
 	size_t i;
 
