@@ -246,6 +246,12 @@ void virt_stream_input(struct virt_client *c, const struct vx_header *h,
 		return;
 	switch (h->status) {
 	case VX_CONTINUE:
+		/* libvirt's clients never send more; the write blocks the loop. */
+		if (len - VIRT_MSG_MIN > VIRT_STREAM_CHUNK) {
+			st_end_error(st, VIR_ERR_RPC,
+				     "Stream data comes in chunks of at most 262120 bytes.");
+			break;
+		}
 		if (len > VIRT_MSG_MIN &&
 		    keel_console_write(st->con, msg + VIRT_MSG_MIN,
 				       len - VIRT_MSG_MIN))

@@ -225,6 +225,7 @@ Suite *unit_suite(void)
 #define STOPPED_DESTROYED 1
 #define CONSOLE_FORCE 1
 #define ERR_OPERATION_FAILED 9
+#define ERR_RPC 39
 #define PROC_EVENT_LIFECYCLE 318
 #define PROC_OPEN_CONSOLE 201
 
@@ -479,6 +480,7 @@ START_TEST(test_guest)
 	struct vx_open_args open_args = { &name, 0 };
 	struct json_object *r;
 	struct vx_dom dom;
+	char *big;
 
 	start_both();
 	r = rpc_call("domain.define",
@@ -528,9 +530,20 @@ START_TEST(test_guest)
 	send_stream(cons[2].serial, VX_OK, "");
 	wait_end(&cons[2]);
 	ck_assert_int_eq(cons[2].end, VX_OK);
-	/* The console is free again. */
+	/* The console is free again; a chunk past libvirt's ends it. */
 	ck_assert_int_eq(open_console(&dom, 0, &cons[3]), 0);
-	send_stream(cons[3].serial, VX_ERROR, "");
+	big = malloc(300001);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 300000);
+	big[300000] = '\0';
+	send_stream(cons[3].serial, VX_CONTINUE, big);
+	free(big);
+	wait_end(&cons[3]);
+	ck_assert_int_eq(cons[3].end, VX_ERROR);
+	ck_assert_int_eq(cons[3].code, ERR_RPC);
+	/* A client's abort closes it without an answer. */
+	ck_assert_int_eq(open_console(&dom, 0, &cons[1]), 0);
+	send_stream(cons[1].serial, VX_ERROR, "");
 
 	ck_assert_int_eq(dom_call(34, &dom), 0);
 	wait_event("g", EV_SUSPENDED, 0);
