@@ -336,7 +336,14 @@ int virt_h_open_console(struct virt_call *call, void *args, void *ret)
 	o.force = a->flags & VIR_DOMAIN_CONSOLE_FORCE;
 	if (keel_console_open(kc, d.uuid, &o, &con)) {
 		free(st);
-		return virt_call_keel_error(call);
+		virt_call_keel_error(call);
+		/*
+		 * The domain runs (asked above): keel-hv refused, for a
+		 * console that has a writer. libvirt's word for that.
+		 */
+		if (keel_last_error(kc)->code == KEEL_E_INVALID_STATE)
+			call->code = VIR_ERR_OPERATION_FAILED;
+		return -1;
 	}
 	/* The console took the worker's connection over. */
 	*call->keel = NULL;
