@@ -206,9 +206,9 @@ static void ev_connect(struct virt_events *ev)
 		return;
 	if (keel_connect(ev->opts->keeld, &ev->kc, &err)) {
 		if (!ev->warned)
-			log_warn("Cannot subscribe to keeld's events: %s; trying again every %d ms.",
-				 err ? err : "cannot connect",
-				 VIRT_EVENTS_RETRY_MS);
+			log_warn("Cannot subscribe to keeld's events, trying again every %d ms: %s",
+				 VIRT_EVENTS_RETRY_MS,
+				 err ? err : "cannot connect.");
 		ev->warned = true;
 		free(err);
 		ev->kc = NULL;
