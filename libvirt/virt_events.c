@@ -79,9 +79,8 @@ static const struct {
 	{ "crashed", 8, { { "panicked", 0 } } },
 };
 
-/* keel's @event/@detail as libvirt's numbers; -ENOENT for no such event. */
-static int ev_lookup(const char *event, const char *detail, int *type,
-		     int *det)
+int virt_event_lookup(const char *event, const char *detail, int *type,
+		      int *det)
 {
 	size_t i, j;
 
@@ -142,7 +141,7 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 
 	if (!e->type || strcmp(e->type, "lifecycle") || !e->event)
 		return;
-	if (ev_lookup(e->event, e->detail, &m.event, &m.detail)) {
+	if (virt_event_lookup(e->event, e->detail, &m.event, &m.detail)) {
 		log_debug("keeld sent the event \"%s\", which libvirt has no number for.",
 			  e->event);
 		return;

@@ -31,6 +31,14 @@ int virt_events_new(struct event_base *base, const struct virt_options *o,
 /* Close keeld's connection, drop every callback. NULL is fine. */
 void virt_events_free(struct virt_events *ev);
 
+/*
+ * keel's lifecycle event @event with @detail (NULL: none) as libvirt's
+ * virDomainEventType *@type and its detail *@det (0 for a detail
+ * libvirt lacks). Returns 0, or -ENOENT for an event libvirt lacks.
+ */
+int virt_event_lookup(const char *event, const char *detail, int *type,
+		      int *det);
+
 /* @c closed: forget its callbacks. */
 void virt_events_client_gone(struct virt_events *ev, struct virt_client *c);
 
