@@ -18,12 +18,17 @@ management script runs it. check_virtd_events runs it:
   virtd_events.py guest URI NAME
       on KVM, NAME being a defined echo guest: started, suspended,
       resumed, stopped with libvirt's detail codes while libvirt starts,
-      suspends, resumes and destroys it; and its console as a virStream.
+      suspends, resumes and destroys it, to a callback and to
+      `virsh event --all --loop`; its console as a virStream, and
+      `virsh console` on a pseudo-terminal.
 
 It prints what it saw and exits 0 only when everything is as it must be.
 """
+import os
+import select
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -33,6 +38,7 @@ import libvirt
 LIFECYCLE = libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE
 EVENT_ID_LAST = 27  # libvirt 9.0's VIR_DOMAIN_EVENT_ID_LAST
 WAIT_S = 20
+VIRSH = "/usr/bin/virsh"
 
 
 def start_loop():
@@ -243,15 +249,52 @@ def host(uri, ro_uri, sock, kernel):
     conn.close()
 
 
+def virsh_console(uri, name):
+    """virsh console is interactive: run it on a pseudo-terminal, type a
+    line into the echo guest, read the echo, leave with Ctrl+]."""
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.execv(VIRSH, [VIRSH, "-c", uri, "console", name])
+    got = b""
+    end = time.time() + WAIT_S
+
+    def until(want):
+        nonlocal got
+        while want not in got:
+            assert time.time() < end, "virsh console: no %r in %r" % (want, got)
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    got += os.read(fd, 4096)
+                except OSError:
+                    break
+        assert want in got, "virsh console: no %r in %r" % (want, got)
+
+    until(b"Escape character is ^]")
+    os.write(fd, b"virsh\r")
+    until(b"echo: virsh")
+    os.write(fd, b"\x1d")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, got)
+    print("virsh console: %r" % got[-40:])
+
+
 def guest(uri, name):
     start_loop()
     conn = libvirt.open(uri)
     seen = Seen()
     cb = conn.domainEventRegisterAny(None, LIFECYCLE, seen.cb, None)
+    # virsh event --all --loop beside this script's own callback; it says
+    # nothing until the first event, so it is given time to register.
+    watch = subprocess.Popen([VIRSH, "-c", uri, "event", "--all", "--loop"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(3)
     dom = conn.lookupByName(name)
     dom.create()
     seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STARTED,
                    libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED))
+    virsh_console(uri, name)
 
     # The console: the echo guest answers a line typed into it.
     st = conn.newStream(0)
@@ -275,6 +318,13 @@ def guest(uri, name):
     seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
                    libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED))
     print("events: %r" % seen.events)
+    watch.terminate()
+    out = watch.communicate(timeout=WAIT_S)[0].decode()
+    for what in ("Started Booted", "Suspended Paused", "Resumed Unpaused",
+                 "Stopped Destroyed"):
+        want = "event 'lifecycle' for domain '%s': %s" % (name, what)
+        assert want in out, "virsh event: no %r in %r" % (want, out)
+    print("virsh event: ok")
     conn.domainEventDeregisterAny(cb)
     conn.close()
 
