@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@
 #define VIR_DOMAIN_CONSOLE_FORCE (1u << 0)
 #define VIR_DOMAIN_CONSOLE_SAFE (1u << 1)
 #define VX_PROC_OPEN_CONSOLE 201
+/*
+ * Console input goes to keeld in pieces of this much: a UNIX socket
+ * polls writable with at least a quarter of its send buffer (208 KiB by
+ * default) free, which such a piece with its framing fits.
+ */
+#define VIRT_STREAM_WRITE_PIECE 16384
 /* virErrorDomain of a stream's failure (virterror.h). */
 #define VIR_FROM_STREAMS 38
 
@@ -230,6 +237,37 @@ void virt_streams_resume(struct virt_client *c)
 	pthread_mutex_unlock(&st_lock);
 }
 
+/*
+ * Input for the console, from the loop. keel_console_write() blocks
+ * until the socket takes it all, and a guest that reads no input (a
+ * paused one) lets keel-hv, then keeld, then this socket fill up: the
+ * loop would stop for every client. So it is written in pieces no
+ * larger than a writable UNIX socket surely has room for, and a socket
+ * that is not writable ends the stream instead. Frees @st on failure.
+ */
+static void st_write(struct virt_stream *st, const uint8_t *buf, size_t len)
+{
+	struct pollfd p = { .fd = keel_console_fd(st->con), .events = POLLOUT };
+	size_t n;
+
+	while (len) {
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+			st_end_error(st, VIR_ERR_OPERATION_FAILED,
+				     "The guest is not taking console input: keel-virtd ended the console rather than wait for it.");
+			return;
+		}
+		n = len < VIRT_STREAM_WRITE_PIECE ? len : VIRT_STREAM_WRITE_PIECE;
+		if (keel_console_write(st->con, buf, n)) {
+			st_end_error(st, VIR_ERR_OPERATION_FAILED,
+				     keel_console_last_error(st->con)->message ?:
+					     "keeld closed the console.");
+			return;
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
 void virt_stream_input(struct virt_client *c, const struct vx_header *h,
 		       const uint8_t *msg, size_t len)
 {
@@ -252,12 +290,7 @@ void virt_stream_input(struct virt_client *c, const struct vx_header *h,
 				     "Stream data comes in chunks of at most 262120 bytes.");
 			break;
 		}
-		if (len > VIRT_MSG_MIN &&
-		    keel_console_write(st->con, msg + VIRT_MSG_MIN,
-				       len - VIRT_MSG_MIN))
-			st_end_error(st, VIR_ERR_OPERATION_FAILED,
-				     keel_console_last_error(st->con)->message ?:
-					     "keeld closed the console.");
+		st_write(st, msg + VIRT_MSG_MIN, len - VIRT_MSG_MIN);
 		break;
 	case VX_OK:
 		/* The client's finish, answered in kind or it waits forever. */

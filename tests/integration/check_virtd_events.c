@@ -253,7 +253,7 @@ struct console {
 	int end;	/* -1 open; VX_OK or VX_ERROR once keel-virtd ended it */
 	int code;	/* the error's */
 };
-static struct console cons[4];
+static struct console cons[5];
 
 /* The last reply. */
 static struct vx_header reply_h;
@@ -486,8 +486,10 @@ START_TEST(test_guest)
 	char *name = "keel:///system";
 	struct vx_open_args open_args = { &name, 0 };
 	struct json_object *r;
+	struct vx_dom_ret again = { 0 };
 	struct vx_dom dom;
 	char *big;
+	int i;
 
 	start_both();
 	r = rpc_call("domain.define",
@@ -554,6 +556,28 @@ START_TEST(test_guest)
 
 	ck_assert_int_eq(dom_call(34, &dom), 0);
 	wait_event("g", EV_SUSPENDED, 0);
+	/*
+	 * A paused guest reads no input: a paste into it may end the
+	 * console (OPERATION_FAILED) but never stops keel-virtd.
+	 */
+	ck_assert_int_eq(open_console(&dom, 0, &cons[4]), 0);
+	big = malloc(262001);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', 262000);
+	big[262000] = '\0';
+	for (i = 0; i < 4; i++)
+		send_stream(cons[4].serial, VX_CONTINUE, big);
+	free(big);
+	ck_assert_int_eq(vcall(23, (xdrproc_t)xdr_vx_lookup_name_args,
+			       &by_name, (xdrproc_t)xdr_vx_dom_ret, &again),
+			 0);
+	xdr_free((xdrproc_t)xdr_vx_dom_ret, &again);
+	if (cons[4].end == -1)
+		send_stream(cons[4].serial, VX_ERROR, "");
+	else
+		ck_assert_int_eq(cons[4].code, ERR_OPERATION_FAILED);
+	printf("A paste into a paused guest: %s.\n",
+	       cons[4].end == -1 ? "taken" : "the console ended");
 	ck_assert_int_eq(dom_call(28, &dom), 0);
 	wait_event("g", EV_RESUMED, 0);
 	ck_assert_int_eq(dom_call(12, &dom), 0);
