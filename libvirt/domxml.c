@@ -55,8 +55,6 @@
 /* The most vCPUs and NICs keel has (schemas/domain.schema.json). */
 #define DOMXML_MAX_VCPUS 64
 #define DOMXML_MAX_NICS 8
-/* The kernel's CFS period, which libvirt's <quota> defaults to. */
-#define DOMXML_PERIOD_US 100000ULL
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -1260,8 +1258,8 @@ static int map_cap(struct dx_map *m, xmlNode *tune)
 	xmlNode *gq = dx_child(tune, "global_quota", false);
 	xmlNode *qn = gq ? gq : q;
 	xmlNode *pn = dx_child(tune, gq ? "global_period" : "period", false);
-	unsigned long long period = DOMXML_PERIOD_US, quota, cap;
-	long long signed_quota;
+	unsigned long long period = DOMXML_PERIOD_US;
+	long long signed_quota, cap;
 	char *s, *t, *end;
 	int rc;
 
@@ -1286,18 +1284,59 @@ static int map_cap(struct dx_map *m, xmlNode *tune)
 		rc = dx_num(m->d, pn, NULL, &period, NULL);
 	if (rc || signed_quota <= 0)
 		return rc;
-	if (pn && (period < 1000 || period > 1000000))
+	rc = domxml_quota_to_cap(signed_quota, period,
+				 gq ? 1 : (long long)m->vcpus, &cap);
+	if (rc == -EDOM)
 		return dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
 			       "<%s> is %llu; libvirt's period is from 1000 to 1000000 microseconds.",
 			       dx_name(pn), period);
-	quota = (unsigned long long)signed_quota;
-	if (quota > 17592186044415ULL) /* libvirt's largest */
+	if (rc)
 		return dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
-			       "<%s> is %llu, more than libvirt's largest quota, 17592186044415.",
-			       dx_name(qn), quota);
-	cap = quota * 100 * (gq ? 1 : (unsigned long long)m->vcpus);
-	cap = (cap + period / 2) / period;
-	return map_set(m, F_CAP, json_object_new_int64(cap ? (long long)cap : 1));
+			       "<%s> is %lld, more than libvirt's largest quota, 17592186044415.",
+			       dx_name(qn), signed_quota);
+	return map_set(m, F_CAP, json_object_new_int64(cap));
+}
+
+int domxml_quota_to_cap(long long quota, unsigned long long period,
+			long long vcpus, long long *cap)
+{
+	unsigned long long c;
+
+	if (period < 1000 || period > 1000000)
+		return -EDOM;
+	if (quota > DOMXML_QUOTA_MAX)
+		return -ERANGE;
+	if (quota <= 0) {
+		*cap = 0;
+		return 0;
+	}
+	c = (unsigned long long)quota * 100 * (unsigned long long)vcpus;
+	c = (c + period / 2) / period;
+	*cap = c ? (long long)c : 1;
+	return 0;
+}
+
+long long domxml_cap_to_quota(long long cap, unsigned long long period,
+			      long long vcpus)
+{
+	if (cap <= 0)
+		return -1;
+	return cap * (long long)period / 100 / (vcpus > 0 ? vcpus : 1);
+}
+
+int domxml_shares_to_weight(unsigned long long shares, long long *weight)
+{
+	unsigned long long w = (shares + 2) / 4;
+
+	if (shares < 1 || w > 65535)
+		return -ERANGE;
+	*weight = w ? (long long)w : 1;
+	return 0;
+}
+
+long long domxml_weight_to_shares(long long weight)
+{
+	return weight * 4;
 }
 
 /* <shares> is cgroup v1's cpu.shares, which is keel's weight × 4. */
@@ -1310,14 +1349,13 @@ static int map_cputune(struct dx_map *m, xmlNode *root, const char *cpuset)
 			&set);
 
 	if (!rc && set) {
-		unsigned long long w = (shares + 2) / 4;
+		long long w;
 
-		if (shares < 1 || w > 65535)
+		if (domxml_shares_to_weight(shares, &w))
 			return dx_fail(m->d, DOMXML_ERR_XML_DETAIL,
 				       "<shares> is %llu; keel's weight is <shares>/4, so give 4 to 262140.",
 				       shares);
-		rc = map_set(m, F_CPU_WEIGHT,
-			     json_object_new_int64(w ? (long long)w : 1));
+		rc = map_set(m, F_CPU_WEIGHT, json_object_new_int64(w));
 	}
 	if (!rc)
 		rc = map_pins(m, tune, cpuset);
@@ -2040,11 +2078,11 @@ static void fw_cputune(struct fw *f, struct json_object *cfg)
 		return;
 	fw_start(f, "cputune");
 	if (weight)
-		fw_elem_ll(f, "shares", weight * 4);
+		fw_elem_ll(f, "shares", domxml_weight_to_shares(weight));
 	if (cap > 0) {
 		fw_elem_ll(f, "global_period", (long long)DOMXML_PERIOD_US);
 		fw_elem_ll(f, "global_quota",
-			   cap * (long long)DOMXML_PERIOD_US / 100);
+			   domxml_cap_to_quota(cap, DOMXML_PERIOD_US, 1));
 	}
 	for (i = 0; i < n; i++) {
 		const char *set = json_object_get_string(

@@ -42,4 +42,26 @@ struct json_object *domxml_parse(const char *xml, const char *schema_dir,
 char *domxml_format(struct json_object *config, const struct keel_domain *dom,
 		    unsigned flags);
 
+/*
+ * <cputune> ⇄ keel's cpu_weight and cap (docs/libvirt.md, "The
+ * mapping"), shared with keel-virtd's scheduler parameters. <shares> is
+ * weight × 4; a quota over a period is a cap in percent of one host
+ * CPU, for each of @vcpus vCPUs (1: the whole domain).
+ */
+#define DOMXML_PERIOD_US 100000ULL	/* the kernel's CFS period */
+#define DOMXML_QUOTA_MAX 17592186044415LL	/* libvirt's largest */
+
+/* 0 and *@weight, or -ERANGE for shares keel's weight cannot hold. */
+int domxml_shares_to_weight(unsigned long long shares, long long *weight);
+long long domxml_weight_to_shares(long long weight);
+/*
+ * 0 and *@cap (0: none, for a quota of 0 or less), -EDOM for a period
+ * outside libvirt's 1000-1000000, -ERANGE for a quota past its largest.
+ */
+int domxml_quota_to_cap(long long quota, unsigned long long period,
+			long long vcpus, long long *cap);
+/* The quota of @cap over @period for each of @vcpus; -1 (none) for 0. */
+long long domxml_cap_to_quota(long long cap, unsigned long long period,
+			      long long vcpus);
+
 #endif /* KEEL_LIBVIRT_DOMXML_H */

@@ -34,20 +34,26 @@ libvirt_libvirtcore_la_SOURCES = libvirt/virt_frame.c libvirt/virt_frame.h \
 	libvirt/virt_procs.c libvirt/virt_procs.h libvirt/virt_handlers.h \
 	libvirt/virt_conn.c libvirt/virt_caps.c libvirt/virt_domain.c \
 	libvirt/virt_host.c libvirt/virt_host.h \
+	libvirt/virt_params.c libvirt/virt_params.h \
+	libvirt/virt_stats.c libvirt/virt_tune.c \
 	libvirt/virt_state.c libvirt/virt_state.h \
 	libvirt/virt_error.c libvirt/virt_error.h \
 	libvirt/virt_server.c libvirt/virt_server.h libvirt/virt_xml.c \
+	libvirt/virt_save.c libvirt/virt_migrate.c \
+	libvirt/virt_tls.c libvirt/virt_tls.h \
 	libvirt/virt_events.c libvirt/virt_events.h \
 	libvirt/virt_stream.c libvirt/virt_stream.h
 VIRT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/libvirt \
 	-I$(top_srcdir)/libvirt
 VIRT_CFLAGS = $(AM_CFLAGS) $(TIRPC_CFLAGS) $(JSONC_CFLAGS) \
-	$(LIBEVENT_CFLAGS) $(LIBXML2_CFLAGS)
+	$(LIBEVENT_CFLAGS) $(LIBXML2_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) \
+	$(OPENSSL_CFLAGS)
 libvirt_libvirtcore_la_CPPFLAGS = $(VIRT_CPPFLAGS)
 libvirt_libvirtcore_la_CFLAGS = $(VIRT_CFLAGS)
 libvirt_libvirtcore_la_LIBADD = libvirt/libvirtproto.la libvirt/libdomxml.la \
 	lib/libkeelclient.la $(TIRPC_LIBS) \
-	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) -lpthread
+	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBXML2_LIBS) \
+	$(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) -lpthread
 
 libvirt_keel_virtd_SOURCES = libvirt/main.c
 libvirt_keel_virtd_CPPFLAGS = $(VIRT_CPPFLAGS)

@@ -27,6 +27,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: keel-virtd [--keeld URI] [--socket PATH] [--workers N]\n"
+		"                  [--listen-tls [--tls-port PORT] [--listen-addr ADDR]...\n"
+		"                   [--ca-file PATH] [--cert-file PATH] [--key-file PATH]\n"
+		"                   [--tls-allowed-dn PATTERN]... [--tls-readonly-dn PATTERN]...]\n"
 		"                  [--log-level err|warn|info|debug]\n"
 		"       keel-virtd --help | --version\n");
 }
@@ -39,18 +42,33 @@ static int parse_options(int argc, char **argv, struct virt_options *o,
 		{ "socket", required_argument, NULL, 's' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "log-level", required_argument, NULL, 'l' },
+		/* The TLS port's, 'T' each: virt_tls_option() reads them. */
+		{ "listen-tls", no_argument, NULL, 'T' },
+		{ "tls-port", required_argument, NULL, 'T' },
+		{ "listen-addr", required_argument, NULL, 'T' },
+		{ "ca-file", required_argument, NULL, 'T' },
+		{ "cert-file", required_argument, NULL, 'T' },
+		{ "key-file", required_argument, NULL, 'T' },
+		{ "tls-allowed-dn", required_argument, NULL, 'T' },
+		{ "tls-readonly-dn", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	long n;
-	int opt;
+	int opt, idx;
 
 	o->socket = VIRT_SOCKET_DEFAULT;
 	o->workers = VIRT_WORKERS_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	virt_tls_options_init(&o->tls);
+	while ((opt = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
 		switch (opt) {
+		case 'T':
+			if (virt_tls_option(&o->tls, longopts[idx].name,
+					    optarg) < 0)
+				return -EINVAL;
+			break;
 		case 'k':
 			o->keeld = optarg;
 			break;
@@ -117,6 +135,7 @@ int main(int argc, char **argv)
 	struct virt_options o = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct virt_server *srv = NULL;
+	struct virt_tls *tls = NULL;
 	struct event_base *base;
 	int status = 1;
 
@@ -137,11 +156,16 @@ int main(int argc, char **argv)
 		goto out_opts;
 	if (virt_server_new(base, &o, &srv))
 		goto out_base;
+	if (virt_tls_new(base, srv, &o.tls, &tls))
+		goto out_server;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) ||
 	    evsignal_add(sigint, NULL))
 		goto out_server;
+	if (tls)
+		log_info("keel-virtd listens for TLS clients on port %u.",
+			 o.tls.port);
 	log_info("keel-virtd %s ready: sockets %s and %s, keeld %s, %u workers.",
 		 PACKAGE_VERSION, o.socket, o.socket_ro,
 		 o.keeld ? o.keeld : "(the default)", o.workers);
@@ -152,6 +176,7 @@ out_server:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	virt_tls_free(tls);
 	virt_server_free(srv);
 out_base:
 	event_base_free(base);

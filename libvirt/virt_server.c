@@ -67,6 +67,7 @@ struct virt_client {
 	struct event *ka_timer, *resume;
 	int refs;			/* atomic */
 	bool ro_socket;
+	bool plain;			/* a socket of its own, not TLS */
 	/* Under the bufferevent's lock: */
 	bool closed, open, readonly, keepalive;
 	unsigned pending;		/* calls with the workers */
@@ -175,11 +176,30 @@ void virt_client_drop(struct virt_client *c, const char *why)
 	bufferevent_unlock(c->bev);
 }
 
-/* Queue @msg (taken) for the client, whole; dropped once it closed. */
+/*
+ * Send @msg (taken) to the client, whole; dropped once it closed. With
+ * nothing queued before it, a worker sends it itself, as far as the
+ * socket takes it at once, and queues only the rest: handing every
+ * reply to the loop cost a thread wake-up per call (docs/virt-bench.md).
+ * The bufferevent's lock keeps the loop from writing meanwhile.
+ */
 static void client_send(struct virt_client *c, uint8_t *msg, size_t len)
 {
+	size_t sent = 0;
+
 	bufferevent_lock(c->bev);
-	if (!c->closed && bufferevent_write(c->bev, msg, len))
+	/* Not under TLS: the fd is the TCP socket beneath it. */
+	if (!c->closed && c->plain &&
+	    !evbuffer_get_length(bufferevent_get_output(c->bev))) {
+		ssize_t n = send(bufferevent_getfd(c->bev), msg, len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		/* A failure is the loop's to find and close on. */
+		if (n > 0)
+			sent = (size_t)n;
+	}
+	if (!c->closed && sent < len &&
+	    bufferevent_write(c->bev, msg + sent, len - sent))
 		log_warn_limited("%s: cannot queue a reply of %zu bytes.",
 				 __func__, len);
 	bufferevent_unlock(c->bev);
@@ -470,32 +490,37 @@ static void client_ka_cb(evutil_socket_t fd, short what, void *arg)
 		client_close(c, "it answered no keepalive.");
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-		      struct sockaddr *addr, int addrlen, void *arg)
+/*
+ * Serve @bev (taken, even on failure) as a client: read-only when
+ * @readonly; @plain when @bev is a socket's own, not TLS above one.
+ * accept_cb()'s UNIX clients and virt_tls.c's come here.
+ */
+static int client_add(struct virt_server *s, struct bufferevent *bev,
+		      bool plain, bool readonly)
 {
-	struct virt_server *s = arg;
 	const struct timeval ka = { .tv_sec = VIRT_KEEPALIVE_INTERVAL_S };
 	struct virt_client *c;
 
 	if (s->nr_clients >= VIRT_MAX_CLIENTS) {
 		log_warn_limited("Refused a client: %d are connected, keel-virtd's limit.",
 				 VIRT_MAX_CLIENTS);
-		close(fd);
-		return;
+		bufferevent_free(bev);
+		return -EMFILE;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		goto out_close;
+	if (!c) {
+		log_warn_limited("%s: out of memory for a new client.",
+				 __func__);
+		bufferevent_free(bev);
+		return -ENOMEM;
+	}
 	c->srv = s;
 	c->refs = 1;
-	c->ro_socket = l == s->ro;
-	c->readonly = c->ro_socket;
+	c->ro_socket = readonly;
+	c->plain = plain;
+	c->readonly = readonly;
 	c->last_rx_ms = now_ms();
-	c->bev = bufferevent_socket_new(s->base, fd,
-					BEV_OPT_CLOSE_ON_FREE |
-						BEV_OPT_THREADSAFE);
-	if (!c->bev)
-		goto out_free;
+	c->bev = bev;
 	c->ka_timer = event_new(s->base, -1, EV_PERSIST, client_ka_cb, c);
 	c->resume = event_new(s->base, -1, 0, client_resume_cb, c);
 	if (!c->ka_timer || !c->resume || event_add(c->ka_timer, &ka))
@@ -510,7 +535,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		s->clients->prev = c;
 	s->clients = c;
 	s->nr_clients++;
-	return;
+	return 0;
 out_events:
 	if (c->ka_timer)
 		event_free(c->ka_timer);
@@ -518,12 +543,31 @@ out_events:
 		event_free(c->resume);
 	bufferevent_free(c->bev);
 	free(c);
-	return;
-out_free:
-	free(c);
-out_close:
-	log_warn_limited("%s: out of memory for a new client.", __func__);
-	close(fd);
+	return -ENOMEM;
+}
+
+int virt_server_adopt(struct virt_server *s, struct bufferevent *bev,
+		      bool readonly)
+{
+	return client_add(s, bev, false, readonly);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+		      struct sockaddr *addr, int addrlen, void *arg)
+{
+	struct virt_server *s = arg;
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(s->base, fd,
+				     BEV_OPT_CLOSE_ON_FREE |
+					     BEV_OPT_THREADSAFE);
+	if (!bev) {
+		log_warn_limited("%s: out of memory for a new client.",
+				 __func__);
+		close(fd);
+		return;
+	}
+	client_add(s, bev, true, l == s->ro);
 }
 
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include "virt_tls.h"
 
 #define VIRT_SOCKET_DEFAULT "/run/libvirt/virtkeeld-sock"
 #define VIRT_WORKERS_DEFAULT 4
@@ -43,6 +46,7 @@ struct virt_options {
 	char *socket_ro;	/* socket + "-ro" */
 	unsigned workers;
 	char *hv_path;		/* keel-hv, the emulator of the capabilities */
+	struct virt_tls_options tls;	/* the TLS port (virt_tls.c) */
 };
 
 struct virt_server;
@@ -62,6 +66,13 @@ int virt_server_new(struct event_base *base, const struct virt_options *o,
  * the workers (waiting for the calls they are in). NULL is fine.
  */
 void virt_server_free(struct virt_server *s);
+
+/*
+ * Serve @bev (taken, freed on failure: a TLS connection virt_tls.c let
+ * in) as a client, read-only when @readonly. Returns 0 or -errno.
+ */
+int virt_server_adopt(struct virt_server *s, struct bufferevent *bev,
+		      bool readonly);
 
 /* For the handlers: the state of the connection a call came on. */
 /* CONNECT_OPEN succeeded, read-only if @readonly (or by its socket). */

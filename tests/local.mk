@@ -38,6 +38,9 @@ tests_integration_libharness_la_LIBADD = lib/libkvmhost.la $(CHECK_LIBS)
 EXTRA_PROGRAMS = tests/bench/boot tests/bench/rpc tests/bench/create \
 	tests/bench/console tests/bench/scale tests/bench/abuse tests/bench/qos \
 	tests/bench/save tests/bench/migrate
+if HAVE_LIBVIRT
+EXTRA_PROGRAMS += tests/bench/virt
+endif
 # A keeld in a temporary directory, for the benchmarks that need one:
 # the integration suites' fixture (keeld_env in keeld_fixture.h).
 BENCH_KEELD = $(KEELD_FIXTURE)
@@ -49,6 +52,15 @@ BENCH_KEELD_LIBS = tests/integration/libharness.la $(CHECK_LIBS) \
 tests_bench_boot_SOURCES = tests/bench/boot.c
 tests_bench_boot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_boot_LDADD = tests/integration/libharness.la
+# keel-virtd against libvirtd's test driver, libvirt's client on both.
+tests_bench_virt_SOURCES = tests/bench/virt.c $(BENCH_KEELD)
+tests_bench_virt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration \
+	-I$(top_srcdir)/libvirt -I$(top_builddir)/libvirt
+tests_bench_virt_CFLAGS = $(BENCH_KEELD_CFLAGS) $(LIBVIRT_CFLAGS) \
+	$(TIRPC_CFLAGS)
+tests_bench_virt_LDADD = libvirt/libvirtcore.la lib/libkeelclient.la \
+	$(BENCH_KEELD_LIBS) $(LIBVIRT_LIBS) $(TIRPC_LIBS) -lpthread
+$(tests_bench_virt_OBJECTS): libvirt/virt_protocol.h
 tests_bench_rpc_SOURCES = tests/bench/rpc.c $(BENCH_KEELD)
 tests_bench_rpc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/integration
 tests_bench_rpc_CFLAGS = $(BENCH_KEELD_CFLAGS)
@@ -328,6 +340,42 @@ tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
 tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
 $(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
 
+# keel-virtd's typed parameters and the conversions of statistics and
+# tuning (libvirt/virt_params.c, virt_stats.c, virt_tune.c).
+check_PROGRAMS += tests/unit/check_virt_params
+TESTS += tests/unit/check_virt_params
+tests_unit_check_virt_params_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_virt_params.c
+tests_unit_check_virt_params_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_unit_check_virt_params_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
+tests_unit_check_virt_params_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
+$(tests_unit_check_virt_params_OBJECTS): libvirt/virt_protocol.h
+
+# keel-virtd's statistics and tuning with stock virsh and python3-libvirt
+# on shut-off domains (no KVM).
+check_PROGRAMS += tests/integration/check_virtd_tune
+TESTS += tests/integration/check_virtd_tune
+tests_integration_check_virtd_tune_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tune.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tune_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_integration_check_virtd_tune_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+
+# ... and on a running guest (KVM; nested in QEMU where /dev/kvm is
+# missing): keel's XDR as the client, all the KVM cases in one run.
+check_PROGRAMS += tests/integration/check_virtd_tune_guest
+TESTS += tests/integration/check_virtd_tune_guest
+tests_integration_check_virtd_tune_guest_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tune_guest.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tune_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_tune_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_tune_guest_LDADD = \
+	tests/integration/libharness.la libvirt/libvirtcore.la $(UNIT_LIBS) \
+	$(JSONC_LIBS)
+$(tests_integration_check_virtd_tune_guest_OBJECTS): libvirt/virt_protocol.h
+
 # keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
 # (tests/integration/virtd_client.py); no KVM needed.
 check_PROGRAMS += tests/integration/check_virtd
@@ -338,6 +386,17 @@ tests_integration_check_virtd_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += tests/integration/virtd_client.py
+
+# keel-virtd's TLS port, and its save, migration and job procedures
+# refusals, with Debian's own virsh; no KVM needed (check_virtd_mig
+# runs them on guests).
+check_PROGRAMS += tests/integration/check_virtd_tls
+TESTS += tests/integration/check_virtd_tls
+tests_integration_check_virtd_tls_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_tls.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_check_virtd_tls_LDADD = tests/integration/libharness.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
 
 # keel-virtd's lifecycle procedures on a real guest (KVM; nested in
 # QEMU where /dev/kvm is missing): keel's XDR as the client.

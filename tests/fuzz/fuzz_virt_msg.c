@@ -31,6 +31,11 @@ static const struct {
 	D(vx_create_xml_args), D(vx_max_vcpus_args),
 	D(vx_error), D(vx_list_all_ret), D(vx_list_names_ret),
 	D(vx_param), D(vx_node_info_ret), D(vx_security_model_ret),
+	/* save, migration and jobs */
+	D(vx_save_args), D(vx_save_flags_args), D(vx_restore_args),
+	D(vx_restore_flags_args), D(vx_migrate_perform3_params_args),
+	D(vx_migrate_set_max_downtime_args), D(vx_migrate_set_max_speed_args),
+	D(vx_job_stats_ret),
 };
 
 #define NR_DECODERS (sizeof(decoders) / sizeof(decoders[0]))

@@ -288,13 +288,15 @@ START_TEST(table_read_flags)
 {
 	static const char *const changes[] = {
 		"CREATE", "DESTROY", "SUSPEND", "RESUME", "SHUTDOWN", "REBOOT",
-		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML",
+		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", "PIN_VCPU",
+		"DOMAIN_SAVE", "DOMAIN_RESTORE", "ABORT_JOB", "MIGRATE_PERFORM",
 		/* Typing into a guest's console changes it. */
 		"OPEN_CONSOLE", NULL,
 	};
 	static const char *const asks[] = {
 		"GET_", "LOOKUP", "LIST", "NUM", "IS_", "HAS_", "AUTH_LIST",
-		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "EVENT_CALLBACK", NULL,
+		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "_STATS", "EVENT_CALLBACK",
+		NULL,
 	};
 	size_t i;
 
@@ -339,7 +341,7 @@ START_TEST(man_page_lists_the_table)
 		}
 		if (!in_section)
 			continue;
-		if (sscanf(line, ".B %127[A-Z_] (%d)", name, &num) == 2) {
+		if (sscanf(line, ".B %127[A-Z0-9_] (%d)", name, &num) == 2) {
 			if (cur)
 				ck_assert_msg(cur_ro == !!(cur->flags &
 							   VIRT_PROC_READ),
