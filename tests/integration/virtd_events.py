@@ -270,7 +270,10 @@ def virsh_console(uri, name):
                     break
         assert want in got, "virsh console: no %r in %r" % (want, got)
 
+    # Typed before virsh has the terminal raw, a line is the tty's, not
+    # the guest's: wait for the console's history (the guest's prompt).
     until(b"Escape character is ^]")
+    until(b"to stop")
     os.write(fd, b"virsh\r")
     until(b"echo: virsh")
     os.write(fd, b"\x1d")
