@@ -26,6 +26,7 @@
 #define VIR_DRV_FEATURE_MIGRATION_P2P 4
 #define VIR_DRV_FEATURE_PROGRAM_KEEPALIVE 10
 #define VIR_DRV_FEATURE_MIGRATION_PARAMS 13
+#define VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK 14
 #define VIR_DRV_FEATURE_REMOTE_CLOSE_CALLBACK 15
 /* CONNECT_OPEN's flag. */
 #define VIR_CONNECT_RO (1u << 0)
@@ -160,13 +161,13 @@ int virt_h_supports_feature(struct virt_call *call, void *args, void *ret)
 		r->supported = 1;
 		break;
 	case VIR_DRV_FEATURE_REMOTE_CLOSE_CALLBACK:
+	case VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK:
 	/* virsh migrate --p2p: one PERFORM3_PARAMS (virt_migrate.c). */
 	case VIR_DRV_FEATURE_MIGRATION_P2P:
 	case VIR_DRV_FEATURE_MIGRATION_PARAMS:
 		r->supported = 1;
 		break;
 	default:
-		/* Event callbacks (14): not yet (docs/libvirt.md). */
 		r->supported = 0;
 	}
 	return 0;

@@ -188,4 +188,12 @@ int virt_h_migrate_set_max_speed(struct virt_call *call, void *args,
 int virt_h_migrate_perform3_params(struct virt_call *call, void *args,
 				   void *ret);
 
+/* virt_events.c */
+int virt_h_event_register_any(struct virt_call *call, void *args, void *ret);
+int virt_h_event_deregister_any(struct virt_call *call, void *args,
+				void *ret);
+
+/* virt_stream.c */
+int virt_h_open_console(struct virt_call *call, void *args, void *ret);
+
 #endif /* KEEL_VIRT_HANDLERS_H */

@@ -36,6 +36,7 @@ struct virt_call {
 	struct virt_client *client;
 	const struct virt_options *opts;
 	const struct virt_proc *proc;
+	unsigned serial;	/* the call's: a stream it opens goes on it */
 	/* The worker's connection to keeld (NULL: none yet); NULL on the loop. */
 	struct keel_conn **keel;
 	/* Set by virt_call_error(): libvirt's code and domain, a sentence. */

@@ -28,9 +28,11 @@
 
 #include "log.h"
 #include "virt_error.h"
+#include "virt_events.h"
 #include "virt_frame.h"
 #include "virt_procs.h"
 #include "virt_server.h"
+#include "virt_stream.h"
 
 struct virt_job {
 	struct virt_client *client;	/* a reference */
@@ -49,6 +51,7 @@ struct virt_server {
 	struct virt_client *clients;	/* the loop's list */
 	unsigned nr_clients;
 	struct event *accept_pause;	/* listeners off after EMFILE */
+	struct virt_events *events;	/* keeld's events, fanned out */
 
 	pthread_t *threads;
 	unsigned nr_threads;
@@ -70,6 +73,7 @@ struct virt_client {
 	unsigned pending;		/* calls with the workers */
 	long long last_rx_ms;
 	unsigned ka_missed;
+	const char *drop_why;		/* virt_client_drop(): close it */
 	/* The loop's: */
 	struct virt_client *prev, *next;
 };
@@ -121,6 +125,57 @@ void virt_client_enable_keepalive(struct virt_client *c)
 	bufferevent_unlock(c->bev);
 }
 
+struct virt_events *virt_client_events(struct virt_client *c)
+{
+	return c->srv->events;
+}
+
+struct event_base *virt_client_base(struct virt_client *c)
+{
+	return c->srv->base;
+}
+
+void virt_client_lock(struct virt_client *c)
+{
+	bufferevent_lock(c->bev);
+}
+
+void virt_client_unlock(struct virt_client *c)
+{
+	bufferevent_unlock(c->bev);
+}
+
+bool virt_client_closed(struct virt_client *c)
+{
+	bool closed;
+
+	bufferevent_lock(c->bev);
+	closed = c->closed;
+	bufferevent_unlock(c->bev);
+	return closed;
+}
+
+bool virt_client_backlogged(struct virt_client *c)
+{
+	bool full;
+
+	bufferevent_lock(c->bev);
+	full = evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	       VIRT_CLIENT_MAX_OUTPUT;
+	bufferevent_unlock(c->bev);
+	return full;
+}
+
+void virt_client_drop(struct virt_client *c, const char *why)
+{
+	bufferevent_lock(c->bev);
+	if (!c->closed && !c->drop_why) {
+		c->drop_why = why;
+		event_active(c->resume, 0, 0);
+	}
+	bufferevent_unlock(c->bev);
+}
+
 /*
  * Send @msg (taken) to the client, whole; dropped once it closed. With
  * nothing queued before it, a worker sends it itself, as far as the
@@ -149,6 +204,11 @@ static void client_send(struct virt_client *c, uint8_t *msg, size_t len)
 				 __func__, len);
 	bufferevent_unlock(c->bev);
 	free(msg);
+}
+
+void virt_client_send(struct virt_client *c, uint8_t *msg, size_t len)
+{
+	client_send(c, msg, len);
 }
 
 static void client_send_error(struct virt_client *c, const struct vx_header *h,
@@ -201,6 +261,8 @@ static void client_close(struct virt_client *c, const char *why)
 	event_del(c->resume);
 	if (why)
 		log_info_limited("Closed a client: %s", why);
+	virt_events_client_gone(s->events, c);
+	virt_streams_client_gone(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -277,6 +339,7 @@ static void client_call(struct virt_client *c, const struct vx_header *h,
 			.client = c,
 			.opts = c->srv->opts,
 			.proc = proc,
+			.serial = h->serial,
 		};
 
 		if (!virt_proc_run(&call, h, msg + VIRT_MSG_MIN,
@@ -325,8 +388,13 @@ static void client_message(struct virt_client *c, uint8_t *msg, size_t len)
 		client_call(c, &h, msg, len);
 		return;
 	}
-	/* Stream data or a reply: keel-virtd has opened no stream. */
-	log_info_limited("A client sent a message of type %d for procedure %d; keel-virtd has no stream open, so it is ignored.",
+	if (h.prog == VX_PROGRAM && h.type == VX_STREAM) {
+		virt_stream_input(c, &h, msg, len);
+		free(msg);
+		return;
+	}
+	/* A reply, or a stream message of no program of ours. */
+	log_info_limited("A client sent a message of type %d for procedure %d; keel-virtd expects none, so it is ignored.",
 			 h.type, h.proc);
 	free(msg);
 }
@@ -341,6 +409,12 @@ static void client_process(struct virt_client *c)
 
 	client_ref(c);
 	bufferevent_lock(c->bev);
+	if (c->drop_why && !c->closed) {
+		bufferevent_unlock(c->bev);
+		client_close(c, c->drop_why);
+		client_unref(c);
+		return;
+	}
 	in = bufferevent_get_input(c->bev);
 	while (!c->closed && c->pending < VIRT_CLIENT_MAX_CALLS &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) <=
@@ -377,9 +451,10 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 	client_process(arg);
 }
 
-/* Its replies went out: take the calls held back for them. */
+/* Its replies went out: take the calls and the output held back. */
 static void client_write_cb(struct bufferevent *bev, void *arg)
 {
+	virt_streams_resume(arg);
 	client_process(arg);
 }
 
@@ -533,6 +608,7 @@ static void job_run(struct virt_job *j, struct keel_conn **kc)
 		.client = c,
 		.opts = c->srv->opts,
 		.proc = j->proc,
+		.serial = j->h.serial,
 		.keel = kc,
 	};
 	uint8_t *out;
@@ -541,6 +617,8 @@ static void job_run(struct virt_job *j, struct keel_conn **kc)
 	if (!virt_proc_run(&call, &j->h, j->msg + VIRT_MSG_MIN,
 			   j->len - VIRT_MSG_MIN, &out, &len))
 		client_send(c, out, len);
+	/* A stream the call opened goes on after its reply. */
+	virt_streams_start(c, j->h.serial);
 	/* keeld went away: the next call connects again. */
 	if (*kc && keel_last_error(*kc)->code == KEEL_E_CONNECTION) {
 		keel_close(*kc);
@@ -710,6 +788,9 @@ int virt_server_new(struct event_base *base, const struct virt_options *o,
 		rc = -ENOMEM;
 		goto out_free;
 	}
+	rc = virt_events_new(base, o, &s->events);
+	if (rc)
+		goto out_free;
 	rc = listen_unix(s, o->socket, 0600, &s->rw);
 	if (rc)
 		goto out_free;
@@ -746,6 +827,7 @@ void virt_server_free(struct virt_server *s)
 	workers_stop(s);
 	while (s->clients)
 		client_close(s->clients, NULL);
+	virt_events_free(s->events);
 	if (s->accept_pause)
 		event_free(s->accept_pause);
 	if (s->rw)

@@ -9,6 +9,8 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -79,5 +81,25 @@ void virt_client_set_open(struct virt_client *c, bool readonly);
 void virt_client_set_closed(struct virt_client *c);
 /* The client was told keepalive is supported (feature 10). */
 void virt_client_enable_keepalive(struct virt_client *c);
+
+/* For events and streams (virt_events.c, virt_stream.c): */
+/* The server's event fan-out. */
+struct virt_events *virt_client_events(struct virt_client *c);
+/* The loop the client is on. */
+struct event_base *virt_client_base(struct virt_client *c);
+/* The client's lock (recursive): taken before any of those files'. */
+void virt_client_lock(struct virt_client *c);
+void virt_client_unlock(struct virt_client *c);
+/* The client is closed (ask under its lock to rely on the answer). */
+bool virt_client_closed(struct virt_client *c);
+/* Queue the whole message @msg (taken); dropped once the client closed. */
+void virt_client_send(struct virt_client *c, uint8_t *msg, size_t len);
+/* More than VIRT_CLIENT_MAX_OUTPUT of its messages are unread. */
+bool virt_client_backlogged(struct virt_client *c);
+/*
+ * Close the client soon, on the loop, saying @why (static): for the
+ * loop's code in the middle of a walk over the clients' callbacks.
+ */
+void virt_client_drop(struct virt_client *c, const char *why);
 
 #endif /* KEEL_VIRT_SERVER_H */

@@ -410,3 +410,32 @@ tests_integration_check_virtd_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
 tests_integration_check_virtd_guest_LDADD = tests/integration/libharness.la \
 	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS)
 $(tests_integration_check_virtd_guest_OBJECTS): libvirt/virt_protocol.h
+
+# keel-virtd's domain events and consoles: the stock clients on the host
+# (tests/integration/virtd_events.py; no KVM needed), and the same
+# source with VIRTD_EVENTS_KVM for a real guest (KVM; nested in QEMU
+# where /dev/kvm is missing).
+check_PROGRAMS += tests/integration/check_virtd_events \
+	tests/integration/check_virtd_events_kvm
+TESTS += tests/integration/check_virtd_events \
+	tests/integration/check_virtd_events_kvm
+tests_integration_check_virtd_events_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_events.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_events_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_integration_check_virtd_events_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_events_LDADD = \
+	tests/integration/libharness.la libvirt/libvirtcore.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+$(tests_integration_check_virtd_events_OBJECTS): libvirt/virt_protocol.h
+tests_integration_check_virtd_events_kvm_SOURCES = $(UNIT_RUNNER) \
+	tests/integration/check_virtd_events.c $(KEELD_FIXTURE)
+tests_integration_check_virtd_events_kvm_CPPFLAGS = $(VIRT_CPPFLAGS) \
+	-DVIRTD_EVENTS_KVM
+tests_integration_check_virtd_events_kvm_CFLAGS = $(INTEGRATION_CFLAGS) \
+	$(VIRT_CFLAGS)
+tests_integration_check_virtd_events_kvm_LDADD = \
+	tests/integration/libharness.la libvirt/libvirtcore.la \
+	$(UNIT_LIBS) $(JSONC_LIBS)
+$(tests_integration_check_virtd_events_kvm_OBJECTS): libvirt/virt_protocol.h
+EXTRA_DIST += tests/integration/virtd_events.py

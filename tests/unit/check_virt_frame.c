@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "runner.h"
 #include "virt_error.h"
+#include "virt_events.h"
 #include "virt_frame.h"
 #include "virt_procs.h"
 #include "virt_state.h"
@@ -287,11 +290,13 @@ START_TEST(table_read_flags)
 		"CREATE", "DESTROY", "SUSPEND", "RESUME", "SHUTDOWN", "REBOOT",
 		"UNDEFINE", "SET_", "RENAME", "DEFINE_XML", "PIN_VCPU",
 		"DOMAIN_SAVE", "DOMAIN_RESTORE", "ABORT_JOB", "MIGRATE_PERFORM",
-		NULL,
+		/* Typing into a guest's console changes it. */
+		"OPEN_CONSOLE", NULL,
 	};
 	static const char *const asks[] = {
 		"GET_", "LOOKUP", "LIST", "NUM", "IS_", "HAS_", "AUTH_LIST",
-		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "_STATS", NULL,
+		"SUPPORTS_FEATURE", "OPEN", "CLOSE", "_STATS", "EVENT_CALLBACK",
+		NULL,
 	};
 	size_t i;
 
@@ -401,6 +406,57 @@ START_TEST(error_map)
 }
 END_TEST
 
+/* keel's lifecycle events in libvirt's numbers (libvirt-domain.h). */
+START_TEST(event_map)
+{
+	static const struct {
+		const char *event, *detail;
+		int type, det;
+	} want[] = {
+		{ "defined", "added", 0, 0 },	 { "defined", "renamed", 0, 2 },
+		{ "undefined", "removed", 1, 0 }, { "started", "booted", 2, 0 },
+		{ "started", "restored", 2, 2 },  { "suspended", "paused", 3, 0 },
+		{ "resumed", "unpaused", 4, 0 },  { "stopped", "shutdown", 5, 0 },
+		{ "stopped", "destroyed", 5, 1 }, { "stopped", "crashed", 5, 2 },
+		{ "stopped", "migrated", 5, 3 },  { "stopped", "saved", 5, 4 },
+		{ "stopped", "failed", 5, 5 },	 { "shutdown", "finished", 6, 0 },
+		{ "crashed", "panicked", 8, 0 },  { "undefined", "migrated", 1, 0 },
+		{ "started", NULL, 2, 0 },
+	};
+	struct json_object *schema, *en;
+	char path[512];
+	int type, det;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_int_eq(virt_event_lookup(want[i].event, want[i].detail,
+						   &type, &det),
+				 0);
+		ck_assert_int_eq(type, want[i].type);
+		ck_assert_int_eq(det, want[i].det);
+	}
+	ck_assert_int_eq(virt_event_lookup("progress", "save", &type, &det),
+			 -ENOENT);
+	ck_assert_int_eq(virt_event_lookup("", NULL, &type, &det), -ENOENT);
+	/* Every lifecycle event keeld's schema names has libvirt's number. */
+	snprintf(path, sizeof(path), "%s/schemas/keel.openrpc.json", srcdir());
+	schema = json_object_from_file(path);
+	ck_assert_ptr_nonnull(schema);
+	ck_assert(json_pointer_get(schema,
+				   "/components/schemas/Event/properties/event/enum",
+				   &en) == 0);
+	for (i = 0; i < json_object_array_length(en); i++) {
+		const char *e =
+			json_object_get_string(json_object_array_get_idx(en, i));
+
+		if (strcmp(e, "progress"))
+			ck_assert_msg(!virt_event_lookup(e, NULL, &type, &det),
+				      "keel's event %s has no libvirt number", e);
+	}
+	json_object_put(schema);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virt_frame");
@@ -421,6 +477,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, man_page_lists_the_table);
 	tcase_add_test(tc, state_reasons);
 	tcase_add_test(tc, error_map);
+	tcase_add_test(tc, event_map);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Domain events and consoles of keel-virtd seen by Debian's unpatched
+python3-libvirt, with libvirt's default event loop in a thread, as a
+management script runs it. check_virtd_events runs it:
+
+  virtd_events.py host URI RO_URI SOCKET KERNEL
+      no KVM needed: callbacks registered every way a script does see
+      the domains it defines and undefines through libvirt (DEFINED
+      ADDED, UNDEFINED REMOVED), a callback for one domain sees only
+      that one's, a deregistered one nothing; a read-only connection
+      gets events but no console; a console of a shut-off domain or of
+      a device keel has not is refused with libvirt's codes; and on the
+      raw socket, what libvirt's client library would never send (an
+      event ID past libvirt's, a callback never registered, stream
+      bytes for no stream) gets an error or is ignored, never a crash.
+
+  virtd_events.py guest URI NAME
+      on KVM, NAME being a defined echo guest: started, suspended,
+      resumed, stopped with libvirt's detail codes while libvirt starts,
+      suspends, resumes and destroys it, to a callback and to
+      `virsh event --all --loop`; its console as a virStream, and
+      `virsh console` on a pseudo-terminal.
+
+It prints what it saw and exits 0 only when everything is as it must be.
+"""
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import libvirt
+
+LIFECYCLE = libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE
+EVENT_ID_LAST = 27  # libvirt 9.0's VIR_DOMAIN_EVENT_ID_LAST
+WAIT_S = 20
+VIRSH = "/usr/bin/virsh"
+
+
+def start_loop():
+    libvirt.virEventRegisterDefaultImpl()
+
+    def run():
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+class Seen:
+    """What one callback received: (domain name, event, detail)."""
+
+    def __init__(self):
+        self.events = []
+        self.cond = threading.Condition()
+
+    def cb(self, conn, dom, event, detail, opaque):
+        with self.cond:
+            self.events.append((dom.name(), event, detail))
+            self.cond.notify_all()
+
+    def legacy_cb(self, conn, dom, event, detail, opaque):
+        self.cb(conn, dom, event, detail, opaque)
+
+    def wait_for(self, want):
+        end = time.time() + WAIT_S
+        with self.cond:
+            while want not in self.events:
+                left = end - time.time()
+                assert left > 0, "no %r in %r" % (want, self.events)
+                self.cond.wait(left)
+
+
+def domain_xml(name, kernel):
+    return ("<domain type='kvm'><name>%s</name>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64'>hvm</type><kernel>%s</kernel></os>"
+            "</domain>" % (name, kernel))
+
+
+def expect_error(code, fn, *args):
+    try:
+        fn(*args)
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == code, (code, e.get_error_code(), str(e))
+        return str(e)
+    raise AssertionError("%s did not fail" % fn.__name__)
+
+
+# --- keel's XDR by hand, for what libvirt's library never sends ---------
+
+PROG, VERS = 0x20008086, 1
+
+
+def xdr_str(s):
+    b = s.encode()
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+class Raw:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(WAIT_S)
+        self.s.connect(path)
+        self.serial = 0
+
+    def send(self, proc, mtype, serial, status, payload):
+        hdr = struct.pack(">IIiiIi", PROG, VERS, proc, mtype, serial, status)
+        self.s.sendall(struct.pack(">I", 28 + len(payload)) + hdr + payload)
+
+    def recv(self):
+        def exact(n):
+            b = b""
+            while len(b) < n:
+                c = self.s.recv(n - len(b))
+                assert c, "keel-virtd closed the connection"
+                b += c
+            return b
+        n, = struct.unpack(">I", exact(4))
+        msg = exact(n - 4)
+        return struct.unpack(">IIiiIi", msg[:24]), msg[24:]
+
+    def call(self, proc, payload=b""):
+        """Returns (0, payload) or (libvirt's error code, message)."""
+        self.serial += 1
+        self.send(proc, 0, self.serial, 0, payload)
+        while True:
+            h, body = self.recv()
+            if h[3] == 1 and h[4] == self.serial:
+                break
+        if h[5] == 0:
+            return 0, body
+        code, = struct.unpack(">i", body[:4])
+        return code, body
+
+
+def host(uri, ro_uri, sock, kernel):
+    start_loop()
+    conn = libvirt.open(uri)
+    ro = libvirt.openReadOnly(ro_uri)
+
+    every, legacy, one, ro_seen = Seen(), Seen(), Seen(), Seen()
+    ids = [conn.domainEventRegisterAny(None, LIFECYCLE, every.cb, None)]
+    conn.domainEventRegister(legacy.legacy_cb, None)
+    ids.append(ro.domainEventRegisterAny(None, LIFECYCLE, ro_seen.cb, None))
+    # virsh event --all registers every ID libvirt 9.0 knows.
+    others = [conn.domainEventRegisterAny(None, i, lambda *a: None, None)
+              for i in range(1, EVENT_ID_LAST)]
+    print("registered %d callbacks" % (len(ids) + len(others) + 1))
+
+    d1 = conn.defineXML(domain_xml("ev1", kernel))
+    added = ("ev1", libvirt.VIR_DOMAIN_EVENT_DEFINED,
+             libvirt.VIR_DOMAIN_EVENT_DEFINED_ADDED)
+    for s in (every, legacy, ro_seen):
+        s.wait_for(added)
+    print("defined: %r" % (every.events,))
+
+    one_id = conn.domainEventRegisterAny(d1, LIFECYCLE, one.cb, None)
+    conn.defineXML(domain_xml("ev2", kernel))
+    every.wait_for(("ev2", libvirt.VIR_DOMAIN_EVENT_DEFINED,
+                    libvirt.VIR_DOMAIN_EVENT_DEFINED_ADDED))
+    d1.undefine()
+    removed = ("ev1", libvirt.VIR_DOMAIN_EVENT_UNDEFINED,
+               libvirt.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED)
+    every.wait_for(removed)
+    one.wait_for(removed)
+    assert [e for e in one.events if e[0] != "ev1"] == [], one.events
+    conn.domainEventDeregisterAny(one_id)
+    conn.domainEventDeregister(legacy.legacy_cb)
+    n_one, n_legacy = len(one.events), len(legacy.events)
+    conn.lookupByName("ev2").undefine()
+    every.wait_for(("ev2", libvirt.VIR_DOMAIN_EVENT_UNDEFINED,
+                    libvirt.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED))
+    time.sleep(0.5)
+    assert len(one.events) == n_one, one.events
+    assert len(legacy.events) == n_legacy, legacy.events
+    print("filtered and deregistered callbacks: ok")
+
+    # Consoles: refused on the read-only connection, of a shut-off
+    # domain, of a device keel does not have.
+    conn.defineXML(domain_xml("ev3", kernel))
+    st = ro.newStream(0)
+    msg = expect_error(libvirt.VIR_ERR_OPERATION_DENIED,
+                       ro.lookupByName("ev3").openConsole, None, st, 0)
+    print("read-only console: %s" % msg)
+    dom = conn.lookupByName("ev3")
+    msg = expect_error(libvirt.VIR_ERR_OPERATION_INVALID, dom.openConsole,
+                       None, conn.newStream(0), 0)
+    print("console of a shut-off domain: %s" % msg)
+    msg = expect_error(libvirt.VIR_ERR_INVALID_ARG, dom.openConsole,
+                       "parallel0", conn.newStream(0), 0)
+    print("console parallel0: %s" % msg)
+    expect_error(libvirt.VIR_ERR_INVALID_ARG, dom.openConsole, None,
+                 conn.newStream(0), 4)
+    dom.undefine()
+
+    raw = Raw(sock)
+    code, _ = raw.call(1, struct.pack(">I", 1) + xdr_str("keel:///system") +
+                       struct.pack(">I", 0))
+    assert code == 0, code
+    code, _ = raw.call(60, struct.pack(">i", 14))
+    assert code == 0 and _ == struct.pack(">i", 1), (code, _)
+    for bad in (EVENT_ID_LAST, -1, 1 << 30):
+        code, _ = raw.call(316, struct.pack(">iI", bad, 0))
+        assert code == libvirt.VIR_ERR_INVALID_ARG, (bad, code)
+    code, body = raw.call(316, struct.pack(">iI", LIFECYCLE, 0))
+    assert code == 0, code
+    cb_id, = struct.unpack(">i", body)
+    for bad in (cb_id + 1000, -1, 0):
+        code, _ = raw.call(317, struct.pack(">i", bad))
+        assert code == libvirt.VIR_ERR_INVALID_ARG, (bad, code)
+    # Another connection's callback is not this one's to deregister.
+    code, _ = raw.call(317, struct.pack(">i", ids[0]))
+    assert code == libvirt.VIR_ERR_INVALID_ARG, code
+    code, _ = raw.call(317, struct.pack(">i", cb_id))
+    assert code == 0, code
+    code, _ = raw.call(317, struct.pack(">i", cb_id))
+    assert code == libvirt.VIR_ERR_INVALID_ARG, code
+    # Stream bytes, a finish and an abort for streams that are not open.
+    raw.send(201, 3, 77, 2, b"hello")
+    raw.send(201, 3, 77, 0, b"")
+    raw.send(201, 3, 78, 1, b"")
+    raw.send(999, 3, 79, 2, b"x" * 100)
+    code, _ = raw.call(3)
+    assert code == 0, code
+    print("raw registrations and stray stream messages: ok")
+    # libvirt's library refuses a read-only console itself; keel-virtd
+    # must too, for a client that asks anyway.
+    raw_ro = Raw(sock + "-ro")
+    code, _ = raw_ro.call(1, struct.pack(">I", 1) + xdr_str("keel:///system") +
+                          struct.pack(">I", 0))
+    assert code == 0, code
+    dom_arg = xdr_str("ev3") + b"\0" * 16 + struct.pack(">i", -1)
+    code, _ = raw_ro.call(201, dom_arg + struct.pack(">II", 0, 0))
+    assert code == libvirt.VIR_ERR_OPERATION_DENIED, code
+    code, _ = raw_ro.call(316, struct.pack(">iI", LIFECYCLE, 0))
+    assert code == 0, code
+    print("read-only socket: console denied, events allowed")
+
+    conn.domainEventDeregisterAny(ids[0])
+    ro.domainEventDeregisterAny(ids[1])
+    for i in others:
+        conn.domainEventDeregisterAny(i)
+    ro.close()
+    conn.close()
+
+
+def virsh_console(uri, name):
+    """virsh console is interactive: run it on a pseudo-terminal, type a
+    line into the echo guest, read the echo, leave with Ctrl+]."""
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.execv(VIRSH, [VIRSH, "-c", uri, "console", name])
+    got = b""
+    end = time.time() + WAIT_S
+
+    def until(want):
+        nonlocal got
+        while want not in got:
+            assert time.time() < end, "virsh console: no %r in %r" % (want, got)
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    got += os.read(fd, 4096)
+                except OSError:
+                    break
+        assert want in got, "virsh console: no %r in %r" % (want, got)
+
+    # Typed before virsh has the terminal raw, a line is the tty's, not
+    # the guest's: wait for the console's history (the guest's prompt).
+    until(b"Escape character is ^]")
+    until(b"to stop")
+    os.write(fd, b"virsh\r")
+    until(b"echo: virsh")
+    os.write(fd, b"\x1d")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, got)
+    print("virsh console: %r" % got[-40:])
+
+
+def guest(uri, name):
+    start_loop()
+    conn = libvirt.open(uri)
+    seen = Seen()
+    cb = conn.domainEventRegisterAny(None, LIFECYCLE, seen.cb, None)
+    # virsh event --all --loop beside this script's own callback; it says
+    # nothing until the first event, so it is given time to register.
+    watch = subprocess.Popen([VIRSH, "-c", uri, "event", "--all", "--loop"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(3)
+    dom = conn.lookupByName(name)
+    dom.create()
+    seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STARTED,
+                   libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED))
+    virsh_console(uri, name)
+
+    # The console: the echo guest answers a line typed into it.
+    st = conn.newStream(0)
+    dom.openConsole(None, st, 0)
+    got = b""
+    st.send(b"keel\r")
+    end = time.time() + WAIT_S
+    while b"echo: keel" not in got:
+        assert time.time() < end, "no echo in %r" % got
+        got += st.recv(4096)
+    st.finish()
+    print("console: %r" % got[-40:])
+
+    dom.suspend()
+    seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
+                   libvirt.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED))
+    dom.resume()
+    seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_RESUMED,
+                   libvirt.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED))
+    dom.destroy()
+    seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                   libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED))
+    print("events: %r" % seen.events)
+    watch.terminate()
+    out = watch.communicate(timeout=WAIT_S)[0].decode()
+    for what in ("Started Booted", "Suspended Paused", "Resumed Unpaused",
+                 "Stopped Destroyed"):
+        want = "event 'lifecycle' for domain '%s': %s" % (name, what)
+        assert want in out, "virsh event: no %r in %r" % (want, out)
+    print("virsh event: ok")
+    conn.domainEventDeregisterAny(cb)
+    conn.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "host":
+        host(*sys.argv[2:6])
+    else:
+        guest(*sys.argv[2:4])
+    print("virtd_events.py: ok")
