@@ -27,10 +27,8 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define VIRSH "/usr/bin/virsh"
 #define PYTHON "/usr/bin/python3"
 #define VIRTD_READY_MS 20000
-#define VIRSH_TIMEOUT_MS 30000
 /* keel-virtd's keepalive interval (man/keel-virtd.8). */
 #define VIRT_KEEPALIVE_S 5
 
@@ -66,42 +64,7 @@ static void stop_virtd(void)
 		proc_dispose(&virtd);
 }
 
-/*
- * Run virsh on @u with the words of @cmd (split at spaces). Returns its
- * exit status; *@out (static, until the next call) what it printed.
- */
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-{
-	static char text[65536];
-	char cmd[512], *argv[32], *save = NULL, *w;
-	struct proc p = { 0 };
-	int argc = 0, rc;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	argv[argc++] = VIRSH;
-	argv[argc++] = "-c";
-	argv[argc++] = (char *)u;
-	for (w = strtok_r(cmd, " ", &save); w && argc < 31;
-	     w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	argv[argc] = NULL;
-	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	rc = proc_wait(&p, VIRSH_TIMEOUT_MS);
-	snprintf(text, sizeof(text), "%s", p.out ? p.out : "");
-	proc_dispose(&p);
-	ck_assert_msg(rc >= 0, "virsh %s did not finish: %s", fmt, text);
-	if (out)
-		*out = text;
-	return rc;
-}
-
-#define virsh(out, ...) virsh_on(uri, out, __VA_ARGS__)
+#define virsh(out, ...) harness_virsh(uri, out, __VA_ARGS__)
 
 /* virsh must succeed and print @needle. */
 static void virsh_says(const char *needle, const char *fmt, ...)
@@ -281,7 +244,7 @@ START_TEST(test_python)
 		 getenv("KEEL_SRCDIR") ? getenv("KEEL_SRCDIR") : "..");
 	argv[1] = script;
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	ck_assert_msg(proc_wait(&p, VIRSH_TIMEOUT_MS) == 0,
+	ck_assert_msg(proc_wait(&p, HARNESS_VIRSH_MS) == 0,
 		      "virtd_client.py: %s", p.out);
 	ck_assert_msg(strstr(p.out, "python3-libvirt: ok"), "%s", p.out);
 	proc_dispose(&p);
@@ -508,9 +471,9 @@ START_TEST(test_hostile)
 	ck_assert_int_eq(proc_wait(&virtd, 0), -ETIMEDOUT);
 
 	/* The read-only socket: reading works, changing is denied. */
-	ck_assert_int_eq(virsh_on(uri_ro, &out, "list --all"), 0);
+	ck_assert_int_eq(harness_virsh(uri_ro, &out, "list --all"), 0);
 	ck_assert_msg(strstr(out, "web"), "%s", out);
-	ck_assert_int_eq(virsh_on(uri_ro, &out, "autostart web"), 1);
+	ck_assert_int_eq(harness_virsh(uri_ro, &out, "autostart web"), 1);
 	ck_assert_msg(strstr(out, "read only access prevents"), "%s", out);
 	virsh_says("Autostart:      disable", "dominfo web");
 	stop_virtd();
@@ -525,7 +488,7 @@ END_TEST
 START_TEST(test_keepalive)
 {
 	char *argv[] = {
-		VIRSH, "-k", "1", "-K", "2", "-c", uri, NULL,
+		HARNESS_VIRSH, "-k", "1", "-K", "2", "-c", uri, NULL,
 	};
 	struct proc p = { 0 };
 
@@ -534,10 +497,10 @@ START_TEST(test_keepalive)
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
 	usleep((VIRT_KEEPALIVE_S + 2) * 1000 * 1000);
 	ck_assert_int_eq(proc_send(&p, "list --all\n"), 0);
-	ck_assert_msg(proc_expect(&p, "web", 0, VIRSH_TIMEOUT_MS) > 0,
+	ck_assert_msg(proc_expect(&p, "web", 0, HARNESS_VIRSH_MS) > 0,
 		      "the idle virsh session: %s", p.out);
 	ck_assert_int_eq(proc_send(&p, "quit\n"), 0);
-	ck_assert_int_eq(proc_wait(&p, VIRSH_TIMEOUT_MS), 0);
+	ck_assert_int_eq(proc_wait(&p, HARNESS_VIRSH_MS), 0);
 	ck_assert_msg(!strstr(p.out, "error"), "%s", p.out);
 	proc_dispose(&p);
 	stop_virtd();
@@ -612,8 +575,8 @@ START_TEST(test_xml)
 			 1);
 	ck_assert_msg(strstr(out, "already exists"), "%s", out);
 	/* Read-only: dumpxml yes, define no. */
-	ck_assert_int_eq(virsh_on(uri_ro, &out, "dumpxml x1"), 0);
-	ck_assert_int_eq(virsh_on(uri_ro, &out, "define %s",
+	ck_assert_int_eq(harness_virsh(uri_ro, &out, "dumpxml x1"), 0);
+	ck_assert_int_eq(harness_virsh(uri_ro, &out, "define %s",
 				  xml_file("x2.xml", minimal)),
 			 1);
 	ck_assert_msg(strstr(out, "read only access prevents"), "%s", out);
@@ -690,7 +653,7 @@ Suite *unit_suite(void)
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("libvirt/keel-virtd")))
 		runner_skip_reason = "keeld or keel-virtd is not built";
-	else if (!harness_have_file(VIRSH) || access(PYTHON, X_OK))
+	else if (!harness_have_file(HARNESS_VIRSH) || access(PYTHON, X_OK))
 		runner_skip_reason = "virsh or python3 is missing (Debian: libvirt-clients, python3-libvirt)";
 	tcase_add_test(tc, test_connection);
 	tcase_add_test(tc, test_domains);

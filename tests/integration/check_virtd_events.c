@@ -45,7 +45,6 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define VIRSH "/usr/bin/virsh"
 #define PYTHON "/usr/bin/python3"
 #define VIRTD_READY_MS 60000
 #define CLIENT_TIMEOUT_MS 120000
@@ -88,7 +87,7 @@ static const char *script(void)
 
 static bool have_stock_clients(void)
 {
-	return harness_have_file(VIRSH) &&
+	return harness_have_file(HARNESS_VIRSH) &&
 	       !harness_sh("%s -c 'import libvirt' 2>/dev/null", PYTHON);
 }
 
@@ -182,7 +181,7 @@ END_TEST
 /* virsh event --all --loop, and its events after keeld restarts. */
 START_TEST(test_virsh_event)
 {
-	char *argv[] = { VIRSH, "-c", uri, "event", "--all", "--loop", NULL };
+	char *argv[] = { HARNESS_VIRSH, "-c", uri, "event", "--all", "--loop", NULL };
 	struct proc p = { 0 };
 	long from;
 

@@ -27,55 +27,18 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define VIRSH "/usr/bin/virsh"
 #define VIRTD_READY_MS 20000
-#define VIRSH_TIMEOUT_MS 30000
 
 static struct proc virtd;
 static char pki[200], uri[300];
 static unsigned port;
-
-/*
- * Run virsh on @u with the words of @cmd (split at spaces). Returns its
- * exit status; *@out (static, until the next call) what it printed.
- */
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-{
-	static char text[65536];
-	char cmd[512], *argv[32], *save = NULL, *w;
-	struct proc p = { 0 };
-	int argc = 0, rc;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	argv[argc++] = VIRSH;
-	argv[argc++] = "-c";
-	argv[argc++] = (char *)u;
-	for (w = strtok_r(cmd, " ", &save); w && argc < 31;
-	     w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	argv[argc] = NULL;
-	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	rc = proc_wait(&p, VIRSH_TIMEOUT_MS);
-	snprintf(text, sizeof(text), "%s", p.out ? p.out : "");
-	proc_dispose(&p);
-	ck_assert_msg(rc >= 0, "virsh %s did not finish: %s", fmt, text);
-	if (out)
-		*out = text;
-	return rc;
-}
 
 /* virsh on @u must fail (@ok false) or succeed and print @needle. */
 static void virsh_expect(const char *u, bool ok, const char *needle,
 			 const char *cmd)
 {
 	const char *out;
-	int rc = virsh_on(u, &out, "%s", cmd);
+	int rc = harness_virsh(u, &out, "%s", cmd);
 
 	ck_assert_msg(ok ? rc == 0 : rc != 0, "virsh %s: status %d: %s", cmd,
 		      rc, out);
@@ -210,10 +173,10 @@ START_TEST(test_tls)
 	virsh_expect(tls_uri("viewer"), true, " g ", "list --all");
 	virsh_expect(tls_uri("viewer"), false, "read only", "start g");
 	/* Another CA: the handshake fails; nothing is served. */
-	ck_assert_int_ne(virsh_on(tls_uri("foreign"), &out, "list --all"), 0);
+	ck_assert_int_ne(harness_virsh(tls_uri("foreign"), &out, "list --all"), 0);
 	ck_assert_msg(!strstr(out, " g "), "%s", out);
 	/* The CA's, but on no list: closed before the confirmation byte. */
-	ck_assert_int_ne(virsh_on(tls_uri("stranger"), &out, "list --all"),
+	ck_assert_int_ne(harness_virsh(tls_uri("stranger"), &out, "list --all"),
 			 0);
 	ck_assert_msg(strstr(out, "TLS confirmation"), "%s", out);
 	ck_assert_msg(proc_expect(&virtd,
@@ -273,7 +236,7 @@ Suite *unit_suite(void)
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("libvirt/keel-virtd")))
 		runner_skip_reason = "keeld or keel-virtd is not built";
-	else if (!harness_have_file(VIRSH))
+	else if (!harness_have_file(HARNESS_VIRSH))
 		runner_skip_reason = "virsh is missing (Debian: libvirt-clients)";
 	else if (harness_sh("command -v openssl >/dev/null"))
 		runner_skip_reason = "the openssl command is missing";

@@ -22,10 +22,8 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-#define VIRSH "/usr/bin/virsh"
 #define PYTHON "/usr/bin/python3"
 #define VIRTD_READY_MS 20000
-#define VIRSH_TIMEOUT_MS 30000
 #define MAC "00:16:3e:00:00:0a"
 
 static struct proc virtd;
@@ -62,41 +60,6 @@ static void stop_virtd(void)
 		proc_dispose(&virtd);
 }
 
-/*
- * Run virsh on @u with the words of @cmd (split at spaces). Returns its
- * exit status; *@out (static, until the next call) what it printed.
- */
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int virsh_on(const char *u, const char **out, const char *fmt, ...)
-{
-	static char text[65536];
-	char cmd[512], *argv[32], *save = NULL, *w;
-	struct proc p = { 0 };
-	int argc = 0, rc;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	argv[argc++] = VIRSH;
-	argv[argc++] = "-c";
-	argv[argc++] = (char *)u;
-	for (w = strtok_r(cmd, " ", &save); w && argc < 31;
-	     w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	argv[argc] = NULL;
-	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	rc = proc_wait(&p, VIRSH_TIMEOUT_MS);
-	snprintf(text, sizeof(text), "%s", p.out ? p.out : "");
-	proc_dispose(&p);
-	ck_assert_msg(rc >= 0, "virsh %s did not finish: %s", fmt, text);
-	if (out)
-		*out = text;
-	return rc;
-}
-
 /* virsh on @u must end with @status and print @needle. */
 static void virsh_expect(const char *u, int status, const char *needle,
 			 const char *fmt, ...)
@@ -113,7 +76,7 @@ static void virsh_expect(const char *u, int status, const char *needle,
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	rc = virsh_on(u, &out, "%s", cmd);
+	rc = harness_virsh(u, &out, "%s", cmd);
 	ck_assert_msg(rc == status, "virsh %s: status %d, not %d: %s", cmd, rc,
 		      status, out);
 	ck_assert_msg(strstr(out, needle), "virsh %s: no \"%s\" in: %s", cmd,
@@ -179,7 +142,7 @@ START_TEST(test_vcpus)
 	virsh_fails("not running", "setvcpus web 1");
 	virsh_says("", "setvcpus web 1 --current");
 	ck_assert_int_eq(keeld_num("domain.info", "/result/config/vcpus"), 1);
-	ck_assert_int_eq(virsh_on(uri, &out, "vcpucount web"), 0);
+	ck_assert_int_eq(harness_virsh(uri, &out, "vcpucount web"), 0);
 	ck_assert_msg(strstr(out, "maximum      config         4"), "%s", out);
 	ck_assert_msg(strstr(out, "current      config         1"), "%s", out);
 	virsh_fails("--maximum", "setvcpus web 4 --maximum --config");
@@ -199,10 +162,10 @@ START_TEST(test_pinning)
 	virsh_says("", "vcpupin web 1 0 --config");
 	ck_assert_str_eq(keeld_str("domain.info", "/result/config/cpus/1"),
 			 "0");
-	ck_assert_int_eq(virsh_on(uri, &out, "vcpupin web"), 0);
+	ck_assert_int_eq(harness_virsh(uri, &out, "vcpupin web"), 0);
 	ck_assert_msg(strstr(out, " 1      0"), "%s", out);
 	/* vcpuinfo of a shut-off domain: the pinning, by GET_VCPU_PIN_INFO */
-	ck_assert_int_eq(virsh_on(uri, &out, "vcpuinfo web"), 0);
+	ck_assert_int_eq(harness_virsh(uri, &out, "vcpuinfo web"), 0);
 	ck_assert_msg(strstr(out, "VCPU:           1"), "%s", out);
 	ck_assert_msg(strstr(out, "CPU Affinity:   y"), "%s", out);
 	virsh_fails("not running", "vcpupin web 0 0 --live");
@@ -275,7 +238,7 @@ START_TEST(test_stats)
 	virsh_says("block.0.name=xvda", "domstats web --block");
 	virsh_says("block.0.path=/srv/web.img", "domstats web --block");
 	virsh_says("vcpu.maximum=4", "domstats web --vcpu");
-	ck_assert_int_eq(virsh_on(uri, &out, "domstats --list-active"), 0);
+	ck_assert_int_eq(harness_virsh(uri, &out, "domstats --list-active"), 0);
 	ck_assert_msg(!strstr(out, "web"), "%s", out);
 	virsh_says("'web'", "domstats --list-inactive --state");
 	virsh_fails("groups", "domstats web --perf --enforce");
@@ -302,7 +265,7 @@ START_TEST(test_stats)
 		  "[0]\n"
 		  "print('tune-python: ok')\n";
 	ck_assert_int_eq(proc_spawn(&p, argv), 0);
-	ck_assert_msg(proc_wait(&p, VIRSH_TIMEOUT_MS) == 0, "python: %s",
+	ck_assert_msg(proc_wait(&p, HARNESS_VIRSH_MS) == 0, "python: %s",
 		      p.out);
 	ck_assert_msg(strstr(p.out, "tune-python: ok"), "%s", p.out);
 	proc_dispose(&p);
@@ -338,7 +301,7 @@ Suite *unit_suite(void)
 	if (!harness_have_file(harness_path("daemon/keeld")) ||
 	    !harness_have_file(harness_path("libvirt/keel-virtd")))
 		runner_skip_reason = "keeld or keel-virtd is not built";
-	else if (!harness_have_file(VIRSH) || access(PYTHON, X_OK))
+	else if (!harness_have_file(HARNESS_VIRSH) || access(PYTHON, X_OK))
 		runner_skip_reason = "virsh or python3 is missing (Debian: libvirt-clients, python3-libvirt)";
 	tcase_add_test(tc, test_memory);
 	tcase_add_test(tc, test_vcpus);

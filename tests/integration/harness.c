@@ -602,3 +602,31 @@ const char *harness_debian_guest_missing(bool *kvm)
 		why = "the Debian guest is not built (make guest)";
 	return why;
 }
+
+int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
+{
+	static char text[65536];
+	char cmd[512], *argv[32], *save = NULL, *w;
+	struct proc p = { 0 };
+	int argc = 0, rc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	argv[argc++] = HARNESS_VIRSH;
+	argv[argc++] = "-c";
+	argv[argc++] = (char *)uri;
+	for (w = strtok_r(cmd, " ", &save); w && argc < 31;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	rc = proc_wait(&p, HARNESS_VIRSH_MS);
+	snprintf(text, sizeof(text), "%s", p.out ? p.out : "");
+	proc_dispose(&p);
+	ck_assert_msg(rc >= 0, "virsh %s did not finish: %s", fmt, text);
+	if (out)
+		*out = text;
+	return rc;
+}

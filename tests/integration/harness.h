@@ -233,4 +233,17 @@ long long harness_con_number(struct proc *con, const char *cmd,
  */
 long harness_guest_ready(struct proc *con, long from, int timeout_ms);
 
+/* Debian's virsh (libvirt-clients), the stock client keel-virtd serves. */
+#define HARNESS_VIRSH "/usr/bin/virsh"
+/* How long one virsh command may take. */
+#define HARNESS_VIRSH_MS 30000
+
+/*
+ * Run virsh -c @uri with the words of @fmt (split at spaces), asserting
+ * it ends within HARNESS_VIRSH_MS. Returns its exit status; *@out
+ * (static, until the next call; @out may be NULL) what it printed.
+ */
+int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* KEEL_TESTS_HARNESS_H */
