@@ -293,7 +293,8 @@ static void raw_send(int fd, uint32_t prog, int proc, int type,
 	put32(m + 16, (uint32_t)type);
 	put32(m + 20, serial);
 	put32(m + 24, 0);
-	memcpy(m + 28, payload, len);
+	if (len)
+		memcpy(m + 28, payload, len);
 	ck_assert_int_eq(write(fd, m, 28 + len), (ssize_t)(28 + len));
 }
 
