@@ -145,8 +145,7 @@ static bool dom_active(const struct keel_domain *d)
 	return d->id >= 0;
 }
 
-/* Does @d pass the filter @flags of CONNECT_LIST_ALL_DOMAINS? */
-static bool dom_matches(const struct keel_domain *d, unsigned flags)
+bool virt_dom_matches(const struct keel_domain *d, unsigned flags)
 {
 	bool active = dom_active(d);
 	bool running = d->state == KEEL_STATE_RUNNING;
@@ -222,7 +221,7 @@ int virt_h_list_all(struct virt_call *call, void *args, void *ret)
 		}
 	}
 	for (i = 0; i < n && !rc; i++) {
-		if (!dom_matches(&list[i], a->flags))
+		if (!virt_dom_matches(&list[i], a->flags))
 			continue;
 		if (a->need_results) {
 			rc = virt_dom_fill(call, &r->domains.domains_val[count],

@@ -43,6 +43,13 @@ int virt_dom_fill(struct virt_call *call, struct vx_dom *out,
 int virt_dom_get(struct virt_call *call, const struct vx_dom *dom,
 		 struct keel_domain *out, struct json_object **config);
 
+/*
+ * Does @d pass the filter @flags of CONNECT_LIST_ALL_DOMAINS
+ * (virConnectListAllDomainsFlags)? Its low eight bits are
+ * CONNECT_GET_ALL_DOMAIN_STATS's filters too, with the same meanings.
+ */
+bool virt_dom_matches(const struct keel_domain *d, unsigned flags);
+
 int virt_h_list_all(struct virt_call *call, void *args, void *ret);
 int virt_h_num_of_domains(struct virt_call *call, void *args, void *ret);
 int virt_h_list_domains(struct virt_call *call, void *args, void *ret);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "virt_error.h"
 #include "virt_handlers.h"
+#include "virt_params.h"
 #include "virt_server.h"
 
 /* virDomainJobType */
@@ -41,13 +42,6 @@
 /* virDomainJobOperation */
 #define JOB_OP_SAVE 2
 #define JOB_OP_MIGRATION_OUT 5
-
-/* virTypedParameterType */
-#define PARAM_INT 1
-#define PARAM_UINT 2
-#define PARAM_LLONG 3
-#define PARAM_ULLONG 4
-#define PARAM_STRING 7
 
 /* virDomainMigrateFlags */
 #define MIG_LIVE (1u << 0)
@@ -384,37 +378,17 @@ int virt_h_get_job_info(struct virt_call *call, void *args, void *ret)
 	return 0;
 }
 
-/* Append the typed parameter @field = @val (type @type) to @r. */
-static int stat_add(struct virt_call *call, struct vx_job_stats_ret *r,
-		    const char *field, int type, long long val)
-{
-	struct vx_param *p;
-
-	if (r->params.params_len >= VX_JOB_STATS_MAX)
-		return 0;
-	p = &r->params.params_val[r->params.params_len];
-	p->field = strdup(field);
-	if (!p->field)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
-	p->value.type = type;
-	if (type == PARAM_INT)
-		p->value.vx_param_value_u.i = (int)val;
-	else
-		p->value.vx_param_value_u.ul = (unsigned long long)val;
-	r->params.params_len++;
-	return 0;
-}
-
 int virt_h_get_job_stats(struct virt_call *call, void *args, void *ret)
 {
 	struct vx_dom_flags_args *a = args;
 	struct vx_job_stats_ret *r = ret;
 	unsigned long long processed, remaining;
 	char uuid[KEEL_UUID_LEN + 1];
+	struct virt_plist l = { 0 };
 	struct keel_domain d;
 	struct job_view v;
 	bool mig;
+	int rc;
 
 	if (virt_call_check_flags(call, a->flags,
 				  JOB_STATS_COMPLETED |
@@ -428,40 +402,34 @@ int virt_h_get_job_stats(struct virt_call *call, void *args, void *ret)
 		r->type = JOB_NONE;
 		return 0;
 	}
-	r->params.params_val = calloc(VX_JOB_STATS_MAX, sizeof(struct vx_param));
-	if (!r->params.params_val)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
 	r->type = JOB_UNBOUNDED;
 	mig = v.kind == VIRT_JOB_MIGRATE;
 	processed = nonneg(v.done);
 	remaining = view_remaining(&v);
-	if (stat_add(call, r, "operation", PARAM_INT,
-		     mig ? JOB_OP_MIGRATION_OUT : JOB_OP_SAVE) ||
-	    stat_add(call, r, "time_elapsed", PARAM_ULLONG,
-		     (long long)v.elapsed_ms) ||
-	    stat_add(call, r, "data_total", PARAM_ULLONG,
-		     (long long)(processed + remaining)) ||
-	    stat_add(call, r, "data_processed", PARAM_ULLONG,
-		     (long long)processed) ||
-	    stat_add(call, r, "data_remaining", PARAM_ULLONG,
-		     (long long)remaining))
-		return -1;
-	if (!mig)
-		return 0;
-	if (stat_add(call, r, "memory_total", PARAM_ULLONG,
-		     (long long)nonneg(v.mem_total)) ||
-	    stat_add(call, r, "memory_processed", PARAM_ULLONG,
-		     (long long)processed) ||
-	    stat_add(call, r, "memory_remaining", PARAM_ULLONG,
-		     (long long)remaining))
-		return -1;
-	if (v.dirty_rate >= 0 &&
-	    stat_add(call, r, "memory_dirty_rate", PARAM_ULLONG, v.dirty_rate))
-		return -1;
-	if (v.round >= 0 &&
-	    stat_add(call, r, "memory_iteration", PARAM_ULLONG, v.round))
-		return -1;
+	/* Field names as libvirt's VIR_DOMAIN_JOB_* macros spell them. */
+	rc = virt_plist_int(&l, mig ? JOB_OP_MIGRATION_OUT : JOB_OP_SAVE,
+			    "operation") ?:
+	     virt_plist_ullong(&l, v.elapsed_ms, "time_elapsed") ?:
+	     virt_plist_ullong(&l, processed + remaining, "data_total") ?:
+	     virt_plist_ullong(&l, processed, "data_processed") ?:
+	     virt_plist_ullong(&l, remaining, "data_remaining");
+	if (!rc && mig)
+		rc = virt_plist_ullong(&l, nonneg(v.mem_total),
+				       "memory_total") ?:
+		     virt_plist_ullong(&l, processed, "memory_processed") ?:
+		     virt_plist_ullong(&l, remaining, "memory_remaining");
+	if (!rc && mig && v.dirty_rate >= 0)
+		rc = virt_plist_ullong(&l, (unsigned long long)v.dirty_rate,
+				       "memory_dirty_rate");
+	if (!rc && mig && v.round >= 0)
+		rc = virt_plist_ullong(&l, (unsigned long long)v.round,
+				       "memory_iteration");
+	if (rc) {
+		virt_plist_dispose(&l);
+		return virt_call_error(call, VIR_ERR_NO_MEMORY,
+				       "keel-virtd is out of memory.");
+	}
+	virt_plist_move(&l, &r->params.params_val, &r->params.params_len);
 	return 0;
 }
 
@@ -648,7 +616,7 @@ static int mig_params(struct virt_call *call, const struct keel_domain *d,
 		if (!strcmp(f, "bandwidth")) {
 			unsigned long long bw = p[i].value.vx_param_value_u.ul;
 
-			if (type != PARAM_ULLONG || bw > UINT_MAX)
+			if (type != VIRT_PARAM_ULLONG || bw > UINT_MAX)
 				return virt_call_error(call, VIR_ERR_INVALID_ARG,
 						       "The migration parameter bandwidth is MiB/s as an unsigned long long up to %u.",
 						       UINT_MAX);
@@ -656,7 +624,7 @@ static int mig_params(struct virt_call *call, const struct keel_domain *d,
 			continue;
 		}
 		if (!strcmp(f, "destination_name")) {
-			if (type != PARAM_STRING ||
+			if (type != VIRT_PARAM_STRING ||
 			    strcmp(p[i].value.vx_param_value_u.s, d->name))
 				return virt_call_error(call, VIR_ERR_ARGUMENT_UNSUPPORTED,
 						       "keel cannot rename domain %s while it migrates (destination_name, --dname): rename it before or after.",

@@ -18,16 +18,11 @@
 #include "virt_params.h"
 #include "virt_state.h"
 
-/* virConnectGetAllDomainStatsFlags: the filters, and the rest. */
+/*
+ * virConnectGetAllDomainStatsFlags: the filters (the low eight bits,
+ * virt_dom_matches()'s), and the rest.
+ */
 #define STATS_FILTERS 0xffu
-#define STATS_ACTIVE (1u << 0)
-#define STATS_INACTIVE (1u << 1)
-#define STATS_PERSISTENT (1u << 2)
-#define STATS_TRANSIENT (1u << 3)
-#define STATS_RUNNING (1u << 4)
-#define STATS_PAUSED (1u << 5)
-#define STATS_SHUTOFF (1u << 6)
-#define STATS_OTHER (1u << 7)
 /* keel never waits for a job to read its counters. */
 #define STATS_NOWAIT (1u << 29)
 /* keel's disks have no backing chain: their stats are the whole disk. */
@@ -218,30 +213,6 @@ int virt_stats_fill(struct virt_plist *l, const struct keel_domain *d,
 	return rc;
 }
 
-/* Does @d pass CONNECT_GET_ALL_DOMAIN_STATS's filter @flags? */
-static bool stats_matches(const struct keel_domain *d, unsigned flags)
-{
-	bool active = d->id >= 0;
-	bool running = d->state == KEEL_STATE_RUNNING;
-	bool paused = d->state == KEEL_STATE_PAUSED;
-	bool shutoff = d->state == KEEL_STATE_SHUTOFF;
-
-	if (flags & (STATS_ACTIVE | STATS_INACTIVE) &&
-	    !(flags & (active ? STATS_ACTIVE : STATS_INACTIVE)))
-		return false;
-	if (flags & (STATS_PERSISTENT | STATS_TRANSIENT) &&
-	    !(flags & (d->persistent ? STATS_PERSISTENT : STATS_TRANSIENT)))
-		return false;
-	if (flags & (STATS_RUNNING | STATS_PAUSED | STATS_SHUTOFF |
-		     STATS_OTHER) &&
-	    !((flags & STATS_RUNNING && running) ||
-	      (flags & STATS_PAUSED && paused) ||
-	      (flags & STATS_SHUTOFF && shutoff) ||
-	      (flags & STATS_OTHER && !running && !paused && !shutoff)))
-		return false;
-	return true;
-}
-
 /* One record: @d's name, and the groups asked for. */
 static int record_fill(struct virt_call *call, struct vx_stats_record *r,
 		       const struct keel_domain *d, struct json_object *st,
@@ -312,7 +283,7 @@ static int stats_every(struct virt_call *call, unsigned flags,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!stats_matches(&list[i], flags))
+		if (!virt_dom_matches(&list[i], flags & STATS_FILTERS))
 			continue;
 		/* counted first, so xdr_free() frees what a failure left */
 		r->records.records_len = ++count;
