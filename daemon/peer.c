@@ -318,35 +318,14 @@ static int peer_ctx(struct peer *p, const char *dir, char *why, size_t size)
 	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
 	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_CLIENTCERT);
 	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_CLIENTKEY);
-	if (access(ca, R_OK) || access(cert, R_OK)) {
-		int err = errno;
-
-		snprintf(why, size,
-			 "Cannot read %s: %s; keeld needs cacert.pem, clientcert.pem and private/clientkey.pem in its PKI directory (pki_dir) to reach another keeld.",
-			 access(ca, R_OK) ? ca : cert, strerror(err));
-		return -err;
-	}
-	if (pki_key_check(key, why, size))
-		return -EPERM;
 	p->ctx = SSL_CTX_new(TLS_client_method());
 	if (!p->ctx) {
 		snprintf(why, size, "keeld ran out of memory.");
 		return -ENOMEM;
 	}
-	SSL_CTX_set_min_proto_version(p->ctx, TLS1_3_VERSION);
-	SSL_CTX_set_max_proto_version(p->ctx, TLS1_3_VERSION);
-	SSL_CTX_set_verify(p->ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_load_verify_locations(p->ctx, ca, NULL) != 1 ||
-	    SSL_CTX_use_certificate_chain_file(p->ctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(p->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(p->ctx) != 1) {
-		snprintf(why, size,
-			 "Cannot load keeld's client certificate, key or CA from %s: %s.",
-			 dir, peer_ssl_reason(0));
-		ERR_clear_error();
-		return -EINVAL;
-	}
-	return 0;
+	return pki_ctx_load(p->ctx, false, ca, cert, key,
+			    "keeld needs cacert.pem, clientcert.pem and private/clientkey.pem in its PKI directory (pki_dir) to reach another keeld.",
+			    why, size);
 }
 
 int peer_new(struct keeld *k, const char *host, unsigned port,

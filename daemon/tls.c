@@ -428,60 +428,25 @@ static void tls_accept_error(struct evconnlistener *lev, void *arg)
 static int tls_ctx_new(const char *dir, SSL_CTX **out)
 {
 	char ca[4096], cert[4096], key[4096], why[1024];
-	STACK_OF(X509_NAME) *names;
 	SSL_CTX *ctx;
 	int rc;
 
 	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
 	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_SERVERCERT);
 	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_SERVERKEY);
-	/* OpenSSL's own words for a missing file are "system lib". */
-	if (access(ca, R_OK) || access(cert, R_OK)) {
-		rc = -errno;
-		log_err("Cannot read %s: %s; keeld's TLS listeners need cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (pki_dir, --pki-dir).",
-			access(ca, R_OK) ? ca : cert, strerror(-rc));
-		return rc;
-	}
-	rc = pki_key_check(key, why, sizeof(why));
-	if (rc) {
-		log_err("%s", why);
-		return rc;
-	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
 		return -ENOMEM;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot load the CA certificate %s: %s.", ca, why);
-		goto out_free_ctx;
+	rc = pki_ctx_load(ctx, true, ca, cert, key,
+			  "keeld's TLS listeners need cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (pki_dir, --pki-dir).",
+			  why, sizeof(why));
+	if (rc) {
+		log_err("%s", why);
+		SSL_CTX_free(ctx);
+		return rc;
 	}
-	names = SSL_load_client_CA_file(ca);
-	if (names)
-		SSL_CTX_set_client_CA_list(ctx, names);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot load the server certificate %s: %s.", cert,
-			why);
-		goto out_free_ctx;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot use the private key %s with the certificate %s: %s.",
-			key, cert, why);
-		goto out_free_ctx;
-	}
-	SSL_CTX_set_verify(ctx,
-			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   NULL);
 	*out = ctx;
 	return 0;
-
-out_free_ctx:
-	SSL_CTX_free(ctx);
-	return -EINVAL;
 }
 
 static int tls_listen(struct tls_server *ts, const char *host, unsigned port)

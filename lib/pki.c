@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -41,6 +42,58 @@ int pki_key_check(const char *path, char *why, size_t size)
 			 path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
+	return 0;
+}
+
+int pki_ctx_load(SSL_CTX *ctx, bool server, const char *ca, const char *cert,
+		 const char *key, const char *hint, char *why, size_t size)
+{
+	char r[512];
+	int rc;
+
+	/* OpenSSL's own words for a missing file are "system lib". */
+	if (access(ca, R_OK) || access(cert, R_OK)) {
+		rc = -errno;
+		snprintf(why, size, "Cannot read %s: %s. %s",
+			 access(ca, R_OK) ? ca : cert, strerror(-rc), hint);
+		return rc;
+	}
+	rc = pki_key_check(key, why, size);
+	if (rc)
+		return rc;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		pki_errors_text(0, r, sizeof(r));
+		snprintf(why, size, "Cannot load the CA certificate %s: %s.",
+			 ca, r);
+		return -EINVAL;
+	}
+	if (server) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
+
+		if (names)
+			SSL_CTX_set_client_CA_list(ctx, names);
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		pki_errors_text(0, r, sizeof(r));
+		snprintf(why, size, "Cannot load the %s certificate %s: %s.",
+			 server ? "server" : "client", cert, r);
+		return -EINVAL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		pki_errors_text(0, r, sizeof(r));
+		snprintf(why, size,
+			 "Cannot use the private key %s with the certificate %s: %s.",
+			 key, cert, r);
+		return -EINVAL;
+	}
+	SSL_CTX_set_verify(ctx,
+			   server ? SSL_VERIFY_PEER |
+					    SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
+				    SSL_VERIFY_PEER,
+			   NULL);
 	return 0;
 }
 

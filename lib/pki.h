@@ -22,6 +22,21 @@
 int pki_key_check(const char *path, char *why, size_t size);
 
 /*
+ * Load a PKI's files into @ctx, the same way at every TLS end: @ca the
+ * CA certificate both ends chain to, @cert this end's certificate chain
+ * and @key its private key (pki_key_check()'s rules). A server
+ * (@server) requires and verifies a client certificate from that CA and
+ * names the CA to the client; a client verifies the server's. TLS 1.3
+ * only. The caller made @ctx with the method and tunes the rest
+ * (session cache, ciphers). Returns 0, or -errno with a sentence naming
+ * the file at fault in @why (@size bytes), followed by @hint (what the
+ * files are for and where they are looked for) when a file cannot be
+ * read.
+ */
+int pki_ctx_load(SSL_CTX *ctx, bool server, const char *ca, const char *cert,
+		 const char *key, const char *hint, char *why, size_t size);
+
+/*
  * The peer certificate's subject on @ssl, RFC 2253 form, into @buf of
  * @size bytes ("" when there is none): what the allow-lists match.
  */

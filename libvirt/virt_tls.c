@@ -248,22 +248,10 @@ static void tls_accept(struct evconnlistener *lev, evutil_socket_t fd,
 /* libvirt's PKI files into a TLS 1.3 server context. */
 static int ctx_new(const struct virt_tls_options *o, SSL_CTX **out)
 {
-	STACK_OF(X509_NAME) *names;
 	char why[1024];
 	SSL_CTX *ctx;
 	int rc;
 
-	if (access(o->ca, R_OK) || access(o->cert, R_OK)) {
-		rc = -errno;
-		log_err("Cannot read %s: %s; keel-virtd's TLS port needs the CA certificate (--ca-file), its certificate (--cert-file) and its key (--key-file).",
-			access(o->ca, R_OK) ? o->ca : o->cert, strerror(-rc));
-		return rc;
-	}
-	rc = pki_key_check(o->key, why, sizeof(why));
-	if (rc) {
-		log_err("%s", why);
-		return rc;
-	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
 		return -ENOMEM;
@@ -275,35 +263,16 @@ static int ctx_new(const struct virt_tls_options *o, SSL_CTX **out)
 	 * makes that read fail ("Unable to read TLS confirmation").
 	 */
 	SSL_CTX_set_num_tickets(ctx, 0);
-	if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot load the CA certificate %s: %s.", o->ca, why);
-		goto out_free_ctx;
+	rc = pki_ctx_load(ctx, true, o->ca, o->cert, o->key,
+			  "keel-virtd's TLS port needs the CA certificate (--ca-file), its certificate (--cert-file) and its key (--key-file).",
+			  why, sizeof(why));
+	if (rc) {
+		log_err("%s", why);
+		SSL_CTX_free(ctx);
+		return rc;
 	}
-	names = SSL_load_client_CA_file(o->ca);
-	if (names)
-		SSL_CTX_set_client_CA_list(ctx, names);
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot load the server certificate %s: %s.", o->cert,
-			why);
-		goto out_free_ctx;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		pki_errors_text(0, why, sizeof(why));
-		log_err("Cannot use the private key %s with the certificate %s: %s.",
-			o->key, o->cert, why);
-		goto out_free_ctx;
-	}
-	SSL_CTX_set_verify(ctx,
-			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   NULL);
 	*out = ctx;
 	return 0;
-out_free_ctx:
-	SSL_CTX_free(ctx);
-	return -EINVAL;
 }
 
 static int tls_listen(struct virt_tls *vt, const char *host, bool optional)
