@@ -62,6 +62,21 @@ void tls_ctx_tune(SSL_CTX *ctx)
 	SSL_CTX_set_default_read_buffer_len(ctx, TLS_PUMP_BUF);
 }
 
+void tls_ctx_ktls(SSL_CTX *ctx)
+{
+	SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+}
+
+bool tls_ktls_send(SSL *ssl)
+{
+	return BIO_get_ktls_send(SSL_get_wbio(ssl));
+}
+
+bool tls_ktls_recv(SSL *ssl)
+{
+	return BIO_get_ktls_recv(SSL_get_rbio(ssl));
+}
+
 /* SSL_get_error()'s wish as poll events; false when the SSL is done. */
 static bool tls_want(SSL *ssl, int n, short *ev)
 {
@@ -312,6 +327,8 @@ static int tls_server_ctx(struct tls_server *s, const char *dir, char *why,
 		return -ENOMEM;
 	}
 	tls_ctx_tune(s->ctx);
+	/* Decrypting in the kernel, where OpenSSL can (docs/migration.md). */
+	tls_ctx_ktls(s->ctx);
 	SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1) {
@@ -526,6 +543,11 @@ const char *tls_server_peer(const struct tls_server *s)
 const char *tls_server_cipher(const struct tls_server *s)
 {
 	return SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl));
+}
+
+bool tls_server_ktls_recv(const struct tls_server *s)
+{
+	return tls_ktls_recv(s->ssl);
 }
 
 void tls_server_free(struct tls_server *s)

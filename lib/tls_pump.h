@@ -27,6 +27,21 @@
  */
 void tls_ctx_tune(SSL_CTX *ctx);
 
+/*
+ * Ask for kernel TLS on @ctx's connections (SSL_OP_ENABLE_KTLS, before
+ * the handshake): once the keys are agreed, OpenSSL hands them to the
+ * kernel's tls module (tls.ko, TCP_ULP "tls"), and whatever is then
+ * written to the TCP socket, by OpenSSL or by anyone, is encrypted by
+ * the kernel into records of its own. OpenSSL 3.0 does this for TLS
+ * 1.3 only for sending; received records stay OpenSSL's. A kernel
+ * without the module leaves the connection as it would be without it.
+ */
+void tls_ctx_ktls(SSL_CTX *ctx);
+
+/* Whether the kernel encrypts what @ssl sends, or decrypts what it reads. */
+bool tls_ktls_send(SSL *ssl);
+bool tls_ktls_recv(SSL *ssl);
+
 struct tls_pump;
 
 /*
@@ -72,6 +87,9 @@ const char *tls_server_peer(const struct tls_server *s);
 
 /* The cipher suite the connection uses, for the log. */
 const char *tls_server_cipher(const struct tls_server *s);
+
+/* Whether the kernel decrypts what arrives (tls_ktls_recv()). */
+bool tls_server_ktls_recv(const struct tls_server *s);
 
 /* Stop the pump and close the connection. NULL is fine. */
 void tls_server_free(struct tls_server *s);
