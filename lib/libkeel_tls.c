@@ -334,6 +334,11 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 		rc = -ECONNREFUSED;
 		goto out_free;
 	}
+	if (ktls) {
+		int sz = TLS_BULK_SOCKBUF;
+
+		setsockopt(t->tcp, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
 	t->ssl = SSL_new(t->ctx);
 	if (!t->ssl || !SSL_set_fd(t->ssl, t->tcp)) {
 		snprintf(why, size, "Cannot connect to keeld: out of memory.");

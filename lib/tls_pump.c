@@ -403,6 +403,8 @@ static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
 			return -errno;
 		}
 	}
+	n = TLS_BULK_SOCKBUF;
+	setsockopt(s->tcp, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 

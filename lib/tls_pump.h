@@ -20,6 +20,17 @@
 #define TLS_HANDSHAKE_MS 10000
 
 /*
+ * The migration's TCP socket buffers, each end (SO_SNDBUF on the
+ * source, SO_RCVBUF on the destination) instead of the kernel's
+ * autotuning up to several MiB: what sits in them when the source
+ * pauses must still cross before the destination can run, so they
+ * are part of the downtime whenever the destination is the slower
+ * side. 256 KiB is many round trips of a LAN; on a WAN it caps the
+ * rate at 256 KiB per round trip.
+ */
+#define TLS_BULK_SOCKBUF (256 * 1024)
+
+/*
  * What both ends of keel's TLS connections ask of a context: TLS 1.3
  * only, AES-128-GCM first (what the host's AES-NI does fastest; the
  * migration stream is bulk data), partial writes, and no session cache
