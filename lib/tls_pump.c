@@ -103,15 +103,23 @@ static bool tls_pump_step(struct tls_pump *p, short *tcp_ev, short *loc_ev,
 	ssize_t w;
 	int n;
 
-	if (!p->dlen) {
-		n = SSL_read(p->ssl, p->down, sizeof(p->down));
-		if (n > 0) {
-			p->dlen = (size_t)n;
-			p->doff = 0;
-			progress = true;
-		} else if (!tls_want(p->ssl, n, tcp_ev)) {
-			*done = true;
+	/*
+	 * SSL_read() gives one record (16 KiB) at a time: take in what
+	 * OpenSSL already holds (read-ahead brings several records per
+	 * read(2)) before handing the block on, so that the reader on
+	 * the other end wakes once per block, not once per record.
+	 */
+	while (!p->doff && p->dlen < sizeof(p->down) &&
+	       (!p->dlen || SSL_has_pending(p->ssl))) {
+		n = SSL_read(p->ssl, p->down + p->dlen,
+			     (int)(sizeof(p->down) - p->dlen));
+		if (n <= 0) {
+			if (!tls_want(p->ssl, n, tcp_ev))
+				*done = true;
+			break;
 		}
+		p->dlen += (size_t)n;
+		progress = true;
 	}
 	if (p->dlen) {
 		w = send(p->local, p->down + p->doff, p->dlen - p->doff,
@@ -119,7 +127,7 @@ static bool tls_pump_step(struct tls_pump *p, short *tcp_ev, short *loc_ev,
 		if (w > 0) {
 			p->doff += (size_t)w;
 			if (p->doff == p->dlen)
-				p->dlen = 0;
+				p->dlen = p->doff = 0;
 			progress = true;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			*loc_ev |= POLLOUT;
@@ -213,7 +221,7 @@ static void *tls_pump_run(void *arg)
 			break;
 		p->doff += (size_t)w;
 		if (p->doff == p->dlen)
-			p->dlen = 0;
+			p->dlen = p->doff = 0;
 	}
 	/* ...and what the caller wrote before it closed, the peer. */
 	if (!atomic_load(&p->stopping))
