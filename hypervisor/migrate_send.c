@@ -782,15 +782,20 @@ int migrate_start(struct vm *vm, const struct migrate_params *p,
 	else
 		snprintf(hostport, sizeof(hostport), "%.256s:%u", p->host,
 			 p->port);
-	rc = libkeel_tls_connect_bulk(hostport, p->pki_dir, &m->fd, &m->tls,
-				      why, SAVE_WHY_MAX);
+	/*
+	 * Not libkeel_tls_connect_bulk() (kernel TLS) for now: with it the
+	 * destination fell seconds behind and the downtime grew from
+	 * 0.3 s to 3-10 s (docs/migrate-bench.md, run 4).
+	 */
+	rc = libkeel_tls_connect(hostport, p->pki_dir, &m->fd, &m->tls, why,
+				 SAVE_WHY_MAX);
 	if (rc)
 		goto out_free;
 	m->wfd = libkeel_tls_send_fd(m->tls);
 	if (m->wfd >= 0)
 		log_info("migrate: the kernel encrypts the stream (kernel TLS)");
 	else
-		log_info("migrate: no kernel TLS here (is the tls module loaded?); the stream goes through the TLS pump thread");
+		log_info("migrate: the stream goes through the TLS pump thread");
 	rc = migrate_handshake(m, p);
 	if (rc) {
 		snprintf(why, SAVE_WHY_MAX, "%s", m->why);
