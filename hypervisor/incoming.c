@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,17 @@ static long long incoming_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CPU time (user and system) in ms of this thread or of all keel-hv. */
+static long long incoming_cpu_ms(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru))
+		return 0;
+	return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
 /* The token: 32 hex digits, one line, in the pipe keeld wrote. */
@@ -236,7 +248,7 @@ static void *incoming_run(void *arg)
 	struct incoming *in = arg;
 	struct tls_server *srv = NULL;
 	char why[SAVE_WHY_MAX], line[SAVE_WHY_MAX + 16];
-	long long t0;
+	long long t0, cpu0, all0;
 	int fd = -1, rc;
 
 	rc = tls_server_accept(in->listen_fd, in->pki_dir, in->peer_dn,
@@ -249,14 +261,23 @@ static void *incoming_run(void *arg)
 	snprintf(in->peer, sizeof(in->peer), "%s", tls_server_peer(srv));
 	if (!incoming_set_fd(in, fd))
 		goto out_fail;
-	log_info("incoming: a migration connected from %s (%s).", in->peer,
-		 tls_server_cipher(srv));
+	log_info("incoming: a migration connected from %s (%s; %s).", in->peer,
+		 tls_server_cipher(srv),
+		 tls_server_ktls_recv(srv) ?
+			 "the kernel decrypts it" :
+			 "OpenSSL decrypts it on the TLS pump thread");
 	rc = incoming_check_token(in, fd);
 	if (rc)
 		goto out_fail;
 	t0 = incoming_now_ms();
+	cpu0 = incoming_cpu_ms(RUSAGE_THREAD);
+	all0 = incoming_cpu_ms(RUSAGE_SELF);
 	rc = restore_read(in->vm, fd, why);
 	in->ms = incoming_now_ms() - t0;
+	/* The vCPUs are parked: what this thread did not use, TLS did. */
+	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",
+		 in->ms, incoming_cpu_ms(RUSAGE_THREAD) - cpu0,
+		 incoming_cpu_ms(RUSAGE_SELF) - all0);
 	if (rc) {
 		if (!why[0])
 			snprintf(why, sizeof(why),

@@ -76,6 +76,25 @@ struct keel_conn {
 int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 			struct libkeel_tls **out, char *why, size_t size);
 
+/*
+ * libkeel_tls_connect() for a bulk sender (keel-hv's migration stream):
+ * the context asks for kernel TLS (tls_ctx_ktls()). When the kernel
+ * took over the encryption, libkeel_tls_send_fd() gives the TCP socket
+ * to write to directly, with no copy through *@fd and no thread on the
+ * way; what arrives (the peer's lines, its session tickets) is still
+ * read from *@fd.
+ */
+int libkeel_tls_connect_bulk(const char *hostport, const char *pki_dir,
+			     int *fd, struct libkeel_tls **out, char *why,
+			     size_t size);
+
+/*
+ * The socket the kernel encrypts what is written to (non-blocking; the
+ * connection's, not the caller's to close), or -1 when kernel TLS is
+ * not in use: then write to the fd libkeel_tls_connect*() gave.
+ */
+int libkeel_tls_send_fd(const struct libkeel_tls *t);
+
 /* After closing the fd: end the TLS connection and free it. NULL is fine. */
 void libkeel_tls_free(struct libkeel_tls *t);
 

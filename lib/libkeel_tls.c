@@ -43,6 +43,7 @@ struct libkeel_tls {
 	int tcp;		/* to keeld */
 	struct tls_pump *pump;	/* moves bytes to and from the caller's fd */
 	bool accepted;		/* keeld sent a session ticket */
+	bool ktls_send;		/* the kernel encrypts what goes to @tcp */
 };
 
 static int tls_ex_index = -1;
@@ -120,8 +121,8 @@ static int tls_parse(const char *hostport, char *host, size_t size,
 	return 0;
 }
 
-static int tls_ctx(struct libkeel_tls *t, const char *dir, char *why,
-		   size_t size)
+static int tls_ctx(struct libkeel_tls *t, const char *dir, bool ktls,
+		   char *why, size_t size)
 {
 	char ca[4096], cert[4096], key[4096], r[256];
 
@@ -141,6 +142,8 @@ static int tls_ctx(struct libkeel_tls *t, const char *dir, char *why,
 		return -ENOMEM;
 	}
 	tls_ctx_tune(t->ctx);
+	if (ktls)
+		tls_ctx_ktls(t->ctx);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(
 		t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -296,8 +299,9 @@ void libkeel_tls_free(struct libkeel_tls *t)
 	free(t);
 }
 
-int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
-			struct libkeel_tls **out, char *why, size_t size)
+static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
+		       int *fd, struct libkeel_tls **out, char *why,
+		       size_t size)
 {
 	char host[256], port[8];
 	struct libkeel_tls *t;
@@ -322,13 +326,18 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 		return -ENOMEM;
 	}
 	t->tcp = -1;
-	rc = tls_ctx(t, pki_dir, why, size);
+	rc = tls_ctx(t, pki_dir, ktls, why, size);
 	if (rc)
 		goto out_free;
 	t->tcp = tls_tcp(host, port, why, size);
 	if (t->tcp < 0) {
 		rc = -ECONNREFUSED;
 		goto out_free;
+	}
+	if (ktls) {
+		int sz = TLS_BULK_SOCKBUF;
+
+		setsockopt(t->tcp, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	}
 	t->ssl = SSL_new(t->ctx);
 	if (!t->ssl || !SSL_set_fd(t->ssl, t->tcp)) {
@@ -354,6 +363,7 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 	rc = tls_handshake(t, host, port, why, size);
 	if (rc)
 		goto out_free;
+	t->ktls_send = ktls && tls_ktls_send(t->ssl);
 	rc = tls_pump_start(t->ssl, t->tcp, fd, &t->pump);
 	if (rc) {
 		snprintf(why, size, "Cannot connect to keeld: %s.",
@@ -366,4 +376,22 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 out_free:
 	libkeel_tls_free(t);
 	return rc ? rc : -EIO;
+}
+
+int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
+			struct libkeel_tls **out, char *why, size_t size)
+{
+	return tls_connect(hostport, pki_dir, false, fd, out, why, size);
+}
+
+int libkeel_tls_connect_bulk(const char *hostport, const char *pki_dir,
+			     int *fd, struct libkeel_tls **out, char *why,
+			     size_t size)
+{
+	return tls_connect(hostport, pki_dir, true, fd, out, why, size);
+}
+
+int libkeel_tls_send_fd(const struct libkeel_tls *t)
+{
+	return t->ktls_send ? t->tcp : -1;
 }

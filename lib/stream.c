@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lz4.h>
@@ -49,6 +51,10 @@ struct stream_writer {
 	int fd;
 	int err;		/* sticky: the first error, for later calls */
 	uint64_t offset;
+	uint64_t wait_us;	/* inside write(2): the reader's pace */
+	/* stream_writer_set_buffer(): bytes held for one big write(2). */
+	uint8_t *obuf;
+	size_t olen, ocap;
 	XXH3_state_t *xxh;
 	/* The VM or VCPU record being built. */
 	uint32_t rec_type;	/* 0: none */
@@ -84,6 +90,7 @@ void stream_writer_free(struct stream_writer *sw)
 		return;
 	XXH3_freeState(sw->xxh);
 	ZSTD_freeCCtx(sw->zctx);
+	free(sw->obuf);
 	free(sw->zbuf);
 	free(sw->rec);
 	free(sw);
@@ -94,29 +101,97 @@ uint64_t stream_writer_offset(const struct stream_writer *sw)
 	return sw->offset;
 }
 
-/* Write all of @len bytes, hashed unless @hash is false (END's header). */
-static int emit(struct stream_writer *sw, const void *buf, size_t len,
-		bool hash)
+uint64_t stream_writer_wait_us(const struct stream_writer *sw)
 {
-	const uint8_t *p = buf;
+	return sw->wait_us;
+}
+
+static uint64_t stream_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * write(2) all of @len bytes to the fd, waiting in poll(2) when it is
+ * non-blocking and full. 0, or the sticky error.
+ */
+static int write_all(struct stream_writer *sw, const uint8_t *p, size_t len)
+{
+	uint64_t t0 = stream_now_us();
 	ssize_t n;
 
-	if (sw->err)
-		return sw->err;
-	if (hash && len)
-		XXH3_64bits_update(sw->xxh, buf, len);
 	while (len) {
 		n = write(sw->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = sw->fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+				continue;
+		}
 		if (n <= 0) {
 			sw->err = n < 0 ? -errno : -EIO;
-			return sw->err;
+			break;
 		}
 		p += n;
 		len -= (size_t)n;
-		sw->offset += (uint64_t)n;
 	}
+	sw->wait_us += stream_now_us() - t0;
+	return sw->err;
+}
+
+int stream_writer_flush(struct stream_writer *sw)
+{
+	int rc;
+
+	if (sw->err || !sw->olen)
+		return sw->err;
+	rc = write_all(sw, sw->obuf, sw->olen);
+	sw->olen = 0;
+	return rc;
+}
+
+int stream_writer_set_buffer(struct stream_writer *sw, size_t size)
+{
+	uint8_t *b;
+	int rc = stream_writer_flush(sw);
+
+	if (rc)
+		return rc;
+	if (size > STREAM_WRITE_BUF_MAX)
+		return -EINVAL;
+	b = size ? malloc(size) : NULL;
+	if (size && !b)
+		return -ENOMEM;
+	free(sw->obuf);
+	sw->obuf = b;
+	sw->ocap = size;
+	return 0;
+}
+
+/*
+ * Write all of @len bytes, hashed unless @hash is false (END's header):
+ * into the buffer when there is one (what does not fit goes straight
+ * to the fd once the buffer is out), else to the fd.
+ */
+static int emit(struct stream_writer *sw, const void *buf, size_t len,
+		bool hash)
+{
+	if (sw->err)
+		return sw->err;
+	if (hash && len)
+		XXH3_64bits_update(sw->xxh, buf, len);
+	sw->offset += len;
+	if (sw->ocap && sw->olen + len > sw->ocap && stream_writer_flush(sw))
+		return sw->err;
+	if (!sw->ocap || len >= sw->ocap)
+		return write_all(sw, buf, len);
+	memcpy(sw->obuf + sw->olen, buf, len);
+	sw->olen += len;
 	return 0;
 }
 
@@ -487,11 +562,13 @@ int stream_write_progress(struct stream_writer *sw, uint64_t round,
 int stream_write_end(struct stream_writer *sw)
 {
 	uint8_t sum[8];
+	int rc;
 
 	if (sw->err)
 		return sw->err;
 	le_put64(sum, XXH3_64bits_digest(sw->xxh));
-	return stream_write_record(sw, STREAM_END, 0, sum, sizeof(sum));
+	rc = stream_write_record(sw, STREAM_END, 0, sum, sizeof(sum));
+	return rc ? rc : stream_writer_flush(sw);
 }
 
 /* --- Cursor ----------------------------------------------------------- */

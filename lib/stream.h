@@ -107,18 +107,43 @@ struct stream_writer;
 
 /*
  * A writer onto @fd, which stays the caller's (never closed, never
- * seeked) and must block: a short write is continued, EINTR retried.
+ * seeked): a short write is continued, EINTR retried, and a
+ * non-blocking fd that is full waited for in poll(2).
  * Writing to a pipe or socket whose reader is gone raises SIGPIPE; a
  * caller that ignores it gets -EPIPE. Nothing is written yet. NULL when
  * out of memory.
  */
 struct stream_writer *stream_writer_new(int fd);
 
+/* The largest buffer stream_writer_set_buffer() takes. */
+#define STREAM_WRITE_BUF_MAX (4 * 1024 * 1024)
+
+/*
+ * Hold what the writer emits in a buffer of @size bytes and write(2) it
+ * when full, so that the fd sees a few big writes instead of one or
+ * more per record: each write to a socket is a system call and a
+ * wake-up of its reader, and with kernel TLS each write is one or more
+ * TLS records of its own. 0 turns buffering off. stream_write_end()
+ * and stream_writer_flush() write what is held; until then it is not
+ * on the fd. Returns 0, -EINVAL above STREAM_WRITE_BUF_MAX, -ENOMEM, or
+ * the error of writing what was held.
+ */
+int stream_writer_set_buffer(struct stream_writer *sw, size_t size);
+
+/* Write what the buffer holds. 0 or the stream's error. */
+int stream_writer_flush(struct stream_writer *sw);
+
 /* Free @sw (NULL is fine); what was written stays written. */
 void stream_writer_free(struct stream_writer *sw);
 
 /* Bytes written so far: the offset the next record starts at. */
 uint64_t stream_writer_offset(const struct stream_writer *sw);
+
+/*
+ * Microseconds spent inside write(2) so far: the time the fd's reader
+ * (a socket's peer, the disk) held the writer up, plus the copy.
+ */
+uint64_t stream_writer_wait_us(const struct stream_writer *sw);
 
 /*
  * Write the 16-byte preamble. Every write function returns 0 or -errno:
@@ -189,7 +214,7 @@ int stream_write_progress(struct stream_writer *sw, uint64_t round,
 			  uint64_t sent, uint64_t remaining,
 			  uint64_t dirty_rate);
 
-/* The END record: XXH3-64 of every byte written before it. */
+/* The END record: XXH3-64 of every byte written before it; flushes. */
 int stream_write_end(struct stream_writer *sw);
 
 /* --- Reader ----------------------------------------------------------- */

@@ -20,12 +20,38 @@
 #define TLS_HANDSHAKE_MS 10000
 
 /*
+ * The migration's TCP socket buffers, each end (SO_SNDBUF on the
+ * source, SO_RCVBUF on the destination) instead of the kernel's
+ * autotuning up to several MiB: what sits in them when the source
+ * pauses must still cross before the destination can run, so they
+ * are part of the downtime whenever the destination is the slower
+ * side. 256 KiB is many round trips of a LAN; on a WAN it caps the
+ * rate at 256 KiB per round trip.
+ */
+#define TLS_BULK_SOCKBUF (256 * 1024)
+
+/*
  * What both ends of keel's TLS connections ask of a context: TLS 1.3
  * only, AES-128-GCM first (what the host's AES-NI does fastest; the
  * migration stream is bulk data), partial writes, and no session cache
  * on the server.
  */
 void tls_ctx_tune(SSL_CTX *ctx);
+
+/*
+ * Ask for kernel TLS on @ctx's connections (SSL_OP_ENABLE_KTLS, before
+ * the handshake): once the keys are agreed, OpenSSL hands them to the
+ * kernel's tls module (tls.ko, TCP_ULP "tls"), and whatever is then
+ * written to the TCP socket, by OpenSSL or by anyone, is encrypted by
+ * the kernel into records of its own. OpenSSL 3.0 does this for TLS
+ * 1.3 only for sending; received records stay OpenSSL's. A kernel
+ * without the module leaves the connection as it would be without it.
+ */
+void tls_ctx_ktls(SSL_CTX *ctx);
+
+/* Whether the kernel encrypts what @ssl sends, or decrypts what it reads. */
+bool tls_ktls_send(SSL *ssl);
+bool tls_ktls_recv(SSL *ssl);
 
 struct tls_pump;
 
@@ -72,6 +98,9 @@ const char *tls_server_peer(const struct tls_server *s);
 
 /* The cipher suite the connection uses, for the log. */
 const char *tls_server_cipher(const struct tls_server *s);
+
+/* Whether the kernel decrypts what arrives (tls_ktls_recv()). */
+bool tls_server_ktls_recv(const struct tls_server *s);
 
 /* Stop the pump and close the connection. NULL is fine. */
 void tls_server_free(struct tls_server *s);

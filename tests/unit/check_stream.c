@@ -333,13 +333,15 @@ static const char dev_blk[] = "{\"n\": 2, \"queues\": [{\"size\": 256}]}";
  * A whole good stream onto @fd: @vcpus vCPUs, every record type and,
  * with @big, a raw page too (the first, then the run that replaces it).
  */
-static void write_stream(int fd, unsigned int vcpus, bool big)
+static void write_stream_buf(int fd, unsigned int vcpus, bool big,
+			     size_t buf)
 {
 	struct stream_writer *sw = stream_writer_new(fd);
 	struct guest g;
 	uint8_t page[PAGE];
 
 	ck_assert_ptr_nonnull(sw);
+	ck_assert_int_eq(stream_writer_set_buffer(sw, buf), 0);
 	make_guest(&g, big);
 	ck_assert_int_eq(stream_write_preamble(sw), 0);
 	ck_assert_int_eq(write_header(sw, vcpus, NULL), 0);
@@ -361,8 +363,17 @@ static void write_stream(int fd, unsigned int vcpus, bool big)
 					     strlen(dev_com1)), 0);
 	ck_assert_int_eq(stream_write_device(sw, "virtio-blk0", 2, dev_blk,
 					     strlen(dev_blk)), 0);
+	/* A buffer bigger than what came so far: none of it is out yet. */
+	if (buf > stream_writer_offset(sw))
+		ck_assert_int_eq(lseek(fd, 0, SEEK_END), 0);
 	ck_assert_int_eq(stream_write_end(sw), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_END), stream_writer_offset(sw));
 	stream_writer_free(sw);
+}
+
+static void write_stream(int fd, unsigned int vcpus, bool big)
+{
+	write_stream_buf(fd, vcpus, big, 0);
 }
 
 /* The bytes of a good stream, malloc'd. */
@@ -382,6 +393,48 @@ static uint8_t *stream_bytes(unsigned int vcpus, bool big, size_t *len)
 	*len = (size_t)end;
 	return buf;
 }
+
+/*
+ * A buffered writer writes the same bytes as an unbuffered one, in
+ * fewer writes: buffers smaller and larger than the records, and one
+ * larger than the whole stream (out at END, all at once).
+ */
+START_TEST(test_write_buffer)
+{
+	static const size_t sizes[] = { 4096, 64 * 1024, STREAM_WRITE_BUF_MAX };
+	struct stream_writer *sw;
+	size_t len;
+	uint8_t *want = stream_bytes(2, true, &len);
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int fd = memfd();
+		off_t end;
+		uint8_t *got;
+
+		write_stream_buf(fd, 2, true, sizes[i]);
+		end = lseek(fd, 0, SEEK_END);
+		ck_assert_int_eq(end, (off_t)len);
+		got = malloc(len);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_int_eq(pread(fd, got, len, 0), (ssize_t)len);
+		ck_assert_msg(!memcmp(got, want, len),
+			      "a %zu-byte buffer changed the stream", sizes[i]);
+		free(got);
+		close(fd);
+	}
+	free(want);
+	sw = stream_writer_new(-1);
+	ck_assert_ptr_nonnull(sw);
+	ck_assert_int_eq(stream_writer_set_buffer(sw, STREAM_WRITE_BUF_MAX + 1),
+			 -EINVAL);
+	/* What is held is written at the flush; a bad fd says so there. */
+	ck_assert_int_eq(stream_writer_set_buffer(sw, 4096), 0);
+	ck_assert_int_eq(stream_write_preamble(sw), 0);
+	ck_assert_int_eq(stream_writer_flush(sw), -EBADF);
+	ck_assert_int_eq(stream_write_preamble(sw), -EBADF);
+	stream_writer_free(sw);
+}
+END_TEST
 
 /* Read @fd from its start with the test's callbacks into @s. */
 static int read_fd(int fd, struct seen *s, char *err)
@@ -1196,6 +1249,7 @@ Suite *unit_suite(void)
 	/* Every bit of a 12 KiB stream: 12 s here, 80 s under ASan. */
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_write_buffer);
 	tcase_add_loop_test(tc, test_encodings, 0, 4);
 	tcase_add_test(tc, test_pipe);
 	tcase_add_test(tc, test_truncated);
