@@ -335,32 +335,6 @@ void twohost_wait_run_phase(int i, const char *uuid, const char *phase,
 	}
 }
 
-bool twohost_stream_up(int i)
-{
-	struct proc p;
-	bool up = false;
-	char *line;
-
-	/*
-	 * Lines "N: LOCAL:PORT REMOTE:PORT ST ..." in hex; ST 01 is
-	 * ESTABLISHED. Without IPv6 there is no tcp6: tcp is enough.
-	 */
-	twohost_run(&p, twohost.side[i].ns, 10000,
-		    "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null");
-	for (line = p.out; line && *line; line = strchr(line, '\n')) {
-		unsigned port = 0;
-		char st[4] = "";
-
-		line += *line == '\n';
-		if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f:] %3s",
-			   &port, st) == 2 &&
-		    !strcmp(st, "01") && port >= 49152 && port <= 49215)
-			up = true;
-	}
-	proc_dispose(&p);
-	return up;
-}
-
 void twohost_wait_clean(int i, const char *uuid, int ms)
 {
 	const struct twohost_side *s = &twohost.side[i];

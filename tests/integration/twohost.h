@@ -161,13 +161,6 @@ void twohost_wait_run_phase(int i, const char *uuid, const char *phase,
 			    int ms);
 
 /*
- * Is a migration stream connected to side @i: an established TCP
- * connection in its namespace on a port of migration_ports (49152-
- * 49215, keeld's default)?
- */
-bool twohost_stream_up(int i);
-
-/*
  * The other side cleaned up (docs/migration.md, phase 6): within @ms,
  * no keel-hv of side @i runs for domain @uuid and no cgroup of side @i
  * is left for it.
