@@ -64,6 +64,12 @@ tests_unit_check_cpumap_SOURCES = $(UNIT_RUNNER) tests/unit/check_cpumap.c
 tests_unit_check_cpumap_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_cpumap_LDADD = $(LIB_UNIT_LIBS)
 
+check_PROGRAMS += tests/unit/check_fault
+TESTS += tests/unit/check_fault
+tests_unit_check_fault_SOURCES = $(UNIT_RUNNER) tests/unit/check_fault.c
+tests_unit_check_fault_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_fault_LDADD = $(LIB_UNIT_LIBS)
+
 check_PROGRAMS += tests/unit/check_xlcfg
 TESTS += tests/unit/check_xlcfg
 tests_unit_check_xlcfg_SOURCES = $(UNIT_RUNNER) tests/unit/check_xlcfg.c
