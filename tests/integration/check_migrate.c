@@ -1022,17 +1022,24 @@ static bool hv_log_has(int i, const char *dom, const char *text)
 	return has;
 }
 
+/* /proc/@pid/@file's text (free it), asserting the process is there. */
+static char *proc_text(pid_t pid, const char *file)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	text = harness_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "process %d is gone", (int)pid);
+	return text;
+}
+
 /* Process @pid's resident memory in kB (VmRSS). */
 static long rss_kb(pid_t pid)
 {
-	char path[64], *status, *rss;
-	long kb;
+	char *status = proc_text(pid, "status");
+	char *rss = strstr(status, "VmRSS:");
+	long kb = rss ? strtol(rss + strlen("VmRSS:"), NULL, 10) : 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = harness_read_file(path, NULL);
-	ck_assert_msg(status != NULL, "process %d is gone", (int)pid);
-	rss = strstr(status, "VmRSS:");
-	kb = rss ? strtol(rss + strlen("VmRSS:"), NULL, 10) : 0;
 	free(status);
 	return kb;
 }
@@ -1073,14 +1080,10 @@ static void stop_copy_start(struct proc *p, bool cut,
 /* Is process @pid stopped (SIGSTOP: state T)? */
 static bool proc_stopped(pid_t pid)
 {
-	char path[64], *stat, *paren;
-	bool stopped;
+	char *stat = proc_text(pid, "stat");
+	char *paren = strrchr(stat, ')');
+	bool stopped = paren && paren[1] == ' ' && paren[2] == 'T';
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = harness_read_file(path, NULL);
-	ck_assert_msg(stat != NULL, "process %d is gone", (int)pid);
-	paren = strrchr(stat, ')');
-	stopped = paren && paren[1] == ' ' && paren[2] == 'T';
 	free(stat);
 	return stopped;
 }
