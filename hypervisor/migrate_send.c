@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "dirty.h"
+#include "fault.h"
 #include "libkeel_internal.h"
 #include "log.h"
 #include "migrate_send.h"
@@ -501,6 +502,8 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 		rc = migrate_sync(m, &remaining);
 	if (!rc)
 		rc = migrate_send_set(m, true, &pages);
+	if (!rc)
+		fault_stall(FAULT_SEND_DEVICE);
 	if (!rc)
 		rc = save_stream_tail(&m->s);
 	if (!rc)

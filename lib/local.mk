@@ -15,6 +15,7 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
 	lib/paths.c lib/paths.h \
 	lib/cpumap.c lib/cpumap.h
 lib_libkeelcommon_la_SOURCES += lib/pki.c lib/pki.h
+lib_libkeelcommon_la_SOURCES += lib/fault.c lib/fault.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKEEL_ABS_BUILDDIR='"$(abs_top_builddir)"' \
@@ -62,6 +63,12 @@ TESTS += tests/unit/check_cpumap
 tests_unit_check_cpumap_SOURCES = $(UNIT_RUNNER) tests/unit/check_cpumap.c
 tests_unit_check_cpumap_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_check_cpumap_LDADD = $(LIB_UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/check_fault
+TESTS += tests/unit/check_fault
+tests_unit_check_fault_SOURCES = $(UNIT_RUNNER) tests/unit/check_fault.c
+tests_unit_check_fault_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_check_fault_LDADD = $(LIB_UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/check_xlcfg
 TESTS += tests/unit/check_xlcfg

@@ -27,6 +27,16 @@
  *   destination keel-hv killed during pre-copy, keeld B killed, the
  *   veth cut during a pass: the domain ends up running on exactly one
  *   host, which is sampled all along.
+ * - The fault matrix, a fault in every later phase: keeld B hung and
+ *   killed in prepare; keeld A killed in pre-copy; the veth cut, keel-hv
+ *   B killed, keeld A killed and a cancel in stop-and-copy (--no-live
+ *   at 1 MiB/s); keel-hv B and keeld B killed while the device state
+ *   is due (the fault point KEEL_FAULT_STALL=send-device, lib/fault.h);
+ *   keeld B and keel-hv B killed after B received the stream and before
+ *   the commit (keeld A frozen with SIGSTOP meanwhile); a cancel
+ *   refused and keeld A killed once the finish is sent (keeld B
+ *   frozen). Each ends on one host with the beat going on, the other
+ *   host without the domain, its keel-hv or its cgroup.
  *
  * A migration to be interrupted runs with --bandwidth 8 (MiB/s), less
  * than the dirty guest dirties (10 MiB/s): it never converges, and the
@@ -52,7 +62,9 @@
 
 #include <openssl/ssl.h>
 
+#include "fault.h"
 #include "harness.h"
+#include "hv_proto.h"
 #include "keeld_fixture.h"
 #include "memsum.h"
 #include "runner.h"
@@ -833,6 +845,436 @@ START_TEST(test_cut_link_during_pass)
 }
 END_TEST
 
+/* --- the fault matrix: every phase ----------------------------------------
+ *
+ * docs/migration.md's phases, each with a real fault: prepare, the
+ * stop-and-copy, the device state, the wait between the destination's
+ * DONE ("received") and the commit, and the finish. Each test asserts
+ * that the domain runs on exactly one host (both keelds asked, never
+ * running on both at one sample), that its memory came through (the
+ * dirty guest's beat goes on, errors=0), and that the other host
+ * cleaned up: no domain, no keel-hv, no cgroup for it.
+ */
+
+/* @dom's uuid on side @i. */
+static void dom_uuid(int i, const char *dom, char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	struct json_object *resp =
+		twohost_rpc(i, "domain.info", "{\"name\":\"%s\"}", dom);
+
+	snprintf(uuid, KEEL_DOMAIN_UUID_LEN + 1, "%s", str_at(resp, "/result/uuid"));
+	json_object_put(resp);
+	ck_assert_int_eq(strlen(uuid), KEEL_DOMAIN_UUID_LEN);
+}
+
+/* `keel migrate @opts dirty B` from A in the background (@p). */
+static void migrate_bg(struct proc *p, const char *opts)
+{
+	char cmd[1024];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd), "exec '%s' -c '%s' migrate %s dirty %s",
+		 harness_path("cli/keel"), twohost.side[A].sock, opts,
+		 twohost.side[B].addr);
+	p->pid = -1;
+	ck_assert_int_eq(proc_spawn(p, argv), 0);
+}
+
+/* The background keel migrate @p ended unsuccessfully, whatever it said. */
+static void migrate_bg_failed(struct proc *p, const char *what)
+{
+	int rc = proc_wait(p, long_ms());
+
+	ck_assert_msg(rc != 0, "%s: keel migrate succeeded: %s", what, p->out);
+	printf("%s: keel migrate exited %d: %s", what, rc,
+	       p->out ? harness_tail(p->out) : "\n");
+	proc_dispose(p);
+}
+
+/*
+ * The end every fault test checks: @dom runs on side @i only, the other
+ * side cleaned up, and the guest goes on beating past @last (the last
+ * beat before the fault), with no page lost.
+ */
+static void ends_on(int i, const char *uuid, long last)
+{
+	wait_runs_only_on(i, "dirty", long_ms());
+	twohost_wait_clean(!i, uuid, 60000);
+	/* A source may show the domain shut off (migrated); B never. */
+	if (i == A)
+		ck_assert_str_eq(twohost_state(B, "dirty"), "none");
+	beat_after(i, "dirty", last);
+	beats_checked(!i, "dirty");
+}
+
+/* The faults of the matrix. */
+enum strike {
+	STRIKE_KILL_DEST_HV,	 /* keel-hv B killed */
+	STRIKE_KILL_DEST_KEELD,	 /* keeld B killed, and started again */
+	STRIKE_KILL_SRC_KEELD,	 /* keeld A killed, and started again */
+	STRIKE_CUT_LINK,	 /* the veth cut until the migrate failed */
+	STRIKE_CANCEL,		 /* keel migrate --cancel */
+};
+
+static const char *const strike_names[] = {
+	[STRIKE_KILL_DEST_HV] = "keel-hv B killed",
+	[STRIKE_KILL_DEST_KEELD] = "keeld B killed",
+	[STRIKE_KILL_SRC_KEELD] = "keeld A killed",
+	[STRIKE_CUT_LINK] = "the veth cut",
+	[STRIKE_CANCEL] = "cancelled",
+};
+
+static void strike(enum strike f)
+{
+	struct proc q;
+
+	switch (f) {
+	case STRIKE_KILL_DEST_HV:
+		ck_assert_int_eq(kill(hv_pid(B, "dirty"), SIGKILL), 0);
+		break;
+	case STRIKE_KILL_DEST_KEELD:
+		/* Its successor kills an uncommitted incoming keel-hv. */
+		twohost_keeld_kill(B);
+		twohost_keeld_start(B, NULL, NULL);
+		break;
+	case STRIKE_KILL_SRC_KEELD:
+		/* Its successor settles by state.json (phase 7). */
+		twohost_keeld_kill(A);
+		twohost_keeld_start(A, NULL, NULL);
+		break;
+	case STRIKE_CUT_LINK:
+		twohost_link(false);
+		break;
+	case STRIKE_CANCEL:
+		ck_assert_msg(twohost_keel(&q, A, long_ms(),
+					   "migrate --cancel dirty") == 0,
+			      "keel migrate --cancel: %s", q.out);
+		proc_dispose(&q);
+		break;
+	}
+}
+
+/*
+ * A phase a test holds a migration in: @start begins `keel migrate` of
+ * the dirty guest from A to B in the background (@p; with a --timeout
+ * when @cut, which only a timeout can end) and returns once it is in
+ * that phase; @release (NULL: none) lets go of what held it, after the
+ * strike.
+ */
+struct held_phase {
+	const char *name;
+	void (*start)(struct proc *p, bool cut,
+		      char uuid[KEEL_DOMAIN_UUID_LEN + 1]);
+	void (*release)(void);
+};
+
+/* Phase 1: keeld B stopped, so that prepare waits on it. */
+static void prepare_start(struct proc *p, bool cut,
+			  char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	dirty_create(A, "dirty");
+	dom_uuid(A, "dirty", uuid);
+	twohost_keeld_freeze(B, true);
+	migrate_bg(p, cut ? "--timeout 20" : "");
+	twohost_wait_run_phase(A, uuid, "prepare", 30000);
+	/* Its prepare in B's socket, or its TLS handshake under way. */
+	sleep(2);
+	ck_assert_str_eq(twohost_run_phase(A, uuid), "prepare");
+}
+
+static void prepare_release(void)
+{
+	twohost_keeld_freeze(B, false);
+}
+
+/* Phase 2: the slow migration, in its second pass. */
+static void precopy_start(struct proc *p, bool cut,
+			  char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	slow_migration_start(p, cut ? "30" : NULL);
+	dom_uuid(A, "dirty", uuid);
+}
+
+/*
+ * Phase 3: the dirty guest on A, beating, and `keel migrate --no-live
+ * --bandwidth STOP_COPY_MIB` of it; returns once the stream flows into
+ * B's keel-hv. --no-live pauses the guest before the one pass, so
+ * this is stop-and-copy, for as long as the RAM the guest wrote takes
+ * at STOP_COPY_MIB: STOP_COPY_BEATS beats of 4 MiB, most of its 64 MiB,
+ * some 12 s.
+ */
+#define STOP_COPY_BEATS 12
+#define STOP_COPY_MIB "4"
+/* What B's keel-hv must have received for the stream to be under way. */
+#define STOP_COPY_IN_KB 2048
+
+/* Does side @i's keel-hv log of @dom say @text? */
+static bool hv_log_has(int i, const char *dom, const char *text)
+{
+	char path[256], *log;
+	bool has;
+
+	snprintf(path, sizeof(path), "%s/%s.log", twohost.side[i].log_dir,
+		 dom);
+	log = harness_read_file(path, NULL);
+	has = log && strstr(log, text);
+	free(log);
+	return has;
+}
+
+/* /proc/@pid/@file's text (free it), asserting the process is there. */
+static char *proc_text(pid_t pid, const char *file)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	text = harness_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "process %d is gone", (int)pid);
+	return text;
+}
+
+/* Process @pid's resident memory in kB (VmRSS). */
+static long rss_kb(pid_t pid)
+{
+	char *status = proc_text(pid, "status");
+	char *rss = strstr(status, "VmRSS:");
+	long kb = rss ? strtol(rss + strlen("VmRSS:"), NULL, 10) : 0;
+
+	free(status);
+	return kb;
+}
+static void stop_copy_start(struct proc *p, bool cut,
+			    char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	long long end;
+	long rss0;
+	pid_t hv;
+
+	beat_after(A, "dirty", dirty_create(A, "dirty") + STOP_COPY_BEATS);
+	dom_uuid(A, "dirty", uuid);
+	migrate_bg(p, cut ? "--no-live --bandwidth " STOP_COPY_MIB
+			    " --timeout 20" :
+			    "--no-live --bandwidth " STOP_COPY_MIB);
+	/*
+	 * In the stream, not still connecting: B's keel-hv took the TLS
+	 * connection, and then guest memory (its RSS grows).
+	 */
+	end = harness_now_ms() + long_ms();
+	while (!hv_log_has(B, "dirty", "incoming: a migration connected")) {
+		ck_assert_msg(harness_now_ms() < end,
+			      "no migration stream reached B: A %s/%s; keel said: %s",
+			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      p->out ? p->out : "");
+		usleep(100 * 1000);
+	}
+	hv = hv_pid(B, "dirty");
+	rss0 = rss_kb(hv);
+	while (rss_kb(hv) < rss0 + STOP_COPY_IN_KB) {
+		ck_assert_msg(harness_now_ms() < end,
+			      "B's keel-hv received no memory: keel said: %s",
+			      p->out ? p->out : "");
+		usleep(100 * 1000);
+	}
+}
+
+/* Is process @pid stopped (SIGSTOP: state T)? */
+static bool proc_stopped(pid_t pid)
+{
+	char *stat = proc_text(pid, "stat");
+	char *paren = strrchr(stat, ')');
+	bool stopped = paren && paren[1] == ' ' && paren[2] == 'T';
+
+	free(stat);
+	return stopped;
+}
+
+/* The source keel-hv stopped at its fault point. */
+static pid_t device_state_hv = -1;
+
+/*
+ * Phase 3's device state: keeld A restarted with the fault point
+ * FAULT_SEND_DEVICE (lib/fault.h), so that its keel-hv stops after the
+ * last RAM, before the VM, VCPU and DEVICE records, a window otherwise
+ * milliseconds long; a --no-live migration, held there.
+ */
+static void device_state_start(struct proc *p, bool cut,
+			       char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	long long end;
+
+	twohost_keeld_stop(A);
+	ck_assert_int_eq(setenv(FAULT_STALL_ENV, FAULT_SEND_DEVICE, 1), 0);
+	twohost_keeld_start(A, NULL, NULL);
+	unsetenv(FAULT_STALL_ENV);
+	dirty_create(A, "dirty");
+	dom_uuid(A, "dirty", uuid);
+	device_state_hv = hv_pid(A, "dirty");
+	migrate_bg(p, cut ? "--no-live --timeout 20" : "--no-live");
+	end = harness_now_ms() + long_ms();
+	while (!proc_stopped(device_state_hv)) {
+		ck_assert_msg(harness_now_ms() < end,
+			      "keel-hv A never reached the fault point %s; keel said: %s",
+			      FAULT_SEND_DEVICE, p->out ? p->out : "");
+		usleep(100 * 1000);
+	}
+}
+
+static void device_state_release(void)
+{
+	ck_assert_int_eq(kill(device_state_hv, SIGCONT), 0);
+}
+
+/*
+ * Phase 4, between the destination's DONE and the commit: keeld A
+ * stopped in stop-and-copy, so that keel-hv's migrate-done waits
+ * unread while B's keel-hv receives the rest and answers DONE; held
+ * once B's keeld recorded "received".
+ */
+static void received_start(struct proc *p, bool cut,
+			   char uuid[KEEL_DOMAIN_UUID_LEN + 1])
+{
+	stop_copy_start(p, cut, uuid);
+	twohost_keeld_freeze(A, true);
+	twohost_wait_run_phase(B, uuid, "received", long_ms());
+}
+
+static void received_release(void)
+{
+	/* Harmless when keeld A was killed and started again. */
+	twohost_keeld_freeze(A, false);
+}
+
+static const struct held_phase prepare = { "in prepare", prepare_start,
+					   prepare_release };
+static const struct held_phase precopy = { "in pre-copy", precopy_start,
+					   NULL };
+static const struct held_phase stop_copy = { "in stop-and-copy",
+					     stop_copy_start, NULL };
+static const struct held_phase device_state = { "at the device state",
+						device_state_start,
+						device_state_release };
+static const struct held_phase received = { "after received",
+					    received_start, received_release };
+
+/*
+ * Fault @f in phase @h: the migration fails, the domain runs on A only,
+ * B cleans up, the guest beats on with its memory intact.
+ */
+static void fault_at(const struct held_phase *h, enum strike f)
+{
+	char uuid[KEEL_DOMAIN_UUID_LEN + 1], what[96];
+	struct proc p;
+	long beat;
+
+	h->start(&p, f == STRIKE_CUT_LINK, uuid);
+	beat = beats_checked(A, "dirty");
+	snprintf(what, sizeof(what), "%s %s", strike_names[f], h->name);
+	strike(f);
+	if (h->release)
+		h->release();
+	migrate_bg_failed(&p, what);
+	if (f == STRIKE_CUT_LINK)
+		twohost_link(true);
+	ends_on(A, uuid, beat);
+}
+
+#define FAULT_TEST(phase, f)                                                   \
+	START_TEST(test_##phase##_##f)                                         \
+	{                                                                      \
+		fault_at(&phase, f);                                           \
+	}                                                                      \
+	END_TEST
+
+FAULT_TEST(prepare, STRIKE_KILL_DEST_KEELD)
+FAULT_TEST(prepare, STRIKE_KILL_SRC_KEELD)
+FAULT_TEST(precopy, STRIKE_KILL_SRC_KEELD)
+FAULT_TEST(stop_copy, STRIKE_CUT_LINK)
+FAULT_TEST(stop_copy, STRIKE_KILL_DEST_HV)
+FAULT_TEST(stop_copy, STRIKE_KILL_DEST_KEELD)
+FAULT_TEST(stop_copy, STRIKE_KILL_SRC_KEELD)
+FAULT_TEST(stop_copy, STRIKE_CANCEL)
+FAULT_TEST(device_state, STRIKE_KILL_DEST_HV)
+FAULT_TEST(device_state, STRIKE_KILL_DEST_KEELD)
+FAULT_TEST(device_state, STRIKE_KILL_SRC_KEELD)
+FAULT_TEST(device_state, STRIKE_CUT_LINK)
+FAULT_TEST(received, STRIKE_KILL_DEST_HV)
+FAULT_TEST(received, STRIKE_KILL_DEST_KEELD)
+FAULT_TEST(received, STRIKE_KILL_SRC_KEELD)
+
+/*
+ * The finish sent and unanswered (keeld B frozen): a cancel is refused,
+ * as only B decides now; B, released, commits; the domain runs on B.
+ */
+START_TEST(test_finish_cancel_refused)
+{
+	char uuid[KEEL_DOMAIN_UUID_LEN + 1];
+	struct proc p, q;
+	int rc;
+
+	received_start(&p, false, uuid);
+	twohost_keeld_freeze(B, true);
+	twohost_keeld_freeze(A, false);
+	twohost_wait_run_phase(A, uuid, "finish", long_ms());
+	rc = twohost_keel(&q, A, long_ms(), "migrate --cancel dirty");
+	ck_assert_msg(rc == 1 && strstr(q.out, "cannot be cancelled"),
+		      "keel migrate --cancel after the finish: %d: %s", rc,
+		      q.out);
+	proc_dispose(&q);
+	twohost_keeld_freeze(B, false);
+	ck_assert_msg(proc_wait(&p, long_ms()) == 0,
+		      "keel migrate after its finish was answered: %s", p.out);
+	proc_dispose(&p);
+	ends_on(B, uuid, beats_checked(A, "dirty"));
+}
+END_TEST
+
+/*
+ * The source keeld dies with its finish unanswered (keeld B frozen):
+ * keel-hv A waits paused for the next keeld, which asks
+ * migration.status until B, released, says how it ended. B may take
+ * the dead connection's finish (committed: the domain runs on B) or
+ * not (aborted after MIGRATE_FINISH_WAIT_S: it runs on A); either way
+ * on exactly one.
+ */
+START_TEST(test_finish_kill_source_keeld)
+{
+	char uuid[KEEL_DOMAIN_UUID_LEN + 1];
+	struct proc p;
+	long long end;
+	long beat;
+	int there;
+
+	received_start(&p, false, uuid);
+	beat = beats_checked(A, "dirty");
+	twohost_keeld_freeze(B, true);
+	twohost_keeld_freeze(A, false);
+	twohost_wait_run_phase(A, uuid, "finish", long_ms());
+	twohost_keeld_kill(A);
+	migrate_bg_failed(&p, "keeld A killed after its finish");
+	/* The source waits paused for the next keeld: no beat. */
+	sleep(2);
+	ck_assert_int_eq(beats_checked(A, "dirty"), beat);
+	twohost_keeld_start(A, NULL, NULL);
+	ck_assert_str_eq(twohost_state(A, "dirty"), "paused");
+	twohost_keeld_freeze(B, false);
+	/* keeld A decides by B's word: gone from A, or running on. */
+	end = harness_now_ms() + long_ms();
+	while (!gone(A, "dirty") &&
+	       (strcmp(twohost_state(A, "dirty"), "running") ||
+		!strcmp(dom_reason(A, "dirty"), "migrating"))) {
+		ck_assert_msg(harness_now_ms() < end,
+			      "keeld A never settled the migration: A %s/%s, B %s",
+			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      twohost_state(B, "dirty"));
+		usleep(250 * 1000);
+	}
+	there = gone(A, "dirty") ? B : A;
+	printf("keeld A killed after its finish: the domain ends on %s\n",
+	       twohost.side[there].name);
+	ends_on(there, uuid, beat);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("migrate");
@@ -903,10 +1345,32 @@ Suite *unit_suite(void)
 	/* make check: a cancel and a dead destination; the rest long. */
 	tcase_add_test(faults, test_cancel);
 	tcase_add_test(faults, test_kill_destination_hv);
+	/*
+	 * And the faults most likely to catch a regression: the source
+	 * keeld dying mid-copy, the destination keeld dying between DONE
+	 * and commit. The whole matrix is make check-long's.
+	 */
+	tcase_add_test(faults, test_precopy_STRIKE_KILL_SRC_KEELD);
+	tcase_add_test(faults, test_received_STRIKE_KILL_DEST_KEELD);
 	if (getenv("KEEL_LONG")) {
+		tcase_add_test(faults, test_stop_copy_STRIKE_CUT_LINK);
 		tcase_add_test(faults, test_ctrl_c);
 		tcase_add_test(faults, test_kill_destination_keeld);
 		tcase_add_test(faults, test_cut_link_during_pass);
+		tcase_add_test(faults, test_prepare_STRIKE_KILL_DEST_KEELD);
+		tcase_add_test(faults, test_prepare_STRIKE_KILL_SRC_KEELD);
+		tcase_add_test(faults, test_stop_copy_STRIKE_KILL_DEST_HV);
+		tcase_add_test(faults, test_stop_copy_STRIKE_KILL_DEST_KEELD);
+		tcase_add_test(faults, test_stop_copy_STRIKE_KILL_SRC_KEELD);
+		tcase_add_test(faults, test_stop_copy_STRIKE_CANCEL);
+		tcase_add_test(faults, test_device_state_STRIKE_KILL_DEST_HV);
+		tcase_add_test(faults, test_device_state_STRIKE_KILL_DEST_KEELD);
+		tcase_add_test(faults, test_device_state_STRIKE_KILL_SRC_KEELD);
+		tcase_add_test(faults, test_device_state_STRIKE_CUT_LINK);
+		tcase_add_test(faults, test_received_STRIKE_KILL_DEST_HV);
+		tcase_add_test(faults, test_received_STRIKE_KILL_SRC_KEELD);
+		tcase_add_test(faults, test_finish_cancel_refused);
+		tcase_add_test(faults, test_finish_kill_source_keeld);
 	}
 	suite_add_tcase(s, faults);
 	return s;

@@ -295,6 +295,80 @@ void twohost_keeld_kill(int i)
 	}
 }
 
+void twohost_keeld_freeze(int i, bool frozen)
+{
+	struct twohost_side *s = &twohost.side[i];
+
+	ck_assert_int_gt(s->keeld.pid, 0);
+	ck_assert_int_eq(kill(s->keeld.pid, frozen ? SIGSTOP : SIGCONT), 0);
+}
+
+const char *twohost_run_phase(int i, const char *uuid)
+{
+	static char phase[32];
+	struct json_object *st, *mig, *v;
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/domains/%s/state.json",
+		 twohost.side[i].run_dir, uuid);
+	snprintf(phase, sizeof(phase), "none");
+	/* keeld replaces the file whole (json_file_write()): never half. */
+	st = json_object_from_file(path);
+	if (st && json_object_object_get_ex(st, "migration", &mig) &&
+	    json_object_object_get_ex(mig, "phase", &v))
+		snprintf(phase, sizeof(phase), "%s", json_object_get_string(v));
+	json_object_put(st);
+	return phase;
+}
+
+void twohost_wait_run_phase(int i, const char *uuid, const char *phase,
+			    int ms)
+{
+	long long end = harness_now_ms() + ms;
+
+	while (strcmp(twohost_run_phase(i, uuid), phase)) {
+		ck_assert_msg(harness_now_ms() < end,
+			      "the migration on %s is %s, not %s, after %d ms",
+			      twohost.side[i].name, twohost_run_phase(i, uuid),
+			      phase, ms);
+		usleep(100 * 1000);
+	}
+}
+
+void twohost_wait_clean(int i, const char *uuid, int ms)
+{
+	const struct twohost_side *s = &twohost.side[i];
+	long long end = harness_now_ms() + ms;
+	struct proc p;
+
+	for (;;) {
+		bool clean;
+
+		/*
+		 * keel-hv's --control names the run directory and the uuid;
+		 * found by comm, as this shell's command line names them too.
+		 */
+		twohost_run(&p, NULL, 10000,
+			    "for d in /proc/[0-9]*; do "
+			    "[ \"$(cat $d/comm 2>/dev/null)\" = keel-hv ] && "
+			    "tr '\\0' ' ' <$d/cmdline 2>/dev/null | "
+			    "grep -F '%s/domains/%s/'; "
+			    "done; find /sys/fs/cgroup -maxdepth 4 -type d "
+			    "-name '%s' -path '*keel-%s*' 2>/dev/null; true",
+			    s->run_dir, uuid, uuid, s->name);
+		clean = !p.out || !p.out[0];
+		if (clean) {
+			proc_dispose(&p);
+			return;
+		}
+		ck_assert_msg(harness_now_ms() < end,
+			      "%s did not clean up domain %s in %d ms: %s",
+			      s->name, uuid, ms, p.out ? p.out : "");
+		proc_dispose(&p);
+		usleep(250 * 1000);
+	}
+}
+
 int twohost_run(struct proc *p, const char *ns, int timeout_ms,
 		const char *fmt, ...)
 {

@@ -142,6 +142,31 @@ const char *twohost_state(int i, const char *dom);
  */
 void twohost_show_logs(void);
 
+/*
+ * Stop (@frozen) or continue side @i's keeld: SIGSTOP makes a peer that
+ * holds its connections open and answers nothing, as a hung host does.
+ */
+void twohost_keeld_freeze(int i, bool frozen);
+
+/*
+ * The migration phase in side @i's state.json of domain @uuid
+ * ("sending", "received", ...; docs/migration.md), read from the run
+ * directory, so also while that keeld is frozen or dead; "none" when
+ * there is no such file or no migration in it. Static.
+ */
+const char *twohost_run_phase(int i, const char *uuid);
+
+/* Wait up to @ms for twohost_run_phase() to say @phase. */
+void twohost_wait_run_phase(int i, const char *uuid, const char *phase,
+			    int ms);
+
+/*
+ * The other side cleaned up (docs/migration.md, phase 6): within @ms,
+ * no keel-hv of side @i runs for domain @uuid and no cgroup of side @i
+ * is left for it.
+ */
+void twohost_wait_clean(int i, const char *uuid, int ms);
+
 /* The veth between the hosts up or down (a cut cable). */
 void twohost_link(bool up);
 
