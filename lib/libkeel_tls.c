@@ -334,6 +334,7 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 		rc = -ECONNREFUSED;
 		goto out_free;
 	}
+	tls_tcp_keepalive(t->tcp);
 	if (ktls) {
 		int sz = TLS_BULK_SOCKBUF;
 

@@ -31,6 +31,14 @@
 #define TLS_BULK_SOCKBUF (256 * 1024)
 
 /*
+ * A dead peer ends the TCP connection @fd within about 30 s, idle or
+ * busy (keepalive probes and TCP_USER_TIMEOUT), instead of TCP's own
+ * hours: libkeel's TLS connections (keel -c tls://, a migration's
+ * source) and the migration's incoming end use it.
+ */
+void tls_tcp_keepalive(int fd);
+
+/*
  * What both ends of keel's TLS connections ask of a context: TLS 1.3
  * only, AES-128-GCM first (what the host's AES-NI does fastest; the
  * migration stream is bulk data), partial writes, and no session cache
