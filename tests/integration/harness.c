@@ -644,8 +644,8 @@ const char *harness_virsh_expect(const char *uri, int status,
 	va_end(ap);
 	rc = harness_virsh(uri, &out, "%s", cmd);
 	ck_assert_msg(rc == status, "virsh %s: status %d, not %d: %s", cmd, rc,
-		      status, out);
+		      status, harness_tail(out));
 	ck_assert_msg(strstr(out, want), "virsh %s: no \"%s\" in: %s", cmd,
-		      want, out);
+		      want, harness_tail(out));
 	return out;
 }
