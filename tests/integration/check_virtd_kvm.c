@@ -262,7 +262,8 @@ START_TEST(test_virsh_tune)
 	/* setmem --live: the balloon and the definition; --config alone no */
 	virsh_expect(0, "", "setmem g 96M --live");
 	ck_assert_int_eq(keeld_num("domain.info", "/result/config/memory"), 96);
-	virsh_expect(1, "not supported", "setmem g 80M --config");
+	virsh_expect(1, "not in its definition alone",
+		     "setmem g 80M --config");
 
 	virsh_expect(0, "cpu_shares     : 2048",
 		     "schedinfo g --live cpu_shares=2048");
