@@ -481,7 +481,8 @@ static void mig_start(void)
 
 /*
  * `virsh migrate --live --p2p --verbose [--bandwidth @mib] dirty
- * keel+tls://B/system` in @p (@mib 0: no limit).
+ * keel+tls://B/system` in @p; @mib 0: no limit, and --auto-converge,
+ * without which the dirty guest outruns the copy under TCG.
  */
 static void migrate_spawn(struct proc *p, unsigned mib)
 {
@@ -496,6 +497,8 @@ static void migrate_spawn(struct proc *p, unsigned mib)
 	if (mib) {
 		argv[argc++] = "--bandwidth";
 		argv[argc++] = bw;
+	} else {
+		argv[argc++] = "--auto-converge";
 	}
 	argv[argc++] = "dirty";
 	argv[argc++] = dest;
