@@ -362,20 +362,6 @@ tests_integration_check_virtd_tune_CFLAGS = $(INTEGRATION_CFLAGS) \
 tests_integration_check_virtd_tune_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 
-# ... and on a running guest (KVM; nested in QEMU where /dev/kvm is
-# missing): keel's XDR as the client, all the KVM cases in one run.
-check_PROGRAMS += tests/integration/check_virtd_tune_guest
-TESTS += tests/integration/check_virtd_tune_guest
-tests_integration_check_virtd_tune_guest_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_virtd_tune_guest.c $(KEELD_FIXTURE)
-tests_integration_check_virtd_tune_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
-tests_integration_check_virtd_tune_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(VIRT_CFLAGS)
-tests_integration_check_virtd_tune_guest_LDADD = \
-	tests/integration/libharness.la libvirt/libvirtcore.la $(UNIT_LIBS) \
-	$(JSONC_LIBS)
-$(tests_integration_check_virtd_tune_guest_OBJECTS): libvirt/virt_protocol.h
-
 # keel-virtd with a real keeld and Debian's own virsh and python3-libvirt
 # (tests/integration/virtd_client.py); no KVM needed.
 check_PROGRAMS += tests/integration/check_virtd
@@ -388,7 +374,7 @@ tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 EXTRA_DIST += tests/integration/virtd_client.py
 
 # keel-virtd's TLS port, and its save, migration and job procedures
-# refusals, with Debian's own virsh; no KVM needed (check_virtd_mig
+# refusals, with Debian's own virsh; no KVM needed (check_virtd_kvm
 # runs them on guests).
 check_PROGRAMS += tests/integration/check_virtd_tls
 TESTS += tests/integration/check_virtd_tls
@@ -398,44 +384,15 @@ tests_integration_check_virtd_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
 tests_integration_check_virtd_tls_LDADD = tests/integration/libharness.la \
 	$(UNIT_LIBS) $(JSONC_LIBS)
 
-# keel-virtd's lifecycle procedures on a real guest (KVM; nested in
-# QEMU where /dev/kvm is missing): keel's XDR as the client.
-check_PROGRAMS += tests/integration/check_virtd_guest
-TESTS += tests/integration/check_virtd_guest
-tests_integration_check_virtd_guest_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_virtd_guest.c $(KEELD_FIXTURE)
-tests_integration_check_virtd_guest_CPPFLAGS = $(VIRT_CPPFLAGS)
-tests_integration_check_virtd_guest_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(VIRT_CFLAGS)
-tests_integration_check_virtd_guest_LDADD = tests/integration/libharness.la \
-	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS)
-$(tests_integration_check_virtd_guest_OBJECTS): libvirt/virt_protocol.h
-
-# keel-virtd's domain events and consoles: the stock clients on the host
-# (tests/integration/virtd_events.py; no KVM needed), and the same
-# source with VIRTD_EVENTS_KVM for a real guest (KVM; nested in QEMU
-# where /dev/kvm is missing).
-check_PROGRAMS += tests/integration/check_virtd_events \
-	tests/integration/check_virtd_events_kvm
-TESTS += tests/integration/check_virtd_events \
-	tests/integration/check_virtd_events_kvm
+# keel-virtd's domain events and consoles with the stock clients
+# (tests/integration/virtd_events.py host; no KVM needed); on a real
+# guest, check_virtd_kvm.
+check_PROGRAMS += tests/integration/check_virtd_events
+TESTS += tests/integration/check_virtd_events
 tests_integration_check_virtd_events_SOURCES = $(UNIT_RUNNER) \
 	tests/integration/check_virtd_events.c $(KEELD_FIXTURE)
-tests_integration_check_virtd_events_CPPFLAGS = $(VIRT_CPPFLAGS)
 tests_integration_check_virtd_events_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(VIRT_CFLAGS)
+	$(JSONC_CFLAGS)
 tests_integration_check_virtd_events_LDADD = \
-	tests/integration/libharness.la libvirt/libvirtcore.la \
-	$(UNIT_LIBS) $(JSONC_LIBS)
-$(tests_integration_check_virtd_events_OBJECTS): libvirt/virt_protocol.h
-tests_integration_check_virtd_events_kvm_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_virtd_events.c $(KEELD_FIXTURE)
-tests_integration_check_virtd_events_kvm_CPPFLAGS = $(VIRT_CPPFLAGS) \
-	-DVIRTD_EVENTS_KVM
-tests_integration_check_virtd_events_kvm_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(VIRT_CFLAGS)
-tests_integration_check_virtd_events_kvm_LDADD = \
-	tests/integration/libharness.la libvirt/libvirtcore.la \
-	$(UNIT_LIBS) $(JSONC_LIBS)
-$(tests_integration_check_virtd_events_kvm_OBJECTS): libvirt/virt_protocol.h
+	tests/integration/libharness.la $(UNIT_LIBS) $(JSONC_LIBS)
 EXTRA_DIST += tests/integration/virtd_events.py

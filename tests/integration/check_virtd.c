@@ -14,7 +14,6 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,24 +66,7 @@ static void stop_virtd(void)
 #define virsh(out, ...) harness_virsh(uri, out, __VA_ARGS__)
 
 /* virsh must succeed and print @needle. */
-static void virsh_says(const char *needle, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void virsh_says(const char *needle, const char *fmt, ...)
-{
-	char cmd[512];
-	const char *out;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = virsh(&out, "%s", cmd);
-	ck_assert_msg(rc == 0, "virsh %s failed (%d): %s", cmd, rc, out);
-	ck_assert_msg(strstr(out, needle), "virsh %s: no \"%s\" in: %s", cmd,
-		      needle, out);
-}
+#define virsh_says(needle, ...) harness_virsh_expect(uri, 0, needle, __VA_ARGS__)
 
 /* Does virsh list's table @out have the row "- @name @state"? */
 static bool row_is(const char *out, const char *name, const char *state)

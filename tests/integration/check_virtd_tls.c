@@ -11,7 +11,7 @@
  * - save, restore, migrate and the job commands as virsh sends them,
  *   on a shut-off domain: each answered (domjobinfo: None) or refused
  *   with keel's sentence, which proves the procedures' layouts against
- *   the stock client (check_virtd_mig runs them on real guests).
+ *   the stock client (check_virtd_kvm runs them on real guests).
  */
 #include "config.h"
 

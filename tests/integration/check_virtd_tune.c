@@ -6,13 +6,13 @@
  * vcpupin, vcpuinfo, schedinfo, blkdeviotune, domiftune, domstats,
  * domblklist and domiflist do to and show of keel's definition, checked
  * against keeld's own answer; what a read-only client may do; and the
- * refusals of what keel cannot honour.
+ * refusals of what keel cannot honour. check_virtd_kvm runs the same
+ * commands on a running guest.
  */
 #include "config.h"
 
 #include <check.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,29 +60,7 @@ static void stop_virtd(void)
 		proc_dispose(&virtd);
 }
 
-/* virsh on @u must end with @status and print @needle. */
-static void virsh_expect(const char *u, int status, const char *needle,
-			 const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void virsh_expect(const char *u, int status, const char *needle,
-			 const char *fmt, ...)
-{
-	char cmd[512];
-	const char *out;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = harness_virsh(u, &out, "%s", cmd);
-	ck_assert_msg(rc == status, "virsh %s: status %d, not %d: %s", cmd, rc,
-		      status, out);
-	ck_assert_msg(strstr(out, needle), "virsh %s: no \"%s\" in: %s", cmd,
-		      needle, out);
-}
-
+#define virsh_expect harness_virsh_expect
 #define virsh_says(needle, ...) virsh_expect(uri, 0, needle, __VA_ARGS__)
 #define virsh_fails(needle, ...) virsh_expect(uri, 1, needle, __VA_ARGS__)
 

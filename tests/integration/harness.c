@@ -630,3 +630,22 @@ int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
 		*out = text;
 	return rc;
 }
+
+const char *harness_virsh_expect(const char *uri, int status,
+				 const char *want, const char *fmt, ...)
+{
+	char cmd[512];
+	const char *out;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = harness_virsh(uri, &out, "%s", cmd);
+	ck_assert_msg(rc == status, "virsh %s: status %d, not %d: %s", cmd, rc,
+		      status, harness_tail(out));
+	ck_assert_msg(strstr(out, want), "virsh %s: no \"%s\" in: %s", cmd,
+		      want, harness_tail(out));
+	return out;
+}

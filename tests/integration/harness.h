@@ -246,4 +246,12 @@ long harness_guest_ready(struct proc *con, long from, int timeout_ms);
 int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * harness_virsh() that asserts virsh ended with @status and printed
+ * @want. Returns what it printed (static, until the next call).
+ */
+const char *harness_virsh_expect(const char *uri, int status,
+				 const char *want, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif /* KEEL_TESTS_HARNESS_H */

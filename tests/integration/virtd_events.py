@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Domain events and consoles of keel-virtd seen by Debian's unpatched
 python3-libvirt, with libvirt's default event loop in a thread, as a
-management script runs it. check_virtd_events runs it:
+management script runs it. check_virtd_events runs the host part,
+check_virtd_kvm the guest part:
 
   virtd_events.py host URI RO_URI SOCKET KERNEL
       no KVM needed: callbacks registered every way a script does see
@@ -15,12 +16,15 @@ management script runs it. check_virtd_events runs it:
       event ID past libvirt's, a callback never registered, stream
       bytes for no stream) gets an error or is ignored, never a crash.
 
-  virtd_events.py guest URI NAME
+  virtd_events.py guest URI NAME KERNEL
       on KVM, NAME being a defined echo guest: started, suspended,
       resumed, stopped with libvirt's detail codes while libvirt starts,
       suspends, resumes and destroys it, to a callback and to
       `virsh event --all --loop`; its console as a virStream, and
-      `virsh console` on a pseudo-terminal.
+      `virsh console` on a pseudo-terminal; domainListGetStats and
+      getAllDomainStats of it running; and a domain of KERNEL (the echo
+      guest) defined from XML, started, its XMLDesc defined again
+      unchanged, shut down (asked), destroyed and undefined.
 
 It prints what it saw and exits 0 only when everything is as it must be.
 """
@@ -283,7 +287,7 @@ def virsh_console(uri, name):
     print("virsh console: %r" % got[-40:])
 
 
-def guest(uri, name):
+def guest(uri, name, kernel):
     start_loop()
     conn = libvirt.open(uri)
     seen = Seen()
@@ -311,6 +315,18 @@ def guest(uri, name):
     st.finish()
     print("console: %r" % got[-40:])
 
+    # Statistics of the running domain, as a monitoring script asks.
+    stats = conn.domainListGetStats([dom], 0)
+    assert len(stats) == 1 and stats[0][0].name() == name, stats
+    rec = stats[0][1]
+    assert rec["state.state"] == libvirt.VIR_DOMAIN_RUNNING, rec
+    assert rec["cpu.time"] > 0 and "balloon.maximum" in rec, rec
+    active = conn.getAllDomainStats(
+        libvirt.VIR_DOMAIN_STATS_STATE,
+        libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
+    assert [d.name() for d, _ in active] == [name], active
+    print("domainListGetStats: %d fields" % len(rec))
+
     dom.suspend()
     seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
                    libvirt.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED))
@@ -328,13 +344,40 @@ def guest(uri, name):
         want = "event 'lifecycle' for domain '%s': %s" % (name, what)
         assert want in out, "virsh event: no %r in %r" % (want, out)
     print("virsh event: ok")
+    lifecycle(conn, seen, kernel)
     conn.domainEventDeregisterAny(cb)
     conn.close()
+
+
+def lifecycle(conn, seen, kernel):
+    """defineXML, create, XMLDesc round trip, shutdown, destroy,
+    undefine, as a management script drives a domain."""
+    dom = conn.defineXML(domain_xml("py1", kernel))
+    uuid = dom.UUIDString()
+    assert dom.isPersistent() == 1 and dom.isActive() == 0
+    dom.create()
+    seen.wait_for(("py1", libvirt.VIR_DOMAIN_EVENT_STARTED,
+                   libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED))
+    assert dom.isActive() == 1 and dom.ID() > 0, dom.ID()
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    again = conn.defineXML(xml)
+    assert again.UUIDString() == uuid, (again.UUIDString(), uuid)
+    assert again.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) == xml
+    # The power button: the echo guest has no ACPI and runs on.
+    assert dom.shutdown() == 0
+    dom.destroy()
+    seen.wait_for(("py1", libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                   libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED))
+    assert dom.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF, dom.info()
+    dom.undefine()
+    seen.wait_for(("py1", libvirt.VIR_DOMAIN_EVENT_UNDEFINED,
+                   libvirt.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED))
+    print("defineXML/create/XMLDesc/shutdown/destroy/undefine: ok")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "host":
         host(*sys.argv[2:6])
     else:
-        guest(*sys.argv[2:4])
+        guest(*sys.argv[2:5])
     print("virtd_events.py: ok")

@@ -20,6 +20,11 @@
 const char *runner_skip_reason;
 bool runner_wants_kvm;
 unsigned runner_nested_seconds = 600;
+unsigned runner_nested_mib;
+const char *const *runner_nested_files;
+
+/* kvm-in-qemu's words, one -f per path in runner_nested_files. */
+#define RUNNER_NESTED_ARGS 128
 
 /*
  * A suite that needs /dev/kvm on a machine without one: run this very
@@ -42,8 +47,9 @@ static int runner_run_nested(const char *argv0)
 {
 	const char *src = getenv("KEEL_SRCDIR"), *build = getenv("KEEL_BUILDDIR");
 	const char *opt = getenv("KEEL_KVM_IN_QEMU");
-	char script[PATH_MAX], self[PATH_MAX], limit[16];
-	int status = -1;
+	char script[PATH_MAX], self[PATH_MAX], limit[16], mib[16];
+	char *argv[RUNNER_NESTED_ARGS];
+	int status = -1, argc = 0;
 
 	if ((opt && !strcmp(opt, "no")) || !src || !build ||
 	    !realpath(argv0, self) ||
@@ -52,6 +58,29 @@ static int runner_run_nested(const char *argv0)
 	    access(script, X_OK) ||
 	    system("command -v qemu-system-x86_64 >/dev/null 2>&1"))
 		return -1;
+	snprintf(limit, sizeof(limit), "%u", runner_nested_seconds);
+	snprintf(mib, sizeof(mib), "%u", runner_nested_mib);
+	argv[argc++] = script;
+	argv[argc++] = "-t";
+	argv[argc++] = limit;
+	if (runner_nested_mib) {
+		argv[argc++] = "-m";
+		argv[argc++] = mib;
+	}
+	for (const char *const *f = runner_nested_files; f && *f; f++) {
+		if (access(*f, F_OK))
+			continue;
+		if (argc + 4 >= RUNNER_NESTED_ARGS) {
+			printf("NOTE: %s: more than %d host paths for the nested machine; the rest stay out.\n",
+			       argv0, RUNNER_NESTED_ARGS / 2 - 4);
+			break;
+		}
+		argv[argc++] = "-f";
+		argv[argc++] = (char *)*f;
+	}
+	argv[argc++] = (char *)build;
+	argv[argc++] = self;
+	argv[argc] = NULL;
 	printf("NOTE: %s: %s; running it inside QEMU with nested SVM instead (tests/nested/kvm-in-qemu; KEEL_KVM_IN_QEMU=no skips).\n",
 	       argv0, runner_skip_reason);
 	for (int attempt = 0; attempt < RUNNER_NESTED_TRIES; attempt++) {
@@ -62,10 +91,7 @@ static int runner_run_nested(const char *argv0)
 		if (pid < 0)
 			return -1;
 		if (pid == 0) {
-			snprintf(limit, sizeof(limit), "%u",
-				 runner_nested_seconds);
-			execl(script, script, "-t", limit, build, self,
-			      (char *)NULL);
+			execv(script, argv);
 			perror("kvm-in-qemu");
 			_exit(125);
 		}

@@ -23,5 +23,15 @@ extern const char *runner_skip_reason;
 extern bool runner_wants_kvm;
 /* The nested QEMU machine's time limit, in seconds (default 600). */
 extern unsigned runner_nested_seconds;
+/* Its RAM in MiB; 0 keeps kvm-in-qemu's default (4096). */
+extern unsigned runner_nested_mib;
+/*
+ * Host paths (files or directories, NULL-terminated) the nested machine
+ * needs besides the build and source trees: stock clients such as virsh
+ * and python3-libvirt. Each becomes a kvm-in-qemu -f option, which also
+ * brings the shared libraries its programs need; a path the host lacks
+ * is left out, so the suite decides inside what it can run.
+ */
+extern const char *const *runner_nested_files;
 
 #endif /* KEEL_TESTS_RUNNER_H */
