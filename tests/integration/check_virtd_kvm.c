@@ -272,7 +272,7 @@ START_TEST(test_virsh_tune)
 	/* blkdeviotune, domiftune: keel-hv's token buckets */
 	virsh_expect(0, "", "blkdeviotune g vda --live --total-bytes-sec 1048576");
 	virsh_expect(0, "total_bytes_sec: 1048576", "blkdeviotune g vda");
-	virsh_expect(0, "", "domiftune g " MAC " --live --inbound 100,200");
+	virsh_expect(0, "", "domiftune g " MAC " --live --inbound 100,0,200");
 	virsh_expect(0, "inbound.average: 100", "domiftune g " MAC);
 	virsh_expect(1, "error", "blkdeviotune g vda --live --size-iops-sec 5");
 
