@@ -1346,13 +1346,14 @@ Suite *unit_suite(void)
 	tcase_add_test(faults, test_cancel);
 	tcase_add_test(faults, test_kill_destination_hv);
 	/*
-	 * And the fault most likely to catch a regression: the source
-	 * keeld dying mid-copy. The whole matrix is make check-long's
+	 * And the faults most likely to catch a regression: the source
+	 * keeld dying mid-copy, the destination keeld dying between DONE
+	 * and commit. The whole matrix is make check-long's
 	 * (docs/testing.md, "The fault matrix", says which cells passed).
 	 */
 	tcase_add_test(faults, test_precopy_STRIKE_KILL_SRC_KEELD);
+	tcase_add_test(faults, test_received_STRIKE_KILL_DEST_KEELD);
 	if (getenv("KEEL_LONG")) {
-		tcase_add_test(faults, test_received_STRIKE_KILL_DEST_KEELD);
 		tcase_add_test(faults, test_stop_copy_STRIKE_CUT_LINK);
 		tcase_add_test(faults, test_ctrl_c);
 		tcase_add_test(faults, test_kill_destination_keeld);
