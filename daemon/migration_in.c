@@ -241,6 +241,8 @@ static void in_finish_overdue(evutil_socket_t fd, short what, void *arg)
 	in_abort(mi, "no migration.finish came within 60 s of the stream's end.");
 }
 
+static void in_commit(struct migration_in *mi);
+
 void migration_in_received(struct domain_run *run)
 {
 	struct migration_in *mi = run->incoming;
@@ -250,11 +252,15 @@ void migration_in_received(struct domain_run *run)
 		return;
 	mi->phase = MIGRATE_RECEIVED;
 	run_save(run);
-	log_info("Domain %s: the migration stream from %s arrived whole; waiting for its finish.",
-		 run->dom->name, mi->source);
+	log_info("Domain %s: the migration stream from %s arrived whole; %s.",
+		 run->dom->name, mi->source,
+		 mi->finish ? "its finish came already" :
+			      "waiting for its finish");
 	mi->finish_wait = evtimer_new(run->k->base, in_finish_overdue, mi);
 	if (mi->finish_wait)
 		evtimer_add(mi->finish_wait, &tv);
+	if (mi->finish)
+		in_commit(mi);
 }
 
 static struct json_object *out_of_memory(const struct jsonrpc_req *req)
@@ -526,6 +532,34 @@ static void in_resumed(struct hv *hv, struct json_object *result, int code,
 	 */
 }
 
+/*
+ * The commit of a received stream, mi->finish waiting (phase 5): on
+ * disk before the guest runs here, then the resume, which answers the
+ * finish. A state.json that cannot be written refuses the finish and
+ * leaves the migration received.
+ */
+static void in_commit(struct migration_in *mi)
+{
+	struct domain_run *run = mi->run;
+	struct reply *r;
+	int rc;
+
+	mi->phase = MIGRATE_COMMITTED;
+	rc = run_save(run);
+	if (rc) {
+		mi->phase = MIGRATE_RECEIVED;
+		r = mi->finish;
+		mi->finish = NULL;
+		run_answer_error(r, KEEL_E_OPERATION_FAILED,
+				 "Domain %s cannot be committed here: its state.json cannot be written (%s).",
+				 run->dom->name, strerror(-rc));
+		return;
+	}
+	if (mi->finish_wait)
+		evtimer_del(mi->finish_wait);
+	hv_call(run->hv, HV_CTL_RESUME, NULL, in_resumed, mi);
+}
+
 bool migration_in_busy(const struct domain_run *run)
 {
 	return run->incoming && run->incoming->phase != MIGRATE_COMMITTED;
@@ -540,7 +574,6 @@ struct json_object *migration_finish(struct methods_caller *caller,
 	struct migration_in *mi = in_find(k, token);
 	enum migrate_phase phase = in_phase(k, token);
 	struct domain_run *run;
-	int rc;
 
 	if (phase == MIGRATE_COMMITTED && !(mi && mi->finish))
 		return jsonrpc_result(req->id, running_result());
@@ -549,27 +582,22 @@ struct json_object *migration_finish(struct methods_caller *caller,
 				    "No migration with this token can finish here: it is %s.",
 				    migrate_phase_name(phase));
 	run = mi->run;
-	if (phase == MIGRATE_PREPARED)
-		return method_error(req, KEEL_E_INVALID_STATE, "/token",
-				    "Domain %s cannot finish its migration yet: its keel-hv has not received the whole stream.",
-				    run->dom->name);
 	if (mi->finish)
 		return method_error(req, KEEL_E_INVALID_STATE, "/token",
 				    "Domain %s is finishing its migration already; ask migration.status.",
 				    run->dom->name);
-	/* The commit: on disk before the guest runs here (phase 5). */
-	mi->phase = MIGRATE_COMMITTED;
-	rc = run_save(run);
-	if (rc) {
-		mi->phase = MIGRATE_RECEIVED;
-		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
-				    "Domain %s cannot be committed here: its state.json cannot be written (%s).",
-				    run->dom->name, strerror(-rc));
-	}
 	mi->finish = server_defer(caller, req);
-	if (mi->finish_wait)
-		evtimer_del(mi->finish_wait);
-	hv_call(run->hv, HV_CTL_RESUME, NULL, in_resumed, mi);
+	/*
+	 * The source heard DONE from this keel-hv, which tells this keeld
+	 * right after: a finish can come first. It waits for the stream's
+	 * end (migration_in_received()), or is refused if the run ends.
+	 */
+	if (phase == MIGRATE_PREPARED) {
+		log_info("Domain %s: the finish came before keel-hv said the stream arrived; it waits for that.",
+			 run->dom->name);
+		return jsonrpc_deferred();
+	}
+	in_commit(mi);
 	return jsonrpc_deferred();
 }
 
