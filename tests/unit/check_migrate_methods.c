@@ -19,6 +19,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,10 @@
 
 #include <event2/event.h>
 
+#include "hv.h"
 #include "keel.h"
 #include "registry.h"
+#include "run.h"
 #include "runner.h"
 #include "unit_keeld.h"
 
@@ -314,6 +317,64 @@ START_TEST(test_incoming_finish)
 }
 END_TEST
 
+/*
+ * The source hears the destination keel-hv's DONE on the stream, this
+ * keeld hears incoming-done on keel-hv's control socket: the finish can
+ * come first. It waits for the stream's end, then commits.
+ */
+START_TEST(test_incoming_finish_early)
+{
+	struct json_object *resp;
+	char token[40];
+
+	setenv("FAKE_HV_INCOMING_DONE_MS", "400", 1);
+	resp = unit_assert_ok(prepare(dst.rw_sock, "", false));
+	unsetenv("FAKE_HV_INCOMING_DONE_MS");
+	snprintf(token, sizeof(token), "%s", unit_str(resp, "/result/token"));
+	json_object_put(resp);
+	ck_assert_str_eq(phase_of(token), "prepared");
+	resp = unit_assert_ok(by_token("migration.finish", token));
+	ck_assert_str_eq(unit_str(resp, "/result/state"), "running");
+	json_object_put(resp);
+	ck_assert_str_eq(phase_of(token), "committed");
+	ck_assert_str_eq(web_state(&dst), "running/migrated");
+}
+END_TEST
+
+/*
+ * The incoming keel-hv, its stream never whole, dies under a waiting
+ * finish: some 50 turns after the call, which keeld took in its first.
+ */
+static void kill_web_hv(void)
+{
+	static int turns;
+	struct domain *dom = registry_find_name(dst.k.reg, "web");
+
+	if (++turns == 50 && dom && dom->run && dom->run->hv)
+		kill(hv_pid(dom->run->hv), SIGKILL);
+}
+
+START_TEST(test_incoming_finish_early_hv_dies)
+{
+	struct json_object *resp;
+	char token[40], params[64];
+
+	setenv("FAKE_HV_INCOMING_DONE_MS", "-1", 1);
+	resp = unit_assert_ok(prepare(dst.rw_sock, "", false));
+	unsetenv("FAKE_HV_INCOMING_DONE_MS");
+	snprintf(token, sizeof(token), "%s", unit_str(resp, "/result/token"));
+	json_object_put(resp);
+	run_both(100);
+	ck_assert_str_eq(phase_of(token), "prepared");
+	snprintf(params, sizeof(params), "{\"token\":\"%s\"}", token);
+	resp = call_both(&dst, "migration.finish", params, 10000, kill_web_hv);
+	unit_assert_error(resp, KEEL_E_OPERATION_FAILED, NULL,
+			  "ended before it ran here");
+	wait_state(&dst, "gone");
+	ck_assert_str_eq(phase_of(token), "aborted");
+}
+END_TEST
+
 START_TEST(test_incoming_abort)
 {
 	struct json_object *resp;
@@ -539,6 +600,8 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_prepare_refusals);
 	tcase_add_test(tc, test_incoming_finish);
+	tcase_add_test(tc, test_incoming_finish_early);
+	tcase_add_test(tc, test_incoming_finish_early_hv_dies);
 	tcase_add_test(tc, test_incoming_abort);
 	tcase_add_test(tc, test_migrate);
 	tcase_add_test(tc, test_migrate_fails);

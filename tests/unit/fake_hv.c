@@ -47,7 +47,9 @@
  * listening socket and --incoming-token=FD a pipe holding 32 hex digits
  * and a newline; status says "incoming" until "resume", and
  * "subscribe" is answered after an incoming-done notification, as if
- * the stream had come at once.
+ * the stream had come at once. FAKE_HV_INCOMING_DONE_MS in the
+ * environment holds that notification back: sent that many ms after
+ * the subscribe, or never when negative (a stream still on its way).
  */
 #include "config.h"
 
@@ -61,6 +63,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -86,6 +89,8 @@ static size_t nr_peers;
 static bool crash, no_console, outlive, linger, vm_stopped, restore_fails;
 static bool restore_slow;
 static bool incoming, migrating, migrate_slow, migrated;
+static int incoming_done_fd = -1;	/* owed an incoming-done ... */
+static long long incoming_done_at;	/* ... at this CLOCK_MONOTONIC ms */
 static int err_code;		/* of the error call() returns */
 
 /* What the VM holds, as keel-hv would report it. */
@@ -377,6 +382,51 @@ static void migrate_run(int fd, struct json_object *params)
 		migrate_done(fd, NULL);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void incoming_done_send(int fd)
+{
+	send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_INCOMING_DONE
+		      "\",\"params\":{}}\n");
+}
+
+/* A subscribe on @fd while incoming: the stream "arrives" now or later. */
+static void incoming_done_later(int fd)
+{
+	const char *env = getenv("FAKE_HV_INCOMING_DONE_MS");
+	long long ms = env ? atoll(env) : 0;
+
+	if (!ms) {
+		incoming_done_send(fd);
+		return;
+	}
+	if (ms > 0) {
+		incoming_done_fd = fd;
+		incoming_done_at = mono_ms() + ms;
+	}
+}
+
+/* The poll(2) timeout until an owed incoming-done, sending it when due. */
+static int incoming_done_due(void)
+{
+	long long left;
+
+	if (incoming_done_fd < 0)
+		return -1;
+	left = incoming_done_at - mono_ms();
+	if (left > 0)
+		return (int)left;
+	incoming_done_send(incoming_done_fd);
+	incoming_done_fd = -1;
+	return -1;
+}
+
 /*
  * --incoming: a listening socket, and the token's pipe holding a line of
  * 32 hex digits, as keeld hands them over (docs/migration.md).
@@ -488,8 +538,7 @@ static struct json_object *call(int fd, const char *method,
 		return o;
 	}
 	if (!strcmp(method, HV_CTL_SUBSCRIBE) && incoming)
-		send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_INCOMING_DONE
-			      "\",\"params\":{}}\n");
+		incoming_done_later(fd);
 	if (!strcmp(method, HV_CTL_BALLOON) || !strcmp(method, HV_CTL_SUBSCRIBE)) {
 		if (maxmem_mib <= memory_mib) {
 			*err = "This VM has no balloon device (keel-hv --balloon or --maxmem).";
@@ -629,6 +678,8 @@ static void drop(size_t i)
 	 */
 	if (!peers[i].console && !outlive)
 		exit(HV_EXIT_KILLED);
+	if (peers[i].fd == incoming_done_fd)
+		incoming_done_fd = -1;
 	close(peers[i].fd);
 	peers[i] = peers[--nr_peers];
 }
@@ -779,7 +830,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < nr_peers; i++)
 			pfd[i + 2] = (struct pollfd){ .fd = peers[i].fd,
 						      .events = POLLIN };
-		if (poll(pfd, nr_peers + 2, -1) < 0 && errno != EINTR)
+		if (poll(pfd, nr_peers + 2, incoming_done_due()) < 0 &&
+		    errno != EINTR)
 			return HV_EXIT_ERROR;
 		for (size_t i = nr_peers; i-- > 0;)
 			if (pfd[i + 2].revents)
