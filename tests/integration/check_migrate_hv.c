@@ -348,7 +348,8 @@ static long last_beat(const char *out)
 	const char *p = out, *q;
 	long beat = -1;
 
-	while ((q = strstr(p, "dirty beat=")) != NULL) {
+	/* Whole lines only: the last may be half written ("beat=3" of 39). */
+	while ((q = strstr(p, "dirty beat=")) != NULL && strchr(q, '\n')) {
 		beat = strtol(q + 11, NULL, 10);
 		p = q + 11;
 	}
