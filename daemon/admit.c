@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "admit.h"
 #include "log.h"
+#include "monotime.h"
 
 /*
  * Descriptors keeld keeps for itself (listeners, epoll, pid file,
@@ -260,18 +261,10 @@ bool admit_fits(const struct admit *a, const struct client_slot *s,
 	return s->root || a->used + more <= a->set.budget;
 }
 
-static long long admit_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Start a new window if the current one is over. Returns now. */
 static long long admit_cpu_window(struct admit *a)
 {
-	long long now = admit_now_ms();
+	long long now = monotime_ms();
 
 	if (now - a->cpu_window_ms >= ADMIT_CPU_WINDOW_MS) {
 		a->cpu_window_ms = now;

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "jsonrpc.h"
 #include "methods.h"
+#include "monotime.h"
 #include "server.h"
 
 void pending_unlink(struct pending *p)
@@ -186,7 +187,7 @@ bool conn_batch_step(struct conn *c, long long turn_end)
 		/* Dropped meanwhile (by a broadcast), or its turn is over. */
 		if (c->batch_next < n &&
 		    (c->closing || c->turn_out >= CONN_WRITE_BATCH ||
-		     now_us() >= turn_end))
+		     (long long)monotime_us() >= turn_end))
 			return false;
 	}
 	return true;

@@ -130,15 +130,6 @@ struct server {
  */
 #define PARSED_COST 32
 
-/* Monotonic microseconds: a client's turn is measured in them. */
-static inline long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* --- server.c ----------------------------------------------------------- */
 
 /*

@@ -39,6 +39,7 @@
 #include "jsonrpc.h"
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
+#include "monotime.h"
 
 /*
  * How long keel-hv may take to create its control socket: it first
@@ -107,14 +108,6 @@ static int hv_end_parse(const char *s, enum hv_end *end)
 		}
 	}
 	return -EINVAL;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 pid_t hv_pid(const struct hv *hv)
@@ -428,7 +421,7 @@ static void hv_try_connect(evutil_socket_t fd, short what, void *arg)
 	if (!rc)
 		return;
 	if ((rc == -ENOENT || rc == -ECONNREFUSED) &&
-	    now_ms() < hv->connect_deadline_ms) {
+	    monotime_ms() < hv->connect_deadline_ms) {
 		evtimer_add(hv->connect_ev, &tv);
 		return;
 	}
@@ -520,7 +513,7 @@ static int hv_watch(struct hv *hv, int connect_ms)
 	hv->pid_ev = event_new(hv->base, hv->pidfd, EV_READ, hv_pid_ready, hv);
 	if (!hv->pid_ev || event_add(hv->pid_ev, NULL))
 		return -ENOMEM;
-	hv->connect_deadline_ms = now_ms() + connect_ms;
+	hv->connect_deadline_ms = monotime_ms() + connect_ms;
 	evtimer_add(hv->connect_ev, &now);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "keeld.h"
 #include "listener.h"
 #include "log.h"
+#include "monotime.h"
 #include "tls.h"
 
 /*
@@ -84,14 +85,6 @@ struct listeners {
 	char discard[LINGER_MAX_BYTES];
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct timeval ms_to_tv(long long ms)
 {
 	struct timeval tv = {
@@ -122,7 +115,7 @@ static void linger_free(struct lingerer *lg)
 static void linger_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct lingerer *lg = arg;
-	long long left = lg->deadline_ms - now_ms();
+	long long left = lg->deadline_ms - monotime_ms();
 	struct timeval tv;
 	ssize_t n;
 
@@ -163,7 +156,7 @@ void listeners_linger(struct listeners *ls, evutil_socket_t fd)
 	event_priority_set(lg->ev, ls->prio);
 	lg->ls = ls;
 	lg->fd = fd;
-	lg->deadline_ms = now_ms() + LINGER_MS;
+	lg->deadline_ms = monotime_ms() + LINGER_MS;
 	lg->next = ls->lingering;
 	if (ls->lingering)
 		ls->lingering->prev = lg;

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "methods.h"
 #include "migrate.h"
+#include "monotime.h"
 #include "peer.h"
 #include "registry.h"
 #include "run.h"
@@ -84,21 +85,12 @@ struct migrate_out {
 	enum domain_reason old_reason;
 	struct event *timeout;		/* timeout_s */
 	struct event *poll;		/* migration.status, after a lost finish */
-	struct timespec begun;
+	long long begun_ms;
 	struct json_object *done;	/* migrate-done's params (owned) */
-	struct timespec done_at;	/* when they came */
+	long long done_ms;	/* when they came */
 	long long downtime_ms_total;	/* pause to running there; 0 unknown */
 	bool resume_after_adopt;	/* adopted: keel-hv may wait paused */
 };
-
-static long long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 static void out_free(struct migrate_out *mo)
 {
@@ -263,7 +255,7 @@ static struct json_object *out_result(const struct migrate_out *mo)
 				json_object_get(v) :
 				json_object_new_int(0));
 	json_object_object_add(o, "ms", json_object_new_int64(
-					       ms_since(&mo->begun)));
+					       monotime_ms() - mo->begun_ms));
 	return o;
 }
 
@@ -300,9 +292,9 @@ static void out_commit(struct migrate_out *mo)
 	 */
 	if (mo->done && json_object_object_get_ex(mo->done, "downtime_ms", &v))
 		mo->downtime_ms_total = json_object_get_int64(v) +
-					ms_since(&mo->done_at);
+					monotime_ms() - mo->done_ms;
 	log_info("Domain %s migrated to %s in %lld ms, paused %lld ms.",
-		 mo->name, mo->host, ms_since(&mo->begun),
+		 mo->name, mo->host, monotime_ms() - mo->begun_ms,
 		 mo->downtime_ms_total);
 	if (dom->persistent) {
 		if (registry_make_transient(mo->k->reg, dom))
@@ -456,7 +448,7 @@ static void out_done(struct migrate_out *mo, struct json_object *params)
 	}
 	json_object_put(mo->done);
 	mo->done = json_object_get(params);
-	clock_gettime(CLOCK_MONOTONIC, &mo->done_at);
+	mo->done_ms = monotime_ms();
 	run->dom->state = DOMAIN_PAUSED;
 	out_phase_set(mo, OUT_FINISH);
 	p = json_object_new_object();
@@ -710,7 +702,7 @@ struct json_object *domain_migrate(struct methods_caller *caller,
 	mo->auto_converge = bool_param(params, "auto_converge", false);
 	mo->timeout_s = (int)int_param(params, "timeout_s", 0);
 	mo->timeout_force = action && !strcmp(action, "force");
-	clock_gettime(CLOCK_MONOTONIC, &mo->begun);
+	mo->begun_ms = monotime_ms();
 	if (peer_new(k, mo->host, mo->port, &mo->peer, why, sizeof(why))) {
 		out_free(mo);
 		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
@@ -863,7 +855,7 @@ void migrate_adopted(struct domain_run *run, struct json_object *record)
 	mo->port = (unsigned)config_int(record, "port", CONF_TLS_PORT);
 	mo->old_state = DOMAIN_RUNNING;
 	mo->old_reason = DOMAIN_REASON_UNPAUSED;
-	clock_gettime(CLOCK_MONOTONIC, &mo->begun);
+	mo->begun_ms = monotime_ms();
 	run->migrate = mo;
 	if (phase && !strcmp(phase, out_phase_names[OUT_FINISH])) {
 		/* Only the destination's word decides (phase 6). */

@@ -50,12 +50,8 @@
 #include "listener.h"
 #include "log.h"
 #include "methods.h"
+#include "monotime.h"
 #include "server.h"
-
-static long long now_ms(void)
-{
-	return now_us() / 1000;
-}
 
 /* This thread's CPU time: what serving a client cost, not waiting. */
 static long long cpu_us(void)
@@ -300,7 +296,7 @@ static void conn_over_budget(struct conn *c)
  */
 static void conn_dispatch_lines(struct conn *c)
 {
-	long long turn_end = now_us() + CONN_TURN_US;
+	long long turn_end = (long long)monotime_us() + CONN_TURN_US;
 	struct evbuffer *in = c->in;
 	bool first = true;
 
@@ -311,7 +307,7 @@ static void conn_dispatch_lines(struct conn *c)
 		char *line;
 
 		if (!first && (c->turn_out >= CONN_WRITE_BATCH ||
-			       now_us() >= turn_end)) {
+			       (long long)monotime_us() >= turn_end)) {
 			c->backlog = true;
 			event_active(c->rev, EV_READ, 0);
 			return;
@@ -336,7 +332,7 @@ static void conn_dispatch_lines(struct conn *c)
 		len = (size_t)n;
 		c->line_replies = NULL;
 		c->line_out = 0;
-		c->active_ms = now_ms();
+		c->active_ms = monotime_ms();
 		if (len > CONN_SMALL_INPUT &&
 		    !admit_fits(c->srv->admit, &c->slot, PARSED_COST * len)) {
 			/* Parsed, it would take many times its size. */
@@ -515,7 +511,7 @@ static void conn_idle(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	long long timeout =
 		(long long)admit_settings(c->srv->admit)->idle_timeout * 1000;
-	long long left = c->active_ms + timeout - now_ms();
+	long long left = c->active_ms + timeout - monotime_ms();
 	struct timeval tv;
 
 	if (c->subscribed)
@@ -665,7 +661,7 @@ static int conn_new(void *arg, evutil_socket_t fd, bool read_only,
 	}
 	c->srv = srv;
 	c->slot = *slot;
-	c->active_ms = now_ms();
+	c->active_ms = monotime_ms();
 	c->caller.keeld = srv->keeld;
 	c->caller.read_only = read_only;
 	c->next = srv->conns;

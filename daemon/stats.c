@@ -27,20 +27,13 @@
 #include "keel.h"
 #include "keeld.h"
 #include "lifecycle.h"
+#include "monotime.h"
 #include "registry.h"
 #include "run.h"
 #include "server.h"
 #include "stats.h"
 
 #define KIB 1024ULL
-
-uint64_t stats_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int stats_sample_read(pid_t pid, unsigned long long starttime,
 		      struct stats_sample *s)
@@ -50,7 +43,7 @@ int stats_sample_read(pid_t pid, unsigned long long starttime,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->time_ns = stats_now_ns();
+	s->time_ns = monotime_ns();
 	if (!ticks_per_s) {
 		ticks_per_s = sysconf(_SC_CLK_TCK);
 		page = sysconf(_SC_PAGESIZE);
@@ -198,7 +191,7 @@ static void sample_cached(const struct domain_run *run,
 	}
 	f->seen = true;
 	memset(s, 0, sizeof(*s));
-	s->time_ns = stats_now_ns();
+	s->time_ns = monotime_ns();
 	if (!ticks_per_s) {
 		ticks_per_s = sysconf(_SC_CLK_TCK);
 		page = sysconf(_SC_PAGESIZE);
@@ -544,7 +537,7 @@ static void batch_answer_all(struct stats_batch *b)
 				 "keeld ran out of memory.");
 		return;
 	}
-	add_u64(o, "time_ns", stats_now_ns());
+	add_u64(o, "time_ns", monotime_ns());
 	json_object_object_add(o, "host", stats_host());
 	for (size_t i = 0; i < b->n; i++) {
 		struct stats_one *one = &b->one[i];

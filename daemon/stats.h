@@ -41,9 +41,6 @@ struct stats_sample {
 int stats_sample_read(pid_t pid, unsigned long long starttime,
 		      struct stats_sample *s);
 
-/* CLOCK_MONOTONIC in ns, the clock of every sample's time_ns. */
-uint64_t stats_now_ns(void);
-
 /*
  * Build one DomainStats (a new object, NULL when out of memory) from
  * @summary (the domain's name, uuid, id, state and reason, copied, and

@@ -34,6 +34,7 @@
 #include "hv_error.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "monotime.h"
 
 static void cmux_client_free(struct cmux_client *c);
 
@@ -554,21 +555,13 @@ int cmux_listen(struct cmux *mux, const char *path)
 	return 0;
 }
 
-static long long cmux_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The event loop will not run again: write each client what it is owed
  * and END, waiting for room until a shared deadline.
  */
 static void cmux_flush_clients(struct cmux *mux)
 {
-	long long deadline = cmux_now_ms() + CMUX_FLUSH_MS;
+	long long deadline = monotime_ms() + CMUX_FLUSH_MS;
 
 	for (struct cmux_client *c = mux->clients; c; c = c->next) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
@@ -589,7 +582,7 @@ static void cmux_flush_clients(struct cmux *mux)
 			}
 			if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				break;
-			left = deadline - cmux_now_ms();
+			left = deadline - monotime_ms();
 			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 				break;
 		}

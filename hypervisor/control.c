@@ -45,6 +45,7 @@
 #include "jsonrpc_frame_ev.h"
 #include "log.h"
 #include "migrate_send.h"
+#include "monotime.h"
 #include "vcpu_affinity.h"
 #include "virtio_balloon.h"
 #include "vm.h"
@@ -852,21 +853,13 @@ void control_vm_stopped(struct control *ctl, enum vm_exit_reason reason,
 	json_object_put(note);
 }
 
-static long long control_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The event loop will not run again: write each client's queued output
  * straight to its socket, waiting for room until a shared deadline.
  */
 static void control_flush(struct control *ctl)
 {
-	long long deadline = control_now_ms() + CONTROL_FLUSH_MS;
+	long long deadline = monotime_ms() + CONTROL_FLUSH_MS;
 
 	for (struct control_conn *c = ctl->conns; c; c = c->next) {
 		struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -883,7 +876,7 @@ static void control_flush(struct control *ctl)
 				continue;
 			if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				break;
-			left = deadline - control_now_ms();
+			left = deadline - monotime_ms();
 			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 				break;
 		}

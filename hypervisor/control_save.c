@@ -26,6 +26,7 @@
 #include "jsonrpc.h"
 #include "keel.h"
 #include "log.h"
+#include "monotime.h"
 #include "save.h"
 #include "vm.h"
 #include "vmm.h"
@@ -138,15 +139,6 @@ static void save_progress(void *opaque, uint64_t done, uint64_t total)
 	json_object_put(note);
 }
 
-static long long save_ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t0->tv_sec) * 1000 +
-	       (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /*
  * The FIFO @path, which a writer outside this process (keeld's,
  * docs/stream.md "Saving") already reads, open for a blocking write:
@@ -248,7 +240,7 @@ int control_save(struct control *ctl, struct json_object *params,
 {
 	static char why[SAVE_WHY_MAX];
 	struct save_params p;
-	struct timespec t0;
+	long long t0;
 	struct json_object *o;
 	uint64_t bytes = 0;
 	bool was_paused;
@@ -263,7 +255,7 @@ int control_save(struct control *ctl, struct json_object *params,
 	code = save_parse(params, &p, msg);
 	if (code)
 		return code;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = monotime_ms();
 	was_paused = vm_is_paused(ctl->vm);
 	if (!was_paused && vm_pause(ctl->vm)) {
 		*msg = "The VM is stopping and cannot be saved.";
@@ -280,7 +272,7 @@ int control_save(struct control *ctl, struct json_object *params,
 		return code;
 	}
 	log_info("control: saved %llu bytes to %s in %lld ms",
-		 (unsigned long long)bytes, p.path, save_ms_since(&t0));
+		 (unsigned long long)bytes, p.path, monotime_ms() - t0);
 	ctl->paused_end = p.then == SAVE_THEN_PAUSE ? VM_EXIT_SAVED :
 						      VM_EXIT_NONE;
 	if (p.then == SAVE_THEN_STOP)
@@ -292,7 +284,7 @@ int control_save(struct control *ctl, struct json_object *params,
 	json_object_object_add(o, "path", json_object_new_string(p.path));
 	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
 	json_object_object_add(o, "ms",
-			       json_object_new_int64(save_ms_since(&t0)));
+			       json_object_new_int64(monotime_ms() - t0));
 	*result = o;
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include "hv_proto.h"
 #include "incoming.h"
 #include "log.h"
+#include "monotime.h"
 #include "save.h"
 #include "tls_pump.h"
 #include "virtio_blk.h"
@@ -68,25 +69,6 @@ struct incoming {
 	char peer[256];
 	long long ms;
 };
-
-static long long incoming_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* CPU time (user and system) in ms of this thread or of all keel-hv. */
-static long long incoming_cpu_ms(int who)
-{
-	struct rusage ru;
-
-	if (getrusage(who, &ru))
-		return 0;
-	return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
 
 /* The token: 32 hex digits, one line, in the pipe keeld wrote. */
 static int incoming_read_token(struct incoming *in, int fd)
@@ -143,12 +125,12 @@ static bool incoming_say(int fd, const char *s)
  */
 static int incoming_line(int fd, char *buf, size_t size)
 {
-	long long deadline = incoming_now_ms() + INCOMING_LINE_MS;
+	long long deadline = monotime_ms() + INCOMING_LINE_MS;
 	size_t len = 0;
 
 	while (len + 1 < size) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - incoming_now_ms();
+		long long left = deadline - monotime_ms();
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
@@ -204,13 +186,13 @@ static int incoming_check_token(struct incoming *in, int fd)
  */
 static void incoming_hangup(int fd, int ms)
 {
-	long long deadline = incoming_now_ms() + ms;
+	long long deadline = monotime_ms() + ms;
 	char buf[4096];
 
 	shutdown(fd, SHUT_WR);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - incoming_now_ms();
+		long long left = deadline - monotime_ms();
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
 		    read(fd, buf, sizeof(buf)) <= 0)
@@ -269,15 +251,15 @@ static void *incoming_run(void *arg)
 	rc = incoming_check_token(in, fd);
 	if (rc)
 		goto out_fail;
-	t0 = incoming_now_ms();
-	cpu0 = incoming_cpu_ms(RUSAGE_THREAD);
-	all0 = incoming_cpu_ms(RUSAGE_SELF);
+	t0 = monotime_ms();
+	cpu0 = (long long)cputime_us(RUSAGE_THREAD) / 1000;
+	all0 = (long long)cputime_us(RUSAGE_SELF) / 1000;
 	rc = restore_read(in->vm, fd, why);
-	in->ms = incoming_now_ms() - t0;
+	in->ms = monotime_ms() - t0;
 	/* The vCPUs are parked: what this thread did not use, TLS did. */
 	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",
-		 in->ms, incoming_cpu_ms(RUSAGE_THREAD) - cpu0,
-		 incoming_cpu_ms(RUSAGE_SELF) - all0);
+		 in->ms, (long long)cputime_us(RUSAGE_THREAD) / 1000 - cpu0,
+		 (long long)cputime_us(RUSAGE_SELF) / 1000 - all0);
 	if (rc) {
 		if (!why[0])
 			snprintf(why, sizeof(why),

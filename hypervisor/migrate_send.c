@@ -34,6 +34,7 @@
 #include "libkeel_internal.h"
 #include "log.h"
 #include "migrate_send.h"
+#include "monotime.h"
 #include "stream.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -98,25 +99,6 @@ struct migrate {
 	struct migrate_result result;
 };
 
-static uint64_t migrate_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* CPU time (user and system) of the calling thread or of all keel-hv. */
-static uint64_t migrate_cpu_us(int who)
-{
-	struct rusage ru;
-
-	if (getrusage(who, &ru))
-		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
 uint64_t migrate_pace_delay_us(uint64_t bytes, uint64_t elapsed_us,
 			       uint64_t rate)
 {
@@ -167,12 +149,12 @@ static void migrate_printable(char *s)
  */
 static int migrate_read_line(int fd, char *buf, size_t size, int timeout_ms)
 {
-	uint64_t deadline = migrate_now_us() + (uint64_t)timeout_ms * 1000;
+	uint64_t deadline = monotime_us() + (uint64_t)timeout_ms * 1000;
 	size_t len = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = migrate_now_us();
+		uint64_t now = monotime_us();
 		ssize_t n;
 		char c;
 
@@ -297,7 +279,7 @@ static int migrate_pace(struct migrate *m)
 	if (rate != m->pace_rate) {
 		/* A new limit counts from now. */
 		m->pace_rate = rate;
-		m->pace_t0_us = migrate_now_us();
+		m->pace_t0_us = monotime_us();
 		m->pace_bytes0 = sent;
 	}
 	for (;;) {
@@ -306,7 +288,7 @@ static int migrate_pace(struct migrate *m)
 		if (atomic_load(&m->force))
 			return 1;
 		delay = migrate_pace_delay_us(sent - m->pace_bytes0,
-					      migrate_now_us() - m->pace_t0_us,
+					      monotime_us() - m->pace_t0_us,
 					      rate);
 		if (!delay)
 			return 0;
@@ -339,7 +321,7 @@ static int migrate_send_set(struct migrate *m, bool final, uint64_t *pages)
 			 * written, so the writer reads a still copy. A
 			 * page changed since is dirty again anyway.
 			 */
-			uint64_t t0 = migrate_now_us(), t1;
+			uint64_t t0 = monotime_us(), t1;
 
 			if (!final) {
 				memcpy(m->bounce,
@@ -347,11 +329,11 @@ static int migrate_send_set(struct migrate *m, bool final, uint64_t *pages)
 				       n * 4096);
 				copy = m->bounce;
 			}
-			t1 = migrate_now_us();
+			t1 = monotime_us();
 			rc = save_stream_ram(&m->s, gpa, n * 4096, copy,
 					     STREAM_ENC_LZ4);
 			m->copy_us += t1 - t0;
-			m->write_us += migrate_now_us() - t1;
+			m->write_us += monotime_us() - t1;
 			if (rc)
 				return rc;
 			dirty_clear_bits(r->send, start, n);
@@ -400,10 +382,10 @@ static int migrate_precopy(struct migrate *m)
 		return rc;
 	for (uint64_t round = 1;; round++) {
 		struct migrate_progress p = { .round = round };
-		uint64_t t0 = migrate_now_us(), off0, pages = 0, us, rate;
+		uint64_t t0 = monotime_us(), off0, pages = 0, us, rate;
 		uint64_t wait0 = stream_writer_wait_us(m->s.sw), wait_us;
-		uint64_t cpu0 = migrate_cpu_us(RUSAGE_THREAD), cpu;
-		uint64_t all0 = migrate_cpu_us(RUSAGE_SELF), all;
+		uint64_t cpu0 = cputime_us(RUSAGE_THREAD), cpu;
+		uint64_t all0 = cputime_us(RUSAGE_SELF), all;
 
 		off0 = stream_writer_offset(m->s.sw);
 		m->pace_rate = UINT64_MAX;	/* a new window each pass */
@@ -417,12 +399,12 @@ static int migrate_precopy(struct migrate *m)
 		rc = migrate_sync(m, &remaining);
 		if (rc)
 			return rc;
-		us = migrate_now_us() - t0;
+		us = monotime_us() - t0;
 		if (!us)
 			us = 1;
 		wait_us = stream_writer_wait_us(m->s.sw) - wait0;
-		cpu = migrate_cpu_us(RUSAGE_THREAD) - cpu0;
-		all = migrate_cpu_us(RUSAGE_SELF) - all0;
+		cpu = cputime_us(RUSAGE_THREAD) - cpu0;
+		all = cputime_us(RUSAGE_SELF) - all0;
 		rate = (stream_writer_offset(m->s.sw) - off0) * 1000000 / us;
 		p.sent = stream_writer_offset(m->s.sw);
 		p.remaining = remaining;
@@ -497,7 +479,7 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 			m->paused_by_us = true;
 		}
 	}
-	m->pause_ms = (long long)(migrate_now_us() / 1000);
+	m->pause_ms = (long long)(monotime_us() / 1000);
 	if (!rc)
 		rc = migrate_sync(m, &remaining);
 	if (!rc)
@@ -509,7 +491,7 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 	if (!rc)
 		log_info("migrate: final pass: %llu pages, %lld ms after the pause; the stream is %llu bytes",
 			 (unsigned long long)pages,
-			 (long long)(migrate_now_us() / 1000) - m->pause_ms,
+			 (long long)(monotime_us() / 1000) - m->pause_ms,
 			 (unsigned long long)stream_writer_offset(m->s.sw));
 	pthread_mutex_lock(&m->lock);
 	m->final_rc = rc;
@@ -524,7 +506,7 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
  */
 static int migrate_final_wait(struct migrate *m)
 {
-	uint64_t last = 0, last_us = migrate_now_us();
+	uint64_t last = 0, last_us = monotime_us();
 	int rc;
 
 	pthread_mutex_lock(&m->lock);
@@ -548,13 +530,13 @@ static int migrate_final_wait(struct migrate *m)
 		w = atomic_load(&m->final_written);
 		if (w != last || !m->final_started) {
 			last = w;
-			last_us = migrate_now_us();
-		} else if (migrate_now_us() - last_us >
+			last_us = monotime_us();
+		} else if (monotime_us() - last_us >
 			   (uint64_t)MIGRATE_STALL_MS * 1000) {
 			log_warn("migrate: the final pass wrote nothing for %d s; cutting the connection",
 				 MIGRATE_STALL_MS / 1000);
 			migrate_cut(m);
-			last_us = migrate_now_us();
+			last_us = monotime_us();
 		}
 	}
 	rc = m->final_rc;
@@ -614,7 +596,7 @@ static void *migrate_thread(void *arg)
 	r->sent = m->s.sw ? stream_writer_offset(m->s.sw) : 0;
 	r->rounds = m->rounds + 1;	/* the passes and the final one */
 	if (!rc)
-		r->downtime_ms = migrate_now_us() / 1000 -
+		r->downtime_ms = monotime_us() / 1000 -
 				 (uint64_t)m->pause_ms;
 	else
 		snprintf(r->error, sizeof(r->error), "%s",

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "ratelimit.h"
 
 #define NSEC 1000000000ULL
@@ -148,10 +149,7 @@ uint64_t rl_throttle_ns(const struct rl_throttle *thr, uint64_t now)
 
 uint64_t rl_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+	return monotime_ns();
 }
 
 int rl_timer_arm(struct event *ev, uint64_t ns, const char *who)

@@ -15,25 +15,18 @@
 
 #include "device.h"
 #include "log.h"
+#include "monotime.h"
 #include "save.h"
 #include "stream.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "x86/cpu_state.h"
 
-static long long save_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Tell progress if enough time and bytes went by since it was told. */
 static void save_tell(struct save_stream *s, bool last)
 {
 	uint64_t done = stream_writer_offset(s->sw);
-	long long now = save_now_ms();
+	long long now = monotime_ms();
 
 	if (!s->progress)
 		return;
@@ -247,7 +240,7 @@ int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
 		.progress = progress,
 		.opaque = opaque,
 		.total = vm->ram_size,
-		.told_at_ms = save_now_ms(),
+		.told_at_ms = monotime_ms(),
 		.why = why,
 	};
 	why[0] = '\0';

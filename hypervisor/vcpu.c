@@ -22,6 +22,7 @@
 
 #include "hv_error.h"
 #include "log.h"
+#include "monotime.h"
 #include "vcpu.h"
 #include "vcpu_affinity.h"
 #include "vm.h"
@@ -348,14 +349,6 @@ static void vcpu_park(struct vcpu *v)
 	pthread_mutex_unlock(&vm->run_lock);
 }
 
-static uint64_t vcpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The throttle's tick (I/O thread): each vCPU owes its share of sleep. */
 static void vcpu_throttle_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -455,11 +448,11 @@ static void *vcpu_thread(void *arg)
 			__atomic_store_n(&v->run->immediate_exit, 1,
 					 __ATOMIC_SEQ_CST);
 		}
-		t0 = vcpu_now_ns();
+		t0 = monotime_ns();
 		atomic_store_explicit(&v->run_since, t0, memory_order_relaxed);
 		rc = ioctl(v->fd, KVM_RUN, 0);
 		atomic_store_explicit(&v->run_since, 0, memory_order_relaxed);
-		atomic_fetch_add_explicit(&v->run_ns, vcpu_now_ns() - t0,
+		atomic_fetch_add_explicit(&v->run_ns, monotime_ns() - t0,
 					  memory_order_relaxed);
 		if (rc < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -605,7 +598,7 @@ int vcpu_stats(struct vcpu *v, struct json_object *out)
 				       &v->emulated_by_keel)));
 	/* Count the KVM_RUN in progress too: a guest may stay in for long. */
 	if (since) {
-		uint64_t now = vcpu_now_ns();
+		uint64_t now = monotime_ns();
 
 		run_ns += now > since ? now - since : 0;
 	}

@@ -31,6 +31,7 @@
 
 #include "keel.h"
 #include "libkeel_internal.h"
+#include "monotime.h"
 #include "pki.h"
 #include "tls_pump.h"
 
@@ -74,14 +75,6 @@ static void tls_reason(char *buf, size_t size)
 
 	snprintf(buf, size, "%s", r ? r : "the connection was closed");
 	ERR_clear_error();
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Split "HOST[:PORT]" ("[V6][:PORT]") into @host and @port. */
@@ -214,7 +207,7 @@ static bool tls_wait(int fd, int err, long long deadline)
 	struct pollfd pfd = { .fd = fd,
 			      .events = err == SSL_ERROR_WANT_WRITE ? POLLOUT :
 								       POLLIN };
-	long long left = deadline - now_ms();
+	long long left = deadline - monotime_ms();
 
 	if (left <= 0)
 		return false;
@@ -228,7 +221,7 @@ static bool tls_wait(int fd, int err, long long deadline)
 static int tls_handshake(struct libkeel_tls *t, const char *host,
 			 const char *port, char *why, size_t size)
 {
-	long long deadline = now_ms() + TLS_CONNECT_MS;
+	long long deadline = monotime_ms() + TLS_CONNECT_MS;
 	char r[256], c;
 	long vr;
 	int n, e;

@@ -2,7 +2,7 @@
 # logging, the JSON-RPC message layer, the JSON Schema validator, the
 # xl.cfg reader.
 noinst_LTLIBRARIES += lib/libkeelcommon.la
-lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h \
+lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h lib/monotime.h \
 	lib/jsonrpc.c lib/jsonrpc.h lib/hv_proto.h \
 	lib/jsonrpc_frame.c lib/jsonrpc_frame.h lib/jsonrpc_frame_ev.h \
 	lib/json_file.c lib/json_file.h \

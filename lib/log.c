@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotime.h"
 
 static struct {
 	const char *ident;
@@ -97,14 +98,6 @@ const char *log_level_name(enum log_level level)
 	return "?";
 }
 
-static long long log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Put a copy of the message in the ring, if there is one. */
 static void log_ring_add(const struct timespec *ts, enum log_level level,
 			 const char *fmt, va_list ap)
@@ -179,7 +172,7 @@ static bool log_backstop(void)
 
 	if (!log_cfg.rate || !log_cfg.burst)
 		return true;
-	now = log_now_ms();
+	now = monotime_ms();
 	if (!log_cfg.refilled_ms) {
 		tokens = log_cfg.burst;
 	} else {
@@ -237,7 +230,7 @@ void log_msg_limited(struct log_ratelimit *rl, enum log_level level,
 				     LOG_RATELIMIT_INTERVAL_MS;
 	burst = rl->burst ? rl->burst : LOG_RATELIMIT_BURST;
 	pthread_mutex_lock(&log_lock);
-	now = log_now_ms();
+	now = monotime_ms();
 	if (!rl->start_ms || now - rl->start_ms >= interval) {
 		suppressed = rl->suppressed;
 		since = rl->start_ms;

@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "le.h"
+#include "monotime.h"
 #include "stream.h"
 
 #define MIB (1024ull * 1024)
@@ -106,21 +107,13 @@ uint64_t stream_writer_wait_us(const struct stream_writer *sw)
 	return sw->wait_us;
 }
 
-static uint64_t stream_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /*
  * write(2) all of @len bytes to the fd, waiting in poll(2) when it is
  * non-blocking and full. 0, or the sticky error.
  */
 static int write_all(struct stream_writer *sw, const uint8_t *p, size_t len)
 {
-	uint64_t t0 = stream_now_us();
+	uint64_t t0 = monotime_us();
 	ssize_t n;
 
 	while (len) {
@@ -140,7 +133,7 @@ static int write_all(struct stream_writer *sw, const uint8_t *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	sw->wait_us += stream_now_us() - t0;
+	sw->wait_us += monotime_us() - t0;
 	return sw->err;
 }
 

@@ -28,20 +28,13 @@
 #endif
 #endif
 
+#include "monotime.h"
 #include "stream_in.h"
 
 /* What is read ahead at most: many small records' worth. */
 #define STREAM_IN_BUF (64 * 1024)
 /* A read at least this long goes to its destination, not the buffer. */
 #define STREAM_IN_DIRECT (16 * 1024)
-
-uint64_t stream_in_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats)
 {
@@ -68,11 +61,11 @@ void stream_in_dispose(struct stream_in *in)
 
 void stream_in_hash(struct stream_in *in, const void *p, size_t len)
 {
-	uint64_t t0 = in->stats ? stream_in_now_ns() : 0;
+	uint64_t t0 = in->stats ? monotime_ns() : 0;
 
 	XXH3_64bits_update(in->xxh, p, len);
 	if (in->stats)
-		in->stats->hash_ns += stream_in_now_ns() - t0;
+		in->stats->hash_ns += monotime_ns() - t0;
 }
 
 uint64_t stream_in_digest(struct stream_in *in)
@@ -91,7 +84,7 @@ static size_t ahead(const struct stream_in *in, uint64_t at)
 
 static ssize_t in_readv(struct stream_in *in, struct iovec *iov, int n)
 {
-	uint64_t t0 = in->stats ? stream_in_now_ns() : 0;
+	uint64_t t0 = in->stats ? monotime_ns() : 0;
 	ssize_t got;
 
 	do
@@ -101,7 +94,7 @@ static ssize_t in_readv(struct stream_in *in, struct iovec *iov, int n)
 		got = -errno;
 	if (in->stats) {
 		in->stats->reads++;
-		in->stats->read_ns += stream_in_now_ns() - t0;
+		in->stats->read_ns += monotime_ns() - t0;
 	}
 	return got;
 }

@@ -63,7 +63,4 @@ void stream_in_hash(struct stream_in *in, const void *p, size_t len);
 /* The checksum of every byte hashed so far. */
 uint64_t stream_in_digest(struct stream_in *in);
 
-/* Nanoseconds on the monotonic clock, for struct stream_stats. */
-uint64_t stream_in_now_ns(void);
-
 #endif /* KEEL_STREAM_IN_H */

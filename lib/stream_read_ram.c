@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "le.h"
+#include "monotime.h"
 #include "stream_reader.h"
 
 static bool inside_ram(const struct stream_header *h, uint64_t gpa,
@@ -33,13 +34,13 @@ static int ram_dest(struct stream_reader *r, uint64_t gpa, size_t len,
 		    uint8_t **dst)
 {
 	struct stream_stats *st = r->in.stats;
-	uint64_t t0 = st ? stream_in_now_ns() : 0;
+	uint64_t t0 = st ? monotime_ns() : 0;
 	int rc;
 
 	if (r->ops->ram_map) {
 		*dst = r->ops->ram_map(r->opaque, gpa, len);
 		if (st) {
-			st->map_ns += stream_in_now_ns() - t0;
+			st->map_ns += monotime_ns() - t0;
 			st->ram_bytes += len;
 		}
 		if (!*dst)
@@ -151,9 +152,9 @@ int stream_read_ram(struct stream_reader *r, uint64_t len)
 		rc = ram_dest(r, gpa, (size_t)raw, &dst);
 	if (rc)
 		return rc;
-	t0 = r->in.stats ? stream_in_now_ns() : 0;
+	t0 = r->in.stats ? monotime_ns() : 0;
 	rc = decode(r, enc, dst, (size_t)raw, (size_t)enclen);
 	if (r->in.stats)
-		r->in.stats->decode_ns += stream_in_now_ns() - t0;
+		r->in.stats->decode_ns += monotime_ns() - t0;
 	return rc;
 }

@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "keel.h"
+#include "monotime.h"
 #include "pki.h"
 #include "tls_pump.h"
 
@@ -301,14 +302,6 @@ struct tls_server {
 	char addr[INET6_ADDRSTRLEN + 8];
 };
 
-static long long tls_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* OpenSSL's reason for the last failure, and its error queue cleared. */
 static void tls_server_reason(char *buf, size_t size)
 {
@@ -404,14 +397,14 @@ static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	long long deadline = tls_now_ms() + accept_ms;
+	long long deadline = monotime_ms() + accept_ms;
 	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
 	int n;
 
 	for (;;) {
-		long long left = deadline - tls_now_ms();
+		long long left = deadline - monotime_ms();
 
 		n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 		if (n < 0 && errno == EINTR)
@@ -466,14 +459,14 @@ static void tls_server_subject(struct tls_server *s)
 
 static int tls_server_handshake(struct tls_server *s, char *why, size_t size)
 {
-	long long deadline = tls_now_ms() + TLS_HANDSHAKE_MS;
+	long long deadline = monotime_ms() + TLS_HANDSHAKE_MS;
 	char r[256];
 	long vr;
 	int n;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = s->tcp };
-		long long left = deadline - tls_now_ms();
+		long long left = deadline - monotime_ms();
 
 		n = SSL_accept(s->ssl);
 		if (n == 1)
@@ -509,7 +502,7 @@ static void tls_server_say_no(struct tls_server *s, const char *why)
 {
 	char line[1024];
 	int len = snprintf(line, sizeof(line), "NO %s\n", why);
-	long long deadline = tls_now_ms() + 1000;
+	long long deadline = monotime_ms() + 1000;
 
 	if (len >= (int)sizeof(line))
 		len = (int)sizeof(line) - 1;
@@ -518,8 +511,8 @@ static void tls_server_say_no(struct tls_server *s, const char *why)
 		int n = SSL_write(s->ssl, line, len);
 
 		if (n > 0 || !tls_want(s->ssl, n, &pfd.events) ||
-		    deadline <= tls_now_ms() ||
-		    poll(&pfd, 1, (int)(deadline - tls_now_ms())) <= 0)
+		    deadline <= monotime_ms() ||
+		    poll(&pfd, 1, (int)(deadline - monotime_ms())) <= 0)
 			break;
 	}
 	SSL_shutdown(s->ssl);

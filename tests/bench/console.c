@@ -46,6 +46,7 @@
 #include "console_proto.h"
 #include "keeld_fixture.h"
 #include "harness.h"
+#include "monotime.h"
 
 #define MAX_VIEWERS 256
 #define MAX_COUNTS 16
@@ -100,14 +101,6 @@ struct viewer {
 	size_t tail_len;
 	const char *error;	/* a static sentence, or NULL */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Bytes chatty printed before line @n: 7 + digits + "\r\n" per line. */
 static uint64_t chatty_offset(long n)
@@ -312,9 +305,9 @@ static void *viewer_main(void *arg)
 		pthread_cond_wait(&v->gate->cond, &v->gate->lock);
 	v->deadline_ns = v->gate->deadline_ns;
 	pthread_mutex_unlock(&v->gate->lock);
-	v->t_start = now_ns();
+	v->t_start = monotime_ns();
 	while (!rc) {
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 
 		while ((rc = cstream_next(&v->cs, &type, &p, &len)) == 1) {
 			v->frames++;
@@ -440,13 +433,13 @@ static int run_viewers(struct keeld_env *env, const struct bench_cfg *cfg,
 			pthread_join(v[i].tid, NULL);
 		goto out_free;
 	}
-	deadline = now_ns() + (uint64_t)cfg->secs * 1000000000u;
+	deadline = monotime_ns() + (uint64_t)cfg->secs * 1000000000u;
 	pthread_mutex_lock(&gate.lock);
 	gate.deadline_ns = deadline;
 	gate.open = true;
 	pthread_cond_broadcast(&gate.cond);
 	pthread_mutex_unlock(&gate.lock);
-	while (now_ns() < deadline)
+	while (monotime_ns() < deadline)
 		keeld_drain(env, 100);
 	for (int i = 0; i < n; i++)
 		pthread_join(v[i].tid, NULL);
@@ -512,7 +505,7 @@ static int wait_output(struct cstream *cs, const char *suffix,
 		       int timeout_ms, char *acc, size_t *acc_len,
 		       size_t acc_size)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = monotime_ns() + (uint64_t)timeout_ms * 1000000;
 	size_t slen = strlen(suffix);
 
 	for (;;) {
@@ -545,7 +538,7 @@ static int wait_output(struct cstream *cs, const char *suffix,
 		if (*acc_len >= slen &&
 		    !memcmp(acc + *acc_len - slen, suffix, slen))
 			return 0;
-		t = now_ns();
+		t = monotime_ns();
 		if (t >= deadline)
 			return -ETIMEDOUT;
 		rc = cstream_fill(cs, (int)((deadline - t) / 1000000) + 1);
@@ -602,7 +595,7 @@ static int run_echo(struct keeld_env *env, const struct bench_cfg *cfg)
 		int err;
 
 		acc_len = 0;
-		t0 = now_ns();
+		t0 = monotime_ns();
 		err = cstream_send(&cs, "x", 1);
 		if (!err)
 			err = wait_output(&cs, "x", ECHO_TIMEOUT_MS, acc,
@@ -612,7 +605,7 @@ static int run_echo(struct keeld_env *env, const struct bench_cfg *cfg)
 				i, strerror(-err));
 			break;
 		}
-		us[got++] = (double)(now_ns() - t0) / 1e3;
+		us[got++] = (double)(monotime_ns() - t0) / 1e3;
 		if ((i + 1) % ECHO_LINE == 0 &&
 		    (cstream_send(&cs, "\r", 1) ||
 		     wait_output(&cs, "> ", ECHO_TIMEOUT_MS, acc, &acc_len,

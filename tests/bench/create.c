@@ -53,6 +53,7 @@
 
 #include "keeld_fixture.h"
 #include "harness.h"
+#include "monotime.h"
 
 #define DEFAULT_READY "hello from keel test guest"
 #define MAX_RUNS 1000
@@ -129,21 +130,13 @@ struct bench_env {
 	unsigned long long next_id;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, to place log timestamps. */
 static int64_t realtime_offset_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - (int64_t)now_ns();
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - (int64_t)monotime_ns();
 }
 
 static double ms_since(uint64_t t0, uint64_t t)
@@ -223,7 +216,7 @@ static int tbuf_read(struct tbuf *tb, int fd)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return 1;
-	return tbuf_append(tb, buf, (size_t)n, now_ns());
+	return tbuf_append(tb, buf, (size_t)n, monotime_ns());
 }
 
 static void lconn_init(struct lconn *c)
@@ -320,14 +313,14 @@ static struct json_object *lconn_next(struct lconn *c)
 static struct json_object *lconn_call(struct lconn *c, const char *line,
 				      unsigned long long id, int timeout_ms)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = monotime_ns() + (uint64_t)timeout_ms * 1000000;
 
 	if (lconn_send(c, line, strlen(line)))
 		return NULL;
 	for (;;) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		struct json_object *o, *v;
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 
 		while ((o = lconn_next(c))) {
 			if (json_object_object_get_ex(o, "id", &v) &&
@@ -357,7 +350,7 @@ static void uuid_new(char out[37])
 	unsigned char b[16];
 
 	if (getrandom(b, sizeof(b), 0) != sizeof(b)) {
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 
 		memcpy(b, &t, sizeof(t));
 		memcpy(b + 8, &t, sizeof(t));
@@ -394,7 +387,7 @@ static int child_start(struct child *c, char *const argv[], int err_fd,
 		rc = -errno;
 		goto out_close_null;
 	}
-	*t0 = now_ns();
+	*t0 = monotime_ns();
 	pid = fork();
 	if (pid < 0) {
 		rc = -errno;
@@ -432,7 +425,7 @@ out_close_null:
 /* It exited (its pidfd is readable): note when, and reap it. */
 static void child_exited(struct child *c)
 {
-	c->t_exit = now_ns();
+	c->t_exit = monotime_ns();
 	waitpid(c->pid, &c->status, 0);
 	close(c->pidfd);
 	c->pidfd = -1;
@@ -578,7 +571,7 @@ static int run_direct(const struct bench_env *env, const struct bench_cfg *cfg,
 			{ .fd = c.out_fd, .events = POLLIN },
 			{ .fd = c.pidfd, .events = POLLIN },
 		};
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 
 		if (t >= deadline ||
 		    poll(pfd, 2, (int)((deadline - t) / 1000000) + 1) < 0)
@@ -631,7 +624,7 @@ static void kwatch_console(struct kwatch *w)
 		if (w->con_fd < 0)
 			return;
 		if (!w->t_spawn)
-			w->t_spawn = now_ns();
+			w->t_spawn = monotime_ns();
 	}
 	/* A regular file: read until it says 0 (end of file). */
 	while (tbuf_read(&w->con, w->con_fd) == 0)
@@ -651,7 +644,7 @@ static void kwatch_inotify(struct bench_env *env, struct kwatch *w)
 			p += sizeof(*ev) + ev->len;
 			if (ev->wd == env->domains_wd && ev->len &&
 			    !strcasecmp(ev->name, w->uuid) && w->dir_wd < 0) {
-				w->t_dir = now_ns();
+				w->t_dir = monotime_ns();
 				w->dir_wd = inotify_add_watch(env->ino, w->dir,
 							      IN_CREATE |
 								      IN_MODIFY);
@@ -660,7 +653,7 @@ static void kwatch_inotify(struct bench_env *env, struct kwatch *w)
 			} else if (ev->wd == w->dir_wd && ev->len &&
 				   !strcmp(ev->name, "console.log")) {
 				if ((ev->mask & IN_CREATE) && !w->t_spawn)
-					w->t_spawn = now_ns();
+					w->t_spawn = monotime_ns();
 				kwatch_console(w);
 			}
 		}
@@ -682,11 +675,11 @@ static void kwatch_events(struct bench_env *env, struct kwatch *w)
 
 		if (uuid && event && !strcasecmp(uuid, w->uuid)) {
 			if (!strcmp(event, "started") && !w->t_started)
-				w->t_started = now_ns();
+				w->t_started = monotime_ns();
 			if (!strcmp(event, "stopped") && !w->t_stopped) {
 				const char *d = json_str(o, "/params/detail");
 
-				w->t_stopped = now_ns();
+				w->t_stopped = monotime_ns();
 				w->stop_detail = strdup(d ? d : "?");
 			}
 		}
@@ -709,7 +702,7 @@ static void kwatch_answer(struct bench_env *env, struct kwatch *w,
 		if (json_object_object_get_ex(o, "id", &v) &&
 		    (unsigned long long)json_object_get_int64(v) == id &&
 		    !w->t_answer) {
-			w->t_answer = now_ns();
+			w->t_answer = monotime_ns();
 			if (json_object_object_get_ex(o, "error", &v) ||
 			    !json_object_object_get_ex(o, "result", &v)) {
 				fprintf(stderr,
@@ -808,7 +801,7 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 		req = create_request(cfg, name, uuid, id);
 		if (!req)
 			return -1;
-		t0 = now_ns();
+		t0 = monotime_ns();
 		rc = lconn_send(&env->rpc, req, strlen(req));
 		free(req);
 		if (rc) {
@@ -845,7 +838,7 @@ static int run_keeld(struct bench_env *env, const struct bench_cfg *cfg,
 			  .events = POLLIN },
 			{ .fd = c.pidfd, .events = POLLIN },
 		};
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 
 		answered = path == PATH_RPC ? w.t_answer != 0 : c.pidfd < 0;
 		if (!ready)

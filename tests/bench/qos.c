@@ -81,6 +81,7 @@
 #include "harness.h"
 #include "keel.h"
 #include "keeld_fixture.h"
+#include "monotime.h"
 #include "ratelimit.h"
 
 #define GOAL_CAP 25
@@ -820,14 +821,6 @@ static int io_qemu(const struct qos_cfg *cfg, struct io_result *r)
 }
 
 /* CLOCK_MONOTONIC in nanoseconds. */
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* --- stats: domain.stats_all for many domains ---------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -921,7 +914,7 @@ static int bench_stats(const struct qos_cfg *cfg, struct stats_result *r)
 	}
 	cpu0 = cpu_ms_of(b.keeld_proc.pid);
 	for (int i = 0; i < STATS_CALLS; i++) {
-		long long t0 = now_ns();
+		long long t0 = ((long long)monotime_ns());
 		bool ok;
 
 		if (keel_domain_stats_all(c, &all) < 0) {
@@ -929,7 +922,7 @@ static int bench_stats(const struct qos_cfg *cfg, struct stats_result *r)
 			r->why = "domain.stats_all failed";
 			goto out;
 		}
-		ms[i] = (double)(now_ns() - t0) / 1e6;
+		ms[i] = (double)(((long long)monotime_ns()) - t0) / 1e6;
 		ok = stats_complete(all, cfg->domains);
 		json_object_put(all);
 		if (!ok) {
@@ -1006,12 +999,12 @@ static double bucket_ns(void)
 		t.rate[i] = HUGE_LIMIT;
 	ratelimit_init(&rl);
 	ratelimit_set(&rl, &t, rl_now());
-	t0 = now_ns();
+	t0 = ((long long)monotime_ns());
 	for (int i = 0; i < BUCKET_CALLS; i++)
 		waited += ratelimit_take(&rl, &thr, c, 4, rl_now());
 	if (waited)
 		return -1; /* a bucket at 10^15 held a request back */
-	return (double)(now_ns() - t0) / BUCKET_CALLS;
+	return (double)(((long long)monotime_ns()) - t0) / BUCKET_CALLS;
 }
 
 /* The median of the @n ratios @a[i] / @b[i]. */

@@ -41,6 +41,7 @@
 
 #include "keeld_fixture.h"
 #include "harness.h"
+#include "monotime.h"
 
 #define MAX_CONNS 256
 #define MAX_CONN_COUNTS 16
@@ -108,14 +109,6 @@ struct cell {
 	bool go;
 	struct worker *workers;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void domain_name(char *buf, size_t size, unsigned i)
 {
@@ -396,7 +389,7 @@ static void worker_closed(struct worker *w)
 		unsigned long long id = ++w->next_id;
 		unsigned dom = w->next_dom++ % (unsigned)cell->cfg->domains;
 		int n = request_format(req, sizeof(req), cell->method, id, dom);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = monotime_ns();
 		size_t len;
 		char *line;
 
@@ -409,7 +402,7 @@ static void worker_closed(struct worker *w)
 			worker_error(w, NO_RESPONSE, NULL);
 			return;
 		}
-		worker_record(w, now_ns() - t0);
+		worker_record(w, monotime_ns() - t0);
 		worker_check(w, line, len, id, dom);
 		w->calls++;
 	}
@@ -595,13 +588,13 @@ static long cell_run(struct cell *cell, pid_t keeld_pid)
 	k0 = proc_cpu_s(keeld_pid);
 	s0 = self_cpu_s();
 	cell_release(cell);
-	t0 = now_ns();
+	t0 = monotime_ns();
 	while (nanosleep(&dur, &dur) && errno == EINTR)
 		;
 	atomic_store(&cell->stop, true);
 	for (int i = 0; i < started; i++)
 		pthread_join(cell->workers[i].tid, NULL);
-	t1 = now_ns();
+	t1 = monotime_ns();
 	k1 = proc_cpu_s(keeld_pid);
 	s1 = self_cpu_s();
 

@@ -68,6 +68,7 @@
 
 #include "keeld_fixture.h"
 #include "harness.h"
+#include "monotime.h"
 
 #define MAX_SIZES 8
 #define MAX_DOMAINS 1000
@@ -111,14 +112,6 @@ struct scale_result {
 	double lost;		/* guests that ended on their own */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static double realtime_s(void)
 {
 	struct timespec ts;
@@ -129,7 +122,7 @@ static double realtime_s(void)
 
 static double ms_since(uint64_t t0)
 {
-	return (double)(now_ns() - t0) / 1e6;
+	return (double)(monotime_ns() - t0) / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -336,14 +329,14 @@ static int create_all(struct harness_client *c, const struct scale_cfg *cfg,
 		      int n, struct scale_result *r)
 {
 	double *ms = calloc((size_t)n, sizeof(*ms));
-	uint64_t t0 = now_ns(), t_renice = 0;
+	uint64_t t0 = monotime_ns(), t_renice = 0;
 	int rc = 0;
 
 	if (!ms)
 		return -1;
 	for (int i = 0; i < n && !rc; i++) {
 		struct json_object *res;
-		uint64_t t = now_ns();
+		uint64_t t = monotime_ns();
 		char params[PATH_MAX + 256];
 
 		snprintf(params, sizeof(params),
@@ -355,11 +348,11 @@ static int create_all(struct harness_client *c, const struct scale_cfg *cfg,
 		if (!res)
 			rc = -1;
 		/* Not counted: it is the benchmark's doing, not keel's. */
-		t = now_ns();
+		t = monotime_ns();
 		if (res && cfg->renice &&
 		    renice_domain(member_str(res, "uuid"), cfg->guest_nice))
 			rc = -1;
-		t_renice += now_ns() - t;
+		t_renice += monotime_ns() - t;
 		json_object_put(res);
 		/* A sign of life: the slow rounds take many minutes. */
 		if (ms[i] > SLOW_CREATE_MS)
@@ -371,7 +364,7 @@ static int create_all(struct harness_client *c, const struct scale_cfg *cfg,
 			fflush(stdout);
 		}
 	}
-	r->create_s = (double)(now_ns() - t0 - t_renice) / 1e9;
+	r->create_s = (double)(monotime_ns() - t0 - t_renice) / 1e9;
 	if (!rc) {
 		r->create_p50 = percentile(ms, n, 50);
 		r->create_p99 = percentile(ms, n, 99);
@@ -400,7 +393,7 @@ static int keel_once(const struct scale_cfg *cfg, const struct keeld_env *b,
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
-	t0 = now_ns();
+	t0 = monotime_ns();
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
@@ -499,7 +492,7 @@ static int measure_lists(struct harness_client *c, const struct scale_cfg *cfg,
 	r->list_p99 = percentile(ms, cfg->runs, 99);
 	r->exec_p50 = percentile(exec_ms, cfg->runs, 50);
 	for (int i = 0; i < nr_rpc && !rc; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = monotime_ns();
 		struct json_object *list = rpc(c, "domain.list", NULL,
 					       cfg->timeout_s * 1000);
 
@@ -563,7 +556,7 @@ static int readopt(struct harness_client *c, const struct scale_cfg *cfg,
 	harness_client_close(c);
 	keeld_env_kill(b);
 	t0_rt = realtime_s();
-	t0 = now_ns();
+	t0 = monotime_ns();
 	rc = keeld_env_restart(b);
 	/*
 	 * keeld_env gives keeld 30 s to be ready: a slow machine (the
@@ -583,7 +576,7 @@ static int readopt(struct harness_client *c, const struct scale_cfg *cfg,
 	if (rpc_open(c, b))
 		return -1;
 	deadline = t0 + (uint64_t)cfg->timeout_s * 1000000000u;
-	while (now_ns() < deadline) {
+	while (monotime_ns() < deadline) {
 		struct json_object *list = rpc(c, "domain.list", NULL,
 					       cfg->timeout_s * 1000);
 
@@ -623,7 +616,7 @@ static int destroy_all(struct harness_client *c, const struct scale_cfg *cfg,
 {
 	struct json_object *list = rpc(c, "domain.list", NULL,
 				       cfg->timeout_s * 1000);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = monotime_ns();
 	int rc = 0, n = 0, code;
 
 	if (!list)

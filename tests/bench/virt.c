@@ -57,6 +57,7 @@
 #include "keeld_fixture.h"
 /* libtirpc's <rpc/clnt.h> has an rpc_call() of its own: keep it apart. */
 #define rpc_call tirpc_rpc_call
+#include "monotime.h"
 #include "virt_frame.h"
 #undef rpc_call
 
@@ -85,14 +86,6 @@ struct worker {
 };
 
 static int ndomains = 50;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -181,9 +174,9 @@ static void *worker_run(void *arg)
 			return NULL;
 		}
 	}
-	end = now_s() + c->seconds;
+	end = ((double)monotime_ns() / 1e9) + c->seconds;
 	for (long k = 0; w->n < MAX_SAMPLES; k++) {
-		double t0 = now_s(), t1;
+		double t0 = ((double)monotime_ns() / 1e9), t1;
 		int rc;
 		virDomainInfo info;
 
@@ -197,7 +190,7 @@ static void *worker_run(void *arg)
 						       ndomains)));
 		else
 			rc = virDomainGetInfo(info_dom, &info);
-		t1 = now_s();
+		t1 = ((double)monotime_ns() / 1e9);
 		if (rc < 0) {
 			if (!w->errors++)
 				snprintf(w->why, sizeof(w->why), "%s: %s",
@@ -220,7 +213,7 @@ static void run_cell(struct cell *c)
 	long total = 0;
 
 	memset(w, 0, sizeof(w));
-	t0 = now_s();
+	t0 = ((double)monotime_ns() / 1e9);
 	for (int i = 0; i < c->threads; i++) {
 		w[i].cell = c;
 		w[i].index = i;
@@ -234,7 +227,7 @@ static void run_cell(struct cell *c)
 	}
 	for (int i = 0; i < c->threads; i++)
 		pthread_join(th[i], NULL);
-	c->seconds = now_s() - t0;
+	c->seconds = ((double)monotime_ns() / 1e9) - t0;
 	for (int i = 0; i < c->threads; i++) {
 		total += w[i].n;
 		c->errors += w[i].errors;
@@ -316,16 +309,16 @@ static double libkeel_info_p50(const char *sock, double seconds)
 
 	if (!lat || keel_connect(sock, &k, NULL))
 		goto out;
-	end = now_s() + seconds;
+	end = ((double)monotime_ns() / 1e9) + seconds;
 	while (n < MAX_SAMPLES) {
 		struct keel_domain d;
-		double t0 = now_s();
+		double t0 = ((double)monotime_ns() / 1e9);
 
 		if (t0 >= end)
 			break;
 		if (keel_domain_info(k, dom_name(0), &d, NULL))
 			goto out;
-		lat[n++] = (now_s() - t0) * 1e6;
+		lat[n++] = (((double)monotime_ns() / 1e9) - t0) * 1e6;
 	}
 	qsort(lat, (size_t)n, sizeof(double), cmp_double);
 	if (n)
@@ -414,18 +407,18 @@ static double raw_info_p50(const char *sock, double seconds)
 	    raw_call(23, (xdrproc_t)xdr_vx_lookup_name_args, &look,
 		     (xdrproc_t)xdr_vx_dom_ret, &dom))
 		goto out;
-	end = now_s() + seconds;
+	end = ((double)monotime_ns() / 1e9) + seconds;
 	while (n < MAX_SAMPLES) {
 		struct vx_dom_args args = { dom.dom };
 		struct vx_get_info_ret info = { 0 };
-		double t0 = now_s();
+		double t0 = ((double)monotime_ns() / 1e9);
 
 		if (t0 >= end)
 			break;
 		if (raw_call(16, (xdrproc_t)xdr_vx_dom_args, &args,
 			     (xdrproc_t)xdr_vx_get_info_ret, &info))
 			goto out;
-		lat[n++] = (now_s() - t0) * 1e6;
+		lat[n++] = (((double)monotime_ns() / 1e9) - t0) * 1e6;
 	}
 	qsort(lat, (size_t)n, sizeof(double), cmp_double);
 	if (n)

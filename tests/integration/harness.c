@@ -25,13 +25,11 @@
 #include "harness.h"
 #include "hv_proto.h"
 #include "kvm_host.h"
+#include "monotime.h"
 
 long long harness_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return monotime_ms();
 }
 
 int proc_spawn(struct proc *p, char *const argv[])

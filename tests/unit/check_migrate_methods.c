@@ -34,6 +34,7 @@
 
 #include "hv.h"
 #include "keel.h"
+#include "monotime.h"
 #include "registry.h"
 #include "run.h"
 #include "runner.h"
@@ -48,14 +49,6 @@ static struct unit_keeld src, dst;
 static bool dst_up;
 static char pki[64];
 static unsigned tls_port;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The CA and both hosts' directories, once for the suite. */
 static void suite_setup(void)
@@ -134,9 +127,9 @@ static void turn(void)
 
 static void run_both(int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = monotime_ms() + ms;
 
-	while (now_ms() < end)
+	while (monotime_ms() < end)
 		turn();
 }
 
@@ -150,7 +143,7 @@ static struct json_object *call_both(struct unit_keeld *u, const char *method,
 				     void (*each)(void))
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	long long end = now_ms() + ms;
+	long long end = monotime_ms() + ms;
 	char line[4096], buf[65536];
 	size_t have = 0;
 	int fd;
@@ -165,7 +158,7 @@ static struct json_object *call_both(struct unit_keeld *u, const char *method,
 		 method, params);
 	ck_assert_int_eq(send(fd, line, strlen(line), MSG_NOSIGNAL),
 			 (ssize_t)strlen(line));
-	while (now_ms() < end) {
+	while (monotime_ms() < end) {
 		ssize_t n;
 		char *nl;
 
@@ -208,9 +201,9 @@ static const char *web_state(struct unit_keeld *u)
 
 static void wait_state(struct unit_keeld *u, const char *want)
 {
-	long long end = now_ms() + 5000;
+	long long end = monotime_ms() + 5000;
 
-	while (strcmp(web_state(u), want) && now_ms() < end)
+	while (strcmp(web_state(u), want) && monotime_ms() < end)
 		turn();
 	ck_assert_str_eq(web_state(u), want);
 }

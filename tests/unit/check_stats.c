@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "monotime.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -193,7 +194,7 @@ END_TEST
 START_TEST(test_sample_read)
 {
 	struct stats_sample s;
-	uint64_t before = stats_now_ns();
+	uint64_t before = monotime_ns();
 
 	/* Another starttime: a reused pid is refused. */
 	ck_assert_int_eq(stats_sample_read(getpid(), 1, &s), -ESRCH);

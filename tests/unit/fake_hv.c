@@ -72,6 +72,7 @@
 #include "cpumap.h"
 #include "hv_proto.h"
 #include "iotune.h"
+#include "monotime.h"
 #include "stream.h"
 
 #define MAX_FDS 16
@@ -382,14 +383,6 @@ static void migrate_run(int fd, struct json_object *params)
 		migrate_done(fd, NULL);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void incoming_done_send(int fd)
 {
 	send_text(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_INCOMING_DONE
@@ -408,7 +401,7 @@ static void incoming_done_later(int fd)
 	}
 	if (ms > 0) {
 		incoming_done_fd = fd;
-		incoming_done_at = mono_ms() + ms;
+		incoming_done_at = monotime_ms() + ms;
 	}
 }
 
@@ -419,7 +412,7 @@ static int incoming_done_due(void)
 
 	if (incoming_done_fd < 0)
 		return -1;
-	left = incoming_done_at - mono_ms();
+	left = incoming_done_at - monotime_ms();
 	if (left > 0)
 		return (int)left;
 	incoming_done_send(incoming_done_fd);

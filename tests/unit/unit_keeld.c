@@ -26,19 +26,12 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
+#include "monotime.h"
 #include "registry.h"
 #include "server.h"
 #include "unit_keeld.h"
 
 #define WAIT_MS 5000
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *unit_keeld_path(const struct unit_keeld *u, const char *name)
 {
@@ -178,9 +171,9 @@ void unit_keeld_restart(struct unit_keeld *u,
 
 void unit_keeld_run(struct unit_keeld *u, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = monotime_ms() + ms;
 
-	while (now_ms() < end) {
+	while (monotime_ms() < end) {
 		event_base_loop(u->k.base, EVLOOP_NONBLOCK);
 		usleep(1000);
 	}
@@ -277,14 +270,14 @@ static char *take_line(struct unit_client *c)
 
 struct json_object *unit_client_read(struct unit_client *c)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = monotime_ms() + WAIT_MS;
 	struct json_object *msg;
 	char *line;
 
 	while (!(line = take_line(c))) {
 		if (c->eof)
 			return NULL;
-		ck_assert_msg(now_ms() < end, "no answer came within %d ms",
+		ck_assert_msg(monotime_ms() < end, "no answer came within %d ms",
 			      WAIT_MS);
 		client_turn(c);
 		if (!c->in_len && !c->eof)
@@ -299,12 +292,12 @@ struct json_object *unit_client_read(struct unit_client *c)
 
 void unit_client_expect(struct unit_client *c, const void *want, size_t n)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = monotime_ms() + WAIT_MS;
 
 	while (c->in_len < n) {
 		ck_assert_msg(!c->eof, "closed after %zu of %zu bytes",
 			      c->in_len, n);
-		ck_assert_msg(now_ms() < end, "%zu of %zu bytes came in %d ms",
+		ck_assert_msg(monotime_ms() < end, "%zu of %zu bytes came in %d ms",
 			      c->in_len, n, WAIT_MS);
 		client_turn(c);
 		if (c->in_len < n)
@@ -318,9 +311,9 @@ void unit_client_expect(struct unit_client *c, const void *want, size_t n)
 
 bool unit_client_quiet(struct unit_client *c, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = monotime_ms() + ms;
 
-	while (now_ms() < end) {
+	while (monotime_ms() < end) {
 		client_turn(c);
 		if (c->eof || memchr(c->in ? c->in : "", '\n', c->in_len))
 			return false;
