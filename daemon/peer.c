@@ -71,17 +71,6 @@ unsigned peer_port(const struct peer *p)
 	return p->port;
 }
 
-/* OpenSSL's last queued error as a clause. */
-static const char *peer_ssl_reason(unsigned long e)
-{
-	const char *r;
-
-	if (!e)
-		e = ERR_peek_last_error();
-	r = e ? ERR_reason_error_string(e) : NULL;
-	return r ? r : "the connection was closed";
-}
-
 static void call_free(struct peer_call *c)
 {
 	if (c->timer)
@@ -300,9 +289,12 @@ static void peer_event(struct bufferevent *bev, short what, void *arg)
 					   EVUTIL_SOCKET_ERROR() :
 					   ECONNREFUSED));
 	} else if (e) {
+		char r[256];
+
 		/* In TLS 1.3 its refusal of our certificate comes here. */
+		pki_errors_text(e, r, sizeof(r));
 		peer_fail(p, "keeld at %s port %u refused the TLS connection (%s): keeld's client certificate must come from that keeld's CA and be valid now.",
-			  p->host, p->port, peer_ssl_reason(e));
+			  p->host, p->port, r);
 	} else {
 		peer_fail(p, "keeld at %s port %u closed the connection.",
 			  p->host, p->port);

@@ -68,15 +68,6 @@ static int tls_new_session(SSL *ssl, SSL_SESSION *sess)
 	return 0;
 }
 
-static void tls_reason(char *buf, size_t size)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	snprintf(buf, size, "%s", r ? r : "the connection was closed");
-	ERR_clear_error();
-}
-
 /* Split "HOST[:PORT]" ("[V6][:PORT]") into @host and @port. */
 static int tls_parse(const char *hostport, char *host, size_t size,
 		     char *port, size_t psize)
@@ -117,18 +108,11 @@ static int tls_parse(const char *hostport, char *host, size_t size,
 static int tls_ctx(struct libkeel_tls *t, const char *dir, bool ktls,
 		   char *why, size_t size)
 {
-	char ca[4096], cert[4096], key[4096], r[256];
+	char ca[4096], cert[4096], key[4096];
 
 	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
 	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_CLIENTCERT);
 	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_CLIENTKEY);
-	/* OpenSSL's own words for a missing file are "system lib". */
-	if (access(ca, R_OK) || access(cert, R_OK)) {
-		snprintf(why, size,
-			 "Cannot read %s: %s. Give the PKI directory with --pki-dir or KEEL_PKI_DIR (docs/remote.md).",
-			 access(ca, R_OK) ? ca : cert, strerror(errno));
-		return -errno;
-	}
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (!t->ctx) {
 		snprintf(why, size, "Cannot connect to keeld: out of memory.");
@@ -137,35 +121,12 @@ static int tls_ctx(struct libkeel_tls *t, const char *dir, bool ktls,
 	tls_ctx_tune(t->ctx);
 	if (ktls)
 		tls_ctx_ktls(t->ctx);
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(
 		t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
-	if (SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1) {
-		tls_reason(r, sizeof(r));
-		snprintf(why, size,
-			 "Cannot load the CA certificate %s: %s. Set the PKI directory with --pki-dir or KEEL_PKI_DIR.",
-			 ca, r);
-		return -EINVAL;
-	}
-	if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1) {
-		tls_reason(r, sizeof(r));
-		snprintf(why, size,
-			 "Cannot load the client certificate %s: %s. keeld lets in only clients with a certificate from its CA.",
-			 cert, r);
-		return -EINVAL;
-	}
-	if (pki_key_check(key, why, size))
-		return -EPERM;
-	if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(t->ctx) != 1) {
-		tls_reason(r, sizeof(r));
-		snprintf(why, size,
-			 "Cannot use the private key %s with the certificate %s: %s.",
-			 key, cert, r);
-		return -EINVAL;
-	}
-	return 0;
+	return pki_ctx_load(t->ctx, false, ca, cert, key,
+			    "Give the PKI directory with --pki-dir or KEEL_PKI_DIR (docs/remote.md).",
+			    why, size);
 }
 
 static int tls_tcp(const char *host, const char *port, char *why, size_t size)
@@ -249,7 +210,7 @@ static int tls_handshake(struct libkeel_tls *t, const char *host,
 				 host, port, TLS_CONNECT_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		tls_reason(r, sizeof(r));
+		pki_errors_text(0, r, sizeof(r));
 		snprintf(why, size,
 			 "The TLS handshake with keeld at %s port %s failed: %s. keeld accepts TLS 1.3 only.",
 			 host, port, r);
@@ -271,7 +232,7 @@ static int tls_handshake(struct libkeel_tls *t, const char *host,
 				 host, port, TLS_CONNECT_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		tls_reason(r, sizeof(r));
+		pki_errors_text(0, r, sizeof(r));
 		snprintf(why, size,
 			 "keeld at %s port %s refused this client's certificate (%s): it must come from keeld's CA and be valid now.",
 			 host, port, r);

@@ -302,16 +302,6 @@ struct tls_server {
 	char addr[INET6_ADDRSTRLEN + 8];
 };
 
-/* OpenSSL's reason for the last failure, and its error queue cleared. */
-static void tls_server_reason(char *buf, size_t size)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	snprintf(buf, size, "%s", r ? r : "the connection was closed");
-	ERR_clear_error();
-}
-
 /*
  * The PKI directory's server files in a TLS 1.3 context that asks for
  * a client certificate from its CA.
@@ -319,23 +309,11 @@ static void tls_server_reason(char *buf, size_t size)
 static int tls_server_ctx(struct tls_server *s, const char *dir, char *why,
 			  size_t size)
 {
-	char ca[4096], cert[4096], key[4096], r[256];
-	STACK_OF(X509_NAME) *names;
+	char ca[4096], cert[4096], key[4096];
 
 	snprintf(ca, sizeof(ca), "%s/%s", dir, KEEL_PKI_CACERT);
 	snprintf(cert, sizeof(cert), "%s/%s", dir, KEEL_PKI_SERVERCERT);
 	snprintf(key, sizeof(key), "%s/%s", dir, KEEL_PKI_SERVERKEY);
-	/* OpenSSL's own words for a missing file are "system lib". */
-	if (access(ca, R_OK) || access(cert, R_OK)) {
-		int rc = -errno;
-
-		snprintf(why, size,
-			 "Cannot read %s: %s. An incoming migration needs cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (--pki-dir, docs/remote.md).",
-			 access(ca, R_OK) ? ca : cert, strerror(-rc));
-		return rc;
-	}
-	if (pki_key_check(key, why, size))
-		return -EPERM;
 	s->ctx = SSL_CTX_new(TLS_server_method());
 	if (!s->ctx) {
 		snprintf(why, size, "Cannot set up TLS: out of memory.");
@@ -346,34 +324,9 @@ static int tls_server_ctx(struct tls_server *s, const char *dir, char *why,
 	tls_ctx_ktls(s->ctx);
 	SSL_CTX_set_options(s->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
-	if (SSL_CTX_load_verify_locations(s->ctx, ca, NULL) != 1) {
-		tls_server_reason(r, sizeof(r));
-		snprintf(why, size, "Cannot load the CA certificate %s: %s.",
-			 ca, r);
-		return -EINVAL;
-	}
-	names = SSL_load_client_CA_file(ca);
-	if (names)
-		SSL_CTX_set_client_CA_list(s->ctx, names);
-	if (SSL_CTX_use_certificate_chain_file(s->ctx, cert) != 1) {
-		tls_server_reason(r, sizeof(r));
-		snprintf(why, size,
-			 "Cannot load the server certificate %s: %s.", cert,
-			 r);
-		return -EINVAL;
-	}
-	if (SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(s->ctx) != 1) {
-		tls_server_reason(r, sizeof(r));
-		snprintf(why, size,
-			 "Cannot use the private key %s with the certificate %s: %s.",
-			 key, cert, r);
-		return -EINVAL;
-	}
-	SSL_CTX_set_verify(s->ctx,
-			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   NULL);
-	return 0;
+	return pki_ctx_load(s->ctx, true, ca, cert, key,
+			    "An incoming migration needs cacert.pem, servercert.pem and private/serverkey.pem in the PKI directory (--pki-dir, docs/remote.md).",
+			    why, size);
 }
 
 void tls_tcp_keepalive(int fd)
@@ -489,7 +442,7 @@ static int tls_server_handshake(struct tls_server *s, char *why, size_t size)
 			ERR_clear_error();
 			return -EACCES;
 		}
-		tls_server_reason(r, sizeof(r));
+		pki_errors_text(0, r, sizeof(r));
 		snprintf(why, size,
 			 "Refused the migration connection from %s: the TLS handshake failed (%s). The source must speak TLS 1.3 and present a client certificate from the PKI directory's CA.",
 			 s->addr, r);
