@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,6 +32,21 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
+/*
+ * The populator: a thread that faults in the guest memory the next RAM
+ * record will most likely fill, while the reader reads, hashes and
+ * copies the current one (restore_ahead()). One job at a time.
+ */
+struct restore_ahead {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started, stop;
+	bool busy;		/* a job posted and not finished */
+	uint8_t *hva;		/* the job, or the last one done */
+	uint64_t len;
+};
+
 struct restore_state {
 	struct vm *vm;
 	uint64_t tsc; /* vCPU 0's IA32_TSC, written to every vCPU */
@@ -40,6 +56,7 @@ struct restore_state {
 	char why[CPU_STATE_WHY_MAX];
 	uint64_t data_end;	/* where the last full data record ended */
 	bool no_populate;	/* the kernel has no MADV_POPULATE_WRITE */
+	struct restore_ahead ahead;
 };
 
 static int restore_header(void *opaque, struct stream_reader *r,
@@ -81,16 +98,15 @@ static int restore_header(void *opaque, struct stream_reader *r,
  * at most that one page; an isolated full record gets no huge page at
  * all (restore_huge_pages() says why small pages are the rule).
  */
-static void restore_dense(struct restore_state *s, uint64_t gpa,
-			  uint8_t *hva, uint64_t len)
+/* MADV_HUGEPAGE for the 2 MiB page that begins inside [@hva, +@len). */
+static void restore_huge_advise(struct restore_state *s, uint64_t gpa,
+				uint8_t *hva, uint64_t len)
 {
 	/* Huge pages are aligned in the address space, not in the guest's. */
 	uintptr_t a = ((uintptr_t)hva + RESTORE_HUGE_PAGE - 1) &
 		      ~(RESTORE_HUGE_PAGE - 1);
-	bool follows = gpa == s->data_end;
 
-	s->data_end = gpa + len;
-	if (!follows || a >= (uintptr_t)hva + len ||
+	if (a >= (uintptr_t)hva + len ||
 	    vm_gpa_to_hva(s->vm, gpa + (a - (uintptr_t)hva),
 			  RESTORE_HUGE_PAGE) != (void *)a)
 		return;
@@ -98,6 +114,16 @@ static void restore_dense(struct restore_state *s, uint64_t gpa,
 		log_debug("restore: madvise(MADV_HUGEPAGE) at 0x%llx: %s",
 			  (unsigned long long)(gpa + (a - (uintptr_t)hva)),
 			  strerror(errno));
+}
+
+static void restore_dense(struct restore_state *s, uint64_t gpa,
+			  uint8_t *hva, uint64_t len)
+{
+	bool follows = gpa == s->data_end;
+
+	s->data_end = gpa + len;
+	if (follows)
+		restore_huge_advise(s, gpa, hva, len);
 }
 
 /*
@@ -120,17 +146,130 @@ static void restore_populate(struct restore_state *s, void *hva, uint64_t len)
 		  strerror(errno));
 }
 
+static void *restore_ahead_run(void *arg)
+{
+	struct restore_state *s = arg;
+	struct restore_ahead *a = &s->ahead;
+
+	pthread_setname_np(pthread_self(), "populate");
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		while (!a->busy && !a->stop)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop)
+			break;
+		pthread_mutex_unlock(&a->lock);
+		/* A kernel without it refuses; the reader's copy faults. */
+		madvise(a->hva, a->len, MADV_POPULATE_WRITE);
+		pthread_mutex_lock(&a->lock);
+		a->busy = false;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/*
+ * A second CPU clears pages while this one reads (docs/save-bench.md,
+ * run 7). On a machine with one CPU the two take turns, at the price of
+ * two thread switches per MiB; no thread (out of them): the reader
+ * populates alone, as before.
+ */
+static void restore_ahead_start(struct restore_state *s)
+{
+	struct restore_ahead *a = &s->ahead;
+
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	a->started = !pthread_create(&a->thread, NULL, restore_ahead_run, s);
+	if (!a->started) {
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->lock);
+	}
+}
+
+static void restore_ahead_stop(struct restore_state *s)
+{
+	struct restore_ahead *a = &s->ahead;
+
+	if (!a->started)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+	a->started = false;
+}
+
+/*
+ * Before [@hva, +@len) is filled: whether the populator made it (it
+ * waits for a job on exactly this range to finish). A job elsewhere, a
+ * guess that missed, runs on beside the caller's own populating.
+ */
+static bool restore_ahead_took(struct restore_state *s, uint8_t *hva,
+			       uint64_t len)
+{
+	struct restore_ahead *a = &s->ahead;
+	bool mine;
+
+	if (!a->started)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	mine = a->hva == hva && a->len == len;
+	while (mine && a->busy)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	return mine;
+}
+
+/*
+ * After a full record at @gpa: the writer cut a run of non-zero pages
+ * into full records back to back (restore_dense()), so the next record
+ * most likely fills the @len bytes after it. The populator makes them
+ * now, with the huge page that begins inside them advised first, as
+ * restore_dense() would. A guess that missed costs one record's worth
+ * of memory cleared that the guest had as zero.
+ */
+static void restore_ahead(struct restore_state *s, uint64_t gpa, uint64_t len)
+{
+	struct restore_ahead *a = &s->ahead;
+	uint64_t next = gpa + len;
+	uint8_t *hva;
+
+	if (!a->started || s->no_populate || next < gpa)
+		return;
+	hva = vm_gpa_to_hva(s->vm, next, len);
+	if (!hva)
+		return;
+	restore_huge_advise(s, next, hva, len);
+	pthread_mutex_lock(&a->lock);
+	while (a->busy)
+		pthread_cond_wait(&a->cond, &a->lock);
+	a->hva = hva;
+	a->len = len;
+	a->busy = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* The reader checked that [gpa, gpa + len) lies in one header range. */
 static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 {
 	struct restore_state *s = opaque;
 	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
+	bool full = len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE;
 
 	if (!hva)
 		return NULL;
-	if (len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE)
+	if (full)
 		restore_dense(s, gpa, hva, len);
-	restore_populate(s, hva, len);
+	if (!restore_ahead_took(s, hva, len))
+		restore_populate(s, hva, len);
+	if (full)
+		restore_ahead(s, gpa, len);
 	return hva;
 }
 
@@ -277,7 +416,9 @@ int restore_read(struct vm *vm, int fd, char *why)
 		s.devices[s.nr_devices++] = d;
 	}
 	restore_huge_pages(vm, false);
+	restore_ahead_start(&s);
 	rc = stream_read_timed(fd, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
+	restore_ahead_stop(&s);
 	restore_huge_pages(vm, true);
 	if (rc)
 		return rc;
