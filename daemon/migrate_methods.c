@@ -176,6 +176,37 @@ static void out_hv_answered(struct hv *hv, struct json_object *result,
 	free(opaque);
 }
 
+/* A resume out_fail() asked for, and the state to show once it ran. */
+struct out_resume {
+	struct keeld *k;
+	enum domain_reason reason;
+	char name[];
+};
+
+/*
+ * keel-hv runs the guest again. Shown as running here, not when asked:
+ * a keeld that adopted this keel-hv asked its status first, and that
+ * answer ("paused", from before the resume) comes in between.
+ */
+static void out_resumed(struct hv *hv, struct json_object *result, int code,
+			const char *message, void *opaque)
+{
+	struct out_resume *o = opaque;
+	struct domain *dom = registry_find_name(o->k->reg, o->name);
+
+	(void)hv;
+	(void)result;
+	if (code)
+		log_err("Domain %s: its keel-hv did not resume after the failed migration: %s",
+			o->name, message);
+	else if (dom && dom->run && dom->state == DOMAIN_PAUSED) {
+		dom->state = DOMAIN_RUNNING;
+		dom->reason = o->reason;
+		run_save(dom->run);
+	}
+	free(o);
+}
+
 /*
  * The migration failed in @what before finish was sent (or finish was
  * refused): the destination forgets it, the source runs as before, the
@@ -199,9 +230,20 @@ static void out_fail(struct migrate_out *mo, const char *what,
 	}
 	/* keel-hv resumed on its own before DONE; after it, keeld says. */
 	if (run && run->hv && mo->phase >= OUT_DONE &&
-	    mo->old_state == DOMAIN_RUNNING)
-		hv_call(run->hv, HV_CTL_RESUME, NULL, out_hv_answered,
-			strdup(mo->name));
+	    mo->old_state == DOMAIN_RUNNING) {
+		size_t len = strlen(mo->name) + 1;
+		struct out_resume *o = malloc(sizeof(*o) + len);
+
+		if (o) {
+			o->k = mo->k;
+			o->reason = mo->old_reason;
+			memcpy(o->name, mo->name, len);
+			hv_call(run->hv, HV_CTL_RESUME, NULL, out_resumed, o);
+		} else {
+			hv_call(run->hv, HV_CTL_RESUME, NULL, out_hv_answered,
+				strdup(mo->name));
+		}
+	}
 	if (run) {
 		run->dom->state = mo->old_state;
 		run->dom->reason = mo->old_reason;
