@@ -39,7 +39,7 @@
 #include "virtio_blk.h"
 #include "virtio_net.h"
 
-/* The token line: "KEELMIG 1 " TOKEN "\n", and a little slack. */
+/* The token line: HV_MIG_HELLO " " TOKEN "\n", and a little slack. */
 #define INCOMING_LINE_MAX 128
 /* How long the source may take to send it after the handshake. */
 #define INCOMING_LINE_MS 10000
@@ -225,6 +225,16 @@ static bool incoming_wait_announced(struct incoming *in)
 	return ok;
 }
 
+/* A pass is in place: tell the source (HV_MIG_ACK, docs/migration.md). */
+static int incoming_ack(void *opaque, uint64_t round)
+{
+	char line[40];
+
+	snprintf(line, sizeof(line), HV_MIG_ACK " %llu\n",
+		 (unsigned long long)round);
+	return incoming_say(*(int *)opaque, line) ? 0 : -EPIPE;
+}
+
 static void *incoming_run(void *arg)
 {
 	struct incoming *in = arg;
@@ -254,7 +264,7 @@ static void *incoming_run(void *arg)
 	t0 = monotime_ms();
 	cpu0 = (long long)cputime_us(RUSAGE_THREAD) / 1000;
 	all0 = (long long)cputime_us(RUSAGE_SELF) / 1000;
-	rc = restore_read(in->vm, fd, why);
+	rc = restore_read(in->vm, fd, incoming_ack, &fd, why);
 	in->ms = monotime_ms() - t0;
 	/* The vCPUs are parked: what this thread did not use, TLS did. */
 	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",

@@ -279,7 +279,7 @@ static int hv_restore(struct hv *hv, struct hv_args *a)
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = restore_read(hv->vm, a->restore_fd, why);
+	rc = restore_read(hv->vm, a->restore_fd, NULL, NULL, why);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	end = lseek(a->restore_fd, 0, SEEK_CUR);
 	close(a->restore_fd);

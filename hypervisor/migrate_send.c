@@ -367,6 +367,51 @@ static int migrate_sync(struct migrate *m, uint64_t *remaining)
 }
 
 /*
+ * Pass @round's PROGRESS record is out: wait until the destination says
+ * it applied everything before it (HV_MIG_ACK " ROUND"). What the
+ * socket buffers and the destination's backlog hold is then not queued
+ * behind the pause, where it would all be downtime (docs/migration.md,
+ * "Passes"). *@ack_us: how long that took.
+ */
+static int migrate_wait_ack(struct migrate *m, uint64_t round,
+			    uint64_t *ack_us)
+{
+	char line[MIGRATE_LINE_MAX], want[32];
+	uint64_t t0 = monotime_us();
+	int rc = migrate_read_line(m->fd, line, sizeof(line), MIGRATE_ACK_MS);
+
+	*ack_us = monotime_us() - t0;
+	if (rc && atomic_load(&m->cancel))
+		return migrate_cancelled(m);
+	if (rc == -ETIMEDOUT) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination did not acknowledge pass %llu within %d s.",
+			 (unsigned long long)round, MIGRATE_ACK_MS / 1000);
+		return rc;
+	}
+	if (rc) {
+		snprintf(m->why, sizeof(m->why),
+			 "The destination closed the connection during pass %llu.",
+			 (unsigned long long)round);
+		return rc;
+	}
+	snprintf(want, sizeof(want), HV_MIG_ACK " %llu",
+		 (unsigned long long)round);
+	if (!strcmp(line, want))
+		return 0;
+	migrate_printable(line);
+	if (!strncmp(line, HV_MIG_FAIL " ", 5))
+		snprintf(m->why, sizeof(m->why),
+			 "The destination refused the migration stream: %.200s",
+			 line + 5);
+	else
+		snprintf(m->why, sizeof(m->why),
+			 "The destination answered pass %llu with \"%.64s\", not " HV_MIG_ACK ".",
+			 (unsigned long long)round, line);
+	return -EPROTO;
+}
+
+/*
  * Pre-copy: the header, then passes until the dirty set fits the
  * downtime (or force, or !live after pass 1). Returns 0 when the final
  * phase is due, or -errno with m->why said.
@@ -385,7 +430,7 @@ static int migrate_precopy(struct migrate *m)
 		uint64_t t0 = monotime_us(), off0, pages = 0, us, rate;
 		uint64_t wait0 = stream_writer_wait_us(m->s.sw), wait_us;
 		uint64_t cpu0 = cputime_us(RUSAGE_THREAD), cpu;
-		uint64_t all0 = cputime_us(RUSAGE_SELF), all;
+		uint64_t all0 = cputime_us(RUSAGE_SELF), all, ack_us;
 
 		off0 = stream_writer_offset(m->s.sw);
 		m->pace_rate = UINT64_MAX;	/* a new window each pass */
@@ -433,8 +478,11 @@ static int migrate_precopy(struct migrate *m)
 				 strerror(-rc));
 			return rc;
 		}
+		rc = migrate_wait_ack(m, round, &ack_us);
+		if (rc)
+			return rc;
 		migrate_post_progress(m, &p);
-		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding %llu, in write(2) %llu), %llu bytes of stream (%llu KiB/s), CPU %llu ms on this thread and %llu ms in all keel-hv, %llu bytes dirty, expected downtime %llu ms",
+		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding %llu, in write(2) %llu), %llu bytes of stream (%llu KiB/s), CPU %llu ms on this thread and %llu ms in all keel-hv, %llu bytes dirty, expected downtime %llu ms, acknowledged %llu ms later",
 			 (unsigned long long)round, (unsigned long long)pages,
 			 (unsigned long long)(us / 1000),
 			 (unsigned long long)(m->copy_us / 1000),
@@ -447,11 +495,18 @@ static int migrate_precopy(struct migrate *m)
 			 (unsigned long long)(cpu / 1000),
 			 (unsigned long long)(all / 1000),
 			 (unsigned long long)remaining,
-			 (unsigned long long)p.expected_downtime_ms);
+			 (unsigned long long)p.expected_downtime_ms,
+			 (unsigned long long)(ack_us / 1000));
 		if (atomic_load(&m->cancel))
 			return migrate_cancelled(m);
+		/*
+		 * A destination that took longer than the downtime to catch
+		 * up let the guest dirty that long past the estimate: one
+		 * more pass, now that nothing waits in between.
+		 */
 		if (!m->live || atomic_load(&m->force) ||
-		    p.expected_downtime_ms <= atomic_load(&m->downtime_ms))
+		    (p.expected_downtime_ms <= atomic_load(&m->downtime_ms) &&
+		     ack_us / 1000 <= atomic_load(&m->downtime_ms)))
 			return 0;
 	}
 }

@@ -60,6 +60,8 @@ struct migrate_ops {
 /* How long the destination has to answer the token line and the END. */
 #define MIGRATE_TOKEN_MS 10000
 #define MIGRATE_DONE_MS 30000
+/* How long a pass's acknowledgement may take: the destination's backlog. */
+#define MIGRATE_ACK_MS 60000
 /* Bytes the final phase may go without writing before it gives up. */
 #define MIGRATE_STALL_MS 30000
 /* A pass's pages are sent in runs of at most this many. */

@@ -57,6 +57,8 @@ struct restore_state {
 	uint64_t data_end;	/* where the last full data record ended */
 	bool no_populate;	/* the kernel has no MADV_POPULATE_WRITE */
 	struct restore_ahead ahead;
+	restore_pass_fn pass;	/* a migration's PROGRESS records */
+	void *pass_opaque;
 };
 
 static int restore_header(void *opaque, struct stream_reader *r,
@@ -371,6 +373,23 @@ static int restore_end(void *opaque, struct stream_reader *r)
 	return 0;
 }
 
+/* A migration's pass ended: everything before it is in place. */
+static int restore_progress(void *opaque, struct stream_reader *r,
+			    const struct stream_progress *p)
+{
+	struct restore_state *s = opaque;
+	int rc;
+
+	if (!s->pass)
+		return 0;
+	rc = s->pass(s->pass_opaque, p->round);
+	if (rc)
+		return stream_reader_fail(r, "Cannot acknowledge pass %llu to the source: %s.",
+					  (unsigned long long)p->round,
+					  strerror(-rc));
+	return 0;
+}
+
 static const struct stream_ops restore_ops = {
 	.header = restore_header,
 	.ram_map = restore_ram_map,
@@ -378,6 +397,7 @@ static const struct stream_ops restore_ops = {
 	.vm = restore_vm,
 	.vcpu = restore_vcpu,
 	.device = restore_device,
+	.progress = restore_progress,
 	.end = restore_end,
 };
 
@@ -399,9 +419,11 @@ static void restore_huge_pages(struct vm *vm, bool on)
 				  strerror(errno));
 }
 
-int restore_read(struct vm *vm, int fd, char *why)
+int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
+		 char *why)
 {
-	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX };
+	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX,
+				   .pass = pass, .pass_opaque = opaque };
 	struct stream_stats st;
 	int rc;
 

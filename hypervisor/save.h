@@ -101,8 +101,12 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
  * one for one. Reads up to END and nothing after it. Returns 0 once
  * every record applied and the checksum matched, then KVMCLOCK_CTRL
  * told each vCPU; otherwise -errno with @why (SAVE_WHY_MAX bytes) the
- * sentence a user is shown, and @vm must not run.
+ * sentence a user is shown, and @vm must not run. @pass (may be NULL)
+ * is called with @opaque at each PROGRESS record of a migration, once
+ * everything before it is applied; -errno from it ends the read.
  */
-int restore_read(struct vm *vm, int fd, char *why);
+typedef int (*restore_pass_fn)(void *opaque, uint64_t round);
+int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
+		 char *why);
 
 #endif /* KEEL_HV_SAVE_H */

@@ -150,10 +150,15 @@ static inline bool keel_vdev_valid(const char *s)
 #define HV_OPT_INCOMING_TOKEN "incoming-token"
 #define HV_OPT_INCOMING_PEER "incoming-peer"
 #define HV_OPT_PKI_DIR "pki-dir"
-/* The migration connection's lines (docs/migration.md). */
-#define HV_MIG_HELLO "KEELMIG 1"
+/*
+ * The migration connection's lines (docs/migration.md). Version 2: the
+ * destination answers each pass's PROGRESS record, once it has applied
+ * everything before it, with HV_MIG_ACK " ROUND".
+ */
+#define HV_MIG_HELLO "KEELMIG 2"
 #define HV_MIG_OK "OK"
 #define HV_MIG_NO "NO"
+#define HV_MIG_ACK "ACK"
 #define HV_MIG_DONE "DONE"
 #define HV_MIG_FAIL "FAIL"
 /* The token: 128 random bits as 32 hex digits. */
