@@ -8,6 +8,10 @@
  * event and detail names are libvirt's in lower case, so the mapping is
  * one table of names to libvirt's numbers.
  *
+ * The same events keep keel-virtd's state cache (virt_cache.c) true, so
+ * the subscription is made when keel-virtd starts, whether or not a
+ * client has callbacks, and the cache answers only while it is up.
+ *
  * Everything here runs on the loop thread, so the callbacks need no
  * lock. keeld going away ends the subscription: keel-virtd connects and
  * subscribes again every VIRT_EVENTS_RETRY_MS; events of the gap are
@@ -16,10 +20,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "virt_cache.h"
 #include "virt_error.h"
 #include "virt_events.h"
 #include "virt_frame.h"
@@ -47,6 +53,11 @@ struct virt_events {
 	struct virt_ev_cb *cbs;
 	int last_id;
 	bool warned;			/* keeld's absence was logged */
+	struct virt_cache *cache;
+	/* Changes answered whose events the cache waits for (under lock). */
+	struct event *sync;
+	pthread_mutex_t lock;
+	unsigned changes_done;
 };
 
 /*
@@ -141,6 +152,7 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 
 	if (!e->type || strcmp(e->type, "lifecycle") || !e->event)
 		return;
+	virt_cache_forget(ev->cache, e->domain.uuid);
 	if (virt_event_lookup(e->event, e->detail, &m.event, &m.detail)) {
 		log_debug("keeld sent the event \"%s\", which libvirt has no number for.",
 			  e->event);
@@ -164,6 +176,7 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 
 static void ev_disconnect(struct virt_events *ev)
 {
+	virt_cache_set_live(ev->cache, false);
 	if (ev->rd)
 		event_free(ev->rd);
 	ev->rd = NULL;
@@ -178,8 +191,7 @@ static void ev_schedule_retry(struct virt_events *ev)
 		.tv_usec = VIRT_EVENTS_RETRY_MS % 1000 * 1000,
 	};
 
-	if (ev->cbs)
-		evtimer_add(ev->retry, &tv);
+	evtimer_add(ev->retry, &tv);
 }
 
 static void ev_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -201,7 +213,7 @@ static void ev_connect(struct virt_events *ev)
 {
 	char *err = NULL;
 
-	if (ev->kc || !ev->cbs)
+	if (ev->kc)
 		return;
 	if (keel_connect(ev->opts->keeld, &ev->kc, &err)) {
 		if (!ev->warned)
@@ -227,6 +239,7 @@ static void ev_connect(struct virt_events *ev)
 	if (ev->warned)
 		log_info("Subscribed to keeld's events again.");
 	ev->warned = false;
+	virt_cache_set_live(ev->cache, true);
 	/* Events that came with the subscription's answer are queued. */
 	if (keel_event_pending(ev->kc))
 		event_active(ev->rd, EV_READ, 0);
@@ -241,6 +254,53 @@ static void ev_retry_cb(evutil_socket_t fd, short what, void *arg)
 	ev_connect(arg);
 }
 
+/* --- keel-virtd's own changes (virt_cache.c) ----------------------------- */
+
+void virt_events_change_begin(struct virt_events *ev)
+{
+	virt_cache_hold(ev->cache);
+}
+
+void virt_events_change_end(struct virt_events *ev)
+{
+	pthread_mutex_lock(&ev->lock);
+	ev->changes_done++;
+	pthread_mutex_unlock(&ev->lock);
+	event_active(ev->sync, EV_TIMEOUT, 0);
+}
+
+/*
+ * The changes answered so far have their events sent: keeld answers a
+ * call on the subscription's connection after every event it sent
+ * there before, and it sent a change's events before it answered the
+ * change. One round trip serves every change answered before it.
+ */
+static void ev_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct virt_events *ev = arg;
+	struct keel_host_info hi;
+	unsigned n;
+
+	pthread_mutex_lock(&ev->lock);
+	n = ev->changes_done;
+	ev->changes_done = 0;
+	pthread_mutex_unlock(&ev->lock);
+	if (ev->kc && keel_host_info(ev->kc, &hi)) {
+		log_warn("keeld did not answer on keel-virtd's event subscription: %s; subscribing again.",
+			 keel_last_error(ev->kc)->message);
+		ev_disconnect(ev);
+		ev_schedule_retry(ev);
+	} else if (ev->kc && keel_event_pending(ev->kc)) {
+		ev_read_cb(-1, EV_READ, ev);
+	}
+	virt_cache_unhold(ev->cache, n);
+}
+
+struct virt_cache *virt_events_cache(struct virt_events *ev)
+{
+	return ev->cache;
+}
+
 int virt_events_new(struct event_base *base, const struct virt_options *o,
 		    struct virt_events **out)
 {
@@ -250,11 +310,15 @@ int virt_events_new(struct event_base *base, const struct virt_options *o,
 		return -ENOMEM;
 	ev->base = base;
 	ev->opts = o;
+	pthread_mutex_init(&ev->lock, NULL);
 	ev->retry = evtimer_new(base, ev_retry_cb, ev);
-	if (!ev->retry) {
-		free(ev);
+	ev->sync = evtimer_new(base, ev_sync_cb, ev);
+	if (!ev->retry || !ev->sync || virt_cache_new(&ev->cache)) {
+		virt_events_free(ev);
 		return -ENOMEM;
 	}
+	/* Subscribed from the start: the cache needs it (virt_cache.c). */
+	event_active(ev->retry, EV_TIMEOUT, 0);
 	*out = ev;
 	return 0;
 }
@@ -265,12 +329,18 @@ void virt_events_free(struct virt_events *ev)
 
 	if (!ev)
 		return;
-	ev_disconnect(ev);
-	event_free(ev->retry);
+	if (ev->cache)
+		ev_disconnect(ev);
+	if (ev->retry)
+		event_free(ev->retry);
+	if (ev->sync)
+		event_free(ev->sync);
 	while ((cb = ev->cbs)) {
 		ev->cbs = cb->next;
 		free(cb);
 	}
+	virt_cache_free(ev->cache);
+	pthread_mutex_destroy(&ev->lock);
 	free(ev);
 }
 
@@ -286,8 +356,6 @@ void virt_events_client_gone(struct virt_events *ev, struct virt_client *c)
 			p = &cb->next;
 		}
 	}
-	if (!ev->cbs)
-		evtimer_del(ev->retry);
 }
 
 /* --- The procedures ------------------------------------------------------ */
@@ -326,9 +394,6 @@ int virt_h_event_register_any(struct virt_call *call, void *args, void *ret)
 	cb->next = ev->cbs;
 	ev->cbs = cb;
 	r->callback_id = cb->id;
-	/* Subscribe from the loop, not in the middle of a call. */
-	if (!ev->kc && !evtimer_pending(ev->retry, NULL))
-		event_active(ev->retry, EV_TIMEOUT, 0);
 	return 0;
 }
 

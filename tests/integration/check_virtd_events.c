@@ -5,8 +5,10 @@
  * loop, and `virsh event --all --loop` see the domains they and keeld
  * define and undefine (virtd_events.py host: also filters,
  * deregistration, read-only consoles refused, hostile registrations);
- * virsh's events go on after keeld restarts. The same clients on a
- * running guest (events, consoles) are check_virtd_kvm's.
+ * virsh's events go on after keeld restarts; keel-virtd's state cache
+ * sees the changes it makes at once and those made behind its back
+ * once keeld's events come (virtd_events.py cache). The same clients
+ * on a running guest (events, consoles) are check_virtd_kvm's.
  */
 #include "config.h"
 
@@ -152,6 +154,19 @@ START_TEST(test_python)
 }
 END_TEST
 
+/* The state cache, every start failing (virtd_events.py cache). */
+START_TEST(test_state_cache)
+{
+	char *words[] = { "cache", uri, rw_sock,
+			  (char *)harness_guest("echo"), NULL };
+
+	keeld_hypervisor = fake_hv("exit 1");
+	start_both();
+	run_script(words);
+	stop_virtd();
+}
+END_TEST
+
 /* virsh event --all --loop, and its events after keeld restarts. */
 START_TEST(test_virsh_event)
 {
@@ -191,6 +206,7 @@ Suite *unit_suite(void)
 		runner_skip_reason = "virsh or python3-libvirt is missing (Debian: libvirt-clients, python3-libvirt)";
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_virsh_event);
+	tcase_add_test(tc, test_state_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
