@@ -3,8 +3,9 @@
  * Domain events for libvirt's clients (docs/libvirt.md, "Events and
  * consoles"). keeld sends its lifecycle events to one libkeel
  * connection of keel-virtd's, subscribed once; this file turns each
- * into libvirt's LIFECYCLE message (the callback form, procedure 318)
- * and sends it, serial 0, to every callback registered for it. keel's
+ * into libvirt's LIFECYCLE message (the callback form, procedure 318),
+ * or its REBOOT (319) for keeld's "rebooted", and sends it, serial 0,
+ * to every callback registered for it. keel's
  * event and detail names are libvirt's in lower case, so the mapping is
  * one table of names to libvirt's numbers.
  *
@@ -34,8 +35,10 @@
 
 /* libvirt's virDomainEventID values keel-virtd sends. */
 #define VIR_DOMAIN_EVENT_ID_LIFECYCLE 0
-/* The callback form of a lifecycle event. */
+#define VIR_DOMAIN_EVENT_ID_REBOOT 1
+/* The callback forms of those events' messages. */
 #define VX_PROC_EVENT_LIFECYCLE 318
+#define VX_PROC_EVENT_REBOOT 319
 
 struct virt_ev_cb {
 	struct virt_client *c;
@@ -110,12 +113,17 @@ int virt_event_lookup(const char *event, const char *detail, int *type,
 
 /* --- Fan-out ----------------------------------------------------------- */
 
-static void ev_send(struct virt_ev_cb *cb, struct vx_event_lifecycle_msg *m)
+/*
+ * Send @m, procedure @proc's message whose first member is the callback
+ * number (@callback_id, in @m), to @cb.
+ */
+static void ev_send(struct virt_ev_cb *cb, int proc, xdrproc_t xdr, void *m,
+		    int *callback_id)
 {
 	struct vx_header h = {
 		.prog = VX_PROGRAM,
 		.vers = VX_PROGRAM_VERSION,
-		.proc = VX_PROC_EVENT_LIFECYCLE,
+		.proc = proc,
 		.type = VX_MESSAGE,
 		.serial = 0,
 		.status = VX_OK,
@@ -133,13 +141,37 @@ static void ev_send(struct virt_ev_cb *cb, struct vx_event_lifecycle_msg *m)
 				 "it left its events unread past keel-virtd's limit.");
 		return;
 	}
-	m->callback_id = cb->id;
-	if (virt_msg_encode(&h, (xdrproc_t)xdr_vx_event_lifecycle_msg, m, &out,
-			    &len)) {
+	*callback_id = cb->id;
+	if (virt_msg_encode(&h, xdr, m, &out, &len)) {
 		log_warn_limited("%s: cannot encode an event.", __func__);
 		return;
 	}
 	virt_client_send(cb->c, out, len);
+}
+
+/* ev_send() to every callback for @event_id and the domain @uuid. */
+static void ev_fan_out(struct virt_events *ev, int event_id, const char *uuid,
+		       int proc, xdrproc_t xdr, void *m, int *callback_id)
+{
+	struct virt_ev_cb *cb;
+
+	for (cb = ev->cbs; cb; cb = cb->next)
+		if (cb->event_id == event_id &&
+		    (cb->any_dom || !memcmp(cb->uuid, uuid, VX_UUID_LEN)))
+			ev_send(cb, proc, xdr, m, callback_id);
+}
+
+/*
+ * A lifecycle event that only accompanies a reboot (keeld's "reboot":
+ * true on the stopped and started of one): libvirt's clients get the
+ * REBOOT event alone, as from libvirt's QEMU driver (docs/libvirt.md).
+ */
+static bool ev_of_reboot(const struct keel_event *e)
+{
+	struct json_object *v;
+
+	return e->raw && json_object_object_get_ex(e->raw, "reboot", &v) &&
+	       json_object_get_boolean(v);
 }
 
 static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
@@ -147,13 +179,18 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 {
 	struct virt_events *ev = opaque;
 	struct vx_event_lifecycle_msg m = { 0 };
+	struct vx_event_reboot_msg rb = { 0 };
 	struct virt_call call = { 0 };
-	struct virt_ev_cb *cb;
+	bool reboot;
 
 	if (!e->type || strcmp(e->type, "lifecycle") || !e->event)
 		return;
 	virt_cache_forget(ev->cache, e->domain.uuid);
-	if (virt_event_lookup(e->event, e->detail, &m.event, &m.detail)) {
+	reboot = !strcmp(e->event, "rebooted");
+	if (!reboot && ev_of_reboot(e))
+		return;
+	if (!reboot &&
+	    virt_event_lookup(e->event, e->detail, &m.event, &m.detail)) {
 		log_debug("keeld sent the event \"%s\", which libvirt has no number for.",
 			  e->event);
 		return;
@@ -164,11 +201,18 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 		free(call.message);
 		return;
 	}
-	for (cb = ev->cbs; cb; cb = cb->next)
-		if (cb->event_id == VIR_DOMAIN_EVENT_ID_LIFECYCLE &&
-		    (cb->any_dom ||
-		     !memcmp(cb->uuid, m.dom.uuid, VX_UUID_LEN)))
-			ev_send(cb, &m);
+	if (reboot) {
+		rb.dom = m.dom;
+		ev_fan_out(ev, VIR_DOMAIN_EVENT_ID_REBOOT, m.dom.uuid,
+			   VX_PROC_EVENT_REBOOT,
+			   (xdrproc_t)xdr_vx_event_reboot_msg, &rb,
+			   &rb.callback_id);
+	} else {
+		ev_fan_out(ev, VIR_DOMAIN_EVENT_ID_LIFECYCLE, m.dom.uuid,
+			   VX_PROC_EVENT_LIFECYCLE,
+			   (xdrproc_t)xdr_vx_event_lifecycle_msg, &m,
+			   &m.callback_id);
+	}
 	free(m.dom.name);
 }
 

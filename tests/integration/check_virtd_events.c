@@ -167,6 +167,89 @@ START_TEST(test_state_cache)
 }
 END_TEST
 
+/* @ev (keeld's whole message) is @event/@detail, a reboot's or not. */
+static void assert_keel_event(struct json_object *ev, const char *event,
+			      const char *detail, bool of_reboot)
+{
+	struct json_object *flag;
+
+	ck_assert_str_eq(str_at(ev, "/params/event"), event);
+	ck_assert_str_eq(str_at(ev, "/params/detail"), detail);
+	flag = at(ev, "/params/reboot");
+	ck_assert_msg(of_reboot == (flag && json_object_get_boolean(flag)),
+		      "%s %s: reboot is %s", event, detail,
+		      json_object_to_json_string(flag));
+}
+
+/*
+ * A guest that resets, and then powers off as it starts again (the
+ * stand-in's exit statuses, keel-hv's: 2 reset, 0 power-off): keeld
+ * says rebooted and marks the stopped and started that go with it;
+ * virsh event sees REBOOT alone, libvirt's QEMU driver's way, then the
+ * power-off's Stopped Shutdown.
+ */
+START_TEST(test_reboot_event)
+{
+	char *argv[] = { HARNESS_VIRSH, "-c", uri, "event", "--all", "--loop", NULL };
+	struct harness_client keel;
+	char body[640], once[200];
+	struct proc p = { 0 };
+	struct json_object *ev;
+	const char *out;
+	long from;
+
+	snprintf(once, sizeof(once), "%s/reset-once", top);
+	snprintf(body, sizeof(body),
+		 "[ -e %s ] && exit 0\ntouch %s\nexit 2", once, once);
+	keeld_hypervisor = fake_hv(body);
+	start_both();
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	from = first_event(&p, "a");
+	events_open(&keel);
+	define("r");
+	json_object_put(rpc_ok("domain.start", "{\"name\":\"r\"}"));
+
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "defined", "added", false);
+	json_object_put(ev);
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "started", "booted", false);
+	json_object_put(ev);
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "rebooted", "guest", false);
+	json_object_put(ev);
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "stopped", "shutdown", true);
+	json_object_put(ev);
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "started", "booted", true);
+	json_object_put(ev);
+	ev = next_domain_event(&keel, "r");
+	assert_keel_event(ev, "stopped", "shutdown", false);
+	json_object_put(ev);
+	harness_client_close(&keel);
+
+	expect_virsh_event(&p, "r", "Started Booted", &from);
+	ck_assert_msg(proc_expect(&p, "event 'reboot' for domain 'r'",
+				  (size_t)from, 20000) > 0,
+		      "virsh event: no reboot in: %s", p.out + from);
+	expect_virsh_event(&p, "r", "Stopped Shutdown", &from);
+	undefine("r");
+	expect_virsh_event(&p, "r", "Undefined Removed", &from);
+	/* Between the boot and the power-off: the reboot alone. */
+	out = strstr(p.out, "'r': Started Booted");
+	ck_assert_ptr_nonnull(out);
+	out += strlen("'r': Started Booted");
+	ck_assert_msg(!strstr(out, "Started") &&
+			      strstr(out, "Stopped") ==
+				      strstr(out, "Stopped Shutdown") &&
+			      !strstr(strstr(out, "Stopped") + 1, "Stopped"),
+		      "virsh event: %s", p.out);
+	proc_dispose(&p);
+	stop_virtd();
+}
+END_TEST
+
 /* virsh event --all --loop, and its events after keeld restarts. */
 START_TEST(test_virsh_event)
 {
@@ -207,6 +290,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_virsh_event);
 	tcase_add_test(tc, test_state_cache);
+	tcase_add_test(tc, test_reboot_event);
 	suite_add_tcase(s, tc);
 	return s;
 }
