@@ -4,8 +4,9 @@
  * consoles"). keeld sends its lifecycle events to one libkeel
  * connection of keel-virtd's, subscribed once; this file turns each
  * into libvirt's LIFECYCLE message (the callback form, procedure 318),
- * or its REBOOT (319) for keeld's "rebooted", and sends it, serial 0,
- * to every callback registered for it. keel's
+ * or its REBOOT (319) for keeld's "rebooted", and keeld's device events
+ * into DEVICE_ADDED (354) and DEVICE_REMOVED (333), and sends it,
+ * serial 0, to every callback registered for it. keel's
  * event and detail names are libvirt's in lower case, so the mapping is
  * one table of names to libvirt's numbers.
  *
@@ -36,9 +37,13 @@
 /* libvirt's virDomainEventID values keel-virtd sends. */
 #define VIR_DOMAIN_EVENT_ID_LIFECYCLE 0
 #define VIR_DOMAIN_EVENT_ID_REBOOT 1
+#define VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED 15
+#define VIR_DOMAIN_EVENT_ID_DEVICE_ADDED 19
 /* The callback forms of those events' messages. */
 #define VX_PROC_EVENT_LIFECYCLE 318
 #define VX_PROC_EVENT_REBOOT 319
+#define VX_PROC_EVENT_DEVICE_REMOVED 333
+#define VX_PROC_EVENT_DEVICE_ADDED 354
 
 struct virt_ev_cb {
 	struct virt_client *c;
@@ -174,16 +179,57 @@ static bool ev_of_reboot(const struct keel_event *e)
 	       json_object_get_boolean(v);
 }
 
+/* @e's domain as the client names it into @dom; false: logged. */
+static bool ev_dom(const struct keel_event *e, struct vx_dom *dom)
+{
+	struct virt_call call = { 0 };
+
+	if (!virt_dom_fill(&call, dom, &e->domain))
+		return true;
+	log_warn_limited("%s: %s", __func__,
+			 call.message ? call.message : "out of memory");
+	free(call.message);
+	return false;
+}
+
+/* keeld's device_added or device_removed: libvirt's DEVICE_ADDED/REMOVED. */
+static void ev_device(struct virt_events *ev, const struct keel_event *e)
+{
+	bool added = !strcmp(e->event, "device_added");
+	struct vx_event_device_msg m = { 0 };
+	struct json_object *name;
+
+	if (!added && strcmp(e->event, "device_removed"))
+		return;
+	if (!e->raw || !json_object_object_get_ex(e->raw, "device", &name) ||
+	    !ev_dom(e, &m.dom))
+		return;
+	m.dev_alias = (char *)json_object_get_string(name);
+	ev_fan_out(ev,
+		   added ? VIR_DOMAIN_EVENT_ID_DEVICE_ADDED :
+			   VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+		   m.dom.uuid,
+		   added ? VX_PROC_EVENT_DEVICE_ADDED :
+			   VX_PROC_EVENT_DEVICE_REMOVED,
+		   (xdrproc_t)xdr_vx_event_device_msg, &m, &m.callback_id);
+	free(m.dom.name);
+}
+
 static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 		       void *opaque)
 {
 	struct virt_events *ev = opaque;
 	struct vx_event_lifecycle_msg m = { 0 };
 	struct vx_event_reboot_msg rb = { 0 };
-	struct virt_call call = { 0 };
 	bool reboot;
 
-	if (!e->type || strcmp(e->type, "lifecycle") || !e->event)
+	if (!e->type || !e->event)
+		return;
+	if (!strcmp(e->type, "device")) {
+		ev_device(ev, e);
+		return;
+	}
+	if (strcmp(e->type, "lifecycle"))
 		return;
 	virt_cache_forget(ev->cache, e->domain.uuid);
 	reboot = !strcmp(e->event, "rebooted");
@@ -195,12 +241,8 @@ static void ev_deliver(struct keel_conn *kc, const struct keel_event *e,
 			  e->event);
 		return;
 	}
-	if (virt_dom_fill(&call, &m.dom, &e->domain)) {
-		log_warn_limited("%s: %s", __func__,
-				 call.message ? call.message : "out of memory");
-		free(call.message);
+	if (!ev_dom(e, &m.dom))
 		return;
-	}
 	if (reboot) {
 		rb.dom = m.dom;
 		ev_fan_out(ev, VIR_DOMAIN_EVENT_ID_REBOOT, m.dom.uuid,
