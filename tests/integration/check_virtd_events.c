@@ -167,11 +167,12 @@ START_TEST(test_state_cache)
 }
 END_TEST
 
-/* @ev (keeld's whole message) is @event/@detail, a reboot's or not. */
-static void assert_keel_event(struct json_object *ev, const char *event,
-			      const char *detail, bool of_reboot)
+/* keeld's next event about @name is @event/@detail, a reboot's or not. */
+static void expect_keel_event(struct harness_client *c, const char *name,
+			      const char *event, const char *detail,
+			      bool of_reboot)
 {
-	struct json_object *flag;
+	struct json_object *ev = next_domain_event(c, name), *flag;
 
 	ck_assert_str_eq(str_at(ev, "/params/event"), event);
 	ck_assert_str_eq(str_at(ev, "/params/detail"), detail);
@@ -179,6 +180,7 @@ static void assert_keel_event(struct json_object *ev, const char *event,
 	ck_assert_msg(of_reboot == (flag && json_object_get_boolean(flag)),
 		      "%s %s: reboot is %s", event, detail,
 		      json_object_to_json_string(flag));
+	json_object_put(ev);
 }
 
 /*
@@ -194,7 +196,6 @@ START_TEST(test_reboot_event)
 	struct harness_client keel;
 	char body[640], once[200];
 	struct proc p = { 0 };
-	struct json_object *ev;
 	const char *out;
 	long from;
 
@@ -209,24 +210,12 @@ START_TEST(test_reboot_event)
 	define("r");
 	json_object_put(rpc_ok("domain.start", "{\"name\":\"r\"}"));
 
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "defined", "added", false);
-	json_object_put(ev);
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "started", "booted", false);
-	json_object_put(ev);
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "rebooted", "guest", false);
-	json_object_put(ev);
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "stopped", "shutdown", true);
-	json_object_put(ev);
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "started", "booted", true);
-	json_object_put(ev);
-	ev = next_domain_event(&keel, "r");
-	assert_keel_event(ev, "stopped", "shutdown", false);
-	json_object_put(ev);
+	expect_keel_event(&keel, "r", "defined", "added", false);
+	expect_keel_event(&keel, "r", "started", "booted", false);
+	expect_keel_event(&keel, "r", "rebooted", "guest", false);
+	expect_keel_event(&keel, "r", "stopped", "shutdown", true);
+	expect_keel_event(&keel, "r", "started", "booted", true);
+	expect_keel_event(&keel, "r", "stopped", "shutdown", false);
 	harness_client_close(&keel);
 
 	expect_virsh_event(&p, "r", "Started Booted", &from);
