@@ -126,11 +126,14 @@ static void choose(const struct decide_in *in, struct decision *d)
 							  in->on_poweroff;
 		d->reason = DOMAIN_REASON_SHUTDOWN;
 		d->detail = "shutdown";
+		if (in->intent == INTENT_REBOOT)
+			d->rebooted = "host";
 		return;
 	case HV_END_REBOOT:
 		d->action = in->on_reboot;
 		d->reason = DOMAIN_REASON_SHUTDOWN;
 		d->detail = "shutdown";
+		d->rebooted = in->intent == INTENT_REBOOT ? "host" : "guest";
 		return;
 	case HV_END_KILLED:
 		/* keeld's destroy, or someone else's SIGTERM: no action. */
@@ -249,6 +252,9 @@ void decide_action(const struct decide_in *in, struct decision *out)
 			d.kept_detail = "finished";
 		}
 	}
+	/* Only a restart that is done makes a reset a reboot. */
+	if (d.action != ACTION_RESTART)
+		d.rebooted = NULL;
 	/* destroy and restart need the lingering keel-hv ended first. */
 	d.kill_first = !in->exited && (d.action == ACTION_DESTROY ||
 				       d.action == ACTION_RESTART);

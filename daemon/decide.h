@@ -83,6 +83,11 @@ struct decision {
 	enum domain_state kept_state;
 	enum domain_reason kept_reason;
 	const char *kept_event, *kept_detail;
+	/*
+	 * A reset the restart action restarts (keeld.8, the "rebooted"
+	 * event): who asked, "guest" or "host" (domain.reboot); else NULL.
+	 */
+	const char *rebooted;
 	/* restart and rename-restart: start again after @delay_s seconds. */
 	int delay_s;
 	bool gave_up;		/* the brake: a restart that is not done */

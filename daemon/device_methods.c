@@ -33,6 +33,7 @@
 #include "hv_proto.h"
 #include "keel.h"
 #include "keeld.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "methods.h"
 #include "nic.h"
@@ -73,6 +74,26 @@ struct device_op {
 
 /* Detaches waiting for the guest, of every domain of this keeld. */
 static struct device_op *waiting;
+
+/*
+ * keeld.8, EVENTS: @item of @kind was plugged into (@added) or
+ * unplugged from running @dom; the device named as a detach names it,
+ * a disk by its vdev, a NIC by its MAC.
+ */
+static void device_event(struct keeld *k, const struct domain *dom,
+			 const struct kind *kind, struct json_object *item,
+			 bool added)
+{
+	struct json_object *params = lifecycle_event_params(
+		dom, "device", added ? "device_added" : "device_removed",
+		kind->param);
+	const char *name = json_member_string(item, kind->key);
+
+	if (params)
+		json_object_object_add(params, "device",
+				       json_object_new_string(name ? name : ""));
+	lifecycle_broadcast(k, params);
+}
 
 static void op_free(struct device_op *op)
 {
@@ -298,6 +319,7 @@ static void on_device_add(struct hv *hv, struct json_object *result, int code,
 	log_info("Domain %s: %s %s attached as %s.", dom->name, op->kind->what,
 		 json_member_string(op->item, op->kind->alt),
 		 json_member_string(result, "device"));
+	device_event(op->k, dom, op->kind, op->item, true);
 	/* The guest has it and so does the configuration: say what failed. */
 	if (why[0]) {
 		run_answer_error(op->r, KEEL_E_OPERATION_FAILED,
@@ -624,6 +646,7 @@ void device_notified(struct domain_run *run, const char *method,
 			json_member_string(item, kind->alt));
 	log_info("Domain %s: %s %s detached.", dom->name, kind->what,
 		 json_member_string(item, kind->alt));
+	device_event(run->k, dom, kind, item, false);
 	for (struct device_op *op = waiting, *next; op; op = next) {
 		struct json_object *res;
 

@@ -247,6 +247,7 @@ static void on_started(struct hv *hv, struct json_object *result, int code,
 		 dom->id, (int)run->pid);
 	lifecycle_emit(run->k, dom, "started",
 		       run->restoring ? "restored" : "booted");
+	dom->rebooting = false;
 	if (run->paused_start)
 		lifecycle_emit(run->k, dom, "suspended", "paused");
 	run_answer(r, domain_summary(dom));
@@ -458,6 +459,11 @@ fail:
 	}
 	dom->state = DOMAIN_SHUTOFF;
 	dom->reason = DOMAIN_REASON_FAILED;
+	if (dom->rebooting) {
+		/* Its "stopped" was the reboot's: this start ends it. */
+		dom->rebooting = false;
+		lifecycle_emit(k, dom, "stopped", "failed");
+	}
 	if (!dom->persistent)
 		registry_forget(k->reg, dom);
 }

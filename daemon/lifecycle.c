@@ -67,6 +67,9 @@ struct json_object *lifecycle_event_params(const struct domain *dom,
 				       domain_reason_name(dom->reason)));
 	json_object_object_add(params, "timestamp",
 			       json_object_new_double(wall_now()));
+	if (dom->rebooting && strcmp(event, "rebooted"))
+		json_object_object_add(params, "reboot",
+				       json_object_new_boolean(true));
 	return params;
 }
 
@@ -308,6 +311,10 @@ void run_finish(struct domain_run *run, const struct decision *decided)
 			msg[0] ? msg : NULL);
 		return;
 	case ACTION_RESTART:
+		if (d->rebooted) {
+			lifecycle_emit(k, dom, "rebooted", d->rebooted);
+			dom->rebooting = true;
+		}
 		run_end(run, d->reason, d->detail, true, msg[0] ? msg : NULL);
 		restart_later(k, dom, id, d->delay_s);
 		return;
@@ -342,6 +349,8 @@ static void run_start_failed(struct domain_run *run, bool exited)
 	run->starting = false;
 	run->start_failed = true;
 	run->start_reply = NULL;
+	/* A reboot's start that failed: the domain did stop. */
+	run->dom->rebooting = false;
 	if (!exited && run->hv) {
 		run->intent = INTENT_DESTROY;
 		hv_kill(run->hv);
@@ -396,6 +405,7 @@ static bool run_settle_start(struct domain_run *run, enum hv_end end,
 		 */
 		run->starting = false;
 		lifecycle_emit(run->k, dom, "started", "booted");
+		dom->rebooting = false;
 		run_answer(run->start_reply, domain_summary(dom));
 		run->start_reply = NULL;
 		return true;
@@ -628,6 +638,7 @@ void lifecycle_destroy(struct keeld *k, struct domain *dom, struct reply *r)
 		/* Stopped, waiting to be restarted: it stays stopped. */
 		lifecycle_cancel_restart(dom);
 		dom->quick_ends = 0;
+		dom->rebooting = false;	/* it stops for good: say so */
 		dom->reason = DOMAIN_REASON_DESTROYED;
 		lifecycle_emit(k, dom, "stopped", "destroyed");
 		run_answer(r, domain_summary(dom));

@@ -65,6 +65,11 @@ struct domain {
 	struct domain_run *run;		/* lifecycle.c's, while running */
 	struct domain_restart *restart;	/* lifecycle.c's, while it waits */
 	unsigned quick_ends;		/* runs in a row that ended soon */
+	/*
+	 * It rebooted: its "stopped" and next "started" are the reboot's
+	 * (lifecycle.c), until that start is done or failed.
+	 */
+	bool rebooting;
 	struct domain *next;
 };
 

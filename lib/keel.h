@@ -491,7 +491,7 @@ int keel_domain_config_update(struct keel_conn *c, const char *dom,
 
 /* A lifecycle event (schemas/keel.openrpc.json, components/schemas/Event). */
 struct keel_event {
-	const char *type;	/* "lifecycle", "progress" */
+	const char *type;	/* "lifecycle", "progress", "device" */
 	const char *event;	/* "started", "stopped", ... */
 	const char *detail;	/* "booted", "shutdown", ... */
 	struct keel_domain domain;	/* name, uuid, id, state, reason */

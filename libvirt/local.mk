@@ -42,6 +42,7 @@ libvirt_libvirtcore_la_SOURCES = libvirt/virt_frame.c libvirt/virt_frame.h \
 	libvirt/virt_save.c libvirt/virt_migrate.c \
 	libvirt/virt_tls.c libvirt/virt_tls.h \
 	libvirt/virt_events.c libvirt/virt_events.h \
+	libvirt/virt_cache.c libvirt/virt_cache.h \
 	libvirt/virt_stream.c libvirt/virt_stream.h
 VIRT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/libvirt \
 	-I$(top_srcdir)/libvirt

@@ -5,7 +5,8 @@
  * gives it while it runs (-1 otherwise). A domain argument is looked up
  * by its uuid, never by the id the client cached. Each handler is one
  * libkeel call, or two when libvirt's answer needs the domain's state
- * first.
+ * first; what keeld says of domains' states goes into the state cache
+ * (virt_cache.c), which GET_STATE answers from when it can.
  */
 #include "config.h"
 
@@ -14,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virt_cache.h"
 #include "virt_error.h"
+#include "virt_events.h"
 #include "virt_handlers.h"
+#include "virt_server.h"
 #include "virt_state.h"
 
 /* virConnectListAllDomainsFlags (libvirt-domain.h). */
@@ -126,10 +130,19 @@ int virt_dom_fill(struct virt_call *call, struct vx_dom *out,
 	return 0;
 }
 
+/* The state cache, or NULL for a call that came on no client. */
+static struct virt_cache *call_cache(struct virt_call *call)
+{
+	return call->client ?
+		virt_events_cache(virt_client_events(call->client)) : NULL;
+}
+
 int virt_dom_get(struct virt_call *call, const struct vx_dom *dom,
 		 struct keel_domain *out, struct json_object **config)
 {
 	struct keel_conn *kc = virt_call_keel(call);
+	struct virt_cache *vc = call_cache(call);
+	unsigned long epoch = vc ? virt_cache_epoch(vc) : 0;
 	char uuid[KEEL_UUID_LEN + 1];
 
 	if (!kc)
@@ -137,6 +150,8 @@ int virt_dom_get(struct virt_call *call, const struct vx_dom *dom,
 	uuid_format(dom->uuid, uuid);
 	if (keel_domain_info(kc, uuid, out, config))
 		return virt_call_keel_error(call);
+	if (vc)
+		virt_cache_put(vc, epoch, out, 1);
 	return 0;
 }
 
@@ -188,11 +203,15 @@ static int dom_list(struct virt_call *call, struct keel_domain **list,
 		    size_t *n)
 {
 	struct keel_conn *kc = virt_call_keel(call);
+	struct virt_cache *vc = call_cache(call);
+	unsigned long epoch = vc ? virt_cache_epoch(vc) : 0;
 
 	if (!kc)
 		return -1;
 	if (keel_domain_list(kc, list, n))
 		return virt_call_keel_error(call);
+	if (vc)
+		virt_cache_put(vc, epoch, *list, *n);
 	return 0;
 }
 
@@ -380,9 +399,13 @@ int virt_h_get_state(struct virt_call *call, void *args, void *ret)
 {
 	struct vx_dom_flags_args *a = args;
 	struct vx_get_state_ret *r = ret;
+	struct virt_cache *vc = call_cache(call);
 	struct keel_domain d;
 
-	if (virt_call_check_flags(call, a->flags, 0) ||
+	if (virt_call_check_flags(call, a->flags, 0))
+		return -1;
+	uuid_format(a->dom.uuid, d.uuid);
+	if ((!vc || !virt_cache_get(vc, d.uuid, &d)) &&
 	    virt_dom_get(call, &a->dom, &d, NULL))
 		return -1;
 	r->state = d.state;

@@ -22,8 +22,9 @@ struct virt_options;
 #define VIRT_EVENTS_RETRY_MS 1000
 
 /*
- * The fan-out for @base; keeld (@o->keeld, borrowed) is reached once a
- * client registers a callback. Returns 0 and *@out, or -ENOMEM.
+ * The fan-out and the state cache for @base; keeld (@o->keeld,
+ * borrowed) is subscribed to from the loop's first turn, and again
+ * whenever it is lost. Returns 0 and *@out, or -ENOMEM.
  */
 int virt_events_new(struct event_base *base, const struct virt_options *o,
 		    struct virt_events **out);
@@ -38,6 +39,18 @@ void virt_events_free(struct virt_events *ev);
  */
 int virt_event_lookup(const char *event, const char *detail, int *type,
 		      int *det);
+
+/* The state cache the subscription keeps (virt_cache.h). */
+struct virt_cache *virt_events_cache(struct virt_events *ev);
+
+/*
+ * A call that may change domains is about to run (_begin, from any
+ * thread), and has been answered by keeld (_end): the cache answers
+ * nothing in between, nor until the events keeld sent before that
+ * answer are in, so the caller's next call sees its change.
+ */
+void virt_events_change_begin(struct virt_events *ev);
+void virt_events_change_end(struct virt_events *ev);
 
 /* @c closed: forget its callbacks. */
 void virt_events_client_gone(struct virt_events *ev, struct virt_client *c);

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "virt_error.h"
+#include "virt_events.h"
 #include "virt_frame.h"
 #include "virt_handlers.h"
 #include "virt_procs.h"
@@ -333,6 +334,8 @@ int virt_proc_run(struct virt_call *call, const struct vx_header *h,
 		  size_t *out_len)
 {
 	const struct virt_proc *p = call->proc;
+	struct virt_events *ev =
+		call->client ? virt_client_events(call->client) : NULL;
 	void *args = NULL, *ret = NULL;
 	struct vx_header rh = *h;
 	int rc = -1;
@@ -349,7 +352,15 @@ int virt_proc_run(struct virt_call *call, const struct vx_header *h,
 		call->domain = VIR_FROM_RPC;
 		goto out_reply;
 	}
+	/*
+	 * What a read-only connection may not call may change domains:
+	 * the state cache waits for its events (virt_cache.c).
+	 */
+	if (ev && !(p->flags & VIRT_PROC_READ))
+		virt_events_change_begin(ev);
 	rc = p->fn(call, args, ret);
+	if (ev && !(p->flags & VIRT_PROC_READ))
+		virt_events_change_end(ev);
 	if (p->args_xdr)
 		xdr_free(p->args_xdr, args);
 	if (!rc) {

@@ -340,6 +340,15 @@ tests_unit_check_virt_frame_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
 tests_unit_check_virt_frame_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
 $(tests_unit_check_virt_frame_OBJECTS): libvirt/virt_protocol.h
 
+# keel-virtd's state cache (libvirt/virt_cache.c).
+check_PROGRAMS += tests/unit/check_virt_cache
+TESTS += tests/unit/check_virt_cache
+tests_unit_check_virt_cache_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_virt_cache.c
+tests_unit_check_virt_cache_CPPFLAGS = $(VIRT_CPPFLAGS)
+tests_unit_check_virt_cache_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
+tests_unit_check_virt_cache_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
+
 # keel-virtd's typed parameters and the conversions of statistics and
 # tuning (libvirt/virt_params.c, virt_stats.c, virt_tune.c).
 check_PROGRAMS += tests/unit/check_virt_params

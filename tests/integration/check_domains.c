@@ -33,19 +33,6 @@
 #include "keeld_fixture.h"
 #include "runner.h"
 
-/* Write an executable stand-in for keel-hv; returns its path (static). */
-static const char *fake_hv(const char *body)
-{
-	static char path[256];
-	char text[4096];
-
-	snprintf(path, sizeof(path), "%s/fake-keel-hv", top);
-	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
-	write_file(path, text);
-	ck_assert_int_eq(chmod(path, 0755), 0);
-	return path;
-}
-
 /* A mount namespace for this test, so its mounts go with its process. */
 static void private_mounts(void)
 {

@@ -218,8 +218,29 @@ static const char *keel_ok(struct proc *out, const char *a, const char *b,
 	return out->out;
 }
 
+/*
+ * keeld's next device event about hp is @event (device_added or
+ * device_removed) of a @detail (disk, nic) named @name (keeld.8).
+ */
+static void expect_device_event(struct harness_client *c, const char *event,
+				const char *detail, const char *name)
+{
+	struct json_object *ev = next_domain_event(c, "hp");
+
+	while (ev && strcmp(str_at(ev, "/params/type"), "device")) {
+		json_object_put(ev);
+		ev = next_domain_event(c, "hp");
+	}
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_str_eq(str_at(ev, "/params/event"), event);
+	ck_assert_str_eq(str_at(ev, "/params/detail"), detail);
+	ck_assert_str_eq(str_at(ev, "/params/device"), name);
+	json_object_put(ev);
+}
+
 START_TEST(test_keeld_attach_detach)
 {
+	struct harness_client devs;
 	char config[2048], spec[160];
 	struct json_object *resp;
 	struct proc con = { .pid = -1 }, cli = { .pid = -1 };
@@ -238,6 +259,7 @@ START_TEST(test_keeld_attach_detach)
 	json_object_put(resp);
 	assert_ok(resp = rpc_call("domain.start", "{\"name\":\"hp\"}"));
 	json_object_put(resp);
+	events_open(&devs);
 	{
 		char *argv[] = { (char *)harness_path("cli/keel"), "-c",
 				 rw_sock, "console", "hp", NULL };
@@ -256,6 +278,7 @@ START_TEST(test_keeld_attach_detach)
 	pos = harness_con_expect(&con, "got=" FROM_HOST, pos, timeout_ms());
 	out = keel_ok(&cli, "block-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(strstr(out, "xvdb") && strstr(out, disk), "%s", out);
+	expect_device_event(&devs, "device_added", "disk", "xvdb");
 
 	/* Two NICs, one named by its MAC. */
 	keel_ok(&cli, "network-attach", "hp", "mac=00:16:3e:00:00:42", NULL,
@@ -268,6 +291,8 @@ START_TEST(test_keeld_attach_detach)
 			       "/sys/class/net/eth*/address | grep -c "
 			       "00:16:3e:00:00:4)x\r");
 	pos = harness_con_expect(&con, "macs=2x", pos, timeout_ms());
+	expect_device_event(&devs, "device_added", "nic", "00:16:3e:00:00:42");
+	expect_device_event(&devs, "device_added", "nic", "00:16:3e:00:00:43");
 	out = keel_ok(&cli, "network-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(strstr(out, "00:16:3e:00:00:42") &&
 			      strstr(out, "00:16:3e:00:00:43") &&
@@ -284,6 +309,10 @@ START_TEST(test_keeld_attach_detach)
 	harness_con_type(&con, "echo macs=$(cat /sys/class/net/eth*/address | "
 			       "grep -c 00:16:3e:00:00:4)y\r");
 	pos = harness_con_expect(&con, "macs=1y", pos, timeout_ms());
+	expect_device_event(&devs, "device_removed", "disk", "xvdb");
+	expect_device_event(&devs, "device_removed", "nic",
+			    "00:16:3e:00:00:42");
+	harness_client_close(&devs);
 	out = keel_ok(&cli, "block-list", "hp", NULL, NULL, NULL);
 	ck_assert_msg(!strstr(out, "xvdb"), "%s", out);
 	out = keel_ok(&cli, "network-list", "hp", NULL, NULL, NULL);

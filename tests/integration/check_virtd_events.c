@@ -5,8 +5,10 @@
  * loop, and `virsh event --all --loop` see the domains they and keeld
  * define and undefine (virtd_events.py host: also filters,
  * deregistration, read-only consoles refused, hostile registrations);
- * virsh's events go on after keeld restarts. The same clients on a
- * running guest (events, consoles) are check_virtd_kvm's.
+ * virsh's events go on after keeld restarts; keel-virtd's state cache
+ * sees the changes it makes at once and those made behind its back
+ * once keeld's events come (virtd_events.py cache). The same clients
+ * on a running guest (events, consoles) are check_virtd_kvm's.
  */
 #include "config.h"
 
@@ -152,6 +154,91 @@ START_TEST(test_python)
 }
 END_TEST
 
+/* The state cache, every start failing (virtd_events.py cache). */
+START_TEST(test_state_cache)
+{
+	char *words[] = { "cache", uri, rw_sock,
+			  (char *)harness_guest("echo"), NULL };
+
+	keeld_hypervisor = fake_hv("exit 1");
+	start_both();
+	run_script(words);
+	stop_virtd();
+}
+END_TEST
+
+/* keeld's next event about @name is @event/@detail, a reboot's or not. */
+static void expect_keel_event(struct harness_client *c, const char *name,
+			      const char *event, const char *detail,
+			      bool of_reboot)
+{
+	struct json_object *ev = next_domain_event(c, name), *flag;
+
+	ck_assert_str_eq(str_at(ev, "/params/event"), event);
+	ck_assert_str_eq(str_at(ev, "/params/detail"), detail);
+	flag = at(ev, "/params/reboot");
+	ck_assert_msg(of_reboot == (flag && json_object_get_boolean(flag)),
+		      "%s %s: reboot is %s", event, detail,
+		      json_object_to_json_string(flag));
+	json_object_put(ev);
+}
+
+/*
+ * A guest that resets, and then powers off as it starts again (the
+ * stand-in's exit statuses, keel-hv's: 2 reset, 0 power-off): keeld
+ * says rebooted and marks the stopped and started that go with it;
+ * virsh event sees REBOOT alone, libvirt's QEMU driver's way, then the
+ * power-off's Stopped Shutdown.
+ */
+START_TEST(test_reboot_event)
+{
+	char *argv[] = { HARNESS_VIRSH, "-c", uri, "event", "--all", "--loop", NULL };
+	struct harness_client keel;
+	char body[640], once[200];
+	struct proc p = { 0 };
+	const char *out;
+	long from;
+
+	snprintf(once, sizeof(once), "%s/reset-once", top);
+	snprintf(body, sizeof(body),
+		 "[ -e %s ] && exit 0\ntouch %s\nexit 2", once, once);
+	keeld_hypervisor = fake_hv(body);
+	start_both();
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	from = first_event(&p, "a");
+	events_open(&keel);
+	define("r");
+	json_object_put(rpc_ok("domain.start", "{\"name\":\"r\"}"));
+
+	expect_keel_event(&keel, "r", "defined", "added", false);
+	expect_keel_event(&keel, "r", "started", "booted", false);
+	expect_keel_event(&keel, "r", "rebooted", "guest", false);
+	expect_keel_event(&keel, "r", "stopped", "shutdown", true);
+	expect_keel_event(&keel, "r", "started", "booted", true);
+	expect_keel_event(&keel, "r", "stopped", "shutdown", false);
+	harness_client_close(&keel);
+
+	expect_virsh_event(&p, "r", "Started Booted", &from);
+	ck_assert_msg(proc_expect(&p, "event 'reboot' for domain 'r'",
+				  (size_t)from, 20000) > 0,
+		      "virsh event: no reboot in: %s", p.out + from);
+	expect_virsh_event(&p, "r", "Stopped Shutdown", &from);
+	undefine("r");
+	expect_virsh_event(&p, "r", "Undefined Removed", &from);
+	/* Between the boot and the power-off: the reboot alone. */
+	out = strstr(p.out, "'r': Started Booted");
+	ck_assert_ptr_nonnull(out);
+	out += strlen("'r': Started Booted");
+	ck_assert_msg(!strstr(out, "Started") &&
+			      strstr(out, "Stopped") ==
+				      strstr(out, "Stopped Shutdown") &&
+			      !strstr(strstr(out, "Stopped") + 1, "Stopped"),
+		      "virsh event: %s", p.out);
+	proc_dispose(&p);
+	stop_virtd();
+}
+END_TEST
+
 /* virsh event --all --loop, and its events after keeld restarts. */
 START_TEST(test_virsh_event)
 {
@@ -191,6 +278,8 @@ Suite *unit_suite(void)
 		runner_skip_reason = "virsh or python3-libvirt is missing (Debian: libvirt-clients, python3-libvirt)";
 	tcase_add_test(tc, test_python);
 	tcase_add_test(tc, test_virsh_event);
+	tcase_add_test(tc, test_state_cache);
+	tcase_add_test(tc, test_reboot_event);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -66,6 +66,18 @@ void write_file(const char *path, const char *text)
 	ck_assert_msg(rc == 0, "cannot write %s: %s", path, strerror(-rc));
 }
 
+const char *fake_hv(const char *body)
+{
+	static char path[256];
+	char text[4096];
+
+	snprintf(path, sizeof(path), "%s/fake-keel-hv", top);
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
+	write_file(path, text);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	return path;
+}
+
 void suite_setup(void)
 {
 	strcpy(suite_dir, "/tmp/check_keeld.XXXXXX");

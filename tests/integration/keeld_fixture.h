@@ -53,6 +53,12 @@ void keeld_stop(void);
 void write_file(const char *path, const char *text);
 
 /*
+ * Write an executable stand-in for keel-hv, a shell script of @body;
+ * returns its path (static), for keeld_hypervisor.
+ */
+const char *fake_hv(const char *body);
+
+/*
  * A test case run on the suite's keeld: suite_setup/suite_teardown
  * around it, setup/teardown around each test, @timeout_s per test.
  */

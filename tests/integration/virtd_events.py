@@ -26,8 +26,17 @@ check_virtd_kvm the guest part:
       guest) defined from XML, started, its XMLDesc defined again
       unchanged, shut down (asked), destroyed and undefined.
 
+  virtd_events.py cache URI KEELD_SOCKET KERNEL
+      no KVM needed, keeld's keel-hv a stand-in that exits at once
+      (every start fails): keel-virtd's state cache. A change made
+      through keel-virtd (a failed start: shut off, "failed") is in the
+      next GET_STATE of the same connection, with no wait; one made
+      behind its back, through keeld's own socket (a failed start, an
+      undefine), is in a GET_STATE once keeld's event has come.
+
 It prints what it saw and exits 0 only when everything is as it must be.
 """
+import json
 import os
 import select
 import socket
@@ -140,6 +149,76 @@ class Raw:
             return 0, body
         code, = struct.unpack(">i", body[:4])
         return code, body
+
+
+def keeld_call(sock, method, params):
+    """One JSON-RPC call on keeld's socket: keel-virtd is not told."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(WAIT_S)
+    s.connect(sock)
+    s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                          "params": params}).encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        c = s.recv(65536)
+        assert c, "keeld closed the connection"
+        buf += c
+    s.close()
+    return json.loads(buf)
+
+
+def wait_state(dom, want):
+    """dom.state() (GET_STATE, no lookup first) until it is @want."""
+    end = time.time() + WAIT_S
+    while True:
+        got = dom.state()
+        if got == want:
+            return
+        assert time.time() < end, "GET_STATE says %r, not %r" % (got, want)
+        time.sleep(0.05)
+
+
+def cache(uri, keeld_sock, kernel):
+    shutoff = libvirt.VIR_DOMAIN_SHUTOFF
+    failed = [shutoff, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+    conn = libvirt.open(uri)
+
+    # Through keel-virtd: the next call of the same connection sees it.
+    dom = conn.defineXML(domain_xml("c1", kernel))
+    conn.listAllDomains(0)
+    before = dom.state()
+    assert before[0] == shutoff and before != failed, before
+    for _ in range(3):
+        assert dom.state() == before, dom.state()
+    expect_error(libvirt.VIR_ERR_OPERATION_FAILED, dom.create)
+    assert dom.state() == failed, dom.state()
+    dom.undefine()
+    expect_error(libvirt.VIR_ERR_NO_DOMAIN, dom.state)
+    print("a change through keel-virtd, in its next GET_STATE: ok")
+
+    # Behind keel-virtd's back: keeld's events bring it.
+    dom = conn.defineXML(domain_xml("c2", kernel))
+    conn.listAllDomains(0)
+    before = dom.state()
+    assert before != failed, before
+    r = keeld_call(keeld_sock, "domain.start", {"name": "c2"})
+    assert "error" in r, r
+    wait_state(dom, failed)
+    conn.listAllDomains(0)
+    assert dom.state() == failed, dom.state()
+    r = keeld_call(keeld_sock, "domain.undefine", {"name": "c2"})
+    assert "error" not in r, r
+    end = time.time() + WAIT_S
+    while True:
+        try:
+            dom.state()
+        except libvirt.libvirtError as e:
+            assert e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, str(e)
+            break
+        assert time.time() < end, "GET_STATE still answers for c2"
+        time.sleep(0.05)
+    print("changes behind keel-virtd's back, after their events: ok")
+    conn.close()
 
 
 def host(uri, ro_uri, sock, kernel):
@@ -378,6 +457,8 @@ def lifecycle(conn, seen, kernel):
 if __name__ == "__main__":
     if sys.argv[1] == "host":
         host(*sys.argv[2:6])
+    elif sys.argv[1] == "cache":
+        cache(*sys.argv[2:5])
     else:
         guest(*sys.argv[2:5])
     print("virtd_events.py: ok")

@@ -145,6 +145,40 @@ START_TEST(test_reboot_takes_on_reboot)
 }
 END_TEST
 
+/*
+ * A reboot (the "rebooted" event): a reset, or a user's reboot, that
+ * is restarted; who asked. Not one: a restart of another end, a reset
+ * whose action keeps or ends the domain, a restart the brake refused.
+ */
+START_TEST(test_rebooted)
+{
+	struct decide_in in = {
+		.end = HV_END_REBOOT, .on_poweroff = D, .on_reboot = R,
+		.on_crash = R, .persistent = true,
+		.quick_ends = RESTART_BURST, .ran_s = 0,
+	};
+	struct decision d;
+
+	ck_assert_str_eq(decide(HV_END_REBOOT, INTENT_NONE, D, R, D, true)
+				 .rebooted, "guest");
+	ck_assert_str_eq(decide(HV_END_POWEROFF, INTENT_REBOOT, D, R, D, true)
+				 .rebooted, "host");
+	ck_assert_ptr_null(decide(HV_END_POWEROFF, INTENT_NONE, R, R, R, true)
+				   .rebooted);
+	ck_assert_ptr_null(decide(HV_END_CRASH, INTENT_NONE, R, R, R, true)
+				   .rebooted);
+	ck_assert_ptr_null(decide(HV_END_REBOOT, INTENT_NONE, R, D, R, true)
+				   .rebooted);
+	ck_assert_ptr_null(decide(HV_END_REBOOT, INTENT_NONE, R, P, R, false)
+				   .rebooted);
+	ck_assert_ptr_null(decide(HV_END_REBOOT, INTENT_NONE, R, RR, R, false)
+				   .rebooted);
+	decide_action(&in, &d);
+	ck_assert(d.gave_up);
+	ck_assert_ptr_null(d.rebooted);
+}
+END_TEST
+
 /* The forced shutdown takes on_poweroff, whichever it is. */
 START_TEST(test_forced_takes_on_poweroff)
 {
@@ -491,6 +525,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_which_action);
 	tcase_add_test(tc, test_forced_takes_on_poweroff);
 	tcase_add_test(tc, test_reboot_takes_on_reboot);
+	tcase_add_test(tc, test_rebooted);
 	tcase_add_test(tc, test_exited_or_lingering);
 	tcase_add_test(tc, test_kept_state);
 	tcase_add_test(tc, test_brake);

@@ -151,6 +151,40 @@ START_TEST(encode_get_info_layout)
 }
 END_TEST
 
+/*
+ * DEVICE_ADDED/REMOVED's callback message as libvirt 9.0.0 decodes it:
+ * callback number, domain (name, uuid, id), the device's alias.
+ */
+START_TEST(encode_device_event_layout)
+{
+	struct vx_header h = { VX_PROGRAM, 1, 354, VX_MESSAGE, 0, VX_OK };
+	struct vx_event_device_msg m = {
+		.callback_id = 7,
+		.dom = { .name = "web", .id = 3 },
+		.dev_alias = "xvdb",
+	};
+	static const uint8_t want[] = {
+		0, 0, 0, 7,			/* callbackID */
+		0, 0, 0, 3, 'w', 'e', 'b', 0,	/* name, padded */
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		0, 0, 0, 3,			/* id */
+		0, 0, 0, 4, 'x', 'v', 'd', 'b',	/* devAlias */
+	};
+	uint8_t *msg;
+	size_t len;
+
+	for (int i = 0; i < VX_UUID_LEN; i++)
+		m.dom.uuid[i] = (char)(i + 1);
+	ck_assert_int_eq(virt_msg_encode(&h,
+					 (xdrproc_t)xdr_vx_event_device_msg,
+					 &m, &msg, &len),
+			 0);
+	ck_assert_uint_eq(len, VIRT_MSG_MIN + sizeof(want));
+	ck_assert(!memcmp(msg + VIRT_MSG_MIN, want, sizeof(want)));
+	free(msg);
+}
+END_TEST
+
 START_TEST(encode_too_large)
 {
 	struct vx_header h = { VX_PROGRAM, 1, 21, VX_REPLY, 1, VX_OK };
@@ -438,7 +472,13 @@ START_TEST(event_map)
 	ck_assert_int_eq(virt_event_lookup("progress", "save", &type, &det),
 			 -ENOENT);
 	ck_assert_int_eq(virt_event_lookup("", NULL, &type, &det), -ENOENT);
-	/* Every lifecycle event keeld's schema names has libvirt's number. */
+	/*
+	 * Every lifecycle event keeld's schema names has libvirt's number,
+	 * but rebooted and the device events: libvirt's REBOOT (319) and
+	 * DEVICE_ADDED/REMOVED (354, 333), no lifecycle ones.
+	 */
+	ck_assert_int_eq(virt_event_lookup("rebooted", "guest", &type, &det),
+			 -ENOENT);
 	snprintf(path, sizeof(path), "%s/schemas/keel.openrpc.json", srcdir());
 	schema = json_object_from_file(path);
 	ck_assert_ptr_nonnull(schema);
@@ -449,7 +489,8 @@ START_TEST(event_map)
 		const char *e =
 			json_object_get_string(json_object_array_get_idx(en, i));
 
-		if (strcmp(e, "progress"))
+		if (strcmp(e, "progress") && strcmp(e, "rebooted") &&
+		    strncmp(e, "device_", 7))
 			ck_assert_msg(!virt_event_lookup(e, NULL, &type, &det),
 				      "keel's event %s has no libvirt number", e);
 	}
@@ -467,6 +508,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, decode_open_args);
 	tcase_add_test(tc, decode_refuses_hostile);
 	tcase_add_test(tc, encode_get_info_layout);
+	tcase_add_test(tc, encode_device_event_layout);
 	tcase_add_test(tc, encode_too_large);
 	tcase_add_test(tc, error_reply);
 	tcase_add_test(tc, proc_run_loop_call);
