@@ -367,36 +367,31 @@ static int migrate_sync(struct migrate *m, uint64_t *remaining)
 }
 
 /*
- * Pass @round's PROGRESS record is out: wait until the destination says
- * it applied everything before it (HV_MIG_ACK " ROUND"). What the
- * socket buffers and the destination's backlog hold is then not queued
- * behind the pause, where it would all be downtime (docs/migration.md,
- * "Passes"). *@ack_us: how long that took.
+ * The destination's next line, within @timeout_ms, must be @want: it
+ * confirms @what (m->why names it). A line that came stands. Else
+ * -errno with m->why said: FAIL and the destination's sentence, a
+ * timeout, a closed connection, another line, or -ECANCELED.
  */
-static int migrate_wait_ack(struct migrate *m, uint64_t round,
-			    uint64_t *ack_us)
+static int migrate_expect(struct migrate *m, const char *want,
+			  int timeout_ms, const char *what)
 {
-	char line[MIGRATE_LINE_MAX], want[32];
-	uint64_t t0 = monotime_us();
-	int rc = migrate_read_line(m->fd, line, sizeof(line), MIGRATE_ACK_MS);
+	char line[MIGRATE_LINE_MAX];
+	int rc = migrate_read_line(m->fd, line, sizeof(line), timeout_ms);
 
-	*ack_us = monotime_us() - t0;
 	if (rc && atomic_load(&m->cancel))
 		return migrate_cancelled(m);
 	if (rc == -ETIMEDOUT) {
 		snprintf(m->why, sizeof(m->why),
-			 "The destination did not acknowledge pass %llu within %d s.",
-			 (unsigned long long)round, MIGRATE_ACK_MS / 1000);
+			 "The destination did not confirm %s within %d s.",
+			 what, timeout_ms / 1000);
 		return rc;
 	}
 	if (rc) {
 		snprintf(m->why, sizeof(m->why),
-			 "The destination closed the connection during pass %llu.",
-			 (unsigned long long)round);
+			 "The destination closed the connection before it confirmed %s.",
+			 what);
 		return rc;
 	}
-	snprintf(want, sizeof(want), HV_MIG_ACK " %llu",
-		 (unsigned long long)round);
 	if (!strcmp(line, want))
 		return 0;
 	migrate_printable(line);
@@ -406,9 +401,31 @@ static int migrate_wait_ack(struct migrate *m, uint64_t round,
 			 line + 5);
 	else
 		snprintf(m->why, sizeof(m->why),
-			 "The destination answered pass %llu with \"%.64s\", not " HV_MIG_ACK ".",
-			 (unsigned long long)round, line);
+			 "The destination answered %s with \"%.64s\", not %s.",
+			 what, line, want);
 	return -EPROTO;
+}
+
+/*
+ * Pass @round's PROGRESS record is out: wait until the destination says
+ * it applied everything before it (HV_MIG_ACK " ROUND"). What the
+ * socket buffers and the destination's backlog hold is then not queued
+ * behind the pause, where it would all be downtime (docs/migration.md,
+ * "Passes"). *@ack_us: how long that took.
+ */
+static int migrate_wait_ack(struct migrate *m, uint64_t round,
+			    uint64_t *ack_us)
+{
+	char want[32], what[32];
+	uint64_t t0 = monotime_us();
+	int rc;
+
+	snprintf(want, sizeof(want), HV_MIG_ACK " %llu",
+		 (unsigned long long)round);
+	snprintf(what, sizeof(what), "pass %llu", (unsigned long long)round);
+	rc = migrate_expect(m, want, MIGRATE_ACK_MS, what);
+	*ack_us = monotime_us() - t0;
+	return rc;
 }
 
 /*
@@ -599,38 +616,11 @@ static int migrate_final_wait(struct migrate *m)
 	return rc;
 }
 
-/* The destination's verdict on the stream: DONE, or FAIL and why. */
+/* The destination's verdict on the stream: DONE (it has the VM), or why not. */
 static int migrate_wait_done(struct migrate *m)
 {
-	char line[MIGRATE_LINE_MAX];
-	int rc = migrate_read_line(m->fd, line, sizeof(line), MIGRATE_DONE_MS);
-
-	/* A DONE that came stands: the destination has the VM. */
-	if (rc && atomic_load(&m->cancel))
-		return migrate_cancelled(m);
-	if (rc == -ETIMEDOUT) {
-		snprintf(m->why, sizeof(m->why),
-			 "The destination did not confirm the migration stream within %d s.",
-			 MIGRATE_DONE_MS / 1000);
-		return rc;
-	}
-	if (rc) {
-		snprintf(m->why, sizeof(m->why),
-			 "The destination closed the connection before it confirmed the migration stream.");
-		return rc;
-	}
-	if (!strcmp(line, HV_MIG_DONE))
-		return 0;
-	migrate_printable(line);
-	if (!strncmp(line, HV_MIG_FAIL " ", 5))
-		snprintf(m->why, sizeof(m->why),
-			 "The destination refused the migration stream: %.200s",
-			 line + 5);
-	else
-		snprintf(m->why, sizeof(m->why),
-			 "The destination answered the migration stream with \"%.64s\", not DONE.",
-			 line);
-	return -EPROTO;
+	return migrate_expect(m, HV_MIG_DONE, MIGRATE_DONE_MS,
+			      "the migration stream");
 }
 
 static void *migrate_thread(void *arg)
