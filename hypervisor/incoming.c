@@ -240,7 +240,8 @@ static void *incoming_run(void *arg)
 	struct incoming *in = arg;
 	struct tls_server *srv = NULL;
 	char why[SAVE_WHY_MAX], line[SAVE_WHY_MAX + 16];
-	long long t0, cpu0, all0;
+	long long t0;
+	uint64_t cpu0, all0;
 	int fd = -1, rc;
 
 	rc = tls_server_accept(in->listen_fd, in->pki_dir, in->peer_dn,
@@ -262,14 +263,15 @@ static void *incoming_run(void *arg)
 	if (rc)
 		goto out_fail;
 	t0 = monotime_ms();
-	cpu0 = (long long)cputime_us(RUSAGE_THREAD) / 1000;
-	all0 = (long long)cputime_us(RUSAGE_SELF) / 1000;
+	cpu0 = cputime_us(RUSAGE_THREAD);
+	all0 = cputime_us(RUSAGE_SELF);
 	rc = restore_read(in->vm, fd, incoming_ack, &fd, why);
 	in->ms = monotime_ms() - t0;
 	/* The vCPUs are parked: what this thread did not use, TLS did. */
 	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",
-		 in->ms, (long long)cputime_us(RUSAGE_THREAD) / 1000 - cpu0,
-		 (long long)cputime_us(RUSAGE_SELF) / 1000 - all0);
+		 in->ms,
+		 (long long)((cputime_us(RUSAGE_THREAD) - cpu0) / 1000),
+		 (long long)((cputime_us(RUSAGE_SELF) - all0) / 1000));
 	if (rc) {
 		if (!why[0])
 			snprintf(why, sizeof(why),

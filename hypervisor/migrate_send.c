@@ -411,7 +411,7 @@ static int migrate_expect(struct migrate *m, const char *want,
  * it applied everything before it (HV_MIG_ACK " ROUND"). What the
  * socket buffers and the destination's backlog hold is then not queued
  * behind the pause, where it would all be downtime (docs/migration.md,
- * "Passes"). *@ack_us: how long that took.
+ * "pre-copy"). *@ack_us: how long that took.
  */
 static int migrate_wait_ack(struct migrate *m, uint64_t round,
 			    uint64_t *ack_us)

@@ -90,16 +90,6 @@ static int restore_header(void *opaque, struct stream_reader *r,
 
 #define RESTORE_HUGE_PAGE (2ULL << 20)
 
-/*
- * Huge pages where the guest's memory is dense. The writer cuts a run
- * of non-zero pages into full records (STREAM_RAM_RUN_PAGES) back to
- * back, so a full record that starts where the one before ended is the
- * middle of such a run: the 2 MiB page that begins inside it (nothing
- * wrote there yet) will most likely be filled, and may be huge, one
- * fault and one allocation instead of 512. A run that ends early wastes
- * at most that one page; an isolated full record gets no huge page at
- * all (restore_huge_pages() says why small pages are the rule).
- */
 /* MADV_HUGEPAGE for the 2 MiB page that begins inside [@hva, +@len). */
 static void restore_huge_advise(struct restore_state *s, uint64_t gpa,
 				uint8_t *hva, uint64_t len)
@@ -118,13 +108,24 @@ static void restore_huge_advise(struct restore_state *s, uint64_t gpa,
 			  strerror(errno));
 }
 
+/*
+ * Huge pages where the guest's memory is dense. The writer cuts a run
+ * of non-zero pages into full records (STREAM_RAM_RUN_PAGES) back to
+ * back, so a full record that starts where the one before ended is the
+ * middle of such a run: the 2 MiB page that begins inside it (nothing
+ * wrote there yet) will most likely be filled, and may be huge, one
+ * fault and one allocation instead of 512. A run that ends early wastes
+ * at most that one page; an isolated full record gets no huge page at
+ * all (restore_huge_pages() says why small pages are the rule).
+ * @advised: the populator already advised it (restore_ahead()).
+ */
 static void restore_dense(struct restore_state *s, uint64_t gpa,
-			  uint8_t *hva, uint64_t len)
+			  uint8_t *hva, uint64_t len, bool advised)
 {
 	bool follows = gpa == s->data_end;
 
 	s->data_end = gpa + len;
-	if (follows)
+	if (follows && !advised)
 		restore_huge_advise(s, gpa, hva, len);
 }
 
@@ -263,12 +264,15 @@ static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 	struct restore_state *s = opaque;
 	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
 	bool full = len == (uint64_t)STREAM_RAM_RUN_PAGES * STREAM_PAGE_SIZE;
+	bool took;
 
 	if (!hva)
 		return NULL;
+	/* A range the populator made had its huge page advised first. */
+	took = restore_ahead_took(s, hva, len);
 	if (full)
-		restore_dense(s, gpa, hva, len);
-	if (!restore_ahead_took(s, hva, len))
+		restore_dense(s, gpa, hva, len, took);
+	if (!took)
 		restore_populate(s, hva, len);
 	if (full)
 		restore_ahead(s, gpa, len);
