@@ -34,9 +34,11 @@ daemon_libkeeld_la_SOURCES = \
 	daemon/stats.c daemon/stats.h \
 	daemon/answer.c daemon/conn.h
 daemon_libkeeld_la_SOURCES += daemon/tls.c daemon/tls.h
-# Live migration: keeld as another keeld's client, both sides' methods.
+# Live migration: keeld as another keeld's client, both sides' methods,
+# the source's migration.
 daemon_libkeeld_la_SOURCES += daemon/peer.c daemon/peer.h \
-	daemon/migrate.h daemon/migrate_methods.c daemon/migration_in.c
+	daemon/migrate.h daemon/migrate_methods.c daemon/migration_out.c \
+	daemon/migration_in.c
 KEELD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-DKEELD_CONFIG='"$(sysconfdir)/keel/keeld.conf"' \
 	-DKEELD_SCHEMA_DIR='"$(pkgdatadir)/schemas"' \
@@ -305,7 +307,7 @@ tests_unit_check_device_methods_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_device_methods_LDADD = $(UNIT_KEELD_LIBS)
 
 # Live migration through two keelds in one process, fake_hv on both
-# sides (migrate_methods.c, migration_in.c, peer.c).
+# sides (migrate_methods.c, migration_out.c, migration_in.c, peer.c).
 check_PROGRAMS += tests/unit/check_migrate_methods
 TESTS += tests/unit/check_migrate_methods
 tests_unit_check_migrate_methods_SOURCES = $(UNIT_RUNNER) \

@@ -4,18 +4,25 @@
 
 /*
  * Live migration in keeld (docs/migration.md): the source's
- * domain.migrate and friends (migrate_methods.c) and the destination's
- * migration.* methods (migration_in.c). What the rest of keeld needs of
- * them: the hooks run.c, lifecycle.c and adopt.c call.
+ * domain.migrate and friends (migrate_methods.c) and the migration they
+ * start (migration_out.c), and the destination's migration.* methods
+ * (migration_in.c). What the rest of keeld needs of them: the hooks
+ * run.c, lifecycle.c and adopt.c call, and the entry points
+ * migrate_methods.c starts and steers a migration with.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
 struct domain;
 struct domain_run;
+struct jsonrpc_req;
 struct keeld;
+struct methods_caller;
+struct migrate_out;
 
 /* A token: 128 random bits in hex, and its NUL. */
 #define MIGRATE_TOKEN_LEN 32
@@ -51,7 +58,7 @@ struct migrate_recent {
 	enum migrate_phase phase;	/* committed or aborted */
 };
 
-/* --- migrate_methods.c: the source ------------------------------------- */
+/* --- migration_out.c: the source --------------------------------------- */
 
 /*
  * Is @dom migrating, either way? Then only the migration's end may
@@ -87,6 +94,71 @@ struct json_object *migrate_state_json(const struct domain_run *run);
  * committed is killed and its token remembered as aborted.
  */
 void migrate_adopted(struct domain_run *run, struct json_object *record);
+
+/* The limits domain.migrate sets and domain.migrate_set changes. */
+struct migration_out_limits {
+	int64_t downtime_ms, bandwidth_mib;
+	bool auto_converge;
+};
+
+/* What domain.migrate asks for (migrate_methods.c reads the params). */
+struct migration_out_opts {
+	const char *host;	/* borrowed: migration_out_new() copies it */
+	unsigned port;
+	bool live;
+	struct migration_out_limits limits;
+	int timeout_s;		/* 0: none */
+	bool timeout_force;	/* when timeout_s passes: force, not cancel */
+};
+
+/*
+ * A migration of @dom (its name copied) to @opts's destination, not
+ * started yet; NULL when out of memory. The caller hands it to
+ * migration_out_start(), which owns it from then on.
+ */
+struct migrate_out *migration_out_new(struct keeld *k,
+				      const struct domain *dom,
+				      const struct migration_out_opts *opts);
+
+/*
+ * Start @mo (taken, whatever happens): connect to the destination's
+ * keeld and ask migration.prepare; @dom's run points at @mo until it
+ * ends. Returns 0 when the caller returns jsonrpc_deferred(): @req is
+ * answered when the migration ends, or at once when keeld ran out of
+ * memory starting it. Returns -errno with a sentence in @why when no
+ * connection to the destination's keeld can be made: nothing changed,
+ * and @req is the caller's to answer.
+ */
+int migration_out_start(struct migrate_out *mo, struct domain *dom,
+			struct methods_caller *caller,
+			const struct jsonrpc_req *req, char *why, size_t size);
+
+/* Has the destination not answered migration.prepare yet? */
+bool migration_out_preparing(const struct migrate_out *mo);
+
+/*
+ * Has keel-hv stopped and copied the domain? Then only the
+ * destination's answer to migration.finish decides how it ends.
+ */
+bool migration_out_copied(const struct migrate_out *mo);
+
+/* The destination's host, as domain.migrate named it. */
+const char *migration_out_host(const struct migrate_out *mo);
+
+/*
+ * Cancel @mo: an unanswered prepare fails it when the answer comes; a
+ * keel-hv that is sending is the caller's to tell (migrate-cancel).
+ */
+void migration_out_cancel(struct migrate_out *mo);
+
+/*
+ * @mo's limits, and new ones: they go into a migrate not sent yet; one
+ * sent is the caller's to tell (migrate-set).
+ */
+void migration_out_get_limits(const struct migrate_out *mo,
+			      struct migration_out_limits *limits);
+void migration_out_set_limits(struct migrate_out *mo,
+			      const struct migration_out_limits *limits);
 
 /* --- migration_in.c: the destination ---------------------------------- */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Live migration through keeld (daemon/migrate_methods.c,
- * daemon/migration_in.c, daemon/peer.c), with two keelds in the test's
+ * Live migration through keeld (daemon/migrate_methods.c, migration_out.c,
+ * migration_in.c, peer.c), with two keelds in the test's
  * process, each on its own event loop the test turns in step: the
  * destination listens on TLS at 127.0.0.1 with certificates from
  * data/keel-pki-init, the source reaches it as a peer. fake_hv plays
