@@ -408,9 +408,14 @@ struct json_object *migration_prepare(struct methods_caller *caller,
 	mi->k = k;
 	mi->persistent = json_object_object_get_ex(params, "persistent", &v) &&
 			 json_object_get_boolean(v);
-	snprintf(mi->source, sizeof(mi->source), "%s",
-		 json_object_object_get_ex(params, "source", &v) ?
-			 json_object_get_string(v) :
+	/* A host never named says "(none)", the kernel's default: the DN. */
+	if (json_object_object_get_ex(params, "source", &v) &&
+	    json_object_get_string_len(v) &&
+	    strcmp(json_object_get_string(v), "(none)"))
+		snprintf(mi->source, sizeof(mi->source), "%s",
+			 json_object_get_string(v));
+	else
+		snprintf(mi->source, sizeof(mi->source), "%s",
 			 caller->peer_dn ? caller->peer_dn : "a local client");
 	restore_forget_taps(config);
 	dom = in_domain(k, req, config, &resp);

@@ -567,6 +567,16 @@ void control_send(struct control_conn *c, struct json_object *msg)
 	free(line);
 }
 
+void control_send_now(struct control_conn *c, struct json_object *msg)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	control_send(c, msg);
+	/* Non-blocking: what the socket does not take, the loop sends. */
+	if (evbuffer_write(out, bufferevent_getfd(c->bev)) < 0)
+		log_debug("control: %s", strerror(errno));
+}
+
 /* Tell the subscribers where the balloon is, if that changed. */
 static void control_balloon_notify(evutil_socket_t fd, short what, void *arg)
 {

@@ -98,6 +98,12 @@ bool control_params_only(struct json_object *params,
 /* Queue @msg (borrowed) as one line for the client @c. */
 void control_send(struct control_conn *c, struct json_object *msg);
 
+/*
+ * The same, written to the socket before returning rather than when the
+ * loop next runs, for a note that must not wait for the caller's work.
+ */
+void control_send_now(struct control_conn *c, struct json_object *msg);
+
 /* control_devices.c: the methods, as control_fn. */
 int control_nmi(struct control *ctl, struct json_object *params,
 		struct json_object **result, const char **msg);

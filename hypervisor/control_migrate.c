@@ -150,17 +150,22 @@ static int migrate_parse(struct json_object *params, struct migrate_params *p,
 	return 0;
 }
 
-/* To every subscribed connection. */
+/* To every subscribed connection; @now: on the socket before returning. */
 static void migrate_notify(struct control *ctl, const char *method,
-			   struct json_object *params)
+			   struct json_object *params, bool now)
 {
 	struct json_object *note = jsonrpc_request(method, params, NULL);
 
 	if (!note)
 		return;
-	for (struct control_conn *c = ctl->conns; c; c = c->next)
-		if (c->subscribed)
+	for (struct control_conn *c = ctl->conns; c; c = c->next) {
+		if (!c->subscribed)
+			continue;
+		if (now)
+			control_send_now(c, note);
+		else
 			control_send(c, note);
+	}
 	json_object_put(note);
 }
 
@@ -181,7 +186,7 @@ static void migrate_progress(void *opaque, const struct migrate_progress *p)
 			       json_object_new_uint64(p->expected_downtime_ms));
 	json_object_object_add(o, "throttle",
 			       json_object_new_int((int)p->throttle));
-	migrate_notify(ctl, HV_CTL_MIGRATE_PROGRESS, o);
+	migrate_notify(ctl, HV_CTL_MIGRATE_PROGRESS, o, false);
 }
 
 static void migrate_done(void *opaque, const struct migrate_result *r)
@@ -202,8 +207,12 @@ static void migrate_done(void *opaque, const struct migrate_result *r)
 		json_object_object_add(o, "error",
 				       json_object_new_string(r->error));
 	}
+	/*
+	 * keeld's finish waits for this note, and the guest is paused
+	 * meanwhile: it goes out before migrate_free() winds up.
+	 */
 	if (o)
-		migrate_notify(ctl, HV_CTL_MIGRATE_DONE, o);
+		migrate_notify(ctl, HV_CTL_MIGRATE_DONE, o, true);
 	/* The destination has the VM: it waits here, paused, for keeld. */
 	if (r->ok)
 		ctl->paused_end = VM_EXIT_MIGRATED;

@@ -283,19 +283,21 @@ static void *incoming_run(void *arg)
 		goto out_fail;
 	}
 	/*
-	 * The control socket says "migrated" before the source hears DONE:
-	 * once it has, keeld may resume this copy at any moment.
+	 * DONE first: the source's keeld waits for it, with the guest
+	 * paused, before it sends migration.finish. Only keeld resumes this
+	 * copy, after the control socket said "migrated" (next) and that
+	 * finish came; a finish that comes first waits for the note, and
+	 * one for a copy that ends meanwhile is refused, so the source runs
+	 * on.
 	 */
-	event_active(in->done_ev, EV_READ, 0);
-	if (!incoming_wait_announced(in)) {
-		snprintf(line, sizeof(line), HV_MIG_FAIL " %s\n",
-			 "The destination is stopping.");
-		incoming_say(fd, line);
-		goto out_fail;
-	}
 	if (!incoming_say(fd, HV_MIG_DONE "\n")) {
 		hv_error("The incoming migration's source %s went away before it heard DONE; the source runs on, so this copy ends.",
 			 in->peer);
+		goto out_fail;
+	}
+	event_active(in->done_ev, EV_READ, 0);
+	if (!incoming_wait_announced(in)) {
+		log_warn("incoming: the destination is stopping after DONE; the source's finish will be refused and it runs on.");
 		goto out_fail;
 	}
 	log_info("incoming: the stream from %s is applied (%lld ms); waiting paused for resume.",

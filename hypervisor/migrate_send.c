@@ -532,7 +532,7 @@ static int migrate_precopy(struct migrate *m)
 static void migrate_final(evutil_socket_t fd, short what, void *arg)
 {
 	struct migrate *m = arg;
-	uint64_t remaining, pages = 0;
+	uint64_t remaining, pages = 0, t[5];
 	int rc = 0;
 
 	pthread_mutex_lock(&m->lock);
@@ -542,6 +542,7 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 	}
 	m->final_started = true;
 	pthread_mutex_unlock(&m->lock);
+	t[0] = monotime_us();
 	if (!vm_is_paused(m->vm)) {
 		if (vm_pause(m->vm)) {
 			snprintf(m->why, sizeof(m->why),
@@ -551,19 +552,36 @@ static void migrate_final(evutil_socket_t fd, short what, void *arg)
 			m->paused_by_us = true;
 		}
 	}
-	m->pause_ms = (long long)(monotime_us() / 1000);
+	/* The guest stops at the first vCPU's kick: the pause begins here. */
+	m->pause_ms = (long long)(t[0] / 1000);
+	t[1] = monotime_us();
 	if (!rc)
 		rc = migrate_sync(m, &remaining);
+	t[2] = monotime_us();
 	if (!rc)
 		rc = migrate_send_set(m, true, &pages);
+	/* The destination applies the pages while the state is gathered. */
+	if (!rc) {
+		rc = stream_writer_flush(m->s.sw);
+		if (rc)
+			snprintf(m->why, sizeof(m->why),
+				 "Cannot send the migration stream: %s.",
+				 strerror(-rc));
+	}
+	t[3] = monotime_us();
 	if (!rc)
 		fault_stall(FAULT_SEND_DEVICE);
 	if (!rc)
 		rc = save_stream_tail(&m->s);
+	t[4] = monotime_us();
 	if (!rc)
-		log_info("migrate: final pass: %llu pages, %lld ms after the pause; the stream is %llu bytes",
+		log_info("migrate: final pass: %llu pages, %llu ms after the pause (pausing the vCPUs %llu, the dirty log %llu, the pages %llu, vCPU and device state %llu); the stream is %llu bytes",
 			 (unsigned long long)pages,
-			 (long long)(monotime_us() / 1000) - m->pause_ms,
+			 (unsigned long long)(t[4] - t[0]) / 1000,
+			 (unsigned long long)(t[1] - t[0]) / 1000,
+			 (unsigned long long)(t[2] - t[1]) / 1000,
+			 (unsigned long long)(t[3] - t[2]) / 1000,
+			 (unsigned long long)(t[4] - t[3]) / 1000,
 			 (unsigned long long)stream_writer_offset(m->s.sw));
 	pthread_mutex_lock(&m->lock);
 	m->final_rc = rc;
@@ -635,6 +653,9 @@ static void *migrate_thread(void *arg)
 		rc = migrate_final_wait(m);
 	if (!rc)
 		rc = migrate_wait_done(m);
+	if (!rc)
+		log_info("migrate: DONE came %lld ms after the pause",
+			 (long long)(monotime_us() / 1000) - m->pause_ms);
 	if (rc && atomic_load(&m->cancel))
 		migrate_cancelled(m);
 	r->ok = !rc;
@@ -670,16 +691,20 @@ static void migrate_notes(evutil_socket_t fd, short what, void *arg)
 /* Join, undo what the migration did to the VM, and tell. */
 static void migrate_wind_up(struct migrate *m)
 {
+	uint64_t t0 = monotime_us(), t1, t2, t3;
+
 	if (m->thread_started) {
 		pthread_join(m->thread, NULL);
 		m->thread_started = false;
 	}
+	t1 = monotime_us();
 	dirty_stop(m->dirty);
 	m->dirty = NULL;
 	vcpu_throttle_set(m->vm, 0);
 	if (!m->result.ok && m->paused_by_us)
 		vm_resume(m->vm);
 	m->paused_by_us = false;
+	t2 = monotime_us();
 	save_stream_dispose(&m->s);
 	if (m->fd >= 0)
 		close(m->fd);
@@ -687,6 +712,12 @@ static void migrate_wind_up(struct migrate *m)
 	m->wfd = -1;
 	libkeel_tls_free(m->tls);
 	m->tls = NULL;
+	t3 = monotime_us();
+	log_info("migrate: wound up in %llu ms (the thread %llu, the dirty log %llu, the stream and TLS %llu)",
+		 (unsigned long long)(t3 - t0) / 1000,
+		 (unsigned long long)(t1 - t0) / 1000,
+		 (unsigned long long)(t2 - t1) / 1000,
+		 (unsigned long long)(t3 - t2) / 1000);
 }
 
 static void migrate_ended(evutil_socket_t fd, short what, void *arg)

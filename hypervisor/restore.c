@@ -18,6 +18,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "monotime.h"
 #include "save.h"
 #include "stream.h"
 #include "vcpu.h"
@@ -59,6 +60,11 @@ struct restore_state {
 	struct restore_ahead ahead;
 	restore_pass_fn pass;	/* a migration's PROGRESS records */
 	void *pass_opaque;
+	/* Where the machine's state went (after the RAM), in µs. */
+	uint64_t state_us;	/* when its first record came; 0 not yet */
+	uint64_t vcpu_us, device_us;
+	uint64_t acked_us;	/* the last PROGRESS acknowledged; 0 none */
+	uint64_t last_pass_us;	/* the first RAM record after it */
 };
 
 static int restore_header(void *opaque, struct stream_reader *r,
@@ -268,6 +274,8 @@ static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 
 	if (!hva)
 		return NULL;
+	if (s->acked_us && !s->last_pass_us)
+		s->last_pass_us = monotime_us();
 	/* A range the populator made had its huge page advised first. */
 	took = restore_ahead_took(s, hva, len);
 	if (full)
@@ -302,6 +310,7 @@ static int restore_vm(void *opaque, struct stream_reader *r,
 {
 	struct restore_state *s = opaque;
 
+	s->state_us = monotime_us();
 	if (cpu_state_restore_vm(s->vm, t, s->why))
 		return stream_reader_fail(r, "%s", s->why);
 	return 0;
@@ -312,6 +321,8 @@ static int restore_vcpu(void *opaque, struct stream_reader *r,
 {
 	struct restore_state *s = opaque;
 	const struct stream_header *h = stream_reader_header(r);
+	uint64_t t0;
+	int rc;
 
 	if (index >= s->vm->nr_vcpus || !s->vm->vcpus[index])
 		return stream_reader_fail(r, "vCPU %u is not one of this machine's %u.",
@@ -319,8 +330,11 @@ static int restore_vcpu(void *opaque, struct stream_reader *r,
 	/* Every vCPU gets vCPU 0's TSC, so that all share one offset. */
 	if (index == 0 && cpu_state_vcpu_tsc(t, &s->tsc))
 		return stream_reader_fail(r, "vCPU 0's MSRs have no IA32_TSC.");
-	if (cpu_state_restore_vcpu(s->vm->vcpus[index], t, s->tsc,
-				   h->xsave_size, s->why))
+	t0 = monotime_us();
+	rc = cpu_state_restore_vcpu(s->vm->vcpus[index], t, s->tsc,
+				    h->xsave_size, s->why);
+	s->vcpu_us += monotime_us() - t0;
+	if (rc)
 		return stream_reader_fail(r, "%s", s->why);
 	return 0;
 }
@@ -331,6 +345,7 @@ static int restore_device(void *opaque, struct stream_reader *r,
 {
 	struct restore_state *s = opaque;
 	struct device *d = NULL;
+	uint64_t t0;
 	unsigned i;
 	int rc;
 
@@ -352,7 +367,9 @@ static int restore_device(void *opaque, struct stream_reader *r,
 	if (!d->ops->restore)
 		return stream_reader_fail(r, "Device %s (%s) cannot be restored.",
 					  id, d->ops->type);
+	t0 = monotime_us();
 	rc = d->ops->restore(d, state);
+	s->device_us += monotime_us() - t0;
 	if (rc == -EINVAL)
 		return stream_reader_fail(r, "Device %s refuses the saved state: it does not fit a %s device as this machine has it.",
 					  id, d->ops->type);
@@ -387,6 +404,8 @@ static int restore_progress(void *opaque, struct stream_reader *r,
 	if (!s->pass)
 		return 0;
 	rc = s->pass(s->pass_opaque, p->round);
+	s->acked_us = monotime_us();
+	s->last_pass_us = 0;
 	if (rc)
 		return stream_reader_fail(r, "Cannot acknowledge pass %llu to the source: %s.",
 					  (unsigned long long)p->round,
@@ -429,6 +448,7 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX,
 				   .pass = pass, .pass_opaque = opaque };
 	struct stream_stats st;
+	uint64_t t_read, t_end;
 	int rc;
 
 	why[0] = '\0';
@@ -444,8 +464,10 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	restore_huge_pages(vm, false);
 	restore_ahead_start(&s);
 	rc = stream_read_timed(fd, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
+	t_read = monotime_us();
 	restore_ahead_stop(&s);
 	restore_huge_pages(vm, true);
+	t_end = monotime_us();
 	if (rc)
 		return rc;
 	log_info("restore: %llu records, %llu MiB of RAM written; %llu reads took %llu ms, XXH3 %llu ms, lz4 and zstd %llu ms, mapping and populating RAM %llu ms.",
@@ -463,6 +485,14 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	 * no host resource is left to rebuild here.
 	 */
 	rc = cpu_state_resume(vm);
+	log_info("restore: after the last acknowledged pass, the first RAM record came in %llu ms and the machine's state %llu ms later; the state took %llu ms to the stream's end (vCPUs %llu, devices %llu); then %llu ms to stop the populator and advise huge pages, %llu ms for the clock.",
+		 (unsigned long long)(s.last_pass_us ? (s.last_pass_us - s.acked_us) / 1000 : 0),
+		 (unsigned long long)(s.last_pass_us && s.state_us ? (s.state_us - s.last_pass_us) / 1000 : 0),
+		 (unsigned long long)(s.state_us ? (t_read - s.state_us) / 1000 : 0),
+		 (unsigned long long)(s.vcpu_us / 1000),
+		 (unsigned long long)(s.device_us / 1000),
+		 (unsigned long long)((t_end - t_read) / 1000),
+		 (unsigned long long)((monotime_us() - t_end) / 1000));
 	if (rc)
 		snprintf(why, SAVE_WHY_MAX,
 			 "KVM did not take the restored clock (KVMCLOCK_CTRL): %s.",
