@@ -44,6 +44,14 @@
 #define MIGRATE_NOTES 16
 /* The pacing's longest sleep before it looks at cancel and force again. */
 #define MIGRATE_PACE_STEP_US 50000
+/*
+ * Passes after the first one whose dirty set fitted the downtime limit,
+ * while each leaves at most half of what the one before it left and
+ * more than MIGRATE_TAIL_MIN_BYTES: the limit is a ceiling, and a pass
+ * that halves the pause costs the guest nothing (migrate_tail()).
+ */
+#define MIGRATE_TAIL_PASSES 2
+#define MIGRATE_TAIL_MIN_BYTES (256 * 1024)
 /* The longest line the destination may answer with. */
 #define MIGRATE_LINE_MAX 512
 /*
@@ -429,14 +437,36 @@ static int migrate_wait_ack(struct migrate *m, uint64_t round,
 }
 
 /*
+ * The dirty set fitted the limit after pass @round, leaving @remaining
+ * bytes where the pass before left @prev: one more pass? The pause is
+ * as long as the last dirty set takes to send and apply, so while a
+ * pass still halves it, another is cheaper than the pause it saves. The
+ * bulk first pass is long, so the short pass after it nearly always
+ * leaves less. Never more than MIGRATE_TAIL_PASSES, never for a set
+ * already small.
+ */
+static bool migrate_tail(uint64_t round, uint64_t remaining, uint64_t prev,
+			 unsigned *tail)
+{
+	if (*tail >= MIGRATE_TAIL_PASSES ||
+	    remaining <= MIGRATE_TAIL_MIN_BYTES)
+		return false;
+	if (round > 1 && remaining * 2 > prev)
+		return false;
+	(*tail)++;
+	return true;
+}
+
+/*
  * Pre-copy: the header, then passes until the dirty set fits the
- * downtime (or force, or !live after pass 1). Returns 0 when the final
- * phase is due, or -errno with m->why said.
+ * downtime (or force, or !live after pass 1), and while it still halves
+ * (migrate_tail()). Returns 0 when the final phase is due, or -errno
+ * with m->why said.
  */
 static int migrate_precopy(struct migrate *m)
 {
 	uint64_t prev = 0, remaining = 0;
-	unsigned misses = 0, throttle = 0;
+	unsigned misses = 0, throttle = 0, tail = 0;
 	int rc;
 
 	rc = save_stream_head(&m->s, m->config);
@@ -484,7 +514,6 @@ static int migrate_precopy(struct migrate *m)
 			vcpu_throttle_set(m->vm, 0);
 		}
 		p.throttle = throttle;
-		prev = remaining;
 		rc = stream_write_progress(m->s.sw, round, p.sent, remaining,
 					   p.dirty_rate);
 		if (!rc)
@@ -521,10 +550,16 @@ static int migrate_precopy(struct migrate *m)
 		 * up let the guest dirty that long past the estimate: one
 		 * more pass, now that nothing waits in between.
 		 */
-		if (!m->live || atomic_load(&m->force) ||
-		    (p.expected_downtime_ms <= atomic_load(&m->downtime_ms) &&
-		     ack_us / 1000 <= atomic_load(&m->downtime_ms)))
+		if (!m->live || atomic_load(&m->force))
 			return 0;
+		if (p.expected_downtime_ms <= atomic_load(&m->downtime_ms) &&
+		    ack_us / 1000 <= atomic_load(&m->downtime_ms)) {
+			if (!migrate_tail(round, remaining, prev, &tail))
+				return 0;
+			log_info("migrate: the dirty set fits the downtime; another pass while it halves (%u of at most %d)",
+				 tail, MIGRATE_TAIL_PASSES);
+		}
+		prev = remaining;
 	}
 }
 
