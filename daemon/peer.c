@@ -32,6 +32,7 @@
 #include "log.h"
 #include "peer.h"
 #include "pki.h"
+#include "tcp_tune.h"
 
 struct peer_call {
 	struct peer *p;
@@ -262,6 +263,7 @@ static void peer_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		p->connected = true;
+		tcp_tune(bufferevent_getfd(bev));
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		bufferevent_write_buffer(bev, p->queued);
 		bufferevent_enable(bev, EV_READ | EV_WRITE);

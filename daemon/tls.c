@@ -30,6 +30,7 @@
 #include "keeld.h"
 #include "log.h"
 #include "pki.h"
+#include "tcp_tune.h"
 #include "tls.h"
 
 /*
@@ -363,6 +364,7 @@ static void tls_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	tcp_tune(fd);
 	tc = calloc(1, sizeof(*tc));
 	ssl = tc ? SSL_new(ts->ctx) : NULL;
 	if (!ssl) {

@@ -33,6 +33,7 @@
 #include "libkeel_internal.h"
 #include "monotime.h"
 #include "pki.h"
+#include "tcp_tune.h"
 #include "tls_pump.h"
 
 /* How long connecting and the handshake may take, in all. */
@@ -288,7 +289,7 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 		rc = -ECONNREFUSED;
 		goto out_free;
 	}
-	tls_tcp_keepalive(t->tcp);
+	tcp_tune(t->tcp);
 	if (ktls) {
 		int sz = TLS_BULK_SOCKBUF;
 

@@ -14,7 +14,7 @@ lib_libkeelcommon_la_SOURCES = lib/log.c lib/log.h lib/le.h lib/monotime.h \
 	lib/iotune.c lib/iotune.h \
 	lib/paths.c lib/paths.h \
 	lib/cpumap.c lib/cpumap.h
-lib_libkeelcommon_la_SOURCES += lib/pki.c lib/pki.h
+lib_libkeelcommon_la_SOURCES += lib/pki.c lib/pki.h lib/tcp_tune.c lib/tcp_tune.h
 lib_libkeelcommon_la_SOURCES += lib/fault.c lib/fault.h
 # paths.c tells the build tree from the installed places (lib/paths.h).
 lib_libkeelcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,20 +32,8 @@
 #include "keel.h"
 #include "monotime.h"
 #include "pki.h"
+#include "tcp_tune.h"
 #include "tls_pump.h"
-
-/*
- * A migration's peer that vanishes (a cut link, a host that died) must
- * not leave the destination's keel-hv reading for ever: its keeld waits
- * for it to end before it forgets the domain (docs/migration.md, phase
- * 6). Keepalive probes after 10 s of silence, 3 of them 5 s apart, end
- * an idle connection; data unacknowledged for 30 s ends a busy one. A
- * stopped peer process (a paused source) still answers from its kernel.
- */
-#define TLS_KEEPIDLE_S 10
-#define TLS_KEEPINTVL_S 5
-#define TLS_KEEPCNT 3
-#define TLS_USER_TIMEOUT_MS 30000
 
 /* Bytes the pump holds in each direction: four full TLS records. */
 #define TLS_PUMP_BUF (64 * 1024)
@@ -329,21 +316,6 @@ static int tls_server_ctx(struct tls_server *s, const char *dir, char *why,
 			    why, size);
 }
 
-void tls_tcp_keepalive(int fd)
-{
-	int on = 1, idle = TLS_KEEPIDLE_S, intvl = TLS_KEEPINTVL_S;
-	int cnt = TLS_KEEPCNT;
-	unsigned timeout = TLS_USER_TIMEOUT_MS;
-
-	/* Best effort: without them, the old behaviour (TCP's own hours). */
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout,
-		   sizeof(timeout));
-}
-
 /* Wait up to @accept_ms for one connection; s->tcp non-blocking. */
 static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
 			  char *why, size_t size)
@@ -388,7 +360,7 @@ static int tls_server_tcp(struct tls_server *s, int listen_fd, int accept_ms,
 	}
 	n = TLS_BULK_SOCKBUF;
 	setsockopt(s->tcp, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
-	tls_tcp_keepalive(s->tcp);
+	tcp_tune(s->tcp);
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 

@@ -30,13 +30,6 @@
  */
 #define TLS_BULK_SOCKBUF (256 * 1024)
 
-/*
- * A dead peer ends the TCP connection @fd within about 30 s, idle or
- * busy (keepalive probes and TCP_USER_TIMEOUT), instead of TCP's own
- * hours: libkeel's TLS connections (keel -c tls://, a migration's
- * source) and the migration's incoming end use it.
- */
-void tls_tcp_keepalive(int fd);
 
 /*
  * What both ends of keel's TLS connections ask of a context: TLS 1.3
