@@ -300,6 +300,7 @@ static void *incoming_run(void *arg)
 		log_warn("incoming: the destination is stopping after DONE; the source's finish will be refused and it runs on.");
 		goto out_fail;
 	}
+	restore_done(in->vm);
 	log_info("incoming: the stream from %s is applied (%lld ms); waiting paused for resume.",
 		 in->peer, in->ms);
 	incoming_hangup(fd, INCOMING_LINE_MS);

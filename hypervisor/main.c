@@ -51,6 +51,7 @@
 #include "hv_error.h"
 #include "incoming.h"
 #include "log.h"
+#include "monotime.h"
 #include "save.h"
 #include "status_file.h"
 #include "virtio_console.h"
@@ -274,24 +275,23 @@ struct hv {
 static int hv_restore(struct hv *hv, struct hv_args *a)
 {
 	char why[SAVE_WHY_MAX];
-	struct timespec t0, t1;
+	long long t0, ms;
 	off_t end;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = monotime_ms();
 	rc = restore_read(hv->vm, a->restore_fd, NULL, NULL, why);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = monotime_ms() - t0;
 	end = lseek(a->restore_fd, 0, SEEK_CUR);
 	close(a->restore_fd);
 	if (rc) {
 		hv_error("%s", why[0] ? why : "The domain stream could not be read.");
 		return rc;
 	}
+	restore_done(hv->vm);
 	/* What a restore costs beyond starting keel-hv (docs/save-bench.md). */
 	log_info("Restored the VM from the domain stream on descriptor %d (%lld bytes) in %lld ms.",
-		 a->restore_fd, (long long)end,
-		 (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-			 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		 a->restore_fd, (long long)end, ms);
 	a->restore_fd = -1;
 	return 0;
 }

@@ -466,10 +466,11 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	rc = stream_read_timed(fd, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
 	t_read = monotime_us();
 	restore_ahead_stop(&s);
-	restore_huge_pages(vm, true);
 	t_end = monotime_us();
-	if (rc)
+	if (rc) {
+		restore_huge_pages(vm, true);
 		return rc;
+	}
 	log_info("restore: %llu records, %llu MiB of RAM written; %llu reads took %llu ms, XXH3 %llu ms, lz4 and zstd %llu ms, mapping and populating RAM %llu ms.",
 		 (unsigned long long)st.records,
 		 (unsigned long long)(st.ram_bytes >> 20),
@@ -485,7 +486,7 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	 * no host resource is left to rebuild here.
 	 */
 	rc = cpu_state_resume(vm);
-	log_info("restore: after the last acknowledged pass, the first RAM record came in %llu ms and the machine's state %llu ms later; the state took %llu ms to the stream's end (vCPUs %llu, devices %llu); then %llu ms to stop the populator and advise huge pages, %llu ms for the clock.",
+	log_info("restore: after the last acknowledged pass, the first RAM record came in %llu ms and the machine's state %llu ms later; the state took %llu ms to the stream's end (vCPUs %llu, devices %llu); then %llu ms to stop the populator, %llu ms for the clock.",
 		 (unsigned long long)(s.last_pass_us ? (s.last_pass_us - s.acked_us) / 1000 : 0),
 		 (unsigned long long)(s.last_pass_us && s.state_us ? (s.state_us - s.last_pass_us) / 1000 : 0),
 		 (unsigned long long)(s.state_us ? (t_read - s.state_us) / 1000 : 0),
@@ -498,4 +499,9 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 			 "KVM did not take the restored clock (KVMCLOCK_CTRL): %s.",
 			 strerror(-rc));
 	return rc;
+}
+
+void restore_done(struct vm *vm)
+{
+	restore_huge_pages(vm, true);
 }

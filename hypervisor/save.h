@@ -100,7 +100,7 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
  * (cpu_state_check_host()), and the devices must be the DEVICE records'
  * one for one. Reads up to END and nothing after it. Returns 0 once
  * every record applied and the checksum matched, then KVMCLOCK_CTRL
- * told each vCPU; otherwise -errno with @why (SAVE_WHY_MAX bytes) the
+ * told each vCPU (then call restore_done()); otherwise -errno with @why (SAVE_WHY_MAX bytes) the
  * sentence a user is shown, and @vm must not run. @pass (may be NULL)
  * is called with @opaque at each PROGRESS record of a migration, once
  * everything before it is applied; -errno from it ends the read.
@@ -108,5 +108,13 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 typedef int (*restore_pass_fn)(void *opaque, uint64_t round);
 int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 		 char *why);
+
+/*
+ * After a restore_read() that returned 0: guest RAM may have huge pages
+ * again (restore fills it with small ones). Not on the way to the
+ * guest's first run: a migration's destination calls it after DONE,
+ * since over the many ranges a restore advised it takes milliseconds.
+ */
+void restore_done(struct vm *vm);
 
 #endif /* KEEL_HV_SAVE_H */

@@ -10,6 +10,56 @@
 
 #include "bench_vmm.h"
 
+/* The events qmp() read past: the last time of each, per client. */
+#define QMP_SEEN_MAX 32
+
+static struct qmp_seen {
+	const struct harness_client *c;
+	char event[32];
+	double at_s;
+} qmp_seen[QMP_SEEN_MAX];
+
+static void qmp_event_note(const struct harness_client *c, const char *line)
+{
+	struct json_object *o = json_tokener_parse(line), *e, *ts, *v;
+	const char *name;
+	double at;
+	unsigned i;
+
+	if (!o || !json_object_object_get_ex(o, "event", &e) ||
+	    !json_object_object_get_ex(o, "timestamp", &ts))
+		goto out;
+	name = json_object_get_string(e);
+	at = json_object_object_get_ex(ts, "seconds", &v) ?
+		     (double)json_object_get_int64(v) :
+		     0;
+	if (json_object_object_get_ex(ts, "microseconds", &v))
+		at += (double)json_object_get_int64(v) / 1e6;
+	for (i = 0; i < QMP_SEEN_MAX && qmp_seen[i].c; i++)
+		if (qmp_seen[i].c == c && !strcmp(qmp_seen[i].event, name))
+			break;
+	if (i == QMP_SEEN_MAX)
+		goto out;
+	qmp_seen[i].c = c;
+	snprintf(qmp_seen[i].event, sizeof(qmp_seen[i].event), "%s", name);
+	qmp_seen[i].at_s = at;
+out:
+	json_object_put(o);
+}
+
+double qmp_event_at(const struct harness_client *c, const char *event)
+{
+	for (unsigned i = 0; i < QMP_SEEN_MAX && qmp_seen[i].c; i++)
+		if (qmp_seen[i].c == c && !strcmp(qmp_seen[i].event, event))
+			return qmp_seen[i].at_s;
+	return -1;
+}
+
+void qmp_events_forget(void)
+{
+	memset(qmp_seen, 0, sizeof(qmp_seen));
+}
+
 char *qmp(struct harness_client *c, const char *who, const char *cmd,
 	  int timeout_ms)
 {
@@ -28,7 +78,9 @@ char *qmp(struct harness_client *c, const char *who, const char *cmd,
 			return NULL;
 		if (strstr(answer, "\"return\""))
 			return answer;
-		if (strstr(answer, "\"error\"")) {
+		if (strstr(answer, "\"event\"")) {
+			qmp_event_note(c, answer);
+		} else if (strstr(answer, "\"error\"")) {
 			fprintf(stderr, "%s: QMP %s: %s\n", who, cmd, answer);
 			return NULL;
 		}

@@ -18,6 +18,15 @@
 char *qmp(struct harness_client *c, const char *who, const char *cmd,
 	  int timeout_ms);
 
+/*
+ * When QEMU said @event (e.g. "STOP", "RESUME") last on @c, by the
+ * event's own timestamp (seconds of the real-time clock, which every
+ * process on one machine shares), among the events qmp() read past;
+ * -1 if it has not. qmp_events_forget() drops what was seen.
+ */
+double qmp_event_at(const struct harness_client *c, const char *event);
+void qmp_events_forget(void);
+
 /* Connect to QEMU's QMP socket and leave its negotiation mode. */
 int qmp_open(struct harness_client *c, const char *who, const char *path,
 	     int timeout_ms);

@@ -21,9 +21,13 @@
  * keel-dirty (guest/dirty.c; -r 0 for the idle cases, where it only
  * reads the clock). Per case and VMM:
  *
- *   downtime   as the VMM reports it: keel's domain.migrate result
- *              (source paused until the destination runs), QEMU's
- *              query-migrate "downtime";
+ *   downtime   the source's pause until the destination runs, the
+ *              issue's definition: keel's domain.migrate result;
+ *              for QEMU the source's STOP event to the destination's
+ *              RESUME event, by the timestamps QMP gives them;
+ *   own        the VMM's own figure: keel's as above, QEMU's
+ *              query-migrate "downtime", which ends on the source
+ *              once it has sent everything;
  *   guest gap  the largest gap keel-dirty saw in its tight
  *              CLOCK_MONOTONIC loop, printed on the destination's
  *              console after the move;
@@ -89,6 +93,7 @@ struct result {
 	const char *vmm;
 	int mib, rate; /* rate < 0: idle */
 	double downtime_ms, gap_ms, total_ms, sent_mib, rounds;
+	double own_ms;	/* the VMM's own downtime figure */
 	char why[200]; /* the first thing that failed, or "" */
 };
 
@@ -99,7 +104,7 @@ static void result_init(struct result *r, const char *vmm, int mib, int rate)
 	r->mib = mib;
 	r->rate = rate;
 	r->downtime_ms = r->gap_ms = r->total_ms = r->sent_mib = -1;
-	r->rounds = -1;
+	r->rounds = r->own_ms = -1;
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -247,6 +252,7 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	struct proc pa = { .pid = -1 }, pb = { .pid = -1 };
 	struct json_object *info = NULL;
 	const char *answer;
+	double stop_s, resume_s;
 	long long t0;
 	long at;
 
@@ -328,6 +334,7 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	snprintf(cmd, sizeof(cmd),
 		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":"
 		 "\"tcp:127.0.0.1:%d\"}}", QEMU_PORT);
+	qmp_events_forget();
 	t0 = harness_now_ms();
 	if (!qmp(&ca, "migrate", cmd, 10000) ||
 	    qmp_poll(&ca, "migrate", "{\"execute\":\"query-migrate\"}",
@@ -339,7 +346,7 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	r->total_ms = (double)(harness_now_ms() - t0);
 	answer = qmp(&ca, "migrate", "{\"execute\":\"query-migrate\"}", 10000);
 	info = answer ? json_tokener_parse(answer) : NULL;
-	r->downtime_ms = num_at(info, "/return/downtime");
+	r->own_ms = num_at(info, "/return/downtime");
 	r->sent_mib = num_at(info, "/return/ram/transferred");
 	if (r->sent_mib >= 0)
 		r->sent_mib /= MIB;
@@ -348,6 +355,19 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 		result_fail(r, "the destination never ran");
 		goto out;
 	}
+	/*
+	 * keel's downtime runs from the source's pause until the
+	 * destination runs; QEMU's own figure ends on the source. The same
+	 * span for QEMU: the source's STOP event to the destination's
+	 * RESUME, by the events' timestamps (one machine, one clock).
+	 */
+	qmp(&cb, "migrate", "{\"execute\":\"query-status\"}", 10000);
+	stop_s = qmp_event_at(&ca, "STOP");
+	resume_s = qmp_event_at(&cb, "RESUME");
+	if (stop_s > 0 && resume_s >= stop_s)
+		r->downtime_ms = (resume_s - stop_s) * 1000;
+	else
+		result_fail(r, "no STOP on the source or RESUME on the destination: downtime not measured");
 	r->gap_ms = guest_gap(&pb, cfg);
 	if (r->gap_ms < 0)
 		result_fail(r, "keel-dirty said nothing on the destination");
@@ -476,7 +496,7 @@ static void run_keel(const struct bench_cfg *cfg, struct host *a,
 			    o ? json_object_to_json_string(o) : "no answer");
 		goto out;
 	}
-	r->downtime_ms = num_at(o, "/result/downtime_ms");
+	r->downtime_ms = r->own_ms = num_at(o, "/result/downtime_ms");
 	r->sent_mib = num_at(o, "/result/sent");
 	if (r->sent_mib >= 0)
 		r->sent_mib /= MIB;
@@ -531,14 +551,15 @@ static double aes_gcm_mib_s(void)
 
 static void print_row(const struct result *r)
 {
-	char load[24], down[16], gap[16], total[16], sent[16], rate[16];
-	char rounds[16];
+	char load[24], down[16], own[16], gap[16], total[16], sent[16];
+	char rate[16], rounds[16];
 
 	if (r->rate < 0)
 		snprintf(load, sizeof(load), "idle");
 	else
 		snprintf(load, sizeof(load), "%d MiB/s", r->rate);
 	bench_cell(down, sizeof(down), r->downtime_ms, 0);
+	bench_cell(own, sizeof(own), r->own_ms, 0);
 	bench_cell(gap, sizeof(gap), r->gap_ms, 1);
 	bench_cell(total, sizeof(total), r->total_ms, 0);
 	bench_cell(sent, sizeof(sent), r->sent_mib, 1);
@@ -548,8 +569,8 @@ static void print_row(const struct result *r)
 			   r->sent_mib * 1000 / r->total_ms :
 			   -1,
 		   1);
-	printf("%-5s %5d %-10s %9s %9s %9s %9s %8s %7s%s%s\n", r->vmm, r->mib,
-	       load, down, gap, total, sent, rate, rounds,
+	printf("%-5s %5d %-10s %9s %9s %9s %9s %9s %8s %7s%s%s\n", r->vmm,
+	       r->mib, load, down, own, gap, total, sent, rate, rounds,
 	       r->why[0] ? "  # " : "", r->why);
 	fflush(stdout);
 }
@@ -763,7 +784,10 @@ int main(int argc, char **argv)
 	printf("migrate benchmark: %d vCPU(s), cmdline \"%s\", QEMU -M %s, "
 	       "downtime limit %d ms, no bandwidth limit\nkernel %s\n"
 	       "initrd %s\nTimes in ms; sent in MiB; MiB/s = sent / total. "
-	       "downtime: as the VMM reports it;\nguest gap: the largest "
+	       "downtime: the source's pause\nto the destination running "
+	       "(keel: its result; QEMU: the source's STOP event to the\n"
+	       "destination's RESUME); own: the VMM's own figure (QEMU's "
+	       "ends on the source);\nguest gap: the largest "
 	       "gap keel-dirty's clock loop saw. Loads dirty %d MiB.\n"
 	       "openssl speed -evp aes-128-gcm, 16 KiB, one core: %.1f "
 	       "MiB/s\n\n",
@@ -773,9 +797,9 @@ int main(int argc, char **argv)
 			 host_start(&b, &cfg, "hostB", "hostA", PORT_B)))
 		fprintf(stderr, "migrate: the keelds did not start: keel's "
 				"rows are skipped.\n");
-	printf("%-5s %5s %-10s %9s %9s %9s %9s %8s %7s\n", "vmm", "MiB",
-	       "load", "downtime", "guest gap", "total", "sent", "MiB/s",
-	       "rounds");
+	printf("%-5s %5s %-10s %9s %9s %9s %9s %9s %8s %7s\n", "vmm", "MiB",
+	       "load", "downtime", "own", "guest gap", "total", "sent",
+	       "MiB/s", "rounds");
 	for (int m = 0; m < cfg.nmems; m++)
 		run_case(&cfg, &a, &b, cfg.mems[m], -1, aes);
 	for (int i = 0; i < cfg.nrates; i++)
