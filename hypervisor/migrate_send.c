@@ -48,7 +48,7 @@
  * Passes after the first one whose dirty set fitted the downtime limit,
  * while each leaves at most half of what the one before it left and
  * more than MIGRATE_TAIL_MIN_BYTES: the limit is a ceiling, and a pass
- * that halves the pause costs the guest nothing (migrate_tail()).
+ * that halves the pause costs the running guest little (migrate_tail()).
  */
 #define MIGRATE_TAIL_PASSES 2
 #define MIGRATE_TAIL_MIN_BYTES (256 * 1024)
@@ -727,6 +727,7 @@ static void migrate_notes(evutil_socket_t fd, short what, void *arg)
 static void migrate_wind_up(struct migrate *m)
 {
 	uint64_t t0 = monotime_us(), t1, t2, t3;
+	bool ran = m->thread_started;
 
 	if (m->thread_started) {
 		pthread_join(m->thread, NULL);
@@ -748,11 +749,12 @@ static void migrate_wind_up(struct migrate *m)
 	libkeel_tls_free(m->tls);
 	m->tls = NULL;
 	t3 = monotime_us();
-	log_info("migrate: wound up in %llu ms (the thread %llu, the dirty log %llu, the stream and TLS %llu)",
-		 (unsigned long long)(t3 - t0) / 1000,
-		 (unsigned long long)(t1 - t0) / 1000,
-		 (unsigned long long)(t2 - t1) / 1000,
-		 (unsigned long long)(t3 - t2) / 1000);
+	if (ran)
+		log_info("migrate: wound up in %llu ms (the thread %llu, the dirty log %llu, the stream and TLS %llu)",
+			 (unsigned long long)(t3 - t0) / 1000,
+			 (unsigned long long)(t1 - t0) / 1000,
+			 (unsigned long long)(t2 - t1) / 1000,
+			 (unsigned long long)(t3 - t2) / 1000);
 }
 
 static void migrate_ended(evutil_socket_t fd, short what, void *arg)

@@ -486,9 +486,11 @@ int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
 	 * no host resource is left to rebuild here.
 	 */
 	rc = cpu_state_resume(vm);
-	log_info("restore: after the last acknowledged pass, the first RAM record came in %llu ms and the machine's state %llu ms later; the state took %llu ms to the stream's end (vCPUs %llu, devices %llu); then %llu ms to stop the populator, %llu ms for the clock.",
-		 (unsigned long long)(s.last_pass_us ? (s.last_pass_us - s.acked_us) / 1000 : 0),
-		 (unsigned long long)(s.last_pass_us && s.state_us ? (s.state_us - s.last_pass_us) / 1000 : 0),
+	if (s.acked_us)
+		log_info("restore: after the last acknowledged pass, the first RAM record came in %llu ms and the machine's state %llu ms later.",
+			 (unsigned long long)(s.last_pass_us ? (s.last_pass_us - s.acked_us) / 1000 : 0),
+			 (unsigned long long)(s.last_pass_us && s.state_us ? (s.state_us - s.last_pass_us) / 1000 : 0));
+	log_info("restore: the machine's state took %llu ms to the stream's end (vCPUs %llu, devices %llu); then %llu ms to stop the populator, %llu ms for the clock.",
 		 (unsigned long long)(s.state_us ? (t_read - s.state_us) / 1000 : 0),
 		 (unsigned long long)(s.vcpu_us / 1000),
 		 (unsigned long long)(s.device_us / 1000),
