@@ -125,9 +125,10 @@ struct migrate_out *migration_out_new(struct keeld *k,
  * keeld and ask migration.prepare; @dom's run points at @mo until it
  * ends. Returns 0 when the caller returns jsonrpc_deferred(): @req is
  * answered when the migration ends, or at once when keeld ran out of
- * memory starting it. Returns -errno with a sentence in @why when no
- * connection to the destination's keeld can be made: nothing changed,
- * and @req is the caller's to answer.
+ * memory after it took @req. Returns -errno with a sentence in @why
+ * when no connection to the destination's keeld can be made, or
+ * -ENOMEM when keeld ran out of memory before it took @req: nothing
+ * changed, and @req is the caller's to answer.
  */
 int migration_out_start(struct migrate_out *mo, struct domain *dom,
 			struct methods_caller *caller,

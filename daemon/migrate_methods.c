@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@ struct json_object *domain_migrate(struct methods_caller *caller,
 	struct migration_out_opts opts;
 	struct migrate_out *mo;
 	char why[512];
+	int rc;
 
 	if (!dom)
 		return resp;
@@ -105,7 +107,10 @@ struct json_object *domain_migrate(struct methods_caller *caller,
 	if (!mo)
 		return method_error(req, KEEL_E_RESOURCE, NULL,
 				    "keeld ran out of memory.");
-	if (migration_out_start(mo, dom, caller, req, why, sizeof(why)))
+	rc = migration_out_start(mo, dom, caller, req, why, sizeof(why));
+	if (rc == -ENOMEM)
+		return method_error(req, KEEL_E_RESOURCE, NULL, "%s", why);
+	if (rc)
 		return method_error(req, KEEL_E_OPERATION_FAILED, NULL,
 				    "Domain %s was not migrated: %s", dom->name,
 				    why);

@@ -703,8 +703,14 @@ int migration_out_start(struct migrate_out *mo, struct domain *dom,
 	}
 	p = json_object_new_object();
 	mo->r = server_defer(caller, req);
-	if (!p || !mo->r ||
-	    json_object_deep_copy(dom->run->config, &config, NULL)) {
+	if (!mo->r) {
+		/* Nothing to answer through: the caller answers. */
+		json_object_put(p);
+		out_free(mo);
+		snprintf(why, size, "keeld ran out of memory.");
+		return -ENOMEM;
+	}
+	if (!p || json_object_deep_copy(dom->run->config, &config, NULL)) {
 		json_object_put(p);
 		run_answer_error(mo->r, KEEL_E_RESOURCE,
 				 "keeld ran out of memory.");
