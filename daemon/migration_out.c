@@ -20,11 +20,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,7 +41,6 @@
 #include "peer.h"
 #include "registry.h"
 #include "run.h"
-#include "save_methods.h"
 #include "server.h"
 
 /* How long migration.prepare may take: keel-hv starts there. */
