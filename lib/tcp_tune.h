@@ -7,8 +7,8 @@
  * peer ends it within about 30 s, idle or busy, instead of TCP's own
  * hours; and no Nagle delay, since each write is a whole message or a
  * block of records someone waits for. libkeel's TLS connections (keel
- * -c tls://, a migration's source), keeld's peers and TLS listener, and
- * the migration's incoming end all use it. Best effort: a socket option
+ * -c tls://, a migration's source), keeld's peers and TLS listener,
+ * keel-virtd's TLS listener and the migration's incoming end all use it. Best effort: a socket option
  * the kernel refuses leaves TCP's default.
  */
 void tcp_tune(int fd);

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "pki.h"
+#include "tcp_tune.h"
 #include "tls_pump.h"
 #include "virt_server.h"
 #include "virt_tls.h"
@@ -208,6 +209,7 @@ static void tls_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	tcp_tune(fd);
 	tc = calloc(1, sizeof(*tc));
 	ssl = tc ? SSL_new(vt->ctx) : NULL;
 	if (!ssl) {
