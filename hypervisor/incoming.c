@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,10 +58,10 @@ struct incoming {
 	pthread_t thread;
 	bool started;
 	struct event *done_ev;	/* the thread is done: I/O thread's turn */
-	/* Shared with the thread under lock: the stream's fd, to cut it. */
+	/* Shared with the thread under lock: the connection, to cut it. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int fd;
+	struct tls_chan *chan;
 	bool cancelled;
 	bool announced;	/* the I/O thread said "migrated": DONE may go */
 	/* The thread's result, read by the I/O thread after done_ev. */
@@ -102,42 +101,28 @@ static int incoming_read_token(struct incoming *in, int fd)
 }
 
 /* Write all of @s to the connection; false if it is gone. */
-static bool incoming_say(int fd, const char *s)
+static bool incoming_say(struct tls_chan *c, const char *s)
 {
-	size_t len = strlen(s), off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		off += (size_t)n;
-	}
-	return true;
+	return !tls_chan_write(c, s, strlen(s));
 }
 
 /*
- * One line from @fd, a byte at a time (the stream follows it, and is
- * not ours to read), at most INCOMING_LINE_MAX bytes within
- * INCOMING_LINE_MS. Returns its length without the newline, or -1.
+ * One line, a byte at a time (the stream follows it, and is not ours
+ * to read), at most INCOMING_LINE_MAX bytes within INCOMING_LINE_MS.
+ * Returns its length without the newline, or -1.
  */
-static int incoming_line(int fd, char *buf, size_t size)
+static int incoming_line(struct tls_chan *c, char *buf, size_t size)
 {
 	long long deadline = monotime_ms() + INCOMING_LINE_MS;
 	size_t len = 0;
 
 	while (len + 1 < size) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - monotime_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		if (left <= 0)
 			return -1;
-		n = read(fd, buf + len, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tls_chan_read(c, buf + len, 1, (int)left);
 		if (n <= 0)
 			return -1;
 		if (buf[len] == '\n') {
@@ -155,11 +140,11 @@ static int incoming_line(int fd, char *buf, size_t size)
  * about how much of a guess was right. Answers OK or NO. Returns 0 or
  * -EACCES after hv_error().
  */
-static int incoming_check_token(struct incoming *in, int fd)
+static int incoming_check_token(struct incoming *in, struct tls_chan *c)
 {
 	static const char hello[] = HV_MIG_HELLO " ";
 	char line[INCOMING_LINE_MAX];
-	int len = incoming_line(fd, line, sizeof(line));
+	int len = incoming_line(c, line, sizeof(line));
 	const char *why = NULL;
 
 	if (len < 0)
@@ -171,43 +156,22 @@ static int incoming_check_token(struct incoming *in, int fd)
 			       HV_MIG_TOKEN_LEN))
 		why = "The migration token is wrong; only the source that migration.prepare answered may send this migration.";
 	if (!why)
-		return incoming_say(fd, HV_MIG_OK "\n") ? 0 : -EPIPE;
-	incoming_say(fd, HV_MIG_NO " ");
-	incoming_say(fd, why);
-	incoming_say(fd, "\n");
+		return incoming_say(c, HV_MIG_OK "\n") ? 0 : -EPIPE;
+	incoming_say(c, HV_MIG_NO " ");
+	incoming_say(c, why);
+	incoming_say(c, "\n");
 	hv_error("Refused the incoming migration from %s: %s", in->peer, why);
 	return -EACCES;
 }
 
-/*
- * The last line is said: close our side and wait (up to @ms) until the
- * pump has flushed it to the source and closed, so that closing here
- * loses nothing the source should read.
- */
-static void incoming_hangup(int fd, int ms)
-{
-	long long deadline = monotime_ms() + ms;
-	char buf[4096];
-
-	shutdown(fd, SHUT_WR);
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - monotime_ms();
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
-		    read(fd, buf, sizeof(buf)) <= 0)
-			break;
-	}
-}
-
-/* Put @fd where incoming_free() can cut it; false if it already did. */
-static bool incoming_set_fd(struct incoming *in, int fd)
+/* Put @c where incoming_free() can cut it; false if it already did. */
+static bool incoming_set_chan(struct incoming *in, struct tls_chan *c)
 {
 	bool ok;
 
 	pthread_mutex_lock(&in->lock);
 	ok = !in->cancelled;
-	in->fd = fd;
+	in->chan = c;
 	pthread_mutex_unlock(&in->lock);
 	return ok;
 }
@@ -232,40 +196,49 @@ static int incoming_ack(void *opaque, uint64_t round)
 
 	snprintf(line, sizeof(line), HV_MIG_ACK " %llu\n",
 		 (unsigned long long)round);
-	return incoming_say(*(int *)opaque, line) ? 0 : -EPIPE;
+	return incoming_say(opaque, line) ? 0 : -EPIPE;
+}
+
+/* The stream reader's way in (struct stream_io). */
+static ssize_t incoming_io_read(void *opaque, void *p, size_t len)
+{
+	return tls_chan_read(opaque, p, len, -1);
 }
 
 static void *incoming_run(void *arg)
 {
 	struct incoming *in = arg;
 	struct tls_server *srv = NULL;
+	struct tls_chan *c = NULL;
+	struct stream_io io = { .read = incoming_io_read };
 	char why[SAVE_WHY_MAX], line[SAVE_WHY_MAX + 16];
 	long long t0;
 	uint64_t cpu0, all0;
-	int fd = -1, rc;
+	int rc;
 
 	rc = tls_server_accept(in->listen_fd, in->pki_dir, in->peer_dn,
-			       HV_MIG_ACCEPT_S * 1000, &fd, &srv, why,
-			       sizeof(why));
+			       HV_MIG_ACCEPT_S * 1000, &srv, why, sizeof(why));
 	if (rc) {
 		hv_error("%s", why);
 		goto out_fail;
 	}
 	snprintf(in->peer, sizeof(in->peer), "%s", tls_server_peer(srv));
-	if (!incoming_set_fd(in, fd))
+	c = tls_server_chan(srv);
+	io.opaque = c;
+	if (!incoming_set_chan(in, c))
 		goto out_fail;
 	log_info("incoming: a migration connected from %s (%s; %s).", in->peer,
 		 tls_server_cipher(srv),
 		 tls_server_ktls_recv(srv) ?
 			 "the kernel decrypts it" :
-			 "OpenSSL decrypts it on the TLS pump thread");
-	rc = incoming_check_token(in, fd);
+			 "OpenSSL decrypts it on the receiving thread");
+	rc = incoming_check_token(in, c);
 	if (rc)
 		goto out_fail;
 	t0 = monotime_ms();
 	cpu0 = cputime_us(RUSAGE_THREAD);
 	all0 = cputime_us(RUSAGE_SELF);
-	rc = restore_read(in->vm, fd, incoming_ack, &fd, why);
+	rc = restore_read(in->vm, -1, &io, incoming_ack, c, why);
 	in->ms = monotime_ms() - t0;
 	/* The vCPUs are parked: what this thread did not use, TLS did. */
 	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",
@@ -277,7 +250,7 @@ static void *incoming_run(void *arg)
 			snprintf(why, sizeof(why),
 				 "The domain stream could not be read.");
 		snprintf(line, sizeof(line), HV_MIG_FAIL " %s\n", why);
-		incoming_say(fd, line);
+		incoming_say(c, line);
 		hv_error("The incoming migration from %s failed: %s", in->peer,
 			 why);
 		goto out_fail;
@@ -290,7 +263,7 @@ static void *incoming_run(void *arg)
 	 * one for a copy that ends meanwhile is refused, so the source runs
 	 * on.
 	 */
-	if (!incoming_say(fd, HV_MIG_DONE "\n")) {
+	if (!incoming_say(c, HV_MIG_DONE "\n")) {
 		hv_error("The incoming migration's source %s went away before it heard DONE; the source runs on, so this copy ends.",
 			 in->peer);
 		goto out_fail;
@@ -303,18 +276,15 @@ static void *incoming_run(void *arg)
 	restore_done(in->vm);
 	log_info("incoming: the stream from %s is applied (%lld ms); waiting paused for resume.",
 		 in->peer, in->ms);
-	incoming_hangup(fd, INCOMING_LINE_MS);
-	incoming_set_fd(in, -1);
-	close(fd);
+	tls_chan_hangup(c, INCOMING_LINE_MS);
+	incoming_set_chan(in, NULL);
 	tls_server_free(srv);
 	return NULL;
 
 out_fail:
-	if (fd >= 0)
-		incoming_hangup(fd, 1000);
-	incoming_set_fd(in, -1);
-	if (fd >= 0)
-		close(fd);
+	if (c)
+		tls_chan_hangup(c, 1000);
+	incoming_set_chan(in, NULL);
 	tls_server_free(srv);
 	vm_request_exit(in->vm, VM_EXIT_ERROR);
 	return NULL;
@@ -401,7 +371,6 @@ int incoming_start(struct vm *vm, struct control *ctl, struct hv_args *a,
 	in->listen_fd = a->incoming_fd;
 	in->pki_dir = a->pki_dir;
 	in->peer_dn = a->incoming_peer;
-	in->fd = -1;
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);
 	snprintf(in->peer, sizeof(in->peer), "the source");
@@ -444,8 +413,8 @@ void incoming_free(struct incoming *in)
 		pthread_mutex_lock(&in->lock);
 		in->cancelled = true;
 		pthread_cond_signal(&in->cond);
-		if (in->fd >= 0)
-			shutdown(in->fd, SHUT_RDWR);
+		if (in->chan)
+			tls_chan_cut(in->chan);
 		pthread_mutex_unlock(&in->lock);
 		shutdown(in->listen_fd, SHUT_RDWR);
 		pthread_join(in->thread, NULL);

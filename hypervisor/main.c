@@ -280,7 +280,7 @@ static int hv_restore(struct hv *hv, struct hv_args *a)
 	int rc;
 
 	t0 = monotime_ms();
-	rc = restore_read(hv->vm, a->restore_fd, NULL, NULL, why);
+	rc = restore_read(hv->vm, a->restore_fd, NULL, NULL, NULL, why);
 	ms = monotime_ms() - t0;
 	end = lseek(a->restore_fd, 0, SEEK_CUR);
 	close(a->restore_fd);

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "migrate_send.h"
 #include "monotime.h"
 #include "stream.h"
+#include "tls_pump.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmm.h"
@@ -55,9 +55,8 @@
 /* The longest line the destination may answer with. */
 #define MIGRATE_LINE_MAX 512
 /*
- * The stream goes out in writes of this size: with kernel TLS each
- * write(2) is its own TLS records, and without it each is a wake-up of
- * the pump thread; 16 full records either way.
+ * The stream goes out in writes of this size, 16 full TLS records:
+ * a record header or a small record never becomes a TLS record alone.
  */
 #define MIGRATE_WRITE_BUF (256 * 1024)
 
@@ -68,9 +67,14 @@ struct migrate {
 	struct json_object *config;
 	bool live;
 
-	int fd;		/* the TLS connection's plain end: lines both ways */
-	int wfd;	/* the stream's: kernel TLS's TCP socket, or @fd */
+	/*
+	 * The TLS connection, read and written by one thread at a time:
+	 * this migration's thread, or the I/O thread during the final
+	 * phase while the thread waits for it (migrate_final_wait()).
+	 */
 	struct libkeel_tls *tls;
+	struct tls_chan *chan;
+	struct stream_io io;	/* the stream's writes go to @chan */
 	struct dirty_log *dirty;
 	struct save_stream s;
 	uint8_t *bounce;	/* MIGRATE_RUN_PAGES pages, for the passes */
@@ -152,69 +156,49 @@ static void migrate_printable(char *s)
 
 /*
  * One line from the destination, without its newline, within
- * @timeout_ms. 0, or -ETIMEDOUT, -EPIPE (closed first), -EPROTO (too
- * long), -errno.
+ * @timeout_ms: a byte at a time, from what OpenSSL already decrypted
+ * (nothing after the newline is taken). 0, or -ETIMEDOUT, -EPIPE
+ * (closed first), -EPROTO (too long, or TLS failed), -errno.
  */
-static int migrate_read_line(int fd, char *buf, size_t size, int timeout_ms)
+static int migrate_read_line(struct tls_chan *c, char *buf, size_t size,
+			     int timeout_ms)
 {
-	uint64_t deadline = monotime_us() + (uint64_t)timeout_ms * 1000;
+	long long deadline = monotime_ms() + timeout_ms;
 	size_t len = 0;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = monotime_us();
+		long long left = deadline - monotime_ms();
 		ssize_t n;
-		char c;
+		char ch;
 
-		if (now >= deadline)
+		if (left <= 0)
 			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tls_chan_read(c, &ch, 1, (int)left);
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			continue;
-		n = read(fd, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			return -EPIPE;
-		if (c == '\n') {
+		if (ch == '\n') {
 			buf[len] = '\0';
 			return 0;
 		}
 		if (len + 1 >= size)
 			return -EPROTO;
-		buf[len++] = c;
+		buf[len++] = ch;
 	}
 }
 
-/* Send all of @line; 0 or -errno. */
-static int migrate_write_all(int fd, const char *line, size_t len)
+/* The stream writer's way out (struct stream_io): all of @len, or -errno. */
+static int migrate_io_write(void *opaque, const void *p, size_t len)
 {
-	while (len) {
-		ssize_t n = send(fd, line, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		line += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tls_chan_write(opaque, p, len);
 }
 
 /* Cut the connection: a write or read blocked on it returns. */
 static void migrate_cut(struct migrate *m)
 {
-	if (m->fd >= 0)
-		shutdown(m->fd, SHUT_RDWR);
-	if (m->wfd >= 0)
-		shutdown(m->wfd, SHUT_RDWR);
+	if (m->chan)
+		tls_chan_cut(m->chan);
 }
 
 /* The token line and the destination's OK or NO. */
@@ -224,9 +208,9 @@ static int migrate_handshake(struct migrate *m, const struct migrate_params *p)
 	int rc, n;
 
 	n = snprintf(line, sizeof(line), HV_MIG_HELLO " %s\n", p->token);
-	rc = migrate_write_all(m->fd, line, (size_t)n);
+	rc = tls_chan_write(m->chan, line, (size_t)n);
 	if (!rc)
-		rc = migrate_read_line(m->fd, line, sizeof(line),
+		rc = migrate_read_line(m->chan, line, sizeof(line),
 				       MIGRATE_TOKEN_MS);
 	if (rc == -ETIMEDOUT) {
 		snprintf(m->why, sizeof(m->why),
@@ -384,7 +368,7 @@ static int migrate_expect(struct migrate *m, const char *want,
 			  int timeout_ms, const char *what)
 {
 	char line[MIGRATE_LINE_MAX];
-	int rc = migrate_read_line(m->fd, line, sizeof(line), timeout_ms);
+	int rc = migrate_read_line(m->chan, line, sizeof(line), timeout_ms);
 
 	if (rc && atomic_load(&m->cancel))
 		return migrate_cancelled(m);
@@ -742,10 +726,7 @@ static void migrate_wind_up(struct migrate *m)
 	m->paused_by_us = false;
 	t2 = monotime_us();
 	save_stream_dispose(&m->s);
-	if (m->fd >= 0)
-		close(m->fd);
-	m->fd = -1;
-	m->wfd = -1;
+	m->chan = NULL;
 	libkeel_tls_free(m->tls);
 	m->tls = NULL;
 	t3 = monotime_us();
@@ -854,8 +835,6 @@ int migrate_start(struct vm *vm, const struct migrate_params *p,
 		return -ENOMEM;
 	}
 	m->live = p->live;
-	m->fd = -1;
-	m->wfd = -1;
 	m->ended = true;	/* nothing to wind up until the thread runs */
 	atomic_init(&m->downtime_ms, p->downtime_ms);
 	atomic_init(&m->bandwidth, p->bandwidth_mib << 20);
@@ -881,27 +860,23 @@ int migrate_start(struct vm *vm, const struct migrate_params *p,
 		snprintf(hostport, sizeof(hostport), "%.256s:%u", p->host,
 			 p->port);
 	/*
-	 * Not libkeel_tls_connect_bulk() (kernel TLS) for now: with it the
-	 * destination fell seconds behind and the downtime grew from
-	 * 0.3 s to 3-10 s (docs/migrate-bench.md, run 4).
+	 * OpenSSL on this process's own threads, no pump: kernel TLS was
+	 * no better (docs/migrate-bench.md, runs 4 and 10).
 	 */
-	rc = libkeel_tls_connect(hostport, p->pki_dir, &m->fd, &m->tls, why,
-				 SAVE_WHY_MAX);
+	rc = libkeel_tls_connect_direct(hostport, p->pki_dir, &m->tls, why,
+					SAVE_WHY_MAX);
 	if (rc)
 		goto out_free;
-	m->wfd = libkeel_tls_send_fd(m->tls);
-	if (m->wfd >= 0)
-		log_info("migrate: the kernel encrypts the stream (kernel TLS)");
-	else
-		log_info("migrate: the stream goes through the TLS pump thread");
+	m->chan = libkeel_tls_chan(m->tls);
+	m->io = (struct stream_io){ .write = migrate_io_write,
+				    .opaque = m->chan };
 	rc = migrate_handshake(m, p);
 	if (rc) {
 		snprintf(why, SAVE_WHY_MAX, "%s", m->why);
 		goto out_free;
 	}
 	m->why[0] = '\0';
-	rc = save_stream_init(&m->s, vm, m->wfd >= 0 ? m->wfd : m->fd, NULL,
-			      NULL, m->why);
+	rc = save_stream_init(&m->s, vm, -1, &m->io, NULL, NULL, m->why);
 	if (!rc)
 		rc = stream_writer_set_buffer(m->s.sw, MIGRATE_WRITE_BUF);
 	if (!rc)

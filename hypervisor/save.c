@@ -233,7 +233,8 @@ static int save_device(struct save_stream *s, struct device *d)
 }
 
 int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
-		     save_progress_fn progress, void *opaque, char *why)
+		     const struct stream_io *io, save_progress_fn progress,
+		     void *opaque, char *why)
 {
 	*s = (struct save_stream){
 		.vm = vm,
@@ -244,7 +245,7 @@ int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
 		.why = why,
 	};
 	why[0] = '\0';
-	s->sw = stream_writer_new(fd);
+	s->sw = io ? stream_writer_new_io(io) : stream_writer_new(fd);
 	if (!s->sw) {
 		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
 		return -ENOMEM;
@@ -290,7 +291,7 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 	struct save_stream s;
 	int rc;
 
-	rc = save_stream_init(&s, vm, fd, progress, opaque, why);
+	rc = save_stream_init(&s, vm, fd, NULL, progress, opaque, why);
 	if (rc)
 		return rc;
 	rc = save_stream_head(&s, config);

@@ -50,12 +50,14 @@ struct save_stream {
 };
 
 /*
- * A writer onto @fd (the caller's) for @vm; @why (SAVE_WHY_MAX bytes,
- * borrowed until save_stream_dispose()) gets every failure's sentence.
- * @progress may be NULL. -ENOMEM is the only failure.
+ * A writer onto @fd (the caller's), or onto @io when it is not NULL,
+ * for @vm; @why (SAVE_WHY_MAX bytes, borrowed until
+ * save_stream_dispose()) gets every failure's sentence. @progress may
+ * be NULL. -ENOMEM is the only failure.
  */
 int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
-		     save_progress_fn progress, void *opaque, char *why);
+		     const struct stream_io *io, save_progress_fn progress,
+		     void *opaque, char *why);
 
 /* Free the writer (what was written stays written). Idempotent. */
 void save_stream_dispose(struct save_stream *s);
@@ -94,7 +96,7 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 	       uint64_t *bytes, char *why);
 
 /*
- * Load the stream on @fd into @vm, built by vm_new() with cfg.restore
+ * Load the stream on @fd (or from @io when it is not NULL) into @vm, built by vm_new() with cfg.restore
  * from the same command line and never run: its vCPU count and RAM
  * ranges must be the header's, this host must take its CPU state
  * (cpu_state_check_host()), and the devices must be the DEVICE records'
@@ -106,8 +108,8 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
  * everything before it is applied; -errno from it ends the read.
  */
 typedef int (*restore_pass_fn)(void *opaque, uint64_t round);
-int restore_read(struct vm *vm, int fd, restore_pass_fn pass, void *opaque,
-		 char *why);
+int restore_read(struct vm *vm, int fd, const struct stream_io *io,
+		 restore_pass_fn pass, void *opaque, char *why);
 
 /*
  * After a restore_read() that returned 0: guest RAM may have huge pages

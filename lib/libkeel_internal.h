@@ -77,25 +77,24 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 			struct libkeel_tls **out, char *why, size_t size);
 
 /*
- * libkeel_tls_connect() for a bulk sender (keel-hv's migration stream):
- * the context asks for kernel TLS (tls_ctx_ktls()). When the kernel
- * took over the encryption, libkeel_tls_send_fd() gives the TCP socket
- * to write to directly, with no copy through *@fd and no thread on the
- * way; what arrives (the peer's lines, its session tickets) is still
- * read from *@fd.
+ * libkeel_tls_connect() without the pump: the caller reads and writes
+ * the connection itself through libkeel_tls_chan() (tls_pump.h), on one
+ * thread at a time. keel-hv's migration stream goes this way, with a
+ * send buffer of TLS_BULK_SOCKBUF.
  */
-int libkeel_tls_connect_bulk(const char *hostport, const char *pki_dir,
-			     int *fd, struct libkeel_tls **out, char *why,
-			     size_t size);
+int libkeel_tls_connect_direct(const char *hostport, const char *pki_dir,
+			       struct libkeel_tls **out, char *why,
+			       size_t size);
+
+struct tls_chan;
+
+/* The connection libkeel_tls_connect_direct() made. */
+struct tls_chan *libkeel_tls_chan(struct libkeel_tls *t);
 
 /*
- * The socket the kernel encrypts what is written to (non-blocking; the
- * connection's, not the caller's to close), or -1 when kernel TLS is
- * not in use: then write to the fd libkeel_tls_connect*() gave.
+ * After closing the fd (if there is one): end the TLS connection and
+ * free it. NULL is fine.
  */
-int libkeel_tls_send_fd(const struct libkeel_tls *t);
-
-/* After closing the fd: end the TLS connection and free it. NULL is fine. */
 void libkeel_tls_free(struct libkeel_tls *t);
 
 void libkeel_error_clear(struct keel_conn *c);

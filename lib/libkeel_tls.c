@@ -44,8 +44,8 @@ struct libkeel_tls {
 	SSL *ssl;
 	int tcp;		/* to keeld */
 	struct tls_pump *pump;	/* moves bytes to and from the caller's fd */
+	struct tls_chan chan;	/* or the caller reads and writes @ssl */
 	bool accepted;		/* keeld sent a session ticket */
-	bool ktls_send;		/* the kernel encrypts what goes to @tcp */
 };
 
 static int tls_ex_index = -1;
@@ -106,8 +106,8 @@ static int tls_parse(const char *hostport, char *host, size_t size,
 	return 0;
 }
 
-static int tls_ctx(struct libkeel_tls *t, const char *dir, bool ktls,
-		   char *why, size_t size)
+static int tls_ctx(struct libkeel_tls *t, const char *dir, char *why,
+		   size_t size)
 {
 	char ca[4096], cert[4096], key[4096];
 
@@ -120,8 +120,6 @@ static int tls_ctx(struct libkeel_tls *t, const char *dir, bool ktls,
 		return -ENOMEM;
 	}
 	tls_ctx_tune(t->ctx);
-	if (ktls)
-		tls_ctx_ktls(t->ctx);
 	SSL_CTX_set_session_cache_mode(
 		t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
@@ -246,6 +244,11 @@ void libkeel_tls_free(struct libkeel_tls *t)
 {
 	if (!t)
 		return;
+	/* The pump says goodbye itself; a direct connection says it here. */
+	if (!t->pump && t->ssl && SSL_is_init_finished(t->ssl)) {
+		SSL_shutdown(t->ssl);
+		ERR_clear_error();
+	}
 	tls_pump_free(t->pump);
 	SSL_free(t->ssl);
 	SSL_CTX_free(t->ctx);
@@ -254,9 +257,9 @@ void libkeel_tls_free(struct libkeel_tls *t)
 	free(t);
 }
 
-static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
-		       int *fd, struct libkeel_tls **out, char *why,
-		       size_t size)
+/* With @fd NULL the caller reads and writes the SSL (t->chan). */
+static int tls_connect(const char *hostport, const char *pki_dir, int *fd,
+		       struct libkeel_tls **out, char *why, size_t size)
 {
 	char host[256], port[8];
 	struct libkeel_tls *t;
@@ -281,7 +284,7 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 		return -ENOMEM;
 	}
 	t->tcp = -1;
-	rc = tls_ctx(t, pki_dir, ktls, why, size);
+	rc = tls_ctx(t, pki_dir, why, size);
 	if (rc)
 		goto out_free;
 	t->tcp = tls_tcp(host, port, why, size);
@@ -290,7 +293,7 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 		goto out_free;
 	}
 	tcp_tune(t->tcp);
-	if (ktls) {
+	if (!fd) {
 		int sz = TLS_BULK_SOCKBUF;
 
 		setsockopt(t->tcp, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -319,8 +322,9 @@ static int tls_connect(const char *hostport, const char *pki_dir, bool ktls,
 	rc = tls_handshake(t, host, port, why, size);
 	if (rc)
 		goto out_free;
-	t->ktls_send = ktls && tls_ktls_send(t->ssl);
-	rc = tls_pump_start(t->ssl, t->tcp, fd, &t->pump);
+	t->chan.ssl = t->ssl;
+	t->chan.tcp = t->tcp;
+	rc = fd ? tls_pump_start(t->ssl, t->tcp, fd, &t->pump) : 0;
 	if (rc) {
 		snprintf(why, size, "Cannot connect to keeld: %s.",
 			 strerror(-rc));
@@ -337,17 +341,17 @@ out_free:
 int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
 			struct libkeel_tls **out, char *why, size_t size)
 {
-	return tls_connect(hostport, pki_dir, false, fd, out, why, size);
+	return tls_connect(hostport, pki_dir, fd, out, why, size);
 }
 
-int libkeel_tls_connect_bulk(const char *hostport, const char *pki_dir,
-			     int *fd, struct libkeel_tls **out, char *why,
-			     size_t size)
+int libkeel_tls_connect_direct(const char *hostport, const char *pki_dir,
+			       struct libkeel_tls **out, char *why,
+			       size_t size)
 {
-	return tls_connect(hostport, pki_dir, true, fd, out, why, size);
+	return tls_connect(hostport, pki_dir, NULL, out, why, size);
 }
 
-int libkeel_tls_send_fd(const struct libkeel_tls *t)
+struct tls_chan *libkeel_tls_chan(struct libkeel_tls *t)
 {
-	return t->ktls_send ? t->tcp : -1;
+	return &t->chan;
 }

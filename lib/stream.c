@@ -50,6 +50,7 @@ const char *stream_type_name(uint32_t type)
 
 struct stream_writer {
 	int fd;
+	struct stream_io io;	/* io.write: where the bytes go instead of @fd */
 	int err;		/* sticky: the first error, for later calls */
 	uint64_t offset;
 	uint64_t wait_us;	/* inside write(2): the reader's pace */
@@ -85,6 +86,15 @@ struct stream_writer *stream_writer_new(int fd)
 	return sw;
 }
 
+struct stream_writer *stream_writer_new_io(const struct stream_io *io)
+{
+	struct stream_writer *sw = stream_writer_new(-1);
+
+	if (sw)
+		sw->io = *io;
+	return sw;
+}
+
 void stream_writer_free(struct stream_writer *sw)
 {
 	if (!sw)
@@ -109,13 +119,18 @@ uint64_t stream_writer_wait_us(const struct stream_writer *sw)
 
 /*
  * write(2) all of @len bytes to the fd, waiting in poll(2) when it is
- * non-blocking and full. 0, or the sticky error.
+ * non-blocking and full, or hand them to io.write(). 0, or the sticky
+ * error.
  */
 static int write_all(struct stream_writer *sw, const uint8_t *p, size_t len)
 {
 	uint64_t t0 = monotime_us();
 	ssize_t n;
 
+	if (sw->io.write) {
+		sw->err = len ? sw->io.write(sw->io.opaque, p, len) : 0;
+		len = 0;
+	}
 	while (len) {
 		n = write(sw->fd, p, len);
 		if (n < 0 && errno == EINTR)

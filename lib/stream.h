@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -101,6 +102,19 @@ uint64_t stream_type_max(uint32_t type);
 /* The record's name as docs/stream.md spells it ("VCPU"); NULL if unknown. */
 const char *stream_type_name(uint32_t type);
 
+/*
+ * A stream's bytes carried by something other than a descriptor's
+ * read(2) and write(2): keel-hv's migration reads and writes its TLS
+ * connection with OpenSSL on its own thread (tls_chan, tls_pump.h).
+ * write() sends all of @len bytes or returns -errno; read() returns
+ * 1 to @len bytes, 0 at the end of the stream, or -errno. Both block.
+ */
+struct stream_io {
+	int (*write)(void *opaque, const void *p, size_t len);
+	ssize_t (*read)(void *opaque, void *p, size_t len);
+	void *opaque;
+};
+
 /* --- Writer ----------------------------------------------------------- */
 
 struct stream_writer;
@@ -114,6 +128,9 @@ struct stream_writer;
  * out of memory.
  */
 struct stream_writer *stream_writer_new(int fd);
+
+/* A writer onto @io (copied; its write() must be set), as above. */
+struct stream_writer *stream_writer_new_io(const struct stream_io *io);
 
 /* The largest buffer stream_writer_set_buffer() takes. */
 #define STREAM_WRITE_BUF_MAX (4 * 1024 * 1024)
@@ -321,6 +338,14 @@ struct stream_stats {
 /* stream_read(), filling *@stats (zeroed first) as it goes. */
 int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
 		      char *err, size_t err_size, struct stream_stats *stats);
+
+/*
+ * stream_read_timed() from @io (its read() must be set) instead of a
+ * descriptor; @stats may be NULL. What @io holds after END stays there.
+ */
+int stream_read_io(const struct stream_io *io, const struct stream_ops *ops,
+		   void *opaque, char *err, size_t err_size,
+		   struct stream_stats *stats);
 
 /*
  * From a callback: say why it refuses the record it was given, as the

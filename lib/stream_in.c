@@ -51,6 +51,15 @@ int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats)
 	return 0;
 }
 
+int stream_in_init_io(struct stream_in *in, const struct stream_io *io,
+		      struct stream_stats *stats)
+{
+	int rc = stream_in_init(in, -1, stats);
+
+	in->io = *io;
+	return rc;
+}
+
 void stream_in_dispose(struct stream_in *in)
 {
 	free(in->buf);
@@ -87,11 +96,17 @@ static ssize_t in_readv(struct stream_in *in, struct iovec *iov, int n)
 	uint64_t t0 = in->stats ? monotime_ns() : 0;
 	ssize_t got;
 
-	do
-		got = readv(in->fd, iov, n);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
-		got = -errno;
+	if (in->io.read) {
+		/* The first piece only: the next header comes on its own. */
+		got = in->io.read(in->io.opaque, iov[0].iov_base,
+				  iov[0].iov_len);
+	} else {
+		do
+			got = readv(in->fd, iov, n);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			got = -errno;
+	}
 	if (in->stats) {
 		in->stats->reads++;
 		in->stats->read_ns += monotime_ns() - t0;

@@ -21,6 +21,7 @@
 
 struct stream_in {
 	int fd;
+	struct stream_io io;	/* io.read: where the bytes come from instead */
 	uint64_t offset;	/* bytes the reader consumed so far */
 	/*
 	 * The stream holds at least this many bytes (what the records read
@@ -40,6 +41,14 @@ struct stream_in {
  * -ENOMEM; stream_in_dispose() is safe either way.
  */
 int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats);
+
+/*
+ * The same from @io (copied; io->read must be set). Its reads bring
+ * one piece each (a TLS record's worth): nothing is gathered in one
+ * call as readv(2) does, and nothing past what was asked is taken.
+ */
+int stream_in_init_io(struct stream_in *in, const struct stream_io *io,
+		      struct stream_stats *stats);
 
 /* Free the buffer and hash state (idempotent); the descriptor stays. */
 void stream_in_dispose(struct stream_in *in);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A TLS connection as one plain socket (tls_pump.h): the pump thread,
- * and the server side keel-hv's incoming migration accepts its one
- * connection with. The pump is on the migration's data path, so it
- * moves big blocks: each SSL_write() of up to TLS_PUMP_BUF bytes
- * becomes full 16 KiB records, and with read-ahead one read(2) brings
- * several records in.
+ * keel's TLS connections (tls_pump.h): read and written directly by
+ * their caller (tls_chan), or as one plain socket through the pump
+ * thread; and the server side keel-hv's incoming migration accepts its
+ * one connection with. Both move big blocks: each SSL_write() of up to
+ * a record's worth becomes one full 16 KiB record, and with read-ahead
+ * one read(2) brings several records in.
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -92,6 +93,136 @@ static bool tls_want(SSL *ssl, int n, short *ev)
 		return false; /* closed, or failed */
 	return true;
 }
+
+/* --- Direct ------------------------------------------------------------ */
+
+/*
+ * What a failed SSL call on @c means: 1 to wait for *@ev on the socket;
+ * 0 for the peer's close; else -errno. The thread's OpenSSL error queue
+ * is left empty.
+ */
+static int tls_chan_failed(struct tls_chan *c, short *ev)
+{
+	int saved = errno;
+	int e = SSL_get_error(c->ssl, 0);
+	unsigned long lib = ERR_peek_last_error();
+
+	ERR_clear_error();
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		*ev = POLLIN;
+		return 1;
+	case SSL_ERROR_WANT_WRITE:
+		*ev = POLLOUT;
+		return 1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return saved ? -saved : 0;
+	default:
+		/*
+		 * TCP ended without close_notify: the end, as for a plain
+		 * socket (the stream's END and the protocol's lines tell a
+		 * cut stream from a whole one).
+		 */
+		if (ERR_GET_REASON(lib) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return 0;
+		return -EPROTO;
+	}
+}
+
+/* Wait for @ev on @c's socket until @deadline_ms (0: none); -ETIMEDOUT. */
+static int tls_chan_wait(struct tls_chan *c, short ev, long long deadline_ms)
+{
+	struct pollfd pfd = { .fd = c->tcp, .events = ev };
+
+	for (;;) {
+		long long left = deadline_ms ? deadline_ms - monotime_ms() : -1;
+		int n;
+
+		if (deadline_ms && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int tls_chan_write(struct tls_chan *c, const void *p, size_t len)
+{
+	const char *b = p;
+
+	while (len) {
+		size_t n = 0;
+		short ev = 0;
+		int rc;
+
+		errno = 0;
+		if (SSL_write_ex(c->ssl, b, len, &n)) {
+			b += n;
+			len -= n;
+			continue;
+		}
+		rc = tls_chan_failed(c, &ev);
+		if (rc == 1)
+			rc = tls_chan_wait(c, ev, 0);
+		else if (rc == 0)
+			rc = -EPIPE;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+ssize_t tls_chan_read(struct tls_chan *c, void *p, size_t len, int timeout_ms)
+{
+	long long deadline = timeout_ms < 0 ? 0 : monotime_ms() + timeout_ms;
+
+	if (!len)
+		return 0;
+	for (;;) {
+		size_t n = 0;
+		short ev = 0;
+		int rc;
+
+		errno = 0;
+		if (SSL_read_ex(c->ssl, p, len, &n))
+			return (ssize_t)n;
+		rc = tls_chan_failed(c, &ev);
+		if (rc != 1)
+			return rc;
+		rc = tls_chan_wait(c, ev, deadline);
+		if (rc)
+			return rc;
+	}
+}
+
+void tls_chan_cut(const struct tls_chan *c)
+{
+	if (c->tcp >= 0)
+		shutdown(c->tcp, SHUT_RDWR);
+}
+
+void tls_chan_hangup(struct tls_chan *c, int ms)
+{
+	long long deadline = monotime_ms() + ms;
+	char buf[4096];
+
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	shutdown(c->tcp, SHUT_WR);
+	/* What the peer still sends is not ours to read: drain it raw. */
+	while (!tls_chan_wait(c, POLLIN, deadline)) {
+		ssize_t n = recv(c->tcp, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+}
+
+/* --- The pump ---------------------------------------------------------- */
 
 /*
  * Move what can be moved without waiting, both ways. Returns true on
@@ -284,7 +415,7 @@ struct tls_server {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int tcp;
-	struct tls_pump *pump;
+	struct tls_chan chan;	/* @ssl and @tcp, once accepted */
 	char peer[256];		/* the client's subject, RFC 2253 */
 	char addr[INET6_ADDRSTRLEN + 8];
 };
@@ -445,8 +576,8 @@ static void tls_server_say_no(struct tls_server *s, const char *why)
 }
 
 int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
-		      int accept_ms, int *fd, struct tls_server **out,
-		      char *why, size_t size)
+		      int accept_ms, struct tls_server **out, char *why,
+		      size_t size)
 {
 	struct tls_server *s = calloc(1, sizeof(*s));
 	int rc;
@@ -480,17 +611,19 @@ int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
 		rc = -EACCES;
 		goto out_free;
 	}
-	rc = tls_pump_start(s->ssl, s->tcp, fd, &s->pump);
-	if (rc) {
-		snprintf(why, size, "Cannot set up TLS: %s.", strerror(-rc));
-		goto out_free;
-	}
+	s->chan.ssl = s->ssl;
+	s->chan.tcp = s->tcp;
 	*out = s;
 	return 0;
 
 out_free:
 	tls_server_free(s);
 	return rc;
+}
+
+struct tls_chan *tls_server_chan(struct tls_server *s)
+{
+	return &s->chan;
 }
 
 const char *tls_server_peer(const struct tls_server *s)
@@ -512,7 +645,6 @@ void tls_server_free(struct tls_server *s)
 {
 	if (!s)
 		return;
-	tls_pump_free(s->pump);
 	SSL_free(s->ssl);
 	SSL_CTX_free(s->ctx);
 	if (s->tcp >= 0)

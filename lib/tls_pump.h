@@ -3,12 +3,19 @@
 #define KEEL_LIB_TLS_PUMP_H
 
 /*
- * A TLS connection as one plain socket (docs/remote.md, "libkeel keeps
- * one plain fd"): a thread of the connection's own moves bytes between
- * an SSL and one end of a socket pair, so that the code above reads and
- * writes a blocking fd and never sees OpenSSL. libkeel's client
- * (libkeel_tls.c) and keel-hv's incoming migration (tls_server_accept()
- * below) share it.
+ * keel's TLS connections below the code that uses them, two ways:
+ *
+ * - As one plain socket (docs/remote.md, "libkeel keeps one plain fd"):
+ *   a thread of the connection's own, the pump, moves bytes between an
+ *   SSL and one end of a socket pair, so that the code above reads and
+ *   writes a blocking fd and never sees OpenSSL. libkeel's client
+ *   (libkeel_tls.c) uses it.
+ * - Read and written directly (struct tls_chan): the caller's own
+ *   thread calls OpenSSL, with no thread and no socket pair between.
+ *   keel-hv's migration stream goes this way at both ends
+ *   (libkeel_tls_connect_direct(), tls_server_accept()): the pump's
+ *   four extra copies of every byte were its data path's largest cost
+ *   after the cipher (docs/migrate-bench.md, run 11).
  */
 
 #include <stdbool.h>
@@ -54,6 +61,49 @@ void tls_ctx_ktls(SSL_CTX *ctx);
 bool tls_ktls_send(SSL *ssl);
 bool tls_ktls_recv(SSL *ssl);
 
+/* --- Direct: the caller's thread reads and writes the SSL --------------- */
+
+/*
+ * A connection whose handshake is done: @ssl on the non-blocking TCP
+ * socket @tcp. One thread at a time may call tls_chan_write() and
+ * tls_chan_read() (OpenSSL's rule for one SSL); tls_chan_cut() may come
+ * from any thread. Writes go out with write(2): the process must ignore
+ * or block SIGPIPE (keel-hv ignores it).
+ */
+struct tls_chan {
+	SSL *ssl;
+	int tcp;
+};
+
+/*
+ * Send all of @len bytes, waiting in poll(2) while the socket is full
+ * (as long as it takes: tls_chan_cut() ends the wait). 0, or -EPIPE
+ * (the peer closed), -EPROTO (TLS failed), -errno.
+ */
+int tls_chan_write(struct tls_chan *c, const void *p, size_t len);
+
+/*
+ * Read what arrived, 1 to @len bytes (at most one TLS record's worth;
+ * nothing past @len is taken), waiting up to @timeout_ms (-1: as long
+ * as it takes). 0 once the peer closed (close_notify or end of TCP),
+ * -ETIMEDOUT, -EPROTO (TLS failed), or -errno.
+ */
+ssize_t tls_chan_read(struct tls_chan *c, void *p, size_t len,
+		      int timeout_ms);
+
+/* Cut the TCP connection: a write or read waiting on it returns. */
+void tls_chan_cut(const struct tls_chan *c);
+
+/*
+ * The last word is said: send close_notify, close our direction, and
+ * wait up to @ms for the peer to close its own, so that closing the
+ * socket (with what the peer sent still unread, which makes the kernel
+ * reset the connection) cannot destroy what the peer has yet to read.
+ */
+void tls_chan_hangup(struct tls_chan *c, int ms);
+
+/* --- The pump --------------------------------------------------------- */
+
 struct tls_pump;
 
 /*
@@ -85,14 +135,17 @@ struct tls_server;
  * not NULL, whose subject in RFC 2253 form matches it (an fnmatch
  * pattern, as keeld's tls_allowed_dn). The handshake may take
  * TLS_HANDSHAKE_MS. A refused client is closed and the call fails: one
- * connection is all it waits for. Returns 0 with the plain end in *@fd
- * and the connection in *@out (tls_server_free() it after closing
- * *@fd), or -ETIMEDOUT when nobody connected, -EPERM/-EACCES/-EPROTO
- * for a refused client, -errno else; @why (@size bytes) gets a sentence.
+ * connection is all it waits for. Returns 0 with the connection in
+ * *@out, read and written through tls_server_chan(), or -ETIMEDOUT when
+ * nobody connected, -EPERM/-EACCES/-EPROTO for a refused client, -errno
+ * else; @why (@size bytes) gets a sentence.
  */
 int tls_server_accept(int listen_fd, const char *pki_dir, const char *peer_dn,
-		      int accept_ms, int *fd, struct tls_server **out,
-		      char *why, size_t size);
+		      int accept_ms, struct tls_server **out, char *why,
+		      size_t size);
+
+/* The accepted connection, for tls_chan_read() and tls_chan_write(). */
+struct tls_chan *tls_server_chan(struct tls_server *s);
 
 /* The accepted client's subject (RFC 2253), for the log. */
 const char *tls_server_peer(const struct tls_server *s);
@@ -103,7 +156,7 @@ const char *tls_server_cipher(const struct tls_server *s);
 /* Whether the kernel decrypts what arrives (tls_ktls_recv()). */
 bool tls_server_ktls_recv(const struct tls_server *s);
 
-/* Stop the pump and close the connection. NULL is fine. */
+/* Close the connection and free it. NULL is fine. */
 void tls_server_free(struct tls_server *s);
 
 #endif /* KEEL_LIB_TLS_PUMP_H */

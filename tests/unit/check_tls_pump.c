@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lib/tls_pump.c: the server side keel-hv --incoming accepts with, and
- * the pump both sides share. Certificates from data/keel-pki-init, as a
- * user's: pki/localhost (server and client CN=localhost,O=keel),
+ * lib/tls_pump.c: the server side keel-hv --incoming accepts with, the
+ * direct connection (tls_chan) both ends of a migration use, and the
+ * pump libkeel's client uses. Certificates from data/keel-pki-init, as
+ * a user's: pki/localhost (server and client CN=localhost,O=keel),
  * pki/stranger (a client-only CN=stranger,O=keel) and pki2/localhost
  * from a second CA. Each refused client must be refused with a
- * sentence that says why. The good case also measures the pump's
- * throughput over loopback (printed; KEEL_TLS_BENCH_MIB sets the size).
+ * sentence that says why. The good cases also measure the throughput
+ * over loopback, through the pump and directly (printed;
+ * KEEL_TLS_BENCH_MIB sets the size).
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,8 @@ static void pki_init(const char *dir, const char *names)
 
 static void suite_setup(void)
 {
+	/* As keel-hv: a direct connection writes with write(2). */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(tmp, sizeof(tmp), "/tmp/check_tls_pump.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	snprintf(pki, sizeof(pki), "%s/pki", tmp);
@@ -69,8 +74,9 @@ struct server {
 	const char *peer_dn;
 	int accept_ms;
 	pthread_t thread;
-	int rc, fd;
+	int rc;
 	struct tls_server *srv;
+	struct tls_chan *c;	/* the accepted connection */
 	char why[1024];
 };
 
@@ -81,7 +87,9 @@ static void *server_run(void *arg)
 
 	snprintf(dir, sizeof(dir), "%s/localhost", pki);
 	s->rc = tls_server_accept(s->lfd, dir, s->peer_dn, s->accept_ms,
-				  &s->fd, &s->srv, s->why, sizeof(s->why));
+				  &s->srv, s->why, sizeof(s->why));
+	if (!s->rc)
+		s->c = tls_server_chan(s->srv);
 	return NULL;
 }
 
@@ -92,7 +100,6 @@ static void server_start(struct server *s, const char *peer_dn, int ms)
 	socklen_t len = sizeof(sin);
 
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
 	s->peer_dn = peer_dn;
 	s->accept_ms = ms;
 	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -114,9 +121,21 @@ static void server_join(struct server *s)
 
 static void server_dispose(struct server *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
 	tls_server_free(s->srv);
+}
+
+/* Exactly @len bytes from @c within 10 s each piece. */
+static void chan_read_all(struct tls_chan *c, void *p, size_t len)
+{
+	char *b = p;
+
+	while (len) {
+		ssize_t n = tls_chan_read(c, b, len, 10000);
+
+		ck_assert_int_gt(n, 0);
+		b += n;
+		len -= (size_t)n;
+	}
 }
 
 /* libkeel's client with the directory @dir; returns its fd or -1. */
@@ -190,19 +209,41 @@ static double cpu_s(void)
 }
 
 struct sink {
-	int fd;
+	struct tls_chan *c;
 	unsigned long long bytes;
 };
 
+/* Read until the peer closes, as keel-hv's stream reader does. */
 static void *sink_run(void *arg)
 {
 	struct sink *k = arg;
 	static char buf[256 * 1024];
 	ssize_t n;
 
-	while ((n = read(k->fd, buf, sizeof(buf))) > 0)
+	while ((n = tls_chan_read(k->c, buf, sizeof(buf), 10000)) > 0)
 		k->bytes += (unsigned long long)n;
 	return NULL;
+}
+
+/* What a throughput run prints: @what moved @mib MiB from @t0/@c0. */
+static void bench_print(const char *what, unsigned long long mib, double t0,
+			double c0, const struct tls_server *srv)
+{
+	double t1 = (double)monotime_ns() / 1e9, c1 = cpu_s();
+
+	/* CPU time: both ends (encrypt and decrypt), kernel included. */
+	printf("tls_pump: %s: %llu MiB over loopback in %.2f s: %.0f MB/s, %.2f CPU s: %.0f MB per CPU second (%s)\n",
+	       what, mib, t1 - t0, (double)(mib << 20) / (t1 - t0) / 1e6,
+	       c1 - c0, (double)(mib << 20) / (c1 - c0) / 1e6,
+	       tls_server_cipher(srv));
+}
+
+/* KEEL_TLS_BENCH_MIB, or @dflt. */
+static unsigned long long bench_mib(unsigned long long dflt)
+{
+	const char *env = getenv("KEEL_TLS_BENCH_MIB");
+
+	return env && atoi(env) > 0 ? (unsigned long long)atoi(env) : dflt;
 }
 
 START_TEST(test_good_client)
@@ -211,15 +252,12 @@ START_TEST(test_good_client)
 	struct server s;
 	char dir[256], why[1024], buf[64];
 	static char block[1 << 20];
-	unsigned long long mib = 256;
-	const char *env = getenv("KEEL_TLS_BENCH_MIB");
+	unsigned long long mib = bench_mib(256);
 	struct sink k;
 	pthread_t sink;
-	double t0, t1, c0, c1;
+	double t0, c0;
 	int fd;
 
-	if (env && atoi(env) > 0)
-		mib = (unsigned long long)atoi(env);
 	server_start(&s, "CN=localhost,O=keel", 10000);
 	snprintf(dir, sizeof(dir), "%s/localhost", pki);
 	fd = client_connect(&s, dir, &t, why, sizeof(why));
@@ -229,12 +267,12 @@ START_TEST(test_good_client)
 	ck_assert_str_eq(tls_server_peer(s.srv), "CN=localhost,O=keel");
 	/* Both ways, as the token line and its answer go. */
 	ck_assert_int_eq(write(fd, "KEELMIG 1 x\n", 12), 12);
-	ck_assert_int_eq(read(s.fd, buf, 12), 12);
-	ck_assert_int_eq(write(s.fd, "OK\n", 3), 3);
+	chan_read_all(s.c, buf, 12);
+	ck_assert_int_eq(tls_chan_write(s.c, "OK\n", 3), 0);
 	ck_assert_int_eq(read(fd, buf, 3), 3);
 	ck_assert(!memcmp(buf, "OK\n", 3));
-	/* Throughput: the client's pump encrypts, the server's decrypts. */
-	k.fd = s.fd;
+	/* Throughput: the client's pump encrypts, the server decrypts. */
+	k.c = s.c;
 	k.bytes = 0;
 	ck_assert_int_eq(pthread_create(&sink, NULL, sink_run, &k), 0);
 	memset(block, 0x5a, sizeof(block));
@@ -252,28 +290,23 @@ START_TEST(test_good_client)
 	}
 	close(fd);
 	pthread_join(sink, NULL);
-	t1 = ((double)monotime_ns() / 1e9);
-	c1 = cpu_s();
 	ck_assert_uint_eq(k.bytes, mib << 20);
-	/* CPU time: both ends (encrypt and decrypt), kernel included. */
-	printf("tls_pump: %llu MiB through TLS over loopback in %.2f s: %.0f MB/s, %.2f CPU s: %.0f MB per CPU second (%s)\n",
-	       mib, t1 - t0, (double)(mib << 20) / (t1 - t0) / 1e6, c1 - c0,
-	       (double)(mib << 20) / (c1 - c0) / 1e6,
-	       tls_server_cipher(s.srv));
+	bench_print("through the pump to a direct reader", mib, t0, c0, s.srv);
 	libkeel_tls_free(t);
 	server_dispose(&s);
 }
 END_TEST
 
-/* The bytes at stream offset @off of the bulk test: their offset, mixed. */
+/* The bytes at stream offset @off of the direct test: their offset, mixed. */
 static uint8_t bulk_byte(unsigned long long off)
 {
 	return (uint8_t)(off * 2654435761u >> 13);
 }
 
 struct bulk_sink {
-	int fd;
+	struct tls_chan *c;
 	unsigned long long want, bytes, wrong;
+	unsigned long long check;	/* the first bytes to check */
 };
 
 /* Read @want bytes (or until the end); count the wrong ones. */
@@ -288,99 +321,123 @@ static void *bulk_sink_run(void *arg)
 
 		if (k->want - k->bytes < ask)
 			ask = (size_t)(k->want - k->bytes);
-		n = read(k->fd, buf, ask);
-		for (ssize_t i = 0; i < n; i++, k->bytes++)
-			if (buf[i] != bulk_byte(k->bytes))
+		n = tls_chan_read(k->c, buf, ask, 10000);
+		for (ssize_t i = 0; i < n && k->bytes + i < k->check; i++)
+			if (buf[i] != bulk_byte(k->bytes + i))
 				k->wrong++;
+		if (n > 0)
+			k->bytes += (unsigned long long)n;
 	}
 	return NULL;
 }
 
-/* Whether this kernel offers the tls ULP (tls.ko loaded or built in). */
-static bool kernel_has_tls(void)
-{
-	char buf[256] = "";
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	for (char *w = strtok(buf, " \n"); w; w = strtok(NULL, " \n"))
-		if (!strcmp(w, "tls"))
-			return true;
-	return false;
-}
-
 /*
- * The migration's sender: libkeel_tls_connect_bulk() engages kernel TLS
- * where the kernel has it (else the pump carries everything, as for
- * libkeel), big writes straight to the socket arrive whole and in
- * order, and the receiver's lines still come back through the fd.
+ * The migration's two ends: libkeel_tls_connect_direct() and the
+ * server's connection, each read and written on the caller's thread.
+ * Lines go both ways, big writes arrive whole and in order, a read
+ * takes nothing past what it asked for, and the peer's hangup reads as
+ * the end.
  */
-START_TEST(test_bulk_client)
+START_TEST(test_direct)
 {
 	struct libkeel_tls *t = NULL;
 	struct bulk_sink k = { 0 };
 	struct server s;
 	static uint8_t block[256 * 1024];
-	const unsigned long long total = 64ull << 20;
+	const unsigned long long check = 16ull << 20;
+	const unsigned long long mib = bench_mib(64), total = check + (mib << 20);
 	unsigned long long off = 0;
 	char hp[64], dir[256], why[1024], buf[64];
+	struct tls_chan *c;
 	pthread_t sink;
-	int fd = -1, wfd;
+	double t0, c0;
 
 	server_start(&s, "CN=localhost,O=keel", 10000);
 	snprintf(dir, sizeof(dir), "%s/localhost", pki);
 	snprintf(hp, sizeof(hp), "127.0.0.1:%d", s.port);
-	ck_assert_msg(!libkeel_tls_connect_bulk(hp, dir, &fd, &t, why,
-						sizeof(why)),
+	ck_assert_msg(!libkeel_tls_connect_direct(hp, dir, &t, why,
+						  sizeof(why)),
 		      "connect: %s", why);
 	server_join(&s);
 	ck_assert_msg(s.rc == 0, "accept: %s", s.why);
-	wfd = libkeel_tls_send_fd(t);
-	ck_assert_msg((wfd >= 0) == kernel_has_tls(),
-		      "kernel TLS %s, but the kernel %s the tls ULP",
-		      wfd >= 0 ? "engaged" : "did not engage",
-		      kernel_has_tls() ? "offers" : "does not offer");
-	printf("tls_pump: bulk sender: %s\n",
-	       wfd >= 0 ? "kernel TLS" : "no kernel TLS, through the pump");
-	if (wfd < 0)
-		wfd = fd;
-	/* The token line through the pump, the stream straight on. */
-	ck_assert_int_eq(write(fd, "KEELMIG 1 x\n", 12), 12);
-	ck_assert_int_eq(read(s.fd, buf, 12), 12);
+	c = libkeel_tls_chan(t);
+	/* Two lines in one record: reading the first leaves the second. */
+	ck_assert_int_eq(tls_chan_write(c, "KEELMIG 1 x\nNEXT\n", 17), 0);
+	chan_read_all(s.c, buf, 12);
 	ck_assert(!memcmp(buf, "KEELMIG 1 x\n", 12));
-	k.fd = s.fd;
+	chan_read_all(s.c, buf, 5);
+	ck_assert(!memcmp(buf, "NEXT\n", 5));
+	/* Nothing more came: the read times out. */
+	ck_assert_int_eq(tls_chan_read(s.c, buf, 1, 50), -ETIMEDOUT);
+	k.c = s.c;
 	k.want = total;
+	k.check = check;
 	ck_assert_int_eq(pthread_create(&sink, NULL, bulk_sink_run, &k), 0);
-	while (off < total) {
-		size_t len = sizeof(block), done = 0;
-
-		for (size_t i = 0; i < len; i++)
+	/* 16 MiB checked byte for byte, then the timed rest as it comes. */
+	for (; off < check; off += sizeof(block)) {
+		for (size_t i = 0; i < sizeof(block); i++)
 			block[i] = bulk_byte(off + i);
-		while (done < len) {
-			struct pollfd pfd = { .fd = wfd, .events = POLLOUT };
-			ssize_t n = write(wfd, block + done, len - done);
-
-			if (n < 0 && errno == EAGAIN) {
-				ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
-				continue;
-			}
-			ck_assert_int_gt(n, 0);
-			done += (size_t)n;
-		}
-		off += len;
+		ck_assert_int_eq(tls_chan_write(c, block, sizeof(block)), 0);
 	}
+	memset(block, 0x5a, sizeof(block));
+	t0 = (double)monotime_ns() / 1e9;
+	c0 = cpu_s();
+	for (; off < total; off += sizeof(block))
+		ck_assert_int_eq(tls_chan_write(c, block, sizeof(block)), 0);
 	pthread_join(sink, NULL);
 	ck_assert_uint_eq(k.bytes, total);
 	ck_assert_uint_eq(k.wrong, 0);
-	/* The receiver's answer still reaches the sender through the fd. */
-	ck_assert_int_eq(write(s.fd, "DONE\n", 5), 5);
-	ck_assert_int_eq(read(fd, buf, 5), 5);
+	bench_print("directly both ends", mib, t0, c0, s.srv);
+	/* The receiver's answer, then its hangup, reach the sender. */
+	ck_assert_int_eq(tls_chan_write(s.c, "DONE\n", 5), 0);
+	chan_read_all(c, buf, 5);
 	ck_assert(!memcmp(buf, "DONE\n", 5));
-	close(fd);
+	libkeel_tls_free(t);
+	tls_chan_hangup(s.c, 1000);
+	server_dispose(&s);
+}
+END_TEST
+
+struct blocked {
+	struct tls_chan *c;
+	ssize_t rc;
+};
+
+static void *blocked_read(void *arg)
+{
+	struct blocked *b = arg;
+	char c;
+
+	b->rc = tls_chan_read(b->c, &c, 1, -1);
+	return NULL;
+}
+
+/* tls_chan_cut() from another thread ends a read that waits forever. */
+START_TEST(test_direct_cut)
+{
+	struct libkeel_tls *t = NULL;
+	struct server s;
+	struct blocked b;
+	char hp[64], dir[256], why[1024];
+	pthread_t th;
+
+	server_start(&s, NULL, 10000);
+	snprintf(dir, sizeof(dir), "%s/localhost", pki);
+	snprintf(hp, sizeof(hp), "127.0.0.1:%d", s.port);
+	ck_assert_msg(!libkeel_tls_connect_direct(hp, dir, &t, why,
+						  sizeof(why)),
+		      "connect: %s", why);
+	server_join(&s);
+	ck_assert_msg(s.rc == 0, "accept: %s", s.why);
+	b.c = s.c;
+	b.rc = 1;
+	ck_assert_int_eq(pthread_create(&th, NULL, blocked_read, &b), 0);
+	usleep(100000);
+	tls_chan_cut(s.c);
+	pthread_join(th, NULL);
+	ck_assert_int_le(b.rc, 0);
+	/* Writing to the cut connection fails; it does not kill us. */
+	ck_assert_int_lt(tls_chan_write(s.c, "x\n", 2), 0);
 	libkeel_tls_free(t);
 	server_dispose(&s);
 }
@@ -482,10 +539,9 @@ START_TEST(test_missing_pki)
 {
 	struct tls_server *srv = NULL;
 	char why[1024];
-	int fd = -1;
 
-	ck_assert_int_eq(tls_server_accept(-1, "/nonexistent", NULL, 10, &fd,
-					   &srv, why, sizeof(why)),
+	ck_assert_int_eq(tls_server_accept(-1, "/nonexistent", NULL, 10, &srv,
+					   why, sizeof(why)),
 			 -ENOENT);
 	ck_assert_ptr_nonnull(strstr(why, "servercert.pem"));
 }
@@ -499,7 +555,8 @@ Suite *unit_suite(void)
 	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_good_client);
-	tcase_add_test(tc, test_bulk_client);
+	tcase_add_test(tc, test_direct);
+	tcase_add_test(tc, test_direct_cut);
 	tcase_add_test(tc, test_other_ca);
 	tcase_add_test(tc, test_no_client_cert);
 	tcase_add_test(tc, test_wrong_subject);
