@@ -512,7 +512,7 @@ static int migrate_precopy(struct migrate *m)
 		if (rc)
 			return rc;
 		migrate_post_progress(m, &p);
-		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding %llu, in write(2) %llu), %llu bytes of stream (%llu KiB/s), CPU %llu ms on this thread and %llu ms in all keel-hv, %llu bytes dirty, expected downtime %llu ms, acknowledged %llu ms later",
+		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding %llu, encrypting and sending %llu), %llu bytes of stream (%llu KiB/s), CPU %llu ms on this thread and %llu ms in all keel-hv, %llu bytes dirty, expected downtime %llu ms, acknowledged %llu ms later",
 			 (unsigned long long)round, (unsigned long long)pages,
 			 (unsigned long long)(us / 1000),
 			 (unsigned long long)(m->copy_us / 1000),

@@ -80,7 +80,8 @@ int libkeel_tls_connect(const char *hostport, const char *pki_dir, int *fd,
  * libkeel_tls_connect() without the pump: the caller reads and writes
  * the connection itself through libkeel_tls_chan() (tls_pump.h), on one
  * thread at a time. keel-hv's migration stream goes this way, with a
- * send buffer of TLS_BULK_SOCKBUF.
+ * send buffer of TLS_BULK_SOCKBUF and its records gathered in
+ * TLS_CHAN_WRITE_BUF (tls_chan_buffer()).
  */
 int libkeel_tls_connect_direct(const char *hostport, const char *pki_dir,
 			       struct libkeel_tls **out, char *why,

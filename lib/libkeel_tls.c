@@ -247,6 +247,7 @@ void libkeel_tls_free(struct libkeel_tls *t)
 	/* The pump says goodbye itself; a direct connection says it here. */
 	if (!t->pump && t->ssl && SSL_is_init_finished(t->ssl)) {
 		SSL_shutdown(t->ssl);
+		(void)BIO_flush(SSL_get_wbio(t->ssl));
 		ERR_clear_error();
 	}
 	tls_pump_free(t->pump);
@@ -324,7 +325,9 @@ static int tls_connect(const char *hostport, const char *pki_dir, int *fd,
 		goto out_free;
 	t->chan.ssl = t->ssl;
 	t->chan.tcp = t->tcp;
-	rc = fd ? tls_pump_start(t->ssl, t->tcp, fd, &t->pump) : 0;
+	/* Direct is for bulk: 4 records a write(2) (docs/migration.md). */
+	rc = fd ? tls_pump_start(t->ssl, t->tcp, fd, &t->pump) :
+		  tls_chan_buffer(&t->chan, TLS_CHAN_WRITE_BUF);
 	if (rc) {
 		snprintf(why, size, "Cannot connect to keeld: %s.",
 			 strerror(-rc));

@@ -157,8 +157,9 @@ void stream_writer_free(struct stream_writer *sw);
 uint64_t stream_writer_offset(const struct stream_writer *sw);
 
 /*
- * Microseconds spent inside write(2) so far: the time the fd's reader
- * (a socket's peer, the disk) held the writer up, plus the copy.
+ * Microseconds spent inside write(2), or io.write(), so far: the time
+ * the fd's reader (a socket's peer, the disk) held the writer up, plus
+ * the copy (and, for a TLS io, the encryption).
  */
 uint64_t stream_writer_wait_us(const struct stream_writer *sw);
 

@@ -150,6 +150,38 @@ static int tls_chan_wait(struct tls_chan *c, short ev, long long deadline_ms)
 	}
 }
 
+int tls_chan_buffer(struct tls_chan *c, int size)
+{
+	BIO *sock = SSL_get_wbio(c->ssl), *buf = BIO_new(BIO_f_buffer());
+
+	if (!buf || !BIO_set_write_buffer_size(buf, size) ||
+	    !BIO_up_ref(sock)) {
+		BIO_free(buf);
+		return -ENOMEM;
+	}
+	BIO_push(buf, sock);
+	SSL_set0_wbio(c->ssl, buf);
+	c->buffered = true;
+	return 0;
+}
+
+/* Write out what the buffer BIO holds. 0 or -errno. */
+static int tls_chan_flush(struct tls_chan *c)
+{
+	BIO *b = SSL_get_wbio(c->ssl);
+
+	while (BIO_flush(b) <= 0) {
+		int rc;
+
+		if (!BIO_should_retry(b))
+			return errno ? -errno : -EPIPE;
+		rc = tls_chan_wait(c, POLLOUT, 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int tls_chan_write(struct tls_chan *c, const void *p, size_t len)
 {
 	const char *b = p;
@@ -173,7 +205,7 @@ int tls_chan_write(struct tls_chan *c, const void *p, size_t len)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return c->buffered ? tls_chan_flush(c) : 0;
 }
 
 ssize_t tls_chan_read(struct tls_chan *c, void *p, size_t len, int timeout_ms)
@@ -211,6 +243,7 @@ void tls_chan_hangup(struct tls_chan *c, int ms)
 	char buf[4096];
 
 	SSL_shutdown(c->ssl);
+	(void)BIO_flush(SSL_get_wbio(c->ssl));
 	ERR_clear_error();
 	shutdown(c->tcp, SHUT_WR);
 	/* What the peer still sends is not ours to read: drain it raw. */
