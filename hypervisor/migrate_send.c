@@ -486,18 +486,6 @@ static int migrate_precopy(struct migrate *m)
 		p.remaining = remaining;
 		p.dirty_rate = remaining * 1000000 / us;
 		p.expected_downtime_ms = migrate_expected_ms(remaining, rate);
-		if (atomic_load(&m->auto_converge) && round > 1) {
-			throttle = migrate_converge(prev, remaining, &misses,
-						    throttle);
-			if (throttle != vcpu_throttle_get(m->vm) &&
-			    vcpu_throttle_set(m->vm, throttle))
-				log_warn("migrate: cannot throttle the vCPUs: out of memory");
-		} else if (!atomic_load(&m->auto_converge) && throttle) {
-			throttle = 0;
-			misses = 0;
-			vcpu_throttle_set(m->vm, 0);
-		}
-		p.throttle = throttle;
 		rc = stream_write_progress(m->s.sw, round, p.sent, remaining,
 					   p.dirty_rate);
 		if (!rc)
@@ -511,6 +499,28 @@ static int migrate_precopy(struct migrate *m)
 		rc = migrate_wait_ack(m, round, &ack_us);
 		if (rc)
 			return rc;
+		/*
+		 * The guest wrote on while the destination caught up: that
+		 * is in the next set too, the final one's if this pass ends
+		 * the pre-copy. Count it before deciding.
+		 */
+		rc = migrate_sync(m, &remaining);
+		if (rc)
+			return rc;
+		p.remaining = remaining;
+		p.expected_downtime_ms = migrate_expected_ms(remaining, rate);
+		if (atomic_load(&m->auto_converge) && round > 1) {
+			throttle = migrate_converge(prev, remaining, &misses,
+						    throttle);
+			if (throttle != vcpu_throttle_get(m->vm) &&
+			    vcpu_throttle_set(m->vm, throttle))
+				log_warn("migrate: cannot throttle the vCPUs: out of memory");
+		} else if (!atomic_load(&m->auto_converge) && throttle) {
+			throttle = 0;
+			misses = 0;
+			vcpu_throttle_set(m->vm, 0);
+		}
+		p.throttle = throttle;
 		migrate_post_progress(m, &p);
 		log_info("migrate: pass %llu: %llu pages in %llu ms (copying %llu, encoding %llu, encrypting and sending %llu), %llu bytes of stream (%llu KiB/s), CPU %llu ms on this thread and %llu ms in all keel-hv, %llu bytes dirty, expected downtime %llu ms, acknowledged %llu ms later",
 			 (unsigned long long)round, (unsigned long long)pages,
