@@ -57,10 +57,7 @@ struct dx {
 	char *msg;
 };
 
-/* Record the first failure; returns -EINVAL (-ENOMEM if unrecorded). */
-static int dx_fail(struct dx *d, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int dx_fail(struct dx *d, int code, const char *fmt, ...)
+int dx_fail(struct dx *d, int code, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -79,7 +76,7 @@ static int dx_fail(struct dx *d, int code, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int dx_nomem(struct dx *d)
+int dx_nomem(struct dx *d)
 {
 	dx_fail(d, DOMXML_ERR_INTERNAL,
 		"Out of memory while reading the domain XML.");
@@ -379,7 +376,7 @@ static bool dx_in_keel_ns(const xmlNode *n)
 	       !strcmp((const char *)n->ns->href, DOMXML_NS);
 }
 
-static const char *dx_name(const xmlNode *n)
+const char *dx_name(const xmlNode *n)
 {
 	return (const char *)n->name;
 }
@@ -523,8 +520,7 @@ static int dx_walk(struct dx *d, xmlNode *n, enum dx_el row)
 
 /* --- reading: small helpers -------------------------------------------- */
 
-/* @n's text (malloc'd, as written), or NULL with the error recorded. */
-static char *dx_text(struct dx *d, xmlNode *n)
+char *dx_text(struct dx *d, xmlNode *n)
 {
 	xmlChar *x = xmlNodeGetContent(n);
 	char *s = x ? strdup((const char *)x) : NULL;
@@ -535,8 +531,7 @@ static char *dx_text(struct dx *d, xmlNode *n)
 	return s;
 }
 
-/* @n's attribute @name (malloc'd), or NULL if absent (*@rc 0) or OOM. */
-static char *dx_attr(struct dx *d, xmlNode *n, const char *name, int *rc)
+char *dx_attr(struct dx *d, xmlNode *n, const char *name, int *rc)
 {
 	xmlChar *x = xmlGetNoNsProp(n, (const xmlChar *)name);
 	char *s;
@@ -551,7 +546,7 @@ static char *dx_attr(struct dx *d, xmlNode *n, const char *name, int *rc)
 	return s;
 }
 
-static xmlNode *dx_child(xmlNode *n, const char *name, bool keel_ns)
+xmlNode *dx_child(xmlNode *n, const char *name, bool keel_ns)
 {
 	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE && !strcmp(dx_name(c), name) &&
@@ -560,7 +555,7 @@ static xmlNode *dx_child(xmlNode *n, const char *name, bool keel_ns)
 	return NULL;
 }
 
-static char *dx_trim(char *s)
+char *dx_trim(char *s)
 {
 	char *e;
 
@@ -1735,7 +1730,7 @@ static int map_action(struct dx_map *m, enum dx_field f, xmlNode *n)
 	return rc;
 }
 
-static int map_domain(struct dx *d, xmlNode *root, struct json_object **out)
+int map_domain(struct dx *d, xmlNode *root, struct json_object **out)
 {
 	static const char *const actions[] = { "on_poweroff", "on_reboot",
 					       "on_crash" };
