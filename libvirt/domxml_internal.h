@@ -2,7 +2,10 @@
 #ifndef KEEL_LIBVIRT_DOMXML_INTERNAL_H
 #define KEEL_LIBVIRT_DOMXML_INTERNAL_H
 
-/* What domxml.c (reading) and domxml_write.c (writing) both hold to. */
+/*
+ * What domxml.c (reading and checking), domxml_map.c (the mapping to
+ * keel's configuration) and domxml_write.c (writing) hold to in common.
+ */
 
 #include <stdbool.h>
 
@@ -20,7 +23,7 @@ struct json_object;
 /* libxml2 set up, once, whichever thread comes first. */
 void domxml_init(void);
 
-/* --- reading: what the checks and the mapping share --------------------- */
+/* --- domxml.c: the error and the tree, for the mapping ------------------ */
 
 /* The first failure of one domxml_parse(), its code and message. */
 struct dx;
@@ -40,6 +43,9 @@ char *dx_attr(struct dx *d, xmlNode *n, const char *name, int *rc);
 xmlNode *dx_child(xmlNode *n, const char *name, bool keel_ns);
 /* @s without the white space around it (cut in place). */
 char *dx_trim(char *s);
+
+/* --- domxml_map.c ------------------------------------------------------- */
+
 /* @root, past dx_walk(), as keel's configuration in *@out; 0 or -errno. */
 int map_domain(struct dx *d, xmlNode *root, struct json_object **out);
 
