@@ -32,6 +32,7 @@
 #include "fault.h"
 #include "libkeel_internal.h"
 #include "log.h"
+#include "migrate_internal.h"
 #include "migrate_send.h"
 #include "monotime.h"
 #include "stream.h"
@@ -40,8 +41,6 @@
 #include "vm.h"
 #include "vmm.h"
 
-/* Progress notes the I/O thread has yet to pass on. */
-#define MIGRATE_NOTES 16
 /* The pacing's longest sleep before it looks at cancel and force again. */
 #define MIGRATE_PACE_STEP_US 50000
 /*
@@ -59,57 +58,6 @@
  * a record header or a small record never becomes a TLS record alone.
  */
 #define MIGRATE_WRITE_BUF (256 * 1024)
-
-struct migrate {
-	struct vm *vm;
-	struct migrate_ops ops;
-	void *opaque;
-	struct json_object *config;
-	bool live;
-
-	/*
-	 * The TLS connection, read and written by one thread at a time:
-	 * this migration's thread, or the I/O thread during the final
-	 * phase while the thread waits for it (migrate_final_wait()).
-	 */
-	struct libkeel_tls *tls;
-	struct tls_chan *chan;
-	struct stream_io io;	/* the stream's writes go to @chan */
-	struct dirty_log *dirty;
-	struct save_stream s;
-	uint8_t *bounce;	/* MIGRATE_RUN_PAGES pages, for the passes */
-	char why[SAVE_WHY_MAX];
-	pthread_t thread;
-	bool thread_started;
-	bool paused_by_us;	/* I/O thread's */
-	bool ended;		/* I/O thread's: ops->done was called */
-
-	/* migrate-set and migrate-cancel, read by the thread. */
-	_Atomic uint64_t downtime_ms;
-	_Atomic uint64_t bandwidth;	/* bytes/s; 0 no limit */
-	_Atomic bool auto_converge;
-	_Atomic bool force;
-	_Atomic bool cancel;
-
-	/* The thread's pacing window. */
-	uint64_t pace_t0_us, pace_bytes0, pace_rate;
-
-	/* Between the thread and the I/O thread, under @lock. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct event *note_ev, *final_ev, *done_ev;
-	struct migrate_progress notes[MIGRATE_NOTES];
-	unsigned nr_notes;
-	bool final_asked, final_started, final_done;
-	int final_rc;
-	_Atomic uint64_t final_written;
-	long long pause_ms;
-	/* The pass's time copying guest pages, and encoding and writing them. */
-	uint64_t copy_us, write_us;
-
-	uint64_t rounds;
-	struct migrate_result result;
-};
 
 uint64_t migrate_pace_delay_us(uint64_t bytes, uint64_t elapsed_us,
 			       uint64_t rate)
