@@ -3,8 +3,11 @@
 #define KEEL_HV_MIGRATE_INTERNAL_H
 
 /*
- * What the files of a live migration's source share: struct migrate.
- * Not for anyone else; they have migrate_send.h.
+ * What the two files of a live migration's source share: migrate_send.c
+ * (the migration's life on its two threads, the connection and the
+ * final phase) and migrate_precopy.c (the passes): struct migrate and
+ * the functions one calls in the other. Not for anyone else; they have
+ * migrate_send.h.
  */
 
 #include <pthread.h>
@@ -87,5 +90,29 @@ struct migrate {
 	uint64_t rounds;
 	struct migrate_result result;
 };
+
+/* --- migrate_send.c ------------------------------------------------- */
+
+/* Say "cancelled" in m->why; returns -ECANCELED. */
+int migrate_cancelled(struct migrate *m);
+
+/* 0 if the destination's next line is @want, confirming @what; or -errno. */
+int migrate_expect(struct migrate *m, const char *want, int timeout_ms,
+		   const char *what);
+
+/* Queue a pass's numbers for the I/O thread to notify. */
+void migrate_post_progress(struct migrate *m,
+			   const struct migrate_progress *p);
+
+/* --- migrate_precopy.c ---------------------------------------------- */
+
+/* The header, then passes until the final phase is due; 0 or -errno. */
+int migrate_precopy(struct migrate *m);
+
+/* Send the dirty log's send set: 0, 1 (forced), or -errno; @final unpaced. */
+int migrate_send_set(struct migrate *m, bool final, uint64_t *pages);
+
+/* The log's next dirty set, *@remaining bytes to send; 0 or -errno. */
+int migrate_sync(struct migrate *m, uint64_t *remaining);
 
 #endif /* KEEL_HV_MIGRATE_INTERNAL_H */
