@@ -12,6 +12,7 @@ hypervisor_libkeelhv_la_SOURCES = \
 	hypervisor/control_devices.c hypervisor/control_internal.h \
 	hypervisor/control_save.c hypervisor/control_migrate.c \
 	hypervisor/dirty.c hypervisor/dirty.h \
+	hypervisor/migrate_internal.h hypervisor/migrate_precopy.c \
 	hypervisor/migrate_send.c hypervisor/migrate_send.h \
 	hypervisor/device.c hypervisor/device.h \
 	hypervisor/hv_args.c hypervisor/hv_args.h \

@@ -97,7 +97,7 @@ void migrate_cancel(struct migrate *m);
  */
 void migrate_free(struct migrate *m);
 
-/* --- The arithmetic, for the unit tests ------------------------------ */
+/* --- The passes' arithmetic (migrate_precopy.c), for the unit tests -- */
 
 /*
  * Microseconds to wait so that @bytes sent in @elapsed_us stay within

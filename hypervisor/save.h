@@ -33,10 +33,11 @@ typedef void (*save_progress_fn)(void *opaque, uint64_t done, uint64_t total);
 
 /*
  * The pieces of a stream's writing that a save and a live migration
- * (migrate_send.c) share: save_write() is save_stream_init(),
- * save_stream_head(), save_stream_ram() over all of RAM, then
- * save_stream_tail(); a migration sends RAM in passes between the head
- * and the tail. Each returns 0 or -errno with the sentence in @why.
+ * (migrate_send.c, migrate_precopy.c) share: save_write() is
+ * save_stream_init(), save_stream_head(), save_stream_ram() over all of
+ * RAM, then save_stream_tail(); a migration sends RAM in passes between
+ * the head and the tail. Each returns 0 or -errno with the sentence in
+ * @why.
  */
 struct save_stream {
 	struct vm *vm;

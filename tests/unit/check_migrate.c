@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Live migration's arithmetic without KVM (hypervisor/dirty.c,
- * hypervisor/migrate_send.c): the dirty bitmaps' merge and runs,
+ * hypervisor/migrate_precopy.c): the dirty bitmaps' merge and runs,
  * vm_mark_dirty() on a struct vm with RAM but no KVM, the bandwidth
  * pacing, the expected downtime and auto-converge's throttle steps.
  */
