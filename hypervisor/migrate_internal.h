@@ -81,6 +81,11 @@ struct migrate {
 	unsigned nr_notes;
 	bool final_asked, final_started, final_done;
 	int final_rc;
+
+	/*
+	 * Written by the final phase on the I/O thread and read by the
+	 * thread as it watches it (an atomic), or read after it (the rest).
+	 */
 	_Atomic uint64_t final_written;
 	long long pause_ms;
 	/* The pass's time copying guest pages, and encoding and writing them. */
