@@ -332,6 +332,27 @@ static void *bulk_sink_run(void *arg)
 }
 
 /*
+ * A direct client of pki/localhost connected to a new server that
+ * allows @peer_dn; returns the client's end (*@t to free), s->c is the
+ * server's.
+ */
+static struct tls_chan *direct_pair(struct server *s, const char *peer_dn,
+				    struct libkeel_tls **t)
+{
+	char hp[64], dir[256], why[1024];
+
+	server_start(s, peer_dn, 10000);
+	snprintf(dir, sizeof(dir), "%s/localhost", pki);
+	snprintf(hp, sizeof(hp), "127.0.0.1:%d", s->port);
+	ck_assert_msg(!libkeel_tls_connect_direct(hp, dir, t, why,
+						  sizeof(why)),
+		      "connect: %s", why);
+	server_join(s);
+	ck_assert_msg(s->rc == 0, "accept: %s", s->why);
+	return libkeel_tls_chan(*t);
+}
+
+/*
  * The migration's two ends: libkeel_tls_connect_direct() and the
  * server's connection, each read and written on the caller's thread.
  * Lines go both ways, big writes arrive whole and in order, a read
@@ -347,20 +368,12 @@ START_TEST(test_direct)
 	const unsigned long long check = 16ull << 20;
 	const unsigned long long mib = bench_mib(64), total = check + (mib << 20);
 	unsigned long long off = 0;
-	char hp[64], dir[256], why[1024], buf[64];
+	char buf[64];
 	struct tls_chan *c;
 	pthread_t sink;
 	double t0, c0;
 
-	server_start(&s, "CN=localhost,O=keel", 10000);
-	snprintf(dir, sizeof(dir), "%s/localhost", pki);
-	snprintf(hp, sizeof(hp), "127.0.0.1:%d", s.port);
-	ck_assert_msg(!libkeel_tls_connect_direct(hp, dir, &t, why,
-						  sizeof(why)),
-		      "connect: %s", why);
-	server_join(&s);
-	ck_assert_msg(s.rc == 0, "accept: %s", s.why);
-	c = libkeel_tls_chan(t);
+	c = direct_pair(&s, "CN=localhost,O=keel", &t);
 	/* Two lines in one record: reading the first leaves the second. */
 	ck_assert_int_eq(tls_chan_write(c, "KEELMIG 1 x\nNEXT\n", 17), 0);
 	chan_read_all(s.c, buf, 12);
@@ -418,17 +431,9 @@ START_TEST(test_direct_cut)
 	struct libkeel_tls *t = NULL;
 	struct server s;
 	struct blocked b;
-	char hp[64], dir[256], why[1024];
 	pthread_t th;
 
-	server_start(&s, NULL, 10000);
-	snprintf(dir, sizeof(dir), "%s/localhost", pki);
-	snprintf(hp, sizeof(hp), "127.0.0.1:%d", s.port);
-	ck_assert_msg(!libkeel_tls_connect_direct(hp, dir, &t, why,
-						  sizeof(why)),
-		      "connect: %s", why);
-	server_join(&s);
-	ck_assert_msg(s.rc == 0, "accept: %s", s.why);
+	direct_pair(&s, NULL, &t);
 	b.c = s.c;
 	b.rc = 1;
 	ck_assert_int_eq(pthread_create(&th, NULL, blocked_read, &b), 0);
