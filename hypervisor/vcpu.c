@@ -306,11 +306,14 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC: just re-enter. */
 		return true;
-	case KVM_EXIT_SHUTDOWN:
-		log_warn("vcpu%u: triple fault (shutdown) at rip 0x%llx",
-			 v->id, (unsigned long long)cpu_get_rip(v->fd));
+	case KVM_EXIT_SHUTDOWN: {
+		char state[512];
+
+		cpu_describe(v->fd, state, sizeof(state));
+		log_warn("vcpu%u: triple fault (shutdown): %s", v->id, state);
 		vm_request_exit(v->vm, VM_EXIT_CRASH);
 		return false;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu_system_event(v);
 		return true;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -190,4 +191,47 @@ uint64_t cpu_get_rip(int fd)
 	if (ioctl(fd, KVM_GET_REGS, &regs) < 0)
 		return 0;
 	return regs.rip;
+}
+
+void cpu_describe(int fd, char *buf, size_t size)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+	int n;
+
+	if (ioctl(fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(fd, KVM_GET_SREGS, &sr) < 0) {
+		snprintf(buf, size, "registers unreadable: %s", strerror(errno));
+		return;
+	}
+	n = snprintf(buf, size,
+		     "rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x cr0 0x%llx cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx idt 0x%llx/%u gdt 0x%llx/%u",
+		     (unsigned long long)r.rip, (unsigned long long)r.rsp,
+		     (unsigned long long)r.rflags, sr.cs.selector,
+		     (unsigned long long)sr.cr0, (unsigned long long)sr.cr2,
+		     (unsigned long long)sr.cr3, (unsigned long long)sr.cr4,
+		     (unsigned long long)sr.efer,
+		     (unsigned long long)sr.idt.base, sr.idt.limit,
+		     (unsigned long long)sr.gdt.base, sr.gdt.limit);
+	if (n < 0 || (size_t)n >= size)
+		return;
+	/*
+	 * AMD's VMCB is undefined after a shutdown intercept, so KVM
+	 * resets the vCPU there: the reset vector means the state is gone.
+	 */
+	if (r.rip == 0xfff0 && sr.cs.selector == 0xf000) {
+		snprintf(buf + n, size - (size_t)n,
+			 " (KVM reset the vCPU at the shutdown, as on AMD: the state it died in is lost)");
+		return;
+	}
+	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	if (ev.exception.injected || ev.exception.pending)
+		snprintf(buf + n, size - (size_t)n,
+			 " exception %u (%s, error code 0x%x)",
+			 ev.exception.nr,
+			 ev.exception.injected ? "injected" : "pending",
+			 ev.exception.has_error_code ? ev.exception.error_code :
+						       0);
 }

@@ -46,4 +46,15 @@ int cpu_set_boot_state(int vcpu_fd, const struct boot_entry *entry);
 /* The vCPU's RIP for log messages (0 if it cannot be read). */
 uint64_t cpu_get_rip(int vcpu_fd);
 
+/*
+ * The vCPU's state for a crash's log line, into @buf (@size bytes):
+ * rip, rsp, rflags, cs, the control registers, EFER, the IDT and GDT,
+ * and a pending or injected exception, as far as KVM still gives them.
+ * Enough to find where a guest died (a triple fault's handler chain,
+ * page tables gone) from its System.map, without a core. On AMD, KVM
+ * resets the vCPU at a triple fault before keel-hv can look; the line
+ * says so then.
+ */
+void cpu_describe(int vcpu_fd, char *buf, size_t size);
+
 #endif /* KEEL_HV_X86_CPU_H */

@@ -628,7 +628,8 @@ static int parse_list(int *v, const char *s, int lo, int hi)
 }
 
 /*
- * --logs: the lines of host @h's keeld and keel-hv about the migration,
+ * --logs: the lines of host @h's keeld and keel-hv about the migration
+ * (and keel-hv's warnings and errors: a crash's state),
  * each with its time, so that the final phase's steps can be read off
  * across both hosts (one clock: one machine).
  */
@@ -645,7 +646,7 @@ static void print_logs(struct host *h, const char *name)
 	printf("--- %s: keel-hv ---\n", name);
 	fflush(stdout);
 	snprintf(cmd, sizeof(cmd),
-		 "grep -h -e migrat -e incoming -e resum -e restore: %s/" DOM_NAME ".log; "
+		 "grep -h -e migrat -e incoming -e resum -e restore: -e warning -e error %s/" DOM_NAME ".log; "
 		 ": >%s/" DOM_NAME ".log",
 		 h->env.log_dir, h->env.log_dir);
 	if (system(cmd) < 0)

@@ -71,6 +71,11 @@ START_TEST(test_crash_reported)
 
 	ck_assert_msg(rc == HV_EXIT_CRASH, "exit %d, output: %s", rc, p.out);
 	ck_assert_msg(strstr(p.out, "crash"), "reason not logged: %s", p.out);
+	/* Where it died, for the guest's System.map: rip and paging. */
+	ck_assert_msg(strstr(p.out, "triple fault (shutdown): rip 0x") &&
+			      strstr(p.out, " cr3 0x") &&
+			      strstr(p.out, " idt 0x"),
+		      "the vCPU's state not logged: %s", p.out);
 	proc_dispose(&p);
 }
 END_TEST
