@@ -45,6 +45,7 @@ struct libkeel_tls {
 	int tcp;		/* to keeld */
 	struct tls_pump *pump;	/* moves bytes to and from the caller's fd */
 	struct tls_chan chan;	/* or the caller reads and writes @ssl */
+	bool direct;		/* handed to the caller without a pump */
 	bool accepted;		/* keeld sent a session ticket */
 };
 
@@ -244,8 +245,12 @@ void libkeel_tls_free(struct libkeel_tls *t)
 {
 	if (!t)
 		return;
-	/* The pump says goodbye itself; a direct connection says it here. */
-	if (!t->pump && t->ssl && SSL_is_init_finished(t->ssl)) {
+	/*
+	 * The pump says goodbye itself; a direct connection's owner
+	 * (keel-hv, which ignores SIGPIPE) says it here. Not on a failed
+	 * connect: its caller may not ignore SIGPIPE.
+	 */
+	if (t->direct && SSL_is_init_finished(t->ssl)) {
 		SSL_shutdown(t->ssl);
 		(void)BIO_flush(SSL_get_wbio(t->ssl));
 		ERR_clear_error();
@@ -328,6 +333,7 @@ static int tls_connect(const char *hostport, const char *pki_dir, int *fd,
 	/* Direct is for bulk: 4 records a write(2) (docs/migration.md). */
 	rc = fd ? tls_pump_start(t->ssl, t->tcp, fd, &t->pump) :
 		  tls_chan_buffer(&t->chan, TLS_CHAN_WRITE_BUF);
+	t->direct = !fd && !rc;
 	if (rc) {
 		snprintf(why, size, "Cannot connect to keeld: %s.",
 			 strerror(-rc));
