@@ -5,9 +5,11 @@
 /*
  * What the files of libkeel share with each other and with nobody else:
  * libkeel.c (the connection: connect, send and receive, the error
- * state), libkeel_events.c (the event queue), libkeel_calls.c (the
- * typed calls) and libkeel_console.c (console streams). The names do
- * not start with keel_, so the shared library does not export them
+ * state), libkeel_tls.c (tls:// connections), libkeel_events.c (the
+ * event queue), libkeel_calls.c (the typed calls) with
+ * libkeel_results.c (their results' parsers), libkeel_console.c
+ * (console streams), libkeel_save.c and libkeel_migrate.c. The names
+ * do not start with keel_, so the shared library does not export them
  * (lib/local.mk).
  */
 
@@ -64,9 +66,8 @@ struct keel_conn {
 	char *err_field;
 };
 
-/* --- The error state (libkeel.c) ---------------------------------------- */
+/* --- TLS connections (libkeel_tls.c) ---------------------------------- */
 
-/* Clear @c's error, as every public call does first. */
 /*
  * Connect to keeld at @hostport (what follows "tls://") with the PKI
  * directory @pki_dir (NULL: $KEEL_PKI_DIR or /etc/pki/keel). Returns 0,
@@ -98,6 +99,9 @@ struct tls_chan *libkeel_tls_chan(struct libkeel_tls *t);
  */
 void libkeel_tls_free(struct libkeel_tls *t);
 
+/* --- The error state (libkeel.c) ---------------------------------------- */
+
+/* Clear @c's error, as every public call does first. */
 void libkeel_error_clear(struct keel_conn *c);
 
 /*
