@@ -119,6 +119,29 @@ int virt_h_memory_stats(struct virt_call *call, void *args, void *ret);
 
 /* virt_tune.c */
 
+/* virDomainModificationImpact. */
+#define AFFECT_LIVE (1u << 0)
+#define AFFECT_CONFIG (1u << 1)
+#define AFFECT_ALL (AFFECT_LIVE | AFFECT_CONFIG)
+/* virTypedParameterFlags: the remote client always sends it. */
+#define PARAM_STRING_OKAY (1u << 2)
+
+/*
+ * @dom's summary and (when @config) configuration, after @flags' check
+ * (@allowed, and --live/--config against what keel does) for a change,
+ * or for a reading (@read). 0, or -1 after virt_call_error().
+ */
+int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
+	     unsigned allowed, bool read, const char *what,
+	     struct keel_domain *d, struct json_object **config);
+/* @config's integer @key, or @dflt when it has none. */
+long long cfg_ll(struct json_object *config, const char *key, long long dflt);
+/* @p's value as a number in *@v; 0, or -1 after virt_call_error(). */
+int param_num(struct virt_call *call, const vx_param *p, long long *v);
+/* Do @p (@n) name only fields of @known, each once? 0, or -1 after error. */
+int params_check(struct virt_call *call, const vx_param *p, u_int n,
+		 const char *const *known, const char *what);
+
 /*
  * keel's CPU weight and cap as libvirt's posix scheduler parameters
  * (cpu_shares, vcpu_period/quota, global_period/quota) into @l, by

@@ -21,19 +21,12 @@
 #include "virt_handlers.h"
 #include "virt_params.h"
 
-/* virDomainModificationImpact. */
-#define AFFECT_LIVE (1u << 0)
-#define AFFECT_CONFIG (1u << 1)
-#define AFFECT_ALL (AFFECT_LIVE | AFFECT_CONFIG)
 /* virDomainMemoryModFlags, virDomainVcpuFlags. */
 #define MEM_MAXIMUM (1u << 2)
 #define VCPU_MAXIMUM (1u << 2)
 #define VCPU_GUEST (1u << 3)
 /* keel's vCPUs are always ACPI hot-pluggable. */
 #define VCPU_HOTPLUGGABLE (1u << 4)
-/* virTypedParameterFlags: the remote client always sends it. */
-#define PARAM_STRING_OKAY (1u << 2)
-
 /* virVcpuState. */
 #define VCPU_OFFLINE 0
 #define VCPU_RUNNING 1
@@ -97,9 +90,9 @@ static int read_affect(struct virt_call *call, const struct keel_domain *d,
  * @dom's summary and (when @config) configuration, after @flags' check
  * for a change, or for a reading (@read).
  */
-static int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
-		    unsigned allowed, bool read, const char *what,
-		    struct keel_domain *d, struct json_object **config)
+int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
+	     unsigned allowed, bool read, const char *what,
+	     struct keel_domain *d, struct json_object **config)
 {
 	if (virt_call_check_flags(call, flags, allowed) ||
 	    virt_dom_get(call, dom, d, config))
@@ -115,8 +108,7 @@ static int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
 	return 0;
 }
 
-static long long cfg_ll(struct json_object *config, const char *key,
-			long long dflt)
+long long cfg_ll(struct json_object *config, const char *key, long long dflt)
 {
 	struct json_object *v;
 
@@ -558,8 +550,7 @@ int virt_h_get_sched_flags(struct virt_call *call, void *args, void *ret)
 }
 
 /* A field's value as a number, or an error naming it. */
-static int param_num(struct virt_call *call, const vx_param *p,
-		     long long *v)
+int param_num(struct virt_call *call, const vx_param *p, long long *v)
 {
 	if (virt_param_ll(p, v))
 		return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -569,8 +560,8 @@ static int param_num(struct virt_call *call, const vx_param *p,
 }
 
 /* The fields of @known that @p (@n) may name, each once. */
-static int params_check(struct virt_call *call, const vx_param *p, u_int n,
-			const char *const *known, const char *what)
+int params_check(struct virt_call *call, const vx_param *p, u_int n,
+		 const char *const *known, const char *what)
 {
 	char list[512] = "";
 	const vx_param *bad;
