@@ -117,7 +117,7 @@ int virt_h_block_stats_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_interface_stats(struct virt_call *call, void *args, void *ret);
 int virt_h_memory_stats(struct virt_call *call, void *args, void *ret);
 
-/* virt_tune.c */
+/* virt_tune.c: memory, I/O limits, and the checks all tuning makes. */
 
 /* virDomainModificationImpact. */
 #define AFFECT_LIVE (1u << 0)
@@ -142,6 +142,18 @@ int param_num(struct virt_call *call, const vx_param *p, long long *v);
 int params_check(struct virt_call *call, const vx_param *p, u_int n,
 		 const char *const *known, const char *what);
 
+int virt_h_set_max_memory(struct virt_call *call, void *args, void *ret);
+int virt_h_set_memory(struct virt_call *call, void *args, void *ret);
+int virt_h_set_memory_flags(struct virt_call *call, void *args, void *ret);
+int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret);
+int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret);
+int virt_h_get_interface_params(struct virt_call *call, void *args,
+				void *ret);
+int virt_h_set_interface_params(struct virt_call *call, void *args,
+				void *ret);
+
+/* virt_tune_cpu.c: vCPUs, pinning, the scheduler. */
+
 /*
  * keel's CPU weight and cap as libvirt's posix scheduler parameters
  * (cpu_shares, vcpu_period/quota, global_period/quota) into @l, by
@@ -155,9 +167,6 @@ int virt_sched_fill(struct virt_plist *l, int weight, int cap, int vcpus);
 int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 		     int vcpus, int *weight, int *cap);
 
-int virt_h_set_max_memory(struct virt_call *call, void *args, void *ret);
-int virt_h_set_memory(struct virt_call *call, void *args, void *ret);
-int virt_h_set_memory_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_set_vcpus(struct virt_call *call, void *args, void *ret);
 int virt_h_set_vcpus_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_get_vcpus_flags(struct virt_call *call, void *args, void *ret);
@@ -172,12 +181,7 @@ int virt_h_get_sched(struct virt_call *call, void *args, void *ret);
 int virt_h_get_sched_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_set_sched(struct virt_call *call, void *args, void *ret);
 int virt_h_set_sched_flags(struct virt_call *call, void *args, void *ret);
-int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret);
-int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret);
-int virt_h_get_interface_params(struct virt_call *call, void *args,
-				void *ret);
-int virt_h_set_interface_params(struct virt_call *call, void *args,
-				void *ret);
+
 /* virt_save.c */
 int virt_h_save(struct virt_call *call, void *args, void *ret);
 int virt_h_save_flags(struct virt_call *call, void *args, void *ret);
