@@ -131,16 +131,18 @@ int virt_h_memory_stats(struct virt_call *call, void *args, void *ret);
  * (@allowed, and --live/--config against what keel does) for a change,
  * or for a reading (@read). 0, or -1 after virt_call_error().
  */
-int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
-	     unsigned allowed, bool read, const char *what,
-	     struct keel_domain *d, struct json_object **config);
+int virt_tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
+		  unsigned allowed, bool read, const char *what,
+		  struct keel_domain *d, struct json_object **config);
 /* @config's integer @key, or @dflt when it has none. */
-long long cfg_ll(struct json_object *config, const char *key, long long dflt);
+long long virt_tune_cfg_ll(struct json_object *config, const char *key,
+			   long long dflt);
 /* @p's value as a number in *@v; 0, or -1 after virt_call_error(). */
-int param_num(struct virt_call *call, const vx_param *p, long long *v);
+int virt_tune_param_num(struct virt_call *call, const vx_param *p,
+			long long *v);
 /* Do @p (@n) name only fields of @known, each once? 0, or -1 after error. */
-int params_check(struct virt_call *call, const vx_param *p, u_int n,
-		 const char *const *known, const char *what);
+int virt_tune_params_check(struct virt_call *call, const vx_param *p, u_int n,
+			   const char *const *known, const char *what);
 
 int virt_h_set_max_memory(struct virt_call *call, void *args, void *ret);
 int virt_h_set_memory(struct virt_call *call, void *args, void *ret);

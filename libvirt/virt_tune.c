@@ -23,12 +23,6 @@
 /* virDomainMemoryModFlags. */
 #define MEM_MAXIMUM (1u << 2)
 
-static int no_memory(struct virt_call *call)
-{
-	return virt_call_error(call, VIR_ERR_NO_MEMORY,
-			       "keel-virtd is out of memory.");
-}
-
 /*
  * May a change with libvirt's @flags (live, config, both; 0 the current
  * state) go to @d? keel changes a running domain live and in its
@@ -79,9 +73,9 @@ static int read_affect(struct virt_call *call, const struct keel_domain *d,
  * @dom's summary and (when @config) configuration, after @flags' check
  * for a change, or for a reading (@read).
  */
-int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
-	     unsigned allowed, bool read, const char *what,
-	     struct keel_domain *d, struct json_object **config)
+int virt_tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
+		  unsigned allowed, bool read, const char *what,
+		  struct keel_domain *d, struct json_object **config)
 {
 	if (virt_call_check_flags(call, flags, allowed) ||
 	    virt_dom_get(call, dom, d, config))
@@ -97,7 +91,8 @@ int tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
 	return 0;
 }
 
-long long cfg_ll(struct json_object *config, const char *key, long long dflt)
+long long virt_tune_cfg_ll(struct json_object *config, const char *key,
+			   long long dflt)
 {
 	struct json_object *v;
 
@@ -108,7 +103,8 @@ long long cfg_ll(struct json_object *config, const char *key, long long dflt)
 }
 
 /* A field's value as a number, or an error naming it. */
-int param_num(struct virt_call *call, const vx_param *p, long long *v)
+int virt_tune_param_num(struct virt_call *call, const vx_param *p,
+			long long *v)
 {
 	if (virt_param_ll(p, v))
 		return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -118,8 +114,8 @@ int param_num(struct virt_call *call, const vx_param *p, long long *v)
 }
 
 /* The fields of @known that @p (@n) may name, each once. */
-int params_check(struct virt_call *call, const vx_param *p, u_int n,
-		 const char *const *known, const char *what)
+int virt_tune_params_check(struct virt_call *call, const vx_param *p, u_int n,
+			   const char *const *known, const char *what)
 {
 	char list[512] = "";
 	const vx_param *bad;
@@ -151,8 +147,8 @@ static int set_memory(struct virt_call *call, const vx_dom *dom,
 	struct keel_domain d;
 	int rc;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL | MEM_MAXIMUM, false,
-		     max ? "maximum memory" : "memory", &d, NULL))
+	if (virt_tune_dom(call, dom, flags, AFFECT_ALL | MEM_MAXIMUM, false,
+			  max ? "maximum memory" : "memory", &d, NULL))
 		return -1;
 	if (kib > (unsigned long long)LLONG_MAX / 2 || !kib)
 		return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -219,8 +215,9 @@ int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret)
 		return call->message ? -1 :
 		       virt_call_error(call, VIR_ERR_INVALID_ARG,
 				       "Name the disk: its target (vda) or its source path.");
-	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL | PARAM_STRING_OKAY,
-		     true, "I/O limits", &d, NULL))
+	if (virt_tune_dom(call, &a->dom, a->flags,
+			  AFFECT_ALL | PARAM_STRING_OKAY, true, "I/O limits",
+			  &d, NULL))
 		return -1;
 	if (keel_domain_blkdeviotune(*call->keel, d.uuid, *a->disk, NULL, &out))
 		return virt_call_keel_error(call);
@@ -231,13 +228,16 @@ int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret)
 	}
 	json_object_object_get_ex(out, "limits", &limits);
 	for (k = 0; iotune_fields[k] && !rc; k++)
-		rc = virt_plist_ullong(&l, (unsigned long long)cfg_ll(limits,
-					iotune_fields[k], 0),
-				       "%s", iotune_fields[k]);
+		rc = virt_plist_ullong(
+			&l,
+			(unsigned long long)virt_tune_cfg_ll(limits,
+							     iotune_fields[k],
+							     0),
+			"%s", iotune_fields[k]);
 	json_object_put(out);
 	if (rc) {
 		virt_plist_dispose(&l);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	virt_plist_truncate(&l, a->nparams);
 	r->nparams = (int)l.len;
@@ -256,7 +256,7 @@ static int params_json(struct virt_call *call, const vx_param *p, u_int n,
 	for (i = 0; i < n; i++) {
 		if (plen && strncmp(p[i].field, prefix, plen))
 			continue;
-		if (param_num(call, &p[i], &v))
+		if (virt_tune_param_num(call, &p[i], &v))
 			return -1;
 		if (v < 0)
 			return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -264,7 +264,7 @@ static int params_json(struct virt_call *call, const vx_param *p, u_int n,
 					       p[i].field, v);
 		if (json_object_object_add(o, p[i].field + plen,
 					   json_object_new_int64(v)))
-			return no_memory(call);
+			return virt_call_nomem(call);
 	}
 	return 0;
 }
@@ -276,10 +276,11 @@ int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret)
 	struct keel_domain d;
 	int rc;
 
-	if (params_check(call, a->params.params_val, a->params.params_len,
-			 iotune_fields, "block I/O tuning") ||
-	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false, "I/O limits",
-		     &d, NULL))
+	if (virt_tune_params_check(call, a->params.params_val,
+				   a->params.params_len, iotune_fields,
+				   "block I/O tuning") ||
+	    virt_tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false,
+			  "I/O limits", &d, NULL))
 		return -1;
 	changes = json_object_new_object();
 	limits = json_object_new_object();
@@ -287,7 +288,7 @@ int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret)
 	    json_object_object_add(changes, "limits", limits)) {
 		json_object_put(changes);
 		json_object_put(limits);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	rc = params_json(call, a->params.params_val, a->params.params_len,
 			 limits, NULL);
@@ -319,8 +320,9 @@ int virt_h_get_interface_params(struct virt_call *call, void *args,
 	size_t i, k;
 	int rc = 0;
 
-	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL | PARAM_STRING_OKAY,
-		     true, "interface limits", &d, NULL))
+	if (virt_tune_dom(call, &a->dom, a->flags,
+			  AFFECT_ALL | PARAM_STRING_OKAY, true,
+			  "interface limits", &d, NULL))
 		return -1;
 	if (keel_domain_domiftune(*call->keel, d.uuid, a->dev, NULL, &out))
 		return virt_call_keel_error(call);
@@ -332,7 +334,7 @@ int virt_h_get_interface_params(struct virt_call *call, void *args,
 	for (i = 0; i < 2 && !rc; i++) {
 		json_object_object_get_ex(out, dirs[i], &dir);
 		for (k = 0; k < 3 && !rc; k++) {
-			long long v = cfg_ll(dir, keys[k], 0);
+			long long v = virt_tune_cfg_ll(dir, keys[k], 0);
 
 			rc = v < 0 || v > UINT_MAX ? -ERANGE :
 			     virt_plist_uint(&l, (unsigned)v, "%s.%s",
@@ -346,7 +348,7 @@ int virt_h_get_interface_params(struct virt_call *call, void *args,
 			       virt_call_error(call, VIR_ERR_INTERNAL_ERROR,
 					       "The limit of interface %s is past what libvirt can carry (4 TiB/s).",
 					       a->dev) :
-			       no_memory(call);
+			       virt_call_nomem(call);
 	}
 	virt_plist_truncate(&l, a->nparams);
 	r->nparams = (int)l.len;
@@ -365,16 +367,17 @@ int virt_h_set_interface_params(struct virt_call *call, void *args,
 	long long v;
 	int rc;
 
-	if (params_check(call, p, n, iftune_fields, "interface tuning"))
+	if (virt_tune_params_check(call, p, n, iftune_fields,
+				   "interface tuning"))
 		return -1;
 	floor = virt_param_find(p, n, "inbound.floor");
-	if (floor && param_num(call, floor, &v))
+	if (floor && virt_tune_param_num(call, floor, &v))
 		return -1;
 	if (floor && v)
 		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
 				       "keel's NIC limits have no guaranteed floor (inbound.floor).");
-	if (tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false,
-		     "interface limits", &d, NULL))
+	if (virt_tune_dom(call, &a->dom, a->flags, AFFECT_ALL, false,
+			  "interface limits", &d, NULL))
 		return -1;
 	changes = json_object_new_object();
 	in = json_object_new_object();
@@ -383,7 +386,7 @@ int virt_h_set_interface_params(struct virt_call *call, void *args,
 		json_object_put(changes);
 		json_object_put(in);
 		json_object_put(out);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	rc = params_json(call, p, n, in, "inbound.");
 	if (!rc)

@@ -32,12 +32,6 @@
 
 #define SCHED_NPARAMS 5
 
-static int no_memory(struct virt_call *call)
-{
-	return virt_call_error(call, VIR_ERR_NO_MEMORY,
-			       "keel-virtd is out of memory.");
-}
-
 /* --- vCPUs ------------------------------------------------------------ */
 
 static int set_vcpus(struct virt_call *call, const vx_dom *dom,
@@ -51,8 +45,8 @@ static int set_vcpus(struct virt_call *call, const vx_dom *dom,
 	if (flags & VCPU_GUEST)
 		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
 				       "keel has no guest agent to offline vCPUs inside the guest (--guest).");
-	if (tune_dom(call, dom, flags, AFFECT_ALL | VCPU_HOTPLUGGABLE, false,
-		     "vCPUs", &d, NULL))
+	if (virt_tune_dom(call, dom, flags, AFFECT_ALL | VCPU_HOTPLUGGABLE,
+			  false, "vCPUs", &d, NULL))
 		return -1;
 	if (nvcpus < 1 || nvcpus > INT_MAX)
 		return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -80,7 +74,7 @@ int virt_h_set_vcpus_flags(struct virt_call *call, void *args, void *ret)
 
 static int max_vcpus(struct json_object *config, const struct keel_domain *d)
 {
-	long long max = cfg_ll(config, "maxvcpus", 0);
+	long long max = virt_tune_cfg_ll(config, "maxvcpus", 0);
 
 	return max > 0 ? (int)max : d->vcpus;
 }
@@ -184,7 +178,7 @@ int virt_h_get_vcpus(struct virt_call *call, void *args, void *ret)
 		r->cpumaps.cpumaps_val = calloc(n, (size_t)a->maplen);
 	if (n && (!r->info.info_val || (a->maplen && !r->cpumaps.cpumaps_val))) {
 		free(v);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	for (i = 0; i < n; i++) {
 		vx_vcpu_info *o = &r->info.info_val[i];
@@ -230,7 +224,7 @@ int virt_h_node_get_cpu_map(struct virt_call *call, void *args, void *ret)
 	if (a->need_map) {
 		r->cpumap.cpumap_val = calloc(1, (size_t)(n + 7) / 8);
 		if (!r->cpumap.cpumap_val)
-			return no_memory(call);
+			return virt_call_nomem(call);
 		r->cpumap.cpumap_len = (u_int)(n + 7) / 8;
 		cpus_to_map("all", &host,
 			    (unsigned char *)r->cpumap.cpumap_val,
@@ -268,8 +262,8 @@ int virt_h_get_vcpu_pin_info(struct virt_call *call, void *args, void *ret)
 	int i, n;
 
 	if (maps_room(call, a->ncpumaps, a->maplen) ||
-	    tune_dom(call, &a->dom, a->flags, AFFECT_ALL, true,
-		     "vCPU pinning", &d, &config))
+	    virt_tune_dom(call, &a->dom, a->flags, AFFECT_ALL, true,
+			  "vCPU pinning", &d, &config))
 		return -1;
 	n = max_vcpus(config, &d);
 	if (n > a->ncpumaps)
@@ -283,7 +277,7 @@ int virt_h_get_vcpu_pin_info(struct virt_call *call, void *args, void *ret)
 				     NULL;
 	if (n && !r->cpumaps.cpumaps_val) {
 		json_object_put(config);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	for (i = 0; i < n; i++)
 		if (cpus_to_map(pin_of(config, i), &host,
@@ -309,8 +303,8 @@ static int pin_vcpu(struct virt_call *call, const vx_dom *dom, unsigned vcpu,
 	struct cpumap m;
 	u_int c;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL, false, "vCPU pinning", &d,
-		     NULL))
+	if (virt_tune_dom(call, dom, flags, AFFECT_ALL, false, "vCPU pinning",
+			  &d, NULL))
 		return -1;
 	cpumap_zero(&m);
 	for (c = 0; c < len * 8; c++)
@@ -367,7 +361,7 @@ int virt_h_get_sched_type(struct virt_call *call, void *args, void *ret)
 		return -1;
 	r->type = strdup("posix");
 	if (!r->type)
-		return no_memory(call);
+		return virt_call_nomem(call);
 	r->nparams = SCHED_NPARAMS;
 	return 0;
 }
@@ -396,14 +390,14 @@ static int get_sched(struct virt_call *call, const vx_dom *dom, int nparams,
 	struct keel_domain d;
 	struct keel_sched s;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL | PARAM_STRING_OKAY, true,
-		     "scheduler parameters", &d, NULL))
+	if (virt_tune_dom(call, dom, flags, AFFECT_ALL | PARAM_STRING_OKAY,
+			  true, "scheduler parameters", &d, NULL))
 		return -1;
 	if (keel_domain_get_sched(*call->keel, d.uuid, &s))
 		return virt_call_keel_error(call);
 	if (virt_sched_fill(&l, s.weight, s.cap, d.vcpus)) {
 		virt_plist_dispose(&l);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	virt_plist_truncate(&l, nparams < 0 ? 0 : nparams);
 	virt_plist_move(&l, &r->params.params_val, &r->params.params_len);
@@ -437,7 +431,7 @@ int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 	int rc;
 
 	*weight = *cap = -1;
-	if (params_check(call, p, n, sched_fields, "scheduler"))
+	if (virt_tune_params_check(call, p, n, sched_fields, "scheduler"))
 		return -1;
 	shares = virt_param_find(p, n, "cpu_shares");
 	vq = virt_param_find(p, n, "vcpu_quota");
@@ -448,7 +442,7 @@ int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 		return virt_call_error(call, VIR_ERR_NO_SUPPORT,
 				       "keel has one CPU cap for the whole domain: give vcpu_quota or global_quota, not both kinds.");
 	if (shares) {
-		if (param_num(call, shares, &v))
+		if (virt_tune_param_num(call, shares, &v))
 			return -1;
 		if (v < 0 || domxml_shares_to_weight((unsigned long long)v, &c))
 			return virt_call_error(call, VIR_ERR_INVALID_ARG,
@@ -458,7 +452,7 @@ int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 	}
 	q = vq ? vq : gq;
 	per = vq || vp ? vp : gp;
-	if (per && param_num(call, per, &period))
+	if (per && virt_tune_param_num(call, per, &period))
 		return -1;
 	if (!q) {
 		if (per && period != (long long)DOMXML_PERIOD_US)
@@ -468,7 +462,7 @@ int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 					       per->field);
 		return 0;
 	}
-	if (param_num(call, q, &v))
+	if (virt_tune_param_num(call, q, &v))
 		return -1;
 	rc = period < 0 ? -EDOM :
 			  domxml_quota_to_cap(v, (unsigned long long)period,
@@ -491,8 +485,8 @@ static int set_sched(struct virt_call *call, const vx_dom *dom,
 	struct keel_domain d;
 	int weight, cap;
 
-	if (tune_dom(call, dom, flags, AFFECT_ALL, false,
-		     "scheduler parameters", &d, NULL) ||
+	if (virt_tune_dom(call, dom, flags, AFFECT_ALL, false,
+			  "scheduler parameters", &d, NULL) ||
 	    virt_sched_parse(call, p, n, d.vcpus, &weight, &cap))
 		return -1;
 	if (weight < 0 && cap < 0)
