@@ -35,7 +35,7 @@ libvirt_libvirtcore_la_SOURCES = libvirt/virt_frame.c libvirt/virt_frame.h \
 	libvirt/virt_conn.c libvirt/virt_caps.c libvirt/virt_domain.c \
 	libvirt/virt_host.c libvirt/virt_host.h \
 	libvirt/virt_params.c libvirt/virt_params.h \
-	libvirt/virt_stats.c libvirt/virt_tune.c \
+	libvirt/virt_stats.c libvirt/virt_tune.c libvirt/virt_tune_cpu.c \
 	libvirt/virt_state.c libvirt/virt_state.h \
 	libvirt/virt_error.c libvirt/virt_error.h \
 	libvirt/virt_server.c libvirt/virt_server.h libvirt/virt_xml.c \

@@ -171,8 +171,7 @@ int virt_h_get_capabilities(struct virt_call *call, void *args, void *ret)
 	if (keel_host_info(kc, &info))
 		return virt_call_keel_error(call);
 	if (xml_begin(&x))
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	xml_open(&x, "capabilities");
 	xml_open(&x, "host");
 	if (!host_uuid(uuid, sizeof(uuid)))
@@ -278,8 +277,7 @@ int virt_h_domain_capabilities(struct virt_call *call, void *args, void *ret)
 	if (virt_call_check_flags(call, a->flags, 0))
 		return -1;
 	if (xml_begin(&x))
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	xml_open(&x, "domainCapabilities");
 	xml_text(&x, "path", call->opts->hv_path);
 	xml_text(&x, "domain", "kvm");
@@ -389,8 +387,7 @@ int virt_h_get_sysinfo(struct virt_call *call, void *args, void *ret)
 	if (virt_call_check_flags(call, a->flags, 0))
 		return -1;
 	if (xml_begin(&x))
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	xml_open(&x, "sysinfo");
 	xml_attr(&x, "type", "smbios");
 	for (i = 0; i < sizeof(smbios) / sizeof(smbios[0]); i++) {

@@ -35,8 +35,7 @@ static int set_string(struct virt_call *call, char **dst, const char *s)
 {
 	*dst = strdup(s);
 	if (!*dst)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	return 0;
 }
 
@@ -180,8 +179,7 @@ int virt_h_auth_list(struct virt_call *call, void *args, void *ret)
 	/* The socket's mode is the authentication: REMOTE_AUTH_NONE. */
 	r->types.types_val = calloc(1, sizeof(int));
 	if (!r->types.types_val)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	r->types.types_len = 1;
 	return 0;
 }

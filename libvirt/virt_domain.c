@@ -53,12 +53,6 @@
  */
 #define UNDEFINE_ALL_FLAGS 0x7fu
 
-static int no_memory(struct virt_call *call)
-{
-	return virt_call_error(call, VIR_ERR_NO_MEMORY,
-			       "keel-virtd is out of memory.");
-}
-
 static void uuid_format(const char *in, char out[KEEL_UUID_LEN + 1])
 {
 	const unsigned char *u = (const unsigned char *)in;
@@ -125,7 +119,7 @@ int virt_dom_fill(struct virt_call *call, struct vx_dom *out,
 				       d->name, d->uuid);
 	out->name = strdup(d->name);
 	if (!out->name)
-		return no_memory(call);
+		return virt_call_nomem(call);
 	out->id = d->id;
 	return 0;
 }
@@ -236,7 +230,7 @@ int virt_h_list_all(struct virt_call *call, void *args, void *ret)
 		r->domains.domains_val = calloc(n, sizeof(struct vx_dom));
 		if (!r->domains.domains_val) {
 			free(list);
-			return no_memory(call);
+			return virt_call_nomem(call);
 		}
 	}
 	for (i = 0; i < n && !rc; i++) {
@@ -298,7 +292,7 @@ int virt_h_list_domains(struct virt_call *call, void *args, void *ret)
 	r->ids.ids_val = calloc(n ? n : 1, sizeof(int));
 	if (!r->ids.ids_val) {
 		free(list);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	for (i = 0; i < n && r->ids.ids_len < (u_int)a->max; i++)
 		if (dom_active(&list[i]))
@@ -324,14 +318,14 @@ int virt_h_list_defined(struct virt_call *call, void *args, void *ret)
 	r->names.names_val = calloc(n ? n : 1, sizeof(char *));
 	if (!r->names.names_val) {
 		free(list);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	for (i = 0; i < n && r->names.names_len < (u_int)a->max; i++) {
 		if (dom_active(&list[i]))
 			continue;
 		r->names.names_val[r->names.names_len] = strdup(list[i].name);
 		if (!r->names.names_val[r->names.names_len]) {
-			rc = no_memory(call);
+			rc = virt_call_nomem(call);
 			break;
 		}
 		r->names.names_len++;
@@ -468,7 +462,7 @@ int virt_h_get_os_type(struct virt_call *call, void *args, void *ret)
 		return -1;
 	/* keel's guests are full virtual machines. */
 	r->str = strdup("hvm");
-	return r->str ? 0 : no_memory(call);
+	return r->str ? 0 : virt_call_nomem(call);
 }
 
 int virt_h_is_active(struct virt_call *call, void *args, void *ret)

@@ -466,8 +466,7 @@ int virt_h_event_register_any(struct virt_call *call, void *args, void *ret)
 				       VIRT_EVENTS_MAX_CALLBACKS);
 	cb = calloc(1, sizeof(*cb));
 	if (!cb)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	cb->c = call->client;
 	cb->event_id = a->event_id;
 	cb->any_dom = !a->dom;

@@ -117,7 +117,44 @@ int virt_h_block_stats_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_interface_stats(struct virt_call *call, void *args, void *ret);
 int virt_h_memory_stats(struct virt_call *call, void *args, void *ret);
 
-/* virt_tune.c */
+/* virt_tune.c: memory, I/O limits, and the checks all tuning makes. */
+
+/* virDomainModificationImpact. */
+#define AFFECT_LIVE (1u << 0)
+#define AFFECT_CONFIG (1u << 1)
+#define AFFECT_ALL (AFFECT_LIVE | AFFECT_CONFIG)
+/* virTypedParameterFlags: the remote client always sends it. */
+#define PARAM_STRING_OKAY (1u << 2)
+
+/*
+ * @dom's summary and (when @config) configuration, after @flags' check
+ * (@allowed, and --live/--config against what keel does) for a change,
+ * or for a reading (@read). 0, or -1 after virt_call_error().
+ */
+int virt_tune_dom(struct virt_call *call, const vx_dom *dom, unsigned flags,
+		  unsigned allowed, bool read, const char *what,
+		  struct keel_domain *d, struct json_object **config);
+/* @config's integer @key, or @dflt when it has none. */
+long long virt_tune_cfg_ll(struct json_object *config, const char *key,
+			   long long dflt);
+/* @p's value as a number in *@v; 0, or -1 after virt_call_error(). */
+int virt_tune_param_num(struct virt_call *call, const vx_param *p,
+			long long *v);
+/* Do @p (@n) name only fields of @known, each once? 0, or -1 after error. */
+int virt_tune_params_check(struct virt_call *call, const vx_param *p, u_int n,
+			   const char *const *known, const char *what);
+
+int virt_h_set_max_memory(struct virt_call *call, void *args, void *ret);
+int virt_h_set_memory(struct virt_call *call, void *args, void *ret);
+int virt_h_set_memory_flags(struct virt_call *call, void *args, void *ret);
+int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret);
+int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret);
+int virt_h_get_interface_params(struct virt_call *call, void *args,
+				void *ret);
+int virt_h_set_interface_params(struct virt_call *call, void *args,
+				void *ret);
+
+/* virt_tune_cpu.c: vCPUs, pinning, the scheduler. */
 
 /*
  * keel's CPU weight and cap as libvirt's posix scheduler parameters
@@ -132,9 +169,6 @@ int virt_sched_fill(struct virt_plist *l, int weight, int cap, int vcpus);
 int virt_sched_parse(struct virt_call *call, const vx_param *p, u_int n,
 		     int vcpus, int *weight, int *cap);
 
-int virt_h_set_max_memory(struct virt_call *call, void *args, void *ret);
-int virt_h_set_memory(struct virt_call *call, void *args, void *ret);
-int virt_h_set_memory_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_set_vcpus(struct virt_call *call, void *args, void *ret);
 int virt_h_set_vcpus_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_get_vcpus_flags(struct virt_call *call, void *args, void *ret);
@@ -149,12 +183,7 @@ int virt_h_get_sched(struct virt_call *call, void *args, void *ret);
 int virt_h_get_sched_flags(struct virt_call *call, void *args, void *ret);
 int virt_h_set_sched(struct virt_call *call, void *args, void *ret);
 int virt_h_set_sched_flags(struct virt_call *call, void *args, void *ret);
-int virt_h_get_block_io_tune(struct virt_call *call, void *args, void *ret);
-int virt_h_set_block_io_tune(struct virt_call *call, void *args, void *ret);
-int virt_h_get_interface_params(struct virt_call *call, void *args,
-				void *ret);
-int virt_h_set_interface_params(struct virt_call *call, void *args,
-				void *ret);
+
 /* virt_save.c */
 int virt_h_save(struct virt_call *call, void *args, void *ret);
 int virt_h_save_flags(struct virt_call *call, void *args, void *ret);

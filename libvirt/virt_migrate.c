@@ -203,8 +203,7 @@ int virt_job_begin(struct virt_call *call, const struct keel_domain *d,
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		virt_long_leave();
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	}
 	j->kind = kind;
 	snprintf(j->uuid, sizeof(j->uuid), "%s", d->uuid);
@@ -426,8 +425,7 @@ int virt_h_get_job_stats(struct virt_call *call, void *args, void *ret)
 				       "memory_iteration");
 	if (rc) {
 		virt_plist_dispose(&l);
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	}
 	virt_plist_move(&l, &r->params.params_val, &r->params.params_len);
 	return 0;

@@ -251,6 +251,12 @@ int virt_call_error(struct virt_call *call, int code, const char *fmt, ...)
 	return -1;
 }
 
+int virt_call_nomem(struct virt_call *call)
+{
+	return virt_call_error(call, VIR_ERR_NO_MEMORY,
+			       "keel-virtd is out of memory.");
+}
+
 /*
  * Between calls keeld sends a worker's connection nothing (it subscribes
  * to no events): a socket that polls readable is at its end, keeld went

@@ -92,6 +92,9 @@ int virt_reply_error(const struct vx_header *h, int code, int domain,
 int virt_call_error(struct virt_call *call, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* virt_call_error() for memory that ran out: VIR_ERR_NO_MEMORY. -1. */
+int virt_call_nomem(struct virt_call *call);
+
 /*
  * The worker's connection to keeld, made now if there is none. NULL
  * after virt_call_error() (VIR_ERR_SYSTEM_ERROR) when keeld cannot be

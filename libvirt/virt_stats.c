@@ -40,12 +40,6 @@
 #define VCPU_OFFLINE 0
 #define VCPU_RUNNING 1
 
-static int no_memory(struct virt_call *call)
-{
-	return virt_call_error(call, VIR_ERR_NO_MEMORY,
-			       "keel-virtd is out of memory.");
-}
-
 static struct json_object *jget(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -226,7 +220,7 @@ static int record_fill(struct virt_call *call, struct vx_stats_record *r,
 	rc = virt_stats_fill(&l, d, st, config, groups);
 	if (rc) {
 		virt_plist_dispose(&l);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	if (l.len > VX_STATS_PARAMS_MAX) {
 		virt_plist_dispose(&l);
@@ -279,7 +273,7 @@ static int stats_every(struct virt_call *call, unsigned flags,
 	r->records.records_val = n ? calloc(n, sizeof(vx_stats_record)) :
 				     NULL;
 	if (n && !r->records.records_val) {
-		no_memory(call);
+		virt_call_nomem(call);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -310,7 +304,7 @@ static int stats_list(struct virt_call *call, const vx_dom *doms, u_int n,
 
 	r->records.records_val = calloc(n, sizeof(vx_stats_record));
 	if (!r->records.records_val)
-		return no_memory(call);
+		return virt_call_nomem(call);
 	for (i = 0; i < n; i++) {
 		struct json_object *config = NULL, *st = NULL;
 		struct keel_domain d;
@@ -465,7 +459,7 @@ int virt_h_block_stats_flags(struct virt_call *call, void *args, void *ret)
 	rc = rc ? rc : virt_plist_llong(&l, s.errs, "errs");
 	if (rc) {
 		virt_plist_dispose(&l);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	virt_plist_truncate(&l, a->nparams);
 	r->nparams = (int)l.len;
@@ -523,7 +517,7 @@ int virt_h_memory_stats(struct virt_call *call, void *args, void *ret)
 	r->stats.stats_val = n ? calloc(n, sizeof(vx_memory_stat)) : NULL;
 	if (n && !r->stats.stats_val) {
 		json_object_put(st);
-		return no_memory(call);
+		return virt_call_nomem(call);
 	}
 	r->stats.stats_len = n;
 	if (n > 0) {

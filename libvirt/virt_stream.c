@@ -364,8 +364,7 @@ int virt_h_open_console(struct virt_call *call, void *args, void *ret)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (!st)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	o.force = a->flags & VIR_DOMAIN_CONSOLE_FORCE;
 	if (keel_console_open(kc, d.uuid, &o, &con)) {
 		free(st);
@@ -388,8 +387,7 @@ int virt_h_open_console(struct virt_call *call, void *args, void *ret)
 	if (!st->rd) {
 		keel_console_close(con);
 		free(st);
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	}
 	virt_client_lock(call->client);
 	if (virt_client_closed(call->client)) {

@@ -61,8 +61,7 @@ int virt_h_get_xml_desc(struct virt_call *call, void *args, void *ret)
 			       a->flags & XML_INACTIVE ? DOMXML_INACTIVE : 0);
 	json_object_put(config);
 	if (!r->str)
-		return virt_call_error(call, VIR_ERR_NO_MEMORY,
-				       "keel-virtd is out of memory.");
+		return virt_call_nomem(call);
 	return 0;
 }
 

@@ -350,7 +350,7 @@ tests_unit_check_virt_cache_CFLAGS = $(UNIT_CFLAGS) $(VIRT_CFLAGS)
 tests_unit_check_virt_cache_LDADD = libvirt/libvirtcore.la $(UNIT_LIBS)
 
 # keel-virtd's typed parameters and the conversions of statistics and
-# tuning (libvirt/virt_params.c, virt_stats.c, virt_tune.c).
+# tuning (libvirt/virt_params.c, virt_stats.c, virt_tune.c, virt_tune_cpu.c).
 check_PROGRAMS += tests/unit/check_virt_params
 TESTS += tests/unit/check_virt_params
 tests_unit_check_virt_params_SOURCES = $(UNIT_RUNNER) \
