@@ -108,30 +108,14 @@ static bool incoming_say(struct tls_chan *c, const char *s)
 
 /*
  * One line, a byte at a time (the stream follows it, and is not ours
- * to read), at most INCOMING_LINE_MAX bytes within INCOMING_LINE_MS.
- * Returns its length without the newline, or -1.
+ * to read), at most @size - 2 bytes within INCOMING_LINE_MS. Returns
+ * its length without the newline, or -1.
  */
 static int incoming_line(struct tls_chan *c, char *buf, size_t size)
 {
-	long long deadline = monotime_ms() + INCOMING_LINE_MS;
-	size_t len = 0;
+	int n = tls_chan_read_line(c, buf, size - 1, INCOMING_LINE_MS);
 
-	while (len + 1 < size) {
-		long long left = deadline - monotime_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return -1;
-		n = tls_chan_read(c, buf + len, 1, (int)left);
-		if (n <= 0)
-			return -1;
-		if (buf[len] == '\n') {
-			buf[len] = '\0';
-			return (int)len;
-		}
-		len++;
-	}
-	return -1;
+	return n < 0 ? -1 : n;
 }
 
 /*

@@ -60,36 +60,15 @@ static void migrate_printable(char *s)
 
 /*
  * One line from the destination, without its newline, within
- * @timeout_ms: a byte at a time, from what OpenSSL already decrypted
- * (nothing after the newline is taken). 0, or -ETIMEDOUT, -EPIPE
- * (closed first), -EPROTO (too long, or TLS failed), -errno.
+ * @timeout_ms (tls_chan_read_line()). 0, or -ETIMEDOUT, -EPIPE (closed
+ * first), -EPROTO (too long, or TLS failed), -errno.
  */
 static int migrate_read_line(struct tls_chan *c, char *buf, size_t size,
 			     int timeout_ms)
 {
-	long long deadline = monotime_ms() + timeout_ms;
-	size_t len = 0;
+	int n = tls_chan_read_line(c, buf, size, timeout_ms);
 
-	for (;;) {
-		long long left = deadline - monotime_ms();
-		ssize_t n;
-		char ch;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = tls_chan_read(c, &ch, 1, (int)left);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EPIPE;
-		if (ch == '\n') {
-			buf[len] = '\0';
-			return 0;
-		}
-		if (len + 1 >= size)
-			return -EPROTO;
-		buf[len++] = ch;
-	}
+	return n < 0 ? n : 0;
 }
 
 /* The stream writer's way out (struct stream_io): all of @len, or -errno. */

@@ -97,13 +97,14 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 	       uint64_t *bytes, char *why);
 
 /*
- * Load the stream on @fd (or from @io when it is not NULL) into @vm, built by vm_new() with cfg.restore
- * from the same command line and never run: its vCPU count and RAM
- * ranges must be the header's, this host must take its CPU state
- * (cpu_state_check_host()), and the devices must be the DEVICE records'
- * one for one. Reads up to END and nothing after it. Returns 0 once
- * every record applied and the checksum matched, then KVMCLOCK_CTRL
- * told each vCPU (then call restore_done()); otherwise -errno with @why (SAVE_WHY_MAX bytes) the
+ * Load the stream on @fd (or from @io when it is not NULL) into @vm,
+ * built by vm_new() with cfg.restore from the same command line and
+ * never run: its vCPU count and RAM ranges must be the header's, this
+ * host must take its CPU state (cpu_state_check_host()), and the
+ * devices must be the DEVICE records' one for one. Reads up to END and
+ * nothing after it. Returns 0 once every record applied and the
+ * checksum matched, then KVMCLOCK_CTRL told each vCPU (then call
+ * restore_done()); otherwise -errno with @why (SAVE_WHY_MAX bytes) the
  * sentence a user is shown, and @vm must not run. @pass (may be NULL)
  * is called with @opaque at each PROGRESS record of a migration, once
  * everything before it is applied; -errno from it ends the read.

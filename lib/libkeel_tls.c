@@ -250,11 +250,8 @@ void libkeel_tls_free(struct libkeel_tls *t)
 	 * (keel-hv, which ignores SIGPIPE) says it here. Not on a failed
 	 * connect: its caller may not ignore SIGPIPE.
 	 */
-	if (t->direct && SSL_is_init_finished(t->ssl)) {
-		SSL_shutdown(t->ssl);
-		(void)BIO_flush(SSL_get_wbio(t->ssl));
-		ERR_clear_error();
-	}
+	if (t->direct && SSL_is_init_finished(t->ssl))
+		tls_chan_close_notify(&t->chan);
 	tls_pump_free(t->pump);
 	SSL_free(t->ssl);
 	SSL_CTX_free(t->ctx);

@@ -8,8 +8,9 @@
  * hours; and no Nagle delay, since each write is a whole message or a
  * block of records someone waits for. libkeel's TLS connections (keel
  * -c tls://, a migration's source), keeld's peers and TLS listener,
- * keel-virtd's TLS listener and the migration's incoming end all use it. Best effort: a socket option
- * the kernel refuses leaves TCP's default.
+ * keel-virtd's TLS listener and the migration's incoming end all use
+ * it. Best effort: a socket option the kernel refuses leaves TCP's
+ * default.
  */
 void tcp_tune(int fd);
 

@@ -231,10 +231,45 @@ ssize_t tls_chan_read(struct tls_chan *c, void *p, size_t len, int timeout_ms)
 	}
 }
 
+int tls_chan_read_line(struct tls_chan *c, char *buf, size_t size,
+		       int timeout_ms)
+{
+	long long deadline = monotime_ms() + timeout_ms;
+	size_t len = 0;
+
+	for (;;) {
+		long long left = deadline - monotime_ms();
+		ssize_t n;
+		char ch;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = tls_chan_read(c, &ch, 1, (int)left);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EPIPE;
+		if (ch == '\n') {
+			buf[len] = '\0';
+			return (int)len;
+		}
+		if (len + 1 >= size)
+			return -EPROTO;
+		buf[len++] = ch;
+	}
+}
+
 void tls_chan_cut(const struct tls_chan *c)
 {
 	if (c->tcp >= 0)
 		shutdown(c->tcp, SHUT_RDWR);
+}
+
+void tls_chan_close_notify(struct tls_chan *c)
+{
+	SSL_shutdown(c->ssl);
+	(void)BIO_flush(SSL_get_wbio(c->ssl));
+	ERR_clear_error();
 }
 
 void tls_chan_hangup(struct tls_chan *c, int ms)
@@ -242,9 +277,7 @@ void tls_chan_hangup(struct tls_chan *c, int ms)
 	long long deadline = monotime_ms() + ms;
 	char buf[4096];
 
-	SSL_shutdown(c->ssl);
-	(void)BIO_flush(SSL_get_wbio(c->ssl));
-	ERR_clear_error();
+	tls_chan_close_notify(c);
 	shutdown(c->tcp, SHUT_WR);
 	/* What the peer still sends is not ours to read: drain it raw. */
 	while (!tls_chan_wait(c, POLLIN, deadline)) {

@@ -107,8 +107,24 @@ int tls_chan_write(struct tls_chan *c, const void *p, size_t len);
 ssize_t tls_chan_read(struct tls_chan *c, void *p, size_t len,
 		      int timeout_ms);
 
+/*
+ * One line of at most @size - 1 bytes into @buf, without its newline,
+ * within @timeout_ms: a byte at a time from what OpenSSL already
+ * decrypted, so nothing after the newline is taken. Returns its length;
+ * -ETIMEDOUT, -EPIPE (closed first), -EPROTO (longer, or TLS failed),
+ * or -errno.
+ */
+int tls_chan_read_line(struct tls_chan *c, char *buf, size_t size,
+		       int timeout_ms);
+
 /* Cut the TCP connection: a write or read waiting on it returns. */
 void tls_chan_cut(const struct tls_chan *c);
+
+/*
+ * Say goodbye: close_notify, with what the write buffer still holds,
+ * without waiting for a full socket (best effort).
+ */
+void tls_chan_close_notify(struct tls_chan *c);
 
 /*
  * The last word is said: send close_notify, close our direction, and
