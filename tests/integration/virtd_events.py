@@ -332,6 +332,21 @@ def host(uri, ro_uri, sock, kernel):
     conn.close()
 
 
+def read_until(fd, wants, wait_s=WAIT_S):
+    """What a child prints on fd until every string in wants has
+    appeared, or wait_s has passed, or it closed its end."""
+    got = b""
+    end = time.time() + wait_s
+    while not all(w.encode() in got for w in wants) and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 1)
+        if r:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            got += chunk
+    return got.decode(errors="replace")
+
+
 def virsh_console(uri, name):
     """virsh console is interactive: run it on a pseudo-terminal, type a
     line into the echo guest, read the echo, leave with Ctrl+]."""
@@ -371,11 +386,18 @@ def guest(uri, name, kernel):
     conn = libvirt.open(uri)
     seen = Seen()
     cb = conn.domainEventRegisterAny(None, LIFECYCLE, seen.cb, None)
-    # virsh event --all --loop beside this script's own callback; it says
-    # nothing until the first event, so it is given time to register.
+    # virsh event --all --loop beside this script's own callback. It says
+    # nothing when it has registered: define and undefine a probe domain
+    # until virsh prints the probe's event, then it sees what follows.
     watch = subprocess.Popen([VIRSH, "-c", uri, "event", "--all", "--loop"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    time.sleep(3)
+    probe = "event 'lifecycle' for domain 'virsh-probe': Defined Added"
+    out = ""
+    end = time.time() + WAIT_S
+    while probe not in out and time.time() < end:
+        conn.defineXML(domain_xml("virsh-probe", kernel)).undefine()
+        out += read_until(watch.stdout.fileno(), [probe], 1)
+    assert probe in out, "virsh event: no %r in %r" % (probe, out)
     dom = conn.lookupByName(name)
     dom.create()
     seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STARTED,
@@ -416,11 +438,15 @@ def guest(uri, name, kernel):
     seen.wait_for((name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
                    libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED))
     print("events: %r" % seen.events)
+    # virsh has its own connection: its copy of an event may come after
+    # this script's callback has seen it. Read until all four are there.
+    wants = ["event 'lifecycle' for domain '%s': %s" % (name, what)
+             for what in ("Started Booted", "Suspended Paused",
+                          "Resumed Unpaused", "Stopped Destroyed")]
+    out = read_until(watch.stdout.fileno(), wants)
     watch.terminate()
-    out = watch.communicate(timeout=WAIT_S)[0].decode()
-    for what in ("Started Booted", "Suspended Paused", "Resumed Unpaused",
-                 "Stopped Destroyed"):
-        want = "event 'lifecycle' for domain '%s': %s" % (name, what)
+    watch.communicate(timeout=WAIT_S)
+    for want in wants:
         assert want in out, "virsh event: no %r in %r" % (want, out)
     print("virsh event: ok")
     lifecycle(conn, seen, kernel)
