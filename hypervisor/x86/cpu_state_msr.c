@@ -371,7 +371,8 @@ out_free:
 
 /* --- CPUID ------------------------------------------------------------ */
 
-int cpu_state_save_cpuid(struct vcpu *vcpu, struct stream_writer *sw)
+/* The vCPU's table as KVM holds it (malloc'd) in *@out; 0 or -errno. */
+static int vcpu_cpuid(struct vcpu *vcpu, struct kvm_cpuid2 **out)
 {
 	struct kvm_cpuid2 *c;
 
@@ -385,6 +386,17 @@ int cpu_state_save_cpuid(struct vcpu *vcpu, struct stream_writer *sw)
 		free(c);
 		return rc;
 	}
+	*out = c;
+	return 0;
+}
+
+int cpu_state_save_cpuid(struct vcpu *vcpu, struct stream_writer *sw)
+{
+	struct kvm_cpuid2 *c;
+	int rc = vcpu_cpuid(vcpu, &c);
+
+	if (rc)
+		return rc;
 	stream_tlv_begin(sw, STREAM_VCPU_CPUID);
 	stream_put_u32(sw, c->nent);
 	for (uint32_t i = 0; i < c->nent && i < CPU_STATE_CPUID_MAX; i++) {
@@ -468,7 +480,11 @@ static uint32_t cpuid_reg(const struct kvm_cpuid_entry2 *e, char reg)
  * Every feature bit the saved table sets in the leaves and registers
  * that hold features must be one this host offers: KVM_GET_SUPPORTED_CPUID,
  * or what keel-hv adds itself (the hypervisor and HTT bits,
- * cpuid_for_vcpu()) or KVM sets at run time from CR4.
+ * cpuid_for_vcpu()) or KVM sets at run time from CR4, or what this
+ * host's KVM reports for the vCPU keel-hv just built from that table.
+ * kvm_intel and kvm_amd report the table as it was set; kvm_pvm, where
+ * the guest's CPUID instruction runs natively, reports the host CPU's
+ * own leaves, and a guest saved there carries them.
  */
 static int cpuid_check(struct vcpu *vcpu, const struct kvm_cpuid2 *saved,
 		       char *why)
@@ -482,7 +498,7 @@ static int cpuid_check(struct vcpu *vcpu, const struct kvm_cpuid2 *saved,
 		{ 0x80000001, 0, "cd" },
 		{ 0xd, 1, "acd" },
 	};
-	struct kvm_cpuid2 *sup = NULL, *keel = NULL;
+	struct kvm_cpuid2 *sup = NULL, *keel = NULL, *cur = NULL;
 	int rc;
 
 	rc = cpuid_get_supported(vcpu->vm->kvm_fd, &sup);
@@ -490,8 +506,16 @@ static int cpuid_check(struct vcpu *vcpu, const struct kvm_cpuid2 *saved,
 		return cpu_state_why(why, rc,
 				     "KVM did not report the CPUID features it supports: %s.",
 				     strerror(-rc));
+	rc = vcpu_cpuid(vcpu, &cur);
+	if (rc) {
+		free(sup);
+		return cpu_state_why(why, rc,
+				     "KVM did not report vCPU %u's CPUID table: %s.",
+				     vcpu->id, strerror(-rc));
+	}
 	keel = cpuid_for_vcpu(sup, vcpu->id, vcpu->vm->nr_vcpus);
 	if (!keel) {
+		free(cur);
 		free(sup);
 		return cpu_state_why(why, -ENOMEM, "Out of memory.");
 	}
@@ -509,6 +533,9 @@ static int cpuid_check(struct vcpu *vcpu, const struct kvm_cpuid2 *saved,
 						       checked[i].sub),
 					    *r) |
 				  cpuid_reg(cpuid_find(keel, checked[i].leaf,
+						       checked[i].sub),
+					    *r) |
+				  cpuid_reg(cpuid_find(cur, checked[i].leaf,
 						       checked[i].sub),
 					    *r);
 			if (checked[i].leaf == 1 && *r == 'c')
@@ -530,6 +557,7 @@ static int cpuid_check(struct vcpu *vcpu, const struct kvm_cpuid2 *saved,
 					   name ? ")" : "");
 		}
 	}
+	free(cur);
 	free(keel);
 	free(sup);
 	return rc;
