@@ -228,6 +228,28 @@ int proc_wait(struct proc *p, int timeout_ms)
 	return proc_exit_code(p->status);
 }
 
+bool harness_pid_exited(pid_t pid)
+{
+	char path[64], stat[512], *end;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) != 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;	/* reaped while we looked */
+	stat[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	end = strrchr(stat, ')');
+	return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
+}
+
 void proc_dispose(struct proc *p)
 {
 	if (p->pid > 0 && !p->exited) {

@@ -64,6 +64,13 @@ int proc_wait(struct proc *p, int timeout_ms);
 /* Kill (SIGKILL) if still running, reap, free everything. Idempotent. */
 void proc_dispose(struct proc *p);
 
+/*
+ * True when @pid (not the caller's child) no longer runs: there is no
+ * such process, or it is a zombie whose new parent has not reaped it
+ * yet (an init that reaps now and then, as some sandboxes' do).
+ */
+bool harness_pid_exited(pid_t pid);
+
 /* Milliseconds on the monotonic clock. */
 long long harness_now_ms(void);
 
