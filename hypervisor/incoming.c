@@ -183,10 +183,15 @@ static int incoming_ack(void *opaque, uint64_t round)
 	return incoming_say(opaque, line) ? 0 : -EPIPE;
 }
 
-/* The stream reader's way in (struct stream_io). */
-static ssize_t incoming_io_read(void *opaque, void *p, size_t len)
+/*
+ * The stream reader's way in (struct stream_io): the first piece only,
+ * a TLS record's worth at most; the next header comes on its own.
+ */
+static ssize_t incoming_io_readv(void *opaque, const struct iovec *iov,
+				 int n)
 {
-	return tls_chan_read(opaque, p, len, -1);
+	(void)n;
+	return tls_chan_read(opaque, iov[0].iov_base, iov[0].iov_len, -1);
 }
 
 static void *incoming_run(void *arg)
@@ -194,7 +199,7 @@ static void *incoming_run(void *arg)
 	struct incoming *in = arg;
 	struct tls_server *srv = NULL;
 	struct tls_chan *c = NULL;
-	struct stream_io io = { .read = incoming_io_read };
+	struct stream_io io = { .readv = incoming_io_readv };
 	char why[SAVE_WHY_MAX], line[SAVE_WHY_MAX + 16];
 	long long t0;
 	uint64_t cpu0, all0;
@@ -222,7 +227,7 @@ static void *incoming_run(void *arg)
 	t0 = monotime_ms();
 	cpu0 = cputime_us(RUSAGE_THREAD);
 	all0 = cputime_us(RUSAGE_SELF);
-	rc = restore_read(in->vm, -1, &io, incoming_ack, c, why);
+	rc = restore_read(in->vm, &io, incoming_ack, c, why);
 	in->ms = monotime_ms() - t0;
 	/* The vCPUs are parked: what this thread did not use, TLS did. */
 	log_info("incoming: the stream took %lld ms; CPU %lld ms on the reading thread, %lld ms in all keel-hv.",

@@ -274,13 +274,14 @@ struct hv {
  */
 static int hv_restore(struct hv *hv, struct hv_args *a)
 {
+	struct stream_io io = stream_io_fd(a->restore_fd);
 	char why[SAVE_WHY_MAX];
 	long long t0, ms;
 	off_t end;
 	int rc;
 
 	t0 = monotime_ms();
-	rc = restore_read(hv->vm, a->restore_fd, NULL, NULL, NULL, why);
+	rc = restore_read(hv->vm, &io, NULL, NULL, why);
 	ms = monotime_ms() - t0;
 	end = lseek(a->restore_fd, 0, SEEK_CUR);
 	close(a->restore_fd);

@@ -514,7 +514,7 @@ int migrate_start(struct vm *vm, const struct migrate_params *p,
 		goto out_free;
 	}
 	m->why[0] = '\0';
-	rc = save_stream_init(&m->s, vm, -1, &m->io, NULL, NULL, m->why);
+	rc = save_stream_init(&m->s, vm, &m->io, NULL, NULL, m->why);
 	if (!rc)
 		rc = stream_writer_set_buffer(m->s.sw, MIGRATE_WRITE_BUF);
 	if (!rc)

@@ -442,7 +442,7 @@ static void restore_huge_pages(struct vm *vm, bool on)
 				  strerror(errno));
 }
 
-int restore_read(struct vm *vm, int fd, const struct stream_io *io,
+int restore_read(struct vm *vm, const struct stream_io *io,
 		 restore_pass_fn pass, void *opaque, char *why)
 {
 	struct restore_state s = { .vm = vm, .data_end = UINT64_MAX,
@@ -463,9 +463,7 @@ int restore_read(struct vm *vm, int fd, const struct stream_io *io,
 	}
 	restore_huge_pages(vm, false);
 	restore_ahead_start(&s);
-	rc = io ? stream_read_io(io, &restore_ops, &s, why, SAVE_WHY_MAX, &st) :
-		  stream_read_timed(fd, &restore_ops, &s, why, SAVE_WHY_MAX,
-				    &st);
+	rc = stream_read_io(io, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
 	t_read = monotime_us();
 	restore_ahead_stop(&s);
 	t_end = monotime_us();

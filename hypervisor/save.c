@@ -232,7 +232,7 @@ static int save_device(struct save_stream *s, struct device *d)
 	return 0;
 }
 
-int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
+int save_stream_init(struct save_stream *s, struct vm *vm,
 		     const struct stream_io *io, save_progress_fn progress,
 		     void *opaque, char *why)
 {
@@ -245,7 +245,7 @@ int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
 		.why = why,
 	};
 	why[0] = '\0';
-	s->sw = io ? stream_writer_new_io(io) : stream_writer_new(fd);
+	s->sw = stream_writer_new_io(io);
 	if (!s->sw) {
 		snprintf(why, SAVE_WHY_MAX, "keel-hv ran out of memory.");
 		return -ENOMEM;
@@ -288,10 +288,11 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 	       enum stream_enc enc, save_progress_fn progress, void *opaque,
 	       uint64_t *bytes, char *why)
 {
+	struct stream_io io = stream_io_fd(fd);
 	struct save_stream s;
 	int rc;
 
-	rc = save_stream_init(&s, vm, fd, NULL, progress, opaque, why);
+	rc = save_stream_init(&s, vm, &io, progress, opaque, why);
 	if (rc)
 		return rc;
 	rc = save_stream_head(&s, config);

@@ -51,12 +51,12 @@ struct save_stream {
 };
 
 /*
- * A writer onto @fd (the caller's), or onto @io when it is not NULL,
- * for @vm; @why (SAVE_WHY_MAX bytes, borrowed until
+ * A writer onto @io (copied; stream_io_fd() for a descriptor) for
+ * @vm; @why (SAVE_WHY_MAX bytes, borrowed until
  * save_stream_dispose()) gets every failure's sentence. @progress may
  * be NULL. -ENOMEM is the only failure.
  */
-int save_stream_init(struct save_stream *s, struct vm *vm, int fd,
+int save_stream_init(struct save_stream *s, struct vm *vm,
 		     const struct stream_io *io, save_progress_fn progress,
 		     void *opaque, char *why);
 
@@ -97,7 +97,7 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
 	       uint64_t *bytes, char *why);
 
 /*
- * Load the stream on @fd (or from @io when it is not NULL) into @vm,
+ * Load the stream from @io (stream_io_fd() for a descriptor) into @vm,
  * built by vm_new() with cfg.restore from the same command line and
  * never run: its vCPU count and RAM ranges must be the header's, this
  * host must take its CPU state (cpu_state_check_host()), and the
@@ -110,7 +110,7 @@ int save_write(struct vm *vm, int fd, struct json_object *config,
  * everything before it is applied; -errno from it ends the read.
  */
 typedef int (*restore_pass_fn)(void *opaque, uint64_t round);
-int restore_read(struct vm *vm, int fd, const struct stream_io *io,
+int restore_read(struct vm *vm, const struct stream_io *io,
 		 restore_pass_fn pass, void *opaque, char *why);
 
 /*

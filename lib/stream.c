@@ -9,7 +9,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,13 +50,58 @@ const char *stream_type_name(uint32_t type)
 	return type < N_TYPES ? types[type].name : NULL;
 }
 
+/* stream_io_fd(): the descriptor travels in the opaque pointer. */
+static int fd_of(void *opaque)
+{
+	return (int)(intptr_t)opaque;
+}
+
+static int fd_write(void *opaque, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int fd = fd_of(opaque);
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+				continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t fd_readv(void *opaque, const struct iovec *iov, int n)
+{
+	ssize_t got;
+
+	do
+		got = readv(fd_of(opaque), iov, n);
+	while (got < 0 && errno == EINTR);
+	return got < 0 ? -errno : got;
+}
+
+struct stream_io stream_io_fd(int fd)
+{
+	return (struct stream_io){ .write = fd_write, .readv = fd_readv,
+				   .opaque = (void *)(intptr_t)fd };
+}
+
 struct stream_writer {
-	int fd;
-	struct stream_io io;	/* io.write: where the bytes go instead of @fd */
+	struct stream_io io;	/* where the bytes go */
 	int err;		/* sticky: the first error, for later calls */
 	uint64_t offset;
-	uint64_t wait_us;	/* inside write(2): the reader's pace */
-	/* stream_writer_set_buffer(): bytes held for one big write(2). */
+	uint64_t wait_us;	/* inside io.write(): the reader's pace */
+	/* stream_writer_set_buffer(): bytes held for one big write. */
 	uint8_t *obuf;
 	size_t olen, ocap;
 	XXH3_state_t *xxh;
@@ -71,13 +118,13 @@ struct stream_writer {
 	ZSTD_CCtx *zctx;
 };
 
-struct stream_writer *stream_writer_new(int fd)
+struct stream_writer *stream_writer_new_io(const struct stream_io *io)
 {
 	struct stream_writer *sw = calloc(1, sizeof(*sw));
 
 	if (!sw)
 		return NULL;
-	sw->fd = fd;
+	sw->io = *io;
 	sw->xxh = XXH3_createState();
 	if (!sw->xxh || XXH3_64bits_reset(sw->xxh) != XXH_OK) {
 		stream_writer_free(sw);
@@ -86,13 +133,11 @@ struct stream_writer *stream_writer_new(int fd)
 	return sw;
 }
 
-struct stream_writer *stream_writer_new_io(const struct stream_io *io)
+struct stream_writer *stream_writer_new(int fd)
 {
-	struct stream_writer *sw = stream_writer_new(-1);
+	struct stream_io io = stream_io_fd(fd);
 
-	if (sw)
-		sw->io = *io;
-	return sw;
+	return stream_writer_new_io(&io);
 }
 
 void stream_writer_free(struct stream_writer *sw)
@@ -117,37 +162,13 @@ uint64_t stream_writer_wait_us(const struct stream_writer *sw)
 	return sw->wait_us;
 }
 
-/*
- * write(2) all of @len bytes to the fd, waiting in poll(2) when it is
- * non-blocking and full, or hand them to io.write(). 0, or the sticky
- * error.
- */
+/* All of @len bytes to io.write(), timed. 0, or the sticky error. */
 static int write_all(struct stream_writer *sw, const uint8_t *p, size_t len)
 {
 	uint64_t t0 = monotime_us();
-	ssize_t n;
 
-	if (sw->io.write) {
-		sw->err = len ? sw->io.write(sw->io.opaque, p, len) : 0;
-		len = 0;
-	}
-	while (len) {
-		n = write(sw->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = sw->fd, .events = POLLOUT };
-
-			if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
-				continue;
-		}
-		if (n <= 0) {
-			sw->err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (len)
+		sw->err = sw->io.write(sw->io.opaque, p, len);
 	sw->wait_us += monotime_us() - t0;
 	return sw->err;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <json-c/json.h>
 
@@ -103,34 +104,44 @@ uint64_t stream_type_max(uint32_t type);
 const char *stream_type_name(uint32_t type);
 
 /*
- * A stream's bytes carried by something other than a descriptor's
- * read(2) and write(2): keel-hv's migration reads and writes its TLS
- * connection with OpenSSL on its own thread (tls_chan, tls_pump.h).
- * write() sends all of @len bytes or returns -errno; read() returns
- * 1 to @len bytes, 0 at the end of the stream, or -errno. Both block.
+ * Where a stream's bytes go or come from: the writer and the reader use
+ * nothing else. stream_io_fd() makes the one for a descriptor; keel-hv's
+ * migration makes one that reads and writes its TLS connection with
+ * OpenSSL on its own thread (tls_chan, tls_pump.h). Both functions
+ * block. write() sends all of @len bytes, or returns -errno. readv()
+ * fills @iov's @n pieces in order, bringing at least one byte and
+ * stopping where it likes (a descriptor's gathers the next record's
+ * header with a body; a TLS one fills the first piece with a record's
+ * worth at most); 0 at the end of the stream, or -errno. Either may be
+ * NULL where the stream only goes one way.
  */
 struct stream_io {
 	int (*write)(void *opaque, const void *p, size_t len);
-	ssize_t (*read)(void *opaque, void *p, size_t len);
+	ssize_t (*readv)(void *opaque, const struct iovec *iov, int n);
 	void *opaque;
 };
+
+/*
+ * The io of @fd, which stays the caller's (never closed, never seeked).
+ * Its write() continues a short write, retries EINTR and waits in
+ * poll(2) for a non-blocking fd that is full; writing to a pipe or
+ * socket whose reader is gone raises SIGPIPE, and a caller that ignores
+ * it gets -EPIPE. Its readv() is readv(2) with EINTR retried.
+ */
+struct stream_io stream_io_fd(int fd);
 
 /* --- Writer ----------------------------------------------------------- */
 
 struct stream_writer;
 
 /*
- * A writer onto @fd, which stays the caller's (never closed, never
- * seeked): a short write is continued, EINTR retried, and a
- * non-blocking fd that is full waited for in poll(2).
- * Writing to a pipe or socket whose reader is gone raises SIGPIPE; a
- * caller that ignores it gets -EPIPE. Nothing is written yet. NULL when
- * out of memory.
+ * A writer onto @io (copied; its write() must be set). Nothing is
+ * written yet. NULL when out of memory.
  */
-struct stream_writer *stream_writer_new(int fd);
-
-/* A writer onto @io (copied; its write() must be set), as above. */
 struct stream_writer *stream_writer_new_io(const struct stream_io *io);
+
+/* The same onto stream_io_fd(@fd). */
+struct stream_writer *stream_writer_new(int fd);
 
 /* The largest buffer stream_writer_set_buffer() takes. */
 #define STREAM_WRITE_BUF_MAX (4 * 1024 * 1024)
@@ -157,9 +168,9 @@ void stream_writer_free(struct stream_writer *sw);
 uint64_t stream_writer_offset(const struct stream_writer *sw);
 
 /*
- * Microseconds spent inside write(2), or io.write(), so far: the time
- * the fd's reader (a socket's peer, the disk) held the writer up, plus
- * the copy (and, for a TLS io, the encryption).
+ * Microseconds spent inside io.write() so far: the time the reader (a
+ * socket's peer, the disk) held the writer up, plus the copy (and, for
+ * a TLS io, the encryption).
  */
 uint64_t stream_writer_wait_us(const struct stream_writer *sw);
 
@@ -328,7 +339,7 @@ int stream_read(int fd, const struct stream_ops *ops, void *opaque,
  */
 struct stream_stats {
 	uint64_t records;	/* records read */
-	uint64_t reads;		/* read(2) and readv(2) calls */
+	uint64_t reads;		/* io.readv() calls */
 	uint64_t read_ns;	/* in them: the kernel's copy and page faults */
 	uint64_t hash_ns;	/* in XXH3 */
 	uint64_t decode_ns;	/* in lz4 and zstd */
@@ -336,13 +347,10 @@ struct stream_stats {
 	uint64_t ram_bytes;	/* guest memory written through ram_map */
 };
 
-/* stream_read(), filling *@stats (zeroed first) as it goes. */
-int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
-		      char *err, size_t err_size, struct stream_stats *stats);
-
 /*
- * stream_read_timed() from @io (its read() must be set) instead of a
- * descriptor; @stats may be NULL. What @io holds after END stays there.
+ * stream_read() from @io (its readv() must be set), filling *@stats
+ * (zeroed first; may be NULL) as it goes. What @io holds after END
+ * stays there.
  */
 int stream_read_io(const struct stream_io *io, const struct stream_ops *ops,
 		   void *opaque, char *err, size_t err_size,

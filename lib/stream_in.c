@@ -36,10 +36,11 @@
 /* A read at least this long goes to its destination, not the buffer. */
 #define STREAM_IN_DIRECT (16 * 1024)
 
-int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats)
+int stream_in_init(struct stream_in *in, const struct stream_io *io,
+		   struct stream_stats *stats)
 {
 	memset(in, 0, sizeof(*in));
-	in->fd = fd;
+	in->io = *io;
 	in->stats = stats;
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
@@ -49,15 +50,6 @@ int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats)
 	if (!in->buf || !in->xxh || XXH3_64bits_reset(in->xxh) != XXH_OK)
 		return -ENOMEM;
 	return 0;
-}
-
-int stream_in_init_io(struct stream_in *in, const struct stream_io *io,
-		      struct stream_stats *stats)
-{
-	int rc = stream_in_init(in, -1, stats);
-
-	in->io = *io;
-	return rc;
 }
 
 void stream_in_dispose(struct stream_in *in)
@@ -96,17 +88,7 @@ static ssize_t in_readv(struct stream_in *in, struct iovec *iov, int n)
 	uint64_t t0 = in->stats ? monotime_ns() : 0;
 	ssize_t got;
 
-	if (in->io.read) {
-		/* The first piece only: the next header comes on its own. */
-		got = in->io.read(in->io.opaque, iov[0].iov_base,
-				  iov[0].iov_len);
-	} else {
-		do
-			got = readv(in->fd, iov, n);
-		while (got < 0 && errno == EINTR);
-		if (got < 0)
-			got = -errno;
-	}
+	got = in->io.readv(in->io.opaque, iov, n);
 	if (in->stats) {
 		in->stats->reads++;
 		in->stats->read_ns += monotime_ns() - t0;
@@ -139,7 +121,7 @@ int stream_in_read(struct stream_in *in, void *dst, size_t len, bool hash)
 			len -= n;
 			continue;
 		}
-		/* The buffer is empty: the descriptor is at in->offset. */
+		/* The buffer is empty: the io is at in->offset. */
 		in->pos = in->len = 0;
 		if (len >= STREAM_IN_DIRECT) {
 			iov[0].iov_base = p;

@@ -4,11 +4,12 @@
 
 /*
  * The domain stream reader's input (stream_read.c's only): the bytes
- * of a stream from a descriptor that cannot seek, read ahead into a
- * small buffer but never past what a valid stream must still hold, so
- * that nothing after END is ever taken from a socket; large bodies are
- * read straight to where they go, with the next record's header in the
- * same readv(2). Also the running XXH3 that END checks.
+ * of a stream from an io that cannot seek (struct stream_io), read
+ * ahead into a small buffer but never past what a valid stream must
+ * still hold, so that nothing after END is ever taken from a socket;
+ * large bodies are read straight to where they go, with the next
+ * record's header in the same io.readv() where the io gathers. Also the
+ * running XXH3 that END checks.
  */
 
 #include <stdbool.h>
@@ -20,8 +21,7 @@
 #include "stream.h"
 
 struct stream_in {
-	int fd;
-	struct stream_io io;	/* io.read: where the bytes come from instead */
+	struct stream_io io;	/* where the bytes come from */
 	uint64_t offset;	/* bytes the reader consumed so far */
 	/*
 	 * The stream holds at least this many bytes (what the records read
@@ -36,21 +36,14 @@ struct stream_in {
 };
 
 /*
- * Start reading @fd (blocking, the caller's) at its current position;
+ * Start reading @io (copied; io->readv must be set) where it stands;
  * @stats, when not NULL, is zeroed and then counts. Returns 0 or
  * -ENOMEM; stream_in_dispose() is safe either way.
  */
-int stream_in_init(struct stream_in *in, int fd, struct stream_stats *stats);
+int stream_in_init(struct stream_in *in, const struct stream_io *io,
+		   struct stream_stats *stats);
 
-/*
- * The same from @io (copied; io->read must be set). Its reads bring
- * one piece each (a TLS record's worth): nothing is gathered in one
- * call as readv(2) does, and nothing past what was asked is taken.
- */
-int stream_in_init_io(struct stream_in *in, const struct stream_io *io,
-		      struct stream_stats *stats);
-
-/* Free the buffer and hash state (idempotent); the descriptor stays. */
+/* Free the buffer and hash state (idempotent); the io stays as it is. */
 void stream_in_dispose(struct stream_in *in);
 
 /* A valid stream holds at least @end bytes from its start. */
@@ -62,7 +55,7 @@ static inline void stream_in_expect(struct stream_in *in, uint64_t end)
 /*
  * Consume exactly @len bytes into @dst, added to the checksum when
  * @hash. Returns 0; -ENODATA when the stream ended first (in->offset is
- * where); -errno when read(2) failed.
+ * where); -errno when the io's read failed.
  */
 int stream_in_read(struct stream_in *in, void *dst, size_t len, bool hash);
 

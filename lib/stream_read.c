@@ -791,10 +791,9 @@ static int read_record(struct stream_reader *r, bool *done)
 	return rc ? rc : read_padding(r, len);
 }
 
-/* stream_read_timed() and stream_read_io(): @io NULL reads @fd. */
-static int read_stream(int fd, const struct stream_io *io,
-		       const struct stream_ops *ops, void *opaque, char *err,
-		       size_t err_size, struct stream_stats *stats)
+int stream_read_io(const struct stream_io *io, const struct stream_ops *ops,
+		   void *opaque, char *err, size_t err_size,
+		   struct stream_stats *stats)
 {
 	struct stream_reader r = {
 		.ops = ops, .opaque = opaque,
@@ -805,8 +804,7 @@ static int read_stream(int fd, const struct stream_io *io,
 
 	if (err_size)
 		err[0] = '\0';
-	rc = io ? stream_in_init_io(&r.in, io, stats) :
-		  stream_in_init(&r.in, fd, stats);
+	rc = stream_in_init(&r.in, io, stats);
 	if (rc) {
 		snprintf(err, err_size, "Out of memory reading the stream.");
 		goto out;
@@ -834,18 +832,7 @@ out:
 int stream_read(int fd, const struct stream_ops *ops, void *opaque,
 		char *err, size_t err_size)
 {
-	return stream_read_timed(fd, ops, opaque, err, err_size, NULL);
-}
+	struct stream_io io = stream_io_fd(fd);
 
-int stream_read_timed(int fd, const struct stream_ops *ops, void *opaque,
-		      char *err, size_t err_size, struct stream_stats *stats)
-{
-	return read_stream(fd, NULL, ops, opaque, err, err_size, stats);
-}
-
-int stream_read_io(const struct stream_io *io, const struct stream_ops *ops,
-		   void *opaque, char *err, size_t err_size,
-		   struct stream_stats *stats)
-{
-	return read_stream(-1, io, ops, opaque, err, err_size, stats);
+	return stream_read_io(&io, ops, opaque, err, err_size, NULL);
 }
