@@ -568,6 +568,13 @@ int pci_dev_save(struct pci_dev *pdev, struct json_object *obj)
 		json_object_put(o);
 		return -ENOMEM;
 	}
+	/* Where it sits: a device plugged at run time is not where its
+	 * place in the command line would put it (pci_dev_restore()). */
+	if (pdev->slot > 0 &&
+	    json_object_object_add(o, "slot", json_object_new_int(pdev->slot))) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
 	if (json_object_object_add(obj, "pci", o)) {
 		json_object_put(o);
 		return -ENOMEM;
@@ -584,16 +591,63 @@ static int hex_nibble(char c)
 	return -1;
 }
 
+/* Point @pdev's interrupt line register at its slot's GSI. */
+static void pci_set_int_line(struct pci_dev *pdev)
+{
+	if (!pdev->cfg[PCI_CFG_INT_PIN])
+		return;
+	pdev->cfg[PCI_CFG_INT_LINE] = pdev->init[PCI_CFG_INT_LINE] =
+		PCI_INTX_GSI_BASE + pdev->slot % PCI_NR_INTX_GSIS;
+}
+
+/*
+ * Before the guest first runs: move @pdev into @slot, and whatever sat
+ * there into @pdev's old one (its own record moves it on). Neither
+ * drives its INTx line yet; their BARs stay where they are. Bus lock
+ * held.
+ */
+static void pci_reseat_locked(struct pci_bus *bus, struct pci_dev *pdev,
+			      int slot)
+{
+	struct pci_dev *other = bus->slots[slot];
+	int from = pdev->slot;
+
+	pthread_mutex_lock(&bus->irq_lock);
+	for (struct pci_dev *d = pdev; d; d = d == pdev ? other : NULL) {
+		d->irq_level = false;
+		pci_drive_intx(d);
+	}
+	pthread_mutex_unlock(&bus->irq_lock);
+	bus->slots[from] = other;
+	if (other) {
+		other->slot = from;
+		pci_set_int_line(other);
+	}
+	bus->slots[slot] = pdev;
+	pdev->slot = slot;
+	pci_set_int_line(pdev);
+}
+
 int pci_dev_restore(struct pci_dev *pdev, struct json_object *obj)
 {
 	uint8_t saved[PCI_CFG_SIZE];
-	struct json_object *o, *s;
+	struct json_object *o, *s, *slot = NULL;
 	const char *hex;
+	int to = 0;
 
 	if (!json_object_object_get_ex(obj, "pci", &o) ||
 	    !json_object_object_get_ex(o, "config", &s) ||
 	    !json_object_is_type(s, json_type_string))
 		return -EINVAL;
+	/* No slot: a state saved before keel-hv recorded it; stay put. */
+	if (json_object_object_get_ex(o, "slot", &slot)) {
+		if (!json_object_is_type(slot, json_type_int) ||
+		    json_object_get_int64(slot) < 1 ||
+		    json_object_get_int64(slot) >= PCI_NR_SLOTS ||
+		    pdev->slot < 1)
+			return -EINVAL;
+		to = json_object_get_int(slot);
+	}
 	hex = json_object_get_string(s);
 	if (strlen(hex) != 2 * PCI_CFG_SIZE)
 		return -EINVAL;
@@ -607,6 +661,17 @@ int pci_dev_restore(struct pci_dev *pdev, struct json_object *obj)
 	if (!pdev->bus)
 		return -EINVAL;
 	pthread_mutex_lock(&pdev->bus->lock);
+	if (to && to != pdev->slot) {
+		struct pci_dev *there = pdev->bus->slots[to];
+
+		/* Two records for one slot: the stream is not a machine's. */
+		if (there && there->seated) {
+			pthread_mutex_unlock(&pdev->bus->lock);
+			return -EINVAL;
+		}
+		pci_reseat_locked(pdev->bus, pdev, to);
+	}
+	pdev->seated = to > 0;
 	for (unsigned i = 0; i < PCI_CFG_SIZE; i++)
 		pdev->cfg[i] = (pdev->init[i] & ~pdev->wmask[i]) |
 			       (saved[i] & pdev->wmask[i]);
@@ -614,6 +679,40 @@ int pci_dev_restore(struct pci_dev *pdev, struct json_object *obj)
 	pci_config_changed(pdev, 0, PCI_CFG_SIZE, false);
 	pthread_mutex_unlock(&pdev->bus->lock);
 	return 0;
+}
+
+int pci_bus_settle(struct vm *vm, char *why, size_t len)
+{
+	struct pci_bus *bus = pci_bus_of(vm);
+	int rc = 0;
+
+	if (!bus)
+		return 0;
+	pthread_mutex_lock(&bus->lock);
+	for (unsigned s = 1; s < PCI_NR_SLOTS && !rc; s++) {
+		struct pci_dev *d = bus->slots[s];
+		bool mem;
+
+		if (!d)
+			continue;
+		/* A BAR refused while another held its place goes on now. */
+		pci_update_bars(d);
+		mem = get_le(d->cfg + PCI_CFG_COMMAND, 2) & PCI_CMD_MEMORY;
+		for (unsigned i = 0; i < PCI_NR_BARS && mem && !rc; i++) {
+			uint64_t addr = bar_addr(d, i);
+
+			if (!d->bars[i].size || d->bars[i].mapped ||
+			    addr < VM_PCI_HOLE_START ||
+			    addr + d->bars[i].size > VM_PCI_MMIO_END)
+				continue;
+			snprintf(why, len,
+				 "The PCI device in slot %u has its BAR%u at 0x%llx, where another device's is: the saved machine's PCI layout cannot be rebuilt.",
+				 s, i, (unsigned long long)addr);
+			rc = -EINVAL;
+		}
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return rc;
 }
 
 static void pci_host_reset(struct device *dev)

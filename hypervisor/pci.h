@@ -104,6 +104,7 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *opaque; /* for the owner; pci.c never looks at it */
 	int slot; /* -1 until registered */
+	bool seated; /* a restore put it in its saved slot */
 	uint8_t cfg[PCI_CFG_SIZE];
 	uint8_t wmask[PCI_CFG_SIZE];
 	uint8_t init[PCI_CFG_SIZE];
@@ -200,8 +201,20 @@ int pci_dev_save(struct pci_dev *pdev, struct json_object *obj);
 /*
  * Load what pci_dev_save() wrote from @obj's "pci" member (only
  * writable bits are taken) and move the BARs accordingly. The bar_moved
- * and cfg_write hooks run as for guest writes. Returns 0 or -EINVAL.
+ * and cfg_write hooks run as for guest writes. A saved slot other than
+ * @pdev's own moves it there before the guest runs, trading places with
+ * the device in it (whose own record moves it on): a disk or NIC
+ * plugged at run time sat after the devices created at boot, and the
+ * restoring command line creates it among them. Returns 0 or -EINVAL.
  */
 int pci_dev_restore(struct pci_dev *pdev, struct json_object *obj);
+
+/*
+ * After every device's pci_dev_restore(): map the BARs that could not
+ * be mapped while another device still held their place, and check
+ * that every BAR config space decodes is on the bus. 0, or -EINVAL with
+ * the sentence in @why (@len bytes).
+ */
+int pci_bus_settle(struct vm *vm, char *why, size_t len);
 
 #endif /* KEEL_HV_PCI_H */

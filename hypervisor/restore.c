@@ -19,6 +19,7 @@
 #include "device.h"
 #include "log.h"
 #include "monotime.h"
+#include "pci.h"
 #include "save.h"
 #include "stream.h"
 #include "vcpu.h"
@@ -380,7 +381,10 @@ static int restore_device(void *opaque, struct stream_reader *r,
 	return 0;
 }
 
-/* Every device of the machine must have had its record. */
+/*
+ * Every device of the machine must have had its record, and the PCI
+ * devices' BARs, moved one record at a time, must all be on the bus.
+ */
 static int restore_end(void *opaque, struct stream_reader *r)
 {
 	struct restore_state *s = opaque;
@@ -391,6 +395,8 @@ static int restore_end(void *opaque, struct stream_reader *r)
 						  s->devices[i]->id,
 						  s->devices[i]->ops->type);
 	}
+	if (pci_bus_settle(s->vm, s->why, sizeof(s->why)))
+		return stream_reader_fail(r, "%s", s->why);
 	return 0;
 }
 

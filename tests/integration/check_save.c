@@ -293,6 +293,89 @@ START_TEST(test_memsum_paused_save_restore)
 }
 END_TEST
 
+/* The slot `devices` gives disk or NIC @id in answer @r; -1 if none. */
+static int slot_of(const char *r, const char *id)
+{
+	char want[48];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
+	p = strstr(r, want);
+	p = p ? strstr(p, "\"slot\":") : NULL;
+	return p ? atoi(p + 7) : -1;
+}
+
+/*
+ * A disk plugged at run time sits after the devices created at boot;
+ * the restoring command line (the domain's disks in order, as keeld
+ * gives them) creates it among them. The restore puts every device
+ * back in its saved slot, BARs and all, and the guest runs.
+ */
+START_TEST(test_plugged_disk_keeps_slot)
+{
+	struct scratch s;
+	struct harness_client c;
+	struct proc p, q;
+	char *argv[HV_ARGV_MAX + 2], disk2[96], extra[112], line[256];
+	int fd, slot0, slot1, n;
+	char *r;
+
+	scratch_init(&s);
+	snprintf(disk2, sizeof(disk2), "%s/disk2.img", s.hv.dir);
+	harness_write_at(disk2, 1 << 20, 0, "");
+	hv_start(&p, &s, "memsum", "32M", true);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
+	snprintf(line, sizeof(line),
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" HV_CTL_DEVICE_ADD
+		 "\",\"params\":{\"disk\":\"%s\"}}", disk2);
+	r = call(&c, line, 1, NULL);
+	ck_assert_msg(strstr(r, "\"device\":\"vblk1\""), "device-add: %s", r);
+	free(r);
+	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"" HV_CTL_DEVICES
+		     "\"}", 2, NULL);
+	slot0 = slot_of(r, "vblk0");
+	slot1 = slot_of(r, "vblk1");
+	/* Created second, it would be in vblk0's next slot. */
+	ck_assert_msg(slot0 > 0 && slot1 > slot0 + 1, "devices: %s", r);
+	free(r);
+	r = save(&c, s.save, "stop", 3, NULL);
+	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
+	free(r);
+	harness_client_close(&c);
+	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_SAVED);
+	check_saved_status(&s);
+
+	fd = open(s.save, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	hv_argv(argv, &s, NULL, "32M", true, fd, true);
+	for (n = 0; argv[n]; n++)
+		;
+	snprintf(extra, sizeof(extra), "--disk=%s", disk2);
+	argv[n] = extra;
+	argv[n + 1] = NULL;
+	ck_assert_int_eq(proc_spawn(&q, argv), 0);
+	close(fd);
+	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
+	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" HV_CTL_DEVICES
+		     "\"}", 1, NULL);
+	ck_assert_msg(slot_of(r, "vblk0") == slot0 &&
+			      slot_of(r, "vblk1") == slot1,
+		      "restored: %s; saved: vblk0 in %d, vblk1 in %d", r, slot0,
+		      slot1);
+	free(r);
+	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resume\"}", 2,
+		 NULL);
+	free(r);
+	harness_client_close(&c);
+	ck_assert_int_eq(proc_wait(&q, TIMEOUT_MS), HV_EXIT_POWEROFF);
+	ck_assert_msg(strstr(q.out, "memsum OK"), "self-check: %s", q.out);
+	proc_dispose(&q);
+	proc_dispose(&p);
+	unlink(disk2);
+	scratch_dispose(&s);
+}
+END_TEST
+
 /*
  * then=resume and then=pause keep the VM; a second save to the same
  * path, a relative path and an unknown then are refused.
@@ -678,6 +761,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_dirty_save_stop_restore);
 	tcase_add_test(tc, test_memsum_paused_save_restore);
+	tcase_add_test(tc, test_plugged_disk_keeps_slot);
 	tcase_add_test(tc, test_save_resume_pause_refusals);
 	tcase_add_test(tc, test_save_full_fs);
 	tcase_add_test(tc, test_restore_hostile_streams);

@@ -540,6 +540,81 @@ START_TEST(test_save_restore)
 }
 END_TEST
 
+/* @st's saved "pci" object, to edit its slot. */
+static struct json_object *pci_of(struct json_object *st)
+{
+	struct json_object *o;
+
+	ck_assert(json_object_object_get_ex(st, "pci", &o));
+	return o;
+}
+
+/*
+ * A record whose slot is not the device's own moves it there, trading
+ * places with the device in it, before its config is taken; BARs that
+ * another device still held go on the bus when the bus settles, and a
+ * BAR that stays on top of another's is refused then.
+ */
+START_TEST(test_restore_reseats)
+{
+	struct json_object *st1 = json_object_new_object();
+	struct json_object *st2 = json_object_new_object();
+	uint32_t b1, b2;
+	char why[256];
+
+	ck_assert_int_eq(tdev_setup(&t2, 0x1042), 2);
+	b1 = cfg_rd(1, PCI_CFG_BAR0, 4);
+	b2 = cfg_rd(2, PCI_CFG_BAR0, 4);
+	ck_assert_int_eq(pci_dev_save(&t1.pdev, st1), 0);
+	ck_assert_int_eq(pci_dev_save(&t2.pdev, st2), 0);
+	ck_assert_int_eq(json_object_get_int(
+				 json_object_object_get(pci_of(st1), "slot")),
+			 1);
+
+	/* t1 takes what t2 saved (slot 2, BARs at b2), t2 what t1 did. */
+	ck_assert_int_eq(pci_dev_restore(&t1.pdev, st2), 0);
+	ck_assert_int_eq(pci_dev_slot(&t1.pdev), 2);
+	ck_assert_int_eq(pci_dev_slot(&t2.pdev), 1);
+	ck_assert_uint_eq(cfg_rd(2, PCI_CFG_DEVICE, 2), 0x1041);
+	ck_assert_uint_eq(cfg_rd(1, PCI_CFG_DEVICE, 2), 0x1042);
+	ck_assert_uint_eq(cfg_rd(2, PCI_CFG_INT_LINE, 1),
+			  PCI_INTX_GSI_BASE + 2 % PCI_NR_INTX_GSIS);
+	ck_assert_uint_eq(cfg_rd(1, PCI_CFG_INT_LINE, 1),
+			  PCI_INTX_GSI_BASE + 1 % PCI_NR_INTX_GSIS);
+	ck_assert(!mmio_hits(&t1, b2)); /* t2 is still there */
+	ck_assert_int_eq(pci_dev_restore(&t2.pdev, st1), 0);
+	ck_assert(mmio_hits(&t2, b1));
+	ck_assert_int_eq(pci_bus_settle(vm, why, sizeof(why)), 0);
+	ck_assert(mmio_hits(&t1, b2));
+	/* Its INTx follows the new slot. */
+	pci_set_irq(&t1.pdev, true);
+	ck_assert(t1.pdev.irq_driven);
+	pci_set_irq(&t1.pdev, false);
+
+	/* A slot that is none, or not a number: refused, nothing moved. */
+	json_object_object_add(pci_of(st1), "slot", json_object_new_int(0));
+	ck_assert_int_eq(pci_dev_restore(&t2.pdev, st1), -EINVAL);
+	json_object_object_add(pci_of(st1), "slot",
+			       json_object_new_int(PCI_NR_SLOTS));
+	ck_assert_int_eq(pci_dev_restore(&t2.pdev, st1), -EINVAL);
+	json_object_object_add(pci_of(st1), "slot",
+			       json_object_new_string("1"));
+	ck_assert_int_eq(pci_dev_restore(&t2.pdev, st1), -EINVAL);
+	ck_assert_int_eq(pci_dev_slot(&t2.pdev), 1);
+	/* t1 was put in slot 2: a second record for it is refused. */
+	json_object_object_add(pci_of(st1), "slot", json_object_new_int(2));
+	ck_assert_int_eq(pci_dev_restore(&t2.pdev, st1), -EINVAL);
+	ck_assert_int_eq(pci_dev_slot(&t1.pdev), 2);
+
+	/* Two BARs on one address: the settle says which. */
+	cfg_wr(2, PCI_CFG_BAR0, b1, 4);
+	ck_assert_int_eq(pci_bus_settle(vm, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "slot 2") && strstr(why, "BAR0"), "%s", why);
+	json_object_put(st1);
+	json_object_put(st2);
+}
+END_TEST
+
 START_TEST(test_intx)
 {
 	pci_set_irq(&t1.pdev, true);
@@ -647,6 +722,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_byte_lanes);
 	tcase_add_test(tc, test_device_registered);
 	tcase_add_test(tc, test_bar_sizing_and_moving);
+	tcase_add_test(tc, test_restore_reseats);
 	tcase_add_test(tc, test_bar_conflicts);
 	tcase_add_test(tc, test_capabilities);
 	tcase_add_test(tc, test_read_only_fields);
