@@ -466,7 +466,8 @@ END_TEST
 static void mig_start(void)
 {
 	struct json_object *resp;
-	char sock[200];
+	char sock[200], log[200], *text = NULL;
+	long long end;
 
 	resp = twohost_rpc(A, "domain.create",
 			   "{\"config\":{\"name\":\"dirty\",\"kernel\":\"%s\","
@@ -475,6 +476,23 @@ static void mig_start(void)
 	assert_ok(resp);
 	json_object_put(resp);
 	ck_assert_str_eq(twohost_state(A, "dirty"), "running");
+	/*
+	 * Until it has written 12 MiB, its first pass is short and what it
+	 * dirties meanwhile fits the downtime whatever the bandwidth: on a
+	 * fast host the migration would end before anyone could watch it.
+	 */
+	snprintf(log, sizeof(log), "%s/dirty.console.log",
+		 twohost.side[A].log_dir);
+	end = harness_now_ms() + harness_long_timeout_ms();
+	while (!(text = harness_read_file(log, NULL)) ||
+	       !strstr(text, "dirty beat=3 ")) {
+		free(text);
+		text = NULL;
+		ck_assert_msg(harness_now_ms() < end, "no third heartbeat in %s",
+			      log);
+		usleep(100 * 1000);
+	}
+	free(text);
 	snprintf(sock, sizeof(sock), "%s/virt-sock", twohost.dir);
 	virtd_start(twohost.side[A].sock, sock);
 }
@@ -527,8 +545,11 @@ static unsigned migrate_watch(struct proc *p, bool abort)
 		    strstr(out, "Memory remaining:"))
 			seen++;
 	}
-	if (abort)
+	if (abort) {
+		ck_assert_msg(seen, "virsh migrate ended before its job showed: %s",
+			      harness_tail(p->out));
 		virsh_expect(0, "", "domjobabort dirty");
+	}
 	return seen;
 }
 
