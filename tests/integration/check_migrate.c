@@ -11,7 +11,8 @@
  *   after each move the domain runs on exactly one host.
  * - The memsum guest, created paused and migrated before its first
  *   instruction: it runs on B from the stream alone and its checksum
- *   over all its RAM is the one computed here.
+ *   over all its RAM is the one computed here; the disk plugged into it
+ *   on A (behind its rng) is in the same PCI slot on B.
  * - The Debian guest A→B→A, once (five times in make check-long;
  *   2 vCPUs, rng, persistent, a shared disk, a NIC on bridge
  *   kbr0 in each namespace, the two bridges joined as one LAN:
@@ -322,12 +323,40 @@ START_TEST(test_dirty_there_and_back)
 }
 END_TEST
 
+/* The PCI slot of @dom's disk or NIC @id, as its keel-hv on side @i says. */
+static int hv_slot(int i, const char *dom, const char *id)
+{
+	struct json_object *resp = twohost_rpc(i, "domain.info",
+					       "{\"name\":\"%s\"}", dom);
+	struct harness_client c;
+	const char *r, *p;
+	char path[320], want[48];
+	int slot = -1;
+
+	snprintf(path, sizeof(path), "%s/domains/%s/control.sock",
+		 twohost.side[i].run_dir, str_at(resp, "/result/uuid"));
+	json_object_put(resp);
+	ck_assert_int_eq(harness_client_open(&c, path, 10000), 0);
+	r = harness_client_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"method\":\"" HV_CTL_DEVICES "\"}",
+				long_ms());
+	ck_assert_msg(r, "no answer to devices on %s", twohost.side[i].name);
+	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
+	p = strstr(r, want);
+	p = p ? strstr(p, "\"slot\":") : NULL;
+	if (p)
+		slot = atoi(p + 7);
+	harness_client_close(&c);
+	return slot;
+}
+
 START_TEST(test_memsum_paused_moves_whole)
 {
 	uint64_t start = 0x100000, end = 64ULL << 20;
 	struct json_object *resp;
-	char want[64], *log = NULL;
+	char want[64], disk[160], *log = NULL;
 	long long until;
+	int slot;
 
 	ck_assert(memsum_clip(&start, &end));
 	snprintf(want, sizeof(want), "memsum pages=%llu sum=%016llx",
@@ -335,14 +364,30 @@ START_TEST(test_memsum_paused_moves_whole)
 		 (unsigned long long)memsum_range(start, end));
 	resp = twohost_rpc(A, "domain.create",
 			   "{\"config\":{\"name\":\"memsum\",\"kernel\":\"%s\","
-			   "\"memory\":64,\"vcpus\":1},\"paused\":true}",
+			   "\"memory\":64,\"vcpus\":1,\"rng\":true},"
+			   "\"paused\":true}",
 			   harness_path("tests/guests/memsum.bin"));
 	assert_ok(resp);
 	json_object_put(resp);
+	/*
+	 * A disk plugged at run time lands after the rng; B creates it
+	 * before the rng (keeld lists it with the disks) and must move it
+	 * back into its slot.
+	 */
+	snprintf(disk, sizeof(disk), "%s/memsum-disk.img", twohost.dir);
+	harness_write_at(disk, 1 << 20, 0, "");
+	resp = twohost_rpc(A, "domain.block_attach",
+			   "{\"name\":\"memsum\",\"disk\":{\"vdev\":\"xvda\","
+			   "\"path\":\"%s\"}}", disk);
+	assert_ok(resp);
+	json_object_put(resp);
+	slot = hv_slot(A, "memsum", "vblk0");
+	ck_assert_int_gt(slot, 1);
 	/* Paused, it is not running anywhere while it moves. */
 	ck_assert_msg(keel_migrate_status(A, "memsum") == 0,
 		      "keel migrate memsum failed");
 	ck_assert(gone(A, "memsum"));
+	ck_assert_int_eq(hv_slot(B, "memsum", "vblk0"), slot);
 	/*
 	 * docs/migration.md does not say whether a paused domain arrives
 	 * paused (libvirt's way) or running: run it if it is paused.
@@ -1294,11 +1339,26 @@ Suite *unit_suite(void)
 	TCase *tls = tcase_create("tls");
 	TCase *faults = tcase_create("faults");
 	double t = (double)long_ms() / 1000;
+	const char *deb_why;
 	bool deb_kvm;
 
 	runner_skip_reason = harness_keeld_kvm_missing(&runner_wants_kvm);
 	if (!runner_skip_reason && geteuid())
 		runner_skip_reason = "network namespaces need root";
+	/*
+	 * kvm_pvm runs the test guests but not the Debian guest: the whole
+	 * suite moves into QEMU for it where it can, and runs here without
+	 * it where it cannot.
+	 */
+	deb_why = harness_debian_guest_missing(&deb_kvm);
+	if (!runner_skip_reason && deb_why && deb_kvm) {
+		if (runner_can_nest()) {
+			runner_skip_reason = deb_why;
+			runner_wants_kvm = true;
+		} else {
+			printf("SKIP: test_debian_there_and_back: %s\n", deb_why);
+		}
+	}
 	/* Made here, before the nested runner copies the build tree. */
 	if (!runner_skip_reason || runner_wants_kvm) {
 		const char *why = twohost_pki_make();
@@ -1317,8 +1377,8 @@ Suite *unit_suite(void)
 	tcase_add_test(moves, test_memsum_paused_moves_whole);
 	suite_add_tcase(s, moves);
 
-	/* The Debian guest where it can boot; the rest without it. */
-	if (!harness_debian_guest_missing(&deb_kvm) || deb_kvm) {
+	/* The Debian guest where it can boot (here, or in QEMU). */
+	if (!deb_why || (deb_kvm && runner_skip_reason)) {
 		tcase_add_unchecked_fixture(deb, twohost_suite_setup,
 					    twohost_suite_teardown);
 		tcase_add_checked_fixture(deb, twohost_setup,

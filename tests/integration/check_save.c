@@ -149,6 +149,18 @@ static char *save(struct harness_client *c, const char *path,
 	return call(c, line, id, progress);
 }
 
+/* save then=stop on @c (closed after), and @p ends as saved. */
+static void save_and_stop(struct harness_client *c, const struct scratch *s,
+			  struct proc *p, int id)
+{
+	char *r = save(c, s->save, "stop", id, NULL);
+
+	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
+	free(r);
+	harness_client_close(c);
+	ck_assert_int_eq(proc_wait(p, TIMEOUT_MS), HV_EXIT_SAVED);
+}
+
 /* The last "dirty beat=N" in @out after @from; -1 if none. */
 static long last_beat(const char *out, size_t from)
 {
@@ -265,11 +277,7 @@ START_TEST(test_memsum_paused_save_restore)
 	scratch_init(&s);
 	hv_start(&p, &s, "memsum", "32M", true);
 	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
-	r = save(&c, s.save, "stop", 1, NULL);
-	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
-	free(r);
-	harness_client_close(&c);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_SAVED);
+	save_and_stop(&c, &s, &p, 1);
 	ck_assert_msg(!strstr(p.out, "memsum"), "memsum ran: %s", p.out);
 	check_saved_status(&s);
 
@@ -338,11 +346,7 @@ START_TEST(test_plugged_disk_keeps_slot)
 	/* Created second, it would be in vblk0's next slot. */
 	ck_assert_msg(slot0 > 0 && slot1 > slot0 + 1, "devices: %s", r);
 	free(r);
-	r = save(&c, s.save, "stop", 3, NULL);
-	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
-	free(r);
-	harness_client_close(&c);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_SAVED);
+	save_and_stop(&c, &s, &p, 3);
 	check_saved_status(&s);
 
 	fd = open(s.save, O_RDONLY);
@@ -529,16 +533,11 @@ START_TEST(test_restore_hostile_streams)
 	size_t len;
 	char what[64];
 	uint8_t *buf;
-	char *r;
 
 	scratch_init(&s);
 	hv_start(&p, &s, "memsum", "32M", true);
 	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
-	r = save(&c, s.save, "stop", 1, NULL);
-	ck_assert_msg(strstr(r, "\"bytes\":"), "save: %s", r);
-	free(r);
-	harness_client_close(&c);
-	ck_assert_int_eq(proc_wait(&p, TIMEOUT_MS), HV_EXIT_SAVED);
+	save_and_stop(&c, &s, &p, 1);
 	proc_dispose(&p);
 	unlink(s.hv.status);
 	buf = (uint8_t *)harness_read_file(s.save, &len);
@@ -751,6 +750,8 @@ Suite *unit_suite(void)
 {
 	Suite *s = suite_create("save");
 	TCase *tc = tcase_create("save and restore");
+	const char *deb_why;
+	bool deb_kvm;
 
 	runner_skip_reason = harness_kvm_missing();
 	runner_wants_kvm = runner_skip_reason != NULL;
@@ -758,6 +759,16 @@ Suite *unit_suite(void)
 	runner_nested_seconds = 1200;
 	if (!runner_skip_reason && !harness_have_file(harness_guest("dirty")))
 		runner_skip_reason = "test guests are not built (make guest)";
+	/*
+	 * kvm_pvm runs the test guests but not the Debian guest: the whole
+	 * suite moves into QEMU for it where it can, and runs here without
+	 * it where it cannot.
+	 */
+	deb_why = harness_debian_guest_missing(&deb_kvm);
+	if (!runner_skip_reason && deb_why && deb_kvm && runner_can_nest()) {
+		runner_skip_reason = deb_why;
+		runner_wants_kvm = true;
+	}
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_dirty_save_stop_restore);
 	tcase_add_test(tc, test_memsum_paused_save_restore);
@@ -768,16 +779,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_restore_option_refusals);
 	suite_add_tcase(s, tc);
 
-	/*
-	 * Where the test guests run but a stock kernel cannot (kvm_pvm),
-	 * the Debian guest's case is left out, with a word why.
-	 */
+	/* Where it runs here, or is left out here, with a word why. */
 	if (!runner_skip_reason) {
-		bool kvm;
-		const char *why = harness_debian_guest_missing(&kvm);
-
-		if (why) {
-			printf("SKIP: test_linux_save_restore: %s\n", why);
+		if (deb_why) {
+			printf("SKIP: test_linux_save_restore: %s\n", deb_why);
 		} else {
 			tc = tcase_create("debian guest");
 			tcase_set_timeout(tc, (double)linux_timeout_ms() *

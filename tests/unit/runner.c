@@ -43,20 +43,34 @@ const char *const *runner_nested_files;
  */
 #define RUNNER_NESTED_TRIES 3
 
-static int runner_run_nested(const char *argv0)
+/* tests/nested/kvm-in-qemu in *@script, if nesting can be done here. */
+static bool runner_nest_script(char script[PATH_MAX])
 {
 	const char *src = getenv("KEEL_SRCDIR"), *build = getenv("KEEL_BUILDDIR");
 	const char *opt = getenv("KEEL_KVM_IN_QEMU");
+
+	return !(opt && !strcmp(opt, "no")) && src && build &&
+	       snprintf(script, PATH_MAX, "%s/tests/nested/kvm-in-qemu",
+			src) < PATH_MAX &&
+	       !access(script, X_OK) &&
+	       !system("command -v qemu-system-x86_64 >/dev/null 2>&1");
+}
+
+bool runner_can_nest(void)
+{
+	char script[PATH_MAX];
+
+	return runner_nest_script(script);
+}
+
+static int runner_run_nested(const char *argv0)
+{
+	const char *build = getenv("KEEL_BUILDDIR");
 	char script[PATH_MAX], self[PATH_MAX], limit[16], mib[16];
 	char *argv[RUNNER_NESTED_ARGS];
 	int status = -1, argc = 0;
 
-	if ((opt && !strcmp(opt, "no")) || !src || !build ||
-	    !realpath(argv0, self) ||
-	    snprintf(script, sizeof(script), "%s/tests/nested/kvm-in-qemu",
-		     src) >= (int)sizeof(script) ||
-	    access(script, X_OK) ||
-	    system("command -v qemu-system-x86_64 >/dev/null 2>&1"))
+	if (!runner_nest_script(script) || !realpath(argv0, self))
 		return -1;
 	snprintf(limit, sizeof(limit), "%u", runner_nested_seconds);
 	snprintf(mib, sizeof(mib), "%u", runner_nested_mib);

@@ -21,6 +21,16 @@ extern const char *runner_skip_reason;
  * real (tests/nested/kvm-in-qemu), and skips only if it cannot.
  */
 extern bool runner_wants_kvm;
+/*
+ * True when the runner could rerun this program inside QEMU: nesting is
+ * not turned off (KEEL_KVM_IN_QEMU=no), the test environment names the
+ * trees, and tests/nested/kvm-in-qemu and QEMU are there. A suite with
+ * a case this host's KVM cannot run (a stock Linux guest on kvm_pvm)
+ * moves whole into QEMU when it can, and leaves only that case out,
+ * with a word why, when it cannot.
+ */
+bool runner_can_nest(void);
+
 /* The nested QEMU machine's time limit, in seconds (default 600). */
 extern unsigned runner_nested_seconds;
 /* Its RAM in MiB; 0 keeps kvm-in-qemu's default (4096). */
