@@ -5,8 +5,8 @@
  * on (identity), %rsi pointing at a Linux zero page, no stack.
  *
  * Before anything else can overwrite it, copy the zero page's e820 table
- * into .data (inside the image, so the hypervisor cannot have put the
- * zero page there). Then move onto our own stack, GDT and an empty IDT
+ * and the command line it points at into .data (inside the image, so
+ * the hypervisor cannot have put the zero page there). Then move onto our own stack, GDT and an empty IDT
  * (any exception is a triple fault), zero .bss, let machine_init() make
  * our own page tables, and drop to ring 3 with IOPL 3 to run the guest:
  * nothing the hypervisor placed in memory is used after that.
@@ -16,10 +16,12 @@
  * can still do all the port I/O the guests need. On any other KVM the
  * two run alike.
  */
+#define ZP_CMD_LINE_PTR	0x228	/* u32 */
 #define ZP_E820_ENTRIES	0x1e8	/* u8 */
 #define ZP_E820_TABLE	0x2d0	/* 20-byte entries */
 #define E820_ENTRY_SIZE	20
 #define E820_MAX	128	/* what fits in the zero page; as in guest.h */
+#define CMDLINE_MAX	256	/* as in guest.h, with its NUL */
 #define STACK_SIZE	16384
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
@@ -33,6 +35,22 @@
 _start:
 	cli
 	cld
+	/* The command line, cut at CMDLINE_MAX - 1 bytes; none: empty. */
+	movl	ZP_CMD_LINE_PTR(%rsi), %edx
+	leaq	boot_cmdline(%rip), %rdi
+	movl	$CMDLINE_MAX - 1, %ecx
+	testl	%edx, %edx
+	jz	4f
+3:	movb	(%rdx), %al
+	testb	%al, %al
+	jz	4f
+	movb	%al, (%rdi)
+	incq	%rdi
+	incq	%rdx
+	decl	%ecx
+	jnz	3b
+4:	movb	$0, (%rdi)
+
 	movzbl	ZP_E820_ENTRIES(%rsi), %ecx
 	cmpl	$E820_MAX, %ecx
 	jbe	1f
@@ -79,11 +97,13 @@ _start:
 
 	.data
 	.balign 8
-	.globl boot_e820, boot_e820_nr
+	.globl boot_e820, boot_e820_nr, boot_cmdline
 boot_e820:
 	.fill	E820_MAX * E820_ENTRY_SIZE, 1, 0
 boot_e820_nr:
 	.long	0
+boot_cmdline:
+	.fill	CMDLINE_MAX, 1, 0
 
 	.balign 8
 gdt:

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * dirty: rewrites RAM above MEMSUM_FLOOR page by page, forever, at
- * DIRTY_RATE pages a second (kvmclock-paced), for migration tests. Each
- * pass first checks that every page still holds what the previous pass
- * wrote, so memory lost or mixed up in a migration shows as errors=N in
- * the heartbeat line printed every DIRTY_BEAT pages:
+ * dirty.mib=N MiB a second (default 10; kvmclock-paced), for migration
+ * tests. Each pass first checks that every page still holds what the
+ * previous pass wrote, so memory lost or mixed up in a migration shows
+ * as errors=N in the heartbeat line printed every DIRTY_BEAT pages:
  *
  *   dirty beat=<n> pass=<p> pages=<pages written> errors=<bad pages>
+ *
+ * dirty.mib=0 writes its RAM once and then only reads the clock, saying
+ * "dirty: idle <seconds>" every second. dirty.gap_us=N (default 0: off)
+ * reports each gap longer than N microseconds between two reads of the
+ * clock, "dirty: gap <us> us": time the guest did not run, such as a
+ * migration's pause (tests/bench/migrate --test-guest).
  */
 #include "guest.h"
 #include "memsum.h"
 
-#define DIRTY_RATE 2560ULL /* pages per second: 10 MiB/s */
+#define DIRTY_MIB_S 10ULL /* MiB per second unless dirty.mib= says */
 #define DIRTY_BEAT 1024ULL /* pages per heartbeat */
 #define DIRTY_REPORTS 8 /* bad pages reported one by one */
 
@@ -21,6 +27,23 @@ struct region {
 
 static struct region regions[E820_MAX];
 static unsigned int nr_regions;
+static uint64_t gap_ns;	/* dirty.gap_us, in ns; 0: not watched */
+static uint64_t last_ns;	/* the clock's last reading */
+
+/* The clock, and a word for a gap since the last reading over gap_ns. */
+static uint64_t clock_watch(void)
+{
+	uint64_t now = clock_ns();
+
+	if (gap_ns && last_ns && now - last_ns > gap_ns) {
+		serial_puts("dirty: gap ");
+		serial_put_dec((now - last_ns) / 1000);
+		serial_puts(" us\n");
+		now = clock_ns(); /* the line took time too */
+	}
+	last_ns = now;
+	return now;
+}
 
 static uint64_t dirty_word(uint64_t addr, uint64_t pass)
 {
@@ -102,14 +125,35 @@ static bool page_survived(uint64_t page, uint64_t pass, uint64_t errors)
 	return false;
 }
 
+/* dirty.mib=0: the memory written once, then only the clock. */
+static void idle(uint64_t t0)
+{
+	uint64_t next = t0 + 1000000000ULL;
+
+	for (;;) {
+		uint64_t now = clock_watch();
+
+		if (now >= next) {
+			serial_puts("dirty: idle ");
+			serial_put_dec((now - t0) / 1000000000ULL);
+			serial_putc('\n');
+			next += 1000000000ULL;
+		}
+		cpu_relax();
+	}
+}
+
 void guest_main(void)
 {
 	uint64_t pass, page, done = 0, errors = 0, t0;
+	uint64_t mib = cmdline_u64("dirty.mib", DIRTY_MIB_S);
+	uint64_t rate = mib * 256; /* pages per second */
 	bool paced = clock_ok();
 	unsigned int r;
 
+	gap_ns = cmdline_u64("dirty.gap_us", 0) * 1000;
 	serial_puts("dirty: ");
-	serial_put_dec(DIRTY_RATE);
+	serial_put_dec(rate);
 	serial_puts(" pages/s, a heartbeat every ");
 	serial_put_dec(DIRTY_BEAT);
 	serial_puts(paced ? " pages\n" :
@@ -130,11 +174,16 @@ void guest_main(void)
 				page_fill(page, pass);
 				if (++done % DIRTY_BEAT == 0)
 					heartbeat(done, pass, errors);
-				/* Ahead of DIRTY_RATE: wait for the clock. */
-				while (paced && done * 1000000000ULL >
-					(clock_ns() - t0) * DIRTY_RATE)
+				/* Ahead of the rate: wait for the clock. */
+				while (paced && rate &&
+				       done * 1000000000ULL >
+					       (clock_watch() - t0) * rate)
 					cpu_relax();
 			}
+		}
+		if (!rate && paced) {
+			heartbeat(done, pass, errors);
+			idle(t0);
 		}
 	}
 }

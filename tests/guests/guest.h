@@ -68,6 +68,16 @@ struct e820_entry {
 extern struct e820_entry boot_e820[];
 extern uint32_t boot_e820_nr;
 
+/* crt0.S: the zero page's command line, at most CMDLINE_MAX - 1 bytes. */
+#define CMDLINE_MAX 256
+extern char boot_cmdline[CMDLINE_MAX];
+
+/*
+ * The number N of the first "@key=N" word on the command line (decimal),
+ * or @def if there is none.
+ */
+uint64_t cmdline_u64(const char *key, uint64_t def);
+
 /* Linker script: end of .bss, the first byte the image does not use. */
 extern char __image_end[];
 

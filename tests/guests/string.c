@@ -53,3 +53,29 @@ int strcmp(const char *a, const char *b)
 	}
 	return (unsigned char)*a - (unsigned char)*b;
 }
+
+uint64_t cmdline_u64(const char *key, uint64_t def)
+{
+	const char *p = boot_cmdline;
+
+	while (*p) {
+		const char *k = key, *w = p;
+		uint64_t v = 0;
+
+		while (*k && *w == *k) {
+			k++;
+			w++;
+		}
+		if (!*k && *w == '=' && w[1] >= '0' && w[1] <= '9') {
+			for (w++; *w >= '0' && *w <= '9'; w++)
+				v = v * 10 + (uint64_t)(*w - '0');
+			if (!*w || *w == ' ')
+				return v;
+		}
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return def;
+}

@@ -131,6 +131,43 @@ static const char *control_call(struct harness_client *f, const char *line)
 	return r;
 }
 
+/*
+ * The test guests read their command line: dirty.mib=0 writes RAM once
+ * and then idles; dirty.gap_us reports a pause of the vCPUs as a gap in
+ * the guest's clock; a word that only starts like the key is not it.
+ */
+START_TEST(test_dirty_cmdline)
+{
+	char *argv[] = { (char *)harness_path("hypervisor/keel-hv"),
+			 "--kernel", (char *)harness_guest("dirty"),
+			 "--memory", "32M", "--console", "stdio",
+			 "--cmdline", "dirty.mibx=5 dirty.mib=0 dirty.gap_us=200000",
+			 "--control", NULL, NULL };
+	struct harness_client c = { .fd = -1 };
+	char dir[] = "/tmp/keel-cmdline-XXXXXX", sock[64];
+	struct proc p;
+	long at;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	argv[10] = sock;
+	ck_assert_int_eq(proc_spawn(&p, argv), 0);
+	at = proc_expect(&p, "dirty: idle 1", 0, TIMEOUT_MS);
+	ck_assert_msg(at > 0, "no idle line: %s", p.out);
+	ck_assert_msg(strstr(p.out, "dirty: 0 pages/s"), "rate: %s", p.out);
+	ck_assert_int_eq(harness_client_open(&c, sock, 10000), 0);
+	ck_assert_ptr_nonnull(strstr(control_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pause\"}"), "\"result\""));
+	usleep(500 * 1000);
+	ck_assert_ptr_nonnull(strstr(control_call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resume\"}"), "\"result\""));
+	ck_assert_msg(proc_expect(&p, "dirty: gap ", (size_t)at, TIMEOUT_MS) > 0,
+		      "no gap after a 500 ms pause: %s", p.out + at);
+	harness_client_close(&c);
+	harness_hv_stop(&p, TIMEOUT_MS);
+	unlink(sock);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_control_socket)
 {
 	char sock[] = "/tmp/keel-hv-test-XXXXXX";
@@ -1382,6 +1419,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_crash_reported);
 	tcase_add_test(tc, test_echo_console_and_kill);
 	tcase_add_test(tc, test_memsum_64m);
+	tcase_add_test(tc, test_dirty_cmdline);
 	tcase_add_test(tc, test_control_socket);
 	tcase_add_test(tc, test_status_file_poweroff);
 	tcase_add_test(tc, test_status_file_reboot);
