@@ -41,10 +41,19 @@
  * Under the table: openssl speed -evp aes-128-gcm (16 KiB blocks, one
  * core) in the same environment, and per case the ratios of the goals.
  *
+ * --test-guest: keel alone with the in-tree dirty guest
+ * (tests/guests/dirty.bin; dirty.mib=RATE, 0 idle after writing its RAM
+ * once; its clock loop reports gaps over 1 ms) in place of the Debian
+ * guest, for a host whose /dev/kvm runs the test guests natively but
+ * not Linux (kvm_pvm): keel's absolute figures at native speed, which
+ * the issue's real-KVM targets are about. QEMU cannot boot that guest,
+ * so there is nothing to compare with; KERNEL and INITRD are not given.
+ *
  *   migrate [-t TIMEOUT_S] [-m MIB[,MIB...]] [-r RATE[,RATE...]]
  *           [-c VCPUS] [-a CMDLINE] [-M MACHINE] [--no-qemu]
  *           [--no-keel] [--keel PATH] [--keeld PATH] [--hv PATH]
  *           [--qemu PATH] [--schema-dir DIR] KERNEL INITRD
+ *   migrate --test-guest [-t TIMEOUT_S] [-m MIB,...] [-r RATE,...]
  */
 #include "config.h"
 
@@ -82,6 +91,7 @@ struct bench_cfg {
 	int vcpus;
 	bool qemu, keel;
 	bool logs;	/* --logs: both hosts' migration lines after each case */
+	bool test_guest;	/* --test-guest: dirty.bin, keel alone */
 	const char *cmdline, *machine;
 	const char *kernel, *initrd;
 	const char *qemu_bin, *keel_bin, *keeld, *hv, *schema_dir;
@@ -165,6 +175,29 @@ static double guest_gap(struct proc *con, const struct bench_cfg *cfg)
 	for (s = con->out; (s = strstr(s, "keel-dirty: gap ")); s++)
 		if (sscanf(s, "keel-dirty: gap %lf ms", &v) == 1 && v > largest)
 			largest = v;
+	return largest;
+}
+
+/*
+ * --test-guest: the dirty guest's console on the destination @con:
+ * once it said it runs on (two more lines), the largest "dirty: gap N
+ * us" in it, in ms; 0 for none over its 1 ms threshold, -1 if it said
+ * nothing.
+ */
+static double test_guest_gap(struct proc *con, const struct bench_cfg *cfg)
+{
+	double largest = 0, v;
+	const char *s;
+	long at;
+
+	at = proc_expect(con, "\ndirty", 0, cfg->timeout_ms);
+	if (at >= 0)
+		at = proc_expect(con, "\ndirty", (size_t)at, cfg->timeout_ms);
+	if (at < 0)
+		return -1;
+	for (s = con->out; (s = strstr(s, "dirty: gap ")); s++)
+		if (sscanf(s, "dirty: gap %lf us", &v) == 1 && v / 1000 > largest)
+			largest = v / 1000;
 	return largest;
 }
 
@@ -450,12 +483,21 @@ static void run_keel(const struct bench_cfg *cfg, struct host *a,
 	long long t0;
 	long pos;
 
-	snprintf(line, sizeof(line),
-		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.create\","
-		 "\"params\":{\"config\":{\"name\":\"" DOM_NAME "\","
-		 "\"kernel\":\"%s\",\"ramdisk\":\"%s\",\"memory\":%d,"
-		 "\"vcpus\":%d,\"cmdline\":\"%s\"}}}",
-		 cfg->kernel, cfg->initrd, r->mib, cfg->vcpus, cfg->cmdline);
+	if (cfg->test_guest)
+		snprintf(line, sizeof(line),
+			 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.create\","
+			 "\"params\":{\"config\":{\"name\":\"" DOM_NAME "\","
+			 "\"kernel\":\"%s\",\"memory\":%d,\"vcpus\":1,"
+			 "\"cmdline\":\"dirty.mib=%d dirty.gap_us=1000\"}}}",
+			 cfg->kernel, r->mib, r->rate < 0 ? 0 : r->rate);
+	else
+		snprintf(line, sizeof(line),
+			 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"domain.create\","
+			 "\"params\":{\"config\":{\"name\":\"" DOM_NAME "\","
+			 "\"kernel\":\"%s\",\"ramdisk\":\"%s\",\"memory\":%d,"
+			 "\"vcpus\":%d,\"cmdline\":\"%s\"}}}",
+			 cfg->kernel, cfg->initrd, r->mib, cfg->vcpus,
+			 cfg->cmdline);
 	o = keel_rpc(a, line, CALL_TIMEOUT_MS);
 	if (!at(o, "/result")) {
 		result_fail(r, "domain.create failed: %.100s",
@@ -468,15 +510,30 @@ static void run_keel(const struct bench_cfg *cfg, struct host *a,
 		result_fail(r, "cannot run %s", cfg->keel_bin);
 		goto out;
 	}
-	pos = proc_expect(&con, READY_LINE, 0, cfg->timeout_ms);
-	if (pos >= 0)
-		pos = proc_expect(&con, "# ", (size_t)pos, cfg->timeout_ms);
-	keeld_drain(a);
-	if (pos < 0) {
-		result_fail(r, "the guest did not reach its shell");
-		goto out;
+	if (cfg->test_guest) {
+		/* Idle: its RAM written once; dirtying: a while at it. */
+		pos = proc_expect(&con, r->rate > 0 ? "dirty beat=" : "dirty: idle 2",
+				  0, cfg->timeout_ms);
+		keeld_drain(a);
+		if (pos < 0) {
+			result_fail(r, "the dirty guest did not start");
+			goto out;
+		}
+		if (r->rate > 0)
+			sleep(3);
+	} else {
+		pos = proc_expect(&con, READY_LINE, 0, cfg->timeout_ms);
+		if (pos >= 0)
+			pos = proc_expect(&con, "# ", (size_t)pos,
+					  cfg->timeout_ms);
+		keeld_drain(a);
+		if (pos < 0) {
+			result_fail(r, "the guest did not reach its shell");
+			goto out;
+		}
 	}
-	if (guest_load(&con, pos, r->rate < 0 ? 0 : r->rate, cfg)) {
+	if (!cfg->test_guest &&
+	    guest_load(&con, pos, r->rate < 0 ? 0 : r->rate, cfg)) {
 		result_fail(r, "keel-dirty did not start");
 		goto out;
 	}
@@ -505,9 +562,10 @@ static void run_keel(const struct bench_cfg *cfg, struct host *a,
 		result_fail(r, "cannot run %s", cfg->keel_bin);
 		goto out;
 	}
-	r->gap_ms = guest_gap(&con, cfg);
+	r->gap_ms = cfg->test_guest ? test_guest_gap(&con, cfg) :
+				      guest_gap(&con, cfg);
 	if (r->gap_ms < 0)
-		result_fail(r, "keel-dirty said nothing on hostB");
+		result_fail(r, "the dirty guest said nothing on hostB");
 out:
 	if (r->why[0] && con.out)
 		fprintf(stderr, "migrate: keel %d MiB: %s; the console ends:\n"
@@ -604,7 +662,9 @@ static void usage(void)
 		"[-r RATE[,RATE...]] [-c VCPUS] [-a CMDLINE] [-M MACHINE] "
 		"[--no-qemu] [--no-keel] [--keel PATH] [--keeld PATH] "
 		"[--hv PATH] [--qemu PATH] [--schema-dir DIR] [--logs] "
-		"KERNEL INITRD\n");
+		"KERNEL INITRD\n"
+		"       migrate --test-guest [-t TIMEOUT_S] [-m MIB[,MIB...]] "
+		"[-r RATE[,RATE...]] [--logs]\n");
 	exit(2);
 }
 
@@ -677,6 +737,11 @@ static void run_case(const struct bench_cfg *cfg, struct host *a,
 	}
 	if (cfg->keel && cfg->qemu)
 		print_goals(&k, &q, aes);
+	/* The issue's targets on real KVM: 10 ms idle, 50 at 100 MiB/s. */
+	if (cfg->test_guest && k.downtime_ms >= 0)
+		printf("  %d MiB %s: downtime %.0f ms, target on real KVM %s\n",
+		       mib, rate < 0 ? "idle" : "dirtying", k.downtime_ms,
+		       rate < 0 ? "<= 10 ms" : "<= 50 ms at 100 MiB/s");
 }
 
 int main(int argc, char **argv)
@@ -690,6 +755,7 @@ int main(int argc, char **argv)
 		{ "qemu", required_argument, NULL, 'q' },
 		{ "schema-dir", required_argument, NULL, 'S' },
 		{ "logs", no_argument, NULL, 'L' },
+		{ "test-guest", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_cfg cfg = {
@@ -756,15 +822,26 @@ int main(int argc, char **argv)
 		case 'L':
 			cfg.logs = true;
 			break;
+		case 'T':
+			cfg.test_guest = true;
+			cfg.qemu = false;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (argc - optind != 2 || cfg.timeout_ms < 1000 || cfg.vcpus < 1)
+	if (argc - optind != (cfg.test_guest ? 0 : 2) ||
+	    cfg.timeout_ms < 1000 || cfg.vcpus < 1)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	cfg.kernel = strdup(absolute(argv[optind]));
-	cfg.initrd = strdup(absolute(argv[optind + 1]));
+	if (cfg.test_guest) {
+		cfg.kernel = strdup(absolute(harness_guest("dirty")));
+		cfg.initrd = "";
+		cfg.cmdline = "dirty.mib=RATE dirty.gap_us=1000";
+	} else {
+		cfg.kernel = strdup(absolute(argv[optind]));
+		cfg.initrd = strdup(absolute(argv[optind + 1]));
+	}
 	cfg.keel_bin = strdup(absolute(cfg.keel_bin ? cfg.keel_bin :
 					       harness_path("cli/keel")));
 	cfg.hv = strdup(absolute(cfg.hv ? cfg.hv :
