@@ -215,15 +215,15 @@ START_TEST(test_refusals)
 	virsh_expect(uri, false, "no job under way", "migrate-setspeed g 10");
 	/* Migration: what keel refuses by name, then keeld's own refusal. */
 	virsh_expect(uri, false, "--copy-storage-all",
-		     "migrate --live --p2p --copy-storage-all g keel+tls://10.0.0.2/system");
+		     "migrate --live --p2p --copy-storage-all g keel+tls://127.0.0.1:1/system");
 	virsh_expect(uri, false, "another keel host",
-		     "migrate --live --p2p g qemu+tls://10.0.0.2/system");
+		     "migrate --live --p2p g qemu+tls://127.0.0.1:1/system");
 	virsh_expect(uri, false, "destination_name",
-		     "migrate --live --p2p --dname h g keel+tls://10.0.0.2/system");
+		     "migrate --live --p2p --dname h g keel+tls://127.0.0.1:1/system");
 	virsh_expect(uri, false, "migrate_uri",
-		     "migrate --live --p2p --migrateuri tcp://x g keel+tls://10.0.0.2/system");
+		     "migrate --live --p2p --migrateuri tcp://x g keel+tls://127.0.0.1:1/system");
 	virsh_expect(uri, false, "only a running or paused domain",
-		     "migrate --live --p2p --verbose g keel+tls://10.0.0.2/system");
+		     "migrate --live --p2p --verbose g keel+tls://127.0.0.1:1/system");
 	stop_virtd();
 }
 END_TEST

@@ -638,7 +638,7 @@ const char *harness_debian_guest_missing(bool *kvm)
 int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
 {
 	static char text[65536];
-	char cmd[512], *argv[32], *save = NULL, *w;
+	char cmd[512], words[512], *argv[32], *save = NULL, *w;
 	struct proc p = { 0 };
 	int argc = 0, rc;
 	va_list ap;
@@ -646,10 +646,11 @@ int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
+	snprintf(words, sizeof(words), "%s", cmd);
 	argv[argc++] = HARNESS_VIRSH;
 	argv[argc++] = "-c";
 	argv[argc++] = (char *)uri;
-	for (w = strtok_r(cmd, " ", &save); w && argc < 31;
+	for (w = strtok_r(words, " ", &save); w && argc < 31;
 	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
@@ -657,7 +658,8 @@ int harness_virsh(const char *uri, const char **out, const char *fmt, ...)
 	rc = proc_wait(&p, HARNESS_VIRSH_MS);
 	snprintf(text, sizeof(text), "%s", p.out ? p.out : "");
 	proc_dispose(&p);
-	ck_assert_msg(rc >= 0, "virsh %s did not finish: %s", fmt, text);
+	ck_assert_msg(rc >= 0, "virsh %s did not finish in %d s: %s", cmd,
+		      HARNESS_VIRSH_MS / 1000, text);
 	if (out)
 		*out = text;
 	return rc;
