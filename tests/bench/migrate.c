@@ -288,6 +288,7 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 	double stop_s, resume_s;
 	long long t0;
 	long at;
+	int rc;
 
 	snprintf(mem, sizeof(mem), "%d", r->mib);
 	snprintf(cpus, sizeof(cpus), "%d", cfg->vcpus);
@@ -369,10 +370,25 @@ static void run_qemu(const struct bench_cfg *cfg, struct result *r)
 		 "\"tcp:127.0.0.1:%d\"}}", QEMU_PORT);
 	qmp_events_forget();
 	t0 = harness_now_ms();
-	if (!qmp(&ca, "migrate", cmd, 10000) ||
-	    qmp_poll(&ca, "migrate", "{\"execute\":\"query-migrate\"}",
-		     "\"status\": \"completed\"", "\"status\": \"failed\"",
-		     cfg->timeout_ms)) {
+	if (!qmp(&ca, "migrate", cmd, 10000)) {
+		result_fail(r, "migrate was refused");
+		goto out;
+	}
+	rc = qmp_poll(&ca, "migrate", "{\"execute\":\"query-migrate\"}",
+		      "\"status\": \"completed\"", "\"status\": \"failed\"",
+		      cfg->timeout_ms);
+	if (rc == -ETIMEDOUT) {
+		/* Still going: say how far, and leave it to the quit. */
+		answer = qmp(&ca, "migrate", "{\"execute\":\"query-migrate\"}",
+			     10000);
+		fprintf(stderr, "migrate: qemu %d MiB at %d MiB/s: query-migrate after %d s: %s\n",
+			r->mib, r->rate, cfg->timeout_ms / 1000,
+			answer ? answer : "(no answer)");
+		result_fail(r, "did not complete in %d s (-t)",
+			    cfg->timeout_ms / 1000);
+		goto out;
+	}
+	if (rc) {
 		result_fail(r, "the migration failed");
 		goto out;
 	}
