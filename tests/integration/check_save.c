@@ -161,6 +161,19 @@ static void save_and_stop(struct harness_client *c, const struct scratch *s,
 	ck_assert_int_eq(proc_wait(p, TIMEOUT_MS), HV_EXIT_SAVED);
 }
 
+/*
+ * A restored memsum, paused: resume it on @c (closed after); it checks
+ * its RAM and powers off.
+ */
+static void resume_to_poweroff(struct harness_client *c, struct proc *q)
+{
+	free(call(c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resume\"}", 2,
+		  NULL));
+	harness_client_close(c);
+	ck_assert_int_eq(proc_wait(q, TIMEOUT_MS), HV_EXIT_POWEROFF);
+	ck_assert_msg(strstr(q->out, "memsum OK"), "self-check: %s", q->out);
+}
+
 /* The last "dirty beat=N" in @out after @from; -1 if none. */
 static long last_beat(const char *out, size_t from)
 {
@@ -288,13 +301,8 @@ START_TEST(test_memsum_paused_save_restore)
 		 NULL);
 	ck_assert_msg(strstr(r, "\"state\":\"paused\""), "status: %s", r);
 	free(r);
-	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resume\"}", 2,
-		 NULL);
-	free(r);
-	harness_client_close(&c);
-	ck_assert_int_eq(proc_wait(&q, TIMEOUT_MS), HV_EXIT_POWEROFF);
+	resume_to_poweroff(&c, &q);
 	ck_assert_msg(strstr(q.out, want), "want \"%s\" in: %s", want, q.out);
-	ck_assert_msg(strstr(q.out, "memsum OK"), "self-check: %s", q.out);
 	proc_dispose(&q);
 	proc_dispose(&p);
 	scratch_dispose(&s);
@@ -367,12 +375,7 @@ START_TEST(test_plugged_disk_keeps_slot)
 		      "restored: %s; saved: vblk0 in %d, vblk1 in %d", r, slot0,
 		      slot1);
 	free(r);
-	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resume\"}", 2,
-		 NULL);
-	free(r);
-	harness_client_close(&c);
-	ck_assert_int_eq(proc_wait(&q, TIMEOUT_MS), HV_EXIT_POWEROFF);
-	ck_assert_msg(strstr(q.out, "memsum OK"), "self-check: %s", q.out);
+	resume_to_poweroff(&c, &q);
 	proc_dispose(&q);
 	proc_dispose(&p);
 	unlink(disk2);
