@@ -1335,7 +1335,7 @@ Suite *unit_suite(void)
 {
 	Suite *s = suite_create("migrate");
 	TCase *moves = tcase_create("moves");
-	TCase *deb = tcase_create("debian");
+	TCase *deb;
 	TCase *tls = tcase_create("tls");
 	TCase *faults = tcase_create("faults");
 	double t = (double)long_ms() / 1000;
@@ -1379,6 +1379,7 @@ Suite *unit_suite(void)
 
 	/* The Debian guest where it can boot (here, or in QEMU). */
 	if (!deb_why || (deb_kvm && runner_skip_reason)) {
+		deb = tcase_create("debian");
 		tcase_add_unchecked_fixture(deb, twohost_suite_setup,
 					    twohost_suite_teardown);
 		tcase_add_checked_fixture(deb, twohost_setup,
