@@ -788,6 +788,7 @@ int main(int argc, char **argv)
 		.qemu_bin = "/usr/bin/qemu-system-x86_64",
 	};
 	struct host a, b;
+	char loads[96];
 	double aes;
 	int c;
 
@@ -875,6 +876,13 @@ int main(int argc, char **argv)
 		return 1;
 	aes = aes_gcm_mib_s();
 
+	if (cfg.test_guest)
+		snprintf(loads, sizeof(loads),
+			 "Loads dirty all its RAM; auto-converge throttles "
+			 "the dirtying cases.");
+	else
+		snprintf(loads, sizeof(loads), "Loads dirty %d MiB.",
+			 DIRTY_MIB);
 	printf("migrate benchmark: %d vCPU(s), cmdline \"%s\", QEMU -M %s, "
 	       "downtime limit %d ms, no bandwidth limit\nkernel %s\n"
 	       "initrd %s\nTimes in ms; sent in MiB; MiB/s = sent / total. "
@@ -882,11 +890,13 @@ int main(int argc, char **argv)
 	       "(keel: its result; QEMU: the source's STOP event to the\n"
 	       "destination's RESUME); own: the VMM's own figure (QEMU's "
 	       "ends on the source);\nguest gap: the largest "
-	       "gap keel-dirty's clock loop saw. Loads dirty %d MiB.\n"
+	       "gap %s clock loop saw. %s\n"
 	       "openssl speed -evp aes-128-gcm, 16 KiB, one core: %.1f "
 	       "MiB/s\n\n",
 	       cfg.vcpus, cfg.cmdline, cfg.machine, DOWNTIME_MS, cfg.kernel,
-	       cfg.initrd, DIRTY_MIB, aes);
+	       cfg.initrd,
+	       cfg.test_guest ? "the dirty test guest's" : "keel-dirty's",
+	       loads, aes);
 	if (cfg.keel && (host_start(&a, &cfg, "hostA", "hostB", PORT_A) ||
 			 host_start(&b, &cfg, "hostB", "hostA", PORT_B)))
 		fprintf(stderr, "migrate: the keelds did not start: keel's "
