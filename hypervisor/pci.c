@@ -443,6 +443,15 @@ static void pci_power_on_intx(struct pci_dev *pdev)
 	pthread_mutex_unlock(&bus->irq_lock);
 }
 
+/* Point @pdev's interrupt line register at its slot's GSI. */
+static void pci_set_int_line(struct pci_dev *pdev)
+{
+	if (!pdev->cfg[PCI_CFG_INT_PIN])
+		return;
+	pdev->cfg[PCI_CFG_INT_LINE] = pdev->init[PCI_CFG_INT_LINE] =
+		PCI_INTX_GSI_BASE + pdev->slot % PCI_NR_INTX_GSIS;
+}
+
 int pci_register_dev(struct vm *vm, struct pci_dev *pdev)
 {
 	struct pci_bus *bus = pci_bus_of(vm);
@@ -463,9 +472,7 @@ int pci_register_dev(struct vm *vm, struct pci_dev *pdev)
 		goto out_unlock;
 	pdev->bus = bus;
 	pdev->slot = slot;
-	if (pdev->cfg[PCI_CFG_INT_PIN])
-		pdev->cfg[PCI_CFG_INT_LINE] =
-			PCI_INTX_GSI_BASE + slot % PCI_NR_INTX_GSIS;
+	pci_set_int_line(pdev);
 	put_le(pdev->cfg + PCI_CFG_COMMAND, cmd, 2);
 	memcpy(pdev->init, pdev->cfg, sizeof(pdev->init));
 	bus->slots[slot] = pdev;
@@ -589,15 +596,6 @@ static int hex_nibble(char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
-}
-
-/* Point @pdev's interrupt line register at its slot's GSI. */
-static void pci_set_int_line(struct pci_dev *pdev)
-{
-	if (!pdev->cfg[PCI_CFG_INT_PIN])
-		return;
-	pdev->cfg[PCI_CFG_INT_LINE] = pdev->init[PCI_CFG_INT_LINE] =
-		PCI_INTX_GSI_BASE + pdev->slot % PCI_NR_INTX_GSIS;
 }
 
 /*
