@@ -95,110 +95,6 @@ static int long_ms(void)
 	return harness_long_timeout_ms();
 }
 
-/* --- the dirty guest's heartbeat ----------------------------------------- */
-
-/* @dom's reason on side @i ("migrating"), or "none". */
-static const char *dom_reason(int i, const char *dom)
-{
-	static char reason[32];
-	struct json_object *resp =
-		twohost_rpc(i, "domain.info", "{\"name\":\"%s\"}", dom);
-
-	snprintf(reason, sizeof(reason), "%s",
-		 code_of(resp) == -32001 ? "none" :
-					   str_at(resp, "/result/reason"));
-	json_object_put(resp);
-	return reason;
-}
-
-
-/* Side @i's console log of @dom (free it), or NULL while none. */
-static char *console_log(int i, const char *dom)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s.console.log",
-		 twohost.side[i].log_dir, dom);
-	return harness_read_file(path, NULL);
-}
-
-/*
- * The last heartbeat in side @i's log of @dom (-1: none), asserting
- * that the beats there never go backwards and every one says errors=0.
- * A log holds the stays of the domain on its host in time order, so
- * one counter that only grows is what a guest that never lost its
- * memory prints.
- */
-static long beats_checked(int i, const char *dom)
-{
-	char *buf = console_log(i, dom), *p;
-	long last = -1;
-
-	for (p = buf; p && (p = strstr(p, "dirty beat=")); p++) {
-		char *err = strstr(p, "errors="), *eol = strchr(p, '\n');
-		long beat;
-
-		/*
-		 * keel-hv writes the log as the guest prints, a byte at a
-		 * time: a line without its newline is still being written
-		 * ("dirty beat=3" of 39) and is read next time.
-		 */
-		if (!eol)
-			break;
-		beat = strtol(p + strlen("dirty beat="), NULL, 10);
-
-		if (beat < last) {
-			harness_sh("dmesg | tail -n 20");
-			twohost_show_logs();
-		}
-		ck_assert_msg(beat >= last,
-			      "%s's heartbeat went back from %ld to %ld on %s (now %s/%s): the guest started again",
-			      dom, last, beat, twohost.side[i].name,
-			      twohost_state(i, dom), dom_reason(i, dom));
-		if (err && err < eol)
-			ck_assert_msg(strtol(err + strlen("errors="), NULL,
-					     10) == 0,
-				      "%s found pages changed on %s: %.120s",
-				      dom, twohost.side[i].name, p);
-		last = beat;
-	}
-	ck_assert_msg(!buf || !strstr(buf, "FAIL"), "%s failed on %s: %s",
-		      dom, twohost.side[i].name, buf ? harness_tail(buf) : "");
-	free(buf);
-	return last;
-}
-
-/* Wait until @dom's heartbeat on side @i passes @after; its value. */
-static long beat_after(int i, const char *dom, long after)
-{
-	long long end = harness_now_ms() + long_ms();
-	long beat;
-
-	for (;;) {
-		beat = beats_checked(i, dom);
-		if (beat > after)
-			return beat;
-		ck_assert_msg(harness_now_ms() < end,
-			      "%s's heartbeat stayed at %ld on %s", dom, beat,
-			      twohost.side[i].name);
-		usleep(200 * 1000);
-	}
-}
-
-/* The dirty guest @dom on side @i (64 MiB, 1 vCPU), beating. */
-static long dirty_create(int i, const char *dom)
-{
-	struct json_object *resp;
-
-	resp = twohost_rpc(i, "domain.create",
-			   "{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\","
-			   "\"memory\":64,\"vcpus\":1}}",
-			   dom, harness_path("tests/guests/dirty.bin"));
-	assert_ok(resp);
-	json_object_put(resp);
-	return beat_after(i, dom, 1);
-}
-
 /* --- where the domain runs ----------------------------------------------- */
 
 /*
@@ -239,7 +135,7 @@ static void wait_runs_only_on(int i, const char *dom, int ms)
 				      strcmp(there, "running"),
 			      "%s runs on both hosts", dom);
 		if (!strcmp(here, "running") &&
-		    strcmp(dom_reason(i, dom), "migrating") && gone(!i, dom))
+		    strcmp(twohost_reason(i, dom), "migrating") && gone(!i, dom))
 			return;
 		ck_assert_msg(harness_now_ms() < end,
 			      "%s is %s on %s and %s on %s, not running on %s only",
@@ -294,7 +190,7 @@ static void migrate_ok(int from, const char *opts, const char *dom)
 
 START_TEST(test_dirty_there_and_back)
 {
-	long beat = dirty_create(A, "dirty");
+	long beat = twohost_dirty_create(A, "dirty");
 	/* make check: one trip there and back; make check-long: five. */
 	int trips = getenv("KEEL_LONG") ? ROUND_TRIPS : 1;
 
@@ -309,13 +205,13 @@ START_TEST(test_dirty_there_and_back)
 			 */
 			migrate_ok(from, CONVERGE_OPTS, "dirty");
 			/* It goes on from where it was, on the new host. */
-			beat = beat_after(!from, "dirty", beat);
+			beat = twohost_beat_after(!from, "dirty", beat);
 			printf("trip %d: %s -> %s in %.1f s, beat %ld\n", trip,
 			       twohost.side[from].name,
 			       twohost.side[!from].name,
 			       (harness_now_ms() - t0) / 1000.0, beat);
 			/* And no beat on the old host after it left. */
-			beats_checked(from, "dirty");
+			twohost_beats_checked(from, "dirty");
 		}
 	}
 	json_object_put(twohost_rpc(A, "domain.destroy",
@@ -397,7 +293,7 @@ START_TEST(test_memsum_paused_moves_whole)
 					    "{\"name\":\"memsum\"}"));
 	/* It ran only on B: from the stream, to its checksum. */
 	until = harness_now_ms() + long_ms();
-	while (!(log = console_log(B, "memsum")) || !strstr(log, "memsum OK")) {
+	while (!(log = twohost_console_log(B, "memsum")) || !strstr(log, "memsum OK")) {
 		ck_assert_msg(!log || !strstr(log, "memsum FAIL"), "%s", log);
 		ck_assert_msg(harness_now_ms() < until, "no checksum on B: %s",
 			      log ? log : "(no log)");
@@ -406,7 +302,7 @@ START_TEST(test_memsum_paused_moves_whole)
 	}
 	ck_assert_msg(strstr(log, want), "want \"%s\" in: %s", want, log);
 	free(log);
-	log = console_log(A, "memsum");
+	log = twohost_console_log(A, "memsum");
 	ck_assert_msg(!log || !strstr(log, "memsum pages="),
 		      "memsum ran on A: %s", log);
 	free(log);
@@ -584,7 +480,7 @@ static void migrate_refused(const char *what, const char *host_port)
 {
 	struct proc p;
 	char args[256];
-	long beat = dirty_create(A, "dirty");
+	long beat = twohost_dirty_create(A, "dirty");
 	int rc;
 
 	snprintf(args, sizeof(args), "migrate dirty %s",
@@ -597,7 +493,7 @@ static void migrate_refused(const char *what, const char *host_port)
 	printf("%s: %s", what, p.out);
 	proc_dispose(&p);
 	wait_runs_only_on(A, "dirty", 90000);
-	beat_after(A, "dirty", beat);
+	twohost_beat_after(A, "dirty", beat);
 }
 
 START_TEST(test_tls_no_client_certificate)
@@ -760,7 +656,7 @@ static void slow_migration_start(struct proc *p, const char *timeout)
 	struct json_object *resp;
 	long long end;
 
-	dirty_create(A, "dirty");
+	twohost_dirty_create(A, "dirty");
 	ck_assert_int_eq(harness_client_open(&ev, twohost.side[A].ro_sock, 0),
 			 0);
 	resp = json_tokener_parse(harness_client_call(
@@ -778,7 +674,7 @@ static void slow_migration_start(struct proc *p, const char *timeout)
 
 		ck_assert_msg(line != NULL,
 			      "no progress event of the migration: A %s/%s, B %s; keel said: %s",
-			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      twohost_state(A, "dirty"), twohost_reason(A, "dirty"),
 			      twohost_state(B, "dirty"), p->out ? p->out : "");
 		resp = json_tokener_parse(line);
 		free(line);
@@ -789,7 +685,7 @@ static void slow_migration_start(struct proc *p, const char *timeout)
 			break;
 	}
 	harness_client_close(&ev);
-	ck_assert_str_eq(dom_reason(A, "dirty"), "migrating");
+	ck_assert_str_eq(twohost_reason(A, "dirty"), "migrating");
 }
 
 /* The background keel migrate @p must fail, saying so. */
@@ -815,8 +711,8 @@ START_TEST(test_cancel)
 	proc_dispose(&q);
 	slow_migration_failed(&p, "cancelled");
 	wait_runs_only_on(A, "dirty", 60000);
-	beat = beats_checked(A, "dirty");
-	beat_after(A, "dirty", beat);
+	beat = twohost_beats_checked(A, "dirty");
+	twohost_beat_after(A, "dirty", beat);
 }
 END_TEST
 
@@ -830,8 +726,8 @@ START_TEST(test_ctrl_c)
 	/* keel waits for the answer, and says the domain runs on here. */
 	slow_migration_failed(&p, "Ctrl-C");
 	wait_runs_only_on(A, "dirty", 60000);
-	beat = beats_checked(A, "dirty");
-	beat_after(A, "dirty", beat);
+	beat = twohost_beats_checked(A, "dirty");
+	twohost_beat_after(A, "dirty", beat);
 }
 END_TEST
 
@@ -864,7 +760,7 @@ START_TEST(test_kill_destination_hv)
 	ck_assert_int_eq(kill(hv_pid(B, "dirty"), SIGKILL), 0);
 	slow_migration_failed(&p, "destination keel-hv killed");
 	wait_runs_only_on(A, "dirty", 60000);
-	beat_after(A, "dirty", beats_checked(A, "dirty"));
+	twohost_beat_after(A, "dirty", twohost_beats_checked(A, "dirty"));
 }
 END_TEST
 
@@ -882,7 +778,7 @@ START_TEST(test_kill_destination_keeld)
 	twohost_keeld_start(B, NULL, NULL);
 	slow_migration_failed(&p, "keeld B killed");
 	wait_runs_only_on(A, "dirty", 90000);
-	beat_after(A, "dirty", beats_checked(A, "dirty"));
+	twohost_beat_after(A, "dirty", twohost_beats_checked(A, "dirty"));
 }
 END_TEST
 
@@ -897,7 +793,7 @@ START_TEST(test_cut_link_during_pass)
 	twohost_link(true);
 	/* B's side ends by itself, or when A's abort reaches it. */
 	wait_runs_only_on(A, "dirty", 120000);
-	beat_after(A, "dirty", beats_checked(A, "dirty"));
+	twohost_beat_after(A, "dirty", twohost_beats_checked(A, "dirty"));
 }
 END_TEST
 
@@ -959,8 +855,8 @@ static void ends_on(int i, const char *uuid, long last)
 	/* A source may show the domain shut off (migrated); B never. */
 	if (i == A)
 		ck_assert_str_eq(twohost_state(B, "dirty"), "none");
-	beat_after(i, "dirty", last);
-	beats_checked(!i, "dirty");
+	twohost_beat_after(i, "dirty", last);
+	twohost_beats_checked(!i, "dirty");
 }
 
 /* The faults of the matrix. */
@@ -1028,7 +924,7 @@ struct held_phase {
 static void prepare_start(struct proc *p, bool cut,
 			  char uuid[KEEL_DOMAIN_UUID_LEN + 1])
 {
-	dirty_create(A, "dirty");
+	twohost_dirty_create(A, "dirty");
 	dom_uuid(A, "dirty", uuid);
 	twohost_keeld_freeze(B, true);
 	migrate_bg(p, cut ? "--timeout 20" : "");
@@ -1106,7 +1002,7 @@ static void stop_copy_start(struct proc *p, bool cut,
 	long rss0;
 	pid_t hv;
 
-	beat_after(A, "dirty", dirty_create(A, "dirty") + STOP_COPY_BEATS);
+	twohost_beat_after(A, "dirty", twohost_dirty_create(A, "dirty") + STOP_COPY_BEATS);
 	dom_uuid(A, "dirty", uuid);
 	migrate_bg(p, cut ? "--no-live --bandwidth " STOP_COPY_MIB
 			    " --timeout 20" :
@@ -1119,7 +1015,7 @@ static void stop_copy_start(struct proc *p, bool cut,
 	while (!hv_log_has(B, "dirty", "incoming: a migration connected")) {
 		ck_assert_msg(harness_now_ms() < end,
 			      "no migration stream reached B: A %s/%s; keel said: %s",
-			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      twohost_state(A, "dirty"), twohost_reason(A, "dirty"),
 			      p->out ? p->out : "");
 		usleep(100 * 1000);
 	}
@@ -1162,7 +1058,7 @@ static void device_state_start(struct proc *p, bool cut,
 	ck_assert_int_eq(setenv(FAULT_STALL_ENV, FAULT_SEND_DEVICE, 1), 0);
 	twohost_keeld_start(A, NULL, NULL);
 	unsetenv(FAULT_STALL_ENV);
-	dirty_create(A, "dirty");
+	twohost_dirty_create(A, "dirty");
 	dom_uuid(A, "dirty", uuid);
 	device_state_hv = hv_pid(A, "dirty");
 	migrate_bg(p, cut ? "--no-live --timeout 20" : "--no-live");
@@ -1223,7 +1119,7 @@ static void fault_at(const struct held_phase *h, enum strike f)
 	long beat;
 
 	h->start(&p, f == STRIKE_CUT_LINK, uuid);
-	beat = beats_checked(A, "dirty");
+	beat = twohost_beats_checked(A, "dirty");
 	snprintf(what, sizeof(what), "%s %s", strike_names[f], h->name);
 	strike(f);
 	if (h->release)
@@ -1280,7 +1176,7 @@ START_TEST(test_finish_cancel_refused)
 	ck_assert_msg(proc_wait(&p, long_ms()) == 0,
 		      "keel migrate after its finish was answered: %s", p.out);
 	proc_dispose(&p);
-	ends_on(B, uuid, beats_checked(A, "dirty"));
+	ends_on(B, uuid, twohost_beats_checked(A, "dirty"));
 }
 END_TEST
 
@@ -1301,7 +1197,7 @@ START_TEST(test_finish_kill_source_keeld)
 	int there;
 
 	received_start(&p, false, uuid);
-	beat = beats_checked(A, "dirty");
+	beat = twohost_beats_checked(A, "dirty");
 	twohost_keeld_freeze(B, true);
 	twohost_keeld_freeze(A, false);
 	twohost_wait_run_phase(A, uuid, "finish", long_ms());
@@ -1309,7 +1205,7 @@ START_TEST(test_finish_kill_source_keeld)
 	migrate_bg_failed(&p, "keeld A killed after its finish");
 	/* The source waits paused for the next keeld: no beat. */
 	sleep(2);
-	ck_assert_int_eq(beats_checked(A, "dirty"), beat);
+	ck_assert_int_eq(twohost_beats_checked(A, "dirty"), beat);
 	twohost_keeld_start(A, NULL, NULL);
 	ck_assert_str_eq(twohost_state(A, "dirty"), "paused");
 	twohost_keeld_freeze(B, false);
@@ -1317,10 +1213,10 @@ START_TEST(test_finish_kill_source_keeld)
 	end = harness_now_ms() + long_ms();
 	while (!gone(A, "dirty") &&
 	       (strcmp(twohost_state(A, "dirty"), "running") ||
-		!strcmp(dom_reason(A, "dirty"), "migrating"))) {
+		!strcmp(twohost_reason(A, "dirty"), "migrating"))) {
 		ck_assert_msg(harness_now_ms() < end,
 			      "keeld A never settled the migration: A %s/%s, B %s",
-			      twohost_state(A, "dirty"), dom_reason(A, "dirty"),
+			      twohost_state(A, "dirty"), twohost_reason(A, "dirty"),
 			      twohost_state(B, "dirty"));
 		usleep(250 * 1000);
 	}

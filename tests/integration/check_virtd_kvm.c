@@ -465,34 +465,17 @@ END_TEST
 /* The dirty guest on side A (64 MiB, 1 vCPU), running; keel-virtd on A. */
 static void mig_start(void)
 {
-	struct json_object *resp;
-	char sock[200], log[200], *text = NULL;
-	long long end;
+	char sock[200];
 
-	resp = twohost_rpc(A, "domain.create",
-			   "{\"config\":{\"name\":\"dirty\",\"kernel\":\"%s\","
-			   "\"memory\":64,\"vcpus\":1}}",
-			   harness_path("tests/guests/dirty.bin"));
-	assert_ok(resp);
-	json_object_put(resp);
-	ck_assert_str_eq(twohost_state(A, "dirty"), "running");
 	/*
-	 * Until it has written 12 MiB, its first pass is short and what it
-	 * dirties meanwhile fits the downtime whatever the bandwidth: on a
-	 * fast host the migration would end before anyone could watch it.
+	 * Until it has written 12 MiB (its third beat), its first pass is
+	 * short and what it dirties meanwhile fits the downtime whatever
+	 * the bandwidth: on a fast host the migration would end before
+	 * anyone could watch it.
 	 */
-	snprintf(log, sizeof(log), "%s/dirty.console.log",
-		 twohost.side[A].log_dir);
-	end = harness_now_ms() + harness_long_timeout_ms();
-	while (!(text = harness_read_file(log, NULL)) ||
-	       !strstr(text, "dirty beat=3 ")) {
-		free(text);
-		text = NULL;
-		ck_assert_msg(harness_now_ms() < end, "no third heartbeat in %s",
-			      log);
-		usleep(100 * 1000);
-	}
-	free(text);
+	twohost_dirty_create(A, "dirty");
+	twohost_beat_after(A, "dirty", 2);
+	ck_assert_str_eq(twohost_state(A, "dirty"), "running");
 	snprintf(sock, sizeof(sock), "%s/virt-sock", twohost.dir);
 	virtd_start(twohost.side[A].sock, sock);
 }

@@ -442,6 +442,107 @@ const char *twohost_state(int i, const char *dom)
 	return state[i];
 }
 
+/* @dom's reason on side @i ("migrating"), or "none". */
+const char *twohost_reason(int i, const char *dom)
+{
+	static char reason[32];
+	struct json_object *resp =
+		twohost_rpc(i, "domain.info", "{\"name\":\"%s\"}", dom);
+
+	snprintf(reason, sizeof(reason), "%s",
+		 code_of(resp) == -32001 ? "none" :
+					   str_at(resp, "/result/reason"));
+	json_object_put(resp);
+	return reason;
+}
+
+/* Side @i's console log of @dom (free it), or NULL while none. */
+char *twohost_console_log(int i, const char *dom)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s.console.log",
+		 twohost.side[i].log_dir, dom);
+	return harness_read_file(path, NULL);
+}
+
+/*
+ * The last heartbeat in side @i's log of @dom (-1: none), asserting
+ * that the beats there never go backwards and every one says errors=0.
+ * A log holds the stays of the domain on its host in time order, so
+ * one counter that only grows is what a guest that never lost its
+ * memory prints.
+ */
+long twohost_beats_checked(int i, const char *dom)
+{
+	char *buf = twohost_console_log(i, dom), *p;
+	long last = -1;
+
+	for (p = buf; p && (p = strstr(p, "dirty beat=")); p++) {
+		char *err = strstr(p, "errors="), *eol = strchr(p, '\n');
+		long beat;
+
+		/*
+		 * keel-hv writes the log as the guest prints, a byte at a
+		 * time: a line without its newline is still being written
+		 * ("dirty beat=3" of 39) and is read next time.
+		 */
+		if (!eol)
+			break;
+		beat = strtol(p + strlen("dirty beat="), NULL, 10);
+
+		if (beat < last) {
+			harness_sh("dmesg | tail -n 20");
+			twohost_show_logs();
+		}
+		ck_assert_msg(beat >= last,
+			      "%s's heartbeat went back from %ld to %ld on %s (now %s/%s): the guest started again",
+			      dom, last, beat, twohost.side[i].name,
+			      twohost_state(i, dom), twohost_reason(i, dom));
+		if (err && err < eol)
+			ck_assert_msg(strtol(err + strlen("errors="), NULL,
+					     10) == 0,
+				      "%s found pages changed on %s: %.120s",
+				      dom, twohost.side[i].name, p);
+		last = beat;
+	}
+	ck_assert_msg(!buf || !strstr(buf, "FAIL"), "%s failed on %s: %s",
+		      dom, twohost.side[i].name, buf ? harness_tail(buf) : "");
+	free(buf);
+	return last;
+}
+
+/* Wait until @dom's heartbeat on side @i passes @after; its value. */
+long twohost_beat_after(int i, const char *dom, long after)
+{
+	long long end = harness_now_ms() + harness_long_timeout_ms();
+	long beat;
+
+	for (;;) {
+		beat = twohost_beats_checked(i, dom);
+		if (beat > after)
+			return beat;
+		ck_assert_msg(harness_now_ms() < end,
+			      "%s's heartbeat stayed at %ld on %s", dom, beat,
+			      twohost.side[i].name);
+		usleep(200 * 1000);
+	}
+}
+
+/* The dirty guest @dom on side @i (64 MiB, 1 vCPU), beating. */
+long twohost_dirty_create(int i, const char *dom)
+{
+	struct json_object *resp;
+
+	resp = twohost_rpc(i, "domain.create",
+			   "{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\","
+			   "\"memory\":64,\"vcpus\":1}}",
+			   dom, harness_path("tests/guests/dirty.bin"));
+	assert_ok(resp);
+	json_object_put(resp);
+	return twohost_beat_after(i, dom, 1);
+}
+
 void twohost_link(bool up)
 {
 	ck_assert_int_eq(harness_sh(IP " -n %s link set %s %s",

@@ -135,6 +135,25 @@ struct json_object *twohost_rpc(int i, const char *method, const char *fmt,
 /* The domain's state on side @i ("running"), or "none" when it has none. */
 const char *twohost_state(int i, const char *dom);
 
+/* The domain's reason on side @i ("migrating"), or "none". Static. */
+const char *twohost_reason(int i, const char *dom);
+
+/* Side @i's console log of @dom (free it), or NULL while there is none. */
+char *twohost_console_log(int i, const char *dom);
+
+/*
+ * The dirty test guest's last heartbeat in side @i's console log of
+ * @dom (-1: none), asserting that the beats never go backwards and
+ * every one says errors=0.
+ */
+long twohost_beats_checked(int i, const char *dom);
+
+/* Wait until @dom's heartbeat on side @i passes @after; its value. */
+long twohost_beat_after(int i, const char *dom, long after);
+
+/* Create the dirty test guest @dom on side @i (64 MiB, 1 vCPU), beating. */
+long twohost_dirty_create(int i, const char *dom);
+
 /*
  * Print, for a failed test's message, what both hosts logged: the end
  * of each keeld's output and of every log in its log directory (its
