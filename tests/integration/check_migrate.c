@@ -225,9 +225,9 @@ static int hv_slot(int i, const char *dom, const char *id)
 	struct json_object *resp = twohost_rpc(i, "domain.info",
 					       "{\"name\":\"%s\"}", dom);
 	struct harness_client c;
-	const char *r, *p;
-	char path[320], want[48];
-	int slot = -1;
+	const char *r;
+	char path[320];
+	int slot;
 
 	snprintf(path, sizeof(path), "%s/domains/%s/control.sock",
 		 twohost.side[i].run_dir, str_at(resp, "/result/uuid"));
@@ -237,11 +237,7 @@ static int hv_slot(int i, const char *dom, const char *id)
 				    "\"method\":\"" HV_CTL_DEVICES "\"}",
 				long_ms());
 	ck_assert_msg(r, "no answer to devices on %s", twohost.side[i].name);
-	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
-	p = strstr(r, want);
-	p = p ? strstr(p, "\"slot\":") : NULL;
-	if (p)
-		slot = atoi(p + 7);
+	slot = harness_devices_slot(r, id);
 	harness_client_close(&c);
 	return slot;
 }

@@ -309,18 +309,6 @@ START_TEST(test_memsum_paused_save_restore)
 }
 END_TEST
 
-/* The slot `devices` gives disk or NIC @id in answer @r; -1 if none. */
-static int slot_of(const char *r, const char *id)
-{
-	char want[48];
-	const char *p;
-
-	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
-	p = strstr(r, want);
-	p = p ? strstr(p, "\"slot\":") : NULL;
-	return p ? atoi(p + 7) : -1;
-}
-
 /*
  * A disk plugged at run time sits after the devices created at boot;
  * the restoring command line (the domain's disks in order, as keeld
@@ -349,8 +337,8 @@ START_TEST(test_plugged_disk_keeps_slot)
 	free(r);
 	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"" HV_CTL_DEVICES
 		     "\"}", 2, NULL);
-	slot0 = slot_of(r, "vblk0");
-	slot1 = slot_of(r, "vblk1");
+	slot0 = harness_devices_slot(r, "vblk0");
+	slot1 = harness_devices_slot(r, "vblk1");
 	/* Created second, it would be in vblk0's next slot. */
 	ck_assert_msg(slot0 > 0 && slot1 > slot0 + 1, "devices: %s", r);
 	free(r);
@@ -370,8 +358,8 @@ START_TEST(test_plugged_disk_keeps_slot)
 	ck_assert_int_eq(harness_client_open(&c, s.hv.sock, 10000), 0);
 	r = call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" HV_CTL_DEVICES
 		     "\"}", 1, NULL);
-	ck_assert_msg(slot_of(r, "vblk0") == slot0 &&
-			      slot_of(r, "vblk1") == slot1,
+	ck_assert_msg(harness_devices_slot(r, "vblk0") == slot0 &&
+			      harness_devices_slot(r, "vblk1") == slot1,
 		      "restored: %s; saved: vblk0 in %d, vblk1 in %d", r, slot0,
 		      slot1);
 	free(r);

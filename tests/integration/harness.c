@@ -250,6 +250,17 @@ bool harness_pid_exited(pid_t pid)
 	return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
 }
 
+int harness_devices_slot(const char *reply, const char *id)
+{
+	char want[48];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
+	p = strstr(reply, want);
+	p = p ? strstr(p, "\"slot\":") : NULL;
+	return p ? atoi(p + 7) : -1;
+}
+
 void proc_dispose(struct proc *p)
 {
 	if (p->pid > 0 && !p->exited) {

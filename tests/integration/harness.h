@@ -71,6 +71,12 @@ void proc_dispose(struct proc *p);
  */
 bool harness_pid_exited(pid_t pid);
 
+/*
+ * The PCI slot keel-hv's devices answer @reply gives disk or NIC @id
+ * ("vblk1"); -1 if it lists no such device.
+ */
+int harness_devices_slot(const char *reply, const char *id);
+
 /* Milliseconds on the monotonic clock. */
 long long harness_now_ms(void);
 
