@@ -41,14 +41,6 @@
 #include "log.h"
 #include "monotime.h"
 
-/*
- * How long keel-hv may take to create its control socket: it first
- * builds the VM and loads the kernel and initrd, which on a loaded host
- * (or in the nested runner's emulated CPU) has taken over 10 s. A
- * keel-hv that fails says so in its status file and exits, which keeld
- * sees at once; this only bounds one that hangs.
- */
-#define HV_CONNECT_TIMEOUT_MS 60000
 #define HV_CONNECT_RETRY_MS 5
 
 struct hv_call {

@@ -134,6 +134,15 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
  * waits for that under hv.c's HV_CONNECT_TIMEOUT_MS first).
  */
 #define HV_CALL_TIMEOUT_MS 10000
+
+/*
+ * How long keel-hv may take to create its control socket: it first
+ * builds the VM and loads the kernel and initrd, which on a loaded host
+ * (or in the nested runner's emulated CPU) has taken over 10 s. A
+ * keel-hv that fails says so in its status file and exits, which keeld
+ * sees at once; this only bounds one that hangs.
+ */
+#define HV_CONNECT_TIMEOUT_MS 60000
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	     hv_reply_fn cb, void *opaque);
 

@@ -110,6 +110,8 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 	out->maxvcpus = config_int(config, "maxvcpus", out->vcpus);
 	out->rng = !json_object_object_get_ex(config, "rng", &v) ||
 		   json_object_get_boolean(v);
+	out->prefault = json_object_object_get_ex(config, "prefault", &v) &&
+			json_object_get_boolean(v);
 	/* Every domain has hvc0: a guest that does not use it loses nothing. */
 	out->virtio_console = true;
 	if (!out->name || !out->uuid || !out->kernel ||
@@ -228,6 +230,8 @@ char **hv_cmdline_build(const struct hv_cmdline *c,
 		arg_add(&a, OPT(MAXVCPUS) "=%lld", (long long)cfg->maxvcpus);
 	if (cfg->rng)
 		arg_add(&a, OPT(RNG));
+	if (cfg->prefault)
+		arg_add(&a, OPT(PREFAULT));
 	if (cfg->virtio_console)
 		arg_add(&a, OPT(VIRTIO_CONSOLE));
 	/* keel-hv keeps the console's history and log (docs/console.md). */
@@ -495,6 +499,8 @@ int hv_cmdline_parse(char *const *argv, size_t argc, pid_t pid,
 			out->maxvcpus = strtoll(v, NULL, 10);
 		else if (!strcmp(arg, "--" HV_OPT_RNG))
 			out->rng = true;
+		else if (!strcmp(arg, "--" HV_OPT_PREFAULT))
+			out->prefault = true;
 		else if (!strcmp(arg, "--" HV_OPT_VIRTIO_CONSOLE))
 			out->virtio_console = true;
 		else if ((v = option(arg, HV_OPT_DISK_FD)) ||
@@ -575,6 +581,9 @@ struct json_object *hv_config_to_json(const struct hv_config *cfg)
 		json_object_object_add(c, "maxvcpus",
 				       json_object_new_int64(cfg->maxvcpus));
 	json_object_object_add(c, "rng", json_object_new_boolean(cfg->rng));
+	if (cfg->prefault)
+		json_object_object_add(c, "prefault",
+				       json_object_new_boolean(true));
 	if (cpus_add(c, cfg))
 		goto fail;
 	for (size_t i = 0; i < cfg->nr_disks; i++) {

@@ -35,6 +35,7 @@ struct hv_config {
 	int64_t maxmem_mib;	/* > memory_mib: a balloon; else memory_mib */
 	int64_t maxvcpus;	/* > vcpus: hot-pluggable vCPUs; else vcpus */
 	bool rng;		/* a virtio-rng device */
+	bool prefault;		/* all RAM backed at start (--prefault) */
 	bool virtio_console;	/* hvc0 beside COM1 */
 	/* vCPU i's host CPUs ("0-1,3", malloc'd), NULL: not pinned */
 	char *cpus[KEEL_VCPUS_MAX];

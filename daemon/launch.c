@@ -374,7 +374,8 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 		 * keel-hv reads the whole stream before it makes its
 		 * control socket: give it as long as a save.
 		 */
-		spawn.connect_timeout_ms = save_timeout_ms(run->config);
+		spawn.connect_timeout_ms = save_timeout_ms(run->config) +
+					   config_prefault_ms(run->config);
 	}
 	rc = cgroup_domain_prepare(run, why, sizeof(why));
 	if (rc)
@@ -408,6 +409,10 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 		dom->reason = DOMAIN_REASON_INCOMING;
 	}
 	run->restoring = restore_fd >= 0 || in;
+	/* A prefaulted domain's RAM is backed before the control socket. */
+	if (!spawn.connect_timeout_ms)
+		spawn.connect_timeout_ms = HV_CONNECT_TIMEOUT_MS +
+					   config_prefault_ms(run->config);
 	spawn.dir = run->dir;
 	spawn.log_path = run->log_path;
 	spawn.argv = argv;

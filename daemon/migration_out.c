@@ -730,7 +730,9 @@ int migration_out_start(struct migrate_out *mo, struct domain *dom,
 	out_phase_set(mo, OUT_PREPARE);
 	log_info("Domain %s: migrating to %s port %u.", dom->name, mo->host,
 		 mo->port);
-	peer_call(mo->peer, "migration.prepare", p, MIGRATE_PREPARE_MS,
+	/* The destination's keel-hv backs a prefaulted domain's RAM first. */
+	peer_call(mo->peer, "migration.prepare", p,
+		  MIGRATE_PREPARE_MS + config_prefault_ms(dom->run->config),
 		  out_prepared, mo);
 	return 0;
 }

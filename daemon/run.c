@@ -54,6 +54,17 @@ int64_t config_memory_mib(struct json_object *config)
 	return max > mem ? max : mem;
 }
 
+int config_prefault_ms(struct json_object *config)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(config, "prefault", &v) ||
+	    !json_object_get_boolean(v))
+		return 0;
+	/* At most KEEL_MEMORY_MAX_MIB: 5 * 2^20 ms fits an int. */
+	return (int)(config_memory_mib(config) * CONFIG_PREFAULT_MS_PER_MIB);
+}
+
 void run_answer(struct reply *r, struct json_object *result)
 {
 	if (r)

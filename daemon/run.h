@@ -91,6 +91,21 @@ int64_t config_int(struct json_object *config, const char *key,
 /* The MiB a running or starting configuration holds at most. */
 int64_t config_memory_mib(struct json_object *config);
 
+/*
+ * The time a keel-hv of @config may take to back all its RAM before it
+ * answers (its "prefault"), in ms: 0 without, else CONFIG_PREFAULT_MS_PER_MIB
+ * for each MiB of config_memory_mib(), added to the limits on its start
+ * and on a migration's prepare.
+ */
+int config_prefault_ms(struct json_object *config);
+
+/*
+ * A GiB took 0.1 s to back on a bare host and up to 2.5 s on a machine
+ * that is itself a guest whose host backs memory on first touch
+ * (docs/memory.md): twice the worst.
+ */
+#define CONFIG_PREFAULT_MS_PER_MIB 5
+
 /* Answer @r (may be NULL: nobody waits) with @result (owned). */
 void run_answer(struct reply *r, struct json_object *result);
 

@@ -437,6 +437,12 @@ static int opt_rng(struct hv_args *a, const char *arg)
 	return 0;
 }
 
+static int opt_prefault(struct hv_args *a, const char *arg)
+{
+	a->cfg.prefault = true;
+	return 0;
+}
+
 static int opt_balloon(struct hv_args *a, const char *arg)
 {
 	a->cfg.balloon = true;
@@ -686,6 +692,8 @@ static const struct hv_option hv_options[] = {
 	{ HV_OPT_RNG, NULL, opt_rng, "virtio-rng entropy device" },
 	{ HV_OPT_BALLOON, NULL, opt_balloon,
 	  "virtio-balloon (target set on the control socket)" },
+	{ HV_OPT_PREFAULT, NULL, opt_prefault,
+	  "back all guest RAM at start, not on the guest's first touch" },
 	{ HV_OPT_CONTROL, "SOCKET", opt_control, "JSON-RPC control socket" },
 	{ HV_OPT_UUID, "UUID", opt_uuid, "domain uuid, reported by status" },
 	{ HV_OPT_NAME, "NAME", opt_name, "domain name, reported by status" },

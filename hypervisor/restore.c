@@ -29,11 +29,6 @@
 /* The devices a restore can name, and which of them it has named. */
 #define RESTORE_MAX_DEVICES 64
 
-/* Linux 5.14's madvise(2) advice, for older headers. */
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 /*
  * The populator: a thread that faults in the guest memory the next RAM
  * record will most likely fill, while the reader reads, hashes and
@@ -294,14 +289,17 @@ static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
  * migration's later pass may send as zero a page an earlier one filled.
  * Guest RAM is private anonymous memory: MADV_DONTNEED makes the range
  * read as zero, drops what was there, and costs nearly nothing where
- * nothing was, so neither case touches (and backs) a page.
+ * nothing was, so neither case touches (and backs) a page. A prefaulted
+ * machine's pages stay: they are cleared instead.
  */
 static int restore_ram_zero(void *opaque, uint64_t gpa, uint64_t len)
 {
 	struct restore_state *s = opaque;
 	void *hva = vm_gpa_to_hva(s->vm, gpa, len);
 
-	if (hva && madvise(hva, len, MADV_DONTNEED) < 0)
+	if (hva && s->vm->prefault)
+		memset(hva, 0, len);
+	else if (hva && madvise(hva, len, MADV_DONTNEED) < 0)
 		return -errno;
 	return 0;
 }

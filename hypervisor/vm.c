@@ -21,6 +21,7 @@
 #include "dirty.h"
 #include "hv_error.h"
 #include "log.h"
+#include "monotime.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -438,6 +439,37 @@ static int vm_setup_memory(struct vm *vm, uint64_t ram_size)
 	if (rc || ram_size == low)
 		return rc;
 	return vm_add_ram(vm, VM_HIGH_RAM_START, ram_size - low);
+}
+
+int vm_prefault(struct vm *vm)
+{
+	uint64_t t0 = monotime_us();
+
+	for (unsigned i = 0; i < vm->nr_ram; i++) {
+		struct mem_region *r = &vm->ram[i];
+		int rc;
+
+		do
+			rc = madvise(r->hva, r->size, MADV_POPULATE_WRITE);
+		while (rc < 0 && errno == EINTR);
+		if (!rc)
+			continue;
+		if (errno != EINVAL) {
+			rc = -errno;
+			hv_error("Cannot back the guest's %llu MiB of memory at start (prefault): %s. Free memory on the host, or start the domain without prefault.",
+				 (unsigned long long)(vm->ram_size >> 20),
+				 strerror(-rc));
+			return rc;
+		}
+		/* A kernel before 5.14: one write per page does the same. */
+		for (uint64_t off = 0; off < r->size; off += 4096)
+			((volatile uint8_t *)r->hva)[off] = 0;
+	}
+	vm->prefault = true;
+	log_info("prefault: %llu MiB of guest memory backed in %llu ms.",
+		 (unsigned long long)(vm->ram_size >> 20),
+		 (unsigned long long)((monotime_us() - t0) / 1000));
+	return 0;
 }
 
 static int vm_setup_irqchip(struct vm *vm)

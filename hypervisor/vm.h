@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "hv_proto.h"
 #include "iobus.h"
@@ -90,6 +91,11 @@ struct vm {
 	uint64_t ram_size; /* total guest RAM in bytes */
 	struct mem_region ram[2]; /* below the PCI hole, above 4 GiB */
 	unsigned nr_ram;
+	/*
+	 * All of the RAM was backed at start (vm_prefault()) and stays so:
+	 * a restore writes zeros where it would otherwise drop pages.
+	 */
+	bool prefault;
 
 	/*
 	 * vCPUs KVM has (the domain's maxvcpus), each with its thread from
@@ -148,6 +154,21 @@ struct vm {
  * with vm_free()) or -errno, with a log line saying what failed.
  */
 int vm_new_empty(uint64_t ram_size, struct vm **out);
+
+/* Linux 5.14's madvise(2) advice, for older headers. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/*
+ * Back all of @vm's RAM now (--prefault, libvirt's allocation
+ * mode='immediate'), so that the guest, a restore or a migration's
+ * stream never waits for the host to find a page, and a host short of
+ * memory refuses the domain at start instead of failing it later.
+ * MADV_POPULATE_WRITE; before Linux 5.14, a write to each page. Sets
+ * vm->prefault. Returns 0 or -errno after hv_error().
+ */
+int vm_prefault(struct vm *vm);
 
 /*
  * Tear down a VM whose vCPU threads are not running (never started or

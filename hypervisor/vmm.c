@@ -254,8 +254,12 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	if (warning)
 		log_warn("%s", warning);
 	rc = vm_new_empty(ram, &vm);
-	if (rc)
+	if (!rc && cfg->prefault)
+		rc = vm_prefault(vm);
+	if (rc) {
+		vm_free(vm);
 		return rc;
+	}
 	vm->evbase = evbase;
 	vm->nr_vcpus = max_vcpus;
 	vm->nr_boot_vcpus = cfg->nr_vcpus;

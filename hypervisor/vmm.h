@@ -79,6 +79,8 @@ struct vm_config {
 	bool rng; /* a virtio-rng fed by getrandom() */
 	bool balloon; /* a virtio-balloon ("vballoon0"); implied by maxmem */
 	bool virtio_console; /* a virtio console ("vcon0"), no backend yet */
+	/* Back all guest RAM before anything runs (--prefault). */
+	bool prefault;
 	/*
 	 * The machine is for a domain stream (--restore): no kernel, no
 	 * boot state and no MP or ACPI tables, which the stream's RAM

@@ -111,6 +111,12 @@ static inline bool keel_vdev_valid(const char *s)
 #define HV_OPT_VDEV "vdev"
 #define HV_OPT_RNG "rng"
 #define HV_OPT_BALLOON "balloon"
+/*
+ * --prefault: back all guest RAM before the guest runs or a stream
+ * comes (the configuration's "prefault", libvirt's allocation
+ * mode='immediate'), instead of on first touch.
+ */
+#define HV_OPT_PREFAULT "prefault"
 #define HV_OPT_CONTROL "control"
 #define HV_OPT_UUID "uuid"
 #define HV_OPT_NAME "name"

@@ -174,7 +174,8 @@ char *xlcfg_trim(char *s)
  */
 
 enum field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS,
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_PREFAULT, F_VCPUS, F_MAXVCPUS,
+	F_CPUS,
 	F_CPU_WEIGHT, F_CAP, F_KERNEL,
 	F_RAMDISK, F_CMDLINE, F_ROOT, F_EXTRA, F_RNG, F_ON_POWEROFF,
 	F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
@@ -558,6 +559,7 @@ static const struct key_def keys[F_COUNT] = {
 	[F_UUID] = { "uuid", "uuid", conv_uuid },
 	[F_MEMORY] = { "memory", "memory", conv_int },
 	[F_MAXMEM] = { "maxmem", "maxmem", conv_int },
+	[F_PREFAULT] = { "prefault", "prefault", conv_bool },
 	[F_VCPUS] = { "vcpus", "vcpus", conv_int },
 	[F_MAXVCPUS] = { "maxvcpus", "maxvcpus", conv_int },
 	[F_CPUS] = { "cpus", "cpus", conv_cpus },

@@ -21,7 +21,7 @@
  *    key also takes a quoted number ("512"), as xl does.
  *  - cpus refuses NUMA nodes ("nodes:0"): keel does no NUMA
  *    placement. A cpus list longer than the domain's vCPUs is refused.
- *  - `rng` (0 or 1) is keel's own: xl has no such key.
+ *  - `rng` and `prefault` (0 or 1) are keel's own: xl has no such keys.
  *  - A quoted string cannot span lines, and cannot contain a NUL byte.
  *  - name and kernel must be set (the schema requires them too).
  *  - Files larger than 1 MiB are refused.

@@ -146,17 +146,9 @@ static bool closed_within(int fd, int ms)
 /* keeld's VmRSS or VmHWM in KiB. */
 static long keeld_mem_kib(const char *key)
 {
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
+	long kib = harness_status_kib(keeld.pid, key);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)keeld.pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			kib = atol(line + strlen(key) + 1);
-	fclose(f);
+	ck_assert_int_ge(kib, 0);
 	return kib;
 }
 
@@ -499,7 +491,7 @@ START_TEST(test_partial_lines_budget)
 	write_file(conf_path, "log_level = info\nclient_memory = 4\n"
 			      "max_clients_per_uid = 100\n");
 	keeld_start();
-	base = keeld_mem_kib("VmRSS:");
+	base = keeld_mem_kib("VmRSS");
 	memset(junk, ' ', PARTIAL_LEN);
 	junk[0] = '{';
 	for (int i = 0; i < NR_PARTIAL; i++) {
@@ -510,7 +502,7 @@ START_TEST(test_partial_lines_budget)
 	for (int i = 0; i < NR_PARTIAL; i++)
 		if (read_refusal(c[i].fd, -32004, false, 200) == 1)
 			dropped++;
-	held = keeld_mem_kib("VmRSS:");
+	held = keeld_mem_kib("VmRSS");
 	ck_assert_msg(dropped >= NR_PARTIAL / 2, "only %d dropped", dropped);
 	/* 20 MiB were sent; keeld holds about its 4 MiB budget. */
 	ck_assert_msg(!RSS_MEANINGFUL || held - base < 16 * 1024,
@@ -519,7 +511,7 @@ START_TEST(test_partial_lines_budget)
 		harness_client_close(&c[i]);
 	end = harness_now_ms() + (RSS_MEANINGFUL ? 5000 : 0);
 	while (harness_now_ms() < end) {
-		after = keeld_mem_kib("VmRSS:");
+		after = keeld_mem_kib("VmRSS");
 		if (after - base < 2 * 1024)
 			break;
 		usleep(100 * 1000);
@@ -568,7 +560,7 @@ START_TEST(test_non_reader)
 				     "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"domain.list\",\"params\":{\"config\":true}}",
 				     i ? "," : "", i);
 	n += (size_t)sprintf(batch + n, "]\n");
-	hwm0 = keeld_mem_kib("VmHWM:");
+	hwm0 = keeld_mem_kib("VmHWM");
 
 	ck_assert_int_eq(harness_client_open(&slow, ro_sock, 0), 0);
 	for (int i = 0; i < 8; i++)
@@ -596,8 +588,8 @@ START_TEST(test_non_reader)
 	 * the batch's 20 MiB before measuring them took more than that.
 	 */
 	ck_assert_msg(!RSS_MEANINGFUL ||
-			      keeld_mem_kib("VmHWM:") - hwm0 < 12 * 1024,
-		      "VmHWM %ld KiB, from %ld KiB", keeld_mem_kib("VmHWM:"),
+			      keeld_mem_kib("VmHWM") - hwm0 < 12 * 1024,
+		      "VmHWM %ld KiB, from %ld KiB", keeld_mem_kib("VmHWM"),
 		      hwm0);
 	free(batch);
 	free(cmdline);

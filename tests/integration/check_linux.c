@@ -73,23 +73,6 @@ static void guest_run(struct guest *g, const char *cmd, const char *want)
 	g->at = harness_con_run(&g->p, cmd, want, g->at, timeout_ms());
 }
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static void guest_boot(struct guest *g, char **extra)
 {
 	char *argv[40] = { IP, "netns", "exec", g->ns,
@@ -178,7 +161,7 @@ START_TEST(test_debian_guest_devices)
 	guest_run(&g, "mkdir -p /mnt && mount -t tmpfs -o size=200m t /mnt &&"
 		      " dd if=/dev/zero of=/mnt/f bs=1M count=150 2>/dev/null"
 		      " && rm /mnt/f && echo filled=$((1 + 1))\n", "filled=2");
-	filled = rss_kib(g.p.pid);
+	filled = harness_status_kib(g.p.pid, "VmRSS");
 	ck_assert_int_eq(harness_client_open(&ctl, g.sock, 4000), 0);
 	reply = harness_client_call(&ctl, "{\"jsonrpc\":\"2.0\",\"id\":1,"
 				    "\"method\":\"balloon\",\"params\":"
@@ -190,7 +173,7 @@ START_TEST(test_debian_guest_devices)
 					    "\"id\":2,\"method\":\"balloon\"}",
 					    timeout_ms());
 		ck_assert_ptr_nonnull(reply);
-		after = rss_kib(g.p.pid);
+		after = harness_status_kib(g.p.pid, "VmRSS");
 		if (strstr(reply, "\"actual_mib\":96") &&
 		    after < filled - 100 * 1024)
 			break;

@@ -250,6 +250,24 @@ bool harness_pid_exited(pid_t pid)
 	return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
 }
 
+long harness_status_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t len = strlen(key);
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (kib < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			kib = atol(line + len + 1);
+	fclose(f);
+	return kib;
+}
+
 int harness_devices_slot(const char *reply, const char *id)
 {
 	char want[48];

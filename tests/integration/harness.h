@@ -72,6 +72,12 @@ void proc_dispose(struct proc *p);
 bool harness_pid_exited(pid_t pid);
 
 /*
+ * The figure in KiB of line @key ("VmRSS", "RssAnon", "VmHWM") of
+ * /proc/@pid/status; -1 without such a process or line.
+ */
+long harness_status_kib(pid_t pid, const char *key);
+
+/*
  * The PCI slot keel-hv's devices answer @reply gives disk or NIC @id
  * ("vblk1"); -1 if it lists no such device.
  */

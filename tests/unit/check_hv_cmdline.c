@@ -107,6 +107,7 @@ static struct json_object *full_config(void)
 	json_object_object_add(c, "memory", json_object_new_int64(512));
 	json_object_object_add(c, "vcpus", json_object_new_int64(2));
 	json_object_object_add(c, "maxvcpus", json_object_new_int64(4));
+	json_object_object_add(c, "prefault", json_object_new_boolean(1));
 	for (int i = 0; i < 3; i++) {
 		struct json_object *d = json_object_new_object();
 
@@ -255,7 +256,7 @@ START_TEST(test_options)
 		HV_OPT_PAUSED,	   HV_OPT_LINGER,	HV_OPT_DISK_FD,
 		HV_OPT_NET,	   HV_OPT_RNG,		HV_OPT_VIRTIO_CONSOLE,
 		HV_OPT_MAXMEM,	   HV_OPT_IOTUNE,	HV_OPT_CPUS,
-		HV_OPT_MAXVCPUS,   HV_OPT_VDEV,
+		HV_OPT_MAXVCPUS,   HV_OPT_VDEV,		HV_OPT_PREFAULT,
 	};
 	struct hv_cmdline c = cmd();
 	struct json_object *config = full_config();
@@ -290,6 +291,7 @@ START_TEST(test_options)
 			"--" HV_OPT_MEMORY "=512M",
 			"--" HV_OPT_VCPUS "=2",
 			"--" HV_OPT_MAXVCPUS "=4",
+			"--" HV_OPT_PREFAULT,
 			"--" HV_OPT_DISK_FD "=100",
 			"--" HV_OPT_DISK_FD "=101,ro",
 			"--" HV_OPT_NET "=tap=keel3.0,mac=00:16:3e:01:02:03",

@@ -133,6 +133,9 @@ static const struct {
 	{ "rng = 1\n", "rng", "true" },
 	{ "rng = '0'\n", "rng", "false" },
 	{ "", "rng", NULL },
+	{ "prefault = 1\n", "prefault", "true" },
+	{ "prefault = 0\n", "prefault", "false" },
+	{ "", "prefault", NULL },
 	{ "ramdisk = \"/boot/initrd\"\n", "ramdisk", "\"/boot/initrd\"" },
 	{ "", "ramdisk", NULL },
 	{ "on_poweroff = \"destroy\"\n", "on_poweroff", "\"destroy\"" },
@@ -452,6 +455,7 @@ static const struct {
 	{ BASE "rng = \"yes\"\n", "t.cfg:3: ", "not yes." },
 	{ BASE "rng = [1]\n", "t.cfg:3: ", "not a list." },
 	{ BASE "rng = 0x1\n", "t.cfg:3: ", "not 0x1." },
+	{ BASE "prefault = 2\n", "t.cfg:3: ", "'prefault' is 0 (off) or 1 (on), not 2." },
 	/* cpus, in the words of lib/cpumap.c */
 	{ BASE "cpus = \"nodes:0-3,^node:2\"\n", "t.cfg:3: ",
 	  "In 'cpus': \"nodes:0-3\" in the CPU list \"nodes:0-3,^node:2\" names NUMA nodes; keel does not place vCPUs by node, so give host CPU numbers instead." },
