@@ -87,7 +87,8 @@ int dx_nomem(struct dx *d)
 
 enum dx_el {
 	EL_DOMAIN, EL_NAME, EL_UUID, EL_METADATA, EL_KEEL, EL_KEEL_NIC,
-	EL_KEEL_RATE, EL_KEEL_IOTUNE, EL_MEMORY, EL_CURMEM, EL_VCPU,
+	EL_KEEL_RATE, EL_KEEL_IOTUNE, EL_MEMORY, EL_CURMEM, EL_MEMBACKING,
+	EL_ALLOCATION, EL_VCPU,
 	EL_CPUTUNE, EL_SHARES, EL_PERIOD, EL_QUOTA, EL_GPERIOD, EL_GQUOTA,
 	EL_VCPUPIN, EL_OS, EL_OSTYPE, EL_KERNEL, EL_INITRD, EL_CMDLINE,
 	EL_BOOT, EL_FEATURES, EL_ACPI, EL_APIC, EL_PAE, EL_VMPORT, EL_CPU,
@@ -111,6 +112,8 @@ struct dx_attr {
 };
 
 #define DX_VALUES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+/* An attribute keel knows of and refuses in any value, saying why. */
+#define DX_NO_VALUE ((const char *const[]){ NULL })
 
 struct dx_elem {
 	const char *name;	/* NULL: a disk's I/O limit (iotune.h) */
@@ -162,6 +165,16 @@ static const struct dx_elem dx_elems[EL_COUNT] = {
 	[EL_MEMORY] = { "memory", EL_DOMAIN, false, 0, unit_attrs, NULL },
 	[EL_CURMEM] = { "currentMemory", EL_DOMAIN, false, 0, unit_attrs,
 			NULL },
+	/* its other children are refused by dx_refused[]'s words */
+	[EL_MEMBACKING] = { "memoryBacking", EL_DOMAIN, false, 0, no_attrs,
+			    NULL },
+	[EL_ALLOCATION] = { "allocation", EL_MEMBACKING, false, 0,
+		(const struct dx_attr[]){
+			{ "mode", DX_VALUES("immediate", "ondemand"),
+			  "keel-hv backs guest memory either all when it starts (mode='immediate') or on the guest's first touch (mode='ondemand', the default)." },
+			{ "threads", DX_NO_VALUE,
+			  "keel-hv populates guest memory on one thread; leave threads out." },
+			{ NULL, NULL, NULL } }, NULL },
 	[EL_VCPU] = { "vcpu", EL_DOMAIN, false, 0, (const struct dx_attr[]){
 		{ "placement", DX_VALUES("static"),
 		  "keel does no automatic NUMA placement; use placement='static', with a cpuset if the vCPUs are to be pinned." },
@@ -342,30 +355,41 @@ static const struct dx_elem dx_elems[EL_COUNT] = {
 			{ NULL, NULL, NULL } }, NULL },
 };
 
-/* Why keel refuses the elements people most often meet. */
+/*
+ * Why keel refuses the elements people most often meet: @name in any
+ * parent, or only in @parent where the same name means something else
+ * elsewhere (a <source> of <memoryBacking> is not a disk's).
+ */
 static const struct {
 	const char *name;
+	const char *parent;	/* NULL: in any parent */
 	const char *why;
 } dx_refused[] = {
-	{ "graphics", "keel guests have no display; use the serial console (virsh console)." },
-	{ "video", "keel guests have no display; use the serial console (virsh console)." },
-	{ "input", "keel guests have no keyboard or mouse; use the serial console (virsh console)." },
-	{ "sound", "keel guests have no sound device." },
-	{ "address", "keel places every device on its PCI bus itself." },
-	{ "channel", "keel has no virtio-serial channels (and so no guest agent)." },
-	{ "hostdev", "keel passes no host device through to a guest." },
-	{ "filesystem", "keel shares no host directory with a guest; give it a disk." },
-	{ "watchdog", "keel emulates no watchdog." },
-	{ "tpm", "keel emulates no TPM." },
-	{ "loader", "keel boots a Linux kernel directly and has no firmware." },
-	{ "nvram", "keel boots a Linux kernel directly and has no firmware." },
-	{ "description", "keel keeps no free text with a domain." },
-	{ "title", "keel keeps no free text with a domain." },
-	{ "numatune", "keel does no NUMA placement." },
-	{ "memoryBacking", "keel backs guest memory with anonymous host memory only." },
-	{ "maxMemory", "keel has no memory hot-plug; give <memory> and a smaller <currentMemory> for a balloon." },
-	{ "seclabel", "keel confines keel-hv itself (seccomp, cgroups), without SELinux or AppArmor labels." },
-	{ "alias", "keel names devices itself." },
+	{ "graphics", NULL, "keel guests have no display; use the serial console (virsh console)." },
+	{ "video", NULL, "keel guests have no display; use the serial console (virsh console)." },
+	{ "input", NULL, "keel guests have no keyboard or mouse; use the serial console (virsh console)." },
+	{ "sound", NULL, "keel guests have no sound device." },
+	{ "address", NULL, "keel places every device on its PCI bus itself." },
+	{ "channel", NULL, "keel has no virtio-serial channels (and so no guest agent)." },
+	{ "hostdev", NULL, "keel passes no host device through to a guest." },
+	{ "filesystem", NULL, "keel shares no host directory with a guest; give it a disk." },
+	{ "watchdog", NULL, "keel emulates no watchdog." },
+	{ "tpm", NULL, "keel emulates no TPM." },
+	{ "loader", NULL, "keel boots a Linux kernel directly and has no firmware." },
+	{ "nvram", NULL, "keel boots a Linux kernel directly and has no firmware." },
+	{ "description", NULL, "keel keeps no free text with a domain." },
+	{ "title", NULL, "keel keeps no free text with a domain." },
+	{ "numatune", NULL, "keel does no NUMA placement." },
+	{ "maxMemory", NULL, "keel has no memory hot-plug; give <memory> and a smaller <currentMemory> for a balloon." },
+	{ "seclabel", NULL, "keel confines keel-hv itself (seccomp, cgroups), without SELinux or AppArmor labels." },
+	{ "alias", NULL, "keel names devices itself." },
+	/* <memoryBacking>: keel reads <allocation> in it and nothing else */
+	{ "hugepages", "memoryBacking", "keel backs guest memory with anonymous memory (transparent huge pages where the host gives them), not hugetlbfs; leave <hugepages> out." },
+	{ "nosharepages", "memoryBacking", "keel-hv never offers guest memory to KSM, so it is never shared anyway; leave <nosharepages/> out." },
+	{ "locked", "memoryBacking", "keel-hv does not lock guest memory into host RAM; leave <locked/> out (<allocation mode='immediate'/> backs it all when the domain starts)." },
+	{ "source", "memoryBacking", "keel backs guest memory with private anonymous memory only, libvirt's default; leave <source> out." },
+	{ "access", "memoryBacking", "keel backs guest memory with private anonymous memory only, libvirt's default; leave <access> out." },
+	{ "discard", "memoryBacking", "keel's guest memory is private anonymous memory, which the host frees when keel-hv exits; leave <discard/> out." },
 };
 
 /* --- reading: the walk over the table ---------------------------------- */
@@ -381,10 +405,12 @@ const char *dx_name(const xmlNode *n)
 	return (const char *)n->name;
 }
 
-static const char *dx_why(const char *name)
+static const char *dx_why(const char *name, const char *parent)
 {
 	for (size_t i = 0; i < sizeof(dx_refused) / sizeof(dx_refused[0]); i++)
-		if (!strcmp(dx_refused[i].name, name))
+		if (!strcmp(dx_refused[i].name, name) &&
+		    (!dx_refused[i].parent ||
+		     !strcmp(dx_refused[i].parent, parent)))
 			return dx_refused[i].why;
 	return "keel-virtd(8) lists the domain XML keel reads.";
 }
@@ -418,7 +444,7 @@ static int dx_unknown(struct dx *d, const xmlNode *n, const xmlNode *parent)
 			       dx_name(parent));
 	return dx_fail(d, DOMXML_ERR_UNSUPPORTED,
 		       "keel does not support <%.64s> in <%s>: %s", dx_name(n),
-		       dx_name(parent), dx_why(dx_name(n)));
+		       dx_name(parent), dx_why(dx_name(n), dx_name(parent)));
 }
 
 static int dx_check_attrs(struct dx *d, const xmlNode *n, enum dx_el row)

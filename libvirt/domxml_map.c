@@ -147,13 +147,15 @@ static int dx_add_int(struct dx *d, struct json_object *o, const char *key,
 
 /* The members of the model, in the order schemas/ and xlcfg print them. */
 enum dx_field {
-	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS, F_CPUS,
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_PREFAULT, F_VCPUS, F_MAXVCPUS,
+	F_CPUS,
 	F_CPU_WEIGHT, F_CAP, F_KERNEL, F_RAMDISK, F_CMDLINE, F_RNG,
 	F_ON_POWEROFF, F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
 };
 
 static const char *const dx_fields[F_COUNT] = {
-	"name", "uuid", "memory", "maxmem", "vcpus", "maxvcpus", "cpus",
+	"name", "uuid", "memory", "maxmem", "prefault", "vcpus", "maxvcpus",
+	"cpus",
 	"cpu_weight", "cap", "kernel", "ramdisk", "cmdline", "rng",
 	"on_poweroff", "on_reboot", "on_crash", "disks", "nics",
 };
@@ -292,6 +294,27 @@ static int map_memory(struct dx_map *m, xmlNode *root)
 	rc = map_set(m, F_MEMORY, json_object_new_int64(c));
 	if (!rc && c < mx)
 		rc = map_set(m, F_MAXMEM, json_object_new_int64(mx));
+	return rc;
+}
+
+/*
+ * <memoryBacking><allocation mode='immediate'/>: keel-hv backs all of
+ * the guest's memory when it starts (prefault). mode='ondemand', no
+ * mode or no <allocation> is libvirt's default and keel's: no prefault,
+ * left out of the configuration as false is. dx_walk() refused every
+ * other child and attribute.
+ */
+static int map_memory_backing(struct dx_map *m, xmlNode *root)
+{
+	xmlNode *alloc = dx_child(dx_child(root, "memoryBacking", false),
+				  "allocation", false);
+	char *mode;
+	int rc;
+
+	mode = dx_attr(m->d, alloc, "mode", &rc);
+	if (!rc && mode && !strcmp(mode, "immediate"))
+		rc = map_set(m, F_PREFAULT, json_object_new_boolean(true));
+	free(mode);
 	return rc;
 }
 
@@ -926,6 +949,8 @@ int map_domain(struct dx *d, xmlNode *root, struct json_object **out)
 		rc = map_uuid(&m, dx_child(root, "uuid", false));
 	if (!rc)
 		rc = map_memory(&m, root);
+	if (!rc)
+		rc = map_memory_backing(&m, root);
 	if (!rc)
 		rc = map_vcpu(&m, root, &cpuset);
 	if (!rc)

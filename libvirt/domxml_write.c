@@ -237,6 +237,18 @@ static void fw_memory(struct fw *f, struct json_object *cfg, long long live)
 	fw_end(f);
 }
 
+/* prefault is libvirt's <allocation mode='immediate'/>; false writes none. */
+static void fw_memory_backing(struct fw *f, struct json_object *cfg)
+{
+	struct json_object *p = cfg_get(cfg, "prefault", json_type_boolean);
+
+	if (!p || !json_object_get_boolean(p))
+		return;
+	fw_start(f, "memoryBacking");
+	fw_empty(f, "allocation", "mode", "immediate");
+	fw_end(f);
+}
+
 static void fw_vcpu(struct fw *f, struct json_object *cfg, int live)
 {
 	long long vcpus = cfg_int(cfg, "vcpus", 0);
@@ -440,6 +452,7 @@ static void fw_domain(struct fw *f, struct json_object *cfg,
 		fw_elem(f, "uuid", s ? s : live->uuid);
 	fw_metadata(f, cfg_get(cfg, "nics", json_type_array));
 	fw_memory(f, cfg, live ? live->memory_mib : 0);
+	fw_memory_backing(f, cfg);
 	fw_vcpu(f, cfg, live ? live->vcpus : 0);
 	fw_cputune(f, cfg);
 	fw_start(f, "os");

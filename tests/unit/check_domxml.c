@@ -96,7 +96,8 @@ static char *formatted(struct json_object *cfg)
 /*
  * @cfg without the members that say what keel does anyway (schemas'
  * defaults), so that configurations meaning the same compare equal:
- * rng true, a disk's raw format and readonly false, limits of 0, maxmem
+ * rng true, prefault false, a disk's raw format and readonly false,
+ * limits of 0, maxmem
  * equal to memory, maxvcpus equal to vcpus, 1 vCPU, cap 0, and the
  * vCPUs at the end of a cpus array that are not pinned ("all").
  */
@@ -139,6 +140,9 @@ static struct json_object *normal(struct json_object *cfg)
 	if (json_object_object_get_ex(c, "cap", &v) &&
 	    !json_object_get_int64(v))
 		json_object_object_del(c, "cap");
+	if (json_object_object_get_ex(c, "prefault", &v) &&
+	    !json_object_get_boolean(v))
+		json_object_object_del(c, "prefault");
 	for (int k = 0; k < 2; k++) {
 		if (!json_object_object_get_ex(c, k ? "nics" : "disks", &arr))
 			continue;
@@ -597,6 +601,42 @@ static const struct {
 	{ HEAD "<memory>1048576</memory><currentMemory>524288</currentMemory>"
 	  OS "<devices><memballoon model='none'/></devices>" TAIL,
 	  DOMXML_ERR_UNSUPPORTED, "<memballoon model='none'>" },
+	/* <memoryBacking>: <allocation> only, and not its threads */
+	{ HEAD "<memoryBacking><hugepages/></memoryBacking>" OS TAIL,
+	  DOMXML_ERR_UNSUPPORTED,
+	  "keel does not support <hugepages> in <memoryBacking>: keel backs guest memory with anonymous memory (transparent huge pages where the host gives them), not hugetlbfs" },
+	{ HEAD "<memoryBacking><nosharepages/></memoryBacking>" OS TAIL,
+	  DOMXML_ERR_UNSUPPORTED,
+	  "<nosharepages> in <memoryBacking>: keel-hv never offers guest memory to KSM" },
+	{ HEAD "<memoryBacking><locked/></memoryBacking>" OS TAIL,
+	  DOMXML_ERR_UNSUPPORTED,
+	  "<locked> in <memoryBacking>: keel-hv does not lock guest memory into host RAM" },
+	{ HEAD "<memoryBacking><source type='memfd'/></memoryBacking>" OS
+	  TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<source> in <memoryBacking>: keel backs guest memory with private anonymous memory only" },
+	{ HEAD "<memoryBacking><access mode='shared'/></memoryBacking>" OS
+	  TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<access> in <memoryBacking>: keel backs guest memory with private anonymous memory only" },
+	{ HEAD "<memoryBacking><discard/></memoryBacking>" OS TAIL,
+	  DOMXML_ERR_UNSUPPORTED,
+	  "<discard> in <memoryBacking>: keel's guest memory is private anonymous memory" },
+	{ HEAD "<memoryBacking><allocation mode='immediate' threads='8'/>"
+	  "</memoryBacking>" OS TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<allocation threads='8'>: keel-hv populates guest memory on one thread" },
+	{ HEAD "<memoryBacking><allocation mode='eager'/></memoryBacking>" OS
+	  TAIL, DOMXML_ERR_UNSUPPORTED, "<allocation mode='eager'>" },
+	{ HEAD "<memoryBacking><allocation mode='immediate'/>"
+	  "<allocation mode='immediate'/></memoryBacking>" OS TAIL,
+	  DOMXML_ERR_XML_DETAIL,
+	  "<allocation> is given more than once in <memoryBacking>" },
+	{ HEAD "<memoryBacking mode='immediate'/>" OS TAIL,
+	  DOMXML_ERR_UNSUPPORTED, "attribute mode of <memoryBacking>" },
+	{ HEAD "<memoryBacking>immediate</memoryBacking>" OS TAIL,
+	  DOMXML_ERR_XML_DETAIL, "(libvirt-domain.rng)" },
+	/* a <source> elsewhere is not memory's */
+	{ HEAD OS "<devices><serial type='pty'><source path='/dev/pts/1'/>"
+	  "</serial></devices>" TAIL, DOMXML_ERR_UNSUPPORTED,
+	  "<source> in <serial>: keel-virtd(8) lists" },
 	{ HEAD "<vcpu placement='auto'>2</vcpu>" OS TAIL,
 	  DOMXML_ERR_UNSUPPORTED, "<vcpu placement='auto'>" },
 	{ HEAD "<cputune><emulatorpin cpuset='1'/></cputune>" OS TAIL,
@@ -929,6 +969,56 @@ START_TEST(test_units)
 	ck_assert_int_eq(member(cfg0, "memory"), 0);
 	round_trip(cfg0, "memory 0");
 	json_object_put(cfg0);
+}
+END_TEST
+
+/*
+ * <allocation mode='immediate'/> is prefault; libvirt's default
+ * (ondemand, no mode, no <allocation>, no <memoryBacking>) none, and
+ * only prefault true is written, after <currentMemory>, as libvirt does.
+ */
+START_TEST(test_prefault)
+{
+	static const char *const none[] = {
+		HEAD OS TAIL,
+		HEAD "<memoryBacking/>" OS TAIL,
+		HEAD "<memoryBacking><allocation/></memoryBacking>" OS TAIL,
+		HEAD "<memoryBacking><allocation mode='ondemand'/>"
+		"</memoryBacking>" OS TAIL,
+	};
+	struct json_object *cfg, *v;
+	char *xml;
+
+	cfg = parsed(HEAD "<memory unit='MiB'>256</memory><memoryBacking>"
+			  "<allocation mode='immediate'/></memoryBacking>"
+			  "<vcpu>2</vcpu>" OS TAIL);
+	ck_assert(json_object_object_get_ex(cfg, "prefault", &v));
+	ck_assert(json_object_is_type(v, json_type_boolean));
+	ck_assert(json_object_get_boolean(v));
+	xml = formatted(cfg);
+	ck_assert_msg(strstr(xml, "</currentMemory>\n  <memoryBacking>\n"
+				  "    <allocation mode='immediate'/>\n"
+				  "  </memoryBacking>\n  <vcpu"),
+		      "%s", xml);
+	free(xml);
+	round_trip(cfg, "prefault true");
+	json_object_put(cfg);
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		cfg = parsed(none[i]);
+		ck_assert_msg(!json_object_object_get_ex(cfg, "prefault", NULL),
+			      "%s: %s", none[i],
+			      json_object_to_json_string(cfg));
+		json_object_put(cfg);
+	}
+	/* false, as keeld may hold it, writes no <memoryBacking> */
+	cfg = json_tokener_parse("{\"name\":\"t\",\"kernel\":\"/k\","
+				 "\"memory\":256,\"prefault\":false}");
+	ck_assert_ptr_nonnull(cfg);
+	xml = formatted(cfg);
+	ck_assert_msg(!strstr(xml, "memoryBacking"), "%s", xml);
+	free(xml);
+	round_trip(cfg, "prefault false");
+	json_object_put(cfg);
 }
 END_TEST
 
@@ -1288,6 +1378,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_refused, 0,
 			    sizeof(refusals) / sizeof(refusals[0]));
 	tcase_add_test(tc, test_units);
+	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_cputune);
 	tcase_add_test(tc, test_bandwidth);
 	tcase_add_test(tc, test_zero_limits);
