@@ -274,7 +274,7 @@ static void migrate_report(const char *dom, const char *host,
 			   struct json_object *res)
 {
 	struct json_object *v;
-	long long sent = -1, rounds = -1, ms = -1, down = -1;
+	long long sent = -1, rounds = -1, ms = -1, down = -1, stream = -1;
 
 	if (!isatty(STDOUT_FILENO) || !res)
 		return;
@@ -286,8 +286,13 @@ static void migrate_report(const char *dom, const char *host,
 		ms = json_object_get_int64(v);
 	if (json_object_object_get_ex(res, "downtime_ms", &v))
 		down = json_object_get_int64(v);
-	printf("Migrated %s to %s: %.1f MiB in %lld passes, %.1f s, paused %lld ms.\n",
+	if (json_object_object_get_ex(res, "stream_ms", &v))
+		stream = json_object_get_int64(v);
+	printf("Migrated %s to %s: %.1f MiB in %lld passes, %.1f s, paused %lld ms",
 	       dom, host, sent / 1048576.0, rounds, ms / 1000.0, down);
+	if (stream > 0)
+		printf("; stream %.1f MiB/s", sent / 1048576.0 / (stream / 1000.0));
+	printf(".\n");
 }
 
 int cmd_migrate(struct cli *cli, const struct cli_args *args)

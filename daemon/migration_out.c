@@ -278,7 +278,7 @@ void migrate_abandon(struct domain_run *run)
 static struct json_object *out_result(const struct migrate_out *mo)
 {
 	struct json_object *o = json_object_new_object(), *v;
-	static const char *const keys[] = { "sent", "rounds" };
+	static const char *const keys[] = { "sent", "rounds", "stream_ms" };
 
 	if (!o)
 		return NULL;

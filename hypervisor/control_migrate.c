@@ -202,6 +202,8 @@ static void migrate_done(void *opaque, const struct migrate_result *r)
 				       json_object_new_uint64(r->rounds));
 		json_object_object_add(o, "downtime_ms",
 				       json_object_new_uint64(r->downtime_ms));
+		json_object_object_add(o, "stream_ms",
+				       json_object_new_uint64(r->stream_ms));
 	} else if (o) {
 		json_object_object_add(o, "ok", json_object_new_boolean(0));
 		json_object_object_add(o, "error",

@@ -302,6 +302,7 @@ static void *migrate_thread(void *arg)
 {
 	struct migrate *m = arg;
 	struct migrate_result *r = &m->result;
+	uint64_t t0 = monotime_us();
 	int rc;
 
 	pthread_setname_np(pthread_self(), "migrate");
@@ -318,10 +319,11 @@ static void *migrate_thread(void *arg)
 	r->ok = !rc;
 	r->sent = m->s.sw ? stream_writer_offset(m->s.sw) : 0;
 	r->rounds = m->rounds + 1;	/* the passes and the final one */
-	if (!rc)
+	if (!rc) {
 		r->downtime_ms = monotime_us() / 1000 -
 				 (uint64_t)m->pause_ms;
-	else
+		r->stream_ms = (monotime_us() - t0) / 1000;
+	} else
 		snprintf(r->error, sizeof(r->error), "%s",
 			 m->why[0] ? m->why : "The migration failed.");
 	event_active(m->done_ev, EV_READ, 0);

@@ -44,6 +44,8 @@ struct migrate_progress {
 struct migrate_result {
 	bool ok;
 	uint64_t sent, rounds, downtime_ms;
+	/* From the first pass's start to DONE: the stream's own time. */
+	uint64_t stream_ms;
 	char error[SAVE_WHY_MAX];
 };
 

@@ -308,7 +308,8 @@ enum hv_exit {
  * Once the dirty bytes fit downtime_ms at the measured rate (or on
  * force, or at once with live false), the vCPUs pause, the rest goes
  * and the destination's DONE comes: HV_CTL_MIGRATE_DONE {"ok": true,
- * "sent", "rounds", "downtime_ms"} with the VM left paused, which
+ * "sent", "rounds", "downtime_ms", "stream_ms" (the first pass's start
+ * to DONE)} with the VM left paused, which
  * HV_CTL_STOP {"reason": "migrated"} ends (HV_EXIT_MIGRATED) or resume
  * runs on. Any failure before DONE: HV_CTL_MIGRATE_DONE {"ok": false,
  * "error": SENTENCE} and the VM runs as before. The connection that

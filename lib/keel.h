@@ -347,7 +347,7 @@ struct keel_migrate_opts {
  * events (job "migrate": keel_event's raw params also hold round,
  * sent, remaining, dirty_rate and expected_downtime_ms). @opts may be
  * NULL (the defaults). *@result (may be NULL; the caller puts it):
- * {"host", "downtime_ms", "sent", "rounds", "ms"}.
+ * {"host", "downtime_ms", "sent", "rounds", "stream_ms", "ms"}.
  */
 int keel_domain_migrate(struct keel_conn *c, const char *dom,
 			const char *host, const struct keel_migrate_opts *opts,

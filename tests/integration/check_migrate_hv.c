@@ -421,7 +421,8 @@ START_TEST(test_live_dirty)
 	rx_join(&rx);
 	ck_assert_msg(rx.parse_rc == 0, "the stream did not check: %s",
 		      rx.err);
-	ck_assert_msg(strstr(r, "\"ok\":true") && strstr(r, "\"rounds\":"),
+	ck_assert_msg(strstr(r, "\"ok\":true") && strstr(r, "\"rounds\":") &&
+			      strstr(r, "\"stream_ms\":"),
 		      "migrate-done: %s", r);
 	printf("%s\n", r);
 	free(r);

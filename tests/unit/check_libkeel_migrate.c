@@ -21,7 +21,7 @@
 #include "runner.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define RESULT "{\"host\":\"hostB\",\"downtime_ms\":42,\"sent\":1048576,\"rounds\":3,\"ms\":900}"
+#define RESULT "{\"host\":\"hostB\",\"downtime_ms\":42,\"sent\":1048576,\"rounds\":3,\"stream_ms\":700,\"ms\":900}"
 
 START_TEST(test_migrate_params_and_result)
 {

@@ -428,6 +428,9 @@ START_TEST(test_migrate)
 	ck_assert_str_eq(unit_str(resp, "/result/host"), "127.0.0.1");
 	ck_assert_int_eq(json_object_get_int(unit_at(resp, "/result/rounds")),
 			 2);
+	ck_assert_int_eq(json_object_get_int(unit_at(resp,
+						     "/result/stream_ms")),
+			 40);
 	/* keel-hv's 7 ms to its DONE, then the finish and the resume there. */
 	ck_assert_int_ge(json_object_get_int(unit_at(resp,
 						     "/result/downtime_ms")),

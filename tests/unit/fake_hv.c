@@ -329,7 +329,7 @@ static void migrate_done(int fd, const char *error)
 		migrated = true;
 		snprintf(note, sizeof(note),
 			 "{\"jsonrpc\":\"2.0\",\"method\":\"" HV_CTL_MIGRATE_DONE
-			 "\",\"params\":{\"ok\":true,\"sent\":%lld,\"rounds\":2,\"downtime_ms\":7}}\n",
+			 "\",\"params\":{\"ok\":true,\"sent\":%lld,\"rounds\":2,\"downtime_ms\":7,\"stream_ms\":40}}\n",
 			 memory_mib << 20);
 	}
 	send_text(fd, note);
