@@ -125,24 +125,25 @@ typedef void (*hv_reply_fn)(struct hv *hv, struct json_object *result,
 			    int code, const char *message, void *opaque);
 
 /*
+ * How long keel-hv may take to create its control socket, unless
+ * hv_spawn_args says otherwise: it first builds the VM and loads the
+ * kernel and initrd, which on a loaded host (or in the nested runner's
+ * emulated CPU) has taken over 10 s. A keel-hv that fails says so in
+ * its status file and exits, which keeld sees at once; this only bounds
+ * one that hangs.
+ */
+#define HV_CONNECT_TIMEOUT_MS 60000
+
+/*
  * Call @method with @params (owned, may be NULL) on the control socket;
  * queued until the socket is connected. @cb is called exactly once,
  * also when hv_free() comes first (then before hv_free() returns, and
  * at once for a call made after it). Fails with KEEL_E_TIMEOUT if keel-hv
  * does not answer in HV_CALL_TIMEOUT_MS from when the call is on the
  * connected socket (a call queued before keel-hv has made its socket
- * waits for that under hv.c's HV_CONNECT_TIMEOUT_MS first).
+ * waits for that under its connect timeout first).
  */
 #define HV_CALL_TIMEOUT_MS 10000
-
-/*
- * How long keel-hv may take to create its control socket: it first
- * builds the VM and loads the kernel and initrd, which on a loaded host
- * (or in the nested runner's emulated CPU) has taken over 10 s. A
- * keel-hv that fails says so in its status file and exits, which keeld
- * sees at once; this only bounds one that hangs.
- */
-#define HV_CONNECT_TIMEOUT_MS 60000
 void hv_call(struct hv *hv, const char *method, struct json_object *params,
 	     hv_reply_fn cb, void *opaque);
 

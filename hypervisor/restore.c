@@ -272,6 +272,9 @@ static void *restore_ram_map(void *opaque, uint64_t gpa, uint64_t len)
 		return NULL;
 	if (s->acked_us && !s->last_pass_us)
 		s->last_pass_us = monotime_us();
+	/* vm_prefault() backed it all: nothing to fault in or advise. */
+	if (s->vm->prefault)
+		return hva;
 	/* A range the populator made had its huge page advised first. */
 	took = restore_ahead_took(s, hva, len);
 	if (full)
@@ -466,7 +469,9 @@ int restore_read(struct vm *vm, const struct stream_io *io,
 		s.devices[s.nr_devices++] = d;
 	}
 	restore_huge_pages(vm, false);
-	restore_ahead_start(&s);
+	/* A prefaulted machine's RAM has nothing left to populate. */
+	if (!vm->prefault)
+		restore_ahead_start(&s);
 	rc = stream_read_io(io, &restore_ops, &s, why, SAVE_WHY_MAX, &st);
 	t_read = monotime_us();
 	restore_ahead_stop(&s);

@@ -254,12 +254,8 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	if (warning)
 		log_warn("%s", warning);
 	rc = vm_new_empty(ram, &vm);
-	if (!rc && cfg->prefault)
-		rc = vm_prefault(vm);
-	if (rc) {
-		vm_free(vm);
+	if (rc)
 		return rc;
-	}
 	vm->evbase = evbase;
 	vm->nr_vcpus = max_vcpus;
 	vm->nr_boot_vcpus = cfg->nr_vcpus;
@@ -277,6 +273,13 @@ int vm_new(const struct vm_config *cfg, struct event_base *evbase,
 	/* A restore's stream brings the tables, the kernel and registers. */
 	if (!rc && !cfg->restore)
 		rc = vmm_boot(vm, cfg, signature, features);
+	/*
+	 * Last, once the kernel and the initrd (unpacked on the host, tens
+	 * of MiB) are loaded and their buffers freed: both at once, with
+	 * all of RAM backed, would pass the domain's memory cgroup limit.
+	 */
+	if (!rc && cfg->prefault)
+		rc = vm_prefault(vm);
 	if (rc)
 		goto out_free;
 	*out = vm;
