@@ -166,30 +166,66 @@ int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods, uint64_t *ns)
 	return seen ? 0 : -ENODATA;
 }
 
-int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
-			 uint64_t *periods, uint64_t *ns)
+/* All of group @name's @file in @ctrl's hierarchy, into @buf. 0 or -errno. */
+static int read_stats(const struct cgroup_host *h, const char *ctrl,
+		      const char *name, const char *file, char *buf,
+		      size_t size)
 {
-	char path[PATH_MAX], buf[4096];
-	int rc = cgroup_path(h, "cpu", name, path, sizeof(path));
+	char path[PATH_MAX];
+	int rc = cgroup_path(h, ctrl, name, path, sizeof(path));
 	ssize_t n;
 	int fd;
 
-	*periods = *ns = 0;
 	if (rc)
 		return rc;
-	if (strlen(path) + sizeof("/cpu.stat") > sizeof(path))
+	if (strlen(path) + 1 + strlen(file) >= sizeof(path))
 		return -ENAMETOOLONG;
-	strcat(path, "/cpu.stat");
+	strcat(path, "/");
+	strcat(path, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
+	return 0;
+}
+
+int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
+			 uint64_t *periods, uint64_t *ns)
+{
+	char buf[4096];
+	int rc = read_stats(h, "cpu", name, "cpu.stat", buf, sizeof(buf));
+
+	*periods = *ns = 0;
+	if (rc)
+		return rc;
 	return cgroup_cpu_stat_parse(buf, h->version == CGROUP_V2, periods,
 				     ns);
+}
+
+int cgroup_oom_kills(const struct cgroup_host *h, const char *name,
+		     uint64_t *kills)
+{
+	char buf[4096];
+	const char *p;
+	int rc = read_stats(h, "memory", name,
+			    h->version == CGROUP_V2 ? "memory.events" :
+						      "memory.oom_control",
+			    buf, sizeof(buf));
+
+	*kills = 0;
+	if (rc)
+		return rc;
+	/* "oom_kill N" on a line of its own (not "oom_group_kill N"). */
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, "oom_kill ", 9)) {
+			*kills = strtoull(p + 9, NULL, 10);
+			return 0;
+		}
+	return -ENODATA;
 }
 
 /* --- Finding the hierarchies --------------------------------------------- */

@@ -125,6 +125,15 @@ int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
 int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods,
 			  uint64_t *ns);
 
+/*
+ * How many processes of group @name the kernel's OOM killer killed
+ * because the group reached its memory limit: memory.events' oom_kill
+ * (v2) or memory.oom_control's (v1, Linux 4.13). Returns 0, -ENODATA
+ * when the file has no such count, or -errno.
+ */
+int cgroup_oom_kills(const struct cgroup_host *h, const char *name,
+		     uint64_t *kills);
+
 int cgroup_remove(struct cgroup_host *h, const char *name);
 
 /*

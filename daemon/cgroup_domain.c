@@ -229,6 +229,14 @@ int cgroup_domain_apply(struct keeld *k, struct domain *dom)
 	return rc;
 }
 
+int cgroup_domain_oom_kills(const struct domain_run *run, uint64_t *kills)
+{
+	*kills = 0;
+	if (!run->in_cgroup || !run->k->cgroups)
+		return -ESRCH;
+	return cgroup_oom_kills(run->k->cgroups, run->dom->uuid, kills);
+}
+
 int cgroup_domain_throttled(const struct domain_run *run, uint64_t *periods,
 			    uint64_t *ns)
 {

@@ -454,6 +454,14 @@ static void hv_pid_ready(evutil_socket_t fd, short what, void *arg)
 						      HV_END_ERROR;
 		} else {
 			end = HV_END_LOST;
+			/* Without a status file: at least what ended it. */
+			if (WIFSIGNALED(status) &&
+			    asprintf(&detail, "keel-hv was killed by signal %d (SIG%s).",
+				     WTERMSIG(status),
+				     sigabbrev_np(WTERMSIG(status)) ?
+					     sigabbrev_np(WTERMSIG(status)) :
+					     "?") < 0)
+				detail = NULL;
 		}
 	}
 	if (hv->child && waitpid(hv->pid, &status, WNOHANG) == hv->pid)

@@ -459,10 +459,25 @@ static void on_hv_stopped(struct hv *hv, enum hv_end end, const char *detail,
 			  bool exited, void *opaque)
 {
 	struct domain_run *run = opaque;
+	struct cgroup_limits l;
+	uint64_t kills;
+	char *oom = NULL;
 
+	/* Gone without a word: the group's memory limit, if it was that. */
+	if (end == HV_END_LOST && !cgroup_domain_oom_kills(run, &kills) &&
+	    kills) {
+		cgroup_domain_limits(run->config, &l);
+		if (asprintf(&oom, "%s%sThe kernel's OOM killer ended it: the domain's memory cgroup reached its limit of %llu MiB (the guest's memory and keel-hv's own).",
+			     detail ? detail : "", detail ? " " : "",
+			     (unsigned long long)(l.memory_bytes >> 20)) < 0)
+			oom = NULL;
+		else
+			detail = oom;
+	}
 	log_info("Domain %s: its VM ended (%s%s%s).", run->dom->name,
 		 hv_end_name(end), detail ? ": " : "", detail ? detail : "");
 	run_vm_stopped(run, end, detail, exited);
+	free(oom);
 }
 
 void run_gone(struct domain_run *run)

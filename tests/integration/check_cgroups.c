@@ -456,6 +456,38 @@ START_TEST(test_no_cgroups)
 }
 END_TEST
 
+/*
+ * A keel-hv the kernel kills for passing the domain's memory limit
+ * leaves no status file and no last words: keeld says it was killed,
+ * by the OOM killer at the group's limit, instead of quoting its log.
+ * The hypervisor here is dd holding a 1 GiB buffer, past the limit of a
+ * 16 MiB domain (80 MiB; 528 MiB in a sanitizer build).
+ */
+START_TEST(test_oom_said)
+{
+	struct json_object *resp;
+	const char *msg;
+
+	keeld_hypervisor = fake_hv("echo '1796399465.625 keel-hv: info: about to fill memory' >&2\n"
+				   "exec dd if=/dev/zero of=/dev/null bs=1G count=1 2>/dev/null");
+	keeld_start();
+	resp = rpc_call("domain.define",
+			"{\"config\":{\"name\":\"o\",\"kernel\":\"%s\","
+			"\"memory\":16}}",
+			harness_path("tests/guests/echo.bin"));
+	assert_ok(resp);
+	json_object_put(resp);
+	resp = rpc_call("domain.start", "{\"name\":\"o\"}");
+	assert_error(resp, -32007, NULL);
+	msg = str_at(resp, "/error/message");
+	ck_assert_msg(strstr(msg, "Domain o could not start: keel-hv was killed by signal 9 (SIGKILL). The kernel's OOM killer ended it: the domain's memory cgroup reached its limit of ") &&
+			      strstr(msg, " MiB (the guest's memory and keel-hv's own)."),
+		      "%s", msg);
+	json_object_put(resp);
+	keeld_stop();
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cgroups");
@@ -466,6 +498,7 @@ Suite *unit_suite(void)
 		runner_skip_reason = "making cgroups needs root";
 	tcase_add_test(tc, test_sched_live_readopt_end);
 	tcase_add_test(tc, test_no_cgroups);
+	tcase_add_test(tc, test_oom_said);
 	suite_add_tcase(s, tc);
 	/* A case of its own, so that CK_RUN_CASE=kill9 runs it alone. */
 	tc = keeld_tcase("kill9", 120);

@@ -539,8 +539,8 @@ END_TEST
 
 /*
  * Why keel-hv could not start: its status file's sentence; where it
- * wrote none (it died first), its log's last line without the
- * timestamp; nothing stale from an earlier run.
+ * wrote none (it died first), the signal that killed it, or its log's
+ * last line without the timestamp; nothing stale from an earlier run.
  */
 START_TEST(test_start_failure_said)
 {
@@ -555,7 +555,8 @@ START_TEST(test_start_failure_said)
 		 "\"detail\":\"This host'\\''s KVM runs at most 8 vCPUs per VM; "
 		 "the domain asks for 16.\"}' >\"$f\"\n"
 		 "[ \"$m\" = log ] && echo \"1796399465.625 keel-hv: error: "
-		 "Cannot map guest memory.\" >&2\nexit 1",
+		 "Cannot map guest memory.\" >&2\n"
+		 "[ \"$m\" = kill ] && kill -9 $$\nexit 1",
 		 mode);
 	keeld_hypervisor = fake_hv(body);
 	keeld_start();
@@ -573,6 +574,14 @@ START_TEST(test_start_failure_said)
 	assert_error(resp, -32007, NULL);
 	ck_assert_str_eq(str_at(resp, "/error/message"),
 			 "Domain f could not start: Cannot map guest memory.");
+	json_object_put(resp);
+	wait_domain_state("f", "shutoff", "failed");
+	write_file(mode, "kill");
+	resp = rpc_call("domain.start", "{\"name\":\"f\"}");
+	assert_error(resp, -32007, NULL);
+	ck_assert_str_eq(str_at(resp, "/error/message"),
+			 "Domain f could not start: keel-hv was killed by "
+			 "signal 9 (SIGKILL).");
 	json_object_put(resp);
 	wait_domain_state("f", "shutoff", "failed");
 	/* Silent this time: the last run's line is not this run's. */

@@ -188,6 +188,19 @@ START_TEST(test_v2)
 		ck_assert_uint_eq(periods, 7);
 		ck_assert_uint_eq(ns, 1234000);
 	}
+	/* The OOM killer's count, not the group-kill one before it. */
+	{
+		uint64_t kills = 9;
+
+		ck_assert_int_eq(cgroup_oom_kills(h, "u1", &kills), -ENOENT);
+		put("keel/u1/memory.events",
+		    "low 0\nhigh 0\nmax 12\noom 1\noom_group_kill 0\n"
+		    "oom_kill 2\n");
+		ck_assert_int_eq(cgroup_oom_kills(h, "u1", &kills), 0);
+		ck_assert_uint_eq(kills, 2);
+		put("keel/u1/memory.events", "low 0\noom 0\n");
+		ck_assert_int_eq(cgroup_oom_kills(h, "u1", &kills), -ENODATA);
+	}
 	/* Making it again keeps it. */
 	ck_assert_int_eq(cgroup_create(h, "u1", why, sizeof(why)), 0);
 	ck_assert_str_eq(get("keel/u1/cgroup.procs"), "4242");
@@ -264,6 +277,15 @@ START_TEST(test_v1)
 				 0);
 		ck_assert_uint_eq(periods, 3);
 		ck_assert_uint_eq(ns, 5000);
+	}
+	/* v1 has the count in memory.oom_control. */
+	{
+		uint64_t kills;
+
+		put("memory/machine/keel/u1/memory.oom_control",
+		    "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+		ck_assert_int_eq(cgroup_oom_kills(h, "u1", &kills), 0);
+		ck_assert_uint_eq(kills, 1);
 	}
 	ck_assert_int_eq(cgroup_path(h, "memory", "u1", path, sizeof(path)),
 			 0);
