@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * virtio-net (virtio 1.2, 5.1) over a tap: receive queue 0, transmit
- * queue 1, control queue 2 (announce only), no offloads. The tap carries the same
- * 12-byte virtio_net_hdr_v1 in front of each frame. Receiving is driven
+ * queue 1, control queue 2 (announce only). The tap carries the same
+ * 12-byte virtio_net_hdr_v1 in front of each frame, so checksum and
+ * segmentation offloads pass through it as they are (vnet_offloads()):
+ * a guest that took CSUM and HOST_TSO4/6 hands over partly checksummed
+ * frames of up to 64 KiB, which the host kernel checksums and segments
+ * only if and where it must (another host's NIC does it in hardware);
+ * one that took GUEST_CSUM and GUEST_TSO4/6 is given what the tap
+ * holds as it is, after TUNSETOFFLOAD says it may. The header of each
+ * transmitted frame is checked against what the guest negotiated; the
+ * kernel checks it again against the frame. Receiving is driven
  * by the tap fd becoming readable, and only while the guest has
  * receive buffers: with none we stop reading, so frames wait (and, if
  * the guest never catches up, are dropped and counted) in the host's
@@ -51,7 +59,8 @@
 #define VNET_CTRLQ 2
 #define VNET_HDR_LEN 12 /* virtio_net_hdr_v1: num_buffers included */
 #define VNET_CONFIG_SIZE 8 /* mac[6], le16 status */
-#define VNET_MAX_FRAME 65535 /* what a tap takes or gives at most */
+/* What a tap takes or gives at most: a 64 KiB GSO frame and headers. */
+#define VNET_MAX_FRAME (65536 + 128)
 #define VNET_RX_BUDGET 64 /* frames per wakeup, for fairness */
 
 struct vnet {
@@ -75,6 +84,106 @@ struct vnet {
 static struct vnet *to_vnet(struct virtio_dev *vdev)
 {
 	return (struct vnet *)vdev;
+}
+
+/* The offloads offered; the driver takes what it wants of them. */
+#define VNET_OFFLOADS                                                        \
+	(VIRTIO_FEAT(VIRTIO_NET_F_CSUM) |                                    \
+	 VIRTIO_FEAT(VIRTIO_NET_F_GUEST_CSUM) |                              \
+	 VIRTIO_FEAT(VIRTIO_NET_F_HOST_TSO4) |                               \
+	 VIRTIO_FEAT(VIRTIO_NET_F_HOST_TSO6) |                               \
+	 VIRTIO_FEAT(VIRTIO_NET_F_HOST_ECN) |                                \
+	 VIRTIO_FEAT(VIRTIO_NET_F_GUEST_TSO4) |                              \
+	 VIRTIO_FEAT(VIRTIO_NET_F_GUEST_TSO6) |                              \
+	 VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ECN))
+
+static bool vnet_has(const struct vnet *n, unsigned bit)
+{
+	return n->vdev.guest_features & VIRTIO_FEAT(bit);
+}
+
+/*
+ * Tell the tap which offloads it may leave to the guest on the frames
+ * it gives us: what the driver negotiated (its receive side), nothing
+ * after a reset. The kernel takes segmentation only with checksums.
+ */
+static void vnet_offloads(struct vnet *n, bool on)
+{
+	unsigned flags = 0;
+
+	if (n->tap_fd < 0)
+		return;
+	if (on && vnet_has(n, VIRTIO_NET_F_GUEST_CSUM)) {
+		flags = TUN_F_CSUM;
+		if (vnet_has(n, VIRTIO_NET_F_GUEST_TSO4))
+			flags |= TUN_F_TSO4;
+		if (vnet_has(n, VIRTIO_NET_F_GUEST_TSO6))
+			flags |= TUN_F_TSO6;
+		if ((flags & (TUN_F_TSO4 | TUN_F_TSO6)) &&
+		    vnet_has(n, VIRTIO_NET_F_GUEST_ECN))
+			flags |= TUN_F_TSO_ECN;
+	}
+	if (ioctl(n->tap_fd, TUNSETOFFLOAD, flags) < 0)
+		log_warn("%s: tap %s refused offloads %#x: %s; frames come checksummed and segmented.",
+			 n->vdev.dev.id, n->ifname, flags, strerror(errno));
+}
+
+/*
+ * Whether a received frame's header claims only what the driver took.
+ * The tap was told what it may leave undone (vnet_offloads()), but it
+ * says DATA_VALID of a checksum the host checked whatever it was told:
+ * that is dropped for a driver without GUEST_CSUM, which checks itself
+ * (5.1.6.4.1). A frame left unchecksummed or unsegmented for a driver
+ * that did not take it cannot be given to it at all.
+ */
+static bool vnet_rx_hdr_ok(const struct vnet *n, struct virtio_net_hdr_v1 *h)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (!vnet_has(n, VIRTIO_NET_F_GUEST_CSUM))
+		h->flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
+	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			 VIRTIO_NET_HDR_F_DATA_VALID))
+		return false;
+	if (h->flags && !vnet_has(n, VIRTIO_NET_F_GUEST_CSUM))
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !vnet_has(n, VIRTIO_NET_F_GUEST_ECN))
+		return false;
+	return gso == VIRTIO_NET_HDR_GSO_NONE ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		vnet_has(n, VIRTIO_NET_F_GUEST_TSO4)) ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		vnet_has(n, VIRTIO_NET_F_GUEST_TSO6));
+}
+
+/*
+ * Whether a transmitted frame of @len bytes (after the header) asks
+ * only for what the driver took, and points inside the frame: a
+ * partial checksum (CSUM) at csum_start + csum_offset, segments of
+ * gso_size (HOST_TSO4/6, ECN with HOST_ECN), which need that checksum.
+ */
+static bool vnet_tx_hdr_ok(const struct vnet *n,
+			   const struct virtio_net_hdr_v1 *h, uint64_t len)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	bool csum = h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+
+	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return false;
+	if (csum && (!vnet_has(n, VIRTIO_NET_F_CSUM) ||
+		     (uint64_t)h->csum_start + h->csum_offset + 2 > len))
+		return false;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
+	if (!csum || !h->gso_size || h->hdr_len > len ||
+	    ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	     !vnet_has(n, VIRTIO_NET_F_HOST_ECN)))
+		return false;
+	return (gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		vnet_has(n, VIRTIO_NET_F_HOST_TSO4)) ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		vnet_has(n, VIRTIO_NET_F_HOST_TSO6));
 }
 
 static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -165,16 +274,16 @@ static void vnet_rx(struct vnet *n)
 			arm = false;
 			break;
 		}
-		if (len < VNET_HDR_LEN || (uint64_t)len > n->rx_chain.wr_len) {
+		if (len < VNET_HDR_LEN || (uint64_t)len > n->rx_chain.wr_len ||
+		    !vnet_rx_hdr_ok(n, hdr)) {
 			vq_unpop(vq);
-			if (len < VNET_HDR_LEN)
-				n->rx_errors++;
-			else
+			if (len >= VNET_HDR_LEN &&
+			    (uint64_t)len > n->rx_chain.wr_len)
 				n->rx_too_big++;
+			else
+				n->rx_errors++;
 			continue;
 		}
-		/* No offloads were offered, so nothing may be claimed. */
-		hdr->flags = 0;
 		hdr->num_buffers = 1;
 		vq_chain_write(&n->rx_chain, 0, n->frame, (size_t)len);
 		vq_push(vq, n->rx_chain.head, (uint32_t)len);
@@ -208,12 +317,12 @@ static void vnet_tx_one(struct vnet *n)
 	int nr;
 
 	vq_chain_read(c, 0, &hdr, sizeof(hdr));
-	if (hdr.flags || hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
-	    len > VNET_MAX_FRAME) {
+	if (len > VNET_MAX_FRAME || !vnet_tx_hdr_ok(n, &hdr, len)) {
 		n->tx_dropped++;
 		return;
 	}
-	memset(&hdr, 0, sizeof(hdr));
+	/* Our copy goes to the tap, checked; the guest cannot change it. */
+	hdr.num_buffers = 0;
 	n->tx_iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
 	nr = vq_chain_slice(c, false, VNET_HDR_LEN, len, n->tx_iov + 1,
 			    VNET_QUEUE_SIZE);
@@ -305,6 +414,7 @@ static void vnet_notify(struct virtio_dev *vdev, unsigned q)
 
 static void vnet_driver_ok(struct virtio_dev *vdev)
 {
+	vnet_offloads(to_vnet(vdev), true);
 	vnet_rx_arm(to_vnet(vdev), true);
 }
 
@@ -354,6 +464,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	struct vnet *n = to_vnet(vdev);
 
 	vnet_rx_arm(n, false);
+	vnet_offloads(n, false);
 	n->announce = false;
 	rl_throttle_end(&n->rx_throttle, rl_now());
 	rl_throttle_end(&n->tx_throttle, rl_now());
@@ -515,7 +626,8 @@ static int vnet_open_tap(struct vnet *n, const char *name, int fd)
  * IFF_VNET_HDR; the device takes ownership of the fd) is used and
  * @tap_name only names it in logs (may be NULL). The guest sees @mac,
  * or, if NULL, a random 52:54:00:xx:xx:xx address, and a link that is
- * always up. No offloads. On @vm's device list as "vnet0", "vnet1", ...
+ * always up, and checksum and TCP segmentation offloads both ways. On
+ * @vm's device list as "vnet0", "vnet1", ...
  * Returns 0 and *@out (owned by the VM; @out may be NULL) or -errno
  * after logging why.
  */
@@ -525,7 +637,8 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 	uint64_t features = VIRTIO_FEAT(VIRTIO_NET_F_MAC) |
 			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS) |
 			    VIRTIO_FEAT(VIRTIO_NET_F_CTRL_VQ) |
-			    VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+			    VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+			    VNET_OFFLOADS;
 	struct virtio_dev *vdev;
 	struct vnet *n;
 	int rc;

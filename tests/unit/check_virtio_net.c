@@ -9,13 +9,18 @@
  * how long anything took. And the guest announce after a migration:
  * the config status bit, the control queue's ACK that clears it, ERR
  * for any other command, and a saved state without "announce" (an
- * older stream) restored.
+ * older stream) restored. And the offloads: which transmit headers go
+ * to the tap and which are dropped, by what the driver negotiated, and
+ * the tap's own offloads following the driver's receive side.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
@@ -345,6 +350,176 @@ START_TEST(test_restore_before_ctrl_queue)
 }
 END_TEST
 
+/*
+ * One IPv4 TCP frame of @payload bytes behind @hdr, made available and
+ * kicked: Ethernet, IP and TCP headers as a guest's stack writes them
+ * for a checksum or segmentation offload (csum_start at the TCP header,
+ * its checksum field 16 bytes in).
+ */
+static void send_tcp(struct driver *d, const struct virtio_net_hdr_v1 *hdr,
+		     unsigned payload)
+{
+	static const uint8_t eth_ip[34] = {
+		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00,
+		0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0,
+		10, 0, 0, 2, 10, 0, 0, 1,
+	};
+	uint8_t *f = d->ram + FRAME_GPA;
+	uint16_t iplen = htons((uint16_t)(20 + 20 + payload));
+	uint64_t addr = FRAME_GPA;
+	uint32_t len = HDR_LEN + 54 + payload;
+	uint16_t flags = 0, head = 0;
+	uint8_t *p = d->ram + DESC_GPA;
+
+	memcpy(f, hdr, HDR_LEN);
+	memcpy(f + HDR_LEN, eth_ip, sizeof(eth_ip));
+	memcpy(f + HDR_LEN + 16, &iplen, 2);
+	memset(f + HDR_LEN + 34, 0, 20);
+	f[HDR_LEN + 34 + 1] = 80;	/* source port 80 */
+	f[HDR_LEN + 34 + 3] = 81;	/* destination port 81 */
+	f[HDR_LEN + 34 + 12] = 5 << 4;	/* data offset: 20 bytes */
+	f[HDR_LEN + 34 + 13] = 0x18;	/* PSH, ACK */
+	memset(f + HDR_LEN + 54, 0x61, payload);
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(d->ram + AVAIL_GPA + 4 + 2 * (d->avail_idx % QSIZE), &head, 2);
+	d->avail_idx++;
+	memcpy(d->ram + AVAIL_GPA + 2, &d->avail_idx, 2);
+	virtio_queue_notify(d->vdev, TXQ);
+}
+
+/* The transmit queue as driver_init() set it up, empty again. */
+static void txq_setup(struct driver *d)
+{
+	struct virtqueue *vq = &d->vdev->queues[TXQ].vq;
+
+	vq->size = QSIZE;
+	vq->desc_gpa = DESC_GPA;
+	vq->avail_gpa = AVAIL_GPA;
+	vq->used_gpa = USED_GPA;
+	memset(d->ram + AVAIL_GPA, 0, 0x1000);
+	memset(d->ram + USED_GPA, 0, 0x1000);
+	d->avail_idx = 0;
+}
+
+/* The driver negotiates @features again, as at a boot, and is running. */
+static void renegotiate(struct driver *d, uint64_t features)
+{
+	virtio_set_status(d->vdev, 0);
+	txq_setup(d);
+	d->vdev->guest_features = features | 1ULL << VIRTIO_F_VERSION_1;
+	virtio_set_status(d->vdev, VIRTIO_STATUS_ACKNOWLEDGE |
+					   VIRTIO_STATUS_DRIVER |
+					   VIRTIO_STATUS_FEATURES_OK);
+	virtio_set_status(d->vdev, VIRTIO_STATUS_ACKNOWLEDGE |
+					   VIRTIO_STATUS_DRIVER |
+					   VIRTIO_STATUS_FEATURES_OK |
+					   VIRTIO_STATUS_DRIVER_OK);
+	ck_assert(d->vdev->status & VIRTIO_STATUS_DRIVER_OK);
+	ck_assert_int_eq(vq_enable(&d->vdev->queues[TXQ].vq, false, false),
+			 0);
+}
+
+START_TEST(test_tx_offloads)
+{
+	struct virtio_net_hdr_v1 csum = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.csum_start = 34, .csum_offset = 16,
+	};
+	struct virtio_net_hdr_v1 tso = csum, h;
+	struct iotune none = { 0 };
+	struct driver d;
+
+	tso.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	tso.gso_size = 1000;
+	tso.hdr_len = 54;
+	driver_init(&d, &none);
+
+	/* Nothing negotiated: a header asking for anything is dropped. */
+	renegotiate(&d, 0);
+	send_tcp(&d, &(struct virtio_net_hdr_v1){ 0 }, 100);
+	send_tcp(&d, &csum, 100);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_dropped"), 1);
+
+	/* CSUM and HOST_TSO4: both go to the tap, which takes them. */
+	renegotiate(&d, 1ULL << VIRTIO_NET_F_CSUM |
+				1ULL << VIRTIO_NET_F_HOST_TSO4);
+	send_tcp(&d, &csum, 100);
+	send_tcp(&d, &tso, 3000);
+	ck_assert_uint_eq(used_idx(&d), 2);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 3);
+	ck_assert_uint_eq(stat_of(&d, "tx_dropped"), 1);
+	ck_assert_uint_eq(stat_of(&d, "tx_bytes"), 154 + 154 + 3054);
+
+	/* What was not taken, or points outside the frame: dropped. */
+	h = tso;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;	/* no HOST_TSO6 */
+	send_tcp(&d, &h, 3000);
+	h = tso;
+	h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;	/* no HOST_ECN */
+	send_tcp(&d, &h, 3000);
+	h = tso;
+	h.flags = 0;				/* segments need the checksum */
+	send_tcp(&d, &h, 3000);
+	h = tso;
+	h.gso_size = 0;
+	send_tcp(&d, &h, 3000);
+	h = csum;
+	h.csum_start = 150;			/* past the frame's 154 bytes */
+	send_tcp(&d, &h, 100);
+	h = csum;
+	h.flags |= VIRTIO_NET_HDR_F_DATA_VALID;	/* a receive-side flag */
+	send_tcp(&d, &h, 100);
+	ck_assert_uint_eq(used_idx(&d), 8);
+	ck_assert_uint_eq(stat_of(&d, "tx_packets"), 3);
+	ck_assert_uint_eq(stat_of(&d, "tx_dropped"), 7);
+	driver_dispose(&d);
+}
+END_TEST
+
+/* Whether the tap's @cmd offload (ETHTOOL_GTSO, ETHTOOL_GTXCSUM) is on. */
+static bool tap_offload(const char *name, uint32_t cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ev;
+	ck_assert_int_eq(ioctl(fd, SIOCETHTOOL, &ifr), 0);
+	close(fd);
+	return ev.data;
+}
+
+/*
+ * The tap may leave checksums and segmentation to the guest only once
+ * its driver took GUEST_CSUM and GUEST_TSO4/6, and no longer after a
+ * reset (a rebooting guest's driver may take less).
+ */
+START_TEST(test_rx_offloads_follow_driver)
+{
+	struct iotune none = { 0 };
+	struct driver d;
+
+	driver_init(&d, &none);
+	ck_assert(!tap_offload("ktest0", ETHTOOL_GTSO));
+	renegotiate(&d, 1ULL << VIRTIO_NET_F_GUEST_CSUM |
+				1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+				1ULL << VIRTIO_NET_F_GUEST_TSO6);
+	ck_assert(tap_offload("ktest0", ETHTOOL_GTXCSUM));
+	ck_assert(tap_offload("ktest0", ETHTOOL_GTSO));
+	renegotiate(&d, 1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	ck_assert(tap_offload("ktest0", ETHTOOL_GTXCSUM));
+	ck_assert(!tap_offload("ktest0", ETHTOOL_GTSO));
+	virtio_set_status(d.vdev, 0);
+	ck_assert(!tap_offload("ktest0", ETHTOOL_GTXCSUM));
+	driver_dispose(&d);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio_net");
@@ -357,6 +532,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_announce_ack);
 	tcase_add_test(tc, test_announce_saved);
 	tcase_add_test(tc, test_restore_before_ctrl_queue);
+	tcase_add_test(tc, test_tx_offloads);
+	tcase_add_test(tc, test_rx_offloads_follow_driver);
 	suite_add_tcase(s, tc);
 	return s;
 }
