@@ -37,6 +37,7 @@ struct scratch {
 
 static void scratch_init(struct scratch *s)
 {
+	memset(s, 0, sizeof(*s));
 	harness_hv_dir_init(&s->hv, "/tmp/keel-save-XXXXXX");
 	snprintf(s->save, sizeof(s->save), "%s/dom.save", s->hv.dir);
 	snprintf(s->disk, sizeof(s->disk), "%s/disk.img", s->hv.dir);
