@@ -409,6 +409,19 @@ START_TEST(test_knobs_kill9)
 }
 END_TEST
 
+/* Define @name: the echo test guest with @mib of memory. */
+static void define_echo(const char *name, int mib)
+{
+	struct json_object *resp = rpc_call(
+		"domain.define",
+		"{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\","
+		"\"memory\":%d}}",
+		name, harness_path("tests/guests/echo.bin"), mib);
+
+	assert_ok(resp);
+	json_object_put(resp);
+}
+
 START_TEST(test_no_cgroups)
 {
 	struct json_object *resp;
@@ -421,12 +434,7 @@ START_TEST(test_no_cgroups)
 		 empty);
 	write_file(conf_path, conf);
 	keeld_start();
-	resp = rpc_call("domain.define",
-			"{\"config\":{\"name\":\"n\",\"kernel\":\"%s\","
-			"\"memory\":64}}",
-			harness_path("tests/guests/echo.bin"));
-	assert_ok(resp);
-	json_object_put(resp);
+	define_echo("n", 64);
 	resp = rpc_call("domain.start", "{\"name\":\"n\"}");
 	assert_error(resp, -32007, NULL);
 	ck_assert_msg(strstr(str_at(resp, "/error/message"),
@@ -471,12 +479,7 @@ START_TEST(test_oom_said)
 	keeld_hypervisor = fake_hv("echo '1796399465.625 keel-hv: info: about to fill memory' >&2\n"
 				   "exec dd if=/dev/zero of=/dev/null bs=1G count=1 2>/dev/null");
 	keeld_start();
-	resp = rpc_call("domain.define",
-			"{\"config\":{\"name\":\"o\",\"kernel\":\"%s\","
-			"\"memory\":16}}",
-			harness_path("tests/guests/echo.bin"));
-	assert_ok(resp);
-	json_object_put(resp);
+	define_echo("o", 16);
 	resp = rpc_call("domain.start", "{\"name\":\"o\"}");
 	assert_error(resp, -32007, NULL);
 	msg = str_at(resp, "/error/message");

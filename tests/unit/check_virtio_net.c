@@ -73,12 +73,25 @@ static void link_up(const char *name)
 	close(fd);
 }
 
+/* The transmit queue at its addresses, its rings empty (not enabled). */
+static void txq_setup(struct driver *d)
+{
+	struct virtqueue *vq = &d->vdev->queues[TXQ].vq;
+
+	vq->size = QSIZE;
+	vq->desc_gpa = DESC_GPA;
+	vq->avail_gpa = AVAIL_GPA;
+	vq->used_gpa = USED_GPA;
+	memset(d->ram + AVAIL_GPA, 0, 0x1000);
+	memset(d->ram + USED_GPA, 0, 0x1000);
+	d->avail_idx = 0;
+}
+
 /* A vnet0 on tap "ktest0" with @iotune, its transmit queue running. */
 static void driver_init(struct driver *d, const struct iotune *iotune)
 {
 	struct vm_nic nic = { .tap = "ktest0", .tap_fd = -1 };
 	struct vm_config cfg = { .nics = &nic, .nr_nics = 1 };
-	struct virtqueue *vq;
 
 	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s",
 		      strerror(errno));
@@ -98,15 +111,11 @@ static void driver_init(struct driver *d, const struct iotune *iotune)
 	link_up("ktest0");
 	d->vdev = (struct virtio_dev *)vm_find_device(d->vm, "vnet0");
 	ck_assert_ptr_nonnull(d->vdev);
-	vq = &d->vdev->queues[TXQ].vq;
-	vq->size = QSIZE;
-	vq->desc_gpa = DESC_GPA;
-	vq->avail_gpa = AVAIL_GPA;
-	vq->used_gpa = USED_GPA;
-	ck_assert_int_eq(vq_enable(vq, false, false), 0);
+	txq_setup(d);
+	ck_assert_int_eq(vq_enable(&d->vdev->queues[TXQ].vq, false, false),
+			 0);
 	d->vdev->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			  VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-	d->avail_idx = 0;
 }
 
 static void driver_dispose(struct driver *d)
@@ -124,16 +133,13 @@ static uint16_t used_idx(struct driver *d)
 	return idx;
 }
 
-/* One frame (header and 60 bytes of broadcast) made available, kicked. */
-static void send_frame(struct driver *d)
+/* The @len bytes at FRAME_GPA as one descriptor, made available, kicked. */
+static void post_tx(struct driver *d, uint32_t len)
 {
 	uint64_t addr = FRAME_GPA;
-	uint32_t len = HDR_LEN + FRAME_LEN;
 	uint16_t flags = 0, head = 0;
 	uint8_t *p = d->ram + DESC_GPA;
 
-	memset(d->ram + FRAME_GPA, 0, HDR_LEN);
-	memset(d->ram + FRAME_GPA + HDR_LEN, 0xff, 6); /* dst: broadcast */
 	memcpy(p, &addr, 8);
 	memcpy(p + 8, &len, 4);
 	memcpy(p + 12, &flags, 2);
@@ -141,6 +147,14 @@ static void send_frame(struct driver *d)
 	d->avail_idx++;
 	memcpy(d->ram + AVAIL_GPA + 2, &d->avail_idx, 2);
 	virtio_queue_notify(d->vdev, TXQ);
+}
+
+/* One frame (header and 60 bytes of broadcast) made available, kicked. */
+static void send_frame(struct driver *d)
+{
+	memset(d->ram + FRAME_GPA, 0, HDR_LEN);
+	memset(d->ram + FRAME_GPA + HDR_LEN, 0xff, 6); /* dst: broadcast */
+	post_tx(d, HDR_LEN + FRAME_LEN);
 }
 
 static uint64_t stat_of(struct driver *d, const char *key)
@@ -366,10 +380,6 @@ static void send_tcp(struct driver *d, const struct virtio_net_hdr_v1 *hdr,
 	};
 	uint8_t *f = d->ram + FRAME_GPA;
 	uint16_t iplen = htons((uint16_t)(20 + 20 + payload));
-	uint64_t addr = FRAME_GPA;
-	uint32_t len = HDR_LEN + 54 + payload;
-	uint16_t flags = 0, head = 0;
-	uint8_t *p = d->ram + DESC_GPA;
 
 	memcpy(f, hdr, HDR_LEN);
 	memcpy(f + HDR_LEN, eth_ip, sizeof(eth_ip));
@@ -380,27 +390,7 @@ static void send_tcp(struct driver *d, const struct virtio_net_hdr_v1 *hdr,
 	f[HDR_LEN + 34 + 12] = 5 << 4;	/* data offset: 20 bytes */
 	f[HDR_LEN + 34 + 13] = 0x18;	/* PSH, ACK */
 	memset(f + HDR_LEN + 54, 0x61, payload);
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(d->ram + AVAIL_GPA + 4 + 2 * (d->avail_idx % QSIZE), &head, 2);
-	d->avail_idx++;
-	memcpy(d->ram + AVAIL_GPA + 2, &d->avail_idx, 2);
-	virtio_queue_notify(d->vdev, TXQ);
-}
-
-/* The transmit queue as driver_init() set it up, empty again. */
-static void txq_setup(struct driver *d)
-{
-	struct virtqueue *vq = &d->vdev->queues[TXQ].vq;
-
-	vq->size = QSIZE;
-	vq->desc_gpa = DESC_GPA;
-	vq->avail_gpa = AVAIL_GPA;
-	vq->used_gpa = USED_GPA;
-	memset(d->ram + AVAIL_GPA, 0, 0x1000);
-	memset(d->ram + USED_GPA, 0, 0x1000);
-	d->avail_idx = 0;
+	post_tx(d, HDR_LEN + 54 + payload);
 }
 
 /* The driver negotiates @features again, as at a boot, and is running. */
