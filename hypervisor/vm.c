@@ -461,9 +461,15 @@ int vm_prefault(struct vm *vm)
 				 strerror(-rc));
 			return rc;
 		}
-		/* A kernel before 5.14: one write per page does the same. */
-		for (uint64_t off = 0; off < r->size; off += 4096)
-			((volatile uint8_t *)r->hva)[off] = 0;
+		/*
+		 * A kernel before 5.14: a write per page does the same. The
+		 * kernel and initrd are loaded already: write what is there.
+		 */
+		for (uint64_t off = 0; off < r->size; off += 4096) {
+			volatile uint8_t *b = r->hva + off;
+
+			*b = *b;
+		}
 	}
 	vm->prefault = true;
 	log_info("prefault: %llu MiB of guest memory backed in %llu ms.",
