@@ -119,6 +119,17 @@ int cgroup_domain_prepare(struct domain_run *run, char *why, size_t size)
 	return rc;
 }
 
+/*
+ * Count the group's OOM kills from here on: a group left behind by an
+ * earlier run (one keeld could not remove) keeps its count.
+ */
+static void oom_baseline(struct domain_run *run)
+{
+	if (cgroup_oom_kills(run->k->cgroups, run->dom->uuid,
+			     &run->oom_kills0))
+		run->oom_kills0 = 0;
+}
+
 int cgroup_domain_enter(struct domain_run *run, pid_t pid, char *why,
 			size_t size)
 {
@@ -132,6 +143,8 @@ int cgroup_domain_enter(struct domain_run *run, pid_t pid, char *why,
 	if (rc)
 		snprintf(why, size, "keeld cannot put it in its cgroup: %s",
 			 detail);
+	else
+		oom_baseline(run);
 	return rc;
 }
 
@@ -158,6 +171,7 @@ void cgroup_domain_adopt(struct domain_run *run)
 		return;
 	}
 	run->in_cgroup = true;
+	oom_baseline(run);
 }
 
 void cgroup_domain_end(struct domain_run *run)
@@ -231,10 +245,15 @@ int cgroup_domain_apply(struct keeld *k, struct domain *dom)
 
 int cgroup_domain_oom_kills(const struct domain_run *run, uint64_t *kills)
 {
+	int rc;
+
 	*kills = 0;
 	if (!run->in_cgroup || !run->k->cgroups)
 		return -ESRCH;
-	return cgroup_oom_kills(run->k->cgroups, run->dom->uuid, kills);
+	rc = cgroup_oom_kills(run->k->cgroups, run->dom->uuid, kills);
+	*kills = !rc && *kills > run->oom_kills0 ? *kills - run->oom_kills0 :
+						   0;
+	return rc;
 }
 
 int cgroup_domain_throttled(const struct domain_run *run, uint64_t *periods,

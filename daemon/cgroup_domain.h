@@ -96,9 +96,9 @@ int cgroup_domain_throttled(const struct domain_run *run, uint64_t *periods,
 			    uint64_t *ns);
 
 /*
- * The OOM kills in @run's group (cgroup_oom_kills()): what a keel-hv
- * that vanished without a word died of. Returns 0; -ESRCH when it has
- * no group; -errno.
+ * The OOM kills in @run's group (cgroup_oom_kills()) since its keel-hv
+ * entered it: what a keel-hv that vanished without a word died of.
+ * Returns 0; -ESRCH when it has no group; -errno.
  */
 int cgroup_domain_oom_kills(const struct domain_run *run, uint64_t *kills);
 

@@ -59,6 +59,8 @@ struct domain_run {
 	/* What start_reply is answered with (owned); NULL: the summary. */
 	struct json_object *start_result;
 	bool in_cgroup;			/* its keel-hv is in its cgroup */
+	/* The group's OOM kills when this keel-hv entered it (or was adopted). */
+	uint64_t oom_kills0;
 	char commit_why[320];		/* why run_commit() refused */
 	struct reply *start_reply;
 	struct waiter *waiters;		/* answered when the run ends */
