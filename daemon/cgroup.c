@@ -142,28 +142,32 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods, uint64_t *ns)
+/*
+ * The number on @buf's line "@key N" (the flat keyed files: cpu.stat,
+ * memory.events, memory.oom_control). False, *@v untouched, without it.
+ */
+static bool stat_value(const char *buf, const char *key, uint64_t *v)
 {
-	bool seen = false;
-	char *save = NULL;
+	size_t len = strlen(key);
 
-	*periods = *ns = 0;
-	for (char *line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(line, ' ');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (!strcmp(line, "nr_throttled")) {
-			*periods = strtoull(v, NULL, 10);
-			seen = true;
-		} else if (!strcmp(line, v2 ? "throttled_usec" :
-					      "throttled_time")) {
-			*ns = strtoull(v, NULL, 10) * (v2 ? 1000 : 1);
+	for (const char *p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len) && p[len] == ' ') {
+			*v = strtoull(p + len + 1, NULL, 10);
+			return true;
 		}
-	}
-	return seen ? 0 : -ENODATA;
+	return false;
+}
+
+int cgroup_cpu_stat_parse(const char *buf, bool v2, uint64_t *periods,
+			  uint64_t *ns)
+{
+	*periods = *ns = 0;
+	if (!stat_value(buf, "nr_throttled", periods))
+		return -ENODATA;
+	if (stat_value(buf, v2 ? "throttled_usec" : "throttled_time", ns) &&
+	    v2)
+		*ns *= 1000;
+	return 0;
 }
 
 /* All of group @name's @file in @ctrl's hierarchy, into @buf. 0 or -errno. */
@@ -210,7 +214,6 @@ int cgroup_oom_kills(const struct cgroup_host *h, const char *name,
 		     uint64_t *kills)
 {
 	char buf[4096];
-	const char *p;
 	int rc = read_stats(h, "memory", name,
 			    h->version == CGROUP_V2 ? "memory.events" :
 						      "memory.oom_control",
@@ -219,13 +222,7 @@ int cgroup_oom_kills(const struct cgroup_host *h, const char *name,
 	*kills = 0;
 	if (rc)
 		return rc;
-	/* "oom_kill N" on a line of its own (not "oom_group_kill N"). */
-	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, "oom_kill ", 9)) {
-			*kills = strtoull(p + 9, NULL, 10);
-			return 0;
-		}
-	return -ENODATA;
+	return stat_value(buf, "oom_kill", kills) ? 0 : -ENODATA;
 }
 
 /* --- Finding the hierarchies --------------------------------------------- */

@@ -119,10 +119,10 @@ int cgroup_cpu_throttled(const struct cgroup_host *h, const char *name,
 			 uint64_t *periods, uint64_t *ns);
 
 /*
- * cpu.stat's text in @buf (changed while parsed), as
- * cgroup_cpu_throttled() reads it; @v2 for cgroup v2's names.
+ * cpu.stat's text in @buf, as cgroup_cpu_throttled() reads it; @v2
+ * for cgroup v2's names.
  */
-int cgroup_cpu_stat_parse(char *buf, bool v2, uint64_t *periods,
+int cgroup_cpu_stat_parse(const char *buf, bool v2, uint64_t *periods,
 			  uint64_t *ns);
 
 /*
