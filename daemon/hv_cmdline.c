@@ -108,10 +108,8 @@ int hv_config_from_json(struct json_object *config, struct hv_config *out)
 	out->maxmem_mib = config_int(config, "maxmem", out->memory_mib);
 	out->vcpus = config_int(config, "vcpus", DOMAIN_DEFAULT_VCPUS);
 	out->maxvcpus = config_int(config, "maxvcpus", out->vcpus);
-	out->rng = !json_object_object_get_ex(config, "rng", &v) ||
-		   json_object_get_boolean(v);
-	out->prefault = json_object_object_get_ex(config, "prefault", &v) &&
-			json_object_get_boolean(v);
+	out->rng = config_bool(config, "rng", true);
+	out->prefault = config_bool(config, "prefault", false);
 	/* Every domain has hvc0: a guest that does not use it loses nothing. */
 	out->virtio_console = true;
 	if (!out->name || !out->uuid || !out->kernel ||

@@ -370,12 +370,6 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 			goto fail;
 		}
 		cmd.restore_fd = LAUNCH_FIRST_DISK_FD + (int)nr_fds++;
-		/*
-		 * keel-hv reads the whole stream before it makes its
-		 * control socket: give it as long as a save.
-		 */
-		spawn.connect_timeout_ms = save_timeout_ms(run->config) +
-					   config_prefault_ms(run->config);
 	}
 	rc = cgroup_domain_prepare(run, why, sizeof(why));
 	if (rc)
@@ -409,10 +403,14 @@ static void start_domain_with(struct keeld *k, struct domain *dom,
 		dom->reason = DOMAIN_REASON_INCOMING;
 	}
 	run->restoring = restore_fd >= 0 || in;
-	/* A prefaulted domain's RAM is backed before the control socket. */
-	if (!spawn.connect_timeout_ms)
-		spawn.connect_timeout_ms = HV_CONNECT_TIMEOUT_MS +
-					   config_prefault_ms(run->config);
+	/*
+	 * Before its control socket keel-hv reads a restore's whole stream
+	 * (give it as long as a save) and backs a prefaulted domain's RAM.
+	 */
+	spawn.connect_timeout_ms = (restore_fd >= 0 ?
+					    save_timeout_ms(run->config) :
+					    HV_CONNECT_TIMEOUT_MS) +
+				   config_prefault_ms(run->config);
 	spawn.dir = run->dir;
 	spawn.log_path = run->log_path;
 	spawn.argv = argv;

@@ -46,6 +46,16 @@ int64_t config_int(struct json_object *config, const char *key, int64_t dflt)
 	return json_object_get_int64(v);
 }
 
+bool config_bool(struct json_object *config, const char *key, bool dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(config, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return dflt;
+	return json_object_get_boolean(v);
+}
+
 int64_t config_memory_mib(struct json_object *config)
 {
 	int64_t mem = config_int(config, "memory", DOMAIN_DEFAULT_MEMORY_MIB);
@@ -56,10 +66,7 @@ int64_t config_memory_mib(struct json_object *config)
 
 int config_prefault_ms(struct json_object *config)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(config, "prefault", &v) ||
-	    !json_object_get_boolean(v))
+	if (!config_bool(config, "prefault", false))
 		return 0;
 	/* At most KEEL_MEMORY_MAX_MIB: 5 * 2^20 ms fits an int. */
 	return (int)(config_memory_mib(config) * CONFIG_PREFAULT_MS_PER_MIB);

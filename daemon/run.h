@@ -90,6 +90,9 @@ double wall_now(void);
 int64_t config_int(struct json_object *config, const char *key,
 		   int64_t dflt);
 
+/* @config's boolean member @key, or @dflt. */
+bool config_bool(struct json_object *config, const char *key, bool dflt);
+
 /* The MiB a running or starting configuration holds at most. */
 int64_t config_memory_mib(struct json_object *config);
 
