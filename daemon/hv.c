@@ -453,14 +453,14 @@ static void hv_pid_ready(evutil_socket_t fd, short what, void *arg)
 			end = code <= HV_EXIT_MIGRATED ? by_status[code] :
 						      HV_END_ERROR;
 		} else {
+			int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+			const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
+
 			end = HV_END_LOST;
 			/* Without a status file: at least what ended it. */
-			if (WIFSIGNALED(status) &&
+			if (sig &&
 			    asprintf(&detail, "keel-hv was killed by signal %d (SIG%s).",
-				     WTERMSIG(status),
-				     sigabbrev_np(WTERMSIG(status)) ?
-					     sigabbrev_np(WTERMSIG(status)) :
-					     "?") < 0)
+				     sig, abbrev ? abbrev : "?") < 0)
 				detail = NULL;
 		}
 	}

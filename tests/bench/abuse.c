@@ -325,19 +325,9 @@ static pid_t hostile_fork(const char *path, const int mix[3], uid_t uid,
 /* VmHWM or VmRSS of @pid, in MiB; -1 if unknown. */
 static double proc_mem_mib(pid_t pid, const char *key)
 {
-	char path[64], line[256];
-	double kib = -1;
-	FILE *f;
+	long kib = harness_status_kib(pid, key);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			kib = atof(line + strlen(key) + 1);
-	fclose(f);
-	return kib < 0 ? -1 : kib / 1024;
+	return kib < 0 ? -1 : (double)kib / 1024;
 }
 
 /* User plus system CPU seconds of @pid. */
@@ -609,9 +599,9 @@ static int run_once(const struct bench_cfg *cfg, int uids, struct result *r)
 	r->log_bytes = atomic_load(&drain.bytes) - log0;
 	r->cpu_pct = 100 * (cpu1 - cpu0) / ((double)(t1 - t0) / 1000);
 	r->hostile_cpu_pct = 100 * hcpu / ((double)(t1 - t0) / 1000);
-	r->rss_peak = proc_mem_mib(b.keeld_proc.pid, "VmHWM:");
+	r->rss_peak = proc_mem_mib(b.keeld_proc.pid, "VmHWM");
 	sleep(SETTLE_S);
-	r->rss_end = proc_mem_mib(b.keeld_proc.pid, "VmRSS:");
+	r->rss_end = proc_mem_mib(b.keeld_proc.pid, "VmRSS");
 	if (drain.sample[0] && uids)
 		printf("  %s: first log line under load: %.140s\n", r->name,
 		       drain.sample);
