@@ -383,15 +383,17 @@ tests_integration_check_virtd_LDADD = tests/integration/libharness.la \
 EXTRA_DIST += tests/integration/virtd_client.py
 
 # keel-virtd's TLS port, and its save, migration and job procedures
-# refusals, with Debian's own virsh; no KVM needed (check_virtd_kvm
+# refusals, with Debian's own virsh and libvirt's client library
+# (stock_api.h); no KVM needed (check_virtd_kvm
 # runs them on guests).
 check_PROGRAMS += tests/integration/check_virtd_tls
 TESTS += tests/integration/check_virtd_tls
 tests_integration_check_virtd_tls_SOURCES = $(UNIT_RUNNER) \
-	tests/integration/check_virtd_tls.c $(KEELD_FIXTURE)
-tests_integration_check_virtd_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS)
+	tests/integration/check_virtd_tls.c $(STOCK_API) $(KEELD_FIXTURE)
+tests_integration_check_virtd_tls_CFLAGS = $(INTEGRATION_CFLAGS) $(JSONC_CFLAGS) \
+	$(STOCK_API_CFLAGS)
 tests_integration_check_virtd_tls_LDADD = tests/integration/libharness.la \
-	$(UNIT_LIBS) $(JSONC_LIBS)
+	$(UNIT_LIBS) $(JSONC_LIBS) $(STOCK_API_LIBS)
 
 # keel-virtd's domain events and consoles with the stock clients
 # (tests/integration/virtd_events.py host; no KVM needed); on a real

@@ -4,6 +4,14 @@
 TWOHOST_FIXTURE = tests/integration/twohost.c tests/integration/twohost.h \
 	$(KEELD_FIXTURE)
 
+# libvirt's client library, for the refusals virsh can hang on
+# (stock_api.h): check_virtd_kvm and check_virtd_tls.
+STOCK_API = tests/integration/stock_api.c tests/integration/stock_api.h
+if HAVE_LIBVIRT
+STOCK_API_CFLAGS = $(LIBVIRT_CFLAGS) -DKEEL_STOCK_API=1
+STOCK_API_LIBS = $(LIBVIRT_LIBS)
+endif
+
 # The fixture itself: two keelds, TLS across the veth; no KVM, needs
 # root. The PKI it makes lives in the build tree (twohost-pki).
 check_PROGRAMS += tests/integration/check_twohost
@@ -36,12 +44,12 @@ check_PROGRAMS += tests/integration/check_virtd_kvm
 TESTS += tests/integration/check_virtd_kvm
 tests_integration_check_virtd_kvm_SOURCES = $(UNIT_RUNNER) \
 	tests/integration/check_virtd_kvm.c tests/integration/virt_client.c \
-	tests/integration/virt_client.h $(TWOHOST_FIXTURE)
+	tests/integration/virt_client.h $(STOCK_API) $(TWOHOST_FIXTURE)
 tests_integration_check_virtd_kvm_CPPFLAGS = $(VIRT_CPPFLAGS)
 tests_integration_check_virtd_kvm_CFLAGS = $(INTEGRATION_CFLAGS) \
-	$(VIRT_CFLAGS)
+	$(VIRT_CFLAGS) $(STOCK_API_CFLAGS)
 tests_integration_check_virtd_kvm_LDADD = tests/integration/libharness.la \
-	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS)
+	libvirt/libvirtcore.la $(UNIT_LIBS) $(JSONC_LIBS) $(STOCK_API_LIBS)
 $(tests_integration_check_virtd_kvm_OBJECTS): libvirt/virt_protocol.h
 
 clean-local: clean-twohost-pki
