@@ -5,7 +5,8 @@
 # cpumap, iotune and paths, so that no object is linked twice.
 noinst_LTLIBRARIES += libvirt/libdomxml.la
 libvirt_libdomxml_la_SOURCES = libvirt/domxml.c libvirt/domxml.h \
-	libvirt/domxml_map.c libvirt/domxml_write.c libvirt/domxml_internal.h
+	libvirt/domxml_map.c libvirt/domxml_devices.c libvirt/domxml_write.c \
+	libvirt/domxml_internal.h
 libvirt_libdomxml_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libvirt
 libvirt_libdomxml_la_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) $(JSONC_CFLAGS)
 libvirt_libdomxml_la_LIBADD = $(LIBXML2_LIBS) $(JSONC_LIBS) -lpthread
@@ -33,8 +34,8 @@ EXTRA_DIST += tests/unit/domxml
 # libFuzzer target (make fuzz, docs/testing.md "Fuzzing"): domxml_parse()
 # on any bytes, and format/parse round trips of what it accepts.
 FUZZ_DOMXML_SRC = tests/fuzz/fuzz_domxml.c libvirt/domxml.c \
-	libvirt/domxml_map.c libvirt/domxml_write.c lib/cpumap.c \
-	lib/iotune.c lib/paths.c
+	libvirt/domxml_map.c libvirt/domxml_devices.c libvirt/domxml_write.c \
+	lib/cpumap.c lib/iotune.c lib/paths.c
 tests/fuzz/fuzz_domxml: $(FUZZ_DOMXML_SRC:%=$(srcdir)/%) \
 		$(srcdir)/libvirt/domxml.h $(srcdir)/libvirt/domxml_internal.h \
 		$(srcdir)/schemas/libvirt-domain.rng \

@@ -3,8 +3,9 @@
 #define KEEL_LIBVIRT_DOMXML_INTERNAL_H
 
 /*
- * What domxml.c (reading and checking), domxml_map.c (the mapping to
- * keel's configuration) and domxml_write.c (writing) hold to in common.
+ * What domxml.c (reading and checking), domxml_map.c and
+ * domxml_devices.c (the mapping to keel's configuration) and
+ * domxml_write.c (writing) hold to in common.
  */
 
 #include <stdbool.h>
@@ -44,9 +45,49 @@ xmlNode *dx_child(xmlNode *n, const char *name, bool keel_ns);
 /* @s without the white space around it (cut in place). */
 char *dx_trim(char *s);
 
-/* --- domxml_map.c ------------------------------------------------------- */
+/* --- domxml_map.c: the mapping, and its helpers for domxml_devices.c ---- */
 
 /* @root, past dx_walk(), as keel's configuration in *@out; 0 or -errno. */
 int map_domain(struct dx *d, xmlNode *root, struct json_object **out);
+
+/* The members of the model, in the order schemas/ and xlcfg print them. */
+enum dx_field {
+	F_NAME, F_UUID, F_MEMORY, F_MAXMEM, F_PREFAULT, F_VCPUS, F_MAXVCPUS,
+	F_CPUS,
+	F_CPU_WEIGHT, F_CAP, F_KERNEL, F_RAMDISK, F_CMDLINE, F_RNG,
+	F_ON_POWEROFF, F_ON_REBOOT, F_ON_CRASH, F_DISKS, F_NICS, F_COUNT
+};
+
+/* One mapping under way: each member of the model as it is read. */
+struct dx_map {
+	struct dx *d;
+	struct json_object *f[F_COUNT];
+	long long vcpus;	/* online at boot */
+	long long maxvcpus;	/* all, as <vcpu> counts them */
+};
+
+/* f[@i] = @v (a new object, NULL when out of memory). */
+int map_set(struct dx_map *m, enum dx_field i, struct json_object *v);
+/*
+ * The number in @n's text (or, with @attr, in that attribute; absent:
+ * *@set false), refused in words naming @n when it is not one.
+ */
+int dx_num(struct dx *d, xmlNode *n, const char *attr, unsigned long long *v,
+	   bool *set);
+/* Add @v (a new object; put on failure) to @o as @key. */
+int dx_add(struct dx *d, struct json_object *o, const char *key,
+	   struct json_object *v);
+int dx_add_str(struct dx *d, struct json_object *o, const char *key,
+	       const char *s);
+int dx_add_int(struct dx *d, struct json_object *o, const char *key,
+	       long long v);
+
+/* --- domxml_devices.c --------------------------------------------------- */
+
+/*
+ * <devices> (disks, NICs, rng, the balloon's model) and keel's NIC
+ * <metadata>, into @m's disks, nics and rng.
+ */
+int map_devices(struct dx_map *m, xmlNode *root);
 
 #endif /* KEEL_LIBVIRT_DOMXML_INTERNAL_H */
