@@ -231,6 +231,16 @@ tests_unit_check_cgroup_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
 tests_unit_check_cgroup_CFLAGS = $(KEELD_UNIT_CFLAGS)
 tests_unit_check_cgroup_LDADD = $(KEELD_UNIT_LIBS)
 
+# The writer of a save's or a core's file (save_writer.c): a stream,
+# a core's records, and the records keel-hv must never send.
+check_PROGRAMS += tests/unit/check_save_writer
+TESTS += tests/unit/check_save_writer
+tests_unit_check_save_writer_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/check_save_writer.c
+tests_unit_check_save_writer_CPPFLAGS = $(KEELD_UNIT_CPPFLAGS)
+tests_unit_check_save_writer_CFLAGS = $(KEELD_UNIT_CFLAGS)
+tests_unit_check_save_writer_LDADD = $(KEELD_UNIT_LIBS) $(LIBEVENT_LIBS)
+
 # A domain's cgroup through keeld with real test guests: the mapped
 # values at start, after domain.set_sched and after a keeld restart;
 # refused changes; hosts without cgroups (KVM: nested runner).

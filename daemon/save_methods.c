@@ -401,7 +401,7 @@ struct json_object *domain_save(struct methods_caller *caller,
 		return out_of_memory(req);
 	}
 	rc = save_writer_start(caller->keeld->base, fifo, sc->file_fd,
-			       save_written, sc, &sc->w);
+			       SAVE_WRITER_STREAM, save_written, sc, &sc->w);
 	if (rc || !(sc->r = server_defer(caller, req))) {
 		json_object_put(p);
 		json_object_put(config);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The child that copies a save's stream from keel-hv's FIFO into the
- * file (save_writer.h says why it is not keel-hv that writes it).
+ * The child that puts what keel-hv writes into its FIFO (a save's
+ * stream, a core's records) into the file (save_writer.h says why it is
+ * not keel-hv that writes it).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "le.h"
 #include "log.h"
 #include "save_writer.h"
 
@@ -79,9 +82,86 @@ static int save_writer_copy(int in, int out)
 	return fdatasync(out) < 0 ? errno : 0;
 }
 
+/* @len bytes from @in: 0, ENODATA at EOF before the first, EIO after. */
+static int save_writer_read(int in, uint8_t *p, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(in, p + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return got ? EIO : ENODATA;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int save_writer_pwrite(int out, const uint8_t *p, size_t len,
+			      uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(out, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A core's records (save_writer.h) from @in into @out, each where it
+ * says; the end record sets the size, then the file is synced. 0 or an
+ * errno: EIO for input that ends without that record or goes on after
+ * it, EFBIG for an offset past what a file can have.
+ */
+static int save_writer_records(int in, int out)
+{
+	static uint8_t buf[SAVE_WRITER_CHUNK];
+	uint8_t head[16];
+	uint64_t off, len;
+	size_t n;
+	int err;
+
+	for (;;) {
+		err = save_writer_read(in, head, sizeof(head));
+		if (err)
+			return err == ENODATA ? EIO : err;
+		off = le_get64(head);
+		len = le_get64(head + 8);
+		if (off > INT64_MAX || len > INT64_MAX - off)
+			return EFBIG;
+		if (!len)
+			break;
+		for (; len; len -= n, off += n) {
+			n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+			err = save_writer_read(in, buf, n);
+			if (!err)
+				err = save_writer_pwrite(out, buf, n, off);
+			if (err)
+				return err == ENODATA ? EIO : err;
+		}
+	}
+	err = save_writer_read(in, buf, 1);
+	if (err != ENODATA)
+		return err ? err : EIO;
+	if (ftruncate(out, (off_t)off) < 0)
+		return errno;
+	return fdatasync(out) < 0 ? errno : 0;
+}
+
 /* The child: only async-signal-safe calls, then _exit() with its errno. */
 static void __attribute__((noreturn))
-save_writer_child(int in, int keep, int out)
+save_writer_child(int in, int keep, int out, enum save_writer_mode mode)
 {
 	sigset_t none;
 	int flags, err;
@@ -94,7 +174,8 @@ save_writer_child(int in, int keep, int out)
 	flags = fcntl(in, F_GETFL);
 	if (flags < 0 || fcntl(in, F_SETFL, flags & ~O_NONBLOCK) < 0)
 		_exit(errno);
-	err = save_writer_copy(in, out);
+	err = mode == SAVE_WRITER_RECORDS ? save_writer_records(in, out) :
+					    save_writer_copy(in, out);
 	_exit(err > 255 ? EIO : err);
 }
 
@@ -117,14 +198,14 @@ static void save_writer_exited(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	save_writer_reap(w, &err);
 	if (err)
-		log_warn("save: the writer of the stream failed: %s",
-			 strerror(err));
+		log_warn("keeld's writer of a file from %s failed: %s",
+			 w->fifo, strerror(err));
 	w->done(err, w->opaque);
 }
 
 int save_writer_start(struct event_base *base, const char *fifo, int file_fd,
-		      save_writer_fn done, void *opaque,
-		      struct save_writer **out)
+		      enum save_writer_mode mode, save_writer_fn done,
+		      void *opaque, struct save_writer **out)
 {
 	struct save_writer *w = calloc(1, sizeof(*w));
 	int in = -1, rc = 0;
@@ -159,7 +240,7 @@ int save_writer_start(struct event_base *base, const char *fifo, int file_fd,
 		goto fail;
 	}
 	if (w->pid == 0)
-		save_writer_child(in, w->keep_fd, file_fd);
+		save_writer_child(in, w->keep_fd, file_fd, mode);
 	close(in);
 	in = -1;
 	w->pidfd = pidfd_open(w->pid, 0);
@@ -184,6 +265,8 @@ void save_writer_close(struct save_writer *w)
 	if (w && w->keep_fd >= 0) {
 		close(w->keep_fd);
 		w->keep_fd = -1;
+		/* Both ends are open or never will be: the name is done. */
+		unlink(w->fifo);
 	}
 }
 

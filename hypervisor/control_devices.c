@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control_internal.h"
 #include "device.h"
@@ -112,27 +113,43 @@ int control_sysrq(struct control *ctl, struct json_object *params,
 }
 
 /*
- * dump-core {"path": P}: the guest's core into the new file P. Also
- * once the VM has stopped (--linger: a crashed guest kept for this).
+ * dump-core {"path": P} or {"pipe": F}: the guest's core into the new
+ * file P, or as records into the FIFO F that keeld's writer reads
+ * (dump_core.h). Also once the VM has stopped (--linger: a crashed
+ * guest kept for this).
  */
 int control_dump_core(struct control *ctl, struct json_object *params,
 		      struct json_object **result, const char **msg)
 {
-	static const char *const allowed[] = { "path", NULL };
+	static const char *const allowed[] = { "path", "pipe", NULL };
 	static char why[DUMP_CORE_WHY_MAX];
-	struct json_object *v, *o;
+	struct json_object *path = NULL, *pipe = NULL, *o;
+	int pause = ctl->stop_reason == VM_EXIT_NONE;
 	uint64_t bytes = 0;
-	int rc;
+	int rc, fd, code;
 
+	if (params && json_object_is_type(params, json_type_object)) {
+		json_object_object_get_ex(params, "path", &path);
+		json_object_object_get_ex(params, "pipe", &pipe);
+	}
 	if (!params || !control_params_only(params, allowed) ||
-	    !json_object_object_get_ex(params, "path", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		*msg = "dump-core takes {\"path\": \"/absolute/file\"}.";
+	    !path == !pipe ||
+	    !json_object_is_type(path ? path : pipe, json_type_string)) {
+		*msg = "dump-core takes {\"path\": \"/absolute/file\"} or {\"pipe\": \"/absolute/fifo\"}.";
 		return JSONRPC_INVALID_PARAMS;
 	}
-	rc = dump_core_file(ctl->vm, json_object_get_string(v),
-			    ctl->stop_reason == VM_EXIT_NONE, &bytes, why);
 	*msg = why;
+	if (pipe) {
+		fd = control_open_pipe(json_object_get_string(pipe), why,
+				       sizeof(why), &code);
+		if (fd < 0)
+			return code;
+		rc = dump_core_records(ctl->vm, fd, pause, &bytes, why);
+		close(fd);
+	} else {
+		rc = dump_core_file(ctl->vm, json_object_get_string(path),
+				    pause, &bytes, why);
+	}
 	if (rc == -EINVAL || rc == -EEXIST)
 		return JSONRPC_INVALID_PARAMS;
 	if (rc == -ESHUTDOWN)
@@ -140,8 +157,8 @@ int control_dump_core(struct control *ctl, struct json_object *params,
 	if (rc)
 		return KEEL_E_OPERATION_FAILED;
 	o = json_object_new_object();
-	json_object_object_add(o, "path", json_object_new_string(
-						  json_object_get_string(v)));
+	json_object_object_add(o, path ? "path" : "pipe",
+			       json_object_get(path ? path : pipe));
 	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
 	*result = o;
 	return 0;

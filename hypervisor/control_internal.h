@@ -95,6 +95,16 @@ bool control_stopped(struct control *ctl, const char **msg);
 bool control_params_only(struct json_object *params,
 			 const char *const *allowed);
 
+/*
+ * The FIFO @path, which a writer outside this process (keeld's,
+ * docs/stream.md "Saving") already reads, open for a blocking write:
+ * the file's page cache is then not charged to this domain's memory
+ * cgroup. Used by save and dump-core. The descriptor, or -1 with @why
+ * (@why_max bytes) said and *@code the JSON-RPC error to answer.
+ */
+int control_open_pipe(const char *path, char *why, size_t why_max,
+		      int *code);
+
 /* Queue @msg (borrowed) as one line for the client @c. */
 void control_send(struct control_conn *c, struct json_object *msg);
 

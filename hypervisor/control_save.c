@@ -139,31 +139,24 @@ static void save_progress(void *opaque, uint64_t done, uint64_t total)
 	json_object_put(note);
 }
 
-/*
- * The FIFO @path, which a writer outside this process (keeld's,
- * docs/stream.md "Saving") already reads, open for a blocking write:
- * the file's page cache is then not charged to this domain's memory
- * cgroup. The descriptor, or -1 with @why said and *@code set.
- */
-static int save_open_pipe(const struct save_params *p, char *why, int *code)
+int control_open_pipe(const char *path, char *why, size_t why_max,
+		      int *code)
 {
 	struct stat st;
 	int fd, rc;
 
 	/* Never wait in open(): a FIFO nobody reads is an error now. */
-	fd = open(p->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
-		snprintf(why, SAVE_WHY_MAX, "Cannot open the pipe %s: %s.",
-			 p->path,
+		snprintf(why, why_max, "Cannot open the pipe %s: %s.", path,
 			 rc == ENXIO ? "nothing reads it" : strerror(rc));
 		*code = rc == ENOENT || rc == ENOTDIR ? JSONRPC_INVALID_PARAMS :
 							KEEL_E_OPERATION_FAILED;
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-		snprintf(why, SAVE_WHY_MAX, "%s is not a pipe (FIFO).",
-			 p->path);
+		snprintf(why, why_max, "%s is not a pipe (FIFO).", path);
 		*code = JSONRPC_INVALID_PARAMS;
 		close(fd);
 		return -1;
@@ -171,8 +164,8 @@ static int save_open_pipe(const struct save_params *p, char *why, int *code)
 	/* The writer blocks, as the stream library wants. */
 	rc = fcntl(fd, F_GETFL);
 	if (rc < 0 || fcntl(fd, F_SETFL, rc & ~O_NONBLOCK) < 0) {
-		snprintf(why, SAVE_WHY_MAX, "Cannot set up the pipe %s: %s.",
-			 p->path, strerror(errno));
+		snprintf(why, why_max, "Cannot set up the pipe %s: %s.", path,
+			 strerror(errno));
 		*code = KEEL_E_OPERATION_FAILED;
 		close(fd);
 		return -1;
@@ -206,7 +199,7 @@ static int save_to_file(struct control *ctl, const struct save_params *p,
 {
 	int fd, rc, code = 0;
 
-	fd = p->pipe ? save_open_pipe(p, why, &code) :
+	fd = p->pipe ? control_open_pipe(p->path, why, SAVE_WHY_MAX, &code) :
 		       save_open_file(p, why, &code);
 	if (fd < 0)
 		return code;

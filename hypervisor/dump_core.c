@@ -3,14 +3,17 @@
  * A core file of the whole guest, as `xl dump-core` and QEMU's
  * dump-guest-memory write one (docs/hypervisor.md, "Core dumps"): what
  * someone debugging a guest kernel opens with crash or gdb, and what
- * on_crash=coredump-destroy leaves behind. keel-hv writes it itself
- * while the vCPUs are parked, so keeld is not in the data path and the
- * guest runs on afterwards.
+ * on_crash=coredump-destroy leaves behind. keel-hv writes it while the
+ * vCPUs are parked, and the guest runs on afterwards: into a file of its
+ * own (the core of an ending guest, --dump-on), or, for keeld's
+ * dump-core, as records into keeld's writer (dump_core.h), so that the
+ * file's page cache is not charged to the domain's memory cgroup.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,19 +67,54 @@ static void phdr(uint8_t *p, uint32_t type, uint64_t offset, uint64_t paddr,
 	le_put64(p + 48, type == PT_NOTE ? 4 : 0);
 }
 
-static int dump_pwrite(int fd, const uint8_t *p, uint64_t len, uint64_t off)
+/* Where a core goes: a file written in place, or records into a pipe. */
+struct dump_out {
+	int fd;
+	bool records;
+};
+
+/* @len bytes at @p into @fd: at @off with pwrite(), else where it is. */
+static int dump_write_all(int fd, const uint8_t *p, uint64_t len,
+			  const uint64_t *off)
 {
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = off ? pwrite(fd, p + done, len - done,
+					 (off_t)(*off + done)) :
+				  write(fd, p + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (uint64_t)n;
-		off += (uint64_t)n;
+		done += (uint64_t)n;
 	}
+	return 0;
+}
+
+/* The core's bytes @p[0, @len) at offset @off of the file. */
+static int dump_put(const struct dump_out *o, const uint8_t *p, uint64_t len,
+		    uint64_t off)
+{
+	uint8_t head[DUMP_RECORD_HEAD];
+	int rc;
+
+	if (!o->records)
+		return dump_write_all(o->fd, p, len, &off);
+	le_put64(head, off);
+	le_put64(head + 8, len);
+	rc = dump_write_all(o->fd, head, sizeof(head), NULL);
+	return rc || !len ? rc : dump_write_all(o->fd, p, len, NULL);
+}
+
+/* The file is @size bytes, the last of them holes; then it is synced. */
+static int dump_end(const struct dump_out *o, uint64_t size)
+{
+	if (o->records)
+		return dump_put(o, NULL, 0, size);
+	if (ftruncate(o->fd, (off_t)size) < 0 || fsync(o->fd) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -94,7 +132,8 @@ static bool dump_page_zero(const uint8_t *p, uint64_t len)
 }
 
 /* @r's bytes at @off, leaving its zero pages as holes. */
-static int dump_region(int fd, const struct mem_region *r, uint64_t off)
+static int dump_region(const struct dump_out *o, const struct mem_region *r,
+		       uint64_t off)
 {
 	uint64_t i = 0, len, run;
 	int rc;
@@ -111,7 +150,7 @@ static int dump_region(int fd, const struct mem_region *r, uint64_t off)
 			if (dump_page_zero(r->hva + i + run, len))
 				break;
 		}
-		rc = dump_pwrite(fd, r->hva + i, run, off + i);
+		rc = dump_put(o, r->hva + i, run, off + i);
 		if (rc)
 			return rc;
 		i += run;
@@ -119,7 +158,9 @@ static int dump_region(int fd, const struct mem_region *r, uint64_t off)
 	return 0;
 }
 
-int dump_core_write(struct vm *vm, int fd, uint64_t *bytes)
+/* @vm's core into @o, its vCPUs not running; *@bytes: the file's size. */
+static int dump_core_out(struct vm *vm, const struct dump_out *o,
+			 uint64_t *bytes)
 {
 	unsigned phnum = 1 + vm->nr_ram;
 	uint64_t notes_off = EHDR_SIZE + (uint64_t)PHDR_SIZE * phnum;
@@ -144,28 +185,66 @@ int dump_core_write(struct vm *vm, int fd, uint64_t *bytes)
 				    buf + notes_off +
 					    (uint64_t)CORE_NOTE_VCPU_SIZE * i);
 	if (!rc)
-		rc = dump_pwrite(fd, buf, head, 0);
+		rc = dump_put(o, buf, head, 0);
 	free(buf);
 	off = (head + DUMP_PAGE - 1) & ~(uint64_t)(DUMP_PAGE - 1);
 	for (unsigned i = 0; i < vm->nr_ram && !rc; i++) {
-		rc = dump_region(fd, &vm->ram[i], off);
+		rc = dump_region(o, &vm->ram[i], off);
 		off += vm->ram[i].size;
 	}
 	/* The holes at the end are part of the file too. */
-	if (!rc && ftruncate(fd, (off_t)off) < 0)
-		rc = -errno;
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
+	if (!rc)
+		rc = dump_end(o, off);
 	if (!rc && bytes)
 		*bytes = off;
 	return rc;
 }
 
+/*
+ * @vm's core into @o, its vCPUs paused for it if @pause (and run again
+ * after it unless they were paused before). @why as dump_core_file's.
+ */
+static int dump_core_paused(struct vm *vm, const struct dump_out *o,
+			    int pause, uint64_t *bytes, const char *what,
+			    char *why)
+{
+	bool resume = false;
+	int rc;
+
+	if (pause) {
+		resume = !vm_is_paused(vm);
+		rc = vm_pause(vm);
+		if (rc) {
+			snprintf(why, DUMP_CORE_WHY_MAX,
+				 "The VM is stopping; no core was written.");
+			return rc;
+		}
+	}
+	rc = dump_core_out(vm, o, bytes);
+	if (resume)
+		vm_resume(vm);
+	if (rc)
+		snprintf(why, DUMP_CORE_WHY_MAX,
+			 "Cannot write the core %s: %s.", what,
+			 strerror(-rc));
+	return rc;
+}
+
+int dump_core_records(struct vm *vm, int fd, int pause, uint64_t *bytes,
+		      char *why)
+{
+	const struct dump_out o = { .fd = fd, .records = true };
+
+	return dump_core_paused(vm, &o, pause, bytes, "into keeld's writer",
+				why);
+}
+
 int dump_core_file(struct vm *vm, const char *path, int pause,
 		   uint64_t *bytes, char *why)
 {
-	bool resume = false;
-	int fd, rc;
+	struct dump_out o = { .fd = -1 };
+	char what[PATH_MAX + 16];
+	int rc;
 
 	if (path[0] != '/') {
 		snprintf(why, DUMP_CORE_WHY_MAX,
@@ -174,8 +253,8 @@ int dump_core_file(struct vm *vm, const char *path, int pause,
 		return -EINVAL;
 	}
 	/* O_EXCL: never over another file, nor through a symbolic link. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	o.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (o.fd < 0) {
 		rc = -errno;
 		snprintf(why, DUMP_CORE_WHY_MAX,
 			 rc == -EEXIST ?
@@ -184,31 +263,14 @@ int dump_core_file(struct vm *vm, const char *path, int pause,
 			 path, strerror(-rc));
 		return rc;
 	}
-	if (pause) {
-		resume = !vm_is_paused(vm);
-		rc = vm_pause(vm);
-		if (rc) {
-			snprintf(why, DUMP_CORE_WHY_MAX,
-				 "The VM is stopping; no core was written.");
-			goto out_unlink;
-		}
-	}
-	rc = dump_core_write(vm, fd, bytes);
-	if (resume)
-		vm_resume(vm);
+	snprintf(what, sizeof(what), "file %s", path);
+	rc = dump_core_paused(vm, &o, pause, bytes, what, why);
+	close(o.fd);
 	if (rc) {
-		snprintf(why, DUMP_CORE_WHY_MAX,
-			 "Cannot write the core file %s: %s.", path,
-			 strerror(-rc));
-		goto out_unlink;
+		unlink(path);
+		return rc;
 	}
-	close(fd);
 	log_info("Wrote the guest's core to %s (%llu bytes).", path,
 		 (unsigned long long)(bytes ? *bytes : 0));
 	return 0;
-
-out_unlink:
-	close(fd);
-	unlink(path);
-	return rc;
 }

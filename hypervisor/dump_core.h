@@ -11,16 +11,31 @@ struct vm;
 #define DUMP_CORE_WHY_MAX 512
 
 /*
- * Write an ELF64 core file of @vm to @fd, from offset 0: the ELF header,
- * one PT_NOTE with each vCPU's registers (x86/core_note.h) and one
- * PT_LOAD per RAM region whose physical address is the region's
- * guest-physical one (virtual address 0, as QEMU's dump-guest-memory
- * writes without paging), so that `readelf -n`, gdb and crash read it.
- * Pages of zeros are left as holes of a sparse file. The vCPUs must not
- * be running. *@bytes (may be NULL): the file's size. Returns 0 or
- * -errno.
+ * A core is an ELF64 file: the ELF header, one PT_NOTE with each vCPU's
+ * registers (x86/core_note.h) and one PT_LOAD per RAM region whose
+ * physical address is the region's guest-physical one (virtual address
+ * 0, as QEMU's dump-guest-memory writes without paging), so that
+ * `readelf -n`, gdb and crash read it. Pages of zeros are left as holes
+ * of a sparse file.
  */
-int dump_core_write(struct vm *vm, int fd, uint64_t *bytes);
+
+/*
+ * The records keeld's writer reads (daemon/save_writer.h) and turns into
+ * the same sparse file: each a head of two little-endian 64-bit numbers,
+ * the offset in the file and a length, then that many bytes to write
+ * there. Holes are simply not sent. A record of length 0 ends the core:
+ * its offset is the file's size. A stream without it is no core.
+ */
+#define DUMP_RECORD_HEAD 16
+
+/*
+ * @vm's core as records into @fd (a pipe keeld's writer reads), paused
+ * for it as dump_core_file() pauses. Returns 0 and *@bytes (the file's
+ * size), or -errno with a sentence in @why: -ESHUTDOWN a VM that is
+ * stopping, else what writing into @fd met (-EPIPE: the writer went).
+ */
+int dump_core_records(struct vm *vm, int fd, int pause, uint64_t *bytes,
+		      char *why);
 
 /*
  * Create @path (an absolute path; it must not exist; mode 0600: it is

@@ -266,7 +266,7 @@ END_TEST
 START_TEST(test_dump_core_and_run_on)
 {
 	struct run r;
-	char params[128], path[96];
+	char params[256], path[96];
 	const char *a;
 	char *st;
 
@@ -290,6 +290,16 @@ START_TEST(test_dump_core_and_run_on)
 	ck_assert_msg(strstr(a, "-32602") && strstr(a, "absolute"),
 		      "relative: %s", a);
 	ck_assert_msg(access("guest.core", F_OK) != 0, "relative file made");
+	/* keeld's FIFO (dump_core.h's records): one of the two, a FIFO. */
+	snprintf(params, sizeof(params), "{\"path\":\"%s\",\"pipe\":\"%s\"}",
+		 path, path);
+	a = run_call(&r, "dump-core", params);
+	ck_assert_msg(strstr(a, "-32602") && strstr(a, "takes"), "both: %s",
+		      a);
+	snprintf(params, sizeof(params), "{\"pipe\":\"%s\"}", path);
+	a = run_call(&r, "dump-core", params);
+	ck_assert_msg(strstr(a, "-32602") && strstr(a, "not a pipe"),
+		      "a file as the pipe: %s", a);
 	ck_assert_int_eq(proc_send(&r.p, "o"), 0);
 	st = run_end(&r, HV_EXIT_POWEROFF);
 	free(st);

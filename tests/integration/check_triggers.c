@@ -6,16 +6,21 @@
  * button, a vCPU for a trigger that has none, a domain not running),
  * what it passes on and keel-hv's refusals coming back, a core of a
  * running guest and of one kept after its NMI crashed it, the core
- * on_crash=coredump-destroy leaves, and keel's commands on the way.
+ * on_crash=coredump-destroy leaves, a core into a tmpfs that the
+ * domain's memory cgroup could not hold, and keel's commands on the
+ * way.
  */
 #include "config.h"
 
 #include <check.h>
 #include <dirent.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jsonrpc.h"
@@ -267,6 +272,62 @@ START_TEST(test_coredump_destroy)
 }
 END_TEST
 
+/*
+ * A core as large as the guest's RAM, into a tmpfs, whose pages count
+ * against the memory cgroup of whoever writes them and cannot be
+ * reclaimed: keeld's writer writes it, so the domain's own cgroup (its
+ * RAM plus HV_MEM_OVERHEAD_MIB) never sees it and the guest runs on.
+ * When keel-hv wrote the file itself, the kernel's OOM killer ended the
+ * domain here. The tmpfs is in a mount namespace of this test's own, so
+ * that it goes with the test whatever happens.
+ */
+START_TEST(test_dump_core_into_tmpfs)
+{
+	struct json_object *r;
+	char shm[256], path[300];
+	struct stat st;
+
+	if (geteuid()) {
+		printf("NOTE: not root: no cgroup limits, no tmpfs; test_dump_core_into_tmpfs did not run.\n");
+		return;
+	}
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL),
+			 0);
+	snprintf(shm, sizeof(shm), "%s/shm", top);
+	ck_assert_int_eq(mkdir(shm, 0700), 0);
+	ck_assert_int_eq(mount("tmpfs", shm, "tmpfs", 0, "size=512m"), 0);
+	keeld_start();
+	r = rpc_call("domain.create",
+		     "{\"config\":{\"name\":\"d\",\"kernel\":\"%s\","
+		     "\"memory\":160,\"cmdline\":\"dirty.mib=0\"}}",
+		     harness_path("tests/guests/dirty.bin"));
+	assert_ok(r);
+	json_object_put(r);
+	/* It has written all of its RAM once. */
+	wait_console("d", "dirty: idle");
+	snprintf(path, sizeof(path), "%s/d.core", shm);
+	r = rpc_ok("domain.dump_core", "{\"name\":\"d\",\"path\":\"%s\"}",
+		   path);
+	ck_assert_int_gt(json_object_get_int64(at(r, "/result/bytes")),
+			 160 << 20);
+	json_object_put(r);
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* The guest's written pages are in it; the file is still sparse. */
+	ck_assert_int_gt((long long)st.st_blocks * 512, 140LL << 20);
+	ck_assert_int_ge(st.st_size, (long long)st.st_blocks * 512);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	r = rpc_ok("domain.info", "{\"name\":\"d\"}");
+	ck_assert_str_eq(str_at(r, "/result/state"), "running");
+	json_object_put(r);
+	r = rpc_ok("domain.destroy", "{\"name\":\"d\"}");
+	json_object_put(r);
+	keeld_stop();
+	unlink(path);
+	umount(shm);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("triggers");
@@ -282,6 +343,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_sysrq_dump_core_nmi);
 	tcase_add_test(tc, test_reset_and_power);
 	tcase_add_test(tc, test_coredump_destroy);
+	tcase_add_test(tc, test_dump_core_into_tmpfs);
 	suite_add_tcase(s, tc);
 	return s;
 }
