@@ -44,7 +44,17 @@ void iobus_dispose(struct iobus *bus);
 int iobus_register(struct iobus *bus, uint64_t base, uint64_t len,
 		   const struct io_ops *ops, void *opaque);
 
-/* Release the range starting at @base. Returns 0 or -ENOENT. */
+/*
+ * Release the range starting at @base. Returns 0 or -ENOENT.
+ *
+ * It does not wait for a handler already running on another vCPU:
+ * iobus_access() calls handlers outside the bus lock, so that a slow
+ * device never holds up the others. A range may move while the vCPUs
+ * run (a guest reprogramming a BAR: pci.c), since its @opaque lives on
+ * and an access that races the move reaches the device at one address
+ * or the other, as on hardware. @opaque may only be freed once no vCPU
+ * can be inside it: hot-unplug pauses the vCPUs first (hotplug.c).
+ */
 int iobus_unregister(struct iobus *bus, uint64_t base);
 
 /*
