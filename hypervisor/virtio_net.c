@@ -14,7 +14,10 @@
  * by the tap fd becoming readable, and only while the guest has
  * receive buffers: with none we stop reading, so frames wait (and, if
  * the guest never catches up, are dropped and counted) in the host's
- * tap queue rather than vanishing here.
+ * tap queue rather than vanishing here. A driver that took MRG_RXBUF
+ * posts small buffers and gets a large frame spread over several
+ * (vnet_rx_place()); one frame too large for the buffers it has now
+ * waits here for more.
  *
  * I/O limits (ratelimit.h): a frame the transmit buckets cannot take
  * yet goes back on the ring, and receiving stops while the receive
@@ -73,6 +76,15 @@ struct vnet {
 	struct vq_chain rx_chain, tx_chain, ctrl_chain;
 	struct iovec tx_iov[VNET_QUEUE_SIZE + 1];
 	uint8_t frame[VNET_HDR_LEN + VNET_MAX_FRAME];
+	/*
+	 * Receiving into mergeable buffers (MRG_RXBUF): the frame's bytes
+	 * in frame[0, rx_pending) when the guest had too few buffers for
+	 * it (it waits there for more, the tap unread meanwhile), and the
+	 * chains after the first one that hold a frame as it is placed.
+	 */
+	size_t rx_pending;
+	struct vq_chain rx_more;
+	struct vq_used_elem rx_used[VNET_QUEUE_SIZE];
 	uint64_t rx_packets, rx_bytes, rx_too_big, rx_errors;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
 	struct ratelimit rl;
@@ -233,15 +245,58 @@ static bool vnet_rx_admit(struct vnet *n)
 }
 
 /*
+ * Place the @len bytes of frame (its header first) into the chain
+ * popped into rx_chain and, with MRG_RXBUF, as many more as it needs,
+ * and give them to the guest together. Returns 1 (given), 0 (the
+ * guest has too few buffers for it now: every chain is back on the
+ * ring and the frame waits in rx_pending), -E2BIG (it cannot ever
+ * fit: the chains are back and the frame is dropped) or a guest
+ * error from vq_pop() (the device has failed).
+ */
+static int vnet_rx_place(struct vnet *n, struct virtqueue *vq, size_t len)
+{
+	struct virtio_net_hdr_v1 *hdr = (void *)n->frame;
+	size_t placed = len < n->rx_chain.wr_len ? len : n->rx_chain.wr_len;
+	unsigned k = 1;
+	int rc;
+
+	if (placed < len && !vnet_has(n, VIRTIO_NET_F_MRG_RXBUF)) {
+		vq_unpop(vq);
+		return -E2BIG;
+	}
+	while (placed < len) {
+		rc = k < vq->size ? vq_pop(vq, &n->rx_more) : -E2BIG;
+		if (rc < 0 && rc != -E2BIG)
+			return rc;
+		if (rc <= 0) {
+			while (k--)
+				vq_unpop(vq);
+			return rc;
+		}
+		n->rx_used[k].head = n->rx_more.head;
+		n->rx_used[k].len = (uint32_t)vq_chain_write(
+			&n->rx_more, 0, n->frame + placed, len - placed);
+		placed += n->rx_used[k++].len;
+	}
+	hdr->num_buffers = (uint16_t)k;
+	n->rx_used[0].head = n->rx_chain.head;
+	n->rx_used[0].len = (uint32_t)vq_chain_write(&n->rx_chain, 0,
+						     n->frame, len);
+	vq_push_many(vq, n->rx_used, k);
+	return 1;
+}
+
+/*
  * Move frames from the tap to the guest while it has buffers. A frame
- * the buffer cannot hold is dropped (counted) and the buffer kept.
+ * its buffers cannot hold is dropped (counted) and the buffers kept.
  * Reading stops (the fd event is disarmed) when the guest has no
- * buffers left, until it kicks the receive queue.
+ * buffers left, until it kicks the receive queue; with mergeable
+ * buffers also when it has too few for the frame just read, which then
+ * waits in rx_pending for that kick.
  */
 static void vnet_rx(struct vnet *n)
 {
 	struct virtqueue *vq = &n->vdev.queues[VNET_RXQ].vq;
-	struct virtio_net_hdr_v1 *hdr = (void *)n->frame;
 	bool pushed = false, arm = true;
 	ssize_t len;
 	int rc;
@@ -262,7 +317,9 @@ static void vnet_rx(struct vnet *n)
 			arm = false;
 			break;
 		}
-		len = read(n->tap_fd, n->frame, sizeof(n->frame));
+		len = (ssize_t)n->rx_pending;
+		if (!len)
+			len = read(n->tap_fd, n->frame, sizeof(n->frame));
 		if (len < 0) {
 			vq_unpop(vq);
 			if (errno == EAGAIN || errno == EINTR)
@@ -274,25 +331,38 @@ static void vnet_rx(struct vnet *n)
 			arm = false;
 			break;
 		}
-		if (len < VNET_HDR_LEN || (uint64_t)len > n->rx_chain.wr_len ||
-		    !vnet_rx_hdr_ok(n, hdr)) {
+		n->rx_pending = 0;
+		if (len < VNET_HDR_LEN ||
+		    !vnet_rx_hdr_ok(n, (void *)n->frame)) {
 			vq_unpop(vq);
-			if (len >= VNET_HDR_LEN &&
-			    (uint64_t)len > n->rx_chain.wr_len)
-				n->rx_too_big++;
-			else
-				n->rx_errors++;
+			n->rx_errors++;
 			continue;
 		}
-		hdr->num_buffers = 1;
-		vq_chain_write(&n->rx_chain, 0, n->frame, (size_t)len);
-		vq_push(vq, n->rx_chain.head, (uint32_t)len);
+		rc = vnet_rx_place(n, vq, (size_t)len);
+		if (rc == -E2BIG) {
+			n->rx_too_big++;
+			continue;
+		}
+		if (rc < 0) {
+			virtio_dev_fail(&n->vdev, "receive queue", rc);
+			arm = false;
+			break;
+		}
+		if (rc == 0) {
+			n->rx_pending = (size_t)len;
+			arm = false;
+			/* Buffers came meanwhile: the kick may be gone. */
+			if (vq_want_more(vq))
+				continue;
+			break;
+		}
 		n->rx_packets++;
 		n->rx_bytes += (uint64_t)len - VNET_HDR_LEN;
 		ratelimit_charge(&n->rl, IOTUNE_RX_PACKETS, 1);
 		ratelimit_charge(&n->rl, IOTUNE_RX_BYTES,
 				 (uint64_t)len - VNET_HDR_LEN);
 		pushed = true;
+		arm = true;
 	}
 	vnet_rx_arm(n, arm);
 	if (pushed)
@@ -408,6 +478,8 @@ static void vnet_notify(struct virtio_dev *vdev, unsigned q)
 		vnet_ctrl(n);
 	else if (q == VNET_TXQ)
 		vnet_tx(n);
+	else if (n->rx_pending)
+		vnet_rx(n); /* the frame that waited for buffers first */
 	else
 		vnet_rx_arm(n, true); /* new buffers: the fd tells when */
 }
@@ -466,6 +538,7 @@ static void vnet_reset(struct virtio_dev *vdev)
 	vnet_rx_arm(n, false);
 	vnet_offloads(n, false);
 	n->announce = false;
+	n->rx_pending = 0;
 	rl_throttle_end(&n->rx_throttle, rl_now());
 	rl_throttle_end(&n->tx_throttle, rl_now());
 }
@@ -501,6 +574,7 @@ static int vnet_restore(struct virtio_dev *vdev, struct json_object *obj)
 	for (int i = 0; i < 6; i++)
 		n->mac[i] = (uint8_t)b[i];
 	n->announce = false;
+	n->rx_pending = 0;
 	if (json_object_object_get_ex(obj, "announce", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
 			return -EINVAL;
@@ -638,6 +712,7 @@ static int virtio_net_new(struct vm *vm, const char *tap_name, int tap_fd,
 			    VIRTIO_FEAT(VIRTIO_NET_F_STATUS) |
 			    VIRTIO_FEAT(VIRTIO_NET_F_CTRL_VQ) |
 			    VIRTIO_FEAT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+			    VIRTIO_FEAT(VIRTIO_NET_F_MRG_RXBUF) |
 			    VNET_OFFLOADS;
 	struct virtio_dev *vdev;
 	struct vnet *n;

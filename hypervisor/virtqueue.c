@@ -250,12 +250,18 @@ static void vq_used_written(struct virtqueue *vq)
 	vm_mark_dirty(vq->vm, vq->used_gpa, vq_used_bytes(vq->size));
 }
 
+/* Ask for a notification when the driver's available index passes @idx. */
+static void vq_set_avail_event_at(struct virtqueue *vq, uint16_t idx)
+{
+	store16(vq->used + VQ_USED_RING + VQ_USED_ELEM * (size_t)vq->size,
+		idx, __ATOMIC_RELAXED);
+	vq_used_written(vq);
+}
+
 /* Ask for a notification when the driver adds past what we took. */
 static void vq_set_avail_event(struct virtqueue *vq)
 {
-	store16(vq->used + VQ_USED_RING + VQ_USED_ELEM * (size_t)vq->size,
-		vq->last_avail, __ATOMIC_RELAXED);
-	vq_used_written(vq);
+	vq_set_avail_event_at(vq, vq->last_avail);
 }
 
 /* A device-writable buffer of a completed chain: a migration resends it. */
@@ -313,29 +319,56 @@ void vq_unpop(struct virtqueue *vq)
 		vq_set_avail_event(vq);
 }
 
-void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+bool vq_want_more(struct virtqueue *vq)
+{
+	uint16_t avail_idx;
+
+	if (!vq->ready || !vq->event_idx)
+		return false;
+	avail_idx = load16(vq->avail + VQ_AVAIL_IDX, __ATOMIC_ACQUIRE);
+	vq_set_avail_event_at(vq, avail_idx);
+	/* As in vq_pop(): our store before the driver's next look. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(vq->avail + VQ_AVAIL_IDX, __ATOMIC_ACQUIRE) != avail_idx;
+}
+
+void vq_push_many(struct virtqueue *vq, const struct vq_used_elem *used,
+		  unsigned n)
 {
 	uint8_t *e;
 
-	if (!vq->ready)
+	if (!vq->ready || !n)
 		return;
-	e = vq->used + VQ_USED_RING +
-	    VQ_USED_ELEM * (size_t)(vq->used_idx & (vq->size - 1));
-	store32(e, head);
-	store32(e + 4, len);
-	vq->used_idx++;
-	/* The element must be visible before the index that covers it. */
+	for (unsigned i = 0; i < n; i++) {
+		e = vq->used + VQ_USED_RING +
+		    VQ_USED_ELEM *
+			    (size_t)((uint16_t)(vq->used_idx + i) &
+				     (vq->size - 1));
+		store32(e, used[i].head);
+		store32(e + 4, used[i].len);
+	}
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* The elements must be visible before the index that covers them. */
 	store16(vq->used + VQ_USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
 	/*
-	 * During a migration, every writable buffer of the chain is sent
-	 * again (whatever @len says: conservative), found by walking the
-	 * chain once more. The driver may not change a chain the device
-	 * holds (2.7.13); one that does only loses its own pages.
+	 * During a migration, every writable buffer of a chain is sent
+	 * again (whatever its length says: conservative), found by
+	 * walking the chain once more. The driver may not change a chain
+	 * the device holds (2.7.13); one that does only loses its own
+	 * pages.
 	 */
 	if (vm_dirty_logging(vq->vm)) {
-		vq_walk(vq, head, vq_mark_buffer, NULL);
+		for (unsigned i = 0; i < n; i++)
+			vq_walk(vq, used[i].head, vq_mark_buffer, NULL);
 		vq_used_written(vq);
 	}
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	const struct vq_used_elem e = { .head = head, .len = len };
+
+	vq_push_many(vq, &e, 1);
 }
 
 bool vq_should_notify(struct virtqueue *vq)

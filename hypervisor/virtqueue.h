@@ -88,11 +88,35 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c);
  */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
+/* One chain given back: its head and the bytes written into it. */
+struct vq_used_elem {
+	uint16_t head;
+	uint32_t len;
+};
+
+/*
+ * Give @n chains back at once, in order: the driver sees all of them or
+ * none (one update of the used index), as a frame spread over several
+ * mergeable receive buffers needs (virtio 1.2, 5.1.6.4).
+ */
+void vq_push_many(struct virtqueue *vq, const struct vq_used_elem *used,
+		  unsigned n);
+
 /*
  * Put back the chain vq_pop() just returned (the device could not use
  * it yet, e.g. a packet too big for it); it is popped again next time.
+ * Called k times, it puts back the last k chains popped.
  */
 void vq_unpop(struct virtqueue *vq);
+
+/*
+ * Ask the driver for a kick when it makes one more buffer available
+ * than it has now, taken or not: for a device that put chains back
+ * because they were too few for what it holds. With EVENT_IDX that is
+ * the available index now (a driver without it kicks on every buffer).
+ * Returns true if buffers came meanwhile: look again at once.
+ */
+bool vq_want_more(struct virtqueue *vq);
 
 /*
  * Whether the driver wants an interrupt for what was pushed since the
