@@ -46,20 +46,29 @@
 
 #define RAM_SIZE (1U << 20)
 #define QSIZE 8
+#define RXQ 0
 #define TXQ 1
-#define DESC_GPA 0x1000U
-#define AVAIL_GPA 0x2000U
-#define USED_GPA 0x3000U
+#define CTRLQ 2
 #define FRAME_GPA 0x4000U
+#define CMD_GPA 0x8000U
 #define HDR_LEN 12
 #define FRAME_LEN 60
+
+/* Where the test's driver keeps a queue's rings in the fake RAM. */
+struct ring {
+	unsigned q;
+	uint32_t desc, avail, used;
+};
+
+static const struct ring tx_ring = { TXQ, 0x1000, 0x2000, 0x3000 };
+static const struct ring ctrl_ring = { CTRLQ, 0x5000, 0x6000, 0x7000 };
+static const struct ring rx_ring = { RXQ, 0x10000, 0x11000, 0x12000 };
 
 struct driver {
 	struct vm *vm;
 	struct event_base *base;
 	uint8_t *ram;
 	struct virtio_dev *vdev;
-	uint16_t avail_idx, rx_avail_idx;
 };
 
 /* A tap that is down refuses frames: bring @name up, as ip link does. */
@@ -87,18 +96,64 @@ static void no_ipv6(void)
 	}
 }
 
-/* The transmit queue at its addresses, its rings empty (not enabled). */
-static void txq_setup(struct driver *d)
+/* @r's queue at its addresses, its rings empty (not enabled). */
+static struct virtqueue *ring_setup(struct driver *d, const struct ring *r)
 {
-	struct virtqueue *vq = &d->vdev->queues[TXQ].vq;
+	struct virtqueue *vq = &d->vdev->queues[r->q].vq;
 
 	vq->size = QSIZE;
-	vq->desc_gpa = DESC_GPA;
-	vq->avail_gpa = AVAIL_GPA;
-	vq->used_gpa = USED_GPA;
-	memset(d->ram + AVAIL_GPA, 0, 0x1000);
-	memset(d->ram + USED_GPA, 0, 0x1000);
-	d->avail_idx = 0;
+	vq->desc_gpa = r->desc;
+	vq->avail_gpa = r->avail;
+	vq->used_gpa = r->used;
+	memset(d->ram + r->avail, 0, 0x1000);
+	memset(d->ram + r->used, 0, 0x1000);
+	return vq;
+}
+
+/* Descriptor @i of @r: @len bytes at @addr, with @flags (NEXT: @i + 1). */
+static void ring_desc(struct driver *d, const struct ring *r, uint16_t i,
+		      uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint8_t *p = d->ram + r->desc + 16 * (size_t)i;
+	uint16_t next = (uint16_t)(i + 1);
+
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+/* The driver's available index of @r. */
+static uint16_t ring_avail_idx(struct driver *d, const struct ring *r)
+{
+	uint16_t idx;
+
+	memcpy(&idx, d->ram + r->avail + 2, 2);
+	return idx;
+}
+
+/* The chain at descriptor @head of @r made available (no kick). */
+static void ring_avail(struct driver *d, const struct ring *r, uint16_t head)
+{
+	uint16_t idx = ring_avail_idx(d, r);
+
+	memcpy(d->ram + r->avail + 4 + 2 * (idx % QSIZE), &head, 2);
+	idx++;
+	memcpy(d->ram + r->avail + 2, &idx, 2);
+}
+
+/* How many chains the device has given back on @r. */
+static uint16_t ring_used_idx(struct driver *d, const struct ring *r)
+{
+	uint16_t idx;
+
+	memcpy(&idx, d->ram + r->used + 2, 2);
+	return idx;
+}
+
+static void txq_setup(struct driver *d)
+{
+	ring_setup(d, &tx_ring);
 }
 
 /* A vnet0 on tap "ktest0" with @iotune, its transmit queue running. */
@@ -143,25 +198,14 @@ static void driver_dispose(struct driver *d)
 
 static uint16_t used_idx(struct driver *d)
 {
-	uint16_t idx;
-
-	memcpy(&idx, d->ram + USED_GPA + 2, 2);
-	return idx;
+	return ring_used_idx(d, &tx_ring);
 }
 
 /* The @len bytes at FRAME_GPA as one descriptor, made available, kicked. */
 static void post_tx(struct driver *d, uint32_t len)
 {
-	uint64_t addr = FRAME_GPA;
-	uint16_t flags = 0, head = 0;
-	uint8_t *p = d->ram + DESC_GPA;
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(d->ram + AVAIL_GPA + 4 + 2 * (d->avail_idx % QSIZE), &head, 2);
-	d->avail_idx++;
-	memcpy(d->ram + AVAIL_GPA + 2, &d->avail_idx, 2);
+	ring_desc(d, &tx_ring, 0, FRAME_GPA, len, 0);
+	ring_avail(d, &tx_ring, 0);
 	virtio_queue_notify(d->vdev, TXQ);
 }
 
@@ -238,21 +282,10 @@ START_TEST(test_tx_bytes_debt)
 }
 END_TEST
 
-#define CTRLQ 2
-#define CDESC_GPA 0x5000U
-#define CAVAIL_GPA 0x6000U
-#define CUSED_GPA 0x7000U
-#define CMD_GPA 0x8000U
-
 static void ctrl_enable(struct driver *d)
 {
-	struct virtqueue *vq = &d->vdev->queues[CTRLQ].vq;
-
-	vq->size = QSIZE;
-	vq->desc_gpa = CDESC_GPA;
-	vq->avail_gpa = CAVAIL_GPA;
-	vq->used_gpa = CUSED_GPA;
-	ck_assert_int_eq(vq_enable(vq, false, false), 0);
+	ck_assert_int_eq(vq_enable(ring_setup(d, &ctrl_ring), false, false),
+			 0);
 	d->vdev->guest_features |= 1ULL << VIRTIO_NET_F_CTRL_VQ |
 				   1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE;
 }
@@ -260,26 +293,12 @@ static void ctrl_enable(struct driver *d)
 /* One control command (class, cmd), kicked; returns the device's ack. */
 static uint8_t ctrl_command(struct driver *d, uint8_t class, uint8_t cmd)
 {
-	uint8_t *p = d->ram + CDESC_GPA;
-	uint64_t a0 = CMD_GPA, a1 = CMD_GPA + 16;
-	uint32_t l0 = 2, l1 = 1;
-	uint16_t f0 = VRING_DESC_F_NEXT, f1 = VRING_DESC_F_WRITE, next = 1;
-	uint16_t head = 0, idx;
-
 	d->ram[CMD_GPA] = class;
 	d->ram[CMD_GPA + 1] = cmd;
 	d->ram[CMD_GPA + 16] = 0xee;
-	memcpy(p, &a0, 8);
-	memcpy(p + 8, &l0, 4);
-	memcpy(p + 12, &f0, 2);
-	memcpy(p + 14, &next, 2);
-	memcpy(p + 16, &a1, 8);
-	memcpy(p + 24, &l1, 4);
-	memcpy(p + 28, &f1, 2);
-	memcpy(&idx, d->ram + CAVAIL_GPA + 2, 2);
-	memcpy(d->ram + CAVAIL_GPA + 4 + 2 * (idx % QSIZE), &head, 2);
-	idx++;
-	memcpy(d->ram + CAVAIL_GPA + 2, &idx, 2);
+	ring_desc(d, &ctrl_ring, 0, CMD_GPA, 2, VRING_DESC_F_NEXT);
+	ring_desc(d, &ctrl_ring, 1, CMD_GPA + 16, 1, VRING_DESC_F_WRITE);
+	ring_avail(d, &ctrl_ring, 0);
 	virtio_queue_notify(d->vdev, CTRLQ);
 	return d->ram[CMD_GPA + 16];
 }
@@ -528,10 +547,6 @@ END_TEST
 
 /* --- receiving into mergeable buffers -------------------------------- */
 
-#define RXQ 0
-#define RX_DESC_GPA 0x10000U
-#define RX_AVAIL_GPA 0x11000U
-#define RX_USED_GPA 0x12000U
 #define RX_BUF_GPA 0x20000U
 #define RX_BUF_LEN 512U
 #define RX_FRAME 1200U /* three buffers: 512, 512 and 188 with the header */
@@ -539,48 +554,27 @@ END_TEST
 /* The receive queue at its addresses, enabled with EVENT_IDX. */
 static void rxq_setup(struct driver *d)
 {
-	struct virtqueue *vq = &d->vdev->queues[RXQ].vq;
-
-	vq->size = QSIZE;
-	vq->desc_gpa = RX_DESC_GPA;
-	vq->avail_gpa = RX_AVAIL_GPA;
-	vq->used_gpa = RX_USED_GPA;
-	memset(d->ram + RX_AVAIL_GPA, 0, 0x1000);
-	memset(d->ram + RX_USED_GPA, 0, 0x1000);
-	d->rx_avail_idx = 0;
-	ck_assert_int_eq(vq_enable(vq, true, false), 0);
+	ck_assert_int_eq(vq_enable(ring_setup(d, &rx_ring), true, false), 0);
 }
 
 /* Descriptor @i, a writable RX_BUF_LEN buffer, made available; no kick. */
 static void post_rx(struct driver *d, uint16_t i)
 {
-	uint64_t addr = RX_BUF_GPA + (uint64_t)i * RX_BUF_LEN;
-	uint32_t len = RX_BUF_LEN;
-	uint16_t flags = VRING_DESC_F_WRITE;
-	uint8_t *p = d->ram + RX_DESC_GPA + 16 * (size_t)i;
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(d->ram + RX_AVAIL_GPA + 4 + 2 * (d->rx_avail_idx % QSIZE), &i,
-	       2);
-	d->rx_avail_idx++;
-	memcpy(d->ram + RX_AVAIL_GPA + 2, &d->rx_avail_idx, 2);
+	ring_desc(d, &rx_ring, i, RX_BUF_GPA + (uint64_t)i * RX_BUF_LEN,
+		  RX_BUF_LEN, VRING_DESC_F_WRITE);
+	ring_avail(d, &rx_ring, i);
 }
 
 static uint16_t rx_used_idx(struct driver *d)
 {
-	uint16_t idx;
-
-	memcpy(&idx, d->ram + RX_USED_GPA + 2, 2);
-	return idx;
+	return ring_used_idx(d, &rx_ring);
 }
 
 /* Used element @n of the receive queue: its head and its length. */
 static void rx_used(struct driver *d, uint16_t n, uint32_t *head,
 		    uint32_t *len)
 {
-	const uint8_t *e = d->ram + RX_USED_GPA + 4 + 8 * (size_t)(n % QSIZE);
+	const uint8_t *e = d->ram + rx_ring.used + 4 + 8 * (size_t)(n % QSIZE);
 
 	memcpy(head, e, 4);
 	memcpy(len, e + 4, 4);
@@ -679,8 +673,8 @@ START_TEST(test_rx_mergeable)
 	ck_assert_uint_eq(rx_used_idx(&d), 3);
 	ck_assert_uint_eq(stat_of(&d, "rx_packets"), 1);
 	/* Its buffer is back on the ring; the next one added is kicked. */
-	memcpy(&avail_event, d.ram + RX_USED_GPA + 4 + 8 * QSIZE, 2);
-	ck_assert_uint_eq(avail_event, d.rx_avail_idx);
+	memcpy(&avail_event, d.ram + rx_ring.used + 4 + 8 * QSIZE, 2);
+	ck_assert_uint_eq(avail_event, ring_avail_idx(&d, &rx_ring));
 	post_rx(&d, 4);
 	post_rx(&d, 5);
 	virtio_queue_notify(d.vdev, RXQ);
