@@ -625,6 +625,7 @@ static void vnet_free(struct virtio_dev *vdev)
 		close(n->tap_fd);
 	n->tap_fd = -1;
 	vq_chain_dispose(&n->rx_chain);
+	vq_chain_dispose(&n->rx_more);
 	vq_chain_dispose(&n->tx_chain);
 	vq_chain_dispose(&n->ctrl_chain);
 }
