@@ -8,10 +8,13 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,12 +22,75 @@
 
 const char *runner_skip_reason;
 bool runner_wants_kvm;
+bool runner_host_kvm;
 unsigned runner_nested_seconds = 600;
 unsigned runner_nested_mib;
 const char *const *runner_nested_files;
 
 /* kvm-in-qemu's words, one -f per path in runner_nested_files. */
 #define RUNNER_NESTED_ARGS 128
+
+/* One of the lock files of runner_kvm_group(), open; -1 if it cannot be. */
+static int runner_lock_open(const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/keel-tests-kvm-%s.lock", name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	return fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int runner_flock(int fd, int op)
+{
+	int rc;
+
+	while ((rc = flock(fd, op)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/*
+ * Suites on this host's own /dev/kvm and nested machines never run at
+ * the same time (docs/testing.md, "Stability"): on a kvm_pvm host, a
+ * nested machine's kernel lost its timer interrupt and stopped while
+ * suites ran guests on the host beside it, and never in 24 runs
+ * without. Each side runs beside its own kind: join @nested's group
+ * once the other is empty. Whoever waits holds the gate meanwhile, so
+ * that the other group takes no newcomers and the wait ends. /tmp's
+ * lock files serve every build tree on the machine. Returns the
+ * descriptor that holds the place (kept until exit), or -1 when the
+ * files cannot be had: then it runs anyway.
+ */
+static int runner_kvm_group(const char *argv0, bool nested)
+{
+	int gate = runner_lock_open("gate");
+	int mine = runner_lock_open(nested ? "nested" : "host");
+	int other = runner_lock_open(nested ? "host" : "nested");
+	int held = -1;
+
+	if (gate >= 0 && mine >= 0 && other >= 0 &&
+	    !runner_flock(gate, LOCK_EX)) {
+		if (runner_flock(other, LOCK_EX | LOCK_NB)) {
+			printf("NOTE: %s: waiting until no %s runs (docs/testing.md, \"Stability\").\n",
+			       argv0, nested ? "suite on this host's /dev/kvm" :
+					       "nested machine");
+			fflush(stdout);
+			runner_flock(other, LOCK_EX);
+		}
+		runner_flock(other, LOCK_UN);
+		if (!runner_flock(mine, LOCK_SH))
+			held = mine;
+		runner_flock(gate, LOCK_UN);
+	}
+	if (gate >= 0)
+		close(gate);
+	if (other >= 0)
+		close(other);
+	if (mine >= 0 && held < 0)
+		close(mine);
+	return held;
+}
 
 /*
  * A suite that needs /dev/kvm on a machine without one: run this very
@@ -95,6 +161,7 @@ static int runner_run_nested(const char *argv0)
 	argv[argc++] = (char *)build;
 	argv[argc++] = self;
 	argv[argc] = NULL;
+	runner_kvm_group(argv0, true);
 	printf("NOTE: %s: %s; running it inside QEMU with nested SVM instead (tests/nested/kvm-in-qemu; KEEL_KVM_IN_QEMU=no skips).\n",
 	       argv0, runner_skip_reason);
 	for (int attempt = 0; attempt < RUNNER_NESTED_TRIES; attempt++) {
@@ -145,6 +212,8 @@ int main(int argc, char **argv)
 		srunner_free(srunner_create(s));
 		return 77;
 	}
+	if (runner_host_kvm)
+		runner_kvm_group(argc > 0 ? argv[0] : "test", false);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -21,6 +21,13 @@ extern const char *runner_skip_reason;
  * real (tests/nested/kvm-in-qemu), and skips only if it cannot.
  */
 extern bool runner_wants_kvm;
+
+/*
+ * Set (by harness_kvm_missing(), tests/integration/harness.h) when the
+ * suite found this host's /dev/kvm usable: if it then runs here, it
+ * runs apart from nested machines (runner.c, runner_kvm_group()).
+ */
+extern bool runner_host_kvm;
 /*
  * True when the runner could rerun this program inside QEMU: nesting is
  * not turned off (KEEL_KVM_IN_QEMU=no), the test environment names the
