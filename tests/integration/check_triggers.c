@@ -29,17 +29,38 @@
 #include "runner.h"
 #include "trigger.h"
 
+/* Test guest @guest as domain @name of @mib MiB, with @extra members. */
+static void create_domain(const char *name, const char *guest, int mib,
+			  const char *extra)
+{
+	char kernel[64];
+	struct json_object *resp;
+
+	snprintf(kernel, sizeof(kernel), "tests/guests/%s.bin", guest);
+	resp = rpc_call("domain.create",
+			"{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\","
+			"\"memory\":%d%s}}",
+			name, harness_path(kernel), mib, extra ? extra : "");
+	assert_ok(resp);
+	json_object_put(resp);
+}
+
 /* The trigger guest as domain @name, with @extra config members. */
 static void create_guest(const char *name, const char *extra)
 {
-	struct json_object *resp = rpc_call(
-		"domain.create",
-		"{\"config\":{\"name\":\"%s\",\"kernel\":\"%s\",\"memory\":32%s}}",
-		name, harness_path("tests/guests/trigger.bin"),
-		extra ? extra : "");
+	create_domain(name, "trigger", 32, extra);
+}
 
-	assert_ok(resp);
-	json_object_put(resp);
+/* domain.dump_core of @name into @path: a core of more than @mib MiB. */
+static void dump_ok(const char *name, const char *path, int mib)
+{
+	struct json_object *r = rpc_ok("domain.dump_core",
+				       "{\"name\":\"%s\",\"path\":\"%s\"}",
+				       name, path);
+
+	ck_assert_int_gt(json_object_get_int64(at(r, "/result/bytes")),
+			 (int64_t)mib << 20);
+	json_object_put(r);
 }
 
 /* Wait until @name's console log holds @needle. */
@@ -172,11 +193,7 @@ START_TEST(test_sysrq_dump_core_nmi)
 	json_object_put(r);
 	wait_console("t2", "trigger: key s");
 	snprintf(path, sizeof(path), "%s/t2.core", top);
-	r = rpc_ok("domain.dump_core", "{\"name\":\"t2\",\"path\":\"%s\"}",
-		   path);
-	ck_assert_int_gt(json_object_get_int64(at(r, "/result/bytes")),
-			 32 << 20);
-	json_object_put(r);
+	dump_ok("t2", path, 32);
 	check_core(path);
 	r = rpc_call("domain.dump_core", "{\"name\":\"t2\",\"path\":\"%s\"}",
 		     path);
@@ -298,20 +315,11 @@ START_TEST(test_dump_core_into_tmpfs)
 	ck_assert_int_eq(mkdir(shm, 0700), 0);
 	ck_assert_int_eq(mount("tmpfs", shm, "tmpfs", 0, "size=512m"), 0);
 	keeld_start();
-	r = rpc_call("domain.create",
-		     "{\"config\":{\"name\":\"d\",\"kernel\":\"%s\","
-		     "\"memory\":160,\"cmdline\":\"dirty.mib=0\"}}",
-		     harness_path("tests/guests/dirty.bin"));
-	assert_ok(r);
-	json_object_put(r);
+	create_domain("d", "dirty", 160, ",\"cmdline\":\"dirty.mib=0\"");
 	/* It has written all of its RAM once. */
 	wait_console("d", "dirty: idle");
 	snprintf(path, sizeof(path), "%s/d.core", shm);
-	r = rpc_ok("domain.dump_core", "{\"name\":\"d\",\"path\":\"%s\"}",
-		   path);
-	ck_assert_int_gt(json_object_get_int64(at(r, "/result/bytes")),
-			 160 << 20);
-	json_object_put(r);
+	dump_ok("d", path, 160);
 	ck_assert_int_eq(stat(path, &st), 0);
 	/* The guest's written pages are in it; the file is still sparse. */
 	ck_assert_int_gt((long long)st.st_blocks * 512, 140LL << 20);
