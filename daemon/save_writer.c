@@ -37,14 +37,35 @@ struct save_writer {
 	void *opaque;
 };
 
+/* @len bytes of @p into @out: at *@off, or where the file is (NULL). */
+static int save_writer_write(int out, const uint8_t *p, size_t len,
+			     const uint64_t *off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = off ? pwrite(out, p + done, len - done,
+					 (off_t)(*off + done)) :
+				  write(out, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 /* Everything from @in into @out, then synced: 0 or an errno. */
 static int save_writer_copy(int in, int out)
 {
-	static char buf[SAVE_WRITER_CHUNK];
+	static uint8_t buf[SAVE_WRITER_CHUNK];
 	bool use_splice = true;
+	int err;
 
 	for (;;) {
-		ssize_t n, w, off;
+		ssize_t n;
 
 		if (use_splice) {
 			n = splice(in, NULL, out, NULL, SAVE_WRITER_CHUNK,
@@ -69,15 +90,9 @@ static int save_writer_copy(int in, int out)
 			return errno;
 		if (n == 0)
 			break;
-		for (off = 0; off < n; off += w) {
-			w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w < 0)
-				return errno;
-		}
+		err = save_writer_write(out, buf, (size_t)n, NULL);
+		if (err)
+			return err;
 	}
 	return fdatasync(out) < 0 ? errno : 0;
 }
@@ -97,23 +112,6 @@ static int save_writer_read(int in, uint8_t *p, size_t len)
 		if (n == 0)
 			return got ? EIO : ENODATA;
 		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int save_writer_pwrite(int out, const uint8_t *p, size_t len,
-			      uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(out, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
 	}
 	return 0;
 }
@@ -146,7 +144,7 @@ static int save_writer_records(int in, int out)
 			n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
 			err = save_writer_read(in, buf, n);
 			if (!err)
-				err = save_writer_pwrite(out, buf, n, off);
+				err = save_writer_write(out, buf, n, &off);
 			if (err)
 				return err == ENODATA ? EIO : err;
 		}
